@@ -1,0 +1,5 @@
+"""Command-line interface: one module per command, registered on the `main` group."""
+
+from trustgraph.cli.app import main
+
+__all__ = ["main"]
