@@ -1,0 +1,172 @@
+"""Who can reach a role, what a principal can reach, and the k shortest paths between two nodes.
+
+A reacher's answer uses its shortest unconditional path when one exists, else its shortest conditional
+one: one breadth-first search over unconditional edges, one over all edges, each from the target.
+"""
+
+from __future__ import annotations
+
+import difflib
+import itertools
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import networkx as nx
+
+from trustgraph.arns import ACCOUNT_ID, parse_arn, root_arn
+
+
+class NodeNotFound(LookupError):
+    def __init__(self, query: str, suggestions: list[str]) -> None:
+        hint = f"; did you mean {', '.join(suggestions)}?" if suggestions else ""
+        super().__init__(f"{query!r} is not in the trust graph{hint}")
+        self.query = query
+        self.suggestions = suggestions
+
+
+@dataclass(frozen=True, slots=True)
+class PathAnswer:
+    path: list[str]
+    conditional: bool
+    conditions: list[str]
+
+    @property
+    def hops(self) -> int:
+        return len(self.path) - 1
+
+
+@dataclass(frozen=True, slots=True)
+class Reacher:
+    principal: str
+    kind: str
+    hops: int
+    path: list[str]
+    conditional: bool
+    conditions: list[str]
+    account: str | None = None
+    account_name: str | None = None
+
+
+@dataclass(slots=True)
+class WhoCanReach:
+    target: str
+    reachers: list[Reacher] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Reach:
+    source: str
+    reachable: list[Reacher] = field(default_factory=list)  # `principal` holds the reached role
+
+
+def resolve_node(graph: nx.DiGraph, query: str) -> str:
+    """Accept an ARN, a bare account id, a session ARN, or a unique role/user name."""
+    if query in graph:
+        return query
+    if ACCOUNT_ID.match(query) and root_arn(query) in graph:
+        return root_arn(query)
+    arn = parse_arn(query)
+    if arn and arn.service == "sts" and arn.resource.startswith("assumed-role/"):
+        name = arn.resource.split("/")[1]
+        for node, data in graph.nodes(data=True):
+            if data.get("kind") == "role" and data.get("account") == arn.account and node.endswith("/" + name):
+                return node
+    named = [n for n, d in graph.nodes(data=True)
+             if d.get("kind") in ("role", "user") and n.rsplit("/", 1)[-1] == query]
+    if len(named) == 1:
+        return named[0]
+    candidates = named or difflib.get_close_matches(query, [str(n) for n in graph.nodes], n=3, cutoff=0.6)
+    raise NodeNotFound(query, sorted(candidates)[:3])
+
+
+def _bfs(graph: nx.DiGraph, start: str, reverse: bool, unconditional_only: bool,
+         max_hops: int | None) -> dict[str, str | None]:
+    """Breadth-first parents: node → the next node toward `start` (None for start itself)."""
+    adjacency = graph.pred if reverse else graph.succ
+    parents: dict[str, str | None] = {start: None}
+    depth = {start: 0}
+    queue = deque([start])
+    while queue:
+        node = queue.popleft()
+        if max_hops is not None and depth[node] >= max_hops:
+            continue
+        for neighbour, data in adjacency[node].items():
+            if neighbour in parents or (unconditional_only and data.get("conditional")):
+                continue
+            parents[neighbour] = node
+            depth[neighbour] = depth[node] + 1
+            queue.append(neighbour)
+    return parents
+
+
+def _walk(parents: dict[str, str | None], node: str) -> list[str]:
+    path = [node]
+    while (nxt := parents[path[-1]]) is not None:
+        path.append(nxt)
+    return path
+
+
+def path_conditions(graph: nx.DiGraph, path: list[str]) -> tuple[bool, list[str]]:
+    conditional = False
+    keys: set[str] = set()
+    for a, b in itertools.pairwise(path):
+        data = graph.edges[a, b]
+        if data.get("conditional"):
+            conditional = True
+            keys.update(data.get("conditions", ()))
+    return conditional, sorted(keys)
+
+
+def _answers(graph: nx.DiGraph, start: str, reverse: bool, max_hops: int | None) -> Iterable[tuple[str, list[str]]]:
+    firm = _bfs(graph, start, reverse, True, max_hops)
+    loose = _bfs(graph, start, reverse, False, max_hops)
+    for node in loose:
+        if node == start:
+            continue
+        walked = _walk(firm if node in firm else loose, node)
+        yield node, walked if reverse else list(reversed(walked))
+
+
+def _reacher(graph: nx.DiGraph, node: str, path: list[str]) -> Reacher:
+    data = graph.nodes[node]
+    conditional, conditions = path_conditions(graph, path)
+    return Reacher(principal=node, kind=data.get("kind", "unknown"), hops=len(path) - 1, path=path,
+                   conditional=conditional, conditions=conditions, account=data.get("account"),
+                   account_name=data.get("account_name") or None)
+
+
+def _order(r: Reacher) -> tuple[bool, int, str]:
+    return (r.conditional, r.hops, r.principal)
+
+
+def who_can_reach(graph: nx.DiGraph, target: str, max_hops: int | None = None) -> WhoCanReach:
+    target = resolve_node(graph, target)
+    answer = WhoCanReach(target)
+    for node, path in _answers(graph, target, True, max_hops):
+        answer.reachers.append(_reacher(graph, node, path))
+    answer.reachers.sort(key=_order)
+    return answer
+
+
+def reach(graph: nx.DiGraph, source: str, max_hops: int | None = None) -> Reach:
+    source = resolve_node(graph, source)
+    answer = Reach(source)
+    for node, path in _answers(graph, source, False, max_hops):
+        if graph.nodes[node].get("kind") == "role":
+            answer.reachable.append(_reacher(graph, node, path))
+    answer.reachable.sort(key=_order)
+    return answer
+
+
+def k_shortest_paths(graph: nx.DiGraph, source: str, target: str, k: int = 3) -> list[PathAnswer]:
+    source, target = resolve_node(graph, source), resolve_node(graph, target)
+    try:
+        paths = list(itertools.islice(nx.shortest_simple_paths(graph, source, target), k))
+    except nx.NetworkXNoPath:
+        return []
+    out = []
+    for p in paths:
+        conditional, conditions = path_conditions(graph, p)
+        out.append(PathAnswer(p, conditional, conditions))
+    return out

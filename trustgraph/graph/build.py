@@ -1,0 +1,237 @@
+"""Build the trust graph from a Snapshot.
+
+Each role's trust is compiled once. Direct grants become one edge each. Account-principal and `*`
+grants are expanded only to the callers of that account present in the data whose identity side
+allows the call, found through a per-account index of sts:AssumeRole grants, never by testing
+every caller against every role. Accounts outside the data stay one `account` node.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import networkx as nx
+
+from trustgraph.arns import partition_of
+from trustgraph.graph.callers import CallerDirectory
+from trustgraph.graph.model import FEDERATED_EDGE_KIND, SCHEMA, caller_node_kind
+from trustgraph.model import Role, Snapshot
+from trustgraph.policy.caller import Caller, OrgFacts
+from trustgraph.policy.trust import AssumeVerdict, CompiledTrust, OrgGate, TrustGrant, compile_trust, \
+    evaluate_assume
+
+ProgressCallback = Callable[[int, int], None]
+
+
+def _condition_dicts(verdict: AssumeVerdict) -> list[dict[str, object]]:
+    seen: list[dict[str, object]] = []
+    for c in verdict.unresolved:
+        item = {"operator": c.operator, "key": c.key, "values": list(c.values)}
+        if item not in seen:
+            seen.append(item)
+    return seen
+
+
+def _reason(caller: Caller, role: Role, grant: TrustGrant, verdict: AssumeVerdict) -> str:
+    ref = grant.principal
+    scope = "same account" if caller.account == role.account else "cross-account"
+    if ref.kind == "service":
+        text = f"trust allows the service {ref.written}"
+    elif ref.kind in ("saml", "oidc", "web-identity"):
+        text = f"trust allows holders of a {ref.kind.upper() if ref.kind == 'saml' else 'web identity'} token " \
+               f"from {ref.written}"
+    elif ref.kind == "public":
+        text = "trust allows any AWS principal ({\"AWS\":\"*\"})"
+    elif ref.kind == "account":
+        text = f"trust delegates to account {ref.account}"
+    elif ref.kind == "session":
+        text = f"trust names session {ref.session_name!r} of this role"
+    elif ref.kind == "unique-id":
+        text = f"trust names unique id {ref.written} (a deleted principal)"
+    else:
+        text = f"trust names this {ref.kind} directly"
+    if caller.is_aws_principal and caller.concrete:
+        if verdict.needs_identity:
+            src = f" ({verdict.identity_source})" if verdict.identity_source else ""
+            text += f"; {scope}: its own policies allow {ref.action}{src}"
+        else:
+            text += f"; {scope}: no identity policy needed"
+    elif caller.kind == "account":
+        text += "; any principal there that its account's policies allow"
+    if verdict.unresolved:
+        keys = sorted({c.key for c in verdict.unresolved})
+        text += "; only if " + ", ".join(keys) + " hold at run time"
+    return text
+
+
+class GraphBuilder:
+    def __init__(self, snapshot: Snapshot, org: OrgGate | None = None,
+                 org_facts: dict[str, OrgFacts] | None = None) -> None:
+        self.snapshot = snapshot
+        self.org = org
+        self.directory = CallerDirectory(snapshot, org_facts)
+        self.graph = nx.DiGraph()
+        self.problems: list[dict[str, object]] = []
+
+    # -- nodes ----------------------------------------------------------------------------------
+    def _node(self, node_id: str, kind: str, **attrs: object) -> None:
+        if node_id not in self.graph:
+            account = attrs.get("account")
+            self.graph.add_node(node_id, kind=kind, label=attrs.pop("label", node_id), **attrs)
+            if isinstance(account, str) and account and "account_name" not in attrs:
+                self.graph.nodes[node_id]["account_name"] = self.snapshot.account_name(account)
+
+    def _principal_nodes(self) -> None:
+        for arn, user in sorted(self.snapshot.users.items()):
+            self._node(arn, "user", label=user.name, account=user.account, in_data=True, path=user.path)
+        for arn, role in sorted(self.snapshot.roles.items()):
+            self._node(arn, "role", label=role.name, account=role.account, in_data=True, path=role.path,
+                       service_linked=role.service_linked, tags=dict(role.tags),
+                       identity_data=role.has_identity_data)
+
+    # -- callers for a grant ------------------------------------------------------------------
+    def _callers(self, role: Role, grant: TrustGrant) -> Iterator[Caller]:
+        ref = grant.principal
+        d = self.directory
+        if ref.kind == "public":
+            for arn in d.callers_in(role.account):
+                yield d.concrete(arn)
+            for account in sorted(self.snapshot.collected_accounts - {role.account}):
+                for arn in d.grant_index(account).candidates(role.arn):
+                    yield d.concrete(arn)
+            # The public stand-in is outside every account of the data set and of its organization.
+            yield Caller("public", "*", org=None if d.org_facts is None else OrgFacts(None, None))
+        elif ref.kind == "account" and ref.account:
+            if ref.account in self.snapshot.collected_accounts:
+                for arn in d.grant_index(ref.account).candidates(role.arn):
+                    yield d.concrete(arn)
+            else:
+                yield d.abstract_account(ref.account, ref.partition)
+        elif ref.kind in ("user", "role"):
+            if ref.written in d.principals:
+                yield d.concrete(ref.written)
+            else:
+                yield Caller(ref.kind, ref.written, account=ref.account, arn=ref.written, partition=ref.partition,
+                             org=d.org_of(ref.account))
+        elif ref.kind == "session":
+            arn = d.roles_by_name.get((ref.account or "", ref.role_name or ""))
+            if arn:
+                yield d.concrete(arn)
+            else:
+                yield Caller("role", ref.node_id, account=ref.account, arn=ref.node_id, partition=ref.partition,
+                             org=d.org_of(ref.account))
+        elif ref.kind == "unique-id":
+            arn = d.by_unique_id.get(ref.written)
+            if arn:
+                yield d.concrete(arn)
+            else:
+                yield Caller("unknown", ref.written, unique_id=ref.written, partition=partition_of(role.arn))
+        elif ref.kind == "service":
+            yield Caller("service", ref.written, partition=partition_of(role.arn))
+        elif ref.kind in ("saml", "oidc", "web-identity"):
+            yield Caller("federated", ref.written, account=ref.account, partition=ref.partition)
+        elif ref.kind == "invalid" and not ref.account:
+            yield Caller("unknown", ref.written, partition=partition_of(role.arn))
+
+    def _caller_node(self, caller: Caller, grant: TrustGrant) -> None:
+        if caller.node_id in self.graph:
+            return
+        ref = grant.principal
+        kind = caller.kind if caller.kind in ("account", "public", "service", "federated", "unknown") \
+            else caller_node_kind(ref.kind) if not caller.concrete else caller.kind
+        attrs: dict[str, object] = {"in_data": caller.concrete}
+        if caller.account:
+            attrs["account"] = caller.account
+        if kind == "federated":
+            attrs["provider_type"] = ref.kind
+        if kind == "account":
+            attrs["collected"] = caller.account in self.snapshot.collected_accounts
+        if kind == "unknown" and ref.problem:
+            attrs["problem"] = ref.problem
+        label = caller.node_id
+        if kind in ("user", "role"):
+            label = caller.node_id.rsplit("/", 1)[-1]
+        elif kind == "account" and caller.account:
+            label = self.snapshot.account_name(caller.account) or caller.account
+        self._node(caller.node_id, kind, label=label, **attrs)
+
+    # -- edges ----------------------------------------------------------------------------------
+    def _edge(self, caller: Caller, role: Role, grant: TrustGrant, verdict: AssumeVerdict) -> None:
+        ref = grant.principal
+        self._caller_node(caller, grant)
+        st = grant.statement
+        evidence = {
+            "role": role.arn,
+            "statement": st.index,
+            "sid": st.sid,
+            "principal": ref.written,
+            "principal_form": ref.kind,
+            "action": ref.action,
+            "effect": st.effect,
+            "conditions": _condition_dicts(verdict),
+            "caller_chosen": sorted({c.key for c in verdict.chosen}),
+            "notes": verdict.notes,
+            "reason": _reason(caller, role, grant, verdict),
+        }
+        kind = "service" if ref.kind == "service" else FEDERATED_EDGE_KIND.get(ref.kind, "assume")
+        src, dst = caller.node_id, role.arn
+        if self.graph.has_edge(src, dst):
+            data = self.graph.edges[src, dst]
+            data["evidence"].append(evidence)
+            if not verdict.conditional:
+                data["conditional"] = False
+                data["conditions"] = []
+            elif data["conditional"]:
+                data["conditions"] = sorted(set(data["conditions"]) | {c.key for c in verdict.unresolved})
+            return
+        if caller.kind == "public":
+            scope = "public"
+        elif caller.kind in ("service", "federated"):
+            scope = caller.kind
+        elif caller.account and caller.account == role.account:
+            scope = "same-account"
+        else:
+            scope = "cross-account"
+        self.graph.add_edge(src, dst, kind=kind, scope=scope, conditional=verdict.conditional,
+                            conditions=sorted({c.key for c in verdict.unresolved}), evidence=[evidence])
+
+    def build(self, progress: ProgressCallback | None = None) -> nx.DiGraph:
+        self._principal_nodes()
+        roles = sorted(self.snapshot.roles.values(), key=lambda r: r.arn)
+        for i, role in enumerate(roles):
+            compiled: CompiledTrust = compile_trust(role)
+            for problem in compiled.problems:
+                self.problems.append({"role": role.arn, "statement": problem.statement,
+                                      "principal": problem.principal, "message": problem.message})
+            for grant in compiled.grants:
+                if role.service_linked and grant.principal.kind != "service":
+                    continue  # only the service can assume a service-linked role (§7.3)
+                for caller in self._callers(role, grant):
+                    profile = self.directory.profile(caller.node_id) if caller.concrete else None
+                    verdict = evaluate_assume(caller, compiled, grant, profile, self.org)
+                    if verdict is not None:
+                        self._edge(caller, role, grant, verdict)
+            if progress and (i % 500 == 0 or i == len(roles) - 1):
+                progress(i + 1, len(roles))
+        g = self.graph
+        g.graph["schema"] = SCHEMA
+        g.graph["collected_accounts"] = sorted(self.snapshot.collected_accounts)
+        g.graph["account_names"] = {a: n for a in sorted(self.snapshot.accounts | self.snapshot.collected_accounts)
+                                    if (n := self.snapshot.account_name(a))}
+        g.graph["trust_problems"] = self.problems
+        if self.snapshot.organization is not None:
+            g.graph["organization_id"] = self.snapshot.organization.id
+        return g
+
+
+def build_graph(snapshot: Snapshot, progress: ProgressCallback | None = None) -> nx.DiGraph:
+    """The trust graph of a snapshot (organization data, when present, gates it with SCPs and RCPs)."""
+    org_gate = None
+    org_facts = None
+    if snapshot.organization is not None:
+        from trustgraph.policy.organization import OrganizationPolicies
+        policies = OrganizationPolicies(snapshot.organization)
+        org_gate = policies
+        org_facts = policies.account_facts()
+    return GraphBuilder(snapshot, org_gate, org_facts).build(progress)
+

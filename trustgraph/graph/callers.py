@@ -1,0 +1,107 @@
+"""Caller lookups for graph building: principals by ARN, unique id and account, with identity indexes."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from trustgraph.arns import partition_of, root_arn
+from trustgraph.model import Role, Snapshot, User
+from trustgraph.policy.caller import Caller, OrgFacts
+from trustgraph.policy.globs import arn_matches
+from trustgraph.policy.identity import IdentityProfile, build_profile
+
+
+@dataclass(slots=True)
+class AccountGrantIndex:
+    """Which callers of one account have an sts:AssumeRole grant that could cover a given role ARN.
+
+    Exact ARNs sit in a dict; patterns are grouped so that each distinct pattern is matched once per role.
+    """
+
+    exact: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    patterns: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    everything: list[str] = field(default_factory=list)
+
+    def candidates(self, role_arn: str) -> list[str]:
+        found = set(self.everything)
+        found.update(self.exact.get(role_arn, ()))
+        for pattern, callers in self.patterns.items():
+            if arn_matches(pattern, role_arn):
+                found.update(callers)
+        return sorted(found)
+
+
+class CallerDirectory:
+    def __init__(self, snapshot: Snapshot, org_facts: dict[str, OrgFacts] | None = None) -> None:
+        self.snapshot = snapshot
+        self.org_facts = org_facts
+        self.principals: dict[str, User | Role] = {**snapshot.users, **snapshot.roles}
+        self.by_unique_id: dict[str, str] = {}
+        self.by_account: dict[str, list[str]] = defaultdict(list)
+        self.roles_by_name: dict[tuple[str, str], str] = {}
+        for arn, p in sorted(self.principals.items()):
+            if p.unique_id:
+                self.by_unique_id[p.unique_id] = arn
+            self.by_account[p.account].append(arn)
+            if isinstance(p, Role):
+                self.roles_by_name[(p.account, p.name)] = arn
+        self._callers: dict[str, Caller] = {}
+        self._profiles: dict[str, IdentityProfile | None] = {}
+        self._indexes: dict[str, AccountGrantIndex] = {}
+
+    def org_of(self, account: str | None) -> OrgFacts | None:
+        if self.org_facts is None or account is None:
+            return None
+        return self.org_facts.get(account, OrgFacts(None, None))
+
+    def concrete(self, arn: str) -> Caller:
+        caller = self._callers.get(arn)
+        if caller is None:
+            p = self.principals[arn]
+            caller = Caller(
+                kind="user" if isinstance(p, User) else "role", node_id=arn, account=p.account, arn=arn,
+                unique_id=p.unique_id, username=p.name if isinstance(p, User) else None, tags=p.tags,
+                partition=partition_of(arn), concrete=True, org=self.org_of(p.account))
+            self._callers[arn] = caller
+        return caller
+
+    def profile(self, arn: str) -> IdentityProfile | None:
+        if arn not in self._profiles:
+            p = self.principals[arn]
+            has_data = not isinstance(p, Role) or p.has_identity_data
+            self._profiles[arn] = build_profile(p, self.snapshot) if has_data else None
+        return self._profiles[arn]
+
+    def abstract_account(self, account: str, partition: str = "aws") -> Caller:
+        return Caller("account", root_arn(account, partition), account=account, partition=partition,
+                      org=self.org_of(account))
+
+    def grant_index(self, account: str) -> AccountGrantIndex:
+        index = self._indexes.get(account)
+        if index is None:
+            index = AccountGrantIndex()
+            for arn in self.by_account.get(account, ()):
+                profile = self.profile(arn)
+                if profile is None:
+                    continue
+                if profile.missing_policies:
+                    index.everything.append(arn)
+                    continue
+                for s in profile.allows:
+                    st = s.statement
+                    if st.resources is None or any("${" in r for r in st.resources):
+                        index.everything.append(arn)  # NotResource or variables: test every role
+                        break
+                    for resource in st.resources:
+                        if resource == "*":
+                            index.everything.append(arn)
+                        elif "*" in resource or "?" in resource:
+                            index.patterns[resource].append(arn)
+                        else:
+                            index.exact[resource].append(arn)
+            self._indexes[account] = index
+        return index
+
+    def callers_in(self, account: str) -> list[str]:
+        return self.by_account.get(account, [])

@@ -1,0 +1,19 @@
+"""Node and edge vocabulary of the trust graph, shared by building, analysis, rendering and JSON."""
+
+from __future__ import annotations
+
+NODE_KINDS = ("user", "role", "account", "service", "federated", "public", "unknown")
+# Edge kinds by how the caller authenticates: sts:AssumeRole, AssumeRoleWithSAML, AssumeRoleWithWebIdentity.
+EDGE_KINDS = ("assume", "saml", "web-identity", "service")
+SCHEMA = "trustgraph/graph/v1"
+
+FEDERATED_EDGE_KIND = {"saml": "saml", "oidc": "web-identity", "web-identity": "web-identity"}
+
+
+def caller_node_kind(principal_kind: str) -> str:
+    """Node kind for a principal form of the trust policy."""
+    return {
+        "public": "public", "account": "account", "user": "user", "role": "role", "session": "role",
+        "unique-id": "unknown", "service": "service", "saml": "federated", "oidc": "federated",
+        "web-identity": "federated",
+    }.get(principal_kind, "unknown")

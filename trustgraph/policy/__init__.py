@@ -1,0 +1,1 @@
+"""Policy evaluation: pure functions that decide what IAM policies allow. No I/O here."""

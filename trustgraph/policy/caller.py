@@ -1,0 +1,138 @@
+"""Who is calling: a principal from the data, or an abstract stand-in (an outside account, anyone)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from trustgraph.model import Role
+from trustgraph.policy.facts import ABSENT, CALLER_CHOSEN_PREFIXES, CHOSEN, SERVICE_SOURCE_KEYS, UNKNOWN, \
+    AccountScoped, KeyValue
+
+
+@dataclass(frozen=True, slots=True)
+class OrgFacts:
+    """Organization facts about an account, when organization data was read."""
+
+    org_id: str | None  # None: the account is not in the organization
+    ou_path: str | None
+
+
+@dataclass(slots=True)
+class Caller:
+    """kind: user | role | account | public | service | federated | unknown."""
+
+    kind: str
+    node_id: str
+    account: str | None = None
+    arn: str | None = None
+    unique_id: str | None = None
+    username: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+    partition: str = "aws"
+    # True for users and roles read from the data; False for stand-ins whose policies are unknown.
+    concrete: bool = False
+    org: OrgFacts | None = None  # None: no organization data covers this caller
+
+    @property
+    def is_aws_principal(self) -> bool:
+        return self.kind in ("user", "role", "account", "public", "unknown")
+
+
+class RequestFacts:
+    """Condition-key values of an AssumeRole request by `caller` for `role` (SEMANTICS §5.2)."""
+
+    __slots__ = ("caller", "role", "role_org")
+
+    def __init__(self, caller: Caller, role: Role, role_org: OrgFacts | None = None) -> None:
+        self.caller = caller
+        self.role = role
+        self.role_org = role_org
+
+    def value(self, key: str) -> KeyValue:
+        c = self.caller
+        if key.startswith(("aws:resourcetag/", "iam:resourcetag/")):
+            tag = key.split("/", 1)[1]
+            for k, v in self.role.tags.items():
+                if k.lower() == tag:
+                    return (v,)
+            return ABSENT
+        if key == "aws:resourceaccount":
+            return (self.role.account,)
+        if key == "aws:resourceorgid":
+            return _org_value(self.role_org, "id")
+        if key == "aws:securetransport":
+            return ("true",)
+        if key.startswith(CALLER_CHOSEN_PREFIXES):
+            return CHOSEN if c.is_aws_principal or c.kind == "federated" else ABSENT
+        if c.kind == "service":
+            return self._service(key)
+        if c.kind == "federated":
+            return UNKNOWN if not key.startswith("aws:principal") else ABSENT
+        if key in SERVICE_SOURCE_KEYS:
+            return ABSENT  # only services acting for a resource send these
+        if key == "aws:principalisawsservice":
+            return ("false",)
+        if key == "aws:principalservicename":
+            return ABSENT
+        if c.concrete:
+            return self._concrete(key)
+        return self._abstract(key)
+
+    def _service(self, key: str) -> KeyValue:
+        if key == "aws:principalisawsservice":
+            return ("true",)
+        if key == "aws:principalservicename":
+            return (self.caller.node_id,)
+        if key.startswith("aws:principal") or key in ("aws:userid", "aws:username"):
+            return ABSENT
+        return UNKNOWN  # aws:SourceAccount/SourceArn depend on the resource the service acts for
+
+    def _concrete(self, key: str) -> KeyValue:
+        c = self.caller
+        if key == "aws:principalarn":
+            return (c.arn,) if c.arn else UNKNOWN
+        if key == "aws:principalaccount":
+            return (c.account,) if c.account else UNKNOWN
+        if key.startswith("aws:principaltag/"):
+            # Session tags can override a role's tags at run time; the data shows the IAM tags.
+            tag = key.split("/", 1)[1]
+            for k, v in c.tags.items():
+                if k.lower() == tag:
+                    return (v,)
+            return ABSENT
+        if key == "aws:principaltype":
+            return ("User",) if c.kind == "user" else ("AssumedRole",)
+        if key == "aws:username":
+            return (c.username,) if c.kind == "user" and c.username else ABSENT
+        if key == "aws:userid":
+            # A role session's id is "ROLEID:session-name"; the session name is the caller's choice.
+            return (c.unique_id,) if c.kind == "user" and c.unique_id else UNKNOWN
+        if key == "aws:principalorgid":
+            return _org_value(c.org, "id")
+        if key == "aws:principalorgpaths":
+            return _org_value(c.org, "paths")
+        return UNKNOWN
+
+    def _abstract(self, key: str) -> KeyValue:
+        c = self.caller
+        if c.kind == "account" and c.account:
+            if key == "aws:principalaccount":
+                return (c.account,)
+            if key == "aws:principalarn":
+                return AccountScoped(c.account)
+            if key in ("aws:principalorgid", "aws:principalorgpaths") and c.org is not None:
+                return _org_value(c.org, "id" if key.endswith("orgid") else "paths")
+        if c.kind == "public" and key in ("aws:principalorgid", "aws:principalorgpaths") and c.org is not None:
+            # The public stand-in is a principal outside every account in the data set and its org.
+            return ABSENT
+        return UNKNOWN
+
+
+def _org_value(org: OrgFacts | None, what: str) -> KeyValue:
+    if org is None:
+        return UNKNOWN
+    if org.org_id is None:
+        return ABSENT
+    if what == "id":
+        return (org.org_id,)
+    return (org.ou_path,) if org.ou_path else UNKNOWN

@@ -1,0 +1,49 @@
+"""What a request's condition keys hold, as far as configuration data can tell (SEMANTICS §5.2)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+
+class _Marker:
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+ABSENT = _Marker("ABSENT")  # the request will not carry this key
+UNKNOWN = _Marker("UNKNOWN")  # depends on runtime facts the data cannot settle (MFA, ExternalId, IdP claims…)
+CHOSEN = _Marker("CHOSEN")  # a request parameter the caller picks (session name, request tags, source identity)
+
+
+@dataclass(frozen=True, slots=True)
+class AccountScoped:
+    """The key is an ARN of some principal of `account` that the data does not enumerate."""
+
+    account: str
+
+
+KeyValue = tuple[str, ...] | _Marker | AccountScoped
+
+
+class Facts(Protocol):
+    def value(self, key: str) -> KeyValue:
+        """Value of a condition key, `key` lower-cased."""
+        ...
+
+
+# Keys whose value the caller chooses when it makes the call (§5.2 "caller-chosen request parameters").
+CALLER_CHOSEN_PREFIXES = ("sts:rolesessionname", "sts:sourceidentity", "aws:requesttag/", "aws:tagkeys",
+                          "sts:transitivetagkeys")
+# Keys present only when a service calls on behalf of a resource (confused-deputy keys).
+SERVICE_SOURCE_KEYS = ("aws:sourceaccount", "aws:sourcearn", "aws:sourceorgid", "aws:sourceorgpaths",
+                       "aws:sourceowner")
+
+
+def is_caller_chosen(key: str) -> bool:
+    return key.startswith(CALLER_CHOSEN_PREFIXES)

@@ -1,0 +1,130 @@
+"""The caller's own side: identity policies and permissions boundary for sts:AssumeRole on a role.
+
+A profile keeps only the statements that can concern sts:AssumeRole, once per caller, so that testing
+a caller against thousands of roles costs a few pattern matches each.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from trustgraph.model import Condition, PolicyDocument, Snapshot, Statement, User
+from trustgraph.policy.conditions import Tri, evaluate_conditions
+from trustgraph.policy.facts import Facts
+from trustgraph.policy.statements import covers_action, covers_resource
+
+ASSUME = "sts:AssumeRole"
+
+
+@dataclass(frozen=True, slots=True)
+class SourcedStatement:
+    statement: Statement
+    source: str  # e.g. "inline policy DevAccess", "managed policy arn:…", "group Admins: inline policy X"
+    variables: bool
+
+
+@dataclass(slots=True)
+class PolicySetVerdict:
+    """Outcome of a set of policies for one request."""
+
+    allowed: Tri  # TRUE / FALSE / UNKNOWN (an Allow whose conditions the data cannot settle)
+    denied: Tri  # TRUE / FALSE / UNKNOWN (an explicit Deny whose conditions the data cannot settle)
+    unresolved: list[Condition] = field(default_factory=list)
+    allow_source: str | None = None
+    deny_source: str | None = None
+
+
+def relevant(statements: list[SourcedStatement], action: str) -> tuple[list[SourcedStatement], list[SourcedStatement]]:
+    allows = [s for s in statements if s.statement.effect == "Allow" and covers_action(s.statement, action)]
+    denies = [s for s in statements if s.statement.effect == "Deny" and covers_action(s.statement, action)]
+    return allows, denies
+
+
+def evaluate_set(allows: list[SourcedStatement], denies: list[SourcedStatement], resource: str,
+                 facts: Facts) -> PolicySetVerdict:
+    verdict = PolicySetVerdict(Tri.FALSE, Tri.FALSE)
+    for s in denies:
+        hit = covers_resource(s.statement, resource, facts, s.variables)
+        if hit is False:
+            continue
+        outcome = evaluate_conditions(s.statement.conditions, facts, s.variables)
+        # A caller avoids a Deny keyed on request parameters it chooses itself.
+        if outcome.state is Tri.TRUE and hit:
+            verdict.denied, verdict.deny_source = Tri.TRUE, s.source
+            return verdict
+        if outcome.state is Tri.UNKNOWN or (hit is None and outcome.state is Tri.TRUE):
+            verdict.denied, verdict.deny_source = Tri.UNKNOWN, s.source
+            verdict.unresolved.extend(outcome.unresolved)
+    for s in allows:
+        hit = covers_resource(s.statement, resource, facts, s.variables)
+        if hit is False:
+            continue
+        outcome = evaluate_conditions(s.statement.conditions, facts, s.variables)
+        if outcome.state in (Tri.TRUE, Tri.CHOSEN) and hit:
+            verdict.allowed, verdict.allow_source = Tri.TRUE, s.source
+            verdict.unresolved = [c for c in verdict.unresolved]  # keep deny keys only
+            return verdict
+        if outcome.state is Tri.UNKNOWN or hit is None:
+            if verdict.allowed is Tri.FALSE:
+                verdict.allowed, verdict.allow_source = Tri.UNKNOWN, s.source
+            verdict.unresolved.extend(outcome.unresolved)
+    return verdict
+
+
+def _document_statements(document: PolicyDocument | None, source: str) -> list[SourcedStatement]:
+    if document is None:
+        return []
+    return [SourcedStatement(s, source, document.supports_variables) for s in document.statements]
+
+
+@dataclass(slots=True)
+class IdentityProfile:
+    """The sts:AssumeRole-relevant statements of one user or role."""
+
+    allows: list[SourcedStatement]
+    denies: list[SourcedStatement]
+    boundary_allows: list[SourcedStatement] | None  # None: no boundary
+    boundary_denies: list[SourcedStatement]
+    missing_policies: list[str]  # attached managed policies absent from the data
+
+    @property
+    def may_assume_anything(self) -> bool:
+        return bool(self.allows) or bool(self.missing_policies)
+
+
+def build_profile(principal: object, snapshot: Snapshot, action: str = ASSUME) -> IdentityProfile:
+    statements: list[SourcedStatement] = []
+    missing: list[str] = []
+
+    def managed(arns: list[str], prefix: str) -> None:
+        for arn in arns:
+            policy = snapshot.managed_policies.get(arn)
+            if policy is None:
+                missing.append(arn)
+                continue
+            statements.extend(_document_statements(policy.document, f"{prefix}managed policy {policy.name}"))
+
+    for inline in principal.inline_policies:  # type: ignore[attr-defined]
+        statements.extend(_document_statements(inline.document, f"inline policy {inline.name}"))
+    managed(principal.attached_policy_arns, "")  # type: ignore[attr-defined]
+    if isinstance(principal, User):
+        for group_name in principal.group_names:
+            group = snapshot.groups.get((principal.account, group_name))
+            if group is None:
+                continue
+            for inline in group.inline_policies:
+                statements.extend(_document_statements(inline.document,
+                                                       f"group {group.name}: inline policy {inline.name}"))
+            managed(group.attached_policy_arns, f"group {group.name}: ")
+    allows, denies = relevant(statements, action)
+    boundary_allows: list[SourcedStatement] | None = None
+    boundary_denies: list[SourcedStatement] = []
+    boundary_arn = principal.boundary_arn  # type: ignore[attr-defined]
+    if boundary_arn:
+        policy = snapshot.managed_policies.get(boundary_arn)
+        if policy is None:
+            missing.append(boundary_arn)
+        else:
+            boundary_allows, boundary_denies = relevant(
+                _document_statements(policy.document, f"permissions boundary {policy.name}"), action)
+    return IdentityProfile(allows, denies, boundary_allows, boundary_denies, missing)

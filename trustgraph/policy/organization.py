@@ -1,0 +1,90 @@
+"""Service and resource control policies (SEMANTICS §4.1, §4.2) over an Organization.
+
+SCPs limit the caller's side: member accounts only, an Allow needed at every level from the root to the
+account, never the management account, never service-linked roles, never callers outside the org.
+RCPs limit the role's side whoever calls, except in the management account and for service-linked roles.
+"""
+
+from __future__ import annotations
+
+from trustgraph.model import Organization, Role
+from trustgraph.policy.caller import Caller, OrgFacts, RequestFacts
+from trustgraph.policy.conditions import Tri
+from trustgraph.policy.identity import PolicySetVerdict, SourcedStatement, evaluate_set, relevant
+
+SCP = "SERVICE_CONTROL_POLICY"
+RCP = "RESOURCE_CONTROL_POLICY"
+
+
+class OrganizationPolicies:
+    def __init__(self, org: Organization) -> None:
+        self.org = org
+        parents = {u.id: u.parent_id for u in org.units} | {r.id: None for r in org.roots}
+        self.levels: dict[str, list[str]] = {}
+        for account in org.accounts.values():
+            chain: list[str] = []
+            current, seen = account.parent_id, set()
+            while current and current not in seen:
+                seen.add(current)
+                chain.append(current)
+                current = parents.get(current)
+            if not chain and account.ou_path:
+                chain = [p for p in reversed(account.ou_path.strip("/").split("/")[1:])]
+            self.levels[account.id] = [*reversed(chain), account.id]
+        self.by_target: dict[tuple[str, str], list[SourcedStatement]] = {}
+        self.has_type = {SCP: False, RCP: False}
+        for policy in org.policies:
+            self.has_type[policy.type] = True
+            statements = [SourcedStatement(s, f"{'SCP' if policy.type == SCP else 'RCP'} {policy.name or policy.id}",
+                                           policy.document.supports_variables)
+                          for s in policy.document.statements]
+            for target in policy.targets:
+                self.by_target.setdefault((policy.type, target), []).extend(statements)
+
+    def account_facts(self) -> dict[str, OrgFacts]:
+        return {a.id: OrgFacts(self.org.id, a.ou_path or None) for a in self.org.accounts.values()}
+
+    def facts_for(self, account: str | None) -> OrgFacts | None:
+        if account is None:
+            return None
+        acct = self.org.accounts.get(account)
+        return OrgFacts(self.org.id, acct.ou_path or None) if acct else OrgFacts(None, None)
+
+    def _member(self, account: str | None) -> bool:
+        return bool(account) and account in self.org.accounts and account != self.org.management_account_id
+
+    def _evaluate(self, kind: str, account: str, resource: str, action: str, facts: RequestFacts,
+                  need_allow_per_level: bool) -> PolicySetVerdict | None:
+        if not self.has_type[kind]:
+            return None  # no such policies in the data: FullAWSAccess / RCPFullAWSAccess everywhere
+        result = PolicySetVerdict(Tri.TRUE, Tri.FALSE)
+        for level in self.levels.get(account, [account]):
+            statements = self.by_target.get((kind, level))
+            if not statements:
+                continue  # a level the data lists nothing for keeps the default full-access policy
+            allows, denies = relevant(statements, action)
+            verdict = evaluate_set(allows, denies, resource, facts)
+            if verdict.denied is Tri.TRUE:
+                return verdict
+            if verdict.denied is Tri.UNKNOWN:
+                result.denied, result.deny_source = Tri.UNKNOWN, verdict.deny_source
+                result.unresolved.extend(verdict.unresolved)
+            if need_allow_per_level and verdict.allowed is not Tri.TRUE:
+                if verdict.allowed is Tri.FALSE:
+                    return PolicySetVerdict(Tri.FALSE, Tri.FALSE, [], None, None)
+                result.allowed = Tri.UNKNOWN
+                result.unresolved.extend(verdict.unresolved)
+        return result
+
+    def scp(self, caller: Caller, role: Role, action: str, facts: RequestFacts) -> PolicySetVerdict | None:
+        if not caller.is_aws_principal or not self._member(caller.account):
+            return None
+        if caller.arn and ":role/aws-service-role/" in caller.arn:
+            return None  # SCPs never restrict service-linked roles
+        return self._evaluate(SCP, caller.account or "", role.arn, action, facts, need_allow_per_level=True)
+
+    def rcp(self, caller: Caller, role: Role, action: str, facts: RequestFacts) -> PolicySetVerdict | None:
+        if not self._member(role.account) or role.service_linked:
+            return None
+        # Customer RCPs can only deny; RCPFullAWSAccess is the only Allow, so only denies decide.
+        return self._evaluate(RCP, role.account, role.arn, action, facts, need_allow_per_level=False)

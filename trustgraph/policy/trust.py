@@ -1,0 +1,225 @@
+"""Trust policies: compile a role's trust once, then decide for any caller whether it may assume the role.
+
+`evaluate_assume` follows the decision order of SEMANTICS §4.2/§4.4: trust Allow and explicit Deny,
+RCPs, then for AWS principals SCPs, identity policies and the permissions boundary, each only where
+AWS applies it (§1.2–1.4, §4.3).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from trustgraph.model import Condition, Role, Statement
+from trustgraph.policy.caller import Caller, OrgFacts, RequestFacts
+from trustgraph.policy.conditions import Tri, evaluate_conditions
+from trustgraph.policy.identity import IdentityProfile, PolicySetVerdict, evaluate_set
+from trustgraph.policy.principals import PrincipalRef, classify_principal
+from trustgraph.policy.statements import covers_action
+
+# Conditions on these keys can only be met when the request also carries the companion action (§3.1).
+FORCED_COMPANIONS = (("sts:sourceidentity", "sts:SetSourceIdentity"), ("aws:requesttag/", "sts:TagSession"),
+                     ("aws:tagkeys", "sts:TagSession"), ("sts:transitivetagkeys", "sts:TagSession"))
+MISSING_POLICY_KEY = "trustgraph:PolicyNotInData"
+
+
+@dataclass(frozen=True, slots=True)
+class TrustGrant:
+    statement: Statement
+    principal: PrincipalRef
+
+
+@dataclass(frozen=True, slots=True)
+class TrustProblem:
+    statement: str
+    principal: str | None
+    message: str
+
+
+@dataclass(slots=True)
+class CompiledTrust:
+    role: Role
+    grants: list[TrustGrant] = field(default_factory=list)
+    denies: list[tuple[Statement, list[PrincipalRef]]] = field(default_factory=list)
+    problems: list[TrustProblem] = field(default_factory=list)
+    variables: bool = True
+
+
+def _companions(statement: Statement) -> set[str]:
+    needed: set[str] = set()
+    for cond in statement.conditions:
+        key = cond.key.lower()
+        if cond.operator.lower() == "null" or cond.operator.lower().endswith("ifexists"):
+            continue  # satisfiable without sending the key
+        for prefix, action in FORCED_COMPANIONS:
+            if key.startswith(prefix):
+                needed.add(action)
+    return needed
+
+
+def compile_trust(role: Role) -> CompiledTrust:
+    compiled = CompiledTrust(role)
+    if role.trust is None:
+        return compiled
+    compiled.variables = role.trust.supports_variables
+    allow_statements: list[tuple[Statement, list[PrincipalRef]]] = []
+    for st in role.trust.statements:
+        if st.not_principals is not None or st.resources is not None or st.not_resources is not None:
+            element = "NotPrincipal" if st.not_principals is not None else "Resource/NotResource"
+            compiled.problems.append(TrustProblem(st.label, None, f"trust policies cannot contain {element}; "
+                                                  "IAM rejects such a statement, so it is ignored"))
+            continue
+        if st.principals is None:
+            compiled.problems.append(TrustProblem(st.label, None, "statement has no Principal; ignored"))
+            continue
+        refs = [classify_principal(t, v) for t, v in st.principals]
+        if st.effect == "Deny":
+            compiled.denies.append((st, refs))
+        else:
+            allow_statements.append((st, refs))
+    for st, refs in allow_statements:
+        for ref in refs:
+            if ref.problem:
+                compiled.problems.append(TrustProblem(st.label, ref.written, ref.problem))
+                if ref.matches_nothing or "wildcard" in ref.problem:
+                    continue
+            if not covers_action(st, ref.action):
+                if covers_action(st, "sts:AssumeRole") or covers_action(st, "sts:AssumeRoleWithSAML") or \
+                        covers_action(st, "sts:AssumeRoleWithWebIdentity"):
+                    compiled.problems.append(TrustProblem(
+                        st.label, ref.written, f"mismatched action: a {ref.kind} principal needs {ref.action}"))
+                continue
+            missing = [a for a in sorted(_companions(st))
+                       if not any(covers_action(other, a) and any(r.written == ref.written or r.kind == "public"
+                                                                  for r in other_refs)
+                                  for other, other_refs in allow_statements)]
+            if missing:
+                compiled.problems.append(TrustProblem(
+                    st.label, ref.written, f"its conditions need {', '.join(missing)} in the request, which the "
+                    "trust does not allow: the statement can never be met"))
+                continue
+            compiled.grants.append(TrustGrant(st, ref))
+    return compiled
+
+
+def principal_matches(ref: PrincipalRef, caller: Caller) -> bool:
+    if ref.partition != caller.partition and ref.kind not in ("public", "service", "web-identity"):
+        return False
+    if ref.kind == "public":
+        return caller.is_aws_principal
+    if ref.kind == "account":
+        return caller.is_aws_principal and caller.account == ref.account
+    if ref.kind in ("user", "role"):
+        return caller.arn == ref.written
+    if ref.kind == "session":
+        return caller.kind == "role" and caller.account == ref.account and \
+            bool(caller.arn) and caller.arn.rsplit("/", 1)[-1] == ref.role_name  # type: ignore[union-attr]
+    if ref.kind == "unique-id":
+        return caller.unique_id == ref.written or caller.node_id == ref.written
+    if ref.kind == "service":
+        return caller.kind == "service" and caller.node_id == ref.written
+    if ref.kind in ("saml", "oidc", "web-identity"):
+        return caller.kind == "federated" and caller.node_id == ref.written
+    return caller.kind == "unknown" and caller.node_id == ref.written
+
+
+class OrgGate(Protocol):
+    """SCPs and RCPs (SEMANTICS §4.1); implemented where organization data is read."""
+
+    def rcp(self, caller: Caller, role: Role, action: str, facts: RequestFacts) -> PolicySetVerdict | None: ...
+
+    def scp(self, caller: Caller, role: Role, action: str, facts: RequestFacts) -> PolicySetVerdict | None: ...
+
+    def facts_for(self, account: str | None) -> OrgFacts | None: ...
+
+
+@dataclass(slots=True)
+class AssumeVerdict:
+    via: str  # the principal form that matched: user, role, session, account, public, unique-id, service, …
+    needs_identity: bool
+    unresolved: list[Condition] = field(default_factory=list)
+    chosen: list[Condition] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    identity_source: str | None = None
+
+    @property
+    def conditional(self) -> bool:
+        return bool(self.unresolved)
+
+
+def _apply_set(verdict: AssumeVerdict, result: PolicySetVerdict, need_allow: bool, what: str) -> bool:
+    """Fold a policy-set result into the verdict; False when it denies for sure."""
+    if result.denied is Tri.TRUE:
+        return False
+    if result.denied is Tri.UNKNOWN:
+        verdict.notes.append(f"an explicit Deny in {result.deny_source} may apply")
+        verdict.unresolved.extend(result.unresolved)
+    if need_allow:
+        if result.allowed is Tri.FALSE:
+            return False
+        if result.allowed is Tri.UNKNOWN:
+            verdict.notes.append(f"{what} allows it only under conditions")
+            verdict.unresolved.extend(c for c in result.unresolved if c not in verdict.unresolved)
+    return True
+
+
+def evaluate_assume(caller: Caller, trust: CompiledTrust, grant: TrustGrant, profile: IdentityProfile | None,
+                    org: OrgGate | None = None) -> AssumeVerdict | None:
+    """Can `caller` obtain credentials for `trust.role` through `grant`? None means no."""
+    role = trust.role
+    ref = grant.principal
+    if caller.partition != (role.arn.split(":", 2)[1] if role.arn.count(":") >= 2 else "aws"):
+        return None  # trust never crosses partitions (§2.6)
+    if caller.arn == role.arn:
+        return None  # a role reaching itself adds no reach
+    facts = RequestFacts(caller, role, org.facts_for(role.account) if org else None)
+    outcome = evaluate_conditions(grant.statement.conditions, facts, trust.variables)
+    if outcome.state is Tri.FALSE:
+        return None
+    same_account = caller.account == role.account
+    via_account = ref.kind == "account" or (ref.kind == "public" and not same_account)
+    verdict = AssumeVerdict(via=ref.kind, needs_identity=caller.is_aws_principal and (not same_account or via_account),
+                            unresolved=list(outcome.unresolved), chosen=list(outcome.chosen))
+    action = ref.action
+    for st, refs in trust.denies:
+        if not covers_action(st, action) or not any(principal_matches(r, caller) for r in refs):
+            continue
+        deny = evaluate_conditions(st.conditions, facts, trust.variables)
+        if deny.state is Tri.TRUE:
+            return None
+        if deny.state is Tri.UNKNOWN:
+            verdict.notes.append(f"trust Deny {st.label} may apply")
+            verdict.unresolved.extend(deny.unresolved)
+    if org is not None and not role.service_linked:
+        rcp = org.rcp(caller, role, action, facts)
+        if rcp is not None and not _apply_set(verdict, rcp, True, "the resource control policies"):
+            return None
+    if not caller.is_aws_principal:
+        return verdict
+    if org is not None and caller.account:
+        scp = org.scp(caller, role, action, facts)
+        if scp is not None and not _apply_set(verdict, scp, True, "the service control policies"):
+            return None
+    if not caller.concrete:
+        return verdict  # an outside principal's own account grants itself whatever it needs
+    if profile is None:
+        if verdict.needs_identity:
+            verdict.notes.append("the caller's permission policies are not in the data")
+            verdict.unresolved.append(Condition("Unknown", MISSING_POLICY_KEY, ("identity policies",)))
+        return verdict
+    result = evaluate_set(profile.allows, profile.denies, role.arn, facts)
+    verdict.identity_source = result.allow_source
+    if not _apply_set(verdict, result, verdict.needs_identity, "the caller's identity policy"):
+        if verdict.needs_identity and result.allowed is Tri.FALSE and result.denied is Tri.FALSE \
+                and profile.missing_policies:
+            verdict.notes.append("may be allowed by policies not in the data: " + ", ".join(profile.missing_policies))
+            verdict.unresolved.append(Condition("Unknown", MISSING_POLICY_KEY, tuple(profile.missing_policies)))
+            return verdict
+        return None
+    # Boundaries cap identity-path grants and direct user/role-ARN grants, not session-ARN or `*` grants (§4.3).
+    boundary_required = verdict.needs_identity or ref.kind in ("user", "role", "unique-id")
+    if profile.boundary_allows is not None:
+        bound = evaluate_set(profile.boundary_allows, profile.boundary_denies, role.arn, facts)
+        if not _apply_set(verdict, bound, boundary_required, "the permissions boundary"):
+            return None
+    return verdict

@@ -1,0 +1,1 @@
+"""Sources: everything that reads IAM data from outside (files, AWS) into a Snapshot."""

@@ -1,0 +1,151 @@
+"""Read any number of files or directories: detect each file's format by its content, merge all."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from trustgraph.arns import ACCOUNT_ID, parse_arn
+from trustgraph.model import Snapshot
+from trustgraph.sources.organization_file import looks_like_organization, read_organization
+from trustgraph.sources.report import LoadReport
+from trustgraph.sources.snapshot_builder import SnapshotBuilder
+
+GAAD_KEYS = ("UserDetailList", "GroupDetailList", "RoleDetailList", "Policies")
+PLACEHOLDER_ACCOUNT = "000000000000"
+# Files a snapshot directory holds beside the inputs; they are metadata, not IAM data.
+METADATA_SCHEMAS = ("trustgraph/manifest/", "trustgraph/graph/")
+
+
+class UnknownFormat(Exception):
+    pass
+
+
+def iter_input_files(paths: Iterable[str | Path], report: LoadReport) -> list[Path]:
+    files: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            # Directories hold other things too (READMEs, YAML); only JSON files are inputs there.
+            files.extend(sorted(p for p in path.rglob("*.json") if p.is_file()))
+        elif path.is_file():
+            files.append(path)
+        else:
+            report.error(str(path), "", "no such file or directory", skipped="files")
+            report.files_rejected.append(str(path))
+    return files
+
+
+def _gaad(value: dict[str, Any], builder: SnapshotBuilder, source: str) -> None:
+    accounts: set[str] = set()
+    for key, add in (("UserDetailList", builder.add_user), ("GroupDetailList", builder.add_group)):
+        entries = value.get(key) or []
+        if not isinstance(entries, list):
+            builder.report.error(source, f"$.{key}", "expected a list", skipped="lists")
+            continue
+        for i, entry in enumerate(entries):
+            add(entry, source, f"$.{key}[{i}]")
+            accounts.add(_account_of_entry(entry))
+    roles = value.get("RoleDetailList") or []
+    for i, entry in enumerate(roles if isinstance(roles, list) else []):
+        builder.add_role(entry, source, f"$.RoleDetailList[{i}]", with_identity=True)
+        accounts.add(_account_of_entry(entry))
+    policies = value.get("Policies") or []
+    for i, entry in enumerate(policies if isinstance(policies, list) else []):
+        builder.add_managed_policy(entry, source, f"$.Policies[{i}]")
+        accounts.add(_account_of_entry(entry))
+    accounts.discard("")
+    if not accounts and value.get("IsTruncated") is True:
+        accounts.add(f"(unknown account in {source})")
+    builder.page(accounts, value.get("IsTruncated") is True)
+
+
+def _account_of_entry(entry: Any) -> str:
+    arn = entry.get("Arn") if isinstance(entry, dict) else None
+    parsed = parse_arn(arn) if isinstance(arn, str) else None
+    return parsed.account if parsed and ACCOUNT_ID.match(parsed.account) else ""
+
+
+def _placeholder_arn(path: Path) -> str:
+    stem = re.sub(r"[^\w+=,.@-]", "-", path.name.split(".")[0]) or "role"
+    return f"arn:aws:iam::{PLACEHOLDER_ACCOUNT}:role/{stem}"
+
+
+def read_value(value: Any, builder: SnapshotBuilder, source: str, role_arn: str | None, path: Path) -> None:
+    if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+        for item in value:  # e.g. several pages saved as one JSON array
+            read_value(item, builder, source, role_arn, path)
+        return
+    if not isinstance(value, dict):
+        raise UnknownFormat(f"top-level JSON is {type(value).__name__}, not an object")
+    if any(k in value for k in GAAD_KEYS):
+        _gaad(value, builder, source)
+    elif isinstance(value.get("Role"), dict):
+        builder.add_role(value["Role"], source, "$.Role", with_identity=False)
+    elif isinstance(value.get("Roles"), list):
+        for i, entry in enumerate(value["Roles"]):
+            builder.add_role(entry, source, f"$.Roles[{i}]", with_identity=False)
+    elif "AssumeRolePolicyDocument" in value and ("RoleArn" in value or "Arn" in value or role_arn):
+        arn = value.get("RoleArn") or value.get("Arn") or role_arn
+        builder.add_role(value, source, "$", with_identity=False, arn_override=str(arn))
+    elif "Statement" in value or value.keys() == {"Version"}:
+        arn = role_arn
+        if arn is None:
+            arn = _placeholder_arn(path)
+            builder.report.warning(source, "$", f"bare trust policy without --role-arn: read as {arn}")
+        builder.add_role({"AssumeRolePolicyDocument": value}, source, "$", with_identity=False, arn_override=arn)
+    elif looks_like_organization(value):
+        read_organization(value, builder, source)
+    elif str(value.get("schema", "")).startswith(METADATA_SCHEMAS):
+        raise UnknownFormat(f"{value['schema']} is trustgraph metadata, not an IAM input"
+                            + (" (pass saved graphs with --graph)" if "graph" in value["schema"] else ""))
+    elif "format_version" in value and ("planned_values" in value or "resource_changes" in value):
+        raise UnknownFormat("Terraform plans are not read; export the deployed account with "
+                            "`aws iam get-account-authorization-details` instead")
+    else:
+        keys = ", ".join(sorted(map(str, value))[:6])
+        raise UnknownFormat(f"not a recognised IAM input (top-level keys: {keys}); expected "
+                            "get-account-authorization-details, get-role, list-roles, a trust policy "
+                            "or organization.json")
+
+
+def load_json_file(path: Path) -> Any:
+    text = path.read_text(encoding="utf-8-sig")
+    return json.loads(text)
+
+
+def load_inputs(paths: Iterable[str | Path], role_arn: str | None = None) -> tuple[Snapshot, LoadReport]:
+    """Read every input into one Snapshot; problems go to the report, never raise."""
+    report = LoadReport()
+    builder = SnapshotBuilder(report)
+    for path in iter_input_files(paths, report):
+        source = str(path)
+        if path.name == "manifest.json" and path.parent.joinpath("organization.json").exists():
+            continue  # written by `trustgraph collect` beside the account files
+        try:
+            value = load_json_file(path)
+        except UnicodeDecodeError:
+            report.error(source, "", "not a text file", skipped="files")
+            report.files_rejected.append(source)
+            continue
+        except json.JSONDecodeError as exc:
+            hint = " (YAML and CloudFormation templates are not read)" if path.suffix in (".yaml", ".yml") else ""
+            report.error(source, f"line {exc.lineno} column {exc.colno}", f"invalid JSON: {exc.msg}{hint}",
+                         skipped="files")
+            report.files_rejected.append(source)
+            continue
+        except OSError as exc:
+            report.error(source, "", f"cannot read: {exc.strerror}", skipped="files")
+            report.files_rejected.append(source)
+            continue
+        try:
+            read_value(value, builder, source, role_arn, path)
+        except UnknownFormat as exc:
+            report.error(source, "$", str(exc), skipped="files")
+            report.files_rejected.append(source)
+            continue
+        report.files_read.append(source)
+    return builder.finish(), report

@@ -1,0 +1,153 @@
+"""Parse IAM policy documents in every form the AWS tools print them.
+
+A document may be a dict, a JSON string or a URL-encoded JSON string (the raw Query API encodes
+policy fields; botocore decodes them, other tools do not). Scalars and lists are accepted wherever
+IAM accepts both. Problems never raise: they are returned with their JSON location so that the
+caller can name the file and keep going with the rest.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote
+
+from trustgraph.model import Condition, PolicyDocument, Statement
+
+PRINCIPAL_TYPES = ("AWS", "Service", "Federated", "CanonicalUser")
+
+
+@dataclass(frozen=True, slots=True)
+class ParseProblem:
+    location: str
+    message: str
+
+
+class _Invalid(Exception):
+    def __init__(self, location: str, message: str) -> None:
+        super().__init__(message)
+        self.location = location
+        self.message = message
+
+
+def decode_document(raw: Any) -> Any:
+    """Return the JSON value of a policy document given as dict, JSON text or URL-encoded JSON text."""
+    if not isinstance(raw, str):
+        return raw
+    text = raw.strip()
+    if not text:
+        raise ValueError("empty policy document")
+    if text[0] not in "{[" and "%" in text:
+        text = unquote(text)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"policy document is not valid JSON ({exc.msg} at char {exc.pos})") from None
+
+
+def _strings(value: Any, where: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    if isinstance(value, list) and not value:
+        raise _Invalid(where, "empty list")
+    raise _Invalid(where, f"expected a string or a list of strings, got {_shape(value)}")
+
+
+def _shape(value: Any) -> str:
+    if isinstance(value, list):
+        return "a list containing " + ", ".join(sorted({type(v).__name__ for v in value}))
+    return type(value).__name__
+
+
+def _condition_value(value: Any, where: str) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (str, int, float)):
+        return str(value)
+    raise _Invalid(where, f"condition value must be a string, number or boolean, got {_shape(value)}")
+
+
+def _principals(value: Any, where: str) -> tuple[tuple[str, str], ...]:
+    if value == "*":
+        return (("*", "*"),)
+    if not isinstance(value, dict) or not value:
+        raise _Invalid(where, f"Principal must be \"*\" or an object of principal types, got {_shape(value)}")
+    pairs: list[tuple[str, str]] = []
+    for ptype, pvalue in value.items():
+        if ptype not in PRINCIPAL_TYPES:
+            raise _Invalid(f"{where}.{ptype}", f"unknown principal type {ptype!r}")
+        for item in _strings(pvalue, f"{where}.{ptype}"):
+            pairs.append((ptype, item))
+    return tuple(pairs)
+
+
+def _conditions(value: Any, where: str) -> tuple[Condition, ...]:
+    if not isinstance(value, dict):
+        raise _Invalid(where, f"Condition must be an object, got {_shape(value)}")
+    out: list[Condition] = []
+    for operator, block in value.items():
+        if not isinstance(block, dict):
+            raise _Invalid(f"{where}.{operator}", f"condition operator block must be an object, got {_shape(block)}")
+        for key, raw_values in block.items():
+            at = f"{where}.{operator}.{key}"
+            items = raw_values if isinstance(raw_values, list) else [raw_values]
+            out.append(Condition(operator, key, tuple(_condition_value(v, at) for v in items)))
+    return tuple(out)
+
+
+def _statement(index: int, raw: Any, where: str) -> Statement:
+    if not isinstance(raw, dict):
+        raise _Invalid(where, f"statement must be an object, got {_shape(raw)}")
+    effect = raw.get("Effect")
+    if effect not in ("Allow", "Deny"):
+        raise _Invalid(f"{where}.Effect", f"Effect must be \"Allow\" or \"Deny\", got {effect!r}")
+    if "Action" in raw and "NotAction" in raw:
+        raise _Invalid(where, "statement has both Action and NotAction")
+    if "Action" not in raw and "NotAction" not in raw:
+        raise _Invalid(where, "statement has neither Action nor NotAction")
+    sid = raw.get("Sid")
+
+    def opt(name: str) -> tuple[str, ...] | None:
+        return _strings(raw[name], f"{where}.{name}") if name in raw else None
+
+    return Statement(
+        index=index,
+        sid=str(sid) if sid is not None else None,
+        effect=effect,
+        actions=opt("Action"),
+        not_actions=opt("NotAction"),
+        resources=opt("Resource"),
+        not_resources=opt("NotResource"),
+        principals=_principals(raw["Principal"], f"{where}.Principal") if "Principal" in raw else None,
+        not_principals=_principals(raw["NotPrincipal"], f"{where}.NotPrincipal") if "NotPrincipal" in raw else None,
+        conditions=_conditions(raw["Condition"], f"{where}.Condition") if raw.get("Condition") else (),
+    )
+
+
+def parse_policy(raw: Any, where: str = "$") -> tuple[PolicyDocument | None, list[ParseProblem]]:
+    """Parse one policy document. Invalid statements are dropped and reported; the rest is kept."""
+    try:
+        value = decode_document(raw)
+    except ValueError as exc:
+        return None, [ParseProblem(where, str(exc))]
+    if not isinstance(value, dict):
+        return None, [ParseProblem(where, f"policy document must be a JSON object, got {_shape(value)}")]
+    version = value.get("Version")
+    problems: list[ParseProblem] = []
+    if "Statement" not in value:
+        problems.append(ParseProblem(where, "policy document has no Statement: it grants nothing"))
+        raw_statements: list[Any] = []
+    else:
+        stmt = value["Statement"]
+        raw_statements = stmt if isinstance(stmt, list) else [stmt]
+    statements: list[Statement] = []
+    for index, raw_statement in enumerate(raw_statements):
+        at = f"{where}.Statement[{index}]" if isinstance(value.get("Statement"), list) else f"{where}.Statement"
+        try:
+            statements.append(_statement(index, raw_statement, at))
+        except _Invalid as exc:
+            problems.append(ParseProblem(exc.location, f"invalid statement skipped: {exc.message}"))
+    return PolicyDocument(version if isinstance(version, str) else None, tuple(statements)), problems

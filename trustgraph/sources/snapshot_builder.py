@@ -1,0 +1,210 @@
+"""Accumulates entities from any number of inputs into one Snapshot, merging pages and accounts."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from trustgraph.arns import ACCOUNT_ID, parse_arn
+from trustgraph.model import Group, InlinePolicy, ManagedPolicy, PolicyDocument, Role, Snapshot, User
+from trustgraph.sources.policy_parser import parse_policy
+from trustgraph.sources.report import LoadReport
+
+
+def _as_list(value: Any) -> list[Any]:
+    # The AWS CLI's own example prints AttachedManagedPolicies as an object where a list is expected.
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return value
+    return [value]
+
+
+def _tags(value: Any) -> dict[str, str]:
+    tags: dict[str, str] = {}
+    for tag in _as_list(value):
+        if isinstance(tag, dict) and "Key" in tag:
+            tags[str(tag["Key"])] = str(tag.get("Value", ""))
+    return tags
+
+
+class SnapshotBuilder:
+    def __init__(self, report: LoadReport) -> None:
+        self.snapshot = Snapshot()
+        self.report = report
+        # account → [pages seen, pages marked IsTruncated]: a complete set has exactly one final page.
+        self._pages: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+
+    # -- policies -----------------------------------------------------------------------------
+    def policy(self, raw: Any, source: str, where: str) -> PolicyDocument | None:
+        document, problems = parse_policy(raw, where)
+        for problem in problems:
+            if document is None:
+                self.report.error(source, problem.location, problem.message, skipped="policy documents")
+            elif problem.message.startswith("invalid statement"):
+                self.report.error(source, problem.location, problem.message, skipped="policy statements")
+            else:
+                self.report.warning(source, problem.location, problem.message)
+        return document
+
+    def _inline(self, entries: Any, source: str, where: str) -> list[InlinePolicy]:
+        out: list[InlinePolicy] = []
+        for i, entry in enumerate(_as_list(entries)):
+            at = f"{where}[{i}]"
+            if not isinstance(entry, dict) or "PolicyDocument" not in entry:
+                self.report.error(source, at, "inline policy without PolicyDocument", skipped="inline policies")
+                continue
+            document = self.policy(entry["PolicyDocument"], source, f"{at}.PolicyDocument")
+            if document is not None:
+                out.append(InlinePolicy(str(entry.get("PolicyName", f"inline-{i}")), document))
+        return out
+
+    def _attached(self, entries: Any, source: str, where: str) -> list[str]:
+        arns: list[str] = []
+        for i, entry in enumerate(_as_list(entries)):
+            arn = entry.get("PolicyArn") if isinstance(entry, dict) else None
+            if isinstance(arn, str) and parse_arn(arn):
+                arns.append(arn)
+            else:
+                self.report.error(source, f"{where}[{i}]", "attached policy without a valid PolicyArn",
+                                  skipped="policy attachments")
+        return arns
+
+    def _boundary(self, value: Any) -> str | None:
+        if isinstance(value, dict) and isinstance(value.get("PermissionsBoundaryArn"), str):
+            return value["PermissionsBoundaryArn"]
+        return None
+
+    def _identity(self, entry: dict[str, Any], kind: str, source: str, where: str) -> tuple[str, str] | None:
+        arn = entry.get("Arn")
+        parsed = parse_arn(arn) if isinstance(arn, str) else None
+        if parsed is None or parsed.service != "iam" or not ACCOUNT_ID.match(parsed.account):
+            self.report.error(source, where, f"{kind} entry without a valid IAM Arn (got {arn!r})",
+                              skipped=f"{kind}s")
+            return None
+        if not parsed.resource.startswith(f"{kind}/"):
+            self.report.error(source, where, f"Arn {arn!r} is not a {kind} ARN", skipped=f"{kind}s")
+            return None
+        return arn, parsed.account
+
+    # -- entities -----------------------------------------------------------------------------
+    def add_user(self, entry: Any, source: str, where: str) -> None:
+        if not isinstance(entry, dict):
+            self.report.error(source, where, "user entry is not an object", skipped="users")
+            return
+        ident = self._identity(entry, "user", source, where)
+        if ident is None:
+            return
+        arn, account = ident
+        self.snapshot.collected_accounts.add(account)
+        self.snapshot.users[arn] = User(
+            arn=arn,
+            name=str(entry.get("UserName") or arn.rsplit("/", 1)[-1]),
+            account=account,
+            unique_id=entry.get("UserId"),
+            path=str(entry.get("Path") or "/"),
+            inline_policies=self._inline(entry.get("UserPolicyList"), source, f"{where}.UserPolicyList"),
+            attached_policy_arns=self._attached(
+                entry.get("AttachedManagedPolicies"), source, f"{where}.AttachedManagedPolicies"),
+            group_names=[g for g in _as_list(entry.get("GroupList")) if isinstance(g, str)],
+            boundary_arn=self._boundary(entry.get("PermissionsBoundary")),
+            tags=_tags(entry.get("Tags")),
+        )
+
+    def add_group(self, entry: Any, source: str, where: str) -> None:
+        if not isinstance(entry, dict):
+            self.report.error(source, where, "group entry is not an object", skipped="groups")
+            return
+        ident = self._identity(entry, "group", source, where)
+        if ident is None:
+            return
+        arn, account = ident
+        self.snapshot.collected_accounts.add(account)
+        name = str(entry.get("GroupName") or arn.rsplit("/", 1)[-1])
+        self.snapshot.groups[(account, name)] = Group(
+            arn=arn,
+            name=name,
+            account=account,
+            inline_policies=self._inline(entry.get("GroupPolicyList"), source, f"{where}.GroupPolicyList"),
+            attached_policy_arns=self._attached(
+                entry.get("AttachedManagedPolicies"), source, f"{where}.AttachedManagedPolicies"),
+        )
+
+    def add_role(self, entry: Any, source: str, where: str, *, with_identity: bool,
+                 arn_override: str | None = None) -> None:
+        if not isinstance(entry, dict):
+            self.report.error(source, where, "role entry is not an object", skipped="roles")
+            return
+        if arn_override:
+            entry = {**entry, "Arn": arn_override}
+        ident = self._identity(entry, "role", source, where)
+        if ident is None:
+            return
+        arn, account = ident
+        name_from_arn = arn.rsplit("/", 1)[-1]
+        if entry.get("RoleName") and entry["RoleName"] != name_from_arn:
+            self.report.warning(source, f"{where}.RoleName",
+                                f"RoleName {entry['RoleName']!r} differs from its Arn; the Arn is used")
+        if "AssumeRolePolicyDocument" not in entry:
+            self.report.warning(source, where, f"role {arn} has no AssumeRolePolicyDocument: nothing can assume it")
+            trust = None
+        else:
+            trust = self.policy(entry["AssumeRolePolicyDocument"], source, f"{where}.AssumeRolePolicyDocument")
+        if with_identity:
+            self.snapshot.collected_accounts.add(account)
+        existing = self.snapshot.roles.get(arn)
+        if existing is not None and existing.has_identity_data and not with_identity:
+            return  # a full export of this role is already here; a bare listing adds nothing
+        path = entry.get("Path")
+        if not isinstance(path, str):
+            resource = parse_arn(arn).resource  # type: ignore[union-attr]
+            path = "/" + resource.split("/", 1)[1].rsplit("/", 1)[0] + "/" if resource.count("/") > 1 else "/"
+        self.snapshot.roles[arn] = Role(
+            arn=arn,
+            name=name_from_arn,
+            account=account,
+            unique_id=entry.get("RoleId"),
+            path=path,
+            trust=trust,
+            inline_policies=self._inline(entry.get("RolePolicyList"), source, f"{where}.RolePolicyList"),
+            attached_policy_arns=self._attached(
+                entry.get("AttachedManagedPolicies"), source, f"{where}.AttachedManagedPolicies"),
+            boundary_arn=self._boundary(entry.get("PermissionsBoundary")),
+            tags=_tags(entry.get("Tags")),
+            source=source,
+            has_identity_data=with_identity,
+        )
+
+    def add_managed_policy(self, entry: Any, source: str, where: str) -> None:
+        arn = entry.get("Arn") if isinstance(entry, dict) else None
+        if not isinstance(arn, str) or not parse_arn(arn):
+            self.report.error(source, where, "managed policy without a valid Arn", skipped="managed policies")
+            return
+        versions = [v for v in _as_list(entry.get("PolicyVersionList")) if isinstance(v, dict)]
+        default = next((v for v in versions if v.get("IsDefaultVersion") is True), None)
+        if default is None and len(versions) == 1:
+            default = versions[0]
+        document = None
+        if default is None:
+            self.report.error(source, where, f"managed policy {arn} has no default version", skipped="managed policies")
+        else:
+            index = versions.index(default)
+            document = self.policy(default.get("Document"), source, f"{where}.PolicyVersionList[{index}].Document")
+        # Some exporters leave PolicyName out; the ARN's last segment is the name.
+        name = entry.get("PolicyName") or arn.rsplit("/", 1)[-1]
+        self.snapshot.managed_policies[arn] = ManagedPolicy(arn, str(name), document)
+
+    def page(self, accounts: set[str], truncated: bool) -> None:
+        for account in accounts:
+            counts = self._pages[account]
+            counts[0] += 1
+            counts[1] += int(truncated)
+
+    def finish(self) -> Snapshot:
+        for account, (pages, truncated) in sorted(self._pages.items()):
+            if truncated and truncated >= pages:
+                self.report.warning(
+                    account, "",
+                    f"authorization details for account {account} are incomplete: {truncated} page(s) marked "
+                    "IsTruncated and no final page; fetch the remaining pages (--starting-token / Marker)")
+        return self.snapshot
