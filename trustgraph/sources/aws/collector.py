@@ -1,0 +1,318 @@
+"""Plan which accounts to read and read them on a thread pool into one snapshot directory.
+
+Each account is one task: (assume the member role →) get-account-authorization-details → write
+`<account-id>.json` into the staging directory. A failing account becomes a "failed" record and
+never stops the others. With --org the SCP/RCP export is one more task on the same pool.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import threading
+import time
+from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+from typing import Literal, Protocol
+
+from trustgraph import __version__
+from trustgraph.sources.aws.failures import Failure, describe_failure
+from trustgraph.sources.aws.iam_export import Interrupted, count_entities, export_authorization_details
+from trustgraph.sources.aws.manifest import AccountRecord, Manifest, OrganizationRecord
+from trustgraph.sources.aws.organization_export import (
+    OrganizationStructure,
+    PolicyExport,
+    organization_document,
+    read_policies,
+    read_structure,
+)
+from trustgraph.sources.aws.session import SessionFactory, role_arn
+from trustgraph.sources.aws.snapshot_writer import (
+    MANIFEST_NAME,
+    ORGANIZATION_NAME,
+    SnapshotRefused,
+    SnapshotWriter,
+    account_file_name,
+)
+
+DEFAULT_ROLE_NAME = "OrganizationAccountAccessRole"
+DEFAULT_CONCURRENCY = 8
+ACCOUNT_ID = re.compile(r"^\d{12}$")
+GAAD_ACTION = "iam:GetAccountAuthorizationDetails"
+ASSUME_ACTION = "sts:AssumeRole"
+
+
+class CollectError(Exception):
+    """Nothing can be collected (no credentials, organization unreadable, bad output dir)."""
+
+
+class Outcome(Enum):
+    COMPLETE = 0
+    PARTIAL = 3
+    NOTHING = 2
+
+
+@dataclass(frozen=True)
+class CollectOptions:
+    output_dir: Path
+    org: bool = False
+    role_name: str = DEFAULT_ROLE_NAME
+    external_id: str | None = None
+    accounts: frozenset[str] | None = None
+    """Only these accounts (with --org: a filter on the organization's accounts)."""
+    exclude: frozenset[str] = frozenset()
+    concurrency: int = DEFAULT_CONCURRENCY
+    force: bool = False
+
+
+@dataclass(frozen=True)
+class AccountJob:
+    account_id: str
+    name: str | None
+    via: Literal["caller", "assumed-role"]
+
+
+@dataclass
+class CollectResult:
+    manifest: Manifest
+    outcome: Outcome
+
+
+class CollectListener(Protocol):
+    """Progress callbacks. Called from worker threads; implementations must be thread-safe."""
+
+    def planned(self, jobs: Sequence[AccountJob], with_organization: bool) -> None: ...
+    def account_stage(self, account_id: str, stage: str) -> None: ...
+    def account_finished(self, record: AccountRecord) -> None: ...
+    def organization_finished(self, record: OrganizationRecord) -> None: ...
+
+
+class SilentListener:
+    def planned(self, jobs: Sequence[AccountJob], with_organization: bool) -> None:
+        pass
+
+    def account_stage(self, account_id: str, stage: str) -> None:
+        pass
+
+    def account_finished(self, record: AccountRecord) -> None:
+        pass
+
+    def organization_finished(self, record: OrganizationRecord) -> None:
+        pass
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def plan_jobs(
+    options: CollectOptions, caller_account: str, structure: OrganizationStructure | None
+) -> tuple[list[AccountJob], list[AccountRecord]]:
+    """The accounts to read, and records for requested accounts that will not be read."""
+    jobs: list[AccountJob] = []
+    records: list[AccountRecord] = []
+
+    def job(account_id: str, name: str | None) -> AccountJob:
+        return AccountJob(account_id, name, "caller" if account_id == caller_account else "assumed-role")
+
+    if structure is None:
+        wanted = sorted(options.accounts) if options.accounts else [caller_account]
+        jobs = [job(a, None) for a in wanted if a not in options.exclude]
+        return jobs, records
+
+    members = {a.id: a for a in structure.accounts}
+    for account in structure.accounts:
+        if account.id in options.exclude:
+            continue
+        if options.accounts is not None and account.id not in options.accounts:
+            continue
+        if not account.active:
+            records.append(AccountRecord(
+                account_id=account.id, name=account.name, status="skipped",
+                credentials="caller" if account.id == caller_account else "assumed-role",
+                reason_code="not-active", reason=f"account status is {account.status}",
+            ))
+            continue
+        jobs.append(job(account.id, account.name))
+    for account_id in sorted((options.accounts or frozenset()) - members.keys() - options.exclude):
+        records.append(AccountRecord(
+            account_id=account_id, status="failed", credentials="assumed-role",
+            reason_code="not-in-organization", reason="not a member of the organization",
+        ))
+    return jobs, records
+
+
+class Collector:
+    def __init__(
+        self,
+        sessions: SessionFactory,
+        options: CollectOptions,
+        listener: CollectListener | None = None,
+    ) -> None:
+        self.sessions = sessions
+        self.options = options
+        self.listener: CollectListener = listener or SilentListener()
+        self._stop = threading.Event()
+
+    def run(self) -> CollectResult:
+        """Collect into options.output_dir. Raises CollectError when nothing can be collected at all."""
+        try:
+            writer = SnapshotWriter(self.options.output_dir, self.options.force)
+        except SnapshotRefused as exc:
+            raise CollectError(str(exc)) from exc
+        except OSError as exc:
+            raise CollectError(f"cannot create the snapshot directory: {exc}") from exc
+        try:
+            result = self._run(writer)
+        except BaseException:
+            writer.abort()
+            raise
+        return result
+
+    def _run(self, writer: SnapshotWriter) -> CollectResult:
+        options = self.options
+        started = _now()
+        try:
+            identity = self.sessions.caller_identity()
+        except Exception as exc:
+            raise CollectError(describe_failure(exc, "sts:GetCallerIdentity").reason) from exc
+
+        structure: OrganizationStructure | None = None
+        if options.org:
+            try:
+                structure = read_structure(self.sessions.caller_client("organizations"))
+            except Exception as exc:
+                failure = describe_failure(exc, "organizations:ListAccounts")
+                hint = "" if failure.code == "not-in-organization" else (
+                    " (--org needs the management account or a delegated administrator)")
+                raise CollectError(f"cannot read the organization: {failure.reason}{hint}") from exc
+
+        manifest = Manifest(
+            trustgraph_version=__version__,
+            started_at=started,
+            caller_arn=identity.arn,
+            caller_account_id=identity.account_id,
+            mode="organization" if options.org else ("accounts" if options.accounts else "caller-account"),
+            output_dir=str(writer.target),
+            role_name=options.role_name,
+            external_id_used=bool(options.external_id),
+            concurrency=options.concurrency,
+        )
+        jobs, not_collected = plan_jobs(options, identity.account_id, structure)
+        if not jobs:
+            raise CollectError("no account left to collect after --accounts/--exclude and account status")
+        if not any(job.via == "assumed-role" for job in jobs):
+            manifest.role_name = None
+        self.listener.planned(jobs, structure is not None)
+
+        records: dict[str, AccountRecord] = {}
+        policies: PolicyExport | None = None
+        pool = ThreadPoolExecutor(max_workers=options.concurrency, thread_name_prefix="collect")
+        try:
+            futures: dict[Future[object], str] = {}
+            if structure is not None:
+                futures[pool.submit(self._read_policies)] = "organization"
+            for job in jobs:
+                futures[pool.submit(self._collect_account, job, identity.partition, writer)] = job.account_id
+            for future in as_completed(futures):
+                value = future.result()
+                if isinstance(value, AccountRecord):
+                    records[value.account_id] = value
+                    self.listener.account_finished(value)
+                elif isinstance(value, PolicyExport):
+                    policies = value
+        except BaseException:
+            # Ctrl-C: stop workers between calls, drop queued accounts, do not wait for in-flight calls.
+            self._stop.set()
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
+
+        manifest.accounts = [records[job.account_id] for job in jobs] + not_collected
+        if structure is not None:
+            manifest.organization = self._write_organization(writer, structure, policies or PolicyExport())
+            self.listener.organization_finished(manifest.organization)
+
+        manifest.finished_at = _now()
+        if not manifest.succeeded:
+            writer.abort()  # keep whatever snapshot was there before
+            return CollectResult(manifest, Outcome.NOTHING)
+        manifest.snapshot_written = True
+        writer.write_json(MANIFEST_NAME, manifest.to_json())
+        try:
+            writer.commit()
+        except OSError as exc:
+            raise CollectError(f"cannot move the snapshot into {writer.target}: {exc}") from exc
+        return CollectResult(manifest, Outcome.PARTIAL if manifest.partial else Outcome.COMPLETE)
+
+    def _read_policies(self) -> PolicyExport:
+        try:
+            return read_policies(self.sessions.caller_client("organizations"))
+        except Exception as exc:  # noqa: BLE001 - missing policies make the snapshot partial, not absent
+            return PolicyExport(failures=[describe_failure(exc, "organizations:ListPolicies")])
+
+    def _write_organization(
+        self, writer: SnapshotWriter, structure: OrganizationStructure, policies: PolicyExport
+    ) -> OrganizationRecord:
+        record = OrganizationRecord(
+            status="partial" if policies.failures else "ok",
+            id=structure.id,
+            management_account_id=structure.management_account_id,
+            file=ORGANIZATION_NAME,
+            accounts=len(structure.accounts),
+            organizational_units=len(structure.organizational_units),
+            policies=len(policies.policies),
+            problems=[failure.reason for failure in policies.failures],
+        )
+        try:
+            writer.write_json(ORGANIZATION_NAME, organization_document(structure, policies.policies))
+        except OSError as exc:
+            record.status = "failed"
+            record.file = None
+            record.problems.append(describe_failure(exc, "write").reason)
+        return record
+
+    def _collect_account(self, job: AccountJob, partition: str, writer: SnapshotWriter) -> AccountRecord:
+        started = time.monotonic()
+        record = AccountRecord(account_id=job.account_id, name=job.name, status="failed", credentials=job.via)
+        stage = ASSUME_ACTION if job.via == "assumed-role" else GAAD_ACTION
+        target: str | None = None
+        try:
+            if self._stop.is_set():
+                raise Interrupted()
+            if job.via == "assumed-role":
+                target = record.role_arn = role_arn(partition, job.account_id, self.options.role_name)
+                self.listener.account_stage(job.account_id, "assuming role")
+                credentials = self.sessions.assume_role(target, self.options.external_id)
+                iam = self.sessions.assumed_client("iam", credentials, job.account_id)
+            else:
+                iam = self.sessions.caller_client("iam")
+            stage, target = GAAD_ACTION, None
+            self.listener.account_stage(job.account_id, "reading IAM")
+            document = export_authorization_details(
+                iam,
+                on_page=lambda n: self.listener.account_stage(job.account_id, f"reading IAM (page {n})"),
+                should_stop=self._stop.is_set,
+            )
+            name = account_file_name(job.account_id)
+            writer.write_json(name, document)
+            record.status, record.file, record.counts = "ok", name, count_entities(document)
+        except Interrupted as exc:
+            self._fail(record, Failure("interrupted", "interrupted before the account was read"), stage, exc)
+        except Exception as exc:  # noqa: BLE001 - any failure is this account's, never the run's
+            self._fail(record, describe_failure(exc, stage, target), stage, exc)
+        record.duration_seconds = round(time.monotonic() - started, 3)
+        return record
+
+    @staticmethod
+    def _fail(record: AccountRecord, failure: Failure, stage: str, exc: BaseException) -> None:
+        record.status = "failed"
+        record.stage = stage
+        record.reason_code = failure.code
+        record.reason = failure.reason
+        record.aws_message = failure.detail
+        record.error = exc
+

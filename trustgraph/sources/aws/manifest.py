@@ -1,0 +1,110 @@
+"""manifest.json: what a collection run did, per account. Schema `trustgraph/manifest/v1`.
+
+The file loader skips it by its schema prefix, so it can sit beside the account files. It never
+holds credentials; the ExternalId (a shared value, not a secret, but still not ours to spread) is
+recorded only as "used".
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+from trustgraph.sources.aws.iam_export import EntityCounts
+
+SCHEMA = "trustgraph/manifest/v1"
+
+AccountStatus = Literal["ok", "failed", "skipped"]
+OrganizationStatus = Literal["ok", "partial", "failed"]
+
+
+@dataclass
+class AccountRecord:
+    account_id: str
+    status: AccountStatus
+    credentials: Literal["caller", "assumed-role"]
+    name: str | None = None
+    role_arn: str | None = None
+    file: str | None = None
+    stage: str | None = None
+    """The call that failed: sts:AssumeRole or iam:GetAccountAuthorizationDetails."""
+    reason_code: str | None = None
+    reason: str | None = None
+    aws_message: str | None = None
+    counts: EntityCounts | None = None
+    duration_seconds: float | None = None
+    # The exception behind a failure, for --debug only; never serialized.
+    error: BaseException | None = field(default=None, repr=False, compare=False)
+
+    def to_json(self) -> dict[str, Any]:
+        data = {k: v for k, v in asdict(self).items() if k != "error" and v is not None}
+        return data
+
+
+@dataclass
+class OrganizationRecord:
+    status: OrganizationStatus
+    id: str | None = None
+    management_account_id: str | None = None
+    file: str | None = None
+    accounts: int = 0
+    organizational_units: int = 0
+    policies: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+
+@dataclass
+class Manifest:
+    trustgraph_version: str
+    started_at: str
+    caller_arn: str
+    caller_account_id: str
+    mode: Literal["caller-account", "accounts", "organization"]
+    output_dir: str
+    finished_at: str | None = None
+    role_name: str | None = None
+    external_id_used: bool = False
+    concurrency: int = 1
+    accounts: list[AccountRecord] = field(default_factory=list)
+    organization: OrganizationRecord | None = None
+    snapshot_written: bool = False
+
+    @property
+    def succeeded(self) -> list[AccountRecord]:
+        return [a for a in self.accounts if a.status == "ok"]
+
+    @property
+    def failed(self) -> list[AccountRecord]:
+        return [a for a in self.accounts if a.status == "failed"]
+
+    @property
+    def partial(self) -> bool:
+        org_incomplete = self.organization is not None and self.organization.status != "ok"
+        return bool(self.failed) or org_incomplete
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "schema": SCHEMA,
+            "trustgraph_version": self.trustgraph_version,
+            "started_at": self.started_at,
+            "finished_at": self.finished_at,
+            "caller_arn": self.caller_arn,
+            "caller_account_id": self.caller_account_id,
+            "mode": self.mode,
+            "role_name": self.role_name,
+            "external_id_used": self.external_id_used,
+            "concurrency": self.concurrency,
+            "output_dir": self.output_dir,
+            "snapshot_written": self.snapshot_written,
+            "partial": self.partial,
+            "summary": {
+                "ok": len(self.succeeded),
+                "failed": len(self.failed),
+                "skipped": sum(1 for a in self.accounts if a.status == "skipped"),
+            },
+            "accounts": [a.to_json() for a in self.accounts],
+            "organization": self.organization.to_json() if self.organization else None,
+        }

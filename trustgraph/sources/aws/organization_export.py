@@ -1,0 +1,180 @@
+"""AWS Organizations → organization.json (schema trustgraph/organization/v1, docs/organization-schema.md).
+
+The structure (organization, roots, OUs, accounts) is read first because it decides which accounts
+to collect; policies (SCPs and RCPs with content and targets) are read separately so that a caller
+who may list accounts but not policies (some delegated administrators) still gets a snapshot.
+All list calls go through boto3 paginators, which follow NextToken until it is absent, including
+past empty pages.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from trustgraph.sources.aws.failures import Failure, describe_failure
+
+SCHEMA = "trustgraph/organization/v1"
+POLICY_TYPES = ("SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY")
+
+
+@dataclass(frozen=True)
+class OrgAccount:
+    id: str
+    name: str
+    email: str
+    status: str
+    parent_id: str | None
+    ou_path: str | None
+
+    @property
+    def active(self) -> bool:
+        return self.status == "ACTIVE"
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"id": self.id, "name": self.name, "email": self.email, "status": self.status}
+        if self.parent_id is not None:
+            data["parent_id"] = self.parent_id
+        if self.ou_path is not None:
+            data["ou_path"] = self.ou_path
+        return data
+
+
+@dataclass(frozen=True)
+class OrganizationStructure:
+    id: str
+    arn: str
+    management_account_id: str
+    roots: list[dict[str, str]]
+    organizational_units: list[dict[str, str]]
+    accounts: list[OrgAccount]
+
+
+@dataclass
+class PolicyExport:
+    policies: list[dict[str, Any]] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
+
+
+def _paginate(client: Any, operation: str, key: str, **params: Any) -> Iterator[dict[str, Any]]:
+    for page in client.get_paginator(operation).paginate(**params):
+        yield from page.get(key) or []
+
+
+def _account_status(summary: dict[str, Any]) -> str:
+    # `Status` is being replaced by `State` (which adds PENDING_CLOSURE, CLOSED, …); read either.
+    return str(summary.get("State") or summary.get("Status") or "UNKNOWN")
+
+
+def read_structure(client: Any) -> OrganizationStructure:
+    """Organization, roots, OU tree and accounts with their parent and OU path. Raises ClientError."""
+    org = client.describe_organization()["Organization"]
+    org_id = org["Id"]
+    roots = [{"id": r["Id"], "name": r.get("Name", "Root")} for r in _paginate(client, "list_roots", "Roots")]
+
+    # Breadth-first over the tree: two paginated calls per node gives each OU's and each account's
+    # parent, which is cheaper than one ListParents call per account in an organization with many
+    # accounts and few OUs.
+    paths: dict[str, str] = {}
+    ous: list[dict[str, str]] = []
+    parent_of_account: dict[str, str] = {}
+    queue: list[str] = []
+    for root in roots:
+        paths[root["id"]] = f"{org_id}/{root['id']}/"
+        queue.append(root["id"])
+    while queue:
+        parent = queue.pop(0)
+        for ou in _paginate(client, "list_organizational_units_for_parent", "OrganizationalUnits",
+                            ParentId=parent):
+            if ou["Id"] in paths:
+                continue  # an OU moved while we walked; keep the first place we saw it
+            ous.append({"id": ou["Id"], "name": ou.get("Name", ""), "parent_id": parent})
+            paths[ou["Id"]] = f"{paths[parent]}{ou['Id']}/"
+            queue.append(ou["Id"])
+        for account in _paginate(client, "list_accounts_for_parent", "Accounts", ParentId=parent):
+            parent_of_account.setdefault(account["Id"], parent)
+
+    accounts: list[OrgAccount] = []
+    for summary in _paginate(client, "list_accounts", "Accounts"):
+        account_id = summary["Id"]
+        parent_id = parent_of_account.get(account_id)
+        if parent_id is None:
+            # Joined or moved during the walk: ask for its parent directly.
+            parents = client.list_parents(ChildId=account_id).get("Parents") or []
+            parent_id = parents[0]["Id"] if parents else None
+        accounts.append(OrgAccount(
+            id=account_id,
+            name=str(summary.get("Name", "")),
+            email=str(summary.get("Email", "")),
+            status=_account_status(summary),
+            parent_id=parent_id,
+            ou_path=paths.get(parent_id) if parent_id else None,
+        ))
+    return OrganizationStructure(
+        id=org_id,
+        arn=org.get("Arn", ""),
+        management_account_id=org.get("MasterAccountId", ""),
+        roots=roots,
+        organizational_units=ous,
+        accounts=accounts,
+    )
+
+
+def parse_policy_content(content: Any) -> Any:
+    """DescribePolicy returns Content as a plain JSON string; store it parsed.
+
+    Unparseable content is kept as the string (the schema allows a string) so nothing is lost.
+    """
+    if isinstance(content, str):
+        try:
+            return json.loads(content)
+        except json.JSONDecodeError:
+            return content
+    return content
+
+
+def read_policies(client: Any, policy_types: tuple[str, ...] = POLICY_TYPES) -> PolicyExport:
+    """SCPs and RCPs with parsed content and target ids; per-type failures are collected, not raised."""
+    export = PolicyExport()
+    for policy_type in policy_types:
+        try:
+            summaries = list(_paginate(client, "list_policies", "Policies", Filter=policy_type))
+        except Exception as exc:  # noqa: BLE001 - one policy type failing must not lose the other
+            export.failures.append(describe_failure(exc, f"organizations:ListPolicies({policy_type})"))
+            continue
+        for summary in summaries:
+            try:
+                described = client.describe_policy(PolicyId=summary["Id"])["Policy"]
+                targets = [t["TargetId"] for t in _paginate(client, "list_targets_for_policy", "Targets",
+                                                            PolicyId=summary["Id"])]
+            except Exception as exc:  # noqa: BLE001 - record the gap, keep the other policies
+                export.failures.append(describe_failure(exc, "organizations:DescribePolicy", summary["Id"]))
+                continue
+            detail = described.get("PolicySummary") or summary
+            export.policies.append({
+                "id": summary["Id"],
+                "name": detail.get("Name", summary.get("Name", "")),
+                "type": detail.get("Type", policy_type),
+                "aws_managed": bool(detail.get("AwsManaged", False)),
+                "description": detail.get("Description") or "",
+                "content": parse_policy_content(described.get("Content")),
+                "targets": targets,
+            })
+    return export
+
+
+def organization_document(structure: OrganizationStructure, policies: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "schema": SCHEMA,
+        "organization": {
+            "id": structure.id,
+            "arn": structure.arn,
+            "management_account_id": structure.management_account_id,
+        },
+        "roots": structure.roots,
+        "organizational_units": structure.organizational_units,
+        "accounts": [account.to_json() for account in structure.accounts],
+        "policies": policies,
+    }

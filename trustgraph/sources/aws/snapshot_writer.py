@@ -1,0 +1,178 @@
+"""The snapshot directory: built in a sibling staging directory, then swapped in as a whole.
+
+Readers of SNAPSHOT_DIR therefore see either the previous snapshot or the new one, never a mix, and
+Ctrl-C leaves no half-written file: every file is written to a temp name and os.replace'd, and the
+staging directory is removed on abort. On Linux the final swap is one renameat2(RENAME_EXCHANGE);
+elsewhere it is two renames with a moment in between where SNAPSHOT_DIR does not exist.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import datetime as dt
+import errno
+import json
+import os
+import shutil
+import sys
+import tempfile
+import threading
+from dataclasses import asdict, is_dataclass
+from pathlib import Path
+from typing import Any
+
+from trustgraph.sources.aws.manifest import SCHEMA as MANIFEST_SCHEMA
+
+MANIFEST_NAME = "manifest.json"
+ORGANIZATION_NAME = "organization.json"
+
+
+class SnapshotRefused(Exception):
+    """The output directory cannot be used (exists without --force, not a snapshot, not a directory)."""
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        # botocore returns aware datetimes (tzutc or tzlocal); the AWS CLI prints them as ISO-8601.
+        return (value.astimezone(dt.UTC) if value.tzinfo else value).isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if is_dataclass(value) and not isinstance(value, type):
+        return asdict(value)
+    raise TypeError(f"cannot serialize {type(value).__name__}")
+
+
+def to_json_text(data: Any) -> str:
+    return json.dumps(data, indent=2, default=_json_default, ensure_ascii=False) + "\n"
+
+
+def account_file_name(account_id: str) -> str:
+    return f"{account_id}.json"
+
+
+def _is_snapshot(directory: Path) -> bool:
+    try:
+        manifest = json.loads((directory / MANIFEST_NAME).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(manifest, dict) and str(manifest.get("schema", "")).startswith(
+        MANIFEST_SCHEMA.rsplit("/", 1)[0]
+    )
+
+
+def check_target(target: Path, force: bool) -> None:
+    """Refuse early, before any AWS call, when the run could not be committed."""
+    if not target.exists():
+        return
+    if not target.is_dir():
+        raise SnapshotRefused(f"{target} exists and is not a directory")
+    if not any(target.iterdir()):
+        return
+    if not force:
+        raise SnapshotRefused(f"{target} already holds a snapshot or other files; pass --force to replace it")
+    if not _is_snapshot(target):
+        # --force replaces the directory wholesale; never do that to something we did not write.
+        raise SnapshotRefused(
+            f"{target} is not a trustgraph snapshot (no {MANIFEST_NAME}); "
+            "refusing to replace it even with --force"
+        )
+
+
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _exchange(first: Path, second: Path) -> bool:
+    """Swap two paths atomically with renameat2(RENAME_EXCHANGE); False when the OS cannot."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    renameat2.restype = ctypes.c_int
+    at_fdcwd, rename_exchange = -100, 2
+    if renameat2(at_fdcwd, os.fsencode(first), at_fdcwd, os.fsencode(second), rename_exchange) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
+        return False  # old kernel or a filesystem without exchange support
+    raise OSError(code, os.strerror(code), str(second))
+
+
+class SnapshotWriter:
+    """Thread-safe writer for one collection run. Use `commit()` or `abort()` exactly once."""
+
+    def __init__(self, target: Path, force: bool) -> None:
+        self.target = Path(os.path.abspath(target))
+        self.force = force
+        check_target(self.target, force)
+        self.target.parent.mkdir(parents=True, exist_ok=True)
+        self._umask = _current_umask()
+        self.staging = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.staging-", dir=self.target.parent))
+        # mkdtemp makes 0700; the snapshot should look like any other output the user writes.
+        os.chmod(self.staging, 0o777 & ~self._umask)
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def write_json(self, name: str, data: Any) -> None:
+        """Write `name` inside the staging directory: temp file, fsync, os.replace."""
+        text = to_json_text(data)
+        fd, temp_name = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=self.staging)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(text)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.chmod(temp_name, 0o666 & ~self._umask)
+            with self._lock:
+                if self._closed:
+                    raise RuntimeError("the snapshot was already committed or aborted")
+                os.replace(temp_name, self.staging / name)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temp_name)
+            raise
+
+    def _close(self) -> bool:
+        with self._lock:
+            was_open = not self._closed
+            self._closed = True
+            return was_open
+
+    def commit(self) -> None:
+        if not self._close():
+            raise RuntimeError("the snapshot was already committed or aborted")
+        try:
+            self._swap_in()
+        except BaseException:
+            shutil.rmtree(self.staging, ignore_errors=True)
+            raise
+
+    def _swap_in(self) -> None:
+        if not self.target.exists():
+            os.rename(self.staging, self.target)
+            return
+        # Another run may have written the directory while we collected: check again.
+        check_target(self.target, self.force)
+        if _exchange(self.staging, self.target):
+            shutil.rmtree(self.staging, ignore_errors=True)  # now holds the previous snapshot
+            return
+        previous = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.previous-", dir=self.target.parent))
+        os.rmdir(previous)
+        os.rename(self.target, previous)
+        try:
+            os.rename(self.staging, self.target)
+        except BaseException:
+            os.rename(previous, self.target)
+            raise
+        shutil.rmtree(previous, ignore_errors=True)
+
+    def abort(self) -> None:
+        if self._close():
+            shutil.rmtree(self.staging, ignore_errors=True)
