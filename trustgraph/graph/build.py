@@ -17,8 +17,7 @@ from trustgraph.graph.callers import CallerDirectory
 from trustgraph.graph.model import FEDERATED_EDGE_KIND, SCHEMA, caller_node_kind
 from trustgraph.model import Role, Snapshot
 from trustgraph.policy.caller import Caller, OrgFacts
-from trustgraph.policy.trust import AssumeVerdict, CompiledTrust, OrgGate, TrustGrant, compile_trust, \
-    evaluate_assume
+from trustgraph.policy.trust import AssumeVerdict, CompiledTrust, OrgGate, TrustGrant, compile_trust, evaluate_assume
 
 ProgressCallback = Callable[[int, int], None]
 

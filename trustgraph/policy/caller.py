@@ -5,8 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from trustgraph.model import Role
-from trustgraph.policy.facts import ABSENT, CALLER_CHOSEN_PREFIXES, CHOSEN, SERVICE_SOURCE_KEYS, UNKNOWN, \
-    AccountScoped, KeyValue
+from trustgraph.policy.facts import (
+    ABSENT,
+    CALLER_CHOSEN_PREFIXES,
+    CHOSEN,
+    SERVICE_SOURCE_KEYS,
+    UNKNOWN,
+    AccountScoped,
+    KeyValue,
+)
 
 
 @dataclass(frozen=True, slots=True)

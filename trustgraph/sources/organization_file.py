@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from trustgraph.model import Organization, OrgAccount, OrgPolicy, OrgUnit
+from trustgraph.model import OrgAccount, Organization, OrgPolicy, OrgUnit
 from trustgraph.sources.snapshot_builder import SnapshotBuilder
 
 SCHEMA = "trustgraph/organization/v1"

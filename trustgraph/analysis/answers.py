@@ -1,0 +1,33 @@
+"""JSON shapes of query answers. These are contracts: fields may be added, never renamed or dropped."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from trustgraph.analysis.reachability import PathAnswer, Reach, Reacher, WhoCanReach
+
+
+def reacher_json(r: Reacher) -> dict[str, Any]:
+    return {"principal": r.principal, "kind": r.kind, "hops": r.hops, "path": r.path,
+            "conditional": r.conditional, "conditions": r.conditions,
+            "account": r.account, "account_name": r.account_name}
+
+
+def who_can_reach_json(answer: WhoCanReach) -> dict[str, Any]:
+    return {"target": answer.target, "reachers": [reacher_json(r) for r in answer.reachers]}
+
+
+def reach_json(answer: Reach) -> dict[str, Any]:
+    out = []
+    for r in answer.reachable:
+        item = reacher_json(r)
+        item["role"] = item.pop("principal")
+        item.pop("kind")
+        out.append(item)
+    return {"source": answer.source, "reachable": out}
+
+
+def paths_json(source: str, target: str, paths: list[PathAnswer]) -> dict[str, Any]:
+    return {"source": source, "target": target,
+            "paths": [{"path": p.path, "hops": p.hops, "conditional": p.conditional, "conditions": p.conditions}
+                      for p in paths]}

@@ -1,0 +1,26 @@
+"""Printing answers: JSON on stdout for machines, rich tables for people."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+from rich.console import Console
+
+_probe = Console()
+# Piped output keeps long ARNs on one line instead of folding them at 80 columns.
+stdout = Console(highlight=False, soft_wrap=False, width=None if _probe.is_terminal else 200)
+
+
+def emit_json(payload: Any) -> None:
+    click.echo(json.dumps(payload, indent=2, sort_keys=False))
+
+
+def short(node: str) -> str:
+    """Readable form of a node id: `acct:role/name` for IAM ARNs, else unchanged."""
+    if node.startswith("arn:") and ":iam::" in node:
+        rest = node.split(":iam::", 1)[1]
+        account, resource = rest.split(":", 1)
+        return f"{account}:{resource}" if resource != "root" else f"{account} (account)"
+    return node

@@ -1,0 +1,46 @@
+"""`trustgraph path FROM TO`."""
+
+from __future__ import annotations
+
+import click
+
+from trustgraph.analysis.answers import paths_json
+from trustgraph.analysis.reachability import NodeNotFound, k_shortest_paths, resolve_node
+from trustgraph.cli.app import main
+from trustgraph.cli.inputs import input_options, obtain_graph, stderr
+from trustgraph.cli.output import emit_json, short, stdout
+from trustgraph.render.engine import FORMATS, render
+from trustgraph.render.views import reach_paths_view
+
+
+@main.command("path")
+@click.argument("source")
+@click.argument("target")
+@input_options
+@click.option("-k", "k", type=click.IntRange(min=1), default=3, show_default=True, help="How many shortest paths.")
+@click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Also draw the paths to this file.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), help="Picture format (default: from -o suffix).")
+def path_command(source: str, target: str, inputs: tuple[str, ...], graph_file: str | None,
+                 policy_role_arn: str | None, quiet: bool, k: int, as_json: bool, output: str | None,
+                 fmt: str | None) -> None:
+    """The K shortest assume-role paths from SOURCE to TARGET."""
+    graph = obtain_graph(inputs, graph_file, policy_role_arn, quiet)
+    try:
+        src, dst = resolve_node(graph, source), resolve_node(graph, target)
+        paths = k_shortest_paths(graph, src, dst, k)
+    except NodeNotFound as exc:
+        stderr.print(f"error: {exc}")
+        raise SystemExit(2) from None
+    if output:
+        render(reach_paths_view(graph, dst, [p.path for p in paths]), output, fmt)
+    if as_json:
+        emit_json(paths_json(src, dst, paths))
+        return
+    if not paths:
+        stdout.print(f"No path from {short(src)} to {short(dst)}.")
+        return
+    for i, p in enumerate(paths, 1):
+        cond = f"  [yellow]conditional: {', '.join(p.conditions)}[/]" if p.conditional else ""
+        stdout.print(f"{i}. ({p.hops} hop{'s' if p.hops != 1 else ''}) "
+                     + " → ".join(short(n) for n in p.path) + cond)
