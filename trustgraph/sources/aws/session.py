@@ -21,8 +21,8 @@ from botocore.config import Config
 from botocore.credentials import CredentialProvider, CredentialResolver, Credentials
 
 # Standard mode retries throttling and transient errors with exponential backoff and jitter (capped
-# at 20 s per wait). Eight attempts ride out a burst of throttling on a large organization without
-# letting a dead account stall the run for minutes.
+# at 20 s per wait). Eight attempts in all (the call and seven retries) ride out a burst of throttling
+# on a large organization without letting a dead account stall the run for minutes.
 RETRY_MODE = "standard"
 MAX_ATTEMPTS = 8
 # IAM and Organizations are global services; STS has a global endpoint too. A region is still needed
@@ -100,7 +100,7 @@ class SessionFactory:
         self._caller_account: str | None = None
         self._config = Config(
             region_name=self.region,
-            retries={"mode": settings.retry_mode, "max_attempts": settings.max_attempts},
+            retries={"mode": settings.retry_mode, "total_max_attempts": settings.max_attempts},
             user_agent_extra="trustgraph-collect",
         )
 

@@ -122,6 +122,8 @@ class SnapshotWriter:
 
     def write_json(self, name: str, data: Any) -> None:
         """Write `name` inside the staging directory: temp file, fsync, os.replace."""
+        if self._closed:
+            raise RuntimeError("the snapshot was already committed or aborted")
         text = to_json_text(data)
         fd, temp_name = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=self.staging)
         try:
