@@ -10,7 +10,8 @@ from trustgraph.analysis.reachability import PathAnswer, Reach, Reacher, WhoCanR
 def reacher_json(r: Reacher) -> dict[str, Any]:
     return {"principal": r.principal, "kind": r.kind, "hops": r.hops, "path": r.path,
             "conditional": r.conditional, "conditions": r.conditions,
-            "account": r.account, "account_name": r.account_name}
+            "account": r.account, "account_name": r.account_name, "classification": r.classification,
+            "vendor": r.vendor, "ou_path": r.ou_path}
 
 
 def who_can_reach_json(answer: WhoCanReach) -> dict[str, Any]:

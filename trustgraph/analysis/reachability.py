@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import networkx as nx
 
 from trustgraph.arns import ACCOUNT_ID, parse_arn, root_arn
+from trustgraph.graph.classification import classify_nodes, is_outside, prepared_context
 
 
 class NodeNotFound(LookupError):
@@ -46,6 +47,9 @@ class Reacher:
     conditions: list[str]
     account: str | None = None
     account_name: str | None = None
+    classification: str | None = None
+    vendor: str | None = None
+    ou_path: str | None = None
 
 
 @dataclass(slots=True)
@@ -128,23 +132,32 @@ def _answers(graph: nx.DiGraph, start: str, reverse: bool, max_hops: int | None)
         yield node, walked if reverse else list(reversed(walked))
 
 
-def _reacher(graph: nx.DiGraph, node: str, path: list[str]) -> Reacher:
+def _reacher(graph: nx.DiGraph, node: str, path: list[str], other_end: str) -> Reacher:
     data = graph.nodes[node]
     conditional, conditions = path_conditions(graph, path)
+    caller, callee = (node, other_end) if path[0] == node else (other_end, node)
     return Reacher(principal=node, kind=data.get("kind", "unknown"), hops=len(path) - 1, path=path,
                    conditional=conditional, conditions=conditions, account=data.get("account"),
-                   account_name=data.get("account_name") or None)
+                   account_name=data.get("account_name") or None,
+                   classification=classify_nodes(graph, caller, callee),
+                   vendor=data.get("vendor"), ou_path=data.get("ou_path"))
 
 
 def _order(r: Reacher) -> tuple[bool, int, str]:
     return (r.conditional, r.hops, r.principal)
 
 
-def who_can_reach(graph: nx.DiGraph, target: str, max_hops: int | None = None) -> WhoCanReach:
+def who_can_reach(graph: nx.DiGraph, target: str, max_hops: int | None = None,
+                  from_outside: bool = False) -> WhoCanReach:
+    """Every node with a path to `target`; `from_outside` keeps only reachers outside the organization
+    (or outside the data set when there is no organization data)."""
     target = resolve_node(graph, target)
     answer = WhoCanReach(target)
+    ctx = prepared_context(graph)
     for node, path in _answers(graph, target, True, max_hops):
-        answer.reachers.append(_reacher(graph, node, path))
+        if from_outside and not is_outside(graph, node, ctx):
+            continue
+        answer.reachers.append(_reacher(graph, node, path, target))
     answer.reachers.sort(key=_order)
     return answer
 
@@ -154,7 +167,7 @@ def reach(graph: nx.DiGraph, source: str, max_hops: int | None = None) -> Reach:
     answer = Reach(source)
     for node, path in _answers(graph, source, False, max_hops):
         if graph.nodes[node].get("kind") == "role":
-            answer.reachable.append(_reacher(graph, node, path))
+            answer.reachable.append(_reacher(graph, node, path, source))
     answer.reachable.sort(key=_order)
     return answer
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import click
@@ -13,24 +14,44 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from trustgraph.graph.build import build_graph
+from trustgraph.graph.classification import annotate
 from trustgraph.graph.serialize import GraphFileError, load_graph
 from trustgraph.model import Snapshot
 from trustgraph.sources.files import load_inputs
+from trustgraph.sources.known_accounts import AccountsFileError, load_account_names, load_known_accounts
 from trustgraph.sources.report import LoadReport
 
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
+@dataclass(frozen=True, slots=True)
+class InputSpec:
+    inputs: tuple[str, ...]
+    graph_file: str | None
+    role_arn: str | None
+    known_accounts: str | None
+    accounts_file: str | None
+    quiet: bool
+
+
 def input_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Adds the shared input options; the command receives them as one `spec: InputSpec` argument."""
+
     @click.option("--input", "-i", "inputs", multiple=True, type=click.Path(),
                   help="File or directory to read (repeatable). Formats are detected by content.")
     @click.option("--graph", "graph_file", type=click.Path(dir_okay=False),
                   help="A graph saved by `trustgraph build` (instead of --input; no rebuild).")
     @click.option("--role-arn", "policy_role_arn", help="Role ARN for a bare trust policy file.")
+    @click.option("--known-accounts", type=click.Path(exists=True, dir_okay=False),
+                  help="YAML list of known third-party accounts ({name, source, accounts, type}).")
+    @click.option("--accounts-file", type=click.Path(exists=True, dir_okay=False),
+                  help="Your own accounts: id → name (YAML/JSON mapping or CSV id,name).")
     @click.option("--quiet", "-q", is_flag=True, help="Only errors on stderr, no load summary.")
     @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        return func(*args, **kwargs)
+    def wrapper(*args: Any, inputs: tuple[str, ...], graph_file: str | None, policy_role_arn: str | None,
+                known_accounts: str | None, accounts_file: str | None, quiet: bool, **kwargs: Any) -> Any:
+        spec = InputSpec(inputs, graph_file, policy_role_arn, known_accounts, accounts_file, quiet)
+        return func(*args, spec=spec, **kwargs)
 
     return wrapper
 
@@ -57,18 +78,31 @@ def load_snapshot(inputs: tuple[str, ...], role_arn: str | None, quiet: bool) ->
     return snapshot, report
 
 
-def obtain_graph(inputs: tuple[str, ...], graph_file: str | None, role_arn: str | None,
-                 quiet: bool) -> nx.DiGraph:
-    if graph_file:
-        if inputs:
+def obtain_graph(spec: InputSpec) -> nx.DiGraph:
+    if spec.graph_file:
+        if spec.inputs:
             raise click.UsageError("use either --graph or --input, not both")
         try:
-            return load_graph(graph_file)
+            graph = load_graph(spec.graph_file)
         except GraphFileError as exc:
             stderr.print(f"error: {exc}")
             sys.exit(2)
-    snapshot, _ = load_snapshot(inputs, role_arn, quiet)
-    return build_with_progress(snapshot, quiet)
+    else:
+        snapshot, _ = load_snapshot(spec.inputs, spec.role_arn, spec.quiet)
+        graph = build_with_progress(snapshot, spec.quiet)
+    apply_account_files(graph, spec)
+    return graph
+
+
+def apply_account_files(graph: nx.DiGraph, spec: InputSpec) -> None:
+    try:
+        vendors = load_known_accounts(spec.known_accounts) if spec.known_accounts else None
+        names = load_account_names(spec.accounts_file) if spec.accounts_file else None
+    except AccountsFileError as exc:
+        stderr.print(f"error: {exc}")
+        sys.exit(2)
+    if vendors or names:
+        annotate(graph, vendors=vendors, names=names)
 
 
 def build_with_progress(snapshot: Snapshot, quiet: bool) -> nx.DiGraph:

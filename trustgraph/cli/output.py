@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import click
+import networkx as nx
 from rich.console import Console
 
 _probe = Console()
@@ -24,3 +25,8 @@ def short(node: str) -> str:
         account, resource = rest.split(":", 1)
         return f"{account}:{resource}" if resource != "root" else f"{account} (account)"
     return node
+
+
+def path_text(graph: nx.DiGraph, path: list[str]) -> str:
+    """A path by node labels (role and user names), the way a reviewer reads it."""
+    return " → ".join(str(graph.nodes[n].get("label", short(n))) if n in graph else short(n) for n in path)

@@ -7,7 +7,7 @@ import click
 from trustgraph.analysis.answers import paths_json
 from trustgraph.analysis.reachability import NodeNotFound, k_shortest_paths, resolve_node
 from trustgraph.cli.app import main
-from trustgraph.cli.inputs import input_options, obtain_graph, stderr
+from trustgraph.cli.inputs import InputSpec, input_options, obtain_graph, stderr
 from trustgraph.cli.output import emit_json, short, stdout
 from trustgraph.render.engine import FORMATS, render
 from trustgraph.render.views import reach_paths_view
@@ -21,11 +21,10 @@ from trustgraph.render.views import reach_paths_view
 @click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Also draw the paths to this file.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), help="Picture format (default: from -o suffix).")
-def path_command(source: str, target: str, inputs: tuple[str, ...], graph_file: str | None,
-                 policy_role_arn: str | None, quiet: bool, k: int, as_json: bool, output: str | None,
+def path_command(source: str, target: str, spec: InputSpec, k: int, as_json: bool, output: str | None,
                  fmt: str | None) -> None:
     """The K shortest assume-role paths from SOURCE to TARGET."""
-    graph = obtain_graph(inputs, graph_file, policy_role_arn, quiet)
+    graph = obtain_graph(spec)
     try:
         src, dst = resolve_node(graph, source), resolve_node(graph, target)
         paths = k_shortest_paths(graph, src, dst, k)

@@ -8,8 +8,8 @@ from rich.table import Table
 from trustgraph.analysis.answers import reach_json
 from trustgraph.analysis.reachability import NodeNotFound, reach
 from trustgraph.cli.app import main
-from trustgraph.cli.inputs import input_options, obtain_graph, stderr
-from trustgraph.cli.output import emit_json, short, stdout
+from trustgraph.cli.inputs import InputSpec, input_options, obtain_graph, stderr
+from trustgraph.cli.output import emit_json, path_text, short, stdout
 
 
 @main.command("reach")
@@ -17,10 +17,9 @@ from trustgraph.cli.output import emit_json, short, stdout
 @input_options
 @click.option("--max-hops", type=click.IntRange(min=1), help="Only chains of at most N role assumptions.")
 @click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
-def reach_command(principal: str, inputs: tuple[str, ...], graph_file: str | None, policy_role_arn: str | None,
-                  quiet: bool, max_hops: int | None, as_json: bool) -> None:
+def reach_command(principal: str, spec: InputSpec, max_hops: int | None, as_json: bool) -> None:
     """Every role PRINCIPAL can reach (a user/role ARN, an account id, a service or provider name, `*`)."""
-    graph = obtain_graph(inputs, graph_file, policy_role_arn, quiet)
+    graph = obtain_graph(spec)
     try:
         answer = reach(graph, principal, max_hops)
     except NodeNotFound as exc:
@@ -37,6 +36,6 @@ def reach_command(principal: str, inputs: tuple[str, ...], graph_file: str | Non
     for column in ("role", "hops", "path", "conditions"):
         table.add_column(column, overflow="fold")
     for r in answer.reachable:
-        table.add_row(short(r.principal), str(r.hops), " → ".join(short(p) for p in r.path),
+        table.add_row(short(r.principal), str(r.hops), path_text(graph, r.path),
                       ", ".join(r.conditions) if r.conditional else "—")
     stdout.print(table)

@@ -8,8 +8,8 @@ from rich.table import Table
 from trustgraph.analysis.answers import who_can_reach_json
 from trustgraph.analysis.reachability import NodeNotFound, who_can_reach
 from trustgraph.cli.app import main
-from trustgraph.cli.inputs import input_options, obtain_graph, stderr
-from trustgraph.cli.output import emit_json, short, stdout
+from trustgraph.cli.inputs import InputSpec, input_options, obtain_graph, stderr
+from trustgraph.cli.output import emit_json, path_text, short, stdout
 from trustgraph.render.engine import FORMATS, render
 from trustgraph.render.views import reach_paths_view
 
@@ -18,20 +18,21 @@ from trustgraph.render.views import reach_paths_view
 @click.argument("role_arn")
 @input_options
 @click.option("--max-hops", type=click.IntRange(min=1), help="Only chains of at most N role assumptions.")
+@click.option("--from-outside", is_flag=True,
+              help="Only reachers from outside the organization (outside the data set without org data).")
 @click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Also draw the paths to this file.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), help="Picture format (default: from -o suffix).")
-def who_can_reach_command(role_arn: str, inputs: tuple[str, ...], graph_file: str | None,
-                          policy_role_arn: str | None, quiet: bool, max_hops: int | None, as_json: bool,
+def who_can_reach_command(role_arn: str, spec: InputSpec, max_hops: int | None, from_outside: bool, as_json: bool,
                           output: str | None, fmt: str | None) -> None:
     """Every principal that can reach ROLE_ARN, each with its shortest chain of role assumptions.
 
     A path without conditions is preferred; otherwise the shortest conditional one is shown with the
     condition keys (sts:ExternalId, MFA, IdP claims, ...) it depends on.
     """
-    graph = obtain_graph(inputs, graph_file, policy_role_arn, quiet)
+    graph = obtain_graph(spec)
     try:
-        answer = who_can_reach(graph, role_arn, max_hops)
+        answer = who_can_reach(graph, role_arn, max_hops, from_outside=from_outside)
     except NodeNotFound as exc:
         stderr.print(f"error: {exc}")
         raise SystemExit(2) from None
@@ -48,11 +49,11 @@ def who_can_reach_command(role_arn: str, inputs: tuple[str, ...], graph_file: st
         stdout.print(f"{title}: nobody in the data.")
         return
     table = Table(title=title, title_justify="left", show_lines=False)
-    for column in ("principal", "kind", "hops", "path", "conditions"):
+    for column in ("principal", "kind", "from", "hops", "path", "conditions"):
         table.add_column(column, overflow="fold")
     for r in answer.reachers:
         name = short(r.principal) + (f" [dim]({r.account_name})[/]" if r.account_name else "")
-        table.add_row(name, r.kind, str(r.hops), " → ".join(short(p) for p in r.path),
+        table.add_row(name, r.kind, r.classification or "", str(r.hops), path_text(graph, r.path),
                       ", ".join(r.conditions) if r.conditional else "—")
     stdout.print(table)
     firm = sum(1 for r in answer.reachers if not r.conditional)

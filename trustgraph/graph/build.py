@@ -14,6 +14,7 @@ import networkx as nx
 
 from trustgraph.arns import partition_of
 from trustgraph.graph.callers import CallerDirectory
+from trustgraph.graph.classification import annotate
 from trustgraph.graph.model import FEDERATED_EDGE_KIND, SCHEMA, caller_node_kind
 from trustgraph.model import Role, Snapshot
 from trustgraph.policy.caller import Caller, OrgFacts
@@ -218,8 +219,18 @@ class GraphBuilder:
         g.graph["account_names"] = {a: n for a in sorted(self.snapshot.accounts | self.snapshot.collected_accounts)
                                     if (n := self.snapshot.account_name(a))}
         g.graph["trust_problems"] = self.problems
-        if self.snapshot.organization is not None:
-            g.graph["organization_id"] = self.snapshot.organization.id
+        org = self.snapshot.organization
+        if org is not None:
+            g.graph["organization_id"] = org.id
+        g.graph["accounts"] = {
+            "org_id": org.id if org else None,
+            "org_accounts": {a.id: a.ou_path for a in org.accounts.values()} if org else {},
+            "management_account_id": org.management_account_id if org else None,
+            "internal": sorted(self.snapshot.collected_accounts | set(self.snapshot.account_names)),
+            "vendors": {},
+            "names": dict(self.snapshot.account_names),
+        }
+        annotate(g)
         return g
 
 
