@@ -186,7 +186,8 @@ def test_rule_principal_org_id_without_org_data_stays_conditional(tmp_path: Path
 
 
 def test_rule_principal_org_paths_resolved_from_ou_tree(tmp_path: Path) -> None:
-    paths_trust = trust({"AWS": "*"}, {"ForAnyValue:StringLike": {"aws:PrincipalOrgPaths": f"{ORG}/r-root/ou-root-sec/*"}})
+    security_ou = f"{ORG}/r-root/ou-root-sec/*"
+    paths_trust = trust({"AWS": "*"}, {"ForAnyValue:StringLike": {"aws:PrincipalOrgPaths": security_ou}})
     data = {PROD: {"roles": [role(PROD, "Deploy", paths_trust)]}, DEV: {"users": [user(DEV, "dana")]},
             SEC: {"users": [user(SEC, "sam")]}}
     result = reachers(graph_of(tmp_path, data, organization([])), TARGET)
