@@ -153,6 +153,8 @@ class GraphBuilder:
             label = caller.node_id.rsplit("/", 1)[-1]
         elif kind == "account" and caller.account:
             label = self.snapshot.account_name(caller.account) or caller.account
+        elif kind == "federated":
+            label = caller.node_id.split(":oidc-provider/", 1)[-1].split(":saml-provider/", 1)[-1]
         self._node(caller.node_id, kind, label=label, **attrs)
 
     # -- edges ----------------------------------------------------------------------------------
