@@ -12,13 +12,19 @@ import threading
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from trustgraph.cli.app import main
+
+if TYPE_CHECKING:
+    from trustgraph.sources.aws.collector import AccountJob
+    from trustgraph.sources.aws.manifest import AccountRecord, Manifest, OrganizationRecord
+    from trustgraph.sources.aws.session import ClientHook
 
 ACCOUNT_ID = re.compile(r"^\d{12}$")
 EXIT_UNEXPECTED = 1
@@ -27,7 +33,7 @@ EXIT_INTERRUPTED = 130
 
 # Test seam: tests set this to register botocore event handlers on every client the run creates
 # (see trustgraph.sources.aws.session.ClientHook). Never set in production.
-client_hook = None
+client_hook: ClientHook | None = None
 
 
 def _account_list(ctx: click.Context, param: click.Parameter, value: str | None) -> frozenset[str] | None:
@@ -53,9 +59,11 @@ class _RichListener:
         self._organization: TaskID | None = None
         self._lock = threading.Lock()
 
-    def planned(self, jobs: Sequence, with_organization: bool) -> None:  # type: ignore[type-arg]
+    def planned(self, jobs: Sequence[AccountJob], with_organization: bool) -> None:
         self._names = {job.account_id: job.name for job in jobs}
-        self._overall = self._progress.add_task("accounts", total=len(jobs), status="")
+        self._total = len(jobs)
+        self._done = 0
+        self._overall = self._progress.add_task(f"accounts 0/{self._total}", total=self._total, status="")
         if with_organization:
             self._organization = self._progress.add_task("organization policies", total=None,
                                                          status="reading SCPs and RCPs")
@@ -70,24 +78,29 @@ class _RichListener:
             else:
                 self._progress.update(row, status=stage)
 
-    def account_finished(self, record) -> None:  # type: ignore[no-untyped-def]
+    def account_finished(self, record: AccountRecord) -> None:
         with self._lock:
             row = self._rows.pop(record.account_id, None)
             if row is not None:
                 self._progress.remove_task(row)
+            self._done += 1
             if self._overall is not None:
-                self._progress.advance(self._overall)
+                description = f"accounts {self._done}/{self._total}"
+                self._progress.update(self._overall, advance=1, description=description)
 
-    def organization_finished(self, record) -> None:  # type: ignore[no-untyped-def]
+    def organization_finished(self, record: OrganizationRecord) -> None:
         if self._organization is not None:
             self._progress.remove_task(self._organization)
 
 
-def _summary_table(manifest) -> Table:  # type: ignore[no-untyped-def]
+def _summary_table(manifest: Manifest) -> Table:
     table = Table(title=f"trustgraph collect → {manifest.output_dir}", title_justify="left")
-    for header in ("Account", "Name", "Result", "Users", "Roles", "Groups", "Policies", "Seconds", "Reason"):
-        justify = "right" if header in ("Users", "Roles", "Groups", "Policies", "Seconds") else "left"
-        table.add_column(header, justify=justify)
+    table.add_column("Account", no_wrap=True, min_width=12)
+    table.add_column("Name", overflow="fold")
+    table.add_column("Result", no_wrap=True)
+    for header in ("Users", "Roles", "Groups", "Policies", "Seconds"):
+        table.add_column(header, justify="right", no_wrap=True)
+    table.add_column("Reason", no_wrap=True, min_width=10)
     style = {"ok": "green", "failed": "red", "skipped": "yellow"}
     for record in manifest.accounts:
         counts = record.counts
@@ -99,7 +112,7 @@ def _summary_table(manifest) -> Table:  # type: ignore[no-untyped-def]
     return table
 
 
-def _report(manifest, as_json: bool, interactive: bool, debug: bool) -> None:  # type: ignore[no-untyped-def]
+def _report(manifest: Manifest, as_json: bool, interactive: bool, debug: bool) -> None:
     from trustgraph.sources.aws.snapshot_writer import to_json_text
 
     if as_json:
@@ -194,7 +207,7 @@ def collect(
     try:
         sessions = SessionFactory(settings)
         if interactive:
-            columns = (SpinnerColumn(), TextColumn("{task.description}"),
+            columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(bar_width=24),
                        TextColumn("[dim]{task.fields[status]}"), TimeElapsedColumn())
             with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
                 result = Collector(sessions, options, _RichListener(progress)).run()

@@ -173,6 +173,19 @@ class Collector:
         return result
 
     def _run(self, writer: SnapshotWriter) -> CollectResult:
+        pool = ThreadPoolExecutor(max_workers=self.options.concurrency, thread_name_prefix="collect")
+        try:
+            result = self._collect(writer, pool)
+        except BaseException:
+            # Ctrl-C or a fatal error: stop workers between calls, drop queued accounts, and do not
+            # wait for calls in flight (their results would be discarded anyway).
+            self._stop.set()
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
+        return result
+
+    def _collect(self, writer: SnapshotWriter, pool: ThreadPoolExecutor) -> CollectResult:
         options = self.options
         started = _now()
         try:
@@ -183,7 +196,7 @@ class Collector:
         structure: OrganizationStructure | None = None
         if options.org:
             try:
-                structure = read_structure(self.sessions.caller_client("organizations"))
+                structure = read_structure(lambda: self.sessions.caller_client("organizations"), pool)
             except Exception as exc:
                 failure = describe_failure(exc, "organizations:ListAccounts")
                 hint = "" if failure.code == "not-in-organization" else (
@@ -210,26 +223,18 @@ class Collector:
 
         records: dict[str, AccountRecord] = {}
         policies: PolicyExport | None = None
-        pool = ThreadPoolExecutor(max_workers=options.concurrency, thread_name_prefix="collect")
-        try:
-            futures: dict[Future[object], str] = {}
-            if structure is not None:
-                futures[pool.submit(self._read_policies)] = "organization"
-            for job in jobs:
-                futures[pool.submit(self._collect_account, job, identity.partition, writer)] = job.account_id
-            for future in as_completed(futures):
-                value = future.result()
-                if isinstance(value, AccountRecord):
-                    records[value.account_id] = value
-                    self.listener.account_finished(value)
-                elif isinstance(value, PolicyExport):
-                    policies = value
-        except BaseException:
-            # Ctrl-C: stop workers between calls, drop queued accounts, do not wait for in-flight calls.
-            self._stop.set()
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
-        pool.shutdown(wait=True)
+        futures: list[Future[object]] = []
+        if structure is not None:
+            futures.append(pool.submit(self._read_policies))
+        for job in jobs:
+            futures.append(pool.submit(self._collect_account, job, identity.partition, writer))
+        for future in as_completed(futures):
+            value = future.result()
+            if isinstance(value, AccountRecord):
+                records[value.account_id] = value
+                self.listener.account_finished(value)
+            elif isinstance(value, PolicyExport):
+                policies = value
 
         manifest.accounts = [records[job.account_id] for job in jobs] + not_collected
         if structure is not None:

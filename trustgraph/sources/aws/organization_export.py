@@ -10,7 +10,8 @@ past empty pages.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,36 +69,56 @@ def _account_status(summary: dict[str, Any]) -> str:
     return str(summary.get("State") or summary.get("Status") or "UNKNOWN")
 
 
-def read_structure(client: Any) -> OrganizationStructure:
-    """Organization, roots, OU tree and accounts with their parent and OU path. Raises ClientError."""
+def _children(client: Any, parent: str) -> tuple[list[dict[str, Any]], list[str]]:
+    ous = list(_paginate(client, "list_organizational_units_for_parent", "OrganizationalUnits",
+                         ParentId=parent))
+    accounts = [a["Id"] for a in _paginate(client, "list_accounts_for_parent", "Accounts", ParentId=parent)]
+    return ous, accounts
+
+
+def read_structure(client_for: Callable[[], Any], executor: Executor | None = None) -> OrganizationStructure:
+    """Organization, roots, OU tree and accounts with their parent and OU path. Raises ClientError.
+
+    `client_for` returns an Organizations client for the calling thread (clients come from
+    per-thread sessions). With an executor, each level of the tree is read in parallel and
+    ListAccounts runs beside the walk: a large organization has hundreds of OUs, and a serial walk
+    would spend minutes in round trips.
+    """
+    client = client_for()
     org = client.describe_organization()["Organization"]
     org_id = org["Id"]
     roots = [{"id": r["Id"], "name": r.get("Name", "Root")} for r in _paginate(client, "list_roots", "Roots")]
 
-    # Breadth-first over the tree: two paginated calls per node gives each OU's and each account's
-    # parent, which is cheaper than one ListParents call per account in an organization with many
-    # accounts and few OUs.
-    paths: dict[str, str] = {}
+    def list_accounts() -> list[dict[str, Any]]:
+        return list(_paginate(client_for(), "list_accounts", "Accounts"))
+
+    def children(parent: str) -> tuple[list[dict[str, Any]], list[str]]:
+        return _children(client_for(), parent)
+
+    all_accounts: Future[list[dict[str, Any]]] | None = executor.submit(list_accounts) if executor else None
+    mapper = executor.map if executor else map
+
+    # Level by level from the roots: two paginated calls per node give each OU's and each account's
+    # parent, cheaper than one ListParents call per account when accounts outnumber OUs.
+    paths: dict[str, str] = {root["id"]: f"{org_id}/{root['id']}/" for root in roots}
     ous: list[dict[str, str]] = []
     parent_of_account: dict[str, str] = {}
-    queue: list[str] = []
-    for root in roots:
-        paths[root["id"]] = f"{org_id}/{root['id']}/"
-        queue.append(root["id"])
-    while queue:
-        parent = queue.pop(0)
-        for ou in _paginate(client, "list_organizational_units_for_parent", "OrganizationalUnits",
-                            ParentId=parent):
-            if ou["Id"] in paths:
-                continue  # an OU moved while we walked; keep the first place we saw it
-            ous.append({"id": ou["Id"], "name": ou.get("Name", ""), "parent_id": parent})
-            paths[ou["Id"]] = f"{paths[parent]}{ou['Id']}/"
-            queue.append(ou["Id"])
-        for account in _paginate(client, "list_accounts_for_parent", "Accounts", ParentId=parent):
-            parent_of_account.setdefault(account["Id"], parent)
+    level = [root["id"] for root in roots]
+    while level:
+        next_level: list[str] = []
+        for parent, (child_ous, child_accounts) in zip(level, mapper(children, level), strict=True):
+            for ou in child_ous:
+                if ou["Id"] in paths:
+                    continue  # an OU moved while we walked; keep the first place we saw it
+                ous.append({"id": ou["Id"], "name": ou.get("Name", ""), "parent_id": parent})
+                paths[ou["Id"]] = f"{paths[parent]}{ou['Id']}/"
+                next_level.append(ou["Id"])
+            for account_id in child_accounts:
+                parent_of_account.setdefault(account_id, parent)
+        level = next_level
 
     accounts: list[OrgAccount] = []
-    for summary in _paginate(client, "list_accounts", "Accounts"):
+    for summary in all_accounts.result() if all_accounts else list_accounts():
         account_id = summary["Id"]
         parent_id = parent_of_account.get(account_id)
         if parent_id is None:
