@@ -1,0 +1,1295 @@
+#!/usr/bin/env python3
+"""Generate a synthetic AWS organization for trustgraph benchmarks.
+
+Writes one ``aws iam get-account-authorization-details`` export per account (``<outdir>/<id>.json``,
+the shape the AWS CLI prints: policy documents already decoded to JSON objects) and an
+``organization.json`` in the ``trustgraph/organization/v1`` schema. Output depends only on the
+arguments: the same arguments give byte-identical files.
+
+    python benchmarks/generate_org.py --accounts 1000 --roles-per-account 100 \\
+        --users-per-account 20 --seed 7 -o /tmp/org
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import random
+import sys
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+Json = dict[str, Any]
+
+VERSION = "2012-10-17"
+REGION = "us-east-1"
+GITHUB_ORG = "example-corp"
+GITHUB_HOST = "token.actions.githubusercontent.com"
+SAML_AUD = "https://signin.aws.amazon.com/saml"
+# AWS documentation example accounts: outside the organization and, by design, owned by nobody.
+EXTERNAL_ACCOUNTS = ("111122223333", "444455556666", "777788889999")
+
+# Third-party SaaS accounts as published by the vendors (community list of known AWS accounts).
+VENDORS: tuple[tuple[str, str, str, str], ...] = (
+    ("Datadog", "464622532012", "DatadogIntegrationRole", "SecurityAudit"),
+    ("New Relic", "754728514883", "NewRelicInfrastructure-Integrations", "ReadOnlyAccess"),
+    ("Sumo Logic", "926226587429", "SumoLogicSourceRole", "ReadOnlyAccess"),
+    ("Lacework", "434813966438", "LaceworkAuditRole", "SecurityAudit"),
+    ("Vanta", "956993596390", "vanta-auditor", "SecurityAudit"),
+    ("CrowdStrike", "292230061137", "CrowdStrikeCSPMReader", "SecurityAudit"),
+)
+
+APPS = (
+    "orders", "payments", "checkout", "catalog", "search", "inventory", "billing", "ledger", "identity",
+    "notifications", "analytics", "reporting", "recommendations", "shipping", "pricing", "fraud",
+    "loyalty", "media", "profile", "gateway", "returns", "warehouse", "ads", "messaging",
+)
+COMPONENTS = (
+    "api", "worker", "ingest", "etl", "scheduler", "processor", "frontend", "backend", "stream",
+    "export", "sync", "batch", "indexer", "webhook", "consumer", "publisher",
+)
+TEAMS = ("platform", "payments", "data", "growth", "core", "security", "sre", "mobile", "web", "ml")
+FIRST = (
+    "alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy", "mallory",
+    "niaj", "olivia", "peggy", "rupert", "sybil", "trent", "victor", "walter", "yusuf", "zoe", "amir",
+    "bea", "chen", "dara", "emeka", "farah", "goran", "hana", "ines",
+)
+LAST = (
+    "smith", "jones", "garcia", "miller", "davis", "lopez", "wilson", "anderson", "thomas", "moore",
+    "martin", "lee", "perez", "white", "harris", "clark", "lewis", "young", "walker", "hall",
+)
+
+# (service principal, name suffix, AWS-managed policies, gets an instance profile, weight)
+SERVICES: tuple[tuple[str, str, tuple[str, ...], bool, int], ...] = (
+    ("lambda.amazonaws.com", "lambda", ("AWSLambdaBasicExecutionRole",), False, 30),
+    ("ecs-tasks.amazonaws.com", "task", ("AmazonECSTaskExecutionRolePolicy",), False, 18),
+    ("ec2.amazonaws.com", "ec2", ("AmazonSSMManagedInstanceCore", "CloudWatchAgentServerPolicy"), True, 16),
+    ("states.amazonaws.com", "sfn", (), False, 5),
+    ("glue.amazonaws.com", "glue", ("AWSGlueServiceRole",), False, 5),
+    ("codebuild.amazonaws.com", "codebuild", (), False, 5),
+    ("cloudformation.amazonaws.com", "cfn", (), False, 3),
+    ("events.amazonaws.com", "events", (), False, 4),
+    ("firehose.amazonaws.com", "firehose", (), False, 3),
+    ("sagemaker.amazonaws.com", "sagemaker", (), False, 3),
+    ("apigateway.amazonaws.com", "apigw", (), False, 3),
+    ("scheduler.amazonaws.com", "scheduler", (), False, 2),
+    ("monitoring.rds.amazonaws.com", "rds-monitoring", (), False, 2),
+    ("eks.amazonaws.com", "eks-cluster", (), False, 1),
+)
+_SERVICE_WEIGHTS = [s[4] for s in SERVICES]
+
+# (role name, service principal, AWS-managed policy under /aws-service-role/)
+SERVICE_LINKED: tuple[tuple[str, str, str], ...] = (
+    ("AWSServiceRoleForSupport", "support.amazonaws.com", "AWSSupportServiceRolePolicy"),
+    ("AWSServiceRoleForTrustedAdvisor", "trustedadvisor.amazonaws.com", "AWSTrustedAdvisorServiceRolePolicy"),
+    ("AWSServiceRoleForSSO", "sso.amazonaws.com", "AWSSSOServiceRolePolicy"),
+    ("AWSServiceRoleForConfig", "config.amazonaws.com", "AWSConfigServiceRolePolicy"),
+    ("AWSServiceRoleForSecurityHub", "securityhub.amazonaws.com", "AWSSecurityHubServiceRolePolicy"),
+    ("AWSServiceRoleForAmazonGuardDuty", "guardduty.amazonaws.com", "AmazonGuardDutyServiceRolePolicy"),
+    ("AWSServiceRoleForElasticLoadBalancing", "elasticloadbalancing.amazonaws.com",
+     "AWSElasticLoadBalancingServiceRolePolicy"),
+    ("AWSServiceRoleForAutoScaling", "autoscaling.amazonaws.com", "AutoScalingServiceRolePolicy"),
+    ("AWSServiceRoleForECS", "ecs.amazonaws.com", "AmazonECSServiceRolePolicy"),
+    ("AWSServiceRoleForRDS", "rds.amazonaws.com", "AmazonRDSServiceRolePolicy"),
+    ("AWSServiceRoleForAmazonEKS", "eks.amazonaws.com", "AmazonEKSServiceRolePolicy"),
+    ("AWSServiceRoleForAccessAnalyzer", "access-analyzer.amazonaws.com", "AccessAnalyzerServiceRolePolicy"),
+    ("AWSServiceRoleForComputeOptimizer", "compute-optimizer.amazonaws.com",
+     "ComputeOptimizerServiceRolePolicy"),
+    ("AWSServiceRoleForBackup", "backup.amazonaws.com", "AWSBackupServiceLinkedRolePolicyForBackup"),
+    ("AWSServiceRoleForCloudTrail", "cloudtrail.amazonaws.com", "CloudTrailServiceRolePolicy"),
+    ("AWSServiceRoleForAmazonSSM", "ssm.amazonaws.com", "AmazonSSMServiceRolePolicy"),
+)
+ORG_SLR = (
+    "AWSServiceRoleForOrganizations", "organizations.amazonaws.com", "AWSOrganizationsServiceTrustPolicy",
+)
+STACKSETS_SLR = (
+    "AWSServiceRoleForCloudFormationStackSetsOrgAdmin", "stacksets.cloudformation.amazonaws.com",
+    "AWSCloudFormationStackSetsOrgAdminServiceRolePolicy",
+)
+
+# Identity Center permission sets: (name, AWS-managed policies, gets an inline policy).
+PERMISSION_SETS: tuple[tuple[str, tuple[str, ...], bool], ...] = (
+    ("AdministratorAccess", ("AdministratorAccess",), False),
+    ("ReadOnlyAccess", ("ReadOnlyAccess",), False),
+    ("PowerUserAccess", ("PowerUserAccess",), False),
+    ("ViewOnlyAccess", ("ViewOnlyAccess",), False),
+    ("SecurityAudit", ("SecurityAudit", "ViewOnlyAccess"), False),
+    ("Billing", ("Billing",), False),
+    ("DeveloperAccess", ("PowerUserAccess",), True),
+    ("NetworkAdministrator", ("NetworkAdministrator",), False),
+    ("DatabaseAdministrator", ("DatabaseAdministrator",), False),
+    ("DataEngineer", ("AmazonS3ReadOnlyAccess",), True),
+    ("SupportUser", ("AWSSupportAccess", "ViewOnlyAccess"), False),
+    ("OnCallOperator", ("ReadOnlyAccess",), True),
+)
+
+ALPHA32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"  # IAM unique ids use this alphabet
+ALNUM_LOWER = "abcdefghijklmnopqrstuvwxyz0123456789"
+EPOCH_2016 = 1451606400
+DAY = 86400
+
+
+# --------------------------------------------------------------------------------------------- public API
+
+
+@dataclass(frozen=True)
+class TrustMix:
+    """Relative share of each trust kind among an account's free role slots.
+
+    The shares are normalised, so they need not add up to 1. Roles the scenario needs (break-glass
+    chain, deploy roles, OrganizationAccountAccessRole, …) come on top of this mix, inside the
+    per-account role budget.
+    """
+
+    service: float = 0.398  # ec2 / lambda / ecs-tasks / … trusted by a service principal
+    service_linked: float = 0.08  # /aws-service-role/<service>/AWSServiceRoleFor*
+    same_account: float = 0.14  # role/user/session ARNs of the same account
+    cross_account: float = 0.16  # arn:aws:iam::X:root, a bare 12-digit id, or a role in X
+    federated_saml: float = 0.10  # Identity Center AWSReservedSSO_* roles, then Okta SAML roles
+    federated_oidc: float = 0.08  # GitHub Actions (sub conditions, a few wildcard subs) and EKS IRSA
+    vendor: float = 0.04  # known SaaS vendor accounts with sts:ExternalId
+    # {"AWS": "*"} limited by aws:PrincipalOrgID / PrincipalOrgPaths / PrincipalArn. Kept rare: each one
+    # is reachable from every principal of the organization holding a wildcard sts:AssumeRole grant,
+    # so its edge count grows with the size of the whole organization.
+    org_wildcard: float = 0.002
+
+    def __post_init__(self) -> None:
+        values = [getattr(self, f.name) for f in fields(self)]
+        if any(v < 0 for v in values) or sum(values) <= 0:
+            raise ValueError("TrustMix shares must be >= 0 and not all zero")
+
+    def counts(self, slots: int, rng: random.Random | None = None) -> dict[str, int]:
+        """Split ``slots`` between the kinds; the result always adds up to ``slots``.
+
+        Without ``rng``: largest remainder. With ``rng``: systematic sampling of the fractional parts,
+        so a kind whose share is below one role per account (org_wildcard by default) still lands on
+        about ``share * slots`` roles per account on average instead of on none or on every account.
+        """
+        names = [f.name for f in fields(self)]
+        shares = [getattr(self, n) for n in names]
+        total = sum(shares)
+        exact = [slots * s / total for s in shares]
+        counts = [int(x) for x in exact]
+        if rng is None:
+            order = sorted(range(len(names)), key=lambda i: (-(exact[i] - counts[i]), i))
+            for i in order[: slots - sum(counts)]:
+                counts[i] += 1
+        else:
+            u, acc = rng.random(), 0.0
+            for i, x in enumerate(exact):
+                lo, acc = acc, acc + x - counts[i]
+                counts[i] += math.ceil(acc - u) - math.ceil(lo - u)
+            # Float rounding can leave the sum one off; settle it on the largest kind.
+            largest = max(range(len(names)), key=lambda i: (exact[i], -i))
+            counts[largest] += slots - sum(counts)
+        return dict(zip(names, counts, strict=True))
+
+
+@dataclass(frozen=True)
+class GeneratedOrg:
+    """What :func:`generate` wrote, and the principals the benchmark queries are built around."""
+
+    outdir: Path
+    organization_path: Path
+    account_paths: tuple[Path, ...]  # management account first, then in account order
+    account_ids: tuple[str, ...]
+    management_account_id: str
+    security_account_id: str
+    shared_services_account_id: str
+    workload_account_ids: tuple[str, ...]  # accounts under Workloads/Prod and Workloads/NonProd
+    # Admin break-glass role in the security account; reachable from GitHub Actions through
+    # ci_principal_arn -> automation/SecurityRemediation -> security/IncidentResponder, from the
+    # Identity Center SecurityResponder permission set, and from MFA users of the management account.
+    sensitive_role_arn: str
+    # GitHub Actions role in shared-services whose sessions reach deploy_role_arns in every workload account.
+    ci_principal_arn: str
+    deploy_role_arns: tuple[str, ...]
+    roles: int
+    users: int
+    groups: int
+    policies: int  # Policies entries over all files (customer-managed + attached AWS-managed)
+    bytes_written: int
+
+
+def account_id_for(index: int) -> str:
+    """Deterministic 12-digit account id; index 0 is the management account."""
+    return f"{100000000000 + index * 7919:012d}"
+
+
+def generate(
+    outdir: Path,
+    accounts: int,
+    roles_per_account: int,
+    users_per_account: int,
+    seed: int = 7,
+    mix: TrustMix | None = None,
+) -> GeneratedOrg:
+    """Write ``organization.json`` and one authorization-details file per account into ``outdir``.
+
+    ``roles_per_account`` is the exact role count of each account unless the account's fixed roles
+    alone exceed it (at most 6); ``users_per_account`` is exact.
+    """
+    if accounts < 4:
+        raise ValueError("accounts must be >= 4 (management, security, shared-services, one workload)")
+    if roles_per_account < 0 or users_per_account < 0:
+        raise ValueError("roles_per_account and users_per_account must be >= 0")
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    org = _Org(accounts, seed, mix or TrustMix())
+
+    paths: list[Path] = []
+    n_roles = n_users = n_groups = n_policies = total_bytes = 0
+    for account in org.accounts:
+        doc = _AccountBuilder(org, account, roles_per_account, users_per_account).build()
+        n_roles += len(doc["RoleDetailList"])
+        n_users += len(doc["UserDetailList"])
+        n_groups += len(doc["GroupDetailList"])
+        n_policies += len(doc["Policies"])
+        # json.dumps takes the C encoder; json.dump streams through the pure-Python one (~5x slower).
+        data = json.dumps(doc, separators=(",", ":")).encode("ascii")
+        path = outdir / f"{account.account_id}.json"
+        path.write_bytes(data)
+        total_bytes += len(data)
+        paths.append(path)
+
+    org_path = outdir / "organization.json"
+    org_data = (json.dumps(org.organization_document(), indent=1) + "\n").encode("ascii")
+    org_path.write_bytes(org_data)
+    total_bytes += len(org_data)
+
+    workloads = tuple(a.account_id for a in org.accounts if a.kind in ("prod", "nonprod"))
+    return GeneratedOrg(
+        outdir=outdir,
+        organization_path=org_path,
+        account_paths=tuple(paths),
+        account_ids=tuple(a.account_id for a in org.accounts),
+        management_account_id=org.mgmt,
+        security_account_id=org.security,
+        shared_services_account_id=org.shared,
+        workload_account_ids=workloads,
+        sensitive_role_arn=org.sensitive_role_arn,
+        ci_principal_arn=org.ci_role_arn,
+        deploy_role_arns=tuple(_role_arn(a, "/deploy/", "CloudFormationDeployRole") for a in workloads),
+        roles=n_roles,
+        users=n_users,
+        groups=n_groups,
+        policies=n_policies,
+        bytes_written=total_bytes,
+    )
+
+
+# --------------------------------------------------------------------------------------------- helpers
+
+
+def _digest(*parts: object) -> int:
+    # blake2b rather than hash(): str hashing is salted per process and would break reproducibility.
+    return int.from_bytes(hashlib.blake2b("|".join(map(str, parts)).encode(), digest_size=16).digest(), "big")
+
+
+def _encode(n: int, alphabet: str, length: int) -> str:
+    base = len(alphabet)
+    out = []
+    for _ in range(length):
+        n, r = divmod(n, base)
+        out.append(alphabet[r])
+    return "".join(out)
+
+
+def _hex(length: int, *parts: object) -> str:
+    return f"{_digest(*parts):032x}"[:length]
+
+
+def _iso(ts: int) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(ts))
+
+
+def _role_arn(account: str, path: str, name: str) -> str:
+    return f"arn:aws:iam::{account}:role{path}{name}"
+
+
+def _doc(*statements: Json) -> Json:
+    return {"Version": VERSION, "Statement": list(statements)}
+
+
+def _allow(action: str | list[str], resource: str | list[str] = "*", **extra: Any) -> Json:
+    return {"Effect": "Allow", "Action": action, "Resource": resource, **extra}
+
+
+def _trust(principal: Json, action: str | list[str] = "sts:AssumeRole", condition: Json | None = None,
+           sid: str | None = None) -> Json:
+    st: Json = {"Sid": sid} if sid is not None else {}
+    st.update({"Effect": "Allow", "Principal": principal, "Action": action})
+    if condition:
+        st["Condition"] = condition
+    return st
+
+
+def _read_actions(services: Iterable[str]) -> list[str]:
+    return [f"{s}:{verb}*" for s in services for verb in ("Describe", "Get", "List")]
+
+
+# --------------------------------------------------------------------------------------------- AWS-managed
+
+
+@dataclass(frozen=True)
+class _AwsManaged:
+    name: str
+    path: str
+    version: str
+    created: int
+    updated: int
+    description: str
+    document: Json
+
+    @property
+    def arn(self) -> str:
+        return f"arn:aws:iam::aws:policy{self.path}{self.name}"
+
+
+def _aws_managed_catalog() -> dict[str, _AwsManaged]:
+    # Documents are abbreviated but keep each policy's shape where it matters for AssumeRole:
+    # AdministratorAccess and PowerUserAccess grant sts:AssumeRole on "*", the read-only ones do not.
+    read_services = (
+        "acm", "apigateway", "autoscaling", "cloudformation", "cloudfront", "cloudtrail", "cloudwatch",
+        "codebuild", "codepipeline", "config", "dynamodb", "ec2", "ecr", "ecs", "eks", "elasticache",
+        "elasticloadbalancing", "events", "glue", "guardduty", "iam", "kinesis", "kms", "lambda", "logs",
+        "organizations", "rds", "route53", "s3", "secretsmanager", "securityhub", "sns", "sqs", "ssm",
+        "states", "tag",
+    )
+    specs: list[tuple[str, str, str, str, Json]] = [
+        ("AdministratorAccess", "/", "v1", "Provides full access to AWS services and resources.",
+         _doc(_allow("*"))),
+        ("PowerUserAccess", "/", "v5",
+         "Provides full access to AWS services and resources, but does not allow management of Users "
+         "and groups.",
+         _doc({"Effect": "Allow", "NotAction": ["iam:*", "organizations:*", "account:*"], "Resource": "*"},
+              _allow(["account:GetAccountInformation", "account:ListRegions", "iam:CreateServiceLinkedRole",
+                      "iam:DeleteServiceLinkedRole", "iam:ListRoles",
+                      "organizations:DescribeOrganization"]))),
+        ("ReadOnlyAccess", "/", "v118", "Provides read-only access to AWS services and resources.",
+         _doc(_allow(_read_actions(read_services)))),
+        ("SecurityAudit", "/", "v41", "The security audit template grants access to read security "
+         "configuration metadata.",
+         _doc(_allow([a for a in _read_actions(read_services) if not a.endswith(":Get*")]))),
+        ("ViewOnlyAccess", "/job-function/", "v17", "This policy grants permissions to view resources and "
+         "basic metadata across all AWS services",
+         _doc(_allow([f"{s}:List*" for s in read_services]))),
+        ("Billing", "/job-function/", "v9", "Grants permissions for billing and cost management.",
+         _doc(_allow(["aws-portal:*", "budgets:*", "ce:*", "cur:*", "account:GetAccountInformation"]))),
+        ("NetworkAdministrator", "/job-function/", "v12", "Grants full access permissions to AWS services "
+         "and actions required to set up and configure AWS network resources.",
+         _doc(_allow(["ec2:*Vpc*", "ec2:*Subnet*", "ec2:*Route*", "ec2:*TransitGateway*",
+                      "directconnect:*", "route53:*", "elasticloadbalancing:*"]))),
+        ("DatabaseAdministrator", "/job-function/", "v9", "Grants full access permissions to AWS services "
+         "and actions required to set up and configure AWS database services.",
+         _doc(_allow(["rds:*", "dynamodb:*", "elasticache:*", "redshift:*", "cloudwatch:*"]),
+              _allow("iam:PassRole", "arn:aws:iam::*:role/rds-monitoring-role"))),
+        ("AmazonS3ReadOnlyAccess", "/", "v3", "Provides read only access to all buckets via the AWS "
+         "Management Console.",
+         _doc(_allow(["s3:Get*", "s3:List*", "s3:Describe*", "s3-object-lambda:Get*",
+                      "s3-object-lambda:List*"]))),
+        ("AWSSupportAccess", "/", "v1", "Allow users to access the AWS Support Center.",
+         _doc(_allow("support:*"))),
+        ("AWSLambdaBasicExecutionRole", "/service-role/", "v1", "Provides write permissions to CloudWatch "
+         "Logs.",
+         _doc(_allow(["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"]))),
+        ("AmazonECSTaskExecutionRolePolicy", "/service-role/", "v1", "Provides access to other AWS service "
+         "resources that are required to run Amazon ECS tasks",
+         _doc(_allow(["ecr:GetAuthorizationToken", "ecr:BatchCheckLayerAvailability",
+                      "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage", "logs:CreateLogStream",
+                      "logs:PutLogEvents"]))),
+        ("AWSGlueServiceRole", "/service-role/", "v5", "Policy for AWS Glue service role which allows "
+         "access to related services including EC2, S3, and Cloudwatch Logs",
+         _doc(_allow(["glue:*", "s3:GetBucketLocation", "s3:ListBucket", "ec2:DescribeSubnets",
+                      "ec2:DescribeVpcs", "cloudwatch:PutMetricData"]),
+              _allow(["s3:GetObject", "s3:PutObject"],
+                     ["arn:aws:s3:::aws-glue-*/*", "arn:aws:s3:::*/*aws-glue-*/*"]),
+              _allow(["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+                     "arn:aws:logs:*:*:*:/aws-glue/*"))),
+        ("AmazonSSMManagedInstanceCore", "/", "v2", "The policy for Amazon EC2 Role to enable AWS Systems "
+         "Manager service core functionality.",
+         _doc(_allow(["ssm:DescribeAssociation", "ssm:GetDocument", "ssm:UpdateInstanceInformation",
+                      "ssm:ListAssociations", "ssm:PutInventory", "ssmmessages:*", "ec2messages:*"]))),
+        ("CloudWatchAgentServerPolicy", "/", "v2", "Permissions required to use AmazonCloudWatchAgent on "
+         "servers",
+         _doc(_allow(["cloudwatch:PutMetricData", "ec2:DescribeVolumes", "ec2:DescribeTags",
+                      "logs:PutLogEvents", "logs:DescribeLogStreams", "logs:DescribeLogGroups",
+                      "logs:CreateLogStream", "logs:CreateLogGroup"]),
+              _allow("ssm:GetParameter", "arn:aws:ssm:*:*:parameter/AmazonCloudWatch-*"))),
+    ]
+    slr_actions = {
+        "AWSOrganizationsServiceTrustPolicy": ["iam:DeleteRole"],
+        "AWSCloudFormationStackSetsOrgAdminServiceRolePolicy": ["sts:AssumeRole"],
+    }
+    for _role, service, policy in (*SERVICE_LINKED, ORG_SLR, STACKSETS_SLR):
+        prefix = service.split(".")[0]
+        actions = slr_actions.get(policy, [f"{prefix}:Describe*", f"{prefix}:List*", "ec2:Describe*"])
+        resource = "arn:aws:iam::*:role/stacksets-exec-*" if policy.startswith("AWSCloudFormation") else "*"
+        specs.append((policy, "/aws-service-role/", "v3", f"Service-linked role policy for {service}",
+                      _doc(_allow(actions, resource))))
+    catalog: dict[str, _AwsManaged] = {}
+    for i, (name, path, version, description, document) in enumerate(specs):
+        created = EPOCH_2016 - 400 * DAY + i * 17 * DAY
+        catalog[name] = _AwsManaged(name, path, version, created, created + 900 * DAY, description, document)
+    return catalog
+
+
+AWS_MANAGED = _aws_managed_catalog()
+
+
+# --------------------------------------------------------------------------------------------- organization
+
+
+@dataclass(frozen=True)
+class _Account:
+    index: int
+    account_id: str
+    name: str
+    kind: str  # management, security, shared-services, log-archive, network, prod, nonprod, sandbox
+    parent_id: str
+
+
+_SPECIAL_KINDS = ("management", "security", "shared-services", "log-archive", "network")
+_WORKLOAD_CYCLE = ("prod", "nonprod", "prod", "nonprod", "sandbox")
+_KIND_OU = {
+    "security": "Security", "log-archive": "Security", "shared-services": "Infrastructure",
+    "network": "Infrastructure", "prod": "Prod", "nonprod": "NonProd", "sandbox": "Sandbox",
+}
+
+
+class _Org:
+    """Organization layout shared by every account file: ids, OUs, well-known principals."""
+
+    def __init__(self, n_accounts: int, seed: int, mix: TrustMix) -> None:
+        self.seed = seed
+        self.mix = mix
+        self.org_id = "o-" + _encode(_digest(seed, "org"), ALNUM_LOWER, 10)
+        root_suffix = _encode(_digest(seed, "root"), ALNUM_LOWER, 4)
+        self.root_id = f"r-{root_suffix}"
+        self.ous: dict[str, tuple[str, str]] = {}  # name -> (id, parent id)
+        for name, parent in (("Security", None), ("Infrastructure", None), ("Workloads", None),
+                             ("Prod", "Workloads"), ("NonProd", "Workloads"), ("Sandbox", None)):
+            ou_id = f"ou-{root_suffix}-" + _encode(_digest(seed, "ou", name), ALNUM_LOWER, 8)
+            self.ous[name] = (ou_id, self.ous[parent][0] if parent else self.root_id)
+
+        n_special = min(len(_SPECIAL_KINDS), n_accounts - 1)
+        self.accounts: list[_Account] = []
+        for i in range(n_accounts):
+            if i < n_special:
+                kind = _SPECIAL_KINDS[i]
+                name = {"management": "org-management"}.get(kind, kind)
+            else:
+                j = i - n_special
+                kind = _WORKLOAD_CYCLE[j % len(_WORKLOAD_CYCLE)]
+                name = f"{APPS[(j // len(_WORKLOAD_CYCLE)) % len(APPS)]}-{kind}-{j:04d}"
+            parent = self.root_id if kind == "management" else self.ous[_KIND_OU[kind]][0]
+            self.accounts.append(_Account(i, account_id_for(i), name, kind, parent))
+        self.by_kind: dict[str, list[_Account]] = {}
+        for a in self.accounts:
+            self.by_kind.setdefault(a.kind, []).append(a)
+        self.members = self.accounts[1:]
+        self.mgmt = self.accounts[0].account_id
+        self.security = self.by_kind["security"][0].account_id
+        self.shared = self.by_kind["shared-services"][0].account_id
+
+        self.sensitive_role_arn = _role_arn(self.security, "/break-glass/", "BreakGlassAdmin")
+        self.incident_responder_arn = _role_arn(self.security, "/security/", "IncidentResponder")
+        self.security_auditor_arn = _role_arn(self.security, "/security/", "SecurityAuditor")
+        self.ci_role_arn = _role_arn(self.shared, "/ci/", "GitHubActionsDeployer")
+        self.remediation_arn = _role_arn(self.shared, "/automation/", "SecurityRemediation")
+        self.stacksets_admin_arn = _role_arn(
+            self.mgmt, f"/aws-service-role/{STACKSETS_SLR[1]}/", STACKSETS_SLR[0])
+
+    def ou_path(self, parent_id: str) -> str:
+        chain: list[str] = []
+        node = parent_id
+        parents = {ou_id: parent for ou_id, parent in self.ous.values()}
+        while node != self.root_id:
+            chain.append(node)
+            node = parents[node]
+        return "/".join([self.org_id, self.root_id, *reversed(chain)]) + "/"
+
+    def known_roles(self, account: _Account) -> list[str]:
+        """Role ARNs that certainly exist in ``account``, for trust policies written elsewhere."""
+        a = account.account_id
+        arns = [] if account.kind == "management" else [_role_arn(a, "/", "OrganizationAccountAccessRole")]
+        if account.kind == "security":
+            arns += [self.security_auditor_arn, self.incident_responder_arn]
+        elif account.kind == "shared-services":
+            arns += [self.ci_role_arn, self.remediation_arn]
+        elif account.kind in ("prod", "nonprod"):
+            arns.append(_role_arn(a, "/deploy/", "CloudFormationDeployRole"))
+        return arns
+
+    def organization_document(self) -> Json:
+        every_target = [self.root_id, *(ou_id for ou_id, _ in self.ous.values()),
+                        *(a.account_id for a in self.accounts)]
+        ou = {name: ou_id for name, (ou_id, _) in self.ous.items()}
+        vendor_ids = [v[1] for v in VENDORS]
+
+        def policy(name: str, ptype: str, description: str, content: Json, targets: list[str],
+                   aws_managed: bool = False) -> Json:
+            # AWS-managed organization policies have fixed ids such as p-FullAWSAccess.
+            pid = f"p-{name}" if aws_managed else "p-" + _encode(
+                _digest(self.seed, "policy", name), ALNUM_LOWER, 8)
+            return {"id": pid, "name": name, "type": ptype, "aws_managed": aws_managed,
+                    "description": description, "content": content, "targets": targets}
+
+        scp, rcp = "SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY"
+        protected = ["arn:aws:iam::*:role/security/*", "arn:aws:iam::*:role/deploy/*",
+                     "arn:aws:iam::*:role/break-glass/*", "arn:aws:iam::*:role/OrganizationAccountAccessRole",
+                     "arn:aws:iam::*:role/stacksets-exec-*"]
+        platform = ["arn:aws:iam::*:role/OrganizationAccountAccessRole",
+                    "arn:aws:iam::*:role/stacksets-exec-*"]
+        policies = [
+            # Collected organizations show FullAWSAccess attached at every level, as AWS attaches it.
+            policy("FullAWSAccess", scp, "Allows access to every operation",
+                   _doc(_allow("*")), every_target, aws_managed=True),
+            policy("DenyLeaveOrganization", scp, "Members cannot leave the organization",
+                   _doc({"Sid": "DenyLeave", "Effect": "Deny", "Action": "organizations:LeaveOrganization",
+                         "Resource": "*"}), [self.root_id]),
+            policy("ProtectPlatformRoles", scp, "Only platform automation may change platform roles",
+                   _doc({"Sid": "ProtectPlatformRoles", "Effect": "Deny",
+                         "Action": ["iam:AttachRolePolicy", "iam:DeleteRole", "iam:DeleteRolePolicy",
+                                    "iam:DetachRolePolicy", "iam:PutRolePolicy", "iam:UpdateAssumeRolePolicy",
+                                    "iam:PutRolePermissionsBoundary", "iam:DeleteRolePermissionsBoundary"],
+                         "Resource": protected,
+                         "Condition": {"ArnNotLike": {"aws:PrincipalArn": platform}}}),
+                   [ou["Workloads"], ou["Infrastructure"], ou["Sandbox"]]),
+            policy("DenyOutsideApprovedRegions", scp, "Regional services only in us-east-1 and eu-west-1",
+                   _doc({"Sid": "DenyOtherRegions", "Effect": "Deny",
+                         "NotAction": ["iam:*", "organizations:*", "sts:*", "support:*", "cloudfront:*",
+                                       "route53:*", "budgets:*", "ce:*", "health:*", "waf:*"],
+                         "Resource": "*",
+                         "Condition": {"StringNotEquals": {"aws:RequestedRegion": ["us-east-1", "eu-west-1"]},
+                                       "ArnNotLike": {"aws:PrincipalArn": platform}}}),
+                   [ou["Workloads"]]),
+            policy("SandboxGuardrails", scp, "Sandbox principals cannot reach break-glass or deploy roles",
+                   _doc({"Sid": "NoPrivilegedAssume", "Effect": "Deny", "Action": "sts:AssumeRole",
+                         "Resource": ["arn:aws:iam::*:role/break-glass/*", "arn:aws:iam::*:role/deploy/*"]},
+                        {"Sid": "NoLongTermKeys", "Effect": "Deny",
+                         "Action": ["iam:CreateUser", "iam:CreateAccessKey"], "Resource": "*"}),
+                   [ou["Sandbox"]]),
+            policy("RCPFullAWSAccess", rcp, "Allows access to every operation",
+                   _doc({"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}),
+                   every_target, aws_managed=True),
+            policy("EnforceOrgIdentities", rcp, "Production data and roles only for organization identities",
+                   _doc({"Sid": "EnforceOrgIdentities", "Effect": "Deny", "Principal": "*",
+                         "Action": ["s3:*", "sqs:*", "kms:*", "secretsmanager:*", "sts:AssumeRole",
+                                    "sts:DecodeAuthorizationMessage", "sts:GetAccessKeyInfo",
+                                    "sts:GetFederationToken", "sts:GetServiceBearerToken",
+                                    "sts:GetSessionToken", "sts:SetContext"],
+                         "Resource": "*",
+                         "Condition": {
+                             "StringNotEqualsIfExists": {"aws:PrincipalOrgID": self.org_id,
+                                                         "aws:PrincipalAccount": vendor_ids,
+                                                         "aws:ResourceTag/dp:exclude:identity": "true"},
+                             "BoolIfExists": {"aws:PrincipalIsAWSService": "false"}}}),
+                   [ou["Prod"]]),
+        ]
+        return {
+            "schema": "trustgraph/organization/v1",
+            "organization": {"id": self.org_id,
+                             "arn": f"arn:aws:organizations::{self.mgmt}:organization/{self.org_id}",
+                             "management_account_id": self.mgmt},
+            "roots": [{"id": self.root_id, "name": "Root"}],
+            "organizational_units": [{"id": ou_id, "name": name, "parent_id": parent}
+                                     for name, (ou_id, parent) in self.ous.items()],
+            "accounts": [{"id": a.account_id, "name": a.name, "email": f"aws+{a.name}@example.com",
+                          "status": "ACTIVE", "parent_id": a.parent_id, "ou_path": self.ou_path(a.parent_id)}
+                         for a in self.accounts],
+            "policies": policies,
+        }
+
+
+# --------------------------------------------------------------------------------------------- one account
+
+
+@dataclass
+class _LocalPolicy:
+    name: str
+    path: str
+    description: str
+    versions: list[Json]  # oldest first; the last one is the default
+
+
+class _AccountBuilder:
+    """Builds one account's authorization-details document."""
+
+    def __init__(self, org: _Org, account: _Account, n_roles: int, n_users: int) -> None:
+        self.org = org
+        self.acct = account
+        self.a = account.account_id
+        self.n_roles = n_roles
+        self.n_users = n_users
+        # Seeding with a string goes through SHA-512, so it is stable across processes and versions.
+        self.rng = random.Random(f"trustgraph-bench/{org.seed}/{self.a}")
+        # Real unique ids share an account-specific stem after the 4-letter prefix.
+        self.id_stem = _encode(_digest(org.seed, "stem", self.a), ALPHA32, 8)
+        self.created = EPOCH_2016 + (account.index % 600) * DAY
+        self.attach_counts: dict[str, int] = {}
+        self.boundary_counts: dict[str, int] = {}
+        self.role_names: set[str] = set()  # membership only; never iterated, so order stays seeded
+        self.local = self._local_policies()
+        idc_suffix = _hex(16, org.seed, "idc", self.a)
+        self.idc_provider = f"arn:aws:iam::{self.a}:saml-provider/AWSSSO_{idc_suffix}_DO_NOT_DELETE"
+        self.github_provider = f"arn:aws:iam::{self.a}:oidc-provider/{GITHUB_HOST}"
+        self.eks_hosts = [f"oidc.eks.{REGION}.amazonaws.com/id/{_hex(32, org.seed, 'eks', self.a, k).upper()}"
+                          for k in range(2)]
+
+    # ------------------------------------------------------------------ primitives
+
+    def uid(self, prefix: str, *parts: object) -> str:
+        return prefix + self.id_stem + _encode(_digest(self.org.seed, prefix, self.a, *parts), ALPHA32, 9)
+
+    def when(self, spread_days: int = 2200) -> int:
+        return self.created + self.rng.randrange(spread_days * DAY)
+
+    def policy_arn(self, name: str) -> str:
+        if name in AWS_MANAGED:
+            return AWS_MANAGED[name].arn
+        return f"arn:aws:iam::{self.a}:policy{self.local[name].path}{name}"
+
+    def attach(self, names: Iterable[str]) -> list[Json]:
+        out = []
+        for name in names:
+            arn = self.policy_arn(name)
+            self.attach_counts[arn] = self.attach_counts.get(arn, 0) + 1
+            out.append({"PolicyName": name, "PolicyArn": arn})
+        return out
+
+    def boundary(self, name: str) -> Json:
+        arn = self.policy_arn(name)
+        self.boundary_counts[arn] = self.boundary_counts.get(arn, 0) + 1
+        return {"PermissionsBoundaryType": "PermissionsBoundaryPolicy", "PermissionsBoundaryArn": arn}
+
+    def unique_role_name(self, base: str) -> str:
+        name, k = base, 2
+        while name in self.role_names:
+            name, k = f"{base}-{k}", k + 1
+        self.role_names.add(name)
+        return name
+
+    def tags(self, team: str | None = None) -> list[Json]:
+        tags = [{"Key": "team", "Value": team or self.rng.choice(TEAMS)}]
+        if self.rng.random() < 0.6:
+            tool = self.rng.choice(("terraform", "cloudformation", "cdk"))
+            tags.append({"Key": "managed-by", "Value": tool})
+        if self.rng.random() < 0.3:
+            tags.append({"Key": "cost-center", "Value": f"cc-{self.rng.randrange(1000, 9999)}"})
+        return tags
+
+    def role(self, name: str, path: str, trust: list[Json], *, inline: Sequence[tuple[str, Json]] = (),
+             managed: Iterable[str] = (), boundary: str | None = None, tags: list[Json] | None = None,
+             instance_profile: bool = False, trust_id: str | None = None) -> Json:
+        arn = _role_arn(self.a, path, name)
+        created = self.when()
+        trust_doc: Json = {"Version": VERSION}
+        if trust_id:
+            trust_doc["Id"] = trust_id
+        trust_doc["Statement"] = trust
+        entry: Json = {"Path": path, "RoleName": name, "RoleId": self.uid("AROA", path, name), "Arn": arn,
+                       "CreateDate": _iso(created), "AssumeRolePolicyDocument": trust_doc}
+        profiles = []
+        if instance_profile:
+            profiles.append({
+                "Path": path, "InstanceProfileName": name, "InstanceProfileId": self.uid("AIPA", path, name),
+                "Arn": f"arn:aws:iam::{self.a}:instance-profile{path}{name}", "CreateDate": _iso(created),
+                "Roles": [{k: entry[k] for k in ("Path", "RoleName", "RoleId", "Arn", "CreateDate",
+                                                  "AssumeRolePolicyDocument")}],
+                "Tags": []})
+        entry["InstanceProfileList"] = profiles
+        entry["RolePolicyList"] = [{"PolicyName": n, "PolicyDocument": d} for n, d in inline]
+        entry["AttachedManagedPolicies"] = self.attach(managed)
+        if boundary:
+            entry["PermissionsBoundary"] = self.boundary(boundary)
+        entry["Tags"] = tags if tags is not None else []
+        if self.rng.random() < 0.7:
+            entry["RoleLastUsed"] = {"LastUsedDate": _iso(created + self.rng.randrange(1, 400) * DAY),
+                                     "Region": self.rng.choice((REGION, REGION, "eu-west-1"))}
+        else:
+            entry["RoleLastUsed"] = {}
+        return entry
+
+    # ------------------------------------------------------------------ policies of this account
+
+    def _local_policies(self) -> dict[str, _LocalPolicy]:
+        a = self.a
+        break_glass = ["arn:aws:iam::*:role/break-glass/*",
+                       "arn:aws:iam::*:role/OrganizationAccountAccessRole"]
+        no_break_glass = {"Sid": "NoBreakGlass", "Effect": "Deny", "Action": "sts:AssumeRole",
+                          "Resource": break_glass}
+        specs: list[tuple[str, str, str, list[Json]]] = [
+            ("DeveloperBoundary", "/boundaries/", "Ceiling for human developer identities", [_doc(
+                _allow("*"),
+                {"Sid": "NoIdentityAdmin", "Effect": "Deny",
+                 "Action": ["iam:CreateUser", "iam:CreateAccessKey", "iam:PutUserPolicy",
+                            "iam:AttachUserPolicy", "iam:DeleteRolePermissionsBoundary",
+                            "iam:DeleteUserPermissionsBoundary"], "Resource": "*"},
+                no_break_glass)]),
+            ("WorkloadBoundary", "/boundaries/", "Ceiling for workload roles and machine users", [_doc(
+                {"Effect": "Allow", "NotAction": ["iam:*", "organizations:*", "account:*"], "Resource": "*"},
+                _allow("iam:PassRole", f"arn:aws:iam::{a}:role/app/*"),
+                no_break_glass)]),
+            ("CrossAccountDeployAccess", "/", "Assume deploy roles in any account", [_doc(
+                _allow(["sts:AssumeRole", "sts:TagSession"], "arn:aws:iam::*:role/deploy/*"))]),
+            # v1 (inert, not default) allowed "*"; v2 narrowed it to this account.
+            ("AssumeRolesInAccount", "/", "Assume any role of this account", [
+                _doc(_allow("sts:AssumeRole")),
+                _doc(_allow("sts:AssumeRole", f"arn:aws:iam::{a}:role/*"))]),
+            ("AssumeAnyRole", "/", "Legacy automation: assume anything", [_doc(_allow("sts:*"))]),
+            ("AssumeAllExceptBreakGlass", "/", "Operators may assume everything but break-glass", [_doc(
+                {"Effect": "Allow", "Action": "sts:AssumeRole", "NotResource": break_glass})]),
+            ("DeveloperBase", "/", "Baseline developer permissions", [_doc(
+                _allow(["ec2:*", "s3:*", "lambda:*", "logs:*", "cloudwatch:*", "dynamodb:*", "sqs:*",
+                        "sns:*"]),
+                _allow(["iam:Get*", "iam:List*"]),
+                _allow("iam:PassRole", f"arn:aws:iam::{a}:role/app/*",
+                       Condition={"StringEquals": {"iam:PassedToService": ["lambda.amazonaws.com",
+                                                                           "ecs-tasks.amazonaws.com"]}}))]),
+            ("ForceMFA", "/", "Deny everything but MFA self-service without MFA", [_doc(
+                {"Sid": "DenyAllExceptListedIfNoMFA", "Effect": "Deny",
+                 "NotAction": ["iam:ChangePassword", "iam:CreateVirtualMFADevice", "iam:EnableMFADevice",
+                               "iam:GetUser", "iam:ListMFADevices", "iam:ListVirtualMFADevices",
+                               "iam:ResyncMFADevice", "sts:GetSessionToken"],
+                 "Resource": "*", "Condition": {"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}}})]),
+            ("CloudWatchLogsWriter", "/", "Write application logs", [_doc(
+                _allow(["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+                       f"arn:aws:logs:{REGION}:{a}:log-group:/app/*"))]),
+            ("KMSDecryptShared", "/", "Decrypt with the shared-services keys", [_doc(
+                _allow(["kms:Decrypt", "kms:DescribeKey"],
+                       f"arn:aws:kms:{REGION}:{self.org.shared}:key/*"))]),
+            ("DataLakeRead", "/data/", "Read the data lake buckets", [_doc(
+                _allow(["s3:GetObject", "s3:ListBucket"],
+                       ["arn:aws:s3:::example-corp-datalake-*", "arn:aws:s3:::example-corp-datalake-*/*"]))]),
+            ("TerraformStateAccess", "/", "Terraform remote state", [_doc(
+                _allow(["s3:GetObject", "s3:PutObject", "s3:ListBucket"],
+                       [f"arn:aws:s3:::example-corp-tfstate-{a}",
+                        f"arn:aws:s3:::example-corp-tfstate-{a}/*"]),
+                _allow(["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"],
+                       f"arn:aws:dynamodb:{REGION}:{a}:table/terraform-locks"))]),
+        ]
+        return {name: _LocalPolicy(name, path, desc, versions) for name, path, desc, versions in specs}
+
+    def policies_list(self) -> list[Json]:
+        out: list[Json] = []
+        for name, lp in self.local.items():
+            arn = self.policy_arn(name)
+            created = self.created + (_digest(self.a, name) % 300) * DAY
+            n = len(lp.versions)
+            out.append({
+                "PolicyName": name, "PolicyId": self.uid("ANPA", name), "Arn": arn, "Path": lp.path,
+                "DefaultVersionId": f"v{n}", "AttachmentCount": self.attach_counts.get(arn, 0),
+                "PermissionsBoundaryUsageCount": self.boundary_counts.get(arn, 0), "IsAttachable": True,
+                "Description": lp.description, "CreateDate": _iso(created),
+                "UpdateDate": _iso(created + (n - 1) * 90 * DAY),
+                "PolicyVersionList": [
+                    {"Document": d, "VersionId": f"v{i}", "IsDefaultVersion": i == n,
+                     "CreateDate": _iso(created + (i - 1) * 90 * DAY)}
+                    for i, d in enumerate(lp.versions, start=1)]})
+        for pol in AWS_MANAGED.values():
+            count = self.attach_counts.get(pol.arn, 0)
+            if not count:
+                continue
+            out.append({
+                "PolicyName": pol.name, "PolicyId": "ANPA" + _encode(_digest("aws", pol.name), ALPHA32, 17),
+                "Arn": pol.arn, "Path": pol.path, "DefaultVersionId": pol.version, "AttachmentCount": count,
+                "PermissionsBoundaryUsageCount": 0, "IsAttachable": True, "Description": pol.description,
+                "CreateDate": _iso(pol.created), "UpdateDate": _iso(pol.updated),
+                "PolicyVersionList": [{"Document": pol.document, "VersionId": pol.version,
+                                       "IsDefaultVersion": True, "CreateDate": _iso(pol.updated)}]})
+        return out
+
+    # ------------------------------------------------------------------ users and groups
+
+    def groups(self) -> list[Json]:
+        a = self.a
+        specs: list[tuple[str, str, list[str], list[tuple[str, Json]]]] = [
+            ("Admins", "/", ["AdministratorAccess", "ForceMFA"], []),
+            ("Developers", "/teams/", ["PowerUserAccess", "DeveloperBase", "ForceMFA"], []),
+            ("ReadOnly", "/", ["ReadOnlyAccess"], []),
+            ("Operators", "/teams/", ["ReadOnlyAccess", "ForceMFA"], [("OperatorsAssumeRoles", _doc(
+                _allow("sts:AssumeRole",
+                       [f"arn:aws:iam::{a}:role/ops/*", f"arn:aws:iam::{a}:role/app/*"])))]),
+            ("Billing", "/", ["Billing"], []),
+            ("Deployers", "/", ["CrossAccountDeployAccess", "TerraformStateAccess"], []),
+        ]
+        if self.acct.kind == "management":
+            specs.append(("OrgAdmins", "/", ["ForceMFA"], [("AssumeMemberAdminRoles", _doc(_allow(
+                "sts:AssumeRole", ["arn:aws:iam::*:role/OrganizationAccountAccessRole",
+                                   "arn:aws:iam::*:role/break-glass/*"],
+                Condition={"Bool": {"aws:MultiFactorAuthPresent": "true"}})))]))
+        return [{"Path": path, "GroupName": name, "GroupId": self.uid("AGPA", name),
+                 "Arn": f"arn:aws:iam::{a}:group{path}{name}", "CreateDate": _iso(self.when(200)),
+                 "GroupPolicyList": [{"PolicyName": n, "PolicyDocument": d} for n, d in inline],
+                 "AttachedManagedPolicies": self.attach(managed)}
+                for name, path, managed, inline in specs]
+
+    def users(self) -> list[Json]:
+        rng, a = self.rng, self.a
+        out: list[Json] = []
+        seen: set[str] = set()
+        human_groups = ("Developers", "Developers", "Developers", "ReadOnly", "ReadOnly", "Operators",
+                        "Operators", "Admins", "Billing", "Deployers")
+        for i in range(self.n_users):
+            machine = i % 4 == 3
+            inline: list[tuple[str, Json]] = []
+            managed: list[str] = []
+            boundary: str | None = None
+            if self.acct.kind == "management" and i < 3:
+                name, path, groups = f"{FIRST[i]}.{LAST[i]}", "/people/", ["OrgAdmins", "ReadOnly"]
+            elif machine:
+                name = f"svc-{rng.choice(APPS)}-{rng.choice(('deploy', 'backup', 'etl', 'sync', 'legacy'))}"
+                path = rng.choice(("/system/", "/service-accounts/"))
+                groups = ["Deployers"] if rng.random() < 0.3 else []
+                roll = rng.random()
+                if roll < 0.1:
+                    managed.append("AssumeAnyRole")
+                elif roll < 0.3:
+                    managed.append("CrossAccountDeployAccess")
+                elif roll < 0.45:
+                    inline.append(("assume-app-roles", _doc(_allow(
+                        "sts:AssumeRole", f"arn:aws:iam::{a}:role/app/{rng.choice(APPS)}-*"))))
+                managed.append(rng.choice(("CloudWatchLogsWriter", "DataLakeRead", "TerraformStateAccess")))
+                if rng.random() < 0.3:
+                    boundary = "WorkloadBoundary"
+            else:
+                name = f"{rng.choice(FIRST)}.{rng.choice(LAST)}"
+                path = rng.choice(("/", "/people/"))
+                groups = [rng.choice(human_groups)]
+                if rng.random() < 0.25:
+                    groups.append(rng.choice(human_groups))
+                    if groups[0] == groups[1]:
+                        groups.pop()
+                roll = rng.random()
+                if roll < 0.08:
+                    inline.append(("assume-all-but-break-glass", _doc(
+                        {"Effect": "Allow", "Action": "sts:AssumeRole",
+                         "NotResource": ["arn:aws:iam::*:role/break-glass/*"]})))
+                elif roll < 0.2:
+                    inline.append(("assume-ops-roles", _doc(_allow(
+                        "sts:AssumeRole", f"arn:aws:iam::{a}:role/ops/*",
+                        Condition={"Bool": {"aws:MultiFactorAuthPresent": "true"}}))))
+                elif roll < 0.26:
+                    managed.append("AssumeRolesInAccount")
+                if rng.random() < 0.25:
+                    boundary = "DeveloperBoundary"
+            base, k = name, 2
+            while name in seen:
+                name, k = f"{base}{k}", k + 1
+            seen.add(name)
+            entry: Json = {"Path": path, "UserName": name, "UserId": self.uid("AIDA", name),
+                           "Arn": f"arn:aws:iam::{a}:user{path}{name}", "CreateDate": _iso(self.when()),
+                           "UserPolicyList": [{"PolicyName": n, "PolicyDocument": d} for n, d in inline],
+                           "GroupList": groups, "AttachedManagedPolicies": self.attach(managed)}
+            if boundary:
+                entry["PermissionsBoundary"] = self.boundary(boundary)
+            entry["Tags"] = self.tags() if not machine else [{"Key": "owner", "Value": rng.choice(TEAMS)}]
+            out.append(entry)
+        return out
+
+    # ------------------------------------------------------------------ fixed roles
+
+    def fixed_roles(self) -> list[Json]:
+        org, a, kind = self.org, self.a, self.acct.kind
+        roles: list[Json] = []
+
+        def add(entry: Json) -> None:
+            self.role_names.add(entry["RoleName"])
+            roles.append(entry)
+
+        if kind == "management":
+            for name, service, policy in (ORG_SLR, STACKSETS_SLR):
+                add(self.service_linked_role(name, service, policy))
+        else:
+            add(self.role("OrganizationAccountAccessRole", "/",
+                          [_trust({"AWS": f"arn:aws:iam::{org.mgmt}:root"})],
+                          inline=[("AdministratorAccess", _doc(_allow("*")))]))
+            exec_name = f"stacksets-exec-{_hex(32, org.seed, 'stackset', a)}"
+            add(self.role(exec_name, "/", [_trust({"AWS": org.stacksets_admin_arn}, sid="1")],
+                          managed=["AdministratorAccess"], trust_id=f"{exec_name}-assume-role-policy"))
+        if kind == "security":
+            responder_sso = self.sso_role("SecurityResponder", ("SecurityAudit",), inline=False)
+            add(responder_sso)
+            add(self.role("BreakGlassAdmin", "/break-glass/", [
+                _trust({"AWS": org.incident_responder_arn}, sid="IncidentResponse"),
+                _trust({"AWS": f"arn:aws:iam::{org.mgmt}:root"}, sid="ManagementWithMFA",
+                       condition={"Bool": {"aws:MultiFactorAuthPresent": "true"}})],
+                managed=["AdministratorAccess"], tags=self.tags("security")))
+            add(self.role("IncidentResponder", "/security/", [
+                _trust({"AWS": [responder_sso["Arn"], org.remediation_arn]})],
+                inline=[("escalate", _doc(_allow(["sts:AssumeRole", "sts:TagSession"],
+                                                 ["arn:aws:iam::*:role/break-glass/*",
+                                                  "arn:aws:iam::*:role/security/*"])))],
+                managed=["SecurityAudit"], tags=self.tags("security")))
+            add(self.role("SecurityAuditor", "/security/", [_trust({"AWS": f"arn:aws:iam::{a}:root"})],
+                          inline=[("assume-audit-roles", _doc(_allow(
+                              "sts:AssumeRole", "arn:aws:iam::*:role/security/SecurityAuditRole")))],
+                          managed=["SecurityAudit"], tags=self.tags("security")))
+        elif kind != "management":
+            add(self.role("SecurityAuditRole", "/security/", [_trust({"AWS": org.security_auditor_arn})],
+                          managed=["SecurityAudit", "ReadOnlyAccess"], tags=self.tags("security")))
+        if kind == "shared-services":
+            add(self.role("GitHubActionsDeployer", "/ci/", [_trust(
+                {"Federated": self.github_provider}, "sts:AssumeRoleWithWebIdentity",
+                {"StringEquals": {f"{GITHUB_HOST}:aud": "sts.amazonaws.com"},
+                 "StringLike": {f"{GITHUB_HOST}:sub": [
+                     f"repo:{GITHUB_ORG}/platform-deployments:ref:refs/heads/main",
+                     f"repo:{GITHUB_ORG}/platform-deployments:environment:production"]}})],
+                inline=[("assume-deploy-roles", _doc(_allow(
+                    ["sts:AssumeRole", "sts:TagSession"],
+                    ["arn:aws:iam::*:role/deploy/*", f"arn:aws:iam::{a}:role/automation/*"])))],
+                managed=["TerraformStateAccess"], tags=self.tags("platform")))
+            add(self.role("SecurityRemediation", "/automation/", [
+                _trust({"Service": "lambda.amazonaws.com"}),
+                _trust({"AWS": org.ci_role_arn}, ["sts:AssumeRole", "sts:TagSession"])],
+                inline=[("assume-security-roles", _doc(_allow(
+                    "sts:AssumeRole", f"arn:aws:iam::{org.security}:role/security/*")))],
+                managed=["AWSLambdaBasicExecutionRole"], tags=self.tags("security")))
+        if kind in ("prod", "nonprod"):
+            if self.rng.random() < 0.2:
+                deploy_trust = _trust({"AWS": f"arn:aws:iam::{org.shared}:root"},
+                                      ["sts:AssumeRole", "sts:TagSession"],
+                                      {"ArnEquals": {"aws:PrincipalArn": org.ci_role_arn}})
+            else:
+                deploy_trust = _trust({"AWS": org.ci_role_arn}, ["sts:AssumeRole", "sts:TagSession"])
+            add(self.role("CloudFormationDeployRole", "/deploy/", [deploy_trust],
+                          inline=[("pass-execution-role", _doc(_allow(
+                              "iam:PassRole", f"arn:aws:iam::{a}:role/deploy/CloudFormationExecutionRole")))],
+                          managed=["PowerUserAccess"], tags=self.tags("platform")))
+            add(self.role("CloudFormationExecutionRole", "/deploy/",
+                          [_trust({"Service": "cloudformation.amazonaws.com"})],
+                          managed=["AdministratorAccess"], boundary="WorkloadBoundary",
+                          tags=self.tags("platform")))
+        return roles
+
+    # ------------------------------------------------------------------ roles by trust kind
+
+    def service_linked_role(self, name: str, service: str, policy: str) -> Json:
+        return self.role(name, f"/aws-service-role/{service}/", [_trust({"Service": service})],
+                         managed=[policy])
+
+    def sso_role(self, permission_set: str, managed: Sequence[str], inline: bool) -> Json:
+        suffix = _hex(16, self.org.seed, "ps", self.a, permission_set)
+        name = self.unique_role_name(f"AWSReservedSSO_{permission_set}_{suffix}")
+        policies: list[tuple[str, Json]] = []
+        if inline:
+            policies.append(("AwsSSOInlinePolicy", _doc(
+                _allow(["sts:AssumeRole"],
+                       [f"arn:aws:iam::{self.a}:role/app/*", f"arn:aws:iam::{self.a}:role/ops/*"]),
+                _allow(["s3:GetObject", "s3:ListBucket"], "arn:aws:s3:::example-corp-*"))))
+        return self.role(name, "/aws-reserved/sso.amazonaws.com/", [_trust(
+            {"Federated": self.idc_provider}, ["sts:AssumeRoleWithSAML", "sts:TagSession"],
+            {"StringEquals": {"SAML:aud": SAML_AUD}})], inline=policies, managed=managed)
+
+    def app_name(self, suffix: str) -> tuple[str, str]:
+        app = self.rng.choice(APPS)
+        return app, self.unique_role_name(f"{app}-{self.rng.choice(COMPONENTS)}-{suffix}")
+
+    def app_inline(self, app: str) -> tuple[str, Json]:
+        a, env = self.a, self.acct.kind
+        bucket = f"arn:aws:s3:::example-corp-{app}-{env}-{a}"
+        return (f"{app}-access", _doc(
+            _allow(["s3:GetObject", "s3:PutObject", "s3:ListBucket"], [bucket, f"{bucket}/*"]),
+            _allow(["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"],
+                   f"arn:aws:dynamodb:{REGION}:{a}:table/{app}-*"),
+            _allow(["sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage"],
+                   f"arn:aws:sqs:{REGION}:{a}:{app}-*")))
+
+    def assume_grant(self, app: str) -> tuple[str, Json]:
+        """An identity-side sts:AssumeRole grant, wildcards included, as real accounts accumulate them."""
+        org, a, rng = self.org, self.a, self.rng
+        roll = rng.random()
+        if roll < 0.25:
+            resource: Any = f"arn:aws:iam::{a}:role/app/{app}-*"
+        elif roll < 0.45:
+            resource = f"arn:aws:iam::{a}:role/*"
+        elif roll < 0.6:
+            resource = "arn:aws:iam::*:role/deploy/*"
+        elif roll < 0.72:
+            other = rng.choice(org.members)
+            resource = f"arn:aws:iam::{other.account_id}:role/cross-account/*"
+        elif roll < 0.82:
+            resource = [f"arn:aws:iam::{org.shared}:role/*", f"arn:aws:iam::{org.security}:role/security/*"]
+        elif roll < 0.92:
+            resource = "*"
+        else:
+            return ("assume-except-break-glass", _doc(
+                {"Effect": "Allow", "Action": ["sts:AssumeRole", "sts:TagSession"],
+                 "NotResource": "arn:aws:iam::*:role/break-glass/*"}))
+        action = "sts:AssumeRole" if rng.random() < 0.8 else "sts:Assume*"
+        return ("assume-roles", _doc(_allow(action, resource)))
+
+    def service_role(self) -> Json:
+        rng = self.rng
+        service, suffix, managed, profile, _ = rng.choices(SERVICES, weights=_SERVICE_WEIGHTS)[0]
+        app, name = self.app_name(suffix)
+        principal: Json = {"Service": service}
+        if service == "lambda.amazonaws.com" and rng.random() < 0.1:
+            principal = {"Service": ["lambda.amazonaws.com", "edgelambda.amazonaws.com"]}
+        condition = None
+        if rng.random() < 0.25:
+            condition = {"StringEquals": {"aws:SourceAccount": self.a}}
+        inline = [self.app_inline(app)]
+        if rng.random() < 0.08:
+            inline.append(self.assume_grant(app))
+        extra = []
+        if rng.random() < 0.3:
+            extra.append(rng.choice(("CloudWatchLogsWriter", "KMSDecryptShared", "DataLakeRead")))
+        path = rng.choice(("/service-role/", "/", "/app/", "/app/"))
+        return self.role(name, path, [_trust(principal, condition=condition)],
+                         inline=inline, managed=[*managed, *extra], instance_profile=profile,
+                         boundary="WorkloadBoundary" if rng.random() < 0.15 else None,
+                         tags=self.tags() if rng.random() < 0.7 else [])
+
+    def same_account_role(self, peers: Sequence[str], users: Sequence[Json]) -> Json:
+        rng, a = self.rng, self.a
+        app, name = self.app_name(rng.choice(("operator", "admin", "support", "readonly", "deployer")))
+        principals: list[str] = []
+        for _ in range(rng.choice((1, 1, 1, 2, 3))):
+            roll = rng.random()
+            if roll < 0.7 and peers:
+                principals.append(rng.choice(peers))
+            elif roll < 0.85 and users:
+                principals.append(rng.choice(users)["Arn"])
+            elif roll < 0.92 and peers:
+                role_name = rng.choice(peers).rsplit("/", 1)[1]  # session ARNs carry no path
+                principals.append(f"arn:aws:sts::{a}:assumed-role/{role_name}/{rng.choice(FIRST)}")
+            else:
+                # A principal that was deleted after the policy was saved: IAM shows its unique id.
+                principals.append(self.uid("AROA", "deleted", name, len(principals)))
+        trust = [_trust({"AWS": principals[0] if len(principals) == 1 else principals})]
+        if rng.random() < 0.1:
+            trust.append(_trust({"AWS": f"arn:aws:iam::{a}:root"},
+                                condition={"ArnLike": {"aws:PrincipalArn": f"arn:aws:iam::{a}:role/ops/*"}}))
+        inline = [self.app_inline(app)]
+        if rng.random() < 0.3:
+            inline.append(self.assume_grant(app))
+        return self.role(name, rng.choice(("/app/", "/ops/")), trust, inline=inline,
+                         managed=["ReadOnlyAccess"] if rng.random() < 0.4 else [],
+                         boundary="DeveloperBoundary" if rng.random() < 0.1 else None, tags=self.tags())
+
+    def cross_account_role(self) -> Json:
+        org, rng, a = self.org, self.rng, self.a
+        app, name = self.app_name(rng.choice(("reader", "writer", "audit", "access", "replication")))
+        roll = rng.random()
+        if roll < 0.3:
+            other = org.by_kind["shared-services"][0]
+        elif roll < 0.45:
+            other = org.by_kind["security"][0]
+        elif roll < 0.93:
+            other = rng.choice(org.accounts)
+        else:
+            other = None
+        if other is not None and other.account_id == a:
+            # A trust on the role's own account is the same_account kind; keep this one cross-account.
+            other = org.by_kind["shared-services" if self.acct.kind != "shared-services" else "security"][0]
+        x = other.account_id if other else rng.choice(EXTERNAL_ACCOUNTS)
+        form = rng.random()
+        if other is not None and form < 0.25 and org.known_roles(other):
+            principal: Any = rng.choice(org.known_roles(other))
+        elif form < 0.4:
+            # IAM may rewrite a bare id to the root ARN on save, but IaC and older exports keep it.
+            principal = x
+        else:
+            principal = f"arn:aws:iam::{x}:root"
+        condition: Json | None = None
+        roll = rng.random()
+        if roll < 0.3:
+            prefix = rng.choice(("app", "ci", "ops"))
+            condition = {"ArnLike": {"aws:PrincipalArn": f"arn:aws:iam::{x}:role/{prefix}/*"}}
+        elif roll < 0.45:
+            condition = {"StringEquals": {"sts:ExternalId": _hex(20, org.seed, "ext", a, name)}}
+        elif roll < 0.55:
+            condition = {"StringEquals": {"aws:PrincipalOrgID": org.org_id}}
+        elif roll < 0.62:
+            condition = {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
+        inline = [self.app_inline(app)]
+        if rng.random() < 0.15:
+            inline.append(self.assume_grant(app))
+        return self.role(name, "/cross-account/", [_trust({"AWS": principal}, condition=condition)],
+                         inline=inline,
+                         managed=[rng.choice(("ReadOnlyAccess", "SecurityAudit", "AmazonS3ReadOnlyAccess"))],
+                         tags=self.tags())
+
+    def saml_roles(self, count: int) -> list[Json]:
+        rng, roles = self.rng, []
+        sets = list(PERMISSION_SETS)
+        rng.shuffle(sets)
+        for permission_set, managed, inline in sets[:count]:
+            roles.append(self.sso_role(permission_set, managed, inline))
+        for _ in range(count - len(roles)):
+            team = rng.choice(TEAMS)
+            name = self.unique_role_name(f"okta-{team}-{rng.choice(('admin', 'developer', 'readonly'))}")
+            roles.append(self.role(name, "/federated/", [_trust(
+                {"Federated": f"arn:aws:iam::{self.a}:saml-provider/Okta"}, "sts:AssumeRoleWithSAML",
+                {"StringEquals": {"SAML:aud": SAML_AUD}})],
+                managed=[rng.choice(("ReadOnlyAccess", "PowerUserAccess", "ViewOnlyAccess"))],
+                inline=[self.assume_grant(team)] if rng.random() < 0.2 else [], tags=self.tags(team)))
+        return roles
+
+    def oidc_role(self) -> Json:
+        rng, a = self.rng, self.a
+        if rng.random() < 0.6:
+            app = rng.choice(APPS)
+            name = self.unique_role_name(f"github-{app}-{rng.choice(('deploy', 'plan', 'publish'))}")
+            repo = f"repo:{GITHUB_ORG}/{app}-service"
+            roll = rng.random()
+            cond: Json = {"StringEquals": {f"{GITHUB_HOST}:aud": "sts.amazonaws.com"}}
+            if roll < 0.35:
+                cond["StringEquals"][f"{GITHUB_HOST}:sub"] = f"{repo}:ref:refs/heads/main"
+            elif roll < 0.6:
+                cond["StringEquals"][f"{GITHUB_HOST}:sub"] = f"{repo}:environment:{self.acct.kind}"
+            elif roll < 0.9:
+                cond["StringLike"] = {f"{GITHUB_HOST}:sub": f"{repo}:*"}
+            elif roll < 0.96:
+                wide = rng.choice((f"repo:{GITHUB_ORG}/*", "repo:*", "*"))
+                cond["StringLike"] = {f"{GITHUB_HOST}:sub": wide}
+            # else: no sub condition at all, which any GitHub repository satisfies
+            inline = [self.app_inline(app),
+                      ("pass-app-roles", _doc(_allow("iam:PassRole", f"arn:aws:iam::{a}:role/app/*")))]
+            if rng.random() < 0.25:
+                inline.append(self.assume_grant(app))
+            return self.role(name, "/github/", [_trust({"Federated": self.github_provider},
+                                                        "sts:AssumeRoleWithWebIdentity", cond)],
+                             inline=inline, managed=["TerraformStateAccess"] if rng.random() < 0.4 else [],
+                             tags=self.tags())
+        host = rng.choice(self.eks_hosts)
+        app = rng.choice(APPS)
+        sa = f"{app}-{rng.choice(COMPONENTS)}"
+        name = self.unique_role_name(f"{sa}-irsa")
+        sub_op = "StringLike" if rng.random() < 0.15 else "StringEquals"
+        sub = f"system:serviceaccount:{app}:" + ("*" if sub_op == "StringLike" else sa)
+        cond = {"StringEquals": {f"{host}:aud": "sts.amazonaws.com"}}
+        cond.setdefault(sub_op, {})[f"{host}:sub"] = sub
+        return self.role(name, "/eks/", [_trust({"Federated": f"arn:aws:iam::{a}:oidc-provider/{host}"},
+                                                 "sts:AssumeRoleWithWebIdentity", cond)],
+                         inline=[self.app_inline(app)], tags=self.tags())
+
+    def vendor_roles(self, count: int) -> list[Json]:
+        rng, roles = self.rng, []
+        start = rng.randrange(len(VENDORS))
+        for k in range(count):
+            vendor, vendor_account, base, managed = VENDORS[(start + k) % len(VENDORS)]
+            name = self.unique_role_name(base)
+            condition = None
+            if rng.random() < 0.88:  # the rest forgot the ExternalId: confused-deputy exposure
+                external_id = _hex(32, self.org.seed, "vendor", self.a, name)
+                condition = {"StringEquals": {"sts:ExternalId": external_id}}
+            roles.append(self.role(name, "/", [_trust({"AWS": f"arn:aws:iam::{vendor_account}:root"},
+                                                      condition=condition)],
+                                   managed=[managed], tags=[{"Key": "vendor", "Value": vendor}]))
+        return roles
+
+    def org_wildcard_role(self) -> Json:
+        org, rng = self.org, self.rng
+        app, name = self.app_name(rng.choice(("org-reader", "shared-access", "org-publisher")))
+        roll = rng.random()
+        if roll < 0.15:
+            workloads = org.ous["Workloads"][0]
+            condition: Json = {"ForAnyValue:StringLike": {
+                "aws:PrincipalOrgPaths": f"{org.org_id}/{org.root_id}/{workloads}/*"}}
+        else:
+            condition = {"StringEquals": {"aws:PrincipalOrgID": org.org_id}}
+            if roll > 0.3:
+                condition["ArnLike"] = {"aws:PrincipalArn": f"arn:aws:iam::*:role/app/{app}-*"}
+        return self.role(name, "/shared/", [_trust({"AWS": "*"}, condition=condition)],
+                         inline=[self.app_inline(app)], tags=self.tags())
+
+    # ------------------------------------------------------------------ document
+
+    def build(self) -> Json:
+        groups = self.groups()
+        users = self.users()
+        roles = self.fixed_roles()
+        slots = max(0, self.n_roles - len(roles))
+        counts = self.org.mix.counts(slots, self.rng)
+
+        slr_pool = [s for s in SERVICE_LINKED if s[0] not in self.role_names]
+        self.rng.shuffle(slr_pool)
+        n_slr = min(counts["service_linked"], len(slr_pool))
+        # SLRs beyond the catalogue become ordinary service roles, keeping the role count exact.
+        counts["service"] += counts["service_linked"] - n_slr
+        for name, service, policy in sorted(slr_pool[:n_slr]):
+            roles.append(self.service_linked_role(name, service, policy))
+            self.role_names.add(name)
+        roles += [self.service_role() for _ in range(counts["service"])]
+        roles += self.saml_roles(counts["federated_saml"])
+        roles += [self.oidc_role() for _ in range(counts["federated_oidc"])]
+        roles += self.vendor_roles(counts["vendor"])
+        roles += [self.cross_account_role() for _ in range(counts["cross_account"])]
+        roles += [self.org_wildcard_role() for _ in range(counts["org_wildcard"])]
+        # Same-account trusts name roles built so far, so chains form inside the account.
+        peers = [r["Arn"] for r in roles if not r["Path"].startswith("/aws-service-role/")]
+        for _ in range(counts["same_account"]):
+            entry = self.same_account_role(peers, users)
+            roles.append(entry)
+            peers.append(entry["Arn"])
+
+        # IAM lists entities by name, case-insensitively.
+        roles.sort(key=lambda r: (r["RoleName"].lower(), r["RoleName"]))
+        users.sort(key=lambda u: (u["UserName"].lower(), u["UserName"]))
+        groups.sort(key=lambda g: g["GroupName"].lower())
+        return {"UserDetailList": users, "GroupDetailList": groups, "RoleDetailList": roles,
+                "Policies": self.policies_list(), "IsTruncated": False}
+
+
+# --------------------------------------------------------------------------------------------- CLI
+
+
+def _parse_mix(text: str) -> TrustMix:
+    known = {f.name for f in fields(TrustMix)}
+    values: dict[str, float] = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        key, _, value = item.partition("=")
+        if key not in known:
+            raise argparse.ArgumentTypeError(f"unknown trust kind {key!r}; expected one of {sorted(known)}")
+        try:
+            values[key] = float(value)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(f"{key}: {value!r} is not a number") from exc
+    try:
+        return TrustMix(**values)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--accounts", type=int, default=50, help="accounts in the organization (>= 4)")
+    parser.add_argument("--roles-per-account", type=int, default=100)
+    parser.add_argument("--users-per-account", type=int, default=20)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--mix", type=_parse_mix, default=None,
+                        help="trust-kind shares overriding the defaults, e.g. 'service=0.5,org_wildcard=0'")
+    parser.add_argument("-o", "--outdir", type=Path, required=True)
+    args = parser.parse_args(argv)
+
+    started = time.perf_counter()
+    try:
+        result = generate(args.outdir, args.accounts, args.roles_per_account, args.users_per_account,
+                          seed=args.seed, mix=args.mix)
+    except ValueError as exc:
+        parser.error(str(exc))
+    elapsed = time.perf_counter() - started
+
+    written = {p.name for p in result.account_paths} | {result.organization_path.name}
+    stale = sorted(p.name for p in result.outdir.glob("*.json") if p.name not in written)
+    if stale:
+        print(f"warning: {len(stale)} other .json files in {result.outdir} (e.g. {stale[0]}); "
+              "loaders reading the whole directory will pick them up", file=sys.stderr)
+    print(f"wrote {len(result.account_paths)} account files + organization.json to {result.outdir} "
+          f"in {elapsed:.1f}s ({result.bytes_written / 1e6:.1f} MB)")
+    print(f"roles={result.roles} users={result.users} groups={result.groups} policies={result.policies}")
+    print(f"sensitive_role_arn={result.sensitive_role_arn}")
+    print(f"ci_principal_arn={result.ci_principal_arn}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
