@@ -52,7 +52,8 @@ def classify_principal(ptype: str, value: str) -> PrincipalRef:
     """Classify one (type, value) pair of a Principal element."""
     if ptype == "*":
         # Bare "Principal": "*" is read as {"AWS": "*"}; Access Analyzer reports it as unsupported (§2).
-        return PrincipalRef("public", "*", "*")
+        return PrincipalRef("public", "*", "*", problem="bare \"Principal\": \"*\" is not supported in a "
+                            "trust policy; read as {\"AWS\": \"*\"}")
     if ptype == "Service":
         return PrincipalRef("service", value, value)
     if ptype == "CanonicalUser":

@@ -7,9 +7,10 @@ AWS applies it (§1.2–1.4, §4.3).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
+from trustgraph.arns import partition_of, root_arn
 from trustgraph.model import Condition, Role, Statement
 from trustgraph.policy.caller import Caller, OrgFacts, RequestFacts
 from trustgraph.policy.conditions import Tri, evaluate_conditions
@@ -57,11 +58,22 @@ def _companions(statement: Statement) -> set[str]:
     return needed
 
 
+def _in_partition(ref: PrincipalRef, partition: str) -> PrincipalRef:
+    """Principals written without an ARN (bare account id, unique id, `*`, web identity host) belong to
+    the partition of the policy's role (§2.6)."""
+    if ref.written.startswith("arn:") or ref.partition == partition:
+        return ref
+    if ref.kind == "account" and ref.account:
+        return replace(ref, partition=partition, node_id=root_arn(ref.account, partition))
+    return replace(ref, partition=partition)
+
+
 def compile_trust(role: Role) -> CompiledTrust:
     compiled = CompiledTrust(role)
     if role.trust is None:
         return compiled
     compiled.variables = role.trust.supports_variables
+    partition = partition_of(role.arn)
     allow_statements: list[tuple[Statement, list[PrincipalRef]]] = []
     for st in role.trust.statements:
         if st.not_principals is not None or st.resources is not None or st.not_resources is not None:
@@ -72,7 +84,7 @@ def compile_trust(role: Role) -> CompiledTrust:
         if st.principals is None:
             compiled.problems.append(TrustProblem(st.label, None, "statement has no Principal; ignored"))
             continue
-        refs = [classify_principal(t, v) for t, v in st.principals]
+        refs = [_in_partition(classify_principal(t, v), partition) for t, v in st.principals]
         if st.effect == "Deny":
             compiled.denies.append((st, refs))
         else:
@@ -81,7 +93,7 @@ def compile_trust(role: Role) -> CompiledTrust:
         for ref in refs:
             if ref.problem:
                 compiled.problems.append(TrustProblem(st.label, ref.written, ref.problem))
-                if ref.matches_nothing or "wildcard" in ref.problem:
+                if ref.matches_nothing:
                     continue
             if not covers_action(st, ref.action):
                 if covers_action(st, "sts:AssumeRole") or covers_action(st, "sts:AssumeRoleWithSAML") or \
@@ -168,8 +180,11 @@ def evaluate_assume(caller: Caller, trust: CompiledTrust, grant: TrustGrant, pro
     """Can `caller` obtain credentials for `trust.role` through `grant`? None means no."""
     role = trust.role
     ref = grant.principal
-    if caller.partition != (role.arn.split(":", 2)[1] if role.arn.count(":") >= 2 else "aws"):
-        return None  # trust never crosses partitions (§2.6)
+    # Trust never crosses partitions (§2.6); the public stand-in is "anyone", in every partition.
+    if caller.kind != "public" and caller.partition != partition_of(role.arn):
+        return None
+    if not principal_matches(ref, caller):
+        return None
     if caller.arn == role.arn:
         return None  # a role reaching itself adds no reach
     facts = RequestFacts(caller, role, org.facts_for(role.account) if org else None)
