@@ -70,7 +70,8 @@ def build_organization(accounts: int, roles: int, users: int) -> list[str]:
         creds = sts.assume_role(RoleArn=f"arn:aws:iam::{account_id}:role/OrganizationAccountAccessRole",
                                 RoleSessionName="bench")["Credentials"]
         iam = boto3.client("iam", aws_access_key_id=creds["AccessKeyId"],
-                           aws_secret_access_key=creds["SecretAccessKey"], aws_session_token=creds["SessionToken"])
+                           aws_secret_access_key=creds["SecretAccessKey"],
+                           aws_session_token=creds["SessionToken"])
         previous = members[i - 1] if i else account_id
         for r in range(roles):
             iam.create_role(RoleName=f"role-{r}", AssumeRolePolicyDocument=trust(
