@@ -214,3 +214,52 @@ def test_ctrl_c_leaves_no_half_written_snapshot(
     assert result.stderr.splitlines() == ["error: interrupted; no snapshot written"]
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".snap.")] == []
+
+
+def test_one_unreadable_policy_is_named(
+        org: OrgFixture, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def hook(client: Any, _account: str | None) -> None:
+        def describe(params: dict[str, Any], **_: Any) -> Any:
+            if json.loads(params["body"]).get("PolicyId") == org.scp_id:
+                return short_circuit_error("AccessDeniedException", "no")
+            return None
+
+        if client.meta.service_model.service_name == "organizations":
+            client.meta.events.register("before-call.organizations.DescribePolicy", describe)
+
+    out = tmp_path / "snap"
+    result = collect(monkeypatch, hook, "--org", "-o", str(out))
+    assert result.exit_code == 3
+    assert manifest_of(out)["organization"]["problems"] == [
+        f"organizations:DescribePolicy on {org.scp_id}: AccessDenied"]
+    names = {p["name"] for p in json.loads((out / "organization.json").read_text())["policies"]}
+    assert names == {"FullAWSAccess", "RCPFullAWSAccess", "OnlyOrgCallers"}
+
+
+def test_unreadable_organization_is_one_line(
+        org: OrgFixture, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def hook(client: Any, _account: str | None) -> None:
+        if client.meta.service_model.service_name == "organizations":
+            client.meta.events.register("before-call.organizations.ListAccounts",
+                                        lambda **_: short_circuit_error("AccessDeniedException", "no"))
+
+    result = collect(monkeypatch, hook, "--org", "-o", str(tmp_path / "snap"))
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        "error: cannot read the organization: organizations:ListAccounts: AccessDenied "
+        "(--org needs the management account or a delegated administrator)"]
+    assert list(tmp_path.glob("*snap*")) == []
+
+
+def test_missing_credentials_are_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    set_fake_credentials(monkeypatch, tmp_path)
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")  # no instance-metadata lookup in CI
+    result = collect(monkeypatch, None, "-o", str(tmp_path / "snap"))
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == ["error: credentials: Unable to locate credentials"]
+
+    result = collect(monkeypatch, None, "-o", str(tmp_path / "snap"), "--profile", "nope")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == ["error: credentials: The config profile (nope) could not be found"]

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Literal, Protocol
 
 from trustgraph import __version__
-from trustgraph.sources.aws.failures import Failure, describe_failure
+from trustgraph.sources.aws.failures import Failure, action_of, describe_failure
 from trustgraph.sources.aws.iam_export import Interrupted, count_entities, export_authorization_details
 from trustgraph.sources.aws.manifest import AccountRecord, Manifest, OrganizationRecord
 from trustgraph.sources.aws.organization_export import (
@@ -198,7 +198,7 @@ class Collector:
             try:
                 structure = read_structure(lambda: self.sessions.caller_client("organizations"), pool)
             except Exception as exc:
-                failure = describe_failure(exc, "organizations:ListAccounts")
+                failure = describe_failure(exc, action_of(exc, "organizations", "organizations:ListAccounts"))
                 hint = "" if failure.code == "not-in-organization" else (
                     " (--org needs the management account or a delegated administrator)")
                 raise CollectError(f"cannot read the organization: {failure.reason}{hint}") from exc

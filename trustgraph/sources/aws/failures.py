@@ -49,6 +49,12 @@ class Failure:
     """AWS's own error message, when there is one."""
 
 
+def action_of(exc: BaseException, service: str, default: str) -> str:
+    """The IAM action of the call that raised `exc` ("organizations:ListRoots"), else `default`."""
+    operation = getattr(exc, "operation_name", None)
+    return f"{service}:{operation}" if isinstance(operation, str) and operation else default
+
+
 def one_line(text: str) -> str:
     return " ".join(str(text).split())
 

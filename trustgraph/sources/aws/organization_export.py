@@ -15,7 +15,7 @@ from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from typing import Any
 
-from trustgraph.sources.aws.failures import Failure, describe_failure
+from trustgraph.sources.aws.failures import Failure, action_of, describe_failure
 
 SCHEMA = "trustgraph/organization/v1"
 POLICY_TYPES = ("SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY")
@@ -171,7 +171,8 @@ def read_policies(client: Any, policy_types: tuple[str, ...] = POLICY_TYPES) -> 
                 targets = [t["TargetId"] for t in _paginate(client, "list_targets_for_policy", "Targets",
                                                             PolicyId=summary["Id"])]
             except Exception as exc:  # noqa: BLE001 - record the gap, keep the other policies
-                export.failures.append(describe_failure(exc, "organizations:DescribePolicy", summary["Id"]))
+                action = action_of(exc, "organizations", "organizations:DescribePolicy")
+                export.failures.append(describe_failure(exc, action, summary["Id"]))
                 continue
             detail = described.get("PolicySummary") or summary
             export.policies.append({
