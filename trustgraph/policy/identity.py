@@ -86,10 +86,24 @@ class IdentityProfile:
     boundary_allows: list[SourcedStatement] | None  # None: no boundary
     boundary_denies: list[SourcedStatement]
     missing_policies: list[str]  # attached managed policies absent from the data
+    # Every statement, for companion actions a trust condition forces (§3.1): see `for_action`.
+    statements: list[SourcedStatement] = field(default_factory=list)
+    boundary_statements: list[SourcedStatement] | None = None
+    boundary_missing: str | None = None  # ARN of a boundary policy absent from the data
 
     @property
     def may_assume_anything(self) -> bool:
         return bool(self.allows) or bool(self.missing_policies)
+
+    def for_action(self, action: str) -> IdentityProfile:
+        """The same principal's profile for another action, e.g. sts:TagSession."""
+        allows, denies = relevant(self.statements, action)
+        boundary_allows: list[SourcedStatement] | None = None
+        boundary_denies: list[SourcedStatement] = []
+        if self.boundary_statements is not None:
+            boundary_allows, boundary_denies = relevant(self.boundary_statements, action)
+        return IdentityProfile(allows, denies, boundary_allows, boundary_denies, self.missing_policies,
+                               self.statements, self.boundary_statements, self.boundary_missing)
 
 
 def build_profile(principal: object, snapshot: Snapshot, action: str = ASSUME) -> IdentityProfile:
@@ -119,12 +133,16 @@ def build_profile(principal: object, snapshot: Snapshot, action: str = ASSUME) -
     allows, denies = relevant(statements, action)
     boundary_allows: list[SourcedStatement] | None = None
     boundary_denies: list[SourcedStatement] = []
+    boundary_statements: list[SourcedStatement] | None = None
+    boundary_missing: str | None = None
     boundary_arn = principal.boundary_arn  # type: ignore[attr-defined]
     if boundary_arn:
         policy = snapshot.managed_policies.get(boundary_arn)
         if policy is None:
             missing.append(boundary_arn)
+            boundary_missing = boundary_arn
         else:
-            boundary_allows, boundary_denies = relevant(
-                _document_statements(policy.document, f"permissions boundary {policy.name}"), action)
-    return IdentityProfile(allows, denies, boundary_allows, boundary_denies, missing)
+            boundary_statements = _document_statements(policy.document, f"permissions boundary {policy.name}")
+            boundary_allows, boundary_denies = relevant(boundary_statements, action)
+    return IdentityProfile(allows, denies, boundary_allows, boundary_denies, missing, statements,
+                           boundary_statements, boundary_missing)

@@ -196,8 +196,11 @@ def evaluate_assume(caller: Caller, trust: CompiledTrust, grant: TrustGrant, pro
     verdict = AssumeVerdict(via=ref.kind, needs_identity=caller.is_aws_principal and (not same_account or via_account),
                             unresolved=list(outcome.unresolved), chosen=list(outcome.chosen))
     action = ref.action
+    # A condition on request tags or source identity forces companion actions into the request (§3.1):
+    # every gate below has to let those through as well.
+    actions = [action, *sorted(_companions(grant.statement))]
     for st, refs in trust.denies:
-        if not covers_action(st, action) or not any(principal_matches(r, caller) for r in refs):
+        if not any(covers_action(st, a) for a in actions) or not any(principal_matches(r, caller) for r in refs):
             continue
         deny = evaluate_conditions(st.conditions, facts, trust.variables)
         if deny.state is Tri.TRUE:
@@ -206,15 +209,17 @@ def evaluate_assume(caller: Caller, trust: CompiledTrust, grant: TrustGrant, pro
             verdict.notes.append(f"trust Deny {st.label} may apply")
             verdict.unresolved.extend(deny.unresolved)
     if org is not None and not role.service_linked:
-        rcp = org.rcp(caller, role, action, facts)
-        if rcp is not None and not _apply_set(verdict, rcp, True, "the resource control policies"):
-            return None
+        for act in actions:
+            rcp = org.rcp(caller, role, act, facts)
+            if rcp is not None and not _apply_set(verdict, rcp, True, "the resource control policies"):
+                return None
     if not caller.is_aws_principal:
         return verdict
     if org is not None and caller.account:
-        scp = org.scp(caller, role, action, facts)
-        if scp is not None and not _apply_set(verdict, scp, True, "the service control policies"):
-            return None
+        for act in actions:
+            scp = org.scp(caller, role, act, facts)
+            if scp is not None and not _apply_set(verdict, scp, True, "the service control policies"):
+                return None
     if not caller.concrete:
         return verdict  # an outside principal's own account grants itself whatever it needs
     if profile is None:
@@ -222,19 +227,32 @@ def evaluate_assume(caller: Caller, trust: CompiledTrust, grant: TrustGrant, pro
             verdict.notes.append("the caller's permission policies are not in the data")
             verdict.unresolved.append(Condition("Unknown", MISSING_POLICY_KEY, ("identity policies",)))
         return verdict
-    result = evaluate_set(profile.allows, profile.denies, role.arn, facts)
-    verdict.identity_source = result.allow_source
-    if not _apply_set(verdict, result, verdict.needs_identity, "the caller's identity policy"):
-        if verdict.needs_identity and result.allowed is Tri.FALSE and result.denied is Tri.FALSE \
-                and profile.missing_policies:
-            verdict.notes.append("may be allowed by policies not in the data: " + ", ".join(profile.missing_policies))
-            verdict.unresolved.append(Condition("Unknown", MISSING_POLICY_KEY, tuple(profile.missing_policies)))
-            return verdict
-        return None
     # Boundaries cap identity-path grants and direct user/role-ARN grants, not session-ARN or `*` grants (§4.3).
     boundary_required = verdict.needs_identity or ref.kind in ("user", "role", "unique-id")
-    if profile.boundary_allows is not None:
-        bound = evaluate_set(profile.boundary_allows, profile.boundary_denies, role.arn, facts)
-        if not _apply_set(verdict, bound, boundary_required, "the permissions boundary"):
+    for act in actions:
+        policies = profile if act == action else profile.for_action(act)
+        what = "the caller's identity policy" + ("" if act == action else f" for {act}")
+        result = evaluate_set(policies.allows, policies.denies, role.arn, facts)
+        if act == action:
+            verdict.identity_source = result.allow_source
+        if not _apply_set(verdict, result, verdict.needs_identity, what):
+            if verdict.needs_identity and result.allowed is Tri.FALSE and result.denied is Tri.FALSE \
+                    and profile.missing_policies:
+                _missing(verdict, profile.missing_policies, "may be allowed by policies not in the data: ")
+                continue
             return None
+        if policies.boundary_allows is not None:
+            bound = evaluate_set(policies.boundary_allows, policies.boundary_denies, role.arn, facts)
+            if not _apply_set(verdict, bound, boundary_required, "the permissions boundary"):
+                return None
+        elif boundary_required and profile.boundary_missing:
+            _missing(verdict, [profile.boundary_missing], "the permissions boundary is not in the data: ")
     return verdict
+
+
+def _missing(verdict: AssumeVerdict, arns: list[str], note: str) -> None:
+    """Missing data is not a deny (§0.1): keep the edge, conditional on the policies that were not read."""
+    condition = Condition("Unknown", MISSING_POLICY_KEY, tuple(arns))
+    if condition not in verdict.unresolved:
+        verdict.notes.append(note + ", ".join(arns))
+        verdict.unresolved.append(condition)
