@@ -1,0 +1,59 @@
+"""Findings: what is wrong with a set of role trusts, how bad, where, and how to fix it.
+
+Pure functions over (Snapshot, trust graph) returning typed `Finding`s; formatting lives in `trustgraph.report`
+and the CLI. One module per rule family; the rules themselves are described once in `catalogue`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+
+import networkx as nx
+
+from trustgraph.analysis.findings.catalogue import RULES, rule
+from trustgraph.analysis.findings.context import FindingContext, FindingOptions
+from trustgraph.analysis.findings.federation import check_federation
+from trustgraph.analysis.findings.hygiene import check_hygiene
+from trustgraph.analysis.findings.model import SEVERITY_NAMES, Finding, Rule, Severity
+from trustgraph.analysis.findings.public import check_public
+from trustgraph.analysis.findings.sensitive import check_sensitive
+from trustgraph.analysis.findings.third_party import check_third_party
+from trustgraph.model import Role, Snapshot
+
+Check = Callable[[FindingContext, Role], Iterator[Finding]]
+FAMILIES: dict[str, Check] = {
+    "public": check_public,
+    "federation": check_federation,
+    "third-party": check_third_party,
+    "sensitive": check_sensitive,
+    "hygiene": check_hygiene,
+}
+
+__all__ = ["FAMILIES", "RULES", "SEVERITY_NAMES", "Finding", "FindingContext", "FindingOptions", "Rule",
+           "Severity", "at_or_above", "find", "rule"]
+
+
+def find(snapshot: Snapshot, graph: nx.DiGraph | None = None, options: FindingOptions | None = None,
+         families: Iterable[str] | None = None) -> list[Finding]:
+    """Every finding for the snapshot, worst first. `graph` (from `build_graph`) enables the reachability
+    rules and the graph evidence; without it only the trust-policy rules run."""
+    ctx = FindingContext(snapshot, graph, options)
+    chosen = [FAMILIES[f] for f in (families or FAMILIES)]
+    if graph is None:
+        chosen = [c for c in chosen if c is not check_sensitive]
+    out: list[Finding] = []
+    seen: set[tuple[str, str, str, str | None]] = set()
+    for arn in sorted(snapshot.roles):
+        role = snapshot.roles[arn]
+        for check in chosen:
+            for f in check(ctx, role):
+                key = (f.rule, f.role, f.principal or "", f.statement)
+                if key not in seen:
+                    seen.add(key)
+                    out.append(f)
+    out.sort(key=Finding.sort_key)
+    return out
+
+
+def at_or_above(findings: Iterable[Finding], threshold: Severity) -> list[Finding]:
+    return [f for f in findings if f.severity.at_least(threshold)]

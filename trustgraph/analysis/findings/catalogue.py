@@ -1,0 +1,248 @@
+"""The rule catalogue: every rule trustgraph reports, with its id, default severity, rationale and sources.
+
+Ids are stable (TG1xx public trust, TG2xx federation, TG3xx accounts and services, TG4xx sensitive roles,
+TG5xx trust hygiene). A rule is never renumbered; a retired rule keeps its id reserved.
+"""
+
+from __future__ import annotations
+
+from trustgraph.analysis.findings.model import Rule, Severity
+
+DOC_PRINCIPAL = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html"
+DOC_NOTPRINCIPAL = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html"
+DOC_ACCESS_ANALYZER = "https://docs.aws.amazon.com/IAM/latest/UserGuide/access-analyzer-reference-policy-checks.html"
+DOC_GLOBAL_KEYS = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html"
+DOC_IAM_KEYS = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_iam-condition-keys.html"
+DOC_OIDC_ROLE = "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_create_for-idp_oidc.html"
+DOC_GITHUB = ("https://docs.github.com/en/actions/deployment/security-hardening-your-deployments/"
+              "configuring-openid-connect-in-amazon-web-services")
+DOC_GITHUB_CLAIMS = "https://docs.github.com/en/actions/reference/openid-connect-reference"
+DOC_DATADOG_GITHUB = "https://securitylabs.datadoghq.com/articles/exploring-github-to-aws-keyless-authentication-flaws/"
+DOC_GITLAB = "https://docs.gitlab.com/ci/cloud_services/aws/"
+DOC_TFC = ("https://developer.hashicorp.com/terraform/cloud-docs/workspaces/dynamic-provider-credentials/"
+           "aws-configuration")
+DOC_IRSA = "https://docs.aws.amazon.com/eks/latest/userguide/associate-service-account-role.html"
+DOC_COGNITO = "https://docs.aws.amazon.com/cognito/latest/developerguide/role-trust-and-permissions.html"
+DOC_SAML_ROLE = "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_create_for-idp_saml.html"
+DOC_CONFUSED_DEPUTY = "https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html"
+DOC_THIRD_PARTY = "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_common-scenarios_third-party.html"
+DOC_CROSS_ACCOUNT = "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_common-scenarios_aws-accounts.html"
+DOC_IDENTIFIERS = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_identifiers.html#identifiers-unique-ids"
+DOC_ORG_ID = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalorgid"
+DOC_ESCALATION = "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_passrole.html"
+DOC_CHAINING = "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_terms-and-concepts.html#iam-term-role-chaining"
+DOC_MFA = "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_mfa_configure-api-require.html"
+
+_RULES = (
+    # -- public trust -------------------------------------------------------------------------------
+    Rule("TG101", "public-trust", "Role can be assumed by any AWS account", Severity.CRITICAL, "public",
+         "A Principal of \"*\" or {\"AWS\": \"*\"} matches every authenticated principal of every AWS account. "
+         "In the role's own account no identity policy is needed at all; in any other account the caller "
+         "only needs an identity policy that its own administrator writes, so anyone who opens an AWS "
+         "account can assume the role. Only a condition on a key the caller cannot choose "
+         "(aws:PrincipalOrgID, aws:PrincipalOrgPaths, aws:PrincipalArn with a fixed account, "
+         "aws:PrincipalAccount, aws:SourceAccount/aws:SourceArn for services) limits who that is; "
+         "sts:ExternalId, MFA, tags or source IP do not. Access Analyzer reports such roles as public.",
+         (DOC_PRINCIPAL, DOC_ACCESS_ANALYZER, DOC_ORG_ID),
+         "Name the principals that need the role, or keep \"*\" and add a condition that pins the callers to "
+         "your organization (aws:PrincipalOrgID) or to exact ARNs (ArnEquals aws:PrincipalArn)."),
+    Rule("TG102", "notprincipal-allow", "NotPrincipal with Allow in a trust policy", Severity.HIGH, "public",
+         "NotPrincipal with Effect Allow grants every principal except the ones listed, including other "
+         "accounts and anonymous callers. AWS strongly advises against NotPrincipal with Allow, and IAM "
+         "rejects NotPrincipal in role trust policies (Access Analyzer: role trust policy syntax error). A "
+         "template that contains it either fails to deploy or, in a tool that accepts it, describes a "
+         "public role.",
+         (DOC_NOTPRINCIPAL, DOC_ACCESS_ANALYZER),
+         "Replace NotPrincipal with a Principal element that lists who may assume the role."),
+    # -- federation ---------------------------------------------------------------------------------
+    Rule("TG201", "github-oidc-no-subject", "GitHub Actions OIDC trust without a repository condition",
+         Severity.CRITICAL, "federation",
+         "The GitHub issuer token.actions.githubusercontent.com is shared by every repository on GitHub. A "
+         "trust that checks only the audience (or nothing) accepts a token minted by any workflow in any "
+         "repository of any owner, so anyone can assume the role from their own repository. AWS and GitHub "
+         "both require a condition on token.actions.githubusercontent.com:sub; Access Analyzer reports "
+         "\"Missing github repo condition key\". Datadog Security Labs found such roles in the wild.",
+         (DOC_GITHUB, DOC_OIDC_ROLE, DOC_DATADOG_GITHUB, DOC_ACCESS_ANALYZER),
+         "Add a condition on token.actions.githubusercontent.com:sub that names the repository, and "
+         "preferably the branch or environment: repo:OWNER/REPO:ref:refs/heads/main."),
+    Rule("TG202", "github-oidc-subject-any-owner", "GitHub Actions OIDC subject pattern matches other owners",
+         Severity.CRITICAL, "federation",
+         "The sub condition must fix the repository owner. Patterns such as \"*\", \"repo:*\" or "
+         "\"repo:acme*\" (no slash after the owner) also match repositories of other owners, e.g. "
+         "repo:acme-evil/x; a subject that starts with a claim the workflow controls (workflow, "
+         "environment, ref, context …) can be forged by any repository that customises its subject "
+         "template. Any GitHub user who can create such a repository can assume the role.",
+         (DOC_GITHUB, DOC_GITHUB_CLAIMS, DOC_DATADOG_GITHUB),
+         "Pin the owner and repository, ending the owner with a slash: repo:OWNER/REPO:…"),
+    Rule("TG203", "github-oidc-org-wide", "GitHub Actions OIDC trust open to every repository of an owner",
+         Severity.LOW, "federation",
+         "A subject such as repo:OWNER/* lets every workflow of every repository of that owner assume the "
+         "role, including repositories created later and branches without protection. It is not open to "
+         "the world, but it is rarely the intended scope for a deployment role.",
+         (DOC_GITHUB, DOC_GITHUB_CLAIMS),
+         "Name the repositories (and branch or environment) that deploy with this role."),
+    Rule("TG204", "gitlab-oidc-open", "GitLab OIDC trust without a project restriction", Severity.CRITICAL,
+         "federation",
+         "GitLab.com issues tokens for every project of every user from one issuer. Without a "
+         "gitlab.com:sub condition (project_path:GROUP/PROJECT:ref_type:branch:ref:main), or with a pattern "
+         "that does not fix the group, any GitLab user's pipeline can assume the role. A self-managed "
+         "GitLab instance narrows this to the projects of that instance.",
+         (DOC_GITLAB, DOC_OIDC_ROLE),
+         "Add a sub condition that names the group and project (and ref): project_path:GROUP/PROJECT:…"),
+    Rule("TG205", "terraform-cloud-oidc-open", "Terraform Cloud OIDC trust without an organization restriction",
+         Severity.CRITICAL, "federation",
+         "app.terraform.io issues workload identity tokens for every HCP Terraform organization. Without an "
+         "app.terraform.io:sub condition that fixes organization:ORG:project:…:workspace:…, or with a "
+         "pattern that leaves the organization open, any HCP Terraform user's run can assume the role.",
+         (DOC_TFC, DOC_OIDC_ROLE),
+         "Add a sub condition: organization:ORG:project:PROJECT:workspace:WORKSPACE:run_phase:*"),
+    Rule("TG206", "eks-irsa-open", "EKS IRSA trust open to every service account of the cluster",
+         Severity.HIGH, "federation",
+         "An EKS cluster's OIDC issuer signs tokens for every service account in every namespace of that "
+         "cluster. Without a condition on <issuer>:sub = system:serviceaccount:NAMESPACE:NAME (or with "
+         "system:serviceaccount:*), any pod that can use any service account, in any namespace, can assume "
+         "the role.",
+         (DOC_IRSA, DOC_IAM_KEYS),
+         "Add StringEquals <issuer>:sub = system:serviceaccount:NAMESPACE:SERVICE_ACCOUNT and "
+         "<issuer>:aud = sts.amazonaws.com."),
+    Rule("TG207", "oidc-audience-missing", "Web identity trust without an audience condition", Severity.LOW,
+         "federation",
+         "The aud claim names the client the token was issued for. Without a condition on it the role also "
+         "accepts tokens the same issuer minted for other clients. For GitHub, EKS and HCP Terraform the "
+         "subject check carries the security and the expected audience is sts.amazonaws.com / "
+         "aws.workload.identity; for a general OIDC provider the audience may be the only thing that ties "
+         "the token to your application.",
+         (DOC_OIDC_ROLE, DOC_IAM_KEYS, DOC_GITHUB),
+         "Add StringEquals <issuer>:aud = the client id (sts.amazonaws.com for GitHub Actions and EKS)."),
+    Rule("TG208", "oidc-audience-unexpected", "Audience condition that does not pin the expected audience",
+         Severity.LOW, "federation",
+         "The audience condition uses a wildcard, a negated or …IfExists operator, or a value other than the "
+         "one the issuer sends to AWS (sts.amazonaws.com for GitHub Actions' official action and EKS, "
+         "aws.workload.identity for HCP Terraform). Either it accepts tokens meant for other clients, or "
+         "the workflows must request a custom audience on purpose.",
+         (DOC_OIDC_ROLE, DOC_GITHUB),
+         "Use StringEquals with the exact audience your tokens carry."),
+    Rule("TG209", "cognito-audience-missing", "Cognito identity pool trust without an identity-pool condition",
+         Severity.CRITICAL, "federation",
+         "Tokens from cognito-identity.amazonaws.com are minted by every identity pool of every AWS customer. "
+         "Without cognito-identity.amazonaws.com:aud = your identity pool id, an identity from an "
+         "attacker's own pool can assume the role (AWS now refuses to create such trusts, but older roles "
+         "remain).",
+         (DOC_COGNITO, DOC_IAM_KEYS),
+         "Add StringEquals cognito-identity.amazonaws.com:aud = REGION:POOL-ID."),
+    Rule("TG210", "cognito-amr-missing", "Cognito identity pool trust without an amr condition",
+         Severity.MEDIUM, "federation",
+         "Without ForAnyValue:StringLike cognito-identity.amazonaws.com:amr = authenticated (or "
+         "unauthenticated), both signed-in users and guest identities of the pool can assume the role; if "
+         "the pool allows guest access, that is anyone on the internet.",
+         (DOC_COGNITO,),
+         "Add ForAnyValue:StringLike cognito-identity.amazonaws.com:amr = authenticated."),
+    Rule("TG211", "web-identity-unconditioned", "Web identity trust with no audience or subject condition",
+         Severity.HIGH, "federation",
+         "A web identity (OIDC) principal without any claim condition accepts every token its issuer signs. "
+         "For shared issuers (accounts.google.com, graph.facebook.com, www.amazon.com, public SaaS "
+         "issuers) that is every user of every application; Access Analyzer reports \"Missing condition key "
+         "for oidc principal\".",
+         (DOC_OIDC_ROLE, DOC_ACCESS_ANALYZER, DOC_IAM_KEYS),
+         "Add conditions on the issuer's aud (client or app id) and sub claims."),
+    Rule("TG212", "saml-audience-missing", "SAML trust without a SAML:aud condition", Severity.LOW,
+         "federation",
+         "SAML:aud carries the assertion's Recipient (the AWS sign-in endpoint). Without it the role accepts "
+         "any assertion the identity provider signs, including ones meant for other service providers. The "
+         "risk is lower than for OIDC because assertions are signed for AWS, but AWS's own templates always "
+         "include it.",
+         (DOC_SAML_ROLE, DOC_IAM_KEYS),
+         "Add StringEquals SAML:aud = https://signin.aws.amazon.com/saml."),
+    Rule("TG213", "federated-condition-never-matches", "Claim condition that can never match", Severity.LOW,
+         "federation",
+         "The condition can never be satisfied by a real token: StringEquals with a wildcard character "
+         "(\"*\" is literal there), a key that belongs to another issuer, or a subject that no issuer "
+         "produces. The role is unusable rather than open, but the likely \"fix\" (switching to StringLike) "
+         "would open it.",
+         (DOC_OIDC_ROLE, "https://docs.aws.amazon.com/IAM/latest/UserGuide/"
+                         "reference_policies_elements_condition_operators.html"),
+         "Write the exact subject the issuer sends, or StringLike with a pattern that fixes the owner."),
+    # -- third parties, accounts, services ----------------------------------------------------------
+    Rule("TG301", "vendor-without-external-id", "Known third party trusted without sts:ExternalId",
+         Severity.HIGH, "third-party",
+         "A SaaS vendor assumes roles in many customers' accounts from the same AWS account. If the trust "
+         "does not require the ExternalId the vendor issued to you, any other customer of that vendor can "
+         "enter your role ARN in their own vendor configuration and have the vendor assume your role for "
+         "them: the confused deputy problem. AWS documents sts:ExternalId as the fix.",
+         (DOC_CONFUSED_DEPUTY, DOC_THIRD_PARTY),
+         "Add StringEquals sts:ExternalId = the unique id the vendor shows for your tenant."),
+    Rule("TG302", "unknown-external-account", "Trust to an account outside the organization that is not a known "
+         "vendor", Severity.HIGH, "third-party",
+         "The trust names an account that is neither in your organization (or the data set) nor in the list "
+         "of known vendors. Every principal there whose own administrator allows it can assume the role; "
+         "nobody in your organization controls who that is. Roles left behind for former consultants and "
+         "abandoned integrations look like this.",
+         (DOC_CROSS_ACCOUNT, DOC_THIRD_PARTY),
+         "Remove the statement if the relationship has ended; otherwise identify the owner, add it to the "
+         "known-accounts file, name the exact role ARN and require sts:ExternalId."),
+    Rule("TG303", "account-wide-trust", "Trust delegated to a whole account", Severity.LOW, "third-party",
+         "An account principal (arn:aws:iam::ACCOUNT:root or a bare account id) means any principal of that "
+         "account whose identity policies allow sts:AssumeRole on the role. Who that is is then decided by "
+         "the other account's IAM policies, not by this trust policy. It is the standard pattern inside an "
+         "organization, but naming the roles that need access keeps the trust reviewable.",
+         (DOC_PRINCIPAL, DOC_CROSS_ACCOUNT),
+         "Name the roles that need access, or add ArnLike aws:PrincipalArn with the role path."),
+    Rule("TG304", "deleted-principal", "Trust names a deleted principal (unique id)", Severity.MEDIUM,
+         "third-party",
+         "IAM replaces the ARN of a deleted user or role in a trust policy with its unique id (AROA…, "
+         "AIDA…). The id never matches again, not even a principal re-created under the same name, so the "
+         "statement is dead and hides what the role was for. Infrastructure as code still shows the old "
+         "ARN, so a re-deploy silently changes who can assume the role.",
+         (DOC_IDENTIFIERS, DOC_PRINCIPAL),
+         "Remove the statement, or re-save the trust with the ARN of the principal that should have access."),
+    Rule("TG305", "service-confused-deputy", "Service trust without aws:SourceAccount / aws:SourceArn",
+         Severity.MEDIUM, "third-party",
+         "Some AWS services assume a role in your account on behalf of a resource, and the resource can be "
+         "configured by another customer with your role ARN. The service documentation for these services "
+         "asks for aws:SourceAccount or aws:SourceArn in the role's trust policy so that the service only "
+         "assumes it for your own resources (cross-service confused deputy).",
+         (DOC_CONFUSED_DEPUTY, DOC_GLOBAL_KEYS),
+         "Add StringEquals aws:SourceAccount = this account (and ArnLike aws:SourceArn = the resource)."),
+    # -- sensitive roles ------------------------------------------------------------------------------
+    Rule("TG401", "sensitive-reachable-from-outside", "Sensitive role reachable from outside the organization",
+         Severity.HIGH, "sensitive",
+         "An admin-equivalent or tagged sensitive role can be reached, directly or through a chain of role "
+         "assumptions, by a principal outside the organization (another account, a web identity issuer, or "
+         "anyone). Compromise of that outside party is then compromise of the role.",
+         (DOC_CHAINING, DOC_CROSS_ACCOUNT),
+         "Cut the chain at the weakest hop: remove or narrow the outside trust, or stop the intermediate "
+         "role from assuming the sensitive one."),
+    Rule("TG402", "sensitive-many-reachers", "Sensitive role reachable by many principals", Severity.MEDIUM,
+         "sensitive",
+         "Many distinct principals can reach an admin-equivalent or tagged sensitive role. Each one is a "
+         "way in; the larger the set, the less likely every member is protected as well as the role "
+         "itself.",
+         (DOC_CHAINING,),
+         "Reduce the trust to the few principals that need it; route everyone else through a role that "
+         "requires MFA."),
+    Rule("TG403", "sensitive-long-chain", "Sensitive role reachable through a long chain of role assumptions",
+         Severity.MEDIUM, "sensitive",
+         "A principal reaches an admin-equivalent or tagged sensitive role only through three or more role "
+         "assumptions. Long chains are rarely designed: they appear when trusts are added one hop at a "
+         "time (CI → deployer → admin → break-glass) and they bypass the protections (MFA, approval) of "
+         "the human route. Conditions are not carried along a chain: MFA required on one path does not "
+         "protect another.",
+         (DOC_CHAINING, DOC_MFA),
+         "Remove the trust that links automation to the sensitive role, or require a condition that "
+         "automation cannot meet (aws:MultiFactorAuthPresent) on that hop."),
+    # -- hygiene --------------------------------------------------------------------------------------
+    Rule("TG501", "trust-statement-never-matches", "Trust statement or principal that can never match",
+         Severity.INFO, "hygiene",
+         "The trust contains a principal or statement that IAM would reject or that can never match: "
+         "partial wildcards in a principal ARN, a principal whose action does not fit it (a SAML provider "
+         "with sts:AssumeRole), conditions that require an action the trust does not allow, or an invalid "
+         "principal. It grants nothing but misleads readers and often hides an intended grant.",
+         (DOC_PRINCIPAL, DOC_ACCESS_ANALYZER),
+         "Fix or remove the statement; use {\"AWS\": \"*\"} with ArnLike aws:PrincipalArn for a pattern."),
+)
+
+RULES: dict[str, Rule] = {r.id: r for r in _RULES}
+
+
+def rule(rule_id: str) -> Rule:
+    return RULES[rule_id]

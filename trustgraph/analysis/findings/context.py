@@ -1,0 +1,111 @@
+"""What every rule family needs: the snapshot, the graph, who is inside, known vendors, sensitive roles."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import networkx as nx
+
+from trustgraph.analysis.findings.catalogue import RULES
+from trustgraph.analysis.findings.model import Finding, Severity
+from trustgraph.analysis.sensitivity import Sensitivity, sensitive_roles
+from trustgraph.arns import root_arn
+from trustgraph.model import Role, Snapshot, Statement
+from trustgraph.policy.caller import Caller, RequestFacts
+from trustgraph.policy.conditions import Tri
+
+INSIDE = ("same-account", "org", "internal")
+
+
+@dataclass(frozen=True, slots=True)
+class FindingOptions:
+    known_accounts: Mapping[str, str] = field(default_factory=dict)  # account id → vendor name
+    sensitive_patterns: tuple[str, ...] = ()
+    many_reachers: int = 10  # TG402 fires at this many distinct reachers
+    long_chain_hops: int = 3  # TG403 fires for shortest chains of at least this many hops
+
+
+class FindingContext:
+    def __init__(self, snapshot: Snapshot, graph: nx.DiGraph | None, options: FindingOptions | None = None) -> None:
+        self.snapshot = snapshot
+        self.graph = graph if graph is not None else nx.DiGraph()
+        self.options = options or FindingOptions()
+        org = snapshot.organization
+        self.org_id = org.id if org else None
+        self.org_accounts: set[str] = set(org.accounts) if org else set()
+        graph_ctx: dict[str, Any] = self.graph.graph.get("accounts") or {}
+        self.vendors: dict[str, str] = {**(graph_ctx.get("vendors") or {}), **dict(self.options.known_accounts)}
+        self.internal: set[str] = (set(snapshot.collected_accounts) | self.org_accounts
+                                   | set(graph_ctx.get("internal") or []) | set(graph_ctx.get("own_names") or []))
+
+    @cached_property
+    def sensitive(self) -> dict[str, Sensitivity]:
+        return sensitive_roles(self.snapshot, self.options.sensitive_patterns)
+
+    @cached_property
+    def _org_policies(self) -> Any:
+        if self.snapshot.organization is None or not self.snapshot.organization.policies:
+            return None
+        from trustgraph.policy.organization import OrganizationPolicies
+        return OrganizationPolicies(self.snapshot.organization)
+
+    # -- accounts -------------------------------------------------------------------------------
+    def account_class(self, account: str | None, role_account: str) -> str:
+        """same-account | org | internal (in the data, no org data) | vendor | external."""
+        if not account:
+            return "external"
+        if account == role_account:
+            return "same-account"
+        if account in self.org_accounts:
+            return "org"
+        if account in self.vendors:
+            return "vendor"
+        if account in self.internal:
+            return "internal"
+        return "external"
+
+    def account_label(self, account: str | None) -> str:
+        if not account:
+            return "an unknown account"
+        name = self.vendors.get(account) or self.snapshot.account_name(account)
+        return f"{name} ({account})" if name else account
+
+    # -- graph facts ----------------------------------------------------------------------------
+    def edge(self, src: str, dst: str) -> dict[str, Any] | None:
+        if self.graph.has_edge(src, dst):
+            return self.graph.edges[src, dst]
+        return None
+
+    def org_denial(self, role: Role, account: str, action: str = "sts:AssumeRole") -> str | None:
+        """The RCP that denies any principal of `account` assuming `role`, if organization data says so."""
+        policies = self._org_policies
+        if policies is None:
+            return None
+        caller = Caller("account", root_arn(account), account=account, org=policies.facts_for(account))
+        verdict = policies.rcp(caller, role, action, RequestFacts(caller, role, policies.facts_for(role.account)))
+        if verdict is not None and verdict.denied is Tri.TRUE:
+            return verdict.deny_source
+        return None
+
+    # -- building findings ----------------------------------------------------------------------
+    def finding(self, rule_id: str, role: Role, principal: str | None, message: str, *,
+                statement: Statement | None = None, severity: Severity | None = None,
+                evidence: dict[str, Any] | None = None, fixed: dict[str, Any] | None = None,
+                remediation: str | None = None, mitigated_by: list[str] | None = None) -> Finding:
+        rule = RULES[rule_id]
+        chosen = severity or rule.severity
+        ev = dict(evidence or {})
+        if statement is not None:
+            ev.setdefault("statement", statement.label)
+            if statement.sid:
+                ev.setdefault("sid", statement.sid)
+        if chosen is not rule.severity:
+            ev.setdefault("default_severity", rule.severity.value)
+        return Finding(rule=rule_id, severity=chosen, role=role.arn, principal=principal, message=message,
+                       evidence=ev, remediation=remediation or rule.remediation, account=role.account,
+                       account_name=self.snapshot.account_name(role.account) or None,
+                       statement=statement.label if statement is not None else None, fixed_statement=fixed,
+                       mitigated_by=list(mitigated_by or []), source=role.source or None)

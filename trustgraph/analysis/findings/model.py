@@ -1,0 +1,77 @@
+"""Typed findings: a rule from the catalogue, applied to one role (and usually one trusted principal)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+
+class Severity(Enum):
+    CRITICAL = "critical"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        """Higher is worse: critical 4 … info 0."""
+        return _RANK[self]
+
+    @classmethod
+    def parse(cls, value: str) -> Severity:
+        try:
+            return cls(value.strip().lower())
+        except ValueError:
+            raise ValueError(f"unknown severity {value!r}; choose one of "
+                             f"{', '.join(s.value for s in cls)}") from None
+
+    def at_least(self, other: Severity) -> bool:
+        return self.rank >= other.rank
+
+    def lowered(self, steps: int = 1) -> Severity:
+        order = sorted(Severity, key=lambda s: s.rank)
+        return order[max(0, self.rank - steps)]
+
+
+_RANK = {Severity.CRITICAL: 4, Severity.HIGH: 3, Severity.MEDIUM: 2, Severity.LOW: 1, Severity.INFO: 0}
+SEVERITY_NAMES = tuple(s.value for s in sorted(Severity, key=lambda s: -s.rank))
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One entry of the rule catalogue."""
+
+    id: str  # stable: TG101 …
+    name: str  # kebab-case slug, also stable
+    title: str
+    severity: Severity  # default; a finding may raise or lower it and says why in its evidence
+    family: str  # public | federation | third-party | sensitive | hygiene
+    rationale: str  # one paragraph, with the AWS behaviour it rests on
+    references: tuple[str, ...]  # AWS (or IdP) documentation, most authoritative first
+    remediation: str  # what to change, in general terms; findings add the corrected statement
+
+
+@dataclass(slots=True)
+class Finding:
+    rule: str
+    severity: Severity
+    role: str  # role ARN
+    principal: str | None  # the trusted principal as written, or the reacher for reachability rules
+    message: str
+    evidence: dict[str, Any] = field(default_factory=dict)
+    remediation: str = ""
+    account: str | None = None
+    account_name: str | None = None
+    statement: str | None = None  # "#0 (Sid)" of the trust statement the finding is about
+    fixed_statement: dict[str, Any] | None = None  # the corrected trust statement, where one can be given
+    mitigated_by: list[str] = field(default_factory=list)
+    source: str | None = None  # the input file the role was read from
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.rule, self.role, self.principal or "")
+
+    def sort_key(self) -> tuple[int, str, str, str]:
+        return (-self.severity.rank, self.rule, self.role, self.principal or "")

@@ -1,0 +1,94 @@
+"""Sensitive roles (admin-equivalent, tagged, or matched by --sensitive): reachable from outside the
+organization (TG401), by many principals (TG402), or through long chains of role assumptions (TG403)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from trustgraph.analysis.findings.context import FindingContext
+from trustgraph.analysis.findings.model import Finding, Severity
+from trustgraph.analysis.reachability import Reacher, who_can_reach
+from trustgraph.graph.classification import is_outside, prepared_context
+from trustgraph.model import Role
+
+MFA_KEYS = ("aws:multifactorauthpresent", "aws:multifactorauthage")
+
+
+def _short(node: str) -> str:
+    if node.startswith("arn:") and ":iam::" in node:
+        account, resource = node.split(":iam::", 1)[1].split(":", 1)
+        return f"{account}:{resource}" if resource != "root" else f"account {account}"
+    return node
+
+
+def _chain(r: Reacher) -> str:
+    return " → ".join(_short(p) for p in r.path)
+
+
+def _reacher_json(r: Reacher) -> dict[str, object]:
+    return {"principal": r.principal, "kind": r.kind, "hops": r.hops, "path": r.path,
+            "conditional": r.conditional, "conditions": r.conditions,
+            "classification": getattr(r, "classification", None)}
+
+
+def check_sensitive(ctx: FindingContext, role: Role) -> Iterator[Finding]:
+    sensitivity = ctx.sensitive.get(role.arn)
+    if sensitivity is None or role.arn not in ctx.graph:
+        return
+    reachers = [r for r in who_can_reach(ctx.graph, role.arn).reachers if r.principal != role.arn]
+    if not reachers:
+        return
+    why = sensitivity.summary
+    base = {"sensitive_because": sensitivity.reasons}
+    gctx = prepared_context(ctx.graph)
+    # TG401: reachers outside the organization.
+    for r in reachers:
+        if not is_outside(ctx.graph, r.principal, gctx):
+            continue
+        if r.kind == "public" and not r.conditional:
+            severity = Severity.CRITICAL
+        elif not r.conditional:
+            severity = Severity.HIGH
+        else:
+            severity = Severity.MEDIUM
+        cond = f", only if {', '.join(r.conditions)} hold" if r.conditional else " with no runtime condition"
+        label = ctx.graph.nodes[r.principal].get("vendor") or ctx.graph.nodes[r.principal].get("account_name")
+        who = f"{_short(r.principal)}" + (f" ({label})" if label else "")
+        yield ctx.finding(
+            "TG401", role, r.principal,
+            f"sensitive role ({why}) is reachable from outside the organization by {who} in {r.hops} "
+            f"hop(s){cond}: {_chain(r)}",
+            severity=severity, evidence={**base, "reacher": _reacher_json(r)})
+    # TG402: many reachers.
+    if len(reachers) >= ctx.options.many_reachers:
+        by_kind: dict[str, int] = {}
+        for r in reachers:
+            by_kind[r.kind] = by_kind.get(r.kind, 0) + 1
+        kinds = ", ".join(f"{n} {k}" for k, n in sorted(by_kind.items()))
+        firm = sum(1 for r in reachers if not r.conditional)
+        yield ctx.finding(
+            "TG402", role, None,
+            f"sensitive role ({why}) is reachable by {len(reachers)} principals ({kinds}); {firm} of them "
+            "without any runtime condition",
+            evidence={**base, "reacher_count": len(reachers), "unconditional": firm, "by_kind": by_kind,
+                      "reachers": [_reacher_json(r) for r in reachers[:50]]})
+    # TG403: long chains.
+    long = [r for r in reachers if r.hops >= ctx.options.long_chain_hops]
+    if long:
+        firm = [r for r in long if not r.conditional]
+        example = min(firm or long, key=lambda r: (r.hops, r.principal))
+        mfa_routes = [r for r in reachers if r.conditional and any(k.lower() in MFA_KEYS for k in r.conditions)]
+        contrast = ""
+        if firm and mfa_routes:
+            contrast = "; other routes require MFA, these do not"
+        severity = Severity.HIGH if firm else Severity.MEDIUM
+        detail = "with no runtime condition on any hop" if firm else "each conditional"
+        yield ctx.finding(
+            "TG403", role, example.principal,
+            f"sensitive role ({why}) is reachable through {len(long)} chain(s) of ≥ "
+            f"{ctx.options.long_chain_hops} role assumptions, {len(firm)} {detail if firm else 'conditional'}"
+            f"{contrast}; e.g. {_chain(example)}",
+            severity=severity,
+            evidence={**base, "chains": [_reacher_json(r) for r in sorted(long, key=lambda r: (r.conditional,
+                                                                                               r.hops, r.principal))],
+                      "mfa_protected_routes": [r.principal for r in mfa_routes]})

@@ -1,0 +1,183 @@
+"""Accounts and services: vendors without ExternalId (TG301), unknown outside accounts (TG302), account-wide
+trust (TG303), deleted principals (TG304), service trust open to the confused deputy (TG305)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from trustgraph.analysis.findings.context import FindingContext
+from trustgraph.analysis.findings.helpers import (
+    conditions_on,
+    grants_assume,
+    is_restricting,
+    only_wildcards,
+    principal_refs,
+    statement_json,
+    with_conditions,
+)
+from trustgraph.analysis.findings.model import Finding, Severity
+from trustgraph.model import Role, Statement
+from trustgraph.policy.principals import PrincipalRef
+
+AWS_PRINCIPAL_KINDS = ("account", "user", "role", "session")
+NARROWING_KEYS = ("aws:principalarn", "aws:userid", "aws:username")
+SOURCE_KEYS = ("aws:sourceaccount", "aws:sourcearn", "aws:sourceorgid", "aws:sourceorgpaths", "aws:sourceowner",
+               "sts:externalid")
+# Services whose documentation asks for aws:SourceAccount / aws:SourceArn (or an ExternalId) in the trust
+# policy of the role they assume, because a resource of another customer can name your role.
+CONFUSED_DEPUTY_SERVICES = {
+    "transfer.amazonaws.com": "https://docs.aws.amazon.com/transfer/latest/userguide/confused-deputy.html",
+    "datasync.amazonaws.com":
+        "https://docs.aws.amazon.com/datasync/latest/userguide/cross-service-confused-deputy-prevention.html",
+    "bedrock.amazonaws.com":
+        "https://docs.aws.amazon.com/bedrock/latest/userguide/cross-service-confused-deputy-prevention.html",
+    "personalize.amazonaws.com":
+        "https://docs.aws.amazon.com/personalize/latest/dg/cross-service-confused-deputy-prevention.html",
+    "iot.amazonaws.com":
+        "https://docs.aws.amazon.com/iot/latest/developerguide/cross-service-confused-deputy-prevention.html",
+    "appsync.amazonaws.com":
+        "https://docs.aws.amazon.com/appsync/latest/devguide/cross-service-confused-deputy-prevention.html",
+    "ssm.amazonaws.com":
+        "https://docs.aws.amazon.com/systems-manager/latest/userguide/hybrid-multicloud-service-role.html",
+    "scheduler.amazonaws.com":
+        "https://docs.aws.amazon.com/scheduler/latest/UserGuide/cross-service-confused-deputy-prevention.html",
+    "logs.amazonaws.com":
+        "https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CreateSubscriptionFilter-IAMrole.html",
+    "cognito-idp.amazonaws.com":
+        "https://docs.aws.amazon.com/cognito/latest/developerguide/user-pool-sms-settings.html",
+    "firehose.amazonaws.com": "https://docs.aws.amazon.com/firehose/latest/dev/controlling-access.html",
+}
+
+
+def _service_doc(service: str) -> str | None:
+    if service in CONFUSED_DEPUTY_SERVICES:
+        return CONFUSED_DEPUTY_SERVICES[service]
+    parts = service.split(".")
+    if len(parts) == 4 and parts[2:] == ["amazonaws", "com"]:  # regional form: logs.eu-west-1.amazonaws.com
+        return CONFUSED_DEPUTY_SERVICES.get(f"{parts[0]}.amazonaws.com")
+    return None
+
+
+def _restricted_by(st: Statement, keys: tuple[str, ...]) -> list[str]:
+    found = []
+    for key in keys:
+        for c in conditions_on(st, key):
+            if is_restricting(c) and not any(only_wildcards(v) for v in c.values):
+                found.append(c.key)
+    return found
+
+
+def _unique_id_live(ctx: FindingContext, unique_id: str) -> str | None:
+    for arn, p in {**ctx.snapshot.roles, **ctx.snapshot.users}.items():
+        if p.unique_id == unique_id:
+            return arn
+    return None
+
+
+def _vendor_finding(ctx: FindingContext, role: Role, st: Statement, ref: PrincipalRef) -> Iterator[Finding]:
+    if _restricted_by(st, ("sts:externalid",)):
+        return
+    vendor = ctx.vendors.get(ref.account or "", "a known vendor")
+    fixed = with_conditions(st, {"StringEquals": {"sts:ExternalId": "EXTERNAL-ID-FROM-" +
+                                                  vendor.upper().replace(" ", "-")}},
+                            only_principal=("AWS", ref.written))
+    yield ctx.finding(
+        "TG301", role, ref.written,
+        f"statement {st.label} trusts {vendor} ({ref.account}) without sts:ExternalId: any other {vendor} "
+        "customer can point the vendor at this role",
+        statement=st, evidence={"vendor": vendor, "vendor_account": ref.account,
+                                "statement_json": statement_json(st)}, fixed=fixed)
+
+
+def _external_finding(ctx: FindingContext, role: Role, st: Statement, ref: PrincipalRef) -> Iterator[Finding]:
+    account = ref.account or ""
+    whole = ref.kind == "account"
+    conditioned = bool(st.conditions)
+    external_id = bool(_restricted_by(st, ("sts:externalid",)))
+    severity = Severity.HIGH if whole and not conditioned else Severity.LOW if external_id else Severity.MEDIUM
+    what = "every principal of account" if whole else f"the {ref.kind} {ref.written} of account"
+    mitigations = []
+    denial = ctx.org_denial(role, account)
+    if denial:
+        mitigations.append(f"{denial} denies principals outside the organization (no edge in the trust graph)")
+        severity = Severity.LOW
+    edge = ctx.edge(ref.node_id, role.arn)
+    evidence: dict[str, object] = {"external_account": account, "principal_form": ref.kind,
+                                   "conditions": [c.key for c in st.conditions],
+                                   "statement_json": statement_json(st)}
+    if edge is not None:
+        evidence["graph_edge"] = {"conditional": edge.get("conditional", False),
+                                  "conditions": edge.get("conditions", [])}
+    elif ctx.graph.number_of_nodes():
+        evidence["graph_edge"] = None
+    cond_note = f" (conditions: {', '.join(sorted({c.key for c in st.conditions}))})" if conditioned else \
+        " with no condition"
+    fixed = with_conditions(st, {"StringEquals": {"sts:ExternalId": "UNIQUE-EXTERNAL-ID"}},
+                            only_principal=("AWS", ref.written if not whole else
+                                            f"arn:aws:iam::{account}:role/NAMED-ROLE"))
+    message = (f"statement {st.label} trusts {what} {account}{cond_note}; {account} is neither in the "
+               "organization nor a known vendor")
+    if external_id:
+        message += " (the ExternalId suggests a third party: add it to the known-accounts file once identified)"
+    if mitigations:
+        message += f" (mitigated: {mitigations[0]})"
+    yield ctx.finding("TG302", role, ref.written, message, statement=st, severity=severity, evidence=evidence,
+                      fixed=fixed, mitigated_by=mitigations)
+
+
+def _account_wide(ctx: FindingContext, role: Role, st: Statement, ref: PrincipalRef, cls: str) -> Iterator[Finding]:
+    if _restricted_by(st, NARROWING_KEYS):
+        return
+    same = cls == "same-account"
+    where = "this account" if same else f"account {ctx.account_label(ref.account)}"
+    yield ctx.finding(
+        "TG303", role, ref.written,
+        f"statement {st.label} delegates to {where}: any principal there whose identity policy allows "
+        "sts:AssumeRole on this role can assume it",
+        statement=st, severity=Severity.INFO if same else None,
+        evidence={"account": ref.account, "relation": cls, "statement_json": statement_json(st)},
+        fixed=with_conditions(st, {"ArnLike": {"aws:PrincipalArn": f"arn:aws:iam::{ref.account}:role/NAMED-ROLE"}},
+                              only_principal=("AWS", ref.written)))
+
+
+def check_third_party(ctx: FindingContext, role: Role) -> Iterator[Finding]:
+    if role.trust is None:
+        return
+    for st in role.trust.statements:
+        if st.effect != "Allow" or st.not_principals is not None or st.resources is not None \
+                or st.not_resources is not None:
+            continue
+        for ref in principal_refs(st):
+            if not grants_assume(st, ref):
+                continue
+            if ref.kind == "unique-id":
+                live = _unique_id_live(ctx, ref.written)
+                if live is None:
+                    what = {"AROA": "role", "AIDA": "user"}.get(ref.written[:4], "principal")
+                    yield ctx.finding(
+                        "TG304", role, ref.written,
+                        f"statement {st.label} names {ref.written}, the unique id of a deleted {what}: it "
+                        "matches nothing, and a principal re-created under the old name would not match",
+                        statement=st, evidence={"unique_id": ref.written, "statement_json": statement_json(st)})
+                continue
+            if ref.kind == "service":
+                doc = _service_doc(ref.written)
+                if doc and not _restricted_by(st, SOURCE_KEYS) and not role.service_linked:
+                    yield ctx.finding(
+                        "TG305", role, ref.written,
+                        f"statement {st.label} lets {ref.written} assume this role for any customer's resource: "
+                        "no aws:SourceAccount or aws:SourceArn condition",
+                        statement=st, evidence={"service": ref.written, "service_documentation": doc,
+                                                "statement_json": statement_json(st)},
+                        fixed=with_conditions(st, {"StringEquals": {"aws:SourceAccount": role.account}},
+                                              only_principal=("Service", ref.written)))
+                continue
+            if ref.kind not in AWS_PRINCIPAL_KINDS or ref.problem or not ref.account:
+                continue
+            cls = ctx.account_class(ref.account, role.account)
+            if cls == "vendor":
+                yield from _vendor_finding(ctx, role, st, ref)
+            elif cls == "external":
+                yield from _external_finding(ctx, role, st, ref)
+            elif ref.kind == "account":
+                yield from _account_wide(ctx, role, st, ref, cls)
