@@ -279,21 +279,51 @@ def load_files(tmp_path: Path, *pieces: Any) -> tuple[Snapshot, LoadReport]:
 # -- assertions -----------------------------------------------------------------------------------------
 
 
+def _via_hub(g: nx.DiGraph, src: str, dst: str) -> dict[str, Any] | None:
+    """src -member-> account hub -> dst: the graph's shorthand for "src may use every trust that
+    delegates to its account" (callers whose own policies allow sts:AssumeRole on every role)."""
+    for hub in g.successors(src) if src in g else ():
+        member = g.edges[src, hub]
+        if member.get("kind") == "member" and g.has_edge(hub, dst):
+            data = dict(g.edges[hub, dst])
+            data["conditional"] = bool(data["conditional"] or member["conditional"])
+            data["conditions"] = sorted(set(data["conditions"]) | set(member["conditions"]))
+            data["via_hub"] = hub
+            return data
+    return None
+
+
 def edge(g: nx.DiGraph, src: str, dst: str) -> dict[str, Any]:
-    """The edge's attributes; fails with the node's actual neighbours when it is missing."""
-    if not g.has_edge(src, dst):
-        preds = sorted(g.predecessors(dst)) if dst in g else "(target not in graph)"
-        raise AssertionError(f"expected edge {src} -> {dst}; {dst} has callers {preds}")
-    return g.edges[src, dst]
+    """The attributes of "src can obtain credentials for dst" in one step: the direct edge, or the
+    account hub's edge when src reaches dst as a member of its account; fails naming dst's callers."""
+    if g.has_edge(src, dst):
+        return g.edges[src, dst]
+    via = _via_hub(g, src, dst)
+    if via is None:
+        raise AssertionError(f"expected edge {src} -> {dst}; {dst} has callers {sorted(callers(g, dst))}")
+    return via
 
 
 def no_edge(g: nx.DiGraph, src: str, dst: str) -> None:
     if g.has_edge(src, dst):
         raise AssertionError(f"unexpected edge {src} -> {dst}: {g.edges[src, dst]['evidence']}")
+    via = _via_hub(g, src, dst)
+    if via is not None:
+        raise AssertionError(f"unexpected edge {src} -> {dst} through hub {via['via_hub']}: {via['evidence']}")
 
 
 def callers(g: nx.DiGraph, dst: str) -> set[str]:
-    return set(g.predecessors(dst)) if dst in g else set()
+    """Who obtains credentials for dst in one step; an account hub stands for its members."""
+    if dst not in g:
+        return set()
+    found: set[str] = set()
+    for pred in g.predecessors(dst):
+        members = [m for m in g.predecessors(pred) if g.edges[m, pred].get("kind") == "member"]
+        if g.nodes[pred].get("hub"):
+            found.update(members)
+        else:
+            found.add(pred)
+    return found
 
 
 def unconditional(g: nx.DiGraph, src: str, dst: str) -> dict[str, Any]:
