@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from trustgraph.model import Condition, PolicyDocument, Snapshot, Statement, User
-from trustgraph.policy.conditions import Tri, evaluate_conditions
+from trustgraph.policy.conditions import VARIABLE, Tri, evaluate_conditions
 from trustgraph.policy.facts import Facts
 from trustgraph.policy.statements import covers_action, covers_resource
 
@@ -51,24 +51,38 @@ def evaluate_set(allows: list[SourcedStatement], denies: list[SourcedStatement],
         # A caller avoids a Deny keyed on request parameters it chooses itself.
         if outcome.state is Tri.TRUE and hit:
             verdict.denied, verdict.deny_source = Tri.TRUE, s.source
+            verdict.unresolved = []
             return verdict
         if outcome.state is Tri.UNKNOWN or (hit is None and outcome.state is Tri.TRUE):
             verdict.denied, verdict.deny_source = Tri.UNKNOWN, s.source
             verdict.unresolved.extend(outcome.unresolved)
+            if hit is None:
+                verdict.unresolved.extend(_resource_variables(s))
+    deny_keys = list(verdict.unresolved)
     for s in allows:
         hit = covers_resource(s.statement, resource, facts, s.variables)
         if hit is False:
             continue
         outcome = evaluate_conditions(s.statement.conditions, facts, s.variables)
+        if outcome.state is Tri.FALSE:
+            continue
         if outcome.state in (Tri.TRUE, Tri.CHOSEN) and hit:
             verdict.allowed, verdict.allow_source = Tri.TRUE, s.source
-            verdict.unresolved = [c for c in verdict.unresolved]  # keep deny keys only
+            verdict.unresolved = deny_keys  # the conditional Allows seen before no longer matter
             return verdict
-        if outcome.state is Tri.UNKNOWN or hit is None:
-            if verdict.allowed is Tri.FALSE:
-                verdict.allowed, verdict.allow_source = Tri.UNKNOWN, s.source
-            verdict.unresolved.extend(outcome.unresolved)
+        if verdict.allowed is Tri.FALSE:
+            verdict.allowed, verdict.allow_source = Tri.UNKNOWN, s.source
+        verdict.unresolved.extend(outcome.unresolved)
+        if hit is None:
+            verdict.unresolved.extend(_resource_variables(s))
     return verdict
+
+
+def _resource_variables(s: SourcedStatement) -> list[Condition]:
+    """A Resource whose policy variables the data cannot resolve depends on those keys at run time."""
+    patterns = s.statement.resources or s.statement.not_resources or ()
+    keys = sorted({m.group(1).split(",", 1)[0].strip() for p in patterns for m in VARIABLE.finditer(p)})
+    return [Condition("ResourceVariable", key, tuple(p for p in patterns if key in p)) for key in keys]
 
 
 def _document_statements(document: PolicyDocument | None, source: str) -> list[SourcedStatement]:
