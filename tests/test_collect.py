@@ -256,3 +256,18 @@ def test_single_account_snapshot_loads_without_errors(aws: Any, tmp_path: Path) 
     result = CliRunner().invoke(main, ["who-can-reach", f"arn:aws:iam::{MANAGEMENT_ACCOUNT}:role/Any",
                                        "--input", str(out), "--json"])
     assert "manifest.json" not in result.stderr
+
+
+def test_only_read_only_calls_and_assume_role(
+        org: OrgFixture, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: set[str] = set()
+
+    def hook(client: Any, _account: str | None) -> None:
+        service = client.meta.service_model.service_name
+        client.meta.events.register("before-call", lambda model, **_: calls.add(f"{service}:{model.name}"))
+
+    monkeypatch.setattr(collect_cmd, "client_hook", hook)
+    assert collect("--org", "-o", str(tmp_path / "snap")).exit_code == 0
+    assert "sts:AssumeRole" in calls and "iam:GetAccountAuthorizationDetails" in calls
+    assert {c for c in calls if c != "sts:AssumeRole" and not c.split(":")[1].startswith(
+        ("Get", "List", "Describe"))} == set()
