@@ -61,6 +61,18 @@ class Sensitivity:
     def summary(self) -> str:
         return "; ".join(self.reasons)
 
+    @property
+    def label(self) -> str:
+        """Short form for messages: "admin-equivalent, tagged sensitive"."""
+        parts = []
+        if self.admin_equivalent:
+            parts.append("admin-equivalent")
+        if any(r.startswith("tagged ") for r in self.reasons):
+            parts.append("tagged sensitive")
+        if any(r.startswith("matches --sensitive") for r in self.reasons):
+            parts.append("matches --sensitive")
+        return ", ".join(parts) or "sensitive"
+
 
 @dataclass(frozen=True, slots=True)
 class _Sourced:

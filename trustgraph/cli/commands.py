@@ -5,6 +5,7 @@ from trustgraph.cli import (  # noqa: F401
     build_cmd,
     collect_cmd,
     explain_cmd,
+    findings_cmd,
     map_cmd,
     path_cmd,
     reach_cmd,

@@ -38,7 +38,7 @@ def check_sensitive(ctx: FindingContext, role: Role) -> Iterator[Finding]:
     reachers = [r for r in who_can_reach(ctx.graph, role.arn).reachers if r.principal != role.arn]
     if not reachers:
         return
-    why = sensitivity.summary
+    why = sensitivity.label
     base = {"sensitive_because": sensitivity.reasons}
     gctx = prepared_context(ctx.graph)
     # TG401: reachers outside the organization.

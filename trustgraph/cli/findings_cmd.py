@@ -1,0 +1,144 @@
+"""`trustgraph findings`: what is wrong, how bad, where, and how to fix it."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from trustgraph.analysis.findings import RULES, SEVERITY_NAMES, Finding, FindingOptions, Severity, at_or_above, find
+from trustgraph.cli.app import main
+from trustgraph.cli.inputs import InputSpec, apply_account_files, build_with_progress, input_options, load_snapshot
+from trustgraph.cli.output import short, stdout
+from trustgraph.model import Snapshot
+from trustgraph.report.findings_doc import findings_document
+from trustgraph.report.markdown import findings_markdown
+from trustgraph.report.sarif import to_sarif
+
+FORMATS = ("table", "json", "sarif", "markdown")
+SEVERITY_STYLE = {"critical": "bold white on red", "high": "bold red", "medium": "yellow", "low": "cyan",
+                  "info": "dim"}
+EXIT_GATE = 1
+
+
+def _severity(ctx: click.Context, param: click.Parameter, value: str | None) -> Severity | None:
+    if value is None:
+        return None
+    try:
+        return Severity.parse(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def sensitivity_options(func):  # type: ignore[no-untyped-def]
+    func = click.option("--sensitive", "sensitive", multiple=True, metavar="ARN-GLOB",
+                        help="Also treat roles matching this ARN glob (or role-name glob) as sensitive "
+                             "(repeatable). Admin-equivalent roles and roles tagged "
+                             "trustgraph:sensitive=true are sensitive anyway.")(func)
+    func = click.option("--many-reachers", type=click.IntRange(min=1), default=10, show_default=True,
+                        help="Flag a sensitive role reachable by at least this many principals.")(func)
+    func = click.option("--chain-hops", type=click.IntRange(min=2), default=3, show_default=True,
+                        help="Flag a sensitive role reachable through chains of at least this many hops.")(func)
+    return func
+
+
+def analyse(spec: InputSpec, sensitive: tuple[str, ...], many_reachers: int, chain_hops: int):  # type: ignore[no-untyped-def]
+    """Load, build, annotate and run every rule: (snapshot, graph, findings)."""
+    if spec.graph_file:
+        raise click.UsageError("findings need the policies themselves: use --input, not --graph")
+    snapshot, _ = load_snapshot(spec.inputs, spec.role_arn, spec.quiet)
+    graph = build_with_progress(snapshot, spec.quiet)
+    apply_account_files(graph, spec)
+    options = FindingOptions(sensitive_patterns=tuple(sensitive), many_reachers=many_reachers,
+                             long_chain_hops=chain_hops)
+    return snapshot, graph, find(snapshot, graph, options)
+
+
+def _table(findings: list[Finding], snapshot: Snapshot, console: Console) -> None:
+    roles = len(snapshot.roles)
+    if not findings:
+        console.print(f"No findings in {roles} role(s).")
+        return
+    for severity in sorted(Severity, key=lambda s: -s.rank):
+        group = [f for f in findings if f.severity is severity]
+        if not group:
+            continue
+        title = Text(f" {severity.value.upper()} ({len(group)}) ", style=SEVERITY_STYLE[severity.value])
+        table = Table(title=title, title_justify="left", show_lines=True, expand=False)
+        table.add_column("rule", no_wrap=True)
+        table.add_column("role", overflow="fold", max_width=48)
+        table.add_column("principal", overflow="fold", max_width=40)
+        table.add_column("what is wrong", overflow="fold", ratio=3)
+        table.add_column("fix", overflow="fold", ratio=2)
+        for f in group:
+            what = Text(RULES[f.rule].title, style="bold")
+            what.append("\n" + f.message, style="")
+            if f.mitigated_by:
+                what.append("\nmitigated: " + "; ".join(f.mitigated_by), style="green")
+            table.add_row(f.rule, short(f.role), short(f.principal) if f.principal else "—", what,
+                          Text(f.remediation))
+        console.print(table)
+        console.print()
+    counts = ", ".join(f"{n} {s}" for s in SEVERITY_NAMES
+                       if (n := sum(1 for f in findings if f.severity.value == s)))
+    console.print(f"{len(findings)} finding(s) in {roles} role(s): {counts}. "
+                  "Use --format json for the evidence and corrected trust statements.")
+
+
+@main.command("findings")
+@input_options
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
+              help="table (grouped by severity), json (the findings contract), sarif (2.1.0, for GitHub "
+                   "code scanning) or markdown.")
+@click.option("--fail-on", callback=_severity, metavar="SEVERITY",
+              help=f"Exit 1 when any finding is at or above this severity ({'|'.join(SEVERITY_NAMES)}).")
+@click.option("--min-severity", callback=_severity, metavar="SEVERITY",
+              help="Only report findings at or above this severity.")
+@click.option("--rule", "rules", multiple=True, metavar="ID", help="Only these rules (repeatable), e.g. TG201.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write to this file instead of stdout.")
+@sensitivity_options
+def findings_command(spec: InputSpec, fmt: str, fail_on: Severity | None, min_severity: Severity | None,
+                     rules: tuple[str, ...], output: str | None, sensitive: tuple[str, ...], many_reachers: int,
+                     chain_hops: int) -> None:
+    """Report weaknesses of the role trusts: rule id, severity, role, principal, why, and the fix.
+
+    Rules cover public trust, federated trust open to the world (GitHub, GitLab, HCP Terraform, EKS,
+    Cognito, OIDC, SAML), third parties without ExternalId, unknown outside accounts, deleted principals,
+    confused-deputy service trusts, and sensitive roles reachable from outside, by many principals or
+    through long chains. Exit code 1 when --fail-on trips.
+    """
+    unknown = [r for r in rules if r.upper() not in RULES]
+    if unknown:
+        raise click.BadParameter(f"unknown rule id(s): {', '.join(unknown)}", param_hint="--rule")
+    snapshot, _graph, findings = analyse(spec, sensitive, many_reachers, chain_hops)
+    if rules:
+        wanted = {r.upper() for r in rules}
+        findings = [f for f in findings if f.rule in wanted]
+    shown = at_or_above(findings, min_severity) if min_severity else findings
+    if fmt == "table":
+        if output:
+            with open(output, "w", encoding="utf-8") as fh:
+                _table(shown, snapshot, Console(file=fh, width=160, highlight=False, color_system=None))
+        else:
+            _table(shown, snapshot, stdout)
+    else:
+        if fmt == "json":
+            text = json.dumps(findings_document(shown, inputs=spec.inputs), indent=2)
+        elif fmt == "sarif":
+            text = json.dumps(to_sarif(shown), indent=2)
+        else:
+            text = findings_markdown(shown, title="trustgraph findings", level=1)
+        if output:
+            Path(output).write_text(text + "\n", encoding="utf-8")
+        else:
+            click.echo(text)
+    if fail_on is not None:
+        tripped = at_or_above(findings, fail_on)
+        if tripped:
+            click.echo(f"--fail-on {fail_on.value}: {len(tripped)} finding(s) at or above it", err=True)
+            sys.exit(EXIT_GATE)

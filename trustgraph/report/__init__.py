@@ -1,0 +1,1 @@
+"""Reports: findings as JSON, SARIF and Markdown, and the architecture-review bundle (Markdown + HTML)."""

@@ -1,0 +1,90 @@
+"""Findings as Markdown: a severity summary, then each finding with why it matters and the fix."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+
+from trustgraph.analysis.findings import RULES, SEVERITY_NAMES, Finding, Severity
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>|#])")
+
+
+def md(text: object) -> str:
+    """Escape free text for Markdown (also neutralises HTML tags in renderers that allow them)."""
+    return _MD_SPECIAL.sub(r"\\\1", str(text)).replace("\n", " ")
+
+
+def code(text: object) -> str:
+    """An inline code span that survives backticks in the text."""
+    s = str(text).replace("\n", " ")
+    fence = "``" if "`" in s else "`"
+    pad = " " if s.startswith("`") or s.endswith("`") else ""
+    return f"{fence}{pad}{s}{pad}{fence}"
+
+
+def short_arn(node: str) -> str:
+    if node.startswith("arn:") and ":iam::" in node:
+        account, resource = node.split(":iam::", 1)[1].split(":", 1)
+        return f"{account}:{resource}" if resource != "root" else f"{account} (account)"
+    return node
+
+
+def severity_table(findings: list[Finding]) -> str:
+    counts = {s: 0 for s in SEVERITY_NAMES}
+    for f in findings:
+        counts[f.severity.value] += 1
+    rows = ["| Severity | Findings |", "|---|---:|"]
+    rows += [f"| {s} | {n} |" for s, n in counts.items()]
+    return "\n".join(rows)
+
+
+def overview_table(findings: list[Finding]) -> str:
+    rows = ["| # | Severity | Rule | Role | Principal | Finding |", "|---:|---|---|---|---|---|"]
+    for i, f in enumerate(findings, 1):
+        rows.append(f"| {i} | {f.severity.value} | {f.rule} | {code(short_arn(f.role))} | "
+                    f"{code(short_arn(f.principal)) if f.principal else '—'} | {md(RULES[f.rule].title)} |")
+    return "\n".join(rows)
+
+
+def finding_markdown(f: Finding, number: int | None = None, heading: str = "####") -> str:
+    rule = RULES[f.rule]
+    prefix = f"{number}. " if number is not None else ""
+    lines = [f"{heading} {prefix}{f.rule} {md(rule.title)}", ""]
+    where = [f"**Role:** {code(f.role)}"]
+    if f.account_name:
+        where.append(f"**Account:** {md(f.account_name)} ({code(f.account)})")
+    if f.principal:
+        where.append(f"**Principal:** {code(f.principal)}")
+    if f.statement:
+        where.append(f"**Statement:** {md(f.statement)}")
+    where.append(f"**Severity:** {f.severity.value}")
+    lines += ["  \n".join(where), "", md(f.message), ""]
+    if f.mitigated_by:
+        lines += [f"**Mitigated:** {md('; '.join(f.mitigated_by))}", ""]
+    sources = ", ".join(f"[{i}]({u})" for i, u in enumerate(rule.references, 1))
+    lines += [f"**Why it matters.** {md(rule.rationale)} Sources: {sources}", ""]
+    lines += [f"**How to fix.** {md(f.remediation)}", ""]
+    if f.fixed_statement:
+        lines += ["Corrected trust statement:", "", "```json", json.dumps(f.fixed_statement, indent=2), "```", ""]
+    return "\n".join(lines)
+
+
+def findings_markdown(findings: Iterable[Finding], *, title: str | None = "Findings", level: int = 2) -> str:
+    findings = sorted(findings, key=Finding.sort_key)
+    h = "#" * level
+    out = [f"{h} {title}", ""] if title else []
+    if not findings:
+        return "\n".join(out + ["No findings.", ""])
+    out += [severity_table(findings), "", overview_table(findings), ""]
+    number = 0
+    for severity in sorted(Severity, key=lambda s: -s.rank):
+        group = [f for f in findings if f.severity is severity]
+        if not group:
+            continue
+        out += [f"{h}# {severity.value.capitalize()} ({len(group)})", ""]
+        for f in group:
+            number += 1
+            out.append(finding_markdown(f, number, heading=f"{h}##"))
+    return "\n".join(out)

@@ -1,0 +1,120 @@
+"""Findings as SARIF 2.1.0 for GitHub code scanning.
+
+Each result points at the input file the role was read from, at the line that names the role when it can
+be found there (else line 1), and names the role ARN as a logical location. partialFingerprints keep alerts
+stable across runs (rule + role + principal + statement).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterable
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from trustgraph import __version__
+from trustgraph.analysis.findings import RULES, Finding, Severity
+
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+LEVEL = {Severity.CRITICAL: "error", Severity.HIGH: "error", Severity.MEDIUM: "warning", Severity.LOW: "note",
+         Severity.INFO: "note"}
+# GitHub maps security-severity to critical (> 9.0), high (7.0–8.9), medium (4.0–6.9), low (0.1–3.9).
+SECURITY_SEVERITY = {Severity.CRITICAL: "9.5", Severity.HIGH: "8.0", Severity.MEDIUM: "5.5", Severity.LOW: "3.0",
+                     Severity.INFO: "1.0"}
+
+
+@lru_cache(maxsize=256)
+def _lines(path: str) -> tuple[str, ...]:
+    try:
+        return tuple(Path(path).read_text(encoding="utf-8", errors="replace").splitlines())
+    except OSError:
+        return ()
+
+
+def locate(source: str | None, role_arn: str) -> int:
+    """1-based line of the role in its source file (its ARN, else its quoted name), or 1."""
+    if not source:
+        return 1
+    lines = _lines(source)
+    name = role_arn.rsplit("/", 1)[-1]
+    for needle in (f'"{role_arn}"', f'"RoleName": "{name}"', f'"{name}"'):
+        for i, line in enumerate(lines, 1):
+            if needle in line:
+                return i
+    return 1
+
+
+def _uri(source: str | None, base: Path | None) -> str:
+    if not source:
+        return "trustgraph-input"
+    path = Path(source)
+    try:
+        rel = os.path.relpath(path.resolve(), (base or Path.cwd()).resolve())
+    except ValueError:
+        rel = str(path)
+    if rel.startswith(".."):
+        rel = str(path)
+    return Path(rel).as_posix()
+
+
+def _fingerprint(f: Finding) -> str:
+    text = "|".join((f.rule, f.role, f.principal or "", f.statement or ""))
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def _rule_descriptor(rule_id: str) -> dict[str, Any]:
+    rule = RULES[rule_id]
+    refs = "\n".join(f"- {u}" for u in rule.references)
+    return {
+        "id": rule.id,
+        "name": "".join(part.capitalize() for part in rule.name.split("-")),
+        "shortDescription": {"text": rule.title},
+        "fullDescription": {"text": rule.rationale},
+        "helpUri": rule.references[0],
+        "help": {"text": f"{rule.rationale}\n\nRemediation: {rule.remediation}\n\nReferences:\n{refs}",
+                 "markdown": f"{rule.rationale}\n\n**Remediation:** {rule.remediation}\n\n**References:**\n{refs}"},
+        "defaultConfiguration": {"level": LEVEL[rule.severity]},
+        "properties": {"tags": ["security", "aws", "iam", rule.family],
+                       "precision": "high" if rule.family != "sensitive" else "medium",
+                       "security-severity": SECURITY_SEVERITY[rule.severity]},
+    }
+
+
+def to_sarif(findings: Iterable[Finding], *, base: Path | None = None) -> dict[str, Any]:
+    findings = list(findings)
+    rule_ids = sorted({f.rule for f in findings} | set(RULES))
+    index = {r: i for i, r in enumerate(rule_ids)}
+    results = []
+    for f in findings:
+        text = f.message
+        if f.remediation:
+            text += f" Fix: {f.remediation}"
+        results.append({
+            "ruleId": f.rule,
+            "ruleIndex": index[f.rule],
+            "level": LEVEL[f.severity],
+            "message": {"text": text},
+            "locations": [{
+                "physicalLocation": {
+                    "artifactLocation": {"uri": _uri(f.source, base)},
+                    "region": {"startLine": locate(f.source, f.role)},
+                },
+                "logicalLocations": [{"fullyQualifiedName": f.role, "kind": "resource"}],
+            }],
+            "partialFingerprints": {"trustgraphFinding/v1": _fingerprint(f)},
+            "properties": {"severity": f.severity.value, "security-severity": SECURITY_SEVERITY[f.severity],
+                           "role": f.role, "principal": f.principal, "mitigated_by": f.mitigated_by},
+        })
+    return {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {"name": "trustgraph", "version": __version__, "semanticVersion": __version__,
+                                "rules": [_rule_descriptor(r) for r in rule_ids]}},
+            "automationDetails": {"id": "trustgraph/findings/"},
+            "columnKind": "unicodeCodePoints",
+            "results": results,
+        }],
+    }
