@@ -180,6 +180,11 @@ def evaluate_condition(cond: Condition, facts: Facts, variables: bool) -> Tri:
     if value is UNKNOWN or not parsed.known:
         return Tri.UNKNOWN
     if value is CHOSEN:
+        # The caller picks the value, but a policy variable still binds to the caller: when every policy
+        # value names a variable the caller lacks (${aws:username} for a role), nothing it sends can match.
+        if variables and cond.values and not parsed.negated and not parsed.if_exists and parsed.base != "null" \
+                and parsed.set_op != "forallvalues" and all(substitute(v, facts) is None for v in cond.values):
+            return Tri.FALSE
         return Tri.CHOSEN
     if isinstance(value, AccountScoped):
         return _account_scoped(parsed, cond.values, value.account)
