@@ -99,7 +99,7 @@ class IdentityProfile:
     denies: list[SourcedStatement]
     boundary_allows: list[SourcedStatement] | None  # None: no boundary
     boundary_denies: list[SourcedStatement]
-    missing_policies: list[str]  # attached managed policies absent from the data
+    missing_policies: list[str]  # attached managed policies (and groups) absent from the data
     # Every statement, for companion actions a trust condition forces (§3.1): see `for_action`.
     statements: list[SourcedStatement] = field(default_factory=list)
     boundary_statements: list[SourcedStatement] | None = None
@@ -139,6 +139,7 @@ def build_profile(principal: object, snapshot: Snapshot, action: str = ASSUME) -
         for group_name in principal.group_names:
             group = snapshot.groups.get((principal.account, group_name))
             if group is None:
+                missing.append(f"group {group_name}")  # missing data is not a deny (§0.1)
                 continue
             for inline in group.inline_policies:
                 statements.extend(_document_statements(inline.document,
