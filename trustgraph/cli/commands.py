@@ -9,5 +9,6 @@ from trustgraph.cli import (  # noqa: F401
     map_cmd,
     path_cmd,
     reach_cmd,
+    review_cmd,
     who_can_reach_cmd,
 )

@@ -1,0 +1,36 @@
+"""`trustgraph review`: a self-contained architecture-review bundle (Markdown + HTML + pictures + findings)."""
+
+from __future__ import annotations
+
+import click
+
+from trustgraph.analysis.findings import FindingOptions
+from trustgraph.cli.app import main
+from trustgraph.cli.findings_cmd import analyse, sensitivity_options
+from trustgraph.cli.inputs import InputSpec, input_options, stderr
+from trustgraph.report.bundle import write_bundle
+
+
+@main.command("review")
+@input_options
+@click.option("--output", "-o", "output_dir", required=True, type=click.Path(file_okay=False),
+              help="Directory to write report.md, report.html, trust-map.svg, paths/*.svg, findings.json, "
+                   "findings.sarif.")
+@click.option("--title", help="Report title (default: from the organization or account count).")
+@click.option("--no-diagrams", is_flag=True, help="Skip drawing (faster on very large data sets).")
+@sensitivity_options
+def review_command(spec: InputSpec, output_dir: str, title: str | None, no_diagrams: bool,
+                   sensitive: tuple[str, ...], many_reachers: int, chain_hops: int) -> None:
+    """Write an architecture-review bundle: what is wrong and how to fix it, the account trust map, the trust
+    that crosses the organization boundary (with vendor names), each sensitive role with its reachers and a
+    path diagram, and every finding. report.html is one file with no external assets."""
+    snapshot, graph, findings = analyse(spec, sensitive, many_reachers, chain_hops)
+    options = FindingOptions(sensitive_patterns=tuple(sensitive), many_reachers=many_reachers,
+                             long_chain_hops=chain_hops)
+    result = write_bundle(output_dir, snapshot, graph, findings, options, inputs=list(spec.inputs), title=title,
+                          diagrams=not no_diagrams)
+    for warning in result.warnings:
+        stderr.print(f"warning: {warning}")
+    if not spec.quiet:
+        stderr.print(f"wrote {result.directory}/report.html and report.md ({len(findings)} finding(s), "
+                     f"{len(result.files)} file(s))")

@@ -1,0 +1,192 @@
+"""The architecture-review model: everything the review bundle shows, computed once from the data.
+
+Pure (no I/O): `build_review` returns a `Review` that the Markdown and HTML writers render the same way.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+import networkx as nx
+
+from trustgraph import __version__
+from trustgraph.analysis.findings import Finding, FindingContext, FindingOptions
+from trustgraph.analysis.findings.federation import provider_of
+from trustgraph.analysis.findings.helpers import grants_assume, principal_refs
+from trustgraph.analysis.findings.public import limiting_conditions
+from trustgraph.analysis.reachability import Reacher, reach, who_can_reach
+from trustgraph.model import Snapshot
+
+
+@dataclass(slots=True)
+class AccountRow:
+    id: str
+    name: str
+    ou_path: str
+    roles: int
+    users: int
+    collected: bool
+
+
+@dataclass(slots=True)
+class BoundaryRow:
+    """One trust grant that lets a party outside the organization in."""
+
+    party: str  # who, for people: "Datadog (464622532012)", "unknown account 999988887777", "anyone"
+    party_kind: str  # vendor | external-account | public | web-identity
+    principal: str  # as written in the trust policy
+    node: str  # graph node of the party
+    role: str
+    role_account: str
+    statement: str
+    conditions: list[str]
+    effective: str  # allow | conditional | blocked | no edge
+    effective_detail: str
+    reaches: list[str] = field(default_factory=list)  # roles reachable from the party, this one included
+    sensitive_reached: list[str] = field(default_factory=list)
+    rules: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class SensitiveRole:
+    role: str
+    account: str
+    account_name: str
+    reasons: list[str]
+    reachers: list[Reacher]
+    rules: list[str]
+
+
+@dataclass(slots=True)
+class Review:
+    title: str
+    version: str
+    inputs: list[str]
+    organization_id: str | None
+    accounts: list[AccountRow]
+    role_count: int
+    user_count: int
+    findings: list[Finding]
+    boundary: list[BoundaryRow]
+    sensitive: list[SensitiveRole]
+    vendors_known: int
+
+    @property
+    def severity_counts(self) -> dict[str, int]:
+        counts = Counter(f.severity.value for f in self.findings)
+        return {s: counts.get(s, 0) for s in ("critical", "high", "medium", "low", "info")}
+
+    @property
+    def top_findings(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity.rank >= 3]
+
+
+def _party(ctx: FindingContext, kind: str, account: str | None, written: str) -> tuple[str, str]:
+    if kind == "public":
+        return "anyone with an AWS account (*)", "public"
+    if kind in ("oidc", "web-identity"):
+        from trustgraph.policy.principals import classify_principal
+        provider = provider_of(classify_principal("Federated", written))
+        label = provider.label if provider else "web identity"
+        where = f" (provider in {account})" if account else ""
+        return f"{label} workflows/users: {provider.host if provider else written}{where}", "web-identity"
+    vendor = ctx.vendors.get(account or "")
+    if vendor:
+        return f"{vendor} ({account})", "vendor"
+    return f"unknown account {account}", "external-account"
+
+
+def boundary_inventory(ctx: FindingContext, findings: list[Finding]) -> list[BoundaryRow]:
+    rows: list[BoundaryRow] = []
+    by_key: dict[tuple[str, str], list[str]] = {}
+    for f in findings:
+        if f.principal:
+            by_key.setdefault((f.role, f.principal), []).append(f.rule)
+    reach_cache: dict[str, list[str]] = {}
+    graph = ctx.graph
+    for arn in sorted(ctx.snapshot.roles):
+        role = ctx.snapshot.roles[arn]
+        if role.trust is None or role.service_linked:
+            continue
+        for st in role.trust.statements:
+            if st.effect != "Allow" or st.not_principals is not None:
+                continue
+            for ref in principal_refs(st):
+                if not grants_assume(st, ref):
+                    continue
+                if ref.kind == "public":
+                    pass
+                elif ref.kind in ("oidc", "web-identity"):
+                    provider = provider_of(ref)
+                    if provider is None:
+                        continue
+                elif ref.kind in ("account", "user", "role", "session") and ref.account and not ref.problem:
+                    if ctx.account_class(ref.account, role.account) not in ("vendor", "external"):
+                        continue
+                else:
+                    continue
+                party, kind = _party(ctx, ref.kind, ref.account, ref.written)
+                node = ref.node_id
+                edge = ctx.edge(node, role.arn)
+                if edge is not None:
+                    effective = "conditional" if edge.get("conditional") else "allow"
+                    detail = ", ".join(edge.get("conditions", [])) if edge.get("conditional") else \
+                        "no runtime condition"
+                else:
+                    denial = ctx.org_denial(role, ref.account) if ref.account else None
+                    limits = limiting_conditions(st) if ref.kind == "public" else []
+                    effective = "blocked"
+                    if denial:
+                        detail = f"denied by {denial}"
+                    elif limits:
+                        detail = "limited by " + ", ".join(sorted({c.key for c in limits}))
+                    else:
+                        detail = "no edge in the trust graph (a condition can never hold, or policies deny it)"
+                if node not in reach_cache:
+                    reach_cache[node] = [r.principal for r in reach(graph, node).reachable] if node in graph else []
+                reached = reach_cache[node] if edge is not None else []
+                rows.append(BoundaryRow(
+                    party=party, party_kind=kind, principal=ref.written, node=node, role=role.arn,
+                    role_account=role.account, statement=st.label,
+                    conditions=sorted({c.key for c in st.conditions}), effective=effective, effective_detail=detail,
+                    reaches=reached, sensitive_reached=[r for r in reached if r in ctx.sensitive],
+                    rules=sorted(set(by_key.get((role.arn, ref.written), [])))))
+    order = {"public": 0, "web-identity": 1, "external-account": 2, "vendor": 3}
+    rows.sort(key=lambda r: (order[r.party_kind], r.party, r.role))
+    return rows
+
+
+def sensitive_overview(ctx: FindingContext, findings: list[Finding]) -> list[SensitiveRole]:
+    out = []
+    for arn, s in sorted(ctx.sensitive.items()):
+        role = ctx.snapshot.roles[arn]
+        reachers = who_can_reach(ctx.graph, arn).reachers if arn in ctx.graph else []
+        out.append(SensitiveRole(arn, role.account, ctx.snapshot.account_name(role.account), s.reasons,
+                                 [r for r in reachers if r.principal != arn],
+                                 sorted({f.rule for f in findings if f.role == arn})))
+    return out
+
+
+def build_review(snapshot: Snapshot, graph: nx.DiGraph, findings: list[Finding],
+                 options: FindingOptions | None = None, inputs: list[str] | None = None,
+                 title: str | None = None) -> Review:
+    ctx = FindingContext(snapshot, graph, options)
+    accounts: list[AccountRow] = []
+    org = snapshot.organization
+    ids = sorted(snapshot.accounts | snapshot.collected_accounts | (set(org.accounts) if org else set()))
+    for account in ids:
+        org_account = org.accounts.get(account) if org else None
+        accounts.append(AccountRow(
+            id=account, name=snapshot.account_name(account), ou_path=org_account.ou_path if org_account else "",
+            roles=sum(1 for r in snapshot.roles.values() if r.account == account),
+            users=sum(1 for u in snapshot.users.values() if u.account == account),
+            collected=account in snapshot.collected_accounts))
+    if title is None:
+        scope = f"organization {org.id}" if org else f"{len(ids)} account(s)"
+        title = f"IAM role trust review: {scope}"
+    return Review(title=title, version=__version__, inputs=list(inputs or []),
+                  organization_id=org.id if org else None, accounts=accounts, role_count=len(snapshot.roles),
+                  user_count=len(snapshot.users), findings=findings,
+                  boundary=boundary_inventory(ctx, findings), sensitive=sensitive_overview(ctx, findings),
+                  vendors_known=len(ctx.vendors))

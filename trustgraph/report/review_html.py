@@ -1,0 +1,161 @@
+"""The review as one self-contained HTML file: inline CSS, pictures as data: URIs, every string escaped."""
+
+from __future__ import annotations
+
+import base64
+import json
+from html import escape
+
+from trustgraph.analysis.findings import RULES, Finding, Severity
+from trustgraph.report.markdown import short_arn
+from trustgraph.report.review import Review
+from trustgraph.report.review_markdown import METHOD, at_a_glance
+
+CSS = """
+:root{--crit:#a50e0e;--high:#d93025;--med:#e37400;--low:#1a73e8;--info:#5f6368;--line:#dadce0;--bg:#f8f9fa}
+*{box-sizing:border-box}body{font:15px/1.5 -apple-system,BlinkMacSystemFont,"Segoe UI",Helvetica,Arial,sans-serif;
+color:#202124;margin:0;background:#fff}main{max-width:1180px;margin:0 auto;padding:32px 28px 64px}
+h1{font-size:28px;margin:0 0 4px}h2{font-size:21px;margin:40px 0 12px;padding-bottom:6px;border-bottom:1px solid
+var(--line)}h3{font-size:17px;margin:24px 0 8px}.sub{color:#5f6368;margin:0 0 24px}
+table{border-collapse:collapse;width:100%;margin:8px 0 16px;font-size:13.5px}th,td{border:1px solid var(--line);
+padding:6px 8px;text-align:left;vertical-align:top}th{background:var(--bg);font-weight:600}
+code,pre{font-family:SFMono-Regular,Consolas,"Liberation Mono",monospace;font-size:12.5px}
+code{background:var(--bg);padding:1px 4px;border-radius:3px;overflow-wrap:anywhere}
+pre{background:var(--bg);border:1px solid var(--line);border-radius:6px;padding:10px 12px;overflow:auto}
+.badge{display:inline-block;border-radius:10px;padding:1px 9px;font-size:12px;font-weight:600;color:#fff}
+.critical{background:var(--crit)}.high{background:var(--high)}.medium{background:var(--med)}
+.low{background:var(--low)}.info{background:var(--info)}
+.cards{display:flex;gap:12px;flex-wrap:wrap;margin:12px 0 20px}.card{border:1px solid var(--line);border-radius:8px;
+padding:10px 16px;min-width:120px}.card b{display:block;font-size:24px}
+.finding{border:1px solid var(--line);border-left:5px solid var(--info);border-radius:6px;padding:12px 16px;
+margin:14px 0}.finding.sev-critical{border-left-color:var(--crit)}.finding.sev-high{border-left-color:var(--high)}
+.finding.sev-medium{border-left-color:var(--med)}.finding.sev-low{border-left-color:var(--low)}
+.finding h4{margin:0 0 6px;font-size:15.5px}.meta{color:#5f6368;font-size:13px}.why{color:#3c4043}
+.fig{border:1px solid var(--line);border-radius:8px;padding:8px;margin:12px 0;overflow:auto;background:#fff}
+.fig img{max-width:100%;height:auto}.eff-allow{color:var(--high);font-weight:600}.eff-conditional{color:var(--med);
+font-weight:600}.eff-blocked{color:#188038;font-weight:600}ol.fix li{margin-bottom:8px}
+@media print{main{max-width:none}.finding,.fig{break-inside:avoid}}
+"""
+
+
+def e(value: object) -> str:
+    return escape(str(value), quote=True)
+
+
+def c(value: object) -> str:
+    return f"<code>{e(value)}</code>"
+
+
+def badge(severity: Severity | str) -> str:
+    name = severity.value if isinstance(severity, Severity) else str(severity)
+    return f'<span class="badge {e(name)}">{e(name)}</span>'
+
+
+def svg_img(svg: bytes | None, alt: str) -> str:
+    if not svg:
+        return ""
+    data = base64.b64encode(svg).decode("ascii")
+    return f'<div class="fig"><img alt="{e(alt)}" src="data:image/svg+xml;base64,{data}"></div>'
+
+
+def _finding(f: Finding, number: int) -> str:
+    rule = RULES[f.rule]
+    meta = [f"role {c(f.role)}"]
+    if f.account_name:
+        meta.append(f"account {e(f.account_name)}")
+    if f.principal:
+        meta.append(f"principal {c(f.principal)}")
+    if f.statement:
+        meta.append(f"statement {e(f.statement)}")
+    refs = ", ".join(f'<a href="{e(u)}">{i}</a>' for i, u in enumerate(rule.references, 1))
+    parts = [f'<div class="finding sev-{e(f.severity.value)}" id="finding-{number}">',
+             f"<h4>{number}. {badge(f.severity)} {e(f.rule)} {e(rule.title)}</h4>",
+             f'<div class="meta">{" · ".join(meta)}</div>', f"<p>{e(f.message)}</p>"]
+    if f.mitigated_by:
+        parts.append(f"<p><b>Mitigated:</b> {e('; '.join(f.mitigated_by))}</p>")
+    parts.append(f'<p class="why"><b>Why it matters.</b> {e(rule.rationale)} <span class="meta">Sources: {refs}'
+                 "</span></p>")
+    parts.append(f"<p><b>How to fix.</b> {e(f.remediation)}</p>")
+    if f.fixed_statement:
+        parts.append("<p>Corrected trust statement:</p><pre><code>"
+                     f"{e(json.dumps(f.fixed_statement, indent=2))}</code></pre>")
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def render_html(review: Review, *, map_svg: bytes | None, path_svgs: dict[str, bytes]) -> str:
+    h: list[str] = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+                    '<meta name="viewport" content="width=device-width, initial-scale=1">',
+                    f"<title>{e(review.title)}</title><style>{CSS}</style></head><body><main>"]
+    h.append(f"<h1>{e(review.title)}</h1>")
+    h.append(f'<p class="sub">Generated by trustgraph {e(review.version)} from '
+             f'{", ".join(c(i) for i in review.inputs) or "—"}</p>')
+    counts = review.severity_counts
+    h.append('<div class="cards">' + "".join(
+        f'<div class="card"><b>{n}</b>{badge(s)}</div>' for s, n in counts.items()) + "</div>")
+    h.append("<h2>At a glance</h2><table>" + "".join(
+        f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in at_a_glance(review)) + "</table>")
+    if review.top_findings:
+        h.append('<h3>Fix first</h3><ol class="fix">')
+        for f in review.top_findings:
+            h.append(f"<li>{badge(f.severity)} <b>{e(f.rule)} {e(RULES[f.rule].title)}</b> — "
+                     f"{c(short_arn(f.role))}: {e(f.message)}<br><i>Fix:</i> {e(f.remediation)}</li>")
+        h.append("</ol>")
+    h.append("<h2>Accounts</h2><table><tr><th>Account</th><th>Name</th><th>OU path</th><th>Roles</th>"
+             "<th>Users</th><th>In the data</th></tr>")
+    for a in review.accounts:
+        h.append(f"<tr><td>{c(a.id)}</td><td>{e(a.name) or '—'}</td><td>{c(a.ou_path) if a.ou_path else '—'}</td>"
+                 f"<td>{a.roles}</td><td>{a.users}</td><td>{'yes' if a.collected else 'no'}</td></tr>")
+    h.append("</table>")
+    h.append("<h2>Account trust map</h2>")
+    h.append(svg_img(map_svg, "Account trust map"))
+    h.append("<p>Each arrow stands for the role trusts from one party into an account; red arrows come from "
+             "outside the organization, dashed ones hold only under run-time conditions. AWS service principals "
+             "are left out.</p>")
+    h.append("<h2>Trust that crosses the organization boundary</h2>")
+    if not review.boundary:
+        h.append("<p>No role trusts a party outside the organization.</p>")
+    else:
+        h.append("<table><tr><th>Outside party</th><th>Role</th><th>Statement</th><th>Conditions</th>"
+                 "<th>Effective</th><th>Then reaches</th><th>Findings</th></tr>")
+        for b in review.boundary:
+            reaches = "—"
+            if b.reaches:
+                reaches = f"{len(b.reaches)} role(s)"
+                if b.sensitive_reached:
+                    reaches += " incl. <b>sensitive</b> " + ", ".join(c(short_arn(r)) for r in b.sensitive_reached)
+            h.append(f"<tr><td>{e(b.party)}</td><td>{c(short_arn(b.role))}</td><td>{e(b.statement)}</td>"
+                     f"<td>{', '.join(c(x) for x in b.conditions) or 'none'}</td>"
+                     f'<td><span class="eff-{e(b.effective.split()[0])}">{e(b.effective)}</span> — '
+                     f"{e(b.effective_detail)}</td><td>{reaches}</td><td>{e(', '.join(b.rules)) or '—'}</td></tr>")
+        h.append("</table>")
+    h.append("<h2>Sensitive roles</h2>")
+    if not review.sensitive:
+        h.append("<p>No role is admin-equivalent, tagged <code>trustgraph:sensitive=true</code>, or matched by "
+                 "--sensitive.</p>")
+    for s in review.sensitive:
+        firm = sum(1 for r in s.reachers if not r.conditional)
+        h.append(f"<h3>{c(short_arn(s.role))}</h3>")
+        h.append(f"<p><b>Why sensitive:</b> {e('; '.join(s.reasons))}<br><b>Reachable by:</b> {len(s.reachers)} "
+                 f"principal(s), {firm} without any run-time condition"
+                 + (f"<br><b>Findings:</b> {e(', '.join(s.rules))}" if s.rules else "") + "</p>")
+        if s.reachers:
+            h.append("<table><tr><th>Reacher</th><th>Kind</th><th>Hops</th><th>Path</th><th>Conditions</th></tr>")
+            for r in s.reachers:
+                path = " → ".join(c(short_arn(p)) for p in r.path)
+                conds = ", ".join(c(x) for x in r.conditions) if r.conditional else "none"
+                h.append(f"<tr><td>{c(short_arn(r.principal))}</td><td>{e(r.kind)}</td><td>{r.hops}</td>"
+                         f"<td>{path}</td><td>{conds}</td></tr>")
+            h.append("</table>")
+        h.append(svg_img(path_svgs.get(s.role), f"Paths to {short_arn(s.role)}"))
+    h.append("<h2>Findings</h2>")
+    if not review.findings:
+        h.append("<p>No findings.</p>")
+    for i, f in enumerate(review.findings, 1):
+        h.append(_finding(f, i))
+    h.append("<h2>Appendix A: rules</h2><table><tr><th>Rule</th><th>Severity</th><th>Title</th><th>Family</th></tr>")
+    for r in RULES.values():
+        h.append(f"<tr><td>{e(r.id)}</td><td>{badge(r.severity)}</td><td>{e(r.title)}</td><td>{e(r.family)}</td></tr>")
+    h.append(f"</table><h2>Appendix B: method and limits</h2><p>{e(METHOD)}</p>")
+    h.append("</main></body></html>")
+    return "\n".join(h)
