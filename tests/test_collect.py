@@ -248,8 +248,6 @@ def test_collected_snapshot_finds_the_cross_account_path(org: OrgFixture, tmp_pa
     assert isinstance(deployer["kind"], str) and isinstance(deployer["conditions"], list)
 
 
-@pytest.mark.xfail(strict=False, reason="the core loader reports manifest.json as an error unless "
-                                        "organization.json sits beside it (trustgraph/sources/files.py)")
 def test_single_account_snapshot_loads_without_errors(aws: Any, tmp_path: Path) -> None:
     out = tmp_path / "snap"
     assert collect("-o", str(out)).exit_code == 0

@@ -408,8 +408,6 @@ def test_rule_4_1_rcp_never_limits_service_linked_role_targets():
     unconditional(build(a, org), "support.amazonaws.com", slr)
 
 
-@pytest.mark.xfail(strict=True, reason="organization.py OrganizationPolicies.rcp does not exempt calls made by "
-                   "service-linked roles (SEMANTICS §4.1); owned by another developer")
 def test_rule_4_1_rcp_never_limits_calls_made_by_service_linked_roles():
     a = Account(A)
     target = a.role("Target", trust(A))

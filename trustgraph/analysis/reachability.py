@@ -31,6 +31,7 @@ class PathAnswer:
     path: list[str]
     conditional: bool
     conditions: list[str]
+    route: list[str] = field(default_factory=list)  # the path with account hubs, for drawing
 
     @property
     def hops(self) -> int:
@@ -45,6 +46,7 @@ class Reacher:
     path: list[str]
     conditional: bool
     conditions: list[str]
+    route: list[str] = field(default_factory=list)  # the path with account hubs, for drawing
     account: str | None = None
     account_name: str | None = None
     classification: str | None = None
@@ -84,23 +86,43 @@ def resolve_node(graph: nx.DiGraph, query: str) -> str:
     raise NodeNotFound(query, sorted(candidates)[:3])
 
 
+def is_hub(graph: nx.DiGraph, node: str) -> bool:
+    """An account hub stands for that account's principals; it is a waypoint, never an answer."""
+    return bool(graph.nodes[node].get("hub"))
+
+
+def _cost(data: dict) -> int:
+    # caller → account hub is membership, not a role assumption: it costs no hop.
+    return 0 if data.get("kind") == "member" else 1
+
+
 def _bfs(graph: nx.DiGraph, start: str, reverse: bool, unconditional_only: bool,
          max_hops: int | None) -> dict[str, str | None]:
-    """Breadth-first parents: node → the next node toward `start` (None for start itself)."""
+    """0-1 breadth-first parents: node → the next node toward `start` (None for start itself)."""
     adjacency = graph.pred if reverse else graph.succ
     parents: dict[str, str | None] = {start: None}
     depth = {start: 0}
+    done: set[str] = set()
     queue = deque([start])
     while queue:
         node = queue.popleft()
-        if max_hops is not None and depth[node] >= max_hops:
+        if node in done:
             continue
+        done.add(node)
         for neighbour, data in adjacency[node].items():
-            if neighbour in parents or (unconditional_only and data.get("conditional")):
+            if neighbour in done or (unconditional_only and data.get("conditional")):
                 continue
-            parents[neighbour] = node
-            depth[neighbour] = depth[node] + 1
-            queue.append(neighbour)
+            step = _cost(data)
+            d = depth[node] + step
+            if max_hops is not None and d > max_hops:
+                continue
+            if neighbour not in depth or d < depth[neighbour]:
+                depth[neighbour] = d
+                parents[neighbour] = node
+                if step:
+                    queue.append(neighbour)
+                else:
+                    queue.appendleft(neighbour)
     return parents
 
 
@@ -123,20 +145,26 @@ def path_conditions(graph: nx.DiGraph, path: list[str]) -> tuple[bool, list[str]
 
 
 def _answers(graph: nx.DiGraph, start: str, reverse: bool, max_hops: int | None) -> Iterable[tuple[str, list[str]]]:
+    """(node, route) for every node connected to `start`; routes run caller → … → role, hubs included."""
     firm = _bfs(graph, start, reverse, True, max_hops)
     loose = _bfs(graph, start, reverse, False, max_hops)
     for node in loose:
-        if node == start:
+        if node == start or is_hub(graph, node):
             continue
         walked = _walk(firm if node in firm else loose, node)
         yield node, walked if reverse else list(reversed(walked))
 
 
-def _reacher(graph: nx.DiGraph, node: str, path: list[str], other_end: str) -> Reacher:
+def principals_only(graph: nx.DiGraph, route: list[str]) -> list[str]:
+    return [n for n in route if not is_hub(graph, n)]
+
+
+def _reacher(graph: nx.DiGraph, node: str, route: list[str], other_end: str) -> Reacher:
     data = graph.nodes[node]
-    conditional, conditions = path_conditions(graph, path)
+    conditional, conditions = path_conditions(graph, route)
+    path = principals_only(graph, route)
     caller, callee = (node, other_end) if path[0] == node else (other_end, node)
-    return Reacher(principal=node, kind=data.get("kind", "unknown"), hops=len(path) - 1, path=path,
+    return Reacher(principal=node, kind=data.get("kind", "unknown"), hops=len(path) - 1, path=path, route=route,
                    conditional=conditional, conditions=conditions, account=data.get("account"),
                    account_name=data.get("account_name") or None,
                    classification=classify_nodes(graph, caller, callee),
@@ -174,12 +202,19 @@ def reach(graph: nx.DiGraph, source: str, max_hops: int | None = None) -> Reach:
 
 def k_shortest_paths(graph: nx.DiGraph, source: str, target: str, k: int = 3) -> list[PathAnswer]:
     source, target = resolve_node(graph, source), resolve_node(graph, target)
+    out: list[PathAnswer] = []
+    seen: set[tuple[str, ...]] = set()
     try:
-        paths = list(itertools.islice(nx.shortest_simple_paths(graph, source, target), k))
+        routes = nx.shortest_simple_paths(graph, source, target, weight=lambda u, v, d: _cost(d))
+        for route in routes:
+            path = principals_only(graph, route)
+            if tuple(path) in seen:
+                continue
+            seen.add(tuple(path))
+            conditional, conditions = path_conditions(graph, route)
+            out.append(PathAnswer(path, conditional, conditions, route))
+            if len(out) == k:
+                break
     except nx.NetworkXNoPath:
         return []
-    out = []
-    for p in paths:
-        conditional, conditions = path_conditions(graph, p)
-        out.append(PathAnswer(p, conditional, conditions))
     return out

@@ -32,7 +32,7 @@ def path_command(source: str, target: str, spec: InputSpec, k: int, as_json: boo
         stderr.print(f"error: {exc}")
         raise SystemExit(2) from None
     if output:
-        render(reach_paths_view(graph, dst, [p.path for p in paths]), output, fmt)
+        render(reach_paths_view(graph, dst, [p.route for p in paths]), output, fmt)
     if as_json:
         emit_json(paths_json(src, dst, paths))
         return

@@ -37,7 +37,7 @@ def who_can_reach_command(role_arn: str, spec: InputSpec, max_hops: int | None, 
         stderr.print(f"error: {exc}")
         raise SystemExit(2) from None
     if output:
-        dot = reach_paths_view(graph, answer.target, [r.path for r in answer.reachers])
+        dot = reach_paths_view(graph, answer.target, [r.route for r in answer.reachers])
         written = render(dot, output, fmt)
         if not as_json:
             stderr.print(f"wrote {written}")

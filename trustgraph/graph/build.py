@@ -16,11 +16,54 @@ from trustgraph.arns import partition_of
 from trustgraph.graph.callers import CallerDirectory
 from trustgraph.graph.classification import annotate
 from trustgraph.graph.model import FEDERATED_EDGE_KIND, SCHEMA, caller_node_kind
-from trustgraph.model import Role, Snapshot
+from trustgraph.model import Role, Snapshot, Statement
 from trustgraph.policy.caller import Caller, OrgFacts
 from trustgraph.policy.trust import AssumeVerdict, CompiledTrust, OrgGate, TrustGrant, compile_trust, evaluate_assume
 
 ProgressCallback = Callable[[int, int], None]
+# Condition keys whose value differs between principals of one account: a grant that tests them must be
+# checked caller by caller, never through the account's member hub.
+PER_PRINCIPAL_KEYS = ("aws:principalarn", "aws:principaltag/", "aws:username", "aws:userid", "aws:principaltype")
+
+
+def _per_principal(statement: Statement) -> bool:
+    return any(c.key.lower().startswith(PER_PRINCIPAL_KEYS) or any("${" in v for v in c.values)
+               for c in statement.conditions)
+
+
+def _hub_ok(compiled: CompiledTrust, grant: TrustGrant, account: str) -> bool:
+    """Can account `account`'s uniform callers be covered by one account-level check for this grant?"""
+    if _per_principal(grant.statement):
+        return False
+    for st, refs in compiled.denies:
+        if _per_principal(st) or any(r.kind not in ("account", "public") and r.account in (account, None)
+                                     for r in refs):
+            return False
+    return True
+
+
+def _candidate_accounts(statement: Statement) -> set[str] | None:
+    """Accounts a grant's own conditions limit the callers to (aws:PrincipalAccount, aws:PrincipalArn);
+    None when they don't."""
+    limit: set[str] | None = None
+    for c in statement.conditions:
+        op = c.operator.lower()
+        if "not" in op or "ifexists" in op or op.startswith("forallvalues"):
+            continue
+        key = c.key.lower()
+        if key == "aws:principalaccount" and op in ("stringequals", "stringlike"):
+            accounts = {v for v in c.values if "*" not in v and "?" not in v}
+            if len(accounts) != len(c.values):
+                continue
+        elif key == "aws:principalarn" and op in ("arnequals", "arnlike", "stringequals", "stringlike"):
+            segments = [v.split(":", 5) for v in c.values]
+            if any(len(seg) != 6 or "*" in seg[4] or "?" in seg[4] or "$" in seg[4] for seg in segments):
+                continue
+            accounts = {seg[4] for seg in segments}
+        else:
+            continue
+        limit = accounts if limit is None else limit & accounts
+    return limit
 
 
 def _condition_dicts(verdict: AssumeVerdict) -> list[dict[str, object]]:
@@ -56,6 +99,8 @@ def _reason(caller: Caller, role: Role, grant: TrustGrant, verdict: AssumeVerdic
             text += f"; {scope}: its own policies allow {ref.action}{src}"
         else:
             text += f"; {scope}: no identity policy needed"
+    elif caller.hub:
+        text += "; taken by the account's principals whose own policies allow sts:AssumeRole on every role"
     elif caller.kind == "account":
         text += "; any principal there that its account's policies allow"
     if verdict.unresolved:
@@ -72,6 +117,7 @@ class GraphBuilder:
         self.directory = CallerDirectory(snapshot, org_facts)
         self.graph = nx.DiGraph()
         self.problems: list[dict[str, object]] = []
+        self.hubs: dict[str, str] = {}  # hub node id → account
 
     # -- nodes ----------------------------------------------------------------------------------
     def _node(self, node_id: str, kind: str, **attrs: object) -> None:
@@ -90,21 +136,37 @@ class GraphBuilder:
                        identity_data=role.has_identity_data)
 
     # -- callers for a grant ------------------------------------------------------------------
-    def _callers(self, role: Role, grant: TrustGrant) -> Iterator[Caller]:
+    def _account_callers(self, account: str, role: Role, grant: TrustGrant,
+                         compiled: CompiledTrust) -> Iterator[Caller]:
+        """Callers of a collected account for an account-wide grant: its uniform callers through the
+        account's hub node (one check, one edge), everyone else one by one."""
+        index = self.directory.grant_index(account)
+        hub = bool(index.uniform) and _hub_ok(compiled, grant, account)
+        if hub:
+            caller = self.directory.abstract_account(account, grant.principal.partition)
+            caller.hub = True
+            yield caller
+        for arn in index.candidates(role.arn, include_uniform=not hub):
+            yield self.directory.concrete(arn)
+
+    def _callers(self, role: Role, grant: TrustGrant, compiled: CompiledTrust) -> Iterator[Caller]:
         ref = grant.principal
         d = self.directory
+        limit = _candidate_accounts(grant.statement)
         if ref.kind == "public":
-            for arn in d.callers_in(role.account):
-                yield d.concrete(arn)
-            for account in sorted(self.snapshot.collected_accounts - {role.account}):
-                for arn in d.grant_index(account).candidates(role.arn):
+            if limit is None or role.account in limit:
+                for arn in d.callers_in(role.account):
                     yield d.concrete(arn)
+            others = self.snapshot.collected_accounts - {role.account}
+            for account in sorted(others if limit is None else others & limit):
+                yield from self._account_callers(account, role, grant, compiled)
             # The public stand-in is outside every account of the data set and of its organization.
             yield Caller("public", "*", org=None if d.org_facts is None else OrgFacts(None, None))
         elif ref.kind == "account" and ref.account:
+            if limit is not None and ref.account not in limit:
+                return
             if ref.account in self.snapshot.collected_accounts:
-                for arn in d.grant_index(ref.account).candidates(role.arn):
-                    yield d.concrete(arn)
+                yield from self._account_callers(ref.account, role, grant, compiled)
             else:
                 yield d.abstract_account(ref.account, ref.partition)
         elif ref.kind in ("user", "role"):
@@ -146,6 +208,9 @@ class GraphBuilder:
             attrs["provider_type"] = ref.kind
         if kind == "account":
             attrs["collected"] = caller.account in self.snapshot.collected_accounts
+            if caller.hub:
+                attrs["hub"] = True
+                self.hubs[caller.node_id] = caller.account or ""
         if kind == "unknown" and ref.problem:
             attrs["problem"] = ref.problem
         label = caller.node_id
@@ -197,6 +262,21 @@ class GraphBuilder:
         self.graph.add_edge(src, dst, kind=kind, scope=scope, conditional=verdict.conditional,
                             conditions=sorted({c.key for c in verdict.unresolved}), evidence=[evidence])
 
+    def _member_edges(self) -> None:
+        """uniform caller → its account's hub: the caller may use every account-wide trust of that account."""
+        for hub, account in sorted(self.hubs.items()):
+            for arn in self.directory.grant_index(account).uniform:
+                profile = self.directory.profile(arn)
+                source = next((s.source for s in profile.allows if not s.statement.conditions), "") \
+                    if profile else ""
+                evidence = {"role": None, "statement": None, "sid": None, "principal": arn,
+                            "principal_form": "member", "action": "sts:AssumeRole", "effect": "Allow",
+                            "conditions": [], "caller_chosen": [], "notes": [],
+                            "reason": f"its own policies allow sts:AssumeRole on every role ({source}), so it can "
+                                      f"use every trust that delegates to account {account}"}
+                self.graph.add_edge(arn, hub, kind="member", scope="member", conditional=False, conditions=[],
+                                    evidence=[evidence])
+
     def build(self, progress: ProgressCallback | None = None) -> nx.DiGraph:
         self._principal_nodes()
         roles = sorted(self.snapshot.roles.values(), key=lambda r: r.arn)
@@ -208,13 +288,14 @@ class GraphBuilder:
             for grant in compiled.grants:
                 if role.service_linked and grant.principal.kind != "service":
                     continue  # only the service can assume a service-linked role (§7.3)
-                for caller in self._callers(role, grant):
+                for caller in self._callers(role, grant, compiled):
                     profile = self.directory.profile(caller.node_id) if caller.concrete else None
                     verdict = evaluate_assume(caller, compiled, grant, profile, self.org)
                     if verdict is not None:
                         self._edge(caller, role, grant, verdict)
             if progress and (i % 500 == 0 or i == len(roles) - 1):
                 progress(i + 1, len(roles))
+        self._member_edges()
         g = self.graph
         g.graph["schema"] = SCHEMA
         g.graph["collected_accounts"] = sorted(self.snapshot.collected_accounts)

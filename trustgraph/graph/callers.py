@@ -12,6 +12,28 @@ from trustgraph.policy.globs import arn_matches
 from trustgraph.policy.identity import IdentityProfile, build_profile
 
 
+def covers_every_role(pattern: str) -> bool:
+    if pattern == "*":
+        return True
+    parts = pattern.split(":", 5)
+    return len(parts) == 6 and parts[1] in ("*", "aws") and parts[2] in ("*", "iam") and parts[4] == "*" \
+        and parts[5] in ("*", "role/*")
+
+
+def is_uniform(profile: IdentityProfile) -> bool:
+    """Allows sts:AssumeRole on every role with no condition, and nothing in its policies can deny it."""
+    if profile.denies or profile.boundary_denies or profile.missing_policies:
+        return False
+
+    def unconditional_all(statements: list) -> bool:  # type: ignore[type-arg]
+        return any(not s.statement.conditions and s.statement.resources is not None
+                   and any(covers_every_role(r) for r in s.statement.resources) for s in statements)
+
+    if not unconditional_all(profile.allows):
+        return False
+    return profile.boundary_allows is None or unconditional_all(profile.boundary_allows)
+
+
 @dataclass(slots=True)
 class AccountGrantIndex:
     """Which callers of one account have an sts:AssumeRole grant that could cover a given role ARN.
@@ -22,9 +44,14 @@ class AccountGrantIndex:
     exact: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     patterns: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     everything: list[str] = field(default_factory=list)
+    # Callers whose identity side allows sts:AssumeRole on every role, unconditionally and with nothing
+    # that could deny it: for them an account-wide trust needs no per-caller check (see uniform_callers).
+    uniform: list[str] = field(default_factory=list)
 
-    def candidates(self, role_arn: str) -> list[str]:
+    def candidates(self, role_arn: str, include_uniform: bool = True) -> list[str]:
         found = set(self.everything)
+        if include_uniform:
+            found.update(self.uniform)
         found.update(self.exact.get(role_arn, ()))
         for pattern, callers in self.patterns.items():
             if arn_matches(pattern, role_arn):
@@ -87,6 +114,9 @@ class CallerDirectory:
                     continue
                 if profile.missing_policies:
                     index.everything.append(arn)
+                    continue
+                if is_uniform(profile) and ":role/aws-service-role/" not in arn:
+                    index.uniform.append(arn)
                     continue
                 for s in profile.allows:
                     st = s.statement

@@ -39,6 +39,8 @@ class Caller:
     # True for users and roles read from the data; False for stand-ins whose policies are unknown.
     concrete: bool = False
     org: OrgFacts | None = None  # None: no organization data covers this caller
+    # An account's hub: stands for its callers whose identity side allows sts:AssumeRole on every role.
+    hub: bool = False
 
     @property
     def is_aws_principal(self) -> bool:

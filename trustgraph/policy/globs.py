@@ -27,6 +27,7 @@ def glob_match(pattern: str, value: str, ignore_case: bool = False) -> bool:
     return _glob_regex(pattern, ignore_case).fullmatch(value) is not None
 
 
+@lru_cache(maxsize=65536)
 def action_matches(pattern: str, action: str) -> bool:
     """Action names ignore case (`STS:assumerole` is `sts:AssumeRole`); `*` and `?` are wildcards."""
     return glob_match(pattern, action, ignore_case=True)

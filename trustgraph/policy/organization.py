@@ -32,6 +32,7 @@ class OrganizationPolicies:
                 chain = [p for p in reversed(account.ou_path.strip("/").split("/")[1:])]
             self.levels[account.id] = [*reversed(chain), account.id]
         self.by_target: dict[tuple[str, str], list[SourcedStatement]] = {}
+        self._relevant: dict[tuple[str, str, str], tuple[list[SourcedStatement], list[SourcedStatement]]] = {}
         self.has_type = {SCP: False, RCP: False}
         for policy in org.policies:
             self.has_type[policy.type] = True
@@ -62,7 +63,10 @@ class OrganizationPolicies:
             statements = self.by_target.get((kind, level))
             if not statements:
                 continue  # a level the data lists nothing for keeps the default full-access policy
-            allows, denies = relevant(statements, action)
+            cached = self._relevant.get((kind, level, action))
+            if cached is None:
+                cached = self._relevant[(kind, level, action)] = relevant(statements, action)
+            allows, denies = cached
             verdict = evaluate_set(allows, denies, resource, facts)
             if verdict.denied is Tri.TRUE:
                 return verdict
@@ -86,5 +90,7 @@ class OrganizationPolicies:
     def rcp(self, caller: Caller, role: Role, action: str, facts: RequestFacts) -> PolicySetVerdict | None:
         if not self._member(role.account) or role.service_linked:
             return None
+        if caller.arn and ":role/aws-service-role/" in caller.arn:
+            return None  # RCPs never restrict calls made by service-linked roles
         # Customer RCPs can only deny; RCPFullAWSAccess is the only Allow, so only denies decide.
         return self._evaluate(RCP, role.account, role.arn, action, facts, need_allow_per_level=False)

@@ -123,8 +123,6 @@ def load_inputs(paths: Iterable[str | Path], role_arn: str | None = None) -> tup
     builder = SnapshotBuilder(report)
     for path in iter_input_files(paths, report):
         source = str(path)
-        if path.name == "manifest.json" and path.parent.joinpath("organization.json").exists():
-            continue  # written by `trustgraph collect` beside the account files
         try:
             value = load_json_file(path)
         except UnicodeDecodeError:
@@ -141,6 +139,8 @@ def load_inputs(paths: Iterable[str | Path], role_arn: str | None = None) -> tup
             report.error(source, "", f"cannot read: {exc.strerror}", skipped="files")
             report.files_rejected.append(source)
             continue
+        if isinstance(value, dict) and str(value.get("schema", "")).startswith("trustgraph/manifest/"):
+            continue  # `trustgraph collect` writes its manifest beside the account files
         try:
             read_value(value, builder, source, role_arn, path)
         except UnknownFormat as exc:
