@@ -1,0 +1,468 @@
+"""One positive and one negative case per finding rule, on tiny hand-written trust policies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from trustgraph.analysis.findings import RULES, Finding, FindingOptions, Severity, find
+from trustgraph.analysis.sensitivity import classify_role
+from trustgraph.graph.build import build_graph
+from trustgraph.model import InlinePolicy, ManagedPolicy, Role, Snapshot, User
+from trustgraph.sources.policy_parser import parse_policy
+
+ACCT = "111122223333"
+ROLE = f"arn:aws:iam::{ACCT}:role/Target"
+GH = f"arn:aws:iam::{ACCT}:oidc-provider/token.actions.githubusercontent.com"
+GH_HOST = "token.actions.githubusercontent.com"
+ADMIN = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+ASSUME_ANY = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                      "Resource": "*"}]}
+
+
+def doc(value: dict[str, Any]):  # type: ignore[no-untyped-def]
+    parsed, problems = parse_policy(value)
+    assert parsed is not None, problems
+    return parsed
+
+
+def trust(*statements: dict[str, Any]) -> dict[str, Any]:
+    return {"Version": "2012-10-17", "Statement": list(statements)}
+
+
+def allow(principal: Any, action: str | list[str] = "sts:AssumeRole", condition: dict | None = None,
+          **extra: Any) -> dict[str, Any]:
+    st: dict[str, Any] = {"Effect": "Allow", "Principal": principal, "Action": action, **extra}
+    if condition:
+        st["Condition"] = condition
+    return st
+
+
+def web(provider: str, condition: dict | None = None) -> dict[str, Any]:
+    return allow({"Federated": provider}, "sts:AssumeRoleWithWebIdentity", condition)
+
+
+def make_role(arn: str, trust_doc: dict[str, Any], policy: dict[str, Any] | None = None,
+              tags: dict[str, str] | None = None, unique_id: str | None = None) -> Role:
+    name = arn.rsplit("/", 1)[-1]
+    return Role(arn=arn, name=name, account=arn.split(":")[4], trust=doc(trust_doc), unique_id=unique_id,
+                inline_policies=[InlinePolicy("p", doc(policy))] if policy else [], tags=dict(tags or {}))
+
+
+def make_user(arn: str, policy: dict[str, Any] | None = None) -> User:
+    return User(arn=arn, name=arn.rsplit("/", 1)[-1], account=arn.split(":")[4],
+                inline_policies=[InlinePolicy("p", doc(policy))] if policy else [])
+
+
+def snapshot(*roles: Role, users: tuple[User, ...] = (), managed: tuple[ManagedPolicy, ...] = ()) -> Snapshot:
+    snap = Snapshot(roles={r.arn: r for r in roles}, users={u.arn: u for u in users},
+                    managed_policies={m.arn: m for m in managed})
+    snap.collected_accounts = {r.account for r in roles} | {u.account for u in users}
+    return snap
+
+
+def run(trust_doc: dict[str, Any] | None = None, *, roles: tuple[Role, ...] = (), users: tuple[User, ...] = (),
+        **options: Any) -> list[Finding]:
+    all_roles = list(roles)
+    if trust_doc is not None:
+        all_roles.append(make_role(ROLE, trust_doc))
+    snap = snapshot(*all_roles, users=users)
+    return find(snap, build_graph(snap), FindingOptions(**options))
+
+
+def rules(findings: list[Finding]) -> set[str]:
+    return {f.rule for f in findings}
+
+
+def only(findings: list[Finding], rule_id: str) -> Finding:
+    hits = [f for f in findings if f.rule == rule_id]
+    assert len(hits) == 1, [(f.rule, f.message) for f in findings]
+    return hits[0]
+
+
+# -- catalogue ----------------------------------------------------------------------------------------
+def test_catalogue_every_rule_has_rationale_reference_and_remediation():
+    for rule_id, rule in RULES.items():
+        assert rule.id == rule_id and rule_id.startswith("TG")
+        assert len(rule.rationale) > 80 and rule.remediation
+        assert rule.references and all(u.startswith("https://") for u in rule.references)
+
+
+# -- TG101 public trust -------------------------------------------------------------------------------
+def test_tg101_public_trust_flags_aws_star_without_limiting_condition():
+    f = only(run(trust(allow({"AWS": "*"}))), "TG101")
+    assert f.severity is Severity.CRITICAL and f.principal == "*"
+    assert f.fixed_statement["Condition"]["StringEquals"]["aws:PrincipalOrgID"]
+
+
+def test_tg101_public_trust_flags_bare_star_and_externalid_is_not_a_limit():
+    findings = run(trust(allow("*", condition={"StringEquals": {"sts:ExternalId": "x"}})))
+    assert "TG101" in rules(findings)
+
+
+def test_tg101_public_trust_not_flagged_when_org_id_or_exact_arn_limits_callers():
+    assert "TG101" not in rules(run(trust(allow({"AWS": "*"}, condition={
+        "StringEquals": {"aws:PrincipalOrgID": "o-abc123"}}))))
+    assert "TG101" not in rules(run(trust(allow({"AWS": "*"}, condition={
+        "ArnEquals": {"aws:PrincipalArn": f"arn:aws:iam::{ACCT}:role/ci"}}))))
+
+
+def test_tg101_public_trust_still_flagged_when_limit_is_negated_ifexists_or_any_account():
+    for cond in ({"StringNotEquals": {"aws:PrincipalOrgID": "o-abc123"}},
+                 {"StringEqualsIfExists": {"aws:PrincipalOrgID": "o-abc123"}},
+                 {"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/ci"}}):
+        assert "TG101" in rules(run(trust(allow({"AWS": "*"}, condition=cond)))), cond
+
+
+def test_tg101_public_trust_ignores_deny_statements():
+    assert "TG101" not in rules(run(trust({"Effect": "Deny", "Principal": {"AWS": "*"},
+                                           "Action": "sts:AssumeRole"})))
+
+
+# -- TG102 NotPrincipal -------------------------------------------------------------------------------
+def test_tg102_notprincipal_allow_flagged():
+    st = {"Effect": "Allow", "NotPrincipal": {"AWS": f"arn:aws:iam::{ACCT}:user/bob"}, "Action": "sts:AssumeRole"}
+    assert "TG102" in rules(run(trust(st)))
+
+
+def test_tg102_notprincipal_with_deny_not_flagged():
+    st = {"Effect": "Deny", "NotPrincipal": {"AWS": f"arn:aws:iam::{ACCT}:user/bob"}, "Action": "sts:AssumeRole"}
+    assert "TG102" not in rules(run(trust(st, allow({"Service": "ec2.amazonaws.com"}))))
+
+
+# -- GitHub -------------------------------------------------------------------------------------------
+def test_tg201_github_oidc_without_sub_flagged():
+    f = only(run(trust(web(GH, {"StringEquals": {f"{GH_HOST}:aud": "sts.amazonaws.com"}}))), "TG201")
+    assert f.severity is Severity.CRITICAL
+    assert f.fixed_statement["Condition"]["StringEquals"][f"{GH_HOST}:sub"].startswith("repo:")
+
+
+def test_tg201_github_oidc_with_exact_sub_not_flagged():
+    findings = run(trust(web(GH, {"StringEquals": {f"{GH_HOST}:aud": "sts.amazonaws.com",
+                                                   f"{GH_HOST}:sub": "repo:acme/infra:ref:refs/heads/main"}})))
+    assert findings == []
+
+
+@pytest.mark.parametrize("pattern", ["*", "repo:*", "repo:acme*", "repo:*/infra:*", "*:ref:refs/heads/main"])
+def test_tg202_github_subject_any_owner_flagged(pattern):
+    findings = run(trust(web(GH, {"StringEquals": {f"{GH_HOST}:aud": "sts.amazonaws.com"},
+                                  "StringLike": {f"{GH_HOST}:sub": pattern}})))
+    assert rules(findings) == {"TG202"}
+
+
+def test_tg202_github_subject_starting_with_workflow_claim_is_forgeable():
+    findings = run(trust(web(GH, {"StringEquals": {
+        f"{GH_HOST}:aud": "sts.amazonaws.com",
+        f"{GH_HOST}:sub": "workflow:deploy:repo:acme/infra:ref:refs/heads/main"}})))
+    assert "TG202" in rules(findings)
+
+
+def test_tg202_github_subject_pinned_repo_not_flagged():
+    findings = run(trust(web(GH, {"StringEquals": {f"{GH_HOST}:aud": "sts.amazonaws.com"},
+                                  "StringLike": {f"{GH_HOST}:sub": "repo:acme/infra:*"}})))
+    assert findings == []
+
+
+def test_tg203_github_org_wide_subject_flagged_low():
+    f = only(run(trust(web(GH, {"StringEquals": {f"{GH_HOST}:aud": "sts.amazonaws.com"},
+                                "StringLike": {f"{GH_HOST}:sub": "repo:acme/*"}}))), "TG203")
+    assert f.severity is Severity.LOW
+
+
+def test_tg203_github_single_repository_not_flagged():
+    findings = run(trust(web(GH, {"StringEquals": {f"{GH_HOST}:aud": "sts.amazonaws.com"},
+                                  "StringLike": {f"{GH_HOST}:sub": "repo:acme/web:environment:prod"}})))
+    assert "TG203" not in rules(findings)
+
+
+# -- GitLab, HCP Terraform, EKS -------------------------------------------------------------------------
+GITLAB = f"arn:aws:iam::{ACCT}:oidc-provider/gitlab.com"
+TFC = f"arn:aws:iam::{ACCT}:oidc-provider/app.terraform.io"
+EKS_HOST = "oidc.eks.eu-west-1.amazonaws.com/id/0123456789ABCDEF0123456789ABCDEF"
+EKS = f"arn:aws:iam::{ACCT}:oidc-provider/{EKS_HOST}"
+
+
+def test_tg204_gitlab_without_project_flagged():
+    assert "TG204" in rules(run(trust(web(GITLAB, {"StringEquals": {"gitlab.com:aud": "https://gitlab.com"}}))))
+    assert "TG204" in rules(run(trust(web(GITLAB, {"StringLike": {"gitlab.com:sub": "project_path:acme*"}}))))
+
+
+def test_tg204_gitlab_with_project_not_flagged():
+    findings = run(trust(web(GITLAB, {"StringEquals": {"gitlab.com:aud": "https://gitlab.com"},
+                                      "StringLike": {"gitlab.com:sub": "project_path:acme/infra:ref_type:branch:*"}})))
+    assert "TG204" not in rules(findings)
+
+
+def test_tg205_terraform_cloud_any_organization_flagged():
+    findings = run(trust(web(TFC, {"StringEquals": {"app.terraform.io:aud": "aws.workload.identity"},
+                                   "StringLike": {"app.terraform.io:sub": "organization:*"}})))
+    assert "TG205" in rules(findings)
+
+
+def test_tg205_terraform_cloud_pinned_organization_not_flagged():
+    findings = run(trust(web(TFC, {"StringEquals": {"app.terraform.io:aud": "aws.workload.identity"},
+                                   "StringLike": {"app.terraform.io:sub": "organization:acme:project:*"}})))
+    assert findings == []
+
+
+def test_tg206_eks_irsa_without_or_with_wildcard_sub_flagged():
+    assert "TG206" in rules(run(trust(web(EKS, {"StringEquals": {f"{EKS_HOST}:aud": "sts.amazonaws.com"}}))))
+    assert "TG206" in rules(run(trust(web(EKS, {"StringLike": {f"{EKS_HOST}:sub": "system:serviceaccount:*"}}))))
+
+
+def test_tg206_eks_irsa_exact_service_account_not_flagged():
+    findings = run(trust(web(EKS, {"StringEquals": {f"{EKS_HOST}:aud": "sts.amazonaws.com",
+                                                    f"{EKS_HOST}:sub": "system:serviceaccount:app:api"}})))
+    assert findings == []
+
+
+# -- audiences ------------------------------------------------------------------------------------------
+def test_tg207_audience_missing_flagged():
+    findings = run(trust(web(GH, {"StringEquals": {f"{GH_HOST}:sub": "repo:acme/infra:ref:refs/heads/main"}})))
+    assert rules(findings) == {"TG207"}
+
+
+def test_tg207_audience_present_not_flagged():
+    findings = run(trust(web(EKS, {"StringEquals": {f"{EKS_HOST}:aud": "sts.amazonaws.com",
+                                                    f"{EKS_HOST}:sub": "system:serviceaccount:a:b"}})))
+    assert "TG207" not in rules(findings)
+
+
+def test_tg208_audience_wildcard_or_negated_flagged():
+    sub = {f"{GH_HOST}:sub": "repo:acme/infra:ref:refs/heads/main"}
+    assert "TG208" in rules(run(trust(web(GH, {"StringEquals": sub, "StringLike": {f"{GH_HOST}:aud": "*"}}))))
+    assert "TG208" in rules(run(trust(web(GH, {"StringEquals": sub,
+                                               "StringNotEquals": {f"{GH_HOST}:aud": "x"}}))))
+
+
+def test_tg208_expected_audience_not_flagged():
+    findings = run(trust(web(GH, {"StringEquals": {f"{GH_HOST}:aud": "sts.amazonaws.com",
+                                                   f"{GH_HOST}:sub": "repo:a/b:ref:refs/heads/main"}})))
+    assert "TG208" not in rules(findings)
+
+
+# -- Cognito, built-in web identity, SAML ---------------------------------------------------------------
+COGNITO = "cognito-identity.amazonaws.com"
+
+
+def test_tg209_cognito_without_pool_id_flagged():
+    findings = run(trust(web(COGNITO, {"ForAnyValue:StringLike": {f"{COGNITO}:amr": "authenticated"}})))
+    assert only(findings, "TG209").severity is Severity.CRITICAL
+
+
+def test_tg209_cognito_with_pool_id_not_flagged():
+    findings = run(trust(web(COGNITO, {"StringEquals": {f"{COGNITO}:aud": "eu-west-1:1111-2222"},
+                                       "ForAnyValue:StringLike": {f"{COGNITO}:amr": "authenticated"}})))
+    assert findings == []
+
+
+def test_tg210_cognito_without_amr_flagged():
+    assert "TG210" in rules(run(trust(web(COGNITO, {"StringEquals": {f"{COGNITO}:aud": "eu-west-1:1111"}}))))
+
+
+def test_tg210_cognito_with_amr_not_flagged():
+    findings = run(trust(web(COGNITO, {"StringEquals": {f"{COGNITO}:aud": "eu-west-1:1111"},
+                                       "ForAnyValue:StringLike": {f"{COGNITO}:amr": "authenticated"}})))
+    assert "TG210" not in rules(findings)
+
+
+def test_tg211_web_identity_without_any_claim_condition_flagged():
+    f = only(run(trust(web("accounts.google.com"))), "TG211")
+    assert f.severity is Severity.CRITICAL
+    generic = f"arn:aws:iam::{ACCT}:oidc-provider/login.example.com"
+    assert "TG211" in rules(run(trust(web(generic))))
+
+
+def test_tg211_web_identity_with_app_id_not_flagged():
+    assert run(trust(web("accounts.google.com", {"StringEquals": {"accounts.google.com:aud": "app-1"}}))) == []
+
+
+def test_tg212_saml_without_aud_flagged():
+    saml = f"arn:aws:iam::{ACCT}:saml-provider/Okta"
+    assert "TG212" in rules(run(trust(allow({"Federated": saml}, "sts:AssumeRoleWithSAML"))))
+
+
+def test_tg212_saml_with_aud_not_flagged():
+    saml = f"arn:aws:iam::{ACCT}:saml-provider/Okta"
+    findings = run(trust(allow({"Federated": saml}, "sts:AssumeRoleWithSAML",
+                               {"StringEquals": {"SAML:aud": "https://signin.aws.amazon.com/saml"}})))
+    assert findings == []
+
+
+def test_tg213_literal_wildcard_under_stringequals_never_matches_not_open():
+    findings = run(trust(web(GH, {"StringEquals": {f"{GH_HOST}:aud": "sts.amazonaws.com",
+                                                   f"{GH_HOST}:sub": "repo:*"}})))
+    assert rules(findings) == {"TG213"}
+
+
+def test_tg213_condition_on_another_issuers_key_never_matches():
+    findings = run(trust(web(GH, {"StringEquals": {f"{GH_HOST}/enterprise:sub": "repo:a/b:ref:refs/heads/main"}})))
+    assert rules(findings) == {"TG213"}
+
+
+def test_tg213_valid_subject_not_flagged():
+    findings = run(trust(web(GH, {"StringEquals": {f"{GH_HOST}:aud": "sts.amazonaws.com",
+                                                   f"{GH_HOST}:sub": "repo:a/b:pull_request"}})))
+    assert "TG213" not in rules(findings)
+
+
+# -- third parties, accounts, services ----------------------------------------------------------------
+VENDOR = "464622532012"
+UNKNOWN = "999988887777"
+
+
+def test_tg301_known_vendor_without_external_id_flagged():
+    findings = run(trust(allow({"AWS": f"arn:aws:iam::{VENDOR}:root"})), known_accounts={VENDOR: "Datadog"})
+    f = only(findings, "TG301")
+    assert "Datadog" in f.message and "sts:ExternalId" in f.fixed_statement["Condition"]["StringEquals"]
+
+
+def test_tg301_known_vendor_with_external_id_not_flagged():
+    findings = run(trust(allow({"AWS": f"arn:aws:iam::{VENDOR}:root"},
+                               condition={"StringEquals": {"sts:ExternalId": "abc"}})),
+                   known_accounts={VENDOR: "Datadog"})
+    assert findings == []
+
+
+def test_tg302_unknown_external_account_flagged():
+    f = only(run(trust(allow({"AWS": UNKNOWN}))), "TG302")
+    assert f.severity is Severity.HIGH and f.principal == UNKNOWN
+
+
+def test_tg302_account_in_the_data_not_flagged_as_external():
+    other = make_role(f"arn:aws:iam::{UNKNOWN}:role/Other", trust(allow({"Service": "ec2.amazonaws.com"})))
+    findings = run(trust(allow({"AWS": f"arn:aws:iam::{UNKNOWN}:role/Other"})), roles=(other,))
+    assert "TG302" not in rules(findings)
+
+
+def test_tg303_account_wide_trust_flagged():
+    other = make_role(f"arn:aws:iam::{UNKNOWN}:role/Other", trust(allow({"Service": "ec2.amazonaws.com"})))
+    findings = run(trust(allow({"AWS": f"arn:aws:iam::{UNKNOWN}:root"})), roles=(other,))
+    assert only(findings, "TG303").severity is Severity.LOW
+
+
+def test_tg303_account_trust_narrowed_by_principal_arn_not_flagged():
+    findings = run(trust(allow({"AWS": f"arn:aws:iam::{ACCT}:root"},
+                               condition={"ArnLike": {"aws:PrincipalArn": f"arn:aws:iam::{ACCT}:role/ci/*"}})))
+    assert "TG303" not in rules(findings)
+
+
+def test_tg304_deleted_principal_flagged():
+    assert "TG304" in rules(run(trust(allow({"AWS": "AROAABCDEFGHIJKLMNOPQ"}))))
+
+
+def test_tg304_unique_id_of_live_role_not_flagged():
+    live = make_role(f"arn:aws:iam::{ACCT}:role/Live", trust(allow({"Service": "ec2.amazonaws.com"})),
+                     unique_id="AROAABCDEFGHIJKLMNOPQ")
+    assert "TG304" not in rules(run(trust(allow({"AWS": "AROAABCDEFGHIJKLMNOPQ"})), roles=(live,)))
+
+
+def test_tg305_confused_deputy_service_without_source_flagged():
+    f = only(run(trust(allow({"Service": "transfer.amazonaws.com"}))), "TG305")
+    assert f.fixed_statement["Condition"]["StringEquals"]["aws:SourceAccount"] == ACCT
+
+
+def test_tg305_service_with_source_account_or_passrole_service_not_flagged():
+    assert run(trust(allow({"Service": "transfer.amazonaws.com"},
+                           condition={"StringEquals": {"aws:SourceAccount": ACCT}}))) == []
+    assert run(trust(allow({"Service": ["ec2.amazonaws.com", "lambda.amazonaws.com"]}))) == []
+
+
+# -- sensitive roles -------------------------------------------------------------------------------------
+def _chain(target_trusts: str) -> tuple[tuple[Role, ...], tuple[User, ...]]:
+    user = make_user(f"arn:aws:iam::{ACCT}:user/dev", ASSUME_ANY)
+    r1 = make_role(f"arn:aws:iam::{ACCT}:role/Hop1", trust(allow({"AWS": user.arn})), ASSUME_ANY)
+    r2 = make_role(f"arn:aws:iam::{ACCT}:role/Hop2", trust(allow({"AWS": r1.arn})), ASSUME_ANY)
+    target = make_role(ROLE, trust(allow({"AWS": target_trusts})), ADMIN)
+    return (r1, r2, target), (user,)
+
+
+def test_tg401_sensitive_role_reachable_from_outside_flagged():
+    target = make_role(ROLE, trust(allow({"AWS": f"arn:aws:iam::{UNKNOWN}:root"})), ADMIN)
+    f = only(run(roles=(target,)), "TG401")
+    assert f.severity is Severity.HIGH and f.principal == f"arn:aws:iam::{UNKNOWN}:root"
+
+
+def test_tg401_sensitive_role_reachable_only_inside_not_flagged():
+    roles, users = _chain(f"arn:aws:iam::{ACCT}:role/Hop1")
+    assert "TG401" not in rules(run(roles=roles, users=users))
+
+
+def test_tg402_sensitive_role_with_many_reachers_flagged():
+    users = tuple(make_user(f"arn:aws:iam::{ACCT}:user/u{i}") for i in range(4))
+    target = make_role(ROLE, trust(allow({"AWS": [u.arn for u in users]})), ADMIN)
+    f = only(run(roles=(target,), users=users, many_reachers=4), "TG402")
+    assert f.evidence["reacher_count"] == 4
+
+
+def test_tg402_sensitive_role_with_few_reachers_not_flagged():
+    users = tuple(make_user(f"arn:aws:iam::{ACCT}:user/u{i}") for i in range(3))
+    target = make_role(ROLE, trust(allow({"AWS": [u.arn for u in users]})), ADMIN)
+    assert "TG402" not in rules(run(roles=(target,), users=users, many_reachers=4))
+
+
+def test_tg403_sensitive_role_reachable_through_three_hops_flagged():
+    roles, users = _chain(f"arn:aws:iam::{ACCT}:role/Hop2")
+    f = only(run(roles=roles, users=users), "TG403")
+    assert f.principal == f"arn:aws:iam::{ACCT}:user/dev" and f.severity is Severity.HIGH
+    assert f.evidence["chains"][0]["hops"] == 3
+
+
+def test_tg403_sensitive_role_two_hops_not_flagged():
+    roles, users = _chain(f"arn:aws:iam::{ACCT}:role/Hop1")
+    assert "TG403" not in rules(run(roles=roles, users=users))
+
+
+def test_tg403_not_flagged_for_a_role_that_is_not_sensitive():
+    roles, users = _chain(f"arn:aws:iam::{ACCT}:role/Hop2")
+    target = roles[-1]
+    target.inline_policies = [InlinePolicy("p", doc(ASSUME_ANY))]
+    assert "TG403" not in rules(run(roles=roles, users=users))
+
+
+# -- hygiene ----------------------------------------------------------------------------------------------
+def test_tg501_partial_wildcard_principal_flagged():
+    assert "TG501" in rules(run(trust(allow({"AWS": f"arn:aws:iam::{ACCT}:role/ci-*"}))))
+
+
+def test_tg501_valid_principal_not_flagged():
+    assert "TG501" not in rules(run(trust(allow({"AWS": f"arn:aws:iam::{ACCT}:role/ci"}))))
+
+
+# -- sensitivity detection ---------------------------------------------------------------------------------
+def _sens(policy: dict[str, Any] | None, **kw: Any):  # type: ignore[no-untyped-def]
+    role = make_role(ROLE, trust(allow({"Service": "ec2.amazonaws.com"})), policy, **kw)
+    return classify_role(role, snapshot(role), kw.pop("patterns", ()))
+
+
+def test_sensitivity_admin_and_privilege_escalation_detected():
+    assert _sens(ADMIN).admin_equivalent
+    put = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:Put*", "Resource": "*"}]}
+    assert "privilege escalation" in _sens(put).summary
+    passrole = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["iam:PassRole", "lambda:CreateFunction"], "Resource": "*"}]}
+    assert _sens(passrole).admin_equivalent
+
+
+def test_sensitivity_not_for_poweruser_or_compute_without_passrole():
+    poweruser = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "NotAction": ["iam:*", "organizations:*", "account:*"], "Resource": "*"}]}
+    assert _sens(poweruser) is None
+    sandbox = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["lambda:*", "ec2:*", "s3:*"], "Resource": "*"}]}
+    assert _sens(sandbox) is None
+
+
+def test_sensitivity_attached_administrator_access_without_document_counts():
+    role = make_role(ROLE, trust(allow({"Service": "ec2.amazonaws.com"})))
+    role.attached_policy_arns = ["arn:aws:iam::aws:policy/AdministratorAccess"]
+    assert classify_role(role, snapshot(role)).admin_equivalent
+
+
+def test_sensitivity_tag_and_pattern_and_opt_out():
+    assert "tagged" in _sens(None, tags={"trustgraph:sensitive": "true"}).summary
+    assert _sens(ADMIN, tags={"trustgraph:sensitive": "false"}) is None
+    role = make_role(ROLE, trust(allow({"Service": "ec2.amazonaws.com"})))
+    assert classify_role(role, snapshot(role), ["arn:aws:iam::*:role/Tar*"]) is not None
+    assert classify_role(role, snapshot(role), ["*Admin*"]) is None
