@@ -34,6 +34,7 @@ class SnapshotBuilder:
         self.report = report
         # account → [pages seen, pages marked IsTruncated]: a complete set has exactly one final page.
         self._pages: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        self._anonymous_final_pages = 0
 
     # -- policies -----------------------------------------------------------------------------
     def policy(self, raw: Any, source: str, where: str) -> PolicyDocument | None:
@@ -195,12 +196,18 @@ class SnapshotBuilder:
         self.snapshot.managed_policies[arn] = ManagedPolicy(arn, str(name), document)
 
     def page(self, accounts: set[str], truncated: bool) -> None:
+        if not accounts and not truncated:
+            # A final page naming no account, e.g. one holding only AWS-managed policies.
+            self._anonymous_final_pages += 1
         for account in accounts:
             counts = self._pages[account]
             counts[0] += 1
             counts[1] += int(truncated)
 
     def finish(self) -> Snapshot:
+        incomplete = [a for a, (pages, truncated) in self._pages.items() if truncated and truncated >= pages]
+        if len(incomplete) == 1 and self._anonymous_final_pages:
+            self._pages[incomplete[0]][0] += 1  # that final page can only be this account's
         for account, (pages, truncated) in sorted(self._pages.items()):
             if truncated and truncated >= pages:
                 self.report.warning(
