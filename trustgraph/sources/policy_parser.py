@@ -44,6 +44,8 @@ def decode_document(raw: Any) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise ValueError(f"policy document is not valid JSON ({exc.msg} at char {exc.pos})") from None
+    except RecursionError:
+        raise ValueError("policy document is nested too deeply to be a policy") from None
 
 
 def _strings(value: Any, where: str) -> tuple[str, ...]:
@@ -57,6 +59,8 @@ def _strings(value: Any, where: str) -> tuple[str, ...]:
 
 
 def _shape(value: Any) -> str:
+    if isinstance(value, list) and not value:
+        return "an empty list"
     if isinstance(value, list):
         return "a list containing " + ", ".join(sorted({type(v).__name__ for v in value}))
     return type(value).__name__
@@ -123,7 +127,8 @@ def _statement(index: int, raw: Any, where: str) -> Statement:
         not_resources=opt("NotResource"),
         principals=_principals(raw["Principal"], f"{where}.Principal") if "Principal" in raw else None,
         not_principals=_principals(raw["NotPrincipal"], f"{where}.NotPrincipal") if "NotPrincipal" in raw else None,
-        conditions=_conditions(raw["Condition"], f"{where}.Condition") if raw.get("Condition") else (),
+        # An empty object is no condition; anything else that is not an object is an error, never "no condition".
+        conditions=_conditions(raw["Condition"], f"{where}.Condition") if raw.get("Condition", {}) != {} else (),
     )
 
 
