@@ -18,6 +18,7 @@ from trustgraph.analysis.findings.helpers import (
 from trustgraph.analysis.findings.model import Finding, Severity
 from trustgraph.model import Role, Statement
 from trustgraph.policy.principals import PrincipalRef
+from trustgraph.policy.statements import covers_action
 
 AWS_PRINCIPAL_KINDS = ("account", "user", "role", "session")
 NARROWING_KEYS = ("aws:principalarn", "aws:userid", "aws:username")
@@ -74,6 +75,20 @@ def _unique_id_live(ctx: FindingContext, unique_id: str) -> str | None:
     return None
 
 
+def denied_by_trust(role: Role, ref: PrincipalRef) -> str | None:
+    """The label of an unconditional Deny statement of the trust that covers every principal `ref` stands for."""
+    if role.trust is None:
+        return None
+    for st in role.trust.statements:
+        if st.effect != "Deny" or st.conditions or not covers_action(st, ref.action):
+            continue
+        for other in principal_refs(st):
+            if other.kind == "public" or other.written == ref.written or \
+                    (other.kind == "account" and other.account == ref.account):
+                return st.label
+    return None
+
+
 def _vendor_finding(ctx: FindingContext, role: Role, st: Statement, ref: PrincipalRef) -> Iterator[Finding]:
     if _restricted_by(st, ("sts:externalid",)):
         return
@@ -85,7 +100,7 @@ def _vendor_finding(ctx: FindingContext, role: Role, st: Statement, ref: Princip
         "TG301", role, ref.written,
         f"statement {st.label} trusts {vendor} ({ref.account}) without sts:ExternalId: any other {vendor} "
         "customer can point the vendor at this role",
-        statement=st, evidence={"vendor": vendor, "vendor_account": ref.account,
+        statement=st, evidence={"vendor": vendor, "vendor_account": ref.account, "principal_form": ref.kind,
                                 "statement_json": statement_json(st)}, fixed=fixed)
 
 
@@ -135,7 +150,8 @@ def _account_wide(ctx: FindingContext, role: Role, st: Statement, ref: Principal
         f"statement {st.label} delegates to {where}: any principal there whose identity policy allows "
         "sts:AssumeRole on this role can assume it",
         statement=st, severity=Severity.INFO if same else None,
-        evidence={"account": ref.account, "relation": cls, "statement_json": statement_json(st)},
+        evidence={"account": ref.account, "relation": cls, "principal_form": ref.kind,
+                  "statement_json": statement_json(st)},
         fixed=with_conditions(st, {"ArnLike": {"aws:PrincipalArn": f"arn:aws:iam::{ref.account}:role/NAMED-ROLE"}},
                               only_principal=("AWS", ref.written)))
 
@@ -174,6 +190,8 @@ def check_third_party(ctx: FindingContext, role: Role) -> Iterator[Finding]:
                 continue
             if ref.kind not in AWS_PRINCIPAL_KINDS or ref.problem or not ref.account:
                 continue
+            if denied_by_trust(role, ref):
+                continue  # an unconditional Deny in the same trust cancels the grant (explicit Deny wins)
             cls = ctx.account_class(ref.account, role.account)
             if cls == "vendor":
                 yield from _vendor_finding(ctx, role, st, ref)
