@@ -147,3 +147,13 @@ def test_rule_1_self_assumption_is_not_implicit():
     no_edge(g, selfish, selfish)
     assert selfish not in callers(g, selfish)
     assert list(nx.selfloop_edges(g)) == []
+
+
+def test_rule_1_4_named_principal_of_an_uncollected_account_is_kept_as_its_own_node():
+    a = Account(A)
+    external = f"arn:aws:iam::{B}:role/Deployer"
+    target = a.role("Target", trust(external))
+    g = build(a)
+    data = unconditional(g, external, target)
+    assert data["scope"] == "cross-account"
+    assert (g.nodes[external]["kind"], g.nodes[external]["in_data"]) == ("role", False)

@@ -442,3 +442,32 @@ def test_rule_5_2_deny_keyed_on_a_caller_chosen_parameter_is_avoided():
     target = a.role("Target", doc(trust_stmt(alice), trust_stmt(
         alice, effect="Deny", condition={"StringLike": {"sts:RoleSessionName": "forbidden-*"}})))
     unconditional(build(a), alice, target)
+
+
+def test_rule_5_2_principal_arn_of_an_outside_account_is_matched_by_its_account_segment():
+    a = Account(A)
+    own_account = a.role("OwnAccount", trust(B, condition={
+        "ArnLike": {"aws:PrincipalArn": f"arn:aws:iam::{B}:role/ci-*"}}))
+    other_account = a.role("OtherAccount", trust(B, condition={
+        "ArnLike": {"aws:PrincipalArn": f"arn:aws:iam::{C}:role/ci-*"}}))
+    g = build(a)
+    outside = f"arn:aws:iam::{B}:root"
+    conditional_on(g, outside, own_account, "aws:PrincipalArn")  # some principal there may match
+    no_edge(g, outside, other_account)  # no principal of B has an ARN in C
+
+
+def test_rule_5_2_principal_org_paths_resolved_from_organization_data():
+    a, b, c = Account(A), Account(B), Account(C)
+    cond = {"ForAnyValue:StringLike": {"aws:PrincipalOrgPaths": "o-test/r-root/ou-prod/*"}}
+    target = a.role("Target", trust("*", condition=cond))
+    in_prod = b.user("in-prod", policies=can_assume("*"))
+    in_dev = c.user("in-dev", policies=can_assume("*"))
+    org = Org()
+    org.ou("ou-prod")
+    org.ou("ou-dev")
+    org.account(A, parent="ou-prod")
+    org.account(B, parent="ou-prod")
+    org.account(C, parent="ou-dev")
+    g = build(a, b, c, org)
+    unconditional(g, in_prod, target)
+    no_edge(g, in_dev, target)
