@@ -38,8 +38,6 @@ CONFUSED_DEPUTY_SERVICES = {
         "https://docs.aws.amazon.com/iot/latest/developerguide/cross-service-confused-deputy-prevention.html",
     "appsync.amazonaws.com":
         "https://docs.aws.amazon.com/appsync/latest/devguide/cross-service-confused-deputy-prevention.html",
-    "ssm.amazonaws.com":
-        "https://docs.aws.amazon.com/systems-manager/latest/userguide/hybrid-multicloud-service-role.html",
     "scheduler.amazonaws.com":
         "https://docs.aws.amazon.com/scheduler/latest/UserGuide/cross-service-confused-deputy-prevention.html",
     "logs.amazonaws.com":
