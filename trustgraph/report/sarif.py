@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from trustgraph import __version__
 from trustgraph.analysis.findings import RULES, Finding, Severity
@@ -56,7 +57,7 @@ def _uri(source: str | None, base: Path | None) -> str:
         rel = str(path)
     if rel.startswith(".."):
         rel = str(path)
-    return Path(rel).as_posix()
+    return quote(Path(rel).as_posix(), safe="/:")
 
 
 def _fingerprint(f: Finding) -> str:
