@@ -361,11 +361,13 @@ def test_rule_2_6_trust_never_crosses_partitions_for_named_principals():
 
 def test_rule_2_6_account_principal_of_another_partition_never_matches_collected_callers():
     a = Account(A)
-    dev = a.user("dev", policies=can_assume("*"))
     # Same 12 digits, other partition: a different account altogether.
     target = a.role("Target", trust(f"arn:aws-cn:iam::{A}:root"))
+    dev = a.user("dev", policies=can_assume("*"))
+    narrow = a.user("narrow", policies=can_assume(target))
     g = build(a)
     no_edge(g, dev, target)
+    no_edge(g, narrow, target)
     assert callers(g, target) == set()
 
 
