@@ -42,6 +42,16 @@ def _hub_ok(compiled: CompiledTrust, grant: TrustGrant, account: str) -> bool:
     return True
 
 
+def _principal_arn_patterns(statement: Statement) -> list[str] | None:
+    """ARN patterns a grant's positive aws:PrincipalArn condition limits the callers to; None if none."""
+    for c in statement.conditions:
+        op = c.operator.lower()
+        if c.key.lower() == "aws:principalarn" and op in ("arnequals", "arnlike", "stringequals", "stringlike") \
+                and not any("${" in v for v in c.values):
+            return list(c.values)
+    return None
+
+
 def _candidate_accounts(statement: Statement) -> set[str] | None:
     """Accounts a grant's own conditions limit the callers to (aws:PrincipalAccount, aws:PrincipalArn);
     None when they don't."""
@@ -153,7 +163,14 @@ class GraphBuilder:
         ref = grant.principal
         d = self.directory
         limit = _candidate_accounts(grant.statement)
-        if ref.kind == "public":
+        patterns = _principal_arn_patterns(grant.statement) if ref.kind == "public" else None
+        if patterns is not None:
+            # `*` limited by aws:PrincipalArn: only principals the patterns name can ever match.
+            named = sorted({arn for p in patterns for arn in d.matching_arn(p)})
+            for arn in named:
+                yield d.concrete(arn)
+            yield Caller("public", "*", org=None if d.org_facts is None else OrgFacts(None, None))
+        elif ref.kind == "public":
             if limit is None or role.account in limit:
                 for arn in d.callers_in(role.account):
                     yield d.concrete(arn)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -73,6 +74,10 @@ class CallerDirectory:
             self.by_account[p.account].append(arn)
             if isinstance(p, Role):
                 self.roles_by_name[(p.account, p.name)] = arn
+        # Principals sorted by the resource part of their ARN, to find those an aws:PrincipalArn pattern
+        # can match by its literal prefix instead of testing every principal.
+        self._by_resource = sorted((arn.split(":", 5)[5], arn) for arn in self.principals)
+        self._resource_keys = [r for r, _ in self._by_resource]
         self._callers: dict[str, Caller] = {}
         self._profiles: dict[str, IdentityProfile | None] = {}
         self._indexes: dict[str, AccountGrantIndex] = {}
@@ -132,6 +137,23 @@ class CallerDirectory:
                             index.exact[resource].append(arn)
             self._indexes[account] = index
         return index
+
+    def matching_arn(self, pattern: str) -> list[str]:
+        """Principals whose ARN an ArnLike pattern matches."""
+        segments = pattern.split(":", 5)
+        if len(segments) != 6:
+            return []
+        resource = segments[5]
+        cut = min((i for i, ch in enumerate(resource) if ch in "*?$"), default=len(resource))
+        prefix = resource[:cut]
+        start = bisect.bisect_left(self._resource_keys, prefix)
+        found = []
+        for key, arn in self._by_resource[start:]:
+            if not key.startswith(prefix):
+                break
+            if arn_matches(pattern, arn):
+                found.append(arn)
+        return found
 
     def callers_in(self, account: str) -> list[str]:
         return self.by_account.get(account, [])

@@ -33,6 +33,20 @@ def action_matches(pattern: str, action: str) -> bool:
     return glob_match(pattern, action, ignore_case=True)
 
 
+@lru_cache(maxsize=65536)
+def _arn_regex(pattern: str) -> re.Pattern[str] | None:
+    """One regex for an ARN pattern: wildcards stay inside their segment, except in the resource."""
+    segments = pattern.split(":", 5)
+    if len(segments) != 6:
+        return None
+    out = []
+    for i, segment in enumerate(segments):
+        star = ".*" if i == 5 else "[^:]*"
+        one = "." if i == 5 else "[^:]"
+        out.append("".join(star if ch == "*" else one if ch == "?" else re.escape(ch) for ch in segment))
+    return re.compile(":".join(out), re.DOTALL)
+
+
 def arn_matches(pattern: str, arn: str) -> bool:
     """ArnLike semantics: glob each of the six colon-separated segments, case-sensitively.
 
@@ -41,11 +55,12 @@ def arn_matches(pattern: str, arn: str) -> bool:
     """
     if pattern == "*":
         return True
-    p = pattern.split(":", 5)
-    a = arn.split(":", 5)
-    if len(p) != 6 or len(a) != 6:
+    if "*" not in pattern and "?" not in pattern:
+        return pattern == arn
+    regex = _arn_regex(pattern)
+    if regex is None or arn.count(":") < 5:
         return glob_match(pattern, arn)
-    return all(glob_match(ps, as_) for ps, as_ in zip(p, a, strict=True))
+    return regex.fullmatch(arn) is not None
 
 
 def any_action(patterns: tuple[str, ...], action: str) -> bool:
