@@ -432,3 +432,33 @@ def test_rule_4_1_no_organization_data_means_no_scp_or_rcp():
     target = a.role("Target", trust(B))
     bob = b.user("bob", policies=can_assume("*"))
     edge(build(a, b), bob, target)
+
+
+def test_rule_4_2_trust_deny_of_one_user_spares_the_other_principals_of_a_trusted_account():
+    a = Account(A)
+    target = a.role("Target", doc(trust_stmt(A), trust_stmt(a.arn("user", "bob"), effect="Deny")))
+    alice = a.user("alice", policies=can_assume("*"))
+    bob = a.user("bob", policies=can_assume("*"))
+    g = build(a)
+    unconditional(g, alice, target)
+    no_edge(g, bob, target)
+
+
+@pytest.mark.xfail(strict=True, reason="graph/build.py _hub_ok ignores SCP/RCP conditions on per-principal keys "
+                   "(aws:PrincipalArn, aws:PrincipalTag/*): the account hub gets one conditional edge instead of a "
+                   "settled answer per member (owned by another developer)")
+def test_rule_4_1_scp_condition_on_principal_facts_is_settled_per_caller():
+    a, b = Account(A), Account(B)
+    target = a.role("Target", trust(B))
+    admin = b.user("admin-bob", policies=can_assume("*"))
+    alice = b.user("alice", policies=can_assume("*"))
+    tagged = b.user("tagged", policies=can_assume("*"), tags={"break-glass": "yes"})
+    org = _org(A, B)
+    org.full_access_everywhere()
+    org.scp("OnlyAdmins", doc(deny(condition={
+        "ArnNotLike": {"aws:PrincipalArn": f"arn:aws:iam::{B}:user/admin-*"},
+        "StringNotEquals": {"aws:PrincipalTag/break-glass": "yes"}})), org.root)
+    g = build(a, b, org)
+    unconditional(g, admin, target)
+    unconditional(g, tagged, target)
+    no_edge(g, alice, target)

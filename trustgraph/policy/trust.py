@@ -46,7 +46,9 @@ class CompiledTrust:
     variables: bool = True
 
 
-def _companions(statement: Statement) -> set[str]:
+def forced_companions(statement: Statement) -> set[str]:
+    """Companion actions (sts:TagSession, sts:SetSourceIdentity) a statement's conditions force into the
+    request (§3.1): the caller's side must allow them too, so a grant with any cannot be settled per account."""
     needed: set[str] = set()
     for cond in statement.conditions:
         key = cond.key.lower()
@@ -101,7 +103,7 @@ def compile_trust(role: Role) -> CompiledTrust:
                     compiled.problems.append(TrustProblem(
                         st.label, ref.written, f"mismatched action: a {ref.kind} principal needs {ref.action}"))
                 continue
-            missing = [a for a in sorted(_companions(st))
+            missing = [a for a in sorted(forced_companions(st))
                        if not any(covers_action(other, a) and any(r.written == ref.written or r.kind == "public"
                                                                   for r in other_refs)
                                   for other, other_refs in allow_statements)]
@@ -198,7 +200,7 @@ def evaluate_assume(caller: Caller, trust: CompiledTrust, grant: TrustGrant, pro
     action = ref.action
     # A condition on request tags or source identity forces companion actions into the request (§3.1):
     # every gate below has to let those through as well.
-    actions = [action, *sorted(_companions(grant.statement))]
+    actions = [action, *sorted(forced_companions(grant.statement))]
     for st, refs in trust.denies:
         if not any(covers_action(st, a) for a in actions) or not any(principal_matches(r, caller) for r in refs):
             continue
