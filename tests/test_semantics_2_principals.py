@@ -401,3 +401,24 @@ def test_rule_2_6_everyone_and_web_identity_hosts_belong_to_the_roles_partition(
     assert edge(g, "*", public)["scope"] == "public"
     assert edge(g, "accounts.google.com", google)["kind"] == "web-identity"
     unconditional(g, worker, unique)
+
+
+def test_rule_2_2_everyone_plus_principal_arn_condition_in_every_operator_form():
+    a, b = Account(A), Account(B)
+    ci = a.role("ci-runner", trust(), policies=can_assume("*"))
+    blocked = a.role("blocked-job", trust(), policies=can_assume("*"))
+    b_ci = b.role("ci-runner", trust(), policies=can_assume("*"))
+    like = a.role("Like", trust("*", condition={"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/ci-*"}}))
+    not_like = a.role("NotLike", trust("*", condition={
+        "ArnNotLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/blocked-*"}}))
+    if_exists = a.role("IfExists", trust("*", condition={
+        "ArnLikeIfExists": {"aws:PrincipalArn": f"arn:aws:iam::{A}:role/ci-*"}}))
+    string_like = a.role("StringLike", trust("*", condition={
+        "StringLike": {"aws:PrincipalArn": [f"arn:aws:iam::{B}:role/ci-?unner", "arn:aws:iam::*:user/*"]}}))
+    g = build(a, b)
+    assert callers(g, like) - {"*"} == {ci, b_ci}
+    assert {ci, b_ci} <= callers(g, not_like) and blocked not in callers(g, not_like)
+    assert callers(g, if_exists) - {"*"} == {ci}
+    assert callers(g, string_like) - {"*"} == {b_ci}
+    for target in (like, if_exists, string_like):
+        no_edge(g, blocked, target)
