@@ -3,12 +3,72 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
 
 import graphviz
 import networkx as nx
 
-from trustgraph.render.style import EDGE_STYLE, FONT, NODE_STYLE, TARGET_STYLE, short_condition_label
+from trustgraph.render.style import (
+    DASHED,
+    DOTTED,
+    EDGE_STYLE,
+    FONT,
+    NODE_STYLE,
+    SCOPE_LEGEND,
+    SOLID,
+    TARGET_STYLE,
+    dot_text,
+    legend_table,
+    short_condition_label,
+    tooltip_text,
+)
+
+NODE_KINDS = ("user", "role", "account", "service", "federated", "public", "unknown")
+
+
+class TrustDot(graphviz.Digraph):
+    """A DOT graph plus the evidence behind each drawn element, keyed by the SVG element id.
+
+    `evidence["node-n3"]` / `evidence["edge-n3-n7"]` are JSON-ready dicts; the HTML output embeds them
+    so that a click on a node or an edge shows its statements and conditions.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.evidence: dict[str, dict[str, Any]] = {}
+        self.title = ""
+        self.layout = ""  # how the picture is laid out, for messages ("dot", "radial", "sfdp"…)
+        self.raster_size = ""  # Graphviz `size` (inches) for PNG output of very large pictures
+
+
+def jsonable(value: Any) -> Any:
+    """A JSON-ready copy: tuples and sets become (sorted) lists, unknown objects their str()."""
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
+    if isinstance(value, (set, frozenset)):
+        return sorted(jsonable(v) for v in value)
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return str(value)
+
+
+def node_evidence(graph: nx.DiGraph, node: str) -> dict[str, Any]:
+    data = graph.nodes[node]
+    attrs = {k: v for k, v in data.items() if k != "label"}
+    return {"type": "node", "title": str(data.get("label", node)), "id": node,
+            "search": f"{data.get('label', node)} {node}", "callers": graph.in_degree(node),
+            "reaches": graph.out_degree(node), **jsonable(attrs)}
+
+
+def edge_evidence(graph: nx.DiGraph, src: str, dst: str) -> dict[str, Any]:
+    data = graph.edges[src, dst]
+    src_label = graph.nodes[src].get("label", src)
+    dst_label = graph.nodes[dst].get("label", dst)
+    return {"type": "edge", "title": f"{src_label} → {dst_label}", "from": src, "to": dst, **jsonable(data)}
 
 
 def _label(graph: nx.DiGraph, node: str) -> str:
@@ -17,23 +77,32 @@ def _label(graph: nx.DiGraph, node: str) -> str:
     label = str(data.get("label", node))
     if kind == "account":
         account = data.get("account", "")
-        return f"{label}\\n{account}" if label != account else f"account {account}"
+        vendor = data.get("vendor")
+        if data.get("hub"):
+            # A collected account's hub: its principals that may assume any role use its account-wide trusts.
+            return dot_text(label if label != account else f"account {account}") + \
+                f"\n{account}\nmembers with AssumeRole *"
+        if vendor and vendor != label:
+            return dot_text(f"{vendor}\n{account}").replace("\n", "\\n")
+        return dot_text(label) + f"\\n{account}" if label != account else f"account {account}"
     if kind == "public":
         return "anyone (*)"
     if kind == "federated":
         provider = label.split(":oidc-provider/", 1)[-1].split(":saml-provider/", 1)[-1]
+        if len(provider) > 40:
+            provider = provider[:37] + "…"
         form = {"saml": "SAML", "oidc": "OIDC", "web-identity": "web identity"}.get(str(data.get("provider_type")), "")
-        return f"{provider}\\n({form})" if form else provider
+        return f"{dot_text(provider)}\\n({form})" if form else dot_text(provider)
     if kind == "role" and data.get("path", "/") not in ("/", ""):
         path = str(data["path"])
         if len(path) > 28:
             path = path[:25] + "…/"
-        return f"{label}\\n{path}"
-    return label
+        return f"{dot_text(label)}\\n{dot_text(path)}"
+    return dot_text(label)
 
 
-def edge_label(data: dict[str, object]) -> str:
-    forms = sorted({str(e.get("principal_form")) for e in data.get("evidence", [])})  # type: ignore[union-attr]
+def edge_label(data: Mapping[str, Any]) -> str:
+    forms = sorted({str(e.get("principal_form")) for e in data.get("evidence", [])})
     if forms == ["account"]:
         text = "via account"
     elif forms == ["public"]:
@@ -47,7 +116,7 @@ def edge_label(data: dict[str, object]) -> str:
     else:
         text = ""
     if data.get("conditional"):
-        cond = short_condition_label(list(data.get("conditions", [])))  # type: ignore[arg-type]
+        cond = dot_text(short_condition_label(list(data.get("conditions", []))))
         text = f"{text}\\n{cond}" if text else cond
     return text
 
@@ -57,69 +126,134 @@ def _cluster_label(graph: nx.DiGraph, account: str) -> str:
     name = names.get(account, "")
     collected = account in set(graph.graph.get("collected_accounts", []))
     suffix = "" if collected else " (outside the data)"
-    return f"{name} ({account}){suffix}" if name else f"account {account}{suffix}"
+    return dot_text(f"{name} ({account}){suffix}" if name else f"account {account}{suffix}")
 
 
-def add_legend(dot: graphviz.Digraph) -> None:
-    """A compact legend: one HTML-table node listing node kinds and edge styles."""
-    rows = []
-    for kind in ("user", "role", "account", "service", "federated", "public", "unknown"):
-        style = NODE_STYLE[kind]
-        rows.append(f'<TR><TD BGCOLOR="{style["fillcolor"]}" BORDER="1" COLOR="{style["color"]}">{kind}</TD>'
-                    f'<TD ALIGN="LEFT"><FONT POINT-SIZE="8">{style["shape"]}</FONT></TD></TR>')
-    for scope, style in EDGE_STYLE.items():
-        rows.append(f'<TR><TD><FONT COLOR="{style["color"]}">&#9472;&#9472;&#9654;</FONT></TD>'
-                    f'<TD ALIGN="LEFT">{scope}</TD></TR>')
-    rows.append('<TR><TD>- - &#9654;</TD><TD ALIGN="LEFT">conditional</TD></TR>')
-    table = ('<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="2" CELLPADDING="2">'
-             '<TR><TD COLSPAN="2"><B>Legend</B></TD></TR>' + "".join(rows) + "</TABLE>>")
-    dot.node("legend", label=table, shape="box", style="rounded", color="#9aa0a6", fontsize="9", fontname=FONT)
+def legend_label(kinds: Iterable[str] = NODE_KINDS, scopes: Iterable[str] = tuple(EDGE_STYLE),
+                 conditional: bool = True, target: bool = False) -> str:
+    """The legend of a principals picture: the node kinds and edge styles it shows."""
+    present = set(kinds)
+    node_rows = [(NODE_STYLE[k], k) for k in NODE_KINDS if k in present]
+    if target:
+        node_rows.append(({**NODE_STYLE["role"], **TARGET_STYLE}, "target"))
+    present_scopes = set(scopes)
+    edge_rows = [(DOTTED if style.get("style") == "dotted" else SOLID, style["color"],
+                  SCOPE_LEGEND.get(scope, scope)) for scope, style in EDGE_STYLE.items() if scope in present_scopes]
+    if conditional:
+        edge_rows.append((DASHED, "#3c4043", "conditional"))
+    return legend_table(node_rows, edge_rows)
+
+
+@contextmanager
+def canvas(dot: TrustDot) -> Iterator[graphviz.Digraph]:
+    """Where a picture's content goes. With dot it is a borderless frame cluster whose label, set by
+    `place_legend`, puts the legend under the drawing on the left; other engines get a legend node."""
+    if dot.engine == "dot":
+        with dot.subgraph(name="cluster_frame") as frame:
+            frame.attr(label="", labelloc="b", labeljust="l", peripheries="0", fontsize="9", margin="12")
+            yield frame
+    else:
+        yield dot
+
+
+def place_legend(dot: TrustDot, body: graphviz.Digraph, label: str, fontsize: str = "9") -> None:
+    if body is not dot:
+        body.attr(label=label)
+    else:
+        dot.node("legend", label=label, shape="plain", fontsize=fontsize, fontname=FONT)
+
+
+def cluster_attrs(**attrs: str) -> dict[str, str]:
+    """Attributes of a cluster inside the frame: reset what the frame would otherwise pass down."""
+    return {"labelloc": "t", "peripheries": "1", "margin": "8", "fontname": FONT, **attrs}
+
+
+def _base_graph(title: str, engine: str) -> TrustDot:
+    dot = TrustDot("trustgraph", engine=engine)
+    dot.title = title
+    dot.layout = engine
+    dot.attr(rankdir="LR", fontname=FONT, fontsize="14", labelloc="t", labeljust="l", label=dot_text(title),
+             newrank="true", compound="true", nodesep="0.25", ranksep="0.9", bgcolor="white", pad="0.3")
+    dot.attr("node", fontname=FONT, fontsize="10", margin="0.12,0.05")
+    dot.attr("edge", fontname=FONT, fontsize="8", arrowsize="0.7", fontcolor="#3c4043")
+    return dot
 
 
 def to_dot(graph: nx.DiGraph, nodes: Iterable[str] | None = None, *, title: str = "",
-           highlight: Iterable[str] = (), engine: str = "dot", legend: bool = True) -> graphviz.Digraph:
-    """DOT source for the subgraph on `nodes` (default: the whole graph)."""
+           highlight: Iterable[str] = (), engine: str = "dot", legend: bool = True,
+           edges: Iterable[tuple[str, str]] | None = None, split_services: bool = True) -> TrustDot:
+    """DOT source for the subgraph on `nodes` (default: the whole graph).
+
+    `edges` limits the drawn edges (default: every edge between the drawn nodes). `split_services` draws
+    an AWS service once in each account cluster that trusts it rather than once for the whole picture.
+    """
     keep = sorted(set(nodes) if nodes is not None else set(graph.nodes))
     # DOT reads "a:b" in an edge as node a, port b, so ARNs can't be DOT ids: number nodes in sorted order.
     ids = {node: f"n{i}" for i, node in enumerate(keep)}
     marked = set(highlight)
-    dot = graphviz.Digraph("trustgraph", engine=engine)
-    dot.attr(rankdir="LR", fontname=FONT, fontsize="12", labelloc="t", label=title, newrank="true",
-             compound="true", nodesep="0.25", ranksep="0.9", bgcolor="white")
-    dot.attr("node", fontname=FONT, fontsize="10")
-    dot.attr("edge", fontname=FONT, fontsize="8", arrowsize="0.7")
-    by_account: dict[str, list[str]] = defaultdict(list)
-    loose: list[str] = []
+    dot = _base_graph(title, engine)
+    home: dict[str, str] = {}  # node → the account cluster it is drawn in ("" = outside every cluster)
     for node in keep:
         data = graph.nodes[node]
         account = data.get("account")
-        if account and data.get("kind") in ("user", "role", "account"):
-            by_account[str(account)].append(node)
+        in_cluster = account and data.get("kind") in ("user", "role", "account", "federated")
+        home[node] = str(account) if in_cluster else ""
+    if edges is None:
+        drawn = sorted(graph.subgraph(keep).edges())
+    else:
+        drawn = sorted((u, v) for u, v in set(edges) if u in ids and v in ids and graph.has_edge(u, v))
+    # An AWS service is drawn once per account cluster it is trusted in, so that its edges stay short.
+    copies: dict[str, dict[str, str]] = {}
+    if split_services:
+        for node in keep:
+            if graph.nodes[node].get("kind") == "service":
+                places = sorted({home[v] for u, v in drawn if u == node})
+                if len(places) > 1:
+                    copies[node] = {place: f"{ids[node]}_{i}" for i, place in enumerate(places)}
+    placed: dict[str, list[tuple[str, str]]] = defaultdict(list)  # cluster → [(dot id, node)]
+    for node in keep:
+        if node in copies:
+            for place, copy_id in copies[node].items():
+                placed[place].append((copy_id, node))
         else:
-            loose.append(node)
+            placed[home[node]].append((ids[node], node))
 
-    def emit(container: graphviz.Digraph, node: str) -> None:
+    def endpoint(node: str, other: str) -> str:
+        return copies[node][home[other]] if node in copies else ids[node]
+
+    def emit(container: graphviz.Digraph, dot_id: str, node: str) -> None:
         data = graph.nodes[node]
         style = dict(NODE_STYLE.get(str(data.get("kind")), NODE_STYLE["unknown"]))
         if node in marked:
             style.update(TARGET_STYLE)
-        container.node(ids[node], label=_label(graph, node), tooltip=node, id=f"node-{ids[node]}", **style)
+        element = f"node-{dot_id}"
+        container.node(dot_id, label=_label(graph, node), tooltip=tooltip_text(node), id=element, **style)
+        dot.evidence[element] = node_evidence(graph, node)
 
-    for account in sorted(by_account):
-        with dot.subgraph(name=f"cluster_{account}") as cluster:
-            cluster.attr(label=_cluster_label(graph, account), style="rounded", color="#dadce0",
-                         fontname=FONT, fontsize="11")
-            for node in by_account[account]:
-                emit(cluster, node)
-    for node in loose:
-        emit(dot, node)
-    for src, dst in sorted(graph.subgraph(keep).edges()):
-        data = graph.edges[src, dst]
-        style = dict(EDGE_STYLE.get(str(data.get("scope")), EDGE_STYLE["same-account"]))
-        if data.get("conditional"):
-            style["style"] = "dashed"
-        dot.edge(ids[src], ids[dst], label=edge_label(data), tooltip=f"{src} → {dst}",
-                 id=f"edge-{ids[src]}-{ids[dst]}", **style)
+    with canvas(dot) as body:
+        for account in sorted(a for a in placed if a):
+            with body.subgraph(name=f"cluster_{account}") as cluster:
+                cluster.attr(**cluster_attrs(label=_cluster_label(graph, account), style="rounded,filled",
+                                             color="#dadce0", fillcolor="#fafafa", fontsize="11", labeljust="l"))
+                for dot_id, node in placed[account]:
+                    emit(cluster, dot_id, node)
+        for dot_id, node in placed.get("", []):
+            emit(body, dot_id, node)
+        scopes: set[str] = set()
+        conditional = False
+        for src, dst in drawn:
+            data = graph.edges[src, dst]
+            scope = str(data.get("scope"))
+            scopes.add(scope)
+            style = dict(EDGE_STYLE.get(scope, EDGE_STYLE["same-account"]))
+            if data.get("conditional") and style.get("style") != "dotted":
+                style["style"] = "dashed"
+                conditional = True
+            a, b = endpoint(src, dst), endpoint(dst, src)
+            element = f"edge-{a}-{b}"
+            body.edge(a, b, label=edge_label(data), tooltip=tooltip_text(f"{src} → {dst}"), id=element, **style)
+            dot.evidence[element] = edge_evidence(graph, src, dst)
     if legend:
-        add_legend(dot)
+            kinds = {str(graph.nodes[n].get("kind")) for n in keep}
+            place_legend(dot, body, legend_label(kinds, scopes, conditional, bool(marked)))
     return dot

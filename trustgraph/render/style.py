@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import html
+from collections.abc import Sequence
+
 NODE_STYLE: dict[str, dict[str, str]] = {
     "role": {"shape": "box", "style": "rounded,filled", "fillcolor": "#e8f0fe", "color": "#3366cc"},
     "user": {"shape": "ellipse", "style": "filled", "fillcolor": "#e6f4ea", "color": "#188038"},
@@ -18,10 +21,58 @@ EDGE_STYLE: dict[str, dict[str, str]] = {
     "service": {"color": "#9aa0a6", "penwidth": "1"},
     "federated": {"color": "#8430ce", "penwidth": "1.5"},
     "public": {"color": "#d93025", "penwidth": "2.5"},
+    # principal → its account's hub node (it may use every trust that delegates to its account)
+    "member": {"color": "#9aa0a6", "penwidth": "1", "style": "dotted", "arrowhead": "empty"},
 }
+
+# The account view: one node per account (or per group of outside sources).
+ACCOUNT_NODE_STYLE: dict[str, dict[str, str]] = {
+    "account": {"shape": "box", "style": "rounded,filled", "fillcolor": "#fef7e0", "color": "#b06000"},
+    "org-only": {"shape": "box", "style": "rounded,filled,dashed", "fillcolor": "#fffdf5", "color": "#b06000"},
+    "vendor": {"shape": "box", "style": "filled", "fillcolor": "#fff0e0", "color": "#e37400"},
+    "external": {"shape": "box3d", "style": "filled,dashed", "fillcolor": "#fce8e6", "color": "#c5221f"},
+    "federated": NODE_STYLE["federated"],
+    "public": NODE_STYLE["public"],
+    "service": NODE_STYLE["service"],
+    "unknown": NODE_STYLE["unknown"],
+}
+ACCOUNT_NODE_LEGEND: dict[str, str] = {
+    "account": "account in the data",
+    "org-only": "own account, no IAM data",
+    "vendor": "known vendor account",
+    "external": "unknown external accounts",
+    "federated": "identity provider",
+    "public": "anyone (*)",
+    "service": "AWS services",
+    "unknown": "unresolved principals",
+}
+# Edge colour by where the trusted callers come from.
+ACCOUNT_EDGE_STYLE: dict[str, dict[str, str]] = {
+    "internal": {"color": "#1a73e8"},
+    "vendor": {"color": "#e37400"},
+    "external": {"color": "#c5221f"},
+    "federated": {"color": "#8430ce"},
+    "public": {"color": "#d93025"},
+    "service": {"color": "#9aa0a6"},
+    "unknown": {"color": "#80868b"},
+}
+ACCOUNT_EDGE_LEGEND: dict[str, str] = {
+    "internal": "from an account in the data / organization",
+    "vendor": "from a known vendor",
+    "external": "from unknown external accounts",
+    "federated": "from an identity provider",
+    "public": "from anyone (*)",
+    "service": "from AWS services",
+    "unknown": "from unresolved principals",
+}
+PUBLIC_MARK_COLOR = "#d93025"
+# Fill colours for organizational units when the layout cannot draw clusters (sfdp).
+OU_PALETTE = ("#e8f0fe", "#e6f4ea", "#fef7e0", "#f3e8fd", "#e0f7fa", "#fce8e6", "#f1f8e9", "#fff3e0",
+              "#ede7f6", "#e0f2f1", "#fbe9e7", "#f9fbe7")
 
 TARGET_STYLE = {"fillcolor": "#fbbc04", "penwidth": "3", "color": "#b06000"}
 FONT = "Helvetica"
+LEGEND_BORDER = "#9aa0a6"
 
 
 def short_condition_label(keys: list[str]) -> str:
@@ -30,3 +81,43 @@ def short_condition_label(keys: list[str]) -> str:
     short = [k.split(":", 1)[-1] if not k.startswith("trustgraph:") else "policy?" for k in keys]
     text = ", ".join(short[:2]) + ("…" if len(short) > 2 else "")
     return f"if {text}"
+
+
+def dot_text(value: object) -> str:
+    """Data text for an ordinary DOT label: backslashes are DOT escapes (\\n, \\N, \\G…), so double them."""
+    return str(value).replace("\\", "\\\\")
+
+
+def html_text(value: object) -> str:
+    """Data text for a DOT HTML-like label (Graphviz expands \\N and friends there too)."""
+    return html.escape(str(value), quote=True).replace("\\", "\\\\")
+
+
+def tooltip_text(value: object) -> str:
+    """Data text for a tooltip: Graphviz unescapes tooltips twice, so a backslash is written as four."""
+    return str(value).replace("\\", "\\" * 4)
+
+
+def legend_table(node_rows: Sequence[tuple[dict[str, str], str]], edge_rows: Sequence[tuple[str, str, str]],
+                 extra_rows: Sequence[str] = ()) -> str:
+    """An HTML-like label for the legend node.
+
+    node_rows: (node style, text); edge_rows: (line glyphs, colour, text); extra_rows: ready `<TR>` rows.
+    """
+    rows = []
+    for style, text in node_rows:
+        border_style = ' STYLE="dashed"' if "dashed" in style.get("style", "") else ""
+        rows.append(f'<TR><TD BGCOLOR="{style["fillcolor"]}" BORDER="1" COLOR="{style["color"]}"{border_style}'
+                    f' WIDTH="26"> </TD><TD ALIGN="LEFT">{html_text(text)}</TD></TR>')
+    for glyph, colour, text in edge_rows:
+        rows.append(f'<TR><TD><FONT COLOR="{colour}">{glyph}</FONT></TD><TD ALIGN="LEFT">{html_text(text)}</TD></TR>')
+    rows.extend(extra_rows)
+    return (f'<<TABLE BORDER="1" STYLE="rounded" COLOR="{LEGEND_BORDER}" CELLBORDER="0" CELLSPACING="2" '
+            'CELLPADDING="2" BGCOLOR="#ffffff">'
+            '<TR><TD COLSPAN="2" ALIGN="LEFT"><B>Legend</B></TD></TR>' + "".join(rows) + "</TABLE>>")
+
+
+SOLID = "&#9472;&#9472;&#9654;"
+DASHED = "- - &#9654;"
+DOTTED = "&#183;&#183;&#183;&#183;&#9655;"
+SCOPE_LEGEND = {"member": "member of its account (uses its account-wide trusts)"}

@@ -1,0 +1,628 @@
+"""The account view: one node per account, one edge per (source account → target account).
+
+Principals are folded into their account; edges between principals become one aggregated edge per
+pair of accounts, with counts of the trusted callers by kind, the number of target roles, and markers
+when some of the folded trusts are conditional or go through a `*` principal. Accounts outside the data
+are shown by vendor name when known; unknown external accounts are grouped into one node; public,
+identity providers (grouped by issuer) and AWS services are their own nodes.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+
+from trustgraph.render.dot import TrustDot, canvas, cluster_attrs, jsonable, place_legend
+from trustgraph.render.radial import Box, RadialLayout, radial_layout, text_width
+from trustgraph.render.style import (
+    ACCOUNT_EDGE_LEGEND,
+    ACCOUNT_EDGE_STYLE,
+    ACCOUNT_NODE_LEGEND,
+    ACCOUNT_NODE_STYLE,
+    DASHED,
+    FONT,
+    OU_PALETTE,
+    PUBLIC_MARK_COLOR,
+    SOLID,
+    dot_text,
+    html_text,
+    legend_table,
+    tooltip_text,
+)
+
+# Above this many nodes the account view is laid out radially (render/radial.py) instead of with dot.
+DOT_LIMIT = 120
+# At most this many folded principal edges are listed in an aggregated edge's evidence.
+EVIDENCE_MEMBERS = 50
+
+KNOWN_ISSUERS = {
+    "token.actions.githubusercontent.com": "GitHub Actions",
+    "gitlab.com": "GitLab",
+    "app.terraform.io": "Terraform Cloud",
+    "accounts.google.com": "Google",
+    "graph.facebook.com": "Facebook",
+    "www.amazon.com": "Login with Amazon",
+    "cognito-identity.amazonaws.com": "Amazon Cognito",
+    "oidc.circleci.com": "CircleCI",
+    "vstoken.actions.githubusercontent.com": "GitHub (Azure DevOps)",
+}
+
+_KIND_WORDS = {
+    "role": ("role", "roles"), "user": ("user", "users"), "account": ("account", "accounts"),
+    "federated": ("provider", "providers"), "service": ("service", "services"), "public": ("anyone", "anyone"),
+    "unknown": ("unresolved", "unresolved"),
+}
+_KIND_ORDER = ("role", "user", "account-wide", "account", "federated", "service", "public", "unknown")
+
+
+def _is_hub(graph: nx.DiGraph, node: str) -> bool:
+    data = graph.nodes[node]
+    return data.get("kind") == "account" and bool(data.get("hub") or data.get("collected"))
+
+
+@dataclass
+class AccountNode:
+    key: str
+    kind: str  # account | org-only | vendor | external | federated | public | service | unknown
+    title: str
+    subtitle: str = ""
+    accounts: set[str] = field(default_factory=set)
+    ou_path: str = ""
+    principals: Counter[str] = field(default_factory=Counter)  # in-data principals by kind
+    members: set[str] = field(default_factory=set)  # graph nodes folded into this one
+    internal: int = 0  # trust edges inside this node (same account)
+    service_trusts: int = 0  # service → role edges folded into this node (services not drawn)
+
+
+@dataclass
+class AccountEdge:
+    src: str
+    dst: str
+    members: list[tuple[str, str]] = field(default_factory=list)
+    conditional: int = 0
+    via_star: int = 0
+
+    def sources_by_kind(self, graph: nx.DiGraph) -> Counter[str]:
+        """Distinct trusted callers by kind; "account-wide" is the hub of a collected account (its principals
+        that may assume any role, using every trust that names their account)."""
+        return Counter("account-wide" if _is_hub(graph, s) else str(graph.nodes[s].get("kind"))
+                       for s in {u for u, _ in self.members})
+
+    def targets(self) -> set[str]:
+        return {v for _, v in self.members}
+
+
+@dataclass
+class AccountMap:
+    nodes: dict[str, AccountNode]
+    edges: dict[tuple[str, str], AccountEdge]
+    services_drawn: bool
+    org_id: str | None
+    ou_names: dict[str, str]
+
+
+def _plural(n: int, kind: str) -> str:
+    one, many = _KIND_WORDS.get(kind, (kind, kind))
+    if kind == "public":
+        return "anyone"
+    if kind == "account-wide":
+        return "account-wide"
+    return f"{n} {one if n == 1 else many}"
+
+
+def _issuer(node: str, data: Mapping[str, Any]) -> tuple[str, str]:
+    """(group key, title) of a federated principal: providers of the same issuer are one source."""
+    ptype = str(data.get("provider_type") or "")
+    if ":saml-provider/" in node:
+        name = node.split(":saml-provider/", 1)[1]
+        if name.startswith("AWSSSO_"):
+            return "fed:saml:aws-sso", "IAM Identity Center (SAML)"
+        return f"fed:saml:{name}", f"{name} (SAML)"
+    host = node.split(":oidc-provider/", 1)[1] if ":oidc-provider/" in node else node
+    if host.startswith("oidc.eks.") and "/id/" in host:
+        region = host.split(".")[2]
+        return f"fed:oidc:eks:{region}", f"EKS clusters {region} (OIDC)"
+    host = host.split("/", 1)[0] if host.startswith(("oidc.", "token.")) else host
+    name = KNOWN_ISSUERS.get(host, host)
+    form = "SAML" if ptype == "saml" else "OIDC" if ptype == "oidc" else "web identity"
+    return f"fed:{ptype}:{host}", f"{name} ({form})"
+
+
+class _Folder:
+    """Maps every graph node to the account-view node it is folded into."""
+
+    def __init__(self, graph: nx.DiGraph, organization: Any, known_accounts: Mapping[str, str] | None,
+                 ou_names: Mapping[str, str] | None) -> None:
+        self.graph = graph
+        ctx = graph.graph.get("accounts") or {}
+        self.names: dict[str, str] = {**graph.graph.get("account_names", {}), **(ctx.get("names") or {})}
+        self.vendors: dict[str, str] = {**(ctx.get("vendors") or {}), **dict(known_accounts or {})}
+        self.org_id: str | None = graph.graph.get("organization_id") or ctx.get("org_id")
+        self.org_accounts: dict[str, str] = dict(ctx.get("org_accounts") or {})
+        self.ou_names: dict[str, str] = dict(ctx.get("ou_names") or {})
+        if organization is not None:
+            self.org_id = self.org_id or organization.id
+            for account in organization.accounts.values():
+                self.org_accounts.setdefault(account.id, account.ou_path)
+                if account.name:
+                    self.names.setdefault(account.id, account.name)
+            for unit in [*organization.roots, *organization.units]:
+                self.ou_names.setdefault(unit.id, unit.name)
+        self.ou_names.update(ou_names or {})
+        self.in_data: set[str] = set(graph.graph.get("collected_accounts", []))
+        for _, data in graph.nodes(data=True):
+            if data.get("in_data") and data.get("kind") in ("user", "role") and data.get("account"):
+                self.in_data.add(str(data["account"]))
+        self.nodes: dict[str, AccountNode] = {}
+
+    def _account_node(self, account: str) -> AccountNode:
+        key = f"acct:{account}"
+        if key in self.nodes:
+            return self.nodes[key]
+        name = self.names.get(account, "")
+        vendor = self.vendors.get(account, "")
+        if account in self.in_data:
+            kind = "account"
+        elif account in self.org_accounts or name:
+            kind = "org-only"  # one of ours (organization member or named in an accounts file), no IAM data
+        elif vendor:
+            kind = "vendor"
+        else:
+            group = self.nodes.setdefault("external", AccountNode("external", "external", "external accounts"))
+            group.accounts.add(account)
+            return group
+        node = AccountNode(key, kind, name or vendor or f"account {account}", account, {account},
+                           self.org_accounts.get(account, ""))
+        self.nodes[key] = node
+        return node
+
+    def fold(self, node: str) -> AccountNode:
+        data = self.graph.nodes[node]
+        kind = str(data.get("kind", "unknown"))
+        account = data.get("account")
+        if kind in ("user", "role", "account") and account:
+            group = self._account_node(str(account))
+        elif kind == "federated":
+            key, title = _issuer(node, data)
+            group = self.nodes.setdefault(key, AccountNode(key, "federated", title))
+            if account:
+                group.accounts.add(str(account))
+        elif kind == "public":
+            group = self.nodes.setdefault("public", AccountNode("public", "public", "anyone (*)",
+                                                                "any AWS principal"))
+        elif kind == "service":
+            group = self.nodes.setdefault("services", AccountNode("services", "service", "AWS services"))
+        else:
+            group = self.nodes.setdefault("unknown", AccountNode("unknown", "unknown", "unresolved principals",
+                                                                 "deleted or invalid"))
+        group.members.add(node)
+        if data.get("in_data") and kind in ("user", "role"):
+            group.principals[kind] += 1
+        return group
+
+
+def account_map(graph: nx.DiGraph, *, organization: Any = None, known_accounts: Mapping[str, str] | None = None,
+                ou_names: Mapping[str, str] | None = None, services: bool | None = None,
+                account: str | None = None) -> AccountMap:
+    """Fold the principal graph into accounts (pure; no drawing).
+
+    services: draw AWS services as a node with edges to the accounts whose roles trust them (by default
+    service trust is only counted inside each account). account: keep only this account and what touches it.
+    """
+    folder = _Folder(graph, organization, known_accounts, ou_names)
+    for node in sorted(graph.nodes):
+        folder.fold(node)
+    # Every account in the data is drawn, even one that no trust touches.
+    for acct in sorted(folder.in_data):
+        folder._account_node(acct)
+    draw_services = bool(services)
+    owner = {m: n for n in folder.nodes.values() for m in n.members}
+    edges: dict[tuple[str, str], AccountEdge] = {}
+    for u, v, data in sorted(graph.edges(data=True), key=lambda e: (e[0], e[1])):
+        a, b = owner[u], owner[v]
+        if a.key == b.key:
+            a.internal += 1
+            continue
+        if a.kind == "service" and not draw_services:
+            b.service_trusts += 1
+            continue
+        edge = edges.setdefault((a.key, b.key), AccountEdge(a.key, b.key))
+        edge.members.append((u, v))
+        edge.conditional += bool(data.get("conditional"))
+        forms = {str(e.get("principal_form")) for e in data.get("evidence", [])}
+        edge.via_star += "public" in forms or data.get("scope") == "public"
+    nodes = dict(folder.nodes)
+    if not draw_services:
+        nodes.pop("services", None)
+    nodes = {k: n for k, n in nodes.items() if n.kind in ("account", "org-only") or
+             any(k in pair for pair in edges)}
+    if account is not None:
+        center = f"acct:{account}"
+        if center not in nodes:
+            raise KeyError(account)
+        edges = {pair: e for pair, e in edges.items() if center in pair}
+        touching = {center} | {k for pair in edges for k in pair}
+        nodes = {k: n for k, n in nodes.items() if k in touching}
+    return AccountMap(nodes, edges, draw_services, folder.org_id, folder.ou_names)
+
+
+# ------------------------------------------------------------------------------------------------ DOT
+
+
+def _ou_chain(amap: AccountMap, ou_path: str) -> list[str]:
+    """OU ids below the root, outermost first ("o-x/r-y/ou-a/ou-b/" → [ou-a, ou-b])."""
+    parts = [p for p in ou_path.strip("/").split("/") if p]
+    return [p for p in parts if p.startswith("ou-")]
+
+
+def _ou_title(amap: AccountMap, ou: str) -> str:
+    name = amap.ou_names.get(ou)
+    return f"{name}" if name else ou
+
+
+def _node_label(node: AccountNode, compact: bool) -> str:
+    lines = [f"<B>{html_text(node.title)}</B>"]
+    small: list[str] = []
+    if node.kind == "external":
+        ids = sorted(node.accounts)
+        lines[0] = f"<B>{len(ids)} unknown external account{'s' if len(ids) != 1 else ''}</B>"
+        small.append(", ".join(ids[:3]) + (f" +{len(ids) - 3}" if len(ids) > 3 else ""))
+    elif node.subtitle:
+        small.append(node.subtitle)
+    if node.kind == "vendor":
+        small.append("known vendor")
+    if node.kind == "federated" and len(node.members) > 1:
+        small.append(f"{len(node.members)} providers in {len(node.accounts)} accounts")
+    if not compact and node.kind in ("account", "org-only"):
+        counts = [_plural(node.principals[k], k) for k in ("role", "user") if node.principals[k]]
+        if node.kind == "org-only" and not counts:
+            counts = ["no IAM data"]
+        if counts:
+            small.append(" · ".join(counts))
+        extra = []
+        if node.internal:
+            extra.append(f"{node.internal} internal trust{'s' if node.internal != 1 else ''}")
+        if node.service_trusts:
+            extra.append(f"{node.service_trusts} service trust{'s' if node.service_trusts != 1 else ''}")
+        if extra:
+            small.append(" · ".join(extra))
+    for text in small:
+        lines.append(f'<FONT POINT-SIZE="8" COLOR="#5f6368">{html_text(text)}</FONT>')
+    return "<" + "<BR/>".join(lines) + ">"
+
+
+def _edge_class(amap: AccountMap, edge: AccountEdge) -> str:
+    kind = amap.nodes[edge.src].kind
+    return {"account": "internal", "org-only": "internal", "vendor": "vendor", "external": "external",
+            "federated": "federated", "public": "public", "service": "service"}.get(kind, "unknown")
+
+
+def edge_text(graph: nx.DiGraph, edge: AccountEdge) -> tuple[str, str]:
+    """(counts, markers) of an aggregated edge, e.g. ("2 roles, 1 user → 3 roles", "1 conditional · via * 1")."""
+    by_kind = edge.sources_by_kind(graph)
+    sources = ", ".join(_plural(by_kind[k], k) for k in _KIND_ORDER if by_kind.get(k))
+    targets = len(edge.targets())
+    counts = f"{sources} → {targets} role{'s' if targets != 1 else ''}"
+    marks = []
+    if edge.conditional:
+        total = len(edge.members)
+        marks.append("conditional" if edge.conditional == total else f"{edge.conditional}/{total} conditional")
+    if edge.via_star:
+        marks.append(f"via * ({edge.via_star})")
+    return counts, " · ".join(marks)
+
+
+def _edge_evidence(graph: nx.DiGraph, amap: AccountMap, edge: AccountEdge) -> dict[str, Any]:
+    counts, marks = edge_text(graph, edge)
+    members = []
+    for u, v in edge.members[:EVIDENCE_MEMBERS]:
+        data = graph.edges[u, v]
+        reasons = sorted({str(e.get("reason", "")) for e in data.get("evidence", []) if e.get("reason")})
+        statements = sorted({f"#{e.get('statement')}" + (f" ({e['sid']})" if e.get("sid") else "")
+                             for e in data.get("evidence", [])})
+        members.append({"from": u, "to": v, "conditional": bool(data.get("conditional")),
+                        "conditions": jsonable(data.get("conditions", [])), "statements": statements,
+                        "reason": "; ".join(reasons)})
+    src, dst = amap.nodes[edge.src], amap.nodes[edge.dst]
+    return {"type": "edge", "title": f"{src.title} → {dst.title}", "summary": counts, "markers": marks,
+            "trusts": len(edge.members), "conditional": edge.conditional, "via_star": edge.via_star,
+            "sources_by_kind": dict(sorted(edge.sources_by_kind(graph).items())),
+            "target_roles": len(edge.targets()), "members": members,
+            "members_not_listed": max(0, len(edge.members) - EVIDENCE_MEMBERS)}
+
+
+def _node_evidence(amap: AccountMap, node: AccountNode) -> dict[str, Any]:
+    ou = " / ".join(_ou_title(amap, o) for o in _ou_chain(amap, node.ou_path)) if node.ou_path else ""
+    info: dict[str, Any] = {"type": "node", "title": node.title, "kind": ACCOUNT_NODE_LEGEND.get(node.kind, node.kind),
+                            "search": " ".join([node.title, node.subtitle, *sorted(node.accounts)])}
+    if node.accounts:
+        info["accounts"] = sorted(node.accounts)
+    if ou:
+        info["organizational_unit"] = ou
+    if node.principals:
+        info["principals"] = dict(sorted(node.principals.items()))
+    if node.internal:
+        info["internal_trusts"] = node.internal
+    if node.service_trusts:
+        info["service_trusts"] = node.service_trusts
+    if node.kind in ("federated", "unknown", "service", "external") and node.members:
+        members = sorted(node.members)
+        info["members"] = members[:EVIDENCE_MEMBERS]
+        if len(members) > EVIDENCE_MEMBERS:
+            info["members_not_listed"] = len(members) - EVIDENCE_MEMBERS
+    return info
+
+
+def _node_order(node: AccountNode) -> tuple[int, str]:
+    rank = {"public": 0, "external": 1, "vendor": 2, "federated": 3, "service": 4, "unknown": 5}
+    return rank.get(node.kind, 9), node.key
+
+
+def _legend(amap: AccountMap, classes: set[str], any_conditional: bool, any_star: bool, large: bool,
+            ou_colours: Mapping[tuple[str, ...], str], any_hub: bool = False) -> str:
+    present = {n.kind for n in amap.nodes.values()}
+    node_rows = [(ACCOUNT_NODE_STYLE[k], text) for k, text in ACCOUNT_NODE_LEGEND.items() if k in present]
+    edge_rows = [(SOLID, ACCOUNT_EDGE_STYLE[c]["color"], text) for c, text in ACCOUNT_EDGE_LEGEND.items()
+                 if c in classes]
+    if any_conditional:
+        edge_rows.append((DASHED, "#3c4043", "every folded trust is conditional"))
+    extra = ['<TR><TD>&#9473;&#9473;</TD><TD ALIGN="LEFT">thicker = more trusts</TD></TR>']
+    if any_star:
+        extra.append(f'<TR><TD><FONT COLOR="{PUBLIC_MARK_COLOR}"><I>via *</I></FONT></TD>'
+                     '<TD ALIGN="LEFT">some trusts name Principal "*"</TD></TR>')
+    if not large:
+        extra.append('<TR><TD COLSPAN="2" ALIGN="LEFT">edge label: trusted callers by kind &#8594; roles they can'
+                     ' assume</TD></TR>')
+    if any_hub:
+        extra.append('<TR><TD COLSPAN="2" ALIGN="LEFT">account-wide: its principals that may assume any'
+                     ' role</TD></TR>')
+    if not amap.services_drawn:
+        extra.append('<TR><TD COLSPAN="2" ALIGN="LEFT">AWS service trust is counted inside each account</TD></TR>')
+    for chain, colour in ou_colours.items():
+        name = _chain_title(amap, chain)
+        extra.append(f'<TR><TD BGCOLOR="{colour}" BORDER="1" COLOR="#b06000"> </TD>'
+                     f'<TD ALIGN="LEFT">OU {html_text(name)}</TD></TR>')
+    return legend_table(node_rows, edge_rows, extra)
+
+
+def _chain_title(amap: AccountMap, chain: tuple[str, ...]) -> str:
+    return " / ".join(_ou_title(amap, ou) for ou in chain) or "organization root"
+
+
+def _box(node: AccountNode, fontsize: int) -> Box:
+    """Estimated size (points) of a compact account-view node, for the radial layout."""
+    title = node.title if node.kind != "external" else f"{len(node.accounts)} unknown external accounts"
+    sub = node.subtitle if node.kind != "external" else ", ".join(sorted(node.accounts)[:3]) + " +99"
+    width = max(text_width(title, fontsize, bold=True), text_width(sub, 8)) + 30
+    return Box(node.key, width, max(36.0, fontsize + 8 + 16))
+
+
+def account_dot(graph: nx.DiGraph, amap: AccountMap, *, title: str = "", engine: str | None = None,
+                legend: bool = True) -> TrustDot:
+    """DOT for an account map. engine: dot (clusters per OU, labelled edges), radial (positions computed in
+    render/radial.py, drawn by Graphviz's nop), or a Graphviz engine (sfdp, neato, fdp). Default: dot up
+    to DOT_LIMIT nodes, radial above."""
+    keys = sorted(amap.nodes, key=lambda k: _node_order(amap.nodes[k]))
+    large = len(keys) > DOT_LIMIT
+    layout = engine or ("radial" if large else "dot")
+    ids = {k: f"a{i}" for i, k in enumerate(keys)}
+    dot = TrustDot("trustgraph_accounts", engine="neato" if layout == "radial" else layout)
+    dot.title = title
+    dot.layout = layout
+    if large:
+        dot.raster_size = "40,40"
+    dot.attr(fontname=FONT, fontsize="14" if not large else "32", labelloc="t", labeljust="l",
+             label=dot_text(title), bgcolor="white", pad="0.3")
+    if layout == "dot":
+        dot.attr(rankdir="LR", newrank="true", nodesep="0.3", ranksep="1.4", splines="spline")
+    elif layout == "radial":
+        # Every node is pinned (pos="x,y!" in points): neato only draws the straight edges.
+        dot.attr(splines="false", outputorder="edgesfirst", inputscale="72", notranslate="false")
+    else:
+        # Force-directed: straight edges; overlap=scale is the overlap removal the bundled Graphviz has
+        # (no triangulation library, so no prism).
+        dot.attr(overlap="scale", splines="false", outputorder="edgesfirst", K="1.2", start="1")
+    dot.attr("node", fontname=FONT, fontsize="10", margin="0.15,0.06")
+    dot.attr("edge", fontname=FONT, fontsize="8", arrowsize="0.7" if not large else "0.5", fontcolor="#3c4043")
+
+    def chain_of(node: AccountNode) -> tuple[str, ...] | None:
+        return tuple(_ou_chain(amap, node.ou_path)) if node.ou_path else None
+
+    # Without clusters, an OU is a fill colour (and, for sfdp, an invisible anchor pulling its accounts together).
+    ou_colours: dict[tuple[str, ...], str] = {}
+    if layout != "dot":
+        chains = sorted({c for n in amap.nodes.values() if (c := chain_of(n)) is not None},
+                        key=lambda c: (_chain_title(amap, c), c))
+        ou_colours = {chain: OU_PALETTE[i % len(OU_PALETTE)] for i, chain in enumerate(chains)}
+    degree: Counter[str] = Counter()
+    for a, b in amap.edges:
+        degree[a] += 1
+        degree[b] += 1
+
+    def fontsize(key: str) -> int:
+        # Hubs (many links) get bigger labels so that an overview reads without zooming.
+        return 10 + min(26, 3 * int(math.log2(1 + degree[key]))) if large else 10
+
+    positions: dict[str, tuple[float, float]] = {}
+    radial: RadialLayout | None = None
+    if layout == "radial":
+        n_accounts = sum(1 for n in amap.nodes.values() if n.kind in ("account", "org-only"))
+        hub_degree = max(8, n_accounts // 20)
+        center = [k for k in keys if amap.nodes[k].kind not in ("account", "org-only") or degree[k] >= hub_degree]
+        center.sort(key=lambda k: (-degree[k], k))
+        by_chain: dict[tuple[str, ...] | None, list[str]] = defaultdict(list)
+        for k in keys:
+            if k not in set(center):
+                by_chain[chain_of(amap.nodes[k])].append(k)
+        order = sorted(by_chain, key=lambda c: (c is None, _chain_title(amap, c) if c is not None else "", c or ()))
+        groups = [(_chain_title(amap, c) if c is not None else ("outside the organization" if ou_colours
+                                                                  else "accounts"),
+                   [_box(amap.nodes[k], fontsize(k)) for k in sorted(by_chain[c], key=lambda k: (
+                       amap.nodes[k].title, k))]) for c in order]
+        radial = radial_layout([_box(amap.nodes[k], fontsize(k)) for k in center], groups)
+        positions = {str(k): xy for k, xy in radial.positions.items()}
+
+    def emit(container: Any, key: str) -> None:
+        node = amap.nodes[key]
+        style = dict(ACCOUNT_NODE_STYLE[node.kind])
+        chain = chain_of(node)
+        if chain is not None and chain in ou_colours and node.kind in ("account", "org-only"):
+            style["fillcolor"] = ou_colours[chain]
+        if large:
+            style["fontsize"] = str(fontsize(key))
+        if key in positions:
+            x, y = positions[key]
+            style["pos"] = f"{x:.1f},{y:.1f}!"
+        element = f"node-{ids[key]}"
+        tooltip = node.title + (f" ({node.subtitle})" if node.subtitle else "")
+        container.node(ids[key], label=_node_label(node, compact=large), tooltip=tooltip_text(tooltip), id=element,
+                       **style)
+        dot.evidence[element] = _node_evidence(amap, node)
+
+    with canvas(dot) as body:
+        in_org = [k for k in keys if amap.nodes[k].ou_path]
+        if layout in ("dot", "fdp") and in_org:
+            # Clusters per organization and OU.
+            tree: dict[tuple[str, ...], list[str]] = defaultdict(list)
+            for k in in_org:
+                tree[tuple(_ou_chain(amap, amap.nodes[k].ou_path))].append(k)
+            prefixes = sorted({chain[:i] for chain in tree for i in range(len(chain) + 1)})
+            cluster_ids = {p: f"cluster_ou{i}" for i, p in enumerate(prefixes)}
+
+            def emit_cluster(container: Any, prefix: tuple[str, ...]) -> None:
+                with container.subgraph(name=cluster_ids[prefix]) as c:
+                    if prefix:
+                        c.attr(**cluster_attrs(label=dot_text(_ou_title(amap, prefix[-1])), style="rounded,filled",
+                                               color="#c6cbd1", fillcolor="#f8f9fa" if len(prefix) % 2 else "#ffffff",
+                                               fontsize="11", labeljust="l"))
+                    else:
+                        c.attr(**cluster_attrs(label=dot_text(f"Organization {amap.org_id or ''}".strip()),
+                                               style="rounded,filled", color="#9aa0a6", fillcolor="#ffffff",
+                                               fontsize="12", labeljust="l"))
+                    for k in tree.get(prefix, []):
+                        emit(c, k)
+                    for child in prefixes:
+                        if len(child) == len(prefix) + 1 and child[:len(prefix)] == prefix:
+                            emit_cluster(c, child)
+
+            emit_cluster(body, ())
+        else:
+            in_org = []
+        rest = [k for k in keys if k not in set(in_org)]
+        outside = [k for k in rest if amap.nodes[k].kind in ("public", "external", "vendor", "federated", "service",
+                                                            "unknown")]
+        if layout == "dot" and outside:
+            # Callers from outside the organization on the left, where the arrows start.
+            with body.subgraph(name="sources") as sources:
+                sources.attr(rank="min")
+                for k in outside:
+                    emit(sources, k)
+        else:
+            outside = []
+        for k in rest:
+            if k not in outside:
+                emit(body, k)
+        if layout == "sfdp":
+            for i, chain in enumerate(ou_colours):
+                anchor = f"ou{i}"
+                body.node(anchor, label="", style="invis", width="0.1", height="0.1")
+                for k in keys:
+                    if chain_of(amap.nodes[k]) == chain:
+                        body.edge(anchor, ids[k], style="invis", dir="none")
+        if radial is not None:
+            for i, sector in enumerate(radial.sectors):
+                if sector.count < max(3, len(keys) // 50):
+                    continue  # a sliver: its colour in the legend names it
+                text = f"<B>{html_text(sector.name)}</B><BR/>{sector.count} account{'s' if sector.count != 1 else ''}"
+                width = text_width(sector.name, 30, bold=True)
+                x = sector.x + width / 2 * math.cos(sector.angle)
+                y = sector.y + 30 * math.sin(sector.angle)
+                body.node(f"sector{i}", label=f"<{text}>", shape="plaintext", fontsize="30", fontcolor="#5f6368",
+                          pos=f"{x:.1f},{y:.1f}!")
+
+        classes: set[str] = set()
+        any_conditional = any_star = False
+        for pair in sorted(amap.edges, key=lambda p: (ids[p[0]], ids[p[1]])):
+            edge = amap.edges[pair]
+            cls = _edge_class(amap, edge)
+            classes.add(cls)
+            style = dict(ACCOUNT_EDGE_STYLE[cls])
+            width = 1 + min(4.0, math.log2(len(edge.members)))
+            if large and cls == "internal":
+                # Thousands of links inside the organization: a translucent web under the outside trust.
+                style["color"] += "30"
+                width = min(width, 2.0)
+            elif large:
+                style["color"] += "b0"
+                width += 0.5
+            style["penwidth"] = f"{width:.2f}"
+            if edge.conditional == len(edge.members):
+                style["style"] = "dashed"
+                any_conditional = True
+            counts, marks = edge_text(graph, edge)
+            tooltip = counts + (f" · {marks}" if marks else "")
+            attrs: dict[str, str] = {}
+            if not large:
+                label = html_text(counts)
+                if marks:
+                    colour = PUBLIC_MARK_COLOR if edge.via_star else "#5f6368"
+                    label += f'<BR/><FONT COLOR="{colour}"><I>{html_text(marks)}</I></FONT>'
+                attrs["label"] = f"<{label}>"
+            if edge.via_star:
+                any_star = True
+                attrs["fontcolor"] = PUBLIC_MARK_COLOR
+            element = f"edge-{ids[pair[0]]}-{ids[pair[1]]}"
+            body.edge(ids[pair[0]], ids[pair[1]], tooltip=tooltip_text(tooltip), id=element, **attrs, **style)
+            dot.evidence[element] = _edge_evidence(graph, amap, edge)
+        if legend:
+            any_hub = any(_is_hub(graph, u) for e in amap.edges.values() for u, _ in e.members)
+            label = _legend(amap, classes, any_conditional, any_star, large, ou_colours, any_hub)
+            if radial is not None:
+                # Left of the disc: half the legend's width (estimated from its longest row) plus a margin.
+                rows = [re.sub(r"<[^>]*>|&#?\w+;", "x", row) for row in label.split("</TR>")]
+                half = max(text_width(row, 30) for row in rows) / 2 + 40
+                body.node("legend", label=label, shape="plain", fontsize="30", fontname=FONT,
+                          pos=f"{-radial.radius - 200 - half:.1f},{radial.radius * 0.4:.1f}!")
+            else:
+                place_legend(dot, body, label, fontsize="9" if not large else "18")
+    return dot
+
+
+def account_title(amap: AccountMap) -> str:
+    accounts = sum(1 for n in amap.nodes.values() if n.kind in ("account", "org-only"))
+    outside = sum(1 for n in amap.nodes.values() if n.kind not in ("account", "org-only"))
+    trusts = sum(len(e.members) for e in amap.edges.values())
+    return (f"Account map: {accounts} account{'s' if accounts != 1 else ''}, {outside} outside source"
+            f"{'s' if outside != 1 else ''}, {len(amap.edges)} links ({trusts} trusts)")
+
+
+def account_view(graph: nx.DiGraph, *, organization: Any = None, known_accounts: Mapping[str, str] | None = None,
+                 ou_names: Mapping[str, str] | None = None, services: bool | None = None, account: str | None = None,
+                 engine: str | None = None, title: str = "") -> TrustDot:
+    """DOT for the account view of `graph` (see the module docstring)."""
+    amap = account_map(graph, organization=organization, known_accounts=known_accounts, ou_names=ou_names,
+                       services=services, account=account)
+    if not title:
+        title = account_title(amap)
+        if account:
+            title += f", around {account}"
+    return account_dot(graph, amap, title=title, engine=engine)
+
+
+def accounts_in_data(graph: nx.DiGraph) -> set[str]:
+    found = set(graph.graph.get("collected_accounts", []))
+    for _, data in graph.nodes(data=True):
+        if data.get("in_data") and data.get("kind") in ("user", "role") and data.get("account"):
+            found.add(str(data["account"]))
+    return found
+
+
+def principal_count(graph: nx.DiGraph, kinds: Iterable[str] = ("user", "role")) -> int:
+    wanted = set(kinds)
+    return sum(1 for _, d in graph.nodes(data=True) if d.get("kind") in wanted)
