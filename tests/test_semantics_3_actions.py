@@ -187,9 +187,6 @@ def test_rule_3_4_tag_session_alone_never_grants_assumption():
     no_edge(g, dev, via_account)
 
 
-@pytest.mark.xfail(strict=True, reason="graph/build.py _hub_ok lets an account hub take a grant that forces "
-                   "companion actions; the hub's members were only checked for sts:AssumeRole (owned by another "
-                   "developer: _hub_ok should return False when trust.forced_companions(grant.statement))")
 def test_rule_3_1_companion_identity_check_applies_to_callers_allowed_on_every_role():
     a, b = Account(A), Account(B)
     target = a.role("Target", trust(B, ["sts:AssumeRole", "sts:TagSession"], condition=TAGGED))

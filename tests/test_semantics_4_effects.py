@@ -444,9 +444,6 @@ def test_rule_4_2_trust_deny_of_one_user_spares_the_other_principals_of_a_truste
     no_edge(g, bob, target)
 
 
-@pytest.mark.xfail(strict=True, reason="graph/build.py _hub_ok ignores SCP/RCP conditions on per-principal keys "
-                   "(aws:PrincipalArn, aws:PrincipalTag/*): the account hub gets one conditional edge instead of a "
-                   "settled answer per member (owned by another developer)")
 def test_rule_4_1_scp_condition_on_principal_facts_is_settled_per_caller():
     a, b = Account(A), Account(B)
     target = a.role("Target", trust(B))

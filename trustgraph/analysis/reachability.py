@@ -159,7 +159,7 @@ def principals_only(graph: nx.DiGraph, route: list[str]) -> list[str]:
     return [n for n in route if not is_hub(graph, n)]
 
 
-def _reacher(graph: nx.DiGraph, node: str, route: list[str], other_end: str) -> Reacher:
+def _reacher(graph: nx.DiGraph, node: str, route: list[str], other_end: str, ctx: dict) -> Reacher:
     data = graph.nodes[node]
     conditional, conditions = path_conditions(graph, route)
     path = principals_only(graph, route)
@@ -167,7 +167,7 @@ def _reacher(graph: nx.DiGraph, node: str, route: list[str], other_end: str) -> 
     return Reacher(principal=node, kind=data.get("kind", "unknown"), hops=len(path) - 1, path=path, route=route,
                    conditional=conditional, conditions=conditions, account=data.get("account"),
                    account_name=data.get("account_name") or None,
-                   classification=classify_nodes(graph, caller, callee),
+                   classification=classify_nodes(graph, caller, callee, ctx),
                    vendor=data.get("vendor"), ou_path=data.get("ou_path"))
 
 
@@ -185,7 +185,7 @@ def who_can_reach(graph: nx.DiGraph, target: str, max_hops: int | None = None,
     for node, path in _answers(graph, target, True, max_hops):
         if from_outside and not is_outside(graph, node, ctx):
             continue
-        answer.reachers.append(_reacher(graph, node, path, target))
+        answer.reachers.append(_reacher(graph, node, path, target, ctx))
     answer.reachers.sort(key=_order)
     return answer
 
@@ -193,9 +193,10 @@ def who_can_reach(graph: nx.DiGraph, target: str, max_hops: int | None = None,
 def reach(graph: nx.DiGraph, source: str, max_hops: int | None = None) -> Reach:
     source = resolve_node(graph, source)
     answer = Reach(source)
+    ctx = prepared_context(graph)
     for node, path in _answers(graph, source, False, max_hops):
         if graph.nodes[node].get("kind") == "role":
-            answer.reachable.append(_reacher(graph, node, path, source))
+            answer.reachable.append(_reacher(graph, node, path, source, ctx))
     answer.reachable.sort(key=_order)
     return answer
 

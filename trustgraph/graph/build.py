@@ -18,22 +18,31 @@ from trustgraph.graph.classification import annotate
 from trustgraph.graph.model import FEDERATED_EDGE_KIND, SCHEMA, caller_node_kind
 from trustgraph.model import Role, Snapshot, Statement
 from trustgraph.policy.caller import Caller, OrgFacts
-from trustgraph.policy.trust import AssumeVerdict, CompiledTrust, OrgGate, TrustGrant, compile_trust, evaluate_assume
+from trustgraph.policy.facts import tests_per_principal_facts
+from trustgraph.policy.trust import (
+    AssumeVerdict,
+    CompiledTrust,
+    OrgGate,
+    TrustGrant,
+    compile_trust,
+    evaluate_assume,
+    forced_companions,
+)
 
 ProgressCallback = Callable[[int, int], None]
 # Condition keys whose value differs between principals of one account: a grant that tests them must be
 # checked caller by caller, never through the account's member hub.
-PER_PRINCIPAL_KEYS = ("aws:principalarn", "aws:principaltag/", "aws:username", "aws:userid", "aws:principaltype")
 
 
 def _per_principal(statement: Statement) -> bool:
-    return any(c.key.lower().startswith(PER_PRINCIPAL_KEYS) or any("${" in v for v in c.values)
-               for c in statement.conditions)
+    return tests_per_principal_facts(statement)
 
 
-def _hub_ok(compiled: CompiledTrust, grant: TrustGrant, account: str) -> bool:
+def _hub_ok(compiled: CompiledTrust, grant: TrustGrant, account: str, org: OrgGate | None) -> bool:
     """Can account `account`'s uniform callers be covered by one account-level check for this grant?"""
-    if _per_principal(grant.statement):
+    if _per_principal(grant.statement) or forced_companions(grant.statement):
+        return False
+    if org is not None and org.per_principal(account, compiled.role.account):
         return False
     for st, refs in compiled.denies:
         if _per_principal(st) or any(r.kind not in ("account", "public") and r.account in (account, None)
@@ -151,13 +160,18 @@ class GraphBuilder:
         """Callers of a collected account for an account-wide grant: its uniform callers through the
         account's hub node (one check, one edge), everyone else one by one."""
         index = self.directory.grant_index(account)
-        hub = bool(index.uniform) and _hub_ok(compiled, grant, account)
+        hub = bool(index.uniform) and _hub_ok(compiled, grant, account, self.org)
         if hub:
             caller = self.directory.abstract_account(account, grant.principal.partition)
             caller.hub = True
             yield caller
         for arn in index.candidates(role.arn, include_uniform=not hub):
             yield self.directory.concrete(arn)
+
+    def _public(self, role: Role) -> Caller:
+        # The public stand-in is outside every account of the data set and of its organization.
+        return Caller("public", "*", partition=partition_of(role.arn),
+                      org=None if self.directory.org_facts is None else OrgFacts(None, None))
 
     def _callers(self, role: Role, grant: TrustGrant, compiled: CompiledTrust) -> Iterator[Caller]:
         ref = grant.principal
@@ -169,7 +183,7 @@ class GraphBuilder:
             named = sorted({arn for p in patterns for arn in d.matching_arn(p)})
             for arn in named:
                 yield d.concrete(arn)
-            yield Caller("public", "*", org=None if d.org_facts is None else OrgFacts(None, None))
+            yield self._public(role)
         elif ref.kind == "public":
             if limit is None or role.account in limit:
                 for arn in d.callers_in(role.account):
@@ -177,8 +191,7 @@ class GraphBuilder:
             others = self.snapshot.collected_accounts - {role.account}
             for account in sorted(others if limit is None else others & limit):
                 yield from self._account_callers(account, role, grant, compiled)
-            # The public stand-in is outside every account of the data set and of its organization.
-            yield Caller("public", "*", org=None if d.org_facts is None else OrgFacts(None, None))
+            yield self._public(role)
         elif ref.kind == "account" and ref.account:
             if limit is not None and ref.account not in limit:
                 return

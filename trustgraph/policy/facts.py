@@ -47,3 +47,13 @@ SERVICE_SOURCE_KEYS = ("aws:sourceaccount", "aws:sourcearn", "aws:sourceorgid", 
 
 def is_caller_chosen(key: str) -> bool:
     return key.startswith(CALLER_CHOSEN_PREFIXES)
+
+
+# Condition keys whose value differs between principals of one account.
+PER_PRINCIPAL_KEYS = ("aws:principalarn", "aws:principaltag/", "aws:username", "aws:userid", "aws:principaltype")
+
+
+def tests_per_principal_facts(statement: object) -> bool:
+    """Does a statement's condition depend on which principal of an account calls (or use variables)?"""
+    return any(c.key.lower().startswith(PER_PRINCIPAL_KEYS) or any("${" in v for v in c.values)
+               for c in statement.conditions)  # type: ignore[attr-defined]

@@ -10,6 +10,7 @@ from __future__ import annotations
 from trustgraph.model import Organization, Role
 from trustgraph.policy.caller import Caller, OrgFacts, RequestFacts
 from trustgraph.policy.conditions import Tri
+from trustgraph.policy.facts import tests_per_principal_facts
 from trustgraph.policy.identity import PolicySetVerdict, SourcedStatement, evaluate_set, relevant
 
 SCP = "SERVICE_CONTROL_POLICY"
@@ -42,6 +43,14 @@ class OrganizationPolicies:
                           for s in policy.document.statements]
             for target in policy.targets:
                 self.by_target.setdefault((policy.type, target), []).extend(statements)
+
+    def per_principal(self, caller_account: str, role_account: str) -> bool:
+        """Do SCPs on the caller's levels or RCPs on the role's levels test per-principal facts?"""
+        checks = [(SCP, caller_account), (RCP, role_account)]
+        return any(tests_per_principal_facts(s.statement)
+                   for kind, account in checks
+                   for level in self.levels.get(account, [account])
+                   for s in self.by_target.get((kind, level), ()))
 
     def account_facts(self) -> dict[str, OrgFacts]:
         return {a.id: OrgFacts(self.org.id, a.ou_path or None) for a in self.org.accounts.values()}

@@ -146,6 +146,8 @@ class OrgGate(Protocol):
 
     def facts_for(self, account: str | None) -> OrgFacts | None: ...
 
+    def per_principal(self, caller_account: str, role_account: str) -> bool: ...
+
 
 @dataclass(slots=True)
 class AssumeVerdict:

@@ -62,6 +62,9 @@ def read_organization(value: dict[str, Any], builder: SnapshotBuilder, source: s
             id=str(raw.get("id", f"policy-{i}")), name=str(raw.get("name", "")), type=raw["type"],
             document=document, targets=[str(t) for t in raw.get("targets") or []],
             aws_managed=bool(raw.get("aws_managed", False))))
+    if value.get("policies_complete") is False:
+        report.warning(source, "$.policies_complete", "some SCPs/RCPs could not be read when this snapshot was "
+                       "collected: answers may show paths that organization policies would block")
     snapshot = builder.snapshot
     if snapshot.organization is not None:
         report.warning(source, "", "a second organization file replaces the first one read")

@@ -273,7 +273,8 @@ class Collector:
             problems=[failure.reason for failure in policies.failures],
         )
         try:
-            writer.write_json(ORGANIZATION_NAME, organization_document(structure, policies.policies))
+            writer.write_json(ORGANIZATION_NAME, organization_document(structure, policies.policies,
+                                                                         policies_complete=not policies.failures))
         except OSError as exc:
             record.status = "failed"
             record.file = None

@@ -187,7 +187,8 @@ def read_policies(client: Any, policy_types: tuple[str, ...] = POLICY_TYPES) -> 
     return export
 
 
-def organization_document(structure: OrganizationStructure, policies: list[dict[str, Any]]) -> dict[str, Any]:
+def organization_document(structure: OrganizationStructure, policies: list[dict[str, Any]],
+                          policies_complete: bool = True) -> dict[str, Any]:
     return {
         "schema": SCHEMA,
         "organization": {
@@ -199,4 +200,5 @@ def organization_document(structure: OrganizationStructure, policies: list[dict[
         "organizational_units": structure.organizational_units,
         "accounts": [account.to_json() for account in structure.accounts],
         "policies": policies,
+        "policies_complete": policies_complete,
     }
