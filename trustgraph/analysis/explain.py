@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from trustgraph.model import Condition, Role, Statement
+from trustgraph.analysis.findings import find
+from trustgraph.model import Condition, Role, Snapshot
 from trustgraph.policy.principals import PrincipalRef, classify_principal
 from trustgraph.policy.statements import covers_action
 from trustgraph.policy.trust import compile_trust
@@ -25,8 +26,6 @@ UNSETTLED_HINT = {
     "aws:multifactorauthpresent": "the caller must have signed in with MFA",
     "aws:sourceip": "the call must come from these addresses",
 }
-LIMITING_KEYS = ("aws:principalorgid", "aws:principalorgpaths", "aws:principalarn", "aws:principalaccount",
-                 "aws:sourceaccount", "aws:sourcearn", "aws:sourceorgid", "aws:userid", "aws:sourceowner")
 
 
 @dataclass(slots=True)
@@ -97,35 +96,12 @@ def _meaning(ref: PrincipalRef, role: Role) -> PrincipalExplanation:
     return out
 
 
-def _statement_warnings(st: Statement, refs: list[PrincipalRef]) -> list[str]:
-    warnings: list[str] = []
-    keys = {c.key.lower() for c in st.conditions}
-    if st.effect != "Allow":
-        return warnings
-    for ref in refs:
-        if ref.problem:
-            warnings.append(f"{ref.written}: {ref.problem}")
-        if ref.kind == "public" and not keys & set(LIMITING_KEYS):
-            warnings.append("any AWS account can assume this role: no condition limits the callers "
-                            "(add aws:PrincipalOrgID or aws:PrincipalArn)")
-        if ref.kind == "oidc" and "token.actions.githubusercontent.com" in ref.written:
-            subs = [c for c in st.conditions if c.key.lower().endswith(":sub")]
-            if not subs:
-                warnings.append("GitHub OIDC without a `sub` condition: any workflow of any GitHub repository can "
-                                "assume this role")
-            else:
-                for c in subs:
-                    for v in c.values:
-                        if "like" in c.operator.lower() and (v in ("*", "repo:*") or
-                                                              (v.startswith("repo:") and "/" not in v and "*" in v)):
-                            warnings.append(f"GitHub OIDC `sub` pattern {v!r} matches repositories of any owner")
-        if ref.kind in ("oidc", "web-identity") and not st.conditions:
-            warnings.append(f"web identity principal {ref.written} without any condition")
-        if ref.kind == "saml" and not any(k == "saml:aud" for k in keys):
-            warnings.append("SAML trust without a SAML:aud condition")
-    if st.actions and all(a.lower() == "sts:tagsession" for a in st.actions):
-        warnings.append("sts:TagSession alone grants no assumption")
-    return warnings
+def _risks(role: Role) -> list[tuple[str | None, str]]:
+    """(statement label, warning) from the findings rules that read the trust policy alone."""
+    snapshot = Snapshot(roles={role.arn: role})
+    return [(f.statement, f"[{f.rule} {f.severity.value}] {f.message}")
+            for f in find(snapshot, None, families=("public", "federation", "third-party", "hygiene"))
+            if f.role == role.arn]
 
 
 def explain_role(role: Role) -> TrustExplanation:
@@ -136,6 +112,7 @@ def explain_role(role: Role) -> TrustExplanation:
         return explanation
     if role.service_linked:
         explanation.warnings.append("service-linked role: only its service can assume it, and its trust is fixed")
+    risks = _risks(role)
     for st in role.trust.statements:
         refs = [classify_principal(t, v) for t, v in (st.principals or ())]
         actions = list(st.actions or []) or [f"every action except {', '.join(st.not_actions or [])}"]
@@ -143,14 +120,15 @@ def explain_role(role: Role) -> TrustExplanation:
             statement=st.label, effect=st.effect, actions=actions,
             principals=[_meaning(r, role) for r in refs],
             conditions=[condition_words(c) for c in st.conditions],
-            warnings=_statement_warnings(st, refs))
+            warnings=[text for label, text in risks if label == st.label])
         if st.effect == "Allow" and not any(covers_action(st, a) for a in (
                 "sts:AssumeRole", "sts:AssumeRoleWithSAML", "sts:AssumeRoleWithWebIdentity")):
             item.warnings.append("this statement allows no assume action")
         explanation.statements.append(item)
-    seen = {w for s in explanation.statements for w in s.warnings}
+    labels = {st.label for st in role.trust.statements}
+    explanation.warnings.extend(text for label, text in risks if label not in labels)
+    seen = " ".join(w for s in explanation.statements for w in s.warnings) + " ".join(explanation.warnings)
     for problem in compiled.problems:
-        text = f"statement {problem.statement}: {problem.message}"
-        if not any(problem.message in w for w in seen):
-            explanation.warnings.append(text)
+        if problem.message not in seen:
+            explanation.warnings.append(f"statement {problem.statement}: {problem.message}")
     return explanation

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
+from functools import lru_cache
 
 from trustgraph.model import Condition
 from trustgraph.policy.facts import ABSENT, CHOSEN, UNKNOWN, AccountScoped, Facts, KeyValue
@@ -147,6 +148,7 @@ class ParsedOperator:
     known: bool
 
 
+@lru_cache(maxsize=4096)
 def parse_operator(operator: str) -> ParsedOperator:
     op = operator.lower()
     set_op = None

@@ -34,7 +34,7 @@ class OrganizationPolicies:
             self.levels[account.id] = [*reversed(chain), account.id]
         self.by_target: dict[tuple[str, str], list[SourcedStatement]] = {}
         self._relevant: dict[tuple[str, str, str], tuple[list[SourcedStatement], list[SourcedStatement]]] = {}
-        self._verdicts: dict[tuple[str, str, str, str, bool], PolicySetVerdict] = {}
+        self._verdicts: dict[tuple[object, ...], PolicySetVerdict] = {}
         self.has_type = {SCP: False, RCP: False}
         for policy in org.policies:
             self.has_type[policy.type] = True
@@ -68,20 +68,23 @@ class OrganizationPolicies:
                   need_allow_per_level: bool) -> PolicySetVerdict | None:
         if not self.has_type[kind]:
             return None  # no such policies in the data: FullAWSAccess / RCPFullAWSAccess everywhere
-        key = (kind, account, resource, action, need_allow_per_level)
+        # Without per-principal condition keys on the path, the verdict depends only on the caller's
+        # account, kind and organization facts: every other such caller gets the same one.
+        caller = facts.caller
+        key = (kind, account, resource, action, need_allow_per_level, caller.account, caller.kind, caller.org)
         cached = self._verdicts.get(key)
         if cached is not None:
             return cached
         result = self._walk_levels(kind, account, resource, action, facts, need_allow_per_level)
-        if self._condition_free(kind, account, action):
-            self._verdicts[key] = result  # no condition on the path: the verdict holds for every caller
+        if self._account_level_only(kind, account, action):
+            self._verdicts[key] = result
         return result
 
-    def _condition_free(self, kind: str, account: str, action: str) -> bool:
-        return all(not s.statement.conditions
-                   for level in self.levels.get(account, [account])
-                   for group in self._relevant.get((kind, level, action), ([], []))
-                   for s in group)
+    def _account_level_only(self, kind: str, account: str, action: str) -> bool:
+        return not any(tests_per_principal_facts(s.statement)
+                       for level in self.levels.get(account, [account])
+                       for group in self._relevant.get((kind, level, action), ([], []))
+                       for s in group)
 
     def _walk_levels(self, kind: str, account: str, resource: str, action: str, facts: RequestFacts,
                      need_allow_per_level: bool) -> PolicySetVerdict:
