@@ -144,24 +144,57 @@ def path_conditions(graph: nx.DiGraph, path: list[str]) -> tuple[bool, list[str]
     return conditional, sorted(keys)
 
 
-def _answers(graph: nx.DiGraph, start: str, reverse: bool, max_hops: int | None) -> Iterable[tuple[str, list[str]]]:
-    """(node, route) for every node connected to `start`; routes run caller → … → role, hubs included."""
+Answer = tuple[str, list[str], bool, list[str]]  # node, route, conditional, condition keys
+
+
+def _keys_along(graph: nx.DiGraph, parents: dict[str, str | None], reverse: bool) -> dict[str, frozenset[str]]:
+    """Condition keys met from each node to the start, built once per search tree from the parent's."""
+    memo: dict[str, frozenset[str]] = {}
+
+    def keys(node: str) -> frozenset[str]:
+        chain = []
+        while node not in memo:
+            parent = parents[node]
+            if parent is None:
+                memo[node] = frozenset()
+                break
+            chain.append(node)
+            node = parent
+        for n in reversed(chain):
+            parent = parents[n]
+            data = graph.edges[n, parent] if reverse else graph.edges[parent, n]
+            own = frozenset(data.get("conditions", ())) if data.get("conditional") else frozenset()
+            memo[n] = memo[parent] | own  # type: ignore[index]
+        return memo[node]
+
+    for node in parents:
+        keys(node)
+    return memo
+
+
+def _answers(graph: nx.DiGraph, start: str, reverse: bool, max_hops: int | None) -> Iterable[Answer]:
+    """(node, route, conditional, keys) for every node connected to `start`; routes run caller → … → role,
+    hubs included."""
     firm = _bfs(graph, start, reverse, True, max_hops)
     loose = _bfs(graph, start, reverse, False, max_hops)
+    loose_keys = _keys_along(graph, loose, reverse)
     for node in loose:
         if node == start or is_hub(graph, node):
             continue
-        walked = _walk(firm if node in firm else loose, node)
-        yield node, walked if reverse else list(reversed(walked))
+        if node in firm:
+            walked, conditional, keys = _walk(firm, node), False, []
+        else:
+            walked, conditional, keys = _walk(loose, node), True, sorted(loose_keys[node])
+        yield node, walked if reverse else list(reversed(walked)), conditional, keys
 
 
 def principals_only(graph: nx.DiGraph, route: list[str]) -> list[str]:
     return [n for n in route if not is_hub(graph, n)]
 
 
-def _reacher(graph: nx.DiGraph, node: str, route: list[str], other_end: str, ctx: dict) -> Reacher:
+def _reacher(graph: nx.DiGraph, answer: Answer, other_end: str, ctx: dict) -> Reacher:
+    node, route, conditional, conditions = answer
     data = graph.nodes[node]
-    conditional, conditions = path_conditions(graph, route)
     path = principals_only(graph, route)
     caller, callee = (node, other_end) if path[0] == node else (other_end, node)
     return Reacher(principal=node, kind=data.get("kind", "unknown"), hops=len(path) - 1, path=path, route=route,
@@ -182,10 +215,10 @@ def who_can_reach(graph: nx.DiGraph, target: str, max_hops: int | None = None,
     target = resolve_node(graph, target)
     answer = WhoCanReach(target)
     ctx = prepared_context(graph)
-    for node, path in _answers(graph, target, True, max_hops):
-        if from_outside and not is_outside(graph, node, ctx):
+    for found in _answers(graph, target, True, max_hops):
+        if from_outside and not is_outside(graph, found[0], ctx):
             continue
-        answer.reachers.append(_reacher(graph, node, path, target, ctx))
+        answer.reachers.append(_reacher(graph, found, target, ctx))
     answer.reachers.sort(key=_order)
     return answer
 
@@ -194,9 +227,9 @@ def reach(graph: nx.DiGraph, source: str, max_hops: int | None = None) -> Reach:
     source = resolve_node(graph, source)
     answer = Reach(source)
     ctx = prepared_context(graph)
-    for node, path in _answers(graph, source, False, max_hops):
-        if graph.nodes[node].get("kind") == "role":
-            answer.reachable.append(_reacher(graph, node, path, source, ctx))
+    for found in _answers(graph, source, False, max_hops):
+        if graph.nodes[found[0]].get("kind") == "role":
+            answer.reachable.append(_reacher(graph, found, source, ctx))
     answer.reachable.sort(key=_order)
     return answer
 
