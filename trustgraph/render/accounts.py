@@ -330,11 +330,18 @@ def _edge_evidence(graph: nx.DiGraph, amap: AccountMap, edge: AccountEdge) -> di
                         "conditions": jsonable(data.get("conditions", [])), "statements": statements,
                         "reason": "; ".join(reasons)})
     src, dst = amap.nodes[edge.src], amap.nodes[edge.dst]
-    return {"type": "edge", "title": f"{src.title} → {dst.title}", "summary": counts, "markers": marks,
-            "trusts": len(edge.members), "conditional": edge.conditional, "via_star": edge.via_star,
-            "sources_by_kind": dict(sorted(edge.sources_by_kind(graph).items())),
-            "target_roles": len(edge.targets()), "members": members,
-            "members_not_listed": max(0, len(edge.members) - EVIDENCE_MEMBERS)}
+    info: dict[str, Any] = {"type": "edge", "title": f"{src.title} → {dst.title}", "summary": counts}
+    if marks:
+        info["markers"] = marks
+    info.update({"trusts": len(edge.members), "target_roles": len(edge.targets()),
+                 "callers_by_kind": dict(sorted(edge.sources_by_kind(graph).items())),
+                 "conditional": edge.conditional})
+    if edge.via_star:
+        info["via_star"] = edge.via_star
+    info["members"] = members
+    if len(edge.members) > EVIDENCE_MEMBERS:
+        info["members_not_listed"] = len(edge.members) - EVIDENCE_MEMBERS
+    return info
 
 
 def _node_evidence(amap: AccountMap, node: AccountNode) -> dict[str, Any]:

@@ -56,19 +56,31 @@ def jsonable(value: Any) -> Any:
     return str(value)
 
 
+_NODE_FIRST = ("kind", "account", "account_name", "vendor", "classification", "in_data", "path")
+_EDGE_FIRST = ("kind", "scope", "classification", "conditional", "conditions")
+
+
+def _ordered(attrs: Mapping[str, Any], first: Iterable[str]) -> dict[str, Any]:
+    """The attributes people look at first, then the rest alphabetically; JSON-ready."""
+    head = [k for k in first if k in attrs]
+    return {k: jsonable(attrs[k]) for k in [*head, *sorted(k for k in attrs if k not in head)]}
+
+
 def node_evidence(graph: nx.DiGraph, node: str) -> dict[str, Any]:
     data = graph.nodes[node]
     attrs = {k: v for k, v in data.items() if k != "label"}
     return {"type": "node", "title": str(data.get("label", node)), "id": node,
-            "search": f"{data.get('label', node)} {node}", "callers": graph.in_degree(node),
-            "reaches": graph.out_degree(node), **jsonable(attrs)}
+            "search": f"{data.get('label', node)} {node}", **_ordered(attrs, _NODE_FIRST),
+            "callers": graph.in_degree(node), "reaches": graph.out_degree(node)}
 
 
 def edge_evidence(graph: nx.DiGraph, src: str, dst: str) -> dict[str, Any]:
+    """An edge with its evidence: the trust statements (index, sid, principal as written, conditions)."""
     data = graph.edges[src, dst]
     src_label = graph.nodes[src].get("label", src)
     dst_label = graph.nodes[dst].get("label", dst)
-    return {"type": "edge", "title": f"{src_label} → {dst_label}", "from": src, "to": dst, **jsonable(data)}
+    return {"type": "edge", "title": f"{src_label} → {dst_label}", "from": src, "to": dst,
+            **_ordered(data, _EDGE_FIRST)}
 
 
 def _label(graph: nx.DiGraph, node: str) -> str:
@@ -253,7 +265,7 @@ def to_dot(graph: nx.DiGraph, nodes: Iterable[str] | None = None, *, title: str 
             element = f"edge-{a}-{b}"
             body.edge(a, b, label=edge_label(data), tooltip=tooltip_text(f"{src} → {dst}"), id=element, **style)
             dot.evidence[element] = edge_evidence(graph, src, dst)
-    if legend:
+        if legend:
             kinds = {str(graph.nodes[n].get("kind")) for n in keep}
             place_legend(dot, body, legend_label(kinds, scopes, conditional, bool(marked)))
     return dot

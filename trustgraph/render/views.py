@@ -45,8 +45,10 @@ def upstream(graph: nx.DiGraph, focus: str, depth: int | None) -> set[str]:
 
 
 def _hide_service_linked(graph: nx.DiGraph, nodes: set[str], edges: set[tuple[str, str]]) -> int:
-    """Drop service-linked roles that lead nowhere (only their AWS service can use them), in place."""
-    hidden = {n for n in nodes if graph.nodes[n].get("service_linked") and graph.out_degree(n) == 0}
+    """Drop service-linked roles that lead nowhere but to their account's hub (only their AWS service can
+    use them), in place."""
+    hidden = {n for n in nodes if graph.nodes[n].get("service_linked")
+              and all(d.get("kind") == "member" for _, _, d in graph.out_edges(n, data=True))}
     nodes -= hidden
     edges -= {e for e in edges if e[0] in hidden or e[1] in hidden}
     touched = {n for e in edges for n in e}
