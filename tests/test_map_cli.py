@@ -1,0 +1,129 @@
+"""`trustgraph map`: views, the guard, layouts, formats, known accounts."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from test_render_accounts import org_graph
+
+from trustgraph.cli import main
+from trustgraph.graph.serialize import save_graph
+
+ROOT = Path(__file__).resolve().parent.parent
+ACME = str(ROOT / "samples" / "acme")
+BREAK_GLASS = "arn:aws:iam::444444444444:role/BreakGlass"
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, ["map", *args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.fixture(scope="module")
+def known_accounts(tmp_path_factory: pytest.TempPathFactory) -> str:
+    path = tmp_path_factory.mktemp("known") / "known.yaml"
+    path.write_text("- name: Datadog\n  source: https://example.invalid/list\n  accounts: ['464622532012']\n")
+    return str(path)
+
+
+def test_auto_draws_acme_by_principals(tmp_path: Path) -> None:
+    out = tmp_path / "acme.dot"
+    code, _, err = run("--input", ACME, "-o", str(out))
+    assert code == 0, err
+    assert "principals view" in err
+    assert "cluster_444444444444" in out.read_text()
+
+
+def test_auto_draws_many_accounts_by_account(tmp_path: Path) -> None:
+    graph = tmp_path / "org.json"
+    save_graph(org_graph(20), graph)
+    code, _, err = run("--graph", str(graph), "-o", str(tmp_path / "org.dot"))
+    assert code == 0, err
+    assert "accounts view" in err
+    assert "Account map: 20 accounts" in (tmp_path / "org.dot").read_text()
+
+
+def test_account_view_of_acme_with_vendor_names_and_ou_names(tmp_path: Path, known_accounts: str) -> None:
+    out = tmp_path / "accounts.dot"
+    code, _, err = run("--input", ACME, "--view", "accounts", "--known-accounts", known_accounts, "-o", str(out))
+    assert code == 0, err
+    src = out.read_text()
+    assert "Datadog" in src and "Organization o-acme12345" in src and "label=NonProd" in src
+    assert "1 unknown external account" in src and "GitHub Actions (OIDC)" in src
+
+
+def test_focus_and_depth(tmp_path: Path) -> None:
+    out = tmp_path / "focus.dot"
+    code, _, err = run("--input", ACME, "--focus", BREAK_GLASS, "--depth", "2", "-o", str(out))
+    assert code == 0, err
+    src = out.read_text()
+    assert "Who can reach BreakGlass (≤ 2 hops)" in src and "ProdDeployer" in src and "CIPipeline" not in src
+
+
+@pytest.mark.parametrize("account", ["444444444444", "acme-prod"])
+def test_one_account_and_what_touches_it(tmp_path: Path, account: str) -> None:
+    out = tmp_path / "prod.dot"
+    code, _, err = run("--input", ACME, "--account", account, "-o", str(out))
+    assert code == 0, err
+    src = out.read_text()
+    assert "acme-prod (444444444444) and what touches it" in src and "CIPipeline" in src
+    assert "billing-frank" not in src
+
+
+def test_one_account_in_the_account_view(tmp_path: Path) -> None:
+    out = tmp_path / "prod.dot"
+    code, _, err = run("--input", ACME, "--view", "accounts", "--account", "444444444444", "-o", str(out))
+    assert code == 0, err
+    assert "around 444444444444" in out.read_text()
+
+
+def test_guard_stops_with_advice(tmp_path: Path) -> None:
+    out = tmp_path / "big.svg"
+    code, _, err = run("--input", ACME, "--view", "principals", "--max-nodes", "10", "-o", str(out))
+    assert code == 2
+    assert "limit --max-nodes 10" in err and "--view accounts" in err and "--focus" in err
+    assert not out.exists()
+
+
+def test_auto_switches_to_accounts_above_max_nodes(tmp_path: Path) -> None:
+    code, _, err = run("--input", ACME, "--max-nodes", "10", "-o", str(tmp_path / "x.dot"))
+    assert code == 0, err
+    assert "accounts view" in err
+
+
+def test_html_format(tmp_path: Path) -> None:
+    out = tmp_path / "acme.html"
+    code, _, err = run("--input", ACME, "--view", "accounts", "-o", str(out))
+    assert code == 0, err
+    page = out.read_text()
+    assert page.startswith("<!DOCTYPE html>") and 'id="tg-evidence"' in page
+    blob = page.split('id="tg-evidence">', 1)[1].split("</script>", 1)[0]
+    assert any(v.get("type") == "edge" for v in json.loads(blob).values())
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--depth", "2"], "--depth needs --focus"),
+    (["--focus", BREAK_GLASS, "--view", "accounts"], "--focus draws principals"),
+    (["--focus", BREAK_GLASS, "--account", "444444444444"], "either --focus or --account"),
+    (["--view", "principals", "--layout", "radial"], "--layout radial is for the account view"),
+    (["--account", "nope"], "no account 'nope'"),
+])
+def test_usage_errors(tmp_path: Path, args: list[str], message: str) -> None:
+    code, _, err = run("--input", ACME, *args, "-o", str(tmp_path / "x.svg"))
+    assert code == 2 and message in err
+
+
+def test_unknown_focus_is_an_error(tmp_path: Path) -> None:
+    code, _, err = run("--input", ACME, "--focus", "arn:aws:iam::444444444444:role/Nope", "-o",
+                       str(tmp_path / "x.svg"))
+    assert code == 2 and "error" in err
+
+
+def test_layout_override(tmp_path: Path) -> None:
+    out = tmp_path / "sfdp.dot"
+    code, _, err = run("--input", ACME, "--view", "accounts", "--layout", "sfdp", "-o", str(out))
+    assert code == 0, err
+    assert "sfdp layout" in err and "overlap=scale" in out.read_text()
