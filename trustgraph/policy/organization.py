@@ -12,6 +12,7 @@ from trustgraph.policy.caller import Caller, OrgFacts, RequestFacts
 from trustgraph.policy.conditions import Tri
 from trustgraph.policy.facts import tests_per_principal_facts
 from trustgraph.policy.identity import PolicySetVerdict, SourcedStatement, evaluate_set, relevant
+from trustgraph.policy.statements import covers_action
 
 SCP = "SERVICE_CONTROL_POLICY"
 RCP = "RESOURCE_CONTROL_POLICY"
@@ -47,7 +48,7 @@ class OrganizationPolicies:
     def per_principal(self, caller_account: str, role_account: str) -> bool:
         """Do SCPs on the caller's levels or RCPs on the role's levels test per-principal facts?"""
         checks = [(SCP, caller_account), (RCP, role_account)]
-        return any(tests_per_principal_facts(s.statement)
+        return any(tests_per_principal_facts(s.statement) and covers_action(s.statement, "sts:AssumeRole")
                    for kind, account in checks
                    for level in self.levels.get(account, [account])
                    for s in self.by_target.get((kind, level), ()))
