@@ -222,6 +222,8 @@ def to_dot(graph: nx.DiGraph, nodes: Iterable[str] | None = None, *, title: str 
                 places = sorted({home[v] for u, v in drawn if u == node})
                 if len(places) > 1:
                     copies[node] = {place: f"{ids[node]}_{i}" for i, place in enumerate(places)}
+                elif places:
+                    home[node] = places[0]
     placed: dict[str, list[tuple[str, str]]] = defaultdict(list)  # cluster → [(dot id, node)]
     for node in keep:
         if node in copies:
@@ -229,6 +231,15 @@ def to_dot(graph: nx.DiGraph, nodes: Iterable[str] | None = None, *, title: str 
                 placed[place].append((copy_id, node))
         else:
             placed[home[node]].append((ids[node], node))
+
+    # Many edges into one node with the same label (e.g. a dozen "via *"): say it once, next to the node.
+    labels = {(u, v): edge_label(graph.edges[u, v]) for u, v in drawn}
+    repeated: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for (_, v), text in labels.items():
+        if text:
+            repeated[v][text] += 1
+    folded_labels = {v: {t: n for t, n in texts.items() if n > 3} for v, texts in repeated.items()}
+    folded_labels = {v: texts for v, texts in folded_labels.items() if texts}
 
     def endpoint(node: str, other: str) -> str:
         return copies[node][home[other]] if node in copies else ids[node]
@@ -239,6 +250,9 @@ def to_dot(graph: nx.DiGraph, nodes: Iterable[str] | None = None, *, title: str 
         if node in marked:
             style.update(TARGET_STYLE)
         element = f"node-{dot_id}"
+        if node in folded_labels:
+            style["xlabel"] = "\\n".join(f"{n} × {text}".replace("\\n", " ")
+                                          for text, n in sorted(folded_labels[node].items()))
         container.node(dot_id, label=_label(graph, node), tooltip=tooltip_text(node), id=element, **style)
         dot.evidence[element] = node_evidence(graph, node)
 
@@ -263,7 +277,10 @@ def to_dot(graph: nx.DiGraph, nodes: Iterable[str] | None = None, *, title: str 
                 conditional = True
             a, b = endpoint(src, dst), endpoint(dst, src)
             element = f"edge-{a}-{b}"
-            body.edge(a, b, label=edge_label(data), tooltip=tooltip_text(f"{src} → {dst}"), id=element, **style)
+            text = labels[(src, dst)]
+            if text in folded_labels.get(dst, {}):
+                text = ""
+            body.edge(a, b, label=text, tooltip=tooltip_text(f"{src} → {dst}"), id=element, **style)
             dot.evidence[element] = edge_evidence(graph, src, dst)
         if legend:
             kinds = {str(graph.nodes[n].get("kind")) for n in keep}

@@ -76,7 +76,7 @@ def principals_view(graph: nx.DiGraph, *, focus: str | None = None, depth: int |
         if not inside:
             raise KeyError(account)
         edges = {(u, v) for n in inside for u, v in [*graph.in_edges(n), *graph.out_edges(n)]}
-        nodes = inside | {n for e in edges for n in e}
+        nodes = {n for e in edges for n in e}  # principals of the account that no trust touches add nothing
         if not service_linked:
             hidden = _hide_service_linked(graph, nodes, edges)
         name = graph.graph.get("account_names", {}).get(account)
