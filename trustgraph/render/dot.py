@@ -232,13 +232,13 @@ def to_dot(graph: nx.DiGraph, nodes: Iterable[str] | None = None, *, title: str 
         else:
             placed[home[node]].append((ids[node], node))
 
-    # Many edges into one node with the same label (e.g. a dozen "via *"): say it once, next to the node.
+    # Several edges into one node with the same label (e.g. a dozen "via *"): say it once, next to the node.
     labels = {(u, v): edge_label(graph.edges[u, v]) for u, v in drawn}
     repeated: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for (_, v), text in labels.items():
         if text:
             repeated[v][text] += 1
-    folded_labels = {v: {t: n for t, n in texts.items() if n > 3} for v, texts in repeated.items()}
+    folded_labels = {v: {t: n for t, n in texts.items() if n > 1} for v, texts in repeated.items()}
     folded_labels = {v: texts for v, texts in folded_labels.items() if texts}
 
     def endpoint(node: str, other: str) -> str:
