@@ -88,11 +88,15 @@ class AccountEdge:
     conditional: int = 0
     via_star: int = 0
 
+    _by_kind: Counter[str] | None = field(default=None, repr=False, compare=False)
+
     def sources_by_kind(self, graph: nx.DiGraph) -> Counter[str]:
         """Distinct trusted callers by kind; "account-wide" is the hub of a collected account (its principals
         that may assume any role, using every trust that names their account)."""
-        return Counter("account-wide" if _is_hub(graph, s) else str(graph.nodes[s].get("kind"))
-                       for s in {u for u, _ in self.members})
+        if self._by_kind is None:
+            self._by_kind = Counter("account-wide" if _is_hub(graph, s) else str(graph.nodes[s].get("kind"))
+                                    for s in {u for u, _ in self.members})
+        return self._by_kind
 
     def targets(self) -> set[str]:
         return {v for _, v in self.members}
@@ -318,8 +322,7 @@ def edge_text(graph: nx.DiGraph, edge: AccountEdge) -> tuple[str, str]:
     return counts, " · ".join(marks)
 
 
-def _edge_evidence(graph: nx.DiGraph, amap: AccountMap, edge: AccountEdge) -> dict[str, Any]:
-    counts, marks = edge_text(graph, edge)
+def _edge_evidence(graph: nx.DiGraph, amap: AccountMap, edge: AccountEdge, counts: str, marks: str) -> dict[str, Any]:
     members = []
     for u, v in edge.members[:EVIDENCE_MEMBERS]:
         data = graph.edges[u, v]
@@ -586,9 +589,9 @@ def account_dot(graph: nx.DiGraph, amap: AccountMap, *, title: str = "", engine:
                 attrs["fontcolor"] = PUBLIC_MARK_COLOR
             element = f"edge-{ids[pair[0]]}-{ids[pair[1]]}"
             body.edge(ids[pair[0]], ids[pair[1]], tooltip=tooltip_text(tooltip), id=element, **attrs, **style)
-            dot.evidence[element] = _edge_evidence(graph, amap, edge)
+            dot.evidence[element] = _edge_evidence(graph, amap, edge, counts, marks)
         if legend:
-            any_hub = any(_is_hub(graph, u) for e in amap.edges.values() for u, _ in e.members)
+            any_hub = any(e.sources_by_kind(graph).get("account-wide") for e in amap.edges.values())
             label = _legend(amap, classes, any_conditional, any_star, large, ou_colours, any_hub)
             if radial is not None:
                 # Left of the disc: half the legend's width (estimated from its longest row) plus a margin.
