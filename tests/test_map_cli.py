@@ -127,3 +127,11 @@ def test_layout_override(tmp_path: Path) -> None:
     code, _, err = run("--input", ACME, "--view", "accounts", "--layout", "sfdp", "-o", str(out))
     assert code == 0, err
     assert "sfdp layout" in err and "overlap=scale" in out.read_text()
+
+
+def test_services_can_be_drawn_in_the_account_view(tmp_path: Path) -> None:
+    out = tmp_path / "services.dot"
+    code, _, err = run("--input", ACME, "--view", "accounts", "--services", "-o", str(out))
+    assert code == 0, err
+    src = out.read_text()
+    assert "AWS services" in src and "service trusts" not in src

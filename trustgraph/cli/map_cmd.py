@@ -66,11 +66,13 @@ def _resolve_account(graph: nx.DiGraph, value: str) -> str:
               help="Refuse to draw a principals view larger than this.")
 @click.option("--service-linked", is_flag=True,
               help="Also draw service-linked roles that lead nowhere (hidden by default).")
+@click.option("--services", is_flag=True,
+              help="Account view: draw AWS services as a node (by default their trust is counted in each account).")
 @click.option("--layout", type=click.Choice(LAYOUTS), default="auto", show_default=True,
               help="auto: dot; account maps above 120 nodes: radial (hub accounts in the middle, one sector "
                    "per OU). sfdp, neato, fdp: Graphviz's force-directed engines.")
 def map_command(spec: InputSpec, output: str, fmt: str | None, view: str, focus: str | None, depth: int | None,
-                account_id: str | None, max_nodes: int, service_linked: bool, layout: str) -> None:
+                account_id: str | None, max_nodes: int, service_linked: bool, services: bool, layout: str) -> None:
     """Draw the trust map.
 
     The account view folds principals into accounts: one edge per source → target account with the
@@ -93,7 +95,8 @@ def map_command(spec: InputSpec, output: str, fmt: str | None, view: str, focus:
     try:
         account = _resolve_account(graph, account_id) if account_id else None
         if view == "accounts":
-            dot = account_view(graph, organization=organization, account=account, engine=engine)
+            dot = account_view(graph, organization=organization, account=account, engine=engine,
+                               services=services or None)
         else:
             focus_node = resolve_node(graph, focus) if focus else None
             if engine == "radial":
