@@ -584,9 +584,7 @@ def account_dot(graph: nx.DiGraph, amap: AccountMap, *, title: str = "", engine:
                     colour = PUBLIC_MARK_COLOR if edge.via_star else "#5f6368"
                     label += f'<BR/><FONT COLOR="{colour}"><I>{html_text(marks)}</I></FONT>'
                 attrs["label"] = f"<{label}>"
-            if edge.via_star:
-                any_star = True
-                attrs["fontcolor"] = PUBLIC_MARK_COLOR
+            any_star = any_star or bool(edge.via_star)
             element = f"edge-{ids[pair[0]]}-{ids[pair[1]]}"
             body.edge(ids[pair[0]], ids[pair[1]], tooltip=tooltip_text(tooltip), id=element, **attrs, **style)
             dot.evidence[element] = _edge_evidence(graph, amap, edge, counts, marks)
