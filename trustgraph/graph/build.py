@@ -338,6 +338,7 @@ class GraphBuilder:
         g.graph["accounts"] = {
             "org_id": org.id if org else None,
             "org_accounts": {a.id: a.ou_path for a in org.accounts.values()} if org else {},
+            "ou_names": {u.id: u.name for u in [*org.roots, *org.units]} if org else {},
             "management_account_id": org.management_account_id if org else None,
             "internal": sorted(self.snapshot.collected_accounts | set(self.snapshot.account_names)),
             "vendors": {},
