@@ -36,8 +36,11 @@ from trustgraph.render.style import (
     tooltip_text,
 )
 
-# Above this many nodes the account view is laid out radially (render/radial.py) instead of with dot.
+# Above this many nodes or links the account view is laid out radially (render/radial.py) instead of with
+# dot: dot's spline routing grows far worse than linearly with edges (100 accounts with 1,500 links did
+# not finish in 5 minutes).
 DOT_LIMIT = 120
+DOT_EDGE_LIMIT = 250
 # At most this many folded principal edges are listed in an aggregated edge's evidence.
 EVIDENCE_MEMBERS = 50
 
@@ -417,9 +420,9 @@ def account_dot(graph: nx.DiGraph, amap: AccountMap, *, title: str = "", engine:
                 legend: bool = True) -> TrustDot:
     """DOT for an account map. engine: dot (clusters per OU, labelled edges), radial (positions computed in
     render/radial.py, drawn by Graphviz's nop), or a Graphviz engine (sfdp, neato, fdp). Default: dot up
-    to DOT_LIMIT nodes, radial above."""
+    to DOT_LIMIT nodes and DOT_EDGE_LIMIT links, radial above."""
     keys = sorted(amap.nodes, key=lambda k: _node_order(amap.nodes[k]))
-    large = len(keys) > DOT_LIMIT
+    large = len(keys) > DOT_LIMIT or len(amap.edges) > DOT_EDGE_LIMIT
     layout = engine or ("radial" if large else "dot")
     ids = {k: f"a{i}" for i, k in enumerate(keys)}
     dot = TrustDot("trustgraph_accounts", engine="neato" if layout == "radial" else layout)
