@@ -1,0 +1,783 @@
+#!/usr/bin/env python3
+"""Benchmark trustgraph on synthetic organizations of 10, 100 and 1,000 accounts.
+
+    python benchmarks/run.py                                  # 10,100,1000 accounts, 100 roles + 20 users each
+    python benchmarks/run.py --sizes 10,100 --profile         # smaller sizes; cProfile of the largest one
+
+Each size is generated once with generate_org.py into --data-dir (reused while its parameters stamp
+matches), then measured in fresh subprocesses so that peak memory (ru_maxrss of the child) belongs to
+that size alone:
+
+- build child: the plain-JSON floor (json.load of every input file, best of --floor-repeats),
+  load_inputs, build_graph, who_can_reach(sensitive role) and reach(CI principal) (first call and
+  median of --repeats), the account-view render (DOT, then Graphviz), save_graph;
+- load child: load_graph of the saved graph, then the same two queries on the loaded graph.
+
+Prints a markdown table, the growth exponents between the two largest sizes and the targets, and
+writes JSON (default benchmarks/results/benchmark.json; results/ is git-ignored).
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import gc
+import hashlib
+import io
+import json
+import math
+import os
+import platform
+import pstats
+import resource
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+RESULTS = HERE / "results"
+STAMP = "generated.params"  # not *.json: load_inputs reads every .json file of the directory
+
+# Targets at 1,000 accounts (issue): build <= 10x floor, queries <= 100 ms, peak <= 3 GB, linear growth.
+TARGET_BUILD_RATIO = 10.0
+TARGET_QUERY_S = 0.100
+TARGET_PEAK_BYTES = 3 * 1024**3
+# "Linear" allows some noise: an exponent up to 1.15 between the two largest sizes counts as linear.
+TARGET_EXPONENT = 1.15
+
+
+# ------------------------------------------------------------------------------------------ machine
+
+
+def machine_info() -> dict[str, Any]:
+    model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    ram = None
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                ram = int(line.split()[1]) * 1024
+                break
+    except OSError:
+        pass
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except AttributeError:
+        usable = os.cpu_count()
+    return {
+        "platform": platform.platform(),
+        "python": f"{platform.python_implementation()} {platform.python_version()}",
+        "cpu_count": os.cpu_count(),
+        "cpus_usable": usable,
+        "cpu_model": model or platform.processor() or "unknown",
+        "ram_bytes": ram,
+        "loadavg_at_start": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
+def code_fingerprint() -> str:
+    """Hash of the trustgraph sources this interpreter imports (each child records it: the package may
+    change while a long run goes on)."""
+    import trustgraph
+
+    digest = hashlib.sha256()
+    package = Path(trustgraph.__file__).resolve().parent
+    for path in sorted(package.rglob("*.py")):
+        digest.update(str(path.relative_to(package)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def source_info() -> dict[str, Any]:
+    """The trustgraph commit measured, and whether trustgraph/ had uncommitted changes."""
+    def git(*args: str) -> str:
+        try:
+            return subprocess.run(["git", "-C", str(REPO), *args], capture_output=True, text=True,
+                                  check=True, timeout=30).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            return ""
+
+    import networkx
+
+    import trustgraph
+
+    return {"commit": git("rev-parse", "--short", "HEAD") or None,
+            "trustgraph_dirty": bool(git("status", "--porcelain", "--", "trustgraph")),
+            "trustgraph_path": str(Path(trustgraph.__file__).resolve().parent),
+            "trustgraph_version": trustgraph.__version__, "networkx": networkx.__version__,
+            "fingerprint": code_fingerprint()}
+
+
+# --------------------------------------------------------------------------------------------- data
+
+
+def _generator() -> Any:
+    if str(REPO) not in sys.path:
+        sys.path.insert(0, str(REPO))
+    from benchmarks import generate_org
+
+    return generate_org
+
+
+def ensure_data(data_dir: Path, accounts: int, roles: int, users: int, seed: int) -> dict[str, Any]:
+    """Generate one size into its own directory, or reuse it when its stamp matches these parameters."""
+    gen = _generator()
+    params = {"accounts": accounts, "roles_per_account": roles, "users_per_account": users, "seed": seed,
+              "mix": "default",
+              "generator_sha256": hashlib.sha256(Path(gen.__file__).read_bytes()).hexdigest()}
+    outdir = data_dir / f"org-{accounts}a-{roles}r-{users}u-s{seed}"
+    stamp = outdir / STAMP
+    if stamp.is_file():
+        try:
+            saved = json.loads(stamp.read_text())
+        except ValueError:
+            saved = {}
+        if saved.get("params") == params:
+            saved["reused"] = True
+            return saved
+    # A stale or partial directory: its .json files would be read as inputs, so clear them first.
+    if outdir.exists():
+        stamp.unlink(missing_ok=True)
+        for path in outdir.glob("*.json"):
+            path.unlink()
+    print(f"generating {accounts} accounts into {outdir} ...", flush=True)
+    started = time.perf_counter()
+    org = gen.generate(outdir, accounts, roles, users, seed=seed)
+    info = {"params": params, "dir": str(outdir), "sensitive_role_arn": org.sensitive_role_arn,
+            "ci_principal_arn": org.ci_principal_arn, "files": len(org.account_paths) + 1,
+            "roles": org.roles, "users": org.users, "groups": org.groups, "policies": org.policies,
+            "bytes": org.bytes_written, "generate_s": round(time.perf_counter() - started, 2)}
+    stamp.write_text(json.dumps(info, indent=1) + "\n")  # last: a stamp means the directory is complete
+    info["reused"] = False
+    return info
+
+
+# ------------------------------------------------------------------------------------ child helpers
+
+
+def peak_rss() -> int:
+    """Peak resident set size of this process in bytes (Linux reports KiB, macOS bytes)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak if sys.platform == "darwin" else peak * 1024
+
+
+def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
+    started = time.perf_counter()
+    value = fn()
+    return time.perf_counter() - started, value
+
+
+def repeated(fn: Callable[[], Any], repeats: int) -> tuple[dict[str, float], Any]:
+    """First call and median of `repeats` calls (the first included)."""
+    times, value = [], None
+    for _ in range(repeats):
+        seconds, value = timed(fn)
+        times.append(seconds)
+    return {"first_s": times[0], "median_s": statistics.median(times), "min_s": min(times)}, value
+
+
+def input_files(directory: Path) -> list[Path]:
+    # The same selection load_inputs makes for a directory.
+    return sorted(p for p in directory.rglob("*.json") if p.is_file())
+
+
+def json_floor(files: Sequence[Path], repeats: int) -> float:
+    """Best time to json.load every file (each result dropped at once, so the floor holds no memory)."""
+    best = math.inf
+    for _ in range(repeats):
+        started = time.perf_counter()
+        for path in files:
+            with open(path, encoding="utf-8") as fh:
+                json.load(fh)
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+def find_account_view() -> tuple[Callable[..., Any] | None, Callable[..., Any] | None, str]:
+    """(DOT builder, renderer, description) for the account view, whichever API is present."""
+    try:
+        from trustgraph.render import views
+    except ImportError as exc:
+        return None, None, f"trustgraph.render.views not importable: {exc}"
+    try:
+        from trustgraph.render.engine import render
+    except ImportError:
+        render = None
+    build = getattr(views, "account_view", None) or getattr(views, "accounts_view", None)
+    if build is not None and render is not None:
+        return build, render, f"views.{build.__name__} + engine.render"
+    whole = getattr(views, "render_account_view", None)
+    if whole is not None:
+        return None, whole, "views.render_account_view"
+    return None, None, "no account-view function in trustgraph.render.views"
+
+
+# ------------------------------------------------------------------------------------- child modes
+
+
+def child_build(spec: dict[str, Any]) -> dict[str, Any]:
+    from trustgraph import build_graph, load_inputs, reach, save_graph, who_can_reach
+
+    data_dir, work = Path(spec["data_dir"]), Path(spec["work_dir"])
+    repeats = spec["repeats"]
+    out: dict[str, Any] = {"rss_bytes": {"start": peak_rss()}}
+    files = input_files(data_dir)
+    out["input_files"] = len(files)
+    out["input_bytes"] = sum(p.stat().st_size for p in files)
+
+    out["floor_s"] = json_floor(files, spec["floor_repeats"])
+    out["rss_bytes"]["after_floor"] = peak_rss()
+
+    out["load_inputs_s"], (snapshot, report) = timed(lambda: load_inputs([data_dir]))
+    out["rss_bytes"]["after_load_inputs"] = peak_rss()
+    out["load_report"] = {"files_read": len(report.files_read), "files_rejected": len(report.files_rejected),
+                          "errors": sum(d.level == "error" for d in report.diagnostics),
+                          "warnings": sum(d.level == "warning" for d in report.diagnostics)}
+    out["roles"], out["users"] = len(snapshot.roles), len(snapshot.users)
+
+    out["build_graph_s"], graph = timed(lambda: build_graph(snapshot))
+    out["rss_bytes"]["after_build"] = peak_rss()
+    out["nodes"], out["edges"] = graph.number_of_nodes(), graph.number_of_edges()
+    out["load_build_s"] = out["load_inputs_s"] + out["build_graph_s"]
+
+    out["who_can_reach"], answer = repeated(lambda: who_can_reach(graph, spec["sensitive_role_arn"]), repeats)
+    out["who_can_reach"]["reachers"] = len(answer.reachers)
+    out["who_can_reach"]["ci_principal_among_them"] = any(
+        r.principal == spec["ci_principal_arn"] for r in answer.reachers)
+    out["reach"], answer = repeated(lambda: reach(graph, spec["ci_principal_arn"]), repeats)
+    out["reach"]["roles"] = len(answer.reachable)
+    out["reach"]["deploy_roles"] = sum(r.principal.endswith("/deploy/CloudFormationDeployRole")
+                                       for r in answer.reachable)
+    out["rss_bytes"]["after_queries"] = peak_rss()
+
+    graph_path = work / "graph.json"
+    out["save_s"], _ = timed(lambda: save_graph(graph, graph_path))
+    out["save_bytes"] = graph_path.stat().st_size
+    out["rss_bytes"]["after_save"] = peak_rss()
+    # Load, build, queries and save: the account view below runs in a forked process with its own peak.
+    out["peak_rss_bytes"] = peak_rss()
+
+    if spec["render_format"]:
+        out["account_view"] = measure_account_view(graph, snapshot, work, spec["render_format"],
+                                                   spec["render_timeout"])
+    else:
+        out["account_view"] = {"error": "skipped (--no-render)"}
+    return out
+
+
+def in_fork(fn: Callable[[Callable[[dict[str, Any]], None]], None], timeout: float) -> dict[str, Any]:
+    """Run fn(report) in a forked copy of this process, killed after `timeout` seconds.
+
+    fn calls report(partial_result) after each step, so a timeout still returns the steps done. Graphviz
+    layout is C code that a signal cannot interrupt, hence a process; fork shares the built graph.
+    """
+    with tempfile.NamedTemporaryFile(prefix="bench-fork-", suffix=".out", delete=False) as fh:
+        result_path = Path(fh.name)
+
+    def report(partial: dict[str, Any]) -> None:
+        partial = {**partial, "process_peak_rss_bytes": peak_rss()}
+        tmp = result_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(partial))
+        os.replace(tmp, result_path)
+
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the forked child
+        code = 0
+        try:
+            fn(report)
+        except BaseException as exc:  # anything the renderer raises is a result
+            try:
+                previous = json.loads(result_path.read_text() or "{}")
+            except ValueError:
+                previous = {}
+            report({**previous, "error": f"{type(exc).__name__}: {exc}"})
+            code = 1
+        os._exit(code)
+    deadline = time.monotonic() + timeout
+    timed_out = False
+    while True:
+        done, _status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            timed_out = True
+            break
+        time.sleep(0.05)
+    try:
+        result = json.loads(result_path.read_text() or "{}")
+    except ValueError:
+        result = {}
+    finally:
+        result_path.unlink(missing_ok=True)
+    if timed_out:
+        result["error"] = f"timed out after {timeout:g} s"
+        result["timed_out"] = True
+    return result
+
+
+def dot_size(source: str) -> dict[str, int]:
+    """Nodes and edges of a DOT source, as Graphviz reads it."""
+    import pygraphviz
+
+    agraph = pygraphviz.AGraph(string=source)
+    return {"nodes": agraph.number_of_nodes(), "edges": agraph.number_of_edges(),
+            "source_bytes": len(source.encode())}
+
+
+def measure_account_view(graph: Any, snapshot: Any, work: Path, fmt: str, timeout: float) -> dict[str, Any]:
+    """DOT building, then Graphviz layout with the engine the view picks; if that times out, sfdp too."""
+    build, render, how = find_account_view()
+    base: dict[str, Any] = {"api": how, "format": fmt, "timeout_s": timeout}
+    if render is None:
+        return {**base, "error": how}
+    target = work / f"accounts.{fmt}"
+
+    if build is None:  # only the one-call API: time it whole
+        def whole(report: Callable[[dict[str, Any]], None]) -> None:
+            seconds, _ = timed(lambda: render(graph, target, fmt, organization=snapshot.organization))
+            report({**base, "total_s": seconds, "output_bytes": target.stat().st_size})
+
+        return in_fork(whole, timeout)
+
+    def steps(engine: str | None) -> Callable[[Callable[[dict[str, Any]], None]], None]:
+        def run(report: Callable[[dict[str, Any]], None]) -> None:
+            result = dict(base)
+            result["dot_s"], dot = timed(lambda: build(graph, organization=snapshot.organization))
+            if engine:
+                dot.engine = engine
+            result["engine"] = getattr(dot, "engine", None)
+            result["dot"] = dot_size(dot.source)
+            report(result)
+            result["layout_s"], _ = timed(lambda: render(dot, target, fmt))
+            result["total_s"] = result["dot_s"] + result["layout_s"]
+            result["output_bytes"] = target.stat().st_size
+            report(result)
+        return run
+
+    result = in_fork(steps(None), timeout)
+    if result.get("timed_out") and result.get("engine") not in (None, "sfdp"):
+        # What the same picture costs laid out force-directed (the view's choice above its node limit).
+        fallback = in_fork(steps("sfdp"), timeout)
+        result["sfdp_fallback"] = {k: fallback.get(k) for k in ("layout_s", "total_s", "output_bytes", "error")}
+    return result
+
+
+def child_load(spec: dict[str, Any]) -> dict[str, Any]:
+    from trustgraph import load_graph, reach, who_can_reach
+
+    repeats = spec["repeats"]
+    out: dict[str, Any] = {"rss_bytes_start": peak_rss()}
+    out["load_graph_s"], graph = timed(lambda: load_graph(Path(spec["work_dir"]) / "graph.json"))
+    out["nodes"], out["edges"] = graph.number_of_nodes(), graph.number_of_edges()
+    out["who_can_reach"], answer = repeated(lambda: who_can_reach(graph, spec["sensitive_role_arn"]), repeats)
+    out["who_can_reach"]["reachers"] = len(answer.reachers)
+    out["reach"], answer = repeated(lambda: reach(graph, spec["ci_principal_arn"]), repeats)
+    out["reach"]["roles"] = len(answer.reachable)
+    out["peak_rss_bytes"] = peak_rss()
+    return out
+
+
+def child_profile(spec: dict[str, Any]) -> dict[str, Any]:
+    from trustgraph import build_graph, load_inputs
+
+    profiler = cProfile.Profile()
+    gc.collect()
+    started = time.perf_counter()
+    profiler.enable()
+    snapshot, _ = load_inputs([Path(spec["data_dir"])])
+    graph = build_graph(snapshot)
+    profiler.disable()
+    wall = time.perf_counter() - started
+    stats = pstats.Stats(profiler)
+    top = spec["profile_top"]
+    text = io.StringIO()
+    text.write(f"cProfile of load_inputs + build_graph: {spec['accounts']} accounts, {len(snapshot.roles)} roles, "
+               f"{len(snapshot.users)} users -> {graph.number_of_nodes()} nodes, {graph.number_of_edges()} edges\n"
+               f"wall time under the profiler: {wall:.1f} s (profiling overhead included)\n\n")
+    for key in ("cumulative", "tottime"):
+        text.write(f"===== top {top} by {key} =====\n")
+        stats.stream = text
+        stats.sort_stats(key).print_stats(top)
+    Path(spec["profile_path"]).write_text(text.getvalue())
+    rows = []
+    for (file, line, name), (_cc, ncalls, tottime, cumtime, _callers) in stats.stats.items():
+        rows.append({"function": f"{_short(file)}:{line}({name})", "ncalls": ncalls,
+                     "tottime_s": round(tottime, 3), "cumtime_s": round(cumtime, 3)})
+    return {"wall_s": wall, "profile_path": spec["profile_path"],
+            "by_cumulative": sorted(rows, key=lambda r: -r["cumtime_s"])[:top],
+            "by_tottime": sorted(rows, key=lambda r: -r["tottime_s"])[:top]}
+
+
+def _short(file: str) -> str:
+    if "/site-packages/" in file:
+        return file.split("/site-packages/", 1)[1]
+    if "/lib/python3" in file:  # the standard library: .../lib/python3.11/json/decoder.py -> json/decoder.py
+        return file.split("/lib/python3", 1)[1].split("/", 1)[-1]
+    try:
+        return str(Path(file).resolve().relative_to(REPO))
+    except ValueError:
+        return file
+
+
+CHILDREN = {"build": child_build, "load": child_load, "profile": child_profile}
+
+
+def run_child(mode: str, spec: dict[str, Any], timeout: float | None) -> dict[str, Any]:
+    """Run one measurement in a fresh interpreter; its result comes back through a JSON file."""
+    with tempfile.NamedTemporaryFile(prefix=f"bench-{mode}-", suffix=".out", delete=False) as fh:
+        result_path = Path(fh.name)
+    spec_text = json.dumps(spec)
+    started = time.perf_counter()
+    try:
+        proc = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--child", mode,
+                               "--child-spec", spec_text, "--child-out", str(result_path)],
+                              timeout=timeout, capture_output=True, text=True)
+        if proc.returncode != 0:
+            tail = (proc.stderr or proc.stdout).strip().splitlines()[-15:]
+            return {"error": f"{mode} child exited with {proc.returncode}", "stderr_tail": tail}
+        return json.loads(result_path.read_text())
+    except subprocess.TimeoutExpired:
+        return {"error": f"{mode} child timed out after {timeout:g} s"}
+    finally:
+        result_path.unlink(missing_ok=True)
+        if mode != "profile":
+            print(f"  {mode} child: {time.perf_counter() - started:.1f} s", flush=True)
+
+
+# ----------------------------------------------------------------------------------------- analysis
+
+
+def exponent(small: float | None, large: float | None, ratio: float) -> float | None:
+    if not small or not large or small <= 0 or large <= 0 or ratio <= 1:
+        return None
+    return math.log(large / small) / math.log(ratio)
+
+
+def dig(record: dict[str, Any], dotted: str) -> Any:
+    value: Any = record
+    for part in dotted.split("."):
+        if not isinstance(value, dict):
+            return None
+        value = value.get(part)
+    return value
+
+
+GROWTH = {  # label -> dotted path in a size record
+    "load_inputs + build_graph": "build.load_build_s",
+    "json floor": "build.floor_s",
+    "load_inputs": "build.load_inputs_s",
+    "build_graph": "build.build_graph_s",
+    "who_can_reach median": "build.who_can_reach.median_s",
+    "reach median": "build.reach.median_s",
+    "account view": "build.account_view.total_s",
+    "save_graph": "build.save_s",
+    "load_graph": "load.load_graph_s",
+    "peak RSS (build)": "build.peak_rss_bytes",
+    "edges": "build.edges",
+    "nodes": "build.nodes",
+}
+
+
+def growth(sizes: list[dict[str, Any]]) -> dict[str, Any]:
+    """Exponents between the two largest sizes, against the account ratio and against the edge ratio
+    (the graph, hence the build, can grow faster than the input when trusts span accounts)."""
+    ok = [s for s in sizes if "error" not in s.get("build", {"error": 1})]
+    if len(ok) < 2:
+        return {}
+    a, b = ok[-2], ok[-1]
+    ratio = b["accounts"] / a["accounts"]
+    edge_ratio = b["build"]["edges"] / a["build"]["edges"]
+    return {"between_accounts": [a["accounts"], b["accounts"]], "edge_ratio": round(edge_ratio, 3),
+            "exponents": {label: _round(exponent(dig(a, path), dig(b, path), ratio), 3)
+                          for label, path in GROWTH.items()},
+            "exponents_vs_edges": {label: _round(exponent(dig(a, path), dig(b, path), edge_ratio), 3)
+                                   for label, path in GROWTH.items() if label not in ("edges", "nodes")}}
+
+
+def targets(sizes: list[dict[str, Any]], grown: dict[str, Any]) -> dict[str, Any]:
+    ok = [s for s in sizes if "error" not in s.get("build", {"error": 1})]
+    if not ok:
+        return {}
+    top = ok[-1]
+    b, ld = top["build"], top.get("load", {})
+    out: dict[str, Any] = {"at_accounts": top["accounts"]}
+
+    def check(name: str, value: Any, limit: float, better_low: bool = True) -> None:
+        met = None if value is None else (value <= limit if better_low else value >= limit)
+        out[name] = {"value": _round(value, 4), "limit": limit, "met": met}
+
+    check("load_build_over_floor", b["load_build_s"] / b["floor_s"], TARGET_BUILD_RATIO)
+    check("build_graph_over_floor", b["build_graph_s"] / b["floor_s"], TARGET_BUILD_RATIO)
+    check("who_can_reach_median_s", dig(b, "who_can_reach.median_s"), TARGET_QUERY_S)
+    check("reach_median_s", dig(b, "reach.median_s"), TARGET_QUERY_S)
+    check("peak_rss_bytes", b["peak_rss_bytes"], TARGET_PEAK_BYTES)
+    check("load_build_exponent", dig(grown, "exponents.load_inputs + build_graph"), TARGET_EXPONENT)
+    load_s = ld.get("load_graph_s")
+    out["load_graph_faster_than_build"] = {
+        "value": _round(load_s, 3), "limit": _round(b["load_build_s"], 3),
+        "met": None if load_s is None else load_s < b["load_build_s"]}
+    return out
+
+
+def _num(value: Any) -> str:
+    return "–" if value is None else f"{value:.2f}"
+
+
+def _round(value: Any, digits: int) -> Any:
+    return round(value, digits) if isinstance(value, float) else value
+
+
+# ----------------------------------------------------------------------------------------- printing
+
+
+def _secs(value: Any) -> str:
+    if not isinstance(value, (int, float)):
+        return "–"
+    if value < 1:
+        return f"{value * 1000:.1f} ms"
+    return f"{value:.2f} s"
+
+
+def _mb(value: Any) -> str:
+    return f"{value / 1e6:,.1f} MB" if isinstance(value, (int, float)) else "–"
+
+
+def _int(value: Any) -> str:
+    return f"{value:,}" if isinstance(value, int) else "–"
+
+
+def table(sizes: list[dict[str, Any]]) -> str:
+    def row(label: str, fn: Callable[[dict[str, Any]], str]) -> str:
+        cells = []
+        for s in sizes:
+            try:
+                cells.append(fn(s))
+            except (KeyError, TypeError, ZeroDivisionError):
+                cells.append("–")
+        return f"| {label} | " + " | ".join(cells) + " |"
+
+    def view(s: dict[str, Any]) -> str:
+        av = s["build"].get("account_view") or {}
+        if "dot_s" not in av and "total_s" not in av:
+            return "null" + (f" ({av['error'][:40]})" if av.get("error") else "")
+        if "total_s" in av and "dot_s" not in av:
+            return _secs(av["total_s"])
+        layout = _secs(av["layout_s"]) if "layout_s" in av else f"> {av['timeout_s']:g} s (timeout)"
+        text = f"DOT {_secs(av['dot_s'])} + {av.get('engine')} {layout}"
+        fallback = av.get("sfdp_fallback") or {}
+        if fallback.get("layout_s") is not None:
+            text += f"; sfdp {_secs(fallback['layout_s'])}"
+        return text
+
+    def view_size(s: dict[str, Any]) -> str:
+        dot = s["build"]["account_view"]["dot"]
+        return f"{dot['nodes']:,} / {dot['edges']:,}"
+
+    lines = [
+        "| | " + " | ".join(f"{s['accounts']:,} accounts" for s in sizes) + " |",
+        "|---|" + "---:|" * len(sizes),
+        row("roles / users", lambda s: f"{s['build']['roles']:,} / {s['build']['users']:,}"),
+        row("input files / size", lambda s: f"{s['build']['input_files']:,} / {_mb(s['build']['input_bytes'])}"),
+        row("graph nodes / edges", lambda s: f"{s['build']['nodes']:,} / {s['build']['edges']:,}"),
+        row("json floor (json.load all files)", lambda s: _secs(s["build"]["floor_s"])),
+        row("load_inputs", lambda s: _secs(s["build"]["load_inputs_s"])),
+        row("build_graph", lambda s: _secs(s["build"]["build_graph_s"])),
+        row("**load_inputs + build_graph**", lambda s: f"**{_secs(s['build']['load_build_s'])}**"),
+        row("(load + build) / floor", lambda s: f"{s['build']['load_build_s'] / s['build']['floor_s']:.1f}×"),
+        row("who_can_reach(sensitive): median (first)",
+            lambda s: f"{_secs(s['build']['who_can_reach']['median_s'])} "
+                      f"({_secs(s['build']['who_can_reach']['first_s'])})"),
+        row("  reachers", lambda s: _int(s["build"]["who_can_reach"]["reachers"])),
+        row("reach(CI principal): median (first)",
+            lambda s: f"{_secs(s['build']['reach']['median_s'])} ({_secs(s['build']['reach']['first_s'])})"),
+        row("  roles reached (deploy roles)",
+            lambda s: f"{s['build']['reach']['roles']:,} ({s['build']['reach']['deploy_roles']:,})"),
+        row("account view render (DOT + layout)", view),
+        row("  account view nodes / edges", view_size),
+        row("save_graph / graph.json size",
+            lambda s: f"{_secs(s['build']['save_s'])} / {_mb(s['build']['save_bytes'])}"),
+        row("load_graph", lambda s: _secs(s["load"]["load_graph_s"])),
+        row("queries on loaded graph (wcr / reach median)",
+            lambda s: f"{_secs(s['load']['who_can_reach']['median_s'])} / {_secs(s['load']['reach']['median_s'])}"),
+        row("peak RSS: load+build+queries", lambda s: _mb(s["build"]["rss_bytes"]["after_queries"])),
+        row("peak RSS: build child (… + save_graph)", lambda s: _mb(s["build"]["peak_rss_bytes"])),
+        row("peak RSS: account view process (forked)",
+            lambda s: _mb(s["build"]["account_view"]["process_peak_rss_bytes"])),
+        row("peak RSS: load_graph child", lambda s: _mb(s["load"]["peak_rss_bytes"])),
+    ]
+    return "\n".join(lines)
+
+
+def machine_line(machine: dict[str, Any]) -> str:
+    ram = f"{machine['ram_bytes'] / 2**30:.1f} GiB RAM" if machine.get("ram_bytes") else "RAM unknown"
+    return (f"{machine['cpu_model']}, {machine['cpu_count']} CPUs ({machine['cpus_usable']} usable), {ram}, "
+            f"{machine['platform']}, {machine['python']}, load average at start "
+            f"{' / '.join(map(str, machine['loadavg_at_start']))}")
+
+
+def report_text(result: dict[str, Any]) -> str:
+    lines = [f"Machine: {machine_line(result['machine'])}",
+             f"trustgraph {result['source']['trustgraph_version']} at {result['source']['commit']}"
+             + (" (trustgraph/ has uncommitted changes)" if result["source"]["trustgraph_dirty"] else "")
+             + f", networkx {result['source']['networkx']}", "", table(result["sizes"]), ""]
+    prints = {result["source"]["fingerprint"]} | {
+        s[part].get("fingerprint") for s in result["sizes"] for part in ("build", "load") if part in s} | {
+        (result.get("profile") or {}).get("fingerprint")}
+    prints.discard(None)
+    if len(prints) > 1:
+        lines.append(f"WARNING: trustgraph/ changed during the run ({len(prints)} different source fingerprints); "
+                     "sizes were measured against different code. Run again.")
+    for s in result["sizes"]:
+        for part in ("build", "load"):
+            if "error" in s.get(part, {}):
+                lines.append(f"{s['accounts']} accounts, {part}: {s[part]['error']}")
+                lines.extend("    " + t for t in s[part].get("stderr_tail", []))
+        av = s.get("build", {}).get("account_view") or {}
+        if av.get("timed_out"):
+            dot = av.get("dot") or {}
+            lines.append(f"{s['accounts']} accounts, account view: the {av.get('engine')} layout of "
+                         f"{dot.get('nodes')} nodes / {dot.get('edges')} edges timed out after {av['timeout_s']:g} s"
+                         + (f"; sfdp: {_secs(dig(av, 'sfdp_fallback.layout_s'))}" if av.get("sfdp_fallback") else ""))
+        elif av.get("error"):
+            lines.append(f"{s['accounts']} accounts, account view: null ({av['error']})")
+    grown = result.get("growth") or {}
+    if grown:
+        a, b = grown["between_accounts"]
+        lines.append(f"Growth exponent between {a:,} and {b:,} accounts (log(t{b}/t{a}) / log(x); 1 = linear):")
+        by_accounts, by_edges = f"x = {b / a:g} (accounts)", f"x = {grown['edge_ratio']:.1f} (edges)"
+        lines.append(f"  {'':<28} {by_accounts:>20} {by_edges:>20}")
+        for label, value in grown["exponents"].items():
+            per_edge = grown["exponents_vs_edges"].get(label)
+            lines.append(f"  {label:<28} {_num(value):>20} {_num(per_edge):>20}")
+    tgt = result.get("targets") or {}
+    if tgt:
+        lines.append(f"Targets at {tgt['at_accounts']:,} accounts:")
+        for name, check in tgt.items():
+            if name == "at_accounts":
+                continue
+            verdict = {True: "met", False: "MISSED", None: "n/a"}[check["met"]]
+            lines.append(f"  {name:<32} {check['value']!s:>14}  limit {check['limit']!s:<14} {verdict}")
+    prof = result.get("profile")
+    if prof and "by_tottime" in prof:
+        lines.append(f"Profile ({prof['profile_path']}), top 10 by tottime:")
+        for r in prof["by_tottime"][:10]:
+            lines.append(f"  {r['tottime_s']:8.2f} s self {r['cumtime_s']:8.2f} s cum {r['ncalls']:>10,}  "
+                         f"{r['function']}")
+    elif prof:
+        lines.append(f"Profile: {prof.get('error')}")
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------------------------------------------ main
+
+
+def parse_sizes(text: str) -> list[int]:
+    try:
+        sizes = sorted({int(x) for x in text.split(",") if x.strip()})
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"--sizes: {exc}") from exc
+    if not sizes or sizes[0] < 4:
+        raise argparse.ArgumentTypeError("--sizes: each size must be >= 4 accounts")
+    return sizes
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=parse_sizes, default=parse_sizes("10,100,1000"),
+                        help="comma-separated account counts (default 10,100,1000)")
+    parser.add_argument("--roles-per-account", type=int, default=100)
+    parser.add_argument("--users-per-account", type=int, default=20)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--data-dir", type=Path, default=HERE / "data",
+                        help="where generated organizations are kept and reused (default benchmarks/data)")
+    parser.add_argument("--json", type=Path, default=RESULTS / "benchmark.json", help="JSON results file")
+    parser.add_argument("--profile", action="store_true",
+                        help="also cProfile load_inputs + build_graph at the largest size "
+                             "(profile-<N>.txt beside the JSON file)")
+    parser.add_argument("--profile-top", type=int, default=15)
+    parser.add_argument("--repeats", type=int, default=5, help="query repetitions (median reported; default 5)")
+    parser.add_argument("--floor-repeats", type=int, default=3, help="json floor repetitions (best reported)")
+    parser.add_argument("--render-format", default="svg", help="account-view output format (default svg)")
+    parser.add_argument("--render-timeout", type=float, default=300.0,
+                        help="seconds allowed for the account-view render per size (default 300)")
+    parser.add_argument("--no-render", action="store_true", help="skip the account-view render")
+    parser.add_argument("--timeout", type=float, default=3600.0, help="seconds per child process (default 3600)")
+    parser.add_argument("--child", choices=sorted(CHILDREN), help=argparse.SUPPRESS)
+    parser.add_argument("--child-spec", help=argparse.SUPPRESS)
+    parser.add_argument("--child-out", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args.child:
+        result = {"fingerprint": code_fingerprint(), **CHILDREN[args.child](json.loads(args.child_spec))}
+        Path(args.child_out).write_text(json.dumps(result))
+        return 0
+
+    machine = machine_info()
+    print(f"Machine: {machine_line(machine)}", flush=True)
+    result: dict[str, Any] = {
+        "benchmark": "trustgraph load/build/query", "machine": machine, "source": source_info(),
+        "parameters": {"sizes": args.sizes, "roles_per_account": args.roles_per_account,
+                       "users_per_account": args.users_per_account, "seed": args.seed,
+                       "repeats": args.repeats, "floor_repeats": args.floor_repeats,
+                       "render_format": None if args.no_render else args.render_format,
+                       "render_timeout_s": args.render_timeout},
+        "sizes": [],
+    }
+    data = {n: ensure_data(args.data_dir, n, args.roles_per_account, args.users_per_account, args.seed)
+            for n in args.sizes}
+    with tempfile.TemporaryDirectory(prefix="trustgraph-bench-") as tmp:
+        for n in args.sizes:
+            info = data[n]
+            work = Path(tmp) / str(n)
+            work.mkdir()
+            spec = {"accounts": n, "data_dir": info["dir"], "work_dir": str(work), "repeats": args.repeats,
+                    "floor_repeats": args.floor_repeats,
+                    "render_format": None if args.no_render else args.render_format,
+                    "render_timeout": args.render_timeout,
+                    "sensitive_role_arn": info["sensitive_role_arn"], "ci_principal_arn": info["ci_principal_arn"]}
+            print(f"{n:,} accounts ({info['roles']:,} roles, {info['users']:,} users, "
+                  f"{info['bytes'] / 1e6:.1f} MB{', reused' if info['reused'] else ''}):", flush=True)
+            record: dict[str, Any] = {"accounts": n, "data": info}
+            record["build"] = run_child("build", spec, args.timeout)
+            if "error" not in record["build"]:
+                record["load"] = run_child("load", spec, args.timeout)
+            result["sizes"].append(record)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    if args.profile:
+        n = args.sizes[-1]
+        path = args.json.parent / f"profile-{n}.txt"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        print(f"profiling load_inputs + build_graph at {n:,} accounts ...", flush=True)
+        result["profile"] = run_child("profile", {"accounts": n, "data_dir": data[n]["dir"],
+                                                  "profile_path": str(path), "profile_top": args.profile_top},
+                                      args.timeout)
+
+    result["growth"] = growth(result["sizes"])
+    result["targets"] = targets(result["sizes"], result["growth"])
+    result["finished"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    print()
+    print(report_text(result))
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(result, indent=1) + "\n")
+    print(f"\nJSON: {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
