@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 import networkx as nx
 
 from trustgraph.arns import partition_of
+from trustgraph.gc_pause import collector_paused
 from trustgraph.graph.callers import CallerDirectory
 from trustgraph.graph.classification import annotate
 from trustgraph.graph.model import FEDERATED_EDGE_KIND, SCHEMA, caller_node_kind
@@ -357,5 +358,6 @@ def build_graph(snapshot: Snapshot, progress: ProgressCallback | None = None) ->
         policies = OrganizationPolicies(snapshot.organization)
         org_gate = policies
         org_facts = policies.account_facts()
-    return GraphBuilder(snapshot, org_gate, org_facts).build(progress)
+    with collector_paused():
+        return GraphBuilder(snapshot, org_gate, org_facts).build(progress)
 

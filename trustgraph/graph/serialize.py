@@ -11,6 +11,7 @@ from typing import Any
 import networkx as nx
 
 from trustgraph import __version__
+from trustgraph.gc_pause import collector_paused
 from trustgraph.graph.model import SCHEMA
 
 
@@ -40,7 +41,7 @@ def save_graph(graph: nx.DiGraph, path: str | Path) -> None:
 
 def load_graph(path: str | Path) -> nx.DiGraph:
     try:
-        with open(path, encoding="utf-8") as fh:
+        with open(path, encoding="utf-8") as fh, collector_paused():
             data = json.load(fh)
     except OSError as exc:
         raise GraphFileError(f"{path}: cannot read: {exc.strerror}") from None
@@ -50,4 +51,5 @@ def load_graph(path: str | Path) -> nx.DiGraph:
     if schema != SCHEMA:
         raise GraphFileError(f"{path}: not a trustgraph graph (schema {schema!r}, expected {SCHEMA!r}); "
                              "create one with `trustgraph build`")
-    return nx.node_link_graph(data, directed=True, multigraph=False, edges="edges")
+    with collector_paused():
+        return nx.node_link_graph(data, directed=True, multigraph=False, edges="edges")

@@ -36,6 +36,7 @@ class OrganizationPolicies:
         self.by_target: dict[tuple[str, str], list[SourcedStatement]] = {}
         self._relevant: dict[tuple[str, str, str], tuple[list[SourcedStatement], list[SourcedStatement]]] = {}
         self._verdicts: dict[tuple[object, ...], PolicySetVerdict] = {}
+        self._shapes: dict[tuple[str, str, str], tuple[bool, bool]] = {}
         self.has_type = {SCP: False, RCP: False}
         for policy in org.policies:
             self.has_type[policy.type] = True
@@ -71,21 +72,33 @@ class OrganizationPolicies:
             return None  # no such policies in the data: FullAWSAccess / RCPFullAWSAccess everywhere
         # Without per-principal condition keys on the path, the verdict depends only on the caller's
         # account, kind and organization facts: every other such caller gets the same one.
+        # When nothing on the path names a resource or tests its tags either, the verdict is the same for
+        # every role of the account.
         caller = facts.caller
-        key = (kind, account, resource, action, need_allow_per_level, caller.account, caller.kind, caller.org)
+        shape = self._shapes.get((kind, account, action))
+        role_key = "*" if shape is not None and shape[1] else resource
+        key = (kind, account, role_key, action, need_allow_per_level, caller.account, caller.kind, caller.org)
         cached = self._verdicts.get(key)
         if cached is not None:
             return cached
         result = self._walk_levels(kind, account, resource, action, facts, need_allow_per_level)
-        if self._account_level_only(kind, account, action):
+        if shape is None:
+            shape = self._shapes[(kind, account, action)] = self._shape(kind, account, action)
+            role_key = "*" if shape[1] else resource
+            key = (kind, account, role_key, action, need_allow_per_level, caller.account, caller.kind, caller.org)
+        if shape[0]:
             self._verdicts[key] = result
         return result
 
-    def _account_level_only(self, kind: str, account: str, action: str) -> bool:
-        return not any(tests_per_principal_facts(s.statement)
-                       for level in self.levels.get(account, [account])
-                       for group in self._relevant.get((kind, level, action), ([], []))
-                       for s in group)
+    def _shape(self, kind: str, account: str, action: str) -> tuple[bool, bool]:
+        """(no per-principal key on the path, no resource-specific element on the path)."""
+        statements = [s.statement for level in self.levels.get(account, [account])
+                      for group in self._relevant.get((kind, level, action), ([], [])) for s in group]
+        account_level = not any(tests_per_principal_facts(st) for st in statements)
+        role_independent = all(st.resources == ("*",) and not any(
+            c.key.lower().startswith(("aws:resourcetag/", "iam:resourcetag/")) for c in st.conditions)
+            for st in statements)
+        return account_level, role_independent
 
     def _walk_levels(self, kind: str, account: str, resource: str, action: str, facts: RequestFacts,
                      need_allow_per_level: bool) -> PolicySetVerdict:

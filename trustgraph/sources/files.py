@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from trustgraph.arns import ACCOUNT_ID, parse_arn
+from trustgraph.gc_pause import collector_paused
 from trustgraph.model import Snapshot
 from trustgraph.sources.organization_file import looks_like_organization, read_organization
 from trustgraph.sources.report import LoadReport
@@ -119,6 +120,11 @@ def load_json_file(path: Path) -> Any:
 
 def load_inputs(paths: Iterable[str | Path], role_arn: str | None = None) -> tuple[Snapshot, LoadReport]:
     """Read every input into one Snapshot; problems go to the report, never raise."""
+    with collector_paused():
+        return _load_inputs(paths, role_arn)
+
+
+def _load_inputs(paths: Iterable[str | Path], role_arn: str | None) -> tuple[Snapshot, LoadReport]:
     report = LoadReport()
     builder = SnapshotBuilder(report)
     for path in iter_input_files(paths, report):
