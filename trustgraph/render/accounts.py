@@ -9,6 +9,7 @@ identity providers (grouped by issuer) and AWS services are their own nodes.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections import Counter, defaultdict
@@ -496,7 +497,7 @@ def account_dot(graph: nx.DiGraph, amap: AccountMap, *, title: str = "", engine:
         tooltip = node.title + (f" ({node.subtitle})" if node.subtitle else "")
         container.node(ids[key], label=_node_label(node, compact=large), tooltip=tooltip_text(tooltip), id=element,
                        **style)
-        dot.evidence[element] = _node_evidence(amap, node)
+        dot.evidence[element] = functools.partial(_node_evidence, amap, node)
 
     with canvas(dot) as body:
         in_org = [k for k in keys if amap.nodes[k].ou_path]
@@ -590,7 +591,7 @@ def account_dot(graph: nx.DiGraph, amap: AccountMap, *, title: str = "", engine:
             any_star = any_star or bool(edge.via_star)
             element = f"edge-{ids[pair[0]]}-{ids[pair[1]]}"
             body.edge(ids[pair[0]], ids[pair[1]], tooltip=tooltip_text(tooltip), id=element, **attrs, **style)
-            dot.evidence[element] = _edge_evidence(graph, amap, edge, counts, marks)
+            dot.evidence[element] = functools.partial(_edge_evidence, graph, amap, edge, counts, marks)
         if legend:
             any_hub = any(e.sources_by_kind(graph).get("account-wide") for e in amap.edges.values())
             label = _legend(amap, classes, any_conditional, any_star, large, ou_colours, any_hub)

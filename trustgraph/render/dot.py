@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -28,6 +28,32 @@ from trustgraph.render.style import (
 NODE_KINDS = ("user", "role", "account", "service", "federated", "public", "unknown")
 
 
+class LazyEvidence(Mapping[str, dict[str, Any]]):
+    """Evidence per drawn element; a value may be given as a function, called only when read.
+
+    Only the HTML output reads evidence, and gathering it for a 1,000-account map costs more than the
+    layout, so SVG/PNG/PDF never pay for it.
+    """
+
+    def __init__(self) -> None:
+        self._items: dict[str, Any] = {}
+
+    def __setitem__(self, element: str, value: dict[str, Any] | Callable[[], dict[str, Any]]) -> None:
+        self._items[element] = value
+
+    def __getitem__(self, element: str) -> dict[str, Any]:
+        value = self._items[element]
+        if callable(value):
+            value = self._items[element] = value()
+        return value
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
 class TrustDot(graphviz.Digraph):
     """A DOT graph plus the evidence behind each drawn element, keyed by the SVG element id.
 
@@ -37,7 +63,7 @@ class TrustDot(graphviz.Digraph):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.evidence: dict[str, dict[str, Any]] = {}
+        self.evidence = LazyEvidence()
         self.title = ""
         self.layout = ""  # how the picture is laid out, for messages ("dot", "radial", "sfdp"…)
         self.raster_size = ""  # Graphviz `size` (inches) for PNG output of very large pictures

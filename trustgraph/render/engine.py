@@ -72,7 +72,7 @@ def render(dot: graphviz.Digraph, output: str | Path, fmt: str | None = None) ->
             from trustgraph.render.html import html_page
 
             svg = draw_bytes(dot, "svg").decode("utf-8")
-            page = html_page(svg, getattr(dot, "evidence", {}), title=getattr(dot, "title", "") or "trustgraph")
+            page = html_page(svg, dict(getattr(dot, "evidence", {})), title=getattr(dot, "title", "") or "trustgraph")
             Path(tmp).write_text(page, encoding="utf-8")
         else:
             Path(tmp).write_bytes(draw_bytes(dot, fmt))
