@@ -22,10 +22,8 @@ _NOISE = ("Graphviz not built with triangulation library", "layout may take a lo
 @contextmanager
 def _filtered_stderr() -> Iterator[None]:
     """Graphviz writes warnings straight to file descriptor 2: pass on all but the known noise."""
-    try:
-        fd = sys.stderr.fileno()
-    except (AttributeError, OSError, ValueError):
-        fd = 2
+    # The C library writes to descriptor 2 itself, whatever Python's sys.stderr is (Jupyter replaces it).
+    fd = 2
     sys.stderr.flush()
     saved = os.dup(fd)
     with tempfile.TemporaryFile() as sink:
