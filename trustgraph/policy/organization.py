@@ -12,27 +12,20 @@ from trustgraph.policy.caller import Caller, OrgFacts, RequestFacts
 from trustgraph.policy.conditions import Tri
 from trustgraph.policy.facts import tests_per_principal_facts
 from trustgraph.policy.identity import PolicySetVerdict, SourcedStatement, evaluate_set, relevant
-from trustgraph.policy.statements import covers_action
 
 SCP = "SERVICE_CONTROL_POLICY"
 RCP = "RESOURCE_CONTROL_POLICY"
+ASSUME = "sts:AssumeRole"
 
 
 class OrganizationPolicies:
     def __init__(self, org: Organization) -> None:
         self.org = org
-        parents = {u.id: u.parent_id for u in org.units} | {r.id: None for r in org.roots}
-        self.levels: dict[str, list[str]] = {}
-        for account in org.accounts.values():
-            chain: list[str] = []
-            current, seen = account.parent_id, set()
-            while current and current not in seen:
-                seen.add(current)
-                chain.append(current)
-                current = parents.get(current)
-            if not chain and account.ou_path:
-                chain = [p for p in reversed(account.ou_path.strip("/").split("/")[1:])]
-            self.levels[account.id] = [*reversed(chain), account.id]
+        # The levels from the root down to the account, read off its OU path (o-…/r-…/ou-…/), which the
+        # loader derives from the OU tree when the file does not give it.
+        self.levels: dict[str, list[str]] = {
+            a.id: [*a.ou_path.strip("/").split("/")[1:], a.id] if a.ou_path else [a.id]
+            for a in org.accounts.values()}
         self.by_target: dict[tuple[str, str], list[SourcedStatement]] = {}
         self._relevant: dict[tuple[str, str, str], tuple[list[SourcedStatement], list[SourcedStatement]]] = {}
         self._verdicts: dict[tuple[object, ...], PolicySetVerdict] = {}
@@ -48,11 +41,7 @@ class OrganizationPolicies:
 
     def per_principal(self, caller_account: str, role_account: str) -> bool:
         """Do SCPs on the caller's levels or RCPs on the role's levels test per-principal facts?"""
-        checks = [(SCP, caller_account), (RCP, role_account)]
-        return any(tests_per_principal_facts(s.statement) and covers_action(s.statement, "sts:AssumeRole")
-                   for kind, account in checks
-                   for level in self.levels.get(account, [account])
-                   for s in self.by_target.get((kind, level), ()))
+        return not (self._shape(SCP, caller_account, ASSUME)[0] and self._shape(RCP, role_account, ASSUME)[0])
 
     def account_facts(self) -> dict[str, OrgFacts]:
         return {a.id: OrgFacts(self.org.id, a.ou_path or None) for a in self.org.accounts.values()}
@@ -71,46 +60,52 @@ class OrganizationPolicies:
         if not self.has_type[kind]:
             return None  # no such policies in the data: FullAWSAccess / RCPFullAWSAccess everywhere
         # Without per-principal condition keys on the path, the verdict depends only on the caller's
-        # account, kind and organization facts: every other such caller gets the same one.
-        # When nothing on the path names a resource or tests its tags either, the verdict is the same for
-        # every role of the account.
+        # account, kind and organization facts: every other such caller gets the same one. When nothing on
+        # the path names a resource or tests its tags either, it is the same for every role of the account.
+        account_level, role_independent = self._shape(kind, account, action)
         caller = facts.caller
-        shape = self._shapes.get((kind, account, action))
-        role_key = "*" if shape is not None and shape[1] else resource
-        key = (kind, account, role_key, action, need_allow_per_level, caller.account, caller.kind, caller.org)
+        key = (kind, account, "*" if role_independent else resource, action, need_allow_per_level,
+               caller.account, caller.kind, caller.org)
         cached = self._verdicts.get(key)
         if cached is not None:
             return cached
         result = self._walk_levels(kind, account, resource, action, facts, need_allow_per_level)
-        if shape is None:
-            shape = self._shapes[(kind, account, action)] = self._shape(kind, account, action)
-            role_key = "*" if shape[1] else resource
-            key = (kind, account, role_key, action, need_allow_per_level, caller.account, caller.kind, caller.org)
-        if shape[0]:
+        if account_level:
             self._verdicts[key] = result
         return result
 
+    def _relevant_at(self, kind: str, level: str,
+                     action: str) -> tuple[list[SourcedStatement], list[SourcedStatement]] | None:
+        """(allows, denies) for `action` attached at one level; None when nothing is attached there."""
+        statements = self.by_target.get((kind, level))
+        if not statements:
+            return None
+        cached = self._relevant.get((kind, level, action))
+        if cached is None:
+            cached = self._relevant[(kind, level, action)] = relevant(statements, action)
+        return cached
+
     def _shape(self, kind: str, account: str, action: str) -> tuple[bool, bool]:
         """(no per-principal key on the path, no resource-specific element on the path)."""
-        statements = [s.statement for level in self.levels.get(account, [account])
-                      for group in self._relevant.get((kind, level, action), ([], [])) for s in group]
-        account_level = not any(tests_per_principal_facts(st) for st in statements)
-        role_independent = all(st.resources == ("*",) and not any(
-            c.key.lower().startswith(("aws:resourcetag/", "iam:resourcetag/")) for c in st.conditions)
-            for st in statements)
-        return account_level, role_independent
+        shape = self._shapes.get((kind, account, action))
+        if shape is None:
+            statements = [s.statement for level in self.levels.get(account, [account])
+                          for group in self._relevant_at(kind, level, action) or ([], []) for s in group]
+            shape = self._shapes[(kind, account, action)] = (
+                not any(tests_per_principal_facts(st) for st in statements),
+                all(st.resources == ("*",) and not any(
+                    c.key.lower().startswith(("aws:resourcetag/", "iam:resourcetag/")) for c in st.conditions)
+                    for st in statements))
+        return shape
 
     def _walk_levels(self, kind: str, account: str, resource: str, action: str, facts: RequestFacts,
                      need_allow_per_level: bool) -> PolicySetVerdict:
         result = PolicySetVerdict(Tri.TRUE, Tri.FALSE)
         for level in self.levels.get(account, [account]):
-            statements = self.by_target.get((kind, level))
-            if not statements:
+            attached = self._relevant_at(kind, level, action)
+            if attached is None:
                 continue  # a level the data lists nothing for keeps the default full-access policy
-            cached = self._relevant.get((kind, level, action))
-            if cached is None:
-                cached = self._relevant[(kind, level, action)] = relevant(statements, action)
-            allows, denies = cached
+            allows, denies = attached
             verdict = evaluate_set(allows, denies, resource, facts)
             if verdict.denied is Tri.TRUE:
                 return verdict
