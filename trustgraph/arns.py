@@ -36,11 +36,6 @@ def parse_arn(value: str) -> Arn | None:
     return Arn(parts[1], parts[2], parts[3], parts[4], parts[5])
 
 
-def account_of(arn: str) -> str | None:
-    parsed = parse_arn(arn)
-    return parsed.account if parsed and ACCOUNT_ID.match(parsed.account) else None
-
-
 def partition_of(arn: str) -> str:
     parsed = parse_arn(arn)
     return parsed.partition if parsed else "aws"
@@ -49,6 +44,3 @@ def partition_of(arn: str) -> str:
 def root_arn(account: str, partition: str = "aws") -> str:
     return f"arn:{partition}:iam::{account}:root"
 
-
-def role_name_from_arn(arn: str) -> str:
-    return arn.rsplit("/", 1)[-1]

@@ -35,18 +35,14 @@ ProgressCallback = Callable[[int, int], None]
 # checked caller by caller, never through the account's member hub.
 
 
-def _per_principal(statement: Statement) -> bool:
-    return tests_per_principal_facts(statement)
-
-
 def _hub_ok(compiled: CompiledTrust, grant: TrustGrant, account: str, org: OrgGate | None) -> bool:
     """Can account `account`'s uniform callers be covered by one account-level check for this grant?"""
-    if _per_principal(grant.statement) or forced_companions(grant.statement):
+    if tests_per_principal_facts(grant.statement) or forced_companions(grant.statement):
         return False
     if org is not None and org.per_principal(account, compiled.role.account):
         return False
     for st, refs in compiled.denies:
-        if _per_principal(st) or any(r.kind not in ("account", "public") and r.account in (account, None)
+        if tests_per_principal_facts(st) or any(r.kind not in ("account", "public") and r.account in (account, None)
                                      for r in refs):
             return False
     return True

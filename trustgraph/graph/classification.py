@@ -10,10 +10,6 @@ from typing import Any
 
 import networkx as nx
 
-CLASSES = ("same-account", "same-org", "known-third-party", "external-unknown", "public", "aws-service",
-           "federated")
-OUTSIDE = ("known-third-party", "external-unknown", "public")
-
 
 def account_context(graph: nx.DiGraph) -> dict[str, Any]:
     return graph.graph.setdefault("accounts", {"org_id": None, "org_accounts": {}, "internal": [], "vendors": {},

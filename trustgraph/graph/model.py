@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 NODE_KINDS = ("user", "role", "account", "service", "federated", "public", "unknown")
-# Edge kinds by how the caller authenticates: sts:AssumeRole, AssumeRoleWithSAML, AssumeRoleWithWebIdentity.
-EDGE_KINDS = ("assume", "saml", "web-identity", "service")
 SCHEMA = "trustgraph/graph/v1"
 
 FEDERATED_EDGE_KIND = {"saml": "saml", "oidc": "web-identity", "web-identity": "web-identity"}

@@ -45,10 +45,6 @@ SERVICE_SOURCE_KEYS = ("aws:sourceaccount", "aws:sourcearn", "aws:sourceorgid", 
                        "aws:sourceowner")
 
 
-def is_caller_chosen(key: str) -> bool:
-    return key.startswith(CALLER_CHOSEN_PREFIXES)
-
-
 # Condition keys whose value differs between principals of one account.
 PER_PRINCIPAL_KEYS = ("aws:principalarn", "aws:principaltag/", "aws:username", "aws:userid", "aws:principaltype")
 

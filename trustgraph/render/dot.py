@@ -10,6 +10,7 @@ from typing import Any
 import graphviz
 import networkx as nx
 
+from trustgraph.graph.model import NODE_KINDS
 from trustgraph.render.style import (
     DASHED,
     DOTTED,
@@ -24,8 +25,6 @@ from trustgraph.render.style import (
     short_condition_label,
     tooltip_text,
 )
-
-NODE_KINDS = ("user", "role", "account", "service", "federated", "public", "unknown")
 
 
 class LazyEvidence(Mapping[str, dict[str, Any]]):
