@@ -8,8 +8,13 @@ from typing import Any
 import click
 
 from trustgraph import __version__
+from trustgraph.analysis.reachability import NodeNotFound
+from trustgraph.graph.serialize import GraphFileError
+from trustgraph.render.views import ViewTooLarge
+from trustgraph.sources.known_accounts import AccountsFileError
 
 EXIT_USAGE = 2
+USER_ERRORS: tuple[type[Exception], ...] = (NodeNotFound, ViewTooLarge, GraphFileError, AccountsFileError)
 
 
 class TrustgraphGroup(click.Group):
@@ -23,6 +28,10 @@ class TrustgraphGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             sys.exit(130)
+        except USER_ERRORS as exc:
+            # The user named something that isn't there or asked for too much: say what, no traceback hint.
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(EXIT_USAGE)
         except Exception as exc:
             if ctx.obj and ctx.obj.get("debug"):
                 raise

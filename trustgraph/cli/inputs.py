@@ -15,10 +15,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from trustgraph.graph.build import build_graph
 from trustgraph.graph.classification import annotate
-from trustgraph.graph.serialize import GraphFileError, load_graph
+from trustgraph.graph.serialize import load_graph
 from trustgraph.model import Snapshot
 from trustgraph.sources.files import load_inputs
-from trustgraph.sources.known_accounts import AccountsFileError, load_account_names, load_known_accounts
+from trustgraph.sources.known_accounts import load_account_names, load_known_accounts
 from trustgraph.sources.report import LoadReport
 
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -82,11 +82,7 @@ def obtain_graph(spec: InputSpec) -> nx.DiGraph:
     if spec.graph_file:
         if spec.inputs:
             raise click.UsageError("use either --graph or --input, not both")
-        try:
-            graph = load_graph(spec.graph_file)
-        except GraphFileError as exc:
-            stderr.print(f"error: {exc}")
-            sys.exit(2)
+        graph = load_graph(spec.graph_file)
     else:
         snapshot, _ = load_snapshot(spec.inputs, spec.role_arn, spec.quiet)
         graph = build_with_progress(snapshot, spec.quiet)
@@ -95,12 +91,8 @@ def obtain_graph(spec: InputSpec) -> nx.DiGraph:
 
 
 def apply_account_files(graph: nx.DiGraph, spec: InputSpec) -> None:
-    try:
-        vendors = load_known_accounts(spec.known_accounts) if spec.known_accounts else None
-        names = load_account_names(spec.accounts_file) if spec.accounts_file else None
-    except AccountsFileError as exc:
-        stderr.print(f"error: {exc}")
-        sys.exit(2)
+    vendors = load_known_accounts(spec.known_accounts) if spec.known_accounts else None
+    names = load_account_names(spec.accounts_file) if spec.accounts_file else None
     if vendors or names:
         annotate(graph, vendors=vendors, names=names)
 

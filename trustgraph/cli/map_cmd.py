@@ -7,7 +7,7 @@ import time
 import click
 import networkx as nx
 
-from trustgraph.analysis.reachability import NodeNotFound, resolve_node
+from trustgraph.analysis.reachability import resolve_node
 from trustgraph.cli.app import main
 from trustgraph.cli.inputs import (
     InputSpec,
@@ -21,7 +21,7 @@ from trustgraph.cli.inputs import (
 from trustgraph.model import Organization
 from trustgraph.render.accounts import accounts_in_data
 from trustgraph.render.engine import FORMATS, render
-from trustgraph.render.views import ViewTooLarge, account_view, auto_view, principals_view
+from trustgraph.render.views import account_view, auto_view, principals_view
 
 VIEWS = ("auto", "accounts", "principals")
 LAYOUTS = ("auto", "dot", "radial", "sfdp", "neato", "fdp")
@@ -92,20 +92,16 @@ def map_command(spec: InputSpec, output: str, fmt: str | None, view: str, focus:
     if view == "auto":
         view = "principals" if focus or account_id else auto_view(graph, max_nodes)
     engine = None if layout == "auto" else layout
-    try:
-        account = _resolve_account(graph, account_id) if account_id else None
-        if view == "accounts":
-            dot = account_view(graph, organization=organization, account=account, engine=engine,
-                               services=services or None)
-        else:
-            focus_node = resolve_node(graph, focus) if focus else None
-            if engine == "radial":
-                raise click.UsageError("--layout radial is for the account view")
-            dot = principals_view(graph, focus=focus_node, depth=depth, account=account, max_nodes=max_nodes,
-                                  service_linked=service_linked, engine=engine or "dot")
-    except (NodeNotFound, ViewTooLarge) as exc:
-        stderr.print(f"error: {exc}")
-        raise SystemExit(2) from None
+    account = _resolve_account(graph, account_id) if account_id else None
+    if view == "accounts":
+        dot = account_view(graph, organization=organization, account=account, engine=engine,
+                           services=services or None)
+    else:
+        focus_node = resolve_node(graph, focus) if focus else None
+        if engine == "radial":
+            raise click.UsageError("--layout radial is for the account view")
+        dot = principals_view(graph, focus=focus_node, depth=depth, account=account, max_nodes=max_nodes,
+                              service_linked=service_linked, engine=engine or "dot")
     written = render(dot, output, fmt)
     if not spec.quiet:
         layout_used = getattr(dot, "layout", "") or dot.engine

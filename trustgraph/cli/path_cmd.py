@@ -5,9 +5,9 @@ from __future__ import annotations
 import click
 
 from trustgraph.analysis.answers import paths_json
-from trustgraph.analysis.reachability import NodeNotFound, k_shortest_paths, resolve_node
+from trustgraph.analysis.reachability import k_shortest_paths, resolve_node
 from trustgraph.cli.app import main
-from trustgraph.cli.inputs import InputSpec, input_options, obtain_graph, stderr
+from trustgraph.cli.inputs import InputSpec, input_options, obtain_graph
 from trustgraph.cli.output import emit_json, short, stdout
 from trustgraph.render.engine import FORMATS, render
 from trustgraph.render.views import reach_paths_view
@@ -25,12 +25,8 @@ def path_command(source: str, target: str, spec: InputSpec, k: int, as_json: boo
                  fmt: str | None) -> None:
     """The K shortest assume-role paths from SOURCE to TARGET."""
     graph = obtain_graph(spec)
-    try:
-        src, dst = resolve_node(graph, source), resolve_node(graph, target)
-        paths = k_shortest_paths(graph, src, dst, k)
-    except NodeNotFound as exc:
-        stderr.print(f"error: {exc}")
-        raise SystemExit(2) from None
+    src, dst = resolve_node(graph, source), resolve_node(graph, target)
+    paths = k_shortest_paths(graph, src, dst, k)
     if output:
         render(reach_paths_view(graph, dst, [p.route for p in paths]), output, fmt)
     if as_json:

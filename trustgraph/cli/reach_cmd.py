@@ -6,9 +6,9 @@ import click
 from rich.table import Table
 
 from trustgraph.analysis.answers import reach_json
-from trustgraph.analysis.reachability import NodeNotFound, reach
+from trustgraph.analysis.reachability import reach
 from trustgraph.cli.app import main
-from trustgraph.cli.inputs import InputSpec, input_options, obtain_graph, stderr
+from trustgraph.cli.inputs import InputSpec, input_options, obtain_graph
 from trustgraph.cli.output import emit_json, path_text, short, stdout
 
 
@@ -20,11 +20,7 @@ from trustgraph.cli.output import emit_json, path_text, short, stdout
 def reach_command(principal: str, spec: InputSpec, max_hops: int | None, as_json: bool) -> None:
     """Every role PRINCIPAL can reach (a user/role ARN, an account id, a service or provider name, `*`)."""
     graph = obtain_graph(spec)
-    try:
-        answer = reach(graph, principal, max_hops)
-    except NodeNotFound as exc:
-        stderr.print(f"error: {exc}")
-        raise SystemExit(2) from None
+    answer = reach(graph, principal, max_hops)
     if as_json:
         emit_json(reach_json(answer))
         return

@@ -6,7 +6,7 @@ import click
 from rich.table import Table
 
 from trustgraph.analysis.answers import who_can_reach_json
-from trustgraph.analysis.reachability import NodeNotFound, who_can_reach
+from trustgraph.analysis.reachability import who_can_reach
 from trustgraph.cli.app import main
 from trustgraph.cli.inputs import InputSpec, input_options, obtain_graph, stderr
 from trustgraph.cli.output import emit_json, path_text, short, stdout
@@ -31,11 +31,7 @@ def who_can_reach_command(role_arn: str, spec: InputSpec, max_hops: int | None, 
     condition keys (sts:ExternalId, MFA, IdP claims, ...) it depends on.
     """
     graph = obtain_graph(spec)
-    try:
-        answer = who_can_reach(graph, role_arn, max_hops, from_outside=from_outside)
-    except NodeNotFound as exc:
-        stderr.print(f"error: {exc}")
-        raise SystemExit(2) from None
+    answer = who_can_reach(graph, role_arn, max_hops, from_outside=from_outside)
     if output:
         dot = reach_paths_view(graph, answer.target, [r.route for r in answer.reachers])
         written = render(dot, output, fmt)

@@ -23,8 +23,12 @@ def _read_structured(path: Path) -> Any:
         raise AccountsFileError(f"{path}: cannot read: {exc.strerror}") from None
     try:
         return json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        raise AccountsFileError(f"{path}: not valid {'JSON' if path.suffix == '.json' else 'YAML'}: {exc}") from None
+    except json.JSONDecodeError as exc:
+        raise AccountsFileError(f"{path}: not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1} column {mark.column + 1}" if mark else ""
+        raise AccountsFileError(f"{path}: not valid YAML: {getattr(exc, 'problem', None) or exc}{where}") from None
 
 
 def load_known_accounts(path: str | Path) -> dict[str, str]:
