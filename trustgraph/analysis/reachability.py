@@ -97,12 +97,25 @@ def _cost(data: dict) -> int:
     return 0 if data.get("kind") == "member" else 1
 
 
+def _own_keys(data: dict) -> frozenset[str]:
+    return frozenset(data.get("conditions", ())) if data.get("conditional") else frozenset()
+
+
+def _fewer(a: frozenset[str], b: frozenset[str]) -> bool:
+    return (len(a), sorted(a)) < (len(b), sorted(b))
+
+
 def _bfs(graph: nx.DiGraph, start: str, reverse: bool, unconditional_only: bool,
-         max_hops: int | None) -> dict[str, str | None]:
-    """0-1 breadth-first parents: node → the next node toward `start` (None for start itself)."""
+         max_hops: int | None, keys: dict[str, frozenset[str]] | None = None) -> dict[str, str | None]:
+    """0-1 breadth-first parents: node → the next node toward `start` (None for start itself).
+
+    With `keys`, also the condition keys met along each chosen path; among equally short paths the one
+    with the fewest keys wins, so the answer does not depend on the order edges were added in."""
     adjacency = graph._pred if reverse else graph._succ  # plain dicts: the views cost more than the search
     parents: dict[str, str | None] = {start: None}
     depth = {start: 0}
+    if keys is not None:
+        keys[start] = frozenset()
     done: set[str] = set()
     queue = deque([start])
     while queue:
@@ -117,13 +130,21 @@ def _bfs(graph: nx.DiGraph, start: str, reverse: bool, unconditional_only: bool,
             d = depth[node] + step
             if max_hops is not None and d > max_hops:
                 continue
-            if neighbour not in depth or d < depth[neighbour]:
+            known = depth.get(neighbour)
+            if known is None or d < known:
                 depth[neighbour] = d
                 parents[neighbour] = node
+                if keys is not None:
+                    keys[neighbour] = keys[node] | _own_keys(data) if data.get("conditional") else keys[node]
                 if step:
                     queue.append(neighbour)
                 else:
                     queue.appendleft(neighbour)
+            elif keys is not None and d == known:
+                candidate = keys[node] | _own_keys(data)
+                if _fewer(candidate, keys[neighbour]):
+                    parents[neighbour] = node
+                    keys[neighbour] = candidate
     return parents
 
 
@@ -148,37 +169,12 @@ def path_conditions(graph: nx.DiGraph, path: list[str]) -> tuple[bool, list[str]
 Answer = tuple[str, list[str], bool, list[str]]  # node, route, conditional, condition keys
 
 
-def _keys_along(graph: nx.DiGraph, parents: dict[str, str | None], reverse: bool) -> dict[str, frozenset[str]]:
-    """Condition keys met from each node to the start, built once per search tree from the parent's."""
-    memo: dict[str, frozenset[str]] = {}
-
-    def keys(node: str) -> frozenset[str]:
-        chain = []
-        while node not in memo:
-            parent = parents[node]
-            if parent is None:
-                memo[node] = frozenset()
-                break
-            chain.append(node)
-            node = parent
-        for n in reversed(chain):
-            parent = parents[n]
-            data = graph.edges[n, parent] if reverse else graph.edges[parent, n]
-            own = frozenset(data.get("conditions", ())) if data.get("conditional") else frozenset()
-            memo[n] = memo[parent] | own  # type: ignore[index]
-        return memo[node]
-
-    for node in parents:
-        keys(node)
-    return memo
-
-
 def _answers(graph: nx.DiGraph, start: str, reverse: bool, max_hops: int | None) -> Iterable[Answer]:
     """(node, route, conditional, keys) for every node connected to `start`; routes run caller → … → role,
     hubs included."""
     firm = _bfs(graph, start, reverse, True, max_hops)
-    loose = _bfs(graph, start, reverse, False, max_hops)
-    loose_keys = _keys_along(graph, loose, reverse)
+    loose_keys: dict[str, frozenset[str]] = {}
+    loose = _bfs(graph, start, reverse, False, max_hops, loose_keys)
     for node in loose:
         if node == start or is_hub(graph, node):
             continue

@@ -15,6 +15,7 @@ import networkx as nx
 from trustgraph.arns import partition_of
 from trustgraph.gc_pause import collector_paused
 from trustgraph.graph.callers import CallerDirectory
+from trustgraph.graph.classes import TrustClasses, shareable
 from trustgraph.graph.classification import annotate
 from trustgraph.graph.model import FEDERATED_EDGE_KIND, SCHEMA, caller_node_kind
 from trustgraph.model import Role, Snapshot, Statement
@@ -127,13 +128,15 @@ def _reason(caller: Caller, role: Role, grant: TrustGrant, verdict: AssumeVerdic
 
 class GraphBuilder:
     def __init__(self, snapshot: Snapshot, org: OrgGate | None = None,
-                 org_facts: dict[str, OrgFacts] | None = None) -> None:
+                 org_facts: dict[str, OrgFacts] | None = None, classes: bool = True) -> None:
         self.snapshot = snapshot
         self.org = org
         self.directory = CallerDirectory(snapshot, org_facts)
         self.graph = nx.DiGraph()
         self.problems: list[dict[str, object]] = []
         self.hubs: dict[str, str] = {}  # hub node id → account
+        # classes=False expands every `*` grant caller by caller: the reference the class build is checked against.
+        self.classes = TrustClasses(self.directory, org, self._class_candidates) if classes else None
 
     # -- nodes ----------------------------------------------------------------------------------
     def _node(self, node_id: str, kind: str, **attrs: object) -> None:
@@ -165,12 +168,26 @@ class GraphBuilder:
         for arn in index.candidates(role.arn, include_uniform=not hub):
             yield self.directory.concrete(arn)
 
+    def _class_candidates(self, statement: Statement) -> list[str]:
+        """Principals a class's caller-side conditions can possibly admit, as the expansion would find them."""
+        d = self.directory
+        patterns = _principal_arn_patterns(statement)
+        if patterns is not None:
+            return sorted({arn for p in patterns for arn in d.matching_arn(p)})
+        limit = _candidate_accounts(statement)
+        accounts = self.snapshot.collected_accounts if limit is None else self.snapshot.collected_accounts & limit
+        # Like account-wide grants, principals whose own policies are not in the data are not expanded here.
+        return [arn for account in sorted(accounts) for arn in d.callers_in(account) if d.profile(arn) is not None]
+
     def _public(self, role: Role) -> Caller:
         # The public stand-in is outside every account of the data set and of its organization.
         return Caller("public", "*", partition=partition_of(role.arn),
                       org=None if self.directory.org_facts is None else OrgFacts(None, None))
 
-    def _callers(self, role: Role, grant: TrustGrant, compiled: CompiledTrust) -> Iterator[Caller]:
+    def _callers(self, role: Role, grant: TrustGrant, compiled: CompiledTrust,
+                 same_account_only: bool = False) -> Iterator[Caller]:
+        """Callers to decide one by one for a grant; same_account_only: other accounts' principals are
+        decided through trust classes (a `*` grant)."""
         ref = grant.principal
         d = self.directory
         limit = _candidate_accounts(grant.statement)
@@ -179,12 +196,16 @@ class GraphBuilder:
             # `*` limited by aws:PrincipalArn: only principals the patterns name can ever match.
             named = sorted({arn for p in patterns for arn in d.matching_arn(p)})
             for arn in named:
-                yield d.concrete(arn)
+                if not same_account_only or d.principals[arn].account == role.account:
+                    yield d.concrete(arn)
             yield self._public(role)
         elif ref.kind == "public":
             if limit is None or role.account in limit:
                 for arn in d.callers_in(role.account):
                     yield d.concrete(arn)
+            if same_account_only:
+                yield self._public(role)
+                return
             others = self.snapshot.collected_accounts - {role.account}
             for account in sorted(others if limit is None else others & limit):
                 yield from self._account_callers(account, role, grant, compiled)
@@ -289,6 +310,67 @@ class GraphBuilder:
         self.graph.add_edge(src, dst, kind=kind, scope=scope, conditional=verdict.conditional,
                             conditions=sorted({c.key for c in verdict.unresolved}), evidence=[evidence])
 
+    def _class_edges(self, role: Role, grant: TrustGrant, compiled: CompiledTrust) -> None:
+        assert self.classes is not None
+        for cls, edge in self.classes.edges(role, grant, compiled):
+            if not edge.via_group:
+                self._edge(edge.caller, role, grant, edge.verdict)
+                continue
+            if edge.source not in self.graph:
+                group = next(g for g in cls.groups if g.node_id == edge.source)
+                accounts = {self.directory.principals[m].account for m in group.members}
+                self.graph.add_node(edge.source, kind="class", hub=True, in_data=False, label=cls.label,
+                                    class_conditions=[{"operator": c.operator, "key": c.key, "values": list(c.values)}
+                                                      for c in cls.conditions],
+                                    members=len(group.members), member_accounts=len(accounts))
+            hub = Caller("class", edge.source, partition=cls.partition, hub=True)
+            self._class_edge(hub, role, grant, edge.verdict, cls.label)
+
+    def _class_edge(self, hub: Caller, role: Role, grant: TrustGrant, verdict: AssumeVerdict, label: str) -> None:
+        st = grant.statement
+        reason = f"trust allows any AWS principal ({{\"AWS\":\"*\"}}) that matches {label}; cross-account: " \
+                 "the members' own policies allow " + grant.principal.action
+        if verdict.identity_source:
+            reason += f" ({verdict.identity_source})"
+        if verdict.unresolved:
+            reason += "; only if " + ", ".join(sorted({c.key for c in verdict.unresolved})) + " hold at run time"
+        evidence = {"role": role.arn, "statement": st.index, "sid": st.sid, "principal": grant.principal.written,
+                    "principal_form": "public", "action": grant.principal.action, "effect": st.effect,
+                    "conditions": _condition_dicts(verdict), "caller_chosen": sorted({c.key for c in verdict.chosen}),
+                    "notes": verdict.notes, "reason": reason}
+        src, dst = hub.node_id, role.arn
+        if self.graph.has_edge(src, dst):
+            data = self.graph.edges[src, dst]
+            data["evidence"].append(evidence)
+            if not verdict.conditional:
+                data["conditional"], data["conditions"] = False, []
+            elif data["conditional"]:
+                data["conditions"] = sorted(set(data["conditions"]) | {c.key for c in verdict.unresolved})
+            return
+        self.graph.add_edge(src, dst, kind="assume", scope="cross-account", conditional=verdict.conditional,
+                            conditions=sorted({c.key for c in verdict.unresolved}), evidence=[evidence])
+
+    def _class_members(self) -> None:
+        """member → class hub, for every group that reaches at least one role."""
+        if self.classes is None:
+            return
+        for cls in self.classes.classes.values():
+            for group in cls.groups:
+                if group.node_id not in self.graph:
+                    continue
+                for arn in group.members:
+                    unresolved = cls.membership[arn]
+                    conditions = [{"operator": c.operator, "key": c.key, "values": list(c.values)} for c in unresolved]
+                    reason = f"matches {cls.label}" + (
+                        "; only if " + ", ".join(sorted({c.key for c in unresolved})) + " hold at run time"
+                        if unresolved else "")
+                    evidence = {"role": None, "statement": None, "sid": None, "principal": arn,
+                                "principal_form": "member", "action": cls.action, "effect": "Allow",
+                                "conditions": conditions, "caller_chosen": [], "notes": [], "reason": reason}
+                    self.graph.add_edge(arn, group.node_id, kind="member", scope="member",
+                                        conditional=bool(unresolved),
+                                        conditions=sorted({c.key for c in unresolved}), evidence=[evidence])
+
     def _member_edges(self) -> None:
         """uniform caller → its account's hub: the caller may use every account-wide trust of that account."""
         for hub, account in sorted(self.hubs.items()):
@@ -315,14 +397,18 @@ class GraphBuilder:
             for grant in compiled.grants:
                 if role.service_linked and grant.principal.kind != "service":
                     continue  # only the service can assume a service-linked role (§7.3)
-                for caller in self._callers(role, grant, compiled):
+                by_class = self.classes is not None and shareable(grant, compiled)
+                for caller in self._callers(role, grant, compiled, same_account_only=by_class):
                     profile = self.directory.profile(caller.node_id) if caller.concrete else None
                     verdict = evaluate_assume(caller, compiled, grant, profile, self.org)
                     if verdict is not None:
                         self._edge(caller, role, grant, verdict)
+                if by_class:
+                    self._class_edges(role, grant, compiled)
             if progress and (i % 500 == 0 or i == len(roles) - 1):
                 progress(i + 1, len(roles))
         self._member_edges()
+        self._class_members()
         g = self.graph
         g.graph["schema"] = SCHEMA
         g.graph["collected_accounts"] = sorted(self.snapshot.collected_accounts)
@@ -345,8 +431,11 @@ class GraphBuilder:
         return g
 
 
-def build_graph(snapshot: Snapshot, progress: ProgressCallback | None = None) -> nx.DiGraph:
-    """The trust graph of a snapshot (organization data, when present, gates it with SCPs and RCPs)."""
+def build_graph(snapshot: Snapshot, progress: ProgressCallback | None = None, classes: bool = True) -> nx.DiGraph:
+    """The trust graph of a snapshot (organization data, when present, gates it with SCPs and RCPs).
+
+    classes=False expands org-wide `*` trusts caller by caller instead of through trust classes (same
+    answers, quadratic size; kept as the reference for equivalence checks)."""
     org_gate = None
     org_facts = None
     if snapshot.organization is not None:
@@ -355,5 +444,5 @@ def build_graph(snapshot: Snapshot, progress: ProgressCallback | None = None) ->
         org_gate = policies
         org_facts = policies.account_facts()
     with collector_paused():
-        return GraphBuilder(snapshot, org_gate, org_facts).build(progress)
+        return GraphBuilder(snapshot, org_gate, org_facts, classes).build(progress)
 

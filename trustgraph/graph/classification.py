@@ -43,6 +43,8 @@ def classify_nodes(graph: nx.DiGraph, source: str, target: str, ctx: Mapping[str
         return "aws-service"
     if kind == "federated":
         return "federated"
+    if kind == "class":
+        return "same-org"  # a trust class stands for principals of the data set (graph/classes.py)
     account, target_account = s.get("account"), t.get("account")
     if account and account == target_account:
         return "same-account"
@@ -64,7 +66,7 @@ def is_outside(graph: nx.DiGraph, node: str, ctx: Mapping[str, Any] | None = Non
     if kind == "federated":
         # Web identity tokens come from outside issuers (GitHub, Google, Cognito…); SAML is the org's own IdP.
         return data.get("provider_type") != "saml"
-    if kind == "unknown":
+    if kind in ("unknown", "class"):
         return False
     return not _internal(ctx or prepared_context(graph), data.get("account"))
 

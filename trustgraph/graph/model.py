@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-NODE_KINDS = ("user", "role", "account", "service", "federated", "public", "unknown")
+NODE_KINDS = ("user", "role", "account", "class", "service", "federated", "public", "unknown")
 SCHEMA = "trustgraph/graph/v1"
 
 FEDERATED_EDGE_KIND = {"saml": "saml", "oidc": "web-identity", "web-identity": "web-identity"}

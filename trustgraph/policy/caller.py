@@ -50,14 +50,20 @@ class Caller:
 class RequestFacts:
     """Condition-key values of an AssumeRole request by `caller` for `role` (SEMANTICS §5.2)."""
 
-    __slots__ = ("caller", "role", "role_org")
+    __slots__ = ("caller", "role", "role_org", "read")
 
-    def __init__(self, caller: Caller, role: Role, role_org: OrgFacts | None = None) -> None:
+    def __init__(self, caller: Caller, role: Role, role_org: OrgFacts | None = None,
+                 read: set[str] | None = None) -> None:
         self.caller = caller
         self.role = role
         self.role_org = role_org
+        # When given, collects every key looked up: a verdict computed for one caller can be reused for
+        # another only if it read none of the keys in which the two differ.
+        self.read = read
 
     def value(self, key: str) -> KeyValue:
+        if self.read is not None:
+            self.read.add(key)
         c = self.caller
         if key.startswith(("aws:resourcetag/", "iam:resourcetag/")):
             tag = key.split("/", 1)[1]

@@ -28,11 +28,14 @@ class OrganizationPolicies:
             for a in org.accounts.values()}
         self.by_target: dict[tuple[str, str], list[SourcedStatement]] = {}
         self._relevant: dict[tuple[str, str, str], tuple[list[SourcedStatement], list[SourcedStatement]]] = {}
-        self._verdicts: dict[tuple[object, ...], PolicySetVerdict] = {}
+        self._verdicts: dict[tuple[object, ...], tuple[PolicySetVerdict, frozenset[str]]] = {}
         self._shapes: dict[tuple[str, str, str], tuple[bool, bool]] = {}
         self.has_type = {SCP: False, RCP: False}
+        self._attached_ids: dict[tuple[str, str], list[str]] = {}
         for policy in org.policies:
             self.has_type[policy.type] = True
+            for target in policy.targets:
+                self._attached_ids.setdefault((policy.type, target), []).append(policy.id)
             statements = [SourcedStatement(s, f"{'SCP' if policy.type == SCP else 'RCP'} {policy.name or policy.id}",
                                            policy.document.supports_variables)
                           for s in policy.document.statements]
@@ -42,6 +45,15 @@ class OrganizationPolicies:
     def per_principal(self, caller_account: str, role_account: str) -> bool:
         """Do SCPs on the caller's levels or RCPs on the role's levels test per-principal facts?"""
         return not (self._shape(SCP, caller_account, ASSUME)[0] and self._shape(RCP, role_account, ASSUME)[0])
+
+    def caller_levels(self, account: str | None) -> tuple[object, ...]:
+        """What decides the SCP side for callers of `account`: whether SCPs apply there at all and the
+        policies attached at each level (by id: FullAWSAccess on every account is one policy). Callers with
+        equal keys get equal SCP verdicts unless the policies read a key in which they differ."""
+        if not self._member(account):
+            return ("exempt",)
+        return tuple(tuple(sorted(self._attached_ids.get((SCP, level), ())))
+                     for level in self.levels.get(account or "", [account]))
 
     def account_facts(self) -> dict[str, OrgFacts]:
         return {a.id: OrgFacts(self.org.id, a.ou_path or None) for a in self.org.accounts.values()}
@@ -68,10 +80,19 @@ class OrganizationPolicies:
                caller.account, caller.kind, caller.org)
         cached = self._verdicts.get(key)
         if cached is not None:
-            return cached
-        result = self._walk_levels(kind, account, resource, action, facts, need_allow_per_level)
+            result, keys = cached
+            if facts.read is not None:
+                facts.read.update(keys)  # a cached verdict still tells which keys decided it
+            return result
+        outer, facts.read = facts.read, set()
+        try:
+            result = self._walk_levels(kind, account, resource, action, facts, need_allow_per_level)
+        finally:
+            keys, facts.read = frozenset(facts.read or ()), outer
+        if outer is not None:
+            outer.update(keys)
         if account_level:
-            self._verdicts[key] = result
+            self._verdicts[key] = (result, keys)
         return result
 
     def _relevant_at(self, kind: str, level: str,

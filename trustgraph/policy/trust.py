@@ -148,6 +148,8 @@ class OrgGate(Protocol):
 
     def per_principal(self, caller_account: str, role_account: str) -> bool: ...
 
+    def caller_levels(self, account: str | None) -> tuple[object, ...]: ...
+
 
 @dataclass(slots=True)
 class AssumeVerdict:
@@ -180,8 +182,10 @@ def _apply_set(verdict: AssumeVerdict, result: PolicySetVerdict, need_allow: boo
 
 
 def evaluate_assume(caller: Caller, trust: CompiledTrust, grant: TrustGrant, profile: IdentityProfile | None,
-                    org: OrgGate | None = None) -> AssumeVerdict | None:
-    """Can `caller` obtain credentials for `trust.role` through `grant`? None means no."""
+                    org: OrgGate | None = None, read: set[str] | None = None) -> AssumeVerdict | None:
+    """Can `caller` obtain credentials for `trust.role` through `grant`? None means no.
+
+    `read`, when given, collects the condition keys the decision looked up."""
     role = trust.role
     ref = grant.principal
     # Trust never crosses partitions (§2.6); the public stand-in is "anyone", in every partition.
@@ -191,7 +195,7 @@ def evaluate_assume(caller: Caller, trust: CompiledTrust, grant: TrustGrant, pro
         return None
     if caller.arn == role.arn:
         return None  # a role reaching itself adds no reach
-    facts = RequestFacts(caller, role, org.facts_for(role.account) if org else None)
+    facts = RequestFacts(caller, role, org.facts_for(role.account) if org else None, read)
     outcome = evaluate_conditions(grant.statement.conditions, facts, trust.variables)
     if outcome.state is Tri.FALSE:
         return None

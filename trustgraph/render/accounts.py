@@ -206,6 +206,11 @@ class _Folder:
                                                                 "any AWS principal"))
         elif kind == "service":
             group = self.nodes.setdefault("services", AccountNode("services", "service", "AWS services"))
+        elif kind == "class":
+            # Every group of one trust class folds into one node: the org-wide trust, said once.
+            label = str(data.get("label", node))
+            key = f"class:{label}"
+            group = self.nodes.setdefault(key, AccountNode(key, "class", "org-wide trust", label))
         else:
             group = self.nodes.setdefault("unknown", AccountNode("unknown", "unknown", "unresolved principals",
                                                                  "deleted or invalid"))
@@ -308,7 +313,8 @@ def _node_label(node: AccountNode, compact: bool) -> str:
 def _edge_class(amap: AccountMap, edge: AccountEdge) -> str:
     kind = amap.nodes[edge.src].kind
     return {"account": "internal", "org-only": "internal", "vendor": "vendor", "external": "external",
-            "federated": "federated", "public": "public", "service": "service"}.get(kind, "unknown")
+            "federated": "federated", "public": "public", "service": "service",
+            "class": "internal"}.get(kind, "unknown")
 
 
 def edge_text(graph: nx.DiGraph, edge: AccountEdge) -> tuple[str, str]:
@@ -374,7 +380,7 @@ def _node_evidence(amap: AccountMap, node: AccountNode) -> dict[str, Any]:
 
 
 def _node_order(node: AccountNode) -> tuple[int, str]:
-    rank = {"public": 0, "external": 1, "vendor": 2, "federated": 3, "service": 4, "unknown": 5}
+    rank = {"public": 0, "external": 1, "vendor": 2, "federated": 3, "service": 4, "unknown": 5, "class": 6}
     return rank.get(node.kind, 9), node.key
 
 

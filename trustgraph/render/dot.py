@@ -124,6 +124,10 @@ def _label(graph: nx.DiGraph, node: str) -> str:
         return dot_text(label) + f"\\n{account}" if label != account else f"account {account}"
     if kind == "public":
         return "anyone (*)"
+    if kind == "class":
+        members, accounts = data.get("members", 0), data.get("member_accounts", 0)
+        return dot_text(f"org-wide trust: {label}") + \
+            f"\\n{members} principals in {accounts} account{'s' if accounts != 1 else ''}"
     if kind == "federated":
         provider = label.split(":oidc-provider/", 1)[-1].split(":saml-provider/", 1)[-1]
         if len(provider) > 40:

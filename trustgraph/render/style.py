@@ -13,6 +13,8 @@ NODE_STYLE: dict[str, dict[str, str]] = {
     "federated": {"shape": "component", "style": "filled", "fillcolor": "#f3e8fd", "color": "#8430ce"},
     "public": {"shape": "doubleoctagon", "style": "filled", "fillcolor": "#fce8e6", "color": "#c5221f"},
     "unknown": {"shape": "note", "style": "filled,dashed", "fillcolor": "#ffffff", "color": "#80868b"},
+    # a trust class: the principals an org-wide `*` trust admits, alike in everything that decides it
+    "class": {"shape": "octagon", "style": "filled", "fillcolor": "#e0f7fa", "color": "#1a73e8"},
 }
 
 EDGE_STYLE: dict[str, dict[str, str]] = {
@@ -35,6 +37,7 @@ ACCOUNT_NODE_STYLE: dict[str, dict[str, str]] = {
     "public": NODE_STYLE["public"],
     "service": NODE_STYLE["service"],
     "unknown": NODE_STYLE["unknown"],
+    "class": NODE_STYLE["class"],
 }
 ACCOUNT_NODE_LEGEND: dict[str, str] = {
     "account": "account in the data",
@@ -45,6 +48,7 @@ ACCOUNT_NODE_LEGEND: dict[str, str] = {
     "public": "anyone (*)",
     "service": "AWS services",
     "unknown": "unresolved principals",
+    "class": "org-wide trust ({\"AWS\":\"*\"} + conditions)",
 }
 # Edge colour by where the trusted callers come from.
 ACCOUNT_EDGE_STYLE: dict[str, dict[str, str]] = {
@@ -120,4 +124,4 @@ def legend_table(node_rows: Sequence[tuple[dict[str, str], str]], edge_rows: Seq
 SOLID = "&#9472;&#9472;&#9654;"
 DASHED = "- - &#9654;"
 DOTTED = "&#183;&#183;&#183;&#183;&#9655;"
-SCOPE_LEGEND = {"member": "member of its account (uses its account-wide trusts)"}
+SCOPE_LEGEND = {"member": "member of its account or of an org-wide trust class"}
