@@ -9,7 +9,8 @@ import networkx as nx
 
 from tests.builders import Account, Org, allow, deny, doc, edge, identity, load, no_edge, trust
 from trustgraph.analysis.reachability import who_can_reach
-from trustgraph.graph.build import build_graph
+from trustgraph.graph.build import GraphBuilder, build_graph
+from trustgraph.policy.organization import OrganizationPolicies
 from trustgraph.sources.files import load_inputs
 
 ORG = "o-test"
@@ -138,3 +139,32 @@ def test_class_answers_equal_expansion_on_samples() -> None:
     snapshot, _ = load_inputs([str(Path(__file__).parent.parent / "samples" / "acme")])
     roles = sorted(snapshot.roles)
     assert answers(build_graph(snapshot), roles) == answers(build_graph(snapshot, classes=False), roles)
+
+
+def test_class_groups_split_by_ou_only_when_a_policy_tests_org_paths() -> None:
+    org = Org(ORG)
+    prod, dev = org.ou("ou-prod"), org.ou("ou-dev")
+    pieces: list[object] = []
+    for i, account_id in enumerate(ACCOUNTS[:6]):
+        org.account(account_id, prod if i % 2 else dev)
+        a = Account(account_id)
+        a.role("Admin", trust(a.root), policies={"admin": ADMIN_POLICY})
+        a.role("DataPerimeter", trust("*", condition={"StringEquals": {"aws:PrincipalOrgID": ORG}}))
+        pieces.append(a)
+    snapshot, _ = load(*pieces, org)
+    one_group = [n for n, d in build_graph(snapshot).nodes(data=True) if d.get("kind") == "class"]
+    assert len(one_group) == 1  # admins of both OUs are alike: one hub for the organization
+    org.full_access_everywhere()
+    org.scp("DevStaysInDev", doc(deny("sts:AssumeRole", "*", condition={
+        "ForAnyValue:StringLike": {"aws:PrincipalOrgPaths": f"{ORG}/r-root/{dev}/*"}})), org.root)
+    snapshot, _ = load(*pieces, org)
+    policies = OrganizationPolicies(snapshot.organization)
+    builder = GraphBuilder(snapshot, policies, policies.account_facts())
+    graph = builder.build()
+    admin_groups = [g for c in builder.classes.classes.values() for g in c.groups
+                    if any(m.endswith(":role/Admin") for m in g.members)]
+    assert len(admin_groups) == 2  # one group per OU now
+    no_edge(graph, f"arn:aws:iam::{ACCOUNTS[0]}:role/Admin", f"arn:aws:iam::{ACCOUNTS[1]}:role/DataPerimeter")
+    edge(graph, f"arn:aws:iam::{ACCOUNTS[1]}:role/Admin", f"arn:aws:iam::{ACCOUNTS[0]}:role/DataPerimeter")
+    assert answers(graph, sorted(snapshot.roles)) == answers(build_graph(snapshot, classes=False),
+                                                              sorted(snapshot.roles))

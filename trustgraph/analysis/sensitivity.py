@@ -119,11 +119,23 @@ def _allowed(statements: list[_Sourced], denies: list[_Sourced], boundary: list[
     return None
 
 
-def admin_reasons(role: Role, snapshot: Snapshot) -> list[str]:
-    """Why the role's own policies make it admin-equivalent (empty: they do not)."""
+def admin_reasons(role: Role, snapshot: Snapshot, memo: dict[tuple[object, ...], list[str]] | None = None) -> list[str]:
+    """Why the role's own policies make it admin-equivalent (empty: they do not).
+
+    `memo` shares the answer between roles with the same policies (a managed policy attached to thousands
+    of roles is judged once); the account is part of the key only when a Resource could tell accounts apart."""
     if not role.has_identity_data:
         return []
     statements, missing = _statements(role, snapshot)
+    if memo is not None:
+        account_bound = any(r != "*" for s in statements for r in (s.statement.resources or s.statement.not_resources
+                                                                   or ()))
+        key = (role.account if account_bound else None, role.arn.split(":", 2)[1], tuple(statements),
+               tuple(missing), role.boundary_arn)
+        cached = memo.get(key)
+        if cached is None:
+            cached = memo[key] = admin_reasons(role, snapshot)
+        return list(cached)
     allows = [s for s in statements if s.statement.effect == "Allow"]
     denies = [s for s in statements if s.statement.effect == "Deny"]
     boundary: list[_Sourced] | None = None
@@ -170,7 +182,8 @@ def matches_pattern(role: Role, pattern: str) -> bool:
     return glob_match(pattern, role.name)
 
 
-def classify_role(role: Role, snapshot: Snapshot, patterns: Iterable[str] = ()) -> Sensitivity | None:
+def classify_role(role: Role, snapshot: Snapshot, patterns: Iterable[str] = (),
+                  memo: dict[tuple[object, ...], list[str]] | None = None) -> Sensitivity | None:
     found = Sensitivity(role.arn)
     tag = _tag_value(role)
     for pattern in patterns:
@@ -179,7 +192,7 @@ def classify_role(role: Role, snapshot: Snapshot, patterns: Iterable[str] = ()) 
     if tag == "true":
         found.reasons.append(f"tagged {SENSITIVE_TAG}=true")
     if tag != "false" and not role.service_linked:
-        admin = admin_reasons(role, snapshot)
+        admin = admin_reasons(role, snapshot, memo)
         if admin:
             found.admin_equivalent = True
             found.reasons.extend(admin)
@@ -190,8 +203,9 @@ def sensitive_roles(snapshot: Snapshot, patterns: Iterable[str] = ()) -> dict[st
     """Role ARN → why it is sensitive, for every sensitive role of the snapshot."""
     patterns = tuple(patterns)
     out: dict[str, Sensitivity] = {}
+    memo: dict[tuple[object, ...], list[str]] = {}
     for arn, role in sorted(snapshot.roles.items()):
-        found = classify_role(role, snapshot, patterns)
+        found = classify_role(role, snapshot, patterns, memo)
         if found is not None:
             out[arn] = found
     return out

@@ -21,6 +21,7 @@ from trustgraph.graph.model import FEDERATED_EDGE_KIND, SCHEMA, caller_node_kind
 from trustgraph.model import Role, Snapshot, Statement
 from trustgraph.policy.caller import Caller, OrgFacts
 from trustgraph.policy.facts import tests_per_principal_facts
+from trustgraph.policy.globs import arn_matches
 from trustgraph.policy.trust import (
     AssumeVerdict,
     CompiledTrust,
@@ -194,10 +195,12 @@ class GraphBuilder:
         patterns = _principal_arn_patterns(grant.statement) if ref.kind == "public" else None
         if patterns is not None:
             # `*` limited by aws:PrincipalArn: only principals the patterns name can ever match.
-            named = sorted({arn for p in patterns for arn in d.matching_arn(p)})
+            if same_account_only:  # other accounts' principals come through the trust class
+                named = [arn for arn in d.callers_in(role.account) if any(arn_matches(p, arn) for p in patterns)]
+            else:
+                named = sorted({arn for p in patterns for arn in d.matching_arn(p)})
             for arn in named:
-                if not same_account_only or d.principals[arn].account == role.account:
-                    yield d.concrete(arn)
+                yield d.concrete(arn)
             yield self._public(role)
         elif ref.kind == "public":
             if limit is None or role.account in limit:

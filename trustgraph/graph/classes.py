@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
 from trustgraph.arns import partition_of
-from trustgraph.model import Condition, Role, Statement
+from trustgraph.model import Condition, Organization, PolicyDocument, Role, Snapshot, Statement
 from trustgraph.policy.caller import Caller, RequestFacts
 from trustgraph.policy.conditions import Tri, evaluate_conditions
 from trustgraph.policy.globs import arn_matches
@@ -37,6 +37,21 @@ CALLER_KEYS = ("aws:principalarn", "aws:principalaccount", "aws:principalorgid",
 # Of the keys a decision may read, those in which two members of one group can differ.
 MEMBER_SPECIFIC_KEYS = ("aws:principalarn", "aws:principalaccount", "aws:principaltag/", "aws:username",
                         "aws:userid")
+ORG_PATHS = "aws:principalorgpaths"
+
+
+def policies_test_org_paths(snapshot: Snapshot, org: Organization | None) -> bool:
+    """Does any identity policy, boundary, SCP or RCP test aws:PrincipalOrgPaths? Only then must members of
+    one group share their OU path; otherwise the whole organization can share one group."""
+    documents: list[PolicyDocument | None] = [p.document for p in snapshot.managed_policies.values()]
+    for principal in [*snapshot.users.values(), *snapshot.roles.values()]:
+        documents.extend(i.document for i in principal.inline_policies)
+    for group in snapshot.groups.values():
+        documents.extend(i.document for i in group.inline_policies)
+    if org is not None:
+        documents.extend(p.document for p in org.policies)
+    return any(c.key.lower() == ORG_PATHS for d in documents if d is not None for s in d.statements
+               for c in s.conditions)
 
 
 def caller_side(condition: Condition) -> bool:
@@ -157,6 +172,11 @@ class TrustClasses:
         self.org = org
         self._candidates = candidates  # principal ARNs a class's conditions can possibly admit
         self.classes: dict[tuple[object, ...], TrustClass] = {}
+        snapshot: Snapshot = directory.snapshot  # type: ignore[attr-defined]
+        # Without a policy testing OU paths, members need only share the organization, not the OU.
+        self._by_ou = policies_test_org_paths(snapshot, snapshot.organization)
+        self._specific = MEMBER_SPECIFIC_KEYS if self._by_ou else (*MEMBER_SPECIFIC_KEYS, ORG_PATHS)
+        self._profile_keys: dict[tuple[str, bool], tuple[object, ...] | None] = {}
 
     def _class_for(self, grant: TrustGrant, role: Role) -> TrustClass:
         statement = grant.statement
@@ -180,8 +200,11 @@ class TrustClasses:
             if outcome.state is Tri.FALSE:
                 continue
             cls.membership[arn] = outcome.unresolved
-            profile = d.profile(arn)  # type: ignore[attr-defined]
-            signature = (caller.kind, profile_key(profile, companions), caller.org,
+            content = self._profile_keys.get((arn, companions))
+            if content is None:
+                content = self._profile_keys[(arn, companions)] = profile_key(d.profile(arn), companions)  # type: ignore[attr-defined]
+            org_facts = caller.org if self._by_ou or caller.org is None else caller.org.org_id
+            signature = (caller.kind, content, org_facts,
                          ":role/aws-service-role/" in arn,
                          self.org.caller_levels(caller.account) if self.org is not None else None)
             groups.setdefault(signature, []).append(arn)
@@ -207,7 +230,7 @@ class TrustClasses:
             verdict = None
             if len(group.members) > 1:  # a hub for one member would only add a node and an edge
                 verdict = evaluate_assume(caller, compiled, rest, d.profile(rep), self.org, read)  # type: ignore[attr-defined]
-            if len(group.members) > 1 and not any(k.startswith(MEMBER_SPECIFIC_KEYS) for k in read):
+            if len(group.members) > 1 and not any(k.startswith(self._specific) for k in read):
                 if verdict is not None:
                     group.used = True
                     yield cls, ClassEdge(group.node_id, caller, grant, verdict, True)

@@ -10,8 +10,9 @@ import networkx as nx
 
 from trustgraph.analysis.findings import Finding, FindingOptions
 from trustgraph.model import Snapshot
+from trustgraph.render.accounts import account_view
 from trustgraph.render.engine import render
-from trustgraph.report.diagrams import account_map, paths_diagram
+from trustgraph.render.views import reach_paths_view
 from trustgraph.report.findings_doc import findings_document
 from trustgraph.report.review import Review, build_review
 from trustgraph.report.review_html import render_html
@@ -20,6 +21,7 @@ from trustgraph.report.sarif import to_sarif
 
 MAP_FILE = "trust-map.svg"
 PATHS_DIR = "paths"
+PATHS_PER_DIAGRAM = 30  # a path diagram shows the shortest path of this many reachers at most
 
 
 @dataclass(slots=True)
@@ -52,14 +54,15 @@ def write_bundle(directory: str | Path, snapshot: Snapshot, graph: nx.DiGraph, f
     path_svgs: dict[str, bytes] = {}
     path_files: dict[str, str] = {}
     if diagrams:
-        inside = {a.id for a in review.accounts}
-        map_svg = _draw(account_map(graph, inside), out / MAP_FILE, result)
+        # The same account view `trustgraph map` draws: one implementation, one picture.
+        map_svg = _draw(account_view(graph, organization=snapshot.organization), out / MAP_FILE, result)
         for s in review.sensitive:
             if not s.reachers:
                 continue
             name = f"{PATHS_DIR}/{role_slug(s.role)}.svg"
             (out / PATHS_DIR).mkdir(exist_ok=True)
-            svg = _draw(paths_diagram(graph, s.role, [r.path for r in s.reachers]), out / name, result)
+            paths = [r.route or r.path for r in s.reachers[:PATHS_PER_DIAGRAM]]
+            svg = _draw(reach_paths_view(graph, s.role, paths), out / name, result)
             if svg:
                 path_svgs[s.role] = svg
                 path_files[s.role] = name

@@ -42,6 +42,15 @@ class FindingContext:
                                    | set(graph_ctx.get("internal") or []) | set(graph_ctx.get("own_names") or []))
 
     @cached_property
+    def by_unique_id(self) -> dict[str, str]:
+        """Unique id → ARN of every user and role in the data (first one wins, as a dict merge did)."""
+        found: dict[str, str] = {}
+        for arn, p in {**self.snapshot.roles, **self.snapshot.users}.items():
+            if p.unique_id:
+                found.setdefault(p.unique_id, arn)
+        return found
+
+    @cached_property
     def sensitive(self) -> dict[str, Sensitivity]:
         return sensitive_roles(self.snapshot, self.options.sensitive_patterns)
 

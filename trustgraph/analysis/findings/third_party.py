@@ -67,10 +67,7 @@ def _restricted_by(st: Statement, keys: tuple[str, ...]) -> list[str]:
 
 
 def _unique_id_live(ctx: FindingContext, unique_id: str) -> str | None:
-    for arn, p in {**ctx.snapshot.roles, **ctx.snapshot.users}.items():
-        if p.unique_id == unique_id:
-            return arn
-    return None
+    return ctx.by_unique_id.get(unique_id)
 
 
 def denied_by_trust(role: Role, ref: PrincipalRef) -> str | None:
