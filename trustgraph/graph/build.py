@@ -136,6 +136,9 @@ class GraphBuilder:
         self.graph = nx.DiGraph()
         self.problems: list[dict[str, object]] = []
         self.hubs: dict[str, str] = {}  # hub node id → account
+        # Evidence records are read-only once built: equal ones (the same trust statement taken by callers
+        # with the same policies) share one dict, which saves most of the graph's memory at scale.
+        self._evidence: dict[tuple[object, ...], dict[str, object]] = {}
         # classes=False expands every `*` grant caller by caller: the reference the class build is checked against.
         self.classes = TrustClasses(self.directory, org, self._class_candidates) if classes else None
 
@@ -274,6 +277,12 @@ class GraphBuilder:
         self._node(caller.node_id, kind, label=label, **attrs)
 
     # -- edges ----------------------------------------------------------------------------------
+    def _shared(self, evidence: dict[str, object]) -> dict[str, object]:
+        key = tuple(tuple((c["operator"], c["key"], tuple(c["values"])) for c in v)  # type: ignore[union-attr]
+                    if k == "conditions" else tuple(v) if isinstance(v, list) else v  # type: ignore[arg-type]
+                    for k, v in evidence.items())
+        return self._evidence.setdefault(key, evidence)
+
     def _edge(self, caller: Caller, role: Role, grant: TrustGrant, verdict: AssumeVerdict) -> None:
         ref = grant.principal
         self._caller_node(caller, grant)
@@ -291,6 +300,7 @@ class GraphBuilder:
             "notes": verdict.notes,
             "reason": _reason(caller, role, grant, verdict),
         }
+        evidence = self._shared(evidence)
         kind = "service" if ref.kind == "service" else FEDERATED_EDGE_KIND.get(ref.kind, "assume")
         src, dst = caller.node_id, role.arn
         if self.graph.has_edge(src, dst):
@@ -341,6 +351,7 @@ class GraphBuilder:
                     "principal_form": "public", "action": grant.principal.action, "effect": st.effect,
                     "conditions": _condition_dicts(verdict), "caller_chosen": sorted({c.key for c in verdict.chosen}),
                     "notes": verdict.notes, "reason": reason}
+        evidence = self._shared(evidence)
         src, dst = hub.node_id, role.arn
         if self.graph.has_edge(src, dst):
             data = self.graph.edges[src, dst]
@@ -367,9 +378,10 @@ class GraphBuilder:
                     reason = f"matches {cls.label}" + (
                         "; only if " + ", ".join(sorted({c.key for c in unresolved})) + " hold at run time"
                         if unresolved else "")
-                    evidence = {"role": None, "statement": None, "sid": None, "principal": arn,
-                                "principal_form": "member", "action": cls.action, "effect": "Allow",
-                                "conditions": conditions, "caller_chosen": [], "notes": [], "reason": reason}
+                    evidence = self._shared({"role": None, "statement": None, "sid": None, "principal": arn,
+                                             "principal_form": "member", "action": cls.action, "effect": "Allow",
+                                             "conditions": conditions, "caller_chosen": [], "notes": [],
+                                             "reason": reason})
                     self.graph.add_edge(arn, group.node_id, kind="member", scope="member",
                                         conditional=bool(unresolved),
                                         conditions=sorted({c.key for c in unresolved}), evidence=[evidence])
