@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner, Result
 
 from trustgraph.analysis.findings import find
-from trustgraph.cli import progress
+from trustgraph.cli import main, progress
 from trustgraph.graph.build import build_graph
 from trustgraph.sources.files import load_inputs
 
 ROOT = Path(__file__).resolve().parent.parent
 ACME = ROOT / "samples" / "acme"
+BREAK_GLASS = "arn:aws:iam::444444444444:role/BreakGlass"
+CI_PIPELINE = "arn:aws:iam::333333333333:role/ci/CIPipeline"
+PHASE_LINE = re.compile(r"^trustgraph: (?P<name>[a-z ]+)(: (?P<what>[\d,]+ [a-z]+))? in \d+\.\d s$")
 
 
 def test_core_reports_progress_through_the_callback_only(capfd: pytest.CaptureFixture[str]) -> None:
@@ -35,6 +41,57 @@ def test_core_reports_progress_through_the_callback_only(capfd: pytest.CaptureFi
 
     out, err = capfd.readouterr()
     assert (out, err) == ("", "")
+
+
+def run(*args: str) -> Result:
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def phase_lines(stderr: str) -> dict[str, str | None]:
+    """The phases named on stderr, each with what it counted."""
+    found = [PHASE_LINE.match(line) for line in stderr.splitlines() if line.startswith("trustgraph:")]
+    assert all(found), stderr
+    return {m["name"]: m["what"] for m in found if m}
+
+
+def test_not_on_a_terminal_each_phase_ends_with_one_timed_line_and_stdout_stays_json() -> None:
+    result = run("who-can-reach", BREAK_GLASS, "-i", str(ACME), "--json")
+    assert result.exit_code == 0, result.output
+    assert phase_lines(result.stderr) == {"read inputs": "7 files", "build graph": "58 roles"}
+    assert json.loads(result.stdout)["target"] == BREAK_GLASS
+    assert result.stdout == run("who-can-reach", BREAK_GLASS, "-i", str(ACME), "--json", "-q").stdout
+
+
+def test_quiet_prints_no_phase_line() -> None:
+    result = run("who-can-reach", BREAK_GLASS, "-i", str(ACME), "--json", "-q")
+    assert result.exit_code == 0 and result.stderr == ""
+    json.loads(result.stdout)
+
+
+@pytest.mark.parametrize(("args", "phases"), [
+    (("build", "-o", "{tmp}/g.json"), ["read inputs", "build graph", "save graph"]),
+    (("findings", "--format", "json"), ["read inputs", "build graph", "check rules"]),
+    (("map", "-o", "{tmp}/m.dot"), ["read inputs", "build graph", "render"]),
+    (("path", CI_PIPELINE, BREAK_GLASS, "-o", "{tmp}/p.dot", "--json"), ["read inputs", "build graph", "render"]),
+    (("review", "--no-diagrams", "-o", "{tmp}/review"), ["read inputs", "build graph", "check rules",
+                                                         "write review"]),
+])
+def test_every_long_phase_of_a_command_is_reported(args: tuple[str, ...], phases: list[str], tmp_path: Path) -> None:
+    argv = [a.format(tmp=tmp_path) for a in args]
+    result = run(argv[0], "-i", str(ACME), *argv[1:])
+    assert result.exit_code == 0, result.output
+    assert list(phase_lines(result.stderr)) == phases
+    if "--json" in argv or "json" in argv:
+        json.loads(result.stdout)
+    quiet = run(argv[0], "-i", str(ACME), *argv[1:], "-q")
+    assert quiet.exit_code == 0 and "trustgraph:" not in quiet.stderr
+
+
+def test_a_saved_graph_is_read_in_a_phase(tmp_path: Path) -> None:
+    assert run("build", "-i", str(ACME), "-o", str(tmp_path / "g.json"), "-q").exit_code == 0
+    result = run("reach", CI_PIPELINE, "--graph", str(tmp_path / "g.json"), "--json")
+    assert list(phase_lines(result.stderr)) == ["read graph"]
+    assert json.loads(result.stdout)["reachable"]
 
 
 def test_a_failed_phase_prints_no_line(capfd: pytest.CaptureFixture[str]) -> None:
