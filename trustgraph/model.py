@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+
+# `progress(done, total)`: how long-running core functions report how far they are. The core stays free of
+# I/O; the CLI decides whether and how to show it.
+ProgressCallback = Callable[[int, int], None]
 
 
 @dataclass(frozen=True, slots=True)

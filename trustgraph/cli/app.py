@@ -1,24 +1,59 @@
-"""The `trustgraph` click group. Each command lives in its own module and is added here."""
+"""The `trustgraph` click group. Each command lives in its own module, imported when the command runs."""
 
 from __future__ import annotations
 
 import sys
+from importlib import import_module
 from typing import Any
 
 import click
 
 from trustgraph import __version__
-from trustgraph.analysis.reachability import NodeNotFound
-from trustgraph.graph.serialize import GraphFileError
-from trustgraph.render.views import ViewTooLarge
-from trustgraph.sources.known_accounts import AccountsFileError
+from trustgraph.cli.commands import COMMANDS
 
 EXIT_USAGE = 2
-USER_ERRORS: tuple[type[Exception], ...] = (NodeNotFound, ViewTooLarge, GraphFileError, AccountsFileError)
+# Errors that mean the user named something that isn't there or asked for too much, as (module, class).
+# Named, not imported: their modules load networkx and rich, which --version and --help never need.
+USER_ERRORS: tuple[tuple[str, str], ...] = (
+    ("trustgraph.analysis.reachability", "NodeNotFound"),
+    ("trustgraph.render.views", "ViewTooLarge"),
+    ("trustgraph.graph.serialize", "GraphFileError"),
+    ("trustgraph.sources.known_accounts", "AccountsFileError"),
+)
+
+
+def is_user_error(exc: BaseException) -> bool:
+    # An instance of one of these classes exists only once its module is loaded: no import needed here.
+    for module_name, class_name in USER_ERRORS:
+        module = sys.modules.get(module_name)
+        if module is not None and isinstance(exc, getattr(module, class_name)):
+            return True
+    return False
 
 
 class TrustgraphGroup(click.Group):
-    """Turns unexpected exceptions into a one-line error (exit 2) unless --debug asks for the traceback."""
+    """Imports a command's module on first use (click's lazy-group pattern) and turns unexpected exceptions
+    into a one-line error (exit 2) unless --debug asks for the traceback."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(self.commands) | set(COMMANDS))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            import_module(COMMANDS[cmd_name].module)  # registers the command on this group
+        return self.commands.get(cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # click's own listing asks get_command for every command, which would import them all for one
+        # line of help each. A stand-in carrying the registered line is shortened by click the same way.
+        commands = [(name, self.commands.get(name) or click.Command(name, help=COMMANDS[name].short_help))
+                    for name in self.list_commands(ctx)]
+        commands = [(name, cmd) for name, cmd in commands if not cmd.hidden]
+        if not commands:
+            return
+        limit = formatter.width - 6 - max(len(name) for name, _ in commands)
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, cmd.get_short_help_str(limit)) for name, cmd in commands])
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -28,11 +63,11 @@ class TrustgraphGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             sys.exit(130)
-        except USER_ERRORS as exc:
-            # The user named something that isn't there or asked for too much: say what, no traceback hint.
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(EXIT_USAGE)
         except Exception as exc:
+            if is_user_error(exc):
+                # The user named something that isn't there or asked for too much: say what, no traceback hint.
+                click.echo(f"error: {exc}", err=True)
+                sys.exit(EXIT_USAGE)
             if ctx.obj and ctx.obj.get("debug"):
                 raise
             click.echo(f"error: {exc} (run with --debug for the traceback)", err=True)
@@ -55,10 +90,3 @@ def main(ctx: click.Context, debug: bool) -> None:
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
 
-
-def _register() -> None:
-    # Imported late so that command modules can import `main` from here.
-    from trustgraph.cli import commands  # noqa: F401
-
-
-_register()

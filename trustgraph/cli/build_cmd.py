@@ -13,6 +13,7 @@ from trustgraph.cli.inputs import (
     load_snapshot,
     stderr,
 )
+from trustgraph.cli.progress import phase
 from trustgraph.graph.serialize import save_graph
 
 
@@ -27,6 +28,7 @@ def build_command(spec: InputSpec,
     snapshot, _ = load_snapshot(spec.inputs, spec.role_arn, spec.quiet)
     graph = build_with_progress(snapshot, spec.quiet)
     apply_account_files(graph, spec)
-    save_graph(graph, output)
+    with phase("save graph", quiet=spec.quiet):
+        save_graph(graph, output)
     if not spec.quiet:
         stderr.print(f"wrote {output}: {graph.number_of_nodes()} nodes, {graph.number_of_edges()} edges")

@@ -1,14 +1,45 @@
-"""Imports every command module so that each registers itself on `main`."""
+"""Where each command lives, and its one-line help for `trustgraph --help`.
 
-# One import per command module; keep sorted.
-from trustgraph.cli import (  # noqa: F401
-    build_cmd,
-    collect_cmd,
-    explain_cmd,
-    findings_cmd,
-    map_cmd,
-    path_cmd,
-    reach_cmd,
-    review_cmd,
-    who_can_reach_cmd,
-)
+The group imports a command's module only when that command runs, so `trustgraph --version` and
+`--help` don't load networkx, rich or boto3. The module registers the command on `main` when imported.
+The help lines are copies of each command's first sentence (tests/test_cli_startup.py checks them).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+
+class LazyCommand(NamedTuple):
+    module: str
+    short_help: str
+
+
+# One entry per command module; keep sorted.
+COMMANDS: dict[str, LazyCommand] = {
+    "build": LazyCommand(
+        "trustgraph.cli.build_cmd",
+        "Build the trust graph from --input and save it as node-link JSON for later --graph queries."),
+    "collect": LazyCommand(
+        "trustgraph.cli.collect_cmd",
+        "Read IAM live with boto3 into SNAPSHOT_DIR (read-only: Get/List/Describe and sts:AssumeRole)."),
+    "explain": LazyCommand(
+        "trustgraph.cli.explain_cmd",
+        "Explain a trust policy statement by statement: who can assume the role and what else each needs."),
+    "findings": LazyCommand(
+        "trustgraph.cli.findings_cmd",
+        "Report weaknesses of the role trusts: rule id, severity, role, principal, why, and the fix."),
+    "map": LazyCommand("trustgraph.cli.map_cmd", "Draw the trust map."),
+    "path": LazyCommand("trustgraph.cli.path_cmd", "The K shortest assume-role paths from SOURCE to TARGET."),
+    "reach": LazyCommand(
+        "trustgraph.cli.reach_cmd",
+        "Every role PRINCIPAL can reach (a user/role ARN, an account id, a service or provider name, `*`)."),
+    "review": LazyCommand(
+        "trustgraph.cli.review_cmd",
+        "Write an architecture-review bundle: what is wrong and how to fix it, the account trust map, the "
+        "trust that crosses the organization boundary (with vendor names), each sensitive role with its "
+        "reachers and a path diagram, and every finding. report.html is one file with no external assets."),
+    "who-can-reach": LazyCommand(
+        "trustgraph.cli.who_can_reach_cmd",
+        "Every principal that can reach ROLE_ARN, each with its shortest chain of role assumptions."),
+}

@@ -15,6 +15,7 @@ from trustgraph.analysis.findings import RULES, SEVERITY_NAMES, Finding, Finding
 from trustgraph.cli.app import main
 from trustgraph.cli.inputs import InputSpec, apply_account_files, build_with_progress, input_options, load_snapshot
 from trustgraph.cli.output import short, stdout
+from trustgraph.cli.progress import phase
 from trustgraph.model import Snapshot
 from trustgraph.report.findings_doc import findings_document
 from trustgraph.report.markdown import findings_markdown
@@ -56,7 +57,8 @@ def analyse(spec: InputSpec, sensitive: tuple[str, ...], many_reachers: int, cha
     apply_account_files(graph, spec)
     options = FindingOptions(sensitive_patterns=tuple(sensitive), many_reachers=many_reachers,
                              long_chain_hops=chain_hops)
-    return snapshot, graph, find(snapshot, graph, options)
+    with phase("check rules", total=len(snapshot.roles), quiet=spec.quiet, unit="roles") as tick:
+        return snapshot, graph, find(snapshot, graph, options, progress=tick)
 
 
 def _table(findings: list[Finding], snapshot: Snapshot, console: Console) -> None:

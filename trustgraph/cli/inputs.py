@@ -11,8 +11,8 @@ from typing import Any
 import click
 import networkx as nx
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from trustgraph.cli.progress import phase
 from trustgraph.graph.build import build_graph
 from trustgraph.graph.classification import annotate
 from trustgraph.graph.serialize import load_graph
@@ -46,7 +46,7 @@ def input_options(func: Callable[..., Any]) -> Callable[..., Any]:
                   help="YAML list of known third-party accounts ({name, source, accounts, type}).")
     @click.option("--accounts-file", type=click.Path(exists=True, dir_okay=False),
                   help="Your own accounts: id → name (YAML/JSON mapping or CSV id,name).")
-    @click.option("--quiet", "-q", is_flag=True, help="Only errors on stderr, no load summary.")
+    @click.option("--quiet", "-q", is_flag=True, help="Only errors on stderr: no load summary, no progress.")
     @functools.wraps(func)
     def wrapper(*args: Any, inputs: tuple[str, ...], graph_file: str | None, policy_role_arn: str | None,
                 known_accounts: str | None, accounts_file: str | None, quiet: bool, **kwargs: Any) -> Any:
@@ -70,7 +70,8 @@ def report_load(report: LoadReport, quiet: bool) -> None:
 def load_snapshot(inputs: tuple[str, ...], role_arn: str | None, quiet: bool) -> tuple[Snapshot, LoadReport]:
     if not inputs:
         raise click.UsageError("give at least one --input PATH (or --graph FILE)")
-    snapshot, report = load_inputs(inputs, role_arn=role_arn)
+    with phase("read inputs", quiet=quiet, unit="files") as tick:
+        snapshot, report = load_inputs(inputs, role_arn=role_arn, progress=tick)
     report_load(report, quiet)
     if not report.usable or (not snapshot.roles and not snapshot.users):
         stderr.print("error: no usable IAM data in the inputs")
@@ -82,7 +83,8 @@ def obtain_graph(spec: InputSpec) -> nx.DiGraph:
     if spec.graph_file:
         if spec.inputs:
             raise click.UsageError("use either --graph or --input, not both")
-        graph = load_graph(spec.graph_file)
+        with phase("read graph", quiet=spec.quiet):
+            graph = load_graph(spec.graph_file)
     else:
         snapshot, _ = load_snapshot(spec.inputs, spec.role_arn, spec.quiet)
         graph = build_with_progress(snapshot, spec.quiet)
@@ -98,9 +100,5 @@ def apply_account_files(graph: nx.DiGraph, spec: InputSpec) -> None:
 
 
 def build_with_progress(snapshot: Snapshot, quiet: bool) -> nx.DiGraph:
-    if quiet or not stderr.is_terminal or len(snapshot.roles) < 2000:
-        return build_graph(snapshot)
-    with Progress(TextColumn("building trust graph"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=stderr, transient=True) as progress:
-        task = progress.add_task("build", total=len(snapshot.roles))
-        return build_graph(snapshot, progress=lambda done, total: progress.update(task, completed=done))
+    with phase("build graph", total=len(snapshot.roles), quiet=quiet, unit="roles") as tick:
+        return build_graph(snapshot, progress=tick)

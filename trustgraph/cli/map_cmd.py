@@ -18,6 +18,7 @@ from trustgraph.cli.inputs import (
     obtain_graph,
     stderr,
 )
+from trustgraph.cli.progress import phase
 from trustgraph.model import Organization
 from trustgraph.render.accounts import accounts_in_data
 from trustgraph.render.engine import FORMATS, render
@@ -102,7 +103,8 @@ def map_command(spec: InputSpec, output: str, fmt: str | None, view: str, focus:
             raise click.UsageError("--layout radial is for the account view")
         dot = principals_view(graph, focus=focus_node, depth=depth, account=account, max_nodes=max_nodes,
                               service_linked=service_linked, engine=engine or "dot")
-    written = render(dot, output, fmt)
+    with phase("render", quiet=spec.quiet):
+        written = render(dot, output, fmt)
     if not spec.quiet:
         layout_used = getattr(dot, "layout", "") or dot.engine
         stderr.print(f"wrote {written} ({view} view, {layout_used} layout, {time.perf_counter() - started:.1f}s)")

@@ -9,6 +9,7 @@ from trustgraph.analysis.reachability import k_shortest_paths, resolve_node
 from trustgraph.cli.app import main
 from trustgraph.cli.inputs import InputSpec, input_options, obtain_graph
 from trustgraph.cli.output import emit_json, short, stdout
+from trustgraph.cli.progress import phase
 from trustgraph.render.engine import FORMATS, render
 from trustgraph.render.views import reach_paths_view
 
@@ -28,7 +29,8 @@ def path_command(source: str, target: str, spec: InputSpec, k: int, as_json: boo
     src, dst = resolve_node(graph, source), resolve_node(graph, target)
     paths = k_shortest_paths(graph, src, dst, k)
     if output:
-        render(reach_paths_view(graph, dst, [p.route for p in paths]), output, fmt)
+        with phase("render", quiet=spec.quiet):
+            render(reach_paths_view(graph, dst, [p.route for p in paths]), output, fmt)
     if as_json:
         emit_json(paths_json(src, dst, paths))
         return

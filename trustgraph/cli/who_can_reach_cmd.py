@@ -10,6 +10,7 @@ from trustgraph.analysis.reachability import who_can_reach
 from trustgraph.cli.app import main
 from trustgraph.cli.inputs import InputSpec, input_options, obtain_graph, stderr
 from trustgraph.cli.output import emit_json, path_text, short, stdout
+from trustgraph.cli.progress import phase
 from trustgraph.render.engine import FORMATS, render
 from trustgraph.render.views import reach_paths_view
 
@@ -34,7 +35,8 @@ def who_can_reach_command(role_arn: str, spec: InputSpec, max_hops: int | None, 
     answer = who_can_reach(graph, role_arn, max_hops, from_outside=from_outside)
     if output:
         dot = reach_paths_view(graph, answer.target, [r.route for r in answer.reachers])
-        written = render(dot, output, fmt)
+        with phase("render", quiet=spec.quiet):
+            written = render(dot, output, fmt)
         if not as_json:
             stderr.print(f"wrote {written}")
     if as_json:

@@ -8,7 +8,7 @@ every caller against every role. Accounts outside the data stay one `account` no
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import networkx as nx
 
@@ -18,7 +18,7 @@ from trustgraph.graph.callers import CallerDirectory
 from trustgraph.graph.classes import TrustClasses, shareable
 from trustgraph.graph.classification import annotate
 from trustgraph.graph.model import FEDERATED_EDGE_KIND, SCHEMA, caller_node_kind
-from trustgraph.model import Role, Snapshot, Statement
+from trustgraph.model import ProgressCallback, Role, Snapshot, Statement
 from trustgraph.policy.caller import Caller, OrgFacts
 from trustgraph.policy.facts import tests_per_principal_facts
 from trustgraph.policy.globs import arn_matches
@@ -32,7 +32,6 @@ from trustgraph.policy.trust import (
     forced_companions,
 )
 
-ProgressCallback = Callable[[int, int], None]
 # Condition keys whose value differs between principals of one account: a grant that tests them must be
 # checked caller by caller, never through the account's member hub.
 

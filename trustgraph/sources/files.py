@@ -10,7 +10,7 @@ from typing import Any
 
 from trustgraph.arns import ACCOUNT_ID, parse_arn
 from trustgraph.gc_pause import collector_paused
-from trustgraph.model import Snapshot
+from trustgraph.model import ProgressCallback, Snapshot
 from trustgraph.sources.organization_file import looks_like_organization, read_organization
 from trustgraph.sources.report import LoadReport
 from trustgraph.sources.snapshot_builder import SnapshotBuilder
@@ -118,16 +118,22 @@ def load_json_file(path: Path) -> Any:
     return json.loads(text)
 
 
-def load_inputs(paths: Iterable[str | Path], role_arn: str | None = None) -> tuple[Snapshot, LoadReport]:
-    """Read every input into one Snapshot; problems go to the report, never raise."""
+def load_inputs(paths: Iterable[str | Path], role_arn: str | None = None,
+                progress: ProgressCallback | None = None) -> tuple[Snapshot, LoadReport]:
+    """Read every input into one Snapshot; problems go to the report, never raise. `progress(files done,
+    files)` is called before each file and once at the end."""
     with collector_paused():
-        return _load_inputs(paths, role_arn)
+        return _load_inputs(paths, role_arn, progress)
 
 
-def _load_inputs(paths: Iterable[str | Path], role_arn: str | None) -> tuple[Snapshot, LoadReport]:
+def _load_inputs(paths: Iterable[str | Path], role_arn: str | None,
+                 progress: ProgressCallback | None) -> tuple[Snapshot, LoadReport]:
     report = LoadReport()
     builder = SnapshotBuilder(report)
-    for path in iter_input_files(paths, report):
+    files = iter_input_files(paths, report)
+    for i, path in enumerate(files):
+        if progress:
+            progress(i, len(files))
         source = str(path)
         try:
             value = load_json_file(path)
@@ -154,4 +160,6 @@ def _load_inputs(paths: Iterable[str | Path], role_arn: str | None) -> tuple[Sna
             report.files_rejected.append(source)
             continue
         report.files_read.append(source)
+    if progress:
+        progress(len(files), len(files))
     return builder.finish(), report

@@ -18,7 +18,7 @@ from trustgraph.analysis.findings.model import SEVERITY_NAMES, Finding, Rule, Se
 from trustgraph.analysis.findings.public import check_public
 from trustgraph.analysis.findings.sensitive import check_sensitive
 from trustgraph.analysis.findings.third_party import check_third_party
-from trustgraph.model import Role, Snapshot
+from trustgraph.model import ProgressCallback, Role, Snapshot
 
 Check = Callable[[FindingContext, Role], Iterator[Finding]]
 FAMILIES: dict[str, Check] = {
@@ -34,16 +34,20 @@ __all__ = ["FAMILIES", "RULES", "SEVERITY_NAMES", "Finding", "FindingContext", "
 
 
 def find(snapshot: Snapshot, graph: nx.DiGraph | None = None, options: FindingOptions | None = None,
-         families: Iterable[str] | None = None) -> list[Finding]:
+         families: Iterable[str] | None = None, progress: ProgressCallback | None = None) -> list[Finding]:
     """Every finding for the snapshot, worst first. `graph` (from `build_graph`) enables the reachability
-    rules and the graph evidence; without it only the trust-policy rules run."""
+    rules and the graph evidence; without it only the trust-policy rules run. `progress(roles done, roles)`
+    is called every 500 roles and at the end."""
     ctx = FindingContext(snapshot, graph, options)
     chosen = [FAMILIES[f] for f in (families or FAMILIES)]
     if graph is None:
         chosen = [c for c in chosen if c is not check_sensitive]
     out: list[Finding] = []
     seen: set[tuple[str, str, str, str | None]] = set()
-    for arn in sorted(snapshot.roles):
+    arns = sorted(snapshot.roles)
+    for i, arn in enumerate(arns):
+        if progress and i % 500 == 0:
+            progress(i, len(arns))
         role = snapshot.roles[arn]
         for check in chosen:
             for f in check(ctx, role):
@@ -51,6 +55,8 @@ def find(snapshot: Snapshot, graph: nx.DiGraph | None = None, options: FindingOp
                 if key not in seen:
                     seen.add(key)
                     out.append(f)
+    if progress:
+        progress(len(arns), len(arns))
     out.sort(key=Finding.sort_key)
     return out
 
