@@ -32,9 +32,6 @@ from trustgraph.policy.trust import (
     forced_companions,
 )
 
-# Condition keys whose value differs between principals of one account: a grant that tests them must be
-# checked caller by caller, never through the account's member hub.
-
 
 def _hub_ok(compiled: CompiledTrust, grant: TrustGrant, account: str, org: OrgGate | None) -> bool:
     """Can account `account`'s uniform callers be covered by one account-level check for this grant?"""
