@@ -175,12 +175,13 @@ def build_review(snapshot: Snapshot, graph: nx.DiGraph, findings: list[Finding],
     accounts: list[AccountRow] = []
     org = snapshot.organization
     ids = sorted(snapshot.accounts | snapshot.collected_accounts | (set(org.accounts) if org else set()))
+    roles_in = Counter(r.account for r in snapshot.roles.values())
+    users_in = Counter(u.account for u in snapshot.users.values())
     for account in ids:
         org_account = org.accounts.get(account) if org else None
         accounts.append(AccountRow(
             id=account, name=snapshot.account_name(account), ou_path=org_account.ou_path if org_account else "",
-            roles=sum(1 for r in snapshot.roles.values() if r.account == account),
-            users=sum(1 for u in snapshot.users.values() if u.account == account),
+            roles=roles_in[account], users=users_in[account],
             collected=account in snapshot.collected_accounts))
     if title is None:
         scope = f"organization {org.id}" if org else f"{len(ids)} account(s)"
