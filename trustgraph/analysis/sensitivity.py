@@ -199,13 +199,21 @@ def classify_role(role: Role, snapshot: Snapshot, patterns: Iterable[str] = (),
     return found if found.reasons else None
 
 
+# The last answer, with the snapshot it was computed for: `findings` and then `review` ask for the same one.
+_last: list[tuple[Snapshot, int, tuple[str, ...], dict[str, Sensitivity]]] = []
+
+
 def sensitive_roles(snapshot: Snapshot, patterns: Iterable[str] = ()) -> dict[str, Sensitivity]:
     """Role ARN → why it is sensitive, for every sensitive role of the snapshot."""
     patterns = tuple(patterns)
+    for seen, count, seen_patterns, answer in _last:
+        if seen is snapshot and count == len(snapshot.roles) and seen_patterns == patterns:
+            return dict(answer)
     out: dict[str, Sensitivity] = {}
     memo: dict[tuple[object, ...], list[str]] = {}
     for arn, role in sorted(snapshot.roles.items()):
         found = classify_role(role, snapshot, patterns, memo)
         if found is not None:
             out[arn] = found
-    return out
+    _last[:] = [(snapshot, len(snapshot.roles), patterns, out)]
+    return dict(out)
