@@ -17,6 +17,7 @@ import hashlib
 import json
 import math
 import random
+import re
 import sys
 import time
 from collections.abc import Iterable, Sequence
@@ -214,6 +215,15 @@ class GeneratedOrg:
     groups: int
     policies: int  # Policies entries over all files (customer-managed + attached AWS-managed)
     bytes_written: int
+    style: str = "default"
+    # Style "org-wide" only (None otherwise): the security account's role trusting {"AWS":"*"} limited by
+    # aws:PrincipalOrgID (reached by every sts:AssumeRole-on-* holder of the organization), and its role
+    # limited by aws:PrincipalArn arn:aws:iam::*:role/ci/* (reached by the CI roles of every account).
+    perimeter_role_arn: str | None = None
+    pipeline_target_arn: str | None = None
+
+
+STYLES = ("default", "org-wide")
 
 
 def account_id_for(index: int) -> str:
@@ -228,19 +238,29 @@ def generate(
     users_per_account: int,
     seed: int = 7,
     mix: TrustMix | None = None,
+    style: str = "default",
 ) -> GeneratedOrg:
     """Write ``organization.json`` and one authorization-details file per account into ``outdir``.
 
     ``roles_per_account`` is the exact role count of each account unless the account's fixed roles
-    alone exceed it (at most 6); ``users_per_account`` is exact.
+    alone exceed it (at most 6, 11 in style "org-wide"); ``users_per_account`` is exact.
+
+    ``style`` "default" is the organization described in benchmarks/README.md; its output never
+    changes with the other styles. "org-wide" adds org-wide pattern trusts to every account: a role
+    trusting ``{"AWS":"*"}`` limited by ``aws:PrincipalOrgID`` (data-perimeter pattern), a role trusting
+    ``{"AWS":"*"}`` limited by ``ArnLike aws:PrincipalArn arn:aws:iam::*:role/ci/*``, CI roles under
+    ``/ci/`` allowed ``sts:AssumeRole`` on ``arn:aws:iam::*:role/deploy/*``, and an admin role allowed
+    ``sts:AssumeRole`` on ``*``.
     """
+    if style not in STYLES:
+        raise ValueError(f"style must be one of {', '.join(STYLES)}")
     if accounts < 4:
         raise ValueError("accounts must be >= 4 (management, security, shared-services, one workload)")
     if roles_per_account < 0 or users_per_account < 0:
         raise ValueError("roles_per_account and users_per_account must be >= 0")
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
-    org = _Org(accounts, seed, mix or TrustMix())
+    org = _Org(accounts, seed, mix or TrustMix(), style)
 
     paths: list[Path] = []
     n_roles = n_users = n_groups = n_policies = total_bytes = 0
@@ -280,6 +300,9 @@ def generate(
         groups=n_groups,
         policies=n_policies,
         bytes_written=total_bytes,
+        style=style,
+        perimeter_role_arn=org.perimeter_role_arn if style == "org-wide" else None,
+        pipeline_target_arn=org.pipeline_target_arn if style == "org-wide" else None,
     )
 
 
@@ -465,9 +488,10 @@ _KIND_OU = {
 class _Org:
     """Organization layout shared by every account file: ids, OUs, well-known principals."""
 
-    def __init__(self, n_accounts: int, seed: int, mix: TrustMix) -> None:
+    def __init__(self, n_accounts: int, seed: int, mix: TrustMix, style: str = "default") -> None:
         self.seed = seed
         self.mix = mix
+        self.style = style
         self.org_id = "o-" + _encode(_digest(seed, "org"), ALNUM_LOWER, 10)
         root_suffix = _encode(_digest(seed, "root"), ALNUM_LOWER, 4)
         self.root_id = f"r-{root_suffix}"
@@ -504,6 +528,9 @@ class _Org:
         self.remediation_arn = _role_arn(self.shared, "/automation/", "SecurityRemediation")
         self.stacksets_admin_arn = _role_arn(
             self.mgmt, f"/aws-service-role/{STACKSETS_SLR[1]}/", STACKSETS_SLR[0])
+        # Style "org-wide": the instances of the per-account org-wide roles the benchmark queries.
+        self.perimeter_role_arn = _role_arn(self.security, "/perimeter/", "OrgPerimeterReader")
+        self.pipeline_target_arn = _role_arn(self.security, "/deploy/", "OrgPipelineTarget")
 
     def ou_path(self, parent_id: str) -> str:
         chain: list[str] = []
@@ -966,7 +993,44 @@ class _AccountBuilder:
                           [_trust({"Service": "cloudformation.amazonaws.com"})],
                           managed=["AdministratorAccess"], boundary="WorkloadBoundary",
                           tags=self.tags("platform")))
+        if org.style == "org-wide":
+            for entry in self.org_wide_roles():
+                add(entry)
         return roles
+
+    def org_wide_roles(self) -> list[Json]:
+        """Style "org-wide": the same five roles in every account (so their edges grow with the square of
+        the accounts): two org-wide `*` trusts, two CI roles that can use one of them from anywhere in the
+        organization, and an admin allowed sts:AssumeRole on everything."""
+        org, a = self.org, self.a
+        repo = f"repo:{GITHUB_ORG}/infra-{self.acct.name}"
+        return [
+            # Data-perimeter pattern: anyone of the organization whose own policies allow it.
+            self.role("OrgPerimeterReader", "/perimeter/", [_trust(
+                {"AWS": "*"}, condition={"StringEquals": {"aws:PrincipalOrgID": org.org_id}})],
+                managed=["ReadOnlyAccess"], tags=self.tags("security")),
+            # Any account's CI roles, by ARN pattern; no account or organization limit.
+            self.role("OrgPipelineTarget", "/deploy/", [_trust(
+                {"AWS": "*"}, ["sts:AssumeRole", "sts:TagSession"],
+                {"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/ci/*"}})],
+                managed=["PowerUserAccess"], tags=self.tags("platform")),
+            self.role("pipeline-deployer", "/ci/", [_trust(
+                {"Federated": self.github_provider}, "sts:AssumeRoleWithWebIdentity",
+                {"StringEquals": {f"{GITHUB_HOST}:aud": "sts.amazonaws.com",
+                                  f"{GITHUB_HOST}:sub": f"{repo}:ref:refs/heads/main"}})],
+                inline=[("assume-deploy-roles", _doc(_allow(["sts:AssumeRole", "sts:TagSession"],
+                                                            "arn:aws:iam::*:role/deploy/*")))],
+                managed=["TerraformStateAccess"], tags=self.tags("platform")),
+            self.role("build-runner", "/ci/", [_trust({"Service": "codebuild.amazonaws.com"})],
+                      inline=[("assume-deploy-and-app-roles", _doc(_allow(
+                          ["sts:AssumeRole", "sts:TagSession"],
+                          ["arn:aws:iam::*:role/deploy/*", f"arn:aws:iam::{a}:role/app/*"])))],
+                      tags=self.tags("platform")),
+            self.role("PlatformAdmin", "/admin/", [_trust(
+                {"AWS": f"arn:aws:iam::{a}:root"}, condition={"Bool": {"aws:MultiFactorAuthPresent": "true"}})],
+                inline=[("assume-anything", _doc(_allow("sts:AssumeRole", "*")))],
+                managed=["ReadOnlyAccess"], tags=self.tags("platform")),
+        ]
 
     # ------------------------------------------------------------------ roles by trust kind
 
@@ -1239,6 +1303,177 @@ class _AccountBuilder:
                 "Policies": self.policies_list(), "IsTruncated": False}
 
 
+# ------------------------------------------------------------------------------- one account, wildcard grants
+
+WILDCARD_ACCOUNT = "246813579024"
+
+
+@dataclass(frozen=True)
+class GeneratedAccount:
+    """What :func:`generate_wildcard_account` wrote."""
+
+    outdir: Path
+    path: Path  # the one authorization-details file
+    account_id: str
+    target_role_arn: str  # team-0/platform-admin: trusts the account root, reachable through many patterns
+    roles: int
+    users: int
+    groups: int
+    grant_resources: int  # sts:AssumeRole resources written in identity policies, over all principals
+    distinct_patterns: int  # distinct wildcard role patterns among them
+    bytes_written: int
+
+
+def generate_wildcard_account(outdir: Path, roles: int = 2000, users: int | None = None,
+                              patterns_per_principal: int = 6, seed: int = 7,
+                              wildcards: bool = True) -> GeneratedAccount:
+    """One account whose principals hold sts:AssumeRole (or `sts:*`, `*`) on many distinct wildcard role
+    patterns: ``arn:aws:iam::ACCT:role/team-N/*``, ``…/team-N/<app>-*``, ``…/team-N/*-<component>-*``, ….
+
+    Roles sit under ``/team-<N>/`` (about ten a team). Most trust the account root, so the graph build
+    asks for each role which callers' grants cover it. Every role and user holds
+    ``patterns_per_principal`` grant patterns, about half on its own team; 1 % are administrators
+    (``*`` on ``*``) and 0.3 % operators (``NotResource`` team-0). ``users`` defaults to roles / 4.
+
+    ``wildcards=False`` writes the same account with every pattern replaced by the role ARNs it matches
+    (a pattern matching none is left out): the same graph, without wildcard grants, for comparison.
+    Writes ``<outdir>/<account>.json``; the output depends only on the arguments.
+    """
+    if roles < 10:
+        raise ValueError("roles must be >= 10")
+    users = roles // 4 if users is None else users
+    if users < 0 or patterns_per_principal < 0:
+        raise ValueError("users and patterns_per_principal must be >= 0")
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    a = WILDCARD_ACCOUNT
+    # The random draws do not depend on `wildcards`: both variants describe the same principals.
+    rng = random.Random(f"trustgraph-bench/wildcard/{seed}/{roles}/{users}/{patterns_per_principal}")
+    teams = max(4, roles // 10)
+    root = f"arn:aws:iam::{a}:root"
+
+    def uid(prefix: str, *parts: object) -> str:
+        return prefix + _encode(_digest(seed, "wildcard", prefix, *parts), ALPHA32, 17)
+
+    # Pass 1: names, so that grants and trusts can name principals that exist.
+    slots: list[tuple[int, str, str, str]] = []  # (team, app, component, name)
+    for i in range(roles):
+        team, app, component = i % teams, rng.choice(APPS), rng.choice(COMPONENTS)
+        name = "platform-admin" if i == 0 else f"{app}-{component}-{i:05d}"
+        slots.append((team, app, component, name))
+    role_arns = [f"arn:aws:iam::{a}:role/team-{t}/{name}" for t, _, _, name in slots]
+    by_team: dict[int, list[int]] = {}
+    for i, (t, _, _, _) in enumerate(slots):
+        by_team.setdefault(t, []).append(i)
+    user_names = [f"{rng.choice(FIRST)}.{rng.choice(LAST)}.{k:04d}" for k in range(users)]
+    user_arns = [f"arn:aws:iam::{a}:user/people/{n}" for n in user_names]
+
+    resources_written = 0
+    patterns: set[str] = set()
+
+    def expand(pattern: str) -> list[str]:
+        """The role ARNs a pattern matches (role ARNs have no ':' in the resource, so a plain glob)."""
+        regex = re.compile("".join(".*" if ch == "*" else "." if ch == "?" else re.escape(ch) for ch in pattern))
+        team = int(pattern.split("/team-", 1)[1].split("/", 1)[0])
+        return [role_arns[i] for i in by_team.get(team, ()) if regex.fullmatch(role_arns[i])]
+
+    def grant_resources(own_team: int) -> list[str]:
+        out: list[str] = []
+        for _ in range(patterns_per_principal):
+            t = own_team if rng.random() < 0.5 else rng.randrange(teams)
+            app, component = rng.choice(APPS), rng.choice(COMPONENTS)
+            form = rng.randrange(5)
+            prefix = f"arn:aws:iam::{a}:role/team-{t}/"
+            out.append(prefix + ("*", f"{app}-*", f"*-{component}-*", f"{app}-{component}-*",
+                                 f"{app}-{component}-0????")[form])
+        return out
+
+    def identity_statements(own_team: int) -> list[Json]:
+        nonlocal resources_written
+        roll = rng.random()
+        if roll < 0.01:  # administrators: everything
+            resources_written += 1
+            return [_allow("*")]
+        if roll < 0.013:  # operators: every role but team-0's
+            resources_written += 1
+            return [{"Effect": "Allow", "Action": "sts:AssumeRole", "NotResource": f"arn:aws:iam::{a}:role/team-0/*"}]
+        resources = grant_resources(own_team)
+        statements = []
+        cut = max(1, len(resources) // 2)
+        for chunk in (resources[:cut], resources[cut:]):
+            action = rng.choice(("sts:AssumeRole", "sts:AssumeRole", "sts:*", "*", "sts:Assume*"))
+            if not wildcards:
+                chunk = list(dict.fromkeys(arn for pattern in chunk for arn in expand(pattern)))
+            else:
+                patterns.update(chunk)
+            resources_written += len(chunk)
+            if chunk:
+                statements.append(_allow(action, chunk if len(chunk) > 1 else chunk[0]))
+        return statements
+
+    def work_statement(team: int) -> Json:
+        bucket = f"arn:aws:s3:::example-corp-team-{team}"
+        return _allow(["s3:GetObject", "s3:PutObject", "s3:ListBucket"], [bucket, f"{bucket}/*"])
+
+    created = EPOCH_2016 + 30 * DAY
+    role_entries: list[Json] = []
+    for i, (team, _app, _component, name) in enumerate(slots):
+        path = f"/team-{team}/"
+        roll = rng.random()
+        condition: Json | None = None
+        if i == 0 or roll < 0.55:
+            principal: Json = {"AWS": root}
+            if i and rng.random() < 0.1:
+                condition = {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
+        elif roll < 0.7:
+            principal = {"AWS": root}
+            condition = {"ArnLike": {"aws:PrincipalArn": f"arn:aws:iam::{a}:role/team-{rng.randrange(teams)}/*"}}
+        elif roll < 0.85:
+            named = [rng.choice(role_arns if rng.random() < 0.7 or not user_arns else user_arns)
+                     for _ in range(rng.choice((1, 1, 2, 3)))]
+            named = [x for x in dict.fromkeys(named) if x != role_arns[i]] or [root]
+            principal = {"AWS": named[0] if len(named) == 1 else named}
+        else:
+            principal = {"Service": rng.choice(SERVICES)[0]}
+        role_entries.append({
+            "Path": path, "RoleName": name, "RoleId": uid("AROA", name), "Arn": role_arns[i],
+            "CreateDate": _iso(created + rng.randrange(900) * DAY),
+            "AssumeRolePolicyDocument": _doc(_trust(principal, condition=condition)),
+            "InstanceProfileList": [],
+            "RolePolicyList": [{"PolicyName": "team-access",
+                                "PolicyDocument": _doc(work_statement(team), *identity_statements(team))}],
+            "AttachedManagedPolicies": [], "Tags": [{"Key": "team", "Value": f"team-{team}"}], "RoleLastUsed": {}})
+
+    n_groups = min(8, max(1, users // 50))
+    groups = []
+    for g in range(n_groups):
+        team = rng.randrange(teams)
+        groups.append({"Path": "/", "GroupName": f"team-{team}-members-{g}", "GroupId": uid("AGPA", g),
+                       "Arn": f"arn:aws:iam::{a}:group/team-{team}-members-{g}", "CreateDate": _iso(created),
+                       "GroupPolicyList": [{"PolicyName": "team-roles",
+                                            "PolicyDocument": _doc(*identity_statements(team))}],
+                       "AttachedManagedPolicies": []})
+    user_entries: list[Json] = []
+    for k, name in enumerate(user_names):
+        team = rng.randrange(teams)
+        user_entries.append({
+            "Path": "/people/", "UserName": name, "UserId": uid("AIDA", name), "Arn": user_arns[k],
+            "CreateDate": _iso(created + rng.randrange(900) * DAY),
+            "UserPolicyList": [{"PolicyName": "team-access",
+                                "PolicyDocument": _doc(work_statement(team), *identity_statements(team))}],
+            "GroupList": [groups[rng.randrange(n_groups)]["GroupName"]] if groups and rng.random() < 0.5 else [],
+            "AttachedManagedPolicies": [], "Tags": []})
+
+    doc = {"UserDetailList": user_entries, "GroupDetailList": groups, "RoleDetailList": role_entries,
+           "Policies": [], "IsTruncated": False}
+    data = json.dumps(doc, separators=(",", ":")).encode("ascii")
+    path = outdir / f"{a}.json"
+    path.write_bytes(data)
+    return GeneratedAccount(outdir=outdir, path=path, account_id=a, target_role_arn=role_arns[0], roles=roles,
+                            users=users, groups=n_groups, grant_resources=resources_written,
+                            distinct_patterns=len(patterns), bytes_written=len(data))
+
+
 # --------------------------------------------------------------------------------------------- CLI
 
 
@@ -1267,13 +1502,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--mix", type=_parse_mix, default=None,
                         help="trust-kind shares overriding the defaults, e.g. 'service=0.5,org_wildcard=0'")
+    parser.add_argument("--style", choices=(*STYLES, "wildcard-account"), default="default",
+                        help="default; org-wide (org-wide pattern trusts in every account); wildcard-account "
+                             "(ONE account of --roles-per-account roles and --users-per-account users whose "
+                             "grants name many wildcard role patterns; --accounts and --mix are ignored)")
+    parser.add_argument("--patterns-per-principal", type=int, default=6,
+                        help="wildcard-account only: grant patterns per principal (default 6)")
+    parser.add_argument("--no-wildcards", action="store_true",
+                        help="wildcard-account only: write each pattern as the role ARNs it matches instead")
     parser.add_argument("-o", "--outdir", type=Path, required=True)
     args = parser.parse_args(argv)
 
     started = time.perf_counter()
+    if args.style == "wildcard-account":
+        try:
+            one = generate_wildcard_account(args.outdir, args.roles_per_account, args.users_per_account,
+                                            args.patterns_per_principal, seed=args.seed,
+                                            wildcards=not args.no_wildcards)
+        except ValueError as exc:
+            parser.error(str(exc))
+        print(f"wrote {one.path} in {time.perf_counter() - started:.1f}s ({one.bytes_written / 1e6:.1f} MB)")
+        print(f"roles={one.roles} users={one.users} groups={one.groups} grant_resources={one.grant_resources} "
+              f"distinct_patterns={one.distinct_patterns}")
+        print(f"target_role_arn={one.target_role_arn}")
+        return 0
     try:
         result = generate(args.outdir, args.accounts, args.roles_per_account, args.users_per_account,
-                          seed=args.seed, mix=args.mix)
+                          seed=args.seed, mix=args.mix, style=args.style)
     except ValueError as exc:
         parser.error(str(exc))
     elapsed = time.perf_counter() - started

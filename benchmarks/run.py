@@ -15,6 +15,13 @@ that size alone:
 
 Prints a markdown table, the growth exponents between the two largest sizes and the targets, and
 writes JSON (default benchmarks/results/benchmark.json; results/ is git-ignored).
+
+More series (--series org-wide,peers,wildcard, or all), each point in fresh interpreters under a time and
+RSS budget, results in <series>.json and <series>.md beside --json:
+
+    python benchmarks/run.py --series org-wide,peers,wildcard  # org-wide pattern trusts at 100 … 10,000
+                                                              # accounts, ../shared/peers beside PMapper,
+                                                              # one account with wildcard grants
 """
 
 from __future__ import annotations
@@ -132,13 +139,17 @@ def _generator() -> Any:
     return generate_org
 
 
-def ensure_data(data_dir: Path, accounts: int, roles: int, users: int, seed: int) -> dict[str, Any]:
+def ensure_data(data_dir: Path, accounts: int, roles: int, users: int, seed: int,
+                style: str = "default") -> dict[str, Any]:
     """Generate one size into its own directory, or reuse it when its stamp matches these parameters."""
     gen = _generator()
     params = {"accounts": accounts, "roles_per_account": roles, "users_per_account": users, "seed": seed,
               "mix": "default",
               "generator_sha256": hashlib.sha256(Path(gen.__file__).read_bytes()).hexdigest()}
-    outdir = data_dir / f"org-{accounts}a-{roles}r-{users}u-s{seed}"
+    if style != "default":
+        params["style"] = style
+    prefix = "org" if style == "default" else style
+    outdir = data_dir / f"{prefix}-{accounts}a-{roles}r-{users}u-s{seed}"
     stamp = outdir / STAMP
     if stamp.is_file():
         try:
@@ -155,9 +166,10 @@ def ensure_data(data_dir: Path, accounts: int, roles: int, users: int, seed: int
             path.unlink()
     print(f"generating {accounts} accounts into {outdir} ...", flush=True)
     started = time.perf_counter()
-    org = gen.generate(outdir, accounts, roles, users, seed=seed)
+    org = gen.generate(outdir, accounts, roles, users, seed=seed, style=style)
     info = {"params": params, "dir": str(outdir), "sensitive_role_arn": org.sensitive_role_arn,
-            "ci_principal_arn": org.ci_principal_arn, "files": len(org.account_paths) + 1,
+            "ci_principal_arn": org.ci_principal_arn, "perimeter_role_arn": org.perimeter_role_arn,
+            "pipeline_target_arn": org.pipeline_target_arn, "files": len(org.account_paths) + 1,
             "roles": org.roles, "users": org.users, "groups": org.groups, "policies": org.policies,
             "bytes": org.bytes_written, "generate_s": round(time.perf_counter() - started, 2)}
     stamp.write_text(json.dumps(info, indent=1) + "\n")  # last: a stamp means the directory is complete
@@ -406,7 +418,8 @@ def child_profile(spec: dict[str, Any]) -> dict[str, Any]:
     stats = pstats.Stats(profiler)
     top = spec["profile_top"]
     text = io.StringIO()
-    text.write(f"cProfile of load_inputs + build_graph: {spec['accounts']} accounts, {len(snapshot.roles)} roles, "
+    label = spec.get("label") or f"{spec['accounts']} accounts"
+    text.write(f"cProfile of load_inputs + build_graph: {label}, {len(snapshot.roles)} roles, "
                f"{len(snapshot.users)} users -> {graph.number_of_nodes()} nodes, {graph.number_of_edges()} edges\n"
                f"wall time under the profiler: {wall:.1f} s (profiling overhead included)\n\n")
     for key in ("cumulative", "tottime"):
@@ -683,6 +696,504 @@ def report_text(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+# ---------------------------------------------------------------------- series: org-wide, peers, wildcard
+#
+# Each point of these series is measured in fresh interpreters under a time and RSS budget (--budget-s,
+# --budget-rss-gb): a "floor" child (json.load of the inputs: best time with each result dropped, and the
+# peak RSS holding all of them at once) and a "scale" child (load_inputs, build_graph, the queries). A point
+# over budget is killed and recorded as not finished; the larger points of its series are then skipped.
+
+SERIES = ("org", "org-wide", "peers", "wildcard")
+DEFAULT_ORG_WIDE_SIZES = "100,300,1000,3000,10000"
+DEFAULT_WILDCARD_SIZES = "500,1000,2000"
+PEER_FILE = "authdetails_*.json"
+
+
+def _inputs_of(path: Path) -> list[Path]:
+    return [path] if path.is_file() else input_files(path)
+
+
+def child_floor(spec: dict[str, Any]) -> dict[str, Any]:
+    files = _inputs_of(Path(spec["input"]))
+    out: dict[str, Any] = {"input_files": len(files), "input_bytes": sum(p.stat().st_size for p in files),
+                           "rss_start_bytes": peak_rss()}
+    # Best of at least --floor-repeats runs, and of as many more as fit in ~2 s (at most 25): a small floor
+    # measured three times on a loaded machine is mostly noise, and every ratio divides by it.
+    started, runs, best = time.perf_counter(), 0, math.inf
+    while runs < spec["floor_repeats"] or (runs < 25 and time.perf_counter() - started < 2.0):
+        best = min(best, json_floor(files, 1))
+        runs += 1
+    out["floor_s"], out["floor_runs"] = best, runs
+    held = []
+    for path in files:  # the memory floor: every parsed document held at once
+        with open(path, encoding="utf-8") as fh:
+            held.append(json.load(fh))
+    out["floor_peak_rss_bytes"] = peak_rss()
+    out["floor_rss_above_start_bytes"] = out["floor_peak_rss_bytes"] - out["rss_start_bytes"]
+    del held
+    return out
+
+
+def _busiest_role(graph: Any) -> str | None:
+    """The role with the most incoming edges (ties: the smallest ARN): a deterministic, heavy query."""
+    roles = [n for n, d in graph.nodes(data=True) if d.get("kind") == "role"]
+    return min(roles, key=lambda n: (-graph.in_degree(n), n), default=None)
+
+
+def child_scale(spec: dict[str, Any]) -> dict[str, Any]:
+    from trustgraph import build_graph, load_inputs, reach, who_can_reach
+
+    path = Path(spec["input"])
+    repeats = spec["repeats"]
+    out: dict[str, Any] = {"rss_bytes": {"start": peak_rss()}}
+    out["load_inputs_s"], (snapshot, report) = timed(lambda: load_inputs([path]))
+    out["rss_bytes"]["after_load_inputs"] = peak_rss()
+    out["load_report"] = {"files_read": len(report.files_read), "files_rejected": len(report.files_rejected),
+                          "errors": sum(d.level == "error" for d in report.diagnostics),
+                          "warnings": sum(d.level == "warning" for d in report.diagnostics)}
+    out["roles"], out["users"] = len(snapshot.roles), len(snapshot.users)
+    out["build_graph_s"], graph = timed(lambda: build_graph(snapshot))
+    out["rss_bytes"]["after_build"] = peak_rss()
+    out["load_build_s"] = out["load_inputs_s"] + out["build_graph_s"]
+    out["nodes"], out["edges"] = graph.number_of_nodes(), graph.number_of_edges()
+    kinds = {n: d.get("kind") for n, d in graph.nodes(data=True)}
+    out["principal_edges"] = sum(kinds[u] in ("user", "role") and kinds[v] in ("user", "role")
+                                 for u, v in graph.edges)
+    targets = list(spec.get("who_can_reach") or [])
+    if spec.get("who_can_reach_busiest"):
+        targets.append(_busiest_role(graph))
+    queries = []
+    for node in targets:
+        stats, answer = repeated(lambda node=node: who_can_reach(graph, node), repeats)
+        queries.append({"query": "who_can_reach", "node": node, **stats, "answers": len(answer.reachers)})
+    for node in spec.get("reach") or []:
+        stats, answer = repeated(lambda node=node: reach(graph, node), repeats)
+        queries.append({"query": "reach", "node": node, **stats, "answers": len(answer.reachable)})
+    out["queries"] = queries
+    # End to end: what one `who-can-reach` costs from the input files.
+    out["end_to_end_s"] = out["load_build_s"] + (queries[0]["first_s"] if queries else 0.0)
+    out["peak_rss_bytes"] = peak_rss()
+    # The interpreter with trustgraph and networkx imported is ~50 MB: growth is measured above it.
+    out["rss_above_start_bytes"] = out["peak_rss_bytes"] - out["rss_bytes"]["start"]
+    if spec.get("pairs"):
+        out["principal_pairs"] = _principal_pairs(graph, kinds)
+    return out
+
+
+def _principal_pairs(graph: Any, kinds: dict[str, Any]) -> int:
+    """(user or role, role) pairs one assumption apart, directly or through an account hub (where trustgraph
+    routes callers allowed sts:AssumeRole on every role): comparable with per-pair edge counts."""
+    pairs = 0
+    for node, kind in kinds.items():
+        if kind not in ("user", "role"):
+            continue
+        reached: set[str] = set()
+        for nxt, data in graph._succ[node].items():
+            if data.get("kind") == "member":
+                reached.update(r for r in graph._succ[nxt] if kinds[r] == "role")
+            elif kinds[nxt] == "role":
+                reached.add(nxt)
+        reached.discard(node)
+        pairs += len(reached)
+    return pairs
+
+
+CHILDREN.update({"floor": child_floor, "scale": child_scale})
+
+
+def _current_rss(pid: int) -> int:
+    """Resident set size of a running process in bytes (Linux /proc; 0 elsewhere: no RSS budget there)."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
+def run_budgeted(mode: str, spec: dict[str, Any], budget_s: float, budget_rss: int | None) -> dict[str, Any]:
+    """run_child under a budget: killed when its wall time or its RSS (polled) goes over. A killed child
+    comes back as {"error": "not finished …", "not_finished": True}."""
+    with tempfile.NamedTemporaryFile(prefix=f"bench-{mode}-", suffix=".out", delete=False) as fh:
+        result_path = Path(fh.name)
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", mode, "--child-spec", json.dumps(spec),
+           "--child-out", str(result_path)]
+    started = time.perf_counter()
+    reason, rss_seen = None, 0
+    try:
+        with tempfile.TemporaryFile("w+") as log:
+            proc = subprocess.Popen(cmd, stdout=log, stderr=log, text=True)
+            while True:
+                try:
+                    proc.wait(timeout=0.2)
+                    break
+                except subprocess.TimeoutExpired:
+                    pass
+                rss = _current_rss(proc.pid)
+                rss_seen = max(rss_seen, rss)
+                elapsed = time.perf_counter() - started
+                if budget_rss and rss > budget_rss:
+                    reason = (f"not finished within the {budget_rss / 2**30:g} GiB RSS budget "
+                              f"({rss / 2**30:.2f} GiB after {elapsed:.0f} s)")
+                elif elapsed > budget_s:
+                    reason = f"not finished in {budget_s:g} s"
+                if reason:
+                    proc.kill()
+                    proc.wait()
+                    break
+            wall = time.perf_counter() - started
+            if reason:
+                return {"error": reason, "not_finished": True, "wall_s": wall, "rss_seen_bytes": rss_seen}
+            if proc.returncode != 0:
+                log.seek(0)
+                tail = log.read().strip().splitlines()[-15:]
+                killed = " (killed by a signal: out of memory?)" if proc.returncode < 0 else ""
+                return {"error": f"{mode} child exited with {proc.returncode}{killed}", "stderr_tail": tail,
+                        "not_finished": proc.returncode < 0, "wall_s": wall}
+            result = json.loads(result_path.read_text())
+            result["wall_s"] = wall
+            result["rss_seen_bytes"] = rss_seen
+            return result
+    finally:
+        result_path.unlink(missing_ok=True)
+        print(f"  {mode} child: {time.perf_counter() - started:.1f} s" + (f" ({reason})" if reason else ""),
+              flush=True)
+
+
+def ensure_wildcard(data_dir: Path, roles: int, users: int, patterns: int, seed: int,
+                    wildcards: bool) -> dict[str, Any]:
+    """generate_wildcard_account into its own directory, reused while its stamp matches."""
+    gen = _generator()
+    params = {"wildcard_account_roles": roles, "users": users, "patterns_per_principal": patterns, "seed": seed,
+              "wildcards": wildcards,
+              "generator_sha256": hashlib.sha256(Path(gen.__file__).read_bytes()).hexdigest()}
+    outdir = data_dir / f"wildcard-{roles}r-{users}u-p{patterns}-s{seed}{'' if wildcards else '-exact'}"
+    stamp = outdir / STAMP
+    if stamp.is_file():
+        try:
+            saved = json.loads(stamp.read_text())
+        except ValueError:
+            saved = {}
+        if saved.get("params") == params:
+            return {**saved, "reused": True}
+    if outdir.exists():
+        stamp.unlink(missing_ok=True)
+        for path in outdir.glob("*.json"):
+            path.unlink()
+    one = gen.generate_wildcard_account(outdir, roles, users, patterns, seed=seed, wildcards=wildcards)
+    info = {"params": params, "dir": str(outdir), "target_role_arn": one.target_role_arn, "roles": one.roles,
+            "users": one.users, "grant_resources": one.grant_resources, "distinct_patterns": one.distinct_patterns,
+            "bytes": one.bytes_written}
+    stamp.write_text(json.dumps(info, indent=1) + "\n")
+    return {**info, "reused": False}
+
+
+def pmapper_table(peers_dir: Path) -> dict[str, dict[str, Any]]:
+    """PMapper's measured times, read from the peers README at run time (file → row); {} if unreadable."""
+    try:
+        text = (peers_dir / "README.md").read_text(encoding="utf-8")
+    except OSError:
+        return {}
+
+    def number(cell: str) -> float | None:
+        cell = cell.replace(",", "").replace("MiB", "").strip()
+        try:
+            return float(cell)
+        except ValueError:
+            return None
+
+    rows: dict[str, dict[str, Any]] = {}
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) >= 6 and cells[0].startswith("authdetails_") and cells[0].endswith(".json"):
+            rss = number(cells[5])
+            rows[cells[0]] = {"principals": number(cells[1]), "graph_create_s": number(cells[2]),
+                              "compute_s": number(cells[3]), "edges": number(cells[4]),
+                              "peak_rss_bytes": rss * 2**20 if rss is not None else None}
+    return rows
+
+
+def _peer_files(peers_dir: Path) -> list[Path]:
+    def size(path: Path) -> int:
+        digits = "".join(ch for ch in path.stem.rsplit("_", 1)[-1] if ch.isdigit())
+        return int(digits) if digits else 0
+
+    return sorted(peers_dir.glob(PEER_FILE), key=lambda p: (size(p), p.name))
+
+
+SCALE_METRICS = {  # label -> dotted path in a point record
+    "load+build": "build.load_build_s",
+    "end-to-end": "build.end_to_end_s",
+    "build_graph": "build.build_graph_s",
+    "peak RSS": "build.peak_rss_bytes",
+    "RSS above start": "build.rss_above_start_bytes",
+    "json floor": "floor.floor_s",
+    "memory floor above start": "floor.floor_rss_above_start_bytes",
+    "edges": "build.edges",
+}
+
+
+def series_growth(points: list[dict[str, Any]], metrics: dict[str, str] | None = None,
+                  require: str = "build.load_build_s") -> list[dict[str, Any]]:
+    """Log-log slopes between consecutive finished points (those with `require`) and from the first to the
+    last one."""
+    metrics = metrics or SCALE_METRICS
+    done = [p for p in points if isinstance(dig(p, require), (int, float)) and p.get("x")]
+    pairs = list(zip(done, done[1:], strict=False))
+    if len(done) > 2:
+        pairs.append((done[0], done[-1]))
+    out = []
+    for a, b in pairs:
+        ratio = b["x"] / a["x"]
+        out.append({"from": a["label"], "to": b["label"], "x_ratio": round(ratio, 3),
+                    "whole_series": (a, b) == (done[0], done[-1]) and len(done) > 2,
+                    "exponents": {k: _round(exponent(dig(a, v), dig(b, v), ratio), 3) for k, v in metrics.items()}})
+    return out
+
+
+def measure_points(points: list[dict[str, Any]], args: argparse.Namespace, queries: Callable[[dict[str, Any]],
+                   dict[str, Any]]) -> list[dict[str, Any]]:
+    """Measure each point (in order, smallest first); after one does not finish, skip the larger ones of the
+    same variant. A point carries label, x, variant and prepare() -> data info with "dir" or "input"."""
+    budget_rss = int(args.budget_rss_gb * 2**30) if args.budget_rss_gb else None
+    stopped: dict[str, str] = {}
+    records = []
+    for point in points:
+        prepare = point.pop("prepare")
+        record = dict(point)
+        variant = point.get("variant", "")
+        if variant in stopped:
+            record["skipped"] = stopped[variant]
+            print(f"{point['label']}: skipped ({stopped[variant]})", flush=True)
+            records.append(record)
+            continue
+        info = prepare()
+        record["data"] = info
+        target = info.get("input") or info["dir"]
+        print(f"{point['label']}{' (' + variant + ')' if variant else ''}: {target}", flush=True)
+        spec = {"input": target, "repeats": args.repeats, "floor_repeats": args.floor_repeats, **queries(info)}
+        runs = [run_budgeted("scale", spec, args.budget_s, budget_rss)]
+        while len(runs) < point.get("repeats", 1) and "error" not in runs[-1]:
+            runs.append(run_budgeted("scale", spec, args.budget_s, budget_rss))
+        # Each run in a fresh interpreter: the fastest one is kept (the others only add the machine's noise).
+        record["build"] = min(runs, key=lambda r: r.get("load_build_s", math.inf))
+        if len(runs) > 1:
+            record["build"]["load_build_runs_s"] = [r.get("load_build_s") for r in runs]
+        if "error" in record["build"]:
+            stopped[variant] = f"{point['label']}: {record['build']['error']}"
+        record["floor"] = run_budgeted("floor", spec, args.budget_s, budget_rss)
+        if record.get("x_from_result") and "error" not in record["build"]:
+            record["x"] = record["build"]["roles"] + record["build"]["users"]
+        records.append(record)
+    return records
+
+
+def run_scale_series(name: str, args: argparse.Namespace, machine: dict[str, Any]) -> dict[str, Any] | None:
+    result: dict[str, Any] = {"benchmark": f"trustgraph series {name}", "machine": machine,
+                              "source": source_info(), "parameters": {
+                                  "repeats": args.repeats, "floor_repeats": args.floor_repeats,
+                                  "budget_s": args.budget_s, "budget_rss_gb": args.budget_rss_gb, "seed": args.seed,
+                                  "point_repeats": 1 if name == "org-wide" else args.point_repeats}}
+    if name == "org-wide":
+        sizes = args.org_wide_sizes
+        result["parameters"].update({"sizes": sizes, "roles_per_account": args.roles_per_account,
+                                     "users_per_account": args.users_per_account, "style": "org-wide"})
+        points = [{"label": f"{n:,} accounts", "x": n, "accounts": n,
+                   "prepare": lambda n=n: ensure_data(args.data_dir, n, args.roles_per_account,
+                                                      args.users_per_account, args.seed, style="org-wide")}
+                  for n in sizes]
+        result["points"] = measure_points(points, args, lambda info: {
+            "who_can_reach": [info["perimeter_role_arn"], info["pipeline_target_arn"]],
+            "reach": [info["ci_principal_arn"]]})
+        result["growth"] = series_growth(result["points"])
+    elif name == "wildcard":
+        sizes = args.wildcard_sizes
+        result["parameters"].update({"roles": sizes, "users": "roles / 4",
+                                     "patterns_per_principal": args.wildcard_patterns})
+        points = []
+        for n in sizes:
+            for wildcards in (True, False):
+                points.append({
+                    "label": f"{n:,} roles", "x": n, "roles": n, "repeats": args.point_repeats,
+                    "variant": "wildcard grants" if wildcards else "same grants as exact ARNs",
+                    "prepare": lambda n=n, w=wildcards: ensure_wildcard(args.data_dir, n, n // 4,
+                                                                        args.wildcard_patterns, args.seed, w)})
+        result["points"] = measure_points(points, args, lambda info: {"who_can_reach": [info["target_role_arn"]]})
+        result["growth"] = {v: series_growth([p for p in result["points"] if p["variant"] == v])
+                            for v in ("wildcard grants", "same grants as exact ARNs")}
+    elif name == "peers":
+        peers_dir = args.peers_dir
+        files = _peer_files(peers_dir) if peers_dir.is_dir() else []
+        if not files:
+            print(f"peers: no {PEER_FILE} in {peers_dir}; series skipped (--peers-dir points elsewhere)")
+            return None
+        pm = pmapper_table(peers_dir)
+        result["parameters"].update({"peers_dir": str(peers_dir.resolve()), "files": [p.name for p in files]})
+        points = [{"label": p.name, "file": p.name, "x_from_result": True, "pmapper": pm.get(p.name),
+                   "repeats": args.point_repeats,
+                   "prepare": lambda p=p: {"input": str(p.resolve()), "bytes": p.stat().st_size}}
+                  for p in files]
+        result["points"] = measure_points(points, args, lambda info: {"who_can_reach_busiest": True, "pairs": True})
+        result["growth"] = series_growth(result["points"])
+        pm_points = [{"label": p["label"], "x": p["pmapper"]["principals"], "pmapper": p["pmapper"]}
+                     for p in result["points"] if p.get("pmapper")]
+        result["pmapper_growth"] = series_growth(pm_points, {
+            "graph create": "pmapper.graph_create_s", "compute only": "pmapper.compute_s",
+            "peak RSS": "pmapper.peak_rss_bytes", "edges": "pmapper.edges"}, require="pmapper.compute_s")
+    else:
+        raise ValueError(name)
+    if args.profile:
+        done = [p for p in result["points"] if "error" not in p.get("build", {"error": 1})
+                and p.get("variant", "wildcard grants") == "wildcard grants"]
+        if done:
+            last = done[-1]
+            target = last["data"].get("input") or last["data"]["dir"]
+            size = last["label"].split()[0].replace(",", "").removesuffix(".json")
+            path = args.json.parent / f"profile-{name}-{size}.txt"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            print(f"profiling load_inputs + build_graph at {last['label']} ...", flush=True)
+            budget_rss = int(args.budget_rss_gb * 2**30) if args.budget_rss_gb else None
+            result["profile"] = run_budgeted("profile", {
+                "label": f"{name} {last['label']}", "data_dir": target, "profile_path": str(path),
+                "profile_top": args.profile_top}, 3 * args.budget_s, budget_rss)
+    result["loadavg_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    result["finished"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    return result
+
+
+# ---------------------------------------------------------------------------------- series printing
+
+
+def _ratio(a: Any, b: Any) -> str:
+    return f"{a / b:.1f}×" if isinstance(a, (int, float)) and isinstance(b, (int, float)) and b else "–"
+
+
+def _exp_table(growth_rows: list[dict[str, Any]], labels: Sequence[str]) -> list[str]:
+    if not growth_rows:
+        return ["(growth exponents need two finished points)"]
+    lines = ["| between | x ratio | " + " | ".join(labels) + " |", "|---|---:|" + "---:|" * len(labels)]
+    for g in growth_rows:
+        between = f"{g['from']} → {g['to']}" + (" (whole series)" if g.get("whole_series") else "")
+        lines.append(f"| {between} | {g['x_ratio']:g} | "
+                     + " | ".join(_num(g["exponents"].get(k)) for k in labels) + " |")
+    return lines
+
+
+def _mem(build: dict[str, Any]) -> str:
+    return f"{_mb(build.get('peak_rss_bytes'))} ({_mb(build.get('rss_above_start_bytes'))})"
+
+
+def _mem_floor(floor: dict[str, Any]) -> str:
+    return f"{_mb(floor.get('floor_peak_rss_bytes'))} ({_mb(floor.get('floor_rss_above_start_bytes'))})"
+
+
+def _not_done(p: dict[str, Any]) -> str | None:
+    if "skipped" in p:
+        return f"skipped ({p['skipped']})"
+    if "error" in p.get("build", {}):
+        return p["build"]["error"]
+    return None
+
+
+def series_report(name: str, result: dict[str, Any]) -> str:
+    lines = [f"### Series {name}", "", f"Machine: {machine_line(result['machine'])}; load average at end "
+             f"{' / '.join(map(str, result['loadavg_at_end']))} (timings are noisy under load)",
+             f"trustgraph {result['source']['trustgraph_version']} at {result['source']['commit']}"
+             + (" (trustgraph/ has uncommitted changes)" if result["source"]["trustgraph_dirty"] else ""), ""]
+    if result["parameters"].get("point_repeats", 1) > 1:
+        lines += [f"Each point: the fastest of {result['parameters']['point_repeats']} runs, each in a fresh "
+                  "interpreter (every run's time is in the JSON); json floor: best of at least "
+                  f"{result['parameters']['floor_repeats']} runs and up to 2 s of them.", ""]
+    points = result["points"]
+    prints = {result["source"]["fingerprint"]} | {p["build"].get("fingerprint") for p in points if "build" in p}
+    prints.discard(None)
+    if len(prints) > 1:
+        lines += ["WARNING: trustgraph/ changed during the run; points measured against different code.", ""]
+
+    def q(p: dict[str, Any], i: int) -> str:
+        try:
+            query = p["build"]["queries"][i]
+        except (KeyError, IndexError):
+            return "–"
+        return f"{_secs(query['first_s'])} / {_secs(query['median_s'])} ({query['answers']:,})"
+
+    if name == "org-wide":
+        lines += ["| accounts | roles | nodes / edges | json floor | load_inputs + build_graph | ÷ floor | "
+                  "who_can_reach perimeter: first / median (reachers) | … pipeline target | "
+                  "peak RSS (above start) | memory floor (above start) | ÷ memory floor |", "|" + "---:|" * 11]
+        for p in points:
+            b, f = p.get("build", {}), p.get("floor", {})
+            missing = _not_done(p)
+            if missing:
+                lines.append(f"| {p['accounts']:,} | | | {_secs(f.get('floor_s'))} | {missing} | | | | | | |")
+                continue
+            lines.append(f"| {p['accounts']:,} | {b['roles']:,} | {b['nodes']:,} / {b['edges']:,} | "
+                         f"{_secs(f.get('floor_s'))} | {_secs(b['load_build_s'])} | "
+                         f"{_ratio(b['load_build_s'], f.get('floor_s'))} | {q(p, 0)} | {q(p, 1)} | "
+                         f"{_mem(b)} | {_mem_floor(f)} | "
+                         f"{_ratio(b['rss_above_start_bytes'], f.get('floor_rss_above_start_bytes'))} |")
+        lines += ["", "Growth exponents (log-log slope; x = accounts):", ""]
+        lines += _exp_table(result["growth"], ["load+build", "build_graph", "RSS above start", "json floor", "edges"])
+    elif name == "wildcard":
+        lines += ["| roles | grants | grant resources (distinct patterns) | edges | json floor | load_inputs | "
+                  "build_graph | load + build | ÷ floor | who_can_reach: first / median (reachers) | "
+                  "peak RSS (above start) | memory floor (above start) |", "|---:|---|" + "---:|" * 10]
+        for p in points:
+            b, f, d = p.get("build", {}), p.get("floor", {}), p.get("data", {})
+            missing = _not_done(p)
+            grants = f"{d.get('grant_resources', 0):,} ({d.get('distinct_patterns', 0):,})" if d else ""
+            if missing:
+                lines.append(f"| {p['roles']:,} | {p['variant']} | {grants} | | {_secs(f.get('floor_s'))} | "
+                             f"{missing} | | | | | | |")
+                continue
+            lines.append(f"| {p['roles']:,} | {p['variant']} | {grants} | {b['edges']:,} | {_secs(f.get('floor_s'))} | "
+                         f"{_secs(b['load_inputs_s'])} | {_secs(b['build_graph_s'])} | "
+                         f"**{_secs(b['load_build_s'])}** | {_ratio(b['load_build_s'], f.get('floor_s'))} | "
+                         f"{q(p, 0)} | {_mem(b)} | {_mem_floor(f)} |")
+        for variant, rows in result["growth"].items():
+            lines += ["", f"Growth exponents, {variant} (x = roles):", ""]
+            lines += _exp_table(rows, ["load+build", "build_graph", "RSS above start", "json floor", "edges"])
+    elif name == "peers":
+        lines += ["| file | principals | edges: all / principal→role pairs (PMapper) | json floor | "
+                  "trustgraph load + build + who_can_reach | ÷ floor | peak RSS (memory floor) | "
+                  "PMapper compute only / graph create | speed-up vs compute / create | PMapper peak RSS |",
+                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        for p in points:
+            b, f, pm = p.get("build", {}), p.get("floor", {}), p.get("pmapper") or {}
+            pm_edges = f"{int(pm['edges']):,}" if pm.get("edges") else "–"
+            pm_times = f"{_secs(pm.get('compute_s'))} / {_secs(pm.get('graph_create_s'))}"
+            missing = _not_done(p)
+            if missing:
+                lines.append(f"| {p['file']} | | ({pm_edges}) | {_secs(f.get('floor_s'))} | {missing} | | | "
+                             f"{pm_times} | | {_mb(pm.get('peak_rss_bytes'))} |")
+                continue
+            e2e = b["end_to_end_s"]
+            lines.append(f"| {p['file']} | {b['roles'] + b['users']:,} | {b['edges']:,} / {b['principal_pairs']:,} "
+                         f"({pm_edges}) | {_secs(f.get('floor_s'))} | **{_secs(e2e)}** | "
+                         f"{_ratio(e2e, f.get('floor_s'))} | {_mem(b)} ({_mem_floor(f)}) | {pm_times} | "
+                         f"{_ratio(pm.get('compute_s'), e2e)} / {_ratio(pm.get('graph_create_s'), e2e)} | "
+                         f"{_mb(pm.get('peak_rss_bytes'))} |")
+        lines += ["", "PMapper's times come from the peers README and were measured on another 2-vCPU machine "
+                  "(graph create includes reading the account from a local moto server): the speed-ups are "
+                  "indicative only. Growth exponents are ratios within one machine and compare safely.", "",
+                  "Growth exponents, trustgraph (x = principals):", ""]
+        lines += _exp_table(result["growth"], ["end-to-end", "load+build", "peak RSS", "RSS above start",
+                                               "json floor", "edges"])
+        lines += ["", "Growth exponents, PMapper (x = principals, from its table):", ""]
+        lines += _exp_table(result.get("pmapper_growth") or [], ["compute only", "graph create", "peak RSS", "edges"])
+    prof = result.get("profile")
+    if prof and "by_tottime" in prof:
+        lines += ["", f"Profile ({prof['profile_path']}), top 10 by tottime:", "```"]
+        lines += [f"{r['tottime_s']:8.2f} s self {r['cumtime_s']:8.2f} s cum {r['ncalls']:>10,}  {r['function']}"
+                  for r in prof["by_tottime"][:10]]
+        lines.append("```")
+    elif prof:
+        lines += ["", f"Profile: {prof.get('error')}"]
+    return "\n".join(lines)
+
+
 # ------------------------------------------------------------------------------------------------ main
 
 
@@ -694,6 +1205,26 @@ def parse_sizes(text: str) -> list[int]:
     if not sizes or sizes[0] < 4:
         raise argparse.ArgumentTypeError("--sizes: each size must be >= 4 accounts")
     return sizes
+
+
+def parse_role_counts(text: str) -> list[int]:
+    try:
+        sizes = sorted({int(x) for x in text.split(",") if x.strip()})
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+    if not sizes or sizes[0] < 10:
+        raise argparse.ArgumentTypeError("each role count must be >= 10")
+    return sizes
+
+
+def parse_series(text: str) -> list[str]:
+    names = [x.strip() for x in text.split(",") if x.strip()]
+    if names == ["all"]:
+        return list(SERIES)
+    unknown = sorted(set(names) - set(SERIES))
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(f"--series: unknown {unknown}; choose from {', '.join(SERIES)} or all")
+    return [n for n in SERIES if n in names]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -717,6 +1248,26 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="seconds allowed for the account-view render per size (default 300)")
     parser.add_argument("--no-render", action="store_true", help="skip the account-view render")
     parser.add_argument("--timeout", type=float, default=3600.0, help="seconds per child process (default 3600)")
+    more = parser.add_argument_group("series org-wide, peers, wildcard")
+    more.add_argument("--series", type=parse_series, default=["org"],
+                      help="comma-separated series: org (the default: --sizes above, table and targets), "
+                           "org-wide (org-wide pattern trusts, --org-wide-sizes), peers (single accounts of "
+                           "--peers-dir beside PMapper's times), wildcard (one account with wildcard grants, "
+                           "--wildcard-sizes), or all")
+    more.add_argument("--org-wide-sizes", type=parse_sizes, default=parse_sizes(DEFAULT_ORG_WIDE_SIZES),
+                      help=f"accounts of the org-wide series (default {DEFAULT_ORG_WIDE_SIZES})")
+    more.add_argument("--wildcard-sizes", type=parse_role_counts, default=parse_role_counts(DEFAULT_WILDCARD_SIZES),
+                      help=f"roles of the wildcard series, users = roles / 4 (default {DEFAULT_WILDCARD_SIZES})")
+    more.add_argument("--wildcard-patterns", type=int, default=6, help="grant patterns per principal (default 6)")
+    more.add_argument("--peers-dir", type=Path, default=REPO.parent / "shared" / "peers",
+                      help="authdetails_N.json files and PMapper's README (default ../shared/peers beside the repo)")
+    more.add_argument("--point-repeats", type=int, default=3,
+                      help="peers and wildcard: fresh-interpreter runs per point, the fastest kept (default 3)")
+    more.add_argument("--budget-s", type=float, default=900.0,
+                      help="seconds per child; a point over it is recorded as not finished and the larger ones "
+                           "are skipped (default 900)")
+    more.add_argument("--budget-rss-gb", type=float, default=8.0,
+                      help="GiB of RSS per child, polled, same treatment (default 8; 0: none)")
     parser.add_argument("--child", choices=sorted(CHILDREN), help=argparse.SUPPRESS)
     parser.add_argument("--child-spec", help=argparse.SUPPRESS)
     parser.add_argument("--child-out", help=argparse.SUPPRESS)
@@ -729,6 +1280,28 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     machine = machine_info()
     print(f"Machine: {machine_line(machine)}", flush=True)
+    if "org" in args.series:
+        run_org(args, machine)
+    for name in args.series:
+        if name == "org":
+            continue
+        print(f"\n== series {name} ==", flush=True)
+        result = run_scale_series(name, args, machine)
+        if result is None:
+            continue
+        text = series_report(name, result)
+        print()
+        print(text)
+        path = args.json.parent / f"{name}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(result, indent=1) + "\n")
+        (args.json.parent / f"{name}.md").write_text(text + "\n")
+        print(f"\nJSON: {path}")
+    return 0
+
+
+def run_org(args: argparse.Namespace, machine: dict[str, Any]) -> None:
+    """The default series: load/build/query/render/save/load at --sizes accounts, with targets."""
     result: dict[str, Any] = {
         "benchmark": "trustgraph load/build/query", "machine": machine, "source": source_info(),
         "parameters": {"sizes": args.sizes, "roles_per_account": args.roles_per_account,
@@ -776,7 +1349,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(result, indent=1) + "\n")
     print(f"\nJSON: {args.json}")
-    return 0
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from trustgraph.arns import partition_of, root_arn
 from trustgraph.model import Role, Snapshot, User
 from trustgraph.policy.caller import Caller, OrgFacts
-from trustgraph.policy.globs import arn_matches
+from trustgraph.policy.globs import ArnPatternSet, arn_matches
 from trustgraph.policy.identity import IdentityProfile, build_profile
 
 
@@ -39,7 +39,9 @@ def is_uniform(profile: IdentityProfile) -> bool:
 class AccountGrantIndex:
     """Which callers of one account have an sts:AssumeRole grant that could cover a given role ARN.
 
-    Exact ARNs sit in a dict; patterns are grouped so that each distinct pattern is matched once per role.
+    Exact ARNs sit in a dict; patterns (each distinct one once, with its callers) are looked up through an
+    ArnPatternSet built on the first query, so a role is matched against the few patterns that share a
+    literal prefix with its ARN, not against every pattern of the account.
     """
 
     exact: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
@@ -48,15 +50,20 @@ class AccountGrantIndex:
     # Callers whose identity side allows sts:AssumeRole on every role, unconditionally and with nothing
     # that could deny it: for them an account-wide trust needs no per-caller check (see uniform_callers).
     uniform: list[str] = field(default_factory=list)
+    _lookup: ArnPatternSet[list[str]] | None = field(default=None, init=False, repr=False, compare=False)
+    _lookup_size: int = field(default=-1, init=False, repr=False, compare=False)
 
     def candidates(self, role_arn: str, include_uniform: bool = True) -> list[str]:
         found = set(self.everything)
         if include_uniform:
             found.update(self.uniform)
         found.update(self.exact.get(role_arn, ()))
-        for pattern, callers in self.patterns.items():
-            if arn_matches(pattern, role_arn):
-                found.update(callers)
+        lookup = self._lookup
+        if lookup is None or self._lookup_size != len(self.patterns):  # built once the index is filled
+            lookup = self._lookup = ArnPatternSet(self.patterns.items())
+            self._lookup_size = len(self.patterns)
+        for callers in lookup.matching(role_arn):
+            found.update(callers)
         return sorted(found)
 
 

@@ -222,10 +222,13 @@ def evaluate_condition(cond: Condition, facts: Facts, variables: bool) -> Tri:
     return Tri.TRUE if ok else Tri.FALSE
 
 
+_MET = ConditionsOutcome(Tri.TRUE)  # immutable: one instance serves every statement without conditions
+
+
 def evaluate_conditions(conditions: tuple[Condition, ...], facts: Facts, variables: bool) -> ConditionsOutcome:
     """AND over every (operator, key) pair."""
     if not conditions:
-        return ConditionsOutcome(Tri.TRUE)
+        return _MET
     unresolved: list[Condition] = []
     chosen: list[Condition] = []
     for cond in conditions:
@@ -240,4 +243,4 @@ def evaluate_conditions(conditions: tuple[Condition, ...], facts: Facts, variabl
         return ConditionsOutcome(Tri.UNKNOWN, tuple(unresolved), tuple(chosen))
     if chosen:
         return ConditionsOutcome(Tri.CHOSEN, (), tuple(chosen))
-    return ConditionsOutcome(Tri.TRUE)
+    return _MET

@@ -44,6 +44,7 @@ class CompiledTrust:
     denies: list[tuple[Statement, list[PrincipalRef]]] = field(default_factory=list)
     problems: list[TrustProblem] = field(default_factory=list)
     variables: bool = True
+    partition: str | None = None  # the role's partition, worked out once (None: from the role's ARN)
 
 
 def forced_companions(statement: Statement) -> set[str]:
@@ -71,11 +72,11 @@ def _in_partition(ref: PrincipalRef, partition: str) -> PrincipalRef:
 
 
 def compile_trust(role: Role) -> CompiledTrust:
-    compiled = CompiledTrust(role)
+    partition = partition_of(role.arn)
+    compiled = CompiledTrust(role, partition=partition)
     if role.trust is None:
         return compiled
     compiled.variables = role.trust.supports_variables
-    partition = partition_of(role.arn)
     allow_statements: list[tuple[Statement, list[PrincipalRef]]] = []
     for st in role.trust.statements:
         if st.not_principals is not None or st.resources is not None or st.not_resources is not None:
@@ -189,7 +190,7 @@ def evaluate_assume(caller: Caller, trust: CompiledTrust, grant: TrustGrant, pro
     role = trust.role
     ref = grant.principal
     # Trust never crosses partitions (§2.6); the public stand-in is "anyone", in every partition.
-    if caller.kind != "public" and caller.partition != partition_of(role.arn):
+    if caller.kind != "public" and caller.partition != (trust.partition or partition_of(role.arn)):
         return None
     if not principal_matches(ref, caller):
         return None
