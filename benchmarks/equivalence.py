@@ -5,6 +5,8 @@
     python benchmarks/equivalence.py /path/to/other/checkout .    # two import paths (a directory holding
                                                                   # the trustgraph package, or the package)
     python benchmarks/equivalence.py main WORKTREE --edges        # WORKTREE: this checkout as it is on disk
+    python benchmarks/equivalence.py EXPANDED WORKTREE            # trust classes against caller-by-caller
+                                                                  # expansion, both with this checkout
 
 Each side runs in its own interpreter with PYTHONPATH set to that side's code (a git revision is exported
 with `git archive` into a temporary directory), on the same inputs:
@@ -37,6 +39,9 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 WORKTREE = "WORKTREE"
+# This checkout with build_graph(classes=False): org-wide `*` trusts expanded caller by caller, the reference
+# the trust-class build must agree with.
+EXPANDED = "EXPANDED"
 
 
 # ------------------------------------------------------------------------------------------- one side
@@ -54,7 +59,7 @@ def dump(spec: dict[str, Any]) -> dict[str, Any]:
     for name, paths in spec["datasets"].items():
         started = time.perf_counter()
         snapshot, _report = load_inputs([Path(p) for p in paths])
-        graph = build_graph(snapshot)
+        graph = build_graph(snapshot, classes=False) if spec.get("expanded") else build_graph(snapshot)
         built = time.perf_counter() - started
         roles = sorted(n for n, d in graph.nodes(data=True) if d.get("kind") == "role")
         answers = []
@@ -80,8 +85,8 @@ def _git(*args: str) -> str:
 
 def materialise(side: str, tmp: Path) -> tuple[Path, str]:
     """(directory to put on PYTHONPATH, description) for a git revision, an import path or WORKTREE."""
-    if side == WORKTREE:
-        return REPO, f"{REPO} (working tree)"
+    if side in (WORKTREE, EXPANDED):
+        return REPO, f"{REPO} (working tree{', classes expanded' if side == EXPANDED else ''})"
     path = Path(side)
     if path.exists():
         path = path.resolve()
@@ -105,9 +110,10 @@ def materialise(side: str, tmp: Path) -> tuple[Path, str]:
     return target, f"{side} ({commit[:12]})"
 
 
-def run_side(root: Path, datasets: dict[str, list[str]], edges: bool, out: Path) -> dict[str, Any]:
+def run_side(root: Path, datasets: dict[str, list[str]], edges: bool, out: Path,
+             expanded: bool = False) -> dict[str, Any]:
     env = {**os.environ, "PYTHONPATH": str(root) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    spec = {"datasets": datasets, "edges": edges, "expect_under": str(root.resolve())}
+    spec = {"datasets": datasets, "edges": edges, "expect_under": str(root.resolve()), "expanded": expanded}
     proc = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--dump", json.dumps(spec),
                            "--dump-out", str(out)], env=env, capture_output=True, text=True)
     if proc.returncode != 0:
@@ -203,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
         for label, side in (("A", args.a), ("B", args.b)):
             root, description = materialise(side, tmp)
             print(f"{label}: {description}", flush=True)
-            sides.append(run_side(root, datasets, args.edges, tmp / f"{label}.json"))
+            sides.append(run_side(root, datasets, args.edges, tmp / f"{label}.json", expanded=side == EXPANDED))
         same = compare(sides[0], sides[1], args.edges, args.show)
     print("EQUIVALENT" if same else "NOT EQUIVALENT")
     return 0 if same else 1
