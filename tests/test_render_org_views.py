@@ -301,3 +301,17 @@ def test_auto_view_picks_the_level_by_size() -> None:
     assert auto_view(org_graph(25), 400) == "accounts"
     assert auto_view(org_graph(40), 400, has_ous=True) == "ous"
     assert auto_view(org_graph(40), 400, has_ous=False) == "matrix"
+
+
+def test_ou_view_titles_are_nodes_edges_route_around(org40: tuple[nx.DiGraph, Any, Marks]) -> None:
+    graph, org, marks = org40
+    src = ou_view(graph, organization=org, marks=marks).source
+    assert "rankdir=TB" in src  # trust runs between OUs: the outside world above the organization
+    assert re.search(r"cluster_ou\d+_title \[label=<<B>Workloads</B>>", src)
+    assert re.search(r"cluster_ou\d+_title -> a\d+ \[style=invis\]", src)
+    # Only outside trust: left to right, and the counts say they are of the drawn trust only.
+    outside = only_filter(graph, ["outside"], sensitive=marks.sensitive, organization=org)
+    src = ou_view(outside.graph, organization=org, marks=marks, partial=True,
+                  note=describe_only(["outside"])).source
+    assert "rankdir=LR" in src and "in these trusts" in src and "only trust from outside" in src
+    assert "label=Workloads" in src  # left to right keeps the cluster label

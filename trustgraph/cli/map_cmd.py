@@ -146,11 +146,12 @@ def map_command(spec: InputSpec, output: str, fmt: str | None, view: str, by: st
     picture: object
     if view == "accounts":
         picture = account_view(drawn, organization=organization, account=account, engine=engine,
-                               services=services or None, marks=marks, all_accounts=not chosen_only, note=note)
+                               services=services or None, marks=marks, all_accounts=not chosen_only, note=note,
+                               partial=bool(chosen_only))
     elif view == "ous":
         try:
             picture = ou_view(drawn, organization=organization, ou=ou, engine=engine, services=services or None,
-                              marks=marks, note=note, rankdir="TB")
+                              marks=marks, note=note, partial=bool(chosen_only))
         except UnknownOU as exc:
             raise click.BadParameter(str(exc), param_hint="--ou") from None
     elif view == "matrix":

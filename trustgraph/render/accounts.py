@@ -127,6 +127,7 @@ class AccountMap:
     org_id: str | None
     ou_names: dict[str, str]
     marks: Marks = NO_MARKS
+    partial: bool = False  # the graph holds only some of the trust (--only): counts are of what it touches
 
 
 def _plural(n: int, kind: str) -> str:
@@ -236,13 +237,15 @@ class Folder:
 
 def account_map(graph: nx.DiGraph, *, organization: Any = None, known_accounts: Mapping[str, str] | None = None,
                 ou_names: Mapping[str, str] | None = None, services: bool | None = None,
-                account: str | None = None, marks: Marks = NO_MARKS, all_accounts: bool = True) -> AccountMap:
+                account: str | None = None, marks: Marks = NO_MARKS, all_accounts: bool = True,
+                partial: bool = False) -> AccountMap:
     """Fold the principal graph into accounts (pure; no drawing).
 
     services: draw AWS services as a node with edges to the accounts whose roles trust them (by default
     service trust is only counted inside each account). account: keep only this account and what touches it.
     marks: sensitive roles and roles with findings, counted per account. all_accounts: also draw the accounts
-    of the data that no trust of `graph` touches (off for a filtered graph).
+    of the data that no trust of `graph` touches (off for a filtered graph). partial: `graph` holds only some
+    of the trust; the principals counted are those its trusts touch, and the labels say so.
     """
     folder = Folder(graph, organization, known_accounts, ou_names)
     for node in sorted(graph.nodes):
@@ -252,9 +255,15 @@ def account_map(graph: nx.DiGraph, *, organization: Any = None, known_accounts: 
         for acct in sorted(folder.in_data):
             folder._account_node(acct)
     if marks:
+        # What an account holds, whatever part of its trust `graph` keeps (a filtered graph keeps only some).
+        held: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        for roles, slot in ((marks.sensitive, 0), (marks.findings, 1)):
+            for role in roles:
+                if ":iam::" in role:
+                    held[role.split(":iam::", 1)[1].split(":", 1)[0]][slot] += 1
         for group in folder.nodes.values():
-            group.sensitive, group.flagged = marks.count(
-                m for m in group.members if graph.nodes[m].get("kind") == "role" and graph.nodes[m].get("in_data"))
+            if group.kind in ("account", "org-only"):
+                group.sensitive, group.flagged = held.get(next(iter(group.accounts)), (0, 0))
     draw_services = bool(services)
     owner = {m: n for n in folder.nodes.values() for m in n.members}
     edges: dict[tuple[str, str], AccountEdge] = {}
@@ -285,7 +294,7 @@ def account_map(graph: nx.DiGraph, *, organization: Any = None, known_accounts: 
         edges = {pair: e for pair, e in edges.items() if center in pair}
         touching = {center} | {k for pair in edges for k in pair}
         nodes = {k: n for k, n in nodes.items() if k in touching}
-    return AccountMap(nodes, edges, draw_services, folder.org_id, folder.ou_names, marks)
+    return AccountMap(nodes, edges, draw_services, folder.org_id, folder.ou_names, marks, partial)
 
 
 # ------------------------------------------------------------------------------------------------ DOT
@@ -302,7 +311,7 @@ def _ou_title(amap: AccountMap, ou: str) -> str:
     return f"{name}" if name else ou
 
 
-def _node_label(node: AccountNode, compact: bool) -> str:
+def _node_label(node: AccountNode, compact: bool, partial: bool = False) -> str:
     lines = [f"<B>{html_text(node.title)}</B>"]
     small: list[str] = []
     if node.kind == "external":
@@ -322,7 +331,7 @@ def _node_label(node: AccountNode, compact: bool) -> str:
         if node.kind == "org-only" and not counts:
             counts = ["no IAM data"]
         if counts:
-            small.append(" · ".join(counts))
+            small.append(" · ".join(counts) + (" in these trusts" if partial else ""))
         extra = []
         if node.internal and node.kind == "ou":
             between = f" ({node.between:,} between its accounts)" if node.between else ""
@@ -436,7 +445,8 @@ def node_order(node: AccountNode) -> tuple[int, str]:
 
 
 def _legend(amap: AccountMap, classes: set[str], any_conditional: bool, any_star: bool, large: bool,
-            ou_colours: Mapping[tuple[str, ...], str], any_hub: bool = False, any_dead: bool = False) -> str:
+            ou_colours: Mapping[tuple[str, ...], str], any_hub: bool = False, any_dead: bool = False,
+            short_labels: bool = False) -> str:
     present = {n.kind for n in amap.nodes.values()}
     node_rows = [(ACCOUNT_NODE_STYLE[k], text) for k, text in ACCOUNT_NODE_LEGEND.items() if k in present]
     edge_rows = [(SOLID, ACCOUNT_EDGE_STYLE[c]["color"], text) for c, text in ACCOUNT_EDGE_LEGEND.items()
@@ -449,7 +459,10 @@ def _legend(amap: AccountMap, classes: set[str], any_conditional: bool, any_star
     if any_star:
         extra.append(f'<TR><TD><FONT COLOR="{PUBLIC_MARK_COLOR}"><I>via *</I></FONT></TD>'
                      '<TD ALIGN="LEFT">some trusts name Principal "*"</TD></TR>')
-    if not large:
+    if short_labels:
+        extra.append('<TR><TD COLSPAN="2" ALIGN="LEFT">edge label: trusts folded into the edge (principal &#8594; '
+                     'role); its tooltip says who and what</TD></TR>')
+    elif not large:
         extra.append('<TR><TD COLSPAN="2" ALIGN="LEFT">edge label: trusted callers by kind &#8594; roles they can'
                      ' assume</TD></TR>')
     if any_hub:
@@ -559,8 +572,8 @@ def account_dot(graph: nx.DiGraph, amap: AccountMap, *, title: str = "", engine:
             style["pos"] = f"{x:.1f},{y:.1f}!"
         element = f"node-{ids[key]}"
         tooltip = node.title + (f" ({node.subtitle})" if node.subtitle else "")
-        container.node(ids[key], label=_node_label(node, compact=large), tooltip=tooltip_text(tooltip), id=element,
-                       **style)
+        container.node(ids[key], label=_node_label(node, compact=large, partial=amap.partial),
+                       tooltip=tooltip_text(tooltip), id=element, **style)
         dot.evidence[element] = functools.partial(_node_evidence, amap, node)
 
     with canvas(dot) as body:
@@ -573,21 +586,39 @@ def account_dot(graph: nx.DiGraph, amap: AccountMap, *, title: str = "", engine:
             prefixes = sorted({chain[:i] for chain in tree for i in range(len(chain) + 1)})
             cluster_ids = {p: f"cluster_ou{i}" for i, p in enumerate(prefixes)}
 
-            def emit_cluster(container: Any, prefix: tuple[str, ...]) -> None:
+            # Top to bottom, a cluster's title is a node at its top (invisible edges to what the cluster holds):
+            # dot routes edges around nodes, not around cluster labels.
+            title_nodes = layout == "dot" and rankdir == "TB"
+
+            def emit_cluster(container: Any, prefix: tuple[str, ...]) -> str:
+                """Emit the cluster of `prefix`; returns its title node ("" when the title is the label)."""
                 with container.subgraph(name=cluster_ids[prefix]) as c:
                     if prefix:
-                        c.attr(**cluster_attrs(label=dot_text(_ou_title(amap, prefix[-1])), style="rounded,filled",
-                                               color="#c6cbd1", fillcolor="#f8f9fa" if len(prefix) % 2 else "#ffffff",
-                                               fontsize="11", labeljust="l"))
+                        title, style = _ou_title(amap, prefix[-1]), dict(
+                            style="rounded,filled", color="#c6cbd1", fontsize="11",
+                            fillcolor="#f8f9fa" if len(prefix) % 2 else "#ffffff")
                     else:
-                        c.attr(**cluster_attrs(label=dot_text(f"Organization {amap.org_id or ''}".strip()),
-                                               style="rounded,filled", color="#9aa0a6", fillcolor="#ffffff",
-                                               fontsize="12", labeljust="l"))
+                        title, style = f"Organization {amap.org_id or ''}".strip(), dict(
+                            style="rounded,filled", color="#9aa0a6", fillcolor="#ffffff", fontsize="12")
+                    head = ""
+                    if title_nodes:
+                        head = f"{cluster_ids[prefix]}_title"
+                        c.attr(**cluster_attrs(label="", **style))
+                        c.node(head, label=f"<<B>{html_text(title)}</B>>", shape="plaintext", margin="0",
+                               height="0.2", fontsize=style["fontsize"], fontcolor="#3c4043")
+                    else:
+                        c.attr(**cluster_attrs(label=dot_text(title), labeljust="l", **style))
+                    inner = []
                     for k in tree.get(prefix, []):
                         emit(c, k)
+                        inner.append(ids[k])
                     for child in prefixes:
                         if len(child) == len(prefix) + 1 and child[:len(prefix)] == prefix:
-                            emit_cluster(c, child)
+                            inner.append(emit_cluster(c, child))
+                    for target in inner:
+                        if head and target:
+                            c.edge(head, target, style="invis")
+                    return head
 
             emit_cluster(body, ())
         else:
@@ -661,7 +692,8 @@ def account_dot(graph: nx.DiGraph, amap: AccountMap, *, title: str = "", engine:
             dot.evidence[element] = functools.partial(folded_edge_evidence, graph, amap, edge, counts, marks)
         if legend:
             any_hub = any(e.sources_by_kind(graph).get("account-wide") for e in amap.edges.values())
-            label = _legend(amap, classes, any_conditional, any_star, large, ou_colours, any_hub, any_dead)
+            label = _legend(amap, classes, any_conditional, any_star, large, ou_colours, any_hub, any_dead,
+                            short_labels)
             if radial is not None:
                 # Left of the disc: half the legend's width (estimated from its longest row) plus a margin.
                 rows = [re.sub(r"<[^>]*>|&#?\w+;", "x", row) for row in label.split("</TR>")]
@@ -684,10 +716,10 @@ def account_title(amap: AccountMap) -> str:
 def account_view(graph: nx.DiGraph, *, organization: Any = None, known_accounts: Mapping[str, str] | None = None,
                  ou_names: Mapping[str, str] | None = None, services: bool | None = None, account: str | None = None,
                  engine: str | None = None, title: str = "", marks: Marks = NO_MARKS,
-                 all_accounts: bool = True, note: str = "") -> TrustDot:
+                 all_accounts: bool = True, note: str = "", partial: bool = False) -> TrustDot:
     """DOT for the account view of `graph` (see the module docstring)."""
     amap = account_map(graph, organization=organization, known_accounts=known_accounts, ou_names=ou_names,
-                       services=services, account=account, marks=marks, all_accounts=all_accounts)
+                       services=services, account=account, marks=marks, all_accounts=all_accounts, partial=partial)
     if not title:
         title = account_title(amap)
         if account:

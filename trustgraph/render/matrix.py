@@ -46,7 +46,7 @@ from trustgraph.render.style import (
 INSIDE = ("account", "org-only", "ou")
 # Cell colours: where the callers come from (the account view's edge colours), org-wide trust, and the
 # diagonal (trust inside one account or OU).
-COLOURS = {**{k: v["color"] for k, v in ACCOUNT_EDGE_STYLE.items()}, "org-wide": "#00838f", "inside": "#5f6368"}
+COLOURS = {**{k: v["color"] for k, v in ACCOUNT_EDGE_STYLE.items()}, "org-wide": "#00838f", "inside": "#6d4c41"}
 LEGEND = {**ACCOUNT_EDGE_LEGEND, "org-wide": "org-wide trust ({\"AWS\":\"*\"} + conditions): where it lands",
           "inside": "inside one account (or OU): the diagonal"}
 MAX_SIDE = 7600.0  # points (= pixels at scale 1): the picture stays under ~8,000 per side

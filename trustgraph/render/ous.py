@@ -138,7 +138,7 @@ def ou_map(graph: nx.DiGraph, amap: AccountMap, *, ou: str | None = None) -> Acc
         folded.members.extend(edge.members)
         folded.conditional += edge.conditional
         folded.via_star += edge.via_star
-    return AccountMap(nodes, edges, amap.services_drawn, amap.org_id, amap.ou_names, amap.marks)
+    return AccountMap(nodes, edges, amap.services_drawn, amap.org_id, amap.ou_names, amap.marks, amap.partial)
 
 
 def _short_list(names: list[str], limit: int = 3) -> str:
@@ -158,10 +158,11 @@ def ou_title(omap: AccountMap, drilled: str | None = None) -> str:
 def ou_view(graph: nx.DiGraph, *, organization: Any = None, known_accounts: Mapping[str, str] | None = None,
             ou_names: Mapping[str, str] | None = None, services: bool | None = None, ou: str | None = None,
             engine: str | None = None, title: str = "", marks: Marks = NO_MARKS, note: str = "",
-            rankdir: str = "LR") -> TrustDot:
-    """DOT for the OU view of `graph` (see the module docstring)."""
+            rankdir: str = "auto", partial: bool = False) -> TrustDot:
+    """DOT for the OU view of `graph` (see the module docstring). rankdir auto: top to bottom (the outside
+    world above the organization) when trust runs between OUs, else left to right (outside → OUs)."""
     amap = account_map(graph, organization=organization, known_accounts=known_accounts, ou_names=ou_names,
-                       services=services, marks=marks)
+                       services=services, marks=marks, partial=partial)
     omap = ou_map(graph, amap, ou=ou)
     if not title:
         name = None
@@ -169,4 +170,8 @@ def ou_view(graph: nx.DiGraph, *, organization: Any = None, known_accounts: Mapp
             chain = find_ou(amap, ou)
             name = " / ".join(_title(amap, chain[:i]) for i in range(1, len(chain) + 1))
         title = ou_title(omap, name) + (f" — {note}" if note else "")
+    if rankdir == "auto":
+        inside = ("ou", "account", "org-only")
+        between = any(omap.nodes[a].kind in inside and omap.nodes[b].kind in inside for a, b in omap.edges)
+        rankdir = "TB" if between else "LR"
     return account_dot(graph, omap, title=title, engine=engine, short_labels=True, rankdir=rankdir)
