@@ -315,3 +315,16 @@ def test_ou_view_titles_are_nodes_edges_route_around(org40: tuple[nx.DiGraph, An
                   note=describe_only(["outside"])).source
     assert "rankdir=LR" in src and "in these trusts" in src and "only trust from outside" in src
     assert "label=Workloads" in src  # left to right keeps the cluster label
+
+
+def test_alike_roles_of_many_accounts_fold_across_accounts() -> None:
+    m = GraphMaker()
+    m.account("111111111111", "security")
+    auditor = m.role("111111111111", "Auditor")
+    for i in range(FOLD_ABOVE + 30):
+        account = f"{200000000000 + i:012d}"
+        m.account(account, f"app-{i:03d}")
+        m.trust(auditor, m.role(account, "AuditReader"), "role")
+    src = principals_view(m.g, account="111111111111", max_nodes=20).source
+    assert "130 roles in 130 accounts: AuditReader ×130" in src
+    assert "cluster_111111111111" in src and "cluster_200000000000" not in src  # drawn outside account boxes

@@ -12,7 +12,7 @@
 
 from __future__ import annotations
 
-from collections import defaultdict, deque
+from collections import Counter, defaultdict, deque
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -48,10 +48,13 @@ def _edge_signature(data: dict[str, Any]) -> tuple[Any, ...]:
 
 
 def fold_repeated(graph: nx.DiGraph, nodes: set[str], edges: set[tuple[str, str]], keep: Iterable[str] = (),
-                  marks: Marks = NO_MARKS) -> tuple[nx.DiGraph, set[str], set[tuple[str, str]], Marks, int]:
+                  marks: Marks = NO_MARKS, across: bool = False,
+                  home: str | None = None) -> tuple[nx.DiGraph, set[str], set[tuple[str, str]], Marks, int]:
     """Fold users and roles alike in kind, account, marks and in every drawn trust in and out ("37 roles
-    trusting the same caller") into one node per group of at least FOLD_MIN. Returns the graph to draw
-    (a new one when something folded), its nodes and edges, the marks for it, and how many nodes folded."""
+    trusting the same caller") into one node per group of at least FOLD_MIN. `across`: also fold alike
+    principals of different accounts ("995 roles in 995 accounts"), drawn outside the account boxes, except
+    those of the `home` account. Returns the graph to draw (a new one when something folded), its nodes and
+    edges, the marks for it, and how many nodes folded away."""
     kept = set(keep)
     ins: dict[str, set[tuple[str, tuple[Any, ...]]]] = defaultdict(set)
     outs: dict[str, set[tuple[str, tuple[Any, ...]]]] = defaultdict(set)
@@ -64,7 +67,10 @@ def fold_repeated(graph: nx.DiGraph, nodes: set[str], edges: set[tuple[str, str]
         data = graph.nodes[n]
         if n in kept or data.get("kind") not in ("role", "user") or data.get("hub"):
             continue
-        key = (data.get("kind"), data.get("account"), marks.sensitive.get(n), marks.findings.get(n),
+        account = data.get("account")
+        if across and account == home:
+            continue
+        key = (data.get("kind"), None if across else account, marks.sensitive.get(n), marks.findings.get(n),
                frozenset(ins[n]), frozenset(outs[n]))
         groups[key].append(n)
     rep: dict[str, str] = {}
@@ -83,11 +89,23 @@ def fold_repeated(graph: nx.DiGraph, nodes: set[str], edges: set[tuple[str, str]
             out.add_node(n, **graph.nodes[n])
     for head, members in folded.items():
         data = dict(graph.nodes[members[0]])
+        # A member may be a folded group itself (the second, cross-account pass).
+        principals = [p for m in members for p in graph.nodes[m].get("folded", [m])]
+        names = Counter(str(graph.nodes[m].get("label", m)) if "folded" not in graph.nodes[m] else "" for m in members)
+        for m in members:
+            if "folded" in graph.nodes[m]:
+                names.update(graph.nodes[m].get("names", {}))
+        names.pop("", None)
+        accounts = sorted({str(graph.nodes[m].get("account")) for m in members})
         kind = str(data.get("kind"))
-        names = [str(graph.nodes[m].get("label", m)) for m in members]
-        data.update(label=f"{len(members)} {kind}s: " + ", ".join(names[:3]) + (f" +{len(names) - 3}" if len(names) > 3
-                                                                              else ""),
-                    path="/", folded=members)
+        by_count = sorted(names.items(), key=lambda kv: (-kv[1], kv[0]))
+        listed = [f"{name} ×{n}" if n > 1 else name for name, n in by_count]
+        where = f" in {len(accounts)} accounts" if len(accounts) > 1 else ""
+        data.update(label=f"{len(principals)} {kind}s{where}: " + ", ".join(listed[:3])
+                    + (f" +{len(listed) - 3}" if len(listed) > 3 else ""), path="/", folded=principals,
+                    names=dict(names))
+        if len(accounts) > 1:
+            data["account"] = None  # drawn outside the account boxes
         out.add_node(head, **data)
     for u, v in sorted(edges):
         a, b = rep.get(u, u), rep.get(v, v)
@@ -96,6 +114,19 @@ def fold_repeated(graph: nx.DiGraph, nodes: set[str], edges: set[tuple[str, str]
     new_marks = Marks({rep.get(k, k): v for k, v in marks.sensitive.items()},
                       {rep.get(k, k): v for k, v in marks.findings.items()}, marks.findings_floor)
     return out, set(out.nodes), set(out.edges), new_marks, len(rep) - len(folded)
+
+
+def _fold_for_size(graph: nx.DiGraph, nodes: set[str], edges: set[tuple[str, str]], keep: list[str],
+                   marks: Marks, home: str | None = None
+                   ) -> tuple[nx.DiGraph, set[str], set[tuple[str, str]], Marks, int]:
+    """Above FOLD_ABOVE nodes: fold alike principals within accounts, then, still above, across accounts."""
+    if len(nodes) <= FOLD_ABOVE:
+        return graph, nodes, edges, marks, 0
+    graph, nodes, edges, marks, folded = fold_repeated(graph, nodes, edges, keep, marks)
+    if len(nodes) > FOLD_ABOVE:
+        graph, nodes, edges, marks, more = fold_repeated(graph, nodes, edges, keep, marks, across=True, home=home)
+        folded += more
+    return graph, nodes, edges, marks, folded
 
 
 def upstream(graph: nx.DiGraph, focus: str, depth: int | None) -> set[str]:
@@ -158,9 +189,8 @@ def principals_view(graph: nx.DiGraph, *, focus: str | None = None, depth: int |
         if not service_linked:
             hidden = _hide_service_linked(graph, nodes, edges)
         heading = "Trust map"
-    folded = 0
-    if len(nodes) > FOLD_ABOVE:
-        graph, nodes, edges, marks, folded = fold_repeated(graph, nodes, edges, [focus] if focus else [], marks)
+    graph, nodes, edges, marks, folded = _fold_for_size(graph, nodes, edges, [focus] if focus else [], marks,
+                                                        home=account)
     if max_nodes is not None and len(nodes) > max_nodes:
         hint = "draw --view accounts, or " if not focus else "lower --depth, or "
         raise ViewTooLarge(f"this view has {len(nodes)} nodes (limit --max-nodes {max_nodes}); {hint}narrow it "
@@ -185,10 +215,9 @@ def reach_paths_view(graph: nx.DiGraph, target: str, paths: Iterable[list[str]],
         edges.update(zip(path, path[1:], strict=False))
     label = graph.nodes[target].get("label", target)
     title = f"Paths to {label}"
-    if len(nodes) > FOLD_ABOVE:
-        graph, nodes, edges, marks, folded = fold_repeated(graph, nodes, edges, [target], marks)
-        if folded:
-            title += f" ({folded} alike principals folded into groups)"
+    graph, nodes, edges, marks, folded = _fold_for_size(graph, nodes, edges, [target], marks)
+    if folded:
+        title += f" ({folded} alike principals folded into groups)"
     return to_dot(graph, nodes, title=title, highlight=[target], edges=edges or None, marks=marks)
 
 
