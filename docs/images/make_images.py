@@ -7,7 +7,8 @@
 
 Datadog's account is named through a one-entry known-accounts file, as `--known-accounts` would with the
 community list. The 1,000-account PNGs are drawn small and, when Pillow or ImageMagick is installed, reduced
-to 128 colours to keep the repository light; `trustgraph map -i ORG --view matrix -o org.svg` draws the full-size picture.
+to 128 colours to keep the repository light; `trustgraph map -i ORG --view matrix -o org.svg` draws the
+full-size picture.
 """
 
 from __future__ import annotations
