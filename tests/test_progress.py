@@ -71,8 +71,10 @@ def test_quiet_prints_no_phase_line() -> None:
 @pytest.mark.parametrize(("args", "phases"), [
     (("build", "-o", "{tmp}/g.json"), ["read inputs", "build graph", "save graph"]),
     (("findings", "--format", "json"), ["read inputs", "build graph", "check rules"]),
-    (("map", "-o", "{tmp}/m.dot"), ["read inputs", "build graph", "render"]),
-    (("path", CI_PIPELINE, BREAK_GLASS, "-o", "{tmp}/p.dot", "--json"), ["read inputs", "build graph", "render"]),
+    # Pictures mark sensitive roles and roles with findings: the rules run first.
+    (("map", "-o", "{tmp}/m.dot"), ["read inputs", "build graph", "check rules", "render"]),
+    (("path", CI_PIPELINE, BREAK_GLASS, "-o", "{tmp}/p.dot", "--json"), ["read inputs", "build graph", "check rules",
+                                                                        "render"]),
     (("review", "--no-diagrams", "-o", "{tmp}/review"), ["read inputs", "build graph", "check rules",
                                                          "write review"]),
 ])

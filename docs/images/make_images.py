@@ -1,21 +1,26 @@
 #!/usr/bin/env python3
-"""Regenerate the pictures in docs/images: samples/acme at each view, and the account view of a synthetic
+"""Regenerate the pictures in docs/images: samples/acme at each view, and the views for large organizations
+(account map, OU view, matrix by account and by OU, OU view of the trust from outside) of a synthetic
 1,000-account organization (when benchmarks/generate_org.py is present).
 
     python docs/images/make_images.py
 
 Datadog's account is named through a one-entry known-accounts file, as `--known-accounts` would with the
-community list. The 1,000-account PNG is drawn small and, when Pillow is installed, reduced to 128 colours
-to keep the repository light; `trustgraph map -i ORG -o org.svg` draws the full-size vector picture.
+community list. The 1,000-account PNGs are drawn small and, when Pillow or ImageMagick is installed, reduced
+to 128 colours to keep the repository light; `trustgraph map -i ORG --view matrix -o org.svg` draws the
+full-size picture.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import shutil
+import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,30 +50,72 @@ def acme(known: str) -> None:
 
 
 def thousand_accounts() -> None:
+    """The views for large organizations, on the benchmark generator's 1,000-account organization (12 roles and
+    2 users per account, vendors named from the generator's own list, as `--known-accounts` would)."""
     generator = ROOT / "benchmarks" / "generate_org.py"
     if not generator.exists():
-        print("benchmarks/generate_org.py not present: no 1,000-account picture", file=sys.stderr)
+        print("benchmarks/generate_org.py not present: no 1,000-account pictures", file=sys.stderr)
         return
     sys.path.insert(0, str(generator.parent))
-    from generate_org import generate  # type: ignore[import-not-found]
+    from generate_org import VENDORS, generate  # type: ignore[import-not-found]
 
+    from trustgraph.cli.pictures import picture_marks
     from trustgraph.graph.build import build_graph
-    from trustgraph.render.accounts import account_view
+    from trustgraph.graph.classification import annotate
+    from trustgraph.render.accounts import account_map, account_view
+    from trustgraph.render.boundary import describe_only, only_filter
     from trustgraph.render.engine import render
+    from trustgraph.render.matrix import matrix_view
+    from trustgraph.render.ous import ou_map, ou_view
     from trustgraph.sources.files import load_inputs
 
     with tempfile.TemporaryDirectory() as tmp:
-        generate(Path(tmp), 1000, 6, 1, 7)
+        generate(Path(tmp), 1000, 12, 2, 7)
         snapshot, _ = load_inputs([tmp])
-        graph = build_graph(snapshot)
+    graph = build_graph(snapshot)
+    annotate(graph, vendors={account: name for name, account, _, _ in VENDORS})
+    organization = snapshot.organization
+    marks = picture_marks(graph, snapshot, (), quiet=True)
+
+    def timed(name: str, draw: Callable[[], Path]) -> None:
         started = time.perf_counter()
-        dot = account_view(graph, organization=snapshot.organization)
+        target = draw()
+        print(f"1,000 accounts, {name}: {time.perf_counter() - started:.1f}s", file=sys.stderr)
+        reduce_colours(target)
+
+    def radial() -> Path:
+        dot = account_view(graph, organization=organization, marks=marks)
         dot.raster_size = "24,24"
-        target = render(dot, OUT / "org-1000-accounts.png")
-        print(f"1,000 accounts: {time.perf_counter() - started:.1f}s", file=sys.stderr)
+        return render(dot, OUT / "org-1000-accounts.png")
+
+    def matrix(by: str, scale: float, name: str) -> Callable[[], Path]:
+        def draw() -> Path:
+            amap = account_map(graph, organization=organization, marks=marks)
+            scene = matrix_view(graph, ou_map(graph, amap) if by == "ous" else amap, by=by)
+            scene.raster_scale = scale  # the account matrix is 6,500 px at full size: README gets a third
+            return render(scene, OUT / name)
+        return draw
+
+    def outside() -> Path:
+        kept = only_filter(graph, ["outside"], sensitive=marks.sensitive, organization=organization)
+        return render(ou_view(kept.graph, organization=organization, marks=marks, partial=True,
+                              note=describe_only(["outside"])), OUT / "org-1000-outside.png")
+
+    timed("account view (radial)", radial)
+    timed("OU view", lambda: render(ou_view(graph, organization=organization, marks=marks), OUT / "org-1000-ous.png"))
+    timed("matrix by account", matrix("accounts", 0.36, "org-1000-matrix.png"))
+    timed("matrix by OU", matrix("ous", 1.0, "org-1000-matrix-ous.png"))
+    timed("OU view, only trust from outside", outside)
+
+
+def reduce_colours(target: Path) -> None:
+    """128 colours keep the repository light, when Pillow (or ImageMagick's convert) is installed."""
     try:
         from PIL import Image
     except ImportError:
+        convert = shutil.which("convert")
+        if convert and "ImageMagick" in subprocess.run([convert, "-version"], capture_output=True, text=True).stdout:
+            subprocess.run([convert, str(target), "+dither", "-colors", "128", f"PNG8:{target}"], check=True)
         return
     with Image.open(target) as image:
         reduced = image.convert("RGB").quantize(colors=128, method=Image.Quantize.MEDIANCUT,

@@ -1,4 +1,5 @@
-"""`trustgraph map`: draw the trust map at the right level (accounts, principals, a focus, one account)."""
+"""`trustgraph map`: draw the trust map at the right level (principals, accounts, OUs, a matrix, a focus, one
+account), optionally only the trust that crosses a boundary (`--only`)."""
 
 from __future__ import annotations
 
@@ -9,33 +10,19 @@ import networkx as nx
 
 from trustgraph.analysis.reachability import resolve_node
 from trustgraph.cli.app import main
-from trustgraph.cli.inputs import (
-    InputSpec,
-    apply_account_files,
-    build_with_progress,
-    input_options,
-    load_snapshot,
-    obtain_graph,
-    stderr,
-)
+from trustgraph.cli.inputs import InputSpec, input_options, stderr
+from trustgraph.cli.output import write_picture
+from trustgraph.cli.pictures import load_with_snapshot, picture_marks
 from trustgraph.cli.progress import phase
-from trustgraph.model import Organization
-from trustgraph.render.accounts import accounts_in_data
-from trustgraph.render.engine import FORMATS, render
+from trustgraph.render.accounts import Folder, account_map, accounts_in_data
+from trustgraph.render.boundary import ONLY, describe_only, only_filter, parse_only
+from trustgraph.render.engine import FORMATS
+from trustgraph.render.matrix import matrix_view
+from trustgraph.render.ous import UnknownOU, ou_map, ou_view
 from trustgraph.render.views import account_view, auto_view, principals_view
 
-VIEWS = ("auto", "accounts", "principals")
+VIEWS = ("auto", "principals", "accounts", "ous", "matrix")
 LAYOUTS = ("auto", "dot", "radial", "sfdp", "neato", "fdp")
-
-
-def _load(spec: InputSpec) -> tuple[nx.DiGraph, Organization | None]:
-    """The graph, and the organization of the snapshot when built from inputs (for OU names)."""
-    if spec.graph_file:
-        return obtain_graph(spec), None
-    snapshot, _ = load_snapshot(spec.inputs, spec.role_arn, spec.quiet)
-    graph = build_with_progress(snapshot, spec.quiet)
-    apply_account_files(graph, spec)
-    return graph, snapshot.organization
 
 
 def _resolve_account(graph: nx.DiGraph, value: str) -> str:
@@ -50,61 +37,139 @@ def _resolve_account(graph: nx.DiGraph, value: str) -> str:
                              param_hint="--account")
 
 
+def _has_ous(graph: nx.DiGraph, organization: object) -> bool:
+    return any("/ou-" in path or path.count("/") > 2 for path in Folder(graph, organization, None, None)
+               .org_accounts.values())
+
+
 @main.command("map")
 @input_options
 @click.option("--output", "-o", required=True, type=click.Path(dir_okay=False),
-              help="Picture file to write (.svg, .png, .pdf, .dot or .html).")
+              help="Picture file to write (.svg, .png, .pdf, .dot, .json or .html); `-` writes a text format "
+                   "(svg by default) to standard output.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS),
               help="Picture format (default: from -o suffix). html: one self-contained interactive page.")
 @click.option("--view", type=click.Choice(VIEWS), default="auto", show_default=True,
-              help="accounts: one node per account; principals: every user and role. auto: accounts when the "
-                   "data has more than 15 accounts or more principals than --max-nodes.")
+              help="principals: every user and role; accounts: one node per account; ous: one node per OU, the "
+                   "outside world grouped; matrix: accounts (or OUs, --by) on both axes. auto: principals up to "
+                   "15 accounts and --max-nodes principals, accounts up to 30 accounts, then ous with "
+                   "organization data, else matrix.")
+@click.option("--by", type=click.Choice(("accounts", "ous")), default="accounts", show_default=True,
+              help="Matrix view: accounts or OUs on the axes.")
+@click.option("--ou", "ou", metavar="OU_ID|NAME",
+              help="OU view: drill into this OU (its accounts one by one, its child OUs, everything else folded).")
+@click.option("--only", "only", multiple=True, metavar="|".join(ONLY),
+              help="Keep only trust from outside the organization (cross-org), from outside including identity "
+                   "providers (outside), across OUs (cross-ou), to sensitive roles (sensitive), or without "
+                   "conditions (unconditional). Repeatable or comma-separated: values of one kind are "
+                   "alternatives, kinds combine (outside,sensitive = from outside to sensitive roles).")
+@click.option("--sensitive", "sensitive", multiple=True, metavar="ARN-GLOB",
+              help="Also mark roles matching this ARN glob (or role-name glob) as sensitive (repeatable), as "
+                   "`findings --sensitive` does.")
 @click.option("--focus", help="Only this role and what reaches it (principals view).")
 @click.option("--depth", type=click.IntRange(min=1), help="With --focus: at most N hops upstream.")
 @click.option("--account", "account_id", metavar="ID",
               help="Only this account (id or name) and what touches it.")
 @click.option("--max-nodes", type=click.IntRange(min=1), default=400, show_default=True,
-              help="Refuse to draw a principals view larger than this.")
+              help="Refuse to draw a principals view larger than this (after folding alike principals).")
 @click.option("--service-linked", is_flag=True,
               help="Also draw service-linked roles that lead nowhere (hidden by default).")
 @click.option("--services", is_flag=True,
-              help="Account view: draw AWS services as a node (by default their trust is counted in each account).")
+              help="Account and OU views: draw AWS services as a node (by default their trust is counted inside).")
 @click.option("--layout", type=click.Choice(LAYOUTS), default="auto", show_default=True,
               help="auto: dot; account maps above 120 nodes: radial (hub accounts in the middle, one sector "
                    "per OU). sfdp, neato, fdp: Graphviz's force-directed engines.")
-def map_command(spec: InputSpec, output: str, fmt: str | None, view: str, focus: str | None, depth: int | None,
+def map_command(spec: InputSpec, output: str, fmt: str | None, view: str, by: str, ou: str | None,
+                only: tuple[str, ...], sensitive: tuple[str, ...], focus: str | None, depth: int | None,
                 account_id: str | None, max_nodes: int, service_linked: bool, services: bool, layout: str) -> None:
     """Draw the trust map.
 
-    The account view folds principals into accounts: one edge per source → target account with the
-    callers by kind, and markers for conditional and `*` trust. The principals view draws clusters per
-    account, shapes per principal kind, dashed = conditional. Every picture has a legend.
+    The account view folds principals into accounts, the OU view accounts into OUs: one edge per source →
+    target with the callers by kind, and markers for conditional and `*` trust. The matrix puts accounts or
+    OUs on both axes. The principals view draws clusters per account, shapes per principal kind, dashed =
+    conditional. Sensitive roles (⚠) and roles with findings (⚑) are marked. Every picture has a legend.
     """
+    try:
+        chosen_only = parse_only(only)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--only") from None
     if depth and not focus:
         raise click.UsageError("--depth needs --focus")
-    if focus and view == "accounts":
-        raise click.UsageError("--focus draws principals; use it without --view accounts")
+    if focus and view in ("accounts", "ous", "matrix"):
+        raise click.UsageError(f"--focus draws principals; use it without --view {view}")
     if focus and account_id:
         raise click.UsageError("use either --focus or --account, not both")
-    if layout == "radial" and view == "principals":
-        raise click.UsageError("--layout radial is for the account view")
-    graph, organization = _load(spec)
+    if ou and view not in ("auto", "ous"):
+        raise click.UsageError("--ou drills into the OU view; use it with --view ous (or auto)")
+    if account_id and view in ("ous", "matrix"):
+        raise click.UsageError(f"--account is for the principals and accounts views, not --view {view}")
+    if layout == "radial" and view in ("principals", "matrix"):
+        raise click.UsageError("--layout radial is for the account and OU views")
+    if layout != "auto" and view == "matrix":
+        raise click.UsageError("the matrix is drawn without a layout engine: drop --layout")
+    if by != "accounts" and view not in ("matrix", "auto"):
+        raise click.UsageError("--by is for the matrix view")
+
+    graph, snapshot = load_with_snapshot(spec)
+    organization = snapshot.organization if snapshot is not None else None
+    marks = picture_marks(graph, snapshot, sensitive, spec.quiet)
     started = time.perf_counter()
+    note = ""
+    if chosen_only:
+        result = only_filter(graph, chosen_only, sensitive=marks.sensitive, organization=organization)
+        for text in result.notes:
+            stderr.print(f"note: {text}")
+        note = describe_only(chosen_only)
+        if not result.kept:
+            stderr.print(f"nothing to draw: no trust passes --only {','.join(chosen_only)}; no picture written")
+            return
+        if not spec.quiet:
+            stderr.print(f"--only {','.join(chosen_only)}: {result.kept} of {result.kept + result.dropped} edges kept")
+        drawn = result.graph
+    else:
+        drawn = graph
+    has_ous = _has_ous(graph, organization)
     if view == "auto":
-        view = "principals" if focus or account_id else auto_view(graph, max_nodes)
+        if focus or account_id:
+            view = "principals"
+        elif ou:
+            view = "ous"
+        elif by == "ous":
+            view = "matrix"
+        else:
+            view = auto_view(graph, max_nodes, has_ous)
+    if view == "ous" and not has_ous:
+        raise click.UsageError("the OU view needs organization data with OUs (an organization.json among the "
+                               "inputs); try --view matrix or --view accounts")
     engine = None if layout == "auto" else layout
     account = _resolve_account(graph, account_id) if account_id else None
+    picture: object
     if view == "accounts":
-        dot = account_view(graph, organization=organization, account=account, engine=engine,
-                           services=services or None)
+        picture = account_view(drawn, organization=organization, account=account, engine=engine,
+                               services=services or None, marks=marks, all_accounts=not chosen_only, note=note,
+                               partial=bool(chosen_only))
+    elif view == "ous":
+        try:
+            picture = ou_view(drawn, organization=organization, ou=ou, engine=engine, services=services or None,
+                              marks=marks, note=note, partial=bool(chosen_only))
+        except UnknownOU as exc:
+            raise click.BadParameter(str(exc), param_hint="--ou") from None
+    elif view == "matrix":
+        amap = account_map(drawn, organization=organization, services=services or None, marks=marks)
+        if by == "ous":
+            if not has_ous:
+                raise click.UsageError("--by ous needs organization data with OUs (an organization.json)")
+            amap = ou_map(drawn, amap)
+        picture = matrix_view(drawn, amap, by=by, note=note)
     else:
-        focus_node = resolve_node(graph, focus) if focus else None
+        focus_node = resolve_node(drawn, focus) if focus else None
         if engine == "radial":
-            raise click.UsageError("--layout radial is for the account view")
-        dot = principals_view(graph, focus=focus_node, depth=depth, account=account, max_nodes=max_nodes,
-                              service_linked=service_linked, engine=engine or "dot")
+            raise click.UsageError("--layout radial is for the account and OU views")
+        picture = principals_view(drawn, focus=focus_node, depth=depth, account=account, max_nodes=max_nodes,
+                                  service_linked=service_linked, engine=engine or "dot", marks=marks, note=note)
     with phase("render", quiet=spec.quiet):
-        written = render(dot, output, fmt)
+        written = write_picture(picture, output, fmt)
     if not spec.quiet:
-        layout_used = getattr(dot, "layout", "") or dot.engine
-        stderr.print(f"wrote {written} ({view} view, {layout_used} layout, {time.perf_counter() - started:.1f}s)")
+        layout_used = "direct" if view == "matrix" else getattr(picture, "layout", "") or getattr(picture, "engine", "")
+        elapsed = time.perf_counter() - started
+        stderr.print(f"wrote {written or 'standard output'} ({view} view, {layout_used} layout, {elapsed:.1f}s)")

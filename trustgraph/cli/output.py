@@ -30,3 +30,18 @@ def short(node: str) -> str:
 def path_text(graph: nx.DiGraph, path: list[str]) -> str:
     """A path by node labels (role and user names), the way a reviewer reads it."""
     return " → ".join(str(graph.nodes[n].get("label", short(n))) if n in graph else short(n) for n in path)
+
+
+def write_picture(picture: Any, output: str, fmt: str | None) -> str | None:
+    """Write a picture to the file `output`, or to standard output for `-o -` (text formats only).
+    Returns the path written, None for standard output."""
+    from trustgraph.render.engine import TEXT_FORMATS, output_format, picture_bytes, render
+
+    if output != "-":
+        return str(render(picture, output, fmt))
+    fmt = output_format(output, fmt)
+    if fmt not in TEXT_FORMATS:
+        raise click.UsageError(f"{fmt} is binary: write it to a file (-o FILE.{fmt}); -o - takes "
+                               + ", ".join(TEXT_FORMATS))
+    click.echo(picture_bytes(picture, fmt).decode("utf-8"), nl=False)
+    return None

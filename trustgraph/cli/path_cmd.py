@@ -7,10 +7,11 @@ import click
 from trustgraph.analysis.answers import paths_json
 from trustgraph.analysis.reachability import k_shortest_paths, resolve_node
 from trustgraph.cli.app import main
-from trustgraph.cli.inputs import InputSpec, input_options, obtain_graph
-from trustgraph.cli.output import emit_json, short, stdout
+from trustgraph.cli.inputs import InputSpec, input_options, stderr
+from trustgraph.cli.output import emit_json, short, stdout, write_picture
+from trustgraph.cli.pictures import load_with_snapshot, picture_marks
 from trustgraph.cli.progress import phase
-from trustgraph.render.engine import FORMATS, render
+from trustgraph.render.engine import FORMATS
 from trustgraph.render.views import reach_paths_view
 
 
@@ -20,20 +21,31 @@ from trustgraph.render.views import reach_paths_view
 @input_options
 @click.option("-k", "k", type=click.IntRange(min=1), default=3, show_default=True, help="How many shortest paths.")
 @click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
-@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Also draw the paths to this file.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False),
+              help="Also draw the paths to this file (`-` for standard output, text formats only).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), help="Picture format (default: from -o suffix).")
 def path_command(source: str, target: str, spec: InputSpec, k: int, as_json: bool, output: str | None,
                  fmt: str | None) -> None:
     """The K shortest assume-role paths from SOURCE to TARGET."""
-    graph = obtain_graph(spec)
+    if output == "-" and as_json:
+        raise click.UsageError("--json and -o - both write to standard output; pick one")
+    graph, snapshot = load_with_snapshot(spec)
     src, dst = resolve_node(graph, source), resolve_node(graph, target)
     paths = k_shortest_paths(graph, src, dst, k)
-    if output:
+    if output and not paths:
+        # A picture of the two ends alone would say nothing: say it in words, draw nothing.
+        stderr.print(f"no path from {short(src)} to {short(dst)}: no picture written")
+    elif output:
+        marks = picture_marks(graph, snapshot, (), spec.quiet)
         with phase("render", quiet=spec.quiet):
-            render(reach_paths_view(graph, dst, [p.route for p in paths]), output, fmt)
+            written = write_picture(reach_paths_view(graph, dst, [p.route for p in paths], marks), output, fmt)
+        if written and not as_json and not spec.quiet:
+            stderr.print(f"wrote {written}")
     if as_json:
         emit_json(paths_json(src, dst, paths))
         return
+    if output == "-":
+        return  # standard output carries the picture
     if not paths:
         stdout.print(f"No path from {short(src)} to {short(dst)}.")
         return

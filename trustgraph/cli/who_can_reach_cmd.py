@@ -8,10 +8,11 @@ from rich.table import Table
 from trustgraph.analysis.answers import who_can_reach_json
 from trustgraph.analysis.reachability import who_can_reach
 from trustgraph.cli.app import main
-from trustgraph.cli.inputs import InputSpec, input_options, obtain_graph, stderr
-from trustgraph.cli.output import emit_json, path_text, short, stdout
+from trustgraph.cli.inputs import InputSpec, input_options, stderr
+from trustgraph.cli.output import emit_json, path_text, short, stdout, write_picture
+from trustgraph.cli.pictures import load_with_snapshot, picture_marks
 from trustgraph.cli.progress import phase
-from trustgraph.render.engine import FORMATS, render
+from trustgraph.render.engine import FORMATS
 from trustgraph.render.views import reach_paths_view
 
 
@@ -22,7 +23,8 @@ from trustgraph.render.views import reach_paths_view
 @click.option("--from-outside", is_flag=True,
               help="Only reachers from outside the organization (outside the data set without org data).")
 @click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
-@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Also draw the paths to this file.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False),
+              help="Also draw the paths to this file (`-` for standard output, text formats only).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), help="Picture format (default: from -o suffix).")
 def who_can_reach_command(role_arn: str, spec: InputSpec, max_hops: int | None, from_outside: bool, as_json: bool,
                           output: str | None, fmt: str | None) -> None:
@@ -31,17 +33,25 @@ def who_can_reach_command(role_arn: str, spec: InputSpec, max_hops: int | None, 
     A path without conditions is preferred; otherwise the shortest conditional one is shown with the
     condition keys (sts:ExternalId, MFA, IdP claims, ...) it depends on.
     """
-    graph = obtain_graph(spec)
+    if output == "-" and as_json:
+        raise click.UsageError("--json and -o - both write to standard output; pick one")
+    graph, snapshot = load_with_snapshot(spec)
     answer = who_can_reach(graph, role_arn, max_hops, from_outside=from_outside)
-    if output:
-        dot = reach_paths_view(graph, answer.target, [r.route for r in answer.reachers])
+    if output and not answer.reachers:
+        # A picture of the target alone would say nothing: say it in words, draw nothing.
+        stderr.print(f"nobody in the data reaches {short(answer.target)}: no picture written")
+    elif output:
+        marks = picture_marks(graph, snapshot, (), spec.quiet)
+        dot = reach_paths_view(graph, answer.target, [r.route for r in answer.reachers], marks)
         with phase("render", quiet=spec.quiet):
-            written = render(dot, output, fmt)
-        if not as_json:
+            written = write_picture(dot, output, fmt)
+        if written and not as_json:
             stderr.print(f"wrote {written}")
     if as_json:
         emit_json(who_can_reach_json(answer))
         return
+    if output == "-":
+        return  # standard output carries the picture
     title = f"Who can reach {short(answer.target)}"
     if not answer.reachers:
         stdout.print(f"{title}: nobody in the data.")

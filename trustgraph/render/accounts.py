@@ -20,6 +20,7 @@ from typing import Any
 import networkx as nx
 
 from trustgraph.render.dot import TrustDot, canvas, cluster_attrs, jsonable, place_legend
+from trustgraph.render.marks import NO_MARKS, Marks, holding_text, legend_rows
 from trustgraph.render.radial import Box, RadialLayout, radial_layout, text_width
 from trustgraph.render.style import (
     ACCOUNT_EDGE_LEGEND,
@@ -27,9 +28,16 @@ from trustgraph.render.style import (
     ACCOUNT_NODE_LEGEND,
     ACCOUNT_NODE_STYLE,
     DASHED,
+    DEAD_END,
+    DEAD_END_STYLE,
+    DEAD_END_TEXT,
     FONT,
+    MARK_COLOR,
+    MAX_SIZE,
     OU_PALETTE,
     PUBLIC_MARK_COLOR,
+    SENSITIVE_GLYPH,
+    SENSITIVE_STYLE,
     SOLID,
     dot_text,
     html_text,
@@ -60,9 +68,9 @@ KNOWN_ISSUERS = {
 _KIND_WORDS = {
     "role": ("role", "roles"), "user": ("user", "users"), "account": ("account", "accounts"),
     "federated": ("provider", "providers"), "service": ("service", "services"), "public": ("anyone", "anyone"),
-    "unknown": ("unresolved", "unresolved"),
+    "unknown": ("unresolved", "unresolved"), "class": ("org-wide trust", "org-wide trusts"),
 }
-_KIND_ORDER = ("role", "user", "account-wide", "account", "federated", "service", "public", "unknown")
+_KIND_ORDER = ("role", "user", "account-wide", "account", "class", "federated", "service", "public", "unknown")
 
 
 def _is_hub(graph: nx.DiGraph, node: str) -> bool:
@@ -80,8 +88,13 @@ class AccountNode:
     ou_path: str = ""
     principals: Counter[str] = field(default_factory=Counter)  # in-data principals by kind
     members: set[str] = field(default_factory=set)  # graph nodes folded into this one
-    internal: int = 0  # trust edges inside this node (same account)
+    internal: int = 0  # trust edges inside this node (same account; for an OU, inside the OU)
+    between: int = 0  # of those, trust between two accounts folded into this node (an OU)
+    internal_conditional: int = 0  # of `internal`, the conditional ones
+    chain: tuple[str, ...] = ()  # an OU node's own OU ids below the root (render/ous.py)
     service_trusts: int = 0  # service → role edges folded into this node (services not drawn)
+    sensitive: int = 0  # sensitive roles held (Marks)
+    flagged: int = 0  # roles with findings held (Marks)
 
 
 @dataclass
@@ -113,6 +126,8 @@ class AccountMap:
     services_drawn: bool
     org_id: str | None
     ou_names: dict[str, str]
+    marks: Marks = NO_MARKS
+    partial: bool = False  # the graph holds only some of the trust (--only): counts are of what it touches
 
 
 def _plural(n: int, kind: str) -> str:
@@ -121,7 +136,7 @@ def _plural(n: int, kind: str) -> str:
         return "anyone"
     if kind == "account-wide":
         return "account-wide"
-    return f"{n} {one if n == 1 else many}"
+    return f"{n:,} {one if n == 1 else many}"
 
 
 def _issuer(node: str, data: Mapping[str, Any]) -> tuple[str, str]:
@@ -142,7 +157,7 @@ def _issuer(node: str, data: Mapping[str, Any]) -> tuple[str, str]:
     return f"fed:{ptype}:{host}", f"{name} ({form})"
 
 
-class _Folder:
+class Folder:
     """Maps every graph node to the account-view node it is folded into."""
 
     def __init__(self, graph: nx.DiGraph, organization: Any, known_accounts: Mapping[str, str] | None,
@@ -222,25 +237,42 @@ class _Folder:
 
 def account_map(graph: nx.DiGraph, *, organization: Any = None, known_accounts: Mapping[str, str] | None = None,
                 ou_names: Mapping[str, str] | None = None, services: bool | None = None,
-                account: str | None = None) -> AccountMap:
+                account: str | None = None, marks: Marks = NO_MARKS, all_accounts: bool = True,
+                partial: bool = False) -> AccountMap:
     """Fold the principal graph into accounts (pure; no drawing).
 
     services: draw AWS services as a node with edges to the accounts whose roles trust them (by default
     service trust is only counted inside each account). account: keep only this account and what touches it.
+    marks: sensitive roles and roles with findings, counted per account. all_accounts: also draw the accounts
+    of the data that no trust of `graph` touches (off for a filtered graph). partial: `graph` holds only some
+    of the trust; the principals counted are those its trusts touch, and the labels say so.
     """
-    folder = _Folder(graph, organization, known_accounts, ou_names)
+    folder = Folder(graph, organization, known_accounts, ou_names)
     for node in sorted(graph.nodes):
         folder.fold(node)
-    # Every account in the data is drawn, even one that no trust touches.
-    for acct in sorted(folder.in_data):
-        folder._account_node(acct)
+    if all_accounts:
+        # Every account in the data is drawn, even one that no trust touches.
+        for acct in sorted(folder.in_data):
+            folder._account_node(acct)
+    if marks:
+        # What an account holds, whatever part of its trust `graph` keeps (a filtered graph keeps only some).
+        held: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        for roles, slot in ((marks.sensitive, 0), (marks.findings, 1)):
+            for role in roles:
+                if ":iam::" in role:
+                    held[role.split(":iam::", 1)[1].split(":", 1)[0]][slot] += 1
+        for group in folder.nodes.values():
+            if group.kind in ("account", "org-only"):
+                group.sensitive, group.flagged = held.get(next(iter(group.accounts)), (0, 0))
     draw_services = bool(services)
     owner = {m: n for n in folder.nodes.values() for m in n.members}
     edges: dict[tuple[str, str], AccountEdge] = {}
     for u, v, data in sorted(graph.edges(data=True), key=lambda e: (e[0], e[1])):
         a, b = owner[u], owner[v]
         if a.key == b.key:
-            a.internal += 1
+            if data.get("kind") != "member":  # a principal joining its own account's hub is no trust
+                a.internal += 1
+                a.internal_conditional += bool(data.get("conditional"))
             continue
         if a.kind == "service" and not draw_services:
             b.service_trusts += 1
@@ -262,13 +294,13 @@ def account_map(graph: nx.DiGraph, *, organization: Any = None, known_accounts: 
         edges = {pair: e for pair, e in edges.items() if center in pair}
         touching = {center} | {k for pair in edges for k in pair}
         nodes = {k: n for k, n in nodes.items() if k in touching}
-    return AccountMap(nodes, edges, draw_services, folder.org_id, folder.ou_names)
+    return AccountMap(nodes, edges, draw_services, folder.org_id, folder.ou_names, marks, partial)
 
 
 # ------------------------------------------------------------------------------------------------ DOT
 
 
-def _ou_chain(amap: AccountMap, ou_path: str) -> list[str]:
+def ou_chain(amap: AccountMap, ou_path: str) -> list[str]:
     """OU ids below the root, outermost first ("o-x/r-y/ou-a/ou-b/" → [ou-a, ou-b])."""
     parts = [p for p in ou_path.strip("/").split("/") if p]
     return [p for p in parts if p.startswith("ou-")]
@@ -279,7 +311,7 @@ def _ou_title(amap: AccountMap, ou: str) -> str:
     return f"{name}" if name else ou
 
 
-def _node_label(node: AccountNode, compact: bool) -> str:
+def _node_label(node: AccountNode, compact: bool, partial: bool = False) -> str:
     lines = [f"<B>{html_text(node.title)}</B>"]
     small: list[str] = []
     if node.kind == "external":
@@ -289,17 +321,22 @@ def _node_label(node: AccountNode, compact: bool) -> str:
     elif node.subtitle:
         small.append(node.subtitle)
     if node.kind == "vendor":
-        small.append("known vendor")
+        small.append("known vendor" if len(node.accounts) <= 1 else "known vendors")
     if node.kind == "federated" and len(node.members) > 1:
-        small.append(f"{len(node.members)} providers in {len(node.accounts)} accounts")
-    if not compact and node.kind in ("account", "org-only"):
+        small.append(f"{len(node.members):,} providers in {len(node.accounts):,} accounts")
+    if node.kind == "ou":
+        small.append(f"{len(node.accounts):,} account{'s' if len(node.accounts) != 1 else ''}")
+    if not compact and node.kind in ("account", "org-only", "ou"):
         counts = [_plural(node.principals[k], k) for k in ("role", "user") if node.principals[k]]
         if node.kind == "org-only" and not counts:
             counts = ["no IAM data"]
         if counts:
-            small.append(" · ".join(counts))
+            small.append(" · ".join(counts) + (" in these trusts" if partial else ""))
         extra = []
-        if node.internal:
+        if node.internal and node.kind == "ou":
+            between = f" ({node.between:,} between its accounts)" if node.between else ""
+            extra.append(f"{node.internal:,} trust{'s' if node.internal != 1 else ''} inside{between}")
+        elif node.internal:
             extra.append(f"{node.internal} internal trust{'s' if node.internal != 1 else ''}")
         if node.service_trusts:
             extra.append(f"{node.service_trusts} service trust{'s' if node.service_trusts != 1 else ''}")
@@ -307,32 +344,51 @@ def _node_label(node: AccountNode, compact: bool) -> str:
             small.append(" · ".join(extra))
     for text in small:
         lines.append(f'<FONT POINT-SIZE="8" COLOR="#5f6368">{html_text(text)}</FONT>')
+    held = holding_text(node.sensitive, node.flagged)
+    if held and not compact:
+        lines.append(f'<FONT POINT-SIZE="8" COLOR="{MARK_COLOR}">{html_text(held)}</FONT>')
     return "<" + "<BR/>".join(lines) + ">"
 
 
-def _edge_class(amap: AccountMap, edge: AccountEdge) -> str:
+def edge_class(amap: AccountMap, edge: AccountEdge) -> str:
     kind = amap.nodes[edge.src].kind
-    return {"account": "internal", "org-only": "internal", "vendor": "vendor", "external": "external",
+    return {"account": "internal", "org-only": "internal", "ou": "internal", "vendor": "vendor", "external": "external",
             "federated": "federated", "public": "public", "service": "service",
             "class": "internal"}.get(kind, "unknown")
 
 
-def edge_text(graph: nx.DiGraph, edge: AccountEdge) -> tuple[str, str]:
-    """(counts, markers) of an aggregated edge, e.g. ("2 roles, 1 user → 3 roles", "1 conditional · via * 1")."""
+def _trusts(n: int) -> str:
+    return f"{n:,} trust{'s' if n != 1 else ''}"
+
+
+def edge_text(graph: nx.DiGraph, edge: AccountEdge, marks: Marks = NO_MARKS) -> tuple[str, str]:
+    """(counts, markers) of an aggregated edge, e.g. ("2 roles, 1 user → 3 roles", "1 conditional · via * (1)");
+    with marks, "⚠ 2 sensitive" when some of the roles reached are sensitive."""
     by_kind = edge.sources_by_kind(graph)
     sources = ", ".join(_plural(by_kind[k], k) for k in _KIND_ORDER if by_kind.get(k))
-    targets = len(edge.targets())
-    counts = f"{sources} → {targets} role{'s' if targets != 1 else ''}"
-    marks = []
+    targets = sum(1 for v in edge.targets() if not graph.nodes[v].get("hub"))
+    if targets:
+        counts = f"{sources} → {targets:,} role{'s' if targets != 1 else ''}"
+    else:  # member edges: who may use the account-wide or org-wide trust
+        counts = f"{sources} (members)"
+    notes = []
     if edge.conditional:
         total = len(edge.members)
-        marks.append("conditional" if edge.conditional == total else f"{edge.conditional}/{total} conditional")
+        notes.append("conditional" if edge.conditional == total else f"{edge.conditional:,}/{total:,} conditional")
     if edge.via_star:
-        marks.append(f"via * ({edge.via_star})")
-    return counts, " · ".join(marks)
+        notes.append(f"via * ({edge.via_star})")
+    sensitive = sensitive_targets(edge, marks)
+    if sensitive:
+        notes.append(f"{SENSITIVE_GLYPH} {sensitive} sensitive")
+    return counts, " · ".join(notes)
 
 
-def _edge_evidence(graph: nx.DiGraph, amap: AccountMap, edge: AccountEdge, counts: str, marks: str) -> dict[str, Any]:
+def sensitive_targets(edge: AccountEdge, marks: Marks) -> int:
+    return sum(1 for v in edge.targets() if v in marks.sensitive) if marks.sensitive else 0
+
+
+def folded_edge_evidence(graph: nx.DiGraph, amap: AccountMap, edge: AccountEdge, counts: str,
+                         marks: str) -> dict[str, Any]:
     members = []
     for u, v in edge.members[:EVIDENCE_MEMBERS]:
         data = graph.edges[u, v]
@@ -358,7 +414,7 @@ def _edge_evidence(graph: nx.DiGraph, amap: AccountMap, edge: AccountEdge, count
 
 
 def _node_evidence(amap: AccountMap, node: AccountNode) -> dict[str, Any]:
-    ou = " / ".join(_ou_title(amap, o) for o in _ou_chain(amap, node.ou_path)) if node.ou_path else ""
+    ou = " / ".join(_ou_title(amap, o) for o in ou_chain(amap, node.ou_path)) if node.ou_path else ""
     info: dict[str, Any] = {"type": "node", "title": node.title, "kind": ACCOUNT_NODE_LEGEND.get(node.kind, node.kind),
                             "search": " ".join([node.title, node.subtitle, *sorted(node.accounts)])}
     if node.accounts:
@@ -371,6 +427,10 @@ def _node_evidence(amap: AccountMap, node: AccountNode) -> dict[str, Any]:
         info["internal_trusts"] = node.internal
     if node.service_trusts:
         info["service_trusts"] = node.service_trusts
+    if node.sensitive:
+        info["sensitive_roles"] = node.sensitive
+    if node.flagged:
+        info["roles_with_findings"] = node.flagged
     if node.kind in ("federated", "unknown", "service", "external") and node.members:
         members = sorted(node.members)
         info["members"] = members[:EVIDENCE_MEMBERS]
@@ -379,24 +439,30 @@ def _node_evidence(amap: AccountMap, node: AccountNode) -> dict[str, Any]:
     return info
 
 
-def _node_order(node: AccountNode) -> tuple[int, str]:
+def node_order(node: AccountNode) -> tuple[int, str]:
     rank = {"public": 0, "external": 1, "vendor": 2, "federated": 3, "service": 4, "unknown": 5, "class": 6}
     return rank.get(node.kind, 9), node.key
 
 
 def _legend(amap: AccountMap, classes: set[str], any_conditional: bool, any_star: bool, large: bool,
-            ou_colours: Mapping[tuple[str, ...], str], any_hub: bool = False) -> str:
+            ou_colours: Mapping[tuple[str, ...], str], any_hub: bool = False, any_dead: bool = False,
+            short_labels: bool = False) -> str:
     present = {n.kind for n in amap.nodes.values()}
     node_rows = [(ACCOUNT_NODE_STYLE[k], text) for k, text in ACCOUNT_NODE_LEGEND.items() if k in present]
     edge_rows = [(SOLID, ACCOUNT_EDGE_STYLE[c]["color"], text) for c, text in ACCOUNT_EDGE_LEGEND.items()
                  if c in classes]
     if any_conditional:
         edge_rows.append((DASHED, "#3c4043", "every folded trust is conditional"))
+    if any_dead:
+        edge_rows.append((DEAD_END, DEAD_END_STYLE["color"], DEAD_END_TEXT))
     extra = ['<TR><TD>&#9473;&#9473;</TD><TD ALIGN="LEFT">thicker = more trusts</TD></TR>']
     if any_star:
         extra.append(f'<TR><TD><FONT COLOR="{PUBLIC_MARK_COLOR}"><I>via *</I></FONT></TD>'
                      '<TD ALIGN="LEFT">some trusts name Principal "*"</TD></TR>')
-    if not large:
+    if short_labels:
+        extra.append('<TR><TD COLSPAN="2" ALIGN="LEFT">edge label: trusts folded into the edge (principal &#8594; '
+                     'role); its tooltip says who and what</TD></TR>')
+    elif not large:
         extra.append('<TR><TD COLSPAN="2" ALIGN="LEFT">edge label: trusted callers by kind &#8594; roles they can'
                      ' assume</TD></TR>')
     if any_hub:
@@ -404,14 +470,17 @@ def _legend(amap: AccountMap, classes: set[str], any_conditional: bool, any_star
                      ' role</TD></TR>')
     if not amap.services_drawn:
         extra.append('<TR><TD COLSPAN="2" ALIGN="LEFT">AWS service trust is counted inside each account</TD></TR>')
+    holders = "OUs and accounts" if "ou" in present else "accounts"
+    extra.extend(legend_rows(amap.marks, any(n.sensitive for n in amap.nodes.values()),
+                             any(n.flagged for n in amap.nodes.values()), holders))
     for chain, colour in ou_colours.items():
-        name = _chain_title(amap, chain)
+        name = chain_title(amap, chain)
         extra.append(f'<TR><TD BGCOLOR="{colour}" BORDER="1" COLOR="#b06000"> </TD>'
                      f'<TD ALIGN="LEFT">OU {html_text(name)}</TD></TR>')
     return legend_table(node_rows, edge_rows, extra)
 
 
-def _chain_title(amap: AccountMap, chain: tuple[str, ...]) -> str:
+def chain_title(amap: AccountMap, chain: tuple[str, ...]) -> str:
     return " / ".join(_ou_title(amap, ou) for ou in chain) or "organization root"
 
 
@@ -424,11 +493,11 @@ def _box(node: AccountNode, fontsize: int) -> Box:
 
 
 def account_dot(graph: nx.DiGraph, amap: AccountMap, *, title: str = "", engine: str | None = None,
-                legend: bool = True) -> TrustDot:
+                legend: bool = True, short_labels: bool = False, rankdir: str = "LR") -> TrustDot:
     """DOT for an account map. engine: dot (clusters per OU, labelled edges), radial (positions computed in
     render/radial.py, drawn by Graphviz's nop), or a Graphviz engine (sfdp, neato, fdp). Default: dot up
     to DOT_LIMIT nodes and DOT_EDGE_LIMIT links, radial above."""
-    keys = sorted(amap.nodes, key=lambda k: _node_order(amap.nodes[k]))
+    keys = sorted(amap.nodes, key=lambda k: node_order(amap.nodes[k]))
     large = len(keys) > DOT_LIMIT or len(amap.edges) > DOT_EDGE_LIMIT
     layout = engine or ("radial" if large else "dot")
     ids = {k: f"a{i}" for i, k in enumerate(keys)}
@@ -438,9 +507,9 @@ def account_dot(graph: nx.DiGraph, amap: AccountMap, *, title: str = "", engine:
     if large:
         dot.raster_size = "40,40"
     dot.attr(fontname=FONT, fontsize="14" if not large else "32", labelloc="t", labeljust="l",
-             label=dot_text(title), bgcolor="white", pad="0.3")
+             label=dot_text(title), bgcolor="white", pad="0.3", size=MAX_SIZE)
     if layout == "dot":
-        dot.attr(rankdir="LR", newrank="true", nodesep="0.3", ranksep="1.4", splines="spline")
+        dot.attr(rankdir=rankdir, newrank="true", nodesep="0.3", ranksep="1.4", splines="spline")
     elif layout == "radial":
         # Every node is pinned (pos="x,y!" in points): neato only draws the straight edges.
         dot.attr(splines="false", outputorder="edgesfirst", inputscale="72", notranslate="false")
@@ -452,13 +521,13 @@ def account_dot(graph: nx.DiGraph, amap: AccountMap, *, title: str = "", engine:
     dot.attr("edge", fontname=FONT, fontsize="8", arrowsize="0.7" if not large else "0.5", fontcolor="#3c4043")
 
     def chain_of(node: AccountNode) -> tuple[str, ...] | None:
-        return tuple(_ou_chain(amap, node.ou_path)) if node.ou_path else None
+        return tuple(ou_chain(amap, node.ou_path)) if node.ou_path else None
 
     # Without clusters, an OU is a fill colour (and, for sfdp, an invisible anchor pulling its accounts together).
     ou_colours: dict[tuple[str, ...], str] = {}
     if layout != "dot":
         chains = sorted({c for n in amap.nodes.values() if (c := chain_of(n)) is not None},
-                        key=lambda c: (_chain_title(amap, c), c))
+                        key=lambda c: (chain_title(amap, c), c))
         ou_colours = {chain: OU_PALETTE[i % len(OU_PALETTE)] for i, chain in enumerate(chains)}
     degree: Counter[str] = Counter()
     for a, b in amap.edges:
@@ -480,8 +549,8 @@ def account_dot(graph: nx.DiGraph, amap: AccountMap, *, title: str = "", engine:
         for k in keys:
             if k not in set(center):
                 by_chain[chain_of(amap.nodes[k])].append(k)
-        order = sorted(by_chain, key=lambda c: (c is None, _chain_title(amap, c) if c is not None else "", c or ()))
-        groups = [(_chain_title(amap, c) if c is not None else ("outside the organization" if ou_colours
+        order = sorted(by_chain, key=lambda c: (c is None, chain_title(amap, c) if c is not None else "", c or ()))
+        groups = [(chain_title(amap, c) if c is not None else ("outside the organization" if ou_colours
                                                                   else "accounts"),
                    [_box(amap.nodes[k], fontsize(k)) for k in sorted(by_chain[c], key=lambda k: (
                        amap.nodes[k].title, k))]) for c in order]
@@ -494,6 +563,8 @@ def account_dot(graph: nx.DiGraph, amap: AccountMap, *, title: str = "", engine:
         chain = chain_of(node)
         if chain is not None and chain in ou_colours and node.kind in ("account", "org-only"):
             style["fillcolor"] = ou_colours[chain]
+        if node.sensitive:
+            style.update(SENSITIVE_STYLE)
         if large:
             style["fontsize"] = str(fontsize(key))
         if key in positions:
@@ -501,8 +572,8 @@ def account_dot(graph: nx.DiGraph, amap: AccountMap, *, title: str = "", engine:
             style["pos"] = f"{x:.1f},{y:.1f}!"
         element = f"node-{ids[key]}"
         tooltip = node.title + (f" ({node.subtitle})" if node.subtitle else "")
-        container.node(ids[key], label=_node_label(node, compact=large), tooltip=tooltip_text(tooltip), id=element,
-                       **style)
+        container.node(ids[key], label=_node_label(node, compact=large, partial=amap.partial),
+                       tooltip=tooltip_text(tooltip), id=element, **style)
         dot.evidence[element] = functools.partial(_node_evidence, amap, node)
 
     with canvas(dot) as body:
@@ -511,25 +582,43 @@ def account_dot(graph: nx.DiGraph, amap: AccountMap, *, title: str = "", engine:
             # Clusters per organization and OU.
             tree: dict[tuple[str, ...], list[str]] = defaultdict(list)
             for k in in_org:
-                tree[tuple(_ou_chain(amap, amap.nodes[k].ou_path))].append(k)
+                tree[tuple(ou_chain(amap, amap.nodes[k].ou_path))].append(k)
             prefixes = sorted({chain[:i] for chain in tree for i in range(len(chain) + 1)})
             cluster_ids = {p: f"cluster_ou{i}" for i, p in enumerate(prefixes)}
 
-            def emit_cluster(container: Any, prefix: tuple[str, ...]) -> None:
+            # Top to bottom, a cluster's title is a node at its top (invisible edges to what the cluster holds):
+            # dot routes edges around nodes, not around cluster labels.
+            title_nodes = layout == "dot" and rankdir == "TB"
+
+            def emit_cluster(container: Any, prefix: tuple[str, ...]) -> str:
+                """Emit the cluster of `prefix`; returns its title node ("" when the title is the label)."""
                 with container.subgraph(name=cluster_ids[prefix]) as c:
                     if prefix:
-                        c.attr(**cluster_attrs(label=dot_text(_ou_title(amap, prefix[-1])), style="rounded,filled",
-                                               color="#c6cbd1", fillcolor="#f8f9fa" if len(prefix) % 2 else "#ffffff",
-                                               fontsize="11", labeljust="l"))
+                        title, style = _ou_title(amap, prefix[-1]), dict(
+                            style="rounded,filled", color="#c6cbd1", fontsize="11",
+                            fillcolor="#f8f9fa" if len(prefix) % 2 else "#ffffff")
                     else:
-                        c.attr(**cluster_attrs(label=dot_text(f"Organization {amap.org_id or ''}".strip()),
-                                               style="rounded,filled", color="#9aa0a6", fillcolor="#ffffff",
-                                               fontsize="12", labeljust="l"))
+                        title, style = f"Organization {amap.org_id or ''}".strip(), dict(
+                            style="rounded,filled", color="#9aa0a6", fillcolor="#ffffff", fontsize="12")
+                    head = ""
+                    if title_nodes:
+                        head = f"{cluster_ids[prefix]}_title"
+                        c.attr(**cluster_attrs(label="", **style))
+                        c.node(head, label=f"<<B>{html_text(title)}</B>>", shape="plaintext", margin="0",
+                               height="0.2", fontsize=style["fontsize"], fontcolor="#3c4043")
+                    else:
+                        c.attr(**cluster_attrs(label=dot_text(title), labeljust="l", **style))
+                    inner = []
                     for k in tree.get(prefix, []):
                         emit(c, k)
+                        inner.append(ids[k])
                     for child in prefixes:
                         if len(child) == len(prefix) + 1 and child[:len(prefix)] == prefix:
-                            emit_cluster(c, child)
+                            inner.append(emit_cluster(c, child))
+                    for target in inner:
+                        if head and target:
+                            c.edge(head, target, style="invis")
+                    return head
 
             emit_cluster(body, ())
         else:
@@ -567,10 +656,10 @@ def account_dot(graph: nx.DiGraph, amap: AccountMap, *, title: str = "", engine:
                           pos=f"{x:.1f},{y:.1f}!")
 
         classes: set[str] = set()
-        any_conditional = any_star = False
+        any_conditional = any_star = any_dead = False
         for pair in sorted(amap.edges, key=lambda p: (ids[p[0]], ids[p[1]])):
             edge = amap.edges[pair]
-            cls = _edge_class(amap, edge)
+            cls = edge_class(amap, edge)
             classes.add(cls)
             style = dict(ACCOUNT_EDGE_STYLE[cls])
             width = 1 + min(4.0, math.log2(len(edge.members)))
@@ -585,22 +674,26 @@ def account_dot(graph: nx.DiGraph, amap: AccountMap, *, title: str = "", engine:
             if edge.conditional == len(edge.members):
                 style["style"] = "dashed"
                 any_conditional = True
-            counts, marks = edge_text(graph, edge)
+            counts, marks = edge_text(graph, edge, amap.marks)
+            if amap.nodes[edge.src].kind == "unknown":
+                style.update(DEAD_END_STYLE)
+                any_dead = True
             tooltip = counts + (f" · {marks}" if marks else "")
             attrs: dict[str, str] = {}
             if not large:
-                label = html_text(counts)
+                label = html_text(counts) if not short_labels else f"<B>{_trusts(len(edge.members))}</B>"
                 if marks:
-                    colour = PUBLIC_MARK_COLOR if edge.via_star else "#5f6368"
+                    colour = PUBLIC_MARK_COLOR if edge.via_star or SENSITIVE_GLYPH in marks else "#5f6368"
                     label += f'<BR/><FONT COLOR="{colour}"><I>{html_text(marks)}</I></FONT>'
                 attrs["label"] = f"<{label}>"
             any_star = any_star or bool(edge.via_star)
             element = f"edge-{ids[pair[0]]}-{ids[pair[1]]}"
             body.edge(ids[pair[0]], ids[pair[1]], tooltip=tooltip_text(tooltip), id=element, **attrs, **style)
-            dot.evidence[element] = functools.partial(_edge_evidence, graph, amap, edge, counts, marks)
+            dot.evidence[element] = functools.partial(folded_edge_evidence, graph, amap, edge, counts, marks)
         if legend:
             any_hub = any(e.sources_by_kind(graph).get("account-wide") for e in amap.edges.values())
-            label = _legend(amap, classes, any_conditional, any_star, large, ou_colours, any_hub)
+            label = _legend(amap, classes, any_conditional, any_star, large, ou_colours, any_hub, any_dead,
+                            short_labels)
             if radial is not None:
                 # Left of the disc: half the legend's width (estimated from its longest row) plus a margin.
                 rows = [re.sub(r"<[^>]*>|&#?\w+;", "x", row) for row in label.split("</TR>")]
@@ -622,14 +715,17 @@ def account_title(amap: AccountMap) -> str:
 
 def account_view(graph: nx.DiGraph, *, organization: Any = None, known_accounts: Mapping[str, str] | None = None,
                  ou_names: Mapping[str, str] | None = None, services: bool | None = None, account: str | None = None,
-                 engine: str | None = None, title: str = "") -> TrustDot:
+                 engine: str | None = None, title: str = "", marks: Marks = NO_MARKS,
+                 all_accounts: bool = True, note: str = "", partial: bool = False) -> TrustDot:
     """DOT for the account view of `graph` (see the module docstring)."""
     amap = account_map(graph, organization=organization, known_accounts=known_accounts, ou_names=ou_names,
-                       services=services, account=account)
+                       services=services, account=account, marks=marks, all_accounts=all_accounts, partial=partial)
     if not title:
         title = account_title(amap)
         if account:
             title += f", around {account}"
+        if note:
+            title += f" — {note}"
     return account_dot(graph, amap, title=title, engine=engine)
 
 

@@ -11,13 +11,20 @@ import graphviz
 import networkx as nx
 
 from trustgraph.graph.model import NODE_KINDS
+from trustgraph.render.marks import NO_MARKS, Marks, legend_rows
 from trustgraph.render.style import (
     DASHED,
+    DEAD_END,
+    DEAD_END_STYLE,
+    DEAD_END_TEXT,
     DOTTED,
     EDGE_STYLE,
     FONT,
+    MAX_SIZE,
     NODE_STYLE,
     SCOPE_LEGEND,
+    SENSITIVE_GLYPH,
+    SENSITIVE_STYLE,
     SOLID,
     TARGET_STYLE,
     dot_text,
@@ -124,6 +131,8 @@ def _label(graph: nx.DiGraph, node: str) -> str:
         return dot_text(label) + f"\\n{account}" if label != account else f"account {account}"
     if kind == "public":
         return "anyone (*)"
+    if kind == "unknown":
+        return dot_text(label) + "\\nunresolved: deleted or invalid"
     if kind == "class":
         members, accounts = data.get("members", 0), data.get("member_accounts", 0)
         return dot_text(f"org-wide trust: {label}") + \
@@ -171,7 +180,7 @@ def _cluster_label(graph: nx.DiGraph, account: str) -> str:
 
 
 def legend_label(kinds: Iterable[str] = NODE_KINDS, scopes: Iterable[str] = tuple(EDGE_STYLE),
-                 conditional: bool = True, target: bool = False) -> str:
+                 conditional: bool = True, target: bool = False, extra_rows: Iterable[str] = ()) -> str:
     """The legend of a principals picture: the node kinds and edge styles it shows."""
     present = set(kinds)
     node_rows = [(NODE_STYLE[k], k) for k in NODE_KINDS if k in present]
@@ -182,7 +191,9 @@ def legend_label(kinds: Iterable[str] = NODE_KINDS, scopes: Iterable[str] = tupl
                   SCOPE_LEGEND.get(scope, scope)) for scope, style in EDGE_STYLE.items() if scope in present_scopes]
     if conditional:
         edge_rows.append((DASHED, "#3c4043", "conditional"))
-    return legend_table(node_rows, edge_rows)
+    if "unknown" in present:
+        edge_rows.append((DEAD_END, DEAD_END_STYLE["color"], DEAD_END_TEXT))
+    return legend_table(node_rows, edge_rows, list(extra_rows))
 
 
 @contextmanager
@@ -214,17 +225,21 @@ def _base_graph(title: str, engine: str) -> TrustDot:
     dot.title = title
     dot.layout = engine
     dot.attr(rankdir="LR", fontname=FONT, fontsize="14", labelloc="t", labeljust="l", label=dot_text(title),
-             newrank="true", compound="true", nodesep="0.25", ranksep="0.9", bgcolor="white", pad="0.3")
+             newrank="true", compound="true", nodesep="0.25", ranksep="0.9", bgcolor="white", pad="0.3",
+             forcelabels="true", size=MAX_SIZE)
     dot.attr("node", fontname=FONT, fontsize="10", margin="0.12,0.05")
-    dot.attr("edge", fontname=FONT, fontsize="8", arrowsize="0.7", fontcolor="#3c4043")
+    dot.attr("edge", fontname=FONT, fontsize="8", arrowsize="0.7", fontcolor="#3c4043", labeldistance="2.2",
+             labelangle="-30", labelfontsize="8", labelfontcolor="#3c4043")
     return dot
 
 
 def to_dot(graph: nx.DiGraph, nodes: Iterable[str] | None = None, *, title: str = "",
            highlight: Iterable[str] = (), engine: str = "dot", legend: bool = True,
-           edges: Iterable[tuple[str, str]] | None = None, split_services: bool = True) -> TrustDot:
+           edges: Iterable[tuple[str, str]] | None = None, split_services: bool = True,
+           marks: Marks = NO_MARKS) -> TrustDot:
     """DOT source for the subgraph on `nodes` (default: the whole graph).
 
+    `marks`: sensitive roles get a double red border and a badge line, roles with findings a badge line.
     `edges` limits the drawn edges (default: every edge between the drawn nodes). `split_services` draws
     an AWS service once in each account cluster that trusts it rather than once for the whole picture.
     """
@@ -279,12 +294,23 @@ def to_dot(graph: nx.DiGraph, nodes: Iterable[str] | None = None, *, title: str 
         if node in marked:
             style.update(TARGET_STYLE)
         element = f"node-{dot_id}"
+        label = _label(graph, node)
         if node in folded_labels:
-            style["xlabel"] = "\\n".join(f"{n} × {text}".replace("\\n", " ")
-                                          for text, n in sorted(folded_labels[node].items()))
-        container.node(dot_id, label=_label(graph, node), tooltip=tooltip_text(node), id=element, **style)
+            # Inside the node's own label, so that it cannot drift away from the node.
+            label += "".join(f"\\n← {n} × " + text.replace("\\n", " ")
+                             for text, n in sorted(folded_labels[node].items()))
+        badges = marks.role_lines(node)
+        if badges:
+            label += "".join(f"\\n{dot_text(line)}" for line in badges)
+            shown_marks.update(("sensitive" if line.startswith(SENSITIVE_GLYPH) else "flagged") for line in badges)
+        if node in marks.sensitive:
+            style.update(SENSITIVE_STYLE)
+            if node in marked:
+                style["color"] = SENSITIVE_STYLE["color"]
+        container.node(dot_id, label=label, tooltip=tooltip_text(node), id=element, **style)
         dot.evidence[element] = node_evidence(graph, node)
 
+    shown_marks: set[str] = set()
     with canvas(dot) as body:
         for account in sorted(a for a in placed if a):
             with body.subgraph(name=f"cluster_{account}") as cluster:
@@ -304,14 +330,17 @@ def to_dot(graph: nx.DiGraph, nodes: Iterable[str] | None = None, *, title: str 
             if data.get("conditional") and style.get("style") != "dotted":
                 style["style"] = "dashed"
                 conditional = True
+            if graph.nodes[src].get("kind") == "unknown":
+                style.update(DEAD_END_STYLE)
             a, b = endpoint(src, dst), endpoint(dst, src)
             element = f"edge-{a}-{b}"
             text = labels[(src, dst)]
             if text in folded_labels.get(dst, {}):
                 text = ""
-            body.edge(a, b, label=text, tooltip=tooltip_text(f"{src} → {dst}"), id=element, **style)
+            body.edge(a, b, headlabel=text, tooltip=tooltip_text(f"{src} → {dst}"), id=element, **style)
             dot.evidence[element] = edge_evidence(graph, src, dst)
         if legend:
             kinds = {str(graph.nodes[n].get("kind")) for n in keep}
-            place_legend(dot, body, legend_label(kinds, scopes, conditional, bool(marked)))
+            extra = legend_rows(marks, "sensitive" in shown_marks, "flagged" in shown_marks)
+            place_legend(dot, body, legend_label(kinds, scopes, conditional, bool(marked), extra))
     return dot

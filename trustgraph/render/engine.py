@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
 
 import graphviz
 
-FORMATS = ("svg", "png", "pdf", "dot", "html")
+FORMATS = ("svg", "png", "pdf", "dot", "html", "json")
+# Formats that are text, and so can be written to standard output (`-o -`).
+TEXT_FORMATS = ("svg", "dot", "html", "json")
 # Messages of the bundled Graphviz that say nothing about the picture: sfdp always reports the missing
 # triangulation library (its fallback works), pygraphviz warns about any graph above 1,000 nodes, and the
 # bundled fontconfig does not know newer elements of the system's font configuration.
@@ -20,7 +24,7 @@ _NOISE = ("Graphviz not built with triangulation library", "layout may take a lo
 
 
 @contextmanager
-def _filtered_stderr() -> Iterator[None]:
+def filtered_stderr() -> Iterator[None]:
     """Graphviz writes warnings straight to file descriptor 2: pass on all but the known noise."""
     # The C library writes to descriptor 2 itself, whatever Python's sys.stderr is (Jupyter replaces it).
     fd = 2
@@ -48,32 +52,69 @@ def draw_bytes(dot: graphviz.Digraph, fmt: str) -> bytes:
     raster_size = getattr(dot, "raster_size", "")
     if raster_size and fmt == "png":
         agraph.graph_attr["size"] = raster_size  # a thousand accounts would make a 10,000-pixel PNG
-    with _filtered_stderr():
+    with filtered_stderr():
         return agraph.draw(format=fmt, prog=dot.engine)
 
 
-def render(dot: graphviz.Digraph, output: str | Path, fmt: str | None = None) -> Path:
-    """Write `dot` to `output` as svg, png, pdf, dot (the source) or html (self-contained, interactive)."""
-    target = Path(output)
-    fmt = fmt or (target.suffix.lstrip(".").lower() or "svg")
-    if fmt == "htm":
-        fmt = "html"
+@runtime_checkable
+class Drawing(Protocol):
+    """A picture drawn without Graphviz's layout (the matrix): it writes its own formats."""
+
+    title: str
+    evidence: Mapping[str, Any]
+
+    def draw(self, fmt: str) -> bytes: ...
+
+
+Picture = graphviz.Digraph | Drawing
+
+
+def output_format(output: str | Path, fmt: str | None) -> str:
+    """The format asked for: `fmt`, else the suffix of `output` (svg for `-` and no suffix)."""
+    fmt = fmt or (Path(str(output)).suffix.lstrip(".").lower() if str(output) != "-" else "") or "svg"
+    fmt = "html" if fmt == "htm" else fmt
     if fmt not in FORMATS:
         raise ValueError(f"unsupported format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    return fmt
+
+
+def picture_bytes(picture: Picture, fmt: str) -> bytes:
+    """`picture` in `fmt`: svg, png, pdf, json (what each element shows, with its evidence), dot (the source)
+    or html (self-contained, interactive)."""
+    if fmt == "html":
+        from trustgraph.render.html import html_page
+
+        svg = picture_bytes(picture, "svg").decode("utf-8")
+        title = getattr(picture, "title", "") or "trustgraph"
+        page = html_page(svg, dict(getattr(picture, "evidence", {})), title=title)
+        return page.encode("utf-8")
+    if isinstance(picture, Drawing):
+        return picture.draw(fmt)
+    if fmt == "dot":
+        return picture.source.encode("utf-8")
+    if fmt == "json":
+        # What is drawn and why: every element's evidence. (Graphviz's own -Tjson crashes the bundled
+        # engine on HTML-like labels.)
+        from trustgraph.render.dot import jsonable
+
+        evidence = getattr(picture, "evidence", {})
+        data = {"title": getattr(picture, "title", ""), "picture": picture.name,
+                "layout": getattr(picture, "layout", "") or picture.engine,
+                "elements": {key: jsonable(evidence[key]) for key in evidence}}
+        return (json.dumps(data, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
+    return draw_bytes(picture, fmt)
+
+
+def render(dot: Picture, output: str | Path, fmt: str | None = None) -> Path:
+    """Write `dot` to `output` as svg, png, pdf, json, dot (the source) or html (self-contained, interactive)."""
+    target = Path(output)
+    fmt = output_format(target, fmt)
+    data = picture_bytes(dot, fmt)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=f".{fmt}")
     os.close(fd)
     try:
-        if fmt == "dot":
-            Path(tmp).write_text(dot.source, encoding="utf-8")
-        elif fmt == "html":
-            from trustgraph.render.html import html_page
-
-            svg = draw_bytes(dot, "svg").decode("utf-8")
-            page = html_page(svg, dict(getattr(dot, "evidence", {})), title=getattr(dot, "title", "") or "trustgraph")
-            Path(tmp).write_text(page, encoding="utf-8")
-        else:
-            Path(tmp).write_bytes(draw_bytes(dot, fmt))
+        Path(tmp).write_bytes(data)
         # mkstemp creates the file private (0600); a picture gets the usual permissions.
         umask = os.umask(0)
         os.umask(umask)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Sequence
 
 NODE_STYLE: dict[str, dict[str, str]] = {
@@ -31,6 +32,7 @@ EDGE_STYLE: dict[str, dict[str, str]] = {
 ACCOUNT_NODE_STYLE: dict[str, dict[str, str]] = {
     "account": {"shape": "box", "style": "rounded,filled", "fillcolor": "#fef7e0", "color": "#b06000"},
     "org-only": {"shape": "box", "style": "rounded,filled,dashed", "fillcolor": "#fffdf5", "color": "#b06000"},
+    "ou": {"shape": "tab", "style": "filled", "fillcolor": "#fef7e0", "color": "#b06000", "penwidth": "1.5"},
     "vendor": {"shape": "box", "style": "filled", "fillcolor": "#fff0e0", "color": "#e37400"},
     "external": {"shape": "box3d", "style": "filled,dashed", "fillcolor": "#fce8e6", "color": "#c5221f"},
     "federated": NODE_STYLE["federated"],
@@ -42,6 +44,7 @@ ACCOUNT_NODE_STYLE: dict[str, dict[str, str]] = {
 ACCOUNT_NODE_LEGEND: dict[str, str] = {
     "account": "account in the data",
     "org-only": "own account, no IAM data",
+    "ou": "organizational unit (its accounts folded)",
     "vendor": "known vendor account",
     "external": "unknown external accounts",
     "federated": "identity provider",
@@ -70,12 +73,23 @@ ACCOUNT_EDGE_LEGEND: dict[str, str] = {
     "unknown": "from unresolved principals",
 }
 PUBLIC_MARK_COLOR = "#d93025"
+# Sensitive (admin-equivalent) roles and roles with findings, and the accounts and OUs holding them.
+SENSITIVE_GLYPH = "\u26a0"  # ⚠
+FINDING_GLYPH = "\u2691"  # ⚑
+MARK_COLOR = "#c5221f"
+SENSITIVE_STYLE = {"peripheries": "2", "color": MARK_COLOR, "penwidth": "1.5"}
+# Trust naming a principal that no longer exists (or never did): nothing can use it.
+DEAD_END_STYLE = {"color": "#9aa0a6", "style": "dotted", "arrowhead": "tee", "penwidth": "1.2"}
+DEAD_END_TEXT = "unresolved principal (deleted or invalid): a dead end, nothing can use the trust"
 # Fill colours for organizational units when the layout cannot draw clusters (sfdp).
 OU_PALETTE = ("#e8f0fe", "#e6f4ea", "#fef7e0", "#f3e8fd", "#e0f7fa", "#fce8e6", "#f1f8e9", "#fff3e0",
               "#ede7f6", "#e0f2f1", "#fbe9e7", "#f9fbe7")
 
 TARGET_STYLE = {"fillcolor": "#fbbc04", "penwidth": "3", "color": "#b06000"}
 FONT = "Helvetica"
+# Graphviz `size` (inches) of every picture: larger drawings are scaled down to about 8,000 pixels a side
+# (96 dpi PNG; 72 points per inch in SVG and PDF).
+MAX_SIZE = "83,83"
 LEGEND_BORDER = "#9aa0a6"
 
 
@@ -95,6 +109,15 @@ def dot_text(value: object) -> str:
 def html_text(value: object) -> str:
     """Data text for a DOT HTML-like label (Graphviz expands \\N and friends there too)."""
     return html.escape(str(value), quote=True).replace("\\", "\\\\")
+
+
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def xml_text(value: object) -> str:
+    """Data text for an SVG written directly (the matrix): XML escaping; characters XML cannot hold at all
+    (control characters) become U+FFFD."""
+    return _XML_INVALID.sub("\ufffd", html.escape(str(value), quote=True))
 
 
 def tooltip_text(value: object) -> str:
@@ -124,4 +147,5 @@ def legend_table(node_rows: Sequence[tuple[dict[str, str], str]], edge_rows: Seq
 SOLID = "&#9472;&#9472;&#9654;"
 DASHED = "- - &#9654;"
 DOTTED = "&#183;&#183;&#183;&#183;&#9655;"
+DEAD_END = "&#183;&#183;&#183;&#183;&#8867;"
 SCOPE_LEGEND = {"member": "member of its account or of an org-wide trust class"}

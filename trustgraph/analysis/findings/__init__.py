@@ -34,11 +34,13 @@ __all__ = ["FAMILIES", "RULES", "SEVERITY_NAMES", "Finding", "FindingContext", "
 
 
 def find(snapshot: Snapshot, graph: nx.DiGraph | None = None, options: FindingOptions | None = None,
-         families: Iterable[str] | None = None, progress: ProgressCallback | None = None) -> list[Finding]:
+         families: Iterable[str] | None = None, progress: ProgressCallback | None = None,
+         context: FindingContext | None = None) -> list[Finding]:
     """Every finding for the snapshot, worst first. `graph` (from `build_graph`) enables the reachability
     rules and the graph evidence; without it only the trust-policy rules run. `progress(roles done, roles)`
-    is called every 500 roles and at the end."""
-    ctx = FindingContext(snapshot, graph, options)
+    is called every 500 roles and at the end. `context`: one made for this snapshot, graph and options
+    already (its sensitive roles are then computed once for the caller and the rules)."""
+    ctx = context or FindingContext(snapshot, graph, options)
     chosen = [FAMILIES[f] for f in (families or FAMILIES)]
     if graph is None:
         chosen = [c for c in chosen if c is not check_sensitive]

@@ -1,0 +1,61 @@
+"""What every picture command shares: the graph with the snapshot it was built from, and the marks
+(sensitive roles and roles with findings, the definitions `findings` uses)."""
+
+from __future__ import annotations
+
+import networkx as nx
+
+from trustgraph.cli.inputs import (
+    InputSpec,
+    apply_account_files,
+    build_with_progress,
+    load_snapshot,
+    obtain_graph,
+    stderr,
+)
+from trustgraph.cli.progress import phase
+from trustgraph.model import Snapshot
+from trustgraph.render.marks import Marks
+
+# Roles with findings of this severity or worse are marked (low and info findings are hygiene).
+MARKED_SEVERITY = "medium"
+
+
+def load_with_snapshot(spec: InputSpec) -> tuple[nx.DiGraph, Snapshot | None]:
+    """The graph, and the snapshot it was built from when built from inputs (None for --graph)."""
+    if spec.graph_file:
+        return obtain_graph(spec), None
+    snapshot, _ = load_snapshot(spec.inputs, spec.role_arn, spec.quiet)
+    graph = build_with_progress(snapshot, spec.quiet)
+    apply_account_files(graph, spec)
+    return graph, snapshot
+
+
+def picture_marks(graph: nx.DiGraph, snapshot: Snapshot | None, patterns: tuple[str, ...], quiet: bool) -> Marks:
+    """Sensitive roles and roles with findings (medium or worse). From a saved graph only what it holds:
+    the trustgraph:sensitive tag and --sensitive patterns; admin-equivalence and findings need the inputs."""
+    from trustgraph.analysis.findings import FindingContext, FindingOptions, Severity, find
+    from trustgraph.analysis.sensitivity import sensitive_in_graph
+
+    if snapshot is None:
+        if not quiet:
+            stderr.print("note: a saved graph keeps no policies: sensitive roles are marked from the "
+                         "trustgraph:sensitive tag and --sensitive only, findings not at all (use --input)")
+        return Marks(sensitive=sensitive_in_graph(graph, patterns))
+    options = FindingOptions(sensitive_patterns=patterns)
+    context = FindingContext(snapshot, graph, options)
+    floor = Severity(MARKED_SEVERITY)
+    with phase("check rules", total=len(snapshot.roles), quiet=quiet, unit="roles") as tick:
+        sensitive = {arn: s.label for arn, s in context.sensitive.items()}
+        findings = find(snapshot, graph, options, progress=tick, context=context)
+    flagged: dict[str, tuple[int, str]] = {}
+    worst: dict[str, Severity] = {}
+    for f in findings:
+        if not f.severity.at_least(floor):
+            continue
+        count, _ = flagged.get(f.role, (0, ""))
+        if f.role not in worst or f.severity.rank > worst[f.role].rank:
+            worst[f.role] = f.severity
+        flagged[f.role] = (count + 1, worst[f.role].value)
+    return Marks(sensitive=dict(sorted(sensitive.items())), findings=dict(sorted(flagged.items())),
+                 findings_floor=MARKED_SEVERITY)
