@@ -168,3 +168,10 @@ def test_class_groups_split_by_ou_only_when_a_policy_tests_org_paths() -> None:
     edge(graph, f"arn:aws:iam::{ACCOUNTS[1]}:role/Admin", f"arn:aws:iam::{ACCOUNTS[0]}:role/DataPerimeter")
     assert answers(graph, sorted(snapshot.roles)) == answers(build_graph(snapshot, classes=False),
                                                               sorted(snapshot.roles))
+
+
+def test_class_member_edges_are_classified_as_inside_the_organization() -> None:
+    snapshot, _ = load(*org_wide(3))
+    graph = build_graph(snapshot)
+    members = [d for u, v, d in graph.edges(data=True) if graph.nodes[v].get("kind") == "class"]
+    assert members and {d["classification"] for d in members} == {"same-org"}

@@ -46,6 +46,9 @@ def classify_nodes(graph: nx.DiGraph, source: str, target: str, ctx: Mapping[str
     if kind == "class":
         return "same-org"  # a trust class stands for principals of the data set (graph/classes.py)
     account, target_account = s.get("account"), t.get("account")
+    if t.get("kind") == "class":
+        # Membership of a trust class: its members are principals of the data set.
+        return "same-org" if _internal(ctx, account) else "external-unknown"
     if account and account == target_account:
         return "same-account"
     if _internal(ctx, account) and _internal(ctx, target_account):
