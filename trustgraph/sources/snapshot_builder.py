@@ -35,10 +35,20 @@ class SnapshotBuilder:
         # account → [pages seen, pages marked IsTruncated]: a complete set has exactly one final page.
         self._pages: dict[str, list[int]] = defaultdict(lambda: [0, 0])
         self._anonymous_final_pages = 0
+        # Each distinct document is parsed once: organizations repeat the same trust and inline policies in
+        # every account. Documents are immutable, so roles share one. Only clean parses are kept, since a
+        # problem is reported at the location where it was read.
+        self._documents: dict[str, PolicyDocument] = {}
 
     # -- policies -----------------------------------------------------------------------------
     def policy(self, raw: Any, source: str, where: str) -> PolicyDocument | None:
+        key = raw if isinstance(raw, str) else repr(raw)
+        known = self._documents.get(key)
+        if known is not None:
+            return known
         document, problems = parse_policy(raw, where)
+        if document is not None and not problems:
+            self._documents[key] = document
         for problem in problems:
             if document is None:
                 self.report.error(source, problem.location, problem.message, skipped="policy documents")
