@@ -68,22 +68,47 @@ def shareable(grant: TrustGrant, compiled: CompiledTrust) -> bool:
     return not compiled.denies
 
 
-def _statement_key(s: SourcedStatement) -> tuple[object, ...]:
+def _own_account(resource: str, own: str) -> bool:
+    """Is this ARN pattern limited to the caller's own account (its account segment is that id)?"""
+    segments = resource.split(":", 5)
+    return len(segments) == 6 and segments[4] == own
+
+
+def _statement_key(s: SourcedStatement, own: str | None = None) -> tuple[object, ...] | None:
+    """The content of a statement; with `own`, an Allow as seen from outside the caller's own account:
+    resources in its own account dropped (None when nothing is left)."""
     st = s.statement
-    return (st.effect, st.actions, st.not_actions, st.resources, st.not_resources, st.conditions, s.source,
-            s.variables)
+    resources, not_resources = st.resources, st.not_resources
+    if own is not None:
+        if resources is not None:
+            resources = tuple(r for r in resources if not _own_account(r, own))
+            if not resources:
+                return None
+        if not_resources is not None:
+            not_resources = tuple(r for r in not_resources if not _own_account(r, own))
+    return (st.effect, st.actions, st.not_actions, resources, not_resources, st.conditions, s.source, s.variables)
 
 
-def profile_key(profile: IdentityProfile | None, companions: bool) -> tuple[object, ...] | None:
-    """The content of an identity profile, without where it came from (statement positions, ARNs)."""
+def profile_key(profile: IdentityProfile | None, companions: bool,
+                account: str | None = None) -> tuple[object, ...] | None:
+    """The content of an identity profile, without where it came from (statement positions, ARNs).
+
+    With `account`, Allows (identity and boundary) are keyed as seen from outside the caller's own account:
+    a grant on `arn:aws:iam::<own>:role/ops/*` can never match a role of another account, so callers whose
+    policies differ only there group together. That is exact for class edges: a group is decided for a
+    representative outside the role's account, and members inside the role's account have a direct edge
+    that needs no Allow (§1.2). Denies stay literal: an own-account Deny must split the group, or a member
+    inside the role's account could pass through the hub where its own Deny stops it."""
     if profile is None:
         return None
 
-    def keys(statements: Iterable[SourcedStatement] | None) -> tuple[object, ...] | None:
-        return None if statements is None else tuple(_statement_key(s) for s in statements)
+    def keys(statements: Iterable[SourcedStatement] | None, own: str | None = None) -> tuple[object, ...] | None:
+        if statements is None:
+            return None
+        return tuple(k for s in statements if (k := _statement_key(s, own)) is not None)
 
-    return (keys(profile.allows), keys(profile.denies), keys(profile.boundary_allows), keys(profile.boundary_denies),
-            tuple(profile.missing_policies), profile.boundary_missing,
+    return (keys(profile.allows, account), keys(profile.denies), keys(profile.boundary_allows, account),
+            keys(profile.boundary_denies), tuple(profile.missing_policies), profile.boundary_missing,
             keys(profile.statements) if companions else None,
             keys(profile.boundary_statements) if companions else None)
 
@@ -202,7 +227,8 @@ class TrustClasses:
             cls.membership[arn] = outcome.unresolved
             content = self._profile_keys.get((arn, companions))
             if content is None:
-                content = self._profile_keys[(arn, companions)] = profile_key(d.profile(arn), companions)  # type: ignore[attr-defined]
+                content = self._profile_keys[(arn, companions)] = profile_key(  # type: ignore[attr-defined]
+                    d.profile(arn), companions, caller.account)
             org_facts = caller.org if self._by_ou or caller.org is None else caller.org.org_id
             signature = (caller.kind, content, org_facts,
                          ":role/aws-service-role/" in arn,
