@@ -7,6 +7,7 @@ one: one breadth-first search over unconditional edges, one over all edges, each
 from __future__ import annotations
 
 import difflib
+import heapq
 import itertools
 from collections import deque
 from collections.abc import Iterable
@@ -101,21 +102,19 @@ def _own_keys(data: dict) -> frozenset[str]:
     return frozenset(data.get("conditions", ())) if data.get("conditional") else frozenset()
 
 
-def _fewer(a: frozenset[str], b: frozenset[str]) -> bool:
-    return (len(a), sorted(a)) < (len(b), sorted(b))
-
-
 def _bfs(graph: nx.DiGraph, start: str, reverse: bool, unconditional_only: bool,
          max_hops: int | None, keys: dict[str, frozenset[str]] | None = None) -> dict[str, str | None]:
-    """0-1 breadth-first parents: node → the next node toward `start` (None for start itself).
+    """Parents of a shortest-path tree: node → the next node toward `start` (None for start itself).
 
-    With `keys`, also the condition keys met along each chosen path; among equally short paths the one
-    with the fewest keys wins, so the answer does not depend on the order edges were added in."""
+    With `keys`, also the condition keys met along each chosen path, and among equally short paths the one
+    with the fewest keys (then the alphabetically first) wins: a search ordered by (hops, number of keys,
+    keys), so the answer depends neither on the order edges were added in nor on whether alternatives are
+    folded into one edge or drawn through a hub."""
+    if keys is not None:
+        return _labelled(graph, start, reverse, max_hops, keys)
     adjacency = graph._pred if reverse else graph._succ  # plain dicts: the views cost more than the search
     parents: dict[str, str | None] = {start: None}
     depth = {start: 0}
-    if keys is not None:
-        keys[start] = frozenset()
     done: set[str] = set()
     queue = deque([start])
     while queue:
@@ -134,17 +133,43 @@ def _bfs(graph: nx.DiGraph, start: str, reverse: bool, unconditional_only: bool,
             if known is None or d < known:
                 depth[neighbour] = d
                 parents[neighbour] = node
-                if keys is not None:
-                    keys[neighbour] = keys[node] | _own_keys(data) if data.get("conditional") else keys[node]
                 if step:
                     queue.append(neighbour)
                 else:
                     queue.appendleft(neighbour)
-            elif keys is not None and d == known:
-                candidate = keys[node] | _own_keys(data)
-                if _fewer(candidate, keys[neighbour]):
-                    parents[neighbour] = node
-                    keys[neighbour] = candidate
+    return parents
+
+
+def _labelled(graph: nx.DiGraph, start: str, reverse: bool, max_hops: int | None,
+              keys: dict[str, frozenset[str]]) -> dict[str, str | None]:
+    adjacency = graph._pred if reverse else graph._succ
+    parents: dict[str, str | None] = {start: None}
+    keys[start] = frozenset()
+    best: dict[str, tuple[int, int, tuple[str, ...]]] = {start: (0, 0, ())}
+    done: set[str] = set()
+    heap: list[tuple[int, int, tuple[str, ...], int, str]] = [(0, 0, (), 0, start)]
+    pushed = 0
+    while heap:
+        d, _, _, _, node = heapq.heappop(heap)
+        if node in done:
+            continue
+        done.add(node)
+        mine = keys[node]
+        for neighbour, data in adjacency[node].items():
+            if neighbour in done:
+                continue
+            nd = d + _cost(data)
+            if max_hops is not None and nd > max_hops:
+                continue
+            found = mine | _own_keys(data) if data.get("conditional") else mine
+            label = (nd, len(found), tuple(sorted(found)) if found else ())
+            known = best.get(neighbour)
+            if known is None or label < known:
+                best[neighbour] = label
+                parents[neighbour] = node
+                keys[neighbour] = found
+                pushed += 1
+                heapq.heappush(heap, (*label, pushed, neighbour))
     return parents
 
 
