@@ -1,11 +1,16 @@
-"""Shared input options (--input, --role-arn, --graph) and loading with diagnostics on stderr."""
+"""Shared input options (--input, --role-arn, --graph) and loading with diagnostics on stderr.
+
+Commands get their data through `obtain_graph`, `obtain_snapshot_and_graph` or
+`obtain_graph_and_organization`: from a saved graph (--graph), or by reading and building the inputs.
+"""
 
 from __future__ import annotations
 
 import functools
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import click
@@ -15,8 +20,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from trustgraph.graph.build import build_graph
 from trustgraph.graph.classification import annotate
-from trustgraph.graph.serialize import load_graph
-from trustgraph.model import Snapshot
+from trustgraph.graph.serialize import read_saved, save_graph
+from trustgraph.model import Organization, Snapshot
 from trustgraph.sources.files import load_inputs
 from trustgraph.sources.known_accounts import load_account_names, load_known_accounts
 from trustgraph.sources.report import LoadReport
@@ -78,16 +83,70 @@ def load_snapshot(inputs: tuple[str, ...], role_arn: str | None, quiet: bool) ->
     return snapshot, report
 
 
+@dataclass(slots=True)
+class Loaded:
+    """The graph (account files applied) and what else the command asked for."""
+
+    graph: nx.DiGraph
+    snapshot: Snapshot | None = None
+    report: LoadReport | None = None
+    inputs: list[str] = field(default_factory=list)
+
+
 def obtain_graph(spec: InputSpec) -> nx.DiGraph:
+    return obtain(spec).graph
+
+
+def obtain_snapshot_and_graph(spec: InputSpec) -> tuple[Snapshot, nx.DiGraph]:
+    """For commands that read the policies too (findings, review); a --graph file must hold them."""
+    loaded = obtain(spec, snapshot=True, require_snapshot=True)
+    assert loaded.snapshot is not None
+    return loaded.snapshot, loaded.graph
+
+
+def obtain_graph_and_organization(spec: InputSpec) -> tuple[nx.DiGraph, Organization | None]:
+    """The graph, and the organization (OU names) when the inputs or the saved graph have it."""
+    loaded = obtain(spec, snapshot=("organization",))
+    return loaded.graph, loaded.snapshot.organization if loaded.snapshot else None
+
+
+def recorded_inputs(spec: InputSpec) -> list[str]:
+    """The inputs as the user gave them: --input, or those the --graph file was built from."""
+    return read_saved(spec.graph_file).inputs if spec.graph_file else list(spec.inputs)
+
+
+def obtain(spec: InputSpec, *, snapshot: bool | tuple[str, ...] = False, require_snapshot: bool = False) -> Loaded:
+    """Load per the spec. `snapshot`: False, True (all of it) or the Snapshot fields wanted; inputs read
+    afresh always give the whole snapshot."""
     if spec.graph_file:
         if spec.inputs:
             raise click.UsageError("use either --graph or --input, not both")
-        graph = load_graph(spec.graph_file)
+        saved = read_saved(spec.graph_file, snapshot=snapshot, report=True, require_snapshot=require_snapshot)
+        loaded = Loaded(saved.graph, saved.snapshot, saved.report, saved.inputs)
     else:
-        snapshot, _ = load_snapshot(spec.inputs, spec.role_arn, spec.quiet)
-        graph = build_with_progress(snapshot, spec.quiet)
-    apply_account_files(graph, spec)
-    return graph
+        loaded = _from_inputs(spec, snapshot)
+    apply_account_files(loaded.graph, spec)
+    return loaded
+
+
+def _from_inputs(spec: InputSpec, snapshot: bool | tuple[str, ...]) -> Loaded:
+    if not spec.inputs:
+        raise click.UsageError("give at least one --input PATH (or --graph FILE)")
+    built, report = load_snapshot(spec.inputs, spec.role_arn, spec.quiet)
+    return Loaded(build_with_progress(built, spec.quiet), built, report, list(spec.inputs))
+
+
+def build_saved(spec: InputSpec, output: str | Path) -> nx.DiGraph:
+    """`trustgraph build`: obtain the graph (from --input, or re-save a --graph file) and write it to
+    `output` with the snapshot, so that every command can run from it."""
+    loaded = obtain(spec, snapshot=bool(spec.graph_file))
+    save_loaded(loaded, spec, output)
+    return loaded.graph
+
+
+def save_loaded(loaded: Loaded, spec: InputSpec, output: str | Path) -> None:
+    """Write what was obtained to `output` as a saved graph, with the snapshot when there is one."""
+    save_graph(loaded.graph, output, snapshot=loaded.snapshot, report=loaded.report, inputs=loaded.inputs)
 
 
 def apply_account_files(graph: nx.DiGraph, spec: InputSpec) -> None:

@@ -9,15 +9,7 @@ import networkx as nx
 
 from trustgraph.analysis.reachability import resolve_node
 from trustgraph.cli.app import main
-from trustgraph.cli.inputs import (
-    InputSpec,
-    apply_account_files,
-    build_with_progress,
-    input_options,
-    load_snapshot,
-    obtain_graph,
-    stderr,
-)
+from trustgraph.cli.inputs import InputSpec, input_options, obtain_graph_and_organization, stderr
 from trustgraph.model import Organization
 from trustgraph.render.accounts import accounts_in_data
 from trustgraph.render.engine import FORMATS, render
@@ -28,13 +20,8 @@ LAYOUTS = ("auto", "dot", "radial", "sfdp", "neato", "fdp")
 
 
 def _load(spec: InputSpec) -> tuple[nx.DiGraph, Organization | None]:
-    """The graph, and the organization of the snapshot when built from inputs (for OU names)."""
-    if spec.graph_file:
-        return obtain_graph(spec), None
-    snapshot, _ = load_snapshot(spec.inputs, spec.role_arn, spec.quiet)
-    graph = build_with_progress(snapshot, spec.quiet)
-    apply_account_files(graph, spec)
-    return graph, snapshot.organization
+    """The graph, and the organization of the snapshot (for OU names)."""
+    return obtain_graph_and_organization(spec)
 
 
 def _resolve_account(graph: nx.DiGraph, value: str) -> str:
