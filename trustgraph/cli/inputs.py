@@ -1,13 +1,19 @@
-"""Shared input options (--input, --role-arn, --graph) and loading with diagnostics on stderr.
+"""Shared input options (--input, --role-arn, --graph, --no-cache) and loading with diagnostics on stderr.
 
 Commands get their data through `obtain_graph`, `obtain_snapshot_and_graph` or
-`obtain_graph_and_organization`: from a saved graph (--graph), or by reading and building the inputs.
+`obtain_graph_and_organization`: from a saved graph (--graph), from the build cache when the inputs did
+not change, or by reading and building (and then caching) the inputs.
 """
 
 from __future__ import annotations
 
 import functools
+import json
+import os
+import shutil
+import sqlite3
 import sys
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,9 +24,10 @@ import networkx as nx
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from trustgraph.cli import cache
 from trustgraph.graph.build import build_graph
 from trustgraph.graph.classification import annotate
-from trustgraph.graph.serialize import read_saved, save_graph
+from trustgraph.graph.serialize import GraphFileError, read_saved, save_graph
 from trustgraph.model import Organization, Snapshot
 from trustgraph.sources.files import load_inputs
 from trustgraph.sources.known_accounts import load_account_names, load_known_accounts
@@ -37,6 +44,7 @@ class InputSpec:
     known_accounts: str | None
     accounts_file: str | None
     quiet: bool
+    no_cache: bool = False
 
 
 def input_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -52,10 +60,13 @@ def input_options(func: Callable[..., Any]) -> Callable[..., Any]:
     @click.option("--accounts-file", type=click.Path(exists=True, dir_okay=False),
                   help="Your own accounts: id → name (YAML/JSON mapping or CSV id,name).")
     @click.option("--quiet", "-q", is_flag=True, help="Only errors on stderr, no load summary.")
+    @click.option("--no-cache", is_flag=True,
+                  help="Neither read nor write the build cache (see TRUSTGRAPH_CACHE_DIR); always rebuild.")
     @functools.wraps(func)
     def wrapper(*args: Any, inputs: tuple[str, ...], graph_file: str | None, policy_role_arn: str | None,
-                known_accounts: str | None, accounts_file: str | None, quiet: bool, **kwargs: Any) -> Any:
-        spec = InputSpec(inputs, graph_file, policy_role_arn, known_accounts, accounts_file, quiet)
+                known_accounts: str | None, accounts_file: str | None, quiet: bool, no_cache: bool,
+                **kwargs: Any) -> Any:
+        spec = InputSpec(inputs, graph_file, policy_role_arn, known_accounts, accounts_file, quiet, no_cache)
         return func(*args, spec=spec, **kwargs)
 
     return wrapper
@@ -91,6 +102,7 @@ class Loaded:
     snapshot: Snapshot | None = None
     report: LoadReport | None = None
     inputs: list[str] = field(default_factory=list)
+    cached: Path | None = None  # the cache entry holding this graph as built (before the account files)
 
 
 def obtain_graph(spec: InputSpec) -> nx.DiGraph:
@@ -132,8 +144,44 @@ def obtain(spec: InputSpec, *, snapshot: bool | tuple[str, ...] = False, require
 def _from_inputs(spec: InputSpec, snapshot: bool | tuple[str, ...]) -> Loaded:
     if not spec.inputs:
         raise click.UsageError("give at least one --input PATH (or --graph FILE)")
+    key = None if spec.no_cache else cache.cache_key(spec.inputs, spec.role_arn)
+    if key is not None:
+        entry = cache.entry_path(key)
+        if entry.is_file():
+            try:
+                saved = read_saved(entry, snapshot=snapshot, report=True, require_snapshot=snapshot is True)
+            except GraphFileError:
+                _discard(entry)  # damaged (a full disk, a crash): build again
+            else:
+                cache.touch(entry)
+                if saved.report is not None:
+                    report_load(saved.report, spec.quiet)
+                return Loaded(saved.graph, saved.snapshot, saved.report, list(spec.inputs), entry)
     built, report = load_snapshot(spec.inputs, spec.role_arn, spec.quiet)
-    return Loaded(build_with_progress(built, spec.quiet), built, report, list(spec.inputs))
+    graph = build_with_progress(built, spec.quiet)
+    entry = _store(key, graph, built, report, spec.quiet) if key is not None else None
+    return Loaded(graph, built, report, list(spec.inputs), entry)
+
+
+def _store(key: str, graph: nx.DiGraph, snapshot: Snapshot, report: LoadReport, quiet: bool) -> Path | None:
+    entry = cache.entry_path(key)
+    try:
+        entry.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        save_graph(graph, entry, snapshot=snapshot, report=report, meta={"cache_key": key})
+    except (OSError, sqlite3.Error) as exc:
+        if not quiet:
+            stderr.print(f"warning: cannot write the build cache in {cache.cache_dir()}: "
+                         f"{getattr(exc, 'strerror', None) or exc} (--no-cache skips it)")
+        return None
+    cache.evict()
+    return entry
+
+
+def _discard(entry: Path) -> None:
+    try:
+        entry.unlink(missing_ok=True)
+    except OSError:
+        pass
 
 
 def build_saved(spec: InputSpec, output: str | Path) -> nx.DiGraph:
@@ -145,8 +193,37 @@ def build_saved(spec: InputSpec, output: str | Path) -> nx.DiGraph:
 
 
 def save_loaded(loaded: Loaded, spec: InputSpec, output: str | Path) -> None:
-    """Write what was obtained to `output` as a saved graph, with the snapshot when there is one."""
+    """Write what was obtained to `output` as a saved graph, with the snapshot when there is one. A graph
+    straight from the cache is copied rather than written again."""
+    if loaded.cached is not None and not (spec.known_accounts or spec.accounts_file):
+        try:
+            _copy_entry(loaded.cached, Path(output), loaded.inputs)
+            return
+        except (OSError, sqlite3.Error):
+            pass  # the entry went away (another process evicted it): write it out
+    if loaded.snapshot is None and loaded.cached is not None:
+        loaded.snapshot = read_saved(loaded.cached, snapshot=True).snapshot
     save_graph(loaded.graph, output, snapshot=loaded.snapshot, report=loaded.report, inputs=loaded.inputs)
+
+
+def _copy_entry(entry: Path, output: Path, inputs: list[str]) -> None:
+    output.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        shutil.copyfile(entry, tmp)
+        os.chmod(tmp, 0o644)  # the entry is private to the cache; the output is an ordinary file
+        con = sqlite3.connect(tmp, isolation_level=None)
+        try:
+            con.execute("PRAGMA journal_mode=OFF")
+            con.execute("DELETE FROM meta WHERE key IN ('cache_key', 'inputs')")
+            con.execute("INSERT INTO meta VALUES ('inputs', ?)", (json.dumps(inputs),))
+        finally:
+            con.close()
+        os.replace(tmp, output)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def apply_account_files(graph: nx.DiGraph, spec: InputSpec) -> None:
