@@ -120,7 +120,7 @@ def test_any_json_attributes_and_node_ids_round_trip(tmp_path: Path) -> None:
     g = nx.DiGraph(schema=SCHEMA, nested={"a": [1, {"b": None}]}, empty=[])
     g.add_node(1, flag=True, count=1, ratio=1.0, text="1", none=None, tags={"k": "v"}, items=["x", 2])
     g.add_node((2, "two"), flag=1, count=True, tags={"k": "v"}, nested={"deep": [[1], {"x": [True]}]})
-    g.add_node("three")
+    g.add_node("three", text="with\0nul", empty="")
     g.add_edge(1, (2, "two"), kind="assume", evidence=[{"role": "r", "statement": 0, "conditions": []},
                                                        {"role": "r", "statement": 1, "conditions": [{"k": 1}]}])
     g.add_edge((2, "two"), 1, kind="member", evidence=[])
@@ -129,6 +129,9 @@ def test_any_json_attributes_and_node_ids_round_trip(tmp_path: Path) -> None:
     g.add_edge(1, "three", evidence=[{"role": "r", "statement": 0, "conditions": []}], new_attribute=[1, "a"])
     loaded = round_trip(g, tmp_path)
     assert_identical(g, loaded)
+    nul = nx.DiGraph()
+    nul.add_edge("a\0b", "c", evidence=[])  # string node ids holding NUL
+    assert_identical(nul, round_trip(nul, tmp_path / "nul"))
     assert loaded.nodes[1]["flag"] is True and type(loaded.nodes[(2, "two")]["flag"]) is int
     assert loaded.edges[1, "three"]["evidence"] == [{"role": "r", "statement": 0, "conditions": []}]
 

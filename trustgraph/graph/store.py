@@ -1,37 +1,39 @@
 """The saved graph: one SQLite file holding the trust graph, and optionally the snapshot it was built from.
 
-Tables (`store_version` 1):
+Layout (`store_version` 1). Integer arrays are little-endian int32 BLOBs; "value ids" index the values:
+an even id 2k is the k-th string of `strings`, an odd id 2k+1 the k-th JSON value of `vals`.
 
 - `meta(key, value)`: `format` (`trustgraph/saved-graph`), `store_version`, `trustgraph_version`, the graph
-  `schema`, node and edge counts, `node_ids` (`text`, or `json` for graphs whose node ids are not all
-  strings), `snapshot_codec` / `report_codec` (fingerprints of the model classes, when stored), and any
-  extra keys the writer adds (the build cache records its key there).
+  `schema`, `nodes` and `edges` counts, `node_ids` (`text`, or `json` when some node id is not a string),
+  `snapshot_codec` / `report_codec` (fingerprints of the model classes, when stored), `inputs` (JSON list,
+  when given) and whatever else the writer adds (the build cache records its key).
 - `graph_attrs(pos, key, value)`: the graph-level attributes, one JSON value each, in order.
-- `vals(id, value)`: every distinct attribute value (JSON), shared by nodes, edge attributes and evidence.
-  Long strings (evidence reasons, principals), condition lists and notes are stored once here.
-- `shapes(id, keys, containers)`: every distinct list of attribute names (JSON), in the order of the
-  attribute dict, and the positions where a node of that shape holds a list or a dict (copied on load).
-- `nodes(id, name, record)`: one row per node in graph order; `record` is `[shape, value id, …]`.
-- `edge_attrs(id, record)`: every distinct edge attribute dict, the evidence list excepted (its value id
-  is -1, a placeholder that keeps the key's position).
-- `evidence(id, record)`: every distinct evidence dict, once, however many edges cite it.
+- `strings(chunk, text)`: every distinct string value (evidence reasons, principals, labels, …) once,
+  joined by NUL characters (a string holding a NUL is stored in `vals` instead).
+- `vals(id, value)`: every other distinct value (JSON): numbers, booleans, null, lists, dicts.
+- `shapes(id, keys, containers)`: every distinct list of attribute names (JSON) in the order of the
+  attribute dict, and where a node of that shape holds a list or a dict (those are copied per node).
+- `nodes(run, shape, count, names, ids)`: the nodes in graph order, in runs of one shape: their ids (joined
+  by NUL, or a JSON list when `node_ids` is `json`) and `count × len(shape)` value ids.
+- `edge_attrs(id, record)`: every distinct edge attribute dict as `[shape, value id, …]` (JSON); the value
+  id of an evidence list is -1, a placeholder for the edge's own list (the key keeps its position).
+- `evidence(run, shape, count, ids)`: every distinct evidence dict once, numbered in order across runs.
 - `evidence_lists(id, ids)`: the evidence of edges citing other than exactly one record (`id,id,…`).
-- `edges(name, data)`: the edges as packed little-endian 32-bit integer arrays (one row per array),
-  because reading 600k rows one by one costs more than the whole rest of the load:
-  `out_degree` and `in_degree` (per node, in node order); `dst`, `attrs` and `evidence` (per edge, grouped
-  by source node in its successor order): target node id, `edge_attrs` id, and an `evidence` id, -1 when
-  the edge has no evidence list, or -2-k for `evidence_lists` row k; `pred_src` and `pred_edge` (per
-  edge, grouped by target node in its predecessor order): source node id and the edge's position in the
-  successor order. Both orders come back as saved, so searches break ties as on the graph that was saved.
-- `snapshot(part, data)`: zlib-compressed JSON (see `trustgraph.codec`): one row per Snapshot field,
+- `edges(name, data)`: integer arrays. Per node in node order: `out_degree`, `in_degree`. Per edge,
+  grouped by source in its successor order: `dst` (node number), `attrs` (`edge_attrs` id), `evidence`
+  (an evidence number, -1 when the edge has no evidence list, -2-k for `evidence_lists` row k). Per edge,
+  grouped by target in its predecessor order: `pred_src` (node number), `pred_edge` (the edge's position
+  in the successor order). Both orders come back as saved, so searches break ties as on the saved graph.
+- `snapshot(part, data)`: zlib-compressed JSON (`trustgraph.codec`): one row per Snapshot field,
   `_tables` for the shared policy objects, `_report` for the LoadReport.
 
-Nothing here knows the attribute names: any JSON-ready node, edge or graph attribute is stored. Values
-load as JSON gives them back (tuples as lists), like the node-link JSON the file replaces.
+Nothing here knows attribute names: any JSON-ready node, edge or graph attribute is stored, and loads back
+as JSON gives it (tuples as lists). Packed arrays rather than a row per node or edge: reading 600k rows
+one by one costs more than all the rest of a load.
 
 Loaded graphs share identical evidence dicts (and the lists inside them) between edges: evidence is
-read-only once the graph is built. Node and edge attribute dicts, and the lists and dicts inside them,
-are each edge's and node's own.
+read-only once the graph is built. Node and edge attribute dicts, and the lists and dicts in them, are
+each node's and edge's own.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ import sys
 import tempfile
 import zlib
 from array import array
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import closing
 from itertools import islice
 from pathlib import Path
@@ -61,16 +63,19 @@ SQLITE_MAGIC = b"SQLite format 3\x00"
 FORMAT = "trustgraph/saved-graph"
 STORE_VERSION = 1
 APPLICATION_ID = 0x54477266  # "TGrf" in the SQLite header: `file` and other tools can tell the files apart
-EVIDENCE_SLOT = -1  # value id of the evidence key in an edge_attrs record: the list is in edges.evidence
+EVIDENCE_SLOT = -1  # value id of the evidence key in an edge_attrs record: the list is the edge's own
 ZLIB_LEVEL = 1  # level 6 saves 20 % of the snapshot's bytes for twice the time
+STRINGS_PER_CHUNK = 1 << 16
+INT32 = next(code for code in "ilh" if array(code).itemsize == 4)
 
 SNAPSHOT_CODEC = Codec(Snapshot)
 REPORT_CODEC = Codec(LoadReport)
 
 _SCALAR_TYPES = (bool, int, float, type(None))
+_CONTAINERS = (list, dict)
 
 
-def _make_dumps() -> Any:
+def _make_dumps() -> Callable[[Any], str]:
     """Compact JSON text of a value; the C encoder is built once instead of once per call."""
     encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False)
     make = getattr(json.encoder, "c_make_encoder", None)
@@ -81,7 +86,6 @@ def _make_dumps() -> Any:
 
 
 _DUMPS = _make_dumps()
-_QUOTE = json.encoder.encode_basestring
 
 
 def _hashable(value: Any) -> Any:
@@ -96,6 +100,21 @@ def _hashable(value: Any) -> Any:
     return None, _DUMPS(value)
 
 
+def _packed(values: Iterable[int]) -> bytes:
+    packed = array(INT32, values)
+    if sys.byteorder == "big":  # pragma: no cover - the format is little-endian everywhere
+        packed.byteswap()
+    return packed.tobytes()
+
+
+def _unpacked(data: bytes) -> array:
+    values = array(INT32)
+    values.frombytes(data)
+    if sys.byteorder == "big":  # pragma: no cover
+        values.byteswap()
+    return values
+
+
 class StoreError(ValueError):
     """The file is not a saved graph this version reads (the caller names the file)."""
 
@@ -107,7 +126,8 @@ class _Interner:
     """Distinct values and attribute-name lists, numbered in order of first use."""
 
     def __init__(self) -> None:
-        self.values: list[str] = []
+        self.strings: list[str] = []
+        self.others: list[str] = []  # JSON texts
         self._strings: dict[str, int] = {}
         self._scalars: dict[tuple[type, Any], int] = {}
         self._texts: dict[str, int] = {}
@@ -120,23 +140,27 @@ class _Interner:
         if t is str:
             found = self._strings.get(v)
             if found is None:
-                found = self._strings[v] = self._add(_QUOTE(v))
+                if "\0" in v:
+                    found = self._strings[v] = self._other(_DUMPS(v))
+                else:
+                    found = self._strings[v] = 2 * len(self.strings)
+                    self.strings.append(v)
             return found
         if t in _SCALAR_TYPES:
             key = (t, v)
             found = self._scalars.get(key)
             if found is None:
-                found = self._scalars[key] = self._add(_DUMPS(v))
+                found = self._scalars[key] = self._other(_DUMPS(v))
             return found
         text = _DUMPS(v)
         found = self._texts.get(text)
         if found is None:
-            found = self._texts[text] = self._add(text)
+            found = self._texts[text] = self._other(text)
         return found
 
-    def _add(self, text: str) -> int:
-        self.values.append(text)
-        return len(self.values) - 1
+    def _other(self, text: str) -> int:
+        self.others.append(text)
+        return 2 * len(self.others) - 1
 
     def shape(self, keys: tuple[Any, ...]) -> int:
         found = self._shapes.get(keys)
@@ -148,13 +172,12 @@ class _Interner:
             self.containers.append(set())
         return found
 
-    def record(self, attrs: Mapping[str, Any], placeholder: str | None = None, track: bool = False) -> str:
-        """`[shape, value id, …]`; the value of `placeholder` (if given) is stored as EVIDENCE_SLOT. With
-        `track`, the shape remembers where this record holds containers."""
-        shape = self.shape(tuple(attrs))
+    def ids(self, attrs: Mapping[str, Any], placeholder: str | None = None, track: bool = False) -> list[int]:
+        """The value ids of a dict's values; the value of `placeholder` (if given) is EVIDENCE_SLOT. With
+        `track`, the dict's shape remembers where it holds containers."""
         strings = self._strings
         value = self.value
-        ids = [shape]
+        ids = []
         for key, v in attrs.items():
             if type(v) is str:  # most values: one lookup, no call
                 found = strings.get(v)
@@ -163,20 +186,47 @@ class _Interner:
                 ids.append(EVIDENCE_SLOT)
             else:
                 ids.append(value(v))
-                if track and type(v) in (list, dict):
-                    self.containers[shape].add(len(ids) - 2)
-        return _DUMPS(ids)
+                if track and type(v) in _CONTAINERS:
+                    self.containers[self.shape(tuple(attrs))].add(len(ids) - 1)
+        return ids
 
 
-def _packed(values: Iterable[int], typecode: str = "i") -> bytes:
-    packed = array(typecode, values)
-    if sys.byteorder == "big":  # pragma: no cover - the format is little-endian everywhere
-        packed.byteswap()
-    return packed.tobytes()
+class _Runs:
+    """Consecutive records grouped in runs of one shape: (shape, count, packed value ids, names)."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[int, int, list[int], list[Any]]] = []
+
+    def add(self, shape: int, ids: list[int], name: Any = None) -> None:
+        if not self.rows or self.rows[-1][0] != shape:
+            self.rows.append((shape, 0, [], []))
+        run_shape, count, values, names = self.rows[-1]
+        values.extend(ids)
+        names.append(name)
+        self.rows[-1] = (run_shape, count + 1, values, names)
 
 
-def _compress(value: Any) -> bytes:
-    return zlib.compress(_DUMPS(value).encode("utf-8"), ZLIB_LEVEL)
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+SCHEMA_SQL = """
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE graph_attrs (pos INTEGER PRIMARY KEY, key TEXT NOT NULL, value TEXT NOT NULL);
+    CREATE TABLE strings (chunk INTEGER PRIMARY KEY, text TEXT NOT NULL);
+    CREATE TABLE vals (id INTEGER PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE shapes (id INTEGER PRIMARY KEY, keys TEXT NOT NULL, containers TEXT NOT NULL);
+    CREATE TABLE nodes (run INTEGER PRIMARY KEY, shape INTEGER NOT NULL, count INTEGER NOT NULL,
+                        names TEXT NOT NULL, ids BLOB NOT NULL);
+    CREATE TABLE edge_attrs (id INTEGER PRIMARY KEY, record TEXT NOT NULL);
+    CREATE TABLE evidence (run INTEGER PRIMARY KEY, shape INTEGER NOT NULL, count INTEGER NOT NULL,
+                           ids BLOB NOT NULL);
+    CREATE TABLE evidence_lists (id INTEGER PRIMARY KEY, ids TEXT NOT NULL);
+    CREATE TABLE edges (name TEXT PRIMARY KEY, data BLOB NOT NULL);
+    CREATE TABLE snapshot (part TEXT PRIMARY KEY, data BLOB NOT NULL)
+"""
 
 
 def write_store(graph: nx.DiGraph, path: str | Path, *, snapshot: Snapshot | None = None,
@@ -198,26 +248,6 @@ def write_store(graph: nx.DiGraph, path: str | Path, *, snapshot: Snapshot | Non
         raise
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-SCHEMA_SQL = """
-    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-    CREATE TABLE graph_attrs (pos INTEGER PRIMARY KEY, key TEXT NOT NULL, value TEXT NOT NULL);
-    CREATE TABLE vals (id INTEGER PRIMARY KEY, value TEXT NOT NULL);
-    CREATE TABLE shapes (id INTEGER PRIMARY KEY, keys TEXT NOT NULL, containers TEXT NOT NULL);
-    CREATE TABLE nodes (id INTEGER PRIMARY KEY, name NOT NULL, record TEXT NOT NULL);
-    CREATE TABLE edge_attrs (id INTEGER PRIMARY KEY, record TEXT NOT NULL);
-    CREATE TABLE evidence (id INTEGER PRIMARY KEY, record TEXT NOT NULL);
-    CREATE TABLE evidence_lists (id INTEGER PRIMARY KEY, ids TEXT NOT NULL);
-    CREATE TABLE edges (name TEXT PRIMARY KEY, data BLOB NOT NULL);
-    CREATE TABLE snapshot (part TEXT PRIMARY KEY, data BLOB NOT NULL)
-"""
-
-
 def _write(con: sqlite3.Connection, graph: nx.DiGraph, snapshot: Snapshot | None, report: LoadReport | None,
            extra: Mapping[str, str]) -> None:
     con.execute("PRAGMA journal_mode=OFF")
@@ -229,37 +259,40 @@ def _write(con: sqlite3.Connection, graph: nx.DiGraph, snapshot: Snapshot | None
     interner = _Interner()
 
     # Nodes, in graph order.
-    text_ids = all(type(n) is str for n in graph._node)
+    text_ids = all(type(n) is str and "\0" not in n for n in graph._node)
     index: dict[Any, int] = {}
-    node_rows = []
+    nodes = _Runs()
     for i, (node, attrs) in enumerate(graph._node.items()):
         index[node] = i
-        node_rows.append((i, node if text_ids else _DUMPS(node), interner.record(attrs, track=True)))
-    con.executemany("INSERT INTO nodes VALUES (?, ?, ?)", node_rows)
-    del node_rows
+        nodes.add(interner.shape(tuple(attrs)), interner.ids(attrs, track=True), node)
+    con.executemany("INSERT INTO nodes VALUES (?, ?, ?, ?, ?)", [
+        (run, shape, count, "\0".join(names) if text_ids else _DUMPS(names), _packed(ids))
+        for run, (shape, count, ids, names) in enumerate(nodes.rows)])
+    del nodes
 
     # Edges, by source in successor order; attribute dicts and evidence dicts each stored once.
     attr_ids: dict[tuple[Any, ...], int] = {}
+    attr_rows: list[tuple[int, str]] = []
     evidence_ids: dict[str, int] = {}
     evidence_by_object: dict[int, int] = {}  # evidence shared by object (a loaded graph): no re-encoding
-    attr_rows: list[tuple[int, str]] = []
-    evidence_rows: list[tuple[int, str]] = []
+    evidence = _Runs()
     list_rows: list[tuple[int, str]] = []
     dst: list[int] = []
     attrs_of: list[int] = []
     evidence_of: list[int] = []
     position: dict[Any, dict[Any, int]] = {}  # source → target → edge position
-    evidence_at: dict[tuple[str, ...], int | None] = {}  # attribute names → position of "evidence"
+    evidence_at: dict[tuple[str, ...], int] = {}  # attribute names → position of "evidence"
     dumps, by_object, hashable = _DUMPS, evidence_by_object.get, _hashable
+    distinct = 0
     for u, nbrs in graph._adj.items():
         position[u] = dict(zip(nbrs, range(len(dst), len(dst) + len(nbrs)), strict=True))
         for v, data in nbrs.items():
             dst.append(index[v])
-            evidence = data.get("evidence")
+            cited = data.get("evidence")
             ids: list[int] | None = None
-            if type(evidence) is list:  # a list of dicts: each dict stored once, the edge cites them
+            if type(cited) is list:  # a list of dicts: each dict stored once, the edge cites them
                 ids = []
-                for item in evidence:
+                for item in cited:
                     if type(item) is not dict:
                         ids = None  # anything else is stored as an ordinary value
                         break
@@ -268,8 +301,9 @@ def _write(con: sqlite3.Connection, graph: nx.DiGraph, snapshot: Snapshot | None
                         text = dumps(item)
                         found = evidence_ids.get(text)
                         if found is None:
-                            found = evidence_ids[text] = len(evidence_rows)
-                            evidence_rows.append((found, interner.record(item)))
+                            found = evidence_ids[text] = distinct
+                            distinct += 1
+                            evidence.add(interner.shape(tuple(item)), interner.ids(item))
                         evidence_by_object[id(item)] = found
                     ids.append(found)
             keys = tuple(data)
@@ -283,7 +317,8 @@ def _write(con: sqlite3.Connection, graph: nx.DiGraph, snapshot: Snapshot | None
             attrs_id = attr_ids.get(key)
             if attrs_id is None:
                 attrs_id = attr_ids[key] = len(attr_rows)
-                attr_rows.append((attrs_id, interner.record(data, "evidence" if ids is not None else None)))
+                record = [interner.shape(keys), *interner.ids(data, "evidence" if ids is not None else None)]
+                attr_rows.append((attrs_id, _DUMPS(record)))
             attrs_of.append(attrs_id)
             if ids is None:
                 evidence_of.append(-1)
@@ -292,29 +327,35 @@ def _write(con: sqlite3.Connection, graph: nx.DiGraph, snapshot: Snapshot | None
             else:
                 evidence_of.append(-2 - len(list_rows))
                 list_rows.append((len(list_rows), ",".join(map(str, ids))))
+    del evidence_ids, evidence_by_object, attr_ids
     pred_src: list[int] = []
     pred_edge: list[int] = []
     for v, nbrs in graph._pred.items():
         for u in nbrs:
             pred_src.append(index[u])
             pred_edge.append(position[u][v])
-    del position
+    del position, index
     arrays = {
-        "out_degree": _packed((len(nbrs) for nbrs in graph._adj.values()), "I"),
-        "in_degree": _packed((len(nbrs) for nbrs in graph._pred.values()), "I"),
-        "dst": _packed(dst, "I"), "attrs": _packed(attrs_of, "I"), "evidence": _packed(evidence_of),
-        "pred_src": _packed(pred_src, "I"), "pred_edge": _packed(pred_edge, "I"),
+        "out_degree": _packed(len(nbrs) for nbrs in graph._adj.values()),
+        "in_degree": _packed(len(nbrs) for nbrs in graph._pred.values()),
+        "dst": _packed(dst), "attrs": _packed(attrs_of), "evidence": _packed(evidence_of),
+        "pred_src": _packed(pred_src), "pred_edge": _packed(pred_edge),
     }
     con.executemany("INSERT INTO edges VALUES (?, ?)", arrays.items())
     con.executemany("INSERT INTO edge_attrs VALUES (?, ?)", attr_rows)
-    con.executemany("INSERT INTO evidence VALUES (?, ?)", evidence_rows)
+    con.executemany("INSERT INTO evidence VALUES (?, ?, ?, ?)", [
+        (run, shape, count, _packed(ids)) for run, (shape, count, ids, _) in enumerate(evidence.rows)])
     con.executemany("INSERT INTO evidence_lists VALUES (?, ?)", list_rows)
-    del evidence_rows, evidence_ids, evidence_by_object
+    del evidence, arrays, dst, attrs_of, evidence_of, pred_src, pred_edge
 
-    con.executemany("INSERT INTO vals VALUES (?, ?)", enumerate(interner.values))
-    con.executemany("INSERT INTO shapes VALUES (?, ?, ?)",
-                    [(i, keys, _DUMPS(sorted(positions)))
-                     for i, (keys, positions) in enumerate(zip(interner.shapes, interner.containers, strict=True))])
+    strings = interner.strings
+    con.executemany("INSERT INTO strings VALUES (?, ?)", [
+        (chunk, "\0".join(strings[start:start + STRINGS_PER_CHUNK]))
+        for chunk, start in enumerate(range(0, len(strings), STRINGS_PER_CHUNK))])
+    con.executemany("INSERT INTO vals VALUES (?, ?)", enumerate(interner.others))
+    con.executemany("INSERT INTO shapes VALUES (?, ?, ?)", [
+        (i, keys, _DUMPS(sorted(positions)))
+        for i, (keys, positions) in enumerate(zip(interner.shapes, interner.containers, strict=True))])
     con.executemany("INSERT INTO graph_attrs VALUES (?, ?, ?)",
                     [(i, str(k), _DUMPS(v)) for i, (k, v) in enumerate(graph.graph.items())])
 
@@ -322,6 +363,7 @@ def _write(con: sqlite3.Connection, graph: nx.DiGraph, snapshot: Snapshot | None
         "format": FORMAT, "store_version": str(STORE_VERSION), "trustgraph_version": __version__,
         "schema": str(graph.graph.get("schema", "")), "nodes": str(graph.number_of_nodes()),
         "edges": str(graph.number_of_edges()), "node_ids": "text" if text_ids else "json",
+        "strings": str(len(strings)),
     }
     if snapshot is not None:
         fields, tables = SNAPSHOT_CODEC.encode_fields(snapshot)
@@ -337,16 +379,31 @@ def _write(con: sqlite3.Connection, graph: nx.DiGraph, snapshot: Snapshot | None
     con.execute("COMMIT")
 
 
+def _compress(value: Any) -> bytes:
+    return zlib.compress(_DUMPS(value).encode("utf-8"), ZLIB_LEVEL)
+
+
 # -------------------------------------------------------------------------------------------- read
 
 
 def _fresh(value: Any) -> Any:
     """A copy of a JSON container (lists and dicts copied, scalars shared)."""
     if type(value) is list:
-        return [_fresh(x) if type(x) in (list, dict) else x for x in value]
+        return [_fresh(x) if type(x) in _CONTAINERS else x for x in value]
     if type(value) is dict:
-        return {k: _fresh(x) if type(x) in (list, dict) else x for k, x in value.items()}
+        return {k: _fresh(x) if type(x) in _CONTAINERS else x for k, x in value.items()}
     return value
+
+
+def _copier(value: Any) -> Callable[[Any], Any]:
+    """The cheapest copy function that gives each user of a stored container its own."""
+    if all(type(x) not in _CONTAINERS for x in (value.values() if type(value) is dict else value)):
+        return list.copy if type(value) is list else dict.copy
+    return _fresh
+
+
+def _as_node_id(value: Any) -> Any:
+    return tuple(_as_node_id(v) for v in value) if type(value) is list else value
 
 
 class SavedFile:
@@ -396,6 +453,7 @@ class SavedFile:
                              f"{STORE_VERSION}; rebuild it with `trustgraph build`")
         return meta
 
+    # -- the snapshot ---------------------------------------------------------------------------------
     @property
     def has_snapshot(self) -> bool:
         return self.meta.get("snapshot_codec") == SNAPSHOT_CODEC.fingerprint
@@ -434,79 +492,89 @@ class SavedFile:
         except CodecError as exc:
             raise StoreError(f"damaged saved graph (load report: {exc})") from None
 
+    # -- the graph ------------------------------------------------------------------------------------
     def graph(self) -> nx.DiGraph:
         with collector_paused():
             try:
                 return self._graph()
-            except (ValueError, TypeError, IndexError, KeyError) as exc:
+            except (ValueError, TypeError, IndexError, KeyError, AttributeError) as exc:
                 raise StoreError(f"damaged saved graph ({type(exc).__name__}: {exc})") from None
 
-    def _json_rows(self, sql: str) -> list[Any]:
-        """One column of JSON texts, ordered by id, parsed in one call."""
-        texts = [r[0] for r in self._query(sql)]
-        return json.loads("[" + ",".join(texts) + "]")
-
-    def _arrays(self) -> dict[str, array]:
-        arrays = {}
-        for name, data in self._query("SELECT name, data FROM edges"):
-            typed = array("i" if name == "evidence" else "I")
-            typed.frombytes(data)
-            if sys.byteorder == "big":  # pragma: no cover
-                typed.byteswap()
-            arrays[name] = typed
-        return arrays
+    def _values(self) -> list[Any]:
+        """Every stored value by id (even ids strings, odd ids JSON values), and None at -1."""
+        strings: list[str] = []
+        for (text,) in self._query("SELECT text FROM strings ORDER BY chunk"):
+            strings.extend(text.split("\0"))
+        if len(strings) != int(self.meta.get("strings", -1)):
+            raise ValueError("string table of the wrong length")
+        others = json.loads("[" + ",".join([r[0] for r in self._query("SELECT value FROM vals ORDER BY id")]) + "]")
+        values: list[Any] = [None] * (2 * max(len(strings), len(others)) + 1)
+        values[0:2 * len(strings):2] = strings
+        values[1:2 * len(others):2] = others
+        return values
 
     def _graph(self) -> nx.DiGraph:
-        values = self._json_rows("SELECT value FROM vals ORDER BY id")
+        values = self._values()
+        get = values.__getitem__
+        # Containers are copied for each node and edge that uses them (they are theirs to change).
+        copiers = {id(v): _copier(v) for v in values if type(v) in _CONTAINERS}
         shape_rows = self._query("SELECT keys, containers FROM shapes ORDER BY id")
         shapes = [tuple(json.loads(keys)) for keys, _ in shape_rows]
-        # (position, key) of each node attribute that may hold a container, per shape
-        fixes = [tuple((i, keys[i]) for i in json.loads(positions))
+        # per shape: the keys where a node may hold a container
+        fixes = [tuple(keys[i] for i in json.loads(positions))
                  for keys, (_, positions) in zip(shapes, shape_rows, strict=True)]
-        # Containers are copied for each node and edge that uses them (they are theirs to change).
-        copiers = {i: _copier(v) for i, v in enumerate(values) if type(v) in (list, dict)}
-        values.append(None)  # EVIDENCE_SLOT (-1) reads as this placeholder, replaced by the edge's list
-        get = values.__getitem__
 
         graph = nx.DiGraph()
         graph.graph.update((k, json.loads(v)) for k, v in
                            self._query("SELECT key, value FROM graph_attrs ORDER BY pos"))
 
-        rows = self._query("SELECT name, record FROM nodes ORDER BY id")
-        records = json.loads("[" + ",".join([r[1] for r in rows]) + "]")
-        names = [r[0] for r in rows]
-        del rows
-        if self.meta.get("node_ids") == "json":
-            names = [_as_node_id(json.loads(n)) for n in names]
         node = graph._node
+        names: list[Any] = []
+        text_ids = self.meta.get("node_ids") == "text"
         copier = copiers.get
-        for name, (shape, *ids) in zip(names, records, strict=True):
-            attrs = dict(zip(shapes[shape], map(get, ids), strict=True))
-            for i, key in fixes[shape]:
-                copy = copier(ids[i])
-                if copy is not None:
-                    attrs[key] = copy(attrs[key])
-            node[name] = attrs
-        del records
+        for shape, count, run_names, blob in self._query("SELECT shape, count, names, ids FROM nodes ORDER BY run"):
+            keys, fix = shapes[shape], fixes[shape]
+            ids = _unpacked(blob)
+            batch = run_names.split("\0") if text_ids else [_as_node_id(n) for n in json.loads(run_names)]
+            if len(ids) != count * len(keys) or len(batch) != count:
+                raise ValueError("node run of the wrong length")
+            stream = map(get, ids)
+            for name in batch:
+                attrs = dict(zip(keys, stream, strict=False))  # takes len(keys) values from the stream
+                for key in fix:
+                    copy = copier(id(attrs[key]))
+                    if copy is not None:
+                        attrs[key] = copy(attrs[key])
+                node[name] = attrs
+            names.extend(batch)
+        if len(names) != int(self.meta.get("nodes", -1)):
+            raise ValueError("node count differs from the meta table")
 
         templates = []
-        for shape, *ids in self._json_rows("SELECT record FROM edge_attrs ORDER BY id"):
+        for (record,) in self._query("SELECT record FROM edge_attrs ORDER BY id"):
+            shape, *ids = json.loads(record)
             keys = shapes[shape]
             templates.append((dict(zip(keys, map(get, ids), strict=True)),
-                              tuple((k, copiers[i]) for k, i in zip(keys, ids, strict=True) if i in copiers)))
-        evidence = [dict(zip(shapes[shape], map(get, ids), strict=True))
-                    for shape, *ids in self._json_rows("SELECT record FROM evidence ORDER BY id")]
+                              tuple((k, copiers[id(values[i])]) for k, i in zip(keys, ids, strict=True)
+                                    if id(values[i]) in copiers)))
+        evidence: list[dict[str, Any]] = []
+        for shape, count, blob in self._query("SELECT shape, count, ids FROM evidence ORDER BY run"):
+            keys = shapes[shape]
+            ids = _unpacked(blob)
+            if len(ids) != count * len(keys):
+                raise ValueError("evidence run of the wrong length")
+            stream = map(get, ids)
+            evidence.extend([dict(zip(keys, stream, strict=False)) for _ in range(count)])
         lists = [[int(i) for i in text.split(",") if i]
                  for (text,) in self._query("SELECT ids FROM evidence_lists ORDER BY id")]
 
-        arrays = self._arrays()
+        arrays = {name: _unpacked(data) for name, data in self._query("SELECT name, data FROM edges")}
         out_degree, in_degree = arrays["out_degree"], arrays["in_degree"]
         dst, attrs_of, evidence_of = arrays["dst"], arrays["attrs"], arrays["evidence"]
         pred_src, pred_edge = arrays["pred_src"], arrays["pred_edge"]
-        edges = int(self.meta.get("edges", -1))
         if not (len(out_degree) == len(in_degree) == len(names)
                 and sum(out_degree) == sum(in_degree) == len(dst) == len(attrs_of) == len(evidence_of)
-                == len(pred_src) == len(pred_edge) == edges):
+                == len(pred_src) == len(pred_edge) == int(self.meta.get("edges", -1))):
             raise ValueError("edge arrays of inconsistent lengths")
 
         datas = []
@@ -531,23 +599,3 @@ class SavedFile:
         for name, degree in zip(names, in_degree, strict=True):
             pred[name] = dict(zip(islice(sources, degree), islice(items, degree), strict=True)) if degree else {}
         return graph
-
-
-def _copier(value: Any) -> Any:
-    """The cheapest copy function that gives each user of a stored container its own."""
-    if all(type(x) not in (list, dict) for x in (value.values() if type(value) is dict else value)):
-        return list.copy if type(value) is list else dict.copy
-    return _fresh
-
-
-def _as_node_id(value: Any) -> Any:
-    return tuple(_as_node_id(v) for v in value) if type(value) is list else value
-
-
-def is_sqlite(path: str | Path) -> bool:
-    try:
-        with open(path, "rb") as fh:
-            return fh.read(len(SQLITE_MAGIC)) == SQLITE_MAGIC
-    except OSError:
-        return False
-
