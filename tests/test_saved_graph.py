@@ -171,6 +171,13 @@ def test_old_node_link_json_graphs_still_load(acme, tmp_path: Path) -> None:
         read_saved(path, snapshot=True, require_snapshot=True)
 
 
+def test_file_names_that_look_like_uri_syntax(acme, tmp_path: Path) -> None:
+    *_, graph = acme
+    path = tmp_path / "a dir?#%20" / "graph?mode=rw#x.tgdb"
+    save_graph(graph, path)
+    assert_identical(graph, load_graph(path))
+
+
 def test_graph_only_save_has_no_snapshot(acme, tmp_path: Path) -> None:
     _, _, graph = acme
     path = tmp_path / "graph.tgdb"

@@ -50,6 +50,7 @@ from contextlib import closing
 from itertools import islice
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import networkx as nx
 
@@ -412,7 +413,7 @@ class SavedFile:
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
         try:
-            self._con = sqlite3.connect(f"file:{Path(path).resolve().as_posix()}?mode=ro", uri=True)
+            self._con = sqlite3.connect(f"file:{quote(Path(path).resolve().as_posix())}?mode=ro", uri=True)
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open: {exc}") from None
         try:
