@@ -36,13 +36,16 @@ def test_the_codec_shares_equal_frozen_objects_and_refuses_misfits() -> None:
     codec = Codec(root_type)
     root = root_type([leaf("a", ("x",)), leaf("a", ("x",))], {("k", "l"): leaf("a", ("x",))}, {"s"})
     encoded = json.loads(json.dumps(codec.encode(root)))
-    assert encoded["tables"]["Leaf"] == [["a", ["x"]]]
+    assert encoded["leaves"] == {"value": [0, 0], "tables": {"Leaf": [["a", ["x"]]]}}
+    assert encoded["seen"] == {"value": ["s"], "tables": {}}
     decoded = codec.decode(encoded)
-    assert decoded == root and decoded.leaves[0] is decoded.leaves[1] is decoded.keyed["k", "l"]
+    assert decoded == root and decoded.leaves[0] is decoded.leaves[1]
     assert decoded.leaves[0].values == ("x",) and decoded.seen == {"s"}
-    encoded["tables"]["Leaf"] = [["a"]]
+    encoded["leaves"]["tables"]["Leaf"] = [["a"]]
     with pytest.raises(CodecError):
         codec.decode(encoded)
+    with pytest.raises(CodecError):
+        codec.decode({"leaves": encoded["keyed"]})
 
 
 def test_snapshot_and_report_round_trip_through_json() -> None:

@@ -27,6 +27,9 @@ Decoder = Callable[[Any], Any]
 _SCALARS = (str, int, float, bool, type(None), typing.Any)
 
 
+LAYOUT = 2  # the encoding itself; part of the fingerprint, so that older encodings are refused
+
+
 class _Memo:
     """Key of the per-session encoder memo inside the tables dict."""
 
@@ -60,11 +63,10 @@ class Codec:
         self._collect(root)
         # Frozen classes are interned; their tables are decoded children first.
         self._interned = [c for c in self._dependency_order() if _is_frozen(c)]
-        self._enc: dict[type, Encoder] = {}
-        self._dec: dict[type, Decoder] = {}
-        self.fingerprint = hashlib.blake2b(
-            "\n".join(f"{c.__qualname__}: " + ", ".join(f"{n}: {_describe(t)}" for n, t in self._hints[c].items())
-                      for c in self._classes).encode(), digest_size=8).hexdigest()
+        described = "\n".join(
+            f"{c.__qualname__}: " + ", ".join(f"{n}: {_describe(t)}" for n, t in self._hints[c].items())
+            for c in self._classes)
+        self.fingerprint = hashlib.blake2b(f"layout {LAYOUT}\n{described}".encode(), digest_size=8).hexdigest()
 
     # -- type walk --------------------------------------------------------------------------------
     def _collect(self, tp: Any) -> None:
@@ -224,12 +226,14 @@ class Codec:
                     raise CodecError(f"{cls.__name__}: {len(v)} fields, expected {width}")
                 return cls(*v)
             return plain
-        pairs = list(enumerate(decoders))
+        conversions = [(i, d) for i, d in enumerate(decoders) if d is not None]
 
         def converted(v: list[Any]) -> Any:
             if len(v) != width:
                 raise CodecError(f"{cls.__name__}: {len(v)} fields, expected {width}")
-            return cls(*[x if d is None else d(x) for (_, d), x in zip(pairs, v, strict=True)])
+            for i, decode in conversions:  # the list is freshly parsed JSON: ours to change
+                v[i] = decode(v[i])
+            return cls(*v)
 
         return converted
 
@@ -238,50 +242,32 @@ class Codec:
     def field_names(self) -> list[str]:
         return list(self._hints[self.root])
 
-    def uses_tables(self, name: str) -> bool:
-        """Does this root field reference interned objects (so decoding it needs the tables)?"""
-        seen: set[type] = set()
-        todo = list(self._dataclasses_in(self._hints[self.root][name]))
-        while todo:
-            cls = todo.pop()
-            if cls in seen:
-                continue
-            seen.add(cls)
-            if _is_frozen(cls):
-                return True
-            for field_type in self._hints[cls].values():
-                todo.extend(self._dataclasses_in(field_type))
-        return False
-
-    def encode_fields(self, value: Any) -> tuple[dict[str, Any], dict[str, list[Any]]]:
-        """The root's fields, each encoded on its own (so they can be stored and read separately), and the
-        tables of interned objects they reference."""
+    def encode_field(self, name: str, value: Any) -> dict[str, Any]:
+        """One root field on its own, with the tables of the interned objects it references, so that the
+        fields can be stored and read separately (reading the organization needs none of the roles)."""
         tables: dict[type, Any] = {}
-        fields = {name: (value_ if (enc := self._encoder(tp, tables)) is None else enc(value_))
-                  for name, tp in self._hints[self.root].items()
-                  for value_ in [getattr(value, name)]}
-        return fields, {cls.__name__: tables.get(cls, []) for cls in self._interned}
+        encoder = self._encoder(self._hints[self.root][name], tables)
+        encoded = value if encoder is None else encoder(value)
+        return {"value": encoded, "tables": {c.__name__: tables[c] for c in self._interned if tables.get(c)}}
 
-    def decode_fields(self, fields: dict[str, Any], tables: dict[str, list[Any]]) -> dict[str, Any]:
-        """Root fields from their encoded form (any subset of them), given the interned tables."""
-        decoded: dict[type, list[Any]] = {}
+    def decode_field(self, name: str, data: dict[str, Any]) -> Any:
         try:
+            tables = data.get("tables", {})
+            decoded: dict[type, list[Any]] = {}
             for cls in self._interned:
                 decoder = self._class_decoder(cls, decoded)
                 decoded[cls] = [decoder(row) for row in tables.get(cls.__name__, [])]
-            out = {}
-            for name, encoded in fields.items():
-                dec = self._decoder(self._hints[self.root][name], decoded)
-                out[name] = encoded if dec is None else dec(encoded)
-            return out
+            dec = self._decoder(self._hints[self.root][name], decoded)
+            return data["value"] if dec is None else dec(data["value"])
+        except CodecError:
+            raise
         except (TypeError, ValueError, IndexError, KeyError, AttributeError) as exc:
-            if isinstance(exc, CodecError):
-                raise
-            raise CodecError(f"{type(exc).__name__}: {exc}") from None
+            raise CodecError(f"{name}: {type(exc).__name__}: {exc}") from None
 
     def encode(self, value: Any) -> dict[str, Any]:
-        fields, tables = self.encode_fields(value)
-        return {"fields": fields, "tables": tables}
+        return {name: self.encode_field(name, getattr(value, name)) for name in self._hints[self.root]}
 
     def decode(self, data: dict[str, Any]) -> Any:
-        return self.root(**self.decode_fields(data["fields"], data["tables"]))
+        if not isinstance(data, dict) or set(data) != set(self._hints[self.root]):
+            raise CodecError(f"{self.root.__name__}: fields {sorted(data) if isinstance(data, dict) else data!r}")
+        return self.root(**{name: self.decode_field(name, part) for name, part in data.items()})

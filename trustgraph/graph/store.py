@@ -24,8 +24,8 @@ an even id 2k is the k-th string of `strings`, an odd id 2k+1 the k-th JSON valu
   (an evidence number, -1 when the edge has no evidence list, -2-k for `evidence_lists` row k). Per edge,
   grouped by target in its predecessor order: `pred_src` (node number), `pred_edge` (the edge's position
   in the successor order). Both orders come back as saved, so searches break ties as on the saved graph.
-- `snapshot(part, data)`: zlib-compressed JSON (`trustgraph.codec`): one row per Snapshot field,
-  `_tables` for the shared policy objects, `_report` for the LoadReport.
+- `snapshot(part, data)`: zlib-compressed JSON (`trustgraph.codec`): one row per Snapshot field (with the
+  policy objects it shares), `_report` for the LoadReport.
 
 Nothing here knows attribute names: any JSON-ready node, edge or graph attribute is stored, and loads back
 as JSON gives it (tuples as lists). Packed arrays rather than a row per node or edge: reading 600k rows
@@ -367,10 +367,9 @@ def _write(con: sqlite3.Connection, graph: nx.DiGraph, snapshot: Snapshot | None
         "strings": str(len(strings)),
     }
     if snapshot is not None:
-        fields, tables = SNAPSHOT_CODEC.encode_fields(snapshot)
-        con.executemany("INSERT INTO snapshot VALUES (?, ?)",
-                        [(name, _compress(value)) for name, value in fields.items()]
-                        + [("_tables", _compress(tables))])
+        con.executemany("INSERT INTO snapshot VALUES (?, ?)", [
+            (name, _compress(SNAPSHOT_CODEC.encode_field(name, getattr(snapshot, name))))
+            for name in SNAPSHOT_CODEC.field_names])
         meta["snapshot_codec"] = SNAPSHOT_CODEC.fingerprint
     if report is not None:
         con.execute("INSERT INTO snapshot VALUES ('_report', ?)", (_compress(REPORT_CODEC.encode(report)),))
@@ -478,10 +477,8 @@ class SavedFile:
                              f"({self.meta.get('trustgraph_version')}); save it again with `trustgraph build`")
         names = list(fields) if fields is not None else SNAPSHOT_CODEC.field_names
         with collector_paused():
-            encoded = {name: self._part(name) for name in names}
-            tables = self._part("_tables") if any(SNAPSHOT_CODEC.uses_tables(n) for n in names) else {}
             try:
-                return Snapshot(**SNAPSHOT_CODEC.decode_fields(encoded, tables))
+                return Snapshot(**{name: SNAPSHOT_CODEC.decode_field(name, self._part(name)) for name in names})
             except CodecError as exc:
                 raise StoreError(f"damaged saved graph (snapshot: {exc})") from None
 
