@@ -120,7 +120,7 @@ def test_any_json_attributes_and_node_ids_round_trip(tmp_path: Path) -> None:
     g = nx.DiGraph(schema=SCHEMA, nested={"a": [1, {"b": None}]}, empty=[])
     g.add_node(1, flag=True, count=1, ratio=1.0, text="1", none=None, tags={"k": "v"}, items=["x", 2])
     g.add_node((2, "two"), flag=1, count=True, tags={"k": "v"}, nested={"deep": [[1], {"x": [True]}]})
-    g.add_node("three", text="with\0nul", empty="")
+    g.add_node("three", text="with\0nul", empty="", zero=0.0, negative_zero=-0.0, number=0, false=False)
     g.add_edge(1, (2, "two"), kind="assume", evidence=[{"role": "r", "statement": 0, "conditions": []},
                                                        {"role": "r", "statement": 1, "conditions": [{"k": 1}]}])
     g.add_edge((2, "two"), 1, kind="member", evidence=[])

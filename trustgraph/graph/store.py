@@ -94,9 +94,11 @@ def _hashable(value: Any) -> Any:
     t = type(value)
     if t is str:
         return value
+    if t is float:
+        return t, value.hex()  # -0.0 == 0.0, but not as JSON
     if t in _SCALAR_TYPES:
         return t, value  # True == 1, but not (bool, True) == (int, 1)
-    if t is list and all(type(x) is str for x in value):
+    if t is list and all(type(x) is str for x in value):  # also the empty list
         return (list, *value)
     return None, _DUMPS(value)
 
@@ -130,15 +132,13 @@ class _Interner:
         self.strings: list[str] = []
         self.others: list[str] = []  # JSON texts
         self._strings: dict[str, int] = {}
-        self._scalars: dict[tuple[type, Any], int] = {}
-        self._texts: dict[str, int] = {}
+        self._others: dict[Any, int] = {}  # _hashable(value) → id
         self.shapes: list[str] = []
         self.containers: list[set[int]] = []  # per shape: positions where a tracked record held a container
         self._shapes: dict[tuple[Any, ...], int] = {}
 
     def value(self, v: Any) -> int:
-        t = type(v)
-        if t is str:
+        if type(v) is str:
             found = self._strings.get(v)
             if found is None:
                 if "\0" in v:
@@ -147,16 +147,10 @@ class _Interner:
                     found = self._strings[v] = 2 * len(self.strings)
                     self.strings.append(v)
             return found
-        if t in _SCALAR_TYPES:
-            key = (t, v)
-            found = self._scalars.get(key)
-            if found is None:
-                found = self._scalars[key] = self._other(_DUMPS(v))
-            return found
-        text = _DUMPS(v)
-        found = self._texts.get(text)
+        key = _hashable(v)
+        found = self._others.get(key)
         if found is None:
-            found = self._texts[text] = self._other(text)
+            found = self._others[key] = self._other(_DUMPS(v))
         return found
 
     def _other(self, text: str) -> int:
@@ -176,19 +170,20 @@ class _Interner:
     def ids(self, attrs: Mapping[str, Any], placeholder: str | None = None, track: bool = False) -> list[int]:
         """The value ids of a dict's values; the value of `placeholder` (if given) is EVIDENCE_SLOT. With
         `track`, the dict's shape remembers where it holds containers."""
-        strings = self._strings
-        value = self.value
+        strings, value = self._strings, self.value
         ids = []
         for key, v in attrs.items():
             if type(v) is str:  # most values: one lookup, no call
                 found = strings.get(v)
-                ids.append(value(v) if found is None else found)
+                if found is None:
+                    found = value(v)
             elif key == placeholder:
-                ids.append(EVIDENCE_SLOT)
+                found = EVIDENCE_SLOT
             else:
-                ids.append(value(v))
+                found = value(v)
                 if track and type(v) in _CONTAINERS:
-                    self.containers[self.shape(tuple(attrs))].add(len(ids) - 1)
+                    self.containers[self.shape(tuple(attrs))].add(len(ids))
+            ids.append(found)
         return ids
 
 
@@ -274,7 +269,7 @@ def _write(con: sqlite3.Connection, graph: nx.DiGraph, snapshot: Snapshot | None
     # Edges, by source in successor order; attribute dicts and evidence dicts each stored once.
     attr_ids: dict[tuple[Any, ...], int] = {}
     attr_rows: list[tuple[int, str]] = []
-    evidence_ids: dict[str, int] = {}
+    evidence_ids: dict[tuple[int, ...], int] = {}  # (shape, value id, …) → evidence number
     evidence_by_object: dict[int, int] = {}  # evidence shared by object (a loaded graph): no re-encoding
     evidence = _Runs()
     list_rows: list[tuple[int, str]] = []
@@ -283,7 +278,7 @@ def _write(con: sqlite3.Connection, graph: nx.DiGraph, snapshot: Snapshot | None
     evidence_of: list[int] = []
     position: dict[Any, dict[Any, int]] = {}  # source → target → edge position
     evidence_at: dict[tuple[str, ...], int] = {}  # attribute names → position of "evidence"
-    dumps, by_object, hashable = _DUMPS, evidence_by_object.get, _hashable
+    by_object, hashable, shape_of, ids_of = evidence_by_object.get, _hashable, interner.shape, interner.ids
     distinct = 0
     for u, nbrs in graph._adj.items():
         position[u] = dict(zip(nbrs, range(len(dst), len(dst) + len(nbrs)), strict=True))
@@ -299,12 +294,13 @@ def _write(con: sqlite3.Connection, graph: nx.DiGraph, snapshot: Snapshot | None
                         break
                     found = by_object(id(item))
                     if found is None:
-                        text = dumps(item)
-                        found = evidence_ids.get(text)
+                        shape, item_ids = shape_of(tuple(item)), ids_of(item)
+                        record = (shape, *item_ids)  # exact: value ids are per JSON value
+                        found = evidence_ids.get(record)
                         if found is None:
-                            found = evidence_ids[text] = distinct
+                            found = evidence_ids[record] = distinct
                             distinct += 1
-                            evidence.add(interner.shape(tuple(item)), interner.ids(item))
+                            evidence.add(shape, item_ids)
                         evidence_by_object[id(item)] = found
                     ids.append(found)
             keys = tuple(data)
