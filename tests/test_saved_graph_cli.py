@@ -219,6 +219,16 @@ def test_an_unwritable_cache_is_a_warning(tmp_path: Path, monkeypatch: pytest.Mo
     assert code == 0 and json.loads(out)["reachers"] and "cannot write the build cache" in err
 
 
+def test_a_failing_cache_write_is_a_warning(monkeypatch: pytest.MonkeyPatch, build_cache: Path) -> None:
+    def broken(*args, **kwargs):
+        raise TypeError("cannot encode the type <new model field>")
+
+    monkeypatch.setattr(inputs_module, "save_graph", broken)
+    code, out, err = run("who-can-reach", BREAK_GLASS, "-i", ACME, "--json")
+    assert code == 0 and json.loads(out)["reachers"] and "cannot encode the type" in err
+    assert entries(build_cache) == []
+
+
 def test_build_output_comes_from_the_cache_with_its_own_inputs(build_cache: Path, builds: Builds,
                                                                 tmp_path: Path) -> None:
     run("who-can-reach", BREAK_GLASS, "-i", ACME)
