@@ -12,7 +12,7 @@ import pytest
 
 from trustgraph.graph.build import build_graph
 from trustgraph.graph.model import SCHEMA
-from trustgraph.graph.serialize import GraphFileError, load_graph, read_saved, save_graph
+from trustgraph.graph.serialize import GraphFileError, load_graph, read_saved, save_graph, saved_inputs
 from trustgraph.graph.store import SQLITE_MAGIC, STORE_VERSION
 from trustgraph.model import Snapshot
 from trustgraph.sources.files import load_inputs
@@ -73,6 +73,7 @@ def test_acme_round_trip_is_identical(acme, tmp_path: Path) -> None:
     saved = read_saved(path, snapshot=True, report=True)
     assert_identical(graph, saved.graph)
     assert saved.snapshot == snapshot and saved.report == report and saved.inputs == [str(ACME)]
+    assert saved_inputs(path) == [str(ACME)]
 
 
 def test_generated_organization_round_trip_is_identical_and_smaller_than_its_inputs(org, tmp_path: Path) -> None:

@@ -27,7 +27,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from trustgraph.cli import cache
 from trustgraph.graph.build import build_graph
 from trustgraph.graph.classification import annotate
-from trustgraph.graph.serialize import GraphFileError, read_saved, save_graph
+from trustgraph.graph.serialize import GraphFileError, read_saved, save_graph, saved_inputs
 from trustgraph.model import Organization, Snapshot
 from trustgraph.sources.files import load_inputs
 from trustgraph.sources.known_accounts import load_account_names, load_known_accounts
@@ -124,7 +124,7 @@ def obtain_graph_and_organization(spec: InputSpec) -> tuple[nx.DiGraph, Organiza
 
 def recorded_inputs(spec: InputSpec) -> list[str]:
     """The inputs as the user gave them: --input, or those the --graph file was built from."""
-    return read_saved(spec.graph_file).inputs if spec.graph_file else list(spec.inputs)
+    return saved_inputs(spec.graph_file) if spec.graph_file else list(spec.inputs)
 
 
 def obtain(spec: InputSpec, *, snapshot: bool | tuple[str, ...] = False, require_snapshot: bool = False) -> Loaded:

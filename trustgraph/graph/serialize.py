@@ -78,6 +78,23 @@ def read_saved(path: str | Path, *, snapshot: bool | Iterable[str] = False, repo
         raise GraphFileError(f"{path}: damaged saved graph ({exc})") from None
 
 
+def saved_inputs(path: str | Path) -> list[str]:
+    """The inputs a saved graph was built from, as given to `trustgraph build` (without loading it)."""
+    try:
+        with open(path, "rb") as fh:
+            if fh.read(len(SQLITE_MAGIC)) != SQLITE_MAGIC:
+                return []
+        with SavedFile(path) as saved:
+            inputs = json.loads(saved.meta.get("inputs", "[]"))
+    except OSError as exc:
+        raise GraphFileError(f"{path}: cannot read: {exc.strerror}") from None
+    except StoreError as exc:
+        raise GraphFileError(f"{path}: {exc}") from None
+    except ValueError as exc:
+        raise GraphFileError(f"{path}: damaged saved graph ({exc})") from None
+    return [str(i) for i in inputs] if isinstance(inputs, list) else []
+
+
 def _load_json(path: str | Path) -> nx.DiGraph:
     """The node-link JSON of trustgraph 0.1 saves."""
     try:
