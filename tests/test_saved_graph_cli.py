@@ -151,6 +151,12 @@ def test_bad_graph_files_are_one_line_errors(tmp_path: Path, content: bytes) -> 
 # -------------------------------------------------------------------------------------------- the cache
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def entries(directory: Path) -> list[Path]:
     return sorted(directory.glob("graph-*.tgdb"))
 
@@ -237,6 +243,7 @@ def test_build_output_comes_from_the_cache_with_its_own_inputs(build_cache: Path
     assert code == 0 and builds.count == 1, err
     saved = read_saved(out, snapshot=True, report=True)
     assert saved.inputs == [ACME] and saved.snapshot is not None and "cache_key" not in saved.meta
+    assert out.stat().st_mode & 0o777 == 0o666 & ~_umask()
     with sqlite3.connect(entries(build_cache)[0]) as con:
         assert dict(con.execute("SELECT key, value FROM meta"))["cache_key"]
     con.close()

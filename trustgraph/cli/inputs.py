@@ -28,6 +28,7 @@ from trustgraph.cli import cache
 from trustgraph.graph.build import build_graph
 from trustgraph.graph.classification import annotate
 from trustgraph.graph.serialize import GraphFileError, read_saved, save_graph, saved_inputs
+from trustgraph.graph.store import file_mode
 from trustgraph.model import Organization, Snapshot
 from trustgraph.sources.files import load_inputs
 from trustgraph.sources.known_accounts import load_account_names, load_known_accounts
@@ -212,7 +213,7 @@ def _copy_entry(entry: Path, output: Path, inputs: list[str]) -> None:
     os.close(fd)
     try:
         shutil.copyfile(entry, tmp)
-        os.chmod(tmp, 0o644)  # the entry is private to the cache; the output is an ordinary file
+        os.chmod(tmp, file_mode())  # the entry is private to the cache; the output is an ordinary file
         con = sqlite3.connect(tmp, isolation_level=None)
         try:
             con.execute("PRAGMA journal_mode=OFF")

@@ -202,10 +202,11 @@ class _Runs:
         self.rows[-1] = (run_shape, count + 1, values, names)
 
 
-def _umask() -> int:
+def file_mode() -> int:
+    """The mode a new file gets under the current umask."""
     mask = os.umask(0)
     os.umask(mask)
-    return mask
+    return 0o666 & ~mask
 
 
 SCHEMA_SQL = """
@@ -235,7 +236,7 @@ def write_store(graph: nx.DiGraph, path: str | Path, *, snapshot: Snapshot | Non
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     os.close(fd)
     try:
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp's 0600 is for the temporary file, not for the result
+        os.chmod(tmp, file_mode())  # mkstemp's 0600 is for the temporary file, not for the result
         with collector_paused(), closing(sqlite3.connect(tmp, isolation_level=None)) as con:
             _write(con, graph, snapshot, report, meta or {})
         os.replace(tmp, target)
