@@ -275,7 +275,7 @@ def child_build(spec: dict[str, Any]) -> dict[str, Any]:
                                        for r in answer.reachable)
     out["rss_bytes"]["after_queries"] = peak_rss()
 
-    graph_path = work / "graph.json"
+    graph_path = work / "graph.tgdb"
     out["save_s"], _ = timed(lambda: save_graph(graph, graph_path))
     out["save_bytes"] = graph_path.stat().st_size
     out["rss_bytes"]["after_save"] = peak_rss()
@@ -394,7 +394,7 @@ def child_load(spec: dict[str, Any]) -> dict[str, Any]:
 
     repeats = spec["repeats"]
     out: dict[str, Any] = {"rss_bytes_start": peak_rss()}
-    out["load_graph_s"], graph = timed(lambda: load_graph(Path(spec["work_dir"]) / "graph.json"))
+    out["load_graph_s"], graph = timed(lambda: load_graph(Path(spec["work_dir"]) / "graph.tgdb"))
     out["nodes"], out["edges"] = graph.number_of_nodes(), graph.number_of_edges()
     out["who_can_reach"], answer = repeated(lambda: who_can_reach(graph, spec["sensitive_role_arn"]), repeats)
     out["who_can_reach"]["reachers"] = len(answer.reachers)
@@ -622,7 +622,7 @@ def table(sizes: list[dict[str, Any]]) -> str:
             lambda s: f"{s['build']['reach']['roles']:,} ({s['build']['reach']['deploy_roles']:,})"),
         row("account view render (DOT + layout)", view),
         row("  account view nodes / edges", view_size),
-        row("save_graph / graph.json size",
+        row("save_graph / saved graph size",
             lambda s: f"{_secs(s['build']['save_s'])} / {_mb(s['build']['save_bytes'])}"),
         row("load_graph", lambda s: _secs(s["load"]["load_graph_s"])),
         row("queries on loaded graph (wcr / reach median)",

@@ -209,7 +209,7 @@ def test_table_groups_by_severity_and_markdown_has_fix(known: str):
     assert code == 0 and "## Critical (2)" in md and "Corrected trust statement" in md and "## Low" not in md
 
 
-def test_rule_filter_and_graph_input_rejected(known: str, tmp_path: Path):
+def test_rule_filter_and_missing_graph_file(known: str, tmp_path: Path):
     code, out = invoke("findings", "-i", str(ACME), "--known-accounts", known, "-q", "--format", "json",
                        "--rule", "TG304")
     assert code == 0 and {f["rule"] for f in json.loads(out)["findings"]} == {"TG304"}

@@ -19,7 +19,8 @@ class LazyCommand(NamedTuple):
 COMMANDS: dict[str, LazyCommand] = {
     "build": LazyCommand(
         "trustgraph.cli.build_cmd",
-        "Build the trust graph from --input and save it as node-link JSON for later --graph queries."),
+        "Build the trust graph from --input and save it, with the policies it was built from, for later "
+        "--graph queries (every command takes --graph)."),
     "collect": LazyCommand(
         "trustgraph.cli.collect_cmd",
         "Read IAM live with boto3 into SNAPSHOT_DIR (read-only: Get/List/Describe and sts:AssumeRole)."),

@@ -13,7 +13,7 @@ from rich.text import Text
 
 from trustgraph.analysis.findings import RULES, SEVERITY_NAMES, Finding, FindingOptions, Severity, at_or_above, find
 from trustgraph.cli.app import main
-from trustgraph.cli.inputs import InputSpec, apply_account_files, build_with_progress, input_options, load_snapshot
+from trustgraph.cli.inputs import InputSpec, input_options, obtain_snapshot_and_graph, recorded_inputs
 from trustgraph.cli.output import short, stdout
 from trustgraph.cli.progress import phase
 from trustgraph.model import Snapshot
@@ -50,11 +50,7 @@ def sensitivity_options(func):  # type: ignore[no-untyped-def]
 
 def analyse(spec: InputSpec, sensitive: tuple[str, ...], many_reachers: int, chain_hops: int):  # type: ignore[no-untyped-def]
     """Load, build, annotate and run every rule: (snapshot, graph, findings)."""
-    if spec.graph_file:
-        raise click.UsageError("findings need the policies themselves: use --input, not --graph")
-    snapshot, _ = load_snapshot(spec.inputs, spec.role_arn, spec.quiet)
-    graph = build_with_progress(snapshot, spec.quiet)
-    apply_account_files(graph, spec)
+    snapshot, graph = obtain_snapshot_and_graph(spec)
     options = FindingOptions(sensitive_patterns=tuple(sensitive), many_reachers=many_reachers,
                              long_chain_hops=chain_hops)
     with phase("check rules", total=len(snapshot.roles), quiet=spec.quiet, unit="roles") as tick:
@@ -130,7 +126,7 @@ def findings_command(spec: InputSpec, fmt: str, fail_on: Severity | None, min_se
             _table(shown, snapshot, stdout)
     else:
         if fmt == "json":
-            text = json.dumps(findings_document(shown, inputs=spec.inputs), indent=2)
+            text = json.dumps(findings_document(shown, inputs=recorded_inputs(spec)), indent=2)
         elif fmt == "sarif":
             text = json.dumps(to_sarif(shown), indent=2)
         else:

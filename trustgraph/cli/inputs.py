@@ -1,22 +1,35 @@
-"""Shared input options (--input, --role-arn, --graph) and loading with diagnostics on stderr."""
+"""Shared input options (--input, --role-arn, --graph, --no-cache) and loading with diagnostics on stderr.
+
+Commands get their data through `obtain_graph`, `obtain_snapshot_and_graph` or
+`obtain_graph_and_organization`: from a saved graph (--graph), from the build cache when the inputs did
+not change, or by reading and building (and then caching) the inputs.
+"""
 
 from __future__ import annotations
 
 import functools
+import json
+import os
+import shutil
+import sqlite3
 import sys
+import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import click
 import networkx as nx
 from rich.console import Console
 
+from trustgraph.cli import cache
 from trustgraph.cli.progress import phase
 from trustgraph.graph.build import build_graph
 from trustgraph.graph.classification import annotate
-from trustgraph.graph.serialize import load_graph
-from trustgraph.model import Snapshot
+from trustgraph.graph.serialize import GraphFileError, read_saved, save_graph, saved_inputs
+from trustgraph.graph.store import file_mode
+from trustgraph.model import Organization, Snapshot
 from trustgraph.sources.files import load_inputs
 from trustgraph.sources.known_accounts import load_account_names, load_known_accounts
 from trustgraph.sources.report import LoadReport
@@ -32,6 +45,7 @@ class InputSpec:
     known_accounts: str | None
     accounts_file: str | None
     quiet: bool
+    no_cache: bool = False
 
 
 def input_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -47,10 +61,13 @@ def input_options(func: Callable[..., Any]) -> Callable[..., Any]:
     @click.option("--accounts-file", type=click.Path(exists=True, dir_okay=False),
                   help="Your own accounts: id → name (YAML/JSON mapping or CSV id,name).")
     @click.option("--quiet", "-q", is_flag=True, help="Only errors on stderr: no load summary, no progress.")
+    @click.option("--no-cache", is_flag=True,
+                  help="Neither read nor write the build cache (see TRUSTGRAPH_CACHE_DIR); always rebuild.")
     @functools.wraps(func)
     def wrapper(*args: Any, inputs: tuple[str, ...], graph_file: str | None, policy_role_arn: str | None,
-                known_accounts: str | None, accounts_file: str | None, quiet: bool, **kwargs: Any) -> Any:
-        spec = InputSpec(inputs, graph_file, policy_role_arn, known_accounts, accounts_file, quiet)
+                known_accounts: str | None, accounts_file: str | None, quiet: bool, no_cache: bool,
+                **kwargs: Any) -> Any:
+        spec = InputSpec(inputs, graph_file, policy_role_arn, known_accounts, accounts_file, quiet, no_cache)
         return func(*args, spec=spec, **kwargs)
 
     return wrapper
@@ -79,17 +96,140 @@ def load_snapshot(inputs: tuple[str, ...], role_arn: str | None, quiet: bool) ->
     return snapshot, report
 
 
+@dataclass(slots=True)
+class Loaded:
+    """The graph (account files applied) and what else the command asked for."""
+
+    graph: nx.DiGraph
+    snapshot: Snapshot | None = None
+    report: LoadReport | None = None
+    inputs: list[str] = field(default_factory=list)
+    cached: Path | None = None  # the cache entry holding this graph as built (before the account files)
+
+
 def obtain_graph(spec: InputSpec) -> nx.DiGraph:
+    return obtain(spec).graph
+
+
+def obtain_snapshot_and_graph(spec: InputSpec) -> tuple[Snapshot, nx.DiGraph]:
+    """For commands that read the policies too (findings, review); a --graph file must hold them."""
+    loaded = obtain(spec, snapshot=True, require_snapshot=True)
+    assert loaded.snapshot is not None
+    return loaded.snapshot, loaded.graph
+
+
+def obtain_graph_and_organization(spec: InputSpec) -> tuple[nx.DiGraph, Organization | None]:
+    """The graph, and the organization (OU names) when the inputs or the saved graph have it."""
+    loaded = obtain(spec, snapshot=("organization",))
+    return loaded.graph, loaded.snapshot.organization if loaded.snapshot else None
+
+
+def recorded_inputs(spec: InputSpec) -> list[str]:
+    """The inputs as the user gave them: --input, or those the --graph file was built from."""
+    return saved_inputs(spec.graph_file) if spec.graph_file else list(spec.inputs)
+
+
+def obtain(spec: InputSpec, *, snapshot: bool | tuple[str, ...] = False, require_snapshot: bool = False) -> Loaded:
+    """Load per the spec. `snapshot`: False, True (all of it) or the Snapshot fields wanted; inputs read
+    afresh always give the whole snapshot."""
     if spec.graph_file:
         if spec.inputs:
             raise click.UsageError("use either --graph or --input, not both")
         with phase("read graph", quiet=spec.quiet):
-            graph = load_graph(spec.graph_file)
+            saved = read_saved(spec.graph_file, snapshot=snapshot, report=True, require_snapshot=require_snapshot)
+        loaded = Loaded(saved.graph, saved.snapshot, saved.report, saved.inputs)
     else:
-        snapshot, _ = load_snapshot(spec.inputs, spec.role_arn, spec.quiet)
-        graph = build_with_progress(snapshot, spec.quiet)
-    apply_account_files(graph, spec)
-    return graph
+        loaded = _from_inputs(spec, snapshot)
+    apply_account_files(loaded.graph, spec)
+    return loaded
+
+
+def _from_inputs(spec: InputSpec, snapshot: bool | tuple[str, ...]) -> Loaded:
+    if not spec.inputs:
+        raise click.UsageError("give at least one --input PATH (or --graph FILE)")
+    key = None if spec.no_cache else cache.cache_key(spec.inputs, spec.role_arn)
+    if key is not None:
+        entry = cache.entry_path(key)
+        if entry.is_file():
+            try:
+                with phase("read cached build", quiet=spec.quiet):
+                    saved = read_saved(entry, snapshot=snapshot, report=True, require_snapshot=snapshot is True)
+            except GraphFileError:
+                _discard(entry)  # damaged (a full disk, a crash): build again
+            else:
+                cache.touch(entry)
+                if saved.report is not None:
+                    report_load(saved.report, spec.quiet)
+                return Loaded(saved.graph, saved.snapshot, saved.report, list(spec.inputs), entry)
+    built, report = load_snapshot(spec.inputs, spec.role_arn, spec.quiet)
+    graph = build_with_progress(built, spec.quiet)
+    entry = _store(key, graph, built, report, spec.quiet) if key is not None else None
+    return Loaded(graph, built, report, list(spec.inputs), entry)
+
+
+def _store(key: str, graph: nx.DiGraph, snapshot: Snapshot, report: LoadReport, quiet: bool) -> Path | None:
+    entry = cache.entry_path(key)
+    try:
+        entry.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        save_graph(graph, entry, snapshot=snapshot, report=report, meta={"cache_key": key})
+    except Exception as exc:  # the command has its graph: a cache it cannot write is no failure
+        if not quiet:
+            stderr.print(f"warning: cannot write the build cache in {cache.cache_dir()}: "
+                         f"{getattr(exc, 'strerror', None) or exc} (--no-cache skips it)")
+        return None
+    cache.evict()
+    return entry
+
+
+def _discard(entry: Path) -> None:
+    try:
+        entry.unlink(missing_ok=True)
+    except OSError:
+        pass
+
+
+def build_saved(spec: InputSpec, output: str | Path) -> nx.DiGraph:
+    """`trustgraph build`: obtain the graph (from --input, or re-save a --graph file) and write it to
+    `output` with the snapshot, so that every command can run from it."""
+    loaded = obtain(spec, snapshot=bool(spec.graph_file))
+    save_loaded(loaded, spec, output)
+    return loaded.graph
+
+
+def save_loaded(loaded: Loaded, spec: InputSpec, output: str | Path) -> None:
+    """Write what was obtained to `output` as a saved graph, with the snapshot when there is one. A graph
+    straight from the cache is copied rather than written again."""
+    if loaded.cached is not None and not (spec.known_accounts or spec.accounts_file):
+        try:
+            with phase("save graph", quiet=spec.quiet):
+                _copy_entry(loaded.cached, Path(output), loaded.inputs)
+            return
+        except (OSError, sqlite3.Error):
+            pass  # the entry went away (another process evicted it): write it out
+    if loaded.snapshot is None and loaded.cached is not None:
+        loaded.snapshot = read_saved(loaded.cached, snapshot=True).snapshot
+    with phase("save graph", quiet=spec.quiet):
+        save_graph(loaded.graph, output, snapshot=loaded.snapshot, report=loaded.report, inputs=loaded.inputs)
+
+
+def _copy_entry(entry: Path, output: Path, inputs: list[str]) -> None:
+    output.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        shutil.copyfile(entry, tmp)
+        os.chmod(tmp, file_mode())  # the entry is private to the cache; the output is an ordinary file
+        con = sqlite3.connect(tmp, isolation_level=None)
+        try:
+            con.execute("PRAGMA journal_mode=OFF")
+            con.execute("DELETE FROM meta WHERE key IN ('cache_key', 'inputs')")
+            con.execute("INSERT INTO meta VALUES ('inputs', ?)", (json.dumps(inputs),))
+        finally:
+            con.close()
+        os.replace(tmp, output)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def apply_account_files(graph: nx.DiGraph, spec: InputSpec) -> None:

@@ -5,14 +5,7 @@ from __future__ import annotations
 
 import networkx as nx
 
-from trustgraph.cli.inputs import (
-    InputSpec,
-    apply_account_files,
-    build_with_progress,
-    load_snapshot,
-    obtain_graph,
-    stderr,
-)
+from trustgraph.cli.inputs import InputSpec, obtain, stderr
 from trustgraph.cli.progress import phase
 from trustgraph.model import Snapshot
 from trustgraph.render.marks import Marks
@@ -22,13 +15,9 @@ MARKED_SEVERITY = "medium"
 
 
 def load_with_snapshot(spec: InputSpec) -> tuple[nx.DiGraph, Snapshot | None]:
-    """The graph, and the snapshot it was built from when built from inputs (None for --graph)."""
-    if spec.graph_file:
-        return obtain_graph(spec), None
-    snapshot, _ = load_snapshot(spec.inputs, spec.role_arn, spec.quiet)
-    graph = build_with_progress(snapshot, spec.quiet)
-    apply_account_files(graph, spec)
-    return graph, snapshot
+    """The graph, and the snapshot it was built from (None for a saved graph that holds no policies)."""
+    loaded = obtain(spec, snapshot=True)
+    return loaded.graph, loaded.snapshot
 
 
 def picture_marks(graph: nx.DiGraph, snapshot: Snapshot | None, patterns: tuple[str, ...], quiet: bool) -> Marks:
@@ -39,8 +28,9 @@ def picture_marks(graph: nx.DiGraph, snapshot: Snapshot | None, patterns: tuple[
 
     if snapshot is None:
         if not quiet:
-            stderr.print("note: a saved graph keeps no policies: sensitive roles are marked from the "
-                         "trustgraph:sensitive tag and --sensitive only, findings not at all (use --input)")
+            stderr.print("note: this saved graph keeps no policies (written by an older trustgraph): sensitive "
+                         "roles are marked from the trustgraph:sensitive tag and --sensitive only, findings not "
+                         "at all (save it again from the inputs with `trustgraph build`)")
         return Marks(sensitive=sensitive_in_graph(graph, patterns))
     options = FindingOptions(sensitive_patterns=patterns)
     context = FindingContext(snapshot, graph, options)

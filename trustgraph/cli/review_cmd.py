@@ -7,7 +7,7 @@ import click
 from trustgraph.analysis.findings import FindingOptions
 from trustgraph.cli.app import main
 from trustgraph.cli.findings_cmd import analyse, sensitivity_options
-from trustgraph.cli.inputs import InputSpec, input_options, stderr
+from trustgraph.cli.inputs import InputSpec, input_options, recorded_inputs, stderr
 from trustgraph.cli.progress import phase
 from trustgraph.report.bundle import write_bundle
 
@@ -29,7 +29,7 @@ def review_command(spec: InputSpec, output_dir: str, title: str | None, no_diagr
     options = FindingOptions(sensitive_patterns=tuple(sensitive), many_reachers=many_reachers,
                              long_chain_hops=chain_hops)
     with phase("write review", quiet=spec.quiet):
-        result = write_bundle(output_dir, snapshot, graph, findings, options, inputs=list(spec.inputs),
+        result = write_bundle(output_dir, snapshot, graph, findings, options, inputs=recorded_inputs(spec),
                               title=title, diagrams=not no_diagrams)
     for warning in result.warnings:
         stderr.print(f"warning: {warning}")

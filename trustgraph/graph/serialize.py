@@ -1,55 +1,117 @@
-"""A saved graph: node-link JSON with a versioned schema, so queries need not rebuild."""
+"""A saved graph, so that queries need not rebuild: `save_graph` writes the SQLite format of
+`trustgraph.graph.store` (the graph, and the snapshot it was built from when given); `load_graph` reads
+it, and still reads the node-link JSON files of earlier versions (told apart by their first bytes)."""
 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import networkx as nx
 
-from trustgraph import __version__
 from trustgraph.gc_pause import collector_paused
 from trustgraph.graph.model import SCHEMA
+from trustgraph.graph.store import SQLITE_MAGIC, SavedFile, StoreError, write_store
+from trustgraph.model import Snapshot
+from trustgraph.sources.report import LoadReport
 
 
 class GraphFileError(ValueError):
     pass
 
 
-def graph_to_dict(graph: nx.DiGraph) -> dict[str, Any]:
-    data = nx.node_link_data(graph, edges="edges")
-    data["graph"] = {**data.get("graph", {}), "schema": SCHEMA, "trustgraph_version": __version__}
-    data["schema"] = SCHEMA
-    return data
+@dataclass(slots=True)
+class SavedGraph:
+    """What a saved-graph file holds: the graph, and (when asked for and stored) the snapshot, the load
+    report and the inputs it was built from."""
+
+    graph: nx.DiGraph
+    snapshot: Snapshot | None = None
+    report: LoadReport | None = None
+    inputs: list[str] = field(default_factory=list)
+    meta: dict[str, str] = field(default_factory=dict)
 
 
-def save_graph(graph: nx.DiGraph, path: str | Path) -> None:
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(graph_to_dict(graph), fh, separators=(",", ":"), sort_keys=True)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+def save_graph(graph: nx.DiGraph, path: str | Path, *, snapshot: Snapshot | None = None,
+               report: LoadReport | None = None, inputs: Sequence[str] = (),
+               meta: dict[str, str] | None = None) -> None:
+    """Write the graph to `path` (SQLite, atomically). With `snapshot`, commands that need the policies
+    (findings, review) can run from the file too."""
+    write_store(graph, path, snapshot=snapshot, report=report,
+                meta={**({"inputs": json.dumps(list(inputs))} if inputs else {}), **(meta or {})})
 
 
 def load_graph(path: str | Path) -> nx.DiGraph:
+    return read_saved(path).graph
+
+
+def read_saved(path: str | Path, *, snapshot: bool | Iterable[str] = False, report: bool = False,
+               require_snapshot: bool = False) -> SavedGraph:
+    """Read a saved graph; `snapshot=True` adds the whole snapshot, an iterable of Snapshot field names
+    only those fields. Files without a snapshot (graph-only saves, old JSON) give `snapshot=None`, or a
+    GraphFileError with `require_snapshot`."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(len(SQLITE_MAGIC))
+    except OSError as exc:
+        raise GraphFileError(f"{path}: cannot read: {exc.strerror}") from None
+    if head != SQLITE_MAGIC:
+        if require_snapshot:
+            raise GraphFileError(f"{path}: a graph saved by an older trustgraph, without the policies it was "
+                                 "built from; save it again with `trustgraph build`")
+        return SavedGraph(_load_json(path))
+    try:
+        with SavedFile(path) as saved:
+            graph = saved.graph()
+            stored: Snapshot | None = None
+            wanted = (None if snapshot else ()) if isinstance(snapshot, bool) else tuple(snapshot)
+            if wanted != () and (saved.has_snapshot or require_snapshot):
+                stored = saved.snapshot(wanted)
+            inputs = json.loads(saved.meta.get("inputs", "[]"))
+            return SavedGraph(graph, stored, saved.report() if report else None,
+                              [str(i) for i in inputs] if isinstance(inputs, list) else [], saved.meta)
+    except StoreError as exc:
+        raise GraphFileError(f"{path}: {exc}") from None
+    except ValueError as exc:  # the meta's inputs entry
+        raise GraphFileError(f"{path}: damaged saved graph ({exc})") from None
+
+
+def saved_inputs(path: str | Path) -> list[str]:
+    """The inputs a saved graph was built from, as given to `trustgraph build` (without loading it)."""
+    try:
+        with open(path, "rb") as fh:
+            if fh.read(len(SQLITE_MAGIC)) != SQLITE_MAGIC:
+                return []
+        with SavedFile(path) as saved:
+            inputs = json.loads(saved.meta.get("inputs", "[]"))
+    except OSError as exc:
+        raise GraphFileError(f"{path}: cannot read: {exc.strerror}") from None
+    except StoreError as exc:
+        raise GraphFileError(f"{path}: {exc}") from None
+    except ValueError as exc:
+        raise GraphFileError(f"{path}: damaged saved graph ({exc})") from None
+    return [str(i) for i in inputs] if isinstance(inputs, list) else []
+
+
+def _load_json(path: str | Path) -> nx.DiGraph:
+    """The node-link JSON of trustgraph 0.1 saves."""
     try:
         with open(path, encoding="utf-8") as fh, collector_paused():
             data = json.load(fh)
     except OSError as exc:
         raise GraphFileError(f"{path}: cannot read: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise GraphFileError(f"{path}: not a graph saved by trustgraph (neither SQLite nor JSON)") from None
     except json.JSONDecodeError as exc:
         raise GraphFileError(f"{path}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
     schema = data.get("schema") if isinstance(data, dict) else None
     if schema != SCHEMA:
         raise GraphFileError(f"{path}: not a trustgraph graph (schema {schema!r}, expected {SCHEMA!r}); "
                              "create one with `trustgraph build`")
-    with collector_paused():
-        return nx.node_link_graph(data, directed=True, multigraph=False, edges="edges")
+    try:
+        with collector_paused():
+            return nx.node_link_graph(data, directed=True, multigraph=False, edges="edges")
+    except (KeyError, TypeError, ValueError, nx.NetworkXError) as exc:
+        raise GraphFileError(f"{path}: damaged graph JSON ({type(exc).__name__}: {exc})") from None

@@ -1,0 +1,596 @@
+"""The saved graph: one SQLite file holding the trust graph, and optionally the snapshot it was built from.
+
+Layout (`store_version` 1). Integer arrays are little-endian int32 BLOBs; "value ids" index the values:
+an even id 2k is the k-th string of `strings`, an odd id 2k+1 the k-th JSON value of `vals`.
+
+- `meta(key, value)`: `format` (`trustgraph/saved-graph`), `store_version`, `trustgraph_version`, the graph
+  `schema`, `nodes` and `edges` counts, `node_ids` (`text`, or `json` when some node id is not a string),
+  `snapshot_codec` / `report_codec` (fingerprints of the model classes, when stored), `inputs` (JSON list,
+  when given) and whatever else the writer adds (the build cache records its key).
+- `graph_attrs(pos, key, value)`: the graph-level attributes, one JSON value each, in order.
+- `strings(chunk, text)`: every distinct string value (evidence reasons, principals, labels, …) once,
+  joined by NUL characters (a string holding a NUL is stored in `vals` instead).
+- `vals(id, value)`: every other distinct value (JSON): numbers, booleans, null, lists, dicts.
+- `shapes(id, keys, containers)`: every distinct list of attribute names (JSON) in the order of the
+  attribute dict, and where a node of that shape holds a list or a dict (those are copied per node).
+- `nodes(run, shape, count, names, ids)`: the nodes in graph order, in runs of one shape: their ids (joined
+  by NUL, or a JSON list when `node_ids` is `json`) and `count × len(shape)` value ids.
+- `edge_attrs(id, record)`: every distinct edge attribute dict as `[shape, value id, …]` (JSON); the value
+  id of an evidence list is -1, a placeholder for the edge's own list (the key keeps its position).
+- `evidence(run, shape, count, ids)`: every distinct evidence dict once, numbered in order across runs.
+- `evidence_lists(id, ids)`: the evidence of edges citing other than exactly one record (`id,id,…`).
+- `edges(name, data)`: integer arrays. Per node in node order: `out_degree`, `in_degree`. Per edge,
+  grouped by source in its successor order: `dst` (node number), `attrs` (`edge_attrs` id), `evidence`
+  (an evidence number, -1 when the edge has no evidence list, -2-k for `evidence_lists` row k). Per edge,
+  grouped by target in its predecessor order: `pred_src` (node number), `pred_edge` (the edge's position
+  in the successor order). Both orders come back as saved, so searches break ties as on the saved graph.
+- `snapshot(part, data)`: zlib-compressed JSON (`trustgraph.codec`): one row per Snapshot field (with the
+  policy objects it shares), `_report` for the LoadReport.
+
+Nothing here knows attribute names: any JSON-ready node, edge or graph attribute is stored, and loads back
+as JSON gives it (tuples as lists). Packed arrays rather than a row per node or edge: reading 600k rows
+one by one costs more than all the rest of a load.
+
+Loaded graphs share identical evidence dicts (and the lists inside them) between edges: evidence is
+read-only once the graph is built. Node and edge attribute dicts, and the lists and dicts in them, are
+each node's and edge's own.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import sys
+import tempfile
+import zlib
+from array import array
+from collections.abc import Callable, Iterable, Mapping
+from contextlib import closing
+from itertools import islice
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import networkx as nx
+
+from trustgraph import __version__
+from trustgraph.codec import Codec, CodecError
+from trustgraph.gc_pause import collector_paused
+from trustgraph.model import Snapshot
+from trustgraph.sources.report import LoadReport
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+FORMAT = "trustgraph/saved-graph"
+STORE_VERSION = 1
+APPLICATION_ID = 0x54477266  # "TGrf" in the SQLite header: `file` and other tools can tell the files apart
+EVIDENCE_SLOT = -1  # value id of the evidence key in an edge_attrs record: the list is the edge's own
+ZLIB_LEVEL = 1  # level 6 saves 20 % of the snapshot's bytes for twice the time
+STRINGS_PER_CHUNK = 1 << 16
+INT32 = next(code for code in "ilh" if array(code).itemsize == 4)
+
+SNAPSHOT_CODEC = Codec(Snapshot)
+REPORT_CODEC = Codec(LoadReport)
+
+_SCALAR_TYPES = (bool, int, float, type(None))
+_CONTAINERS = (list, dict)
+
+
+def _make_dumps() -> Callable[[Any], str]:
+    """Compact JSON text of a value; the C encoder is built once instead of once per call."""
+    encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False)
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:  # pragma: no cover - interpreters without the C accelerator
+        return encoder.encode
+    iterencode = make(None, encoder.default, json.encoder.encode_basestring, None, ":", ",", False, False, True)
+    return lambda value: "".join(iterencode(value, 0))
+
+
+_DUMPS = _make_dumps()
+
+
+def _hashable(value: Any) -> Any:
+    """A dict key equal for two values exactly when their JSON texts are equal (and cheaper to compute)."""
+    t = type(value)
+    if t is str:
+        return value
+    if t is float:
+        return t, value.hex()  # -0.0 == 0.0, but not as JSON
+    if t in _SCALAR_TYPES:
+        return t, value  # True == 1, but not (bool, True) == (int, 1)
+    if t is list and all(type(x) is str for x in value):  # also the empty list
+        return (list, *value)
+    return None, _DUMPS(value)
+
+
+def _packed(values: Iterable[int]) -> bytes:
+    packed = array(INT32, values)
+    if sys.byteorder == "big":  # pragma: no cover - the format is little-endian everywhere
+        packed.byteswap()
+    return packed.tobytes()
+
+
+def _unpacked(data: bytes) -> array:
+    values = array(INT32)
+    values.frombytes(data)
+    if sys.byteorder == "big":  # pragma: no cover
+        values.byteswap()
+    return values
+
+
+class StoreError(ValueError):
+    """The file is not a saved graph this version reads (the caller names the file)."""
+
+
+# ------------------------------------------------------------------------------------------- write
+
+
+class _Interner:
+    """Distinct values and attribute-name lists, numbered in order of first use."""
+
+    def __init__(self) -> None:
+        self.strings: list[str] = []
+        self.others: list[str] = []  # JSON texts
+        self._strings: dict[str, int] = {}
+        self._others: dict[Any, int] = {}  # _hashable(value) → id
+        self.shapes: list[str] = []
+        self.containers: list[set[int]] = []  # per shape: positions where a tracked record held a container
+        self._shapes: dict[tuple[Any, ...], int] = {}
+
+    def value(self, v: Any) -> int:
+        if type(v) is str:
+            found = self._strings.get(v)
+            if found is None:
+                if "\0" in v:
+                    found = self._strings[v] = self._other(_DUMPS(v))
+                else:
+                    found = self._strings[v] = 2 * len(self.strings)
+                    self.strings.append(v)
+            return found
+        key = _hashable(v)
+        found = self._others.get(key)
+        if found is None:
+            found = self._others[key] = self._other(_DUMPS(v))
+        return found
+
+    def _other(self, text: str) -> int:
+        self.others.append(text)
+        return 2 * len(self.others) - 1
+
+    def shape(self, keys: tuple[Any, ...]) -> int:
+        found = self._shapes.get(keys)
+        if found is None:
+            if not all(type(k) is str for k in keys):
+                raise TypeError(f"attribute names must be strings, got {keys!r}")
+            found = self._shapes[keys] = len(self.shapes)
+            self.shapes.append(_DUMPS(list(keys)))
+            self.containers.append(set())
+        return found
+
+    def ids(self, attrs: Mapping[str, Any], placeholder: str | None = None, track: bool = False) -> list[int]:
+        """The value ids of a dict's values; the value of `placeholder` (if given) is EVIDENCE_SLOT. With
+        `track`, the dict's shape remembers where it holds containers."""
+        strings, value = self._strings, self.value
+        ids = []
+        for key, v in attrs.items():
+            if type(v) is str:  # most values: one lookup, no call
+                found = strings.get(v)
+                if found is None:
+                    found = value(v)
+            elif key == placeholder:
+                found = EVIDENCE_SLOT
+            else:
+                found = value(v)
+                if track and type(v) in _CONTAINERS:
+                    self.containers[self.shape(tuple(attrs))].add(len(ids))
+            ids.append(found)
+        return ids
+
+
+class _Runs:
+    """Consecutive records grouped in runs of one shape: (shape, count, packed value ids, names)."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[int, int, list[int], list[Any]]] = []
+
+    def add(self, shape: int, ids: list[int], name: Any = None) -> None:
+        if not self.rows or self.rows[-1][0] != shape:
+            self.rows.append((shape, 0, [], []))
+        run_shape, count, values, names = self.rows[-1]
+        values.extend(ids)
+        names.append(name)
+        self.rows[-1] = (run_shape, count + 1, values, names)
+
+
+def file_mode() -> int:
+    """The mode a new file gets under the current umask."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+SCHEMA_SQL = """
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE graph_attrs (pos INTEGER PRIMARY KEY, key TEXT NOT NULL, value TEXT NOT NULL);
+    CREATE TABLE strings (chunk INTEGER PRIMARY KEY, text TEXT NOT NULL);
+    CREATE TABLE vals (id INTEGER PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE shapes (id INTEGER PRIMARY KEY, keys TEXT NOT NULL, containers TEXT NOT NULL);
+    CREATE TABLE nodes (run INTEGER PRIMARY KEY, shape INTEGER NOT NULL, count INTEGER NOT NULL,
+                        names TEXT NOT NULL, ids BLOB NOT NULL);
+    CREATE TABLE edge_attrs (id INTEGER PRIMARY KEY, record TEXT NOT NULL);
+    CREATE TABLE evidence (run INTEGER PRIMARY KEY, shape INTEGER NOT NULL, count INTEGER NOT NULL,
+                           ids BLOB NOT NULL);
+    CREATE TABLE evidence_lists (id INTEGER PRIMARY KEY, ids TEXT NOT NULL);
+    CREATE TABLE edges (name TEXT PRIMARY KEY, data BLOB NOT NULL);
+    CREATE TABLE snapshot (part TEXT PRIMARY KEY, data BLOB NOT NULL)
+"""
+
+
+def write_store(graph: nx.DiGraph, path: str | Path, *, snapshot: Snapshot | None = None,
+                report: LoadReport | None = None, meta: Mapping[str, str] | None = None) -> None:
+    """Write the graph (and the snapshot and load report, when given) to `path`, atomically."""
+    if graph.is_multigraph() or not graph.is_directed():
+        raise TypeError("only a networkx DiGraph can be saved")
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        os.chmod(tmp, file_mode())  # mkstemp's 0600 is for the temporary file, not for the result
+        with collector_paused(), closing(sqlite3.connect(tmp, isolation_level=None)) as con:
+            _write(con, graph, snapshot, report, meta or {})
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _write(con: sqlite3.Connection, graph: nx.DiGraph, snapshot: Snapshot | None, report: LoadReport | None,
+           extra: Mapping[str, str]) -> None:
+    con.execute("PRAGMA journal_mode=OFF")
+    con.execute("PRAGMA synchronous=OFF")
+    con.execute(f"PRAGMA application_id={APPLICATION_ID}")
+    con.execute("BEGIN")
+    for statement in SCHEMA_SQL.split(";"):
+        con.execute(statement)
+    interner = _Interner()
+
+    # Nodes, in graph order.
+    text_ids = all(type(n) is str and "\0" not in n for n in graph._node)
+    index: dict[Any, int] = {}
+    nodes = _Runs()
+    for i, (node, attrs) in enumerate(graph._node.items()):
+        index[node] = i
+        nodes.add(interner.shape(tuple(attrs)), interner.ids(attrs, track=True), node)
+    con.executemany("INSERT INTO nodes VALUES (?, ?, ?, ?, ?)", [
+        (run, shape, count, "\0".join(names) if text_ids else _DUMPS(names), _packed(ids))
+        for run, (shape, count, ids, names) in enumerate(nodes.rows)])
+    del nodes
+
+    # Edges, by source in successor order; attribute dicts and evidence dicts each stored once.
+    attr_ids: dict[tuple[Any, ...], int] = {}
+    attr_rows: list[tuple[int, str]] = []
+    evidence_ids: dict[tuple[int, ...], int] = {}  # (shape, value id, …) → evidence number
+    evidence_by_object: dict[int, int] = {}  # evidence shared by object (a loaded graph): no re-encoding
+    evidence = _Runs()
+    list_rows: list[tuple[int, str]] = []
+    dst: list[int] = []
+    attrs_of: list[int] = []
+    evidence_of: list[int] = []
+    position: dict[Any, dict[Any, int]] = {}  # source → target → edge position
+    evidence_at: dict[tuple[str, ...], int] = {}  # attribute names → position of "evidence"
+    by_object, hashable, shape_of, ids_of = evidence_by_object.get, _hashable, interner.shape, interner.ids
+    distinct = 0
+    for u, nbrs in graph._adj.items():
+        position[u] = dict(zip(nbrs, range(len(dst), len(dst) + len(nbrs)), strict=True))
+        for v, data in nbrs.items():
+            dst.append(index[v])
+            cited = data.get("evidence")
+            ids: list[int] | None = None
+            if type(cited) is list:  # a list of dicts: each dict stored once, the edge cites them
+                ids = []
+                for item in cited:
+                    if type(item) is not dict:
+                        ids = None  # anything else is stored as an ordinary value
+                        break
+                    found = by_object(id(item))
+                    if found is None:
+                        shape, item_ids = shape_of(tuple(item)), ids_of(item)
+                        record = (shape, *item_ids)  # exact: value ids are per JSON value
+                        found = evidence_ids.get(record)
+                        if found is None:
+                            found = evidence_ids[record] = distinct
+                            distinct += 1
+                            evidence.add(shape, item_ids)
+                        evidence_by_object[id(item)] = found
+                    ids.append(found)
+            keys = tuple(data)
+            values = list(data.values())
+            if ids is not None:
+                at = evidence_at.get(keys)
+                if at is None:
+                    at = evidence_at[keys] = keys.index("evidence")
+                values[at] = None
+            key = (keys, ids is not None, *map(hashable, values))
+            attrs_id = attr_ids.get(key)
+            if attrs_id is None:
+                attrs_id = attr_ids[key] = len(attr_rows)
+                record = [interner.shape(keys), *interner.ids(data, "evidence" if ids is not None else None)]
+                attr_rows.append((attrs_id, _DUMPS(record)))
+            attrs_of.append(attrs_id)
+            if ids is None:
+                evidence_of.append(-1)
+            elif len(ids) == 1:
+                evidence_of.append(ids[0])
+            else:
+                evidence_of.append(-2 - len(list_rows))
+                list_rows.append((len(list_rows), ",".join(map(str, ids))))
+    del evidence_ids, evidence_by_object, attr_ids
+    pred_src: list[int] = []
+    pred_edge: list[int] = []
+    for v, nbrs in graph._pred.items():
+        for u in nbrs:
+            pred_src.append(index[u])
+            pred_edge.append(position[u][v])
+    del position, index
+    arrays = {
+        "out_degree": _packed(len(nbrs) for nbrs in graph._adj.values()),
+        "in_degree": _packed(len(nbrs) for nbrs in graph._pred.values()),
+        "dst": _packed(dst), "attrs": _packed(attrs_of), "evidence": _packed(evidence_of),
+        "pred_src": _packed(pred_src), "pred_edge": _packed(pred_edge),
+    }
+    con.executemany("INSERT INTO edges VALUES (?, ?)", arrays.items())
+    con.executemany("INSERT INTO edge_attrs VALUES (?, ?)", attr_rows)
+    con.executemany("INSERT INTO evidence VALUES (?, ?, ?, ?)", [
+        (run, shape, count, _packed(ids)) for run, (shape, count, ids, _) in enumerate(evidence.rows)])
+    con.executemany("INSERT INTO evidence_lists VALUES (?, ?)", list_rows)
+    del evidence, arrays, dst, attrs_of, evidence_of, pred_src, pred_edge
+
+    strings = interner.strings
+    con.executemany("INSERT INTO strings VALUES (?, ?)", [
+        (chunk, "\0".join(strings[start:start + STRINGS_PER_CHUNK]))
+        for chunk, start in enumerate(range(0, len(strings), STRINGS_PER_CHUNK))])
+    con.executemany("INSERT INTO vals VALUES (?, ?)", enumerate(interner.others))
+    con.executemany("INSERT INTO shapes VALUES (?, ?, ?)", [
+        (i, keys, _DUMPS(sorted(positions)))
+        for i, (keys, positions) in enumerate(zip(interner.shapes, interner.containers, strict=True))])
+    con.executemany("INSERT INTO graph_attrs VALUES (?, ?, ?)",
+                    [(i, str(k), _DUMPS(v)) for i, (k, v) in enumerate(graph.graph.items())])
+
+    meta = {
+        "format": FORMAT, "store_version": str(STORE_VERSION), "trustgraph_version": __version__,
+        "schema": str(graph.graph.get("schema", "")), "nodes": str(graph.number_of_nodes()),
+        "edges": str(graph.number_of_edges()), "node_ids": "text" if text_ids else "json",
+        "strings": str(len(strings)),
+    }
+    if snapshot is not None:
+        con.executemany("INSERT INTO snapshot VALUES (?, ?)", [
+            (name, _compress(SNAPSHOT_CODEC.encode_field(name, getattr(snapshot, name))))
+            for name in SNAPSHOT_CODEC.field_names])
+        meta["snapshot_codec"] = SNAPSHOT_CODEC.fingerprint
+    if report is not None:
+        con.execute("INSERT INTO snapshot VALUES ('_report', ?)", (_compress(REPORT_CODEC.encode(report)),))
+        meta["report_codec"] = REPORT_CODEC.fingerprint
+    meta.update(extra)
+    con.executemany("INSERT INTO meta VALUES (?, ?)", meta.items())
+    con.execute("COMMIT")
+
+
+def _compress(value: Any) -> bytes:
+    return zlib.compress(_DUMPS(value).encode("utf-8"), ZLIB_LEVEL)
+
+
+# -------------------------------------------------------------------------------------------- read
+
+
+def _fresh(value: Any) -> Any:
+    """A copy of a JSON container (lists and dicts copied, scalars shared)."""
+    if type(value) is list:
+        return [_fresh(x) if type(x) in _CONTAINERS else x for x in value]
+    if type(value) is dict:
+        return {k: _fresh(x) if type(x) in _CONTAINERS else x for k, x in value.items()}
+    return value
+
+
+def _copier(value: Any) -> Callable[[Any], Any]:
+    """The cheapest copy function that gives each user of a stored container its own."""
+    if all(type(x) not in _CONTAINERS for x in (value.values() if type(value) is dict else value)):
+        return list.copy if type(value) is list else dict.copy
+    return _fresh
+
+
+def _as_node_id(value: Any) -> Any:
+    return tuple(_as_node_id(v) for v in value) if type(value) is list else value
+
+
+class SavedFile:
+    """An open saved graph. Read what you need: `graph()`, `snapshot()`, `report()`, `meta`."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        try:
+            self._con = sqlite3.connect(f"file:{quote(Path(path).resolve().as_posix())}?mode=ro", uri=True)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open: {exc}") from None
+        try:
+            self.meta = self._read_meta()
+        except BaseException:
+            self._con.close()
+            raise
+
+    def close(self) -> None:
+        self._con.close()
+
+    def __enter__(self) -> SavedFile:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _query(self, sql: str, args: Iterable[Any] = ()) -> list[Any]:
+        try:
+            return self._con.execute(sql, tuple(args)).fetchall()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"damaged saved graph ({exc})") from None
+
+    def _read_meta(self) -> dict[str, str]:
+        try:
+            app = self._con.execute("PRAGMA application_id").fetchone()[0]
+            tables = {r[0] for r in self._con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"not a readable SQLite database ({exc})") from None
+        if app != APPLICATION_ID or "meta" not in tables:
+            raise StoreError("an SQLite database, but not a graph saved by trustgraph")
+        meta = dict(self._query("SELECT key, value FROM meta"))
+        if meta.get("format") != FORMAT:
+            raise StoreError("an SQLite database, but not a graph saved by trustgraph")
+        version = meta.get("store_version")
+        if version != str(STORE_VERSION):
+            raise StoreError(f"saved-graph format version {version}, this trustgraph {__version__} reads version "
+                             f"{STORE_VERSION}; rebuild it with `trustgraph build`")
+        return meta
+
+    # -- the snapshot ---------------------------------------------------------------------------------
+    @property
+    def has_snapshot(self) -> bool:
+        return self.meta.get("snapshot_codec") == SNAPSHOT_CODEC.fingerprint
+
+    def _part(self, name: str) -> Any:
+        rows = self._query("SELECT data FROM snapshot WHERE part = ?", (name,))
+        if not rows:
+            raise StoreError(f"damaged saved graph (no snapshot part {name!r})")
+        try:
+            return json.loads(zlib.decompress(rows[0][0]))
+        except (zlib.error, ValueError, TypeError) as exc:
+            raise StoreError(f"damaged saved graph (snapshot part {name!r}: {exc})") from None
+
+    def snapshot(self, fields: Iterable[str] | None = None) -> Snapshot:
+        """The stored snapshot (only the given Snapshot fields, the others left empty, when `fields` is set)."""
+        if "snapshot_codec" not in self.meta:
+            raise StoreError("holds the graph only, not the policies it was built from; "
+                             "save it again with `trustgraph build`")
+        if not self.has_snapshot:
+            raise StoreError(f"its policies were saved by another trustgraph version "
+                             f"({self.meta.get('trustgraph_version')}); save it again with `trustgraph build`")
+        names = list(fields) if fields is not None else SNAPSHOT_CODEC.field_names
+        with collector_paused():
+            try:
+                return Snapshot(**{name: SNAPSHOT_CODEC.decode_field(name, self._part(name)) for name in names})
+            except CodecError as exc:
+                raise StoreError(f"damaged saved graph (snapshot: {exc})") from None
+
+    def report(self) -> LoadReport | None:
+        if self.meta.get("report_codec") != REPORT_CODEC.fingerprint:
+            return None
+        try:
+            return REPORT_CODEC.decode(self._part("_report"))
+        except CodecError as exc:
+            raise StoreError(f"damaged saved graph (load report: {exc})") from None
+
+    # -- the graph ------------------------------------------------------------------------------------
+    def graph(self) -> nx.DiGraph:
+        with collector_paused():
+            try:
+                return self._graph()
+            except (ValueError, TypeError, IndexError, KeyError, AttributeError) as exc:
+                raise StoreError(f"damaged saved graph ({type(exc).__name__}: {exc})") from None
+
+    def _values(self) -> list[Any]:
+        """Every stored value by id (even ids strings, odd ids JSON values), and None at -1."""
+        strings: list[str] = []
+        for (text,) in self._query("SELECT text FROM strings ORDER BY chunk"):
+            strings.extend(text.split("\0"))
+        if len(strings) != int(self.meta.get("strings", -1)):
+            raise ValueError("string table of the wrong length")
+        others = json.loads("[" + ",".join([r[0] for r in self._query("SELECT value FROM vals ORDER BY id")]) + "]")
+        values: list[Any] = [None] * (2 * max(len(strings), len(others)) + 1)
+        values[0:2 * len(strings):2] = strings
+        values[1:2 * len(others):2] = others
+        return values
+
+    def _graph(self) -> nx.DiGraph:
+        values = self._values()
+        get = values.__getitem__
+        # Containers are copied for each node and edge that uses them (they are theirs to change).
+        copiers = {id(v): _copier(v) for v in values if type(v) in _CONTAINERS}
+        shape_rows = self._query("SELECT keys, containers FROM shapes ORDER BY id")
+        shapes = [tuple(json.loads(keys)) for keys, _ in shape_rows]
+        # per shape: the keys where a node may hold a container
+        fixes = [tuple(keys[i] for i in json.loads(positions))
+                 for keys, (_, positions) in zip(shapes, shape_rows, strict=True)]
+
+        graph = nx.DiGraph()
+        graph.graph.update((k, json.loads(v)) for k, v in
+                           self._query("SELECT key, value FROM graph_attrs ORDER BY pos"))
+
+        node = graph._node
+        names: list[Any] = []
+        text_ids = self.meta.get("node_ids") == "text"
+        copier = copiers.get
+        for shape, count, run_names, blob in self._query("SELECT shape, count, names, ids FROM nodes ORDER BY run"):
+            keys, fix = shapes[shape], fixes[shape]
+            ids = _unpacked(blob)
+            batch = run_names.split("\0") if text_ids else [_as_node_id(n) for n in json.loads(run_names)]
+            if len(ids) != count * len(keys) or len(batch) != count:
+                raise ValueError("node run of the wrong length")
+            stream = map(get, ids)
+            for name in batch:
+                attrs = dict(zip(keys, stream, strict=False))  # takes len(keys) values from the stream
+                for key in fix:
+                    copy = copier(id(attrs[key]))
+                    if copy is not None:
+                        attrs[key] = copy(attrs[key])
+                node[name] = attrs
+            names.extend(batch)
+        if len(names) != int(self.meta.get("nodes", -1)):
+            raise ValueError("node count differs from the meta table")
+
+        templates = []
+        for (record,) in self._query("SELECT record FROM edge_attrs ORDER BY id"):
+            shape, *ids = json.loads(record)
+            keys = shapes[shape]
+            templates.append((dict(zip(keys, map(get, ids), strict=True)),
+                              tuple((k, copiers[id(values[i])]) for k, i in zip(keys, ids, strict=True)
+                                    if id(values[i]) in copiers)))
+        evidence: list[dict[str, Any]] = []
+        for shape, count, blob in self._query("SELECT shape, count, ids FROM evidence ORDER BY run"):
+            keys = shapes[shape]
+            ids = _unpacked(blob)
+            if len(ids) != count * len(keys):
+                raise ValueError("evidence run of the wrong length")
+            stream = map(get, ids)
+            evidence.extend([dict(zip(keys, stream, strict=False)) for _ in range(count)])
+        lists = [[int(i) for i in text.split(",") if i]
+                 for (text,) in self._query("SELECT ids FROM evidence_lists ORDER BY id")]
+
+        arrays = {name: _unpacked(data) for name, data in self._query("SELECT name, data FROM edges")}
+        out_degree, in_degree = arrays["out_degree"], arrays["in_degree"]
+        dst, attrs_of, evidence_of = arrays["dst"], arrays["attrs"], arrays["evidence"]
+        pred_src, pred_edge = arrays["pred_src"], arrays["pred_edge"]
+        if not (len(out_degree) == len(in_degree) == len(names)
+                and sum(out_degree) == sum(in_degree) == len(dst) == len(attrs_of) == len(evidence_of)
+                == len(pred_src) == len(pred_edge) == int(self.meta.get("edges", -1))):
+            raise ValueError("edge arrays of inconsistent lengths")
+
+        datas = []
+        append = datas.append
+        for a, e in zip(attrs_of, evidence_of, strict=True):
+            base, mutable = templates[a]
+            data = base.copy()
+            for key, copy in mutable:
+                data[key] = copy(data[key])
+            if e >= 0:
+                data["evidence"] = [evidence[e]]
+            elif e != -1:
+                data["evidence"] = [evidence[i] for i in lists[-2 - e]]
+            append(data)
+
+        # Whole neighbour dicts at once, in the saved successor and predecessor orders.
+        adj, pred = graph._adj, graph._pred
+        targets, items = map(names.__getitem__, dst), iter(datas)
+        for name, degree in zip(names, out_degree, strict=True):
+            adj[name] = dict(zip(islice(targets, degree), islice(items, degree), strict=True)) if degree else {}
+        sources, items = map(names.__getitem__, pred_src), map(datas.__getitem__, pred_edge)
+        for name, degree in zip(names, in_degree, strict=True):
+            pred[name] = dict(zip(islice(sources, degree), islice(items, degree), strict=True)) if degree else {}
+        return graph
