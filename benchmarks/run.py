@@ -777,6 +777,56 @@ def child_scale(spec: dict[str, Any]) -> dict[str, Any]:
     out["rss_above_start_bytes"] = out["peak_rss_bytes"] - out["rss_bytes"]["start"]
     if spec.get("pairs"):
         out["principal_pairs"] = _principal_pairs(graph, kinds)
+    if spec.get("commands"):
+        out.update(_commands(snapshot, graph, targets[0] if targets else None))
+        out["peak_rss_with_commands_bytes"] = peak_rss()
+    return out
+
+
+_LOAD_AND_ASK = """
+import resource, sys, time
+started = time.perf_counter()
+from trustgraph import load_graph, who_can_reach
+graph = load_graph(sys.argv[1])
+loaded = time.perf_counter()
+answer = who_can_reach(graph, sys.argv[2])
+print(loaded - started, time.perf_counter() - loaded, len(answer.reachers),
+      resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+"""
+
+
+def _commands(snapshot: Any, graph: Any, target: str | None) -> dict[str, Any]:
+    """What `findings`, `review` (with its pictures) and `build -o` cost on the built graph, and a
+    who-can-reach from the saved file in a fresh interpreter (what --graph and a cached re-run do)."""
+    import shutil
+    import tempfile
+
+    from trustgraph.analysis.findings import find
+    from trustgraph.graph.serialize import save_graph
+    from trustgraph.report.bundle import write_bundle
+
+    out: dict[str, Any] = {}
+    work = Path(tempfile.mkdtemp(prefix="tg-bench-"))
+    try:
+        out["findings_s"], findings = timed(lambda: find(snapshot, graph))
+        out["findings"] = len(findings)
+        out["rss_after_findings_bytes"] = peak_rss()
+        out["review_s"], bundle = timed(lambda: write_bundle(work / "review", snapshot, graph, findings,
+                                                             diagrams=True))
+        out["review_files"] = len(bundle.files)
+        out["review_warnings"] = bundle.warnings[:5]
+        out["rss_after_review_bytes"] = peak_rss()
+        saved = work / "graph.tgdb"
+        out["save_s"], _ = timed(lambda: save_graph(graph, saved, snapshot=snapshot))
+        out["saved_bytes"] = saved.stat().st_size
+        if target:
+            proc = subprocess.run([sys.executable, "-c", _LOAD_AND_ASK, str(saved), target],
+                                  capture_output=True, text=True, check=True)
+            load_s, ask_s, answers, rss = proc.stdout.split()
+            out["saved_query"] = {"load_graph_s": float(load_s), "who_can_reach_s": float(ask_s),
+                                  "answers": int(answers), "peak_rss_bytes": int(rss)}
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
     return out
 
 
@@ -1006,7 +1056,7 @@ def run_scale_series(name: str, args: argparse.Namespace, machine: dict[str, Any
                   for n in sizes]
         result["points"] = measure_points(points, args, lambda info: {
             "who_can_reach": [info["perimeter_role_arn"], info["pipeline_target_arn"]],
-            "reach": [info["ci_principal_arn"]]})
+            "reach": [info["ci_principal_arn"]], "commands": not args.no_commands})
         result["growth"] = series_growth(result["points"])
     elif name == "wildcard":
         sizes = args.wildcard_sizes
@@ -1134,6 +1184,21 @@ def series_report(name: str, result: dict[str, Any]) -> str:
                          f"{_ratio(b['load_build_s'], f.get('floor_s'))} | {q(p, 0)} | {q(p, 1)} | "
                          f"{_mem(b)} | {_mem_floor(f)} | "
                          f"{_ratio(b['rss_above_start_bytes'], f.get('floor_rss_above_start_bytes'))} |")
+        done = [p for p in points if not _not_done(p) and "findings_s" in p.get("build", {})]
+        if done:
+            lines += ["", "| accounts | findings (÷ build) | review with pictures (÷ build) | build -o: save, "
+                      "size (÷ input JSON) | --graph: load + who_can_reach (÷ json floor), peak RSS | "
+                      "peak RSS with findings + review |", "|---:|---:|---:|---:|---:|---:|"]
+            for p in done:
+                b, f, d = p["build"], p.get("floor", {}), p.get("data", {})
+                sq = b.get("saved_query") or {}
+                load_ask = (sq.get("load_graph_s") or 0) + (sq.get("who_can_reach_s") or 0)
+                lines.append(
+                    f"| {p['accounts']:,} | {_secs(b['findings_s'])} ({_ratio(b['findings_s'], b['build_graph_s'])})"
+                    f" | {_secs(b['review_s'])} ({_ratio(b['review_s'], b['build_graph_s'])}) | "
+                    f"{_secs(b['save_s'])}, {_mb(b['saved_bytes'])} ({_ratio(b['saved_bytes'], d.get('bytes'))}) | "
+                    f"{_secs(load_ask)} ({_ratio(load_ask, f.get('floor_s'))}), {_mb(sq.get('peak_rss_bytes'))} | "
+                    f"{_mb(b.get('peak_rss_with_commands_bytes'))} |")
         lines += ["", "Growth exponents (log-log slope; x = accounts):", ""]
         lines += _exp_table(result["growth"], ["load+build", "build_graph", "RSS above start", "json floor", "edges"])
     elif name == "wildcard":
@@ -1268,6 +1333,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                            "are skipped (default 900)")
     more.add_argument("--budget-rss-gb", type=float, default=8.0,
                       help="GiB of RSS per child, polled, same treatment (default 8; 0: none)")
+    more.add_argument("--no-commands", action="store_true",
+                      help="org-wide: skip findings, review with pictures, build -o and the --graph query")
     parser.add_argument("--child", choices=sorted(CHILDREN), help=argparse.SUPPRESS)
     parser.add_argument("--child-spec", help=argparse.SUPPRESS)
     parser.add_argument("--child-out", help=argparse.SUPPRESS)
