@@ -13,12 +13,14 @@ from typing import Protocol
 from trustgraph.arns import partition_of, root_arn
 from trustgraph.model import Condition, Role, Statement
 from trustgraph.policy.caller import Caller, OrgFacts, RequestFacts
-from trustgraph.policy.conditions import Tri, evaluate_conditions
+from trustgraph.policy.conditions import Tri, evaluate_condition, evaluate_conditions
+from trustgraph.policy.facts import ABSENT, KeyValue
 from trustgraph.policy.identity import IdentityProfile, PolicySetVerdict, evaluate_set
 from trustgraph.policy.principals import PrincipalRef, classify_principal
 from trustgraph.policy.statements import covers_action
 
-# Conditions on these keys can only be met when the request also carries the companion action (§3.1).
+# Request parameters that exist only when the request carries a companion action (§3.1): tags need
+# sts:TagSession, a source identity needs sts:SetSourceIdentity.
 FORCED_COMPANIONS = (("sts:sourceidentity", "sts:SetSourceIdentity"), ("aws:requesttag/", "sts:TagSession"),
                      ("aws:tagkeys", "sts:TagSession"), ("sts:transitivetagkeys", "sts:TagSession"))
 MISSING_POLICY_KEY = "trustgraph:PolicyNotInData"
@@ -47,17 +49,37 @@ class CompiledTrust:
     partition: str | None = None  # the role's partition, worked out once (None: from the role's ARN)
 
 
+class _NothingSent:
+    """The request of a caller that passes no tags and no source identity: every key is absent."""
+
+    def value(self, key: str) -> KeyValue:
+        return ABSENT
+
+
+_NOTHING_SENT = _NothingSent()
+
+
+def companion_of(key: str) -> str | None:
+    """The companion action a request must carry for condition key `key` (lower-cased) to be present."""
+    for prefix, action in FORCED_COMPANIONS:
+        if key.startswith(prefix):
+            return action
+    return None
+
+
 def forced_companions(statement: Statement) -> set[str]:
     """Companion actions (sts:TagSession, sts:SetSourceIdentity) a statement's conditions force into the
-    request (§3.1): the caller's side must allow them too, so a grant with any cannot be settled per account."""
+    request (§3.1): the caller's side must allow them too, so a grant with any cannot be settled per account.
+
+    A condition forces its companion when it cannot hold with its key absent, i.e. when a request without
+    tags (or without a source identity) fails it: positive operators, `ForAnyValue:*`, `Null: false`. A
+    condition that holds without the key (negated operators, `ForAllValues:*`, `…IfExists`, `Null: true`)
+    is met by not sending the key, so it forces nothing."""
     needed: set[str] = set()
     for cond in statement.conditions:
-        key = cond.key.lower()
-        if cond.operator.lower() == "null" or cond.operator.lower().endswith("ifexists"):
-            continue  # satisfiable without sending the key
-        for prefix, action in FORCED_COMPANIONS:
-            if key.startswith(prefix):
-                needed.add(action)
+        action = companion_of(cond.key.lower())
+        if action is not None and evaluate_condition(cond, _NOTHING_SENT, False) is Tri.FALSE:
+            needed.add(action)
     return needed
 
 
