@@ -426,6 +426,18 @@ def test_tg501_partial_wildcard_principal_flagged():
     assert "TG501" in rules(run(trust(allow({"AWS": f"arn:aws:iam::{ACCT}:role/ci-*"}))))
 
 
+def test_tg501_statement_expired_at_the_data_time_flagged():
+    from datetime import UTC, datetime
+
+    expiring = trust(allow({"AWS": f"arn:aws:iam::{ACCT}:role/ci"}, condition={
+        "DateLessThan": {"aws:CurrentTime": "2025-01-01T00:00:00Z"}}))
+    snap = snapshot(make_role(ROLE, expiring))
+    after = find(snap, build_graph(snap, data_time=datetime(2025, 6, 1, tzinfo=UTC)))
+    assert "does not hold at the data time 2025-06-01T00:00:00Z" in only(after, "TG501").message
+    before = find(snap, build_graph(snap, data_time=datetime(2024, 6, 1, tzinfo=UTC)))
+    assert "TG501" not in rules(before)
+
+
 def test_tg501_valid_principal_not_flagged():
     assert "TG501" not in rules(run(trust(allow({"AWS": f"arn:aws:iam::{ACCT}:role/ci"}))))
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from builders import (
     A,
@@ -14,7 +16,9 @@ from builders import (
     conditional_on,
     doc,
     edge,
+    load_files,
     no_edge,
+    problems,
     trust,
     trust_stmt,
     unconditional,
@@ -375,7 +379,6 @@ def test_rule_5_2_resource_tag_refers_to_the_target_roles_tags():
     ({"NumericLessThan": {"aws:MultiFactorAuthAge": "3600"}}, "aws:MultiFactorAuthAge"),
     ({"IpAddress": {"aws:SourceIp": "203.0.113.0/24"}}, "aws:SourceIp"),
     ({"StringEquals": {"aws:SourceVpce": "vpce-1"}}, "aws:SourceVpce"),
-    ({"DateLessThan": {"aws:CurrentTime": "2030-01-01T00:00:00Z"}}, "aws:CurrentTime"),
     ({"StringEquals": {"aws:SourceIdentity": "admin"}}, "aws:SourceIdentity"),
 ])
 def test_rule_5_2_unsettled_aws_keys_keep_a_conditional_edge_with_their_keys(condition, key):
@@ -471,3 +474,88 @@ def test_rule_5_2_principal_org_paths_resolved_from_organization_data():
     g = build(a, b, c, org)
     unconditional(g, in_prod, target)
     no_edge(g, in_dev, target)
+
+
+# -- 5.2 time conditions are settled at the data time ------------------------------------------------------------
+
+COLLECTED = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(("operator", "key", "value", "holds"), [
+    ("DateLessThan", "aws:CurrentTime", "2030-01-01T00:00:00Z", True),
+    ("DateLessThan", "aws:CurrentTime", "2024-12-31T23:59:59Z", False),  # expired before the data time
+    ("DateGreaterThan", "aws:CurrentTime", "2026-01-01", False),  # not yet valid at the data time
+    ("DateGreaterThan", "aws:CurrentTime", "2025-06-01T11:00:00Z", True),
+    ("NumericLessThan", "aws:EpochTime", "1893456000", True),  # 2030-01-01
+    ("NumericLessThan", "aws:EpochTime", "1700000000", False),  # 2023-11-14
+    ("DateLessThan", "aws:EpochTime", "1700000000", False),
+])
+def test_rule_5_2_time_conditions_are_settled_at_the_data_time(operator, key, value, holds):
+    a, b = Account(A), Account(B)
+    target = a.role("Target", trust(B, condition={operator: {key: value}}))
+    bob = b.user("bob", policies=can_assume("*"))
+    g = build(a, b, data_time=COLLECTED)
+    assert g.graph["data_time"] == "2025-06-01T12:00:00Z"
+    if holds:
+        data = unconditional(g, bob, target)
+        assert any("holds at the data time 2025-06-01T12:00:00Z" in n for n in data["evidence"][0]["notes"])
+    else:
+        no_edge(g, bob, target)
+        no_edge(g, f"arn:aws:iam::{B}:root", target)
+        assert any("does not hold at the data time 2025-06-01T12:00:00Z" in m for m in problems(g, target))
+
+
+def test_rule_5_2_an_expiry_in_the_past_is_a_deny_in_every_policy():
+    a, b = Account(A), Account(B)
+    past = {"DateLessThan": {"aws:CurrentTime": "2025-01-01T00:00:00Z"}}
+    target = a.role("Target", trust(B))
+    expired_grant = b.user("expired-grant", policies=can_assume(target, condition=past))
+    valid_grant = b.user("valid-grant", policies=can_assume(target, condition={
+        "DateLessThan": {"aws:CurrentTime": "2026-01-01T00:00:00Z"}}))
+    fenced = a.role("Fenced", doc(trust_stmt(B), trust_stmt(B, effect="Deny", condition={
+        "DateGreaterThan": {"aws:CurrentTime": "2025-03-01T00:00:00Z"}})))  # denied since March
+    g = build(a, b, data_time=COLLECTED)
+    no_edge(g, expired_grant, target)
+    unconditional(g, valid_grant, target)
+    no_edge(build(a, data_time=COLLECTED), f"arn:aws:iam::{B}:root", fenced)
+    earlier = datetime(2024, 6, 1, tzinfo=UTC)  # the same data, collected a year earlier
+    unconditional(build(a, b, data_time=earlier), expired_grant, target)
+    unconditional(build(a, data_time=earlier), f"arn:aws:iam::{B}:root", fenced)
+
+
+def test_rule_5_2_token_issue_time_present_for_role_sessions_chosen_by_users():
+    a = Account(A)
+    alice = a.user("alice")
+    worker = a.role("Worker", trust(alice))
+    long_term_only = a.role("LongTermOnly", trust([alice, worker], condition={"Null": {"aws:TokenIssueTime": "true"}}))
+    sessions_only = a.role("SessionsOnly", trust([alice, worker], condition={"Null": {"aws:TokenIssueTime": "false"}}))
+    # Revoking older sessions (AWS's "revoke active sessions" Deny) stops nobody who can get a fresh one.
+    revoked = a.role("Revoked", doc(trust_stmt([alice, worker]), trust_stmt([alice, worker], effect="Deny", condition={
+        "DateLessThan": {"aws:TokenIssueTime": "2025-05-01T00:00:00Z"}})))
+    g = build(a, data_time=COLLECTED)
+    assert edge(g, alice, long_term_only)["evidence"][0]["caller_chosen"] == ["aws:TokenIssueTime"]
+    no_edge(g, worker, long_term_only)  # a role session always carries aws:TokenIssueTime
+    assert edge(g, alice, sessions_only)["evidence"][0]["caller_chosen"] == ["aws:TokenIssueTime"]
+    unconditional(g, worker, sessions_only)
+    unconditional(g, alice, revoked)
+    unconditional(g, worker, revoked)
+
+
+def test_rule_5_2_data_time_comes_from_the_collection_manifest_else_the_build(tmp_path):
+    from trustgraph.graph.build import build_graph
+
+    a, b = Account(A), Account(B)
+    target = a.role("Target", trust(B, condition={"DateLessThan": {"aws:CurrentTime": "2025-01-01T00:00:00Z"}}))
+    bob = b.user("bob", policies=can_assume("*"))
+    manifest = {"schema": "trustgraph/manifest/v1", "started_at": "2024-05-31T23:58:00+00:00",
+                "finished_at": "2024-06-01T00:01:00+00:00", "accounts": []}
+    snapshot, _ = load_files(tmp_path / "with", a, b, manifest)
+    g = build_graph(snapshot)
+    assert (g.graph["data_time"], g.graph["data_time_source"]) == ("2024-06-01T00:01:00Z", "manifest")
+    unconditional(g, bob, target)  # valid when the data was collected
+    snapshot, _ = load_files(tmp_path / "without", a, b)
+    g = build_graph(snapshot, data_time=None)
+    assert g.graph["data_time_source"] == "build"
+    now = datetime.now(UTC)
+    assert abs(datetime.fromisoformat(g.graph["data_time"].replace("Z", "+00:00")) - now).total_seconds() < 120
+    no_edge(g, bob, target)  # expired by now

@@ -154,6 +154,9 @@ class Snapshot:
     collected_accounts: set[str] = field(default_factory=set)
     account_names: dict[str, str] = field(default_factory=dict)
     organization: Organization | None = None
+    # When the data was collected (ISO 8601, UTC), from the manifest `trustgraph collect` writes; None when no
+    # input says. Time conditions (aws:CurrentTime …) are decided as of this moment, else as of the build.
+    collected_at: str | None = None
 
     def account_name(self, account: str) -> str:
         if account in self.account_names:

@@ -9,6 +9,7 @@ every caller against every role. Accounts outside the data stay one `account` no
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import networkx as nx
 
@@ -125,9 +126,11 @@ def _reason(caller: Caller, role: Role, grant: TrustGrant, verdict: AssumeVerdic
 
 class GraphBuilder:
     def __init__(self, snapshot: Snapshot, org: OrgGate | None = None,
-                 org_facts: dict[str, OrgFacts] | None = None, classes: bool = True) -> None:
+                 org_facts: dict[str, OrgFacts] | None = None, classes: bool = True,
+                 data_time: float | None = None) -> None:
         self.snapshot = snapshot
         self.org = org
+        self.data_time = data_time  # seconds since the epoch: time conditions are decided as of then
         self.directory = CallerDirectory(snapshot, org_facts)
         self.graph = nx.DiGraph()
         self.problems: list[dict[str, object]] = []
@@ -401,7 +404,7 @@ class GraphBuilder:
         self._principal_nodes()
         roles = sorted(self.snapshot.roles.values(), key=lambda r: r.arn)
         for i, role in enumerate(roles):
-            compiled: CompiledTrust = compile_trust(role)
+            compiled: CompiledTrust = compile_trust(role, self.data_time)
             for problem in compiled.problems:
                 self.problems.append({"role": role.arn, "statement": problem.statement,
                                       "principal": problem.principal, "message": problem.message})
@@ -442,11 +445,25 @@ class GraphBuilder:
         return g
 
 
-def build_graph(snapshot: Snapshot, progress: ProgressCallback | None = None, classes: bool = True) -> nx.DiGraph:
+def data_time_of(snapshot: Snapshot, given: datetime | None = None) -> tuple[datetime, str]:
+    """The moment the data stands for, and where it comes from: `given`, else the collection manifest, else
+    now (the build)."""
+    if given is not None:
+        return (given if given.tzinfo else given.replace(tzinfo=UTC)), "given"
+    if snapshot.collected_at:
+        return datetime.fromisoformat(snapshot.collected_at.replace("Z", "+00:00")), "manifest"
+    return datetime.now(UTC).replace(microsecond=0), "build"
+
+
+def build_graph(snapshot: Snapshot, progress: ProgressCallback | None = None, classes: bool = True,
+                data_time: datetime | None = None) -> nx.DiGraph:
     """The trust graph of a snapshot (organization data, when present, gates it with SCPs and RCPs).
 
     classes=False expands org-wide `*` trusts caller by caller instead of through trust classes (same
-    answers, quadratic size; kept as the reference for equivalence checks)."""
+    answers, quadratic size; kept as the reference for equivalence checks). Time conditions (aws:CurrentTime,
+    aws:EpochTime, aws:TokenIssueTime) are decided as of `data_time`, else the collection time in the
+    snapshot's manifest, else the build time; the graph records which (`data_time`, `data_time_source`)."""
+    moment, source = data_time_of(snapshot, data_time)
     org_gate = None
     org_facts = None
     if snapshot.organization is not None:
@@ -455,5 +472,8 @@ def build_graph(snapshot: Snapshot, progress: ProgressCallback | None = None, cl
         org_gate = policies
         org_facts = policies.account_facts()
     with collector_paused():
-        return GraphBuilder(snapshot, org_gate, org_facts, classes).build(progress)
+        graph = GraphBuilder(snapshot, org_gate, org_facts, classes, moment.timestamp()).build(progress)
+    graph.graph["data_time"] = moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    graph.graph["data_time_source"] = source
+    return graph
 

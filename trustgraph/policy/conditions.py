@@ -10,12 +10,12 @@ import ipaddress
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import Enum
 from functools import lru_cache
 
 from trustgraph.model import Condition
-from trustgraph.policy.facts import ABSENT, CHOSEN, UNKNOWN, AccountScoped, Facts, KeyValue
+from trustgraph.policy.facts import ABSENT, CHOSEN, UNKNOWN, AccountScoped, Alternatives, Facts, KeyValue
 from trustgraph.policy.globs import arn_matches, glob_match
 
 
@@ -57,7 +57,7 @@ def substitute(text: str, facts: Facts) -> str | None | object:
         value = facts.value(body.lower())
         if isinstance(value, tuple) and len(value) == 1:
             return value[0]
-        if value is UNKNOWN or value is CHOSEN or isinstance(value, AccountScoped):
+        if value is UNKNOWN or value is CHOSEN or isinstance(value, (AccountScoped, Alternatives)):
             unresolved = True
             return ""
         if default is not None:
@@ -86,9 +86,11 @@ def _date(value: str) -> float | None:
     except ValueError:
         pass
     try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
+    # Policy dates without a zone are UTC (never the zone of the machine running trustgraph).
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
 
 
 def _compare(conv: Callable[[str], float | None], test: Callable[[float, float], bool]) -> Callable[[str, str], bool]:
@@ -176,9 +178,32 @@ def _account_scoped(parsed: ParsedOperator, values: tuple[str, ...], account: st
     return Tri.FALSE
 
 
+class _OneOption:
+    """`facts`, with one key fixed to one of its alternatives."""
+
+    __slots__ = ("facts", "key", "option")
+
+    def __init__(self, facts: Facts, key: str, option: KeyValue) -> None:
+        self.facts, self.key, self.option = facts, key, option
+
+    def value(self, key: str) -> KeyValue:
+        return self.option if key == self.key else self.facts.value(key)
+
+
 def evaluate_condition(cond: Condition, facts: Facts, variables: bool) -> Tri:
     parsed = parse_operator(cond.operator)
     value: KeyValue = facts.value(cond.key.lower())
+    if isinstance(value, Alternatives):
+        # The caller picks the option: a condition that holds under every option holds, one that holds under
+        # none fails, one that holds under some is the caller's choice (met in an Allow, avoided in a Deny).
+        states = {evaluate_condition(cond, _OneOption(facts, cond.key.lower(), o), variables) for o in value.options}
+        if states == {Tri.TRUE}:
+            return Tri.TRUE
+        if states == {Tri.FALSE}:
+            return Tri.FALSE
+        if Tri.UNKNOWN in states:
+            return Tri.UNKNOWN  # the options the caller would pick depend on facts the data does not settle
+        return Tri.CHOSEN
     if value is UNKNOWN or not parsed.known:
         return Tri.UNKNOWN
     if value is CHOSEN:

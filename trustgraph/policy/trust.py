@@ -12,9 +12,9 @@ from typing import Protocol
 
 from trustgraph.arns import partition_of, root_arn
 from trustgraph.model import Condition, Role, Statement
-from trustgraph.policy.caller import Caller, OrgFacts, RequestFacts
+from trustgraph.policy.caller import Caller, OrgFacts, RequestFacts, iso_time
 from trustgraph.policy.conditions import Tri, evaluate_condition, evaluate_conditions
-from trustgraph.policy.facts import ABSENT, KeyValue
+from trustgraph.policy.facts import ABSENT, UNKNOWN, KeyValue
 from trustgraph.policy.identity import IdentityProfile, PolicySetVerdict, evaluate_set
 from trustgraph.policy.principals import PrincipalRef, classify_principal
 from trustgraph.policy.statements import covers_action
@@ -47,6 +47,8 @@ class CompiledTrust:
     problems: list[TrustProblem] = field(default_factory=list)
     variables: bool = True
     partition: str | None = None  # the role's partition, worked out once (None: from the role's ARN)
+    # When the data was collected (seconds since the epoch): time conditions are decided as of then.
+    data_time: float | None = None
 
 
 class _NothingSent:
@@ -93,9 +95,36 @@ def _in_partition(ref: PrincipalRef, partition: str) -> PrincipalRef:
     return replace(ref, partition=partition)
 
 
-def compile_trust(role: Role) -> CompiledTrust:
+class _TimeOnly:
+    """The request time and nothing else: which conditions on the clock hold at the data time."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def value(self, key: str) -> KeyValue:
+        if key == "aws:currenttime":
+            return (iso_time(self.now),)
+        if key == "aws:epochtime":
+            return (str(int(self.now)),)
+        return UNKNOWN
+
+
+def clock_conditions(statement: Statement) -> list[Condition]:
+    return [c for c in statement.conditions if c.key.lower() in ("aws:currenttime", "aws:epochtime")]
+
+
+def expired(statement: Statement, data_time: float | None) -> Condition | None:
+    """The condition on aws:CurrentTime / aws:EpochTime that fails at the data time, if any."""
+    if data_time is None:
+        return None
+    facts = _TimeOnly(data_time)
+    return next((c for c in clock_conditions(statement) if evaluate_condition(c, facts, False) is Tri.FALSE), None)
+
+
+def compile_trust(role: Role, data_time: float | None = None) -> CompiledTrust:
+    """`data_time`: when the data was collected; an Allow whose time condition fails then is expired."""
     partition = partition_of(role.arn)
-    compiled = CompiledTrust(role, partition=partition)
+    compiled = CompiledTrust(role, partition=partition, data_time=data_time)
     if role.trust is None:
         return compiled
     compiled.variables = role.trust.supports_variables
@@ -112,8 +141,14 @@ def compile_trust(role: Role) -> CompiledTrust:
         refs = [_in_partition(classify_principal(t, v), partition) for t, v in st.principals]
         if st.effect == "Deny":
             compiled.denies.append((st, refs))
-        else:
-            allow_statements.append((st, refs))
+            continue
+        late = expired(st, data_time)
+        if late is not None:
+            compiled.problems.append(TrustProblem(st.label, None, (
+                f"its condition {late.key} {late.operator} {', '.join(late.values)} does not hold at the data time "
+                f"{iso_time(data_time)}: the statement grants nothing then (expired or not yet valid)")))  # type: ignore[arg-type]
+            continue
+        allow_statements.append((st, refs))
     for st, refs in allow_statements:
         for ref in refs:
             if ref.problem:
@@ -218,7 +253,7 @@ def evaluate_assume(caller: Caller, trust: CompiledTrust, grant: TrustGrant, pro
         return None
     if caller.arn == role.arn:
         return None  # a role reaching itself adds no reach
-    facts = RequestFacts(caller, role, org.facts_for(role.account) if org else None, read)
+    facts = RequestFacts(caller, role, org.facts_for(role.account) if org else None, read, trust.data_time)
     outcome = evaluate_conditions(grant.statement.conditions, facts, trust.variables)
     if outcome.state is Tri.FALSE:
         return None
@@ -226,6 +261,10 @@ def evaluate_assume(caller: Caller, trust: CompiledTrust, grant: TrustGrant, pro
     via_account = ref.kind == "account" or (ref.kind == "public" and not same_account)
     verdict = AssumeVerdict(via=ref.kind, needs_identity=caller.is_aws_principal and (not same_account or via_account),
                             unresolved=list(outcome.unresolved), chosen=list(outcome.chosen))
+    if trust.data_time is not None:
+        for c in clock_conditions(grant.statement):
+            verdict.notes.append(f"{c.key} {c.operator} {', '.join(c.values)} holds at the data time "
+                                 f"{iso_time(trust.data_time)}")
     action = ref.action
     # A condition on request tags or source identity forces companion actions into the request (§3.1):
     # every gate below has to let those through as well.

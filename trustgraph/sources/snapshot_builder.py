@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import UTC, datetime
 from typing import Any
 
 from trustgraph.arns import ACCOUNT_ID, parse_arn
@@ -203,6 +204,20 @@ class SnapshotBuilder:
             counts = self._pages[account]
             counts[0] += 1
             counts[1] += int(truncated)
+
+    def manifest(self, value: dict[str, Any], source: str) -> None:
+        """A collection manifest: when the data was collected (the latest run, if several are merged)."""
+        when = value.get("finished_at") or value.get("started_at")
+        if not isinstance(when, str):
+            return
+        try:
+            moment = datetime.fromisoformat(when.replace("Z", "+00:00"))
+        except ValueError:
+            self.report.warning(source, "$.finished_at", f"collection time {when!r} is not an ISO 8601 time; ignored")
+            return
+        stamp = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        if self.snapshot.collected_at is None or stamp > self.snapshot.collected_at:
+            self.snapshot.collected_at = stamp
 
     def finish(self) -> Snapshot:
         incomplete = [a for a, (pages, truncated) in self._pages.items() if truncated and truncated >= pages]

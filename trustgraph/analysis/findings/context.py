@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cached_property
 from typing import Any
 
@@ -40,6 +41,10 @@ class FindingContext:
         self.vendors: dict[str, str] = {**(graph_ctx.get("vendors") or {}), **dict(self.options.known_accounts)}
         self.internal: set[str] = (set(snapshot.collected_accounts) | self.org_accounts
                                    | set(graph_ctx.get("internal") or []) | set(graph_ctx.get("own_names") or []))
+        # The moment the graph's verdicts stand for (time conditions), in seconds since the epoch.
+        stamp = self.graph.graph.get("data_time")
+        self.data_time: float | None = datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp() \
+            if isinstance(stamp, str) else None
 
     @cached_property
     def by_unique_id(self) -> dict[str, str]:

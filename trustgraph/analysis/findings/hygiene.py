@@ -17,7 +17,7 @@ def check_hygiene(ctx: FindingContext, role: Role) -> Iterator[Finding]:
     if role.trust is None or role.service_linked:
         return
     seen: set[tuple[str, str | None, str]] = set()
-    for problem in compile_trust(role).problems:
+    for problem in compile_trust(role, ctx.data_time).problems:
         if any(word in problem.message for word in _OWN_RULES):
             continue
         key = (problem.statement, problem.principal, problem.message)
