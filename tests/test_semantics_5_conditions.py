@@ -16,6 +16,7 @@ from builders import (
     conditional_on,
     doc,
     edge,
+    load,
     load_files,
     no_edge,
     problems,
@@ -24,6 +25,8 @@ from builders import (
     unconditional,
 )
 
+from trustgraph.analysis.reachability import who_can_reach
+from trustgraph.graph.build import build_graph
 from trustgraph.model import Condition
 from trustgraph.policy.conditions import Tri, evaluate_condition, evaluate_conditions
 from trustgraph.policy.facts import ABSENT, CHOSEN, UNKNOWN
@@ -559,3 +562,113 @@ def test_rule_5_2_data_time_comes_from_the_collection_manifest_else_the_build(tm
     now = datetime.now(UTC)
     assert abs(datetime.fromisoformat(g.graph["data_time"].replace("Z", "+00:00")) - now).total_seconds() < 120
     no_edge(g, bob, target)  # expired by now
+
+
+# -- 5.2 session tags are principal tags -------------------------------------------------------------------------
+
+TEAM_PLATFORM = {"StringEquals": {"aws:PrincipalTag/team": "platform"}}
+TAGGING = ["sts:AssumeRole", "sts:TagSession"]
+
+
+def test_rule_5_2_session_tags_are_principal_tags_chosen_by_the_tagging_caller():
+    a = Account(A)
+    alice = a.user("alice", policies=can_assume("*"))
+    tagged = a.role("Tagged", trust(alice, TAGGING), policies=can_assume("*"), tags={"team": "sales"})
+    plain = a.role("Plain", trust(alice), policies=can_assume("*"), tags={"team": "sales"})
+    target = a.role("Target", trust(A, condition=TEAM_PLATFORM))
+    g = build(a)
+    data = unconditional(g, tagged, target)  # alice passes team=platform when she assumes Tagged
+    assert data["evidence"][0]["caller_chosen"] == ["aws:PrincipalTag/team"]
+    assert any("session tags of Tagged are chosen by whoever assumes it" in n for n in data["evidence"][0]["notes"])
+    no_edge(g, plain, target)  # its sessions carry its IAM tag team=sales
+    reach = {r.principal: r for r in who_can_reach(g, target).reachers}
+    assert reach[alice].path == [alice, tagged, target]
+
+
+@pytest.mark.parametrize(("limit", "reaches"), [
+    ({"StringEquals": {"aws:RequestTag/team": ["sales", "platform"]}}, True),
+    ({"StringEquals": {"aws:RequestTag/team": "sales"}}, False),  # the only value it may pass does not fit
+    ({"StringLike": {"aws:RequestTag/team": "plat*"}}, True),
+    ({"ForAllValues:StringEquals": {"aws:TagKeys": ["cost-center"]}}, False),  # may not pass the key at all
+    ({"ForAllValues:StringEquals": {"aws:TagKeys": ["cost-center", "Team"]}}, True),  # tag keys ignore case
+])
+def test_rule_5_2_session_tag_values_limited_by_the_trust_of_the_tagged_role(limit, reaches):
+    a = Account(A)
+    alice = a.user("alice")
+    tagged = a.role("Tagged", doc(trust_stmt(alice), trust_stmt(alice, "sts:TagSession", condition=limit)),
+                    policies=can_assume("*"))
+    target = a.role("Target", trust(A, condition=TEAM_PLATFORM))
+    g = build(a)
+    if reaches:
+        edge(g, tagged, target)
+    else:
+        no_edge(g, tagged, target)
+
+
+def test_rule_5_2_session_tags_sent_by_an_identity_provider_keep_the_edge_conditional():
+    a = Account(A)
+    idp = f"arn:aws:iam::{A}:saml-provider/AWSSSO_0123456789abcdef_DO_NOT_DELETE"
+    sso = a.role("AWSReservedSSO_Dev_0123456789abcdef", trust(
+        {"Federated": idp}, ["sts:AssumeRoleWithSAML", "sts:TagSession"]),
+        path="/aws-reserved/sso.amazonaws.com/", policies=can_assume("*"))
+    no_tagging = a.role("NoTagging", trust({"Federated": idp}, "sts:AssumeRoleWithSAML"), policies=can_assume("*"))
+    target = a.role("Target", trust(A, condition=TEAM_PLATFORM))
+    g = build(a)
+    data = conditional_on(g, sso, target, "aws:PrincipalTag/team")
+    assert any(f"sent by {idp}" in n for n in data["evidence"][0]["notes"])
+    no_edge(g, no_tagging, target)
+
+
+def test_rule_5_2_transitive_session_tags_reach_along_a_chain_only_through_tagging_trusts():
+    a = Account(A)
+    alice = a.user("alice", policies=can_assume("*"))
+    hop1 = a.role("Hop1", trust(alice, TAGGING), policies=can_assume("*"))
+    # Hop2 lets Hop1's sessions bring their transitive tags along (that needs sts:TagSession in its trust).
+    hop2 = a.role("Hop2", trust(hop1, TAGGING), policies=can_assume("*"))
+    # Closed does not: a session carrying transitive tags cannot assume it, one without carries Closed's tags.
+    closed = a.role("Closed", trust(hop1), policies=can_assume("*"))
+    target = a.role("Target", trust([hop2, closed], condition=TEAM_PLATFORM))
+    g = build(a)
+    edge(g, hop2, target)
+    no_edge(g, closed, target)
+    reach = {r.principal: r for r in who_can_reach(g, target).reachers}
+    assert reach[alice].path == [alice, hop1, hop2, target]
+    assert closed not in reach
+
+
+def test_rule_5_2_session_tags_meet_a_principal_tag_variable():
+    a = Account(A)
+    alice = a.user("alice")
+    tagged = a.role("Tagged", trust(alice, TAGGING), policies=can_assume("*"), tags={"team": "red"})
+    plain = a.role("Plain", trust(alice), policies=can_assume("*"), tags={"team": "red"})
+    same_team = {"StringEquals": {"aws:ResourceTag/team": "${aws:PrincipalTag/team}"}}
+    blue = a.role("Blue", trust(A, condition=same_team), tags={"team": "blue"})
+    untagged = a.role("Untagged", trust(A, condition=same_team))
+    g = build(a)
+    assert edge(g, tagged, blue)["evidence"][0]["caller_chosen"] == ["aws:ResourceTag/team"]
+    no_edge(g, plain, blue)
+    no_edge(g, tagged, untagged)  # the role has no team tag: no session tag can make it match
+
+
+def test_rule_5_2_session_tags_decided_per_member_in_trust_classes():
+    org = Org()
+    pieces: list[object] = []
+    for account in (B, C):
+        org.account(account)
+        x = Account(account)
+        x.user("dev", policies=can_assume("*"))
+        x.role("Tagged", trust(x.root, TAGGING), policies=can_assume("*"))
+        x.role("Plain", trust(x.root), policies=can_assume("*"))
+        pieces.append(x)
+    org.account(A)
+    a = Account(A)
+    target = a.role("Target", trust("*", condition={"StringEquals": {"aws:PrincipalOrgID": "o-test"}, **TEAM_PLATFORM}))
+    snapshot, _ = load(a, *pieces, org)
+    classes, expanded = build_graph(snapshot), build_graph(snapshot, classes=False)
+    for g in (classes, expanded):
+        edge(g, f"arn:aws:iam::{B}:role/Tagged", target)
+        no_edge(g, f"arn:aws:iam::{B}:role/Plain", target)
+    answers = [{(r.principal, r.hops, r.conditional, tuple(r.conditions)) for r in who_can_reach(g, target).reachers}
+               for g in (classes, expanded)]
+    assert answers[0] == answers[1]
+    assert (f"arn:aws:iam::{C}:user/dev", 2, False, ()) in answers[0]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from trustgraph.model import Role
 from trustgraph.policy.facts import (
@@ -16,6 +17,9 @@ from trustgraph.policy.facts import (
     Alternatives,
     KeyValue,
 )
+
+if TYPE_CHECKING:
+    from trustgraph.policy.session_tags import SessionTagging
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +47,9 @@ class Caller:
     org: OrgFacts | None = None  # None: no organization data covers this caller
     # An account's hub: stands for its callers whose identity side allows sts:AssumeRole on every role.
     hub: bool = False
+    # Roles whose trust lets callers pass session tags: their sessions' aws:PrincipalTag values may be the
+    # tagging caller's choice instead of the IAM tags (policy/session_tags.py).
+    session_tags: SessionTagging | None = None
 
     @property
     def is_aws_principal(self) -> bool:
@@ -131,12 +138,11 @@ class RequestFacts:
         if key == "aws:principalaccount":
             return (c.account,) if c.account else UNKNOWN
         if key.startswith("aws:principaltag/"):
-            # Session tags can override a role's tags at run time; the data shows the IAM tags.
+            # A role session carries the session tags passed when it was assumed (they override the role's
+            # IAM tags), when the role's trust lets its callers pass any.
             tag = key.split("/", 1)[1]
-            for k, v in c.tags.items():
-                if k.lower() == tag:
-                    return (v,)
-            return ABSENT
+            iam: KeyValue = next(((v,) for k, v in c.tags.items() if k.lower() == tag), ABSENT)
+            return c.session_tags.value(tag, iam) if c.session_tags is not None else iam
         if key == "aws:principaltype":
             return ("User",) if c.kind == "user" else ("AssumedRole",)
         if key == "aws:username":

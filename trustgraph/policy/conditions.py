@@ -178,6 +178,16 @@ def _account_scoped(parsed: ParsedOperator, values: tuple[str, ...], account: st
     return Tri.FALSE
 
 
+def _combine(states: set[Tri]) -> Tri:
+    if states == {Tri.TRUE}:
+        return Tri.TRUE
+    if states == {Tri.FALSE}:
+        return Tri.FALSE
+    if Tri.UNKNOWN in states:
+        return Tri.UNKNOWN  # the options the caller would pick depend on facts the data does not settle
+    return Tri.CHOSEN
+
+
 class _OneOption:
     """`facts`, with one key fixed to one of its alternatives."""
 
@@ -196,14 +206,18 @@ def evaluate_condition(cond: Condition, facts: Facts, variables: bool) -> Tri:
     if isinstance(value, Alternatives):
         # The caller picks the option: a condition that holds under every option holds, one that holds under
         # none fails, one that holds under some is the caller's choice (met in an Allow, avoided in a Deny).
-        states = {evaluate_condition(cond, _OneOption(facts, cond.key.lower(), o), variables) for o in value.options}
-        if states == {Tri.TRUE}:
-            return Tri.TRUE
-        if states == {Tri.FALSE}:
-            return Tri.FALSE
-        if Tri.UNKNOWN in states:
-            return Tri.UNKNOWN  # the options the caller would pick depend on facts the data does not settle
-        return Tri.CHOSEN
+        key = cond.key.lower()
+        return _combine({evaluate_condition(cond, _OneOption(facts, key, o), variables) for o in value.options})
+    if variables and isinstance(value, tuple) and value and parsed.known and parsed.base != "null":
+        for body in (m.group(1) for v in cond.values for m in VARIABLE.finditer(v)):
+            name = body.split(",", 1)[0].strip().lower()
+            options = facts.value(name) if name not in ("*", "?", "$") else None
+            if isinstance(options, Alternatives):
+                # A variable whose value the caller picks (a session tag): each option decides on its own; an
+                # option that is "any value the caller chooses" can be made to fit.
+                return _combine({Tri.CHOSEN if o is CHOSEN else
+                                 evaluate_condition(cond, _OneOption(facts, name, o), variables)
+                                 for o in options.options})
     if value is UNKNOWN or not parsed.known:
         return Tri.UNKNOWN
     if value is CHOSEN:

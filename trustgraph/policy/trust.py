@@ -261,6 +261,10 @@ def evaluate_assume(caller: Caller, trust: CompiledTrust, grant: TrustGrant, pro
     via_account = ref.kind == "account" or (ref.kind == "public" and not same_account)
     verdict = AssumeVerdict(via=ref.kind, needs_identity=caller.is_aws_principal and (not same_account or via_account),
                             unresolved=list(outcome.unresolved), chosen=list(outcome.chosen))
+    if caller.session_tags is not None and any(
+            "aws:principaltag/" in c.key.lower() or any("aws:principaltag/" in v.lower() for v in c.values)
+            for c in grant.statement.conditions):
+        verdict.notes.append("aws:PrincipalTag: " + caller.session_tags.describe())
     if trust.data_time is not None:
         for c in clock_conditions(grant.statement):
             verdict.notes.append(f"{c.key} {c.operator} {', '.join(c.values)} holds at the data time "
