@@ -43,6 +43,8 @@ class Statement:
 class PolicyDocument:
     version: str | None
     statements: tuple[Statement, ...]
+    # Why statements of the document were skipped (invalid JSON shapes): what was read is not all there was.
+    skipped: tuple[str, ...] = ()
 
     @property
     def supports_variables(self) -> bool:

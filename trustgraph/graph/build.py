@@ -247,6 +247,8 @@ class GraphBuilder:
             yield Caller("federated", ref.written, account=ref.account, partition=ref.partition)
         elif ref.kind == "invalid" and not ref.account:
             yield Caller("unknown", ref.written, partition=partition_of(role.arn))
+        elif ref.kind == "unresolved":  # a template placeholder: kept as an unknown principal, not evaluated
+            yield Caller("unknown", ref.written, account=ref.account, partition=partition_of(role.arn))
 
     def _caller_node(self, caller: Caller, grant: TrustGrant) -> None:
         if caller.node_id in self.graph:
@@ -266,6 +268,8 @@ class GraphBuilder:
                 self.hubs[caller.node_id] = caller.account or ""
         if kind == "unknown" and ref.problem:
             attrs["problem"] = ref.problem
+        if ref.unresolved:
+            attrs["unresolved"] = True
         label = caller.node_id
         if kind in ("user", "role"):
             label = caller.node_id.rsplit("/", 1)[-1]

@@ -17,6 +17,7 @@ from functools import lru_cache
 from trustgraph.model import Condition
 from trustgraph.policy.facts import ABSENT, CHOSEN, UNKNOWN, AccountScoped, Alternatives, Facts, KeyValue
 from trustgraph.policy.globs import arn_matches, glob_match
+from trustgraph.policy.placeholders import has_placeholder
 
 
 class Tri(Enum):
@@ -200,8 +201,16 @@ class _OneOption:
         return self.option if key == self.key else self.facts.value(key)
 
 
+def unresolved_template(cond: Condition) -> bool:
+    """Does the condition hold a template placeholder (Terraform/CloudFormation) in its key or values?"""
+    return ("{" in cond.key or any("{" in v for v in cond.values)) and \
+        (has_placeholder(cond.key) or any(has_placeholder(v) for v in cond.values))
+
+
 def evaluate_condition(cond: Condition, facts: Facts, variables: bool) -> Tri:
     parsed = parse_operator(cond.operator)
+    if unresolved_template(cond):
+        return Tri.UNKNOWN  # filled in at deploy time: not evaluated, kept on the edge
     value: KeyValue = facts.value(cond.key.lower())
     if isinstance(value, Alternatives):
         # The caller picks the option: a condition that holds under every option holds, one that holds under

@@ -16,6 +16,7 @@ from trustgraph.policy.caller import Caller, OrgFacts, RequestFacts, iso_time
 from trustgraph.policy.conditions import Tri, evaluate_condition, evaluate_conditions
 from trustgraph.policy.facts import ABSENT, UNKNOWN, KeyValue
 from trustgraph.policy.identity import IdentityProfile, PolicySetVerdict, evaluate_set
+from trustgraph.policy.placeholders import UNRESOLVED_KEY
 from trustgraph.policy.principals import PrincipalRef, classify_principal
 from trustgraph.policy.statements import covers_action
 
@@ -24,6 +25,7 @@ from trustgraph.policy.statements import covers_action
 FORCED_COMPANIONS = (("sts:sourceidentity", "sts:SetSourceIdentity"), ("aws:requesttag/", "sts:TagSession"),
                      ("aws:tagkeys", "sts:TagSession"), ("sts:transitivetagkeys", "sts:TagSession"))
 MISSING_POLICY_KEY = "trustgraph:PolicyNotInData"
+ASSUME_ACTIONS = ("sts:AssumeRole", "sts:AssumeRoleWithWebIdentity", "sts:AssumeRoleWithSAML")
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +153,12 @@ def compile_trust(role: Role, data_time: float | None = None) -> CompiledTrust:
         allow_statements.append((st, refs))
     for st, refs in allow_statements:
         for ref in refs:
+            if ref.kind == "unresolved":
+                # Who it names is not known, so neither is the action it needs: the first assume action granted.
+                action = next((a for a in ASSUME_ACTIONS if covers_action(st, a)), None)
+                if action is None:
+                    continue
+                ref = replace(ref, assume_action=action)
             if ref.problem:
                 compiled.problems.append(TrustProblem(st.label, ref.written, ref.problem))
                 if ref.matches_nothing:
@@ -261,6 +269,10 @@ def evaluate_assume(caller: Caller, trust: CompiledTrust, grant: TrustGrant, pro
     via_account = ref.kind == "account" or (ref.kind == "public" and not same_account)
     verdict = AssumeVerdict(via=ref.kind, needs_identity=caller.is_aws_principal and (not same_account or via_account),
                             unresolved=list(outcome.unresolved), chosen=list(outcome.chosen))
+    if ref.unresolved:
+        verdict.notes.append(f"not evaluated: the principal {ref.written} is a template placeholder; who it names is "
+                             "decided when the template is deployed")
+        verdict.unresolved.append(Condition("Unknown", UNRESOLVED_KEY, (ref.written,)))
     if caller.session_tags is not None and any(
             "aws:principaltag/" in c.key.lower() or any("aws:principaltag/" in v.lower() for v in c.values)
             for c in grant.statement.conditions):
