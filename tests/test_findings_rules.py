@@ -120,6 +120,43 @@ def test_tg101_public_trust_ignores_deny_statements():
                                            "Action": "sts:AssumeRole"})))
 
 
+def _deny_all_unless(condition: dict[str, Any]) -> dict[str, Any]:
+    return {"Effect": "Deny", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole", "Condition": condition}
+
+
+def test_tg101_public_trust_limited_by_a_conditional_deny_not_flagged():
+    for unless in ({"StringNotEquals": {"aws:PrincipalOrgID": "o-abc123"}},
+                   {"ArnNotLike": {"aws:PrincipalArn": f"arn:aws:iam::{ACCT}:role/alpha-*"}},
+                   {"StringNotEqualsIfExists": {"aws:PrincipalAccount": ACCT}}):
+        findings = run(trust(allow({"AWS": "*"}), _deny_all_unless(unless)))
+        assert not {"TG101", "TG302"} & rules(findings), (unless, [f.message for f in findings])
+
+
+def test_tg101_deny_leaving_an_outside_accounts_roles_reports_what_it_leaves_open():
+    pattern = f"arn:aws:iam::{UNKNOWN}:role/alpha-*"
+    findings = run(trust(allow({"AWS": "*"}), _deny_all_unless({"ArnNotLike": {"aws:PrincipalArn": pattern}})))
+    assert "TG101" not in rules(findings)
+    f = only(findings, "TG302")
+    assert f.severity is Severity.MEDIUM and f.principal == pattern
+    assert f"leaves it open only to callers with aws:PrincipalArn ArnLike {pattern}" in f.message
+    assert f"account {UNKNOWN}" in f.message
+
+
+def test_tg101_star_limited_by_its_own_condition_to_an_outside_account_reported_as_tg302():
+    outside = run(trust(allow({"AWS": "*"}, condition={"StringEquals": {"aws:PrincipalAccount": UNKNOWN}})))
+    assert "TG101" not in rules(outside) and only(outside, "TG302").evidence["external_accounts"] == [UNKNOWN]
+    inside = run(trust(allow({"AWS": "*"}, condition={"StringEquals": {"aws:PrincipalAccount": ACCT}})))
+    assert not {"TG101", "TG302"} & rules(inside)
+
+
+def test_tg101_deny_that_narrows_when_not_who_still_flagged():
+    for deny in (_deny_all_unless({"NotIpAddress": {"aws:SourceIp": "203.0.113.0/24"}}),
+                 _deny_all_unless({"StringNotEquals": {"aws:PrincipalOrgID": "o-abc123"},
+                                   "BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}}),
+                 {"Effect": "Deny", "Principal": {"AWS": f"arn:aws:iam::{UNKNOWN}:root"}, "Action": "sts:AssumeRole"}):
+        assert only(run(trust(allow({"AWS": "*"}), deny)), "TG101").severity is Severity.CRITICAL, deny
+
+
 # -- TG102 NotPrincipal -------------------------------------------------------------------------------
 def test_tg102_notprincipal_allow_flagged():
     st = {"Effect": "Allow", "NotPrincipal": {"AWS": f"arn:aws:iam::{ACCT}:user/bob"}, "Action": "sts:AssumeRole"}
