@@ -373,6 +373,53 @@ def test_tg302_account_in_the_data_not_flagged_as_external():
     assert "TG302" not in rules(findings)
 
 
+MGMT_ACCT = "072528804237"
+ORG_ADMIN_SLR = (f"arn:aws:iam::{MGMT_ACCT}:role/aws-service-role/stacksets.cloudformation.amazonaws.com/"
+                 "AWSServiceRoleForCloudFormationStackSetsOrgAdmin")
+
+
+def _management_roles() -> tuple[Role, ...]:
+    return (make_role(f"arn:aws:iam::{ACCT}:role/OrganizationAccountAccessRole",
+                      trust(allow({"AWS": f"arn:aws:iam::{MGMT_ACCT}:root"})), ADMIN),
+            make_role(f"arn:aws:iam::{ACCT}:role/stacksets-exec-0123456789abcdef",
+                      trust(allow({"AWS": ORG_ADMIN_SLR})), ADMIN),
+            make_role(f"arn:aws:iam::{ACCT}:role/AWSCloudFormationStackSetExecutionRole",
+                      trust(allow({"AWS": MGMT_ACCT})), ADMIN))
+
+
+def _with_org(roles: tuple[Role, ...], management: str, members: tuple[str, ...]) -> list[Finding]:
+    from trustgraph.model import OrgAccount, Organization
+
+    snap = snapshot(*roles)
+    snap.organization = Organization("o-abc123", management, accounts={a: OrgAccount(a) for a in members})
+    return find(snap, build_graph(snap))
+
+
+def test_tg302_management_account_patterns_without_organization_data_reported_once_as_such():
+    findings = run(roles=_management_roles())
+    for role in _management_roles():
+        mine = [f for f in findings if f.role == role.arn]
+        assert [(f.rule, f.severity) for f in mine] == [("TG302", Severity.LOW)], [f.message for f in mine]
+        assert "AWS-designed pattern" in mine[0].message and "outside this data set" in mine[0].message
+        assert "neither in the organization" not in mine[0].message
+
+
+def test_tg302_management_patterns_with_organization_data_are_inside_or_plainly_outside():
+    assert not {"TG302", "TG401"} & rules(_with_org(_management_roles(), MGMT_ACCT, (ACCT, MGMT_ACCT)))
+    outside = _with_org(_management_roles(), "123412341234", (ACCT, "123412341234"))
+    tg302 = [f for f in outside if f.rule == "TG302"]
+    assert len(tg302) == 3 and all("yet 072528804237 is not in it" in f.message for f in tg302)
+    assert "TG401" in rules(outside)
+
+
+def test_tg302_ordinary_outside_trust_without_organization_data_says_outside_this_data_set():
+    target = make_role(f"arn:aws:iam::{ACCT}:role/Admin", trust(allow({"AWS": f"arn:aws:iam::{UNKNOWN}:root"})), ADMIN)
+    findings = run(roles=(target,))
+    f = only(findings, "TG302")
+    assert f.severity is Severity.HIGH and "outside this data set (no organization data was given)" in f.message
+    assert "outside this data set" in only(findings, "TG401").message
+
+
 def test_tg303_account_wide_trust_flagged():
     other = make_role(f"arn:aws:iam::{UNKNOWN}:role/Other", trust(allow({"Service": "ec2.amazonaws.com"})))
     findings = run(trust(allow({"AWS": f"arn:aws:iam::{UNKNOWN}:root"})), roles=(other,))

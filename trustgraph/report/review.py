@@ -78,6 +78,11 @@ class Review:
         return {s: counts.get(s, 0) for s in ("critical", "high", "medium", "low", "info")}
 
     @property
+    def boundary_name(self) -> str:
+        """What "inside" means: the organization when organization data was read, else the data set."""
+        return "the organization" if self.organization_id else "this data set"
+
+    @property
     def top_findings(self) -> list[Finding]:
         return [f for f in self.findings if f.severity.rank >= 3]
 

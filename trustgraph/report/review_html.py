@@ -112,9 +112,10 @@ def render_html(review: Review, *, map_svg: bytes | None, path_svgs: dict[str, b
     h.append("<p>Each arrow stands for the role trusts from one party into an account; red arrows come from "
              "outside the organization, dashed ones hold only under run-time conditions. AWS service principals "
              "are left out.</p>")
-    h.append("<h2>Trust that crosses the organization boundary</h2>")
+    h.append("<h2>Trust that crosses the organization boundary</h2>" if review.organization_id else
+             "<h2>Trust from outside this data set</h2>")
     if not review.boundary:
-        h.append("<p>No role trusts a party outside the organization.</p>")
+        h.append(f"<p>No role trusts a party outside {review.boundary_name}.</p>")
     else:
         h.append("<table><tr><th>Outside party</th><th>Role</th><th>Statement</th><th>Conditions</th>"
                  "<th>Effective</th><th>Then reaches</th><th>Findings</th></tr>")

@@ -40,7 +40,7 @@ def at_a_glance(review: Review) -> list[tuple[str, str]]:
         ("Accounts", f"{len(review.accounts)}{org}"),
         ("Roles / users", f"{review.role_count} / {review.user_count}"),
         ("Sensitive roles", str(len(review.sensitive))),
-        ("Trust from outside the organization",
+        (f"Trust from outside {review.boundary_name}",
          f"{_plural(len(review.boundary), 'grant')} to {_plural(len(parties), 'outside party')}; "
          f"{len(effective)} effective"),
         ("Findings", f"{len(review.findings)} ({severities})"),
@@ -73,9 +73,10 @@ def render_markdown(review: Review, *, map_image: str | None, path_images: dict[
     out += ["Each arrow stands for the role trusts from one party into an account; red arrows come from outside "
             "the organization, dashed ones hold only under run-time conditions. AWS service principals are "
             "left out.", ""]
-    out += ["## Trust that crosses the organization boundary", ""]
+    out += ["## Trust that crosses the organization boundary" if review.organization_id else
+            "## Trust from outside this data set", ""]
     if not review.boundary:
-        out += ["No role trusts a party outside the organization.", ""]
+        out += [f"No role trusts a party outside {review.boundary_name}.", ""]
     else:
         out += ["| Outside party | Role | Statement | Conditions | Effective | Then reaches | Findings |",
                 "|---|---|---|---|---|---|---|"]
