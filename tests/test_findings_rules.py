@@ -362,6 +362,27 @@ def test_tg301_known_vendor_with_external_id_not_flagged():
     assert findings == []
 
 
+def test_tg301_aws_owned_account_from_the_known_accounts_list_gets_no_external_id_advice():
+    elb_logs = "127311923021"
+    findings = run(trust(allow({"AWS": f"arn:aws:iam::{elb_logs}:root"})),
+                   known_accounts={elb_logs: "AWS ELB logs"})  # load_known_accounts names `type: aws` entries so
+    assert "TG301" not in rules(findings)
+    f = only(findings, "TG302")
+    assert f.severity is Severity.LOW and "owned by AWS" in f.message and f.fixed_statement is None
+    assert "ExternalId" not in (f.remediation + str(f.evidence))
+    vendor = run(trust(allow({"AWS": f"arn:aws:iam::{elb_logs}:root"})), known_accounts={elb_logs: "ELB Partner"})
+    assert "TG301" in rules(vendor)
+
+
+def test_tg301_aws_owned_prefix_comes_from_the_known_accounts_loader(tmp_path):
+    from trustgraph.sources.known_accounts import load_known_accounts
+
+    path = tmp_path / "accounts.yaml"
+    path.write_text("- name: 'ELB logs'\n  type: 'aws'\n  accounts: ['127311923021']\n"
+                    "- name: 'Datadog'\n  accounts: ['464622532012']\n", encoding="utf-8")
+    assert load_known_accounts(path) == {"127311923021": "AWS ELB logs", "464622532012": "Datadog"}
+
+
 def test_tg302_unknown_external_account_flagged():
     f = only(run(trust(allow({"AWS": UNKNOWN}))), "TG302")
     assert f.severity is Severity.HIGH and f.principal == UNKNOWN

@@ -34,7 +34,7 @@ class BoundaryRow:
     """One trust grant that lets a party outside the organization in."""
 
     party: str  # who, for people: "Datadog (464622532012)", "unknown account 999988887777", "anyone"
-    party_kind: str  # vendor | external-account | public | web-identity
+    party_kind: str  # vendor | aws-owned | external-account | public | web-identity
     principal: str  # as written in the trust policy
     node: str  # graph node of the party
     role: str
@@ -97,6 +97,8 @@ def _party(ctx: FindingContext, kind: str, account: str | None, written: str) ->
         where = f" (provider in {account})" if account else ""
         return f"{label} workflows/users: {provider.host if provider else written}{where}", "web-identity"
     vendor = ctx.vendors.get(account or "")
+    if vendor and ctx.aws_owned(account):
+        return f"{vendor} ({account}, owned by AWS)", "aws-owned"
     if vendor:
         return f"{vendor} ({account})", "vendor"
     return f"unknown account {account}", "external-account"
@@ -157,7 +159,7 @@ def boundary_inventory(ctx: FindingContext, findings: list[Finding]) -> list[Bou
                     conditions=sorted({c.key for c in st.conditions}), effective=effective, effective_detail=detail,
                     reaches=reached, sensitive_reached=[r for r in reached if r in ctx.sensitive],
                     rules=sorted(set(by_key.get((role.arn, ref.written), [])))))
-    order = {"public": 0, "web-identity": 1, "external-account": 2, "vendor": 3}
+    order = {"public": 0, "web-identity": 1, "external-account": 2, "vendor": 3, "aws-owned": 4}
     rows.sort(key=lambda r: (order[r.party_kind], r.party, r.role))
     return rows
 

@@ -19,6 +19,7 @@ from trustgraph.policy.caller import Caller, RequestFacts
 from trustgraph.policy.conditions import Tri
 
 INSIDE = ("same-account", "org", "internal")
+AWS_OWNED_PREFIX = "AWS "  # sources/known_accounts.py names entries typed `aws` "AWS <service>"
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +81,11 @@ class FindingContext:
         if account in self.internal:
             return "internal"
         return "external"
+
+    def aws_owned(self, account: str | None) -> bool:
+        """An account the known-accounts list types `aws` (service log delivery, ECR images …), kept there with an
+        "AWS " name prefix: owned by AWS, not a SaaS vendor."""
+        return bool(account) and self.vendors.get(account or "", "").startswith(AWS_OWNED_PREFIX)
 
     def account_label(self, account: str | None) -> str:
         if not account:

@@ -122,7 +122,26 @@ def denied_by_trust(role: Role, ref: PrincipalRef) -> str | None:
     return None
 
 
+def _aws_owned_finding(ctx: FindingContext, role: Role, st: Statement, ref: PrincipalRef) -> Iterator[Finding]:
+    """An AWS-owned account (log delivery, image registries …): not a SaaS vendor, no ExternalId to ask for."""
+    name = ctx.vendors.get(ref.account or "", "AWS")
+    what = "every principal of" if ref.kind == "account" else f"the {ref.kind} {ref.written} of"
+    yield ctx.finding(
+        "TG302", role, ref.written,
+        f"statement {st.label} trusts {what} {name} ({ref.account}), an account owned by AWS according to the "
+        "known-accounts list, not a SaaS vendor: there is no ExternalId to require. AWS documents such accounts "
+        "for its own service deliveries, rarely as role callers: confirm the trust is intended",
+        statement=st, severity=Severity.LOW,
+        remediation="Keep the statement only if the documentation of that AWS service asks for it (the known-accounts "
+                    "entry names the page); otherwise remove it. AWS-owned accounts send no tenant id to check.",
+        evidence={"aws_owned": True, "account_name": name, "external_account": ref.account,
+                  "principal_form": ref.kind, "statement_json": statement_json(st)})
+
+
 def _vendor_finding(ctx: FindingContext, role: Role, st: Statement, ref: PrincipalRef) -> Iterator[Finding]:
+    if ctx.aws_owned(ref.account):
+        yield from _aws_owned_finding(ctx, role, st, ref)
+        return
     if _restricted_by(st, ("sts:externalid",)):
         return
     vendor = ctx.vendors.get(ref.account or "", "a known vendor")
