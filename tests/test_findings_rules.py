@@ -507,6 +507,18 @@ def test_tg402_sensitive_role_with_few_reachers_not_flagged():
     assert "TG402" not in rules(run(roles=(target,), users=users, many_reachers=4))
 
 
+def test_tg402_counts_principals_not_aws_services():
+    services = [f"{name}.amazonaws.com" for name in ("ec2", "lambda", "ecs-tasks", "glue", "sagemaker")]
+    users = tuple(make_user(f"arn:aws:iam::{ACCT}:user/u{i}") for i in range(3))
+    target = make_role(ROLE, trust(allow({"Service": services, "AWS": [u.arn for u in users]})), ADMIN)
+    assert "TG402" not in rules(run(roles=(target,), users=users, many_reachers=4))  # 3 principals, 5 services
+    more = (*users, make_user(f"arn:aws:iam::{ACCT}:user/u3"))
+    target = make_role(ROLE, trust(allow({"Service": services, "AWS": [u.arn for u in more]})), ADMIN)
+    f = only(run(roles=(target,), users=more, many_reachers=4), "TG402")
+    assert f.evidence["reacher_count"] == 4 and f.evidence["services"] == 5
+    assert "reachable by 4 principals (4 user)" in f.message and "AWS services reaching it as well: 5" in f.message
+
+
 def test_tg403_sensitive_role_reachable_through_three_hops_flagged():
     roles, users = _chain(f"arn:aws:iam::{ACCT}:role/Hop2")
     f = only(run(roles=roles, users=users), "TG403")

@@ -76,19 +76,22 @@ def check_sensitive(ctx: FindingContext, role: Role) -> Iterator[Finding]:
             f"sensitive role ({why}) is reachable from outside {outside_what} by {who} in {r.hops} "
             f"hop(s){cond}: {_chain(r)}{note}",
             severity=severity, evidence={**base, "reacher": _reacher_json(r)})
-    # TG402: many reachers.
-    if len(reachers) >= ctx.options.many_reachers:
+    # TG402: many reachers. AWS services are not principals anyone signs in as: they are counted apart.
+    principals = [r for r in reachers if r.kind != "service"]
+    services = [r for r in reachers if r.kind == "service"]
+    if len(principals) >= ctx.options.many_reachers:
         by_kind: dict[str, int] = {}
-        for r in reachers:
+        for r in principals:
             by_kind[r.kind] = by_kind.get(r.kind, 0) + 1
         kinds = ", ".join(f"{n} {k}" for k, n in sorted(by_kind.items()))
-        firm = sum(1 for r in reachers if not r.conditional)
+        firm = sum(1 for r in principals if not r.conditional)
+        also = f"; AWS services reaching it as well: {len(services)}" if services else ""
         yield ctx.finding(
             "TG402", role, None,
-            f"sensitive role ({why}) is reachable by {len(reachers)} principals ({kinds}); {firm} of them "
-            "without any runtime condition",
-            evidence={**base, "reacher_count": len(reachers), "unconditional": firm, "by_kind": by_kind,
-                      "reachers": [_reacher_json(r) for r in reachers[:50]]})
+            f"sensitive role ({why}) is reachable by {len(principals)} principals ({kinds}); {firm} of them "
+            f"without any runtime condition{also}",
+            evidence={**base, "reacher_count": len(principals), "unconditional": firm, "by_kind": by_kind,
+                      "services": len(services), "reachers": [_reacher_json(r) for r in principals[:50]]})
     # TG403: long chains.
     long = [r for r in reachers if r.hops >= ctx.options.long_chain_hops]
     if long:
