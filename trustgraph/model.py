@@ -159,6 +159,9 @@ class Snapshot:
     # When the data was collected (ISO 8601, UTC), from the manifest `trustgraph collect` writes; None when no
     # input says. Time conditions (aws:CurrentTime …) are decided as of this moment, else as of the build.
     collected_at: str | None = None
+    # What the data is known to lack, one sentence each: truncated exports, accounts a collection failed to read,
+    # partial organization data, skipped files, statements and policies. Empty when nothing is known missing.
+    gaps: list[str] = field(default_factory=list)
 
     def account_name(self, account: str) -> str:
         if account in self.account_names:

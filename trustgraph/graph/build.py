@@ -479,5 +479,6 @@ def build_graph(snapshot: Snapshot, progress: ProgressCallback | None = None, cl
         graph = GraphBuilder(snapshot, org_gate, org_facts, classes, moment.timestamp()).build(progress)
     graph.graph["data_time"] = moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     graph.graph["data_time_source"] = source
+    graph.graph["incomplete"] = list(snapshot.gaps)  # what the data is known to lack (sources/snapshot_builder.py)
     return graph
 
