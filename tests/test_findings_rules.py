@@ -574,13 +574,86 @@ def test_sensitivity_admin_and_privilege_escalation_detected():
     assert _sens(passrole).admin_equivalent
 
 
-def test_sensitivity_not_for_poweruser_or_compute_without_passrole():
+def test_sensitivity_not_for_compute_without_passrole_or_code_on_existing_roles():
+    sandbox = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["lambda:CreateFunction", "lambda:Invoke*", "ec2:Describe*", "s3:*",
+                                       "ssm:GetParameter*", "cloudformation:Describe*"], "Resource": "*"}]}
+    assert _sens(sandbox) is None
+
+
+def _policy(*actions: str, resource: str = "*", condition: dict | None = None) -> dict[str, Any]:
+    st: dict[str, Any] = {"Effect": "Allow", "Action": list(actions), "Resource": resource}
+    if condition:
+        st["Condition"] = condition
+    return {"Version": "2012-10-17", "Statement": [st]}
+
+
+@pytest.mark.parametrize(("actions", "whose"), [
+    (("lambda:UpdateFunctionCode",), "the role of any existing Lambda function"),
+    (("ssm:SendCommand",), "the instance profile role of any managed EC2 instance"),
+    (("ssm:StartSession",), "the instance profile role of any managed EC2 instance"),
+    (("ec2-instance-connect:SendSSHPublicKey",), "the instance profile role of any EC2 instance"),
+    (("glue:UpdateDevEndpoint",), "the role of any existing Glue development endpoint"),
+    (("cloudformation:UpdateStack",), "the service role of any existing CloudFormation stack"),
+    (("codebuild:UpdateProject", "codebuild:StartBuild"), "the service role of any existing CodeBuild project"),
+    (("sagemaker:CreatePresignedNotebookInstanceUrl",), "the role of any existing SageMaker notebook instance"),
+])
+def test_sensitivity_running_code_as_a_role_an_existing_resource_uses_is_admin_equivalent(actions, whose):
+    found = _sens(_policy(*actions))
+    assert found is not None and found.admin_equivalent
+    assert f"runs code as {whose}" in found.summary and " + ".join(actions) in found.summary
+    if len(actions) > 1:
+        assert _sens(_policy(actions[0])) is None  # CodeBuild: updating a project without starting a build
+
+
+def test_sensitivity_poweruser_runs_code_as_other_roles():
     poweruser = {"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "NotAction": ["iam:*", "organizations:*", "account:*"], "Resource": "*"}]}
-    assert _sens(poweruser) is None
-    sandbox = {"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Action": ["lambda:*", "ec2:*", "s3:*"], "Resource": "*"}]}
-    assert _sens(sandbox) is None
+    assert "runs code as the role of any existing Lambda function" in _sens(poweruser).summary
+
+
+def test_sensitivity_passrole_to_sagemaker_processing_jobs():
+    assert "sagemaker:CreateProcessingJob" in _sens(_policy("iam:PassRole", "sagemaker:CreateProcessingJob")).summary
+
+
+def test_sensitivity_escalation_limited_by_a_resource_pattern_that_covers_its_own_policy():
+    own = f"arn:aws:iam::{ACCT}:policy/team-deploy"
+    pattern = _policy("iam:CreatePolicyVersion", resource="arn:aws:iam::*:policy/team-*")
+    role = make_role(ROLE, trust(allow({"Service": "ec2.amazonaws.com"})))
+    role.attached_policy_arns = [own]
+    managed = ManagedPolicy(own, "team-deploy", doc(pattern))
+    found = classify_role(role, snapshot(role, managed=(managed,)))
+    assert found is not None and "iam:CreatePolicyVersion (managed policy team-deploy)" in found.summary
+    aws_only = _policy("iam:CreatePolicyVersion", resource="arn:aws:iam::aws:policy/team-*")  # AWS-managed: read-only
+    role.attached_policy_arns = [own]
+    managed = ManagedPolicy(own, "team-deploy", doc(aws_only))
+    assert classify_role(role, snapshot(role, managed=(managed,))) is None
+    on_itself = _policy("iam:PutRolePolicy", resource=ROLE)
+    assert "iam:PutRolePolicy" in _sens(on_itself).summary
+    on_another = _policy("iam:PutRolePolicy", resource=f"arn:aws:iam::{ACCT}:role/Another")
+    assert _sens(on_another) is None
+
+
+def test_sensitivity_a_condition_that_can_never_hold_is_not_counted():
+    from datetime import UTC, datetime
+
+    now = datetime(2025, 6, 1, tzinfo=UTC).timestamp()
+
+    def sens(condition: dict[str, Any]):  # type: ignore[no-untyped-def]
+        role = make_role(ROLE, trust(allow({"Service": "ec2.amazonaws.com"})),
+                         _policy("iam:CreatePolicyVersion", condition=condition))
+        return classify_role(role, snapshot(role), data_time=now)
+
+    assert sens({"DateLessThan": {"aws:TokenIssueTime": "2020-01-01T00:00:01Z"}}) is None  # no session is that old
+    assert sens({"DateGreaterThan": {"aws:TokenIssueTime": "2020-01-01T00:00:01Z"}}).admin_equivalent
+    assert sens({"StringEquals": {"aws:PrincipalTag/team": "blue"}}) is None  # the role has no such tag
+    assert "(with conditions)" in sens({"Bool": {"aws:MultiFactorAuthPresent": "true"}}).summary
+    denied = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "iam:CreatePolicyVersion", "Resource": "*"},
+        {"Effect": "Deny", "Action": "iam:*", "Resource": "*", "Condition": {
+            "DateGreaterThan": {"aws:CurrentTime": "2024-01-01T00:00:00Z"}}}]}
+    role = make_role(ROLE, trust(allow({"Service": "ec2.amazonaws.com"})), denied)
+    assert classify_role(role, snapshot(role), data_time=now) is None
 
 
 def test_sensitivity_attached_administrator_access_without_document_counts():

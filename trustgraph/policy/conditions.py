@@ -201,15 +201,30 @@ class _OneOption:
         return self.option if key == self.key else self.facts.value(key)
 
 
+# Condition → (holds a template placeholder, the keys its policy variables name): read once per distinct condition.
+_SHAPES: dict[Condition, tuple[bool, tuple[str, ...]]] = {}
+
+
+def _shape(cond: Condition) -> tuple[bool, tuple[str, ...]]:
+    shape = _SHAPES.get(cond)
+    if shape is None:
+        braces = "{" in cond.key or any("{" in v for v in cond.values)
+        template = braces and (has_placeholder(cond.key) or any(has_placeholder(v) for v in cond.values))
+        names = tuple(body.split(",", 1)[0].strip().lower() for v in cond.values for body in
+                      (m.group(1) for m in VARIABLE.finditer(v))) if braces else ()
+        shape = _SHAPES[cond] = (template, tuple(n for n in names if n not in ("*", "?", "$")))
+    return shape
+
+
 def unresolved_template(cond: Condition) -> bool:
     """Does the condition hold a template placeholder (Terraform/CloudFormation) in its key or values?"""
-    return ("{" in cond.key or any("{" in v for v in cond.values)) and \
-        (has_placeholder(cond.key) or any(has_placeholder(v) for v in cond.values))
+    return _shape(cond)[0]
 
 
 def evaluate_condition(cond: Condition, facts: Facts, variables: bool) -> Tri:
     parsed = parse_operator(cond.operator)
-    if unresolved_template(cond):
+    template, variable_keys = _shape(cond)
+    if template:
         return Tri.UNKNOWN  # filled in at deploy time: not evaluated, kept on the edge
     value: KeyValue = facts.value(cond.key.lower())
     if isinstance(value, Alternatives):
@@ -217,10 +232,9 @@ def evaluate_condition(cond: Condition, facts: Facts, variables: bool) -> Tri:
         # none fails, one that holds under some is the caller's choice (met in an Allow, avoided in a Deny).
         key = cond.key.lower()
         return _combine({evaluate_condition(cond, _OneOption(facts, key, o), variables) for o in value.options})
-    if variables and isinstance(value, tuple) and value and parsed.known and parsed.base != "null":
-        for body in (m.group(1) for v in cond.values for m in VARIABLE.finditer(v)):
-            name = body.split(",", 1)[0].strip().lower()
-            options = facts.value(name) if name not in ("*", "?", "$") else None
+    if variable_keys and variables and isinstance(value, tuple) and value and parsed.known and parsed.base != "null":
+        for name in variable_keys:
+            options = facts.value(name)
             if isinstance(options, Alternatives):
                 # A variable whose value the caller picks (a session tag): each option decides on its own; an
                 # option that is "any value the caller chooses" can be made to fit.

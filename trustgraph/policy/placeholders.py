@@ -48,6 +48,8 @@ def statement_placeholders(statement: object) -> list[str]:
         texts.extend(cond.values)
     found: list[str] = []
     for text in texts:
+        if "{" not in text:
+            continue
         for p in placeholders(text):
             if p not in found:
                 found.append(p)

@@ -111,8 +111,22 @@ class _TimeOnly:
         return UNKNOWN
 
 
-def clock_conditions(statement: Statement) -> list[Condition]:
-    return [c for c in statement.conditions if c.key.lower() in ("aws:currenttime", "aws:epochtime")]
+# id(statement) → (statement, its conditions on the clock, whether it reads principal tags): read once per statement.
+_STATEMENT_KEYS: dict[int, tuple[Statement, tuple[Condition, ...], bool]] = {}
+
+
+def _statement_keys(statement: Statement) -> tuple[tuple[Condition, ...], bool]:
+    entry = _STATEMENT_KEYS.get(id(statement))
+    if entry is None or entry[0] is not statement:
+        clock = tuple(c for c in statement.conditions if c.key.lower() in ("aws:currenttime", "aws:epochtime"))
+        tags = any("aws:principaltag/" in c.key.lower() or any("aws:principaltag/" in v.lower() for v in c.values)
+                   for c in statement.conditions)
+        entry = _STATEMENT_KEYS[id(statement)] = (statement, clock, tags)
+    return entry[1], entry[2]
+
+
+def clock_conditions(statement: Statement) -> tuple[Condition, ...]:
+    return _statement_keys(statement)[0] if statement.conditions else ()
 
 
 def expired(statement: Statement, data_time: float | None) -> Condition | None:
@@ -273,11 +287,9 @@ def evaluate_assume(caller: Caller, trust: CompiledTrust, grant: TrustGrant, pro
         verdict.notes.append(f"not evaluated: the principal {ref.written} is a template placeholder; who it names is "
                              "decided when the template is deployed")
         verdict.unresolved.append(Condition("Unknown", UNRESOLVED_KEY, (ref.written,)))
-    if caller.session_tags is not None and any(
-            "aws:principaltag/" in c.key.lower() or any("aws:principaltag/" in v.lower() for v in c.values)
-            for c in grant.statement.conditions):
+    if caller.session_tags is not None and grant.statement.conditions and _statement_keys(grant.statement)[1]:
         verdict.notes.append("aws:PrincipalTag: " + caller.session_tags.describe())
-    if trust.data_time is not None:
+    if trust.data_time is not None and grant.statement.conditions:
         for c in clock_conditions(grant.statement):
             verdict.notes.append(f"{c.key} {c.operator} {', '.join(c.values)} holds at the data time "
                                  f"{iso_time(trust.data_time)}")

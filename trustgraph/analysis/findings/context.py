@@ -58,7 +58,7 @@ class FindingContext:
 
     @cached_property
     def sensitive(self) -> dict[str, Sensitivity]:
-        return sensitive_roles(self.snapshot, self.options.sensitive_patterns)
+        return sensitive_roles(self.snapshot, self.options.sensitive_patterns, self.data_time)
 
     @cached_property
     def _org_policies(self) -> Any:
