@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -258,15 +259,17 @@ def load(*pieces: Any, role_arn: str | None = None) -> tuple[Snapshot, LoadRepor
     return builder.finish(), report
 
 
-def build(*pieces: Any, role_arn: str | None = None) -> nx.DiGraph:
+def build(*pieces: Any, role_arn: str | None = None, data_time: datetime | None = None) -> nx.DiGraph:
+    """The graph of the pieces; time conditions are decided as of `data_time` (default: the build)."""
     snapshot, _ = load(*pieces, role_arn=role_arn)
-    return build_graph(snapshot)
+    return build_graph(snapshot, data_time=data_time)
 
 
 def load_files(tmp_path: Path, *pieces: Any) -> tuple[Snapshot, LoadReport]:
     """Write each piece to its own file under tmp_path and read them with load_inputs."""
     from trustgraph.sources.files import load_inputs
 
+    tmp_path.mkdir(parents=True, exist_ok=True)
     paths = []
     for i, piece in enumerate(pieces):
         path = tmp_path / f"input-{i}.json"

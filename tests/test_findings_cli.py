@@ -121,6 +121,15 @@ SARIF_SUBSET = {
                 "automationDetails": {"type": "object", "properties": {"id": {"type": "string"}},
                                       "additionalProperties": False},
                 "columnKind": {"enum": ["utf16CodeUnits", "unicodeCodePoints"]},
+                "invocations": {"type": "array", "items": {
+                    "type": "object", "required": ["executionSuccessful"], "additionalProperties": False,
+                    "properties": {"executionSuccessful": {"type": "boolean"},
+                                   "toolExecutionNotifications": {"type": "array", "items": {
+                                       "type": "object", "required": ["message"], "additionalProperties": False,
+                                       "properties": {"message": {"$ref": "#/$defs/message"},
+                                                      "level": {"enum": ["none", "note", "warning", "error"]},
+                                                      "descriptor": {"type": "object", "properties": {
+                                                          "id": {"type": "string"}}}}}}}}},
                 "results": {"type": "array", "items": {"$ref": "#/$defs/result"}}}}}},
     "$defs": {
         "message": {"type": "object", "required": ["text"], "properties": {"text": {"type": "string"},

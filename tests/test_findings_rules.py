@@ -120,6 +120,43 @@ def test_tg101_public_trust_ignores_deny_statements():
                                            "Action": "sts:AssumeRole"})))
 
 
+def _deny_all_unless(condition: dict[str, Any]) -> dict[str, Any]:
+    return {"Effect": "Deny", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole", "Condition": condition}
+
+
+def test_tg101_public_trust_limited_by_a_conditional_deny_not_flagged():
+    for unless in ({"StringNotEquals": {"aws:PrincipalOrgID": "o-abc123"}},
+                   {"ArnNotLike": {"aws:PrincipalArn": f"arn:aws:iam::{ACCT}:role/alpha-*"}},
+                   {"StringNotEqualsIfExists": {"aws:PrincipalAccount": ACCT}}):
+        findings = run(trust(allow({"AWS": "*"}), _deny_all_unless(unless)))
+        assert not {"TG101", "TG302"} & rules(findings), (unless, [f.message for f in findings])
+
+
+def test_tg101_deny_leaving_an_outside_accounts_roles_reports_what_it_leaves_open():
+    pattern = f"arn:aws:iam::{UNKNOWN}:role/alpha-*"
+    findings = run(trust(allow({"AWS": "*"}), _deny_all_unless({"ArnNotLike": {"aws:PrincipalArn": pattern}})))
+    assert "TG101" not in rules(findings)
+    f = only(findings, "TG302")
+    assert f.severity is Severity.MEDIUM and f.principal == pattern
+    assert f"leaves it open only to callers with aws:PrincipalArn ArnLike {pattern}" in f.message
+    assert f"account {UNKNOWN}" in f.message
+
+
+def test_tg101_star_limited_by_its_own_condition_to_an_outside_account_reported_as_tg302():
+    outside = run(trust(allow({"AWS": "*"}, condition={"StringEquals": {"aws:PrincipalAccount": UNKNOWN}})))
+    assert "TG101" not in rules(outside) and only(outside, "TG302").evidence["external_accounts"] == [UNKNOWN]
+    inside = run(trust(allow({"AWS": "*"}, condition={"StringEquals": {"aws:PrincipalAccount": ACCT}})))
+    assert not {"TG101", "TG302"} & rules(inside)
+
+
+def test_tg101_deny_that_narrows_when_not_who_still_flagged():
+    for deny in (_deny_all_unless({"NotIpAddress": {"aws:SourceIp": "203.0.113.0/24"}}),
+                 _deny_all_unless({"StringNotEquals": {"aws:PrincipalOrgID": "o-abc123"},
+                                   "BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}}),
+                 {"Effect": "Deny", "Principal": {"AWS": f"arn:aws:iam::{UNKNOWN}:root"}, "Action": "sts:AssumeRole"}):
+        assert only(run(trust(allow({"AWS": "*"}), deny)), "TG101").severity is Severity.CRITICAL, deny
+
+
 # -- TG102 NotPrincipal -------------------------------------------------------------------------------
 def test_tg102_notprincipal_allow_flagged():
     st = {"Effect": "Allow", "NotPrincipal": {"AWS": f"arn:aws:iam::{ACCT}:user/bob"}, "Action": "sts:AssumeRole"}
@@ -325,6 +362,27 @@ def test_tg301_known_vendor_with_external_id_not_flagged():
     assert findings == []
 
 
+def test_tg301_aws_owned_account_from_the_known_accounts_list_gets_no_external_id_advice():
+    elb_logs = "127311923021"
+    findings = run(trust(allow({"AWS": f"arn:aws:iam::{elb_logs}:root"})),
+                   known_accounts={elb_logs: "AWS ELB logs"})  # load_known_accounts names `type: aws` entries so
+    assert "TG301" not in rules(findings)
+    f = only(findings, "TG302")
+    assert f.severity is Severity.LOW and "owned by AWS" in f.message and f.fixed_statement is None
+    assert "ExternalId" not in (f.remediation + str(f.evidence))
+    vendor = run(trust(allow({"AWS": f"arn:aws:iam::{elb_logs}:root"})), known_accounts={elb_logs: "ELB Partner"})
+    assert "TG301" in rules(vendor)
+
+
+def test_tg301_aws_owned_prefix_comes_from_the_known_accounts_loader(tmp_path):
+    from trustgraph.sources.known_accounts import load_known_accounts
+
+    path = tmp_path / "accounts.yaml"
+    path.write_text("- name: 'ELB logs'\n  type: 'aws'\n  accounts: ['127311923021']\n"
+                    "- name: 'Datadog'\n  accounts: ['464622532012']\n", encoding="utf-8")
+    assert load_known_accounts(path) == {"127311923021": "AWS ELB logs", "464622532012": "Datadog"}
+
+
 def test_tg302_unknown_external_account_flagged():
     f = only(run(trust(allow({"AWS": UNKNOWN}))), "TG302")
     assert f.severity is Severity.HIGH and f.principal == UNKNOWN
@@ -334,6 +392,53 @@ def test_tg302_account_in_the_data_not_flagged_as_external():
     other = make_role(f"arn:aws:iam::{UNKNOWN}:role/Other", trust(allow({"Service": "ec2.amazonaws.com"})))
     findings = run(trust(allow({"AWS": f"arn:aws:iam::{UNKNOWN}:role/Other"})), roles=(other,))
     assert "TG302" not in rules(findings)
+
+
+MGMT_ACCT = "072528804237"
+ORG_ADMIN_SLR = (f"arn:aws:iam::{MGMT_ACCT}:role/aws-service-role/stacksets.cloudformation.amazonaws.com/"
+                 "AWSServiceRoleForCloudFormationStackSetsOrgAdmin")
+
+
+def _management_roles() -> tuple[Role, ...]:
+    return (make_role(f"arn:aws:iam::{ACCT}:role/OrganizationAccountAccessRole",
+                      trust(allow({"AWS": f"arn:aws:iam::{MGMT_ACCT}:root"})), ADMIN),
+            make_role(f"arn:aws:iam::{ACCT}:role/stacksets-exec-0123456789abcdef",
+                      trust(allow({"AWS": ORG_ADMIN_SLR})), ADMIN),
+            make_role(f"arn:aws:iam::{ACCT}:role/AWSCloudFormationStackSetExecutionRole",
+                      trust(allow({"AWS": MGMT_ACCT})), ADMIN))
+
+
+def _with_org(roles: tuple[Role, ...], management: str, members: tuple[str, ...]) -> list[Finding]:
+    from trustgraph.model import OrgAccount, Organization
+
+    snap = snapshot(*roles)
+    snap.organization = Organization("o-abc123", management, accounts={a: OrgAccount(a) for a in members})
+    return find(snap, build_graph(snap))
+
+
+def test_tg302_management_account_patterns_without_organization_data_reported_once_as_such():
+    findings = run(roles=_management_roles())
+    for role in _management_roles():
+        mine = [f for f in findings if f.role == role.arn]
+        assert [(f.rule, f.severity) for f in mine] == [("TG302", Severity.LOW)], [f.message for f in mine]
+        assert "AWS-designed pattern" in mine[0].message and "outside this data set" in mine[0].message
+        assert "neither in the organization" not in mine[0].message
+
+
+def test_tg302_management_patterns_with_organization_data_are_inside_or_plainly_outside():
+    assert not {"TG302", "TG401"} & rules(_with_org(_management_roles(), MGMT_ACCT, (ACCT, MGMT_ACCT)))
+    outside = _with_org(_management_roles(), "123412341234", (ACCT, "123412341234"))
+    tg302 = [f for f in outside if f.rule == "TG302"]
+    assert len(tg302) == 3 and all("yet 072528804237 is not in it" in f.message for f in tg302)
+    assert "TG401" in rules(outside)
+
+
+def test_tg302_ordinary_outside_trust_without_organization_data_says_outside_this_data_set():
+    target = make_role(f"arn:aws:iam::{ACCT}:role/Admin", trust(allow({"AWS": f"arn:aws:iam::{UNKNOWN}:root"})), ADMIN)
+    findings = run(roles=(target,))
+    f = only(findings, "TG302")
+    assert f.severity is Severity.HIGH and "outside this data set (no organization data was given)" in f.message
+    assert "outside this data set" in only(findings, "TG401").message
 
 
 def test_tg303_account_wide_trust_flagged():
@@ -402,6 +507,18 @@ def test_tg402_sensitive_role_with_few_reachers_not_flagged():
     assert "TG402" not in rules(run(roles=(target,), users=users, many_reachers=4))
 
 
+def test_tg402_counts_principals_not_aws_services():
+    services = [f"{name}.amazonaws.com" for name in ("ec2", "lambda", "ecs-tasks", "glue", "sagemaker")]
+    users = tuple(make_user(f"arn:aws:iam::{ACCT}:user/u{i}") for i in range(3))
+    target = make_role(ROLE, trust(allow({"Service": services, "AWS": [u.arn for u in users]})), ADMIN)
+    assert "TG402" not in rules(run(roles=(target,), users=users, many_reachers=4))  # 3 principals, 5 services
+    more = (*users, make_user(f"arn:aws:iam::{ACCT}:user/u3"))
+    target = make_role(ROLE, trust(allow({"Service": services, "AWS": [u.arn for u in more]})), ADMIN)
+    f = only(run(roles=(target,), users=more, many_reachers=4), "TG402")
+    assert f.evidence["reacher_count"] == 4 and f.evidence["services"] == 5
+    assert "reachable by 4 principals (4 user)" in f.message and "AWS services reaching it as well: 5" in f.message
+
+
 def test_tg403_sensitive_role_reachable_through_three_hops_flagged():
     roles, users = _chain(f"arn:aws:iam::{ACCT}:role/Hop2")
     f = only(run(roles=roles, users=users), "TG403")
@@ -426,6 +543,18 @@ def test_tg501_partial_wildcard_principal_flagged():
     assert "TG501" in rules(run(trust(allow({"AWS": f"arn:aws:iam::{ACCT}:role/ci-*"}))))
 
 
+def test_tg501_statement_expired_at_the_data_time_flagged():
+    from datetime import UTC, datetime
+
+    expiring = trust(allow({"AWS": f"arn:aws:iam::{ACCT}:role/ci"}, condition={
+        "DateLessThan": {"aws:CurrentTime": "2025-01-01T00:00:00Z"}}))
+    snap = snapshot(make_role(ROLE, expiring))
+    after = find(snap, build_graph(snap, data_time=datetime(2025, 6, 1, tzinfo=UTC)))
+    assert "does not hold at the data time 2025-06-01T00:00:00Z" in only(after, "TG501").message
+    before = find(snap, build_graph(snap, data_time=datetime(2024, 6, 1, tzinfo=UTC)))
+    assert "TG501" not in rules(before)
+
+
 def test_tg501_valid_principal_not_flagged():
     assert "TG501" not in rules(run(trust(allow({"AWS": f"arn:aws:iam::{ACCT}:role/ci"}))))
 
@@ -445,13 +574,86 @@ def test_sensitivity_admin_and_privilege_escalation_detected():
     assert _sens(passrole).admin_equivalent
 
 
-def test_sensitivity_not_for_poweruser_or_compute_without_passrole():
+def test_sensitivity_not_for_compute_without_passrole_or_code_on_existing_roles():
+    sandbox = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["lambda:CreateFunction", "lambda:Invoke*", "ec2:Describe*", "s3:*",
+                                       "ssm:GetParameter*", "cloudformation:Describe*"], "Resource": "*"}]}
+    assert _sens(sandbox) is None
+
+
+def _policy(*actions: str, resource: str = "*", condition: dict | None = None) -> dict[str, Any]:
+    st: dict[str, Any] = {"Effect": "Allow", "Action": list(actions), "Resource": resource}
+    if condition:
+        st["Condition"] = condition
+    return {"Version": "2012-10-17", "Statement": [st]}
+
+
+@pytest.mark.parametrize(("actions", "whose"), [
+    (("lambda:UpdateFunctionCode",), "the role of any existing Lambda function"),
+    (("ssm:SendCommand",), "the instance profile role of any managed EC2 instance"),
+    (("ssm:StartSession",), "the instance profile role of any managed EC2 instance"),
+    (("ec2-instance-connect:SendSSHPublicKey",), "the instance profile role of any EC2 instance"),
+    (("glue:UpdateDevEndpoint",), "the role of any existing Glue development endpoint"),
+    (("cloudformation:UpdateStack",), "the service role of any existing CloudFormation stack"),
+    (("codebuild:UpdateProject", "codebuild:StartBuild"), "the service role of any existing CodeBuild project"),
+    (("sagemaker:CreatePresignedNotebookInstanceUrl",), "the role of any existing SageMaker notebook instance"),
+])
+def test_sensitivity_running_code_as_a_role_an_existing_resource_uses_is_admin_equivalent(actions, whose):
+    found = _sens(_policy(*actions))
+    assert found is not None and found.admin_equivalent
+    assert f"runs code as {whose}" in found.summary and " + ".join(actions) in found.summary
+    if len(actions) > 1:
+        assert _sens(_policy(actions[0])) is None  # CodeBuild: updating a project without starting a build
+
+
+def test_sensitivity_poweruser_runs_code_as_other_roles():
     poweruser = {"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "NotAction": ["iam:*", "organizations:*", "account:*"], "Resource": "*"}]}
-    assert _sens(poweruser) is None
-    sandbox = {"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Action": ["lambda:*", "ec2:*", "s3:*"], "Resource": "*"}]}
-    assert _sens(sandbox) is None
+    assert "runs code as the role of any existing Lambda function" in _sens(poweruser).summary
+
+
+def test_sensitivity_passrole_to_sagemaker_processing_jobs():
+    assert "sagemaker:CreateProcessingJob" in _sens(_policy("iam:PassRole", "sagemaker:CreateProcessingJob")).summary
+
+
+def test_sensitivity_escalation_limited_by_a_resource_pattern_that_covers_its_own_policy():
+    own = f"arn:aws:iam::{ACCT}:policy/team-deploy"
+    pattern = _policy("iam:CreatePolicyVersion", resource="arn:aws:iam::*:policy/team-*")
+    role = make_role(ROLE, trust(allow({"Service": "ec2.amazonaws.com"})))
+    role.attached_policy_arns = [own]
+    managed = ManagedPolicy(own, "team-deploy", doc(pattern))
+    found = classify_role(role, snapshot(role, managed=(managed,)))
+    assert found is not None and "iam:CreatePolicyVersion (managed policy team-deploy)" in found.summary
+    aws_only = _policy("iam:CreatePolicyVersion", resource="arn:aws:iam::aws:policy/team-*")  # AWS-managed: read-only
+    role.attached_policy_arns = [own]
+    managed = ManagedPolicy(own, "team-deploy", doc(aws_only))
+    assert classify_role(role, snapshot(role, managed=(managed,))) is None
+    on_itself = _policy("iam:PutRolePolicy", resource=ROLE)
+    assert "iam:PutRolePolicy" in _sens(on_itself).summary
+    on_another = _policy("iam:PutRolePolicy", resource=f"arn:aws:iam::{ACCT}:role/Another")
+    assert _sens(on_another) is None
+
+
+def test_sensitivity_a_condition_that_can_never_hold_is_not_counted():
+    from datetime import UTC, datetime
+
+    now = datetime(2025, 6, 1, tzinfo=UTC).timestamp()
+
+    def sens(condition: dict[str, Any]):  # type: ignore[no-untyped-def]
+        role = make_role(ROLE, trust(allow({"Service": "ec2.amazonaws.com"})),
+                         _policy("iam:CreatePolicyVersion", condition=condition))
+        return classify_role(role, snapshot(role), data_time=now)
+
+    assert sens({"DateLessThan": {"aws:TokenIssueTime": "2020-01-01T00:00:01Z"}}) is None  # no session is that old
+    assert sens({"DateGreaterThan": {"aws:TokenIssueTime": "2020-01-01T00:00:01Z"}}).admin_equivalent
+    assert sens({"StringEquals": {"aws:PrincipalTag/team": "blue"}}) is None  # the role has no such tag
+    assert "(with conditions)" in sens({"Bool": {"aws:MultiFactorAuthPresent": "true"}}).summary
+    denied = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "iam:CreatePolicyVersion", "Resource": "*"},
+        {"Effect": "Deny", "Action": "iam:*", "Resource": "*", "Condition": {
+            "DateGreaterThan": {"aws:CurrentTime": "2024-01-01T00:00:00Z"}}}]}
+    role = make_role(ROLE, trust(allow({"Service": "ec2.amazonaws.com"})), denied)
+    assert classify_role(role, snapshot(role), data_time=now) is None
 
 
 def test_sensitivity_attached_administrator_access_without_document_counts():

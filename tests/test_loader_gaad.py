@@ -164,6 +164,28 @@ def test_rule_8_1_truncated_without_the_remaining_pages_is_a_warning():
     assert set(snapshot.users) == {a.arn("user", "dev")}  # what was read is kept
 
 
+def test_rule_8_1_what_the_data_lacks_is_recorded_as_gaps_of_the_snapshot(tmp_path):
+    a = Account(A)
+    a.user("dev", managed=[f"arn:aws:iam::{A}:policy/NotExported"])
+    a.role("Target", {"Version": "2012-10-17", "Statement": [
+        trust(A)["Statement"][0], {"Effect": "Allow", "Principal": {"AWS": A}}]})  # the second has no Action
+    first = {**a.gaad(), "IsTruncated": True, "Marker": "m1"}
+    manifest = {"schema": "trustgraph/manifest/v1", "finished_at": "2025-06-01T10:05:00+00:00", "accounts": [
+        {"account_id": B, "status": "failed", "stage": "sts:AssumeRole", "reason_code": "AccessDenied"}],
+        "organization": {"status": "partial", "problems": ["ListPoliciesForTarget denied"]}}
+    snapshot, _ = load_files(tmp_path, first, manifest)
+    gaps = " | ".join(snapshot.gaps)
+    assert f"authorization details for account {A} are truncated" in gaps
+    assert f"account {B} was failed by the collection: sts:AssumeRole; AccessDenied" in gaps
+    assert "organization data is partial: ListPoliciesForTarget denied" in gaps
+    assert "1 policy statements skipped as unreadable" in gaps
+    assert "1 attached managed policy is not in the data" in gaps and "NotExported" in gaps
+    complete, _ = load(a)
+    assert complete.gaps == ["1 policy statements skipped as unreadable",
+                             "1 attached managed policy is not in the data (the permissions they grant are unknown): "
+                             "NotExported"]
+
+
 def test_rule_8_1_truncated_pages_per_account_are_tracked_separately():
     a, b = Account(A), Account(B)
     a.user("dev")

@@ -91,3 +91,89 @@ def test_review_without_diagrams(tmp_path: Path):
     assert result.exit_code == 0
     assert not (tmp_path / "b" / "trust-map.svg").exists()
     assert "## Findings" in (tmp_path / "b" / "report.md").read_text()
+
+
+# -- incompleteness is said everywhere (truncated exports, failed accounts, skipped statements) -----------------
+
+ROLE = {"Path": "/", "RoleName": "Admin", "RoleId": "AROAEXAMPLEADMIN00001",
+        "Arn": "arn:aws:iam::111122223333:role/Admin",
+        "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "sts:AssumeRole"}]},
+        "RolePolicyList": [], "AttachedManagedPolicies": [], "Tags": []}
+
+
+def _inputs(tmp_path: Path, *, truncated: bool, failed: bool) -> Path:
+    data = tmp_path / "data"
+    data.mkdir()
+    page = {"UserDetailList": [], "GroupDetailList": [], "RoleDetailList": [ROLE], "Policies": [],
+            "IsTruncated": truncated, **({"Marker": "next"} if truncated else {})}
+    (data / "111122223333.json").write_text(json.dumps(page), encoding="utf-8")
+    accounts = [{"account_id": "111122223333", "status": "ok", "credentials": "caller"}]
+    if failed:
+        accounts.append({"account_id": "444455556666", "status": "failed", "credentials": "assumed-role",
+                         "name": "payments", "stage": "sts:AssumeRole", "reason_code": "AccessDenied"})
+    (data / "manifest.json").write_text(json.dumps({
+        "schema": "trustgraph/manifest/v1", "started_at": "2025-06-01T10:00:00+00:00",
+        "finished_at": "2025-06-01T10:05:00+00:00", "accounts": accounts}), encoding="utf-8")
+    return data
+
+
+def test_incomplete_data_said_in_report_findings_json_sarif_and_terminal(tmp_path: Path):
+    data = _inputs(tmp_path, truncated=True, failed=True)
+    out = tmp_path / "bundle"
+    result = CliRunner().invoke(main, ["review", "-i", str(data), "-o", str(out), "--no-diagrams"],
+                                catch_exceptions=False)
+    assert result.exit_code == 0 and "the data is incomplete" in result.output
+    md = (out / "report.md").read_text()
+    glance = md.split("## At a glance", 1)[1].split("## Accounts", 1)[0]
+    assert "| Data | INCOMPLETE, 2 gaps:" in glance and "truncated" in glance
+    assert "account 444455556666 (payments) was failed by the collection: sts:AssumeRole; AccessDenied" in glance
+    assert "### Incomplete data" in glance and "the data is incomplete (see Data)" in glance
+    assert "| Data as of | 2025-06-01T10:05:00Z (collection manifest) |" in glance
+    assert "Incomplete data" in (out / "report.html").read_text()
+    document = json.loads((out / "findings.json").read_text())
+    assert len(document["incomplete"]) == 2 and document["data_time"] == "2025-06-01T10:05:00Z"
+    notes = json.loads((out / "findings.sarif").read_text())["runs"][0]["invocations"][0]["toolExecutionNotifications"]
+    assert [n["level"] for n in notes] == ["warning", "warning"] and "truncated" in notes[0]["message"]["text"]
+    table = CliRunner().invoke(main, ["findings", "-i", str(data), "-q"], catch_exceptions=False).output
+    assert "Incomplete data (2)" in table and "was failed by the collection" in table
+
+
+def test_complete_data_says_nothing_known_missing(tmp_path: Path):
+    data = _inputs(tmp_path, truncated=False, failed=False)
+    out = tmp_path / "bundle"
+    CliRunner().invoke(main, ["review", "-i", str(data), "-q", "-o", str(out), "--no-diagrams"],
+                       catch_exceptions=False)
+    md = (out / "report.md").read_text()
+    assert "| Data | nothing known missing from the inputs |" in md and "### Incomplete data" not in md
+    assert json.loads((out / "findings.json").read_text())["incomplete"] == []
+    sarif = json.loads((out / "findings.sarif").read_text())
+    assert sarif["runs"][0]["invocations"][0]["toolExecutionNotifications"] == []
+    table = CliRunner().invoke(main, ["findings", "-i", str(data), "-q"], catch_exceptions=False).output
+    assert "Incomplete data" not in table
+
+
+def test_sensitive_roles_with_the_same_reachers_share_one_section(tmp_path: Path):
+    admin = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+    sso = "arn:aws:iam::111122223333:role/Operator"
+
+    def role(name: str, trusted: str) -> dict:
+        return {**ROLE, "RoleName": name, "RoleId": f"AROA{name.upper():0<17}"[:21],
+                "Arn": f"arn:aws:iam::111122223333:role/{name}",
+                "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [
+                    {"Effect": "Allow", "Principal": {"AWS": trusted}, "Action": "sts:AssumeRole"}]},
+                "RolePolicyList": [{"PolicyName": "admin", "PolicyDocument": admin}]}
+
+    roles = [role("Operator", "arn:aws:iam::111122223333:root"),
+             *(role(f"Lab{i}", sso) for i in range(5)), role("Other", "arn:aws:iam::111122223333:root")]
+    data = tmp_path / "gaad.json"
+    data.write_text(json.dumps({"UserDetailList": [], "GroupDetailList": [], "RoleDetailList": roles,
+                                "Policies": []}), encoding="utf-8")
+    out = tmp_path / "bundle"
+    CliRunner().invoke(main, ["review", "-i", str(data), "-q", "-o", str(out), "--no-diagrams"],
+                       catch_exceptions=False)
+    md = (out / "report.md").read_text()
+    sections = md.split("## Sensitive roles", 1)[1].split("## Findings", 1)[0]
+    assert sections.count("### ") == 3  # Lab0–Lab4 together; Operator and Other on their own
+    assert "### 5 sensitive roles with the same reachers" in sections
+    assert all(f"role/Lab{i}`" in sections for i in range(5))

@@ -422,3 +422,91 @@ def test_rule_2_2_everyone_plus_principal_arn_condition_in_every_operator_form()
     assert callers(g, string_like) - {"*"} == {b_ci}
     for target in (like, if_exists, string_like):
         no_edge(g, blocked, target)
+
+
+# -- 0.1 values a template fills in are not evaluated (never "matches nothing") ---------------------------------
+
+
+def _explained(*pieces):  # type: ignore[no-untyped-def]
+    from builders import load
+
+    from trustgraph.analysis.explain import explain_role
+
+    snapshot, _ = load(*pieces)
+    return snapshot, {arn: explain_role(role) for arn, role in snapshot.roles.items()}
+
+
+def _words(explanation) -> str:  # type: ignore[no-untyped-def]
+    return " | ".join([*explanation.warnings, *(w for s in explanation.statements for w in s.warnings),
+                       *(p.meaning for s in explanation.statements for p in s.principals)])
+
+
+def test_rule_0_1_template_placeholder_principal_is_not_evaluated_never_matches_nothing():
+    a = Account(A)
+    templated = a.role("Templated", trust("${var.aws_assume_role_arn}"))
+    invalid = a.role("Invalid", trust("ACCOUNT-B-ID"))  # documentation text, not template syntax
+    g = build(a)
+    data = edge(g, "${var.aws_assume_role_arn}", templated)
+    assert data["conditional"] is True and data["conditions"] == ["trustgraph:UnresolvedValue"]
+    assert any("not evaluated" in n for n in data["evidence"][0]["notes"])
+    assert problems(g, templated) == []
+    assert g.nodes["${var.aws_assume_role_arn}"]["unresolved"] is True
+    assert callers(g, invalid) == set() and problems(g, invalid)
+    _, explained = _explained(a)
+    assert "not evaluated" in _words(explained[templated]) and "nothing" not in _words(explained[templated])
+    assert "nothing: not an ARN" in _words(explained[invalid])
+
+
+def test_rule_0_1_cloudformation_intrinsics_are_read_as_placeholders_not_dropped():
+    a = Account(A)
+    role = a.role("FromTemplate", {"Statement": [
+        {"Effect": "Allow", "Action": "sts:AssumeRole",
+         "Principal": {"AWS": [{"Fn::Sub": "arn:${AWS::Partition}:iam::${TrustedAccount}:root"},
+                               {"Fn::Join": [":", ["arn:aws:iam:", {"Ref": "AuditAccount"}, "root"]]}]},
+         "Condition": {"StringEquals": {"sts:ExternalId": {"Ref": "ExternalId"}}}},
+        {"Fn::If": ["IsGov", {"Effect": "Allow", "Action": "sts:AssumeRole",
+                              "Principal": {"Service": "ec2.amazonaws.com"}}, {"Ref": "AWS::NoValue"}]}]})
+    snapshot, explained = _explained(a)
+    statements = snapshot.roles[role].trust.statements
+    assert [p for _, p in statements[0].principals] == ["arn:${AWS::Partition}:iam::${TrustedAccount}:root",
+                                                         "arn:aws:iam::${AuditAccount}:root"]
+    assert statements[0].conditions[0].values == ("${ExternalId}",)
+    assert statements[1].principals == (("Service", "ec2.amazonaws.com"),)
+    words = _words(explained[role])
+    assert "nothing can assume" not in words and "not evaluated" in words
+
+
+def test_rule_0_1_placeholder_in_a_subject_is_not_evaluated_neither_open_nor_never():
+    from builders import load
+
+    from trustgraph.analysis.findings import find
+    from trustgraph.graph.build import build_graph
+
+    a = Account(A)
+    host = "token.actions.githubusercontent.com"
+    idp = f"arn:aws:iam::{A}:oidc-provider/{host}"
+
+    def github(name: str, sub: str) -> str:
+        return a.role(name, trust({"Federated": idp}, "sts:AssumeRoleWithWebIdentity", condition={
+            "StringEquals": {f"{host}:aud": "sts.amazonaws.com"}, "StringLike": {f"{host}:sub": sub}}))
+
+    templated = github("Templated", "repo:${GitHubOrganization}/${RepositoryName}:*")
+    star = github("Star", "repo:*")
+    snapshot, _ = load(a)
+    g = build_graph(snapshot)
+    findings = find(snapshot, g)
+    on = {(f.role, f.rule) for f in findings}
+    assert (templated, "TG502") in on
+    assert not {(templated, r) for r in ("TG202", "TG203", "TG213")} & on
+    assert (star, "TG202") in on and (star, "TG502") not in on
+    assert f"{host}:sub" in edge(g, idp, templated)["conditions"]
+
+
+def test_rule_0_1_unreadable_statements_are_not_evaluated_not_an_empty_trust():
+    a = Account(A)
+    unreadable = a.role("Unreadable", {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": A}, "_terraform_unknown_attr:action": ["sts:AssumeRole"]}]})
+    empty = a.role("Empty", {"Version": "2012-10-17", "Statement": []})
+    _, explained = _explained(a)
+    assert "not evaluated: 1 statement(s) of the trust policy could not be read" in _words(explained[unreadable])
+    assert "nothing can assume this role" in _words(explained[empty])

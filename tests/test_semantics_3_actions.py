@@ -50,12 +50,58 @@ def test_rule_3_1_request_tag_condition_forces_tag_session_in_the_trust():
 def test_rule_3_1_tag_key_conditions_force_tag_session(key):
     a = Account(A)
     alice = a.user("alice")
-    cond = {"ForAllValues:StringEquals": {key: ["team"]}}
+    cond = {"ForAnyValue:StringEquals": {key: ["team"]}}  # false on an absent set: the keys must be sent
     without = a.role("Without", trust(alice, "sts:AssumeRole", condition=cond))
     with_ = a.role("With", trust(alice, ["sts:AssumeRole", "sts:TagSession"], condition=cond))
     g = build(a)
     no_edge(g, alice, without)
     edge(g, alice, with_)
+
+
+# A condition on a companion key forces the companion only if it fails when the key is absent (the caller
+# sends no tags, no source identity); one that holds without the key is met by not sending it.
+FORCING = [
+    ("StringEquals", "aws:RequestTag/team", "blue", "sts:TagSession"),
+    ("StringLike", "sts:SourceIdentity", "admin-*", "sts:SetSourceIdentity"),
+    ("ForAnyValue:StringEquals", "aws:TagKeys", "team", "sts:TagSession"),
+    ("Null", "sts:SourceIdentity", "false", "sts:SetSourceIdentity"),
+    ("Null", "sts:TransitiveTagKeys", "false", "sts:TagSession"),
+]
+NOT_FORCING = [
+    ("StringNotEquals", "aws:RequestTag/team", "red"),
+    ("StringNotLike", "sts:SourceIdentity", "guest-*"),
+    ("ForAllValues:StringEquals", "aws:TagKeys", "team"),
+    ("ForAllValues:StringEquals", "sts:TransitiveTagKeys", "team"),
+    ("StringEqualsIfExists", "sts:SourceIdentity", "admin"),
+    ("Null", "aws:RequestTag/team", "true"),
+]
+
+
+@pytest.mark.parametrize(("operator", "key", "value", "companion"), FORCING)
+def test_rule_3_1_companion_forced_when_the_condition_fails_without_the_key(operator, key, value, companion):
+    a = Account(A)
+    alice = a.user("alice")
+    cond = {operator: {key: value}}
+    without = a.role("Without", trust(alice, "sts:AssumeRole", condition=cond))
+    with_ = a.role("With", trust(alice, ["sts:AssumeRole", companion], condition=cond))
+    g = build(a)
+    no_edge(g, alice, without)
+    assert any(companion in m and "can never be met" in m for m in problems(g, without))
+    unconditional(g, alice, with_)
+
+
+@pytest.mark.parametrize(("operator", "key", "value"), NOT_FORCING)
+def test_rule_3_1_companion_not_forced_when_the_condition_holds_without_the_key(operator, key, value):
+    a, b = Account(A), Account(B)
+    alice = a.user("alice")
+    target = a.role("Target", trust(alice, "sts:AssumeRole", condition={operator: {key: value}}))
+    # Cross-account: the caller's own policy allows sts:AssumeRole only, no companion.
+    other = a.role("Other", trust(B, "sts:AssumeRole", condition={operator: {key: value}}))
+    bob = b.user("bob", policies=can_assume(other))
+    g = build(a, b)
+    unconditional(g, alice, target)
+    unconditional(g, bob, other)
+    assert problems(g) == []
 
 
 def test_rule_3_1_source_identity_condition_forces_set_source_identity():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from builders import (
     A,
@@ -14,12 +16,17 @@ from builders import (
     conditional_on,
     doc,
     edge,
+    load,
+    load_files,
     no_edge,
+    problems,
     trust,
     trust_stmt,
     unconditional,
 )
 
+from trustgraph.analysis.reachability import who_can_reach
+from trustgraph.graph.build import build_graph
 from trustgraph.model import Condition
 from trustgraph.policy.conditions import Tri, evaluate_condition, evaluate_conditions
 from trustgraph.policy.facts import ABSENT, CHOSEN, UNKNOWN
@@ -375,7 +382,6 @@ def test_rule_5_2_resource_tag_refers_to_the_target_roles_tags():
     ({"NumericLessThan": {"aws:MultiFactorAuthAge": "3600"}}, "aws:MultiFactorAuthAge"),
     ({"IpAddress": {"aws:SourceIp": "203.0.113.0/24"}}, "aws:SourceIp"),
     ({"StringEquals": {"aws:SourceVpce": "vpce-1"}}, "aws:SourceVpce"),
-    ({"DateLessThan": {"aws:CurrentTime": "2030-01-01T00:00:00Z"}}, "aws:CurrentTime"),
     ({"StringEquals": {"aws:SourceIdentity": "admin"}}, "aws:SourceIdentity"),
 ])
 def test_rule_5_2_unsettled_aws_keys_keep_a_conditional_edge_with_their_keys(condition, key):
@@ -471,3 +477,198 @@ def test_rule_5_2_principal_org_paths_resolved_from_organization_data():
     g = build(a, b, c, org)
     unconditional(g, in_prod, target)
     no_edge(g, in_dev, target)
+
+
+# -- 5.2 time conditions are settled at the data time ------------------------------------------------------------
+
+COLLECTED = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(("operator", "key", "value", "holds"), [
+    ("DateLessThan", "aws:CurrentTime", "2030-01-01T00:00:00Z", True),
+    ("DateLessThan", "aws:CurrentTime", "2024-12-31T23:59:59Z", False),  # expired before the data time
+    ("DateGreaterThan", "aws:CurrentTime", "2026-01-01", False),  # not yet valid at the data time
+    ("DateGreaterThan", "aws:CurrentTime", "2025-06-01T11:00:00Z", True),
+    ("NumericLessThan", "aws:EpochTime", "1893456000", True),  # 2030-01-01
+    ("NumericLessThan", "aws:EpochTime", "1700000000", False),  # 2023-11-14
+    ("DateLessThan", "aws:EpochTime", "1700000000", False),
+])
+def test_rule_5_2_time_conditions_are_settled_at_the_data_time(operator, key, value, holds):
+    a, b = Account(A), Account(B)
+    target = a.role("Target", trust(B, condition={operator: {key: value}}))
+    bob = b.user("bob", policies=can_assume("*"))
+    g = build(a, b, data_time=COLLECTED)
+    assert g.graph["data_time"] == "2025-06-01T12:00:00Z"
+    if holds:
+        data = unconditional(g, bob, target)
+        assert any("holds at the data time 2025-06-01T12:00:00Z" in n for n in data["evidence"][0]["notes"])
+    else:
+        no_edge(g, bob, target)
+        no_edge(g, f"arn:aws:iam::{B}:root", target)
+        assert any("does not hold at the data time 2025-06-01T12:00:00Z" in m for m in problems(g, target))
+
+
+def test_rule_5_2_an_expiry_in_the_past_is_a_deny_in_every_policy():
+    a, b = Account(A), Account(B)
+    past = {"DateLessThan": {"aws:CurrentTime": "2025-01-01T00:00:00Z"}}
+    target = a.role("Target", trust(B))
+    expired_grant = b.user("expired-grant", policies=can_assume(target, condition=past))
+    valid_grant = b.user("valid-grant", policies=can_assume(target, condition={
+        "DateLessThan": {"aws:CurrentTime": "2026-01-01T00:00:00Z"}}))
+    fenced = a.role("Fenced", doc(trust_stmt(B), trust_stmt(B, effect="Deny", condition={
+        "DateGreaterThan": {"aws:CurrentTime": "2025-03-01T00:00:00Z"}})))  # denied since March
+    g = build(a, b, data_time=COLLECTED)
+    no_edge(g, expired_grant, target)
+    unconditional(g, valid_grant, target)
+    no_edge(build(a, data_time=COLLECTED), f"arn:aws:iam::{B}:root", fenced)
+    earlier = datetime(2024, 6, 1, tzinfo=UTC)  # the same data, collected a year earlier
+    unconditional(build(a, b, data_time=earlier), expired_grant, target)
+    unconditional(build(a, data_time=earlier), f"arn:aws:iam::{B}:root", fenced)
+
+
+def test_rule_5_2_token_issue_time_present_for_role_sessions_chosen_by_users():
+    a = Account(A)
+    alice = a.user("alice")
+    worker = a.role("Worker", trust(alice))
+    long_term_only = a.role("LongTermOnly", trust([alice, worker], condition={"Null": {"aws:TokenIssueTime": "true"}}))
+    sessions_only = a.role("SessionsOnly", trust([alice, worker], condition={"Null": {"aws:TokenIssueTime": "false"}}))
+    # Revoking older sessions (AWS's "revoke active sessions" Deny) stops nobody who can get a fresh one.
+    revoked = a.role("Revoked", doc(trust_stmt([alice, worker]), trust_stmt([alice, worker], effect="Deny", condition={
+        "DateLessThan": {"aws:TokenIssueTime": "2025-05-01T00:00:00Z"}})))
+    g = build(a, data_time=COLLECTED)
+    assert edge(g, alice, long_term_only)["evidence"][0]["caller_chosen"] == ["aws:TokenIssueTime"]
+    no_edge(g, worker, long_term_only)  # a role session always carries aws:TokenIssueTime
+    assert edge(g, alice, sessions_only)["evidence"][0]["caller_chosen"] == ["aws:TokenIssueTime"]
+    unconditional(g, worker, sessions_only)
+    unconditional(g, alice, revoked)
+    unconditional(g, worker, revoked)
+
+
+def test_rule_5_2_data_time_comes_from_the_collection_manifest_else_the_build(tmp_path):
+    from trustgraph.graph.build import build_graph
+
+    a, b = Account(A), Account(B)
+    target = a.role("Target", trust(B, condition={"DateLessThan": {"aws:CurrentTime": "2025-01-01T00:00:00Z"}}))
+    bob = b.user("bob", policies=can_assume("*"))
+    manifest = {"schema": "trustgraph/manifest/v1", "started_at": "2024-05-31T23:58:00+00:00",
+                "finished_at": "2024-06-01T00:01:00+00:00", "accounts": []}
+    snapshot, _ = load_files(tmp_path / "with", a, b, manifest)
+    g = build_graph(snapshot)
+    assert (g.graph["data_time"], g.graph["data_time_source"]) == ("2024-06-01T00:01:00Z", "manifest")
+    unconditional(g, bob, target)  # valid when the data was collected
+    snapshot, _ = load_files(tmp_path / "without", a, b)
+    g = build_graph(snapshot, data_time=None)
+    assert g.graph["data_time_source"] == "build"
+    now = datetime.now(UTC)
+    assert abs(datetime.fromisoformat(g.graph["data_time"].replace("Z", "+00:00")) - now).total_seconds() < 120
+    no_edge(g, bob, target)  # expired by now
+
+
+# -- 5.2 session tags are principal tags -------------------------------------------------------------------------
+
+TEAM_PLATFORM = {"StringEquals": {"aws:PrincipalTag/team": "platform"}}
+TAGGING = ["sts:AssumeRole", "sts:TagSession"]
+
+
+def test_rule_5_2_session_tags_are_principal_tags_chosen_by_the_tagging_caller():
+    a = Account(A)
+    alice = a.user("alice", policies=can_assume("*"))
+    tagged = a.role("Tagged", trust(alice, TAGGING), policies=can_assume("*"), tags={"team": "sales"})
+    plain = a.role("Plain", trust(alice), policies=can_assume("*"), tags={"team": "sales"})
+    target = a.role("Target", trust(A, condition=TEAM_PLATFORM))
+    g = build(a)
+    data = unconditional(g, tagged, target)  # alice passes team=platform when she assumes Tagged
+    assert data["evidence"][0]["caller_chosen"] == ["aws:PrincipalTag/team"]
+    assert any("session tags of Tagged are chosen by whoever assumes it" in n for n in data["evidence"][0]["notes"])
+    no_edge(g, plain, target)  # its sessions carry its IAM tag team=sales
+    reach = {r.principal: r for r in who_can_reach(g, target).reachers}
+    assert reach[alice].path == [alice, tagged, target]
+
+
+@pytest.mark.parametrize(("limit", "reaches"), [
+    ({"StringEquals": {"aws:RequestTag/team": ["sales", "platform"]}}, True),
+    ({"StringEquals": {"aws:RequestTag/team": "sales"}}, False),  # the only value it may pass does not fit
+    ({"StringLike": {"aws:RequestTag/team": "plat*"}}, True),
+    ({"ForAllValues:StringEquals": {"aws:TagKeys": ["cost-center"]}}, False),  # may not pass the key at all
+    ({"ForAllValues:StringEquals": {"aws:TagKeys": ["cost-center", "Team"]}}, True),  # tag keys ignore case
+])
+def test_rule_5_2_session_tag_values_limited_by_the_trust_of_the_tagged_role(limit, reaches):
+    a = Account(A)
+    alice = a.user("alice")
+    tagged = a.role("Tagged", doc(trust_stmt(alice), trust_stmt(alice, "sts:TagSession", condition=limit)),
+                    policies=can_assume("*"))
+    target = a.role("Target", trust(A, condition=TEAM_PLATFORM))
+    g = build(a)
+    if reaches:
+        edge(g, tagged, target)
+    else:
+        no_edge(g, tagged, target)
+
+
+def test_rule_5_2_session_tags_sent_by_an_identity_provider_keep_the_edge_conditional():
+    a = Account(A)
+    idp = f"arn:aws:iam::{A}:saml-provider/AWSSSO_0123456789abcdef_DO_NOT_DELETE"
+    sso = a.role("AWSReservedSSO_Dev_0123456789abcdef", trust(
+        {"Federated": idp}, ["sts:AssumeRoleWithSAML", "sts:TagSession"]),
+        path="/aws-reserved/sso.amazonaws.com/", policies=can_assume("*"))
+    no_tagging = a.role("NoTagging", trust({"Federated": idp}, "sts:AssumeRoleWithSAML"), policies=can_assume("*"))
+    target = a.role("Target", trust(A, condition=TEAM_PLATFORM))
+    g = build(a)
+    data = conditional_on(g, sso, target, "aws:PrincipalTag/team")
+    assert any(f"sent by {idp}" in n for n in data["evidence"][0]["notes"])
+    no_edge(g, no_tagging, target)
+
+
+def test_rule_5_2_transitive_session_tags_reach_along_a_chain_only_through_tagging_trusts():
+    a = Account(A)
+    alice = a.user("alice", policies=can_assume("*"))
+    hop1 = a.role("Hop1", trust(alice, TAGGING), policies=can_assume("*"))
+    # Hop2 lets Hop1's sessions bring their transitive tags along (that needs sts:TagSession in its trust).
+    hop2 = a.role("Hop2", trust(hop1, TAGGING), policies=can_assume("*"))
+    # Closed does not: a session carrying transitive tags cannot assume it, one without carries Closed's tags.
+    closed = a.role("Closed", trust(hop1), policies=can_assume("*"))
+    target = a.role("Target", trust([hop2, closed], condition=TEAM_PLATFORM))
+    g = build(a)
+    edge(g, hop2, target)
+    no_edge(g, closed, target)
+    reach = {r.principal: r for r in who_can_reach(g, target).reachers}
+    assert reach[alice].path == [alice, hop1, hop2, target]
+    assert closed not in reach
+
+
+def test_rule_5_2_session_tags_meet_a_principal_tag_variable():
+    a = Account(A)
+    alice = a.user("alice")
+    tagged = a.role("Tagged", trust(alice, TAGGING), policies=can_assume("*"), tags={"team": "red"})
+    plain = a.role("Plain", trust(alice), policies=can_assume("*"), tags={"team": "red"})
+    same_team = {"StringEquals": {"aws:ResourceTag/team": "${aws:PrincipalTag/team}"}}
+    blue = a.role("Blue", trust(A, condition=same_team), tags={"team": "blue"})
+    untagged = a.role("Untagged", trust(A, condition=same_team))
+    g = build(a)
+    assert edge(g, tagged, blue)["evidence"][0]["caller_chosen"] == ["aws:ResourceTag/team"]
+    no_edge(g, plain, blue)
+    no_edge(g, tagged, untagged)  # the role has no team tag: no session tag can make it match
+
+
+def test_rule_5_2_session_tags_decided_per_member_in_trust_classes():
+    org = Org()
+    pieces: list[object] = []
+    for account in (B, C):
+        org.account(account)
+        x = Account(account)
+        x.user("dev", policies=can_assume("*"))
+        x.role("Tagged", trust(x.root, TAGGING), policies=can_assume("*"))
+        x.role("Plain", trust(x.root), policies=can_assume("*"))
+        pieces.append(x)
+    org.account(A)
+    a = Account(A)
+    target = a.role("Target", trust("*", condition={"StringEquals": {"aws:PrincipalOrgID": "o-test"}, **TEAM_PLATFORM}))
+    snapshot, _ = load(a, *pieces, org)
+    classes, expanded = build_graph(snapshot), build_graph(snapshot, classes=False)
+    for g in (classes, expanded):
+        edge(g, f"arn:aws:iam::{B}:role/Tagged", target)
+        no_edge(g, f"arn:aws:iam::{B}:role/Plain", target)
+    answers = [{(r.principal, r.hops, r.conditional, tuple(r.conditions)) for r in who_can_reach(g, target).reachers}
+               for g in (classes, expanded)]
+    assert answers[0] == answers[1]
+    assert (f"arn:aws:iam::{C}:user/dev", 2, False, ()) in answers[0]

@@ -43,6 +43,8 @@ class Statement:
 class PolicyDocument:
     version: str | None
     statements: tuple[Statement, ...]
+    # Why statements of the document were skipped (invalid JSON shapes): what was read is not all there was.
+    skipped: tuple[str, ...] = ()
 
     @property
     def supports_variables(self) -> bool:
@@ -154,6 +156,12 @@ class Snapshot:
     collected_accounts: set[str] = field(default_factory=set)
     account_names: dict[str, str] = field(default_factory=dict)
     organization: Organization | None = None
+    # When the data was collected (ISO 8601, UTC), from the manifest `trustgraph collect` writes; None when no
+    # input says. Time conditions (aws:CurrentTime …) are decided as of this moment, else as of the build.
+    collected_at: str | None = None
+    # What the data is known to lack, one sentence each: truncated exports, accounts a collection failed to read,
+    # partial organization data, skipped files, statements and policies. Empty when nothing is known missing.
+    gaps: list[str] = field(default_factory=list)
 
     def account_name(self, account: str) -> str:
         if account in self.account_names:

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 from trustgraph.analysis.findings import find
 from trustgraph.model import Condition, Role, Snapshot
+from trustgraph.policy.conditions import unresolved_template
+from trustgraph.policy.placeholders import placeholders
 from trustgraph.policy.principals import PrincipalRef, classify_principal
 from trustgraph.policy.statements import covers_action
 from trustgraph.policy.trust import compile_trust
@@ -57,6 +59,8 @@ class TrustExplanation:
 def condition_words(c: Condition) -> str:
     values = ", ".join(repr(v) for v in c.values)
     text = f"{c.key} {c.operator} {values}"
+    if unresolved_template(c):
+        return f"{text} (not evaluated: a template placeholder, filled in when the template is deployed)"
     hint = UNSETTLED_HINT.get(c.key.lower())
     return f"{text} ({hint})" if hint else text
 
@@ -64,6 +68,10 @@ def condition_words(c: Condition) -> str:
 def _meaning(ref: PrincipalRef, role: Role) -> PrincipalExplanation:
     same = ref.account == role.account
     out = PrincipalExplanation(ref.written, ref.kind, "")
+    if ref.kind == "unresolved":
+        out.meaning = (f"not evaluated: {ref.written} holds template placeholders (Terraform, CloudFormation); "
+                       "who it names is decided when the template is deployed")
+        return out
     if ref.kind == "account":
         where = "this account" if same else f"account {ref.account} (another account)"
         out.meaning = f"principals of {where} whose own permission policies allow sts:AssumeRole on this role"
@@ -93,6 +101,9 @@ def _meaning(ref: PrincipalRef, role: Role) -> PrincipalExplanation:
         out.needs.append("sts:AssumeRoleWithWebIdentity")
     else:
         out.meaning = f"nothing: {ref.problem}"
+    if ref.unresolved:
+        out.meaning += (f" (not evaluated: {', '.join(placeholders(ref.written))} filled in when the template "
+                        "is deployed)")
     return out
 
 
@@ -107,6 +118,11 @@ def _risks(role: Role) -> list[tuple[str | None, str]]:
 def explain_role(role: Role) -> TrustExplanation:
     compiled = compile_trust(role)
     explanation = TrustExplanation(role.arn, role.account, [], [])
+    if role.trust is not None and not role.trust.statements and role.trust.skipped:
+        explanation.warnings.append(
+            f"not evaluated: {len(role.trust.skipped)} statement(s) of the trust policy could not be read ("
+            + "; ".join(sorted(set(role.trust.skipped))) + "); who can assume this role is not known")
+        return explanation
     if role.trust is None or not role.trust.statements:
         explanation.warnings.append("the trust policy has no statements: nothing can assume this role")
         return explanation

@@ -1,10 +1,19 @@
 """Which roles are sensitive: admin-equivalent permissions, a `trustgraph:sensitive` tag, or a user pattern.
 
-Admin-equivalent means an Allow in the role's own identity policies (inline and attached managed) of every
-action on every resource, or of an IAM action that lets the holder grant itself more (privilege
-escalation: attach/put a policy, new policy version, credentials for another user, rewrite a trust,
-remove a boundary, or iam:PassRole together with a service that runs code as the passed role), on any
-resource of its kind. An explicit Deny on the same action and resource in the role's policies, or a
+Admin-equivalent means an Allow in the role's own identity policies (inline and attached managed) of
+- every action on every resource;
+- an IAM action that lets the holder grant itself more (privilege escalation: attach/put a policy, a new
+  policy version, credentials for another user, rewrite a trust, remove a boundary) on any resource of its
+  kind, or on the role itself / the customer-managed policies attached to it (a Resource pattern such as
+  `policy/team-*` that covers the role's own policy still escalates);
+- iam:PassRole together with a service that runs code as the passed role (Lambda, EC2, CloudFormation,
+  CodeBuild, Glue, SageMaker notebooks, training and processing jobs, ECS, Data Pipeline);
+- an action that runs code as a role something already uses, without PassRole: new code for an existing
+  Lambda function, an SSM command or session on an instance, an EC2 Instance Connect key, a Glue development
+  endpoint's key, an update of a CloudFormation stack, a CodeBuild project, a SageMaker notebook's URL.
+A statement counts only if its conditions can hold for a session of the role at the data time (a
+DateLessThan aws:TokenIssueTime in the past never does); one whose conditions the data cannot settle counts
+and says "(with conditions)". An explicit Deny that applies to the same action and resource, or a
 permissions boundary that does not allow it, cancels that reason. The tag `trustgraph:sensitive=false`
 opts a role out of the automatic detection.
 """
@@ -16,6 +25,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from trustgraph.model import PolicyDocument, Role, Snapshot, Statement
+from trustgraph.policy.caller import Caller, RequestFacts
+from trustgraph.policy.conditions import Tri, evaluate_conditions
+from trustgraph.policy.facts import UNKNOWN, KeyValue
 from trustgraph.policy.globs import glob_match
 from trustgraph.policy.statements import covers_action, covers_resource
 
@@ -48,8 +60,20 @@ ESCALATION_ACTIONS: dict[str, str] = {
 # Services that run code as a passed role (SEMANTICS §7.4): PassRole on any role plus one of these.
 PASSROLE_RUNNERS = ("lambda:CreateFunction", "ec2:RunInstances", "cloudformation:CreateStack",
                     "codebuild:CreateProject", "glue:CreateDevEndpoint", "glue:CreateJob",
-                    "sagemaker:CreateNotebookInstance", "sagemaker:CreateTrainingJob", "ecs:RegisterTaskDefinition",
-                    "datapipeline:CreatePipeline")
+                    "sagemaker:CreateNotebookInstance", "sagemaker:CreateTrainingJob", "sagemaker:CreateProcessingJob",
+                    "ecs:RegisterTaskDefinition", "datapipeline:CreatePipeline")
+# Actions that run code as a role an existing resource already uses, no PassRole needed (SEMANTICS §7.4
+# "related edges without PassRole"): every action of a tuple is needed, on any resource.
+RUN_AS_EXISTING: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("lambda:UpdateFunctionCode",), "the role of any existing Lambda function"),
+    (("ssm:SendCommand",), "the instance profile role of any managed EC2 instance"),
+    (("ssm:StartSession",), "the instance profile role of any managed EC2 instance"),
+    (("ec2-instance-connect:SendSSHPublicKey",), "the instance profile role of any EC2 instance it can reach"),
+    (("glue:UpdateDevEndpoint",), "the role of any existing Glue development endpoint"),
+    (("cloudformation:UpdateStack",), "the service role of any existing CloudFormation stack"),
+    (("codebuild:UpdateProject", "codebuild:StartBuild"), "the service role of any existing CodeBuild project"),
+    (("sagemaker:CreatePresignedNotebookInstanceUrl",), "the role of any existing SageMaker notebook instance"),
+)
 
 
 @dataclass(slots=True)
@@ -81,13 +105,33 @@ class _Sourced:
     source: str
 
 
+# id(statement) → (statement, relevant): statements of a managed policy are shared by every role it is attached
+# to, so each is judged once (the statement is kept to tell a reused id apart).
+_RELEVANT: dict[int, tuple[Statement, bool]] = {}
+
+
+def _relevant(statement: Statement) -> bool:
+    """Does the statement concern any action admin-equivalence is judged on? Actions that escalate on any
+    resource, or the every-service probes on every resource (NotResource included)."""
+    entry = _RELEVANT.get(id(statement))
+    if entry is not None and entry[0] is statement:
+        return entry[1]
+    escalating = (*ESCALATION_ACTIONS, "iam:PassRole", *PASSROLE_RUNNERS,
+                  *(a for group, _ in RUN_AS_EXISTING for a in group))
+    found = any(covers_action(statement, a) for a in escalating) or (
+        (statement.resources is None or "*" in statement.resources)
+        and any(covers_action(statement, a) for a in _EVERY_SERVICE_PROBES))
+    _RELEVANT[id(statement)] = (statement, found)
+    return found
+
+
 def _statements(role: Role, snapshot: Snapshot) -> tuple[list[_Sourced], list[str]]:
     found: list[_Sourced] = []
     missing: list[str] = []
 
     def add(doc: PolicyDocument | None, source: str) -> None:
         if doc is not None:
-            found.extend(_Sourced(s, source) for s in doc.statements)
+            found.extend(_Sourced(s, source) for s in doc.statements if _relevant(s))
 
     for inline in role.inline_policies:
         add(inline.document, f"inline policy {inline.name}")
@@ -105,38 +149,84 @@ def _probe_arn(role: Role, kind: str) -> str:
     return f"arn:{partition}:iam::{role.account}:{kind}/trustgraph-probe-any-{kind}"
 
 
+def _targets(role: Role, kind: str) -> list[str]:
+    """Resources an escalation action of this kind can be used on to escalate: any of its kind, and for roles and
+    policies the role itself and the customer-managed policies attached to it."""
+    targets = [_probe_arn(role, kind)]
+    if kind == "role":
+        targets.append(role.arn)
+    elif kind == "policy":
+        targets.extend(a for a in role.attached_policy_arns if ":iam::aws:policy/" not in a)
+    return targets
+
+
+class _Session:
+    """The request context of a session of the role calling some API: the role's own facts and the data time;
+    the target resource's tags are not known."""
+
+    def __init__(self, role: Role, data_time: float | None) -> None:
+        caller = Caller("role", role.arn, account=role.account, arn=role.arn, unique_id=role.unique_id,
+                        tags=role.tags, partition=role.arn.split(":", 2)[1] if role.arn.count(":") >= 2 else "aws",
+                        concrete=True)
+        self.facts = RequestFacts(caller, role, now=data_time)
+
+    def value(self, key: str) -> KeyValue:
+        if key.startswith(("aws:resourcetag/", "iam:resourcetag/")) or key == "aws:resourceaccount":
+            return UNKNOWN
+        return self.facts.value(key)
+
+
+def _holds(statement: Statement, facts: _Session) -> Tri:
+    return evaluate_conditions(statement.conditions, facts, True).state
+
+
 def _allowed(statements: list[_Sourced], denies: list[_Sourced], boundary: list[_Sourced] | None,
-             action: str, resource: str) -> str | None:
-    """The source of an Allow for (action, resource), unless a Deny or the boundary takes it away."""
-    if any(covers_action(d.statement, action) and covers_resource(d.statement, resource) is not False
-           and not d.statement.conditions for d in denies):
-        return None
-    if boundary is not None and not any(covers_action(b.statement, action) and
-                                        covers_resource(b.statement, resource) is not False for b in boundary):
-        return None
-    for s in statements:
-        if covers_action(s.statement, action) and covers_resource(s.statement, resource) is not False:
-            return s.source + (" (with conditions)" if s.statement.conditions else "")
+             action: str, resources: list[str], facts: _Session) -> str | None:
+    """The source of an Allow for `action` on one of `resources`, unless a Deny or the boundary takes it away; an
+    Allow whose conditions can never hold for a session of the role is no Allow."""
+    for resource in resources:
+        if any(covers_action(d.statement, action) and covers_resource(d.statement, resource) is not False
+               and _holds(d.statement, facts) is Tri.TRUE for d in denies):
+            continue
+        if boundary is not None and not any(covers_action(b.statement, action) and covers_resource(
+                b.statement, resource) is not False and _holds(b.statement, facts) is not Tri.FALSE for b in boundary):
+            continue
+        for s in statements:
+            if not covers_action(s.statement, action) or covers_resource(s.statement, resource) is False:
+                continue
+            state = _holds(s.statement, facts)
+            if state is Tri.FALSE:
+                continue
+            return s.source + (" (with conditions)" if state is Tri.UNKNOWN else "")
     return None
 
 
-def admin_reasons(role: Role, snapshot: Snapshot, memo: dict[tuple[object, ...], list[str]] | None = None) -> list[str]:
+def admin_reasons(role: Role, snapshot: Snapshot, memo: dict[tuple[object, ...], list[str]] | None = None,
+                  data_time: float | None = None) -> list[str]:
     """Why the role's own policies make it admin-equivalent (empty: they do not).
 
     `memo` shares the answer between roles with the same policies (a managed policy attached to thousands
-    of roles is judged once); the account is part of the key only when a Resource could tell accounts apart."""
+    of roles is judged once); the role is part of the key only when a Resource or a condition could tell roles
+    apart. `data_time`: conditions on the clock are decided as of then."""
     if not role.has_identity_data:
         return []
     statements, missing = _statements(role, snapshot)
     if memo is not None:
-        account_bound = any(r != "*" for s in statements for r in (s.statement.resources or s.statement.not_resources
-                                                                   or ()))
-        key = (role.account if account_bound else None, role.arn.split(":", 2)[1], tuple(statements),
-               tuple(missing), role.boundary_arn)
+        resources = [r for st in statements for r in (st.statement.resources or st.statement.not_resources or ())]
+        # What can tell two roles with the same policies apart: their account (any specific Resource), the role
+        # itself (a role Resource may name it; conditions read its ARN and tags), its own attached policies.
+        role_targets = [st for st in statements if any(covers_action(st.statement, a)
+                                                      for a, kind in ESCALATION_ACTIONS.items() if kind == "role")]
+        key = (role.account if any(r != "*" for r in resources) else None,
+               role.arn if any(":role/" in r for st in role_targets for r in (st.statement.resources or ()))
+               or any(st.statement.conditions for st in statements) else None,
+               tuple(role.attached_policy_arns) if any(":policy/" in r for r in resources) else None,
+               role.arn.split(":", 2)[1], tuple(statements), tuple(missing), role.boundary_arn, data_time)
         cached = memo.get(key)
         if cached is None:
-            cached = memo[key] = admin_reasons(role, snapshot)
+            cached = memo[key] = admin_reasons(role, snapshot, data_time=data_time)
         return list(cached)
+    facts = _Session(role, data_time)
     allows = [s for s in statements if s.statement.effect == "Allow"]
     denies = [s for s in statements if s.statement.effect == "Deny"]
     boundary: list[_Sourced] | None = None
@@ -149,23 +239,27 @@ def admin_reasons(role: Role, snapshot: Snapshot, memo: dict[tuple[object, ...],
         name = arn.rsplit("/", 1)[-1]
         if arn.startswith("arn:aws") and ":iam::aws:policy/" in arn and name in ADMIN_POLICY_NAMES:
             reasons.append(f"{name} attached ({ADMIN_POLICY_NAMES[name]})")
-    everything = [_allowed(allows, denies, boundary, a, "*") for a in _EVERY_SERVICE_PROBES]
+    everything = [_allowed(allows, denies, boundary, a, ["*"], facts) for a in _EVERY_SERVICE_PROBES]
     if all(everything):
         reasons.append(f"admin-equivalent: every action on every resource ({everything[0]})")
         return reasons
     escalations = []
     for action, kind in ESCALATION_ACTIONS.items():
-        source = _allowed(allows, denies, boundary, action, _probe_arn(role, kind))
+        source = _allowed(allows, denies, boundary, action, _targets(role, kind), facts)
         if source:
             escalations.append((action, source))
-    passrole = _allowed(allows, denies, boundary, "iam:PassRole", _probe_arn(role, "role"))
+    passrole = _allowed(allows, denies, boundary, "iam:PassRole", [_probe_arn(role, "role")], facts)
     if passrole:
-        runners = [a for a in PASSROLE_RUNNERS if _allowed(allows, denies, boundary, a, "*")]
+        runners = [a for a in PASSROLE_RUNNERS if _allowed(allows, denies, boundary, a, ["*"], facts)]
         if runners:
             escalations.append((f"iam:PassRole + {runners[0]}", passrole))
     if escalations:
         listed = ", ".join(a for a, _ in escalations[:4]) + ("…" if len(escalations) > 4 else "")
         reasons.append(f"admin-equivalent: privilege escalation through {listed} ({escalations[0][1]})")
+    for actions, whose in RUN_AS_EXISTING:
+        sources = [_allowed(allows, denies, boundary, a, ["*"], facts) for a in actions]
+        if all(sources):
+            reasons.append(f"admin-equivalent: runs code as {whose} through {' + '.join(actions)} ({sources[0]})")
     return reasons
 
 
@@ -184,7 +278,8 @@ def matches_pattern(role: Role, pattern: str) -> bool:
 
 
 def classify_role(role: Role, snapshot: Snapshot, patterns: Iterable[str] = (),
-                  memo: dict[tuple[object, ...], list[str]] | None = None) -> Sensitivity | None:
+                  memo: dict[tuple[object, ...], list[str]] | None = None,
+                  data_time: float | None = None) -> Sensitivity | None:
     found = Sensitivity(role.arn)
     tag = _tag_value(role)
     for pattern in patterns:
@@ -193,7 +288,7 @@ def classify_role(role: Role, snapshot: Snapshot, patterns: Iterable[str] = (),
     if tag == "true":
         found.reasons.append(f"tagged {SENSITIVE_TAG}=true")
     if tag != "false" and not role.service_linked:
-        admin = admin_reasons(role, snapshot, memo)
+        admin = admin_reasons(role, snapshot, memo, data_time)
         if admin:
             found.admin_equivalent = True
             found.reasons.extend(admin)
@@ -201,22 +296,24 @@ def classify_role(role: Role, snapshot: Snapshot, patterns: Iterable[str] = (),
 
 
 # The last answer, with the snapshot it was computed for: `findings` and then `review` ask for the same one.
-_last: list[tuple[Snapshot, int, tuple[str, ...], dict[str, Sensitivity]]] = []
+_last: list[tuple[Snapshot, int, tuple[str, ...], float | None, dict[str, Sensitivity]]] = []
 
 
-def sensitive_roles(snapshot: Snapshot, patterns: Iterable[str] = ()) -> dict[str, Sensitivity]:
-    """Role ARN → why it is sensitive, for every sensitive role of the snapshot."""
+def sensitive_roles(snapshot: Snapshot, patterns: Iterable[str] = (),
+                    data_time: float | None = None) -> dict[str, Sensitivity]:
+    """Role ARN → why it is sensitive, for every sensitive role of the snapshot (conditions on the clock decided
+    as of `data_time`, seconds since the epoch; None: left unsettled)."""
     patterns = tuple(patterns)
-    for seen, count, seen_patterns, answer in _last:
-        if seen is snapshot and count == len(snapshot.roles) and seen_patterns == patterns:
+    for seen, count, seen_patterns, seen_time, answer in _last:
+        if seen is snapshot and count == len(snapshot.roles) and seen_patterns == patterns and seen_time == data_time:
             return dict(answer)
     out: dict[str, Sensitivity] = {}
     memo: dict[tuple[object, ...], list[str]] = {}
     for arn, role in sorted(snapshot.roles.items()):
-        found = classify_role(role, snapshot, patterns, memo)
+        found = classify_role(role, snapshot, patterns, memo, data_time)
         if found is not None:
             out[arn] = found
-    _last[:] = [(snapshot, len(snapshot.roles), patterns, out)]
+    _last[:] = [(snapshot, len(snapshot.roles), patterns, data_time, out)]
     return dict(out)
 
 

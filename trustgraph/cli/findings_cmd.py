@@ -57,10 +57,18 @@ def analyse(spec: InputSpec, sensitive: tuple[str, ...], many_reachers: int, cha
         return snapshot, graph, find(snapshot, graph, options, progress=tick)
 
 
+def _incomplete(snapshot: Snapshot, console: Console) -> None:
+    if snapshot.gaps:
+        console.print(Text(f"Incomplete data ({len(snapshot.gaps)}): what is missing may hide findings", style="bold"))
+        for gap in snapshot.gaps:
+            console.print(f"  - {gap}")
+
+
 def _table(findings: list[Finding], snapshot: Snapshot, console: Console) -> None:
     roles = len(snapshot.roles)
     if not findings:
-        console.print(f"No findings in {roles} role(s).")
+        console.print(f"No findings in {roles} role(s)" + (" of incomplete data." if snapshot.gaps else "."))
+        _incomplete(snapshot, console)
         return
     for severity in sorted(Severity, key=lambda s: -s.rank):
         group = [f for f in findings if f.severity is severity]
@@ -86,6 +94,7 @@ def _table(findings: list[Finding], snapshot: Snapshot, console: Console) -> Non
                        if (n := sum(1 for f in findings if f.severity.value == s)))
     console.print(f"{len(findings)} finding(s) in {roles} role(s): {counts}. "
                   "Use --format json for the evidence and corrected trust statements.")
+    _incomplete(snapshot, console)
 
 
 @main.command("findings")
@@ -113,7 +122,7 @@ def findings_command(spec: InputSpec, fmt: str, fail_on: Severity | None, min_se
     unknown = [r for r in rules if r.upper() not in RULES]
     if unknown:
         raise click.BadParameter(f"unknown rule id(s): {', '.join(unknown)}", param_hint="--rule")
-    snapshot, _graph, findings = analyse(spec, sensitive, many_reachers, chain_hops)
+    snapshot, graph, findings = analyse(spec, sensitive, many_reachers, chain_hops)
     if rules:
         wanted = {r.upper() for r in rules}
         findings = [f for f in findings if f.rule in wanted]
@@ -126,9 +135,10 @@ def findings_command(spec: InputSpec, fmt: str, fail_on: Severity | None, min_se
             _table(shown, snapshot, stdout)
     else:
         if fmt == "json":
-            text = json.dumps(findings_document(shown, inputs=recorded_inputs(spec)), indent=2)
+            text = json.dumps(findings_document(shown, inputs=recorded_inputs(spec), incomplete=snapshot.gaps,
+                                                data_time=graph.graph.get("data_time")), indent=2)
         elif fmt == "sarif":
-            text = json.dumps(to_sarif(shown), indent=2)
+            text = json.dumps(to_sarif(shown, incomplete=snapshot.gaps), indent=2)
         else:
             text = findings_markdown(shown, title="trustgraph findings", level=1)
         if output:

@@ -33,6 +33,9 @@ def review_command(spec: InputSpec, output_dir: str, title: str | None, no_diagr
                               title=title, diagrams=not no_diagrams)
     for warning in result.warnings:
         stderr.print(f"warning: {warning}")
+    if snapshot.gaps and not spec.quiet:
+        stderr.print(f"warning: the data is incomplete ({len(snapshot.gaps)} gap(s), listed in the report): "
+                     + "; ".join(snapshot.gaps[:3]) + ("…" if len(snapshot.gaps) > 3 else ""))
     if not spec.quiet:
         stderr.print(f"wrote {result.directory}/report.html and report.md ({len(findings)} finding(s), "
                      f"{len(result.files)} file(s))")

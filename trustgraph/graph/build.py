@@ -9,6 +9,7 @@ every caller against every role. Accounts outside the data stay one `account` no
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import networkx as nx
 
@@ -125,9 +126,11 @@ def _reason(caller: Caller, role: Role, grant: TrustGrant, verdict: AssumeVerdic
 
 class GraphBuilder:
     def __init__(self, snapshot: Snapshot, org: OrgGate | None = None,
-                 org_facts: dict[str, OrgFacts] | None = None, classes: bool = True) -> None:
+                 org_facts: dict[str, OrgFacts] | None = None, classes: bool = True,
+                 data_time: float | None = None) -> None:
         self.snapshot = snapshot
         self.org = org
+        self.data_time = data_time  # seconds since the epoch: time conditions are decided as of then
         self.directory = CallerDirectory(snapshot, org_facts)
         self.graph = nx.DiGraph()
         self.problems: list[dict[str, object]] = []
@@ -244,6 +247,8 @@ class GraphBuilder:
             yield Caller("federated", ref.written, account=ref.account, partition=ref.partition)
         elif ref.kind == "invalid" and not ref.account:
             yield Caller("unknown", ref.written, partition=partition_of(role.arn))
+        elif ref.kind == "unresolved":  # a template placeholder: kept as an unknown principal, not evaluated
+            yield Caller("unknown", ref.written, account=ref.account, partition=partition_of(role.arn))
 
     def _caller_node(self, caller: Caller, grant: TrustGrant) -> None:
         if caller.node_id in self.graph:
@@ -263,6 +268,8 @@ class GraphBuilder:
                 self.hubs[caller.node_id] = caller.account or ""
         if kind == "unknown" and ref.problem:
             attrs["problem"] = ref.problem
+        if ref.unresolved:
+            attrs["unresolved"] = True
         label = caller.node_id
         if kind in ("user", "role"):
             label = caller.node_id.rsplit("/", 1)[-1]
@@ -401,7 +408,7 @@ class GraphBuilder:
         self._principal_nodes()
         roles = sorted(self.snapshot.roles.values(), key=lambda r: r.arn)
         for i, role in enumerate(roles):
-            compiled: CompiledTrust = compile_trust(role)
+            compiled: CompiledTrust = compile_trust(role, self.data_time)
             for problem in compiled.problems:
                 self.problems.append({"role": role.arn, "statement": problem.statement,
                                       "principal": problem.principal, "message": problem.message})
@@ -442,11 +449,25 @@ class GraphBuilder:
         return g
 
 
-def build_graph(snapshot: Snapshot, progress: ProgressCallback | None = None, classes: bool = True) -> nx.DiGraph:
+def data_time_of(snapshot: Snapshot, given: datetime | None = None) -> tuple[datetime, str]:
+    """The moment the data stands for, and where it comes from: `given`, else the collection manifest, else
+    now (the build)."""
+    if given is not None:
+        return (given if given.tzinfo else given.replace(tzinfo=UTC)), "given"
+    if snapshot.collected_at:
+        return datetime.fromisoformat(snapshot.collected_at.replace("Z", "+00:00")), "manifest"
+    return datetime.now(UTC).replace(microsecond=0), "build"
+
+
+def build_graph(snapshot: Snapshot, progress: ProgressCallback | None = None, classes: bool = True,
+                data_time: datetime | None = None) -> nx.DiGraph:
     """The trust graph of a snapshot (organization data, when present, gates it with SCPs and RCPs).
 
     classes=False expands org-wide `*` trusts caller by caller instead of through trust classes (same
-    answers, quadratic size; kept as the reference for equivalence checks)."""
+    answers, quadratic size; kept as the reference for equivalence checks). Time conditions (aws:CurrentTime,
+    aws:EpochTime, aws:TokenIssueTime) are decided as of `data_time`, else the collection time in the
+    snapshot's manifest, else the build time; the graph records which (`data_time`, `data_time_source`)."""
+    moment, source = data_time_of(snapshot, data_time)
     org_gate = None
     org_facts = None
     if snapshot.organization is not None:
@@ -455,5 +476,9 @@ def build_graph(snapshot: Snapshot, progress: ProgressCallback | None = None, cl
         org_gate = policies
         org_facts = policies.account_facts()
     with collector_paused():
-        return GraphBuilder(snapshot, org_gate, org_facts, classes).build(progress)
+        graph = GraphBuilder(snapshot, org_gate, org_facts, classes, moment.timestamp()).build(progress)
+    graph.graph["data_time"] = moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    graph.graph["data_time_source"] = source
+    graph.graph["incomplete"] = list(snapshot.gaps)  # what the data is known to lack (sources/snapshot_builder.py)
+    return graph
 

@@ -11,6 +11,9 @@ from trustgraph.model import Role, Snapshot, User
 from trustgraph.policy.caller import Caller, OrgFacts
 from trustgraph.policy.globs import ArnPatternSet, arn_matches
 from trustgraph.policy.identity import IdentityProfile, build_profile
+from trustgraph.policy.session_tags import TAG_SESSION, SessionTagging, session_tagging
+from trustgraph.policy.statements import covers_action
+from trustgraph.policy.trust import compile_trust
 
 
 def covers_every_role(pattern: str) -> bool:
@@ -67,6 +70,14 @@ class AccountGrantIndex:
         return sorted(found)
 
 
+def _session_tagging(role: Role) -> SessionTagging | None:
+    """What session tags the sessions of `role` may carry (only roles whose trust allows sts:TagSession)."""
+    if role.trust is None or not any(covers_action(st, TAG_SESSION) for st in role.trust.statements
+                                     if st.effect == "Allow"):
+        return None
+    return session_tagging(role, {g.principal.written for g in compile_trust(role).grants})
+
+
 class CallerDirectory:
     def __init__(self, snapshot: Snapshot, org_facts: dict[str, OrgFacts] | None = None) -> None:
         self.snapshot = snapshot
@@ -101,7 +112,8 @@ class CallerDirectory:
             caller = Caller(
                 kind="user" if isinstance(p, User) else "role", node_id=arn, account=p.account, arn=arn,
                 unique_id=p.unique_id, username=p.name if isinstance(p, User) else None, tags=p.tags,
-                partition=partition_of(arn), concrete=True, org=self.org_of(p.account))
+                partition=partition_of(arn), concrete=True, org=self.org_of(p.account),
+                session_tags=_session_tagging(p) if isinstance(p, Role) else None)
             self._callers[arn] = caller
         return caller
 

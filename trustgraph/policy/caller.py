@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from trustgraph.model import Role
 from trustgraph.policy.facts import (
@@ -12,8 +14,12 @@ from trustgraph.policy.facts import (
     SERVICE_SOURCE_KEYS,
     UNKNOWN,
     AccountScoped,
+    Alternatives,
     KeyValue,
 )
+
+if TYPE_CHECKING:
+    from trustgraph.policy.session_tags import SessionTagging
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +47,9 @@ class Caller:
     org: OrgFacts | None = None  # None: no organization data covers this caller
     # An account's hub: stands for its callers whose identity side allows sts:AssumeRole on every role.
     hub: bool = False
+    # Roles whose trust lets callers pass session tags: their sessions' aws:PrincipalTag values may be the
+    # tagging caller's choice instead of the IAM tags (policy/session_tags.py).
+    session_tags: SessionTagging | None = None
 
     @property
     def is_aws_principal(self) -> bool:
@@ -50,16 +59,19 @@ class Caller:
 class RequestFacts:
     """Condition-key values of an AssumeRole request by `caller` for `role` (SEMANTICS §5.2)."""
 
-    __slots__ = ("caller", "role", "role_org", "read")
+    __slots__ = ("caller", "role", "role_org", "read", "now")
 
     def __init__(self, caller: Caller, role: Role, role_org: OrgFacts | None = None,
-                 read: set[str] | None = None) -> None:
+                 read: set[str] | None = None, now: float | None = None) -> None:
         self.caller = caller
         self.role = role
         self.role_org = role_org
         # When given, collects every key looked up: a verdict computed for one caller can be reused for
         # another only if it read none of the keys in which the two differ.
         self.read = read
+        # The time the data was collected (seconds since the epoch): the request is decided as if made then.
+        # None: time conditions stay unsettled.
+        self.now = now
 
     def value(self, key: str) -> KeyValue:
         if self.read is not None:
@@ -77,6 +89,10 @@ class RequestFacts:
             return _org_value(self.role_org, "id")
         if key == "aws:securetransport":
             return ("true",)
+        if key in ("aws:currenttime", "aws:epochtime"):
+            if self.now is None:
+                return UNKNOWN
+            return (iso_time(self.now),) if key == "aws:currenttime" else (str(int(self.now)),)
         if key.startswith(CALLER_CHOSEN_PREFIXES):
             return CHOSEN if c.is_aws_principal or c.kind == "federated" else ABSENT
         if c.kind == "service":
@@ -89,9 +105,22 @@ class RequestFacts:
             return ("false",)
         if key == "aws:principalservicename":
             return ABSENT
+        if key == "aws:tokenissuetime":
+            return self._token_issue_time()
         if c.concrete:
             return self._concrete(key)
         return self._abstract(key)
+
+    def _token_issue_time(self) -> KeyValue:
+        """Present only in requests signed with temporary credentials. A role session can always be a fresh
+        one, issued at the data time; an IAM user (or a principal the data does not show) may call with its
+        access keys (absent) or with GetSessionToken credentials (present)."""
+        if self.now is None:
+            return UNKNOWN
+        issued = (iso_time(self.now),)
+        if self.caller.kind == "role":
+            return issued
+        return Alternatives((ABSENT, issued))
 
     def _service(self, key: str) -> KeyValue:
         if key == "aws:principalisawsservice":
@@ -109,12 +138,11 @@ class RequestFacts:
         if key == "aws:principalaccount":
             return (c.account,) if c.account else UNKNOWN
         if key.startswith("aws:principaltag/"):
-            # Session tags can override a role's tags at run time; the data shows the IAM tags.
+            # A role session carries the session tags passed when it was assumed (they override the role's
+            # IAM tags), when the role's trust lets its callers pass any.
             tag = key.split("/", 1)[1]
-            for k, v in c.tags.items():
-                if k.lower() == tag:
-                    return (v,)
-            return ABSENT
+            iam: KeyValue = next(((v,) for k, v in c.tags.items() if k.lower() == tag), ABSENT)
+            return c.session_tags.value(tag, iam) if c.session_tags is not None else iam
         if key == "aws:principaltype":
             return ("User",) if c.kind == "user" else ("AssumedRole",)
         if key == "aws:username":
@@ -141,6 +169,10 @@ class RequestFacts:
             # The public stand-in is a principal outside every account in the data set and its org.
             return ABSENT
         return UNKNOWN
+
+
+def iso_time(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _org_value(org: OrgFacts | None, what: str) -> KeyValue:

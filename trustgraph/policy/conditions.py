@@ -10,13 +10,14 @@ import ipaddress
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import Enum
 from functools import lru_cache
 
 from trustgraph.model import Condition
-from trustgraph.policy.facts import ABSENT, CHOSEN, UNKNOWN, AccountScoped, Facts, KeyValue
+from trustgraph.policy.facts import ABSENT, CHOSEN, UNKNOWN, AccountScoped, Alternatives, Facts, KeyValue
 from trustgraph.policy.globs import arn_matches, glob_match
+from trustgraph.policy.placeholders import has_placeholder
 
 
 class Tri(Enum):
@@ -57,7 +58,7 @@ def substitute(text: str, facts: Facts) -> str | None | object:
         value = facts.value(body.lower())
         if isinstance(value, tuple) and len(value) == 1:
             return value[0]
-        if value is UNKNOWN or value is CHOSEN or isinstance(value, AccountScoped):
+        if value is UNKNOWN or value is CHOSEN or isinstance(value, (AccountScoped, Alternatives)):
             unresolved = True
             return ""
         if default is not None:
@@ -86,9 +87,11 @@ def _date(value: str) -> float | None:
     except ValueError:
         pass
     try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
+    # Policy dates without a zone are UTC (never the zone of the machine running trustgraph).
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
 
 
 def _compare(conv: Callable[[str], float | None], test: Callable[[float, float], bool]) -> Callable[[str, str], bool]:
@@ -176,9 +179,68 @@ def _account_scoped(parsed: ParsedOperator, values: tuple[str, ...], account: st
     return Tri.FALSE
 
 
+def _combine(states: set[Tri]) -> Tri:
+    if states == {Tri.TRUE}:
+        return Tri.TRUE
+    if states == {Tri.FALSE}:
+        return Tri.FALSE
+    if Tri.UNKNOWN in states:
+        return Tri.UNKNOWN  # the options the caller would pick depend on facts the data does not settle
+    return Tri.CHOSEN
+
+
+class _OneOption:
+    """`facts`, with one key fixed to one of its alternatives."""
+
+    __slots__ = ("facts", "key", "option")
+
+    def __init__(self, facts: Facts, key: str, option: KeyValue) -> None:
+        self.facts, self.key, self.option = facts, key, option
+
+    def value(self, key: str) -> KeyValue:
+        return self.option if key == self.key else self.facts.value(key)
+
+
+# Condition → (holds a template placeholder, the keys its policy variables name): read once per distinct condition.
+_SHAPES: dict[Condition, tuple[bool, tuple[str, ...]]] = {}
+
+
+def _shape(cond: Condition) -> tuple[bool, tuple[str, ...]]:
+    shape = _SHAPES.get(cond)
+    if shape is None:
+        braces = "{" in cond.key or any("{" in v for v in cond.values)
+        template = braces and (has_placeholder(cond.key) or any(has_placeholder(v) for v in cond.values))
+        names = tuple(body.split(",", 1)[0].strip().lower() for v in cond.values for body in
+                      (m.group(1) for m in VARIABLE.finditer(v))) if braces else ()
+        shape = _SHAPES[cond] = (template, tuple(n for n in names if n not in ("*", "?", "$")))
+    return shape
+
+
+def unresolved_template(cond: Condition) -> bool:
+    """Does the condition hold a template placeholder (Terraform/CloudFormation) in its key or values?"""
+    return _shape(cond)[0]
+
+
 def evaluate_condition(cond: Condition, facts: Facts, variables: bool) -> Tri:
     parsed = parse_operator(cond.operator)
+    template, variable_keys = _shape(cond)
+    if template:
+        return Tri.UNKNOWN  # filled in at deploy time: not evaluated, kept on the edge
     value: KeyValue = facts.value(cond.key.lower())
+    if isinstance(value, Alternatives):
+        # The caller picks the option: a condition that holds under every option holds, one that holds under
+        # none fails, one that holds under some is the caller's choice (met in an Allow, avoided in a Deny).
+        key = cond.key.lower()
+        return _combine({evaluate_condition(cond, _OneOption(facts, key, o), variables) for o in value.options})
+    if variable_keys and variables and isinstance(value, tuple) and value and parsed.known and parsed.base != "null":
+        for name in variable_keys:
+            options = facts.value(name)
+            if isinstance(options, Alternatives):
+                # A variable whose value the caller picks (a session tag): each option decides on its own; an
+                # option that is "any value the caller chooses" can be made to fit.
+                return _combine({Tri.CHOSEN if o is CHOSEN else
+                                 evaluate_condition(cond, _OneOption(facts, name, o), variables)
+                                 for o in options.options})
     if value is UNKNOWN or not parsed.known:
         return Tri.UNKNOWN
     if value is CHOSEN:

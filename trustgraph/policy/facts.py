@@ -28,7 +28,16 @@ class AccountScoped:
     account: str
 
 
-KeyValue = tuple[str, ...] | _Marker | AccountScoped
+@dataclass(frozen=True, slots=True)
+class Alternatives:
+    """The caller decides, by how it calls, which of these values the key holds: each option is ABSENT,
+    CHOSEN or a tuple of values (e.g. aws:TokenIssueTime of an IAM user: absent with its access keys,
+    present with GetSessionToken credentials)."""
+
+    options: tuple[tuple[str, ...] | _Marker, ...]
+
+
+KeyValue = tuple[str, ...] | _Marker | AccountScoped | Alternatives
 
 
 class Facts(Protocol):
@@ -45,8 +54,13 @@ SERVICE_SOURCE_KEYS = ("aws:sourceaccount", "aws:sourcearn", "aws:sourceorgid", 
                        "aws:sourceowner")
 
 
-# Condition keys whose value differs between principals of one account.
-PER_PRINCIPAL_KEYS = ("aws:principalarn", "aws:principaltag/", "aws:username", "aws:userid", "aws:principaltype")
+# Keys about the time of the request, settled against the time the data was collected (when it is known).
+TIME_KEYS = ("aws:currenttime", "aws:epochtime", "aws:tokenissuetime")
+
+# Condition keys whose value differs between principals of one account (aws:TokenIssueTime: users may call
+# with or without temporary credentials, role sessions always carry it).
+PER_PRINCIPAL_KEYS = ("aws:principalarn", "aws:principaltag/", "aws:username", "aws:userid", "aws:principaltype",
+                      "aws:tokenissuetime")
 
 
 def tests_per_principal_facts(statement: object) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from trustgraph.arns import ACCOUNT_ID, UNIQUE_ID, parse_arn, root_arn
+from trustgraph.policy.placeholders import has_placeholder
 
 # Built-in web identity providers are named by bare host, without a provider ARN (§2).
 WEB_IDENTITY_HOSTS = {"cognito-identity.amazonaws.com", "accounts.google.com", "graph.facebook.com",
@@ -15,7 +16,8 @@ ACTION_FOR_KIND = {
     "oidc": "sts:AssumeRoleWithWebIdentity",
     "web-identity": "sts:AssumeRoleWithWebIdentity",
 }
-AWS_KINDS = {"public", "account", "user", "role", "session", "unique-id"}
+AWS_KINDS = {"public", "account", "user", "role", "session", "unique-id", "unresolved"}
+PRINCIPAL_TYPES = ("*", "AWS", "Service", "Federated", "CanonicalUser")
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,7 +25,7 @@ class PrincipalRef:
     """One principal value of a statement, classified.
 
     kind: public | account | user | role | session | unique-id | service | saml | oidc | web-identity |
-    federated-user | canonical-user | invalid
+    federated-user | canonical-user | invalid | unresolved (a template placeholder: who it names is not known)
     """
 
     kind: str
@@ -34,10 +36,14 @@ class PrincipalRef:
     role_name: str | None = None  # sessions: the role the session belongs to
     session_name: str | None = None
     problem: str | None = None  # why it can never match (invalid forms)
+    # The value holds a template placeholder (${var.x}, CloudFormation Ref/Fn::…): not evaluated.
+    unresolved: bool = False
+    # For an unresolved principal of unknown kind: the assume action its statement grants.
+    assume_action: str | None = None
 
     @property
     def action(self) -> str:
-        return ACTION_FOR_KIND.get(self.kind, "sts:AssumeRole")
+        return self.assume_action or ACTION_FOR_KIND.get(self.kind, "sts:AssumeRole")
 
     @property
     def is_aws(self) -> bool:
@@ -50,6 +56,8 @@ class PrincipalRef:
 
 def classify_principal(ptype: str, value: str) -> PrincipalRef:
     """Classify one (type, value) pair of a Principal element."""
+    if ptype not in PRINCIPAL_TYPES or has_placeholder(value):
+        return _unresolved(ptype, value)
     if ptype == "*":
         # Bare "Principal": "*" is read as {"AWS": "*"}; Access Analyzer reports it as unsupported (§2).
         return PrincipalRef("public", "*", "*", problem="bare \"Principal\": \"*\" is not supported in a "
@@ -62,6 +70,20 @@ def classify_principal(ptype: str, value: str) -> PrincipalRef:
     if ptype == "Federated":
         return _federated(value)
     return _aws(value)
+
+
+def _unresolved(ptype: str, value: str) -> PrincipalRef:
+    """A principal written with template placeholders: kept, but not evaluated. What the text still shows
+    (a provider host, a service, a fixed account) is kept for the findings that read it."""
+    if ptype == "Federated" and ":oidc-provider/" in value:
+        return PrincipalRef("oidc", value, value, unresolved=True)
+    if ptype == "Federated" and ":saml-provider/" in value:
+        return PrincipalRef("saml", value, value, unresolved=True)
+    if ptype == "Service":
+        return PrincipalRef("service", value, value, unresolved=True)
+    segments = value.split(":")
+    account = segments[4] if len(segments) >= 6 and ACCOUNT_ID.match(segments[4]) else None
+    return PrincipalRef("unresolved", value, value, account=account, unresolved=True)
 
 
 def _federated(value: str) -> PrincipalRef:

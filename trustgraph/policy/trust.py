@@ -12,16 +12,20 @@ from typing import Protocol
 
 from trustgraph.arns import partition_of, root_arn
 from trustgraph.model import Condition, Role, Statement
-from trustgraph.policy.caller import Caller, OrgFacts, RequestFacts
-from trustgraph.policy.conditions import Tri, evaluate_conditions
+from trustgraph.policy.caller import Caller, OrgFacts, RequestFacts, iso_time
+from trustgraph.policy.conditions import Tri, evaluate_condition, evaluate_conditions
+from trustgraph.policy.facts import ABSENT, UNKNOWN, KeyValue
 from trustgraph.policy.identity import IdentityProfile, PolicySetVerdict, evaluate_set
+from trustgraph.policy.placeholders import UNRESOLVED_KEY
 from trustgraph.policy.principals import PrincipalRef, classify_principal
 from trustgraph.policy.statements import covers_action
 
-# Conditions on these keys can only be met when the request also carries the companion action (§3.1).
+# Request parameters that exist only when the request carries a companion action (§3.1): tags need
+# sts:TagSession, a source identity needs sts:SetSourceIdentity.
 FORCED_COMPANIONS = (("sts:sourceidentity", "sts:SetSourceIdentity"), ("aws:requesttag/", "sts:TagSession"),
                      ("aws:tagkeys", "sts:TagSession"), ("sts:transitivetagkeys", "sts:TagSession"))
 MISSING_POLICY_KEY = "trustgraph:PolicyNotInData"
+ASSUME_ACTIONS = ("sts:AssumeRole", "sts:AssumeRoleWithWebIdentity", "sts:AssumeRoleWithSAML")
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,19 +49,41 @@ class CompiledTrust:
     problems: list[TrustProblem] = field(default_factory=list)
     variables: bool = True
     partition: str | None = None  # the role's partition, worked out once (None: from the role's ARN)
+    # When the data was collected (seconds since the epoch): time conditions are decided as of then.
+    data_time: float | None = None
+
+
+class _NothingSent:
+    """The request of a caller that passes no tags and no source identity: every key is absent."""
+
+    def value(self, key: str) -> KeyValue:
+        return ABSENT
+
+
+_NOTHING_SENT = _NothingSent()
+
+
+def companion_of(key: str) -> str | None:
+    """The companion action a request must carry for condition key `key` (lower-cased) to be present."""
+    for prefix, action in FORCED_COMPANIONS:
+        if key.startswith(prefix):
+            return action
+    return None
 
 
 def forced_companions(statement: Statement) -> set[str]:
     """Companion actions (sts:TagSession, sts:SetSourceIdentity) a statement's conditions force into the
-    request (§3.1): the caller's side must allow them too, so a grant with any cannot be settled per account."""
+    request (§3.1): the caller's side must allow them too, so a grant with any cannot be settled per account.
+
+    A condition forces its companion when it cannot hold with its key absent, i.e. when a request without
+    tags (or without a source identity) fails it: positive operators, `ForAnyValue:*`, `Null: false`. A
+    condition that holds without the key (negated operators, `ForAllValues:*`, `…IfExists`, `Null: true`)
+    is met by not sending the key, so it forces nothing."""
     needed: set[str] = set()
     for cond in statement.conditions:
-        key = cond.key.lower()
-        if cond.operator.lower() == "null" or cond.operator.lower().endswith("ifexists"):
-            continue  # satisfiable without sending the key
-        for prefix, action in FORCED_COMPANIONS:
-            if key.startswith(prefix):
-                needed.add(action)
+        action = companion_of(cond.key.lower())
+        if action is not None and evaluate_condition(cond, _NOTHING_SENT, False) is Tri.FALSE:
+            needed.add(action)
     return needed
 
 
@@ -71,9 +97,50 @@ def _in_partition(ref: PrincipalRef, partition: str) -> PrincipalRef:
     return replace(ref, partition=partition)
 
 
-def compile_trust(role: Role) -> CompiledTrust:
+class _TimeOnly:
+    """The request time and nothing else: which conditions on the clock hold at the data time."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def value(self, key: str) -> KeyValue:
+        if key == "aws:currenttime":
+            return (iso_time(self.now),)
+        if key == "aws:epochtime":
+            return (str(int(self.now)),)
+        return UNKNOWN
+
+
+# id(statement) → (statement, its conditions on the clock, whether it reads principal tags): read once per statement.
+_STATEMENT_KEYS: dict[int, tuple[Statement, tuple[Condition, ...], bool]] = {}
+
+
+def _statement_keys(statement: Statement) -> tuple[tuple[Condition, ...], bool]:
+    entry = _STATEMENT_KEYS.get(id(statement))
+    if entry is None or entry[0] is not statement:
+        clock = tuple(c for c in statement.conditions if c.key.lower() in ("aws:currenttime", "aws:epochtime"))
+        tags = any("aws:principaltag/" in c.key.lower() or any("aws:principaltag/" in v.lower() for v in c.values)
+                   for c in statement.conditions)
+        entry = _STATEMENT_KEYS[id(statement)] = (statement, clock, tags)
+    return entry[1], entry[2]
+
+
+def clock_conditions(statement: Statement) -> tuple[Condition, ...]:
+    return _statement_keys(statement)[0] if statement.conditions else ()
+
+
+def expired(statement: Statement, data_time: float | None) -> Condition | None:
+    """The condition on aws:CurrentTime / aws:EpochTime that fails at the data time, if any."""
+    if data_time is None:
+        return None
+    facts = _TimeOnly(data_time)
+    return next((c for c in clock_conditions(statement) if evaluate_condition(c, facts, False) is Tri.FALSE), None)
+
+
+def compile_trust(role: Role, data_time: float | None = None) -> CompiledTrust:
+    """`data_time`: when the data was collected; an Allow whose time condition fails then is expired."""
     partition = partition_of(role.arn)
-    compiled = CompiledTrust(role, partition=partition)
+    compiled = CompiledTrust(role, partition=partition, data_time=data_time)
     if role.trust is None:
         return compiled
     compiled.variables = role.trust.supports_variables
@@ -90,10 +157,22 @@ def compile_trust(role: Role) -> CompiledTrust:
         refs = [_in_partition(classify_principal(t, v), partition) for t, v in st.principals]
         if st.effect == "Deny":
             compiled.denies.append((st, refs))
-        else:
-            allow_statements.append((st, refs))
+            continue
+        late = expired(st, data_time)
+        if late is not None:
+            compiled.problems.append(TrustProblem(st.label, None, (
+                f"its condition {late.key} {late.operator} {', '.join(late.values)} does not hold at the data time "
+                f"{iso_time(data_time)}: the statement grants nothing then (expired or not yet valid)")))  # type: ignore[arg-type]
+            continue
+        allow_statements.append((st, refs))
     for st, refs in allow_statements:
         for ref in refs:
+            if ref.kind == "unresolved":
+                # Who it names is not known, so neither is the action it needs: the first assume action granted.
+                action = next((a for a in ASSUME_ACTIONS if covers_action(st, a)), None)
+                if action is None:
+                    continue
+                ref = replace(ref, assume_action=action)
             if ref.problem:
                 compiled.problems.append(TrustProblem(st.label, ref.written, ref.problem))
                 if ref.matches_nothing:
@@ -196,7 +275,7 @@ def evaluate_assume(caller: Caller, trust: CompiledTrust, grant: TrustGrant, pro
         return None
     if caller.arn == role.arn:
         return None  # a role reaching itself adds no reach
-    facts = RequestFacts(caller, role, org.facts_for(role.account) if org else None, read)
+    facts = RequestFacts(caller, role, org.facts_for(role.account) if org else None, read, trust.data_time)
     outcome = evaluate_conditions(grant.statement.conditions, facts, trust.variables)
     if outcome.state is Tri.FALSE:
         return None
@@ -204,6 +283,16 @@ def evaluate_assume(caller: Caller, trust: CompiledTrust, grant: TrustGrant, pro
     via_account = ref.kind == "account" or (ref.kind == "public" and not same_account)
     verdict = AssumeVerdict(via=ref.kind, needs_identity=caller.is_aws_principal and (not same_account or via_account),
                             unresolved=list(outcome.unresolved), chosen=list(outcome.chosen))
+    if ref.unresolved:
+        verdict.notes.append(f"not evaluated: the principal {ref.written} is a template placeholder; who it names is "
+                             "decided when the template is deployed")
+        verdict.unresolved.append(Condition("Unknown", UNRESOLVED_KEY, (ref.written,)))
+    if caller.session_tags is not None and grant.statement.conditions and _statement_keys(grant.statement)[1]:
+        verdict.notes.append("aws:PrincipalTag: " + caller.session_tags.describe())
+    if trust.data_time is not None and grant.statement.conditions:
+        for c in clock_conditions(grant.statement):
+            verdict.notes.append(f"{c.key} {c.operator} {', '.join(c.values)} holds at the data time "
+                                 f"{iso_time(trust.data_time)}")
     action = ref.action
     # A condition on request tags or source identity forces companion actions into the request (§3.1):
     # every gate below has to let those through as well.

@@ -56,12 +56,13 @@ def write_bundle(directory: str | Path, snapshot: Snapshot, graph: nx.DiGraph, f
     if diagrams:
         # The same account view `trustgraph map` draws: one implementation, one picture.
         map_svg = _draw(account_view(graph, organization=snapshot.organization), out / MAP_FILE, result)
-        for s in review.sensitive:
-            if not s.reachers:
+        for group in review.sensitive_groups:  # one diagram per group of roles with the same reachers
+            s = group.first
+            if not group.reachers:
                 continue
             name = f"{PATHS_DIR}/{role_slug(s.role)}.svg"
             (out / PATHS_DIR).mkdir(exist_ok=True)
-            paths = [r.route or r.path for r in s.reachers[:PATHS_PER_DIAGRAM]]
+            paths = [r.route or r.path for r in group.reachers[:PATHS_PER_DIAGRAM]]
             svg = _draw(reach_paths_view(graph, s.role, paths), out / name, result)
             if svg:
                 path_svgs[s.role] = svg
@@ -69,8 +70,10 @@ def write_bundle(directory: str | Path, snapshot: Snapshot, graph: nx.DiGraph, f
     md_text = render_markdown(review, map_image=MAP_FILE if map_svg else None, path_images=path_files)
     html_text = render_html(review, map_svg=map_svg, path_svgs=path_svgs)
     for name, text in (("report.md", md_text), ("report.html", html_text),
-                       ("findings.json", json.dumps(findings_document(findings, inputs=inputs or []), indent=2)),
-                       ("findings.sarif", json.dumps(to_sarif(findings), indent=2))):
+                       ("findings.json", json.dumps(findings_document(
+                           findings, inputs=inputs or [], incomplete=snapshot.gaps,
+                           data_time=graph.graph.get("data_time")), indent=2)),
+                       ("findings.sarif", json.dumps(to_sarif(findings, incomplete=snapshot.gaps), indent=2))):
         path = out / name
         path.write_text(text + "\n", encoding="utf-8")
         result.files.append(path)

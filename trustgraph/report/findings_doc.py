@@ -1,6 +1,9 @@
 """Findings as JSON. A contract: fields may be added, never renamed or dropped.
 
 `{"findings": [{"rule", "severity", "role", "principal", "message", "evidence", "remediation", …}], …}`
+
+`incomplete` lists what the data is known to lack (truncated exports, accounts a collection could not read,
+skipped statements …): an empty list means nothing is known missing, never that nothing could be.
 """
 
 from __future__ import annotations
@@ -51,13 +54,16 @@ def summary(findings: Iterable[Finding]) -> dict[str, Any]:
             "roles": len({f.role for f in findings})}
 
 
-def findings_document(findings: Iterable[Finding], *, inputs: Iterable[str] = ()) -> dict[str, Any]:
+def findings_document(findings: Iterable[Finding], *, inputs: Iterable[str] = (), incomplete: Iterable[str] = (),
+                      data_time: str | None = None) -> dict[str, Any]:
     findings = list(findings)
     used = sorted({f.rule for f in findings})
     return {
         "schema": SCHEMA,
         "tool": {"name": "trustgraph", "version": __version__},
         "inputs": list(inputs),
+        "incomplete": list(incomplete),
+        "data_time": data_time,
         "summary": summary(findings),
         "findings": [finding_json(f) for f in findings],
         "rules": [rule_json(RULES[r]) for r in used],

@@ -34,7 +34,7 @@ class BoundaryRow:
     """One trust grant that lets a party outside the organization in."""
 
     party: str  # who, for people: "Datadog (464622532012)", "unknown account 999988887777", "anyone"
-    party_kind: str  # vendor | external-account | public | web-identity
+    party_kind: str  # vendor | aws-owned | external-account | public | web-identity
     principal: str  # as written in the trust policy
     node: str  # graph node of the party
     role: str
@@ -59,6 +59,53 @@ class SensitiveRole:
 
 
 @dataclass(slots=True)
+class SensitiveGroup:
+    """Sensitive roles trusted by the same callers and reached by the same principals along the same routes (the
+    roles themselves aside): one section of the review instead of one per role."""
+
+    roles: list[SensitiveRole]
+    reachers: list[Reacher]  # of the first role; for a group, without the group's own roles and routes through them
+
+    @property
+    def first(self) -> SensitiveRole:
+        return self.roles[0]
+
+
+def _direct(s: SensitiveRole) -> tuple[object, ...]:
+    return tuple(sorted((r.principal, r.conditional, tuple(r.conditions)) for r in s.reachers if r.hops == 1))
+
+
+def _outside(s: SensitiveRole, members: set[str]) -> list[Reacher]:
+    return [r for r in s.reachers if r.principal not in members and not members.intersection(r.path[1:-1])]
+
+
+def _route_key(reachers: list[Reacher]) -> tuple[object, ...]:
+    return tuple(sorted((r.principal, r.hops, r.conditional, tuple(r.conditions), tuple(r.path[:-1]))
+                        for r in reachers))
+
+
+def group_sensitive(sensitive: list[SensitiveRole]) -> list[SensitiveGroup]:
+    """Roles with the same direct callers, then the same reachers once the group's own roles are set aside (roles
+    of a group usually reach each other through the caller they share)."""
+    by_callers: dict[tuple[object, ...], list[SensitiveRole]] = {}
+    for s in sensitive:
+        by_callers.setdefault(_direct(s) if s.reachers else ("unreached", s.role), []).append(s)
+    groups: list[SensitiveGroup] = []
+    for candidates in by_callers.values():
+        if len(candidates) == 1:
+            groups.append(SensitiveGroup(candidates, candidates[0].reachers))
+            continue
+        members = {s.role for s in candidates}
+        split: dict[tuple[object, ...], SensitiveGroup] = {}
+        for s in candidates:
+            outside = _outside(s, members)
+            split.setdefault(_route_key(outside), SensitiveGroup([], outside)).roles.append(s)
+        for group in split.values():
+            groups.append(group if len(group.roles) > 1 else SensitiveGroup(group.roles, group.roles[0].reachers))
+    return sorted(groups, key=lambda g: g.first.role)
+
+
+@dataclass(slots=True)
 class Review:
     title: str
     version: str
@@ -71,11 +118,24 @@ class Review:
     boundary: list[BoundaryRow]
     sensitive: list[SensitiveRole]
     vendors_known: int
+    # What the data is known to lack (Snapshot.gaps): said first, so that "0 findings" is never read as "all clear".
+    incomplete: list[str] = field(default_factory=list)
+    data_time: str | None = None
+    data_time_source: str | None = None
+
+    @property
+    def sensitive_groups(self) -> list[SensitiveGroup]:
+        return group_sensitive(self.sensitive)
 
     @property
     def severity_counts(self) -> dict[str, int]:
         counts = Counter(f.severity.value for f in self.findings)
         return {s: counts.get(s, 0) for s in ("critical", "high", "medium", "low", "info")}
+
+    @property
+    def boundary_name(self) -> str:
+        """What "inside" means: the organization when organization data was read, else the data set."""
+        return "the organization" if self.organization_id else "this data set"
 
     @property
     def top_findings(self) -> list[Finding]:
@@ -92,6 +152,8 @@ def _party(ctx: FindingContext, kind: str, account: str | None, written: str) ->
         where = f" (provider in {account})" if account else ""
         return f"{label} workflows/users: {provider.host if provider else written}{where}", "web-identity"
     vendor = ctx.vendors.get(account or "")
+    if vendor and ctx.aws_owned(account):
+        return f"{vendor} ({account}, owned by AWS)", "aws-owned"
     if vendor:
         return f"{vendor} ({account})", "vendor"
     return f"unknown account {account}", "external-account"
@@ -152,7 +214,7 @@ def boundary_inventory(ctx: FindingContext, findings: list[Finding]) -> list[Bou
                     conditions=sorted({c.key for c in st.conditions}), effective=effective, effective_detail=detail,
                     reaches=reached, sensitive_reached=[r for r in reached if r in ctx.sensitive],
                     rules=sorted(set(by_key.get((role.arn, ref.written), [])))))
-    order = {"public": 0, "web-identity": 1, "external-account": 2, "vendor": 3}
+    order = {"public": 0, "web-identity": 1, "external-account": 2, "vendor": 3, "aws-owned": 4}
     rows.sort(key=lambda r: (order[r.party_kind], r.party, r.role))
     return rows
 
@@ -190,4 +252,5 @@ def build_review(snapshot: Snapshot, graph: nx.DiGraph, findings: list[Finding],
                   organization_id=org.id if org else None, accounts=accounts, role_count=len(snapshot.roles),
                   user_count=len(snapshot.users), findings=findings,
                   boundary=boundary_inventory(ctx, findings), sensitive=sensitive_overview(ctx, findings),
-                  vendors_known=len(ctx.vendors))
+                  vendors_known=len(ctx.vendors), incomplete=list(snapshot.gaps),
+                  data_time=graph.graph.get("data_time"), data_time_source=graph.graph.get("data_time_source"))

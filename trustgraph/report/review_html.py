@@ -95,6 +95,10 @@ def render_html(review: Review, *, map_svg: bytes | None, path_svgs: dict[str, b
         f'<div class="card"><b>{n}</b>{badge(s)}</div>' for s, n in counts.items()) + "</div>")
     h.append("<h2>At a glance</h2><table>" + "".join(
         f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in at_a_glance(review)) + "</table>")
+    if review.incomplete:
+        h.append('<div class="finding sev-high"><h4>Incomplete data</h4><p>The inputs are known to lack the following; '
+                 "findings and reachability cover only what was read, so an absent finding is not evidence of "
+                 "absence.</p><ul>" + "".join(f"<li>{e(gap)}</li>" for gap in review.incomplete) + "</ul></div>")
     if review.top_findings:
         h.append('<h3>Fix first</h3><ol class="fix">')
         for f in review.top_findings:
@@ -112,9 +116,10 @@ def render_html(review: Review, *, map_svg: bytes | None, path_svgs: dict[str, b
     h.append("<p>Each arrow stands for the role trusts from one party into an account; red arrows come from "
              "outside the organization, dashed ones hold only under run-time conditions. AWS service principals "
              "are left out.</p>")
-    h.append("<h2>Trust that crosses the organization boundary</h2>")
+    h.append("<h2>Trust that crosses the organization boundary</h2>" if review.organization_id else
+             "<h2>Trust from outside this data set</h2>")
     if not review.boundary:
-        h.append("<p>No role trusts a party outside the organization.</p>")
+        h.append(f"<p>No role trusts a party outside {review.boundary_name}.</p>")
     else:
         h.append("<table><tr><th>Outside party</th><th>Role</th><th>Statement</th><th>Conditions</th>"
                  "<th>Effective</th><th>Then reaches</th><th>Findings</th></tr>")
@@ -133,15 +138,25 @@ def render_html(review: Review, *, map_svg: bytes | None, path_svgs: dict[str, b
     if not review.sensitive:
         h.append("<p>No role is admin-equivalent, tagged <code>trustgraph:sensitive=true</code>, or matched by "
                  "--sensitive.</p>")
-    for s in review.sensitive:
-        firm = sum(1 for r in s.reachers if not r.conditional)
-        h.append(f"<h3>{c(short_arn(s.role))}</h3>")
-        h.append(f"<p><b>Why sensitive:</b> {e('; '.join(s.reasons))}<br><b>Reachable by:</b> {len(s.reachers)} "
-                 f"principal(s), {firm} without any run-time condition"
-                 + (f"<br><b>Findings:</b> {e(', '.join(s.rules))}" if s.rules else "") + "</p>")
-        if s.reachers:
+    for group in review.sensitive_groups:
+        s, reachers = group.first, group.reachers
+        firm = sum(1 for r in reachers if not r.conditional)
+        if len(group.roles) == 1:
+            h.append(f"<h3>{c(short_arn(s.role))}</h3>")
+            h.append(f"<p><b>Why sensitive:</b> {e('; '.join(s.reasons))}<br><b>Reachable by:</b> {len(s.reachers)} "
+                     f"principal(s), {firm} without any run-time condition"
+                     + (f"<br><b>Findings:</b> {e(', '.join(s.rules))}" if s.rules else "") + "</p>")
+        else:
+            h.append(f"<h3>{len(group.roles)} sensitive roles with the same reachers</h3>")
+            h.append("<table><tr><th>Role</th><th>Why sensitive</th><th>Findings</th></tr>" + "".join(
+                f"<tr><td>{c(short_arn(g.role))}</td><td>{e('; '.join(g.reasons))}</td>"
+                f"<td>{e(', '.join(g.rules)) or '—'}</td></tr>" for g in group.roles) + "</table>")
+            h.append(f"<p><b>Reachable by:</b> {len(reachers)} principal(s), {firm} without any run-time "
+                     "condition, besides each other, the same for each of these roles; paths are shown to the "
+                     "first.</p>")
+        if reachers:
             h.append("<table><tr><th>Reacher</th><th>Kind</th><th>Hops</th><th>Path</th><th>Conditions</th></tr>")
-            for r in s.reachers:
+            for r in reachers:
                 path = " → ".join(c(short_arn(p)) for p in r.path)
                 conds = ", ".join(c(x) for x in r.conditions) if r.conditional else "none"
                 h.append(f"<tr><td>{c(short_arn(r.principal))}</td><td>{e(r.kind)}</td><td>{r.hops}</td>"

@@ -30,20 +30,35 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word[:-1]}ies" if word.endswith("y") else f"{n} {word}s"
 
 
+DATA_TIME_SOURCE = {"manifest": "collection manifest", "build": "time of this report: no manifest",
+                    "given": "given"}
+
+
+def completeness(review: Review) -> str:
+    if not review.incomplete:
+        return "nothing known missing from the inputs"
+    return f"INCOMPLETE, {_plural(len(review.incomplete), 'gap')}: " + "; ".join(review.incomplete)
+
+
 def at_a_glance(review: Review) -> list[tuple[str, str]]:
     counts = review.severity_counts
     severities = ", ".join(f"{n} {s}" for s, n in counts.items() if n) or "none"
     effective = [b for b in review.boundary if b.effective != "blocked"]
     parties = {b.party for b in review.boundary}
     org = f" in organization {review.organization_id}" if review.organization_id else ""
+    caveat = "; the data is incomplete (see Data), so more may exist" if review.incomplete else ""
+    when = [("Data as of", f"{review.data_time} ({DATA_TIME_SOURCE.get(review.data_time_source or '', '?')})")] \
+        if review.data_time else []
     return [
+        ("Data", completeness(review)),
+        *when,
         ("Accounts", f"{len(review.accounts)}{org}"),
         ("Roles / users", f"{review.role_count} / {review.user_count}"),
         ("Sensitive roles", str(len(review.sensitive))),
-        ("Trust from outside the organization",
+        (f"Trust from outside {review.boundary_name}",
          f"{_plural(len(review.boundary), 'grant')} to {_plural(len(parties), 'outside party')}; "
          f"{len(effective)} effective"),
-        ("Findings", f"{len(review.findings)} ({severities})"),
+        ("Findings", f"{len(review.findings)} ({severities}){caveat}"),
     ]
 
 
@@ -54,6 +69,11 @@ def render_markdown(review: Review, *, map_image: str | None, path_images: dict[
     out += ["## At a glance", "", "| | |", "|---|---|"]
     out += [f"| {k} | {md(v)} |" for k, v in at_a_glance(review)]
     out.append("")
+    if review.incomplete:
+        out += ["### Incomplete data", "", "The inputs are known to lack the following; findings and reachability "
+                "cover only what was read, so an absent finding is not evidence of absence.", ""]
+        out += [f"- {md(gap)}" for gap in review.incomplete]
+        out.append("")
     top = review.top_findings
     if top:
         out += ["### Fix first", ""]
@@ -73,9 +93,10 @@ def render_markdown(review: Review, *, map_image: str | None, path_images: dict[
     out += ["Each arrow stands for the role trusts from one party into an account; red arrows come from outside "
             "the organization, dashed ones hold only under run-time conditions. AWS service principals are "
             "left out.", ""]
-    out += ["## Trust that crosses the organization boundary", ""]
+    out += ["## Trust that crosses the organization boundary" if review.organization_id else
+            "## Trust from outside this data set", ""]
     if not review.boundary:
-        out += ["No role trusts a party outside the organization.", ""]
+        out += [f"No role trusts a party outside {review.boundary_name}.", ""]
     else:
         out += ["| Outside party | Role | Statement | Conditions | Effective | Then reaches | Findings |",
                 "|---|---|---|---|---|---|---|"]
@@ -94,15 +115,25 @@ def render_markdown(review: Review, *, map_image: str | None, path_images: dict[
     out += ["## Sensitive roles", ""]
     if not review.sensitive:
         out += ["No role is admin-equivalent, tagged `trustgraph:sensitive=true`, or matched by --sensitive.", ""]
-    for s in review.sensitive:
-        firm = sum(1 for r in s.reachers if not r.conditional)
-        out += [f"### {code(short_arn(s.role))}", ""]
-        out += [f"**Why sensitive:** {md('; '.join(s.reasons))}  ",
-                f"**Reachable by:** {_plural(len(s.reachers), 'principal')} ({firm} without any run-time condition)"
-                + (f"  \n**Findings:** {', '.join(s.rules)}" if s.rules else ""), ""]
-        if s.reachers:
+    for group in review.sensitive_groups:
+        s, reachers = group.first, group.reachers
+        firm = sum(1 for r in reachers if not r.conditional)
+        if len(group.roles) == 1:
+            out += [f"### {code(short_arn(s.role))}", ""]
+            out += [f"**Why sensitive:** {md('; '.join(s.reasons))}  ",
+                    f"**Reachable by:** {_plural(len(s.reachers), 'principal')} ({firm} without any run-time "
+                    "condition)" + (f"  \n**Findings:** {', '.join(s.rules)}" if s.rules else ""), ""]
+        else:
+            out += [f"### {len(group.roles)} sensitive roles with the same reachers", ""]
+            out += ["| Role | Why sensitive | Findings |", "|---|---|---|"]
+            out += [f"| {code(short_arn(g.role))} | {md('; '.join(g.reasons))} | {', '.join(g.rules) or '—'} |"
+                    for g in group.roles]
+            out += ["", f"**Reachable by:** {_plural(len(reachers), 'principal')} ({firm} without any run-time "
+                        "condition) besides each other, the same for each of these roles; paths are shown to the "
+                        "first.", ""]
+        if reachers:
             out += ["| Reacher | Kind | Hops | Path | Conditions |", "|---|---|---:|---|---|"]
-            for r in s.reachers:
+            for r in reachers:
                 path = " → ".join(code(short_arn(p)) for p in r.path)
                 conds = ", ".join(code(c) for c in r.conditions) if r.conditional else "none"
                 out.append(f"| {code(short_arn(r.principal))} | {md(r.kind)} | {r.hops} | {path} | {conds} |")

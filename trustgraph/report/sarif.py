@@ -83,8 +83,13 @@ def _rule_descriptor(rule_id: str) -> dict[str, Any]:
     }
 
 
-def to_sarif(findings: Iterable[Finding], *, base: Path | None = None) -> dict[str, Any]:
+def to_sarif(findings: Iterable[Finding], *, base: Path | None = None,
+             incomplete: Iterable[str] = ()) -> dict[str, Any]:
+    """`incomplete`: what the data is known to lack; each becomes a warning notification of the run, so that
+    code scanning shows "0 results" together with why that may not mean "nothing wrong"."""
     findings = list(findings)
+    notifications = [{"level": "warning", "message": {"text": f"incomplete data: {gap}"},
+                      "descriptor": {"id": "trustgraph/incomplete-data"}} for gap in incomplete]
     rule_ids = sorted({f.rule for f in findings} | set(RULES))
     index = {r: i for i, r in enumerate(rule_ids)}
     results = []
@@ -115,6 +120,7 @@ def to_sarif(findings: Iterable[Finding], *, base: Path | None = None) -> dict[s
             "tool": {"driver": {"name": "trustgraph", "version": __version__, "semanticVersion": __version__,
                                 "rules": [_rule_descriptor(r) for r in rule_ids]}},
             "automationDetails": {"id": "trustgraph/findings/"},
+            "invocations": [{"executionSuccessful": True, "toolExecutionNotifications": notifications}],
             "columnKind": "unicodeCodePoints",
             "results": results,
         }],

@@ -152,7 +152,8 @@ def _load_inputs(paths: Iterable[str | Path], role_arn: str | None,
             report.files_rejected.append(source)
             continue
         if isinstance(value, dict) and str(value.get("schema", "")).startswith("trustgraph/manifest/"):
-            continue  # `trustgraph collect` writes its manifest beside the account files
+            builder.manifest(value, source)  # `trustgraph collect` writes its manifest beside the account files
+            continue
         try:
             read_value(value, builder, source, role_arn, path)
         except UnknownFormat as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import UTC, datetime
 from typing import Any
 
 from trustgraph.arns import ACCOUNT_ID, parse_arn
@@ -39,6 +40,7 @@ class SnapshotBuilder:
         # every account. Documents are immutable, so roles share one. Only clean parses are kept, since a
         # problem is reported at the location where it was read.
         self._documents: dict[str, PolicyDocument] = {}
+        self._collection_gaps: list[str] = []  # from collection manifests: accounts not read, partial org data
 
     # -- policies -----------------------------------------------------------------------------
     def policy(self, raw: Any, source: str, where: str) -> PolicyDocument | None:
@@ -214,6 +216,33 @@ class SnapshotBuilder:
             counts[0] += 1
             counts[1] += int(truncated)
 
+    def manifest(self, value: dict[str, Any], source: str) -> None:
+        """A collection manifest: when the data was collected (the latest run, if several are merged), and what
+        the run failed to read."""
+        for record in value.get("accounts") or []:
+            if not isinstance(record, dict) or record.get("status") not in ("failed", "skipped"):
+                continue
+            name = f" ({record['name']})" if record.get("name") else ""
+            why = "; ".join(str(record[k]) for k in ("stage", "reason_code", "reason") if record.get(k))
+            self._collection_gaps.append(f"account {record.get('account_id')}{name} was {record['status']} by the "
+                                         f"collection" + (f": {why}" if why else "") + f" ({source})")
+        org = value.get("organization")
+        if isinstance(org, dict) and org.get("status") in ("partial", "failed"):
+            problems = "; ".join(str(p) for p in org.get("problems") or [])
+            self._collection_gaps.append(f"organization data is {org['status']}" + (f": {problems}" if problems
+                                                                                      else "") + f" ({source})")
+        when = value.get("finished_at") or value.get("started_at")
+        if not isinstance(when, str):
+            return
+        try:
+            moment = datetime.fromisoformat(when.replace("Z", "+00:00"))
+        except ValueError:
+            self.report.warning(source, "$.finished_at", f"collection time {when!r} is not an ISO 8601 time; ignored")
+            return
+        stamp = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        if self.snapshot.collected_at is None or stamp > self.snapshot.collected_at:
+            self.snapshot.collected_at = stamp
+
     def finish(self) -> Snapshot:
         incomplete = [a for a, (pages, truncated) in self._pages.items() if truncated and truncated >= pages]
         if len(incomplete) == 1 and self._anonymous_final_pages:
@@ -224,4 +253,28 @@ class SnapshotBuilder:
                     account, "",
                     f"authorization details for account {account} are incomplete: {truncated} page(s) marked "
                     "IsTruncated and no final page; fetch the remaining pages (--starting-token / Marker)")
+                self.snapshot.gaps.append(f"authorization details for account {account} are truncated: "
+                                          f"{truncated} page(s) marked IsTruncated and no final page")
+        self.snapshot.gaps.extend(self._collection_gaps)
+        if self.report.files_rejected:
+            self.snapshot.gaps.append(f"{len(self.report.files_rejected)} input file(s) could not be read: "
+                                      + ", ".join(self.report.files_rejected[:5])
+                                      + ("…" if len(self.report.files_rejected) > 5 else ""))
+        for what, count in sorted(self.report.skipped.items()):
+            if what != "files":
+                self.snapshot.gaps.append(f"{count} {what} skipped as unreadable")
+        attached = {arn for p in [*self.snapshot.users.values(), *self.snapshot.roles.values()]
+                    for arn in p.attached_policy_arns}
+        attached |= {arn for g in self.snapshot.groups.values() for arn in g.attached_policy_arns}
+        missing = sorted(attached - set(self.snapshot.managed_policies))
+        if missing:
+            are = "policy is" if len(missing) == 1 else "policies are"
+            self.snapshot.gaps.append(f"{len(missing)} attached managed {are} not in the data (the permissions "
+                                      "they grant are unknown): "
+                                      + ", ".join(m.rsplit("/", 1)[-1] for m in missing[:5])
+                                      + ("…" if len(missing) > 5 else ""))
+        bare = sum(1 for r in self.snapshot.roles.values() if not r.has_identity_data)
+        if bare:
+            self.snapshot.gaps.append(f"{bare} role(s) were read without their permission policies (list-roles, "
+                                      "get-role or a bare trust policy): what their sessions may assume is unknown")
         return self.snapshot

@@ -239,6 +239,15 @@ _RULES = (
          "principal. It grants nothing but misleads readers and often hides an intended grant.",
          (DOC_PRINCIPAL, DOC_ACCESS_ANALYZER),
          "Fix or remove the statement; use {\"AWS\": \"*\"} with ArnLike aws:PrincipalArn for a pattern."),
+    Rule("TG502", "trust-not-evaluated", "Trust values that were not evaluated", Severity.INFO, "hygiene",
+         "The trust holds values a template tool fills in before the policy reaches IAM (Terraform ${var.…}, "
+         "CloudFormation Ref, Fn::Sub, Fn::FindInMap …), or statements trustgraph could not read. Their deployed "
+         "values decide who can assume the role, so trustgraph neither trusts nor dismisses them: it reports "
+         "them as not evaluated. A placeholder in a principal or in the owner part of an OIDC subject (a "
+         "repository name defaulting to \"*\") can make the deployed role open to anyone.",
+         (DOC_PRINCIPAL, "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/intrinsic-function-reference.html"),
+         "Review the deployed policy (get-account-authorization-details) or the values the template is deployed "
+         "with; trustgraph evaluates the deployed policy exactly."),
 )
 
 RULES: dict[str, Rule] = {r.id: r for r in _RULES}

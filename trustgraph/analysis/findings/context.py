@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cached_property
 from typing import Any
 
@@ -18,6 +19,7 @@ from trustgraph.policy.caller import Caller, RequestFacts
 from trustgraph.policy.conditions import Tri
 
 INSIDE = ("same-account", "org", "internal")
+AWS_OWNED_PREFIX = "AWS "  # sources/known_accounts.py names entries typed `aws` "AWS <service>"
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +42,10 @@ class FindingContext:
         self.vendors: dict[str, str] = {**(graph_ctx.get("vendors") or {}), **dict(self.options.known_accounts)}
         self.internal: set[str] = (set(snapshot.collected_accounts) | self.org_accounts
                                    | set(graph_ctx.get("internal") or []) | set(graph_ctx.get("own_names") or []))
+        # The moment the graph's verdicts stand for (time conditions), in seconds since the epoch.
+        stamp = self.graph.graph.get("data_time")
+        self.data_time: float | None = datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp() \
+            if isinstance(stamp, str) else None
 
     @cached_property
     def by_unique_id(self) -> dict[str, str]:
@@ -52,7 +58,7 @@ class FindingContext:
 
     @cached_property
     def sensitive(self) -> dict[str, Sensitivity]:
-        return sensitive_roles(self.snapshot, self.options.sensitive_patterns)
+        return sensitive_roles(self.snapshot, self.options.sensitive_patterns, self.data_time)
 
     @cached_property
     def _org_policies(self) -> Any:
@@ -75,6 +81,11 @@ class FindingContext:
         if account in self.internal:
             return "internal"
         return "external"
+
+    def aws_owned(self, account: str | None) -> bool:
+        """An account the known-accounts list types `aws` (service log delivery, ECR images …), kept there with an
+        "AWS " name prefix: owned by AWS, not a SaaS vendor."""
+        return bool(account) and self.vendors.get(account or "", "").startswith(AWS_OWNED_PREFIX)
 
     def account_label(self, account: str | None) -> str:
         if not account:

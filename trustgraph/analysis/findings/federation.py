@@ -6,6 +6,7 @@ A subject value is classified as one of:
   org     the owner is fixed but every repository/project of it matches (GitHub only: TG203)
   pinned  the owner and repository/project are fixed
   never   no token of this issuer can carry it (StringEquals with a literal wildcard, wrong format)
+  unresolved  the value holds a template placeholder: not evaluated (TG502 says so)
 Values of one condition are ORed (the weakest wins); several conditions on the key are ANDed (the
 strongest wins).
 """
@@ -31,10 +32,12 @@ from trustgraph.analysis.findings.helpers import (
 from trustgraph.analysis.findings.model import Finding, Severity
 from trustgraph.model import Condition, Role, Statement
 from trustgraph.policy.conditions import parse_operator
+from trustgraph.policy.placeholders import has_placeholder
 from trustgraph.policy.principals import PrincipalRef
 
 OPEN, ORG, PINNED, NEVER, MISSING = "open", "org", "pinned", "never", "missing"
-_WEAKNESS = {NEVER: 0, PINNED: 1, ORG: 2, OPEN: 3}
+UNRESOLVED = "unresolved"  # a template placeholder decides it (reported as not evaluated, TG502)
+_WEAKNESS = {NEVER: 0, PINNED: 1, UNRESOLVED: 2, ORG: 3, OPEN: 4}
 
 GITHUB_HOST = "token.actions.githubusercontent.com"
 # GitHub claims that fix the repository owner when they come first in a subject (custom subject templates
@@ -186,7 +189,8 @@ def _condition_verdict(cond: Condition, classify) -> str:  # type: ignore[no-unt
     if parsed.negated or not parsed.known or parsed.base == "null":
         return OPEN
     like = uses_wildcards(cond)
-    return max((classify(v, like) for v in cond.values), key=lambda x: _WEAKNESS[x], default=OPEN)
+    return max((UNRESOLVED if has_placeholder(v) else classify(v, like) for v in cond.values),
+               key=lambda x: _WEAKNESS[x], default=OPEN)
 
 
 def subject_verdict(st: Statement, provider: Provider) -> tuple[str, list[Condition]]:
@@ -211,7 +215,9 @@ def _github_claim_verdict(cond: Condition, claim: str) -> str:
     worst = NEVER
     for value in cond.values:
         prefix, wild = _prefix(value, like)
-        if like and only_wildcards(value):
+        if has_placeholder(value):
+            verdict = UNRESOLVED
+        elif like and only_wildcards(value):
             verdict = OPEN
         elif claim in ("repository", "job_workflow_ref"):
             verdict = OPEN if "/" not in prefix else (ORG if wild and prefix.endswith("/") else PINNED)
@@ -227,7 +233,7 @@ def foreign_claim_conditions(st: Statement, provider: Provider) -> list[Conditio
     host = provider.host.lower()
     for c in st.conditions:
         key = c.key.lower()
-        if ":" not in key or not is_restricting(c):
+        if ":" not in key or not is_restricting(c) or has_placeholder(c.key):
             continue
         prefix = key.rsplit(":", 1)[0]
         if prefix in GLOBAL_PREFIXES or prefix == host:
@@ -244,6 +250,8 @@ def _literal_wildcard_audience(conds: list[Condition]) -> bool:
 # -- audience ----------------------------------------------------------------------------------------
 def _audience_problem(conds: list[Condition], expected: str | None) -> str | None:
     """None when fine; else a sentence saying what is wrong with the aud conditions."""
+    if any(has_placeholder(v) for c in conds for v in c.values):
+        return None  # filled in at deploy time: not evaluated (TG502)
     restricting = [c for c in conds if is_restricting(c)]
     if not restricting:
         ops = ", ".join(sorted({c.operator for c in conds}))

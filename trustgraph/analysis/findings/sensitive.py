@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 from trustgraph.analysis.findings.context import FindingContext
 from trustgraph.analysis.findings.model import Finding, Severity
+from trustgraph.analysis.findings.third_party import management_pattern_nodes
 from trustgraph.analysis.reachability import Reacher, who_can_reach
 from trustgraph.graph.classification import is_outside, prepared_context
 from trustgraph.model import Role
@@ -31,6 +32,14 @@ def _reacher_json(r: Reacher) -> dict[str, object]:
             "classification": getattr(r, "classification", None)}
 
 
+def _entry_pattern(ctx: FindingContext, r: Reacher) -> str | None:
+    """The AWS-designed management pattern of the first hop of a reacher's path, if it follows one."""
+    if len(r.path) < 2:
+        return None
+    first = ctx.snapshot.roles.get(r.path[1])
+    return management_pattern_nodes(first).get(r.path[0]) if first is not None else None
+
+
 def check_sensitive(ctx: FindingContext, role: Role) -> Iterator[Finding]:
     sensitivity = ctx.sensitive.get(role.arn)
     if sensitivity is None or role.arn not in ctx.graph:
@@ -41,10 +50,14 @@ def check_sensitive(ctx: FindingContext, role: Role) -> Iterator[Finding]:
     why = sensitivity.label
     base = {"sensitive_because": sensitivity.reasons}
     gctx = prepared_context(ctx.graph)
-    # TG401: reachers outside the organization.
+    # TG401: reachers outside the organization (without organization data: outside the data set).
+    outside_what = "the organization" if ctx.org_id else "this data set"
     for r in reachers:
         if not is_outside(ctx.graph, r.principal, gctx):
             continue
+        entry = _entry_pattern(ctx, r)
+        if entry is not None and ctx.org_id is None and r.hops == 1:
+            continue  # the trust itself is reported once, as the AWS-designed pattern it is (TG302)
         if r.kind == "public" and not r.conditional:
             severity = Severity.CRITICAL
         elif not r.conditional:
@@ -54,24 +67,31 @@ def check_sensitive(ctx: FindingContext, role: Role) -> Iterator[Finding]:
         cond = f", only if {', '.join(r.conditions)} hold" if r.conditional else " with no runtime condition"
         label = ctx.graph.nodes[r.principal].get("vendor") or ctx.graph.nodes[r.principal].get("account_name")
         who = f"{_short(r.principal)}" + (f" ({label})" if label else "")
+        note = ""
+        if entry is not None and ctx.org_id is None:
+            note = f" (it enters through {entry}; without organization data that account cannot be placed)"
+            severity = severity.lowered(2)
         yield ctx.finding(
             "TG401", role, r.principal,
-            f"sensitive role ({why}) is reachable from outside the organization by {who} in {r.hops} "
-            f"hop(s){cond}: {_chain(r)}",
+            f"sensitive role ({why}) is reachable from outside {outside_what} by {who} in {r.hops} "
+            f"hop(s){cond}: {_chain(r)}{note}",
             severity=severity, evidence={**base, "reacher": _reacher_json(r)})
-    # TG402: many reachers.
-    if len(reachers) >= ctx.options.many_reachers:
+    # TG402: many reachers. AWS services are not principals anyone signs in as: they are counted apart.
+    principals = [r for r in reachers if r.kind != "service"]
+    services = [r for r in reachers if r.kind == "service"]
+    if len(principals) >= ctx.options.many_reachers:
         by_kind: dict[str, int] = {}
-        for r in reachers:
+        for r in principals:
             by_kind[r.kind] = by_kind.get(r.kind, 0) + 1
         kinds = ", ".join(f"{n} {k}" for k, n in sorted(by_kind.items()))
-        firm = sum(1 for r in reachers if not r.conditional)
+        firm = sum(1 for r in principals if not r.conditional)
+        also = f"; AWS services reaching it as well: {len(services)}" if services else ""
         yield ctx.finding(
             "TG402", role, None,
-            f"sensitive role ({why}) is reachable by {len(reachers)} principals ({kinds}); {firm} of them "
-            "without any runtime condition",
-            evidence={**base, "reacher_count": len(reachers), "unconditional": firm, "by_kind": by_kind,
-                      "reachers": [_reacher_json(r) for r in reachers[:50]]})
+            f"sensitive role ({why}) is reachable by {len(principals)} principals ({kinds}); {firm} of them "
+            f"without any runtime condition{also}",
+            evidence={**base, "reacher_count": len(principals), "unconditional": firm, "by_kind": by_kind,
+                      "services": len(services), "reachers": [_reacher_json(r) for r in principals[:50]]})
     # TG403: long chains.
     long = [r for r in reachers if r.hops >= ctx.options.long_chain_hops]
     if long:

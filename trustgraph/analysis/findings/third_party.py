@@ -48,6 +48,44 @@ CONFUSED_DEPUTY_SERVICES = {
 }
 
 
+STACKSETS_ORG_ADMIN = (":role/aws-service-role/stacksets.cloudformation.amazonaws.com/"
+                       "AWSServiceRoleForCloudFormationStackSetsOrgAdmin")
+
+
+def management_pattern(role: Role, ref: PrincipalRef) -> str | None:
+    """The AWS-designed cross-account pattern this (role, trusted principal) pair follows, if any: roles that AWS
+    Organizations, Control Tower or CloudFormation StackSets create in member accounts, trusting the
+    management (or StackSets administrator) account."""
+    name = role.name
+    if ref.kind == "account" and name == "OrganizationAccountAccessRole":
+        return ("OrganizationAccountAccessRole, which AWS Organizations creates in the accounts it creates, trusting "
+                "the organization's management account")
+    if ref.kind == "account" and name == "AWSControlTowerExecution":
+        return "AWSControlTowerExecution, which AWS Control Tower creates, trusting the management account"
+    if name == "AWSCloudFormationStackSetExecutionRole" and (ref.kind == "account" or (
+            ref.kind == "role" and ref.role_name == "AWSCloudFormationStackSetAdministrationRole")):
+        return "the self-managed StackSets execution role, trusting the StackSets administrator account"
+    if name.startswith("stacksets-exec-") and ref.kind == "role" and ref.written.endswith(STACKSETS_ORG_ADMIN):
+        return ("the service-managed StackSets execution role, trusting the StackSets service-linked role of the "
+                "organization's management (or delegated administrator) account")
+    return None
+
+
+def management_pattern_nodes(role: Role) -> dict[str, str]:
+    """Graph node of each trusted principal of `role` that follows an AWS-designed management pattern → the pattern."""
+    found: dict[str, str] = {}
+    if role.trust is None:
+        return found
+    for st in role.trust.statements:
+        if st.effect != "Allow":
+            continue
+        for ref in principal_refs(st):
+            pattern = management_pattern(role, ref)
+            if pattern:
+                found[ref.node_id] = pattern
+    return found
+
+
 def _service_doc(service: str) -> str | None:
     if service in CONFUSED_DEPUTY_SERVICES:
         return CONFUSED_DEPUTY_SERVICES[service]
@@ -84,7 +122,26 @@ def denied_by_trust(role: Role, ref: PrincipalRef) -> str | None:
     return None
 
 
+def _aws_owned_finding(ctx: FindingContext, role: Role, st: Statement, ref: PrincipalRef) -> Iterator[Finding]:
+    """An AWS-owned account (log delivery, image registries …): not a SaaS vendor, no ExternalId to ask for."""
+    name = ctx.vendors.get(ref.account or "", "AWS")
+    what = "every principal of" if ref.kind == "account" else f"the {ref.kind} {ref.written} of"
+    yield ctx.finding(
+        "TG302", role, ref.written,
+        f"statement {st.label} trusts {what} {name} ({ref.account}), an account owned by AWS according to the "
+        "known-accounts list, not a SaaS vendor: there is no ExternalId to require. AWS documents such accounts "
+        "for its own service deliveries, rarely as role callers: confirm the trust is intended",
+        statement=st, severity=Severity.LOW,
+        remediation="Keep the statement only if the documentation of that AWS service asks for it (the known-accounts "
+                    "entry names the page); otherwise remove it. AWS-owned accounts send no tenant id to check.",
+        evidence={"aws_owned": True, "account_name": name, "external_account": ref.account,
+                  "principal_form": ref.kind, "statement_json": statement_json(st)})
+
+
 def _vendor_finding(ctx: FindingContext, role: Role, st: Statement, ref: PrincipalRef) -> Iterator[Finding]:
+    if ctx.aws_owned(ref.account):
+        yield from _aws_owned_finding(ctx, role, st, ref)
+        return
     if _restricted_by(st, ("sts:externalid",)):
         return
     vendor = ctx.vendors.get(ref.account or "", "a known vendor")
@@ -122,11 +179,26 @@ def _external_finding(ctx: FindingContext, role: Role, st: Statement, ref: Princ
         evidence["graph_edge"] = None
     cond_note = f" (conditions: {', '.join(sorted({c.key for c in st.conditions}))})" if conditioned else \
         " with no condition"
+    pattern = management_pattern(role, ref)
+    if pattern and ctx.org_id is None:
+        # Without organization data the management account cannot be recognised as inside: say what is known.
+        yield ctx.finding(
+            "TG302", role, ref.written,
+            f"statement {st.label} trusts {what} {account}{cond_note}: the AWS-designed pattern {pattern}. "
+            f"{account} is outside this data set (no organization data was given), so it is most likely that "
+            "account; add organization.json (or that account's data) to confirm",
+            statement=st, severity=Severity.LOW,
+            evidence={**evidence, "aws_pattern": pattern, "organization_data": False}, mitigated_by=mitigations)
+        return
     fixed = with_conditions(st, {"StringEquals": {"sts:ExternalId": "UNIQUE-EXTERNAL-ID"}},
                             only_principal=("AWS", ref.written if not whole else
                                             f"arn:aws:iam::{account}:role/NAMED-ROLE"))
-    message = (f"statement {st.label} trusts {what} {account}{cond_note}; {account} is neither in the "
-               "organization nor a known vendor")
+    where = "neither in the organization" if ctx.org_id else \
+        "outside this data set (no organization data was given) and not"
+    message = (f"statement {st.label} trusts {what} {account}{cond_note}; {account} is {where} "
+               + ("nor a known vendor" if ctx.org_id else "a known vendor"))
+    if pattern:
+        message += f" (the trust follows the AWS-designed pattern {pattern}, yet {account} is not in it)"
     if external_id:
         message += " (the ExternalId suggests a third party: add it to the known-accounts file once identified)"
     if mitigations:
