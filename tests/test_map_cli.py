@@ -101,7 +101,7 @@ def test_html_format(tmp_path: Path) -> None:
     page = out.read_text()
     assert page.startswith("<!DOCTYPE html>") and 'id="tg-evidence"' in page
     blob = page.split('id="tg-evidence">', 1)[1].split("</script>", 1)[0]
-    assert any(v.get("type") == "edge" for v in json.loads(blob).values())
+    assert any(v.get("type") == "edge" for v in json.loads(blob)["elements"].values())
 
 
 @pytest.mark.parametrize("args, message", [

@@ -57,13 +57,25 @@ g.edge .tg-hitarea { stroke: transparent; stroke-width: 12px; fill: none; pointe
 .tg-selected a > polygon, .tg-selected a > ellipse, .tg-selected a > path, .tg-selected a > polyline {
   stroke: #1a73e8 !important; stroke-width: 4px !important; }
 svg.tg-searching g.node:not(.tg-hit), svg.tg-searching g.edge { opacity: 0.25; }
+header select { padding: 3px 4px; border: 1px solid #bdc1c6; border-radius: 4px; font: inherit; max-width: 14em; }
+header label { white-space: nowrap; }
+#tg-panel h3 { font-size: 13px; margin: 8px 0 4px; color: #c5221f; }
+#tg-panel .tg-actions { display: flex; gap: 6px; flex-wrap: wrap; margin: 0 0 6px; }
+#tg-panel .tg-actions button { padding: 3px 8px; border: 1px solid #bdc1c6; border-radius: 4px; background: #fff;
+  font: inherit; cursor: pointer; }
+.tg-hidden { display: none; }
+svg.tg-hovering g.node:not(.tg-hover), svg.tg-hovering g.edge:not(.tg-hover) { opacity: 0.3; }
+svg.tg-focus:not(.tg-pathing) g.node:not(.tg-near), svg.tg-focus:not(.tg-pathing) g.edge:not(.tg-near) {
+  opacity: 0.3; }
+svg.tg-pathing g.node:not(.tg-path), svg.tg-pathing g.edge:not(.tg-path) { opacity: 0.15; }
+.tg-path > path, .tg-path > polygon, .tg-path > ellipse, .tg-path a > path, .tg-path a > polygon,
+.tg-path a > ellipse { stroke: #d93025 !important; stroke-width: 3px !important; }
 """
 
 # Hand-written, no dependencies. Pan (drag), zoom (wheel, buttons), search (highlight + jump), click → evidence.
 _JS = r"""
 (function () {
   "use strict";
-  var evidence = JSON.parse(document.getElementById("tg-evidence").textContent);
   var canvas = document.getElementById("tg-canvas");
   var svg = canvas.querySelector("svg");
   var panel = document.getElementById("tg-panel");
@@ -116,13 +128,55 @@ _JS = r"""
   document.getElementById("tg-zoom-out").addEventListener("click", function () { zoomCenter(1.4); });
   document.getElementById("tg-fit").addEventListener("click", fit);
 
-  // Wider invisible strokes make thin edges easy to click.
-  Array.prototype.forEach.call(svg.querySelectorAll("g.edge path"), function (path) {
-    var hit = path.cloneNode(false);
-    hit.setAttribute("class", "tg-hitarea");
-    hit.removeAttribute("stroke-dasharray");
-    path.parentNode.insertBefore(hit, path);
-  });
+  // Everything below reads the data; it runs after the drawing is on screen.
+  function init() {
+  var data = JSON.parse(document.getElementById("tg-evidence").textContent);
+  var records = data.records, elements = data.elements, ids = data.ids, attrs = data.attrs;
+  var nNodes = data.nodes;
+  var index = {};
+  ids.forEach(function (id, i) { index[id] = i; });
+  // The drawn graph: per element index, outgoing and incoming [edge, other end] pairs.
+  var out = [], inc = [];
+  for (var i = 0; i < nNodes; i++) { out.push([]); inc.push([]); }
+  data.edges.forEach(function (e) { out[e[1]].push([e[0], e[2]]); inc[e[2]].push([e[0], e[1]]); });
+  var edgeEnds = {};
+  data.edges.forEach(function (e) { edgeEnds[e[0]] = [e[1], e[2]]; });
+  var domCache = {};
+  function dom(i) {
+    var e = domCache[i];
+    if (e === undefined) { e = domCache[i] = document.getElementById(ids[i]); }
+    return e;
+  }
+
+  if (data.edges.length <= 3000) {
+    // Wider invisible strokes make thin edges easy to click.
+    Array.prototype.forEach.call(svg.querySelectorAll("g.edge path"), function (path) {
+      var hit = path.cloneNode(false);
+      hit.setAttribute("class", "tg-hitarea");
+      hit.removeAttribute("stroke-dasharray");
+      path.parentNode.insertBefore(hit, path);
+    });
+  }
+
+  function expand(v) {
+    if (Array.isArray(v)) { return v.map(expand); }
+    if (v !== null && typeof v === "object") {
+      var list = null;
+      if (Object.prototype.hasOwnProperty.call(v, "$r")) {
+        list = v.$r.map(function (r) { return expand(records[r]); });
+      }
+      else if (Object.prototype.hasOwnProperty.call(v, "$v")) { list = v.$v.map(expand); }
+      if (list) {
+        if (v.$more) { list.push("… " + v.$more.toLocaleString("en") + " more"); }
+        return list;
+      }
+      var o = {};
+      Object.keys(v).forEach(function (k) { o[k] = expand(v[k]); });
+      return o;
+    }
+    return v;
+  }
+  function evidenceOf(id) { return elements[id] ? expand(elements[id]) : null; }
 
   function el(tag, text, cls) {
     var e = document.createElement(tag);
@@ -169,33 +223,198 @@ _JS = r"""
     });
     return t;
   }
+
+  // Marks: a class on a set of elements, removed all at once.
+  var marked = {};
+  function mark(cls, list) {
+    unmark(cls);
+    marked[cls] = list;
+    list.forEach(function (i) { var e = dom(i); if (e) { e.classList.add(cls); } });
+  }
+  function unmark(cls) {
+    (marked[cls] || []).forEach(function (i) { var e = dom(i); if (e) { e.classList.remove(cls); } });
+    marked[cls] = [];
+  }
+  function neighbourhood(i) {
+    var list = [i];
+    if (i < nNodes) {
+      out[i].forEach(function (p) { list.push(p[0], p[1]); });
+      inc[i].forEach(function (p) { list.push(p[0], p[1]); });
+    } else if (edgeEnds[i]) {
+      list.push(edgeEnds[i][0], edgeEnds[i][1]);
+    }
+    return list;
+  }
+  // Who can reach node i (upstream) or what it can reach (downstream): the nodes and every edge on a path.
+  function reach(i, upstream) {
+    var adj = upstream ? inc : out;
+    var seen = {}, queue = [i], list = [i];
+    seen[i] = true;
+    while (queue.length) {
+      var n = queue.shift();
+      adj[n].forEach(function (p) {
+        if (!seen[p[1]]) { seen[p[1]] = true; queue.push(p[1]); list.push(p[1]); }
+      });
+    }
+    var nodes = list.length;
+    data.edges.forEach(function (e) { if (seen[e[1]] && seen[e[2]]) { list.push(e[0]); } });
+    return { elements: list, nodes: nodes - 1 };
+  }
+  var pathInfo = null;
+  function showPath(id, upstream) {
+    var i = index[id];
+    if (i === undefined || i >= nNodes) { return 0; }
+    var r = reach(i, upstream);
+    mark("tg-path", r.elements);
+    svg.classList.add("tg-pathing");
+    if (pathInfo) {
+      pathInfo.textContent = (upstream ? r.nodes + " node" + (r.nodes === 1 ? "" : "s") + " can reach this"
+                                       : "this can reach " + r.nodes + " node" + (r.nodes === 1 ? "" : "s"))
+        + " (highlighted, with every edge on the way)";
+    }
+    return r.nodes;
+  }
+  function clearPath() {
+    unmark("tg-path");
+    svg.classList.remove("tg-pathing");
+    if (pathInfo) { pathInfo.textContent = ""; }
+  }
+
   var selected = null;
   function show(id) {
-    var info = evidence[id];
+    var info = evidenceOf(id);
     if (selected) { selected.classList.remove("tg-selected"); }
     selected = document.getElementById(id);
     if (selected) { selected.classList.add("tg-selected"); }
+    clearPath();
+    var i = index[id];
+    if (i !== undefined) { mark("tg-near", neighbourhood(i)); svg.classList.add("tg-focus"); }
+    else { unmark("tg-near"); svg.classList.remove("tg-focus"); }
     panel.textContent = "";
     if (!info) { panel.appendChild(el("p", "No evidence recorded for this element.", "tg-hint")); return; }
     panel.appendChild(el("h2", info.title || id));
+    if (i !== undefined && i < nNodes) {
+      var bar = el("div", null, "tg-actions");
+      var up = el("button", "Who can reach this");
+      up.type = "button"; up.id = "tg-who";
+      up.addEventListener("click", function () { showPath(id, true); });
+      var down = el("button", "What can this reach");
+      down.type = "button"; down.id = "tg-what";
+      down.addEventListener("click", function () { showPath(id, false); });
+      var clear = el("button", "Clear");
+      clear.type = "button";
+      clear.addEventListener("click", clearPath);
+      bar.appendChild(up); bar.appendChild(down); bar.appendChild(clear);
+      panel.appendChild(bar);
+      pathInfo = el("p", "", "tg-hint");
+      panel.appendChild(pathInfo);
+    } else { pathInfo = null; }
+    if (info.findings && info.findings.length) {
+      panel.appendChild(el("h3", "Findings"));
+      panel.appendChild(value(info.findings));
+      delete info.findings;
+    }
     panel.appendChild(table(info));
+  }
+  function unselect() {
+    if (selected) { selected.classList.remove("tg-selected"); selected = null; }
+    unmark("tg-near"); svg.classList.remove("tg-focus"); clearPath();
   }
   svg.addEventListener("click", function (ev) {
     if (moved) { return; }
     var g = ev.target.closest ? ev.target.closest("g.node, g.edge") : null;
-    if (g && g.id) { ev.preventDefault(); show(g.id); }
+    if (g && g.id) { ev.preventDefault(); show(g.id); } else { unselect(); }
   });
+  // Neighbours on hover (nodes only; a selection keeps its own highlight).
+  var hoverTimer = null;
+  svg.addEventListener("mouseover", function (ev) {
+    var g = ev.target.closest ? ev.target.closest("g.node") : null;
+    if (hoverTimer) { clearTimeout(hoverTimer); hoverTimer = null; }
+    if (!g || index[g.id] === undefined) { unmark("tg-hover"); svg.classList.remove("tg-hovering"); return; }
+    hoverTimer = setTimeout(function () {
+      mark("tg-hover", neighbourhood(index[g.id]));
+      svg.classList.add("tg-hovering");
+    }, 60);
+  });
+  svg.addEventListener("mouseleave", function () { unmark("tg-hover"); svg.classList.remove("tg-hovering"); });
+
+  // Filters: by OU, classification, conditional, sensitive.
+  var fOu = document.getElementById("tg-f-ou"), fCls = document.getElementById("tg-f-cls");
+  var fCond = document.getElementById("tg-f-cond"), fSens = document.getElementById("tg-f-sens");
+  var ous = {}, classes = {}, conds = {}, anySensitive = false;
+  ids.forEach(function (id) {
+    var a = attrs[id];
+    if (!a) { return; }
+    if (a[0]) {
+      var parts = a[0].split(" / ");
+      for (var k = 1; k <= parts.length; k++) { ous[parts.slice(0, k).join(" / ")] = 1; }
+    }
+    if (a[1]) { anySensitive = true; }
+    if (a[2]) { classes[a[2]] = 1; }
+    if (a[3]) { conds[a[3]] = 1; }
+  });
+  function options(select, values, all) {
+    var keys = Object.keys(values).sort();
+    if (!keys.length) { select.hidden = true; return; }
+    select.appendChild(el("option", all)).value = "";
+    keys.forEach(function (k) { var o = el("option", k); o.value = k; select.appendChild(o); });
+  }
+  options(fOu, ous, "all OUs");
+  options(fCls, classes, "all classifications");
+  options(fCond, conds, "conditional or not");
+  document.getElementById("tg-f-sens-box").hidden = !anySensitive;
+  function inOu(i, ou) {
+    var a = attrs[ids[i]], v = a ? a[0] : "";
+    return v === ou || v.indexOf(ou + " / ") === 0;
+  }
+  function sensitive(i) { var a = attrs[ids[i]]; return !!(a && a[1]); }
+  function filter(f) {
+    f = f || {};
+    var ou = f.ou || "", cls = f.classification || "", cond = f.conditional || "", sens = !!f.sensitive;
+    var visible = {};
+    var shown = 0;
+    if (ou || cls || cond || sens) {
+      data.edges.forEach(function (e) {
+        var a = attrs[ids[e[0]]] || ["", 0, "", ""];
+        if (cls && a[2] !== cls) { return; }
+        if (cond && a[3] !== cond) { return; }
+        if (ou && !inOu(e[1], ou) && !inOu(e[2], ou)) { return; }
+        if (sens && !sensitive(e[2])) { return; }
+        visible[e[0]] = visible[e[1]] = visible[e[2]] = true;
+        shown++;
+      });
+      if (!cls && !cond) {
+        for (var n = 0; n < nNodes; n++) {
+          if ((!ou || inOu(n, ou)) && (!sens || sensitive(n))) { visible[n] = true; }
+        }
+      }
+      var hidden = [];
+      for (var j = 0; j < ids.length; j++) { if (!visible[j]) { hidden.push(j); } }
+      mark("tg-hidden", hidden);
+    } else {
+      unmark("tg-hidden");
+      shown = data.edges.length;
+    }
+    return shown;
+  }
+  function readFilters() {
+    var shown = filter({ ou: fOu.value, classification: fCls.value, conditional: fCond.value,
+                         sensitive: fSens.checked });
+    count.textContent = (fOu.value || fCls.value || fCond.value || fSens.checked)
+      ? shown + " edge" + (shown === 1 ? "" : "s") + " shown" : "";
+  }
+  [fOu, fCls, fCond, fSens].forEach(function (c) { c.addEventListener("change", readFilters); });
 
   var hits = [], current = -1;
+  var nodeIds = Object.keys(elements).filter(function (id) { return elements[id].type === "node"; }).sort();
   function runSearch() {
     var q = search.value.trim().toLowerCase();
     hits.forEach(function (id) { var e = document.getElementById(id); if (e) { e.classList.remove("tg-hit"); } });
     hits = [];
     current = -1;
     if (!q) { svg.classList.remove("tg-searching"); count.textContent = ""; return; }
-    Object.keys(evidence).sort().forEach(function (id) {
-      var info = evidence[id];
-      if (info.type !== "node") { return; }
+    nodeIds.forEach(function (id) {
+      var info = elements[id];
       var hay = ((info.title || "") + " " + (info.search || "") + " " + (info.id || "")).toLowerCase();
       if (hay.indexOf(q) >= 0 && document.getElementById(id)) { hits.push(id); }
     });
@@ -226,15 +445,30 @@ _JS = r"""
   });
   // A small handle for tests and the browser console.
   window.trustgraph = {
-    evidence: evidence, show: show, jump: jump, fit: fit, zoom: zoomCenter,
+    data: data, evidence: evidenceOf, show: show, jump: jump, fit: fit, zoom: zoomCenter, unselect: unselect,
+    whoCanReach: function (id) { return showPath(id, true); },
+    whatCanReach: function (id) { return showPath(id, false); },
+    clearPath: clearPath, filter: filter,
     search: function (q) { search.value = q; runSearch(); return hits.slice(); },
     view: function () { return view.slice(); }
   };
+  document.documentElement.setAttribute("data-tg-ready", "1");
+  }
+  // Let the browser paint the drawing first, then read the data.
+  requestAnimationFrame(function () { setTimeout(init, 0); });
 })();
 """
 
 _XML_PROLOGUE = re.compile(r"^\s*<\?xml[^>]*\?>\s*(<!DOCTYPE[^>]*>\s*)?", re.S)
 _COMMENT = re.compile(r"<!--.*?-->", re.S)
+_ELEMENT = re.compile(r'<g id="([^"]+)" class="(node|edge)">\s*<title>([^<]*)</title>')
+
+# At most this many items of a list are kept in an element's evidence; the rest is counted ("N more").
+LIST_CAP = 25
+# Above this many drawn elements, lists are cut shorter still so that the page stays small (10 MB for a
+# 1,000-account organization): the panel says how many more there are.
+LARGE_ELEMENTS = 3000
+LARGE_LIST_CAP = 5
 
 
 def embed_json(value: Any) -> str:
@@ -250,12 +484,128 @@ def inline_svg(svg: str) -> str:
     return _COMMENT.sub("", _XML_PROLOGUE.sub("", svg)).strip()
 
 
-def html_page(svg: str, evidence: Mapping[str, Any], *, title: str = "trustgraph") -> str:
+class _Records:
+    """Distinct evidence records (trust statements, conditions, folded trusts), each stored once; elements
+    refer to them by index."""
+
+    def __init__(self, cap: int) -> None:
+        self.cap = cap
+        self.items: list[Any] = []
+        self._index: dict[str, int] = {}
+
+    def ref(self, value: Any) -> int:
+        key = json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        found = self._index.get(key)
+        if found is None:
+            found = self._index[key] = len(self.items)
+            self.items.append(value)
+        return found
+
+    def pack(self, value: Any) -> Any:
+        """`value` with every list of objects replaced by {"$r": [record ids], "$more": N} and every long
+        list cut to the cap ({"$v": [items], "$more": N})."""
+        if isinstance(value, Mapping):
+            return {str(k): self.pack(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            more = max(0, len(value) - self.cap)
+            kept = list(value[:self.cap])
+            if any(isinstance(v, Mapping) for v in kept):
+                packed: dict[str, Any] = {"$r": [self.ref(self.pack(v)) for v in kept]}
+            elif more:
+                packed = {"$v": [self.pack(v) for v in kept]}
+            else:
+                return [self.pack(v) for v in kept]
+            if more:
+                packed["$more"] = more
+            return packed
+        return value
+
+
+def svg_elements(svg: str) -> tuple[list[str], list[tuple[str, str, str]]]:
+    """The nodes (element ids) and edges (element id, tail element id, head element id) Graphviz drew."""
+    by_name: dict[str, str] = {}
+    nodes: list[str] = []
+    edges: list[tuple[str, str, str]] = []
+    for match in _ELEMENT.finditer(svg):
+        element, cls, title = html.unescape(match.group(1)), match.group(2), html.unescape(match.group(3))
+        if cls == "node":
+            by_name[title] = element
+            nodes.append(element)
+        else:
+            tail, _, head = title.partition("->")
+            edges.append((element, tail, head))
+    return nodes, [(e, by_name[t], by_name[h]) for e, t, h in edges if t in by_name and h in by_name]
+
+
+def _conditional(info: Mapping[str, Any]) -> str:
+    value = info.get("conditional")
+    if isinstance(value, bool):
+        return "conditional" if value else "unconditional"
+    if isinstance(value, int):
+        total = info.get("trusts") or 0
+        return "unconditional" if not value else "conditional" if value >= total else "partly conditional"
+    return ""
+
+
+def _sensitive(info: Mapping[str, Any]) -> bool:
+    return bool(info.get("sensitive_roles") or info.get("sensitive") or info.get("sensitive_role"))
+
+
+def page_data(svg: str, evidence: Mapping[str, Any], findings: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """What the page's script reads: evidence records stored once (`records`), each drawn element's evidence
+    referring to them (`elements`), the drawn graph as element ids (`nodes`, `edges`: [edge, tail, head]
+    indices into `ids`) and the attributes the filters use (`attrs`: [OU, sensitive, classification,
+    conditional] per element)."""
+    nodes, edges = svg_elements(svg)
+    drawn = [n for n in nodes if n in evidence]
+    drawn_set = set(drawn)
+    edges = [e for e in edges if e[1] in drawn_set and e[2] in drawn_set and e[0] in evidence]
+    cap = LARGE_LIST_CAP if len(drawn) + len(edges) > LARGE_ELEMENTS else LIST_CAP
+    records = _Records(cap)
+    elements: dict[str, Any] = {}
+    attrs: dict[str, list[Any]] = {}
+    for element in evidence:
+        info = dict(evidence[element])
+        if findings and info.get("type") == "node":
+            found = _findings_for(info, findings)
+            if found:
+                info["findings"] = found
+        elements[element] = records.pack(info)
+        ou = str(info.get("organizational_unit") or info.get("ou") or "")
+        cls = str(info.get("classification") or "") if info.get("type") == "edge" else ""
+        attrs[element] = [ou, 1 if _sensitive(info) else 0, cls, _conditional(info)]
+    ids = drawn + [e for e, _, _ in edges]
+    index = {element: i for i, element in enumerate(ids)}
+    return {"records": records.items, "elements": elements, "ids": ids, "nodes": len(drawn),
+            "edges": [[index[e], index[t], index[h]] for e, t, h in edges], "attrs": attrs, "cap": cap}
+
+
+def _findings_for(info: Mapping[str, Any], findings: Mapping[str, Any]) -> list[Any]:
+    """Findings of the role (principals view) or of the roles in the accounts (account view) of a node."""
+    role = info.get("id")
+    if isinstance(role, str) and role in findings:
+        return list(findings[role])
+    accounts = info.get("accounts")
+    if not isinstance(accounts, list) or not accounts:
+        return []
+    wanted = set(accounts)
+    found = []
+    for arn in sorted(findings):
+        parts = arn.split(":")
+        if len(parts) > 4 and parts[4] in wanted:
+            found.extend(findings[arn])
+    return found
+
+
+def html_page(svg: str, evidence: Mapping[str, Any], *, title: str = "trustgraph",
+              findings: Mapping[str, Any] | None = None) -> str:
+    """The page. `findings`: role ARN → the findings shown in the panel of that role or of its account."""
     script = _JS.strip()
     digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
     csp = (f"default-src 'none'; script-src 'sha256-{digest}'; style-src 'unsafe-inline'; img-src data:; "
            "base-uri 'none'; form-action 'none'")
     heading = html.escape(title, quote=True)
+    data = page_data(svg, evidence, findings)
     return (
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
         f"<meta http-equiv=\"Content-Security-Policy\" content=\"{csp}\">\n"
@@ -265,13 +615,18 @@ def html_page(svg: str, evidence: Mapping[str, Any], *, title: str = "trustgraph
         f"<header><h1>{heading}</h1>"
         "<input id=\"tg-search\" type=\"search\" placeholder=\"Search: name, ARN or account id (Enter: next)\" "
         "autocomplete=\"off\" spellcheck=\"false\"><span id=\"tg-count\"></span>"
+        "<select id=\"tg-f-ou\" title=\"Only trust touching this OU\"></select>"
+        "<select id=\"tg-f-cls\" title=\"Only trust of this classification\"></select>"
+        "<select id=\"tg-f-cond\" title=\"Only conditional or unconditional trust\"></select>"
+        "<label id=\"tg-f-sens-box\"><input id=\"tg-f-sens\" type=\"checkbox\"> sensitive only</label>"
         "<button id=\"tg-zoom-in\" type=\"button\" title=\"Zoom in\">+</button>"
         "<button id=\"tg-zoom-out\" type=\"button\" title=\"Zoom out\">&#8722;</button>"
         "<button id=\"tg-fit\" type=\"button\" title=\"Show everything\">Fit</button></header>\n"
         f"<main><div id=\"tg-canvas\">{inline_svg(svg)}</div>\n"
         "<aside id=\"tg-panel\"><p class=\"tg-hint\">Click a node or an edge to see its evidence: the trust "
-        "statements, principals as written and the conditions. Drag to pan, wheel to zoom, / to search.</p>"
+        "statements, principals as written and the conditions; from a node, who can reach it and what it can "
+        "reach. Hover a node for its neighbours. Drag to pan, wheel to zoom, / to search.</p>"
         "</aside></main>\n"
-        f"<script type=\"application/json\" id=\"tg-evidence\">{embed_json(evidence)}</script>\n"
+        f"<script type=\"application/json\" id=\"tg-evidence\">{embed_json(data)}</script>\n"
         f"<script>{script}</script>\n</body>\n</html>\n"
     )
