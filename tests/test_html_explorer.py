@@ -1,0 +1,224 @@
+"""The HTML explorer at scale: evidence stored once, small pages, hostile text kept as text, and (opt-in,
+marker `browser`, Playwright driving /usr/bin/chromium) paint time, the evidence panel, paths and filters."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from test_render_accounts import GraphMaker
+
+from trustgraph.cli import main
+from trustgraph.render.engine import render
+from trustgraph.render.html import LIST_CAP, html_page, page_data
+from trustgraph.render.views import principals_view
+
+ROOT = Path(__file__).resolve().parent.parent
+ACME = ROOT / "samples" / "acme"
+CHROMIUM = Path("/usr/bin/chromium")
+
+HOSTILE = ["</script><script>window.__pwned=1</script>", '<img src=x onerror="window.__pwned=2">',
+           "[link](https://evil.example/)", "\x1b[31mred\x1b[0m \x07 \u2028"]
+
+
+def blob_of(page: str) -> dict[str, Any]:
+    text = re.search(r'<script type="application/json" id="tg-evidence">(.*?)</script>', page, re.S).group(1)
+    return json.loads(text)
+
+
+def _map(args: list[str]) -> None:
+    result = CliRunner().invoke(main, ["map", "-q", *args], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+
+
+@pytest.fixture(scope="module")
+def org100(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("org100")
+    subprocess.run([sys.executable, str(ROOT / "benchmarks" / "generate_org.py"), "--accounts", "100",
+                    "--roles-per-account", "20", "--users-per-account", "4", "-o", str(out / "org")], check=True,
+                   capture_output=True)
+    _map(["-i", str(out / "org"), "--view", "accounts", "-o", str(out / "accounts.html")])
+    return out
+
+
+@pytest.fixture(scope="module")
+def acme_html(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("acme") / "acme.html"
+    _map(["-i", str(ACME), "-o", str(out)])
+    return out
+
+
+# -- without a browser ----------------------------------------------------------------------------------
+
+def test_generated_page_is_small_and_lists_are_capped(org100: Path) -> None:
+    page = (org100 / "accounts.html").read_text(encoding="utf-8")
+    # 100 accounts, about 1,500 folded links: the page was 25 MB with evidence repeated per edge.
+    assert len(page.encode()) < 3_000_000
+    data = blob_of(page)
+    assert len(data["ids"]) == data["nodes"] + len(data["edges"]) > 500
+    capped = [v for v in data["elements"].values() if isinstance(v.get("members"), dict) and v["members"].get("$more")]
+    assert capped and all(len(v["members"].get("$r", v["members"].get("$v"))) <= data["cap"] <= LIST_CAP
+                          for v in capped)
+    # Every edge of the drawn graph is an element with evidence; ends are drawn nodes.
+    for edge, tail, head in data["edges"]:
+        assert data["ids"][edge] in data["elements"] and tail < data["nodes"] and head < data["nodes"]
+
+
+def test_evidence_records_are_distinct_statements(acme_html: Path) -> None:
+    from trustgraph.graph.build import build_graph
+    from trustgraph.sources.files import load_inputs
+
+    graph = build_graph(load_inputs([ACME])[0])
+    data = blob_of(acme_html.read_text(encoding="utf-8"))
+    drawn = {(v["from"], v["to"]) for v in data["elements"].values() if v.get("type") == "edge"}
+    statements = {json.dumps(e, sort_keys=True, default=str) for u, v in drawn if graph.has_edge(u, v)
+                  for e in graph.edges[u, v].get("evidence", [])}
+    stored = [r for r in data["records"] if isinstance(r, dict) and "statement" in r and "principal_form" in r]
+    assert len(stored) == len(statements) > 5
+    keys = [json.dumps(r, sort_keys=True) for r in data["records"]]
+    assert len(keys) == len(set(keys))  # each record once
+    # Elements refer to statements by id; no element holds a statement itself.
+    for info in data["elements"].values():
+        if info.get("type") == "edge":
+            assert set(info["evidence"]) == {"$r"}
+
+
+def test_statements_shared_by_many_elements_are_stored_once() -> None:
+    statement = {"statement": 0, "sid": "Shared", "principal_form": "account", "conditions": [
+        {"key": "aws:PrincipalOrgID", "operator": "StringEquals", "values": ["o-" + "x" * 200]}]}
+    evidence = {f"edge-n{i}-n{i + 1}": {"type": "edge", "title": str(i), "evidence": [statement]} for i in range(500)}
+    data = page_data("<svg></svg>", evidence)
+    assert len(data["records"]) == 2  # the statement and its condition
+    assert sum(len(json.dumps(r)) for r in data["records"]) < 600
+    assert all(v["evidence"] == {"$r": [data["records"].index(data["records"][-1])]} for v in data["elements"].values())
+
+
+def test_hostile_text_is_escaped_in_the_blob(tmp_path: Path) -> None:
+    m = GraphMaker(organization_id=None)
+    m.account("111111111111", HOSTILE[0])
+    target = m.role("111111111111", HOSTILE[1])
+    bob = m.user("111111111111", HOSTILE[2])
+    m.trust(bob, target, conditions=["aws:SourceIp"], sid=HOSTILE[3])
+    m.g.edges[bob, target]["evidence"][0]["conditions"][0]["values"] = HOSTILE
+    page = render(principals_view(m.g), tmp_path / "hostile.html", "html").read_text(encoding="utf-8")
+    raw = re.search(r'id="tg-evidence">(.*?)</script>', page, re.S).group(1)
+    for bad in ("<", ">", "&", "\x1b", "\x07", "\u2028"):
+        assert bad not in raw
+    assert len(re.findall(r"<script\b", page)) == 2 and "<img" not in page
+    text = json.dumps(blob_of(page), ensure_ascii=False)
+    for hostile in HOSTILE:
+        assert json.dumps(hostile, ensure_ascii=False)[1:-1] in text  # the text survives, only encoded
+
+
+def test_findings_reach_the_panel_data() -> None:
+    evidence = {"node-n0": {"type": "node", "title": "BreakGlass", "id": "arn:aws:iam::111111111111:role/B"},
+                "node-n1": {"type": "node", "title": "acct", "accounts": ["111111111111"]},
+                "node-n2": {"type": "node", "title": "other", "accounts": ["222222222222"]}}
+    found = {"arn:aws:iam::111111111111:role/B": ({"severity": "high", "rule": "TG403", "message": "m"},)}
+    page = html_page("<svg></svg>", evidence, findings=found)
+    data = blob_of(page)
+    assert "findings" in data["elements"]["node-n0"] and "findings" in data["elements"]["node-n1"]
+    assert "findings" not in data["elements"]["node-n2"]
+
+
+# -- Playwright + Chromium (opt-in) --------------------------------------------------------------------
+
+needs_browser = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs headless Chromium at /usr/bin/chromium")
+
+
+def _open(path: Path) -> Any:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    manager = sync_api.sync_playwright().start()
+    chromium = manager.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+    page = chromium.new_page(viewport={"width": 1400, "height": 900})
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("request", lambda r: errors.append(f"request {r.url}") if not r.url.startswith("file:") else None)
+    page.goto(path.as_uri())
+    page.wait_for_selector("html[data-tg-ready]", state="attached", timeout=60_000)
+
+    def close() -> None:
+        chromium.close()
+        manager.stop()
+    return page, errors, close
+
+
+def _first_paint(page: Any) -> float:
+    return page.evaluate("(performance.getEntriesByName('first-paint')[0] || {startTime: 1e9}).startTime")
+
+
+def _classes(page: Any, element: str) -> list[str]:
+    return page.evaluate("id => Array.from(document.getElementById(id).classList)", element)
+
+
+@pytest.mark.browser
+@needs_browser
+@pytest.mark.parametrize("which", ["acme", "org100"])
+def test_explorer_in_chromium(which: str, request: pytest.FixtureRequest) -> None:
+    if which == "acme":
+        path = request.getfixturevalue("acme_html")
+    else:
+        path = request.getfixturevalue("org100") / "accounts.html"
+    page, errors, close = _open(path)
+    try:
+        assert _first_paint(page) < 3000
+        data = page.evaluate("window.trustgraph.data")
+        ids, n = data["ids"], data["nodes"]
+        # A node with callers: the head of the first drawn edge whose tail also has callers (a path of 2).
+        heads = {h for _, _, h in data["edges"]}
+        edge, tail, head = next(e for e in data["edges"] if e[1] in heads and e[1] != e[2])
+        node = ids[head]
+        # A real click on the node: its evidence in the panel, its neighbours marked.
+        page.locator(f"[id='{node}']").dispatch_event("click")
+        panel = page.locator("#tg-panel").inner_text()
+        title = page.evaluate("id => window.trustgraph.evidence(id).title", node)
+        assert title in panel and "Who can reach this" in panel
+        assert "tg-selected" in _classes(page, node) and "tg-near" in _classes(page, ids[edge])
+        # Who can reach it: the whole path is highlighted, one hop further up too.
+        page.locator("#tg-who").click()
+        upstream = next(e for e in data["edges"] if e[2] == tail)
+        for element in (ids[edge], ids[tail], ids[upstream[0]], ids[upstream[1]], node):
+            assert "tg-path" in _classes(page, element), element
+        assert "can reach this" in page.locator("#tg-panel").inner_text()
+        page.locator("#tg-what").click()
+        assert "tg-path" in _classes(page, node) and "tg-path" not in _classes(page, ids[upstream[1]])
+        # Filters hide elements; clearing them shows everything again.
+        options = page.evaluate("Array.from(document.querySelectorAll('#tg-f-cls option')).map(o => o.value)")
+        assert len(options) >= 2
+        page.select_option("#tg-f-cls", options[1])
+        hidden = page.evaluate("document.querySelectorAll('#tg-canvas .tg-hidden').length")
+        kept = [e for e in data["edges"] if data["attrs"][ids[e[0]]][2] == options[1]]
+        assert 0 < hidden < len(ids) and kept
+        assert "tg-hidden" not in _classes(page, ids[kept[0][0]])
+        other = next(e for e in data["edges"] if data["attrs"][ids[e[0]]][2] != options[1])
+        assert "tg-hidden" in _classes(page, ids[other[0]])
+        page.select_option("#tg-f-cls", "")
+        assert page.evaluate("document.querySelectorAll('#tg-canvas .tg-hidden').length") == 0
+        if page.locator("#tg-f-sens-box").is_visible():
+            page.locator("#tg-f-sens").check()
+            assert page.evaluate("document.querySelectorAll('#tg-canvas .tg-hidden').length") > 0
+        assert n > 0 and errors == []
+    finally:
+        close()
+
+
+@pytest.mark.browser
+@needs_browser
+def test_acme_panel_shows_findings_in_chromium(acme_html: Path) -> None:
+    page, errors, close = _open(acme_html)
+    try:
+        hits = page.evaluate("window.trustgraph.search('BreakGlass')")
+        assert hits
+        page.locator(f"[id='{hits[0]}']").dispatch_event("click")
+        panel = page.locator("#tg-panel").inner_text()
+        assert "Findings" in panel and "TG4" in panel and errors == []
+        assert page.evaluate("window.__pwned === undefined")
+    finally:
+        close()
