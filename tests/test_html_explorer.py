@@ -16,7 +16,7 @@ from test_render_accounts import GraphMaker
 
 from trustgraph.cli import main
 from trustgraph.render.engine import render
-from trustgraph.render.html import LIST_CAP, html_page, page_data
+from trustgraph.render.html import LIST_CAP, element_evidence, embed_json, html_page, page_data
 from trustgraph.render.views import principals_view
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -61,13 +61,43 @@ def test_generated_page_is_small_and_lists_are_capped(org100: Path) -> None:
     # 100 accounts, about 1,500 folded links: the page was 25 MB with evidence repeated per edge.
     assert len(page.encode()) < 3_000_000
     data = blob_of(page)
-    assert len(data["ids"]) == data["nodes"] + len(data["edges"]) > 500
-    capped = [v for v in data["elements"].values() if isinstance(v.get("members"), dict) and v["members"].get("$more")]
-    assert capped and all(len(v["members"].get("$r", v["members"].get("$v"))) <= data["cap"] <= LIST_CAP
-                          for v in capped)
-    # Every edge of the drawn graph is an element with evidence; ends are drawn nodes.
-    for edge, tail, head in data["edges"]:
-        assert data["ids"][edge] in data["elements"] and tail < data["nodes"] and head < data["nodes"]
+    edges = len(data["edges"]) // 2
+    assert len(data["ids"]) == len(data["elements"]) >= data["nodes"] + edges > 500
+    infos = [element_evidence(data, i) for i in data["ids"]]
+    assert 0 < data["edge_cap"] <= LIST_CAP
+    # The counts stay whole: listed + "N more" = the trusts folded into the edge.
+    for v in infos:
+        if v.get("type") == "edge":
+            assert len(v["members"]["$r"]) + v["members"].get("$more", 0) == v["trusts"]
+    # Ends of the drawn edges are drawn nodes.
+    assert all(0 <= end < data["nodes"] for end in data["edges"])
+
+
+def _drawing(nodes: int, edges: list[tuple[int, int]]) -> str:
+    """A stand-in for Graphviz's SVG: the element groups and titles page_data reads."""
+    parts = [f'<g id="node-n{i}" class="node">\n<title>n{i}</title></g>' for i in range(nodes)]
+    parts += [f'<g id="edge-n{a}-n{b}" class="edge">\n<title>n{a}&#45;&gt;n{b}</title></g>' for a, b in edges]
+    return "<svg>" + "\n".join(parts) + "</svg>"
+
+
+@pytest.mark.parametrize("links", [40, 20_000])
+def test_edges_of_large_pictures_list_fewer_trusts(links: int) -> None:
+    pairs = [(i % 200, 200 + i // 200) for i in range(links)]
+    evidence: dict[str, Any] = {f"node-n{i}": {"type": "node", "title": f"account {i}"} for i in range(400)}
+    for a, b in pairs:
+        members = [{"from": f"arn:aws:iam::{a:012d}:role/r{j}", "to": f"arn:aws:iam::{b:012d}:role/t"}
+                   for j in range(50)]
+        evidence[f"edge-n{a}-n{b}"] = {"type": "edge", "title": f"account {a} → account {b}", "trusts": 80,
+                                       "members": members, "members_not_listed": 30}
+    data = page_data(_drawing(400, pairs), evidence)
+    assert data["edge_cap"] == (LIST_CAP if links == 40 else 0)
+    for i in range(data["nodes"], data["nodes"] + links):
+        info = element_evidence(data, data["ids"][i])
+        assert info["title"] is None  # "tail → head", put together in the page
+        assert len(info["members"]["$r"]) == data["edge_cap"]
+        assert len(info["members"]["$r"]) + info["members"]["$more"] == 80 and "members_not_listed" not in info
+    if links > 1000:
+        assert len(embed_json(data)) < links * 80 + 100_000  # about 70 bytes a link
 
 
 def test_evidence_records_are_distinct_statements(acme_html: Path) -> None:
@@ -76,7 +106,8 @@ def test_evidence_records_are_distinct_statements(acme_html: Path) -> None:
 
     graph = build_graph(load_inputs([ACME])[0])
     data = blob_of(acme_html.read_text(encoding="utf-8"))
-    drawn = {(v["from"], v["to"]) for v in data["elements"].values() if v.get("type") == "edge"}
+    infos = [element_evidence(data, i) for i in data["ids"]]
+    drawn = {(v["from"], v["to"]) for v in infos if v.get("type") == "edge"}
     statements = {json.dumps(e, sort_keys=True, default=str) for u, v in drawn if graph.has_edge(u, v)
                   for e in graph.edges[u, v].get("evidence", [])}
     stored = [r for r in data["records"] if isinstance(r, dict) and "statement" in r and "principal_form" in r]
@@ -84,7 +115,7 @@ def test_evidence_records_are_distinct_statements(acme_html: Path) -> None:
     keys = [json.dumps(r, sort_keys=True) for r in data["records"]]
     assert len(keys) == len(set(keys))  # each record once
     # Elements refer to statements by id; no element holds a statement itself.
-    for info in data["elements"].values():
+    for info in infos:
         if info.get("type") == "edge":
             assert set(info["evidence"]) == {"$r"}
 
@@ -96,7 +127,7 @@ def test_statements_shared_by_many_elements_are_stored_once() -> None:
     data = page_data("<svg></svg>", evidence)
     assert len(data["records"]) == 2  # the statement and its condition
     assert sum(len(json.dumps(r)) for r in data["records"]) < 600
-    assert all(v["evidence"] == {"$r": [data["records"].index(data["records"][-1])]} for v in data["elements"].values())
+    assert all(element_evidence(data, i)["evidence"] == {"$r": [1]} for i in data["ids"])
 
 
 def test_hostile_text_is_escaped_in_the_blob(tmp_path: Path) -> None:
@@ -123,8 +154,8 @@ def test_findings_reach_the_panel_data() -> None:
     found = {"arn:aws:iam::111111111111:role/B": ({"severity": "high", "rule": "TG403", "message": "m"},)}
     page = html_page("<svg></svg>", evidence, findings=found)
     data = blob_of(page)
-    assert "findings" in data["elements"]["node-n0"] and "findings" in data["elements"]["node-n1"]
-    assert "findings" not in data["elements"]["node-n2"]
+    assert "findings" in element_evidence(data, "node-n0") and "findings" in element_evidence(data, "node-n1")
+    assert "findings" not in element_evidence(data, "node-n2")
 
 
 # -- Playwright + Chromium (opt-in) --------------------------------------------------------------------
@@ -172,8 +203,9 @@ def test_explorer_in_chromium(which: str, request: pytest.FixtureRequest) -> Non
         data = page.evaluate("window.trustgraph.data")
         ids, n = data["ids"], data["nodes"]
         # A node with callers: the head of the first drawn edge whose tail also has callers (a path of 2).
-        heads = {h for _, _, h in data["edges"]}
-        edge, tail, head = next(e for e in data["edges"] if e[1] in heads and e[1] != e[2])
+        edges = [(n + k, data["edges"][2 * k], data["edges"][2 * k + 1]) for k in range(len(data["edges"]) // 2)]
+        heads = {h for _, _, h in edges}
+        edge, tail, head = next(e for e in edges if e[1] in heads and e[1] != e[2])
         node = ids[head]
         # A real click on the node: its evidence in the panel, its neighbours marked.
         page.locator(f"[id='{node}']").dispatch_event("click")
@@ -183,7 +215,7 @@ def test_explorer_in_chromium(which: str, request: pytest.FixtureRequest) -> Non
         assert "tg-selected" in _classes(page, node) and "tg-near" in _classes(page, ids[edge])
         # Who can reach it: the whole path is highlighted, one hop further up too.
         page.locator("#tg-who").click()
-        upstream = next(e for e in data["edges"] if e[2] == tail)
+        upstream = next(e for e in edges if e[2] == tail)
         for element in (ids[edge], ids[tail], ids[upstream[0]], ids[upstream[1]], node):
             assert "tg-path" in _classes(page, element), element
         assert "can reach this" in page.locator("#tg-panel").inner_text()
@@ -194,10 +226,11 @@ def test_explorer_in_chromium(which: str, request: pytest.FixtureRequest) -> Non
         assert len(options) >= 2
         page.select_option("#tg-f-cls", options[1])
         hidden = page.evaluate("document.querySelectorAll('#tg-canvas .tg-hidden').length")
-        kept = [e for e in data["edges"] if data["attrs"][ids[e[0]]][2] == options[1]]
+        wanted = data["values"].index(options[1])
+        kept = [e for e in edges if data["attrs"][4 * e[0] + 2] == wanted]
         assert 0 < hidden < len(ids) and kept
         assert "tg-hidden" not in _classes(page, ids[kept[0][0]])
-        other = next(e for e in data["edges"] if data["attrs"][ids[e[0]]][2] != options[1])
+        other = next(e for e in edges if data["attrs"][4 * e[0] + 2] != wanted)
         assert "tg-hidden" in _classes(page, ids[other[0]])
         page.select_option("#tg-f-cls", "")
         assert page.evaluate("document.querySelectorAll('#tg-canvas .tg-hidden').length") == 0

@@ -92,7 +92,7 @@ def test_every_drawn_element_has_evidence_in_the_page(tmp_path: Path) -> None:
     # Graphviz writes "-" in ids as "&#45;"; the browser reads "node-a3".
     ids = {html.unescape(i) for i in re.findall(r'<g id="([^"]+)" class="(?:node|edge)"', page)}
     blob = re.search(r'id="tg-evidence">(.*?)</script>', page, re.S).group(1)
-    assert ids and ids == set(json.loads(blob)["elements"])
+    assert ids and ids == set(json.loads(blob)["ids"])
 
 
 # -- headless Chromium (opt-in) ---------------------------------------------------------------------------

@@ -131,16 +131,35 @@ _JS = r"""
   // Everything below reads the data; it runs after the drawing is on screen.
   function init() {
   var data = JSON.parse(document.getElementById("tg-evidence").textContent);
-  var records = data.records, elements = data.elements, ids = data.ids, attrs = data.attrs;
-  var nNodes = data.nodes;
+  var records = data.records, elements = data.elements, ids = data.ids, values = data.values;
+  var nNodes = data.nodes, nEdges = data.edges.length / 2;
   var index = {};
   ids.forEach(function (id, i) { index[id] = i; });
-  // The drawn graph: per element index, outgoing and incoming [edge, other end] pairs.
-  var out = [], inc = [];
+  // The drawn graph: per node index, outgoing and incoming [edge, other end] pairs; edge k is element
+  // nNodes + k.
+  var out = [], inc = [], edgeEnds = {}, edgeList = [];
   for (var i = 0; i < nNodes; i++) { out.push([]); inc.push([]); }
-  data.edges.forEach(function (e) { out[e[1]].push([e[0], e[2]]); inc[e[2]].push([e[0], e[1]]); });
-  var edgeEnds = {};
-  data.edges.forEach(function (e) { edgeEnds[e[0]] = [e[1], e[2]]; });
+  for (var k = 0; k < nEdges; k++) {
+    var e = nNodes + k, t = data.edges[2 * k], h = data.edges[2 * k + 1];
+    out[t].push([e, h]);
+    inc[h].push([e, t]);
+    edgeEnds[e] = [t, h];
+    edgeList.push([e, t, h]);
+  }
+  // A compacted drawing leaves the drawn edges without ids (they are many): give them theirs, in order.
+  if (svg.getAttribute("data-tg-compact")) {
+    var unnamed = svg.querySelectorAll("g.edge:not([id])");
+    for (var u = 0; u < unnamed.length && u < nEdges; u++) { unnamed[u].id = ids[nNodes + u]; }
+  }
+  function attr(i, which) { return data.attrs[4 * i + which]; }
+  function raw(i) {
+    var r = elements[i], keys = data.shapes[r[0]], o = {};
+    for (var j = 0; j < keys.length; j++) { o[keys[j]] = r[j + 1]; }
+    if (o.title === null && edgeEnds[i]) {
+      o.title = raw(edgeEnds[i][0]).title + " \u2192 " + raw(edgeEnds[i][1]).title;
+    }
+    return o;
+  }
   var domCache = {};
   function dom(i) {
     var e = domCache[i];
@@ -148,7 +167,7 @@ _JS = r"""
     return e;
   }
 
-  if (data.edges.length <= 3000) {
+  if (nEdges <= 3000) {
     // Wider invisible strokes make thin edges easy to click.
     Array.prototype.forEach.call(svg.querySelectorAll("g.edge path"), function (path) {
       var hit = path.cloneNode(false);
@@ -176,7 +195,7 @@ _JS = r"""
     }
     return v;
   }
-  function evidenceOf(id) { return elements[id] ? expand(elements[id]) : null; }
+  function evidenceOf(id) { return index[id] === undefined ? null : expand(raw(index[id])); }
 
   function el(tag, text, cls) {
     var e = document.createElement(tag);
@@ -257,7 +276,7 @@ _JS = r"""
       });
     }
     var nodes = list.length;
-    data.edges.forEach(function (e) { if (seen[e[1]] && seen[e[2]]) { list.push(e[0]); } });
+    edgeList.forEach(function (e) { if (seen[e[1]] && seen[e[2]]) { list.push(e[0]); } });
     return { elements: list, nodes: nodes - 1 };
   }
   var pathInfo = null;
@@ -342,16 +361,15 @@ _JS = r"""
   var fOu = document.getElementById("tg-f-ou"), fCls = document.getElementById("tg-f-cls");
   var fCond = document.getElementById("tg-f-cond"), fSens = document.getElementById("tg-f-sens");
   var ous = {}, classes = {}, conds = {}, anySensitive = false;
-  ids.forEach(function (id) {
-    var a = attrs[id];
-    if (!a) { return; }
-    if (a[0]) {
-      var parts = a[0].split(" / ");
+  ids.forEach(function (id, i) {
+    var ou = values[attr(i, 0)];
+    if (ou) {
+      var parts = ou.split(" / ");
       for (var k = 1; k <= parts.length; k++) { ous[parts.slice(0, k).join(" / ")] = 1; }
     }
-    if (a[1]) { anySensitive = true; }
-    if (a[2]) { classes[a[2]] = 1; }
-    if (a[3]) { conds[a[3]] = 1; }
+    if (attr(i, 1)) { anySensitive = true; }
+    if (attr(i, 2)) { classes[values[attr(i, 2)]] = 1; }
+    if (attr(i, 3)) { conds[values[attr(i, 3)]] = 1; }
   });
   function options(select, values, all) {
     var keys = Object.keys(values).sort();
@@ -364,20 +382,19 @@ _JS = r"""
   options(fCond, conds, "conditional or not");
   document.getElementById("tg-f-sens-box").hidden = !anySensitive;
   function inOu(i, ou) {
-    var a = attrs[ids[i]], v = a ? a[0] : "";
+    var v = values[attr(i, 0)];
     return v === ou || v.indexOf(ou + " / ") === 0;
   }
-  function sensitive(i) { var a = attrs[ids[i]]; return !!(a && a[1]); }
+  function sensitive(i) { return !!attr(i, 1); }
   function filter(f) {
     f = f || {};
     var ou = f.ou || "", cls = f.classification || "", cond = f.conditional || "", sens = !!f.sensitive;
     var visible = {};
     var shown = 0;
     if (ou || cls || cond || sens) {
-      data.edges.forEach(function (e) {
-        var a = attrs[ids[e[0]]] || ["", 0, "", ""];
-        if (cls && a[2] !== cls) { return; }
-        if (cond && a[3] !== cond) { return; }
+      edgeList.forEach(function (e) {
+        if (cls && values[attr(e[0], 2)] !== cls) { return; }
+        if (cond && values[attr(e[0], 3)] !== cond) { return; }
         if (ou && !inOu(e[1], ou) && !inOu(e[2], ou)) { return; }
         if (sens && !sensitive(e[2])) { return; }
         visible[e[0]] = visible[e[1]] = visible[e[2]] = true;
@@ -393,7 +410,7 @@ _JS = r"""
       mark("tg-hidden", hidden);
     } else {
       unmark("tg-hidden");
-      shown = data.edges.length;
+      shown = nEdges;
     }
     return shown;
   }
@@ -406,17 +423,22 @@ _JS = r"""
   [fOu, fCls, fCond, fSens].forEach(function (c) { c.addEventListener("change", readFilters); });
 
   var hits = [], current = -1;
-  var nodeIds = Object.keys(elements).filter(function (id) { return elements[id].type === "node"; }).sort();
+  var hay = [];
+  for (var n = 0; n < ids.length; n++) {
+    var o = raw(n);
+    if (o.type === "node") {
+      hay.push([ids[n], ((o.title || "") + " " + (o.search || "") + " " + (o.id || "")).toLowerCase()]);
+    }
+  }
+  hay.sort(function (a, b) { return a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0; });
   function runSearch() {
     var q = search.value.trim().toLowerCase();
     hits.forEach(function (id) { var e = document.getElementById(id); if (e) { e.classList.remove("tg-hit"); } });
     hits = [];
     current = -1;
     if (!q) { svg.classList.remove("tg-searching"); count.textContent = ""; return; }
-    nodeIds.forEach(function (id) {
-      var info = elements[id];
-      var hay = ((info.title || "") + " " + (info.search || "") + " " + (info.id || "")).toLowerCase();
-      if (hay.indexOf(q) >= 0 && document.getElementById(id)) { hits.push(id); }
+    hay.forEach(function (h) {
+      if (h[1].indexOf(q) >= 0 && document.getElementById(h[0])) { hits.push(h[0]); }
     });
     hits.forEach(function (id) { document.getElementById(id).classList.add("tg-hit"); });
     svg.classList.add("tg-searching");
@@ -465,10 +487,13 @@ _ELEMENT = re.compile(r'<g id="([^"]+)" class="(node|edge)">\s*<title>([^<]*)</t
 
 # At most this many items of a list are kept in an element's evidence; the rest is counted ("N more").
 LIST_CAP = 25
-# Above this many drawn elements, lists are cut shorter still so that the page stays small (10 MB for a
-# 1,000-account organization): the panel says how many more there are.
-LARGE_ELEMENTS = 3000
-LARGE_LIST_CAP = 5
+# Edges of a large picture list fewer folded trusts each, so that the listed ones stay within this many
+# bytes (about 300 bytes a listed trust): 1,500 links list 6 each, 55,000 links (1,000 accounts) none,
+# their counts remain. The page stays within 10 MB at 1,000 accounts.
+MEMBER_BUDGET = 3_000_000
+MEMBER_BYTES = 300
+# Above this many drawn edges the drawing itself is compacted (html_svg).
+COMPACT_EDGES = 3000
 
 
 def embed_json(value: Any) -> str:
@@ -488,8 +513,7 @@ class _Records:
     """Distinct evidence records (trust statements, conditions, folded trusts), each stored once; elements
     refer to them by index."""
 
-    def __init__(self, cap: int) -> None:
-        self.cap = cap
+    def __init__(self) -> None:
         self.items: list[Any] = []
         self._index: dict[str, int] = {}
 
@@ -501,23 +525,36 @@ class _Records:
             self.items.append(value)
         return found
 
-    def pack(self, value: Any) -> Any:
+    def pack(self, value: Any, cap: int = LIST_CAP) -> Any:
         """`value` with every list of objects replaced by {"$r": [record ids], "$more": N} and every long
-        list cut to the cap ({"$v": [items], "$more": N})."""
+        list cut to the cap ({"$v": [items], "$more": N}). A `<key>_not_listed` count (what the view left
+        out already) is added to the key's "$more"."""
         if isinstance(value, Mapping):
-            return {str(k): self.pack(v) for k, v in value.items()}
+            out: dict[str, Any] = {}
+            for k, v in value.items():
+                k = str(k)
+                if k.endswith("_not_listed") and isinstance(value.get(k[:-len("_not_listed")]), (list, tuple)):
+                    continue
+                packed = self.pack(v, cap)
+                more = value.get(f"{k}_not_listed")
+                if isinstance(more, int) and more:
+                    if isinstance(packed, list):
+                        packed = {"$v": packed}
+                    packed["$more"] = packed.get("$more", 0) + more
+                out[k] = packed
+            return out
         if isinstance(value, (list, tuple)):
-            more = max(0, len(value) - self.cap)
-            kept = list(value[:self.cap])
-            if any(isinstance(v, Mapping) for v in kept):
-                packed: dict[str, Any] = {"$r": [self.ref(self.pack(v)) for v in kept]}
+            more = max(0, len(value) - cap)
+            kept = list(value[:cap])
+            if any(isinstance(v, Mapping) for v in value):
+                result: dict[str, Any] = {"$r": [self.ref(self.pack(v)) for v in kept]}
             elif more:
-                packed = {"$v": [self.pack(v) for v in kept]}
+                result = {"$v": [self.pack(v) for v in kept]}
             else:
                 return [self.pack(v) for v in kept]
             if more:
-                packed["$more"] = more
-            return packed
+                result["$more"] = more
+            return result
         return value
 
 
@@ -551,33 +588,71 @@ def _sensitive(info: Mapping[str, Any]) -> bool:
     return bool(info.get("sensitive_roles") or info.get("sensitive") or info.get("sensitive_role"))
 
 
+class _Table:
+    """Distinct short values (OU paths, classifications, key lists) by index."""
+
+    def __init__(self) -> None:
+        self.items: list[Any] = []
+        self._index: dict[str, int] = {}
+
+    def ref(self, value: Any) -> int:
+        key = json.dumps(value, ensure_ascii=False)
+        if key not in self._index:
+            self._index[key] = len(self.items)
+            self.items.append(value)
+        return self._index[key]
+
+
 def page_data(svg: str, evidence: Mapping[str, Any], findings: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """What the page's script reads: evidence records stored once (`records`), each drawn element's evidence
-    referring to them (`elements`), the drawn graph as element ids (`nodes`, `edges`: [edge, tail, head]
-    indices into `ids`) and the attributes the filters use (`attrs`: [OU, sensitive, classification,
-    conditional] per element)."""
-    nodes, edges = svg_elements(svg)
+    """What the page's script reads.
+
+    - `ids`: element ids, the drawn nodes first (`nodes` of them), then the drawn edges, then any other
+      element with evidence; `edges`: tail and head (indices into `ids`) of each drawn edge, flat;
+    - `elements`: each element's evidence, in the order of `ids`, as [shape, value, …] where
+      `shapes[shape]` lists its keys; a title left null is "tail → head";
+    - `records`: evidence records stored once (statements, conditions, folded trusts), referred to as
+      {"$r": [ids], "$more": N};
+    - `attrs`: four numbers per element, for the filters: OU, sensitive (0/1), classification and
+      conditional (indices into `values`).
+    """
+    nodes, drawn_edges = svg_elements(svg)
     drawn = [n for n in nodes if n in evidence]
     drawn_set = set(drawn)
-    edges = [e for e in edges if e[1] in drawn_set and e[2] in drawn_set and e[0] in evidence]
-    cap = LARGE_LIST_CAP if len(drawn) + len(edges) > LARGE_ELEMENTS else LIST_CAP
-    records = _Records(cap)
-    elements: dict[str, Any] = {}
-    attrs: dict[str, list[Any]] = {}
-    for element in evidence:
+    drawn_edges = [e for e in drawn_edges if e[1] in drawn_set and e[2] in drawn_set and e[0] in evidence]
+    listed = {e for e, _, _ in drawn_edges}
+    ids = drawn + [e for e, _, _ in drawn_edges] + [k for k in evidence if k not in drawn_set and k not in listed]
+    index = {element: i for i, element in enumerate(ids)}
+    ends = {index[e]: (index[t], index[h]) for e, t, h in drawn_edges}
+    edge_cap = max(0, min(LIST_CAP, MEMBER_BUDGET // (MEMBER_BYTES * max(1, len(drawn_edges)))))
+    records = _Records()
+    shapes, values = _Table(), _Table()
+    values.ref("")
+    elements: list[Any] = []
+    attrs: list[int] = []
+    titles: list[str] = []
+    for i, element in enumerate(ids):
         info = dict(evidence[element])
+        titles.append(str(info.get("title", "")))
         if findings and info.get("type") == "node":
             found = _findings_for(info, findings)
             if found:
                 info["findings"] = found
-        elements[element] = records.pack(info)
+        if i in ends and info.get("title") == f"{titles[ends[i][0]]} → {titles[ends[i][1]]}":
+            info["title"] = None
+        packed = records.pack(info, edge_cap if info.get("type") == "edge" else LIST_CAP)
+        elements.append([shapes.ref(list(packed)), *packed.values()])
         ou = str(info.get("organizational_unit") or info.get("ou") or "")
         cls = str(info.get("classification") or "") if info.get("type") == "edge" else ""
-        attrs[element] = [ou, 1 if _sensitive(info) else 0, cls, _conditional(info)]
-    ids = drawn + [e for e, _, _ in edges]
-    index = {element: i for i, element in enumerate(ids)}
-    return {"records": records.items, "elements": elements, "ids": ids, "nodes": len(drawn),
-            "edges": [[index[e], index[t], index[h]] for e, t, h in edges], "attrs": attrs, "cap": cap}
+        attrs += [values.ref(ou), 1 if _sensitive(info) else 0, values.ref(cls), values.ref(_conditional(info))]
+    return {"ids": ids, "nodes": len(drawn), "edges": [x for i in sorted(ends) for x in ends[i]],
+            "shapes": shapes.items, "elements": elements, "records": records.items, "values": values.items,
+            "attrs": attrs, "edge_cap": edge_cap}
+
+
+def element_evidence(data: Mapping[str, Any], element: str) -> dict[str, Any]:
+    """One element's evidence as stored in the page (records still referred to by id): for tests."""
+    raw = data["elements"][data["ids"].index(element)]
+    return dict(zip(data["shapes"][raw[0]], raw[1:], strict=True))
 
 
 def _findings_for(info: Mapping[str, Any], findings: Mapping[str, Any]) -> list[Any]:
