@@ -103,7 +103,7 @@ def test_html_format(tmp_path: Path) -> None:
     assert page.startswith("<!DOCTYPE html>") and 'id="tg-evidence"' in page
     blob = page.split('id="tg-evidence">', 1)[1].split("</script>", 1)[0]
     data = json.loads(blob)
-    assert any(element_evidence(data, i).get("type") == "edge" for i in data["ids"])
+    assert any(element_evidence(data, i).get("type") == "edge" for i in range(len(data["elements"])))
 
 
 @pytest.mark.parametrize("args, message", [

@@ -18,7 +18,7 @@ from test_render_accounts import GraphMaker, org_graph
 
 from trustgraph.render.accounts import account_view
 from trustgraph.render.engine import render
-from trustgraph.render.html import embed_json, html_page
+from trustgraph.render.html import element_ids, embed_json, html_page
 from trustgraph.render.views import principals_view
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -92,7 +92,7 @@ def test_every_drawn_element_has_evidence_in_the_page(tmp_path: Path) -> None:
     # Graphviz writes "-" in ids as "&#45;"; the browser reads "node-a3".
     ids = {html.unescape(i) for i in re.findall(r'<g id="([^"]+)" class="(?:node|edge)"', page)}
     blob = re.search(r'id="tg-evidence">(.*?)</script>', page, re.S).group(1)
-    assert ids and ids == set(json.loads(blob)["ids"])
+    assert ids and ids == set(element_ids(json.loads(blob)))
 
 
 # -- headless Chromium (opt-in) ---------------------------------------------------------------------------

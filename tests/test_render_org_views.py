@@ -149,7 +149,7 @@ def test_matrix_of_a_generated_organization(org40: tuple[nx.DiGraph, Any, Marks]
     assert render(scene, tmp_path / "matrix.pdf").read_bytes().startswith(b"%PDF")
     page = render(scene, tmp_path / "matrix.html").read_text()
     blob = json.loads(page.split('id="tg-evidence">', 1)[1].split("</script>", 1)[0])
-    assert any(element_evidence(blob, i).get("trusts") for i in blob["ids"])
+    assert any(element_evidence(blob, i).get("trusts") for i in range(len(blob["elements"])))
     with pytest.raises(ValueError, match="drawn directly"):
         picture_bytes(scene, "dot")
 

@@ -131,8 +131,16 @@ _JS = r"""
   // Everything below reads the data; it runs after the drawing is on screen.
   function init() {
   var data = JSON.parse(document.getElementById("tg-evidence").textContent);
-  var records = data.records, elements = data.elements, ids = data.ids, values = data.values;
+  var records = data.records, elements = data.elements, values = data.values;
   var nNodes = data.nodes, nEdges = data.edges.length / 2;
+  var ids = data.ids;
+  if (data.derived_edge_ids) {
+    var made = [];
+    for (var d = 0; d < nEdges; d++) {
+      made.push("edge-" + ids[data.edges[2 * d]].slice(5) + "-" + ids[data.edges[2 * d + 1]].slice(5));
+    }
+    ids = ids.slice(0, nNodes).concat(made, ids.slice(nNodes));
+  }
   var index = {};
   ids.forEach(function (id, i) { index[id] = i; });
   // The drawn graph: per node index, outgoing and incoming [edge, other end] pairs; edge k is element
@@ -154,7 +162,9 @@ _JS = r"""
   function attr(i, which) { return data.attrs[4 * i + which]; }
   function raw(i) {
     var r = elements[i], keys = data.shapes[r[0]], o = {};
-    for (var j = 0; j < keys.length; j++) { o[keys[j]] = r[j + 1]; }
+    for (var j = 0; j < keys.length; j++) {
+      if (keys[j].charAt(0) === "~") { o[keys[j].slice(1)] = values[r[j + 1]]; } else { o[keys[j]] = r[j + 1]; }
+    }
     if (o.title === null && edgeEnds[i]) {
       o.title = raw(edgeEnds[i][0]).title + " \u2192 " + raw(edgeEnds[i][1]).title;
     }
@@ -467,7 +477,7 @@ _JS = r"""
   });
   // A small handle for tests and the browser console.
   window.trustgraph = {
-    data: data, evidence: evidenceOf, show: show, jump: jump, fit: fit, zoom: zoomCenter, unselect: unselect,
+    data: data, ids: ids, evidence: evidenceOf, show: show, jump: jump, fit: fit, zoom: zoomCenter, unselect: unselect,
     whoCanReach: function (id) { return showPath(id, true); },
     whatCanReach: function (id) { return showPath(id, false); },
     clearPath: clearPath, filter: filter,
@@ -507,6 +517,69 @@ def embed_json(value: Any) -> str:
 def inline_svg(svg: str) -> str:
     """Graphviz's SVG document as an element for an HTML page (no XML prologue, doctype or comments)."""
     return _COMMENT.sub("", _XML_PROLOGUE.sub("", svg)).strip()
+
+
+_EDGE_GROUP = re.compile(r'<g id="([^"]+)" class="edge">\n<title>[^<]*</title>\n'
+                         r'(?:<g id="a_[^"]*"><a xlink:title="[^"]*">\n)?((?:<(?:path|polygon) [^>]*/>\n)+)'
+                         r'(?:</a>\n</g>\n)?</g>\n')
+_ATTR = re.compile(r'([\w:-]+)="([^"]*)"')
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e-?\d+)?")
+_STYLE_ATTRS = ("fill", "fill-opacity", "stroke", "stroke-width", "stroke-dasharray", "stroke-opacity")
+
+
+def _num(value: float, digits: int = 0) -> str:
+    text = f"{value:.{digits}f}"
+    if digits:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def _path(d: str) -> str:
+    """Graphviz's `M x,y C x,y x,y x,y …` with whole numbers, the curve relative to its start."""
+    if not re.fullmatch(r"M[-\d.,e ]+C[-\d.,e ]+", d.strip()):
+        return d
+    xy = [round(float(v)) for v in _NUMBER.findall(d)]
+    out = [f"M{xy[0]},{xy[1]}c"]
+    x, y = xy[0], xy[1]
+    for i in range(2, len(xy) - 5, 6):
+        out.append(" ".join(f"{xy[i + j] - x},{xy[i + j + 1] - y}" for j in (0, 2, 4)))
+        x, y = xy[i + 4], xy[i + 5]
+    return out[0] + " ".join(out[1:])
+
+
+def _polygon(points: str) -> str:
+    xy = [float(v) for v in _NUMBER.findall(points)]
+    x, y = round(xy[0]), round(xy[1])
+    steps, px, py = [], x, y
+    for i in range(2, len(xy) - 2, 2):  # the last point repeats the first: `z` closes the shape
+        steps.append(f"{_num(xy[i] - px, 1)},{_num(xy[i + 1] - py, 1)}")
+        px, py = xy[i], xy[i + 1]
+    return f"M{x},{y}l" + " ".join(steps) + "z"
+
+
+def compact_svg(svg: str, edges: set[str]) -> tuple[str, str]:
+    """A drawing with many edges, smaller: each drawn edge (an element of `edges`) loses its title,
+    tooltip and id (the page's script gives the id back), its style becomes a class and its coordinates
+    whole numbers, relative along the curve. Returns the SVG and the stylesheet of the classes."""
+    styles: dict[str, str] = {}
+
+    def shape(tag: str) -> str:
+        attrs = dict(_ATTR.findall(tag))
+        css = ";".join(f"{k}:{attrs[k]}" for k in _STYLE_ATTRS if k in attrs)
+        cls = styles.setdefault(css, f"tgs{len(styles)}")
+        if tag.startswith("<path"):
+            return f'<path class="{cls}" d="{_path(attrs.get("d", ""))}"/>'
+        return f'<path class="{cls}" d="{_polygon(attrs.get("points", ""))}"/>'
+
+    def group(match: re.Match[str]) -> str:
+        if html.unescape(match.group(1)) not in edges:
+            return match.group(0)
+        shapes = re.findall(r"<(?:path|polygon) [^>]*/>", match.group(2))
+        return '<g class="edge">' + "".join(shape(t) for t in shapes) + "</g>\n"
+
+    text = _EDGE_GROUP.sub(group, svg)
+    text = text.replace("<svg ", '<svg data-tg-compact="1" ', 1)
+    return text, "\n".join(f"#tg-canvas .{cls} {{ {css} }}" for css, cls in styles.items())
 
 
 class _Records:
@@ -640,19 +713,41 @@ def page_data(svg: str, evidence: Mapping[str, Any], findings: Mapping[str, Any]
         if i in ends and info.get("title") == f"{titles[ends[i][0]]} → {titles[ends[i][1]]}":
             info["title"] = None
         packed = records.pack(info, edge_cap if info.get("type") == "edge" else LIST_CAP)
-        elements.append([shapes.ref(list(packed)), *packed.values()])
+        # Numbers stay in place; texts and structures go to `values` once ("~key" in the shape).
+        keys, row = [], []
+        for k, v in packed.items():
+            scalar = v is None or isinstance(v, (bool, int, float))
+            keys.append(k if scalar else f"~{k}")
+            row.append(v if scalar else values.ref(v))
+        elements.append([shapes.ref(keys), *row])
         ou = str(info.get("organizational_unit") or info.get("ou") or "")
         cls = str(info.get("classification") or "") if info.get("type") == "edge" else ""
         attrs += [values.ref(ou), 1 if _sensitive(info) else 0, values.ref(cls), values.ref(_conditional(info))]
-    return {"ids": ids, "nodes": len(drawn), "edges": [x for i in sorted(ends) for x in ends[i]],
+    # Edge ids that read "edge-<tail>-<head>" (from "node-<tail>", "node-<head>") are put together in the page.
+    derived = all(t.startswith("node-") and h.startswith("node-") and e == f"edge-{t[5:]}-{h[5:]}"
+                  for e, t, h in drawn_edges)
+    stored = [i for i in ids if i not in listed] if derived else ids
+    return {"ids": stored, "derived_edge_ids": derived, "nodes": len(drawn),
+            "edges": [x for i in sorted(ends) for x in ends[i]],
             "shapes": shapes.items, "elements": elements, "records": records.items, "values": values.items,
             "attrs": attrs, "edge_cap": edge_cap}
 
 
-def element_evidence(data: Mapping[str, Any], element: str) -> dict[str, Any]:
-    """One element's evidence as stored in the page (records still referred to by id): for tests."""
-    raw = data["elements"][data["ids"].index(element)]
-    return dict(zip(data["shapes"][raw[0]], raw[1:], strict=True))
+def element_ids(data: Mapping[str, Any]) -> list[str]:
+    """Every element id, in the page's order (drawn nodes, drawn edges, the rest)."""
+    ids = list(data["ids"])
+    if not data.get("derived_edge_ids"):
+        return ids
+    nodes, edges = data["nodes"], data["edges"]
+    derived = [f"edge-{ids[edges[k]][5:]}-{ids[edges[k + 1]][5:]}" for k in range(0, len(edges), 2)]
+    return ids[:nodes] + derived + ids[nodes:]
+
+
+def element_evidence(data: Mapping[str, Any], element: str | int) -> dict[str, Any]:
+    """One element's evidence (by id or position) as stored in the page, records still referred to by id."""
+    raw = data["elements"][element if isinstance(element, int) else element_ids(data).index(element)]
+    keys = data["shapes"][raw[0]]
+    return {k.lstrip("~"): data["values"][v] if k.startswith("~") else v for k, v in zip(keys, raw[1:], strict=True)}
 
 
 def _findings_for(info: Mapping[str, Any], findings: Mapping[str, Any]) -> list[Any]:
@@ -681,12 +776,17 @@ def html_page(svg: str, evidence: Mapping[str, Any], *, title: str = "trustgraph
            "base-uri 'none'; form-action 'none'")
     heading = html.escape(title, quote=True)
     data = page_data(svg, evidence, findings)
+    edges = len(data["edges"]) // 2
+    css = _CSS
+    if edges > COMPACT_EDGES:
+        svg, classes = compact_svg(inline_svg(svg), set(element_ids(data)[data["nodes"]:data["nodes"] + edges]))
+        css += classes + "\n"
     return (
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
         f"<meta http-equiv=\"Content-Security-Policy\" content=\"{csp}\">\n"
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
         f"<meta name=\"generator\" content=\"trustgraph\">\n<title>{heading}</title>\n"
-        f"<style>{_CSS}</style>\n</head>\n<body>\n"
+        f"<style>{css}</style>\n</head>\n<body>\n"
         f"<header><h1>{heading}</h1>"
         "<input id=\"tg-search\" type=\"search\" placeholder=\"Search: name, ARN or account id (Enter: next)\" "
         "autocomplete=\"off\" spellcheck=\"false\"><span id=\"tg-count\"></span>"
