@@ -226,11 +226,10 @@ def test_explorer_in_chromium(which: str, request: pytest.FixtureRequest) -> Non
         assert len(options) >= 2
         page.select_option("#tg-f-cls", options[1])
         hidden = page.evaluate("document.querySelectorAll('#tg-canvas .tg-hidden').length")
-        wanted = data["values"].index(options[1])
-        kept = [e for e in edges if data["attrs"][4 * e[0] + 2] == wanted]
+        kept = [e for e in edges if element_evidence(data, e[0]).get("classification") == options[1]]
         assert 0 < hidden < len(ids) and kept
         assert "tg-hidden" not in _classes(page, ids[kept[0][0]])
-        other = next(e for e in edges if data["attrs"][4 * e[0] + 2] != wanted)
+        other = next(e for e in edges if element_evidence(data, e[0]).get("classification") != options[1])
         assert "tg-hidden" in _classes(page, ids[other[0]])
         page.select_option("#tg-f-cls", "")
         assert page.evaluate("document.querySelectorAll('#tg-canvas .tg-hidden').length") == 0

@@ -159,7 +159,21 @@ _JS = r"""
     var unnamed = svg.querySelectorAll("g.edge:not([id])");
     for (var u = 0; u < unnamed.length && u < nEdges; u++) { unnamed[u].id = ids[nNodes + u]; }
   }
-  function attr(i, which) { return data.attrs[4 * i + which]; }
+  // What the filters read, from the evidence: [OU, sensitive, classification, conditional].
+  var attrCache = {};
+  function attrs(i) {
+    var a = attrCache[i];
+    if (a) { return a; }
+    var o = raw(i), c = o.conditional, cond = "";
+    if (typeof c === "boolean") { cond = c ? "conditional" : "unconditional"; }
+    else if (typeof c === "number") {
+      cond = !c ? "unconditional" : c >= (o.trusts || 0) ? "conditional" : "partly conditional";
+    }
+    a = attrCache[i] = [String(o.organizational_unit || o.ou || ""),
+                        !!(o.sensitive_roles || o.sensitive || o.sensitive_role),
+                        o.type === "edge" ? String(o.classification || "") : "", cond];
+    return a;
+  }
   function raw(i) {
     var r = elements[i], keys = data.shapes[r[0]], o = {};
     for (var j = 0; j < keys.length; j++) {
@@ -372,14 +386,14 @@ _JS = r"""
   var fCond = document.getElementById("tg-f-cond"), fSens = document.getElementById("tg-f-sens");
   var ous = {}, classes = {}, conds = {}, anySensitive = false;
   ids.forEach(function (id, i) {
-    var ou = values[attr(i, 0)];
+    var a = attrs(i), ou = a[0];
     if (ou) {
       var parts = ou.split(" / ");
       for (var k = 1; k <= parts.length; k++) { ous[parts.slice(0, k).join(" / ")] = 1; }
     }
-    if (attr(i, 1)) { anySensitive = true; }
-    if (attr(i, 2)) { classes[values[attr(i, 2)]] = 1; }
-    if (attr(i, 3)) { conds[values[attr(i, 3)]] = 1; }
+    if (a[1]) { anySensitive = true; }
+    if (a[2]) { classes[a[2]] = 1; }
+    if (a[3]) { conds[a[3]] = 1; }
   });
   function options(select, values, all) {
     var keys = Object.keys(values).sort();
@@ -392,10 +406,10 @@ _JS = r"""
   options(fCond, conds, "conditional or not");
   document.getElementById("tg-f-sens-box").hidden = !anySensitive;
   function inOu(i, ou) {
-    var v = values[attr(i, 0)];
+    var v = attrs(i)[0];
     return v === ou || v.indexOf(ou + " / ") === 0;
   }
-  function sensitive(i) { return !!attr(i, 1); }
+  function sensitive(i) { return attrs(i)[1]; }
   function filter(f) {
     f = f || {};
     var ou = f.ou || "", cls = f.classification || "", cond = f.conditional || "", sens = !!f.sensitive;
@@ -403,8 +417,8 @@ _JS = r"""
     var shown = 0;
     if (ou || cls || cond || sens) {
       edgeList.forEach(function (e) {
-        if (cls && values[attr(e[0], 2)] !== cls) { return; }
-        if (cond && values[attr(e[0], 3)] !== cond) { return; }
+        if (cls && attrs(e[0])[2] !== cls) { return; }
+        if (cond && attrs(e[0])[3] !== cond) { return; }
         if (ou && !inOu(e[1], ou) && !inOu(e[2], ou)) { return; }
         if (sens && !sensitive(e[2])) { return; }
         visible[e[0]] = visible[e[1]] = visible[e[2]] = true;
@@ -566,7 +580,7 @@ def compact_svg(svg: str, edges: set[str]) -> tuple[str, str]:
     def shape(tag: str) -> str:
         attrs = dict(_ATTR.findall(tag))
         css = ";".join(f"{k}:{attrs[k]}" for k in _STYLE_ATTRS if k in attrs)
-        cls = styles.setdefault(css, f"tgs{len(styles)}")
+        cls = styles.setdefault(css, f"s{len(styles)}")
         if tag.startswith("<path"):
             return f'<path class="{cls}" d="{_path(attrs.get("d", ""))}"/>'
         return f'<path class="{cls}" d="{_polygon(attrs.get("points", ""))}"/>'
@@ -647,20 +661,6 @@ def svg_elements(svg: str) -> tuple[list[str], list[tuple[str, str, str]]]:
     return nodes, [(e, by_name[t], by_name[h]) for e, t, h in edges if t in by_name and h in by_name]
 
 
-def _conditional(info: Mapping[str, Any]) -> str:
-    value = info.get("conditional")
-    if isinstance(value, bool):
-        return "conditional" if value else "unconditional"
-    if isinstance(value, int):
-        total = info.get("trusts") or 0
-        return "unconditional" if not value else "conditional" if value >= total else "partly conditional"
-    return ""
-
-
-def _sensitive(info: Mapping[str, Any]) -> bool:
-    return bool(info.get("sensitive_roles") or info.get("sensitive") or info.get("sensitive_role"))
-
-
 class _Table:
     """Distinct short values (OU paths, classifications, key lists) by index."""
 
@@ -685,8 +685,8 @@ def page_data(svg: str, evidence: Mapping[str, Any], findings: Mapping[str, Any]
       `shapes[shape]` lists its keys; a title left null is "tail → head";
     - `records`: evidence records stored once (statements, conditions, folded trusts), referred to as
       {"$r": [ids], "$more": N};
-    - `attrs`: four numbers per element, for the filters: OU, sensitive (0/1), classification and
-      conditional (indices into `values`).
+    The filters read the evidence: `organizational_unit`, `sensitive`/`sensitive_roles`, `classification`,
+    `conditional` (yes/no, or a count of `trusts`).
     """
     nodes, drawn_edges = svg_elements(svg)
     drawn = [n for n in nodes if n in evidence]
@@ -701,7 +701,6 @@ def page_data(svg: str, evidence: Mapping[str, Any], findings: Mapping[str, Any]
     shapes, values = _Table(), _Table()
     values.ref("")
     elements: list[Any] = []
-    attrs: list[int] = []
     titles: list[str] = []
     for i, element in enumerate(ids):
         info = dict(evidence[element])
@@ -720,9 +719,6 @@ def page_data(svg: str, evidence: Mapping[str, Any], findings: Mapping[str, Any]
             keys.append(k if scalar else f"~{k}")
             row.append(v if scalar else values.ref(v))
         elements.append([shapes.ref(keys), *row])
-        ou = str(info.get("organizational_unit") or info.get("ou") or "")
-        cls = str(info.get("classification") or "") if info.get("type") == "edge" else ""
-        attrs += [values.ref(ou), 1 if _sensitive(info) else 0, values.ref(cls), values.ref(_conditional(info))]
     # Edge ids that read "edge-<tail>-<head>" (from "node-<tail>", "node-<head>") are put together in the page.
     derived = all(t.startswith("node-") and h.startswith("node-") and e == f"edge-{t[5:]}-{h[5:]}"
                   for e, t, h in drawn_edges)
@@ -730,7 +726,7 @@ def page_data(svg: str, evidence: Mapping[str, Any], findings: Mapping[str, Any]
     return {"ids": stored, "derived_edge_ids": derived, "nodes": len(drawn),
             "edges": [x for i in sorted(ends) for x in ends[i]],
             "shapes": shapes.items, "elements": elements, "records": records.items, "values": values.items,
-            "attrs": attrs, "edge_cap": edge_cap}
+            "edge_cap": edge_cap}
 
 
 def element_ids(data: Mapping[str, Any]) -> list[str]:
