@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import subprocess
 import sys
@@ -37,8 +38,9 @@ def generate(accounts: int, data_dir: Path) -> Path:
 
 def write(org: Path, view: str, target: Path) -> dict[str, float]:
     started = time.perf_counter()
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}  # this checkout's trustgraph
     proc = subprocess.run([sys.executable, "-m", "trustgraph.cli", "map", "-i", str(org), "--view", view,
-                           "-o", str(target)], capture_output=True, text=True, cwd=ROOT, check=True)
+                           "-o", str(target)], capture_output=True, text=True, cwd=ROOT, check=True, env=env)
     total = time.perf_counter() - started
     found = re.search(r"wrote .* \(.*, ([0-9.]+)s\)", proc.stderr)
     return {"total_s": round(total, 1), "write_s": float(found.group(1)) if found else total}

@@ -154,10 +154,33 @@ _JS = r"""
     edgeEnds[e] = [t, h];
     edgeList.push([e, t, h]);
   }
-  // A compacted drawing leaves the drawn edges without ids (they are many): give them theirs, in order.
-  if (svg.getAttribute("data-tg-compact")) {
-    var unnamed = svg.querySelectorAll("g.edge:not([id])");
-    for (var u = 0; u < unnamed.length && u < nEdges; u++) { unnamed[u].id = ids[nNodes + u]; }
+  // A compacted drawing has its many edges in the data: draw them into their layer.
+  var layer = document.getElementById("tg-edge-layer");
+  if (layer && data.draw) {
+    var NS = "http://www.w3.org/2000/svg", frag = document.createDocumentFragment();
+    data.draw.forEach(function (shapes, k) {
+      if (!shapes) { return; }
+      var g = document.createElementNS(NS, "g"), sx = 0, sy = 0;
+      g.setAttribute("id", ids[nNodes + k]);
+      g.setAttribute("class", "edge");
+      for (var j = 0; j < shapes.length; j += 2) {
+        var d = shapes[j + 1], p = document.createElementNS(NS, "path");
+        if (j === 0 && /^M-?\d+,-?\d+c[-\d, ]+$/.test(d)) {
+          // Where the curve ends: the start plus each segment's last relative point.
+          var n = d.match(/-?\d+/g).map(Number);
+          sx = n[0]; sy = n[1];
+          for (var q = 2; q + 5 < n.length; q += 6) { sx += n[q + 4]; sy += n[q + 5]; }
+        } else if (j > 0 && d.charAt(0) === "m") {
+          var r = /^m(-?\d+),(-?\d+)/.exec(d);
+          d = "M" + (sx + Number(r[1])) + "," + (sy + Number(r[2])) + d.slice(r[0].length);
+        }
+        p.setAttribute("class", "s" + shapes[j]);
+        p.setAttribute("d", d);
+        g.appendChild(p);
+      }
+      frag.appendChild(g);
+    });
+    layer.appendChild(frag);
   }
   // What the filters read, from the evidence: [OU, sensitive, classification, conditional].
   var attrCache = {};
@@ -501,7 +524,8 @@ _JS = r"""
   document.documentElement.setAttribute("data-tg-ready", "1");
   }
   // Let the browser paint the drawing first, then read the data.
-  requestAnimationFrame(function () { setTimeout(init, 0); });
+  // (Two frames: the second callback runs once the first frame, the drawing, has been produced.)
+  requestAnimationFrame(function () { requestAnimationFrame(function () { setTimeout(init, 0); }); });
 })();
 """
 
@@ -571,29 +595,77 @@ def _polygon(points: str) -> str:
     return f"M{x},{y}l" + " ".join(steps) + "z"
 
 
-def compact_svg(svg: str, edges: set[str]) -> tuple[str, str]:
-    """A drawing with many edges, smaller: each drawn edge (an element of `edges`) loses its title,
-    tooltip and id (the page's script gives the id back), its style becomes a class and its coordinates
-    whole numbers, relative along the curve. Returns the SVG and the stylesheet of the classes."""
-    styles: dict[str, str] = {}
+def screen_dashes(svg: str, css: str) -> tuple[str, str]:
+    """Dash patterns of a drawing shown much smaller than laid out, scaled to the screen: at 1,000 accounts
+    Graphviz scales the drawing by about 1/20, its 5-unit dashes become quarter pixels, invisible and slow
+    to paint (seconds in Chromium). They are drawn as the layout meant them on screen instead."""
+    found = re.search(r'<g id="graph0" class="graph" transform="scale\(([\d.]+)', svg)
+    scale = float(found.group(1)) if found else 1.0
+    if scale >= 0.5 or scale <= 0:
+        return svg, css
 
-    def shape(tag: str) -> str:
+    def scaled(match: re.Match[str]) -> str:
+        values = [float(v) / scale for v in _NUMBER.findall(match.group(2))]
+        return match.group(1) + ",".join(_num(v, 1) for v in values)
+
+    svg = re.sub(r'(stroke-dasharray=")([\d.,]+)', scaled, svg)
+    css = re.sub(r"(stroke-dasharray:)([\d.,]+)", scaled, css)
+    return svg, css
+
+
+def _end(d: str) -> tuple[int, int] | None:
+    """Where a path of _path's form (`M x,y c …`, whole numbers) ends."""
+    if not re.fullmatch(r"M-?\d+,-?\d+c[-\d, ]+", d):
+        return None
+    xy = [int(v) for v in re.findall(r"-?\d+", d)]
+    x, y = xy[0], xy[1]
+    for i in range(2, len(xy) - 5, 6):
+        x, y = x + xy[i + 4], y + xy[i + 5]
+    return x, y
+
+
+def compact_svg(svg: str, edges: list[str]) -> tuple[str, str, list[Any]]:
+    """A drawing with many edges, smaller: the drawn edges (`edges`, in drawing order) leave the SVG for
+    the page's data, each as [class, path, class, path…] (its title and tooltip dropped, its style a class,
+    coordinates whole numbers, relative along the curve; the arrowhead starts relative to the curve's end),
+    and the page's script draws them into the layer left where the first one was, after the nodes are on
+    screen. An edge the pattern does not fit stays in the SVG (0 in the list).
+    Returns the SVG, the stylesheet of the classes and the list."""
+    styles: dict[str, int] = {}
+    wanted = set(edges)
+    moved: dict[str, list[Any]] = {}
+    first = True
+
+    def shape(tag: str) -> tuple[int, str]:
         attrs = dict(_ATTR.findall(tag))
         css = ";".join(f"{k}:{attrs[k]}" for k in _STYLE_ATTRS if k in attrs)
-        cls = styles.setdefault(css, f"s{len(styles)}")
-        if tag.startswith("<path"):
-            return f'<path class="{cls}" d="{_path(attrs.get("d", ""))}"/>'
-        return f'<path class="{cls}" d="{_polygon(attrs.get("points", ""))}"/>'
+        cls = styles.setdefault(css, len(styles))
+        return cls, _path(attrs.get("d", "")) if tag.startswith("<path") else _polygon(attrs.get("points", ""))
 
     def group(match: re.Match[str]) -> str:
-        if html.unescape(match.group(1)) not in edges:
+        nonlocal first
+        element = html.unescape(match.group(1))
+        if element not in wanted:
             return match.group(0)
-        shapes = re.findall(r"<(?:path|polygon) [^>]*/>", match.group(2))
-        return '<g class="edge">' + "".join(shape(t) for t in shapes) + "</g>\n"
+        entry: list[Any] = []
+        start: tuple[int, int] | None = None
+        for i, tag in enumerate(re.findall(r"<(?:path|polygon) [^>]*/>", match.group(2))):
+            cls, d = shape(tag)
+            at = re.match(r"M(-?\d+),(-?\d+)", d)
+            if i == 0:
+                start = _end(d)
+            elif start is not None and at:
+                d = f"m{int(at.group(1)) - start[0]},{int(at.group(2)) - start[1]}" + d[at.end():]
+            entry += [cls, d]
+        moved[element] = entry
+        layer = '<g id="tg-edge-layer"></g>\n' if first else ""
+        first = False
+        return layer
 
     text = _EDGE_GROUP.sub(group, svg)
     text = text.replace("<svg ", '<svg data-tg-compact="1" ', 1)
-    return text, "\n".join(f"#tg-canvas .{cls} {{ {css} }}" for css, cls in styles.items())
+    css = "\n".join(f"#tg-canvas .s{cls} {{ {rule} }}" for rule, cls in styles.items())
+    return text, css, [moved.get(e, 0) for e in edges]
 
 
 class _Records:
@@ -775,7 +847,9 @@ def html_page(svg: str, evidence: Mapping[str, Any], *, title: str = "trustgraph
     edges = len(data["edges"]) // 2
     css = _CSS
     if edges > COMPACT_EDGES:
-        svg, classes = compact_svg(inline_svg(svg), set(element_ids(data)[data["nodes"]:data["nodes"] + edges]))
+        drawn_edges = element_ids(data)[data["nodes"]:data["nodes"] + edges]
+        svg, classes, data["draw"] = compact_svg(inline_svg(svg), drawn_edges)
+        svg, classes = screen_dashes(svg, classes)
         css += classes + "\n"
     return (
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
