@@ -524,8 +524,12 @@ _JS = r"""
   document.documentElement.setAttribute("data-tg-ready", "1");
   }
   // Let the browser paint the drawing first, then read the data.
-  // (Two frames: the second callback runs once the first frame, the drawing, has been produced.)
-  requestAnimationFrame(function () { requestAnimationFrame(function () { setTimeout(init, 0); }); });
+  // (Two frames: the second callback runs once the first frame, the drawing, has been produced. Where no
+  // frames come, in a hidden tab or a DOM dump, a timer starts it.)
+  var started = false;
+  function start() { if (!started) { started = true; init(); } }
+  requestAnimationFrame(function () { requestAnimationFrame(function () { setTimeout(start, 0); }); });
+  setTimeout(start, 500);
 })();
 """
 
