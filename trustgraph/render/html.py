@@ -202,7 +202,7 @@ _JS = r"""
     for (var j = 0; j < keys.length; j++) {
       if (keys[j].charAt(0) === "~") { o[keys[j].slice(1)] = values[r[j + 1]]; } else { o[keys[j]] = r[j + 1]; }
     }
-    if (o.title === null && edgeEnds[i]) {
+    if ((o.title === undefined || o.title === null) && edgeEnds[i]) {
       o.title = raw(edgeEnds[i][0]).title + " \u2192 " + raw(edgeEnds[i][1]).title;
     }
     return o;
@@ -375,6 +375,10 @@ _JS = r"""
       pathInfo = el("p", "", "tg-hint");
       panel.appendChild(pathInfo);
     } else { pathInfo = null; }
+    if (i !== undefined && i >= nNodes && edgeEnds[i] && !data.edge_cap) {
+      panel.appendChild(el("p", "The trusts folded into this edge are not listed in a page this large; " +
+        "their counts are. Draw a smaller map (--account ID, --ou OU) to list them.", "tg-hint"));
+    }
     if (info.findings && info.findings.length) {
       panel.appendChild(el("h3", "Findings"));
       panel.appendChild(value(info.findings));
@@ -544,6 +548,9 @@ LIST_CAP = 25
 # their counts remain. The page stays within 10 MB at 1,000 accounts.
 MEMBER_BUDGET = 3_000_000
 MEMBER_BYTES = 300
+# Findings listed per node (worst first), within this many bytes over the page (about 250 bytes each).
+FINDINGS_BUDGET = 400_000
+FINDING_BYTES = 250
 # Above this many drawn edges the drawing itself is compacted (html_svg).
 COMPACT_EDGES = 3000
 
@@ -562,7 +569,7 @@ def inline_svg(svg: str) -> str:
 
 
 _EDGE_GROUP = re.compile(r'<g id="([^"]+)" class="edge">\n<title>[^<]*</title>\n'
-                         r'(?:<g id="a_[^"]*"><a xlink:title="[^"]*">\n)?((?:<(?:path|polygon) [^>]*/>\n)+)'
+                         r'(?:<g id="a_[^"]*"><a xlink:title="[^"]*">\n)?((?:<(?:path|polygon|polyline) [^>]*/>\n)+)'
                          r'(?:</a>\n</g>\n)?</g>\n')
 _ATTR = re.compile(r'([\w:-]+)="([^"]*)"')
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e-?\d+)?")
@@ -589,14 +596,17 @@ def _path(d: str) -> str:
     return out[0] + " ".join(out[1:])
 
 
-def _polygon(points: str) -> str:
+def _polygon(points: str, closed: bool = True) -> str:
+    """A polygon (or, not closed, a polyline) as a path: whole-number start, steps to a tenth."""
     xy = [float(v) for v in _NUMBER.findall(points)]
     x, y = round(xy[0]), round(xy[1])
-    steps, px, py = [], x, y
-    for i in range(2, len(xy) - 2, 2):  # the last point repeats the first: `z` closes the shape
-        steps.append(f"{_num(xy[i] - px, 1)},{_num(xy[i + 1] - py, 1)}")
-        px, py = xy[i], xy[i + 1]
-    return f"M{x},{y}l" + " ".join(steps) + "z"
+    steps, px, py = [], float(x), float(y)
+    stop = len(xy) - 2 if closed else len(xy)  # a polygon's last point repeats the first: `z` closes it
+    for i in range(2, stop, 2):
+        dx, dy = round(xy[i] - px, 1), round(xy[i + 1] - py, 1)
+        steps.append(f"{_num(dx, 1)},{_num(dy, 1)}")
+        px, py = px + dx, py + dy  # from where the rounded step lands: no drift
+    return f"M{x},{y}l" + " ".join(steps) + ("z" if closed else "")
 
 
 def screen_dashes(svg: str, css: str) -> tuple[str, str]:
@@ -644,7 +654,9 @@ def compact_svg(svg: str, edges: list[str]) -> tuple[str, str, list[Any]]:
         attrs = dict(_ATTR.findall(tag))
         css = ";".join(f"{k}:{attrs[k]}" for k in _STYLE_ATTRS if k in attrs)
         cls = styles.setdefault(css, len(styles))
-        return cls, _path(attrs.get("d", "")) if tag.startswith("<path") else _polygon(attrs.get("points", ""))
+        if tag.startswith("<path"):
+            return cls, _path(attrs.get("d", ""))
+        return cls, _polygon(attrs.get("points", ""), closed=tag.startswith("<polygon"))
 
     def group(match: re.Match[str]) -> str:
         nonlocal first
@@ -653,7 +665,7 @@ def compact_svg(svg: str, edges: list[str]) -> tuple[str, str, list[Any]]:
             return match.group(0)
         entry: list[Any] = []
         start: tuple[int, int] | None = None
-        for i, tag in enumerate(re.findall(r"<(?:path|polygon) [^>]*/>", match.group(2))):
+        for i, tag in enumerate(re.findall(r"<(?:path|polygon|polyline) [^>]*/>", match.group(2))):
             cls, d = shape(tag)
             at = re.match(r"M(-?\d+),(-?\d+)", d)
             if i == 0:
@@ -778,15 +790,23 @@ def page_data(svg: str, evidence: Mapping[str, Any], findings: Mapping[str, Any]
     values.ref("")
     elements: list[Any] = []
     titles: list[str] = []
+    found = {element: _findings_for(evidence[element], findings) for element in ids
+             if evidence[element].get("type") == "node"} if findings else {}
+    found = {element: f for element, f in found.items() if f}
+    findings_cap = max(1, min(LIST_CAP, FINDINGS_BUDGET // (FINDING_BYTES * max(1, len(found)))))
     for i, element in enumerate(ids):
         info = dict(evidence[element])
         titles.append(str(info.get("title", "")))
-        if findings and info.get("type") == "node":
-            found = _findings_for(info, findings)
-            if found:
-                info["findings"] = found
+        if element in found:
+            info["findings"] = found[element][:findings_cap]
+            if len(found[element]) > findings_cap:
+                info["findings_not_listed"] = len(found[element]) - findings_cap
         if i in ends and info.get("title") == f"{titles[ends[i][0]]} → {titles[ends[i][1]]}":
-            info["title"] = None
+            del info["title"]  # the page puts "tail → head" together
+        if i in ends and not edge_cap:
+            for key in [k for k, v in info.items() if isinstance(v, list) and v and isinstance(v[0], Mapping)]:
+                del info[key]  # listed not at all: the counts say how many
+                info.pop(f"{key}_not_listed", None)
         packed = records.pack(info, edge_cap if info.get("type") == "edge" else LIST_CAP)
         # Numbers stay in place; texts and structures go to `values` once ("~key" in the shape).
         keys, row = [], []
@@ -799,7 +819,7 @@ def page_data(svg: str, evidence: Mapping[str, Any], findings: Mapping[str, Any]
     derived = all(t.startswith("node-") and h.startswith("node-") and e == f"edge-{t[5:]}-{h[5:]}"
                   for e, t, h in drawn_edges)
     stored = [i for i in ids if i not in listed] if derived else ids
-    return {"ids": stored, "derived_edge_ids": derived, "nodes": len(drawn),
+    return {"ids": stored, "derived_edge_ids": derived, "nodes": len(drawn), "findings_cap": findings_cap,
             "edges": [x for i in sorted(ends) for x in ends[i]],
             "shapes": shapes.items, "elements": elements, "records": records.items, "values": values.items,
             "edge_cap": edge_cap}
@@ -822,8 +842,17 @@ def element_evidence(data: Mapping[str, Any], element: str | int) -> dict[str, A
     return {k.lstrip("~"): data["values"][v] if k.startswith("~") else v for k, v in zip(keys, raw[1:], strict=True)}
 
 
+_SEVERITY_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
+
+
 def _findings_for(info: Mapping[str, Any], findings: Mapping[str, Any]) -> list[Any]:
-    """Findings of the role (principals view) or of the roles in the accounts (account view) of a node."""
+    """Findings of the role (principals view) or of the roles in the accounts (account view) of a node,
+    worst first."""
+    found = _all_findings_for(info, findings)
+    return sorted(found, key=lambda f: _SEVERITY_RANK.get(str(f.get("severity")), 9) if isinstance(f, Mapping) else 9)
+
+
+def _all_findings_for(info: Mapping[str, Any], findings: Mapping[str, Any]) -> list[Any]:
     role = info.get("id")
     if isinstance(role, str) and role in findings:
         return list(findings[role])
