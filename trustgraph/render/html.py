@@ -525,6 +525,7 @@ _JS = r"""
     search: function (q) { search.value = q; runSearch(); return hits.slice(); },
     view: function () { return view.slice(); }
   };
+  if (performance.mark) { performance.mark("tg-ready"); }
   document.documentElement.setAttribute("data-tg-ready", "1");
   }
   // Let the browser paint the drawing first, then read the data.
@@ -532,7 +533,12 @@ _JS = r"""
   // frames come, in a hidden tab or a DOM dump, a timer starts it.)
   var started = false;
   function start() { if (!started) { started = true; init(); } }
-  requestAnimationFrame(function () { requestAnimationFrame(function () { setTimeout(start, 0); }); });
+  requestAnimationFrame(function () {
+    requestAnimationFrame(function () {
+      if (performance.mark) { performance.mark("tg-drawing-painted"); }
+      setTimeout(start, 0);
+    });
+  });
   setTimeout(start, 500);
 })();
 """
