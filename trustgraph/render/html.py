@@ -27,8 +27,8 @@ header { display: flex; align-items: center; gap: 8px; padding: 6px 10px; border
   background: #f8f9fa; flex-wrap: wrap; }
 header h1 { font-size: 14px; font-weight: 600; margin: 0 12px 0 0; flex: 1 1 auto; overflow: hidden;
   text-overflow: ellipsis; white-space: nowrap; }
-header input { width: 320px; max-width: 60vw; padding: 4px 8px; border: 1px solid #bdc1c6; border-radius: 4px;
-  font: inherit; }
+header input[type="search"] { width: 320px; max-width: 60vw; padding: 4px 8px; border: 1px solid #bdc1c6;
+  border-radius: 4px; font: inherit; }
 header button { padding: 3px 9px; border: 1px solid #bdc1c6; border-radius: 4px; background: #fff; font: inherit;
   cursor: pointer; }
 header button:hover { background: #e8f0fe; }
