@@ -295,3 +295,16 @@ def test_acme_panel_shows_findings_in_chromium(acme_html: Path) -> None:
         assert page.evaluate("window.__pwned === undefined")
     finally:
         close()
+
+
+def test_findings_are_listed_worst_first_within_the_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    from trustgraph.render import html as html_module
+
+    monkeypatch.setattr(html_module, "FINDINGS_BUDGET", 2 * html_module.FINDING_BYTES)
+    evidence = {"node-n0": {"type": "node", "title": "acct", "accounts": ["111111111111"]}}
+    found = {f"arn:aws:iam::111111111111:role/r{i}": ({"severity": severity, "rule": f"TG{i}", "message": "m"},)
+             for i, severity in enumerate(["low", "medium", "critical", "high"])}
+    data = page_data("<svg></svg>", evidence, found)
+    listed = element_evidence(data, "node-n0")["findings"]
+    assert data["findings_cap"] == 2 and listed["$more"] == 2
+    assert [data["records"][r]["severity"] for r in listed["$r"]] == ["critical", "high"]
