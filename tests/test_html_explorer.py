@@ -248,6 +248,10 @@ def test_explorer_in_chromium(which: str, request: pytest.FixtureRequest) -> Non
         heads = {h for _, _, h in edges}
         edge, tail, head = next(e for e in edges if e[1] in heads and e[1] != e[2])
         node = ids[head]
+        # Hovering a node lights its neighbours and the edges between.
+        page.locator(f"[id='{ids[tail]}']").dispatch_event("mouseover")
+        page.wait_for_timeout(200)
+        assert "tg-hover" in _classes(page, ids[edge]) and "tg-hover" in _classes(page, node)
         # A real click on the node: its evidence in the panel, its neighbours marked.
         page.locator(f"[id='{node}']").dispatch_event("click")
         panel = page.locator("#tg-panel").inner_text()
