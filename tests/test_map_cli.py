@@ -11,6 +11,7 @@ from test_render_accounts import org_graph
 
 from trustgraph.cli import main
 from trustgraph.graph.serialize import save_graph
+from trustgraph.render.html import element_evidence
 
 ROOT = Path(__file__).resolve().parent.parent
 ACME = str(ROOT / "samples" / "acme")
@@ -101,7 +102,8 @@ def test_html_format(tmp_path: Path) -> None:
     page = out.read_text()
     assert page.startswith("<!DOCTYPE html>") and 'id="tg-evidence"' in page
     blob = page.split('id="tg-evidence">', 1)[1].split("</script>", 1)[0]
-    assert any(v.get("type") == "edge" for v in json.loads(blob).values())
+    data = json.loads(blob)
+    assert any(element_evidence(data, i).get("type") == "edge" for i in range(len(data["elements"])))
 
 
 @pytest.mark.parametrize("args, message", [

@@ -18,7 +18,7 @@ from test_render_accounts import GraphMaker, org_graph
 
 from trustgraph.render.accounts import account_view
 from trustgraph.render.engine import render
-from trustgraph.render.html import embed_json, html_page
+from trustgraph.render.html import element_ids, embed_json, html_page
 from trustgraph.render.views import principals_view
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -69,8 +69,8 @@ def test_data_text_is_escaped_in_svg_json_and_title(tmp_path: Path) -> None:
     assert len(re.findall(r"<script\b", page)) == 2
     blob = re.search(r'<script type="application/json" id="tg-evidence">(.*?)</script>', page, re.S).group(1)
     assert "<" not in blob and ">" not in blob and "&" not in blob and "\u2028" not in blob
-    evidence = json.loads(blob)
-    values = [json.dumps(v, ensure_ascii=False) for v in evidence.values()]
+    data = json.loads(blob)
+    values = [json.dumps(v, ensure_ascii=False) for v in data["records"]]
     assert any(EVIL_SID.replace('"', '\\"') in v for v in values)  # the text survives, only encoded
     assert "&lt;img src=x onerror=&quot;window.__pwned=1&quot;&gt;" in page  # SVG text, as text
 
@@ -92,13 +92,14 @@ def test_every_drawn_element_has_evidence_in_the_page(tmp_path: Path) -> None:
     # Graphviz writes "-" in ids as "&#45;"; the browser reads "node-a3".
     ids = {html.unescape(i) for i in re.findall(r'<g id="([^"]+)" class="(?:node|edge)"', page)}
     blob = re.search(r'id="tg-evidence">(.*?)</script>', page, re.S).group(1)
-    assert ids and ids == set(json.loads(blob))
+    assert ids and ids == set(element_ids(json.loads(blob)))
 
 
 # -- headless Chromium (opt-in) ---------------------------------------------------------------------------
 
 DRIVER = r"""
-(function () {
+(function wait() {
+  if (!window.trustgraph) { setTimeout(wait, 10); return; }
   var out = {};
   function put(k, v) { out[k] = v; }
   try {

@@ -39,6 +39,7 @@ def picture_marks(graph: nx.DiGraph, snapshot: Snapshot | None, patterns: tuple[
         sensitive = {arn: s.label for arn, s in context.sensitive.items()}
         findings = find(snapshot, graph, options, progress=tick, context=context)
     flagged: dict[str, tuple[int, str]] = {}
+    details: dict[str, list[dict[str, str]]] = {}
     worst: dict[str, Severity] = {}
     for f in findings:
         if not f.severity.at_least(floor):
@@ -47,5 +48,10 @@ def picture_marks(graph: nx.DiGraph, snapshot: Snapshot | None, patterns: tuple[
         if f.role not in worst or f.severity.rank > worst[f.role].rank:
             worst[f.role] = f.severity
         flagged[f.role] = (count + 1, worst[f.role].value)
+        entry = {"severity": f.severity.value, "rule": f.rule, "message": f.message}
+        if f.statement:
+            entry["statement"] = f.statement
+        details.setdefault(f.role, []).append(entry)
     return Marks(sensitive=dict(sorted(sensitive.items())), findings=dict(sorted(flagged.items())),
-                 findings_floor=MARKED_SEVERITY)
+                 findings_floor=MARKED_SEVERITY,
+                 details={role: tuple(found) for role, found in sorted(details.items())})

@@ -388,7 +388,7 @@ def sensitive_targets(edge: AccountEdge, marks: Marks) -> int:
 
 
 def folded_edge_evidence(graph: nx.DiGraph, amap: AccountMap, edge: AccountEdge, counts: str,
-                         marks: str) -> dict[str, Any]:
+                         marks: str, classification: str = "") -> dict[str, Any]:
     members = []
     for u, v in edge.members[:EVIDENCE_MEMBERS]:
         data = graph.edges[u, v]
@@ -400,6 +400,8 @@ def folded_edge_evidence(graph: nx.DiGraph, amap: AccountMap, edge: AccountEdge,
                         "reason": "; ".join(reasons)})
     src, dst = amap.nodes[edge.src], amap.nodes[edge.dst]
     info: dict[str, Any] = {"type": "edge", "title": f"{src.title} → {dst.title}", "summary": counts}
+    if classification:
+        info["classification"] = classification
     if marks:
         info["markers"] = marks
     info.update({"trusts": len(edge.members), "target_roles": len(edge.targets()),
@@ -504,6 +506,7 @@ def account_dot(graph: nx.DiGraph, amap: AccountMap, *, title: str = "", engine:
     dot = TrustDot("trustgraph_accounts", engine="neato" if layout == "radial" else layout)
     dot.title = title
     dot.layout = layout
+    dot.marks = amap.marks
     if large:
         dot.raster_size = "40,40"
     dot.attr(fontname=FONT, fontsize="14" if not large else "32", labelloc="t", labeljust="l",
@@ -689,7 +692,7 @@ def account_dot(graph: nx.DiGraph, amap: AccountMap, *, title: str = "", engine:
             any_star = any_star or bool(edge.via_star)
             element = f"edge-{ids[pair[0]]}-{ids[pair[1]]}"
             body.edge(ids[pair[0]], ids[pair[1]], tooltip=tooltip_text(tooltip), id=element, **attrs, **style)
-            dot.evidence[element] = functools.partial(folded_edge_evidence, graph, amap, edge, counts, marks)
+            dot.evidence[element] = functools.partial(folded_edge_evidence, graph, amap, edge, counts, marks, cls)
         if legend:
             any_hub = any(e.sources_by_kind(graph).get("account-wide") for e in amap.edges.values())
             label = _legend(amap, classes, any_conditional, any_star, large, ou_colours, any_hub, any_dead,

@@ -73,6 +73,7 @@ class TrustDot(graphviz.Digraph):
         self.title = ""
         self.layout = ""  # how the picture is laid out, for messages ("dot", "radial", "sfdp"…)
         self.raster_size = ""  # Graphviz `size` (inches) for PNG output of very large pictures
+        self.marks: Marks = NO_MARKS  # what the picture marks; the HTML page lists the findings
 
 
 def jsonable(value: Any) -> Any:
@@ -248,6 +249,7 @@ def to_dot(graph: nx.DiGraph, nodes: Iterable[str] | None = None, *, title: str 
     ids = {node: f"n{i}" for i, node in enumerate(keep)}
     marked = set(highlight)
     dot = _base_graph(title, engine)
+    dot.marks = marks
     home: dict[str, str] = {}  # node → the account cluster it is drawn in ("" = outside every cluster)
     for node in keep:
         data = graph.nodes[node]
@@ -308,7 +310,10 @@ def to_dot(graph: nx.DiGraph, nodes: Iterable[str] | None = None, *, title: str 
             if node in marked:
                 style["color"] = SENSITIVE_STYLE["color"]
         container.node(dot_id, label=label, tooltip=tooltip_text(node), id=element, **style)
-        dot.evidence[element] = node_evidence(graph, node)
+        info = node_evidence(graph, node)
+        if node in marks.sensitive:
+            info["sensitive"] = marks.sensitive[node] or "sensitive"
+        dot.evidence[element] = info
 
     shown_marks: set[str] = set()
     with canvas(dot) as body:

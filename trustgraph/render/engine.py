@@ -86,7 +86,9 @@ def picture_bytes(picture: Picture, fmt: str) -> bytes:
 
         svg = picture_bytes(picture, "svg").decode("utf-8")
         title = getattr(picture, "title", "") or "trustgraph"
-        page = html_page(svg, dict(getattr(picture, "evidence", {})), title=title)
+        marks = getattr(picture, "marks", None)
+        page = html_page(svg, dict(getattr(picture, "evidence", {})), title=title,
+                         findings=getattr(marks, "details", None))
         return page.encode("utf-8")
     if isinstance(picture, Drawing):
         return picture.draw(fmt)

@@ -17,6 +17,8 @@ class Marks:
     sensitive: Mapping[str, str] = field(default_factory=dict)  # role ARN → why, short ("admin-equivalent")
     findings: Mapping[str, tuple[int, str]] = field(default_factory=dict)  # role ARN → (count, worst severity)
     findings_floor: str = "medium"  # the least severity counted in `findings`
+    # role ARN → its findings (severity, rule, message, statement), for the HTML explorer's side panel
+    details: Mapping[str, tuple[Mapping[str, str], ...]] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
         return bool(self.sensitive or self.findings)

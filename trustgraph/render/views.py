@@ -112,7 +112,7 @@ def fold_repeated(graph: nx.DiGraph, nodes: set[str], edges: set[tuple[str, str]
         if not out.has_edge(a, b):
             out.add_edge(a, b, **graph.edges[u, v])
     new_marks = Marks({rep.get(k, k): v for k, v in marks.sensitive.items()},
-                      {rep.get(k, k): v for k, v in marks.findings.items()}, marks.findings_floor)
+                      {rep.get(k, k): v for k, v in marks.findings.items()}, marks.findings_floor, marks.details)
     return out, set(out.nodes), set(out.edges), new_marks, len(rep) - len(folded)
 
 
