@@ -64,13 +64,15 @@ class TrustgraphGroup(click.Group):
             click.echo("interrupted", err=True)
             sys.exit(130)
         except Exception as exc:
+            from trustgraph.cli.terminal import visible
+
             if is_user_error(exc):
                 # The user named something that isn't there or asked for too much: say what, no traceback hint.
-                click.echo(f"error: {exc}", err=True)
+                click.echo(f"error: {visible(exc)}", err=True)
                 sys.exit(EXIT_USAGE)
             if ctx.obj and ctx.obj.get("debug"):
                 raise
-            click.echo(f"error: {exc} (run with --debug for the traceback)", err=True)
+            click.echo(f"error: {visible(exc)} (run with --debug for the traceback)", err=True)
             sys.exit(EXIT_USAGE)
 
 

@@ -20,6 +20,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn
 from rich.table import Table
 
 from trustgraph.cli.app import main
+from trustgraph.cli.terminal import safe, visible
 
 if TYPE_CHECKING:
     from trustgraph.sources.aws.collector import AccountJob
@@ -94,7 +95,7 @@ class _RichListener:
 
 
 def _summary_table(manifest: Manifest) -> Table:
-    table = Table(title=f"trustgraph collect → {manifest.output_dir}", title_justify="left")
+    table = Table(title=f"trustgraph collect → {safe(manifest.output_dir)}", title_justify="left")
     table.add_column("Account", no_wrap=True, min_width=12)
     table.add_column("Name", overflow="fold")
     table.add_column("Result", no_wrap=True)
@@ -107,8 +108,8 @@ def _summary_table(manifest: Manifest) -> Table:
         numbers = ([str(counts.users), str(counts.roles), str(counts.groups), str(counts.policies)]
                    if counts else ["", "", "", ""])
         seconds = f"{record.duration_seconds:.1f}" if record.duration_seconds is not None else ""
-        table.add_row(record.account_id, record.name or "", f"[{style[record.status]}]{record.status}[/]",
-                      *numbers, seconds, record.reason_code or "")
+        table.add_row(safe(record.account_id), safe(record.name or ""), f"[{style[record.status]}]{record.status}[/]",
+                      *numbers, seconds, safe(record.reason_code or ""))
     return table
 
 
@@ -122,18 +123,18 @@ def _report(manifest: Manifest, as_json: bool, interactive: bool, debug: bool) -
         console.print(_summary_table(manifest))
         org = manifest.organization
         if org is not None:
-            console.print(f"organization {org.id}: {org.accounts} accounts, {org.organizational_units} OUs, "
+            console.print(f"organization {safe(org.id)}: {org.accounts} accounts, {org.organizational_units} OUs, "
                           f"{org.policies} SCP/RCP policies ({org.status})")
         verb = "written" if manifest.snapshot_written else "NOT written (nothing collected)"
-        console.print(f"snapshot {verb}: {manifest.output_dir}")
+        console.print(f"snapshot {verb}: {safe(manifest.output_dir)}")
     for record in manifest.failed:
         label = f"{record.account_id} ({record.name})" if record.name else record.account_id
-        click.echo(f"error: account {label}: {record.reason}", err=True)
+        click.echo(visible(f"error: account {label}: {record.reason}"), err=True)
         if debug and record.error is not None:
             traceback.print_exception(record.error, file=sys.stderr)
     if manifest.organization is not None:
         for problem in manifest.organization.problems:
-            click.echo(f"warning: organization: {problem}", err=True)
+            click.echo(visible(f"warning: organization: {problem}"), err=True)
 
 
 @main.command("collect")

@@ -9,6 +9,7 @@ from trustgraph.cli.app import main
 from trustgraph.cli.findings_cmd import analyse, sensitivity_options
 from trustgraph.cli.inputs import InputSpec, input_options, recorded_inputs, stderr
 from trustgraph.cli.progress import phase
+from trustgraph.cli.terminal import safe
 from trustgraph.report.bundle import write_bundle
 
 
@@ -32,7 +33,7 @@ def review_command(spec: InputSpec, output_dir: str, title: str | None, no_diagr
         result = write_bundle(output_dir, snapshot, graph, findings, options, inputs=recorded_inputs(spec),
                               title=title, diagrams=not no_diagrams)
     for warning in result.warnings:
-        stderr.print(f"warning: {warning}")
+        stderr.print(f"warning: {safe(warning)}")
     if not spec.quiet:
-        stderr.print(f"wrote {result.directory}/report.html and report.md ({len(findings)} finding(s), "
+        stderr.print(f"wrote {safe(result.directory)}/report.html and report.md ({len(findings)} finding(s), "
                      f"{len(result.files)} file(s))")
