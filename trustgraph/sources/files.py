@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -113,6 +114,20 @@ def read_value(value: Any, builder: SnapshotBuilder, source: str, role_arn: str 
                             "or organization.json")
 
 
+def _huge_number_location(path: Path) -> str:
+    """`line L column C` of the first number too long for Python to convert, or "" if none is found."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError):
+        return ""
+    match = re.search(r"\d{" + str(sys.get_int_max_str_digits() or 4300) + ",}", text)
+    if match is None:
+        return ""
+    line = text.count("\n", 0, match.start()) + 1
+    column = match.start() - (text.rfind("\n", 0, match.start()) + 1) + 1
+    return f"line {line} column {column}"
+
+
 def load_json_file(path: Path) -> Any:
     text = path.read_text(encoding="utf-8-sig")
     return json.loads(text)
@@ -151,12 +166,31 @@ def _load_inputs(paths: Iterable[str | Path], role_arn: str | None,
             report.error(source, "", f"cannot read: {exc.strerror}", skipped="files")
             report.files_rejected.append(source)
             continue
+        except RecursionError:
+            report.error(source, "", "invalid JSON: nested too deeply to read (arrays/objects inside each other "
+                         f"more than about {sys.getrecursionlimit()} levels)", skipped="files")
+            report.files_rejected.append(source)
+            continue
+        except ValueError as exc:  # Python's limit on the digits of an integer, and the like
+            report.error(source, _huge_number_location(path), f"invalid JSON: {str(exc).split(';')[0]}",
+                         skipped="files")
+            report.files_rejected.append(source)
+            continue
         if isinstance(value, dict) and str(value.get("schema", "")).startswith("trustgraph/manifest/"):
             continue  # `trustgraph collect` writes its manifest beside the account files
         try:
             read_value(value, builder, source, role_arn, path)
         except UnknownFormat as exc:
             report.error(source, "$", str(exc), skipped="files")
+            report.files_rejected.append(source)
+            continue
+        except RecursionError:
+            report.error(source, "", "nested too deeply to read; what was read before is kept", skipped="files")
+            report.files_rejected.append(source)
+            continue
+        except Exception as exc:  # noqa: BLE001 - one odd file must not abort the run: say where, read the rest
+            report.error(source, builder.location or "$", f"cannot read this entry ({type(exc).__name__}: {exc}); "
+                         "the rest of the file is skipped", skipped="files")
             report.files_rejected.append(source)
             continue
         report.files_read.append(source)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 from trustgraph.arns import ACCOUNT_ID, parse_arn
@@ -28,10 +30,31 @@ def _tags(value: Any) -> dict[str, str]:
     return tags
 
 
+def _entry_guard(kind: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """One entry of an odd shape the checks did not foresee is one located error, not an aborted run."""
+
+    def wrap(add: Callable[..., None]) -> Callable[..., None]:
+        @functools.wraps(add)
+        def guarded(self: SnapshotBuilder, entry: Any, source: str, where: str, *args: Any, **kwargs: Any) -> None:
+            self.location = where
+            try:
+                add(self, entry, source, where, *args, **kwargs)
+            except (RecursionError, MemoryError):
+                self.report.error(source, where, f"{kind} entry nested too deeply to read", skipped=f"{kind}s")
+            except Exception as exc:  # noqa: BLE001
+                self.report.error(source, where, f"{kind} entry not read ({type(exc).__name__}: {exc})",
+                                  skipped=f"{kind}s")
+
+        return guarded
+
+    return wrap
+
+
 class SnapshotBuilder:
     def __init__(self, report: LoadReport) -> None:
         self.snapshot = Snapshot()
         self.report = report
+        self.location = ""  # the entry being read, for a message about an unforeseen problem
         # account → [pages seen, pages marked IsTruncated]: a complete set has exactly one final page.
         self._pages: dict[str, list[int]] = defaultdict(lambda: [0, 0])
         self._anonymous_final_pages = 0
@@ -98,7 +121,15 @@ class SnapshotBuilder:
             return None
         return arn, parsed.account
 
+    def _unique_id(self, entry: dict[str, Any], key: str, source: str, where: str) -> str | None:
+        value = entry.get(key)
+        if value is None or isinstance(value, str):
+            return value
+        self.report.warning(source, f"{where}.{key}", f"{key} is a JSON {type(value).__name__}, not a string: ignored")
+        return None
+
     # -- entities -----------------------------------------------------------------------------
+    @_entry_guard("user")
     def add_user(self, entry: Any, source: str, where: str) -> None:
         if not isinstance(entry, dict):
             self.report.error(source, where, "user entry is not an object", skipped="users")
@@ -112,7 +143,7 @@ class SnapshotBuilder:
             arn=arn,
             name=str(entry.get("UserName") or arn.rsplit("/", 1)[-1]),
             account=account,
-            unique_id=entry.get("UserId"),
+            unique_id=self._unique_id(entry, "UserId", source, where),
             path=str(entry.get("Path") or "/"),
             inline_policies=self._inline(entry.get("UserPolicyList"), source, f"{where}.UserPolicyList"),
             attached_policy_arns=self._attached(
@@ -122,6 +153,7 @@ class SnapshotBuilder:
             tags=_tags(entry.get("Tags")),
         )
 
+    @_entry_guard("group")
     def add_group(self, entry: Any, source: str, where: str) -> None:
         if not isinstance(entry, dict):
             self.report.error(source, where, "group entry is not an object", skipped="groups")
@@ -141,6 +173,7 @@ class SnapshotBuilder:
                 entry.get("AttachedManagedPolicies"), source, f"{where}.AttachedManagedPolicies"),
         )
 
+    @_entry_guard("role")
     def add_role(self, entry: Any, source: str, where: str, *, with_identity: bool,
                  arn_override: str | None = None) -> None:
         if not isinstance(entry, dict):
@@ -174,7 +207,7 @@ class SnapshotBuilder:
             arn=arn,
             name=name_from_arn,
             account=account,
-            unique_id=entry.get("RoleId"),
+            unique_id=self._unique_id(entry, "RoleId", source, where),
             path=path,
             trust=trust,
             inline_policies=self._inline(entry.get("RolePolicyList"), source, f"{where}.RolePolicyList"),
@@ -186,6 +219,7 @@ class SnapshotBuilder:
             has_identity_data=with_identity,
         )
 
+    @_entry_guard("managed policy")
     def add_managed_policy(self, entry: Any, source: str, where: str) -> None:
         arn = entry.get("Arn") if isinstance(entry, dict) else None
         if not isinstance(arn, str) or not parse_arn(arn):
