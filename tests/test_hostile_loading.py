@@ -99,3 +99,29 @@ def test_whatever_loads_builds_a_graph(value: object, tmp_path: Path) -> None:
     path.write_text(json.dumps(value))
     snapshot, _ = load_inputs([path, GOOD])
     build_graph(snapshot)
+
+
+def _gaad_file(path: Path, principal: str) -> Path:
+    path.write_text(json.dumps({"RoleDetailList": [{
+        "Arn": "arn:aws:iam::111122223333:role/Dup", "RoleName": "Dup",
+        "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": principal}, "Action": "sts:AssumeRole"}]}}],
+        "UserDetailList": [{"Arn": "arn:aws:iam::111122223333:user/dupuser", "UserName": "dupuser",
+                            "Path": "/" if "4444" in principal else "/other/"}],
+        "GroupDetailList": [], "Policies": [], "IsTruncated": False}))
+    return path
+
+
+def test_duplicate_across_files_greatest_path_wins_whatever_the_order(tmp_path: Path) -> None:
+    a = _gaad_file(tmp_path / "a.json", "arn:aws:iam::444455556666:root")
+    b = _gaad_file(tmp_path / "b.json", "arn:aws:iam::777788889999:root")
+    results = []
+    for order in ([a, b], [b, a]):
+        snapshot, report = load_inputs(order)
+        role = snapshot.roles["arn:aws:iam::111122223333:role/Dup"]
+        user = snapshot.users["arn:aws:iam::111122223333:user/dupuser"]
+        warnings = sorted(str(d) for d in report.diagnostics if d.level == "warning")
+        results.append((role.source, user.path, warnings))
+        assert role.source == str(b) and user.path == "/other/"
+        assert len(warnings) == 2 and all(str(a) in w and str(b) in w for w in warnings)
+    assert results[0] == results[1]

@@ -55,6 +55,8 @@ class SnapshotBuilder:
         self.snapshot = Snapshot()
         self.report = report
         self.location = ""  # the entry being read, for a message about an unforeseen problem
+        # (kind, key) → the file whose entry is kept, for the rule on duplicates across files (`_keep`).
+        self._kept_from: dict[tuple[str, object], str] = {}
         # account → [pages seen, pages marked IsTruncated]: a complete set has exactly one final page.
         self._pages: dict[str, list[int]] = defaultdict(lambda: [0, 0])
         self._anonymous_final_pages = 0
@@ -128,6 +130,21 @@ class SnapshotBuilder:
         self.report.warning(source, f"{where}.{key}", f"{key} is a JSON {type(value).__name__}, not a string: ignored")
         return None
 
+    def _keep(self, kind: str, key: object, name: str, source: str) -> bool:
+        """Whether the entry of `kind` `key` read from `source` replaces the one already read. The same role,
+        user or group in two files: the entry from the greatest file path (as a string) is kept, whatever the
+        order of the inputs, and a warning names both files. Two entries in one file: the later one."""
+        kept = self._kept_from.get((kind, key))
+        if kept is None or kept == source:
+            self._kept_from[(kind, key)] = source
+            return True
+        winner = max(kept, source)
+        self.report.warning(winner, "", f"{kind} {name} is in both {min(kept, source)} and {winner}: the entry "
+                            f"in {winner} is used (of two files, the greater path wins, whatever the order of "
+                            "the inputs)")
+        self._kept_from[(kind, key)] = winner
+        return winner == source
+
     # -- entities -----------------------------------------------------------------------------
     @_entry_guard("user")
     def add_user(self, entry: Any, source: str, where: str) -> None:
@@ -139,6 +156,8 @@ class SnapshotBuilder:
             return
         arn, account = ident
         self.snapshot.collected_accounts.add(account)
+        if not self._keep("user", arn, arn, source):
+            return
         self.snapshot.users[arn] = User(
             arn=arn,
             name=str(entry.get("UserName") or arn.rsplit("/", 1)[-1]),
@@ -164,6 +183,8 @@ class SnapshotBuilder:
         arn, account = ident
         self.snapshot.collected_accounts.add(account)
         name = str(entry.get("GroupName") or arn.rsplit("/", 1)[-1])
+        if not self._keep("group", (account, name), arn, source):
+            return
         self.snapshot.groups[(account, name)] = Group(
             arn=arn,
             name=name,
@@ -199,6 +220,13 @@ class SnapshotBuilder:
         existing = self.snapshot.roles.get(arn)
         if existing is not None and existing.has_identity_data and not with_identity:
             return  # a full export of this role is already here; a bare listing adds nothing
+        if existing is None or existing.has_identity_data == with_identity:
+            # Two entries of the same kind: the duplicate rule decides. A full export after a bare listing
+            # always replaces it (and is then the entry the rule compares against).
+            if not self._keep("role", arn, arn, source):
+                return
+        else:
+            self._kept_from[("role", arn)] = source
         path = entry.get("Path")
         if not isinstance(path, str):
             resource = parse_arn(arn).resource  # type: ignore[union-attr]
