@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from importlib import import_module
 from typing import Any
@@ -31,6 +32,47 @@ def is_user_error(exc: BaseException) -> bool:
     return False
 
 
+INPUT_FLAGS = ("-i", "--input")
+
+
+def _looks_like_input(word: str) -> bool:
+    return not word.startswith(("-", "arn:")) and (os.path.lexists(word) or word.lower().endswith(".json"))
+
+
+def normalise_args(args: list[str]) -> list[str]:
+    """The command line as click expects it, from the forms people type:
+
+    * `--debug` anywhere (after the command too, where every error message suggests it) is the group's
+      option; `collect` keeps its own `--debug` as well.
+    * `-i a.json b.json` (what a shell glob such as `-i samples/acme/[0-9]*.json` gives): the paths after
+      an `-i`/`--input` value that exist on disk (or name a .json file) are further inputs, each given its own
+      `-i`. Any other word (a role ARN, a principal) stays a positional argument.
+    """
+    end = args.index("--") if "--" in args else len(args)
+    head, tail = list(args[:end]), list(args[end:])
+    debug = "--debug" in head
+    command = next((a for a in head if not a.startswith("-")), None)
+    if debug and command != "collect":
+        head = ["--debug"] + [a for a in head if a != "--debug"]
+    elif debug and command == "collect" and head[0] != "--debug":
+        head = ["--debug"] + head  # the group's too, for errors outside the collection itself
+    out: list[str] = []
+    i = 0
+    while i < len(head):
+        arg = head[i]
+        out.append(arg)
+        i += 1
+        if arg in INPUT_FLAGS and i < len(head):
+            out.append(head[i])
+            i += 1
+        elif not any(arg.startswith(f"{flag}=") for flag in ("--input",)):
+            continue
+        while i < len(head) and _looks_like_input(head[i]):
+            out += ["-i", head[i]]
+            i += 1
+    return out + tail
+
+
 class TrustgraphGroup(click.Group):
     """Imports a command's module on first use (click's lazy-group pattern) and turns unexpected exceptions
     into a one-line error (exit 2) unless --debug asks for the traceback."""
@@ -54,6 +96,9 @@ class TrustgraphGroup(click.Group):
         limit = formatter.width - 6 - max(len(name) for name, _ in commands)
         with formatter.section("Commands"):
             formatter.write_dl([(name, cmd.get_short_help_str(limit)) for name, cmd in commands])
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, normalise_args(args))
 
     def invoke(self, ctx: click.Context) -> Any:
         try:

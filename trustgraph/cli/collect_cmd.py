@@ -182,6 +182,7 @@ def collect(
     Without --org, reads the account of the current credentials (or --accounts). A failing account
     does not stop the others; exit code 3 marks a partial snapshot, 2 that nothing was collected.
     """
+    debug = debug or bool((ctx.obj or {}).get("debug"))  # `trustgraph --debug collect` means the same
     # boto3 is imported here so that `trustgraph --help` and the other commands stay fast.
     from botocore.exceptions import BotoCoreError
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import re
+import stat
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -26,18 +29,63 @@ class UnknownFormat(Exception):
     pass
 
 
+STAGING_MARK = ".staging-"  # `trustgraph collect` builds a snapshot in `.<name>.staging-*` beside it
+
+
+def is_staging_dir(path: Path) -> bool:
+    return path.name.startswith(".") and STAGING_MARK in path.name
+
+
+def not_a_file(path: Path) -> str | None:
+    """Why `path` cannot be read as an input file (a distinct reason per case), or None if it can."""
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "symbolic link loop: not read"
+        if path.is_symlink():
+            try:
+                target = os.readlink(path)
+            except OSError:
+                target = "?"
+            return f"dangling symbolic link (to {target}, which does not exist): not read"
+        if exc.errno == errno.ENOENT:
+            return "no such file or directory"
+        return f"cannot read: {exc.strerror}"
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return None
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO), not a file: not read"
+    if stat.S_ISSOCK(mode):
+        return "a socket, not a file: not read"
+    return "a device, not a file: not read"
+
+
 def iter_input_files(paths: Iterable[str | Path], report: LoadReport) -> list[Path]:
     files: list[Path] = []
     for raw in paths:
         path = Path(raw)
-        if path.is_dir():
-            # Directories hold other things too (READMEs, YAML); only JSON files are inputs there.
-            files.extend(sorted(p for p in path.rglob("*.json") if p.is_file()))
-        elif path.is_file():
-            files.append(path)
-        else:
-            report.error(str(path), "", "no such file or directory", skipped="files")
+        problem = not_a_file(path)
+        if problem is not None:
+            report.error(str(path), "", problem, skipped="files")
             report.files_rejected.append(str(path))
+        elif path.is_dir():
+            # Directories hold other things too (READMEs, YAML); only JSON files are inputs there. The staging
+            # directory of an interrupted collection is not data: it is named, never read.
+            for staging in sorted(p for p in path.rglob(f".*{STAGING_MARK}*") if p.is_dir()):
+                report.warning(str(staging), "", "staging directory of an unfinished `trustgraph collect`: not "
+                               "read (delete it, or run collect again, which removes it)")
+            for candidate in sorted(path.rglob("*.json")):
+                if any(is_staging_dir(parent) for parent in candidate.relative_to(path).parents):
+                    continue
+                problem = not_a_file(candidate)
+                if problem is None and candidate.is_file():
+                    files.append(candidate)
+                elif problem is not None:
+                    report.error(str(candidate), "", problem, skipped="files")
+                    report.files_rejected.append(str(candidate))
+        else:
+            files.append(path)
     return files
 
 
