@@ -158,6 +158,8 @@ def _report(manifest: Manifest, as_json: bool, interactive: bool, debug: bool) -
 @click.option("--region", metavar="REGION", help="Region for STS and client setup (default: profile's, "
                                                  "else us-east-1).")
 @click.option("--force", is_flag=True, help="Replace an existing snapshot in SNAPSHOT_DIR.")
+@click.option("--allow-partial", is_flag=True,
+              help="With --force: let a partial collection (failed accounts) replace a complete snapshot.")
 @click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON on stdout; no progress.")
 @click.option("--debug", is_flag=True, help="Show tracebacks for failures.")
 @click.pass_context
@@ -174,6 +176,7 @@ def collect(
     endpoint_url: str | None,
     region: str | None,
     force: bool,
+    allow_partial: bool,
     as_json: bool,
     debug: bool,
 ) -> None:
@@ -199,6 +202,7 @@ def collect(
         exclude=exclude or frozenset(),
         concurrency=concurrency,
         force=force,
+        allow_partial=allow_partial,
     )
     interactive = not as_json and Console(stderr=True).is_terminal and Console().is_terminal
     settings = SessionSettings(profile=profile, region=region, endpoint_url=endpoint_url,

@@ -176,6 +176,23 @@ def _huge_number_location(path: Path) -> str:
     return f"line {line} column {column}"
 
 
+def manifest_warnings(manifest: dict[str, Any], source: str, report: LoadReport) -> None:
+    """A partial snapshot is visible: a warning naming the accounts its collection failed to read, and one
+    if the organization data is incomplete."""
+    accounts = manifest.get("accounts")
+    failed = [a for a in accounts if isinstance(a, dict) and a.get("status") == "failed"] \
+        if isinstance(accounts, list) else []
+    if failed:
+        names = ", ".join(str(a.get("account_id", "?")) + (f" ({a['name']})" if a.get("name") else "")
+                          for a in failed)
+        report.warning(source, "$.accounts", f"partial snapshot: {len(failed)} account(s) could not be collected "
+                       f"and are missing from the data: {names}")
+    organization = manifest.get("organization")
+    if isinstance(organization, dict) and organization.get("status") not in (None, "ok"):
+        report.warning(source, "$.organization", f"partial snapshot: the organization data is "
+                       f"{organization.get('status')} (some OUs, accounts or SCPs/RCPs could not be read)")
+
+
 def load_json_file(path: Path) -> Any:
     text = path.read_text(encoding="utf-8-sig")
     return json.loads(text)
@@ -225,7 +242,8 @@ def _load_inputs(paths: Iterable[str | Path], role_arn: str | None,
             report.files_rejected.append(source)
             continue
         if isinstance(value, dict) and str(value.get("schema", "")).startswith("trustgraph/manifest/"):
-            continue  # `trustgraph collect` writes its manifest beside the account files
+            manifest_warnings(value, source, report)  # `trustgraph collect` writes it beside the account files
+            continue
         try:
             read_value(value, builder, source, role_arn, path)
         except UnknownFormat as exc:
