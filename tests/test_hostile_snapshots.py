@@ -76,3 +76,56 @@ def test_stale_staging_directories_are_removed_and_live_ones_kept(tmp_path: Path
     finally:
         writer.abort()
     assert [p for p in tmp_path.iterdir() if p.name.startswith(".snap.")] == [live]
+
+
+# -- review -o DIR: the same overwrite policy (--force) --------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+COLLIDING = str(ROOT / "tests" / "hostile" / "colliding_role_names.json")
+GOOD = str(ROOT / "tests" / "hostile" / "get_role_ok.json")
+
+
+def review(*args: str) -> Result:
+    return CliRunner().invoke(main, ["review", "-q", "--no-cache", *args])
+
+
+def test_review_refuses_a_directory_it_did_not_write_unless_force(tmp_path: Path) -> None:
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    result = review("-i", COLLIDING, "-o", str(out))
+    assert result.exit_code == 2 and "not written by `trustgraph review`" in result.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]
+    assert review("-i", COLLIDING, "-o", str(out), "--force").exit_code == 0
+    assert (out / "notes.txt").read_text() == "mine" and (out / "report.md").exists()
+
+
+def test_review_refuses_the_current_directory_unless_force(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "x.txt").write_text("x")
+    result = review("-i", COLLIDING, "-o", ".")
+    assert result.exit_code == 2 and "current directory" in result.stderr
+    assert not (tmp_path / "report.md").exists()
+
+
+def test_review_rewrites_its_own_directory_and_removes_its_stale_pictures(tmp_path: Path) -> None:
+    out = tmp_path / "rev"
+    assert review("-i", COLLIDING, "-o", str(out)).exit_code == 0
+    assert len(list((out / "paths").glob("*.svg"))) == 4
+    (out / "paths" / "someone-elses.svg").write_text("<svg/>")
+    result = review("-i", GOOD, "-o", str(out))  # no sensitive role any more
+    assert result.exit_code == 0, result.stderr
+    assert [p.name for p in (out / "paths").glob("*.svg")] == ["someone-elses.svg"]
+
+
+def test_review_never_follows_a_symlinked_paths_directory(tmp_path: Path) -> None:
+    out = tmp_path / "rev"
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    assert review("-i", GOOD, "-o", str(out)).exit_code == 0
+    (out / "paths").symlink_to(elsewhere, target_is_directory=True)
+    refused = review("-i", COLLIDING, "-o", str(out))
+    assert refused.exit_code == 2 and "symbolic link" in refused.stderr
+    assert review("-i", COLLIDING, "-o", str(out), "--force").exit_code == 0
+    assert list(elsewhere.iterdir()) == []
+    assert not (out / "paths").is_symlink() and len(list((out / "paths").glob("*.svg"))) == 4

@@ -20,6 +20,7 @@ USER_ERRORS: tuple[tuple[str, str], ...] = (
     ("trustgraph.render.views", "ViewTooLarge"),
     ("trustgraph.graph.serialize", "GraphFileError"),
     ("trustgraph.sources.known_accounts", "AccountsFileError"),
+    ("trustgraph.report.bundle", "BundleRefused"),
 )
 
 
