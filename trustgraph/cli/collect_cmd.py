@@ -75,7 +75,7 @@ class _RichListener:
             if row is None:
                 name = self._names.get(account_id)
                 label = f"{account_id} ({name})" if name else account_id
-                self._rows[account_id] = self._progress.add_task(label, total=None, status=stage)
+                self._rows[account_id] = self._progress.add_task(safe(label), total=None, status=stage)
             else:
                 self._progress.update(row, status=stage)
 
@@ -231,7 +231,7 @@ def collect(
     if error is not None:
         if debug and cause is not None:
             traceback.print_exception(cause, file=sys.stderr)
-        click.echo(f"error: {error[0]}", err=True)
+        click.echo(visible(f"error: {error[0]}"), err=True)
         ctx.exit(error[1])
     _report(result.manifest, as_json, interactive, debug)
     if not result.manifest.succeeded:
