@@ -138,3 +138,11 @@ def test_review_picture_names_never_collide_and_report_links_match(tmp_path: Pat
         assert f"40000000000{i}" in picture.read_text()
         section = report.split(f"### `{arn.split(':iam::')[1]}`", 1)[1].split("\n### ", 1)[0]
         assert f"(paths/{role_slug(arn)}.svg)" in section
+
+
+def test_report_html_has_no_control_characters(tmp_path: Path) -> None:
+    code_, _, err = run("review", "-q", "-i", DATA, "-i", ORG, "-o", str(tmp_path / "rev"))
+    assert code_ == 0, err
+    html = (tmp_path / "rev" / "report.html").read_text()
+    assert not any(c in html for c in CONTROLS)
+    assert "\\x1b" in html
