@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from trustgraph.cli import main
+from trustgraph.report.review_markdown import role_slug
 
 ACME = Path(__file__).resolve().parent.parent / "samples" / "acme"
 KNOWN = "- name: 'Datadog'\n  source: ['https://docs.datadoghq.com/']\n  accounts: ['464622532012']\n"
@@ -30,7 +31,7 @@ def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_review_writes_every_file(bundle: Path):
     for name in ("report.md", "report.html", "trust-map.svg", "findings.json", "findings.sarif"):
         assert (bundle / name).stat().st_size > 0, name
-    assert (bundle / "paths" / "444444444444-role-BreakGlass.svg").exists()
+    assert (bundle / "paths" / f"{role_slug('arn:aws:iam::444444444444:role/BreakGlass')}.svg").exists()
     assert json.loads((bundle / "findings.json").read_text())["findings"]
 
 
@@ -43,7 +44,7 @@ def test_review_markdown_sections_and_content(bundle: Path):
     assert "![Account trust map](trust-map.svg)" in md
     assert "Datadog (464622532012)" in md and "unknown account 999988887777" in md
     assert "denied by RCP DenyExternalExceptVendors" in md
-    assert "paths/444444444444-role-BreakGlass.svg" in md
+    assert f"paths/{role_slug('arn:aws:iam::444444444444:role/BreakGlass')}.svg" in md
 
 
 class _Tags(HTMLParser):

@@ -20,9 +20,13 @@ def test_rule_1_1_trust_policy_is_mandatory_cross_account_identity_allow_alone_g
     a, b = Account(A), Account(B)
     target = a.role("Target", trust(a.root))
     bob = b.user("bob", policies=can_assume(target))
+    # Positive control: a role whose trust names account B, and a caller there allowed on it, does reach.
+    control = a.role("Control", trust(B))
+    carol = b.user("carol", policies=can_assume(control))
     g = build(a, b)
     no_edge(g, bob, target)
-    assert b.root not in g
+    assert b.root not in callers(g, target)
+    unconditional(g, carol, control)
 
 
 def test_rule_1_2_same_account_named_principal_needs_no_identity_policy():
@@ -42,8 +46,12 @@ def test_rule_1_2_same_account_named_principal_needs_no_identity_policy():
 def test_rule_1_2_same_account_named_principal_identity_deny_still_applies():
     a = Account(A)
     alice = a.user("alice", policies=identity({"Effect": "Deny", "Action": "sts:AssumeRole", "Resource": "*"}))
-    target = a.role("Target", trust(alice))
-    no_edge(build(a), alice, target)
+    control = a.arn("user", "control")  # positive control: named the same way, no Deny
+    target = a.role("Target", trust([alice, control]))
+    a.user("control")
+    g = build(a)
+    no_edge(g, alice, target)
+    unconditional(g, control, target)
 
 
 def test_rule_1_3_account_principal_requires_identity_allow():
@@ -142,9 +150,10 @@ def test_rule_1_self_assumption_is_not_implicit():
     a = Account(A)
     # The role's own policy allows assuming itself, but its trust names only another principal.
     selfish = a.role("Selfish", trust(a.arn("user", "alice")), policies=can_assume("*"))
-    a.user("alice")
+    alice = a.user("alice")
     g = build(a)
     no_edge(g, selfish, selfish)
+    unconditional(g, alice, selfish)  # positive control: the principal its trust names does reach it
     assert selfish not in callers(g, selfish)
     assert list(nx.selfloop_edges(g)) == []
 

@@ -35,8 +35,10 @@ def test_rule_2_user_principal_name_is_case_sensitive():
     a = Account(A)
     alice = a.user("alice")
     target = a.role("Target", trust(a.arn("user", "Alice")))
+    control = a.role("Control", trust(a.arn("user", "alice")))  # positive control: the exact name
     g = build(a)
     no_edge(g, alice, target)
+    unconditional(g, alice, control)
 
 
 def test_rule_2_user_principal_arn_includes_the_path():
@@ -354,9 +356,11 @@ def test_rule_2_6_trust_never_crosses_partitions_for_named_principals():
     a = Account(A)
     alice = a.user("alice")
     target = a.role("Target", trust([f"arn:aws-cn:iam::{A}:user/alice", f"arn:aws-us-gov:iam::{B}:root"]))
+    control = a.role("Control", trust(f"arn:aws:iam::{A}:user/alice"))  # positive control: own partition
     g = build(a)
     no_edge(g, alice, target)
     assert callers(g, target) == set()
+    unconditional(g, alice, control)
 
 
 def test_rule_2_6_account_principal_of_another_partition_never_matches_collected_callers():
@@ -365,10 +369,12 @@ def test_rule_2_6_account_principal_of_another_partition_never_matches_collected
     target = a.role("Target", trust(f"arn:aws-cn:iam::{A}:root"))
     dev = a.user("dev", policies=can_assume("*"))
     narrow = a.user("narrow", policies=can_assume(target))
+    control = a.role("Control", trust(f"arn:aws:iam::{A}:root"))  # positive control: own partition
     g = build(a)
     no_edge(g, dev, target)
     no_edge(g, narrow, target)
     assert callers(g, target) == set()
+    unconditional(g, dev, control)
 
 
 def test_rule_2_6_principals_of_the_roles_own_partition_match():

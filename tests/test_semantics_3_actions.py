@@ -193,7 +193,10 @@ def test_rule_3_2_wildcard_that_misses_assume_role_grants_nothing():
     a = Account(A)
     alice = a.user("alice")
     target = a.role("Target", trust(alice, ["sts:Get*", "sts:AssumeRoleWith*"]))
-    no_edge(build(a), alice, target)
+    control = a.role("Control", trust(alice, ["sts:Get*", "sts:Assume*"]))  # positive control: a matching one
+    g = build(a)
+    no_edge(g, alice, target)
+    unconditional(g, alice, control)
 
 
 # -- 3.3 NotAction ---------------------------------------------------------------------------------------
@@ -228,9 +231,14 @@ def test_rule_3_4_tag_session_alone_never_grants_assumption():
     target = a.role("Target", trust(alice, ["sts:TagSession", "sts:SetSourceIdentity", "sts:SetContext"]))
     dev = a.user("dev", policies=identity(allow("sts:TagSession", "*")))
     via_account = a.role("ViaAccount", trust(A))
+    # Positive controls: with sts:AssumeRole beside the tagging actions, the same callers reach.
+    control = a.role("Control", trust(alice, ["sts:AssumeRole", "sts:TagSession"]))
+    ops = a.user("ops", policies=identity(allow(["sts:AssumeRole", "sts:TagSession"], "*")))
     g = build(a)
     no_edge(g, alice, target)
     no_edge(g, dev, via_account)
+    unconditional(g, alice, control)
+    unconditional(g, ops, via_account)
 
 
 def test_rule_3_1_companion_identity_check_applies_to_callers_allowed_on_every_role():

@@ -60,14 +60,20 @@ def test_rule_4_2_trust_deny_of_everyone_wins_over_named_allow():
     a = Account(A)
     alice = a.user("alice")
     target = a.role("Target", doc(trust_stmt(alice), trust_stmt("*", effect="Deny")))
-    no_edge(build(a), alice, target)
+    control = a.role("Control", doc(trust_stmt(alice)))  # positive control: the Allow alone
+    g = build(a)
+    no_edge(g, alice, target)
+    unconditional(g, alice, control)
 
 
 def test_rule_4_2_trust_deny_of_the_account_covers_its_principals():
     a, b = Account(A), Account(B)
     target = a.role("Target", doc(trust_stmt(b.arn("user", "bob")), trust_stmt(B, "sts:*", effect="Deny")))
+    control = a.role("Control", doc(trust_stmt(b.arn("user", "bob"))))  # positive control: the Allow alone
     bob = b.user("bob", policies=can_assume("*"))
-    no_edge(build(a, b), bob, target)
+    g = build(a, b)
+    no_edge(g, bob, target)
+    unconditional(g, bob, control)
 
 
 def test_rule_4_2_trust_deny_with_unsettled_condition_makes_edge_conditional_on_its_keys():
@@ -89,13 +95,15 @@ def test_rule_4_2_trust_deny_whose_condition_is_false_does_not_apply():
 
 def test_rule_4_2_identity_deny_wins_even_for_directly_named_principals():
     a = Account(A)
-    target = a.role("Target", trust([a.arn("user", "inline"), a.arn("user", "managed")]))
+    target = a.role("Target", trust([a.arn("user", "inline"), a.arn("user", "managed"), a.arn("user", "plain")]))
     denied = a.policy("DenyAssume", doc(deny("sts:AssumeRole", target)))
     inline = a.user("inline", policies=identity(allow("*", "*"), deny("sts:*", "*")))
     managed = a.user("managed", managed=[denied])
+    plain = a.user("plain", policies=identity(allow("*", "*")))  # positive control: no Deny
     g = build(a)
     no_edge(g, inline, target)
     no_edge(g, managed, target)
+    unconditional(g, plain, target)
 
 
 def test_rule_4_2_identity_deny_of_another_resource_does_not_apply():
@@ -124,13 +132,15 @@ def test_rule_4_2_group_deny_applies_to_every_member():
 def test_rule_4_2_boundary_deny_applies():
     a = Account(A)
     boundary = a.policy("Boundary", doc(allow("*", "*"), deny("sts:AssumeRole", "*")))
-    target = a.role("Target", trust([a.arn("user", "alice"), SESSION]))
+    target = a.role("Target", trust([a.arn("user", "alice"), SESSION, a.arn("user", "free")]))
     alice = a.user("alice", boundary=boundary)
     # Even a session-ARN grant, which an implicit deny in the boundary does not cap, falls to its explicit Deny.
     worker = a.role("Worker", trust(), boundary=boundary)
+    free = a.user("free")  # positive control: named the same way, no boundary
     g = build(a)
     no_edge(g, alice, target)
     no_edge(g, worker, target)
+    unconditional(g, free, target)
 
 
 def test_rule_4_2_identity_deny_with_unsettled_condition_keeps_edge_conditional():
@@ -228,16 +238,22 @@ def test_rule_4_3_boundary_always_applies_cross_account(boundary_case):
     target = a.role("Target", trust([b.arn("user", "bob"), f"arn:aws:sts::{B}:assumed-role/Worker/s"]))
     bob = b.user("bob", policies=can_assume("*"), boundary=narrow)
     worker = b.role("Worker", trust(), policies=can_assume("*"), boundary=narrow)
+    target_free = a.role("Free", trust(b.arn("user", "free")))
+    free = b.user("free", policies=can_assume("*"))  # positive control: no boundary
     g = build(a, b)
     no_edge(g, bob, target)
     no_edge(g, worker, target)
+    unconditional(g, free, target_free)
 
 
 def test_rule_4_3_boundary_never_grants(boundary_case):
     a, _, wide = boundary_case
     target = a.role("Target", trust(A))
     idle = a.user("idle", boundary=wide)  # the boundary allows sts:AssumeRole, no identity policy does
-    no_edge(build(a), idle, target)
+    busy = a.user("busy", policies=can_assume("*"), boundary=wide)  # positive control: an identity Allow
+    g = build(a)
+    no_edge(g, idle, target)
+    unconditional(g, busy, target)
 
 
 def test_rule_4_3_boundary_missing_from_data_keeps_edge_flagged():
@@ -294,6 +310,7 @@ def test_rule_4_1_scp_allow_must_also_exist_at_the_account_level():
     org.scp("FullAWSAccess", doc(allow("*", "*")), org.root, A, MGMT)
     org.scp("S3Only", NO_STS, B)
     no_edge(build(a, b, org), bob, target)
+    unconditional(build(a, b), bob, target)  # positive control: without the SCPs
 
 
 def test_rule_4_1_scp_never_limits_the_management_account():
@@ -381,6 +398,9 @@ def test_rule_4_1_rcp_limits_public_and_uncollected_external_accounts():
     g = build(a, org)
     no_edge(g, "*", public)
     no_edge(g, f"arn:aws:iam::{C}:root", external)
+    without_rcp = build(a)  # positive control: the same roles without the RCP
+    edge(without_rcp, "*", public)
+    edge(without_rcp, f"arn:aws:iam::{C}:root", external)
 
 
 def test_rule_4_1_rcp_applies_to_service_principals():
@@ -389,6 +409,7 @@ def test_rule_4_1_rcp_applies_to_service_principals():
     org = _org(A)
     org.rcp("DenyAll", doc(deny("sts:*", "*", principal="*")), org.root)
     no_edge(build(a, org), "lambda.amazonaws.com", target)
+    edge(build(a), "lambda.amazonaws.com", target)  # positive control: without the RCP
 
 
 def test_rule_4_1_rcp_never_limits_the_management_account():
@@ -425,6 +446,7 @@ def test_rule_4_1_rcp_deny_on_another_level_of_the_path_applies():
     org = _org(A, ou_of={A: "ou-prod"})
     org.rcp("Perimeter", PERIMETER, "ou-prod")
     no_edge(build(a, c, org), outsider, target)
+    unconditional(build(a, c), outsider, target)  # positive control: without the RCP
 
 
 def test_rule_4_1_no_organization_data_means_no_scp_or_rcp():

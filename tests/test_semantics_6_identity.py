@@ -13,6 +13,7 @@ from builders import (
     conditional_on,
     deny,
     doc,
+    edge,
     identity,
     no_edge,
     trust,
@@ -94,7 +95,11 @@ def test_rule_6_1_groups_are_per_account():
     a.group("Admins", policies=can_assume("*"))  # same name, other account
     b.group("Admins", policies=NO_STS)
     bob = b.user("bob", groups=["Admins"])
-    no_edge(build(a, b), bob, target)
+    b.group("Operators", policies=can_assume("*"))
+    carol = b.user("carol", groups=["Operators"])  # positive control: a group of her own account
+    g = build(a, b)
+    no_edge(g, bob, target)
+    unconditional(g, carol, target)
 
 
 def test_rule_6_1_group_missing_from_the_data_is_not_a_deny():
@@ -123,7 +128,10 @@ def test_rule_6_1_boundary_is_read_from_the_permissions_boundary_arn():
     target = a.role("Target", trust(A))
     boundary = a.policy("Boundary", NO_STS)
     capped = a.user("capped", policies=can_assume("*"), boundary=boundary)
-    no_edge(build(a), capped, target)
+    free = a.user("free", policies=can_assume("*"))  # positive control: no boundary
+    g = build(a)
+    no_edge(g, capped, target)
+    unconditional(g, free, target)
 
 
 # -- 6.2 / 6.3 Action and Resource matching --------------------------------------------------------------------
@@ -250,7 +258,12 @@ def test_rule_6_4_variables_are_literal_under_version_2008():
     alice_role = a.role("alice-role", trust(A))
     alice = a.user("alice", policies=identity(allow("sts:AssumeRole", f"arn:aws:iam::{A}:role/${{aws:username}}-role"),
                                               version="2008-10-17"))
-    no_edge(build(a), alice, alice_role)
+    # Positive control: the same policy under 2012-10-17 resolves the variable and reaches its role.
+    bob_role = a.role("bob-role", trust(A))
+    bob = a.user("bob", policies=identity(allow("sts:AssumeRole", f"arn:aws:iam::{A}:role/${{aws:username}}-role")))
+    g = build(a)
+    no_edge(g, alice, alice_role)
+    edge(g, bob, bob_role)
 
 
 def test_rule_6_4_unresolvable_resource_variable_keeps_a_conditional_edge_on_that_key():
@@ -266,7 +279,13 @@ def test_rule_6_4_false_condition_beside_unresolvable_resource_variable_grants_n
     dev = a.user("dev", tags={"team": "sales"}, policies=can_assume(
         f"arn:aws:iam::{A}:role/${{aws:SourceIdentity}}",
         condition={"StringEquals": {"aws:PrincipalTag/team": "platform"}}))
-    no_edge(build(a), dev, target)
+    # Positive control: the same policy for a caller whose tag matches keeps the edge, on the variable's key.
+    ops = a.user("ops", tags={"team": "platform"}, policies=can_assume(
+        f"arn:aws:iam::{A}:role/${{aws:SourceIdentity}}",
+        condition={"StringEquals": {"aws:PrincipalTag/team": "platform"}}))
+    g = build(a)
+    no_edge(g, dev, target)
+    conditional_on(g, ops, target, "aws:SourceIdentity")
 
 
 # -- 6.5 conditions on the target role ----------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from importlib import import_module
 from typing import Any
@@ -19,6 +20,7 @@ USER_ERRORS: tuple[tuple[str, str], ...] = (
     ("trustgraph.render.views", "ViewTooLarge"),
     ("trustgraph.graph.serialize", "GraphFileError"),
     ("trustgraph.sources.known_accounts", "AccountsFileError"),
+    ("trustgraph.report.bundle", "BundleRefused"),
 )
 
 
@@ -29,6 +31,47 @@ def is_user_error(exc: BaseException) -> bool:
         if module is not None and isinstance(exc, getattr(module, class_name)):
             return True
     return False
+
+
+INPUT_FLAGS = ("-i", "--input")
+
+
+def _looks_like_input(word: str) -> bool:
+    return not word.startswith(("-", "arn:")) and (os.path.lexists(word) or word.lower().endswith(".json"))
+
+
+def normalise_args(args: list[str]) -> list[str]:
+    """The command line as click expects it, from the forms people type:
+
+    * `--debug` anywhere (after the command too, where every error message suggests it) is the group's
+      option; `collect` keeps its own `--debug` as well.
+    * `-i a.json b.json` (what a shell glob such as `-i samples/acme/[0-9]*.json` gives): the paths after
+      an `-i`/`--input` value that exist on disk (or name a .json file) are further inputs, each given its own
+      `-i`. Any other word (a role ARN, a principal) stays a positional argument.
+    """
+    end = args.index("--") if "--" in args else len(args)
+    head, tail = list(args[:end]), list(args[end:])
+    debug = "--debug" in head
+    command = next((a for a in head if not a.startswith("-")), None)
+    if debug and command != "collect":
+        head = ["--debug"] + [a for a in head if a != "--debug"]
+    elif debug and command == "collect" and head[0] != "--debug":
+        head = ["--debug"] + head  # the group's too, for errors outside the collection itself
+    out: list[str] = []
+    i = 0
+    while i < len(head):
+        arg = head[i]
+        out.append(arg)
+        i += 1
+        if arg in INPUT_FLAGS and i < len(head):
+            out.append(head[i])
+            i += 1
+        elif not any(arg.startswith(f"{flag}=") for flag in ("--input",)):
+            continue
+        while i < len(head) and _looks_like_input(head[i]):
+            out += ["-i", head[i]]
+            i += 1
+    return out + tail
 
 
 class TrustgraphGroup(click.Group):
@@ -55,6 +98,9 @@ class TrustgraphGroup(click.Group):
         with formatter.section("Commands"):
             formatter.write_dl([(name, cmd.get_short_help_str(limit)) for name, cmd in commands])
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, normalise_args(args))
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
@@ -64,13 +110,15 @@ class TrustgraphGroup(click.Group):
             click.echo("interrupted", err=True)
             sys.exit(130)
         except Exception as exc:
+            from trustgraph.cli.terminal import visible
+
             if is_user_error(exc):
                 # The user named something that isn't there or asked for too much: say what, no traceback hint.
-                click.echo(f"error: {exc}", err=True)
+                click.echo(f"error: {visible(exc)}", err=True)
                 sys.exit(EXIT_USAGE)
             if ctx.obj and ctx.obj.get("debug"):
                 raise
-            click.echo(f"error: {exc} (run with --debug for the traceback)", err=True)
+            click.echo(f"error: {visible(exc)} (run with --debug for the traceback)", err=True)
             sys.exit(EXIT_USAGE)
 
 

@@ -6,6 +6,7 @@ import click
 
 from trustgraph.cli.app import main
 from trustgraph.cli.inputs import InputSpec, build_saved, input_options, stderr
+from trustgraph.cli.terminal import safe
 
 
 @main.command("build")
@@ -19,4 +20,4 @@ def build_command(spec: InputSpec,
     (e.g. a JSON graph of an older version, or with --known-accounts applied)."""
     graph = build_saved(spec, output)
     if not spec.quiet:
-        stderr.print(f"wrote {output}: {graph.number_of_nodes()} nodes, {graph.number_of_edges()} edges")
+        stderr.print(f"wrote {safe(output)}: {graph.number_of_nodes()} nodes, {graph.number_of_edges()} edges")

@@ -20,6 +20,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn
 from rich.table import Table
 
 from trustgraph.cli.app import main
+from trustgraph.cli.terminal import safe, visible
 
 if TYPE_CHECKING:
     from trustgraph.sources.aws.collector import AccountJob
@@ -74,7 +75,7 @@ class _RichListener:
             if row is None:
                 name = self._names.get(account_id)
                 label = f"{account_id} ({name})" if name else account_id
-                self._rows[account_id] = self._progress.add_task(label, total=None, status=stage)
+                self._rows[account_id] = self._progress.add_task(safe(label), total=None, status=stage)
             else:
                 self._progress.update(row, status=stage)
 
@@ -94,7 +95,7 @@ class _RichListener:
 
 
 def _summary_table(manifest: Manifest) -> Table:
-    table = Table(title=f"trustgraph collect → {manifest.output_dir}", title_justify="left")
+    table = Table(title=f"trustgraph collect → {safe(manifest.output_dir)}", title_justify="left")
     table.add_column("Account", no_wrap=True, min_width=12)
     table.add_column("Name", overflow="fold")
     table.add_column("Result", no_wrap=True)
@@ -107,8 +108,8 @@ def _summary_table(manifest: Manifest) -> Table:
         numbers = ([str(counts.users), str(counts.roles), str(counts.groups), str(counts.policies)]
                    if counts else ["", "", "", ""])
         seconds = f"{record.duration_seconds:.1f}" if record.duration_seconds is not None else ""
-        table.add_row(record.account_id, record.name or "", f"[{style[record.status]}]{record.status}[/]",
-                      *numbers, seconds, record.reason_code or "")
+        table.add_row(safe(record.account_id), safe(record.name or ""), f"[{style[record.status]}]{record.status}[/]",
+                      *numbers, seconds, safe(record.reason_code or ""))
     return table
 
 
@@ -122,18 +123,18 @@ def _report(manifest: Manifest, as_json: bool, interactive: bool, debug: bool) -
         console.print(_summary_table(manifest))
         org = manifest.organization
         if org is not None:
-            console.print(f"organization {org.id}: {org.accounts} accounts, {org.organizational_units} OUs, "
+            console.print(f"organization {safe(org.id)}: {org.accounts} accounts, {org.organizational_units} OUs, "
                           f"{org.policies} SCP/RCP policies ({org.status})")
         verb = "written" if manifest.snapshot_written else "NOT written (nothing collected)"
-        console.print(f"snapshot {verb}: {manifest.output_dir}")
+        console.print(f"snapshot {verb}: {safe(manifest.output_dir)}")
     for record in manifest.failed:
         label = f"{record.account_id} ({record.name})" if record.name else record.account_id
-        click.echo(f"error: account {label}: {record.reason}", err=True)
+        click.echo(visible(f"error: account {label}: {record.reason}"), err=True)
         if debug and record.error is not None:
             traceback.print_exception(record.error, file=sys.stderr)
     if manifest.organization is not None:
         for problem in manifest.organization.problems:
-            click.echo(f"warning: organization: {problem}", err=True)
+            click.echo(visible(f"warning: organization: {problem}"), err=True)
 
 
 @main.command("collect")
@@ -157,6 +158,8 @@ def _report(manifest: Manifest, as_json: bool, interactive: bool, debug: bool) -
 @click.option("--region", metavar="REGION", help="Region for STS and client setup (default: profile's, "
                                                  "else us-east-1).")
 @click.option("--force", is_flag=True, help="Replace an existing snapshot in SNAPSHOT_DIR.")
+@click.option("--allow-partial", is_flag=True,
+              help="With --force: let a partial collection (failed accounts) replace a complete snapshot.")
 @click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON on stdout; no progress.")
 @click.option("--debug", is_flag=True, help="Show tracebacks for failures.")
 @click.pass_context
@@ -173,6 +176,7 @@ def collect(
     endpoint_url: str | None,
     region: str | None,
     force: bool,
+    allow_partial: bool,
     as_json: bool,
     debug: bool,
 ) -> None:
@@ -181,6 +185,7 @@ def collect(
     Without --org, reads the account of the current credentials (or --accounts). A failing account
     does not stop the others; exit code 3 marks a partial snapshot, 2 that nothing was collected.
     """
+    debug = debug or bool((ctx.obj or {}).get("debug"))  # `trustgraph --debug collect` means the same
     # boto3 is imported here so that `trustgraph --help` and the other commands stay fast.
     from botocore.exceptions import BotoCoreError
 
@@ -197,6 +202,7 @@ def collect(
         exclude=exclude or frozenset(),
         concurrency=concurrency,
         force=force,
+        allow_partial=allow_partial,
     )
     interactive = not as_json and Console(stderr=True).is_terminal and Console().is_terminal
     settings = SessionSettings(profile=profile, region=region, endpoint_url=endpoint_url,
@@ -225,7 +231,7 @@ def collect(
     if error is not None:
         if debug and cause is not None:
             traceback.print_exception(cause, file=sys.stderr)
-        click.echo(f"error: {error[0]}", err=True)
+        click.echo(visible(f"error: {error[0]}"), err=True)
         ctx.exit(error[1])
     _report(result.manifest, as_json, interactive, debug)
     if not result.manifest.succeeded:

@@ -10,6 +10,7 @@ from trustgraph.analysis.explain import explain_role
 from trustgraph.cli.app import main
 from trustgraph.cli.inputs import load_snapshot
 from trustgraph.cli.output import emit_json, stdout
+from trustgraph.cli.terminal import safe
 
 
 @main.command("explain")
@@ -28,17 +29,17 @@ def explain_command(policy_file: str, role_arn: str | None, as_json: bool, quiet
         emit_json({"roles": [dataclasses.asdict(e) for e in explanations]})
         return
     for e in explanations:
-        stdout.print(f"[bold]{e.role}[/]")
+        stdout.print(f"[bold]{safe(e.role)}[/]")
         for st in e.statements:
-            stdout.print(f"  Statement {st.statement}: [bold]{st.effect}[/] {', '.join(st.actions)}")
+            stdout.print(f"  Statement {safe(st.statement)}: [bold]{safe(st.effect)}[/] {safe(', '.join(st.actions))}")
             for p in st.principals:
-                stdout.print(f"    • {p.principal}: {p.meaning}")
+                stdout.print(f"    • {safe(p.principal)}: {safe(p.meaning)}")
                 for need in p.needs:
-                    stdout.print(f"        needs: {need}")
+                    stdout.print(f"        needs: {safe(need)}")
             for c in st.conditions:
-                stdout.print(f"    only if {c}")
+                stdout.print(f"    only if {safe(c)}")
             for w in st.warnings:
-                stdout.print(f"    [yellow]⚠ {w}[/]")
+                stdout.print(f"    [yellow]⚠ {safe(w)}[/]")
         for w in e.warnings:
-            stdout.print(f"  [yellow]⚠ {w}[/]")
+            stdout.print(f"  [yellow]⚠ {safe(w)}[/]")
         stdout.print()

@@ -16,6 +16,7 @@ from trustgraph.cli.app import main
 from trustgraph.cli.inputs import InputSpec, input_options, obtain_snapshot_and_graph, recorded_inputs
 from trustgraph.cli.output import short, stdout
 from trustgraph.cli.progress import phase
+from trustgraph.cli.terminal import safe, visible
 from trustgraph.model import Snapshot
 from trustgraph.report.findings_doc import findings_document
 from trustgraph.report.markdown import findings_markdown
@@ -83,11 +84,11 @@ def _table(findings: list[Finding], snapshot: Snapshot, console: Console) -> Non
         table.add_column("fix", overflow="fold", ratio=2)
         for f in group:
             what = Text(RULES[f.rule].title, style="bold")
-            what.append("\n" + f.message, style="")
+            what.append("\n" + visible(f.message), style="")
             if f.mitigated_by:
-                what.append("\nmitigated: " + "; ".join(f.mitigated_by), style="green")
-            table.add_row(f.rule, short(f.role), short(f.principal) if f.principal else "—", what,
-                          Text(f.remediation))
+                what.append("\nmitigated: " + visible("; ".join(f.mitigated_by)), style="green")
+            table.add_row(safe(f.rule), safe(short(f.role)), safe(short(f.principal)) if f.principal else "—", what,
+                          Text(visible(f.remediation)))
         console.print(table)
         console.print()
     counts = ", ".join(f"{n} {s}" for s in SEVERITY_NAMES

@@ -25,6 +25,7 @@ from rich.console import Console
 
 from trustgraph.cli import cache
 from trustgraph.cli.progress import phase
+from trustgraph.cli.terminal import safe
 from trustgraph.graph.build import build_graph
 from trustgraph.graph.classification import annotate
 from trustgraph.graph.serialize import GraphFileError, read_saved, save_graph, saved_inputs
@@ -77,11 +78,11 @@ def report_load(report: LoadReport, quiet: bool) -> None:
     for diag in report.diagnostics:
         if diag.level == "error" or not quiet:
             colour = "red" if diag.level == "error" else "yellow"
-            stderr.print(f"[{colour}]{diag.level}[/]: {diag.source}"
-                         + (f" at {diag.location}" if diag.location else "") + f": {diag.message}",
+            stderr.print(f"[{colour}]{diag.level}[/]: {safe(diag.source)}"
+                         + (f" at {safe(diag.location)}" if diag.location else "") + f": {safe(diag.message)}",
                          markup=True, highlight=False)
     if not quiet and (report.files_rejected or report.skipped or report.diagnostics):
-        stderr.print("summary: " + "; ".join(report.summary_lines()))
+        stderr.print("summary: " + safe("; ".join(report.summary_lines())))
 
 
 def load_snapshot(inputs: tuple[str, ...], role_arn: str | None, quiet: bool) -> tuple[Snapshot, LoadReport]:

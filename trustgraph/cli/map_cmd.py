@@ -14,6 +14,7 @@ from trustgraph.cli.inputs import InputSpec, input_options, stderr
 from trustgraph.cli.output import write_picture
 from trustgraph.cli.pictures import load_with_snapshot, picture_marks
 from trustgraph.cli.progress import phase
+from trustgraph.cli.terminal import safe
 from trustgraph.render.accounts import Folder, account_map, accounts_in_data
 from trustgraph.render.boundary import ONLY, describe_only, only_filter, parse_only
 from trustgraph.render.engine import FORMATS
@@ -118,7 +119,7 @@ def map_command(spec: InputSpec, output: str, fmt: str | None, view: str, by: st
     if chosen_only:
         result = only_filter(graph, chosen_only, sensitive=marks.sensitive, organization=organization)
         for text in result.notes:
-            stderr.print(f"note: {text}")
+            stderr.print(f"note: {safe(text)}")
         note = describe_only(chosen_only)
         if not result.kept:
             stderr.print(f"nothing to draw: no trust passes --only {','.join(chosen_only)}; no picture written")
@@ -172,4 +173,4 @@ def map_command(spec: InputSpec, output: str, fmt: str | None, view: str, by: st
     if not spec.quiet:
         layout_used = "direct" if view == "matrix" else getattr(picture, "layout", "") or getattr(picture, "engine", "")
         elapsed = time.perf_counter() - started
-        stderr.print(f"wrote {written or 'standard output'} ({view} view, {layout_used} layout, {elapsed:.1f}s)")
+        stderr.print(f"wrote {safe(written or 'standard output')} ({view} view, {layout_used} layout, {elapsed:.1f}s)")

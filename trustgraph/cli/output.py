@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
 import click
 import networkx as nx
 from rich.console import Console
 
-_probe = Console()
-# Piped output keeps long ARNs on one line instead of folding them at 80 columns.
-stdout = Console(highlight=False, soft_wrap=False, width=None if _probe.is_terminal else 200)
+# Piped output keeps long ARNs and paths on one line, however long: no width is imposed on a pipe unless
+# COLUMNS sets one (a terminal's own width is always used).
+PIPE_WIDTH = 1_000_000
+
+
+def _width() -> int | None:
+    if Console().is_terminal or os.environ.get("COLUMNS", "").isdigit():
+        return None
+    return PIPE_WIDTH
+
+
+stdout = Console(highlight=False, soft_wrap=False, width=_width())
 
 
 def emit_json(payload: Any) -> None:

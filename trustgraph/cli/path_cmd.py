@@ -11,6 +11,7 @@ from trustgraph.cli.inputs import InputSpec, input_options, stderr
 from trustgraph.cli.output import emit_json, short, stdout, write_picture
 from trustgraph.cli.pictures import load_with_snapshot, picture_marks
 from trustgraph.cli.progress import phase
+from trustgraph.cli.terminal import safe
 from trustgraph.render.engine import FORMATS
 from trustgraph.render.views import reach_paths_view
 
@@ -34,22 +35,22 @@ def path_command(source: str, target: str, spec: InputSpec, k: int, as_json: boo
     paths = k_shortest_paths(graph, src, dst, k)
     if output and not paths:
         # A picture of the two ends alone would say nothing: say it in words, draw nothing.
-        stderr.print(f"no path from {short(src)} to {short(dst)}: no picture written")
+        stderr.print(f"no path from {safe(short(src))} to {safe(short(dst))}: no picture written")
     elif output:
         marks = picture_marks(graph, snapshot, (), spec.quiet)
         with phase("render", quiet=spec.quiet):
             written = write_picture(reach_paths_view(graph, dst, [p.route for p in paths], marks), output, fmt)
         if written and not as_json and not spec.quiet:
-            stderr.print(f"wrote {written}")
+            stderr.print(f"wrote {safe(written)}")
     if as_json:
         emit_json(paths_json(src, dst, paths))
         return
     if output == "-":
         return  # standard output carries the picture
     if not paths:
-        stdout.print(f"No path from {short(src)} to {short(dst)}.")
+        stdout.print(f"No path from {safe(short(src))} to {safe(short(dst))}.")
         return
     for i, p in enumerate(paths, 1):
-        cond = f"  [yellow]conditional: {', '.join(p.conditions)}[/]" if p.conditional else ""
+        cond = f"  [yellow]conditional: {safe(', '.join(p.conditions))}[/]" if p.conditional else ""
         stdout.print(f"{i}. ({p.hops} hop{'s' if p.hops != 1 else ''}) "
-                     + " → ".join(short(n) for n in p.path) + cond)
+                     + safe(" → ".join(short(n) for n in p.path)) + cond)

@@ -10,6 +10,7 @@ from trustgraph.analysis.reachability import reach
 from trustgraph.cli.app import main
 from trustgraph.cli.inputs import InputSpec, input_options, obtain_graph
 from trustgraph.cli.output import emit_json, path_text, short, stdout
+from trustgraph.cli.terminal import safe
 
 
 @main.command("reach")
@@ -24,7 +25,7 @@ def reach_command(principal: str, spec: InputSpec, max_hops: int | None, as_json
     if as_json:
         emit_json(reach_json(answer))
         return
-    title = f"What {short(answer.source)} can reach"
+    title = f"What {safe(short(answer.source))} can reach"
     if not answer.reachable:
         stdout.print(f"{title}: no role.")
         return
@@ -32,6 +33,6 @@ def reach_command(principal: str, spec: InputSpec, max_hops: int | None, as_json
     for column in ("role", "hops", "path", "conditions"):
         table.add_column(column, overflow="fold")
     for r in answer.reachable:
-        table.add_row(short(r.principal), str(r.hops), path_text(graph, r.path),
-                      ", ".join(r.conditions) if r.conditional else "—")
+        table.add_row(safe(short(r.principal)), str(r.hops), safe(path_text(graph, r.path)),
+                      safe(", ".join(r.conditions)) if r.conditional else "—")
     stdout.print(table)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from trustgraph.analysis.findings import FindingOptions
@@ -9,7 +11,8 @@ from trustgraph.cli.app import main
 from trustgraph.cli.findings_cmd import analyse, sensitivity_options
 from trustgraph.cli.inputs import InputSpec, input_options, recorded_inputs, stderr
 from trustgraph.cli.progress import phase
-from trustgraph.report.bundle import write_bundle
+from trustgraph.cli.terminal import safe
+from trustgraph.report.bundle import check_output_dir, write_bundle
 
 
 @main.command("review")
@@ -19,23 +22,26 @@ from trustgraph.report.bundle import write_bundle
                    "findings.sarif.")
 @click.option("--title", help="Report title (default: from the organization or account count).")
 @click.option("--no-diagrams", is_flag=True, help="Skip drawing (faster on very large data sets).")
+@click.option("--force", is_flag=True, help="Write into DIR even if it is the current directory, holds files "
+              "trustgraph did not write, or has symbolic links where the review writes (replaced, not followed).")
 @sensitivity_options
 def review_command(spec: InputSpec, output_dir: str, title: str | None, no_diagrams: bool,
-                   sensitive: tuple[str, ...], many_reachers: int, chain_hops: int) -> None:
+                   sensitive: tuple[str, ...], many_reachers: int, chain_hops: int, force: bool) -> None:
     """Write an architecture-review bundle: what is wrong and how to fix it, the account trust map, the trust
     that crosses the organization boundary (with vendor names), each sensitive role with its reachers and a
     path diagram, and every finding. report.html is one file with no external assets."""
+    check_output_dir(Path(output_dir), force)  # before the analysis: a refusal should not wait for it
     snapshot, graph, findings = analyse(spec, sensitive, many_reachers, chain_hops)
     options = FindingOptions(sensitive_patterns=tuple(sensitive), many_reachers=many_reachers,
                              long_chain_hops=chain_hops)
     with phase("write review", quiet=spec.quiet):
         result = write_bundle(output_dir, snapshot, graph, findings, options, inputs=recorded_inputs(spec),
-                              title=title, diagrams=not no_diagrams)
+                              title=title, diagrams=not no_diagrams, force=force)
     for warning in result.warnings:
-        stderr.print(f"warning: {warning}")
+        stderr.print(f"warning: {safe(warning)}")
     if snapshot.gaps and not spec.quiet:
         stderr.print(f"warning: the data is incomplete ({len(snapshot.gaps)} gap(s), listed in the report): "
-                     + "; ".join(snapshot.gaps[:3]) + ("…" if len(snapshot.gaps) > 3 else ""))
+                     + safe("; ".join(snapshot.gaps[:3])) + ("…" if len(snapshot.gaps) > 3 else ""))
     if not spec.quiet:
-        stderr.print(f"wrote {result.directory}/report.html and report.md ({len(findings)} finding(s), "
+        stderr.print(f"wrote {safe(result.directory)}/report.html and report.md ({len(findings)} finding(s), "
                      f"{len(result.files)} file(s))")

@@ -12,6 +12,7 @@ from trustgraph.cli.inputs import InputSpec, input_options, stderr
 from trustgraph.cli.output import emit_json, path_text, short, stdout, write_picture
 from trustgraph.cli.pictures import load_with_snapshot, picture_marks
 from trustgraph.cli.progress import phase
+from trustgraph.cli.terminal import safe
 from trustgraph.render.engine import FORMATS
 from trustgraph.render.views import reach_paths_view
 
@@ -39,20 +40,20 @@ def who_can_reach_command(role_arn: str, spec: InputSpec, max_hops: int | None, 
     answer = who_can_reach(graph, role_arn, max_hops, from_outside=from_outside)
     if output and not answer.reachers:
         # A picture of the target alone would say nothing: say it in words, draw nothing.
-        stderr.print(f"nobody in the data reaches {short(answer.target)}: no picture written")
+        stderr.print(f"nobody in the data reaches {safe(short(answer.target))}: no picture written")
     elif output:
         marks = picture_marks(graph, snapshot, (), spec.quiet)
         dot = reach_paths_view(graph, answer.target, [r.route for r in answer.reachers], marks)
         with phase("render", quiet=spec.quiet):
             written = write_picture(dot, output, fmt)
         if written and not as_json:
-            stderr.print(f"wrote {written}")
+            stderr.print(f"wrote {safe(written)}")
     if as_json:
         emit_json(who_can_reach_json(answer))
         return
     if output == "-":
         return  # standard output carries the picture
-    title = f"Who can reach {short(answer.target)}"
+    title = f"Who can reach {safe(short(answer.target))}"
     if not answer.reachers:
         stdout.print(f"{title}: nobody in the data.")
         return
@@ -60,9 +61,9 @@ def who_can_reach_command(role_arn: str, spec: InputSpec, max_hops: int | None, 
     for column in ("principal", "kind", "from", "hops", "path", "conditions"):
         table.add_column(column, overflow="fold")
     for r in answer.reachers:
-        name = short(r.principal) + (f" [dim]({r.account_name})[/]" if r.account_name else "")
-        table.add_row(name, r.kind, r.classification or "", str(r.hops), path_text(graph, r.path),
-                      ", ".join(r.conditions) if r.conditional else "—")
+        name = safe(short(r.principal)) + (f" [dim]({safe(r.account_name)})[/]" if r.account_name else "")
+        table.add_row(name, safe(r.kind), safe(r.classification or ""), str(r.hops), safe(path_text(graph, r.path)),
+                      safe(", ".join(r.conditions)) if r.conditional else "—")
     stdout.print(table)
     firm = sum(1 for r in answer.reachers if not r.conditional)
     stdout.print(f"{len(answer.reachers)} reacher(s): {firm} unconditional, {len(answer.reachers) - firm} conditional")

@@ -23,9 +23,14 @@ _NOISE = ("Graphviz not built with triangulation library", "layout may take a lo
           "Overlap value \"prism\" unsupported")
 
 
+class GraphvizError(Exception):
+    """Graphviz could not draw the picture: one line saying why."""
+
+
 @contextmanager
-def filtered_stderr() -> Iterator[None]:
-    """Graphviz writes warnings straight to file descriptor 2: pass on all but the known noise."""
+def filtered_stderr(errors: list[str] | None = None) -> Iterator[None]:
+    """Graphviz writes warnings straight to file descriptor 2: pass on all but the known noise. Lines that
+    report an error are collected in `errors` (when given) instead, for the caller's one-line message."""
     # The C library writes to descriptor 2 itself, whatever Python's sys.stderr is (Jupyter replaces it).
     fd = 2
     sys.stderr.flush()
@@ -40,20 +45,35 @@ def filtered_stderr() -> Iterator[None]:
             os.close(saved)
             sink.seek(0)
             for line in sink.read().decode("utf-8", "replace").splitlines():
-                if line.strip() and not any(noise in line for noise in _NOISE):
+                if not line.strip() or any(noise in line for noise in _NOISE):
+                    continue
+                if errors is not None and line.lstrip().lower().startswith("error"):
+                    errors.append(line.strip())
+                else:
                     sys.stderr.write(line + "\n")
 
 
 def draw_bytes(dot: graphviz.Digraph, fmt: str) -> bytes:
-    """The drawing of `dot` in `fmt` (svg, png, pdf), laid out with the graph's engine."""
+    """The drawing of `dot` in `fmt` (svg, png, pdf), laid out with the graph's engine. Raises GraphvizError
+    (one line, Graphviz's own reason) when Graphviz rejects the graph or draws nothing."""
     import pygraphviz
 
-    agraph = pygraphviz.AGraph(string=dot.source)
-    raster_size = getattr(dot, "raster_size", "")
-    if raster_size and fmt == "png":
-        agraph.graph_attr["size"] = raster_size  # a thousand accounts would make a 10,000-pixel PNG
-    with filtered_stderr():
-        return agraph.draw(format=fmt, prog=dot.engine)
+    errors: list[str] = []
+    data = b""
+    failure: Exception | None = None
+    with filtered_stderr(errors):
+        try:
+            agraph = pygraphviz.AGraph(string=dot.source)
+            raster_size = getattr(dot, "raster_size", "")
+            if raster_size and fmt == "png":
+                agraph.graph_attr["size"] = raster_size  # a thousand accounts would make a 10,000-pixel PNG
+            data = agraph.draw(format=fmt, prog=dot.engine)
+        except (pygraphviz.agraph.DotError, OSError, ValueError) as exc:
+            failure = exc
+    if failure is not None or errors or not data:
+        reason = errors[0] if errors else (str(failure) if failure else "no output")
+        raise GraphvizError(f"Graphviz could not draw the {fmt} picture: {reason}")
+    return data
 
 
 @runtime_checkable

@@ -6,6 +6,8 @@ import html
 import re
 from collections.abc import Sequence
 
+from trustgraph.text import visible
+
 NODE_STYLE: dict[str, dict[str, str]] = {
     "role": {"shape": "box", "style": "rounded,filled", "fillcolor": "#e8f0fe", "color": "#3366cc"},
     "user": {"shape": "ellipse", "style": "filled", "fillcolor": "#e6f4ea", "color": "#188038"},
@@ -102,13 +104,14 @@ def short_condition_label(keys: list[str]) -> str:
 
 
 def dot_text(value: object) -> str:
-    """Data text for an ordinary DOT label: backslashes are DOT escapes (\\n, \\N, \\G…), so double them."""
-    return str(value).replace("\\", "\\\\")
+    """Data text for an ordinary DOT label: backslashes are DOT escapes (\\n, \\N, \\G…), so double them;
+    control characters (which Graphviz rejects and XML cannot hold) are shown as `\\x1b`-style escapes."""
+    return visible(value).replace("\\", "\\\\")
 
 
 def html_text(value: object) -> str:
     """Data text for a DOT HTML-like label (Graphviz expands \\N and friends there too)."""
-    return html.escape(str(value), quote=True).replace("\\", "\\\\")
+    return html.escape(visible(value), quote=True).replace("\\", "\\\\")
 
 
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -122,7 +125,7 @@ def xml_text(value: object) -> str:
 
 def tooltip_text(value: object) -> str:
     """Data text for a tooltip: Graphviz unescapes tooltips twice, so a backslash is written as four."""
-    return str(value).replace("\\", "\\" * 4)
+    return visible(value).replace("\\", "\\" * 4)
 
 
 def legend_table(node_rows: Sequence[tuple[dict[str, str], str]], edge_rows: Sequence[tuple[str, str, str]],

@@ -32,7 +32,57 @@ class BundleResult:
     review: Review | None = None
 
 
+MARKER = ".trustgraph-review"  # what this command wrote in DIR: it may replace and remove those files
+MARKER_SCHEMA = "trustgraph/review-files/v1"
+
+
+class BundleRefused(Exception):
+    """The output directory cannot be written without --force."""
+
+
+def _owned_files(out: Path) -> list[str] | None:
+    """The files a previous `trustgraph review` wrote in `out` (relative paths), or None if it did not."""
+    try:
+        marker = json.loads((out / MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(marker, dict) or marker.get("schema") != MARKER_SCHEMA or not isinstance(
+            marker.get("files"), list):
+        return None
+    return [f for f in marker["files"] if isinstance(f, str)]
+
+
+def check_output_dir(out: Path, force: bool) -> None:
+    """The overwrite policy of every command that writes a directory: without --force, refuse the current
+    directory, a non-empty directory that trustgraph did not write, and symbolic links where the bundle
+    writes (a `paths` link would carry the pictures out of DIR). With --force such links are replaced,
+    never followed."""
+    if out.exists() and not out.is_dir():
+        raise BundleRefused(f"{out} exists and is not a directory")
+    if force:
+        return
+    if out.exists() and out.resolve() == Path.cwd().resolve():
+        raise BundleRefused(f"refusing to write the review into the current directory ({out}); name a "
+                            "directory of its own, or pass --force")
+    if out.is_symlink():
+        raise BundleRefused(f"{out} is a symbolic link; pass --force to write through it")
+    if not out.exists() or not any(out.iterdir()):
+        return
+    if _owned_files(out) is None:
+        raise BundleRefused(f"{out} is not empty and was not written by `trustgraph review`; pass --force to "
+                            "write into it anyway")
+    for name in (PATHS_DIR, MAP_FILE, "report.md", "report.html", "findings.json", "findings.sarif"):
+        if (out / name).is_symlink():
+            raise BundleRefused(f"{out / name} is a symbolic link; pass --force to replace it")
+
+
+def _unlink_symlink(path: Path) -> None:
+    if path.is_symlink():
+        path.unlink()
+
+
 def _draw(dot, target: Path, result: BundleResult) -> bytes | None:  # type: ignore[no-untyped-def]
+    _unlink_symlink(target)
     try:
         render(dot, target, "svg")
     except Exception as exc:  # noqa: BLE001 - a picture that cannot be drawn must not lose the report
@@ -45,8 +95,10 @@ def _draw(dot, target: Path, result: BundleResult) -> bytes | None:  # type: ign
 
 def write_bundle(directory: str | Path, snapshot: Snapshot, graph: nx.DiGraph, findings: list[Finding],
                  options: FindingOptions | None = None, *, inputs: list[str] | None = None,
-                 title: str | None = None, diagrams: bool = True) -> BundleResult:
+                 title: str | None = None, diagrams: bool = True, force: bool = False) -> BundleResult:
     out = Path(directory)
+    check_output_dir(out, force)
+    previous = _owned_files(out) or []
     out.mkdir(parents=True, exist_ok=True)
     review = build_review(snapshot, graph, findings, options, inputs, title)
     result = BundleResult(out, review=review)
@@ -61,6 +113,7 @@ def write_bundle(directory: str | Path, snapshot: Snapshot, graph: nx.DiGraph, f
             if not group.reachers:
                 continue
             name = f"{PATHS_DIR}/{role_slug(s.role)}.svg"
+            _unlink_symlink(out / PATHS_DIR)
             (out / PATHS_DIR).mkdir(exist_ok=True)
             paths = [r.route or r.path for r in group.reachers[:PATHS_PER_DIAGRAM]]
             svg = _draw(reach_paths_view(graph, s.role, paths), out / name, result)
@@ -75,6 +128,16 @@ def write_bundle(directory: str | Path, snapshot: Snapshot, graph: nx.DiGraph, f
                            data_time=graph.graph.get("data_time")), indent=2)),
                        ("findings.sarif", json.dumps(to_sarif(findings, incomplete=snapshot.gaps), indent=2))):
         path = out / name
+        _unlink_symlink(path)
         path.write_text(text + "\n", encoding="utf-8")
         result.files.append(path)
+    written = sorted(str(p.relative_to(out)) for p in result.files)
+    for stale in sorted(set(previous) - set(written)):
+        # A picture (or report) the previous run wrote that this run did not: it would show stale data.
+        path = out / stale
+        if ".." not in Path(stale).parts and not path.is_symlink() and path.is_file() \
+                and path.resolve().is_relative_to(out.resolve()):
+            path.unlink()
+    (out / MARKER).write_text(json.dumps({"schema": MARKER_SCHEMA, "files": written}, indent=1) + "\n",
+                              encoding="utf-8")
     return result

@@ -7,19 +7,25 @@ import re
 from collections.abc import Iterable
 
 from trustgraph.analysis.findings import RULES, SEVERITY_NAMES, Finding, Severity
+from trustgraph.text import visible
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>|#])")
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>|#~!])")
 
 
 def md(text: object) -> str:
-    """Escape free text for Markdown (also neutralises HTML tags in renderers that allow them)."""
-    return _MD_SPECIAL.sub(r"\\\1", str(text)).replace("\n", " ")
+    """Escape free text for Markdown (also neutralises HTML tags in renderers that allow them); control
+    characters (ESC, NUL, bidi overrides) are written as visible `\\x1b`-style escapes, newlines as spaces.
+    The one helper for data text in report.md and the Markdown findings."""
+    return _MD_SPECIAL.sub(r"\\\1", visible(str(text).replace("\n", " "), one_line=True))
 
 
 def code(text: object) -> str:
-    """An inline code span that survives backticks in the text."""
-    s = str(text).replace("\n", " ")
+    """An inline code span that survives backticks in the text, control characters (made visible) and
+    `|` (escaped, so a span inside a table cell does not split the cell)."""
+    s = visible(str(text).replace("\n", " "), one_line=True).replace("|", "\\|")
     fence = "``" if "`" in s else "`"
+    if "``" in s:
+        fence = "`" * (max(len(run) for run in re.findall("`+", s)) + 1)
     pad = " " if s.startswith("`") or s.endswith("`") else ""
     return f"{fence}{pad}{s}{pad}{fence}"
 

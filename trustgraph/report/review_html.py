@@ -10,6 +10,7 @@ from trustgraph.analysis.findings import RULES, Finding, Severity
 from trustgraph.report.markdown import short_arn
 from trustgraph.report.review import Review
 from trustgraph.report.review_markdown import METHOD, at_a_glance
+from trustgraph.text import visible
 
 CSS = """
 :root{--crit:#a50e0e;--high:#d93025;--med:#e37400;--low:#1a73e8;--info:#5f6368;--line:#dadce0;--bg:#f8f9fa}
@@ -39,7 +40,8 @@ font-weight:600}.eff-blocked{color:#188038;font-weight:600}ol.fix li{margin-bott
 
 
 def e(value: object) -> str:
-    return escape(str(value), quote=True)
+    """Data text for report.html: HTML-escaped, control characters (ESC, NUL, bidi overrides) made visible."""
+    return escape(visible(value), quote=True)
 
 
 def c(value: object) -> str:

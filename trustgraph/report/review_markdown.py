@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 from trustgraph.analysis.findings import RULES
@@ -20,8 +21,12 @@ METHOD = (
 
 
 def role_slug(arn: str) -> str:
+    """A file name for the role's picture: readable (the ARN with other characters as `-`) and unique (a
+    short hash of the exact ARN), so `Ops+Admin` and `Ops@Admin`, or `role/ops/Admin` and `role/ops-Admin`,
+    never share a file."""
     short = short_arn(arn)
-    return re.sub(r"[^A-Za-z0-9_.-]+", "-", short).strip("-")[:120] or "role"
+    readable = re.sub(r"[^A-Za-z0-9_.-]+", "-", short).strip("-.")[:100] or "role"
+    return f"{readable}-{hashlib.sha256(arn.encode('utf-8', 'surrogatepass')).hexdigest()[:10]}"
 
 
 def _plural(n: int, word: str) -> str:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import re
+import stat
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -25,18 +29,63 @@ class UnknownFormat(Exception):
     pass
 
 
+STAGING_MARK = ".staging-"  # `trustgraph collect` builds a snapshot in `.<name>.staging-*` beside it
+
+
+def is_staging_dir(path: Path) -> bool:
+    return path.name.startswith(".") and STAGING_MARK in path.name
+
+
+def not_a_file(path: Path) -> str | None:
+    """Why `path` cannot be read as an input file (a distinct reason per case), or None if it can."""
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "symbolic link loop: not read"
+        if path.is_symlink():
+            try:
+                target = os.readlink(path)
+            except OSError:
+                target = "?"
+            return f"dangling symbolic link (to {target}, which does not exist): not read"
+        if exc.errno == errno.ENOENT:
+            return "no such file or directory"
+        return f"cannot read: {exc.strerror}"
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return None
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO), not a file: not read"
+    if stat.S_ISSOCK(mode):
+        return "a socket, not a file: not read"
+    return "a device, not a file: not read"
+
+
 def iter_input_files(paths: Iterable[str | Path], report: LoadReport) -> list[Path]:
     files: list[Path] = []
     for raw in paths:
         path = Path(raw)
-        if path.is_dir():
-            # Directories hold other things too (READMEs, YAML); only JSON files are inputs there.
-            files.extend(sorted(p for p in path.rglob("*.json") if p.is_file()))
-        elif path.is_file():
-            files.append(path)
-        else:
-            report.error(str(path), "", "no such file or directory", skipped="files")
+        problem = not_a_file(path)
+        if problem is not None:
+            report.error(str(path), "", problem, skipped="files")
             report.files_rejected.append(str(path))
+        elif path.is_dir():
+            # Directories hold other things too (READMEs, YAML); only JSON files are inputs there. The staging
+            # directory of an interrupted collection is not data: it is named, never read.
+            for staging in sorted(p for p in path.rglob(f".*{STAGING_MARK}*") if p.is_dir()):
+                report.warning(str(staging), "", "staging directory of an unfinished `trustgraph collect`: not "
+                               "read (delete it, or run collect again, which removes it)")
+            for candidate in sorted(path.rglob("*.json")):
+                if any(is_staging_dir(parent) for parent in candidate.relative_to(path).parents):
+                    continue
+                problem = not_a_file(candidate)
+                if problem is None and candidate.is_file():
+                    files.append(candidate)
+                elif problem is not None:
+                    report.error(str(candidate), "", problem, skipped="files")
+                    report.files_rejected.append(str(candidate))
+        else:
+            files.append(path)
     return files
 
 
@@ -113,6 +162,37 @@ def read_value(value: Any, builder: SnapshotBuilder, source: str, role_arn: str 
                             "or organization.json")
 
 
+def _huge_number_location(path: Path) -> str:
+    """`line L column C` of the first number too long for Python to convert, or "" if none is found."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError):
+        return ""
+    match = re.search(r"\d{" + str(sys.get_int_max_str_digits() or 4300) + ",}", text)
+    if match is None:
+        return ""
+    line = text.count("\n", 0, match.start()) + 1
+    column = match.start() - (text.rfind("\n", 0, match.start()) + 1) + 1
+    return f"line {line} column {column}"
+
+
+def manifest_warnings(manifest: dict[str, Any], source: str, report: LoadReport) -> None:
+    """A partial snapshot is visible: a warning naming the accounts its collection failed to read, and one
+    if the organization data is incomplete."""
+    accounts = manifest.get("accounts")
+    failed = [a for a in accounts if isinstance(a, dict) and a.get("status") == "failed"] \
+        if isinstance(accounts, list) else []
+    if failed:
+        names = ", ".join(str(a.get("account_id", "?")) + (f" ({a['name']})" if a.get("name") else "")
+                          for a in failed)
+        report.warning(source, "$.accounts", f"partial snapshot: {len(failed)} account(s) could not be collected "
+                       f"and are missing from the data: {names}")
+    organization = manifest.get("organization")
+    if isinstance(organization, dict) and organization.get("status") not in (None, "ok"):
+        report.warning(source, "$.organization", f"partial snapshot: the organization data is "
+                       f"{organization.get('status')} (some OUs, accounts or SCPs/RCPs could not be read)")
+
+
 def load_json_file(path: Path) -> Any:
     text = path.read_text(encoding="utf-8-sig")
     return json.loads(text)
@@ -151,13 +231,33 @@ def _load_inputs(paths: Iterable[str | Path], role_arn: str | None,
             report.error(source, "", f"cannot read: {exc.strerror}", skipped="files")
             report.files_rejected.append(source)
             continue
+        except RecursionError:
+            report.error(source, "", "invalid JSON: nested too deeply to read (arrays/objects inside each other "
+                         f"more than about {sys.getrecursionlimit()} levels)", skipped="files")
+            report.files_rejected.append(source)
+            continue
+        except ValueError as exc:  # Python's limit on the digits of an integer, and the like
+            report.error(source, _huge_number_location(path), f"invalid JSON: {str(exc).split(';')[0]}",
+                         skipped="files")
+            report.files_rejected.append(source)
+            continue
         if isinstance(value, dict) and str(value.get("schema", "")).startswith("trustgraph/manifest/"):
             builder.manifest(value, source)  # `trustgraph collect` writes its manifest beside the account files
+            manifest_warnings(value, source, report)  # `trustgraph collect` writes it beside the account files
             continue
         try:
             read_value(value, builder, source, role_arn, path)
         except UnknownFormat as exc:
             report.error(source, "$", str(exc), skipped="files")
+            report.files_rejected.append(source)
+            continue
+        except RecursionError:
+            report.error(source, "", "nested too deeply to read; what was read before is kept", skipped="files")
+            report.files_rejected.append(source)
+            continue
+        except Exception as exc:  # noqa: BLE001 - one odd file must not abort the run: say where, read the rest
+            report.error(source, builder.location or "$", f"cannot read this entry ({type(exc).__name__}: {exc}); "
+                         "the rest of the file is skipped", skipped="files")
             report.files_rejected.append(source)
             continue
         report.files_read.append(source)

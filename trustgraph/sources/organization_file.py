@@ -27,29 +27,61 @@ def _ou_path(org: Organization, parent_id: str | None) -> str:
     return "/".join([org.id, *reversed(chain)]) + "/"
 
 
+def _entries(value: dict[str, Any], key: str, report: Any, source: str) -> list[Any]:
+    """`value[key]` when it is a list (or absent); anything else is one located error and no entries."""
+    entries = value.get(key)
+    if entries is None:
+        return []
+    if not isinstance(entries, list):
+        report.error(source, f"$.{key}", f"expected a list, got a JSON {type(entries).__name__}",
+                     skipped="organization entries")
+        return []
+    return entries
+
+
+def _text(raw: Any, default: str = "") -> str:
+    return raw if isinstance(raw, str) else (str(raw) if isinstance(raw, int | float) and raw is not True else default)
+
+
+def _id(raw: dict[str, Any]) -> str | None:
+    value = raw.get("id")
+    return str(value) if isinstance(value, str | int) and not isinstance(value, bool) and str(value) else None
+
+
 def read_organization(value: dict[str, Any], builder: SnapshotBuilder, source: str) -> None:
     report = builder.report
-    info = value.get("organization") if isinstance(value.get("organization"), dict) else {}
-    org = Organization(id=str(info.get("id", "")), management_account_id=info.get("management_account_id"))
+    info = value.get("organization")
+    if not isinstance(info, dict):
+        if info is not None:
+            report.error(source, "$.organization", f"expected an object, got a JSON {type(info).__name__}",
+                         skipped="organization entries")
+        info = {}
+    management = info.get("management_account_id")
+    org = Organization(id=_text(info.get("id")),
+                       management_account_id=management if isinstance(management, str) else None)
     for key, target in (("roots", org.roots), ("organizational_units", org.units)):
-        for i, raw in enumerate(value.get(key) or []):
-            if not isinstance(raw, dict) or "id" not in raw:
+        for i, raw in enumerate(_entries(value, key, report, source)):
+            ident = _id(raw) if isinstance(raw, dict) else None
+            if ident is None:
                 report.error(source, f"$.{key}[{i}]", "entry without an id", skipped="organization entries")
                 continue
-            target.append(OrgUnit(str(raw["id"]), str(raw.get("name", raw["id"])), raw.get("parent_id")))
-    for i, raw in enumerate(value.get("accounts") or []):
-        if not isinstance(raw, dict) or "id" not in raw:
+            parent = raw.get("parent_id")
+            target.append(OrgUnit(ident, _text(raw.get("name"), ident), parent if isinstance(parent, str) else None))
+    for i, raw in enumerate(_entries(value, "accounts", report, source)):
+        ident = _id(raw) if isinstance(raw, dict) else None
+        if ident is None:
             report.error(source, f"$.accounts[{i}]", "account without an id", skipped="organization entries")
             continue
+        parent = raw.get("parent_id")
         account = OrgAccount(
-            id=str(raw["id"]), name=str(raw.get("name", "")), email=str(raw.get("email", "")),
-            status=str(raw.get("status", "ACTIVE")), parent_id=raw.get("parent_id"),
-            ou_path=str(raw.get("ou_path") or ""))
+            id=ident, name=_text(raw.get("name")), email=_text(raw.get("email")),
+            status=_text(raw.get("status"), "ACTIVE"), parent_id=parent if isinstance(parent, str) else None,
+            ou_path=_text(raw.get("ou_path")))
         org.accounts[account.id] = account
     for account in org.accounts.values():
         if not account.ou_path:
             account.ou_path = _ou_path(org, account.parent_id)
-    for i, raw in enumerate(value.get("policies") or []):
+    for i, raw in enumerate(_entries(value, "policies", report, source)):
         at = f"$.policies[{i}]"
         if not isinstance(raw, dict) or raw.get("type") not in ("SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY"):
             report.error(source, at, "policy without a known type (SERVICE_CONTROL_POLICY or "
@@ -58,10 +90,15 @@ def read_organization(value: dict[str, Any], builder: SnapshotBuilder, source: s
         document = builder.policy(raw.get("content"), source, f"{at}.content")
         if document is None:
             continue
+        targets = raw.get("targets") or []
+        if not isinstance(targets, list):
+            report.error(source, f"{at}.targets", f"expected a list, got a JSON {type(targets).__name__}",
+                         skipped="organization policies")
+            continue
         org.policies.append(OrgPolicy(
-            id=str(raw.get("id", f"policy-{i}")), name=str(raw.get("name", "")), type=raw["type"],
-            document=document, targets=[str(t) for t in raw.get("targets") or []],
-            aws_managed=bool(raw.get("aws_managed", False))))
+            id=_text(raw.get("id"), f"policy-{i}"), name=_text(raw.get("name")), type=raw["type"],
+            document=document, targets=[str(t) for t in targets if isinstance(t, str | int)],
+            aws_managed=raw.get("aws_managed") is True))
     if value.get("policies_complete") is False:
         report.warning(source, "$.policies_complete", "some SCPs/RCPs could not be read when this snapshot was "
                        "collected: answers may show paths that organization policies would block")

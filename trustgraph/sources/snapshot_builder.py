@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,10 +31,33 @@ def _tags(value: Any) -> dict[str, str]:
     return tags
 
 
+def _entry_guard(kind: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """One entry of an odd shape the checks did not foresee is one located error, not an aborted run."""
+
+    def wrap(add: Callable[..., None]) -> Callable[..., None]:
+        @functools.wraps(add)
+        def guarded(self: SnapshotBuilder, entry: Any, source: str, where: str, *args: Any, **kwargs: Any) -> None:
+            self.location = where
+            try:
+                add(self, entry, source, where, *args, **kwargs)
+            except (RecursionError, MemoryError):
+                self.report.error(source, where, f"{kind} entry nested too deeply to read", skipped=f"{kind}s")
+            except Exception as exc:  # noqa: BLE001
+                self.report.error(source, where, f"{kind} entry not read ({type(exc).__name__}: {exc})",
+                                  skipped=f"{kind}s")
+
+        return guarded
+
+    return wrap
+
+
 class SnapshotBuilder:
     def __init__(self, report: LoadReport) -> None:
         self.snapshot = Snapshot()
         self.report = report
+        self.location = ""  # the entry being read, for a message about an unforeseen problem
+        # (kind, key) → the file whose entry is kept, for the rule on duplicates across files (`_keep`).
+        self._kept_from: dict[tuple[str, object], str] = {}
         # account → [pages seen, pages marked IsTruncated]: a complete set has exactly one final page.
         self._pages: dict[str, list[int]] = defaultdict(lambda: [0, 0])
         self._anonymous_final_pages = 0
@@ -100,7 +125,30 @@ class SnapshotBuilder:
             return None
         return arn, parsed.account
 
+    def _unique_id(self, entry: dict[str, Any], key: str, source: str, where: str) -> str | None:
+        value = entry.get(key)
+        if value is None or isinstance(value, str):
+            return value
+        self.report.warning(source, f"{where}.{key}", f"{key} is a JSON {type(value).__name__}, not a string: ignored")
+        return None
+
+    def _keep(self, kind: str, key: object, name: str, source: str) -> bool:
+        """Whether the entry of `kind` `key` read from `source` replaces the one already read. The same role,
+        user or group in two files: the entry from the greatest file path (as a string) is kept, whatever the
+        order of the inputs, and a warning names both files. Two entries in one file: the later one."""
+        kept = self._kept_from.get((kind, key))
+        if kept is None or kept == source:
+            self._kept_from[(kind, key)] = source
+            return True
+        winner = max(kept, source)
+        self.report.warning(winner, "", f"{kind} {name} is in both {min(kept, source)} and {winner}: the entry "
+                            f"in {winner} is used (of two files, the greater path wins, whatever the order of "
+                            "the inputs)")
+        self._kept_from[(kind, key)] = winner
+        return winner == source
+
     # -- entities -----------------------------------------------------------------------------
+    @_entry_guard("user")
     def add_user(self, entry: Any, source: str, where: str) -> None:
         if not isinstance(entry, dict):
             self.report.error(source, where, "user entry is not an object", skipped="users")
@@ -110,11 +158,13 @@ class SnapshotBuilder:
             return
         arn, account = ident
         self.snapshot.collected_accounts.add(account)
+        if not self._keep("user", arn, arn, source):
+            return
         self.snapshot.users[arn] = User(
             arn=arn,
             name=str(entry.get("UserName") or arn.rsplit("/", 1)[-1]),
             account=account,
-            unique_id=entry.get("UserId"),
+            unique_id=self._unique_id(entry, "UserId", source, where),
             path=str(entry.get("Path") or "/"),
             inline_policies=self._inline(entry.get("UserPolicyList"), source, f"{where}.UserPolicyList"),
             attached_policy_arns=self._attached(
@@ -124,6 +174,7 @@ class SnapshotBuilder:
             tags=_tags(entry.get("Tags")),
         )
 
+    @_entry_guard("group")
     def add_group(self, entry: Any, source: str, where: str) -> None:
         if not isinstance(entry, dict):
             self.report.error(source, where, "group entry is not an object", skipped="groups")
@@ -134,6 +185,8 @@ class SnapshotBuilder:
         arn, account = ident
         self.snapshot.collected_accounts.add(account)
         name = str(entry.get("GroupName") or arn.rsplit("/", 1)[-1])
+        if not self._keep("group", (account, name), arn, source):
+            return
         self.snapshot.groups[(account, name)] = Group(
             arn=arn,
             name=name,
@@ -143,6 +196,7 @@ class SnapshotBuilder:
                 entry.get("AttachedManagedPolicies"), source, f"{where}.AttachedManagedPolicies"),
         )
 
+    @_entry_guard("role")
     def add_role(self, entry: Any, source: str, where: str, *, with_identity: bool,
                  arn_override: str | None = None) -> None:
         if not isinstance(entry, dict):
@@ -168,6 +222,13 @@ class SnapshotBuilder:
         existing = self.snapshot.roles.get(arn)
         if existing is not None and existing.has_identity_data and not with_identity:
             return  # a full export of this role is already here; a bare listing adds nothing
+        if existing is None or existing.has_identity_data == with_identity:
+            # Two entries of the same kind: the duplicate rule decides. A full export after a bare listing
+            # always replaces it (and is then the entry the rule compares against).
+            if not self._keep("role", arn, arn, source):
+                return
+        else:
+            self._kept_from[("role", arn)] = source
         path = entry.get("Path")
         if not isinstance(path, str):
             resource = parse_arn(arn).resource  # type: ignore[union-attr]
@@ -176,7 +237,7 @@ class SnapshotBuilder:
             arn=arn,
             name=name_from_arn,
             account=account,
-            unique_id=entry.get("RoleId"),
+            unique_id=self._unique_id(entry, "RoleId", source, where),
             path=path,
             trust=trust,
             inline_policies=self._inline(entry.get("RolePolicyList"), source, f"{where}.RolePolicyList"),
@@ -188,6 +249,7 @@ class SnapshotBuilder:
             has_identity_data=with_identity,
         )
 
+    @_entry_guard("managed policy")
     def add_managed_policy(self, entry: Any, source: str, where: str) -> None:
         arn = entry.get("Arn") if isinstance(entry, dict) else None
         if not isinstance(arn, str) or not parse_arn(arn):

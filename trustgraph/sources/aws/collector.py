@@ -36,6 +36,7 @@ from trustgraph.sources.aws.snapshot_writer import (
     SnapshotRefused,
     SnapshotWriter,
     account_file_name,
+    is_complete_snapshot,
 )
 
 DEFAULT_ROLE_NAME = "OrganizationAccountAccessRole"
@@ -66,6 +67,8 @@ class CollectOptions:
     exclude: frozenset[str] = frozenset()
     concurrency: int = DEFAULT_CONCURRENCY
     force: bool = False
+    allow_partial: bool = False
+    """With force: let a partial collection replace a complete snapshot (refused otherwise)."""
 
 
 @dataclass(frozen=True)
@@ -245,6 +248,12 @@ class Collector:
         if not manifest.succeeded:
             writer.abort()  # keep whatever snapshot was there before
             return CollectResult(manifest, Outcome.NOTHING)
+        if manifest.partial and not options.allow_partial and is_complete_snapshot(writer.target):
+            writer.abort()  # keep the complete snapshot that is there
+            failed = ", ".join(a.account_id + (f" ({a.name})" if a.name else "") for a in manifest.failed)
+            what = f"account(s) {failed} failed" if failed else "the organization data is incomplete"
+            raise CollectError(f"this collection is partial ({what}) and {writer.target} holds a complete "
+                               "snapshot: kept it; pass --allow-partial to replace it anyway")
         manifest.snapshot_written = True
         writer.write_json(MANIFEST_NAME, manifest.to_json())
         try:

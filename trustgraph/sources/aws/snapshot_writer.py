@@ -61,6 +61,53 @@ def _is_snapshot(directory: Path) -> bool:
     )
 
 
+def is_complete_snapshot(directory: Path) -> bool:
+    """A snapshot whose manifest lists no failed account and complete organization data."""
+    try:
+        manifest = json.loads((directory / MANIFEST_NAME).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    if not isinstance(manifest, dict) or not str(manifest.get("schema", "")).startswith(
+            MANIFEST_SCHEMA.rsplit("/", 1)[0]):
+        return False
+    return manifest.get("partial") is False
+
+
+STAGING = ".staging-"
+PREVIOUS = ".previous-"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # exists, owned by someone else
+    return True
+
+
+def remove_stale_staging(target: Path) -> list[Path]:
+    """Remove what killed collections into `target` left beside it: `.<name>.staging-<pid>-*` and
+    `.<name>.previous-<pid>-*` directories whose process is gone. Returns the directories removed."""
+    removed: list[Path] = []
+    try:
+        siblings = list(target.parent.iterdir())
+    except OSError:
+        return removed
+    for path in siblings:
+        for mark in (STAGING, PREVIOUS):
+            prefix = f".{target.name}{mark}"
+            if not path.name.startswith(prefix) or not path.is_dir() or path.is_symlink():
+                continue
+            pid_text = path.name[len(prefix):].split("-", 1)[0]
+            if pid_text.isdigit() and (int(pid_text) == os.getpid() or _pid_alive(int(pid_text))):
+                continue  # a collection still running (pids recorded since this rule; older names are stale)
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
+
+
 def check_target(target: Path, force: bool) -> None:
     """Refuse early, before any AWS call, when the run could not be committed."""
     if not target.exists():
@@ -114,7 +161,9 @@ class SnapshotWriter:
         check_target(self.target, force)
         self.target.parent.mkdir(parents=True, exist_ok=True)
         self._umask = _current_umask()
-        self.staging = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.staging-", dir=self.target.parent))
+        self.removed_stale = remove_stale_staging(self.target)
+        self.staging = Path(tempfile.mkdtemp(prefix=f".{self.target.name}{STAGING}{os.getpid()}-",
+                                             dir=self.target.parent))
         # mkdtemp makes 0700; the snapshot should look like any other output the user writes.
         os.chmod(self.staging, 0o777 & ~self._umask)
         self._lock = threading.Lock()
@@ -165,7 +214,8 @@ class SnapshotWriter:
         if _exchange(self.staging, self.target):
             shutil.rmtree(self.staging, ignore_errors=True)  # now holds the previous snapshot
             return
-        previous = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.previous-", dir=self.target.parent))
+        previous = Path(tempfile.mkdtemp(prefix=f".{self.target.name}{PREVIOUS}{os.getpid()}-",
+                                         dir=self.target.parent))
         os.rmdir(previous)
         os.rename(self.target, previous)
         try:
