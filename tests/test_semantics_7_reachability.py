@@ -198,3 +198,16 @@ def test_rule_7_nodes_resolve_from_session_arn_account_id_and_unique_name():
     assert resolve_node(g, "Deploy") == deploy
     with pytest.raises(NodeNotFound):
         resolve_node(g, "Nope")
+
+
+def test_reachable_roles_is_the_set_reach_answers() -> None:
+    from trustgraph import load_inputs
+    from trustgraph.analysis.reachability import reach, reachable_roles
+    from trustgraph.graph.build import build_graph
+
+    snapshot, _ = load_inputs(["samples/acme"])
+    graph = build_graph(snapshot)
+    sources = [n for n, d in graph.nodes(data=True) if d.get("kind") in ("user", "role", "account", "federated")]
+    assert any(reachable_roles(graph, s) for s in sources)
+    for source in sources:
+        assert reachable_roles(graph, source) == sorted(r.principal for r in reach(graph, source).reachable)

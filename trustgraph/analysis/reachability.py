@@ -256,6 +256,23 @@ def reach(graph: nx.DiGraph, source: str, max_hops: int | None = None) -> Reach:
     return answer
 
 
+def reachable_roles(graph: nx.DiGraph, source: str) -> list[str]:
+    """The roles `source` can reach by any path, sorted: the set `reach` answers, without hops, paths or
+    conditions, for summaries that only count (a plain traversal, several times cheaper)."""
+    successors, nodes = graph._succ, graph._node
+    seen = {source}
+    stack = [source]
+    found = []
+    while stack:
+        for neighbour in successors[stack.pop()]:
+            if neighbour not in seen:
+                seen.add(neighbour)
+                stack.append(neighbour)
+                if nodes[neighbour].get("kind") == "role":
+                    found.append(neighbour)
+    return sorted(found)
+
+
 def k_shortest_paths(graph: nx.DiGraph, source: str, target: str, k: int = 3) -> list[PathAnswer]:
     source, target = resolve_node(graph, source), resolve_node(graph, target)
     out: list[PathAnswer] = []

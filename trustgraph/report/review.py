@@ -15,7 +15,7 @@ from trustgraph.analysis.findings import Finding, FindingContext, FindingOptions
 from trustgraph.analysis.findings.federation import provider_of
 from trustgraph.analysis.findings.helpers import grants_assume, principal_refs
 from trustgraph.analysis.findings.public import limiting_conditions
-from trustgraph.analysis.reachability import Reacher, reach, who_can_reach
+from trustgraph.analysis.reachability import Reacher, reachable_roles, who_can_reach
 from trustgraph.model import Snapshot
 
 
@@ -205,9 +205,11 @@ def boundary_inventory(ctx: FindingContext, findings: list[Finding]) -> list[Bou
                         detail = "limited by " + ", ".join(sorted({c.key for c in limits}))
                     else:
                         detail = "no edge in the trust graph (a condition can never hold, or policies deny it)"
-                if node not in reach_cache:
-                    reach_cache[node] = [r.principal for r in reach(graph, node).reachable] if node in graph else []
-                reached = reach_cache[node] if edge is not None else []
+                reached: list[str] = []
+                if edge is not None:
+                    if node not in reach_cache:
+                        reach_cache[node] = reachable_roles(graph, node)
+                    reached = reach_cache[node]
                 rows.append(BoundaryRow(
                     party=party, party_kind=kind, principal=ref.written, node=node, role=role.arn,
                     role_account=role.account, statement=st.label,

@@ -7,6 +7,7 @@ stable across runs (rule + role + principal + statement).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 from collections.abc import Iterable
@@ -50,9 +51,15 @@ def locate(source: str | None, role_arn: str) -> int:
 def _uri(source: str | None, base: Path | None) -> str:
     if not source:
         return "trustgraph-input"
+    return _relative_uri(source, base or Path.cwd())
+
+
+@functools.lru_cache(maxsize=4096)
+def _relative_uri(source: str, base: Path) -> str:
+    """One input file is the source of thousands of findings: resolve its path once."""
     path = Path(source)
     try:
-        rel = os.path.relpath(path.resolve(), (base or Path.cwd()).resolve())
+        rel = os.path.relpath(path.resolve(), base.resolve())
     except ValueError:
         rel = str(path)
     if rel.startswith(".."):
