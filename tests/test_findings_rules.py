@@ -6,6 +6,8 @@ from typing import Any
 
 import pytest
 
+from tests.builders import A, Account, load
+from tests.builders import trust as trust_of
 from trustgraph.analysis.findings import RULES, Finding, FindingOptions, Severity, find
 from trustgraph.analysis.sensitivity import classify_role
 from trustgraph.graph.build import build_graph
@@ -668,3 +670,26 @@ def test_sensitivity_tag_and_pattern_and_opt_out():
     role = make_role(ROLE, trust(allow({"Service": "ec2.amazonaws.com"})))
     assert classify_role(role, snapshot(role), ["arn:aws:iam::*:role/Tar*"]) is not None
     assert classify_role(role, snapshot(role), ["*Admin*"]) is None
+
+
+def test_tg401_outside_reachers_past_ten_are_counted_in_one_finding() -> None:
+    a = Account(A)
+    outsiders = [f"arn:aws:iam::{400000000000 + i}:root" for i in range(13)]
+    a.role("Crown", trust_of(outsiders), tags={"trustgraph:sensitive": "true"})
+    snap, _ = load(a)
+    found = [f for f in find(snap, build_graph(snap)) if f.rule == "TG401"]
+    one_by_one = [f for f in found if f.principal]
+    summary = [f for f in found if not f.principal]
+    assert len(one_by_one) == 10 and len(summary) == 1
+    assert summary[0].evidence["more_reachers"] == 3
+    assert {f.principal for f in one_by_one} | {r["principal"] for r in summary[0].evidence["reachers"]} == \
+        set(outsiders)
+
+
+def test_tg401_ten_outside_reachers_are_reported_one_by_one() -> None:
+    a = Account(A)
+    outsiders = [f"arn:aws:iam::{400000000000 + i}:root" for i in range(10)]
+    a.role("Crown", trust_of(outsiders), tags={"trustgraph:sensitive": "true"})
+    snap, _ = load(a)
+    found = [f for f in find(snap, build_graph(snap)) if f.rule == "TG401"]
+    assert sorted(f.principal for f in found) == sorted(outsiders)

@@ -12,6 +12,7 @@ from trustgraph.analysis.reachability import Reacher, who_can_reach
 from trustgraph.graph.classification import is_outside, prepared_context
 from trustgraph.model import Role
 
+OUTSIDE_PER_ROLE = 10  # TG401 findings one by one per sensitive role; the rest are counted in one more
 MFA_KEYS = ("aws:multifactorauthpresent", "aws:multifactorauthage")
 
 
@@ -52,6 +53,7 @@ def check_sensitive(ctx: FindingContext, role: Role) -> Iterator[Finding]:
     gctx = prepared_context(ctx.graph)
     # TG401: reachers outside the organization (without organization data: outside the data set).
     outside_what = "the organization" if ctx.org_id else "this data set"
+    outside: list[tuple[Severity, Reacher, str]] = []
     for r in reachers:
         if not is_outside(ctx.graph, r.principal, gctx):
             continue
@@ -71,11 +73,28 @@ def check_sensitive(ctx: FindingContext, role: Role) -> Iterator[Finding]:
         if entry is not None and ctx.org_id is None:
             note = f" (it enters through {entry}; without organization data that account cannot be placed)"
             severity = severity.lowered(2)
+        outside.append((severity, r, f"sensitive role ({why}) is reachable from outside {outside_what} by {who} "
+                                     f"in {r.hops} hop(s){cond}: {_chain(r)}{note}"))
+    # Worst first; past OUTSIDE_PER_ROLE the rest is one finding that counts them, so that a role reachable
+    # from every account of a large organization's outside is not thousands of findings.
+    outside.sort(key=lambda item: (-item[0].rank, item[1].conditional, item[1].hops, item[1].principal))
+    for severity, r, message in outside[:OUTSIDE_PER_ROLE]:
+        yield ctx.finding("TG401", role, r.principal, message, severity=severity,
+                          evidence={**base, "reacher": _reacher_json(r)})
+    rest = outside[OUTSIDE_PER_ROLE:]
+    if rest:
+        by_class: dict[str, int] = {}
+        for _, r, _ in rest:
+            key = r.classification or "unknown"
+            by_class[key] = by_class.get(key, 0) + 1
+        kinds = ", ".join(f"{n} {k}" for k, n in sorted(by_class.items()))
         yield ctx.finding(
-            "TG401", role, r.principal,
-            f"sensitive role ({why}) is reachable from outside {outside_what} by {who} in {r.hops} "
-            f"hop(s){cond}: {_chain(r)}{note}",
-            severity=severity, evidence={**base, "reacher": _reacher_json(r)})
+            "TG401", role, None,
+            f"sensitive role ({why}) is reachable from outside {outside_what} by {len(rest)} more principal(s) "
+            f"than the {OUTSIDE_PER_ROLE} reported one by one ({kinds})",
+            severity=max((s for s, _, _ in rest), key=lambda s: s.rank),
+            evidence={**base, "more_reachers": len(rest), "by_classification": by_class,
+                      "reachers": [_reacher_json(r) for _, r, _ in rest[:50]]})
     # TG402: many reachers. AWS services are not principals anyone signs in as: they are counted apart.
     principals = [r for r in reachers if r.kind != "service"]
     services = [r for r in reachers if r.kind == "service"]
