@@ -38,6 +38,9 @@ class FindingContext:
         org = snapshot.organization
         self.org_id = org.id if org else None
         self.org_accounts: set[str] = set(org.accounts) if org else set()
+        # Role ARN → its trusted nodes that follow an AWS management pattern: a role is the first hop of the
+        # paths of many reachers, asked about once per reacher.
+        self.first_hop_patterns: dict[str, dict[str, str]] = {}
         graph_ctx: dict[str, Any] = self.graph.graph.get("accounts") or {}
         self.vendors: dict[str, str] = {**(graph_ctx.get("vendors") or {}), **dict(self.options.known_accounts)}
         self.internal: set[str] = (set(snapshot.collected_accounts) | self.org_accounts

@@ -38,7 +38,12 @@ def _entry_pattern(ctx: FindingContext, r: Reacher) -> str | None:
     if len(r.path) < 2:
         return None
     first = ctx.snapshot.roles.get(r.path[1])
-    return management_pattern_nodes(first).get(r.path[0]) if first is not None else None
+    if first is None:
+        return None
+    patterns = ctx.first_hop_patterns.get(first.arn)
+    if patterns is None:
+        patterns = ctx.first_hop_patterns[first.arn] = management_pattern_nodes(first)
+    return patterns.get(r.path[0])
 
 
 def check_sensitive(ctx: FindingContext, role: Role) -> Iterator[Finding]:
