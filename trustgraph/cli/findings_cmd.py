@@ -11,7 +11,16 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from trustgraph.analysis.findings import RULES, SEVERITY_NAMES, Finding, FindingOptions, Severity, at_or_above, find
+from trustgraph.analysis.findings import (
+    RULES,
+    SEVERITY_NAMES,
+    Finding,
+    FindingContext,
+    FindingOptions,
+    Severity,
+    at_or_above,
+    find,
+)
 from trustgraph.cli.app import main
 from trustgraph.cli.inputs import InputSpec, input_options, obtain_snapshot_and_graph, recorded_inputs
 from trustgraph.cli.output import short, stdout
@@ -50,12 +59,13 @@ def sensitivity_options(func):  # type: ignore[no-untyped-def]
 
 
 def analyse(spec: InputSpec, sensitive: tuple[str, ...], many_reachers: int, chain_hops: int):  # type: ignore[no-untyped-def]
-    """Load, build, annotate and run every rule: (snapshot, graph, findings)."""
+    """Load, build, annotate and run every rule: (snapshot, graph, findings, the context they were found in)."""
     snapshot, graph = obtain_snapshot_and_graph(spec)
     options = FindingOptions(sensitive_patterns=tuple(sensitive), many_reachers=many_reachers,
                              long_chain_hops=chain_hops)
+    context = FindingContext(snapshot, graph, options)
     with phase("check rules", total=len(snapshot.roles), quiet=spec.quiet, unit="roles") as tick:
-        return snapshot, graph, find(snapshot, graph, options, progress=tick)
+        return snapshot, graph, find(snapshot, graph, options, progress=tick, context=context), context
 
 
 def _incomplete(snapshot: Snapshot, console: Console) -> None:
@@ -123,7 +133,7 @@ def findings_command(spec: InputSpec, fmt: str, fail_on: Severity | None, min_se
     unknown = [r for r in rules if r.upper() not in RULES]
     if unknown:
         raise click.BadParameter(f"unknown rule id(s): {', '.join(unknown)}", param_hint="--rule")
-    snapshot, graph, findings = analyse(spec, sensitive, many_reachers, chain_hops)
+    snapshot, graph, findings, _ = analyse(spec, sensitive, many_reachers, chain_hops)
     if rules:
         wanted = {r.upper() for r in rules}
         findings = [f for f in findings if f.rule in wanted]

@@ -31,12 +31,13 @@ def review_command(spec: InputSpec, output_dir: str, title: str | None, no_diagr
     that crosses the organization boundary (with vendor names), each sensitive role with its reachers and a
     path diagram, and every finding. report.html is one file with no external assets."""
     check_output_dir(Path(output_dir), force)  # before the analysis: a refusal should not wait for it
-    snapshot, graph, findings = analyse(spec, sensitive, many_reachers, chain_hops)
+    snapshot, graph, findings, context = analyse(spec, sensitive, many_reachers, chain_hops)
     options = FindingOptions(sensitive_patterns=tuple(sensitive), many_reachers=many_reachers,
                              long_chain_hops=chain_hops)
     with phase("write review", quiet=spec.quiet):
         result = write_bundle(output_dir, snapshot, graph, findings, options, inputs=recorded_inputs(spec),
-                              title=title, diagrams=not no_diagrams, force=force)
+                              title=title, diagrams=not no_diagrams, force=force,
+                              context=context)
     for warning in result.warnings:
         stderr.print(f"warning: {safe(warning)}")
     if snapshot.gaps and not spec.quiet:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import networkx as nx
 
-from trustgraph.analysis.findings import Finding, FindingOptions
+from trustgraph.analysis.findings import Finding, FindingContext, FindingOptions
 from trustgraph.model import Snapshot
 from trustgraph.render.accounts import account_view
 from trustgraph.render.engine import render
@@ -95,12 +95,13 @@ def _draw(dot, target: Path, result: BundleResult) -> bytes | None:  # type: ign
 
 def write_bundle(directory: str | Path, snapshot: Snapshot, graph: nx.DiGraph, findings: list[Finding],
                  options: FindingOptions | None = None, *, inputs: list[str] | None = None,
-                 title: str | None = None, diagrams: bool = True, force: bool = False) -> BundleResult:
+                 title: str | None = None, diagrams: bool = True, force: bool = False,
+                 context: FindingContext | None = None) -> BundleResult:
     out = Path(directory)
     check_output_dir(out, force)
     previous = _owned_files(out) or []
     out.mkdir(parents=True, exist_ok=True)
-    review = build_review(snapshot, graph, findings, options, inputs, title)
+    review = build_review(snapshot, graph, findings, options, inputs, title, context)
     result = BundleResult(out, review=review)
     map_svg: bytes | None = None
     path_svgs: dict[str, bytes] = {}

@@ -15,7 +15,7 @@ from trustgraph.analysis.findings import Finding, FindingContext, FindingOptions
 from trustgraph.analysis.findings.federation import provider_of
 from trustgraph.analysis.findings.helpers import grants_assume, principal_refs
 from trustgraph.analysis.findings.public import limiting_conditions
-from trustgraph.analysis.reachability import Reacher, reachable_roles, who_can_reach
+from trustgraph.analysis.reachability import Reacher, reachable_roles
 from trustgraph.model import Snapshot
 
 
@@ -225,7 +225,7 @@ def sensitive_overview(ctx: FindingContext, findings: list[Finding]) -> list[Sen
     out = []
     for arn, s in sorted(ctx.sensitive.items()):
         role = ctx.snapshot.roles[arn]
-        reachers = who_can_reach(ctx.graph, arn).reachers if arn in ctx.graph else []
+        reachers = ctx.reachers(arn)
         out.append(SensitiveRole(arn, role.account, ctx.snapshot.account_name(role.account), s.reasons,
                                  [r for r in reachers if r.principal != arn],
                                  sorted({f.rule for f in findings if f.role == arn})))
@@ -234,8 +234,9 @@ def sensitive_overview(ctx: FindingContext, findings: list[Finding]) -> list[Sen
 
 def build_review(snapshot: Snapshot, graph: nx.DiGraph, findings: list[Finding],
                  options: FindingOptions | None = None, inputs: list[str] | None = None,
-                 title: str | None = None) -> Review:
-    ctx = FindingContext(snapshot, graph, options)
+                 title: str | None = None, context: FindingContext | None = None) -> Review:
+    """The review of a snapshot; `context`: the one `find` used, so its reachability answers are reused."""
+    ctx = context or FindingContext(snapshot, graph, options)
     accounts: list[AccountRow] = []
     org = snapshot.organization
     ids = sorted(snapshot.accounts | snapshot.collected_accounts | (set(org.accounts) if org else set()))

@@ -9,7 +9,7 @@ from html import escape
 from trustgraph.analysis.findings import RULES, Finding, Severity
 from trustgraph.report.markdown import short_arn
 from trustgraph.report.review import Review
-from trustgraph.report.review_markdown import METHOD, at_a_glance
+from trustgraph.report.review_markdown import METHOD, SENSITIVE_LISTED, at_a_glance
 from trustgraph.text import visible
 
 CSS = """
@@ -130,7 +130,10 @@ def render_html(review: Review, *, map_svg: bytes | None, path_svgs: dict[str, b
             if b.reaches:
                 reaches = f"{len(b.reaches)} role(s)"
                 if b.sensitive_reached:
-                    reaches += " incl. <b>sensitive</b> " + ", ".join(c(short_arn(r)) for r in b.sensitive_reached)
+                    shown = b.sensitive_reached[:SENSITIVE_LISTED]
+                    more = len(b.sensitive_reached) - len(shown)
+                    reaches += f" incl. <b>{len(b.sensitive_reached)} sensitive</b> " + \
+                        ", ".join(c(short_arn(r)) for r in shown) + (f" and {more} more" if more else "")
             h.append(f"<tr><td>{e(b.party)}</td><td>{c(short_arn(b.role))}</td><td>{e(b.statement)}</td>"
                      f"<td>{', '.join(c(x) for x in b.conditions) or 'none'}</td>"
                      f'<td><span class="eff-{e(b.effective.split()[0])}">{e(b.effective)}</span> — '

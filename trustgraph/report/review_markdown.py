@@ -19,6 +19,9 @@ METHOD = (
     "and iam:PassRole routes into service roles."
 )
 
+# A boundary row names this many of the sensitive roles it reaches; the rest are counted.
+SENSITIVE_LISTED = 5
+
 
 def role_slug(arn: str) -> str:
     """A file name for the role's picture: readable (the ARN with other characters as `-`) and unique (a
@@ -112,7 +115,10 @@ def render_markdown(review: Review, *, map_image: str | None, path_images: dict[
             if b.reaches:
                 reaches = _plural(len(b.reaches), "role")
                 if b.sensitive_reached:
-                    reaches += " incl. **sensitive** " + ", ".join(code(short_arn(r)) for r in b.sensitive_reached)
+                    shown = b.sensitive_reached[:SENSITIVE_LISTED]
+                    more = len(b.sensitive_reached) - len(shown)
+                    reaches += f" incl. **{len(b.sensitive_reached)} sensitive** " + \
+                        ", ".join(code(short_arn(r)) for r in shown) + (f" and {more} more" if more else "")
             rules = ", ".join(b.rules) or "—"
             out.append(f"| {md(b.party)} | {code(short_arn(b.role))} | {md(b.statement)} | {conds} | {effective} | "
                        f"{reaches} | {rules} |")

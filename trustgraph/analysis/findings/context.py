@@ -41,6 +41,8 @@ class FindingContext:
         # Role ARN → its trusted nodes that follow an AWS management pattern: a role is the first hop of the
         # paths of many reachers, asked about once per reacher.
         self.first_hop_patterns: dict[str, dict[str, str]] = {}
+        # Who can reach each sensitive role: the rules ask once, and the review reuses the same answers.
+        self._reachers: dict[str, list[Any]] = {}
         graph_ctx: dict[str, Any] = self.graph.graph.get("accounts") or {}
         self.vendors: dict[str, str] = {**(graph_ctx.get("vendors") or {}), **dict(self.options.known_accounts)}
         self.internal: set[str] = (set(snapshot.collected_accounts) | self.org_accounts
@@ -57,6 +59,16 @@ class FindingContext:
         for arn, p in {**self.snapshot.roles, **self.snapshot.users}.items():
             if p.unique_id:
                 found.setdefault(p.unique_id, arn)
+        return found
+
+    def reachers(self, role_arn: str) -> list[Any]:
+        """who_can_reach(role).reachers, the role itself left out; computed once per context."""
+        found = self._reachers.get(role_arn)
+        if found is None:
+            from trustgraph.analysis.reachability import who_can_reach
+            found = [] if role_arn not in self.graph else [
+                r for r in who_can_reach(self.graph, role_arn).reachers if r.principal != role_arn]
+            self._reachers[role_arn] = found
         return found
 
     @cached_property

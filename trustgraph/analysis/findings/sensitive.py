@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from trustgraph.analysis.findings.context import FindingContext
 from trustgraph.analysis.findings.model import Finding, Severity
 from trustgraph.analysis.findings.third_party import management_pattern_nodes
-from trustgraph.analysis.reachability import Reacher, who_can_reach
+from trustgraph.analysis.reachability import Reacher
 from trustgraph.graph.classification import is_outside, prepared_context
 from trustgraph.model import Role
 
@@ -50,7 +50,7 @@ def check_sensitive(ctx: FindingContext, role: Role) -> Iterator[Finding]:
     sensitivity = ctx.sensitive.get(role.arn)
     if sensitivity is None or role.arn not in ctx.graph:
         return
-    reachers = [r for r in who_can_reach(ctx.graph, role.arn).reachers if r.principal != role.arn]
+    reachers = ctx.reachers(role.arn)
     if not reachers:
         return
     why = sensitivity.label
