@@ -801,18 +801,19 @@ def _commands(snapshot: Any, graph: Any, target: str | None) -> dict[str, Any]:
     import shutil
     import tempfile
 
-    from trustgraph.analysis.findings import find
+    from trustgraph.analysis.findings import FindingContext, find
     from trustgraph.graph.serialize import save_graph
     from trustgraph.report.bundle import write_bundle
 
     out: dict[str, Any] = {}
     work = Path(tempfile.mkdtemp(prefix="tg-bench-"))
     try:
-        out["findings_s"], findings = timed(lambda: find(snapshot, graph))
+        context = FindingContext(snapshot, graph)  # as `trustgraph review` does: one context for both
+        out["findings_s"], findings = timed(lambda: find(snapshot, graph, context=context))
         out["findings"] = len(findings)
         out["rss_after_findings_bytes"] = peak_rss()
         out["review_s"], bundle = timed(lambda: write_bundle(work / "review", snapshot, graph, findings,
-                                                             diagrams=True))
+                                                             diagrams=True, context=context))
         out["review_files"] = len(bundle.files)
         out["review_warnings"] = bundle.warnings[:5]
         out["rss_after_review_bytes"] = peak_rss()
