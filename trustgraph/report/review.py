@@ -223,12 +223,14 @@ def boundary_inventory(ctx: FindingContext, findings: list[Finding]) -> list[Bou
 
 def sensitive_overview(ctx: FindingContext, findings: list[Finding]) -> list[SensitiveRole]:
     out = []
+    rules_of: dict[str, set[str]] = {}
+    for f in findings:
+        rules_of.setdefault(f.role, set()).add(f.rule)
     for arn, s in sorted(ctx.sensitive.items()):
         role = ctx.snapshot.roles[arn]
         reachers = ctx.reachers(arn)
         out.append(SensitiveRole(arn, role.account, ctx.snapshot.account_name(role.account), s.reasons,
-                                 [r for r in reachers if r.principal != arn],
-                                 sorted({f.rule for f in findings if f.role == arn})))
+                                 [r for r in reachers if r.principal != arn], sorted(rules_of.get(arn, ()))))
     return out
 
 
