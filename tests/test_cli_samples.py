@@ -178,3 +178,20 @@ def test_explain_speaks_plainly() -> None:
     code, out, err = run("explain", str(SEED / "cross-account-role.trust.json"))
     assert code == 0, err
     assert "principals of account 123456789012" in out and "sts:AssumeRole" in out
+
+
+def test_readme_sample_output_is_the_real_output() -> None:
+    """README's quick start shows who-can-reach's answer on samples/acme exactly as the command prints it."""
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    start = readme.index("Who can reach 444444444444:role/BreakGlass\n")
+    shown = readme[start:readme.index("```", start)]
+    env = {**os.environ, "COLUMNS": "160"}
+    real = subprocess.run([sys.executable, "-m", "trustgraph.cli", "who-can-reach",
+                           "arn:aws:iam::444444444444:role/BreakGlass", "-i", str(root / "samples" / "acme"), "-q",
+                           "--no-cache"], capture_output=True, text=True, env=env, check=True).stdout
+    assert shown == "\n".join(line.rstrip() for line in real.splitlines()) + "\n"
