@@ -178,3 +178,23 @@ def test_sensitive_roles_with_the_same_reachers_share_one_section(tmp_path: Path
     assert sections.count("### ") == 3  # Lab0–Lab4 together; Operator and Other on their own
     assert "### 5 sensitive roles with the same reachers" in sections
     assert all(f"role/Lab{i}`" in sections for i in range(5))
+
+
+def test_review_lists_at_most_a_hundred_reachers_per_sensitive_role_and_counts_all(tmp_path: Path) -> None:
+    from tests.builders import A, Account, load, trust
+    from trustgraph.analysis.findings import FindingContext, find
+    from trustgraph.graph.build import build_graph
+    from trustgraph.report.bundle import write_bundle
+
+    a = Account(A)
+    users = [a.user(f"u{i:03d}") for i in range(130)]
+    a.role("Crown", trust(users), tags={"trustgraph:sensitive": "true"})
+    snapshot, _ = load(a)
+    graph = build_graph(snapshot)
+    context = FindingContext(snapshot, graph)
+    findings = find(snapshot, graph, context=context)
+    result = write_bundle(tmp_path / "r", snapshot, graph, findings, diagrams=False, context=context)
+    report = (tmp_path / "r" / "report.md").read_text()
+    assert "**Reachable by:** 130 principals" in report
+    assert "and 30 more" in report
+    assert result.review is not None and len(result.review.sensitive[0].reachers) == 100

@@ -54,8 +54,11 @@ class SensitiveRole:
     account: str
     account_name: str
     reasons: list[str]
-    reachers: list[Reacher]
+    reachers: list[Reacher]  # the first ReacherSummary.KEPT, in answer order (unconditional first, then by hops)
     rules: list[str]
+    reacher_count: int = 0  # all of them
+    unconditional: int = 0
+    direct: tuple[object, ...] = ()  # (principal, conditional, conditions) of every one-hop reacher
 
 
 @dataclass(slots=True)
@@ -72,7 +75,7 @@ class SensitiveGroup:
 
 
 def _direct(s: SensitiveRole) -> tuple[object, ...]:
-    return tuple(sorted((r.principal, r.conditional, tuple(r.conditions)) for r in s.reachers if r.hops == 1))
+    return s.direct
 
 
 def _outside(s: SensitiveRole, members: set[str]) -> list[Reacher]:
@@ -228,9 +231,10 @@ def sensitive_overview(ctx: FindingContext, findings: list[Finding]) -> list[Sen
         rules_of.setdefault(f.role, set()).add(f.rule)
     for arn, s in sorted(ctx.sensitive.items()):
         role = ctx.snapshot.roles[arn]
-        reachers = ctx.reachers(arn)
+        summary = ctx.reacher_summary(arn)
         out.append(SensitiveRole(arn, role.account, ctx.snapshot.account_name(role.account), s.reasons,
-                                 [r for r in reachers if r.principal != arn], sorted(rules_of.get(arn, ()))))
+                                 summary.reachers, sorted(rules_of.get(arn, ())), summary.count,
+                                 summary.unconditional, summary.direct))
     return out
 
 

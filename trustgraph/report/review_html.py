@@ -147,8 +147,9 @@ def render_html(review: Review, *, map_svg: bytes | None, path_svgs: dict[str, b
         s, reachers = group.first, group.reachers
         firm = sum(1 for r in reachers if not r.conditional)
         if len(group.roles) == 1:
+            firm = s.unconditional
             h.append(f"<h3>{c(short_arn(s.role))}</h3>")
-            h.append(f"<p><b>Why sensitive:</b> {e('; '.join(s.reasons))}<br><b>Reachable by:</b> {len(s.reachers)} "
+            h.append(f"<p><b>Why sensitive:</b> {e('; '.join(s.reasons))}<br><b>Reachable by:</b> {s.reacher_count} "
                      f"principal(s), {firm} without any run-time condition"
                      + (f"<br><b>Findings:</b> {e(', '.join(s.rules))}" if s.rules else "") + "</p>")
         else:
@@ -166,6 +167,9 @@ def render_html(review: Review, *, map_svg: bytes | None, path_svgs: dict[str, b
                 conds = ", ".join(c(x) for x in r.conditions) if r.conditional else "none"
                 h.append(f"<tr><td>{c(short_arn(r.principal))}</td><td>{e(r.kind)}</td><td>{r.hops}</td>"
                          f"<td>{path}</td><td>{conds}</td></tr>")
+            if s.reacher_count > len(s.reachers):
+                h.append(f"<tr><td colspan=\"5\">… and {s.reacher_count - len(s.reachers)} more "
+                         f"(<code>trustgraph who-can-reach {e(s.role)}</code> lists them)</td></tr>")
             h.append("</table>")
         h.append(svg_img(path_svgs.get(s.role), f"Paths to {short_arn(s.role)}"))
     h.append("<h2>Findings</h2>")

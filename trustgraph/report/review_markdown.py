@@ -130,9 +130,10 @@ def render_markdown(review: Review, *, map_image: str | None, path_images: dict[
         s, reachers = group.first, group.reachers
         firm = sum(1 for r in reachers if not r.conditional)
         if len(group.roles) == 1:
+            firm = s.unconditional
             out += [f"### {code(short_arn(s.role))}", ""]
             out += [f"**Why sensitive:** {md('; '.join(s.reasons))}  ",
-                    f"**Reachable by:** {_plural(len(s.reachers), 'principal')} ({firm} without any run-time "
+                    f"**Reachable by:** {_plural(s.reacher_count, 'principal')} ({firm} without any run-time "
                     "condition)" + (f"  \n**Findings:** {', '.join(s.rules)}" if s.rules else ""), ""]
         else:
             out += [f"### {len(group.roles)} sensitive roles with the same reachers", ""]
@@ -148,6 +149,9 @@ def render_markdown(review: Review, *, map_image: str | None, path_images: dict[
                 path = " → ".join(code(short_arn(p)) for p in r.path)
                 conds = ", ".join(code(c) for c in r.conditions) if r.conditional else "none"
                 out.append(f"| {code(short_arn(r.principal))} | {md(r.kind)} | {r.hops} | {path} | {conds} |")
+            if s.reacher_count > len(s.reachers):
+                out.append(f"| … and {s.reacher_count - len(s.reachers)} more (`trustgraph who-can-reach "
+                           f"{s.role}` lists them) | | | | |")
             out.append("")
         image = path_images.get(s.role)
         if image:

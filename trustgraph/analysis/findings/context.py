@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
-from typing import Any
+from typing import Any, ClassVar
 
 import networkx as nx
 
@@ -30,6 +30,17 @@ class FindingOptions:
     long_chain_hops: int = 3  # TG403 fires for shortest chains of at least this many hops
 
 
+@dataclass(frozen=True, slots=True)
+class ReacherSummary:
+    """Who can reach a role, bounded: the first KEPT reachers in answer order, the counts, the direct callers."""
+
+    KEPT: ClassVar[int] = 100
+    reachers: list[Any]
+    count: int
+    unconditional: int
+    direct: tuple[object, ...]  # (principal, conditional, conditions) of every one-hop reacher
+
+
 class FindingContext:
     def __init__(self, snapshot: Snapshot, graph: nx.DiGraph | None, options: FindingOptions | None = None) -> None:
         self.snapshot = snapshot
@@ -41,8 +52,9 @@ class FindingContext:
         # Role ARN → its trusted nodes that follow an AWS management pattern: a role is the first hop of the
         # paths of many reachers, asked about once per reacher.
         self.first_hop_patterns: dict[str, dict[str, str]] = {}
-        # Who can reach each sensitive role: the rules ask once, and the review reuses the same answers.
-        self._reachers: dict[str, list[Any]] = {}
+        # What the review needs of who can reach each sensitive role, kept from the rules' answers. Only a
+        # bounded summary is kept: whole answers for every sensitive role grow with their product.
+        self._summaries: dict[str, ReacherSummary] = {}
         graph_ctx: dict[str, Any] = self.graph.graph.get("accounts") or {}
         self.vendors: dict[str, str] = {**(graph_ctx.get("vendors") or {}), **dict(self.options.known_accounts)}
         self.internal: set[str] = (set(snapshot.collected_accounts) | self.org_accounts
@@ -62,14 +74,21 @@ class FindingContext:
         return found
 
     def reachers(self, role_arn: str) -> list[Any]:
-        """who_can_reach(role).reachers, the role itself left out; computed once per context."""
-        found = self._reachers.get(role_arn)
-        if found is None:
-            from trustgraph.analysis.reachability import who_can_reach
-            found = [] if role_arn not in self.graph else [
-                r for r in who_can_reach(self.graph, role_arn).reachers if r.principal != role_arn]
-            self._reachers[role_arn] = found
+        """who_can_reach(role).reachers, the role itself left out; its summary is kept for reacher_summary."""
+        from trustgraph.analysis.reachability import who_can_reach
+        found = [] if role_arn not in self.graph else [
+            r for r in who_can_reach(self.graph, role_arn).reachers if r.principal != role_arn]
+        self._summaries[role_arn] = ReacherSummary(
+            found[:ReacherSummary.KEPT], len(found), sum(1 for r in found if not r.conditional),
+            tuple(sorted((r.principal, r.conditional, tuple(r.conditions)) for r in found if r.hops == 1)))
         return found
+
+    def reacher_summary(self, role_arn: str) -> ReacherSummary:
+        summary = self._summaries.get(role_arn)
+        if summary is None:
+            self.reachers(role_arn)
+            summary = self._summaries[role_arn]
+        return summary
 
     @cached_property
     def sensitive(self) -> dict[str, Sensitivity]:
