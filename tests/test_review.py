@@ -37,11 +37,11 @@ def test_review_writes_every_file(bundle: Path):
 
 def test_review_markdown_sections_and_content(bundle: Path):
     md = (bundle / "report.md").read_text()
-    for heading in ("## At a glance", "### Fix first", "## Accounts", "## Account trust map",
+    for heading in ("## At a glance", "### Fix first", "## Accounts", "## Trust map",
                     "## Trust that crosses the organization boundary", "## Sensitive roles", "## Findings",
                     "## Appendix A: rules"):
         assert heading in md, heading
-    assert "![Account trust map](trust-map.svg)" in md
+    assert "![Trust map](trust-map.svg)" in md
     assert "Datadog (464622532012)" in md and "unknown account 999988887777" in md
     assert "denied by RCP DenyExternalExceptVendors" in md
     assert f"paths/{role_slug('arn:aws:iam::444444444444:role/BreakGlass')}.svg" in md
@@ -198,3 +198,57 @@ def test_review_lists_at_most_a_hundred_reachers_per_sensitive_role_and_counts_a
     assert "**Reachable by:** 130 principals" in report
     assert "and 30 more" in report
     assert result.review is not None and len(result.review.sensitive[0].reachers) == 100
+
+
+# -- the trust map: the view `trustgraph map --view auto` picks, with the marks ---------------------------------
+
+
+def test_review_map_is_the_auto_view_with_the_marks(bundle: Path) -> None:
+    """Acme (6 accounts) gets the principals view; BreakGlass is tagged sensitive: marked, legend row included."""
+    svg = (bundle / "trust-map.svg").read_text()
+    assert "sensitive role (admin&#45;equivalent, tagged or &#45;&#45;sensitive)" in svg
+    assert "role with findings (medium or worse" in svg
+    assert "BreakGlass" in svg and "⚠" in svg and "⚑" in svg
+    md = (bundle / "report.md").read_text()
+    assert "## Trust map" in md and "⚠ marks sensitive roles" in md
+    html = (bundle / "report.html").read_text()
+    assert "<h2>Trust map</h2>" in html
+
+
+def test_review_of_a_large_organization_draws_the_ou_view(tmp_path: Path) -> None:
+    """~40 accounts with OU data: the OU view, as `trustgraph map` draws it (the account view is for ≤ 30)."""
+    import sys
+
+    generator = Path(__file__).resolve().parent.parent / "benchmarks" / "generate_org.py"
+    if not generator.exists():
+        pytest.skip("benchmarks/generate_org.py not present")
+    sys.path.insert(0, str(generator.parent))
+    try:
+        from generate_org import generate  # type: ignore[import-not-found]
+    finally:
+        sys.path.remove(str(generator.parent))
+    from trustgraph.analysis.findings import FindingContext, find
+    from trustgraph.graph.build import build_graph
+    from trustgraph.render.engine import render
+    from trustgraph.render.overview import findings_marks, overview
+    from trustgraph.report.bundle import write_bundle
+    from trustgraph.sources.files import load_inputs
+
+    data = tmp_path / "org"
+    generate(data, 40, 8, 2, 7)
+    snapshot, _ = load_inputs([str(data)])
+    graph = build_graph(snapshot)
+    context = FindingContext(snapshot, graph)
+    findings = find(snapshot, graph, context=context)
+    result = write_bundle(tmp_path / "r", snapshot, graph, findings, context=context)
+    assert result.view == "ous"
+    svg = (tmp_path / "r" / "trust-map.svg").read_text()
+    assert "OU map: 6 OU nodes, 40 accounts" in svg and "Security" in svg and "NonProd" in svg
+    assert "sensitive role" in svg  # the admin-equivalent roles are marked
+    assert "## OU trust map" in (tmp_path / "r" / "report.md").read_text()
+    # The same picture as `trustgraph map --view auto` (same view, same marks, same source).
+    marks = findings_marks({arn: s.label for arn, s in context.sensitive.items()}, findings)
+    view, picture = overview(graph, organization=snapshot.organization, marks=marks)
+    assert view == "ous"
+    render(picture, tmp_path / "same.svg")
+    assert (tmp_path / "same.svg").read_text() == svg

@@ -32,4 +32,4 @@ def test_review_html_renders_in_headless_chromium(tmp_path: Path):
     assert shot.exists() and shot.stat().st_size > 50_000
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     dom = _chromium("--dump-dom", report).stdout
-    assert "Fix first" in dom and "Account trust map" in dom and "data:image/svg+xml;base64," in dom
+    assert "Fix first" in dom and "Trust map" in dom and "data:image/svg+xml;base64," in dom

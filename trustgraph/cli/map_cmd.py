@@ -15,11 +15,12 @@ from trustgraph.cli.output import write_picture
 from trustgraph.cli.pictures import load_with_snapshot, picture_marks
 from trustgraph.cli.progress import phase
 from trustgraph.cli.terminal import safe
-from trustgraph.render.accounts import Folder, account_map, accounts_in_data
+from trustgraph.render.accounts import account_map, accounts_in_data
 from trustgraph.render.boundary import ONLY, describe_only, only_filter, parse_only
 from trustgraph.render.engine import FORMATS
 from trustgraph.render.matrix import matrix_view
 from trustgraph.render.ous import UnknownOU, ou_map, ou_view
+from trustgraph.render.overview import has_ous as overview_has_ous
 from trustgraph.render.views import account_view, auto_view, principals_view
 
 VIEWS = ("auto", "principals", "accounts", "ous", "matrix")
@@ -36,11 +37,6 @@ def _resolve_account(graph: nx.DiGraph, value: str) -> str:
         return by_name[0]
     raise click.BadParameter(f"no account {value!r} in the data (give a 12-digit id or an account name)",
                              param_hint="--account")
-
-
-def _has_ous(graph: nx.DiGraph, organization: object) -> bool:
-    return any("/ou-" in path or path.count("/") > 2 for path in Folder(graph, organization, None, None)
-               .org_accounts.values())
 
 
 @main.command("map")
@@ -129,7 +125,7 @@ def map_command(spec: InputSpec, output: str, fmt: str | None, view: str, by: st
         drawn = result.graph
     else:
         drawn = graph
-    has_ous = _has_ous(graph, organization)
+    has_ous = overview_has_ous(graph, organization)
     if view == "auto":
         if focus or account_id:
             view = "principals"

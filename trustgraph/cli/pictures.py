@@ -10,9 +10,6 @@ from trustgraph.cli.progress import phase
 from trustgraph.model import Snapshot
 from trustgraph.render.marks import Marks
 
-# Roles with findings of this severity or worse are marked (low and info findings are hygiene).
-MARKED_SEVERITY = "medium"
-
 
 def load_with_snapshot(spec: InputSpec) -> tuple[nx.DiGraph, Snapshot | None]:
     """The graph, and the snapshot it was built from (None for a saved graph that holds no policies)."""
@@ -23,8 +20,9 @@ def load_with_snapshot(spec: InputSpec) -> tuple[nx.DiGraph, Snapshot | None]:
 def picture_marks(graph: nx.DiGraph, snapshot: Snapshot | None, patterns: tuple[str, ...], quiet: bool) -> Marks:
     """Sensitive roles and roles with findings (medium or worse). From a saved graph only what it holds:
     the trustgraph:sensitive tag and --sensitive patterns; admin-equivalence and findings need the inputs."""
-    from trustgraph.analysis.findings import FindingContext, FindingOptions, Severity, find
+    from trustgraph.analysis.findings import FindingContext, FindingOptions, find
     from trustgraph.analysis.sensitivity import sensitive_in_graph
+    from trustgraph.render.overview import MARKED_SEVERITY, findings_marks
 
     if snapshot is None:
         if not quiet:
@@ -34,24 +32,7 @@ def picture_marks(graph: nx.DiGraph, snapshot: Snapshot | None, patterns: tuple[
         return Marks(sensitive=sensitive_in_graph(graph, patterns))
     options = FindingOptions(sensitive_patterns=patterns)
     context = FindingContext(snapshot, graph, options)
-    floor = Severity(MARKED_SEVERITY)
     with phase("check rules", total=len(snapshot.roles), quiet=quiet, unit="roles") as tick:
         sensitive = {arn: s.label for arn, s in context.sensitive.items()}
         findings = find(snapshot, graph, options, progress=tick, context=context)
-    flagged: dict[str, tuple[int, str]] = {}
-    details: dict[str, list[dict[str, str]]] = {}
-    worst: dict[str, Severity] = {}
-    for f in findings:
-        if not f.severity.at_least(floor):
-            continue
-        count, _ = flagged.get(f.role, (0, ""))
-        if f.role not in worst or f.severity.rank > worst[f.role].rank:
-            worst[f.role] = f.severity
-        flagged[f.role] = (count + 1, worst[f.role].value)
-        entry = {"severity": f.severity.value, "rule": f.rule, "message": f.message}
-        if f.statement:
-            entry["statement"] = f.statement
-        details.setdefault(f.role, []).append(entry)
-    return Marks(sensitive=dict(sorted(sensitive.items())), findings=dict(sorted(flagged.items())),
-                 findings_floor=MARKED_SEVERITY,
-                 details={role: tuple(found) for role, found in sorted(details.items())})
+    return findings_marks(sensitive, findings, MARKED_SEVERITY)

@@ -10,8 +10,8 @@ import networkx as nx
 
 from trustgraph.analysis.findings import Finding, FindingContext, FindingOptions
 from trustgraph.model import Snapshot
-from trustgraph.render.accounts import account_view
 from trustgraph.render.engine import render
+from trustgraph.render.overview import findings_marks, overview
 from trustgraph.render.views import reach_paths_view
 from trustgraph.report.findings_doc import findings_document
 from trustgraph.report.review import Review, build_review
@@ -30,6 +30,7 @@ class BundleResult:
     files: list[Path] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     review: Review | None = None
+    view: str = ""  # the view of the trust map: principals, accounts, ous or matrix (see render.overview)
 
 
 MARKER = ".trustgraph-review"  # what this command wrote in DIR: it may replace and remove those files
@@ -101,14 +102,17 @@ def write_bundle(directory: str | Path, snapshot: Snapshot, graph: nx.DiGraph, f
     check_output_dir(out, force)
     previous = _owned_files(out) or []
     out.mkdir(parents=True, exist_ok=True)
+    context = context or FindingContext(snapshot, graph, options)
     review = build_review(snapshot, graph, findings, options, inputs, title, context)
     result = BundleResult(out, review=review)
     map_svg: bytes | None = None
     path_svgs: dict[str, bytes] = {}
     path_files: dict[str, str] = {}
     if diagrams:
-        # The same account view `trustgraph map` draws: one implementation, one picture.
-        map_svg = _draw(account_view(graph, organization=snapshot.organization), out / MAP_FILE, result)
+        # The picture `trustgraph map` draws (--view auto, with its marks): one implementation, one picture.
+        marks = findings_marks({arn: s.label for arn, s in context.sensitive.items()}, findings)
+        result.view, picture = overview(graph, organization=snapshot.organization, marks=marks)
+        map_svg = _draw(picture, out / MAP_FILE, result)
         for group in review.sensitive_groups:  # one diagram per group of roles with the same reachers
             s = group.first
             if not group.reachers:
@@ -121,8 +125,9 @@ def write_bundle(directory: str | Path, snapshot: Snapshot, graph: nx.DiGraph, f
             if svg:
                 path_svgs[s.role] = svg
                 path_files[s.role] = name
-    md_text = render_markdown(review, map_image=MAP_FILE if map_svg else None, path_images=path_files)
-    html_text = render_html(review, map_svg=map_svg, path_svgs=path_svgs)
+    md_text = render_markdown(review, map_image=MAP_FILE if map_svg else None, path_images=path_files,
+                              map_view=result.view or "accounts")
+    html_text = render_html(review, map_svg=map_svg, path_svgs=path_svgs, map_view=result.view or "accounts")
     for name, text in (("report.md", md_text), ("report.html", html_text),
                        ("findings.json", json.dumps(findings_document(
                            findings, inputs=inputs or [], incomplete=snapshot.gaps,

@@ -9,7 +9,7 @@ from html import escape
 from trustgraph.analysis.findings import RULES, Finding, Severity
 from trustgraph.report.markdown import short_arn
 from trustgraph.report.review import Review
-from trustgraph.report.review_markdown import METHOD, SENSITIVE_LISTED, at_a_glance
+from trustgraph.report.review_markdown import METHOD, SENSITIVE_LISTED, at_a_glance, map_caption, map_heading
 from trustgraph.text import visible
 
 CSS = """
@@ -85,7 +85,8 @@ def _finding(f: Finding, number: int) -> str:
     return "".join(parts)
 
 
-def render_html(review: Review, *, map_svg: bytes | None, path_svgs: dict[str, bytes]) -> str:
+def render_html(review: Review, *, map_svg: bytes | None, path_svgs: dict[str, bytes],
+                map_view: str = "accounts") -> str:
     h: list[str] = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
                     '<meta name="viewport" content="width=device-width, initial-scale=1">',
                     f"<title>{e(review.title)}</title><style>{CSS}</style></head><body><main>"]
@@ -113,11 +114,9 @@ def render_html(review: Review, *, map_svg: bytes | None, path_svgs: dict[str, b
         h.append(f"<tr><td>{c(a.id)}</td><td>{e(a.name) or '—'}</td><td>{c(a.ou_path) if a.ou_path else '—'}</td>"
                  f"<td>{a.roles}</td><td>{a.users}</td><td>{'yes' if a.collected else 'no'}</td></tr>")
     h.append("</table>")
-    h.append("<h2>Account trust map</h2>")
-    h.append(svg_img(map_svg, "Account trust map"))
-    h.append("<p>Each arrow stands for the role trusts from one party into an account; red arrows come from "
-             "outside the organization, dashed ones hold only under run-time conditions. AWS service principals "
-             "are left out.</p>")
+    h.append(f"<h2>{e(map_heading(map_view))}</h2>")
+    h.append(svg_img(map_svg, map_heading(map_view)))
+    h.append(f"<p>{e(map_caption(map_view))}</p>")
     h.append("<h2>Trust that crosses the organization boundary</h2>" if review.organization_id else
              "<h2>Trust from outside this data set</h2>")
     if not review.boundary:
