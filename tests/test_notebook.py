@@ -69,6 +69,10 @@ def text_of(outputs: list) -> str:
     return "\n".join(parts)
 
 
+def markdown_of(outputs: list) -> str:
+    return "\n".join(o.get("data", {}).get("text/markdown", "") for o in outputs)
+
+
 @pytest.fixture(scope="module")
 def executed():  # type: ignore[no-untyped-def]
     return execute()
@@ -107,6 +111,24 @@ def test_key_answers(executed) -> None:  # type: ignore[no-untyped-def]
         assert svgs and "<svg" in svgs[0], f"no inline SVG in cell {cell!r}"
     assert "CIPipeline" in text_of(outputs_of(executed, "paths"))
 
+    # The overview first, right after loading: the auto-picked view (principals for Acme) with the marks.
+    ids = [c.get("id") for c in executed.cells]
+    assert ids.index("map") == ids.index("load") + 2
+    overview = text_of(outputs_of(executed, "map"))
+    assert "sensitive role (admin-equivalent, tagged or --sensitive)" in overview
+    assert "BreakGlass" in overview
+    # Prose computed from the data, not written for Acme.
+    summary = markdown_of(outputs_of(executed, "summary"))
+    assert "**6 accounts** in **5 OUs**" in summary and "**12 sensitive roles**" in summary
+    assert "principals** view" in summary and "2 critical" in summary
+    notes = markdown_of(outputs_of(executed, "outside-notes"))
+    assert "LegacyMonitoring` ← `999988887777:root`" in notes
+    conclusion = markdown_of(outputs_of(executed, "conclusion"))
+    assert "GitHubActionsLegacy" in conclusion and "444444444444:role/BreakGlass" in conclusion
+    prose = "".join("".join(c.source) for c in executed.cells if c.cell_type == "markdown")
+    for name in ("LegacyMonitoring", "OldConsultant", "CIPipeline", "Datadog"):
+        assert name not in prose, f"{name!r} hard-coded in the notebook's prose"
+
     findings = text_of(outputs_of(executed, "findings"))
     assert "<table>" in findings and "TG201" in findings and "GitHubActionsLegacy" in findings
     assert "444444444444:role/BreakGlass" in findings
@@ -119,7 +141,8 @@ def test_committed_notebook_reads_on_github() -> None:
     nbformat.validate(nb)
     code = [c for c in nb.cells if c.cell_type == "code"]
     assert all(c.get("execution_count") for c in code), "commit the notebook executed, with its outputs"
-    assert all(c.get("outputs") for c in code if c.get("id") in ("load", "reach", "paths", "findings", "map"))
+    assert all(c.get("outputs") for c in code if c.get("id") in ("load", "map", "summary", "reach", "paths", "findings",
+                                                                 "conclusion"))
     assert NOTEBOOK.stat().st_size < MAX_BYTES
     raw = NOTEBOOK.read_text(encoding="utf-8")
     for leak in (str(ROOT), "/tmp/", "iopub.execute_input"):
