@@ -35,6 +35,24 @@ def known(tmp_path_factory: pytest.TempPathFactory) -> str:
     return str(path)
 
 
+@pytest.fixture(scope="module", autouse=True)
+def one_build_time():  # type: ignore[no-untyped-def]
+    """Every build in this module stands for the same moment: without a manifest the data time is the build
+    time, to the second, and a fresh build a second after the saved one would differ in `data_time` only."""
+    import trustgraph.graph.build as build_module
+
+    moment = build_module.datetime.now(build_module.UTC).replace(microsecond=0)
+
+    class Frozen(build_module.datetime):  # type: ignore[misc,valid-type]
+        @classmethod
+        def now(cls, tz=None):  # type: ignore[no-untyped-def,override]
+            return moment if tz is not None else moment.replace(tzinfo=None)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(build_module, "datetime", Frozen)
+        yield
+
+
 @pytest.fixture(scope="module")
 def saved(tmp_path_factory: pytest.TempPathFactory) -> str:
     path = tmp_path_factory.mktemp("saved") / "acme.tgdb"
