@@ -52,7 +52,7 @@ def test_account_view_of_acme_with_vendor_names_and_ou_names(tmp_path: Path, kno
     code, _, err = run("--input", ACME, "--view", "accounts", "--known-accounts", known_accounts, "-o", str(out))
     assert code == 0, err
     src = out.read_text()
-    assert "Datadog" in src and "Organization o-acme12345" in src and "label=NonProd" in src
+    assert "Datadog" in src and "Organization o-acme12345" in src and "<B>NonProd</B>" in src
     assert "1 unknown external account" in src and "GitHub Actions (OIDC)" in src
 
 

@@ -237,13 +237,13 @@ def test_acme_account_view_dot_has_nested_ou_clusters_legend_and_no_colon_ids() 
     assert dot.engine == "dot"
     assert "Organization o-acme12345" in src
     for ou in ("Workloads", "Prod", "NonProd", "Security", "Infrastructure"):
-        assert f"label={ou} " in src or f'label="{ou}"' in src
+        assert f"<B>{ou}</B>" in src  # a title node (render/clusters.py)
     assert "Legend" in src and "Datadog" in src
     # Node statements are `aN [...]`: DOT ids never carry a ':' (it would be read as a port).
     assert not re.findall(r"^\s*[^\s\[]*:[^\s\[]* \[", src, re.M)
     # Nested: Prod inside Workloads inside the organization cluster.
-    workloads = src.index("label=Workloads")
-    assert src.index("subgraph cluster_ou0") < workloads < src.index("label=Prod")
+    workloads = src.index("<B>Workloads</B>")
+    assert src.index("subgraph cluster_ou0") < workloads < src.index("<B>Prod</B>")
 
 
 def test_ou_names_fall_back_to_ids_without_organization_data() -> None:

@@ -112,7 +112,7 @@ def test_map_from_a_saved_graph_matches_the_inputs(saved: str, known: str, tmp_p
     assert code == 0, err
     assert loaded.read_text() == fresh.read_text()
     if view[1] == "accounts":
-        assert "label=NonProd" in loaded.read_text()  # OU names come from the stored organization
+        assert "<B>NonProd</B>" in loaded.read_text()  # OU names come from the stored organization
 
 
 @pytest.mark.parametrize("command", [("who-can-reach", BREAK_GLASS, "--json"),

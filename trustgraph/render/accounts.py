@@ -19,6 +19,7 @@ from typing import Any
 
 import networkx as nx
 
+from trustgraph.render.clusters import cluster_title, pin_title
 from trustgraph.render.dot import TrustDot, canvas, cluster_attrs, jsonable, place_legend
 from trustgraph.render.marks import NO_MARKS, Marks, holding_text, legend_rows
 from trustgraph.render.radial import Box, RadialLayout, radial_layout, text_width
@@ -589,9 +590,9 @@ def account_dot(graph: nx.DiGraph, amap: AccountMap, *, title: str = "", engine:
             prefixes = sorted({chain[:i] for chain in tree for i in range(len(chain) + 1)})
             cluster_ids = {p: f"cluster_ou{i}" for i, p in enumerate(prefixes)}
 
-            # Top to bottom, a cluster's title is a node at its top (invisible edges to what the cluster holds):
-            # dot routes edges around nodes, not around cluster labels.
-            title_nodes = layout == "dot" and rankdir == "TB"
+            # With dot, a cluster's title is a node first in the cluster (render/clusters.py): dot routes edges
+            # around nodes, not around cluster labels.
+            title_nodes = layout == "dot"
 
             def emit_cluster(container: Any, prefix: tuple[str, ...]) -> str:
                 """Emit the cluster of `prefix`; returns its title node ("" when the title is the label)."""
@@ -605,10 +606,8 @@ def account_dot(graph: nx.DiGraph, amap: AccountMap, *, title: str = "", engine:
                             style="rounded,filled", color="#9aa0a6", fillcolor="#ffffff", fontsize="12")
                     head = ""
                     if title_nodes:
-                        head = f"{cluster_ids[prefix]}_title"
                         c.attr(**cluster_attrs(label="", **style))
-                        c.node(head, label=f"<<B>{html_text(title)}</B>>", shape="plaintext", margin="0",
-                               height="0.2", fontsize=style["fontsize"], fontcolor="#3c4043")
+                        head = cluster_title(c, cluster_ids[prefix], title, style["fontsize"])
                     else:
                         c.attr(**cluster_attrs(label=dot_text(title), labeljust="l", **style))
                     inner = []
@@ -618,9 +617,8 @@ def account_dot(graph: nx.DiGraph, amap: AccountMap, *, title: str = "", engine:
                     for child in prefixes:
                         if len(child) == len(prefix) + 1 and child[:len(prefix)] == prefix:
                             inner.append(emit_cluster(c, child))
-                    for target in inner:
-                        if head and target:
-                            c.edge(head, target, style="invis")
+                    if head:
+                        pin_title(c, head, inner, rankdir)
                     return head
 
             emit_cluster(body, ())

@@ -11,6 +11,7 @@ import graphviz
 import networkx as nx
 
 from trustgraph.graph.model import NODE_KINDS
+from trustgraph.render.clusters import cluster_title, pin_title
 from trustgraph.render.marks import NO_MARKS, Marks, legend_rows
 from trustgraph.render.style import (
     DASHED,
@@ -172,12 +173,16 @@ def edge_label(data: Mapping[str, Any]) -> str:
     return text
 
 
-def _cluster_label(graph: nx.DiGraph, account: str) -> str:
+def _cluster_title(graph: nx.DiGraph, account: str) -> str:
     names = graph.graph.get("account_names", {})
     name = names.get(account, "")
     collected = account in set(graph.graph.get("collected_accounts", []))
     suffix = "" if collected else " (outside the data)"
-    return dot_text(f"{name} ({account}){suffix}" if name else f"account {account}{suffix}")
+    return f"{name} ({account}){suffix}" if name else f"account {account}{suffix}"
+
+
+def _cluster_label(graph: nx.DiGraph, account: str) -> str:
+    return dot_text(_cluster_title(graph, account))
 
 
 def legend_label(kinds: Iterable[str] = NODE_KINDS, scopes: Iterable[str] = tuple(EDGE_STYLE),
@@ -319,10 +324,17 @@ def to_dot(graph: nx.DiGraph, nodes: Iterable[str] | None = None, *, title: str 
     with canvas(dot) as body:
         for account in sorted(a for a in placed if a):
             with body.subgraph(name=f"cluster_{account}") as cluster:
-                cluster.attr(**cluster_attrs(label=_cluster_label(graph, account), style="rounded,filled",
-                                             color="#dadce0", fillcolor="#fafafa", fontsize="11", labeljust="l"))
+                # With dot, the title is a node first in the cluster (render/clusters.py), which edges avoid.
+                titled = dot.engine == "dot"
+                cluster.attr(**cluster_attrs(label="" if titled else _cluster_label(graph, account),
+                                             style="rounded,filled", color="#dadce0", fillcolor="#fafafa",
+                                             fontsize="11", labeljust="l"))
+                head = cluster_title(cluster, f"cluster_{account}", _cluster_title(graph, account), "11") \
+                    if titled else ""
                 for dot_id, node in placed[account]:
                     emit(cluster, dot_id, node)
+                if head:
+                    pin_title(cluster, head, [dot_id for dot_id, _ in placed[account]], rankdir="LR")
         for dot_id, node in placed.get("", []):
             emit(body, dot_id, node)
         scopes: set[str] = set()

@@ -49,6 +49,7 @@ main { flex: 1 1 auto; display: flex; min-height: 0; }
   background: #fff; }
 #tg-panel code, #tg-panel .tg-mono { font: 12px/1.35 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
 g.node, g.edge { cursor: pointer; }
+g.node.tg-title { cursor: default; opacity: 1 !important; }
 g.edge .tg-hitarea { stroke: transparent; stroke-width: 12px; fill: none; pointer-events: stroke; }
 .tg-hit > polygon, .tg-hit > ellipse, .tg-hit > path, .tg-hit > polyline,
 .tg-hit a > polygon, .tg-hit a > ellipse, .tg-hit a > path, .tg-hit a > polyline { stroke: #ff6d00 !important;
@@ -392,13 +393,13 @@ _JS = r"""
   }
   svg.addEventListener("click", function (ev) {
     if (moved) { return; }
-    var g = ev.target.closest ? ev.target.closest("g.node, g.edge") : null;
+    var g = ev.target.closest ? ev.target.closest("g.node:not(.tg-title), g.edge") : null;
     if (g && g.id) { ev.preventDefault(); show(g.id); } else { unselect(); }
   });
   // Neighbours on hover (nodes only; a selection keeps its own highlight).
   var hoverTimer = null;
   svg.addEventListener("mouseover", function (ev) {
-    var g = ev.target.closest ? ev.target.closest("g.node") : null;
+    var g = ev.target.closest ? ev.target.closest("g.node:not(.tg-title)") : null;
     if (hoverTimer) { clearTimeout(hoverTimer); hoverTimer = null; }
     if (!g || index[g.id] === undefined) { unmark("tg-hover"); svg.classList.remove("tg-hovering"); return; }
     hoverTimer = setTimeout(function () {
