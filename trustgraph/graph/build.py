@@ -286,11 +286,9 @@ class GraphBuilder:
                     for k, v in evidence.items())
         return self._evidence.setdefault(key, evidence)
 
-    def _edge(self, caller: Caller, role: Role, grant: TrustGrant, verdict: AssumeVerdict) -> None:
-        ref = grant.principal
-        self._caller_node(caller, grant)
-        st = grant.statement
-        evidence = {
+    def _evidence_record(self, role: Role, grant: TrustGrant, verdict: AssumeVerdict, reason: str) -> dict[str, object]:
+        st, ref = grant.statement, grant.principal
+        return self._shared({
             "role": role.arn,
             "statement": st.index,
             "sid": st.sid,
@@ -301,11 +299,13 @@ class GraphBuilder:
             "conditions": _condition_dicts(verdict),
             "caller_chosen": sorted({c.key for c in verdict.chosen}),
             "notes": verdict.notes,
-            "reason": _reason(caller, role, grant, verdict),
-        }
-        evidence = self._shared(evidence)
-        kind = "service" if ref.kind == "service" else FEDERATED_EDGE_KIND.get(ref.kind, "assume")
-        src, dst = caller.node_id, role.arn
+            "reason": reason,
+        })
+
+    def _attach(self, src: str, role: Role, verdict: AssumeVerdict, evidence: dict[str, object], kind: str,
+                scope: str) -> None:
+        """Add the edge src → role, or fold another grant into it: unconditional if any grant is."""
+        dst = role.arn
         if self.graph.has_edge(src, dst):
             data = self.graph.edges[src, dst]
             data["evidence"].append(evidence)
@@ -315,6 +315,14 @@ class GraphBuilder:
             elif data["conditional"]:
                 data["conditions"] = sorted(set(data["conditions"]) | {c.key for c in verdict.unresolved})
             return
+        self.graph.add_edge(src, dst, kind=kind, scope=scope, conditional=verdict.conditional,
+                            conditions=sorted({c.key for c in verdict.unresolved}), evidence=[evidence])
+
+    def _edge(self, caller: Caller, role: Role, grant: TrustGrant, verdict: AssumeVerdict) -> None:
+        ref = grant.principal
+        self._caller_node(caller, grant)
+        evidence = self._evidence_record(role, grant, verdict, _reason(caller, role, grant, verdict))
+        kind = "service" if ref.kind == "service" else FEDERATED_EDGE_KIND.get(ref.kind, "assume")
         if caller.kind == "public":
             scope = "public"
         elif caller.kind in ("service", "federated"):
@@ -323,49 +331,30 @@ class GraphBuilder:
             scope = "same-account"
         else:
             scope = "cross-account"
-        self.graph.add_edge(src, dst, kind=kind, scope=scope, conditional=verdict.conditional,
-                            conditions=sorted({c.key for c in verdict.unresolved}), evidence=[evidence])
+        self._attach(caller.node_id, role, verdict, evidence, kind, scope)
 
     def _class_edges(self, role: Role, grant: TrustGrant, compiled: CompiledTrust) -> None:
         assert self.classes is not None
         for cls, edge in self.classes.edges(role, grant, compiled):
-            if not edge.via_group:
+            group = edge.group
+            if group is None:
                 self._edge(edge.caller, role, grant, edge.verdict)
                 continue
-            if edge.source not in self.graph:
-                group = next(g for g in cls.groups if g.node_id == edge.source)
+            if group.node_id not in self.graph:
                 accounts = {self.directory.principals[m].account for m in group.members}
-                self.graph.add_node(edge.source, kind="class", hub=True, in_data=False, label=cls.label,
+                self.graph.add_node(group.node_id, kind="class", hub=True, in_data=False, label=cls.label,
                                     class_conditions=[{"operator": c.operator, "key": c.key, "values": list(c.values)}
                                                       for c in cls.conditions],
                                     members=len(group.members), member_accounts=len(accounts))
-            hub = Caller("class", edge.source, partition=cls.partition, hub=True)
-            self._class_edge(hub, role, grant, edge.verdict, cls.label)
-
-    def _class_edge(self, hub: Caller, role: Role, grant: TrustGrant, verdict: AssumeVerdict, label: str) -> None:
-        st = grant.statement
-        reason = f"trust allows any AWS principal ({{\"AWS\":\"*\"}}) that matches {label}; cross-account: " \
-                 "the members' own policies allow " + grant.principal.action
-        if verdict.identity_source:
-            reason += f" ({verdict.identity_source})"
-        if verdict.unresolved:
-            reason += "; only if " + ", ".join(sorted({c.key for c in verdict.unresolved})) + " hold at run time"
-        evidence = {"role": role.arn, "statement": st.index, "sid": st.sid, "principal": grant.principal.written,
-                    "principal_form": "public", "action": grant.principal.action, "effect": st.effect,
-                    "conditions": _condition_dicts(verdict), "caller_chosen": sorted({c.key for c in verdict.chosen}),
-                    "notes": verdict.notes, "reason": reason}
-        evidence = self._shared(evidence)
-        src, dst = hub.node_id, role.arn
-        if self.graph.has_edge(src, dst):
-            data = self.graph.edges[src, dst]
-            data["evidence"].append(evidence)
-            if not verdict.conditional:
-                data["conditional"], data["conditions"] = False, []
-            elif data["conditional"]:
-                data["conditions"] = sorted(set(data["conditions"]) | {c.key for c in verdict.unresolved})
-            return
-        self.graph.add_edge(src, dst, kind="assume", scope="cross-account", conditional=verdict.conditional,
-                            conditions=sorted({c.key for c in verdict.unresolved}), evidence=[evidence])
+            verdict = edge.verdict
+            reason = f"trust allows any AWS principal ({{\"AWS\":\"*\"}}) that matches {cls.label}; " \
+                     "cross-account: the members' own policies allow " + grant.principal.action
+            if verdict.identity_source:
+                reason += f" ({verdict.identity_source})"
+            if verdict.unresolved:
+                reason += "; only if " + ", ".join(sorted({c.key for c in verdict.unresolved})) + " hold at run time"
+            self._attach(group.node_id, role, verdict, self._evidence_record(role, grant, verdict, reason), "assume",
+                         "cross-account")
 
     def _class_members(self) -> None:
         """member → class hub, for every group that reaches at least one role."""

@@ -29,7 +29,14 @@ from trustgraph.policy.caller import Caller, RequestFacts
 from trustgraph.policy.conditions import Tri, evaluate_conditions
 from trustgraph.policy.globs import arn_matches
 from trustgraph.policy.identity import IdentityProfile, SourcedStatement
-from trustgraph.policy.trust import AssumeVerdict, CompiledTrust, OrgGate, TrustGrant, evaluate_assume
+from trustgraph.policy.trust import (
+    AssumeVerdict,
+    CompiledTrust,
+    OrgGate,
+    TrustGrant,
+    evaluate_assume,
+    forced_companions,
+)
 
 # Keys about the calling principal: they decide class membership.
 CALLER_KEYS = ("aws:principalarn", "aws:principalaccount", "aws:principalorgid", "aws:principalorgpaths",
@@ -179,13 +186,13 @@ class TrustClass:
 
 @dataclass(frozen=True, slots=True)
 class ClassEdge:
-    """One decided edge: from a group hub (or, when not shareable, from a member) to the role."""
+    """One decided edge to the role: from the hub of `group`, or (group None, the decision was not shareable)
+    from `caller` itself."""
 
-    source: str
+    group: Group | None
     caller: Caller
     grant: TrustGrant
     verdict: AssumeVerdict
-    via_group: bool
 
 
 class TrustClasses:
@@ -207,7 +214,7 @@ class TrustClasses:
         statement = grant.statement
         caller_conditions = tuple(c for c in statement.conditions if caller_side(c))
         partition = partition_of(role.arn)
-        companions = bool(_forced(statement))
+        companions = bool(forced_companions(statement))
         key = (caller_conditions, grant.principal.action, partition, companions)
         found = self.classes.get(key)
         if found is not None:
@@ -259,7 +266,7 @@ class TrustClasses:
             if len(group.members) > 1 and not any(k.startswith(self._specific) for k in read):
                 if verdict is not None:
                     group.used = True
-                    yield cls, ClassEdge(group.node_id, caller, grant, verdict, True)
+                    yield cls, ClassEdge(group, caller, grant, verdict)
                 continue
             # The decision depends on who exactly calls: decide each member on its own, full statement.
             for arn in group.members:
@@ -268,9 +275,4 @@ class TrustClasses:
                     continue
                 own = evaluate_assume(member, compiled, grant, d.profile(arn), self.org)  # type: ignore[attr-defined]
                 if own is not None:
-                    yield cls, ClassEdge(arn, member, grant, own, False)
-
-
-def _forced(statement: Statement) -> set[str]:
-    from trustgraph.policy.trust import forced_companions
-    return forced_companions(statement)
+                    yield cls, ClassEdge(None, member, grant, own)
