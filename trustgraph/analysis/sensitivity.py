@@ -295,26 +295,18 @@ def classify_role(role: Role, snapshot: Snapshot, patterns: Iterable[str] = (),
     return found if found.reasons else None
 
 
-# The last answer, with the snapshot it was computed for: `findings` and then `review` ask for the same one.
-_last: list[tuple[Snapshot, int, tuple[str, ...], float | None, dict[str, Sensitivity]]] = []
-
-
 def sensitive_roles(snapshot: Snapshot, patterns: Iterable[str] = (),
                     data_time: float | None = None) -> dict[str, Sensitivity]:
     """Role ARN → why it is sensitive, for every sensitive role of the snapshot (conditions on the clock decided
     as of `data_time`, seconds since the epoch; None: left unsettled)."""
     patterns = tuple(patterns)
-    for seen, count, seen_patterns, seen_time, answer in _last:
-        if seen is snapshot and count == len(snapshot.roles) and seen_patterns == patterns and seen_time == data_time:
-            return dict(answer)
     out: dict[str, Sensitivity] = {}
     memo: dict[tuple[object, ...], list[str]] = {}
     for arn, role in sorted(snapshot.roles.items()):
         found = classify_role(role, snapshot, patterns, memo, data_time)
         if found is not None:
             out[arn] = found
-    _last[:] = [(snapshot, len(snapshot.roles), patterns, data_time, out)]
-    return dict(out)
+    return out
 
 
 def sensitive_in_graph(graph: Any, patterns: Iterable[str] = ()) -> dict[str, str]:
