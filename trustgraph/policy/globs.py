@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from functools import lru_cache
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
@@ -24,6 +23,7 @@ _CACHE_LIMIT = 1 << 18
 _arn_matchers: dict[str, Matcher] = {}
 _glob_regexes: dict[tuple[str, bool], re.Pattern[str]] = {}
 _tail_regexes: dict[str, re.Pattern[str]] = {}
+_action_regexes: dict[tuple[str, ...], re.Pattern[str]] = {}
 
 
 def _remember(cache: dict, key: object, value: object) -> None:  # type: ignore[type-arg]
@@ -52,10 +52,6 @@ def glob_match(pattern: str, value: str, ignore_case: bool = False) -> bool:
     return _glob_regex(pattern, ignore_case).fullmatch(value) is not None
 
 
-@lru_cache(maxsize=65536)
-def action_matches(pattern: str, action: str) -> bool:
-    """Action names ignore case (`STS:assumerole` is `sts:AssumeRole`); `*` and `?` are wildcards."""
-    return glob_match(pattern, action, ignore_case=True)
 
 
 def _arn_regex(pattern: str) -> re.Pattern[str] | None:
@@ -150,7 +146,13 @@ def arn_matches(pattern: str, arn: str) -> bool:
 
 
 def any_action(patterns: tuple[str, ...], action: str) -> bool:
-    return any(action_matches(p, action) for p in patterns)
+    """Does any of an Action list match? Action names ignore case (`STS:assumerole` is `sts:AssumeRole`);
+    `*` and `?` are wildcards. The whole list is one regex: a statement with 40 actions is one match, not 40."""
+    regex = _action_regexes.get(patterns)
+    if regex is None:
+        regex = re.compile("(?:" + "|".join(_glob_source(p) for p in patterns) + ")", re.IGNORECASE | re.DOTALL)
+        _remember(_action_regexes, patterns, regex)
+    return regex.fullmatch(action) is not None
 
 
 class ArnPatternSet(Generic[T]):

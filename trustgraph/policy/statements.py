@@ -2,33 +2,18 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
-
 from trustgraph.model import Statement
 from trustgraph.policy.conditions import _UNRESOLVED, substitute
 from trustgraph.policy.facts import Facts
-from trustgraph.policy.globs import arn_matches
-
-_ACTION_MATCHERS: dict[tuple[str, ...], Callable[[str], re.Match[str] | None]] = {}
-
-
-def _actions_matcher(patterns: tuple[str, ...]) -> Callable[[str], re.Match[str] | None]:
-    """One case-insensitive regex for a whole Action list: a statement with 40 actions is one match, not 40."""
-    matcher = _ACTION_MATCHERS.get(patterns)
-    if matcher is None:
-        body = "|".join("".join(".*" if ch == "*" else "." if ch == "?" else re.escape(ch) for ch in p)
-                        for p in patterns)
-        matcher = _ACTION_MATCHERS[patterns] = re.compile(f"(?:{body})", re.IGNORECASE | re.DOTALL).fullmatch
-    return matcher
+from trustgraph.policy.globs import any_action, arn_matches
 
 
 def covers_action(statement: Statement, action: str) -> bool:
     if statement.actions is not None:
-        return _actions_matcher(statement.actions)(action) is not None
+        return any_action(statement.actions, action)
     if statement.not_actions is not None:
         # NotAction grants every action except those listed (SEMANTICS §3.3).
-        return _actions_matcher(statement.not_actions)(action) is None
+        return not any_action(statement.not_actions, action)
     return False
 
 
