@@ -146,6 +146,24 @@ class Organization:
     policies: list[OrgPolicy] = field(default_factory=list)
 
 
+@dataclass(frozen=True, slots=True)
+class ComputeResource:
+    """A resource that runs code as a role: what "code already running as R" edges need to know.
+
+    Read-only inventory from `collect` (list/describe calls per region). Whoever may change the code or the
+    commands of such a resource gets code running as its role without any trust policy naming them.
+    """
+
+    arn: str
+    # lambda-function | ec2-instance | cloudformation-stack | codebuild-project | ecs-task-definition |
+    # sagemaker-notebook | glue-dev-endpoint … (docs/edges.md lists them)
+    kind: str
+    account: str
+    region: str
+    role_arn: str
+    name: str = ""
+
+
 @dataclass(slots=True)
 class Snapshot:
     users: dict[str, User] = field(default_factory=dict)
@@ -162,6 +180,10 @@ class Snapshot:
     # What the data is known to lack, one sentence each: truncated exports, accounts a collection failed to read,
     # partial organization data, skipped files, statements and policies. Empty when nothing is known missing.
     gaps: list[str] = field(default_factory=list)
+    # Resources running as roles (see ComputeResource), and the accounts whose inventory was collected: for
+    # those, a role with no resource listed has none; elsewhere whether one exists is unknown.
+    resources: list[ComputeResource] = field(default_factory=list)
+    inventory_accounts: set[str] = field(default_factory=set)
 
     def account_name(self, account: str) -> str:
         if account in self.account_names:
