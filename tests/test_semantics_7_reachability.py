@@ -200,6 +200,18 @@ def test_rule_7_nodes_resolve_from_session_arn_account_id_and_unique_name():
         resolve_node(g, "Nope")
 
 
+def test_query_naming_an_account_of_the_data_names_its_principals() -> None:
+    a = Account(A)
+    deploy = a.role("Deploy", trust(B))
+    g = build(a)
+    with pytest.raises(NodeNotFound) as raised:
+        resolve_node(g, A)
+    assert "account of 1 principal;" in str(raised.value) and deploy in str(raised.value)
+    with pytest.raises(NodeNotFound, match="no principals in this data set"):
+        resolve_node(g, "999999999999")
+    assert resolve_node(g, B) == f"arn:aws:iam::{B}:root"  # an outside account is one principal node
+
+
 def test_reachable_roles_is_the_set_reach_answers() -> None:
     from trustgraph import load_inputs
     from trustgraph.analysis.reachability import reach, reachable_roles

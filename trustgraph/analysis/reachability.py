@@ -20,9 +20,9 @@ from trustgraph.graph.classification import classify_nodes, is_outside, prepared
 
 
 class NodeNotFound(LookupError):
-    def __init__(self, query: str, suggestions: list[str]) -> None:
+    def __init__(self, query: str, suggestions: list[str], message: str | None = None) -> None:
         hint = f"; did you mean {', '.join(suggestions)}?" if suggestions else ""
-        super().__init__(f"{query!r} is not in the trust graph{hint}")
+        super().__init__(message or f"{query!r} is not in the trust graph{hint}")
         self.query = query
         self.suggestions = suggestions
 
@@ -71,8 +71,10 @@ def resolve_node(graph: nx.DiGraph, query: str) -> str:
     """Accept an ARN, a bare account id, a session ARN, or a unique role/user name."""
     if query in graph:
         return query
-    if ACCOUNT_ID.match(query) and root_arn(query) in graph:
-        return root_arn(query)
+    if ACCOUNT_ID.match(query):
+        if root_arn(query) in graph and not is_hub(graph, root_arn(query)):
+            return root_arn(query)
+        raise _account_not_principal(graph, query)
     arn = parse_arn(query)
     if arn and arn.service == "sts" and arn.resource.startswith("assumed-role/"):
         name = arn.resource.split("/")[1]
@@ -85,6 +87,19 @@ def resolve_node(graph: nx.DiGraph, query: str) -> str:
         return named[0]
     candidates = named or difflib.get_close_matches(query, [str(n) for n in graph.nodes], n=3, cutoff=0.6)
     raise NodeNotFound(query, sorted(candidates)[:3])
+
+
+def _account_not_principal(graph: nx.DiGraph, account: str) -> NodeNotFound:
+    # An account of the data is many principals; its hub node (if any) is a waypoint, never a query end.
+    principals = sorted(n for n, d in graph.nodes(data=True)
+                        if d.get("account") == account and d.get("kind") in ("role", "user"))
+    if not principals:
+        return NodeNotFound(account, [], f"account {account} has no principals in this data set")
+    examples = ", ".join(principals[:3]) + (f" (and {len(principals) - 3} more)" if len(principals) > 3 else "")
+    count = f"{len(principals)} principal{'' if len(principals) == 1 else 's'}"
+    return NodeNotFound(account, principals[:3],
+                        f"{account} is an account of {count}; name one of them (e.g. {examples}), "
+                        f"or draw the account with `trustgraph map --account {account}`")
 
 
 def is_hub(graph: nx.DiGraph, node: str) -> bool:
