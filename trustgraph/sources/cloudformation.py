@@ -122,9 +122,11 @@ class _TemplateReader:
         for name, spec in (parameters.items() if isinstance(parameters, dict) else ()):
             scope.declared.add(str(name))
             value = given.get(name, spec.get("Default") if isinstance(spec, dict) else None)
-            if value is None or isinstance(value, (dict, list)) and not isinstance(value, list):
+            if value is None or isinstance(value, dict):
                 continue
             kind = str(spec.get("Type", "")) if isinstance(spec, dict) else ""
+            if kind.startswith("AWS::SSM::Parameter::Value") and name not in given:
+                continue  # the Default names a Systems Manager parameter: its value is read at deploy time
             if isinstance(value, list):
                 scope.parameters[name] = [str(v) for v in value]
             elif kind == "CommaDelimitedList" or kind.startswith("List<"):
