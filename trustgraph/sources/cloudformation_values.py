@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from trustgraph.sources.policy_parser import is_intrinsic
+from trustgraph.sources.policy_parser import is_intrinsic, render_intrinsic
 
 NO_VALUE = "AWS::NoValue"
 _SUB_VARIABLE = re.compile(r"\$\{([^}]*)\}")
@@ -175,6 +175,7 @@ class Resolver:
             return {"Fn::Sub": arg}
         variables = variables if isinstance(variables, dict) else {}
         unknown: list[str] = []
+        partial: list[str] = []
 
         def substitute(match: re.Match[str]) -> str:
             body = match.group(1)
@@ -185,6 +186,10 @@ class Resolver:
             value = variables.get(body) if body in variables else self.lookup(body)
             if isinstance(value, str):
                 return value
+            if body in variables:  # its own unknown part was reported where it is: shown as what it stands for
+                partial.append(body)
+                options = render_intrinsic(value)
+                return options[0] if len(options) == 1 else match.group(0)
             if body not in unknown:
                 unknown.append(body)
             return match.group(0)
@@ -192,7 +197,7 @@ class Resolver:
         result = _SUB_VARIABLE.sub(substitute, text)
         for body in unknown:
             self.report(where, "${" + body + "}", f"in Fn::Sub: {self._why_unknown(body)}")
-        if unknown:
+        if unknown or partial:
             return {"Fn::Sub": result}
         return re.sub(r"\$\{!", "${", result)
 
