@@ -222,3 +222,21 @@ def test_malformed_plan_is_one_located_error_never_a_traceback(tmp_path: Path) -
     snapshot, report = load_inputs([path], iac=IacOptions(account_id=ACCOUNT))
     assert report.files_read == [str(path)]
     assert any(d.level == "error" and "aws_iam_role.x" in d.location for d in report.diagnostics)
+
+
+def test_policy_attachment_attaches_to_every_listed_principal_of_the_plan(tmp_path: Path) -> None:
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"},
+                                                     "Action": "sts:AssumeRole"}]}
+    resources = [
+        {"address": "aws_iam_role.a", "type": "aws_iam_role", "mode": "managed",
+         "values": {"name": "a", "assume_role_policy": trust}},
+        {"address": "aws_iam_user.u", "type": "aws_iam_user", "mode": "managed", "values": {"name": "u"}},
+        {"address": "aws_iam_policy_attachment.x", "type": "aws_iam_policy_attachment", "mode": "managed",
+         "values": {"name": "x", "policy_arn": "arn:aws:iam::aws:policy/ReadOnlyAccess", "roles": ["a"],
+                    "users": ["u", "elsewhere"], "groups": []}}]
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps({"format_version": "1.2", "planned_values": {"root_module": {"resources": resources}}}))
+    snapshot, report = load_plan(path, account_id=ACCOUNT)
+    assert role(snapshot, "a").attached_policy_arns == ["arn:aws:iam::aws:policy/ReadOnlyAccess"]
+    assert next(iter(snapshot.users.values())).attached_policy_arns == ["arn:aws:iam::aws:policy/ReadOnlyAccess"]
+    assert any("'elsewhere' is not created by this plan" in m for m in messages(report))

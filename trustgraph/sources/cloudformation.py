@@ -101,12 +101,13 @@ class _TemplateReader:
         for lid, entry in self.policies.items():
             self.builder.add_managed_policy(entry, self.source, self._at(lid))
         for lid, entity in self.entities.items():
+            where = f"{self._at(lid)}.Properties"  # the builder names the entry's parts below it
             if entity.kind == "role":
-                self.builder.add_role(entity.entry, self.source, self._at(lid), with_identity=True)
+                self.builder.add_role(entity.entry, self.source, where, with_identity=True)
             elif entity.kind == "user":
-                self.builder.add_user(entity.entry, self.source, self._at(lid))
+                self.builder.add_user(entity.entry, self.source, where)
             else:
-                self.builder.add_group(entity.entry, self.source, self._at(lid))
+                self.builder.add_group(entity.entry, self.source, where)
 
     # -- scope ----------------------------------------------------------------------------------------------
     def _scope(self, resources: dict[str, Any]) -> None:

@@ -6,7 +6,7 @@ known before deploy is written down: as a `${…}` template placeholder, which t
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from trustgraph.arns import ACCOUNT_ID
@@ -29,7 +29,6 @@ class IacOptions:
     parameters: tuple[tuple[str, str], ...] = ()
     # Which state of a Terraform plan is read: "after" (what applying it leaves) or "before" (what it changes).
     plan_side: str = "after"
-    region: str | None = field(default=None)
 
     @property
     def account(self) -> str:
@@ -40,7 +39,7 @@ class IacOptions:
         return dict(self.parameters)
 
     def cache_token(self) -> list[Any]:
-        return [self.account_id, list(self.parameters), self.plan_side, self.region]
+        return [self.account_id, list(self.parameters), self.plan_side]
 
 
 def parse_options(account_id: str | None, parameters: tuple[str, ...] | list[str] = (),
@@ -56,8 +55,7 @@ def parse_options(account_id: str | None, parameters: tuple[str, ...] | list[str
         if not sep or not key.strip():
             raise IacOptionError(f"--parameter {item!r} is not KEY=VALUE")
         pairs.append((key.strip(), value))
-    region = dict(pairs).get("AWS::Region")
-    return IacOptions(account_id, tuple(pairs), plan_side, region)
+    return IacOptions(account_id, tuple(pairs), plan_side)
 
 
 def unknown_value(what: str) -> str:

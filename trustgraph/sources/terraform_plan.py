@@ -4,7 +4,8 @@ leaves ("after", the default) or finds ("before"), in the same Snapshot model as
 Read: `aws_iam_role` (assume_role_policy as JSON text or object, inline_policy blocks, managed_policy_arns,
 permissions_boundary, tags, path), `aws_iam_role_policy`, `aws_iam_role_policy_attachment`, `aws_iam_policy`,
 `aws_iam_user` and `aws_iam_group` with their `_policy` and `_policy_attachment` resources,
-`aws_iam_user_group_membership`, `aws_iam_group_membership`, and `aws_iam_policy_document` data sources.
+`aws_iam_user_group_membership`, `aws_iam_group_membership`, `aws_iam_policy_attachment`, and
+`aws_iam_policy_document` data sources.
 
 A value known only after apply is never guessed. When the configuration says it comes from another resource of
 the plan (`aws_iam_role.ci.name`, `data.aws_iam_policy_document.trust.json`, `aws_iam_policy.p.arn`) and that
@@ -104,6 +105,7 @@ class _PlanReader:
             ("managed", ("aws_iam_role_policy_attachment", "aws_iam_user_policy_attachment",
                          "aws_iam_group_policy_attachment"), self._attachment),
             ("managed", ("aws_iam_user_group_membership", "aws_iam_group_membership"), self._membership),
+            ("managed", ("aws_iam_policy_attachment",), self._exclusive_attachment),
         )
         for mode, types, read in passes:
             for res in self.resources:
@@ -255,6 +257,8 @@ class _PlanReader:
             document = self._document(res, "inline_policy", f"inline policy {name} of {entry['RoleName']}",
                                       value=block.get("policy"), unknown=unknown)
             entry["RolePolicyList"].append({"PolicyName": name, "PolicyDocument": document})
+        if blocks is None and res.is_unknown("inline_policy") and "inline_policy" in res.config:
+            self._unknown_part(res, "inline_policy", f"inline policies of {entry['RoleName']}")
         arns = self._known(res, "managed_policy_arns")
         if isinstance(arns, list):
             entry["AttachedManagedPolicies"].extend({"PolicyArn": a} for a in arns if isinstance(a, str))
@@ -302,6 +306,25 @@ class _PlanReader:
             self._unknown_part(res, "policy_arn", f"a managed policy attached to {entity.name}")
             return
         entity.entry["AttachedManagedPolicies"].append({"PolicyArn": arn})
+
+    def _exclusive_attachment(self, res: PlanResource) -> None:
+        """`aws_iam_policy_attachment`: one policy attached to lists of roles, users and groups."""
+        arn = self._policy_arn(res)
+        if arn is None:
+            self._unknown_part(res, "policy_arn", f"the policy of {res.address}")
+            return
+        for kind, attribute in (("role", "roles"), ("user", "users"), ("group", "groups")):
+            names = self._known(res, attribute)
+            if names is None and res.is_unknown(attribute):
+                self._unknown_part(res, attribute, f"the {attribute} {res.address} attaches to")
+                continue
+            for name in names if isinstance(names, list) else []:
+                entity = self.by_name.get((kind, name)) if isinstance(name, str) else None
+                if entity is None:
+                    self.report.warning(self.source, self._where(res, attribute), f"{kind} {name!r} is not "
+                                        f"created by this plan: {res.type} not read for it")
+                else:
+                    entity.entry["AttachedManagedPolicies"].append({"PolicyArn": arn})
 
     def _membership(self, res: PlanResource) -> None:
         if res.type == "aws_iam_user_group_membership":
