@@ -263,3 +263,17 @@ def test_bad_option_values_are_one_clear_error(account, parameters, problem) -> 
     with pytest.raises(IacOptionError, match=problem):
         parse_options(account, parameters)
     assert parse_options("123456789012", ("A=b=c",)).parameter_map == {"A": "b=c"}
+
+
+def test_transform_and_nested_stack_are_said_not_silently_missing(tmp_path: Path) -> None:
+    template = {"Transform": "AWS::Serverless-2016-10-31", "Resources": {
+        "Fn": {"Type": "AWS::Serverless::Function", "Properties": {}},
+        "Child": {"Type": "AWS::CloudFormation::Stack", "Properties": {"TemplateURL": "child.yaml"}}}}
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps(template))
+    snapshot, report = load(path)
+    assert any("Transform AWS::Serverless-2016-10-31" in gap for gap in snapshot.gaps)
+    assert any("Child is a nested stack" in d.message for d in report.diagnostics)
+    # Negative control: a plain template has neither.
+    snapshot, report = load(IAC / "template_long_form.json", ACCOUNT, "PartnerAccount=555566667777")
+    assert not any("Transform" in gap or "nested stack" in gap for gap in snapshot.gaps)

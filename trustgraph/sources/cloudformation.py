@@ -73,6 +73,7 @@ class _TemplateReader:
         self.resolver = Resolver(self.scope, self._symbolic)
         iam = {lid: r for lid, r in resources.items()
                if isinstance(r, dict) and r.get("Type") in _READ_TYPES and self._deployed(lid, r)}
+        self._unread_sources(resources)
         if not iam:
             self.builder.report.warning(self.source, "$.Resources", "template has no IAM roles, users, groups or "
                                         "policies: nothing to read")
@@ -143,6 +144,22 @@ class _TemplateReader:
         scope.conditions = conditions if isinstance(conditions, dict) else {}
         scope.other_resources = {str(lid) for lid, r in resources.items()
                                  if not (isinstance(r, dict) and r.get("Type") in _READ_TYPES)}
+
+    def _unread_sources(self, resources: dict[str, Any]) -> None:
+        """What deploys IAM resources this reader cannot see: transforms (SAM's implicit roles, macros) and
+        nested stacks. Said, never silently missing."""
+        transform = self.template.get("Transform")
+        if transform is not None:
+            names = ", ".join(map(str, transform)) if isinstance(transform, list) else str(transform)
+            message = (f"template uses Transform {names}: the resources it generates (e.g. SAM's function roles) "
+                       "are not read")
+            self.builder.report.warning(self.source, "$.Transform", message)
+            self.builder.snapshot.gaps.append(f"{message} ({self.source})")
+        for lid, resource in resources.items():
+            if isinstance(resource, dict) and resource.get("Type") == "AWS::CloudFormation::Stack":
+                message = f"{lid} is a nested stack: its IAM resources are read only from its own template"
+                self.builder.report.warning(self.source, self._at(lid), message)
+                self.builder.snapshot.gaps.append(f"{message} ({self.source})")
 
     def _deployed(self, logical: str, resource: dict[str, Any]) -> bool:
         condition = resource.get("Condition")
