@@ -240,3 +240,29 @@ def test_policy_attachment_attaches_to_every_listed_principal_of_the_plan(tmp_pa
     assert role(snapshot, "a").attached_policy_arns == ["arn:aws:iam::aws:policy/ReadOnlyAccess"]
     assert next(iter(snapshot.users.values())).attached_policy_arns == ["arn:aws:iam::aws:policy/ReadOnlyAccess"]
     assert any("'elsewhere' is not created by this plan" in m for m in messages(report))
+
+
+def _replace_plan(trust_actions: list[str]) -> dict:
+    def trust(principal: dict) -> str:
+        return json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": principal,
+                                                                  "Action": "sts:AssumeRole"}]})
+    ci = {"name": "ci", "arn": f"arn:aws:iam::{ACCOUNT}:role/ci",
+          "assume_role_policy": trust({"Service": "ec2.amazonaws.com"})}
+    deploy = {"name": "deploy", "arn": f"arn:aws:iam::{ACCOUNT}:role/deploy",
+              "assume_role_policy": trust({"AWS": f"arn:aws:iam::{ACCOUNT}:role/ci"})}
+    return {"format_version": "1.2", "resource_changes": [
+        {"address": "aws_iam_role.ci", "type": "aws_iam_role", "mode": "managed",
+         "change": {"actions": ["delete", "create"], "before": ci, "after": ci, "after_unknown": {}}},
+        {"address": "aws_iam_role.deploy", "type": "aws_iam_role", "mode": "managed",
+         "change": {"actions": trust_actions, "before": deploy, "after": deploy, "after_unknown": {}}}]}
+
+
+def test_trust_naming_a_replaced_role_and_not_rewritten_is_warned_as_decayed(tmp_path: Path) -> None:
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(_replace_plan(["no-op"])))
+    _, report = load_plan(path)
+    assert any("names arn:aws:iam::123456789012:role/ci, which this plan replaces" in m for m in messages(report))
+    # Negative control: the plan writes the trust again (update), so it names the new role.
+    path.write_text(json.dumps(_replace_plan(["update"])))
+    _, report = load_plan(path)
+    assert not any("which this plan replaces" in m for m in messages(report))

@@ -16,6 +16,7 @@ reported as not evaluated, with a warning naming the resource. An ARN not in the
 
 from __future__ import annotations
 
+import json
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -86,6 +87,7 @@ class _PlanReader:
     options: IacOptions
     resources: list[PlanResource]
     by_config: dict[tuple[str, str], list[PlanResource]] = field(default_factory=lambda: defaultdict(list))
+    by_address: dict[str, PlanResource] = field(default_factory=dict)
     entities: dict[str, _Entity] = field(default_factory=dict)  # address → entity
     by_name: dict[tuple[str, str], _Entity] = field(default_factory=dict)  # (kind, name) → entity
     policies: dict[str, dict[str, Any]] = field(default_factory=dict)  # address → managed policy entry
@@ -98,6 +100,7 @@ class _PlanReader:
     def read(self) -> None:
         for res in self.resources:
             self.by_config[(res.module, res.config_address)].append(res)
+            self.by_address[res.address] = res
         passes = (
             ("managed", ("aws_iam_policy",), self._policy),
             ("managed", tuple(_KINDS), self._entity),
@@ -115,6 +118,7 @@ class _PlanReader:
                     except Exception as exc:  # noqa: BLE001 - one odd resource is one located error
                         self.report.error(self.source, f"{res.where} ({res.address})",
                                           f"resource not read ({type(exc).__name__}: {exc})", skipped="resources")
+        self._decayed_references()
         for address, entry in self.policies.items():
             self.builder.add_managed_policy(entry, self.source, f"{address}")
         for entity in self.entities.values():
@@ -124,6 +128,32 @@ class _PlanReader:
                 self.builder.add_user(entity.entry, self.source, entity.where)
             else:
                 self.builder.add_group(entity.entry, self.source, entity.where)
+
+    def _decayed_references(self) -> None:
+        """A trust policy names a principal by ARN, but IAM stores its unique id: when the plan replaces that role
+        or user, a trust the plan does not write again keeps the old id and no longer matches the new one
+        (SEMANTICS §8.1). Said for each such trust; the policy is read as written."""
+        if self.options.plan_side != "after":
+            return
+        replaced = {str(e.entry["Arn"]): address for address, e in self.entities.items()
+                    if e.kind in ("role", "user") and self._resource(address).replaced}
+        if not replaced:
+            return
+        for address, entity in self.entities.items():
+            res = self._resource(address)
+            trust = entity.entry.get("AssumeRolePolicyDocument")
+            if entity.kind != "role" or res.rewritten or trust is None:
+                continue
+            text = trust if isinstance(trust, str) else json.dumps(trust)
+            for arn, replacing in replaced.items():
+                if f'"{arn}"' in text:
+                    self.report.warning(self.source, self._where(res, "assume_role_policy"), f"the trust policy of "
+                                        f"{entity.name} names {arn}, which this plan replaces ({replacing}); the "
+                                        "trust is not written again, so after apply it holds the old principal's "
+                                        "unique id and does not match the new one until it is saved again")
+
+    def _resource(self, address: str) -> PlanResource:
+        return self.by_address[address]
 
     # -- values ---------------------------------------------------------------------------------------------
     def _where(self, res: PlanResource, attribute: str = "") -> str:

@@ -31,6 +31,16 @@ class PlanResource:
     unknown: Any = field(default_factory=dict)
     where: str = "$"  # JSON location in the plan
     config: dict[str, Any] = field(default_factory=dict)  # the resource's configuration `expressions`
+    actions: tuple[str, ...] = ()  # the planned change (create, update, delete, no-op…); () when none is listed
+
+    @property
+    def replaced(self) -> bool:
+        return "delete" in self.actions and "create" in self.actions
+
+    @property
+    def rewritten(self) -> bool:
+        """Does applying the plan write this resource (so its policies are saved again)?"""
+        return "create" in self.actions or "update" in self.actions
 
     @property
     def module(self) -> str:
@@ -114,7 +124,8 @@ def plan_resources(plan: dict[str, Any], side: str) -> list[PlanResource]:
                 continue
             found[address] = PlanResource(address, str(change.get("type", "")), str(change.get("mode", "managed")),
                                           body["after"] if isinstance(body["after"], dict) else {},
-                                          body.get("after_unknown") or {}, where)
+                                          body.get("after_unknown") or {}, where,
+                                          actions=tuple(str(a) for a in actions))
         elif address not in found and isinstance(body.get("before"), dict):
             found[address] = PlanResource(address, str(change.get("type", "")), str(change.get("mode", "managed")),
                                           body["before"], {}, where)
