@@ -196,6 +196,10 @@ def test_for_each_instance_reads_the_data_source_instance_of_its_own_key(tmp_pat
     path.write_text(json.dumps(_for_each_plan(["data.aws_iam_policy_document.t", "each.key"])))
     snapshot, _ = load_plan(path, account_id=ACCOUNT)
     assert role(snapshot, "r-lambda").trust.statements[0].principals == (("Service", "lambda.amazonaws.com"),)
+    path.write_text(json.dumps(_for_each_plan(["data.aws_iam_policy_document.t.json", "data.aws_iam_policy_document.t",
+                                               "each.key"])))
+    snapshot, _ = load_plan(path, account_id=ACCOUNT)
+    assert role(snapshot, "r-ec2").trust.statements[0].principals == (("Service", "ec2.amazonaws.com"),)
     # Negative control: keyed by something else (each.value): which instance is not known, so not guessed.
     path.write_text(json.dumps(_for_each_plan(["data.aws_iam_policy_document.t", "each.value"])))
     snapshot, _ = load_plan(path, account_id=ACCOUNT)

@@ -175,8 +175,9 @@ class _PlanReader:
             kind = parts[1] if parts[0] == "data" else parts[0]
             if kind in types:
                 targets.extend(t for t in self.by_config.get((res.module, local), []) if t not in targets)
-        if len(targets) > 1 and res.instance_key and set(references) - {t.config_address for t in targets} \
-                <= {"each.key"} and "each.key" in references:
+        addresses = {t.config_address for t in targets}
+        others = {r for r in references if not any(r == a or r.startswith((a + ".", a + "[")) for a in addresses)}
+        if len(targets) > 1 and res.instance_key and others == {"each.key"}:
             # `X[each.key]`: the only other thing the expression reads is the instance's own key.
             targets = [t for t in targets if t.instance_key == res.instance_key]
         return targets[0] if len(targets) == 1 else None
