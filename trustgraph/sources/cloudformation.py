@@ -142,8 +142,9 @@ class _TemplateReader:
         mappings, conditions = self.template.get("Mappings"), self.template.get("Conditions")
         scope.mappings = mappings if isinstance(mappings, dict) else {}
         scope.conditions = conditions if isinstance(conditions, dict) else {}
+        named = (*_ENTITIES, "AWS::IAM::ManagedPolicy")  # Ref/GetAtt of these resolve (see `_names`)
         scope.other_resources = {str(lid) for lid, r in resources.items()
-                                 if not (isinstance(r, dict) and r.get("Type") in _READ_TYPES)}
+                                 if not (isinstance(r, dict) and r.get("Type") in named)}
 
     def _unread_sources(self, resources: dict[str, Any]) -> None:
         """What deploys IAM resources this reader cannot see: transforms (SAM's implicit roles, macros) and

@@ -53,7 +53,7 @@ class TemplateScope:
     parameters: dict[str, Any] = field(default_factory=dict)  # name → value (string or list)
     declared: set[str] = field(default_factory=set)  # every parameter the template declares
     resources: dict[str, IamResource] = field(default_factory=dict)
-    other_resources: set[str] = field(default_factory=set)
+    other_resources: set[str] = field(default_factory=set)  # every other logical id of the template
     mappings: dict[str, Any] = field(default_factory=dict)
     conditions: dict[str, Any] = field(default_factory=dict)
 
@@ -162,7 +162,8 @@ class Resolver:
         if name.split(".")[0] in self.scope.resources:
             return f"attribute {name} of an IAM resource is known only after deploy"
         if name.split(".")[0] in self.scope.other_resources:
-            return f"{name.split('.')[0]} is a non-IAM resource of the template, known only after deploy"
+            return (f"{name.split('.')[0]} is a resource of the template other than a role, user, group or managed "
+                    "policy: known only after deploy")
         return f"{name} is neither a parameter nor a resource of the template"
 
     def _sub(self, arg: Any, where: str, depth: int) -> Any:
