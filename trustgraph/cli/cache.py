@@ -7,7 +7,8 @@ command and the load warnings work from it. Its key hashes:
 - each file the input walk reads (`iter_input_files`), by path as given and by content (BLAKE2b), in
   walk order: paths are part of the result (findings and warnings name the files, later files override
   earlier ones), so the same content elsewhere is a different entry;
-- inputs that do not exist, and `--role-arn`;
+- inputs that do not exist, `--role-arn`, and the values given for templates and plans (`--account-id`,
+  `--parameter`);
 - the trustgraph version, the saved-graph format version, and the trustgraph sources themselves (a
   changed builder never reads a graph built by the old one).
 
@@ -28,6 +29,7 @@ from pathlib import Path
 from trustgraph import __version__
 from trustgraph.graph.store import STORE_VERSION
 from trustgraph.sources.files import iter_input_files
+from trustgraph.sources.iac import IacOptions
 from trustgraph.sources.report import LoadReport
 
 KEEP = 8
@@ -65,7 +67,7 @@ def file_digest(path: Path) -> str:
     return digest.hexdigest()
 
 
-def cache_key(inputs: Iterable[str], role_arn: str | None) -> str | None:
+def cache_key(inputs: Iterable[str], role_arn: str | None, iac: IacOptions | None = None) -> str | None:
     """The entry key for these inputs, or None when a file cannot be read (the load will say why)."""
     walk = LoadReport()
     try:
@@ -73,7 +75,8 @@ def cache_key(inputs: Iterable[str], role_arn: str | None) -> str | None:
     except OSError:
         return None
     key = {"cache": 1, "trustgraph": __version__, "store": STORE_VERSION, "code": code_fingerprint(),
-           "role_arn": role_arn, "files": files, "missing": walk.files_rejected}
+           "role_arn": role_arn, "files": files, "missing": walk.files_rejected,
+           "iac": (iac or IacOptions()).cache_token()}
     return hashlib.blake2b(json.dumps(key, sort_keys=True).encode(), digest_size=16).hexdigest()
 
 

@@ -1,4 +1,5 @@
-"""Shared input options (--input, --role-arn, --graph, --no-cache) and loading with diagnostics on stderr.
+"""Shared input options (--input, --role-arn, --graph, --no-cache, --account-id, --parameter) and loading with
+diagnostics on stderr.
 
 Commands get their data through `obtain_graph`, `obtain_snapshot_and_graph` or
 `obtain_graph_and_organization`: from a saved graph (--graph), from the build cache when the inputs did
@@ -32,6 +33,7 @@ from trustgraph.graph.serialize import GraphFileError, read_saved, save_graph, s
 from trustgraph.graph.store import file_mode
 from trustgraph.model import Organization, Snapshot
 from trustgraph.sources.files import load_inputs
+from trustgraph.sources.iac import IacOptionError, IacOptions, parse_options
 from trustgraph.sources.known_accounts import load_account_names, load_known_accounts
 from trustgraph.sources.report import LoadReport
 
@@ -47,6 +49,8 @@ class InputSpec:
     accounts_file: str | None
     quiet: bool
     no_cache: bool = False
+    # Values Terraform plans and CloudFormation templates leave to deploy time (--account-id, --parameter).
+    iac: IacOptions = field(default_factory=IacOptions)
 
 
 def input_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -64,11 +68,19 @@ def input_options(func: Callable[..., Any]) -> Callable[..., Any]:
     @click.option("--quiet", "-q", is_flag=True, help="Only errors on stderr: no load summary, no progress.")
     @click.option("--no-cache", is_flag=True,
                   help="Neither read nor write the build cache (see TRUSTGRAPH_CACHE_DIR); always rebuild.")
+    @click.option("--account-id", "iac_account",
+                  help="Account the Terraform plans and CloudFormation templates deploy to (their unknown ARNs).")
+    @click.option("--parameter", "iac_parameters", multiple=True, metavar="KEY=VALUE",
+                  help="CloudFormation template parameter or pseudo parameter (AWS::Region=…) value (repeatable).")
     @functools.wraps(func)
     def wrapper(*args: Any, inputs: tuple[str, ...], graph_file: str | None, policy_role_arn: str | None,
                 known_accounts: str | None, accounts_file: str | None, quiet: bool, no_cache: bool,
-                **kwargs: Any) -> Any:
-        spec = InputSpec(inputs, graph_file, policy_role_arn, known_accounts, accounts_file, quiet, no_cache)
+                iac_account: str | None, iac_parameters: tuple[str, ...], **kwargs: Any) -> Any:
+        try:
+            iac = parse_options(iac_account, iac_parameters)
+        except IacOptionError as exc:
+            raise click.UsageError(str(exc)) from None
+        spec = InputSpec(inputs, graph_file, policy_role_arn, known_accounts, accounts_file, quiet, no_cache, iac)
         return func(*args, spec=spec, **kwargs)
 
     return wrapper
@@ -85,11 +97,12 @@ def report_load(report: LoadReport, quiet: bool) -> None:
         stderr.print("summary: " + safe("; ".join(report.summary_lines())))
 
 
-def load_snapshot(inputs: tuple[str, ...], role_arn: str | None, quiet: bool) -> tuple[Snapshot, LoadReport]:
+def load_snapshot(inputs: tuple[str, ...], role_arn: str | None, quiet: bool,
+                  iac: IacOptions | None = None) -> tuple[Snapshot, LoadReport]:
     if not inputs:
         raise click.UsageError("give at least one --input PATH (or --graph FILE)")
     with phase("read inputs", quiet=quiet, unit="files") as tick:
-        snapshot, report = load_inputs(inputs, role_arn=role_arn, progress=tick)
+        snapshot, report = load_inputs(inputs, role_arn=role_arn, progress=tick, iac=iac)
     report_load(report, quiet)
     if not report.usable or (not snapshot.roles and not snapshot.users):
         stderr.print("error: no usable IAM data in the inputs")
@@ -148,7 +161,7 @@ def obtain(spec: InputSpec, *, snapshot: bool | tuple[str, ...] = False, require
 def _from_inputs(spec: InputSpec, snapshot: bool | tuple[str, ...]) -> Loaded:
     if not spec.inputs:
         raise click.UsageError("give at least one --input PATH (or --graph FILE)")
-    key = None if spec.no_cache else cache.cache_key(spec.inputs, spec.role_arn)
+    key = None if spec.no_cache else cache.cache_key(spec.inputs, spec.role_arn, spec.iac)
     if key is not None:
         entry = cache.entry_path(key)
         if entry.is_file():
@@ -162,7 +175,7 @@ def _from_inputs(spec: InputSpec, snapshot: bool | tuple[str, ...]) -> Loaded:
                 if saved.report is not None:
                     report_load(saved.report, spec.quiet)
                 return Loaded(saved.graph, saved.snapshot, saved.report, list(spec.inputs), entry)
-    built, report = load_snapshot(spec.inputs, spec.role_arn, spec.quiet)
+    built, report = load_snapshot(spec.inputs, spec.role_arn, spec.quiet, spec.iac)
     graph = build_with_progress(built, spec.quiet)
     entry = _store(key, graph, built, report, spec.quiet) if key is not None else None
     return Loaded(graph, built, report, list(spec.inputs), entry)

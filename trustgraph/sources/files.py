@@ -15,12 +15,20 @@ from typing import Any
 from trustgraph.arns import ACCOUNT_ID, parse_arn
 from trustgraph.gc_pause import collector_paused
 from trustgraph.model import ProgressCallback, Snapshot
+from trustgraph.sources.cloudformation import looks_like_template, read_template
+from trustgraph.sources.iac import PLACEHOLDER_ACCOUNT, IacOptions
 from trustgraph.sources.organization_file import looks_like_organization, read_organization
 from trustgraph.sources.report import LoadReport
 from trustgraph.sources.snapshot_builder import SnapshotBuilder
+from trustgraph.sources.terraform_plan import looks_like_terraform_plan, read_plan
 
 GAAD_KEYS = ("UserDetailList", "GroupDetailList", "RoleDetailList", "Policies")
-PLACEHOLDER_ACCOUNT = "000000000000"
+YAML_SUFFIXES = (".yaml", ".yml", ".template")
+# A YAML file in a directory is read only when it looks like a CloudFormation template: directories hold other
+# YAML too (known accounts, CI files).
+_TEMPLATE_MARK = re.compile(r"^(AWSTemplateFormatVersion|Resources)\s*:", re.MULTILINE)
+# The other files of a CDK cloud assembly (cdk.out): metadata beside the templates, not IAM data.
+CDK_ASSEMBLY_KEYS = (("artifacts", "version"), ("tree", "version"), ("files", "version"), ("dockerImages", "version"))
 # Files a snapshot directory holds beside the inputs; they are metadata, not IAM data.
 METADATA_SCHEMAS = ("trustgraph/manifest/", "trustgraph/graph/")
 
@@ -70,12 +78,15 @@ def iter_input_files(paths: Iterable[str | Path], report: LoadReport) -> list[Pa
             report.error(str(path), "", problem, skipped="files")
             report.files_rejected.append(str(path))
         elif path.is_dir():
-            # Directories hold other things too (READMEs, YAML); only JSON files are inputs there. The staging
+            # Directories hold other things too (READMEs, YAML): JSON files and YAML CloudFormation templates are
+            # the inputs there. The staging
             # directory of an interrupted collection is not data: it is named, never read.
             for staging in sorted(p for p in path.rglob(f".*{STAGING_MARK}*") if p.is_dir()):
                 report.warning(str(staging), "", "staging directory of an unfinished `trustgraph collect`: not "
                                "read (delete it, or run collect again, which removes it)")
-            for candidate in sorted(path.rglob("*.json")):
+            candidates = [*path.rglob("*.json"), *(p for suffix in YAML_SUFFIXES for p in path.rglob(f"*{suffix}")
+                                                   if _looks_like_yaml_template(p))]
+            for candidate in sorted(candidates):
                 if any(is_staging_dir(parent) for parent in candidate.relative_to(path).parents):
                     continue
                 problem = not_a_file(candidate)
@@ -87,6 +98,20 @@ def iter_input_files(paths: Iterable[str | Path], report: LoadReport) -> list[Pa
         else:
             files.append(path)
     return files
+
+
+def _looks_like_yaml_template(path: Path) -> bool:
+    try:
+        with open(path, encoding="utf-8-sig", errors="replace") as fh:
+            head = fh.read(1 << 16)
+    except OSError:
+        return True  # the load says why it cannot be read
+    return bool(_TEMPLATE_MARK.search(head))
+
+
+def is_cdk_assembly_metadata(value: Any) -> bool:
+    return isinstance(value, dict) and not looks_like_template(value) \
+        and any(all(k in value for k in keys) for keys in CDK_ASSEMBLY_KEYS)
 
 
 def _gaad(value: dict[str, Any], builder: SnapshotBuilder, source: str) -> None:
@@ -124,10 +149,12 @@ def _placeholder_arn(path: Path) -> str:
     return f"arn:aws:iam::{PLACEHOLDER_ACCOUNT}:role/{stem}"
 
 
-def read_value(value: Any, builder: SnapshotBuilder, source: str, role_arn: str | None, path: Path) -> None:
+def read_value(value: Any, builder: SnapshotBuilder, source: str, role_arn: str | None, path: Path,
+               iac: IacOptions | None = None) -> None:
+    iac = iac or IacOptions()
     if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
         for item in value:  # e.g. several pages saved as one JSON array
-            read_value(item, builder, source, role_arn, path)
+            read_value(item, builder, source, role_arn, path, iac)
         return
     if not isinstance(value, dict):
         raise UnknownFormat(f"top-level JSON is {type(value).__name__}, not an object")
@@ -152,14 +179,15 @@ def read_value(value: Any, builder: SnapshotBuilder, source: str, role_arn: str 
     elif str(value.get("schema", "")).startswith(METADATA_SCHEMAS):
         raise UnknownFormat(f"{value['schema']} is trustgraph metadata, not an IAM input"
                             + (" (pass saved graphs with --graph)" if "graph" in value["schema"] else ""))
-    elif "format_version" in value and ("planned_values" in value or "resource_changes" in value):
-        raise UnknownFormat("Terraform plans are not read; export the deployed account with "
-                            "`aws iam get-account-authorization-details` instead")
+    elif looks_like_terraform_plan(value):
+        read_plan(value, builder, source, iac)
+    elif looks_like_template(value):
+        read_template(value, builder, source, iac)
     else:
         keys = ", ".join(sorted(map(str, value))[:6])
         raise UnknownFormat(f"not a recognised IAM input (top-level keys: {keys}); expected "
-                            "get-account-authorization-details, get-role, list-roles, a trust policy "
-                            "or organization.json")
+                            "get-account-authorization-details, get-role, list-roles, a trust policy, "
+                            "organization.json, a Terraform plan (terraform show -json) or a CloudFormation template")
 
 
 def _huge_number_location(path: Path) -> str:
@@ -198,16 +226,50 @@ def load_json_file(path: Path) -> Any:
     return json.loads(text)
 
 
+class YamlError(ValueError):
+    def __init__(self, location: str, message: str) -> None:
+        super().__init__(message)
+        self.location = location
+        self.message = message
+
+
+def load_input_file(path: Path) -> Any:
+    """The file's value: JSON, or for a YAML file (.yaml, .yml, .template) that is not JSON, a CloudFormation
+    template in YAML (short-form tags read as the long form). YAML problems raise `YamlError`."""
+    try:
+        return load_json_file(path)
+    except json.JSONDecodeError:
+        if path.suffix.lower() not in YAML_SUFFIXES:
+            raise
+    import yaml  # only when a YAML file is read: the CLI starts without it
+
+    from trustgraph.sources.cloudformation_yaml import load_yaml_template
+
+    try:
+        return load_yaml_template(path.read_text(encoding="utf-8-sig"))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"line {mark.line + 1} column {mark.column + 1}" if mark else ""
+        raise YamlError(where, f"invalid YAML: {exc.problem or exc.context}") from None
+    except yaml.YAMLError as exc:
+        raise YamlError("", f"invalid YAML: {exc}") from None
+    except RecursionError:
+        raise YamlError("", "invalid YAML: nested too deeply to read") from None
+    except TypeError as exc:  # e.g. a mapping used as a key
+        raise YamlError("", f"invalid YAML: {exc}") from None
+
+
 def load_inputs(paths: Iterable[str | Path], role_arn: str | None = None,
-                progress: ProgressCallback | None = None) -> tuple[Snapshot, LoadReport]:
+                progress: ProgressCallback | None = None, iac: IacOptions | None = None) -> tuple[Snapshot, LoadReport]:
     """Read every input into one Snapshot; problems go to the report, never raise. `progress(files done,
-    files)` is called before each file and once at the end."""
+    files)` is called before each file and once at the end. `iac`: the values Terraform plans and CloudFormation
+    templates leave to deploy time (account, parameters) and which side of a plan is read."""
     with collector_paused():
-        return _load_inputs(paths, role_arn, progress)
+        return _load_inputs(paths, role_arn, progress, iac or IacOptions())
 
 
 def _load_inputs(paths: Iterable[str | Path], role_arn: str | None,
-                 progress: ProgressCallback | None) -> tuple[Snapshot, LoadReport]:
+                 progress: ProgressCallback | None, iac: IacOptions) -> tuple[Snapshot, LoadReport]:
     report = LoadReport()
     builder = SnapshotBuilder(report)
     files = iter_input_files(paths, report)
@@ -216,14 +278,17 @@ def _load_inputs(paths: Iterable[str | Path], role_arn: str | None,
             progress(i, len(files))
         source = str(path)
         try:
-            value = load_json_file(path)
+            value = load_input_file(path)
+        except YamlError as exc:
+            report.error(source, exc.location, exc.message, skipped="files")
+            report.files_rejected.append(source)
+            continue
         except UnicodeDecodeError:
             report.error(source, "", "not a text file", skipped="files")
             report.files_rejected.append(source)
             continue
         except json.JSONDecodeError as exc:
-            hint = " (YAML and CloudFormation templates are not read)" if path.suffix in (".yaml", ".yml") else ""
-            report.error(source, f"line {exc.lineno} column {exc.colno}", f"invalid JSON: {exc.msg}{hint}",
+            report.error(source, f"line {exc.lineno} column {exc.colno}", f"invalid JSON: {exc.msg}",
                          skipped="files")
             report.files_rejected.append(source)
             continue
@@ -245,8 +310,10 @@ def _load_inputs(paths: Iterable[str | Path], role_arn: str | None,
             builder.manifest(value, source)  # `trustgraph collect` writes its manifest beside the account files
             manifest_warnings(value, source, report)  # `trustgraph collect` writes it beside the account files
             continue
+        if is_cdk_assembly_metadata(value):
+            continue  # cdk.out holds these beside its templates
         try:
-            read_value(value, builder, source, role_arn, path)
+            read_value(value, builder, source, role_arn, path, iac)
         except UnknownFormat as exc:
             report.error(source, "$", str(exc), skipped="files")
             report.files_rejected.append(source)
