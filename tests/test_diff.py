@@ -174,6 +174,10 @@ def test_diff_org_wide_class_change_reported_once() -> None:
     assert change.change == ADDED and change.role.endswith("role/Extra")
     assert change.via == f"org-wide trust aws:PrincipalOrgID StringEquals {ORG}"
     assert len(change.callers) == 5  # the admins of the five other accounts
+    # Its own account's principals need no class (the trust alone suffices): direct edges, changed alike,
+    # so one change too.
+    direct = [t for t in diff.trust if t.via is None and t.role.endswith("role/Extra")]
+    assert [len(t.callers) for t in direct] == [5]
     # The same organization built twice: hubs renumbered or not, no change.
     assert compare(org_wide(6), org_wide(6)).empty
 

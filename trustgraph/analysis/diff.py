@@ -14,8 +14,9 @@ after); per bucket the roles reachable through those groups are compared once, s
 buckets × roles, and only pairs of a bucket whose roles differ are looked at one by one (each is then
 checked against the whole effective relation: a principal that moved from a class path to a direct edge
 with the same conditions is no change). Changes through one hub key to one role are reported as *one*
-`TrustChange` with all its callers ("12 members of org-wide trust X gained role R"); direct edges are
-one change each.
+`TrustChange` with all its callers ("12 members of org-wide trust X gained role R"); so are direct edges
+to one role that changed alike (the same facts before and after: "25 principals of the role's account
+gained it").
 
 **Sensitive roles.** Reachers are compared only for sensitive roles (either side) that a trust change
 touches or that lie downstream of one (reachable from a changed role on either side): one traversal per
@@ -60,9 +61,8 @@ class EdgeFacts:
 
 @dataclass(frozen=True, slots=True)
 class TrustChange:
-    """One change of the effective caller → role relation. `via`: None for a direct edge, else the hub the
-    callers use ("org-wide trust <conditions>", "account hub <id>"); then `callers` are all its members the
-    change applies to."""
+    """One change of the effective caller → role relation, for every caller it applies to alike. `via`: None
+    for direct edges, else the hub the callers use ("org-wide trust <conditions>", "account hub <id>")."""
 
     change: str  # added | removed | changed
     role: str
@@ -286,8 +286,7 @@ def trust_changes(old_graph: nx.DiGraph, new_graph: nx.DiGraph) -> list[TrustCha
     d_old, d_new = _direct_edges(old_graph), _direct_edges(new_graph)
     candidates = {pair for pair in set(d_old) | set(d_new) if d_old.get(pair) != d_new.get(pair)}
     candidates |= _hub_candidates(old, new)
-    direct: list[TrustChange] = []
-    grouped: dict[tuple[str, str, str, EdgeFacts | None, EdgeFacts | None], list[str]] = defaultdict(list)
+    grouped: dict[tuple[str, str, str | None, EdgeFacts | None, EdgeFacts | None], list[str]] = defaultdict(list)
     for caller, role in candidates:
         before, after = old.effective(caller, role), new.effective(caller, role)
         f_old = before[0] if before else None
@@ -296,14 +295,11 @@ def trust_changes(old_graph: nx.DiGraph, new_graph: nx.DiGraph) -> list[TrustCha
             continue
         change = ADDED if f_old is None else REMOVED if f_new is None else CHANGED
         via = after[1] if after else before[1] if before else None
-        if via is None:
-            direct.append(TrustChange(change, role, (caller,), None, f_old, f_new))
-        else:
-            grouped[(change, role, via, f_old, f_new)].append(caller)
-    hubbed = [TrustChange(change, role, tuple(sorted(callers)), via, f_old, f_new)
-              for (change, role, via, f_old, f_new), callers in grouped.items()]
+        grouped[(change, role, via, f_old, f_new)].append(caller)
     order = {ADDED: 0, CHANGED: 1, REMOVED: 2}
-    return sorted(direct + hubbed, key=lambda t: (order[t.change], t.role, t.via or "", t.callers))
+    return sorted((TrustChange(change, role, tuple(sorted(callers)), via, f_old, f_new)
+                   for (change, role, via, f_old, f_new), callers in grouped.items()),
+                  key=lambda t: (order[t.change], t.role, t.via or "", t.callers))
 
 
 # -- outside trust, sensitive reachers, findings -----------------------------------------------------------

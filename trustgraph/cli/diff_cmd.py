@@ -66,8 +66,9 @@ def _trust_table(diff: GraphDiff, console: Console) -> None:
         table.add_column(column, overflow="fold")
     style = {"added": "green", "changed": "yellow", "removed": "red"}
     for t in diff.trust[:ROWS]:
-        caller = safe(short(t.callers[0])) if t.via is None else \
-            safe(f"{len(t.callers)} via {t.via} ({short(t.callers[0])}" +
+        via = f" via {t.via}" if t.via else ""
+        caller = safe(short(t.callers[0])) if len(t.callers) == 1 and not t.via else \
+            safe(f"{len(t.callers)} principal{'s' if len(t.callers) != 1 else ''}{via} ({short(t.callers[0])}" +
                  (f" and {len(t.callers) - 1} more)" if len(t.callers) > 1 else ")"))
         table.add_row(Text(t.change, style=style[t.change]), safe(short(t.role)), caller, safe(facts_text(t.old)),
                       safe(facts_text(t.new)))

@@ -22,6 +22,7 @@ CHANGE_STYLE: dict[str, dict[str, str]] = {
 CHANGE_LEGEND = {ADDED: "trust added", CHANGED: "trust changed (conditions, kind or classification)",
                  REMOVED: "trust removed"}
 CLASS_PREFIX, ACCOUNT_PREFIX = "org-wide trust ", "account hub "
+DRAWN_CALLERS = 8  # direct callers of one change drawn one by one; more are one node "N principals"
 
 
 def _node(picture: nx.DiGraph, node: str, sides: tuple[nx.DiGraph, ...]) -> None:
@@ -34,20 +35,21 @@ def _node(picture: nx.DiGraph, node: str, sides: tuple[nx.DiGraph, ...]) -> None
     picture.add_node(node, kind="unknown", label=node)
 
 
-def _hub_node(picture: nx.DiGraph, change: TrustChange) -> str:
+def _callers_node(picture: nx.DiGraph, change: TrustChange, number: int) -> str:
+    """One node for the callers of one change: the org-wide trust class, the account hub, or "N principals"."""
     via = change.via or ""
-    node = f"via:{via}"
-    if node not in picture:
-        accounts = {c.split(":")[4] for c in change.callers if c.count(":") >= 5}
-        if via.startswith(CLASS_PREFIX):
-            picture.add_node(node, kind="class", label=via[len(CLASS_PREFIX):], members=len(change.callers),
-                             member_accounts=len(accounts))
-        else:
-            account = via[len(ACCOUNT_PREFIX):]
-            picture.add_node(node, kind="account", account=account,
-                             label=f"{len(change.callers)} principal(s) of {account} with AssumeRole *")
+    node = f"callers:{number}"
+    accounts = {c.split(":")[4] for c in change.callers if c.count(":") >= 5}
+    if via.startswith(CLASS_PREFIX):
+        picture.add_node(node, kind="class", label=via[len(CLASS_PREFIX):], members=len(change.callers),
+                         member_accounts=len(accounts))
+    elif via.startswith(ACCOUNT_PREFIX):
+        account = via[len(ACCOUNT_PREFIX):]
+        picture.add_node(node, kind="account", account=account,
+                         label=f"{len(change.callers)} principal(s) of {account} with AssumeRole *")
     else:
-        picture.nodes[node]["members"] = max(picture.nodes[node].get("members", 0), len(change.callers))
+        picture.add_node(node, kind="note", label=f"{len(change.callers)} principals in "
+                         f"{len(accounts)} account{'s' if len(accounts) != 1 else ''}")
     return node
 
 
@@ -56,19 +58,21 @@ def change_graph(diff: GraphDiff, old: nx.DiGraph, new: nx.DiGraph) -> nx.DiGrap
     picture = nx.DiGraph()
     picture.graph.update({k: new.graph.get(k) for k in ("account_names", "collected_accounts", "accounts")
                           if new.graph.get(k) is not None})
-    for change in diff.trust:
+    for number, change in enumerate(diff.trust):
         _node(picture, change.role, (new, old))
-        if change.via is None:
-            caller = change.callers[0]
-            _node(picture, caller, (new, old))
+        if change.via is None and len(change.callers) <= DRAWN_CALLERS:
+            callers = list(change.callers)
+            for caller in callers:
+                _node(picture, caller, (new, old))
         else:
-            caller = _hub_node(picture, change)
+            callers = [_callers_node(picture, change, number)]
         facts = change.new or change.old
         assert facts is not None
-        picture.add_edge(caller, change.role, kind=facts.kind, scope=f"change-{change.change}", change=change.change,
-                         conditional=facts.conditional, conditions=list(facts.conditions),
-                         classification=facts.classification, callers=len(change.callers),
-                         was=change.old.as_dict() if change.old else None)
+        for caller in callers:
+            picture.add_edge(caller, change.role, kind=facts.kind, scope=f"change-{change.change}",
+                             change=change.change, conditional=facts.conditional, conditions=list(facts.conditions),
+                             classification=facts.classification, callers=len(change.callers),
+                             was=change.old.as_dict() if change.old else None)
     return picture
 
 

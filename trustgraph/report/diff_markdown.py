@@ -49,11 +49,13 @@ def facts_text(facts: EdgeFacts | None) -> str:
 
 
 def callers_text(t: TrustChange) -> str:
-    if t.via is None:
-        return code(short_arn(t.callers[0]))
+    """One caller as itself; several as "N principals [via hub] (the first and N-1 more)"."""
     first = code(short_arn(t.callers[0]))
+    if len(t.callers) == 1 and t.via is None:
+        return first
+    via = f" via {md(t.via)}" if t.via else ""
     more = f" and {len(t.callers) - 1} more" if len(t.callers) > 1 else ""
-    return f"{len(t.callers)} via {md(t.via)} ({first}{more})"
+    return f"{len(t.callers)} principal{'s' if len(t.callers) != 1 else ''}{via} ({first}{more})"
 
 
 def _table(head: Sequence[str], items: Sequence[T], row: Callable[[T], Sequence[str]]) -> list[str]:
