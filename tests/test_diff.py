@@ -347,3 +347,38 @@ def test_diff_terminal_and_picture_escape_hostile_names(hostile_pair: tuple[Path
         assert not any(c in text for c in CONTROLS), repr(text)
     assert "]Admin" in out
     xml.dom.minidom.parseString(svg.read_text(encoding="utf-8"))
+
+
+# -- README ------------------------------------------------------------------------------------------------
+
+
+def acme_pr(target: Path) -> Path:
+    """samples/acme with the README's pull request applied: the security account's OrganizationAccountAccessRole
+    added to ProdAdmin's trust, and the sts:ExternalId condition dropped from DatadogIntegration's."""
+    shutil.copytree(ACME, target)
+    prod = target / "444444444444-acme-prod.json"
+    data = json.loads(prod.read_text(encoding="utf-8"))
+    for role in data["RoleDetailList"]:
+        if role["RoleName"] == "ProdAdmin":
+            statement = role["AssumeRolePolicyDocument"]["Statement"][0]
+            statement["Principal"]["AWS"] = [statement["Principal"]["AWS"],
+                                             "arn:aws:iam::222222222222:role/OrganizationAccountAccessRole"]
+        if role["RoleName"] == "DatadogIntegration":
+            del role["AssumeRolePolicyDocument"]["Statement"]["Condition"]
+    prod.write_text(json.dumps(data, indent=2), encoding="utf-8")
+    return target
+
+
+def test_readme_change_control_example_is_the_real_output(tmp_path: Path) -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = readme.index("### trustgraph diff\n\n")
+    shown = readme[start:readme.index("```", start)]
+    new = acme_pr(tmp_path / "acme-pr")
+    known = str(ROOT / "samples" / "known-accounts.yaml")
+    code, out, err = run("diff", str(ACME), str(new), "--known-accounts", known, "--format", "markdown", "-q",
+                         "--no-cache")
+    assert code == 0, err
+    assert shown == out
+    # … and `--fail-on high` trips on it, as the README says.
+    code, _, err = run("diff", str(ACME), str(new), "--known-accounts", known, "-q", "--fail-on", "high")
+    assert code == 1 and "1 new or escalated finding(s)" in err

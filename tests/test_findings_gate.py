@@ -37,6 +37,15 @@ def test_fingerprint_is_rule_role_principal_not_message_nor_statement() -> None:
     assert finding().fingerprint != finding(role=ROLE + "2").fingerprint
 
 
+def test_fingerprint_of_a_per_role_rule_ignores_its_example_principal() -> None:
+    chain = finding(rule="TG403", principal=f"arn:aws:iam::{A}:user/one")
+    assert chain.fingerprint == finding(rule="TG403", principal=f"arn:aws:iam::{A}:user/other").fingerprint
+    assert chain.fingerprint != finding(rule="TG403", role=ROLE + "2").fingerprint
+    # Negative control: for a per-principal rule the principal is the subject.
+    assert finding(principal=f"arn:aws:iam::{A}:user/one").fingerprint != \
+        finding(principal=f"arn:aws:iam::{A}:user/other").fingerprint
+
+
 def test_suppression_matches_rule_and_subject_glob() -> None:
     s = Suppression("TG302", f"arn:aws:iam::{A}:role/app/*", "why")
     assert s.matches(finding())

@@ -76,8 +76,9 @@ class Finding:
 
     @property
     def fingerprint(self) -> str:
-        """Stable identity across runs: rule id + role + principal, never the message text or the statement
-        index (inserting a statement before it renumbers the statement, not the finding). Baselines,
+        """Stable identity across runs: rule id + role + principal (the role alone for a rule whose principal
+        is an example), never the message text or the statement index (inserting a statement before it
+        renumbers the statement, not the finding). Baselines,
         suppressions and `trustgraph diff` match findings by it."""
         return fingerprint(self.rule, self.role, self.principal)
 
@@ -85,6 +86,12 @@ class Finding:
         return (-self.severity.rank, self.rule, self.role, self.principal or "")
 
 
+# Rules whose finding is about the role as a whole and name one principal as an example (TG403: the shortest
+# long chain). Which principal is the example may change when nothing about the finding did.
+EXAMPLE_PRINCIPAL_RULES = frozenset({"TG403"})
+
+
 def fingerprint(rule: str, role: str, principal: str | None) -> str:
     """The fingerprint of a finding given by its parts (a findings JSON entry has them as fields)."""
-    return hashlib.sha256("|".join((rule, role, principal or "")).encode()).hexdigest()[:24]
+    subject = "" if rule in EXAMPLE_PRINCIPAL_RULES else principal or ""
+    return hashlib.sha256("|".join((rule, role, subject)).encode()).hexdigest()[:24]
