@@ -182,6 +182,34 @@ def test_diff_org_wide_class_change_reported_once() -> None:
     assert compare(org_wide(6), org_wide(6)).empty
 
 
+def test_diff_org_wide_pairs_are_looked_at_only_where_roles_differ(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without the square of the organization: identical builds look at no caller → role pair one by one, and a
+    new org-wide role only at the pairs it adds."""
+    from trustgraph.analysis import diff as diff_module
+    from trustgraph.graph.build import build_graph
+
+    calls: list[tuple[str, str]] = []
+    effective = diff_module._Relation.effective
+
+    def counted(self: object, caller: str, role: str) -> object:
+        calls.append((caller, role))
+        return effective(self, caller, role)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(diff_module._Relation, "effective", counted)
+    n = 12
+    same = build_graph(load(*org_wide(n))[0])
+    assert diff_module.trust_changes(same, build_graph(load(*org_wide(n))[0])) == []
+    assert calls == []
+    new = org_wide(n)
+    first = new[0]
+    assert isinstance(first, Account)
+    first.role("Extra", trust("*", condition={"StringEquals": {"aws:PrincipalOrgID": ORG}}))
+    changes = diff_module.trust_changes(same, build_graph(load(*new)[0]))
+    pairs = sum(len(t.callers) for t in changes)
+    assert len(set(calls)) == pairs  # every pair looked at is a reported change
+    assert {role for _, role in calls} <= {first.arn("role", "Extra"), first.arn("role", "DataPerimeter")}
+
+
 def test_diff_org_wide_new_member_gains_every_class_role_in_one_change_per_role() -> None:
     old, new = org_wide(4), org_wide(4)
     first = new[0]

@@ -176,6 +176,9 @@ def test_findings_suppression_reported_and_not_counted(inputs: tuple[Path, Path]
     assert all("baselineState" not in r for r in results)
     code, out, _ = run("findings", "-i", str(new), "-q", "--suppressions", str(sup))
     assert "suppressed (s.yaml entry 1): partners under contract" in out
+    code, out, _ = run("findings", "-i", str(new), "-q", "--format", "markdown", "--suppressions", str(sup))
+    assert "(suppressed: partners under contract)" in out
+    assert "**Suppressed** (s.yaml entry 1, until 2999-01-01): partners under contract" in out
 
 
 def test_findings_sarif_baseline_state(inputs: tuple[Path, Path], tmp_path: Path) -> None:

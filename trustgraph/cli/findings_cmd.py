@@ -166,7 +166,7 @@ def findings_command(spec: InputSpec, fmt: str, fail_on: Severity | None, min_se
             text = json.dumps(to_sarif(shown, incomplete=snapshot.gaps, triage=split,
                                        baseline=bool(baseline_file)), indent=2)
         else:
-            text = findings_markdown(shown, title="trustgraph findings", level=1)
+            text = findings_markdown(shown, title="trustgraph findings", level=1, triage=split)
         if output:
             Path(output).write_text(text + "\n", encoding="utf-8")
         else:

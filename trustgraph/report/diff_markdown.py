@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 from trustgraph.analysis.diff import ADDED, CHANGED, REMOVED, EdgeFacts, GraphDiff, TrustChange
 from trustgraph.analysis.findings import RULES, Finding
 from trustgraph.analysis.findings.gate import Triage
-from trustgraph.report.markdown import code, md, short_arn
+from trustgraph.report.markdown import code, gate_note, md, short_arn
 
 ROWS = 10  # rows per table; the rest are counted
 T = TypeVar("T")
@@ -68,12 +68,8 @@ def _table(head: Sequence[str], items: Sequence[T], row: Callable[[T], Sequence[
 
 def _finding_row(triage: Triage | None) -> Callable[[Finding], Sequence[str]]:
     def row(f: Finding) -> Sequence[str]:
-        note = ""
-        if triage is not None:
-            s = triage.suppression(f)
-            note = f" (suppressed: {md(s.reason)})" if s else " (in the baseline)" if triage.in_baseline(f) else ""
         return (f.severity.value, f.rule, code(short_arn(f.role)), code(short_arn(f.principal)) if f.principal else "—",
-                md(RULES[f.rule].title) + note)
+                md(RULES[f.rule].title) + gate_note(f, triage))
     return row
 
 
