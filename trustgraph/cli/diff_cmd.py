@@ -15,8 +15,8 @@ from trustgraph.analysis.diff import GraphDiff, Side, diff_sides, side_from_snap
 from trustgraph.analysis.findings import RULES, FindingOptions, Severity
 from trustgraph.analysis.findings.gate import Triage
 from trustgraph.cli.app import main
-from trustgraph.cli.findings_cmd import SEVERITY_STYLE, _severity, sensitivity_options
-from trustgraph.cli.gate import finish, gate_options, load_triage, severity_failure
+from trustgraph.cli.findings_cmd import SEVERITY_STYLE, sensitivity_options
+from trustgraph.cli.gate import finish, gate_options, load_triage, severity_failure, severity_value
 from trustgraph.cli.inputs import InputSpec, obtain_snapshot_and_graph, recorded_inputs
 from trustgraph.cli.output import short, stdout, write_picture
 from trustgraph.cli.progress import phase
@@ -162,7 +162,7 @@ def gate_failures(diff: GraphDiff, split: Triage | None, fail_on: Severity | Non
 @click.option("--output", "-o", type=click.Path(dir_okay=False),
               help="Also draw the change (changed trust and its endpoints) to this file: .svg, .png, .pdf, "
                    ".dot, .html or .json.")
-@click.option("--fail-on", callback=_severity, metavar="SEVERITY",
+@click.option("--fail-on", callback=severity_value, metavar="SEVERITY",
               help="Exit 1 when the change introduces (or escalates to) a finding at or above this severity.")
 @click.option("--fail-on-outside", is_flag=True, help="Exit 1 when the change adds trust from outside the "
                                                       "organization.")

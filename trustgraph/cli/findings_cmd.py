@@ -22,7 +22,7 @@ from trustgraph.analysis.findings import (
 )
 from trustgraph.analysis.findings.gate import Triage
 from trustgraph.cli.app import main
-from trustgraph.cli.gate import finish, gate_options, load_triage, severity_failure
+from trustgraph.cli.gate import finish, gate_options, load_triage, severity_failure, severity_value
 from trustgraph.cli.inputs import InputSpec, input_options, obtain_snapshot_and_graph, recorded_inputs
 from trustgraph.cli.output import short, stdout
 from trustgraph.cli.progress import phase
@@ -35,15 +35,6 @@ from trustgraph.report.sarif import to_sarif
 FORMATS = ("table", "json", "sarif", "markdown")
 SEVERITY_STYLE = {"critical": "bold white on red", "high": "bold red", "medium": "yellow", "low": "cyan",
                   "info": "dim"}
-
-def _severity(ctx: click.Context, param: click.Parameter, value: str | None) -> Severity | None:
-    if value is None:
-        return None
-    try:
-        return Severity.parse(value)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc)) from None
-
 
 def sensitivity_options(func):  # type: ignore[no-untyped-def]
     func = click.option("--sensitive", "sensitive", multiple=True, metavar="ARN-GLOB",
@@ -123,9 +114,9 @@ def _table(findings: list[Finding], snapshot: Snapshot, console: Console, split:
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
               help="table (grouped by severity), json (the findings contract), sarif (2.1.0, for GitHub "
                    "code scanning) or markdown.")
-@click.option("--fail-on", callback=_severity, metavar="SEVERITY",
+@click.option("--fail-on", callback=severity_value, metavar="SEVERITY",
               help=f"Exit 1 when any finding is at or above this severity ({'|'.join(SEVERITY_NAMES)}).")
-@click.option("--min-severity", callback=_severity, metavar="SEVERITY",
+@click.option("--min-severity", callback=severity_value, metavar="SEVERITY",
               help="Only report findings at or above this severity.")
 @click.option("--rule", "rules", multiple=True, metavar="ID", help="Only these rules (repeatable), e.g. TG201.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write to this file instead of stdout.")

@@ -28,6 +28,16 @@ def gate_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
+def severity_value(ctx: click.Context, param: click.Parameter, value: str | None) -> Severity | None:
+    """The click callback of --fail-on and --min-severity."""
+    if value is None:
+        return None
+    try:
+        return Severity.parse(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
 def today() -> date:
     return datetime.now(UTC).date()
 
