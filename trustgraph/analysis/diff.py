@@ -222,36 +222,60 @@ class _Relation:
         return best
 
 
-def _direct_edges(graph: nx.DiGraph) -> dict[tuple[str, str], EdgeFacts]:
+Signature = tuple[str, bool, tuple[str, ...], str]  # kind, conditional, keys, classification: EdgeFacts as a tuple
+
+
+def _signature(data: Mapping[str, Any]) -> Signature:
+    conditional = bool(data.get("conditional"))
+    keys = data.get("conditions")
+    return (data.get("kind", "assume"), conditional, tuple(sorted(keys)) if conditional and keys else (),
+            data.get("classification", ""))
+
+
+def _direct_edges(graph: nx.DiGraph) -> dict[tuple[str, str], Signature]:
+    """Every direct caller → role edge (not member edges, nothing from or to a hub) with what it says; plain
+    tuples, as this runs over every edge of both graphs."""
     nodes = graph._node
-    return {(u, v): _facts(d) for u, v, d in graph.edges(data=True)
-            if d.get("kind") != "member" and not nodes[u].get("hub") and not nodes[v].get("hub")}
+    out: dict[tuple[str, str], Signature] = {}
+    for u, succ in graph._succ.items():
+        if nodes[u].get("hub"):
+            continue
+        for v, d in succ.items():
+            if d.get("kind") != "member" and not nodes[v].get("hub"):
+                out[(u, v)] = _signature(d)
+    return out
 
 
-def _hub_groups(rel: _Relation) -> dict[str, dict[str, tuple[tuple[str, bool], ...]]]:
-    """Hub key → member → its groups of that key, as (hub id, membership conditional) pairs."""
+Group = tuple[str, bool, tuple[str, ...]]  # hub id, membership conditional, the membership's condition keys
+
+
+def _hub_groups(rel: _Relation) -> dict[str, dict[str, tuple[Group, ...]]]:
+    """Hub key → member → its groups of that key."""
     g = rel.graph
-    out: dict[str, dict[str, list[tuple[str, bool]]]] = defaultdict(lambda: defaultdict(list))
+    out: dict[str, dict[str, list[Group]]] = defaultdict(lambda: defaultdict(list))
     for hub, data in g.nodes(data=True):
         if not data.get("hub"):
             continue
         key = rel.key(hub)
         for member, edge in g._pred[hub].items():
             if edge.get("kind") == "member":
-                out[key][member].append((hub, bool(edge.get("conditional"))))
+                conditional = bool(edge.get("conditional"))
+                keys = tuple(sorted(edge.get("conditions") or ())) if conditional else ()
+                out[key][member].append((hub, conditional, keys))
     return {k: {m: tuple(sorted(groups)) for m, groups in members.items()} for k, members in out.items()}
 
 
-def _roles_through(g: nx.DiGraph, groups: tuple[tuple[str, bool], ...]) -> dict[str, tuple[bool, tuple[str, ...]]]:
-    """Role → (conditional, keys) of the best path through these groups, the caller's own side left out
-    (classification is the caller's, decided pair by pair later)."""
-    best: dict[str, tuple[bool, tuple[str, ...]]] = {}
-    for hub, member_conditional in groups:
+def _roles_through(g: nx.DiGraph, groups: tuple[Group, ...]) -> dict[str, tuple[bool, int, tuple[str, ...], str]]:
+    """Role → (conditional, number of keys, keys, kind) of the best path through these groups; the caller's
+    classification is left out (decided pair by pair for the pairs that differ)."""
+    best: dict[str, tuple[bool, int, tuple[str, ...], str]] = {}
+    for hub, member_conditional, member_keys in groups:
         for role, out in g._succ[hub].items():
-            facts = _through({"conditional": member_conditional}, out, "")
-            value = (facts.conditional, facts.conditions)
+            own = out.get("conditional")
+            keys = tuple(sorted(set(member_keys) | set(out.get("conditions") or ()))) if own else member_keys
+            value = (member_conditional or bool(own), len(keys), keys, out.get("kind", "assume"))
             old = best.get(role)
-            if old is None or (value[0], len(value[1]), value[1]) < (old[0], len(old[1]), old[1]):
+            if old is None or value < old:
                 best[role] = value
     return best
 
