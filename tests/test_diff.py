@@ -132,6 +132,20 @@ def test_diff_new_outside_trust_negative_control() -> None:
     assert diff.trust and diff.outside == []
 
 
+def test_diff_caller_now_outside_the_organization() -> None:
+    # Account B leaves the organization: its CI role's existing trust into A is now trust from outside.
+    before = two_accounts()
+    after = two_accounts()
+    org = after[-1]
+    assert isinstance(org, Org)
+    org.accounts = [a for a in org.accounts if a["id"] != B]
+    diff = compare(before, after)
+    assert [(o.caller, o.change, o.classification) for o in diff.outside] == \
+        [(f"arn:aws:iam::{B}:role/CI", "now-outside", "external-unknown")]
+    (change,) = [t for t in diff.trust if t.callers == (f"arn:aws:iam::{B}:role/CI",)]
+    assert change.change == CHANGED and change.fields == ("classification",)
+
+
 def test_diff_finding_introduced_and_resolved() -> None:
     diff = compare(two_accounts(vendor_condition=EXTERNAL_ID), two_accounts())
     # Dropping the ExternalId makes the unknown-account trust worse: same fingerprint, higher severity.
@@ -180,6 +194,13 @@ def test_diff_org_wide_class_change_reported_once() -> None:
     assert [len(t.callers) for t in direct] == [5]
     # The same organization built twice: hubs renumbered or not, no change.
     assert compare(org_wide(6), org_wide(6)).empty
+    # The picture draws the class change as one edge from one node standing for its members.
+    from trustgraph.graph.build import build_graph
+    from trustgraph.render.diff import change_graph
+    picture = change_graph(diff, build_graph(load(*old)[0]), build_graph(load(*new)[0]))
+    classes = [n for n, d in picture.nodes(data=True) if d.get("kind") == "class"]
+    assert len(classes) == 1 and picture.nodes[classes[0]]["members"] == 5
+    assert list(picture.successors(classes[0])) == [change.role]
 
 
 def test_diff_org_wide_pairs_are_looked_at_only_where_roles_differ(monkeypatch: pytest.MonkeyPatch) -> None:
