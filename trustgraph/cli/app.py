@@ -21,6 +21,7 @@ USER_ERRORS: tuple[tuple[str, str], ...] = (
     ("trustgraph.graph.serialize", "GraphFileError"),
     ("trustgraph.sources.known_accounts", "AccountsFileError"),
     ("trustgraph.report.bundle", "BundleRefused"),
+    ("trustgraph.sources.gate_files", "GateFileError"),
 )
 
 

@@ -24,6 +24,10 @@ COMMANDS: dict[str, LazyCommand] = {
     "collect": LazyCommand(
         "trustgraph.cli.collect_cmd",
         "Read IAM live with boto3 into SNAPSHOT_DIR (read-only: Get/List/Describe and sts:AssumeRole)."),
+    "diff": LazyCommand(
+        "trustgraph.cli.diff_cmd",
+        "What a change does to trust: edges added, removed and changed, new outside trust, new reachers of "
+        "sensitive roles, findings introduced and resolved."),
     "explain": LazyCommand(
         "trustgraph.cli.explain_cmd",
         "Explain a trust policy statement by statement: who can assume the role and what else each needs."),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import click
@@ -21,7 +20,9 @@ from trustgraph.analysis.findings import (
     at_or_above,
     find,
 )
+from trustgraph.analysis.findings.gate import Triage
 from trustgraph.cli.app import main
+from trustgraph.cli.gate import finish, gate_options, load_triage, severity_failure, severity_value
 from trustgraph.cli.inputs import InputSpec, input_options, obtain_snapshot_and_graph, recorded_inputs
 from trustgraph.cli.output import short, stdout
 from trustgraph.cli.progress import phase
@@ -34,17 +35,6 @@ from trustgraph.report.sarif import to_sarif
 FORMATS = ("table", "json", "sarif", "markdown")
 SEVERITY_STYLE = {"critical": "bold white on red", "high": "bold red", "medium": "yellow", "low": "cyan",
                   "info": "dim"}
-EXIT_GATE = 1
-
-
-def _severity(ctx: click.Context, param: click.Parameter, value: str | None) -> Severity | None:
-    if value is None:
-        return None
-    try:
-        return Severity.parse(value)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc)) from None
-
 
 def sensitivity_options(func):  # type: ignore[no-untyped-def]
     func = click.option("--sensitive", "sensitive", multiple=True, metavar="ARN-GLOB",
@@ -75,7 +65,7 @@ def _incomplete(snapshot: Snapshot, console: Console) -> None:
             console.print(f"  - {gap}")
 
 
-def _table(findings: list[Finding], snapshot: Snapshot, console: Console) -> None:
+def _table(findings: list[Finding], snapshot: Snapshot, console: Console, split: Triage | None = None) -> None:
     roles = len(snapshot.roles)
     if not findings:
         console.print(f"No findings in {roles} role(s)" + (" of incomplete data." if snapshot.gaps else "."))
@@ -97,13 +87,24 @@ def _table(findings: list[Finding], snapshot: Snapshot, console: Console) -> Non
             what.append("\n" + visible(f.message), style="")
             if f.mitigated_by:
                 what.append("\nmitigated: " + visible("; ".join(f.mitigated_by)), style="green")
+            suppression = split.suppression(f) if split is not None else None
+            if suppression is not None:
+                what.append(f"\nsuppressed ({visible(suppression.entry)}): " + visible(suppression.reason),
+                            style="green")
+            elif split is not None and split.in_baseline(f):
+                what.append("\nin the baseline", style="dim")
             table.add_row(safe(f.rule), safe(short(f.role)), safe(short(f.principal)) if f.principal else "—", what,
                           Text(visible(f.remediation)))
         console.print(table)
         console.print()
     counts = ", ".join(f"{n} {s}" for s in SEVERITY_NAMES
                        if (n := sum(1 for f in findings if f.severity.value == s)))
-    console.print(f"{len(findings)} finding(s) in {roles} role(s): {counts}. "
+    gated = ""
+    if split is not None:
+        shown = {id(f) for f in findings}
+        gated = (f" Of these, {sum(1 for f, _ in split.suppressed if id(f) in shown)} suppressed and "
+                 f"{sum(1 for f in split.baselined if id(f) in shown)} in the baseline.")
+    console.print(f"{len(findings)} finding(s) in {roles} role(s): {counts}.{gated} "
                   "Use --format json for the evidence and corrected trust statements.")
     _incomplete(snapshot, console)
 
@@ -113,22 +114,25 @@ def _table(findings: list[Finding], snapshot: Snapshot, console: Console) -> Non
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
               help="table (grouped by severity), json (the findings contract), sarif (2.1.0, for GitHub "
                    "code scanning) or markdown.")
-@click.option("--fail-on", callback=_severity, metavar="SEVERITY",
+@click.option("--fail-on", callback=severity_value, metavar="SEVERITY",
               help=f"Exit 1 when any finding is at or above this severity ({'|'.join(SEVERITY_NAMES)}).")
-@click.option("--min-severity", callback=_severity, metavar="SEVERITY",
+@click.option("--min-severity", callback=severity_value, metavar="SEVERITY",
               help="Only report findings at or above this severity.")
 @click.option("--rule", "rules", multiple=True, metavar="ID", help="Only these rules (repeatable), e.g. TG201.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write to this file instead of stdout.")
+@gate_options
 @sensitivity_options
 def findings_command(spec: InputSpec, fmt: str, fail_on: Severity | None, min_severity: Severity | None,
-                     rules: tuple[str, ...], output: str | None, sensitive: tuple[str, ...], many_reachers: int,
+                     rules: tuple[str, ...], output: str | None, baseline_file: str | None,
+                     suppressions_file: str | None, sensitive: tuple[str, ...], many_reachers: int,
                      chain_hops: int) -> None:
     """Report weaknesses of the role trusts: rule id, severity, role, principal, why, and the fix.
 
     Rules cover public trust, federated trust open to the world (GitHub, GitLab, HCP Terraform, EKS,
     Cognito, OIDC, SAML), third parties without ExternalId, unknown outside accounts, deleted principals,
     confused-deputy service trusts, and sensitive roles reachable from outside, by many principals or
-    through long chains. Exit code 1 when --fail-on trips.
+    through long chains. Exit code 1 when --fail-on trips; with --baseline only findings not in the
+    baseline count, with --suppressions accepted findings are reported as suppressed and not counted.
     """
     unknown = [r for r in rules if r.upper() not in RULES]
     if unknown:
@@ -137,27 +141,26 @@ def findings_command(spec: InputSpec, fmt: str, fail_on: Severity | None, min_se
     if rules:
         wanted = {r.upper() for r in rules}
         findings = [f for f in findings if f.rule in wanted]
+    split = load_triage(findings, baseline_file, suppressions_file)
     shown = at_or_above(findings, min_severity) if min_severity else findings
     if fmt == "table":
         if output:
             with open(output, "w", encoding="utf-8") as fh:
-                _table(shown, snapshot, Console(file=fh, width=160, highlight=False, color_system=None))
+                _table(shown, snapshot, Console(file=fh, width=160, highlight=False, color_system=None), split)
         else:
-            _table(shown, snapshot, stdout)
+            _table(shown, snapshot, stdout, split)
     else:
         if fmt == "json":
             text = json.dumps(findings_document(shown, inputs=recorded_inputs(spec), incomplete=snapshot.gaps,
-                                                data_time=graph.graph.get("data_time")), indent=2)
+                                                data_time=graph.graph.get("data_time"), triage=split), indent=2)
         elif fmt == "sarif":
-            text = json.dumps(to_sarif(shown, incomplete=snapshot.gaps), indent=2)
+            text = json.dumps(to_sarif(shown, incomplete=snapshot.gaps, triage=split,
+                                       baseline=bool(baseline_file)), indent=2)
         else:
-            text = findings_markdown(shown, title="trustgraph findings", level=1)
+            text = findings_markdown(shown, title="trustgraph findings", level=1, triage=split)
         if output:
             Path(output).write_text(text + "\n", encoding="utf-8")
         else:
             click.echo(text)
-    if fail_on is not None:
-        tripped = at_or_above(findings, fail_on)
-        if tripped:
-            click.echo(f"--fail-on {fail_on.value}: {len(tripped)} finding(s) at or above it", err=True)
-            sys.exit(EXIT_GATE)
+    failures = severity_failure(fail_on, findings, split, "finding(s)") if fail_on is not None else []
+    finish(failures, split, gating=fail_on is not None)

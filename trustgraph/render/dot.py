@@ -242,12 +242,15 @@ def _base_graph(title: str, engine: str) -> TrustDot:
 def to_dot(graph: nx.DiGraph, nodes: Iterable[str] | None = None, *, title: str = "",
            highlight: Iterable[str] = (), engine: str = "dot", legend: bool = True,
            edges: Iterable[tuple[str, str]] | None = None, split_services: bool = True,
-           marks: Marks = NO_MARKS) -> TrustDot:
+           marks: Marks = NO_MARKS, restyle: Callable[[Mapping[str, Any]], Mapping[str, str]] | None = None,
+           legend_extra: Iterable[str] = ()) -> TrustDot:
     """DOT source for the subgraph on `nodes` (default: the whole graph).
 
     `marks`: sensitive roles get a double red border and a badge line, roles with findings a badge line.
     `edges` limits the drawn edges (default: every edge between the drawn nodes). `split_services` draws
     an AWS service once in each account cluster that trusts it rather than once for the whole picture.
+    `restyle(edge data)` gives style attributes that override the scope's (the change picture colours edges
+    by change); `legend_extra`: more legend rows (`<TR>`).
     """
     keep = sorted(set(nodes) if nodes is not None else set(graph.nodes))
     # DOT reads "a:b" in an edge as node a, port b, so ARNs can't be DOT ids: number nodes in sorted order.
@@ -349,6 +352,8 @@ def to_dot(graph: nx.DiGraph, nodes: Iterable[str] | None = None, *, title: str 
                 conditional = True
             if graph.nodes[src].get("kind") == "unknown":
                 style.update(DEAD_END_STYLE)
+            if restyle is not None:
+                style.update(restyle(data))
             a, b = endpoint(src, dst), endpoint(dst, src)
             element = f"edge-{a}-{b}"
             text = labels[(src, dst)]
@@ -358,6 +363,6 @@ def to_dot(graph: nx.DiGraph, nodes: Iterable[str] | None = None, *, title: str 
             dot.evidence[element] = edge_evidence(graph, src, dst)
         if legend:
             kinds = {str(graph.nodes[n].get("kind")) for n in keep}
-            extra = legend_rows(marks, "sensitive" in shown_marks, "flagged" in shown_marks)
+            extra = legend_rows(marks, "sensitive" in shown_marks, "flagged" in shown_marks) + list(legend_extra)
             place_legend(dot, body, legend_label(kinds, scopes, conditional, bool(marked), extra))
     return dot

@@ -2,6 +2,11 @@
 
 `{"findings": [{"rule", "severity", "role", "principal", "message", "evidence", "remediation", …}], …}`
 
+Each finding has a `fingerprint` (rule id + role + principal: what baselines, suppressions and
+`trustgraph diff` match on), `suppression` (null, or the entry that accepts it: reason, entry, expires) and
+`in_baseline` (false unless `--baseline` holds it). With a gate (`--baseline`/`--suppressions`) the document
+has `gate`: counts of open, baselined and suppressed findings, and the expired suppressions.
+
 `incomplete` lists what the data is known to lack (truncated exports, accounts a collection could not read,
 skipped statements …): an empty list means nothing is known missing, never that nothing could be.
 """
@@ -14,12 +19,19 @@ from typing import Any
 
 from trustgraph import __version__
 from trustgraph.analysis.findings import RULES, SEVERITY_NAMES, Finding, Rule
+from trustgraph.analysis.findings.gate import Suppression, Triage
 
 SCHEMA = "trustgraph/findings/v1"
 
 
-def finding_json(f: Finding) -> dict[str, Any]:
+def suppression_json(s: Suppression) -> dict[str, Any]:
+    return {"rule": s.rule, "subject": s.subject, "principal": s.principal, "reason": s.reason,
+            "expires": s.expires.isoformat() if s.expires else None, "entry": s.entry}
+
+
+def finding_json(f: Finding, triage: Triage | None = None) -> dict[str, Any]:
     rule = RULES[f.rule]
+    suppression = triage.suppression(f) if triage is not None else None
     return {
         "rule": f.rule,
         "severity": f.severity.value,
@@ -37,6 +49,9 @@ def finding_json(f: Finding) -> dict[str, Any]:
         "mitigated_by": f.mitigated_by,
         "source": f.source,
         "references": list(rule.references),
+        "fingerprint": f.fingerprint,
+        "suppression": suppression_json(suppression) if suppression is not None else None,
+        "in_baseline": triage.in_baseline(f) if triage is not None else False,
     }
 
 
@@ -54,17 +69,25 @@ def summary(findings: Iterable[Finding]) -> dict[str, Any]:
             "roles": len({f.role for f in findings})}
 
 
+def gate_json(triage: Triage) -> dict[str, Any]:
+    return {"open": len(triage.open), "baselined": len(triage.baselined), "suppressed": len(triage.suppressed),
+            "expired_suppressions": [suppression_json(s) for s in triage.expired]}
+
+
 def findings_document(findings: Iterable[Finding], *, inputs: Iterable[str] = (), incomplete: Iterable[str] = (),
-                      data_time: str | None = None) -> dict[str, Any]:
+                      data_time: str | None = None, triage: Triage | None = None) -> dict[str, Any]:
     findings = list(findings)
     used = sorted({f.rule for f in findings})
-    return {
+    doc = {
         "schema": SCHEMA,
         "tool": {"name": "trustgraph", "version": __version__},
         "inputs": list(inputs),
         "incomplete": list(incomplete),
         "data_time": data_time,
         "summary": summary(findings),
-        "findings": [finding_json(f) for f in findings],
+        "findings": [finding_json(f, triage) for f in findings],
         "rules": [rule_json(RULES[r]) for r in used],
     }
+    if triage is not None:
+        doc["gate"] = gate_json(triage)
+    return doc

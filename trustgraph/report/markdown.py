@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterable
 
 from trustgraph.analysis.findings import RULES, SEVERITY_NAMES, Finding, Severity
+from trustgraph.analysis.findings.gate import Triage
 from trustgraph.text import visible
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>|#~!])")
@@ -46,15 +47,27 @@ def severity_table(findings: list[Finding]) -> str:
     return "\n".join(rows)
 
 
-def overview_table(findings: list[Finding]) -> str:
+def gate_note(f: Finding, triage: Triage | None) -> str:
+    """" (suppressed: reason)" or " (in the baseline)" when a gate set the finding aside, else ""."""
+    if triage is None:
+        return ""
+    suppression = triage.suppression(f)
+    if suppression is not None:
+        return f" (suppressed: {md(suppression.reason)})"
+    return " (in the baseline)" if triage.in_baseline(f) else ""
+
+
+def overview_table(findings: list[Finding], triage: Triage | None = None) -> str:
     rows = ["| # | Severity | Rule | Role | Principal | Finding |", "|---:|---|---|---|---|---|"]
     for i, f in enumerate(findings, 1):
         rows.append(f"| {i} | {f.severity.value} | {f.rule} | {code(short_arn(f.role))} | "
-                    f"{code(short_arn(f.principal)) if f.principal else '—'} | {md(RULES[f.rule].title)} |")
+                    f"{code(short_arn(f.principal)) if f.principal else '—'} | {md(RULES[f.rule].title)}"
+                    f"{gate_note(f, triage)} |")
     return "\n".join(rows)
 
 
-def finding_markdown(f: Finding, number: int | None = None, heading: str = "####") -> str:
+def finding_markdown(f: Finding, number: int | None = None, heading: str = "####",
+                     triage: Triage | None = None) -> str:
     rule = RULES[f.rule]
     prefix = f"{number}. " if number is not None else ""
     lines = [f"{heading} {prefix}{f.rule} {md(rule.title)}", ""]
@@ -69,6 +82,10 @@ def finding_markdown(f: Finding, number: int | None = None, heading: str = "####
     lines += ["  \n".join(where), "", md(f.message), ""]
     if f.mitigated_by:
         lines += [f"**Mitigated:** {md('; '.join(f.mitigated_by))}", ""]
+    suppression = triage.suppression(f) if triage is not None else None
+    if suppression is not None:
+        until = f", until {suppression.expires}" if suppression.expires else ""
+        lines += [f"**Suppressed** ({md(suppression.entry)}{until}): {md(suppression.reason)}", ""]
     sources = ", ".join(f"[{i}]({u})" for i, u in enumerate(rule.references, 1))
     lines += [f"**Why it matters.** {md(rule.rationale)} Sources: {sources}", ""]
     lines += [f"**How to fix.** {md(f.remediation)}", ""]
@@ -77,13 +94,14 @@ def finding_markdown(f: Finding, number: int | None = None, heading: str = "####
     return "\n".join(lines)
 
 
-def findings_markdown(findings: Iterable[Finding], *, title: str | None = "Findings", level: int = 2) -> str:
+def findings_markdown(findings: Iterable[Finding], *, title: str | None = "Findings", level: int = 2,
+                      triage: Triage | None = None) -> str:
     findings = sorted(findings, key=Finding.sort_key)
     h = "#" * level
     out = [f"{h} {title}", ""] if title else []
     if not findings:
         return "\n".join(out + ["No findings.", ""])
-    out += [severity_table(findings), "", overview_table(findings), ""]
+    out += [severity_table(findings), "", overview_table(findings, triage), ""]
     number = 0
     for severity in sorted(Severity, key=lambda s: -s.rank):
         group = [f for f in findings if f.severity is severity]
@@ -92,5 +110,5 @@ def findings_markdown(findings: Iterable[Finding], *, title: str | None = "Findi
         out += [f"{h}# {severity.value.capitalize()} ({len(group)})", ""]
         for f in group:
             number += 1
-            out.append(finding_markdown(f, number, heading=f"{h}##"))
+            out.append(finding_markdown(f, number, heading=f"{h}##", triage=triage))
     return "\n".join(out)

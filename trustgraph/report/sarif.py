@@ -18,6 +18,7 @@ from urllib.parse import quote
 
 from trustgraph import __version__
 from trustgraph.analysis.findings import RULES, Finding, Severity
+from trustgraph.analysis.findings.gate import Triage
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVEL = {Severity.CRITICAL: "error", Severity.HIGH: "error", Severity.MEDIUM: "warning", Severity.LOW: "note",
@@ -91,9 +92,11 @@ def _rule_descriptor(rule_id: str) -> dict[str, Any]:
 
 
 def to_sarif(findings: Iterable[Finding], *, base: Path | None = None,
-             incomplete: Iterable[str] = ()) -> dict[str, Any]:
+             incomplete: Iterable[str] = (), triage: Triage | None = None, baseline: bool = False) -> dict[str, Any]:
     """`incomplete`: what the data is known to lack; each becomes a warning notification of the run, so that
-    code scanning shows "0 results" together with why that may not mean "nothing wrong"."""
+    code scanning shows "0 results" together with why that may not mean "nothing wrong". `triage`: suppressed
+    findings get a SARIF `suppressions` entry (kind external, status accepted, the reason as justification);
+    with `baseline`, every result gets a `baselineState` (unchanged: in the baseline, else new)."""
     findings = list(findings)
     notifications = [{"level": "warning", "message": {"text": f"incomplete data: {gap}"},
                       "descriptor": {"id": "trustgraph/incomplete-data"}} for gap in incomplete]
@@ -118,8 +121,18 @@ def to_sarif(findings: Iterable[Finding], *, base: Path | None = None,
             }],
             "partialFingerprints": {"trustgraphFinding/v1": _fingerprint(f)},
             "properties": {"severity": f.severity.value, "security-severity": SECURITY_SEVERITY[f.severity],
-                           "role": f.role, "principal": f.principal, "mitigated_by": f.mitigated_by},
+                           "role": f.role, "principal": f.principal, "mitigated_by": f.mitigated_by,
+                           "fingerprint": f.fingerprint},
         })
+        if triage is not None:
+            suppression = triage.suppression(f)
+            if suppression is not None:
+                results[-1]["suppressions"] = [{
+                    "kind": "external", "status": "accepted", "justification": suppression.reason,
+                    "properties": {"entry": suppression.entry,
+                                   "expires": suppression.expires.isoformat() if suppression.expires else None}}]
+            if baseline:
+                results[-1]["baselineState"] = "unchanged" if triage.in_baseline(f) else "new"
     return {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",

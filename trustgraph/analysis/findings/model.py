@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -73,5 +74,24 @@ class Finding:
     def key(self) -> tuple[str, str, str]:
         return (self.rule, self.role, self.principal or "")
 
+    @property
+    def fingerprint(self) -> str:
+        """Stable identity across runs: rule id + role + principal (the role alone for a rule whose principal
+        is an example), never the message text or the statement index (inserting a statement before it
+        renumbers the statement, not the finding). Baselines,
+        suppressions and `trustgraph diff` match findings by it."""
+        return fingerprint(self.rule, self.role, self.principal)
+
     def sort_key(self) -> tuple[int, str, str, str]:
         return (-self.severity.rank, self.rule, self.role, self.principal or "")
+
+
+# Rules whose finding is about the role as a whole and name one principal as an example (TG403: the shortest
+# long chain). Which principal is the example may change when nothing about the finding did.
+EXAMPLE_PRINCIPAL_RULES = frozenset({"TG403"})
+
+
+def fingerprint(rule: str, role: str, principal: str | None) -> str:
+    """The fingerprint of a finding given by its parts (a findings JSON entry has them as fields)."""
+    subject = "" if rule in EXAMPLE_PRINCIPAL_RULES else principal or ""
+    return hashlib.sha256("|".join((rule, role, subject)).encode()).hexdigest()[:24]

@@ -1,0 +1,428 @@
+"""What a change does to trust: two graphs (and their findings) → a typed `GraphDiff`. Pure, no I/O.
+
+**Compared relation.** The graph draws some trust through hub nodes (account hubs `arn:aws:iam::A:root`
+with `member` edges from the account's uniform callers; trust classes `class:I.J` for org-wide `*` trusts).
+Hub ids are not stable between builds (class numbering follows the data), so hub edges are never compared
+by id. What is compared is the *effective one-hop relation* caller → role: a direct edge, or member →
+hub → role (conditional when either edge is; condition keys of both). A direct edge wins over a hub path,
+as in the build; among hub paths the unconditional one, then the one with fewest condition keys.
+
+**Without the square of the organization.** Hubs are matched between the two graphs by their *key*: the
+account of an account hub, the conditions (label) of a trust class; a key's groups may be split
+differently on each side. For each key, the members are bucketed by (their groups before, their groups
+after); per bucket the roles reachable through those groups are compared once, so the work is members +
+buckets × roles, and only pairs of a bucket whose roles differ are looked at one by one (each is then
+checked against the whole effective relation: a principal that moved from a class path to a direct edge
+with the same conditions is no change). Changes through one hub key to one role are reported as *one*
+`TrustChange` with all its callers ("12 members of org-wide trust X gained role R"); so are direct edges
+to one role that changed alike (the same facts before and after: "25 principals of the role's account
+gained it").
+
+**Sensitive roles.** Reachers are compared only for sensitive roles (either side) that a trust change
+touches or that lie downstream of one (reachable from a changed role on either side): one traversal per
+graph from the changed roles, then `who_can_reach` on both sides for those roles only.
+
+**Findings** are matched by `Finding.fingerprint` (rule id + role + principal), never by message text.
+
+A side is any graph with its findings: `side_from_snapshot` makes one from a Snapshot (files, a live
+collection, or any other source that produces a Snapshot, such as an infrastructure-as-code plan).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+
+from trustgraph.analysis.findings import Finding, FindingContext, FindingOptions, find
+from trustgraph.analysis.reachability import who_can_reach
+from trustgraph.graph.classification import classify_nodes, is_outside, prepared_context
+from trustgraph.model import Snapshot
+
+ADDED, REMOVED, CHANGED = "added", "removed", "changed"
+
+
+@dataclass(frozen=True, slots=True)
+class EdgeFacts:
+    """What one side says about caller → role: how, under which condition keys, from where."""
+
+    kind: str
+    conditional: bool
+    conditions: tuple[str, ...]
+    classification: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "conditional": self.conditional, "conditions": list(self.conditions),
+                "classification": self.classification}
+
+
+@dataclass(frozen=True, slots=True)
+class TrustChange:
+    """One change of the effective caller → role relation, for every caller it applies to alike. `via`: None
+    for direct edges, else the hub the callers use ("org-wide trust <conditions>", "account hub <id>")."""
+
+    change: str  # added | removed | changed
+    role: str
+    callers: tuple[str, ...]
+    via: str | None
+    old: EdgeFacts | None
+    new: EdgeFacts | None
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        """The facts that differ (for `changed`): kind, conditional, conditions, classification."""
+        if self.old is None or self.new is None:
+            return ()
+        return tuple(f for f in ("kind", "conditional", "conditions", "classification")
+                     if getattr(self.old, f) != getattr(self.new, f))
+
+
+@dataclass(frozen=True, slots=True)
+class OutsideTrust:
+    """A caller outside the organization (or the data set, without organization data) that can newly obtain
+    credentials for a role in one step: a new edge, or an edge whose caller is now counted as outside."""
+
+    role: str
+    caller: str
+    classification: str
+    conditional: bool
+    conditions: tuple[str, ...]
+    change: str  # added | now-outside
+
+
+@dataclass(frozen=True, slots=True)
+class ReacherChange:
+    """A principal that newly reaches (new) or no longer reaches (lost) a sensitive role, by any chain."""
+
+    role: str
+    principal: str
+    change: str  # new | lost
+    hops: int
+    conditional: bool
+    conditions: tuple[str, ...]
+    classification: str | None
+    path: tuple[str, ...]
+
+
+@dataclass(slots=True)
+class GraphDiff:
+    trust: list[TrustChange] = field(default_factory=list)
+    outside: list[OutsideTrust] = field(default_factory=list)
+    reachers: list[ReacherChange] = field(default_factory=list)
+    sensitive_added: dict[str, str] = field(default_factory=dict)  # role → why, sensitive only after
+    sensitive_removed: dict[str, str] = field(default_factory=dict)
+    findings_introduced: list[Finding] = field(default_factory=list)
+    findings_resolved: list[Finding] = field(default_factory=list)
+    findings_escalated: list[tuple[Finding, Finding]] = field(default_factory=list)  # (before, after)
+    sensitive_checked: list[str] = field(default_factory=list)  # sensitive roles whose reachers were compared
+
+    def count(self, change: str) -> int:
+        """Caller → role pairs with this change (a hub change counts each of its callers)."""
+        return sum(len(t.callers) for t in self.trust if t.change == change)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.trust or self.outside or self.reachers or self.sensitive_added or self.sensitive_removed
+                    or self.findings_introduced or self.findings_resolved or self.findings_escalated)
+
+
+@dataclass(slots=True)
+class Side:
+    """One side of a comparison: the graph, its findings, and its sensitive roles (role → why)."""
+
+    graph: nx.DiGraph
+    findings: list[Finding] = field(default_factory=list)
+    sensitive: Mapping[str, str] = field(default_factory=dict)
+
+
+def side_from_snapshot(snapshot: Snapshot, graph: nx.DiGraph | None = None,
+                       options: FindingOptions | None = None) -> Side:
+    """Build (unless given) the graph of a snapshot, run every rule and name its sensitive roles."""
+    if graph is None:
+        from trustgraph.graph.build import build_graph
+        graph = build_graph(snapshot)
+    context = FindingContext(snapshot, graph, options)
+    found = find(snapshot, graph, context.options, context=context)
+    return Side(graph, found, {arn: s.label for arn, s in context.sensitive.items()})
+
+
+# -- the effective relation ----------------------------------------------------------------------------
+
+
+def _is_hub(graph: nx.DiGraph, node: str) -> bool:
+    return bool(graph._node[node].get("hub"))
+
+
+def hub_key(graph: nx.DiGraph, hub: str) -> str:
+    """What a hub stands for, the same in any build of the same data: the account of an account hub, the
+    conditions of a trust class."""
+    data = graph.nodes[hub]
+    if data.get("kind") == "class":
+        return f"org-wide trust {data.get('label', '')}"
+    return f"account hub {data.get('account') or hub}"
+
+
+def _facts(data: Mapping[str, Any]) -> EdgeFacts:
+    conditional = bool(data.get("conditional"))
+    return EdgeFacts(str(data.get("kind", "assume")), conditional,
+                     tuple(sorted(data.get("conditions") or ())) if conditional else (),
+                     str(data.get("classification", "")))
+
+
+def _through(member: Mapping[str, Any], hub_edge: Mapping[str, Any], classification: str) -> EdgeFacts:
+    conditional = bool(member.get("conditional")) or bool(hub_edge.get("conditional"))
+    keys: set[str] = set()
+    for data in (member, hub_edge):
+        if data.get("conditional"):
+            keys.update(data.get("conditions") or ())
+    return EdgeFacts(str(hub_edge.get("kind", "assume")), conditional, tuple(sorted(keys)), classification)
+
+
+def _better(a: EdgeFacts, b: EdgeFacts) -> bool:
+    return (a.conditional, len(a.conditions), a.conditions) < (b.conditional, len(b.conditions), b.conditions)
+
+
+class _Relation:
+    """The effective caller → role relation of one graph, answered pair by pair."""
+
+    def __init__(self, graph: nx.DiGraph) -> None:
+        self.graph = graph
+        self.ctx = prepared_context(graph)
+        self._keys: dict[str, str] = {}
+
+    def key(self, hub: str) -> str:
+        found = self._keys.get(hub)
+        if found is None:
+            found = self._keys[hub] = hub_key(self.graph, hub)
+        return found
+
+    def hubs_of(self, caller: str) -> list[tuple[str, Mapping[str, Any]]]:
+        succ = self.graph._succ.get(caller, {})
+        return [(h, d) for h, d in succ.items() if d.get("kind") == "member" and _is_hub(self.graph, h)]
+
+    def effective(self, caller: str, role: str) -> tuple[EdgeFacts, str | None] | None:
+        """(facts, None) for a direct edge, (facts, hub key) for the best hub path, None if neither."""
+        g = self.graph
+        if caller not in g or role not in g or _is_hub(g, caller):
+            return None
+        direct = g._succ[caller].get(role)
+        if direct is not None and direct.get("kind") != "member":
+            return _facts(direct), None
+        best: tuple[EdgeFacts, str] | None = None
+        for hub, member in self.hubs_of(caller):
+            out = g._succ[hub].get(role)
+            if out is None:
+                continue
+            facts = _through(member, out, classify_nodes(g, caller, role, self.ctx))
+            if best is None or _better(facts, best[0]):
+                best = (facts, self.key(hub))
+        return best
+
+
+Signature = tuple[str, bool, tuple[str, ...], str]  # kind, conditional, keys, classification: EdgeFacts as a tuple
+
+
+def _signature(data: Mapping[str, Any]) -> Signature:
+    conditional = bool(data.get("conditional"))
+    keys = data.get("conditions")
+    return (data.get("kind", "assume"), conditional, tuple(sorted(keys)) if conditional and keys else (),
+            data.get("classification", ""))
+
+
+def _direct_edges(graph: nx.DiGraph) -> dict[tuple[str, str], Signature]:
+    """Every direct caller → role edge (not member edges, nothing from or to a hub) with what it says; plain
+    tuples, as this runs over every edge of both graphs."""
+    nodes = graph._node
+    out: dict[tuple[str, str], Signature] = {}
+    for u, succ in graph._succ.items():
+        if nodes[u].get("hub"):
+            continue
+        for v, d in succ.items():
+            if d.get("kind") != "member" and not nodes[v].get("hub"):
+                out[(u, v)] = _signature(d)
+    return out
+
+
+Group = tuple[str, bool, tuple[str, ...]]  # hub id, membership conditional, the membership's condition keys
+
+
+def _hub_groups(rel: _Relation) -> dict[str, dict[str, tuple[Group, ...]]]:
+    """Hub key → member → its groups of that key."""
+    g = rel.graph
+    out: dict[str, dict[str, list[Group]]] = defaultdict(lambda: defaultdict(list))
+    for hub, data in g.nodes(data=True):
+        if not data.get("hub"):
+            continue
+        key = rel.key(hub)
+        for member, edge in g._pred[hub].items():
+            if edge.get("kind") == "member":
+                conditional = bool(edge.get("conditional"))
+                keys = tuple(sorted(edge.get("conditions") or ())) if conditional else ()
+                out[key][member].append((hub, conditional, keys))
+    return {k: {m: tuple(sorted(groups)) for m, groups in members.items()} for k, members in out.items()}
+
+
+def _roles_through(g: nx.DiGraph, groups: tuple[Group, ...]) -> dict[str, tuple[bool, int, tuple[str, ...], str]]:
+    """Role → (conditional, number of keys, keys, kind) of the best path through these groups; the caller's
+    classification is left out (decided pair by pair for the pairs that differ)."""
+    best: dict[str, tuple[bool, int, tuple[str, ...], str]] = {}
+    for hub, member_conditional, member_keys in groups:
+        for role, out in g._succ[hub].items():
+            own = out.get("conditional")
+            keys = tuple(sorted(set(member_keys) | set(out.get("conditions") or ()))) if own else member_keys
+            value = (member_conditional or bool(own), len(keys), keys, out.get("kind", "assume"))
+            old = best.get(role)
+            if old is None or value < old:
+                best[role] = value
+    return best
+
+
+def _hub_candidates(old: _Relation, new: _Relation) -> set[tuple[str, str]]:
+    """Caller → role pairs whose hub paths may differ, bucketed so that unchanged groups cost nothing."""
+    before, after = _hub_groups(old), _hub_groups(new)
+    found: set[tuple[str, str]] = set()
+    for key in set(before) | set(after):
+        b, a = before.get(key, {}), after.get(key, {})
+        buckets: dict[tuple[tuple, tuple], list[str]] = defaultdict(list)
+        for member in set(b) | set(a):
+            buckets[(b.get(member, ()), a.get(member, ()))].append(member)
+        memo_old: dict[tuple, dict] = {}
+        memo_new: dict[tuple, dict] = {}
+        for (groups_old, groups_new), members in buckets.items():
+            r_old = memo_old.get(groups_old)
+            if r_old is None:
+                r_old = memo_old[groups_old] = _roles_through(old.graph, groups_old)
+            r_new = memo_new.get(groups_new)
+            if r_new is None:
+                r_new = memo_new[groups_new] = _roles_through(new.graph, groups_new)
+            # Same roles under the same conditions: nothing to look at, however the groups were renumbered.
+            for role in (r for r in set(r_old) | set(r_new) if r_old.get(r) != r_new.get(r)):
+                found.update((m, role) for m in members)
+    return found
+
+
+def trust_changes(old_graph: nx.DiGraph, new_graph: nx.DiGraph) -> list[TrustChange]:
+    """Every change of the effective caller → role relation, hub changes grouped per (hub key, role)."""
+    old, new = _Relation(old_graph), _Relation(new_graph)
+    d_old, d_new = _direct_edges(old_graph), _direct_edges(new_graph)
+    candidates = {pair for pair in set(d_old) | set(d_new) if d_old.get(pair) != d_new.get(pair)}
+    candidates |= _hub_candidates(old, new)
+    grouped: dict[tuple[str, str, str | None, EdgeFacts | None, EdgeFacts | None], list[str]] = defaultdict(list)
+    for caller, role in candidates:
+        before, after = old.effective(caller, role), new.effective(caller, role)
+        f_old = before[0] if before else None
+        f_new = after[0] if after else None
+        if f_old == f_new:
+            continue
+        change = ADDED if f_old is None else REMOVED if f_new is None else CHANGED
+        via = after[1] if after else before[1] if before else None
+        grouped[(change, role, via, f_old, f_new)].append(caller)
+    order = {ADDED: 0, CHANGED: 1, REMOVED: 2}
+    return sorted((TrustChange(change, role, tuple(sorted(callers)), via, f_old, f_new)
+                   for (change, role, via, f_old, f_new), callers in grouped.items()),
+                  key=lambda t: (order[t.change], t.role, t.via or "", t.callers))
+
+
+# -- outside trust, sensitive reachers, findings -----------------------------------------------------------
+
+
+def _outside(old_graph: nx.DiGraph, new_graph: nx.DiGraph, changes: Iterable[TrustChange]) -> list[OutsideTrust]:
+    ctx_old, ctx_new = prepared_context(old_graph), prepared_context(new_graph)
+    found = []
+    for t in changes:
+        if t.new is None or t.change == REMOVED:
+            continue
+        for caller in t.callers:
+            if caller not in new_graph or not is_outside(new_graph, caller, ctx_new):
+                continue
+            if t.change == ADDED:
+                found.append(OutsideTrust(t.role, caller, t.new.classification, t.new.conditional,
+                                          t.new.conditions, ADDED))
+            elif caller in old_graph and not is_outside(old_graph, caller, ctx_old):
+                found.append(OutsideTrust(t.role, caller, t.new.classification, t.new.conditional,
+                                          t.new.conditions, "now-outside"))
+    return sorted(found, key=lambda o: (o.role, o.caller))
+
+
+def _downstream(graph: nx.DiGraph, start: Iterable[str]) -> set[str]:
+    succ = graph._succ
+    seen = {s for s in start if s in succ}
+    stack = list(seen)
+    while stack:
+        for nxt in succ[stack.pop()]:
+            if nxt not in seen:
+                seen.add(nxt)
+                stack.append(nxt)
+    return seen
+
+
+def _reachers(graph: nx.DiGraph, role: str) -> dict[str, Any]:
+    if role not in graph:
+        return {}
+    return {r.principal: r for r in who_can_reach(graph, role).reachers if r.principal != role}
+
+
+def reacher_changes(old: Side, new: Side, changes: Iterable[TrustChange]) -> tuple[list[ReacherChange], list[str]]:
+    """New and lost reachers of the sensitive roles a change touches or lies upstream of, and those roles."""
+    touched = {t.role for t in changes}
+    sensitive = set(old.sensitive) | set(new.sensitive)
+    if not touched or not sensitive:
+        return [], []
+    affected = sorted(sensitive & (_downstream(old.graph, touched) | _downstream(new.graph, touched) | touched))
+    out: list[ReacherChange] = []
+    for role in affected:
+        before, after = _reachers(old.graph, role), _reachers(new.graph, role)
+        if role in new.sensitive:
+            for p in sorted(set(after) - set(before)):
+                r = after[p]
+                out.append(ReacherChange(role, p, "new", r.hops, r.conditional, tuple(r.conditions),
+                                         r.classification, tuple(r.path)))
+        if role in old.sensitive:
+            for p in sorted(set(before) - set(after)):
+                r = before[p]
+                out.append(ReacherChange(role, p, "lost", r.hops, r.conditional, tuple(r.conditions),
+                                         r.classification, tuple(r.path)))
+    return out, affected
+
+
+def finding_changes(old: Iterable[Finding], new: Iterable[Finding]
+                    ) -> tuple[list[Finding], list[Finding], list[tuple[Finding, Finding]]]:
+    """(introduced, resolved, escalated) by fingerprint; escalated: the worst finding of a fingerprint got
+    more severe, as (before, after)."""
+    by_old: dict[str, list[Finding]] = defaultdict(list)
+    by_new: dict[str, list[Finding]] = defaultdict(list)
+    for f in old:
+        by_old[f.fingerprint].append(f)
+    for f in new:
+        by_new[f.fingerprint].append(f)
+    introduced = [f for fp, fs in by_new.items() if fp not in by_old for f in fs]
+    resolved = [f for fp, fs in by_old.items() if fp not in by_new for f in fs]
+    escalated = []
+    for fp in set(by_old) & set(by_new):
+        worst_old = max(by_old[fp], key=lambda f: f.severity.rank)
+        worst_new = max(by_new[fp], key=lambda f: f.severity.rank)
+        if worst_new.severity.rank > worst_old.severity.rank:
+            escalated.append((worst_old, worst_new))
+    return (sorted(introduced, key=Finding.sort_key), sorted(resolved, key=Finding.sort_key),
+            sorted(escalated, key=lambda pair: pair[1].sort_key()))
+
+
+def diff_sides(old: Side, new: Side) -> GraphDiff:
+    """Everything the change from `old` to `new` does to trust."""
+    changes = trust_changes(old.graph, new.graph)
+    reachers, checked = reacher_changes(old, new, changes)
+    introduced, resolved, escalated = finding_changes(old.findings, new.findings)
+    return GraphDiff(
+        trust=changes,
+        outside=_outside(old.graph, new.graph, changes),
+        reachers=reachers,
+        sensitive_added={r: why for r, why in sorted(new.sensitive.items()) if r not in old.sensitive},
+        sensitive_removed={r: why for r, why in sorted(old.sensitive.items()) if r not in new.sensitive},
+        findings_introduced=introduced,
+        findings_resolved=resolved,
+        findings_escalated=escalated,
+        sensitive_checked=checked,
+    )

@@ -1,0 +1,221 @@
+"""`trustgraph diff`: what a change does to trust, for review and CI gates."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from trustgraph.analysis.diff import GraphDiff, Side, diff_sides, side_from_snapshot
+from trustgraph.analysis.findings import RULES, FindingOptions, Severity
+from trustgraph.analysis.findings.gate import Triage
+from trustgraph.cli.app import main
+from trustgraph.cli.findings_cmd import SEVERITY_STYLE, sensitivity_options
+from trustgraph.cli.gate import finish, gate_options, load_triage, severity_failure, severity_value
+from trustgraph.cli.inputs import InputSpec, obtain_snapshot_and_graph, recorded_inputs
+from trustgraph.cli.output import short, stdout, write_picture
+from trustgraph.cli.progress import phase
+from trustgraph.cli.terminal import safe
+from trustgraph.graph.store import SQLITE_MAGIC
+from trustgraph.report.diff_doc import diff_document
+from trustgraph.report.diff_markdown import diff_markdown, facts_text, summary_line
+
+FORMATS = ("table", "json", "markdown")
+ROWS = 25  # rows per terminal table; --format json has them all
+
+
+def _is_saved_graph(path: str) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(len(SQLITE_MAGIC)) == SQLITE_MAGIC
+    except OSError:
+        return False
+
+
+def side_spec(name: str, paths: tuple[str, ...], role_arn: str | None, known_accounts: str | None,
+              accounts_file: str | None, quiet: bool, no_cache: bool) -> InputSpec:
+    """One side's inputs: one saved graph (`trustgraph build -o`), or any files and directories."""
+    if not paths:
+        raise click.UsageError(f"give the {name} side: trustgraph diff OLD NEW, or --{name} PATH (repeatable)")
+    graphs = [p for p in paths if Path(p).is_file() and _is_saved_graph(p)]
+    if graphs and len(paths) > 1:
+        raise click.UsageError(f"the {name} side mixes a saved graph ({graphs[0]}) with other inputs; a saved "
+                               "graph is a whole side")
+    if graphs:
+        return InputSpec((), graphs[0], role_arn, known_accounts, accounts_file, quiet, no_cache)
+    missing = [p for p in paths if not Path(p).exists()]
+    if missing:
+        raise click.BadParameter(f"{missing[0]} does not exist", param_hint=f"the {name} side")
+    return InputSpec(tuple(paths), None, role_arn, known_accounts, accounts_file, quiet, no_cache)
+
+
+def load_side(spec: InputSpec, options: FindingOptions, name: str) -> Side:
+    snapshot, graph = obtain_snapshot_and_graph(spec)
+    with phase(f"check rules ({name})", quiet=spec.quiet):
+        return side_from_snapshot(snapshot, graph, options)
+
+
+def _trust_table(diff: GraphDiff, console: Console) -> None:
+    table = Table(title=Text(" Trust changes ", style="bold"), title_justify="left", expand=False)
+    for column in ("change", "role", "caller", "before", "after"):
+        table.add_column(column, overflow="fold")
+    style = {"added": "green", "changed": "yellow", "removed": "red"}
+    for t in diff.trust[:ROWS]:
+        via = f" via {t.via}" if t.via else ""
+        caller = safe(short(t.callers[0])) if len(t.callers) == 1 and not t.via else \
+            safe(f"{len(t.callers)} principal{'s' if len(t.callers) != 1 else ''}{via} ({short(t.callers[0])}" +
+                 (f" and {len(t.callers) - 1} more)" if len(t.callers) > 1 else ")"))
+        table.add_row(Text(t.change, style=style[t.change]), safe(short(t.role)), caller, safe(facts_text(t.old)),
+                      safe(facts_text(t.new)))
+    console.print(table)
+    _more(console, len(diff.trust))
+
+
+def _more(console: Console, total: int) -> None:
+    if total > ROWS:
+        console.print(f"… and {total - ROWS} more (see --format json)")
+    console.print()
+
+
+def _table(diff: GraphDiff, console: Console, split: Triage | None) -> None:
+    console.print(Text(summary_line(diff), style="bold"))
+    console.print()
+    if diff.trust:
+        _trust_table(diff, console)
+    if diff.outside:
+        table = Table(title=Text(" New trust from outside the organization ", style="bold red"),
+                      title_justify="left")
+        for column in ("role", "caller", "classification", "conditions"):
+            table.add_column(column, overflow="fold")
+        for o in diff.outside[:ROWS]:
+            table.add_row(safe(short(o.role)), safe(short(o.caller)), safe(o.classification),
+                          safe(", ".join(o.conditions) or "none"))
+        console.print(table)
+        _more(console, len(diff.outside))
+    if diff.reachers:
+        table = Table(title=Text(" Reachers of sensitive roles ", style="bold"), title_justify="left")
+        for column in ("", "sensitive role", "principal", "hops", "conditions"):
+            table.add_column(column, overflow="fold")
+        for r in diff.reachers[:ROWS]:
+            table.add_row(Text(r.change, style="red" if r.change == "new" else "green"), safe(short(r.role)),
+                          safe(short(r.principal)), str(r.hops), safe(", ".join(r.conditions) or "none"))
+        console.print(table)
+        _more(console, len(diff.reachers))
+    for title, found in (("Findings introduced", diff.findings_introduced),
+                         ("Findings escalated", [b for _, b in diff.findings_escalated]),
+                         ("Findings resolved", diff.findings_resolved)):
+        if not found:
+            continue
+        table = Table(title=Text(f" {title} ", style="bold"), title_justify="left")
+        noted = split is not None and title != "Findings resolved"
+        for column in ("severity", "rule", "role", "principal", "what") + (("gate",) if noted else ()):
+            table.add_column(column, overflow="fold")
+        for f in found[:ROWS]:
+            cells = [Text(f.severity.value, style=SEVERITY_STYLE[f.severity.value]), safe(f.rule), safe(short(f.role)),
+                     safe(short(f.principal)) if f.principal else "—", safe(RULES[f.rule].title)]
+            if noted:
+                assert split is not None
+                s = split.suppression(f)
+                cells.append(safe(f"suppressed: {s.reason}" if s else
+                                  "in the baseline" if split.in_baseline(f) else "counted"))
+            table.add_row(*cells)
+        console.print(table)
+        _more(console, len(found))
+
+
+def gate_failures(diff: GraphDiff, split: Triage | None, fail_on: Severity | None, fail_on_outside: bool,
+                  fail_on_reachers: bool) -> list[str]:
+    """Why the change fails the gate (empty: it passes)."""
+    failures: list[str] = []
+    if fail_on is not None:
+        gated = diff.findings_introduced + [after for _, after in diff.findings_escalated]
+        failures += severity_failure(fail_on, gated, split, "new or escalated finding(s)")
+    if fail_on_outside and diff.outside:
+        failures.append(f"--fail-on-outside: {len(diff.outside)} new trust from outside the organization")
+    new = sum(1 for r in diff.reachers if r.change == "new")
+    if fail_on_reachers and new:
+        failures.append(f"--fail-on-reachers: {new} new reacher(s) of sensitive roles")
+    return failures
+
+
+@main.command("diff")
+@click.argument("paths", nargs=-1, type=click.Path(), metavar="[OLD NEW]")
+@click.option("--old", "old_paths", multiple=True, type=click.Path(), metavar="PATH",
+              help="More inputs of the old side (repeatable): files, directories, or one saved graph.")
+@click.option("--new", "new_paths", multiple=True, type=click.Path(), metavar="PATH",
+              help="More inputs of the new side (repeatable).")
+@click.option("--role-arn", "policy_role_arn", help="Role ARN for a bare trust policy file (both sides).")
+@click.option("--known-accounts", type=click.Path(exists=True, dir_okay=False),
+              help="YAML list of known third-party accounts ({name, source, accounts, type}).")
+@click.option("--accounts-file", type=click.Path(exists=True, dir_okay=False),
+              help="Your own accounts: id → name (YAML/JSON mapping or CSV id,name).")
+@click.option("--quiet", "-q", is_flag=True, help="Only errors on stderr: no load summary, no progress.")
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the build cache; always rebuild.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
+              help="table, json (the diff contract, docs/diff.md) or markdown (a pull-request comment).")
+@click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False),
+              help="Also draw the change (changed trust and its endpoints) to this file: .svg, .png, .pdf, "
+                   ".dot, .html or .json.")
+@click.option("--fail-on", callback=severity_value, metavar="SEVERITY",
+              help="Exit 1 when the change introduces (or escalates to) a finding at or above this severity.")
+@click.option("--fail-on-outside", is_flag=True, help="Exit 1 when the change adds trust from outside the "
+                                                      "organization.")
+@click.option("--fail-on-reachers", is_flag=True, help="Exit 1 when a principal newly reaches a sensitive role.")
+@gate_options
+@sensitivity_options
+def diff_command(paths: tuple[str, ...], old_paths: tuple[str, ...], new_paths: tuple[str, ...],
+                 policy_role_arn: str | None, known_accounts: str | None, accounts_file: str | None, quiet: bool,
+                 no_cache: bool, fmt: str, as_json: bool, output: str | None, fail_on: Severity | None,
+                 fail_on_outside: bool, fail_on_reachers: bool, baseline_file: str | None,
+                 suppressions_file: str | None, sensitive: tuple[str, ...], many_reachers: int,
+                 chain_hops: int) -> None:
+    """What a change does to trust: edges added, removed and changed, new outside trust, new reachers of
+    sensitive roles, findings introduced and resolved.
+
+    OLD and NEW are each a snapshot directory, a file, or a graph saved by `trustgraph build -o`; --old and
+    --new add more inputs to a side (`trustgraph diff --old a.json --old b.json --new head/`). Gates: --fail-on
+    SEVERITY (new or escalated findings, after --baseline and --suppressions), --fail-on-outside,
+    --fail-on-reachers; exit code 1 when one trips, 2 on bad usage or input.
+    """
+    if len(paths) not in (0, 2):
+        raise click.UsageError("give OLD and NEW (two paths), or --old/--new")
+    if as_json:
+        fmt = "json"
+    old_spec = side_spec("old", paths[:1] + old_paths, policy_role_arn, known_accounts, accounts_file, quiet,
+                         no_cache)
+    new_spec = side_spec("new", paths[1:] + new_paths, policy_role_arn, known_accounts, accounts_file, quiet,
+                         no_cache)
+    options = FindingOptions(sensitive_patterns=tuple(sensitive), many_reachers=many_reachers,
+                             long_chain_hops=chain_hops)
+    old, new = load_side(old_spec, options, "old"), load_side(new_spec, options, "new")
+    with phase("compare", quiet=quiet):
+        diff = diff_sides(old, new)
+    split = load_triage(diff.findings_introduced + [b for _, b in diff.findings_escalated], baseline_file,
+                        suppressions_file)
+    gating = fail_on is not None or fail_on_outside or fail_on_reachers
+    failures = gate_failures(diff, split, fail_on, fail_on_outside, fail_on_reachers)
+    gate: dict[str, Any] | None = None
+    if gating:
+        gate = {"fail_on": fail_on.value if fail_on else None, "fail_on_outside": fail_on_outside,
+                "fail_on_reachers": fail_on_reachers, "tripped": bool(failures) or bool(split and split.expired),
+                "reasons": failures}
+    if output:
+        from trustgraph.render.diff import diff_picture
+
+        write_picture(diff_picture(diff, old.graph, new.graph, sensitive=new.sensitive), output, None)
+    if fmt == "json":
+        click.echo(json.dumps(diff_document(
+            diff, old_inputs=recorded_inputs(old_spec), new_inputs=recorded_inputs(new_spec),
+            old_time=old.graph.graph.get("data_time"), new_time=new.graph.graph.get("data_time"), triage=split,
+            gate=gate), indent=2))
+    elif fmt == "markdown":
+        click.echo(diff_markdown(diff, triage=split, gate=gate), nl=False)
+    else:
+        _table(diff, stdout, split)
+    finish(failures, split, gating)

@@ -1,0 +1,66 @@
+"""A change (`trustgraph diff`) as JSON. A contract (docs/diff.md): fields may be added, never renamed or dropped."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from trustgraph import __version__
+from trustgraph.analysis.diff import ADDED, CHANGED, REMOVED, GraphDiff, TrustChange
+from trustgraph.analysis.findings.gate import Triage
+from trustgraph.report.findings_doc import finding_json, gate_json
+
+SCHEMA = "trustgraph/diff/v1"
+
+
+def summary(diff: GraphDiff) -> dict[str, Any]:
+    return {
+        "trust_added": diff.count(ADDED),
+        "trust_changed": diff.count(CHANGED),
+        "trust_removed": diff.count(REMOVED),
+        "trust_changes": len(diff.trust),
+        "outside_trust_new": len(diff.outside),
+        "sensitive_reachers_new": sum(1 for r in diff.reachers if r.change == "new"),
+        "sensitive_reachers_lost": sum(1 for r in diff.reachers if r.change == "lost"),
+        "sensitive_roles_added": len(diff.sensitive_added),
+        "sensitive_roles_removed": len(diff.sensitive_removed),
+        "findings_introduced": len(diff.findings_introduced),
+        "findings_resolved": len(diff.findings_resolved),
+        "findings_escalated": len(diff.findings_escalated),
+    }
+
+
+def trust_json(t: TrustChange) -> dict[str, Any]:
+    return {"change": t.change, "role": t.role, "via": t.via, "caller_count": len(t.callers),
+            "callers": list(t.callers), "old": t.old.as_dict() if t.old else None,
+            "new": t.new.as_dict() if t.new else None, "fields": list(t.fields)}
+
+
+def diff_document(diff: GraphDiff, *, old_inputs: Iterable[str] = (), new_inputs: Iterable[str] = (),
+                  old_time: str | None = None, new_time: str | None = None, triage: Triage | None = None,
+                  gate: dict[str, Any] | None = None) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "schema": SCHEMA,
+        "tool": {"name": "trustgraph", "version": __version__},
+        "old": {"inputs": list(old_inputs), "data_time": old_time},
+        "new": {"inputs": list(new_inputs), "data_time": new_time},
+        "summary": summary(diff),
+        "trust": [trust_json(t) for t in diff.trust],
+        "outside": [{"role": o.role, "caller": o.caller, "classification": o.classification,
+                     "conditional": o.conditional, "conditions": list(o.conditions), "change": o.change}
+                    for o in diff.outside],
+        "sensitive_roles": {"added": dict(diff.sensitive_added), "removed": dict(diff.sensitive_removed),
+                            "checked": list(diff.sensitive_checked)},
+        "reachers": [{"role": r.role, "principal": r.principal, "change": r.change, "hops": r.hops,
+                      "conditional": r.conditional, "conditions": list(r.conditions),
+                      "classification": r.classification, "path": list(r.path)} for r in diff.reachers],
+        "findings": {
+            "introduced": [finding_json(f, triage) for f in diff.findings_introduced],
+            "resolved": [finding_json(f) for f in diff.findings_resolved],
+            "escalated": [{"before": finding_json(a), "after": finding_json(b, triage)}
+                          for a, b in diff.findings_escalated],
+        },
+    }
+    if gate is not None:
+        doc["gate"] = {**gate, **(gate_json(triage) if triage is not None else {})}
+    return doc

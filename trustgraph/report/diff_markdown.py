@@ -1,0 +1,111 @@
+"""A change as a pull-request comment: one summary line, then short tables, each capped ("… and N more").
+Data text goes through `md`/`code` (report/markdown.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from trustgraph.analysis.diff import ADDED, CHANGED, REMOVED, EdgeFacts, GraphDiff, TrustChange
+from trustgraph.analysis.findings import RULES, Finding
+from trustgraph.analysis.findings.gate import Triage
+from trustgraph.report.markdown import code, gate_note, md, short_arn
+
+ROWS = 10  # rows per table; the rest are counted
+T = TypeVar("T")
+
+
+def summary_line(diff: GraphDiff) -> str:
+    """"2 trust changes (1 added, 1 changed) · 1 new outside trust · 2 new reachers of sensitive roles ·
+    findings: 1 introduced, 1 resolved" — or "No trust changes and no finding changes.\""""
+    parts = []
+    if diff.trust:
+        counts = ", ".join(f"{n} {c}" for c in (ADDED, CHANGED, REMOVED)
+                           if (n := sum(1 for t in diff.trust if t.change == c)))
+        parts.append(f"{len(diff.trust)} trust change{'s' if len(diff.trust) != 1 else ''} ({counts})")
+    if diff.outside:
+        parts.append(f"{len(diff.outside)} new trust from outside")
+    new = sum(1 for r in diff.reachers if r.change == "new")
+    lost = len(diff.reachers) - new
+    if new:
+        parts.append(f"{new} new reacher{'s' if new != 1 else ''} of sensitive roles")
+    if lost:
+        parts.append(f"{lost} lost reacher{'s' if lost != 1 else ''} of sensitive roles")
+    if diff.sensitive_added:
+        parts.append(f"{len(diff.sensitive_added)} role(s) newly sensitive")
+    found = [f"{n} {what}" for n, what in ((len(diff.findings_introduced), "introduced"),
+                                           (len(diff.findings_resolved), "resolved"),
+                                           (len(diff.findings_escalated), "escalated")) if n]
+    if found:
+        parts.append("findings: " + ", ".join(found))
+    return " · ".join(parts) + "." if parts else "No trust changes and no finding changes."
+
+
+def facts_text(facts: EdgeFacts | None) -> str:
+    if facts is None:
+        return "—"
+    conditions = ", ".join(facts.conditions) if facts.conditional else "unconditional"
+    return f"{facts.kind}, {conditions}, {facts.classification}"
+
+
+def callers_text(t: TrustChange) -> str:
+    """One caller as itself; several as "N principals [via hub] (the first and N-1 more)"."""
+    first = code(short_arn(t.callers[0]))
+    if len(t.callers) == 1 and t.via is None:
+        return first
+    via = f" via {md(t.via)}" if t.via else ""
+    more = f" and {len(t.callers) - 1} more" if len(t.callers) > 1 else ""
+    return f"{len(t.callers)} principal{'s' if len(t.callers) != 1 else ''}{via} ({first}{more})"
+
+
+def _table(head: Sequence[str], items: Sequence[T], row: Callable[[T], Sequence[str]]) -> list[str]:
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    lines += ["| " + " | ".join(row(item)) + " |" for item in items[:ROWS]]
+    if len(items) > ROWS:
+        lines.append(f"\n… and {len(items) - ROWS} more (see `--format json`).")
+    return lines + [""]
+
+
+def _finding_row(triage: Triage | None) -> Callable[[Finding], Sequence[str]]:
+    def row(f: Finding) -> Sequence[str]:
+        return (f.severity.value, f.rule, code(short_arn(f.role)), code(short_arn(f.principal)) if f.principal else "—",
+                md(RULES[f.rule].title) + gate_note(f, triage))
+    return row
+
+
+def diff_markdown(diff: GraphDiff, *, title: str = "trustgraph diff", level: int = 3,
+                  triage: Triage | None = None, gate: dict[str, Any] | None = None) -> str:
+    h = "#" * level
+    out = [f"{h} {md(title)}", "", summary_line(diff), ""]
+    if gate and gate.get("reasons"):
+        out += ["**Gate failed:** " + md("; ".join(gate["reasons"])), ""]
+    if diff.trust:
+        out += ["**Trust changes**", ""]
+        out += _table(("Change", "Role", "Caller", "Before", "After"), diff.trust,
+                      lambda t: (t.change, code(short_arn(t.role)), callers_text(t), md(facts_text(t.old)),
+                                 md(facts_text(t.new))))
+    if diff.outside:
+        out += ["**New trust from outside the organization**", ""]
+        out += _table(("Role", "Caller", "Classification", "Conditions"), diff.outside,
+                      lambda o: (code(short_arn(o.role)), code(short_arn(o.caller)), md(o.classification),
+                                 md(", ".join(o.conditions) or "none")))
+    if diff.reachers:
+        out += ["**Reachers of sensitive roles**", ""]
+        out += _table(("", "Sensitive role", "Principal", "Hops", "Conditions"), diff.reachers,
+                      lambda r: (r.change, code(short_arn(r.role)), code(short_arn(r.principal)), str(r.hops),
+                                 md(", ".join(r.conditions) or "none")))
+    if diff.sensitive_added:
+        out += ["**Newly sensitive roles**", ""]
+        out += _table(("Role", "Why"), list(diff.sensitive_added.items()),
+                      lambda item: (code(short_arn(item[0])), md(item[1])))
+    head = ("Severity", "Rule", "Role", "Principal", "Finding")
+    if diff.findings_introduced:
+        out += ["**Findings introduced**", ""] + _table(head, diff.findings_introduced, _finding_row(triage))
+    if diff.findings_escalated:
+        out += ["**Findings escalated**", ""]
+        out += _table(("Before", "After", "Rule", "Role", "Principal"), diff.findings_escalated,
+                      lambda p: (p[0].severity.value, p[1].severity.value, p[1].rule, code(short_arn(p[1].role)),
+                                 code(short_arn(p[1].principal)) if p[1].principal else "—"))
+    if diff.findings_resolved:
+        out += ["**Findings resolved**", ""] + _table(head, diff.findings_resolved, _finding_row(None))
+    return "\n".join(out).rstrip() + "\n"
