@@ -19,6 +19,8 @@ REGION = "us-east-1"
 # Distinctive so a test can prove it never reaches a file or the terminal.
 CALLER_SECRET = "caller-secret-never-printed-0123456789"
 MANAGEMENT_ACCOUNT = "123456789012"  # moto's default account for the env credentials
+# The inventory reads one region in these tests: moto enables every region (~30), which makes a run ~30 s.
+ONE_REGION = ("--regions", REGION)
 
 
 def set_fake_credentials(monkeypatch: Any, tmp_path: Any) -> None:

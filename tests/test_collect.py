@@ -10,6 +10,7 @@ import pytest
 from aws_fakes import (
     CALLER_SECRET,
     MANAGEMENT_ACCOUNT,
+    ONE_REGION,
     OrgFixture,
     build_organization,
     set_fake_credentials,
@@ -40,7 +41,7 @@ def org(aws: Any) -> OrgFixture:
 
 
 def collect(*args: str) -> Result:
-    return CliRunner().invoke(main, ["collect", *args], catch_exceptions=False)
+    return CliRunner().invoke(main, ["collect", *ONE_REGION, *args], catch_exceptions=False)
 
 
 def read(path: Path) -> Any:
@@ -54,7 +55,8 @@ def test_org_snapshot_has_one_gaad_file_per_account(org: OrgFixture, tmp_path: P
     assert result.stderr == ""
 
     files = {p.name for p in out.iterdir()}
-    assert files == {f"{a}.json" for a in org.all_accounts} | {"organization.json", "manifest.json"}
+    assert files == {f"{a}.json" for a in org.all_accounts} | {"organization.json", "manifest.json", "inventory"}
+    assert {p.name for p in (out / "inventory").iterdir()} == {f"{a}.json" for a in org.all_accounts}
     for account in org.all_accounts:
         gaad = read(out / f"{account}.json")
         assert list(gaad) == GAAD_KEYS  # exactly what `aws iam get-account-authorization-details` prints
@@ -137,7 +139,7 @@ def test_manifest_records_caller_version_and_counts(org: OrgFixture, tmp_path: P
     assert manifest["caller_arn"] == f"arn:aws:sts::{MANAGEMENT_ACCOUNT}:user/moto"
     assert manifest["mode"] == "organization"
     assert manifest["partial"] is False and manifest["snapshot_written"] is True
-    assert manifest["summary"] == {"ok": 4, "failed": 0, "skipped": 0}
+    assert manifest["summary"] == {"ok": 4, "failed": 0, "skipped": 0, "inventory_incomplete": 0}
     assert manifest["started_at"] <= manifest["finished_at"]
 
     records = {a["account_id"]: a for a in manifest["accounts"]}
@@ -159,7 +161,7 @@ def test_credentials_never_reach_files_or_output(org: OrgFixture, tmp_path: Path
     out = tmp_path / "snap"
     result = collect("--org", "-o", str(out), "--json", "--external-id", "ext-1234")
     assert result.exit_code == 0
-    texts = [result.stdout, result.stderr] + [p.read_text() for p in out.iterdir()]
+    texts = [result.stdout, result.stderr] + [p.read_text() for p in out.rglob("*.json")]
     for text in texts:
         assert CALLER_SECRET not in text
         assert "SecretAccessKey" not in text and "SessionToken" not in text
@@ -172,7 +174,7 @@ def test_without_org_collects_only_the_callers_account(aws: Any, tmp_path: Path)
     result = collect("-o", str(out))
     assert result.exit_code == 0, result.stderr
     assert result.stdout == ""  # not a TTY: quiet
-    assert sorted(p.name for p in out.iterdir()) == [f"{MANAGEMENT_ACCOUNT}.json", "manifest.json"]
+    assert sorted(p.name for p in out.iterdir()) == [f"{MANAGEMENT_ACCOUNT}.json", "inventory", "manifest.json"]
     manifest = read(out / "manifest.json")
     assert manifest["mode"] == "caller-account"
     assert manifest["organization"] is None

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from aws_fakes import (
     MANAGEMENT_ACCOUNT,
+    ONE_REGION,
     OrgFixture,
     ThrottleGaad,
     build_organization,
@@ -41,7 +42,7 @@ def org(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
 
 def collect(monkeypatch: pytest.MonkeyPatch, hook: Any, *args: str) -> Result:
     monkeypatch.setattr(collect_cmd, "client_hook", hook)
-    return CliRunner().invoke(main, ["collect", *args], catch_exceptions=False)
+    return CliRunner().invoke(main, ["collect", *ONE_REGION, *args], catch_exceptions=False)
 
 
 def manifest_of(out: Path) -> dict[str, Any]:
@@ -61,7 +62,7 @@ def test_role_that_cannot_be_assumed_fails_only_that_account(
     assert result.exit_code == 3
     assert not (out / f"{bravo}.json").exists()
     assert {p.name for p in out.iterdir()} == (
-        {f"{a}.json" for a in org.all_accounts - {bravo}} | {"organization.json", "manifest.json"})
+        {f"{a}.json" for a in org.all_accounts - {bravo}} | {"organization.json", "manifest.json", "inventory"})
     failed = records(out)[bravo]
     assert failed["status"] == "failed"
     assert failed["stage"] == "sts:AssumeRole"
@@ -70,7 +71,8 @@ def test_role_that_cannot_be_assumed_fails_only_that_account(
     assert "is not authorized to perform: sts:AssumeRole" in failed["aws_message"]
     assert "counts" not in failed and "file" not in failed
     manifest = manifest_of(out)
-    assert manifest["partial"] is True and manifest["summary"] == {"ok": 3, "failed": 1, "skipped": 0}
+    assert manifest["partial"] is True
+    assert manifest["summary"] == {"ok": 3, "failed": 1, "skipped": 0, "inventory_incomplete": 0}
     # One clear line naming the account and what failed; no traceback.
     assert result.stderr.splitlines() == [
         f"error: account {bravo} (bravo): cannot assume "
@@ -139,7 +141,7 @@ def test_nothing_collected_exits_2_and_keeps_the_previous_snapshot(
         org: OrgFixture, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     out = tmp_path / "snap"
     assert collect(monkeypatch, None, "--org", "-o", str(out)).exit_code == 0
-    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    before = {str(p.relative_to(out)): p.read_bytes() for p in out.rglob("*") if p.is_file()}
 
     hook = combine(*(deny_assume_role(a) for a in org.members.values()),
                    deny_gaad(MANAGEMENT_ACCOUNT, "denied"))
@@ -148,7 +150,7 @@ def test_nothing_collected_exits_2_and_keeps_the_previous_snapshot(
     assert json.loads(result.stdout)["snapshot_written"] is False
     assert result.stderr.splitlines()[-1] == "error: no account could be collected; no snapshot written"
     assert "Traceback" not in result.stderr
-    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert {str(p.relative_to(out)): p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".snap.")] == []
 
 
@@ -200,7 +202,7 @@ def test_ctrl_c_leaves_no_half_written_snapshot(
         org: OrgFixture, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     out = tmp_path / "snap"
     assert collect(monkeypatch, None, "--org", "-o", str(out)).exit_code == 0
-    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    before = {str(p.relative_to(out)): p.read_bytes() for p in out.rglob("*") if p.is_file()}
 
     def interrupt(**_: Any) -> None:
         raise KeyboardInterrupt
@@ -212,7 +214,7 @@ def test_ctrl_c_leaves_no_half_written_snapshot(
     result = collect(monkeypatch, hook, "--org", "-o", str(out), "--force", "--concurrency", "1")
     assert result.exit_code == 130
     assert result.stderr.splitlines() == ["error: interrupted; no snapshot written"]
-    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert {str(p.relative_to(out)): p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".snap.")] == []
 
 
