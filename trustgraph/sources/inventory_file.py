@@ -52,27 +52,33 @@ def _resource(raw: Any, account: str) -> ComputeResource | str:
 
 
 def _incomplete_because(value: dict[str, Any], skipped: int, source: str, builder: SnapshotBuilder) -> str | None:
-    """Why the file does not list every resource of its account (None: it does)."""
-    if value.get("complete") is not True:
-        return "the file does not say it is complete"
+    """Why the file does not list every resource of its account (None: it does). The file's own `complete`
+    is required, and checked against what the file shows: skipped entries, failed listings, regions not read."""
+    reasons: list[str] = []
     if skipped:
-        return f"{skipped} entr{'y' if skipped == 1 else 'ies'} could not be read"
+        reasons.append(f"{skipped} entr{'y' if skipped == 1 else 'ies'} could not be read")
     coverage = value.get("coverage", [])
     if not isinstance(coverage, list):
         builder.report.warning(source, "$.coverage", f"expected a list, got a JSON {type(coverage).__name__}")
-        return "its coverage is unreadable"
+        reasons.append("its coverage is unreadable")
+        coverage = []
     failed = [c for c in coverage if not isinstance(c, dict) or c.get("status") not in ("ok", "not-offered")]
     if failed:
         what = ", ".join(f"{c.get('service')} in {c.get('region')}" if isinstance(c, dict) else "?" for c in failed[:5])
-        return f"{len(failed)} listing(s) failed: {what}" + ("…" if len(failed) > 5 else "")
+        reasons.append(f"{len(failed)} listing(s) failed: {what}" + ("…" if len(failed) > 5 else ""))
     regions, enabled = value.get("regions"), value.get("regions_enabled")
+    if value.get("regions_problem"):
+        reasons.append(f"the enabled regions are unknown: {value['regions_problem']}")
     if enabled is not None:
         if not isinstance(enabled, list) or not isinstance(regions, list):
-            return "its regions are unreadable"
-        missing = sorted({str(r) for r in enabled} - {str(r) for r in regions})
-        if missing:
-            return f"regions not read: {', '.join(missing[:5])}" + ("…" if len(missing) > 5 else "")
-    return None
+            reasons.append("its regions are unreadable")
+        else:
+            missing = sorted({str(r) for r in enabled} - {str(r) for r in regions})
+            if missing:
+                reasons.append(f"regions not read: {', '.join(missing[:5])}" + ("…" if len(missing) > 5 else ""))
+    if not reasons and value.get("complete") is not True:
+        reasons.append("the file does not say it is complete")
+    return "; ".join(reasons) or None
 
 
 def read_inventory(value: dict[str, Any], builder: SnapshotBuilder, source: str) -> None:

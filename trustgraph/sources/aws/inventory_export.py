@@ -199,6 +199,7 @@ class InventoryExport:
             "complete": self.complete,
             "regions": self.regions,
             "regions_enabled": self.regions_enabled,
+            **({"regions_problem": self.regions_problem} if self.regions_problem else {}),
             "coverage": [c.to_json() for c in self.coverage],
             "resources": self.resources,
         }
