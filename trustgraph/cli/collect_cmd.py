@@ -181,8 +181,8 @@ def _report(manifest: Manifest, as_json: bool, interactive: bool, debug: bool) -
 @click.option("--inventory/--no-inventory", default=True, show_default=True,
               help="Also list, in every region, the resources that run code as roles (Lambda functions, EC2 "
                    "instances, CloudFormation stacks, CodeBuild projects, ECS task definitions, SageMaker "
-                   "notebooks, Glue dev endpoints) into inventory/<account-id>.json: about 8 read-only calls "
-                   "per region and account, plus one per ECS task definition and SageMaker notebook.")
+                   "notebooks, Glue dev endpoints) into inventory/<account-id>.json: 7 read-only calls per "
+                   "region and account, plus one per ECS task definition and SageMaker notebook.")
 @click.option("--regions", callback=_region_list, metavar="REGION,…",
               help="Regions the inventory reads (default: every region enabled for each account). A narrower "
                    "list makes the inventory incomplete for readers.")
