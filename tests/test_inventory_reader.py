@@ -195,3 +195,27 @@ def test_inventory_reader_never_raises_and_accounts_for_every_entry(
     assert len(located) + len(snapshot.resources) <= len(resources)  # equal entries are one resource
     assert (ACCOUNT in snapshot.inventory_accounts) == (complete is True and not located)
     assert all(r.kind in KINDS and r.account == ACCOUNT for r in snapshot.resources)
+
+
+def test_acme_sample_plants_passrole_and_code_running_as_an_admin_role() -> None:
+    """samples/acme/EXPECTED.md §1.3: the planted dev-account escalation and the inventory it needs."""
+    acme = Path(__file__).resolve().parents[1] / "samples" / "acme"
+    snapshot, report = load_inputs([acme])
+    assert [str(d) for d in report.diagnostics] == []
+    dev = "666666666666"
+    target = f"arn:aws:iam::{dev}:role/service-role/NightlyReportsFunction"
+    role = snapshot.roles[target]
+    assert role.attached_policy_arns == ["arn:aws:iam::aws:policy/AdministratorAccess"]
+    assert role.trust is not None and [s.principals for s in role.trust.statements] == [
+        (("Service", "lambda.amazonaws.com"),)]
+    erin = snapshot.users[f"arn:aws:iam::{dev}:user/dev-erin"]
+    granted = {a for p in erin.inline_policies for s in p.document.statements for a in s.actions or ()}
+    assert granted == {"iam:PassRole", "lambda:CreateFunction", "lambda:InvokeFunction"}
+    faye = snapshot.users[f"arn:aws:iam::{dev}:user/dev-faye"]
+    function = f"arn:aws:lambda:us-east-1:{dev}:function:nightly-reports"
+    assert [(s.actions, s.resources) for p in faye.inline_policies for s in p.document.statements] == [
+        (("lambda:UpdateFunctionCode",), (function,))]
+    assert snapshot.inventory_accounts == {dev}
+    running = ComputeResource(function, "lambda-function", dev, "us-east-1", target, "nightly-reports")
+    assert running in snapshot.resources
+    assert not any("inventory" in gap for gap in snapshot.gaps)
