@@ -315,3 +315,22 @@ def test_a_service_not_offered_in_a_region_is_not_a_failure() -> None:
     assert ("glue", "xx-new-1") not in calls and ("lambda", "xx-new-1") in calls
     assert Coverage("glue", "xx-new-1", "not-offered") in export.coverage
     assert export.complete is True
+
+
+def test_inventory_progress_goes_through_the_listener(aws: Any, tmp_path: Path) -> None:
+    from trustgraph.sources.aws.collector import CollectOptions, Collector, SilentListener
+    from trustgraph.sources.aws.session import SessionFactory, SessionSettings
+
+    class Recording(SilentListener):
+        def __init__(self) -> None:
+            self.stages: list[str] = []
+
+        def account_stage(self, account_id: str, stage: str) -> None:
+            self.stages.append(stage)
+
+    listener = Recording()
+    sessions = SessionFactory(SessionSettings(region=REGION, client_hook=enabled(REGION, OTHER_REGION)))
+    options = CollectOptions(output_dir=tmp_path / "snap", regions=(OTHER_REGION, REGION))
+    result = Collector(sessions, options, listener).run()
+    assert result.manifest.accounts[0].inventory is not None
+    assert listener.stages[-3:] == ["inventory", f"inventory {OTHER_REGION} (1/2)", f"inventory {REGION} (2/2)"]

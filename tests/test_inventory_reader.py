@@ -66,8 +66,10 @@ def test_malformed_entries_are_one_located_error_each_and_the_rest_is_read(tmp_p
     path = write(tmp_path / "inv.json", inventory(bad))
     snapshot, problems = load(path)
     assert [r.arn for r in snapshot.resources] == [FUNCTION]
-    assert len(problems) == 7
-    for i, problem in zip(range(1, 8), problems, strict=True):
+    assert len(problems) == 8
+    assert problems[7] == (f"warning: {path} at $: the inventory of account {ACCOUNT} is incomplete (7 entries could "
+                           "not be read): resources it does not list may run as its roles")
+    for i, problem in zip(range(1, 8), problems[:7], strict=True):
         assert problem.startswith(f"error: {path} at $.resources[{i}]: ")
     assert "unknown kind 'lambda'" in problems[1] and "not in account 444444444444" in problems[3]
     assert "not an IAM role ARN" in problems[4] and "kind ec2-instance needs an arn of service ec2" in problems[6]
@@ -83,7 +85,9 @@ def test_file_level_problems_name_the_file_and_skip_only_it(tmp_path: Path) -> N
         f"error: {wrong_account} at $.account_id: account_id '44' is not a 12-digit account id",
         f"error: {newer} at $.schema: unsupported inventory schema 'trustgraph/inventory/v9' (this version reads "
         f"{SCHEMA})",
-        f"error: {not_a_list} at $.resources: expected a list, got a JSON dict"]
+        f"error: {not_a_list} at $.resources: expected a list, got a JSON dict",
+        f"warning: {not_a_list} at $: the inventory of account 555555555555 is incomplete (its resources are "
+        "unreadable): resources it does not list may run as its roles"]
     assert snapshot.inventory_accounts == {ACCOUNT}  # 555555555555's file lists nothing readable: not complete
 
 
@@ -134,7 +138,9 @@ def test_two_inventories_of_one_account_the_greater_path_wins_whatever_the_order
         assert snapshot.inventory_accounts == set()
         assert problems == [f"warning: {newer}: inventory of account {ACCOUNT} is in both {older} and {newer}: the "
                             f"entry in {newer} is used (of two files, the greater path wins, whatever the order of "
-                            "the inputs)"]
+                            "the inputs)",
+                            f"warning: {newer} at $: the inventory of account {ACCOUNT} is incomplete (the file does "
+                            "not say it is complete): resources it does not list may run as its roles"]
 
 
 def test_build_cache_key_covers_inventory_files(tmp_path: Path) -> None:

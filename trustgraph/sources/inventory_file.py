@@ -51,11 +51,14 @@ def _resource(raw: Any, account: str) -> ComputeResource | str:
     return ComputeResource(arn=arn, kind=kind, account=account, region=region, role_arn=role, name=name)
 
 
-def _incomplete_because(value: dict[str, Any], skipped: int, source: str, builder: SnapshotBuilder) -> str | None:
+def _incomplete_because(value: dict[str, Any], skipped: int | None, source: str,
+                        builder: SnapshotBuilder) -> str | None:
     """Why the file does not list every resource of its account (None: it does). The file's own `complete`
     is required, and checked against what the file shows: skipped entries, failed listings, regions not read."""
     reasons: list[str] = []
-    if skipped:
+    if skipped is None:
+        reasons.append("its resources are unreadable")
+    elif skipped:
         reasons.append(f"{skipped} entr{'y' if skipped == 1 else 'ies'} could not be read")
     coverage = value.get("coverage", [])
     if not isinstance(coverage, list):
@@ -96,9 +99,10 @@ def read_inventory(value: dict[str, Any], builder: SnapshotBuilder, source: str)
     if not isinstance(entries, list):
         report.error(source, "$.resources", f"expected a list, got a JSON {type(entries).__name__}",
                      skipped=SKIPPED)
-        entries, skipped = [], 1
+        entries, unreadable = [], True
     else:
-        skipped = 0
+        unreadable = False
+    skipped = 0
     resources: dict[tuple[str, str], ComputeResource] = {}
     for i, raw in enumerate(entries):
         found = _resource(raw, account)
@@ -107,4 +111,5 @@ def read_inventory(value: dict[str, Any], builder: SnapshotBuilder, source: str)
             skipped += 1
             continue
         resources[(found.kind, found.arn)] = found  # the same resource twice in one file: the later entry
-    builder.inventory(account, source, list(resources.values()), _incomplete_because(value, skipped, source, builder))
+    incomplete = _incomplete_because(value, None if unreadable else skipped, source, builder)
+    builder.inventory(account, source, list(resources.values()), incomplete)

@@ -339,6 +339,8 @@ class SnapshotBuilder:
             if incomplete is None:
                 self.snapshot.inventory_accounts.add(account)
             else:
+                self.report.warning(source, "$", f"the inventory of account {account} is incomplete ({incomplete}): "
+                                    "resources it does not list may run as its roles")
                 self.snapshot.gaps.append(f"the inventory of account {account} is incomplete ({incomplete}): roles "
                                           f"there may run code in resources it does not list ({source})")
         if self.report.files_rejected:
