@@ -334,3 +334,50 @@ def test_inventory_progress_goes_through_the_listener(aws: Any, tmp_path: Path) 
     result = Collector(sessions, options, listener).run()
     assert result.manifest.accounts[0].inventory is not None
     assert listener.stages[-3:] == ["inventory", f"inventory {OTHER_REGION} (1/2)", f"inventory {REGION} (2/2)"]
+
+
+def test_terminated_instances_run_no_code(aws: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    iam = boto3.client("iam", region_name=REGION)
+    iam.create_role(RoleName="web", AssumeRolePolicyDocument=TRUST)
+    iam.create_instance_profile(InstanceProfileName="web")
+    iam.add_role_to_instance_profile(InstanceProfileName="web", RoleName="web")
+    ec2 = boto3.client("ec2", region_name=REGION)
+    image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+    profile = {"Arn": f"arn:aws:iam::{MANAGEMENT_ACCOUNT}:instance-profile/web"}
+    running, gone, stopped = (ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1, IamInstanceProfile=profile)
+                              ["Instances"][0]["InstanceId"] for _ in range(3))
+    ec2.terminate_instances(InstanceIds=[gone])
+    ec2.stop_instances(InstanceIds=[stopped])  # can be started again: still runs as the role
+    out = tmp_path / "snap"
+    assert collect(monkeypatch, enabled(REGION), "-o", str(out)).exit_code == 0
+    listed = {r["arn"].rsplit("/", 1)[-1] for r in inventory_of(out)["resources"] if r["kind"] == "ec2-instance"}
+    assert listed == {running, stopped}
+
+
+def test_ecs_records_the_task_role_not_the_execution_role(aws: Any, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    ecs = boto3.client("ecs", region_name=REGION)
+    container = [{"name": "app", "image": "nginx", "memory": 128}]
+    ecs.register_task_definition(family="with-task-role", containerDefinitions=container,
+                                 taskRoleArn=role_arn("task"), executionRoleArn=role_arn("execution"))
+    ecs.register_task_definition(family="execution-only", containerDefinitions=container,
+                                 executionRoleArn=role_arn("execution"))
+    out = tmp_path / "snap"
+    assert collect(monkeypatch, enabled(REGION), "-o", str(out)).exit_code == 0
+    tasks = [r for r in inventory_of(out)["resources"] if r["kind"] == "ecs-task-definition"]
+    assert [(r["name"], r["role_arn"]) for r in tasks] == [("with-task-role:1", role_arn("task"))]
+
+
+def test_partial_inventory_never_replaces_a_complete_snapshot_without_allow_partial(
+        aws: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "snap"
+    assert collect(monkeypatch, enabled(REGION), "-o", str(out)).exit_code == 0
+    before = inventory_of(out)
+    denied = combine(enabled(REGION), deny("glue", "GetDevEndpoints", REGION, "no"))
+    result = collect(monkeypatch, denied, "-o", str(out), "--force")
+    assert result.exit_code == 2
+    assert (f"the inventory of account(s) {MANAGEMENT_ACCOUNT} is incomplete) and {out} holds a complete snapshot"
+            in result.stderr)
+    assert inventory_of(out) == before
+    result = collect(monkeypatch, denied, "-o", str(out), "--force", "--allow-partial")
+    assert result.exit_code == 3 and inventory_of(out)["complete"] is False

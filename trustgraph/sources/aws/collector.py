@@ -1,8 +1,10 @@
 """Plan which accounts to read and read them on a thread pool into one snapshot directory.
 
 Each account is one task: (assume the member role →) get-account-authorization-details → write
-`<account-id>.json` into the staging directory. A failing account becomes a "failed" record and
-never stops the others. With --org the SCP/RCP export is one more task on the same pool.
+`<account-id>.json` into the staging directory → (unless --no-inventory) list the resources running as
+roles, region after region, into `inventory/<account-id>.json`. A failing account becomes a "failed"
+record and never stops the others; a failing inventory listing is recorded in the account's inventory
+and never fails the account. With --org the SCP/RCP export is one more task on the same pool.
 """
 
 from __future__ import annotations
