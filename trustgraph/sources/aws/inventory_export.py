@@ -243,13 +243,14 @@ def export_inventory(
     export.coverage.append(Coverage("iam", GLOBAL_REGION, "ok", len(profiles)))
 
     listings = regional_listings(profiles)
+    offered_in = {service: offered(service) for service in listings}
     for number, region in enumerate(export.regions, start=1):
         if on_stage is not None:
             on_stage(f"inventory {region} ({number}/{len(export.regions)})")
         for service, listing in listings.items():
             if should_stop is not None and should_stop():
                 raise Interrupted()
-            if region not in offered(service):
+            if region not in offered_in[service]:
                 export.coverage.append(Coverage(service, region, "not-offered"))
                 continue
             found: list[Entry] = []
