@@ -10,6 +10,8 @@ import pytest
 from aws_fakes import (
     CALLER_SECRET,
     MANAGEMENT_ACCOUNT,
+    NO_INVENTORY,
+    ONE_REGION,
     OrgFixture,
     build_organization,
     set_fake_credentials,
@@ -39,8 +41,9 @@ def org(aws: Any) -> OrgFixture:
     return build_organization()
 
 
-def collect(*args: str) -> Result:
-    return CliRunner().invoke(main, ["collect", *args], catch_exceptions=False)
+def collect(*args: str, inventory: bool = False) -> Result:
+    return CliRunner().invoke(main, ["collect", *(ONE_REGION if inventory else NO_INVENTORY), *args],
+                              catch_exceptions=False)
 
 
 def read(path: Path) -> Any:
@@ -49,12 +52,16 @@ def read(path: Path) -> Any:
 
 def test_org_snapshot_has_one_gaad_file_per_account(org: OrgFixture, tmp_path: Path) -> None:
     out = tmp_path / "snap"
-    result = collect("--org", "-o", str(out), "--json")
+    result = collect("--org", "-o", str(out), "--json", inventory=True)  # the inventory is on by default
     assert result.exit_code == 0, result.stderr
     assert result.stderr == ""
 
     files = {p.name for p in out.iterdir()}
-    assert files == {f"{a}.json" for a in org.all_accounts} | {"organization.json", "manifest.json"}
+    assert files == {f"{a}.json" for a in org.all_accounts} | {"organization.json", "manifest.json", "inventory"}
+    assert {p.name for p in (out / "inventory").iterdir()} == {f"{a}.json" for a in org.all_accounts}
+    for account in org.all_accounts:  # assumed-role credentials reach every regional service
+        coverage = read(out / "inventory" / f"{account}.json")["coverage"]
+        assert {c["status"] for c in coverage} == {"ok"} and len(coverage) == 8
     for account in org.all_accounts:
         gaad = read(out / f"{account}.json")
         assert list(gaad) == GAAD_KEYS  # exactly what `aws iam get-account-authorization-details` prints
@@ -137,7 +144,7 @@ def test_manifest_records_caller_version_and_counts(org: OrgFixture, tmp_path: P
     assert manifest["caller_arn"] == f"arn:aws:sts::{MANAGEMENT_ACCOUNT}:user/moto"
     assert manifest["mode"] == "organization"
     assert manifest["partial"] is False and manifest["snapshot_written"] is True
-    assert manifest["summary"] == {"ok": 4, "failed": 0, "skipped": 0}
+    assert manifest["summary"] == {"ok": 4, "failed": 0, "skipped": 0, "inventory_incomplete": 0}
     assert manifest["started_at"] <= manifest["finished_at"]
 
     records = {a["account_id"]: a for a in manifest["accounts"]}

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from aws_fakes import MANAGEMENT_ACCOUNT, build_organization, client_maker, set_fake_credentials
+from aws_fakes import MANAGEMENT_ACCOUNT, ONE_REGION, build_organization, client_maker, set_fake_credentials
 from click.testing import CliRunner
 from moto.server import ThreadedMotoServer
 
@@ -37,7 +37,7 @@ def test_collect_org_over_the_wire(moto_endpoint: str, tmp_path: Path) -> None:
     out = tmp_path / "snapshot"
 
     result = CliRunner().invoke(
-        main, ["collect", "--org", "--endpoint-url", moto_endpoint, "-o", str(out), "--json"],
+        main, ["collect", *ONE_REGION, "--org", "--endpoint-url", moto_endpoint, "-o", str(out), "--json"],
         catch_exceptions=False)
 
     assert result.exit_code == 0, result.stderr

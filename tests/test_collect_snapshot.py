@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aws_fakes import MANAGEMENT_ACCOUNT, set_fake_credentials
+from aws_fakes import MANAGEMENT_ACCOUNT, NO_INVENTORY, set_fake_credentials
 from click.testing import CliRunner, Result
 from moto import mock_aws
 
@@ -26,7 +26,7 @@ def aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
 
 
 def collect(*args: str) -> Result:
-    return CliRunner().invoke(main, ["collect", *args], catch_exceptions=False)
+    return CliRunner().invoke(main, ["collect", *NO_INVENTORY, *args], catch_exceptions=False)
 
 
 def contents(directory: Path) -> dict[str, bytes]:

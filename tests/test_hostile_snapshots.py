@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aws_fakes import OrgFixture, build_organization, deny_assume_role, set_fake_credentials
+from aws_fakes import NO_INVENTORY, OrgFixture, build_organization, deny_assume_role, set_fake_credentials
 from botocore.retries.standard import ExponentialBackoff
 from click.testing import CliRunner, Result
 from moto import mock_aws
@@ -28,7 +28,7 @@ def org(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
 
 def collect(monkeypatch: pytest.MonkeyPatch, hook: Any, *args: str) -> Result:
     monkeypatch.setattr(collect_cmd, "client_hook", hook)
-    return CliRunner().invoke(main, ["collect", *args], catch_exceptions=False)
+    return CliRunner().invoke(main, ["collect", *NO_INVENTORY, *args], catch_exceptions=False)
 
 
 def test_partial_never_replaces_a_complete_snapshot_without_allow_partial(

@@ -89,7 +89,7 @@ def test_every_cell_runs(executed) -> None:  # type: ignore[no-untyped-def]
 @pytest.mark.slow
 def test_key_answers(executed) -> None:  # type: ignore[no-untyped-def]
     load = text_of(outputs_of(executed, "load"))
-    assert "read 7 file(s)" in load and "(0 diagnostics)" in load
+    assert "read 8 file(s)" in load and "(0 diagnostics)" in load
 
     accounts = text_of(outputs_of(executed, "accounts"))
     assert "acme-prod" in accounts and "Workloads / Prod" in accounts
@@ -119,7 +119,7 @@ def test_key_answers(executed) -> None:  # type: ignore[no-untyped-def]
     assert "BreakGlass" in overview
     # Prose computed from the data, not written for Acme.
     summary = markdown_of(outputs_of(executed, "summary"))
-    assert "**6 accounts** in **5 OUs**" in summary and "**12 sensitive roles**" in summary
+    assert "**6 accounts** in **5 OUs**" in summary and "**13 sensitive roles**" in summary
     assert "principals** view" in summary and "2 critical" in summary
     notes = markdown_of(outputs_of(executed, "outside-notes"))
     assert "LegacyMonitoring` ← `999988887777:root`" in notes

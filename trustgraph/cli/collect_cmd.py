@@ -1,7 +1,7 @@
 """`trustgraph collect`: read IAM (and Organizations) live with boto3 into a snapshot directory.
 
-Exit codes: 0 complete, 3 partial (some accounts or organization policies failed; the snapshot holds
-what succeeded), 2 bad usage or nothing collected, 1 unexpected error, 130 interrupted.
+Exit codes: 0 complete, 3 partial (some accounts, organization policies or inventory listings failed; the
+snapshot holds what succeeded), 2 bad usage or nothing collected, 1 unexpected error, 130 interrupted.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from trustgraph.sources.aws.session import ClientHook
 
 ACCOUNT_ID = re.compile(r"^\d{12}$")
+REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
 EXIT_UNEXPECTED = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
@@ -47,6 +48,18 @@ def _account_list(ctx: click.Context, param: click.Parameter, value: str | None)
     if not ids:
         raise click.BadParameter("expected one or more comma-separated account ids")
     return frozenset(ids)
+
+
+def _region_list(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    regions = sorted({part.strip() for part in value.split(",") if part.strip()})
+    bad = [part for part in regions if not REGION.match(part)]
+    if bad:
+        raise click.BadParameter(f"not a region name: {', '.join(bad)}")
+    if not regions:
+        raise click.BadParameter("expected one or more comma-separated region names")
+    return tuple(regions)
 
 
 class _RichListener:
@@ -99,7 +112,7 @@ def _summary_table(manifest: Manifest) -> Table:
     table.add_column("Account", no_wrap=True, min_width=12)
     table.add_column("Name", overflow="fold")
     table.add_column("Result", no_wrap=True)
-    for header in ("Users", "Roles", "Groups", "Policies", "Seconds"):
+    for header in ("Users", "Roles", "Groups", "Policies", "Resources", "Seconds"):
         table.add_column(header, justify="right", no_wrap=True)
     table.add_column("Reason", no_wrap=True, min_width=10)
     style = {"ok": "green", "failed": "red", "skipped": "yellow"}
@@ -108,8 +121,11 @@ def _summary_table(manifest: Manifest) -> Table:
         numbers = ([str(counts.users), str(counts.roles), str(counts.groups), str(counts.policies)]
                    if counts else ["", "", "", ""])
         seconds = f"{record.duration_seconds:.1f}" if record.duration_seconds is not None else ""
+        inventory = record.inventory
+        resources = "" if inventory is None else (
+            f"{inventory.resources}" + ("" if inventory.status == "ok" else f" [yellow]({inventory.status})[/]"))
         table.add_row(safe(record.account_id), safe(record.name or ""), f"[{style[record.status]}]{record.status}[/]",
-                      *numbers, seconds, safe(record.reason_code or ""))
+                      *numbers, resources, seconds, safe(record.reason_code or ""))
     return table
 
 
@@ -132,6 +148,10 @@ def _report(manifest: Manifest, as_json: bool, interactive: bool, debug: bool) -
         click.echo(visible(f"error: account {label}: {record.reason}"), err=True)
         if debug and record.error is not None:
             traceback.print_exception(record.error, file=sys.stderr)
+    for record in manifest.succeeded:
+        label = f"{record.account_id} ({record.name})" if record.name else record.account_id
+        for problem in record.inventory.problems if record.inventory is not None else []:
+            click.echo(visible(f"warning: account {label}: inventory: {problem}"), err=True)
     if manifest.organization is not None:
         for problem in manifest.organization.problems:
             click.echo(visible(f"warning: organization: {problem}"), err=True)
@@ -140,7 +160,8 @@ def _report(manifest: Manifest, as_json: bool, interactive: bool, debug: bool) -
 @main.command("collect")
 @click.option("-o", "--output", "output_dir", required=True, metavar="SNAPSHOT_DIR",
               type=click.Path(file_okay=False, path_type=Path),
-              help="Directory to write: <account-id>.json per account, organization.json, manifest.json.")
+              help="Directory to write: <account-id>.json per account, organization.json, manifest.json, "
+                   "inventory/<account-id>.json.")
 @click.option("--profile", metavar="NAME", help="AWS profile (default: the standard boto3 credential chain).")
 @click.option("--org", is_flag=True,
               help="Collect every ACTIVE account of the organization (from the management account or a "
@@ -157,6 +178,14 @@ def _report(manifest: Manifest, as_json: bool, interactive: bool, debug: bool) -
               help="Send every AWS call to this endpoint (e.g. moto_server).")
 @click.option("--region", metavar="REGION", help="Region for STS and client setup (default: profile's, "
                                                  "else us-east-1).")
+@click.option("--inventory/--no-inventory", default=True, show_default=True,
+              help="Also list, in every region, the resources that run code as roles (Lambda functions, EC2 "
+                   "instances, CloudFormation stacks, CodeBuild projects, ECS task definitions, SageMaker "
+                   "notebooks, Glue dev endpoints) into inventory/<account-id>.json: 7 read-only calls per "
+                   "region and account, plus one per ECS task definition and SageMaker notebook.")
+@click.option("--regions", callback=_region_list, metavar="REGION,…",
+              help="Regions the inventory reads (default: every region enabled for each account). A narrower "
+                   "list makes the inventory incomplete for readers.")
 @click.option("--force", is_flag=True, help="Replace an existing snapshot in SNAPSHOT_DIR.")
 @click.option("--allow-partial", is_flag=True,
               help="With --force: let a partial collection (failed accounts) replace a complete snapshot.")
@@ -175,6 +204,8 @@ def collect(
     concurrency: int,
     endpoint_url: str | None,
     region: str | None,
+    inventory: bool,
+    regions: tuple[str, ...] | None,
     force: bool,
     allow_partial: bool,
     as_json: bool,
@@ -203,6 +234,8 @@ def collect(
         concurrency=concurrency,
         force=force,
         allow_partial=allow_partial,
+        inventory=inventory,
+        regions=regions,
     )
     interactive = not as_json and Console(stderr=True).is_terminal and Console().is_terminal
     settings = SessionSettings(profile=profile, region=region, endpoint_url=endpoint_url,

@@ -17,6 +17,7 @@ from trustgraph.gc_pause import collector_paused
 from trustgraph.model import ProgressCallback, Snapshot
 from trustgraph.sources.cloudformation import looks_like_template, read_template
 from trustgraph.sources.iac import PLACEHOLDER_ACCOUNT, IacOptions
+from trustgraph.sources.inventory_file import looks_like_inventory, read_inventory
 from trustgraph.sources.organization_file import looks_like_organization, read_organization
 from trustgraph.sources.report import LoadReport
 from trustgraph.sources.snapshot_builder import SnapshotBuilder
@@ -176,6 +177,8 @@ def read_value(value: Any, builder: SnapshotBuilder, source: str, role_arn: str 
         builder.add_role({"AssumeRolePolicyDocument": value}, source, "$", with_identity=False, arn_override=arn)
     elif looks_like_organization(value):
         read_organization(value, builder, source)
+    elif looks_like_inventory(value):
+        read_inventory(value, builder, source)
     elif str(value.get("schema", "")).startswith(METADATA_SCHEMAS):
         raise UnknownFormat(f"{value['schema']} is trustgraph metadata, not an IAM input"
                             + (" (pass saved graphs with --graph)" if "graph" in value["schema"] else ""))
@@ -187,7 +190,8 @@ def read_value(value: Any, builder: SnapshotBuilder, source: str, role_arn: str 
         keys = ", ".join(sorted(map(str, value))[:6])
         raise UnknownFormat(f"not a recognised IAM input (top-level keys: {keys}); expected "
                             "get-account-authorization-details, get-role, list-roles, a trust policy, "
-                            "organization.json, a Terraform plan (terraform show -json) or a CloudFormation template")
+                            "organization.json, an inventory file, a Terraform plan (terraform show -json) "
+                            "or a CloudFormation template")
 
 
 def _huge_number_location(path: Path) -> str:

@@ -9,7 +9,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 from trustgraph.arns import ACCOUNT_ID, parse_arn
-from trustgraph.model import Group, InlinePolicy, ManagedPolicy, PolicyDocument, Role, Snapshot, User
+from trustgraph.model import (
+    ComputeResource,
+    Group,
+    InlinePolicy,
+    ManagedPolicy,
+    PolicyDocument,
+    Role,
+    Snapshot,
+    User,
+)
 from trustgraph.sources.policy_parser import parse_policy
 from trustgraph.sources.report import LoadReport
 
@@ -66,6 +75,8 @@ class SnapshotBuilder:
         # problem is reported at the location where it was read.
         self._documents: dict[str, PolicyDocument] = {}
         self._collection_gaps: list[str] = []  # from collection manifests: accounts not read, partial org data
+        # account → (its inventory file, the resources it lists, why it is incomplete or None)
+        self._inventories: dict[str, tuple[str, list[ComputeResource], str | None]] = {}
 
     # -- policies -----------------------------------------------------------------------------
     def policy(self, raw: Any, source: str, where: str) -> PolicyDocument | None:
@@ -269,6 +280,11 @@ class SnapshotBuilder:
         name = entry.get("PolicyName") or arn.rsplit("/", 1)[-1]
         self.snapshot.managed_policies[arn] = ManagedPolicy(arn, str(name), document)
 
+    def inventory(self, account: str, source: str, resources: list[ComputeResource], incomplete: str | None) -> None:
+        """One account's inventory file. Two files for one account: the duplicate rule (greater path) decides."""
+        if self._keep("inventory", account, f"of account {account}", source):
+            self._inventories[account] = (source, resources, incomplete)
+
     def page(self, accounts: set[str], truncated: bool) -> None:
         if not accounts and not truncated:
             # A final page naming no account, e.g. one holding only AWS-managed policies.
@@ -318,6 +334,15 @@ class SnapshotBuilder:
                 self.snapshot.gaps.append(f"authorization details for account {account} are truncated: "
                                           f"{truncated} page(s) marked IsTruncated and no final page")
         self.snapshot.gaps.extend(self._collection_gaps)
+        for account, (source, resources, incomplete) in sorted(self._inventories.items()):
+            self.snapshot.resources.extend(resources)
+            if incomplete is None:
+                self.snapshot.inventory_accounts.add(account)
+            else:
+                self.report.warning(source, "$", f"the inventory of account {account} is incomplete ({incomplete}): "
+                                    "resources it does not list may run as its roles")
+                self.snapshot.gaps.append(f"the inventory of account {account} is incomplete ({incomplete}): roles "
+                                          f"there may run code in resources it does not list ({source})")
         if self.report.files_rejected:
             self.snapshot.gaps.append(f"{len(self.report.files_rejected)} input file(s) could not be read: "
                                       + ", ".join(self.report.files_rejected[:5])

@@ -1,8 +1,10 @@
 """Plan which accounts to read and read them on a thread pool into one snapshot directory.
 
 Each account is one task: (assume the member role →) get-account-authorization-details → write
-`<account-id>.json` into the staging directory. A failing account becomes a "failed" record and
-never stops the others. With --org the SCP/RCP export is one more task on the same pool.
+`<account-id>.json` into the staging directory → (unless --no-inventory) list the resources running as
+roles, region after region, into `inventory/<account-id>.json`. A failing account becomes a "failed"
+record and never stops the others; a failing inventory listing is recorded in the account's inventory
+and never fails the account. With --org the SCP/RCP export is one more task on the same pool.
 """
 
 from __future__ import annotations
@@ -11,17 +13,18 @@ import datetime as dt
 import re
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from trustgraph import __version__
 from trustgraph.sources.aws.failures import Failure, action_of, describe_failure
 from trustgraph.sources.aws.iam_export import Interrupted, count_entities, export_authorization_details
-from trustgraph.sources.aws.manifest import AccountRecord, Manifest, OrganizationRecord
+from trustgraph.sources.aws.inventory_export import export_inventory, inventory_file_name
+from trustgraph.sources.aws.manifest import AccountRecord, InventoryRecord, Manifest, OrganizationRecord
 from trustgraph.sources.aws.organization_export import (
     OrganizationStructure,
     PolicyExport,
@@ -69,6 +72,10 @@ class CollectOptions:
     force: bool = False
     allow_partial: bool = False
     """With force: let a partial collection replace a complete snapshot (refused otherwise)."""
+    inventory: bool = True
+    """Also list the resources that run code as roles (Lambda, EC2, CloudFormation, …) in every region."""
+    regions: tuple[str, ...] | None = None
+    """Regions the inventory reads; None: every region enabled for the account."""
 
 
 @dataclass(frozen=True)
@@ -251,7 +258,11 @@ class Collector:
         if manifest.partial and not options.allow_partial and is_complete_snapshot(writer.target):
             writer.abort()  # keep the complete snapshot that is there
             failed = ", ".join(a.account_id + (f" ({a.name})" if a.name else "") for a in manifest.failed)
-            what = f"account(s) {failed} failed" if failed else "the organization data is incomplete"
+            lacking = ", ".join(a.account_id + (f" ({a.name})" if a.name else "")
+                                for a in manifest.inventory_incomplete)
+            what = (f"account(s) {failed} failed" if failed else
+                    f"the inventory of account(s) {lacking} is incomplete" if lacking else
+                    "the organization data is incomplete")
             raise CollectError(f"this collection is partial ({what}) and {writer.target} holds a complete "
                                "snapshot: kept it; pass --allow-partial to replace it anyway")
         manifest.snapshot_written = True
@@ -303,8 +314,16 @@ class Collector:
                 self.listener.account_stage(job.account_id, "assuming role")
                 credentials = self.sessions.assume_role(target, self.options.external_id)
                 iam = self.sessions.assumed_client("iam", credentials, job.account_id)
+                clients: dict[tuple[str, str | None], Any] = {}
+
+                def client_for(service: str, region: str | None) -> Any:
+                    if (service, region) not in clients:
+                        clients[(service, region)] = self.sessions.assumed_client(
+                            service, credentials, job.account_id, region)
+                    return clients[(service, region)]
             else:
                 iam = self.sessions.caller_client("iam")
+                client_for = self.sessions.caller_client
             stage, target = GAAD_ACTION, None
             self.listener.account_stage(job.account_id, "reading IAM")
             document = export_authorization_details(
@@ -315,11 +334,45 @@ class Collector:
             name = account_file_name(job.account_id)
             writer.write_json(name, document)
             record.status, record.file, record.counts = "ok", name, count_entities(document)
+            if self.options.inventory:
+                stage = "inventory"
+                try:
+                    record.inventory = self._collect_inventory(job, partition, document, client_for, writer)
+                except Interrupted:
+                    raise
+                except Exception as exc:  # noqa: BLE001 - the IAM data is read; only the inventory is missing
+                    reason = describe_failure(exc, "inventory").reason
+                    record.inventory = InventoryRecord(status="failed", problems=[reason])
         except Interrupted as exc:
             self._fail(record, Failure("interrupted", "interrupted before the account was read"), stage, exc)
         except Exception as exc:  # noqa: BLE001 - any failure is this account's, never the run's
             self._fail(record, describe_failure(exc, stage, target), stage, exc)
         record.duration_seconds = round(time.monotonic() - started, 3)
+        return record
+
+    def _collect_inventory(self, job: AccountJob, partition: str, document: dict[str, Any],
+                           client_for: Callable[[str, str | None], Any], writer: SnapshotWriter) -> InventoryRecord:
+        """The account's inventory file. Its failures are the inventory's (recorded, the account stays read),
+        except Ctrl-C, which stops the run."""
+        self.listener.account_stage(job.account_id, "inventory")
+        export = export_inventory(
+            client_for, job.account_id, partition, document, self.options.regions,
+            lambda service: self.sessions.available_regions(service, partition),
+            on_stage=lambda stage: self.listener.account_stage(job.account_id, stage),
+            should_stop=self._stop.is_set,
+        )
+        problems = ([export.regions_problem] if export.regions_problem else []) + [
+            f"{c.service} {c.reason}" for c in export.failures]
+        record = InventoryRecord(status="partial" if problems else "ok", regions=len(export.regions),
+                                 all_regions=export.all_regions, resources=len(export.resources),
+                                 problems=problems)
+        name = inventory_file_name(job.account_id)
+        try:
+            writer.write_json(name, export.to_json(_now()))
+            record.file = name
+        except OSError as exc:
+            record.status = "failed"
+            record.problems.append(describe_failure(exc, "write").reason)
         return record
 
     @staticmethod

@@ -16,6 +16,24 @@ SCHEMA = "trustgraph/manifest/v1"
 
 AccountStatus = Literal["ok", "failed", "skipped"]
 OrganizationStatus = Literal["ok", "partial", "failed"]
+InventoryStatus = Literal["ok", "partial", "failed"]
+
+
+@dataclass
+class InventoryRecord:
+    """The account's inventory (resources running as roles): `ok` when every listing succeeded, `partial` when
+    some failed (`problems` says which), `failed` when none could be written. `all_regions`: every enabled
+    region was read (false with a narrower --regions, or when ec2:DescribeRegions failed)."""
+
+    status: InventoryStatus
+    file: str | None = None
+    regions: int = 0
+    all_regions: bool = False
+    resources: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v is not None}
 
 
 @dataclass
@@ -33,11 +51,14 @@ class AccountRecord:
     aws_message: str | None = None
     counts: EntityCounts | None = None
     duration_seconds: float | None = None
+    inventory: InventoryRecord | None = None
     # The exception behind a failure, for --debug only; never serialized.
     error: BaseException | None = field(default=None, repr=False, compare=False)
 
     def to_json(self) -> dict[str, Any]:
         data = {k: v for k, v in asdict(self).items() if k != "error" and v is not None}
+        if self.inventory is not None:
+            data["inventory"] = self.inventory.to_json()
         return data
 
 
@@ -81,9 +102,14 @@ class Manifest:
         return [a for a in self.accounts if a.status == "failed"]
 
     @property
+    def inventory_incomplete(self) -> list[AccountRecord]:
+        """Accounts read whose inventory listings (some or all) failed."""
+        return [a for a in self.succeeded if a.inventory is not None and a.inventory.status != "ok"]
+
+    @property
     def partial(self) -> bool:
         org_incomplete = self.organization is not None and self.organization.status != "ok"
-        return bool(self.failed) or org_incomplete
+        return bool(self.failed) or org_incomplete or bool(self.inventory_incomplete)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -104,6 +130,7 @@ class Manifest:
                 "ok": len(self.succeeded),
                 "failed": len(self.failed),
                 "skipped": sum(1 for a in self.accounts if a.status == "skipped"),
+                "inventory_incomplete": len(self.inventory_incomplete),
             },
             "accounts": [a.to_json() for a in self.accounts],
             "organization": self.organization.to_json() if self.organization else None,

@@ -121,28 +121,39 @@ class SessionFactory:
             self.settings.client_hook(client, account_id)
         return client
 
-    def caller_client(self, service: str) -> Any:
-        """A client with the caller's own credentials, cached per thread."""
-        cache: dict[str, Any] = self._local.__dict__.setdefault("clients", {})
-        client = cache.get(service)
+    def _config_for(self, region: str | None) -> Config:
+        if region is None or region == self.region:
+            return self._config
+        return self._config.merge(Config(region_name=region))
+
+    def caller_client(self, service: str, region: str | None = None) -> Any:
+        """A client with the caller's own credentials, cached per thread. `region`: the factory's by default
+        (regional services such as Lambda or EC2 are read region by region)."""
+        cache: dict[tuple[str, str | None], Any] = self._local.__dict__.setdefault("clients", {})
+        client = cache.get((service, region))
         if client is None:
             client = self._session().client(
-                service, endpoint_url=self.settings.endpoint_url, config=self._config
+                service, endpoint_url=self.settings.endpoint_url, config=self._config_for(region)
             )
-            cache[service] = self._finish(client, self._caller_account)
+            cache[(service, region)] = self._finish(client, self._caller_account)
         return client
 
-    def assumed_client(self, service: str, credentials: TemporaryCredentials, account_id: str) -> Any:
+    def assumed_client(self, service: str, credentials: TemporaryCredentials, account_id: str,
+                       region: str | None = None) -> Any:
         """A client acting in `account_id` with assumed-role credentials (not cached: one per account)."""
         client = self._session().client(
             service,
             endpoint_url=self.settings.endpoint_url,
-            config=self._config,
+            config=self._config_for(region),
             aws_access_key_id=credentials.access_key_id,
             aws_secret_access_key=credentials.secret_access_key,
             aws_session_token=credentials.session_token,
         )
         return self._finish(client, account_id)
+
+    def available_regions(self, service: str, partition: str = "aws") -> set[str]:
+        """The regions botocore's endpoint data lists for `service` in `partition`."""
+        return set(self._session().get_available_regions(service, partition_name=partition))
 
     def caller_identity(self) -> CallerIdentity:
         reply = self.caller_client("sts").get_caller_identity()

@@ -174,7 +174,14 @@ class SnapshotWriter:
         if self._closed:
             raise RuntimeError("the snapshot was already committed or aborted")
         text = to_json_text(data)
-        fd, temp_name = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=self.staging)
+        # `name` may sit one directory down (inventory/<account>.json); the temp file goes beside it so that
+        # os.replace stays within one directory.
+        folder = (self.staging / name).parent
+        if folder != self.staging:
+            with self._lock:
+                folder.mkdir(exist_ok=True)
+                os.chmod(folder, 0o777 & ~self._umask)
+        fd, temp_name = tempfile.mkstemp(prefix=f".{Path(name).name}.", suffix=".tmp", dir=folder)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 handle.write(text)
