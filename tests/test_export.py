@@ -405,3 +405,17 @@ def test_cli_export_of_the_hostile_corpus_stays_valid(tmp_path: Path) -> None:
         with open(path, newline="", encoding="utf-8") as fh:
             rows = list(csv.reader(fh))
         assert len({len(r) for r in rows}) == 1, path  # every record has the header's columns
+
+
+def test_opengraph_file_is_the_document_whatever_the_chunk_size(acme: nx.DiGraph, tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from trustgraph.cli import export_cmd
+
+    document = opengraph_document(acme)
+    for chunk in (1, 7, 10_000):
+        monkeypatch.setattr(export_cmd, "JSON_CHUNK", chunk)
+        buffer = io.StringIO()
+        export_cmd._dump_opengraph(document, buffer)
+        assert json.loads(buffer.getvalue()) == document

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 from pathlib import Path
+from typing import TextIO
 
 import click
 import networkx as nx
@@ -16,6 +17,7 @@ from trustgraph.cli.progress import phase
 from trustgraph.cli.terminal import safe
 
 FORMATS = ("opengraph", "neo4j", "graphml", "gexf")
+JSON_CHUNK = 5_000
 
 
 @main.command("export")
@@ -69,9 +71,22 @@ def _write_opengraph(graph: nx.DiGraph, target: Path, quiet: bool) -> list[Path]
     with phase("write", quiet=quiet):
         _parent(target)
         with open(target, "w", encoding="utf-8") as fh:
-            json.dump(document, fh, ensure_ascii=False, separators=(",", ":"))
-            fh.write("\n")
+            _dump_opengraph(document, fh)
     return [target]
+
+
+def _dump_opengraph(document: dict, fh: TextIO) -> None:
+    """The document as compact JSON, written a chunk of nodes or edges at a time: `json.dump` of the whole
+    goes through the slow streaming encoder, `json.dumps` would hold a second copy of it as text."""
+    encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    fh.write('{"metadata":' + encode(document["metadata"]) + ',"graph":{')
+    for index, key in enumerate(("nodes", "edges")):
+        items = document["graph"][key]
+        fh.write(("," if index else "") + encode(key) + ":[")
+        for start in range(0, len(items), JSON_CHUNK):
+            fh.write(("," if start else "") + ",".join(map(encode, items[start:start + JSON_CHUNK])))
+        fh.write("]")
+    fh.write("}}\n")
 
 
 def _write_neo4j(graph: nx.DiGraph, target: Path, quiet: bool) -> list[Path]:
