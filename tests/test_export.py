@@ -256,12 +256,15 @@ def test_neo4j_csv_headers_use_the_import_tool_syntax(acme: nx.DiGraph) -> None:
 
 def test_neo4j_loader_merges_arn_principals_on_cartographys_key(acme: nx.DiGraph) -> None:
     script = neo4j_export(acme).scripts["load.cypher"]
-    assert "MERGE (n:`AWSRole` {arn: row.arn})" in script
-    assert "MERGE (n:`AWSUser` {arn: row.arn})" in script
+    assert "  MERGE (n:`AWSRole` {arn: row.arn})" in script
+    assert "  MERGE (n:`AWSUser` {arn: row.arn})" in script
+    assert "CREATE INDEX trustgraph_awsrole_arn IF NOT EXISTS FOR (n:`AWSRole`) ON (n.arn);" in script
     # Services and trust classes have no ARN: merged on the trustgraph id.
-    assert "LOAD CSV WITH HEADERS FROM 'file:///nodes-AWSTrustClass_TrustGraphHub.csv' AS row\n" \
-           "MERGE (n:TrustGraph {id: row.`id:ID`})" in script
-    assert "MERGE (a)-[r:`STS_ASSUMEROLE_ALLOW`]->(b)" in script
+    assert "LOAD CSV WITH HEADERS FROM 'file:///nodes-AWSTrustClass_TrustGraphHub.csv' AS row\nCALL { WITH row\n" \
+           "  MERGE (n:TrustGraph {id: row.`id:ID`})" in script
+    assert "trustgraph_awstrustclass_arn" not in script
+    assert "  MERGE (a)-[r:`STS_ASSUMEROLE_ALLOW`]->(b)" in script
+    assert script.count("IN TRANSACTIONS OF 10000 ROWS;") == script.count("LOAD CSV")
 
 
 def test_neo4j_csv_control_characters_become_visible_escapes(tmp_path: Path) -> None:
@@ -388,6 +391,14 @@ def test_cli_export_refuses_a_file_where_a_directory_is_needed(tmp_path: Path) -
     assert code == 2 and "is a directory" in err
     code, _, _ = run("export", "-i", str(ACME), "--format", "graphml", "-o", str(tmp_path / "ok.graphml"), "-q")
     assert code == 0
+
+
+def test_cli_export_says_in_one_line_what_it_cannot_write(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    code, _, err = run("export", "-i", str(ACME), "--format", "opengraph", "-o", str(blocker / "x.json"), "-q")
+    assert code == 1 and "cannot write" in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
 
 
 def test_cli_export_of_the_hostile_corpus_stays_valid(tmp_path: Path) -> None:
