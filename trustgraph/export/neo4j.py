@@ -218,26 +218,28 @@ def _kuzu_script(node_files: list[str], node_columns: list[Column], rel_files: l
                          for c in columns)
 
     def values(columns: list[Column]) -> str:
+        # In the table's column order: COPY matches by position.
         out = []
         for c in columns:
             source = _tick("c_" + c.key)
             if c.type == "string[]":
                 source = f"list_filter(string_split(coalesce({source}, ''), '{LIST_SEPARATOR}'), x -> x <> '')"
-            out.append(f"{_tick(c.key)}: {source}")
+            out.append(source)
         return ", ".join(out)
 
+    # COPY … FROM (LOAD …): Kùzu's bulk path. (Per-row MATCH … CREATE exhausts its buffer pool on
+    # org-wide graphs.)
     lines = ["// trustgraph export: load the CSV files of this directory into Kùzu (run from this directory).",
              f"CREATE NODE TABLE {COMMON_LABEL}(id STRING PRIMARY KEY, {ddl(node_columns)}, labels STRING[]);"]
     for name in rel_files:
         lines.append(f"CREATE REL TABLE {_tick(rel_types[name])}(FROM {COMMON_LABEL} TO {COMMON_LABEL}, "
                      f"{ddl(edge_columns)});")
     for name in node_files:
-        lines.append(f"LOAD WITH HEADERS (c_id STRING, {load_columns(node_columns)}, c_labels STRING) "
-                     f"FROM '{name}' (header=true) CREATE (:{COMMON_LABEL} {{id: c_id, {values(node_columns)}, "
-                     f"labels: string_split(c_labels, ';')}});")
+        lines.append(f"COPY {COMMON_LABEL} FROM (LOAD WITH HEADERS (c_id STRING, {load_columns(node_columns)}, "
+                     f"c_labels STRING) FROM '{name}' (header=true) "
+                     f"RETURN c_id, {values(node_columns)}, string_split(c_labels, ';'));")
     for name in rel_files:
-        lines.append(f"LOAD WITH HEADERS (c_start STRING, c_end STRING, {load_columns(edge_columns)}, c_type STRING) "
-                     f"FROM '{name}' (header=true) MATCH (a:{COMMON_LABEL} {{id: c_start}}), "
-                     f"(b:{COMMON_LABEL} {{id: c_end}}) CREATE (a)-[:{_tick(rel_types[name])} "
-                     f"{{{values(edge_columns)}}}]->(b);")
+        lines.append(f"COPY {_tick(rel_types[name])} FROM (LOAD WITH HEADERS (c_start STRING, c_end STRING, "
+                     f"{load_columns(edge_columns)}, c_type STRING) FROM '{name}' (header=true) "
+                     f"RETURN c_start, c_end, {values(edge_columns)});")
     return "\n".join(lines) + "\n"
