@@ -202,6 +202,28 @@ def test_graphml_reads_back_with_the_same_nodes_edges_and_kinds(acme: nx.DiGraph
     assert back.edges[a, b]["conditions"] == ";".join(acme.edges[a, b]["conditions"])
 
 
+def test_graphml_keeps_the_graph_attributes(acme: nx.DiGraph, tmp_path: Path) -> None:
+    path = tmp_path / "g.graphml"
+    nx.write_graphml(flat_graph(acme), path)
+    back = nx.read_graphml(path)
+    assert back.graph["schema"] == acme.graph["schema"]
+    assert back.graph["collected_accounts"] == ";".join(acme.graph["collected_accounts"])
+
+
+def test_a_key_of_mixed_types_is_written_as_text(tmp_path: Path) -> None:
+    graph = tiny()
+    graph.nodes["arn:aws:iam::111111111111:role/r"]["members"] = 3
+    assert flat_graph(graph).nodes["arn:aws:iam::111111111111:role/r"]["members"] == 3  # one type: kept
+    graph.nodes["arn:aws:iam::111111111111:user/a"]["members"] = "three"
+    flat = flat_graph(graph)
+    assert flat.nodes["arn:aws:iam::111111111111:role/r"]["members"] == "3"
+    nx.write_graphml(flat, tmp_path / "g.graphml")
+    export = neo4j_export(graph)
+    assert "members" in export.tables["nodes-AWSRole.csv"].header
+    graph.nodes["arn:aws:iam::111111111111:user/a"]["members"] = 4
+    assert "members:long" in neo4j_export(graph).tables["nodes-AWSRole.csv"].header
+
+
 def test_gexf_reads_back_with_the_same_nodes_and_edges(acme: nx.DiGraph, tmp_path: Path) -> None:
     path = tmp_path / "g.gexf"
     nx.write_gexf(flat_graph(acme), path)

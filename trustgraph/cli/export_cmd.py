@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
@@ -113,7 +114,10 @@ def _write_neo4j(graph: nx.DiGraph, target: Path, quiet: bool) -> list[Path]:
     return files
 
 
-def _write_networkx(fmt: str):  # type: ignore[no-untyped-def]
+Writer = Callable[[nx.DiGraph, Path, bool], list[Path]]
+
+
+def _write_networkx(fmt: str) -> Writer:
     def write(graph: nx.DiGraph, target: Path, quiet: bool) -> list[Path]:
         from trustgraph.export.graphml import flat_graph
 
@@ -137,5 +141,5 @@ def _parent(target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
 
 
-_WRITERS = {"opengraph": _write_opengraph, "neo4j": _write_neo4j, "graphml": _write_networkx("graphml"),
-            "gexf": _write_networkx("gexf")}
+_WRITERS: dict[str, Writer] = {"opengraph": _write_opengraph, "neo4j": _write_neo4j,
+                               "graphml": _write_networkx("graphml"), "gexf": _write_networkx("gexf")}

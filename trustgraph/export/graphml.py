@@ -3,7 +3,8 @@
 networkx writes both; it takes strings, numbers and booleans only, so lists are `;`-joined, structures
 JSON text and evidence a short text (`properties.py`). Control characters, which XML 1.0 cannot carry,
 are written as visible escapes (`text.visible`). A key holding values of different types on different
-nodes (or edges) is written as text throughout, since GraphML declares one type per key.
+nodes (or edges) is written as text throughout, since GraphML declares one type per key. The graph's own
+attributes (schema, collected accounts, data time) go along as graph data.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Callable
 
 import networkx as nx
 
-from trustgraph.export.properties import EdgeFlattener, Primitive, node_properties, scalar_properties
+from trustgraph.export.properties import EdgeFlattener, Primitive, flat_value, node_properties, scalar_properties
 from trustgraph.text import visible
 
 Progress = Callable[[int, int | None], None]
@@ -46,6 +47,10 @@ def flat_graph(graph: nx.DiGraph, progress: Progress | None = None) -> nx.DiGrap
     _uniform(list(nodes.values()))
     _uniform([props for _, _, props in edges])
     out = nx.DiGraph()
+    for key, value in graph.graph.items():  # schema, collected accounts, data time…
+        flat = flat_value(value)
+        if flat is not None:
+            out.graph[visible(key, one_line=True)] = _clean(scalar_properties({key: flat}))[key]
     out.add_nodes_from(nodes.items())
     out.add_edges_from(edges)
     if progress:
