@@ -276,6 +276,16 @@ def test_neo4j_csv_headers_use_the_import_tool_syntax(acme: nx.DiGraph) -> None:
         assert all(k.startswith(("aws:", "sts:", "saml:")) or ":" in k for k in with_two[0][column].split(";"))
 
 
+def test_neo4j_property_names_are_identifiers_and_keep_their_values() -> None:
+    graph = tiny()
+    graph.nodes["arn:aws:iam::111111111111:role/r"]["odd-name"] = "v"
+    table = neo4j_export(graph).tables["nodes-AWSRole.csv"]
+    assert "odd_name" in table.header and "odd-name" not in table.header
+    assert table.rows[0][table.header.index("odd_name")] == "v"
+    plain = neo4j_export(tiny()).tables["nodes-AWSRole.csv"]
+    assert "odd_name" not in plain.header
+
+
 def test_neo4j_loader_merges_arn_principals_on_cartographys_key(acme: nx.DiGraph) -> None:
     script = neo4j_export(acme).scripts["load.cypher"]
     assert "  MERGE (n:`AWSRole` {arn: row.arn})" in script

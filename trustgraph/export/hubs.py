@@ -16,10 +16,11 @@ from trustgraph.analysis.reachability import is_hub
 def expand_hubs(graph: nx.DiGraph) -> nx.DiGraph:
     """A copy of `graph` where every member of a hub has a direct edge to each role the hub reaches.
 
-    Where a member already has an edge to that role, the one reachability would prefer stays
-    (unconditional first, then fewer condition keys). The expanded edge is conditional when the membership or the hub's
-    edge is, with the condition keys of both, and names the hub in `via_hub`. Class hubs go away; an
-    account hub stays as the account principal it also is, without its membership edges."""
+    The expanded edge is conditional when the membership or the hub's edge is, with the condition keys of
+    both, and names the hub in `via_hub`. Where a member already has an edge to that role, the one
+    reachability would prefer stays (unconditional first, then fewer condition keys). Class hubs go away;
+    an account hub stays as the account principal it also is, without the edges in and out that stood for
+    its members."""
     out = nx.DiGraph()
     out.graph.update(graph.graph)
     hubs = [n for n in graph if is_hub(graph, n)]

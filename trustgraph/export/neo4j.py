@@ -41,6 +41,7 @@ BATCH = 10_000  # rows per transaction in load.cypher: an org-wide graph in one 
 class Column:
     key: str  # the property name (letters, digits, underscores)
     type: str  # boolean, long, double, string or string[]
+    source: str  # the attribute it holds, as named in the graph
 
     @property
     def header(self) -> str:
@@ -87,7 +88,7 @@ def _columns(records: Iterable[dict[str, Value]], skip: set[str]) -> list[Column
     columns = []
     for key, kinds in seen.items():
         kind = kinds.pop() if len(kinds) == 1 else ("string[]" if "string[]" in kinds else "string")
-        columns.append(Column(_KEY.sub("_", key), kind))
+        columns.append(Column(_KEY.sub("_", key), kind, key))
     return columns
 
 
@@ -108,7 +109,7 @@ def neo4j_export(graph: nx.DiGraph, progress: Progress | None = None) -> Neo4jEx
         name = f"nodes-{_file_part(labels)}.csv"
         node_labels[name] = labels
         table = node_tables.setdefault(name, Table(node_header))
-        row = [visible(str(node), one_line=True)] + [_cell(props.get(c.key), c) for c in node_columns]
+        row = [visible(str(node), one_line=True)] + [_cell(props.get(c.source), c) for c in node_columns]
         table.rows.append(row + [";".join(labels)])
         if progress and done % 10_000 == 0:
             progress(done, total)
@@ -125,7 +126,7 @@ def neo4j_export(graph: nx.DiGraph, progress: Progress | None = None) -> Neo4jEx
         rel_types[name] = rel_type
         table = rel_tables.setdefault(name, Table(edge_header))
         row = [visible(str(a), one_line=True), visible(str(b), one_line=True)]
-        table.rows.append(row + [_cell(props.get(c.key), c) for c in edge_columns] + [rel_type])
+        table.rows.append(row + [_cell(props.get(c.source), c) for c in edge_columns] + [rel_type])
         if progress and done % 10_000 == 0:
             progress(done, total)
     if progress:
