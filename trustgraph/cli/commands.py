@@ -31,6 +31,9 @@ COMMANDS: dict[str, LazyCommand] = {
     "explain": LazyCommand(
         "trustgraph.cli.explain_cmd",
         "Explain a trust policy statement by statement: who can assume the role and what else each needs."),
+    "export": LazyCommand(
+        "trustgraph.cli.export_cmd",
+        "Write the trust graph for other tools: BloodHound OpenGraph, Neo4j, GraphML or GEXF."),
     "findings": LazyCommand(
         "trustgraph.cli.findings_cmd",
         "Report weaknesses of the role trusts: rule id, severity, role, principal, why, and the fix."),

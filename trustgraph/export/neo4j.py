@@ -1,0 +1,246 @@
+"""Neo4j: CSV files for `neo4j-admin database import full`, and Cypher scripts that load the same files.
+
+Node files are grouped by label set (`nodes-AWSRole.csv`), relationship files by type
+(`rels-STS_ASSUMEROLE_ALLOW.csv`). Headers use the import tool's syntax: `id:ID`, `:LABEL`, `:START_ID`,
+`:END_ID`, `:TYPE`, typed properties `name:boolean`, `name:long`, `name:double`, and `name:string[]`
+with `;` between items (the import tool's default array delimiter). Every node has the `TrustGraph` label
+and an `id` property (the trustgraph node id), nodes with an ARN also `arn`.
+
+`load.cypher` loads the same CSVs into a running Neo4j with `LOAD CSV WITH HEADERS` and `MERGE`: principals
+with an ARN are merged on their Cartography label and `arn`, so on a Cartography database they land on
+Cartography's own AWSRole/AWSUser/AWSRootPrincipal nodes. `load-kuzu.cypher` loads them into Kùzu, an
+embedded Cypher database (one node table `TrustGraph`, one relationship table per type), which the tests
+use to run the queries of docs/export.md.
+
+Data text goes through `text.visible` (one line): a control character would end a CSV record.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import networkx as nx
+
+from trustgraph.export.kinds import COMMON_LABEL, PRINCIPAL_LABEL, edge_names, node_names
+from trustgraph.export.properties import LIST_SEPARATOR, EdgeFlattener, Value, node_properties
+from trustgraph.text import visible
+
+Progress = Callable[[int, int | None], None]
+
+# The import tool's type names; a key whose values differ in type across nodes is written as string.
+_TYPES = {bool: "boolean", int: "long", float: "double", str: "string"}
+_KUZU_TYPES = {"boolean": "BOOLEAN", "long": "INT64", "double": "DOUBLE", "string": "STRING",
+               "string[]": "STRING[]"}
+_KEY = re.compile(r"[^A-Za-z0-9_]")
+BATCH = 10_000  # rows per transaction in load.cypher: an org-wide graph in one transaction needs a large heap
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    key: str  # the property name (letters, digits, underscores)
+    type: str  # boolean, long, double, string or string[]
+    source: str  # the attribute it holds, as named in the graph
+
+    @property
+    def header(self) -> str:
+        return self.key if self.type == "string" else f"{self.key}:{self.type}"
+
+
+@dataclass(slots=True)
+class Table:
+    """One CSV file: its header line and rows, each cell as text."""
+
+    header: list[str]
+    rows: list[list[str]] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Neo4jExport:
+    tables: dict[str, Table]  # file name → content
+    scripts: dict[str, str]  # file name → Cypher text
+    node_files: list[str]
+    relationship_files: list[str]
+
+
+def _cell(value: Value | None, column: Column) -> str:
+    if value is None:
+        return ""
+    if column.type == "string[]":
+        items = value if isinstance(value, list) else [value]
+        return LIST_SEPARATOR.join(visible(_plain(v), one_line=True) for v in items)
+    return visible(_plain(value), one_line=True)
+
+
+def _plain(value: object) -> str:
+    return ("true" if value else "false") if isinstance(value, bool) else str(value)
+
+
+def _columns(records: Iterable[dict[str, Value]], skip: set[str]) -> list[Column]:
+    seen: dict[str, set[str]] = {}
+    for props in records:
+        for key, value in props.items():
+            if key in skip:
+                continue
+            kind = "string[]" if isinstance(value, list) else _TYPES.get(type(value), "string")
+            seen.setdefault(key, set()).add(kind)
+    columns = []
+    for key, kinds in seen.items():
+        kind = kinds.pop() if len(kinds) == 1 else ("string[]" if "string[]" in kinds else "string")
+        columns.append(Column(_KEY.sub("_", key), kind, key))
+    return columns
+
+
+def _file_part(labels: Iterable[str]) -> str:
+    return "_".join(label for label in labels if label not in (PRINCIPAL_LABEL, COMMON_LABEL))
+
+
+def neo4j_export(graph: nx.DiGraph, progress: Progress | None = None) -> Neo4jExport:
+    total = graph.number_of_nodes() + graph.number_of_edges()
+    node_props = {node: node_properties(graph, node) for node in graph}
+    node_columns = _columns(node_props.values(), {"id"})
+    node_tables: dict[str, Table] = {}
+    node_labels: dict[str, tuple[str, ...]] = {}
+    node_header = ["id:ID"] + [c.header for c in node_columns] + [":LABEL"]
+    for done, (node, props) in enumerate(node_props.items(), 1):
+        data = graph.nodes[node]
+        labels = (*node_names(data.get("kind"), bool(data.get("hub"))).neo4j, COMMON_LABEL)
+        name = f"nodes-{_file_part(labels)}.csv"
+        node_labels[name] = labels
+        table = node_tables.setdefault(name, Table(node_header))
+        row = [visible(str(node), one_line=True)] + [_cell(props.get(c.source), c) for c in node_columns]
+        table.rows.append(row + [";".join(labels)])
+        if progress and done % 10_000 == 0:
+            progress(done, total)
+
+    flatten = EdgeFlattener()
+    edge_props = [(a, b, flatten(data)) for a, b, data in graph.edges(data=True)]
+    edge_columns = _columns((p for _, _, p in edge_props), set())
+    edge_header = [":START_ID", ":END_ID"] + [c.header for c in edge_columns] + [":TYPE"]
+    rel_tables: dict[str, Table] = {}
+    rel_types: dict[str, str] = {}
+    for done, (a, b, props) in enumerate(edge_props, len(node_props) + 1):
+        rel_type = edge_names(str(props.get("kind"))).neo4j
+        name = f"rels-{rel_type}.csv"
+        rel_types[name] = rel_type
+        table = rel_tables.setdefault(name, Table(edge_header))
+        row = [visible(str(a), one_line=True), visible(str(b), one_line=True)]
+        table.rows.append(row + [_cell(props.get(c.source), c) for c in edge_columns] + [rel_type])
+        if progress and done % 10_000 == 0:
+            progress(done, total)
+    if progress:
+        progress(total, total)
+
+    node_files = sorted(node_tables)
+    rel_files = sorted(rel_tables)
+    arn_keyed = {name for name, t in node_tables.items() if _all_have_arn(t, node_columns)}
+    scripts = {
+        "load.cypher": _neo4j_script(node_files, node_labels, node_columns, arn_keyed, rel_files, rel_types,
+                                     edge_columns),
+        "load-kuzu.cypher": _kuzu_script(node_files, node_columns, rel_files, rel_types, edge_columns),
+    }
+    return Neo4jExport({**node_tables, **rel_tables}, scripts, node_files, rel_files)
+
+
+def _all_have_arn(table: Table, columns: list[Column]) -> bool:
+    index = next((i for i, c in enumerate(columns) if c.key == "arn"), None)
+    return index is not None and all(row[index + 1] for row in table.rows)
+
+
+def _tick(name: str) -> str:
+    return "`" + name.replace("`", "``") + "`"
+
+
+def _neo4j_value(column: Column) -> str:
+    field_ = f"row.{_tick(column.header)}"
+    if column.type == "boolean":
+        return f"toBoolean({field_})"
+    if column.type == "long":
+        return f"toInteger({field_})"
+    if column.type == "double":
+        return f"toFloat({field_})"
+    if column.type == "string[]":
+        return f"CASE WHEN {field_} IS NULL THEN [] ELSE split({field_}, '{LIST_SEPARATOR}') END"
+    return field_
+
+
+def _neo4j_map(columns: list[Column]) -> str:
+    return "{" + ", ".join(f"{_tick(c.key)}: {_neo4j_value(c)}" for c in columns) + "}"
+
+
+def _neo4j_script(node_files: list[str], node_labels: dict[str, tuple[str, ...]], node_columns: list[Column],
+                  arn_keyed: set[str], rel_files: list[str], rel_types: dict[str, str],
+                  edge_columns: list[Column]) -> str:
+    lines = [
+        "// trustgraph export: load the CSV files of this directory into Neo4j (4.4 or later).",
+        "// Copy them into the database's import directory, then: cypher-shell -f load.cypher",
+        f"// Each file is loaded in transactions of {BATCH:,} rows: cypher-shell runs them as they are; in Neo4j",
+        "// Browser, prefix each of those statements with :auto.",
+        f"CREATE CONSTRAINT trustgraph_id IF NOT EXISTS FOR (n:{COMMON_LABEL}) REQUIRE n.id IS UNIQUE;",
+    ]
+    for label in sorted({node_labels[name][0] for name in arn_keyed}):
+        lines.append(f"CREATE INDEX trustgraph_{label.lower()}_arn IF NOT EXISTS FOR (n:{_tick(label)}) ON (n.arn);")
+    lines.append("")
+    props = _neo4j_map(node_columns)
+    for name in node_files:
+        labels = node_labels[name]
+        if name in arn_keyed:
+            # Cartography keys its AWS principals by arn: merge onto its node when there is one.
+            merge = f"MERGE (n:{_tick(labels[0])} {{arn: row.arn}})"
+        else:
+            merge = f"MERGE (n:{COMMON_LABEL} {{id: row.`id:ID`}})"
+        lines += [f"LOAD CSV WITH HEADERS FROM 'file:///{name}' AS row",
+                  "CALL { WITH row",
+                  "  " + merge,
+                  "  SET n:" + ":".join(_tick(label) for label in labels) + ", n.id = row.`id:ID`, n += " + props,
+                  f"}} IN TRANSACTIONS OF {BATCH} ROWS;",
+                  ""]
+    edge_props = _neo4j_map(edge_columns)
+    for name in rel_files:
+        lines += [f"LOAD CSV WITH HEADERS FROM 'file:///{name}' AS row",
+                  "CALL { WITH row",
+                  f"  MATCH (a:{COMMON_LABEL} {{id: row.`:START_ID`}}), (b:{COMMON_LABEL} {{id: row.`:END_ID`}})",
+                  f"  MERGE (a)-[r:{_tick(rel_types[name])}]->(b)",
+                  f"  SET r += {edge_props}",
+                  f"}} IN TRANSACTIONS OF {BATCH} ROWS;",
+                  ""]
+    return "\n".join(lines)
+
+
+def _kuzu_script(node_files: list[str], node_columns: list[Column], rel_files: list[str],
+                 rel_types: dict[str, str], edge_columns: list[Column]) -> str:
+    def ddl(columns: list[Column]) -> str:
+        return ", ".join(f"{_tick(c.key)} {_KUZU_TYPES[c.type]}" for c in columns)
+
+    def load_columns(columns: list[Column]) -> str:
+        # Read every column as text first: lists are `;`-joined in the CSV and are split below.
+        return ", ".join(f"{_tick('c_' + c.key)} {'STRING' if c.type == 'string[]' else _KUZU_TYPES[c.type]}"
+                         for c in columns)
+
+    def values(columns: list[Column]) -> str:
+        # In the table's column order: COPY matches by position.
+        out = []
+        for c in columns:
+            source = _tick("c_" + c.key)
+            if c.type == "string[]":
+                source = f"list_filter(string_split(coalesce({source}, ''), '{LIST_SEPARATOR}'), x -> x <> '')"
+            out.append(source)
+        return ", ".join(out)
+
+    # COPY … FROM (LOAD …): Kùzu's bulk path. (Per-row MATCH … CREATE exhausts its buffer pool on
+    # org-wide graphs.)
+    lines = ["// trustgraph export: load the CSV files of this directory into Kùzu (run from this directory).",
+             f"CREATE NODE TABLE {COMMON_LABEL}(id STRING PRIMARY KEY, {ddl(node_columns)}, labels STRING[]);"]
+    for name in rel_files:
+        lines.append(f"CREATE REL TABLE {_tick(rel_types[name])}(FROM {COMMON_LABEL} TO {COMMON_LABEL}, "
+                     f"{ddl(edge_columns)});")
+    for name in node_files:
+        lines.append(f"COPY {COMMON_LABEL} FROM (LOAD WITH HEADERS (c_id STRING, {load_columns(node_columns)}, "
+                     f"c_labels STRING) FROM '{name}' (header=true) "
+                     f"RETURN c_id, {values(node_columns)}, string_split(c_labels, ';'));")
+    for name in rel_files:
+        lines.append(f"COPY {_tick(rel_types[name])} FROM (LOAD WITH HEADERS (c_start STRING, c_end STRING, "
+                     f"{load_columns(edge_columns)}, c_type STRING) FROM '{name}' (header=true) "
+                     f"RETURN c_start, c_end, {values(edge_columns)});")
+    return "\n".join(lines) + "\n"
