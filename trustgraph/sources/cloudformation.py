@@ -43,6 +43,7 @@ def looks_like_template(value: Any) -> bool:
 
 
 def read_template(template: dict[str, Any], builder: SnapshotBuilder, source: str, options: IacOptions) -> None:
+    builder.planned(source)
     _TemplateReader(template, builder, source, options).read()
 
 

@@ -66,6 +66,10 @@ class SnapshotBuilder:
         # problem is reported at the location where it was read.
         self._documents: dict[str, PolicyDocument] = {}
         self._collection_gaps: list[str] = []  # from collection manifests: accounts not read, partial org data
+        # Sources that describe a state to come (Terraform plans, CloudFormation templates): their entries overlay
+        # the exports' entries of the same principal or policy, and a plan's deletions remove them (`planned`).
+        self._planned: set[str] = set()
+        self._deleted: dict[tuple[str, object], tuple[str, str, str]] = {}  # (kind, key) → (name, source, where)
 
     # -- policies -----------------------------------------------------------------------------
     def policy(self, raw: Any, source: str, where: str) -> PolicyDocument | None:
@@ -132,14 +136,31 @@ class SnapshotBuilder:
         self.report.warning(source, f"{where}.{key}", f"{key} is a JSON {type(value).__name__}, not a string: ignored")
         return None
 
+    def planned(self, source: str) -> None:
+        """`source` describes a state to come (a Terraform plan, a CloudFormation template): its roles, users, groups
+        and managed policies overlay those of the same ARN from exports, whatever the order or the paths of the
+        inputs, and what it deletes (`delete`) is removed from them."""
+        self._planned.add(source)
+
+    def delete(self, kind: str, key: object, name: str, source: str, where: str) -> None:
+        """A planned source deletes the `kind` (role, user, group, managed policy) `key`: an export's entry of it is
+        removed when the snapshot is finished (whatever the order of the inputs)."""
+        self._deleted[(kind, key)] = (name, source, where)
+
     def _keep(self, kind: str, key: object, name: str, source: str) -> bool:
-        """Whether the entry of `kind` `key` read from `source` replaces the one already read. The same role,
-        user or group in two files: the entry from the greatest file path (as a string) is kept, whatever the
-        order of the inputs, and a warning names both files. Two entries in one file: the later one."""
+        """Whether the entry of `kind` `key` read from `source` replaces the one already read. A planned source's
+        entry replaces an export's (`planned`). Otherwise, the same role, user or group in two files: the entry
+        from the greatest file path (as a string) is kept, whatever the order of the inputs, and a warning names
+        both files. Two entries in one file: the later one."""
         kept = self._kept_from.get((kind, key))
         if kept is None or kept == source:
             self._kept_from[(kind, key)] = source
             return True
+        if (source in self._planned) != (kept in self._planned):
+            # Infrastructure as code says what the principal will be: it overlays the export, whatever the paths.
+            winner = source if source in self._planned else kept
+            self._kept_from[(kind, key)] = winner
+            return winner == source
         winner = max(kept, source)
         self.report.warning(winner, "", f"{kind} {name} is in both {min(kept, source)} and {winner}: the entry "
                             f"in {winner} is used (of two files, the greater path wins, whatever the order of "
@@ -267,6 +288,10 @@ class SnapshotBuilder:
             document = self.policy(default.get("Document"), source, f"{where}.PolicyVersionList[{index}].Document")
         # Some exporters leave PolicyName out; the ARN's last segment is the name.
         name = entry.get("PolicyName") or arn.rsplit("/", 1)[-1]
+        kept = self._kept_from.get(("managed policy", arn))
+        if kept is not None and kept in self._planned and source not in self._planned:
+            return  # the planned document overlays the exported one
+        self._kept_from[("managed policy", arn)] = source
         self.snapshot.managed_policies[arn] = ManagedPolicy(arn, str(name), document)
 
     def page(self, accounts: set[str], truncated: bool) -> None:
@@ -305,7 +330,19 @@ class SnapshotBuilder:
         if self.snapshot.collected_at is None or stamp > self.snapshot.collected_at:
             self.snapshot.collected_at = stamp
 
+    def _apply_deletions(self) -> None:
+        stores: dict[str, dict[Any, Any]] = {"role": self.snapshot.roles, "user": self.snapshot.users,
+                                             "group": self.snapshot.groups,
+                                             "managed policy": self.snapshot.managed_policies}
+        for (kind, key), (name, source, where) in self._deleted.items():
+            kept = self._kept_from.get((kind, key))
+            if kept is None or kept in self._planned or key not in stores[kind]:
+                continue  # not in the exports (nothing to remove), or a plan's entry says it exists
+            del stores[kind][key]
+            self.report.warning(source, where, f"{kind} {name} from {kept} is deleted by this plan: not in the data")
+
     def finish(self) -> Snapshot:
+        self._apply_deletions()
         incomplete = [a for a, (pages, truncated) in self._pages.items() if truncated and truncated >= pages]
         if len(incomplete) == 1 and self._anonymous_final_pages:
             self._pages[incomplete[0]][0] += 1  # that final page can only be this account's

@@ -35,7 +35,13 @@ from trustgraph.sources.iac import (
 from trustgraph.sources.report import LoadReport
 from trustgraph.sources.snapshot_builder import SnapshotBuilder
 from trustgraph.sources.terraform_policy_document import document_json
-from trustgraph.sources.terraform_state import SUPPORTED_FORMATS, PlanResource, PlanShapeError, plan_resources
+from trustgraph.sources.terraform_state import (
+    SUPPORTED_FORMATS,
+    PlanResource,
+    PlanShapeError,
+    deleted_resources,
+    plan_resources,
+)
 
 PLAN_KEYS = ("planned_values", "resource_changes", "prior_state")
 _KINDS = {"aws_iam_role": "role", "aws_iam_user": "user", "aws_iam_group": "group"}
@@ -66,7 +72,11 @@ def read_plan(plan: dict[str, Any], builder: SnapshotBuilder, source: str, optio
     except PlanShapeError as exc:
         builder.report.error(source, "$", str(exc), skipped="files")
         return
-    _PlanReader(builder, source, options, resources).read()
+    builder.planned(source)
+    reader = _PlanReader(builder, source, options, resources)
+    reader.read()
+    if options.plan_side == "after":
+        reader.deletions(deleted_resources(plan))
 
 
 @dataclass(slots=True)
@@ -128,6 +138,21 @@ class _PlanReader:
                 self.builder.add_user(entity.entry, self.source, entity.where)
             else:
                 self.builder.add_group(entity.entry, self.source, entity.where)
+
+    def deletions(self, deleted: list[PlanResource]) -> None:
+        """What applying the plan destroys is not there afterwards, also when an export beside the plan holds it."""
+        for res in deleted:
+            kind = _KINDS.get(res.type) or ("managed policy" if res.type == "aws_iam_policy" else None)
+            if kind is None:
+                continue
+            name = self._name(res, "policy" if kind == "managed policy" else kind)
+            path = normal_path(self._known(res, "path"))
+            arn = self._arn(res, "policy" if kind == "managed policy" else kind, name, path)
+            key: object = arn
+            if kind == "group":
+                parsed = parse_arn(arn)
+                key = (parsed.account if parsed else self.options.account, name)
+            self.builder.delete(kind, key, name, self.source, self._where(res))
 
     def _decayed_references(self) -> None:
         """A trust policy names a principal by ARN, but IAM stores its unique id: when the plan replaces that role
@@ -257,6 +282,10 @@ class _PlanReader:
         arn = self._arn(res, kind, name, path)
         entry: dict[str, Any] = {"Arn": arn, _NAME_KEY[kind]: name, "Path": path, _DETAIL[kind]: [],
                                  "AttachedManagedPolicies": []}
+        unique_id = self._known(res, "unique_id")
+        if kind != "group" and isinstance(unique_id, str) and unique_id:
+            # Kept so that a plan overlaying an export keeps matching trusts and conditions written by unique id.
+            entry["RoleId" if kind == "role" else "UserId"] = unique_id
         if kind == "role":
             entry["AssumeRolePolicyDocument"] = self._document(res, "assume_role_policy", f"trust policy of {name}",
                                                                trust=True)

@@ -134,6 +134,21 @@ def plan_resources(plan: dict[str, Any], side: str) -> list[PlanResource]:
     return list(found.values())
 
 
+def deleted_resources(plan: dict[str, Any]) -> list[PlanResource]:
+    """The resources applying the plan destroys (action `delete` alone: not a replacement, which creates the
+    resource again, nor `forget`, which leaves it in AWS), as they are before it."""
+    out: list[PlanResource] = []
+    changes = plan.get("resource_changes")
+    for i, change in enumerate(changes if isinstance(changes, list) else []):
+        body = change.get("change") if isinstance(change, dict) else None
+        if not isinstance(body, dict) or body.get("actions") != ["delete"] or not isinstance(body.get("before"), dict):
+            continue
+        if isinstance(change.get("address"), str):
+            out.append(PlanResource(change["address"], str(change.get("type", "")), str(change.get("mode", "managed")),
+                                    body["before"], {}, f"$.resource_changes[{i}]", actions=("delete",)))
+    return out
+
+
 def _module_resources(module: Any, where: str) -> list[PlanResource]:
     out: list[PlanResource] = []
     if not isinstance(module, dict):
