@@ -1,0 +1,381 @@
+"""`trustgraph diff` with infrastructure as code on a side: a live snapshot overlaid with a Terraform plan (the plan's
+roles replace the snapshot's of the same ARN, its deletions remove them), the one-argument `--plan` form (the state
+a plan starts from against the state it leaves), two CloudFormation templates with parameters, and the commands of
+docs/ci.md and the README's plan example, run as written."""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import shlex
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from tests.builders import A, Account, B
+from tests.test_diff import OUTSIDER, two_accounts, write
+from trustgraph.cli import main
+from trustgraph.model import Snapshot
+from trustgraph.sources.files import load_inputs
+from trustgraph.sources.iac import IacOptions
+
+ROOT = Path(__file__).resolve().parent.parent
+IAC = Path(__file__).resolve().parent / "iac"
+DEPLOYER = f"arn:aws:iam::{A}:role/Deployer"
+VENDOR = f"arn:aws:iam::{A}:role/Vendor"
+CI = f"arn:aws:iam::{B}:role/CI"
+CONTRACTOR = "210987654321"
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args))
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result.exit_code, result.stdout, result.stderr
+
+
+def diff_json(*args: str) -> dict[str, Any]:
+    code, out, err = run("diff", *args, "-q", "--no-cache", "--json")
+    assert code == 0, err
+    return json.loads(out)
+
+
+def rows(doc: dict[str, Any]) -> set[tuple[str, str, tuple[str, ...]]]:
+    return {(t["change"], t["role"], tuple(t["callers"])) for t in doc["trust"]}
+
+
+# -- a Terraform plan over the roles of the live snapshot --------------------------------------------------
+
+
+def _tf_values(entry: dict[str, Any], *, arn_known: bool = True) -> dict[str, Any]:
+    """An `aws_iam_role` as the plan states it, from the role's entry in an account export."""
+    values: dict[str, Any] = {
+        "name": entry["RoleName"], "path": entry["Path"],
+        "assume_role_policy": json.dumps(entry["AssumeRolePolicyDocument"]),
+        "inline_policy": [{"name": p["PolicyName"], "policy": json.dumps(p["PolicyDocument"])}
+                          for p in entry["RolePolicyList"]],
+        "managed_policy_arns": [p["PolicyArn"] for p in entry["AttachedManagedPolicies"]],
+        "tags_all": {t["Key"]: t["Value"] for t in entry["Tags"]},
+    }
+    if arn_known:
+        values |= {"arn": entry["Arn"], "unique_id": entry["RoleId"]}
+    return values
+
+
+def tf_plan(before: dict[str, dict[str, Any]], after: dict[str, dict[str, Any]],
+            actions: dict[str, list[str]] | None = None) -> dict[str, Any]:
+    """A plan (`terraform show -json` shape) taking `aws_iam_role` resources (address → export entry) from `before`
+    to `after`; a role only in `after` is created (its ARN known only after apply)."""
+    actions = actions or {}
+    changes = []
+    for address in sorted(set(before) | set(after)):
+        old, new = before.get(address), after.get(address)
+        new_values = _tf_values(new, arn_known=old is not None) if new is not None else None
+        if address in actions:
+            act = actions[address]
+        elif old is None:
+            act = ["create"]
+        elif new is None:
+            act = ["delete"]
+        else:
+            act = ["no-op"] if new == old else ["update"]
+        changes.append({"address": address, "mode": "managed", "type": "aws_iam_role", "name": address.split(".")[1],
+                        "change": {"actions": act, "before": _tf_values(old) if old else None, "after": new_values,
+                                   "after_unknown": {"arn": True, "unique_id": True} if old is None else {}}})
+    state = [{"address": a, "mode": "managed", "type": "aws_iam_role", "name": a.split(".")[1],
+              "values": _tf_values(e)} for a, e in sorted(before.items())]
+    planned = [{"address": c["address"], "mode": "managed", "type": "aws_iam_role", "name": c["name"],
+                "values": c["change"]["after"]} for c in changes if c["change"]["after"] is not None]
+    return {"format_version": "1.2", "prior_state": {"values": {"root_module": {"resources": state}}},
+            "planned_values": {"root_module": {"resources": planned}}, "resource_changes": changes}
+
+
+def trusted_by(snapshot: Snapshot, role: str) -> set[str]:
+    trust = snapshot.roles[role].trust
+    assert trust is not None
+    return {value for s in trust.statements for _, value in s.principals or ()}
+
+
+def roles_of(pieces: list[object]) -> dict[str, dict[str, Any]]:
+    account = pieces[0]
+    assert isinstance(account, Account)
+    return {r["Arn"]: copy.deepcopy(r) for r in account.roles}
+
+
+def live_and_plan(tmp: Path, change: str, *, plan_name: str = "0-plan.json") -> tuple[Path, Path]:
+    """The live snapshot (two_accounts) and a plan managing its Deployer and Vendor roles. `change`: "outside" (the
+    Deployer's trust gains an account outside the organization), "delete" (the Vendor role is destroyed),
+    "forget" (Terraform stops managing the Vendor role but leaves it), "create" (a new role, trusted by B's CI
+    role), "none" (nothing changes). The plan's file name sorts before the snapshot's path on purpose: the
+    greater-path rule for duplicates would keep the snapshot's entries."""
+    tmp.mkdir(parents=True, exist_ok=True)
+    pieces = two_accounts()
+    live = write(tmp, "live", pieces)
+    roles = roles_of(pieces)
+    before = {"aws_iam_role.deployer": roles[DEPLOYER], "aws_iam_role.vendor": roles[VENDOR]}
+    after = copy.deepcopy(before)
+    actions: dict[str, list[str]] = {}
+    if change == "outside":
+        statement = after["aws_iam_role.deployer"]["AssumeRolePolicyDocument"]["Statement"][0]
+        statement["Principal"]["AWS"] = [statement["Principal"]["AWS"], f"arn:aws:iam::{CONTRACTOR}:root"]
+    elif change in ("delete", "forget"):
+        del after["aws_iam_role.vendor"]
+        if change == "forget":
+            actions["aws_iam_role.vendor"] = ["forget"]
+    elif change == "create":
+        extra = Account(A)
+        extra.role("Reporting", {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": CI}, "Action": "sts:AssumeRole"}]}, path="/data/")
+        after["aws_iam_role.reporting"] = extra.roles[0]
+    plan = tmp / plan_name
+    plan.write_text(json.dumps(tf_plan(before, after, actions)), encoding="utf-8")
+    return live, plan
+
+
+# -- the overlay rule (sources) ----------------------------------------------------------------------------
+
+
+def test_plan_entry_overlays_the_export_entry_of_the_same_arn_whatever_the_paths(tmp_path: Path) -> None:
+    live, plan = live_and_plan(tmp_path, "outside")
+    assert str(plan) < str(next(live.iterdir()))  # the greater-path rule alone would keep the export
+    for order in ([live, plan], [plan, live]):
+        snapshot, report = load_inputs(order)
+        assert f"arn:aws:iam::{CONTRACTOR}:root" in trusted_by(snapshot, DEPLOYER), order
+        assert not [d for d in report.diagnostics if "is in both" in d.message]
+        # The rest of the role is the plan's too, and equal to the export's: identity policies, tags, unique id.
+        assert snapshot.roles[DEPLOYER].inline_policies and snapshot.roles[DEPLOYER].unique_id
+
+
+def test_plan_entry_overlays_the_export_entry_negative_control_two_exports(tmp_path: Path) -> None:
+    # Between two exports the duplicate rule is unchanged: the greater path wins, with a warning.
+    live, _ = live_and_plan(tmp_path, "outside")
+    pieces = two_accounts(deployer_trusts=[CI, f"arn:aws:iam::{CONTRACTOR}:root"])
+    other = write(tmp_path, "0-other", pieces)
+    snapshot, report = load_inputs([live, other])
+    assert f"arn:aws:iam::{CONTRACTOR}:root" not in trusted_by(snapshot, DEPLOYER)
+    assert [d for d in report.diagnostics if "is in both" in d.message]
+
+
+def test_plan_deletion_removes_the_export_entry(tmp_path: Path) -> None:
+    live, plan = live_and_plan(tmp_path, "delete")
+    for order in ([live, plan], [plan, live]):
+        snapshot, report = load_inputs(order)
+        assert VENDOR not in snapshot.roles and DEPLOYER in snapshot.roles
+        assert any("deleted by this plan" in d.message and d.source == str(plan) for d in report.diagnostics)
+
+
+def test_plan_deletion_removes_the_export_entry_negative_controls(tmp_path: Path) -> None:
+    # `forget` (a `removed` block with destroy = false) leaves the role in AWS; the state before a plan has it.
+    live, plan = live_and_plan(tmp_path, "forget")
+    assert VENDOR in load_inputs([live, plan])[0].roles
+    live, plan = live_and_plan(tmp_path / "before", "delete")
+    assert VENDOR in load_inputs([live, plan], iac=IacOptions(plan_side="before"))[0].roles
+
+
+# -- diff: live snapshot vs live snapshot + plan -----------------------------------------------------------
+
+
+def test_diff_live_plus_plan_reports_added_edge_and_new_outside_trust(tmp_path: Path) -> None:
+    live, plan = live_and_plan(tmp_path, "outside")
+    doc = diff_json("--old", str(live), "--new", str(live), "--new", str(plan))
+    contractor = f"arn:aws:iam::{CONTRACTOR}:root"
+    assert rows(doc) == {("added", DEPLOYER, (contractor,))}
+    assert [(o["role"], o["caller"], o["change"]) for o in doc["outside"]] == [(DEPLOYER, contractor, "added")]
+    assert doc["new"]["inputs"] == [str(live), str(plan)]
+
+
+def test_diff_live_plus_unchanged_plan_is_empty(tmp_path: Path) -> None:
+    # Negative control of the overlay: a plan that changes nothing changes nothing (identity policies, tags and
+    # unique ids of the overlaid roles are the plan's, and equal to the export's).
+    live, plan = live_and_plan(tmp_path, "none")
+    doc = diff_json("--old", str(live), "--new", str(live), "--new", str(plan))
+    assert doc["summary"]["trust_changes"] == 0 and not doc["findings"]["introduced"] and not doc["reachers"]
+
+
+def test_diff_live_plus_plan_deleting_a_role_reports_it_removed(tmp_path: Path) -> None:
+    live, plan = live_and_plan(tmp_path, "delete")
+    doc = diff_json("--old", str(live), "--new", str(live), "--new", str(plan))
+    assert rows(doc) == {("removed", VENDOR, (f"arn:aws:iam::{OUTSIDER}:root",))}
+    assert {f["role"] for f in doc["findings"]["resolved"]} == {VENDOR}
+    assert not doc["findings"]["introduced"]
+
+
+def test_diff_live_plus_plan_gates_trip(tmp_path: Path) -> None:
+    live, plan = live_and_plan(tmp_path, "outside")
+    args = ("diff", "--old", str(live), "--new", str(live), "--new", str(plan), "-q", "--no-cache")
+    code, _, err = run(*args, "--fail-on", "high")
+    assert code == 1 and "--fail-on high" in err
+    assert run(*args, "--fail-on-outside")[0] == 1
+    assert run(*args, "--fail-on-reachers")[0] == 1  # the contractor now reaches Admin through Deployer
+    live, plan = live_and_plan(tmp_path / "none", "none")
+    assert run("diff", "--old", str(live), "--new", str(live), "--new", str(plan), "-q", "--no-cache",
+               "--fail-on", "info", "--fail-on-outside", "--fail-on-reachers")[0] == 0
+
+
+def test_diff_account_id_reaches_the_plan_reader(tmp_path: Path) -> None:
+    live, plan = live_and_plan(tmp_path, "create")
+    created = f"arn:aws:iam::{A}:role/data/Reporting"
+    doc = diff_json("--old", str(live), "--new", str(live), "--new", str(plan), "--account-id", A)
+    assert rows(doc) == {("added", created, (CI,))}
+    # Without it the created role's ARN is in the placeholder account: not the snapshot's account.
+    doc = diff_json("--old", str(live), "--new", str(live), "--new", str(plan))
+    assert rows(doc) == {("added", "arn:aws:iam::000000000000:role/data/Reporting", (CI,))}
+
+
+def test_diff_bad_account_id_or_parameter_is_a_usage_error(tmp_path: Path) -> None:
+    live, plan = live_and_plan(tmp_path, "none")
+    code, _, err = run("diff", str(live), str(plan), "--account-id", "12", "-q")
+    assert code == 2 and "12-digit" in err
+    code, _, err = run("diff", str(live), str(plan), "--parameter", "novalue", "-q")
+    assert code == 2 and "KEY=VALUE" in err
+
+
+# -- diff --plan: the state a plan starts from against the state it leaves --------------------------------
+
+
+def test_diff_plan_form_compares_before_and_after_of_one_plan(tmp_path: Path) -> None:
+    _, plan = live_and_plan(tmp_path, "outside")
+    doc = diff_json("--plan", str(plan))
+    assert rows(doc) == {("added", DEPLOYER, (f"arn:aws:iam::{CONTRACTOR}:root",))}
+    assert doc["old"]["inputs"] == doc["new"]["inputs"] == [str(plan)]
+    assert run("diff", "--plan", str(plan), "-q", "--no-cache", "--fail-on-outside")[0] == 1
+
+
+def test_diff_plan_form_negative_control_unchanged_plan(tmp_path: Path) -> None:
+    _, plan = live_and_plan(tmp_path, "none")
+    assert diff_json("--plan", str(plan))["summary"]["trust_changes"] == 0
+    assert run("diff", "--plan", str(plan), "-q", "--no-cache", "--fail-on-outside", "--fail-on", "info")[0] == 0
+
+
+def test_diff_plan_form_over_the_live_snapshot_shows_the_plan_and_nothing_else(tmp_path: Path) -> None:
+    live, plan = live_and_plan(tmp_path, "delete")
+    doc = diff_json("--plan", str(plan), str(live))
+    assert rows(doc) == {("removed", VENDOR, (f"arn:aws:iam::{OUTSIDER}:root",))}
+    overlaid = diff_json("--old", str(live), "--new", str(live), "--new", str(plan))
+    for part in ("summary", "trust", "outside", "reachers"):
+        assert doc[part] == overlaid[part], part
+    assert [f["fingerprint"] for f in doc["findings"]["resolved"]] == \
+        [f["fingerprint"] for f in overlaid["findings"]["resolved"]]
+    live, plan = live_and_plan(tmp_path / "create", "create")
+    doc = diff_json("--plan", str(plan), str(live), "--account-id", A)
+    assert rows(doc) == {("added", f"arn:aws:iam::{A}:role/data/Reporting", (CI,))}
+
+
+def test_diff_plan_form_usage_errors(tmp_path: Path) -> None:
+    live, plan = live_and_plan(tmp_path, "none")
+    code, _, err = run("diff", "--plan", str(plan), "--old", str(live), "-q")
+    assert code == 2 and "--plan" in err
+    assert run("diff", "--plan", str(tmp_path / "missing.json"), "-q")[0] == 2
+    saved = tmp_path / "live.tgdb"
+    assert run("build", "-i", str(live), "-o", str(saved), "-q", "--no-cache")[0] == 0
+    code, _, err = run("diff", "--plan", str(saved), "-q")
+    assert code == 2 and "saved graph" in err
+
+
+# -- diff of two CloudFormation templates with parameters --------------------------------------------------
+
+PARTNER, AUDIT = "555566667777", "888877776666"
+STACK_PARAMETERS = ("--account-id", A, "--parameter", f"PartnerAccount={PARTNER}", "--parameter",
+                    "ExternalId=x-7", "--parameter", f"AuditAccount={AUDIT}")
+
+
+def test_diff_two_templates_with_parameters_on_both_sides() -> None:
+    doc = diff_json(str(IAC / "stack_partner_v1.yaml"), str(IAC / "stack_partner_v2.yaml"), *STACK_PARAMETERS)
+    # The partner role reads the same parameters on both sides: unchanged. Only the new audit role shows.
+    assert rows(doc) == {("added", f"arn:aws:iam::{A}:role/audit-access", (f"arn:aws:iam::{AUDIT}:root",))}
+    assert [o["caller"] for o in doc["outside"]] == [f"arn:aws:iam::{AUDIT}:root"]
+
+
+def test_diff_two_templates_negative_control_parameters_matter() -> None:
+    # Without the parameters the audit role's principal is a placeholder, never evaluated as an account.
+    doc = diff_json(str(IAC / "stack_partner_v1.yaml"), str(IAC / "stack_partner_v2.yaml"), "--account-id", A)
+    assert not any(AUDIT in c for t in doc["trust"] for c in t["callers"]) and doc["outside"] == []
+    # Identical templates are no change.
+    doc = diff_json(str(IAC / "stack_partner_v2.yaml"), str(IAC / "stack_partner_v2.yaml"), *STACK_PARAMETERS)
+    assert doc["summary"]["trust_changes"] == 0
+
+
+def test_template_entry_overlays_the_export_entry_of_the_same_arn(tmp_path: Path) -> None:
+    # The live account has partner-access trusting the partner with an ExternalId; the template (not yet deployed)
+    # replaces it with the same trust: a template over a snapshot that matches it is no change.
+    live = Account(A)
+    live.role("partner-access", {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{PARTNER}:root"}, "Action": "sts:AssumeRole"}]},
+        path="/partners/", managed=["arn:aws:iam::aws:policy/ReadOnlyAccess"])
+    folder = write(tmp_path, "live", [live])
+    doc = diff_json("--old", str(folder), "--new", str(folder), "--new", str(IAC / "stack_partner_v1.yaml"),
+                    *STACK_PARAMETERS)
+    (row,) = doc["trust"]
+    assert (row["change"], row["role"], row["fields"]) == \
+        ("changed", f"arn:aws:iam::{A}:role/partners/partner-access", ["conditional", "conditions"])
+    assert row["new"]["conditions"] == ["sts:ExternalId"]
+
+
+# -- docs/ci.md and the README, as written -------------------------------------------------------------------
+
+
+def _workflow_commands(text: str) -> list[list[str]]:
+    """Every `trustgraph …` command line of the workflows (continuation lines joined; `> file` and `|| …` cut)."""
+    commands = []
+    joined = re.sub(r"\\\n\s*", " ", text)
+    for line in joined.splitlines():
+        line = re.sub(r"^(- )?run: ", "", line.strip())
+        line = line.replace("${{ vars.TERRAFORM_ACCOUNT_ID }}", A)
+        if not line.startswith("trustgraph "):
+            continue
+        line = re.split(r"\s(?:\|\||>)\s", line)[0]
+        commands.append(shlex.split(line)[1:])
+    return commands
+
+
+def test_ci_workflow_commands_run_as_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each trustgraph command of docs/ci.md, run from a work tree holding what the workflow has by then: `live/`
+    (as `trustgraph collect` writes it), `plan.json`, `.trustgraph/` with a baseline and suppressions, and the
+    snapshot-repository layout (`base/iam`, `iam`)."""
+    commands = _workflow_commands((ROOT / "docs" / "ci.md").read_text(encoding="utf-8"))
+    assert [c[0] for c in commands] == ["collect", "diff", "findings", "diff", "collect", "build", "findings"]
+    live, plan = live_and_plan(tmp_path, "outside", plan_name="plan.json")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "terraform").mkdir()
+    (tmp_path / ".trustgraph").mkdir()
+    (tmp_path / ".trustgraph" / "suppressions.yaml").write_text(
+        f"- rule: TG302\n  subject: '{VENDOR}'\n  reason: monitoring vendor, contract 2026-114\n", encoding="utf-8")
+    code, baseline, err = run("findings", "-i", "live/", "-q", "--format", "json")
+    assert code == 1 or code == 0, err
+    (tmp_path / ".trustgraph" / "baseline.json").write_text(baseline, encoding="utf-8")
+    (tmp_path / "base").mkdir()
+    write(tmp_path / "base", "iam", two_accounts())
+    write(tmp_path, "iam", two_accounts(extra=True))
+    outcomes = []
+    for args in commands:
+        if args[0] == "collect":
+            continue  # needs AWS: tests/test_collect*.py run it against moto
+        code, out, err = run(*args)
+        assert code in (0, 1), f"trustgraph {' '.join(args)} → {code}: {err}"
+        outcomes.append((args[0], code))
+    # The plan's contractor trust is a new high finding (not in the baseline): the Terraform diff gates.
+    assert outcomes == [("diff", 1), ("findings", 0), ("diff", 0), ("build", 0), ("findings", 0)]
+    for artefact in ("trust-change.svg", "trustgraph.sarif", "live.sqlite", ".trustgraph/baseline.json"):
+        assert (tmp_path / artefact).stat().st_size > 0, artefact
+
+
+STAGING_PLAN = ROOT / "samples" / "terraform" / "acme-staging-plan.json"
+
+
+def test_readme_plan_example_is_the_real_output() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = readme.index("```sh\ntrustgraph diff --plan samples/terraform/acme-staging-plan.json")
+    command = readme[start + len("```sh\n"):readme.index("\n", start + len("```sh\n"))]
+    shown_start = readme.index("### trustgraph diff\n\n", start)
+    shown = readme[shown_start:readme.index("```", shown_start)]
+    args = [str(ROOT / w) if w.startswith("samples/") else w for w in shlex.split(command)[1:]]
+    code, out, err = run(*args, "-q", "--no-cache")
+    assert code == 0, err
+    assert shown == out
+    # The same change read as "live snapshot + plan" on the new side: the same rows, since the plan's prior state
+    # is the snapshot's.
+    code, same, err = run("diff", "--old", str(ROOT / "samples/acme"), "--new", str(ROOT / "samples/acme"), "--new",
+                          str(STAGING_PLAN), *args[args.index("--account-id"):], "-q", "--no-cache")
+    assert code == 0 and same == out, err
