@@ -174,6 +174,140 @@ def test_plan_deletion_removes_the_export_entry_negative_controls(tmp_path: Path
     assert VENDOR in load_inputs([live, plan], iac=IacOptions(plan_side="before"))[0].roles
 
 
+ADMIN_DOC = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})
+READ_DOC = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject",
+                                                               "Resource": "*"}]})
+
+
+def resource_plan(*changes: tuple[str, list[str], dict[str, Any] | None, dict[str, Any] | None]) -> dict[str, Any]:
+    """A plan of (address, actions, before, after) resource changes; the prior state and planned values follow."""
+    def resource(address: str, values: dict[str, Any]) -> dict[str, Any]:
+        return {"address": address, "mode": "managed", "type": address.split(".")[0], "name": address.split(".")[1],
+                "values": values}
+
+    return {"format_version": "1.2",
+            "prior_state": {"values": {"root_module": {"resources": [
+                resource(a, before) for a, _, before, _ in changes if before is not None]}}},
+            "planned_values": {"root_module": {"resources": [
+                resource(a, after) for a, _, _, after in changes if after is not None]}},
+            "resource_changes": [{**resource(a, {}), "change": {"actions": actions, "before": before, "after": after,
+                                                                "after_unknown": {}}}
+                                 for a, actions, before, after in changes]}
+
+
+def write_plan(tmp: Path, plan: dict[str, Any], name: str = "0-plan.json") -> Path:
+    path = tmp / name
+    path.write_text(json.dumps(plan), encoding="utf-8")
+    return path
+
+
+GRANT_ADMIN = ("aws_iam_role_policy.vendor_admin", ["create"], None,
+               {"name": "admin", "role": "Vendor", "policy": ADMIN_DOC})
+ATTACH_READ = ("aws_iam_role_policy_attachment.vendor_read", ["create"], None,
+               {"role": "Vendor", "policy_arn": "arn:aws:iam::aws:policy/ReadOnlyAccess"})
+
+
+def test_plan_policy_of_a_role_it_does_not_hold_amends_the_export_role(tmp_path: Path) -> None:
+    live = write(tmp_path, "live", two_accounts())
+    plan = write_plan(tmp_path, resource_plan(GRANT_ADMIN, ATTACH_READ))
+    for order in ([live, plan], [plan, live]):
+        snapshot, report = load_inputs(order, iac=IacOptions(account_id=A))
+        vendor = snapshot.roles[VENDOR]
+        assert [p.name for p in vendor.inline_policies] == ["admin"], order
+        assert vendor.attached_policy_arns == ["arn:aws:iam::aws:policy/ReadOnlyAccess"]
+        assert not [d for d in report.diagnostics if "not created by this plan" in d.message]
+
+
+def test_plan_policy_of_a_role_it_does_not_hold_negative_controls(tmp_path: Path) -> None:
+    live = write(tmp_path, "live", two_accounts())
+    plan = write_plan(tmp_path, resource_plan(GRANT_ADMIN))
+    # No export holds the role: nothing is amended, and a warning says so.
+    snapshot, report = load_inputs([plan], iac=IacOptions(account_id=A))
+    assert any("'Vendor' is not created by this plan nor in the other inputs" in d.message
+               for d in report.diagnostics)
+    # The plan deploys to another account: that account's Vendor role is not the export's.
+    snapshot, report = load_inputs([live, plan], iac=IacOptions(account_id="210987654321"))
+    assert snapshot.roles[VENDOR].inline_policies == []
+    assert any("not created by this plan nor in the other inputs" in d.message for d in report.diagnostics)
+    # Without --account-id, a name held by two accounts is ambiguous: not applied, the warning asks for the account.
+    both = two_accounts()
+    other = both[1]
+    assert isinstance(other, Account)
+    other.role("Vendor", {"Version": "2012-10-17", "Statement": []})
+    two = write(tmp_path, "two", both)
+    snapshot, report = load_inputs([two, plan])
+    assert snapshot.roles[VENDOR].inline_policies == []
+    assert any("give --account-id" in d.message for d in report.diagnostics)
+
+
+def test_plan_destroying_a_policy_of_an_export_role_removes_it(tmp_path: Path) -> None:
+    pieces = two_accounts()
+    account = pieces[0]
+    assert isinstance(account, Account)
+    vendor = next(r for r in account.roles if r["Arn"] == VENDOR)
+    vendor["RolePolicyList"] = [{"PolicyName": "read", "PolicyDocument": json.loads(READ_DOC)}]
+    vendor["AttachedManagedPolicies"] = [{"PolicyArn": "arn:aws:iam::aws:policy/ReadOnlyAccess"}]
+    live = write(tmp_path, "live", pieces)
+    plan = write_plan(tmp_path, resource_plan(
+        ("aws_iam_role_policy.read", ["delete"], {"name": "read", "role": "Vendor", "policy": READ_DOC}, None),
+        ("aws_iam_role_policy_attachment.ro", ["delete"],
+         {"role": "Vendor", "policy_arn": "arn:aws:iam::aws:policy/ReadOnlyAccess"}, None)))
+    snapshot, _ = load_inputs([live, plan], iac=IacOptions(account_id=A))
+    assert snapshot.roles[VENDOR].inline_policies == [] and snapshot.roles[VENDOR].attached_policy_arns == []
+    # Negative control: the state before the plan still has both.
+    snapshot, _ = load_inputs([live, plan], iac=IacOptions(account_id=A, plan_side="before"))
+    assert [p.name for p in snapshot.roles[VENDOR].inline_policies] == ["read"]
+    assert snapshot.roles[VENDOR].attached_policy_arns == ["arn:aws:iam::aws:policy/ReadOnlyAccess"]
+
+
+def _ci_role(inline: list[dict[str, str]], arns: list[str]) -> dict[str, Any]:
+    trust_doc = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+    return {"name": "ci", "arn": f"arn:aws:iam::{A}:role/ci", "path": "/", "assume_role_policy": trust_doc,
+            "inline_policy": inline, "managed_policy_arns": arns}
+
+
+def test_plan_inline_policy_resource_replaces_the_refreshed_block_of_the_same_name(tmp_path: Path) -> None:
+    # The role's refreshed `inline_policy` lists the policy aws_iam_role_policy manages, with its old document.
+    role = _ci_role([{"name": "p", "policy": READ_DOC}], [])
+    plan = write_plan(tmp_path, resource_plan(
+        ("aws_iam_role.ci", ["no-op"], role, role),
+        ("aws_iam_role_policy.p", ["update"], {"name": "p", "role": "ci", "policy": READ_DOC},
+         {"name": "p", "role": "ci", "policy": ADMIN_DOC})))
+    after = load_inputs([plan])[0].roles[f"arn:aws:iam::{A}:role/ci"]
+    assert [(p.name, p.document.statements[0].actions) for p in after.inline_policies] == [("p", ("*",))]
+    before = load_inputs([plan], iac=IacOptions(plan_side="before"))[0].roles[f"arn:aws:iam::{A}:role/ci"]
+    assert [(p.name, p.document.statements[0].actions) for p in before.inline_policies] == \
+        [("p", ("s3:GetObject",))]
+
+
+def test_plan_destroying_a_policy_of_its_own_role_removes_the_refreshed_block(tmp_path: Path) -> None:
+    arn = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+    role = _ci_role([{"name": "p", "policy": READ_DOC}], [arn])
+    plan = write_plan(tmp_path, resource_plan(
+        ("aws_iam_role.ci", ["no-op"], role, role),
+        ("aws_iam_role_policy.p", ["delete"], {"name": "p", "role": "ci", "policy": READ_DOC}, None),
+        ("aws_iam_role_policy_attachment.ro", ["delete"], {"role": "ci", "policy_arn": arn}, None)))
+    after = load_inputs([plan])[0].roles[f"arn:aws:iam::{A}:role/ci"]
+    assert after.inline_policies == [] and after.attached_policy_arns == []
+    before = load_inputs([plan], iac=IacOptions(plan_side="before"))[0].roles[f"arn:aws:iam::{A}:role/ci"]
+    assert [p.name for p in before.inline_policies] == ["p"] and before.attached_policy_arns == [arn]
+
+
+def test_diff_plan_granting_admin_to_a_role_trusted_from_outside_trips_the_gate(tmp_path: Path) -> None:
+    live = write(tmp_path, "live", two_accounts())
+    plan = write_plan(tmp_path, resource_plan(GRANT_ADMIN))
+    doc = diff_json("--plan", str(plan), str(live), "--account-id", A)
+    assert VENDOR in doc["sensitive_roles"]["added"]
+    assert {(f["rule"], f["role"]) for f in doc["findings"]["introduced"]} >= {("TG401", VENDOR)}
+    assert run("diff", "--plan", str(plan), str(live), "--account-id", A, "-q", "--no-cache",
+               "--fail-on", "high")[0] == 1
+    quiet = write_plan(tmp_path, resource_plan(("aws_iam_role_policy.vendor_read", ["create"], None,
+                                                {"name": "read", "role": "Vendor", "policy": READ_DOC})), "1.json")
+    assert run("diff", "--plan", str(quiet), str(live), "--account-id", A, "-q", "--no-cache",
+               "--fail-on", "high")[0] == 0
+
+
 # -- diff: live snapshot vs live snapshot + plan -----------------------------------------------------------
 
 

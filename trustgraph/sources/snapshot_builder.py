@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -51,6 +52,22 @@ def _entry_guard(kind: str) -> Callable[[Callable[..., None]], Callable[..., Non
     return wrap
 
 
+@dataclass(frozen=True, slots=True)
+class _Amendment:
+    """A planned source's inline policy or attachment for a principal it does not hold (`SnapshotBuilder.amend`)."""
+
+    kind: str  # role | user | group
+    name: str
+    account: str | None
+    source: str
+    where: str
+    what: str  # the resource type, for messages
+    policy_name: str | None  # an inline policy: its name …
+    policy: InlinePolicy | None  # … and what it is now (None: removed)
+    attached: str | None  # an attached policy ARN
+    remove: bool
+
+
 class SnapshotBuilder:
     def __init__(self, report: LoadReport) -> None:
         self.snapshot = Snapshot()
@@ -70,6 +87,7 @@ class SnapshotBuilder:
         # the exports' entries of the same principal or policy, and a plan's deletions remove them (`planned`).
         self._planned: set[str] = set()
         self._deleted: dict[tuple[str, object], tuple[str, str, str]] = {}  # (kind, key) → (name, source, where)
+        self._amendments: list[_Amendment] = []
 
     # -- policies -----------------------------------------------------------------------------
     def policy(self, raw: Any, source: str, where: str) -> PolicyDocument | None:
@@ -146,6 +164,41 @@ class SnapshotBuilder:
         """A planned source deletes the `kind` (role, user, group, managed policy) `key`: an export's entry of it is
         removed when the snapshot is finished (whatever the order of the inputs)."""
         self._deleted[(kind, key)] = (name, source, where)
+
+    def amend(self, kind: str, name: str, account: str | None, source: str, where: str, what: str, *,
+              inline: tuple[str, Any] | None = None, attached: str | None = None, remove: bool = False) -> None:
+        """A planned source adds (or, `remove`, takes away) an inline policy `(name, document)` or an attached policy
+        ARN of the `kind` (role, user, group) named `name`, which it does not hold itself: applied when the snapshot
+        is finished to the one principal of that name (in `account`, when given) that the other inputs hold."""
+        policy = None
+        if inline is not None and not remove:
+            document = self.policy(inline[1], source, where)
+            if document is None:
+                return  # the parser said why
+            policy = InlinePolicy(inline[0], document)
+        self._amendments.append(_Amendment(kind, name, account, source, where, what, inline[0] if inline else None,
+                                           policy, attached, remove))
+
+    def _apply_amendments(self) -> None:
+        for change in self._amendments:
+            store: dict[Any, Any] = {"role": self.snapshot.roles, "user": self.snapshot.users,
+                                     "group": self.snapshot.groups}[change.kind]
+            found = [e for e in store.values()
+                     if e.name == change.name and (change.account is None or e.account == change.account)]
+            if len(found) != 1:
+                if not change.remove:
+                    self.report.warning(change.source, change.where, f"{change.kind} {change.name!r} is not created "
+                                        "by this plan" + (" nor in the other inputs" if not found else
+                                                          f", and {len(found)} accounts of the other inputs have "
+                                                          "one (give --account-id)") + f": {change.what} not read")
+                continue
+            entity = found[0]
+            if change.policy_name is not None:
+                entity.inline_policies = [p for p in entity.inline_policies if p.name != change.policy_name] + \
+                    ([change.policy] if change.policy is not None else [])
+            if change.attached is not None:
+                kept = [a for a in entity.attached_policy_arns if a != change.attached]
+                entity.attached_policy_arns = kept if change.remove else kept + [change.attached]
 
     def _keep(self, kind: str, key: object, name: str, source: str) -> bool:
         """Whether the entry of `kind` `key` read from `source` replaces the one already read. A planned source's
@@ -342,6 +395,7 @@ class SnapshotBuilder:
             self.report.warning(source, where, f"{kind} {name} from {kept} is deleted by this plan: not in the data")
 
     def finish(self) -> Snapshot:
+        self._apply_amendments()
         self._apply_deletions()
         incomplete = [a for a, (pages, truncated) in self._pages.items() if truncated and truncated >= pages]
         if len(incomplete) == 1 and self._anonymous_final_pages:

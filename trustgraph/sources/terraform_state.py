@@ -135,17 +135,19 @@ def plan_resources(plan: dict[str, Any], side: str) -> list[PlanResource]:
 
 
 def deleted_resources(plan: dict[str, Any]) -> list[PlanResource]:
-    """The resources applying the plan destroys (action `delete` alone: not a replacement, which creates the
-    resource again, nor `forget`, which leaves it in AWS), as they are before it."""
+    """The managed resources applying the plan destroys, as they are before it: action `delete` alone, or a
+    replacement (`delete` and `create`, which creates it again; `actions` tells which). `forget` leaves the
+    resource in AWS: not listed. Their `mode` is "removed"."""
     out: list[PlanResource] = []
     changes = plan.get("resource_changes")
     for i, change in enumerate(changes if isinstance(changes, list) else []):
         body = change.get("change") if isinstance(change, dict) else None
-        if not isinstance(body, dict) or body.get("actions") != ["delete"] or not isinstance(body.get("before"), dict):
+        if not isinstance(body, dict) or not isinstance(body.get("before"), dict) \
+                or not isinstance(body.get("actions"), list) or "delete" not in body["actions"]:
             continue
-        if isinstance(change.get("address"), str):
-            out.append(PlanResource(change["address"], str(change.get("type", "")), str(change.get("mode", "managed")),
-                                    body["before"], {}, f"$.resource_changes[{i}]", actions=("delete",)))
+        if isinstance(change.get("address"), str) and change.get("mode", "managed") == "managed":
+            out.append(PlanResource(change["address"], str(change.get("type", "")), "removed", body["before"], {},
+                                    f"$.resource_changes[{i}]", actions=tuple(str(a) for a in body["actions"])))
     return out
 
 
