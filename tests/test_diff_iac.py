@@ -134,6 +134,33 @@ def live_and_plan(tmp: Path, change: str, *, plan_name: str = "0-plan.json") -> 
     return live, plan
 
 
+ADMIN_DOC = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})
+READ_DOC = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject",
+                                                               "Resource": "*"}]})
+
+
+def resource_plan(*changes: tuple[str, list[str], dict[str, Any] | None, dict[str, Any] | None]) -> dict[str, Any]:
+    """A plan of (address, actions, before, after) resource changes; the prior state and planned values follow."""
+    def resource(address: str, values: dict[str, Any]) -> dict[str, Any]:
+        return {"address": address, "mode": "managed", "type": address.split(".")[0], "name": address.split(".")[1],
+                "values": values}
+
+    return {"format_version": "1.2",
+            "prior_state": {"values": {"root_module": {"resources": [
+                resource(a, before) for a, _, before, _ in changes if before is not None]}}},
+            "planned_values": {"root_module": {"resources": [
+                resource(a, after) for a, _, _, after in changes if after is not None]}},
+            "resource_changes": [{**resource(a, {}), "change": {"actions": actions, "before": before, "after": after,
+                                                                "after_unknown": {}}}
+                                 for a, actions, before, after in changes]}
+
+
+def write_plan(tmp: Path, plan: dict[str, Any], name: str = "0-plan.json") -> Path:
+    path = tmp / name
+    path.write_text(json.dumps(plan), encoding="utf-8")
+    return path
+
+
 # -- the overlay rule (sources) ----------------------------------------------------------------------------
 
 
@@ -166,39 +193,29 @@ def test_plan_deletion_removes_the_export_entry(tmp_path: Path) -> None:
         assert any("deleted by this plan" in d.message and d.source == str(plan) for d in report.diagnostics)
 
 
+@pytest.mark.parametrize("kind", ["user", "group", "managed policy"])
+def test_plan_deletion_removes_the_export_entry_of_every_kind(tmp_path: Path, kind: str) -> None:
+    account = Account(A)
+    user, group = account.user("deploy-bot"), account.group("deployers")
+    policy = account.policy("deploy", {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]})
+    live = write(tmp_path, "live", [account])
+    arn, tf_type = {"user": (user, "aws_iam_user"), "group": (group, "aws_iam_group"),
+                    "managed policy": (policy, "aws_iam_policy")}[kind]
+    values = {"name": arn.rsplit("/", 1)[-1], "arn": arn, "path": "/", "policy": READ_DOC}
+    plan = write_plan(tmp_path, resource_plan((f"{tf_type}.x", ["delete"], values, None)))
+    stores = {"user": lambda s: set(s.users), "group": lambda s: {g.arn for g in s.groups.values()},
+              "managed policy": lambda s: set(s.managed_policies)}
+    assert arn not in stores[kind](load_inputs([live, plan])[0])
+    assert arn in stores[kind](load_inputs([live, plan], iac=IacOptions(plan_side="before"))[0])
+
+
 def test_plan_deletion_removes_the_export_entry_negative_controls(tmp_path: Path) -> None:
     # `forget` (a `removed` block with destroy = false) leaves the role in AWS; the state before a plan has it.
     live, plan = live_and_plan(tmp_path, "forget")
     assert VENDOR in load_inputs([live, plan])[0].roles
     live, plan = live_and_plan(tmp_path / "before", "delete")
     assert VENDOR in load_inputs([live, plan], iac=IacOptions(plan_side="before"))[0].roles
-
-
-ADMIN_DOC = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})
-READ_DOC = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject",
-                                                               "Resource": "*"}]})
-
-
-def resource_plan(*changes: tuple[str, list[str], dict[str, Any] | None, dict[str, Any] | None]) -> dict[str, Any]:
-    """A plan of (address, actions, before, after) resource changes; the prior state and planned values follow."""
-    def resource(address: str, values: dict[str, Any]) -> dict[str, Any]:
-        return {"address": address, "mode": "managed", "type": address.split(".")[0], "name": address.split(".")[1],
-                "values": values}
-
-    return {"format_version": "1.2",
-            "prior_state": {"values": {"root_module": {"resources": [
-                resource(a, before) for a, _, before, _ in changes if before is not None]}}},
-            "planned_values": {"root_module": {"resources": [
-                resource(a, after) for a, _, _, after in changes if after is not None]}},
-            "resource_changes": [{**resource(a, {}), "change": {"actions": actions, "before": before, "after": after,
-                                                                "after_unknown": {}}}
-                                 for a, actions, before, after in changes]}
-
-
-def write_plan(tmp: Path, plan: dict[str, Any], name: str = "0-plan.json") -> Path:
-    path = tmp / name
-    path.write_text(json.dumps(plan), encoding="utf-8")
-    return path
 
 
 GRANT_ADMIN = ("aws_iam_role_policy.vendor_admin", ["create"], None,
