@@ -414,6 +414,21 @@ def test_diff_plan_form_over_the_live_snapshot_shows_the_plan_and_nothing_else(t
     assert rows(doc) == {("added", f"arn:aws:iam::{A}:role/data/Reporting", (CI,))}
 
 
+def test_diff_plan_form_side_without_iam_data_is_empty_not_bad_input(tmp_path: Path) -> None:
+    # Before a plan that creates every role there is no IAM data: that side is empty, the roles are added.
+    role = _ci_role([], [])
+    created = write_plan(tmp_path, resource_plan(("aws_iam_role.ci", ["create"], None, role)))
+    doc = diff_json("--plan", str(created))
+    assert rows(doc) == {("added", f"arn:aws:iam::{A}:role/ci", ("ec2.amazonaws.com",))}
+    # A plan changing no IAM resource changes no trust.
+    bucket = ("aws_s3_bucket.logs", ["create"], None, {"bucket": "logs"})
+    no_iam = write_plan(tmp_path, resource_plan(bucket), "bucket.json")
+    assert diff_json("--plan", str(no_iam))["summary"]["trust_changes"] == 0
+    # Negative control: outside --plan, a side with no IAM data is still bad input.
+    code, _, err = run("diff", str(no_iam), str(created), "-q", "--no-cache")
+    assert code == 2 and "no usable IAM data" in err
+
+
 def test_diff_plan_form_usage_errors(tmp_path: Path) -> None:
     live, plan = live_and_plan(tmp_path, "none")
     code, _, err = run("diff", "--plan", str(plan), "--old", str(live), "-q")

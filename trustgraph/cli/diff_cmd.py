@@ -64,8 +64,11 @@ def plan_specs(plan: str, context: tuple[str, ...], **common: Any) -> tuple[Inpu
     if _is_saved_graph(plan):
         raise click.BadParameter(f"{plan} is a saved graph, not a Terraform plan", param_hint="--plan")
     iac: IacOptions = common.pop("iac")
-    return (side_spec("old", context + (plan,), iac=replace(iac, plan_side="before"), **common),
-            side_spec("new", context + (plan,), iac=replace(iac, plan_side="after"), **common))
+    # A state of a plan may hold no role or user (before a plan that creates them): that side is empty, not bad input.
+    return (replace(side_spec("old", context + (plan,), iac=replace(iac, plan_side="before"), **common),
+                    empty_ok=True),
+            replace(side_spec("new", context + (plan,), iac=replace(iac, plan_side="after"), **common),
+                    empty_ok=True))
 
 
 def load_side(spec: InputSpec, options: FindingOptions, name: str) -> Side:

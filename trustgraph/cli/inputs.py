@@ -51,6 +51,9 @@ class InputSpec:
     no_cache: bool = False
     # Values Terraform plans and CloudFormation templates leave to deploy time (--account-id, --parameter).
     iac: IacOptions = field(default_factory=IacOptions)
+    # Inputs that may rightly hold no role or user: a state of a plan (before one that creates everything, after
+    # one that destroys everything, either side of one that changes no IAM resource).
+    empty_ok: bool = False
 
 
 def input_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -98,13 +101,13 @@ def report_load(report: LoadReport, quiet: bool) -> None:
 
 
 def load_snapshot(inputs: tuple[str, ...], role_arn: str | None, quiet: bool,
-                  iac: IacOptions | None = None) -> tuple[Snapshot, LoadReport]:
+                  iac: IacOptions | None = None, empty_ok: bool = False) -> tuple[Snapshot, LoadReport]:
     if not inputs:
         raise click.UsageError("give at least one --input PATH (or --graph FILE)")
     with phase("read inputs", quiet=quiet, unit="files") as tick:
         snapshot, report = load_inputs(inputs, role_arn=role_arn, progress=tick, iac=iac)
     report_load(report, quiet)
-    if not report.usable or (not snapshot.roles and not snapshot.users):
+    if not report.usable or (not snapshot.roles and not snapshot.users and not empty_ok):
         stderr.print("error: no usable IAM data in the inputs")
         sys.exit(2)
     return snapshot, report
@@ -175,7 +178,7 @@ def _from_inputs(spec: InputSpec, snapshot: bool | tuple[str, ...]) -> Loaded:
                 if saved.report is not None:
                     report_load(saved.report, spec.quiet)
                 return Loaded(saved.graph, saved.snapshot, saved.report, list(spec.inputs), entry)
-    built, report = load_snapshot(spec.inputs, spec.role_arn, spec.quiet, spec.iac)
+    built, report = load_snapshot(spec.inputs, spec.role_arn, spec.quiet, spec.iac, spec.empty_ok)
     graph = build_with_progress(built, spec.quiet)
     entry = _store(key, graph, built, report, spec.quiet) if key is not None else None
     return Loaded(graph, built, report, list(spec.inputs), entry)
