@@ -479,6 +479,25 @@ def test_template_entry_overlays_the_export_entry_of_the_same_arn(tmp_path: Path
     assert row["new"]["conditions"] == ["sts:ExternalId"]
 
 
+def test_template_policy_of_a_role_it_does_not_hold_amends_the_export_role(tmp_path: Path) -> None:
+    template = {"Resources": {
+        "Admin": {"Type": "AWS::IAM::Policy", "Properties": {
+            "PolicyName": "admin", "Roles": ["Vendor"], "PolicyDocument": json.loads(ADMIN_DOC)}},
+        "Read": {"Type": "AWS::IAM::ManagedPolicy", "Properties": {
+            "ManagedPolicyName": "read", "Roles": ["Vendor"], "PolicyDocument": json.loads(READ_DOC)}}}}
+    path = tmp_path / "stack.json"
+    path.write_text(json.dumps(template), encoding="utf-8")
+    live = write(tmp_path, "live", two_accounts())
+    snapshot, report = load_inputs([path, live], iac=IacOptions(account_id=A))
+    vendor = snapshot.roles[VENDOR]
+    assert [p.name for p in vendor.inline_policies] == ["admin"]
+    assert vendor.attached_policy_arns == [f"arn:aws:iam::{A}:policy/read"]
+    # Negative control: without the export the policies reach no role, and a warning says so.
+    snapshot, report = load_inputs([path], iac=IacOptions(account_id=A))
+    assert sum("'Vendor' is not in the template nor in the other inputs" in d.message
+               for d in report.diagnostics) == 2
+
+
 # -- docs/ci.md and the README, as written -------------------------------------------------------------------
 
 

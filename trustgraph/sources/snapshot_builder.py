@@ -62,6 +62,7 @@ class _Amendment:
     source: str
     where: str
     what: str  # the resource type, for messages
+    absent: str  # how the source lacks the principal, for messages
     policy_name: str | None  # an inline policy: its name …
     policy: InlinePolicy | None  # … and what it is now (None: removed)
     attached: str | None  # an attached policy ARN
@@ -166,18 +167,20 @@ class SnapshotBuilder:
         self._deleted[(kind, key)] = (name, source, where)
 
     def amend(self, kind: str, name: str, account: str | None, source: str, where: str, what: str, *,
-              inline: tuple[str, Any] | None = None, attached: str | None = None, remove: bool = False) -> None:
+              inline: tuple[str, Any] | None = None, attached: str | None = None, remove: bool = False,
+              absent: str = "is not created by this plan") -> None:
         """A planned source adds (or, `remove`, takes away) an inline policy `(name, document)` or an attached policy
         ARN of the `kind` (role, user, group) named `name`, which it does not hold itself: applied when the snapshot
-        is finished to the one principal of that name (in `account`, when given) that the other inputs hold."""
+        is finished to the one principal of that name (in `account`, when given) that the other inputs hold. `what`
+        (the resource type) and `absent` (how the source lacks the principal) word the warning when none does."""
         policy = None
         if inline is not None and not remove:
             document = self.policy(inline[1], source, where)
             if document is None:
                 return  # the parser said why
             policy = InlinePolicy(inline[0], document)
-        self._amendments.append(_Amendment(kind, name, account, source, where, what, inline[0] if inline else None,
-                                           policy, attached, remove))
+        self._amendments.append(_Amendment(kind, name, account, source, where, what, absent,
+                                           inline[0] if inline else None, policy, attached, remove))
 
     def _apply_amendments(self) -> None:
         for change in self._amendments:
@@ -187,8 +190,8 @@ class SnapshotBuilder:
                      if e.name == change.name and (change.account is None or e.account == change.account)]
             if len(found) != 1:
                 if not change.remove:
-                    self.report.warning(change.source, change.where, f"{change.kind} {change.name!r} is not created "
-                                        "by this plan" + (" nor in the other inputs" if not found else
+                    self.report.warning(change.source, change.where, f"{change.kind} {change.name!r} {change.absent}"
+                                        + (" nor in the other inputs" if not found else
                                                           f", and {len(found)} accounts of the other inputs have "
                                                           "one (give --account-id)") + f": {change.what} not read")
                 continue
