@@ -271,6 +271,12 @@ def test_plan_destroying_a_policy_of_an_export_role_removes_it(tmp_path: Path) -
          {"role": "Vendor", "policy_arn": "arn:aws:iam::aws:policy/ReadOnlyAccess"}, None)))
     snapshot, _ = load_inputs([live, plan], iac=IacOptions(account_id=A))
     assert snapshot.roles[VENDOR].inline_policies == [] and snapshot.roles[VENDOR].attached_policy_arns == []
+    exclusive = write_plan(tmp_path, resource_plan(
+        ("aws_iam_policy_attachment.ro", ["delete"], {"name": "ro", "roles": ["Vendor"], "users": [], "groups": [],
+                                                      "policy_arn": "arn:aws:iam::aws:policy/ReadOnlyAccess"}, None)),
+        "1-exclusive.json")
+    snapshot, _ = load_inputs([live, exclusive], iac=IacOptions(account_id=A))
+    assert snapshot.roles[VENDOR].attached_policy_arns == [] and snapshot.roles[VENDOR].inline_policies
     # Negative control: the state before the plan still has both.
     snapshot, _ = load_inputs([live, plan], iac=IacOptions(account_id=A, plan_side="before"))
     assert [p.name for p in snapshot.roles[VENDOR].inline_policies] == ["read"]
