@@ -570,3 +570,6 @@ def test_readme_plan_example_is_the_real_output() -> None:
     code, same, err = run("diff", "--old", str(ROOT / "samples/acme"), "--new", str(ROOT / "samples/acme"), "--new",
                           str(STAGING_PLAN), *args[args.index("--account-id"):], "-q", "--no-cache")
     assert code == 0 and same == out, err
+    # … and `--fail-on high` trips on it, as the README says.
+    code, _, err = run(*args, "-q", "--no-cache", "--fail-on", "high")
+    assert code == 1 and "2 new or escalated finding(s)" in err
