@@ -435,6 +435,31 @@ def test_diff_plan_form_side_without_iam_data_is_empty_not_bad_input(tmp_path: P
     assert code == 2 and "no usable IAM data" in err
 
 
+def test_diff_plan_over_a_saved_graph_equals_the_plan_over_its_inputs(tmp_path: Path) -> None:
+    # The nightly saved graph stands for the live data: a pull request's plan is read over it, nothing collected.
+    live, plan = live_and_plan(tmp_path, "delete")
+    saved = tmp_path / "live.tgdb"
+    assert run("build", "-i", str(live), "-o", str(saved), "-q", "--no-cache")[0] == 0
+    over_graph = diff_json("--plan", str(plan), str(saved))
+    over_inputs = diff_json("--plan", str(plan), str(live))
+    for part in ("summary", "trust", "outside", "reachers"):
+        assert over_graph[part] == over_inputs[part], part
+    assert rows(over_graph) == {("removed", VENDOR, (f"arn:aws:iam::{OUTSIDER}:root",))}
+    assert over_graph["new"]["inputs"] == [str(saved), str(plan)]
+    doc = diff_json("--old", str(saved), "--new", str(saved), "--new", str(plan))
+    assert rows(doc) == rows(over_graph)
+
+
+def test_diff_plan_over_a_saved_graph_negative_control(tmp_path: Path) -> None:
+    # The saved graph alone against itself is no change: what the plan removes comes from the plan.
+    live, _ = live_and_plan(tmp_path, "delete")
+    saved = tmp_path / "live.tgdb"
+    assert run("build", "-i", str(live), "-o", str(saved), "-q", "--no-cache")[0] == 0
+    assert diff_json(str(saved), str(saved))["summary"]["trust_changes"] == 0
+    _, unchanged = live_and_plan(tmp_path / "none", "none")
+    assert diff_json("--plan", str(unchanged), str(saved))["summary"]["trust_changes"] == 0
+
+
 def test_diff_plan_form_usage_errors(tmp_path: Path) -> None:
     live, plan = live_and_plan(tmp_path, "none")
     code, _, err = run("diff", "--plan", str(plan), "--old", str(live), "-q")

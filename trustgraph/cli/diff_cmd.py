@@ -41,21 +41,23 @@ def _is_saved_graph(path: str) -> bool:
 
 def side_spec(name: str, paths: tuple[str, ...], role_arn: str | None, known_accounts: str | None,
               accounts_file: str | None, quiet: bool, no_cache: bool, iac: IacOptions | None = None) -> InputSpec:
-    """One side's inputs: one saved graph (`trustgraph build -o`), or any files and directories (Terraform plans
-    and CloudFormation templates read with `iac`)."""
+    """One side's inputs: one saved graph (`trustgraph build -o`), any files and directories (Terraform plans
+    and CloudFormation templates read with `iac`), or one saved graph with files read over it (a plan)."""
     iac = iac or IacOptions()
     if not paths:
         raise click.UsageError(f"give the {name} side: trustgraph diff OLD NEW, or --{name} PATH (repeatable)")
     graphs = [p for p in paths if Path(p).is_file() and _is_saved_graph(p)]
-    if graphs and len(paths) > 1:
-        raise click.UsageError(f"the {name} side mixes a saved graph ({graphs[0]}) with other inputs; a saved "
-                               "graph is a whole side")
-    if graphs:
+    if len(graphs) > 1:
+        raise click.UsageError(f"the {name} side has two saved graphs ({graphs[0]}, {graphs[1]}); give one, or "
+                               "the inputs they were built from")
+    if graphs and len(paths) == 1:
         return InputSpec((), graphs[0], role_arn, known_accounts, accounts_file, quiet, no_cache, iac)
     missing = [p for p in paths if not Path(p).exists()]
     if missing:
         raise click.BadParameter(f"{missing[0]} does not exist", param_hint=f"the {name} side")
-    return InputSpec(tuple(paths), None, role_arn, known_accounts, accounts_file, quiet, no_cache, iac)
+    others = tuple(p for p in paths if p not in graphs)
+    return InputSpec(others, None, role_arn, known_accounts, accounts_file, quiet, no_cache, iac,
+                     over_graph=graphs[0] if graphs else None)
 
 
 def plan_specs(plan: str, context: tuple[str, ...], **common: Any) -> tuple[InputSpec, InputSpec]:

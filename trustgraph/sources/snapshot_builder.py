@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 import functools
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -154,6 +155,20 @@ class SnapshotBuilder:
             return value
         self.report.warning(source, f"{where}.{key}", f"{key} is a JSON {type(value).__name__}, not a string: ignored")
         return None
+
+    def seed(self, base: Snapshot, source: str) -> None:
+        """Start from a snapshot read before (a saved graph's): its entries count as read from `source`, an export, so
+        that plans and templates overlay them and other inputs follow the duplicate rule. `base` is not changed."""
+        self.snapshot = replace(
+            base, users={k: copy.copy(v) for k, v in base.users.items()},
+            roles={k: copy.copy(v) for k, v in base.roles.items()},
+            groups={k: copy.copy(v) for k, v in base.groups.items()}, managed_policies=dict(base.managed_policies),
+            collected_accounts=set(base.collected_accounts), account_names=dict(base.account_names),
+            gaps=list(base.gaps), resources=list(base.resources), inventory_accounts=set(base.inventory_accounts))
+        for kind, store in (("role", base.roles), ("user", base.users), ("group", base.groups),
+                            ("managed policy", base.managed_policies)):
+            for key in store:
+                self._kept_from[(kind, key)] = source
 
     def planned(self, source: str) -> None:
         """`source` describes a state to come (a Terraform plan, a CloudFormation template): its roles, users, groups
