@@ -171,7 +171,7 @@ def gate_failures(diff: GraphDiff, split: Triage | None, fail_on: Severity | Non
 @click.option("--plan", "plan_file", type=click.Path(dir_okay=False), metavar="PLAN",
               help="A Terraform plan (terraform show -json): compare the state it starts from with the state it "
                    "leaves; paths given beside it (a live snapshot) are read on both sides.")
-@click.option("--account-id", "iac_account",
+@click.option("--account-id", "iac_account", metavar="ID",
               help="Account the Terraform plans and CloudFormation templates deploy to (both sides).")
 @click.option("--parameter", "iac_parameters", multiple=True, metavar="KEY=VALUE",
               help="CloudFormation template parameter or pseudo parameter value (repeatable; both sides).")
