@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from trustgraph.cli.terminal import safe
 from trustgraph.graph.store import SQLITE_MAGIC
 from trustgraph.report.diff_doc import diff_document
 from trustgraph.report.diff_markdown import diff_markdown, facts_text, summary_line
+from trustgraph.sources.iac import IacOptionError, IacOptions, parse_options
 
 FORMATS = ("table", "json", "markdown")
 ROWS = 25  # rows per terminal table; --format json has them all
@@ -38,20 +40,37 @@ def _is_saved_graph(path: str) -> bool:
 
 
 def side_spec(name: str, paths: tuple[str, ...], role_arn: str | None, known_accounts: str | None,
-              accounts_file: str | None, quiet: bool, no_cache: bool) -> InputSpec:
-    """One side's inputs: one saved graph (`trustgraph build -o`), or any files and directories."""
+              accounts_file: str | None, quiet: bool, no_cache: bool, iac: IacOptions | None = None) -> InputSpec:
+    """One side's inputs: one saved graph (`trustgraph build -o`), any files and directories (Terraform plans
+    and CloudFormation templates read with `iac`), or one saved graph with files read over it (a plan)."""
+    iac = iac or IacOptions()
     if not paths:
         raise click.UsageError(f"give the {name} side: trustgraph diff OLD NEW, or --{name} PATH (repeatable)")
     graphs = [p for p in paths if Path(p).is_file() and _is_saved_graph(p)]
-    if graphs and len(paths) > 1:
-        raise click.UsageError(f"the {name} side mixes a saved graph ({graphs[0]}) with other inputs; a saved "
-                               "graph is a whole side")
-    if graphs:
-        return InputSpec((), graphs[0], role_arn, known_accounts, accounts_file, quiet, no_cache)
+    if len(graphs) > 1:
+        raise click.UsageError(f"the {name} side has two saved graphs ({graphs[0]}, {graphs[1]}); give one, or "
+                               "the inputs they were built from")
+    if graphs and len(paths) == 1:
+        return InputSpec((), graphs[0], role_arn, known_accounts, accounts_file, quiet, no_cache, iac)
     missing = [p for p in paths if not Path(p).exists()]
     if missing:
         raise click.BadParameter(f"{missing[0]} does not exist", param_hint=f"the {name} side")
-    return InputSpec(tuple(paths), None, role_arn, known_accounts, accounts_file, quiet, no_cache)
+    others = tuple(p for p in paths if p not in graphs)
+    return InputSpec(others, None, role_arn, known_accounts, accounts_file, quiet, no_cache, iac,
+                     over_graph=graphs[0] if graphs else None)
+
+
+def plan_specs(plan: str, context: tuple[str, ...], **common: Any) -> tuple[InputSpec, InputSpec]:
+    """`--plan`: the old side is the state the plan starts from, the new side the state it leaves, each read over
+    the same other inputs (a live snapshot), so that only the plan's own change shows."""
+    if _is_saved_graph(plan):
+        raise click.BadParameter(f"{plan} is a saved graph, not a Terraform plan", param_hint="--plan")
+    iac: IacOptions = common.pop("iac")
+    # A state of a plan may hold no role or user (before a plan that creates them): that side is empty, not bad input.
+    return (replace(side_spec("old", context + (plan,), iac=replace(iac, plan_side="before"), **common),
+                    empty_ok=True),
+            replace(side_spec("new", context + (plan,), iac=replace(iac, plan_side="after"), **common),
+                    empty_ok=True))
 
 
 def load_side(spec: InputSpec, options: FindingOptions, name: str) -> Side:
@@ -144,11 +163,18 @@ def gate_failures(diff: GraphDiff, split: Triage | None, fail_on: Severity | Non
 
 
 @main.command("diff")
-@click.argument("paths", nargs=-1, type=click.Path(), metavar="[OLD NEW]")
+@click.argument("paths", nargs=-1, type=click.Path(), metavar="[OLD NEW | PATH...]")
 @click.option("--old", "old_paths", multiple=True, type=click.Path(), metavar="PATH",
               help="More inputs of the old side (repeatable): files, directories, or one saved graph.")
 @click.option("--new", "new_paths", multiple=True, type=click.Path(), metavar="PATH",
               help="More inputs of the new side (repeatable).")
+@click.option("--plan", "plan_file", type=click.Path(dir_okay=False), metavar="PLAN",
+              help="A Terraform plan (terraform show -json): compare the state it starts from with the state it "
+                   "leaves; paths given beside it (a live snapshot) are read on both sides.")
+@click.option("--account-id", "iac_account", metavar="ID",
+              help="Account the Terraform plans and CloudFormation templates deploy to (both sides).")
+@click.option("--parameter", "iac_parameters", multiple=True, metavar="KEY=VALUE",
+              help="CloudFormation template parameter or pseudo parameter value (repeatable; both sides).")
 @click.option("--role-arn", "policy_role_arn", help="Role ARN for a bare trust policy file (both sides).")
 @click.option("--known-accounts", type=click.Path(exists=True, dir_okay=False),
               help="YAML list of known third-party accounts ({name, source, accounts, type}).")
@@ -170,6 +196,7 @@ def gate_failures(diff: GraphDiff, split: Triage | None, fail_on: Severity | Non
 @gate_options
 @sensitivity_options
 def diff_command(paths: tuple[str, ...], old_paths: tuple[str, ...], new_paths: tuple[str, ...],
+                 plan_file: str | None, iac_account: str | None, iac_parameters: tuple[str, ...],
                  policy_role_arn: str | None, known_accounts: str | None, accounts_file: str | None, quiet: bool,
                  no_cache: bool, fmt: str, as_json: bool, output: str | None, fail_on: Severity | None,
                  fail_on_outside: bool, fail_on_reachers: bool, baseline_file: str | None,
@@ -178,19 +205,33 @@ def diff_command(paths: tuple[str, ...], old_paths: tuple[str, ...], new_paths: 
     """What a change does to trust: edges added, removed and changed, new outside trust, new reachers of
     sensitive roles, findings introduced and resolved.
 
-    OLD and NEW are each a snapshot directory, a file, or a graph saved by `trustgraph build -o`; --old and
-    --new add more inputs to a side (`trustgraph diff --old a.json --old b.json --new head/`). Gates: --fail-on
-    SEVERITY (new or escalated findings, after --baseline and --suppressions), --fail-on-outside,
-    --fail-on-reachers; exit code 1 when one trips, 2 on bad usage or input.
+    OLD and NEW are each a snapshot directory, a file (an export, a Terraform plan, a CloudFormation template),
+    or a graph saved by `trustgraph build -o`; --old and --new add more inputs to a side (`trustgraph diff --old
+    live/ --new live/ --new plan.json`: a plan's roles overlay the snapshot's, its deletions remove them).
+    `trustgraph diff --plan plan.json [PATH...]` compares the state a plan starts from with the state it leaves,
+    over the PATHs given. Gates: --fail-on SEVERITY (new or escalated findings, after --baseline and
+    --suppressions), --fail-on-outside, --fail-on-reachers; exit code 1 when one trips, 2 on bad usage or input.
     """
-    if len(paths) not in (0, 2):
-        raise click.UsageError("give OLD and NEW (two paths), or --old/--new")
     if as_json:
         fmt = "json"
-    old_spec = side_spec("old", paths[:1] + old_paths, policy_role_arn, known_accounts, accounts_file, quiet,
-                         no_cache)
-    new_spec = side_spec("new", paths[1:] + new_paths, policy_role_arn, known_accounts, accounts_file, quiet,
-                         no_cache)
+    try:
+        iac = parse_options(iac_account, iac_parameters)
+    except IacOptionError as exc:
+        raise click.UsageError(str(exc)) from None
+    common: dict[str, Any] = {"role_arn": policy_role_arn, "known_accounts": known_accounts,
+                              "accounts_file": accounts_file, "quiet": quiet, "no_cache": no_cache, "iac": iac}
+    if plan_file is not None:
+        if old_paths or new_paths:
+            raise click.UsageError("--plan compares the two states of one plan: give no --old/--new (paths given "
+                                   "beside it are read on both sides)")
+        if not Path(plan_file).is_file():
+            raise click.BadParameter(f"{plan_file} does not exist", param_hint="--plan")
+        old_spec, new_spec = plan_specs(plan_file, paths, **common)
+    else:
+        if len(paths) not in (0, 2):
+            raise click.UsageError("give OLD and NEW (two paths), --old/--new, or --plan PLAN")
+        old_spec = side_spec("old", paths[:1] + old_paths, **common)
+        new_spec = side_spec("new", paths[1:] + new_paths, **common)
     options = FindingOptions(sensitive_patterns=tuple(sensitive), many_reachers=many_reachers,
                              long_chain_hops=chain_hops)
     old, new = load_side(old_spec, options, "old"), load_side(new_spec, options, "new")

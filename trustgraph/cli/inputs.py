@@ -51,6 +51,11 @@ class InputSpec:
     no_cache: bool = False
     # Values Terraform plans and CloudFormation templates leave to deploy time (--account-id, --parameter).
     iac: IacOptions = field(default_factory=IacOptions)
+    # Inputs that may rightly hold no role or user: a state of a plan (before one that creates everything, after
+    # one that destroys everything, either side of one that changes no IAM resource).
+    empty_ok: bool = False
+    # A saved graph whose snapshot the inputs are read over, as one more export (diff: a saved live graph and a plan).
+    over_graph: str | None = None
 
 
 def input_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -98,13 +103,20 @@ def report_load(report: LoadReport, quiet: bool) -> None:
 
 
 def load_snapshot(inputs: tuple[str, ...], role_arn: str | None, quiet: bool,
-                  iac: IacOptions | None = None) -> tuple[Snapshot, LoadReport]:
+                  iac: IacOptions | None = None, empty_ok: bool = False,
+                  over_graph: str | None = None) -> tuple[Snapshot, LoadReport]:
     if not inputs:
         raise click.UsageError("give at least one --input PATH (or --graph FILE)")
+    base = None
+    if over_graph is not None:
+        with phase("read graph", quiet=quiet):
+            saved = read_saved(over_graph, snapshot=True, require_snapshot=True)
+        assert saved.snapshot is not None
+        base = (saved.snapshot, over_graph)
     with phase("read inputs", quiet=quiet, unit="files") as tick:
-        snapshot, report = load_inputs(inputs, role_arn=role_arn, progress=tick, iac=iac)
+        snapshot, report = load_inputs(inputs, role_arn=role_arn, progress=tick, iac=iac, base=base)
     report_load(report, quiet)
-    if not report.usable or (not snapshot.roles and not snapshot.users):
+    if not report.usable or (not snapshot.roles and not snapshot.users and not empty_ok):
         stderr.print("error: no usable IAM data in the inputs")
         sys.exit(2)
     return snapshot, report
@@ -140,7 +152,9 @@ def obtain_graph_and_organization(spec: InputSpec) -> tuple[nx.DiGraph, Organiza
 
 def recorded_inputs(spec: InputSpec) -> list[str]:
     """The inputs as the user gave them: --input, or those the --graph file was built from."""
-    return saved_inputs(spec.graph_file) if spec.graph_file else list(spec.inputs)
+    if spec.graph_file:
+        return saved_inputs(spec.graph_file)
+    return [spec.over_graph, *spec.inputs] if spec.over_graph else list(spec.inputs)
 
 
 def obtain(spec: InputSpec, *, snapshot: bool | tuple[str, ...] = False, require_snapshot: bool = False) -> Loaded:
@@ -161,7 +175,8 @@ def obtain(spec: InputSpec, *, snapshot: bool | tuple[str, ...] = False, require
 def _from_inputs(spec: InputSpec, snapshot: bool | tuple[str, ...]) -> Loaded:
     if not spec.inputs:
         raise click.UsageError("give at least one --input PATH (or --graph FILE)")
-    key = None if spec.no_cache else cache.cache_key(spec.inputs, spec.role_arn, spec.iac)
+    hashed = (spec.over_graph, *spec.inputs) if spec.over_graph else spec.inputs
+    key = None if spec.no_cache else cache.cache_key(hashed, spec.role_arn, spec.iac)
     if key is not None:
         entry = cache.entry_path(key)
         if entry.is_file():
@@ -174,11 +189,11 @@ def _from_inputs(spec: InputSpec, snapshot: bool | tuple[str, ...]) -> Loaded:
                 cache.touch(entry)
                 if saved.report is not None:
                     report_load(saved.report, spec.quiet)
-                return Loaded(saved.graph, saved.snapshot, saved.report, list(spec.inputs), entry)
-    built, report = load_snapshot(spec.inputs, spec.role_arn, spec.quiet, spec.iac)
+                return Loaded(saved.graph, saved.snapshot, saved.report, list(hashed), entry)
+    built, report = load_snapshot(spec.inputs, spec.role_arn, spec.quiet, spec.iac, spec.empty_ok, spec.over_graph)
     graph = build_with_progress(built, spec.quiet)
     entry = _store(key, graph, built, report, spec.quiet) if key is not None else None
-    return Loaded(graph, built, report, list(spec.inputs), entry)
+    return Loaded(graph, built, report, list(hashed), entry)
 
 
 def _store(key: str, graph: nx.DiGraph, snapshot: Snapshot, report: LoadReport, quiet: bool) -> Path | None:

@@ -43,6 +43,7 @@ def looks_like_template(value: Any) -> bool:
 
 
 def read_template(template: dict[str, Any], builder: SnapshotBuilder, source: str, options: IacOptions) -> None:
+    builder.planned(source)
     _TemplateReader(template, builder, source, options).read()
 
 
@@ -261,23 +262,25 @@ class _TemplateReader:
 
     def _attach_managed(self, lid: str, resource: dict[str, Any]) -> None:
         props = self._resolved(lid, resource, quiet=True)
-        for _kind, entities in self._targets(lid, props):
+        arn = self.scope.resources[lid].ref
+        for _kind, entities in self._targets(lid, props, resource, {"attached": arn}):
             for entity in entities:
-                entity.entry["AttachedManagedPolicies"].append({"PolicyArn": self.scope.resources[lid].ref})
+                entity.entry["AttachedManagedPolicies"].append({"PolicyArn": arn})
 
     def _policy(self, lid: str, resource: dict[str, Any]) -> None:
         props = self._resolved(lid, resource)
         name = _text(props.get("PolicyName"), lid)
-        for kind, entities in self._targets(lid, props):
+        for kind, entities in self._targets(lid, props, resource, {"inline": (name, props.get("PolicyDocument"))}):
             for entity in entities:
                 entity.entry[_DETAIL[kind]].append({"PolicyName": name, "PolicyDocument": props.get("PolicyDocument")})
 
     def _standalone(self, lid: str, resource: dict[str, Any]) -> None:
         kind, key = _STANDALONE_POLICIES[resource["Type"]]
         props = self._resolved(lid, resource)
-        for entity in self._find(lid, kind, key, [props.get(key)]):
-            entity.entry[_DETAIL[kind]].append({"PolicyName": _text(props.get("PolicyName"), lid),
-                                                "PolicyDocument": props.get("PolicyDocument")})
+        name = _text(props.get("PolicyName"), lid)
+        change = {"inline": (name, props.get("PolicyDocument"))}
+        for entity in self._find(lid, kind, key, [props.get(key)], resource, change):
+            entity.entry[_DETAIL[kind]].append({"PolicyName": name, "PolicyDocument": props.get("PolicyDocument")})
 
     def _group_addition(self, lid: str, resource: dict[str, Any]) -> None:
         props = self._resolved(lid, resource)
@@ -289,17 +292,21 @@ class _TemplateReader:
         for user in self._find(lid, "user", "Users", users):
             user.entry.setdefault("GroupList", []).append(group)
 
-    def _targets(self, lid: str, props: dict[str, Any]) -> list[tuple[str, list[_Entity]]]:
+    def _targets(self, lid: str, props: dict[str, Any], resource: dict[str, Any],
+                 change: dict[str, Any]) -> list[tuple[str, list[_Entity]]]:
         out = []
         for kind, key in (("role", "Roles"), ("user", "Users"), ("group", "Groups")):
             names = props.get(key)
             if isinstance(names, list):
-                out.append((kind, self._find(lid, kind, key, names)))
+                out.append((kind, self._find(lid, kind, key, names, resource, change)))
             elif names is not None:
                 self._gap(lid, key, f"{key} is not known before deploy: not read")
         return out
 
-    def _find(self, lid: str, kind: str, key: str, names: list[Any]) -> list[_Entity]:
+    def _find(self, lid: str, kind: str, key: str, names: list[Any], resource: dict[str, Any] | None = None,
+              change: dict[str, Any] | None = None) -> list[_Entity]:
+        """The template's principals `names` name. One the template does not hold gets `change` (an inline policy or
+        an attachment) where an export beside the template holds it (`SnapshotBuilder.amend`), else a warning."""
         found = []
         by_name = {e.name: e for e in self.entities.values() if e.kind == kind}
         for name in names:
@@ -312,6 +319,9 @@ class _TemplateReader:
                 by_arn = name.rsplit("/", 1)[-1] if parse_arn(name) else name
                 if by_arn in by_name:
                     found.append(by_name[by_arn])
+                elif change is not None and resource is not None:
+                    self.builder.amend(kind, by_arn, self.options.account_id, self.source, self._at(lid, key),
+                                       str(resource.get("Type")), absent="is not in the template", **change)
                 else:
                     self.builder.report.warning(self.source, self._at(lid, key), f"{kind} {name!r} is not in the "
                                                 "template: not read for it (read the account's export beside it)")

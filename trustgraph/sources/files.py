@@ -264,18 +264,25 @@ def load_input_file(path: Path) -> Any:
 
 
 def load_inputs(paths: Iterable[str | Path], role_arn: str | None = None,
-                progress: ProgressCallback | None = None, iac: IacOptions | None = None) -> tuple[Snapshot, LoadReport]:
+                progress: ProgressCallback | None = None, iac: IacOptions | None = None,
+                base: tuple[Snapshot, str] | None = None) -> tuple[Snapshot, LoadReport]:
     """Read every input into one Snapshot; problems go to the report, never raise. `progress(files done,
     files)` is called before each file and once at the end. `iac`: the values Terraform plans and CloudFormation
-    templates leave to deploy time (account, parameters) and which side of a plan is read."""
+    templates leave to deploy time (account, parameters) and which side of a plan is read. `base`: a snapshot
+    read before and where it came from (a saved graph), which the inputs are read over as if it were one more
+    export (`SnapshotBuilder.seed`)."""
     with collector_paused():
-        return _load_inputs(paths, role_arn, progress, iac or IacOptions())
+        return _load_inputs(paths, role_arn, progress, iac or IacOptions(), base)
 
 
 def _load_inputs(paths: Iterable[str | Path], role_arn: str | None,
-                 progress: ProgressCallback | None, iac: IacOptions) -> tuple[Snapshot, LoadReport]:
+                 progress: ProgressCallback | None, iac: IacOptions,
+                 base: tuple[Snapshot, str] | None = None) -> tuple[Snapshot, LoadReport]:
     report = LoadReport()
     builder = SnapshotBuilder(report)
+    if base is not None:
+        builder.seed(*base)
+        report.files_read.append(base[1])
     files = iter_input_files(paths, report)
     for i, path in enumerate(files):
         if progress:

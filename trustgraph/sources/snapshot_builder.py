@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 import functools
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -60,6 +62,23 @@ def _entry_guard(kind: str) -> Callable[[Callable[..., None]], Callable[..., Non
     return wrap
 
 
+@dataclass(frozen=True, slots=True)
+class _Amendment:
+    """A planned source's inline policy or attachment for a principal it does not hold (`SnapshotBuilder.amend`)."""
+
+    kind: str  # role | user | group
+    name: str
+    account: str | None
+    source: str
+    where: str
+    what: str  # the resource type, for messages
+    absent: str  # how the source lacks the principal, for messages
+    policy_name: str | None  # an inline policy: its name …
+    policy: InlinePolicy | None  # … and what it is now (None: removed)
+    attached: str | None  # an attached policy ARN
+    remove: bool
+
+
 class SnapshotBuilder:
     def __init__(self, report: LoadReport) -> None:
         self.snapshot = Snapshot()
@@ -77,6 +96,11 @@ class SnapshotBuilder:
         self._collection_gaps: list[str] = []  # from collection manifests: accounts not read, partial org data
         # account → (its inventory file, the resources it lists, why it is incomplete or None)
         self._inventories: dict[str, tuple[str, list[ComputeResource], str | None]] = {}
+        # Sources that describe a state to come (Terraform plans, CloudFormation templates): their entries overlay
+        # the exports' entries of the same principal or policy, and a plan's deletions remove them (`planned`).
+        self._planned: set[str] = set()
+        self._deleted: dict[tuple[str, object], tuple[str, str, str]] = {}  # (kind, key) → (name, source, where)
+        self._amendments: list[_Amendment] = []
 
     # -- policies -----------------------------------------------------------------------------
     def policy(self, raw: Any, source: str, where: str) -> PolicyDocument | None:
@@ -143,14 +167,82 @@ class SnapshotBuilder:
         self.report.warning(source, f"{where}.{key}", f"{key} is a JSON {type(value).__name__}, not a string: ignored")
         return None
 
+    def seed(self, base: Snapshot, source: str) -> None:
+        """Start from a snapshot read before (a saved graph's): its entries count as read from `source`, an export, so
+        that plans and templates overlay them and other inputs follow the duplicate rule. `base` is not changed."""
+        self.snapshot = replace(
+            base, users={k: copy.copy(v) for k, v in base.users.items()},
+            roles={k: copy.copy(v) for k, v in base.roles.items()},
+            groups={k: copy.copy(v) for k, v in base.groups.items()}, managed_policies=dict(base.managed_policies),
+            collected_accounts=set(base.collected_accounts), account_names=dict(base.account_names),
+            gaps=list(base.gaps), resources=list(base.resources), inventory_accounts=set(base.inventory_accounts))
+        for kind, store in (("role", base.roles), ("user", base.users), ("group", base.groups),
+                            ("managed policy", base.managed_policies)):
+            for key in store:
+                self._kept_from[(kind, key)] = source
+
+    def planned(self, source: str) -> None:
+        """`source` describes a state to come (a Terraform plan, a CloudFormation template): its roles, users, groups
+        and managed policies overlay those of the same ARN from exports, whatever the order or the paths of the
+        inputs, and what it deletes (`delete`) is removed from them."""
+        self._planned.add(source)
+
+    def delete(self, kind: str, key: object, name: str, source: str, where: str) -> None:
+        """A planned source deletes the `kind` (role, user, group, managed policy) `key`: an export's entry of it is
+        removed when the snapshot is finished (whatever the order of the inputs)."""
+        self._deleted[(kind, key)] = (name, source, where)
+
+    def amend(self, kind: str, name: str, account: str | None, source: str, where: str, what: str, *,
+              inline: tuple[str, Any] | None = None, attached: str | None = None, remove: bool = False,
+              absent: str = "is not created by this plan") -> None:
+        """A planned source adds (or, `remove`, takes away) an inline policy `(name, document)` or an attached policy
+        ARN of the `kind` (role, user, group) named `name`, which it does not hold itself: applied when the snapshot
+        is finished to the one principal of that name (in `account`, when given) that the other inputs hold. `what`
+        (the resource type) and `absent` (how the source lacks the principal) word the warning when none does."""
+        policy = None
+        if inline is not None and not remove:
+            document = self.policy(inline[1], source, where)
+            if document is None:
+                return  # the parser said why
+            policy = InlinePolicy(inline[0], document)
+        self._amendments.append(_Amendment(kind, name, account, source, where, what, absent,
+                                           inline[0] if inline else None, policy, attached, remove))
+
+    def _apply_amendments(self) -> None:
+        for change in self._amendments:
+            store: dict[Any, Any] = {"role": self.snapshot.roles, "user": self.snapshot.users,
+                                     "group": self.snapshot.groups}[change.kind]
+            found = [e for e in store.values()
+                     if e.name == change.name and (change.account is None or e.account == change.account)]
+            if len(found) != 1:
+                if not change.remove:
+                    self.report.warning(change.source, change.where, f"{change.kind} {change.name!r} {change.absent}"
+                                        + (" nor in the other inputs" if not found else
+                                                          f", and {len(found)} accounts of the other inputs have "
+                                                          "one (give --account-id)") + f": {change.what} not read")
+                continue
+            entity = found[0]
+            if change.policy_name is not None:
+                entity.inline_policies = [p for p in entity.inline_policies if p.name != change.policy_name] + \
+                    ([change.policy] if change.policy is not None else [])
+            if change.attached is not None:
+                kept = [a for a in entity.attached_policy_arns if a != change.attached]
+                entity.attached_policy_arns = kept if change.remove else kept + [change.attached]
+
     def _keep(self, kind: str, key: object, name: str, source: str) -> bool:
-        """Whether the entry of `kind` `key` read from `source` replaces the one already read. The same role,
-        user or group in two files: the entry from the greatest file path (as a string) is kept, whatever the
-        order of the inputs, and a warning names both files. Two entries in one file: the later one."""
+        """Whether the entry of `kind` `key` read from `source` replaces the one already read. A planned source's
+        entry replaces an export's (`planned`). Otherwise, the same role, user or group in two files: the entry
+        from the greatest file path (as a string) is kept, whatever the order of the inputs, and a warning names
+        both files. Two entries in one file: the later one."""
         kept = self._kept_from.get((kind, key))
         if kept is None or kept == source:
             self._kept_from[(kind, key)] = source
             return True
+        if (source in self._planned) != (kept in self._planned):
+            # Infrastructure as code says what the principal will be: it overlays the export, whatever the paths.
+            winner = source if source in self._planned else kept
+            self._kept_from[(kind, key)] = winner
+            return winner == source
         winner = max(kept, source)
         self.report.warning(winner, "", f"{kind} {name} is in both {min(kept, source)} and {winner}: the entry "
                             f"in {winner} is used (of two files, the greater path wins, whatever the order of "
@@ -278,6 +370,10 @@ class SnapshotBuilder:
             document = self.policy(default.get("Document"), source, f"{where}.PolicyVersionList[{index}].Document")
         # Some exporters leave PolicyName out; the ARN's last segment is the name.
         name = entry.get("PolicyName") or arn.rsplit("/", 1)[-1]
+        kept = self._kept_from.get(("managed policy", arn))
+        if kept is not None and kept in self._planned and source not in self._planned:
+            return  # the planned document overlays the exported one
+        self._kept_from[("managed policy", arn)] = source
         self.snapshot.managed_policies[arn] = ManagedPolicy(arn, str(name), document)
 
     def inventory(self, account: str, source: str, resources: list[ComputeResource], incomplete: str | None) -> None:
@@ -321,7 +417,20 @@ class SnapshotBuilder:
         if self.snapshot.collected_at is None or stamp > self.snapshot.collected_at:
             self.snapshot.collected_at = stamp
 
+    def _apply_deletions(self) -> None:
+        stores: dict[str, dict[Any, Any]] = {"role": self.snapshot.roles, "user": self.snapshot.users,
+                                             "group": self.snapshot.groups,
+                                             "managed policy": self.snapshot.managed_policies}
+        for (kind, key), (name, source, where) in self._deleted.items():
+            kept = self._kept_from.get((kind, key))
+            if kept is None or kept in self._planned or key not in stores[kind]:
+                continue  # not in the exports (nothing to remove), or a plan's entry says it exists
+            del stores[kind][key]
+            self.report.warning(source, where, f"{kind} {name} from {kept} is deleted by this plan: not in the data")
+
     def finish(self) -> Snapshot:
+        self._apply_amendments()
+        self._apply_deletions()
         incomplete = [a for a, (pages, truncated) in self._pages.items() if truncated and truncated >= pages]
         if len(incomplete) == 1 and self._anonymous_final_pages:
             self._pages[incomplete[0]][0] += 1  # that final page can only be this account's

@@ -12,6 +12,10 @@ the plan (`aws_iam_role.ci.name`, `data.aws_iam_policy_document.trust.json`, `aw
 resource has exactly one instance, its value is used; otherwise it is a `${… (known after apply)}` placeholder,
 reported as not evaluated, with a warning naming the resource. An ARN not in the plan is derived as
 `arn:aws:iam::<account>:role/<path><name>` from the name and `--account-id` (else a placeholder account, said once).
+
+Beside an account export the plan overlays it (`SnapshotBuilder.planned`): its principals replace the export's of
+the same ARN, what it destroys is removed (`delete`), and its policies and attachments of principals it does not
+hold amend the export's (`amend`).
 """
 
 from __future__ import annotations
@@ -35,7 +39,13 @@ from trustgraph.sources.iac import (
 from trustgraph.sources.report import LoadReport
 from trustgraph.sources.snapshot_builder import SnapshotBuilder
 from trustgraph.sources.terraform_policy_document import document_json
-from trustgraph.sources.terraform_state import SUPPORTED_FORMATS, PlanResource, PlanShapeError, plan_resources
+from trustgraph.sources.terraform_state import (
+    SUPPORTED_FORMATS,
+    PlanResource,
+    PlanShapeError,
+    deleted_resources,
+    plan_resources,
+)
 
 PLAN_KEYS = ("planned_values", "resource_changes", "prior_state")
 _KINDS = {"aws_iam_role": "role", "aws_iam_user": "user", "aws_iam_group": "group"}
@@ -56,6 +66,17 @@ def load_plan(path: str | Path, side: str = "after", account_id: str | None = No
     return load_inputs([path], iac=IacOptions(account_id=account_id, plan_side=side))
 
 
+# Resources that add to a principal: what the plan destroys of them is taken away (`_PlanReader._removed`).
+_PARTS = ("aws_iam_role_policy", "aws_iam_user_policy", "aws_iam_group_policy", "aws_iam_role_policy_attachment",
+          "aws_iam_user_policy_attachment", "aws_iam_group_policy_attachment", "aws_iam_policy_attachment")
+
+
+def _attach(entry: dict[str, Any], arn: str) -> None:
+    """Attach once: the role's refreshed `managed_policy_arns` already lists what attachment resources attach."""
+    if all(p.get("PolicyArn") != arn for p in entry["AttachedManagedPolicies"]):
+        entry["AttachedManagedPolicies"].append({"PolicyArn": arn})
+
+
 def read_plan(plan: dict[str, Any], builder: SnapshotBuilder, source: str, options: IacOptions) -> None:
     version = str(plan.get("format_version"))
     if not SUPPORTED_FORMATS.match(version):
@@ -66,7 +87,11 @@ def read_plan(plan: dict[str, Any], builder: SnapshotBuilder, source: str, optio
     except PlanShapeError as exc:
         builder.report.error(source, "$", str(exc), skipped="files")
         return
-    _PlanReader(builder, source, options, resources).read()
+    builder.planned(source)
+    destroyed = deleted_resources(plan) if options.plan_side == "after" else []
+    reader = _PlanReader(builder, source, options, resources, destroyed=destroyed)
+    reader.read()
+    reader.deletions()
 
 
 @dataclass(slots=True)
@@ -92,6 +117,8 @@ class _PlanReader:
     by_name: dict[tuple[str, str], _Entity] = field(default_factory=dict)  # (kind, name) → entity
     policies: dict[str, dict[str, Any]] = field(default_factory=dict)  # address → managed policy entry
     account_said: bool = False
+    # "after" side: the resources applying the plan destroys (or replaces), as they are before it.
+    destroyed: list[PlanResource] = field(default_factory=list)
 
     @property
     def report(self) -> LoadReport:
@@ -104,6 +131,7 @@ class _PlanReader:
         passes = (
             ("managed", ("aws_iam_policy",), self._policy),
             ("managed", tuple(_KINDS), self._entity),
+            ("removed", _PARTS, self._removed),
             ("managed", ("aws_iam_role_policy", "aws_iam_user_policy", "aws_iam_group_policy"), self._inline),
             ("managed", ("aws_iam_role_policy_attachment", "aws_iam_user_policy_attachment",
                          "aws_iam_group_policy_attachment"), self._attachment),
@@ -111,7 +139,7 @@ class _PlanReader:
             ("managed", ("aws_iam_policy_attachment",), self._exclusive_attachment),
         )
         for mode, types, read in passes:
-            for res in self.resources:
+            for res in self.destroyed if mode == "removed" else self.resources:
                 if res.mode == mode and res.type in types:
                     try:
                         read(res)
@@ -128,6 +156,22 @@ class _PlanReader:
                 self.builder.add_user(entity.entry, self.source, entity.where)
             else:
                 self.builder.add_group(entity.entry, self.source, entity.where)
+
+    def deletions(self) -> None:
+        """The roles, users, groups and managed policies applying the plan destroys are not there afterwards, also
+        when an export beside the plan holds them."""
+        for res in self.destroyed:
+            kind = _KINDS.get(res.type) or ("managed policy" if res.type == "aws_iam_policy" else None)
+            if kind is None or res.actions != ("delete",):
+                continue
+            name = self._name(res, "policy" if kind == "managed policy" else kind)
+            path = normal_path(self._known(res, "path"))
+            arn = self._arn(res, "policy" if kind == "managed policy" else kind, name, path)
+            key: object = arn
+            if kind == "group":
+                parsed = parse_arn(arn)
+                key = (parsed.account if parsed else self.options.account, name)
+            self.builder.delete(kind, key, name, self.source, self._where(res))
 
     def _decayed_references(self) -> None:
         """A trust policy names a principal by ARN, but IAM stores its unique id: when the plan replaces that role
@@ -257,6 +301,10 @@ class _PlanReader:
         arn = self._arn(res, kind, name, path)
         entry: dict[str, Any] = {"Arn": arn, _NAME_KEY[kind]: name, "Path": path, _DETAIL[kind]: [],
                                  "AttachedManagedPolicies": []}
+        unique_id = self._known(res, "unique_id")
+        if kind != "group" and isinstance(unique_id, str) and unique_id:
+            # Kept so that a plan overlaying an export keeps matching trusts and conditions written by unique id.
+            entry["RoleId" if kind == "role" else "UserId"] = unique_id
         if kind == "role":
             entry["AssumeRolePolicyDocument"] = self._document(res, "assume_role_policy", f"trust policy of {name}",
                                                                trust=True)
@@ -305,12 +353,18 @@ class _PlanReader:
         self.report.warning(self.source, self._where(res, attribute), f"{what} known only after apply: not read")
         self.builder.snapshot.gaps.append(f"{what} ({res.address}) known only after apply ({self.source})")
 
-    def _target(self, res: PlanResource, kind: str, attribute: str) -> _Entity | None:
+    def _target_name(self, res: PlanResource, kind: str, attribute: str) -> str | None:
+        """The name of the role, user or group the resource belongs to; None (warned, a gap) when not known."""
         name = self._name_of(res, attribute, kind)
         if name is None:
             self.report.warning(self.source, self._where(res, attribute), f"the {kind} is known only after apply "
                                 f"and not traceable in the plan: {res.type} not read")
             self.builder.snapshot.gaps.append(f"{res.address}: its {kind} is known only after apply ({self.source})")
+        return name
+
+    def _target(self, res: PlanResource, kind: str, attribute: str) -> _Entity | None:
+        name = self._target_name(res, kind, attribute)
+        if name is None:
             return None
         entity = self.by_name.get((kind, name))
         if entity is None:
@@ -318,25 +372,70 @@ class _PlanReader:
                                 f"this plan: {res.type} not read (read the account's export beside the plan)")
         return entity
 
+    def _elsewhere(self, res: PlanResource, kind: str, name: str, **change: Any) -> None:
+        """A policy or attachment of a principal the plan does not hold: it amends that principal where the other
+        inputs (an account export) have it (`SnapshotBuilder.amend`)."""
+        self.builder.amend(kind, name, self.options.account_id, self.source, self._where(res), res.type, **change)
+
     def _inline(self, res: PlanResource) -> None:
         kind = res.type.split("_")[2]  # aws_iam_role_policy → role
-        entity = self._target(res, kind, kind)
-        if entity is None:
+        target = self._target_name(res, kind, kind)
+        if target is None:
             return
         name = self._known(res, "name") or res.address
-        document = self._document(res, "policy", f"inline policy {name} of {entity.name}")
-        entity.entry[_DETAIL[kind]].append({"PolicyName": name, "PolicyDocument": document})
+        document = self._document(res, "policy", f"inline policy {name} of {target}")
+        entity = self.by_name.get((kind, target))
+        if entity is None:
+            self._elsewhere(res, kind, target, inline=(name, document))
+            return
+        # One inline policy per name (IAM's rule): the resource's document replaces what the role's refreshed
+        # `inline_policy` lists under that name.
+        policies = entity.entry[_DETAIL[kind]]
+        policies[:] = [p for p in policies if p.get("PolicyName") != name]
+        policies.append({"PolicyName": name, "PolicyDocument": document})
 
     def _attachment(self, res: PlanResource) -> None:
         kind = res.type.split("_")[2]
-        entity = self._target(res, kind, kind)
-        if entity is None:
+        target = self._target_name(res, kind, kind)
+        if target is None:
             return
         arn = self._policy_arn(res)
         if arn is None:
-            self._unknown_part(res, "policy_arn", f"a managed policy attached to {entity.name}")
+            self._unknown_part(res, "policy_arn", f"a managed policy attached to {target}")
             return
-        entity.entry["AttachedManagedPolicies"].append({"PolicyArn": arn})
+        entity = self.by_name.get((kind, target))
+        if entity is None:
+            self._elsewhere(res, kind, target, attached=arn)
+        else:
+            _attach(entity.entry, arn)
+
+    def _removed(self, res: PlanResource) -> None:
+        """An inline policy or attachment the plan destroys (or replaces), as it was before: not there after apply,
+        although the refreshed `inline_policy`/`managed_policy_arns` of its role may still list it."""
+        kinds = [("role", "roles"), ("user", "users"), ("group", "groups")] \
+            if res.type == "aws_iam_policy_attachment" else [(res.type.split("_")[2],) * 2]
+        for kind, attribute in kinds:
+            if res.type == "aws_iam_policy_attachment":
+                names = self._known(res, attribute)
+                targets = [n for n in names if isinstance(n, str)] if isinstance(names, list) else []
+            else:
+                found = self._name_of(res, attribute, kind)
+                targets = [found] if found else []
+            inline = self._known(res, "name") if res.type.endswith("_policy") else None
+            arn = None if inline else self._known(res, "policy_arn")
+            if not isinstance(inline, str) and not isinstance(arn, str):
+                continue
+            for target in targets:
+                entity = self.by_name.get((kind, target))
+                if entity is None:
+                    self._elsewhere(res, kind, target, remove=True,
+                                    **({"inline": (inline, None)} if inline else {"attached": arn}))
+                elif inline:
+                    policies = entity.entry[_DETAIL[kind]]
+                    policies[:] = [p for p in policies if p.get("PolicyName") != inline]
+                else:
+                    attached = entity.entry["AttachedManagedPolicies"]
+                    attached[:] = [p for p in attached if p.get("PolicyArn") != arn]
 
     def _exclusive_attachment(self, res: PlanResource) -> None:
         """`aws_iam_policy_attachment`: one policy attached to lists of roles, users and groups."""
@@ -350,12 +449,13 @@ class _PlanReader:
                 self._unknown_part(res, attribute, f"the {attribute} {res.address} attaches to")
                 continue
             for name in names if isinstance(names, list) else []:
-                entity = self.by_name.get((kind, name)) if isinstance(name, str) else None
+                if not isinstance(name, str):
+                    continue
+                entity = self.by_name.get((kind, name))
                 if entity is None:
-                    self.report.warning(self.source, self._where(res, attribute), f"{kind} {name!r} is not "
-                                        f"created by this plan: {res.type} not read for it")
+                    self._elsewhere(res, kind, name, attached=arn)
                 else:
-                    entity.entry["AttachedManagedPolicies"].append({"PolicyArn": arn})
+                    _attach(entity.entry, arn)
 
     def _membership(self, res: PlanResource) -> None:
         if res.type == "aws_iam_user_group_membership":

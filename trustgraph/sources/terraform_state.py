@@ -134,6 +134,23 @@ def plan_resources(plan: dict[str, Any], side: str) -> list[PlanResource]:
     return list(found.values())
 
 
+def deleted_resources(plan: dict[str, Any]) -> list[PlanResource]:
+    """The managed resources applying the plan destroys, as they are before it: action `delete` alone, or a
+    replacement (`delete` and `create`, which creates it again; `actions` tells which). `forget` leaves the
+    resource in AWS: not listed. Their `mode` is "removed"."""
+    out: list[PlanResource] = []
+    changes = plan.get("resource_changes")
+    for i, change in enumerate(changes if isinstance(changes, list) else []):
+        body = change.get("change") if isinstance(change, dict) else None
+        if not isinstance(body, dict) or not isinstance(body.get("before"), dict) \
+                or not isinstance(body.get("actions"), list) or "delete" not in body["actions"]:
+            continue
+        if isinstance(change.get("address"), str) and change.get("mode", "managed") == "managed":
+            out.append(PlanResource(change["address"], str(change.get("type", "")), "removed", body["before"], {},
+                                    f"$.resource_changes[{i}]", actions=tuple(str(a) for a in body["actions"])))
+    return out
+
+
 def _module_resources(module: Any, where: str) -> list[PlanResource]:
     out: list[PlanResource] = []
     if not isinstance(module, dict):
