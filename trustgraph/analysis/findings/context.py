@@ -74,10 +74,12 @@ class FindingContext:
         return found
 
     def reachers(self, role_arn: str) -> list[Any]:
-        """who_can_reach(role).reachers, the role itself left out; its summary is kept for reacher_summary."""
+        """who_can_reach(role).reachers through role assumptions (the findings judge trust policies; PassRole, code
+        and IAM routes are left to who-can-reach), the role itself left out; its summary is kept for
+        reacher_summary."""
         from trustgraph.analysis.reachability import who_can_reach
         found = [] if role_arn not in self.graph else [
-            r for r in who_can_reach(self.graph, role_arn).reachers if r.principal != role_arn]
+            r for r in who_can_reach(self.graph, role_arn, via="assume").reachers if r.principal != role_arn]
         self._summaries[role_arn] = ReacherSummary(
             found[:ReacherSummary.KEPT], len(found), sum(1 for r in found if not r.conditional),
             tuple(sorted((r.principal, r.conditional, tuple(r.conditions)) for r in found if r.hops == 1)))
