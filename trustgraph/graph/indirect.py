@@ -193,6 +193,9 @@ class IndirectEdges:
             self._code(caller, profile)
         self._escalation(callers)
         self._assume_root(callers)
+        for account in sorted(self.snapshot.collected_accounts):
+            if admin_node(account) in self.graph:
+                self._admin_edges(account)
 
     def _service_trust(self, service: str, role: str) -> list[Condition]:
         """The conditions of the service's own edge into the role (aws:SourceAccount …): the caller creates the
@@ -292,9 +295,6 @@ class IndirectEdges:
                 unresolved = [] if firm else [Condition("Unknown", ESCALATION_KEY, (reasons[0],))]
                 self.link(arn, node, "iam", "account-takeover", unresolved,
                           "admin of its account: " + "; ".join(reasons), hub_entry=True)
-        for account in sorted(self.snapshot.collected_accounts):
-            if admin_node(account) in self.graph:
-                self._admin_edges(account)
 
     def _targeted(self, caller: Caller, profile: IdentityProfile, principal: User | Role) -> None:
         """IAM techniques on particular roles and users of the caller's account (not admin-equivalent)."""
