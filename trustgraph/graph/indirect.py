@@ -7,8 +7,12 @@ Added after the trust edges, from the rule tables in policy/passrole.py:
 - `code`: P changes code or commands of a resource already running as R (inventory: the resources listed;
   accounts without inventory: conditional on `trustgraph:ResourceRunsAsRole`, for roles trusting the service);
 - `iam`: P rewrites R's trust or creates credentials for user U; principals that are admin-equivalent
-  (analysis.sensitivity.admin_reasons) enter their account's admin node `admin:A` (one node per account, a hub:
-  never an answer), which has one `iam` edge to every role and user of A and a `member` edge to the account hub;
+  and can take over their account (analysis.sensitivity.takeover_reasons: every action, or a policy write on
+  themselves) enter its admin node `admin:A` (one node per account, a hub: never an answer), which has one `iam`
+  edge to every role (rewrite its trust) and user (new credentials) of A. An admin's reach through trusts is its
+  own (its concrete edges) or that of the roles it takes over: the admin node is not made a member of the account
+  hub, whose org-wide trusts are drawn through trust classes instead, so that the class and expanded graphs
+  keep the same answers;
 - `assume-root`: principals of the management account allowed sts:AssumeRoot → `admin:A` of each member account.
 
 Edges into an admin node cost no hop (`hub_entry`): becoming admin of one's own account is not a change of
@@ -345,15 +349,6 @@ class IndirectEdges:
                           f"an administrator of account {account} {what} ({action})")
                 if not unresolved:
                     break
-        hub = root_arn(account, caller.partition)
-        if hub in self.graph and self.graph.nodes[hub].get("hub"):
-            self.graph.add_edge(node, hub, kind="member", scope="member", conditional=False, conditions=[],
-                                evidence=[{"role": None, "statement": None, "sid": None, "principal": node,
-                                           "principal_form": "member", "action": "sts:AssumeRole", "effect": "Allow",
-                                           "conditions": [], "caller_chosen": [], "notes": [],
-                                           "reason": "an administrator can allow itself sts:AssumeRole on every "
-                                                     f"role, so it can use every trust that delegates to account "
-                                                     f"{account}"}])
 
     def _scp(self, caller: Caller, target: Role | User, action: str) -> list[Condition] | None:
         """What SCPs leave of `action` on `target` for principals of the target's account (None: denied)."""
