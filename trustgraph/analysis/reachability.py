@@ -154,8 +154,11 @@ def restrict(graph: nx.DiGraph, via: Iterable[str] | str | None) -> nx.DiGraph:
 def _restricted(graph: nx.DiGraph, allowed: frozenset[str]) -> nx.DiGraph:
     out = nx.DiGraph()
     out.graph = graph.graph
-    # Admin nodes are entered only through IAM edges: without them they are unreachable, and left out.
-    dropped = set() if "iam" in allowed else {n for n, d in graph.nodes(data=True) if d.get("kind") == "account-admin"}
+    # Admin nodes are entered only through IAM edges, policy groups lead only to indirect edges: without those
+    # kinds they are dead ends, and left out.
+    hubs = {"account-admin": "iam" in allowed,
+            "policy-group": bool(allowed & {"passrole", "code", "iam"})}
+    dropped = {n for n, d in graph.nodes(data=True) if not hubs.get(d.get("kind"), True)}
     out.add_nodes_from((n, d) for n, d in graph.nodes(data=True) if n not in dropped)
     for u, v, data in graph.edges(data=True):
         if u in dropped or v in dropped:

@@ -248,12 +248,18 @@ def takeover_reasons(principal: Role | User, snapshot: Snapshot,
     resource, an administrator policy attached, or a policy write on itself (SELF_WRITES). Other escalations
     (rewriting another role's trust, credentials for other users, PassRole, code running as another role) reach
     particular roles and users, not the whole account."""
+    if isinstance(principal, Role) and not principal.has_identity_data:
+        return []
+    statements, missing = _statements(principal, snapshot)
+    writes = (*SELF_WRITES, "iam:CreateUser")
+    if not any(ADMIN_POLICY_NAMES.get(a.rsplit("/", 1)[-1]) for a in missing) and not any(
+            s.statement.effect == "Allow" and any(covers_action(s.statement, a) for a in writes) for s in statements):
+        return []  # neither every action (iam:CreateUser is one of the probes) nor a policy write: no takeover
     reasons = admin_reasons(principal, snapshot, memo, data_time)
     full = [r for r in reasons if r.startswith("admin-equivalent: every action")
             or r.endswith(tuple(f"({d})" for d in ADMIN_POLICY_NAMES.values()))]
     if full or not any(r.startswith("admin-equivalent: privilege escalation") for r in reasons):
         return full
-    statements, _ = _statements(principal, snapshot)
     allows, denies, boundary, facts = _context(principal, statements, snapshot, data_time)
     for action in SELF_WRITES:
         own = _targets(principal, ESCALATION_ACTIONS[action], snapshot)[1:]  # without "any of its kind"

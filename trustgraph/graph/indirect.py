@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import networkx as nx
 
@@ -43,6 +44,7 @@ from trustgraph.policy.passrole import (
     RUNS_AS_ROLE_KEY,
     USER_TECHNIQUES,
     Technique,
+    checked_actions,
     chosen_resources,
     resource_shape,
 )
@@ -50,6 +52,20 @@ from trustgraph.policy.permissions import Permission, PermissionChecker
 from trustgraph.policy.trust import OrgGate, apply_policy_set
 
 ADMIN_KIND = "account-admin"
+GROUP_KIND = "policy-group"
+
+
+@dataclass(slots=True)
+class Link:
+    """An indirect edge found for a caller, before it is drawn from the caller or from its group node."""
+
+    dst: str
+    kind: str
+    technique: str
+    unresolved: list[Condition]
+    reason: str
+    notes: list[str]
+    service: str | None = None
 ESCALATION_KEY = "trustgraph:EscalationConditions"
 
 
@@ -73,7 +89,11 @@ class IndirectEdges:
         self.snapshot = snapshot
         self.directory = directory
         self.org = org
-        self.checker = PermissionChecker(org, data_time)
+        self.checker = PermissionChecker(org, data_time, checked_actions())
+        self._out: list[Link] = []
+        self._self: str | None = None
+        self._groups: dict[str, int] = {}
+        self._admins: set[str] = set()  # principals that enter their account's admin node
         self.data_time = data_time
         # (service principal, account) → roles of that account whose trust lets the service assume them.
         self.trusting: dict[tuple[str, str], list[str]] = defaultdict(list)
@@ -100,7 +120,8 @@ class IndirectEdges:
         key = (self.checker.policy_id(caller, profile), action)
         if key in self._best and not self.checker.per_principal(key[0]):
             return self._best[key]
-        patterns = [r for s in profile.for_action(action).allows for r in (s.statement.resources or ())]
+        patterns = [r for s in self.checker.for_action(caller, profile, action).allows
+                    for r in (s.statement.resources or ())]
         best: Permission | None = None
         for resource in chosen_resources(action, caller.partition, caller.account or "", patterns):
             found = self.checker.check(caller, profile, action, resource)
@@ -192,14 +213,69 @@ class IndirectEdges:
                 if account and dst in self.snapshot.roles and not self.snapshot.roles[dst].service_linked:
                     self.trusting[(src, account)].append(dst)
         callers = list(self._callers())
-        for caller, profile, _ in callers:
-            self._passrole(caller, profile)
-            self._code(caller, profile)
         self._escalation(callers)
+        groups: dict[int, list[tuple[Caller, IdentityProfile, User | Role]]] = defaultdict(list)
+        for item in callers:
+            groups[self.checker.policy_id(item[0], item[1])].append(item)
+        for pid, members in groups.items():
+            links = self._links(members[0][0], members[0][1], alone=len(members) == 1)
+            if len(members) == 1:
+                self._draw([members[0]], links)
+            elif not self.checker.per_principal(pid):
+                self._draw(members, links)
+            else:
+                # A decision read who the caller is (an SCP exempting some ARNs, a condition on tags): decide
+                # each member, then share a node among the members whose edges came out the same.
+                alike: dict[tuple[object, ...], list[tuple[Caller, IdentityProfile, User | Role]]] = defaultdict(list)
+                found: dict[tuple[object, ...], list[Link]] = {}
+                for member in members:
+                    own = self._links(member[0], member[1], alone=True)
+                    key = tuple((x.dst, x.kind, x.technique, tuple(x.unresolved), x.service) for x in own)
+                    alike[key].append(member)
+                    found.setdefault(key, own)
+                for key, sharing in alike.items():
+                    self._draw(sharing, found[key])
         self._assume_root(callers)
         for account in sorted(self.snapshot.collected_accounts):
             if admin_node(account) in self.graph:
                 self._admin_edges(account)
+
+    def _links(self, caller: Caller, profile: IdentityProfile, alone: bool) -> list[Link]:
+        """The PassRole, code and targeted IAM edges out of `caller`; `alone`: the caller's own (it does not
+        reach itself), else those of every principal with its policies (drawn from their group node)."""
+        self._out = []
+        self._self = caller.arn if alone else None
+        self._passrole(caller, profile)
+        self._code(caller, profile)
+        self._targeted(caller, profile)
+        return self._out
+
+    def _draw(self, members: list[tuple[Caller, IdentityProfile, User | Role]], links: list[Link]) -> None:
+        """The links of principals with the same edges: from the principal itself, or from their group node."""
+        if not links:
+            return
+        src = members[0][0].node_id if len(members) == 1 else self._group(members)
+        for link in links:
+            self.link(src, link.dst, link.kind, link.technique, link.unresolved, link.reason, link.notes, link.service)
+
+    def _group(self, members: list[tuple[Caller, IdentityProfile, User | Role]]) -> str:
+        """One node for principals whose policies give them the same indirect edges: members × targets edges
+        would grow with the square of an account."""
+        account = members[0][0].account or ""
+        self._groups[account] = self._groups.get(account, 0) + 1
+        node = f"policies:{account}:{self._groups[account]}"
+        self.graph.add_node(node, kind=GROUP_KIND, hub=True, in_data=False, account=account,
+                            label=f"{len(members)} principals with the same policies", members=len(members),
+                            account_name=self.snapshot.account_name(account))
+        for caller, _, _ in members:
+            self.graph.add_edge(caller.node_id, node, kind="member", scope="member", conditional=False,
+                                conditions=[], evidence=[{
+                                    "role": None, "statement": None, "sid": None, "principal": caller.node_id,
+                                    "principal_form": "member", "action": None, "effect": "Allow", "conditions": [],
+                                    "caller_chosen": [], "notes": [],
+                                    "reason": "its policies give it the same PassRole, code and IAM edges as the "
+                                              "other members'"}])
+        return node
 
     def _service_trust(self, service: str, role: str) -> list[Condition]:
         """The conditions of the service's own edge into the role (aws:SourceAccount …): the caller creates the
@@ -211,7 +287,7 @@ class IndirectEdges:
                 for c in data["evidence"][0]["conditions"]]
 
     def _passrole(self, caller: Caller, profile: IdentityProfile) -> None:
-        if not profile.for_action("iam:PassRole").allows and not profile.missing_policies:
+        if not self.checker.for_action(caller, profile, "iam:PassRole").allows and not profile.missing_policies:
             return
         account = caller.account or ""
         for technique in PASSROLE_TECHNIQUES:
@@ -223,7 +299,7 @@ class IndirectEdges:
                 continue
             extra, notes = self._extras(caller, profile, technique)
             for arn in roles:
-                if arn == caller.arn:
+                if arn == self._self:
                     continue
                 role = self.snapshot.roles[arn]
                 passing = self.checker.check(caller, profile, "iam:PassRole", arn, role, technique.service)
@@ -234,8 +310,8 @@ class IndirectEdges:
                 reason = (f"its own policies allow iam:PassRole on the role to {technique.service} "
                           f"({passing.source}) and {' + '.join(technique.actions)}; the role's trust allows "
                           f"{technique.service}")
-                self.link(caller.node_id, arn, "passrole", technique.technique, unresolved, reason,
-                          [*passing.notes, *notes], technique.service)
+                self._out.append(Link(arn, "passrole", technique.technique, unresolved, reason,
+                                      [*passing.notes, *notes], technique.service))
 
     def _code(self, caller: Caller, profile: IdentityProfile) -> None:
         account = caller.account or ""
@@ -243,7 +319,7 @@ class IndirectEdges:
         for technique in CODE_TECHNIQUES:
             if inventory:
                 for resource in self._resources(account, technique.resource_kind):
-                    if resource.role_arn == caller.arn:
+                    if resource.role_arn == self._self:
                         continue
                     steps = self._all(caller, profile, technique.actions, resource.arn)
                     if steps is None:
@@ -252,8 +328,8 @@ class IndirectEdges:
                     unresolved = [*(c for s in steps for c in s.unresolved), *extra]
                     reason = (f"its own policies allow {' + '.join(technique.actions)} on {resource.arn} "
                               f"({steps[0].source}), which runs as the role")
-                    self.link(caller.node_id, resource.role_arn, "code", technique.technique, unresolved, reason,
-                              notes, technique.service)
+                    self._out.append(Link(resource.role_arn, "code", technique.technique, unresolved, reason,
+                                          notes, technique.service))
                 continue
             roles = self.trusting.get((technique.service, account))
             if not roles:
@@ -265,14 +341,15 @@ class IndirectEdges:
             extra, notes = self._extras(caller, profile, technique)
             runs = Condition("Unknown", RUNS_AS_ROLE_KEY, (technique.resource_kind,))
             for arn in roles:
-                if arn == caller.arn:
+                if arn == self._self:
                     continue
                 unresolved = [*(c for s in steps for c in s.unresolved), *extra, runs]
                 reason = (f"its own policies allow {' + '.join(technique.actions)} on any {technique.resource_kind} "
                           f"({steps[0].source}); no inventory of account {account}: only if a "
                           f"{technique.resource_kind} runs as this role ({RUNS_AS_ROLE_KEY})")
-                self.link(caller.node_id, arn, "code", technique.technique, unresolved, reason,
-                          [*notes, f"only if a {technique.resource_kind} runs as the role"], technique.service)
+                self._out.append(Link(arn, "code", technique.technique, unresolved, reason,
+                                      [*notes, f"only if a {technique.resource_kind} runs as the role"],
+                                      technique.service))
 
     def _resources(self, account: str, kind: str) -> list:  # type: ignore[type-arg]
         index = getattr(self, "_resource_index", None)
@@ -286,12 +363,11 @@ class IndirectEdges:
 
     def _escalation(self, callers: list[tuple[Caller, IdentityProfile, User | Role]]) -> None:
         admins: dict[str, list[tuple[str, list[str]]]] = defaultdict(list)
-        for caller, profile, principal in callers:
+        for caller, _, principal in callers:
             reasons = takeover_reasons(principal, self.snapshot, self.admin_memo, self.data_time)
             if reasons:
                 admins[caller.account or ""].append((caller.node_id, reasons))
-                continue
-            self._targeted(caller, profile, principal)
+                self._admins.add(caller.node_id)
         for account, members in sorted(admins.items()):
             node = self._admin(account)
             for arn, reasons in members:
@@ -300,13 +376,16 @@ class IndirectEdges:
                 self.link(arn, node, "iam", "account-takeover", unresolved,
                           "admin of its account: " + "; ".join(reasons), hub_entry=True)
 
-    def _targeted(self, caller: Caller, profile: IdentityProfile, principal: User | Role) -> None:
-        """IAM techniques on particular roles and users of the caller's account (not admin-equivalent)."""
-        wanted = [a for a in (ROLE_TECHNIQUE, *USER_TECHNIQUES) if profile.for_action(a).allows]
+    def _targeted(self, caller: Caller, profile: IdentityProfile) -> None:
+        """IAM techniques on particular roles and users of the caller's account (an administrator has them all
+        through its admin node)."""
+        if caller.node_id in self._admins:
+            return
+        wanted = [a for a in (ROLE_TECHNIQUE, *USER_TECHNIQUES) if self.checker.for_action(caller, profile, a).allows]
         if not wanted:
             return
         for arn in self.directory.callers_in(caller.account or ""):
-            if arn == caller.arn:
+            if arn == self._self:
                 continue
             target = self.directory.principals[arn]
             if isinstance(target, Role):
@@ -319,8 +398,8 @@ class IndirectEdges:
                 found = self.checker.check(caller, profile, action, arn, target)
                 if found is None:
                     continue
-                self.link(caller.node_id, arn, "iam", action, list(found.unresolved),
-                          f"its own policies allow {action} on it ({found.source})", list(found.notes))
+                self._out.append(Link(arn, "iam", action, list(found.unresolved),
+                                      f"its own policies allow {action} on it ({found.source})", list(found.notes)))
                 if not found.conditional:
                     break
 
@@ -372,7 +451,7 @@ class IndirectEdges:
         management = org.management_account_id
         members = sorted(a for a in self.snapshot.collected_accounts if a != management and a in org.accounts)
         for caller, profile, _ in callers:
-            if caller.account != management or not profile.for_action(ASSUME_ROOT).allows:
+            if caller.account != management or not self.checker.for_action(caller, profile, ASSUME_ROOT).allows:
                 continue
             for account in members:
                 found = self.checker.check(caller, profile, ASSUME_ROOT, root_arn(account, caller.partition))

@@ -170,3 +170,12 @@ def chosen_resources(action: str, partition: str, account: str, patterns: list[s
 ROLE_TECHNIQUE = "iam:UpdateAssumeRolePolicy"
 USER_TECHNIQUES = ("iam:CreateAccessKey", "iam:CreateLoginProfile", "iam:UpdateLoginProfile")
 ASSUME_ROOT = "sts:AssumeRoot"
+
+
+def checked_actions() -> tuple[str, ...]:
+    """Every action the indirect edges ask a principal's policies about."""
+    actions = {"iam:PassRole", ROLE_TECHNIQUE, *USER_TECHNIQUES, ASSUME_ROOT}
+    for technique in (*PASSROLE_TECHNIQUES, *CODE_TECHNIQUES):
+        actions.update(technique.actions)
+        actions.update(a for extra in technique.extras for alt in extra.alternatives for a in alt)
+    return tuple(sorted(actions))

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from trustgraph.model import Condition, Role, User
+from trustgraph.model import Condition, Role, Statement, User
 from trustgraph.policy.caller import Caller, RequestFacts
 from trustgraph.policy.conditions import Tri
 from trustgraph.policy.facts import PER_PRINCIPAL_KEYS, UNKNOWN, KeyValue
 from trustgraph.policy.identity import IdentityProfile, evaluate_set
+from trustgraph.policy.statements import covers_action
 from trustgraph.policy.trust import AssumeVerdict, OrgGate, apply_policy_set, note_missing
 
 PASSED_TO_SERVICE = "iam:passedtoservice"
@@ -68,20 +69,35 @@ class PermissionChecker:
 
     org: OrgGate | None = None
     data_time: float | None = None
+    # The actions this checker will be asked about: only statements that can concern one of them tell principals
+    # apart (empty: every statement does).
+    actions: tuple[str, ...] = ()
     _memo: dict[tuple[object, ...], tuple[Permission | None, bool]] = field(default_factory=dict)
     _ids: dict[str, int] = field(default_factory=dict)  # principal → the id of its policy content
     _contents: dict[tuple[object, ...], int] = field(default_factory=dict)
     _per_principal: set[int] = field(default_factory=set)  # policy ids whose answers read per-principal facts
+    _for_action: dict[tuple[int, str], IdentityProfile] = field(default_factory=dict)
+    _concerns: dict[int, tuple[Statement, bool]] = field(default_factory=dict)
+
+    def _concerned(self, statement: Statement) -> bool:
+        """Can the statement concern any action of `actions`? Judged once per statement (managed policies share
+        theirs between principals)."""
+        entry = self._concerns.get(id(statement))
+        if entry is None or entry[0] is not statement:
+            found = not self.actions or any(covers_action(statement, a) for a in self.actions)
+            entry = self._concerns[id(statement)] = (statement, found)
+        return entry[1]
 
     def policy_id(self, caller: Caller, profile: IdentityProfile) -> int:
         """Equal for principals whose answers are the same unless a decision reads who they are."""
         found = self._ids.get(caller.node_id)
         if found is None:
+            # Where a statement came from changes only the evidence text: the representative's is shown.
             content = (
                 caller.kind, caller.account, caller.partition, caller.org,
-                tuple((s.statement, s.source, s.variables) for s in profile.statements),
+                tuple((s.statement, s.variables) for s in profile.statements if self._concerned(s.statement)),
                 None if profile.boundary_statements is None
-                else tuple((s.statement, s.source) for s in profile.boundary_statements),
+                else tuple(s.statement for s in profile.boundary_statements if self._concerned(s.statement)),
                 tuple(profile.missing_policies), profile.boundary_missing,
                 self.org.caller_levels(caller.account) if self.org is not None else None)
             found = self._ids[caller.node_id] = self._contents.setdefault(content, len(self._contents))
@@ -89,6 +105,14 @@ class PermissionChecker:
 
     def per_principal(self, policy_id: int) -> bool:
         return policy_id in self._per_principal
+
+    def for_action(self, caller: Caller, profile: IdentityProfile, action: str) -> IdentityProfile:
+        """profile.for_action(action), once per policy id."""
+        key = (self.policy_id(caller, profile), action)
+        found = self._for_action.get(key)
+        if found is None:
+            found = self._for_action[key] = profile.for_action(action)
+        return found
 
     def check(self, caller: Caller, profile: IdentityProfile, action: str, resource: str,
               target: Role | User | None = None, service: str | None = None) -> Permission | None:
@@ -124,7 +148,7 @@ class PermissionChecker:
             scp = self.org.scp(caller, stand_in, action, base)
             if scp is not None and not apply_policy_set(verdict, scp, True, "the service control policies"):
                 return None
-        policies = profile.for_action(action)
+        policies = self.for_action(caller, profile, action)
         result = evaluate_set(policies.allows, policies.denies, resource, facts)
         if not apply_policy_set(verdict, result, True, f"the identity policy for {action}"):
             if result.allowed is Tri.FALSE and result.denied is Tri.FALSE and profile.missing_policies:

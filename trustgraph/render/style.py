@@ -20,6 +20,8 @@ NODE_STYLE: dict[str, dict[str, str]] = {
     "class": {"shape": "octagon", "style": "filled", "fillcolor": "#e0f7fa", "color": "#1a73e8"},
     # whoever can take over an account: its administrators, reaching every role and user of it through IAM
     "account-admin": {"shape": "house", "style": "filled", "fillcolor": "#fce8e6", "color": "#a50e0e"},
+    # principals of one account whose policies give them the same PassRole, code and IAM edges
+    "policy-group": {"shape": "octagon", "style": "filled,dashed", "fillcolor": "#fef7e0", "color": "#e37400"},
 }
 
 EDGE_STYLE: dict[str, dict[str, str]] = {
