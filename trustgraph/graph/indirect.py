@@ -32,7 +32,7 @@ import networkx as nx
 from trustgraph.analysis.sensitivity import takeover_reasons
 from trustgraph.arns import partition_of, root_arn
 from trustgraph.graph.callers import CallerDirectory
-from trustgraph.model import Condition, Role, Snapshot, User
+from trustgraph.model import ComputeResource, Condition, Role, Snapshot, User
 from trustgraph.policy.caller import Caller, RequestFacts
 from trustgraph.policy.identity import IdentityProfile
 from trustgraph.policy.passrole import (
@@ -49,7 +49,7 @@ from trustgraph.policy.passrole import (
     resource_shape,
 )
 from trustgraph.policy.permissions import Permission, PermissionChecker
-from trustgraph.policy.trust import OrgGate, apply_policy_set
+from trustgraph.policy.trust import AssumeVerdict, OrgGate, apply_policy_set
 
 ADMIN_KIND = "account-admin"
 GROUP_KIND = "policy-group"
@@ -94,6 +94,10 @@ class IndirectEdges:
         self._self: str | None = None
         self._groups: dict[str, int] = {}
         self._admins: set[str] = set()  # principals that enter their account's admin node
+        self._resource_index: dict[tuple[str, str], list[ComputeResource]] = defaultdict(list)
+        for r in snapshot.resources:
+            if r.role_arn in snapshot.roles:
+                self._resource_index[(r.account, r.kind)].append(r)
         self.data_time = data_time
         # (service principal, account) → roles of that account whose trust lets the service assume them.
         self.trusting: dict[tuple[str, str], list[str]] = defaultdict(list)
@@ -351,15 +355,9 @@ class IndirectEdges:
                                       [*notes, f"only if a {technique.resource_kind} runs as the role"],
                                       technique.service))
 
-    def _resources(self, account: str, kind: str) -> list:  # type: ignore[type-arg]
-        index = getattr(self, "_resource_index", None)
-        if index is None:
-            index = defaultdict(list)
-            for r in self.snapshot.resources:
-                if r.role_arn in self.snapshot.roles:
-                    index[(r.account, r.kind)].append(r)
-            self._resource_index = index
-        return index.get((account, kind), [])
+    def _resources(self, account: str, kind: str) -> list[ComputeResource]:
+        """The inventory's resources of one kind in an account that run as a role of the data."""
+        return self._resource_index.get((account, kind), [])
 
     def _escalation(self, callers: list[tuple[Caller, IdentityProfile, User | Role]]) -> None:
         admins: dict[str, list[tuple[str, list[str]]]] = defaultdict(list)
@@ -433,8 +431,6 @@ class IndirectEdges:
         """What SCPs leave of `action` on `target` for principals of the target's account (None: denied)."""
         if self.org is None:
             return []
-        from trustgraph.policy.trust import AssumeVerdict
-
         stand_in = target if isinstance(target, Role) else Role(target.arn, target.name, target.account,
                                                                  tags=dict(target.tags))
         facts = RequestFacts(caller, stand_in, self.org.facts_for(target.account), None, self.data_time)
