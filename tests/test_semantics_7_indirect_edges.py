@@ -432,3 +432,34 @@ def test_rule_7_cli_via_and_hop_techniques_in_json(tmp_path: Path):
 def test_rule_7_indirect_edges_are_built_only_from_the_data_not_from_snapshot_defaults():
     snapshot = Snapshot()
     assert build_graph(snapshot).number_of_edges() == 0
+
+
+def test_rule_7_principals_with_the_same_policies_share_one_policy_group_node():
+    a = Account(A)
+    devs = [a.user(f"dev{i}", policies=identity(PASS_ANY, CREATE_AND_INVOKE)) for i in range(3)]
+    apps = [a.role(f"App{i}", trust(LAMBDA)) for i in range(4)]
+    g = graph_of(a)
+    groups = [n for n, d in g.nodes(data=True) if d.get("kind") == "policy-group"]
+    assert len(groups) == 1 and g.nodes[groups[0]]["hub"] is True
+    assert all(g.edges[dev, groups[0]]["kind"] == "member" for dev in devs)
+    assert sum(1 for _, _, d in g.edges(data=True) if d["kind"] == "passrole") == len(apps)  # not devs × apps
+    for app in apps:
+        found = {r.principal: r for r in who_can_reach(g, app, via="passrole").reachers}
+        assert set(found) == set(devs) and all(r.hops == 1 and not r.conditional for r in found.values())
+        assert groups[0] not in found
+
+
+def test_rule_7_an_scp_exempting_one_principal_splits_the_group_by_outcome():
+    a = Account(A)
+    policies = identity(PASS_ANY, CREATE_AND_INVOKE)
+    exempt = a.user("exempt", policies=policies)
+    others = [a.user(f"dev{i}", policies=policies) for i in range(2)]
+    app = a.role("App", trust(LAMBDA))
+    org = Org()
+    org.account(A)
+    org.full_access_everywhere()
+    only_exempt = {"ArnNotEquals": {"aws:PrincipalArn": exempt}}
+    org.scp("OnlyExemptPasses", doc(deny("iam:PassRole", "*", condition=only_exempt)), A)
+    g = graph_of(a, org)
+    found = {r.principal for r in who_can_reach(g, app, via="passrole").reachers}
+    assert found == {exempt} and not set(others) & found
