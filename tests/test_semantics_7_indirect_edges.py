@@ -463,3 +463,22 @@ def test_rule_7_an_scp_exempting_one_principal_splits_the_group_by_outcome():
     g = graph_of(a, org)
     found = {r.principal for r in who_can_reach(g, app, via="passrole").reachers}
     assert found == {exempt} and not set(others) & found
+
+
+def test_rule_7_4_a_policy_write_on_a_role_it_reaches_makes_the_caller_an_administrator():
+    a = Account(A)
+    writer_arn = a.arn("user", "writer")
+    stranger_arn = a.arn("user", "stranger")
+    helper = a.role("Helper", trust(writer_arn))  # the writer reaches Helper; the stranger does not
+    writes = allow(["iam:PutRolePolicy"], a.arn("role", "Helper"))
+    a.user("writer", policies=identity(writes, allow("sts:AssumeRole", "*")))
+    a.user("stranger", policies=identity(writes))
+    target = a.role("Target", trust(B))
+    g = graph_of(a)
+    data = g.edges[writer_arn, f"admin:{A}"]
+    assert data["technique"] == "iam:PutRolePolicy" and data["conditional"] is False and data["hub_entry"]
+    assert not g.has_edge(stranger_arn, f"admin:{A}")
+    found = {r.principal: r for r in who_can_reach(g, target).reachers}
+    assert writer_arn in found and stranger_arn not in found
+    # Helper itself is no administrator: only the writer's route through it is.
+    assert helper not in found and not g.has_edge(helper, f"admin:{A}")

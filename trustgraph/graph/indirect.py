@@ -40,9 +40,11 @@ from trustgraph.policy.passrole import (
     CODE_TECHNIQUES,
     PASSROLE_TECHNIQUES,
     ROLE_TECHNIQUE,
+    ROLE_WRITES,
     ROOT_ACCESS_KEY,
     RUNS_AS_ROLE_KEY,
     USER_TECHNIQUES,
+    USER_WRITES,
     Technique,
     checked_actions,
     chosen_resources,
@@ -52,6 +54,9 @@ from trustgraph.policy.permissions import Permission, PermissionChecker
 from trustgraph.policy.trust import AssumeVerdict, OrgGate, apply_policy_set
 
 ADMIN_KIND = "account-admin"
+WRITE = "policy-write"  # a Link kind that is never drawn: see _writes_on_reached
+# The write's target is reached only through conditional edges: the takeover depends on their conditions.
+REACHES_KEY = "trustgraph:ReachesWriteTarget"
 GROUP_KIND = "policy-group"
 
 
@@ -71,6 +76,19 @@ ESCALATION_KEY = "trustgraph:EscalationConditions"
 
 def admin_node(account: str) -> str:
     return f"admin:{account}"
+
+
+def _reachable(graph: nx.DiGraph, start: str, firm: bool) -> set[str]:
+    """Nodes reachable from `start` (over unconditional edges only, when `firm`)."""
+    seen = {start}
+    stack = [start]
+    succ = graph._succ
+    while stack:
+        for nxt, data in succ[stack.pop()].items():
+            if nxt not in seen and not (firm and data.get("conditional")):
+                seen.add(nxt)
+                stack.append(nxt)
+    return seen
 
 
 def _dicts(conditions: Iterable[Condition]) -> list[dict[str, object]]:
@@ -94,6 +112,8 @@ class IndirectEdges:
         self._self: str | None = None
         self._groups: dict[str, int] = {}
         self._admins: set[str] = set()  # principals that enter their account's admin node
+        # (caller, policy write on another principal of its account): a takeover if the caller reaches it.
+        self._writes: list[tuple[str, Link]] = []
         self._resource_index: dict[tuple[str, str], list[ComputeResource]] = defaultdict(list)
         for r in snapshot.resources:
             if r.role_arn in snapshot.roles:
@@ -240,6 +260,7 @@ class IndirectEdges:
                 for key, sharing in alike.items():
                     self._draw(sharing, found[key])
         self._assume_root(callers)
+        self._writes_on_reached()
         for account in sorted(self.snapshot.collected_accounts):
             if admin_node(account) in self.graph:
                 self._admin_edges(account)
@@ -256,6 +277,10 @@ class IndirectEdges:
 
     def _draw(self, members: list[tuple[Caller, IdentityProfile, User | Role]], links: list[Link]) -> None:
         """The links of principals with the same edges: from the principal itself, or from their group node."""
+        writes = [x for x in links if x.kind == WRITE]
+        if writes:
+            self._writes.extend((m[0].node_id, w) for m in members for w in writes)
+            links = [x for x in links if x.kind != WRITE]
         if not links:
             return
         src = members[0][0].node_id if len(members) == 1 else self._group(members)
@@ -379,27 +404,59 @@ class IndirectEdges:
         through its admin node)."""
         if caller.node_id in self._admins:
             return
-        wanted = [a for a in (ROLE_TECHNIQUE, *USER_TECHNIQUES) if self.checker.for_action(caller, profile, a).allows]
+        candidates = (ROLE_TECHNIQUE, *USER_TECHNIQUES, *ROLE_WRITES, *USER_WRITES)
+        wanted = [a for a in candidates if self.checker.for_action(caller, profile, a).allows]
         if not wanted:
             return
         for arn in self.directory.callers_in(caller.account or ""):
-            if arn == self._self:
-                continue
+            if arn == caller.arn:
+                continue  # a write on itself is a takeover (takeover_reasons), a new key for itself nothing
             target = self.directory.principals[arn]
             if isinstance(target, Role):
-                if target.service_linked or ROLE_TECHNIQUE not in wanted:
+                if target.service_linked:
                     continue
-                actions: tuple[str, ...] = (ROLE_TECHNIQUE,)
+                reach, writes = (ROLE_TECHNIQUE,), ROLE_WRITES
             else:
-                actions = tuple(a for a in USER_TECHNIQUES if a in wanted)
-            for action in actions:
+                reach, writes = USER_TECHNIQUES, USER_WRITES
+            if arn != self._self:
+                for action in (a for a in reach if a in wanted):
+                    found = self.checker.check(caller, profile, action, arn, target)
+                    if found is None:
+                        continue
+                    self._out.append(Link(arn, "iam", action, list(found.unresolved),
+                                          f"its own policies allow {action} on it ({found.source})",
+                                          list(found.notes)))
+                    if not found.conditional:
+                        break
+            for action in (a for a in writes if a in wanted):
                 found = self.checker.check(caller, profile, action, arn, target)
-                if found is None:
-                    continue
-                self._out.append(Link(arn, "iam", action, list(found.unresolved),
-                                      f"its own policies allow {action} on it ({found.source})", list(found.notes)))
-                if not found.conditional:
+                if found is not None:
+                    # Decided after every edge is drawn: it takes the account over only if the caller reaches it.
+                    self._out.append(Link(arn, WRITE, action, list(found.unresolved),
+                                          f"its own policies allow {action} on it ({found.source})",
+                                          list(found.notes)))
                     break
+
+    def _writes_on_reached(self) -> None:
+        """A caller that may write a policy onto a principal it reaches (through any edge drawn so far) can make
+        that principal an administrator, and itself through it: an edge into the admin node. One pass: a takeover
+        found here does not open further writes (their targets are in the same account, reached already)."""
+        reached: dict[str, tuple[set[str], set[str]]] = {}
+        for src, write in self._writes:
+            if src in self._admins:
+                continue
+            if src not in reached:
+                reached[src] = (_reachable(self.graph, src, True), _reachable(self.graph, src, False))
+            firm, loose = reached[src]
+            if write.dst not in loose:
+                continue
+            unresolved = list(write.unresolved)
+            if write.dst not in firm:
+                unresolved.append(Condition("Unknown", REACHES_KEY, (write.dst,)))
+            account = self.graph.nodes[write.dst].get("account") or ""
+            self.link(src, self._admin(account), "iam", write.technique, unresolved,
+                      write.reason + "; it reaches that principal, which the write makes an administrator of "
+                      f"account {account}", write.notes, hub_entry=True)
 
     def _abstract_admin(self, account: str) -> Caller:
         principals = self.directory.callers_in(account)

@@ -169,12 +169,15 @@ def chosen_resources(action: str, partition: str, account: str, patterns: list[s
 # IAM techniques on a role or a user of the same account (SEMANTICS §7.4, "related edges without PassRole").
 ROLE_TECHNIQUE = "iam:UpdateAssumeRolePolicy"
 USER_TECHNIQUES = ("iam:CreateAccessKey", "iam:CreateLoginProfile", "iam:UpdateLoginProfile")
+# Policy writes on another role or user: the caller takes its account over if it reaches that principal.
+ROLE_WRITES = ("iam:AttachRolePolicy", "iam:PutRolePolicy")
+USER_WRITES = ("iam:AttachUserPolicy", "iam:PutUserPolicy")
 ASSUME_ROOT = "sts:AssumeRoot"
 
 
 def checked_actions() -> tuple[str, ...]:
     """Every action the indirect edges ask a principal's policies about."""
-    actions = {"iam:PassRole", ROLE_TECHNIQUE, *USER_TECHNIQUES, ASSUME_ROOT}
+    actions = {"iam:PassRole", ROLE_TECHNIQUE, *USER_TECHNIQUES, *ROLE_WRITES, *USER_WRITES, ASSUME_ROOT}
     for technique in (*PASSROLE_TECHNIQUES, *CODE_TECHNIQUES):
         actions.update(technique.actions)
         actions.update(a for extra in technique.extras for alt in extra.alternatives for a in alt)
