@@ -144,10 +144,6 @@ class PermissionChecker:
         extra: dict[str, KeyValue] = {PASSED_TO_SERVICE: (service,)} if service else {}
         facts = CallFacts(base, extra, target is not None)
         verdict = AssumeVerdict(via="identity", needs_identity=True)
-        if self.org is not None:
-            scp = self.org.scp(caller, stand_in, action, base)
-            if scp is not None and not apply_policy_set(verdict, scp, True, "the service control policies"):
-                return None
         policies = self.for_action(caller, profile, action)
         result = evaluate_set(policies.allows, policies.denies, resource, facts)
         if not apply_policy_set(verdict, result, True, f"the identity policy for {action}"):
@@ -161,6 +157,12 @@ class PermissionChecker:
                 return None
         elif profile.boundary_missing:
             note_missing(verdict, [profile.boundary_missing], "the permissions boundary is not in the data: ")
+        # SCPs last: most questions end at the identity policies, and SCPs that exempt principal ARNs make their
+        # answer per-principal (no answer shared between principals with the same policies).
+        if self.org is not None:
+            scp = self.org.scp(caller, stand_in, action, base)
+            if scp is not None and not apply_policy_set(verdict, scp, True, "the service control policies"):
+                return None
         unresolved: list[Condition] = []
         for c in verdict.unresolved:
             if c not in unresolved:
