@@ -482,3 +482,18 @@ def test_rule_7_4_a_policy_write_on_a_role_it_reaches_makes_the_caller_an_admini
     assert writer_arn in found and stranger_arn not in found
     # Helper itself is no administrator: only the writer's route through it is.
     assert helper not in found and not g.has_edge(helper, f"admin:{A}")
+
+
+def test_rule_7_findings_see_trust_edges_only():
+    from trustgraph.analysis.findings import FindingContext
+
+    a = Account(A)
+    target = a.role("Target", trust(a.arn("user", "trusted")))
+    trusted = a.user("trusted")
+    editor = a.user("editor", policies=identity(allow("iam:UpdateAssumeRolePolicy", target)))
+    snapshot, _ = load(a)
+    g = build_graph(snapshot)
+    ctx = FindingContext(snapshot, g)
+    assert g.has_edge(editor, target) and ctx.edge(editor, target) is None
+    assert ctx.edge(trusted, target) is not None
+    assert {r.principal for r in ctx.reachers(target)} == {trusted}
