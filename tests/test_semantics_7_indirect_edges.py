@@ -227,11 +227,18 @@ def test_rule_7_4_update_function_code_without_inventory_is_conditional_on_a_fun
     dev = a.user("dev", policies=identity(allow("lambda:UpdateFunctionCode", "*")))
     function = a.role("Function", trust(LAMBDA))
     instance = a.role("Instance", trust(EC2))
+    reader = a.user("reader", policies=identity(allow("lambda:GetFunction", "*")))
     g = graph_of(a)
-    data = technique_edge(g, dev, function, "code")
-    assert data["conditional"] is True and data["conditions"] == ["trustgraph:ResourceRunsAsRole"]
-    assert "no inventory" in alternatives(g, dev, function, "code")[0]["reason"]
-    no_alternative(g, dev, instance, "code")
+    # Through the account's one node for "code of any Lambda function": callers + roles edges, not their product.
+    hub = f"code:{A}:lambda:UpdateFunctionCode"
+    assert g.nodes[hub]["hub"] is True and g.edges[dev, hub]["hub_entry"] is True
+    assert "no inventory" in g.edges[hub, function]["evidence"][0]["reason"]
+    found = {r.principal: r for r in who_can_reach(g, function, via="code").reachers}
+    assert found[dev].hops == 1 and found[dev].path == [dev, function]
+    assert found[dev].conditional and found[dev].conditions == ["trustgraph:ResourceRunsAsRole"]
+    assert reader not in found
+    assert dev not in {r.principal for r in who_can_reach(g, instance, via="code").reachers}
+    assert not g.has_edge(hub, instance)
 
 
 def test_rule_7_4_update_function_code_with_inventory_reaches_the_functions_role():

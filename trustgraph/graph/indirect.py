@@ -58,6 +58,7 @@ WRITE = "policy-write"  # a Link kind that is never drawn: see _writes_on_reache
 # The write's target is reached only through conditional edges: the takeover depends on their conditions.
 REACHES_KEY = "trustgraph:ReachesWriteTarget"
 GROUP_KIND = "policy-group"
+CODE_KIND = "code-runner"
 
 
 @dataclass(slots=True)
@@ -71,6 +72,7 @@ class Link:
     reason: str
     notes: list[str]
     service: str | None = None
+    hub_entry: bool = False
 ESCALATION_KEY = "trustgraph:EscalationConditions"
 
 
@@ -285,7 +287,8 @@ class IndirectEdges:
             return
         src = members[0][0].node_id if len(members) == 1 else self._group(members)
         for link in links:
-            self.link(src, link.dst, link.kind, link.technique, link.unresolved, link.reason, link.notes, link.service)
+            self.link(src, link.dst, link.kind, link.technique, link.unresolved, link.reason, link.notes, link.service,
+                      link.hub_entry)
 
     def _group(self, members: list[tuple[Caller, IdentityProfile, User | Role]]) -> str:
         """One node for principals whose policies give them the same indirect edges: members × targets edges
@@ -368,17 +371,30 @@ class IndirectEdges:
             if steps is None:
                 continue
             extra, notes = self._extras(caller, profile, technique)
-            runs = Condition("Unknown", RUNS_AS_ROLE_KEY, (technique.resource_kind,))
-            for arn in roles:
-                if arn == self._self:
-                    continue
-                unresolved = [*(c for s in steps for c in s.unresolved), *extra, runs]
-                reason = (f"its own policies allow {' + '.join(technique.actions)} on any {technique.resource_kind} "
-                          f"({steps[0].source}); no inventory of account {account}: only if a "
-                          f"{technique.resource_kind} runs as this role ({RUNS_AS_ROLE_KEY})")
-                self._out.append(Link(arn, "code", technique.technique, unresolved, reason,
-                                      [*notes, f"only if a {technique.resource_kind} runs as the role"],
-                                      technique.service))
+            # Every such caller reaches every role trusting the service alike: through one node per account and
+            # technique, callers + roles edges instead of callers × roles.
+            reason = (f"its own policies allow {' + '.join(technique.actions)} on any {technique.resource_kind} "
+                      f"({steps[0].source}); no inventory of account {account}")
+            self._out.append(Link(self._code_hub(account, technique, roles), "code", technique.technique,
+                                  [*(c for s in steps for c in s.unresolved), *extra], reason, notes,
+                                  technique.service, hub_entry=True))
+
+    def _code_hub(self, account: str, technique: Technique, roles: list[str]) -> str:
+        """The node standing for "code of any resource of this kind in the account", with its edges to the roles
+        trusting the service, each conditional on a resource running as it (no inventory says which)."""
+        node = f"code:{account}:{technique.technique}"
+        if node in self.graph:
+            return node
+        self.graph.add_node(node, kind=CODE_KIND, hub=True, in_data=False, account=account,
+                            label=f"code of any {technique.resource_kind} ({technique.technique})",
+                            account_name=self.snapshot.account_name(account))
+        runs = Condition("Unknown", RUNS_AS_ROLE_KEY, (technique.resource_kind,))
+        for arn in roles:
+            self.link(node, arn, "code", technique.technique, [runs],
+                      f"no inventory of account {account}: only if a {technique.resource_kind} runs as this role "
+                      f"({RUNS_AS_ROLE_KEY}); its trust allows {technique.service}",
+                      [f"only if a {technique.resource_kind} runs as the role"], technique.service)
+        return node
 
     def _resources(self, account: str, kind: str) -> list[ComputeResource]:
         """The inventory's resources of one kind in an account that run as a role of the data."""

@@ -22,6 +22,8 @@ NODE_STYLE: dict[str, dict[str, str]] = {
     "account-admin": {"shape": "house", "style": "filled", "fillcolor": "#fce8e6", "color": "#a50e0e"},
     # principals of one account whose policies give them the same PassRole, code and IAM edges
     "policy-group": {"shape": "octagon", "style": "filled,dashed", "fillcolor": "#fef7e0", "color": "#e37400"},
+    # code of any resource of one kind in an account (no inventory tells which role each runs as)
+    "code-runner": {"shape": "cds", "style": "filled,dashed", "fillcolor": "#e6f4ea", "color": "#137333"},
 }
 
 EDGE_STYLE: dict[str, dict[str, str]] = {
