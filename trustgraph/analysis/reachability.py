@@ -157,7 +157,8 @@ def _restricted(graph: nx.DiGraph, allowed: frozenset[str]) -> nx.DiGraph:
     # Admin nodes are entered only through IAM edges, policy groups lead only to indirect edges: without those
     # kinds they are dead ends, and left out.
     hubs = {"account-admin": "iam" in allowed,
-            "policy-group": bool(allowed & {"passrole", "code", "iam"}), "code-runner": "code" in allowed}
+            "policy-group": bool(allowed & {"passrole", "code", "iam"}), "code-runner": "code" in allowed,
+            "passrole-runner": "passrole" in allowed}
     dropped = {n for n, d in graph.nodes(data=True) if not hubs.get(d.get("kind"), True)}
     out.add_nodes_from((n, d) for n, d in graph.nodes(data=True) if n not in dropped)
     for u, v, data in graph.edges(data=True):

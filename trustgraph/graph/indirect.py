@@ -59,6 +59,7 @@ WRITE = "policy-write"  # a Link kind that is never drawn: see _writes_on_reache
 REACHES_KEY = "trustgraph:ReachesWriteTarget"
 GROUP_KIND = "policy-group"
 CODE_KIND = "code-runner"
+PASSROLE_KIND = "passrole-runner"
 
 
 @dataclass(slots=True)
@@ -113,6 +114,7 @@ class IndirectEdges:
         self._out: list[Link] = []
         self._self: str | None = None
         self._groups: dict[str, int] = {}
+        self._passrole_hubs: dict[tuple[str, str, tuple[str, ...]], str] = {}
         self._admins: set[str] = set()  # principals that enter their account's admin node
         # (caller, policy write on another principal of its account): a takeover if the caller reaches it.
         self._writes: list[tuple[str, Link]] = []
@@ -330,20 +332,46 @@ class IndirectEdges:
             if steps is None:
                 continue
             extra, notes = self._extras(caller, profile, technique)
-            for arn in roles:
-                if arn == self._self:
+            own = [*(c for s in steps for c in s.unresolved), *extra]
+            passes = {arn: self.checker.check(caller, profile, "iam:PassRole", arn, self.snapshot.roles[arn],
+                                              technique.service) for arn in roles}
+            passed = [arn for arn, p in passes.items() if p is not None]
+            if len(passed) > 1 and len({passes[arn].unresolved for arn in passed}) == 1:  # type: ignore[union-attr]
+                # The caller may pass these roles alike: through one node per account, technique and set of roles
+                # (callers + roles edges, not their product; callers with the same grants share it).
+                passing = passes[passed[0]]
+                assert passing is not None
+                reason = (f"its own policies allow iam:PassRole on {len(passed)} roles trusting {technique.service} "
+                          f"({passing.source}) and {' + '.join(technique.actions)}")
+                self._out.append(Link(self._passrole_hub(account, technique, passed), "passrole",
+                                      technique.technique, [*passing.unresolved, *own], reason,
+                                      [*passing.notes, *notes], technique.service, hub_entry=True))
+                continue
+            for arn, passing in passes.items():
+                if passing is None or arn == self._self:
                     continue
-                role = self.snapshot.roles[arn]
-                passing = self.checker.check(caller, profile, "iam:PassRole", arn, role, technique.service)
-                if passing is None:
-                    continue
-                unresolved = [*passing.unresolved, *(c for s in steps for c in s.unresolved), *extra,
-                              *self._service_trust(technique.service, arn)]
+                unresolved = [*passing.unresolved, *own, *self._service_trust(technique.service, arn)]
                 reason = (f"its own policies allow iam:PassRole on the role to {technique.service} "
                           f"({passing.source}) and {' + '.join(technique.actions)}; the role's trust allows "
                           f"{technique.service}")
                 self._out.append(Link(arn, "passrole", technique.technique, unresolved, reason,
                                       [*passing.notes, *notes], technique.service))
+
+    def _passrole_hub(self, account: str, technique: Technique, roles: list[str]) -> str:
+        """The node standing for "one of these roles of the account, passed to their service" (the technique is on
+        the edges into it), with an edge to each carrying the conditions of its service trust."""
+        key = (account, technique.service, tuple(roles))
+        node = self._passrole_hubs.get(key)
+        if node is not None:
+            return node
+        node = self._passrole_hubs[key] = f"passrole:{account}:{technique.service}:{len(self._passrole_hubs)}"
+        self.graph.add_node(node, kind=PASSROLE_KIND, hub=True, in_data=False, account=account,
+                            label=f"{len(roles)} roles passed to {technique.service}",
+                            account_name=self.snapshot.account_name(account))
+        for arn in roles:
+            self.link(node, arn, "passrole", "iam:PassRole", self._service_trust(technique.service, arn),
+                      f"its trust allows {technique.service}, to which the role is passed", [], technique.service)
+        return node
 
     def _code(self, caller: Caller, profile: IdentityProfile) -> None:
         account = caller.account or ""

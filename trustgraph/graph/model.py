@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-NODE_KINDS = ("user", "role", "account", "class", "account-admin", "policy-group", "code-runner", "service",
-              "federated", "public", "unknown")
+NODE_KINDS = ("user", "role", "account", "class", "account-admin", "policy-group", "code-runner", "passrole-runner",
+              "service", "federated", "public", "unknown")
 # Edges that are no role assumption (graph/indirect.py): what they are drawn and filtered by.
 INDIRECT_EDGE_KINDS = ("passrole", "code", "iam", "assume-root")
 SCHEMA = "trustgraph/graph/v1"

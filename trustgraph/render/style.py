@@ -24,6 +24,8 @@ NODE_STYLE: dict[str, dict[str, str]] = {
     "policy-group": {"shape": "octagon", "style": "filled,dashed", "fillcolor": "#fef7e0", "color": "#e37400"},
     # code of any resource of one kind in an account (no inventory tells which role each runs as)
     "code-runner": {"shape": "cds", "style": "filled,dashed", "fillcolor": "#e6f4ea", "color": "#137333"},
+    # any role of an account trusting one service, for callers that may pass every such role alike
+    "passrole-runner": {"shape": "cds", "style": "filled,dashed", "fillcolor": "#fef7e0", "color": "#e37400"},
 }
 
 EDGE_STYLE: dict[str, dict[str, str]] = {
