@@ -71,7 +71,13 @@ def test_reach_from_a_user() -> None:
     answer = run_json("reach", "arn:aws:iam::222222222222:user/alice", "--input", ACME)
     roles = {r["role"]: r for r in answer["reachable"]}
     assert roles[BREAK_GLASS]["hops"] == 1 and roles[BREAK_GLASS]["conditional"] is True
-    assert "arn:aws:iam::444444444444:role/admin/ProdReadOnlyAudit" not in roles
+    # No trust lets alice's chain into ProdReadOnlyAudit; BreakGlass is an administrator of acme-prod, though, and
+    # may rewrite that role's trust (iam:UpdateAssumeRolePolicy): an IAM step, left out by --via assume.
+    audit = "arn:aws:iam::444444444444:role/admin/ProdReadOnlyAudit"
+    assert roles[audit]["path"] == ["arn:aws:iam::222222222222:user/alice", BREAK_GLASS, audit]
+    assert [s["technique"] for s in roles[audit]["steps"]][-1] == "iam:UpdateAssumeRolePolicy"
+    trust_only = run_json("reach", "arn:aws:iam::222222222222:user/alice", "--input", ACME, "--via", "assume")
+    assert audit not in {r["role"] for r in trust_only["reachable"]}
 
 
 def test_path_k_shortest() -> None:
@@ -87,11 +93,13 @@ def test_scp_and_rcp_change_answers(tmp_path: Path) -> None:
         (iam_only / f.name).write_text(f.read_text())
     analytics = "arn:aws:iam::444444444444:role/data/AnalyticsExportReader"
     consultant = "arn:aws:iam::444444444444:role/vendor/OldConsultant"
-    before = by_principal(run_json("who-can-reach", analytics, "--input", str(iam_only)))
-    after = by_principal(run_json("who-can-reach", analytics, "--input", ACME))
+    # Trust only: the administrators of acme-prod reach every role of it through IAM edges, SCPs or not.
+    before = by_principal(run_json("who-can-reach", analytics, "--input", str(iam_only), "--via", "assume"))
+    after = by_principal(run_json("who-can-reach", analytics, "--input", ACME, "--via", "assume"))
     assert "arn:aws:iam::666666666666:user/dev-dora" in before and after == {}
-    assert "arn:aws:iam::999988887777:root" in by_principal(run_json("who-can-reach", consultant, "-i", str(iam_only)))
-    assert by_principal(run_json("who-can-reach", consultant, "-i", ACME)) == {}
+    assert "arn:aws:iam::999988887777:root" in by_principal(run_json("who-can-reach", consultant, "-i", str(iam_only),
+                                                                     "--via", "assume"))
+    assert by_principal(run_json("who-can-reach", consultant, "-i", ACME, "--via", "assume")) == {}
 
 
 def test_from_outside_lists_only_outsiders() -> None:

@@ -226,7 +226,7 @@ def test_no_path_or_nobody_writes_no_picture(tmp_path: Path) -> None:
     assert result.exit_code == 0 and "no picture written" in result.stderr and not out.exists()
     assert "No path" in result.stdout
     lonely = "arn:aws:iam::444444444444:role/data/AnalyticsExportReader"  # no trust policy names a caller in the data
-    result = runner.invoke(main, ["who-can-reach", lonely, "-i", ACME, "-o", str(out)])
+    result = runner.invoke(main, ["who-can-reach", lonely, "-i", ACME, "-o", str(out), "--via", "assume"])
     assert result.exit_code == 0, result.stderr
     assert "nobody in the data reaches" in result.stderr and "no picture written" in result.stderr
     assert "nobody in the data" in result.stdout and not out.exists()

@@ -20,6 +20,8 @@ from builders import (
     unconditional,
 )
 
+from trustgraph.analysis.reachability import restrict
+
 TAGGED = {"StringEquals": {"aws:RequestTag/team": "blue"}}
 SOURCE_ID = {"StringLike": {"sts:SourceIdentity": "admin-*"}}
 
@@ -219,7 +221,9 @@ def test_rule_3_3_identity_not_action_silently_grants_assume_role():
     blocked = a.user("blocked", policies=identity(allow(None, target, not_action="sts:*")))
     g = build(a)
     unconditional(g, dev, target)
-    no_edge(g, blocked, target)
+    # NotAction sts:* still allows iam:UpdateAssumeRolePolicy on the role: an IAM edge, not a role assumption.
+    assert g.edges[blocked, target]["kinds"] == ["iam"]
+    no_edge(restrict(g, "assume"), blocked, target)
 
 
 # -- 3.4 TagSession alone ----------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ def reacher_json(r: Reacher) -> dict[str, Any]:
     return {"principal": r.principal, "kind": r.kind, "hops": r.hops, "path": r.path,
             "conditional": r.conditional, "conditions": r.conditions,
             "account": r.account, "account_name": r.account_name, "classification": r.classification,
-            "vendor": r.vendor, "ou_path": r.ou_path}
+            "vendor": r.vendor, "ou_path": r.ou_path, "steps": r.steps}
 
 
 def who_can_reach_json(answer: WhoCanReach) -> dict[str, Any]:
@@ -30,5 +30,6 @@ def reach_json(answer: Reach) -> dict[str, Any]:
 
 def paths_json(source: str, target: str, paths: list[PathAnswer]) -> dict[str, Any]:
     return {"source": source, "target": target,
-            "paths": [{"path": p.path, "hops": p.hops, "conditional": p.conditional, "conditions": p.conditions}
+            "paths": [{"path": p.path, "hops": p.hops, "conditional": p.conditional, "conditions": p.conditions,
+                       "steps": p.steps}
                       for p in paths]}

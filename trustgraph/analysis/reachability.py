@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import heapq
 import itertools
+import weakref
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ class PathAnswer:
     conditional: bool
     conditions: list[str]
     route: list[str] = field(default_factory=list)  # the path with account hubs, for drawing
+    steps: list[dict[str, str | None]] = field(default_factory=list)  # each edge of the route: kind, technique
 
     @property
     def hops(self) -> int:
@@ -53,6 +55,7 @@ class Reacher:
     classification: str | None = None
     vendor: str | None = None
     ou_path: str | None = None
+    steps: list[dict[str, str | None]] = field(default_factory=list)  # each edge of the route: kind, technique
 
 
 @dataclass(slots=True)
@@ -109,8 +112,92 @@ def is_hub(graph: nx.DiGraph, node: str) -> bool:
 
 
 def _cost(data: dict) -> int:
-    # caller → account hub is membership, not a role assumption: it costs no hop.
-    return 0 if data.get("kind") == "member" else 1
+    # caller → account hub is membership, not a role assumption: it costs no hop; nor does becoming the admin of
+    # an account (an edge into its admin node): the hop is the step from there to a role or user.
+    return 0 if data.get("kind") == "member" or data.get("hub_entry") else 1
+
+
+# Which edge kinds each --via name follows; `member` edges into hubs are always followed.
+VIA_KINDS: dict[str, frozenset[str]] = {
+    "assume": frozenset({"assume", "saml", "web-identity", "service"}),
+    "passrole": frozenset({"passrole"}),
+    "code": frozenset({"code"}),
+    "iam": frozenset({"iam", "assume-root"}),
+}
+VIA_NAMES = (*VIA_KINDS, "all")
+
+
+def via_kinds(via: Iterable[str] | str | None) -> frozenset[str] | None:
+    """The edge kinds `--via` names (`assume,iam` or a list of names); None: every kind."""
+    if via is None:
+        return None
+    names = [n.strip().lower() for part in ([via] if isinstance(via, str) else via) for n in part.split(",")
+             if n.strip()]
+    unknown = [n for n in names if n not in VIA_NAMES]
+    if unknown:
+        raise ValueError(f"unknown --via {', '.join(unknown)}: use {', '.join(VIA_NAMES)}")
+    if not names or "all" in names:
+        return None
+    return frozenset().union(*(VIA_KINDS[n] for n in names))
+
+
+def edge_kinds(data: dict) -> list[str]:
+    """Every kind realising an edge (an edge folds alternatives of several kinds into one)."""
+    return list(data.get("kinds") or (data.get("kind", "assume"),))
+
+
+# graph → {allowed kinds: (edge count when made, restricted graph)}: findings ask for many roles of one graph.
+_RESTRICTED: weakref.WeakKeyDictionary[nx.DiGraph, dict[frozenset[str], tuple[int, nx.DiGraph]]] = \
+    weakref.WeakKeyDictionary()
+
+
+def restrict(graph: nx.DiGraph, via: Iterable[str] | str | None) -> nx.DiGraph:
+    """The graph with only the edges `via` allows (member edges always stay). An edge some of whose alternatives
+    are left out keeps the others, and is conditional as they are."""
+    allowed = via_kinds(via)
+    if allowed is None:
+        return graph
+    made = _RESTRICTED.setdefault(graph, {})
+    cached = made.get(allowed)
+    if cached is not None and cached[0] == graph.number_of_edges():
+        return cached[1]
+    out = _restricted(graph, allowed)
+    made[allowed] = (graph.number_of_edges(), out)
+    return out
+
+
+def _restricted(graph: nx.DiGraph, allowed: frozenset[str]) -> nx.DiGraph:
+    out = nx.DiGraph()
+    out.graph = graph.graph
+    # Admin nodes are entered only through IAM edges, policy groups lead only to indirect edges: without those
+    # kinds they are dead ends, and left out.
+    hubs = {"account-admin": "iam" in allowed,
+            "policy-group": bool(allowed & {"passrole", "code", "iam"}), "code-runner": "code" in allowed,
+            "passrole-runner": "passrole" in allowed}
+    dropped = {n for n, d in graph.nodes(data=True) if not hubs.get(d.get("kind"), True)}
+    out.add_nodes_from((n, d) for n, d in graph.nodes(data=True) if n not in dropped)
+    for u, v, data in graph.edges(data=True):
+        if u in dropped or v in dropped:
+            continue
+        kinds = edge_kinds(data)
+        if data.get("kind") == "member" or all(k in allowed for k in kinds):
+            out.add_edge(u, v, **data)
+            continue
+        if not any(k in allowed for k in kinds):
+            continue
+        records = [r for r in data.get("evidence", ()) if r.get("kind", data.get("kind")) in allowed]
+        conditional = all(r.get("conditions") for r in records)
+        kept = [k for k in kinds if k in allowed]
+        kept_data = {**data, "kind": kept[0], "kinds": kept, "evidence": records, "conditional": conditional,
+                     "conditions": sorted({c["key"] for r in records for c in r.get("conditions", ())})
+                     if conditional else []}
+        technique = next((r["technique"] for r in records if r.get("technique")), None)
+        if technique:
+            kept_data["technique"] = technique
+        else:
+            kept_data.pop("technique", None)
+        out.add_edge(u, v, **kept_data)
+    return out
 
 
 def _own_keys(data: dict) -> frozenset[str]:
@@ -229,6 +316,18 @@ def principals_only(graph: nx.DiGraph, route: list[str]) -> list[str]:
     return [n for n in route if not is_hub(graph, n)]
 
 
+def route_steps(graph: nx.DiGraph, route: list[str]) -> list[dict[str, str | None]]:
+    """How each edge of a route is taken: its kind (assume, passrole, code, iam, …; member edges into account and
+    class hubs left out) and, for indirect edges, the technique."""
+    steps: list[dict[str, str | None]] = []
+    for a, b in itertools.pairwise(route):
+        data = graph.edges[a, b]
+        if data.get("kind") == "member":
+            continue
+        steps.append({"from": a, "to": b, "kind": data.get("kind"), "technique": data.get("technique")})
+    return steps
+
+
 def _reacher(graph: nx.DiGraph, answer: Answer, other_end: str, ctx: dict) -> Reacher:
     node, route, conditional, conditions = answer
     data = graph.nodes[node]
@@ -238,7 +337,7 @@ def _reacher(graph: nx.DiGraph, answer: Answer, other_end: str, ctx: dict) -> Re
                    conditional=conditional, conditions=conditions, account=data.get("account"),
                    account_name=data.get("account_name") or None,
                    classification=classify_nodes(graph, caller, callee, ctx),
-                   vendor=data.get("vendor"), ou_path=data.get("ou_path"))
+                   vendor=data.get("vendor"), ou_path=data.get("ou_path"), steps=route_steps(graph, route))
 
 
 def _order(r: Reacher) -> tuple[bool, int, str]:
@@ -246,9 +345,10 @@ def _order(r: Reacher) -> tuple[bool, int, str]:
 
 
 def who_can_reach(graph: nx.DiGraph, target: str, max_hops: int | None = None,
-                  from_outside: bool = False) -> WhoCanReach:
+                  from_outside: bool = False, via: Iterable[str] | str | None = None) -> WhoCanReach:
     """Every node with a path to `target`; `from_outside` keeps only reachers outside the organization
-    (or outside the data set when there is no organization data)."""
+    (or outside the data set when there is no organization data); `via`: the edge kinds followed (VIA_KINDS)."""
+    graph = restrict(graph, via)
     target = resolve_node(graph, target)
     answer = WhoCanReach(target)
     ctx = prepared_context(graph)
@@ -260,7 +360,9 @@ def who_can_reach(graph: nx.DiGraph, target: str, max_hops: int | None = None,
     return answer
 
 
-def reach(graph: nx.DiGraph, source: str, max_hops: int | None = None) -> Reach:
+def reach(graph: nx.DiGraph, source: str, max_hops: int | None = None,
+          via: Iterable[str] | str | None = None) -> Reach:
+    graph = restrict(graph, via)
     source = resolve_node(graph, source)
     answer = Reach(source)
     ctx = prepared_context(graph)
@@ -271,9 +373,10 @@ def reach(graph: nx.DiGraph, source: str, max_hops: int | None = None) -> Reach:
     return answer
 
 
-def reachable_roles(graph: nx.DiGraph, source: str) -> list[str]:
+def reachable_roles(graph: nx.DiGraph, source: str, via: Iterable[str] | str | None = None) -> list[str]:
     """The roles `source` can reach by any path, sorted: the set `reach` answers, without hops, paths or
     conditions, for summaries that only count (a plain traversal, several times cheaper)."""
+    graph = restrict(graph, via)
     successors, nodes = graph._succ, graph._node
     seen = {source}
     stack = [source]
@@ -288,7 +391,9 @@ def reachable_roles(graph: nx.DiGraph, source: str) -> list[str]:
     return sorted(found)
 
 
-def k_shortest_paths(graph: nx.DiGraph, source: str, target: str, k: int = 3) -> list[PathAnswer]:
+def k_shortest_paths(graph: nx.DiGraph, source: str, target: str, k: int = 3,
+                     via: Iterable[str] | str | None = None) -> list[PathAnswer]:
+    graph = restrict(graph, via)
     source, target = resolve_node(graph, source), resolve_node(graph, target)
     out: list[PathAnswer] = []
     seen: set[tuple[str, ...]] = set()
@@ -300,7 +405,7 @@ def k_shortest_paths(graph: nx.DiGraph, source: str, target: str, k: int = 3) ->
                 continue
             seen.add(tuple(path))
             conditional, conditions = path_conditions(graph, route)
-            out.append(PathAnswer(path, conditional, conditions, route))
+            out.append(PathAnswer(path, conditional, conditions, route, route_steps(graph, route)))
             if len(out) == k:
                 break
     except nx.NetworkXNoPath:

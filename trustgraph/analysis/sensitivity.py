@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from trustgraph.model import PolicyDocument, Role, Snapshot, Statement
+from trustgraph.model import Group, PolicyDocument, Role, Snapshot, Statement, User
 from trustgraph.policy.caller import Caller, RequestFacts
 from trustgraph.policy.conditions import Tri, evaluate_conditions
 from trustgraph.policy.facts import UNKNOWN, KeyValue
@@ -125,7 +125,7 @@ def _relevant(statement: Statement) -> bool:
     return found
 
 
-def _statements(role: Role, snapshot: Snapshot) -> tuple[list[_Sourced], list[str]]:
+def _statements(principal: Role | User, snapshot: Snapshot) -> tuple[list[_Sourced], list[str]]:
     found: list[_Sourced] = []
     missing: list[str] = []
 
@@ -133,42 +133,63 @@ def _statements(role: Role, snapshot: Snapshot) -> tuple[list[_Sourced], list[st
         if doc is not None:
             found.extend(_Sourced(s, source) for s in doc.statements if _relevant(s))
 
-    for inline in role.inline_policies:
+    def managed(arns: list[str], prefix: str) -> None:
+        for arn in arns:
+            policy = snapshot.managed_policies.get(arn)
+            if policy is None:
+                missing.append(arn)
+            else:
+                add(policy.document, f"{prefix}managed policy {policy.name}")
+
+    for inline in principal.inline_policies:
         add(inline.document, f"inline policy {inline.name}")
-    for arn in role.attached_policy_arns:
-        policy = snapshot.managed_policies.get(arn)
-        if policy is None:
-            missing.append(arn)
-        else:
-            add(policy.document, f"managed policy {policy.name}")
+    managed(principal.attached_policy_arns, "")
+    for group in _groups(principal, snapshot):
+        for inline in group.inline_policies:
+            add(inline.document, f"group {group.name}: inline policy {inline.name}")
+        managed(group.attached_policy_arns, f"group {group.name}: ")
     return found, missing
 
 
-def _probe_arn(role: Role, kind: str) -> str:
+def _groups(principal: Role | User, snapshot: Snapshot) -> list[Group]:
+    if not isinstance(principal, User):
+        return []
+    return [g for name in principal.group_names if (g := snapshot.groups.get((principal.account, name))) is not None]
+
+
+def _probe_arn(role: Role | User, kind: str) -> str:
     partition = role.arn.split(":", 2)[1] if role.arn.count(":") >= 2 else "aws"
     return f"arn:{partition}:iam::{role.account}:{kind}/trustgraph-probe-any-{kind}"
 
 
-def _targets(role: Role, kind: str) -> list[str]:
-    """Resources an escalation action of this kind can be used on to escalate: any of its kind, and for roles and
-    policies the role itself and the customer-managed policies attached to it."""
-    targets = [_probe_arn(role, kind)]
-    if kind == "role":
-        targets.append(role.arn)
+def _targets(principal: Role | User, kind: str, snapshot: Snapshot) -> list[str]:
+    """Resources an escalation action of this kind can be used on to escalate: any of its kind, the principal
+    itself (a role's role actions, a user's user actions), its own groups and the customer-managed policies
+    attached to it or to them."""
+    targets = [_probe_arn(principal, kind)]
+    groups = _groups(principal, snapshot)
+    if kind == ("role" if isinstance(principal, Role) else "user"):
+        targets.append(principal.arn)
+    elif kind == "group":
+        targets.extend(g.arn for g in groups)
     elif kind == "policy":
-        targets.extend(a for a in role.attached_policy_arns if ":iam::aws:policy/" not in a)
+        attached = [*principal.attached_policy_arns, *(a for g in groups for a in g.attached_policy_arns)]
+        targets.extend(a for a in dict.fromkeys(attached) if ":iam::aws:policy/" not in a)
     return targets
 
 
 class _Session:
-    """The request context of a session of the role calling some API: the role's own facts and the data time;
-    the target resource's tags are not known."""
+    """The request context of a session of the role (or of the user) calling some API: its own facts and the data
+    time; the target resource's tags are not known."""
 
-    def __init__(self, role: Role, data_time: float | None) -> None:
-        caller = Caller("role", role.arn, account=role.account, arn=role.arn, unique_id=role.unique_id,
-                        tags=role.tags, partition=role.arn.split(":", 2)[1] if role.arn.count(":") >= 2 else "aws",
-                        concrete=True)
-        self.facts = RequestFacts(caller, role, now=data_time)
+    def __init__(self, principal: Role | User, data_time: float | None) -> None:
+        user = isinstance(principal, User)
+        caller = Caller("user" if user else "role", principal.arn, account=principal.account, arn=principal.arn,
+                        unique_id=principal.unique_id, username=principal.name if user else None,
+                        tags=principal.tags, concrete=True,
+                        partition=principal.arn.split(":", 2)[1] if principal.arn.count(":") >= 2 else "aws")
+        # The resource side of the request is unknown (UNKNOWN below); the stand-in only carries an account.
+        self.facts = RequestFacts(caller, Role(principal.arn, principal.name, principal.account), now=data_time)
 
     def value(self, key: str) -> KeyValue:
         if key.startswith(("aws:resourcetag/", "iam:resourcetag/")) or key == "aws:resourceaccount":
@@ -201,39 +222,83 @@ def _allowed(statements: list[_Sourced], denies: list[_Sourced], boundary: list[
     return None
 
 
-def admin_reasons(role: Role, snapshot: Snapshot, memo: dict[tuple[object, ...], list[str]] | None = None,
+def _context(principal: Role | User, statements: list[_Sourced], snapshot: Snapshot, data_time: float | None
+             ) -> tuple[list[_Sourced], list[_Sourced], list[_Sourced] | None, _Session]:
+    """(allows, denies, boundary allows or None, request facts) to judge a principal's statements with."""
+    allows = [s for s in statements if s.statement.effect == "Allow"]
+    denies = [s for s in statements if s.statement.effect == "Deny"]
+    boundary: list[_Sourced] | None = None
+    if principal.boundary_arn:
+        policy = snapshot.managed_policies.get(principal.boundary_arn)
+        if policy is not None and policy.document is not None:
+            boundary = [_Sourced(s, "boundary") for s in policy.document.statements if s.effect == "Allow"]
+    return allows, denies, boundary, _Session(principal, data_time)
+
+
+# Policy writes on the principal itself (its own role or user, its groups, the customer-managed policies attached
+# to them): whoever may make them can grant itself every permission, i.e. take over its account.
+SELF_WRITES = ("iam:AttachRolePolicy", "iam:PutRolePolicy", "iam:AttachUserPolicy", "iam:PutUserPolicy",
+               "iam:AttachGroupPolicy", "iam:PutGroupPolicy", "iam:CreatePolicyVersion")
+
+
+def takeover_reasons(principal: Role | User, snapshot: Snapshot,
+                     memo: dict[tuple[object, ...], list[str]] | None = None,
+                     data_time: float | None = None) -> list[str]:
+    """The admin_reasons that give the principal every permission of its account: every action on every
+    resource, an administrator policy attached, or a policy write on itself (SELF_WRITES). Other escalations
+    (rewriting another role's trust, credentials for other users, PassRole, code running as another role) reach
+    particular roles and users, not the whole account."""
+    if isinstance(principal, Role) and not principal.has_identity_data:
+        return []
+    statements, missing = _statements(principal, snapshot)
+    writes = (*SELF_WRITES, "iam:CreateUser")
+    if not any(ADMIN_POLICY_NAMES.get(a.rsplit("/", 1)[-1]) for a in missing) and not any(
+            s.statement.effect == "Allow" and any(covers_action(s.statement, a) for a in writes) for s in statements):
+        return []  # neither every action (iam:CreateUser is one of the probes) nor a policy write: no takeover
+    reasons = admin_reasons(principal, snapshot, memo, data_time)
+    full = [r for r in reasons if r.startswith("admin-equivalent: every action")
+            or r.endswith(tuple(f"({d})" for d in ADMIN_POLICY_NAMES.values()))]
+    if full or not any(r.startswith("admin-equivalent: privilege escalation") for r in reasons):
+        return full
+    allows, denies, boundary, facts = _context(principal, statements, snapshot, data_time)
+    for action in SELF_WRITES:
+        own = _targets(principal, ESCALATION_ACTIONS[action], snapshot)[1:]  # without "any of its kind"
+        source = _allowed(allows, denies, boundary, action, own, facts) if own else None
+        if source:
+            return [f"admin-equivalent: {action} on itself ({source})"]
+    return []
+
+
+def admin_reasons(role: Role | User, snapshot: Snapshot, memo: dict[tuple[object, ...], list[str]] | None = None,
                   data_time: float | None = None) -> list[str]:
-    """Why the role's own policies make it admin-equivalent (empty: they do not).
+    """Why the role's (or the user's, groups included) own policies make it admin-equivalent (empty: they do not).
 
     `memo` shares the answer between roles with the same policies (a managed policy attached to thousands
     of roles is judged once); the role is part of the key only when a Resource or a condition could tell roles
     apart. `data_time`: conditions on the clock are decided as of then."""
-    if not role.has_identity_data:
+    if isinstance(role, Role) and not role.has_identity_data:
         return []
     statements, missing = _statements(role, snapshot)
     if memo is not None:
         resources = [r for st in statements for r in (st.statement.resources or st.statement.not_resources or ())]
         # What can tell two roles with the same policies apart: their account (any specific Resource), the role
         # itself (a role Resource may name it; conditions read its ARN and tags), its own attached policies.
-        role_targets = [st for st in statements if any(covers_action(st.statement, a)
-                                                      for a, kind in ESCALATION_ACTIONS.items() if kind == "role")]
+        own = "role" if isinstance(role, Role) else "user"
+        role_targets = [st for st in statements
+                        if any(covers_action(st.statement, a)
+                               for a, kind in ESCALATION_ACTIONS.items() if kind in (own, "group"))]
         key = (role.account if any(r != "*" for r in resources) else None,
-               role.arn if any(":role/" in r for st in role_targets for r in (st.statement.resources or ()))
+               role.arn if any(f":{own}/" in r or ":group/" in r for st in role_targets
+                               for r in (st.statement.resources or ()))
                or any(st.statement.conditions for st in statements) else None,
-               tuple(role.attached_policy_arns) if any(":policy/" in r for r in resources) else None,
+               (tuple(role.attached_policy_arns), tuple(g.arn for g in _groups(role, snapshot)))
+               if any(":policy/" in r for r in resources) else None, own,
                role.arn.split(":", 2)[1], tuple(statements), tuple(missing), role.boundary_arn, data_time)
         cached = memo.get(key)
         if cached is None:
             cached = memo[key] = admin_reasons(role, snapshot, data_time=data_time)
         return list(cached)
-    facts = _Session(role, data_time)
-    allows = [s for s in statements if s.statement.effect == "Allow"]
-    denies = [s for s in statements if s.statement.effect == "Deny"]
-    boundary: list[_Sourced] | None = None
-    if role.boundary_arn:
-        policy = snapshot.managed_policies.get(role.boundary_arn)
-        if policy is not None and policy.document is not None:
-            boundary = [_Sourced(s, "boundary") for s in policy.document.statements if s.effect == "Allow"]
+    allows, denies, boundary, facts = _context(role, statements, snapshot, data_time)
     reasons: list[str] = []
     for arn in missing:
         name = arn.rsplit("/", 1)[-1]
@@ -245,7 +310,7 @@ def admin_reasons(role: Role, snapshot: Snapshot, memo: dict[tuple[object, ...],
         return reasons
     escalations = []
     for action, kind in ESCALATION_ACTIONS.items():
-        source = _allowed(allows, denies, boundary, action, _targets(role, kind), facts)
+        source = _allowed(allows, denies, boundary, action, _targets(role, kind, snapshot), facts)
         if source:
             escalations.append((action, source))
     passrole = _allowed(allows, denies, boundary, "iam:PassRole", [_probe_arn(role, "role")], facts)

@@ -271,3 +271,14 @@ def apply_account_files(graph: nx.DiGraph, spec: InputSpec) -> None:
 def build_with_progress(snapshot: Snapshot, quiet: bool) -> nx.DiGraph:
     with phase("build graph", total=len(snapshot.roles), quiet=quiet, unit="roles") as tick:
         return build_graph(snapshot, progress=tick)
+
+
+def checked_via(via: tuple[str, ...]) -> tuple[str, ...] | None:
+    """The --via values, checked: a usage error names an unknown kind."""
+    from trustgraph.analysis.reachability import via_kinds
+
+    try:
+        via_kinds(via)
+    except ValueError as e:
+        raise click.UsageError(str(e)) from None
+    return via or None

@@ -37,9 +37,27 @@ def short(node: str) -> str:
     return node
 
 
-def path_text(graph: nx.DiGraph, path: list[str]) -> str:
-    """A path by node labels (role and user names), the way a reviewer reads it."""
-    return " → ".join(str(graph.nodes[n].get("label", short(n))) if n in graph else short(n) for n in path)
+def path_text(graph: nx.DiGraph, path: list[str], steps: list[dict[str, str | None]] | None = None) -> str:
+    """A path by node labels (role and user names), the way a reviewer reads it; with `steps` (route_steps), a
+    hop that is not a role assumption shows its kind and technique: `dev ─[passrole lambda:CreateFunction]→ App`."""
+    def label(n: str) -> str:
+        return str(graph.nodes[n].get("label", short(n))) if n in graph else short(n)
+
+    if not steps:
+        return " → ".join(label(n) for n in path)
+    text = label(steps[0]["from"] or "")
+    pending: list[str] = []
+    for step in steps:
+        to = step["to"] or ""
+        if step["kind"] not in ("assume", "saml", "web-identity", "service"):
+            kind, technique = step["kind"] or "", step["technique"] or ""
+            # IAM techniques name themselves (iam:…, sts:AssumeRoot, account-takeover); others say their kind.
+            pending.append(technique if technique and kind in ("iam", "assume-root") else f"{kind} {technique}".strip())
+        if to in graph and graph.nodes[to].get("hub"):
+            continue  # hubs are waypoints: their technique is shown on the hop out of them
+        text += (f" ─[{', '.join(pending)}]→ " if pending else " → ") + label(to)
+        pending = []
+    return text
 
 
 def write_picture(picture: Any, output: str, fmt: str | None) -> str | None:

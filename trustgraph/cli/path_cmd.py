@@ -7,7 +7,7 @@ import click
 from trustgraph.analysis.answers import paths_json
 from trustgraph.analysis.reachability import k_shortest_paths, resolve_node
 from trustgraph.cli.app import main
-from trustgraph.cli.inputs import InputSpec, input_options, stderr
+from trustgraph.cli.inputs import InputSpec, checked_via, input_options, stderr
 from trustgraph.cli.output import emit_json, short, stdout, write_picture
 from trustgraph.cli.pictures import load_with_snapshot, picture_marks
 from trustgraph.cli.progress import phase
@@ -22,17 +22,19 @@ from trustgraph.render.views import reach_paths_view
 @input_options
 @click.option("-k", "k", type=click.IntRange(min=1), default=3, show_default=True, help="How many shortest paths.")
 @click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
+@click.option("--via", "via", multiple=True, metavar="KINDS",
+              help="Edge kinds to follow: assume, passrole, code, iam, all (repeatable or comma list; default all).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False),
               help="Also draw the paths to this file (`-` for standard output, text formats only).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), help="Picture format (default: from -o suffix).")
 def path_command(source: str, target: str, spec: InputSpec, k: int, as_json: bool, output: str | None,
-                 fmt: str | None) -> None:
+                 fmt: str | None, via: tuple[str, ...]) -> None:
     """The K shortest assume-role paths from SOURCE to TARGET."""
     if output == "-" and as_json:
         raise click.UsageError("--json and -o - both write to standard output; pick one")
     graph, snapshot = load_with_snapshot(spec)
     src, dst = resolve_node(graph, source), resolve_node(graph, target)
-    paths = k_shortest_paths(graph, src, dst, k)
+    paths = k_shortest_paths(graph, src, dst, k, via=checked_via(via))
     if output and not paths:
         # A picture of the two ends alone would say nothing: say it in words, draw nothing.
         stderr.print(f"no path from {safe(short(src))} to {safe(short(dst))}: no picture written")
@@ -54,3 +56,8 @@ def path_command(source: str, target: str, spec: InputSpec, k: int, as_json: boo
         cond = f"  [yellow]conditional: {safe(', '.join(p.conditions))}[/]" if p.conditional else ""
         stdout.print(f"{i}. ({p.hops} hop{'s' if p.hops != 1 else ''}) "
                      + safe(" → ".join(short(n) for n in p.path)) + cond)
+        indirect = [f"{short(st['from'] or '')} ─[{st['kind']}{' ' + st['technique'] if st['technique'] else ''}]→ "
+                    f"{short(st['to'] or '')}" for st in p.steps
+                    if st["kind"] not in ("assume", "saml", "web-identity", "service")]
+        for line in indirect:
+            stdout.print("   " + safe(line))

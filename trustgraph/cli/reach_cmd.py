@@ -8,7 +8,7 @@ from rich.table import Table
 from trustgraph.analysis.answers import reach_json
 from trustgraph.analysis.reachability import reach
 from trustgraph.cli.app import main
-from trustgraph.cli.inputs import InputSpec, input_options, obtain_graph
+from trustgraph.cli.inputs import InputSpec, checked_via, input_options, obtain_graph
 from trustgraph.cli.output import emit_json, path_text, short, stdout
 from trustgraph.cli.terminal import safe
 
@@ -18,10 +18,12 @@ from trustgraph.cli.terminal import safe
 @input_options
 @click.option("--max-hops", type=click.IntRange(min=1), help="Only chains of at most N role assumptions.")
 @click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
-def reach_command(principal: str, spec: InputSpec, max_hops: int | None, as_json: bool) -> None:
+@click.option("--via", "via", multiple=True, metavar="KINDS",
+              help="Edge kinds to follow: assume, passrole, code, iam, all (repeatable or comma list; default all).")
+def reach_command(principal: str, spec: InputSpec, max_hops: int | None, as_json: bool, via: tuple[str, ...]) -> None:
     """Every role PRINCIPAL can reach (a user/role ARN, an account id, a service or provider name, `*`)."""
     graph = obtain_graph(spec)
-    answer = reach(graph, principal, max_hops)
+    answer = reach(graph, principal, max_hops, via=checked_via(via))
     if as_json:
         emit_json(reach_json(answer))
         return
@@ -33,6 +35,6 @@ def reach_command(principal: str, spec: InputSpec, max_hops: int | None, as_json
     for column in ("role", "hops", "path", "conditions"):
         table.add_column(column, overflow="fold")
     for r in answer.reachable:
-        table.add_row(safe(short(r.principal)), str(r.hops), safe(path_text(graph, r.path)),
+        table.add_row(safe(short(r.principal)), str(r.hops), safe(path_text(graph, r.path, r.steps)),
                       safe(", ".join(r.conditions)) if r.conditional else "—")
     stdout.print(table)

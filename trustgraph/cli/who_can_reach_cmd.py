@@ -8,7 +8,7 @@ from rich.table import Table
 from trustgraph.analysis.answers import who_can_reach_json
 from trustgraph.analysis.reachability import who_can_reach
 from trustgraph.cli.app import main
-from trustgraph.cli.inputs import InputSpec, input_options, stderr
+from trustgraph.cli.inputs import InputSpec, checked_via, input_options, stderr
 from trustgraph.cli.output import emit_json, path_text, short, stdout, write_picture
 from trustgraph.cli.pictures import load_with_snapshot, picture_marks
 from trustgraph.cli.progress import phase
@@ -24,11 +24,13 @@ from trustgraph.render.views import reach_paths_view
 @click.option("--from-outside", is_flag=True,
               help="Only reachers from outside the organization (outside the data set without org data).")
 @click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
+@click.option("--via", "via", multiple=True, metavar="KINDS",
+              help="Edge kinds to follow: assume, passrole, code, iam, all (repeatable or comma list; default all).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False),
               help="Also draw the paths to this file (`-` for standard output, text formats only).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), help="Picture format (default: from -o suffix).")
 def who_can_reach_command(role_arn: str, spec: InputSpec, max_hops: int | None, from_outside: bool, as_json: bool,
-                          output: str | None, fmt: str | None) -> None:
+                          output: str | None, fmt: str | None, via: tuple[str, ...]) -> None:
     """Every principal that can reach ROLE_ARN, each with its shortest chain of role assumptions.
 
     A path without conditions is preferred; otherwise the shortest conditional one is shown with the
@@ -37,7 +39,7 @@ def who_can_reach_command(role_arn: str, spec: InputSpec, max_hops: int | None, 
     if output == "-" and as_json:
         raise click.UsageError("--json and -o - both write to standard output; pick one")
     graph, snapshot = load_with_snapshot(spec)
-    answer = who_can_reach(graph, role_arn, max_hops, from_outside=from_outside)
+    answer = who_can_reach(graph, role_arn, max_hops, from_outside=from_outside, via=checked_via(via))
     if output and not answer.reachers:
         # A picture of the target alone would say nothing: say it in words, draw nothing.
         stderr.print(f"nobody in the data reaches {safe(short(answer.target))}: no picture written")
@@ -62,7 +64,8 @@ def who_can_reach_command(role_arn: str, spec: InputSpec, max_hops: int | None, 
         table.add_column(column, overflow="fold")
     for r in answer.reachers:
         name = safe(short(r.principal)) + (f" [dim]({safe(r.account_name)})[/]" if r.account_name else "")
-        table.add_row(name, safe(r.kind), safe(r.classification or ""), str(r.hops), safe(path_text(graph, r.path)),
+        table.add_row(name, safe(r.kind), safe(r.classification or ""), str(r.hops),
+                      safe(path_text(graph, r.path, r.steps)),
                       safe(", ".join(r.conditions)) if r.conditional else "—")
     stdout.print(table)
     firm = sum(1 for r in answer.reachers if not r.conditional)

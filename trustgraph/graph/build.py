@@ -18,6 +18,7 @@ from trustgraph.gc_pause import collector_paused
 from trustgraph.graph.callers import CallerDirectory
 from trustgraph.graph.classes import TrustClasses, shareable
 from trustgraph.graph.classification import annotate
+from trustgraph.graph.indirect import IndirectEdges
 from trustgraph.graph.model import FEDERATED_EDGE_KIND, SCHEMA, caller_node_kind
 from trustgraph.model import ProgressCallback, Role, Snapshot, Statement
 from trustgraph.policy.caller import Caller, OrgFacts
@@ -127,8 +128,9 @@ def _reason(caller: Caller, role: Role, grant: TrustGrant, verdict: AssumeVerdic
 class GraphBuilder:
     def __init__(self, snapshot: Snapshot, org: OrgGate | None = None,
                  org_facts: dict[str, OrgFacts] | None = None, classes: bool = True,
-                 data_time: float | None = None) -> None:
+                 data_time: float | None = None, indirect: bool = True) -> None:
         self.snapshot = snapshot
+        self.indirect = indirect  # PassRole, code, IAM and AssumeRoot edges (graph/indirect.py)
         self.org = org
         self.data_time = data_time  # seconds since the epoch: time conditions are decided as of then
         self.directory = CallerDirectory(snapshot, org_facts)
@@ -416,6 +418,8 @@ class GraphBuilder:
                 progress(i + 1, len(roles))
         self._member_edges()
         self._class_members()
+        if self.indirect:
+            IndirectEdges(self.graph, self.snapshot, self.directory, self.org, self.data_time).add()
         g = self.graph
         g.graph["schema"] = SCHEMA
         g.graph["collected_accounts"] = sorted(self.snapshot.collected_accounts)

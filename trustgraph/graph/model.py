@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-NODE_KINDS = ("user", "role", "account", "class", "service", "federated", "public", "unknown")
+NODE_KINDS = ("user", "role", "account", "class", "account-admin", "policy-group", "code-runner", "passrole-runner",
+              "service", "federated", "public", "unknown")
+# Edges that are no role assumption (graph/indirect.py): what they are drawn and filtered by.
+INDIRECT_EDGE_KINDS = ("passrole", "code", "iam", "assume-root")
 SCHEMA = "trustgraph/graph/v1"
 
 FEDERATED_EDGE_KIND = {"saml": "saml", "oidc": "web-identity", "web-identity": "web-identity"}

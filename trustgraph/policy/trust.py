@@ -245,7 +245,7 @@ class AssumeVerdict:
         return bool(self.unresolved)
 
 
-def _apply_set(verdict: AssumeVerdict, result: PolicySetVerdict, need_allow: bool, what: str) -> bool:
+def apply_policy_set(verdict: AssumeVerdict, result: PolicySetVerdict, need_allow: bool, what: str) -> bool:
     """Fold a policy-set result into the verdict; False when it denies for sure."""
     if result.denied is Tri.TRUE:
         return False
@@ -309,14 +309,14 @@ def evaluate_assume(caller: Caller, trust: CompiledTrust, grant: TrustGrant, pro
     if org is not None and not role.service_linked:
         for act in actions:
             rcp = org.rcp(caller, role, act, facts)
-            if rcp is not None and not _apply_set(verdict, rcp, True, "the resource control policies"):
+            if rcp is not None and not apply_policy_set(verdict, rcp, True, "the resource control policies"):
                 return None
     if not caller.is_aws_principal:
         return verdict
     if org is not None and caller.account:
         for act in actions:
             scp = org.scp(caller, role, act, facts)
-            if scp is not None and not _apply_set(verdict, scp, True, "the service control policies"):
+            if scp is not None and not apply_policy_set(verdict, scp, True, "the service control policies"):
                 return None
     if not caller.concrete:
         return verdict  # an outside principal's own account grants itself whatever it needs
@@ -333,22 +333,22 @@ def evaluate_assume(caller: Caller, trust: CompiledTrust, grant: TrustGrant, pro
         result = evaluate_set(policies.allows, policies.denies, role.arn, facts)
         if act == action:
             verdict.identity_source = result.allow_source
-        if not _apply_set(verdict, result, verdict.needs_identity, what):
+        if not apply_policy_set(verdict, result, verdict.needs_identity, what):
             if verdict.needs_identity and result.allowed is Tri.FALSE and result.denied is Tri.FALSE \
                     and profile.missing_policies:
-                _missing(verdict, profile.missing_policies, "may be allowed by policies not in the data: ")
+                note_missing(verdict, profile.missing_policies, "may be allowed by policies not in the data: ")
                 continue
             return None
         if policies.boundary_allows is not None:
             bound = evaluate_set(policies.boundary_allows, policies.boundary_denies, role.arn, facts)
-            if not _apply_set(verdict, bound, boundary_required, "the permissions boundary"):
+            if not apply_policy_set(verdict, bound, boundary_required, "the permissions boundary"):
                 return None
         elif boundary_required and profile.boundary_missing:
-            _missing(verdict, [profile.boundary_missing], "the permissions boundary is not in the data: ")
+            note_missing(verdict, [profile.boundary_missing], "the permissions boundary is not in the data: ")
     return verdict
 
 
-def _missing(verdict: AssumeVerdict, arns: list[str], note: str) -> None:
+def note_missing(verdict: AssumeVerdict, arns: list[str], note: str) -> None:
     """Missing data is not a deny (§0.1): keep the edge, conditional on the policies that were not read."""
     condition = Condition("Unknown", MISSING_POLICY_KEY, tuple(arns))
     if condition not in verdict.unresolved:

@@ -246,8 +246,12 @@ def account_map(graph: nx.DiGraph, *, organization: Any = None, known_accounts: 
     service trust is only counted inside each account). account: keep only this account and what touches it.
     marks: sensitive roles and roles with findings, counted per account. all_accounts: also draw the accounts
     of the data that no trust of `graph` touches (off for a filtered graph). partial: `graph` holds only some
-    of the trust; the principals counted are those its trusts touch, and the labels say so.
+    of the trust; the principals counted are those its trusts touch, and the labels say so. Only trust edges
+    are folded (role assumptions and hubs): PassRole, code and IAM edges stay inside an account and are drawn
+    on the principal graph.
     """
+    from trustgraph.analysis.reachability import restrict
+    graph = restrict(graph, "assume")
     folder = Folder(graph, organization, known_accounts, ou_names)
     for node in sorted(graph.nodes):
         folder.fold(node)

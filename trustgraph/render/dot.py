@@ -10,7 +10,7 @@ from typing import Any
 import graphviz
 import networkx as nx
 
-from trustgraph.graph.model import NODE_KINDS
+from trustgraph.graph.model import INDIRECT_EDGE_KINDS, NODE_KINDS
 from trustgraph.render.clusters import cluster_title, pin_title
 from trustgraph.render.marks import NO_MARKS, Marks, legend_rows
 from trustgraph.render.style import (
@@ -153,9 +153,19 @@ def _label(graph: nx.DiGraph, node: str) -> str:
     return dot_text(label)
 
 
+def drawn_as(data: Mapping[str, Any]) -> str:
+    """The style key of an edge: its scope, or its kind when every alternative of it is an indirect edge."""
+    kinds = data.get("kinds") or [data.get("kind")]
+    if all(k in INDIRECT_EDGE_KINDS for k in kinds):
+        return str(kinds[0])
+    return str(data.get("scope"))
+
+
 def edge_label(data: Mapping[str, Any]) -> str:
     forms = sorted({str(e.get("principal_form")) for e in data.get("evidence", [])})
-    if forms == ["account"]:
+    if data.get("technique") and drawn_as(data) in INDIRECT_EDGE_KINDS:
+        text = dot_text(str(data["technique"]))
+    elif forms == ["account"]:
         text = "via account"
     elif forms == ["public"]:
         text = "via *"
@@ -344,7 +354,7 @@ def to_dot(graph: nx.DiGraph, nodes: Iterable[str] | None = None, *, title: str 
         conditional = False
         for src, dst in drawn:
             data = graph.edges[src, dst]
-            scope = str(data.get("scope"))
+            scope = drawn_as(data)
             scopes.add(scope)
             style = dict(EDGE_STYLE.get(scope, EDGE_STYLE["same-account"]))
             if data.get("conditional") and style.get("style") != "dotted":

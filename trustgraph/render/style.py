@@ -18,6 +18,14 @@ NODE_STYLE: dict[str, dict[str, str]] = {
     "unknown": {"shape": "note", "style": "filled,dashed", "fillcolor": "#ffffff", "color": "#80868b"},
     # a trust class: the principals an org-wide `*` trust admits, alike in everything that decides it
     "class": {"shape": "octagon", "style": "filled", "fillcolor": "#e0f7fa", "color": "#1a73e8"},
+    # whoever can take over an account: its administrators, reaching every role and user of it through IAM
+    "account-admin": {"shape": "house", "style": "filled", "fillcolor": "#fce8e6", "color": "#a50e0e"},
+    # principals of one account whose policies give them the same PassRole, code and IAM edges
+    "policy-group": {"shape": "octagon", "style": "filled,dashed", "fillcolor": "#fef7e0", "color": "#e37400"},
+    # code of any resource of one kind in an account (no inventory tells which role each runs as)
+    "code-runner": {"shape": "cds", "style": "filled,dashed", "fillcolor": "#e6f4ea", "color": "#137333"},
+    # any role of an account trusting one service, for callers that may pass every such role alike
+    "passrole-runner": {"shape": "cds", "style": "filled,dashed", "fillcolor": "#fef7e0", "color": "#e37400"},
 }
 
 EDGE_STYLE: dict[str, dict[str, str]] = {
@@ -28,6 +36,12 @@ EDGE_STYLE: dict[str, dict[str, str]] = {
     "public": {"color": "#d93025", "penwidth": "2.5"},
     # principal → its account's hub node (it may use every trust that delegates to its account)
     "member": {"color": "#9aa0a6", "penwidth": "1", "style": "dotted", "arrowhead": "empty"},
+    # Edges that are no role assumption, by kind (labelled with their technique): code run as the role, IAM
+    # writes, root sessions.
+    "passrole": {"color": "#e37400", "penwidth": "1.5", "arrowhead": "diamond"},
+    "code": {"color": "#137333", "penwidth": "1.5", "arrowhead": "diamond"},
+    "iam": {"color": "#a50e0e", "penwidth": "1.5", "arrowhead": "odiamond"},
+    "assume-root": {"color": "#a50e0e", "penwidth": "2.5", "arrowhead": "odiamond"},
 }
 
 # The account view: one node per account (or per group of outside sources).
@@ -151,4 +165,6 @@ SOLID = "&#9472;&#9472;&#9654;"
 DASHED = "- - &#9654;"
 DOTTED = "&#183;&#183;&#183;&#183;&#9655;"
 DEAD_END = "&#183;&#183;&#183;&#183;&#8867;"
-SCOPE_LEGEND = {"member": "member of its account or of an org-wide trust class"}
+SCOPE_LEGEND = {"member": "member of its account or of an org-wide trust class",
+                "passrole": "passes the role to a service (iam:PassRole)", "code": "changes code running as the role",
+                "iam": "IAM write (trust, credentials, own policies)", "assume-root": "sts:AssumeRoot (root session)"}

@@ -162,11 +162,17 @@ def principals_view(graph: nx.DiGraph, *, focus: str | None = None, depth: int |
                     note: str = "") -> TrustDot:
     """The detailed map: whole, upstream of `focus`, or around one `account`.
 
+    The whole and account maps draw trust edges only (`via="assume"`); the upstream view draws every kind.
     Service-linked roles that lead nowhere are left out of the whole and account maps unless
     `service_linked` is set. Raises ViewTooLarge above `max_nodes` nodes, and KeyError for an account
     that has no principal in the graph.
     """
     hidden = 0
+    if not focus:
+        # The whole and account maps draw trust; who reaches what through PassRole, code and IAM edges (an admin
+        # node has one to every role of its account) is drawn upstream of a role and on answer paths.
+        from trustgraph.analysis.reachability import restrict
+        graph = restrict(graph, "assume")
     if focus:
         nodes = upstream(graph, focus, depth)
         edges = {(u, v) for u, v in graph.subgraph(nodes).edges()}

@@ -211,7 +211,7 @@ def boundary_inventory(ctx: FindingContext, findings: list[Finding]) -> list[Bou
                 reached: list[str] = []
                 if edge is not None:
                     if node not in reach_cache:
-                        reach_cache[node] = reachable_roles(graph, node)
+                        reach_cache[node] = reachable_roles(graph, node, via="assume")
                     reached = reach_cache[node]
                 rows.append(BoundaryRow(
                     party=party, party_kind=kind, principal=ref.written, node=node, role=role.arn,

@@ -74,10 +74,12 @@ class FindingContext:
         return found
 
     def reachers(self, role_arn: str) -> list[Any]:
-        """who_can_reach(role).reachers, the role itself left out; its summary is kept for reacher_summary."""
+        """who_can_reach(role).reachers through role assumptions (the findings judge trust policies; PassRole, code
+        and IAM routes are left to who-can-reach), the role itself left out; its summary is kept for
+        reacher_summary."""
         from trustgraph.analysis.reachability import who_can_reach
         found = [] if role_arn not in self.graph else [
-            r for r in who_can_reach(self.graph, role_arn).reachers if r.principal != role_arn]
+            r for r in who_can_reach(self.trust_graph, role_arn).reachers if r.principal != role_arn]
         self._summaries[role_arn] = ReacherSummary(
             found[:ReacherSummary.KEPT], len(found), sum(1 for r in found if not r.conditional),
             tuple(sorted((r.principal, r.conditional, tuple(r.conditions)) for r in found if r.hops == 1)))
@@ -128,9 +130,16 @@ class FindingContext:
         return f"{name} ({account})" if name else account
 
     # -- graph facts ----------------------------------------------------------------------------
+    @cached_property
+    def trust_graph(self) -> Any:
+        """The graph's trust edges only: the rules judge trust policies, not PassRole, code or IAM routes."""
+        from trustgraph.analysis.reachability import restrict
+        return restrict(self.graph, "assume")
+
     def edge(self, src: str, dst: str) -> dict[str, Any] | None:
-        if self.graph.has_edge(src, dst):
-            return self.graph.edges[src, dst]
+        """The trust edge src → dst (its trust alternatives only), if any."""
+        if self.trust_graph.has_edge(src, dst):
+            return self.trust_graph.edges[src, dst]
         return None
 
     def org_denial(self, role: Role, account: str, action: str = "sts:AssumeRole") -> str | None:

@@ -1,0 +1,563 @@
+"""Indirect edges: reaching a role (or user) without a trust policy naming the caller (SEMANTICS §7.4, §7.5).
+
+Added after the trust edges, from the rule tables in policy/passrole.py:
+
+- `passrole`: P passes R to a service that runs code (same account only; R's trust must allow the service, as
+  the graph's `service` edge into R says);
+- `code`: P changes code or commands of a resource already running as R (inventory: the resources listed;
+  accounts without inventory: conditional on `trustgraph:ResourceRunsAsRole`, for roles trusting the service);
+- `iam`: P rewrites R's trust or creates credentials for user U; principals that are admin-equivalent
+  and can take over their account (analysis.sensitivity.takeover_reasons: every action, or a policy write on
+  themselves) enter its admin node `admin:A` (one node per account, a hub: never an answer), which has one `iam`
+  edge to every role (rewrite its trust) and user (new credentials) of A. An admin's reach through trusts is its
+  own (its concrete edges) or that of the roles it takes over: the admin node is not made a member of the account
+  hub, whose org-wide trusts are drawn through trust classes instead, so that the class and expanded graphs
+  keep the same answers;
+- `assume-root`: principals of the management account allowed sts:AssumeRoot → `admin:A` of each member account.
+
+Edges into an admin node cost no hop (`hub_entry`): becoming admin of one's own account is not a change of
+identity; the hop is the step from the admin node to the role or user. Each (caller, target) pair is one DiGraph
+edge: another kind realising the same pair is folded in (`kinds`, and a `kind` on each evidence record), so that
+queries restricted to some kinds see exactly the alternatives they allow.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import networkx as nx
+
+from trustgraph.analysis.sensitivity import takeover_reasons
+from trustgraph.arns import partition_of, root_arn
+from trustgraph.graph.callers import CallerDirectory
+from trustgraph.model import ComputeResource, Condition, Role, Snapshot, User
+from trustgraph.policy.caller import Caller, RequestFacts
+from trustgraph.policy.identity import IdentityProfile
+from trustgraph.policy.passrole import (
+    ASSUME_ROOT,
+    CODE_TECHNIQUES,
+    PASSROLE_TECHNIQUES,
+    ROLE_TECHNIQUE,
+    ROLE_WRITES,
+    ROOT_ACCESS_KEY,
+    RUNS_AS_ROLE_KEY,
+    USER_TECHNIQUES,
+    USER_WRITES,
+    Technique,
+    checked_actions,
+    chosen_resources,
+    resource_shape,
+)
+from trustgraph.policy.permissions import Permission, PermissionChecker
+from trustgraph.policy.trust import AssumeVerdict, OrgGate, apply_policy_set
+
+ADMIN_KIND = "account-admin"
+WRITE = "policy-write"  # a Link kind that is never drawn: see _writes_on_reached
+# The write's target is reached only through conditional edges: the takeover depends on their conditions.
+REACHES_KEY = "trustgraph:ReachesWriteTarget"
+GROUP_KIND = "policy-group"
+CODE_KIND = "code-runner"
+PASSROLE_KIND = "passrole-runner"
+
+
+@dataclass(slots=True)
+class Link:
+    """An indirect edge found for a caller, before it is drawn from the caller or from its group node."""
+
+    dst: str
+    kind: str
+    technique: str
+    unresolved: list[Condition]
+    reason: str
+    notes: list[str]
+    service: str | None = None
+    hub_entry: bool = False
+ESCALATION_KEY = "trustgraph:EscalationConditions"
+
+
+def admin_node(account: str) -> str:
+    return f"admin:{account}"
+
+
+def _reachable(graph: nx.DiGraph, start: str, firm: bool) -> set[str]:
+    """Nodes reachable from `start` (over unconditional edges only, when `firm`)."""
+    seen = {start}
+    stack = [start]
+    succ = graph._succ
+    while stack:
+        for nxt, data in succ[stack.pop()].items():
+            if nxt not in seen and not (firm and data.get("conditional")):
+                seen.add(nxt)
+                stack.append(nxt)
+    return seen
+
+
+def _dicts(conditions: Iterable[Condition]) -> list[dict[str, object]]:
+    out: list[dict[str, object]] = []
+    for c in conditions:
+        item = {"operator": c.operator, "key": c.key, "values": list(c.values)}
+        if item not in out:
+            out.append(item)
+    return out
+
+
+class IndirectEdges:
+    def __init__(self, graph: nx.DiGraph, snapshot: Snapshot, directory: CallerDirectory, org: OrgGate | None,
+                 data_time: float | None) -> None:
+        self.graph = graph
+        self.snapshot = snapshot
+        self.directory = directory
+        self.org = org
+        self.checker = PermissionChecker(org, data_time, checked_actions())
+        self._out: list[Link] = []
+        self._self: str | None = None
+        self._groups: dict[str, int] = {}
+        self._passrole_hubs: dict[tuple[str, str, tuple[str, ...]], str] = {}
+        self._admins: set[str] = set()  # principals that enter their account's admin node
+        # (caller, policy write on another principal of its account): a takeover if the caller reaches it.
+        self._writes: list[tuple[str, Link]] = []
+        self._resource_index: dict[tuple[str, str], list[ComputeResource]] = defaultdict(list)
+        for r in snapshot.resources:
+            if r.role_arn in snapshot.roles:
+                self._resource_index[(r.account, r.kind)].append(r)
+        self.data_time = data_time
+        # (service principal, account) → roles of that account whose trust lets the service assume them.
+        self.trusting: dict[tuple[str, str], list[str]] = defaultdict(list)
+        self._best: dict[tuple[object, ...], Permission | None] = {}
+        self.admin_memo: dict[tuple[object, ...], list[str]] = {}
+
+    # -- helpers ----------------------------------------------------------------------------------------------
+    def _callers(self) -> Iterable[tuple[Caller, IdentityProfile, User | Role]]:
+        """Principals of the data whose own policies are known, excluding service-linked roles (only their
+        service uses them)."""
+        d = self.directory
+        for account in sorted(self.snapshot.collected_accounts):
+            for arn in d.callers_in(account):
+                principal = d.principals[arn]
+                if isinstance(principal, Role) and principal.service_linked:
+                    continue
+                profile = d.profile(arn)
+                if profile is not None:
+                    yield d.concrete(arn), profile, principal
+
+    def _may(self, caller: Caller, profile: IdentityProfile, action: str) -> Permission | None:
+        """May the caller call `action` on a resource of its account that it names itself (or any existing one)?
+        The unconditional answer among the candidate resources wins."""
+        key = (self.checker.policy_id(caller, profile), action)
+        if key in self._best and not self.checker.per_principal(key[0]):
+            return self._best[key]
+        patterns = [r for s in self.checker.for_action(caller, profile, action).allows
+                    for r in (s.statement.resources or ())]
+        best: Permission | None = None
+        for resource in chosen_resources(action, caller.partition, caller.account or "", patterns):
+            found = self.checker.check(caller, profile, action, resource)
+            if found is not None and (best is None or (best.conditional and not found.conditional)):
+                best = found
+            if best is not None and not best.conditional:
+                break
+        self._best[key] = best
+        return best
+
+    def _all(self, caller: Caller, profile: IdentityProfile, actions: Iterable[str],
+             resource: str | None = None) -> list[Permission] | None:
+        found = []
+        for action in actions:
+            p = self._may(caller, profile, action) if resource is None else \
+                self.checker.check(caller, profile, action, resource)
+            if p is None:
+                return None
+            found.append(p)
+        return found
+
+    def _extras(self, caller: Caller, profile: IdentityProfile, technique: Technique
+                ) -> tuple[list[Condition], list[str]]:
+        unresolved: list[Condition] = []
+        notes: list[str] = []
+        for extra in technique.extras:
+            options = [p for alt in extra.alternatives if (p := self._all(caller, profile, alt)) is not None]
+            firm = next((o for o in options if not any(x.conditional for x in o)), None)
+            if firm is not None:
+                continue
+            if options:
+                unresolved.extend(c for x in options[0] for c in x.unresolved)
+            else:
+                unresolved.append(Condition("Unknown", extra.key, (extra.text,)))
+                notes.append(f"only if {extra.text}")
+        return unresolved, notes
+
+    def _admin(self, account: str) -> str:
+        node = admin_node(account)
+        if node not in self.graph:
+            self.graph.add_node(node, kind=ADMIN_KIND, hub=True, in_data=False, account=account,
+                                label=f"admin of {self.snapshot.account_name(account) or account}",
+                                account_name=self.snapshot.account_name(account))
+        return node
+
+    def link(self, src: str, dst: str, kind: str, technique: str, unresolved: list[Condition], reason: str,
+             notes: list[str] | None = None, service: str | None = None, hub_entry: bool = False) -> None:
+        """Add src → dst, or fold this alternative into the existing edge (unconditional if any alternative is)."""
+        conditions = _dicts(unresolved)
+        evidence: dict[str, object] = {
+            "role": dst, "statement": None, "sid": None, "principal": src, "principal_form": kind,
+            "action": technique, "effect": "Allow", "conditions": conditions, "caller_chosen": [],
+            "notes": list(notes or []), "reason": reason, "kind": kind, "technique": technique}
+        if service:
+            evidence["service"] = service
+        keys = sorted({c.key for c in unresolved})
+        g = self.graph
+        if g.has_edge(src, dst):
+            data = g.edges[src, dst]
+            data["evidence"].append(evidence)
+            kinds = data.setdefault("kinds", [data["kind"]])
+            if kind not in kinds:
+                kinds.append(kind)
+            data.setdefault("technique", technique)
+            if not unresolved:
+                data["conditional"] = False
+                data["conditions"] = []
+            elif data["conditional"]:
+                data["conditions"] = sorted(set(data["conditions"]) | set(keys))
+            return
+        src_account = g.nodes[src].get("account") if src in g else None
+        dst_account = g.nodes[dst].get("account") if dst in g else None
+        attrs: dict[str, object] = {
+            "kind": kind, "scope": "same-account" if src_account == dst_account else "cross-account",
+            "conditional": bool(unresolved), "conditions": keys, "evidence": [evidence], "kinds": [kind],
+            "technique": technique}
+        if service:
+            attrs["service"] = service
+        if hub_entry:
+            attrs["hub_entry"] = True
+        g.add_edge(src, dst, **attrs)
+
+    # -- the edge kinds -------------------------------------------------------------------------------------------
+    def add(self) -> None:
+        g = self.graph
+        for src, dst, data in g.edges(data=True):
+            if data.get("kind") == "service" and g.nodes[src].get("kind") == "service":
+                account = g.nodes[dst].get("account")
+                if account and dst in self.snapshot.roles and not self.snapshot.roles[dst].service_linked:
+                    self.trusting[(src, account)].append(dst)
+        callers = list(self._callers())
+        self._escalation(callers)
+        groups: dict[int, list[tuple[Caller, IdentityProfile, User | Role]]] = defaultdict(list)
+        for item in callers:
+            groups[self.checker.policy_id(item[0], item[1])].append(item)
+        for pid, members in groups.items():
+            links = self._links(members[0][0], members[0][1], alone=len(members) == 1)
+            if len(members) == 1:
+                self._draw([members[0]], links)
+            elif not self.checker.per_principal(pid):
+                self._draw(members, links)
+            else:
+                # A decision read who the caller is (an SCP exempting some ARNs, a condition on tags): decide
+                # each member, then share a node among the members whose edges came out the same.
+                alike: dict[tuple[object, ...], list[tuple[Caller, IdentityProfile, User | Role]]] = defaultdict(list)
+                found: dict[tuple[object, ...], list[Link]] = {}
+                for member in members:
+                    own = self._links(member[0], member[1], alone=True)
+                    key = tuple((x.dst, x.kind, x.technique, tuple(x.unresolved), x.service) for x in own)
+                    alike[key].append(member)
+                    found.setdefault(key, own)
+                for key, sharing in alike.items():
+                    self._draw(sharing, found[key])
+        self._assume_root(callers)
+        self._writes_on_reached()
+        for account in sorted(self.snapshot.collected_accounts):
+            if admin_node(account) in self.graph:
+                self._admin_edges(account)
+
+    def _links(self, caller: Caller, profile: IdentityProfile, alone: bool) -> list[Link]:
+        """The PassRole, code and targeted IAM edges out of `caller`; `alone`: the caller's own (it does not
+        reach itself), else those of every principal with its policies (drawn from their group node)."""
+        self._out = []
+        self._self = caller.arn if alone else None
+        self._passrole(caller, profile)
+        self._code(caller, profile)
+        self._targeted(caller, profile)
+        return self._out
+
+    def _draw(self, members: list[tuple[Caller, IdentityProfile, User | Role]], links: list[Link]) -> None:
+        """The links of principals with the same edges: from the principal itself, or from their group node."""
+        writes = [x for x in links if x.kind == WRITE]
+        if writes:
+            self._writes.extend((m[0].node_id, w) for m in members for w in writes)
+            links = [x for x in links if x.kind != WRITE]
+        if not links:
+            return
+        src = members[0][0].node_id if len(members) == 1 else self._group(members)
+        for link in links:
+            self.link(src, link.dst, link.kind, link.technique, link.unresolved, link.reason, link.notes, link.service,
+                      link.hub_entry)
+
+    def _group(self, members: list[tuple[Caller, IdentityProfile, User | Role]]) -> str:
+        """One node for principals whose policies give them the same indirect edges: members × targets edges
+        would grow with the square of an account."""
+        account = members[0][0].account or ""
+        self._groups[account] = self._groups.get(account, 0) + 1
+        node = f"policies:{account}:{self._groups[account]}"
+        self.graph.add_node(node, kind=GROUP_KIND, hub=True, in_data=False, account=account,
+                            label=f"{len(members)} principals with the same policies", members=len(members),
+                            account_name=self.snapshot.account_name(account))
+        for caller, _, _ in members:
+            self.graph.add_edge(caller.node_id, node, kind="member", scope="member", conditional=False,
+                                conditions=[], evidence=[{
+                                    "role": None, "statement": None, "sid": None, "principal": caller.node_id,
+                                    "principal_form": "member", "action": None, "effect": "Allow", "conditions": [],
+                                    "caller_chosen": [], "notes": [],
+                                    "reason": "its policies give it the same PassRole, code and IAM edges as the "
+                                              "other members'"}])
+        return node
+
+    def _service_trust(self, service: str, role: str) -> list[Condition]:
+        """The conditions of the service's own edge into the role (aws:SourceAccount …): the caller creates the
+        resource the service acts for, so it can usually meet them, but the data does not show it."""
+        data = self.graph.edges[service, role]
+        if not data["conditional"]:
+            return []
+        return [Condition(str(c["operator"]), str(c["key"]), tuple(c["values"]))  # type: ignore[arg-type]
+                for c in data["evidence"][0]["conditions"]]
+
+    def _passrole(self, caller: Caller, profile: IdentityProfile) -> None:
+        if not self.checker.for_action(caller, profile, "iam:PassRole").allows and not profile.missing_policies:
+            return
+        account = caller.account or ""
+        for technique in PASSROLE_TECHNIQUES:
+            roles = self.trusting.get((technique.service, account))
+            if not roles:
+                continue
+            steps = self._all(caller, profile, technique.actions)
+            if steps is None:
+                continue
+            extra, notes = self._extras(caller, profile, technique)
+            own = [*(c for s in steps for c in s.unresolved), *extra]
+            passes = {arn: self.checker.check(caller, profile, "iam:PassRole", arn, self.snapshot.roles[arn],
+                                              technique.service) for arn in roles}
+            passed = [arn for arn, p in passes.items() if p is not None]
+            if len(passed) > 1 and len({passes[arn].unresolved for arn in passed}) == 1:  # type: ignore[union-attr]
+                # The caller may pass these roles alike: through one node per account, technique and set of roles
+                # (callers + roles edges, not their product; callers with the same grants share it).
+                passing = passes[passed[0]]
+                assert passing is not None
+                reason = (f"its own policies allow iam:PassRole on {len(passed)} roles trusting {technique.service} "
+                          f"({passing.source}) and {' + '.join(technique.actions)}")
+                self._out.append(Link(self._passrole_hub(account, technique, passed), "passrole",
+                                      technique.technique, [*passing.unresolved, *own], reason,
+                                      [*passing.notes, *notes], technique.service, hub_entry=True))
+                continue
+            for arn, passing in passes.items():
+                if passing is None or arn == self._self:
+                    continue
+                unresolved = [*passing.unresolved, *own, *self._service_trust(technique.service, arn)]
+                reason = (f"its own policies allow iam:PassRole on the role to {technique.service} "
+                          f"({passing.source}) and {' + '.join(technique.actions)}; the role's trust allows "
+                          f"{technique.service}")
+                self._out.append(Link(arn, "passrole", technique.technique, unresolved, reason,
+                                      [*passing.notes, *notes], technique.service))
+
+    def _passrole_hub(self, account: str, technique: Technique, roles: list[str]) -> str:
+        """The node standing for "one of these roles of the account, passed to their service" (the technique is on
+        the edges into it), with an edge to each carrying the conditions of its service trust."""
+        key = (account, technique.service, tuple(roles))
+        node = self._passrole_hubs.get(key)
+        if node is not None:
+            return node
+        node = self._passrole_hubs[key] = f"passrole:{account}:{technique.service}:{len(self._passrole_hubs)}"
+        self.graph.add_node(node, kind=PASSROLE_KIND, hub=True, in_data=False, account=account,
+                            label=f"{len(roles)} roles passed to {technique.service}",
+                            account_name=self.snapshot.account_name(account))
+        for arn in roles:
+            self.link(node, arn, "passrole", "iam:PassRole", self._service_trust(technique.service, arn),
+                      f"its trust allows {technique.service}, to which the role is passed", [], technique.service)
+        return node
+
+    def _code(self, caller: Caller, profile: IdentityProfile) -> None:
+        account = caller.account or ""
+        inventory = account in self.snapshot.inventory_accounts
+        for technique in CODE_TECHNIQUES:
+            if inventory:
+                for resource in self._resources(account, technique.resource_kind):
+                    if resource.role_arn == self._self:
+                        continue
+                    steps = self._all(caller, profile, technique.actions, resource.arn)
+                    if steps is None:
+                        continue
+                    extra, notes = self._extras(caller, profile, technique)
+                    unresolved = [*(c for s in steps for c in s.unresolved), *extra]
+                    reason = (f"its own policies allow {' + '.join(technique.actions)} on {resource.arn} "
+                              f"({steps[0].source}), which runs as the role")
+                    self._out.append(Link(resource.role_arn, "code", technique.technique, unresolved, reason,
+                                          notes, technique.service))
+                continue
+            roles = self.trusting.get((technique.service, account))
+            if not roles:
+                continue
+            shape = resource_shape(technique.actions[0], caller.partition, account)
+            steps = self._all(caller, profile, technique.actions, shape)
+            if steps is None:
+                continue
+            extra, notes = self._extras(caller, profile, technique)
+            # Every such caller reaches every role trusting the service alike: through one node per account and
+            # technique, callers + roles edges instead of callers × roles.
+            reason = (f"its own policies allow {' + '.join(technique.actions)} on any {technique.resource_kind} "
+                      f"({steps[0].source}); no inventory of account {account}")
+            self._out.append(Link(self._code_hub(account, technique, roles), "code", technique.technique,
+                                  [*(c for s in steps for c in s.unresolved), *extra], reason, notes,
+                                  technique.service, hub_entry=True))
+
+    def _code_hub(self, account: str, technique: Technique, roles: list[str]) -> str:
+        """The node standing for "code of any resource of this kind in the account", with its edges to the roles
+        trusting the service, each conditional on a resource running as it (no inventory says which)."""
+        node = f"code:{account}:{technique.technique}"
+        if node in self.graph:
+            return node
+        self.graph.add_node(node, kind=CODE_KIND, hub=True, in_data=False, account=account,
+                            label=f"code of any {technique.resource_kind} ({technique.technique})",
+                            account_name=self.snapshot.account_name(account))
+        runs = Condition("Unknown", RUNS_AS_ROLE_KEY, (technique.resource_kind,))
+        for arn in roles:
+            self.link(node, arn, "code", technique.technique, [runs],
+                      f"no inventory of account {account}: only if a {technique.resource_kind} runs as this role "
+                      f"({RUNS_AS_ROLE_KEY}); its trust allows {technique.service}",
+                      [f"only if a {technique.resource_kind} runs as the role"], technique.service)
+        return node
+
+    def _resources(self, account: str, kind: str) -> list[ComputeResource]:
+        """The inventory's resources of one kind in an account that run as a role of the data."""
+        return self._resource_index.get((account, kind), [])
+
+    def _escalation(self, callers: list[tuple[Caller, IdentityProfile, User | Role]]) -> None:
+        admins: dict[str, list[tuple[str, list[str]]]] = defaultdict(list)
+        for caller, _, principal in callers:
+            reasons = takeover_reasons(principal, self.snapshot, self.admin_memo, self.data_time)
+            if reasons:
+                admins[caller.account or ""].append((caller.node_id, reasons))
+                self._admins.add(caller.node_id)
+        for account, members in sorted(admins.items()):
+            node = self._admin(account)
+            for arn, reasons in members:
+                firm = [r for r in reasons if not r.endswith("(with conditions)")]
+                unresolved = [] if firm else [Condition("Unknown", ESCALATION_KEY, (reasons[0],))]
+                self.link(arn, node, "iam", "account-takeover", unresolved,
+                          "admin of its account: " + "; ".join(reasons), hub_entry=True)
+
+    def _targeted(self, caller: Caller, profile: IdentityProfile) -> None:
+        """IAM techniques on particular roles and users of the caller's account (an administrator has them all
+        through its admin node)."""
+        if caller.node_id in self._admins:
+            return
+        candidates = (ROLE_TECHNIQUE, *USER_TECHNIQUES, *ROLE_WRITES, *USER_WRITES)
+        wanted = [a for a in candidates if self.checker.for_action(caller, profile, a).allows]
+        if not wanted:
+            return
+        for arn in self.directory.callers_in(caller.account or ""):
+            if arn == caller.arn:
+                continue  # a write on itself is a takeover (takeover_reasons), a new key for itself nothing
+            target = self.directory.principals[arn]
+            if isinstance(target, Role):
+                if target.service_linked:
+                    continue
+                reach, writes = (ROLE_TECHNIQUE,), ROLE_WRITES
+            else:
+                reach, writes = USER_TECHNIQUES, USER_WRITES
+            if arn != self._self:
+                for action in (a for a in reach if a in wanted):
+                    found = self.checker.check(caller, profile, action, arn, target)
+                    if found is None:
+                        continue
+                    self._out.append(Link(arn, "iam", action, list(found.unresolved),
+                                          f"its own policies allow {action} on it ({found.source})",
+                                          list(found.notes)))
+                    if not found.conditional:
+                        break
+            for action in (a for a in writes if a in wanted):
+                found = self.checker.check(caller, profile, action, arn, target)
+                if found is not None:
+                    # Decided after every edge is drawn: it takes the account over only if the caller reaches it.
+                    self._out.append(Link(arn, WRITE, action, list(found.unresolved),
+                                          f"its own policies allow {action} on it ({found.source})",
+                                          list(found.notes)))
+                    break
+
+    def _writes_on_reached(self) -> None:
+        """A caller that may write a policy onto a principal it reaches (through any edge drawn so far) can make
+        that principal an administrator, and itself through it: an edge into the admin node. One pass: a takeover
+        found here does not open further writes (their targets are in the same account, reached already)."""
+        reached: dict[str, tuple[set[str], set[str]]] = {}
+        for src, write in self._writes:
+            if src in self._admins:
+                continue
+            if src not in reached:
+                reached[src] = (_reachable(self.graph, src, True), _reachable(self.graph, src, False))
+            firm, loose = reached[src]
+            if write.dst not in loose:
+                continue
+            unresolved = list(write.unresolved)
+            if write.dst not in firm:
+                unresolved.append(Condition("Unknown", REACHES_KEY, (write.dst,)))
+            account = self.graph.nodes[write.dst].get("account") or ""
+            self.link(src, self._admin(account), "iam", write.technique, unresolved,
+                      write.reason + "; it reaches that principal, which the write makes an administrator of "
+                      f"account {account}", write.notes, hub_entry=True)
+
+    def _abstract_admin(self, account: str) -> Caller:
+        principals = self.directory.callers_in(account)
+        return self.directory.abstract_account(account, partition_of(principals[0]) if principals else "aws")
+
+    def _admin_edges(self, account: str) -> None:
+        """admin:A → every role (rewrite its trust) and user (new credentials) of A, as SCPs let A's principals."""
+        node = admin_node(account)
+        caller = self._abstract_admin(account)
+        for arn in self.directory.callers_in(account):
+            target = self.directory.principals[arn]
+            if isinstance(target, Role):
+                if target.service_linked:
+                    continue  # their trust cannot be edited (§7.3)
+                actions: tuple[str, ...] = (ROLE_TECHNIQUE,)
+            else:
+                actions = USER_TECHNIQUES
+            for action in actions:
+                unresolved = self._scp(caller, target, action)
+                if unresolved is None:
+                    continue
+                what = "rewrites its trust policy" if action == ROLE_TECHNIQUE else "creates credentials for it"
+                self.link(node, arn, "iam", action, unresolved,
+                          f"an administrator of account {account} {what} ({action})")
+                if not unresolved:
+                    break
+
+    def _scp(self, caller: Caller, target: Role | User, action: str) -> list[Condition] | None:
+        """What SCPs leave of `action` on `target` for principals of the target's account (None: denied)."""
+        if self.org is None:
+            return []
+        stand_in = target if isinstance(target, Role) else Role(target.arn, target.name, target.account,
+                                                                 tags=dict(target.tags))
+        facts = RequestFacts(caller, stand_in, self.org.facts_for(target.account), None, self.data_time)
+        result = self.org.scp(caller, stand_in, action, facts)
+        verdict = AssumeVerdict(via="scp", needs_identity=True)
+        if result is not None and not apply_policy_set(verdict, result, True, "the service control policies"):
+            return None
+        return list(verdict.unresolved)
+
+    def _assume_root(self, callers: list[tuple[Caller, IdentityProfile, User | Role]]) -> None:
+        org = self.snapshot.organization
+        if org is None or not org.management_account_id:
+            return
+        management = org.management_account_id
+        members = sorted(a for a in self.snapshot.collected_accounts if a != management and a in org.accounts)
+        for caller, profile, _ in callers:
+            if caller.account != management or not self.checker.for_action(caller, profile, ASSUME_ROOT).allows:
+                continue
+            for account in members:
+                found = self.checker.check(caller, profile, ASSUME_ROOT, root_arn(account, caller.partition))
+                if found is None:
+                    continue
+                unresolved = [*found.unresolved, Condition("Unknown", ROOT_ACCESS_KEY, (
+                    "centralized root access is enabled and the task policy allows escalation",))]
+                self.link(caller.node_id, self._admin(account), "assume-root", ASSUME_ROOT, unresolved,
+                          f"its own policies allow sts:AssumeRoot on account {account} ({found.source}): a root "
+                          "session there, only if centralized root access is enabled and the task policy it asks for "
+                          "lets it take over the account (e.g. IAMCreateRootUserPassword)",
+                          list(found.notes), hub_entry=True)

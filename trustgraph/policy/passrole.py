@@ -1,0 +1,184 @@
+"""Indirect ways to get code running as a role (SEMANTICS §7.4, §7.5): the rule tables.
+
+- PassRole techniques: the caller passes role R to a service (iam:PassRole on R, with iam:PassedToService = the
+  service principal) and calls the API that starts compute with it; R's trust must allow that service.
+- Code techniques: the caller changes the code or the commands of a resource that already runs as R; no PassRole.
+- IAM techniques: rewriting R's trust, or creating credentials for a user.
+
+Each technique names every action it needs (all of them), and optional `extras`: steps that the data cannot show
+to be possible (an instance profile for R, a way to invoke a new function). When the caller's policies allow one
+alternative of an extra, it is settled; otherwise the edge is kept, conditional on the extra's pseudo key. docs/edges.md
+gives the AWS documentation page of each.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Pseudo condition keys: facts an edge depends on that no policy in the data settles.
+INSTANCE_PROFILE_KEY = "trustgraph:InstanceProfileForRole"
+INVOKED_KEY = "trustgraph:FunctionInvoked"
+RUNS_AS_ROLE_KEY = "trustgraph:ResourceRunsAsRole"
+SSM_MANAGED_KEY = "trustgraph:InstanceManagedBySSM"
+ROOT_ACCESS_KEY = "trustgraph:CentralizedRootAccess"
+
+
+@dataclass(frozen=True, slots=True)
+class Extra:
+    """A step the technique needs besides its actions: settled when the caller may call every action of one
+    alternative, else the edge depends on `key`."""
+
+    alternatives: tuple[tuple[str, ...], ...]
+    key: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Technique:
+    technique: str  # what evidence and edges show, e.g. "lambda:CreateFunction"
+    service: str  # the service principal R must trust (and iam:PassedToService)
+    actions: tuple[str, ...]  # every one of them is needed
+    extras: tuple[Extra, ...] = ()
+    resource_kind: str = ""  # code techniques: the ComputeResource kind the actions act on
+
+
+INSTANCE_PROFILE = Extra((("iam:CreateInstanceProfile", "iam:AddRoleToInstanceProfile"),), INSTANCE_PROFILE_KEY,
+                         "an instance profile holding the role exists (instance profiles are not in the data)")
+INVOKE = Extra((("lambda:InvokeFunction",), ("lambda:CreateEventSourceMapping",)), INVOKED_KEY,
+               "something invokes the new function")
+SSM_MANAGED = Extra((), SSM_MANAGED_KEY, "the instance runs the SSM agent and is registered with Systems Manager")
+
+EC2 = "ec2.amazonaws.com"
+LAMBDA = "lambda.amazonaws.com"
+CLOUDFORMATION = "cloudformation.amazonaws.com"
+CODEBUILD = "codebuild.amazonaws.com"
+SAGEMAKER = "sagemaker.amazonaws.com"
+ECS_TASKS = "ecs-tasks.amazonaws.com"
+GLUE = "glue.amazonaws.com"
+
+PASSROLE_TECHNIQUES: tuple[Technique, ...] = (
+    Technique("ec2:RunInstances", EC2, ("ec2:RunInstances",), (INSTANCE_PROFILE,)),
+    Technique("ec2:AssociateIamInstanceProfile", EC2, ("ec2:AssociateIamInstanceProfile",), (INSTANCE_PROFILE,)),
+    Technique("lambda:CreateFunction", LAMBDA, ("lambda:CreateFunction",), (INVOKE,)),
+    Technique("cloudformation:CreateStack", CLOUDFORMATION, ("cloudformation:CreateStack",)),
+    Technique("cloudformation:CreateChangeSet+ExecuteChangeSet", CLOUDFORMATION,
+              ("cloudformation:CreateChangeSet", "cloudformation:ExecuteChangeSet")),
+    Technique("codebuild:CreateProject+StartBuild", CODEBUILD, ("codebuild:CreateProject", "codebuild:StartBuild")),
+    Technique("codebuild:CreateProject+StartBuildBatch", CODEBUILD,
+              ("codebuild:CreateProject", "codebuild:StartBuildBatch")),
+    Technique("sagemaker:CreateNotebookInstance", SAGEMAKER, ("sagemaker:CreateNotebookInstance",)),
+    Technique("sagemaker:CreateTrainingJob", SAGEMAKER, ("sagemaker:CreateTrainingJob",)),
+    Technique("sagemaker:CreateProcessingJob", SAGEMAKER, ("sagemaker:CreateProcessingJob",)),
+    Technique("autoscaling:CreateLaunchConfiguration+CreateAutoScalingGroup", EC2,
+              ("autoscaling:CreateLaunchConfiguration", "autoscaling:CreateAutoScalingGroup"), (INSTANCE_PROFILE,)),
+    Technique("ec2:CreateLaunchTemplate+autoscaling:CreateAutoScalingGroup", EC2,
+              ("ec2:CreateLaunchTemplate", "autoscaling:CreateAutoScalingGroup"), (INSTANCE_PROFILE,)),
+    Technique("ecs:RegisterTaskDefinition+RunTask", ECS_TASKS, ("ecs:RegisterTaskDefinition", "ecs:RunTask")),
+    Technique("glue:CreateDevEndpoint", GLUE, ("glue:CreateDevEndpoint",)),
+    Technique("glue:CreateJob+StartJobRun", GLUE, ("glue:CreateJob", "glue:StartJobRun")),
+)
+
+CODE_TECHNIQUES: tuple[Technique, ...] = (
+    # An existing function runs on its own triggers: no invoke permission needed.
+    Technique("lambda:UpdateFunctionCode", LAMBDA, ("lambda:UpdateFunctionCode",), resource_kind="lambda-function"),
+    Technique("cloudformation:UpdateStack", CLOUDFORMATION, ("cloudformation:UpdateStack",),
+              resource_kind="cloudformation-stack"),
+    Technique("codebuild:UpdateProject+StartBuild", CODEBUILD, ("codebuild:UpdateProject", "codebuild:StartBuild"),
+              resource_kind="codebuild-project"),
+    Technique("ssm:SendCommand", EC2, ("ssm:SendCommand",), (SSM_MANAGED,), "ec2-instance"),
+    Technique("ssm:StartSession", EC2, ("ssm:StartSession",), (SSM_MANAGED,), "ec2-instance"),
+    Technique("ec2:ModifyInstanceAttribute+StopInstances+StartInstances", EC2,
+              ("ec2:ModifyInstanceAttribute", "ec2:StopInstances", "ec2:StartInstances"), resource_kind="ec2-instance"),
+    Technique("sagemaker:CreatePresignedNotebookInstanceUrl", SAGEMAKER,
+              ("sagemaker:CreatePresignedNotebookInstanceUrl",), resource_kind="sagemaker-notebook"),
+    Technique("glue:UpdateDevEndpoint", GLUE, ("glue:UpdateDevEndpoint",), resource_kind="glue-dev-endpoint"),
+)
+
+# Resource ARN shapes of the actions above, `{p}` partition, `{a}` account, `*` a name the caller chooses (for
+# new resources) or any existing one. Checking a shape instantiated with a placeholder name lets Denies and Allows
+# on `arn:aws:lambda:*:*:function:*`-style patterns apply; actions missing here are checked on "*".
+RESOURCE_SHAPES: dict[str, str] = {
+    "ec2:RunInstances": "arn:{p}:ec2:*:{a}:instance/*",
+    "ec2:AssociateIamInstanceProfile": "arn:{p}:ec2:*:{a}:instance/*",
+    "ec2:ModifyInstanceAttribute": "arn:{p}:ec2:*:{a}:instance/*",
+    "ec2:StopInstances": "arn:{p}:ec2:*:{a}:instance/*",
+    "ec2:StartInstances": "arn:{p}:ec2:*:{a}:instance/*",
+    "ec2:CreateLaunchTemplate": "arn:{p}:ec2:*:{a}:launch-template/*",
+    "ssm:SendCommand": "arn:{p}:ec2:*:{a}:instance/*",
+    "ssm:StartSession": "arn:{p}:ec2:*:{a}:instance/*",
+    "lambda:CreateFunction": "arn:{p}:lambda:*:{a}:function:*",
+    "lambda:UpdateFunctionCode": "arn:{p}:lambda:*:{a}:function:*",
+    "lambda:InvokeFunction": "arn:{p}:lambda:*:{a}:function:*",
+    "lambda:CreateEventSourceMapping": "arn:{p}:lambda:*:{a}:event-source-mapping:*",
+    "cloudformation:CreateStack": "arn:{p}:cloudformation:*:{a}:stack/*/*",
+    "cloudformation:CreateChangeSet": "arn:{p}:cloudformation:*:{a}:stack/*/*",
+    "cloudformation:ExecuteChangeSet": "arn:{p}:cloudformation:*:{a}:stack/*/*",
+    "cloudformation:UpdateStack": "arn:{p}:cloudformation:*:{a}:stack/*/*",
+    "codebuild:CreateProject": "arn:{p}:codebuild:*:{a}:project/*",
+    "codebuild:UpdateProject": "arn:{p}:codebuild:*:{a}:project/*",
+    "codebuild:StartBuild": "arn:{p}:codebuild:*:{a}:project/*",
+    "codebuild:StartBuildBatch": "arn:{p}:codebuild:*:{a}:project/*",
+    "sagemaker:CreateNotebookInstance": "arn:{p}:sagemaker:*:{a}:notebook-instance/*",
+    "sagemaker:CreatePresignedNotebookInstanceUrl": "arn:{p}:sagemaker:*:{a}:notebook-instance/*",
+    "sagemaker:CreateTrainingJob": "arn:{p}:sagemaker:*:{a}:training-job/*",
+    "sagemaker:CreateProcessingJob": "arn:{p}:sagemaker:*:{a}:processing-job/*",
+    "autoscaling:CreateLaunchConfiguration":
+        "arn:{p}:autoscaling:*:{a}:launchConfiguration:*:launchConfigurationName/*",
+    "autoscaling:CreateAutoScalingGroup": "arn:{p}:autoscaling:*:{a}:autoScalingGroup:*:autoScalingGroupName/*",
+    "ecs:RunTask": "arn:{p}:ecs:*:{a}:task-definition/*",
+    "glue:CreateDevEndpoint": "arn:{p}:glue:*:{a}:devEndpoint/*",
+    "glue:UpdateDevEndpoint": "arn:{p}:glue:*:{a}:devEndpoint/*",
+    "glue:CreateJob": "arn:{p}:glue:*:{a}:job/*",
+    "glue:StartJobRun": "arn:{p}:glue:*:{a}:job/*",
+    "iam:CreateInstanceProfile": "arn:{p}:iam::{a}:instance-profile/*",
+    "iam:AddRoleToInstanceProfile": "arn:{p}:iam::{a}:instance-profile/*",
+}
+PLACEHOLDER = "trustgraph-any"
+
+
+def resource_shape(action: str, partition: str, account: str) -> str:
+    """An ARN standing for "a resource of this action's kind, named as the caller likes" in `account`."""
+    shape = RESOURCE_SHAPES.get(action)
+    if shape is None:
+        return "*"
+    region = "us-east-1" if shape.split(":")[3] == "*" else ""
+    parts = shape.format(p=partition, a=account).split(":")
+    parts[3] = region
+    return ":".join(parts).replace("*", PLACEHOLDER)
+
+
+def chosen_resources(action: str, partition: str, account: str, patterns: list[str]) -> list[str]:
+    """Resources a caller creating a new resource may pick: the generic one, and one inside each Resource pattern
+    its policies allow the action on (a policy limited to `function:dev-*` still lets it create `dev-x`)."""
+    found = [resource_shape(action, partition, account)]
+    for pattern in patterns:
+        segments = pattern.split(":")
+        if pattern == "*" or len(segments) < 6 or "$" in pattern:
+            continue
+        if segments[4] not in ("*", account) or segments[1] not in ("*", partition):
+            continue
+        segments[1], segments[4] = partition, account
+        if segments[3] in ("*", "?"):
+            segments[3] = "us-east-1"
+        candidate = ":".join(segments).replace("*", PLACEHOLDER).replace("?", "x")
+        if candidate not in found:
+            found.append(candidate)
+    return found
+
+
+# IAM techniques on a role or a user of the same account (SEMANTICS §7.4, "related edges without PassRole").
+ROLE_TECHNIQUE = "iam:UpdateAssumeRolePolicy"
+USER_TECHNIQUES = ("iam:CreateAccessKey", "iam:CreateLoginProfile", "iam:UpdateLoginProfile")
+# Policy writes on another role or user: the caller takes its account over if it reaches that principal.
+ROLE_WRITES = ("iam:AttachRolePolicy", "iam:PutRolePolicy")
+USER_WRITES = ("iam:AttachUserPolicy", "iam:PutUserPolicy")
+ASSUME_ROOT = "sts:AssumeRoot"
+
+
+def checked_actions() -> tuple[str, ...]:
+    """Every action the indirect edges ask a principal's policies about."""
+    actions = {"iam:PassRole", ROLE_TECHNIQUE, *USER_TECHNIQUES, *ROLE_WRITES, *USER_WRITES, ASSUME_ROOT}
+    for technique in (*PASSROLE_TECHNIQUES, *CODE_TECHNIQUES):
+        actions.update(technique.actions)
+        actions.update(a for extra in technique.extras for alt in extra.alternatives for a in alt)
+    return tuple(sorted(actions))

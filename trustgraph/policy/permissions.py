@@ -1,0 +1,171 @@
+"""May a principal of the data call an API on a resource? Identity policies, permissions boundary and SCPs.
+
+The same decision order as the identity side of sts:AssumeRole (SEMANTICS §4.2, §6), for any action: an explicit
+Deny anywhere denies, the identity policies must allow, a boundary must allow too, and for a member account every
+SCP level must allow. Conditions the data cannot settle make the answer conditional; policies missing from the
+data make it conditional on `trustgraph:PolicyNotInData`, never a deny (§0.1).
+
+Principals with the same policies ask the same questions: answers are shared between them through a key made of
+the policies' content, the account and the SCP levels, unless the decision read a per-principal fact (its ARN,
+tags, user name…), in which case it is made again for every principal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from trustgraph.model import Condition, Role, Statement, User
+from trustgraph.policy.caller import Caller, RequestFacts
+from trustgraph.policy.conditions import Tri
+from trustgraph.policy.facts import PER_PRINCIPAL_KEYS, UNKNOWN, KeyValue
+from trustgraph.policy.identity import IdentityProfile, evaluate_set
+from trustgraph.policy.statements import covers_action
+from trustgraph.policy.trust import AssumeVerdict, OrgGate, apply_policy_set, note_missing
+
+PASSED_TO_SERVICE = "iam:passedtoservice"
+ASSOCIATED_RESOURCE = "iam:associatedresourcearn"
+
+
+@dataclass(frozen=True, slots=True)
+class Permission:
+    """A principal may call `action` on `resource`: unconditionally, or only if `unresolved` hold."""
+
+    action: str
+    resource: str
+    unresolved: tuple[Condition, ...] = ()
+    source: str | None = None
+    notes: tuple[str, ...] = ()
+
+    @property
+    def conditional(self) -> bool:
+        return bool(self.unresolved)
+
+
+class CallFacts:
+    """The request context of an API call other than sts:AssumeRole: the caller's facts as for AssumeRole,
+    plus the values the call itself sets (iam:PassedToService), with the target's tags known only for roles."""
+
+    __slots__ = ("base", "extra", "target_known")
+
+    def __init__(self, base: RequestFacts, extra: dict[str, KeyValue], target_known: bool) -> None:
+        self.base = base
+        self.extra = extra
+        self.target_known = target_known
+
+    def value(self, key: str) -> KeyValue:
+        if key in self.extra:
+            return self.extra[key]
+        if key == ASSOCIATED_RESOURCE:
+            return UNKNOWN  # the resource the service will run the role on: chosen when the call is made
+        if not self.target_known and key.startswith(("aws:resourcetag/", "iam:resourcetag/")):
+            return UNKNOWN
+        return self.base.value(key)
+
+
+@dataclass(slots=True)
+class PermissionChecker:
+    """Answers "may P call A on X" for the principals of one graph build, sharing answers between principals
+    whose policies are equal."""
+
+    org: OrgGate | None = None
+    data_time: float | None = None
+    # The actions this checker will be asked about: only statements that can concern one of them tell principals
+    # apart (empty: every statement does).
+    actions: tuple[str, ...] = ()
+    _memo: dict[tuple[object, ...], tuple[Permission | None, bool]] = field(default_factory=dict)
+    _ids: dict[str, int] = field(default_factory=dict)  # principal → the id of its policy content
+    _contents: dict[tuple[object, ...], int] = field(default_factory=dict)
+    _per_principal: set[int] = field(default_factory=set)  # policy ids whose answers read per-principal facts
+    _for_action: dict[tuple[int, str], IdentityProfile] = field(default_factory=dict)
+    _concerns: dict[int, tuple[Statement, bool]] = field(default_factory=dict)
+
+    def _concerned(self, statement: Statement) -> bool:
+        """Can the statement concern any action of `actions`? Judged once per statement (managed policies share
+        theirs between principals)."""
+        entry = self._concerns.get(id(statement))
+        if entry is None or entry[0] is not statement:
+            found = not self.actions or any(covers_action(statement, a) for a in self.actions)
+            entry = self._concerns[id(statement)] = (statement, found)
+        return entry[1]
+
+    def policy_id(self, caller: Caller, profile: IdentityProfile) -> int:
+        """Equal for principals whose answers are the same unless a decision reads who they are."""
+        found = self._ids.get(caller.node_id)
+        if found is None:
+            # Where a statement came from changes only the evidence text: the representative's is shown.
+            content = (
+                caller.kind, caller.account, caller.partition, caller.org,
+                tuple((s.statement, s.variables) for s in profile.statements if self._concerned(s.statement)),
+                None if profile.boundary_statements is None
+                else tuple(s.statement for s in profile.boundary_statements if self._concerned(s.statement)),
+                tuple(profile.missing_policies), profile.boundary_missing,
+                self.org.caller_levels(caller.account) if self.org is not None else None)
+            found = self._ids[caller.node_id] = self._contents.setdefault(content, len(self._contents))
+        return found
+
+    def per_principal(self, policy_id: int) -> bool:
+        return policy_id in self._per_principal
+
+    def for_action(self, caller: Caller, profile: IdentityProfile, action: str) -> IdentityProfile:
+        """profile.for_action(action), once per policy id."""
+        key = (self.policy_id(caller, profile), action)
+        found = self._for_action.get(key)
+        if found is None:
+            found = self._for_action[key] = profile.for_action(action)
+        return found
+
+    def check(self, caller: Caller, profile: IdentityProfile, action: str, resource: str,
+              target: Role | User | None = None, service: str | None = None) -> Permission | None:
+        """May `caller` (a concrete principal with `profile`) call `action` on `resource`? `target`: the role or
+        user the resource is (its tags and account decide resource conditions); `service`: the service a role
+        is passed to (iam:PassedToService)."""
+        policy = self.policy_id(caller, profile)
+        key = (policy, action, resource, service)
+        cached = self._memo.get(key)
+        if cached is not None and not cached[1]:
+            return cached[0]
+        read: set[str] = set()
+        answer = self._decide(caller, profile, action, resource, target, service, read)
+        per_principal = any(k.startswith(PER_PRINCIPAL_KEYS) for k in read)
+        if per_principal:
+            self._per_principal.add(policy)
+        self._memo[key] = (answer, per_principal)
+        return answer
+
+    def _decide(self, caller: Caller, profile: IdentityProfile, action: str, resource: str,
+                target: Role | User | None, service: str | None, read: set[str]) -> Permission | None:
+        if isinstance(target, Role):
+            stand_in = target
+        else:
+            account = resource.split(":")[4] if resource.count(":") >= 5 else (caller.account or "")
+            stand_in = Role(resource, "", account, tags=dict(target.tags) if target is not None else {})
+        base = RequestFacts(caller, stand_in, self.org.facts_for(stand_in.account) if self.org else None, read,
+                            self.data_time)
+        extra: dict[str, KeyValue] = {PASSED_TO_SERVICE: (service,)} if service else {}
+        facts = CallFacts(base, extra, target is not None)
+        verdict = AssumeVerdict(via="identity", needs_identity=True)
+        policies = self.for_action(caller, profile, action)
+        result = evaluate_set(policies.allows, policies.denies, resource, facts)
+        if not apply_policy_set(verdict, result, True, f"the identity policy for {action}"):
+            if result.allowed is Tri.FALSE and result.denied is Tri.FALSE and profile.missing_policies:
+                note_missing(verdict, profile.missing_policies, "may be allowed by policies not in the data: ")
+            else:
+                return None
+        if policies.boundary_allows is not None:
+            bound = evaluate_set(policies.boundary_allows, policies.boundary_denies, resource, facts)
+            if not apply_policy_set(verdict, bound, True, "the permissions boundary"):
+                return None
+        elif profile.boundary_missing:
+            note_missing(verdict, [profile.boundary_missing], "the permissions boundary is not in the data: ")
+        # SCPs last: most questions end at the identity policies, and SCPs that exempt principal ARNs make their
+        # answer per-principal (no answer shared between principals with the same policies).
+        if self.org is not None:
+            scp = self.org.scp(caller, stand_in, action, base)
+            if scp is not None and not apply_policy_set(verdict, scp, True, "the service control policies"):
+                return None
+        unresolved: list[Condition] = []
+        for c in verdict.unresolved:
+            if c not in unresolved:
+                unresolved.append(c)
+        return Permission(action, resource, tuple(unresolved), result.allow_source, tuple(verdict.notes))
+
