@@ -112,6 +112,26 @@ def test_diff_new_reacher_of_sensitive_role() -> None:
         ("new", "ec2.amazonaws.com")}
 
 
+def test_diff_reacher_of_sensitive_role_now_unconditional() -> None:
+    # Admin trusted Deployer only with MFA; the change drops the condition: Deployer (and B's CI through it)
+    # reached Admin before, but now without MFA — reported as "unconditional", not as new.
+    mfa = {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
+
+    def with_admin_trust(condition: dict[str, Any] | None) -> list[object]:
+        pieces = two_accounts()
+        pieces[0].role("Admin", trust(pieces[0].arn("role", "Deployer"), condition=condition),  # type: ignore[attr-defined]
+                       policies={"admin": ADMIN})
+        return pieces
+
+    diff = compare(with_admin_trust(mfa), with_admin_trust(None))
+    firm = {(r.change, r.principal) for r in diff.reachers}
+    assert (("unconditional", f"arn:aws:iam::{A}:role/Deployer") in firm
+            and all(change == "unconditional" for change, _ in firm))
+    # The control: the other way round the reach only gains a condition, which is no new exposure.
+    assert not [r for r in compare(with_admin_trust(None), with_admin_trust(mfa)).reachers
+                if r.change == "unconditional"]
+
+
 def test_diff_new_reacher_of_sensitive_role_negative_control() -> None:
     # A change that touches no sensitive role (nor anything upstream of one) compares no reachers.
     diff = compare(two_accounts(), two_accounts(extra=True))

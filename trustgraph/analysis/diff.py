@@ -95,11 +95,12 @@ class OutsideTrust:
 
 @dataclass(frozen=True, slots=True)
 class ReacherChange:
-    """A principal that newly reaches (new) or no longer reaches (lost) a sensitive role, by any chain."""
+    """A principal that newly reaches (new) or no longer reaches (lost) a sensitive role, by any chain, or that
+    reached it only under conditions (MFA, ExternalId …) before and now without (unconditional)."""
 
     role: str
     principal: str
-    change: str  # new | lost
+    change: str  # new | lost | unconditional
     hops: int
     conditional: bool
     conditions: tuple[str, ...]
@@ -379,6 +380,11 @@ def reacher_changes(old: Side, new: Side, changes: Iterable[TrustChange]) -> tup
             for p in sorted(set(after) - set(before)):
                 r = after[p]
                 out.append(ReacherChange(role, p, "new", r.hops, r.conditional, tuple(r.conditions),
+                                         r.classification, tuple(r.path)))
+            # A reach that needed MFA or an ExternalId and now needs nothing is as new to a reviewer as a reacher.
+            for p in sorted(p for p in set(after) & set(before) if before[p].conditional and not after[p].conditional):
+                r = after[p]
+                out.append(ReacherChange(role, p, "unconditional", r.hops, r.conditional, tuple(r.conditions),
                                          r.classification, tuple(r.path)))
         if role in old.sensitive:
             for p in sorted(set(before) - set(after)):

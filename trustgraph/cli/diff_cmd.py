@@ -24,7 +24,7 @@ from trustgraph.cli.progress import phase
 from trustgraph.cli.terminal import safe
 from trustgraph.graph.store import SQLITE_MAGIC
 from trustgraph.report.diff_doc import diff_document
-from trustgraph.report.diff_markdown import diff_markdown, facts_text, summary_line
+from trustgraph.report.diff_markdown import REACHER_CHANGE_LABELS, diff_markdown, facts_text, summary_line
 from trustgraph.sources.iac import IacOptionError, IacOptions, parse_options
 
 FORMATS = ("table", "json", "markdown")
@@ -121,7 +121,7 @@ def _table(diff: GraphDiff, console: Console, split: Triage | None) -> None:
         for column in ("", "sensitive role", "principal", "hops", "conditions"):
             table.add_column(column, overflow="fold")
         for r in diff.reachers[:ROWS]:
-            table.add_row(Text(r.change, style="red" if r.change == "new" else "green"), safe(short(r.role)),
+            table.add_row(Text(REACHER_CHANGE_LABELS[r.change], style="green" if r.change == "lost" else "red"), safe(short(r.role)),
                           safe(short(r.principal)), str(r.hops), safe(", ".join(r.conditions) or "none"))
         console.print(table)
         _more(console, len(diff.reachers))
@@ -156,9 +156,9 @@ def gate_failures(diff: GraphDiff, split: Triage | None, fail_on: Severity | Non
         failures += severity_failure(fail_on, gated, split, "new or escalated finding(s)")
     if fail_on_outside and diff.outside:
         failures.append(f"--fail-on-outside: {len(diff.outside)} new trust from outside the organization")
-    new = sum(1 for r in diff.reachers if r.change == "new")
+    new = sum(1 for r in diff.reachers if r.change in ("new", "unconditional"))
     if fail_on_reachers and new:
-        failures.append(f"--fail-on-reachers: {new} new reacher(s) of sensitive roles")
+        failures.append(f"--fail-on-reachers: {new} new or now unconditional reacher(s) of sensitive roles")
     return failures
 
 
@@ -192,7 +192,7 @@ def gate_failures(diff: GraphDiff, split: Triage | None, fail_on: Severity | Non
               help="Exit 1 when the change introduces (or escalates to) a finding at or above this severity.")
 @click.option("--fail-on-outside", is_flag=True, help="Exit 1 when the change adds trust from outside the "
                                                       "organization.")
-@click.option("--fail-on-reachers", is_flag=True, help="Exit 1 when a principal newly reaches a sensitive role.")
+@click.option("--fail-on-reachers", is_flag=True, help="Exit 1 when a principal newly reaches a sensitive role, or now without conditions.")
 @gate_options
 @sensitivity_options
 def diff_command(paths: tuple[str, ...], old_paths: tuple[str, ...], new_paths: tuple[str, ...],

@@ -22,6 +22,7 @@ def summary(diff: GraphDiff) -> dict[str, Any]:
         "outside_trust_new": len(diff.outside),
         "sensitive_reachers_new": sum(1 for r in diff.reachers if r.change == "new"),
         "sensitive_reachers_lost": sum(1 for r in diff.reachers if r.change == "lost"),
+        "sensitive_reachers_unconditional": sum(1 for r in diff.reachers if r.change == "unconditional"),
         "sensitive_roles_added": len(diff.sensitive_added),
         "sensitive_roles_removed": len(diff.sensitive_removed),
         "findings_introduced": len(diff.findings_introduced),

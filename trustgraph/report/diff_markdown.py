@@ -26,9 +26,12 @@ def summary_line(diff: GraphDiff) -> str:
     if diff.outside:
         parts.append(f"{len(diff.outside)} new trust from outside")
     new = sum(1 for r in diff.reachers if r.change == "new")
-    lost = len(diff.reachers) - new
+    firm = sum(1 for r in diff.reachers if r.change == "unconditional")
+    lost = len(diff.reachers) - new - firm
     if new:
         parts.append(f"{new} new reacher{'s' if new != 1 else ''} of sensitive roles")
+    if firm:
+        parts.append(f"{firm} reacher{'s' if firm != 1 else ''} of sensitive roles now unconditional")
     if lost:
         parts.append(f"{lost} lost reacher{'s' if lost != 1 else ''} of sensitive roles")
     if diff.sensitive_added:
@@ -39,6 +42,10 @@ def summary_line(diff: GraphDiff) -> str:
     if found:
         parts.append("findings: " + ", ".join(found))
     return " · ".join(parts) + "." if parts else "No trust changes and no finding changes."
+
+
+# How a reacher change reads in a table: "unconditional" alone would read as the reach's state, not its change.
+REACHER_CHANGE_LABELS = {"new": "new", "lost": "lost", "unconditional": "now unconditional"}
 
 
 def facts_text(facts: EdgeFacts | None) -> str:
@@ -92,7 +99,7 @@ def diff_markdown(diff: GraphDiff, *, title: str = "trustgraph diff", level: int
     if diff.reachers:
         out += ["**Reachers of sensitive roles**", ""]
         out += _table(("", "Sensitive role", "Principal", "Hops", "Conditions"), diff.reachers,
-                      lambda r: (r.change, code(short_arn(r.role)), code(short_arn(r.principal)), str(r.hops),
+                      lambda r: (REACHER_CHANGE_LABELS[r.change], code(short_arn(r.role)), code(short_arn(r.principal)), str(r.hops),
                                  md(", ".join(r.conditions) or "none")))
     if diff.sensitive_added:
         out += ["**Newly sensitive roles**", ""]
