@@ -121,7 +121,8 @@ def _table(diff: GraphDiff, console: Console, split: Triage | None) -> None:
         for column in ("", "sensitive role", "principal", "hops", "conditions"):
             table.add_column(column, overflow="fold")
         for r in diff.reachers[:ROWS]:
-            table.add_row(Text(REACHER_CHANGE_LABELS[r.change], style="green" if r.change == "lost" else "red"), safe(short(r.role)),
+            label = Text(REACHER_CHANGE_LABELS[r.change], style="green" if r.change == "lost" else "red")
+            table.add_row(label, safe(short(r.role)),
                           safe(short(r.principal)), str(r.hops), safe(", ".join(r.conditions) or "none"))
         console.print(table)
         _more(console, len(diff.reachers))
@@ -192,7 +193,8 @@ def gate_failures(diff: GraphDiff, split: Triage | None, fail_on: Severity | Non
               help="Exit 1 when the change introduces (or escalates to) a finding at or above this severity.")
 @click.option("--fail-on-outside", is_flag=True, help="Exit 1 when the change adds trust from outside the "
                                                       "organization.")
-@click.option("--fail-on-reachers", is_flag=True, help="Exit 1 when a principal newly reaches a sensitive role, or now without conditions.")
+@click.option("--fail-on-reachers", is_flag=True,
+              help="Exit 1 when a principal newly reaches a sensitive role, or now without conditions.")
 @gate_options
 @sensitivity_options
 def diff_command(paths: tuple[str, ...], old_paths: tuple[str, ...], new_paths: tuple[str, ...],

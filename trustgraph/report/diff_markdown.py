@@ -99,7 +99,8 @@ def diff_markdown(diff: GraphDiff, *, title: str = "trustgraph diff", level: int
     if diff.reachers:
         out += ["**Reachers of sensitive roles**", ""]
         out += _table(("", "Sensitive role", "Principal", "Hops", "Conditions"), diff.reachers,
-                      lambda r: (REACHER_CHANGE_LABELS[r.change], code(short_arn(r.role)), code(short_arn(r.principal)), str(r.hops),
+                      lambda r: (REACHER_CHANGE_LABELS[r.change], code(short_arn(r.role)),
+                                 code(short_arn(r.principal)), str(r.hops),
                                  md(", ".join(r.conditions) or "none")))
     if diff.sensitive_added:
         out += ["**Newly sensitive roles**", ""]
