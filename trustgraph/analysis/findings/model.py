@@ -48,7 +48,7 @@ class Rule:
     name: str  # kebab-case slug, also stable
     title: str
     severity: Severity  # default; a finding may raise or lower it and says why in its evidence
-    family: str  # public | federation | third-party | sensitive | hygiene
+    family: str  # public | federation | third-party | sensitive | hygiene | escalation
     rationale: str  # one paragraph, with the AWS behaviour it rests on
     references: tuple[str, ...]  # AWS (or IdP) documentation, most authoritative first
     remediation: str  # what to change, in general terms; findings add the corrected statement
