@@ -201,6 +201,18 @@ def test_rule_TG603_self_writer_gets_the_takeover_not_a_passrole_finding():
     assert of(found, "TG601") == {}  # it can take over the account already: that is its finding
 
 
+def test_rule_TG603_policy_write_on_a_principal_it_reaches_takes_the_account_over():
+    a = Account(A)
+    writer = a.user("writer", policies=identity(allow("iam:AttachRolePolicy", a.arn("role", "Worker")),
+                                                allow("sts:AssumeRole", a.arn("role", "Worker"))))
+    a.role("Worker", trust(writer))
+    a.user("stranger", policies=identity(allow("iam:AttachRolePolicy", a.arn("role", "Aloof"))))
+    a.role("Aloof", trust(a.arn("user", "nobody")))
+    got = of(findings(a), "TG603", a.root)
+    assert set(got) == {writer}, got  # the stranger may write onto Aloof but cannot use it
+    assert "iam:AttachRolePolicy" in got[writer].message
+
+
 # -- TG604 AssumeRoot -------------------------------------------------------------------------------------
 
 
@@ -266,3 +278,11 @@ def test_acme_escalation_findings_in_sarif_and_markdown():
     assert {"TG601", "TG602"} <= {r["ruleId"] for r in results}
     markdown = _run("findings", "-i", str(ACME), "-q", "--format", "markdown")
     assert "TG601" in markdown and "dev-erin" in markdown
+
+
+def test_acme_escalation_findings_in_the_review_bundle(tmp_path: Path):
+    out = tmp_path / "review"
+    _run("review", "-i", str(ACME), "-q", "-o", str(out))
+    for name in ("report.md", "report.html", "findings.json", "findings.sarif"):
+        text = (out / name).read_text(encoding="utf-8")
+        assert "TG601" in text and "TG602" in text, name

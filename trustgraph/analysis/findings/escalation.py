@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from trustgraph.analysis.findings.context import FindingContext
+from trustgraph.analysis.findings.helpers import short_node
 from trustgraph.analysis.findings.model import Finding, Severity
 from trustgraph.analysis.sensitivity import admin_reasons, administrator_reasons, takeover_reasons
 from trustgraph.arns import root_arn
@@ -168,13 +169,6 @@ def _hub_label(graph: Any, node: str) -> str:
     return str(graph.nodes[node].get("label") or node)
 
 
-def _short(node: str) -> str:
-    if node.startswith("arn:") and ":iam::" in node:
-        account, resource = node.split(":iam::", 1)[1].split(":", 1)
-        return f"{account}:{resource}" if resource != "root" else f"account {account}"
-    return node
-
-
 def _braced(text: str) -> str:
     """Data text inside a message template: its braces kept as they are."""
     return text.replace("{", "{{").replace("}", "}}")
@@ -217,7 +211,7 @@ def _capped(ctx: FindingContext, rule_id: str, subject: Role | User | str, route
     for r in routes[:ESCALATIONS_PER_TARGET]:
         p = ctx.graph.nodes[r.principal]
         label = p.get("account_name")
-        who = _short(r.principal) + (f" ({label})" if label else "")
+        who = short_node(r.principal) + (f" ({label})" if label else "")
         via = f" through {', '.join(_hub_label(ctx.graph, h) for h in r.through)}" if r.through else ""
         grants = _grants(r)
         yield ctx.finding(
