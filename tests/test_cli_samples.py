@@ -203,3 +203,33 @@ def test_readme_sample_output_is_the_real_output() -> None:
                            "arn:aws:iam::444444444444:role/BreakGlass", "-i", str(root / "samples" / "acme"), "-q",
                            "--no-cache"], capture_output=True, text=True, env=env, check=True).stdout
     assert shown == "\n".join(line.rstrip() for line in real.splitlines()) + "\n"
+
+
+def _section_blocks(readme: str, heading: str) -> list[tuple[list[str], str]]:
+    """The `$ trustgraph …` blocks of one README section: (the command's arguments, what the README shows)."""
+    start = readme.index(heading)
+    end = readme.find("\n## ", start + len(heading))
+    section = readme[start:end if end != -1 else len(readme)]
+    blocks = []
+    for chunk in section.split("```\n")[1::2]:
+        first, _, shown = chunk.partition("\n")
+        if first.startswith("$ trustgraph "):
+            blocks.append((first.removeprefix("$ trustgraph ").split(), shown))
+    return blocks
+
+
+def test_readme_escalation_walk_through_is_the_real_output() -> None:
+    """README "Beyond trust policies": each command's output exactly as it prints it (160 columns)."""
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    blocks = _section_blocks(readme, "## Beyond trust policies: PassRole, code, IAM\n")
+    assert [args[0] for args, _ in blocks] == ["who-can-reach", "path", "who-can-reach", "findings"]
+    env = {**os.environ, "COLUMNS": "160"}
+    for args, shown in blocks:
+        real = subprocess.run([sys.executable, "-m", "trustgraph.cli", *args, "-q", "--no-cache"],
+                              capture_output=True, text=True, env=env, check=True, cwd=root).stdout
+        assert shown == "\n".join(line.rstrip() for line in real.splitlines()) + "\n", args

@@ -256,8 +256,7 @@ def takeover_reasons(principal: Role | User, snapshot: Snapshot,
             s.statement.effect == "Allow" and any(covers_action(s.statement, a) for a in writes) for s in statements):
         return []  # neither every action (iam:CreateUser is one of the probes) nor a policy write: no takeover
     reasons = admin_reasons(principal, snapshot, memo, data_time)
-    full = [r for r in reasons if r.startswith("admin-equivalent: every action")
-            or r.endswith(tuple(f"({d})" for d in ADMIN_POLICY_NAMES.values()))]
+    full = _administrator(reasons)
     if full or not any(r.startswith("admin-equivalent: privilege escalation") for r in reasons):
         return full
     allows, denies, boundary, facts = _context(principal, statements, snapshot, data_time)
@@ -267,6 +266,23 @@ def takeover_reasons(principal: Role | User, snapshot: Snapshot,
         if source:
             return [f"admin-equivalent: {action} on itself ({source})"]
     return []
+
+
+def _administrator(reasons: list[str]) -> list[str]:
+    """The admin_reasons that make a principal an administrator as it is: every action, an administrator policy."""
+    return [r for r in reasons if r.startswith("admin-equivalent: every action")
+            or r.endswith(tuple(f"({d})" for d in ADMIN_POLICY_NAMES.values()))]
+
+
+def administrator_reasons(principal: Role | User, snapshot: Snapshot,
+                          memo: dict[tuple[object, ...], list[str]] | None = None,
+                          data_time: float | None = None) -> list[str]:
+    """The takeover_reasons that need no step first: the principal's own policies allow every action on every
+    resource, or an administrator policy is attached. A principal that must first write a policy onto itself
+    (the other takeover) is not an administrator yet: that write is its escalation."""
+    if isinstance(principal, Role) and not principal.has_identity_data:
+        return []
+    return _administrator(admin_reasons(principal, snapshot, memo, data_time))
 
 
 def admin_reasons(role: Role | User, snapshot: Snapshot, memo: dict[tuple[object, ...], list[str]] | None = None,

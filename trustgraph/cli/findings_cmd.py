@@ -130,9 +130,11 @@ def findings_command(spec: InputSpec, fmt: str, fail_on: Severity | None, min_se
 
     Rules cover public trust, federated trust open to the world (GitHub, GitLab, HCP Terraform, EKS,
     Cognito, OIDC, SAML), third parties without ExternalId, unknown outside accounts, deleted principals,
-    confused-deputy service trusts, and sensitive roles reachable from outside, by many principals or
-    through long chains. Exit code 1 when --fail-on trips; with --baseline only findings not in the
-    baseline count, with --suppressions accepted findings are reported as suppressed and not counted.
+    confused-deputy service trusts, sensitive roles reachable from outside, by many principals or
+    through long chains, and privilege escalation into sensitive roles and accounts through PassRole, code
+    already running as a role, IAM writes and sts:AssumeRoot. Exit code 1 when --fail-on trips; with
+    --baseline only findings not in the baseline count, with --suppressions accepted findings are reported
+    as suppressed and not counted.
     """
     unknown = [r for r in rules if r.upper() not in RULES]
     if unknown:

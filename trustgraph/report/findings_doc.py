@@ -36,6 +36,7 @@ def finding_json(f: Finding, triage: Triage | None = None) -> dict[str, Any]:
         "rule": f.rule,
         "severity": f.severity.value,
         "role": f.role,
+        "target_kind": f.target_kind,
         "principal": f.principal,
         "message": f.message,
         "evidence": f.evidence,

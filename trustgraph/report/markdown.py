@@ -71,7 +71,7 @@ def finding_markdown(f: Finding, number: int | None = None, heading: str = "####
     rule = RULES[f.rule]
     prefix = f"{number}. " if number is not None else ""
     lines = [f"{heading} {prefix}{f.rule} {md(rule.title)}", ""]
-    where = [f"**Role:** {code(f.role)}"]
+    where = [f"**{f.target_kind.capitalize()}:** {code(f.role)}"]
     if f.account_name:
         where.append(f"**Account:** {md(f.account_name)} ({code(f.account)})")
     if f.principal:

@@ -62,7 +62,7 @@ def svg_img(svg: bytes | None, alt: str) -> str:
 
 def _finding(f: Finding, number: int) -> str:
     rule = RULES[f.rule]
-    meta = [f"role {c(f.role)}"]
+    meta = [f"{f.target_kind} {c(f.role)}"]
     if f.account_name:
         meta.append(f"account {e(f.account_name)}")
     if f.principal:

@@ -86,7 +86,8 @@ def _rule_descriptor(rule_id: str) -> dict[str, Any]:
                  "markdown": f"{rule.rationale}\n\n**Remediation:** {rule.remediation}\n\n**References:**\n{refs}"},
         "defaultConfiguration": {"level": LEVEL[rule.severity]},
         "properties": {"tags": ["security", "aws", "iam", rule.family],
-                       "precision": "high" if rule.family != "sensitive" else "medium",
+                       # Reachability and escalation rules rest on what the data shows of paths and resources.
+                       "precision": "medium" if rule.family in ("sensitive", "escalation") else "high",
                        "security-severity": SECURITY_SEVERITY[rule.severity]},
     }
 

@@ -12,6 +12,7 @@ import networkx as nx
 
 from trustgraph.analysis.findings.catalogue import RULES, rule
 from trustgraph.analysis.findings.context import FindingContext, FindingOptions
+from trustgraph.analysis.findings.escalation import check_escalation, check_escalation_accounts
 from trustgraph.analysis.findings.federation import check_federation
 from trustgraph.analysis.findings.hygiene import check_hygiene
 from trustgraph.analysis.findings.model import SEVERITY_NAMES, Finding, Rule, Severity
@@ -27,7 +28,14 @@ FAMILIES: dict[str, Check] = {
     "third-party": check_third_party,
     "sensitive": check_sensitive,
     "hygiene": check_hygiene,
+    "escalation": check_escalation,
 }
+# Families' findings whose target is not a role (a user, an account), run once after the roles.
+WHOLE_DATA: dict[str, Callable[[FindingContext], Iterator[Finding]]] = {
+    "escalation": check_escalation_accounts,
+}
+# Families that read the graph's paths: without a graph they do not run.
+NEEDS_GRAPH = frozenset({"sensitive", "escalation"})
 
 __all__ = ["FAMILIES", "RULES", "SEVERITY_NAMES", "Finding", "FindingContext", "FindingOptions", "Rule",
            "Severity", "at_or_above", "find", "rule"]
@@ -41,9 +49,8 @@ def find(snapshot: Snapshot, graph: nx.DiGraph | None = None, options: FindingOp
     is called every 500 roles and at the end. `context`: one made for this snapshot, graph and options
     already (its sensitive roles are then computed once for the caller and the rules)."""
     ctx = context or FindingContext(snapshot, graph, options)
-    chosen = [FAMILIES[f] for f in (families or FAMILIES)]
-    if graph is None:
-        chosen = [c for c in chosen if c is not check_sensitive]
+    names = [f for f in (families or FAMILIES) if graph is not None or f not in NEEDS_GRAPH]
+    chosen = [FAMILIES[f] for f in names]
     out: list[Finding] = []
     seen: set[tuple[str, str, str, str | None]] = set()
     arns = sorted(snapshot.roles)
@@ -57,6 +64,13 @@ def find(snapshot: Snapshot, graph: nx.DiGraph | None = None, options: FindingOp
                 if key not in seen:
                     seen.add(key)
                     out.append(f)
+    for name in names:
+        whole = WHOLE_DATA.get(name)
+        for f in whole(ctx) if whole else ():
+            key = (f.rule, f.role, f.principal or "", f.statement)
+            if key not in seen:
+                seen.add(key)
+                out.append(f)
     if progress:
         progress(len(arns), len(arns))
     out.sort(key=Finding.sort_key)

@@ -1,7 +1,7 @@
 """The rule catalogue: every rule trustgraph reports, with its id, default severity, rationale and sources.
 
 Ids are stable (TG1xx public trust, TG2xx federation, TG3xx accounts and services, TG4xx sensitive roles,
-TG5xx trust hygiene). A rule is never renumbered; a retired rule keeps its id reserved.
+TG5xx trust hygiene, TG6xx privilege escalation). A rule is never renumbered; a retired rule keeps its id reserved.
 """
 
 from __future__ import annotations
@@ -32,6 +32,15 @@ DOC_ORG_ID = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policie
 DOC_ESCALATION = "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_passrole.html"
 DOC_CHAINING = "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_terms-and-concepts.html#iam-term-role-chaining"
 DOC_MFA = "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_mfa_configure-api-require.html"
+DOC_LAMBDA_ROLE = "https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html"
+DOC_UPDATE_CODE = "https://docs.aws.amazon.com/lambda/latest/api/API_UpdateFunctionCode.html"
+DOC_RUN_COMMAND = "https://docs.aws.amazon.com/systems-manager/latest/userguide/run-command.html"
+DOC_CFN_ROLE = "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-iam-servicerole.html"
+DOC_UPDATE_TRUST = "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_update-role-trust-policy.html"
+DOC_ACCESS_KEYS = "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_access-keys.html"
+DOC_ATTACH = "https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_manage-attach-detach.html"
+DOC_ASSUME_ROOT = "https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRoot.html"
+DOC_ROOT_ACCESS = "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_root-enable-root-access.html"
 
 _RULES = (
     # -- public trust -------------------------------------------------------------------------------
@@ -248,6 +257,53 @@ _RULES = (
          (DOC_PRINCIPAL, "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/intrinsic-function-reference.html"),
          "Review the deployed policy (get-account-authorization-details) or the values the template is deployed "
          "with; trustgraph evaluates the deployed policy exactly."),
+    # -- privilege escalation (the indirect edges, docs/edges.md) ----------------------------------------
+    Rule("TG601", "escalation-passrole", "Principal can run code as a sensitive role through iam:PassRole",
+         Severity.HIGH, "escalation",
+         "A principal that may call iam:PassRole on a role, together with a service API that starts code with a "
+         "passed role (lambda:CreateFunction, ec2:RunInstances, cloudformation:CreateStack, codebuild:CreateProject "
+         "…), gets that role's permissions without any trust policy naming it: the service assumes the role and "
+         "runs the principal's code. When the role is admin-equivalent or otherwise sensitive and the principal is "
+         "not already an administrator of the account, this is privilege escalation. IAM checks iam:PassRole with "
+         "iam:PassedToService, and only in the role's own account.",
+         (DOC_ESCALATION, DOC_IAM_KEYS, DOC_LAMBDA_ROLE),
+         "Scope iam:PassRole to the role ARNs this principal needs, with a StringEquals iam:PassedToService "
+         "condition naming their service, and keep sensitive roles out of that list; or drop the service action "
+         "(e.g. lambda:CreateFunction) from the principal."),
+    Rule("TG602", "escalation-code", "Principal can change code that already runs as a sensitive role",
+         Severity.HIGH, "escalation",
+         "Code already running as a role (a Lambda function, a CloudFormation stack's service role, a CodeBuild "
+         "project, an EC2 instance reached by SSM Run Command or user data, a SageMaker notebook, a Glue "
+         "development endpoint) runs whatever its code or commands are. A principal that may change them "
+         "(lambda:UpdateFunctionCode, ssm:SendCommand, cloudformation:UpdateStack …) acts with the role's "
+         "permissions, no iam:PassRole and no trust policy needed. Without an inventory of the account, which "
+         "resources run as which role is unknown and the route depends on one existing "
+         "(trustgraph:ResourceRunsAsRole).",
+         (DOC_UPDATE_CODE, DOC_RUN_COMMAND, DOC_CFN_ROLE),
+         "Limit the principal's code and command actions to the resources whose roles it may use (Resource ARNs "
+         "of those functions, stacks, projects or instances), or give the resource a role with only what it "
+         "needs."),
+    Rule("TG603", "escalation-iam", "Principal can take over a sensitive principal or its account through IAM",
+         Severity.HIGH, "escalation",
+         "IAM actions on other principals hand over their permissions: iam:UpdateAssumeRolePolicy rewrites a "
+         "role's trust so that the caller may assume it; iam:CreateAccessKey and iam:CreateLoginProfile / "
+         "UpdateLoginProfile give the caller a user's credentials; a policy write on itself "
+         "(iam:PutUserPolicy, AttachRolePolicy, CreatePolicyVersion …), or on a principal it reaches, makes the "
+         "caller an administrator of the account. None of these needs a trust policy naming the caller.",
+         (DOC_UPDATE_TRUST, DOC_ACCESS_KEYS, DOC_ATTACH),
+         "Remove the IAM write from the principal or limit its Resource to the principals it administers (not "
+         "sensitive roles, administrators or itself); a permissions boundary that denies IAM writes also "
+         "stops it."),
+    Rule("TG604", "escalation-assume-root", "Management account principal can take a root session in member "
+         "accounts", Severity.HIGH, "escalation",
+         "sts:AssumeRoot gives a principal of the organization's management account a root session in a member "
+         "account once centralized root access is enabled. The task policy it asks for scopes the session, but "
+         "IAMCreateRootUserPassword lets it create a root password and sign in as root: the account is taken "
+         "over. Outside the administrators of the management account (who can grant it to themselves), such "
+         "grants are an escalation to every member account they cover.",
+         (DOC_ASSUME_ROOT, DOC_ROOT_ACCESS),
+         "Limit sts:AssumeRoot to the member accounts (Resource) and task policies (sts:TaskPolicyArn) the "
+         "principal needs, or remove it; keep it to a few administrators of the management account."),
 )
 
 RULES: dict[str, Rule] = {r.id: r for r in _RULES}

@@ -14,7 +14,7 @@ from trustgraph.analysis.findings.catalogue import RULES
 from trustgraph.analysis.findings.model import Finding, Severity
 from trustgraph.analysis.sensitivity import Sensitivity, sensitive_roles
 from trustgraph.arns import root_arn
-from trustgraph.model import Role, Snapshot, Statement
+from trustgraph.model import Role, Snapshot, Statement, User
 from trustgraph.policy.caller import Caller, RequestFacts
 from trustgraph.policy.conditions import Tri
 
@@ -154,7 +154,7 @@ class FindingContext:
         return None
 
     # -- building findings ----------------------------------------------------------------------
-    def finding(self, rule_id: str, role: Role, principal: str | None, message: str, *,
+    def finding(self, rule_id: str, role: Role | User | str, principal: str | None, message: str, *,
                 statement: Statement | None = None, severity: Severity | None = None,
                 evidence: dict[str, Any] | None = None, fixed: dict[str, Any] | None = None,
                 remediation: str | None = None, mitigated_by: list[str] | None = None) -> Finding:
@@ -167,8 +167,12 @@ class FindingContext:
                 ev.setdefault("sid", statement.sid)
         if chosen is not rule.severity:
             ev.setdefault("default_severity", rule.severity.value)
-        return Finding(rule=rule_id, severity=chosen, role=role.arn, principal=principal, message=message,
-                       evidence=ev, remediation=remediation or rule.remediation, account=role.account,
-                       account_name=self.snapshot.account_name(role.account) or None,
+        # The subject is a role, or (escalation findings) a user or an account's root ARN.
+        arn = role if isinstance(role, str) else role.arn
+        account = role.split(":")[4] if isinstance(role, str) else role.account
+        return Finding(rule=rule_id, severity=chosen, role=arn, principal=principal, message=message,
+                       evidence=ev, remediation=remediation or rule.remediation, account=account,
+                       account_name=self.snapshot.account_name(account) or None,
                        statement=statement.label if statement is not None else None, fixed_statement=fixed,
-                       mitigated_by=list(mitigated_by or []), source=role.source or None)
+                       mitigated_by=list(mitigated_by or []), source=(role.source or None) if isinstance(role, Role)
+                       else None)

@@ -116,3 +116,11 @@ def with_conditions(st: Statement, add: dict[str, dict[str, Any]], *, drop_keys:
     else:
         out.pop("Condition", None)
     return out
+
+
+def short_node(node: str) -> str:
+    """An IAM ARN as ACCOUNT:resource ("account ACCOUNT" for its root), for finding messages."""
+    if node.startswith("arn:") and ":iam::" in node:
+        account, resource = node.split(":iam::", 1)[1].split(":", 1)
+        return f"{account}:{resource}" if resource != "root" else f"account {account}"
+    return node

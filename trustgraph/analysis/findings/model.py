@@ -48,7 +48,7 @@ class Rule:
     name: str  # kebab-case slug, also stable
     title: str
     severity: Severity  # default; a finding may raise or lower it and says why in its evidence
-    family: str  # public | federation | third-party | sensitive | hygiene
+    family: str  # public | federation | third-party | sensitive | hygiene | escalation
     rationale: str  # one paragraph, with the AWS behaviour it rests on
     references: tuple[str, ...]  # AWS (or IdP) documentation, most authoritative first
     remediation: str  # what to change, in general terms; findings add the corrected statement
@@ -58,7 +58,7 @@ class Rule:
 class Finding:
     rule: str
     severity: Severity
-    role: str  # role ARN
+    role: str  # role ARN; escalation findings: the user or account root ARN they target (target_kind)
     principal: str | None  # the trusted principal as written, or the reacher for reachability rules
     message: str
     evidence: dict[str, Any] = field(default_factory=dict)
@@ -69,6 +69,13 @@ class Finding:
     fixed_statement: dict[str, Any] | None = None  # the corrected trust statement, where one can be given
     mitigated_by: list[str] = field(default_factory=list)
     source: str | None = None  # the input file the role was read from
+
+    @property
+    def target_kind(self) -> str:
+        """What `role` names: a role, or (escalation findings) a user or an account (its root ARN)."""
+        if self.role.endswith(":root"):
+            return "account"
+        return "user" if ":user/" in self.role else "role"
 
     @property
     def key(self) -> tuple[str, str, str]:

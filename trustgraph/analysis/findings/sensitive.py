@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from trustgraph.analysis.findings.context import FindingContext
+from trustgraph.analysis.findings.helpers import short_node
 from trustgraph.analysis.findings.model import Finding, Severity
 from trustgraph.analysis.findings.third_party import management_pattern_nodes
 from trustgraph.analysis.reachability import Reacher
@@ -16,15 +17,8 @@ OUTSIDE_PER_ROLE = 10  # TG401 findings one by one per sensitive role; the rest 
 MFA_KEYS = ("aws:multifactorauthpresent", "aws:multifactorauthage")
 
 
-def _short(node: str) -> str:
-    if node.startswith("arn:") and ":iam::" in node:
-        account, resource = node.split(":iam::", 1)[1].split(":", 1)
-        return f"{account}:{resource}" if resource != "root" else f"account {account}"
-    return node
-
-
 def _chain(r: Reacher) -> str:
-    return " → ".join(_short(p) for p in r.path)
+    return " → ".join(short_node(p) for p in r.path)
 
 
 def _reacher_json(r: Reacher) -> dict[str, object]:
@@ -73,7 +67,7 @@ def check_sensitive(ctx: FindingContext, role: Role) -> Iterator[Finding]:
             severity = Severity.MEDIUM
         cond = f", only if {', '.join(r.conditions)} hold" if r.conditional else " with no runtime condition"
         label = ctx.graph.nodes[r.principal].get("vendor") or ctx.graph.nodes[r.principal].get("account_name")
-        who = f"{_short(r.principal)}" + (f" ({label})" if label else "")
+        who = f"{short_node(r.principal)}" + (f" ({label})" if label else "")
         note = ""
         if entry is not None and ctx.org_id is None:
             note = f" (it enters through {entry}; without organization data that account cannot be placed)"
