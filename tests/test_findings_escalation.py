@@ -232,9 +232,11 @@ def test_rule_TG604_assume_root_grant_outside_the_management_admins():
                                    ("admin", allow("*", "*"), []),
                                    ("reader", allow("s3:GetObject", "*"), [])])
     found = findings(mgmt, member, org)
-    got = of(found, "TG604", f"arn:aws:iam::{B}:root")
+    got = of(found, "TG604")
     assert set(got) == {mgmt.arn("user", "rooter")}, got
     f = got[mgmt.arn("user", "rooter")]
+    # One finding per granted principal, naming the member accounts (not one per member account).
+    assert f.role == mgmt.arn("user", "rooter") and f.evidence["accounts"] == [B] and "1 member account" in f.message
     # Always conditional on centralized root access: that alone does not lower it.
     assert f.severity is Severity.HIGH and "centralized root access" in f.message
     assert f.evidence["route"]["conditions"] == ["trustgraph:CentralizedRootAccess"]

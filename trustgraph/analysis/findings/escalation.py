@@ -24,6 +24,7 @@ from trustgraph.graph.indirect import ADMIN_KIND, CODE_KIND, GROUP_KIND, PASSROL
 from trustgraph.model import Role, User
 from trustgraph.policy.passrole import ROOT_ACCESS_KEY, RUNS_AS_ROLE_KEY
 
+ROOT_ACCOUNTS_SHOWN = 5  # member accounts a TG604 message names; the evidence lists them all
 ESCALATIONS_PER_TARGET = 10  # findings one by one per target and rule; the rest are counted in one more
 # Hubs standing for callers of one indirect step: their entrants reach what the hub reaches.
 CALLER_HUBS = frozenset({GROUP_KIND, PASSROLE_KIND, CODE_KIND})
@@ -265,6 +266,8 @@ def check_escalation_accounts(ctx: FindingContext) -> Iterator[Finding]:
                                "can obtain credentials of this admin-equivalent user: {how}",
                                {"sensitive_because": reasons})
     management = snapshot.organization.management_account_id if snapshot.organization else None
+    unsettled = (ROOT_ACCESS_KEY,)
+    roots: dict[str, list[tuple[str, str, Route]]] = {}  # principal → (member account, its label, route)
     for account in sorted(snapshot.collected_accounts):
         node = admin_node(account)
         if node not in graph or graph.nodes[node].get("kind") != ADMIN_KIND:
@@ -276,9 +279,23 @@ def check_escalation_accounts(ctx: FindingContext) -> Iterator[Finding]:
         yield from _capped(ctx, "TG603", root_arn(account), takeover,
                            f"can take over account {_braced(label)} without being its administrator already: {{how}}",
                            {"account": account})
-        roots = [r for r in esc.routes(node, frozenset({"assume-root"}))
-                 if graph.nodes[r.principal].get("account") == management and not esc.can_take_over(r.principal)]
-        yield from _capped(ctx, "TG604", root_arn(account), roots,
-                           f"can take a root session in member account {_braced(label)} ({{how}}), once centralized "
-                           "root access is enabled", {"account": account, "management": management},
-                           unsettled=(ROOT_ACCESS_KEY,))
+        for r in esc.routes(node, frozenset({"assume-root"})):
+            if graph.nodes[r.principal].get("account") == management and not esc.can_take_over(r.principal):
+                roots.setdefault(r.principal, []).append((account, label, r))
+    # One finding per management principal, not per member account: the grant to fix is the principal's, and an
+    # organization of thousands of accounts would otherwise repeat it thousands of times.
+    for principal, reached in sorted(roots.items()):
+        routes = sorted((r for _, _, r in reached), key=lambda r: (-_severity(r, unsettled).rank, *r.order()))
+        shown = ", ".join(_braced(label) for _, label, _ in reached[:ROOT_ACCOUNTS_SHOWN])
+        more = f" and {len(reached) - ROOT_ACCOUNTS_SHOWN} more" if len(reached) > ROOT_ACCOUNTS_SHOWN else ""
+        best = routes[0]
+        grants = _grants(best)
+        subject = esc.principal(principal) or principal
+        yield ctx.finding(
+            "TG604", subject, principal,
+            f"{short_node(principal)} can take a root session in {len(reached)} member account(s) ({shown}{more}) "
+            f"with {' or '.join(best.techniques)}, once centralized root access is enabled"
+            + (f"; {grants[0]}" if grants else ""),
+            severity=_severity(best, unsettled),
+            evidence={"management": management, "accounts": [account for account, _, _ in reached],
+                      "route": _route_json(graph, best)})
