@@ -224,3 +224,8 @@ def test_rule_filter_and_missing_graph_file(known: str, tmp_path: Path):
     assert code == 0 and {f["rule"] for f in json.loads(out)["findings"]} == {"TG304"}
     code, out = invoke("findings", "--graph", str(tmp_path / "g.json"))
     assert code == 2
+
+
+def test_findings_json_flag_is_the_json_format(known: str, acme_json: dict) -> None:
+    code, out = invoke("findings", "-i", str(ACME), "--known-accounts", known, "-q", "--json")
+    assert code == 0 and json.loads(out)["findings"] == acme_json["findings"] != []

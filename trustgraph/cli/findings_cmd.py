@@ -114,6 +114,7 @@ def _table(findings: list[Finding], snapshot: Snapshot, console: Console, split:
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
               help="table (grouped by severity), json (the findings contract), sarif (2.1.0, for GitHub "
                    "code scanning) or markdown.")
+@click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
 @click.option("--fail-on", callback=severity_value, metavar="SEVERITY",
               help=f"Exit 1 when any finding is at or above this severity ({'|'.join(SEVERITY_NAMES)}).")
 @click.option("--min-severity", callback=severity_value, metavar="SEVERITY",
@@ -122,7 +123,7 @@ def _table(findings: list[Finding], snapshot: Snapshot, console: Console, split:
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write to this file instead of stdout.")
 @gate_options
 @sensitivity_options
-def findings_command(spec: InputSpec, fmt: str, fail_on: Severity | None, min_severity: Severity | None,
+def findings_command(spec: InputSpec, fmt: str, as_json: bool, fail_on: Severity | None, min_severity: Severity | None,
                      rules: tuple[str, ...], output: str | None, baseline_file: str | None,
                      suppressions_file: str | None, sensitive: tuple[str, ...], many_reachers: int,
                      chain_hops: int) -> None:
@@ -136,6 +137,8 @@ def findings_command(spec: InputSpec, fmt: str, fail_on: Severity | None, min_se
     --baseline only findings not in the baseline count, with --suppressions accepted findings are reported
     as suppressed and not counted.
     """
+    if as_json:
+        fmt = "json"
     unknown = [r for r in rules if r.upper() not in RULES]
     if unknown:
         raise click.BadParameter(f"unknown rule id(s): {', '.join(unknown)}", param_hint="--rule")
