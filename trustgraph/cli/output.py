@@ -45,7 +45,8 @@ def path_text(graph: nx.DiGraph, path: list[str], steps: list[dict[str, str | No
 
     if not steps:
         return " → ".join(label(n) for n in path)
-    text = label(steps[0]["from"] or "")
+    # The route's steps may start at a hub (a policy group the principal is a member of): the path names the principal.
+    text = label(path[0] if path else steps[0]["from"] or "")
     pending: list[str] = []
     for step in steps:
         to = step["to"] or ""
