@@ -928,7 +928,7 @@ def ensure_wildcard(data_dir: Path, roles: int, users: int, patterns: int, seed:
         except ValueError:
             saved = {}
         if saved.get("params") == params:
-            return {**saved, "reused": True}
+            return {**saved, "dir": str(outdir), "reused": True}  # the data may have moved with its checkout
     if outdir.exists():
         stamp.unlink(missing_ok=True)
         for path in outdir.glob("*.json"):
