@@ -11,7 +11,7 @@ import heapq
 import itertools
 import weakref
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import networkx as nx
@@ -111,7 +111,8 @@ def is_hub(graph: nx.DiGraph, node: str) -> bool:
     return bool(graph._node[node].get("hub"))
 
 
-def _cost(data: dict) -> int:
+def hop_cost(data: Mapping) -> int:
+    """What following an edge costs in hops: 0 into a hub (membership, or becoming an account's admin), else 1."""
     # caller → account hub is membership, not a role assumption: it costs no hop; nor does becoming the admin of
     # an account (an edge into its admin node): the hop is the step from there to a role or user.
     return 0 if data.get("kind") == "member" or data.get("hub_entry") else 1
@@ -227,7 +228,7 @@ def _bfs(graph: nx.DiGraph, start: str, reverse: bool, unconditional_only: bool,
         for neighbour, data in adjacency[node].items():
             if neighbour in done or (unconditional_only and data.get("conditional")):
                 continue
-            step = _cost(data)
+            step = hop_cost(data)
             d = depth[node] + step
             if max_hops is not None and d > max_hops:
                 continue
@@ -260,7 +261,7 @@ def _labelled(graph: nx.DiGraph, start: str, reverse: bool, max_hops: int | None
         for neighbour, data in adjacency[node].items():
             if neighbour in done:
                 continue
-            nd = d + _cost(data)
+            nd = d + hop_cost(data)
             if max_hops is not None and nd > max_hops:
                 continue
             found = mine | _own_keys(data) if data.get("conditional") else mine
@@ -398,7 +399,7 @@ def k_shortest_paths(graph: nx.DiGraph, source: str, target: str, k: int = 3,
     out: list[PathAnswer] = []
     seen: set[tuple[str, ...]] = set()
     try:
-        routes = nx.shortest_simple_paths(graph, source, target, weight=lambda u, v, d: _cost(d))
+        routes = nx.shortest_simple_paths(graph, source, target, weight=lambda u, v, d: hop_cost(d))
         for route in routes:
             path = principals_only(graph, route)
             if tuple(path) in seen:

@@ -1,54 +1,75 @@
-"""`--expand-hubs`: each hub's members get the hub's edges themselves.
+"""`--expand-hubs`: each principal gets the edges its hubs stand for, as its own.
 
-The graph draws a trust class or an account's uniform callers as one hub node with `member` edges in
-and one edge per role out. Tools that know nothing of hubs can follow those paths (member, then assume)
-as they are; this expansion is for tools or queries that want principal → role edges only. It costs
-members × roles edges per hub: the square of the organization for org-wide trusts, so it is opt-in.
+The graph draws shared reach as hub nodes: an account's uniform callers and each trust class (member edges
+in, one edge per role out), principals with equal policies (`policy-group`), the roles one PassRole grant
+passes (`passrole-runner`), code of any resource of a kind (`code-runner`) and an account's administrators
+(`account-admin`). An edge into a hub costs no hop (`hop_cost`), and hubs chain: a policy group leads into a
+PassRole runner, which leads to the roles. Tools that know nothing of hubs can follow those paths as they
+are; this expansion is for tools or queries that want principal → principal edges only. It costs members ×
+targets edges per hub: the square of the organization for org-wide trusts, so it is opt-in.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import networkx as nx
 
-from trustgraph.analysis.reachability import is_hub
+from trustgraph.analysis.reachability import hop_cost, is_hub
+
+Chain = tuple[tuple[str, dict], ...]  # (hub, the edge into it) from the principal on, in order
 
 
 def expand_hubs(graph: nx.DiGraph) -> nx.DiGraph:
-    """A copy of `graph` where every member of a hub has a direct edge to each role the hub reaches.
+    """A copy of `graph` where every principal that enters a hub (through edges that cost no hop, hub after
+    hub) has a direct edge to each principal the last hub's edges reach.
 
-    The expanded edge is conditional when the membership or the hub's edge is, with the condition keys of
-    both, and names the hub in `via_hub`. Where a member already has an edge to that role, the one
-    reachability would prefer stays (unconditional first, then fewer condition keys). Class hubs go away;
-    an account hub stays as the account principal it also is, without the edges in and out that stood for
-    its members."""
+    The expanded edge is the last hub's edge, conditional when any edge of the chain is, with the condition
+    keys of all of them and their evidence in order; `via_hub` names the hub entered first, `via_hubs` every
+    hub of the chain. Where a principal already has an edge to that target, the one reachability would
+    prefer stays (unconditional first, then fewer condition keys). Hubs go away, except account hubs: they
+    stay as the account principals they also are, without the edges in and out that stood for members."""
     out = nx.DiGraph()
     out.graph.update(graph.graph)
-    hubs = [n for n in graph if is_hub(graph, n)]
-    hub_set = set(hubs)
+    hubs = {n for n in graph if is_hub(graph, n)}
     for node, data in graph.nodes(data=True):
-        if node not in hub_set or data.get("kind") != "class":
+        if node not in hubs or data.get("kind") == "account":
             out.add_node(node, **data)
     for a, b, data in graph.edges(data=True):
-        # A hub's own edges stand for its members: they are replaced below; any other edge stays.
-        if a in hub_set or (b in hub_set and data.get("kind") == "member") or a not in out or b not in out:
+        # A hub's own edges, and the free edges into it, stand for its members: replaced below.
+        if a in hubs or (b in hubs and hop_cost(data) == 0) or a not in out or b not in out:
             continue
         out.add_edge(a, b, **data)
-    for hub in hubs:
-        members = [(m, d) for m, d in graph.pred[hub].items() if d.get("kind") == "member"]
-        for target, via in graph.succ[hub].items():
-            if target in hub_set:
+    for member in graph:
+        if member in hubs:
+            continue
+        for chain, target, via in _through_hubs(graph, hubs, member):
+            if target == member:
                 continue
-            for member, membership in members:
-                if member == target:
-                    continue
-                conditional = bool(membership.get("conditional") or via.get("conditional"))
-                keys = sorted(set(membership.get("conditions", ())) | set(via.get("conditions", ())))
-                if out.has_edge(member, target) and not _better(conditional, keys, out.edges[member, target]):
-                    continue
-                evidence = list(membership.get("evidence", ())) + list(via.get("evidence", ()))
-                out.add_edge(member, target, **{**via, "conditional": conditional, "conditions": keys,
-                                                 "evidence": evidence, "via_hub": hub})
+            edges = [d for _, d in chain] + [via]
+            conditional = any(d.get("conditional") for d in edges)
+            keys = sorted({k for d in edges if d.get("conditional") for k in d.get("conditions", ())})
+            if out.has_edge(member, target) and not _better(conditional, keys, out.edges[member, target]):
+                continue
+            evidence = [record for d in edges for record in d.get("evidence", ())]
+            out.add_edge(member, target, **{**via, "conditional": conditional, "conditions": keys,
+                                             "evidence": evidence, "via_hub": chain[0][0],
+                                             "via_hubs": [hub for hub, _ in chain]})
     return out
+
+
+def _through_hubs(graph: nx.DiGraph, hubs: set[str], member: str) -> Iterator[tuple[Chain, str, dict]]:
+    """(chain of hubs, target, the last hub's edge to it) for every non-hub a hub chain from `member` leads to."""
+    stack: list[Chain] = [((hub, data),) for hub, data in graph.succ[member].items()
+                          if hub in hubs and hop_cost(data) == 0]
+    while stack:
+        chain = stack.pop()
+        hub = chain[-1][0]
+        for target, via in graph.succ[hub].items():
+            if target not in hubs:
+                yield chain, target, via
+            elif hop_cost(via) == 0 and all(target != seen for seen, _ in chain):
+                stack.append((*chain, (target, via)))
 
 
 def _better(conditional: bool, keys: list[str], existing: dict) -> bool:

@@ -1,7 +1,7 @@
 """How trustgraph's node and edge kinds are named in BloodHound OpenGraph and in Neo4j.
 
 One table row per kind. A kind without a row (one added to the graph later) is still exported, under a
-name made from the kind itself (`assume-root` → `AWSAssumeRoot` / `ASSUME_ROOT`), so no node or edge is
+name made from the kind itself (`iam-write` → `AWSIamWrite` / `IAM_WRITE`), so no node or edge is
 ever left out. The Neo4j names are Cartography's where they mean the same (its AWS IAM nodes are keyed by
 `arn`, its "can assume" relationship is `STS_ASSUMEROLE_ALLOW`), so both graphs join on `arn`.
 """
@@ -41,6 +41,11 @@ NODE_KINDS: dict[str, NodeNames] = {
     "public": NodeNames(("AWSAnyPrincipal", PRINCIPAL_LABEL), ("AWSAnyPrincipal", PRINCIPAL_LABEL)),
     "unknown": NodeNames(("AWSUnknownPrincipal", PRINCIPAL_LABEL), ("AWSUnknownPrincipal", PRINCIPAL_LABEL)),
     "class": NodeNames(("AWSTrustClass",), ("AWSTrustClass",)),
+    # Hubs of the indirect edges (docs/edges.md): waypoints, not principals.
+    "account-admin": NodeNames(("AWSAccountAdmin",), ("AWSAccountAdmin",)),
+    "policy-group": NodeNames(("AWSPolicyGroup",), ("AWSPolicyGroup",)),
+    "code-runner": NodeNames(("AWSCodeRunner",), ("AWSCodeRunner",)),
+    "passrole-runner": NodeNames(("AWSPassRoleRunner",), ("AWSPassRoleRunner",)),
 }
 
 EDGE_KINDS: dict[str, EdgeNames] = {
@@ -50,6 +55,8 @@ EDGE_KINDS: dict[str, EdgeNames] = {
     "service": EdgeNames("AWSServiceAssume", "SERVICE_ASSUMEROLE_ALLOW"),
     "member": EdgeNames("AWSMemberOf", "MEMBER_OF"),
     "passrole": EdgeNames("AWSPassRole", "IAM_PASSROLE_ALLOW"),
+    "code": EdgeNames("AWSCodeAsRole", "CODE_AS_ROLE_ALLOW"),
+    "iam": EdgeNames("AWSIAMTakeover", "IAM_TAKEOVER_ALLOW"),
     "assume-root": EdgeNames("AWSAssumeRoot", "STS_ASSUMEROOT_ALLOW"),
 }
 

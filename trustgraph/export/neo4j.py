@@ -34,6 +34,9 @@ _TYPES = {bool: "boolean", int: "long", float: "double", str: "string"}
 _KUZU_TYPES = {"boolean": "BOOLEAN", "long": "INT64", "double": "DOUBLE", "string": "STRING",
                "string[]": "STRING[]"}
 _KEY = re.compile(r"[^A-Za-z0-9_]")
+# Kùzu guesses a CSV's dialect from its first rows by default: when they quote nothing, a later quoted field
+# with a comma (evidence text) is split there and the row has too many columns.
+_KUZU_CSV = "(header=true, delim=',', quote='\"', escape='\"', auto_detect=false)"
 BATCH = 10_000  # rows per transaction in load.cypher: an org-wide graph in one transaction needs a large heap
 
 
@@ -237,10 +240,10 @@ def _kuzu_script(node_files: list[str], node_columns: list[Column], rel_files: l
                      f"{ddl(edge_columns)});")
     for name in node_files:
         lines.append(f"COPY {COMMON_LABEL} FROM (LOAD WITH HEADERS (c_id STRING, {load_columns(node_columns)}, "
-                     f"c_labels STRING) FROM '{name}' (header=true) "
+                     f"c_labels STRING) FROM '{name}' {_KUZU_CSV} "
                      f"RETURN c_id, {values(node_columns)}, string_split(c_labels, ';'));")
     for name in rel_files:
         lines.append(f"COPY {_tick(rel_types[name])} FROM (LOAD WITH HEADERS (c_start STRING, c_end STRING, "
-                     f"{load_columns(edge_columns)}, c_type STRING) FROM '{name}' (header=true) "
+                     f"{load_columns(edge_columns)}, c_type STRING) FROM '{name}' {_KUZU_CSV} "
                      f"RETURN c_start, c_end, {values(edge_columns)});")
     return "\n".join(lines) + "\n"

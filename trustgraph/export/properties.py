@@ -3,9 +3,9 @@
 BloodHound OpenGraph and Neo4j take primitives and lists of primitives of one type; GraphML and GEXF take
 primitives only (`scalar_properties` joins lists with `;`). Nothing is dropped: a mapping of plain values
 (role tags) becomes a sorted list of `key=value`, any other structure (class conditions) its JSON text,
-and an edge's evidence a short text of its statements and reasons. Every edge also gets `hop`: 0 for a
-`member` edge (membership of a hub costs no role assumption), 1 for the others, so that queries in other
-tools count hops as trustgraph does.
+and an edge's evidence a short text of its statements and reasons. Every edge also gets `hop`, what
+reachability counts for it (`hop_cost`: 0 into a hub by membership or as a hub entry, 1 for the others), so
+that queries in other tools count hops as trustgraph does.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import networkx as nx
+
+from trustgraph.analysis.reachability import hop_cost
 
 Primitive = str | int | float | bool
 Value = Primitive | list[str] | list[int] | list[float] | list[bool]
@@ -95,7 +97,7 @@ class EdgeFlattener:
         props.setdefault("kind", "unknown")
         props.setdefault("conditional", False)
         props.setdefault("conditions", [])
-        props["hop"] = 0 if data.get("kind") == "member" else 1
+        props["hop"] = hop_cost(data)
         return props
 
     def _evidence(self, evidence: list[Mapping[str, Any]]) -> str:

@@ -1,8 +1,15 @@
 """The ready Cypher queries of docs/export.md, for a Neo4j database loaded by `load.cypher`.
 
-Each follows trustgraph's rules: paths use only exported relationships (those with a `hop` property),
-`member` relationships cost no hop, hubs are waypoints and never answers. Kùzu (which the tests run them on)
-has no `reduce`, so the hop sum is the one engine-specific part: `HOPS` below is filled per engine.
+Each follows trustgraph's rules: paths use only exported relationships (those with a `hop` property), the
+`hop` of each relationship is what reachability counts for it (`hop_cost`: edges into hubs cost none), hubs
+are waypoints and never answers. Paths are acyclic: a shortest chain never repeats a node, and the graph has
+cycles (role → its account's admin node → role) through which unbounded walks multiply without end.
+
+Kùzu (which the tests run them on) differs in syntax, so the engine-specific parts are placeholders filled per
+engine: the path patterns, the hop sum (Kùzu has no `reduce`) and the test for an unconditional path (Kùzu
+0.11's list quantifier over a path's relationships crashes on large path sets). Neo4j's path is the
+`ACYCLIC` path mode of Cypher 25 (Neo4j 2026.04+) with a quantified relationship; Kùzu's `[* ACYCLIC …]`, and
+for a shortest chain per pair its weighted shortest path on `hop`, which Neo4j has only in plugins.
 """
 
 from __future__ import annotations
@@ -10,17 +17,29 @@ from __future__ import annotations
 # Longest chain a query follows, in relationships (member ones included). Raise it for deep org graphs.
 MAX_PATH = 8
 
-_HOPS = {
-    "neo4j": "reduce(h = 0, r IN relationships(p) | h + r.hop)",
-    "kuzu": "list_sum(properties(relationships(p), 'hop'))",
+_PARTS = {
+    "neo4j": {
+        "PREFIX": "CYPHER 25",
+        "EVERY(": f"ACYCLIC (a:TrustGraph)-[r WHERE FILTER]->{{1,{MAX_PATH}}}(",
+        "CHEAPEST(": f"ACYCLIC (a:TrustGraph)-[r WHERE FILTER]->{{1,{MAX_PATH}}}(",
+        "HOPS": "reduce(h = 0, x IN relationships(p) | h + x.hop)",
+        "FIRM": "none(x IN relationships(p) WHERE x.conditional)",
+    },
+    "kuzu": {
+        "PREFIX": "",
+        "EVERY(": f"(a:TrustGraph)-[* ACYCLIC 1..{MAX_PATH} (r, _ | WHERE FILTER)]->(",
+        "CHEAPEST(": f"(a:TrustGraph)-[* WSHORTEST(hop) 1..{MAX_PATH} (r, _ | WHERE FILTER)]->(",
+        "HOPS": "list_sum(properties(relationships(p), 'hop'))",
+        "FIRM": "NOT list_contains(properties(relationships(p), 'conditional'), true)",
+    },
 }
 
 _QUERIES = {
     # $id: the node id of the target (a role ARN).
-    "who-can-reach": f"""
-MATCH p = (a:TrustGraph)-[*1..{MAX_PATH}]->(t:TrustGraph {{id: $id}})
-WHERE NOT a.hub AND a.id <> t.id AND all(r IN relationships(p) WHERE r.hop IS NOT NULL)
-WITH a, HOPS AS hops, all(r IN relationships(p) WHERE NOT r.conditional) AS firm
+    "who-can-reach": """PREFIX
+MATCH p = EVERY(t:TrustGraph {id: $id})
+WHERE NOT a.hub AND a.id <> t.id
+WITH a, HOPS AS hops, FIRM AS firm
 WITH a, min(CASE firm WHEN true THEN hops END) AS firm_hops, min(hops) AS any_hops
 RETURN a.id AS principal, a.kind AS kind, coalesce(firm_hops, any_hops) AS hops,
        firm_hops IS NULL AS conditional
@@ -33,15 +52,18 @@ RETURN a.id AS caller, r.kind AS how, b.id AS role, r.classification AS classifi
        r.conditional AS conditional
 ORDER BY classification, role, caller
 """,
-    "longest-chains": f"""
-MATCH p = (a:TrustGraph)-[*1..{MAX_PATH}]->(t:TrustGraph {{kind: 'role'}})
-WHERE NOT a.hub AND a.id <> t.id AND all(r IN relationships(p) WHERE r.hop IS NOT NULL AND NOT r.conditional)
+    "longest-chains": """PREFIX
+MATCH p = CHEAPEST(t:TrustGraph {kind: 'role'})
+WHERE NOT a.hub AND a.id <> t.id
 WITH a, t, min(HOPS) AS hops
 RETURN a.id AS principal, t.id AS role, hops
 ORDER BY hops DESC, principal, role
 LIMIT 25
 """,
 }
+
+# What each path query asks of every relationship it follows (exported ones have a `hop`).
+_FILTERS = {"who-can-reach": "r.hop IS NOT NULL", "longest-chains": "r.hop IS NOT NULL AND NOT r.conditional"}
 
 TITLES = {
     "who-can-reach": "Who can reach a role (each principal's shortest chain; unconditional preferred)",
@@ -52,7 +74,10 @@ TITLES = {
 
 def query(name: str, engine: str = "neo4j") -> str:
     """The query text for `engine` (neo4j or kuzu)."""
-    return _QUERIES[name].replace("HOPS", _HOPS[engine]).strip() + "\n"
+    text = _QUERIES[name]
+    for placeholder, part in _PARTS[engine].items():
+        text = text.replace(placeholder, part.replace("FILTER", _FILTERS.get(name, "")))
+    return text.strip() + "\n"
 
 
 def names() -> list[str]:
