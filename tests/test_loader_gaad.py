@@ -324,3 +324,16 @@ def test_rule_8_1_files_with_bom_and_unknown_formats(tmp_path):
     assert alice in snapshot.users
     assert report.files_rejected == [str(tmp_path / "other.json")]
     assert any("not a recognised IAM input" in m for m in _messages(report, "error"))
+
+
+def test_rule_8_1_instance_profiles_of_a_role_are_read(tmp_path):
+    a = Account(A)
+    runner = a.role("Runner", trust("ec2.amazonaws.com"))
+    plain = a.role("Plain", trust("ec2.amazonaws.com"))
+    value = a.gaad()
+    entry = next(r for r in value["RoleDetailList"] if r["Arn"] == runner)
+    profile = f"arn:aws:iam::{A}:instance-profile/Runner"
+    entry["InstanceProfileList"] = [{"Arn": profile, "InstanceProfileName": "Runner"}, {"Arn": 7}, "junk"]
+    snapshot, _ = load_files(tmp_path, value)
+    assert snapshot.roles[runner].instance_profiles == [profile]  # malformed entries are not profiles
+    assert snapshot.roles[plain].instance_profiles == []

@@ -103,6 +103,8 @@ class Role:
     source: str = ""
     # Roles read from list-roles/get-role/bare trust files carry no permission policies.
     has_identity_data: bool = True
+    # ARNs of the instance profiles holding the role (an export's InstanceProfileList): EC2 can run as it.
+    instance_profiles: list[str] = field(default_factory=list)
 
     @property
     def service_linked(self) -> bool:

@@ -350,6 +350,8 @@ class SnapshotBuilder:
             tags=_tags(entry.get("Tags")),
             source=source,
             has_identity_data=with_identity,
+            instance_profiles=[p["Arn"] for p in _as_list(entry.get("InstanceProfileList"))
+                               if isinstance(p, dict) and isinstance(p.get("Arn"), str)],
         )
 
     @_entry_guard("managed policy")
