@@ -34,6 +34,7 @@ from trustgraph.arns import partition_of, root_arn
 from trustgraph.graph.callers import CallerDirectory
 from trustgraph.model import ComputeResource, Condition, Role, Snapshot, User
 from trustgraph.policy.caller import Caller, RequestFacts
+from trustgraph.policy.grant_targets import GrantTargets
 from trustgraph.policy.identity import IdentityProfile
 from trustgraph.policy.passrole import (
     ASSUME_ROOT,
@@ -94,6 +95,10 @@ def _reachable(graph: nx.DiGraph, start: str, firm: bool) -> set[str]:
     return seen
 
 
+def _names(candidates: frozenset[str] | None, arn: str) -> bool:
+    return candidates is None or arn in candidates
+
+
 def _dicts(conditions: Iterable[Condition]) -> list[dict[str, object]]:
     out: list[dict[str, object]] = []
     for c in conditions:
@@ -111,6 +116,7 @@ class IndirectEdges:
         self.directory = directory
         self.org = org
         self.checker = PermissionChecker(org, data_time, checked_actions())
+        self.targets = GrantTargets(directory)
         self._out: list[Link] = []
         self._self: str | None = None
         self._groups: dict[str, int] = {}
@@ -448,11 +454,21 @@ class IndirectEdges:
         through its admin node)."""
         if caller.node_id in self._admins:
             return
-        candidates = (ROLE_TECHNIQUE, *USER_TECHNIQUES, *ROLE_WRITES, *USER_WRITES)
-        wanted = [a for a in candidates if self.checker.for_action(caller, profile, a).allows]
-        if not wanted:
+        account = caller.account or ""
+        # action → the principals one of its Allow statements could name (None: any principal of the account)
+        named: dict[str, frozenset[str] | None] = {}
+        for action in (ROLE_TECHNIQUE, *USER_TECHNIQUES, *ROLE_WRITES, *USER_WRITES):
+            allows = self.checker.for_action(caller, profile, action).allows
+            if allows:
+                found = self.targets.candidates(account, allows, bool(profile.missing_policies))
+                named[action] = None if found is None else frozenset(found)
+        if not named:
             return
-        for arn in self.directory.callers_in(caller.account or ""):
+        if any(found is None for found in named.values()):
+            arns: Iterable[str] = self.directory.callers_in(account)
+        else:
+            arns = sorted(set().union(*named.values()))  # type: ignore[arg-type]
+        for arn in arns:
             if arn == caller.arn:
                 continue  # a write on itself is a takeover (takeover_reasons), a new key for itself nothing
             target = self.directory.principals[arn]
@@ -463,7 +479,7 @@ class IndirectEdges:
             else:
                 reach, writes = USER_TECHNIQUES, USER_WRITES
             if arn != self._self:
-                for action in (a for a in reach if a in wanted):
+                for action in (a for a in reach if a in named and _names(named[a], arn)):
                     found = self.checker.check(caller, profile, action, arn, target)
                     if found is None:
                         continue
@@ -472,7 +488,7 @@ class IndirectEdges:
                                           list(found.notes)))
                     if not found.conditional:
                         break
-            for action in (a for a in writes if a in wanted):
+            for action in (a for a in writes if a in named and _names(named[a], arn)):
                 found = self.checker.check(caller, profile, action, arn, target)
                 if found is not None:
                     # Decided after every edge is drawn: it takes the account over only if the caller reaches it.
