@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import networkx as nx
-from builders import A, Account, allow, identity, load
+from builders import A, Account, allow, identity, load, trust
 
 from trustgraph.graph.build import build_graph
 from trustgraph.model import Statement
@@ -113,3 +113,15 @@ def test_rule_7_4_each_distinct_pattern_is_matched_once_per_account_and_stays_in
     assert directory.lookups == [a.arn("role", "x*").replace(A, "*")]
     assert targets.candidates(A, _allows("*"), False) is None
     assert targets.candidates(A, allows, True) is None
+
+
+def test_rule_7_4_a_passrole_pattern_passes_only_the_roles_it_names():
+    a = Account(A)
+    lam = trust({"Service": "lambda.amazonaws.com"})
+    named, other = a.role("fn-one", lam, path="/apps/"), a.role("fn-two", lam, path="/ops/")
+    runner = a.user("runner", policies=identity(allow("iam:PassRole", a.arn("role", "*", "/apps/")),
+                                                allow(["lambda:CreateFunction", "lambda:InvokeFunction"], "*")))
+    g = graph_of(a)
+    passed = {v for _, v, d in g.out_edges(runner, data=True) if "passrole" in d.get("kinds", [d["kind"]])}
+    assert passed == {named}
+    assert other not in passed
