@@ -34,6 +34,7 @@ from trustgraph.arns import partition_of, root_arn
 from trustgraph.graph.callers import CallerDirectory
 from trustgraph.model import ComputeResource, Condition, Role, Snapshot, User
 from trustgraph.policy.caller import Caller, RequestFacts
+from trustgraph.policy.grant_targets import GrantTargets
 from trustgraph.policy.identity import IdentityProfile
 from trustgraph.policy.passrole import (
     ASSUME_ROOT,
@@ -81,9 +82,13 @@ def admin_node(account: str) -> str:
     return f"admin:{account}"
 
 
-def _reachable(graph: nx.DiGraph, start: str, firm: bool) -> set[str]:
-    """Nodes reachable from `start` (over unconditional edges only, when `firm`)."""
+def _reachable(graph: nx.DiGraph, start: str, firm: bool, wanted: set[str]) -> set[str]:
+    """Which of `wanted` are reachable from `start` (over unconditional edges only, when `firm`). The search
+    stops once all are found: a caller typically reaches its write targets long before it has seen the graph."""
     seen = {start}
+    found = wanted & seen
+    if len(found) == len(wanted):
+        return found
     stack = [start]
     succ = graph._succ
     while stack:
@@ -91,7 +96,15 @@ def _reachable(graph: nx.DiGraph, start: str, firm: bool) -> set[str]:
             if nxt not in seen and not (firm and data.get("conditional")):
                 seen.add(nxt)
                 stack.append(nxt)
-    return seen
+                if nxt in wanted:
+                    found.add(nxt)
+                    if len(found) == len(wanted):
+                        return found
+    return found
+
+
+def _names(candidates: frozenset[str] | None, arn: str) -> bool:
+    return candidates is None or arn in candidates
 
 
 def _dicts(conditions: Iterable[Condition]) -> list[dict[str, object]]:
@@ -111,6 +124,7 @@ class IndirectEdges:
         self.directory = directory
         self.org = org
         self.checker = PermissionChecker(org, data_time, checked_actions())
+        self.targets = GrantTargets(directory)
         self._out: list[Link] = []
         self._self: str | None = None
         self._groups: dict[str, int] = {}
@@ -321,9 +335,12 @@ class IndirectEdges:
                 for c in data["evidence"][0]["conditions"]]
 
     def _passrole(self, caller: Caller, profile: IdentityProfile) -> None:
-        if not self.checker.for_action(caller, profile, "iam:PassRole").allows and not profile.missing_policies:
+        allows = self.checker.for_action(caller, profile, "iam:PassRole").allows
+        if not allows and not profile.missing_policies:
             return
         account = caller.account or ""
+        found = self.targets.candidates(account, allows, bool(profile.missing_policies))
+        named = None if found is None else frozenset(found)
         for technique in PASSROLE_TECHNIQUES:
             roles = self.trusting.get((technique.service, account))
             if not roles:
@@ -334,7 +351,7 @@ class IndirectEdges:
             extra, notes = self._extras(caller, profile, technique)
             own = [*(c for s in steps for c in s.unresolved), *extra]
             passes = {arn: self.checker.check(caller, profile, "iam:PassRole", arn, self.snapshot.roles[arn],
-                                              technique.service) for arn in roles}
+                                              technique.service) for arn in roles if _names(named, arn)}
             passed = [arn for arn, p in passes.items() if p is not None]
             if len(passed) > 1 and len({passes[arn].unresolved for arn in passed}) == 1:  # type: ignore[union-attr]
                 # The caller may pass these roles alike: through one node per account, technique and set of roles
@@ -448,11 +465,21 @@ class IndirectEdges:
         through its admin node)."""
         if caller.node_id in self._admins:
             return
-        candidates = (ROLE_TECHNIQUE, *USER_TECHNIQUES, *ROLE_WRITES, *USER_WRITES)
-        wanted = [a for a in candidates if self.checker.for_action(caller, profile, a).allows]
-        if not wanted:
+        account = caller.account or ""
+        # action → the principals one of its Allow statements could name (None: any principal of the account)
+        named: dict[str, frozenset[str] | None] = {}
+        for action in (ROLE_TECHNIQUE, *USER_TECHNIQUES, *ROLE_WRITES, *USER_WRITES):
+            allows = self.checker.for_action(caller, profile, action).allows
+            if allows:
+                found = self.targets.candidates(account, allows, bool(profile.missing_policies))
+                named[action] = None if found is None else frozenset(found)
+        if not named:
             return
-        for arn in self.directory.callers_in(caller.account or ""):
+        if any(found is None for found in named.values()):
+            arns: Iterable[str] = self.directory.callers_in(account)
+        else:
+            arns = sorted(set().union(*named.values()))  # type: ignore[arg-type]
+        for arn in arns:
             if arn == caller.arn:
                 continue  # a write on itself is a takeover (takeover_reasons), a new key for itself nothing
             target = self.directory.principals[arn]
@@ -463,7 +490,7 @@ class IndirectEdges:
             else:
                 reach, writes = USER_TECHNIQUES, USER_WRITES
             if arn != self._self:
-                for action in (a for a in reach if a in wanted):
+                for action in (a for a in reach if a in named and _names(named[a], arn)):
                     found = self.checker.check(caller, profile, action, arn, target)
                     if found is None:
                         continue
@@ -472,7 +499,7 @@ class IndirectEdges:
                                           list(found.notes)))
                     if not found.conditional:
                         break
-            for action in (a for a in writes if a in wanted):
+            for action in (a for a in writes if a in named and _names(named[a], arn)):
                 found = self.checker.check(caller, profile, action, arn, target)
                 if found is not None:
                     # Decided after every edge is drawn: it takes the account over only if the caller reaches it.
@@ -485,12 +512,16 @@ class IndirectEdges:
         """A caller that may write a policy onto a principal it reaches (through any edge drawn so far) can make
         that principal an administrator, and itself through it: an edge into the admin node. One pass: a takeover
         found here does not open further writes (their targets are in the same account, reached already)."""
+        targets: dict[str, set[str]] = defaultdict(set)
+        for src, write in self._writes:
+            targets[src].add(write.dst)
         reached: dict[str, tuple[set[str], set[str]]] = {}
         for src, write in self._writes:
             if src in self._admins:
                 continue
             if src not in reached:
-                reached[src] = (_reachable(self.graph, src, True), _reachable(self.graph, src, False))
+                loose = _reachable(self.graph, src, False, targets[src])
+                reached[src] = (_reachable(self.graph, src, True, loose) if loose else set(), loose)
             firm, loose = reached[src]
             if write.dst not in loose:
                 continue
