@@ -145,8 +145,8 @@ class IndirectEdges:
     def _may(self, caller: Caller, profile: IdentityProfile, action: str) -> Permission | None:
         """May the caller call `action` on a resource of its account that it names itself (or any existing one)?
         The unconditional answer among the candidate resources wins."""
-        key = (self.checker.policy_id(caller, profile), action)
-        if key in self._best and not self.checker.per_principal(key[0]):
+        key = (self.checker.action_id(caller, profile, action), action)
+        if key in self._best and not self.checker.per_principal_action(key[0]):
             return self._best[key]
         patterns = [r for s in self.checker.for_action(caller, profile, action).allows
                     for r in (s.statement.resources or ())]

@@ -77,6 +77,9 @@ class PermissionChecker:
     _contents: dict[tuple[object, ...], int] = field(default_factory=dict)
     _per_principal: set[int] = field(default_factory=set)  # policy ids whose answers read per-principal facts
     _for_action: dict[tuple[int, str], IdentityProfile] = field(default_factory=dict)
+    _action_ids: dict[tuple[int, str], int] = field(default_factory=dict)  # (policy id, action) → its action id
+    _action_contents: dict[tuple[object, ...], int] = field(default_factory=dict)
+    _per_principal_actions: set[int] = field(default_factory=set)  # action ids whose answers read such facts
     _concerns: dict[int, tuple[Statement, bool]] = field(default_factory=dict)
 
     def _concerned(self, statement: Statement) -> bool:
@@ -114,13 +117,34 @@ class PermissionChecker:
             found = self._for_action[key] = profile.for_action(action)
         return found
 
+    def action_id(self, caller: Caller, profile: IdentityProfile, action: str) -> int:
+        """Equal for principals whose answers about `action` are the same unless a decision reads who they are:
+        principals whose policies differ elsewhere but say the same of this action (the same statements in the
+        same order, from policies of the same names, so that the evidence text is theirs too) share answers."""
+        policy = self.policy_id(caller, profile)
+        found = self._action_ids.get((policy, action))
+        if found is None:
+            p = self.for_action(caller, profile, action)
+            content = (
+                action, caller.kind, caller.account, caller.partition, caller.org, tuple(p.allows), tuple(p.denies),
+                None if p.boundary_allows is None else (tuple(p.boundary_allows), tuple(p.boundary_denies)),
+                tuple(profile.missing_policies), profile.boundary_missing,
+                self.org.caller_levels(caller.account) if self.org is not None else None)
+            found = self._action_ids[(policy, action)] = self._action_contents.setdefault(
+                content, len(self._action_contents))
+        return found
+
+    def per_principal_action(self, action_id: int) -> bool:
+        return action_id in self._per_principal_actions
+
     def check(self, caller: Caller, profile: IdentityProfile, action: str, resource: str,
               target: Role | User | None = None, service: str | None = None) -> Permission | None:
         """May `caller` (a concrete principal with `profile`) call `action` on `resource`? `target`: the role or
         user the resource is (its tags and account decide resource conditions); `service`: the service a role
         is passed to (iam:PassedToService)."""
         policy = self.policy_id(caller, profile)
-        key = (policy, action, resource, service)
+        shared = self.action_id(caller, profile, action)
+        key = (shared, resource, service)
         cached = self._memo.get(key)
         if cached is not None and not cached[1]:
             return cached[0]
@@ -129,6 +153,7 @@ class PermissionChecker:
         per_principal = any(k.startswith(PER_PRINCIPAL_KEYS) for k in read)
         if per_principal:
             self._per_principal.add(policy)
+            self._per_principal_actions.add(shared)
         self._memo[key] = (answer, per_principal)
         return answer
 
