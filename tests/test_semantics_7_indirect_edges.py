@@ -560,3 +560,19 @@ def test_rule_7_a_shared_answer_that_read_who_the_caller_is_is_decided_again_for
     assert found == {exempt}
     free = {r.principal for r in who_can_reach(graph_of(a), app, via="passrole").reachers}
     assert free == {exempt, other}
+
+
+def test_rule_7_an_scp_verdict_is_shared_only_between_callers_its_exemptions_treat_alike():
+    a = Account(A)
+    # Different policies (no answer shared through the permission checker): only the SCP verdict can be shared.
+    users = {name: a.user(name, policies=identity(PASS_ANY, CREATE_AND_INVOKE)) for name in ("a1", "exempt", "z9")}
+    app = a.role("App", trust(LAMBDA))
+    org = Org()
+    org.account(A)
+    org.full_access_everywhere()
+    only_exempt = {"ArnNotLike": {"aws:PrincipalArn": users["exempt"]}}
+    org.scp("OnlyExemptPasses", doc(deny("iam:PassRole", "*", condition=only_exempt)), A)
+    found = {r.principal for r in who_can_reach(graph_of(a, org), app, via="passrole").reachers}
+    assert found == {users["exempt"]}
+    free = {r.principal for r in who_can_reach(graph_of(a), app, via="passrole").reachers}
+    assert free == set(users.values())
