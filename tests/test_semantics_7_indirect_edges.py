@@ -576,3 +576,16 @@ def test_rule_7_an_scp_verdict_is_shared_only_between_callers_its_exemptions_tre
     assert found == {users["exempt"]}
     free = {r.principal for r in who_can_reach(graph_of(a), app, via="passrole").reachers}
     assert free == set(users.values())
+
+
+def test_rule_7_4_a_permissions_boundary_missing_from_the_data_makes_the_edge_conditional_not_denied():
+    a = Account(A)
+    gone = a.arn("policy", "NotExported")
+    unknown = a.user("unknown", policies=identity(PASS_ANY, CREATE_AND_INVOKE), boundary=gone)
+    empty = a.policy("Empty", doc(allow(["s3:GetObject"], "*")))
+    denied = a.user("denied", policies=identity(PASS_ANY, CREATE_AND_INVOKE), boundary=empty)
+    app = a.role("App", trust(LAMBDA))
+    g = graph_of(a)
+    edge = technique_edge(g, unknown, app, "passrole")
+    assert edge["conditional"] is True and "trustgraph:PolicyNotInData" in edge["conditions"]
+    no_alternative(g, denied, app, "passrole")

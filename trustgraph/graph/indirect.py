@@ -145,8 +145,11 @@ class IndirectEdges:
     def _may(self, caller: Caller, profile: IdentityProfile, action: str) -> Permission | None:
         """May the caller call `action` on a resource of its account that it names itself (or any existing one)?
         The unconditional answer among the candidate resources wins."""
-        key = (self.checker.action_id(caller, profile, action), action)
-        if key in self._best and not self.checker.per_principal_action(key[0]):
+        shared = self.checker.action_id(caller, profile, action)
+        key: tuple[object, ...] = (shared, action)
+        if self.checker.per_principal_action(shared):
+            key = (*key, caller.node_id)  # the answer read who the caller is: its own
+        if key in self._best:
             return self._best[key]
         patterns = [r for s in self.checker.for_action(caller, profile, action).allows
                     for r in (s.statement.resources or ())]

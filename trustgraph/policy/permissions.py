@@ -73,6 +73,8 @@ class PermissionChecker:
     # apart (empty: every statement does).
     actions: tuple[str, ...] = ()
     _memo: dict[tuple[object, ...], tuple[Permission | None, bool]] = field(default_factory=dict)
+    # (principal, memo key) → its own answer, where the shared one read who the caller is.
+    _own: dict[tuple[str, tuple[object, ...]], tuple[Permission | None]] = field(default_factory=dict)
     _ids: dict[str, int] = field(default_factory=dict)  # principal → the id of its policy content
     _contents: dict[tuple[object, ...], int] = field(default_factory=dict)
     _per_principal: set[int] = field(default_factory=set)  # policy ids whose answers read per-principal facts
@@ -146,14 +148,25 @@ class PermissionChecker:
         shared = self.action_id(caller, profile, action)
         key = (shared, resource, service)
         cached = self._memo.get(key)
-        if cached is not None and not cached[1]:
-            return cached[0]
+        if cached is not None:
+            if not cached[1]:
+                return cached[0]
+            own = self._own.get((caller.node_id, key))
+            if own is not None:
+                return own[0]  # this principal asked already (its policy id is marked per-principal then)
+        bounded = self.for_action(caller, profile, action).boundary_allows
+        if bounded is not None and not bounded:
+            # Nothing in the boundary allows the action: denied whatever the resource (a boundary missing from
+            # the data leaves boundary_allows None).
+            self._memo[key] = (None, False)
+            return None
         read: set[str] = set()
         answer = self._decide(caller, profile, action, resource, target, service, read)
         per_principal = any(k.startswith(PER_PRINCIPAL_KEYS) for k in read)
         if per_principal:
             self._per_principal.add(policy)
             self._per_principal_actions.add(shared)
+            self._own[(caller.node_id, key)] = (answer,)
         self._memo[key] = (answer, per_principal)
         return answer
 
