@@ -248,7 +248,14 @@ class IndirectEdges:
         groups: dict[int, list[tuple[Caller, IdentityProfile, User | Role]]] = defaultdict(list)
         for item in callers:
             groups[self.checker.policy_id(item[0], item[1])].append(item)
+        account: str | None = None
         for pid, members in groups.items():
+            if members[0][0].account != account:
+                # Groups come account by account and their questions name their account's resources: the answers
+                # kept for the last account are never asked again (an organization's worth would not fit).
+                account = members[0][0].account
+                self.checker.forget_answers()
+                self._best.clear()
             links = self._links(members[0][0], members[0][1], alone=len(members) == 1)
             if len(members) == 1:
                 self._draw([members[0]], links)

@@ -108,6 +108,11 @@ class PermissionChecker:
             found = self._ids[caller.node_id] = self._contents.setdefault(content, len(self._contents))
         return found
 
+    def forget_answers(self) -> None:
+        """Drop the answers kept so far (what was learnt about which policies read per-principal facts stays)."""
+        self._memo.clear()
+        self._own.clear()
+
     def per_principal(self, policy_id: int) -> bool:
         return policy_id in self._per_principal
 
