@@ -127,6 +127,7 @@ class IndirectEdges:
         self.trusting: dict[tuple[str, str], list[str]] = defaultdict(list)
         self._best: dict[tuple[object, ...], Permission | None] = {}
         self.admin_memo: dict[tuple[object, ...], list[str]] = {}
+        self._shared_values: dict[object, object] = {}
 
     # -- helpers ----------------------------------------------------------------------------------------------
     def _callers(self) -> Iterable[tuple[Caller, IdentityProfile, User | Role]]:
@@ -201,11 +202,16 @@ class IndirectEdges:
     def link(self, src: str, dst: str, kind: str, technique: str, unresolved: list[Condition], reason: str,
              notes: list[str] | None = None, service: str | None = None, hub_entry: bool = False) -> None:
         """Add src → dst, or fold this alternative into the existing edge (unconditional if any alternative is)."""
-        conditions = _dicts(unresolved)
+        # Evidence records are never changed once drawn: equal values are one object (an organization's indirect
+        # edges repeat a few reasons, notes and conditions hundreds of thousands of times).
+        shared = self._shared_values
+        conditions = shared.setdefault(("conditions", *unresolved), _dicts(unresolved))
         evidence: dict[str, object] = {
             "role": dst, "statement": None, "sid": None, "principal": src, "principal_form": kind,
-            "action": technique, "effect": "Allow", "conditions": conditions, "caller_chosen": [],
-            "notes": list(notes or []), "reason": reason, "kind": kind, "technique": technique}
+            "action": technique, "effect": "Allow", "conditions": conditions,
+            "caller_chosen": shared.setdefault(("caller_chosen",), []),
+            "notes": shared.setdefault(("notes", *(notes or ())), list(notes or [])),
+            "reason": shared.setdefault(reason, reason), "kind": kind, "technique": technique}
         if service:
             evidence["service"] = service
         keys = sorted({c.key for c in unresolved})
