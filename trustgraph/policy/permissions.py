@@ -5,8 +5,9 @@ Deny anywhere denies, the identity policies must allow, a boundary must allow to
 SCP level must allow. Conditions the data cannot settle make the answer conditional; policies missing from the
 data make it conditional on `trustgraph:PolicyNotInData`, never a deny (§0.1).
 
-Principals with the same policies ask the same questions: answers are shared between them through a key made of
-the policies' content, the account and the SCP levels, unless the decision read a per-principal fact (its ARN,
+Principals whose policies say the same of an action ask the same questions about it: answers are shared between
+them through a key made of the statements concerning the action (with their sources), the account and the SCP
+levels, unless the decision read a per-principal fact (its ARN,
 tags, user name…), in which case it is made again for every principal.
 """
 
