@@ -518,3 +518,74 @@ def test_rule_7_findings_see_trust_edges_only():
     assert g.has_edge(editor, target) and ctx.edge(editor, target) is None
     assert ctx.edge(trusted, target) is not None
     assert {r.principal for r in ctx.reachers(target)} == {trusted}
+
+
+def test_rule_7_principals_whose_policies_say_the_same_of_an_action_share_its_answers():
+    from trustgraph.policy.caller import Caller
+    from trustgraph.policy.identity import build_profile
+    from trustgraph.policy.permissions import PermissionChecker
+
+    a = Account(A)
+    a.group("deployers", policies=identity(PASS_ANY))  # the same statement from the same policy
+    a.user("one", groups=["deployers"], policies=identity(allow("lambda:CreateFunction", "*")))
+    a.user("two", groups=["deployers"], policies=identity(allow("ec2:RunInstances", "*")))
+    a.group("narrow", policies=identity(allow("iam:PassRole", a.arn("role", "App"))))
+    a.user("three", groups=["narrow"], policies=identity(allow("ec2:RunInstances", "*")))
+    snapshot, _ = load(a)
+    checker = PermissionChecker(actions=("iam:PassRole", "lambda:CreateFunction", "ec2:RunInstances"))
+    ids = {}
+    for name in ("one", "two", "three"):
+        arn = a.arn("user", name)
+        caller = Caller("user", arn, A, arn, concrete=True)
+        profile = build_profile(snapshot.users[arn], snapshot)
+        ids[name] = (checker.policy_id(caller, profile), checker.action_id(caller, profile, "iam:PassRole"),
+                     checker.action_id(caller, profile, "ec2:RunInstances"))
+    assert ids["one"][0] != ids["two"][0] and ids["one"][1] == ids["two"][1]  # same PassRole statement
+    assert ids["two"][1] != ids["three"][1]  # another PassRole statement
+    assert ids["one"][2] != ids["two"][2]
+
+
+def test_rule_7_a_shared_answer_that_read_who_the_caller_is_is_decided_again_for_each_principal():
+    a = Account(A)
+    a.group("deployers", policies=identity(PASS_ANY, CREATE_AND_INVOKE))
+    exempt = a.user("exempt", groups=["deployers"])
+    other = a.user("other", groups=["deployers"], policies=identity(allow("ec2:RunInstances", "*")))
+    app = a.role("App", trust(LAMBDA))
+    org = Org()
+    org.account(A)
+    org.full_access_everywhere()
+    only_exempt = {"ArnNotEquals": {"aws:PrincipalArn": exempt}}
+    org.scp("OnlyExemptPasses", doc(deny("iam:PassRole", "*", condition=only_exempt)), A)
+    found = {r.principal for r in who_can_reach(graph_of(a, org), app, via="passrole").reachers}
+    assert found == {exempt}
+    free = {r.principal for r in who_can_reach(graph_of(a), app, via="passrole").reachers}
+    assert free == {exempt, other}
+
+
+def test_rule_7_an_scp_verdict_is_shared_only_between_callers_its_exemptions_treat_alike():
+    a = Account(A)
+    # Different policies (no answer shared through the permission checker): only the SCP verdict can be shared.
+    users = {name: a.user(name, policies=identity(PASS_ANY, CREATE_AND_INVOKE)) for name in ("a1", "exempt", "z9")}
+    app = a.role("App", trust(LAMBDA))
+    org = Org()
+    org.account(A)
+    org.full_access_everywhere()
+    only_exempt = {"ArnNotLike": {"aws:PrincipalArn": users["exempt"]}}
+    org.scp("OnlyExemptPasses", doc(deny("iam:PassRole", "*", condition=only_exempt)), A)
+    found = {r.principal for r in who_can_reach(graph_of(a, org), app, via="passrole").reachers}
+    assert found == {users["exempt"]}
+    free = {r.principal for r in who_can_reach(graph_of(a), app, via="passrole").reachers}
+    assert free == set(users.values())
+
+
+def test_rule_7_4_a_permissions_boundary_missing_from_the_data_makes_the_edge_conditional_not_denied():
+    a = Account(A)
+    gone = a.arn("policy", "NotExported")
+    unknown = a.user("unknown", policies=identity(PASS_ANY, CREATE_AND_INVOKE), boundary=gone)
+    empty = a.policy("Empty", doc(allow(["s3:GetObject"], "*")))
+    denied = a.user("denied", policies=identity(PASS_ANY, CREATE_AND_INVOKE), boundary=empty)
+    app = a.role("App", trust(LAMBDA))
+    g = graph_of(a)
+    edge = technique_edge(g, unknown, app, "passrole")
+    assert edge["conditional"] is True and "trustgraph:PolicyNotInData" in edge["conditions"]
+    no_alternative(g, denied, app, "passrole")

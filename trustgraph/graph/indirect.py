@@ -141,6 +141,7 @@ class IndirectEdges:
         self.trusting: dict[tuple[str, str], list[str]] = defaultdict(list)
         self._best: dict[tuple[object, ...], Permission | None] = {}
         self.admin_memo: dict[tuple[object, ...], list[str]] = {}
+        self._shared_values: dict[object, object] = {}
 
     # -- helpers ----------------------------------------------------------------------------------------------
     def _callers(self) -> Iterable[tuple[Caller, IdentityProfile, User | Role]]:
@@ -159,8 +160,11 @@ class IndirectEdges:
     def _may(self, caller: Caller, profile: IdentityProfile, action: str) -> Permission | None:
         """May the caller call `action` on a resource of its account that it names itself (or any existing one)?
         The unconditional answer among the candidate resources wins."""
-        key = (self.checker.policy_id(caller, profile), action)
-        if key in self._best and not self.checker.per_principal(key[0]):
+        shared = self.checker.action_id(caller, profile, action)
+        key: tuple[object, ...] = (shared, action)
+        if self.checker.per_principal_action(shared):
+            key = (*key, caller.node_id)  # the answer read who the caller is: its own
+        if key in self._best:
             return self._best[key]
         patterns = [r for s in self.checker.for_action(caller, profile, action).allows
                     for r in (s.statement.resources or ())]
@@ -212,11 +216,16 @@ class IndirectEdges:
     def link(self, src: str, dst: str, kind: str, technique: str, unresolved: list[Condition], reason: str,
              notes: list[str] | None = None, service: str | None = None, hub_entry: bool = False) -> None:
         """Add src → dst, or fold this alternative into the existing edge (unconditional if any alternative is)."""
-        conditions = _dicts(unresolved)
+        # Evidence records are never changed once drawn: equal values are one object (an organization's indirect
+        # edges repeat a few reasons, notes and conditions hundreds of thousands of times).
+        shared = self._shared_values
+        conditions = shared.setdefault(("conditions", *unresolved), _dicts(unresolved))
         evidence: dict[str, object] = {
             "role": dst, "statement": None, "sid": None, "principal": src, "principal_form": kind,
-            "action": technique, "effect": "Allow", "conditions": conditions, "caller_chosen": [],
-            "notes": list(notes or []), "reason": reason, "kind": kind, "technique": technique}
+            "action": technique, "effect": "Allow", "conditions": conditions,
+            "caller_chosen": shared.setdefault(("caller_chosen",), []),
+            "notes": shared.setdefault(("notes", *(notes or ())), list(notes or [])),
+            "reason": shared.setdefault(reason, reason), "kind": kind, "technique": technique}
         if service:
             evidence["service"] = service
         keys = sorted({c.key for c in unresolved})
@@ -259,7 +268,14 @@ class IndirectEdges:
         groups: dict[int, list[tuple[Caller, IdentityProfile, User | Role]]] = defaultdict(list)
         for item in callers:
             groups[self.checker.policy_id(item[0], item[1])].append(item)
+        account: str | None = None
         for pid, members in groups.items():
+            if members[0][0].account != account:
+                # Groups come account by account and their questions name their account's resources: the answers
+                # kept for the last account are never asked again (an organization's worth would not fit).
+                account = members[0][0].account
+                self.checker.forget_answers()
+                self._best.clear()
             links = self._links(members[0][0], members[0][1], alone=len(members) == 1)
             if len(members) == 1:
                 self._draw([members[0]], links)

@@ -7,10 +7,10 @@ RCPs limit the role's side whoever calls, except in the management account and f
 
 from __future__ import annotations
 
-from trustgraph.model import Organization, Role
+from trustgraph.model import Condition, Organization, Role
 from trustgraph.policy.caller import Caller, OrgFacts, RequestFacts
-from trustgraph.policy.conditions import Tri
-from trustgraph.policy.facts import tests_per_principal_facts
+from trustgraph.policy.conditions import Tri, evaluate_condition
+from trustgraph.policy.facts import PER_PRINCIPAL_KEYS, tests_per_principal_facts
 from trustgraph.policy.identity import PolicySetVerdict, SourcedStatement, evaluate_set, relevant
 
 SCP = "SERVICE_CONTROL_POLICY"
@@ -30,6 +30,8 @@ class OrganizationPolicies:
         self._relevant: dict[tuple[str, str, str], tuple[list[SourcedStatement], list[SourcedStatement]]] = {}
         self._verdicts: dict[tuple[object, ...], tuple[PolicySetVerdict, frozenset[str]]] = {}
         self._shapes: dict[tuple[str, str, str], tuple[bool, bool]] = {}
+        self._caller_levels: dict[str | None, tuple[object, ...]] = {}
+        self._probes: dict[tuple[str, str, str], tuple[tuple[Condition, bool], ...] | None] = {}
         self.has_type = {SCP: False, RCP: False}
         self._attached_ids: dict[tuple[str, str], list[str]] = {}
         for policy in org.policies:
@@ -50,10 +52,12 @@ class OrganizationPolicies:
         """What decides the SCP side for callers of `account`: whether SCPs apply there at all and the
         policies attached at each level (by id: FullAWSAccess on every account is one policy). Callers with
         equal keys get equal SCP verdicts unless the policies read a key in which they differ."""
-        if not self._member(account):
-            return ("exempt",)
-        return tuple(tuple(sorted(self._attached_ids.get((SCP, level), ())))
-                     for level in self.levels.get(account or "", [account]))
+        found = self._caller_levels.get(account)
+        if found is None:
+            found = self._caller_levels[account] = ("exempt",) if not self._member(account) else tuple(
+                tuple(sorted(self._attached_ids.get((SCP, level), ())))
+                for level in self.levels.get(account or "", [account]))
+        return found
 
     def account_facts(self) -> dict[str, OrgFacts]:
         return {a.id: OrgFacts(self.org.id, a.ou_path or None) for a in self.org.accounts.values()}
@@ -76,8 +80,20 @@ class OrganizationPolicies:
         # the path names a resource or tests its tags either, it is the same for every role of the account.
         account_level, role_independent = self._shape(kind, account, action)
         caller = facts.caller
-        key = (kind, account, "*" if role_independent else resource, action, need_allow_per_level,
-               caller.account, caller.kind, caller.org)
+        key: tuple[object, ...] = (kind, account, "*" if role_independent else resource, action,
+                                   need_allow_per_level, caller.account, caller.kind, caller.org)
+        if not account_level:
+            # Per-principal conditions on the path: callers for whom each of them comes out the same (most callers
+            # are not the few ARNs an SCP exempts) get the same verdict, which read the same keys.
+            probes = self._probe_conditions(kind, account, action)
+            if probes is not None:
+                outer, facts.read = facts.read, None
+                try:
+                    key = (*key, caller.concrete,
+                           tuple(evaluate_condition(c, facts, variables) for c, variables in probes))
+                finally:
+                    facts.read = outer
+                account_level = True
         cached = self._verdicts.get(key)
         if cached is not None:
             result, keys = cached
@@ -118,6 +134,23 @@ class OrganizationPolicies:
                     c.key.lower().startswith(("aws:resourcetag/", "iam:resourcetag/")) for c in st.conditions)
                     for st in statements))
         return shape
+
+    def _probe_conditions(self, kind: str, account: str, action: str) -> tuple[tuple[Condition, bool], ...] | None:
+        """The conditions on the path that test per-principal facts, with whether their policy supports variables;
+        None when a Resource on the path holds a policy variable (its match may depend on the principal too)."""
+        cache_key = (kind, account, action)
+        if cache_key in self._probes:
+            return self._probes[cache_key]
+        sourced = [s for level in self.levels.get(account, [account])
+                   for group in self._relevant_at(kind, level, action) or ([], []) for s in group]
+        found: tuple[tuple[Condition, bool], ...] | None = tuple(
+            (c, s.variables) for s in sourced for c in s.statement.conditions
+            if c.key.lower().startswith(PER_PRINCIPAL_KEYS) or any("${" in v for v in c.values))
+        if any("${" in r for s in sourced for r in (*(s.statement.resources or ()),
+                                                   *(s.statement.not_resources or ()))):
+            found = None
+        self._probes[cache_key] = found
+        return found
 
     def _walk_levels(self, kind: str, account: str, resource: str, action: str, facts: RequestFacts,
                      need_allow_per_level: bool) -> PolicySetVerdict:

@@ -5,8 +5,9 @@ Deny anywhere denies, the identity policies must allow, a boundary must allow to
 SCP level must allow. Conditions the data cannot settle make the answer conditional; policies missing from the
 data make it conditional on `trustgraph:PolicyNotInData`, never a deny (§0.1).
 
-Principals with the same policies ask the same questions: answers are shared between them through a key made of
-the policies' content, the account and the SCP levels, unless the decision read a per-principal fact (its ARN,
+Principals whose policies say the same of an action ask the same questions about it: answers are shared between
+them through a key made of the statements concerning the action (with their sources), the account and the SCP
+levels, unless the decision read a per-principal fact (its ARN,
 tags, user name…), in which case it is made again for every principal.
 """
 
@@ -73,10 +74,15 @@ class PermissionChecker:
     # apart (empty: every statement does).
     actions: tuple[str, ...] = ()
     _memo: dict[tuple[object, ...], tuple[Permission | None, bool]] = field(default_factory=dict)
+    # (principal, memo key) → its own answer, where the shared one read who the caller is.
+    _own: dict[tuple[str, tuple[object, ...]], tuple[Permission | None]] = field(default_factory=dict)
     _ids: dict[str, int] = field(default_factory=dict)  # principal → the id of its policy content
     _contents: dict[tuple[object, ...], int] = field(default_factory=dict)
     _per_principal: set[int] = field(default_factory=set)  # policy ids whose answers read per-principal facts
     _for_action: dict[tuple[int, str], IdentityProfile] = field(default_factory=dict)
+    _action_ids: dict[tuple[int, str], int] = field(default_factory=dict)  # (policy id, action) → its action id
+    _action_contents: dict[tuple[object, ...], int] = field(default_factory=dict)
+    _per_principal_actions: set[int] = field(default_factory=set)  # action ids whose answers read such facts
     _concerns: dict[int, tuple[Statement, bool]] = field(default_factory=dict)
 
     def _concerned(self, statement: Statement) -> bool:
@@ -103,6 +109,11 @@ class PermissionChecker:
             found = self._ids[caller.node_id] = self._contents.setdefault(content, len(self._contents))
         return found
 
+    def forget_answers(self) -> None:
+        """Drop the answers kept so far (what was learnt about which policies read per-principal facts stays)."""
+        self._memo.clear()
+        self._own.clear()
+
     def per_principal(self, policy_id: int) -> bool:
         return policy_id in self._per_principal
 
@@ -114,21 +125,54 @@ class PermissionChecker:
             found = self._for_action[key] = profile.for_action(action)
         return found
 
+    def action_id(self, caller: Caller, profile: IdentityProfile, action: str) -> int:
+        """Equal for principals whose answers about `action` are the same unless a decision reads who they are:
+        principals whose policies differ elsewhere but say the same of this action (the same statements in the
+        same order, from policies of the same names, so that the evidence text is theirs too) share answers."""
+        policy = self.policy_id(caller, profile)
+        found = self._action_ids.get((policy, action))
+        if found is None:
+            p = self.for_action(caller, profile, action)
+            content = (
+                action, caller.kind, caller.account, caller.partition, caller.org, tuple(p.allows), tuple(p.denies),
+                None if p.boundary_allows is None else (tuple(p.boundary_allows), tuple(p.boundary_denies)),
+                tuple(profile.missing_policies), profile.boundary_missing,
+                self.org.caller_levels(caller.account) if self.org is not None else None)
+            found = self._action_ids[(policy, action)] = self._action_contents.setdefault(
+                content, len(self._action_contents))
+        return found
+
+    def per_principal_action(self, action_id: int) -> bool:
+        return action_id in self._per_principal_actions
+
     def check(self, caller: Caller, profile: IdentityProfile, action: str, resource: str,
               target: Role | User | None = None, service: str | None = None) -> Permission | None:
         """May `caller` (a concrete principal with `profile`) call `action` on `resource`? `target`: the role or
         user the resource is (its tags and account decide resource conditions); `service`: the service a role
         is passed to (iam:PassedToService)."""
         policy = self.policy_id(caller, profile)
-        key = (policy, action, resource, service)
+        shared = self.action_id(caller, profile, action)
+        key = (shared, resource, service)
         cached = self._memo.get(key)
-        if cached is not None and not cached[1]:
-            return cached[0]
+        if cached is not None:
+            if not cached[1]:
+                return cached[0]
+            own = self._own.get((caller.node_id, key))
+            if own is not None:
+                return own[0]  # this principal asked already (its policy id is marked per-principal then)
+        bounded = self.for_action(caller, profile, action).boundary_allows
+        if bounded is not None and not bounded:
+            # Nothing in the boundary allows the action: denied whatever the resource (a boundary missing from
+            # the data leaves boundary_allows None).
+            self._memo[key] = (None, False)
+            return None
         read: set[str] = set()
         answer = self._decide(caller, profile, action, resource, target, service, read)
         per_principal = any(k.startswith(PER_PRINCIPAL_KEYS) for k in read)
         if per_principal:
             self._per_principal.add(policy)
+            self._per_principal_actions.add(shared)
+            self._own[(caller.node_id, key)] = (answer,)
         self._memo[key] = (answer, per_principal)
         return answer
 
