@@ -205,6 +205,25 @@ def test_rule_7_4_run_instances_needs_an_instance_profile_or_the_rights_to_make_
     assert data["conditional"] is False and data["technique"] == "ec2:RunInstances"
 
 
+def test_rule_7_4_run_instances_with_an_existing_instance_profile_needs_no_new_one():
+    a = Account(A)
+    runner = a.user("runner", policies=identity(PASS_ANY, allow("ec2:RunInstances", "*")))
+    held = a.role("Held", trust(EC2))
+    bare = a.role("Bare", trust(EC2))
+    listed = a.role("Listed", trust(EC2))
+    next(r for r in a.roles if r["Arn"] == held)["InstanceProfileList"] = [
+        {"Arn": f"arn:aws:iam::{A}:instance-profile/Held", "InstanceProfileName": "Held"}]
+    inventory = [ComputeResource(f"arn:aws:iam::{A}:instance-profile/Listed", "ec2-instance-profile", A, "",
+                                 listed, "Listed")]
+    g = graph_of(a, resources=inventory)
+    # The export's InstanceProfileList, or the inventory's profiles: the profile exists, RunInstances is enough.
+    for role in (held, listed):
+        data = technique_edge(g, runner, role, "passrole")
+        assert data["conditional"] is False and data["technique"] == "ec2:RunInstances", role
+    # The control: a role no profile holds still needs one to exist.
+    assert technique_edge(g, runner, bare, "passrole")["conditions"] == ["trustgraph:InstanceProfileForRole"]
+
+
 def test_rule_7_4_conditions_in_the_service_trust_make_the_edge_conditional():
     a = Account(A)
     dev = a.user("dev", policies=identity(PASS_ANY, CREATE_AND_INVOKE))

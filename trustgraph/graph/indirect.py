@@ -24,7 +24,7 @@ queries restricted to some kinds see exactly the alternatives they allow.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import networkx as nx
@@ -39,6 +39,7 @@ from trustgraph.policy.identity import IdentityProfile
 from trustgraph.policy.passrole import (
     ASSUME_ROOT,
     CODE_TECHNIQUES,
+    INSTANCE_PROFILE,
     PASSROLE_TECHNIQUES,
     ROLE_TECHNIQUE,
     ROLE_WRITES,
@@ -46,6 +47,7 @@ from trustgraph.policy.passrole import (
     RUNS_AS_ROLE_KEY,
     USER_TECHNIQUES,
     USER_WRITES,
+    Extra,
     Technique,
     checked_actions,
     chosen_resources,
@@ -129,6 +131,9 @@ class IndirectEdges:
         self._self: str | None = None
         self._groups: dict[str, int] = {}
         self._passrole_hubs: dict[tuple[str, str, tuple[str, ...]], str] = {}
+        # Roles an instance profile holds (the export's InstanceProfileList, or the inventory's profiles).
+        self._profiled = {arn for arn, role in snapshot.roles.items() if role.instance_profiles} | {
+            r.role_arn for r in snapshot.resources if r.kind == "ec2-instance-profile"}
         self._admins: set[str] = set()  # principals that enter their account's admin node
         # (caller, policy write on another principal of its account): a takeover if the caller reaches it.
         self._writes: list[tuple[str, Link]] = []
@@ -189,11 +194,11 @@ class IndirectEdges:
             found.append(p)
         return found
 
-    def _extras(self, caller: Caller, profile: IdentityProfile, technique: Technique
+    def _extras(self, caller: Caller, profile: IdentityProfile, extras: tuple[Extra, ...]
                 ) -> tuple[list[Condition], list[str]]:
         unresolved: list[Condition] = []
         notes: list[str] = []
-        for extra in technique.extras:
+        for extra in extras:
             options = [p for alt in extra.alternatives if (p := self._all(caller, profile, alt)) is not None]
             firm = next((o for o in options if not any(x.conditional for x in o)), None)
             if firm is not None:
@@ -364,31 +369,51 @@ class IndirectEdges:
             steps = self._all(caller, profile, technique.actions)
             if steps is None:
                 continue
-            extra, notes = self._extras(caller, profile, technique)
-            own = [*(c for s in steps for c in s.unresolved), *extra]
-            passes = {arn: self.checker.check(caller, profile, "iam:PassRole", arn, self.snapshot.roles[arn],
-                                              technique.service) for arn in roles if _names(named, arn)}
-            passed = [arn for arn, p in passes.items() if p is not None]
-            if len(passed) > 1 and len({passes[arn].unresolved for arn in passed}) == 1:  # type: ignore[union-attr]
-                # The caller may pass these roles alike: through one node per account, technique and set of roles
-                # (callers + roles edges, not their product; callers with the same grants share it).
-                passing = passes[passed[0]]
-                assert passing is not None
-                reason = (f"its own policies allow iam:PassRole on {len(passed)} roles trusting {technique.service} "
-                          f"({passing.source}) and {' + '.join(technique.actions)}")
-                self._out.append(Link(self._passrole_hub(account, technique, passed), "passrole",
-                                      technique.technique, [*passing.unresolved, *own], reason,
-                                      [*passing.notes, *notes], technique.service, hub_entry=True))
+            for group, extras in self._by_instance_profile(technique, roles):
+                self._pass(caller, profile, technique, group, steps, named, extras)
+
+    def _by_instance_profile(self, technique: Technique, roles: list[str]
+                             ) -> Iterator[tuple[list[str], tuple[Extra, ...]]]:
+        """The roles a technique passes, with the extra steps each needs: EC2 runs a role only through an instance
+        profile, so for a role that has one (in the export or the inventory) that step is already taken."""
+        if INSTANCE_PROFILE not in technique.extras:
+            yield roles, technique.extras
+            return
+        held = [arn for arn in roles if arn in self._profiled]
+        rest = [arn for arn in roles if arn not in self._profiled]
+        if held:
+            yield held, tuple(e for e in technique.extras if e is not INSTANCE_PROFILE)
+        if rest:
+            yield rest, technique.extras
+
+    def _pass(self, caller: Caller, profile: IdentityProfile, technique: Technique, roles: list[str],
+              steps: list[Permission], named: frozenset[str] | None, extras: tuple[Extra, ...]) -> None:
+        account = caller.account or ""
+        extra, notes = self._extras(caller, profile, extras)
+        own = [*(c for s in steps for c in s.unresolved), *extra]
+        passes = {arn: self.checker.check(caller, profile, "iam:PassRole", arn, self.snapshot.roles[arn],
+                                          technique.service) for arn in roles if _names(named, arn)}
+        passed = [arn for arn, p in passes.items() if p is not None]
+        if len(passed) > 1 and len({passes[arn].unresolved for arn in passed}) == 1:  # type: ignore[union-attr]
+            # The caller may pass these roles alike: through one node per account, technique and set of roles
+            # (callers + roles edges, not their product; callers with the same grants share it).
+            passing = passes[passed[0]]
+            assert passing is not None
+            reason = (f"its own policies allow iam:PassRole on {len(passed)} roles trusting {technique.service} "
+                      f"({passing.source}) and {' + '.join(technique.actions)}")
+            self._out.append(Link(self._passrole_hub(account, technique, passed), "passrole",
+                                  technique.technique, [*passing.unresolved, *own], reason,
+                                  [*passing.notes, *notes], technique.service, hub_entry=True))
+            return
+        for arn, passing in passes.items():
+            if passing is None or arn == self._self:
                 continue
-            for arn, passing in passes.items():
-                if passing is None or arn == self._self:
-                    continue
-                unresolved = [*passing.unresolved, *own, *self._service_trust(technique.service, arn)]
-                reason = (f"its own policies allow iam:PassRole on the role to {technique.service} "
-                          f"({passing.source}) and {' + '.join(technique.actions)}; the role's trust allows "
-                          f"{technique.service}")
-                self._out.append(Link(arn, "passrole", technique.technique, unresolved, reason,
-                                      [*passing.notes, *notes], technique.service))
+            unresolved = [*passing.unresolved, *own, *self._service_trust(technique.service, arn)]
+            reason = (f"its own policies allow iam:PassRole on the role to {technique.service} "
+                      f"({passing.source}) and {' + '.join(technique.actions)}; the role's trust allows "
+                      f"{technique.service}")
+            self._out.append(Link(arn, "passrole", technique.technique, unresolved, reason,
+                                  [*passing.notes, *notes], technique.service))
 
     def _passrole_hub(self, account: str, technique: Technique, roles: list[str]) -> str:
         """The node standing for "one of these roles of the account, passed to their service" (the technique is on
@@ -417,7 +442,7 @@ class IndirectEdges:
                     steps = self._all(caller, profile, technique.actions, resource.arn)
                     if steps is None:
                         continue
-                    extra, notes = self._extras(caller, profile, technique)
+                    extra, notes = self._extras(caller, profile, technique.extras)
                     unresolved = [*(c for s in steps for c in s.unresolved), *extra]
                     reason = (f"its own policies allow {' + '.join(technique.actions)} on {resource.arn} "
                               f"({steps[0].source}), which runs as the role")
@@ -431,7 +456,7 @@ class IndirectEdges:
             steps = self._all(caller, profile, technique.actions, shape)
             if steps is None:
                 continue
-            extra, notes = self._extras(caller, profile, technique)
+            extra, notes = self._extras(caller, profile, technique.extras)
             # Every such caller reaches every role trusting the service alike: through one node per account and
             # technique, callers + roles edges instead of callers × roles.
             reason = (f"its own policies allow {' + '.join(technique.actions)} on any {technique.resource_kind} "

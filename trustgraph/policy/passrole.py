@@ -43,7 +43,7 @@ class Technique:
 
 
 INSTANCE_PROFILE = Extra((("iam:CreateInstanceProfile", "iam:AddRoleToInstanceProfile"),), INSTANCE_PROFILE_KEY,
-                         "an instance profile holding the role exists (instance profiles are not in the data)")
+                         "an instance profile holding the role exists (none is in the data for it)")
 INVOKE = Extra((("lambda:InvokeFunction",), ("lambda:CreateEventSourceMapping",)), INVOKED_KEY,
                "something invokes the new function")
 SSM_MANAGED = Extra((), SSM_MANAGED_KEY, "the instance runs the SSM agent and is registered with Systems Manager")
