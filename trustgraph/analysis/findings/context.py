@@ -74,16 +74,28 @@ class FindingContext:
         return found
 
     def reachers(self, role_arn: str) -> list[Any]:
-        """who_can_reach(role).reachers through role assumptions (the findings judge trust policies; PassRole, code
-        and IAM routes are left to who-can-reach), the role itself left out; its summary is kept for
+        """Who can reach a role through role assumptions (the findings judge trust policies; PassRole, code and IAM
+        routes are left to who-can-reach), the role itself left out, in who_can_reach's order, as `Reached`
+        answers: `full_reacher` makes the Reacher of those a finding shows. Its summary is kept for
         reacher_summary."""
-        from trustgraph.analysis.reachability import who_can_reach
+        from trustgraph.analysis.reachability import reached_from
         found = [] if role_arn not in self.graph else [
-            r for r in who_can_reach(self.trust_graph, role_arn).reachers if r.principal != role_arn]
+            r for r in reached_from(self.trust_graph, role_arn) if r.principal != role_arn]
         self._summaries[role_arn] = ReacherSummary(
-            found[:ReacherSummary.KEPT], len(found), sum(1 for r in found if not r.conditional),
+            [self.full_reacher(r, role_arn) for r in found[:ReacherSummary.KEPT]], len(found),
+            sum(1 for r in found if not r.conditional),
             tuple(sorted((r.principal, r.conditional, tuple(r.conditions)) for r in found if r.hops == 1)))
         return found
+
+    def full_reacher(self, found: Any, role_arn: str) -> Any:
+        """The who_can_reach Reacher of one of `reachers(role_arn)`."""
+        from trustgraph.analysis.reachability import full_reacher
+        return full_reacher(self.trust_graph, found, role_arn, self.classification_context)
+
+    @cached_property
+    def classification_context(self) -> dict[str, Any]:
+        from trustgraph.graph.classification import prepared_context
+        return prepared_context(self.trust_graph)
 
     def reacher_summary(self, role_arn: str) -> ReacherSummary:
         summary = self._summaries.get(role_arn)

@@ -9,7 +9,7 @@ from trustgraph.analysis.findings.context import FindingContext
 from trustgraph.analysis.findings.helpers import short_node
 from trustgraph.analysis.findings.model import Finding, Severity
 from trustgraph.analysis.findings.third_party import management_pattern_nodes
-from trustgraph.analysis.reachability import Reacher
+from trustgraph.analysis.reachability import Reached, Reacher
 from trustgraph.graph.classification import is_outside, prepared_context
 from trustgraph.model import Role
 
@@ -17,7 +17,7 @@ OUTSIDE_PER_ROLE = 10  # TG401 findings one by one per sensitive role; the rest 
 MFA_KEYS = ("aws:multifactorauthpresent", "aws:multifactorauthage")
 
 
-def _chain(r: Reacher) -> str:
+def _chain(r: Reached | Reacher) -> str:
     return " → ".join(short_node(p) for p in r.path)
 
 
@@ -27,7 +27,7 @@ def _reacher_json(r: Reacher) -> dict[str, object]:
             "classification": getattr(r, "classification", None)}
 
 
-def _entry_pattern(ctx: FindingContext, r: Reacher) -> str | None:
+def _entry_pattern(ctx: FindingContext, r: Reached | Reacher) -> str | None:
     """The AWS-designed management pattern of the first hop of a reacher's path, if it follows one."""
     if len(r.path) < 2:
         return None
@@ -44,6 +44,8 @@ def check_sensitive(ctx: FindingContext, role: Role) -> Iterator[Finding]:
     sensitivity = ctx.sensitive.get(role.arn)
     if sensitivity is None or role.arn not in ctx.graph:
         return
+    # Answers in who_can_reach's order, without classification and steps: most reachers are only counted, the
+    # Reacher is made for those a finding shows.
     reachers = ctx.reachers(role.arn)
     if not reachers:
         return
@@ -53,9 +55,10 @@ def check_sensitive(ctx: FindingContext, role: Role) -> Iterator[Finding]:
     # TG401: reachers outside the organization (without organization data: outside the data set).
     outside_what = "the organization" if ctx.org_id else "this data set"
     outside: list[tuple[Severity, Reacher, str]] = []
-    for r in reachers:
-        if not is_outside(ctx.graph, r.principal, gctx):
+    for found in reachers:
+        if not is_outside(ctx.graph, found.principal, gctx):
             continue
+        r = ctx.full_reacher(found, role.arn)
         entry = _entry_pattern(ctx, r)
         if entry is not None and ctx.org_id is None and r.hops == 1:
             continue  # the trust itself is reported once, as the AWS-designed pattern it is (TG302)
@@ -109,7 +112,8 @@ def check_sensitive(ctx: FindingContext, role: Role) -> Iterator[Finding]:
             f"sensitive role ({why}) is reachable by {len(principals)} principals ({kinds}); {firm} of them "
             f"without any runtime condition{also}",
             evidence={**base, "reacher_count": len(principals), "unconditional": firm, "by_kind": by_kind,
-                      "services": len(services), "reachers": [_reacher_json(r) for r in principals[:50]]})
+                      "services": len(services),
+                      "reachers": [_reacher_json(ctx.full_reacher(r, role.arn)) for r in principals[:50]]})
     # TG403: long chains.
     long = [r for r in reachers if r.hops >= ctx.options.long_chain_hops]
     if long:
@@ -127,6 +131,6 @@ def check_sensitive(ctx: FindingContext, role: Role) -> Iterator[Finding]:
             f"{ctx.options.long_chain_hops} role assumptions, {len(firm)} {detail if firm else 'conditional'}"
             f"{contrast}; e.g. {_chain(example)}",
             severity=severity,
-            evidence={**base, "chains": [_reacher_json(r) for r in sorted(long, key=lambda r: (r.conditional,
-                                                                                               r.hops, r.principal))],
+            evidence={**base, "chains": [_reacher_json(ctx.full_reacher(r, role.arn))
+                                         for r in sorted(long, key=lambda r: (r.conditional, r.hops, r.principal))],
                       "mfa_protected_routes": [r.principal for r in mfa_routes]})
