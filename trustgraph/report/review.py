@@ -169,7 +169,6 @@ def boundary_inventory(ctx: FindingContext, findings: list[Finding]) -> list[Bou
         if f.principal:
             by_key.setdefault((f.role, f.principal), []).append(f.rule)
     reach_cache: dict[str, list[str]] = {}
-    graph = ctx.graph
     for arn in sorted(ctx.snapshot.roles):
         role = ctx.snapshot.roles[arn]
         if role.trust is None or role.service_linked:
@@ -211,7 +210,7 @@ def boundary_inventory(ctx: FindingContext, findings: list[Finding]) -> list[Bou
                 reached: list[str] = []
                 if edge is not None:
                     if node not in reach_cache:
-                        reach_cache[node] = reachable_roles(graph, node, via="assume")
+                        reach_cache[node] = reachable_roles(ctx.trust_graph, node)
                     reached = reach_cache[node]
                 rows.append(BoundaryRow(
                     party=party, party_kind=kind, principal=ref.written, node=node, role=role.arn,
