@@ -335,7 +335,8 @@ def _answers(graph: nx.DiGraph, start: str, reverse: bool, max_hops: int | None)
 
 
 def principals_only(graph: nx.DiGraph, route: list[str]) -> list[str]:
-    return [n for n in route if not is_hub(graph, n)]
+    nodes = graph._node  # is_hub's test, without a call per node: asked for every answer of every search
+    return [n for n in route if not nodes[n].get("hub")]
 
 
 def route_steps(graph: nx.DiGraph, route: list[str]) -> list[dict[str, str | None]]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cached_property
 from typing import Any, ClassVar
@@ -32,7 +32,8 @@ class FindingOptions:
 
 @dataclass(frozen=True, slots=True)
 class ReacherSummary:
-    """Who can reach a role, bounded: the first KEPT reachers in answer order, the counts, the direct callers."""
+    """Who can reach a role, bounded: the first KEPT reachers in answer order (Reachers; `Reached` answers while
+    FindingContext keeps it), the counts, the direct callers."""
 
     KEPT: ClassVar[int] = 100
     reachers: list[Any]
@@ -81,9 +82,9 @@ class FindingContext:
         from trustgraph.analysis.reachability import reached_from
         found = [] if role_arn not in self.graph else [
             r for r in reached_from(self.trust_graph, role_arn) if r.principal != role_arn]
+        # The kept reachers are made Reachers when the review asks: the findings alone never show them.
         self._summaries[role_arn] = ReacherSummary(
-            [self.full_reacher(r, role_arn) for r in found[:ReacherSummary.KEPT]], len(found),
-            sum(1 for r in found if not r.conditional),
+            found[:ReacherSummary.KEPT], len(found), sum(1 for r in found if not r.conditional),
             tuple(sorted((r.principal, r.conditional, tuple(r.conditions)) for r in found if r.hops == 1)))
         return found
 
@@ -102,7 +103,7 @@ class FindingContext:
         if summary is None:
             self.reachers(role_arn)
             summary = self._summaries[role_arn]
-        return summary
+        return replace(summary, reachers=[self.full_reacher(r, role_arn) for r in summary.reachers])
 
     @cached_property
     def sensitive(self) -> dict[str, Sensitivity]:
