@@ -362,12 +362,18 @@ def full_reacher(graph: nx.DiGraph, found: Reached, other_end: str, ctx: Mapping
     """The Reacher of a search answer: its account facts, classification and the steps of its route added."""
     node, route, path = found.principal, found.route, found.path
     data = graph._node[node]
-    caller, callee = (node, other_end) if path[0] == node else (other_end, node)
     return Reacher(principal=node, kind=found.kind, hops=found.hops, path=path, route=route,
                    conditional=found.conditional, conditions=found.conditions, account=data.get("account"),
                    account_name=data.get("account_name") or None,
-                   classification=classify_nodes(graph, caller, callee, ctx),
+                   classification=reached_classification(graph, found, other_end, ctx),
                    vendor=data.get("vendor"), ou_path=data.get("ou_path"), steps=route_steps(graph, route))
+
+
+def reached_classification(graph: nx.DiGraph, found: Reached, other_end: str, ctx: Mapping) -> str:
+    """How the caller end of a search answer stands to the other end (graph/classification.classify_nodes)."""
+    node = found.principal
+    caller, callee = (node, other_end) if found.path[0] == node else (other_end, node)
+    return classify_nodes(graph, caller, callee, ctx)
 
 
 def _reacher(graph: nx.DiGraph, answer: Answer, other_end: str, ctx: Mapping) -> Reacher:

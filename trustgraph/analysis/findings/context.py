@@ -93,6 +93,11 @@ class FindingContext:
         from trustgraph.analysis.reachability import full_reacher
         return full_reacher(self.trust_graph, found, role_arn, self.classification_context)
 
+    def classification(self, found: Any, role_arn: str) -> str:
+        """The Reacher's classification of one of `reachers(role_arn)`, without making the Reacher."""
+        from trustgraph.analysis.reachability import reached_classification
+        return reached_classification(self.trust_graph, found, role_arn, self.classification_context)
+
     @cached_property
     def classification_context(self) -> dict[str, Any]:
         from trustgraph.graph.classification import prepared_context

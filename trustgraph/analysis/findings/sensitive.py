@@ -54,11 +54,10 @@ def check_sensitive(ctx: FindingContext, role: Role) -> Iterator[Finding]:
     gctx = prepared_context(ctx.graph)
     # TG401: reachers outside the organization (without organization data: outside the data set).
     outside_what = "the organization" if ctx.org_id else "this data set"
-    outside: list[tuple[Severity, Reacher, str]] = []
-    for found in reachers:
-        if not is_outside(ctx.graph, found.principal, gctx):
+    outside: list[tuple[Severity, Reached, str | None]] = []
+    for r in reachers:
+        if not is_outside(ctx.graph, r.principal, gctx):
             continue
-        r = ctx.full_reacher(found, role.arn)
         entry = _entry_pattern(ctx, r)
         if entry is not None and ctx.org_id is None and r.hops == 1:
             continue  # the trust itself is reported once, as the AWS-designed pattern it is (TG302)
@@ -68,26 +67,28 @@ def check_sensitive(ctx: FindingContext, role: Role) -> Iterator[Finding]:
             severity = Severity.HIGH
         else:
             severity = Severity.MEDIUM
+        if entry is not None and ctx.org_id is None:
+            severity = severity.lowered(2)
+        outside.append((severity, r, entry))
+    # Worst first; past OUTSIDE_PER_ROLE the rest is one finding that counts them, so that a role reachable
+    # from every account of a large organization's outside is not thousands of findings.
+    outside.sort(key=lambda item: (-item[0].rank, item[1].conditional, item[1].hops, item[1].principal))
+    for severity, r, entry in outside[:OUTSIDE_PER_ROLE]:
         cond = f", only if {', '.join(r.conditions)} hold" if r.conditional else " with no runtime condition"
         label = ctx.graph.nodes[r.principal].get("vendor") or ctx.graph.nodes[r.principal].get("account_name")
         who = f"{short_node(r.principal)}" + (f" ({label})" if label else "")
         note = ""
         if entry is not None and ctx.org_id is None:
             note = f" (it enters through {entry}; without organization data that account cannot be placed)"
-            severity = severity.lowered(2)
-        outside.append((severity, r, f"sensitive role ({why}) is reachable from outside {outside_what} by {who} "
-                                     f"in {r.hops} hop(s){cond}: {_chain(r)}{note}"))
-    # Worst first; past OUTSIDE_PER_ROLE the rest is one finding that counts them, so that a role reachable
-    # from every account of a large organization's outside is not thousands of findings.
-    outside.sort(key=lambda item: (-item[0].rank, item[1].conditional, item[1].hops, item[1].principal))
-    for severity, r, message in outside[:OUTSIDE_PER_ROLE]:
+        message = (f"sensitive role ({why}) is reachable from outside {outside_what} by {who} "
+                   f"in {r.hops} hop(s){cond}: {_chain(r)}{note}")
         yield ctx.finding("TG401", role, r.principal, message, severity=severity,
-                          evidence={**base, "reacher": _reacher_json(r)})
+                          evidence={**base, "reacher": _reacher_json(ctx.full_reacher(r, role.arn))})
     rest = outside[OUTSIDE_PER_ROLE:]
     if rest:
         by_class: dict[str, int] = {}
         for _, r, _ in rest:
-            key = r.classification or "unknown"
+            key = ctx.classification(r, role.arn) or "unknown"
             by_class[key] = by_class.get(key, 0) + 1
         kinds = ", ".join(f"{n} {k}" for k, n in sorted(by_class.items()))
         yield ctx.finding(
@@ -96,7 +97,7 @@ def check_sensitive(ctx: FindingContext, role: Role) -> Iterator[Finding]:
             f"than the {OUTSIDE_PER_ROLE} reported one by one ({kinds})",
             severity=max((s for s, _, _ in rest), key=lambda s: s.rank),
             evidence={**base, "more_reachers": len(rest), "by_classification": by_class,
-                      "reachers": [_reacher_json(r) for _, r, _ in rest[:50]]})
+                      "reachers": [_reacher_json(ctx.full_reacher(r, role.arn)) for _, r, _ in rest[:50]]})
     # TG402: many reachers. AWS services are not principals anyone signs in as: they are counted apart.
     principals = [r for r in reachers if r.kind != "service"]
     services = [r for r in reachers if r.kind == "service"]
