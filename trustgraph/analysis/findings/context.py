@@ -56,6 +56,7 @@ class FindingContext:
         # What the review needs of who can reach each sensitive role, kept from the rules' answers. Only a
         # bounded summary is kept: whole answers for every sensitive role grow with their product.
         self._summaries: dict[str, ReacherSummary] = {}
+        self._outside: dict[str, bool] = {}
         graph_ctx: dict[str, Any] = self.graph.graph.get("accounts") or {}
         self.vendors: dict[str, str] = {**(graph_ctx.get("vendors") or {}), **dict(self.options.known_accounts)}
         self.internal: set[str] = (set(snapshot.collected_accounts) | self.org_accounts
@@ -77,7 +78,7 @@ class FindingContext:
     def reachers(self, role_arn: str) -> list[Any]:
         """Who can reach a role through role assumptions (the findings judge trust policies; PassRole, code and IAM
         routes are left to who-can-reach), the role itself left out, in who_can_reach's order, as `Reached`
-        answers: `full_reacher` makes the Reacher of those a finding shows. Its summary is kept for
+        answers (`full_reacher` makes the Reacher of one). Its summary is kept for
         reacher_summary."""
         from trustgraph.analysis.reachability import reached_from
         found = [] if role_arn not in self.graph else [
@@ -92,6 +93,15 @@ class FindingContext:
         """The who_can_reach Reacher of one of `reachers(role_arn)`."""
         from trustgraph.analysis.reachability import full_reacher
         return full_reacher(self.trust_graph, found, role_arn, self.classification_context)
+
+    def outside(self, node: str) -> bool:
+        """Is this reacher outside the organization (graph/classification.is_outside)? Asked for every reacher of
+        every sensitive role, of a few thousand distinct principals."""
+        known = self._outside.get(node)
+        if known is None:
+            from trustgraph.graph.classification import is_outside
+            known = self._outside[node] = is_outside(self.graph, node, self.classification_context)
+        return known
 
     def classification(self, found: Any, role_arn: str) -> str:
         """The Reacher's classification of one of `reachers(role_arn)`, without making the Reacher."""
