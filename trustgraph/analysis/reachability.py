@@ -58,6 +58,20 @@ class Reacher:
     steps: list[dict[str, str | None]] = field(default_factory=list)  # each edge of the route: kind, technique
 
 
+@dataclass(frozen=True, slots=True)
+class Reached:
+    """A reacher as the search found it, before its account facts, classification and steps are looked up: what
+    counting and ordering need (`full_reacher` makes the Reacher of the few that are shown)."""
+
+    principal: str
+    kind: str
+    hops: int
+    path: list[str]
+    route: list[str]
+    conditional: bool
+    conditions: list[str]
+
+
 @dataclass(slots=True)
 class WhoCanReach:
     target: str
@@ -160,11 +174,18 @@ def restrict(graph: nx.DiGraph, via: Iterable[str] | str | None) -> nx.DiGraph:
         return graph
     made = _RESTRICTED.setdefault(graph, {})
     cached = made.get(allowed)
-    if cached is not None and cached[0] == graph.number_of_edges():
+    edges = _edge_count(graph)
+    if cached is not None and cached[0] == edges:
         return cached[1]
     out = _restricted(graph, allowed)
-    made[allowed] = (graph.number_of_edges(), out)
+    made[allowed] = (edges, out)
     return out
+
+
+def _edge_count(graph: nx.DiGraph) -> int:
+    # number_of_edges() goes through the degree view: on an organization's graph, asked once per query, it cost more
+    # than the queries.
+    return sum(map(len, graph._succ.values()))
 
 
 def _restricted(graph: nx.DiGraph, allowed: frozenset[str]) -> nx.DiGraph:
@@ -314,7 +335,8 @@ def _answers(graph: nx.DiGraph, start: str, reverse: bool, max_hops: int | None)
 
 
 def principals_only(graph: nx.DiGraph, route: list[str]) -> list[str]:
-    return [n for n in route if not is_hub(graph, n)]
+    nodes = graph._node  # is_hub's test, without a call per node: asked for every answer of every search
+    return [n for n in route if not nodes[n].get("hub")]
 
 
 def route_steps(graph: nx.DiGraph, route: list[str]) -> list[dict[str, str | None]]:
@@ -329,20 +351,45 @@ def route_steps(graph: nx.DiGraph, route: list[str]) -> list[dict[str, str | Non
     return steps
 
 
-def _reacher(graph: nx.DiGraph, answer: Answer, other_end: str, ctx: dict) -> Reacher:
+def _reached(graph: nx.DiGraph, answer: Answer) -> Reached:
     node, route, conditional, conditions = answer
-    data = graph.nodes[node]
     path = principals_only(graph, route)
-    caller, callee = (node, other_end) if path[0] == node else (other_end, node)
-    return Reacher(principal=node, kind=data.get("kind", "unknown"), hops=len(path) - 1, path=path, route=route,
-                   conditional=conditional, conditions=conditions, account=data.get("account"),
+    return Reached(node, graph._node[node].get("kind", "unknown"), len(path) - 1, path, route, conditional,
+                   conditions)
+
+
+def full_reacher(graph: nx.DiGraph, found: Reached, other_end: str, ctx: Mapping) -> Reacher:
+    """The Reacher of a search answer: its account facts, classification and the steps of its route added."""
+    node, route, path = found.principal, found.route, found.path
+    data = graph._node[node]
+    return Reacher(principal=node, kind=found.kind, hops=found.hops, path=path, route=route,
+                   conditional=found.conditional, conditions=found.conditions, account=data.get("account"),
                    account_name=data.get("account_name") or None,
-                   classification=classify_nodes(graph, caller, callee, ctx),
+                   classification=reached_classification(graph, found, other_end, ctx),
                    vendor=data.get("vendor"), ou_path=data.get("ou_path"), steps=route_steps(graph, route))
 
 
-def _order(r: Reacher) -> tuple[bool, int, str]:
+def reached_classification(graph: nx.DiGraph, found: Reached, other_end: str, ctx: Mapping) -> str:
+    """How the caller end of a search answer stands to the other end (graph/classification.classify_nodes)."""
+    node = found.principal
+    caller, callee = (node, other_end) if found.path[0] == node else (other_end, node)
+    return classify_nodes(graph, caller, callee, ctx)
+
+
+def _reacher(graph: nx.DiGraph, answer: Answer, other_end: str, ctx: Mapping) -> Reacher:
+    return full_reacher(graph, _reached(graph, answer), other_end, ctx)
+
+
+def _order(r: Reacher | Reached) -> tuple[bool, int, str]:
     return (r.conditional, r.hops, r.principal)
+
+
+def reached_from(graph: nx.DiGraph, target: str) -> list[Reached]:
+    """Every node with a path to `target` (a node of `graph`, already restricted), in who_can_reach's order, before
+    classification and steps: for callers that count reachers and show only a few (findings)."""
+    found = [_reached(graph, answer) for answer in _answers(graph, target, True, None)]
+    found.sort(key=_order)
+    return found
 
 
 def who_can_reach(graph: nx.DiGraph, target: str, max_hops: int | None = None,

@@ -168,8 +168,8 @@ def boundary_inventory(ctx: FindingContext, findings: list[Finding]) -> list[Bou
     for f in findings:
         if f.principal:
             by_key.setdefault((f.role, f.principal), []).append(f.rule)
-    reach_cache: dict[str, list[str]] = {}
-    graph = ctx.graph
+    # node → (roles it reaches, the sensitive ones): one party is granted by many roles.
+    reach_cache: dict[str, tuple[list[str], list[str]]] = {}
     for arn in sorted(ctx.snapshot.roles):
         role = ctx.snapshot.roles[arn]
         if role.trust is None or role.service_linked:
@@ -209,15 +209,17 @@ def boundary_inventory(ctx: FindingContext, findings: list[Finding]) -> list[Bou
                     else:
                         detail = "no edge in the trust graph (a condition can never hold, or policies deny it)"
                 reached: list[str] = []
+                sensitive_reached: list[str] = []
                 if edge is not None:
                     if node not in reach_cache:
-                        reach_cache[node] = reachable_roles(graph, node, via="assume")
-                    reached = reach_cache[node]
+                        roles = reachable_roles(ctx.trust_graph, node)
+                        reach_cache[node] = (roles, [r for r in roles if r in ctx.sensitive])
+                    reached, sensitive_reached = reach_cache[node]
                 rows.append(BoundaryRow(
                     party=party, party_kind=kind, principal=ref.written, node=node, role=role.arn,
                     role_account=role.account, statement=st.label,
                     conditions=sorted({c.key for c in st.conditions}), effective=effective, effective_detail=detail,
-                    reaches=reached, sensitive_reached=[r for r in reached if r in ctx.sensitive],
+                    reaches=reached, sensitive_reached=sensitive_reached,
                     rules=sorted(set(by_key.get((role.arn, ref.written), [])))))
     order = {"public": 0, "web-identity": 1, "external-account": 2, "vendor": 3, "aws-owned": 4}
     rows.sort(key=lambda r: (order[r.party_kind], r.party, r.role))

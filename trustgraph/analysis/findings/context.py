@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cached_property
 from typing import Any, ClassVar
@@ -32,7 +32,8 @@ class FindingOptions:
 
 @dataclass(frozen=True, slots=True)
 class ReacherSummary:
-    """Who can reach a role, bounded: the first KEPT reachers in answer order, the counts, the direct callers."""
+    """Who can reach a role, bounded: the first KEPT reachers in answer order (Reachers; `Reached` answers while
+    FindingContext keeps it), the counts, the direct callers."""
 
     KEPT: ClassVar[int] = 100
     reachers: list[Any]
@@ -55,6 +56,7 @@ class FindingContext:
         # What the review needs of who can reach each sensitive role, kept from the rules' answers. Only a
         # bounded summary is kept: whole answers for every sensitive role grow with their product.
         self._summaries: dict[str, ReacherSummary] = {}
+        self._outside: dict[str, bool] = {}
         graph_ctx: dict[str, Any] = self.graph.graph.get("accounts") or {}
         self.vendors: dict[str, str] = {**(graph_ctx.get("vendors") or {}), **dict(self.options.known_accounts)}
         self.internal: set[str] = (set(snapshot.collected_accounts) | self.org_accounts
@@ -74,23 +76,49 @@ class FindingContext:
         return found
 
     def reachers(self, role_arn: str) -> list[Any]:
-        """who_can_reach(role).reachers through role assumptions (the findings judge trust policies; PassRole, code
-        and IAM routes are left to who-can-reach), the role itself left out; its summary is kept for
+        """Who can reach a role through role assumptions (the findings judge trust policies; PassRole, code and IAM
+        routes are left to who-can-reach), the role itself left out, in who_can_reach's order, as `Reached`
+        answers (`full_reacher` makes the Reacher of one). Its summary is kept for
         reacher_summary."""
-        from trustgraph.analysis.reachability import who_can_reach
+        from trustgraph.analysis.reachability import reached_from
         found = [] if role_arn not in self.graph else [
-            r for r in who_can_reach(self.trust_graph, role_arn).reachers if r.principal != role_arn]
+            r for r in reached_from(self.trust_graph, role_arn) if r.principal != role_arn]
+        # The kept reachers are made Reachers when the review asks: the findings alone never show them.
         self._summaries[role_arn] = ReacherSummary(
             found[:ReacherSummary.KEPT], len(found), sum(1 for r in found if not r.conditional),
             tuple(sorted((r.principal, r.conditional, tuple(r.conditions)) for r in found if r.hops == 1)))
         return found
+
+    def full_reacher(self, found: Any, role_arn: str) -> Any:
+        """The who_can_reach Reacher of one of `reachers(role_arn)`."""
+        from trustgraph.analysis.reachability import full_reacher
+        return full_reacher(self.trust_graph, found, role_arn, self.classification_context)
+
+    def outside(self, node: str) -> bool:
+        """Is this reacher outside the organization (graph/classification.is_outside)? Asked for every reacher of
+        every sensitive role, of a few thousand distinct principals."""
+        known = self._outside.get(node)
+        if known is None:
+            from trustgraph.graph.classification import is_outside
+            known = self._outside[node] = is_outside(self.graph, node, self.classification_context)
+        return known
+
+    def classification(self, found: Any, role_arn: str) -> str:
+        """The Reacher's classification of one of `reachers(role_arn)`, without making the Reacher."""
+        from trustgraph.analysis.reachability import reached_classification
+        return reached_classification(self.trust_graph, found, role_arn, self.classification_context)
+
+    @cached_property
+    def classification_context(self) -> dict[str, Any]:
+        from trustgraph.graph.classification import prepared_context
+        return prepared_context(self.trust_graph)
 
     def reacher_summary(self, role_arn: str) -> ReacherSummary:
         summary = self._summaries.get(role_arn)
         if summary is None:
             self.reachers(role_arn)
             summary = self._summaries[role_arn]
-        return summary
+        return replace(summary, reachers=[self.full_reacher(r, role_arn) for r in summary.reachers])
 
     @cached_property
     def sensitive(self) -> dict[str, Sensitivity]:
