@@ -235,7 +235,8 @@ def test_a_damaged_cache_entry_is_rebuilt(build_cache: Path, builds: Builds) -> 
     (entry,) = entries(build_cache)
     entry.write_bytes(entry.read_bytes()[:5000])
     second = run("who-can-reach", BREAK_GLASS, "-i", ACME, "--json")
-    assert builds.count == 2 and first == second and entries(build_cache) == [entry]
+    # The same answer (stderr holds the phases' timings, which differ run to run).
+    assert builds.count == 2 and first[:2] == second[:2] and entries(build_cache) == [entry]
     assert read_saved(entry).graph.number_of_edges() > 0
 
 
