@@ -96,6 +96,9 @@ class CallerDirectory:
         # can match by its literal prefix instead of testing every principal.
         self._by_resource = sorted((arn.split(":", 5)[5], arn) for arn in self.principals)
         self._resource_keys = [r for r, _ in self._by_resource]
+        # The same, per account: a pattern naming one account must not scan the namesakes of every other one
+        # (role/ci/* in each of thousands of accounts made that lookup grow with the organization).
+        self._account_resources: dict[str, tuple[list[str], list[tuple[str, str]]]] = {}
         self._callers: dict[str, Caller] = {}
         self._profiles: dict[str, IdentityProfile | None] = {}
         self._indexes: dict[str, AccountGrantIndex] = {}
@@ -165,14 +168,26 @@ class CallerDirectory:
         resource = segments[5]
         cut = min((i for i, ch in enumerate(resource) if ch in "*?$"), default=len(resource))
         prefix = resource[:cut]
-        start = bisect.bisect_left(self._resource_keys, prefix)
+        account = segments[4]
+        if account and not any(ch in account for ch in "*?$"):
+            keys, pairs = self._resources_of(account)
+        else:
+            keys, pairs = self._resource_keys, self._by_resource
         found = []
-        for key, arn in self._by_resource[start:]:
+        for i in range(bisect.bisect_left(keys, prefix), len(keys)):  # no slice: that copies the rest each call
+            key, arn = pairs[i]
             if not key.startswith(prefix):
                 break
             if arn_matches(pattern, arn):
                 found.append(arn)
         return found
+
+    def _resources_of(self, account: str) -> tuple[list[str], list[tuple[str, str]]]:
+        cached = self._account_resources.get(account)
+        if cached is None:
+            pairs = sorted((arn.split(":", 5)[5], arn) for arn in self.by_account.get(account, ()))
+            cached = self._account_resources[account] = ([r for r, _ in pairs], pairs)
+        return cached
 
     def callers_in(self, account: str) -> list[str]:
         return self.by_account.get(account, [])
