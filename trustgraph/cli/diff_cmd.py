@@ -18,14 +18,14 @@ from trustgraph.analysis.findings.gate import Triage
 from trustgraph.cli.app import main
 from trustgraph.cli.findings_cmd import SEVERITY_STYLE, sensitivity_options
 from trustgraph.cli.gate import finish, gate_options, load_triage, severity_failure, severity_value
-from trustgraph.cli.inputs import InputSpec, obtain_snapshot_and_graph, recorded_inputs
+from trustgraph.cli.inputs import InputSpec, iac_options, obtain_snapshot_and_graph, reading_options, recorded_inputs
 from trustgraph.cli.output import short, stdout, write_picture
 from trustgraph.cli.progress import phase
 from trustgraph.cli.terminal import safe
 from trustgraph.graph.store import SQLITE_MAGIC
 from trustgraph.report.diff_doc import diff_document
 from trustgraph.report.diff_markdown import REACHER_CHANGE_LABELS, diff_markdown, facts_text, summary_line
-from trustgraph.sources.iac import IacOptionError, IacOptions, parse_options
+from trustgraph.sources.iac import IacOptions
 
 FORMATS = ("table", "json", "markdown")
 ROWS = 25  # rows per terminal table; --format json has them all
@@ -172,17 +172,7 @@ def gate_failures(diff: GraphDiff, split: Triage | None, fail_on: Severity | Non
 @click.option("--plan", "plan_file", type=click.Path(dir_okay=False), metavar="PLAN",
               help="A Terraform plan (terraform show -json): compare the state it starts from with the state it "
                    "leaves; paths given beside it (a live snapshot) are read on both sides.")
-@click.option("--account-id", "iac_account", metavar="ID",
-              help="Account the Terraform plans and CloudFormation templates deploy to (both sides).")
-@click.option("--parameter", "iac_parameters", multiple=True, metavar="KEY=VALUE",
-              help="CloudFormation template parameter or pseudo parameter value (repeatable; both sides).")
-@click.option("--role-arn", "policy_role_arn", help="Role ARN for a bare trust policy file (both sides).")
-@click.option("--known-accounts", type=click.Path(exists=True, dir_okay=False),
-              help="YAML list of known third-party accounts ({name, source, accounts, type}).")
-@click.option("--accounts-file", type=click.Path(exists=True, dir_okay=False),
-              help="Your own accounts: id → name (YAML/JSON mapping or CSV id,name).")
-@click.option("--quiet", "-q", is_flag=True, help="Only errors on stderr: no load summary, no progress.")
-@click.option("--no-cache", is_flag=True, help="Neither read nor write the build cache; always rebuild.")
+@reading_options(both_sides=True)
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
               help="table, json (the diff contract, docs/diff.md) or markdown (a pull-request comment).")
 @click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
@@ -216,10 +206,7 @@ def diff_command(paths: tuple[str, ...], old_paths: tuple[str, ...], new_paths: 
     """
     if as_json:
         fmt = "json"
-    try:
-        iac = parse_options(iac_account, iac_parameters)
-    except IacOptionError as exc:
-        raise click.UsageError(str(exc)) from None
+    iac = iac_options(iac_account, iac_parameters)
     common: dict[str, Any] = {"role_arn": policy_role_arn, "known_accounts": known_accounts,
                               "accounts_file": accounts_file, "quiet": quiet, "no_cache": no_cache, "iac": iac}
     if plan_file is not None:

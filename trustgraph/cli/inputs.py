@@ -58,6 +58,43 @@ class InputSpec:
     over_graph: str | None = None
 
 
+def reading_options(both_sides: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """The options on how inputs are read (everything but the inputs themselves), for `input_options` and for
+    commands that read two sides with them (`diff`: `both_sides` says so in the help)."""
+    sides = " Both sides." if both_sides else ""
+    options = (
+        click.option("--role-arn", "policy_role_arn", help="Role ARN for a bare trust policy file." + sides),
+        click.option("--known-accounts", type=click.Path(exists=True, dir_okay=False),
+                     help="YAML list of known third-party accounts ({name, source, accounts, type})."),
+        click.option("--accounts-file", type=click.Path(exists=True, dir_okay=False),
+                     help="Your own accounts: id → name (YAML/JSON mapping or CSV id,name)."),
+        click.option("--quiet", "-q", is_flag=True, help="Only errors on stderr: no load summary, no progress."),
+        click.option("--no-cache", is_flag=True,
+                     help="Neither read nor write the build cache (see TRUSTGRAPH_CACHE_DIR); always rebuild."),
+        click.option("--account-id", "iac_account", metavar="ID",
+                     help="Account the Terraform plans and CloudFormation templates deploy to (their unknown ARNs)."
+                          + sides),
+        click.option("--parameter", "iac_parameters", multiple=True, metavar="KEY=VALUE",
+                     help="CloudFormation template parameter or pseudo parameter (AWS::Region=…) value (repeatable)."
+                          + sides),
+    )
+
+    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+        for option in reversed(options):
+            func = option(func)
+        return func
+
+    return decorate
+
+
+def iac_options(account: str | None, parameters: tuple[str, ...]) -> IacOptions:
+    """--account-id and --parameter as IacOptions; a malformed value is a usage error."""
+    try:
+        return parse_options(account, parameters)
+    except IacOptionError as exc:
+        raise click.UsageError(str(exc)) from None
+
+
 def input_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """Adds the shared input options; the command receives them as one `spec: InputSpec` argument."""
 
@@ -65,27 +102,13 @@ def input_options(func: Callable[..., Any]) -> Callable[..., Any]:
                   help="File or directory to read (repeatable). Formats are detected by content.")
     @click.option("--graph", "graph_file", type=click.Path(dir_okay=False),
                   help="A graph saved by `trustgraph build` (instead of --input; no rebuild).")
-    @click.option("--role-arn", "policy_role_arn", help="Role ARN for a bare trust policy file.")
-    @click.option("--known-accounts", type=click.Path(exists=True, dir_okay=False),
-                  help="YAML list of known third-party accounts ({name, source, accounts, type}).")
-    @click.option("--accounts-file", type=click.Path(exists=True, dir_okay=False),
-                  help="Your own accounts: id → name (YAML/JSON mapping or CSV id,name).")
-    @click.option("--quiet", "-q", is_flag=True, help="Only errors on stderr: no load summary, no progress.")
-    @click.option("--no-cache", is_flag=True,
-                  help="Neither read nor write the build cache (see TRUSTGRAPH_CACHE_DIR); always rebuild.")
-    @click.option("--account-id", "iac_account",
-                  help="Account the Terraform plans and CloudFormation templates deploy to (their unknown ARNs).")
-    @click.option("--parameter", "iac_parameters", multiple=True, metavar="KEY=VALUE",
-                  help="CloudFormation template parameter or pseudo parameter (AWS::Region=…) value (repeatable).")
+    @reading_options()
     @functools.wraps(func)
     def wrapper(*args: Any, inputs: tuple[str, ...], graph_file: str | None, policy_role_arn: str | None,
                 known_accounts: str | None, accounts_file: str | None, quiet: bool, no_cache: bool,
                 iac_account: str | None, iac_parameters: tuple[str, ...], **kwargs: Any) -> Any:
-        try:
-            iac = parse_options(iac_account, iac_parameters)
-        except IacOptionError as exc:
-            raise click.UsageError(str(exc)) from None
-        spec = InputSpec(inputs, graph_file, policy_role_arn, known_accounts, accounts_file, quiet, no_cache, iac)
+        spec = InputSpec(inputs, graph_file, policy_role_arn, known_accounts, accounts_file, quiet, no_cache,
+                         iac_options(iac_account, iac_parameters))
         return func(*args, spec=spec, **kwargs)
 
     return wrapper
