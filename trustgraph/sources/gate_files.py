@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from trustgraph.analysis.findings.catalogue import RULES
 from trustgraph.analysis.findings.gate import Suppression
 from trustgraph.analysis.findings.model import fingerprint
+from trustgraph.sources.structured_file import read_json_or_yaml
 
 SUPPRESSION_FIELDS = {"rule", "subject", "principal", "reason", "expires"}
 
@@ -20,28 +18,11 @@ class GateFileError(ValueError):
     pass
 
 
-def _read(path: Path, what: str) -> Any:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise GateFileError(f"{path}: cannot read the {what}: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise GateFileError(f"{path}: the {what} is not UTF-8 text") from None
-    try:
-        return json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
-    except json.JSONDecodeError as exc:
-        raise GateFileError(f"{path}: not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1} column {mark.column + 1}" if mark else ""
-        raise GateFileError(f"{path}: not valid YAML: {getattr(exc, 'problem', None) or exc}{where}") from None
-
-
 def load_baseline(path: str | Path) -> set[str]:
     """The fingerprints of a `trustgraph findings --format json` document (computed from rule, role and
     principal, so that documents written before fingerprints were recorded work too)."""
     path = Path(path)
-    data = _read(path, "baseline")
+    data = read_json_or_yaml(path, GateFileError, "baseline")
     if not isinstance(data, dict) or not isinstance(data.get("findings"), list):
         raise GateFileError(f"{path}: not a findings document (expected the output of "
                             "`trustgraph findings --format json`)")
@@ -74,7 +55,7 @@ def load_suppressions(path: str | Path) -> list[Suppression]:
     (an id such as TG201, or *), `subject` (ARN glob on the role), `reason` (required), and optionally
     `principal` (ARN glob) and `expires` (YYYY-MM-DD)."""
     path = Path(path)
-    data = _read(path, "suppressions file")
+    data = read_json_or_yaml(path, GateFileError, "suppressions file")
     if isinstance(data, dict) and "suppressions" in data:
         data = data["suppressions"]
     if data is None:

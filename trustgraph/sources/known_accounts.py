@@ -3,32 +3,15 @@
 from __future__ import annotations
 
 import csv
-import json
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from trustgraph.arns import ACCOUNT_ID
+from trustgraph.sources.structured_file import read_json_or_yaml
 
 
 class AccountsFileError(ValueError):
     pass
-
-
-def _read_structured(path: Path) -> Any:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise AccountsFileError(f"{path}: cannot read: {exc.strerror}") from None
-    try:
-        return json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
-    except json.JSONDecodeError as exc:
-        raise AccountsFileError(f"{path}: not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1} column {mark.column + 1}" if mark else ""
-        raise AccountsFileError(f"{path}: not valid YAML: {getattr(exc, 'problem', None) or exc}{where}") from None
 
 
 def load_known_accounts(path: str | Path) -> dict[str, str]:
@@ -38,7 +21,7 @@ def load_known_accounts(path: str | Path) -> dict[str, str]:
     report tells them apart from vendors.
     """
     path = Path(path)
-    data = _read_structured(path)
+    data = read_json_or_yaml(path, AccountsFileError, "known accounts file")
     if not isinstance(data, list):
         raise AccountsFileError(f"{path}: expected a list of {{name, accounts}} entries")
     known: dict[str, str] = {}
@@ -64,7 +47,7 @@ def load_account_names(path: str | Path) -> dict[str, str]:
             raise AccountsFileError(f"{path}: cannot read: {exc.strerror}") from None
         data: Any = {r[0].strip(): r[1].strip() for r in rows if len(r) >= 2 and ACCOUNT_ID.match(r[0].strip())}
     else:
-        data = _read_structured(path)
+        data = read_json_or_yaml(path, AccountsFileError, "accounts file")
     if isinstance(data, list):
         data = {str(e.get("id")): str(e.get("name", "")) for e in data if isinstance(e, dict)}
     if not isinstance(data, dict):
