@@ -55,6 +55,10 @@ _SAFE_NAME = re.compile(r"[^\w+=,.@-]")
 _FROM_RESOURCE = object()
 
 
+# `aws_iam_policy_attachment`: the kind of principal and the attribute listing those it attaches the policy to.
+ATTACHMENT_TARGETS = (("role", "roles"), ("user", "users"), ("group", "groups"))
+
+
 def looks_like_terraform_plan(value: Any) -> bool:
     return isinstance(value, dict) and "format_version" in value and any(k in value for k in PLAN_KEYS)
 
@@ -412,8 +416,7 @@ class _PlanReader:
     def _removed(self, res: PlanResource) -> None:
         """An inline policy or attachment the plan destroys (or replaces), as it was before: not there after apply,
         although the refreshed `inline_policy`/`managed_policy_arns` of its role may still list it."""
-        kinds = [("role", "roles"), ("user", "users"), ("group", "groups")] \
-            if res.type == "aws_iam_policy_attachment" else [(res.type.split("_")[2],) * 2]
+        kinds = ATTACHMENT_TARGETS if res.type == "aws_iam_policy_attachment" else ((res.type.split("_")[2],) * 2,)
         for kind, attribute in kinds:
             if res.type == "aws_iam_policy_attachment":
                 names = self._known(res, attribute)
@@ -443,7 +446,7 @@ class _PlanReader:
         if arn is None:
             self._unknown_part(res, "policy_arn", f"the policy of {res.address}")
             return
-        for kind, attribute in (("role", "roles"), ("user", "users"), ("group", "groups")):
+        for kind, attribute in ATTACHMENT_TARGETS:
             names = self._known(res, attribute)
             if names is None and res.is_unknown(attribute):
                 self._unknown_part(res, attribute, f"the {attribute} {res.address} attaches to")

@@ -11,7 +11,7 @@ for the account takeover itself only principals that are not administrators yet 
 from __future__ import annotations
 
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -90,19 +90,18 @@ class Escalations:
 
     def can_take_over(self, node: str) -> bool:
         """Can this principal take its account over already (it is not escalating into one of its roles)?"""
-        found = self._takeover.get(node)
-        if found is None:
-            p = self.principal(node)
-            found = self._takeover[node] = bool(p is not None and takeover_reasons(
-                p, self.ctx.snapshot, self.memo, self.ctx.data_time))
-        return found
+        return self._judged(self._takeover, takeover_reasons, node)
 
     def is_administrator(self, node: str) -> bool:
-        found = self._administrator.get(node)
+        return self._judged(self._administrator, administrator_reasons, node)
+
+    def _judged(self, answers: dict[str, bool], reasons: Callable[..., list[str]], node: str) -> bool:
+        """Whether `reasons` finds any for the principal `node`, asked once per node."""
+        found = answers.get(node)
         if found is None:
             p = self.principal(node)
-            found = self._administrator[node] = bool(p is not None and administrator_reasons(
-                p, self.ctx.snapshot, self.memo, self.ctx.data_time))
+            found = answers[node] = bool(p is not None and reasons(p, self.ctx.snapshot, self.memo,
+                                                                   self.ctx.data_time))
         return found
 
     def routes(self, target: str, kinds: frozenset[str]) -> list[Route]:
