@@ -8,12 +8,15 @@ resources under the account of the calling credentials.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
 from botocore.awsrequest import AWSResponse
+from botocore.retries.standard import ExponentialBackoff
+from click.testing import CliRunner, Result
+from moto import mock_aws
 
 REGION = "us-east-1"
 # Distinctive so a test can prove it never reaches a file or the terminal.
@@ -38,6 +41,27 @@ def set_fake_credentials(monkeypatch: Any, tmp_path: Any) -> None:
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
     monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+
+
+def no_retry_wait(monkeypatch: Any) -> None:
+    """Retries stay real (count, classification); only the wait between them is dropped."""
+    monkeypatch.setattr(ExponentialBackoff, "delay_amount", lambda self, context: 0.0)
+
+
+def mocked_organization(monkeypatch: Any, tmp_path: Any) -> Iterator[OrgFixture]:
+    """A fixture body: the fake organization inside mock_aws, with fake credentials and no wait between retries."""
+    set_fake_credentials(monkeypatch, tmp_path)
+    no_retry_wait(monkeypatch)
+    with mock_aws():
+        yield build_organization()
+
+
+def collect_with_hook(monkeypatch: Any, hook: Any, *args: str) -> Result:
+    """`trustgraph collect ARGS` with `hook` installed on every client it makes (faults, denials)."""
+    from trustgraph.cli import collect_cmd, main
+
+    monkeypatch.setattr(collect_cmd, "client_hook", hook)
+    return CliRunner().invoke(main, ["collect", *args], catch_exceptions=False)
 
 
 def _doc(statements: list[dict[str, Any]]) -> str:

@@ -14,9 +14,9 @@ from aws_fakes import (
     ONE_REGION,
     OrgFixture,
     build_organization,
+    no_retry_wait,
     set_fake_credentials,
 )
-from botocore.retries.standard import ExponentialBackoff
 from click.testing import CliRunner, Result
 from moto import mock_aws
 
@@ -29,8 +29,7 @@ GAAD_KEYS = ["UserDetailList", "GroupDetailList", "RoleDetailList", "Policies", 
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
     set_fake_credentials(monkeypatch, tmp_path)
-    # Retries stay real (count, classification); only the wait between them is dropped.
-    monkeypatch.setattr(ExponentialBackoff, "delay_amount", lambda self, context: 0.0)
+    no_retry_wait(monkeypatch)
     monkeypatch.setattr(collect_cmd, "client_hook", None)
     with mock_aws():
         yield

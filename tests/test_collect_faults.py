@@ -16,33 +16,27 @@ from aws_fakes import (
     NO_INVENTORY,
     OrgFixture,
     ThrottleGaad,
-    build_organization,
+    collect_with_hook,
     combine,
     deny_assume_role,
     deny_gaad,
+    mocked_organization,
     request_param,
     set_fake_credentials,
     short_circuit_error,
 )
-from botocore.retries.standard import ExponentialBackoff
-from click.testing import CliRunner, Result
-from moto import mock_aws
+from click.testing import Result
 
-from trustgraph.cli import collect_cmd, main
 from trustgraph.sources.aws.session import MAX_ATTEMPTS
 
 
 @pytest.fixture
 def org(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
-    set_fake_credentials(monkeypatch, tmp_path)
-    monkeypatch.setattr(ExponentialBackoff, "delay_amount", lambda self, context: 0.0)
-    with mock_aws():
-        yield build_organization()
+    yield from mocked_organization(monkeypatch, tmp_path)
 
 
 def collect(monkeypatch: pytest.MonkeyPatch, hook: Any, *args: str) -> Result:
-    monkeypatch.setattr(collect_cmd, "client_hook", hook)
-    return CliRunner().invoke(main, ["collect", *NO_INVENTORY, *args], catch_exceptions=False)
+    return collect_with_hook(monkeypatch, hook, *NO_INVENTORY, *args)
 
 
 def manifest_of(out: Path) -> dict[str, Any]:

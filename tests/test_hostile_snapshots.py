@@ -8,27 +8,27 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aws_fakes import NO_INVENTORY, OrgFixture, build_organization, deny_assume_role, set_fake_credentials
-from botocore.retries.standard import ExponentialBackoff
+from aws_fakes import (
+    NO_INVENTORY,
+    OrgFixture,
+    collect_with_hook,
+    deny_assume_role,
+    mocked_organization,
+)
 from click.testing import CliRunner, Result
-from moto import mock_aws
 
-from trustgraph.cli import collect_cmd, main
+from trustgraph.cli import main
 from trustgraph.sources.aws.snapshot_writer import SnapshotWriter
 from trustgraph.sources.files import load_inputs
 
 
 @pytest.fixture
 def org(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
-    set_fake_credentials(monkeypatch, tmp_path)
-    monkeypatch.setattr(ExponentialBackoff, "delay_amount", lambda self, context: 0.0)
-    with mock_aws():
-        yield build_organization()
+    yield from mocked_organization(monkeypatch, tmp_path)
 
 
 def collect(monkeypatch: pytest.MonkeyPatch, hook: Any, *args: str) -> Result:
-    monkeypatch.setattr(collect_cmd, "client_hook", hook)
-    return CliRunner().invoke(main, ["collect", *NO_INVENTORY, *args], catch_exceptions=False)
+    return collect_with_hook(monkeypatch, hook, *NO_INVENTORY, *args)
 
 
 def test_partial_never_replaces_a_complete_snapshot_without_allow_partial(

@@ -11,9 +11,16 @@ from typing import Any
 
 import boto3
 import pytest
-from aws_fakes import MANAGEMENT_ACCOUNT, REGION, _RawBody, set_fake_credentials, short_circuit_error
+from aws_fakes import (
+    MANAGEMENT_ACCOUNT,
+    REGION,
+    _RawBody,
+    collect_with_hook,
+    no_retry_wait,
+    set_fake_credentials,
+    short_circuit_error,
+)
 from botocore.awsrequest import AWSResponse
-from botocore.retries.standard import ExponentialBackoff
 from click.testing import CliRunner, Result
 from moto import mock_aws
 
@@ -34,7 +41,7 @@ def role_arn(name: str) -> str:
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
     set_fake_credentials(monkeypatch, tmp_path)
-    monkeypatch.setattr(ExponentialBackoff, "delay_amount", lambda self, context: 0.0)
+    no_retry_wait(monkeypatch)
     monkeypatch.setattr(collect_cmd, "client_hook", None)
     with mock_aws():
         yield
@@ -114,8 +121,7 @@ def combine(*hooks: Any) -> Any:
 
 
 def collect(monkeypatch: pytest.MonkeyPatch, hook: Any, *args: str) -> Result:
-    monkeypatch.setattr(collect_cmd, "client_hook", hook)
-    return CliRunner().invoke(main, ["collect", *args], catch_exceptions=False)
+    return collect_with_hook(monkeypatch, hook, *args)
 
 
 def inventory_of(out: Path) -> dict[str, Any]:
