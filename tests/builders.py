@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import networkx as nx
+import pytest
 
 from trustgraph.graph.build import build_graph
 from trustgraph.model import Snapshot
@@ -345,3 +347,17 @@ def conditional_on(g: nx.DiGraph, src: str, dst: str, *keys: str) -> dict[str, A
 
 def problems(g: nx.DiGraph, role: str | None = None) -> list[str]:
     return [p["message"] for p in g.graph["trust_problems"] if role is None or p["role"] == role]
+
+
+def benchmark_generator() -> Any:
+    """benchmarks/generate_org.py as a module (its `generate`, `TrustMix` …); the test is skipped where the
+    benchmarks are not present."""
+    generator = Path(__file__).resolve().parent.parent / "benchmarks" / "generate_org.py"
+    if not generator.exists():
+        pytest.skip("benchmarks/generate_org.py not present")
+    sys.path.insert(0, str(generator.parent))
+    try:
+        import generate_org  # type: ignore[import-not-found]
+    finally:
+        sys.path.remove(str(generator.parent))
+    return generate_org

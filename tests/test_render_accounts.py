@@ -6,13 +6,13 @@ from __future__ import annotations
 import math
 import random
 import re
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import networkx as nx
 import pytest
+from builders import benchmark_generator
 
 from trustgraph.analysis.reachability import restrict
 from trustgraph.render.accounts import DOT_LIMIT, account_map, account_view, edge_text
@@ -329,14 +329,7 @@ def test_large_map_can_be_drawn_force_directed() -> None:
 @pytest.mark.slow
 def test_generated_thousand_account_organization(tmp_path: Path) -> None:
     """The benchmark generator's organization (when the generator is present) draws as an account map."""
-    generator = ROOT / "benchmarks" / "generate_org.py"
-    if not generator.exists():
-        pytest.skip("benchmarks/generate_org.py not present")
-    sys.path.insert(0, str(generator.parent))
-    try:
-        from generate_org import generate  # type: ignore[import-not-found]
-    finally:
-        sys.path.remove(str(generator.parent))
+    generate = benchmark_generator().generate
     from trustgraph.graph.build import build_graph
     from trustgraph.sources.files import load_inputs
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
 import networkx as nx
 import pytest
+from builders import benchmark_generator
 from test_render_accounts import DATADOG, GraphMaker, acme_graph, org_graph
 
 from trustgraph.render.accounts import account_map, account_view
@@ -31,14 +31,7 @@ BREAK_GLASS = "arn:aws:iam::444444444444:role/BreakGlass"
 @pytest.fixture(scope="module")
 def org40(tmp_path_factory: pytest.TempPathFactory) -> tuple[nx.DiGraph, Any, Marks]:
     """The benchmark generator's organization of 40 accounts, built, with the marks `map` computes."""
-    generator = ROOT / "benchmarks" / "generate_org.py"
-    if not generator.exists():
-        pytest.skip("benchmarks/generate_org.py not present")
-    sys.path.insert(0, str(generator.parent))
-    try:
-        from generate_org import generate  # type: ignore[import-not-found]
-    finally:
-        sys.path.remove(str(generator.parent))
+    generate = benchmark_generator().generate
     from trustgraph.cli.pictures import picture_marks
     from trustgraph.graph.build import build_graph
     from trustgraph.sources.files import load_inputs

@@ -7,6 +7,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from builders import benchmark_generator
 from click.testing import CliRunner
 
 from trustgraph.cli import main
@@ -217,16 +218,8 @@ def test_review_map_is_the_auto_view_with_the_marks(bundle: Path) -> None:
 
 def test_review_of_a_large_organization_draws_the_ou_view(tmp_path: Path) -> None:
     """~40 accounts with OU data: the OU view, as `trustgraph map` draws it (the account view is for ≤ 30)."""
-    import sys
 
-    generator = Path(__file__).resolve().parent.parent / "benchmarks" / "generate_org.py"
-    if not generator.exists():
-        pytest.skip("benchmarks/generate_org.py not present")
-    sys.path.insert(0, str(generator.parent))
-    try:
-        from generate_org import generate  # type: ignore[import-not-found]
-    finally:
-        sys.path.remove(str(generator.parent))
+    generate = benchmark_generator().generate
     from trustgraph.analysis.findings import FindingContext, find
     from trustgraph.graph.build import build_graph
     from trustgraph.render.engine import render

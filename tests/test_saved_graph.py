@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import sys
 from pathlib import Path
 
 import networkx as nx
 import pytest
+from builders import benchmark_generator
 
 from trustgraph.graph.build import build_graph
 from trustgraph.graph.model import SCHEMA
@@ -53,15 +53,10 @@ def acme() -> tuple[Snapshot, LoadReport, nx.DiGraph]:
 @pytest.fixture(scope="module")
 def org(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Snapshot, LoadReport, nx.DiGraph]:
     """A small organization from the benchmark generator: hubs, member edges, SCPs, every trust kind."""
-    generator = ROOT / "benchmarks" / "generate_org.py"
-    sys.path.insert(0, str(generator.parent))
-    try:
-        from generate_org import TrustMix, generate  # type: ignore[import-not-found]
-    finally:
-        sys.path.remove(str(generator.parent))
+    generator = benchmark_generator()
     directory = tmp_path_factory.mktemp("org")
-    generate(directory, accounts=12, roles_per_account=40, users_per_account=6, seed=11,
-             mix=TrustMix(org_wildcard=0.02))
+    generator.generate(directory, accounts=12, roles_per_account=40, users_per_account=6, seed=11,
+                       mix=generator.TrustMix(org_wildcard=0.02))
     snapshot, report = load_inputs([directory])
     return directory, snapshot, report, build_graph(snapshot)
 
