@@ -802,8 +802,8 @@ def _commands(snapshot: Any, graph: Any, target: str | None) -> dict[str, Any]:
     import tempfile
 
     from trustgraph.analysis.findings import FindingContext, find
-    from trustgraph.graph.serialize import save_graph
     from trustgraph.report.bundle import write_bundle
+    from trustgraph.saved.serialize import save_graph
 
     out: dict[str, Any] = {}
     work = Path(tempfile.mkdtemp(prefix="tg-bench-"))

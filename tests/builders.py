@@ -21,9 +21,9 @@ import networkx as nx
 import pytest
 
 from trustgraph.graph.build import build_graph
+from trustgraph.load_report import LoadReport
 from trustgraph.model import Snapshot
 from trustgraph.sources.files import read_value
-from trustgraph.sources.report import LoadReport
 from trustgraph.sources.snapshot_builder import SnapshotBuilder
 
 A = "111111111111"

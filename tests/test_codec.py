@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from trustgraph.codec import Codec, CodecError
+from trustgraph.load_report import LoadReport
 from trustgraph.model import Snapshot
+from trustgraph.saved.codec import Codec, CodecError
 from trustgraph.sources.files import load_inputs
-from trustgraph.sources.report import LoadReport
 
 ACME = Path(__file__).resolve().parent.parent / "samples" / "acme"
 

@@ -13,7 +13,7 @@ from tests.builders import A, Account, trust
 from trustgraph.analysis.findings import Finding, Severity
 from trustgraph.analysis.findings.gate import Suppression, triage
 from trustgraph.cli import main
-from trustgraph.sources.gate_files import GateFileError, load_baseline, load_suppressions
+from trustgraph.cli.gate_files import GateFileError, load_baseline, load_suppressions
 
 OUTSIDER = "777777777777"
 ROLE = f"arn:aws:iam::{A}:role/app/Reader"

@@ -9,9 +9,9 @@ import pytest
 from tests.builders import A, Account, load
 from tests.builders import trust as trust_of
 from trustgraph.analysis.findings import RULES, Finding, FindingOptions, Severity, find
-from trustgraph.analysis.sensitivity import classify_role
 from trustgraph.graph.build import build_graph
 from trustgraph.model import InlinePolicy, ManagedPolicy, Role, Snapshot, User
+from trustgraph.policy.sensitivity import classify_role
 from trustgraph.sources.policy_parser import parse_policy
 
 ACCT = "111122223333"

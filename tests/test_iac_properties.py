@@ -11,10 +11,10 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from trustgraph.load_report import LoadReport
 from trustgraph.sources.cloudformation import read_template
 from trustgraph.sources.files import YamlError, load_input_file, load_inputs
 from trustgraph.sources.iac import IacOptions
-from trustgraph.sources.report import LoadReport
 from trustgraph.sources.snapshot_builder import SnapshotBuilder
 from trustgraph.sources.terraform_plan import read_plan
 

@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from trustgraph.cli.cache import cache_key
-from trustgraph.codec import Codec
 from trustgraph.model import ComputeResource, Snapshot
+from trustgraph.saved.codec import Codec
 from trustgraph.sources.files import load_inputs
 from trustgraph.sources.inventory_file import KINDS, SCHEMA
 

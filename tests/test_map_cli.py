@@ -10,8 +10,8 @@ from click.testing import CliRunner
 from test_render_accounts import org_graph
 
 from trustgraph.cli import main
-from trustgraph.graph.serialize import save_graph
 from trustgraph.render.html import element_evidence
+from trustgraph.saved.serialize import save_graph
 
 ROOT = Path(__file__).resolve().parent.parent
 ACME = str(ROOT / "samples" / "acme")

@@ -12,11 +12,11 @@ from builders import benchmark_generator
 
 from trustgraph.graph.build import build_graph
 from trustgraph.graph.model import SCHEMA
-from trustgraph.graph.serialize import GraphFileError, load_graph, read_saved, save_graph, saved_inputs
-from trustgraph.graph.store import SQLITE_MAGIC, STORE_VERSION
+from trustgraph.load_report import LoadReport
 from trustgraph.model import Snapshot
+from trustgraph.saved.serialize import GraphFileError, load_graph, read_saved, save_graph, saved_inputs
+from trustgraph.saved.store import SQLITE_MAGIC, STORE_VERSION
 from trustgraph.sources.files import load_inputs
-from trustgraph.sources.report import LoadReport
 
 ROOT = Path(__file__).resolve().parent.parent
 ACME = ROOT / "samples" / "acme"

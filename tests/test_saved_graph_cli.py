@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 import trustgraph.cli.inputs as inputs_module
 from trustgraph.cli import cache, main
-from trustgraph.graph.serialize import read_saved
+from trustgraph.saved.serialize import read_saved
 
 ROOT = Path(__file__).resolve().parent.parent
 ACME = str(ROOT / "samples" / "acme")

@@ -27,8 +27,8 @@ from click.testing import CliRunner
 from trustgraph.analysis.reachability import reach, restrict, who_can_reach
 from trustgraph.cli.app import main
 from trustgraph.graph.build import build_graph
-from trustgraph.graph.serialize import load_graph, save_graph
 from trustgraph.model import ComputeResource, Snapshot
+from trustgraph.saved.serialize import load_graph, save_graph
 
 LAMBDA = {"Service": "lambda.amazonaws.com"}
 EC2 = {"Service": "ec2.amazonaws.com"}

@@ -13,7 +13,7 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from trustgraph.version import __version__
 
 # Each public name is imported on first use: the API pulls in networkx, PyYAML and the whole core
 # (about 0.2 s), and `import trustgraph` must stay cheap for `trustgraph --version` and `--help`.
@@ -28,11 +28,11 @@ _API: dict[str, tuple[str, str]] = {
     "explain_role": ("trustgraph.analysis.explain", "explain_role"),
     "k_shortest_paths": ("trustgraph.analysis.reachability", "k_shortest_paths"),
     "load_account_names": ("trustgraph.sources.known_accounts", "load_account_names"),
-    "load_graph": ("trustgraph.graph.serialize", "load_graph"),
+    "load_graph": ("trustgraph.saved.serialize", "load_graph"),
     "load_inputs": ("trustgraph.sources.files", "load_inputs"),
     "load_known_accounts": ("trustgraph.sources.known_accounts", "load_known_accounts"),
     "reach": ("trustgraph.analysis.reachability", "reach"),
-    "save_graph": ("trustgraph.graph.serialize", "save_graph"),
+    "save_graph": ("trustgraph.saved.serialize", "save_graph"),
     "who_can_reach": ("trustgraph.analysis.reachability", "who_can_reach"),
 }
 
@@ -71,6 +71,6 @@ if TYPE_CHECKING:
     )
     from trustgraph.graph.build import build_graph
     from trustgraph.graph.classification import annotate as annotate_accounts
-    from trustgraph.graph.serialize import load_graph, save_graph
+    from trustgraph.saved.serialize import load_graph, save_graph
     from trustgraph.sources.files import load_inputs
     from trustgraph.sources.known_accounts import load_account_names, load_known_accounts

@@ -9,8 +9,8 @@ from typing import Any
 
 import click
 
-from trustgraph import __version__
 from trustgraph.cli.commands import COMMANDS
+from trustgraph.version import __version__
 
 EXIT_USAGE = 2
 # Errors that mean the user named something that isn't there or asked for too much, as (module, class).
@@ -18,10 +18,10 @@ EXIT_USAGE = 2
 USER_ERRORS: tuple[tuple[str, str], ...] = (
     ("trustgraph.analysis.reachability", "NodeNotFound"),
     ("trustgraph.render.views", "ViewTooLarge"),
-    ("trustgraph.graph.serialize", "GraphFileError"),
+    ("trustgraph.saved.serialize", "GraphFileError"),
     ("trustgraph.sources.known_accounts", "AccountsFileError"),
     ("trustgraph.report.bundle", "BundleRefused"),
-    ("trustgraph.sources.gate_files", "GateFileError"),
+    ("trustgraph.cli.gate_files", "GateFileError"),
 )
 
 

@@ -1,6 +1,6 @@
 """The build cache: a command run again on the same inputs reads the graph it built last time.
 
-An entry is a saved graph (`trustgraph.graph.store`) holding the graph as built (before --known-accounts
+An entry is a saved graph (`trustgraph.saved.store`) holding the graph as built (before --known-accounts
 and --accounts-file, which are applied on every run), the snapshot and the load report, so that every
 command and the load warnings work from it. Its key hashes:
 
@@ -26,11 +26,11 @@ from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 
-from trustgraph import __version__
-from trustgraph.graph.store import STORE_VERSION
+from trustgraph.load_report import LoadReport
+from trustgraph.saved.store import STORE_VERSION
 from trustgraph.sources.files import iter_input_files
 from trustgraph.sources.iac import IacOptions
-from trustgraph.sources.report import LoadReport
+from trustgraph.version import __version__
 
 KEEP = 8
 PREFIX = "graph-"

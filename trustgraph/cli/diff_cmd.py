@@ -22,9 +22,9 @@ from trustgraph.cli.inputs import InputSpec, iac_options, obtain_snapshot_and_gr
 from trustgraph.cli.output import short, stdout, write_picture
 from trustgraph.cli.progress import phase
 from trustgraph.cli.terminal import safe
-from trustgraph.graph.store import SQLITE_MAGIC
 from trustgraph.report.diff_doc import diff_document
 from trustgraph.report.diff_markdown import REACHER_CHANGE_LABELS, diff_markdown, facts_text, summary_line
+from trustgraph.saved.store import SQLITE_MAGIC
 from trustgraph.sources.iac import IacOptions
 
 FORMATS = ("table", "json", "markdown")

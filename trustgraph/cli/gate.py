@@ -47,7 +47,7 @@ def load_triage(findings: Iterable[Finding], baseline_file: str | None,
     """The findings split by the baseline and the suppressions; None when neither file is given."""
     if not baseline_file and not suppressions_file:
         return None
-    from trustgraph.sources.gate_files import load_baseline, load_suppressions
+    from trustgraph.cli.gate_files import load_baseline, load_suppressions
 
     baseline = load_baseline(baseline_file) if baseline_file else None
     suppressions = load_suppressions(suppressions_file) if suppressions_file else []

@@ -29,13 +29,13 @@ from trustgraph.cli.progress import phase
 from trustgraph.cli.terminal import safe
 from trustgraph.graph.build import build_graph
 from trustgraph.graph.classification import annotate
-from trustgraph.graph.serialize import GraphFileError, read_saved, save_graph, saved_inputs
-from trustgraph.graph.store import file_mode
+from trustgraph.load_report import LoadReport
 from trustgraph.model import Organization, Snapshot
+from trustgraph.saved.serialize import GraphFileError, read_saved, save_graph, saved_inputs
+from trustgraph.saved.store import file_mode
 from trustgraph.sources.files import load_inputs
 from trustgraph.sources.iac import IacOptionError, IacOptions, parse_options
 from trustgraph.sources.known_accounts import load_account_names, load_known_accounts
-from trustgraph.sources.report import LoadReport
 
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 

@@ -29,7 +29,6 @@ from dataclasses import dataclass
 
 import networkx as nx
 
-from trustgraph.analysis.sensitivity import takeover_reasons
 from trustgraph.arns import partition_of, root_arn
 from trustgraph.graph.callers import CallerDirectory
 from trustgraph.model import ComputeResource, Condition, Role, Snapshot, User
@@ -54,6 +53,7 @@ from trustgraph.policy.passrole import (
     resource_shape,
 )
 from trustgraph.policy.permissions import Permission, PermissionChecker
+from trustgraph.policy.sensitivity import takeover_reasons
 from trustgraph.policy.trust import AssumeVerdict, OrgGate, apply_policy_set
 
 ADMIN_KIND = "account-admin"

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from trustgraph import __version__
 from trustgraph.analysis.diff import ADDED, CHANGED, REMOVED, GraphDiff, TrustChange
 from trustgraph.analysis.findings.gate import Triage
 from trustgraph.report.findings_doc import finding_json, gate_json
+from trustgraph.version import __version__
 
 SCHEMA = "trustgraph/diff/v1"
 

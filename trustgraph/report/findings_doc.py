@@ -17,9 +17,9 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
-from trustgraph import __version__
 from trustgraph.analysis.findings import RULES, SEVERITY_NAMES, Finding, Rule
 from trustgraph.analysis.findings.gate import Suppression, Triage
+from trustgraph.version import __version__
 
 SCHEMA = "trustgraph/findings/v1"
 

@@ -10,13 +10,13 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
-from trustgraph import __version__
 from trustgraph.analysis.findings import Finding, FindingContext, FindingOptions
 from trustgraph.analysis.findings.federation import provider_of
 from trustgraph.analysis.findings.helpers import grants_assume, principal_refs
 from trustgraph.analysis.findings.public import limiting_conditions
 from trustgraph.analysis.reachability import Reacher, reachable_roles
 from trustgraph.model import Snapshot
+from trustgraph.version import __version__
 
 
 @dataclass(slots=True)

@@ -14,12 +14,12 @@ from typing import Any
 
 from trustgraph.arns import ACCOUNT_ID, parse_arn
 from trustgraph.gc_pause import collector_paused
+from trustgraph.load_report import LoadReport
 from trustgraph.model import ProgressCallback, Snapshot
 from trustgraph.sources.cloudformation import looks_like_template, read_template
 from trustgraph.sources.iac import PLACEHOLDER_ACCOUNT, IacOptions
 from trustgraph.sources.inventory_file import looks_like_inventory, read_inventory
 from trustgraph.sources.organization_file import looks_like_organization, read_organization
-from trustgraph.sources.report import LoadReport
 from trustgraph.sources.snapshot_builder import SnapshotBuilder
 from trustgraph.sources.terraform_plan import looks_like_terraform_plan, read_plan
 

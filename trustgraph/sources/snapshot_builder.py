@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from trustgraph.arns import ACCOUNT_ID, parse_arn
+from trustgraph.load_report import LoadReport
 from trustgraph.model import (
     ComputeResource,
     Group,
@@ -22,7 +23,6 @@ from trustgraph.model import (
     User,
 )
 from trustgraph.sources.policy_parser import parse_policy
-from trustgraph.sources.report import LoadReport
 
 
 def _as_list(value: Any) -> list[Any]:

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from trustgraph.arns import parse_arn
+from trustgraph.load_report import LoadReport
 from trustgraph.model import Snapshot
 from trustgraph.sources.iac import (
     IacOptions,
@@ -36,7 +37,6 @@ from trustgraph.sources.iac import (
     unknown_permissions_document,
     unknown_trust_document,
 )
-from trustgraph.sources.report import LoadReport
 from trustgraph.sources.snapshot_builder import SnapshotBuilder
 from trustgraph.sources.terraform_policy_document import document_json
 from trustgraph.sources.terraform_state import (

@@ -12,11 +12,11 @@ import networkx as nx
 
 from trustgraph.analysis.findings.catalogue import RULES
 from trustgraph.analysis.findings.model import Finding, Severity
-from trustgraph.analysis.sensitivity import Sensitivity, sensitive_roles
 from trustgraph.arns import root_arn
 from trustgraph.model import Role, Snapshot, Statement, User
 from trustgraph.policy.caller import Caller, RequestFacts
 from trustgraph.policy.conditions import Tri
+from trustgraph.policy.sensitivity import Sensitivity, sensitive_roles
 
 INSIDE = ("same-account", "org", "internal")
 AWS_OWNED_PREFIX = "AWS "  # sources/known_accounts.py names entries typed `aws` "AWS <service>"

@@ -18,11 +18,11 @@ from typing import Any
 from trustgraph.analysis.findings.context import FindingContext
 from trustgraph.analysis.findings.helpers import short_node
 from trustgraph.analysis.findings.model import Finding, Severity
-from trustgraph.analysis.sensitivity import admin_reasons, administrator_reasons, takeover_reasons
 from trustgraph.arns import root_arn
 from trustgraph.graph.indirect import ADMIN_KIND, CODE_KIND, GROUP_KIND, PASSROLE_KIND, admin_node
 from trustgraph.model import Role, User
 from trustgraph.policy.passrole import ROOT_ACCESS_KEY, RUNS_AS_ROLE_KEY
+from trustgraph.policy.sensitivity import admin_reasons, administrator_reasons, takeover_reasons
 
 ROOT_ACCOUNTS_SHOWN = 5  # member accounts a TG604 message names; the evidence lists them all
 ESCALATIONS_PER_TARGET = 10  # findings one by one per target and rule; the rest are counted in one more

@@ -20,7 +20,6 @@ from enum import Enum
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from trustgraph import __version__
 from trustgraph.sources.aws.failures import Failure, action_of, describe_failure
 from trustgraph.sources.aws.iam_export import Interrupted, count_entities, export_authorization_details
 from trustgraph.sources.aws.inventory_export import export_inventory, inventory_file_name
@@ -41,6 +40,7 @@ from trustgraph.sources.aws.snapshot_writer import (
     account_file_name,
     is_complete_snapshot,
 )
+from trustgraph.version import __version__
 
 DEFAULT_ROLE_NAME = "OrganizationAccountAccessRole"
 DEFAULT_CONCURRENCY = 8

@@ -24,7 +24,7 @@ an even id 2k is the k-th string of `strings`, an odd id 2k+1 the k-th JSON valu
   (an evidence number, -1 when the edge has no evidence list, -2-k for `evidence_lists` row k). Per edge,
   grouped by target in its predecessor order: `pred_src` (node number), `pred_edge` (the edge's position
   in the successor order). Both orders come back as saved, so searches break ties as on the saved graph.
-- `snapshot(part, data)`: zlib-compressed JSON (`trustgraph.codec`): one row per Snapshot field (with the
+- `snapshot(part, data)`: zlib-compressed JSON (`trustgraph.saved.codec`): one row per Snapshot field (with the
   policy objects it shares), `_report` for the LoadReport.
 
 Nothing here knows attribute names: any JSON-ready node, edge or graph attribute is stored, and loads back
@@ -54,11 +54,11 @@ from urllib.parse import quote
 
 import networkx as nx
 
-from trustgraph import __version__
-from trustgraph.codec import Codec, CodecError
 from trustgraph.gc_pause import collector_paused
+from trustgraph.load_report import LoadReport
 from trustgraph.model import Snapshot
-from trustgraph.sources.report import LoadReport
+from trustgraph.saved.codec import Codec, CodecError
+from trustgraph.version import __version__
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 FORMAT = "trustgraph/saved-graph"

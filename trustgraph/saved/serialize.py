@@ -1,5 +1,5 @@
 """A saved graph, so that queries need not rebuild: `save_graph` writes the SQLite format of
-`trustgraph.graph.store` (the graph, and the snapshot it was built from when given); `load_graph` reads
+`trustgraph.saved.store` (the graph, and the snapshot it was built from when given); `load_graph` reads
 it, and still reads the node-link JSON files of earlier versions (told apart by their first bytes)."""
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ import networkx as nx
 
 from trustgraph.gc_pause import collector_paused
 from trustgraph.graph.model import SCHEMA
-from trustgraph.graph.store import SQLITE_MAGIC, SavedFile, StoreError, write_store
+from trustgraph.load_report import LoadReport
 from trustgraph.model import Snapshot
-from trustgraph.sources.report import LoadReport
+from trustgraph.saved.store import SQLITE_MAGIC, SavedFile, StoreError, write_store
 
 
 class GraphFileError(ValueError):
