@@ -1,0 +1,374 @@
+"""The vocabulary of the trust graph: what its nodes and edges are, in one table each.
+
+Every layer that reads the graph (analysis, diff, pictures, exports, the CLI's --via) asks these rows instead
+of comparing kind strings: a new kind is one row here. The networkx attribute names are the keys of
+`NodeAttrs` and `EdgeAttrs`; the values stored in a graph are plain strings (a saved graph, an export or a
+networkx writer never sees an enum), and the enums compare equal to them.
+
+A row is looked up by the kind string (`node_spec`, `edge_spec`); a kind without a row (a graph saved by a newer
+version) gets a generic row: drawn as an unknown principal, exported under a name made from the kind, followed
+by every --via.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from enum import Enum, StrEnum
+from typing import Any, TypeAlias, TypedDict
+
+import networkx as nx
+
+# The graph type every layer passes around: node ids are strings (ARNs, hub ids), attributes NodeAttrs/EdgeAttrs.
+TrustGraph: TypeAlias = nx.DiGraph
+
+GRAPH_SCHEMA = "trustgraph/graph/v1"
+
+
+class NodeKind(StrEnum):
+    USER = "user"
+    ROLE = "role"
+    ACCOUNT = "account"
+    CLASS = "class"
+    ACCOUNT_ADMIN = "account-admin"
+    POLICY_GROUP = "policy-group"
+    CODE_RUNNER = "code-runner"
+    PASSROLE_RUNNER = "passrole-runner"
+    SERVICE = "service"
+    FEDERATED = "federated"
+    PUBLIC = "public"
+    UNKNOWN = "unknown"
+
+
+class EdgeKind(StrEnum):
+    ASSUME = "assume"
+    SAML = "saml"
+    WEB_IDENTITY = "web-identity"
+    SERVICE = "service"
+    MEMBER = "member"
+    PASSROLE = "passrole"
+    CODE = "code"
+    IAM = "iam"
+    ASSUME_ROOT = "assume-root"
+
+
+class Via(StrEnum):
+    """The groups of edge kinds a query follows (`--via`)."""
+
+    ASSUME = "assume"
+    PASSROLE = "passrole"
+    CODE = "code"
+    IAM = "iam"
+
+
+VIA_ALL = "all"
+
+
+class Hub(Enum):
+    """Whether nodes of a kind are hubs: waypoints standing for other principals, never an answer."""
+
+    NEVER = "never"
+    ALWAYS = "always"
+    WHEN_MARKED = "when-marked"  # only nodes carrying `hub: true` (an account's root node made its hub)
+
+
+class NodeAttrs(TypedDict, total=False):
+    """The attributes of a node (docs/ARCHITECTURE.md, "The graph contract")."""
+
+    kind: str
+    label: str
+    account: str | None
+    account_name: str
+    in_data: bool
+    hub: bool
+    collected: bool  # account nodes: the account's IAM data was read
+    path: str
+    service_linked: bool
+    tags: dict[str, str]
+    identity_data: bool
+    provider_type: str
+    vendor: str
+    classification: str
+    members: int
+    member_accounts: int
+
+
+class EvidenceAttrs(TypedDict, total=False):
+    role: str
+    statement: int
+    sid: str | None
+    principal: str
+    principal_form: str
+    action: str
+    conditions: list[dict[str, Any]]
+    caller_chosen: bool
+    notes: list[str]
+    reason: str
+    kind: str
+    technique: str
+
+
+class EdgeAttrs(TypedDict, total=False):
+    """The attributes of an edge caller → target."""
+
+    kind: str
+    kinds: list[str]  # every kind realising the pair, when alternatives of several kinds are folded into one edge
+    scope: str
+    classification: str
+    conditional: bool
+    conditions: list[str]
+    evidence: list[EvidenceAttrs]
+    technique: str
+    service: str
+    hub_entry: bool  # an edge into an admin node: becoming admin costs no hop
+
+
+def _account_key(data: Mapping[str, Any], node: str) -> str:
+    return f"account hub {data.get('account') or node}"
+
+
+def _class_key(data: Mapping[str, Any], node: str) -> str:
+    return f"org-wide trust {data.get('label', '')}"
+
+
+def _admin_key(data: Mapping[str, Any], node: str) -> str:
+    return f"admin of account {data.get('account') or node}"
+
+
+@dataclass(frozen=True, slots=True)
+class NodeSpec:
+    """What every layer asks about nodes of one kind."""
+
+    kind: str
+    hub: Hub
+    legend: str  # the legend's words for the kind
+    words: tuple[str, str]  # one, many: "3 roles"
+    opengraph: tuple[str, ...]  # BloodHound kinds: the first is the display kind, at most 3 in all
+    neo4j: tuple[str, ...]  # Neo4j labels (Cartography's where they mean the same)
+    principal: bool = False  # a user or role of the data: folded when alike in pictures, an answer of queries
+    in_account_box: bool = False  # drawn inside its account's cluster
+    # A hub entered only through edges of these --via groups: without any of them a query leaves it out.
+    needs_via: frozenset[Via] | None = None
+    # How diff recognises the same hub in another build of the same data (hub ids are not stable); None: by id.
+    diff_key: Callable[[Mapping[str, Any], str], str] | None = None
+
+    def is_hub(self, data: Mapping[str, Any]) -> bool:
+        if self.hub is Hub.WHEN_MARKED:
+            return bool(data.get("hub"))
+        return self.hub is Hub.ALWAYS
+
+
+@dataclass(frozen=True, slots=True)
+class EdgeSpec:
+    """What every layer asks about edges of one kind."""
+
+    kind: str
+    via: Via | None  # the --via group that follows it; None: always followed (membership in a hub)
+    hop_cost: int  # hops a path pays for it (membership: none)
+    legend: str
+    opengraph: str  # BloodHound edge kind
+    neo4j: str  # Neo4j relationship type
+    trust: bool = False  # granted by a role's trust policy (sts:AssumeRole*), not by the caller's permissions
+    # Drawn by its own kind (colour, arrowhead, technique label), not by the scope of the trust.
+    styled_by_kind: bool = False
+
+
+_PRINCIPAL = "AWSPrincipal"
+
+NODE_SPECS: dict[str, NodeSpec] = {spec.kind: spec for spec in (
+    NodeSpec(NodeKind.ROLE, Hub.NEVER, "role", ("role", "roles"), ("AWSRole", _PRINCIPAL), ("AWSRole", _PRINCIPAL),
+             principal=True, in_account_box=True),
+    NodeSpec(NodeKind.USER, Hub.NEVER, "user", ("user", "users"), ("AWSUser", _PRINCIPAL), ("AWSUser", _PRINCIPAL),
+             principal=True, in_account_box=True),
+    # `arn:aws:iam::ACCT:root`: the account as a principal; for a collected account also the hub of its principals
+    # that may assume any role (Cartography's AWSRootPrincipal; its AWSAccount is keyed by the id).
+    NodeSpec(NodeKind.ACCOUNT, Hub.WHEN_MARKED, "account", ("account", "accounts"),
+             ("AWSAccount", _PRINCIPAL), ("AWSRootPrincipal", _PRINCIPAL), in_account_box=True,
+             diff_key=_account_key),
+    # the principals an org-wide `*` trust admits, alike in everything that decides it
+    NodeSpec(NodeKind.CLASS, Hub.ALWAYS, "org-wide trust", ("org-wide trust", "org-wide trusts"),
+             ("AWSTrustClass",), ("AWSTrustClass",), diff_key=_class_key),
+    # whoever can take over an account: its administrators, reaching every role and user of it through IAM
+    NodeSpec(NodeKind.ACCOUNT_ADMIN, Hub.ALWAYS, "account administrators", ("account admin", "account admins"),
+             ("AWSAccountAdmin",), ("AWSAccountAdmin",), needs_via=frozenset({Via.IAM}), diff_key=_admin_key),
+    # principals of one account whose policies give them the same PassRole, code and IAM edges
+    NodeSpec(NodeKind.POLICY_GROUP, Hub.ALWAYS, "principals with the same permissions",
+             ("policy group", "policy groups"),
+             ("AWSPolicyGroup",), ("AWSPolicyGroup",), needs_via=frozenset({Via.PASSROLE, Via.CODE, Via.IAM})),
+    # code of any resource of one kind in an account (no inventory tells which role each runs as)
+    NodeSpec(NodeKind.CODE_RUNNER, Hub.ALWAYS, "code run as any role of a kind", ("code runner", "code runners"),
+             ("AWSCodeRunner",), ("AWSCodeRunner",), needs_via=frozenset({Via.CODE})),
+    # any role of an account trusting one service, for callers that may pass every such role alike
+    NodeSpec(NodeKind.PASSROLE_RUNNER, Hub.ALWAYS, "roles passed to a service", ("PassRole runner", "PassRole runners"),
+             ("AWSPassRoleRunner",), ("AWSPassRoleRunner",), needs_via=frozenset({Via.PASSROLE})),
+    NodeSpec(NodeKind.SERVICE, Hub.NEVER, "AWS service", ("service", "services"),
+             ("AWSServicePrincipal", _PRINCIPAL), ("AWSServicePrincipal", _PRINCIPAL)),
+    NodeSpec(NodeKind.FEDERATED, Hub.NEVER, "identity provider", ("provider", "providers"),
+             ("AWSIdentityProvider", _PRINCIPAL), ("AWSFederatedPrincipal", _PRINCIPAL), in_account_box=True),
+    NodeSpec(NodeKind.PUBLIC, Hub.NEVER, "anyone (*)", ("anyone", "anyone"),
+             ("AWSAnyPrincipal", _PRINCIPAL), ("AWSAnyPrincipal", _PRINCIPAL)),
+    NodeSpec(NodeKind.UNKNOWN, Hub.NEVER, "unresolved principal", ("unresolved", "unresolved"),
+             ("AWSUnknownPrincipal", _PRINCIPAL), ("AWSUnknownPrincipal", _PRINCIPAL)),
+)}
+
+EDGE_SPECS: dict[str, EdgeSpec] = {spec.kind: spec for spec in (
+    EdgeSpec(EdgeKind.ASSUME, Via.ASSUME, 1, "sts:AssumeRole", "AWSAssumeRole", "STS_ASSUMEROLE_ALLOW", trust=True),
+    EdgeSpec(EdgeKind.SAML, Via.ASSUME, 1, "sts:AssumeRoleWithSAML", "AWSAssumeRoleWithSAML",
+             "STS_ASSUMEROLEWITHSAML_ALLOW", trust=True),
+    EdgeSpec(EdgeKind.WEB_IDENTITY, Via.ASSUME, 1, "sts:AssumeRoleWithWebIdentity", "AWSAssumeRoleWithWebIdentity",
+             "STS_ASSUMEROLEWITHWEBIDENTITY_ALLOW", trust=True),
+    EdgeSpec(EdgeKind.SERVICE, Via.ASSUME, 1, "a service assumes the role", "AWSServiceAssume",
+             "SERVICE_ASSUMEROLE_ALLOW", trust=True),
+    # principal → a hub standing for it (account hub, trust class, policy group): membership, no hop
+    EdgeSpec(EdgeKind.MEMBER, None, 0, "member of", "AWSMemberOf", "MEMBER_OF"),
+    EdgeSpec(EdgeKind.PASSROLE, Via.PASSROLE, 1, "iam:PassRole to a service", "AWSPassRole", "IAM_PASSROLE_ALLOW",
+             styled_by_kind=True),
+    EdgeSpec(EdgeKind.CODE, Via.CODE, 1, "code run as the role", "AWSCodeAsRole", "CODE_AS_ROLE_ALLOW",
+             styled_by_kind=True),
+    EdgeSpec(EdgeKind.IAM, Via.IAM, 1, "IAM write", "AWSIAMTakeover", "IAM_TAKEOVER_ALLOW", styled_by_kind=True),
+    EdgeSpec(EdgeKind.ASSUME_ROOT, Via.IAM, 1, "sts:AssumeRoot", "AWSAssumeRoot", "STS_ASSUMEROOT_ALLOW",
+             styled_by_kind=True),
+)}
+
+# Trust-policy principal forms (policy/principals.py) → the node kind of the caller they name.
+_CALLER_NODE_KIND: dict[str, NodeKind] = {
+    "public": NodeKind.PUBLIC, "account": NodeKind.ACCOUNT, "user": NodeKind.USER, "role": NodeKind.ROLE,
+    "session": NodeKind.ROLE, "unique-id": NodeKind.UNKNOWN, "service": NodeKind.SERVICE,
+    "saml": NodeKind.FEDERATED, "oidc": NodeKind.FEDERATED, "web-identity": NodeKind.FEDERATED,
+}
+# Trust-policy principal forms → the kind of the edge their grant makes.
+_CALLER_EDGE_KIND: dict[str, EdgeKind] = {
+    "service": EdgeKind.SERVICE, "saml": EdgeKind.SAML, "oidc": EdgeKind.WEB_IDENTITY,
+    "web-identity": EdgeKind.WEB_IDENTITY,
+}
+
+
+def caller_node_kind(principal_form: str) -> NodeKind:
+    """The node kind of a caller named in a trust policy in this principal form."""
+    return _CALLER_NODE_KIND.get(principal_form, NodeKind.UNKNOWN)
+
+
+def caller_edge_kind(principal_form: str) -> EdgeKind:
+    """The edge kind a trust grant to a caller of this principal form makes."""
+    return _CALLER_EDGE_KIND.get(principal_form, EdgeKind.ASSUME)
+
+
+def _generic_node(kind: str) -> NodeSpec:
+    return NodeSpec(kind, Hub.WHEN_MARKED, kind, (kind, kind), (), ())
+
+
+def _generic_edge(kind: str) -> EdgeSpec:
+    return EdgeSpec(kind, None, 1, kind, "", "")
+
+
+def node_spec(kind: object) -> NodeSpec:
+    """The row of a node kind; a kind without one gets a generic row (a hub only when marked so)."""
+    spec = NODE_SPECS.get(kind) if isinstance(kind, str) else None
+    return spec if spec is not None else _generic_node(str(kind or NodeKind.UNKNOWN))
+
+
+def edge_spec(kind: object) -> EdgeSpec:
+    """The row of an edge kind; a kind without one gets a generic row (followed by every --via, one hop)."""
+    spec = EDGE_SPECS.get(kind) if isinstance(kind, str) else None
+    return spec if spec is not None else _generic_edge(str(kind or EdgeKind.ASSUME))
+
+
+# -- reading a graph's attributes -----------------------------------------------------------------------------
+
+
+def node_kind(data: Mapping[str, Any]) -> str:
+    """A node's kind (`unknown` when it has none)."""
+    return str(data.get("kind") or NodeKind.UNKNOWN)
+
+
+def edge_kind(data: Mapping[str, Any]) -> str:
+    """An edge's kind (`assume` when it has none: graphs of the first versions)."""
+    return str(data.get("kind") or EdgeKind.ASSUME)
+
+
+def edge_kinds(data: Mapping[str, Any]) -> list[str]:
+    """Every kind realising an edge (an edge folds alternatives of several kinds into one)."""
+    return list(data.get("kinds") or (edge_kind(data),))
+
+
+def is_hub(graph: nx.DiGraph, node: str) -> bool:
+    """A hub stands for other principals (an account's, a trust class's, an indirect edge's callers): it is a
+    waypoint, never an answer."""
+    # networkx's plain node dict: the view layer costs more than the lookup on 100k-node searches.
+    data = graph._node[node]
+    return node_spec(data.get("kind")).is_hub(data)
+
+
+def is_hub_data(data: Mapping[str, Any]) -> bool:
+    """`is_hub` for a node's attributes already at hand."""
+    return node_spec(data.get("kind")).is_hub(data)
+
+
+def is_principal(data: Mapping[str, Any]) -> bool:
+    """A user or role of the data (not a hub, an outside caller or an account)."""
+    return node_spec(data.get("kind")).principal and not is_hub_data(data)
+
+
+def is_kind(data: Mapping[str, Any], *kinds: str) -> bool:
+    """Whether a node's or edge's kind is one of these."""
+    return data.get("kind") in kinds
+
+
+def hop_cost(data: Mapping[str, Any]) -> int:
+    """What following an edge costs in hops: none into a hub (membership, or becoming an account's admin)."""
+    # becoming the admin of an account (an edge into its admin node) is no role assumption: the hop is the step
+    # from there to a role or user
+    if data.get("hub_entry"):
+        return 0
+    return edge_spec(data.get("kind")).hop_cost
+
+
+def is_membership(data: Mapping[str, Any]) -> bool:
+    """An edge into a hub that stands for its caller, followed whatever --via says."""
+    return edge_spec(data.get("kind")).via is None and data.get("kind") in EDGE_SPECS
+
+
+def is_trust_edge(data: Mapping[str, Any]) -> bool:
+    """Every alternative of the edge is a role assumption a trust policy grants."""
+    return all(edge_spec(k).trust for k in edge_kinds(data))
+
+
+def styled_by_kind(data: Mapping[str, Any]) -> bool:
+    """Every alternative of the edge is drawn by its kind (the indirect edges), not by its scope."""
+    return all(edge_spec(k).styled_by_kind for k in edge_kinds(data))
+
+
+def via_groups() -> tuple[str, ...]:
+    """The names `--via` takes, `all` last."""
+    return (*dict.fromkeys(str(s.via) for s in EDGE_SPECS.values() if s.via is not None), VIA_ALL)
+
+
+def via_kinds(via: Iterable[str] | str | None) -> frozenset[str] | None:
+    """The edge kinds `--via` names (`assume,iam` or a list of names); None: every kind."""
+    if via is None:
+        return None
+    names = [n.strip().lower() for part in ([via] if isinstance(via, str) else via) for n in part.split(",")
+             if n.strip()]
+    known = via_groups()
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise ValueError(f"unknown --via {', '.join(unknown)}: use {', '.join(known)}")
+    if not names or VIA_ALL in names:
+        return None
+    return frozenset(s.kind for s in EDGE_SPECS.values() if s.via is not None and s.via in names)
+
+
+def hub_needed(data: Mapping[str, Any], allowed: frozenset[str]) -> bool:
+    """Whether a query following only the `allowed` edge kinds can use this node (a hub entered only through
+    kinds it does not follow is a dead end)."""
+    needs = node_spec(data.get("kind")).needs_via
+    if needs is None:
+        return True
+    return any(edge_spec(k).via in needs for k in allowed)
+
+
+def diff_key(graph: nx.DiGraph, node: str) -> str:
+    """What a hub stands for, the same in any build of the same data (hub ids are not)."""
+    data = graph.nodes[node]
+    keyer = node_spec(data.get("kind")).diff_key
+    return keyer(data, node) if keyer is not None else f"hub {node}"
