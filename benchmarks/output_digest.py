@@ -9,7 +9,8 @@ file. Run it before and after a change and compare:
     python benchmarks/output_digest.py -o /tmp/after.json --compare /tmp/before.json
 
 The build cache is off (`--no-cache`): a cache entry is the same saved graph that `build -o` writes, which is
-digested. The build's clock is fixed (data without a collection manifest is dated by its build), and what names
+digested. Hash randomization is off (a saved graph lists sets in their iteration order), the build's clock is
+fixed (data without a collection manifest is dated by its build), and what names
 the temporary directory, the Graphviz or trustgraph version or the time a report was made is masked before
 hashing; nothing else is.
 """
@@ -57,7 +58,8 @@ main(prog_name="trustgraph")
 
 def _run(args: list[str], out: Path | None = None) -> None:
     cmd = [sys.executable, "-c", _FIXED_CLOCK, *args]
-    done = subprocess.run(cmd, capture_output=True, cwd=ROOT, env={**os.environ, "COLUMNS": "200"})
+    env = {**os.environ, "COLUMNS": "200", "PYTHONHASHSEED": "0"}
+    done = subprocess.run(cmd, capture_output=True, cwd=ROOT, env=env)
     if out is not None:
         out.write_bytes(done.stdout)
     if done.returncode != 0:
