@@ -341,7 +341,7 @@ def test_diff_saved_graph_as_a_side(pair: tuple[Path, Path], tmp_path: Path) -> 
     code, out, err = run("diff", str(saved), str(pair[0]), "-q", "--json")
     assert code == 0, err
     assert json.loads(out)["summary"]["trust_changes"] == 0
-    # Two saved graphs are not one side; a saved graph with files read over it is (tests/test_diff_iac.py).
+    # Two saved graphs are not one side; a saved graph with files read over it is (tests/analysis/test_diff_iac.py).
     assert run("diff", "--old", str(saved), "--old", str(saved), "--new", str(pair[1]), "-q")[0] == 2
 
 

@@ -567,7 +567,7 @@ def test_ci_workflow_commands_run_as_written(tmp_path: Path, monkeypatch: pytest
     outcomes = []
     for args in commands:
         if args[0] == "collect":
-            continue  # needs AWS: tests/test_collect*.py run it against moto
+            continue  # needs AWS: tests/sources/aws/test_collect*.py run it against moto
         code, out, err = run(*args)
         assert code in (0, 1), f"trustgraph {' '.join(args)} → {code}: {err}"
         outcomes.append((args[0], code))
