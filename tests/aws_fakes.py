@@ -24,7 +24,7 @@ CALLER_SECRET = "caller-secret-never-printed-0123456789"
 MANAGEMENT_ACCOUNT = "123456789012"  # moto's default account for the env credentials
 # Tests of the IAM and Organizations collection leave the inventory out: moto builds its EC2, Glue and SageMaker
 # backends for every account and region listed (about 2 s per run in one region; moto enables ~38 regions).
-# tests/test_inventory_collect.py covers it, and the org-wide tests below read it in one region.
+# tests/sources/aws/test_inventory_collect.py covers it, and the org-wide tests below read it in one region.
 NO_INVENTORY = ("--no-inventory",)
 ONE_REGION = ("--regions", REGION)
 

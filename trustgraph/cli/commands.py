@@ -2,7 +2,7 @@
 
 The group imports a command's module only when that command runs, so `trustgraph --version` and
 `--help` don't load networkx, rich or boto3. The module registers the command on `main` when imported.
-The help lines are copies of each command's first sentence (tests/test_cli_startup.py checks them).
+The help lines are copies of each command's first sentence (tests/cli/test_cli_startup.py checks them).
 """
 
 from __future__ import annotations

@@ -1,0 +1,454 @@
+"""`trustgraph diff`: what a change does to trust (analysis/diff.py), its JSON contract, its Markdown and its
+picture, and the gates (--fail-on, --fail-on-outside, --fail-on-reachers, with --baseline/--suppressions)."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import xml.dom.minidom
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from tests.builders import A, Account, B, Org, allow, identity, load, trust
+from tests.graph.test_trust_classes import ORG, org_wide
+from trustgraph.analysis.diff import ADDED, CHANGED, REMOVED, GraphDiff, diff_sides, side_from_snapshot
+from trustgraph.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+ACME = ROOT / "samples" / "acme"
+HOSTILE = Path(__file__).resolve().parents[1] / "hostile" / "markup_and_controls.json"
+OUTSIDER = "777777777777"
+CONTROLS = ("\x1b", "\x00", "\x07", "\x9b")
+ADMIN = identity(allow("*", "*"))
+ASSUME_ANY = identity(allow("sts:AssumeRole", "*"))
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args))
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result.exit_code, result.stdout, result.stderr
+
+
+def two_accounts(*, deployer_trusts: Any = None, admin_trusts: Any = None, extra: bool = False,
+                 vendor_condition: dict[str, Any] | None = None) -> list[object]:
+    """Account A (Deployer, Admin, a vendor role) and account B (a CI role that may assume anything)."""
+    org = Org(ORG)
+    org.account(A)
+    org.account(B)
+    a, b = Account(A), Account(B)
+    b.role("CI", trust(b.root), policies={"ci": ASSUME_ANY})
+    a.role("Deployer", trust(deployer_trusts or b.arn("role", "CI")), policies={"ci": ASSUME_ANY})
+    a.role("Admin", trust(admin_trusts or a.arn("role", "Deployer")), policies={"admin": ADMIN})
+    a.role("Vendor", trust(f"arn:aws:iam::{OUTSIDER}:root", condition=vendor_condition))
+    if extra:
+        a.role("Reader", trust(b.arn("role", "CI")))
+    return [a, b, org]
+
+
+def compare(old: list[object], new: list[object]) -> GraphDiff:
+    return diff_sides(side_from_snapshot(load(*old)[0]), side_from_snapshot(load(*new)[0]))
+
+
+def write(tmp: Path, name: str, pieces: list[object]) -> Path:
+    folder = tmp / name
+    folder.mkdir()
+    for i, piece in enumerate(pieces):
+        value = piece.gaad() if isinstance(piece, Account) else piece.to_dict()  # type: ignore[attr-defined]
+        (folder / f"{i}.json").write_text(json.dumps(value), encoding="utf-8")
+    return folder
+
+
+EXTERNAL_ID = {"StringEquals": {"sts:ExternalId": "x-123"}}
+
+
+# -- the relation --------------------------------------------------------------------------------------
+
+
+def test_diff_same_data_is_empty() -> None:
+    assert compare(two_accounts(vendor_condition=EXTERNAL_ID), two_accounts(vendor_condition=EXTERNAL_ID)).empty
+
+
+def test_diff_edge_added() -> None:
+    diff = compare(two_accounts(), two_accounts(extra=True))
+    added = [t for t in diff.trust if t.change == ADDED]
+    assert [(t.role.rsplit("/", 1)[-1], t.callers) for t in added] == \
+        [("Reader", (f"arn:aws:iam::{B}:role/CI",))]
+    assert added[0].via is None and added[0].old is None and added[0].new is not None
+    assert not [t for t in diff.trust if t.change != ADDED]
+
+
+def test_diff_edge_removed() -> None:
+    diff = compare(two_accounts(extra=True), two_accounts())
+    assert [(t.change, t.role.rsplit("/", 1)[-1]) for t in diff.trust] == [(REMOVED, "Reader")]
+
+
+def test_diff_edge_changed_conditions() -> None:
+    diff = compare(two_accounts(vendor_condition=EXTERNAL_ID), two_accounts())
+    (change,) = diff.trust
+    assert change.change == CHANGED and change.role.endswith("role/Vendor")
+    assert change.fields == ("conditional", "conditions")
+    assert change.old is not None and change.old.conditions == ("sts:ExternalId",)
+    assert change.new is not None and not change.new.conditional
+
+
+SERVICE_ONLY = {"Service": "ec2.amazonaws.com"}
+
+
+def test_diff_new_reacher_of_sensitive_role() -> None:
+    # Admin (admin-equivalent) trusted only EC2; now it trusts Deployer, and through it B's CI role.
+    before, after = two_accounts(admin_trusts=SERVICE_ONLY), two_accounts()
+    diff = compare(before, after)
+    new_reachers = [r for r in diff.reachers if r.change == "new"]
+    assert {(r.role.rsplit("/", 1)[-1], r.principal, r.hops) for r in new_reachers} == {
+        ("Admin", f"arn:aws:iam::{A}:role/Deployer", 1), ("Admin", f"arn:aws:iam::{B}:role/CI", 2)}
+    assert diff.sensitive_checked == [f"arn:aws:iam::{A}:role/Admin"]
+    back = compare(after, before)
+    assert {(r.change, r.principal) for r in back.reachers} == {
+        ("lost", f"arn:aws:iam::{A}:role/Deployer"), ("lost", f"arn:aws:iam::{B}:role/CI"),
+        ("new", "ec2.amazonaws.com")}
+
+
+def test_diff_reacher_of_sensitive_role_now_unconditional() -> None:
+    # Admin trusted Deployer only with MFA; the change drops the condition: Deployer (and B's CI through it)
+    # reached Admin before, but now without MFA — reported as "unconditional", not as new.
+    mfa = {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
+
+    def with_admin_trust(condition: dict[str, Any] | None) -> list[object]:
+        pieces = two_accounts()
+        pieces[0].role("Admin", trust(pieces[0].arn("role", "Deployer"), condition=condition),  # type: ignore[attr-defined]
+                       policies={"admin": ADMIN})
+        return pieces
+
+    diff = compare(with_admin_trust(mfa), with_admin_trust(None))
+    firm = {(r.change, r.principal) for r in diff.reachers}
+    assert (("unconditional", f"arn:aws:iam::{A}:role/Deployer") in firm
+            and all(change == "unconditional" for change, _ in firm))
+    # The control: the other way round the reach only gains a condition, which is no new exposure.
+    assert not [r for r in compare(with_admin_trust(None), with_admin_trust(mfa)).reachers
+                if r.change == "unconditional"]
+
+
+def test_diff_new_reacher_of_sensitive_role_negative_control() -> None:
+    # A change that touches no sensitive role (nor anything upstream of one) compares no reachers.
+    diff = compare(two_accounts(), two_accounts(extra=True))
+    assert diff.trust and not diff.reachers and diff.sensitive_checked == []
+
+
+def test_diff_new_outside_trust() -> None:
+    old = two_accounts()
+    new = two_accounts(deployer_trusts=[f"arn:aws:iam::{B}:role/CI", f"arn:aws:iam::{OUTSIDER}:root"])
+    diff = compare(old, new)
+    assert [(o.role.rsplit("/", 1)[-1], o.caller, o.classification) for o in diff.outside] == \
+        [("Deployer", f"arn:aws:iam::{OUTSIDER}:root", "external-unknown")]
+
+
+def test_diff_new_outside_trust_negative_control() -> None:
+    # New trust from inside the organization is a trust change, never outside trust.
+    diff = compare(two_accounts(), two_accounts(extra=True))
+    assert diff.trust and diff.outside == []
+
+
+def test_diff_caller_now_outside_the_organization() -> None:
+    # Account B leaves the organization: its CI role's existing trust into A is now trust from outside.
+    before = two_accounts()
+    after = two_accounts()
+    org = after[-1]
+    assert isinstance(org, Org)
+    org.accounts = [a for a in org.accounts if a["id"] != B]
+    diff = compare(before, after)
+    assert [(o.caller, o.change, o.classification) for o in diff.outside] == \
+        [(f"arn:aws:iam::{B}:role/CI", "now-outside", "external-unknown")]
+    (change,) = [t for t in diff.trust if t.callers == (f"arn:aws:iam::{B}:role/CI",)]
+    assert change.change == CHANGED and change.fields == ("classification",)
+
+
+def test_diff_finding_introduced_and_resolved() -> None:
+    diff = compare(two_accounts(vendor_condition=EXTERNAL_ID), two_accounts())
+    # Dropping the ExternalId makes the unknown-account trust worse: same fingerprint, higher severity.
+    assert [(a.rule, a.severity.value, b.severity.value) for a, b in diff.findings_escalated] == \
+        [("TG302", "low", "high")]
+    assert not diff.findings_introduced
+    reverse = compare(two_accounts(), two_accounts(vendor_condition=EXTERNAL_ID))
+    assert not reverse.findings_escalated  # de-escalation is no escalation
+    gone = compare(two_accounts(), two_accounts(extra=True))
+    outsider = compare(two_accounts(extra=True),
+                       two_accounts(extra=True, deployer_trusts=f"arn:aws:iam::{OUTSIDER}:root"))
+    assert any(f.rule == "TG302" and f.principal == f"arn:aws:iam::{OUTSIDER}:root"
+               for f in outsider.findings_introduced)
+    back = compare(two_accounts(extra=True, deployer_trusts=f"arn:aws:iam::{OUTSIDER}:root"),
+                   two_accounts(extra=True))
+    assert {f.fingerprint for f in back.findings_resolved} >= \
+        {f.fingerprint for f in outsider.findings_introduced if f.rule == "TG302"}
+    assert not gone.findings_introduced and not gone.findings_resolved
+
+
+def test_diff_findings_matched_by_fingerprint_not_message() -> None:
+    old = side_from_snapshot(load(*two_accounts())[0])
+    new = side_from_snapshot(load(*two_accounts())[0])
+    for f in new.findings:
+        f.message += " (reworded)"
+    assert not diff_sides(old, new).findings_introduced
+    new.findings[0].principal = "arn:aws:iam::999999999999:root"
+    assert len(diff_sides(old, new).findings_introduced) == 1
+
+
+def test_diff_org_wide_class_change_reported_once() -> None:
+    old, new = org_wide(6), org_wide(6)
+    first = new[0]
+    assert isinstance(first, Account)
+    first.role("Extra", trust("*", condition={"StringEquals": {"aws:PrincipalOrgID": ORG}}))
+    diff = compare(old, new)
+    hubbed = [t for t in diff.trust if t.via is not None]
+    assert len(hubbed) == 1, hubbed
+    (change,) = hubbed
+    assert change.change == ADDED and change.role.endswith("role/Extra")
+    assert change.via == f"org-wide trust aws:PrincipalOrgID StringEquals {ORG}"
+    assert len(change.callers) == 5  # the admins of the five other accounts
+    # Its own account's principals need no class (the trust alone suffices): direct edges, changed alike,
+    # so one change too.
+    direct = [t for t in diff.trust if t.via is None and t.role.endswith("role/Extra")]
+    assert [len(t.callers) for t in direct] == [5]
+    # The same organization built twice: hubs renumbered or not, no change.
+    assert compare(org_wide(6), org_wide(6)).empty
+    # The picture draws the class change as one edge from one node standing for its members.
+    from trustgraph.graph.build import build_graph
+    from trustgraph.render.diff import change_graph
+    picture = change_graph(diff, build_graph(load(*old)[0]), build_graph(load(*new)[0]))
+    classes = [n for n, d in picture.nodes(data=True) if d.get("kind") == "class"]
+    assert len(classes) == 1 and picture.nodes[classes[0]]["members"] == 5
+    assert list(picture.successors(classes[0])) == [change.role]
+
+
+def test_diff_org_wide_pairs_are_looked_at_only_where_roles_differ(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without the square of the organization: identical builds look at no caller → role pair one by one, and a
+    new org-wide role only at the pairs it adds."""
+    from trustgraph.analysis import diff as diff_module
+    from trustgraph.graph.build import build_graph
+
+    calls: list[tuple[str, str]] = []
+    effective = diff_module._Relation.effective
+
+    def counted(self: object, caller: str, role: str) -> object:
+        calls.append((caller, role))
+        return effective(self, caller, role)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(diff_module._Relation, "effective", counted)
+    n = 12
+    same = build_graph(load(*org_wide(n))[0])
+    assert diff_module.trust_changes(same, build_graph(load(*org_wide(n))[0])) == []
+    assert calls == []
+    new = org_wide(n)
+    first = new[0]
+    assert isinstance(first, Account)
+    first.role("Extra", trust("*", condition={"StringEquals": {"aws:PrincipalOrgID": ORG}}))
+    changes = diff_module.trust_changes(same, build_graph(load(*new)[0]))
+    pairs = sum(len(t.callers) for t in changes)
+    assert len(set(calls)) == pairs  # every pair looked at is a reported change
+    assert {role for _, role in calls} <= {first.arn("role", "Extra"), first.arn("role", "DataPerimeter")}
+
+
+def test_diff_org_wide_new_member_gains_every_class_role_in_one_change_per_role() -> None:
+    old, new = org_wide(4), org_wide(4)
+    first = new[0]
+    assert isinstance(first, Account)
+    first.role("Admin2", trust(first.root), policies={"admin": ASSUME_ANY})
+    diff = compare(old, new)
+    gained = [t for t in diff.trust if t.via is not None and t.callers == (first.arn("role", "Admin2"),)]
+    # Admin2 joins its account hub and the org-wide class: one change per role reached through a hub.
+    assert gained and all(t.change == ADDED for t in gained)
+    assert len({t.role for t in gained}) == len(gained)
+
+
+# -- CLI: formats, picture, gates -------------------------------------------------------------------------
+
+
+@pytest.fixture()
+def pair(tmp_path: Path) -> tuple[Path, Path]:
+    return (write(tmp_path, "old", two_accounts(vendor_condition=EXTERNAL_ID)),
+            write(tmp_path, "new", two_accounts(deployer_trusts=[f"arn:aws:iam::{B}:role/CI",
+                                                                 f"arn:aws:iam::{OUTSIDER}:root"])))
+
+
+def test_diff_json_contract(pair: tuple[Path, Path]) -> None:
+    code, out, err = run("diff", str(pair[0]), str(pair[1]), "-q", "--no-cache", "--json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["schema"] == "trustgraph/diff/v1"
+    assert set(doc) >= {"tool", "old", "new", "summary", "trust", "outside", "sensitive_roles", "reachers",
+                        "findings"}
+    assert doc["old"]["inputs"] == [str(pair[0])] and doc["new"]["inputs"] == [str(pair[1])]
+    assert set(doc["summary"]) >= {"trust_added", "trust_changed", "trust_removed", "outside_trust_new",
+                                   "sensitive_reachers_new", "findings_introduced", "findings_resolved"}
+    row = doc["trust"][0]
+    assert set(row) == {"change", "role", "via", "caller_count", "callers", "old", "new", "fields"}
+    assert set(doc["findings"]) == {"introduced", "resolved", "escalated"}
+    introduced = doc["findings"]["introduced"][0]
+    assert {"rule", "severity", "role", "principal", "fingerprint", "suppression", "in_baseline"} <= set(introduced)
+    assert doc["outside"][0]["caller"] == f"arn:aws:iam::{OUTSIDER}:root"
+    assert "gate" not in doc
+    code, fmt_out, _ = run("diff", str(pair[0]), str(pair[1]), "-q", "--format", "json")
+    assert json.loads(fmt_out)["summary"] == doc["summary"]
+
+
+def test_diff_fail_on_exit_codes(pair: tuple[Path, Path]) -> None:
+    old, new = map(str, pair)
+    assert run("diff", old, new, "-q")[0] == 0
+    code, _, err = run("diff", old, new, "-q", "--fail-on", "high")
+    assert code == 1 and "--fail-on high" in err
+    assert run("diff", old, old, "-q", "--fail-on", "info")[0] == 0  # nothing introduced
+    assert run("diff", old, new, "-q", "--fail-on-outside")[0] == 1
+    assert run("diff", old, old, "-q", "--fail-on-outside")[0] == 0
+    assert run("diff", old, "-q")[0] == 2  # one side only
+    assert run("diff", old, str(Path(old).parent / "missing"), "-q")[0] == 2
+    assert run("diff", old, new, "-q", "--fail-on", "severe")[0] == 2
+
+
+def test_diff_fail_on_reachers(tmp_path: Path) -> None:
+    old = write(tmp_path, "old", two_accounts(admin_trusts=SERVICE_ONLY))
+    new = write(tmp_path, "new", two_accounts())
+    code, _, err = run("diff", str(old), str(new), "-q", "--fail-on-reachers")
+    assert code == 1 and "sensitive" in err
+    both = write(tmp_path, "both", two_accounts(admin_trusts={"AWS": f"arn:aws:iam::{A}:role/Deployer",
+                                                              **SERVICE_ONLY}))
+    assert run("diff", str(both), str(old), "-q", "--fail-on-reachers")[0] == 0  # only lost reachers
+
+
+def test_diff_baseline_and_suppressions_apply(pair: tuple[Path, Path], tmp_path: Path) -> None:
+    old, new = map(str, pair)
+    code, base, _ = run("findings", "-i", new, "-q", "--format", "json")
+    (tmp_path / "base.json").write_text(base, encoding="utf-8")
+    assert run("diff", old, new, "-q", "--fail-on", "high")[0] == 1
+    assert run("diff", old, new, "-q", "--fail-on", "high", "--baseline", str(tmp_path / "base.json"))[0] == 0
+    sup = tmp_path / "sup.yaml"
+    sup.write_text(f"- rule: TG302\n  subject: 'arn:aws:iam::{A}:role/*'\n  reason: vendor under contract\n"
+                   f"- rule: TG401\n  subject: 'arn:aws:iam::{A}:role/Admin'\n  reason: break-glass path\n"
+                   "  expires: 2999-12-31\n", encoding="utf-8")
+    code, out, err = run("diff", old, new, "-q", "--fail-on", "high", "--suppressions", str(sup), "--json")
+    assert code == 0, err
+    doc = json.loads(out)
+    suppressed = [f for f in doc["findings"]["introduced"] if f["suppression"]]
+    assert suppressed and suppressed[0]["suppression"]["reason"] == "vendor under contract"
+    assert doc["gate"]["suppressed"] >= 1 and doc["gate"]["tripped"] is False
+
+
+def test_diff_saved_graph_as_a_side(pair: tuple[Path, Path], tmp_path: Path) -> None:
+    saved = tmp_path / "old.sqlite"
+    assert run("build", "-i", str(pair[0]), "-o", str(saved), "-q", "--no-cache")[0] == 0
+    code, out, err = run("diff", str(saved), str(pair[0]), "-q", "--json")
+    assert code == 0, err
+    assert json.loads(out)["summary"]["trust_changes"] == 0
+    # Two saved graphs are not one side; a saved graph with files read over it is (tests/analysis/test_diff_iac.py).
+    assert run("diff", "--old", str(saved), "--old", str(saved), "--new", str(pair[1]), "-q")[0] == 2
+
+
+def test_diff_several_paths_per_side(tmp_path: Path) -> None:
+    pieces = two_accounts()
+    old = write(tmp_path, "old", pieces)
+    files = sorted(old.iterdir())
+    code, out, err = run("diff", "--old", str(files[0]), "--old", str(files[1]), "--old", str(files[2]),
+                         "--new", str(old), "-q", "--json")
+    assert code == 0, err
+    assert json.loads(out)["summary"]["trust_changes"] == 0
+
+
+def test_diff_picture_generated(pair: tuple[Path, Path], tmp_path: Path) -> None:
+    svg = tmp_path / "diff.svg"
+    code, _, err = run("diff", str(pair[0]), str(pair[1]), "-q", "-o", str(svg))
+    assert code == 0, err
+    text = svg.read_text(encoding="utf-8")
+    xml.dom.minidom.parseString(text)
+    assert "Deployer" in text and "Vendor" in text
+    assert "#188038" in text and "#e37400" in text  # an added and a changed edge, in their colours
+    assert "Reader" not in text  # only what changed
+    dot = tmp_path / "diff.dot"
+    assert run("diff", str(pair[0]), str(pair[1]), "-q", "-o", str(dot))[0] == 0
+    assert "#d93025" not in dot.read_text(encoding="utf-8")  # nothing removed
+
+
+def test_diff_markdown_is_short_and_capped(tmp_path: Path) -> None:
+    old_pieces, new_pieces = two_accounts(), two_accounts()
+    extra = new_pieces[0]
+    assert isinstance(extra, Account)
+    for i in range(14):
+        extra.role(f"Reader{i}", trust(f"arn:aws:iam::{B}:role/CI"))
+    old, new = write(tmp_path, "old", old_pieces), write(tmp_path, "new", new_pieces)
+    code, out, err = run("diff", str(old), str(new), "-q", "--format", "markdown")
+    assert code == 0, err
+    assert out.startswith("### trustgraph diff\n\n14 trust changes (14 added)")
+    assert "… and 4 more" in out
+    assert out.count("| added |") == 10
+
+
+# -- hostile names --------------------------------------------------------------------------------------
+
+
+@pytest.fixture()
+def hostile_pair(tmp_path: Path) -> tuple[Path, Path]:
+    data = json.loads(HOSTILE.read_text(encoding="utf-8"))
+    new = tmp_path / "new.json"
+    shutil.copyfile(HOSTILE, new)
+    data["RoleDetailList"] = [r for r in data["RoleDetailList"] if not r["RoleName"].startswith("Ops")]
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps(data), encoding="utf-8")
+    return old, new
+
+
+def test_diff_markdown_escapes_hostile_names(hostile_pair: tuple[Path, Path]) -> None:
+    code, out, err = run("diff", str(hostile_pair[0]), str(hostile_pair[1]), "-q", "--format", "markdown")
+    assert code == 0, err
+    assert not any(c in out for c in CONTROLS)
+    assert "\\x1b]8;;http://x" in out  # the link escape shown, visibly
+    assert "Ops[/]Admin" in out  # inside a code span, where brackets need no escape
+    for line in out.splitlines():
+        if line.startswith("| added"):
+            cells = re.split(r"(?<!\\)\|", line)
+            assert len(cells) == 7, line  # no data `|` splits a cell
+
+
+def test_diff_terminal_and_picture_escape_hostile_names(hostile_pair: tuple[Path, Path], tmp_path: Path) -> None:
+    svg = tmp_path / "diff.svg"
+    code, out, err = run("diff", str(hostile_pair[0]), str(hostile_pair[1]), "-q", "-o", str(svg))
+    assert code == 0, err
+    for text in (out, err):
+        assert not any(c in text for c in CONTROLS), repr(text)
+    assert "]Admin" in out
+    xml.dom.minidom.parseString(svg.read_text(encoding="utf-8"))
+
+
+# -- README ------------------------------------------------------------------------------------------------
+
+
+def acme_pr(target: Path) -> Path:
+    """samples/acme with the README's pull request applied: the security account's OrganizationAccountAccessRole
+    added to ProdAdmin's trust, and the sts:ExternalId condition dropped from DatadogIntegration's."""
+    shutil.copytree(ACME, target)
+    prod = target / "444444444444-acme-prod.json"
+    data = json.loads(prod.read_text(encoding="utf-8"))
+    for role in data["RoleDetailList"]:
+        if role["RoleName"] == "ProdAdmin":
+            statement = role["AssumeRolePolicyDocument"]["Statement"][0]
+            statement["Principal"]["AWS"] = [statement["Principal"]["AWS"],
+                                             "arn:aws:iam::222222222222:role/OrganizationAccountAccessRole"]
+        if role["RoleName"] == "DatadogIntegration":
+            del role["AssumeRolePolicyDocument"]["Statement"]["Condition"]
+    prod.write_text(json.dumps(data, indent=2), encoding="utf-8")
+    return target
+
+
+def test_readme_change_control_example_is_the_real_output(tmp_path: Path) -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = readme.index("### trustgraph diff\n\n")
+    shown = readme[start:readme.index("```", start)]
+    new = acme_pr(tmp_path / "acme-pr")
+    known = str(ROOT / "samples" / "known-accounts.yaml")
+    code, out, err = run("diff", str(ACME), str(new), "--known-accounts", known, "--format", "markdown", "-q",
+                         "--no-cache")
+    assert code == 0, err
+    assert shown == out
+    # … and `--fail-on high` trips on it, as the README says.
+    code, _, err = run("diff", str(ACME), str(new), "--known-accounts", known, "-q", "--fail-on", "high")
+    assert code == 1 and "1 new or escalated finding(s)" in err
