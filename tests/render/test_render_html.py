@@ -10,6 +10,8 @@ import json
 import re
 import shutil
 import subprocess
+import tomllib
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +20,7 @@ from test_render_accounts import GraphMaker, org_graph
 
 from trustgraph.render.accounts import account_view
 from trustgraph.render.engine import render
-from trustgraph.render.html import element_ids, embed_json, html_page
+from trustgraph.render.html import EXPLORER_ASSETS, EXPLORER_CSS, EXPLORER_JS, element_ids, embed_json, html_page
 from trustgraph.render.views import principals_view
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -95,6 +97,22 @@ def test_every_drawn_element_has_evidence_in_the_page(tmp_path: Path) -> None:
     assert ids and ids == set(element_ids(json.loads(blob)))
 
 
+def test_explorer_assets_are_package_data_inlined_verbatim(tmp_path: Path) -> None:
+    # The stylesheet and the script are files of the package, found the way an installed wheel finds them.
+    folder = resources.files("trustgraph.render") / EXPLORER_ASSETS
+    css = (folder / EXPLORER_CSS).read_text(encoding="utf-8")
+    js = (folder / EXPLORER_JS).read_text(encoding="utf-8")
+    assert "#tg-canvas" in css and "window.trustgraph" in js
+    page = page_for(org_graph(6), tmp_path)
+    assert f"<style>\n{css}</style>" in page
+    assert f"<script>{js.strip()}</script>" in page
+    # pyproject.toml declares them, so that a wheel carries them.
+    pyproject = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text(encoding="utf-8"))
+    patterns = pyproject["tool"]["setuptools"]["package-data"]["trustgraph.render"]
+    shipped = {p.name for pattern in patterns for p in Path(str(folder)).parent.glob(pattern)}
+    assert {EXPLORER_CSS, EXPLORER_JS} <= shipped
+
+
 # -- headless Chromium (opt-in) ---------------------------------------------------------------------------
 
 DRIVER = r"""
@@ -112,6 +130,8 @@ DRIVER = r"""
     });
     put("handlers", handlers);
     put("resources", performance.getEntriesByType("resource").length);
+    // The inlined stylesheet applies (the header is a flex row, the panel beside the canvas).
+    put("styled", getComputedStyle(document.querySelector("header")).display === "flex");
     var svg = document.querySelector("#tg-canvas svg");
     var before = svg.getAttribute("viewBox");
     var r = svg.getBoundingClientRect();
@@ -188,6 +208,7 @@ def test_in_headless_chromium(tmp_path: Path, keep_csp: bool) -> None:
     # Nothing from the data ran or became markup, even without the CSP; nothing was fetched.
     assert result["pwned"] is None and result["pwned_after"] is None
     assert result["images"] == 0 and result["handlers"] == 0 and result["resources"] == 0
+    assert result["styled"]  # the explorer's stylesheet, from the package data, applies
     # Pan/zoom, search, jump, click → evidence.
     assert result["zoomed"] and result["panned"]
     assert result["hits"] == 1 and result["highlighted"] == 1 and result["count"] == "1 match"

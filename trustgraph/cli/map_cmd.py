@@ -3,6 +3,7 @@ account), optionally only the trust that crosses a boundary (`--only`)."""
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import click
@@ -15,15 +16,15 @@ from trustgraph.cli.output import write_picture
 from trustgraph.cli.pictures import load_with_snapshot, picture_marks
 from trustgraph.cli.progress import phase
 from trustgraph.cli.terminal import safe
-from trustgraph.render.accounts import account_map, accounts_in_data
+from trustgraph.render.accounts import accounts_in_data
 from trustgraph.render.boundary import ONLY, describe_only, only_filter, parse_only
 from trustgraph.render.engine import FORMATS
-from trustgraph.render.matrix import matrix_view
-from trustgraph.render.ous import UnknownOU, ou_map, ou_view
+from trustgraph.render.ous import UnknownOU
+from trustgraph.render.overview import AUTO_SUMMARY, VIEW_ROWS, ViewOptionError, ViewOptions, pick_view
+from trustgraph.render.overview import VIEWS as VIEW_TABLE
 from trustgraph.render.overview import has_ous as overview_has_ous
-from trustgraph.render.views import account_view, auto_view, principals_view
 
-VIEWS = ("auto", "principals", "accounts", "ous", "matrix")
+VIEWS = ("auto", *VIEW_TABLE)
 LAYOUTS = ("auto", "dot", "radial", "sfdp", "neato", "fdp")
 
 
@@ -47,10 +48,7 @@ def _resolve_account(graph: nx.DiGraph, value: str) -> str:
 @click.option("--format", "fmt", type=click.Choice(FORMATS),
               help="Picture format (default: from -o suffix). html: one self-contained interactive page.")
 @click.option("--view", type=click.Choice(VIEWS), default="auto", show_default=True,
-              help="principals: every user and role; accounts: one node per account; ous: one node per OU, the "
-                   "outside world grouped; matrix: accounts (or OUs, --by) on both axes. auto: principals up to "
-                   "15 accounts and --max-nodes principals, accounts up to 30 accounts, then ous with "
-                   "organization data, else matrix.")
+              help="; ".join(f"{row.name}: {row.summary}" for row in VIEW_ROWS) + f". auto: {AUTO_SUMMARY}.")
 @click.option("--by", type=click.Choice(("accounts", "ous")), default="accounts", show_default=True,
               help="Matrix view: accounts or OUs on the axes.")
 @click.option("--ou", "ou", metavar="OU_ID|NAME",
@@ -125,48 +123,24 @@ def map_command(spec: InputSpec, output: str, fmt: str | None, view: str, by: st
         drawn = result.graph
     else:
         drawn = graph
-    has_ous = overview_has_ous(graph, organization)
-    if view == "auto":
-        if focus or account_id:
-            view = "principals"
-        elif ou:
-            view = "ous"
-        elif by == "ous":
-            view = "matrix"
-        else:
-            view = auto_view(graph, max_nodes, has_ous)
-    if view == "ous" and not has_ous:
-        raise click.UsageError("the OU view needs organization data with OUs (an organization.json among the "
-                               "inputs); try --view matrix or --view accounts")
-    engine = None if layout == "auto" else layout
+    opts = ViewOptions(organization=organization, marks=marks, max_nodes=max_nodes,
+                       has_ous=overview_has_ous(graph, organization), focus=focus, depth=depth, account=account_id,
+                       ou=ou, by=by, engine=None if layout == "auto" else layout, services=services or None,
+                       service_linked=service_linked, note=note, partial=bool(chosen_only))
+    row = VIEW_TABLE[view] if view != "auto" else pick_view(graph, opts)
+    view = row.name
     account = _resolve_account(graph, account_id) if account_id else None
+    opts = dataclasses.replace(opts, account=account, focus=resolve_node(drawn, focus) if focus else None)
     picture: object
-    if view == "accounts":
-        picture = account_view(drawn, organization=organization, account=account, engine=engine,
-                               services=services or None, marks=marks, all_accounts=not chosen_only, note=note,
-                               partial=bool(chosen_only))
-    elif view == "ous":
-        try:
-            picture = ou_view(drawn, organization=organization, ou=ou, engine=engine, services=services or None,
-                              marks=marks, note=note, partial=bool(chosen_only))
-        except UnknownOU as exc:
-            raise click.BadParameter(str(exc), param_hint="--ou") from None
-    elif view == "matrix":
-        amap = account_map(drawn, organization=organization, services=services or None, marks=marks)
-        if by == "ous":
-            if not has_ous:
-                raise click.UsageError("--by ous needs organization data with OUs (an organization.json)")
-            amap = ou_map(drawn, amap)
-        picture = matrix_view(drawn, amap, by=by, note=note)
-    else:
-        focus_node = resolve_node(drawn, focus) if focus else None
-        if engine == "radial":
-            raise click.UsageError("--layout radial is for the account and OU views")
-        picture = principals_view(drawn, focus=focus_node, depth=depth, account=account, max_nodes=max_nodes,
-                                  service_linked=service_linked, engine=engine or "dot", marks=marks, note=note)
+    try:
+        picture = row.draw(drawn, opts)
+    except ViewOptionError as exc:
+        raise click.UsageError(str(exc)) from None
+    except UnknownOU as exc:
+        raise click.BadParameter(str(exc), param_hint="--ou") from None
     with phase("render", quiet=spec.quiet):
         written = write_picture(picture, output, fmt)
     if not spec.quiet:
-        layout_used = "direct" if view == "matrix" else getattr(picture, "layout", "") or getattr(picture, "engine", "")
+        layout_used = row.layout or getattr(picture, "layout", "") or getattr(picture, "engine", "")
         elapsed = time.perf_counter() - started
         stderr.print(f"wrote {safe(written or 'standard output')} ({view} view, {layout_used} layout, {elapsed:.1f}s)")

@@ -1,21 +1,25 @@
-"""The overview picture: the view `trustgraph map --view auto` picks for the size of the data (principals,
-accounts, OUs or the matrix), with the sensitive and findings marks. `trustgraph map`, `trustgraph review`
-and the notebook draw it through here, so that they show the same picture."""
+"""The views of the trust map as one table (principals, accounts, OUs, the matrix): what draws each, which
+formats it writes, and how `--view auto` picks one for the data. `trustgraph map`, `trustgraph review` and the
+notebook draw through here, so that they show the same picture; the overview is the view auto picks, with the
+sensitive and findings marks."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import networkx as nx
 
 from trustgraph.render.accounts import Folder, account_map, account_view
+from trustgraph.render.engine import FORMATS
 from trustgraph.render.marks import NO_MARKS, Marks
 from trustgraph.render.matrix import matrix_view
-from trustgraph.render.ous import ou_view
-from trustgraph.render.views import auto_view, principals_view
+from trustgraph.render.ous import ou_map, ou_view
+from trustgraph.render.views import AUTO_ACCOUNT_VIEW, AUTO_ACCOUNTS, auto_view, principals_view
 
-__all__ = ["MARKED_SEVERITY", "OVERVIEW_MAX_NODES", "findings_marks", "has_ous", "overview"]
+__all__ = ["AUTO_SUMMARY", "MARKED_SEVERITY", "OVERVIEW_MAX_NODES", "VIEWS", "VIEW_ROWS", "ViewOptionError",
+           "ViewOptions", "ViewRow", "findings_marks", "has_ous", "overview", "pick_view"]
 
 # Roles with findings of this severity or worse are marked (low and info findings are hygiene).
 MARKED_SEVERITY = "medium"
@@ -52,17 +56,107 @@ def findings_marks(sensitive: Mapping[str, str], findings: Iterable[Any], floor:
                  findings_floor=floor, details={role: tuple(found) for role, found in sorted(details.items())})
 
 
+class ViewOptionError(ValueError):
+    """The view cannot be drawn with these options or this data (the message says which option)."""
+
+
+@dataclass(frozen=True)
+class ViewOptions:
+    """What a view is drawn with. The defaults are the overview's: the whole data, every account, no layout
+    chosen."""
+
+    organization: Any = None
+    known_accounts: Mapping[str, str] | None = None
+    marks: Marks = NO_MARKS
+    max_nodes: int | None = OVERVIEW_MAX_NODES
+    has_ous: bool = False  # the organization data places accounts in OUs (`has_ous`)
+    focus: str | None = None  # principals: only this node and what reaches it
+    depth: int | None = None
+    account: str | None = None  # principals and accounts: only this account and what touches it
+    ou: str | None = None  # OUs: drill into this OU
+    by: str = "accounts"  # matrix: accounts or OUs on the axes
+    engine: str | None = None  # the Graphviz layout; None: the view's own choice
+    services: bool | None = None
+    service_linked: bool = False
+    note: str = ""
+    partial: bool = False  # the graph is a filtered part of the data (`map --only`)
+
+
+@dataclass(frozen=True)
+class ViewRow:
+    """One view. `chosen_by`: the options that make `auto` pick this view whatever the size of the data.
+    `layout`: what the picture is laid out with when it is not Graphviz ("direct" for the matrix)."""
+
+    name: str
+    summary: str  # `map --view` help
+    draw: Callable[[nx.DiGraph, ViewOptions], Any]
+    formats: tuple[str, ...] = FORMATS
+    chosen_by: Callable[[ViewOptions], bool] | None = None
+    layout: str = ""
+
+
+def _principals(graph: nx.DiGraph, opts: ViewOptions) -> Any:
+    if opts.engine == "radial":
+        raise ViewOptionError("--layout radial is for the account and OU views")
+    return principals_view(graph, focus=opts.focus, depth=opts.depth, account=opts.account, max_nodes=opts.max_nodes,
+                           service_linked=opts.service_linked, engine=opts.engine or "dot", marks=opts.marks,
+                           note=opts.note)
+
+
+def _accounts(graph: nx.DiGraph, opts: ViewOptions) -> Any:
+    return account_view(graph, organization=opts.organization, known_accounts=opts.known_accounts,
+                        account=opts.account, engine=opts.engine, services=opts.services, marks=opts.marks,
+                        all_accounts=not opts.partial, note=opts.note, partial=opts.partial)
+
+
+def _ous(graph: nx.DiGraph, opts: ViewOptions) -> Any:
+    if not opts.has_ous:
+        raise ViewOptionError("the OU view needs organization data with OUs (an organization.json among the "
+                              "inputs); try --view matrix or --view accounts")
+    return ou_view(graph, organization=opts.organization, known_accounts=opts.known_accounts, ou=opts.ou,
+                   engine=opts.engine, services=opts.services, marks=opts.marks, note=opts.note,
+                   partial=opts.partial)
+
+
+def _matrix(graph: nx.DiGraph, opts: ViewOptions) -> Any:
+    amap = account_map(graph, organization=opts.organization, known_accounts=opts.known_accounts,
+                       services=opts.services, marks=opts.marks)
+    if opts.by == "ous":
+        if not opts.has_ous:
+            raise ViewOptionError("--by ous needs organization data with OUs (an organization.json)")
+        amap = ou_map(graph, amap)
+    return matrix_view(graph, amap, by=opts.by, note=opts.note)
+
+
+# The views, in the order of `map --view` and of the options that choose one for `auto` (a focus or an
+# account before an OU before --by ous). A new view is one row here and the module that draws it.
+VIEW_ROWS: tuple[ViewRow, ...] = (
+    ViewRow("principals", "every user and role", _principals,
+            chosen_by=lambda opts: bool(opts.focus or opts.account)),
+    ViewRow("accounts", "one node per account", _accounts),
+    ViewRow("ous", "one node per OU, the outside world grouped", _ous, chosen_by=lambda opts: bool(opts.ou)),
+    # Drawn directly (render/scene.py), not by Graphviz: there is no DOT source to write.
+    ViewRow("matrix", "accounts (or OUs, --by) on both axes", _matrix,
+            formats=tuple(f for f in FORMATS if f != "dot"), chosen_by=lambda opts: opts.by == "ous",
+            layout="direct"),
+)
+VIEWS: dict[str, ViewRow] = {row.name: row for row in VIEW_ROWS}
+AUTO_SUMMARY = (f"principals up to {AUTO_ACCOUNTS} accounts and --max-nodes principals, accounts up to "
+                f"{AUTO_ACCOUNT_VIEW} accounts, then ous with organization data, else matrix")
+
+
+def pick_view(graph: nx.DiGraph, opts: ViewOptions) -> ViewRow:
+    """The view `auto` draws: the first whose options were given, else the one that reads for the size of the
+    data (`views.auto_view`)."""
+    chosen = next((row for row in VIEW_ROWS if row.chosen_by is not None and row.chosen_by(opts)), None)
+    return chosen or VIEWS[auto_view(graph, opts.max_nodes, opts.has_ous)]
+
+
 def overview(graph: nx.DiGraph, *, organization: Any = None, marks: Marks = NO_MARKS,
              known_accounts: Mapping[str, str] | None = None,
              max_nodes: int | None = OVERVIEW_MAX_NODES) -> tuple[str, Any]:
     """(view name, picture) of the view `--view auto` picks: "principals", "accounts", "ous" or "matrix"."""
-    ous = has_ous(graph, organization)
-    view = auto_view(graph, max_nodes, ous)
-    if view == "principals":
-        return view, principals_view(graph, max_nodes=max_nodes, marks=marks)
-    if view == "accounts":
-        return view, account_view(graph, organization=organization, known_accounts=known_accounts, marks=marks)
-    if view == "ous":
-        return view, ou_view(graph, organization=organization, known_accounts=known_accounts, marks=marks)
-    amap = account_map(graph, organization=organization, known_accounts=known_accounts, marks=marks)
-    return view, matrix_view(graph, amap, by="accounts")
+    opts = ViewOptions(organization=organization, known_accounts=known_accounts, marks=marks, max_nodes=max_nodes,
+                       has_ous=has_ous(graph, organization))
+    row = pick_view(graph, opts)
+    return row.name, row.draw(graph, opts)

@@ -8,7 +8,8 @@ import os
 import re
 import stat
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -150,6 +151,87 @@ def _placeholder_arn(path: Path) -> str:
     return f"arn:aws:iam::{PLACEHOLDER_ACCOUNT}:role/{stem}"
 
 
+@dataclass(frozen=True)
+class ReadContext:
+    """What a reader gets beside the file's value: where the entries go, where they came from, and the values
+    the command line supplies (the role ARN of a bare trust policy, the deploy-time values of IaC)."""
+
+    builder: SnapshotBuilder
+    source: str
+    role_arn: str | None
+    path: Path
+    iac: IacOptions
+
+
+@dataclass(frozen=True)
+class InputReader:
+    """One input format: how a file's top-level object is recognised, and what reads it. `expected` names it
+    in the message for a file no reader recognises ("" for a format that message need not name)."""
+
+    name: str
+    detects: Callable[[dict[str, Any], ReadContext], bool]
+    read: Callable[[dict[str, Any], ReadContext], None]
+    expected: str = ""
+
+
+def _read_get_role(value: dict[str, Any], ctx: ReadContext) -> None:
+    ctx.builder.add_role(value["Role"], ctx.source, "$.Role", with_identity=False)
+
+
+def _read_list_roles(value: dict[str, Any], ctx: ReadContext) -> None:
+    for i, entry in enumerate(value["Roles"]):
+        ctx.builder.add_role(entry, ctx.source, f"$.Roles[{i}]", with_identity=False)
+
+
+def _read_role_object(value: dict[str, Any], ctx: ReadContext) -> None:
+    arn = value.get("RoleArn") or value.get("Arn") or ctx.role_arn
+    ctx.builder.add_role(value, ctx.source, "$", with_identity=False, arn_override=str(arn))
+
+
+def _read_trust_policy(value: dict[str, Any], ctx: ReadContext) -> None:
+    arn = ctx.role_arn
+    if arn is None:
+        arn = _placeholder_arn(ctx.path)
+        ctx.builder.report.warning(ctx.source, "$", f"bare trust policy without --role-arn: read as {arn}")
+    ctx.builder.add_role({"AssumeRolePolicyDocument": value}, ctx.source, "$", with_identity=False,
+                         arn_override=arn)
+
+
+def _reject_metadata(value: dict[str, Any], ctx: ReadContext) -> None:
+    raise UnknownFormat(f"{value['schema']} is trustgraph metadata, not an IAM input"
+                        + (" (pass saved graphs with --graph)" if "graph" in value["schema"] else ""))
+
+
+# The input formats, tried in this order: the first whose `detects` holds reads the file, so the order is the
+# precedence where a file could pass for two. A new format is one row here and its reader module.
+INPUT_READERS: tuple[InputReader, ...] = (
+    InputReader("gaad", lambda v, _: any(k in v for k in GAAD_KEYS),
+                lambda v, ctx: _gaad(v, ctx.builder, ctx.source), "get-account-authorization-details"),
+    InputReader("get-role", lambda v, _: isinstance(v.get("Role"), dict), _read_get_role, "get-role"),
+    InputReader("list-roles", lambda v, _: isinstance(v.get("Roles"), list), _read_list_roles, "list-roles"),
+    InputReader("role", lambda v, ctx: "AssumeRolePolicyDocument" in v
+                and ("RoleArn" in v or "Arn" in v or bool(ctx.role_arn)), _read_role_object),
+    InputReader("trust-policy", lambda v, _: "Statement" in v or v.keys() == {"Version"}, _read_trust_policy,
+                "a trust policy"),
+    InputReader("organization", lambda v, _: looks_like_organization(v),
+                lambda v, ctx: read_organization(v, ctx.builder, ctx.source), "organization.json"),
+    InputReader("inventory", lambda v, _: looks_like_inventory(v),
+                lambda v, ctx: read_inventory(v, ctx.builder, ctx.source), "an inventory file"),
+    InputReader("trustgraph-metadata", lambda v, _: str(v.get("schema", "")).startswith(METADATA_SCHEMAS),
+                _reject_metadata),
+    InputReader("terraform-plan", lambda v, _: looks_like_terraform_plan(v),
+                lambda v, ctx: read_plan(v, ctx.builder, ctx.source, ctx.iac),
+                "a Terraform plan (terraform show -json)"),
+    InputReader("cloudformation", lambda v, _: looks_like_template(v),
+                lambda v, ctx: read_template(v, ctx.builder, ctx.source, ctx.iac), "a CloudFormation template"),
+)
+
+
+def _expected_formats() -> str:
+    names = [reader.expected for reader in INPUT_READERS if reader.expected]
+    return ", ".join(names[:-1]) + " or " + names[-1]
+
+
 def read_value(value: Any, builder: SnapshotBuilder, source: str, role_arn: str | None, path: Path,
                iac: IacOptions | None = None) -> None:
     iac = iac or IacOptions()
@@ -159,39 +241,12 @@ def read_value(value: Any, builder: SnapshotBuilder, source: str, role_arn: str 
         return
     if not isinstance(value, dict):
         raise UnknownFormat(f"top-level JSON is {type(value).__name__}, not an object")
-    if any(k in value for k in GAAD_KEYS):
-        _gaad(value, builder, source)
-    elif isinstance(value.get("Role"), dict):
-        builder.add_role(value["Role"], source, "$.Role", with_identity=False)
-    elif isinstance(value.get("Roles"), list):
-        for i, entry in enumerate(value["Roles"]):
-            builder.add_role(entry, source, f"$.Roles[{i}]", with_identity=False)
-    elif "AssumeRolePolicyDocument" in value and ("RoleArn" in value or "Arn" in value or role_arn):
-        arn = value.get("RoleArn") or value.get("Arn") or role_arn
-        builder.add_role(value, source, "$", with_identity=False, arn_override=str(arn))
-    elif "Statement" in value or value.keys() == {"Version"}:
-        arn = role_arn
-        if arn is None:
-            arn = _placeholder_arn(path)
-            builder.report.warning(source, "$", f"bare trust policy without --role-arn: read as {arn}")
-        builder.add_role({"AssumeRolePolicyDocument": value}, source, "$", with_identity=False, arn_override=arn)
-    elif looks_like_organization(value):
-        read_organization(value, builder, source)
-    elif looks_like_inventory(value):
-        read_inventory(value, builder, source)
-    elif str(value.get("schema", "")).startswith(METADATA_SCHEMAS):
-        raise UnknownFormat(f"{value['schema']} is trustgraph metadata, not an IAM input"
-                            + (" (pass saved graphs with --graph)" if "graph" in value["schema"] else ""))
-    elif looks_like_terraform_plan(value):
-        read_plan(value, builder, source, iac)
-    elif looks_like_template(value):
-        read_template(value, builder, source, iac)
-    else:
+    ctx = ReadContext(builder, source, role_arn, path, iac)
+    reader = next((reader for reader in INPUT_READERS if reader.detects(value, ctx)), None)
+    if reader is None:
         keys = ", ".join(sorted(map(str, value))[:6])
-        raise UnknownFormat(f"not a recognised IAM input (top-level keys: {keys}); expected "
-                            "get-account-authorization-details, get-role, list-roles, a trust policy, "
-                            "organization.json, an inventory file, a Terraform plan (terraform show -json) "
-                            "or a CloudFormation template")
+        raise UnknownFormat(f"not a recognised IAM input (top-level keys: {keys}); expected {_expected_formats()}")
+    reader.read(value, ctx)
 
 
 def _huge_number_location(path: Path) -> str:
