@@ -292,6 +292,9 @@ def _reindex() -> None:
 
 
 _reindex()
+# bound once: the tables are refilled in place, never replaced
+_hub_of = _HUB_OF.get
+_hop_of = _HOP_OF.get
 
 # Trust-policy principal forms (policy/principals.py) → the node kind of the caller they name.
 _CALLER_NODE_KIND: dict[str, NodeKind] = {
@@ -357,14 +360,20 @@ def edge_kinds(data: Mapping[str, Any]) -> list[str]:
 def is_hub(graph: nx.DiGraph, node: str) -> bool:
     """A hub stands for other principals (an account's, a trust class's, an indirect edge's callers): it is a
     waypoint, never an answer."""
-    # networkx's plain node dict: the view layer costs more than the lookup on 100k-node searches.
-    return is_hub_data(graph._node[node])
+    # networkx's plain node dict: the view layer costs more than the lookup on 100k-node searches; is_hub_data's
+    # body, not a call to it, for the same reason.
+    data = graph._node[node]
+    try:
+        fixed = _hub_of(data.get("kind"))
+    except TypeError:  # a kind that is no string (a hand-edited saved graph): a generic row
+        fixed = None
+    return bool(data.get("hub")) if fixed is None else fixed
 
 
 def is_hub_data(data: Mapping[str, Any]) -> bool:
     """`is_hub` for a node's attributes already at hand."""
     try:
-        fixed = _HUB_OF.get(data.get("kind"))  # type: ignore[arg-type]
+        fixed = _hub_of(data.get("kind"))
     except TypeError:  # a kind that is no string (a hand-edited saved graph): a generic row
         fixed = None
     return bool(data.get("hub")) if fixed is None else fixed
@@ -387,7 +396,7 @@ def hop_cost(data: Mapping[str, Any]) -> int:
     if data.get("hub_entry"):
         return 0
     try:
-        return _HOP_OF.get(data.get("kind"), 1)  # type: ignore[arg-type]
+        return _hop_of(data.get("kind"), 1)
     except TypeError:  # a kind that is no string: a generic row
         return 1
 
