@@ -73,17 +73,44 @@ def test_diff_same_data_is_empty() -> None:
 
 
 def test_diff_edge_added() -> None:
+    # The new role's trust names CI; account A's administrator (Admin: *:*) reaches it too, through admin:A.
     diff = compare(two_accounts(), two_accounts(extra=True))
     added = [t for t in diff.trust if t.change == ADDED]
-    assert [(t.role.rsplit("/", 1)[-1], t.callers) for t in added] == \
-        [("Reader", (f"arn:aws:iam::{B}:role/CI",))]
-    assert added[0].via is None and added[0].old is None and added[0].new is not None
+    assert [(t.role.rsplit("/", 1)[-1], t.callers, t.via) for t in added] == \
+        [("Reader", (f"arn:aws:iam::{B}:role/CI",), None),
+         ("Reader", (f"arn:aws:iam::{A}:role/Admin",), f"admin of account {A}")]
+    assert added[0].old is None and added[0].new is not None
+    assert added[1].new is not None and added[1].new.kind == "iam"
     assert not [t for t in diff.trust if t.change != ADDED]
 
 
 def test_diff_edge_removed() -> None:
     diff = compare(two_accounts(extra=True), two_accounts())
-    assert [(t.change, t.role.rsplit("/", 1)[-1]) for t in diff.trust] == [(REMOVED, "Reader")]
+    assert [(t.change, t.role.rsplit("/", 1)[-1], t.via) for t in diff.trust] == \
+        [(REMOVED, "Reader", None), (REMOVED, "Reader", f"admin of account {A}")]
+
+
+def test_diff_principal_that_becomes_account_administrator_reaches_the_accounts_roles() -> None:
+    # Becoming admin is an `iam` edge into admin:A (a hub entry, no hop), not a member edge: the relation goes on
+    # from the admin node to every role of the account.
+    def pieces(admin: bool) -> list[object]:
+        a = Account(A)
+        a.role("Ops", trust(a.arn("role", "Ops")))
+        a.role("Billing", trust(a.arn("role", "Ops")))
+        a.user("dana", policies={"self": identity(allow("iam:AttachUserPolicy", a.arn("user", "dana")))}
+               if admin else {"read": identity(allow("s3:GetObject", "*"))})
+        return [a]
+
+    dana = f"arn:aws:iam::{A}:user/dana"
+    diff = compare(pieces(admin=False), pieces(admin=True))
+    gained = sorted((t.role.rsplit("/", 1)[-1], t.via) for t in diff.trust
+                    if t.change == ADDED and dana in t.callers and ":role/" in t.role)
+    assert gained == [("Billing", f"admin of account {A}"), ("Ops", f"admin of account {A}")]
+    assert all(t.new is not None and t.new.kind == "iam" for t in diff.trust if dana in t.callers)
+    assert not [t for t in diff.trust if t.change != ADDED]
+    lost = compare(pieces(admin=True), pieces(admin=False))
+    assert {t.role.rsplit("/", 1)[-1] for t in lost.trust if t.change == REMOVED and ":role/" in t.role} == \
+        {"Billing", "Ops"}
 
 
 def test_diff_edge_changed_conditions() -> None:
@@ -378,8 +405,9 @@ def test_diff_markdown_is_short_and_capped(tmp_path: Path) -> None:
     old, new = write(tmp_path, "old", old_pieces), write(tmp_path, "new", new_pieces)
     code, out, err = run("diff", str(old), str(new), "-q", "--format", "markdown")
     assert code == 0, err
-    assert out.startswith("### trustgraph diff\n\n14 trust changes (14 added)")
-    assert "… and 4 more" in out
+    # each new role: CI by its trust, Admin as account A's administrator
+    assert out.startswith("### trustgraph diff\n\n28 trust changes (28 added)")
+    assert "… and 18 more" in out
     assert out.count("| added |") == 10
 
 

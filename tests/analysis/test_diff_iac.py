@@ -27,6 +27,7 @@ IAC = Path(__file__).resolve().parents[1] / "iac"
 DEPLOYER = f"arn:aws:iam::{A}:role/Deployer"
 VENDOR = f"arn:aws:iam::{A}:role/Vendor"
 CI = f"arn:aws:iam::{B}:role/CI"
+ADMIN = f"arn:aws:iam::{A}:role/Admin"  # administrator of account A: it reaches every role there through admin:A
 CONTRACTOR = "210987654321"
 
 
@@ -354,7 +355,7 @@ def test_diff_live_plus_unchanged_plan_is_empty(tmp_path: Path) -> None:
 def test_diff_live_plus_plan_deleting_a_role_reports_it_removed(tmp_path: Path) -> None:
     live, plan = live_and_plan(tmp_path, "delete")
     doc = diff_json("--old", str(live), "--new", str(live), "--new", str(plan))
-    assert rows(doc) == {("removed", VENDOR, (f"arn:aws:iam::{OUTSIDER}:root",))}
+    assert rows(doc) == {("removed", VENDOR, (f"arn:aws:iam::{OUTSIDER}:root",)), ("removed", VENDOR, (ADMIN,))}
     assert {f["role"] for f in doc["findings"]["resolved"]} == {VENDOR}
     assert not doc["findings"]["introduced"]
 
@@ -375,7 +376,7 @@ def test_diff_account_id_reaches_the_plan_reader(tmp_path: Path) -> None:
     live, plan = live_and_plan(tmp_path, "create")
     created = f"arn:aws:iam::{A}:role/data/Reporting"
     doc = diff_json("--old", str(live), "--new", str(live), "--new", str(plan), "--account-id", A)
-    assert rows(doc) == {("added", created, (CI,))}
+    assert rows(doc) == {("added", created, (CI,)), ("added", created, (ADMIN,))}
     # Without it the created role's ARN is in the placeholder account: not the snapshot's account.
     doc = diff_json("--old", str(live), "--new", str(live), "--new", str(plan))
     assert rows(doc) == {("added", "arn:aws:iam::000000000000:role/data/Reporting", (CI,))}
@@ -409,7 +410,7 @@ def test_diff_plan_form_negative_control_unchanged_plan(tmp_path: Path) -> None:
 def test_diff_plan_form_over_the_live_snapshot_shows_the_plan_and_nothing_else(tmp_path: Path) -> None:
     live, plan = live_and_plan(tmp_path, "delete")
     doc = diff_json("--plan", str(plan), str(live))
-    assert rows(doc) == {("removed", VENDOR, (f"arn:aws:iam::{OUTSIDER}:root",))}
+    assert rows(doc) == {("removed", VENDOR, (f"arn:aws:iam::{OUTSIDER}:root",)), ("removed", VENDOR, (ADMIN,))}
     overlaid = diff_json("--old", str(live), "--new", str(live), "--new", str(plan))
     for part in ("summary", "trust", "outside", "reachers"):
         assert doc[part] == overlaid[part], part
@@ -417,7 +418,8 @@ def test_diff_plan_form_over_the_live_snapshot_shows_the_plan_and_nothing_else(t
         [f["fingerprint"] for f in overlaid["findings"]["resolved"]]
     live, plan = live_and_plan(tmp_path / "create", "create")
     doc = diff_json("--plan", str(plan), str(live), "--account-id", A)
-    assert rows(doc) == {("added", f"arn:aws:iam::{A}:role/data/Reporting", (CI,))}
+    created = f"arn:aws:iam::{A}:role/data/Reporting"
+    assert rows(doc) == {("added", created, (CI,)), ("added", created, (ADMIN,))}
 
 
 def test_diff_plan_form_side_without_iam_data_is_empty_not_bad_input(tmp_path: Path) -> None:
@@ -444,7 +446,8 @@ def test_diff_plan_over_a_saved_graph_equals_the_plan_over_its_inputs(tmp_path: 
     over_inputs = diff_json("--plan", str(plan), str(live))
     for part in ("summary", "trust", "outside", "reachers"):
         assert over_graph[part] == over_inputs[part], part
-    assert rows(over_graph) == {("removed", VENDOR, (f"arn:aws:iam::{OUTSIDER}:root",))}
+    assert rows(over_graph) == {("removed", VENDOR, (f"arn:aws:iam::{OUTSIDER}:root",)),
+                                ("removed", VENDOR, (ADMIN,))}
     assert over_graph["new"]["inputs"] == [str(saved), str(plan)]
     doc = diff_json("--old", str(saved), "--new", str(saved), "--new", str(plan))
     assert rows(doc) == rows(over_graph)

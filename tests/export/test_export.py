@@ -16,7 +16,7 @@ import networkx as nx
 import pytest
 from click.testing import CliRunner
 
-from trustgraph.analysis.reachability import hop_cost, who_can_reach
+from trustgraph.analysis.reachability import who_can_reach
 from trustgraph.cli import main
 from trustgraph.export.graphml import flat_graph
 from trustgraph.export.hubs import expand_hubs
@@ -26,6 +26,7 @@ from trustgraph.export.opengraph import opengraph_document
 from trustgraph.export.properties import EVIDENCE_MAX, EdgeFlattener, evidence_text, flat_value
 from trustgraph.export.queries import TITLES, query
 from trustgraph.graph.build import build_graph
+from trustgraph.graph.schema import hop_cost
 from trustgraph.sources.files import load_inputs
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -11,7 +11,7 @@ import pytest
 from builders import benchmark_generator
 
 from trustgraph.graph.build import build_graph
-from trustgraph.graph.model import SCHEMA
+from trustgraph.graph.schema import GRAPH_SCHEMA as SCHEMA
 from trustgraph.load_report import LoadReport
 from trustgraph.model import Snapshot
 from trustgraph.saved.serialize import GraphFileError, load_graph, read_saved, save_graph, saved_inputs

@@ -1,17 +1,19 @@
 """What a change does to trust: two graphs (and their findings) → a typed `GraphDiff`. Pure, no I/O.
 
 **Compared relation.** The graph draws some trust through hub nodes (account hubs `arn:aws:iam::A:root`
-with `member` edges from the account's uniform callers; trust classes `class:I.J` for org-wide `*` trusts).
-Hub ids are not stable between builds (class numbering follows the data), so hub edges are never compared
-by id. What is compared is the *effective one-hop relation* caller → role: a direct edge, or member →
-hub → role (conditional when either edge is; condition keys of both). A direct edge wins over a hub path,
-as in the build; among hub paths the unconditional one, then the one with fewest condition keys.
+with `member` edges from the account's uniform callers; trust classes `class:I.J` for org-wide `*` trusts;
+policy groups; an account's admin node and the PassRole and code runners, entered by an indirect edge that
+costs no hop). Hub ids are not stable between builds (class numbering follows the data), so hub edges are never
+compared by id. What is compared is the *effective one-hop relation* caller → role: a direct edge, or caller →
+hub → role through an edge that enters the hub (membership, or a hub entry: `schema.hop_cost` 0), conditional
+when either edge is, condition keys of both. A direct edge wins over a hub path, as in the build; among hub paths
+the unconditional one, then the one with fewest condition keys.
 
-**Without the square of the organization.** Hubs are matched between the two graphs by their *key*: the
-account of an account hub, the conditions (label) of a trust class; a key's groups may be split
-differently on each side. For each key, the members are bucketed by (their groups before, their groups
-after); per bucket the roles reachable through those groups are compared once, so the work is members +
-buckets × roles, and only pairs of a bucket whose roles differ are looked at one by one (each is then
+**Without the square of the organization.** Hubs are matched between the two graphs by their *key*
+(`schema.diff_key`: the account of an account hub or admin node, the conditions (label) of a trust class…); a
+key's groups may be split differently on each side. For each key, the members are bucketed by (their groups
+before, their groups after); per bucket the roles reachable through those groups are compared once, so the work
+is members + buckets × roles, and only pairs of a bucket whose roles differ are looked at one by one (each is then
 checked against the whole effective relation: a principal that moved from a class path to a direct edge
 with the same conditions is no change). Changes through one hub key to one role are reported as *one*
 `TrustChange` with all its callers ("12 members of org-wide trust X gained role R"); so are direct edges
@@ -40,6 +42,7 @@ import networkx as nx
 from trustgraph.analysis.findings import Finding, FindingContext, FindingOptions, find
 from trustgraph.analysis.reachability import who_can_reach
 from trustgraph.graph.classification import classify_nodes, is_outside, prepared_context
+from trustgraph.graph.schema import diff_key, edge_kind, hop_cost, is_hub, is_hub_data, is_membership
 from trustgraph.model import Snapshot
 
 ADDED, REMOVED, CHANGED = "added", "removed", "changed"
@@ -62,7 +65,8 @@ class EdgeFacts:
 @dataclass(frozen=True, slots=True)
 class TrustChange:
     """One change of the effective caller → role relation, for every caller it applies to alike. `via`: None
-    for direct edges, else the hub the callers use ("org-wide trust <conditions>", "account hub <id>")."""
+    for direct edges, else the key of the hub the callers use (schema.diff_key: "org-wide trust <conditions>",
+    "account hub <id>", "admin of account <id>" …)."""
 
     change: str  # added | removed | changed
     role: str
@@ -153,22 +157,15 @@ def side_from_snapshot(snapshot: Snapshot, graph: nx.DiGraph | None = None,
 # -- the effective relation ----------------------------------------------------------------------------
 
 
-def _is_hub(graph: nx.DiGraph, node: str) -> bool:
-    return bool(graph._node[node].get("hub"))
-
-
-def hub_key(graph: nx.DiGraph, hub: str) -> str:
-    """What a hub stands for, the same in any build of the same data: the account of an account hub, the
-    conditions of a trust class."""
-    data = graph.nodes[hub]
-    if data.get("kind") == "class":
-        return f"org-wide trust {data.get('label', '')}"
-    return f"account hub {data.get('account') or hub}"
+def _enters(edge: Mapping[str, Any]) -> bool:
+    """An edge into a hub that puts its caller in the hub's place (membership, or becoming an account's admin):
+    the relation goes on from the hub."""
+    return hop_cost(edge) == 0
 
 
 def _facts(data: Mapping[str, Any]) -> EdgeFacts:
     conditional = bool(data.get("conditional"))
-    return EdgeFacts(str(data.get("kind", "assume")), conditional,
+    return EdgeFacts(edge_kind(data), conditional,
                      tuple(sorted(data.get("conditions") or ())) if conditional else (),
                      str(data.get("classification", "")))
 
@@ -179,7 +176,7 @@ def _through(member: Mapping[str, Any], hub_edge: Mapping[str, Any], classificat
     for data in (member, hub_edge):
         if data.get("conditional"):
             keys.update(data.get("conditions") or ())
-    return EdgeFacts(str(hub_edge.get("kind", "assume")), conditional, tuple(sorted(keys)), classification)
+    return EdgeFacts(edge_kind(hub_edge), conditional, tuple(sorted(keys)), classification)
 
 
 def _better(a: EdgeFacts, b: EdgeFacts) -> bool:
@@ -197,20 +194,20 @@ class _Relation:
     def key(self, hub: str) -> str:
         found = self._keys.get(hub)
         if found is None:
-            found = self._keys[hub] = hub_key(self.graph, hub)
+            found = self._keys[hub] = diff_key(self.graph, hub)
         return found
 
     def hubs_of(self, caller: str) -> list[tuple[str, Mapping[str, Any]]]:
         succ = self.graph._succ.get(caller, {})
-        return [(h, d) for h, d in succ.items() if d.get("kind") == "member" and _is_hub(self.graph, h)]
+        return [(h, d) for h, d in succ.items() if _enters(d) and is_hub(self.graph, h)]
 
     def effective(self, caller: str, role: str) -> tuple[EdgeFacts, str | None] | None:
         """(facts, None) for a direct edge, (facts, hub key) for the best hub path, None if neither."""
         g = self.graph
-        if caller not in g or role not in g or _is_hub(g, caller):
+        if caller not in g or role not in g or is_hub(g, caller):
             return None
         direct = g._succ[caller].get(role)
-        if direct is not None and direct.get("kind") != "member":
+        if direct is not None and not is_membership(direct):
             return _facts(direct), None
         best: tuple[EdgeFacts, str] | None = None
         for hub, member in self.hubs_of(caller):
@@ -229,20 +226,20 @@ Signature = tuple[str, bool, tuple[str, ...], str]  # kind, conditional, keys, c
 def _signature(data: Mapping[str, Any]) -> Signature:
     conditional = bool(data.get("conditional"))
     keys = data.get("conditions")
-    return (data.get("kind", "assume"), conditional, tuple(sorted(keys)) if conditional and keys else (),
+    return (edge_kind(data), conditional, tuple(sorted(keys)) if conditional and keys else (),
             data.get("classification", ""))
 
 
 def _direct_edges(graph: nx.DiGraph) -> dict[tuple[str, str], Signature]:
-    """Every direct caller → role edge (not member edges, nothing from or to a hub) with what it says; plain
-    tuples, as this runs over every edge of both graphs."""
+    """Every direct caller → role edge (nothing from or to a hub: membership edges are into one) with what it says;
+    plain tuples, as this runs over every edge of both graphs."""
     nodes = graph._node
     out: dict[tuple[str, str], Signature] = {}
     for u, succ in graph._succ.items():
-        if nodes[u].get("hub"):
+        if is_hub_data(nodes[u]):
             continue
         for v, d in succ.items():
-            if d.get("kind") != "member" and not nodes[v].get("hub"):
+            if not is_hub_data(nodes[v]):
                 out[(u, v)] = _signature(d)
     return out
 
@@ -255,11 +252,11 @@ def _hub_groups(rel: _Relation) -> dict[str, dict[str, tuple[Group, ...]]]:
     g = rel.graph
     out: dict[str, dict[str, list[Group]]] = defaultdict(lambda: defaultdict(list))
     for hub, data in g.nodes(data=True):
-        if not data.get("hub"):
+        if not is_hub_data(data):
             continue
         key = rel.key(hub)
         for member, edge in g._pred[hub].items():
-            if edge.get("kind") == "member":
+            if _enters(edge):
                 conditional = bool(edge.get("conditional"))
                 keys = tuple(sorted(edge.get("conditions") or ())) if conditional else ()
                 out[key][member].append((hub, conditional, keys))
@@ -274,7 +271,7 @@ def _roles_through(g: nx.DiGraph, groups: tuple[Group, ...]) -> dict[str, tuple[
         for role, out in g._succ[hub].items():
             own = out.get("conditional")
             keys = tuple(sorted(set(member_keys) | set(out.get("conditions") or ()))) if own else member_keys
-            value = (member_conditional or bool(own), len(keys), keys, out.get("kind", "assume"))
+            value = (member_conditional or bool(own), len(keys), keys, edge_kind(out))
             old = best.get(role)
             if old is None or value < old:
                 best[role] = value

@@ -18,6 +18,18 @@ import networkx as nx
 
 from trustgraph.arns import ACCOUNT_ID, parse_arn, root_arn
 from trustgraph.graph.classification import classify_nodes, is_outside, prepared_context
+from trustgraph.graph.schema import (
+    EDGE_SPECS,
+    NodeKind,
+    edge_kinds,
+    hop_cost,
+    hub_needed,
+    is_hub,
+    is_hub_data,
+    is_membership,
+    is_principal,
+    via_kinds,
+)
 
 
 class NodeNotFound(LookupError):
@@ -96,10 +108,9 @@ def resolve_node(graph: nx.DiGraph, query: str) -> str:
     if arn and arn.service == "sts" and arn.resource.startswith("assumed-role/"):
         name = arn.resource.split("/")[1]
         for node, data in graph.nodes(data=True):
-            if data.get("kind") == "role" and data.get("account") == arn.account and node.endswith("/" + name):
+            if data.get("kind") == NodeKind.ROLE and data.get("account") == arn.account and node.endswith("/" + name):
                 return node
-    named = [n for n, d in graph.nodes(data=True)
-             if d.get("kind") in ("role", "user") and n.rsplit("/", 1)[-1] == query]
+    named = [n for n, d in graph.nodes(data=True) if is_principal(d) and n.rsplit("/", 1)[-1] == query]
     if len(named) == 1:
         return named[0]
     candidates = named or difflib.get_close_matches(query, [str(n) for n in graph.nodes], n=3, cutoff=0.6)
@@ -109,7 +120,7 @@ def resolve_node(graph: nx.DiGraph, query: str) -> str:
 def _account_not_principal(graph: nx.DiGraph, account: str) -> NodeNotFound:
     # An account of the data is many principals; its hub node (if any) is a waypoint, never a query end.
     principals = sorted(n for n, d in graph.nodes(data=True)
-                        if d.get("account") == account and d.get("kind") in ("role", "user"))
+                        if d.get("account") == account and is_principal(d))
     if not principals:
         return NodeNotFound(account, [], f"account {account} has no principals in this data set")
     examples = ", ".join(principals[:3]) + (f" (and {len(principals) - 3} more)" if len(principals) > 3 else "")
@@ -119,56 +130,14 @@ def _account_not_principal(graph: nx.DiGraph, account: str) -> NodeNotFound:
                         f"or draw the account with `trustgraph map --account {account}`")
 
 
-def is_hub(graph: nx.DiGraph, node: str) -> bool:
-    """An account hub stands for that account's principals; it is a waypoint, never an answer."""
-    # networkx's plain node dict: the view layer costs more than the lookup on 100k-node searches.
-    return bool(graph._node[node].get("hub"))
-
-
-def hop_cost(data: Mapping) -> int:
-    """What following an edge costs in hops: 0 into a hub (membership, or becoming an account's admin), else 1."""
-    # caller → account hub is membership, not a role assumption: it costs no hop; nor does becoming the admin of
-    # an account (an edge into its admin node): the hop is the step from there to a role or user.
-    return 0 if data.get("kind") == "member" or data.get("hub_entry") else 1
-
-
-# Which edge kinds each --via name follows; `member` edges into hubs are always followed.
-VIA_KINDS: dict[str, frozenset[str]] = {
-    "assume": frozenset({"assume", "saml", "web-identity", "service"}),
-    "passrole": frozenset({"passrole"}),
-    "code": frozenset({"code"}),
-    "iam": frozenset({"iam", "assume-root"}),
-}
-VIA_NAMES = (*VIA_KINDS, "all")
-
-
-def via_kinds(via: Iterable[str] | str | None) -> frozenset[str] | None:
-    """The edge kinds `--via` names (`assume,iam` or a list of names); None: every kind."""
-    if via is None:
-        return None
-    names = [n.strip().lower() for part in ([via] if isinstance(via, str) else via) for n in part.split(",")
-             if n.strip()]
-    unknown = [n for n in names if n not in VIA_NAMES]
-    if unknown:
-        raise ValueError(f"unknown --via {', '.join(unknown)}: use {', '.join(VIA_NAMES)}")
-    if not names or "all" in names:
-        return None
-    return frozenset().union(*(VIA_KINDS[n] for n in names))
-
-
-def edge_kinds(data: dict) -> list[str]:
-    """Every kind realising an edge (an edge folds alternatives of several kinds into one)."""
-    return list(data.get("kinds") or (data.get("kind", "assume"),))
-
-
 # graph → {allowed kinds: (edge count when made, restricted graph)}: findings ask for many roles of one graph.
 _RESTRICTED: weakref.WeakKeyDictionary[nx.DiGraph, dict[frozenset[str], tuple[int, nx.DiGraph]]] = \
     weakref.WeakKeyDictionary()
 
 
 def restrict(graph: nx.DiGraph, via: Iterable[str] | str | None) -> nx.DiGraph:
-    """The graph with only the edges `via` allows (member edges always stay). An edge some of whose alternatives
-    are left out keeps the others, and is conditional as they are."""
+    """The graph with only the edges `via` allows (membership edges, of no --via group, always stay). An edge some
+    of whose alternatives are left out keeps the others, and is conditional as they are."""
     allowed = via_kinds(via)
     if allowed is None:
         return graph
@@ -191,25 +160,24 @@ def _edge_count(graph: nx.DiGraph) -> int:
 def _restricted(graph: nx.DiGraph, allowed: frozenset[str]) -> nx.DiGraph:
     out = nx.DiGraph()
     out.graph = graph.graph
-    # Admin nodes are entered only through IAM edges, policy groups lead only to indirect edges: without those
-    # kinds they are dead ends, and left out.
-    hubs = {"account-admin": "iam" in allowed,
-            "policy-group": bool(allowed & {"passrole", "code", "iam"}), "code-runner": "code" in allowed,
-            "passrole-runner": "passrole" in allowed}
-    dropped = {n for n, d in graph.nodes(data=True) if not hubs.get(d.get("kind"), True)}
+    # A hub entered only through kinds left out (admin nodes through IAM edges, policy groups leading only to
+    # indirect edges) is a dead end, and left out.
+    dropped = {n for n, d in graph.nodes(data=True) if not hub_needed(d, allowed)}
+    # The kinds of the other --via groups; membership (no group) and kinds without a row are always followed.
+    blocked = {str(k) for k, spec in EDGE_SPECS.items() if spec.via is not None and k not in allowed}
     out.add_nodes_from((n, d) for n, d in graph.nodes(data=True) if n not in dropped)
     for u, v, data in graph.edges(data=True):
         if u in dropped or v in dropped:
             continue
         kinds = edge_kinds(data)
-        if data.get("kind") == "member" or all(k in allowed for k in kinds):
+        if not any(k in blocked for k in kinds):
             out.add_edge(u, v, **data)
             continue
-        if not any(k in allowed for k in kinds):
+        if all(k in blocked for k in kinds):
             continue
-        records = [r for r in data.get("evidence", ()) if r.get("kind", data.get("kind")) in allowed]
+        records = [r for r in data.get("evidence", ()) if r.get("kind", data.get("kind")) not in blocked]
         conditional = all(r.get("conditions") for r in records)
-        kept = [k for k in kinds if k in allowed]
+        kept = [k for k in kinds if k not in blocked]
         kept_data = {**data, "kind": kept[0], "kinds": kept, "evidence": records, "conditional": conditional,
                      "conditions": sorted({c["key"] for r in records for c in r.get("conditions", ())})
                      if conditional else []}
@@ -335,8 +303,8 @@ def _answers(graph: nx.DiGraph, start: str, reverse: bool, max_hops: int | None)
 
 
 def principals_only(graph: nx.DiGraph, route: list[str]) -> list[str]:
-    nodes = graph._node  # is_hub's test, without a call per node: asked for every answer of every search
-    return [n for n in route if not nodes[n].get("hub")]
+    nodes = graph._node
+    return [n for n in route if not is_hub_data(nodes[n])]
 
 
 def route_steps(graph: nx.DiGraph, route: list[str]) -> list[dict[str, str | None]]:
@@ -345,7 +313,7 @@ def route_steps(graph: nx.DiGraph, route: list[str]) -> list[dict[str, str | Non
     steps: list[dict[str, str | None]] = []
     for a, b in itertools.pairwise(route):
         data = graph.edges[a, b]
-        if data.get("kind") == "member":
+        if is_membership(data):
             continue
         steps.append({"from": a, "to": b, "kind": data.get("kind"), "technique": data.get("technique")})
     return steps
@@ -354,7 +322,7 @@ def route_steps(graph: nx.DiGraph, route: list[str]) -> list[dict[str, str | Non
 def _reached(graph: nx.DiGraph, answer: Answer) -> Reached:
     node, route, conditional, conditions = answer
     path = principals_only(graph, route)
-    return Reached(node, graph._node[node].get("kind", "unknown"), len(path) - 1, path, route, conditional,
+    return Reached(node, graph._node[node].get("kind", NodeKind.UNKNOWN.value), len(path) - 1, path, route, conditional,
                    conditions)
 
 
@@ -395,7 +363,8 @@ def reached_from(graph: nx.DiGraph, target: str) -> list[Reached]:
 def who_can_reach(graph: nx.DiGraph, target: str, max_hops: int | None = None,
                   from_outside: bool = False, via: Iterable[str] | str | None = None) -> WhoCanReach:
     """Every node with a path to `target`; `from_outside` keeps only reachers outside the organization
-    (or outside the data set when there is no organization data); `via`: the edge kinds followed (VIA_KINDS)."""
+    (or outside the data set when there is no organization data); `via`: the --via groups followed
+    (schema.via_kinds)."""
     graph = restrict(graph, via)
     target = resolve_node(graph, target)
     answer = WhoCanReach(target)
@@ -415,7 +384,7 @@ def reach(graph: nx.DiGraph, source: str, max_hops: int | None = None,
     answer = Reach(source)
     ctx = prepared_context(graph)
     for found in _answers(graph, source, False, max_hops):
-        if graph.nodes[found[0]].get("kind") == "role":
+        if graph.nodes[found[0]].get("kind") == NodeKind.ROLE:
             answer.reachable.append(_reacher(graph, found, source, ctx))
     answer.reachable.sort(key=_order)
     return answer
@@ -429,12 +398,13 @@ def reachable_roles(graph: nx.DiGraph, source: str, via: Iterable[str] | str | N
     seen = {source}
     stack = [source]
     found = []
+    role = NodeKind.ROLE.value  # a plain str: compared once per node of the traversal
     while stack:
         for neighbour in successors[stack.pop()]:
             if neighbour not in seen:
                 seen.add(neighbour)
                 stack.append(neighbour)
-                if nodes[neighbour].get("kind") == "role":
+                if nodes[neighbour].get("kind") == role:
                     found.append(neighbour)
     return sorted(found)
 

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 import networkx as nx
 
-from trustgraph.analysis.reachability import hop_cost, is_hub
+from trustgraph.graph.schema import hop_cost, is_hub
 
 Chain = tuple[tuple[str, dict], ...]  # (hub, the edge into it) from the principal on, in order
 

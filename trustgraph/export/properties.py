@@ -16,7 +16,7 @@ from typing import Any
 
 import networkx as nx
 
-from trustgraph.analysis.reachability import hop_cost
+from trustgraph.graph.schema import hop_cost
 
 Primitive = str | int | float | bool
 Value = Primitive | list[str] | list[int] | list[float] | list[bool]

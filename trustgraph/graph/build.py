@@ -19,7 +19,7 @@ from trustgraph.graph.callers import CallerDirectory
 from trustgraph.graph.classes import TrustClasses, shareable
 from trustgraph.graph.classification import annotate
 from trustgraph.graph.indirect import IndirectEdges
-from trustgraph.graph.model import FEDERATED_EDGE_KIND, SCHEMA, caller_node_kind
+from trustgraph.graph.schema import GRAPH_SCHEMA, EdgeKind, NodeKind, caller_edge_kind, caller_node_kind
 from trustgraph.model import ProgressCallback, Role, Snapshot, Statement
 from trustgraph.policy.caller import Caller, OrgFacts
 from trustgraph.policy.facts import tests_per_principal_facts
@@ -33,6 +33,9 @@ from trustgraph.policy.trust import (
     evaluate_assume,
     forced_companions,
 )
+
+# Caller kinds that are their node's kind whatever principal form named them.
+_SELF_NAMED = frozenset({NodeKind.ACCOUNT, NodeKind.PUBLIC, NodeKind.SERVICE, NodeKind.FEDERATED, NodeKind.UNKNOWN})
 
 
 def _hub_ok(compiled: CompiledTrust, grant: TrustGrant, account: str, org: OrgGate | None) -> bool:
@@ -117,7 +120,7 @@ def _reason(caller: Caller, role: Role, grant: TrustGrant, verdict: AssumeVerdic
             text += f"; {scope}: no identity policy needed"
     elif caller.hub:
         text += "; taken by the account's principals whose own policies allow sts:AssumeRole on every role"
-    elif caller.kind == "account":
+    elif caller.kind == NodeKind.ACCOUNT:
         text += "; any principal there that its account's policies allow"
     if verdict.unresolved:
         keys = sorted({c.key for c in verdict.unresolved})
@@ -153,9 +156,9 @@ class GraphBuilder:
 
     def _principal_nodes(self) -> None:
         for arn, user in sorted(self.snapshot.users.items()):
-            self._node(arn, "user", label=user.name, account=user.account, in_data=True, path=user.path)
+            self._node(arn, NodeKind.USER.value, label=user.name, account=user.account, in_data=True, path=user.path)
         for arn, role in sorted(self.snapshot.roles.items()):
-            self._node(arn, "role", label=role.name, account=role.account, in_data=True, path=role.path,
+            self._node(arn, NodeKind.ROLE.value, label=role.name, account=role.account, in_data=True, path=role.path,
                        service_linked=role.service_linked, tags=dict(role.tags),
                        identity_data=role.has_identity_data)
 
@@ -186,7 +189,7 @@ class GraphBuilder:
 
     def _public(self, role: Role) -> Caller:
         # The public stand-in is outside every account of the data set and of its organization.
-        return Caller("public", "*", partition=partition_of(role.arn),
+        return Caller(NodeKind.PUBLIC.value, "*", partition=partition_of(role.arn),
                       org=None if self.directory.org_facts is None else OrgFacts(None, None))
 
     def _callers(self, role: Role, grant: TrustGrant, compiled: CompiledTrust,
@@ -235,49 +238,52 @@ class GraphBuilder:
             if arn:
                 yield d.concrete(arn)
             else:
-                yield Caller("role", ref.node_id, account=ref.account, arn=ref.node_id, partition=ref.partition,
-                             org=d.org_of(ref.account))
+                yield Caller(NodeKind.ROLE.value, ref.node_id, account=ref.account, arn=ref.node_id,
+                             partition=ref.partition, org=d.org_of(ref.account))
         elif ref.kind == "unique-id":
             arn = d.by_unique_id.get(ref.written)
             if arn:
                 yield d.concrete(arn)
             else:
-                yield Caller("unknown", ref.written, unique_id=ref.written, partition=partition_of(role.arn))
+                yield Caller(NodeKind.UNKNOWN.value, ref.written, unique_id=ref.written,
+                             partition=partition_of(role.arn))
         elif ref.kind == "service":
-            yield Caller("service", ref.written, partition=partition_of(role.arn))
+            yield Caller(NodeKind.SERVICE.value, ref.written, partition=partition_of(role.arn))
         elif ref.kind in ("saml", "oidc", "web-identity"):
-            yield Caller("federated", ref.written, account=ref.account, partition=ref.partition)
+            yield Caller(NodeKind.FEDERATED.value, ref.written, account=ref.account, partition=ref.partition)
         elif ref.kind == "invalid" and not ref.account:
-            yield Caller("unknown", ref.written, partition=partition_of(role.arn))
+            yield Caller(NodeKind.UNKNOWN.value, ref.written, partition=partition_of(role.arn))
         elif ref.kind == "unresolved":  # a template placeholder: kept as an unknown principal, not evaluated
-            yield Caller("unknown", ref.written, account=ref.account, partition=partition_of(role.arn))
+            yield Caller(NodeKind.UNKNOWN.value, ref.written, account=ref.account,
+                         partition=partition_of(role.arn))
 
     def _caller_node(self, caller: Caller, grant: TrustGrant) -> None:
         if caller.node_id in self.graph:
             return
         ref = grant.principal
-        kind = caller.kind if caller.kind in ("account", "public", "service", "federated", "unknown") \
-            else caller_node_kind(ref.kind) if not caller.concrete else caller.kind
+        # a caller of these kinds is what it says; a user or role not in the data is what its principal form names
+        kind = caller.kind if caller.concrete or caller.kind in _SELF_NAMED \
+            else caller_node_kind(ref.kind).value
         attrs: dict[str, object] = {"in_data": caller.concrete}
         if caller.account:
             attrs["account"] = caller.account
-        if kind == "federated":
+        if kind == NodeKind.FEDERATED:
             attrs["provider_type"] = ref.kind
-        if kind == "account":
+        if kind == NodeKind.ACCOUNT:
             attrs["collected"] = caller.account in self.snapshot.collected_accounts
             if caller.hub:
                 attrs["hub"] = True
                 self.hubs[caller.node_id] = caller.account or ""
-        if kind == "unknown" and ref.problem:
+        if kind == NodeKind.UNKNOWN and ref.problem:
             attrs["problem"] = ref.problem
         if ref.unresolved:
             attrs["unresolved"] = True
         label = caller.node_id
-        if kind in ("user", "role"):
+        if kind in (NodeKind.USER, NodeKind.ROLE):
             label = caller.node_id.rsplit("/", 1)[-1]
-        elif kind == "account" and caller.account:
+        elif kind == NodeKind.ACCOUNT and caller.account:
             label = self.snapshot.account_name(caller.account) or caller.account
-        elif kind == "federated":
+        elif kind == NodeKind.FEDERATED:
             label = caller.node_id.split(":oidc-provider/", 1)[-1].split(":saml-provider/", 1)[-1]
         self._node(caller.node_id, kind, label=label, **attrs)
 
@@ -324,10 +330,10 @@ class GraphBuilder:
         ref = grant.principal
         self._caller_node(caller, grant)
         evidence = self._evidence_record(role, grant, verdict, _reason(caller, role, grant, verdict))
-        kind = "service" if ref.kind == "service" else FEDERATED_EDGE_KIND.get(ref.kind, "assume")
-        if caller.kind == "public":
+        kind = caller_edge_kind(ref.kind).value
+        if caller.kind == NodeKind.PUBLIC:
             scope = "public"
-        elif caller.kind in ("service", "federated"):
+        elif caller.kind in (NodeKind.SERVICE, NodeKind.FEDERATED):
             scope = caller.kind
         elif caller.account and caller.account == role.account:
             scope = "same-account"
@@ -344,7 +350,8 @@ class GraphBuilder:
                 continue
             if group.node_id not in self.graph:
                 accounts = {self.directory.principals[m].account for m in group.members}
-                self.graph.add_node(group.node_id, kind="class", hub=True, in_data=False, label=cls.label,
+                self.graph.add_node(group.node_id, kind=NodeKind.CLASS.value, hub=True, in_data=False,
+                                    label=cls.label,
                                     class_conditions=[{"operator": c.operator, "key": c.key, "values": list(c.values)}
                                                       for c in cls.conditions],
                                     members=len(group.members), member_accounts=len(accounts))
@@ -355,8 +362,8 @@ class GraphBuilder:
                 reason += f" ({verdict.identity_source})"
             if verdict.unresolved:
                 reason += "; only if " + ", ".join(sorted({c.key for c in verdict.unresolved})) + " hold at run time"
-            self._attach(group.node_id, role, verdict, self._evidence_record(role, grant, verdict, reason), "assume",
-                         "cross-account")
+            self._attach(group.node_id, role, verdict, self._evidence_record(role, grant, verdict, reason),
+                         EdgeKind.ASSUME.value, "cross-account")
 
     def _class_members(self) -> None:
         """member → class hub, for every group that reaches at least one role."""
@@ -376,7 +383,7 @@ class GraphBuilder:
                                              "principal_form": "member", "action": cls.action, "effect": "Allow",
                                              "conditions": conditions, "caller_chosen": [], "notes": [],
                                              "reason": reason})
-                    self.graph.add_edge(arn, group.node_id, kind="member", scope="member",
+                    self.graph.add_edge(arn, group.node_id, kind=EdgeKind.MEMBER.value, scope="member",
                                         conditional=bool(unresolved),
                                         conditions=sorted({c.key for c in unresolved}), evidence=[evidence])
 
@@ -392,8 +399,8 @@ class GraphBuilder:
                             "conditions": [], "caller_chosen": [], "notes": [],
                             "reason": f"its own policies allow sts:AssumeRole on every role ({source}), so it can "
                                       f"use every trust that delegates to account {account}"}
-                self.graph.add_edge(arn, hub, kind="member", scope="member", conditional=False, conditions=[],
-                                    evidence=[evidence])
+                self.graph.add_edge(arn, hub, kind=EdgeKind.MEMBER.value, scope="member", conditional=False,
+                                    conditions=[], evidence=[evidence])
 
     def build(self, progress: ProgressCallback | None = None) -> nx.DiGraph:
         self._principal_nodes()
@@ -421,7 +428,7 @@ class GraphBuilder:
         if self.indirect:
             IndirectEdges(self.graph, self.snapshot, self.directory, self.org, self.data_time).add()
         g = self.graph
-        g.graph["schema"] = SCHEMA
+        g.graph["schema"] = GRAPH_SCHEMA
         g.graph["collected_accounts"] = sorted(self.snapshot.collected_accounts)
         g.graph["account_names"] = {a: n for a in sorted(self.snapshot.accounts | self.snapshot.collected_accounts)
                                     if (n := self.snapshot.account_name(a))}

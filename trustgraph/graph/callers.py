@@ -7,6 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from trustgraph.arns import partition_of, root_arn
+from trustgraph.graph.schema import NodeKind
 from trustgraph.model import Role, Snapshot, User
 from trustgraph.policy.caller import Caller, OrgFacts
 from trustgraph.policy.globs import ArnPatternSet, arn_matches
@@ -113,8 +114,8 @@ class CallerDirectory:
         if caller is None:
             p = self.principals[arn]
             caller = Caller(
-                kind="user" if isinstance(p, User) else "role", node_id=arn, account=p.account, arn=arn,
-                unique_id=p.unique_id, username=p.name if isinstance(p, User) else None, tags=p.tags,
+                kind=(NodeKind.USER if isinstance(p, User) else NodeKind.ROLE).value, node_id=arn, account=p.account,
+                arn=arn, unique_id=p.unique_id, username=p.name if isinstance(p, User) else None, tags=p.tags,
                 partition=partition_of(arn), concrete=True, org=self.org_of(p.account),
                 session_tags=_session_tagging(p) if isinstance(p, Role) else None)
             self._callers[arn] = caller
@@ -128,7 +129,7 @@ class CallerDirectory:
         return self._profiles[arn]
 
     def abstract_account(self, account: str, partition: str = "aws") -> Caller:
-        return Caller("account", root_arn(account, partition), account=account, partition=partition,
+        return Caller(NodeKind.ACCOUNT.value, root_arn(account, partition), account=account, partition=partition,
                       org=self.org_of(account))
 
     def grant_index(self, account: str) -> AccountGrantIndex:

@@ -10,6 +10,8 @@ from typing import Any
 
 import networkx as nx
 
+from trustgraph.graph.schema import NodeKind
+
 
 def account_context(graph: nx.DiGraph) -> dict[str, Any]:
     return graph.graph.setdefault("accounts", {"org_id": None, "org_accounts": {}, "internal": [], "vendors": {},
@@ -37,16 +39,16 @@ def classify_nodes(graph: nx.DiGraph, source: str, target: str, ctx: Mapping[str
     ctx = ctx or prepared_context(graph)
     s, t = graph.nodes[source], graph.nodes[target]
     kind = s.get("kind")
-    if kind == "public":
+    if kind == NodeKind.PUBLIC:
         return "public"
-    if kind == "service":
+    if kind == NodeKind.SERVICE:
         return "aws-service"
-    if kind == "federated":
+    if kind == NodeKind.FEDERATED:
         return "federated"
-    if kind == "class":
+    if kind == NodeKind.CLASS:
         return "same-org"  # a trust class stands for principals of the data set (graph/classes.py)
     account, target_account = s.get("account"), t.get("account")
-    if t.get("kind") == "class":
+    if t.get("kind") == NodeKind.CLASS:
         # Membership of a trust class: its members are principals of the data set.
         return "same-org" if _internal(ctx, account) else "external-unknown"
     if account and account == target_account:
@@ -62,14 +64,14 @@ def is_outside(graph: nx.DiGraph, node: str, ctx: Mapping[str, Any] | None = Non
     """Is this reacher outside the organization (or, without org data, outside the data set)?"""
     data = graph.nodes[node]
     kind = data.get("kind")
-    if kind == "public":
+    if kind == NodeKind.PUBLIC:
         return True
-    if kind == "service":
+    if kind == NodeKind.SERVICE:
         return False
-    if kind == "federated":
+    if kind == NodeKind.FEDERATED:
         # Web identity tokens come from outside issuers (GitHub, Google, Cognito…); SAML is the org's own IdP.
         return data.get("provider_type") != "saml"
-    if kind in ("unknown", "class"):
+    if kind in (NodeKind.UNKNOWN, NodeKind.CLASS):
         return False
     return not _internal(ctx or prepared_context(graph), data.get("account"))
 
@@ -100,7 +102,7 @@ def annotate(graph: nx.DiGraph, *, vendors: Mapping[str, str] | None = None,
         ou_path = prepared["org_accounts"].get(account)
         if ou_path:
             data["ou_path"] = ou_path
-        if data.get("kind") == "account":
+        if data.get("kind") == NodeKind.ACCOUNT:
             data["label"] = name or account
     for src, dst, data in graph.edges(data=True):
         data["classification"] = classify_nodes(graph, src, dst, prepared)

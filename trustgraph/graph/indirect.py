@@ -31,6 +31,7 @@ import networkx as nx
 
 from trustgraph.arns import partition_of, root_arn
 from trustgraph.graph.callers import CallerDirectory
+from trustgraph.graph.schema import EdgeKind, NodeKind
 from trustgraph.model import ComputeResource, Condition, Role, Snapshot, User
 from trustgraph.policy.caller import Caller, RequestFacts
 from trustgraph.policy.grant_targets import GrantTargets
@@ -56,13 +57,9 @@ from trustgraph.policy.permissions import Permission, PermissionChecker
 from trustgraph.policy.sensitivity import takeover_reasons
 from trustgraph.policy.trust import AssumeVerdict, OrgGate, apply_policy_set
 
-ADMIN_KIND = "account-admin"
 WRITE = "policy-write"  # a Link kind that is never drawn: see _writes_on_reached
 # The write's target is reached only through conditional edges: the takeover depends on their conditions.
 REACHES_KEY = "trustgraph:ReachesWriteTarget"
-GROUP_KIND = "policy-group"
-CODE_KIND = "code-runner"
-PASSROLE_KIND = "passrole-runner"
 
 
 @dataclass(slots=True)
@@ -213,7 +210,7 @@ class IndirectEdges:
     def _admin(self, account: str) -> str:
         node = admin_node(account)
         if node not in self.graph:
-            self.graph.add_node(node, kind=ADMIN_KIND, hub=True, in_data=False, account=account,
+            self.graph.add_node(node, kind=NodeKind.ACCOUNT_ADMIN.value, hub=True, in_data=False, account=account,
                                 label=f"admin of {self.snapshot.account_name(account) or account}",
                                 account_name=self.snapshot.account_name(account))
         return node
@@ -264,7 +261,7 @@ class IndirectEdges:
     def add(self) -> None:
         g = self.graph
         for src, dst, data in g.edges(data=True):
-            if data.get("kind") == "service" and g.nodes[src].get("kind") == "service":
+            if data.get("kind") == EdgeKind.SERVICE and g.nodes[src].get("kind") == NodeKind.SERVICE:
                 account = g.nodes[dst].get("account")
                 if account and dst in self.snapshot.roles and not self.snapshot.roles[dst].service_linked:
                     self.trusting[(src, account)].append(dst)
@@ -333,11 +330,11 @@ class IndirectEdges:
         account = members[0][0].account or ""
         self._groups[account] = self._groups.get(account, 0) + 1
         node = f"policies:{account}:{self._groups[account]}"
-        self.graph.add_node(node, kind=GROUP_KIND, hub=True, in_data=False, account=account,
+        self.graph.add_node(node, kind=NodeKind.POLICY_GROUP.value, hub=True, in_data=False, account=account,
                             label=f"{len(members)} principals with the same policies", members=len(members),
                             account_name=self.snapshot.account_name(account))
         for caller, _, _ in members:
-            self.graph.add_edge(caller.node_id, node, kind="member", scope="member", conditional=False,
+            self.graph.add_edge(caller.node_id, node, kind=EdgeKind.MEMBER.value, scope="member", conditional=False,
                                 conditions=[], evidence=[{
                                     "role": None, "statement": None, "sid": None, "principal": caller.node_id,
                                     "principal_form": "member", "action": None, "effect": "Allow", "conditions": [],
@@ -401,7 +398,7 @@ class IndirectEdges:
             assert passing is not None
             reason = (f"its own policies allow iam:PassRole on {len(passed)} roles trusting {technique.service} "
                       f"({passing.source}) and {' + '.join(technique.actions)}")
-            self._out.append(Link(self._passrole_hub(account, technique, passed), "passrole",
+            self._out.append(Link(self._passrole_hub(account, technique, passed), EdgeKind.PASSROLE.value,
                                   technique.technique, [*passing.unresolved, *own], reason,
                                   [*passing.notes, *notes], technique.service, hub_entry=True))
             return
@@ -412,7 +409,7 @@ class IndirectEdges:
             reason = (f"its own policies allow iam:PassRole on the role to {technique.service} "
                       f"({passing.source}) and {' + '.join(technique.actions)}; the role's trust allows "
                       f"{technique.service}")
-            self._out.append(Link(arn, "passrole", technique.technique, unresolved, reason,
+            self._out.append(Link(arn, EdgeKind.PASSROLE.value, technique.technique, unresolved, reason,
                                   [*passing.notes, *notes], technique.service))
 
     def _passrole_hub(self, account: str, technique: Technique, roles: list[str]) -> str:
@@ -423,11 +420,11 @@ class IndirectEdges:
         if node is not None:
             return node
         node = self._passrole_hubs[key] = f"passrole:{account}:{technique.service}:{len(self._passrole_hubs)}"
-        self.graph.add_node(node, kind=PASSROLE_KIND, hub=True, in_data=False, account=account,
+        self.graph.add_node(node, kind=NodeKind.PASSROLE_RUNNER.value, hub=True, in_data=False, account=account,
                             label=f"{len(roles)} roles passed to {technique.service}",
                             account_name=self.snapshot.account_name(account))
         for arn in roles:
-            self.link(node, arn, "passrole", "iam:PassRole", self._service_trust(technique.service, arn),
+            self.link(node, arn, EdgeKind.PASSROLE.value, "iam:PassRole", self._service_trust(technique.service, arn),
                       f"its trust allows {technique.service}, to which the role is passed", [], technique.service)
         return node
 
@@ -446,8 +443,8 @@ class IndirectEdges:
                     unresolved = [*(c for s in steps for c in s.unresolved), *extra]
                     reason = (f"its own policies allow {' + '.join(technique.actions)} on {resource.arn} "
                               f"({steps[0].source}), which runs as the role")
-                    self._out.append(Link(resource.role_arn, "code", technique.technique, unresolved, reason,
-                                          notes, technique.service))
+                    self._out.append(Link(resource.role_arn, EdgeKind.CODE.value, technique.technique, unresolved,
+                                          reason, notes, technique.service))
                 continue
             roles = self.trusting.get((technique.service, account))
             if not roles:
@@ -461,7 +458,8 @@ class IndirectEdges:
             # technique, callers + roles edges instead of callers × roles.
             reason = (f"its own policies allow {' + '.join(technique.actions)} on any {technique.resource_kind} "
                       f"({steps[0].source}); no inventory of account {account}")
-            self._out.append(Link(self._code_hub(account, technique, roles), "code", technique.technique,
+            self._out.append(Link(self._code_hub(account, technique, roles), EdgeKind.CODE.value,
+                                  technique.technique,
                                   [*(c for s in steps for c in s.unresolved), *extra], reason, notes,
                                   technique.service, hub_entry=True))
 
@@ -471,12 +469,12 @@ class IndirectEdges:
         node = f"code:{account}:{technique.technique}"
         if node in self.graph:
             return node
-        self.graph.add_node(node, kind=CODE_KIND, hub=True, in_data=False, account=account,
+        self.graph.add_node(node, kind=NodeKind.CODE_RUNNER.value, hub=True, in_data=False, account=account,
                             label=f"code of any {technique.resource_kind} ({technique.technique})",
                             account_name=self.snapshot.account_name(account))
         runs = Condition("Unknown", RUNS_AS_ROLE_KEY, (technique.resource_kind,))
         for arn in roles:
-            self.link(node, arn, "code", technique.technique, [runs],
+            self.link(node, arn, EdgeKind.CODE.value, technique.technique, [runs],
                       f"no inventory of account {account}: only if a {technique.resource_kind} runs as this role "
                       f"({RUNS_AS_ROLE_KEY}); its trust allows {technique.service}",
                       [f"only if a {technique.resource_kind} runs as the role"], technique.service)
@@ -498,7 +496,7 @@ class IndirectEdges:
             for arn, reasons in members:
                 firm = [r for r in reasons if not r.endswith("(with conditions)")]
                 unresolved = [] if firm else [Condition("Unknown", ESCALATION_KEY, (reasons[0],))]
-                self.link(arn, node, "iam", "account-takeover", unresolved,
+                self.link(arn, node, EdgeKind.IAM.value, "account-takeover", unresolved,
                           "admin of its account: " + "; ".join(reasons), hub_entry=True)
 
     def _targeted(self, caller: Caller, profile: IdentityProfile) -> None:
@@ -535,7 +533,7 @@ class IndirectEdges:
                     found = self.checker.check(caller, profile, action, arn, target)
                     if found is None:
                         continue
-                    self._out.append(Link(arn, "iam", action, list(found.unresolved),
+                    self._out.append(Link(arn, EdgeKind.IAM.value, action, list(found.unresolved),
                                           f"its own policies allow {action} on it ({found.source})",
                                           list(found.notes)))
                     if not found.conditional:
@@ -570,7 +568,7 @@ class IndirectEdges:
             if write.dst not in firm:
                 unresolved.append(Condition("Unknown", REACHES_KEY, (write.dst,)))
             account = self.graph.nodes[write.dst].get("account") or ""
-            self.link(src, self._admin(account), "iam", write.technique, unresolved,
+            self.link(src, self._admin(account), EdgeKind.IAM.value, write.technique, unresolved,
                       write.reason + "; it reaches that principal, which the write makes an administrator of "
                       f"account {account}", write.notes, hub_entry=True)
 
@@ -595,7 +593,7 @@ class IndirectEdges:
                 if unresolved is None:
                     continue
                 what = "rewrites its trust policy" if action == ROLE_TECHNIQUE else "creates credentials for it"
-                self.link(node, arn, "iam", action, unresolved,
+                self.link(node, arn, EdgeKind.IAM.value, action, unresolved,
                           f"an administrator of account {account} {what} ({action})")
                 if not unresolved:
                     break
@@ -628,7 +626,7 @@ class IndirectEdges:
                     continue
                 unresolved = [*found.unresolved, Condition("Unknown", ROOT_ACCESS_KEY, (
                     "centralized root access is enabled and the task policy allows escalation",))]
-                self.link(caller.node_id, self._admin(account), "assume-root", ASSUME_ROOT, unresolved,
+                self.link(caller.node_id, self._admin(account), EdgeKind.ASSUME_ROOT.value, ASSUME_ROOT, unresolved,
                           f"its own policies allow sts:AssumeRoot on account {account} ({found.source}): a root "
                           "session there, only if centralized root access is enabled and the task policy it asks for "
                           "lets it take over the account (e.g. IAMCreateRootUserPassword)",

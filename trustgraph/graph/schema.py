@@ -135,6 +135,15 @@ def _admin_key(data: Mapping[str, Any], node: str) -> str:
     return f"admin of account {data.get('account') or node}"
 
 
+def _policy_group_key(data: Mapping[str, Any], node: str) -> str:
+    # not the label: it counts the members, which a change to one principal's policies moves
+    return f"principals of account {data.get('account') or node} with the same policies"
+
+
+def _runner_key(data: Mapping[str, Any], node: str) -> str:
+    return f"{data.get('label', '')} in account {data.get('account') or node}"
+
+
 @dataclass(frozen=True, slots=True)
 class NodeSpec:
     """What every layer asks about nodes of one kind."""
@@ -148,7 +157,7 @@ class NodeSpec:
     principal: bool = False  # a user or role of the data: folded when alike in pictures, an answer of queries
     in_account_box: bool = False  # drawn inside its account's cluster
     # A hub entered only through edges of these --via groups: without any of them a query leaves it out.
-    needs_via: frozenset[Via] | None = None
+    needs_via: frozenset[Via | str] | None = None
     # How diff recognises the same hub in another build of the same data (hub ids are not stable); None: by id.
     diff_key: Callable[[Mapping[str, Any], str], str] | None = None
 
@@ -163,7 +172,9 @@ class EdgeSpec:
     """What every layer asks about edges of one kind."""
 
     kind: str
-    via: Via | None  # the --via group that follows it; None: always followed (membership in a hub)
+    # the --via group that follows it (a Via, or the name of a group no built-in kind is in); None: always
+    # followed (membership in a hub)
+    via: Via | str | None
     hop_cost: int  # hops a path pays for it (membership: none)
     legend: str
     opengraph: str  # BloodHound edge kind
@@ -175,7 +186,38 @@ class EdgeSpec:
 
 _PRINCIPAL = "AWSPrincipal"
 
-NODE_SPECS: dict[str, NodeSpec] = {spec.kind: spec for spec in (
+class _Rows(dict):  # type: ignore[type-arg]
+    """A kind → row table that keeps the lookups derived from it current: a row added at run time (a test's
+    fixture kind) is answered by `is_hub` and `hop_cost` like the built-in ones."""
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        super().__setitem__(key, value)
+        _reindex()
+
+    def __delitem__(self, key: Any) -> None:
+        super().__delitem__(key)
+        _reindex()
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        super().update(*args, **kwargs)
+        _reindex()
+
+    def pop(self, *args: Any) -> Any:
+        found = super().pop(*args)
+        _reindex()
+        return found
+
+    def setdefault(self, key: Any, default: Any = None) -> Any:
+        found = super().setdefault(key, default)
+        _reindex()
+        return found
+
+    def clear(self) -> None:
+        super().clear()
+        _reindex()
+
+
+NODE_SPECS: dict[str, NodeSpec] = _Rows({spec.kind: spec for spec in (
     NodeSpec(NodeKind.ROLE, Hub.NEVER, "role", ("role", "roles"), ("AWSRole", _PRINCIPAL), ("AWSRole", _PRINCIPAL),
              principal=True, in_account_box=True),
     NodeSpec(NodeKind.USER, Hub.NEVER, "user", ("user", "users"), ("AWSUser", _PRINCIPAL), ("AWSUser", _PRINCIPAL),
@@ -194,13 +236,15 @@ NODE_SPECS: dict[str, NodeSpec] = {spec.kind: spec for spec in (
     # principals of one account whose policies give them the same PassRole, code and IAM edges
     NodeSpec(NodeKind.POLICY_GROUP, Hub.ALWAYS, "principals with the same permissions",
              ("policy group", "policy groups"),
-             ("AWSPolicyGroup",), ("AWSPolicyGroup",), needs_via=frozenset({Via.PASSROLE, Via.CODE, Via.IAM})),
+             ("AWSPolicyGroup",), ("AWSPolicyGroup",), needs_via=frozenset({Via.PASSROLE, Via.CODE, Via.IAM}),
+             diff_key=_policy_group_key),
     # code of any resource of one kind in an account (no inventory tells which role each runs as)
     NodeSpec(NodeKind.CODE_RUNNER, Hub.ALWAYS, "code run as any role of a kind", ("code runner", "code runners"),
-             ("AWSCodeRunner",), ("AWSCodeRunner",), needs_via=frozenset({Via.CODE})),
+             ("AWSCodeRunner",), ("AWSCodeRunner",), needs_via=frozenset({Via.CODE}), diff_key=_runner_key),
     # any role of an account trusting one service, for callers that may pass every such role alike
     NodeSpec(NodeKind.PASSROLE_RUNNER, Hub.ALWAYS, "roles passed to a service", ("PassRole runner", "PassRole runners"),
-             ("AWSPassRoleRunner",), ("AWSPassRoleRunner",), needs_via=frozenset({Via.PASSROLE})),
+             ("AWSPassRoleRunner",), ("AWSPassRoleRunner",), needs_via=frozenset({Via.PASSROLE}),
+             diff_key=_runner_key),
     NodeSpec(NodeKind.SERVICE, Hub.NEVER, "AWS service", ("service", "services"),
              ("AWSServicePrincipal", _PRINCIPAL), ("AWSServicePrincipal", _PRINCIPAL)),
     NodeSpec(NodeKind.FEDERATED, Hub.NEVER, "identity provider", ("provider", "providers"),
@@ -209,9 +253,9 @@ NODE_SPECS: dict[str, NodeSpec] = {spec.kind: spec for spec in (
              ("AWSAnyPrincipal", _PRINCIPAL), ("AWSAnyPrincipal", _PRINCIPAL)),
     NodeSpec(NodeKind.UNKNOWN, Hub.NEVER, "unresolved principal", ("unresolved", "unresolved"),
              ("AWSUnknownPrincipal", _PRINCIPAL), ("AWSUnknownPrincipal", _PRINCIPAL)),
-)}
+)})
 
-EDGE_SPECS: dict[str, EdgeSpec] = {spec.kind: spec for spec in (
+EDGE_SPECS: dict[str, EdgeSpec] = _Rows({spec.kind: spec for spec in (
     EdgeSpec(EdgeKind.ASSUME, Via.ASSUME, 1, "sts:AssumeRole", "AWSAssumeRole", "STS_ASSUMEROLE_ALLOW", trust=True),
     EdgeSpec(EdgeKind.SAML, Via.ASSUME, 1, "sts:AssumeRoleWithSAML", "AWSAssumeRoleWithSAML",
              "STS_ASSUMEROLEWITHSAML_ALLOW", trust=True),
@@ -228,7 +272,29 @@ EDGE_SPECS: dict[str, EdgeSpec] = {spec.kind: spec for spec in (
     EdgeSpec(EdgeKind.IAM, Via.IAM, 1, "IAM write", "AWSIAMTakeover", "IAM_TAKEOVER_ALLOW", styled_by_kind=True),
     EdgeSpec(EdgeKind.ASSUME_ROOT, Via.IAM, 1, "sts:AssumeRoot", "AWSAssumeRoot", "STS_ASSUMEROOT_ALLOW",
              styled_by_kind=True),
-)}
+)})
+
+# Derived from the rows, for the questions asked once per node or edge of a search on a 100k-node graph: a dict
+# lookup each. Kind → True (always a hub), False (never); a kind absent is a hub when marked (`hub: true`).
+_HUB_OF: dict[str, bool] = {}
+_HOP_OF: dict[str, int] = {}  # edge kind → hops a path pays for it
+
+
+def _reindex() -> None:
+    # NODE_SPECS / EDGE_SPECS are not there yet while the tables themselves are being made
+    nodes: Mapping[str, NodeSpec] = globals().get("NODE_SPECS", {})
+    edges: Mapping[str, EdgeSpec] = globals().get("EDGE_SPECS", {})
+    _HUB_OF.clear()
+    # plain str keys: a graph's kinds are plain str, and find their equal faster so
+    _HUB_OF.update({str(k): s.hub is Hub.ALWAYS for k, s in nodes.items() if s.hub is not Hub.WHEN_MARKED})
+    _HOP_OF.clear()
+    _HOP_OF.update({str(k): s.hop_cost for k, s in edges.items()})
+
+
+_reindex()
+# bound once: the tables are refilled in place, never replaced
+_hub_of = _HUB_OF.get
+_hop_of = _HOP_OF.get
 
 # Trust-policy principal forms (policy/principals.py) → the node kind of the caller they name.
 _CALLER_NODE_KIND: dict[str, NodeKind] = {
@@ -294,14 +360,23 @@ def edge_kinds(data: Mapping[str, Any]) -> list[str]:
 def is_hub(graph: nx.DiGraph, node: str) -> bool:
     """A hub stands for other principals (an account's, a trust class's, an indirect edge's callers): it is a
     waypoint, never an answer."""
-    # networkx's plain node dict: the view layer costs more than the lookup on 100k-node searches.
+    # networkx's plain node dict: the view layer costs more than the lookup on 100k-node searches; is_hub_data's
+    # body, not a call to it, for the same reason.
     data = graph._node[node]
-    return node_spec(data.get("kind")).is_hub(data)
+    try:
+        fixed = _hub_of(data.get("kind"))
+    except TypeError:  # a kind that is no string (a hand-edited saved graph): a generic row
+        fixed = None
+    return bool(data.get("hub")) if fixed is None else fixed
 
 
 def is_hub_data(data: Mapping[str, Any]) -> bool:
     """`is_hub` for a node's attributes already at hand."""
-    return node_spec(data.get("kind")).is_hub(data)
+    try:
+        fixed = _hub_of(data.get("kind"))
+    except TypeError:  # a kind that is no string (a hand-edited saved graph): a generic row
+        fixed = None
+    return bool(data.get("hub")) if fixed is None else fixed
 
 
 def is_principal(data: Mapping[str, Any]) -> bool:
@@ -320,7 +395,10 @@ def hop_cost(data: Mapping[str, Any]) -> int:
     # from there to a role or user
     if data.get("hub_entry"):
         return 0
-    return edge_spec(data.get("kind")).hop_cost
+    try:
+        return _hop_of(data.get("kind"), 1)
+    except TypeError:  # a kind that is no string: a generic row
+        return 1
 
 
 def is_membership(data: Mapping[str, Any]) -> bool:
@@ -355,7 +433,7 @@ def via_kinds(via: Iterable[str] | str | None) -> frozenset[str] | None:
         raise ValueError(f"unknown --via {', '.join(unknown)}: use {', '.join(known)}")
     if not names or VIA_ALL in names:
         return None
-    return frozenset(s.kind for s in EDGE_SPECS.values() if s.via is not None and s.via in names)
+    return frozenset(str(s.kind) for s in EDGE_SPECS.values() if s.via is not None and s.via in names)
 
 
 def hub_needed(data: Mapping[str, Any], allowed: frozenset[str]) -> bool:

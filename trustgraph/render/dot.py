@@ -10,7 +10,7 @@ from typing import Any
 import graphviz
 import networkx as nx
 
-from trustgraph.graph.model import INDIRECT_EDGE_KINDS, NODE_KINDS
+from trustgraph.graph.schema import NodeKind, edge_spec, styled_by_kind
 from trustgraph.render.clusters import cluster_title, pin_title
 from trustgraph.render.marks import NO_MARKS, Marks, legend_rows
 from trustgraph.render.style import (
@@ -156,14 +156,14 @@ def _label(graph: nx.DiGraph, node: str) -> str:
 def drawn_as(data: Mapping[str, Any]) -> str:
     """The style key of an edge: its scope, or its kind when every alternative of it is an indirect edge."""
     kinds = data.get("kinds") or [data.get("kind")]
-    if all(k in INDIRECT_EDGE_KINDS for k in kinds):
+    if styled_by_kind(data):
         return str(kinds[0])
     return str(data.get("scope"))
 
 
 def edge_label(data: Mapping[str, Any]) -> str:
     forms = sorted({str(e.get("principal_form")) for e in data.get("evidence", [])})
-    if data.get("technique") and drawn_as(data) in INDIRECT_EDGE_KINDS:
+    if data.get("technique") and edge_spec(drawn_as(data)).styled_by_kind:
         text = dot_text(str(data["technique"]))
     elif forms == ["account"]:
         text = "via account"
@@ -193,6 +193,9 @@ def _cluster_title(graph: nx.DiGraph, account: str) -> str:
 
 def _cluster_label(graph: nx.DiGraph, account: str) -> str:
     return dot_text(_cluster_title(graph, account))
+
+
+NODE_KINDS = tuple(k.value for k in NodeKind)
 
 
 def legend_label(kinds: Iterable[str] = NODE_KINDS, scopes: Iterable[str] = tuple(EDGE_STYLE),

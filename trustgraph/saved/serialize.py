@@ -12,7 +12,7 @@ from pathlib import Path
 import networkx as nx
 
 from trustgraph.gc_pause import collector_paused
-from trustgraph.graph.model import SCHEMA
+from trustgraph.graph.schema import GRAPH_SCHEMA as SCHEMA
 from trustgraph.load_report import LoadReport
 from trustgraph.model import Snapshot
 from trustgraph.saved.store import SQLITE_MAGIC, SavedFile, StoreError, write_store

@@ -13,6 +13,7 @@ import networkx as nx
 from trustgraph.analysis.findings.catalogue import RULES
 from trustgraph.analysis.findings.model import Finding, Severity
 from trustgraph.arns import root_arn
+from trustgraph.graph.schema import NodeKind, Via
 from trustgraph.model import Role, Snapshot, Statement, User
 from trustgraph.policy.caller import Caller, RequestFacts
 from trustgraph.policy.conditions import Tri
@@ -162,7 +163,7 @@ class FindingContext:
     def trust_graph(self) -> Any:
         """The graph's trust edges only: the rules judge trust policies, not PassRole, code or IAM routes."""
         from trustgraph.analysis.reachability import restrict
-        return restrict(self.graph, "assume")
+        return restrict(self.graph, Via.ASSUME)
 
     def edge(self, src: str, dst: str) -> dict[str, Any] | None:
         """The trust edge src → dst (its trust alternatives only), if any."""
@@ -175,7 +176,7 @@ class FindingContext:
         policies = self._org_policies
         if policies is None:
             return None
-        caller = Caller("account", root_arn(account), account=account, org=policies.facts_for(account))
+        caller = Caller(NodeKind.ACCOUNT.value, root_arn(account), account=account, org=policies.facts_for(account))
         verdict = policies.rcp(caller, role, action, RequestFacts(caller, role, policies.facts_for(role.account)))
         if verdict is not None and verdict.denied is Tri.TRUE:
             return verdict.deny_source

@@ -19,7 +19,8 @@ from trustgraph.analysis.findings.context import FindingContext
 from trustgraph.analysis.findings.helpers import short_node
 from trustgraph.analysis.findings.model import Finding, Severity
 from trustgraph.arns import root_arn
-from trustgraph.graph.indirect import ADMIN_KIND, CODE_KIND, GROUP_KIND, PASSROLE_KIND, admin_node
+from trustgraph.graph.indirect import admin_node
+from trustgraph.graph.schema import EdgeKind, NodeKind, is_hub_data, is_membership
 from trustgraph.model import Role, User
 from trustgraph.policy.passrole import ROOT_ACCESS_KEY, RUNS_AS_ROLE_KEY
 from trustgraph.policy.sensitivity import admin_reasons, administrator_reasons, takeover_reasons
@@ -27,12 +28,12 @@ from trustgraph.policy.sensitivity import admin_reasons, administrator_reasons, 
 ROOT_ACCOUNTS_SHOWN = 5  # member accounts a TG604 message names; the evidence lists them all
 ESCALATIONS_PER_TARGET = 10  # findings one by one per target and rule; the rest are counted in one more
 # Hubs standing for callers of one indirect step: their entrants reach what the hub reaches.
-CALLER_HUBS = frozenset({GROUP_KIND, PASSROLE_KIND, CODE_KIND})
-RULE_OF_KIND = {"passrole": "TG601", "code": "TG602", "iam": "TG603"}
+CALLER_HUBS = frozenset({NodeKind.POLICY_GROUP, NodeKind.PASSROLE_RUNNER, NodeKind.CODE_RUNNER})
+RULE_OF_KIND = {EdgeKind.PASSROLE: "TG601", EdgeKind.CODE: "TG602", EdgeKind.IAM: "TG603"}
 # What a route into a sensitive role lets its principal do; {what}: the role's sensitivity, {how}: the techniques.
-WHAT = {"passrole": "can run code as this sensitive role ({what}) by passing it to a service: {how}",
-        "code": "can change code that already runs as this sensitive role ({what}): {how}",
-        "iam": "can rewrite the trust of this sensitive role ({what}): {how}"}
+WHAT = {EdgeKind.PASSROLE: "can run code as this sensitive role ({what}) by passing it to a service: {how}",
+        EdgeKind.CODE: "can change code that already runs as this sensitive role ({what}): {how}",
+        EdgeKind.IAM: "can rewrite the trust of this sensitive role ({what}): {how}"}
 
 
 @dataclass(slots=True)
@@ -62,7 +63,7 @@ def _step(data: dict[str, Any], kinds: frozenset[str]) -> tuple[bool, list[str],
     """The alternatives of `kinds` on one edge (member edges pass as they are): (conditional, keys, techniques,
     records), None when the edge has none. As `reachability.restrict` does: conditional only if every kept
     alternative is."""
-    if data.get("kind") == "member":
+    if is_membership(data):
         return bool(data.get("conditional")), list(data.get("conditions") or ()), [], []
     records = [r for r in data.get("evidence", ()) if r.get("kind", data.get("kind")) in kinds]
     if not records:
@@ -110,11 +111,11 @@ class Escalations:
         best: dict[str, Route] = {}
         for pred, data in self.graph._pred[target].items():
             step = _step(data, kinds)
-            if step is None or data.get("kind") == "member":
+            if step is None or is_membership(data):
                 continue
             here = Route(pred, step[0], step[1], step[2], [], step[3])
             node = self.graph._node[pred]
-            if node.get("hub"):
+            if is_hub_data(node):
                 if node.get("kind") not in CALLER_HUBS:
                     continue  # trust hubs (account, class) are role assumptions; admin nodes are judged apart
                 here.through = [pred]
@@ -139,7 +140,7 @@ class Escalations:
                 continue
             here = Route(pred, step[0], step[1], step[2], [], step[3])
             node = self.graph._node[pred]
-            if node.get("hub"):
+            if is_hub_data(node):
                 if node.get("kind") not in CALLER_HUBS:
                     continue
                 here.through = [pred]
@@ -239,7 +240,7 @@ def check_escalation(ctx: FindingContext, role: Role) -> Iterator[Finding]:
     esc = _escalations(ctx)
     base = {"sensitive_because": sensitivity.reasons}
     for kind, rule_id in RULE_OF_KIND.items():
-        routes = [r for r in esc.routes(role.arn, frozenset({kind}))
+        routes = [r for r in esc.routes(role.arn, frozenset({kind.value}))
                   if r.principal != role.arn and not esc.can_take_over(r.principal)]
         what = WHAT[kind].replace("{what}", _braced(sensitivity.label))
         yield from _capped(ctx, rule_id, role, routes, what, base)
@@ -251,9 +252,9 @@ def check_escalation_accounts(ctx: FindingContext) -> Iterator[Finding]:
     esc = _escalations(ctx)
     graph = ctx.graph
     snapshot = ctx.snapshot
-    iam = frozenset({"iam"})
+    iam = frozenset({EdgeKind.IAM.value})
     for arn, user in sorted(snapshot.users.items()):
-        if arn not in graph or not any(not graph._node[p].get("hub") or graph._node[p].get("kind") in CALLER_HUBS
+        if arn not in graph or not any(not is_hub_data(graph._node[p]) or graph._node[p].get("kind") in CALLER_HUBS
                                        for p in graph._pred[arn]):
             continue  # only the admin node reaches it (or nothing): no one escalates into it
         routes = [r for r in esc.routes(arn, iam) if r.principal != arn and not esc.can_take_over(r.principal)]
@@ -269,7 +270,7 @@ def check_escalation_accounts(ctx: FindingContext) -> Iterator[Finding]:
     roots: dict[str, list[tuple[str, str, Route]]] = {}  # principal → (member account, its label, route)
     for account in sorted(snapshot.collected_accounts):
         node = admin_node(account)
-        if node not in graph or graph.nodes[node].get("kind") != ADMIN_KIND:
+        if node not in graph or graph.nodes[node].get("kind") != NodeKind.ACCOUNT_ADMIN:
             continue
         name = snapshot.account_name(account)
         label = f"{name} ({account})" if name else account
@@ -278,7 +279,7 @@ def check_escalation_accounts(ctx: FindingContext) -> Iterator[Finding]:
         yield from _capped(ctx, "TG603", root_arn(account), takeover,
                            f"can take over account {_braced(label)} without being its administrator already: {{how}}",
                            {"account": account})
-        for r in esc.routes(node, frozenset({"assume-root"})):
+        for r in esc.routes(node, frozenset({EdgeKind.ASSUME_ROOT.value})):
             if graph.nodes[r.principal].get("account") == management and not esc.can_take_over(r.principal):
                 roots.setdefault(r.principal, []).append((account, label, r))
     # One finding per management principal, not per member account: the grant to fix is the principal's, and an

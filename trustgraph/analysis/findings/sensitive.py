@@ -10,6 +10,7 @@ from trustgraph.analysis.findings.helpers import short_node
 from trustgraph.analysis.findings.model import Finding, Severity
 from trustgraph.analysis.findings.third_party import management_pattern_nodes
 from trustgraph.analysis.reachability import Reached
+from trustgraph.graph.schema import NodeKind
 from trustgraph.model import Role
 
 OUTSIDE_PER_ROLE = 10  # TG401 findings one by one per sensitive role; the rest are counted in one more
@@ -60,7 +61,7 @@ def check_sensitive(ctx: FindingContext, role: Role) -> Iterator[Finding]:
         entry = _entry_pattern(ctx, r)
         if entry is not None and ctx.org_id is None and r.hops == 1:
             continue  # the trust itself is reported once, as the AWS-designed pattern it is (TG302)
-        if r.kind == "public" and not r.conditional:
+        if r.kind == NodeKind.PUBLIC and not r.conditional:
             severity = Severity.CRITICAL
         elif not r.conditional:
             severity = Severity.HIGH
@@ -98,8 +99,8 @@ def check_sensitive(ctx: FindingContext, role: Role) -> Iterator[Finding]:
             evidence={**base, "more_reachers": len(rest), "by_classification": by_class,
                       "reachers": [_reacher_json(ctx, r, role.arn) for _, r, _ in rest[:50]]})
     # TG402: many reachers. AWS services are not principals anyone signs in as: they are counted apart.
-    principals = [r for r in reachers if r.kind != "service"]
-    services = [r for r in reachers if r.kind == "service"]
+    principals = [r for r in reachers if r.kind != NodeKind.SERVICE]
+    services = [r for r in reachers if r.kind == NodeKind.SERVICE]
     if len(principals) >= ctx.options.many_reachers:
         by_kind: dict[str, int] = {}
         for r in principals:
