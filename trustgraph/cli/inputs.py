@@ -298,7 +298,7 @@ def build_with_progress(snapshot: Snapshot, quiet: bool) -> nx.DiGraph:
 
 def checked_via(via: tuple[str, ...]) -> tuple[str, ...] | None:
     """The --via values, checked: a usage error names an unknown kind."""
-    from trustgraph.analysis.reachability import via_kinds
+    from trustgraph.graph.schema import via_kinds
 
     try:
         via_kinds(via)

@@ -8,7 +8,7 @@ from trustgraph.analysis.answers import paths_json
 from trustgraph.analysis.reachability import k_shortest_paths, resolve_node
 from trustgraph.cli.app import main
 from trustgraph.cli.inputs import InputSpec, checked_via, input_options, stderr
-from trustgraph.cli.output import emit_json, short, stdout, write_picture
+from trustgraph.cli.output import emit_json, is_role_assumption, short, stdout, write_picture
 from trustgraph.cli.pictures import load_with_snapshot, picture_marks
 from trustgraph.cli.progress import phase
 from trustgraph.cli.terminal import safe
@@ -58,6 +58,6 @@ def path_command(source: str, target: str, spec: InputSpec, k: int, as_json: boo
                      + safe(" → ".join(short(n) for n in p.path)) + cond)
         indirect = [f"{short(st['from'] or '')} ─[{st['kind']}{' ' + st['technique'] if st['technique'] else ''}]→ "
                     f"{short(st['to'] or '')}" for st in p.steps
-                    if st["kind"] not in ("assume", "saml", "web-identity", "service")]
+                    if not is_role_assumption(st["kind"])]
         for line in indirect:
             stdout.print("   " + safe(line))
