@@ -62,13 +62,15 @@ def test_a_kind_without_any_row_is_drawn_in_the_default_style() -> None:
 def sso_kinds(monkeypatch: pytest.MonkeyPatch) -> None:
     """An IAM Identity Center group and two edge kinds, added as schema rows and nowhere else."""
     monkeypatch.setitem(schema.NODE_SPECS, "sso-group", NodeSpec(
-        "sso-group", Hub.NEVER, "IAM Identity Center group", ("SSO group", "SSO groups"),
-        ("AWSSSOGroup", "AWSPrincipal"), ("AWSIdentityStoreGroup", "AWSPrincipal"), in_account_box=True))
+        kind="sso-group", hub=Hub.NEVER, legend="IAM Identity Center group", words=("SSO group", "SSO groups"),
+        opengraph=("AWSSSOGroup", "AWSPrincipal"), neo4j=("AWSIdentityStoreGroup", "AWSPrincipal"),
+        in_account_box=True))
     monkeypatch.setitem(schema.EDGE_SPECS, "sso-assign", EdgeSpec(
-        "sso-assign", Via.ASSUME, 1, "assigned a permission set", "AWSSSOAssign", "SSO_ASSIGNMENT_ALLOW", trust=True))
+        kind="sso-assign", via=Via.ASSUME, hop_cost=1, legend="assigned a permission set", opengraph="AWSSSOAssign",
+        neo4j="SSO_ASSIGNMENT_ALLOW", trust=True))
     monkeypatch.setitem(schema.EDGE_SPECS, "sso-provision", EdgeSpec(
-        "sso-provision", Via.IAM, 1, "provisions the role's permission set", "AWSSSOProvision",
-        "SSO_PROVISION_ALLOW", styled_by_kind=True))
+        kind="sso-provision", via=Via.IAM, hop_cost=1, legend="provisions the role's permission set",
+        opengraph="AWSSSOProvision", neo4j="SSO_PROVISION_ALLOW", styled_by_kind=True))
 
 
 def sso_graph() -> nx.DiGraph:
