@@ -20,13 +20,13 @@ from trustgraph.analysis.reachability import who_can_reach
 from trustgraph.cli import main
 from trustgraph.export.graphml import flat_graph
 from trustgraph.export.hubs import expand_hubs
-from trustgraph.export.kinds import EDGE_KINDS, NODE_KINDS, edge_names, node_names
+from trustgraph.export.kinds import edge_names, node_names
 from trustgraph.export.neo4j import neo4j_export
 from trustgraph.export.opengraph import opengraph_document
 from trustgraph.export.properties import EVIDENCE_MAX, EdgeFlattener, evidence_text, flat_value
 from trustgraph.export.queries import TITLES, query
 from trustgraph.graph.build import build_graph
-from trustgraph.graph.schema import hop_cost
+from trustgraph.graph.schema import EDGE_SPECS, NODE_SPECS, hop_cost
 from trustgraph.sources.files import load_inputs
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -117,10 +117,11 @@ def test_kind_mapping_known_kinds_use_their_table_rows() -> None:
     assert node_names("role", False).neo4j == ("AWSRole", "AWSPrincipal")
     assert "TrustGraphHub" in node_names("account", True).neo4j
     assert "TrustGraphHub" not in node_names("account", False).neo4j
-    for names in EDGE_KINDS.values():
+    for kind in EDGE_SPECS:
+        names = edge_names(kind)
         assert names.opengraph.isidentifier() and names.neo4j.isidentifier()
-    for names in NODE_KINDS.values():
-        assert 1 <= len(names.opengraph) <= 3
+    for kind in NODE_SPECS:
+        assert 1 <= len(node_names(kind, False).opengraph) <= 3
 
 
 def test_kind_mapping_unknown_kinds_are_exported_generically() -> None:
@@ -148,8 +149,8 @@ def test_kind_mapping_indirect_edges_and_their_hubs_have_table_rows() -> None:
 
 
 def test_kind_mapping_every_kind_of_the_sample_graph_has_a_row(acme: nx.DiGraph) -> None:
-    assert {d.get("kind") for _, d in acme.nodes(data=True)} <= NODE_KINDS.keys()
-    assert {d.get("kind") for *_, d in acme.edges(data=True)} <= EDGE_KINDS.keys()
+    assert {d.get("kind") for _, d in acme.nodes(data=True)} <= NODE_SPECS.keys()
+    assert {d.get("kind") for *_, d in acme.edges(data=True)} <= EDGE_SPECS.keys()
     assert {"iam", "code", "passrole", "assume-root"} <= {d.get("kind") for *_, d in acme.edges(data=True)}
 
 

@@ -29,6 +29,7 @@ from trustgraph.cli.progress import phase
 from trustgraph.cli.terminal import safe
 from trustgraph.graph.build import build_graph
 from trustgraph.graph.classification import annotate
+from trustgraph.graph.schema import VIA_ALL, via_groups, via_kinds
 from trustgraph.load_report import LoadReport
 from trustgraph.model import Organization, Snapshot
 from trustgraph.saved.serialize import GraphFileError, read_saved, save_graph, saved_inputs
@@ -38,6 +39,9 @@ from trustgraph.sources.iac import IacOptionError, IacOptions, parse_options
 from trustgraph.sources.known_accounts import load_account_names, load_known_accounts
 
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+
+# --via of the commands that follow edges: the schema's groups.
+VIA_HELP = f"Edge kinds to follow: {', '.join(via_groups())} (repeatable or comma list; default {VIA_ALL})."
 
 
 @dataclass(frozen=True, slots=True)
@@ -298,8 +302,6 @@ def build_with_progress(snapshot: Snapshot, quiet: bool) -> nx.DiGraph:
 
 def checked_via(via: tuple[str, ...]) -> tuple[str, ...] | None:
     """The --via values, checked: a usage error names an unknown kind."""
-    from trustgraph.graph.schema import via_kinds
-
     try:
         via_kinds(via)
     except ValueError as e:

@@ -10,6 +10,8 @@ import click
 import networkx as nx
 from rich.console import Console
 
+from trustgraph.graph.schema import EDGE_SPECS, Via, edge_spec, is_hub
+
 # Piped output keeps long ARNs and paths on one line, however long: no width is imposed on a pipe unless
 # COLUMNS sets one (a terminal's own width is always used).
 PIPE_WIDTH = 1_000_000
@@ -37,6 +39,12 @@ def short(node: str) -> str:
     return node
 
 
+def is_role_assumption(kind: str | None) -> bool:
+    """A route step's edge kind is a role assumption (a trust policy's grant), shown as a plain arrow; a step of
+    any other kind, or of none, is shown with its kind and technique."""
+    return kind in EDGE_SPECS and edge_spec(kind).trust
+
+
 def path_text(graph: nx.DiGraph, path: list[str], steps: list[dict[str, str | None]] | None = None) -> str:
     """A path by node labels (role and user names), the way a reviewer reads it; with `steps` (route_steps), a
     hop that is not a role assumption shows its kind and technique: `dev ─[passrole lambda:CreateFunction]→ App`."""
@@ -50,11 +58,12 @@ def path_text(graph: nx.DiGraph, path: list[str], steps: list[dict[str, str | No
     pending: list[str] = []
     for step in steps:
         to = step["to"] or ""
-        if step["kind"] not in ("assume", "saml", "web-identity", "service"):
+        if not is_role_assumption(step["kind"]):
             kind, technique = step["kind"] or "", step["technique"] or ""
             # IAM techniques name themselves (iam:…, sts:AssumeRoot, account-takeover); others say their kind.
-            pending.append(technique if technique and kind in ("iam", "assume-root") else f"{kind} {technique}".strip())
-        if to in graph and graph.nodes[to].get("hub"):
+            named = technique and kind in EDGE_SPECS and edge_spec(kind).via == Via.IAM
+            pending.append(technique if named else f"{kind} {technique}".strip())
+        if to in graph and is_hub(graph, to):
             continue  # hubs are waypoints: their technique is shown on the hop out of them
         text += (f" ─[{', '.join(pending)}]→ " if pending else " → ") + label(to)
         pending = []

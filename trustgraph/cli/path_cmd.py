@@ -7,8 +7,8 @@ import click
 from trustgraph.analysis.answers import paths_json
 from trustgraph.analysis.reachability import k_shortest_paths, resolve_node
 from trustgraph.cli.app import main
-from trustgraph.cli.inputs import InputSpec, checked_via, input_options, stderr
-from trustgraph.cli.output import emit_json, short, stdout, write_picture
+from trustgraph.cli.inputs import VIA_HELP, InputSpec, checked_via, input_options, stderr
+from trustgraph.cli.output import emit_json, is_role_assumption, short, stdout, write_picture
 from trustgraph.cli.pictures import load_with_snapshot, picture_marks
 from trustgraph.cli.progress import phase
 from trustgraph.cli.terminal import safe
@@ -23,7 +23,7 @@ from trustgraph.render.views import reach_paths_view
 @click.option("-k", "k", type=click.IntRange(min=1), default=3, show_default=True, help="How many shortest paths.")
 @click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
 @click.option("--via", "via", multiple=True, metavar="KINDS",
-              help="Edge kinds to follow: assume, passrole, code, iam, all (repeatable or comma list; default all).")
+              help=VIA_HELP)
 @click.option("--output", "-o", type=click.Path(dir_okay=False),
               help="Also draw the paths to this file (`-` for standard output, text formats only).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), help="Picture format (default: from -o suffix).")
@@ -58,6 +58,6 @@ def path_command(source: str, target: str, spec: InputSpec, k: int, as_json: boo
                      + safe(" → ".join(short(n) for n in p.path)) + cond)
         indirect = [f"{short(st['from'] or '')} ─[{st['kind']}{' ' + st['technique'] if st['technique'] else ''}]→ "
                     f"{short(st['to'] or '')}" for st in p.steps
-                    if st["kind"] not in ("assume", "saml", "web-identity", "service")]
+                    if not is_role_assumption(st["kind"])]
         for line in indirect:
             stdout.print("   " + safe(line))

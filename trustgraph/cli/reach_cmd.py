@@ -8,7 +8,7 @@ from rich.table import Table
 from trustgraph.analysis.answers import reach_json
 from trustgraph.analysis.reachability import reach
 from trustgraph.cli.app import main
-from trustgraph.cli.inputs import InputSpec, checked_via, input_options, obtain_graph
+from trustgraph.cli.inputs import VIA_HELP, InputSpec, checked_via, input_options, obtain_graph
 from trustgraph.cli.output import emit_json, path_text, short, stdout
 from trustgraph.cli.terminal import safe
 
@@ -19,7 +19,7 @@ from trustgraph.cli.terminal import safe
 @click.option("--max-hops", type=click.IntRange(min=1), help="Only chains of at most N role assumptions.")
 @click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
 @click.option("--via", "via", multiple=True, metavar="KINDS",
-              help="Edge kinds to follow: assume, passrole, code, iam, all (repeatable or comma list; default all).")
+              help=VIA_HELP)
 def reach_command(principal: str, spec: InputSpec, max_hops: int | None, as_json: bool, via: tuple[str, ...]) -> None:
     """Every role PRINCIPAL can reach (a user/role ARN, an account id, a service or provider name, `*`)."""
     graph = obtain_graph(spec)

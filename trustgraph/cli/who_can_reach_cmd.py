@@ -8,7 +8,7 @@ from rich.table import Table
 from trustgraph.analysis.answers import who_can_reach_json
 from trustgraph.analysis.reachability import who_can_reach
 from trustgraph.cli.app import main
-from trustgraph.cli.inputs import InputSpec, checked_via, input_options, stderr
+from trustgraph.cli.inputs import VIA_HELP, InputSpec, checked_via, input_options, stderr
 from trustgraph.cli.output import emit_json, path_text, short, stdout, write_picture
 from trustgraph.cli.pictures import load_with_snapshot, picture_marks
 from trustgraph.cli.progress import phase
@@ -25,7 +25,7 @@ from trustgraph.render.views import reach_paths_view
               help="Only reachers from outside the organization (outside the data set without org data).")
 @click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
 @click.option("--via", "via", multiple=True, metavar="KINDS",
-              help="Edge kinds to follow: assume, passrole, code, iam, all (repeatable or comma list; default all).")
+              help=VIA_HELP)
 @click.option("--output", "-o", type=click.Path(dir_okay=False),
               help="Also draw the paths to this file (`-` for standard output, text formats only).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), help="Picture format (default: from -o suffix).")

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 import networkx as nx
 
-from trustgraph.graph.schema import hop_cost, is_hub
+from trustgraph.graph.schema import NodeKind, hop_cost, is_hub
 
 Chain = tuple[tuple[str, dict], ...]  # (hub, the edge into it) from the principal on, in order
 
@@ -33,7 +33,7 @@ def expand_hubs(graph: nx.DiGraph) -> nx.DiGraph:
     out.graph.update(graph.graph)
     hubs = {n for n in graph if is_hub(graph, n)}
     for node, data in graph.nodes(data=True):
-        if node not in hubs or data.get("kind") == "account":
+        if node not in hubs or data.get("kind") == NodeKind.ACCOUNT:
             out.add_node(node, **data)
     for a, b, data in graph.edges(data=True):
         # A hub's own edges, and the free edges into it, stand for its members: replaced below.

@@ -16,7 +16,7 @@ from typing import Any
 
 import networkx as nx
 
-from trustgraph.graph.schema import hop_cost
+from trustgraph.graph.schema import NodeKind, hop_cost
 
 Primitive = str | int | float | bool
 Value = Primitive | list[str] | list[int] | list[float] | list[bool]
@@ -73,7 +73,7 @@ def node_properties(graph: nx.DiGraph, node: str) -> dict[str, Value]:
         flat = flat_value(value)
         if flat is not None:
             props[key] = flat
-    props.setdefault("kind", "unknown")
+    props.setdefault("kind", NodeKind.UNKNOWN.value)
     props.setdefault("hub", False)
     return props
 

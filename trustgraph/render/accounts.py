@@ -19,6 +19,7 @@ from typing import Any
 
 import networkx as nx
 
+from trustgraph.graph.schema import NODE_SPECS, NodeKind, Via, is_hub, is_membership, is_principal, node_spec
 from trustgraph.render.clusters import cluster_title, pin_title
 from trustgraph.render.dot import TrustDot, canvas, cluster_attrs, jsonable, place_legend
 from trustgraph.render.marks import NO_MARKS, Marks, holding_text, legend_rows
@@ -66,17 +67,24 @@ KNOWN_ISSUERS = {
     "vstoken.actions.githubusercontent.com": "GitHub (Azure DevOps)",
 }
 
-_KIND_WORDS = {
-    "role": ("role", "roles"), "user": ("user", "users"), "account": ("account", "accounts"),
-    "federated": ("provider", "providers"), "service": ("service", "services"), "public": ("anyone", "anyone"),
-    "unknown": ("unresolved", "unresolved"), "class": ("org-wide trust", "org-wide trusts"),
-}
-_KIND_ORDER = ("role", "user", "account-wide", "account", "class", "federated", "service", "public", "unknown")
+# Callers counted on an aggregated edge: the principals of an account that may assume any role, standing for
+# their account, are counted apart from the account as a principal.
+ACCOUNT_WIDE = "account-wide"
+# The order callers are counted in on an edge label; kinds added to the schema later follow.
+_KIND_ORDER = (NodeKind.ROLE, NodeKind.USER, ACCOUNT_WIDE, NodeKind.ACCOUNT, NodeKind.CLASS, NodeKind.FEDERATED,
+               NodeKind.SERVICE, NodeKind.PUBLIC, NodeKind.UNKNOWN)
 
 
-def _is_hub(graph: nx.DiGraph, node: str) -> bool:
+def _stands_for_account(graph: nx.DiGraph, node: str) -> bool:
+    """An account node standing for its account's principals (the callers of its account-wide trusts): the hub
+    of a collected account, or a collected account."""
     data = graph.nodes[node]
-    return data.get("kind") == "account" and bool(data.get("hub") or data.get("collected"))
+    return data.get("kind") == NodeKind.ACCOUNT and bool(data.get("hub") or data.get("collected"))
+
+
+def _caller_order() -> list[str]:
+    """_KIND_ORDER, then the schema's other kinds (none of today's reaches a trust edge's caller)."""
+    return list(dict.fromkeys([*_KIND_ORDER, *NODE_SPECS]))
 
 
 @dataclass
@@ -112,7 +120,7 @@ class AccountEdge:
         """Distinct trusted callers by kind; "account-wide" is the hub of a collected account (its principals
         that may assume any role, using every trust that names their account)."""
         if self._by_kind is None:
-            self._by_kind = Counter("account-wide" if _is_hub(graph, s) else str(graph.nodes[s].get("kind"))
+            self._by_kind = Counter(ACCOUNT_WIDE if _stands_for_account(graph, s) else str(graph.nodes[s].get("kind"))
                                     for s in {u for u, _ in self.members})
         return self._by_kind
 
@@ -132,11 +140,11 @@ class AccountMap:
 
 
 def _plural(n: int, kind: str) -> str:
-    one, many = _KIND_WORDS.get(kind, (kind, kind))
-    if kind == "public":
+    if kind == NodeKind.PUBLIC:
         return "anyone"
-    if kind == "account-wide":
-        return "account-wide"
+    if kind == ACCOUNT_WIDE:
+        return ACCOUNT_WIDE
+    one, many = node_spec(kind).words
     return f"{n:,} {one if n == 1 else many}"
 
 
@@ -181,7 +189,7 @@ class Folder:
         self.ou_names.update(ou_names or {})
         self.in_data: set[str] = set(graph.graph.get("collected_accounts", []))
         for _, data in graph.nodes(data=True):
-            if data.get("in_data") and data.get("kind") in ("user", "role") and data.get("account"):
+            if data.get("in_data") and is_principal(data) and data.get("account"):
                 self.in_data.add(str(data["account"]))
         self.nodes: dict[str, AccountNode] = {}
 
@@ -208,21 +216,22 @@ class Folder:
 
     def fold(self, node: str) -> AccountNode:
         data = self.graph.nodes[node]
-        kind = str(data.get("kind", "unknown"))
+        kind = str(data.get("kind", NodeKind.UNKNOWN))
         account = data.get("account")
-        if kind in ("user", "role", "account") and account:
-            group = self._account_node(str(account))
-        elif kind == "federated":
+        if kind == NodeKind.FEDERATED:
+            # identity providers are drawn by issuer, whatever account holds them
             key, title = _issuer(node, data)
             group = self.nodes.setdefault(key, AccountNode(key, "federated", title))
             if account:
                 group.accounts.add(str(account))
-        elif kind == "public":
+        elif node_spec(kind).in_account_box and account:
+            group = self._account_node(str(account))
+        elif kind == NodeKind.PUBLIC:
             group = self.nodes.setdefault("public", AccountNode("public", "public", "anyone (*)",
                                                                 "any AWS principal"))
-        elif kind == "service":
+        elif kind == NodeKind.SERVICE:
             group = self.nodes.setdefault("services", AccountNode("services", "service", "AWS services"))
-        elif kind == "class":
+        elif kind == NodeKind.CLASS:
             # Every group of one trust class folds into one node: the org-wide trust, said once.
             label = str(data.get("label", node))
             key = f"class:{label}"
@@ -231,7 +240,7 @@ class Folder:
             group = self.nodes.setdefault("unknown", AccountNode("unknown", "unknown", "unresolved principals",
                                                                  "deleted or invalid"))
         group.members.add(node)
-        if data.get("in_data") and kind in ("user", "role"):
+        if data.get("in_data") and is_principal(data):
             group.principals[kind] += 1
         return group
 
@@ -251,7 +260,7 @@ def account_map(graph: nx.DiGraph, *, organization: Any = None, known_accounts: 
     on the principal graph.
     """
     from trustgraph.analysis.reachability import restrict
-    graph = restrict(graph, "assume")
+    graph = restrict(graph, Via.ASSUME)
     folder = Folder(graph, organization, known_accounts, ou_names)
     for node in sorted(graph.nodes):
         folder.fold(node)
@@ -275,7 +284,7 @@ def account_map(graph: nx.DiGraph, *, organization: Any = None, known_accounts: 
     for u, v, data in sorted(graph.edges(data=True), key=lambda e: (e[0], e[1])):
         a, b = owner[u], owner[v]
         if a.key == b.key:
-            if data.get("kind") != "member":  # a principal joining its own account's hub is no trust
+            if not is_membership(data):  # a principal joining its own account's hub is no trust
                 a.internal += 1
                 a.internal_conditional += bool(data.get("conditional"))
             continue
@@ -332,7 +341,7 @@ def _node_label(node: AccountNode, compact: bool, partial: bool = False) -> str:
     if node.kind == "ou":
         small.append(f"{len(node.accounts):,} account{'s' if len(node.accounts) != 1 else ''}")
     if not compact and node.kind in ("account", "org-only", "ou"):
-        counts = [_plural(node.principals[k], k) for k in ("role", "user") if node.principals[k]]
+        counts = [_plural(node.principals[k], k) for k in (NodeKind.ROLE, NodeKind.USER) if node.principals[k]]
         if node.kind == "org-only" and not counts:
             counts = ["no IAM data"]
         if counts:
@@ -370,8 +379,8 @@ def edge_text(graph: nx.DiGraph, edge: AccountEdge, marks: Marks = NO_MARKS) -> 
     """(counts, markers) of an aggregated edge, e.g. ("2 roles, 1 user → 3 roles", "1 conditional · via * (1)");
     with marks, "⚠ 2 sensitive" when some of the roles reached are sensitive."""
     by_kind = edge.sources_by_kind(graph)
-    sources = ", ".join(_plural(by_kind[k], k) for k in _KIND_ORDER if by_kind.get(k))
-    targets = sum(1 for v in edge.targets() if not graph.nodes[v].get("hub"))
+    sources = ", ".join(_plural(by_kind[k], k) for k in _caller_order() if by_kind.get(k))
+    targets = sum(1 for v in edge.targets() if not is_hub(graph, v))
     if targets:
         counts = f"{sources} → {targets:,} role{'s' if targets != 1 else ''}"
     else:  # member edges: who may use the account-wide or org-wide trust
@@ -696,7 +705,7 @@ def account_dot(graph: nx.DiGraph, amap: AccountMap, *, title: str = "", engine:
             body.edge(ids[pair[0]], ids[pair[1]], tooltip=tooltip_text(tooltip), id=element, **attrs, **style)
             dot.evidence[element] = functools.partial(folded_edge_evidence, graph, amap, edge, counts, marks, cls)
         if legend:
-            any_hub = any(e.sources_by_kind(graph).get("account-wide") for e in amap.edges.values())
+            any_hub = any(e.sources_by_kind(graph).get(ACCOUNT_WIDE) for e in amap.edges.values())
             label = _legend(amap, classes, any_conditional, any_star, large, ou_colours, any_hub, any_dead,
                             short_labels)
             if radial is not None:
@@ -737,11 +746,11 @@ def account_view(graph: nx.DiGraph, *, organization: Any = None, known_accounts:
 def accounts_in_data(graph: nx.DiGraph) -> set[str]:
     found = set(graph.graph.get("collected_accounts", []))
     for _, data in graph.nodes(data=True):
-        if data.get("in_data") and data.get("kind") in ("user", "role") and data.get("account"):
+        if data.get("in_data") and is_principal(data) and data.get("account"):
             found.add(str(data["account"]))
     return found
 
 
-def principal_count(graph: nx.DiGraph, kinds: Iterable[str] = ("user", "role")) -> int:
+def principal_count(graph: nx.DiGraph, kinds: Iterable[str] = (NodeKind.USER, NodeKind.ROLE)) -> int:
     wanted = set(kinds)
     return sum(1 for _, d in graph.nodes(data=True) if d.get("kind") in wanted)

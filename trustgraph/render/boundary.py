@@ -23,6 +23,7 @@ from typing import Any
 
 import networkx as nx
 
+from trustgraph.graph.schema import NodeKind, is_hub, is_membership
 from trustgraph.render.accounts import Folder
 
 ONLY: dict[str, str] = {"cross-org": "from", "outside": "from", "cross-ou": "from", "sensitive": "to",
@@ -103,14 +104,14 @@ def only_filter(graph: nx.DiGraph, only: Iterable[str], *, sensitive: Collection
     kept: set[tuple[str, str]] = set()
     class_members: dict[str, list[str]] = defaultdict(list)
     for u, v, data in graph.edges(data=True):
-        if data.get("kind") == "member":
+        if is_membership(data):
             class_members[v].append(u)
     # One member per account speaks for its account in a class (`from` reads only the caller's account).
     speakers = {hub: list({graph.nodes[m].get("account"): m for m in sorted(members)}.values())
-                for hub, members in class_members.items() if graph.nodes[hub].get("kind") == "class"}
+                for hub, members in class_members.items() if graph.nodes[hub].get("kind") == NodeKind.CLASS}
     hub_roles: dict[str, list[str]] = defaultdict(list)  # kept hub → role edges
     for u, v, data in graph.edges(data=True):
-        if data.get("kind") == "member" or not to_how_ok(v, data):
+        if is_membership(data) or not to_how_ok(v, data):
             continue
         if u in speakers:
             if any(from_ok(m, v) for m in speakers[u]):
@@ -118,14 +119,14 @@ def only_filter(graph: nx.DiGraph, only: Iterable[str], *, sensitive: Collection
                 hub_roles[u].append(v)
         elif from_ok(u, v):
             kept.add((u, v))
-            if graph.nodes[u].get("hub"):
+            if is_hub(graph, u):
                 hub_roles[u].append(v)
     for hub, members in class_members.items():
         roles = hub_roles.get(hub)
         if not roles:
             continue
         for m in members:
-            if graph.nodes[hub].get("kind") != "class" or any(from_ok(m, r) for r in roles):
+            if graph.nodes[hub].get("kind") != NodeKind.CLASS or any(from_ok(m, r) for r in roles):
                 kept.add((m, hub))
     dropped = graph.number_of_edges() - len(kept)
     return OnlyResult(graph.edge_subgraph(kept), len(kept), dropped, notes)

@@ -10,6 +10,7 @@ from typing import Any
 import networkx as nx
 
 from trustgraph.analysis.diff import ADDED, CHANGED, REMOVED, GraphDiff, TrustChange
+from trustgraph.graph.schema import NodeKind
 from trustgraph.render.dot import TrustDot, to_dot
 from trustgraph.render.marks import Marks
 from trustgraph.render.style import SOLID, html_text
@@ -23,6 +24,9 @@ CHANGE_LEGEND = {ADDED: "trust added", CHANGED: "trust changed (conditions, kind
                  REMOVED: "trust removed"}
 CLASS_PREFIX, ACCOUNT_PREFIX = "org-wide trust ", "account hub "
 DRAWN_CALLERS = 8  # direct callers of one change drawn one by one; more are one node "N principals"
+# A node of the picture only, standing for no principal ("N principals", "no trust changes"): no graph kind, so
+# it is drawn in the default style and named in no legend, and a trust graph never holds it.
+NOTE_KIND = "note"
 
 
 def _node(picture: nx.DiGraph, node: str, sides: tuple[nx.DiGraph, ...]) -> None:
@@ -32,7 +36,7 @@ def _node(picture: nx.DiGraph, node: str, sides: tuple[nx.DiGraph, ...]) -> None
         if node in graph:
             picture.add_node(node, **{k: v for k, v in graph.nodes[node].items() if k != "hub"})
             return
-    picture.add_node(node, kind="unknown", label=node)
+    picture.add_node(node, kind=NodeKind.UNKNOWN.value, label=node)
 
 
 def _callers_node(picture: nx.DiGraph, change: TrustChange, number: int) -> str:
@@ -41,14 +45,14 @@ def _callers_node(picture: nx.DiGraph, change: TrustChange, number: int) -> str:
     node = f"callers:{number}"
     accounts = {c.split(":")[4] for c in change.callers if c.count(":") >= 5}
     if via.startswith(CLASS_PREFIX):
-        picture.add_node(node, kind="class", label=via[len(CLASS_PREFIX):], members=len(change.callers),
+        picture.add_node(node, kind=NodeKind.CLASS.value, label=via[len(CLASS_PREFIX):], members=len(change.callers),
                          member_accounts=len(accounts))
     elif via.startswith(ACCOUNT_PREFIX):
         account = via[len(ACCOUNT_PREFIX):]
-        picture.add_node(node, kind="account", account=account,
+        picture.add_node(node, kind=NodeKind.ACCOUNT.value, account=account,
                          label=f"{len(change.callers)} principal(s) of {account} with AssumeRole *")
     else:
-        picture.add_node(node, kind="note", label=f"{len(change.callers)} principals in "
+        picture.add_node(node, kind=NOTE_KIND, label=f"{len(change.callers)} principals in "
                          f"{len(accounts)} account{'s' if len(accounts) != 1 else ''}")
     return node
 
@@ -84,7 +88,7 @@ def diff_picture(diff: GraphDiff, old: nx.DiGraph, new: nx.DiGraph, *, title: st
                  sensitive: Mapping[str, str] | None = None) -> TrustDot:
     picture = change_graph(diff, old, new)
     if not picture:
-        picture.add_node("no change", kind="note", label="no trust changes")
+        picture.add_node("no change", kind=NOTE_KIND, label="no trust changes")
     shown = {data.get("change") for _, _, data in picture.edges(data=True)}
     legend = [f'<TR><TD><FONT COLOR="{CHANGE_STYLE[c]["color"]}">{SOLID}</FONT></TD>'
               f'<TD ALIGN="LEFT">{html_text(CHANGE_LEGEND[c])}</TD></TR>' for c in (ADDED, CHANGED, REMOVED)

@@ -10,7 +10,7 @@ from typing import Any
 import graphviz
 import networkx as nx
 
-from trustgraph.graph.schema import NodeKind, edge_spec, styled_by_kind
+from trustgraph.graph.schema import EDGE_SPECS, NODE_SPECS, NodeKind, edge_spec, node_spec, styled_by_kind
 from trustgraph.render.clusters import cluster_title, pin_title
 from trustgraph.render.marks import NO_MARKS, Marks, legend_rows
 from trustgraph.render.style import (
@@ -22,14 +22,15 @@ from trustgraph.render.style import (
     EDGE_STYLE,
     FONT,
     MAX_SIZE,
-    NODE_STYLE,
     SCOPE_LEGEND,
     SENSITIVE_GLYPH,
     SENSITIVE_STYLE,
     SOLID,
     TARGET_STYLE,
     dot_text,
+    edge_style,
     legend_table,
+    node_style,
     short_condition_label,
     tooltip_text,
 )
@@ -119,9 +120,9 @@ def edge_evidence(graph: nx.DiGraph, src: str, dst: str) -> dict[str, Any]:
 
 def _label(graph: nx.DiGraph, node: str) -> str:
     data = graph.nodes[node]
-    kind = data.get("kind", "unknown")
+    kind = data.get("kind", NodeKind.UNKNOWN)
     label = str(data.get("label", node))
-    if kind == "account":
+    if kind == NodeKind.ACCOUNT:
         account = data.get("account", "")
         vendor = data.get("vendor")
         if data.get("hub"):
@@ -131,21 +132,21 @@ def _label(graph: nx.DiGraph, node: str) -> str:
         if vendor and vendor != label:
             return dot_text(f"{vendor}\n{account}").replace("\n", "\\n")
         return dot_text(label) + f"\\n{account}" if label != account else f"account {account}"
-    if kind == "public":
+    if kind == NodeKind.PUBLIC:
         return "anyone (*)"
-    if kind == "unknown":
+    if kind == NodeKind.UNKNOWN:
         return dot_text(label) + "\\nunresolved: deleted or invalid"
-    if kind == "class":
+    if kind == NodeKind.CLASS:
         members, accounts = data.get("members", 0), data.get("member_accounts", 0)
         return dot_text(f"org-wide trust: {label}") + \
             f"\\n{members} principals in {accounts} account{'s' if accounts != 1 else ''}"
-    if kind == "federated":
+    if kind == NodeKind.FEDERATED:
         provider = label.split(":oidc-provider/", 1)[-1].split(":saml-provider/", 1)[-1]
         if len(provider) > 40:
             provider = provider[:37] + "…"
         form = {"saml": "SAML", "oidc": "OIDC", "web-identity": "web identity"}.get(str(data.get("provider_type")), "")
         return f"{dot_text(provider)}\\n({form})" if form else dot_text(provider)
-    if kind == "role" and data.get("path", "/") not in ("/", ""):
+    if kind == NodeKind.ROLE and data.get("path", "/") not in ("/", ""):
         path = str(data["path"])
         if len(path) > 28:
             path = path[:25] + "…/"
@@ -154,16 +155,16 @@ def _label(graph: nx.DiGraph, node: str) -> str:
 
 
 def drawn_as(data: Mapping[str, Any]) -> str:
-    """The style key of an edge: its scope, or its kind when every alternative of it is an indirect edge."""
-    kinds = data.get("kinds") or [data.get("kind")]
+    """The style key of an edge: its scope, or its kind when every alternative of it is drawn by its kind (the
+    indirect edges)."""
     if styled_by_kind(data):
-        return str(kinds[0])
+        return str((data.get("kinds") or [data.get("kind")])[0])
     return str(data.get("scope"))
 
 
 def edge_label(data: Mapping[str, Any]) -> str:
     forms = sorted({str(e.get("principal_form")) for e in data.get("evidence", [])})
-    if data.get("technique") and edge_spec(drawn_as(data)).styled_by_kind:
+    if data.get("technique") and styled_by_kind(data):
         text = dot_text(str(data["technique"]))
     elif forms == ["account"]:
         text = "via account"
@@ -195,22 +196,29 @@ def _cluster_label(graph: nx.DiGraph, account: str) -> str:
     return dot_text(_cluster_title(graph, account))
 
 
-NODE_KINDS = tuple(k.value for k in NodeKind)
+def _legend_kinds() -> list[str]:
+    """The node kinds a legend can list, in its order: the schema's kinds, then rows added to it later."""
+    return list(dict.fromkeys([*NodeKind, *NODE_SPECS]))
 
 
-def legend_label(kinds: Iterable[str] = NODE_KINDS, scopes: Iterable[str] = tuple(EDGE_STYLE),
+def legend_label(kinds: Iterable[str] | None = None, scopes: Iterable[str] = tuple(EDGE_STYLE),
                  conditional: bool = True, target: bool = False, extra_rows: Iterable[str] = ()) -> str:
-    """The legend of a principals picture: the node kinds and edge styles it shows."""
-    present = set(kinds)
-    node_rows = [(NODE_STYLE[k], k) for k in NODE_KINDS if k in present]
+    """The legend of a principals picture: the node kinds (default: all) and edge styles it shows."""
+    listed = _legend_kinds()
+    present = set(listed if kinds is None else kinds)
+    # A kind is named by its value: the schema rows' legend words are longer than the pictures' legends.
+    node_rows = [(node_style(k), str(k)) for k in listed if k in present]
     if target:
-        node_rows.append(({**NODE_STYLE["role"], **TARGET_STYLE}, "target"))
+        node_rows.append(({**node_style(NodeKind.ROLE), **TARGET_STYLE}, "target"))
     present_scopes = set(scopes)
     edge_rows = [(DOTTED if style.get("style") == "dotted" else SOLID, style["color"],
                   SCOPE_LEGEND.get(scope, scope)) for scope, style in EDGE_STYLE.items() if scope in present_scopes]
+    # An edge kind drawn by its kind that has no style row yet: drawn plain, named by its schema row.
+    edge_rows += [(SOLID, edge_style(k)["color"], edge_spec(k).legend) for k in sorted(present_scopes)
+                  if k not in EDGE_STYLE and k in EDGE_SPECS and edge_spec(k).styled_by_kind]
     if conditional:
         edge_rows.append((DASHED, "#3c4043", "conditional"))
-    if "unknown" in present:
+    if NodeKind.UNKNOWN in present:
         edge_rows.append((DEAD_END, DEAD_END_STYLE["color"], DEAD_END_TEXT))
     return legend_table(node_rows, edge_rows, list(extra_rows))
 
@@ -275,7 +283,7 @@ def to_dot(graph: nx.DiGraph, nodes: Iterable[str] | None = None, *, title: str 
     for node in keep:
         data = graph.nodes[node]
         account = data.get("account")
-        in_cluster = account and data.get("kind") in ("user", "role", "account", "federated")
+        in_cluster = account and node_spec(data.get("kind")).in_account_box
         home[node] = str(account) if in_cluster else ""
     if edges is None:
         drawn = sorted(graph.subgraph(keep).edges())
@@ -285,7 +293,7 @@ def to_dot(graph: nx.DiGraph, nodes: Iterable[str] | None = None, *, title: str 
     copies: dict[str, dict[str, str]] = {}
     if split_services:
         for node in keep:
-            if graph.nodes[node].get("kind") == "service":
+            if graph.nodes[node].get("kind") == NodeKind.SERVICE:
                 places = sorted({home[v] for u, v in drawn if u == node})
                 if len(places) > 1:
                     copies[node] = {place: f"{ids[node]}_{i}" for i, place in enumerate(places)}
@@ -313,7 +321,7 @@ def to_dot(graph: nx.DiGraph, nodes: Iterable[str] | None = None, *, title: str 
 
     def emit(container: graphviz.Digraph, dot_id: str, node: str) -> None:
         data = graph.nodes[node]
-        style = dict(NODE_STYLE.get(str(data.get("kind")), NODE_STYLE["unknown"]))
+        style = dict(node_style(data.get("kind")))
         if node in marked:
             style.update(TARGET_STYLE)
         element = f"node-{dot_id}"
@@ -359,11 +367,11 @@ def to_dot(graph: nx.DiGraph, nodes: Iterable[str] | None = None, *, title: str 
             data = graph.edges[src, dst]
             scope = drawn_as(data)
             scopes.add(scope)
-            style = dict(EDGE_STYLE.get(scope, EDGE_STYLE["same-account"]))
+            style = dict(edge_style(scope))
             if data.get("conditional") and style.get("style") != "dotted":
                 style["style"] = "dashed"
                 conditional = True
-            if graph.nodes[src].get("kind") == "unknown":
+            if graph.nodes[src].get("kind") == NodeKind.UNKNOWN:
                 style.update(DEAD_END_STYLE)
             if restyle is not None:
                 style.update(restyle(data))

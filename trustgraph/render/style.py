@@ -1,31 +1,37 @@
-"""One visual vocabulary for every picture: node shape per kind, edge style per scope, legend."""
+"""One visual vocabulary for every picture: node shape per kind, edge style per scope, legend.
+
+Node styles are keyed by the graph's node kinds (graph/schema.py), the indirect edges' styles by their edge kinds;
+a kind without a style row here (one added to the schema later) is drawn in a default style (`node_style`,
+`edge_style`) rather than failing.
+"""
 
 from __future__ import annotations
 
 import html
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
+from trustgraph.graph.schema import EdgeKind, NodeKind
 from trustgraph.text import visible
 
 NODE_STYLE: dict[str, dict[str, str]] = {
-    "role": {"shape": "box", "style": "rounded,filled", "fillcolor": "#e8f0fe", "color": "#3366cc"},
-    "user": {"shape": "ellipse", "style": "filled", "fillcolor": "#e6f4ea", "color": "#188038"},
-    "account": {"shape": "folder", "style": "filled", "fillcolor": "#fef7e0", "color": "#b06000"},
-    "service": {"shape": "hexagon", "style": "filled", "fillcolor": "#f1f3f4", "color": "#5f6368"},
-    "federated": {"shape": "component", "style": "filled", "fillcolor": "#f3e8fd", "color": "#8430ce"},
-    "public": {"shape": "doubleoctagon", "style": "filled", "fillcolor": "#fce8e6", "color": "#c5221f"},
-    "unknown": {"shape": "note", "style": "filled,dashed", "fillcolor": "#ffffff", "color": "#80868b"},
+    NodeKind.ROLE: {"shape": "box", "style": "rounded,filled", "fillcolor": "#e8f0fe", "color": "#3366cc"},
+    NodeKind.USER: {"shape": "ellipse", "style": "filled", "fillcolor": "#e6f4ea", "color": "#188038"},
+    NodeKind.ACCOUNT: {"shape": "folder", "style": "filled", "fillcolor": "#fef7e0", "color": "#b06000"},
+    NodeKind.SERVICE: {"shape": "hexagon", "style": "filled", "fillcolor": "#f1f3f4", "color": "#5f6368"},
+    NodeKind.FEDERATED: {"shape": "component", "style": "filled", "fillcolor": "#f3e8fd", "color": "#8430ce"},
+    NodeKind.PUBLIC: {"shape": "doubleoctagon", "style": "filled", "fillcolor": "#fce8e6", "color": "#c5221f"},
+    NodeKind.UNKNOWN: {"shape": "note", "style": "filled,dashed", "fillcolor": "#ffffff", "color": "#80868b"},
     # a trust class: the principals an org-wide `*` trust admits, alike in everything that decides it
-    "class": {"shape": "octagon", "style": "filled", "fillcolor": "#e0f7fa", "color": "#1a73e8"},
+    NodeKind.CLASS: {"shape": "octagon", "style": "filled", "fillcolor": "#e0f7fa", "color": "#1a73e8"},
     # whoever can take over an account: its administrators, reaching every role and user of it through IAM
-    "account-admin": {"shape": "house", "style": "filled", "fillcolor": "#fce8e6", "color": "#a50e0e"},
+    NodeKind.ACCOUNT_ADMIN: {"shape": "house", "style": "filled", "fillcolor": "#fce8e6", "color": "#a50e0e"},
     # principals of one account whose policies give them the same PassRole, code and IAM edges
-    "policy-group": {"shape": "octagon", "style": "filled,dashed", "fillcolor": "#fef7e0", "color": "#e37400"},
+    NodeKind.POLICY_GROUP: {"shape": "octagon", "style": "filled,dashed", "fillcolor": "#fef7e0", "color": "#e37400"},
     # code of any resource of one kind in an account (no inventory tells which role each runs as)
-    "code-runner": {"shape": "cds", "style": "filled,dashed", "fillcolor": "#e6f4ea", "color": "#137333"},
+    NodeKind.CODE_RUNNER: {"shape": "cds", "style": "filled,dashed", "fillcolor": "#e6f4ea", "color": "#137333"},
     # any role of an account trusting one service, for callers that may pass every such role alike
-    "passrole-runner": {"shape": "cds", "style": "filled,dashed", "fillcolor": "#fef7e0", "color": "#e37400"},
+    NodeKind.PASSROLE_RUNNER: {"shape": "cds", "style": "filled,dashed", "fillcolor": "#fef7e0", "color": "#e37400"},
 }
 
 EDGE_STYLE: dict[str, dict[str, str]] = {
@@ -35,13 +41,13 @@ EDGE_STYLE: dict[str, dict[str, str]] = {
     "federated": {"color": "#8430ce", "penwidth": "1.5"},
     "public": {"color": "#d93025", "penwidth": "2.5"},
     # principal → its account's hub node (it may use every trust that delegates to its account)
-    "member": {"color": "#9aa0a6", "penwidth": "1", "style": "dotted", "arrowhead": "empty"},
+    EdgeKind.MEMBER: {"color": "#9aa0a6", "penwidth": "1", "style": "dotted", "arrowhead": "empty"},
     # Edges that are no role assumption, by kind (labelled with their technique): code run as the role, IAM
     # writes, root sessions.
-    "passrole": {"color": "#e37400", "penwidth": "1.5", "arrowhead": "diamond"},
-    "code": {"color": "#137333", "penwidth": "1.5", "arrowhead": "diamond"},
-    "iam": {"color": "#a50e0e", "penwidth": "1.5", "arrowhead": "odiamond"},
-    "assume-root": {"color": "#a50e0e", "penwidth": "2.5", "arrowhead": "odiamond"},
+    EdgeKind.PASSROLE: {"color": "#e37400", "penwidth": "1.5", "arrowhead": "diamond"},
+    EdgeKind.CODE: {"color": "#137333", "penwidth": "1.5", "arrowhead": "diamond"},
+    EdgeKind.IAM: {"color": "#a50e0e", "penwidth": "1.5", "arrowhead": "odiamond"},
+    EdgeKind.ASSUME_ROOT: {"color": "#a50e0e", "penwidth": "2.5", "arrowhead": "odiamond"},
 }
 
 # The account view: one node per account (or per group of outside sources).
@@ -51,11 +57,11 @@ ACCOUNT_NODE_STYLE: dict[str, dict[str, str]] = {
     "ou": {"shape": "tab", "style": "filled", "fillcolor": "#fef7e0", "color": "#b06000", "penwidth": "1.5"},
     "vendor": {"shape": "box", "style": "filled", "fillcolor": "#fff0e0", "color": "#e37400"},
     "external": {"shape": "box3d", "style": "filled,dashed", "fillcolor": "#fce8e6", "color": "#c5221f"},
-    "federated": NODE_STYLE["federated"],
-    "public": NODE_STYLE["public"],
-    "service": NODE_STYLE["service"],
-    "unknown": NODE_STYLE["unknown"],
-    "class": NODE_STYLE["class"],
+    "federated": NODE_STYLE[NodeKind.FEDERATED],
+    "public": NODE_STYLE[NodeKind.PUBLIC],
+    "service": NODE_STYLE[NodeKind.SERVICE],
+    "unknown": NODE_STYLE[NodeKind.UNKNOWN],
+    "class": NODE_STYLE[NodeKind.CLASS],
 }
 ACCOUNT_NODE_LEGEND: dict[str, str] = {
     "account": "account in the data",
@@ -165,6 +171,21 @@ SOLID = "&#9472;&#9472;&#9654;"
 DASHED = "- - &#9654;"
 DOTTED = "&#183;&#183;&#183;&#183;&#9655;"
 DEAD_END = "&#183;&#183;&#183;&#183;&#8867;"
-SCOPE_LEGEND = {"member": "member of its account or of an org-wide trust class",
-                "passrole": "passes the role to a service (iam:PassRole)", "code": "changes code running as the role",
-                "iam": "IAM write (trust, credentials, own policies)", "assume-root": "sts:AssumeRoot (root session)"}
+SCOPE_LEGEND = {EdgeKind.MEMBER: "member of its account or of an org-wide trust class",
+                EdgeKind.PASSROLE: "passes the role to a service (iam:PassRole)",
+                EdgeKind.CODE: "changes code running as the role",
+                EdgeKind.IAM: "IAM write (trust, credentials, own policies)",
+                EdgeKind.ASSUME_ROOT: "sts:AssumeRoot (root session)"}
+# How an edge is drawn whose scope or kind has no style row.
+PLAIN_EDGE = "same-account"
+
+
+def node_style(kind: object) -> Mapping[str, str]:
+    """The style of a node kind; a kind without a row is drawn as an unresolved principal."""
+    style = NODE_STYLE.get(kind) if isinstance(kind, str) else None
+    return style if style is not None else NODE_STYLE[NodeKind.UNKNOWN]
+
+
+def edge_style(key: str) -> Mapping[str, str]:
+    """The style of an edge drawn by this scope or kind (`render.dot.drawn_as`); a plain line without a row."""
+    return EDGE_STYLE.get(key, EDGE_STYLE[PLAIN_EDGE])

@@ -19,6 +19,7 @@ from typing import Any
 
 import networkx as nx
 
+from trustgraph.graph.schema import NodeKind, Via, is_membership, is_principal, node_spec
 from trustgraph.render.accounts import account_view, accounts_in_data, principal_count
 from trustgraph.render.dot import TrustDot, edge_label, to_dot
 from trustgraph.render.marks import NO_MARKS, Marks
@@ -65,7 +66,7 @@ def fold_repeated(graph: nx.DiGraph, nodes: set[str], edges: set[tuple[str, str]
     groups: dict[tuple[Any, ...], list[str]] = defaultdict(list)
     for n in sorted(nodes):
         data = graph.nodes[n]
-        if n in kept or data.get("kind") not in ("role", "user") or data.get("hub"):
+        if n in kept or not is_principal(data):
             continue
         account = data.get("account")
         if across and account == home:
@@ -97,11 +98,11 @@ def fold_repeated(graph: nx.DiGraph, nodes: set[str], edges: set[tuple[str, str]
                 names.update(graph.nodes[m].get("names", {}))
         names.pop("", None)
         accounts = sorted({str(graph.nodes[m].get("account")) for m in members})
-        kind = str(data.get("kind"))
+        kinds = node_spec(data.get("kind")).words[1]
         by_count = sorted(names.items(), key=lambda kv: (-kv[1], kv[0]))
         listed = [f"{name} ×{n}" if n > 1 else name for name, n in by_count]
         where = f" in {len(accounts)} accounts" if len(accounts) > 1 else ""
-        data.update(label=f"{len(principals)} {kind}s{where}: " + ", ".join(listed[:3])
+        data.update(label=f"{len(principals)} {kinds}{where}: " + ", ".join(listed[:3])
                     + (f" +{len(listed) - 3}" if len(listed) > 3 else ""), path="/", folded=principals,
                     names=dict(names))
         if len(accounts) > 1:
@@ -148,11 +149,11 @@ def _hide_service_linked(graph: nx.DiGraph, nodes: set[str], edges: set[tuple[st
     """Drop service-linked roles that lead nowhere but to their account's hub (only their AWS service can
     use them), in place."""
     hidden = {n for n in nodes if graph.nodes[n].get("service_linked")
-              and all(d.get("kind") == "member" for _, _, d in graph.out_edges(n, data=True))}
+              and all(is_membership(d) for _, _, d in graph.out_edges(n, data=True))}
     nodes -= hidden
     edges -= {e for e in edges if e[0] in hidden or e[1] in hidden}
     touched = {n for e in edges for n in e}
-    nodes -= {n for n in nodes if n not in touched and graph.nodes[n].get("kind") == "service"}
+    nodes -= {n for n in nodes if n not in touched and graph.nodes[n].get("kind") == NodeKind.SERVICE}
     return len(hidden)
 
 
@@ -172,14 +173,14 @@ def principals_view(graph: nx.DiGraph, *, focus: str | None = None, depth: int |
         # The whole and account maps draw trust; who reaches what through PassRole, code and IAM edges (an admin
         # node has one to every role of its account) is drawn upstream of a role and on answer paths.
         from trustgraph.analysis.reachability import restrict
-        graph = restrict(graph, "assume")
+        graph = restrict(graph, Via.ASSUME)
     if focus:
         nodes = upstream(graph, focus, depth)
         edges = {(u, v) for u, v in graph.subgraph(nodes).edges()}
         heading = f"Who can reach {graph.nodes[focus].get('label', focus)}" + (f" (≤ {depth} hops)" if depth else "")
     elif account:
         inside = {n for n, d in graph.nodes(data=True) if d.get("account") == account
-                  and d.get("kind") in ("user", "role", "federated", "account")}
+                  and node_spec(d.get("kind")).in_account_box}
         if not inside:
             raise KeyError(account)
         edges = {(u, v) for n in inside for u, v in [*graph.in_edges(n), *graph.out_edges(n)]}
