@@ -113,6 +113,7 @@ def _digest(root: Path, tmp: Path) -> dict[str, str]:
         data = path.read_bytes()
         if path.suffix != ".tgdb":
             data = data.replace(str(root).encode(), b"<out>").replace(str(tmp).encode(), b"<tmp>")
+            data = data.replace(str(ROOT).encode(), b"<repo>")
             data = _VOLATILE.sub(b"<volatile>", data)
         sums[path.relative_to(root).as_posix()] = hashlib.sha256(data).hexdigest()
     return sums

@@ -107,7 +107,7 @@ def test_explorer_assets_are_package_data_inlined_verbatim(tmp_path: Path) -> No
     assert f"<style>\n{css}</style>" in page
     assert f"<script>{js.strip()}</script>" in page
     # pyproject.toml declares them, so that a wheel carries them.
-    pyproject = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text(encoding="utf-8"))
+    pyproject = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text(encoding="utf-8"))
     patterns = pyproject["tool"]["setuptools"]["package-data"]["trustgraph.render"]
     shipped = {p.name for pattern in patterns for p in Path(str(folder)).parent.glob(pattern)}
     assert {EXPLORER_CSS, EXPLORER_JS} <= shipped
