@@ -13,7 +13,7 @@ from trustgraph.render.engine import FORMATS, picture_bytes
 from trustgraph.render.overview import VIEW_ROWS, VIEWS, ViewOptionError, ViewOptions, has_ous, overview, pick_view
 from trustgraph.render.views import auto_view
 
-SAMPLES = Path(__file__).parents[1] / "samples"
+SAMPLES = Path(__file__).parents[2] / "samples"
 
 
 @pytest.fixture(scope="module")
