@@ -15,12 +15,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import Enum, StrEnum
-from typing import Any, TypeAlias, TypedDict
+from typing import TYPE_CHECKING, Any, TypeAlias, TypedDict
 
 import networkx as nx
 
 # The graph type every layer passes around: node ids are strings (ARNs, hub ids), attributes NodeAttrs/EdgeAttrs.
-TrustGraph: TypeAlias = nx.DiGraph
+# Parameterised for the type checker only: networkx's classes cannot be subscripted at run time.
+if TYPE_CHECKING:
+    TrustGraph: TypeAlias = nx.DiGraph[str]
+else:
+    TrustGraph = nx.DiGraph
 
 GRAPH_SCHEMA = "trustgraph/graph/v1"
 

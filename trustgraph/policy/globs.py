@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterable
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
+K = TypeVar("K")
+V = TypeVar("V")
 Matcher = Callable[[str], bool]
 
 # Compiled matchers, keyed by pattern. Unbounded up to this many entries, then emptied and refilled: a
@@ -26,7 +28,7 @@ _tail_regexes: dict[str, re.Pattern[str]] = {}
 _action_regexes: dict[tuple[str, ...], re.Pattern[str]] = {}
 
 
-def _remember(cache: dict, key: object, value: object) -> None:  # type: ignore[type-arg]
+def _remember(cache: dict[K, V], key: K, value: V) -> None:
     if len(cache) >= _CACHE_LIMIT:
         cache.clear()
     cache[key] = value

@@ -33,7 +33,8 @@ class OrganizationPolicies:
         self._caller_levels: dict[str | None, tuple[object, ...]] = {}
         self._probes: dict[tuple[str, str, str], tuple[tuple[Condition, bool], ...] | None] = {}
         self.has_type = {SCP: False, RCP: False}
-        self._attached_ids: dict[tuple[str, str], list[str]] = {}
+        # Looked up by level, and an account outside the org is its own (possibly None) level.
+        self._attached_ids: dict[tuple[str, str | None], list[str]] = {}
         for policy in org.policies:
             self.has_type[policy.type] = True
             for target in policy.targets:

@@ -19,7 +19,7 @@ import operator
 import types
 import typing
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeGuard
 
 Encoder = Callable[[Any], Any]
 Decoder = Callable[[Any], Any]
@@ -38,11 +38,16 @@ class CodecError(ValueError):
     """The encoded data does not fit the classes (another model version, or damaged data)."""
 
 
+def _is_dataclass_type(tp: Any) -> TypeGuard[type[Any]]:
+    # Everything walked here is a type hint, so a dataclass is always the class, never an instance.
+    return dataclasses.is_dataclass(tp)
+
+
 def _describe(tp: Any) -> str:
     """A stable text for a type, used by the fingerprint."""
     origin, args = typing.get_origin(tp), typing.get_args(tp)
     if origin is None:
-        if dataclasses.is_dataclass(tp):
+        if _is_dataclass_type(tp):
             return tp.__qualname__
         return getattr(tp, "__qualname__", repr(tp))
     name = getattr(origin, "__qualname__", repr(origin))
@@ -50,7 +55,7 @@ def _describe(tp: Any) -> str:
 
 
 def _is_frozen(tp: Any) -> bool:
-    return dataclasses.is_dataclass(tp) and tp.__dataclass_params__.frozen  # type: ignore[attr-defined]
+    return _is_dataclass_type(tp) and tp.__dataclass_params__.frozen
 
 
 class Codec:
@@ -76,7 +81,7 @@ class Codec:
                 if arg is not Ellipsis:
                     self._collect(arg)
             return
-        if dataclasses.is_dataclass(tp) and tp not in self._hints:
+        if _is_dataclass_type(tp) and tp not in self._hints:
             hints = typing.get_type_hints(tp)
             self._hints[tp] = {f.name: hints[f.name] for f in dataclasses.fields(tp)}
             self._classes.append(tp)
@@ -87,7 +92,7 @@ class Codec:
         origin = typing.get_origin(tp)
         if origin is not None:
             return set().union(*(self._dataclasses_in(a) for a in typing.get_args(tp) if a is not Ellipsis))
-        return {tp} if dataclasses.is_dataclass(tp) else set()
+        return {tp} if _is_dataclass_type(tp) else set()
 
     def _dependency_order(self) -> list[type]:
         done: list[type] = []
@@ -110,16 +115,16 @@ class Codec:
         origin, args = typing.get_origin(tp), typing.get_args(tp)
         if tp in _SCALARS:
             return None
-        if dataclasses.is_dataclass(tp):
+        if _is_dataclass_type(tp):
             return self._class_encoder(tp, tables)
         if origin in (typing.Union, types.UnionType):
             options = [a for a in args if a is not type(None)]
             if len(options) != 1:
                 raise TypeError(f"cannot encode the union {tp}")
-            inner = self._encoder(options[0], tables)
-            if inner is None:
+            option = self._encoder(options[0], tables)
+            if option is None:
                 return None
-            return lambda v: None if v is None else inner(v)
+            return lambda v: None if v is None else option(v)
         if origin in (tuple, list, set, frozenset):
             if origin is tuple and not (len(args) == 2 and args[1] is Ellipsis):
                 encoders = [self._encoder(a, tables) for a in args]
@@ -180,17 +185,17 @@ class Codec:
         origin, args = typing.get_origin(tp), typing.get_args(tp)
         if tp in _SCALARS:
             return None
-        if dataclasses.is_dataclass(tp):
+        if _is_dataclass_type(tp):
             if _is_frozen(tp):
                 table = tables[tp]
                 return table.__getitem__
             return self._class_decoder(tp, tables)
         if origin in (typing.Union, types.UnionType):
             options = [a for a in args if a is not type(None)]
-            inner = self._decoder(options[0], tables)
-            if inner is None:
+            option = self._decoder(options[0], tables)
+            if option is None:
                 return None
-            return lambda v: None if v is None else inner(v)
+            return lambda v: None if v is None else option(v)
         if origin in (tuple, list, set, frozenset):
             if origin is tuple and not (len(args) == 2 and args[1] is Ellipsis):
                 decoders = [self._decoder(a, tables) for a in args]

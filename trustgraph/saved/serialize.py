@@ -8,6 +8,7 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, cast
 
 import networkx as nx
 
@@ -112,6 +113,6 @@ def _load_json(path: str | Path) -> nx.DiGraph:
                              "create one with `trustgraph build`")
     try:
         with collector_paused():
-            return nx.node_link_graph(data, directed=True, multigraph=False, edges="edges")
+            return cast("nx.DiGraph[Any]", nx.node_link_graph(data, directed=True, multigraph=False, edges="edges"))
     except (KeyError, TypeError, ValueError, nx.NetworkXError) as exc:
         raise GraphFileError(f"{path}: damaged graph JSON ({type(exc).__name__}: {exc})") from None

@@ -110,7 +110,7 @@ def _packed(values: Iterable[int]) -> bytes:
     return packed.tobytes()
 
 
-def _unpacked(data: bytes) -> array:
+def _unpacked(data: bytes) -> array[int]:
     values = array(INT32)
     values.frombytes(data)
     if sys.byteorder == "big":  # pragma: no cover
@@ -171,7 +171,7 @@ class _Interner:
         """The value ids of a dict's values; the value of `placeholder` (if given) is EVIDENCE_SLOT. With
         `track`, the dict's shape remembers where it holds containers."""
         strings, value = self._strings, self.value
-        ids = []
+        ids: list[int] = []
         for key, v in attrs.items():
             if type(v) is str:  # most values: one lookup, no call
                 found = strings.get(v)
@@ -226,7 +226,17 @@ SCHEMA_SQL = """
 """
 
 
-def write_store(graph: nx.DiGraph, path: str | Path, *, snapshot: Snapshot | None = None,
+_Attrs = dict[str, Any]
+_Neighbours = dict[Any, dict[Any, _Attrs]]
+
+
+def _dicts(graph: nx.DiGraph[Any]) -> tuple[dict[Any, _Attrs], _Neighbours, _Neighbours]:
+    """networkx's own node, successor and predecessor dicts, read and filled directly: going through the public
+    views costs a call per node and edge, and saved graphs hold millions of edges."""
+    return graph._node, graph._adj, graph._pred  # type: ignore[attr-defined]
+
+
+def write_store(graph: nx.DiGraph[Any], path: str | Path, *, snapshot: Snapshot | None = None,
                 report: LoadReport | None = None, meta: Mapping[str, str] | None = None) -> None:
     """Write the graph (and the snapshot and load report, when given) to `path`, atomically."""
     if graph.is_multigraph() or not graph.is_directed():
@@ -245,7 +255,7 @@ def write_store(graph: nx.DiGraph, path: str | Path, *, snapshot: Snapshot | Non
         raise
 
 
-def _write(con: sqlite3.Connection, graph: nx.DiGraph, snapshot: Snapshot | None, report: LoadReport | None,
+def _write(con: sqlite3.Connection, graph: nx.DiGraph[Any], snapshot: Snapshot | None, report: LoadReport | None,
            extra: Mapping[str, str]) -> None:
     con.execute("PRAGMA journal_mode=OFF")
     con.execute("PRAGMA synchronous=OFF")
@@ -254,12 +264,13 @@ def _write(con: sqlite3.Connection, graph: nx.DiGraph, snapshot: Snapshot | None
     for statement in SCHEMA_SQL.split(";"):
         con.execute(statement)
     interner = _Interner()
+    graph_nodes, graph_adj, graph_pred = _dicts(graph)
 
     # Nodes, in graph order.
-    text_ids = all(type(n) is str and "\0" not in n for n in graph._node)
+    text_ids = all(type(n) is str and "\0" not in n for n in graph_nodes)
     index: dict[Any, int] = {}
     nodes = _Runs()
-    for i, (node, attrs) in enumerate(graph._node.items()):
+    for i, (node, attrs) in enumerate(graph_nodes.items()):
         index[node] = i
         nodes.add(interner.shape(tuple(attrs)), interner.ids(attrs, track=True), node)
     con.executemany("INSERT INTO nodes VALUES (?, ?, ?, ?, ?)", [
@@ -281,7 +292,7 @@ def _write(con: sqlite3.Connection, graph: nx.DiGraph, snapshot: Snapshot | None
     evidence_at: dict[tuple[str, ...], int] = {}  # attribute names → position of "evidence"
     by_object, hashable, shape_of, ids_of = evidence_by_object.get, _hashable, interner.shape, interner.ids
     distinct = 0
-    for u, nbrs in graph._adj.items():
+    for u, nbrs in graph_adj.items():
         position[u] = dict(zip(nbrs, range(len(dst), len(dst) + len(nbrs)), strict=True))
         for v, data in nbrs.items():
             dst.append(index[v])
@@ -315,8 +326,8 @@ def _write(con: sqlite3.Connection, graph: nx.DiGraph, snapshot: Snapshot | None
             attrs_id = attr_ids.get(key)
             if attrs_id is None:
                 attrs_id = attr_ids[key] = len(attr_rows)
-                record = [interner.shape(keys), *interner.ids(data, "evidence" if ids is not None else None)]
-                attr_rows.append((attrs_id, _DUMPS(record)))
+                encoded = [interner.shape(keys), *interner.ids(data, "evidence" if ids is not None else None)]
+                attr_rows.append((attrs_id, _DUMPS(encoded)))
             attrs_of.append(attrs_id)
             if ids is None:
                 evidence_of.append(-1)
@@ -328,14 +339,14 @@ def _write(con: sqlite3.Connection, graph: nx.DiGraph, snapshot: Snapshot | None
     del evidence_ids, evidence_by_object, attr_ids
     pred_src: list[int] = []
     pred_edge: list[int] = []
-    for v, nbrs in graph._pred.items():
+    for v, nbrs in graph_pred.items():
         for u in nbrs:
             pred_src.append(index[u])
             pred_edge.append(position[u][v])
     del position, index
     arrays = {
-        "out_degree": _packed(len(nbrs) for nbrs in graph._adj.values()),
-        "in_degree": _packed(len(nbrs) for nbrs in graph._pred.values()),
+        "out_degree": _packed(len(nbrs) for nbrs in graph_adj.values()),
+        "in_degree": _packed(len(nbrs) for nbrs in graph_pred.values()),
         "dst": _packed(dst), "attrs": _packed(attrs_of), "evidence": _packed(evidence_of),
         "pred_src": _packed(pred_src), "pred_edge": _packed(pred_edge),
     }
@@ -488,7 +499,7 @@ class SavedFile:
             raise StoreError(f"damaged saved graph (load report: {exc})") from None
 
     # -- the graph ------------------------------------------------------------------------------------
-    def graph(self) -> nx.DiGraph:
+    def graph(self) -> nx.DiGraph[Any]:
         with collector_paused():
             try:
                 return self._graph()
@@ -508,7 +519,7 @@ class SavedFile:
         values[1:2 * len(others):2] = others
         return values
 
-    def _graph(self) -> nx.DiGraph:
+    def _graph(self) -> nx.DiGraph[Any]:
         values = self._values()
         get = values.__getitem__
         # Containers are copied for each node and edge that uses them (they are theirs to change).
@@ -519,11 +530,11 @@ class SavedFile:
         fixes = [tuple(keys[i] for i in json.loads(positions))
                  for keys, (_, positions) in zip(shapes, shape_rows, strict=True)]
 
-        graph = nx.DiGraph()
+        graph: nx.DiGraph[Any] = nx.DiGraph()
         graph.graph.update((k, json.loads(v)) for k, v in
                            self._query("SELECT key, value FROM graph_attrs ORDER BY pos"))
 
-        node = graph._node
+        node, adj, pred = _dicts(graph)
         names: list[Any] = []
         text_ids = self.meta.get("node_ids") == "text"
         copier = copiers.get
@@ -572,7 +583,7 @@ class SavedFile:
                 == len(pred_src) == len(pred_edge) == int(self.meta.get("edges", -1))):
             raise ValueError("edge arrays of inconsistent lengths")
 
-        datas = []
+        datas: list[_Attrs] = []
         append = datas.append
         for a, e in zip(attrs_of, evidence_of, strict=True):
             base, mutable = templates[a]
@@ -586,7 +597,6 @@ class SavedFile:
             append(data)
 
         # Whole neighbour dicts at once, in the saved successor and predecessor orders.
-        adj, pred = graph._adj, graph._pred
         targets, items = map(names.__getitem__, dst), iter(datas)
         for name, degree in zip(names, out_degree, strict=True):
             adj[name] = dict(zip(islice(targets, degree), islice(items, degree), strict=True)) if degree else {}

@@ -285,7 +285,8 @@ class _TemplateReader:
     def _group_addition(self, lid: str, resource: dict[str, Any]) -> None:
         props = self._resolved(lid, resource)
         group = props.get("GroupName")
-        users = props.get("Users") if isinstance(props.get("Users"), list) else []
+        raw_users = props.get("Users")
+        users = raw_users if isinstance(raw_users, list) else []
         if not isinstance(group, str):
             self._gap(lid, "GroupName", "group is not known before deploy: membership not read")
             return

@@ -3,7 +3,7 @@ roles, and whether the account's listing was complete."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from trustgraph.arns import ACCOUNT_ID, parse_arn
 from trustgraph.model import ComputeResource
@@ -48,7 +48,9 @@ def _resource(raw: Any, account: str) -> ComputeResource | str:
     region, name = raw.get("region", ""), raw.get("name", "")
     if not isinstance(region, str) or not isinstance(name, str):
         return "region and name must be strings"
-    return ComputeResource(arn=arn, kind=kind, account=account, region=region, role_arn=role, name=name)
+    # parse_arn gave results for both, so both are strings
+    return ComputeResource(arn=cast(str, arn), kind=kind, account=account, region=region, role_arn=cast(str, role),
+                           name=name)
 
 
 def _incomplete_because(value: dict[str, Any], skipped: int | None, source: str,

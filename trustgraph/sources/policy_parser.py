@@ -140,10 +140,10 @@ def _principals(value: Any, where: str) -> tuple[tuple[str, str], ...]:
             and len(value["Fn::If"]) == 3:
         # Either branch may be deployed: read both (a branch that is AWS::NoValue adds nothing).
         branches = [b for b in value["Fn::If"][1:] if not (is_intrinsic(b) and b.get("Ref") == NO_VALUE)]
-        pairs = list(dict.fromkeys(pair for b in branches for pair in _principals(b, where)))
-        if not pairs:
+        either = list(dict.fromkeys(pair for b in branches for pair in _principals(b, where)))
+        if not either:
             raise _Invalid(where, "Principal resolves to AWS::NoValue")
-        return tuple(pairs)
+        return tuple(either)
     if not isinstance(value, dict) or not value:
         raise _Invalid(where, f"Principal must be \"*\" or an object of principal types, got {_shape(value)}")
     pairs: list[tuple[str, str]] = []

@@ -8,7 +8,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from trustgraph.arns import ACCOUNT_ID, parse_arn
 from trustgraph.load_report import LoadReport
@@ -158,7 +158,7 @@ class SnapshotBuilder:
         if not parsed.resource.startswith(f"{kind}/"):
             self.report.error(source, where, f"Arn {arn!r} is not a {kind} ARN", skipped=f"{kind}s")
             return None
-        return arn, parsed.account
+        return cast(str, arn), parsed.account  # parse_arn gave a result: arn is a str
 
     def _unique_id(self, entry: dict[str, Any], key: str, source: str, where: str) -> str | None:
         value = entry.get(key)
@@ -210,8 +210,9 @@ class SnapshotBuilder:
 
     def _apply_amendments(self) -> None:
         for change in self._amendments:
-            store: dict[Any, Any] = {"role": self.snapshot.roles, "user": self.snapshot.users,
-                                     "group": self.snapshot.groups}[change.kind]
+            stores: dict[str, dict[Any, Any]] = {"role": self.snapshot.roles, "user": self.snapshot.users,
+                                                 "group": self.snapshot.groups}
+            store = stores[change.kind]
             found = [e for e in store.values()
                      if e.name == change.name and (change.account is None or e.account == change.account)]
             if len(found) != 1:
@@ -433,9 +434,9 @@ class SnapshotBuilder:
     def finish(self) -> Snapshot:
         self._apply_amendments()
         self._apply_deletions()
-        incomplete = [a for a, (pages, truncated) in self._pages.items() if truncated and truncated >= pages]
-        if len(incomplete) == 1 and self._anonymous_final_pages:
-            self._pages[incomplete[0]][0] += 1  # that final page can only be this account's
+        unfinished = [a for a, (pages, truncated) in self._pages.items() if truncated and truncated >= pages]
+        if len(unfinished) == 1 and self._anonymous_final_pages:
+            self._pages[unfinished[0]][0] += 1  # that final page can only be this account's
         for account, (pages, truncated) in sorted(self._pages.items()):
             if truncated and truncated >= pages:
                 self.report.warning(
@@ -461,8 +462,8 @@ class SnapshotBuilder:
         for what, count in sorted(self.report.skipped.items()):
             if what != "files":
                 self.snapshot.gaps.append(f"{count} {what} skipped as unreadable")
-        attached = {arn for p in [*self.snapshot.users.values(), *self.snapshot.roles.values()]
-                    for arn in p.attached_policy_arns}
+        principals: list[User | Role] = [*self.snapshot.users.values(), *self.snapshot.roles.values()]
+        attached = {arn for p in principals for arn in p.attached_policy_arns}
         attached |= {arn for g in self.snapshot.groups.values() for arn in g.attached_policy_arns}
         missing = sorted(attached - set(self.snapshot.managed_policies))
         if missing:

@@ -158,7 +158,8 @@ def _module_resources(module: Any, where: str) -> list[PlanResource]:
     resources = module.get("resources")
     for i, res in enumerate(resources if isinstance(resources, list) else []):
         if isinstance(res, dict) and isinstance(res.get("address"), str):
-            values = res.get("values") if isinstance(res.get("values"), dict) else {}
+            raw_values = res.get("values")
+            values = raw_values if isinstance(raw_values, dict) else {}
             out.append(PlanResource(res["address"], str(res.get("type", "")), str(res.get("mode", "managed")),
                                     values, {}, f"{where}.resources[{i}]"))
     children = module.get("child_modules")
