@@ -190,7 +190,7 @@ class EdgeSpec:
 
 _PRINCIPAL = "AWSPrincipal"
 
-class _Rows(dict):  # type: ignore[type-arg]
+class _Rows(dict):
     """A kind → row table that keeps the lookups derived from it current: a row added at run time (a test's
     fixture kind) is answered by `is_hub` and `hop_cost` like the built-in ones."""
 
@@ -280,8 +280,8 @@ EDGE_SPECS: dict[str, EdgeSpec] = _Rows({spec.kind: spec for spec in (
 
 # Derived from the rows, for the questions asked once per node or edge of a search on a 100k-node graph: a dict
 # lookup each. Kind → True (always a hub), False (never); a kind absent is a hub when marked (`hub: true`).
-_HUB_OF: dict[str, bool] = {}
-_HOP_OF: dict[str, int] = {}  # edge kind → hops a path pays for it
+_HUB_OF: dict[Any, bool] = {}  # keyed by whatever a graph holds as kind
+_HOP_OF: dict[Any, int] = {}  # edge kind → hops a path pays for it
 
 
 def _reindex() -> None:

@@ -148,7 +148,7 @@ def tooltip_text(value: object) -> str:
     return visible(value).replace("\\", "\\" * 4)
 
 
-def legend_table(node_rows: Sequence[tuple[dict[str, str], str]], edge_rows: Sequence[tuple[str, str, str]],
+def legend_table(node_rows: Sequence[tuple[Mapping[str, str], str]], edge_rows: Sequence[tuple[str, str, str]],
                  extra_rows: Sequence[str] = ()) -> str:
     """An HTML-like label for the legend node.
 
@@ -171,7 +171,7 @@ SOLID = "&#9472;&#9472;&#9654;"
 DASHED = "- - &#9654;"
 DOTTED = "&#183;&#183;&#183;&#183;&#9655;"
 DEAD_END = "&#183;&#183;&#183;&#183;&#8867;"
-SCOPE_LEGEND = {EdgeKind.MEMBER: "member of its account or of an org-wide trust class",
+SCOPE_LEGEND: dict[str, str] = {EdgeKind.MEMBER: "member of its account or of an org-wide trust class",
                 EdgeKind.PASSROLE: "passes the role to a service (iam:PassRole)",
                 EdgeKind.CODE: "changes code running as the role",
                 EdgeKind.IAM: "IAM write (trust, credentials, own policies)",
