@@ -6,6 +6,7 @@ from __future__ import annotations
 import networkx as nx
 import pytest
 
+from trustgraph.analysis.diff import trust_changes
 from trustgraph.analysis.reachability import restrict, who_can_reach
 from trustgraph.graph import schema
 from trustgraph.graph.schema import (
@@ -145,6 +146,22 @@ def test_restrict_keeps_a_new_group_only_when_asked_for() -> None:
     assert [r.principal for r in who_can_reach(g, ROLE, via="sso").reachers] == [USER]
     assumed = restrict(g, "assume")
     assert "sso:engineers" not in assumed and not who_can_reach(g, ROLE, via="assume").reachers
+
+
+@pytest.mark.usefixtures("sso_rows")
+def test_diff_follows_a_kind_added_as_a_row(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Hub ids differ between builds: the row's diff key matches the hub, so only the real change is reported.
+    monkeypatch.setitem(NODE_SPECS, "sso-group", NodeSpec(
+        "sso-group", Hub.ALWAYS, "SSO group", ("group", "groups"), (), (), needs_via=frozenset({"sso"}),
+        diff_key=lambda data, node: f"sso group {data.get('label')}"))
+    old = _sso_graph()
+    new = nx.relabel_nodes(_sso_graph(), {"sso:engineers": "sso:7"})
+    assert trust_changes(old, new) == []
+    other = "arn:aws:iam::111111111111:role/Other"
+    new.add_node(other, kind="role", account="111111111111", label="Other")
+    new.add_edge("sso:7", other, kind="sso", conditional=False, conditions=[])
+    [change] = trust_changes(old, new)
+    assert (change.change, change.role, change.via, change.callers) == ("added", other, "sso group engineers", (USER,))
 
 
 def test_a_row_removed_again_is_forgotten(monkeypatch: pytest.MonkeyPatch) -> None:
