@@ -21,7 +21,7 @@ def picture_marks(graph: nx.DiGraph, snapshot: Snapshot | None, patterns: tuple[
     """Sensitive roles and roles with findings (medium or worse). From a saved graph only what it holds:
     the trustgraph:sensitive tag and --sensitive patterns; admin-equivalence and findings need the inputs."""
     from trustgraph.analysis.findings import FindingContext, FindingOptions, find
-    from trustgraph.policy.sensitivity import sensitive_in_graph
+    from trustgraph.analysis.sensitive_roles import sensitive_in_graph
     from trustgraph.render.overview import MARKED_SEVERITY, findings_marks
 
     if snapshot is None:
