@@ -37,12 +37,19 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import networkx as nx
-
 from trustgraph.analysis.findings import Finding, FindingContext, FindingOptions, find
 from trustgraph.analysis.reachability import who_can_reach
 from trustgraph.graph.classification import classify_nodes, is_outside, prepared_context
-from trustgraph.graph.schema import diff_key, edge_kind, hop_cost, is_hub, is_hub_data, is_membership
+from trustgraph.graph.schema import (
+    TrustGraph,
+    diff_key,
+    edge_kind,
+    graph_dicts,
+    hop_cost,
+    is_hub,
+    is_hub_data,
+    is_membership,
+)
 from trustgraph.model import Snapshot
 
 ADDED, REMOVED, CHANGED = "added", "removed", "changed"
@@ -138,12 +145,12 @@ class GraphDiff:
 class Side:
     """One side of a comparison: the graph, its findings, and its sensitive roles (role → why)."""
 
-    graph: nx.DiGraph
+    graph: TrustGraph
     findings: list[Finding] = field(default_factory=list)
     sensitive: Mapping[str, str] = field(default_factory=dict)
 
 
-def side_from_snapshot(snapshot: Snapshot, graph: nx.DiGraph | None = None,
+def side_from_snapshot(snapshot: Snapshot, graph: TrustGraph | None = None,
                        options: FindingOptions | None = None) -> Side:
     """Build (unless given) the graph of a snapshot, run every rule and name its sensitive roles."""
     if graph is None:
@@ -186,7 +193,7 @@ def _better(a: EdgeFacts, b: EdgeFacts) -> bool:
 class _Relation:
     """The effective caller → role relation of one graph, answered pair by pair."""
 
-    def __init__(self, graph: nx.DiGraph) -> None:
+    def __init__(self, graph: TrustGraph) -> None:
         self.graph = graph
         self.ctx = prepared_context(graph)
         self._keys: dict[str, str] = {}
@@ -198,7 +205,7 @@ class _Relation:
         return found
 
     def hubs_of(self, caller: str) -> list[tuple[str, Mapping[str, Any]]]:
-        succ = self.graph._succ.get(caller, {})
+        succ = graph_dicts(self.graph).succ.get(caller, {})
         return [(h, d) for h, d in succ.items() if _enters(d) and is_hub(self.graph, h)]
 
     def effective(self, caller: str, role: str) -> tuple[EdgeFacts, str | None] | None:
@@ -206,12 +213,12 @@ class _Relation:
         g = self.graph
         if caller not in g or role not in g or is_hub(g, caller):
             return None
-        direct = g._succ[caller].get(role)
+        direct = graph_dicts(g).succ[caller].get(role)
         if direct is not None and not is_membership(direct):
             return _facts(direct), None
         best: tuple[EdgeFacts, str] | None = None
         for hub, member in self.hubs_of(caller):
-            out = g._succ[hub].get(role)
+            out = graph_dicts(g).succ[hub].get(role)
             if out is None:
                 continue
             facts = _through(member, out, classify_nodes(g, caller, role, self.ctx))
@@ -230,12 +237,12 @@ def _signature(data: Mapping[str, Any]) -> Signature:
             data.get("classification", ""))
 
 
-def _direct_edges(graph: nx.DiGraph) -> dict[tuple[str, str], Signature]:
+def _direct_edges(graph: TrustGraph) -> dict[tuple[str, str], Signature]:
     """Every direct caller → role edge (nothing from or to a hub: membership edges are into one) with what it says;
     plain tuples, as this runs over every edge of both graphs."""
-    nodes = graph._node
+    nodes = graph_dicts(graph).nodes
     out: dict[tuple[str, str], Signature] = {}
-    for u, succ in graph._succ.items():
+    for u, succ in graph_dicts(graph).succ.items():
         if is_hub_data(nodes[u]):
             continue
         for v, d in succ.items():
@@ -255,7 +262,7 @@ def _hub_groups(rel: _Relation) -> dict[str, dict[str, tuple[Group, ...]]]:
         if not is_hub_data(data):
             continue
         key = rel.key(hub)
-        for member, edge in g._pred[hub].items():
+        for member, edge in graph_dicts(g).pred[hub].items():
             if _enters(edge):
                 conditional = bool(edge.get("conditional"))
                 keys = tuple(sorted(edge.get("conditions") or ())) if conditional else ()
@@ -263,12 +270,12 @@ def _hub_groups(rel: _Relation) -> dict[str, dict[str, tuple[Group, ...]]]:
     return {k: {m: tuple(sorted(groups)) for m, groups in members.items()} for k, members in out.items()}
 
 
-def _roles_through(g: nx.DiGraph, groups: tuple[Group, ...]) -> dict[str, tuple[bool, int, tuple[str, ...], str]]:
+def _roles_through(g: TrustGraph, groups: tuple[Group, ...]) -> dict[str, tuple[bool, int, tuple[str, ...], str]]:
     """Role → (conditional, number of keys, keys, kind) of the best path through these groups; the caller's
     classification is left out (decided pair by pair for the pairs that differ)."""
     best: dict[str, tuple[bool, int, tuple[str, ...], str]] = {}
     for hub, member_conditional, member_keys in groups:
-        for role, out in g._succ[hub].items():
+        for role, out in graph_dicts(g).succ[hub].items():
             own = out.get("conditional")
             keys = tuple(sorted(set(member_keys) | set(out.get("conditions") or ()))) if own else member_keys
             value = (member_conditional or bool(own), len(keys), keys, edge_kind(out))
@@ -284,11 +291,11 @@ def _hub_candidates(old: _Relation, new: _Relation) -> set[tuple[str, str]]:
     found: set[tuple[str, str]] = set()
     for key in set(before) | set(after):
         b, a = before.get(key, {}), after.get(key, {})
-        buckets: dict[tuple[tuple, tuple], list[str]] = defaultdict(list)
+        buckets: dict[tuple[tuple[Group, ...], tuple[Group, ...]], list[str]] = defaultdict(list)
         for member in set(b) | set(a):
             buckets[(b.get(member, ()), a.get(member, ()))].append(member)
-        memo_old: dict[tuple, dict] = {}
-        memo_new: dict[tuple, dict] = {}
+        memo_old: dict[tuple[Group, ...], dict[str, tuple[bool, int, tuple[str, ...], str]]] = {}
+        memo_new: dict[tuple[Group, ...], dict[str, tuple[bool, int, tuple[str, ...], str]]] = {}
         for (groups_old, groups_new), members in buckets.items():
             r_old = memo_old.get(groups_old)
             if r_old is None:
@@ -302,7 +309,7 @@ def _hub_candidates(old: _Relation, new: _Relation) -> set[tuple[str, str]]:
     return found
 
 
-def trust_changes(old_graph: nx.DiGraph, new_graph: nx.DiGraph) -> list[TrustChange]:
+def trust_changes(old_graph: TrustGraph, new_graph: TrustGraph) -> list[TrustChange]:
     """Every change of the effective caller → role relation, hub changes grouped per (hub key, role)."""
     old, new = _Relation(old_graph), _Relation(new_graph)
     d_old, d_new = _direct_edges(old_graph), _direct_edges(new_graph)
@@ -327,7 +334,7 @@ def trust_changes(old_graph: nx.DiGraph, new_graph: nx.DiGraph) -> list[TrustCha
 # -- outside trust, sensitive reachers, findings -----------------------------------------------------------
 
 
-def _outside(old_graph: nx.DiGraph, new_graph: nx.DiGraph, changes: Iterable[TrustChange]) -> list[OutsideTrust]:
+def _outside(old_graph: TrustGraph, new_graph: TrustGraph, changes: Iterable[TrustChange]) -> list[OutsideTrust]:
     ctx_old, ctx_new = prepared_context(old_graph), prepared_context(new_graph)
     found = []
     for t in changes:
@@ -345,8 +352,8 @@ def _outside(old_graph: nx.DiGraph, new_graph: nx.DiGraph, changes: Iterable[Tru
     return sorted(found, key=lambda o: (o.role, o.caller))
 
 
-def _downstream(graph: nx.DiGraph, start: Iterable[str]) -> set[str]:
-    succ = graph._succ
+def _downstream(graph: TrustGraph, start: Iterable[str]) -> set[str]:
+    succ = graph_dicts(graph).succ
     seen = {s for s in start if s in succ}
     stack = list(seen)
     while stack:
@@ -357,7 +364,7 @@ def _downstream(graph: nx.DiGraph, start: Iterable[str]) -> set[str]:
     return seen
 
 
-def _reachers(graph: nx.DiGraph, role: str) -> dict[str, Any]:
+def _reachers(graph: TrustGraph, role: str) -> dict[str, Any]:
     if role not in graph:
         return {}
     return {r.principal: r for r in who_can_reach(graph, role).reachers if r.principal != role}

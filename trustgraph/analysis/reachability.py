@@ -13,6 +13,7 @@ import weakref
 from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import networkx as nx
 
@@ -21,7 +22,9 @@ from trustgraph.graph.classification import classify_nodes, is_outside, prepared
 from trustgraph.graph.schema import (
     EDGE_SPECS,
     NodeKind,
+    TrustGraph,
     edge_kinds,
+    graph_dicts,
     hop_cost,
     hub_needed,
     is_hub,
@@ -96,7 +99,7 @@ class Reach:
     reachable: list[Reacher] = field(default_factory=list)  # `principal` holds the reached role
 
 
-def resolve_node(graph: nx.DiGraph, query: str) -> str:
+def resolve_node(graph: TrustGraph, query: str) -> str:
     """Accept an ARN, a bare account id, a session ARN, or a unique role/user name."""
     if query in graph:
         return query
@@ -117,7 +120,7 @@ def resolve_node(graph: nx.DiGraph, query: str) -> str:
     raise NodeNotFound(query, sorted(candidates)[:3])
 
 
-def _account_not_principal(graph: nx.DiGraph, account: str) -> NodeNotFound:
+def _account_not_principal(graph: TrustGraph, account: str) -> NodeNotFound:
     # An account of the data is many principals; its hub node (if any) is a waypoint, never a query end.
     principals = sorted(n for n, d in graph.nodes(data=True)
                         if d.get("account") == account and is_principal(d))
@@ -131,11 +134,11 @@ def _account_not_principal(graph: nx.DiGraph, account: str) -> NodeNotFound:
 
 
 # graph → {allowed kinds: (edge count when made, restricted graph)}: findings ask for many roles of one graph.
-_RESTRICTED: weakref.WeakKeyDictionary[nx.DiGraph, dict[frozenset[str], tuple[int, nx.DiGraph]]] = \
+_RESTRICTED: weakref.WeakKeyDictionary[TrustGraph, dict[frozenset[str], tuple[int, TrustGraph]]] = \
     weakref.WeakKeyDictionary()
 
 
-def restrict(graph: nx.DiGraph, via: Iterable[str] | str | None) -> nx.DiGraph:
+def restrict(graph: TrustGraph, via: Iterable[str] | str | None) -> TrustGraph:
     """The graph with only the edges `via` allows (membership edges, of no --via group, always stay). An edge some
     of whose alternatives are left out keeps the others, and is conditional as they are."""
     allowed = via_kinds(via)
@@ -151,14 +154,14 @@ def restrict(graph: nx.DiGraph, via: Iterable[str] | str | None) -> nx.DiGraph:
     return out
 
 
-def _edge_count(graph: nx.DiGraph) -> int:
+def _edge_count(graph: TrustGraph) -> int:
     # number_of_edges() goes through the degree view: on an organization's graph, asked once per query, it cost more
     # than the queries.
-    return sum(map(len, graph._succ.values()))
+    return sum(map(len, graph_dicts(graph).succ.values()))
 
 
-def _restricted(graph: nx.DiGraph, allowed: frozenset[str]) -> nx.DiGraph:
-    out = nx.DiGraph()
+def _restricted(graph: TrustGraph, allowed: frozenset[str]) -> TrustGraph:
+    out: TrustGraph = nx.DiGraph()
     out.graph = graph.graph
     # A hub entered only through kinds left out (admin nodes through IAM edges, policy groups leading only to
     # indirect edges) is a dead end, and left out.
@@ -190,11 +193,11 @@ def _restricted(graph: nx.DiGraph, allowed: frozenset[str]) -> nx.DiGraph:
     return out
 
 
-def _own_keys(data: dict) -> frozenset[str]:
+def _own_keys(data: Mapping[str, Any]) -> frozenset[str]:
     return frozenset(data.get("conditions", ())) if data.get("conditional") else frozenset()
 
 
-def _bfs(graph: nx.DiGraph, start: str, reverse: bool, unconditional_only: bool,
+def _bfs(graph: TrustGraph, start: str, reverse: bool, unconditional_only: bool,
          max_hops: int | None, keys: dict[str, frozenset[str]] | None = None) -> dict[str, str | None]:
     """Parents of a shortest-path tree: node → the next node toward `start` (None for start itself).
 
@@ -204,7 +207,7 @@ def _bfs(graph: nx.DiGraph, start: str, reverse: bool, unconditional_only: bool,
     folded into one edge or drawn through a hub."""
     if keys is not None:
         return _labelled(graph, start, reverse, max_hops, keys)
-    adjacency = graph._pred if reverse else graph._succ  # plain dicts: the views cost more than the search
+    adjacency = graph_dicts(graph).pred if reverse else graph_dicts(graph).succ  # the views cost more than the search
     parents: dict[str, str | None] = {start: None}
     depth = {start: 0}
     done: set[str] = set()
@@ -232,9 +235,9 @@ def _bfs(graph: nx.DiGraph, start: str, reverse: bool, unconditional_only: bool,
     return parents
 
 
-def _labelled(graph: nx.DiGraph, start: str, reverse: bool, max_hops: int | None,
+def _labelled(graph: TrustGraph, start: str, reverse: bool, max_hops: int | None,
               keys: dict[str, frozenset[str]]) -> dict[str, str | None]:
-    adjacency = graph._pred if reverse else graph._succ
+    adjacency = graph_dicts(graph).pred if reverse else graph_dicts(graph).succ
     parents: dict[str, str | None] = {start: None}
     keys[start] = frozenset()
     best: dict[str, tuple[int, int, tuple[str, ...]]] = {start: (0, 0, ())}
@@ -272,7 +275,7 @@ def _walk(parents: dict[str, str | None], node: str) -> list[str]:
     return path
 
 
-def path_conditions(graph: nx.DiGraph, path: list[str]) -> tuple[bool, list[str]]:
+def path_conditions(graph: TrustGraph, path: list[str]) -> tuple[bool, list[str]]:
     conditional = False
     keys: set[str] = set()
     for a, b in itertools.pairwise(path):
@@ -286,7 +289,7 @@ def path_conditions(graph: nx.DiGraph, path: list[str]) -> tuple[bool, list[str]
 Answer = tuple[str, list[str], bool, list[str]]  # node, route, conditional, condition keys
 
 
-def _answers(graph: nx.DiGraph, start: str, reverse: bool, max_hops: int | None) -> Iterable[Answer]:
+def _answers(graph: TrustGraph, start: str, reverse: bool, max_hops: int | None) -> Iterable[Answer]:
     """(node, route, conditional, keys) for every node connected to `start`; routes run caller → … → role,
     hubs included."""
     firm = _bfs(graph, start, reverse, True, max_hops)
@@ -302,12 +305,12 @@ def _answers(graph: nx.DiGraph, start: str, reverse: bool, max_hops: int | None)
         yield node, walked if reverse else list(reversed(walked)), conditional, keys
 
 
-def principals_only(graph: nx.DiGraph, route: list[str]) -> list[str]:
-    nodes = graph._node
+def principals_only(graph: TrustGraph, route: list[str]) -> list[str]:
+    nodes = graph_dicts(graph).nodes
     return [n for n in route if not is_hub_data(nodes[n])]
 
 
-def route_steps(graph: nx.DiGraph, route: list[str]) -> list[dict[str, str | None]]:
+def route_steps(graph: TrustGraph, route: list[str]) -> list[dict[str, str | None]]:
     """How each edge of a route is taken: its kind (assume, passrole, code, iam, …; member edges into account and
     class hubs left out) and, for indirect edges, the technique."""
     steps: list[dict[str, str | None]] = []
@@ -319,17 +322,17 @@ def route_steps(graph: nx.DiGraph, route: list[str]) -> list[dict[str, str | Non
     return steps
 
 
-def _reached(graph: nx.DiGraph, answer: Answer) -> Reached:
+def _reached(graph: TrustGraph, answer: Answer) -> Reached:
     node, route, conditional, conditions = answer
     path = principals_only(graph, route)
-    return Reached(node, graph._node[node].get("kind", NodeKind.UNKNOWN.value), len(path) - 1, path, route, conditional,
+    return Reached(node, graph.nodes[node].get("kind", NodeKind.UNKNOWN.value), len(path) - 1, path, route, conditional,
                    conditions)
 
 
-def full_reacher(graph: nx.DiGraph, found: Reached, other_end: str, ctx: Mapping) -> Reacher:
+def full_reacher(graph: TrustGraph, found: Reached, other_end: str, ctx: Mapping[str, Any]) -> Reacher:
     """The Reacher of a search answer: its account facts, classification and the steps of its route added."""
     node, route, path = found.principal, found.route, found.path
-    data = graph._node[node]
+    data = graph_dicts(graph).nodes[node]
     return Reacher(principal=node, kind=found.kind, hops=found.hops, path=path, route=route,
                    conditional=found.conditional, conditions=found.conditions, account=data.get("account"),
                    account_name=data.get("account_name") or None,
@@ -337,14 +340,14 @@ def full_reacher(graph: nx.DiGraph, found: Reached, other_end: str, ctx: Mapping
                    vendor=data.get("vendor"), ou_path=data.get("ou_path"), steps=route_steps(graph, route))
 
 
-def reached_classification(graph: nx.DiGraph, found: Reached, other_end: str, ctx: Mapping) -> str:
+def reached_classification(graph: TrustGraph, found: Reached, other_end: str, ctx: Mapping[str, Any]) -> str:
     """How the caller end of a search answer stands to the other end (graph/classification.classify_nodes)."""
     node = found.principal
     caller, callee = (node, other_end) if found.path[0] == node else (other_end, node)
     return classify_nodes(graph, caller, callee, ctx)
 
 
-def _reacher(graph: nx.DiGraph, answer: Answer, other_end: str, ctx: Mapping) -> Reacher:
+def _reacher(graph: TrustGraph, answer: Answer, other_end: str, ctx: Mapping[str, Any]) -> Reacher:
     return full_reacher(graph, _reached(graph, answer), other_end, ctx)
 
 
@@ -352,7 +355,7 @@ def _order(r: Reacher | Reached) -> tuple[bool, int, str]:
     return (r.conditional, r.hops, r.principal)
 
 
-def reached_from(graph: nx.DiGraph, target: str) -> list[Reached]:
+def reached_from(graph: TrustGraph, target: str) -> list[Reached]:
     """Every node with a path to `target` (a node of `graph`, already restricted), in who_can_reach's order, before
     classification and steps: for callers that count reachers and show only a few (findings)."""
     found = [_reached(graph, answer) for answer in _answers(graph, target, True, None)]
@@ -360,7 +363,7 @@ def reached_from(graph: nx.DiGraph, target: str) -> list[Reached]:
     return found
 
 
-def who_can_reach(graph: nx.DiGraph, target: str, max_hops: int | None = None,
+def who_can_reach(graph: TrustGraph, target: str, max_hops: int | None = None,
                   from_outside: bool = False, via: Iterable[str] | str | None = None) -> WhoCanReach:
     """Every node with a path to `target`; `from_outside` keeps only reachers outside the organization
     (or outside the data set when there is no organization data); `via`: the --via groups followed
@@ -377,7 +380,7 @@ def who_can_reach(graph: nx.DiGraph, target: str, max_hops: int | None = None,
     return answer
 
 
-def reach(graph: nx.DiGraph, source: str, max_hops: int | None = None,
+def reach(graph: TrustGraph, source: str, max_hops: int | None = None,
           via: Iterable[str] | str | None = None) -> Reach:
     graph = restrict(graph, via)
     source = resolve_node(graph, source)
@@ -390,11 +393,11 @@ def reach(graph: nx.DiGraph, source: str, max_hops: int | None = None,
     return answer
 
 
-def reachable_roles(graph: nx.DiGraph, source: str, via: Iterable[str] | str | None = None) -> list[str]:
+def reachable_roles(graph: TrustGraph, source: str, via: Iterable[str] | str | None = None) -> list[str]:
     """The roles `source` can reach by any path, sorted: the set `reach` answers, without hops, paths or
     conditions, for summaries that only count (a plain traversal, several times cheaper)."""
     graph = restrict(graph, via)
-    successors, nodes = graph._succ, graph._node
+    nodes, successors, _ = graph_dicts(graph)
     seen = {source}
     stack = [source]
     found = []
@@ -409,14 +412,14 @@ def reachable_roles(graph: nx.DiGraph, source: str, via: Iterable[str] | str | N
     return sorted(found)
 
 
-def k_shortest_paths(graph: nx.DiGraph, source: str, target: str, k: int = 3,
+def k_shortest_paths(graph: TrustGraph, source: str, target: str, k: int = 3,
                      via: Iterable[str] | str | None = None) -> list[PathAnswer]:
     graph = restrict(graph, via)
     source, target = resolve_node(graph, source), resolve_node(graph, target)
     out: list[PathAnswer] = []
     seen: set[tuple[str, ...]] = set()
     try:
-        routes = nx.shortest_simple_paths(graph, source, target, weight=lambda u, v, d: hop_cost(d))
+        routes = nx.shortest_simple_paths(graph, source, target, weight=lambda u, v, d: hop_cost(d))  # type: ignore[arg-type]  # d: the edge's dict
         for route in routes:
             path = principals_only(graph, route)
             if tuple(path) in seen:

@@ -136,6 +136,7 @@ def _table(diff: GraphDiff, console: Console, split: Triage | None) -> None:
         for column in ("severity", "rule", "role", "principal", "what") + (("gate",) if noted else ()):
             table.add_column(column, overflow="fold")
         for f in found[:ROWS]:
+            cells: list[Text | str]
             cells = [Text(f.severity.value, style=SEVERITY_STYLE[f.severity.value]), safe(f.rule), safe(short(f.role)),
                      safe(short(f.principal)) if f.principal else "—", safe(RULES[f.rule].title)]
             if noted:

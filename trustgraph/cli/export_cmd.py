@@ -6,7 +6,7 @@ import csv
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 import click
 import networkx as nx
@@ -49,7 +49,7 @@ def export_command(spec: InputSpec, fmt: str, output: str, expand_hubs: bool, as
         files = _WRITERS[fmt](graph, target, spec.quiet)
     except OSError as exc:
         raise click.ClickException(f"cannot write {output}: {exc.strerror or exc}") from None
-    written = [{"path": str(p), "bytes": p.stat().st_size} for p in files]
+    written: list[dict[str, Any]] = [{"path": str(p), "bytes": p.stat().st_size} for p in files]
     if as_json:
         emit_json({"format": fmt, "output": str(target), "nodes": graph.number_of_nodes(),
                    "edges": graph.number_of_edges(), "expanded_hubs": expand_hubs, "files": written})

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.console import Console
@@ -36,7 +38,7 @@ FORMATS = ("table", "json", "sarif", "markdown")
 SEVERITY_STYLE = {"critical": "bold white on red", "high": "bold red", "medium": "yellow", "low": "cyan",
                   "info": "dim"}
 
-def sensitivity_options(func):  # type: ignore[no-untyped-def]
+def sensitivity_options(func: Callable[..., Any]) -> Callable[..., Any]:
     func = click.option("--sensitive", "sensitive", multiple=True, metavar="ARN-GLOB",
                         help="Also treat roles matching this ARN glob (or role-name glob) as sensitive "
                              "(repeatable). Admin-equivalent roles and roles tagged "

@@ -219,8 +219,8 @@ def _from_inputs(spec: InputSpec, snapshot: bool | tuple[str, ...]) -> Loaded:
                 return Loaded(saved.graph, saved.snapshot, saved.report, list(hashed), entry)
     built, report = load_snapshot(spec.inputs, spec.role_arn, spec.quiet, spec.iac, spec.empty_ok, spec.over_graph)
     graph = build_with_progress(built, spec.quiet)
-    entry = _store(key, graph, built, report, spec.quiet) if key is not None else None
-    return Loaded(graph, built, report, list(hashed), entry)
+    stored = _store(key, graph, built, report, spec.quiet) if key is not None else None
+    return Loaded(graph, built, report, list(hashed), stored)
 
 
 def _store(key: str, graph: nx.DiGraph, snapshot: Snapshot, report: LoadReport, quiet: bool) -> Path | None:

@@ -46,7 +46,7 @@ def flat_graph(graph: nx.DiGraph, progress: Progress | None = None) -> nx.DiGrap
              for a, b, d in graph.edges(data=True)]
     _uniform(list(nodes.values()))
     _uniform([props for _, _, props in edges])
-    out = nx.DiGraph()
+    out: nx.DiGraph[str] = nx.DiGraph()
     for key, value in graph.graph.items():  # schema, collected accounts, data time…
         flat = flat_value(value)
         if flat is not None:

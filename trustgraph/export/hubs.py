@@ -29,7 +29,7 @@ def expand_hubs(graph: nx.DiGraph) -> nx.DiGraph:
     hub of the chain. Where a principal already has an edge to that target, the one reachability would
     prefer stays (unconditional first, then fewer condition keys). Hubs go away, except account hubs: they
     stay as the account principals they also are, without the edges in and out that stood for members."""
-    out = nx.DiGraph()
+    out: nx.DiGraph[str] = nx.DiGraph()
     out.graph.update(graph.graph)
     hubs = {n for n in graph if is_hub(graph, n)}
     for node, data in graph.nodes(data=True):

@@ -41,7 +41,7 @@ def flat_value(value: Any) -> Value | None:
         items = list(value)
         if all(_is_primitive(v) for v in items):
             kinds = {type(v) for v in items}
-            return items if len(kinds) <= 1 else [_text(v) for v in items]  # type: ignore[return-value]
+            return items if len(kinds) <= 1 else [_text(v) for v in items]
         return json.dumps(items, sort_keys=True, default=str)
     return str(value)
 

@@ -19,7 +19,7 @@ from trustgraph.graph.callers import CallerDirectory
 from trustgraph.graph.classes import TrustClasses, shareable
 from trustgraph.graph.classification import annotate
 from trustgraph.graph.indirect import IndirectEdges
-from trustgraph.graph.schema import GRAPH_SCHEMA, EdgeKind, NodeKind, caller_edge_kind, caller_node_kind
+from trustgraph.graph.schema import GRAPH_SCHEMA, EdgeKind, NodeKind, TrustGraph, caller_edge_kind, caller_node_kind
 from trustgraph.model import ProgressCallback, Role, Snapshot, Statement
 from trustgraph.policy.caller import Caller, OrgFacts
 from trustgraph.policy.facts import tests_per_principal_facts
@@ -88,7 +88,7 @@ def _candidate_accounts(statement: Statement) -> set[str] | None:
 def _condition_dicts(verdict: AssumeVerdict) -> list[dict[str, object]]:
     seen: list[dict[str, object]] = []
     for c in verdict.unresolved:
-        item = {"operator": c.operator, "key": c.key, "values": list(c.values)}
+        item: dict[str, object] = {"operator": c.operator, "key": c.key, "values": list(c.values)}
         if item not in seen:
             seen.append(item)
     return seen
@@ -137,7 +137,7 @@ class GraphBuilder:
         self.org = org
         self.data_time = data_time  # seconds since the epoch: time conditions are decided as of then
         self.directory = CallerDirectory(snapshot, org_facts)
-        self.graph = nx.DiGraph()
+        self.graph: TrustGraph = nx.DiGraph()
         self.problems: list[dict[str, object]] = []
         self.hubs: dict[str, str] = {}  # hub node id → account
         # Evidence records are read-only once built: equal ones (the same trust statement taken by callers
@@ -198,6 +198,7 @@ class GraphBuilder:
         decided through trust classes (a `*` grant)."""
         ref = grant.principal
         d = self.directory
+        arn: str | None  # a principal's ARN, or none found for a session or unique id
         limit = _candidate_accounts(grant.statement)
         patterns = _principal_arn_patterns(grant.statement) if ref.kind == "public" else None
         if patterns is not None:
@@ -289,8 +290,8 @@ class GraphBuilder:
 
     # -- edges ----------------------------------------------------------------------------------
     def _shared(self, evidence: dict[str, object]) -> dict[str, object]:
-        key = tuple(tuple((c["operator"], c["key"], tuple(c["values"])) for c in v)  # type: ignore[union-attr]
-                    if k == "conditions" else tuple(v) if isinstance(v, list) else v  # type: ignore[arg-type]
+        key = tuple(tuple((c["operator"], c["key"], tuple(c["values"])) for c in v)  # type: ignore[attr-defined]  # v: a list of dicts
+                    if k == "conditions" else tuple(v) if isinstance(v, list) else v
                     for k, v in evidence.items())
         return self._evidence.setdefault(key, evidence)
 
@@ -394,6 +395,7 @@ class GraphBuilder:
                 profile = self.directory.profile(arn)
                 source = next((s.source for s in profile.allows if not s.statement.conditions), "") \
                     if profile else ""
+                evidence: dict[str, object]
                 evidence = {"role": None, "statement": None, "sid": None, "principal": arn,
                             "principal_form": "member", "action": "sts:AssumeRole", "effect": "Allow",
                             "conditions": [], "caller_chosen": [], "notes": [],
@@ -402,7 +404,7 @@ class GraphBuilder:
                 self.graph.add_edge(arn, hub, kind=EdgeKind.MEMBER.value, scope="member", conditional=False,
                                     conditions=[], evidence=[evidence])
 
-    def build(self, progress: ProgressCallback | None = None) -> nx.DiGraph:
+    def build(self, progress: ProgressCallback | None = None) -> TrustGraph:
         self._principal_nodes()
         roles = sorted(self.snapshot.roles.values(), key=lambda r: r.arn)
         for i, role in enumerate(roles):
@@ -460,7 +462,7 @@ def data_time_of(snapshot: Snapshot, given: datetime | None = None) -> tuple[dat
 
 
 def build_graph(snapshot: Snapshot, progress: ProgressCallback | None = None, classes: bool = True,
-                data_time: datetime | None = None) -> nx.DiGraph:
+                data_time: datetime | None = None) -> TrustGraph:
     """The trust graph of a snapshot (organization data, when present, gates it with SCPs and RCPs).
 
     classes=False expands org-wide `*` trusts caller by caller instead of through trust classes (same

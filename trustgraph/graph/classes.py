@@ -24,7 +24,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
 from trustgraph.arns import partition_of
-from trustgraph.model import Condition, Organization, PolicyDocument, Role, Snapshot, Statement
+from trustgraph.graph.callers import CallerDirectory
+from trustgraph.model import Condition, Organization, PolicyDocument, Role, Snapshot, Statement, User
 from trustgraph.policy.caller import Caller, RequestFacts
 from trustgraph.policy.conditions import Tri, evaluate_conditions
 from trustgraph.policy.globs import arn_matches
@@ -51,7 +52,8 @@ def policies_test_org_paths(snapshot: Snapshot, org: Organization | None) -> boo
     """Does any identity policy, boundary, SCP or RCP test aws:PrincipalOrgPaths? Only then must members of
     one group share their OU path; otherwise the whole organization can share one group."""
     documents: list[PolicyDocument | None] = [p.document for p in snapshot.managed_policies.values()]
-    for principal in [*snapshot.users.values(), *snapshot.roles.values()]:
+    principals: list[User | Role] = [*snapshot.users.values(), *snapshot.roles.values()]
+    for principal in principals:
         documents.extend(i.document for i in principal.inline_policies)
     for group in snapshot.groups.values():
         documents.extend(i.document for i in group.inline_policies)
@@ -198,13 +200,13 @@ class ClassEdge:
 class TrustClasses:
     """The classes of one build. `directory` is the builder's CallerDirectory (principals, profiles)."""
 
-    def __init__(self, directory: object, org: OrgGate | None,
+    def __init__(self, directory: CallerDirectory, org: OrgGate | None,
                  candidates: Callable[[Statement], list[str]]) -> None:
         self.directory = directory
         self.org = org
         self._candidates = candidates  # principal ARNs a class's conditions can possibly admit
         self.classes: dict[tuple[object, ...], TrustClass] = {}
-        snapshot: Snapshot = directory.snapshot  # type: ignore[attr-defined]
+        snapshot: Snapshot = directory.snapshot
         # Without a policy testing OU paths, members need only share the organization, not the OU.
         self._by_ou = policies_test_org_paths(snapshot, snapshot.organization)
         self._specific = MEMBER_SPECIFIC_KEYS if self._by_ou else (*MEMBER_SPECIFIC_KEYS, ORG_PATHS)
@@ -225,7 +227,7 @@ class TrustClasses:
         groups: dict[tuple[object, ...], list[str]] = {}
         probe = replace(statement, conditions=caller_conditions)
         for arn in self._candidates(probe):
-            caller: Caller = d.concrete(arn)  # type: ignore[attr-defined]
+            caller: Caller = d.concrete(arn)
             if caller.partition != partition:
                 continue
             outcome = evaluate_conditions(caller_conditions, RequestFacts(caller, role), True)
@@ -234,7 +236,7 @@ class TrustClasses:
             cls.membership[arn] = outcome.unresolved
             content = self._profile_keys.get((arn, companions))
             if content is None:
-                content = self._profile_keys[(arn, companions)] = profile_key(  # type: ignore[attr-defined]
+                content = self._profile_keys[(arn, companions)] = profile_key(
                     d.profile(arn), companions, caller.account)
             org_facts = caller.org if self._by_ou or caller.org is None else caller.org.org_id
             signature = (caller.kind, content, org_facts,
@@ -244,7 +246,7 @@ class TrustClasses:
         for members in sorted(groups.values(), key=lambda m: m[0]):
             group_index = len(cls.groups)
             cls.groups.append(Group(f"class:{cls.index}.{group_index}", sorted(members)))
-            cls.coverage.add(group_index, d.profile(members[0]))  # type: ignore[attr-defined]
+            cls.coverage.add(group_index, d.profile(members[0]))
         return cls
 
     def edges(self, role: Role, grant: TrustGrant, compiled: CompiledTrust) -> Iterable[tuple[TrustClass, ClassEdge]]:
@@ -255,14 +257,14 @@ class TrustClasses:
         d = self.directory
         for index in cls.coverage.candidates(role.arn, role.account):
             group = cls.groups[index]
-            rep = next((m for m in group.members if d.concrete(m).account != role.account), None)  # type: ignore[attr-defined]
+            rep = next((m for m in group.members if d.concrete(m).account != role.account), None)
             if rep is None:
                 continue  # only same-account members: the builder gives them direct edges
             read: set[str] = set()
-            caller = d.concrete(rep)  # type: ignore[attr-defined]
+            caller = d.concrete(rep)
             verdict = None
             if len(group.members) > 1:  # a hub for one member would only add a node and an edge
-                verdict = evaluate_assume(caller, compiled, rest, d.profile(rep), self.org, read)  # type: ignore[attr-defined]
+                verdict = evaluate_assume(caller, compiled, rest, d.profile(rep), self.org, read)
             if len(group.members) > 1 and not any(k.startswith(self._specific) for k in read):
                 if verdict is not None:
                     group.used = True
@@ -270,9 +272,9 @@ class TrustClasses:
                 continue
             # The decision depends on who exactly calls: decide each member on its own, full statement.
             for arn in group.members:
-                member = d.concrete(arn)  # type: ignore[attr-defined]
+                member = d.concrete(arn)
                 if member.account == role.account:
                     continue
-                own = evaluate_assume(member, compiled, grant, d.profile(arn), self.org)  # type: ignore[attr-defined]
+                own = evaluate_assume(member, compiled, grant, d.profile(arn), self.org)
                 if own is not None:
                     yield cls, ClassEdge(None, member, grant, own)

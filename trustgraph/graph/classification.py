@@ -8,14 +8,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import networkx as nx
-
-from trustgraph.graph.schema import NodeKind
+from trustgraph.graph.schema import NodeKind, TrustGraph
 
 
-def account_context(graph: nx.DiGraph) -> dict[str, Any]:
-    return graph.graph.setdefault("accounts", {"org_id": None, "org_accounts": {}, "internal": [], "vendors": {},
-                                               "names": {}})
+def account_context(graph: TrustGraph) -> dict[str, Any]:
+    accounts: dict[str, Any] = graph.graph.setdefault("accounts", {"org_id": None, "org_accounts": {}, "internal": [],
+                                                                   "vendors": {}, "names": {}})
+    return accounts
 
 
 def _internal(ctx: Mapping[str, Any], account: str | None) -> bool:
@@ -26,7 +25,7 @@ def _internal(ctx: Mapping[str, Any], account: str | None) -> bool:
     return account in ctx["internal_set"]
 
 
-def prepared_context(graph: nx.DiGraph) -> dict[str, Any]:
+def prepared_context(graph: TrustGraph) -> dict[str, Any]:
     """The account context with lookup sets built once; pass it to repeated classification calls."""
     ctx = dict(account_context(graph))
     ctx["internal_set"] = set(ctx.get("internal", []))
@@ -34,7 +33,7 @@ def prepared_context(graph: nx.DiGraph) -> dict[str, Any]:
     return ctx
 
 
-def classify_nodes(graph: nx.DiGraph, source: str, target: str, ctx: Mapping[str, Any] | None = None) -> str:
+def classify_nodes(graph: TrustGraph, source: str, target: str, ctx: Mapping[str, Any] | None = None) -> str:
     """Classification of `source` as a caller of `target` (both node ids)."""
     ctx = ctx or prepared_context(graph)
     s, t = graph.nodes[source], graph.nodes[target]
@@ -60,7 +59,7 @@ def classify_nodes(graph: nx.DiGraph, source: str, target: str, ctx: Mapping[str
     return "external-unknown"
 
 
-def is_outside(graph: nx.DiGraph, node: str, ctx: Mapping[str, Any] | None = None) -> bool:
+def is_outside(graph: TrustGraph, node: str, ctx: Mapping[str, Any] | None = None) -> bool:
     """Is this reacher outside the organization (or, without org data, outside the data set)?"""
     data = graph.nodes[node]
     kind = data.get("kind")
@@ -76,7 +75,7 @@ def is_outside(graph: nx.DiGraph, node: str, ctx: Mapping[str, Any] | None = Non
     return not _internal(ctx or prepared_context(graph), data.get("account"))
 
 
-def annotate(graph: nx.DiGraph, *, vendors: Mapping[str, str] | None = None,
+def annotate(graph: TrustGraph, *, vendors: Mapping[str, str] | None = None,
              names: Mapping[str, str] | None = None) -> None:
     """Record vendor and account names, then (re)classify every edge and label account nodes."""
     ctx = account_context(graph)

@@ -27,11 +27,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-import networkx as nx
-
 from trustgraph.arns import partition_of, root_arn
 from trustgraph.graph.callers import CallerDirectory
-from trustgraph.graph.schema import EdgeKind, NodeKind
+from trustgraph.graph.schema import EdgeKind, NodeKind, TrustGraph, graph_dicts
 from trustgraph.model import ComputeResource, Condition, Role, Snapshot, User
 from trustgraph.policy.caller import Caller, RequestFacts
 from trustgraph.policy.grant_targets import GrantTargets
@@ -81,7 +79,7 @@ def admin_node(account: str) -> str:
     return f"admin:{account}"
 
 
-def _reachable(graph: nx.DiGraph, start: str, firm: bool, wanted: set[str]) -> set[str]:
+def _reachable(graph: TrustGraph, start: str, firm: bool, wanted: set[str]) -> set[str]:
     """Which of `wanted` are reachable from `start` (over unconditional edges only, when `firm`). The search
     stops once all are found: a caller typically reaches its write targets long before it has seen the graph."""
     seen = {start}
@@ -89,7 +87,7 @@ def _reachable(graph: nx.DiGraph, start: str, firm: bool, wanted: set[str]) -> s
     if len(found) == len(wanted):
         return found
     stack = [start]
-    succ = graph._succ
+    succ = graph_dicts(graph).succ
     while stack:
         for nxt, data in succ[stack.pop()].items():
             if nxt not in seen and not (firm and data.get("conditional")):
@@ -109,14 +107,14 @@ def _names(candidates: frozenset[str] | None, arn: str) -> bool:
 def _dicts(conditions: Iterable[Condition]) -> list[dict[str, object]]:
     out: list[dict[str, object]] = []
     for c in conditions:
-        item = {"operator": c.operator, "key": c.key, "values": list(c.values)}
+        item: dict[str, object] = {"operator": c.operator, "key": c.key, "values": list(c.values)}
         if item not in out:
             out.append(item)
     return out
 
 
 class IndirectEdges:
-    def __init__(self, graph: nx.DiGraph, snapshot: Snapshot, directory: CallerDirectory, org: OrgGate | None,
+    def __init__(self, graph: TrustGraph, snapshot: Snapshot, directory: CallerDirectory, org: OrgGate | None,
                  data_time: float | None) -> None:
         self.graph = graph
         self.snapshot = snapshot
@@ -262,7 +260,7 @@ class IndirectEdges:
         g = self.graph
         for src, dst, data in g.edges(data=True):
             if data.get("kind") == EdgeKind.SERVICE and g.nodes[src].get("kind") == NodeKind.SERVICE:
-                account = g.nodes[dst].get("account")
+                account: str | None = g.nodes[dst].get("account")
                 if account and dst in self.snapshot.roles and not self.snapshot.roles[dst].service_linked:
                     self.trusting[(src, account)].append(dst)
         callers = list(self._callers())
@@ -270,7 +268,7 @@ class IndirectEdges:
         groups: dict[int, list[tuple[Caller, IdentityProfile, User | Role]]] = defaultdict(list)
         for item in callers:
             groups[self.checker.policy_id(item[0], item[1])].append(item)
-        account: str | None = None
+        account = None
         for pid, members in groups.items():
             if members[0][0].account != account:
                 # Groups come account by account and their questions name their account's resources: the answers
@@ -293,8 +291,8 @@ class IndirectEdges:
                     key = tuple((x.dst, x.kind, x.technique, tuple(x.unresolved), x.service) for x in own)
                     alike[key].append(member)
                     found.setdefault(key, own)
-                for key, sharing in alike.items():
-                    self._draw(sharing, found[key])
+                for shared, sharing in alike.items():
+                    self._draw(sharing, found[shared])
         self._assume_root(callers)
         self._writes_on_reached()
         for account in sorted(self.snapshot.collected_accounts):
@@ -349,7 +347,7 @@ class IndirectEdges:
         data = self.graph.edges[service, role]
         if not data["conditional"]:
             return []
-        return [Condition(str(c["operator"]), str(c["key"]), tuple(c["values"]))  # type: ignore[arg-type]
+        return [Condition(str(c["operator"]), str(c["key"]), tuple(c["values"]))
                 for c in data["evidence"][0]["conditions"]]
 
     def _passrole(self, caller: Caller, profile: IdentityProfile) -> None:
@@ -510,8 +508,8 @@ class IndirectEdges:
         for action in (ROLE_TECHNIQUE, *USER_TECHNIQUES, *ROLE_WRITES, *USER_WRITES):
             allows = self.checker.for_action(caller, profile, action).allows
             if allows:
-                found = self.targets.candidates(account, allows, bool(profile.missing_policies))
-                named[action] = None if found is None else frozenset(found)
+                names = self.targets.candidates(account, allows, bool(profile.missing_policies))
+                named[action] = None if names is None else frozenset(names)
         if not named:
             return
         if any(found is None for found in named.values()):
@@ -522,6 +520,7 @@ class IndirectEdges:
             if arn == caller.arn:
                 continue  # a write on itself is a takeover (takeover_reasons), a new key for itself nothing
             target = self.directory.principals[arn]
+            reach: tuple[str, ...]
             if isinstance(target, Role):
                 if target.service_linked:
                     continue

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import Enum, StrEnum
-from typing import TYPE_CHECKING, Any, TypeAlias, TypedDict
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeAlias, TypedDict
 
 import networkx as nx
 
@@ -190,7 +190,7 @@ class EdgeSpec:
 
 _PRINCIPAL = "AWSPrincipal"
 
-class _Rows(dict):
+class _Rows(dict[Any, Any]):
     """A kind → row table that keeps the lookups derived from it current: a row added at run time (a test's
     fixture kind) is answered by `is_hub` and `hop_cost` like the built-in ones."""
 
@@ -361,12 +361,26 @@ def edge_kinds(data: Mapping[str, Any]) -> list[str]:
     return list(data.get("kinds") or (edge_kind(data),))
 
 
-def is_hub(graph: nx.DiGraph, node: str) -> bool:
+class GraphDicts(NamedTuple):
+    """networkx's own dicts behind a graph's views: node → attributes, node → neighbour → edge attributes."""
+
+    nodes: dict[str, dict[str, Any]]
+    succ: dict[str, dict[str, dict[str, Any]]]
+    pred: dict[str, dict[str, dict[str, Any]]]
+
+
+def graph_dicts(graph: TrustGraph) -> GraphDicts:
+    """The graph's node, successor and predecessor dicts, for searches that run over every node or edge: the public
+    views cost a call per lookup. Read only: writing them bypasses networkx."""
+    return GraphDicts(graph._node, graph._succ, graph._pred)  # type: ignore[attr-defined]  # private: not in the stubs
+
+
+def is_hub(graph: TrustGraph, node: str) -> bool:
     """A hub stands for other principals (an account's, a trust class's, an indirect edge's callers): it is a
     waypoint, never an answer."""
     # networkx's plain node dict: the view layer costs more than the lookup on 100k-node searches; is_hub_data's
     # body, not a call to it, for the same reason.
-    data = graph._node[node]
+    data = graph._node[node]  # type: ignore[attr-defined]  # graph_dicts would add a call per node searched
     try:
         fixed = _hub_of(data.get("kind"))
     except TypeError:  # a kind that is no string (a hand-edited saved graph): a generic row
@@ -449,7 +463,7 @@ def hub_needed(data: Mapping[str, Any], allowed: frozenset[str]) -> bool:
     return any(edge_spec(k).via in needs for k in allowed)
 
 
-def diff_key(graph: nx.DiGraph, node: str) -> str:
+def diff_key(graph: TrustGraph, node: str) -> str:
     """What a hub stands for, the same in any build of the same data (hub ids are not)."""
     data = graph.nodes[node]
     keyer = node_spec(data.get("kind")).diff_key

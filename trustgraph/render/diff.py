@@ -59,7 +59,7 @@ def _callers_node(picture: nx.DiGraph, change: TrustChange, number: int) -> str:
 
 def change_graph(diff: GraphDiff, old: nx.DiGraph, new: nx.DiGraph) -> nx.DiGraph:
     """The changed trust as a small graph: nodes as in the newer graph (else the older), one edge per change."""
-    picture = nx.DiGraph()
+    picture: nx.DiGraph[str] = nx.DiGraph()
     picture.graph.update({k: new.graph.get(k) for k in ("account_names", "collected_accounts", "accounts")
                           if new.graph.get(k) is not None})
     for number, change in enumerate(diff.trust):

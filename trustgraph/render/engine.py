@@ -9,7 +9,7 @@ import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypeAlias, runtime_checkable
 
 import graphviz
 
@@ -86,7 +86,7 @@ class Drawing(Protocol):
     def draw(self, fmt: str) -> bytes: ...
 
 
-Picture = graphviz.Digraph | Drawing
+Picture: TypeAlias = graphviz.Digraph | Drawing
 
 
 def output_format(output: str | Path, fmt: str | None) -> str:

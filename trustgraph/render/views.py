@@ -83,7 +83,7 @@ def fold_repeated(graph: nx.DiGraph, nodes: set[str], edges: set[tuple[str, str]
             rep.update({m: head for m in members})
     if not folded:
         return graph, nodes, edges, marks, 0
-    out = nx.DiGraph()
+    out: nx.DiGraph[str] = nx.DiGraph()
     out.graph = graph.graph
     for n in sorted(nodes):
         if n not in rep:

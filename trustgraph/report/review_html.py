@@ -177,8 +177,9 @@ def render_html(review: Review, *, map_svg: bytes | None, path_svgs: dict[str, b
     for i, f in enumerate(review.findings, 1):
         h.append(_finding(f, i))
     h.append("<h2>Appendix A: rules</h2><table><tr><th>Rule</th><th>Severity</th><th>Title</th><th>Family</th></tr>")
-    for r in RULES.values():
-        h.append(f"<tr><td>{e(r.id)}</td><td>{badge(r.severity)}</td><td>{e(r.title)}</td><td>{e(r.family)}</td></tr>")
+    for row in RULES.values():
+        h.append(f"<tr><td>{e(row.id)}</td><td>{badge(row.severity)}</td><td>{e(row.title)}</td>"
+                 f"<td>{e(row.family)}</td></tr>")
     h.append(f"</table><h2>Appendix B: method and limits</h2><p>{e(METHOD)}</p>")
     h.append("</main></body></html>")
     return "\n".join(h)

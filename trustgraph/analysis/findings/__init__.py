@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 
-import networkx as nx
-
 from trustgraph.analysis.findings.catalogue import RULES, rule
 from trustgraph.analysis.findings.context import FindingContext, FindingOptions
 from trustgraph.analysis.findings.escalation import check_escalation, check_escalation_accounts
@@ -19,6 +17,7 @@ from trustgraph.analysis.findings.model import SEVERITY_NAMES, Finding, Rule, Se
 from trustgraph.analysis.findings.public import check_public
 from trustgraph.analysis.findings.sensitive import check_sensitive
 from trustgraph.analysis.findings.third_party import check_third_party
+from trustgraph.graph.schema import TrustGraph
 from trustgraph.model import ProgressCallback, Role, Snapshot
 
 Check = Callable[[FindingContext, Role], Iterator[Finding]]
@@ -41,7 +40,7 @@ __all__ = ["FAMILIES", "RULES", "SEVERITY_NAMES", "Finding", "FindingContext", "
            "Severity", "at_or_above", "find", "rule"]
 
 
-def find(snapshot: Snapshot, graph: nx.DiGraph | None = None, options: FindingOptions | None = None,
+def find(snapshot: Snapshot, graph: TrustGraph | None = None, options: FindingOptions | None = None,
          families: Iterable[str] | None = None, progress: ProgressCallback | None = None,
          context: FindingContext | None = None) -> list[Finding]:
     """Every finding for the snapshot, worst first. `graph` (from `build_graph`) enables the reachability

@@ -13,11 +13,12 @@ import networkx as nx
 from trustgraph.analysis.findings.catalogue import RULES
 from trustgraph.analysis.findings.model import Finding, Severity
 from trustgraph.arns import root_arn
-from trustgraph.graph.schema import NodeKind, Via
+from trustgraph.graph.schema import NodeKind, TrustGraph, Via
 from trustgraph.model import Role, Snapshot, Statement, User
 from trustgraph.policy.caller import Caller, RequestFacts
 from trustgraph.policy.conditions import Tri
 from trustgraph.policy.sensitivity import Sensitivity, sensitive_roles
+from trustgraph.policy.trust import OrgGate
 
 INSIDE = ("same-account", "org", "internal")
 AWS_OWNED_PREFIX = "AWS "  # sources/known_accounts.py names entries typed `aws` "AWS <service>"
@@ -44,9 +45,9 @@ class ReacherSummary:
 
 
 class FindingContext:
-    def __init__(self, snapshot: Snapshot, graph: nx.DiGraph | None, options: FindingOptions | None = None) -> None:
+    def __init__(self, snapshot: Snapshot, graph: TrustGraph | None, options: FindingOptions | None = None) -> None:
         self.snapshot = snapshot
-        self.graph = graph if graph is not None else nx.DiGraph()
+        self.graph: TrustGraph = graph if graph is not None else nx.DiGraph()
         self.options = options or FindingOptions()
         org = snapshot.organization
         self.org_id = org.id if org else None
@@ -71,7 +72,8 @@ class FindingContext:
     def by_unique_id(self) -> dict[str, str]:
         """Unique id → ARN of every user and role in the data (first one wins, as a dict merge did)."""
         found: dict[str, str] = {}
-        for arn, p in {**self.snapshot.roles, **self.snapshot.users}.items():
+        principals: dict[str, Role | User] = {**self.snapshot.roles, **self.snapshot.users}
+        for arn, p in principals.items():
             if p.unique_id:
                 found.setdefault(p.unique_id, arn)
         return found
@@ -126,7 +128,7 @@ class FindingContext:
         return sensitive_roles(self.snapshot, self.options.sensitive_patterns, self.data_time)
 
     @cached_property
-    def _org_policies(self) -> Any:
+    def _org_policies(self) -> OrgGate | None:
         if self.snapshot.organization is None or not self.snapshot.organization.policies:
             return None
         from trustgraph.policy.organization import OrganizationPolicies
@@ -160,7 +162,7 @@ class FindingContext:
 
     # -- graph facts ----------------------------------------------------------------------------
     @cached_property
-    def trust_graph(self) -> Any:
+    def trust_graph(self) -> TrustGraph:
         """The graph's trust edges only: the rules judge trust policies, not PassRole, code or IAM routes."""
         from trustgraph.analysis.reachability import restrict
         return restrict(self.graph, Via.ASSUME)

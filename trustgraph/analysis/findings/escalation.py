@@ -20,7 +20,7 @@ from trustgraph.analysis.findings.helpers import short_node
 from trustgraph.analysis.findings.model import Finding, Severity
 from trustgraph.arns import root_arn
 from trustgraph.graph.indirect import admin_node
-from trustgraph.graph.schema import EdgeKind, NodeKind, is_hub_data, is_membership
+from trustgraph.graph.schema import EdgeKind, NodeKind, graph_dicts, is_hub_data, is_membership
 from trustgraph.model import Role, User
 from trustgraph.policy.passrole import ROOT_ACCESS_KEY, RUNS_AS_ROLE_KEY
 from trustgraph.policy.sensitivity import admin_reasons, administrator_reasons, takeover_reasons
@@ -59,7 +59,8 @@ class Route:
         return (self.conditional, len(self.conditions), self.principal)
 
 
-def _step(data: dict[str, Any], kinds: frozenset[str]) -> tuple[bool, list[str], list[str], list[dict]] | None:
+def _step(data: dict[str, Any],
+          kinds: frozenset[str]) -> tuple[bool, list[str], list[str], list[dict[str, Any]]] | None:
     """The alternatives of `kinds` on one edge (member edges pass as they are): (conditional, keys, techniques,
     records), None when the edge has none. As `reachability.restrict` does: conditional only if every kept
     alternative is."""
@@ -109,12 +110,12 @@ class Escalations:
         """Every principal whose one indirect step of `kinds` (through caller hubs) leads into `target`, its best
         route each (unconditional first, then fewest condition keys)."""
         best: dict[str, Route] = {}
-        for pred, data in self.graph._pred[target].items():
+        for pred, data in graph_dicts(self.graph).pred[target].items():
             step = _step(data, kinds)
             if step is None or is_membership(data):
                 continue
             here = Route(pred, step[0], step[1], step[2], [], step[3])
-            node = self.graph._node[pred]
+            node = graph_dicts(self.graph).nodes[pred]
             if is_hub_data(node):
                 if node.get("kind") not in CALLER_HUBS:
                     continue  # trust hubs (account, class) are role assumptions; admin nodes are judged apart
@@ -134,12 +135,12 @@ class Escalations:
         if cached is not None:
             return cached
         out: dict[str, Route] = {}
-        for pred, data in self.graph._pred[hub].items():
+        for pred, data in graph_dicts(self.graph).pred[hub].items():
             step = _step(data, kinds)
             if step is None or pred in seen:
                 continue
             here = Route(pred, step[0], step[1], step[2], [], step[3])
-            node = self.graph._node[pred]
+            node = graph_dicts(self.graph).nodes[pred]
             if is_hub_data(node):
                 if node.get("kind") not in CALLER_HUBS:
                     continue
@@ -251,11 +252,12 @@ def check_escalation_accounts(ctx: FindingContext) -> Iterator[Finding]:
     root sessions in member accounts (TG604)."""
     esc = _escalations(ctx)
     graph = ctx.graph
+    nodes, _, preds = graph_dicts(graph)
     snapshot = ctx.snapshot
     iam = frozenset({EdgeKind.IAM.value})
     for arn, user in sorted(snapshot.users.items()):
-        if arn not in graph or not any(not is_hub_data(graph._node[p]) or graph._node[p].get("kind") in CALLER_HUBS
-                                       for p in graph._pred[arn]):
+        if arn not in graph or not any(not is_hub_data(nodes[p]) or nodes[p].get("kind") in CALLER_HUBS
+                                       for p in preds[arn]):
             continue  # only the admin node reaches it (or nothing): no one escalates into it
         routes = [r for r in esc.routes(arn, iam) if r.principal != arn and not esc.can_take_over(r.principal)]
         if not routes:

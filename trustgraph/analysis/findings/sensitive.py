@@ -106,13 +106,13 @@ def check_sensitive(ctx: FindingContext, role: Role) -> Iterator[Finding]:
         for r in principals:
             by_kind[r.kind] = by_kind.get(r.kind, 0) + 1
         kinds = ", ".join(f"{n} {k}" for k, n in sorted(by_kind.items()))
-        firm = sum(1 for r in principals if not r.conditional)
+        firm_count = sum(1 for r in principals if not r.conditional)
         also = f"; AWS services reaching it as well: {len(services)}" if services else ""
         yield ctx.finding(
             "TG402", role, None,
-            f"sensitive role ({why}) is reachable by {len(principals)} principals ({kinds}); {firm} of them "
+            f"sensitive role ({why}) is reachable by {len(principals)} principals ({kinds}); {firm_count} of them "
             f"without any runtime condition{also}",
-            evidence={**base, "reacher_count": len(principals), "unconditional": firm, "by_kind": by_kind,
+            evidence={**base, "reacher_count": len(principals), "unconditional": firm_count, "by_kind": by_kind,
                       "services": len(services),
                       "reachers": [_reacher_json(ctx, r, role.arn) for r in principals[:50]]})
     # TG403: long chains.
