@@ -279,6 +279,10 @@ class _Reader:
             managed_policies=tuple(managed), customer_managed_policies=customer,
             permissions_boundary=_boundary(raw))
         inline, unreadable = self.inline_policy(raw.get("inline_policy"), entry.name)
+        if inline is None and raw.get("inline_policy_unreadable") is True:
+            # The collection could not read it (the file's `missing` says why): what it grants is unknown.
+            unreadable = True
+            self.missing.append(f"the inline policy of permission set {entry.name} is unreadable")
         if inline is None and not unreadable:
             return entry
         return PermissionSet(entry.instance_arn, entry.permission_set_arn, entry.name, entry.session_duration,
