@@ -779,10 +779,12 @@ class _IdentityCenter:
         assigned = set(pairs)
         self.orphans: list[tuple[str, _PermissionSet]] = []
         retired = _PermissionSet("LegacyContractorAccess", "", ("ReadOnlyAccess",), (), False, None, "PT1H")
-        for k in range(n_odd):
+        for _ in range(50 * n_odd):
+            if len(self.orphans) >= n_odd:
+                break
             account = rng.choice(org.accounts).account_id
-            # Most orphans belong to a permission set that still exists; one to a deleted one.
-            ps = retired if k == 0 else rng.choice(self.permission_sets)
+            # Most orphans belong to a permission set that still exists; the first to a deleted one.
+            ps = retired if not self.orphans else rng.choice(self.permission_sets)
             if (account, ps.name) not in assigned and all(o[0] != account or o[1].name != ps.name
                                                           for o in self.orphans):
                 self.orphans.append((account, ps))
@@ -979,8 +981,9 @@ class _IdentityCenter:
                 "managed_policies": [AWS_MANAGED[m].arn for m in ps.managed],
                 "customer_managed_policies": [{"name": c, "path": _LOCAL_POLICY_PATHS[c]} for c in ps.customer],
                 "inline_policy": IDC_INLINE_POLICY if ps.inline else None,
-                "permissions_boundary": {"customer_managed_policy_reference": {
-                    "name": ps.boundary, "path": _LOCAL_POLICY_PATHS[ps.boundary]}} if ps.boundary else None,
+                # AWS's PermissionsBoundary shape (GetPermissionsBoundaryForPermissionSet).
+                "permissions_boundary": {"CustomerManagedPolicyReference": {
+                    "Name": ps.boundary, "Path": _LOCAL_POLICY_PATHS[ps.boundary]}} if ps.boundary else None,
             } for ps in self.permission_sets],
             "account_assignments": assignments,
             "complete": True,
