@@ -131,6 +131,9 @@ def resolve_node(graph: nx.DiGraph, query: str) -> str:
             raise NodeNotFound(query, people, f"{query!r} names {len(people)} Identity Center users or groups: "
                                               f"give the ARN of one of {', '.join(people)}")
     candidates = named or difflib.get_close_matches(query, [str(n) for n in graph.nodes], n=3, cutoff=0.6)
+    if not candidates and "identity_center" in graph.graph:
+        names = [str(d["name"]) for _, d in graph.nodes(data=True) if is_kind(d, *_NAMED_KINDS) and d.get("name")]
+        candidates = difflib.get_close_matches(query, names, n=3, cutoff=0.6)
     raise NodeNotFound(query, sorted(candidates)[:3])
 
 
