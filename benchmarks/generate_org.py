@@ -3,7 +3,8 @@
 
 Writes one ``aws iam get-account-authorization-details`` export per account (``<outdir>/<id>.json``,
 the shape the AWS CLI prints: policy documents already decoded to JSON objects) and an
-``organization.json`` in the ``trustgraph/organization/v1`` schema. Output depends only on the
+``organization.json`` in the ``trustgraph/organization/v1`` schema; with ``--identity-center`` also an
+``identity-center.json`` in the ``trustgraph/identity-center/v1`` schema. Output depends only on the
 arguments: the same arguments give byte-identical files.
 
     python benchmarks/generate_org.py --accounts 1000 --roles-per-account 100 \\
@@ -221,6 +222,10 @@ class GeneratedOrg:
     # limited by aws:PrincipalArn arn:aws:iam::*:role/ci/* (reached by the CI roles of every account).
     perimeter_role_arn: str | None = None
     pipeline_target_arn: str | None = None
+    # With identity_center only (None otherwise): the identity-center.json written, and the
+    # AWSReservedSSO_AdministratorAccess_* role of the first workload account where it is provisioned.
+    identity_center_path: Path | None = None
+    sso_admin_role_arn: str | None = None
 
 
 STYLES = ("default", "org-wide")
@@ -239,6 +244,7 @@ def generate(
     seed: int = 7,
     mix: TrustMix | None = None,
     style: str = "default",
+    identity_center: IdentityCenterSpec | str | None = None,
 ) -> GeneratedOrg:
     """Write ``organization.json`` and one authorization-details file per account into ``outdir``.
 
@@ -251,7 +257,14 @@ def generate(
     ``{"AWS":"*"}`` limited by ``ArnLike aws:PrincipalArn arn:aws:iam::*:role/ci/*``, CI roles under
     ``/ci/`` allowed ``sts:AssumeRole`` on ``arn:aws:iam::*:role/deploy/*``, and an admin role allowed
     ``sts:AssumeRole`` on ``*``.
+
+    ``identity_center`` (``IdentityCenterSpec`` or "USERS,GROUPS,PERMISSION_SETS,ASSIGNMENTS") adds an IAM
+    Identity Center directory, written to ``identity-center.json``; each account's ``AWSReservedSSO_*``
+    roles then come from its assignments (with a few left unprovisioned and a few orphaned). Without it
+    the output is exactly what it was before the option existed.
     """
+    if isinstance(identity_center, str):
+        identity_center = IdentityCenterSpec.parse(identity_center)
     if style not in STYLES:
         raise ValueError(f"style must be one of {', '.join(STYLES)}")
     if accounts < 4:
@@ -261,6 +274,8 @@ def generate(
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     org = _Org(accounts, seed, mix or TrustMix(), style)
+    if identity_center is not None:
+        org.idc = _IdentityCenter(org, identity_center)
 
     paths: list[Path] = []
     n_roles = n_users = n_groups = n_policies = total_bytes = 0
@@ -283,6 +298,18 @@ def generate(
     total_bytes += len(org_data)
 
     workloads = tuple(a.account_id for a in org.accounts if a.kind in ("prod", "nonprod"))
+    idc_path: Path | None = None
+    sso_admin: str | None = None
+    if org.idc is not None:
+        idc_path = outdir / "identity-center.json"
+        idc_data = json.dumps(org.idc.document(), separators=(",", ":")).encode("ascii")
+        idc_path.write_bytes(idc_data)
+        total_bytes += len(idc_data)
+        for account in workloads:
+            if any(ps.name == "AdministratorAccess" for ps in org.idc.roles_for(account)):
+                sso_admin = _role_arn(account, _sso_path(REGION), _sso_role_name(org.seed, account,
+                                                                               "AdministratorAccess"))
+                break
     return GeneratedOrg(
         outdir=outdir,
         organization_path=org_path,
@@ -303,6 +330,8 @@ def generate(
         style=style,
         perimeter_role_arn=org.perimeter_role_arn if style == "org-wide" else None,
         pipeline_target_arn=org.pipeline_target_arn if style == "org-wide" else None,
+        identity_center_path=idc_path,
+        sso_admin_role_arn=sso_admin,
     )
 
 
@@ -350,6 +379,15 @@ def _trust(principal: Json, action: str | list[str] = "sts:AssumeRole", conditio
     if condition:
         st["Condition"] = condition
     return st
+
+
+def _sso_path(region: str) -> str:
+    """Identity Center roles' path: the instance's region appears in it, except for us-east-1."""
+    return "/aws-reserved/sso.amazonaws.com/" + ("" if region == "us-east-1" else f"{region}/")
+
+
+def _sso_role_name(seed: int, account: str, permission_set: str) -> str:
+    return f"AWSReservedSSO_{permission_set}_{_hex(16, seed, 'ps', account, permission_set)}"
 
 
 def _read_actions(services: Iterable[str]) -> list[str]:
@@ -531,6 +569,7 @@ class _Org:
         # Style "org-wide": the instances of the per-account org-wide roles the benchmark queries.
         self.perimeter_role_arn = _role_arn(self.security, "/perimeter/", "OrgPerimeterReader")
         self.pipeline_target_arn = _role_arn(self.security, "/deploy/", "OrgPipelineTarget")
+        self.idc: _IdentityCenter | None = None  # set by generate() with identity_center
 
     def ou_path(self, parent_id: str) -> str:
         chain: list[str] = []
@@ -631,6 +670,323 @@ class _Org:
                           "status": "ACTIVE", "parent_id": a.parent_id, "ou_path": self.ou_path(a.parent_id)}
                          for a in self.accounts],
             "policies": policies,
+        }
+
+
+# --------------------------------------------------------------------------------------------- Identity Center
+
+
+@dataclass(frozen=True)
+class IdentityCenterSpec:
+    """Sizes of the Identity Center directory ``--identity-center USERS,GROUPS,PERMISSION_SETS,ASSIGNMENTS``."""
+
+    users: int
+    groups: int
+    permission_sets: int
+    assignments: int
+
+    def __post_init__(self) -> None:
+        # Three groups and three permission sets at least: the fixed ones the scenario assigns first
+        # (AllEngineers, PlatformAdmins, SecurityResponders; AdministratorAccess, ReadOnlyAccess and the
+        # security account's SecurityResponder).
+        if self.users < 1 or self.groups < 3 or self.permission_sets < 3 or self.assignments < 1:
+            raise ValueError("identity center: needs users >= 1, groups >= 3, permission sets >= 3, "
+                             "assignments >= 1")
+
+    @classmethod
+    def parse(cls, text: str) -> IdentityCenterSpec:
+        parts = [p.strip() for p in text.split(",")]
+        if len(parts) != 4 or not all(p.isdigit() for p in parts):
+            raise ValueError(f"identity center: expected USERS,GROUPS,PERMISSION_SETS,ASSIGNMENTS, got {text!r}")
+        return cls(*(int(p) for p in parts))
+
+    def __str__(self) -> str:
+        return f"{self.users},{self.groups},{self.permission_sets},{self.assignments}"
+
+
+@dataclass(frozen=True)
+class _PermissionSet:
+    name: str
+    arn: str
+    managed: tuple[str, ...]  # AWS-managed policy names (AWS_MANAGED keys)
+    customer: tuple[str, ...]  # customer-managed policies by name, present in every account (_local_policies)
+    inline: bool
+    boundary: str | None  # a customer-managed policy name
+    session: str
+
+
+IDC_SCIM_ISSUER = "https://scim.example-idp.com"
+# Paths of the customer-managed policies permission sets name (every account has them: _local_policies).
+_LOCAL_POLICY_PATHS = {"DeveloperBase": "/", "DataLakeRead": "/data/", "TerraformStateAccess": "/",
+                       "DeveloperBoundary": "/boundaries/"}
+# Account-independent: a permission set's inline policy is the same document in every account it reaches.
+IDC_INLINE_POLICY = _doc(
+    _allow(["sts:AssumeRole"], ["arn:aws:iam::*:role/app/*", "arn:aws:iam::*:role/ops/*"]),
+    _allow(["s3:GetObject", "s3:ListBucket"], "arn:aws:s3:::example-corp-*"))
+# Extra permission sets past the catalogue: (suffix, AWS-managed, customer-managed, inline, boundary).
+_IDC_TEAM_VARIANTS: tuple[tuple[str, tuple[str, ...], tuple[str, ...], bool, str | None], ...] = (
+    ("Developer", ("ReadOnlyAccess",), ("DeveloperBase",), False, "DeveloperBoundary"),
+    ("ReadOnly", ("ViewOnlyAccess",), (), False, None),
+    ("Operator", ("ReadOnlyAccess",), (), True, None),
+    ("DataAccess", ("AmazonS3ReadOnlyAccess",), ("DataLakeRead",), False, None),
+    ("PowerUser", ("PowerUserAccess",), ("TerraformStateAccess",), False, None),
+)
+_IDC_SESSIONS = ("PT1H", "PT4H", "PT8H", "PT12H")
+# Groups every directory gets first: (name, share of users or fixed size, synced from the IdP).
+_IDC_FIXED_GROUPS: tuple[tuple[str, float, bool], ...] = (
+    ("AllEngineers", 0.35, True),  # large: thousands at 10,000 users
+    ("PlatformAdmins", 12, False),
+    ("SecurityResponders", 8, True),
+    ("SecurityAuditors", 20, True),
+    ("CloudOps", 40, True),
+    ("FinanceBilling", 15, True),
+    ("AllStaff", 0.6, True),  # large, holds no assignment
+)
+
+
+def _uuid(*parts: object) -> str:
+    h = _hex(32, *parts)
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+class _IdentityCenter:
+    """One Identity Center instance in the management account: people, groups, permission sets and account
+    assignments, and from them the ``AWSReservedSSO_*`` roles each account holds.
+
+    A few (account, permission set) pairs with assignments are left unprovisioned (no role), and a few roles
+    are provisioned where no assignment explains them (orphaned), so that findings have something to find.
+    """
+
+    def __init__(self, org: _Org, spec: IdentityCenterSpec) -> None:
+        self.org, self.spec = org, spec
+        seed = org.seed
+        rng = random.Random(f"trustgraph-bench/idc/{seed}/{spec}/{len(org.accounts)}")
+        self.store_hex = _hex(10, seed, "idc-store")
+        self.store_id = f"d-{self.store_hex}"
+        self.instance_id = f"ssoins-{_hex(16, seed, 'idc-instance')}"
+        self.instance_arn = f"arn:aws:sso:::instance/{self.instance_id}"
+        self.permission_sets = self._permission_sets(spec.permission_sets)
+        self.by_name = {ps.name: ps for ps in self.permission_sets}
+        self.users = self._users(spec.users, rng)
+        self.groups = self._groups(spec.groups, rng)
+        self.members = self._memberships(rng)  # group index -> user indexes
+        self.assignments = self._assignments(rng)  # (account id, permission set name, "GROUP"/"USER", index)
+        pairs = sorted({(a, ps) for a, ps, _, _ in self.assignments})
+        n_odd = min(5, max(1, len(pairs) // 50)) if pairs else 0
+        protected = {(org.security, "SecurityResponder")}  # the sensitive-role chain needs this role
+        candidates = [p for p in pairs if p not in protected]
+        self.unprovisioned = sorted(rng.sample(candidates, min(n_odd, len(candidates))))
+        assigned = set(pairs)
+        self.orphans: list[tuple[str, _PermissionSet]] = []
+        retired = _PermissionSet("LegacyContractorAccess", "", ("ReadOnlyAccess",), (), False, None, "PT1H")
+        for _ in range(50 * n_odd):
+            if len(self.orphans) >= n_odd:
+                break
+            account = rng.choice(org.accounts).account_id
+            # Most orphans belong to a permission set that still exists; the first to a deleted one.
+            ps = retired if not self.orphans else rng.choice(self.permission_sets)
+            if (account, ps.name) not in assigned and all(o[0] != account or o[1].name != ps.name
+                                                          for o in self.orphans):
+                self.orphans.append((account, ps))
+        self.orphans.sort(key=lambda o: (o[0], o[1].name))
+        missing = set(self.unprovisioned)
+        self.roles_by_account: dict[str, list[_PermissionSet]] = {}
+        for account, name in pairs:
+            if (account, name) not in missing:
+                self.roles_by_account.setdefault(account, []).append(self.by_name[name])
+        for account, ps in self.orphans:
+            self.roles_by_account.setdefault(account, []).append(ps)
+        for roles in self.roles_by_account.values():
+            roles.sort(key=lambda ps: ps.name)
+
+    # ------------------------------------------------------------------ directory
+
+    def _permission_sets(self, n: int) -> list[_PermissionSet]:
+        catalog = {name: (managed, inline) for name, managed, inline in PERMISSION_SETS}
+        # The security account's SecurityResponder role (sensitive-role chain) is one of them: SecurityAudit only.
+        specs: list[tuple[str, tuple[str, ...], tuple[str, ...], bool, str | None]] = [
+            ("AdministratorAccess", ("AdministratorAccess",), (), False, None),
+            ("ReadOnlyAccess", ("ReadOnlyAccess",), (), False, None),
+            ("SecurityResponder", ("SecurityAudit",), (), False, None),
+        ]
+        for name, (managed, inline) in catalog.items():
+            if name not in ("AdministratorAccess", "ReadOnlyAccess"):
+                customer = ("DeveloperBase",) if name == "DeveloperAccess" else (
+                    ("DataLakeRead",) if name == "DataEngineer" else ())
+                specs.append((name, managed, customer, inline, None))
+        rounds = 0
+        while len(specs) < n:
+            for team in TEAMS:
+                for suffix, managed, customer, inline, boundary in _IDC_TEAM_VARIANTS:
+                    name = f"{team.capitalize()}{suffix}{rounds + 1 if rounds else ''}"
+                    specs.append((name, managed, customer, inline, boundary))
+            rounds += 1
+        out = []
+        for i, (name, managed, customer, inline, boundary) in enumerate(specs[:n]):
+            arn = f"arn:aws:sso:::permissionSet/{self.instance_id}/ps-{_hex(16, self.org.seed, 'idc-ps', name)}"
+            session = "PT1H" if name == "AdministratorAccess" else _IDC_SESSIONS[i % len(_IDC_SESSIONS)]
+            out.append(_PermissionSet(name, arn, managed, customer, inline, boundary, session))
+        return out
+
+    def _users(self, n: int, rng: random.Random) -> list[Json]:
+        seen: dict[str, int] = {}
+        out = []
+        for k in range(n):
+            first, last = rng.choice(FIRST), rng.choice(LAST)
+            base = f"{first}.{last}"
+            seen[base] = seen.get(base, 0) + 1
+            handle = base if seen[base] == 1 else f"{base}{seen[base]}"
+            email = f"{handle}@example.com"
+            # Synced from the IdP by SCIM, but for a few local (break-glass) accounts of the directory.
+            synced = k % 97 != 0
+            out.append({"identity_store_id": self.store_id,
+                        "user_id": f"{self.store_hex}-{_uuid(self.org.seed, 'idc-user', k)}",
+                        "user_name": email, "display_name": f"{first.capitalize()} {last.capitalize()}",
+                        "emails": [email],
+                        "external_ids": [{"issuer": IDC_SCIM_ISSUER, "id": _uuid(self.org.seed, "idp-user", k)}]
+                        if synced else []})
+        return out
+
+    def _groups(self, n: int, rng: random.Random) -> list[Json]:
+        names = [name for name, _, _ in _IDC_FIXED_GROUPS]
+        pool = [f"{team}-{kind}" for kind in ("engineers", "leads", "oncall") for team in TEAMS]
+        pool += [f"{app}-{kind}" for kind in ("developers", "operators") for app in APPS]
+        k = 2
+        while len(names) < n:
+            names += pool if k == 2 else [f"{p}-{k}" for p in pool]
+            k += 1
+        names = names[:n]
+        fixed = {name: synced for name, _, synced in _IDC_FIXED_GROUPS}
+        return [{"identity_store_id": self.store_id,
+                 "group_id": f"{self.store_hex}-{_uuid(self.org.seed, 'idc-group', name)}",
+                 "display_name": name,
+                 "external_ids": [{"issuer": IDC_SCIM_ISSUER, "id": _uuid(self.org.seed, "idp-group", name)}]
+                 if fixed.get(name, True) else []}
+                for name in names]
+
+    def _memberships(self, rng: random.Random) -> dict[int, list[int]]:
+        """Users in 0–5 groups: two large groups, fixed-size small ones, the rest spread over team and app
+        groups (a few people in none)."""
+        n_users, n_groups = len(self.users), len(self.groups)
+        n_fixed = min(len(_IDC_FIXED_GROUPS), n_groups)
+        members: dict[int, set[int]] = {g: set() for g in range(n_groups)}
+        per_user = [0] * n_users
+        for g in range(n_fixed):
+            share = _IDC_FIXED_GROUPS[g][1]
+            size = min(n_users, round(share * n_users) if isinstance(share, float) else int(share))
+            for u in rng.sample(range(n_users), size):
+                if per_user[u] < 5:
+                    members[g].add(u)
+                    per_user[u] += 1
+        others = list(range(n_fixed, n_groups))
+        if others:
+            for u in range(n_users):
+                want = rng.choices((0, 1, 2, 3, 4, 5), weights=(6, 30, 30, 20, 9, 5))[0]
+                for g in rng.sample(others, min(len(others), max(0, want - per_user[u]))):
+                    members[g].add(u)
+                    per_user[u] += 1
+        return {g: sorted(us) for g, us in members.items() if us}
+
+    # ------------------------------------------------------------------ assignments
+
+    def _assignments(self, rng: random.Random) -> list[tuple[str, str, str, int]]:
+        org = self.org
+        target = self.spec.assignments
+        group_index = {g["display_name"]: i for i, g in enumerate(self.groups)}
+        out: list[tuple[str, str, str, int]] = []
+        seen: set[tuple[str, str, str, int]] = set()
+
+        def add(account: str, ps: str, kind: str, principal: int | None) -> None:
+            if principal is None or ps not in self.by_name or len(out) >= target:
+                return
+            key = (account, ps, kind, principal)
+            if key not in seen:
+                seen.add(key)
+                out.append(key)
+
+        every = [a.account_id for a in org.accounts]
+        g = group_index.get
+        # The sensitive-role chain first, then the organization-wide baseline.
+        add(org.security, "SecurityResponder", "GROUP", g("SecurityResponders"))
+        add(org.mgmt, "Billing", "GROUP", g("FinanceBilling"))
+        for account in every:  # admin-equivalent in every account, management included
+            add(account, "AdministratorAccess", "GROUP", g("PlatformAdmins"))
+        for account in every:
+            add(account, "SecurityAudit", "GROUP", g("SecurityAuditors"))
+        for account in every[1:]:
+            add(account, "ReadOnlyAccess", "GROUP", g("AllEngineers"))
+        for a in org.by_kind.get("prod", []):
+            add(a.account_id, "AdministratorAccess", "GROUP", g("CloudOps"))
+        for a in org.by_kind.get("sandbox", [])[:3]:  # admin to a group of thousands: a few sandboxes
+            add(a.account_id, "AdministratorAccess", "GROUP", g("AllEngineers"))
+        # A few people hold AdministratorAccess directly, not through a group.
+        for u in rng.sample(range(len(self.users)), min(5, len(self.users))):
+            for account in rng.sample(every, min(2, len(every))):
+                add(account, "AdministratorAccess", "USER", u)
+
+        # The rest: each member account uses a few more permission sets, assigned to team and app groups
+        # (app groups mostly in their app's accounts) and to some people directly.
+        extra = [ps.name for ps in self.permission_sets
+                 if ps.name not in ("AdministratorAccess", "SecurityResponder", "Billing")]
+        in_use = {a.account_id: rng.sample(extra, min(len(extra), rng.randint(3, 8))) for a in org.members}
+        by_app: dict[str, list[str]] = {}
+        for a in org.members:
+            by_app.setdefault(a.name.split("-", 1)[0], []).append(a.account_id)
+        small = [i for i, grp in enumerate(self.groups) if grp["display_name"] not in ("AllEngineers", "AllStaff")]
+        members = org.members or org.accounts
+        attempts = 0
+        while len(out) < target and attempts < 50 * target + 1000 and in_use:
+            attempts += 1
+            if rng.random() < 0.05:
+                kind, principal = "USER", rng.randrange(len(self.users))
+                account = rng.choice(members).account_id
+            else:
+                if not small:
+                    continue
+                kind, principal = "GROUP", rng.choice(small)
+                app = self.groups[principal]["display_name"].split("-", 1)[0]
+                home = by_app.get(app)
+                account = rng.choice(home) if home and rng.random() < 0.8 else rng.choice(members).account_id
+            if account in in_use:
+                add(account, rng.choice(in_use[account]), kind, principal)
+        return out
+
+    # ------------------------------------------------------------------ output
+
+    def roles_for(self, account: str) -> list[_PermissionSet]:
+        """Permission sets with an AWSReservedSSO role in ``account``: assigned and provisioned, or orphaned."""
+        return self.roles_by_account.get(account, [])
+
+    def document(self) -> Json:
+        ps_arn = {ps.name: ps.arn for ps in self.permission_sets}
+        memberships = [{"identity_store_id": self.store_id, "group_id": self.groups[g]["group_id"],
+                        "user_id": self.users[u]["user_id"]}
+                       for g, us in sorted(self.members.items()) for u in us]
+        assignments = [{"instance_arn": self.instance_arn, "account_id": account, "permission_set_arn": ps_arn[ps],
+                        "principal_type": kind,
+                        "principal_id": (self.groups if kind == "GROUP" else self.users)[i][
+                            "group_id" if kind == "GROUP" else "user_id"]}
+                       for account, ps, kind, i in sorted(self.assignments)]
+        return {
+            "schema": "trustgraph/identity-center/v1",
+            "instances": [{"instance_arn": self.instance_arn, "identity_store_id": self.store_id,
+                           "owner_account_id": self.org.mgmt, "region": REGION}],
+            "delegated_admin_account_id": None,
+            "users": self.users,
+            "groups": self.groups,
+            "group_memberships": memberships,
+            "permission_sets": [{
+                "instance_arn": self.instance_arn, "permission_set_arn": ps.arn, "name": ps.name,
+                "session_duration": ps.session,
+                "managed_policies": [AWS_MANAGED[m].arn for m in ps.managed],
+                "customer_managed_policies": [{"name": c, "path": _LOCAL_POLICY_PATHS[c]} for c in ps.customer],
+                "inline_policy": IDC_INLINE_POLICY if ps.inline else None,
+                # AWS's PermissionsBoundary shape (GetPermissionsBoundaryForPermissionSet).
+                "permissions_boundary": {"CustomerManagedPolicyReference": {
+                    "Name": ps.boundary, "Path": _LOCAL_POLICY_PATHS[ps.boundary]}} if ps.boundary else None,
+            } for ps in self.permission_sets],
+            "account_assignments": assignments,
+            "complete": True,
         }
 
 
@@ -1051,6 +1407,24 @@ class _AccountBuilder:
             {"Federated": self.idc_provider}, ["sts:AssumeRoleWithSAML", "sts:TagSession"],
             {"StringEquals": {"SAML:aud": SAML_AUD}})], inline=policies, managed=managed)
 
+    def idc_role(self, ps: _PermissionSet) -> Json:
+        """The role Identity Center provisions for permission set ``ps`` in this account."""
+        name = self.unique_role_name(_sso_role_name(self.org.seed, self.a, ps.name))
+        inline = [("AwsSSOInlinePolicy", IDC_INLINE_POLICY)] if ps.inline else []
+        return self.role(name, _sso_path(REGION), [_trust(
+            {"Federated": self.idc_provider}, ["sts:AssumeRoleWithSAML", "sts:TagSession"],
+            {"StringEquals": {"SAML:aud": SAML_AUD}})], inline=inline, managed=[*ps.managed, *ps.customer],
+            boundary=ps.boundary)
+
+    def idc_pending(self) -> list[_PermissionSet]:
+        """Identity Center roles of this account not built yet (the security account's SecurityResponder is
+        a fixed role)."""
+        idc = self.org.idc
+        if idc is None:
+            return []
+        return [ps for ps in idc.roles_for(self.a)
+                if _sso_role_name(self.org.seed, self.a, ps.name) not in self.role_names]
+
     def app_name(self, suffix: str) -> tuple[str, str]:
         app = self.rng.choice(APPS)
         return app, self.unique_role_name(f"{app}-{self.rng.choice(COMPONENTS)}-{suffix}")
@@ -1183,10 +1557,14 @@ class _AccountBuilder:
 
     def saml_roles(self, count: int) -> list[Json]:
         rng, roles = self.rng, []
-        sets = list(PERMISSION_SETS)
-        rng.shuffle(sets)
-        for permission_set, managed, inline in sets[:count]:
-            roles.append(self.sso_role(permission_set, managed, inline))
+        if self.org.idc is not None:
+            # The assignments decide which AWSReservedSSO roles exist; Okta roles fill the other slots.
+            roles += [self.idc_role(ps) for ps in self.idc_pending()]
+        else:
+            sets = list(PERMISSION_SETS)
+            rng.shuffle(sets)
+            for permission_set, managed, inline in sets[:count]:
+                roles.append(self.sso_role(permission_set, managed, inline))
         for _ in range(count - len(roles)):
             team = rng.choice(TEAMS)
             name = self.unique_role_name(f"okta-{team}-{rng.choice(('admin', 'developer', 'readonly'))}")
@@ -1273,6 +1651,14 @@ class _AccountBuilder:
         roles = self.fixed_roles()
         slots = max(0, self.n_roles - len(roles))
         counts = self.org.mix.counts(slots, self.rng)
+        if self.org.idc is not None:
+            # Identity Center roles are as many as the permission sets provisioned here: take the slots
+            # they need beyond the federated_saml share from the service roles, keeping the count exact.
+            short = len(self.idc_pending()) - counts["federated_saml"]
+            if short > 0:
+                moved = min(short, counts["service"])
+                counts["service"] -= moved
+                counts["federated_saml"] += moved
 
         slr_pool = [s for s in SERVICE_LINKED if s[0] not in self.role_names]
         self.rng.shuffle(slr_pool)
@@ -1494,6 +1880,13 @@ def _parse_mix(text: str) -> TrustMix:
         raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
+def _parse_identity_center(text: str) -> IdentityCenterSpec:
+    try:
+        return IdentityCenterSpec.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--accounts", type=int, default=50, help="accounts in the organization (>= 4)")
@@ -1510,11 +1903,18 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="wildcard-account only: grant patterns per principal (default 6)")
     parser.add_argument("--no-wildcards", action="store_true",
                         help="wildcard-account only: write each pattern as the role ARNs it matches instead")
+    parser.add_argument("--identity-center", type=_parse_identity_center, default=None,
+                        metavar="USERS,GROUPS,PERMISSION_SETS,ASSIGNMENTS",
+                        help="also write identity-center.json (IAM Identity Center people, groups, permission "
+                             "sets, account assignments) and provision the AWSReservedSSO_* roles from the "
+                             "assignments, e.g. 10000,300,60,30000 (default: off)")
     parser.add_argument("-o", "--outdir", type=Path, required=True)
     args = parser.parse_args(argv)
 
     started = time.perf_counter()
     if args.style == "wildcard-account":
+        if args.identity_center is not None:
+            parser.error("--identity-center needs an organization (style default or org-wide)")
         try:
             one = generate_wildcard_account(args.outdir, args.roles_per_account, args.users_per_account,
                                             args.patterns_per_principal, seed=args.seed,
@@ -1528,21 +1928,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     try:
         result = generate(args.outdir, args.accounts, args.roles_per_account, args.users_per_account,
-                          seed=args.seed, mix=args.mix, style=args.style)
+                          seed=args.seed, mix=args.mix, style=args.style, identity_center=args.identity_center)
     except ValueError as exc:
         parser.error(str(exc))
     elapsed = time.perf_counter() - started
 
     written = {p.name for p in result.account_paths} | {result.organization_path.name}
+    if result.identity_center_path is not None:
+        written.add(result.identity_center_path.name)
     stale = sorted(p.name for p in result.outdir.glob("*.json") if p.name not in written)
     if stale:
         print(f"warning: {len(stale)} other .json files in {result.outdir} (e.g. {stale[0]}); "
               "loaders reading the whole directory will pick them up", file=sys.stderr)
-    print(f"wrote {len(result.account_paths)} account files + organization.json to {result.outdir} "
+    also = " + identity-center.json" if result.identity_center_path is not None else ""
+    print(f"wrote {len(result.account_paths)} account files + organization.json{also} to {result.outdir} "
           f"in {elapsed:.1f}s ({result.bytes_written / 1e6:.1f} MB)")
     print(f"roles={result.roles} users={result.users} groups={result.groups} policies={result.policies}")
     print(f"sensitive_role_arn={result.sensitive_role_arn}")
     print(f"ci_principal_arn={result.ci_principal_arn}")
+    if result.sso_admin_role_arn is not None:
+        print(f"sso_admin_role_arn={result.sso_admin_role_arn}")
     return 0
 
 

@@ -16,12 +16,13 @@ that size alone:
 Prints a markdown table, the growth exponents between the two largest sizes and the targets, and
 writes JSON (default benchmarks/results/benchmark.json; results/ is git-ignored).
 
-More series (--series org-wide,peers,wildcard, or all), each point in fresh interpreters under a time and
-RSS budget, results in <series>.json and <series>.md beside --json:
+More series (--series org-wide,peers,wildcard,identity-center, or all), each point in fresh interpreters
+under a time and RSS budget, results in <series>.json and <series>.md beside --json:
 
     python benchmarks/run.py --series org-wide,peers,wildcard  # org-wide pattern trusts at 100 … 10,000
                                                               # accounts, ../shared/peers beside PMapper,
                                                               # one account with wildcard grants
+    python benchmarks/run.py --series identity-center         # the same org without and with Identity Center
 """
 
 from __future__ import annotations
@@ -140,8 +141,9 @@ def _generator() -> Any:
 
 
 def ensure_data(data_dir: Path, accounts: int, roles: int, users: int, seed: int,
-                style: str = "default") -> dict[str, Any]:
-    """Generate one size into its own directory, or reuse it when its stamp matches these parameters."""
+                style: str = "default", identity_center: str | None = None) -> dict[str, Any]:
+    """Generate one size into its own directory, or reuse it when its stamp matches these parameters.
+    ``identity_center`` ("USERS,GROUPS,PERMISSION_SETS,ASSIGNMENTS") adds generate_org's Identity Center."""
     gen = _generator()
     params = {"accounts": accounts, "roles_per_account": roles, "users_per_account": users, "seed": seed,
               "mix": "default",
@@ -149,6 +151,9 @@ def ensure_data(data_dir: Path, accounts: int, roles: int, users: int, seed: int
     if style != "default":
         params["style"] = style
     prefix = "org" if style == "default" else style
+    if identity_center is not None:
+        params["identity_center"] = identity_center
+        prefix += "-idc" + identity_center.replace(",", "-")
     outdir = data_dir / f"{prefix}-{accounts}a-{roles}r-{users}u-s{seed}"
     stamp = outdir / STAMP
     if stamp.is_file():
@@ -166,12 +171,16 @@ def ensure_data(data_dir: Path, accounts: int, roles: int, users: int, seed: int
             path.unlink()
     print(f"generating {accounts} accounts into {outdir} ...", flush=True)
     started = time.perf_counter()
-    org = gen.generate(outdir, accounts, roles, users, seed=seed, style=style)
+    org = gen.generate(outdir, accounts, roles, users, seed=seed, style=style,
+                       **({"identity_center": identity_center} if identity_center is not None else {}))
     info = {"params": params, "dir": str(outdir), "sensitive_role_arn": org.sensitive_role_arn,
             "ci_principal_arn": org.ci_principal_arn, "perimeter_role_arn": org.perimeter_role_arn,
-            "pipeline_target_arn": org.pipeline_target_arn, "files": len(org.account_paths) + 1,
+            "pipeline_target_arn": org.pipeline_target_arn,
+            "files": len(org.account_paths) + 1 + (identity_center is not None),
             "roles": org.roles, "users": org.users, "groups": org.groups, "policies": org.policies,
             "bytes": org.bytes_written, "generate_s": round(time.perf_counter() - started, 2)}
+    if identity_center is not None:
+        info["sso_admin_role_arn"] = org.sso_admin_role_arn
     stamp.write_text(json.dumps(info, indent=1) + "\n")  # last: a stamp means the directory is complete
     info["reused"] = False
     return info
@@ -703,9 +712,12 @@ def report_text(result: dict[str, Any]) -> str:
 # peak RSS holding all of them at once) and a "scale" child (load_inputs, build_graph, the queries). A point
 # over budget is killed and recorded as not finished; the larger points of its series are then skipped.
 
-SERIES = ("org", "org-wide", "peers", "wildcard")
+SERIES = ("org", "org-wide", "peers", "wildcard", "identity-center")
 DEFAULT_ORG_WIDE_SIZES = "100,300,1000,3000,10000"
 DEFAULT_WILDCARD_SIZES = "500,1000,2000"
+DEFAULT_IDC_SIZES = "100,1000"
+DEFAULT_IDC = "10000,300,60,30000"  # Identity Center users, groups, permission sets, account assignments
+IDC_VARIANTS = ("without Identity Center", "with Identity Center")
 PEER_FILE = "authdetails_*.json"
 
 
@@ -1046,7 +1058,8 @@ def run_scale_series(name: str, args: argparse.Namespace, machine: dict[str, Any
                               "source": source_info(), "parameters": {
                                   "repeats": args.repeats, "floor_repeats": args.floor_repeats,
                                   "budget_s": args.budget_s, "budget_rss_gb": args.budget_rss_gb, "seed": args.seed,
-                                  "point_repeats": 1 if name == "org-wide" else args.point_repeats}}
+                                  "point_repeats": 1 if name in ("org-wide", "identity-center")
+                                  else args.point_repeats}}
     if name == "org-wide":
         sizes = args.org_wide_sizes
         result["parameters"].update({"sizes": sizes, "roles_per_account": args.roles_per_account,
@@ -1074,6 +1087,27 @@ def run_scale_series(name: str, args: argparse.Namespace, machine: dict[str, Any
         result["points"] = measure_points(points, args, lambda info: {"who_can_reach": [info["target_role_arn"]]})
         result["growth"] = {v: series_growth([p for p in result["points"] if p["variant"] == v])
                             for v in ("wildcard grants", "same grants as exact ARNs")}
+    elif name == "identity-center":
+        # The same organization twice: generate_org's default style, then with --identity-center (whose
+        # AWSReservedSSO_* roles come from the assignments, within the same role count per account).
+        sizes = args.identity_center_sizes
+        result["parameters"].update({"sizes": sizes, "roles_per_account": args.roles_per_account,
+                                     "users_per_account": args.users_per_account,
+                                     "identity_center": args.identity_center})
+        points = []
+        for n in sizes:
+            for variant, spec in zip(IDC_VARIANTS, (None, args.identity_center), strict=True):
+                points.append({
+                    "label": f"{n:,} accounts", "x": n, "accounts": n, "variant": variant,
+                    "prepare": lambda n=n, spec=spec: ensure_data(args.data_dir, n, args.roles_per_account,
+                                                                  args.users_per_account, args.seed,
+                                                                  identity_center=spec)})
+        result["points"] = measure_points(points, args, lambda info: {
+            "who_can_reach": [info["sensitive_role_arn"]] + ([info["sso_admin_role_arn"]]
+                                                             if info.get("sso_admin_role_arn") else []),
+            "reach": [info["ci_principal_arn"]]})
+        result["growth"] = {v: series_growth([p for p in result["points"] if p["variant"] == v])
+                            for v in IDC_VARIANTS}
     elif name == "peers":
         peers_dir = args.peers_dir
         files = _peer_files(peers_dir) if peers_dir.is_dir() else []
@@ -1221,6 +1255,28 @@ def series_report(name: str, result: dict[str, Any]) -> str:
         for variant, rows in result["growth"].items():
             lines += ["", f"Growth exponents, {variant} (x = roles):", ""]
             lines += _exp_table(rows, ["load+build", "build_graph", "RSS above start", "json floor", "edges"])
+    elif name == "identity-center":
+        lines += [f"Identity Center (users, groups, permission sets, assignments): "
+                  f"{result['parameters']['identity_center']}", "",
+                  "| accounts | variant | input files (rejected) | roles | nodes / edges | json floor | load_inputs | "
+                  "build_graph | load + build | ÷ floor | who_can_reach sensitive: first / median (reachers) | "
+                  "peak RSS (above start) |", "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        for p in points:
+            b, f = p.get("build", {}), p.get("floor", {})
+            missing = _not_done(p)
+            if missing:
+                lines.append(f"| {p['accounts']:,} | {p['variant']} | | | | {_secs(f.get('floor_s'))} | {missing} "
+                             "| | | | | |")
+                continue
+            report = b.get("load_report", {})
+            lines.append(f"| {p['accounts']:,} | {p['variant']} | {report.get('files_read', 0):,} "
+                         f"({report.get('files_rejected', 0)}) | {b['roles']:,} | {b['nodes']:,} / {b['edges']:,} | "
+                         f"{_secs(f.get('floor_s'))} | {_secs(b['load_inputs_s'])} | {_secs(b['build_graph_s'])} | "
+                         f"**{_secs(b['load_build_s'])}** | {_ratio(b['load_build_s'], f.get('floor_s'))} | "
+                         f"{q(p, 0)} | {_mem(b)} |")
+        for variant, rows in result["growth"].items():
+            lines += ["", f"Growth exponents, {variant} (x = accounts):", ""]
+            lines += _exp_table(rows, ["load+build", "build_graph", "RSS above start", "json floor", "edges"])
     elif name == "peers":
         lines += ["| file | principals | edges: all / principal→role pairs (PMapper) | json floor | "
                   "trustgraph load + build + who_can_reach | ÷ floor | peak RSS (memory floor) | "
@@ -1283,6 +1339,13 @@ def parse_role_counts(text: str) -> list[int]:
     return sizes
 
 
+def parse_identity_center(text: str) -> str:
+    try:
+        return str(_generator().IdentityCenterSpec.parse(text))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"--identity-center: {exc}") from exc
+
+
 def parse_series(text: str) -> list[str]:
     names = [x.strip() for x in text.split(",") if x.strip()]
     if names == ["all"]:
@@ -1314,17 +1377,23 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="seconds allowed for the account-view render per size (default 300)")
     parser.add_argument("--no-render", action="store_true", help="skip the account-view render")
     parser.add_argument("--timeout", type=float, default=3600.0, help="seconds per child process (default 3600)")
-    more = parser.add_argument_group("series org-wide, peers, wildcard")
+    more = parser.add_argument_group("series org-wide, peers, wildcard, identity-center")
     more.add_argument("--series", type=parse_series, default=["org"],
                       help="comma-separated series: org (the default: --sizes above, table and targets), "
                            "org-wide (org-wide pattern trusts, --org-wide-sizes), peers (single accounts of "
                            "--peers-dir beside PMapper's times), wildcard (one account with wildcard grants, "
-                           "--wildcard-sizes), or all")
+                           "--wildcard-sizes), identity-center (the org at --identity-center-sizes without and "
+                           "with --identity-center), or all")
     more.add_argument("--org-wide-sizes", type=parse_sizes, default=parse_sizes(DEFAULT_ORG_WIDE_SIZES),
                       help=f"accounts of the org-wide series (default {DEFAULT_ORG_WIDE_SIZES})")
     more.add_argument("--wildcard-sizes", type=parse_role_counts, default=parse_role_counts(DEFAULT_WILDCARD_SIZES),
                       help=f"roles of the wildcard series, users = roles / 4 (default {DEFAULT_WILDCARD_SIZES})")
     more.add_argument("--wildcard-patterns", type=int, default=6, help="grant patterns per principal (default 6)")
+    more.add_argument("--identity-center-sizes", type=parse_sizes, default=parse_sizes(DEFAULT_IDC_SIZES),
+                      help=f"accounts of the identity-center series (default {DEFAULT_IDC_SIZES})")
+    more.add_argument("--identity-center", type=parse_identity_center, default=DEFAULT_IDC,
+                      metavar="USERS,GROUPS,PERMISSION_SETS,ASSIGNMENTS",
+                      help=f"the identity-center series' directory, the same at every size (default {DEFAULT_IDC})")
     more.add_argument("--peers-dir", type=Path, default=REPO.parent / "shared" / "peers",
                       help="authdetails_N.json files and PMapper's README (default ../shared/peers beside the repo)")
     more.add_argument("--point-repeats", type=int, default=3,

@@ -101,9 +101,19 @@ def client_maker(endpoint_url: str | None = None) -> ClientMaker:
     return make
 
 
+def teach_moto_identity_center() -> None:
+    """moto's Organizations refuses `sso.amazonaws.com` (IAM Identity Center) as a delegated-administrator service
+    principal, which AWS accepts; `collect --org` asks ListDelegatedAdministrators for it."""
+    from moto.organizations.models import FakeDelegatedAdministrator
+
+    if "sso.amazonaws.com" not in FakeDelegatedAdministrator.SUPPORTED_SERVICES:
+        FakeDelegatedAdministrator.SUPPORTED_SERVICES.append("sso.amazonaws.com")
+
+
 def build_organization(make: ClientMaker | None = None) -> OrgFixture:
     """An organization with three members, an OU tree, an SCP on an OU, an RCP on an account, and a
     cross-account trust path alpha:Deployer → bravo:Target."""
+    teach_moto_identity_center()
     make = make or client_maker()
     org = make("organizations")
     org_id = org.create_organization(FeatureSet="ALL")["Organization"]["Id"]

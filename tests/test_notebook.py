@@ -89,7 +89,7 @@ def test_every_cell_runs(executed) -> None:  # type: ignore[no-untyped-def]
 @pytest.mark.slow
 def test_key_answers(executed) -> None:  # type: ignore[no-untyped-def]
     load = text_of(outputs_of(executed, "load"))
-    assert "read 8 file(s)" in load and "(0 diagnostics)" in load
+    assert "read 9 file(s)" in load and "(0 diagnostics)" in load
 
     accounts = text_of(outputs_of(executed, "accounts"))
     assert "acme-prod" in accounts and "Workloads / Prod" in accounts
@@ -104,7 +104,7 @@ def test_key_answers(executed) -> None:  # type: ignore[no-untyped-def]
     assert "<table>" in html and "333333333333:role/ci/CIPipeline" in html
     assert "CIPipeline → ProdDeployer → ProdAdmin → BreakGlass" in html
     summary = text_of(outputs_of(executed, "reach-summary"))
-    assert "333333333333:role/ci/CIPipeline (role, 3 hops)" in summary and "9 without any condition" in summary
+    assert "333333333333:role/ci/CIPipeline (role, 3 hops)" in summary and "11 without any condition" in summary
 
     for cell in ("paths", "map"):
         svgs = [o["data"]["image/svg+xml"] for o in outputs_of(executed, cell) if "image/svg+xml" in o.get("data", {})]

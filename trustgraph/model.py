@@ -166,6 +166,111 @@ class ComputeResource:
     name: str = ""
 
 
+# -- IAM Identity Center (docs/identity-center-schema.md): the people behind AWSReservedSSO_* roles -----------
+
+
+@dataclass(frozen=True, slots=True)
+class IdentityCenterInstance:
+    instance_arn: str
+    identity_store_id: str
+    owner_account_id: str | None = None
+    region: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ExternalId:
+    """A user's or group's id in the external identity provider (SCIM); `issuer` is "" when the input gave a
+    bare string."""
+
+    issuer: str
+    id: str
+
+
+@dataclass(frozen=True, slots=True)
+class IdentityCenterUser:
+    identity_store_id: str
+    user_id: str
+    user_name: str
+    display_name: str = ""
+    emails: tuple[str, ...] = ()
+    external_ids: tuple[ExternalId, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class IdentityCenterGroup:
+    identity_store_id: str
+    group_id: str
+    display_name: str = ""
+    external_ids: tuple[ExternalId, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class GroupMembership:
+    identity_store_id: str
+    group_id: str
+    user_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerManagedPolicyRef:
+    """A customer managed policy by name and path: each account the permission set is provisioned to must hold
+    a policy of that name, and the role gets that account's."""
+
+    name: str
+    path: str = "/"
+
+
+@dataclass(frozen=True, slots=True)
+class PermissionsBoundaryRef:
+    """A permission set's boundary: an AWS or customer managed policy ARN, or a customer managed policy by name
+    and path (resolved in each account, like `CustomerManagedPolicyRef`). Exactly one is set."""
+
+    managed_policy_arn: str | None = None
+    customer_managed_policy: CustomerManagedPolicyRef | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PermissionSet:
+    instance_arn: str
+    permission_set_arn: str
+    name: str
+    session_duration: str | None = None  # ISO 8601 duration, e.g. PT1H
+    managed_policies: tuple[str, ...] = ()
+    customer_managed_policies: tuple[CustomerManagedPolicyRef, ...] = ()
+    inline_policy: PolicyDocument | None = None
+    # The permission set has an inline policy that could not be read: what it grants is unknown.
+    inline_policy_unreadable: bool = False
+    permissions_boundary: PermissionsBoundaryRef | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AccountAssignment:
+    instance_arn: str
+    account_id: str
+    permission_set_arn: str
+    principal_type: str  # USER | GROUP
+    principal_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class IdentityCenter:
+    """Who the people are: Identity Center users and groups, permission sets and which principal has which
+    permission set in which account. Each permission set provisioned to an account is a role there named
+    AWSReservedSSO_<name>_<suffix>."""
+
+    instances: tuple[IdentityCenterInstance, ...] = ()
+    users: tuple[IdentityCenterUser, ...] = ()
+    groups: tuple[IdentityCenterGroup, ...] = ()
+    group_memberships: tuple[GroupMembership, ...] = ()
+    permission_sets: tuple[PermissionSet, ...] = ()
+    account_assignments: tuple[AccountAssignment, ...] = ()
+    delegated_admin_account_id: str | None = None
+    # False when some of it could not be read or was skipped: `missing` says what, one sentence each. Then a
+    # person without an assignment here may still have one.
+    complete: bool = True
+    missing: tuple[str, ...] = ()
+
+
 @dataclass(slots=True)
 class Snapshot:
     users: dict[str, User] = field(default_factory=dict)
@@ -186,6 +291,9 @@ class Snapshot:
     # those, a role with no resource listed has none; elsewhere whether one exists is unknown.
     resources: list[ComputeResource] = field(default_factory=list)
     inventory_accounts: set[str] = field(default_factory=set)
+    # IAM Identity Center's users, groups, permission sets and assignments, when an input held them. Stored in
+    # saved graphs only when present (`trustgraph.saved.codec.OPTIONAL_PART`).
+    identity_center: IdentityCenter | None = field(default=None, metadata={"optional_part": True})
 
     def account_name(self, account: str) -> str:
         if account in self.account_names:

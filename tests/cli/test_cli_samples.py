@@ -233,3 +233,20 @@ def test_readme_escalation_walk_through_is_the_real_output() -> None:
         real = subprocess.run([sys.executable, "-m", "trustgraph.cli", *args, "-q", "--no-cache"],
                               capture_output=True, text=True, env=env, check=True, cwd=root).stdout
         assert shown == "\n".join(line.rstrip() for line in real.splitlines()) + "\n", args
+
+
+def test_readme_people_section_is_the_real_output() -> None:
+    """README "People (IAM Identity Center)": who-can-reach --people on samples/acme exactly as it prints it."""
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    blocks = _section_blocks(readme, "## People (IAM Identity Center)\n")
+    assert [args[-1] for args, _ in blocks] == ["--people"]
+    env = {**os.environ, "COLUMNS": "160"}
+    for args, shown in blocks:
+        real = subprocess.run([sys.executable, "-m", "trustgraph.cli", *args, "-q", "--no-cache"],
+                              capture_output=True, text=True, env=env, check=True, cwd=root).stdout
+        assert shown == "\n".join(line.rstrip() for line in real.splitlines()) + "\n", args

@@ -57,7 +57,7 @@ def phase_lines(stderr: str) -> dict[str, str | None]:
 def test_not_on_a_terminal_each_phase_ends_with_one_timed_line_and_stdout_stays_json() -> None:
     result = run("who-can-reach", BREAK_GLASS, "-i", str(ACME), "--json")
     assert result.exit_code == 0, result.output
-    assert phase_lines(result.stderr) == {"read inputs": "8 files", "build graph": "59 roles"}
+    assert phase_lines(result.stderr) == {"read inputs": "9 files", "build graph": "59 roles"}
     assert json.loads(result.stdout)["target"] == BREAK_GLASS
     assert result.stdout == run("who-can-reach", BREAK_GLASS, "-i", str(ACME), "--json", "-q").stdout
 

@@ -63,12 +63,13 @@ def test_a_kind_without_a_row_is_a_hub_only_when_marked() -> None:
 
 
 def test_via_groups_are_the_groups_of_the_edge_rows_then_all() -> None:
-    assert via_groups() == ("assume", "passrole", "code", "iam", "all")
+    assert via_groups() == ("assume", "passrole", "code", "iam", "sso", "all")
 
 
 def test_via_kinds_names_the_edge_kinds_of_each_group() -> None:
     assert via_kinds("assume") == {"assume", "saml", "web-identity", "service"}
     assert via_kinds("iam") == {"iam", "assume-root"}
+    assert via_kinds("sso") == {"sso"}
     assert via_kinds(["passrole", "code"]) == via_kinds("passrole,code") == {"passrole", "code"}
     assert via_kinds(" Assume , IAM ") == via_kinds("assume") | via_kinds("iam")
     assert via_kinds(None) is None and via_kinds("all") is None and via_kinds("assume,all") is None
@@ -76,7 +77,7 @@ def test_via_kinds_names_the_edge_kinds_of_each_group() -> None:
 
 
 def test_via_kinds_refuses_an_unknown_group_and_names_the_known() -> None:
-    with pytest.raises(ValueError, match=r"unknown --via member, bogus: use assume, passrole, code, iam, all"):
+    with pytest.raises(ValueError, match=r"unknown --via member, bogus: use assume, passrole, code, iam, sso, all"):
         via_kinds("assume,member,bogus")
 
 
@@ -87,7 +88,9 @@ def test_membership_costs_no_hop_and_is_of_no_via_group() -> None:
 
 
 def test_every_other_edge_costs_one_hop_unless_it_enters_a_hub() -> None:
-    assert all(hop_cost({"kind": k.value}) == 1 for k in EdgeKind if k is not EdgeKind.MEMBER)
+    # an Identity Center user's membership of its group is no hop either
+    assert all(hop_cost({"kind": k.value}) == 1 for k in EdgeKind if k not in (EdgeKind.MEMBER, EdgeKind.GROUP_MEMBER))
+    assert hop_cost({"kind": "group-member"}) == 0
     assert hop_cost({"kind": "iam", "hub_entry": True}) == 0
     assert hop_cost({}) == 1 and hop_cost({"kind": "from-a-newer-version"}) == 1
 

@@ -34,8 +34,8 @@ def test_unknown_file_names_the_formats_in_table_order(tmp_path: Path) -> None:
         read_value({"zeta": 1, "alpha": 2}, SnapshotBuilder(LoadReport()), "x.json", None, tmp_path / "x.json")
     assert str(caught.value) == (
         "not a recognised IAM input (top-level keys: alpha, zeta); expected get-account-authorization-details, "
-        "get-role, list-roles, a trust policy, organization.json, an inventory file, a Terraform plan "
-        "(terraform show -json) or a CloudFormation template")
+        "get-role, list-roles, a trust policy, organization.json, an inventory file, identity-center.json, "
+        "a Terraform plan (terraform show -json) or a CloudFormation template")
 
 
 @pytest.mark.parametrize(("value", "role_arn", "name"), [

@@ -8,10 +8,16 @@ from trustgraph.analysis.reachability import PathAnswer, Reach, Reacher, WhoCanR
 
 
 def reacher_json(r: Reacher) -> dict[str, Any]:
-    return {"principal": r.principal, "kind": r.kind, "hops": r.hops, "path": r.path,
-            "conditional": r.conditional, "conditions": r.conditions,
-            "account": r.account, "account_name": r.account_name, "classification": r.classification,
-            "vendor": r.vendor, "ou_path": r.ou_path, "steps": r.steps}
+    out = {"principal": r.principal, "kind": r.kind, "hops": r.hops, "path": r.path,
+           "conditional": r.conditional, "conditions": r.conditions,
+           "account": r.account, "account_name": r.account_name, "classification": r.classification,
+           "vendor": r.vendor, "ou_path": r.ou_path, "steps": r.steps}
+    # answers from graphs holding Identity Center data: every reacher's name, and a group's member count
+    if r.name is not None:
+        out["name"] = r.name
+    if r.members is not None:
+        out["members"] = r.members
+    return out
 
 
 def who_can_reach_json(answer: WhoCanReach) -> dict[str, Any]:

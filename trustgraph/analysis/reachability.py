@@ -11,7 +11,7 @@ import heapq
 import itertools
 import weakref
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,18 +21,24 @@ from trustgraph.arns import ACCOUNT_ID, parse_arn, root_arn
 from trustgraph.graph.classification import classify_nodes, is_outside, prepared_context
 from trustgraph.graph.schema import (
     EDGE_SPECS,
+    EdgeKind,
     NodeKind,
     TrustGraph,
     edge_kinds,
     graph_dicts,
     hop_cost,
     hub_needed,
+    is_answer,
     is_hub,
     is_hub_data,
+    is_kind,
     is_membership,
     is_principal,
     via_kinds,
 )
+
+# Identity Center's people and groups: named by their user or group name, which is no ARN's last part.
+_NAMED_KINDS = (NodeKind.IDENTITY_CENTER_USER, NodeKind.IDENTITY_CENTER_GROUP)
 
 
 class NodeNotFound(LookupError):
@@ -71,6 +77,10 @@ class Reacher:
     vendor: str | None = None
     ou_path: str | None = None
     steps: list[dict[str, str | None]] = field(default_factory=list)  # each edge of the route: kind, technique
+    # Only in graphs holding Identity Center data (answers of other graphs stay as they were): the node's name,
+    # and a group's member count.
+    name: str | None = None
+    members: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +126,17 @@ def resolve_node(graph: TrustGraph, query: str) -> str:
     named = [n for n, d in graph.nodes(data=True) if is_principal(d) and n.rsplit("/", 1)[-1] == query]
     if len(named) == 1:
         return named[0]
+    if not named and "identity_center" in graph.graph:
+        people = sorted(n for n, d in graph.nodes(data=True) if is_kind(d, *_NAMED_KINDS) and d.get("name") == query)
+        if len(people) == 1:
+            return people[0]
+        if people:
+            raise NodeNotFound(query, people, f"{query!r} names {len(people)} Identity Center users or groups: "
+                                              f"give the ARN of one of {', '.join(people)}")
     candidates = named or difflib.get_close_matches(query, [str(n) for n in graph.nodes], n=3, cutoff=0.6)
+    if not candidates and "identity_center" in graph.graph:
+        names = [str(d["name"]) for _, d in graph.nodes(data=True) if is_kind(d, *_NAMED_KINDS) and d.get("name")]
+        candidates = difflib.get_close_matches(query, names, n=3, cutoff=0.6)
     raise NodeNotFound(query, sorted(candidates)[:3])
 
 
@@ -306,8 +326,17 @@ def _answers(graph: TrustGraph, start: str, reverse: bool, max_hops: int | None)
 
 
 def principals_only(graph: TrustGraph, route: list[str]) -> list[str]:
-    nodes = graph_dicts(graph).nodes
-    return [n for n in route if not is_hub_data(nodes[n])]
+    """The route's principals: hubs left out, and so is a node entered by an edge of no hop (an Identity Center
+    group its member passes through): a path has one node per hop."""
+    nodes, successors, _ = graph_dicts(graph)
+    out = []
+    for i, n in enumerate(route):
+        if is_hub_data(nodes[n]):
+            continue
+        if i and hop_cost(successors[route[i - 1]][n]) == 0:
+            continue
+        out.append(n)
+    return out
 
 
 def route_steps(graph: TrustGraph, route: list[str]) -> list[dict[str, str | None]]:
@@ -318,7 +347,10 @@ def route_steps(graph: TrustGraph, route: list[str]) -> list[dict[str, str | Non
         data = graph.edges[a, b]
         if is_membership(data):
             continue
-        steps.append({"from": a, "to": b, "kind": data.get("kind"), "technique": data.get("technique")})
+        step = {"from": a, "to": b, "kind": data.get("kind"), "technique": data.get("technique")}
+        if "permission_set" in data:  # a sign-in through Identity Center
+            step["permission_set"] = data["permission_set"]
+        steps.append(step)
     return steps
 
 
@@ -333,11 +365,16 @@ def full_reacher(graph: TrustGraph, found: Reached, other_end: str, ctx: Mapping
     """The Reacher of a search answer: its account facts, classification and the steps of its route added."""
     node, route, path = found.principal, found.route, found.path
     data = graph_dicts(graph).nodes[node]
+    name = members = None
+    if "identity_center" in graph.graph:
+        name = str(data.get("name") or data.get("label") or node)
+        members = data.get("members") if is_kind(data, NodeKind.IDENTITY_CENTER_GROUP) else None
     return Reacher(principal=node, kind=found.kind, hops=found.hops, path=path, route=route,
                    conditional=found.conditional, conditions=found.conditions, account=data.get("account"),
                    account_name=data.get("account_name") or None,
                    classification=reached_classification(graph, found, other_end, ctx),
-                   vendor=data.get("vendor"), ou_path=data.get("ou_path"), steps=route_steps(graph, route))
+                   vendor=data.get("vendor"), ou_path=data.get("ou_path"), steps=route_steps(graph, route),
+                   name=name, members=members)
 
 
 def reached_classification(graph: TrustGraph, found: Reached, other_end: str, ctx: Mapping[str, Any]) -> str:
@@ -358,22 +395,60 @@ def _order(r: Reacher | Reached) -> tuple[bool, int, str]:
 def reached_from(graph: TrustGraph, target: str) -> list[Reached]:
     """Every node with a path to `target` (a node of `graph`, already restricted), in who_can_reach's order, before
     classification and steps: for callers that count reachers and show only a few (findings)."""
-    found = [_reached(graph, answer) for answer in _answers(graph, target, True, None)]
+    keep = _people_filter(graph, None, False)
+    found = [_reached(graph, answer) for answer in _answers(graph, target, True, None)
+             if keep is None or keep(answer)]
     found.sort(key=_order)
     return found
 
 
+def signs_in(via: Iterable[str] | str | None) -> bool:
+    """Whether a query following `via` follows Identity Center sign-ins: then the people are the answers, not the
+    AWSSSO providers they sign in through."""
+    allowed = via_kinds(via)
+    return allowed is None or EdgeKind.SSO in allowed
+
+
+def through_group(graph: TrustGraph, route: list[str]) -> str | None:
+    """The Identity Center group a route passes through, if any."""
+    nodes = graph_dicts(graph).nodes
+    return next((n for n in route[1:] if is_kind(nodes[n], NodeKind.IDENTITY_CENTER_GROUP)), None)
+
+
+def _people_filter(graph: TrustGraph, via: Iterable[str] | str | None,
+                   people: bool) -> Callable[[Answer], bool] | None:
+    """Which answers of a graph holding Identity Center data are reachers (None: every one, other graphs)."""
+    if "identity_center" not in graph.graph:
+        return None
+    skip_superseded = signs_in(via)
+    nodes = graph_dicts(graph).nodes
+
+    def keep(answer: Answer) -> bool:
+        data = nodes[answer[0]]
+        if skip_superseded and not is_answer(data):
+            return False
+        return people or not is_kind(data, NodeKind.IDENTITY_CENTER_USER) or through_group(graph, answer[1]) is None
+
+    return keep
+
+
 def who_can_reach(graph: TrustGraph, target: str, max_hops: int | None = None,
-                  from_outside: bool = False, via: Iterable[str] | str | None = None) -> WhoCanReach:
+                  from_outside: bool = False, via: Iterable[str] | str | None = None,
+                  people: bool = False) -> WhoCanReach:
     """Every node with a path to `target`; `from_outside` keeps only reachers outside the organization
     (or outside the data set when there is no organization data); `via`: the --via groups followed
-    (schema.via_kinds)."""
+    (schema.via_kinds). An Identity Center user reached through one of its groups is left out (the group stands
+    for it, with its member count) unless `people`; an AWSSSO provider whose people are in the data is no answer
+    when the query follows sign-ins."""
     graph = restrict(graph, via)
     target = resolve_node(graph, target)
     answer = WhoCanReach(target)
     ctx = prepared_context(graph)
+    keep = _people_filter(graph, via, people)
     for found in _answers(graph, target, True, max_hops):
         if from_outside and not is_outside(graph, found[0], ctx):
+            continue
+        if keep is not None and not keep(found):
             continue
         answer.reachers.append(_reacher(graph, found, target, ctx))
     answer.reachers.sort(key=_order)

@@ -1,7 +1,8 @@
 """`trustgraph collect`: read IAM (and Organizations) live with boto3 into a snapshot directory.
 
-Exit codes: 0 complete, 3 partial (some accounts, organization policies or inventory listings failed; the
-snapshot holds what succeeded), 2 bad usage or nothing collected, 1 unexpected error, 130 interrupted.
+Exit codes: 0 complete, 3 partial (some accounts, organization policies, inventory listings or Identity Center
+reads failed; the snapshot holds what succeeded), 2 bad usage or nothing collected, 1 unexpected error, 130
+interrupted.
 """
 
 from __future__ import annotations
@@ -60,6 +61,12 @@ def _region_list(ctx: click.Context, param: click.Parameter, value: str | None) 
     if not regions:
         raise click.BadParameter("expected one or more comma-separated region names")
     return tuple(regions)
+
+
+def _region(value: str | None) -> str | None:
+    if value is not None and not REGION.match(value.strip()):
+        raise click.BadParameter(f"not a region name: {value}")
+    return value.strip() if value is not None else None
 
 
 class _RichListener:
@@ -141,6 +148,11 @@ def _report(manifest: Manifest, as_json: bool, interactive: bool, debug: bool) -
         if org is not None:
             console.print(f"organization {safe(org.id)}: {org.accounts} accounts, {org.organizational_units} OUs, "
                           f"{org.policies} SCP/RCP policies ({org.status})")
+        ic = manifest.identity_center
+        if ic is not None:
+            console.print(f"identity center ({safe(ic.region)}): {ic.instances} instance(s), {ic.users} users, "
+                          f"{ic.groups} groups, {ic.permission_sets} permission sets, {ic.account_assignments} "
+                          f"assignments ({ic.status})")
         verb = "written" if manifest.snapshot_written else "NOT written (nothing collected)"
         console.print(f"snapshot {verb}: {safe(manifest.output_dir)}")
     for record in manifest.failed:
@@ -155,17 +167,24 @@ def _report(manifest: Manifest, as_json: bool, interactive: bool, debug: bool) -
     if manifest.organization is not None:
         for problem in manifest.organization.problems:
             click.echo(visible(f"warning: organization: {problem}"), err=True)
+    if manifest.identity_center is not None:
+        for problem in manifest.identity_center.problems:
+            click.echo(visible(f"warning: identity center: {problem}"), err=True)
 
 
 @main.command("collect")
 @click.option("-o", "--output", "output_dir", required=True, metavar="SNAPSHOT_DIR",
               type=click.Path(file_okay=False, path_type=Path),
-              help="Directory to write: <account-id>.json per account, organization.json, manifest.json, "
-                   "inventory/<account-id>.json.")
+              help="Directory to write: <account-id>.json per account, organization.json, identity-center.json, "
+                   "manifest.json, inventory/<account-id>.json.")
 @click.option("--profile", metavar="NAME", help="AWS profile (default: the standard boto3 credential chain).")
 @click.option("--org", is_flag=True,
               help="Collect every ACTIVE account of the organization (from the management account or a "
-                   "delegated administrator), plus organization.json.")
+                   "delegated administrator), plus organization.json and identity-center.json (IAM Identity "
+                   "Center users, groups, permission sets and account assignments).")
+@click.option("--identity-center-region", metavar="REGION", callback=lambda ctx, param, value: _region(value),
+              help="With --org: the region of the IAM Identity Center instance (default: --region, else the "
+                   "profile's).")
 @click.option("--role-name", default="OrganizationAccountAccessRole", show_default=True, metavar="NAME",
               help="Role to assume in each member account.")
 @click.option("--external-id", metavar="ID", help="ExternalId to pass when assuming the member role.")
@@ -197,6 +216,7 @@ def collect(
     output_dir: Path,
     profile: str | None,
     org: bool,
+    identity_center_region: str | None,
     role_name: str,
     external_id: str | None,
     accounts: frozenset[str] | None,
@@ -236,6 +256,7 @@ def collect(
         allow_partial=allow_partial,
         inventory=inventory,
         regions=regions,
+        identity_center_region=identity_center_region,
     )
     interactive = not as_json and Console(stderr=True).is_terminal and Console().is_terminal
     settings = SessionSettings(profile=profile, region=region, endpoint_url=endpoint_url,

@@ -60,8 +60,9 @@ def path_text(graph: nx.DiGraph, path: list[str], steps: list[dict[str, str | No
         to = step["to"] or ""
         if not is_role_assumption(step["kind"]):
             kind, technique = step["kind"] or "", step["technique"] or ""
-            # IAM techniques name themselves (iam:…, sts:AssumeRoot, account-takeover); others say their kind.
-            named = technique and kind in EDGE_SPECS and edge_spec(kind).via == Via.IAM
+            # IAM techniques name themselves (iam:…, sts:AssumeRoot, account-takeover), and so do sign-ins
+            # (sso:<permission set>); others say their kind.
+            named = technique and kind in EDGE_SPECS and edge_spec(kind).via in (Via.IAM, Via.SSO)
             pending.append(technique if named else f"{kind} {technique}".strip())
         if to in graph and is_hub(graph, to):
             continue  # hubs are waypoints: their technique is shown on the hop out of them

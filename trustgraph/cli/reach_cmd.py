@@ -11,6 +11,7 @@ from trustgraph.cli.app import main
 from trustgraph.cli.inputs import VIA_HELP, InputSpec, checked_via, input_options, obtain_graph
 from trustgraph.cli.output import emit_json, path_text, short, stdout
 from trustgraph.cli.terminal import safe
+from trustgraph.graph.schema import NodeKind, is_kind
 
 
 @main.command("reach")
@@ -21,13 +22,19 @@ from trustgraph.cli.terminal import safe
 @click.option("--via", "via", multiple=True, metavar="KINDS",
               help=VIA_HELP)
 def reach_command(principal: str, spec: InputSpec, max_hops: int | None, as_json: bool, via: tuple[str, ...]) -> None:
-    """Every role PRINCIPAL can reach (a user/role ARN, an account id, a service or provider name, `*`)."""
+    """Every role PRINCIPAL can reach (a user/role ARN, an account id, a service or provider name, `*`).
+
+    PRINCIPAL may also be an IAM Identity Center user or group, by ARN or by its user or group name.
+    """
     graph = obtain_graph(spec)
     answer = reach(graph, principal, max_hops, via=checked_via(via))
     if as_json:
         emit_json(reach_json(answer))
         return
-    title = f"What {safe(short(answer.source))} can reach"
+    source = graph.nodes[answer.source]
+    # an Identity Center user or group by its name (its ARN is an opaque id)
+    named = is_kind(source, NodeKind.IDENTITY_CENTER_USER, NodeKind.IDENTITY_CENTER_GROUP) and source.get("name")
+    title = f"What {safe(str(source['name']) if named else short(answer.source))} can reach"
     if not answer.reachable:
         stdout.print(f"{title}: no role.")
         return

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import click
+import networkx as nx
 from rich.table import Table
 
 from trustgraph.analysis.answers import who_can_reach_json
-from trustgraph.analysis.reachability import who_can_reach
+from trustgraph.analysis.people import Person, people_of, people_summary, person_json
+from trustgraph.analysis.reachability import Reacher, through_group, who_can_reach
 from trustgraph.cli.app import main
 from trustgraph.cli.inputs import VIA_HELP, InputSpec, checked_via, input_options, stderr
 from trustgraph.cli.output import emit_json, path_text, short, stdout, write_picture
 from trustgraph.cli.pictures import load_with_snapshot, picture_marks
 from trustgraph.cli.progress import phase
 from trustgraph.cli.terminal import safe
+from trustgraph.graph.schema import NodeKind, is_kind
 from trustgraph.render.engine import FORMATS
 from trustgraph.render.views import reach_paths_view
 
@@ -29,8 +32,11 @@ from trustgraph.render.views import reach_paths_view
 @click.option("--output", "-o", type=click.Path(dir_okay=False),
               help="Also draw the paths to this file (`-` for standard output, text formats only).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), help="Picture format (default: from -o suffix).")
+@click.option("--people", is_flag=True,
+              help="Only the people: IAM users and IAM Identity Center users (groups expanded), each with the group "
+                   "and permission set it signs in through.")
 def who_can_reach_command(role_arn: str, spec: InputSpec, max_hops: int | None, from_outside: bool, as_json: bool,
-                          output: str | None, fmt: str | None, via: tuple[str, ...]) -> None:
+                          output: str | None, fmt: str | None, via: tuple[str, ...], people: bool) -> None:
     """Every principal that can reach ROLE_ARN, each with its shortest chain of role assumptions.
 
     A path without conditions is preferred; otherwise the shortest conditional one is shown with the
@@ -39,7 +45,11 @@ def who_can_reach_command(role_arn: str, spec: InputSpec, max_hops: int | None, 
     if output == "-" and as_json:
         raise click.UsageError("--json and -o - both write to standard output; pick one")
     graph, snapshot = load_with_snapshot(spec)
-    answer = who_can_reach(graph, role_arn, max_hops, from_outside=from_outside, via=checked_via(via))
+    answer = who_can_reach(graph, role_arn, max_hops, from_outside=from_outside, via=checked_via(via), people=people)
+    persons = people_of(graph, answer.reachers) if people else []
+    if people:
+        # the reachers are those of the answer without --people; the people come on top
+        answer.reachers = [r for r in answer.reachers if not _in_a_group(graph, r)]
     if output and not answer.reachers:
         # A picture of the target alone would say nothing: say it in words, draw nothing.
         stderr.print(f"nobody in the data reaches {safe(short(answer.target))}: no picture written")
@@ -51,11 +61,18 @@ def who_can_reach_command(role_arn: str, spec: InputSpec, max_hops: int | None, 
         if written and not as_json:
             stderr.print(f"wrote {safe(written)}")
     if as_json:
-        emit_json(who_can_reach_json(answer))
+        payload = who_can_reach_json(answer)
+        if people:
+            payload["people"] = [person_json(p) for p in persons]
+            payload["people_count"] = len(persons)
+        emit_json(payload)
         return
     if output == "-":
         return  # standard output carries the picture
     title = f"Who can reach {safe(short(answer.target))}"
+    if people:
+        _people_table(graph, title, persons)
+        return
     if not answer.reachers:
         stdout.print(f"{title}: nobody in the data.")
         return
@@ -63,10 +80,45 @@ def who_can_reach_command(role_arn: str, spec: InputSpec, max_hops: int | None, 
     for column in ("principal", "kind", "from", "hops", "path", "conditions"):
         table.add_column(column, overflow="fold")
     for r in answer.reachers:
-        name = safe(short(r.principal)) + (f" [dim]({safe(r.account_name)})[/]" if r.account_name else "")
+        name = _reacher_name(graph, r) + (f" [dim]({safe(r.account_name)})[/]" if r.account_name else "")
         table.add_row(name, safe(r.kind), safe(r.classification or ""), str(r.hops),
                       safe(path_text(graph, r.path, r.steps)),
                       safe(", ".join(r.conditions)) if r.conditional else "—")
     stdout.print(table)
     firm = sum(1 for r in answer.reachers if not r.conditional)
     stdout.print(f"{len(answer.reachers)} reacher(s): {firm} unconditional, {len(answer.reachers) - firm} conditional")
+
+
+def _in_a_group(graph: nx.DiGraph, r: Reacher) -> bool:
+    user = is_kind(graph.nodes[r.principal], NodeKind.IDENTITY_CENTER_USER)
+    return user and through_group(graph, r.route) is not None
+
+
+def _reacher_name(graph: nx.DiGraph, r: Reacher) -> str:
+    """How a reacher is named in the table: an Identity Center user by its user name, a group with its size."""
+    data = graph.nodes[r.principal]
+    if is_kind(data, NodeKind.IDENTITY_CENTER_GROUP):
+        members = int(data.get("members") or 0)
+        return safe(f"{r.name} (group, {members} member{'' if members == 1 else 's'})")
+    if is_kind(data, NodeKind.IDENTITY_CENTER_USER):
+        return safe(str(r.name))
+    return safe(short(r.principal))
+
+
+def _people_table(graph: nx.DiGraph, title: str, persons: list[Person]) -> None:
+    if not persons:
+        stdout.print(f"{title}: no person in the data.")
+        return
+    table = Table(title=title + " (people)", title_justify="left", show_lines=False)
+    for column in ("person", "kind", "through", "permission set", "hops", "path", "conditions"):
+        table.add_column(column, overflow="fold")
+    for p in persons:
+        if p.kind == NodeKind.IDENTITY_CENTER_USER:
+            kind, through = "Identity Center", f"group {p.via_group}" if p.via_group else "assigned directly"
+        else:
+            kind, through = "IAM user", "IAM"
+        name = p.name if p.kind == NodeKind.IDENTITY_CENTER_USER else short(p.principal)
+        table.add_row(safe(name), kind, safe(through), safe(p.permission_set or "—"), str(p.hops),
+                      safe(path_text(graph, p.path, p.steps)), safe(", ".join(p.conditions)) if p.conditional else "—")
+    stdout.print(table)
+    stdout.print(safe(people_summary(persons)))

@@ -18,6 +18,7 @@ from trustgraph.gc_pause import collector_paused
 from trustgraph.graph.callers import CallerDirectory
 from trustgraph.graph.classes import TrustClasses, shareable
 from trustgraph.graph.classification import annotate
+from trustgraph.graph.identity_center import add_identity_center
 from trustgraph.graph.indirect import IndirectEdges
 from trustgraph.graph.schema import GRAPH_SCHEMA, EdgeKind, NodeKind, TrustGraph, caller_edge_kind, caller_node_kind
 from trustgraph.model import ProgressCallback, Role, Snapshot, Statement
@@ -429,6 +430,8 @@ class GraphBuilder:
         self._class_members()
         if self.indirect:
             IndirectEdges(self.graph, self.snapshot, self.directory, self.org, self.data_time).add()
+        # after the trust edges: a sign-in takes the verdict of the AWSSSO provider's edge into the role
+        add_identity_center(self.graph, self.snapshot)
         g = self.graph
         g.graph["schema"] = GRAPH_SCHEMA
         g.graph["collected_accounts"] = sorted(self.snapshot.collected_accounts)

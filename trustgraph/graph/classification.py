@@ -17,6 +17,10 @@ def account_context(graph: TrustGraph) -> dict[str, Any]:
     return accounts
 
 
+# Callers whose trust comes from an identity provider: its tokens, or the people of IAM Identity Center.
+_FEDERATED = frozenset({NodeKind.FEDERATED, NodeKind.IDENTITY_CENTER_USER, NodeKind.IDENTITY_CENTER_GROUP})
+
+
 def _internal(ctx: Mapping[str, Any], account: str | None) -> bool:
     if not account:
         return False
@@ -42,7 +46,7 @@ def classify_nodes(graph: TrustGraph, source: str, target: str, ctx: Mapping[str
         return "public"
     if kind == NodeKind.SERVICE:
         return "aws-service"
-    if kind == NodeKind.FEDERATED:
+    if kind in _FEDERATED:
         return "federated"
     if kind == NodeKind.CLASS:
         return "same-org"  # a trust class stands for principals of the data set (graph/classes.py)
@@ -70,8 +74,8 @@ def is_outside(graph: TrustGraph, node: str, ctx: Mapping[str, Any] | None = Non
     if kind == NodeKind.FEDERATED:
         # Web identity tokens come from outside issuers (GitHub, Google, Cognito…); SAML is the org's own IdP.
         return data.get("provider_type") != "saml"
-    if kind in (NodeKind.UNKNOWN, NodeKind.CLASS):
-        return False
+    if kind in (NodeKind.UNKNOWN, NodeKind.CLASS, NodeKind.IDENTITY_CENTER_USER, NodeKind.IDENTITY_CENTER_GROUP):
+        return False  # Identity Center's people sign in through the organization's own instance
     return not _internal(ctx or prepared_context(graph), data.get("account"))
 
 

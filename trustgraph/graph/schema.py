@@ -42,6 +42,9 @@ class NodeKind(StrEnum):
     FEDERATED = "federated"
     PUBLIC = "public"
     UNKNOWN = "unknown"
+    # IAM Identity Center's people and groups (graph/identity_center.py): answers, in no account
+    IDENTITY_CENTER_USER = "identity-center-user"
+    IDENTITY_CENTER_GROUP = "identity-center-group"
 
 
 class EdgeKind(StrEnum):
@@ -54,6 +57,8 @@ class EdgeKind(StrEnum):
     CODE = "code"
     IAM = "iam"
     ASSUME_ROOT = "assume-root"
+    GROUP_MEMBER = "group-member"  # an Identity Center user → a group of it
+    SSO = "sso"  # an Identity Center user or group → the role of a permission set assigned to it
 
 
 class Via(StrEnum):
@@ -63,6 +68,7 @@ class Via(StrEnum):
     PASSROLE = "passrole"
     CODE = "code"
     IAM = "iam"
+    SSO = "sso"
 
 
 VIA_ALL = "all"
@@ -95,6 +101,13 @@ class NodeAttrs(TypedDict, total=False):
     classification: str
     members: int
     member_accounts: int
+    # Identity Center users and groups
+    name: str
+    display_name: str
+    identity_store_id: str
+    emails: list[str]
+    external: bool  # a group synced from an external identity provider
+    superseded_by: str  # an AWSSSO SAML provider whose sign-ins the Identity Center data names person by person
 
 
 class EvidenceAttrs(TypedDict, total=False):
@@ -125,6 +138,8 @@ class EdgeAttrs(TypedDict, total=False):
     technique: str
     service: str
     hub_entry: bool  # an edge into an admin node: becoming admin costs no hop
+    permission_set: str  # sso edges: the permission set's name and ARN
+    permission_set_arn: str
 
 
 def _account_key(data: Mapping[str, Any], node: str) -> str:
@@ -160,7 +175,8 @@ class NodeSpec:
     neo4j: tuple[str, ...]  # Neo4j labels (Cartography's where they mean the same)
     principal: bool = False  # a user or role of the data: folded when alike in pictures, an answer of queries
     in_account_box: bool = False  # drawn inside its account's cluster
-    # A hub entered only through edges of these --via groups: without any of them a query leaves it out.
+    # A hub entered (or a node left) only through edges of these --via groups: without any of them a query leaves
+    # it out.
     needs_via: frozenset[Via | str] | None = None
     # How diff recognises the same hub in another build of the same data (hub ids are not stable); None: by id.
     diff_key: Callable[[Mapping[str, Any], str], str] | None = None
@@ -257,6 +273,12 @@ NODE_SPECS: dict[str, NodeSpec] = _Rows({spec.kind: spec for spec in (
              ("AWSAnyPrincipal", _PRINCIPAL), ("AWSAnyPrincipal", _PRINCIPAL)),
     NodeSpec(NodeKind.UNKNOWN, Hub.NEVER, "unresolved principal", ("unresolved", "unresolved"),
              ("AWSUnknownPrincipal", _PRINCIPAL), ("AWSUnknownPrincipal", _PRINCIPAL)),
+    # a person of IAM Identity Center: signs in to the roles of the permission sets assigned to it or its groups
+    NodeSpec(NodeKind.IDENTITY_CENTER_USER, Hub.NEVER, "Identity Center user", ("person", "people"),
+             ("AWSIdentityCenterUser",), ("AWSIdentityCenterUser",), needs_via=frozenset({Via.SSO})),
+    # a group of IAM Identity Center: an answer (its members counted), not a hub
+    NodeSpec(NodeKind.IDENTITY_CENTER_GROUP, Hub.NEVER, "Identity Center group", ("group", "groups"),
+             ("AWSIdentityCenterGroup",), ("AWSIdentityCenterGroup",), needs_via=frozenset({Via.SSO})),
 )})
 
 EDGE_SPECS: dict[str, EdgeSpec] = _Rows({spec.kind: spec for spec in (
@@ -276,6 +298,13 @@ EDGE_SPECS: dict[str, EdgeSpec] = _Rows({spec.kind: spec for spec in (
     EdgeSpec(EdgeKind.IAM, Via.IAM, 1, "IAM write", "AWSIAMTakeover", "IAM_TAKEOVER_ALLOW", styled_by_kind=True),
     EdgeSpec(EdgeKind.ASSUME_ROOT, Via.IAM, 1, "sts:AssumeRoot", "AWSAssumeRoot", "STS_ASSUMEROOT_ALLOW",
              styled_by_kind=True),
+    # an Identity Center user → its group: followed by every --via, no hop (the group's assignments are its own)
+    EdgeSpec(EdgeKind.GROUP_MEMBER, None, 0, "member of the Identity Center group", "AWSIdentityCenterMemberOf",
+             "IDENTITY_CENTER_MEMBER_OF", styled_by_kind=True),
+    # a user or group → the role of a permission set assigned to it in the role's account: one sign-in
+    # (sts:AssumeRoleWithSAML through the account's AWSSSO provider)
+    EdgeSpec(EdgeKind.SSO, Via.SSO, 1, "Identity Center sign-in (permission set)", "AWSIdentityCenterAssignment",
+             "SSO_ASSIGNMENT_ALLOW", styled_by_kind=True),
 )})
 
 # Derived from the rows, for the questions asked once per node or edge of a search on a 100k-node graph: a dict
@@ -400,6 +429,17 @@ def is_hub_data(data: Mapping[str, Any]) -> bool:
 def is_principal(data: Mapping[str, Any]) -> bool:
     """A user or role of the data (not a hub, an outside caller or an account)."""
     return node_spec(data.get("kind")).principal and not is_hub_data(data)
+
+
+def is_superseded(data: Mapping[str, Any]) -> bool:
+    """A caller whose sign-ins other nodes name one by one (an AWSSSO SAML provider of an account the Identity
+    Center data covers): it stays in the graph and in paths, but the people behind it are the answers."""
+    return bool(data.get("superseded_by"))
+
+
+def is_answer(data: Mapping[str, Any]) -> bool:
+    """A node a query may answer with: not a hub, not superseded."""
+    return not is_hub_data(data) and not is_superseded(data)
 
 
 def is_kind(data: Mapping[str, Any], *kinds: str) -> bool:

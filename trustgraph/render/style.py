@@ -32,6 +32,9 @@ NODE_STYLE: dict[str, dict[str, str]] = {
     NodeKind.CODE_RUNNER: {"shape": "cds", "style": "filled,dashed", "fillcolor": "#e6f4ea", "color": "#137333"},
     # any role of an account trusting one service, for callers that may pass every such role alike
     NodeKind.PASSROLE_RUNNER: {"shape": "cds", "style": "filled,dashed", "fillcolor": "#fef7e0", "color": "#e37400"},
+    # the people of IAM Identity Center and their groups
+    NodeKind.IDENTITY_CENTER_USER: {"shape": "egg", "style": "filled", "fillcolor": "#fdf2fa", "color": "#a142f4"},
+    NodeKind.IDENTITY_CENTER_GROUP: {"shape": "tab", "style": "filled", "fillcolor": "#fdf2fa", "color": "#a142f4"},
 }
 
 EDGE_STYLE: dict[str, dict[str, str]] = {
@@ -48,6 +51,9 @@ EDGE_STYLE: dict[str, dict[str, str]] = {
     EdgeKind.CODE: {"color": "#137333", "penwidth": "1.5", "arrowhead": "diamond"},
     EdgeKind.IAM: {"color": "#a50e0e", "penwidth": "1.5", "arrowhead": "odiamond"},
     EdgeKind.ASSUME_ROOT: {"color": "#a50e0e", "penwidth": "2.5", "arrowhead": "odiamond"},
+    # an Identity Center person in a group, and a sign-in to a permission set's role
+    EdgeKind.GROUP_MEMBER: {"color": "#a142f4", "penwidth": "1", "style": "dotted", "arrowhead": "empty"},
+    EdgeKind.SSO: {"color": "#8430ce", "penwidth": "1.5", "arrowhead": "normal"},
 }
 
 # The account view: one node per account (or per group of outside sources).
@@ -175,7 +181,9 @@ SCOPE_LEGEND: dict[str, str] = {EdgeKind.MEMBER: "member of its account or of an
                 EdgeKind.PASSROLE: "passes the role to a service (iam:PassRole)",
                 EdgeKind.CODE: "changes code running as the role",
                 EdgeKind.IAM: "IAM write (trust, credentials, own policies)",
-                EdgeKind.ASSUME_ROOT: "sts:AssumeRoot (root session)"}
+                EdgeKind.ASSUME_ROOT: "sts:AssumeRoot (root session)",
+                EdgeKind.GROUP_MEMBER: "member of an Identity Center group",
+                EdgeKind.SSO: "Identity Center sign-in (permission set)"}
 # How an edge is drawn whose scope or kind has no style row.
 PLAIN_EDGE = "same-account"
 

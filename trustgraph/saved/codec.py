@@ -8,6 +8,10 @@ across thousands of roles cost one entry; decoding shares those (immutable) obje
 
 Nothing here is hand-written per class: a field added to `trustgraph.model` is picked up by `fingerprint`
 (which changes, so older encodings are refused rather than misread) and encoded like any other field.
+
+A root field marked `field(metadata={OPTIONAL_PART: True})` (default None) is an optional part: it is left out of
+`encode` when None and out of `fingerprint`, and has a fingerprint of its own (`part_fingerprints`), so that data
+without it encodes exactly as before the field existed and older encodings stay readable.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import hashlib
 import operator
 import types
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any, TypeGuard
 
 Encoder = Callable[[Any], Any]
@@ -28,6 +32,7 @@ _SCALARS = (str, int, float, bool, type(None), typing.Any)
 
 
 LAYOUT = 2  # the encoding itself; part of the fingerprint, so that older encodings are refused
+OPTIONAL_PART = "optional_part"  # dataclass field metadata key (see the module docstring)
 
 
 class _Memo:
@@ -65,16 +70,41 @@ class Codec:
         self.root = root
         self._hints: dict[type, dict[str, Any]] = {}
         self._classes: list[type] = []  # every dataclass reachable, in discovery order
-        self._collect(root)
+        self.optional = [f.name for f in dataclasses.fields(root) if f.metadata.get(OPTIONAL_PART)]
+        self._collect(root, skip=self.optional)
+        required = list(self._classes)
+        for name in self.optional:
+            self._collect(self._hints[root][name])
         # Frozen classes are interned; their tables are decoded children first.
         self._interned = [c for c in self._dependency_order() if _is_frozen(c)]
+        self.fingerprint = self._fingerprint(required, skip=self.optional)
+        self.part_fingerprints = {name: self._fingerprint(self._reachable(self._hints[root][name]), tag=name)
+                                  for name in self.optional}
+
+    def _fingerprint(self, classes: list[type], skip: Collection[str] = (), tag: str = "") -> str:
         described = "\n".join(
-            f"{c.__qualname__}: " + ", ".join(f"{n}: {_describe(t)}" for n, t in self._hints[c].items())
-            for c in self._classes)
-        self.fingerprint = hashlib.blake2b(f"layout {LAYOUT}\n{described}".encode(), digest_size=8).hexdigest()
+            f"{c.__qualname__}: " + ", ".join(f"{n}: {_describe(t)}" for n, t in self._hints[c].items()
+                                              if not (c is self.root and n in skip))
+            for c in classes)
+        head = f"layout {LAYOUT}" + (f" part {tag}" if tag else "")
+        return hashlib.blake2b(f"{head}\n{described}".encode(), digest_size=8).hexdigest()
+
+    def _reachable(self, tp: Any) -> list[type]:
+        """The dataclasses reachable from `tp`, in discovery order."""
+        found: list[type] = []
+
+        def walk(t: Any) -> None:
+            for cls in self._dataclasses_in(t):
+                if cls not in found:
+                    found.append(cls)
+                    for field_type in self._hints[cls].values():
+                        walk(field_type)
+
+        walk(tp)
+        return found
 
     # -- type walk --------------------------------------------------------------------------------
-    def _collect(self, tp: Any) -> None:
+    def _collect(self, tp: Any, skip: Collection[str] = ()) -> None:
         origin = typing.get_origin(tp)
         if origin is not None:
             for arg in typing.get_args(tp):
@@ -85,8 +115,9 @@ class Codec:
             hints = typing.get_type_hints(tp)
             self._hints[tp] = {f.name: hints[f.name] for f in dataclasses.fields(tp)}
             self._classes.append(tp)
-            for field_type in self._hints[tp].values():
-                self._collect(field_type)
+            for name, field_type in self._hints[tp].items():
+                if name not in skip:
+                    self._collect(field_type)
 
     def _dataclasses_in(self, tp: Any) -> set[type]:
         origin = typing.get_origin(tp)
@@ -269,10 +300,16 @@ class Codec:
         except (TypeError, ValueError, IndexError, KeyError, AttributeError) as exc:
             raise CodecError(f"{name}: {type(exc).__name__}: {exc}") from None
 
+    def stored_fields(self, value: Any) -> list[str]:
+        """The root fields `encode` writes for `value`: every field but the optional parts holding None."""
+        return [name for name in self._hints[self.root]
+                if name not in self.optional or getattr(value, name) is not None]
+
     def encode(self, value: Any) -> dict[str, Any]:
-        return {name: self.encode_field(name, getattr(value, name)) for name in self._hints[self.root]}
+        return {name: self.encode_field(name, getattr(value, name)) for name in self.stored_fields(value)}
 
     def decode(self, data: dict[str, Any]) -> Any:
-        if not isinstance(data, dict) or set(data) != set(self._hints[self.root]):
+        if not isinstance(data, dict) or not set(self._hints[self.root]) - set(self.optional) <= set(data) \
+                or not set(data) <= set(self._hints[self.root]):
             raise CodecError(f"{self.root.__name__}: fields {sorted(data) if isinstance(data, dict) else data!r}")
         return self.root(**{name: self.decode_field(name, part) for name, part in data.items()})

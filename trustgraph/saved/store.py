@@ -5,7 +5,8 @@ an even id 2k is the k-th string of `strings`, an odd id 2k+1 the k-th JSON valu
 
 - `meta(key, value)`: `format` (`trustgraph/saved-graph`), `store_version`, `trustgraph_version`, the graph
   `schema`, `nodes` and `edges` counts, `node_ids` (`text`, or `json` when some node id is not a string),
-  `snapshot_codec` / `report_codec` (fingerprints of the model classes, when stored), `inputs` (JSON list,
+  `snapshot_codec` / `report_codec` (fingerprints of the model classes, when stored), `snapshot_codec.<field>`
+  (an optional snapshot part's fingerprint, only when that part is stored: Identity Center data), `inputs` (JSON list,
   when given) and whatever else the writer adds (the build cache records its key).
 - `graph_attrs(pos, key, value)`: the graph-level attributes, one JSON value each, in order.
 - `strings(chunk, text)`: every distinct string value (evidence reasons, principals, labels, …) once,
@@ -375,10 +376,13 @@ def _write(con: sqlite3.Connection, graph: nx.DiGraph[Any], snapshot: Snapshot |
         "strings": str(len(strings)),
     }
     if snapshot is not None:
+        stored = SNAPSHOT_CODEC.stored_fields(snapshot)
         con.executemany("INSERT INTO snapshot VALUES (?, ?)", [
-            (name, _compress(SNAPSHOT_CODEC.encode_field(name, getattr(snapshot, name))))
-            for name in SNAPSHOT_CODEC.field_names])
+            (name, _compress(SNAPSHOT_CODEC.encode_field(name, getattr(snapshot, name)))) for name in stored])
         meta["snapshot_codec"] = SNAPSHOT_CODEC.fingerprint
+        # An optional part (Identity Center data) has its own fingerprint, written only when the part is.
+        meta.update({f"snapshot_codec.{name}": SNAPSHOT_CODEC.part_fingerprints[name]
+                     for name in SNAPSHOT_CODEC.optional if name in stored})
     if report is not None:
         con.execute("INSERT INTO snapshot VALUES ('_report', ?)", (_compress(REPORT_CODEC.encode(report)),))
         meta["report_codec"] = REPORT_CODEC.fingerprint
@@ -464,7 +468,9 @@ class SavedFile:
     # -- the snapshot ---------------------------------------------------------------------------------
     @property
     def has_snapshot(self) -> bool:
-        return self.meta.get("snapshot_codec") == SNAPSHOT_CODEC.fingerprint
+        return self.meta.get("snapshot_codec") == SNAPSHOT_CODEC.fingerprint and all(
+            self.meta.get(f"snapshot_codec.{name}", fingerprint) == fingerprint
+            for name, fingerprint in SNAPSHOT_CODEC.part_fingerprints.items())
 
     def _part(self, name: str) -> Any:
         rows = self._query("SELECT data FROM snapshot WHERE part = ?", (name,))
@@ -484,6 +490,8 @@ class SavedFile:
             raise StoreError(f"its policies were saved by another trustgraph version "
                              f"({self.meta.get('trustgraph_version')}); save it again with `trustgraph build`")
         names = list(fields) if fields is not None else SNAPSHOT_CODEC.field_names
+        # An optional part not stored (the data had none, or the file predates it) stays at its default.
+        names = [n for n in names if n not in SNAPSHOT_CODEC.optional or f"snapshot_codec.{n}" in self.meta]
         with collector_paused():
             try:
                 return Snapshot(**{name: SNAPSHOT_CODEC.decode_field(name, self._part(name)) for name in names})

@@ -19,6 +19,7 @@ from trustgraph.load_report import LoadReport
 from trustgraph.model import ProgressCallback, Snapshot
 from trustgraph.sources.cloudformation import looks_like_template, read_template
 from trustgraph.sources.iac import PLACEHOLDER_ACCOUNT, IacOptions
+from trustgraph.sources.identity_center_file import is_identity_center_document
 from trustgraph.sources.inventory_file import looks_like_inventory, read_inventory
 from trustgraph.sources.organization_file import looks_like_organization, read_organization
 from trustgraph.sources.snapshot_builder import SnapshotBuilder
@@ -197,6 +198,10 @@ def _read_trust_policy(value: dict[str, Any], ctx: ReadContext) -> None:
                          arn_override=arn)
 
 
+def _read_identity_center(value: dict[str, Any], ctx: ReadContext) -> None:
+    ctx.builder.identity_center(value, ctx.source)  # a rejected document is in the report already
+
+
 def _reject_metadata(value: dict[str, Any], ctx: ReadContext) -> None:
     raise UnknownFormat(f"{value['schema']} is trustgraph metadata, not an IAM input"
                         + (" (pass saved graphs with --graph)" if "graph" in value["schema"] else ""))
@@ -217,6 +222,8 @@ INPUT_READERS: tuple[InputReader, ...] = (
                 lambda v, ctx: read_organization(v, ctx.builder, ctx.source), "organization.json"),
     InputReader("inventory", lambda v, _: looks_like_inventory(v),
                 lambda v, ctx: read_inventory(v, ctx.builder, ctx.source), "an inventory file"),
+    InputReader("identity-center", lambda v, _: is_identity_center_document(v),
+                _read_identity_center, "identity-center.json"),
     InputReader("trustgraph-metadata", lambda v, _: str(v.get("schema", "")).startswith(METADATA_SCHEMAS),
                 _reject_metadata),
     InputReader("terraform-plan", lambda v, _: looks_like_terraform_plan(v),

@@ -15,6 +15,7 @@ from trustgraph.load_report import LoadReport
 from trustgraph.model import (
     ComputeResource,
     Group,
+    IdentityCenter,
     InlinePolicy,
     ManagedPolicy,
     PolicyDocument,
@@ -22,6 +23,7 @@ from trustgraph.model import (
     Snapshot,
     User,
 )
+from trustgraph.sources.identity_center_file import read_identity_center_document
 from trustgraph.sources.policy_parser import parse_policy
 
 
@@ -60,6 +62,24 @@ def _entry_guard(kind: str) -> Callable[[Callable[..., None]], Callable[..., Non
         return guarded
 
     return wrap
+
+
+def _by_instance(data: IdentityCenter) -> dict[str, IdentityCenter]:
+    """The data split per Identity Center instance (its ARN). Users, groups and memberships belong to the instance
+    of their identity store; those of a store no instance of the data names are kept apart, under the store."""
+    store_instance = {i.identity_store_id: i.instance_arn for i in data.instances}
+    parts: dict[str, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
+    for instance in data.instances:
+        parts[instance.instance_arn]["instances"].append(instance)
+    for name in ("users", "groups", "group_memberships"):
+        for entry in getattr(data, name):
+            key = store_instance.get(entry.identity_store_id, f"identity store {entry.identity_store_id}")
+            parts[key][name].append(entry)
+    for name in ("permission_sets", "account_assignments"):
+        for entry in getattr(data, name):
+            parts[entry.instance_arn][name].append(entry)
+    return {key: IdentityCenter(**{name: tuple(entries) for name, entries in part.items()})  # type: ignore[arg-type]
+            for key, part in parts.items()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +121,9 @@ class SnapshotBuilder:
         self._planned: set[str] = set()
         self._deleted: dict[tuple[str, object], tuple[str, str, str]] = {}  # (kind, key) → (name, source, where)
         self._amendments: list[_Amendment] = []
+        # Identity Center documents as read (source, data), and per instance the part kept (`add_identity_center`).
+        self._identity_center_documents: list[tuple[str, IdentityCenter]] = []
+        self._identity_center_parts: dict[str, tuple[str, IdentityCenter]] = {}
 
     # -- policies -----------------------------------------------------------------------------
     def policy(self, raw: Any, source: str, where: str) -> PolicyDocument | None:
@@ -180,6 +203,8 @@ class SnapshotBuilder:
                             ("managed policy", base.managed_policies)):
             for key in store:
                 self._kept_from[(kind, key)] = source
+        if base.identity_center is not None:
+            self.add_identity_center(base.identity_center, source)
 
     def planned(self, source: str) -> None:
         """`source` describes a state to come (a Terraform plan, a CloudFormation template): its roles, users, groups
@@ -384,6 +409,55 @@ class SnapshotBuilder:
         if self._keep("inventory", account, f"of account {account}", source):
             self._inventories[account] = (source, resources, incomplete)
 
+    def identity_center(self, value: object, source: str) -> bool:
+        """An Identity Center document (docs/identity-center-schema.md): its problems go to the report. False when
+        the document is rejected as a whole (wrong shape or schema)."""
+        read = read_identity_center_document(value, source)
+        self.report.diagnostics.extend(read.diagnostics)
+        self.report.skipped.update(read.skipped)
+        if read.data is None:
+            return False
+        self.add_identity_center(read.data, source)
+        return True
+
+    def add_identity_center(self, data: IdentityCenter, source: str) -> None:
+        """Identity Center data read from `source`. Documents are merged by instance: the same instance in two
+        files is taken whole from the file whose path is the greater string, and a warning names both."""
+        self._identity_center_documents.append((source, data))
+        for key, part in _by_instance(data).items():
+            if self._keep("Identity Center instance", key, key, source):
+                self._identity_center_parts[key] = (source, part)
+
+    def _finish_identity_center(self) -> None:
+        if not self._identity_center_documents:
+            return
+        parts = [part for _, (_, part) in sorted(self._identity_center_parts.items())]
+        used = {source for source, _ in self._identity_center_parts.values()}
+        # A document that lost every instance to another file says nothing about the data kept; one without any
+        # instance (nothing there, or nothing readable) still says what it could not read.
+        documents = sorted(((source, data) for source, data in self._identity_center_documents
+                            if source in used or not _by_instance(data)), key=lambda d: d[0])
+        delegated = next((d.delegated_admin_account_id for _, d in reversed(documents)
+                          if d.delegated_admin_account_id), None)
+        complete = all(data.complete for _, data in documents)
+        missing = tuple(dict.fromkeys(m for _, data in documents for m in data.missing))
+        self.snapshot.identity_center = IdentityCenter(
+            instances=tuple(x for p in parts for x in p.instances), users=tuple(x for p in parts for x in p.users),
+            groups=tuple(x for p in parts for x in p.groups),
+            group_memberships=tuple(x for p in parts for x in p.group_memberships),
+            permission_sets=tuple(x for p in parts for x in p.permission_sets),
+            account_assignments=tuple(x for p in parts for x in p.account_assignments),
+            delegated_admin_account_id=delegated, complete=complete, missing=missing)
+        if not complete:
+            sources = ", ".join(source for source, data in documents if not data.complete)
+            why = "; ".join(missing) or "it says it is not complete"
+            self.report.warning(sources, "$", f"the Identity Center data is incomplete ({why}): people may hold "
+                                "permission sets it does not show")
+            gap = (f"the Identity Center data is incomplete ({why}): people may hold permission sets it does not "
+                   f"show ({sources})")
+            if gap not in self.snapshot.gaps:
+                self.snapshot.gaps.append(gap)
+
     def page(self, accounts: set[str], truncated: bool) -> None:
         if not accounts and not truncated:
             # A final page naming no account, e.g. one holding only AWS-managed policies.
@@ -446,6 +520,7 @@ class SnapshotBuilder:
                 self.snapshot.gaps.append(f"authorization details for account {account} are truncated: "
                                           f"{truncated} page(s) marked IsTruncated and no final page")
         self.snapshot.gaps.extend(self._collection_gaps)
+        self._finish_identity_center()
         for account, (source, resources, incomplete) in sorted(self._inventories.items()):
             self.snapshot.resources.extend(resources)
             if incomplete is None:

@@ -56,7 +56,8 @@ def test_org_snapshot_has_one_gaad_file_per_account(org: OrgFixture, tmp_path: P
     assert result.stderr == ""
 
     files = {p.name for p in out.iterdir()}
-    assert files == {f"{a}.json" for a in org.all_accounts} | {"organization.json", "manifest.json", "inventory"}
+    assert files == {f"{a}.json" for a in org.all_accounts} | {"organization.json", "identity-center.json",
+                                                              "manifest.json", "inventory"}
     assert {p.name for p in (out / "inventory").iterdir()} == {f"{a}.json" for a in org.all_accounts}
     for account in org.all_accounts:  # assumed-role credentials reach every regional service
         coverage = read(out / "inventory" / f"{account}.json")["coverage"]

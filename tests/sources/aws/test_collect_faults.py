@@ -56,7 +56,8 @@ def test_role_that_cannot_be_assumed_fails_only_that_account(
     assert result.exit_code == 3
     assert not (out / f"{bravo}.json").exists()
     assert {p.name for p in out.iterdir()} == (
-        {f"{a}.json" for a in org.all_accounts - {bravo}} | {"organization.json", "manifest.json"})
+        {f"{a}.json" for a in org.all_accounts - {bravo}} | {"organization.json", "identity-center.json",
+                                                            "manifest.json"})
     failed = records(out)[bravo]
     assert failed["status"] == "failed"
     assert failed["stage"] == "sts:AssumeRole"

@@ -4,7 +4,8 @@ Each account is one task: (assume the member role →) get-account-authorization
 `<account-id>.json` into the staging directory → (unless --no-inventory) list the resources running as
 roles, region after region, into `inventory/<account-id>.json`. A failing account becomes a "failed"
 record and never stops the others; a failing inventory listing is recorded in the account's inventory
-and never fails the account. With --org the SCP/RCP export is one more task on the same pool.
+and never fails the account. With --org the SCP/RCP export and the IAM Identity Center export
+(`identity-center.json`: who holds which permission set where) are two more tasks on the same pool.
 """
 
 from __future__ import annotations
@@ -22,8 +23,19 @@ from typing import Any, Literal, Protocol
 
 from trustgraph.sources.aws.failures import Failure, action_of, describe_failure
 from trustgraph.sources.aws.iam_export import Interrupted, count_entities, export_authorization_details
+from trustgraph.sources.aws.identity_center_export import (
+    IDENTITY_CENTER_NAME,
+    IdentityCenterExport,
+    export_identity_center,
+)
 from trustgraph.sources.aws.inventory_export import export_inventory, inventory_file_name
-from trustgraph.sources.aws.manifest import AccountRecord, InventoryRecord, Manifest, OrganizationRecord
+from trustgraph.sources.aws.manifest import (
+    AccountRecord,
+    IdentityCenterRecord,
+    InventoryRecord,
+    Manifest,
+    OrganizationRecord,
+)
 from trustgraph.sources.aws.organization_export import (
     OrganizationStructure,
     PolicyExport,
@@ -76,6 +88,8 @@ class CollectOptions:
     """Also list the resources that run code as roles (Lambda, EC2, CloudFormation, …) in every region."""
     regions: tuple[str, ...] | None = None
     """Regions the inventory reads; None: every region enabled for the account."""
+    identity_center_region: str | None = None
+    """With --org, the region of the IAM Identity Center instance; None: the session's region."""
 
 
 @dataclass(frozen=True)
@@ -233,9 +247,11 @@ class Collector:
 
         records: dict[str, AccountRecord] = {}
         policies: PolicyExport | None = None
+        identity_center: IdentityCenterExport | None = None
         futures: list[Future[object]] = []
         if structure is not None:
             futures.append(pool.submit(self._read_policies))
+            futures.append(pool.submit(self._read_identity_center))
         for job in jobs:
             futures.append(pool.submit(self._collect_account, job, identity.partition, writer))
         for future in as_completed(futures):
@@ -245,11 +261,15 @@ class Collector:
                 self.listener.account_finished(value)
             elif isinstance(value, PolicyExport):
                 policies = value
+            elif isinstance(value, IdentityCenterExport):
+                identity_center = value
 
         manifest.accounts = [records[job.account_id] for job in jobs] + not_collected
         if structure is not None:
             manifest.organization = self._write_organization(writer, structure, policies or PolicyExport())
             self.listener.organization_finished(manifest.organization)
+        if identity_center is not None:
+            manifest.identity_center = self._write_identity_center(writer, identity_center)
 
         manifest.finished_at = _now()
         if not manifest.succeeded:
@@ -260,9 +280,11 @@ class Collector:
             failed = ", ".join(a.account_id + (f" ({a.name})" if a.name else "") for a in manifest.failed)
             lacking = ", ".join(a.account_id + (f" ({a.name})" if a.name else "")
                                 for a in manifest.inventory_incomplete)
+            organization = manifest.organization is not None and manifest.organization.status != "ok"
             what = (f"account(s) {failed} failed" if failed else
                     f"the inventory of account(s) {lacking} is incomplete" if lacking else
-                    "the organization data is incomplete")
+                    "the organization data is incomplete" if organization else
+                    "the Identity Center data is incomplete")
             raise CollectError(f"this collection is partial ({what}) and {writer.target} holds a complete "
                                "snapshot: kept it; pass --allow-partial to replace it anyway")
         manifest.snapshot_written = True
@@ -278,6 +300,30 @@ class Collector:
             return read_policies(self.sessions.caller_client("organizations"))
         except Exception as exc:  # noqa: BLE001 - missing policies make the snapshot partial, not absent
             return PolicyExport(failures=[describe_failure(exc, "organizations:ListPolicies")])
+
+    def _read_identity_center(self) -> IdentityCenterExport:
+        region = self.options.identity_center_region or self.sessions.region
+        try:
+            return export_identity_center(
+                self.sessions.caller_client("sso-admin", region), self.sessions.caller_client("identitystore", region),
+                self.sessions.caller_client("organizations"), region, should_stop=self._stop.is_set)
+        except Interrupted:
+            raise
+        except Exception as exc:  # noqa: BLE001 - e.g. a client for an unknown region: recorded, never the run's
+            return IdentityCenterExport(region, failures=[describe_failure(exc, "sso:ListInstances")])
+
+    def _write_identity_center(self, writer: SnapshotWriter, export: IdentityCenterExport) -> IdentityCenterRecord:
+        problems = export.missing
+        record = IdentityCenterRecord(
+            status="ok" if not problems else "partial" if export.listed else "failed", region=export.region,
+            file=IDENTITY_CENTER_NAME, problems=problems, **export.counts())
+        try:
+            writer.write_json(IDENTITY_CENTER_NAME, export.to_json(_now()))
+        except OSError as exc:
+            record.status = "failed"
+            record.file = None
+            record.problems.append(describe_failure(exc, "write").reason)
+        return record
 
     def _write_organization(
         self, writer: SnapshotWriter, structure: OrganizationStructure, policies: PolicyExport

@@ -17,6 +17,7 @@ SCHEMA = "trustgraph/manifest/v1"
 AccountStatus = Literal["ok", "failed", "skipped"]
 OrganizationStatus = Literal["ok", "partial", "failed"]
 InventoryStatus = Literal["ok", "partial", "failed"]
+IdentityCenterStatus = Literal["ok", "partial", "failed"]
 
 
 @dataclass
@@ -78,6 +79,27 @@ class OrganizationRecord:
 
 
 @dataclass
+class IdentityCenterRecord:
+    """IAM Identity Center (identity-center.json): `ok` when everything was read (also when there is no instance:
+    `instances` 0), `partial` when some reads failed (`problems` says which, e.g. an AccessDenied), `failed` when
+    nothing could be read or written. `region`: where the instances were looked for."""
+
+    status: IdentityCenterStatus
+    region: str
+    file: str | None = None
+    instances: int = 0
+    users: int = 0
+    groups: int = 0
+    group_memberships: int = 0
+    permission_sets: int = 0
+    account_assignments: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+
+@dataclass
 class Manifest:
     trustgraph_version: str
     started_at: str
@@ -91,6 +113,7 @@ class Manifest:
     concurrency: int = 1
     accounts: list[AccountRecord] = field(default_factory=list)
     organization: OrganizationRecord | None = None
+    identity_center: IdentityCenterRecord | None = None
     snapshot_written: bool = False
 
     @property
@@ -109,9 +132,19 @@ class Manifest:
     @property
     def partial(self) -> bool:
         org_incomplete = self.organization is not None and self.organization.status != "ok"
-        return bool(self.failed) or org_incomplete or bool(self.inventory_incomplete)
+        return bool(self.failed) or org_incomplete or bool(self.inventory_incomplete) or self.identity_center_incomplete
+
+    @property
+    def identity_center_incomplete(self) -> bool:
+        return self.identity_center is not None and self.identity_center.status != "ok"
 
     def to_json(self) -> dict[str, Any]:
+        data = self._to_json()
+        if self.identity_center is not None:  # only --org reads it: other manifests stay as they were
+            data["identity_center"] = self.identity_center.to_json()
+        return data
+
+    def _to_json(self) -> dict[str, Any]:
         return {
             "schema": SCHEMA,
             "trustgraph_version": self.trustgraph_version,
