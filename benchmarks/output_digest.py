@@ -22,6 +22,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -128,7 +129,9 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = args.keep or Path(tmp) / "out"
-        org = Path(tmp) / "org"
+        # one fixed place: a saved graph records the paths of its inputs
+        org = Path(tempfile.gettempdir()) / "trustgraph-output-digest-org"
+        shutil.rmtree(org, ignore_errors=True)
         subprocess.run([sys.executable, str(ROOT / "benchmarks" / "generate_org.py"), "--accounts",
                         str(args.accounts), "-o", str(org)], check=True, capture_output=True)
         acme = ["-i", str(ACME), "--known-accounts", str(KNOWN)]
