@@ -261,3 +261,19 @@ def test_other_files_are_refused(tmp_path: Path, content: bytes) -> None:
 
 def test_a_missing_file_is_a_one_line_error(tmp_path: Path) -> None:
     assert "cannot read" in _one_line_error(tmp_path / "nope.tgdb")
+
+
+def test_a_saved_graph_does_not_depend_on_hash_randomization(tmp_path: Path) -> None:
+    # sets (the collected accounts…) are written sorted: two processes with other string hashes write one file
+    import os
+    import subprocess
+    import sys
+
+    acme = Path(__file__).resolve().parents[2] / "samples" / "acme"
+    tables = []
+    for seed in ("1", "2"):
+        out = tmp_path / f"acme-{seed}.tgdb"
+        subprocess.run([sys.executable, "-m", "trustgraph.cli", "build", "-i", str(acme), "--no-cache", "-q",
+                        "-o", str(out)], check=True, env={**os.environ, "PYTHONHASHSEED": seed})
+        tables.append(list(sqlite3.connect(out).execute("SELECT * FROM snapshot")))
+    assert tables[0] == tables[1]

@@ -31,6 +31,13 @@ Decoder = Callable[[Any], Any]
 _SCALARS = (str, int, float, bool, type(None), typing.Any)
 
 
+def _sorted_if_possible(values: Any) -> list[Any]:
+    try:
+        return sorted(values)
+    except TypeError:  # elements of no common order (mixed types): as they come
+        return list(values)
+
+
 LAYOUT = 2  # the encoding itself; part of the fingerprint, so that older encodings are refused
 OPTIONAL_PART = "optional_part"  # dataclass field metadata key (see the module docstring)
 
@@ -163,6 +170,13 @@ class Codec:
                     return list
                 return lambda v: [v if e is None else e(v) for e, v in zip(encoders, v, strict=True)]
             inner = self._encoder(args[0], tables)
+            if origin in (set, frozenset):
+                # a set's iteration order changes with hash randomization: sorted, a saved graph is the same
+                # file whichever process wrote it
+                order: Callable[[Any], list[Any]] = _sorted_if_possible
+                if inner is None:
+                    return order
+                return lambda v: [inner(x) for x in order(v)]
             if inner is None:
                 return list if origin is not list else None
             return lambda v: [inner(x) for x in v]
