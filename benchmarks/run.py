@@ -716,7 +716,17 @@ SERIES = ("org", "org-wide", "peers", "wildcard", "identity-center")
 DEFAULT_ORG_WIDE_SIZES = "100,300,1000,3000,10000"
 DEFAULT_WILDCARD_SIZES = "500,1000,2000"
 DEFAULT_IDC_SIZES = "100,1000"
-DEFAULT_IDC = "10000,300,60,30000"  # Identity Center users, groups, permission sets, account assignments
+DEFAULT_IDC = "10000,300,60,30000"  # Identity Center users, groups, permission sets, assignments at 1,000 accounts
+IDC_SCALE_AT = 1000
+
+
+def idc_at(spec: str, accounts: int) -> str:
+    """The Identity Center of `spec` (given for IDC_SCALE_AT accounts) scaled to `accounts`: people, groups and
+    assignments grow with the organization, the permission sets stay (growth exponents measure the organization)."""
+    users, groups, sets, assignments = (int(x) for x in spec.split(","))
+    scale = accounts / IDC_SCALE_AT
+    return ",".join(str(v) for v in (max(1, round(users * scale)), max(3, round(groups * scale)), sets,
+                                      max(1, round(assignments * scale))))
 IDC_VARIANTS = ("without Identity Center", "with Identity Center")
 PEER_FILE = "authdetails_*.json"
 
@@ -1096,7 +1106,7 @@ def run_scale_series(name: str, args: argparse.Namespace, machine: dict[str, Any
                                      "identity_center": args.identity_center})
         points = []
         for n in sizes:
-            for variant, spec in zip(IDC_VARIANTS, (None, args.identity_center), strict=True):
+            for variant, spec in zip(IDC_VARIANTS, (None, idc_at(args.identity_center, n)), strict=True):
                 points.append({
                     "label": f"{n:,} accounts", "x": n, "accounts": n, "variant": variant,
                     "prepare": lambda n=n, spec=spec: ensure_data(args.data_dir, n, args.roles_per_account,
@@ -1393,7 +1403,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                       help=f"accounts of the identity-center series (default {DEFAULT_IDC_SIZES})")
     more.add_argument("--identity-center", type=parse_identity_center, default=DEFAULT_IDC,
                       metavar="USERS,GROUPS,PERMISSION_SETS,ASSIGNMENTS",
-                      help=f"the identity-center series' directory, the same at every size (default {DEFAULT_IDC})")
+                      help=f"the identity-center series' directory at {IDC_SCALE_AT:,} accounts, scaled with the "
+                           f"accounts but for the permission sets (default {DEFAULT_IDC})")
     more.add_argument("--peers-dir", type=Path, default=REPO.parent / "shared" / "peers",
                       help="authdetails_N.json files and PMapper's README (default ../shared/peers beside the repo)")
     more.add_argument("--point-repeats", type=int, default=3,
