@@ -91,3 +91,10 @@ def test_help_lists_every_command() -> None:
     listed = result.stdout.split("Commands:\n", 1)[1].splitlines()
     assert [line.split()[0] for line in listed if line.strip()] == sorted(COMMANDS)
     assert "Draw the trust map." in result.stdout
+
+
+def test_python_dash_m_trustgraph_is_the_command() -> None:
+    from trustgraph.version import __version__
+
+    done = subprocess.run([sys.executable, "-m", "trustgraph", "--version"], capture_output=True, text=True)
+    assert done.returncode == 0 and done.stdout.strip() == f"trustgraph, version {__version__}"
