@@ -233,10 +233,16 @@ class IdentityCenterAdmins:
     def _callers(self, instance: IdentityCenterInstance, owner: str, account: str, sets: list[PermissionSet],
                  targets: list[str]) -> None:
         groups: dict[int, list[Member]] = defaultdict(list)
-        for item in self.edges._callers():
-            # administrators act through their admin node
-            if item[0].account == account and item[0].node_id not in self.edges._admins:
-                groups[self.checker.policy_id(item[0], item[1])].append(item)
+        directory = self.edges.directory
+        for arn in directory.callers_in(account):
+            principal = directory.principals[arn]
+            profile = directory.profile(arn)
+            # administrators act through their admin node; service-linked roles only for their service
+            if profile is None or arn in self.edges._admins or (isinstance(principal, Role)
+                                                                  and principal.service_linked):
+                continue
+            caller = directory.concrete(arn)
+            groups[self.checker.policy_id(caller, profile)].append((caller, profile, principal))
         for pid, members in groups.items():
             links = self._links(instance, owner, members[0], sets, targets)
             if len(members) == 1 or not self.checker.per_principal(pid):
