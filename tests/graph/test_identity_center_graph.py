@@ -18,6 +18,7 @@ from trustgraph.graph.build import build_graph
 from trustgraph.graph.identity_center import INLINE_POLICY_KEY, group_node, user_node
 from trustgraph.graph.schema import EdgeKind, NodeKind, is_answer
 from trustgraph.model import OrgPolicy, PolicyDocument, Snapshot
+from trustgraph.policy.passrole import CONTROLS_USER_KEY
 from trustgraph.sources.policy_parser import parse_policy
 
 ACME = Path(__file__).resolve().parents[2] / "samples" / "acme"
@@ -298,9 +299,12 @@ def test_without_identity_center_data_the_graph_is_the_one_of_iam_alone(acme: Sn
     assert not any(str(d.get("kind", "")).startswith("identity-center") for _, d in plain.nodes(data=True))
     assert not any(d.get("kind") in (EdgeKind.SSO, EdgeKind.GROUP_MEMBER) for *_, d in plain.edges(data=True))
     assert not any("superseded_by" in d for _, d in plain.nodes(data=True))
-    # the Identity Center layer only adds: take it away and the graph is the IAM graph, attribute for attribute
+    # the Identity Center layer only adds: take it away (its people, and its administrators' edges: the management
+    # account's admins assign permission sets) and the graph is the IAM graph, attribute for attribute
     people = graph.copy()
     people.remove_nodes_from([n for n, d in graph.nodes(data=True) if str(d["kind"]).startswith("identity-center")])
+    people.remove_edges_from([(u, v) for u, v, d in graph.edges(data=True)
+                              if all(CONTROLS_USER_KEY in [c["key"] for c in r["conditions"]] for r in d["evidence"])])
     for _, d in people.nodes(data=True):
         d.pop("superseded_by", None)
     del people.graph["identity_center"]
@@ -344,7 +348,14 @@ def test_a_generated_org_with_identity_center_grows_by_memberships_and_assignmen
     added_edges = with_people.number_of_edges() - plain.number_of_edges()
     assert added_nodes == len(ic.users) + len(ic.groups)
     memberships = len({(m.user_id, m.group_id) for m in ic.group_memberships})
+    # The administrators of Identity Center (docs/edges.md): from a few sources (the management account's admin
+    # node, policy groups) to each account, group and user at most: never callers × accounts.
+    administering = [(u, v) for u, v, d in with_people.edges(data=True)
+                     if any(c["key"] == CONTROLS_USER_KEY for r in d["evidence"] for c in r["conditions"])]
+    sources = {u for u, _ in administering}
+    assert 0 < len(sources) <= 3
+    assert len(administering) <= len(sources) * (len(snapshot.collected_accounts) + len(ic.groups) + len(ic.users))
     # one edge per membership, at most one per assignment (none for an unprovisioned one): never users × roles
-    assert memberships <= added_edges <= memberships + len(ic.account_assignments)
+    assert memberships <= added_edges - len(administering) <= memberships + len(ic.account_assignments)
     signed_in = sum(1 for *_, d in with_people.edges(data=True) if d["kind"] == EdgeKind.SSO)
     assert signed_in >= len(ic.account_assignments) // 2

@@ -19,6 +19,7 @@ from trustgraph.graph.callers import CallerDirectory
 from trustgraph.graph.classes import TrustClasses, shareable
 from trustgraph.graph.classification import annotate
 from trustgraph.graph.identity_center import add_identity_center
+from trustgraph.graph.identity_center_admins import add_identity_center_admins
 from trustgraph.graph.indirect import IndirectEdges
 from trustgraph.graph.schema import GRAPH_SCHEMA, EdgeKind, NodeKind, TrustGraph, caller_edge_kind, caller_node_kind
 from trustgraph.model import ProgressCallback, Role, Snapshot, Statement
@@ -428,10 +429,15 @@ class GraphBuilder:
                 progress(i + 1, len(roles))
         self._member_edges()
         self._class_members()
-        if self.indirect:
-            IndirectEdges(self.graph, self.snapshot, self.directory, self.org, self.data_time).add()
+        indirect = IndirectEdges(self.graph, self.snapshot, self.directory, self.org, self.data_time) \
+            if self.indirect else None
+        if indirect is not None:
+            indirect.add()
         # after the trust edges: a sign-in takes the verdict of the AWSSSO provider's edge into the role
         add_identity_center(self.graph, self.snapshot)
+        if indirect is not None:
+            # after the people: administrators of Identity Center reach its groups and users
+            add_identity_center_admins(indirect)
         g = self.graph
         g.graph["schema"] = GRAPH_SCHEMA
         g.graph["collected_accounts"] = sorted(self.snapshot.collected_accounts)

@@ -125,6 +125,7 @@ class IndirectEdges:
         self._out: list[Link] = []
         self._self: str | None = None
         self._groups: dict[str, int] = {}
+        self._group_nodes: dict[tuple[str, ...], str] = {}  # members → their policy-group node
         self._passrole_hubs: dict[tuple[str, str, tuple[str, ...]], str] = {}
         # Roles an instance profile holds (the export's InstanceProfileList, or the inventory's profiles).
         self._profiled = {arn for arn, role in snapshot.roles.items() if role.instance_profiles} | {
@@ -325,9 +326,13 @@ class IndirectEdges:
     def _group(self, members: list[tuple[Caller, IdentityProfile, User | Role]]) -> str:
         """One node for principals whose policies give them the same indirect edges: members × targets edges
         would grow with the square of an account."""
+        key = tuple(m[0].node_id for m in members)
+        found = self._group_nodes.get(key)
+        if found is not None:
+            return found  # the same principals share one node for every pass (Identity Center administrators)
         account = members[0][0].account or ""
         self._groups[account] = self._groups.get(account, 0) + 1
-        node = f"policies:{account}:{self._groups[account]}"
+        node = self._group_nodes[key] = f"policies:{account}:{self._groups[account]}"
         self.graph.add_node(node, kind=NodeKind.POLICY_GROUP.value, hub=True, in_data=False, account=account,
                             label=f"{len(members)} principals with the same policies", members=len(members),
                             account_name=self.snapshot.account_name(account))

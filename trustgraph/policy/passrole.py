@@ -182,3 +182,25 @@ def checked_actions() -> tuple[str, ...]:
         actions.update(technique.actions)
         actions.update(a for extra in technique.extras for alt in extra.alternatives for a in alt)
     return tuple(sorted(actions))
+
+
+# IAM Identity Center administration (docs/edges.md, "Identity Center administrators"): who may change who gets
+# what. Checked by their own PermissionChecker (graph/identity_center_admins.py), so that principals whose policies
+# differ only here keep sharing their policy groups for the techniques above.
+SSO_ASSIGN = "sso:CreateAccountAssignment"
+SSO_PROVISION = "sso:ProvisionPermissionSet"
+SSO_CREATE_SET = "sso:CreatePermissionSet"
+# Writes that make a permission set grant what its writer likes (a customer managed policy reference needs a
+# policy of that name in each account, which the data does not settle: not counted).
+SSO_SET_WRITES = ("sso:PutInlinePolicyToPermissionSet", "sso:AttachManagedPolicyToPermissionSet")
+STORE_ADD_MEMBER = "identitystore:CreateGroupMembership"
+STORE_UPDATE_USER = "identitystore:UpdateUser"
+# The caller signs in to Identity Center as a user it controls (its own, one it creates, or one whose identity it
+# rewrites): nothing in the IAM data says which person an IAM principal is.
+CONTROLS_USER_KEY = "trustgraph:ControlsIdentityCenterUser"
+
+
+def identity_center_actions() -> tuple[str, ...]:
+    """Every action the Identity Center administrator edges ask a principal's policies about."""
+    return tuple(sorted({SSO_ASSIGN, SSO_PROVISION, SSO_CREATE_SET, *SSO_SET_WRITES, STORE_ADD_MEMBER,
+                         STORE_UPDATE_USER}))

@@ -1,4 +1,4 @@
-"""Findings of the escalation family (TG601–TG604): PassRole, code running as a role, IAM writes and AssumeRoot
+"""Findings of the escalation family (TG601–TG605): PassRole, code running as a role, IAM writes and AssumeRoot
 into sensitive roles, admin-equivalent users and accounts — each rule with a positive and a negative control."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from trustgraph.analysis.findings import Finding, Severity, find
 from trustgraph.analysis.findings.escalation import ESCALATIONS_PER_TARGET
 from trustgraph.cli.app import main
 from trustgraph.graph.build import build_graph
-from trustgraph.model import ComputeResource
+from trustgraph.model import ComputeResource, IdentityCenter, IdentityCenterInstance, PermissionSet
 
 ACME = Path(__file__).resolve().parents[3] / "samples" / "acme"
 ADMIN_POLICY = "arn:aws:iam::aws:policy/AdministratorAccess"
@@ -249,6 +249,49 @@ def test_rule_TG604_other_conditions_lower_it():
     got = of(findings(mgmt, member, org), "TG604")
     f = got[mgmt.arn("user", "auditor")]
     assert f.severity is Severity.MEDIUM, f.message
+
+
+# -- TG605 Identity Center administrators -----------------------------------------------------------------------
+
+SSO_INSTANCE = "arn:aws:sso:::instance/ssoins-0123456789abcdef"
+SSO_ADMIN_SET = "arn:aws:sso:::permissionSet/ssoins-0123456789abcdef/ps-aaaaaaaaaaaaaaaa"
+
+
+def _identity_center_findings(grants: dict[str, dict[str, Any]]) -> tuple[Account, list[Finding]]:
+    """Management users with these policies, one member account B, an administrator permission set."""
+    mgmt, member = Account(MGMT), Account(B)
+    for name, policy in grants.items():
+        mgmt.user(name, policies=identity(policy))
+    member.role("Anything", trust(member.root))
+    org = Org()
+    org.account(B)
+    org.full_access_everywhere()
+    snapshot, _ = load(mgmt, member, org)
+    snapshot.identity_center = IdentityCenter(
+        instances=(IdentityCenterInstance(SSO_INSTANCE, "d-1234567890", MGMT, "us-east-1"),),
+        permission_sets=(PermissionSet(SSO_INSTANCE, SSO_ADMIN_SET, "Admin", managed_policies=(ADMIN_POLICY,)),))
+    return mgmt, find(snapshot, build_graph(snapshot), families=["escalation"])
+
+
+def test_rule_TG605_identity_center_assignment_grant_makes_admin_of_other_accounts():
+    mgmt, found = _identity_center_findings({
+        "assigner": allow("sso:CreateAccountAssignment", "*"), "admin": allow("*", "*"),
+        "reader": allow("sso:ListInstances", "*")})
+    got = of(found, "TG605")
+    # the administrator of the management account acts through its admin node: not an escalation
+    assert set(got) == {mgmt.arn("user", "assigner")}, got
+    f = got[mgmt.arn("user", "assigner")]
+    assert f.evidence["accounts"] == [B] and "1 other account" in f.message
+    assert "sso:CreateAccountAssignment" in f.message
+    # always conditional on signing in as an Identity Center user: that alone does not lower it
+    assert f.severity is Severity.HIGH
+    assert f.evidence["route"]["conditions"] == ["trustgraph:ControlsIdentityCenterUser"]
+
+
+def test_rule_TG605_other_conditions_lower_it():
+    mfa = allow("sso:CreateAccountAssignment", "*", condition={"Bool": {"aws:MultiFactorAuthPresent": "true"}})
+    mgmt, found = _identity_center_findings({"assigner": mfa})
+    assert of(found, "TG605")[mgmt.arn("user", "assigner")].severity is Severity.MEDIUM
 
 
 # -- end to end: the acme plant through every output ----------------------------------------------------------

@@ -41,6 +41,8 @@ DOC_ACCESS_KEYS = "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentia
 DOC_ATTACH = "https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_manage-attach-detach.html"
 DOC_ASSUME_ROOT = "https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRoot.html"
 DOC_ROOT_ACCESS = "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_root-enable-root-access.html"
+DOC_SSO_ASSIGNMENT = "https://docs.aws.amazon.com/singlesignon/latest/APIReference/API_CreateAccountAssignment.html"
+DOC_SSO_DELEGATION = "https://docs.aws.amazon.com/singlesignon/latest/userguide/permissionsetdelegation.html"
 
 _RULES = (
     # -- public trust -------------------------------------------------------------------------------
@@ -304,6 +306,17 @@ _RULES = (
          (DOC_ASSUME_ROOT, DOC_ROOT_ACCESS),
          "Limit sts:AssumeRoot to the member accounts (Resource) and task policies (sts:TaskPolicyArn) the "
          "principal needs, or remove it; keep it to a few administrators of the management account."),
+    Rule("TG605", "escalation-identity-center-admin", "Identity Center administrator can become administrator of "
+         "other accounts", Severity.HIGH, "escalation",
+         "A principal of the account that administers IAM Identity Center (the management account, or the "
+         "delegated administrator account) that may call sso:CreateAccountAssignment can give an administrator "
+         "permission set — one that exists, or one it may create or rewrite — to an Identity Center user in any "
+         "account its grant covers; the assignment provisions the role there. Once it signs in as a user it "
+         "controls, it administers those accounts: its IAM grant is an escalation to every one of them.",
+         (DOC_SSO_ASSIGNMENT, DOC_SSO_DELEGATION),
+         "Limit sso:CreateAccountAssignment (and the permission set writes) to the permission sets and accounts "
+         "(Resource arn:aws:sso:::permissionSet/… and arn:aws:sso:::account/…) the principal needs, or remove "
+         "it; keep Identity Center administration to a few administrators."),
 )
 
 RULES: dict[str, Rule] = {r.id: r for r in _RULES}

@@ -1,6 +1,7 @@
 """Privilege escalation through the indirect edges (docs/edges.md): PassRole to a sensitive role (TG601), code
 already running as one (TG602), IAM writes on a sensitive role, an admin-equivalent user or the whole account
-(TG603), and sts:AssumeRoot into member accounts (TG604).
+(TG603), sts:AssumeRoot into member accounts (TG604), and Identity Center assignments into other accounts
+(TG605).
 
 Each target is looked at from its in-edges, through the hubs that stand for many callers (policy groups, PassRole
 and code runners; their entrants are found once per hub), never by a who-can-reach per principal. A principal that
@@ -22,7 +23,7 @@ from trustgraph.arns import root_arn
 from trustgraph.graph.indirect import admin_node
 from trustgraph.graph.schema import EdgeKind, NodeKind, graph_dicts, is_hub_data, is_membership
 from trustgraph.model import Role, User
-from trustgraph.policy.passrole import ROOT_ACCESS_KEY, RUNS_AS_ROLE_KEY
+from trustgraph.policy.passrole import CONTROLS_USER_KEY, ROOT_ACCESS_KEY, RUNS_AS_ROLE_KEY
 from trustgraph.policy.sensitivity import admin_reasons, administrator_reasons, takeover_reasons
 
 ROOT_ACCOUNTS_SHOWN = 5  # member accounts a TG604 message names; the evidence lists them all
@@ -249,7 +250,7 @@ def check_escalation(ctx: FindingContext, role: Role) -> Iterator[Finding]:
 
 def check_escalation_accounts(ctx: FindingContext) -> Iterator[Finding]:
     """What has no role as its target: credentials of an admin-equivalent user and the account takeover (TG603),
-    root sessions in member accounts (TG604)."""
+    root sessions in member accounts (TG604), Identity Center assignments in other accounts (TG605)."""
     esc = _escalations(ctx)
     graph = ctx.graph
     nodes, _, preds = graph_dicts(graph)
@@ -270,6 +271,7 @@ def check_escalation_accounts(ctx: FindingContext) -> Iterator[Finding]:
     management = snapshot.organization.management_account_id if snapshot.organization else None
     unsettled = (ROOT_ACCESS_KEY,)
     roots: dict[str, list[tuple[str, str, Route]]] = {}  # principal → (member account, its label, route)
+    assigned: dict[str, list[tuple[str, str, Route]]] = {}  # the same for Identity Center assignments (TG605)
     for account in sorted(snapshot.collected_accounts):
         node = admin_node(account)
         if node not in graph or graph.nodes[node].get("kind") != NodeKind.ACCOUNT_ADMIN:
@@ -284,20 +286,41 @@ def check_escalation_accounts(ctx: FindingContext) -> Iterator[Finding]:
         for r in esc.routes(node, frozenset({EdgeKind.ASSUME_ROOT.value})):
             if graph.nodes[r.principal].get("account") == management and not esc.can_take_over(r.principal):
                 roots.setdefault(r.principal, []).append((account, label, r))
+        for r in esc.routes(node, iam):
+            if graph.nodes[r.principal].get("account") != account and any(t.startswith("sso:") for t in r.techniques) \
+                    and not esc.can_take_over(r.principal):
+                assigned.setdefault(r.principal, []).append((account, label, r))
     # One finding per management principal, not per member account: the grant to fix is the principal's, and an
     # organization of thousands of accounts would otherwise repeat it thousands of times.
     for principal, reached in sorted(roots.items()):
-        routes = sorted((r for _, _, r in reached), key=lambda r: (-_severity(r, unsettled).rank, *r.order()))
-        shown = ", ".join(_braced(label) for _, label, _ in reached[:ROOT_ACCOUNTS_SHOWN])
-        more = f" and {len(reached) - ROOT_ACCOUNTS_SHOWN} more" if len(reached) > ROOT_ACCOUNTS_SHOWN else ""
-        best = routes[0]
+        best, shown = _per_principal(reached, unsettled)
         grants = _grants(best)
         subject = esc.principal(principal) or principal
         yield ctx.finding(
             "TG604", subject, principal,
-            f"{short_node(principal)} can take a root session in {len(reached)} member account(s) ({shown}{more}) "
+            f"{short_node(principal)} can take a root session in {len(reached)} member account(s) ({shown}) "
             f"with {' or '.join(best.techniques)}, once centralized root access is enabled"
             + (f"; {grants[0]}" if grants else ""),
             severity=_severity(best, unsettled),
             evidence={"management": management, "accounts": [account for account, _, _ in reached],
                       "route": _route_json(graph, best)})
+    signs_in = (CONTROLS_USER_KEY,)  # every such route: it does not lower the severity
+    for principal, reached in sorted(assigned.items()):
+        best, shown = _per_principal(reached, signs_in)
+        grants = _grants(best)
+        subject = esc.principal(principal) or principal
+        yield ctx.finding(
+            "TG605", subject, principal,
+            f"{short_node(principal)} can become administrator of {len(reached)} other account(s) ({shown}) "
+            f"through IAM Identity Center with {' or '.join(best.techniques)}, signing in as a user it assigns"
+            + (f"; {grants[0]}" if grants else ""),
+            severity=_severity(best, signs_in),
+            evidence={"accounts": [account for account, _, _ in reached], "route": _route_json(graph, best)})
+
+
+def _per_principal(reached: list[tuple[str, str, Route]], unsettled: tuple[str, ...]) -> tuple[Route, str]:
+    """The worst route of one principal into several accounts, and the accounts' labels as a message names them."""
+    routes = sorted((r for _, _, r in reached), key=lambda r: (-_severity(r, unsettled).rank, *r.order()))
+    shown = ", ".join(_braced(label) for _, label, _ in reached[:ROOT_ACCOUNTS_SHOWN])
+    more = f" and {len(reached) - ROOT_ACCOUNTS_SHOWN} more" if len(reached) > ROOT_ACCOUNTS_SHOWN else ""
+    return routes[0], shown + more
