@@ -25,17 +25,25 @@ def acme() -> tuple[Any, Any]:
     return build_graph(snapshot), snapshot.organization
 
 
+@pytest.fixture(scope="module")
+def acme_snapshot() -> Any:
+    from trustgraph.sources.files import load_inputs
+
+    return load_inputs([SAMPLES / "acme"])[0]
+
+
 def test_map_offers_the_table_rows_in_order() -> None:
-    assert MAP_VIEWS == ("auto", "principals", "accounts", "ous", "matrix")
+    assert MAP_VIEWS == ("auto", "principals", "accounts", "ous", "matrix", "people")
     assert tuple(VIEWS) == tuple(row.name for row in VIEW_ROWS) == MAP_VIEWS[1:]
     assert all(set(row.formats) <= set(FORMATS) for row in VIEW_ROWS)
 
 
 @pytest.mark.parametrize("name", [row.name for row in VIEW_ROWS])
-def test_each_view_draws_the_formats_it_declares(name: str, acme: tuple[Any, Any]) -> None:
+def test_each_view_draws_the_formats_it_declares(name: str, acme: tuple[Any, Any], acme_snapshot: Any) -> None:
     graph, organization = acme
     row = VIEWS[name]
-    picture = row.draw(graph, ViewOptions(organization=organization, has_ous=has_ous(graph, organization)))
+    picture = row.draw(graph, ViewOptions(organization=organization, has_ous=has_ous(graph, organization),
+                                          snapshot=acme_snapshot))
     for fmt in FORMATS:
         if fmt in row.formats:
             assert picture_bytes(picture, fmt), fmt

@@ -126,7 +126,7 @@ def map_command(spec: InputSpec, output: str, fmt: str | None, view: str, by: st
     opts = ViewOptions(organization=organization, marks=marks, max_nodes=max_nodes,
                        has_ous=overview_has_ous(graph, organization), focus=focus, depth=depth, account=account_id,
                        ou=ou, by=by, engine=None if layout == "auto" else layout, services=services or None,
-                       service_linked=service_linked, note=note, partial=bool(chosen_only))
+                       service_linked=service_linked, note=note, partial=bool(chosen_only), snapshot=snapshot)
     row = VIEW_TABLE[view] if view != "auto" else pick_view(graph, opts)
     view = row.name
     account = _resolve_account(graph, account_id) if account_id else None

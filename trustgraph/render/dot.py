@@ -146,6 +146,11 @@ def _label(graph: nx.DiGraph, node: str) -> str:
             provider = provider[:37] + "…"
         form = {"saml": "SAML", "oidc": "OIDC", "web-identity": "web identity"}.get(str(data.get("provider_type")), "")
         return f"{dot_text(provider)}\\n({form})" if form else dot_text(provider)
+    if kind == NodeKind.IDENTITY_CENTER_GROUP:
+        # a group stands for its members: answers name the group, not each person in it
+        members = int(data.get("members", 0))
+        return dot_text(label) + f"\\ngroup, {members} member{'s' if members != 1 else ''}" + \
+            ("\\nsynced from the IdP" if data.get("external") else "")
     if kind == NodeKind.ROLE and data.get("path", "/") not in ("/", ""):
         path = str(data["path"])
         if len(path) > 28:

@@ -16,6 +16,7 @@ from trustgraph.render.engine import FORMATS
 from trustgraph.render.marks import NO_MARKS, Marks
 from trustgraph.render.matrix import matrix_view
 from trustgraph.render.ous import ou_map, ou_view
+from trustgraph.render.people import NoPeopleData, people_view
 from trustgraph.render.views import AUTO_ACCOUNT_VIEW, AUTO_ACCOUNTS, auto_view, principals_view
 
 __all__ = ["AUTO_SUMMARY", "MARKED_SEVERITY", "OVERVIEW_MAX_NODES", "VIEWS", "VIEW_ROWS", "ViewOptionError",
@@ -80,6 +81,7 @@ class ViewOptions:
     service_linked: bool = False
     note: str = ""
     partial: bool = False  # the graph is a filtered part of the data (`map --only`)
+    snapshot: Any = None  # what the graph was built from (the people view reads its Identity Center assignments)
 
 
 @dataclass(frozen=True)
@@ -128,6 +130,20 @@ def _matrix(graph: nx.DiGraph, opts: ViewOptions) -> Any:
     return matrix_view(graph, amap, by=opts.by, note=opts.note)
 
 
+def _people(graph: nx.DiGraph, opts: ViewOptions) -> Any:
+    if opts.focus or opts.ou:
+        raise ViewOptionError(f"{'--focus' if opts.focus else '--ou'} is not for the people view")
+    if opts.engine == "radial":
+        raise ViewOptionError("--layout radial is for the account and OU views")
+    if opts.partial:
+        raise ViewOptionError("--only filters trust; the people view draws Identity Center assignments")
+    try:
+        return people_view(graph, opts.snapshot, organization=opts.organization, marks=opts.marks,
+                           account=opts.account, engine=opts.engine, note=opts.note)
+    except NoPeopleData as exc:
+        raise ViewOptionError(str(exc)) from None
+
+
 # The views, in the order of `map --view` and of the options that choose one for `auto` (a focus or an
 # account before an OU before --by ous). A new view is one row here and the module that draws it.
 VIEW_ROWS: tuple[ViewRow, ...] = (
@@ -139,6 +155,9 @@ VIEW_ROWS: tuple[ViewRow, ...] = (
     ViewRow("matrix", "accounts (or OUs, --by) on both axes", _matrix,
             formats=tuple(f for f in FORMATS if f != "dot"), chosen_by=lambda opts: opts.by == "ous",
             layout="direct"),
+    # Never picked by auto: it draws Identity Center assignments, not trust. Graphviz up to a size, then grids
+    # drawn directly (so no DOT source then).
+    ViewRow("people", "Identity Center groups and users → permission sets → accounts or OUs", _people),
 )
 VIEWS: dict[str, ViewRow] = {row.name: row for row in VIEW_ROWS}
 AUTO_SUMMARY = (f"principals up to {AUTO_ACCOUNTS} accounts and --max-nodes principals, accounts up to "

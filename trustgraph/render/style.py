@@ -100,6 +100,27 @@ ACCOUNT_EDGE_LEGEND: dict[str, str] = {
     "service": "from AWS services",
     "unknown": "from unresolved principals",
 }
+# The people view (render/people.py): Identity Center groups and users, permission sets, accounts or OUs.
+PEOPLE_NODE_STYLE: dict[str, dict[str, str]] = {
+    "group": NODE_STYLE[NodeKind.IDENTITY_CENTER_GROUP],
+    "user": NODE_STYLE[NodeKind.IDENTITY_CENTER_USER],
+    "users": {**NODE_STYLE[NodeKind.IDENTITY_CENTER_USER], "shape": "box3d"},
+    "permission-set": {"shape": "box", "style": "rounded,filled", "fillcolor": "#f3e8fd", "color": "#8430ce"},
+    "account": ACCOUNT_NODE_STYLE["account"],
+    "org-only": ACCOUNT_NODE_STYLE["org-only"],
+    "ou": ACCOUNT_NODE_STYLE["ou"],
+    "accounts": {**ACCOUNT_NODE_STYLE["account"], "shape": "box3d"},
+}
+PEOPLE_NODE_LEGEND: dict[str, str] = {
+    "group": "Identity Center group (bold: synced from the identity provider)",
+    "user": "user assigned directly",
+    "users": "users assigned directly (folded)",
+    "permission-set": "permission set",
+    "account": "account in the data",
+    "org-only": "account without IAM data",
+    "ou": "organizational unit (its accounts folded)",
+    "accounts": "accounts alike (folded)",
+}
 PUBLIC_MARK_COLOR = "#d93025"
 # Sensitive (admin-equivalent) roles and roles with findings, and the accounts and OUs holding them.
 SENSITIVE_GLYPH = "\u26a0"  # ⚠
