@@ -392,10 +392,11 @@ def _order(r: Reacher | Reached) -> tuple[bool, int, str]:
     return (r.conditional, r.hops, r.principal)
 
 
-def reached_from(graph: TrustGraph, target: str) -> list[Reached]:
+def reached_from(graph: TrustGraph, target: str, people: bool = False) -> list[Reached]:
     """Every node with a path to `target` (a node of `graph`, already restricted), in who_can_reach's order, before
-    classification and steps: for callers that count reachers and show only a few (findings)."""
-    keep = _people_filter(graph, None, False)
+    classification and steps: for callers that count reachers and show only a few (findings). `people`: as
+    who_can_reach's."""
+    keep = _people_filter(graph, None, people)
     found = [_reached(graph, answer) for answer in _answers(graph, target, True, None)
              if keep is None or keep(answer)]
     found.sort(key=_order)

@@ -14,7 +14,9 @@ from trustgraph.analysis.findings import Finding, FindingContext, FindingOptions
 from trustgraph.analysis.findings.federation import provider_of
 from trustgraph.analysis.findings.helpers import grants_assume, principal_refs
 from trustgraph.analysis.findings.public import limiting_conditions
-from trustgraph.analysis.reachability import Reacher, reachable_roles
+from trustgraph.analysis.people import Person, people_of, people_summary
+from trustgraph.analysis.reachability import Reacher, full_reacher, reachable_roles, reached_from, restrict
+from trustgraph.graph.schema import NodeKind, TrustGraph, Via, is_kind
 from trustgraph.model import Snapshot
 from trustgraph.version import __version__
 
@@ -59,6 +61,12 @@ class SensitiveRole:
     reacher_count: int = 0  # all of them
     unconditional: int = 0
     direct: tuple[object, ...] = ()  # (principal, conditional, conditions) of every one-hop reacher
+    # With Identity Center data: the people who sign in and reach the role by role assumptions (trust and sign-ins,
+    # EXPECTED §9 "trust only"), the groups they come through (Reachers with their member counts), and the line
+    # that counts them ("3 people: 2 through PlatformAdmins, 1 assigned directly"); empty otherwise.
+    people: list[Person] = field(default_factory=list)
+    people_groups: list[Reacher] = field(default_factory=list)
+    people_summary: str = ""
 
 
 @dataclass(slots=True)
@@ -226,17 +234,40 @@ def boundary_inventory(ctx: FindingContext, findings: list[Finding]) -> list[Bou
     return rows
 
 
+class _SignIns:
+    """Who of the Identity Center data reaches a role by sign-ins and role assumptions: one search per role in the
+    graph of trust and sign-in edges, Reachers made only of the people and groups found."""
+
+    def __init__(self, graph: TrustGraph) -> None:
+        from trustgraph.graph.classification import prepared_context
+        self.graph = restrict(graph, (Via.ASSUME.value, Via.SSO.value))
+        self.context = prepared_context(self.graph)
+
+    def of(self, role: str) -> tuple[list[Person], list[Reacher]]:
+        if role not in self.graph:
+            return [], []
+        found = [full_reacher(self.graph, r, role, self.context) for r in reached_from(self.graph, role, people=True)
+                 if r.kind in (NodeKind.IDENTITY_CENTER_USER, NodeKind.IDENTITY_CENTER_GROUP)]
+        groups = [r for r in found if is_kind(self.graph.nodes[r.principal], NodeKind.IDENTITY_CENTER_GROUP)]
+        return people_of(self.graph, found), groups
+
+
 def sensitive_overview(ctx: FindingContext, findings: list[Finding]) -> list[SensitiveRole]:
     out = []
     rules_of: dict[str, set[str]] = {}
     for f in findings:
         rules_of.setdefault(f.role, set()).add(f.rule)
+    sign_ins = _SignIns(ctx.graph) if "identity_center" in ctx.graph.graph else None
     for arn, s in sorted(ctx.sensitive.items()):
         role = ctx.snapshot.roles[arn]
         summary = ctx.reacher_summary(arn)
-        out.append(SensitiveRole(arn, role.account, ctx.snapshot.account_name(role.account), s.reasons,
-                                 summary.reachers, sorted(rules_of.get(arn, ())), summary.count,
-                                 summary.unconditional, summary.direct))
+        row = SensitiveRole(arn, role.account, ctx.snapshot.account_name(role.account), s.reasons,
+                            summary.reachers, sorted(rules_of.get(arn, ())), summary.count,
+                            summary.unconditional, summary.direct)
+        if sign_ins is not None:
+            row.people, row.people_groups = sign_ins.of(arn)
+            row.people_summary = people_summary(row.people) if row.people else ""
+        out.append(row)
     return out
 
 
