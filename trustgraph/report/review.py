@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 import networkx as nx
 
@@ -14,8 +15,8 @@ from trustgraph.analysis.findings import Finding, FindingContext, FindingOptions
 from trustgraph.analysis.findings.federation import provider_of
 from trustgraph.analysis.findings.helpers import grants_assume, principal_refs
 from trustgraph.analysis.findings.public import limiting_conditions
-from trustgraph.analysis.people import Person, people_of, people_summary
-from trustgraph.analysis.reachability import Reacher, full_reacher, reachable_roles, reached_from, restrict
+from trustgraph.analysis.people import Person, people_summary
+from trustgraph.analysis.reachability import Reacher, reachable_roles, reached_from, restrict, through_group
 from trustgraph.graph.schema import NodeKind, TrustGraph, Via, is_kind
 from trustgraph.model import Snapshot
 from trustgraph.version import __version__
@@ -62,10 +63,10 @@ class SensitiveRole:
     unconditional: int = 0
     direct: tuple[object, ...] = ()  # (principal, conditional, conditions) of every one-hop reacher
     # With Identity Center data: the people who sign in and reach the role by role assumptions (trust and sign-ins,
-    # EXPECTED §9 "trust only"), the groups they come through (Reachers with their member counts), and the line
-    # that counts them ("3 people: 2 through PlatformAdmins, 1 assigned directly"); empty otherwise.
+    # EXPECTED §9 "trust only"; their steps left out), the groups they come through as (name, member count), and
+    # the line that counts them ("3 people: 2 through PlatformAdmins, 1 assigned directly"); empty otherwise.
     people: list[Person] = field(default_factory=list)
-    people_groups: list[Reacher] = field(default_factory=list)
+    people_groups: list[tuple[str, int]] = field(default_factory=list)
     people_summary: str = ""
 
 
@@ -236,20 +237,34 @@ def boundary_inventory(ctx: FindingContext, findings: list[Finding]) -> list[Bou
 
 class _SignIns:
     """Who of the Identity Center data reaches a role by sign-ins and role assumptions: one search per role in the
-    graph of trust and sign-in edges, Reachers made only of the people and groups found."""
+    graph of trust and sign-in edges, answers made only of the people and groups found. The people are counted,
+    not drawn: their routes' steps are left out (who-can-reach --people gives them), which keeps a review of
+    thousands of people and hundreds of sensitive roles to the cost of its searches."""
+
+    KINDS = frozenset({NodeKind.IDENTITY_CENTER_USER.value, NodeKind.IDENTITY_CENTER_GROUP.value})
 
     def __init__(self, graph: TrustGraph) -> None:
-        from trustgraph.graph.classification import prepared_context
         self.graph = restrict(graph, (Via.ASSUME.value, Via.SSO.value))
-        self.context = prepared_context(self.graph)
 
-    def of(self, role: str) -> tuple[list[Person], list[Reacher]]:
+    def of(self, role: str) -> tuple[list[Person], list[tuple[str, int]]]:
+        """(the people, in who-can-reach's order; (name, members) of the groups they come through)."""
         if role not in self.graph:
             return [], []
-        found = [full_reacher(self.graph, r, role, self.context) for r in reached_from(self.graph, role, people=True)
-                 if r.kind in (NodeKind.IDENTITY_CENTER_USER, NodeKind.IDENTITY_CENTER_GROUP)]
-        groups = [r for r in found if is_kind(self.graph.nodes[r.principal], NodeKind.IDENTITY_CENTER_GROUP)]
-        return people_of(self.graph, found), groups
+        nodes = self.graph.nodes
+        people: list[Person] = []
+        groups: list[tuple[str, int]] = []
+        for r in reached_from(self.graph, role, people=True, kinds=self.KINDS):
+            data = nodes[r.principal]
+            name = str(data.get("name") or data.get("label") or r.principal)
+            if is_kind(data, NodeKind.IDENTITY_CENTER_GROUP):
+                groups.append((name, int(data.get("members") or 0)))
+                continue
+            group = through_group(self.graph, r.route)
+            permission_set = next((str(d["permission_set"]) for a, b in pairwise(r.route)
+                                   if (d := self.graph.edges[a, b]).get("permission_set")), None)
+            people.append(Person(r.principal, r.kind, name, str(nodes[group].get("name") or group) if group else None,
+                                 permission_set, r.hops, r.conditional, r.conditions, r.path, []))
+        return people, sorted(groups)
 
 
 def sensitive_overview(ctx: FindingContext, findings: list[Finding]) -> list[SensitiveRole]:

@@ -45,7 +45,7 @@ def people_text(s: SensitiveRole) -> str:
     if not s.people and not s.people_groups:
         return ""
     text = s.people_summary or "0 people"
-    groups = sorted({(str(r.name or r.principal), r.members or 0) for r in s.people_groups})
+    groups = sorted(set(s.people_groups))
     if groups:
         text += f"; {'group' if len(groups) == 1 else 'groups'} " + ", ".join(
             f"{name} ({_plural(members, 'member')})" for name, members in groups)

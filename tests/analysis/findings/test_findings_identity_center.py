@@ -265,7 +265,9 @@ def test_the_review_counts_the_people_of_a_sensitive_role(acme: Snapshot) -> Non
     rows = {s.role: s for s in review.sensitive}
     admin = rows[SSO_ADMIN_PROD]
     assert admin.people_summary == "3 people: 2 through PlatformAdmins, 1 assigned directly"
-    assert [(g.name, g.members) for g in admin.people_groups] == [("PlatformAdmins", 2)]
+    assert admin.people_groups == [("PlatformAdmins", 2)]
+    assert [p.name for p in admin.people if not p.via_group] == ["jonas.weber@acme.example"]
+    assert {p.permission_set for p in admin.people} == {"AdministratorAccess"} and {p.hops for p in admin.people} == {1}
     assert people_text(admin) == "3 people: 2 through PlatformAdmins, 1 assigned directly; group PlatformAdmins " \
                                  "(2 members)"
     # negative control: BreakGlass is reached by no person on trust alone (EXPECTED §9.3)

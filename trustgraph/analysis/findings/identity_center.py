@@ -108,10 +108,14 @@ class _People:
             self._signed_in = defaultdict(set)
             graph = self.ctx.graph
             if "identity_center" in graph.graph:
-                nodes = graph_dicts(graph).nodes
-                for _, role, d in graph.edges(data=True):
-                    if d.get("kind") == EdgeKind.SSO:
-                        self._signed_in[(str(d.get("permission_set_arn")), str(nodes[role].get("account")))].add(role)
+                nodes, succ, _ = graph_dicts(graph)
+                # Sign-ins leave the people and groups only: their out-edges, not the whole graph's.
+                starts = [user_node(u) for u in self.users] + [group_node(g) for g in self.groups]
+                for node in starts:
+                    for role, d in (succ[node] if node in succ else {}).items():
+                        if d.get("kind") == EdgeKind.SSO:
+                            key = (str(d.get("permission_set_arn")), str(nodes[role].get("account")))
+                            self._signed_in[key].add(role)
         return self._signed_in
 
     def _role(self, pset: PermissionSet, account: str) -> Role:
