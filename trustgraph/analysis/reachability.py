@@ -11,7 +11,7 @@ import heapq
 import itertools
 import weakref
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -392,12 +392,15 @@ def _order(r: Reacher | Reached) -> tuple[bool, int, str]:
     return (r.conditional, r.hops, r.principal)
 
 
-def reached_from(graph: TrustGraph, target: str) -> list[Reached]:
+def reached_from(graph: TrustGraph, target: str, people: bool = False,
+                 kinds: Collection[str] | None = None) -> list[Reached]:
     """Every node with a path to `target` (a node of `graph`, already restricted), in who_can_reach's order, before
-    classification and steps: for callers that count reachers and show only a few (findings)."""
-    keep = _people_filter(graph, None, False)
+    classification and steps: for callers that count reachers and show only a few (findings). `people`: as
+    who_can_reach's; `kinds`: only nodes of these kinds (the others are never made answers)."""
+    keep = _people_filter(graph, None, people)
+    nodes = graph_dicts(graph).nodes
     found = [_reached(graph, answer) for answer in _answers(graph, target, True, None)
-             if keep is None or keep(answer)]
+             if (kinds is None or nodes[answer[0]].get("kind") in kinds) and (keep is None or keep(answer))]
     found.sort(key=_order)
     return found
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 import networkx as nx
 
@@ -14,7 +15,9 @@ from trustgraph.analysis.findings import Finding, FindingContext, FindingOptions
 from trustgraph.analysis.findings.federation import provider_of
 from trustgraph.analysis.findings.helpers import grants_assume, principal_refs
 from trustgraph.analysis.findings.public import limiting_conditions
-from trustgraph.analysis.reachability import Reacher, reachable_roles
+from trustgraph.analysis.people import Person, people_summary
+from trustgraph.analysis.reachability import Reacher, reachable_roles, reached_from, restrict, through_group
+from trustgraph.graph.schema import NodeKind, TrustGraph, Via, is_kind
 from trustgraph.model import Snapshot
 from trustgraph.version import __version__
 
@@ -59,6 +62,12 @@ class SensitiveRole:
     reacher_count: int = 0  # all of them
     unconditional: int = 0
     direct: tuple[object, ...] = ()  # (principal, conditional, conditions) of every one-hop reacher
+    # With Identity Center data: the people who sign in and reach the role by role assumptions (trust and sign-ins,
+    # EXPECTED §9 "trust only"; their steps left out), the groups they come through as (name, member count), and
+    # the line that counts them ("3 people: 2 through PlatformAdmins, 1 assigned directly"); empty otherwise.
+    people: list[Person] = field(default_factory=list)
+    people_groups: list[tuple[str, int]] = field(default_factory=list)
+    people_summary: str = ""
 
 
 @dataclass(slots=True)
@@ -226,17 +235,54 @@ def boundary_inventory(ctx: FindingContext, findings: list[Finding]) -> list[Bou
     return rows
 
 
+class _SignIns:
+    """Who of the Identity Center data reaches a role by sign-ins and role assumptions: one search per role in the
+    graph of trust and sign-in edges, answers made only of the people and groups found. The people are counted,
+    not drawn: their routes' steps are left out (who-can-reach --people gives them), which keeps a review of
+    thousands of people and hundreds of sensitive roles to the cost of its searches."""
+
+    KINDS = frozenset({NodeKind.IDENTITY_CENTER_USER.value, NodeKind.IDENTITY_CENTER_GROUP.value})
+
+    def __init__(self, graph: TrustGraph) -> None:
+        self.graph = restrict(graph, (Via.ASSUME.value, Via.SSO.value))
+
+    def of(self, role: str) -> tuple[list[Person], list[tuple[str, int]]]:
+        """(the people, in who-can-reach's order; (name, members) of the groups they come through)."""
+        if role not in self.graph:
+            return [], []
+        nodes = self.graph.nodes
+        people: list[Person] = []
+        groups: list[tuple[str, int]] = []
+        for r in reached_from(self.graph, role, people=True, kinds=self.KINDS):
+            data = nodes[r.principal]
+            name = str(data.get("name") or data.get("label") or r.principal)
+            if is_kind(data, NodeKind.IDENTITY_CENTER_GROUP):
+                groups.append((name, int(data.get("members") or 0)))
+                continue
+            group = through_group(self.graph, r.route)
+            permission_set = next((str(d["permission_set"]) for a, b in pairwise(r.route)
+                                   if (d := self.graph.edges[a, b]).get("permission_set")), None)
+            people.append(Person(r.principal, r.kind, name, str(nodes[group].get("name") or group) if group else None,
+                                 permission_set, r.hops, r.conditional, r.conditions, r.path, []))
+        return people, sorted(groups)
+
+
 def sensitive_overview(ctx: FindingContext, findings: list[Finding]) -> list[SensitiveRole]:
     out = []
     rules_of: dict[str, set[str]] = {}
     for f in findings:
         rules_of.setdefault(f.role, set()).add(f.rule)
+    sign_ins = _SignIns(ctx.graph) if "identity_center" in ctx.graph.graph else None
     for arn, s in sorted(ctx.sensitive.items()):
         role = ctx.snapshot.roles[arn]
         summary = ctx.reacher_summary(arn)
-        out.append(SensitiveRole(arn, role.account, ctx.snapshot.account_name(role.account), s.reasons,
-                                 summary.reachers, sorted(rules_of.get(arn, ())), summary.count,
-                                 summary.unconditional, summary.direct))
+        row = SensitiveRole(arn, role.account, ctx.snapshot.account_name(role.account), s.reasons,
+                            summary.reachers, sorted(rules_of.get(arn, ())), summary.count,
+                            summary.unconditional, summary.direct)
+        if sign_ins is not None:
+            row.people, row.people_groups = sign_ins.of(arn)
+            row.people_summary = people_summary(row.people) if row.people else ""
+        out.append(row)
     return out
 
 

@@ -9,7 +9,14 @@ from html import escape
 from trustgraph.analysis.findings import RULES, Finding, Severity
 from trustgraph.report.markdown import short_arn
 from trustgraph.report.review import Review
-from trustgraph.report.review_markdown import METHOD, SENSITIVE_LISTED, at_a_glance, map_caption, map_heading
+from trustgraph.report.review_markdown import (
+    METHOD,
+    SENSITIVE_LISTED,
+    at_a_glance,
+    map_caption,
+    map_heading,
+    people_text,
+)
 from trustgraph.text import visible
 
 CSS = """
@@ -150,7 +157,9 @@ def render_html(review: Review, *, map_svg: bytes | None, path_svgs: dict[str, b
             h.append(f"<h3>{c(short_arn(s.role))}</h3>")
             h.append(f"<p><b>Why sensitive:</b> {e('; '.join(s.reasons))}<br><b>Reachable by:</b> {s.reacher_count} "
                      f"principal(s), {firm} without any run-time condition"
-                     + (f"<br><b>Findings:</b> {e(', '.join(s.rules))}" if s.rules else "") + "</p>")
+                     + (f"<br><b>Findings:</b> {e(', '.join(s.rules))}" if s.rules else "")
+                     + (f"<br><b>People (Identity Center sign-ins):</b> {e(people_text(s))}" if people_text(s) else "")
+                     + "</p>")
         else:
             h.append(f"<h3>{len(group.roles)} sensitive roles with the same reachers</h3>")
             h.append("<table><tr><th>Role</th><th>Why sensitive</th><th>Findings</th></tr>" + "".join(
@@ -159,6 +168,8 @@ def render_html(review: Review, *, map_svg: bytes | None, path_svgs: dict[str, b
             h.append(f"<p><b>Reachable by:</b> {len(reachers)} principal(s), {firm} without any run-time "
                      "condition, besides each other, the same for each of these roles; paths are shown to the "
                      "first.</p>")
+            h.extend(f"<p><b>People (Identity Center sign-ins), {c(short_arn(g.role))}:</b> {e(people_text(g))}</p>"
+                     for g in group.roles if people_text(g))
         if reachers:
             h.append("<table><tr><th>Reacher</th><th>Kind</th><th>Hops</th><th>Path</th><th>Conditions</th></tr>")
             for r in reachers:

@@ -7,7 +7,7 @@ import re
 
 from trustgraph.analysis.findings import RULES
 from trustgraph.report.markdown import code, findings_markdown, md, short_arn
-from trustgraph.report.review import Review
+from trustgraph.report.review import Review, SensitiveRole
 
 METHOD = (
     "trustgraph read the IAM data listed above (get-account-authorization-details exports and, when given, "
@@ -36,6 +36,20 @@ def _plural(n: int, word: str) -> str:
     if n == 1:
         return f"{n} {word}"
     return f"{n} {word[:-1]}ies" if word.endswith("y") else f"{n} {word}s"
+
+
+def people_text(s: SensitiveRole) -> str:
+    """The Identity Center people of a sensitive role, counted, and the groups they come through with their member
+    counts: "3 people: 2 through PlatformAdmins, 1 assigned directly; group PlatformAdmins (2 members)". Empty
+    when nobody of the Identity Center data reaches it (or there is no such data)."""
+    if not s.people and not s.people_groups:
+        return ""
+    text = s.people_summary or "0 people"
+    groups = sorted(set(s.people_groups))
+    if groups:
+        text += f"; {'group' if len(groups) == 1 else 'groups'} " + ", ".join(
+            f"{name} ({_plural(members, 'member')})" for name, members in groups)
+    return text
 
 
 DATA_TIME_SOURCE = {"manifest": "collection manifest", "build": "time of this report: no manifest",
@@ -160,9 +174,11 @@ def render_markdown(review: Review, *, map_image: str | None, path_images: dict[
         if len(group.roles) == 1:
             firm = s.unconditional
             out += [f"### {code(short_arn(s.role))}", ""]
+            people = people_text(s)
             out += [f"**Why sensitive:** {md('; '.join(s.reasons))}  ",
                     f"**Reachable by:** {_plural(s.reacher_count, 'principal')} ({firm} without any run-time "
-                    "condition)" + (f"  \n**Findings:** {', '.join(s.rules)}" if s.rules else ""), ""]
+                    "condition)" + (f"  \n**Findings:** {', '.join(s.rules)}" if s.rules else "")
+                    + (f"  \n**People (Identity Center sign-ins):** {md(people)}" if people else ""), ""]
         else:
             out += [f"### {len(group.roles)} sensitive roles with the same reachers", ""]
             out += ["| Role | Why sensitive | Findings |", "|---|---|---|"]
@@ -171,6 +187,10 @@ def render_markdown(review: Review, *, map_image: str | None, path_images: dict[
             out += ["", f"**Reachable by:** {_plural(len(reachers), 'principal')} ({firm} without any run-time "
                         "condition) besides each other, the same for each of these roles; paths are shown to the "
                         "first.", ""]
+            out += [f"**People (Identity Center sign-ins), {code(short_arn(g.role))}:** {md(people_text(g))}  "
+                    for g in group.roles if people_text(g)]
+            if any(people_text(g) for g in group.roles):
+                out.append("")
         if reachers:
             out += ["| Reacher | Kind | Hops | Path | Conditions |", "|---|---|---:|---|---|"]
             for r in reachers:

@@ -13,6 +13,7 @@ from trustgraph.analysis.findings.context import FindingContext, FindingOptions
 from trustgraph.analysis.findings.escalation import check_escalation, check_escalation_accounts
 from trustgraph.analysis.findings.federation import check_federation
 from trustgraph.analysis.findings.hygiene import check_hygiene
+from trustgraph.analysis.findings.identity_center import check_identity_center, check_identity_center_role
 from trustgraph.analysis.findings.model import SEVERITY_NAMES, Finding, Rule, Severity
 from trustgraph.analysis.findings.public import check_public
 from trustgraph.analysis.findings.sensitive import check_sensitive
@@ -28,12 +29,15 @@ FAMILIES: dict[str, Check] = {
     "sensitive": check_sensitive,
     "hygiene": check_hygiene,
     "escalation": check_escalation,
+    "identity-center": check_identity_center_role,
 }
 # Families' findings whose target is not a role (a user, an account), run once after the roles.
 WHOLE_DATA: dict[str, Callable[[FindingContext], Iterator[Finding]]] = {
     "escalation": check_escalation_accounts,
+    "identity-center": check_identity_center,
 }
-# Families that read the graph's paths: without a graph they do not run.
+# Families that read the graph's paths: without a graph they do not run. (identity-center runs its assignment rules
+# without one, and the rules that read the graph's sign-ins and problems with one.)
 NEEDS_GRAPH = frozenset({"sensitive", "escalation"})
 
 __all__ = ["FAMILIES", "RULES", "SEVERITY_NAMES", "Finding", "FindingContext", "FindingOptions", "Rule",

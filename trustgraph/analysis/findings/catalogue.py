@@ -1,7 +1,8 @@
 """The rule catalogue: every rule trustgraph reports, with its id, default severity, rationale and sources.
 
 Ids are stable (TG1xx public trust, TG2xx federation, TG3xx accounts and services, TG4xx sensitive roles,
-TG5xx trust hygiene, TG6xx privilege escalation). A rule is never renumbered; a retired rule keeps its id reserved.
+TG5xx trust hygiene, TG6xx privilege escalation, TG7xx people and IAM Identity Center). A rule is never renumbered;
+a retired rule keeps its id reserved.
 """
 
 from __future__ import annotations
@@ -43,6 +44,12 @@ DOC_ASSUME_ROOT = "https://docs.aws.amazon.com/STS/latest/APIReference/API_Assum
 DOC_ROOT_ACCESS = "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_root-enable-root-access.html"
 DOC_SSO_ASSIGNMENT = "https://docs.aws.amazon.com/singlesignon/latest/APIReference/API_CreateAccountAssignment.html"
 DOC_SSO_DELEGATION = "https://docs.aws.amazon.com/singlesignon/latest/userguide/permissionsetdelegation.html"
+DOC_IC_ASSIGN = "https://docs.aws.amazon.com/singlesignon/latest/userguide/assignusers.html"
+DOC_IC_GROUPS = "https://docs.aws.amazon.com/singlesignon/latest/userguide/set-up-single-sign-on-access-to-accounts.html"
+DOC_IC_DELEGATED = "https://docs.aws.amazon.com/singlesignon/latest/userguide/delegated-admin.html"
+DOC_IC_PERMISSION_SETS = "https://docs.aws.amazon.com/singlesignon/latest/userguide/permissionsets.html"
+DOC_IC_ROLES = "https://docs.aws.amazon.com/singlesignon/latest/userguide/identity-center-and-iam-roles.html"
+DOC_IC_SLR = "https://docs.aws.amazon.com/singlesignon/latest/userguide/using-service-linked-roles.html"
 
 _RULES = (
     # -- public trust -------------------------------------------------------------------------------
@@ -317,6 +324,88 @@ _RULES = (
          "Limit sso:CreateAccountAssignment (and the permission set writes) to the permission sets and accounts "
          "(Resource arn:aws:sso:::permissionSet/… and arn:aws:sso:::account/…) the principal needs, or remove "
          "it; keep Identity Center administration to a few administrators."),
+    # -- people and IAM Identity Center (graph/identity_center.py; its problems list) ----------------------------
+    Rule("TG701", "sso-admin-set-to-user", "Admin-equivalent permission set assigned directly to a person",
+         Severity.HIGH, "identity-center",
+         "An IAM Identity Center assignment of an admin-equivalent permission set (AdministratorAccess, every action "
+         "on every resource, or a privilege escalation, judged as for roles) names a user, not a group. The person "
+         "can take the account over, and the grant is invisible wherever access is reviewed by group: it stays when "
+         "the person changes team, and removing them from the admin group does not remove it. AWS recommends "
+         "assigning access to groups rather than to individual users.",
+         (DOC_IC_ASSIGN, DOC_IC_GROUPS, DOC_IC_PERMISSION_SETS),
+         "Assign the permission set to the administrators' group and remove the user assignment; for occasional "
+         "needs use temporary elevated access rather than a standing assignment."),
+    Rule("TG702", "sso-admin-set-to-large-group", "Admin-equivalent permission set assigned to a large group",
+         Severity.MEDIUM, "identity-center",
+         "An admin-equivalent permission set is assigned to an IAM Identity Center group with many members (25 or "
+         "more by default, or at least 30% of the directory's users once that is 3 or more; high from 25 members). "
+         "Every member can take the account over, and each is a way in: a broad team group (engineering, "
+         "developers) rarely needs standing administrator access. Groups synchronized from an external identity "
+         "provider change membership outside AWS.",
+         (DOC_IC_GROUPS, DOC_IC_PERMISSION_SETS),
+         "Give the large group a permission set with the access the team needs; keep the admin-equivalent set for "
+         "a small administrators' group, or grant it for a limited time when needed."),
+    Rule("TG703", "sso-admin-set-in-management-account", "Admin-equivalent permission set assigned in the "
+         "organization's management account", Severity.HIGH, "identity-center",
+         "The management account controls the whole organization: it can leave SCPs and RCPs off, create and remove "
+         "accounts, and take a root session in member accounts. SCPs do not apply to it. AWS advises granting least "
+         "privilege to the management account, to as few people as possible, with permission sets made for it "
+         "alone, and delegating Identity Center administration to a member account.",
+         (DOC_IC_DELEGATED, DOC_IC_PERMISSION_SETS),
+         "Remove the assignment, or keep it for a named break-glass group of very few people; do routine work "
+         "from member accounts and a delegated administrator."),
+    Rule("TG704", "sso-group-sensitive-many-accounts", "Identity Center group signs in to sensitive roles in many "
+         "accounts", Severity.MEDIUM, "identity-center",
+         "One IAM Identity Center group holds permission sets whose roles are sensitive (admin-equivalent or tagged) "
+         "in many accounts. Whoever controls the group's membership (the identity provider, a SCIM sync, an "
+         "Identity Center administrator) controls all of these accounts at once, and every member reaches them all.",
+         (DOC_IC_GROUPS, DOC_IC_PERMISSION_SETS),
+         "Split the group by account or environment, or assign the sensitive permission set only where the group "
+         "needs it."),
+    Rule("TG705", "sso-assignment-dangling", "Identity Center assignment names a user, group or permission set not "
+         "in the data", Severity.LOW, "identity-center",
+         "An account assignment names a user, group or permission set that the Identity Center data does not hold: "
+         "deleted in the identity store (or the identity provider) without its assignments, or read from partial "
+         "data. Who the assignment gives access to cannot be said, and a principal re-created with the same id "
+         "would get it back.",
+         (DOC_IC_ASSIGN, DOC_IC_PERMISSION_SETS),
+         "Delete the assignment if the user, group or permission set is gone; otherwise collect the Identity "
+         "Center data again in full."),
+    Rule("TG706", "sso-assignment-unprovisioned", "Identity Center assignment without its role in the account",
+         Severity.LOW, "identity-center",
+         "IAM Identity Center makes a role AWSReservedSSO_<permission set>_<suffix> in each account a permission "
+         "set is assigned in. The account's IAM data holds no such role: the assignment gives nobody anything "
+         "today (provisioning failed, or the role was deleted outside Identity Center), but re-provisioning the "
+         "permission set grants it without any new assignment. Medium when the permission set is "
+         "admin-equivalent.",
+         (DOC_IC_ROLES, DOC_IC_PERMISSION_SETS),
+         "Delete the assignment if it is no longer wanted; otherwise re-provision the permission set to the "
+         "account and check why the role was missing."),
+    Rule("TG707", "sso-role-orphaned", "AWSReservedSSO role without an assignment", Severity.LOW, "identity-center",
+         "A role on the path /aws-reserved/sso.amazonaws.com/ named AWSReservedSSO_<permission set>_<suffix> exists "
+         "in an account where no assignment of that permission set is in the data. Identity Center removes the "
+         "role when the last assignment goes, so it was left behind (or the assignments are in data not read); its "
+         "trust still admits the account's AWSSSO SAML provider and other roles may trust it.",
+         (DOC_IC_ROLES, DOC_IC_SLR),
+         "Check that no assignment should exist; then re-provision or delete the permission set's provisioning in "
+         "that account from Identity Center, which removes the role."),
+    Rule("TG708", "sso-role-policy-mismatch", "AWSReservedSSO role whose policies differ from its permission set",
+         Severity.MEDIUM, "identity-center",
+         "The managed policies attached to a role Identity Center provisioned are not those of its permission set. "
+         "Identity Center keeps the roles in line with the permission sets, so the difference was made outside it "
+         "(someone with IAM access edited a reserved role) or the permission set was changed and not re-provisioned. "
+         "Either way what the people who sign in can do is not what the permission set says. Low when the role only "
+         "lacks policies.",
+         (DOC_IC_ROLES, DOC_IC_SLR),
+         "Re-provision the permission set to the account (which restores the role's policies), and find who "
+         "changed the reserved role."),
+    Rule("TG709", "sso-role-trust-mismatch", "AWSReservedSSO role whose trust does not admit Identity Center",
+         Severity.LOW, "identity-center",
+         "A permission set is assigned in the account and its role is there, but the role's trust does not admit the "
+         "account's AWSSSO SAML provider (or a policy denies the sign-in): nobody can sign in through Identity "
+         "Center. Identity Center writes that trust itself, so it was changed outside it.",
+         (DOC_IC_ROLES, DOC_IC_SLR),
+         "Re-provision the permission set to the account, which restores the trust, and find who changed it."),
 )
 
 RULES: dict[str, Rule] = {r.id: r for r in _RULES}

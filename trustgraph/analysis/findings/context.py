@@ -30,6 +30,11 @@ class FindingOptions:
     sensitive_patterns: tuple[str, ...] = ()
     many_reachers: int = 10  # TG402 fires at this many distinct reachers
     long_chain_hops: int = 3  # TG403 fires for shortest chains of at least this many hops
+    # TG702: an Identity Center group is large with at least this many members, or with at least this percentage
+    # of the directory's users (and 3 members or more: in a directory of five, two administrators are not many)
+    large_group: int = 25
+    large_group_percent: int = 30
+    group_sensitive_accounts: int = 10  # TG704 fires for a group signing in to sensitive roles in this many accounts
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,7 +193,8 @@ class FindingContext:
     def finding(self, rule_id: str, role: Role | User | str, principal: str | None, message: str, *,
                 statement: Statement | None = None, severity: Severity | None = None,
                 evidence: dict[str, Any] | None = None, fixed: dict[str, Any] | None = None,
-                remediation: str | None = None, mitigated_by: list[str] | None = None) -> Finding:
+                remediation: str | None = None, mitigated_by: list[str] | None = None,
+                account: str | None = None) -> Finding:
         rule = RULES[rule_id]
         chosen = severity or rule.severity
         ev = dict(evidence or {})
@@ -198,9 +204,11 @@ class FindingContext:
                 ev.setdefault("sid", statement.sid)
         if chosen is not rule.severity:
             ev.setdefault("default_severity", rule.severity.value)
-        # The subject is a role, or (escalation findings) a user or an account's root ARN.
+        # The subject is a role, or (escalation findings) a user or an account's root ARN, or (Identity Center
+        # findings) an ARN without an account, which then comes as `account`.
         arn = role if isinstance(role, str) else role.arn
-        account = role.split(":")[4] if isinstance(role, str) else role.account
+        if account is None:
+            account = role.split(":")[4] if isinstance(role, str) else role.account
         return Finding(rule=rule_id, severity=chosen, role=arn, principal=principal, message=message,
                        evidence=ev, remediation=remediation or rule.remediation, account=account,
                        account_name=self.snapshot.account_name(account) or None,

@@ -48,7 +48,7 @@ class Rule:
     name: str  # kebab-case slug, also stable
     title: str
     severity: Severity  # default; a finding may raise or lower it and says why in its evidence
-    family: str  # public | federation | third-party | sensitive | hygiene | escalation
+    family: str  # public | federation | third-party | sensitive | hygiene | escalation | identity-center
     rationale: str  # one paragraph, with the AWS behaviour it rests on
     references: tuple[str, ...]  # AWS (or IdP) documentation, most authoritative first
     remediation: str  # what to change, in general terms; findings add the corrected statement
@@ -58,7 +58,9 @@ class Rule:
 class Finding:
     rule: str
     severity: Severity
-    role: str  # role ARN; escalation findings: the user or account root ARN they target (target_kind)
+    # role ARN; escalation findings: the user or account root ARN they target; Identity Center findings: a
+    # permission set, an Identity Center user or group, or the instance (target_kind)
+    role: str
     principal: str | None  # the trusted principal as written, or the reacher for reachability rules
     message: str
     evidence: dict[str, Any] = field(default_factory=dict)
@@ -72,9 +74,15 @@ class Finding:
 
     @property
     def target_kind(self) -> str:
-        """What `role` names: a role, or (escalation findings) a user or an account (its root ARN)."""
+        """What `role` names: a role, or (escalation findings) a user or an account (its root ARN), or (Identity
+        Center findings) a permission set, an Identity Center user or group, or the Identity Center instance."""
         if self.role.endswith(":root"):
             return "account"
+        service = self.role.split(":", 3)[2] if self.role.count(":") >= 3 else ""
+        if service == "identitystore":
+            return "identity-center-group" if ":group/" in self.role else "identity-center-user"
+        if service == "sso":
+            return "permission-set" if ":permissionSet/" in self.role else "identity-center-instance"
         return "user" if ":user/" in self.role else "role"
 
     @property
