@@ -480,3 +480,23 @@ def test_readme_change_control_example_is_the_real_output(tmp_path: Path) -> Non
     # … and `--fail-on high` trips on it, as the README says.
     code, _, err = run("diff", str(ACME), str(new), "--known-accounts", known, "-q", "--fail-on", "high")
     assert code == 1 and "1 new or escalated finding(s)" in err
+
+
+# -- missing data ------------------------------------------------------------------------------------------------
+
+
+def test_diff_account_missing_on_a_side_is_not_in_the_data_not_removed() -> None:
+    from dataclasses import replace
+
+    from trustgraph.analysis.diff import Incomplete
+
+    old = side_from_snapshot(load(*two_accounts())[0])
+    a, b, org = two_accounts()
+    new = side_from_snapshot(load(a, org)[0])  # B's data is gone: a collection that failed to read it
+    assert compare(two_accounts(), [a, org]).count(REMOVED)  # read as change when nothing says B is missing
+    new = replace(new, incomplete=Incomplete(accounts=(B,), partial=(f"account {B} was failed by the collection",)))
+    diff = diff_sides(old, new)
+    assert diff.count(REMOVED) == 0 and not diff.findings_resolved and not any(
+        r.change == "lost" for r in diff.reachers)
+    assert diff.not_in_data.accounts == [B] and diff.not_in_data.trust
+    assert all(f":{B}:" in t.role or all(f":{B}:" in c for c in t.callers) for t in diff.not_in_data.trust)

@@ -28,17 +28,27 @@ graph from the changed roles, then `who_can_reach` on both sides for those roles
 
 A side is any graph with its findings: `side_from_snapshot` makes one from a Snapshot (files, a live
 collection, or any other source that produces a Snapshot, such as an infrastructure-as-code plan).
+
+**Missing data is not change.** Each side records what it is known to lack (`Incomplete`: accounts a collection
+failed to read or read truncated, input files that were rejected, every gap of its snapshot). A change that
+touches an account missing on either side (the role's account, a caller's, an account on a reacher's path, a
+finding's role or principal) is reported under `GraphDiff.not_in_data`, never as removed, lost or resolved (nor
+as added, new or introduced): the data cannot tell a change from a hole. A rejected file that names no account
+(its name does not start with one) makes every account that holds principals only on the other side missing.
 """
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import PurePath
 from typing import Any
 
 from trustgraph.analysis.findings import Finding, FindingContext, FindingOptions, find
 from trustgraph.analysis.reachability import who_can_reach
+from trustgraph.arns import parse_arn
 from trustgraph.graph.classification import classify_nodes, is_outside, prepared_context
 from trustgraph.graph.schema import (
     TrustGraph,
@@ -53,6 +63,7 @@ from trustgraph.graph.schema import (
 from trustgraph.model import Snapshot
 
 ADDED, REMOVED, CHANGED = "added", "removed", "changed"
+INTRODUCED, RESOLVED, ESCALATED = "introduced", "resolved", "escalated"
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +131,21 @@ class ReacherChange:
 
 
 @dataclass(slots=True)
+class NotInData:
+    """What would read as a change but touches an account missing on one side: the data cannot tell."""
+
+    accounts: list[str] = field(default_factory=list)  # missing on either side
+    trust: list[TrustChange] = field(default_factory=list)
+    outside: list[OutsideTrust] = field(default_factory=list)  # callers outside the organization in `trust`
+    reachers: list[ReacherChange] = field(default_factory=list)
+    findings: list[tuple[str, Finding]] = field(default_factory=list)  # (introduced | resolved | escalated, finding)
+    sensitive_roles: list[str] = field(default_factory=list)  # roles that would read as newly (no longer) sensitive
+
+    def __bool__(self) -> bool:
+        return bool(self.trust or self.reachers or self.findings or self.sensitive_roles)
+
+
+@dataclass(slots=True)
 class GraphDiff:
     trust: list[TrustChange] = field(default_factory=list)
     outside: list[OutsideTrust] = field(default_factory=list)
@@ -130,6 +156,7 @@ class GraphDiff:
     findings_resolved: list[Finding] = field(default_factory=list)
     findings_escalated: list[tuple[Finding, Finding]] = field(default_factory=list)  # (before, after)
     sensitive_checked: list[str] = field(default_factory=list)  # sensitive roles whose reachers were compared
+    not_in_data: NotInData = field(default_factory=NotInData)
 
     def count(self, change: str) -> int:
         """Caller → role pairs with this change (a hub change counts each of its callers)."""
@@ -141,24 +168,100 @@ class GraphDiff:
                     or self.findings_introduced or self.findings_resolved or self.findings_escalated)
 
 
+# The sentences `SnapshotBuilder` writes into `Snapshot.gaps` (a saved graph keeps them, and nothing else says
+# which accounts a collection missed): (pattern, the account group or None, whether a gate may pass on it).
+_GAP_PATTERNS: tuple[tuple[re.Pattern[str], bool, bool], ...] = (
+    (re.compile(r"^account (\S+)(?: \(.*?\))? was failed by the collection"), True, False),
+    # A suspended account is not collected on purpose: not in the data, but no reason to stop a gate.
+    (re.compile(r"^account (\S+)(?: \(.*?\))? was skipped by the collection"), True, True),
+    (re.compile(r"^authorization details for account (\S+) are truncated"), True, False),
+    (re.compile(r"^organization data is (?:partial|failed)"), False, False),
+    (re.compile(r"^the inventory of account \S+ is incomplete"), False, False),
+    (re.compile(r"^the Identity Center data is incomplete"), False, False),
+    (re.compile(r"^\d+ input file\(s\) could not be read"), False, False),
+)
+_REJECTED = _GAP_PATTERNS[-1][0]
+_ACCOUNT_PREFIX = re.compile(r"^(\d{12})(?!\d)")
+
+
+@dataclass(frozen=True, slots=True)
+class Incomplete:
+    """What one side (or one run of `findings`) is known to lack. `accounts`: not (wholly) in the data;
+    `files`: inputs that could not be read; `reasons`: every gap of the snapshot, one sentence each;
+    `partial`: the sentences a gate must not pass on (a rejected file, an account a collection failed to read or
+    read truncated, partial organization, inventory or Identity Center data: what a collection calls partial)."""
+
+    accounts: tuple[str, ...] = ()
+    files: tuple[str, ...] = ()
+    reasons: tuple[str, ...] = ()
+    partial: tuple[str, ...] = ()
+    # A rejected file whose name says no account: which accounts it held is unknown.
+    unattributed: bool = False
+
+    def __bool__(self) -> bool:
+        """Whether anything is missing: gaps that leave every account and file read (a policy the data does not
+        hold, a value known only after apply) are reasons, said by every command, but not missing data."""
+        return bool(self.accounts or self.files or self.partial)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"partial": bool(self.partial), "accounts": list(self.accounts), "files": list(self.files),
+                "reasons": list(self.reasons)}
+
+
+def incompleteness(snapshot: Snapshot, files_rejected: Iterable[str] | None = None) -> Incomplete:
+    """What `snapshot` is known to lack. `files_rejected`: the load report's rejected files, when there is a
+    report (without one, the snapshot's gap sentence says how many)."""
+    accounts: list[str] = []
+    partial: list[str] = []
+    files = list(dict.fromkeys(files_rejected or ()))
+    for gap in snapshot.gaps:
+        for pattern, names_account, benign in _GAP_PATTERNS:
+            match = pattern.match(gap)
+            if match is None:
+                continue
+            if names_account:
+                accounts.append(match.group(1))
+            if not benign:
+                partial.append(gap)
+            break
+    unattributed = False
+    for path in files:
+        found = _ACCOUNT_PREFIX.match(PurePath(path).name)
+        if found:
+            accounts.append(found.group(1))
+        else:
+            unattributed = True
+    said = any(_REJECTED.match(p) for p in partial)
+    if files and not said:
+        partial.append(f"{len(files)} input file(s) could not be read: {', '.join(files[:5])}"
+                       + ("…" if len(files) > 5 else ""))
+    # Without a load report (an old saved graph) the gap sentence is all there is: which files, unknown.
+    unattributed = unattributed or (said and not files)
+    return Incomplete(tuple(sorted(set(accounts))), tuple(files), tuple(dict.fromkeys([*snapshot.gaps, *partial])),
+                      tuple(partial), unattributed)
+
+
 @dataclass(slots=True)
 class Side:
-    """One side of a comparison: the graph, its findings, and its sensitive roles (role → why)."""
+    """One side of a comparison: the graph, its findings, its sensitive roles (role → why), and what it lacks."""
 
     graph: TrustGraph
     findings: list[Finding] = field(default_factory=list)
     sensitive: Mapping[str, str] = field(default_factory=dict)
+    incomplete: Incomplete = field(default_factory=Incomplete)
 
 
 def side_from_snapshot(snapshot: Snapshot, graph: TrustGraph | None = None,
-                       options: FindingOptions | None = None) -> Side:
-    """Build (unless given) the graph of a snapshot, run every rule and name its sensitive roles."""
+                       options: FindingOptions | None = None, files_rejected: Iterable[str] | None = None) -> Side:
+    """Build (unless given) the graph of a snapshot, run every rule and name its sensitive roles.
+    `files_rejected`: the inputs of the side that could not be read (the load report's)."""
     if graph is None:
         from trustgraph.graph.build import build_graph
         graph = build_graph(snapshot)
     context = FindingContext(snapshot, graph, options)
     found = find(snapshot, graph, context.options, context=context)
-    return Side(graph, found, {arn: s.label for arn, s in context.sensitive.items()})
+    return Side(graph, found, {arn: s.label for arn, s in context.sensitive.items()},
+                incompleteness(snapshot, files_rejected))
 
 
 # -- the effective relation ----------------------------------------------------------------------------
@@ -420,14 +523,107 @@ def finding_changes(old: Iterable[Finding], new: Iterable[Finding]
             sorted(escalated, key=lambda pair: pair[1].sort_key()))
 
 
+# -- what the data cannot tell ------------------------------------------------------------------------------
+
+
+def _accounts_in_data(graph: TrustGraph) -> set[str]:
+    """The accounts whose principals were read (not merely named by a policy)."""
+    return {str(d["account"]) for _, d in graph.nodes(data=True)
+            if d.get("in_data") and d.get("account") and not is_hub_data(d)}
+
+
+def missing_accounts(old: Side, new: Side) -> tuple[set[str], set[str]]:
+    """The accounts missing on each side: those it says it lacks, and, when it rejected a file that names no
+    account, every account holding principals only on the other side."""
+    missing_old, missing_new = set(old.incomplete.accounts), set(new.incomplete.accounts)
+    if old.incomplete.unattributed or new.incomplete.unattributed:
+        in_old, in_new = _accounts_in_data(old.graph), _accounts_in_data(new.graph)
+        if old.incomplete.unattributed:
+            missing_old |= in_new - in_old
+        if new.incomplete.unattributed:
+            missing_new |= in_old - in_new
+    return missing_old, missing_new
+
+
+class _Accounts:
+    """The account of a node or a principal as written (an ARN or a bare account id), from either graph."""
+
+    def __init__(self, *graphs: TrustGraph) -> None:
+        self.graphs = graphs
+
+    def __call__(self, name: str | None) -> str | None:
+        if not name:
+            return None
+        for g in self.graphs:
+            data = g.nodes.get(name) if name in g else None
+            if data is not None and data.get("account"):
+                return str(data["account"])
+        if _ACCOUNT_PREFIX.fullmatch(name):
+            return name
+        parsed = parse_arn(name)
+        return parsed.account or None if parsed else None
+
+
+def _split_trust(changes: list[TrustChange], unknown: set[str], account: _Accounts
+                 ) -> tuple[list[TrustChange], list[TrustChange]]:
+    """(changes the data shows, changes that touch an account in `unknown`): a row is split by its callers."""
+    kept: list[TrustChange] = []
+    aside: list[TrustChange] = []
+    for t in changes:
+        if account(t.role) in unknown:
+            aside.append(t)
+            continue
+        missing = tuple(c for c in t.callers if account(c) in unknown)
+        if not missing:
+            kept.append(t)
+            continue
+        aside.append(TrustChange(t.change, t.role, missing, t.via, t.old, t.new))
+        if len(missing) < len(t.callers):
+            kept.append(TrustChange(t.change, t.role, tuple(c for c in t.callers if c not in missing), t.via,
+                                    t.old, t.new))
+    return kept, aside
+
+
+def _set_aside(diff: GraphDiff, unknown: set[str], account: _Accounts) -> None:
+    """Move the reachers, findings and sensitive roles that touch an account in `unknown` to `diff.not_in_data`."""
+    aside = diff.not_in_data
+
+    def touches(r: ReacherChange) -> bool:
+        return any(account(n) in unknown for n in (r.role, r.principal, *r.path))
+
+    aside.reachers = [r for r in diff.reachers if touches(r)]
+    diff.reachers = [r for r in diff.reachers if not touches(r)]
+
+    def hidden(f: Finding) -> bool:
+        return account(f.role) in unknown or account(f.principal) in unknown
+
+    aside.findings = sorted([(INTRODUCED, f) for f in diff.findings_introduced if hidden(f)]
+                            + [(RESOLVED, f) for f in diff.findings_resolved if hidden(f)]
+                            + [(ESCALATED, b) for _, b in diff.findings_escalated if hidden(b)],
+                            key=lambda item: (item[1].sort_key(), item[0]))
+    diff.findings_introduced = [f for f in diff.findings_introduced if not hidden(f)]
+    diff.findings_resolved = [f for f in diff.findings_resolved if not hidden(f)]
+    diff.findings_escalated = [(a, b) for a, b in diff.findings_escalated if not hidden(b)]
+    for roles in (diff.sensitive_added, diff.sensitive_removed):
+        for role in [r for r in roles if account(r) in unknown]:
+            aside.sensitive_roles.append(role)
+            del roles[role]
+    aside.sensitive_roles.sort()
+
+
 def diff_sides(old: Side, new: Side) -> GraphDiff:
-    """Everything the change from `old` to `new` does to trust."""
+    """Everything the change from `old` to `new` does to trust; what touches an account missing on either side is
+    set aside (`GraphDiff.not_in_data`), and outside trust is judged on what the data shows."""
     changes = trust_changes(old.graph, new.graph)
     reachers, checked = reacher_changes(old, new, changes)
     introduced, resolved, escalated = finding_changes(old.findings, new.findings)
-    return GraphDiff(
-        trust=changes,
-        outside=_outside(old.graph, new.graph, changes),
+    missing_old, missing_new = missing_accounts(old, new)
+    unknown = missing_old | missing_new
+    account = _Accounts(new.graph, old.graph)
+    kept, aside = _split_trust(changes, unknown, account) if unknown else (changes, [])
+    diff = GraphDiff(
+        trust=kept,
+        outside=_outside(old.graph, new.graph, kept),
         reachers=reachers,
         sensitive_added={r: why for r, why in sorted(new.sensitive.items()) if r not in old.sensitive},
         sensitive_removed={r: why for r, why in sorted(old.sensitive.items()) if r not in new.sensitive},
@@ -435,4 +631,9 @@ def diff_sides(old: Side, new: Side) -> GraphDiff:
         findings_resolved=resolved,
         findings_escalated=escalated,
         sensitive_checked=checked,
+        not_in_data=NotInData(accounts=sorted(unknown), trust=aside,
+                              outside=_outside(old.graph, new.graph, aside) if aside else []),
     )
+    if unknown:
+        _set_aside(diff, unknown, account)
+    return diff

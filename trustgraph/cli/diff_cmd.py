@@ -12,13 +12,20 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from trustgraph.analysis.diff import GraphDiff, Side, diff_sides, side_from_snapshot
-from trustgraph.analysis.findings import RULES, FindingOptions, Severity
+from trustgraph.analysis.diff import RESOLVED, GraphDiff, Incomplete, Side, diff_sides, side_from_snapshot
+from trustgraph.analysis.findings import RULES, Finding, FindingOptions, Severity, at_or_above
 from trustgraph.analysis.findings.gate import Triage
 from trustgraph.cli.app import main
 from trustgraph.cli.findings_cmd import SEVERITY_STYLE, sensitivity_options
-from trustgraph.cli.gate import finish, gate_options, load_triage, severity_failure, severity_value
-from trustgraph.cli.inputs import InputSpec, iac_options, obtain_snapshot_and_graph, reading_options, recorded_inputs
+from trustgraph.cli.gate import (
+    finish,
+    gate_options,
+    incomplete_reason,
+    load_triage,
+    severity_failure,
+    severity_value,
+)
+from trustgraph.cli.inputs import InputSpec, iac_options, obtain, reading_options, recorded_inputs
 from trustgraph.cli.output import short, stdout, write_picture
 from trustgraph.cli.progress import phase
 from trustgraph.cli.terminal import safe
@@ -74,9 +81,11 @@ def plan_specs(plan: str, context: tuple[str, ...], **common: Any) -> tuple[Inpu
 
 
 def load_side(spec: InputSpec, options: FindingOptions, name: str) -> Side:
-    snapshot, graph = obtain_snapshot_and_graph(spec)
+    loaded = obtain(spec, snapshot=True, require_snapshot=True)
+    assert loaded.snapshot is not None
+    rejected = loaded.report.files_rejected if loaded.report is not None else None
     with phase(f"check rules ({name})", quiet=spec.quiet):
-        return side_from_snapshot(snapshot, graph, options)
+        return side_from_snapshot(loaded.snapshot, loaded.graph, options, files_rejected=rejected)
 
 
 def _trust_table(diff: GraphDiff, console: Console) -> None:
@@ -101,7 +110,27 @@ def _more(console: Console, total: int) -> None:
     console.print()
 
 
-def _table(diff: GraphDiff, console: Console, split: Triage | None) -> None:
+def _incomplete(diff: GraphDiff, console: Console, old: Incomplete, new: Incomplete) -> None:
+    for name, side in (("old", old), ("new", new)):
+        if side:
+            what = list(side.partial) or list(side.reasons)
+            console.print(Text(f"Incomplete data on the {name} side ({len(what)}): what is missing is not compared",
+                               style="bold yellow"))
+            for line in what:
+                console.print(f"  - {safe(line)}")
+    aside = diff.not_in_data
+    if aside:
+        console.print(Text(f"Not in the data (account(s) missing on a side: {safe(', '.join(aside.accounts))}): "
+                           f"{len(aside.trust)} trust change(s), {len(aside.reachers)} reacher change(s), "
+                           f"{len(aside.findings)} finding change(s) neither added nor removed (see --format json)",
+                           style="yellow"))
+    if old or new or aside:
+        console.print()
+
+
+def _table(diff: GraphDiff, console: Console, split: Triage | None, old: Incomplete | None = None,
+           new: Incomplete | None = None) -> None:
+    _incomplete(diff, console, old or Incomplete(), new or Incomplete())
     console.print(Text(summary_line(diff), style="bold"))
     console.print()
     if diff.trust:
@@ -149,18 +178,34 @@ def _table(diff: GraphDiff, console: Console, split: Triage | None) -> None:
         _more(console, len(found))
 
 
+def gated_findings(diff: GraphDiff) -> list[Finding]:
+    """What --fail-on counts: findings introduced or escalated, and those that may be (an account missing on a
+    side)."""
+    return (diff.findings_introduced + [after for _, after in diff.findings_escalated]
+            + [f for change, f in diff.not_in_data.findings if change != RESOLVED])
+
+
 def gate_failures(diff: GraphDiff, split: Triage | None, fail_on: Severity | None, fail_on_outside: bool,
                   fail_on_reachers: bool) -> list[str]:
     """Why the change fails the gate (empty: it passes)."""
+    # What touches an account missing on one side may be new: a gate told to decide anyway (--allow-incomplete)
+    # counts it, so that missing data never passes a gate that whole data would fail.
+    aside = diff.not_in_data
+    maybe = " (some in accounts missing on a side)"
     failures: list[str] = []
     if fail_on is not None:
-        gated = diff.findings_introduced + [after for _, after in diff.findings_escalated]
-        failures += severity_failure(fail_on, gated, split, "new or escalated finding(s)")
-    if fail_on_outside and diff.outside:
-        failures.append(f"--fail-on-outside: {len(diff.outside)} new trust from outside the organization")
+        unsure = [f for change, f in aside.findings if change != RESOLVED]
+        failures += [line + (maybe if unsure and at_or_above(unsure, fail_on) else "")
+                     for line in severity_failure(fail_on, gated_findings(diff), split, "new or escalated finding(s)")]
+    outside = len(diff.outside) + len(aside.outside)
+    if fail_on_outside and outside:
+        failures.append(f"--fail-on-outside: {outside} new trust from outside the organization"
+                        + (maybe if aside.outside else ""))
     new = sum(1 for r in diff.reachers if r.change in ("new", "unconditional"))
-    if fail_on_reachers and new:
-        failures.append(f"--fail-on-reachers: {new} new or now unconditional reacher(s) of sensitive roles")
+    unsure_reachers = sum(1 for r in aside.reachers if r.change in ("new", "unconditional"))
+    if fail_on_reachers and new + unsure_reachers:
+        failures.append(f"--fail-on-reachers: {new + unsure_reachers} new or now unconditional reacher(s) of "
+                        "sensitive roles" + (maybe if unsure_reachers else ""))
     return failures
 
 
@@ -193,8 +238,8 @@ def diff_command(paths: tuple[str, ...], old_paths: tuple[str, ...], new_paths: 
                  policy_role_arn: str | None, known_accounts: str | None, accounts_file: str | None, quiet: bool,
                  no_cache: bool, fmt: str, as_json: bool, output: str | None, fail_on: Severity | None,
                  fail_on_outside: bool, fail_on_reachers: bool, baseline_file: str | None,
-                 suppressions_file: str | None, sensitive: tuple[str, ...], many_reachers: int,
-                 chain_hops: int) -> None:
+                 suppressions_file: str | None, allow_incomplete: bool, sensitive: tuple[str, ...],
+                 many_reachers: int, chain_hops: int) -> None:
     """What a change does to trust: edges added, removed and changed, new outside trust, new reachers of
     sensitive roles, findings introduced and resolved.
 
@@ -203,7 +248,9 @@ def diff_command(paths: tuple[str, ...], old_paths: tuple[str, ...], new_paths: 
     live/ --new live/ --new plan.json`: a plan's roles overlay the snapshot's, its deletions remove them).
     `trustgraph diff --plan plan.json [PATH...]` compares the state a plan starts from with the state it leaves,
     over the PATHs given. Gates: --fail-on SEVERITY (new or escalated findings, after --baseline and
-    --suppressions), --fail-on-outside, --fail-on-reachers; exit code 1 when one trips, 2 on bad usage or input.
+    --suppressions), --fail-on-outside, --fail-on-reachers; exit code 1 when one trips, 2 on bad usage or input,
+    and 2 with a gate when a side is incomplete (an input not read, a partial collection) unless --allow-incomplete.
+    Trust, reachers and findings of an account missing on one side are listed as not in the data, not as changes.
     """
     if as_json:
         fmt = "json"
@@ -227,15 +274,18 @@ def diff_command(paths: tuple[str, ...], old_paths: tuple[str, ...], new_paths: 
     old, new = load_side(old_spec, options, "old"), load_side(new_spec, options, "new")
     with phase("compare", quiet=quiet):
         diff = diff_sides(old, new)
-    split = load_triage(diff.findings_introduced + [b for _, b in diff.findings_escalated], baseline_file,
-                        suppressions_file)
+    split = load_triage(gated_findings(diff), baseline_file, suppressions_file)
     gating = fail_on is not None or fail_on_outside or fail_on_reachers
     failures = gate_failures(diff, split, fail_on, fail_on_outside, fail_on_reachers)
+    incomplete = incomplete_reason((("old side: ", old.incomplete), ("new side: ", new.incomplete)),
+                                   allow_incomplete) if gating else None
     gate: dict[str, Any] | None = None
     if gating:
         gate = {"fail_on": fail_on.value if fail_on else None, "fail_on_outside": fail_on_outside,
                 "fail_on_reachers": fail_on_reachers, "tripped": bool(failures) or bool(split and split.expired),
                 "reasons": failures}
+        if incomplete:  # only then: a gate on whole data reads as it always did
+            gate["incomplete"] = incomplete
     if output:
         from trustgraph.render.diff import diff_picture
 
@@ -244,9 +294,10 @@ def diff_command(paths: tuple[str, ...], old_paths: tuple[str, ...], new_paths: 
         click.echo(json.dumps(diff_document(
             diff, old_inputs=recorded_inputs(old_spec), new_inputs=recorded_inputs(new_spec),
             old_time=old.graph.graph.get("data_time"), new_time=new.graph.graph.get("data_time"), triage=split,
-            gate=gate), indent=2))
+            gate=gate, old_incomplete=old.incomplete, new_incomplete=new.incomplete), indent=2))
     elif fmt == "markdown":
-        click.echo(diff_markdown(diff, triage=split, gate=gate), nl=False)
+        click.echo(diff_markdown(diff, triage=split, gate=gate, old_incomplete=old.incomplete,
+                                 new_incomplete=new.incomplete), nl=False)
     else:
-        _table(diff, stdout, split)
-    finish(failures, split, gating)
+        _table(diff, stdout, split, old.incomplete, new.incomplete)
+    finish(failures, split, gating, incomplete)

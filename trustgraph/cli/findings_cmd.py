@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from trustgraph.analysis.diff import incompleteness
 from trustgraph.analysis.findings import (
     RULES,
     SEVERITY_NAMES,
@@ -24,8 +25,15 @@ from trustgraph.analysis.findings import (
 )
 from trustgraph.analysis.findings.gate import Triage
 from trustgraph.cli.app import main
-from trustgraph.cli.gate import finish, gate_options, load_triage, severity_failure, severity_value
-from trustgraph.cli.inputs import InputSpec, input_options, obtain_snapshot_and_graph, recorded_inputs
+from trustgraph.cli.gate import (
+    finish,
+    gate_options,
+    incomplete_reason,
+    load_triage,
+    severity_failure,
+    severity_value,
+)
+from trustgraph.cli.inputs import InputSpec, input_options, obtain, recorded_inputs
 from trustgraph.cli.output import short, stdout
 from trustgraph.cli.progress import phase
 from trustgraph.cli.terminal import safe, visible
@@ -52,12 +60,21 @@ def sensitivity_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 def analyse(spec: InputSpec, sensitive: tuple[str, ...], many_reachers: int, chain_hops: int):  # type: ignore[no-untyped-def]
     """Load, build, annotate and run every rule: (snapshot, graph, findings, the context they were found in)."""
-    snapshot, graph = obtain_snapshot_and_graph(spec)
+    snapshot, graph, findings, context, _ = analyse_loaded(spec, sensitive, many_reachers, chain_hops)
+    return snapshot, graph, findings, context
+
+
+def analyse_loaded(spec: InputSpec, sensitive: tuple[str, ...], many_reachers: int, chain_hops: int):  # type: ignore[no-untyped-def]
+    """`analyse`, and what the data is known to lack (`Incomplete`: the inputs that could not be read, gaps)."""
+    loaded = obtain(spec, snapshot=True, require_snapshot=True)
+    snapshot, graph = loaded.snapshot, loaded.graph
+    assert snapshot is not None
+    incomplete = incompleteness(snapshot, loaded.report.files_rejected if loaded.report is not None else None)
     options = FindingOptions(sensitive_patterns=tuple(sensitive), many_reachers=many_reachers,
                              long_chain_hops=chain_hops)
     context = FindingContext(snapshot, graph, options)
     with phase("check rules", total=len(snapshot.roles), quiet=spec.quiet, unit="roles") as tick:
-        return snapshot, graph, find(snapshot, graph, options, progress=tick, context=context), context
+        return snapshot, graph, find(snapshot, graph, options, progress=tick, context=context), context, incomplete
 
 
 def _incomplete(snapshot: Snapshot, console: Console) -> None:
@@ -127,8 +144,8 @@ def _table(findings: list[Finding], snapshot: Snapshot, console: Console, split:
 @sensitivity_options
 def findings_command(spec: InputSpec, fmt: str, as_json: bool, fail_on: Severity | None, min_severity: Severity | None,
                      rules: tuple[str, ...], output: str | None, baseline_file: str | None,
-                     suppressions_file: str | None, sensitive: tuple[str, ...], many_reachers: int,
-                     chain_hops: int) -> None:
+                     suppressions_file: str | None, allow_incomplete: bool, sensitive: tuple[str, ...],
+                     many_reachers: int, chain_hops: int) -> None:
     """Report weaknesses of the role trusts: rule id, severity, role, principal, why, and the fix.
 
     Rules cover public trust, federated trust open to the world (GitHub, GitLab, HCP Terraform, EKS,
@@ -137,14 +154,15 @@ def findings_command(spec: InputSpec, fmt: str, as_json: bool, fail_on: Severity
     through long chains, and privilege escalation into sensitive roles and accounts through PassRole, code
     already running as a role, IAM writes and sts:AssumeRoot. Exit code 1 when --fail-on trips; with
     --baseline only findings not in the baseline count, with --suppressions accepted findings are reported
-    as suppressed and not counted.
+    as suppressed and not counted. With --fail-on, an input that could not be read or a collection marked
+    partial ends the run with exit 2 once the output is written, unless --allow-incomplete.
     """
     if as_json:
         fmt = "json"
     unknown = [r for r in rules if r.upper() not in RULES]
     if unknown:
         raise click.BadParameter(f"unknown rule id(s): {', '.join(unknown)}", param_hint="--rule")
-    snapshot, graph, findings, _ = analyse(spec, sensitive, many_reachers, chain_hops)
+    snapshot, graph, findings, _, incomplete = analyse_loaded(spec, sensitive, many_reachers, chain_hops)
     if rules:
         wanted = {r.upper() for r in rules}
         findings = [f for f in findings if f.rule in wanted]
@@ -162,7 +180,7 @@ def findings_command(spec: InputSpec, fmt: str, as_json: bool, fail_on: Severity
                                                 data_time=graph.graph.get("data_time"), triage=split), indent=2)
         elif fmt == "sarif":
             text = json.dumps(to_sarif(shown, incomplete=snapshot.gaps, triage=split,
-                                       baseline=bool(baseline_file)), indent=2)
+                                       baseline=bool(baseline_file), unread=incomplete.partial), indent=2)
         else:
             text = findings_markdown(shown, title="trustgraph findings", level=1, triage=split)
         if output:
@@ -170,4 +188,5 @@ def findings_command(spec: InputSpec, fmt: str, as_json: bool, fail_on: Severity
         else:
             click.echo(text)
     failures = severity_failure(fail_on, findings, split, "finding(s)") if fail_on is not None else []
-    finish(failures, split, gating=fail_on is not None)
+    finish(failures, split, gating=fail_on is not None,
+           incomplete=incomplete_reason((("", incomplete),), allow_incomplete) if fail_on is not None else None)

@@ -1,5 +1,9 @@
-"""--baseline and --suppressions for the --fail-on gates of `findings` and `diff`: reading the files, the
-split of the findings (analysis/findings/gate.py) and the messages that explain a failed gate."""
+"""--baseline, --suppressions and --allow-incomplete for the --fail-on gates of `findings` and `diff`: reading the
+files, the split of the findings (analysis/findings/gate.py) and the messages that explain a failed gate.
+
+A gate never passes on an error: an input that could not be read (a plan that is not a plan among them) or data a
+collection marks partial ends a gated run with exit 2 once its outputs are written, unless --allow-incomplete
+says to gate on what was read."""
 
 from __future__ import annotations
 
@@ -10,14 +14,19 @@ from typing import Any
 
 import click
 
+from trustgraph.analysis.diff import Incomplete
 from trustgraph.analysis.findings import Finding, Severity, at_or_above
 from trustgraph.analysis.findings.gate import Triage, triage
 from trustgraph.cli.terminal import visible
 
 EXIT_GATE = 1
+EXIT_INCOMPLETE = 2
 
 
 def gate_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    func = click.option("--allow-incomplete", is_flag=True,
+                        help="Let the --fail-on gates decide on incomplete data (an input that could not be read, "
+                             "a collection marked partial) instead of exiting 2.")(func)
     func = click.option("--suppressions", "suppressions_file", type=click.Path(exists=True, dir_okay=False),
                         help="YAML/JSON list of accepted findings ({rule, subject ARN glob, reason, expires}): "
                              "reported as suppressed, not counted by --fail-on; an expired entry fails the "
@@ -66,8 +75,21 @@ def expiry_messages(split: Triage | None) -> list[str]:
             for s in split.expired]
 
 
-def finish(failures: list[str], split: Triage | None, gating: bool) -> None:
-    """Print why the gate failed and exit 1; without a gate, expired suppressions are only warned about."""
+def incomplete_reason(sides: Iterable[tuple[str, Incomplete]], allow: bool) -> str | None:
+    """The one line a gated run on incomplete data ends with (None when the data is whole, or allowed)."""
+    if allow:
+        return None
+    reasons = [f"{name}{r}" for name, side in sides for r in side.partial]
+    if not reasons:
+        return None
+    more = f" (and {len(reasons) - 2} more)" if len(reasons) > 2 else ""
+    return (f"incomplete data, no gate can pass: {'; '.join(reasons[:2])}{more}; --allow-incomplete gates on what "
+            "was read")
+
+
+def finish(failures: list[str], split: Triage | None, gating: bool, incomplete: str | None = None) -> None:
+    """Print why the gate failed and exit 1 (2 when the data is incomplete: `incomplete_reason`); without a gate,
+    expired suppressions are only warned about."""
     expired = expiry_messages(split)
     if not gating:
         for line in expired:
@@ -76,6 +98,9 @@ def finish(failures: list[str], split: Triage | None, gating: bool) -> None:
     failures = failures + expired
     for line in failures:
         click.echo(visible(line), err=True)
+    if incomplete:
+        click.echo(f"error: {visible(incomplete)}", err=True)
+        sys.exit(EXIT_INCOMPLETE)
     if failures:
         sys.exit(EXIT_GATE)
 

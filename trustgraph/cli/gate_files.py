@@ -1,10 +1,17 @@
-"""The files a `--fail-on` gate reads: a baseline (a previous `findings --format json`) and suppressions."""
+"""The files a `--fail-on` gate reads: a baseline (a previous `findings --format json`) and suppressions.
+
+They decide what a gate lets through, so they are read strictly: a key given twice in one mapping (YAML and JSON
+would keep the last, so `expires:` written twice silently extends a suppression) and a date no calendar has
+(`2026-02-30`) are errors naming the file and the line."""
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 from trustgraph.analysis.findings.catalogue import RULES
 from trustgraph.analysis.findings.gate import Suppression
@@ -18,11 +25,94 @@ class GateFileError(ValueError):
     pass
 
 
+class _StrictLoader(yaml.SafeLoader):
+    """Safe YAML that refuses a key given twice in one mapping and a date that does not exist, at their line."""
+
+    def construct_mapping(self, node: yaml.Node, deep: bool = False) -> dict[Any, Any]:
+        if isinstance(node, yaml.MappingNode):
+            seen: set[Any] = set()
+            for key_node, _ in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    continue
+                key = self.construct_object(key_node, deep=True)
+                try:
+                    duplicate = key in seen
+                    seen.add(key)
+                except TypeError:
+                    continue  # an unhashable key: the constructor says so
+                if duplicate:
+                    raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r} (given twice in one "
+                                                            "mapping)", key_node.start_mark)
+        return super().construct_mapping(node, deep=deep)  # type: ignore[arg-type]
+
+    def construct_yaml_timestamp(self, node: yaml.Node) -> date | datetime:
+        try:
+            return super().construct_yaml_timestamp(node)  # type: ignore[arg-type]
+        except ValueError as exc:
+            raise yaml.constructor.ConstructorError(None, None, f"{node.value!r} is not a date ({exc})",
+                                                    node.start_mark) from None
+
+
+_StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _StrictLoader.construct_yaml_timestamp)
+
+
+def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in found:
+            raise _DuplicateKey(key)
+        found[key] = value
+    return found
+
+
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _json_line(text: str, key: str) -> str:
+    """Where a duplicate JSON key is: the line of its second occurrence, when the text shows one."""
+    needle = json.dumps(key) + ":"
+    compact = [i for i, line in enumerate(text.splitlines(), 1) if needle in line.replace('": ', '":')]
+    return f" at line {compact[1]}" if len(compact) > 1 else ""
+
+
+def read_gate_file(path: Path, what: str) -> Any:
+    """The parsed content of a gate file: JSON (a .json name) or YAML, with keys unique per mapping and real dates;
+    anything else is a GateFileError naming the file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise GateFileError(f"{path}: cannot read the {what}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise GateFileError(f"{path}: the {what} is not UTF-8 text") from None
+    if path.suffix.lower() == ".json":
+        try:
+            return json.loads(text, object_pairs_hook=_unique_pairs)
+        except _DuplicateKey as exc:
+            raise GateFileError(f"{path}: not a valid {what}: duplicate key {exc.key!r}"
+                                f"{_json_line(text, exc.key)} (given twice in one object)") from None
+        except json.JSONDecodeError:
+            pass  # the one reader's message for everything else
+        except RecursionError:
+            raise GateFileError(f"{path}: the {what} is nested too deeply to read") from None
+        return read_json_or_yaml(path, GateFileError, what)
+    try:
+        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1} column {mark.column + 1}" if mark else ""
+        raise GateFileError(f"{path}: not valid YAML: {getattr(exc, 'problem', None) or exc}{where}") from None
+    except RecursionError:
+        raise GateFileError(f"{path}: the {what} is nested too deeply to read") from None
+
+
 def load_baseline(path: str | Path) -> set[str]:
     """The fingerprints of a `trustgraph findings --format json` document (computed from rule, role and
     principal, so that documents written before fingerprints were recorded work too)."""
     path = Path(path)
-    data = read_json_or_yaml(path, GateFileError, "baseline")
+    data = read_gate_file(path, "baseline")
     if not isinstance(data, dict) or not isinstance(data.get("findings"), list):
         raise GateFileError(f"{path}: not a findings document (expected the output of "
                             "`trustgraph findings --format json`)")
@@ -45,8 +135,9 @@ def _expiry(value: Any, where: str) -> date | None:
     if isinstance(value, str):
         try:
             return date.fromisoformat(value.strip())
-        except ValueError:
-            pass
+        except ValueError as exc:
+            if len(value.strip()) == 10 and "-" in value:  # the shape of a date, but not one (2026-02-30)
+                raise GateFileError(f"{where}: expires {value!r} is not a date ({exc})") from None
     raise GateFileError(f"{where}: expires must be a date (YYYY-MM-DD), not {value!r}")
 
 
@@ -55,7 +146,7 @@ def load_suppressions(path: str | Path) -> list[Suppression]:
     (an id such as TG201, or *), `subject` (ARN glob on the role), `reason` (required), and optionally
     `principal` (ARN glob) and `expires` (YYYY-MM-DD)."""
     path = Path(path)
-    data = read_json_or_yaml(path, GateFileError, "suppressions file")
+    data = read_gate_file(path, "suppressions file")
     if isinstance(data, dict) and "suppressions" in data:
         data = data["suppressions"]
     if data is None:

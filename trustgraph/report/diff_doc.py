@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from trustgraph.analysis.diff import ADDED, CHANGED, REMOVED, GraphDiff, TrustChange
+from trustgraph.analysis.diff import ADDED, CHANGED, REMOVED, GraphDiff, Incomplete, ReacherChange, TrustChange
 from trustgraph.analysis.findings.gate import Triage
 from trustgraph.report.findings_doc import finding_json, gate_json
 from trustgraph.version import __version__
@@ -37,14 +37,36 @@ def trust_json(t: TrustChange) -> dict[str, Any]:
             "new": t.new.as_dict() if t.new else None, "fields": list(t.fields)}
 
 
+def reacher_json(r: ReacherChange) -> dict[str, Any]:
+    return {"role": r.role, "principal": r.principal, "change": r.change, "hops": r.hops,
+            "conditional": r.conditional, "conditions": list(r.conditions), "classification": r.classification,
+            "path": list(r.path)}
+
+
+def _side(inputs: Iterable[str], time: str | None, incomplete: Incomplete | None) -> dict[str, Any]:
+    side: dict[str, Any] = {"inputs": list(inputs), "data_time": time}
+    if incomplete:  # only when the side lacks something: a complete side reads as it always did
+        side["incomplete"] = incomplete.as_dict()
+    return side
+
+
+def not_in_data_json(diff: GraphDiff) -> dict[str, Any]:
+    aside = diff.not_in_data
+    return {"accounts": list(aside.accounts), "trust": [trust_json(t) for t in aside.trust],
+            "reachers": [reacher_json(r) for r in aside.reachers],
+            "findings": [{"change": change, **finding_json(f)} for change, f in aside.findings],
+            "sensitive_roles": list(aside.sensitive_roles)}
+
+
 def diff_document(diff: GraphDiff, *, old_inputs: Iterable[str] = (), new_inputs: Iterable[str] = (),
                   old_time: str | None = None, new_time: str | None = None, triage: Triage | None = None,
-                  gate: dict[str, Any] | None = None) -> dict[str, Any]:
+                  gate: dict[str, Any] | None = None, old_incomplete: Incomplete | None = None,
+                  new_incomplete: Incomplete | None = None) -> dict[str, Any]:
     doc: dict[str, Any] = {
         "schema": SCHEMA,
         "tool": {"name": "trustgraph", "version": __version__},
-        "old": {"inputs": list(old_inputs), "data_time": old_time},
-        "new": {"inputs": list(new_inputs), "data_time": new_time},
+        "old": _side(old_inputs, old_time, old_incomplete),
+        "new": _side(new_inputs, new_time, new_incomplete),
         "summary": summary(diff),
         "trust": [trust_json(t) for t in diff.trust],
         "outside": [{"role": o.role, "caller": o.caller, "classification": o.classification,
@@ -52,9 +74,7 @@ def diff_document(diff: GraphDiff, *, old_inputs: Iterable[str] = (), new_inputs
                     for o in diff.outside],
         "sensitive_roles": {"added": dict(diff.sensitive_added), "removed": dict(diff.sensitive_removed),
                             "checked": list(diff.sensitive_checked)},
-        "reachers": [{"role": r.role, "principal": r.principal, "change": r.change, "hops": r.hops,
-                      "conditional": r.conditional, "conditions": list(r.conditions),
-                      "classification": r.classification, "path": list(r.path)} for r in diff.reachers],
+        "reachers": [reacher_json(r) for r in diff.reachers],
         "findings": {
             "introduced": [finding_json(f, triage) for f in diff.findings_introduced],
             "resolved": [finding_json(f) for f in diff.findings_resolved],
@@ -62,6 +82,8 @@ def diff_document(diff: GraphDiff, *, old_inputs: Iterable[str] = (), new_inputs
                           for a, b in diff.findings_escalated],
         },
     }
+    if diff.not_in_data.accounts or diff.not_in_data:
+        doc["not_in_data"] = not_in_data_json(diff)
     if gate is not None:
         doc["gate"] = {**gate, **(gate_json(triage) if triage is not None else {})}
     return doc

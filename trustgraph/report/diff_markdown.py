@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from trustgraph.analysis.diff import ADDED, CHANGED, REMOVED, EdgeFacts, GraphDiff, TrustChange
+from trustgraph.analysis.diff import ADDED, CHANGED, REMOVED, EdgeFacts, GraphDiff, Incomplete, TrustChange
 from trustgraph.analysis.findings import RULES, Finding
 from trustgraph.analysis.findings.gate import Triage
 from trustgraph.report.markdown import code, gate_note, md, short_arn
@@ -80,10 +80,55 @@ def _finding_row(triage: Triage | None) -> Callable[[Finding], Sequence[str]]:
     return row
 
 
+def incomplete_banner(diff: GraphDiff, old: Incomplete | None, new: Incomplete | None) -> list[str]:
+    """A quoted warning when a side lacks data: what it lacks, and how much would have read as change."""
+    sides = [(name, side) for name, side in (("old", old), ("new", new)) if side]
+    aside = diff.not_in_data
+    if not sides and not aside.accounts:
+        return []
+    lines = ["> [!WARNING]", "> **Incomplete data:** this comparison cannot show what is not in the data."]
+    for name, side in sides:
+        what = list(side.partial) or list(side.reasons)
+        more = f" (and {len(what) - 3} more)" if len(what) > 3 else ""
+        lines.append(f"> - {name} side: " + md("; ".join(what[:3])) + more)
+    if aside.accounts:
+        counts = [f"{n} {what}" for n, what in ((len(aside.trust), "trust change(s)"),
+                                                (len(aside.reachers), "reacher change(s)"),
+                                                (len(aside.findings), "finding change(s)")) if n]
+        accounts = ", ".join(code(a) for a in aside.accounts[:10]) + (" …" if len(aside.accounts) > 10 else "")
+        lines.append(f"> - account(s) missing on a side: {accounts}"
+                     + (f"; {', '.join(counts)} touching them are listed as not in the data, not as changes"
+                        if counts else ""))
+    return lines + [""]
+
+
+def _not_in_data(diff: GraphDiff) -> list[str]:
+    aside = diff.not_in_data
+    if not aside:
+        return []
+    out = ["**Not in the data** (an account missing on one side: neither added nor removed)", ""]
+    if aside.trust:
+        out += _table(("Would read as", "Role", "Caller"), aside.trust,
+                      lambda t: (t.change, code(short_arn(t.role)), callers_text(t)))
+    if aside.reachers:
+        out += _table(("Would read as", "Sensitive role", "Principal"), aside.reachers,
+                      lambda r: (REACHER_CHANGE_LABELS[r.change], code(short_arn(r.role)),
+                                 code(short_arn(r.principal))))
+    if aside.findings:
+        out += _table(("Would read as", "Severity", "Rule", "Role", "Principal"), aside.findings,
+                      lambda item: (item[0], item[1].severity.value, item[1].rule, code(short_arn(item[1].role)),
+                                    code(short_arn(item[1].principal)) if item[1].principal else "—"))
+    return out
+
+
 def diff_markdown(diff: GraphDiff, *, title: str = "trustgraph diff", level: int = 3,
-                  triage: Triage | None = None, gate: dict[str, Any] | None = None) -> str:
+                  triage: Triage | None = None, gate: dict[str, Any] | None = None,
+                  old_incomplete: Incomplete | None = None, new_incomplete: Incomplete | None = None) -> str:
     h = "#" * level
-    out = [f"{h} {md(title)}", "", summary_line(diff), ""]
+    out = [f"{h} {md(title)}", ""] + incomplete_banner(diff, old_incomplete, new_incomplete)
+    out += [summary_line(diff), ""]
+    if gate and gate.get("incomplete"):
+        out += ["**Gate failed:** " + md(gate["incomplete"]), ""]
     if gate and gate.get("reasons"):
         out += ["**Gate failed:** " + md("; ".join(gate["reasons"])), ""]
     if diff.trust:
@@ -116,4 +161,5 @@ def diff_markdown(diff: GraphDiff, *, title: str = "trustgraph diff", level: int
                                  code(short_arn(p[1].principal)) if p[1].principal else "—"))
     if diff.findings_resolved:
         out += ["**Findings resolved**", ""] + _table(head, diff.findings_resolved, _finding_row(None))
+    out += _not_in_data(diff)
     return "\n".join(out).rstrip() + "\n"

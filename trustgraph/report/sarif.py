@@ -93,14 +93,21 @@ def _rule_descriptor(rule_id: str) -> dict[str, Any]:
 
 
 def to_sarif(findings: Iterable[Finding], *, base: Path | None = None,
-             incomplete: Iterable[str] = (), triage: Triage | None = None, baseline: bool = False) -> dict[str, Any]:
+             incomplete: Iterable[str] = (), triage: Triage | None = None, baseline: bool = False,
+             unread: Iterable[str] = ()) -> dict[str, Any]:
     """`incomplete`: what the data is known to lack; each becomes a warning notification of the run, so that
     code scanning shows "0 results" together with why that may not mean "nothing wrong". `triage`: suppressed
     findings get a SARIF `suppressions` entry (kind external, status accepted, the reason as justification);
-    with `baseline`, every result gets a `baselineState` (unchanged: in the baseline, else new)."""
+    with `baseline`, every result gets a `baselineState` (unchanged: in the baseline, else new). `unread`: why the
+    run could not read all it was given (a rejected input, an account a collection failed to read): the run is
+    then not `executionSuccessful`, and each reason is an error notification, so that an upload of partial results
+    never looks like a complete scan."""
     findings = list(findings)
-    notifications = [{"level": "warning", "message": {"text": f"incomplete data: {gap}"},
-                      "descriptor": {"id": "trustgraph/incomplete-data"}} for gap in incomplete]
+    unread = list(unread)
+    notifications = [{"level": "error", "message": {"text": f"input not read: {why}"},
+                      "descriptor": {"id": "trustgraph/input-not-read"}} for why in unread]
+    notifications += [{"level": "warning", "message": {"text": f"incomplete data: {gap}"},
+                       "descriptor": {"id": "trustgraph/incomplete-data"}} for gap in incomplete]
     rule_ids = sorted({f.rule for f in findings} | set(RULES))
     index = {r: i for i, r in enumerate(rule_ids)}
     results = []
@@ -141,7 +148,7 @@ def to_sarif(findings: Iterable[Finding], *, base: Path | None = None,
             "tool": {"driver": {"name": "trustgraph", "version": __version__, "semanticVersion": __version__,
                                 "rules": [_rule_descriptor(r) for r in rule_ids]}},
             "automationDetails": {"id": "trustgraph/findings/"},
-            "invocations": [{"executionSuccessful": True, "toolExecutionNotifications": notifications}],
+            "invocations": [{"executionSuccessful": not unread, "toolExecutionNotifications": notifications}],
             "columnKind": "unicodeCodePoints",
             "results": results,
         }],

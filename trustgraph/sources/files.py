@@ -23,7 +23,7 @@ from trustgraph.sources.identity_center_file import is_identity_center_document
 from trustgraph.sources.inventory_file import looks_like_inventory, read_inventory
 from trustgraph.sources.organization_file import looks_like_organization, read_organization
 from trustgraph.sources.snapshot_builder import SnapshotBuilder
-from trustgraph.sources.terraform_plan import looks_like_terraform_plan, read_plan
+from trustgraph.sources.terraform_plan import NotAPlan, looks_like_terraform_plan, read_plan, unwrapped_plan
 
 GAAD_KEYS = ("UserDetailList", "GroupDetailList", "RoleDetailList", "Policies")
 YAML_SUFFIXES = (".yaml", ".yml", ".template")
@@ -289,7 +289,13 @@ def manifest_warnings(manifest: dict[str, Any], source: str, report: LoadReport)
 
 def load_json_file(path: Path) -> Any:
     text = path.read_text(encoding="utf-8-sig")
-    return json.loads(text)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        plan = unwrapped_plan(text)  # `terraform show -json` captured through setup-terraform's wrapper
+        if plan is None:
+            raise
+        return plan
 
 
 class YamlError(ValueError):
@@ -387,7 +393,7 @@ def _load_inputs(paths: Iterable[str | Path], role_arn: str | None,
             continue  # cdk.out holds these beside its templates
         try:
             read_value(value, builder, source, role_arn, path, iac)
-        except UnknownFormat as exc:
+        except (UnknownFormat, NotAPlan) as exc:
             report.error(source, "$", str(exc), skipped="files")
             report.files_rejected.append(source)
             continue

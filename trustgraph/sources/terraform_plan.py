@@ -59,8 +59,35 @@ _FROM_RESOURCE = object()
 ATTACHMENT_TARGETS = (("role", "roles"), ("user", "users"), ("group", "groups"))
 
 
+# hashicorp/setup-terraform's wrapper (terraform_wrapper: true, its default) echoes the command before the output:
+# `[command]/home/runner/work/_temp/…/terraform-bin show -json tfplan`, and may end it with workflow commands
+# (`::debug::Terraform exited with code 0.`).
+_WRAPPER_LINE = re.compile(r"\A\ufeff?\[command\][^\n]*terraform[^\n]* show [^\n]*-json[^\n]*\n")
+
+
 def looks_like_terraform_plan(value: Any) -> bool:
     return isinstance(value, dict) and "format_version" in value and any(k in value for k in PLAN_KEYS)
+
+
+def unwrapped_plan(text: str) -> dict[str, Any] | None:
+    """The plan in `terraform show -json` output captured through setup-terraform's wrapper: its command line, the
+    plan, then nothing but workflow commands. None when `text` is anything else (the caller's own error stands)."""
+    head = _WRAPPER_LINE.match(text)
+    if head is None:
+        return None
+    body = text[head.end():]
+    try:
+        value, end = json.JSONDecoder().raw_decode(body, len(body) - len(body.lstrip()))
+    except (ValueError, RecursionError):
+        return None
+    if any(line.strip() and not line.startswith("::") for line in body[end:].splitlines()):
+        return None
+    return value if looks_like_terraform_plan(value) else None
+
+
+class NotAPlan(ValueError):
+    """A document that says it is a Terraform plan but cannot be read as one: the whole file is refused, so that it
+    never reads as a plan that changes nothing."""
 
 
 def load_plan(path: str | Path, side: str = "after", account_id: str | None = None) -> tuple[Snapshot, LoadReport]:
@@ -89,8 +116,7 @@ def read_plan(plan: dict[str, Any], builder: SnapshotBuilder, source: str, optio
     try:
         resources = plan_resources(plan, options.plan_side)
     except PlanShapeError as exc:
-        builder.report.error(source, "$", str(exc), skipped="files")
-        return
+        raise NotAPlan(f"not a Terraform plan: {exc}") from None
     builder.planned(source)
     destroyed = deleted_resources(plan) if options.plan_side == "after" else []
     reader = _PlanReader(builder, source, options, resources, destroyed=destroyed)
