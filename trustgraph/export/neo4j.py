@@ -12,7 +12,8 @@ Cartography's own AWSRole/AWSUser/AWSRootPrincipal nodes. `load-kuzu.cypher` loa
 embedded Cypher database (one node table `TrustGraph`, one relationship table per type), which the tests
 use to run the queries of docs/export.md.
 
-Data text goes through `text.visible` (one line): a control character would end a CSV record.
+Data text goes through `csv_text`: `text.visible` (one line; a control character would end a CSV record), then
+a `'` before a value that a spreadsheet would run as a formula (docs/export.md).
 """
 
 from __future__ import annotations
@@ -67,13 +68,29 @@ class Neo4jExport:
     relationship_files: list[str]
 
 
+# A cell a spreadsheet reads as a formula starts with one of these (OWASP CSV injection, ASVS 1.2.10; tab, CR
+# and NUL never start a cell here, `visible` writes them as `\x09`-style escapes). `'` is the prefix itself:
+# a value that starts with it gets one more, so that dropping one leading `'` always gives the value back.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\0", "'")
+
+
+def csv_text(value: object) -> str:
+    """Data text for a CSV cell (or one item of a list cell): control characters as visible escapes, and a
+    leading `'` when the text starts with a formula character. Ids and the `:START_ID`/`:END_ID` that refer to
+    them go through it alike, so they still match."""
+    text = visible(value, one_line=True)
+    return f"'{text}" if text.startswith(FORMULA_START) else text
+
+
 def _cell(value: Value | None, column: Column) -> str:
     if value is None:
         return ""
     if column.type == "string[]":
         items = value if isinstance(value, list) else [value]
-        return LIST_SEPARATOR.join(visible(_plain(v), one_line=True) for v in items)
-    return visible(_plain(value), one_line=True)
+        return LIST_SEPARATOR.join(csv_text(_plain(v)) for v in items)
+    if column.type != "string":
+        return _plain(value)  # a number or boolean: `-1` is a number to a spreadsheet, not a formula
+    return csv_text(_plain(value))
 
 
 def _plain(value: object) -> str:
@@ -112,7 +129,7 @@ def neo4j_export(graph: nx.DiGraph, progress: Progress | None = None) -> Neo4jEx
         name = f"nodes-{_file_part(labels)}.csv"
         node_labels[name] = labels
         table = node_tables.setdefault(name, Table(node_header))
-        row = [visible(str(node), one_line=True)] + [_cell(props.get(c.source), c) for c in node_columns]
+        row = [csv_text(node)] + [_cell(props.get(c.source), c) for c in node_columns]
         table.rows.append(row + [";".join(labels)])
         if progress and done % 10_000 == 0:
             progress(done, total)
@@ -128,7 +145,7 @@ def neo4j_export(graph: nx.DiGraph, progress: Progress | None = None) -> Neo4jEx
         name = f"rels-{rel_type}.csv"
         rel_types[name] = rel_type
         table = rel_tables.setdefault(name, Table(edge_header))
-        row = [visible(str(a), one_line=True), visible(str(b), one_line=True)]
+        row = [csv_text(a), csv_text(b)]
         table.rows.append(row + [_cell(props.get(c.source), c) for c in edge_columns] + [rel_type])
         if progress and done % 10_000 == 0:
             progress(done, total)

@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping, Sequence
 
 from trustgraph.graph.schema import EdgeKind, NodeKind
-from trustgraph.text import visible
+from trustgraph.text import NONCHARACTERS, visible
 
 NODE_STYLE: dict[str, dict[str, str]] = {
     NodeKind.ROLE: {"shape": "box", "style": "rounded,filled", "fillcolor": "#e8f0fe", "color": "#3366cc"},
@@ -161,12 +161,12 @@ def html_text(value: object) -> str:
     return html.escape(visible(value), quote=True).replace("\\", "\\\\")
 
 
-_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_XML_INVALID = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f{NONCHARACTERS}]")
 
 
 def xml_text(value: object) -> str:
     """Data text for an SVG written directly (the matrix): XML escaping; characters XML cannot hold at all
-    (control characters) become U+FFFD."""
+    (control characters, lone surrogates, U+FFFE, U+FFFF) and the other noncharacters become U+FFFD."""
     return _XML_INVALID.sub("\ufffd", html.escape(str(value), quote=True))
 
 

@@ -11,24 +11,40 @@ from trustgraph.analysis.findings.gate import Triage
 from trustgraph.text import visible
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>|#~!])")
+# An `@` that GitHub would read as the start of a mention (`@user`, `@org/team`): one not preceded by an ASCII
+# letter, digit or `_` (`alice@example.com` mentions nobody). GitHub finds mentions after Markdown is rendered,
+# so neither `\@` nor `&#64;` stops one (github/markup#1168, github/cmark-gfm#181); an empty HTML comment
+# after the `@` splits the text GitHub scans and renders as nothing, in GitHub and any CommonMark renderer.
+_MENTION = re.compile(r"(?<![A-Za-z0-9_])@")
+INERT_AT = "@<!-- -->"
 
 
 def md(text: object) -> str:
     """Escape free text for Markdown (also neutralises HTML tags in renderers that allow them); control
-    characters (ESC, NUL, bidi overrides) are written as visible `\\x1b`-style escapes, newlines as spaces.
-    The one helper for data text in report.md and the Markdown findings."""
-    return _MD_SPECIAL.sub(r"\\\1", visible(str(text).replace("\n", " "), one_line=True))
+    characters (ESC, NUL, bidi overrides) are written as visible `\\x1b`-style escapes, newlines as spaces;
+    an `@` that would start a mention is made inert (a pull-request comment notifies nobody).
+    The one helper for data text in report.md, the Markdown findings and the diff comment."""
+    escaped = _MD_SPECIAL.sub(r"\\\1", visible(str(text).replace("\n", " "), one_line=True))
+    return _MENTION.sub(INERT_AT, escaped)
 
 
 def code(text: object) -> str:
     """An inline code span that survives backticks in the text, control characters (made visible) and
-    `|` (escaped, so a span inside a table cell does not split the cell)."""
+    `|` (escaped, so a span inside a table cell does not split the cell). GitHub finds no mention inside a
+    code span, so an `@` stays as it is."""
     s = visible(str(text).replace("\n", " "), one_line=True).replace("|", "\\|")
     fence = "``" if "`" in s else "`"
     if "``" in s:
         fence = "`" * (max(len(run) for run in re.findall("`+", s)) + 1)
     pad = " " if s.startswith("`") or s.endswith("`") else ""
     return f"{fence}{pad}{s}{pad}{fence}"
+
+
+def fenced(text: str, info: str = "") -> list[str]:
+    """A fenced code block around `text` (JSON text: control characters arrive escaped), its fence longer than
+    any run of backticks inside, so that an ARN with ``` (IAM paths may hold backticks) cannot close it early."""
+    fence = "`" * max(3, max((len(run) + 1 for run in re.findall("`+", text)), default=0))
+    return [f"{fence}{info}", text, fence]
 
 
 def short_arn(node: str) -> str:
@@ -90,7 +106,7 @@ def finding_markdown(f: Finding, number: int | None = None, heading: str = "####
     lines += [f"**Why it matters.** {md(rule.rationale)} Sources: {sources}", ""]
     lines += [f"**How to fix.** {md(f.remediation)}", ""]
     if f.fixed_statement:
-        lines += ["Corrected trust statement:", "", "```json", json.dumps(f.fixed_statement, indent=2), "```", ""]
+        lines += ["Corrected trust statement:", "", *fenced(json.dumps(f.fixed_statement, indent=2), "json"), ""]
     return "\n".join(lines)
 
 

@@ -198,8 +198,8 @@ def render_markdown(review: Review, *, map_image: str | None, path_images: dict[
                 conds = ", ".join(code(c) for c in r.conditions) if r.conditional else "none"
                 out.append(f"| {code(short_arn(r.principal))} | {md(r.kind)} | {r.hops} | {path} | {conds} |")
             if s.reacher_count > len(s.reachers):
-                out.append(f"| … and {s.reacher_count - len(s.reachers)} more (`trustgraph who-can-reach "
-                           f"{s.role}` lists them) | | | | |")
+                out.append(f"| … and {s.reacher_count - len(s.reachers)} more "
+                           f"({code(f'trustgraph who-can-reach {s.role}')} lists them) | | | | |")
             out.append("")
         image = path_images.get(s.role)
         if image:

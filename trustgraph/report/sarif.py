@@ -3,6 +3,11 @@
 Each result points at the input file the role was read from, at the line that names the role when it can
 be found there (else line 1), and names the role ARN as a logical location. partialFingerprints keep alerts
 stable across runs (rule + role + principal + statement).
+
+Data text (messages, names, ARNs, suppression reasons) goes through `sarif_text`: code scanning shows it as
+it is, so bidi overrides and zero-width characters would reorder or hide what a reviewer reads. Artifact URIs
+are relative references: one whose first segment holds `:` (a file `a:b.json`) starts with `./`, or it would
+parse as a URI with scheme `a`.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from urllib.parse import quote
 
 from trustgraph.analysis.findings import RULES, Finding, Severity
 from trustgraph.analysis.findings.gate import Triage
+from trustgraph.text import visible
 from trustgraph.version import __version__
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -26,6 +32,13 @@ LEVEL = {Severity.CRITICAL: "error", Severity.HIGH: "error", Severity.MEDIUM: "w
 # GitHub maps security-severity to critical (> 9.0), high (7.0–8.9), medium (4.0–6.9), low (0.1–3.9).
 SECURITY_SEVERITY = {Severity.CRITICAL: "9.5", Severity.HIGH: "8.0", Severity.MEDIUM: "5.5", Severity.LOW: "3.0",
                      Severity.INFO: "1.0"}
+
+
+def sarif_text(text: object) -> str:
+    """Data text for SARIF: control characters, bidi overrides, zero-width characters, lone surrogates and
+    noncharacters as visible escapes (`\\u202e`), the rule of the terminal-safe helper without its rich markup
+    escaping (SARIF has no markup); the JSON encoder does the rest."""
+    return visible(text)
 
 
 @lru_cache(maxsize=256)
@@ -65,7 +78,11 @@ def _relative_uri(source: str, base: Path) -> str:
         rel = str(path)
     if rel.startswith(".."):
         rel = str(path)
-    return quote(Path(rel).as_posix(), safe="/:")
+    # A file name that is not UTF-8 reaches here with surrogate escapes: its bytes are what to percent-encode.
+    uri = quote(Path(rel).as_posix(), safe="/:", errors="surrogateescape")
+    if not uri.startswith("/") and ":" in uri.split("/", 1)[0]:
+        uri = f"./{uri}"  # RFC 3986 §4.2: else the segment before `:` reads as a scheme
+    return uri
 
 
 def _fingerprint(f: Finding) -> str:
@@ -104,9 +121,9 @@ def to_sarif(findings: Iterable[Finding], *, base: Path | None = None,
     never looks like a complete scan."""
     findings = list(findings)
     unread = list(unread)
-    notifications = [{"level": "error", "message": {"text": f"input not read: {why}"},
+    notifications = [{"level": "error", "message": {"text": sarif_text(f"input not read: {why}")},
                       "descriptor": {"id": "trustgraph/input-not-read"}} for why in unread]
-    notifications += [{"level": "warning", "message": {"text": f"incomplete data: {gap}"},
+    notifications += [{"level": "warning", "message": {"text": sarif_text(f"incomplete data: {gap}")},
                        "descriptor": {"id": "trustgraph/incomplete-data"}} for gap in incomplete]
     rule_ids = sorted({f.rule for f in findings} | set(RULES))
     index = {r: i for i, r in enumerate(rule_ids)}
@@ -119,25 +136,27 @@ def to_sarif(findings: Iterable[Finding], *, base: Path | None = None,
             "ruleId": f.rule,
             "ruleIndex": index[f.rule],
             "level": LEVEL[f.severity],
-            "message": {"text": text},
+            "message": {"text": sarif_text(text)},
             "locations": [{
                 "physicalLocation": {
                     "artifactLocation": {"uri": _uri(f.source, base)},
                     "region": {"startLine": locate(f.source, f.role)},
                 },
-                "logicalLocations": [{"fullyQualifiedName": f.role, "kind": "resource"}],
+                "logicalLocations": [{"fullyQualifiedName": sarif_text(f.role), "kind": "resource"}],
             }],
             "partialFingerprints": {"trustgraphFinding/v1": _fingerprint(f)},
             "properties": {"severity": f.severity.value, "security-severity": SECURITY_SEVERITY[f.severity],
-                           "role": f.role, "principal": f.principal, "mitigated_by": f.mitigated_by,
+                           "role": sarif_text(f.role),
+                           "principal": sarif_text(f.principal) if f.principal is not None else None,
+                           "mitigated_by": [sarif_text(m) for m in f.mitigated_by],
                            "fingerprint": f.fingerprint},
         })
         if triage is not None:
             suppression = triage.suppression(f)
             if suppression is not None:
                 results[-1]["suppressions"] = [{
-                    "kind": "external", "status": "accepted", "justification": suppression.reason,
-                    "properties": {"entry": suppression.entry,
+                    "kind": "external", "status": "accepted", "justification": sarif_text(suppression.reason),
+                    "properties": {"entry": sarif_text(suppression.entry),
                                    "expires": suppression.expires.isoformat() if suppression.expires else None}}]
             if baseline:
                 results[-1]["baselineState"] = "unchanged" if triage.in_baseline(f) else "new"

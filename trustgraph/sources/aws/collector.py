@@ -11,7 +11,6 @@ and never fails the account. With --org the SCP/RCP export and the IAM Identity 
 from __future__ import annotations
 
 import datetime as dt
-import re
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -47,16 +46,17 @@ from trustgraph.sources.aws.session import SessionFactory, role_arn
 from trustgraph.sources.aws.snapshot_writer import (
     MANIFEST_NAME,
     ORGANIZATION_NAME,
+    NotAnAccountId,
     SnapshotRefused,
     SnapshotWriter,
     account_file_name,
+    checked_account_id,
     is_complete_snapshot,
 )
 from trustgraph.version import __version__
 
 DEFAULT_ROLE_NAME = "OrganizationAccountAccessRole"
 DEFAULT_CONCURRENCY = 8
-ACCOUNT_ID = re.compile(r"^\d{12}$")
 GAAD_ACTION = "iam:GetAccountAuthorizationDetails"
 ASSUME_ACTION = "sts:AssumeRole"
 
@@ -142,9 +142,22 @@ def plan_jobs(
     def job(account_id: str, name: str | None) -> AccountJob:
         return AccountJob(account_id, name, "caller" if account_id == caller_account else "assumed-role")
 
+    def valid(account_id: str, name: str | None) -> bool:
+        """An account id names the account's files and its role ARN: one that is not 12 digits (an
+        Organizations answer `../x`) is recorded as failed and never read."""
+        try:
+            checked_account_id(account_id)
+        except NotAnAccountId:
+            records.append(AccountRecord(
+                account_id=account_id, name=name, status="failed", credentials="assumed-role",
+                reason_code="invalid-account-id", reason="the account id is not 12 digits; not read",
+            ))
+            return False
+        return True
+
     if structure is None:
         wanted = sorted(options.accounts) if options.accounts else [caller_account]
-        jobs = [job(a, None) for a in wanted if a not in options.exclude]
+        jobs = [job(a, None) for a in wanted if a not in options.exclude and valid(a, None)]
         return jobs, records
 
     members = {a.id: a for a in structure.accounts}
@@ -152,6 +165,8 @@ def plan_jobs(
         if account.id in options.exclude:
             continue
         if options.accounts is not None and account.id not in options.accounts:
+            continue
+        if not valid(account.id, account.name):
             continue
         if not account.active:
             records.append(AccountRecord(
@@ -216,6 +231,10 @@ class Collector:
             identity = self.sessions.caller_identity()
         except Exception as exc:
             raise CollectError(describe_failure(exc, "sts:GetCallerIdentity").reason) from exc
+        try:
+            checked_account_id(identity.account_id)
+        except NotAnAccountId as exc:
+            raise CollectError(f"sts:GetCallerIdentity answered {exc}") from exc
 
         structure: OrganizationStructure | None = None
         if options.org:

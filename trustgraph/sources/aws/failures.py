@@ -42,7 +42,8 @@ NETWORK_ERRORS = (EndpointConnectionError, ConnectionClosedError, ConnectTimeout
 class Failure:
     code: str
     """Stable: role-not-assumable, access-denied, scp-deny, rcp-deny, throttled, credentials, network,
-    not-in-organization, region-disabled, write-failed, interrupted, error."""
+    not-in-organization, region-disabled, write-failed, interrupted, error; and invalid-account-id (an account
+    id from AWS that is not 12 digits, set by the collector)."""
     reason: str
     """One line for people: what failed and the likely cause."""
     detail: str | None = None

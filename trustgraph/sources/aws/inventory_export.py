@@ -23,6 +23,7 @@ from typing import Any
 
 from trustgraph.sources.aws.failures import action_of, describe_failure
 from trustgraph.sources.aws.iam_export import Interrupted
+from trustgraph.sources.aws.snapshot_writer import checked_account_id
 
 SCHEMA = "trustgraph/inventory/v1"
 INVENTORY_DIR = "inventory"
@@ -38,7 +39,7 @@ Listing = Callable[[Any, str, str, str], Iterator[Entry]]
 
 
 def inventory_file_name(account_id: str) -> str:
-    return f"{INVENTORY_DIR}/{account_id}.json"
+    return f"{INVENTORY_DIR}/{checked_account_id(account_id)}.json"
 
 
 def _entry(kind: str, arn: str, name: str, region: str, role_arn: str) -> Entry:

@@ -14,6 +14,7 @@ import datetime as dt
 import errno
 import json
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -47,8 +48,25 @@ def to_json_text(data: Any) -> str:
     return json.dumps(data, indent=2, default=_json_default, ensure_ascii=False) + "\n"
 
 
+# An account id names a file of the snapshot, and it comes from AWS (Organizations, STS): data, so it is checked
+# to be twelve ASCII digits (`\d` would take other scripts' digits, `$` a trailing newline) before it becomes a
+# path; `../x` from a hostile or broken answer must never name a file outside the snapshot.
+ACCOUNT_ID = re.compile(r"[0-9]{12}")
+
+
+class NotAnAccountId(ValueError):
+    """An account id that is not twelve digits: it names no file."""
+
+
+def checked_account_id(account_id: object) -> str:
+    """`account_id` if it is twelve ASCII digits, else NotAnAccountId."""
+    if not isinstance(account_id, str) or not ACCOUNT_ID.fullmatch(account_id):
+        raise NotAnAccountId(f"not an AWS account id (12 digits): {account_id!r}")
+    return account_id
+
+
 def account_file_name(account_id: str) -> str:
-    return f"{account_id}.json"
+    return f"{checked_account_id(account_id)}.json"
 
 
 def _is_snapshot(directory: Path) -> bool:
@@ -173,6 +191,9 @@ class SnapshotWriter:
         """Write `name` inside the staging directory: temp file, fsync, os.replace."""
         if self._closed:
             raise RuntimeError("the snapshot was already committed or aborted")
+        parts = Path(name).parts
+        if not parts or Path(name).is_absolute() or any(part in ("", ".", "..") for part in parts):
+            raise ValueError(f"not a file name inside the snapshot: {name!r}")
         text = to_json_text(data)
         # `name` may sit one directory down (inventory/<account>.json); the temp file goes beside it so that
         # os.replace stays within one directory.
