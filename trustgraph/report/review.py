@@ -16,8 +16,8 @@ from trustgraph.analysis.findings.federation import provider_of
 from trustgraph.analysis.findings.helpers import grants_assume, principal_refs
 from trustgraph.analysis.findings.public import limiting_conditions
 from trustgraph.analysis.people import Person, people_summary
-from trustgraph.analysis.reachability import Reacher, reachable_roles, reached_from, restrict, through_group
-from trustgraph.graph.schema import NodeKind, TrustGraph, Via, is_kind
+from trustgraph.analysis.reachability import Reacher, reachable_roles, reached_from, restrict
+from trustgraph.graph.schema import EdgeKind, NodeKind, TrustGraph, Via, is_kind
 from trustgraph.model import Snapshot
 from trustgraph.version import __version__
 
@@ -236,35 +236,50 @@ def boundary_inventory(ctx: FindingContext, findings: list[Finding]) -> list[Bou
 
 
 class _SignIns:
-    """Who of the Identity Center data reaches a role by sign-ins and role assumptions: one search per role in the
-    graph of trust and sign-in edges, answers made only of the people and groups found. The people are counted,
-    not drawn: their routes' steps are left out (who-can-reach --people gives them), which keeps a review of
-    thousands of people and hundreds of sensitive roles to the cost of its searches."""
+    """Who of the Identity Center data reaches a role by sign-ins and role assumptions. One search per role over the
+    trust and sign-in edges WITHOUT the group-member edges: its answers are the groups and the people assigned
+    directly, and a group's people are its members (found once for the whole review). A search that walked every
+    member of every group would cost roles × people; this costs the roles' searches plus a set union per role."""
 
     KINDS = frozenset({NodeKind.IDENTITY_CENTER_USER.value, NodeKind.IDENTITY_CENTER_GROUP.value})
 
     def __init__(self, graph: TrustGraph) -> None:
-        self.graph = restrict(graph, (Via.ASSUME.value, Via.SSO.value))
+        signs_in = restrict(graph, (Via.ASSUME.value, Via.SSO.value))
+        self.members: dict[str, list[str]] = {}
+        self.graph: TrustGraph = nx.DiGraph()
+        self.graph.graph = signs_in.graph
+        self.graph.add_nodes_from(signs_in.nodes(data=True))
+        for u, v, d in signs_in.edges(data=True):
+            if is_kind(d, EdgeKind.GROUP_MEMBER):
+                self.members.setdefault(v, []).append(u)
+            else:
+                self.graph.add_edge(u, v, **d)
 
     def of(self, role: str) -> tuple[list[Person], list[tuple[str, int]]]:
         """(the people, in who-can-reach's order; (name, members) of the groups they come through)."""
         if role not in self.graph:
             return [], []
         nodes = self.graph.nodes
-        people: list[Person] = []
+        people: dict[str, Person] = {}
         groups: list[tuple[str, int]] = []
-        for r in reached_from(self.graph, role, people=True, kinds=self.KINDS):
+        for r in reached_from(self.graph, role, kinds=self.KINDS):
             data = nodes[r.principal]
             name = str(data.get("name") or data.get("label") or r.principal)
-            if is_kind(data, NodeKind.IDENTITY_CENTER_GROUP):
-                groups.append((name, int(data.get("members") or 0)))
-                continue
-            group = through_group(self.graph, r.route)
             permission_set = next((str(d["permission_set"]) for a, b in pairwise(r.route)
                                    if (d := self.graph.edges[a, b]).get("permission_set")), None)
-            people.append(Person(r.principal, r.kind, name, str(nodes[group].get("name") or group) if group else None,
-                                 permission_set, r.hops, r.conditional, r.conditions, r.path, []))
-        return people, sorted(groups)
+            if is_kind(data, NodeKind.IDENTITY_CENTER_GROUP):
+                groups.append((name, int(data.get("members") or 0)))
+                for member in self.members.get(r.principal, ()):
+                    if member not in people:  # a person counts once, through the first (best) way in
+                        who = nodes[member]
+                        people[member] = Person(member, str(who.get("kind")),
+                                                str(who.get("name") or who.get("label") or member), name,
+                                                permission_set, r.hops, r.conditional, r.conditions,
+                                                [member, *r.path[1:]], [])
+            elif r.principal not in people:
+                people[r.principal] = Person(r.principal, r.kind, name, None, permission_set, r.hops, r.conditional,
+                                             r.conditions, r.path, [])
+        return list(people.values()), sorted(groups)
 
 
 def sensitive_overview(ctx: FindingContext, findings: list[Finding]) -> list[SensitiveRole]:
