@@ -4,8 +4,13 @@ one run take unbounded time or memory (issue 28, point 3)."""
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 from tests.builders import A, Account, build, callers, can_assume, trust
+from trustgraph.load_report import LoadReport
+from trustgraph.model import Snapshot
+from trustgraph.sources.files import load_inputs
+from trustgraph.sources.iac import IacOptions
 
 # `*a` repeated: a backtracking regex tries every way to place the stars (minutes with four of them).
 STARRY = f"arn:aws:iam::{A}:role/" + "*a" * 8 + "*b"
@@ -21,3 +26,89 @@ def test_glob_bounded_arnlike_with_many_stars_against_a_long_path() -> None:
     g = build(a)
     assert time.perf_counter() - started < 10
     assert caller not in callers(g, target)  # no `b` in its ARN
+
+
+# -- CloudFormation YAML: aliases ----------------------------------------------------------------------------
+
+ROLE_TEMPLATE = """AWSTemplateFormatVersion: "2010-09-09"
+Parameters:
+  Env:
+    Type: String
+Conditions:
+  IsProd: !Equals [!Ref Env, prod]
+{extra}Resources:
+  Role:
+    Type: AWS::IAM::Role
+    Properties:
+      RoleName: {name}
+      AssumeRolePolicyDocument:
+        Version: "2012-10-17"
+        Statement:
+          - Effect: Allow
+            Principal: {{AWS: "arn:aws:iam::111122223333:root"}}
+            Action: sts:AssumeRole
+{statements}"""
+
+
+def alias_bomb(levels: int = 9, width: int = 10) -> str:
+    lines = ["Bomb:", '  l0: &l0 ["lol"]']
+    for level in range(1, levels):
+        lines.append(f"  l{level}: &l{level} [" + ", ".join([f"*l{level - 1}"] * width) + "]")
+    return "\n".join(lines) + "\n"
+
+
+def if_chain(levels: int) -> str:
+    """`!If [IsProd, *prev, *prev]` over and over: 2**levels principals written out, `levels` + 1 nodes in the file."""
+    lines = ["Chain:", '  c0: &c0 "arn:aws:iam::444455556666:root"']
+    for level in range(1, levels + 1):
+        lines.append(f"  c{level}: &c{level} !If [IsProd, *c{level - 1}, *c{level - 1}]")
+    return "\n".join(lines) + "\n"
+
+
+def chained_statement(levels: int) -> str:
+    return (f"          - {{Effect: Allow, Principal: {{AWS: *c{levels}}}, Action: sts:AssumeRole}}\n")
+
+
+def _load_two(tmp_path: Path, hostile: str) -> tuple[Path, Snapshot, LoadReport]:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(hostile)
+    good = tmp_path / "good.yaml"
+    good.write_text(ROLE_TEMPLATE.format(extra="", name="Good", statements=""))
+    started = time.perf_counter()
+    snapshot, report = load_inputs([bad, good], iac=IacOptions(account_id="111122223333"))
+    assert time.perf_counter() - started < 20
+    assert any(arn.endswith(":role/Good") for arn in snapshot.roles)
+    return bad, snapshot, report
+
+
+def test_yaml_budget_alias_bomb_is_one_located_error_and_the_rest_is_read(tmp_path: Path) -> None:
+    bad, _, report = _load_two(tmp_path, ROLE_TEMPLATE.format(extra=alias_bomb(), name="Bad", statements=""))
+    errors = [d for d in report.diagnostics if d.level == "error"]
+    assert len(errors) == 1, errors
+    assert errors[0].source == str(bad) and errors[0].location.startswith("line ")
+    assert "aliases expand it to more than 1,000,000 nodes" in errors[0].message
+    assert report.files_rejected == [str(bad)]
+
+
+def test_yaml_budget_if_chain_over_aliases_is_one_located_error(tmp_path: Path) -> None:
+    statements = chained_statement(40)
+    bad, _, report = _load_two(tmp_path, ROLE_TEMPLATE.format(extra=if_chain(40), name="Bad", statements=statements))
+    errors = [d for d in report.diagnostics if d.level == "error"]
+    assert len(errors) == 1 and errors[0].source == str(bad) and errors[0].location.startswith("line ")
+    assert report.files_rejected == [str(bad)]
+
+
+def test_yaml_budget_alias_inside_its_own_anchor_is_refused(tmp_path: Path) -> None:
+    bad, _, report = _load_two(tmp_path, ROLE_TEMPLATE.format(extra="Loop: &loop [*loop]\n", name="Bad",
+                                                              statements=""))
+    errors = [d for d in report.diagnostics if d.level == "error"]
+    assert len(errors) == 1 and "refers to the node that holds it" in errors[0].message
+
+
+def test_yaml_budget_if_chain_under_the_budget_is_resolved_as_a_dag(tmp_path: Path) -> None:
+    # 2**14 statements written out (under the budget): each alias is resolved once, not once per place.
+    statements = chained_statement(14)
+    _, snapshot, report = _load_two(tmp_path, ROLE_TEMPLATE.format(extra=if_chain(14), name="Chained",
+                                                                   statements=statements))
+    assert not [d for d in report.diagnostics if d.level == "error"]
+    assert any(arn.endswith(":role/Chained") for arn in snapshot.roles)

@@ -309,10 +309,13 @@ def load_input_file(path: Path) -> Any:
             raise
     import yaml  # only when a YAML file is read: the CLI starts without it
 
-    from trustgraph.sources.cloudformation_yaml import load_yaml_template
+    from trustgraph.sources.cloudformation_yaml import TemplateTooLarge, load_yaml_template
 
     try:
         return load_yaml_template(path.read_text(encoding="utf-8-sig"))
+    except TemplateTooLarge as exc:
+        mark = exc.problem_mark
+        raise YamlError(f"line {mark.line + 1} column {mark.column + 1}" if mark else "", str(exc.problem)) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1} column {mark.column + 1}" if mark else ""
