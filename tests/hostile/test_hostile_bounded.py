@@ -3,12 +3,23 @@ one run take unbounded time or memory (issue 28, point 3)."""
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from aws_fakes import NO_INVENTORY, OrgFixture, collect_with_hook, mocked_organization, request_param
+from botocore.awsrequest import AWSResponse
+from botocore.exceptions import PaginationError
+from botocore.stub import Stubber
 
 from tests.builders import A, Account, build, callers, can_assume, trust
 from trustgraph.load_report import LoadReport
 from trustgraph.model import Snapshot
+from trustgraph.sources.aws.iam_export import export_authorization_details
+from trustgraph.sources.aws.pages import bounded_pages
 from trustgraph.sources.files import load_inputs
 from trustgraph.sources.iac import IacOptions
 
@@ -112,3 +123,77 @@ def test_yaml_budget_if_chain_under_the_budget_is_resolved_as_a_dag(tmp_path: Pa
                                                                    statements=statements))
     assert not [d for d in report.diagnostics if d.level == "error"]
     assert any(arn.endswith(":role/Chained") for arn in snapshot.roles)
+
+
+# -- pagination ----------------------------------------------------------------------------------------------
+
+
+def gaad_page(marker: str | None) -> dict[str, Any]:
+    page: dict[str, Any] = {"UserDetailList": [], "GroupDetailList": [], "RoleDetailList": [], "Policies": [],
+                            "IsTruncated": marker is not None}
+    if marker is not None:
+        page["Marker"] = marker
+    return page
+
+
+@pytest.fixture
+def iam(monkeypatch: pytest.MonkeyPatch) -> Any:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    return boto3.client("iam", region_name="us-east-1")
+
+
+def test_pagination_bounded_a_token_that_comes_back_stops_the_listing(iam: Any) -> None:
+    with Stubber(iam) as stub:
+        for marker in ("A", "B", "A"):  # botocore itself only catches A, A
+            stub.add_response("get_account_authorization_details", gaad_page(marker))
+        with pytest.raises(PaginationError, match="already received"):
+            export_authorization_details(iam)
+        stub.assert_no_pending_responses()  # three pages asked for, not a fourth
+
+
+def test_pagination_bounded_more_pages_than_the_cap_stop_the_listing(iam: Any) -> None:
+    with Stubber(iam) as stub:
+        for number in range(3):
+            stub.add_response("get_account_authorization_details", gaad_page(f"token-{number}"))
+        with pytest.raises(PaginationError, match="more than 3 pages"):
+            list(bounded_pages(iam, "get_account_authorization_details", page_cap=3))
+
+
+def test_pagination_bounded_a_listing_that_ends_is_read_whole(iam: Any) -> None:
+    with Stubber(iam) as stub:
+        for marker in ("A", "B", None):
+            stub.add_response("get_account_authorization_details", gaad_page(marker))
+        assert len(list(bounded_pages(iam, "get_account_authorization_details", page_cap=3))) == 3
+
+
+@pytest.fixture
+def org(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
+    yield from mocked_organization(monkeypatch, tmp_path)
+
+
+def cycling_gaad(account_id: str) -> Any:
+    """Client hook: GetAccountAuthorizationDetails in `account_id` answers Marker A, B, A, B, … forever."""
+    def handler(params: dict[str, Any], **_: Any) -> Any:
+        marker = "B" if request_param(params, "Marker") == "A" else "A"
+        parsed = {**gaad_page(marker), "ResponseMetadata": {"HTTPStatusCode": 200, "RetryAttempts": 0}}
+        return AWSResponse("https://fault.invalid/", 200, {}, None), parsed
+
+    def hook(client: Any, account: str | None) -> None:
+        if client.meta.service_model.service_name == "iam" and account == account_id:
+            client.meta.events.register("before-call.iam.GetAccountAuthorizationDetails", handler)
+    return hook
+
+
+def test_pagination_bounded_a_cycling_token_fails_that_account_and_the_run_is_partial(
+        org: OrgFixture, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    alpha = org.members["alpha"]
+    out = tmp_path / "snap"
+    result = collect_with_hook(monkeypatch, cycling_gaad(alpha), *NO_INVENTORY, "--org", "-o", str(out))
+    assert result.exit_code == 3, result.stderr
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["partial"] is True
+    failed = {a["account_id"]: a for a in manifest["accounts"] if a["status"] != "ok"}
+    assert list(failed) == [alpha]
+    assert "already received" in failed[alpha]["reason"]
+
