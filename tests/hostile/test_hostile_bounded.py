@@ -4,7 +4,10 @@ one run take unbounded time or memory (issue 28, point 3)."""
 from __future__ import annotations
 
 import json
+import os
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,14 +17,20 @@ from aws_fakes import NO_INVENTORY, OrgFixture, collect_with_hook, mocked_organi
 from botocore.awsrequest import AWSResponse
 from botocore.exceptions import PaginationError
 from botocore.stub import Stubber
+from click.testing import CliRunner
 
 from tests.builders import A, Account, build, callers, can_assume, trust
+from trustgraph.cli import main
+from trustgraph.cli.gate_files import GateFileError, load_baseline
 from trustgraph.load_report import LoadReport
 from trustgraph.model import Snapshot
+from trustgraph.saved.serialize import GraphFileError, read_saved
+from trustgraph.sources import files, structured_file
 from trustgraph.sources.aws.iam_export import export_authorization_details
 from trustgraph.sources.aws.pages import bounded_pages
 from trustgraph.sources.files import load_inputs
 from trustgraph.sources.iac import IacOptions
+from trustgraph.sources.known_accounts import AccountsFileError, load_account_names, load_known_accounts
 
 # `*a` repeated: a backtracking regex tries every way to place the stars (minutes with four of them).
 STARRY = f"arn:aws:iam::{A}:role/" + "*a" * 8 + "*b"
@@ -197,3 +206,102 @@ def test_pagination_bounded_a_cycling_token_fails_that_account_and_the_run_is_pa
     assert list(failed) == [alpha]
     assert "already received" in failed[alpha]["reason"]
 
+
+# -- regular files only, of bounded size ---------------------------------------------------------------------
+
+
+def unblocked(fifo: Path, call: Callable[[], Any]) -> Any:
+    """`call()`, which must not open `fifo`: if it blocks there, a writer is opened to release it and the test
+    fails instead of hanging."""
+    outcome: list[Any] = []
+
+    def run() -> None:
+        try:
+            outcome.append(("value", call()))
+        except Exception as exc:  # noqa: BLE001 - handed to the test
+            outcome.append(("raised", exc))
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(20)
+    if thread.is_alive():
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))  # EOF for the blocked reader
+        thread.join(5)
+        pytest.fail(f"blocked on the named pipe {fifo}")
+    kind, value = outcome[0]
+    if kind == "raised":
+        raise value
+    return value
+
+
+@pytest.fixture
+def fifo(tmp_path: Path) -> Callable[[str], Path]:
+    def make(name: str) -> Path:
+        path = tmp_path / name
+        os.mkfifo(path)
+        return path
+    return make
+
+
+@pytest.mark.parametrize(("name", "read", "error"), [
+    ("baseline.json", load_baseline, GateFileError),
+    ("known.yaml", load_known_accounts, AccountsFileError),
+    ("names.yaml", load_account_names, AccountsFileError),
+    ("names.csv", load_account_names, AccountsFileError),
+])
+def test_regular_files_only_an_option_file_that_is_a_fifo_is_one_line(
+        fifo: Callable[[str], Path], name: str, read: Callable[[Path], Any], error: type[Exception]) -> None:
+    path = fifo(name)
+    with pytest.raises(error) as raised:
+        unblocked(path, lambda: read(path))
+    assert str(raised.value).endswith("is a named pipe (FIFO), not a file: not read")
+    assert "\n" not in str(raised.value)
+
+
+def test_regular_files_only_a_saved_graph_that_is_a_fifo_is_one_line(fifo: Callable[[str], Path]) -> None:
+    path = fifo("graph.tgdb")
+    with pytest.raises(GraphFileError, match="named pipe"):
+        unblocked(path, lambda: read_saved(path))
+
+
+def test_regular_files_only_a_fifo_in_an_input_directory_is_rejected_and_the_rest_read(
+        tmp_path: Path, fifo: Callable[[str], Path]) -> None:
+    (tmp_path / "good.json").write_text(json.dumps({"RoleDetailList": [
+        {"Arn": f"arn:aws:iam::{A}:role/Fine", "AssumeRolePolicyDocument": trust(f"arn:aws:iam::{A}:root")}]}))
+    pipes = [fifo("template.yaml"), fifo("export.json")]
+    snapshot, report = unblocked(pipes[0], lambda: load_inputs([tmp_path]))
+    assert f"arn:aws:iam::{A}:role/Fine" in snapshot.roles
+    assert sorted(report.files_rejected) == sorted(map(str, pipes))
+
+
+def test_regular_files_only_a_fifo_given_as_baseline_ends_the_command_with_one_line(
+        fifo: Callable[[str], Path]) -> None:
+    path = fifo("baseline.json")
+    result = unblocked(path, lambda: CliRunner().invoke(main, ["findings", "-i", "samples/acme", "--no-cache", "-q",
+                                                               "--baseline", str(path)]))
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines()[-1] == (f"error: {path}: the baseline is a named pipe (FIFO), not a "
+                                                       "file: not read")
+
+
+def test_size_cap_an_option_file_above_the_cap_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(structured_file, "OPTION_FILE_CAP", 1 << 20)
+    path = tmp_path / "known.yaml"
+    path.write_text("- {name: x, accounts: []}\n" + "#" * (1 << 20))
+    with pytest.raises(AccountsFileError, match=r"larger than 1 MiB \(the limit for this file\): not read"):
+        load_known_accounts(path)
+
+
+def test_size_cap_an_input_above_the_cap_is_rejected_and_the_rest_read(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(files, "INPUT_FILE_CAP", 1 << 20)
+    big = tmp_path / "big.json"
+    big.write_text(json.dumps({"RoleDetailList": []}) + " " * (1 << 20))
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps({"RoleDetailList": [{"Arn": f"arn:aws:iam::{A}:role/Fine",
+                                                    "AssumeRolePolicyDocument": trust(f"arn:aws:iam::{A}:root")}]}))
+    snapshot, report = load_inputs([big, good])
+    assert f"arn:aws:iam::{A}:role/Fine" in snapshot.roles
+    assert report.files_rejected == [str(big)]
+    assert [d.message for d in report.diagnostics if d.level == "error"] == [
+        "larger than 1 MiB (the limit for this file): not read"]

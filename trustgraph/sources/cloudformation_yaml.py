@@ -23,12 +23,16 @@ class TemplateTooLarge(yaml.MarkedYAMLError):
     """A document whose aliases expand beyond the budget, or refer to themselves."""
 
 
-class TemplateLoader(yaml.SafeLoader):
-    """A SafeLoader that knows CloudFormation's tags, keeps dates as text and bounds aliases."""
+class BoundedLoader(yaml.SafeLoader):
+    """A SafeLoader that refuses a document whose aliases expand beyond `NODE_BUDGET` nodes."""
 
     def construct_document(self, node: yaml.Node) -> Any:
         check_expanded_size(node, NODE_BUDGET)
         return super().construct_document(node)
+
+
+class TemplateLoader(BoundedLoader):
+    """A bounded SafeLoader that knows CloudFormation's tags and keeps dates as text."""
 
 
 # The implicit resolvers are class-level: copy them for this loader before dropping the timestamp one.
