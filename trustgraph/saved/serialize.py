@@ -17,6 +17,7 @@ from trustgraph.graph.schema import GRAPH_SCHEMA as SCHEMA
 from trustgraph.load_report import LoadReport
 from trustgraph.model import Snapshot
 from trustgraph.saved.store import SQLITE_MAGIC, SavedFile, StoreError, write_store
+from trustgraph.sources.structured_file import INPUT_FILE_CAP, file_problem
 
 
 class GraphFileError(ValueError):
@@ -53,6 +54,7 @@ def read_saved(path: str | Path, *, snapshot: bool | Iterable[str] = False, repo
     """Read a saved graph; `snapshot=True` adds the whole snapshot, an iterable of Snapshot field names
     only those fields. Files without a snapshot (graph-only saves, old JSON) give `snapshot=None`, or a
     GraphFileError with `require_snapshot`."""
+    _check_file(path)
     try:
         with open(path, "rb") as fh:
             head = fh.read(len(SQLITE_MAGIC))
@@ -81,6 +83,7 @@ def read_saved(path: str | Path, *, snapshot: bool | Iterable[str] = False, repo
 
 def saved_inputs(path: str | Path) -> list[str]:
     """The inputs a saved graph was built from, as given to `trustgraph build` (without loading it)."""
+    _check_file(path)
     try:
         with open(path, "rb") as fh:
             if fh.read(len(SQLITE_MAGIC)) != SQLITE_MAGIC:
@@ -94,6 +97,13 @@ def saved_inputs(path: str | Path) -> list[str]:
     except ValueError as exc:
         raise GraphFileError(f"{path}: damaged saved graph ({exc})") from None
     return [str(i) for i in inputs] if isinstance(inputs, list) else []
+
+
+def _check_file(path: str | Path) -> None:
+    # A named pipe or a device given as --graph would block the run: refused before it is opened.
+    problem = file_problem(path, INPUT_FILE_CAP)
+    if problem is not None:
+        raise GraphFileError(f"{path}: {problem}")
 
 
 def _load_json(path: str | Path) -> nx.DiGraph:

@@ -59,7 +59,15 @@ class TemplateScope:
 
 
 def short(value: Any) -> str:
-    text = json.dumps(value, sort_keys=True, default=str)
+    # Encoded only as far as it is shown: a value shared through YAML aliases can be large written out.
+    pieces: list[str] = []
+    size = 0
+    for piece in json.JSONEncoder(sort_keys=True, default=str).iterencode(value):
+        pieces.append(piece)
+        size += len(piece)
+        if size > 80:
+            break
+    text = "".join(pieces)
     return text if len(text) <= 80 else text[:77] + "…"
 
 
@@ -69,13 +77,32 @@ class Resolver:
         self.report = report
         self._deciding: set[str] = set()
         self._decided: dict[str, bool | None] = {}
+        # id(value) -> (value, its resolution), for one top-level `resolve`. A YAML alias (or an `!If` whose branches
+        # are aliases) is one object in several places: resolved once, its result shared, so the work follows the
+        # document as a DAG and a chain of such `!If`s is not copied out. The value is kept so its id is not reused.
+        self._resolved: dict[int, tuple[Any, Any]] = {}
 
     # -- values ---------------------------------------------------------------------------------------------
     def resolve(self, value: Any, where: str, depth: int = 0) -> Any:
-        """The value with what can be evaluated evaluated; AWS::NoValue items and properties are removed."""
+        """The value with what can be evaluated evaluated; AWS::NoValue items and properties are removed.
+
+        Inside one call (depth 0), a list or mapping met again (the same object: a YAML alias) gives the result of
+        its first resolution, whose symbolic parts were reported where it was first met."""
+        if depth == 0:
+            self._resolved = {}
         if depth > 60:
             self.report(where, short(value), "nested too deeply to evaluate")
             return value
+        if not isinstance(value, (list, dict)):
+            return value
+        known = self._resolved.get(id(value))
+        if known is not None:
+            return known[1]
+        result = self._resolve(value, where, depth)
+        self._resolved[id(value)] = (value, result)
+        return result
+
+    def _resolve(self, value: Any, where: str, depth: int) -> Any:
         if isinstance(value, list):
             items = [self.resolve(v, f"{where}[{i}]", depth + 1) for i, v in enumerate(value)]
             return [v for v in items if v is not REMOVED]

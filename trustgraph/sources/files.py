@@ -23,6 +23,7 @@ from trustgraph.sources.identity_center_file import is_identity_center_document
 from trustgraph.sources.inventory_file import looks_like_inventory, read_inventory
 from trustgraph.sources.organization_file import looks_like_organization, read_organization
 from trustgraph.sources.snapshot_builder import SnapshotBuilder
+from trustgraph.sources.structured_file import INPUT_FILE_CAP, kind_problem, size_problem
 from trustgraph.sources.terraform_plan import NotAPlan, looks_like_terraform_plan, read_plan, unwrapped_plan
 
 GAAD_KEYS = ("UserDetailList", "GroupDetailList", "RoleDetailList", "Policies")
@@ -48,9 +49,10 @@ def is_staging_dir(path: Path) -> bool:
 
 
 def not_a_file(path: Path) -> str | None:
-    """Why `path` cannot be read as an input file (a distinct reason per case), or None if it can."""
+    """Why `path` cannot be read as an input file or directory (a distinct reason per case), or None if it can: a
+    named pipe or a device would block the run, a file beyond `INPUT_FILE_CAP` (2 GiB) exhaust its memory."""
     try:
-        mode = path.stat().st_mode
+        st = path.stat()
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             return "symbolic link loop: not read"
@@ -63,13 +65,7 @@ def not_a_file(path: Path) -> str | None:
         if exc.errno == errno.ENOENT:
             return "no such file or directory"
         return f"cannot read: {exc.strerror}"
-    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
-        return None
-    if stat.S_ISFIFO(mode):
-        return "a named pipe (FIFO), not a file: not read"
-    if stat.S_ISSOCK(mode):
-        return "a socket, not a file: not read"
-    return "a device, not a file: not read"
+    return kind_problem(st.st_mode) or size_problem(st, INPUT_FILE_CAP)
 
 
 def iter_input_files(paths: Iterable[str | Path], report: LoadReport) -> list[Path]:
@@ -87,8 +83,9 @@ def iter_input_files(paths: Iterable[str | Path], report: LoadReport) -> list[Pa
             for staging in sorted(p for p in path.rglob(f".*{STAGING_MARK}*") if p.is_dir()):
                 report.warning(str(staging), "", "staging directory of an unfinished `trustgraph collect`: not "
                                "read (delete it, or run collect again, which removes it)")
+            # Only a regular file is opened to look for the template mark: anything else is reported below.
             candidates = [*path.rglob("*.json"), *(p for suffix in YAML_SUFFIXES for p in path.rglob(f"*{suffix}")
-                                                   if _looks_like_yaml_template(p))]
+                                                   if not _is_regular(p) or _looks_like_yaml_template(p))]
             for candidate in sorted(candidates):
                 if any(is_staging_dir(parent) for parent in candidate.relative_to(path).parents):
                     continue
@@ -101,6 +98,13 @@ def iter_input_files(paths: Iterable[str | Path], report: LoadReport) -> list[Pa
         else:
             files.append(path)
     return files
+
+
+def _is_regular(path: Path) -> bool:
+    try:
+        return stat.S_ISREG(path.stat().st_mode)
+    except OSError:
+        return False
 
 
 def _looks_like_yaml_template(path: Path) -> bool:
@@ -315,10 +319,13 @@ def load_input_file(path: Path) -> Any:
             raise
     import yaml  # only when a YAML file is read: the CLI starts without it
 
-    from trustgraph.sources.cloudformation_yaml import load_yaml_template
+    from trustgraph.sources.cloudformation_yaml import TemplateTooLarge, load_yaml_template
 
     try:
         return load_yaml_template(path.read_text(encoding="utf-8-sig"))
+    except TemplateTooLarge as exc:
+        mark = exc.problem_mark
+        raise YamlError(f"line {mark.line + 1} column {mark.column + 1}" if mark else "", str(exc.problem)) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1} column {mark.column + 1}" if mark else ""

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from trustgraph.arns import ACCOUNT_ID
-from trustgraph.sources.structured_file import read_json_or_yaml
+from trustgraph.sources.structured_file import check_option_file, read_json_or_yaml
 
 
 class AccountsFileError(ValueError):
@@ -40,6 +40,7 @@ def load_account_names(path: str | Path) -> dict[str, str]:
     """The user's own accounts: id → name, from YAML/JSON (a mapping, or a list of {id, name}) or CSV."""
     path = Path(path)
     if path.suffix == ".csv":
+        check_option_file(path, AccountsFileError, "accounts file")
         try:
             with path.open(newline="", encoding="utf-8") as fh:
                 rows = [r for r in csv.reader(fh) if r and not r[0].startswith("#")]

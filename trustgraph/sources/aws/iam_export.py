@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from trustgraph.sources.aws.pages import bounded_pages
+
 RESULT_KEYS = ("UserDetailList", "GroupDetailList", "RoleDetailList", "Policies")
 # 1000 is the API's maximum MaxItems; large accounts then need a few pages instead of dozens.
 PAGE_SIZE = 1000
@@ -35,8 +37,8 @@ def export_authorization_details(
 ) -> dict[str, Any]:
     """All GAAD pages of one account merged into one document."""
     merged: dict[str, list[Any]] = {key: [] for key in RESULT_KEYS}
-    paginator = iam_client.get_paginator("get_account_authorization_details")
-    for number, page in enumerate(paginator.paginate(PaginationConfig={"PageSize": PAGE_SIZE}), start=1):
+    pages = bounded_pages(iam_client, "get_account_authorization_details", PaginationConfig={"PageSize": PAGE_SIZE})
+    for number, page in enumerate(pages, start=1):
         for key in RESULT_KEYS:
             merged[key].extend(page.get(key) or [])
         if on_page is not None:

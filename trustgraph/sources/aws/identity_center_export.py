@@ -19,6 +19,7 @@ from botocore.exceptions import ClientError
 
 from trustgraph.sources.aws.failures import Failure, action_of, describe_failure
 from trustgraph.sources.aws.iam_export import Interrupted
+from trustgraph.sources.aws.pages import bounded_pages
 
 SCHEMA = "trustgraph/identity-center/v1"
 IDENTITY_CENTER_NAME = "identity-center.json"
@@ -69,7 +70,7 @@ class IdentityCenterExport:
 
 
 def _paginate(client: Any, operation: str, key: str, **params: Any) -> Iterator[Any]:
-    for page in client.get_paginator(operation).paginate(**params):
+    for page in bounded_pages(client, operation, **params):
         yield from page.get(key) or []
 
 

@@ -23,6 +23,7 @@ from typing import Any
 
 from trustgraph.sources.aws.failures import action_of, describe_failure
 from trustgraph.sources.aws.iam_export import Interrupted
+from trustgraph.sources.aws.pages import bounded_pages
 from trustgraph.sources.aws.snapshot_writer import checked_account_id
 
 SCHEMA = "trustgraph/inventory/v1"
@@ -47,14 +48,14 @@ def _entry(kind: str, arn: str, name: str, region: str, role_arn: str) -> Entry:
 
 
 def _lambda_functions(client: Any, account: str, region: str, partition: str) -> Iterator[Entry]:
-    for page in client.get_paginator("list_functions").paginate():
+    for page in bounded_pages(client, "list_functions"):
         for fn in page.get("Functions") or []:
             if fn.get("Role"):
                 yield _entry("lambda-function", fn["FunctionArn"], fn.get("FunctionName", ""), region, fn["Role"])
 
 
 def _cloudformation_stacks(client: Any, account: str, region: str, partition: str) -> Iterator[Entry]:
-    for page in client.get_paginator("describe_stacks").paginate():
+    for page in bounded_pages(client, "describe_stacks"):
         for stack in page.get("Stacks") or []:
             if stack.get("RoleARN"):
                 yield _entry("cloudformation-stack", stack["StackId"], stack.get("StackName", ""), region,
@@ -62,7 +63,7 @@ def _cloudformation_stacks(client: Any, account: str, region: str, partition: st
 
 
 def _codebuild_projects(client: Any, account: str, region: str, partition: str) -> Iterator[Entry]:
-    names = [name for page in client.get_paginator("list_projects").paginate() for name in page.get("projects") or []]
+    names = [name for page in bounded_pages(client, "list_projects") for name in page.get("projects") or []]
     for start in range(0, len(names), CODEBUILD_BATCH):
         reply = client.batch_get_projects(names=names[start:start + CODEBUILD_BATCH])
         for project in reply.get("projects") or []:
@@ -73,7 +74,7 @@ def _codebuild_projects(client: Any, account: str, region: str, partition: str) 
 
 def _ecs_task_definitions(client: Any, account: str, region: str, partition: str) -> Iterator[Entry]:
     # ListTaskDefinitions lists ACTIVE revisions only (its default): INACTIVE ones can no longer be run.
-    for page in client.get_paginator("list_task_definitions").paginate():
+    for page in bounded_pages(client, "list_task_definitions"):
         for arn in page.get("taskDefinitionArns") or []:
             definition = client.describe_task_definition(taskDefinition=arn).get("taskDefinition") or {}
             if definition.get("taskRoleArn"):
@@ -82,7 +83,7 @@ def _ecs_task_definitions(client: Any, account: str, region: str, partition: str
 
 
 def _sagemaker_notebooks(client: Any, account: str, region: str, partition: str) -> Iterator[Entry]:
-    for page in client.get_paginator("list_notebook_instances").paginate():
+    for page in bounded_pages(client, "list_notebook_instances"):
         for notebook in page.get("NotebookInstances") or []:
             name = notebook["NotebookInstanceName"]
             detail = client.describe_notebook_instance(NotebookInstanceName=name)
@@ -91,7 +92,7 @@ def _sagemaker_notebooks(client: Any, account: str, region: str, partition: str)
 
 
 def _glue_dev_endpoints(client: Any, account: str, region: str, partition: str) -> Iterator[Entry]:
-    for page in client.get_paginator("get_dev_endpoints").paginate():
+    for page in bounded_pages(client, "get_dev_endpoints"):
         for endpoint in page.get("DevEndpoints") or []:
             if endpoint.get("RoleArn"):
                 name = endpoint.get("EndpointName", "")
@@ -101,7 +102,7 @@ def _glue_dev_endpoints(client: Any, account: str, region: str, partition: str) 
 
 def _ec2_instances(profiles: dict[str, str]) -> Listing:
     def listing(client: Any, account: str, region: str, partition: str) -> Iterator[Entry]:
-        for page in client.get_paginator("describe_instances").paginate():
+        for page in bounded_pages(client, "describe_instances"):
             for reservation in page.get("Reservations") or []:
                 for instance in reservation.get("Instances") or []:
                     if (instance.get("State") or {}).get("Name") in GONE_STATES:

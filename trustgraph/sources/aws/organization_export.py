@@ -4,7 +4,7 @@ The structure (organization, roots, OUs, accounts) is read first because it deci
 to collect; policies (SCPs and RCPs with content and targets) are read separately so that a caller
 who may list accounts but not policies (some delegated administrators) still gets a snapshot.
 All list calls go through boto3 paginators, which follow NextToken until it is absent, including
-past empty pages.
+past empty pages, and stop with an error on a token seen before or past a page cap (pages.py).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from trustgraph.sources.aws.failures import Failure, action_of, describe_failure
+from trustgraph.sources.aws.pages import bounded_pages
 
 SCHEMA = "trustgraph/organization/v1"
 POLICY_TYPES = ("SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY")
@@ -60,7 +61,7 @@ class PolicyExport:
 
 
 def _paginate(client: Any, operation: str, key: str, **params: Any) -> Iterator[dict[str, Any]]:
-    for page in client.get_paginator(operation).paginate(**params):
+    for page in bounded_pages(client, operation, **params):
         yield from page.get(key) or []
 
 
