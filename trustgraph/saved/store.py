@@ -62,7 +62,7 @@ from urllib.parse import quote
 
 import networkx as nx
 
-from trustgraph.atomic import file_mode, replacing
+from trustgraph.atomic import replacing
 from trustgraph.gc_pause import collector_paused
 from trustgraph.load_report import LoadReport
 from trustgraph.model import Snapshot
@@ -209,10 +209,6 @@ class _Runs:
         values.extend(ids)
         names.append(name)
         self.rows[-1] = (run_shape, count + 1, values, names)
-
-
-__all__ = ["FORMAT", "SQLITE_MAGIC", "STORE_VERSION", "SavedFile", "StoreError", "copy_store", "file_mode",
-           "write_store"]
 
 
 SCHEMA_SQL = """
@@ -532,8 +528,6 @@ class SavedFile:
             raise StoreError(f"cannot open: {exc}") from None
         self._tables: dict[str, _Rows] | None = None
         try:
-            # No function a view or trigger of the file names may run (there must be none: see _check_schema).
-            self._con.execute("PRAGMA trusted_schema=OFF")
             self.meta = self._read_meta()
         except BaseException:
             self._con.close()
@@ -556,6 +550,8 @@ class SavedFile:
 
     def _read_meta(self) -> dict[str, str]:
         try:
+            # No function a view or trigger of the file names may run (there must be none: checked below).
+            self._con.execute("PRAGMA trusted_schema=OFF")
             app = self._con.execute("PRAGMA application_id").fetchone()[0]
             master = _master(self._con)
         except sqlite3.DatabaseError as exc:
