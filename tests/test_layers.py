@@ -11,7 +11,7 @@ PACKAGE = Path(trustgraph.__file__).parent
 
 # Bottom to top. The package's own __init__ (the lazy public API) stands above everything.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("text", "arns", "gc_pause", "version", "load_report"),
+    ("text", "arns", "gc_pause", "version", "load_report", "atomic"),
     ("model",),
     ("policy",),
     ("sources",),

@@ -565,7 +565,7 @@ def test_cli_export_says_in_one_line_what_it_cannot_write(tmp_path: Path) -> Non
     blocker = tmp_path / "file"
     blocker.write_text("x")
     code, _, err = run("export", "-i", str(ACME), "--format", "opengraph", "-o", str(blocker / "x.json"), "-q")
-    assert code == 1 and "cannot write" in err and "Traceback" not in err
+    assert code == 2 and "cannot write" in err and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
 
 

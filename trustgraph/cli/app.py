@@ -13,7 +13,8 @@ from trustgraph.cli.commands import COMMANDS
 from trustgraph.version import __version__
 
 EXIT_USAGE = 2
-# Errors that mean the user named something that isn't there or asked for too much, as (module, class).
+# Errors that mean the user named something that isn't there or asked for too much, or that an output could
+# not be written, as (module, class).
 # Named, not imported: their modules load networkx and rich, which --version and --help never need.
 USER_ERRORS: tuple[tuple[str, str], ...] = (
     ("trustgraph.analysis.reachability", "NodeNotFound"),
@@ -22,6 +23,7 @@ USER_ERRORS: tuple[tuple[str, str], ...] = (
     ("trustgraph.sources.known_accounts", "AccountsFileError"),
     ("trustgraph.report.bundle", "BundleRefused"),
     ("trustgraph.cli.gate_files", "GateFileError"),
+    ("trustgraph.atomic", "OutputError"),  # a write failed (full disk): the previous output is untouched
 )
 
 

@@ -11,6 +11,7 @@ from typing import Any, TextIO
 import click
 import networkx as nx
 
+from trustgraph.atomic import replacing, replacing_together
 from trustgraph.cli.app import main
 from trustgraph.cli.inputs import InputSpec, input_options, obtain_graph, stderr
 from trustgraph.cli.output import emit_json
@@ -45,10 +46,8 @@ def export_command(spec: InputSpec, fmt: str, output: str, expand_hubs: bool, as
         with phase("expand hubs", quiet=spec.quiet):
             graph = expand(graph)
     target = Path(output)
-    try:
-        files = _WRITERS[fmt](graph, target, spec.quiet)
-    except OSError as exc:
-        raise click.ClickException(f"cannot write {output}: {exc.strerror or exc}") from None
+    # Whole or untouched (trustgraph.atomic): a write error is one line naming the file, the old export stays.
+    files = _WRITERS[fmt](graph, target, spec.quiet)
     written: list[dict[str, Any]] = [{"path": str(p), "bytes": p.stat().st_size} for p in files]
     if as_json:
         emit_json({"format": fmt, "output": str(target), "nodes": graph.number_of_nodes(),
@@ -69,10 +68,8 @@ def _write_opengraph(graph: nx.DiGraph, target: Path, quiet: bool) -> list[Path]
     _no_directory(target)
     with phase("export", total=_items(graph), quiet=quiet, unit="items") as tick:
         document = opengraph_document(graph, progress=tick)
-    with phase("write", quiet=quiet):
-        _parent(target)
-        with open(target, "w", encoding="utf-8") as fh:
-            _dump_opengraph(document, fh)
+    with phase("write", quiet=quiet), replacing(target) as tmp, open(tmp, "w", encoding="utf-8") as fh:
+        _dump_opengraph(document, fh)
     return [target]
 
 
@@ -98,18 +95,19 @@ def _write_neo4j(graph: nx.DiGraph, target: Path, quiet: bool) -> list[Path]:
     with phase("export", total=_items(graph), quiet=quiet, unit="items") as tick:
         export = neo4j_export(graph, progress=tick)
     files = []
-    with phase("write", quiet=quiet):
-        target.mkdir(parents=True, exist_ok=True)
+    # Every file staged beside its target, all renamed into place once the last is written: the directory
+    # holds the previous export or this one (other files in it are left alone).
+    with phase("write", quiet=quiet), replacing_together() as staging:
         for name, table in export.tables.items():
             path = target / name
-            with open(path, "w", encoding="utf-8", newline="") as fh:
+            with open(staging.path(path), "w", encoding="utf-8", newline="") as fh:
                 writer = csv.writer(fh)
                 writer.writerow(table.header)
                 writer.writerows(table.rows)
             files.append(path)
         for name, text in export.scripts.items():
             path = target / name
-            path.write_text(text, encoding="utf-8")
+            staging.write_text(path, text)
             files.append(path)
     return files
 
@@ -124,9 +122,9 @@ def _write_networkx(fmt: str) -> Writer:
         _no_directory(target)
         with phase("export", total=_items(graph), quiet=quiet, unit="items") as tick:
             flat = flat_graph(graph, progress=tick)
-        with phase("write", quiet=quiet):
-            _parent(target)
-            (nx.write_graphml if fmt == "graphml" else nx.write_gexf)(flat, target)
+        # The temporary keeps the target's suffix: networkx compresses a name ending in .gz or .bz2.
+        with phase("write", quiet=quiet), replacing(target, suffix=target.suffix or ".tmp") as tmp:
+            (nx.write_graphml if fmt == "graphml" else nx.write_gexf)(flat, tmp)
         return [target]
 
     return write
@@ -135,10 +133,6 @@ def _write_networkx(fmt: str) -> Writer:
 def _no_directory(target: Path) -> None:
     if target.is_dir():
         raise click.UsageError(f"{target} is a directory; give a file name (-o FILE)")
-
-
-def _parent(target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
 
 
 _WRITERS: dict[str, Writer] = {"opengraph": _write_opengraph, "neo4j": _write_neo4j,

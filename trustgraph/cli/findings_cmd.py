@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import click
@@ -24,6 +23,7 @@ from trustgraph.analysis.findings import (
     find,
 )
 from trustgraph.analysis.findings.gate import Triage
+from trustgraph.atomic import replacing, write_text
 from trustgraph.cli.app import main
 from trustgraph.cli.gate import (
     finish,
@@ -170,7 +170,7 @@ def findings_command(spec: InputSpec, fmt: str, as_json: bool, fail_on: Severity
     shown = at_or_above(findings, min_severity) if min_severity else findings
     if fmt == "table":
         if output:
-            with open(output, "w", encoding="utf-8") as fh:
+            with replacing(output) as tmp, open(tmp, "w", encoding="utf-8") as fh:
                 _table(shown, snapshot, Console(file=fh, width=160, highlight=False, color_system=None), split)
         else:
             _table(shown, snapshot, stdout, split)
@@ -184,7 +184,7 @@ def findings_command(spec: InputSpec, fmt: str, as_json: bool, fail_on: Severity
         else:
             text = findings_markdown(shown, title="trustgraph findings", level=1, triage=split)
         if output:
-            Path(output).write_text(text + "\n", encoding="utf-8")
+            write_text(output, text + "\n")
         else:
             click.echo(text)
     failures = severity_failure(fail_on, findings, split, "finding(s)") if fail_on is not None else []

@@ -10,11 +10,8 @@ from __future__ import annotations
 
 import functools
 import json
-import os
-import shutil
 import sqlite3
 import sys
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,7 +30,7 @@ from trustgraph.graph.schema import VIA_ALL, via_groups, via_kinds
 from trustgraph.load_report import LoadReport
 from trustgraph.model import Organization, Snapshot
 from trustgraph.saved.serialize import GraphFileError, read_saved, save_graph, saved_inputs
-from trustgraph.saved.store import file_mode
+from trustgraph.saved.store import copy_store
 from trustgraph.sources.files import load_inputs
 from trustgraph.sources.iac import IacOptionError, IacOptions, parse_options
 from trustgraph.sources.known_accounts import load_account_names, load_known_accounts
@@ -210,8 +207,11 @@ def _from_inputs(spec: InputSpec, snapshot: bool | tuple[str, ...]) -> Loaded:
             try:
                 with phase("read cached build", quiet=spec.quiet):
                     saved = read_saved(entry, snapshot=snapshot, report=True, require_snapshot=snapshot is True)
-            except GraphFileError:
-                _discard(entry)  # damaged (a full disk, a crash): build again
+            except GraphFileError as exc:
+                # damaged (a full disk, a crash, a change by hand): never served, built again
+                if not spec.quiet:
+                    stderr.print(f"warning: the build cache entry is unusable, rebuilding: {safe(exc)}")
+                _discard(entry)
             else:
                 cache.touch(entry)
                 if saved.report is not None:
@@ -269,23 +269,8 @@ def save_loaded(loaded: Loaded, spec: InputSpec, output: str | Path) -> None:
 
 
 def _copy_entry(entry: Path, output: Path, inputs: list[str]) -> None:
-    output.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        shutil.copyfile(entry, tmp)
-        os.chmod(tmp, file_mode())  # the entry is private to the cache; the output is an ordinary file
-        con = sqlite3.connect(tmp, isolation_level=None)
-        try:
-            con.execute("PRAGMA journal_mode=OFF")
-            con.execute("DELETE FROM meta WHERE key IN ('cache_key', 'inputs')")
-            con.execute("INSERT INTO meta VALUES ('inputs', ?)", (json.dumps(inputs),))
-        finally:
-            con.close()
-        os.replace(tmp, output)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    # The output gets the mode of any new file (the entry is private to the cache).
+    copy_store(entry, output, drop=("cache_key",), meta={"inputs": json.dumps(inputs)})
 
 
 def apply_account_files(graph: nx.DiGraph, spec: InputSpec) -> None:

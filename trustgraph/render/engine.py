@@ -13,6 +13,8 @@ from typing import Any, Protocol, TypeAlias, runtime_checkable
 
 import graphviz
 
+from trustgraph.atomic import write_bytes
+
 FORMATS = ("svg", "png", "pdf", "dot", "html", "json")
 # Formats that are text, and so can be written to standard output (`-o -`).
 TEXT_FORMATS = ("svg", "dot", "html", "json")
@@ -128,21 +130,9 @@ def picture_bytes(picture: Picture, fmt: str) -> bytes:
 
 
 def render(dot: Picture, output: str | Path, fmt: str | None = None) -> Path:
-    """Write `dot` to `output` as svg, png, pdf, json, dot (the source) or html (self-contained, interactive)."""
+    """Write `dot` to `output` as svg, png, pdf, json, dot (the source) or html (self-contained, interactive): the
+    whole picture or, on a write error (OutputError), the previous file untouched."""
     target = Path(output)
     fmt = output_format(target, fmt)
-    data = picture_bytes(dot, fmt)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=f".{fmt}")
-    os.close(fd)
-    try:
-        Path(tmp).write_bytes(data)
-        # mkstemp creates the file private (0600); a picture gets the usual permissions.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_bytes(target, picture_bytes(dot, fmt))
     return target

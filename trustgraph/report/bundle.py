@@ -9,8 +9,9 @@ from pathlib import Path
 import networkx as nx
 
 from trustgraph.analysis.findings import Finding, FindingContext, FindingOptions
+from trustgraph.atomic import replacing_together
 from trustgraph.model import Snapshot
-from trustgraph.render.engine import render
+from trustgraph.render.engine import picture_bytes
 from trustgraph.render.overview import findings_marks, overview
 from trustgraph.render.views import reach_paths_view
 from trustgraph.report.findings_doc import findings_document
@@ -77,73 +78,73 @@ def check_output_dir(out: Path, force: bool) -> None:
             raise BundleRefused(f"{out / name} is a symbolic link; pass --force to replace it")
 
 
-def _unlink_symlink(path: Path) -> None:
-    if path.is_symlink():
-        path.unlink()
-
-
-def _draw(dot, target: Path, result: BundleResult) -> bytes | None:  # type: ignore[no-untyped-def]
-    _unlink_symlink(target)
+def _draw(dot, name: str, result: BundleResult) -> bytes | None:  # type: ignore[no-untyped-def]
     try:
-        render(dot, target, "svg")
+        return picture_bytes(dot, "svg")
     except Exception as exc:  # noqa: BLE001 - a picture that cannot be drawn must not lose the report
-        result.warnings.append(f"could not draw {target.name}: {exc}")
+        result.warnings.append(f"could not draw {Path(name).name}: {exc}")
         return None
-    target.chmod(0o644)
-    result.files.append(target)
-    return target.read_bytes()
 
 
 def write_bundle(directory: str | Path, snapshot: Snapshot, graph: nx.DiGraph, findings: list[Finding],
                  options: FindingOptions | None = None, *, inputs: list[str] | None = None,
                  title: str | None = None, diagrams: bool = True, force: bool = False,
                  context: FindingContext | None = None) -> BundleResult:
+    """Write the bundle into `directory`, whole or not at all: every file is made first, then staged beside its
+    target, and all are renamed into place once the last one is written (`trustgraph.atomic`); on a write error
+    (OutputError) the previous bundle is untouched. Files of the previous bundle this one does not have are removed
+    after. A symbolic link where a file goes is replaced, not followed."""
     out = Path(directory)
     check_output_dir(out, force)
     previous = _owned_files(out) or []
-    out.mkdir(parents=True, exist_ok=True)
     context = context or FindingContext(snapshot, graph, options)
     review = build_review(snapshot, graph, findings, options, inputs, title, context)
     result = BundleResult(out, review=review)
     map_svg: bytes | None = None
     path_svgs: dict[str, bytes] = {}
     path_files: dict[str, str] = {}
+    pictures: list[tuple[str, bytes]] = []
     if diagrams:
         # The picture `trustgraph map` draws (--view auto, with its marks): one implementation, one picture.
         marks = findings_marks({arn: s.label for arn, s in context.sensitive.items()}, findings)
         result.view, picture = overview(graph, organization=snapshot.organization, marks=marks)
-        map_svg = _draw(picture, out / MAP_FILE, result)
+        map_svg = _draw(picture, MAP_FILE, result)
+        if map_svg:
+            pictures.append((MAP_FILE, map_svg))
         for group in review.sensitive_groups:  # one diagram per group of roles with the same reachers
             s = group.first
             if not group.reachers:
                 continue
             name = f"{PATHS_DIR}/{role_slug(s.role)}.svg"
-            _unlink_symlink(out / PATHS_DIR)
-            (out / PATHS_DIR).mkdir(exist_ok=True)
             paths = [r.route or r.path for r in group.reachers[:PATHS_PER_DIAGRAM]]
-            svg = _draw(reach_paths_view(graph, s.role, paths), out / name, result)
+            svg = _draw(reach_paths_view(graph, s.role, paths), name, result)
             if svg:
                 path_svgs[s.role] = svg
                 path_files[s.role] = name
+                pictures.append((name, svg))
     md_text = render_markdown(review, map_image=MAP_FILE if map_svg else None, path_images=path_files,
                               map_view=result.view or "accounts")
     html_text = render_html(review, map_svg=map_svg, path_svgs=path_svgs, map_view=result.view or "accounts")
-    for name, text in (("report.md", md_text), ("report.html", html_text),
-                       ("findings.json", json.dumps(findings_document(
-                           findings, inputs=inputs or [], incomplete=snapshot.gaps,
-                           data_time=graph.graph.get("data_time")), indent=2)),
-                       ("findings.sarif", json.dumps(to_sarif(findings, incomplete=snapshot.gaps), indent=2))):
-        path = out / name
-        _unlink_symlink(path)
-        path.write_text(text + "\n", encoding="utf-8")
-        result.files.append(path)
-    written = sorted(str(p.relative_to(out)) for p in result.files)
+    reports = (("report.md", md_text), ("report.html", html_text),
+               ("findings.json", json.dumps(findings_document(
+                   findings, inputs=inputs or [], incomplete=snapshot.gaps,
+                   data_time=graph.graph.get("data_time")), indent=2)),
+               ("findings.sarif", json.dumps(to_sarif(findings, incomplete=snapshot.gaps), indent=2)))
+    if path_files and (out / PATHS_DIR).is_symlink():
+        (out / PATHS_DIR).unlink()  # (with --force) a `paths` link would carry the pictures out of DIR
+    with replacing_together() as staging:
+        for name, data in pictures:
+            staging.write_bytes(out / name, data, mode=0o644)
+            result.files.append(out / name)
+        for name, text in reports:
+            staging.write_text(out / name, text + "\n")
+            result.files.append(out / name)
+        written = sorted(str(p.relative_to(out)) for p in result.files)
+        staging.write_text(out / MARKER, json.dumps({"schema": MARKER_SCHEMA, "files": written}, indent=1) + "\n")
     for stale in sorted(set(previous) - set(written)):
         # A picture (or report) the previous run wrote that this run did not: it would show stale data.
         path = out / stale
         if ".." not in Path(stale).parts and not path.is_symlink() and path.is_file() \
                 and path.resolve().is_relative_to(out.resolve()):
             path.unlink()
-    (out / MARKER).write_text(json.dumps({"schema": MARKER_SCHEMA, "files": written}, indent=1) + "\n",
-                              encoding="utf-8")
     return result

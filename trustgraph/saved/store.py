@@ -1,13 +1,15 @@
 """The saved graph: one SQLite file holding the trust graph, and optionally the snapshot it was built from.
 
-Layout (`store_version` 1). Integer arrays are little-endian int32 BLOBs; "value ids" index the values:
+Layout (`store_version` 2). Integer arrays are little-endian int32 BLOBs; "value ids" index the values:
 an even id 2k is the k-th string of `strings`, an odd id 2k+1 the k-th JSON value of `vals`.
 
 - `meta(key, value)`: `format` (`trustgraph/saved-graph`), `store_version`, `trustgraph_version`, the graph
   `schema`, `nodes` and `edges` counts, `node_ids` (`text`, or `json` when some node id is not a string),
   `snapshot_codec` / `report_codec` (fingerprints of the model classes, when stored), `snapshot_codec.<field>`
   (an optional snapshot part's fingerprint, only when that part is stored: Identity Center data), `inputs` (JSON list,
-  when given) and whatever else the writer adds (the build cache records its key).
+  when given), `snapshot_sizes` (JSON: each snapshot part's size uncompressed), `data_digest` (SHA-256 over the
+  contents of every other table, see `_data_digest`), `meta_digest` (SHA-256 over every other meta row) and
+  whatever else the writer adds (the build cache records its key).
 - `graph_attrs(pos, key, value)`: the graph-level attributes, one JSON value each, in order.
 - `strings(chunk, text)`: every distinct string value (evidence reasons, principals, labels, …) once,
   joined by NUL characters (a string holding a NUL is stored in `vals` instead).
@@ -28,6 +30,11 @@ an even id 2k is the k-th string of `strings`, an odd id 2k+1 the k-th JSON valu
 - `snapshot(part, data)`: zlib-compressed JSON (`trustgraph.saved.codec`): one row per Snapshot field (with the
   policy objects it shares), `_report` for the LoadReport.
 
+What is read back is checked before it is used: the SQLite schema must be exactly the one written (tables only,
+so that no view or trigger runs; `trusted_schema` off), both digests must match, and a snapshot part is inflated
+only up to its recorded size (a part that would grow beyond it is refused, not inflated). Version 1 files (without
+the digests) are refused with a hint to rebuild them.
+
 Nothing here knows attribute names: any JSON-ready node, edge or graph attribute is stored, and loads back
 as JSON gives it (tuples as lists). Packed arrays rather than a row per node or edge: reading 600k rows
 one by one costs more than all the rest of a load.
@@ -39,15 +46,15 @@ each node's and edge's own.
 
 from __future__ import annotations
 
+import hashlib
 import json
-import os
 import sqlite3
 import sys
-import tempfile
 import zlib
 from array import array
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import closing
+from functools import cache
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -55,6 +62,7 @@ from urllib.parse import quote
 
 import networkx as nx
 
+from trustgraph.atomic import replacing
 from trustgraph.gc_pause import collector_paused
 from trustgraph.load_report import LoadReport
 from trustgraph.model import Snapshot
@@ -63,7 +71,7 @@ from trustgraph.version import __version__
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 FORMAT = "trustgraph/saved-graph"
-STORE_VERSION = 1
+STORE_VERSION = 2  # 2: the digests and the snapshot part sizes (the build cache key includes it)
 APPLICATION_ID = 0x54477266  # "TGrf" in the SQLite header: `file` and other tools can tell the files apart
 EVIDENCE_SLOT = -1  # value id of the evidence key in an edge_attrs record: the list is the edge's own
 ZLIB_LEVEL = 1  # level 6 saves 20 % of the snapshot's bytes for twice the time
@@ -203,13 +211,6 @@ class _Runs:
         self.rows[-1] = (run_shape, count + 1, values, names)
 
 
-def file_mode() -> int:
-    """The mode a new file gets under the current umask."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
 SCHEMA_SQL = """
     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     CREATE TABLE graph_attrs (pos INTEGER PRIMARY KEY, key TEXT NOT NULL, value TEXT NOT NULL);
@@ -242,18 +243,27 @@ def write_store(graph: nx.DiGraph[Any], path: str | Path, *, snapshot: Snapshot 
     """Write the graph (and the snapshot and load report, when given) to `path`, atomically."""
     if graph.is_multigraph() or not graph.is_directed():
         raise TypeError("only a networkx DiGraph can be saved")
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        os.chmod(tmp, file_mode())  # mkstemp's 0600 is for the temporary file, not for the result
-        with collector_paused(), closing(sqlite3.connect(tmp, isolation_level=None)) as con:
-            _write(con, graph, snapshot, report, meta or {})
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with replacing(path) as tmp, collector_paused(), closing(sqlite3.connect(tmp, isolation_level=None)) as con:
+        _write(con, graph, snapshot, report, meta or {})
+
+
+def copy_store(source: str | Path, target: str | Path, *, drop: Iterable[str] = (),
+               meta: Mapping[str, str] | None = None) -> None:
+    """Copy the saved graph `source` to `target` (atomically), without the meta rows `drop` and with `meta` added.
+    The data is copied as it is, with its digest: only the meta digest is written anew, so a copy of a damaged
+    file is refused as the file was. Raises OSError when `source` cannot be read."""
+    with open(source, "rb") as src, replacing(target) as tmp:
+        with open(tmp, "wb") as out:
+            while chunk := src.read(1 << 20):
+                out.write(chunk)
+        with closing(sqlite3.connect(tmp, isolation_level=None)) as con:
+            con.execute("PRAGMA journal_mode=OFF")
+            con.execute("BEGIN")
+            con.executemany("DELETE FROM meta WHERE key = ?", [(k,) for k in (*drop, *(meta or {}), "meta_digest")])
+            con.executemany("INSERT INTO meta VALUES (?, ?)", (meta or {}).items())
+            rows = dict(con.execute("SELECT key, value FROM meta").fetchall())
+            con.execute("INSERT INTO meta VALUES ('meta_digest', ?)", (_meta_digest(rows),))
+            con.execute("COMMIT")
 
 
 def _write(con: sqlite3.Connection, graph: nx.DiGraph[Any], snapshot: Snapshot | None, report: LoadReport | None,
@@ -375,24 +385,113 @@ def _write(con: sqlite3.Connection, graph: nx.DiGraph[Any], snapshot: Snapshot |
         "edges": str(graph.number_of_edges()), "node_ids": "text" if text_ids else "json",
         "strings": str(len(strings)),
     }
+    sizes: dict[str, int] = {}
     if snapshot is not None:
         stored = SNAPSHOT_CODEC.stored_fields(snapshot)
         con.executemany("INSERT INTO snapshot VALUES (?, ?)", [
-            (name, _compress(SNAPSHOT_CODEC.encode_field(name, getattr(snapshot, name)))) for name in stored])
+            (name, _compress(SNAPSHOT_CODEC.encode_field(name, getattr(snapshot, name)), sizes, name))
+            for name in stored])
         meta["snapshot_codec"] = SNAPSHOT_CODEC.fingerprint
         # An optional part (Identity Center data) has its own fingerprint, written only when the part is.
         meta.update({f"snapshot_codec.{name}": SNAPSHOT_CODEC.part_fingerprints[name]
                      for name in SNAPSHOT_CODEC.optional if name in stored})
     if report is not None:
-        con.execute("INSERT INTO snapshot VALUES ('_report', ?)", (_compress(REPORT_CODEC.encode(report)),))
+        con.execute("INSERT INTO snapshot VALUES ('_report', ?)",
+                    (_compress(REPORT_CODEC.encode(report), sizes, "_report"),))
         meta["report_codec"] = REPORT_CODEC.fingerprint
+    meta["snapshot_sizes"] = _DUMPS(dict(sorted(sizes.items())))
     meta.update(extra)
+    # Digested as read back, so that writer and reader digest one form of the rows.
+    meta["data_digest"] = _data_digest(_fetch_tables(con))
+    meta["meta_digest"] = _meta_digest(meta)
     con.executemany("INSERT INTO meta VALUES (?, ?)", meta.items())
     con.execute("COMMIT")
 
 
-def _compress(value: Any) -> bytes:
-    return zlib.compress(_DUMPS(value).encode("utf-8"), ZLIB_LEVEL)
+def _compress(value: Any, sizes: dict[str, int], part: str) -> bytes:
+    data = _DUMPS(value).encode("utf-8")
+    sizes[part] = len(data)
+    return zlib.compress(data, ZLIB_LEVEL)
+
+
+# ------------------------------------------------------------------------------------ verification
+
+# Every data table, as read for loading and for the digest: text as UTF-8 bytes (cast, so that a value of another
+# type in a column digests differently, or fails), rows in key order.
+_FETCH: dict[str, str] = {
+    "graph_attrs": "SELECT pos, CAST(key AS BLOB), CAST(value AS BLOB) FROM graph_attrs ORDER BY pos",
+    "strings": "SELECT chunk, CAST(text AS BLOB) FROM strings ORDER BY chunk",
+    "vals": "SELECT id, CAST(value AS BLOB) FROM vals ORDER BY id",
+    "shapes": "SELECT id, CAST(keys AS BLOB), CAST(containers AS BLOB) FROM shapes ORDER BY id",
+    "nodes": "SELECT run, shape, count, CAST(names AS BLOB), CAST(ids AS BLOB) FROM nodes ORDER BY run",
+    "edge_attrs": "SELECT id, CAST(record AS BLOB) FROM edge_attrs ORDER BY id",
+    "evidence": "SELECT run, shape, count, CAST(ids AS BLOB) FROM evidence ORDER BY run",
+    "evidence_lists": "SELECT id, CAST(ids AS BLOB) FROM evidence_lists ORDER BY id",
+    "edges": "SELECT CAST(name AS BLOB), CAST(data AS BLOB) FROM edges ORDER BY name",
+    "snapshot": "SELECT CAST(part AS BLOB), CAST(data AS BLOB) FROM snapshot ORDER BY part",
+}
+_Rows = list[tuple[Any, ...]]
+
+
+def _fetch_tables(con: sqlite3.Connection) -> dict[str, _Rows]:
+    return {table: con.execute(sql).fetchall() for table, sql in _FETCH.items()}
+
+
+def _digest_rows(digest: Any, name: str, rows: Sequence[Sequence[Any]]) -> None:
+    """Feed one table to `digest`, a column at a time (a call per row would cost more than the hashing): per column
+    the values' lengths, then the values (integer columns: the values as int64)."""
+    digest.update(f"{name}\0{len(rows)}\0".encode())
+    for column in zip(*rows, strict=True):
+        if type(column[0]) is int:
+            digest.update(array("q", column).tobytes())
+        else:
+            digest.update(array("q", map(len, column)).tobytes())
+            digest.update(b"".join(column))
+
+
+def _data_digest(tables: Mapping[str, Sequence[Sequence[Any]]]) -> str:
+    """SHA-256 over every data table (as `_fetch_tables` reads them). TypeError or OverflowError: a value of
+    another type than the column's."""
+    digest = hashlib.sha256()
+    for name in _FETCH:
+        _digest_rows(digest, name, tables[name])
+    return "sha256:" + digest.hexdigest()
+
+
+def _meta_digest(meta: Mapping[str, str]) -> str:
+    """SHA-256 over the meta rows but `meta_digest` itself (which covers the data digest and the counts)."""
+    digest = hashlib.sha256()
+    _digest_rows(digest, "meta", [(k.encode(), v.encode()) for k, v in sorted(meta.items()) if k != "meta_digest"])
+    return "sha256:" + digest.hexdigest()
+
+
+@cache
+def _schema() -> frozenset[tuple[str, str, str, str]]:
+    """sqlite_master of a file this version writes: (type, name, table, SQL with blanks collapsed)."""
+    with closing(sqlite3.connect(":memory:")) as con:
+        for statement in SCHEMA_SQL.split(";"):
+            con.execute(statement)
+        return _master(con)
+
+
+def _master(con: sqlite3.Connection) -> frozenset[tuple[str, str, str, str]]:
+    return frozenset((str(kind), str(name), str(table), " ".join(str(sql).split()) if sql is not None else "")
+                     for kind, name, table, sql in
+                     con.execute("SELECT type, name, tbl_name, sql FROM sqlite_master").fetchall())
+
+
+def _inflate(data: bytes, size: int) -> bytes:
+    """`data` decompressed, at most `size` bytes: a stream that would inflate beyond its recorded size (a zlib
+    bomb) is refused before it grows, not after."""
+    if size <= 0:  # a max_length of 0 means no limit
+        raise ValueError("has no recorded size")
+    inflater = zlib.decompressobj()
+    out = inflater.decompress(data, size)
+    if len(out) == size and not inflater.eof and inflater.decompress(inflater.unconsumed_tail, 1):
+        raise ValueError(f"inflates beyond its recorded {size:,} bytes")
+    if len(out) != size or not inflater.eof or inflater.unused_data:
+        raise ValueError(f"does not inflate to its recorded {size:,} bytes")
+    return out
 
 
 # -------------------------------------------------------------------------------------------- read
@@ -427,6 +526,7 @@ class SavedFile:
             self._con = sqlite3.connect(f"file:{quote(Path(path).resolve().as_posix())}?mode=ro", uri=True)
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open: {exc}") from None
+        self._tables: dict[str, _Rows] | None = None
         try:
             self.meta = self._read_meta()
         except BaseException:
@@ -450,20 +550,45 @@ class SavedFile:
 
     def _read_meta(self) -> dict[str, str]:
         try:
+            # No function a view or trigger of the file names may run (there must be none: checked below).
+            self._con.execute("PRAGMA trusted_schema=OFF")
             app = self._con.execute("PRAGMA application_id").fetchone()[0]
-            tables = {r[0] for r in self._con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            master = _master(self._con)
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"not a readable SQLite database ({exc})") from None
-        if app != APPLICATION_ID or "meta" not in tables:
+        # meta is read first (for the version) only when it is the table written, never a view.
+        if app != APPLICATION_ID or not {row for row in _schema() if row[1] == "meta"} <= master:
             raise StoreError("an SQLite database, but not a graph saved by trustgraph")
-        meta = dict(self._query("SELECT key, value FROM meta"))
+        rows = self._query("SELECT key, value FROM meta")
+        if not all(type(k) is str and type(v) is str for k, v in rows):
+            raise StoreError("damaged saved graph (meta table)")
+        meta = dict(rows)
         if meta.get("format") != FORMAT:
             raise StoreError("an SQLite database, but not a graph saved by trustgraph")
         version = meta.get("store_version")
         if version != str(STORE_VERSION):
             raise StoreError(f"saved-graph format version {version}, this trustgraph {__version__} reads version "
                              f"{STORE_VERSION}; rebuild it with `trustgraph build`")
+        if master != _schema():
+            extra = sorted(f"{kind} {name}" for kind, name, _, _ in master - _schema())
+            raise StoreError("damaged saved graph (its tables are not those written"
+                             + (f": {', '.join(extra[:3])}" if extra else "") + ")")
+        if meta.get("meta_digest") != _meta_digest(meta):
+            raise StoreError("damaged saved graph (its meta table does not match its digest)")
         return meta
+
+    def _data(self) -> dict[str, _Rows]:
+        """Every data table, read once and checked against the data digest before anything is built from it."""
+        if self._tables is None:
+            tables = {table: self._query(sql) for table, sql in _FETCH.items()}
+            try:
+                digest = _data_digest(tables)
+            except (TypeError, ValueError, OverflowError):
+                digest = None  # a value of another type than its column's
+            if digest is None or digest != self.meta.get("data_digest"):
+                raise StoreError("damaged saved graph (its content does not match its digest)")
+            self._tables = tables
+        return self._tables
 
     # -- the snapshot ---------------------------------------------------------------------------------
     @property
@@ -473,12 +598,13 @@ class SavedFile:
             for name, fingerprint in SNAPSHOT_CODEC.part_fingerprints.items())
 
     def _part(self, name: str) -> Any:
-        rows = self._query("SELECT data FROM snapshot WHERE part = ?", (name,))
-        if not rows:
+        data = next((data for part, data in self._data()["snapshot"] if part == name.encode()), None)
+        if data is None:
             raise StoreError(f"damaged saved graph (no snapshot part {name!r})")
         try:
-            return json.loads(zlib.decompress(rows[0][0]))
-        except (zlib.error, ValueError, TypeError) as exc:
+            size = json.loads(self.meta.get("snapshot_sizes", "{}")).get(name)
+            return json.loads(_inflate(data, size if type(size) is int else 0))
+        except (zlib.error, ValueError, TypeError, AttributeError) as exc:
             raise StoreError(f"damaged saved graph (snapshot part {name!r}: {exc})") from None
 
     def snapshot(self, fields: Iterable[str] | None = None) -> Snapshot:
@@ -508,48 +634,49 @@ class SavedFile:
 
     # -- the graph ------------------------------------------------------------------------------------
     def graph(self) -> nx.DiGraph[Any]:
+        tables = self._data()
         with collector_paused():
             try:
-                return self._graph()
+                return self._graph(tables)
             except (ValueError, TypeError, IndexError, KeyError, AttributeError) as exc:
                 raise StoreError(f"damaged saved graph ({type(exc).__name__}: {exc})") from None
 
-    def _values(self) -> list[Any]:
+    def _values(self, tables: dict[str, _Rows]) -> list[Any]:
         """Every stored value by id (even ids strings, odd ids JSON values), and None at -1."""
         strings: list[str] = []
-        for (text,) in self._query("SELECT text FROM strings ORDER BY chunk"):
-            strings.extend(text.split("\0"))
+        for _, text in tables["strings"]:
+            strings.extend(text.decode("utf-8").split("\0"))
         if len(strings) != int(self.meta.get("strings", -1)):
             raise ValueError("string table of the wrong length")
-        others = json.loads("[" + ",".join([r[0] for r in self._query("SELECT value FROM vals ORDER BY id")]) + "]")
+        others = json.loads(b"[" + b",".join([value for _, value in tables["vals"]]) + b"]")
         values: list[Any] = [None] * (2 * max(len(strings), len(others)) + 1)
         values[0:2 * len(strings):2] = strings
         values[1:2 * len(others):2] = others
         return values
 
-    def _graph(self) -> nx.DiGraph[Any]:
-        values = self._values()
+    def _graph(self, tables: dict[str, _Rows]) -> nx.DiGraph[Any]:
+        values = self._values(tables)
         get = values.__getitem__
         # Containers are copied for each node and edge that uses them (they are theirs to change).
         copiers = {id(v): _copier(v) for v in values if type(v) in _CONTAINERS}
-        shape_rows = self._query("SELECT keys, containers FROM shapes ORDER BY id")
+        shape_rows = [(keys, containers) for _, keys, containers in tables["shapes"]]
         shapes = [tuple(json.loads(keys)) for keys, _ in shape_rows]
         # per shape: the keys where a node may hold a container
         fixes = [tuple(keys[i] for i in json.loads(positions))
                  for keys, (_, positions) in zip(shapes, shape_rows, strict=True)]
 
         graph: nx.DiGraph[Any] = nx.DiGraph()
-        graph.graph.update((k, json.loads(v)) for k, v in
-                           self._query("SELECT key, value FROM graph_attrs ORDER BY pos"))
+        graph.graph.update((k.decode("utf-8"), json.loads(v)) for _, k, v in tables["graph_attrs"])
 
         node, adj, pred = _dicts(graph)
         names: list[Any] = []
         text_ids = self.meta.get("node_ids") == "text"
         copier = copiers.get
-        for shape, count, run_names, blob in self._query("SELECT shape, count, names, ids FROM nodes ORDER BY run"):
+        for _, shape, count, run_names, blob in tables["nodes"]:
             keys, fix = shapes[shape], fixes[shape]
             ids = _unpacked(blob)
-            batch = run_names.split("\0") if text_ids else [_as_node_id(n) for n in json.loads(run_names)]
+            batch = run_names.decode("utf-8").split("\0") if text_ids else [
+                _as_node_id(n) for n in json.loads(run_names)]
             if len(ids) != count * len(keys) or len(batch) != count:
                 raise ValueError("node run of the wrong length")
             stream = map(get, ids)
@@ -565,24 +692,23 @@ class SavedFile:
             raise ValueError("node count differs from the meta table")
 
         templates = []
-        for (record,) in self._query("SELECT record FROM edge_attrs ORDER BY id"):
+        for _, record in tables["edge_attrs"]:
             shape, *ids = json.loads(record)
             keys = shapes[shape]
             templates.append((dict(zip(keys, map(get, ids), strict=True)),
                               tuple((k, copiers[id(values[i])]) for k, i in zip(keys, ids, strict=True)
                                     if id(values[i]) in copiers)))
         evidence: list[dict[str, Any]] = []
-        for shape, count, blob in self._query("SELECT shape, count, ids FROM evidence ORDER BY run"):
+        for _, shape, count, blob in tables["evidence"]:
             keys = shapes[shape]
             ids = _unpacked(blob)
             if len(ids) != count * len(keys):
                 raise ValueError("evidence run of the wrong length")
             stream = map(get, ids)
             evidence.extend([dict(zip(keys, stream, strict=False)) for _ in range(count)])
-        lists = [[int(i) for i in text.split(",") if i]
-                 for (text,) in self._query("SELECT ids FROM evidence_lists ORDER BY id")]
+        lists = [[int(i) for i in text.split(b",") if i] for _, text in tables["evidence_lists"]]
 
-        arrays = {name: _unpacked(data) for name, data in self._query("SELECT name, data FROM edges")}
+        arrays = {name.decode("utf-8"): _unpacked(data) for name, data in tables["edges"]}
         out_degree, in_degree = arrays["out_degree"], arrays["in_degree"]
         dst, attrs_of, evidence_of = arrays["dst"], arrays["attrs"], arrays["evidence"]
         pred_src, pred_edge = arrays["pred_src"], arrays["pred_edge"]
