@@ -16,7 +16,8 @@ import yaml
 from trustgraph.analysis.findings.catalogue import RULES
 from trustgraph.analysis.findings.gate import Suppression
 from trustgraph.analysis.findings.model import fingerprint
-from trustgraph.sources.structured_file import read_json_or_yaml
+from trustgraph.sources.cloudformation_yaml import BoundedLoader
+from trustgraph.sources.structured_file import check_option_file, read_json_or_yaml
 
 SUPPRESSION_FIELDS = {"rule", "subject", "principal", "reason", "expires"}
 
@@ -25,8 +26,9 @@ class GateFileError(ValueError):
     pass
 
 
-class _StrictLoader(yaml.SafeLoader):
-    """Safe YAML that refuses a key given twice in one mapping and a date that does not exist, at their line."""
+class _StrictLoader(BoundedLoader):
+    """Safe YAML, bounded like every YAML input, that refuses a key given twice in one mapping and a date that does
+    not exist, at their line."""
 
     def construct_mapping(self, node: yaml.Node, deep: bool = False) -> dict[Any, Any]:
         if isinstance(node, yaml.MappingNode):
@@ -81,6 +83,7 @@ def _json_line(text: str, key: str) -> str:
 def read_gate_file(path: Path, what: str) -> Any:
     """The parsed content of a gate file: JSON (a .json name) or YAML, with keys unique per mapping and real dates;
     anything else is a GateFileError naming the file."""
+    check_option_file(path, GateFileError, what)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
