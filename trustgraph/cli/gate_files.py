@@ -17,7 +17,7 @@ from trustgraph.analysis.findings.catalogue import RULES
 from trustgraph.analysis.findings.gate import Suppression
 from trustgraph.analysis.findings.model import fingerprint
 from trustgraph.sources.cloudformation_yaml import BoundedLoader
-from trustgraph.sources.structured_file import check_option_file, read_json_or_yaml
+from trustgraph.sources.structured_file import read_json_or_yaml
 
 SUPPRESSION_FIELDS = {"rule", "subject", "principal", "reason", "expires"}
 
@@ -83,30 +83,12 @@ def _json_line(text: str, key: str) -> str:
 def read_gate_file(path: Path, what: str) -> Any:
     """The parsed content of a gate file: JSON (a .json name) or YAML, with keys unique per mapping and real dates;
     anything else is a GateFileError naming the file."""
-    check_option_file(path, GateFileError, what)
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise GateFileError(f"{path}: cannot read the {what}: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise GateFileError(f"{path}: the {what} is not UTF-8 text") from None
-    if path.suffix.lower() == ".json":
-        try:
-            return json.loads(text, object_pairs_hook=_unique_pairs)
-        except _DuplicateKey as exc:
-            raise GateFileError(f"{path}: not a valid {what}: duplicate key {exc.key!r}"
-                                f"{_json_line(text, exc.key)} (given twice in one object)") from None
-        except json.JSONDecodeError:
-            pass  # the one reader's message for everything else
-        except RecursionError:
-            raise GateFileError(f"{path}: the {what} is nested too deeply to read") from None
-        return read_json_or_yaml(path, GateFileError, what)
-    try:
-        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1} column {mark.column + 1}" if mark else ""
-        raise GateFileError(f"{path}: not valid YAML: {getattr(exc, 'problem', None) or exc}{where}") from None
+        return read_json_or_yaml(path, GateFileError, what, pairs_hook=_unique_pairs, loader=_StrictLoader)
+    except _DuplicateKey as exc:
+        line = _json_line(path.read_text(encoding="utf-8"), exc.key)  # the file was just read: only the error path
+        raise GateFileError(f"{path}: not a valid {what}: duplicate key {exc.key!r}{line} "
+                            "(given twice in one object)") from None
     except RecursionError:
         raise GateFileError(f"{path}: the {what} is nested too deeply to read") from None
 

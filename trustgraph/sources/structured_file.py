@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -61,8 +62,11 @@ def check_option_file(path: Path, error: type[ValueError], what: str) -> None:
         raise error(f"{path}: the {what} is {problem}")
 
 
-def read_json_or_yaml(path: Path, error: type[ValueError], what: str) -> Any:
-    """The parsed content of `path`: JSON when it ends in .json, YAML otherwise. `what` names the file in errors."""
+def read_json_or_yaml(path: Path, error: type[ValueError], what: str, *,
+                      pairs_hook: Callable[[list[tuple[str, Any]]], Any] | None = None,
+                      loader: type[Any] | None = None) -> Any:
+    """The parsed content of `path`: JSON when it ends in .json, YAML otherwise. `what` names the file in errors.
+    `pairs_hook` (JSON) and `loader` (YAML, a BoundedLoader subclass) let a stricter reader refuse more."""
     import yaml  # only when such a file is read: the CLI starts without it
 
     from trustgraph.sources.cloudformation_yaml import BoundedLoader
@@ -75,7 +79,9 @@ def read_json_or_yaml(path: Path, error: type[ValueError], what: str) -> Any:
     except UnicodeDecodeError:
         raise error(f"{path}: the {what} is not UTF-8 text") from None
     try:
-        return json.loads(text) if path.suffix.lower() == ".json" else yaml.load(text, Loader=BoundedLoader)  # noqa: S506 - a SafeLoader
+        if path.suffix.lower() == ".json":
+            return json.loads(text, object_pairs_hook=pairs_hook)
+        return yaml.load(text, Loader=loader or BoundedLoader)  # noqa: S506 - a SafeLoader subclass
     except json.JSONDecodeError as exc:
         raise error(f"{path}: not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
     except yaml.YAMLError as exc:
