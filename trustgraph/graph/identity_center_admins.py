@@ -25,7 +25,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from trustgraph.arns import partition_of
-from trustgraph.graph.identity_center import GROUP_PREFIX, USER_PREFIX, is_sso_provider, sso_role_permission_set
+from trustgraph.graph.identity_center import group_node, is_sso_provider, sso_role_permission_set, user_node
 from trustgraph.graph.indirect import IndirectEdges, Link, admin_node
 from trustgraph.graph.schema import EdgeKind, graph_dicts
 from trustgraph.model import (
@@ -221,7 +221,7 @@ class IdentityCenterAdmins:
             found = self._scp(caller, account, [(STORE_ADD_MEMBER, store),
                                                 (STORE_ADD_MEMBER, f"arn:{partition}:identitystore:::group/{group}")])
             if found is not None:
-                self.edges.link(node, GROUP_PREFIX + group, EdgeKind.IAM.value, STORE_ADD_MEMBER,
+                self.edges.link(node, group_node(group), EdgeKind.IAM.value, STORE_ADD_MEMBER,
                                 [*found, _controls("a user it signs in as is added to the group")],
                                 f"an administrator of {where} {account} adds a user it signs in as to the group "
                                 f"({STORE_ADD_MEMBER})")
@@ -229,7 +229,7 @@ class IdentityCenterAdmins:
             found = self._scp(caller, account, [(STORE_UPDATE_USER, store),
                                                 (STORE_UPDATE_USER, f"arn:{partition}:identitystore:::user/{user}")])
             if found is not None:
-                self.edges.link(node, USER_PREFIX + user, EdgeKind.IAM.value, STORE_UPDATE_USER,
+                self.edges.link(node, user_node(user), EdgeKind.IAM.value, STORE_UPDATE_USER,
                                 [*found, _controls("the rewritten identity is one it signs in with")],
                                 f"an administrator of {where} {account} rewrites the user's identity "
                                 f"({STORE_UPDATE_USER}) to one it signs in with")
@@ -303,7 +303,7 @@ class IdentityCenterAdmins:
                 found = self._all(member, [(STORE_ADD_MEMBER, store),
                                            (STORE_ADD_MEMBER, f"arn:{partition}:identitystore:::group/{group}")])
                 if found is not None:
-                    out.append(Link(GROUP_PREFIX + group, EdgeKind.IAM.value, STORE_ADD_MEMBER,
+                    out.append(Link(group_node(group), EdgeKind.IAM.value, STORE_ADD_MEMBER,
                                     [*found[0], _controls("a user it signs in as is added to the group")],
                                     f"its own policies allow {STORE_ADD_MEMBER} on the group: it adds a user it "
                                     "signs in as", found[1]))
@@ -312,7 +312,7 @@ class IdentityCenterAdmins:
                 found = self._all(member, [(STORE_UPDATE_USER, store),
                                            (STORE_UPDATE_USER, f"arn:{partition}:identitystore:::user/{user}")])
                 if found is not None:
-                    out.append(Link(USER_PREFIX + user, EdgeKind.IAM.value, STORE_UPDATE_USER,
+                    out.append(Link(user_node(user), EdgeKind.IAM.value, STORE_UPDATE_USER,
                                     [*found[0], _controls("the rewritten identity is one it signs in with")],
                                     f"its own policies allow {STORE_UPDATE_USER} on the user: it rewrites the "
                                     "user's identity to one it signs in with", found[1]))
