@@ -110,6 +110,14 @@ class Role:
     def service_linked(self) -> bool:
         return self.path.startswith("/aws-service-role/")
 
+    @property
+    def iam_protected(self) -> bool:
+        """IAM refuses writes on the role (its trust, its policies, its boundary): a service-linked role only its
+        service changes (UnmodifiableEntity), and a role IAM Identity Center provisioned (path
+        `/aws-reserved/sso.amazonaws.com/`) only Identity Center changes ("protected role"). docs/edges.md cites
+        the pages."""
+        return self.service_linked or self.path.startswith("/aws-reserved/sso.amazonaws.com/")
+
 
 @dataclass(slots=True)
 class OrgAccount:

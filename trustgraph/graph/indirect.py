@@ -7,7 +7,7 @@ Added after the trust edges, from the rule tables in policy/passrole.py:
 - `code`: P changes code or commands of a resource already running as R (inventory: the resources listed;
   accounts without inventory: conditional on `trustgraph:ResourceRunsAsRole`, for roles trusting the service);
 - `iam`: P rewrites R's trust or creates credentials for user U; principals that are admin-equivalent
-  and can take over their account (analysis.sensitivity.takeover_reasons: every action, or a policy write on
+  and can take over their account (policy.sensitivity.takeover: every action, or a policy write on
   themselves) enter its admin node `admin:A` (one node per account, a hub: never an answer), which has one `iam`
   edge to every role (rewrite its trust) and user (new credentials) of A. An admin's reach through trusts is its
   own (its concrete edges) or that of the roles it takes over: the admin node is not made a member of the account
@@ -52,7 +52,8 @@ from trustgraph.policy.passrole import (
     resource_shape,
 )
 from trustgraph.policy.permissions import Permission, PermissionChecker
-from trustgraph.policy.sensitivity import takeover_reasons
+from trustgraph.policy.regions import requested_region
+from trustgraph.policy.sensitivity import Takeover, takeover
 from trustgraph.policy.trust import AssumeVerdict, OrgGate, apply_policy_set
 
 WRITE = "policy-write"  # a Link kind that is never drawn: see _writes_on_reached
@@ -72,7 +73,6 @@ class Link:
     notes: list[str]
     service: str | None = None
     hub_entry: bool = False
-ESCALATION_KEY = "trustgraph:EscalationConditions"
 
 
 def admin_node(account: str) -> str:
@@ -488,19 +488,18 @@ class IndirectEdges:
         return self._resource_index.get((account, kind), [])
 
     def _escalation(self, callers: list[tuple[Caller, IdentityProfile, User | Role]]) -> None:
-        admins: dict[str, list[tuple[str, list[str]]]] = defaultdict(list)
+        admins: dict[str, list[tuple[str, Takeover]]] = defaultdict(list)
         for caller, _, principal in callers:
-            reasons = takeover_reasons(principal, self.snapshot, self.admin_memo, self.data_time)
-            if reasons:
-                admins[caller.account or ""].append((caller.node_id, reasons))
+            found = takeover(principal, self.snapshot, self.admin_memo, self.data_time)
+            if found is not None:
+                admins[caller.account or ""].append((caller.node_id, found))
                 self._admins.add(caller.node_id)
         for account, members in sorted(admins.items()):
             node = self._admin(account)
-            for arn, reasons in members:
-                firm = [r for r in reasons if not r.endswith("(with conditions)")]
-                unresolved = [] if firm else [Condition("Unknown", ESCALATION_KEY, (reasons[0],))]
-                self.link(arn, node, EdgeKind.IAM.value, "account-takeover", unresolved,
-                          "admin of its account: " + "; ".join(reasons), hub_entry=True)
+            for arn, found in members:
+                # The caller-side conditions of the grants the takeover uses (MFA, source IP…) are the edge's.
+                self.link(arn, node, EdgeKind.IAM.value, "account-takeover", list(found.conditions),
+                          "admin of its account: " + found.reason, hub_entry=True)
 
     def _targeted(self, caller: Caller, profile: IdentityProfile) -> None:
         """IAM techniques on particular roles and users of the caller's account (an administrator has them all
@@ -523,12 +522,12 @@ class IndirectEdges:
             arns = sorted(set().union(*named.values()))  # type: ignore[arg-type]
         for arn in arns:
             if arn == caller.arn:
-                continue  # a write on itself is a takeover (takeover_reasons), a new key for itself nothing
+                continue  # a write on itself is a takeover (sensitivity.takeover), a new key for itself nothing
             target = self.directory.principals[arn]
             reach: tuple[str, ...]
             if isinstance(target, Role):
-                if target.service_linked:
-                    continue
+                if target.iam_protected:
+                    continue  # IAM refuses writes on it: no trust rewrite, no policy write
                 reach, writes = (ROLE_TECHNIQUE,), ROLE_WRITES
             else:
                 reach, writes = USER_TECHNIQUES, USER_WRITES
@@ -587,8 +586,8 @@ class IndirectEdges:
         for arn in self.directory.callers_in(account):
             target = self.directory.principals[arn]
             if isinstance(target, Role):
-                if target.service_linked:
-                    continue  # their trust cannot be edited (§7.3)
+                if target.iam_protected:
+                    continue  # IAM refuses to edit its trust (service-linked, Identity Center's; §7.3)
                 actions: tuple[str, ...] = (ROLE_TECHNIQUE,)
             else:
                 actions = USER_TECHNIQUES
@@ -608,7 +607,8 @@ class IndirectEdges:
             return []
         stand_in = target if isinstance(target, Role) else Role(target.arn, target.name, target.account,
                                                                  tags=dict(target.tags))
-        facts = RequestFacts(caller, stand_in, self.org.facts_for(target.account), None, self.data_time)
+        facts = RequestFacts(caller, stand_in, self.org.facts_for(target.account), None, self.data_time,
+                             requested_region(action, caller.partition))
         result = self.org.scp(caller, stand_in, action, facts)
         verdict = AssumeVerdict(via="scp", needs_identity=True)
         if result is not None and not apply_policy_set(verdict, result, True, "the service control policies"):

@@ -59,10 +59,10 @@ class Caller:
 class RequestFacts:
     """Condition-key values of an AssumeRole request by `caller` for `role` (SEMANTICS §5.2)."""
 
-    __slots__ = ("caller", "role", "role_org", "read", "now")
+    __slots__ = ("caller", "role", "role_org", "read", "now", "region")
 
     def __init__(self, caller: Caller, role: Role, role_org: OrgFacts | None = None,
-                 read: set[str] | None = None, now: float | None = None) -> None:
+                 read: set[str] | None = None, now: float | None = None, region: str | None = None) -> None:
         self.caller = caller
         self.role = role
         self.role_org = role_org
@@ -72,6 +72,8 @@ class RequestFacts:
         # The time the data was collected (seconds since the epoch): the request is decided as if made then.
         # None: time conditions stay unsettled.
         self.now = now
+        # aws:RequestedRegion when the action settles it (policy/regions.py: IAM calls are made in us-east-1).
+        self.region = region
 
     def value(self, key: str) -> KeyValue:
         if self.read is not None:
@@ -93,6 +95,8 @@ class RequestFacts:
             if self.now is None:
                 return UNKNOWN
             return (iso_time(self.now),) if key == "aws:currenttime" else (str(int(self.now)),)
+        if key == "aws:requestedregion" and self.region is not None:
+            return (self.region,)
         if key.startswith(CALLER_CHOSEN_PREFIXES):
             return CHOSEN if c.is_aws_principal or c.kind == "federated" else ABSENT
         if c.kind == "service":

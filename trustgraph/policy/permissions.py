@@ -20,6 +20,7 @@ from trustgraph.policy.caller import Caller, RequestFacts
 from trustgraph.policy.conditions import Tri
 from trustgraph.policy.facts import PER_PRINCIPAL_KEYS, UNKNOWN, KeyValue
 from trustgraph.policy.identity import IdentityProfile, evaluate_set
+from trustgraph.policy.regions import requested_region
 from trustgraph.policy.statements import covers_action
 from trustgraph.policy.trust import AssumeVerdict, OrgGate, apply_policy_set, note_missing
 
@@ -184,7 +185,7 @@ class PermissionChecker:
             account = resource.split(":")[4] if resource.count(":") >= 5 else (caller.account or "")
             stand_in = Role(resource, "", account, tags=dict(target.tags) if target is not None else {})
         base = RequestFacts(caller, stand_in, self.org.facts_for(stand_in.account) if self.org else None, read,
-                            self.data_time)
+                            self.data_time, requested_region(action, caller.partition))
         extra: dict[str, KeyValue] = {PASSED_TO_SERVICE: (service,)} if service else {}
         facts = CallFacts(base, extra, target is not None)
         verdict = AssumeVerdict(via="identity", needs_identity=True)

@@ -23,12 +23,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from trustgraph.model import Group, PolicyDocument, Role, Snapshot, Statement, User
+from trustgraph.model import Condition, Group, PolicyDocument, Role, Snapshot, Statement, User
 from trustgraph.policy.caller import Caller, RequestFacts
 from trustgraph.policy.conditions import Tri, evaluate_conditions
 from trustgraph.policy.facts import UNKNOWN, KeyValue
 from trustgraph.policy.globs import glob_match
+from trustgraph.policy.regions import requested_region
 from trustgraph.policy.statements import covers_action, covers_resource
+from trustgraph.policy.trust import MISSING_POLICY_KEY
 
 SENSITIVE_TAG = "trustgraph:sensitive"
 # AWS-managed policies that are admin-equivalent by name, used when their document is not in the data.
@@ -168,7 +170,8 @@ def _targets(principal: Role | User, kind: str, snapshot: Snapshot) -> list[str]
     targets = [_probe_arn(principal, kind)]
     groups = _groups(principal, snapshot)
     if kind == ("role" if isinstance(principal, Role) else "user"):
-        targets.append(principal.arn)
+        if not (isinstance(principal, Role) and principal.iam_protected):  # IAM refuses writes on it
+            targets.append(principal.arn)
     elif kind == "group":
         targets.extend(g.arn for g in groups)
     elif kind == "policy":
@@ -183,12 +186,16 @@ class _Session:
 
     def __init__(self, principal: Role | User, data_time: float | None) -> None:
         user = isinstance(principal, User)
+        self.partition = principal.arn.split(":", 2)[1] if principal.arn.count(":") >= 2 else "aws"
         caller = Caller("user" if user else "role", principal.arn, account=principal.account, arn=principal.arn,
                         unique_id=principal.unique_id, username=principal.name if user else None,
-                        tags=principal.tags, concrete=True,
-                        partition=principal.arn.split(":", 2)[1] if principal.arn.count(":") >= 2 else "aws")
+                        tags=principal.tags, concrete=True, partition=self.partition)
         # The resource side of the request is unknown (UNKNOWN below); the stand-in only carries an account.
         self.facts = RequestFacts(caller, Role(principal.arn, principal.name, principal.account), now=data_time)
+
+    def calling(self, action: str) -> _Call:
+        """The context of a call of `action`: the session's, and the region the action settles (IAM's)."""
+        return _Call(self, requested_region(action, self.partition))
 
     def value(self, key: str) -> KeyValue:
         if key.startswith(("aws:resourcetag/", "iam:resourcetag/")) or key == "aws:resourceaccount":
@@ -196,29 +203,86 @@ class _Session:
         return self.facts.value(key)
 
 
-def _holds(statement: Statement, facts: _Session) -> Tri:
-    return evaluate_conditions(statement.conditions, facts, True).state
+class _Call:
+    __slots__ = ("region", "session")
+
+    def __init__(self, session: _Session, region: str | None) -> None:
+        self.session = session
+        self.region = region
+
+    def value(self, key: str) -> KeyValue:
+        if key == "aws:requestedregion" and self.region is not None:
+            return (self.region,)
+        return self.session.value(key)
+
+
+@dataclass(frozen=True, slots=True)
+class _Grant:
+    """An Allow of an action that no Deny or boundary takes away: where it comes from, and the caller-side
+    conditions (of the Allow, of a Deny that may apply, of the boundary) it holds under."""
+
+    source: str
+    conditions: tuple[Condition, ...] = ()
+
+
+def _outcome(statement: Statement, facts: _Call) -> tuple[Tri, tuple[Condition, ...]]:
+    found = evaluate_conditions(statement.conditions, facts, True)
+    return found.state, found.unresolved
+
+
+def _grant_on(statements: list[_Sourced], denies: list[_Sourced], boundary: list[_Sourced] | None,
+              action: str, resource: str, call: _Call) -> _Grant | None:
+    unresolved: list[Condition] = []
+    for d in denies:
+        if not covers_action(d.statement, action) or covers_resource(d.statement, resource) is False:
+            continue
+        state, keys = _outcome(d.statement, call)
+        if state is Tri.TRUE:
+            return None
+        if state is Tri.UNKNOWN:
+            unresolved.extend(keys)  # a Deny that applies if these hold
+    if boundary is not None:
+        bounds = [_outcome(b.statement, call) for b in boundary
+                  if covers_action(b.statement, action) and covers_resource(b.statement, resource) is not False]
+        held = [keys for state, keys in bounds if state is not Tri.FALSE]
+        if not held:
+            return None
+        if not any(state is not Tri.UNKNOWN for state, _ in bounds if state is not Tri.FALSE):
+            unresolved.extend(held[0])
+    best: _Grant | None = None
+    for s in statements:
+        if not covers_action(s.statement, action) or covers_resource(s.statement, resource) is False:
+            continue
+        state, keys = _outcome(s.statement, call)
+        if state is Tri.FALSE:
+            continue
+        conditions = tuple(dict.fromkeys((*keys, *unresolved)))
+        grant = _Grant(s.source + (" (with conditions)" if conditions else ""), conditions)
+        if not conditions:
+            return grant
+        best = best or grant
+    return best
+
+
+def _grant(statements: list[_Sourced], denies: list[_Sourced], boundary: list[_Sourced] | None,
+           action: str, resources: list[str], facts: _Session) -> _Grant | None:
+    """The Allow for `action` on one of `resources` (an unconditional one first), unless a Deny or the boundary
+    takes it away; an Allow whose conditions can never hold for a session of the principal is no Allow."""
+    call = facts.calling(action)
+    best: _Grant | None = None
+    for resource in resources:
+        grant = _grant_on(statements, denies, boundary, action, resource, call)
+        if grant is not None and not grant.conditions:
+            return grant
+        best = best or grant
+    return best
 
 
 def _allowed(statements: list[_Sourced], denies: list[_Sourced], boundary: list[_Sourced] | None,
              action: str, resources: list[str], facts: _Session) -> str | None:
-    """The source of an Allow for `action` on one of `resources`, unless a Deny or the boundary takes it away; an
-    Allow whose conditions can never hold for a session of the role is no Allow."""
-    for resource in resources:
-        if any(covers_action(d.statement, action) and covers_resource(d.statement, resource) is not False
-               and _holds(d.statement, facts) is Tri.TRUE for d in denies):
-            continue
-        if boundary is not None and not any(covers_action(b.statement, action) and covers_resource(
-                b.statement, resource) is not False and _holds(b.statement, facts) is not Tri.FALSE for b in boundary):
-            continue
-        for s in statements:
-            if not covers_action(s.statement, action) or covers_resource(s.statement, resource) is False:
-                continue
-            state = _holds(s.statement, facts)
-            if state is Tri.FALSE:
-                continue
-            return s.source + (" (with conditions)" if state is Tri.UNKNOWN else "")
-    return None
+    """The source of _grant, "(with conditions)" when it holds only under some."""
+    grant = _grant(statements, denies, boundary, action, resources, facts)
+    return None if grant is None else grant.source
 
 
 def _context(principal: Role | User, statements: list[_Sourced], snapshot: Snapshot, data_time: float | None
@@ -240,31 +304,105 @@ SELF_WRITES = ("iam:AttachRolePolicy", "iam:PutRolePolicy", "iam:AttachUserPolic
                "iam:AttachGroupPolicy", "iam:PutGroupPolicy", "iam:CreatePolicyVersion")
 
 
-def takeover_reasons(principal: Role | User, snapshot: Snapshot,
-                     memo: dict[tuple[object, ...], list[str]] | None = None,
-                     data_time: float | None = None) -> list[str]:
-    """The admin_reasons that give the principal every permission of its account: every action on every
-    resource, an administrator policy attached, or a policy write on itself (SELF_WRITES). Other escalations
-    (rewriting another role's trust, credentials for other users, PassRole, code running as another role) reach
-    particular roles and users, not the whole account."""
+# What an administrator does through its account's admin node (graph/indirect.py): rewrite any role's trust and
+# create credentials for any user. A principal takes its account over only if its permissions boundary (if any)
+# lets it call these on every role and user: effective permissions are the identity policies ∩ the boundary
+# (https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html).
+TAKEOVER_ACTIONS = (("iam:UpdateAssumeRolePolicy", "role"), ("iam:CreateAccessKey", "user"))
+# The IAM write whose grant stands for "every action" when an administrator's takeover is judged: what it does
+# next are IAM calls, so conditions of its other grants (aws:RequestedRegion of an S3 call) do not apply.
+_IAM_PROBE = _EVERY_SERVICE_PROBES[0]
+
+
+@dataclass(frozen=True, slots=True)
+class Takeover:
+    """Why a principal can take its account over, and the caller-side conditions of every grant that uses
+    (operator, key, values as written; those the data settles are left out)."""
+
+    reason: str
+    conditions: tuple[Condition, ...] = ()
+
+
+def takeover(principal: Role | User, snapshot: Snapshot, memo: dict[tuple[object, ...], list[str]] | None = None,
+             data_time: float | None = None) -> Takeover | None:
+    """Can the principal get every permission of its account: every action on every resource, an administrator
+    policy attached, or a policy write on itself (SELF_WRITES) that its boundary lets grant the takeover actions?
+    Other escalations (rewriting another role's trust, credentials for other users, PassRole, code running as
+    another role) reach particular roles and users, not the whole account."""
     if isinstance(principal, Role) and not principal.has_identity_data:
-        return []
+        return None
     statements, missing = _statements(principal, snapshot)
     writes = (*SELF_WRITES, "iam:CreateUser")
     if not any(ADMIN_POLICY_NAMES.get(a.rsplit("/", 1)[-1]) for a in missing) and not any(
             s.statement.effect == "Allow" and any(covers_action(s.statement, a) for a in writes) for s in statements):
-        return []  # neither every action (iam:CreateUser is one of the probes) nor a policy write: no takeover
+        return None  # neither every action (iam:CreateUser is one of the probes) nor a policy write: no takeover
     reasons = admin_reasons(principal, snapshot, memo, data_time)
     full = _administrator(reasons)
-    if full or not any(r.startswith("admin-equivalent: privilege escalation") for r in reasons):
-        return full
+    if not full and not any(r.startswith("admin-equivalent: privilege escalation") for r in reasons):
+        return None
     allows, denies, boundary, facts = _context(principal, statements, snapshot, data_time)
+    unknown_boundary = _unknown_boundary(principal, snapshot)
+    if full:
+        if any("(with conditions)" not in r for r in full):
+            return Takeover("; ".join(full), unknown_boundary)
+        grant = _grant(allows, denies, boundary, _IAM_PROBE, ["*"], facts)
+        return Takeover("; ".join(full), (*(grant.conditions if grant else ()), *unknown_boundary))
+    found: list[tuple[str, _Grant]] = []
     for action in SELF_WRITES:
         own = _targets(principal, ESCALATION_ACTIONS[action], snapshot)[1:]  # without "any of its kind"
-        source = _allowed(allows, denies, boundary, action, own, facts) if own else None
-        if source:
-            return [f"admin-equivalent: {action} on itself ({source})"]
-    return []
+        grant = _grant(allows, denies, boundary, action, own, facts) if own else None
+        if grant is not None:
+            found.append((action, grant))
+    if not found:
+        return None
+    action, grant = min(found, key=lambda f: len(f[1].conditions))  # an unconditional write first
+    bounded = _boundary_admits(boundary, principal, facts)
+    if bounded is None:
+        return None  # the boundary caps what the write can give it below the takeover
+    return Takeover(f"admin-equivalent: {action} on itself ({grant.source})",
+                    tuple(dict.fromkeys((*grant.conditions, *bounded, *unknown_boundary))))
+
+
+def takeover_reasons(principal: Role | User, snapshot: Snapshot,
+                     memo: dict[tuple[object, ...], list[str]] | None = None,
+                     data_time: float | None = None) -> list[str]:
+    """takeover's reason (empty: the principal cannot take its account over)."""
+    found = takeover(principal, snapshot, memo, data_time)
+    return [] if found is None else [found.reason]
+
+
+def _unknown_boundary(principal: Role | User, snapshot: Snapshot) -> tuple[Condition, ...]:
+    """A boundary that is not in the data may cap anything: the takeover depends on it."""
+    policy = snapshot.managed_policies.get(principal.boundary_arn) if principal.boundary_arn else None
+    if principal.boundary_arn and (policy is None or policy.document is None):
+        return (Condition("Unknown", MISSING_POLICY_KEY, (principal.boundary_arn,)),)
+    return ()
+
+
+def _boundary_admits(boundary: list[_Sourced] | None, principal: Role | User,
+                     facts: _Session) -> tuple[Condition, ...] | None:
+    """The conditions under which the boundary allows the takeover actions on every role and user (None: it does
+    not, so no policy the principal is given makes it an administrator)."""
+    if boundary is None:
+        return ()
+    conditions: list[Condition] = []
+    for action, kind in TAKEOVER_ACTIONS:
+        grant = _grant(boundary, [], None, action, [_probe_arn(principal, kind)], facts)
+        if grant is None:
+            return None
+        conditions.extend(grant.conditions)
+    return tuple(dict.fromkeys(conditions))
+
+
+def made_administrator(principal: Role | User, snapshot: Snapshot,
+                       data_time: float | None = None) -> tuple[Condition, ...] | None:
+    """A policy written onto the principal makes it an administrator: under these conditions of its boundary
+    (None: the boundary does not allow the takeover actions, or IAM refuses writes on the role)."""
+    if isinstance(principal, Role) and principal.iam_protected:
+        return None
+    _, _, boundary, facts = _context(principal, [], snapshot, data_time)
+    bounded = _boundary_admits(boundary, principal, facts)
+    return None if bounded is None else (*bounded, *_unknown_boundary(principal, snapshot))
 
 
 def _administrator(reasons: list[str]) -> list[str]:
