@@ -183,3 +183,80 @@ def test_class_7_a_protected_role_writing_on_itself_is_no_takeover():
     g = graph_of(a)
     assert not g.has_edge(sso, ADMIN)
     assert g.has_edge(plain, ADMIN)  # control
+
+
+# -- class 8: new default versions of policies attached to principals the caller reaches ----------------------
+
+
+def _policy_writer(action: str, attach_to_reached: bool) -> tuple[nx.DiGraph, str, str]:
+    a = Account(A)
+    writer = a.arn("user", "writer")
+    team = a.policy("Team", doc(allow("s3:GetObject", "*")))
+    a.role("Helper", trust(writer), managed=[team] if attach_to_reached else [])  # the writer reaches Helper
+    a.role("Far", trust(B), managed=[team])  # reached by nobody
+    a.user("writer", policies=identity(allow(action, team), allow("sts:AssumeRole", "*")))
+    return graph_of(a), writer, team
+
+
+def test_class_8_create_policy_version_on_a_policy_of_a_reached_principal_takes_the_account_over():
+    g, writer, team = _policy_writer("iam:CreatePolicyVersion", attach_to_reached=True)
+    data = g.edges[writer, ADMIN]
+    assert data["technique"] == "iam:CreatePolicyVersion" and data["conditional"] is False and data["hub_entry"]
+    assert team in data["evidence"][0]["reason"]
+    g, writer, _ = _policy_writer("iam:CreatePolicyVersion", attach_to_reached=False)
+    assert not g.has_edge(writer, ADMIN)  # control: the policy holds only a principal it does not reach
+
+
+def test_class_8_set_default_policy_version_depends_on_a_more_permissive_version():
+    g, writer, team = _policy_writer("iam:SetDefaultPolicyVersion", attach_to_reached=True)
+    data = g.edges[writer, ADMIN]
+    assert data["technique"] == "iam:SetDefaultPolicyVersion"
+    assert data["conditions"] == ["trustgraph:PermissivePolicyVersion"]
+    g, writer, _ = _policy_writer("iam:SetDefaultPolicyVersion", attach_to_reached=False)
+    assert not g.has_edge(writer, ADMIN)  # control
+
+
+def test_class_8_a_policy_write_on_a_reached_principal_whose_boundary_caps_it_is_no_takeover():
+    def built(boundary: bool) -> tuple[nx.DiGraph, str]:
+        a = Account(A)
+        writer = a.arn("user", "writer")
+        cap = a.policy("Cap", doc(allow("s3:*", "*")))
+        a.role("Helper", trust(writer), boundary=cap if boundary else None)
+        a.user("writer", policies=identity(allow("iam:PutRolePolicy", a.arn("role", "Helper")),
+                                           allow("sts:AssumeRole", "*")))
+        return graph_of(a), writer
+
+    g, writer = built(boundary=True)
+    assert not g.has_edge(writer, ADMIN)
+    g, writer = built(boundary=False)  # control
+    assert g.edges[writer, ADMIN]["technique"] == "iam:PutRolePolicy"
+
+
+def test_class_8_set_default_policy_version_on_its_own_policy_is_a_conditional_takeover():
+    a = Account(A)
+    own = a.policy("Own", doc(allow("iam:SetDefaultPolicyVersion", a.arn("policy", "Own"))))
+    other = a.policy("Other", doc(allow("iam:SetDefaultPolicyVersion", a.arn("policy", "Unattached"))))
+    selfish = a.role("Selfish", trust(B), managed=[own])
+    unrelated = a.role("Unrelated", trust(B), managed=[other])
+    g = graph_of(a)
+    assert g.edges[selfish, ADMIN]["conditions"] == ["trustgraph:PermissivePolicyVersion"]
+    assert not g.has_edge(unrelated, ADMIN)  # control
+
+
+# -- group policy writes on groups the caller is not in ------------------------------------------------------
+
+
+def test_group_policy_write_on_a_group_holding_a_reached_user_takes_the_account_over():
+    def built(member: bool) -> tuple[nx.DiGraph, str]:
+        a = Account(A)
+        ops = a.group("ops")
+        a.user("operator", groups=["ops"] if member else [])
+        writer = a.user("writer", policies=identity(allow("iam:PutGroupPolicy", ops),
+                                                    allow("iam:CreateAccessKey", a.arn("user", "operator"))))
+        return graph_of(a), writer
+
+    g, writer = built(member=True)
+    data = g.edges[writer, ADMIN]
+    assert data["technique"] == "iam:PutGroupPolicy" and data["conditional"] is False
+    g, writer = built(member=False)  # control: the group holds nobody the writer reaches
+    assert not g.has_edge(writer, ADMIN)

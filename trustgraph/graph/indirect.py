@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 from trustgraph.arns import partition_of, root_arn
 from trustgraph.graph.callers import CallerDirectory
+from trustgraph.graph.iam_writes import WrittenObjects, of_kind
 from trustgraph.graph.schema import EdgeKind, NodeKind, TrustGraph, graph_dicts
 from trustgraph.model import ComputeResource, Condition, Role, Snapshot, User
 from trustgraph.policy.caller import Caller, RequestFacts
@@ -37,8 +38,11 @@ from trustgraph.policy.identity import IdentityProfile
 from trustgraph.policy.passrole import (
     ASSUME_ROOT,
     CODE_TECHNIQUES,
+    GROUP_WRITES,
     INSTANCE_PROFILE,
     PASSROLE_TECHNIQUES,
+    PERMISSIVE_VERSION_KEY,
+    POLICY_WRITES,
     ROLE_TECHNIQUE,
     ROLE_WRITES,
     ROOT_ACCESS_KEY,
@@ -53,7 +57,7 @@ from trustgraph.policy.passrole import (
 )
 from trustgraph.policy.permissions import Permission, PermissionChecker
 from trustgraph.policy.regions import requested_region
-from trustgraph.policy.sensitivity import Takeover, takeover
+from trustgraph.policy.sensitivity import Takeover, made_administrator, takeover
 from trustgraph.policy.trust import AssumeVerdict, OrgGate, apply_policy_set
 
 WRITE = "policy-write"  # a Link kind that is never drawn: see _writes_on_reached
@@ -73,6 +77,8 @@ class Link:
     notes: list[str]
     service: str | None = None
     hub_entry: bool = False
+    # A policy write (WRITE): the principals it changes, when they are not `dst` itself (a policy, a group).
+    targets: tuple[str, ...] = ()
 
 
 def admin_node(account: str) -> str:
@@ -122,6 +128,9 @@ class IndirectEdges:
         self.org = org
         self.checker = PermissionChecker(org, data_time, checked_actions())
         self.targets = GrantTargets(directory)
+        self.objects = WrittenObjects(snapshot)
+        self.object_targets = GrantTargets(self.objects)
+        self._made: dict[str, tuple[Condition, ...] | None] = {}  # principal → made_administrator
         self._out: list[Link] = []
         self._self: str | None = None
         self._groups: dict[str, int] = {}
@@ -514,6 +523,7 @@ class IndirectEdges:
             if allows:
                 names = self.targets.candidates(account, allows, bool(profile.missing_policies))
                 named[action] = None if names is None else frozenset(names)
+        self._object_writes(caller, profile, account)
         if not named:
             return
         if any(found is None for found in named.values()):
@@ -550,13 +560,42 @@ class IndirectEdges:
                                           list(found.notes)))
                     break
 
+    def _object_writes(self, caller: Caller, profile: IdentityProfile, account: str) -> None:
+        """New default versions of customer-managed policies, and policies written onto groups: a WRITE on the
+        policy or group, whose targets are the principals it changes (a takeover if the caller reaches one)."""
+        for actions, kind in ((POLICY_WRITES, "policy"), (GROUP_WRITES, "group")):
+            for action in actions:
+                allows = self.checker.for_action(caller, profile, action).allows
+                if not allows:
+                    continue
+                names = self.object_targets.candidates(account, allows, bool(profile.missing_policies))
+                for obj in of_kind(self.objects.callers_in(account) if names is None else names, kind):
+                    found = self.checker.check(caller, profile, action, obj)
+                    if found is None:
+                        continue
+                    unresolved = list(found.unresolved)
+                    notes = list(found.notes)
+                    if action == "iam:SetDefaultPolicyVersion":
+                        unresolved.append(Condition("Unknown", PERMISSIVE_VERSION_KEY, (obj,)))
+                        notes.append("only if the policy has a non-default version that grants more")
+                    self._out.append(Link(obj, WRITE, action, unresolved,
+                                          f"its own policies allow {action} on {obj} ({found.source})", notes,
+                                          targets=self.objects.principals(obj)))
+
+    def _made_admin(self, arn: str) -> tuple[Condition, ...] | None:
+        """Under which conditions of its boundary a policy written onto the principal makes it an administrator."""
+        if arn not in self._made:
+            self._made[arn] = made_administrator(self.directory.principals[arn], self.snapshot, self.data_time)
+        return self._made[arn]
+
     def _writes_on_reached(self) -> None:
-        """A caller that may write a policy onto a principal it reaches (through any edge drawn so far) can make
-        that principal an administrator, and itself through it: an edge into the admin node. One pass: a takeover
-        found here does not open further writes (their targets are in the same account, reached already)."""
+        """A caller that may write a policy onto a principal it reaches (through any edge drawn so far), or onto a
+        policy or group that holds one, can make that principal an administrator (as far as the principal's
+        boundary lets it be one), and itself through it: an edge into the admin node. One pass: a takeover found
+        here does not open further writes (their targets are in the same account, reached already)."""
         targets: dict[str, set[str]] = defaultdict(set)
         for src, write in self._writes:
-            targets[src].add(write.dst)
+            targets[src].update(write.targets or (write.dst,))
         reached: dict[str, tuple[set[str], set[str]]] = {}
         for src, write in self._writes:
             if src in self._admins:
@@ -565,15 +604,23 @@ class IndirectEdges:
                 loose = _reachable(self.graph, src, False, targets[src])
                 reached[src] = (_reachable(self.graph, src, True, loose) if loose else set(), loose)
             firm, loose = reached[src]
-            if write.dst not in loose:
+            best: tuple[bool, int, str, tuple[Condition, ...]] | None = None
+            for target in write.targets or (write.dst,):
+                made = self._made_admin(target) if target in loose else None
+                if made is not None:
+                    found = (target not in firm, len(made), target, made)
+                    best = found if best is None or found < best else best
+            if best is None:
                 continue
-            unresolved = list(write.unresolved)
-            if write.dst not in firm:
-                unresolved.append(Condition("Unknown", REACHES_KEY, (write.dst,)))
-            account = self.graph.nodes[write.dst].get("account") or ""
+            _, _, target, made = best
+            unresolved = [*write.unresolved, *made]
+            if target not in firm:
+                unresolved.append(Condition("Unknown", REACHES_KEY, (target,)))
+            account = self.graph.nodes[target].get("account") or ""
+            through = "" if target == write.dst else f", which changes {target}"
             self.link(src, self._admin(account), EdgeKind.IAM.value, write.technique, unresolved,
-                      write.reason + "; it reaches that principal, which the write makes an administrator of "
-                      f"account {account}", write.notes, hub_entry=True)
+                      write.reason + through + "; it reaches that principal, which the write makes an administrator "
+                      f"of account {account}", write.notes, hub_entry=True)
 
     def _abstract_admin(self, account: str) -> Caller:
         principals = self.directory.callers_in(account)

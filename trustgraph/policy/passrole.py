@@ -172,12 +172,20 @@ USER_TECHNIQUES = ("iam:CreateAccessKey", "iam:CreateLoginProfile", "iam:UpdateL
 # Policy writes on another role or user: the caller takes its account over if it reaches that principal.
 ROLE_WRITES = ("iam:AttachRolePolicy", "iam:PutRolePolicy")
 USER_WRITES = ("iam:AttachUserPolicy", "iam:PutUserPolicy")
+# Writes on a customer-managed policy (its new default version) or on a group: a takeover if the caller reaches a
+# principal the policy is attached to, or a member of the group (graph/iam_writes.py).
+POLICY_WRITES = ("iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion")
+GROUP_WRITES = ("iam:AttachGroupPolicy", "iam:PutGroupPolicy")
+# iam:SetDefaultPolicyVersion grants more only if the policy has a non-default version that does: the snapshot keeps
+# the default version alone, so the edge depends on it.
+PERMISSIVE_VERSION_KEY = "trustgraph:PermissivePolicyVersion"
 ASSUME_ROOT = "sts:AssumeRoot"
 
 
 def checked_actions() -> tuple[str, ...]:
     """Every action the indirect edges ask a principal's policies about."""
-    actions = {"iam:PassRole", ROLE_TECHNIQUE, *USER_TECHNIQUES, *ROLE_WRITES, *USER_WRITES, ASSUME_ROOT}
+    actions = {"iam:PassRole", ROLE_TECHNIQUE, *USER_TECHNIQUES, *ROLE_WRITES, *USER_WRITES, *POLICY_WRITES,
+               *GROUP_WRITES, ASSUME_ROOT}
     for technique in (*PASSROLE_TECHNIQUES, *CODE_TECHNIQUES):
         actions.update(technique.actions)
         actions.update(a for extra in technique.extras for alt in extra.alternatives for a in alt)

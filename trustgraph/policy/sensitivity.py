@@ -28,6 +28,7 @@ from trustgraph.policy.caller import Caller, RequestFacts
 from trustgraph.policy.conditions import Tri, evaluate_conditions
 from trustgraph.policy.facts import UNKNOWN, KeyValue
 from trustgraph.policy.globs import glob_match
+from trustgraph.policy.passrole import PERMISSIVE_VERSION_KEY
 from trustgraph.policy.regions import requested_region
 from trustgraph.policy.statements import covers_action, covers_resource
 from trustgraph.policy.trust import MISSING_POLICY_KEY
@@ -323,6 +324,9 @@ class Takeover:
     conditions: tuple[Condition, ...] = ()
 
 
+SET_DEFAULT_VERSION = "iam:SetDefaultPolicyVersion"
+
+
 def takeover(principal: Role | User, snapshot: Snapshot, memo: dict[tuple[object, ...], list[str]] | None = None,
              data_time: float | None = None) -> Takeover | None:
     """Can the principal get every permission of its account: every action on every resource, an administrator
@@ -332,7 +336,7 @@ def takeover(principal: Role | User, snapshot: Snapshot, memo: dict[tuple[object
     if isinstance(principal, Role) and not principal.has_identity_data:
         return None
     statements, missing = _statements(principal, snapshot)
-    writes = (*SELF_WRITES, "iam:CreateUser")
+    writes = (*SELF_WRITES, SET_DEFAULT_VERSION, "iam:CreateUser")
     if not any(ADMIN_POLICY_NAMES.get(a.rsplit("/", 1)[-1]) for a in missing) and not any(
             s.statement.effect == "Allow" and any(covers_action(s.statement, a) for a in writes) for s in statements):
         return None  # neither every action (iam:CreateUser is one of the probes) nor a policy write: no takeover
@@ -348,9 +352,13 @@ def takeover(principal: Role | User, snapshot: Snapshot, memo: dict[tuple[object
         grant = _grant(allows, denies, boundary, _IAM_PROBE, ["*"], facts)
         return Takeover("; ".join(full), (*(grant.conditions if grant else ()), *unknown_boundary))
     found: list[tuple[str, _Grant]] = []
-    for action in SELF_WRITES:
+    for action in (*SELF_WRITES, SET_DEFAULT_VERSION):
         own = _targets(principal, ESCALATION_ACTIONS[action], snapshot)[1:]  # without "any of its kind"
         grant = _grant(allows, denies, boundary, action, own, facts) if own else None
+        if grant is not None and action == SET_DEFAULT_VERSION:
+            # Only a non-default version that grants more makes it a takeover; the snapshot keeps the default one.
+            grant = _Grant(grant.source, (*grant.conditions, Condition(
+                "Unknown", PERMISSIVE_VERSION_KEY, ("a non-default version of an attached policy grants more",))))
         if grant is not None:
             found.append((action, grant))
     if not found:
@@ -396,10 +404,9 @@ def _boundary_admits(boundary: list[_Sourced] | None, principal: Role | User,
 
 def made_administrator(principal: Role | User, snapshot: Snapshot,
                        data_time: float | None = None) -> tuple[Condition, ...] | None:
-    """A policy written onto the principal makes it an administrator: under these conditions of its boundary
-    (None: the boundary does not allow the takeover actions, or IAM refuses writes on the role)."""
-    if isinstance(principal, Role) and principal.iam_protected:
-        return None
+    """A policy given to the principal makes it an administrator: under these conditions of its boundary (None: the
+    boundary does not allow the takeover actions). Whether IAM lets the policy be written onto it (Role.iam_protected)
+    is the writer's question: a new version of a policy attached to a protected role still changes it."""
     _, _, boundary, facts = _context(principal, [], snapshot, data_time)
     bounded = _boundary_admits(boundary, principal, facts)
     return None if bounded is None else (*bounded, *_unknown_boundary(principal, snapshot))
