@@ -260,3 +260,31 @@ def test_group_policy_write_on_a_group_holding_a_reached_user_takes_the_account_
     assert data["technique"] == "iam:PutGroupPolicy" and data["conditional"] is False
     g, writer = built(member=False)  # control: the group holds nobody the writer reaches
     assert not g.has_edge(writer, ADMIN)
+
+
+# -- iam:AddUserToGroup ------------------------------------------------------------------------------------------
+
+
+def test_add_user_to_group_into_an_administrators_group_takes_the_account_over():
+    a = Account(A)
+    admins = a.group("admins", policies=identity(allow("*", "*")))
+    readers = a.group("readers", policies=identity(allow("s3:GetObject", "*")))
+    joiner = a.user("joiner", policies=identity(allow("iam:AddUserToGroup", admins)))
+    reader = a.user("reader", policies=identity(allow("iam:AddUserToGroup", readers)))
+    role = a.role("Target", trust(B))
+    g = graph_of(a)
+    data = g.edges[joiner, ADMIN]
+    assert data["technique"] == "iam:AddUserToGroup" and data["conditional"] is False and data["hub_entry"]
+    assert g.has_edge(ADMIN, role)
+    assert not g.has_edge(reader, ADMIN)  # control: a group that makes nobody an administrator
+
+
+def test_add_user_to_group_keeps_the_joiners_boundary():
+    a = Account(A)
+    admins = a.group("admins", policies=identity(allow("*", "*")))
+    cap = a.policy("Cap", doc(allow(["iam:AddUserToGroup", "s3:*"], "*")))
+    capped = a.user("capped", boundary=cap, policies=identity(allow("iam:AddUserToGroup", admins)))
+    free = a.user("free", policies=identity(allow("iam:AddUserToGroup", admins)))
+    g = graph_of(a)
+    assert not g.has_edge(capped, ADMIN)
+    assert g.has_edge(free, ADMIN)  # control

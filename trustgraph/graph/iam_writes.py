@@ -24,6 +24,9 @@ class WrittenObjects:
 
     def __init__(self, snapshot: Snapshot) -> None:
         reached: dict[str, dict[str, None]] = defaultdict(dict)  # ordered sets
+        self.groups = {group.arn: group for group in snapshot.groups.values()}
+        for arn in self.groups:
+            reached[arn] = {}  # every group, members or not: a user may add itself (iam:AddUserToGroup)
         for arn, role in snapshot.roles.items():
             for policy in role.attached_policy_arns:
                 if _customer_managed(policy):
@@ -33,11 +36,11 @@ class WrittenObjects:
                 if _customer_managed(policy):
                     reached[policy][arn] = None
             for name in user.group_names:
-                group = snapshot.groups.get((user.account, name))
-                if group is None:
+                held = snapshot.groups.get((user.account, name))
+                if held is None:
                     continue
-                reached[group.arn][arn] = None
-                for policy in group.attached_policy_arns:
+                reached[held.arn][arn] = None
+                for policy in held.attached_policy_arns:
                     if _customer_managed(policy):
                         reached[policy][arn] = None
         self._reached = {obj: tuple(principals) for obj, principals in reached.items()}

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from trustgraph.arns import partition_of, root_arn
 from trustgraph.graph.callers import CallerDirectory
@@ -36,6 +36,7 @@ from trustgraph.policy.caller import Caller, RequestFacts
 from trustgraph.policy.grant_targets import GrantTargets
 from trustgraph.policy.identity import IdentityProfile
 from trustgraph.policy.passrole import (
+    ADD_TO_GROUP,
     ASSUME_ROOT,
     CODE_TECHNIQUES,
     GROUP_WRITES,
@@ -524,6 +525,7 @@ class IndirectEdges:
                 names = self.targets.candidates(account, allows, bool(profile.missing_policies))
                 named[action] = None if names is None else frozenset(names)
         self._object_writes(caller, profile, account)
+        self._join_group(caller, profile, account)
         if not named:
             return
         if any(found is None for found in named.values()):
@@ -581,6 +583,32 @@ class IndirectEdges:
                     self._out.append(Link(obj, WRITE, action, unresolved,
                                           f"its own policies allow {action} on {obj} ({found.source})", notes,
                                           targets=self.objects.principals(obj)))
+
+    def _join_group(self, caller: Caller, profile: IdentityProfile, account: str) -> None:
+        """A user that may add itself to a group whose policies make it an administrator (with its own boundary)
+        takes its account over: an edge into the admin node, no principal to reach first."""
+        user = self.directory.principals.get(caller.arn or "")
+        allows = self.checker.for_action(caller, profile, ADD_TO_GROUP).allows
+        if not isinstance(user, User) or not allows:
+            return
+        names = self.object_targets.candidates(account, allows, bool(profile.missing_policies))
+        for arn in of_kind(self.objects.callers_in(account) if names is None else names, "group"):
+            group = self.objects.groups.get(arn)
+            if group is None or group.name in user.group_names:
+                continue
+            found = self.checker.check(caller, profile, ADD_TO_GROUP, arn)
+            if found is None:
+                continue
+            joined = replace(user, group_names=[*user.group_names, group.name])
+            admin = takeover(joined, self.snapshot, self.admin_memo, self.data_time)
+            if admin is None:
+                continue
+            self._out.append(Link(self._admin(account), EdgeKind.IAM.value, ADD_TO_GROUP,
+                                  [*found.unresolved, *admin.conditions],
+                                  f"its own policies allow {ADD_TO_GROUP} on {arn} ({found.source}); in that group "
+                                  f"it is {admin.reason}", list(found.notes), hub_entry=True))
+            if not found.conditional and not admin.conditions:
+                return
 
     def _made_admin(self, arn: str) -> tuple[Condition, ...] | None:
         """Under which conditions of its boundary a policy written onto the principal makes it an administrator."""

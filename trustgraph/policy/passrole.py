@@ -176,6 +176,8 @@ USER_WRITES = ("iam:AttachUserPolicy", "iam:PutUserPolicy")
 # principal the policy is attached to, or a member of the group (graph/iam_writes.py).
 POLICY_WRITES = ("iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion")
 GROUP_WRITES = ("iam:AttachGroupPolicy", "iam:PutGroupPolicy")
+# A user adding itself to a group whose policies make it an administrator.
+ADD_TO_GROUP = "iam:AddUserToGroup"
 # iam:SetDefaultPolicyVersion grants more only if the policy has a non-default version that does: the snapshot keeps
 # the default version alone, so the edge depends on it.
 PERMISSIVE_VERSION_KEY = "trustgraph:PermissivePolicyVersion"
@@ -185,7 +187,7 @@ ASSUME_ROOT = "sts:AssumeRoot"
 def checked_actions() -> tuple[str, ...]:
     """Every action the indirect edges ask a principal's policies about."""
     actions = {"iam:PassRole", ROLE_TECHNIQUE, *USER_TECHNIQUES, *ROLE_WRITES, *USER_WRITES, *POLICY_WRITES,
-               *GROUP_WRITES, ASSUME_ROOT}
+               *GROUP_WRITES, ADD_TO_GROUP, ASSUME_ROOT}
     for technique in (*PASSROLE_TECHNIQUES, *CODE_TECHNIQUES):
         actions.update(technique.actions)
         actions.update(a for extra in technique.extras for alt in extra.alternatives for a in alt)
