@@ -58,6 +58,7 @@ GLUE = "glue.amazonaws.com"
 
 PASSROLE_TECHNIQUES: tuple[Technique, ...] = (
     Technique("ec2:RunInstances", EC2, ("ec2:RunInstances",), (INSTANCE_PROFILE,)),
+    Technique("ec2:RequestSpotInstances", EC2, ("ec2:RequestSpotInstances",), (INSTANCE_PROFILE,)),
     Technique("ec2:AssociateIamInstanceProfile", EC2, ("ec2:AssociateIamInstanceProfile",), (INSTANCE_PROFILE,)),
     Technique("lambda:CreateFunction", LAMBDA, ("lambda:CreateFunction",), (INVOKE,)),
     Technique("cloudformation:CreateStack", CLOUDFORMATION, ("cloudformation:CreateStack",)),
@@ -99,6 +100,7 @@ CODE_TECHNIQUES: tuple[Technique, ...] = (
 # on `arn:aws:lambda:*:*:function:*`-style patterns apply; actions missing here are checked on "*".
 RESOURCE_SHAPES: dict[str, str] = {
     "ec2:RunInstances": "arn:{p}:ec2:*:{a}:instance/*",
+    "ec2:RequestSpotInstances": "arn:{p}:ec2:*:{a}:spot-instances-request/*",
     "ec2:AssociateIamInstanceProfile": "arn:{p}:ec2:*:{a}:instance/*",
     "ec2:ModifyInstanceAttribute": "arn:{p}:ec2:*:{a}:instance/*",
     "ec2:StopInstances": "arn:{p}:ec2:*:{a}:instance/*",

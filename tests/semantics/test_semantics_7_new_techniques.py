@@ -1,0 +1,88 @@
+"""SEMANTICS §7.4: escalation techniques beyond the first tables — each rule with a positive and a negative control
+(docs/edges.md gives the AWS page of each)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import networkx as nx
+from builders import A, Account, allow, identity, load, trust
+
+from trustgraph.analysis.reachability import restrict
+from trustgraph.graph.build import build_graph
+from trustgraph.model import ComputeResource
+
+PASS_ANY = allow("iam:PassRole", "*")
+EC2 = {"Service": "ec2.amazonaws.com"}
+LAMBDA = {"Service": "lambda.amazonaws.com"}
+
+
+def graph_of(*pieces: Any, resources: list[ComputeResource] | None = None,
+             inventory: set[str] | None = None) -> nx.DiGraph:
+    snapshot, _ = load(*pieces)
+    snapshot.resources = list(resources or [])
+    snapshot.inventory_accounts = set(inventory or ())
+    return build_graph(snapshot)
+
+
+def ways(g: nx.DiGraph, src: str, dst: str, kind: str) -> list[dict[str, Any]]:
+    """Every way src → dst of one kind, directly or through hub nodes (policy group, runner hubs): for each, the
+    techniques on it and the condition keys of the whole way."""
+    view = restrict(g, kind)
+    found: list[dict[str, Any]] = []
+    stack: list[list[str]] = [[src]]
+    while stack:
+        way = stack.pop()
+        for nxt in view.successors(way[-1]):
+            if nxt == dst:
+                nodes = [*way, dst]
+                edges = [view.edges[u, v] for u, v in zip(nodes, nodes[1:], strict=False)]
+                records = [r for e in edges for r in e["evidence"] if r.get("kind", e["kind"]) == kind]
+                found.append({
+                    "techniques": sorted({str(r["technique"]) for r in records if r.get("technique")}),
+                    "conditional": any(e["conditional"] for e in edges),
+                    "conditions": sorted({k for e in edges if e["conditional"] for k in e["conditions"]})})
+            elif view.nodes[nxt].get("hub") and nxt not in way and len(way) < 3:
+                stack.append([*way, nxt])
+    return found
+
+
+def way_by(g: nx.DiGraph, src: str, dst: str, kind: str, technique: str) -> dict[str, Any]:
+    """The way src → dst that `technique` opens (fails naming the techniques that do reach it)."""
+    found = [w for w in ways(g, src, dst, kind) if technique in w["techniques"]]
+    assert found, f"no {technique} way {src} -> {dst}: {ways(g, src, dst, kind)}"
+    return found[0]
+
+
+def no_way_by(g: nx.DiGraph, src: str, dst: str, kind: str, technique: str) -> None:
+    found = [w for w in ways(g, src, dst, kind) if technique in w["techniques"]]
+    assert not found, found
+
+
+# -- ec2:RequestSpotInstances -------------------------------------------------------------------------------
+
+
+def test_request_spot_instances_passes_a_role_through_an_instance_profile():
+    a = Account(A)
+    spot = a.user("spot", policies=identity(PASS_ANY, allow("ec2:RequestSpotInstances", "*")))
+    builder = a.user("builder", policies=identity(PASS_ANY, allow(
+        ["ec2:RequestSpotInstances", "iam:CreateInstanceProfile", "iam:AddRoleToInstanceProfile"], "*")))
+    instance = a.role("Instance", trust(EC2))
+    g = graph_of(a)
+    assert way_by(g, spot, instance, "passrole", "ec2:RequestSpotInstances")["conditions"] == [
+        "trustgraph:InstanceProfileForRole"]
+    assert way_by(g, builder, instance, "passrole", "ec2:RequestSpotInstances")["conditional"] is False
+
+
+def test_request_spot_instances_needs_passrole_and_the_spot_request():
+    a = Account(A)
+    no_pass = a.user("no-pass", policies=identity(allow("ec2:RequestSpotInstances", "*")))
+    no_spot = a.user("no-spot", policies=identity(PASS_ANY, allow("ec2:DescribeSpotInstanceRequests", "*")))
+    scoped = a.user("scoped", policies=identity(PASS_ANY, allow(
+        "ec2:RequestSpotInstances", f"arn:aws:ec2:*:{A}:spot-instances-request/*")))
+    instance = a.role("Instance", trust(EC2))
+    g = graph_of(a)
+    no_way_by(g, no_pass, instance, "passrole", "ec2:RequestSpotInstances")
+    no_way_by(g, no_spot, instance, "passrole", "ec2:RequestSpotInstances")
+    # Its resource is the spot request the caller creates: a policy on that ARN allows it.
+    way_by(g, scoped, instance, "passrole", "ec2:RequestSpotInstances")
