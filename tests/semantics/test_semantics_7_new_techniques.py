@@ -86,3 +86,30 @@ def test_request_spot_instances_needs_passrole_and_the_spot_request():
     no_way_by(g, no_spot, instance, "passrole", "ec2:RequestSpotInstances")
     # Its resource is the spot request the caller creates: a policy on that ARN allows it.
     way_by(g, scoped, instance, "passrole", "ec2:RequestSpotInstances")
+
+
+# -- lambda:AddPermission: a way to invoke the function one creates ------------------------------------------
+
+
+def test_add_permission_settles_that_the_new_function_is_invoked():
+    a = Account(A)
+    granting = a.user("granting", policies=identity(PASS_ANY, allow(["lambda:CreateFunction", "lambda:AddPermission"],
+                                                                    "*")))
+    creating = a.user("creating", policies=identity(PASS_ANY, allow("lambda:CreateFunction", "*")))
+    app = a.role("App", trust(LAMBDA))
+    g = graph_of(a)
+    assert way_by(g, granting, app, "passrole", "lambda:CreateFunction")["conditional"] is False
+    # The control: without any way to invoke it, the edge stays conditional.
+    assert way_by(g, creating, app, "passrole", "lambda:CreateFunction")["conditions"] == [
+        "trustgraph:FunctionInvoked"]
+
+
+def test_add_permission_denied_on_functions_leaves_the_invoke_unsettled():
+    a = Account(A)
+    denied = a.user("denied", policies=identity(
+        PASS_ANY, allow(["lambda:CreateFunction", "lambda:AddPermission"], "*"),
+        {"Effect": "Deny", "Action": "lambda:AddPermission", "Resource": f"arn:aws:lambda:*:{A}:function:*"}))
+    app = a.role("App", trust(LAMBDA))
+    g = graph_of(a)
+    assert way_by(g, denied, app, "passrole", "lambda:CreateFunction")["conditions"] == [
+        "trustgraph:FunctionInvoked"]

@@ -44,8 +44,10 @@ class Technique:
 
 INSTANCE_PROFILE = Extra((("iam:CreateInstanceProfile", "iam:AddRoleToInstanceProfile"),), INSTANCE_PROFILE_KEY,
                          "an instance profile holding the role exists (none is in the data for it)")
-INVOKE = Extra((("lambda:InvokeFunction",), ("lambda:CreateEventSourceMapping",)), INVOKED_KEY,
-               "something invokes the new function")
+# lambda:AddPermission: the caller adds a statement naming itself to the new function's resource-based policy,
+# which allows its own invoke within the account whatever its identity policies say of lambda:InvokeFunction.
+INVOKE = Extra((("lambda:InvokeFunction",), ("lambda:CreateEventSourceMapping",), ("lambda:AddPermission",)),
+               INVOKED_KEY, "something invokes the new function")
 SSM_MANAGED = Extra((), SSM_MANAGED_KEY, "the instance runs the SSM agent and is registered with Systems Manager")
 
 EC2 = "ec2.amazonaws.com"
@@ -111,6 +113,7 @@ RESOURCE_SHAPES: dict[str, str] = {
     "lambda:CreateFunction": "arn:{p}:lambda:*:{a}:function:*",
     "lambda:UpdateFunctionCode": "arn:{p}:lambda:*:{a}:function:*",
     "lambda:InvokeFunction": "arn:{p}:lambda:*:{a}:function:*",
+    "lambda:AddPermission": "arn:{p}:lambda:*:{a}:function:*",
     "lambda:CreateEventSourceMapping": "arn:{p}:lambda:*:{a}:event-source-mapping:*",
     "cloudformation:CreateStack": "arn:{p}:cloudformation:*:{a}:stack/*/*",
     "cloudformation:CreateChangeSet": "arn:{p}:cloudformation:*:{a}:stack/*/*",
