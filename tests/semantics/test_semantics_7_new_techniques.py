@@ -113,3 +113,49 @@ def test_add_permission_denied_on_functions_leaves_the_invoke_unsettled():
     g = graph_of(a)
     assert way_by(g, denied, app, "passrole", "lambda:CreateFunction")["conditions"] == [
         "trustgraph:FunctionInvoked"]
+
+
+# -- lambda:UpdateFunctionConfiguration + iam:PassRole: an existing function gets the passed role -------------
+
+
+def _function(name: str, role: str, account: str = A) -> ComputeResource:
+    return ComputeResource(f"arn:aws:lambda:us-east-1:{account}:function:{name}", "lambda-function", account,
+                           "us-east-1", role, name)
+
+
+SWAP = ["lambda:UpdateFunctionConfiguration", "lambda:UpdateFunctionCode"]
+
+
+def test_update_function_configuration_swaps_a_listed_functions_role():
+    a = Account(A)
+    plain = a.role("Plain", trust(LAMBDA))
+    target = a.role("Target", trust(LAMBDA))
+    swapper = a.user("swapper", policies=identity(PASS_ANY, allow(SWAP, f"arn:aws:lambda:*:{A}:function:api")))
+    config_only = a.user("config-only", policies=identity(
+        PASS_ANY, allow("lambda:UpdateFunctionConfiguration", f"arn:aws:lambda:*:{A}:function:api")))
+    g = graph_of(a, resources=[_function("api", plain)], inventory={A})
+    assert way_by(g, swapper, target, "passrole", "lambda:UpdateFunctionConfiguration")["conditional"] is False
+    # Without new code the function runs its own code as the role: only if the caller's code gets into it.
+    assert way_by(g, config_only, target, "passrole", "lambda:UpdateFunctionConfiguration")["conditions"] == [
+        "trustgraph:FunctionCodeControlled"]
+
+
+def test_update_function_configuration_needs_a_function_it_may_update():
+    a = Account(A)
+    plain = a.role("Plain", trust(LAMBDA))
+    target = a.role("Target", trust(LAMBDA))
+    elsewhere = a.user("elsewhere", policies=identity(PASS_ANY, allow(SWAP, f"arn:aws:lambda:*:{A}:function:other")))
+    no_pass = a.user("no-pass", policies=identity(allow(SWAP, "*")))
+    anywhere = a.user("anywhere", policies=identity(PASS_ANY, allow(SWAP, "*")))
+    g = graph_of(a, resources=[_function("api", plain)], inventory={A})
+    no_way_by(g, elsewhere, target, "passrole", "lambda:UpdateFunctionConfiguration")
+    no_way_by(g, no_pass, target, "passrole", "lambda:UpdateFunctionConfiguration")
+    # An inventory listing no function at all: nothing to swap.
+    empty = graph_of(a, resources=[], inventory={A})
+    no_way_by(empty, anywhere, target, "passrole", "lambda:UpdateFunctionConfiguration")
+    # Without inventory: conditional on a function existing.
+    g = graph_of(a)
+    assert way_by(g, anywhere, target, "passrole", "lambda:UpdateFunctionConfiguration")["conditions"] == [
+        "trustgraph:ResourceExists"]
+    assert way_by(g, elsewhere, target, "passrole", "lambda:UpdateFunctionConfiguration")["conditions"] == [
+        "trustgraph:ResourceExists"]

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from trustgraph.arns import partition_of, root_arn
 from trustgraph.graph.callers import CallerDirectory
 from trustgraph.graph.schema import EdgeKind, NodeKind, TrustGraph, graph_dicts
-from trustgraph.model import ComputeResource, Condition, Role, Snapshot, User
+from trustgraph.model import INVENTORY_KINDS, ComputeResource, Condition, Role, Snapshot, User
 from trustgraph.policy.caller import Caller, RequestFacts
 from trustgraph.policy.grant_targets import GrantTargets
 from trustgraph.policy.identity import IdentityProfile
@@ -39,6 +39,7 @@ from trustgraph.policy.passrole import (
     CODE_TECHNIQUES,
     INSTANCE_PROFILE,
     PASSROLE_TECHNIQUES,
+    RESOURCE_EXISTS_KEY,
     ROLE_TECHNIQUE,
     ROLE_WRITES,
     ROOT_ACCESS_KEY,
@@ -366,11 +367,36 @@ class IndirectEdges:
             roles = self.trusting.get((technique.service, account))
             if not roles:
                 continue
-            steps = self._all(caller, profile, technique.actions)
+            steps = self._on_existing(caller, profile, technique) if technique.resource_kind else \
+                self._all(caller, profile, technique.actions)
             if steps is None:
                 continue
             for group, extras in self._by_instance_profile(technique, roles):
                 self._pass(caller, profile, technique, group, steps, named, extras)
+
+    def _on_existing(self, caller: Caller, profile: IdentityProfile, technique: Technique
+                     ) -> list[Permission] | None:
+        """The steps of a PassRole technique that gives an existing resource the role: the caller's actions on one
+        the inventory lists (an unconditional answer wins), or, where no inventory lists the kind, on any resource
+        of the kind, conditional on one existing."""
+        account = caller.account or ""
+        if account in self.snapshot.inventory_accounts and technique.resource_kind in INVENTORY_KINDS:
+            best: list[Permission] | None = None
+            for resource in self._resources(account, technique.resource_kind):
+                steps = self._all(caller, profile, technique.actions, resource.arn)
+                if steps is None:
+                    continue
+                firm = not any(s.conditional for s in steps)
+                if best is None or firm:
+                    best = steps
+                if firm:
+                    break
+            return best
+        steps = self._all(caller, profile, technique.actions)
+        if steps is None:
+            return None
+        exists = Condition("Unknown", RESOURCE_EXISTS_KEY, (technique.resource_kind,))
+        return [*steps, Permission(technique.actions[0], "*", (exists,))]
 
     def _by_instance_profile(self, technique: Technique, roles: list[str]
                              ) -> Iterator[tuple[list[str], tuple[Extra, ...]]]:

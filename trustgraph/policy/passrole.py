@@ -21,6 +21,8 @@ INVOKED_KEY = "trustgraph:FunctionInvoked"
 RUNS_AS_ROLE_KEY = "trustgraph:ResourceRunsAsRole"
 SSM_MANAGED_KEY = "trustgraph:InstanceManagedBySSM"
 ROOT_ACCESS_KEY = "trustgraph:CentralizedRootAccess"
+RESOURCE_EXISTS_KEY = "trustgraph:ResourceExists"
+FUNCTION_CODE_KEY = "trustgraph:FunctionCodeControlled"
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +41,10 @@ class Technique:
     service: str  # the service principal R must trust (and iam:PassedToService)
     actions: tuple[str, ...]  # every one of them is needed
     extras: tuple[Extra, ...] = ()
-    resource_kind: str = ""  # code techniques: the ComputeResource kind the actions act on
+    # The ComputeResource kind the actions act on: code techniques change such a resource; a PassRole technique
+    # with one gives an existing resource of the kind the passed role (the caller must be allowed its actions on
+    # one: a listed one where an inventory lists the kind, else any, conditional on RESOURCE_EXISTS_KEY).
+    resource_kind: str = ""
 
 
 INSTANCE_PROFILE = Extra((("iam:CreateInstanceProfile", "iam:AddRoleToInstanceProfile"),), INSTANCE_PROFILE_KEY,
@@ -48,6 +53,10 @@ INSTANCE_PROFILE = Extra((("iam:CreateInstanceProfile", "iam:AddRoleToInstancePr
 # which allows its own invoke within the account whatever its identity policies say of lambda:InvokeFunction.
 INVOKE = Extra((("lambda:InvokeFunction",), ("lambda:CreateEventSourceMapping",), ("lambda:AddPermission",)),
                INVOKED_KEY, "something invokes the new function")
+# A function whose role is swapped runs its own code: the caller's runs in it through new code (or a layer and
+# wrapper script set in the configuration, which needs a layer it may use: not in the data).
+FUNCTION_CODE = Extra((("lambda:UpdateFunctionCode",),), FUNCTION_CODE_KEY,
+                      "the caller's code runs in the function (new code, or a layer it may use)")
 SSM_MANAGED = Extra((), SSM_MANAGED_KEY, "the instance runs the SSM agent and is registered with Systems Manager")
 
 EC2 = "ec2.amazonaws.com"
@@ -63,6 +72,9 @@ PASSROLE_TECHNIQUES: tuple[Technique, ...] = (
     Technique("ec2:RequestSpotInstances", EC2, ("ec2:RequestSpotInstances",), (INSTANCE_PROFILE,)),
     Technique("ec2:AssociateIamInstanceProfile", EC2, ("ec2:AssociateIamInstanceProfile",), (INSTANCE_PROFILE,)),
     Technique("lambda:CreateFunction", LAMBDA, ("lambda:CreateFunction",), (INVOKE,)),
+    # An existing function runs on its own triggers: no invoke needed, as for lambda:UpdateFunctionCode.
+    Technique("lambda:UpdateFunctionConfiguration", LAMBDA, ("lambda:UpdateFunctionConfiguration",),
+              (FUNCTION_CODE,), "lambda-function"),
     Technique("cloudformation:CreateStack", CLOUDFORMATION, ("cloudformation:CreateStack",)),
     Technique("cloudformation:CreateChangeSet+ExecuteChangeSet", CLOUDFORMATION,
               ("cloudformation:CreateChangeSet", "cloudformation:ExecuteChangeSet")),
@@ -112,6 +124,7 @@ RESOURCE_SHAPES: dict[str, str] = {
     "ssm:StartSession": "arn:{p}:ec2:*:{a}:instance/*",
     "lambda:CreateFunction": "arn:{p}:lambda:*:{a}:function:*",
     "lambda:UpdateFunctionCode": "arn:{p}:lambda:*:{a}:function:*",
+    "lambda:UpdateFunctionConfiguration": "arn:{p}:lambda:*:{a}:function:*",
     "lambda:InvokeFunction": "arn:{p}:lambda:*:{a}:function:*",
     "lambda:AddPermission": "arn:{p}:lambda:*:{a}:function:*",
     "lambda:CreateEventSourceMapping": "arn:{p}:lambda:*:{a}:event-source-mapping:*",
