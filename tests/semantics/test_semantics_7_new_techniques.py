@@ -159,3 +159,31 @@ def test_update_function_configuration_needs_a_function_it_may_update():
         "trustgraph:ResourceExists"]
     assert way_by(g, elsewhere, target, "passrole", "lambda:UpdateFunctionConfiguration")["conditions"] == [
         "trustgraph:ResourceExists"]
+
+
+# -- ECS: ecs:CreateService and ecs:StartTask besides RunTask ----------------------------------------------------
+
+ECS_TASKS = {"Service": "ecs-tasks.amazonaws.com"}
+
+
+def test_create_service_runs_a_registered_task_definition_with_the_passed_task_role():
+    a = Account(A)
+    deployer = a.user("deployer", policies=identity(PASS_ANY, allow(
+        ["ecs:RegisterTaskDefinition", "ecs:CreateService"], "*")))
+    unregistered = a.user("unregistered", policies=identity(PASS_ANY, allow("ecs:CreateService", "*")))
+    task = a.role("Task", trust(ECS_TASKS))
+    g = graph_of(a)
+    assert way_by(g, deployer, task, "passrole", "ecs:RegisterTaskDefinition+CreateService")["conditional"] is False
+    no_way_by(g, unregistered, task, "passrole", "ecs:RegisterTaskDefinition+CreateService")
+
+
+def test_start_task_depends_on_a_registered_container_instance():
+    a = Account(A)
+    starter = a.user("starter", policies=identity(PASS_ANY, allow(
+        ["ecs:RegisterTaskDefinition", "ecs:StartTask"], "*")))
+    no_pass = a.user("no-pass", policies=identity(allow(["ecs:RegisterTaskDefinition", "ecs:StartTask"], "*")))
+    task = a.role("Task", trust(ECS_TASKS))
+    g = graph_of(a)
+    assert way_by(g, starter, task, "passrole", "ecs:RegisterTaskDefinition+StartTask")["conditions"] == [
+        "trustgraph:ContainerInstanceRegistered"]
+    no_way_by(g, no_pass, task, "passrole", "ecs:RegisterTaskDefinition+StartTask")

@@ -23,6 +23,7 @@ SSM_MANAGED_KEY = "trustgraph:InstanceManagedBySSM"
 ROOT_ACCESS_KEY = "trustgraph:CentralizedRootAccess"
 RESOURCE_EXISTS_KEY = "trustgraph:ResourceExists"
 FUNCTION_CODE_KEY = "trustgraph:FunctionCodeControlled"
+CONTAINER_INSTANCE_KEY = "trustgraph:ContainerInstanceRegistered"
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +58,8 @@ INVOKE = Extra((("lambda:InvokeFunction",), ("lambda:CreateEventSourceMapping",)
 # wrapper script set in the configuration, which needs a layer it may use: not in the data).
 FUNCTION_CODE = Extra((("lambda:UpdateFunctionCode",),), FUNCTION_CODE_KEY,
                       "the caller's code runs in the function (new code, or a layer it may use)")
+# ecs:StartTask places the task on container instances the caller names: the data does not list them.
+CONTAINER_INSTANCE = Extra((), CONTAINER_INSTANCE_KEY, "a container instance is registered in a cluster of the account")
 SSM_MANAGED = Extra((), SSM_MANAGED_KEY, "the instance runs the SSM agent and is registered with Systems Manager")
 
 EC2 = "ec2.amazonaws.com"
@@ -89,6 +92,10 @@ PASSROLE_TECHNIQUES: tuple[Technique, ...] = (
     Technique("ec2:CreateLaunchTemplate+autoscaling:CreateAutoScalingGroup", EC2,
               ("ec2:CreateLaunchTemplate", "autoscaling:CreateAutoScalingGroup"), (INSTANCE_PROFILE,)),
     Technique("ecs:RegisterTaskDefinition+RunTask", ECS_TASKS, ("ecs:RegisterTaskDefinition", "ecs:RunTask")),
+    Technique("ecs:RegisterTaskDefinition+CreateService", ECS_TASKS,
+              ("ecs:RegisterTaskDefinition", "ecs:CreateService")),
+    Technique("ecs:RegisterTaskDefinition+StartTask", ECS_TASKS, ("ecs:RegisterTaskDefinition", "ecs:StartTask"),
+              (CONTAINER_INSTANCE,)),
     Technique("glue:CreateDevEndpoint", GLUE, ("glue:CreateDevEndpoint",)),
     Technique("glue:CreateJob+StartJobRun", GLUE, ("glue:CreateJob", "glue:StartJobRun")),
 )
@@ -144,6 +151,8 @@ RESOURCE_SHAPES: dict[str, str] = {
         "arn:{p}:autoscaling:*:{a}:launchConfiguration:*:launchConfigurationName/*",
     "autoscaling:CreateAutoScalingGroup": "arn:{p}:autoscaling:*:{a}:autoScalingGroup:*:autoScalingGroupName/*",
     "ecs:RunTask": "arn:{p}:ecs:*:{a}:task-definition/*",
+    "ecs:StartTask": "arn:{p}:ecs:*:{a}:task-definition/*",
+    "ecs:CreateService": "arn:{p}:ecs:*:{a}:service/*/*",
     "glue:CreateDevEndpoint": "arn:{p}:glue:*:{a}:devEndpoint/*",
     "glue:UpdateDevEndpoint": "arn:{p}:glue:*:{a}:devEndpoint/*",
     "glue:CreateJob": "arn:{p}:glue:*:{a}:job/*",
