@@ -187,3 +187,32 @@ def test_start_task_depends_on_a_registered_container_instance():
     assert way_by(g, starter, task, "passrole", "ecs:RegisterTaskDefinition+StartTask")["conditions"] == [
         "trustgraph:ContainerInstanceRegistered"]
     no_way_by(g, no_pass, task, "passrole", "ecs:RegisterTaskDefinition+StartTask")
+
+
+# -- Glue: glue:CreateTrigger with a new job, glue:UpdateJob on an existing one ----------------------------------
+
+GLUE = {"Service": "glue.amazonaws.com"}
+
+
+def test_create_trigger_runs_a_new_glue_job_with_the_passed_role():
+    a = Account(A)
+    scheduler = a.user("scheduler", policies=identity(PASS_ANY, allow(["glue:CreateJob", "glue:CreateTrigger"], "*")))
+    creator = a.user("creator", policies=identity(PASS_ANY, allow("glue:CreateJob", "*")))
+    job = a.role("Job", trust(GLUE))
+    g = graph_of(a)
+    assert way_by(g, scheduler, job, "passrole", "glue:CreateJob+CreateTrigger")["conditional"] is False
+    no_way_by(g, creator, job, "passrole", "glue:CreateJob+CreateTrigger")
+
+
+def test_update_job_swaps_an_existing_jobs_role_and_needs_a_run():
+    a = Account(A)
+    runner = a.user("runner", policies=identity(PASS_ANY, allow(["glue:UpdateJob", "glue:StartJobRun"], "*")))
+    updater = a.user("updater", policies=identity(PASS_ANY, allow("glue:UpdateJob", "*")))
+    reader = a.user("reader", policies=identity(PASS_ANY, allow(["glue:GetJob", "glue:StartJobRun"], "*")))
+    job = a.role("Job", trust(GLUE))
+    # No inventory lists Glue jobs: even an inventoried account leaves the job's existence open.
+    g = graph_of(a, resources=[], inventory={A})
+    assert way_by(g, runner, job, "passrole", "glue:UpdateJob")["conditions"] == ["trustgraph:ResourceExists"]
+    assert way_by(g, updater, job, "passrole", "glue:UpdateJob")["conditions"] == [
+        "trustgraph:GlueJobRuns", "trustgraph:ResourceExists"]
+    no_way_by(g, reader, job, "passrole", "glue:UpdateJob")

@@ -24,6 +24,7 @@ ROOT_ACCESS_KEY = "trustgraph:CentralizedRootAccess"
 RESOURCE_EXISTS_KEY = "trustgraph:ResourceExists"
 FUNCTION_CODE_KEY = "trustgraph:FunctionCodeControlled"
 CONTAINER_INSTANCE_KEY = "trustgraph:ContainerInstanceRegistered"
+JOB_RUNS_KEY = "trustgraph:GlueJobRuns"
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +61,9 @@ FUNCTION_CODE = Extra((("lambda:UpdateFunctionCode",),), FUNCTION_CODE_KEY,
                       "the caller's code runs in the function (new code, or a layer it may use)")
 # ecs:StartTask places the task on container instances the caller names: the data does not list them.
 CONTAINER_INSTANCE = Extra((), CONTAINER_INSTANCE_KEY, "a container instance is registered in a cluster of the account")
+# An updated Glue job runs when the caller starts it, or a trigger it creates fires (a SCHEDULED trigger with
+# StartOnCreation), or through a trigger or schedule of its own that the data does not show.
+JOB_RUN = Extra((("glue:StartJobRun",), ("glue:CreateTrigger",)), JOB_RUNS_KEY, "something runs the updated Glue job")
 SSM_MANAGED = Extra((), SSM_MANAGED_KEY, "the instance runs the SSM agent and is registered with Systems Manager")
 
 EC2 = "ec2.amazonaws.com"
@@ -98,6 +102,9 @@ PASSROLE_TECHNIQUES: tuple[Technique, ...] = (
               (CONTAINER_INSTANCE,)),
     Technique("glue:CreateDevEndpoint", GLUE, ("glue:CreateDevEndpoint",)),
     Technique("glue:CreateJob+StartJobRun", GLUE, ("glue:CreateJob", "glue:StartJobRun")),
+    Technique("glue:CreateJob+CreateTrigger", GLUE, ("glue:CreateJob", "glue:CreateTrigger")),
+    # The job update replaces the whole definition, its script location and Role included.
+    Technique("glue:UpdateJob", GLUE, ("glue:UpdateJob",), (JOB_RUN,), "glue-job"),
 )
 
 CODE_TECHNIQUES: tuple[Technique, ...] = (
@@ -157,6 +164,8 @@ RESOURCE_SHAPES: dict[str, str] = {
     "glue:UpdateDevEndpoint": "arn:{p}:glue:*:{a}:devEndpoint/*",
     "glue:CreateJob": "arn:{p}:glue:*:{a}:job/*",
     "glue:StartJobRun": "arn:{p}:glue:*:{a}:job/*",
+    "glue:UpdateJob": "arn:{p}:glue:*:{a}:job/*",
+    "glue:CreateTrigger": "arn:{p}:glue:*:{a}:trigger/*",
     "iam:CreateInstanceProfile": "arn:{p}:iam::{a}:instance-profile/*",
     "iam:AddRoleToInstanceProfile": "arn:{p}:iam::{a}:instance-profile/*",
 }
