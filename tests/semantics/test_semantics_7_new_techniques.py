@@ -216,3 +216,37 @@ def test_update_job_swaps_an_existing_jobs_role_and_needs_a_run():
     assert way_by(g, updater, job, "passrole", "glue:UpdateJob")["conditions"] == [
         "trustgraph:GlueJobRuns", "trustgraph:ResourceExists"]
     no_way_by(g, reader, job, "passrole", "glue:UpdateJob")
+
+
+# -- codebuild:StartBuild / StartBuildBatch with a buildspec override ----------------------------------------------
+
+CODEBUILD = {"Service": "codebuild.amazonaws.com"}
+
+
+def _project(name: str, role: str) -> ComputeResource:
+    return ComputeResource(f"arn:aws:codebuild:us-east-1:{A}:project/{name}", "codebuild-project", A, "us-east-1",
+                           role, name)
+
+
+def test_start_build_with_a_buildspec_override_runs_commands_as_the_projects_role():
+    a = Account(A)
+    builds = a.role("Builds", trust(CODEBUILD))
+    builder = a.user("builder", policies=identity(allow("codebuild:StartBuild", f"arn:aws:codebuild:*:{A}:project/ci")))
+    batcher = a.user("batcher", policies=identity(allow("codebuild:StartBuildBatch", "*")))
+    g = graph_of(a, resources=[_project("ci", builds)], inventory={A})
+    assert way_by(g, builder, builds, "code", "codebuild:StartBuild")["conditional"] is False
+    assert way_by(g, batcher, builds, "code", "codebuild:StartBuildBatch")["conditional"] is False
+
+
+def test_start_build_on_another_project_reaches_nothing():
+    a = Account(A)
+    builds = a.role("Builds", trust(CODEBUILD))
+    idle = a.role("Idle", trust(CODEBUILD))
+    other = a.user("other", policies=identity(allow("codebuild:StartBuild", f"arn:aws:codebuild:*:{A}:project/x")))
+    lister = a.user("lister", policies=identity(allow("codebuild:BatchGetProjects", "*")))
+    anyone = a.user("anyone", policies=identity(allow("codebuild:StartBuild", "*")))
+    g = graph_of(a, resources=[_project("ci", builds)], inventory={A})
+    no_way_by(g, other, builds, "code", "codebuild:StartBuild")
+    no_way_by(g, lister, builds, "code", "codebuild:StartBuild")
+    no_way_by(g, anyone, idle, "code", "codebuild:StartBuild")  # no listed project runs as it
+    way_by(g, anyone, builds, "code", "codebuild:StartBuild")

@@ -114,6 +114,10 @@ CODE_TECHNIQUES: tuple[Technique, ...] = (
               resource_kind="cloudformation-stack"),
     Technique("codebuild:UpdateProject+StartBuild", CODEBUILD, ("codebuild:UpdateProject", "codebuild:StartBuild"),
               resource_kind="codebuild-project"),
+    # StartBuild's buildspecOverride replaces the build commands for that build: no UpdateProject needed.
+    Technique("codebuild:StartBuild", CODEBUILD, ("codebuild:StartBuild",), resource_kind="codebuild-project"),
+    Technique("codebuild:StartBuildBatch", CODEBUILD, ("codebuild:StartBuildBatch",),
+              resource_kind="codebuild-project"),
     Technique("ssm:SendCommand", EC2, ("ssm:SendCommand",), (SSM_MANAGED,), "ec2-instance"),
     Technique("ssm:StartSession", EC2, ("ssm:StartSession",), (SSM_MANAGED,), "ec2-instance"),
     Technique("ec2:ModifyInstanceAttribute+StopInstances+StartInstances", EC2,
