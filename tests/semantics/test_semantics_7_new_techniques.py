@@ -250,3 +250,39 @@ def test_start_build_on_another_project_reaches_nothing():
     no_way_by(g, lister, builds, "code", "codebuild:StartBuild")
     no_way_by(g, anyone, idle, "code", "codebuild:StartBuild")  # no listed project runs as it
     way_by(g, anyone, builds, "code", "codebuild:StartBuild")
+
+
+# -- SageMaker: a lifecycle configuration set on an existing notebook -------------------------------------------
+
+SAGEMAKER = {"Service": "sagemaker.amazonaws.com"}
+LIFECYCLE = "sagemaker:CreateNotebookInstanceLifecycleConfig+UpdateNotebookInstance"
+LIFECYCLE_ACTIONS = ["sagemaker:CreateNotebookInstanceLifecycleConfig", "sagemaker:UpdateNotebookInstance",
+                     "sagemaker:StartNotebookInstance"]
+
+
+def _notebook(name: str, role: str) -> ComputeResource:
+    return ComputeResource(f"arn:aws:sagemaker:us-east-1:{A}:notebook-instance/{name}", "sagemaker-notebook", A,
+                           "us-east-1", role, name)
+
+
+def test_notebook_lifecycle_config_runs_a_script_as_the_notebooks_role():
+    a = Account(A)
+    notebook = a.role("Notebook", trust(SAGEMAKER))
+    restarter = a.user("restarter", policies=identity(allow([*LIFECYCLE_ACTIONS, "sagemaker:StopNotebookInstance"],
+                                                            "*")))
+    starter = a.user("starter", policies=identity(allow(LIFECYCLE_ACTIONS, "*")))
+    g = graph_of(a, resources=[_notebook("lab", notebook)], inventory={A})
+    assert way_by(g, restarter, notebook, "code", LIFECYCLE)["conditional"] is False
+    assert way_by(g, starter, notebook, "code", LIFECYCLE)["conditions"] == ["trustgraph:NotebookStopped"]
+
+
+def test_notebook_lifecycle_config_needs_the_update_and_the_start():
+    a = Account(A)
+    notebook = a.role("Notebook", trust(SAGEMAKER))
+    no_start = a.user("no-start", policies=identity(allow(
+        ["sagemaker:CreateNotebookInstanceLifecycleConfig", "sagemaker:UpdateNotebookInstance"], "*")))
+    no_update = a.user("no-update", policies=identity(allow(
+        ["sagemaker:CreateNotebookInstanceLifecycleConfig", "sagemaker:StartNotebookInstance"], "*")))
+    g = graph_of(a, resources=[_notebook("lab", notebook)], inventory={A})
+    no_way_by(g, no_start, notebook, "code", LIFECYCLE)
+    no_way_by(g, no_update, notebook, "code", LIFECYCLE)

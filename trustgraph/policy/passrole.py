@@ -25,6 +25,7 @@ RESOURCE_EXISTS_KEY = "trustgraph:ResourceExists"
 FUNCTION_CODE_KEY = "trustgraph:FunctionCodeControlled"
 CONTAINER_INSTANCE_KEY = "trustgraph:ContainerInstanceRegistered"
 JOB_RUNS_KEY = "trustgraph:GlueJobRuns"
+NOTEBOOK_STOPPED_KEY = "trustgraph:NotebookStopped"
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +65,9 @@ CONTAINER_INSTANCE = Extra((), CONTAINER_INSTANCE_KEY, "a container instance is 
 # An updated Glue job runs when the caller starts it, or a trigger it creates fires (a SCHEDULED trigger with
 # StartOnCreation), or through a trigger or schedule of its own that the data does not show.
 JOB_RUN = Extra((("glue:StartJobRun",), ("glue:CreateTrigger",)), JOB_RUNS_KEY, "something runs the updated Glue job")
+# UpdateNotebookInstance needs the notebook stopped: the caller stops it, or it is stopped already.
+NOTEBOOK_STOPPED = Extra((("sagemaker:StopNotebookInstance",),), NOTEBOOK_STOPPED_KEY,
+                         "the notebook instance is stopped")
 SSM_MANAGED = Extra((), SSM_MANAGED_KEY, "the instance runs the SSM agent and is registered with Systems Manager")
 
 EC2 = "ec2.amazonaws.com"
@@ -124,6 +128,11 @@ CODE_TECHNIQUES: tuple[Technique, ...] = (
               ("ec2:ModifyInstanceAttribute", "ec2:StopInstances", "ec2:StartInstances"), resource_kind="ec2-instance"),
     Technique("sagemaker:CreatePresignedNotebookInstanceUrl", SAGEMAKER,
               ("sagemaker:CreatePresignedNotebookInstanceUrl",), resource_kind="sagemaker-notebook"),
+    # A lifecycle configuration's OnStart script runs as root with the notebook's role at its next start. The
+    # first action names the notebook (its ARN shape is the one checked without inventory).
+    Technique("sagemaker:CreateNotebookInstanceLifecycleConfig+UpdateNotebookInstance", SAGEMAKER,
+              ("sagemaker:UpdateNotebookInstance", "sagemaker:CreateNotebookInstanceLifecycleConfig",
+               "sagemaker:StartNotebookInstance"), (NOTEBOOK_STOPPED,), "sagemaker-notebook"),
     Technique("glue:UpdateDevEndpoint", GLUE, ("glue:UpdateDevEndpoint",), resource_kind="glue-dev-endpoint"),
 )
 
@@ -156,6 +165,10 @@ RESOURCE_SHAPES: dict[str, str] = {
     "codebuild:StartBuildBatch": "arn:{p}:codebuild:*:{a}:project/*",
     "sagemaker:CreateNotebookInstance": "arn:{p}:sagemaker:*:{a}:notebook-instance/*",
     "sagemaker:CreatePresignedNotebookInstanceUrl": "arn:{p}:sagemaker:*:{a}:notebook-instance/*",
+    "sagemaker:UpdateNotebookInstance": "arn:{p}:sagemaker:*:{a}:notebook-instance/*",
+    "sagemaker:StartNotebookInstance": "arn:{p}:sagemaker:*:{a}:notebook-instance/*",
+    "sagemaker:StopNotebookInstance": "arn:{p}:sagemaker:*:{a}:notebook-instance/*",
+    "sagemaker:CreateNotebookInstanceLifecycleConfig": "arn:{p}:sagemaker:*:{a}:notebook-instance-lifecycle-config/*",
     "sagemaker:CreateTrainingJob": "arn:{p}:sagemaker:*:{a}:training-job/*",
     "sagemaker:CreateProcessingJob": "arn:{p}:sagemaker:*:{a}:processing-job/*",
     "autoscaling:CreateLaunchConfiguration":
