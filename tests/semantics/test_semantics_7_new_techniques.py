@@ -286,3 +286,33 @@ def test_notebook_lifecycle_config_needs_the_update_and_the_start():
     g = graph_of(a, resources=[_notebook("lab", notebook)], inventory={A})
     no_way_by(g, no_start, notebook, "code", LIFECYCLE)
     no_way_by(g, no_update, notebook, "code", LIFECYCLE)
+
+
+# -- ec2-instance-connect:SendSSHPublicKey ---------------------------------------------------------------------
+
+
+def _instance(ident: str, role: str) -> ComputeResource:
+    return ComputeResource(f"arn:aws:ec2:us-east-1:{A}:instance/{ident}", "ec2-instance", A, "us-east-1", role)
+
+
+def test_send_ssh_public_key_to_an_instance_depends_on_reaching_its_ssh_port():
+    a = Account(A)
+    instance = a.role("Instance", trust(EC2))
+    ops = a.user("ops", policies=identity(allow("ec2-instance-connect:SendSSHPublicKey",
+                                                f"arn:aws:ec2:*:{A}:instance/i-1")))
+    g = graph_of(a, resources=[_instance("i-1", instance)], inventory={A})
+    assert way_by(g, ops, instance, "code", "ec2-instance-connect:SendSSHPublicKey")["conditions"] == [
+        "trustgraph:InstanceConnectReachable"]
+
+
+def test_send_ssh_public_key_to_another_instance_reaches_nothing():
+    a = Account(A)
+    instance = a.role("Instance", trust(EC2))
+    other = a.user("other", policies=identity(allow("ec2-instance-connect:SendSSHPublicKey",
+                                                    f"arn:aws:ec2:*:{A}:instance/i-2")))
+    denied = a.user("denied", policies=identity(allow("ec2-instance-connect:SendSSHPublicKey", "*"),
+                                                {"Effect": "Deny", "Action": "ec2-instance-connect:*",
+                                                 "Resource": "*"}))
+    g = graph_of(a, resources=[_instance("i-1", instance)], inventory={A})
+    no_way_by(g, other, instance, "code", "ec2-instance-connect:SendSSHPublicKey")
+    no_way_by(g, denied, instance, "code", "ec2-instance-connect:SendSSHPublicKey")

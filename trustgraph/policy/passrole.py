@@ -26,6 +26,7 @@ FUNCTION_CODE_KEY = "trustgraph:FunctionCodeControlled"
 CONTAINER_INSTANCE_KEY = "trustgraph:ContainerInstanceRegistered"
 JOB_RUNS_KEY = "trustgraph:GlueJobRuns"
 NOTEBOOK_STOPPED_KEY = "trustgraph:NotebookStopped"
+INSTANCE_CONNECT_KEY = "trustgraph:InstanceConnectReachable"
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +69,10 @@ JOB_RUN = Extra((("glue:StartJobRun",), ("glue:CreateTrigger",)), JOB_RUNS_KEY, 
 # UpdateNotebookInstance needs the notebook stopped: the caller stops it, or it is stopped already.
 NOTEBOOK_STOPPED = Extra((("sagemaker:StopNotebookInstance",),), NOTEBOOK_STOPPED_KEY,
                          "the notebook instance is stopped")
+# A key pushed with SendSSHPublicKey serves only for an SSH login: the instance must run EC2 Instance Connect and
+# its SSH port be reachable from the caller, which the IAM data does not show.
+INSTANCE_CONNECT = Extra((), INSTANCE_CONNECT_KEY,
+                         "the instance runs EC2 Instance Connect and its SSH port is reachable by the caller")
 SSM_MANAGED = Extra((), SSM_MANAGED_KEY, "the instance runs the SSM agent and is registered with Systems Manager")
 
 EC2 = "ec2.amazonaws.com"
@@ -124,6 +129,8 @@ CODE_TECHNIQUES: tuple[Technique, ...] = (
               resource_kind="codebuild-project"),
     Technique("ssm:SendCommand", EC2, ("ssm:SendCommand",), (SSM_MANAGED,), "ec2-instance"),
     Technique("ssm:StartSession", EC2, ("ssm:StartSession",), (SSM_MANAGED,), "ec2-instance"),
+    Technique("ec2-instance-connect:SendSSHPublicKey", EC2, ("ec2-instance-connect:SendSSHPublicKey",),
+              (INSTANCE_CONNECT,), "ec2-instance"),
     Technique("ec2:ModifyInstanceAttribute+StopInstances+StartInstances", EC2,
               ("ec2:ModifyInstanceAttribute", "ec2:StopInstances", "ec2:StartInstances"), resource_kind="ec2-instance"),
     Technique("sagemaker:CreatePresignedNotebookInstanceUrl", SAGEMAKER,
@@ -149,6 +156,7 @@ RESOURCE_SHAPES: dict[str, str] = {
     "ec2:CreateLaunchTemplate": "arn:{p}:ec2:*:{a}:launch-template/*",
     "ssm:SendCommand": "arn:{p}:ec2:*:{a}:instance/*",
     "ssm:StartSession": "arn:{p}:ec2:*:{a}:instance/*",
+    "ec2-instance-connect:SendSSHPublicKey": "arn:{p}:ec2:*:{a}:instance/*",
     "lambda:CreateFunction": "arn:{p}:lambda:*:{a}:function:*",
     "lambda:UpdateFunctionCode": "arn:{p}:lambda:*:{a}:function:*",
     "lambda:UpdateFunctionConfiguration": "arn:{p}:lambda:*:{a}:function:*",
