@@ -316,3 +316,34 @@ def test_send_ssh_public_key_to_another_instance_reaches_nothing():
     g = graph_of(a, resources=[_instance("i-1", instance)], inventory={A})
     no_way_by(g, other, instance, "code", "ec2-instance-connect:SendSSHPublicKey")
     no_way_by(g, denied, instance, "code", "ec2-instance-connect:SendSSHPublicKey")
+
+
+# -- apprunner:CreateService: the instance role ---------------------------------------------------------------
+
+APPRUNNER_TASKS = {"Service": "tasks.apprunner.amazonaws.com"}
+
+
+def _pass_to(service: str) -> dict[str, Any]:
+    return allow("iam:PassRole", "*", condition={"StringEquals": {"iam:PassedToService": service}})
+
+
+def test_apprunner_create_service_runs_code_as_the_passed_instance_role():
+    a = Account(A)
+    deployer = a.user("deployer", policies=identity(_pass_to("apprunner.amazonaws.com"),
+                                                    allow("apprunner:CreateService", "*")))
+    instance = a.role("Instance", trust(APPRUNNER_TASKS))
+    g = graph_of(a)
+    assert way_by(g, deployer, instance, "passrole", "apprunner:CreateService")["conditional"] is False
+
+
+def test_apprunner_create_service_needs_passrole_to_apprunner_and_a_role_trusting_its_tasks():
+    a = Account(A)
+    wrong_service = a.user("wrong-service", policies=identity(_pass_to("tasks.apprunner.amazonaws.com"),
+                                                              allow("apprunner:CreateService", "*")))
+    deployer = a.user("deployer", policies=identity(PASS_ANY, allow("apprunner:CreateService", "*")))
+    instance = a.role("Instance", trust(APPRUNNER_TASKS))
+    build = a.role("Build", trust({"Service": "build.apprunner.amazonaws.com"}))  # an access role
+    g = graph_of(a)
+    no_way_by(g, wrong_service, instance, "passrole", "apprunner:CreateService")
+    no_way_by(g, deployer, build, "passrole", "apprunner:CreateService")
+    way_by(g, deployer, instance, "passrole", "apprunner:CreateService")

@@ -418,7 +418,7 @@ class IndirectEdges:
         extra, notes = self._extras(caller, profile, extras)
         own = [*(c for s in steps for c in s.unresolved), *extra]
         passes = {arn: self.checker.check(caller, profile, "iam:PassRole", arn, self.snapshot.roles[arn],
-                                          technique.service) for arn in roles if _names(named, arn)}
+                                          technique.passed_to_service) for arn in roles if _names(named, arn)}
         passed = [arn for arn, p in passes.items() if p is not None]
         if len(passed) > 1 and len({passes[arn].unresolved for arn in passed}) == 1:  # type: ignore[union-attr]
             # The caller may pass these roles alike: through one node per account, technique and set of roles

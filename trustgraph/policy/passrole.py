@@ -49,6 +49,12 @@ class Technique:
     # with one gives an existing resource of the kind the passed role (the caller must be allowed its actions on
     # one: a listed one where an inventory lists the kind, else any, conditional on RESOURCE_EXISTS_KEY).
     resource_kind: str = ""
+    # iam:PassedToService where it is not the service principal the role trusts (App Runner)
+    passed_to: str = ""
+
+    @property
+    def passed_to_service(self) -> str:
+        return self.passed_to or self.service
 
 
 INSTANCE_PROFILE = Extra((("iam:CreateInstanceProfile", "iam:AddRoleToInstanceProfile"),), INSTANCE_PROFILE_KEY,
@@ -82,6 +88,8 @@ CODEBUILD = "codebuild.amazonaws.com"
 SAGEMAKER = "sagemaker.amazonaws.com"
 ECS_TASKS = "ecs-tasks.amazonaws.com"
 GLUE = "glue.amazonaws.com"
+APPRUNNER_TASKS = "tasks.apprunner.amazonaws.com"  # what an App Runner instance role trusts
+APPRUNNER = "apprunner.amazonaws.com"  # iam:PassedToService of App Runner's roles
 
 PASSROLE_TECHNIQUES: tuple[Technique, ...] = (
     Technique("ec2:RunInstances", EC2, ("ec2:RunInstances",), (INSTANCE_PROFILE,)),
@@ -110,6 +118,8 @@ PASSROLE_TECHNIQUES: tuple[Technique, ...] = (
     Technique("ecs:RegisterTaskDefinition+StartTask", ECS_TASKS, ("ecs:RegisterTaskDefinition", "ecs:StartTask"),
               (CONTAINER_INSTANCE,)),
     Technique("glue:CreateDevEndpoint", GLUE, ("glue:CreateDevEndpoint",)),
+    # The instance role: the credentials the service's code gets.
+    Technique("apprunner:CreateService", APPRUNNER_TASKS, ("apprunner:CreateService",), passed_to=APPRUNNER),
     Technique("glue:CreateJob+StartJobRun", GLUE, ("glue:CreateJob", "glue:StartJobRun")),
     Technique("glue:CreateJob+CreateTrigger", GLUE, ("glue:CreateJob", "glue:CreateTrigger")),
     # The job update replaces the whole definition, its script location and Role included.
@@ -186,6 +196,7 @@ RESOURCE_SHAPES: dict[str, str] = {
     "ecs:StartTask": "arn:{p}:ecs:*:{a}:task-definition/*",
     "ecs:CreateService": "arn:{p}:ecs:*:{a}:service/*/*",
     "glue:CreateDevEndpoint": "arn:{p}:glue:*:{a}:devEndpoint/*",
+    "apprunner:CreateService": "arn:{p}:apprunner:*:{a}:service/*/*",
     "glue:UpdateDevEndpoint": "arn:{p}:glue:*:{a}:devEndpoint/*",
     "glue:CreateJob": "arn:{p}:glue:*:{a}:job/*",
     "glue:StartJobRun": "arn:{p}:glue:*:{a}:job/*",
