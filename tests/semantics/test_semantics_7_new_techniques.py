@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 import networkx as nx
-from builders import A, Account, allow, identity, load, trust
+from builders import A, Account, B, allow, identity, load, trust
 
-from trustgraph.analysis.reachability import restrict
+from trustgraph.analysis.reachability import restrict, who_can_reach
 from trustgraph.graph.build import build_graph
 from trustgraph.model import ComputeResource
 
@@ -347,3 +347,33 @@ def test_apprunner_create_service_needs_passrole_to_apprunner_and_a_role_trustin
     no_way_by(g, wrong_service, instance, "passrole", "apprunner:CreateService")
     no_way_by(g, deployer, build, "passrole", "apprunner:CreateService")
     way_by(g, deployer, instance, "passrole", "apprunner:CreateService")
+
+
+# -- CloudFormation StackSets, self-managed: the administration role ------------------------------------------
+
+CLOUDFORMATION = {"Service": "cloudformation.amazonaws.com"}
+STACKSET = "cloudformation:CreateStackSet+CreateStackInstances"
+
+
+def test_self_managed_stackset_passes_the_administration_role_which_reaches_the_execution_roles():
+    a, b = Account(A), Account(B)
+    deployer = a.user("deployer", policies=identity(PASS_ANY, allow(
+        ["cloudformation:CreateStackSet", "cloudformation:CreateStackInstances"], "*")))
+    admin_role = a.role("AWSCloudFormationStackSetAdministrationRole", trust(CLOUDFORMATION),
+                        policies=identity(allow("sts:AssumeRole", "arn:aws:iam::*:role/"
+                                                "AWSCloudFormationStackSetExecutionRole")))
+    execution = b.role("AWSCloudFormationStackSetExecutionRole", trust(admin_role))
+    g = graph_of(a, b)
+    assert way_by(g, deployer, admin_role, "passrole", STACKSET)["conditional"] is False
+    assert deployer in {r.principal for r in who_can_reach(g, execution).reachers}
+
+
+def test_self_managed_stackset_needs_the_stack_instances_and_passrole():
+    a = Account(A)
+    sets_only = a.user("sets-only", policies=identity(PASS_ANY, allow("cloudformation:CreateStackSet", "*")))
+    no_pass = a.user("no-pass", policies=identity(allow(
+        ["cloudformation:CreateStackSet", "cloudformation:CreateStackInstances"], "*")))
+    admin_role = a.role("AWSCloudFormationStackSetAdministrationRole", trust(CLOUDFORMATION))
+    g = graph_of(a)
+    no_way_by(g, sets_only, admin_role, "passrole", STACKSET)
+    no_way_by(g, no_pass, admin_role, "passrole", STACKSET)

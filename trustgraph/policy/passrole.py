@@ -102,6 +102,10 @@ PASSROLE_TECHNIQUES: tuple[Technique, ...] = (
     Technique("cloudformation:CreateStack", CLOUDFORMATION, ("cloudformation:CreateStack",)),
     Technique("cloudformation:CreateChangeSet+ExecuteChangeSet", CLOUDFORMATION,
               ("cloudformation:CreateChangeSet", "cloudformation:ExecuteChangeSet")),
+    # Self-managed StackSets: the administration role passed (it trusts CloudFormation) assumes the execution roles
+    # of the target accounts, which the trust edges out of it show.
+    Technique("cloudformation:CreateStackSet+CreateStackInstances", CLOUDFORMATION,
+              ("cloudformation:CreateStackSet", "cloudformation:CreateStackInstances")),
     Technique("codebuild:CreateProject+StartBuild", CODEBUILD, ("codebuild:CreateProject", "codebuild:StartBuild")),
     Technique("codebuild:CreateProject+StartBuildBatch", CODEBUILD,
               ("codebuild:CreateProject", "codebuild:StartBuildBatch")),
@@ -177,6 +181,8 @@ RESOURCE_SHAPES: dict[str, str] = {
     "cloudformation:CreateChangeSet": "arn:{p}:cloudformation:*:{a}:stack/*/*",
     "cloudformation:ExecuteChangeSet": "arn:{p}:cloudformation:*:{a}:stack/*/*",
     "cloudformation:UpdateStack": "arn:{p}:cloudformation:*:{a}:stack/*/*",
+    "cloudformation:CreateStackSet": "arn:{p}:cloudformation:*:{a}:stackset/*:*",
+    "cloudformation:CreateStackInstances": "arn:{p}:cloudformation:*:{a}:stackset/*:*",
     "codebuild:CreateProject": "arn:{p}:codebuild:*:{a}:project/*",
     "codebuild:UpdateProject": "arn:{p}:codebuild:*:{a}:project/*",
     "codebuild:StartBuild": "arn:{p}:codebuild:*:{a}:project/*",
