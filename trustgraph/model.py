@@ -156,6 +156,16 @@ class Organization:
     policies: list[OrgPolicy] = field(default_factory=list)
 
 
+# The kinds of resource an inventory lists (kind → the service its ARNs name). Where a kind is not listed, an
+# inventory says nothing about which resources of it exist (docs/edges.md: techniques on such kinds are decided
+# as for accounts without inventory).
+INVENTORY_KINDS = {
+    "lambda-function": "lambda", "ec2-instance": "ec2", "ec2-instance-profile": "iam",
+    "cloudformation-stack": "cloudformation", "codebuild-project": "codebuild", "ecs-task-definition": "ecs",
+    "sagemaker-notebook": "sagemaker", "glue-dev-endpoint": "glue",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class ComputeResource:
     """A resource that runs code as a role: what "code already running as R" edges need to know.
@@ -165,8 +175,7 @@ class ComputeResource:
     """
 
     arn: str
-    # lambda-function | ec2-instance | cloudformation-stack | codebuild-project | ecs-task-definition |
-    # sagemaker-notebook | glue-dev-endpoint … (docs/edges.md lists them)
+    # one of INVENTORY_KINDS (docs/inventory-schema.md lists them)
     kind: str
     account: str
     region: str

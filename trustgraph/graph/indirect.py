@@ -31,7 +31,7 @@ from trustgraph.arns import partition_of, root_arn
 from trustgraph.graph.callers import CallerDirectory
 from trustgraph.graph.iam_writes import WrittenObjects, of_kind
 from trustgraph.graph.schema import EdgeKind, NodeKind, TrustGraph, graph_dicts
-from trustgraph.model import ComputeResource, Condition, Role, Snapshot, User
+from trustgraph.model import INVENTORY_KINDS, ComputeResource, Condition, Role, Snapshot, User
 from trustgraph.policy.caller import Caller, RequestFacts
 from trustgraph.policy.grant_targets import GrantTargets
 from trustgraph.policy.identity import IdentityProfile
@@ -44,6 +44,7 @@ from trustgraph.policy.passrole import (
     PASSROLE_TECHNIQUES,
     PERMISSIVE_VERSION_KEY,
     POLICY_WRITES,
+    RESOURCE_EXISTS_KEY,
     ROLE_TECHNIQUE,
     ROLE_WRITES,
     ROOT_ACCESS_KEY,
@@ -376,11 +377,36 @@ class IndirectEdges:
             roles = self.trusting.get((technique.service, account))
             if not roles:
                 continue
-            steps = self._all(caller, profile, technique.actions)
+            steps = self._on_existing(caller, profile, technique) if technique.resource_kind else \
+                self._all(caller, profile, technique.actions)
             if steps is None:
                 continue
             for group, extras in self._by_instance_profile(technique, roles):
                 self._pass(caller, profile, technique, group, steps, named, extras)
+
+    def _on_existing(self, caller: Caller, profile: IdentityProfile, technique: Technique
+                     ) -> list[Permission] | None:
+        """The steps of a PassRole technique that gives an existing resource the role: the caller's actions on one
+        the inventory lists (an unconditional answer wins), or, where no inventory lists the kind, on any resource
+        of the kind, conditional on one existing."""
+        account = caller.account or ""
+        if account in self.snapshot.inventory_accounts and technique.resource_kind in INVENTORY_KINDS:
+            best: list[Permission] | None = None
+            for resource in self._resources(account, technique.resource_kind):
+                steps = self._all(caller, profile, technique.actions, resource.arn)
+                if steps is None:
+                    continue
+                firm = not any(s.conditional for s in steps)
+                if best is None or firm:
+                    best = steps
+                if firm:
+                    break
+            return best
+        steps = self._all(caller, profile, technique.actions)
+        if steps is None:
+            return None
+        exists = Condition("Unknown", RESOURCE_EXISTS_KEY, (technique.resource_kind,))
+        return [*steps, Permission(technique.actions[0], "*", (exists,))]
 
     def _by_instance_profile(self, technique: Technique, roles: list[str]
                              ) -> Iterator[tuple[list[str], tuple[Extra, ...]]]:
@@ -402,7 +428,7 @@ class IndirectEdges:
         extra, notes = self._extras(caller, profile, extras)
         own = [*(c for s in steps for c in s.unresolved), *extra]
         passes = {arn: self.checker.check(caller, profile, "iam:PassRole", arn, self.snapshot.roles[arn],
-                                          technique.service) for arn in roles if _names(named, arn)}
+                                          technique.passed_to_service) for arn in roles if _names(named, arn)}
         passed = [arn for arn, p in passes.items() if p is not None]
         if len(passed) > 1 and len({passes[arn].unresolved for arn in passed}) == 1:  # type: ignore[union-attr]
             # The caller may pass these roles alike: through one node per account, technique and set of roles

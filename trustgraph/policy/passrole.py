@@ -21,6 +21,12 @@ INVOKED_KEY = "trustgraph:FunctionInvoked"
 RUNS_AS_ROLE_KEY = "trustgraph:ResourceRunsAsRole"
 SSM_MANAGED_KEY = "trustgraph:InstanceManagedBySSM"
 ROOT_ACCESS_KEY = "trustgraph:CentralizedRootAccess"
+RESOURCE_EXISTS_KEY = "trustgraph:ResourceExists"
+FUNCTION_CODE_KEY = "trustgraph:FunctionCodeControlled"
+CONTAINER_INSTANCE_KEY = "trustgraph:ContainerInstanceRegistered"
+JOB_RUNS_KEY = "trustgraph:GlueJobRuns"
+NOTEBOOK_STOPPED_KEY = "trustgraph:NotebookStopped"
+INSTANCE_CONNECT_KEY = "trustgraph:InstanceConnectReachable"
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,13 +45,40 @@ class Technique:
     service: str  # the service principal R must trust (and iam:PassedToService)
     actions: tuple[str, ...]  # every one of them is needed
     extras: tuple[Extra, ...] = ()
-    resource_kind: str = ""  # code techniques: the ComputeResource kind the actions act on
+    # The ComputeResource kind the actions act on: code techniques change such a resource; a PassRole technique
+    # with one gives an existing resource of the kind the passed role (the caller must be allowed its actions on
+    # one: a listed one where an inventory lists the kind, else any, conditional on RESOURCE_EXISTS_KEY).
+    resource_kind: str = ""
+    # iam:PassedToService where it is not the service principal the role trusts (App Runner)
+    passed_to: str = ""
+
+    @property
+    def passed_to_service(self) -> str:
+        return self.passed_to or self.service
 
 
 INSTANCE_PROFILE = Extra((("iam:CreateInstanceProfile", "iam:AddRoleToInstanceProfile"),), INSTANCE_PROFILE_KEY,
                          "an instance profile holding the role exists (none is in the data for it)")
-INVOKE = Extra((("lambda:InvokeFunction",), ("lambda:CreateEventSourceMapping",)), INVOKED_KEY,
-               "something invokes the new function")
+# lambda:AddPermission: the caller adds a statement naming itself to the new function's resource-based policy,
+# which allows its own invoke within the account whatever its identity policies say of lambda:InvokeFunction.
+INVOKE = Extra((("lambda:InvokeFunction",), ("lambda:CreateEventSourceMapping",), ("lambda:AddPermission",)),
+               INVOKED_KEY, "something invokes the new function")
+# A function whose role is swapped runs its own code: the caller's runs in it through new code (or a layer and
+# wrapper script set in the configuration, which needs a layer it may use: not in the data).
+FUNCTION_CODE = Extra((("lambda:UpdateFunctionCode",),), FUNCTION_CODE_KEY,
+                      "the caller's code runs in the function (new code, or a layer it may use)")
+# ecs:StartTask places the task on container instances the caller names: the data does not list them.
+CONTAINER_INSTANCE = Extra((), CONTAINER_INSTANCE_KEY, "a container instance is registered in a cluster of the account")
+# An updated Glue job runs when the caller starts it, or a trigger it creates fires (a SCHEDULED trigger with
+# StartOnCreation), or through a trigger or schedule of its own that the data does not show.
+JOB_RUN = Extra((("glue:StartJobRun",), ("glue:CreateTrigger",)), JOB_RUNS_KEY, "something runs the updated Glue job")
+# UpdateNotebookInstance needs the notebook stopped: the caller stops it, or it is stopped already.
+NOTEBOOK_STOPPED = Extra((("sagemaker:StopNotebookInstance",),), NOTEBOOK_STOPPED_KEY,
+                         "the notebook instance is stopped")
+# A key pushed with SendSSHPublicKey serves only for an SSH login: the instance must run EC2 Instance Connect and
+# its SSH port be reachable from the caller, which the IAM data does not show.
+INSTANCE_CONNECT = Extra((), INSTANCE_CONNECT_KEY,
+                         "the instance runs EC2 Instance Connect and its SSH port is reachable by the caller")
 SSM_MANAGED = Extra((), SSM_MANAGED_KEY, "the instance runs the SSM agent and is registered with Systems Manager")
 
 EC2 = "ec2.amazonaws.com"
@@ -55,14 +88,24 @@ CODEBUILD = "codebuild.amazonaws.com"
 SAGEMAKER = "sagemaker.amazonaws.com"
 ECS_TASKS = "ecs-tasks.amazonaws.com"
 GLUE = "glue.amazonaws.com"
+APPRUNNER_TASKS = "tasks.apprunner.amazonaws.com"  # what an App Runner instance role trusts
+APPRUNNER = "apprunner.amazonaws.com"  # iam:PassedToService of App Runner's roles
 
 PASSROLE_TECHNIQUES: tuple[Technique, ...] = (
     Technique("ec2:RunInstances", EC2, ("ec2:RunInstances",), (INSTANCE_PROFILE,)),
+    Technique("ec2:RequestSpotInstances", EC2, ("ec2:RequestSpotInstances",), (INSTANCE_PROFILE,)),
     Technique("ec2:AssociateIamInstanceProfile", EC2, ("ec2:AssociateIamInstanceProfile",), (INSTANCE_PROFILE,)),
     Technique("lambda:CreateFunction", LAMBDA, ("lambda:CreateFunction",), (INVOKE,)),
+    # An existing function runs on its own triggers: no invoke needed, as for lambda:UpdateFunctionCode.
+    Technique("lambda:UpdateFunctionConfiguration", LAMBDA, ("lambda:UpdateFunctionConfiguration",),
+              (FUNCTION_CODE,), "lambda-function"),
     Technique("cloudformation:CreateStack", CLOUDFORMATION, ("cloudformation:CreateStack",)),
     Technique("cloudformation:CreateChangeSet+ExecuteChangeSet", CLOUDFORMATION,
               ("cloudformation:CreateChangeSet", "cloudformation:ExecuteChangeSet")),
+    # Self-managed StackSets: the administration role passed (it trusts CloudFormation) assumes the execution roles
+    # of the target accounts, which the trust edges out of it show.
+    Technique("cloudformation:CreateStackSet+CreateStackInstances", CLOUDFORMATION,
+              ("cloudformation:CreateStackSet", "cloudformation:CreateStackInstances")),
     Technique("codebuild:CreateProject+StartBuild", CODEBUILD, ("codebuild:CreateProject", "codebuild:StartBuild")),
     Technique("codebuild:CreateProject+StartBuildBatch", CODEBUILD,
               ("codebuild:CreateProject", "codebuild:StartBuildBatch")),
@@ -74,8 +117,17 @@ PASSROLE_TECHNIQUES: tuple[Technique, ...] = (
     Technique("ec2:CreateLaunchTemplate+autoscaling:CreateAutoScalingGroup", EC2,
               ("ec2:CreateLaunchTemplate", "autoscaling:CreateAutoScalingGroup"), (INSTANCE_PROFILE,)),
     Technique("ecs:RegisterTaskDefinition+RunTask", ECS_TASKS, ("ecs:RegisterTaskDefinition", "ecs:RunTask")),
+    Technique("ecs:RegisterTaskDefinition+CreateService", ECS_TASKS,
+              ("ecs:RegisterTaskDefinition", "ecs:CreateService")),
+    Technique("ecs:RegisterTaskDefinition+StartTask", ECS_TASKS, ("ecs:RegisterTaskDefinition", "ecs:StartTask"),
+              (CONTAINER_INSTANCE,)),
     Technique("glue:CreateDevEndpoint", GLUE, ("glue:CreateDevEndpoint",)),
+    # The instance role: the credentials the service's code gets.
+    Technique("apprunner:CreateService", APPRUNNER_TASKS, ("apprunner:CreateService",), passed_to=APPRUNNER),
     Technique("glue:CreateJob+StartJobRun", GLUE, ("glue:CreateJob", "glue:StartJobRun")),
+    Technique("glue:CreateJob+CreateTrigger", GLUE, ("glue:CreateJob", "glue:CreateTrigger")),
+    # The job update replaces the whole definition, its script location and Role included.
+    Technique("glue:UpdateJob", GLUE, ("glue:UpdateJob",), (JOB_RUN,), "glue-job"),
 )
 
 CODE_TECHNIQUES: tuple[Technique, ...] = (
@@ -85,12 +137,23 @@ CODE_TECHNIQUES: tuple[Technique, ...] = (
               resource_kind="cloudformation-stack"),
     Technique("codebuild:UpdateProject+StartBuild", CODEBUILD, ("codebuild:UpdateProject", "codebuild:StartBuild"),
               resource_kind="codebuild-project"),
+    # StartBuild's buildspecOverride replaces the build commands for that build: no UpdateProject needed.
+    Technique("codebuild:StartBuild", CODEBUILD, ("codebuild:StartBuild",), resource_kind="codebuild-project"),
+    Technique("codebuild:StartBuildBatch", CODEBUILD, ("codebuild:StartBuildBatch",),
+              resource_kind="codebuild-project"),
     Technique("ssm:SendCommand", EC2, ("ssm:SendCommand",), (SSM_MANAGED,), "ec2-instance"),
     Technique("ssm:StartSession", EC2, ("ssm:StartSession",), (SSM_MANAGED,), "ec2-instance"),
+    Technique("ec2-instance-connect:SendSSHPublicKey", EC2, ("ec2-instance-connect:SendSSHPublicKey",),
+              (INSTANCE_CONNECT,), "ec2-instance"),
     Technique("ec2:ModifyInstanceAttribute+StopInstances+StartInstances", EC2,
               ("ec2:ModifyInstanceAttribute", "ec2:StopInstances", "ec2:StartInstances"), resource_kind="ec2-instance"),
     Technique("sagemaker:CreatePresignedNotebookInstanceUrl", SAGEMAKER,
               ("sagemaker:CreatePresignedNotebookInstanceUrl",), resource_kind="sagemaker-notebook"),
+    # A lifecycle configuration's OnStart script runs as root with the notebook's role at its next start. The
+    # first action names the notebook (its ARN shape is the one checked without inventory).
+    Technique("sagemaker:CreateNotebookInstanceLifecycleConfig+UpdateNotebookInstance", SAGEMAKER,
+              ("sagemaker:UpdateNotebookInstance", "sagemaker:CreateNotebookInstanceLifecycleConfig",
+               "sagemaker:StartNotebookInstance"), (NOTEBOOK_STOPPED,), "sagemaker-notebook"),
     Technique("glue:UpdateDevEndpoint", GLUE, ("glue:UpdateDevEndpoint",), resource_kind="glue-dev-endpoint"),
 )
 
@@ -99,6 +162,7 @@ CODE_TECHNIQUES: tuple[Technique, ...] = (
 # on `arn:aws:lambda:*:*:function:*`-style patterns apply; actions missing here are checked on "*".
 RESOURCE_SHAPES: dict[str, str] = {
     "ec2:RunInstances": "arn:{p}:ec2:*:{a}:instance/*",
+    "ec2:RequestSpotInstances": "arn:{p}:ec2:*:{a}:spot-instances-request/*",
     "ec2:AssociateIamInstanceProfile": "arn:{p}:ec2:*:{a}:instance/*",
     "ec2:ModifyInstanceAttribute": "arn:{p}:ec2:*:{a}:instance/*",
     "ec2:StopInstances": "arn:{p}:ec2:*:{a}:instance/*",
@@ -106,30 +170,44 @@ RESOURCE_SHAPES: dict[str, str] = {
     "ec2:CreateLaunchTemplate": "arn:{p}:ec2:*:{a}:launch-template/*",
     "ssm:SendCommand": "arn:{p}:ec2:*:{a}:instance/*",
     "ssm:StartSession": "arn:{p}:ec2:*:{a}:instance/*",
+    "ec2-instance-connect:SendSSHPublicKey": "arn:{p}:ec2:*:{a}:instance/*",
     "lambda:CreateFunction": "arn:{p}:lambda:*:{a}:function:*",
     "lambda:UpdateFunctionCode": "arn:{p}:lambda:*:{a}:function:*",
+    "lambda:UpdateFunctionConfiguration": "arn:{p}:lambda:*:{a}:function:*",
     "lambda:InvokeFunction": "arn:{p}:lambda:*:{a}:function:*",
+    "lambda:AddPermission": "arn:{p}:lambda:*:{a}:function:*",
     "lambda:CreateEventSourceMapping": "arn:{p}:lambda:*:{a}:event-source-mapping:*",
     "cloudformation:CreateStack": "arn:{p}:cloudformation:*:{a}:stack/*/*",
     "cloudformation:CreateChangeSet": "arn:{p}:cloudformation:*:{a}:stack/*/*",
     "cloudformation:ExecuteChangeSet": "arn:{p}:cloudformation:*:{a}:stack/*/*",
     "cloudformation:UpdateStack": "arn:{p}:cloudformation:*:{a}:stack/*/*",
+    "cloudformation:CreateStackSet": "arn:{p}:cloudformation:*:{a}:stackset/*:*",
+    "cloudformation:CreateStackInstances": "arn:{p}:cloudformation:*:{a}:stackset/*:*",
     "codebuild:CreateProject": "arn:{p}:codebuild:*:{a}:project/*",
     "codebuild:UpdateProject": "arn:{p}:codebuild:*:{a}:project/*",
     "codebuild:StartBuild": "arn:{p}:codebuild:*:{a}:project/*",
     "codebuild:StartBuildBatch": "arn:{p}:codebuild:*:{a}:project/*",
     "sagemaker:CreateNotebookInstance": "arn:{p}:sagemaker:*:{a}:notebook-instance/*",
     "sagemaker:CreatePresignedNotebookInstanceUrl": "arn:{p}:sagemaker:*:{a}:notebook-instance/*",
+    "sagemaker:UpdateNotebookInstance": "arn:{p}:sagemaker:*:{a}:notebook-instance/*",
+    "sagemaker:StartNotebookInstance": "arn:{p}:sagemaker:*:{a}:notebook-instance/*",
+    "sagemaker:StopNotebookInstance": "arn:{p}:sagemaker:*:{a}:notebook-instance/*",
+    "sagemaker:CreateNotebookInstanceLifecycleConfig": "arn:{p}:sagemaker:*:{a}:notebook-instance-lifecycle-config/*",
     "sagemaker:CreateTrainingJob": "arn:{p}:sagemaker:*:{a}:training-job/*",
     "sagemaker:CreateProcessingJob": "arn:{p}:sagemaker:*:{a}:processing-job/*",
     "autoscaling:CreateLaunchConfiguration":
         "arn:{p}:autoscaling:*:{a}:launchConfiguration:*:launchConfigurationName/*",
     "autoscaling:CreateAutoScalingGroup": "arn:{p}:autoscaling:*:{a}:autoScalingGroup:*:autoScalingGroupName/*",
     "ecs:RunTask": "arn:{p}:ecs:*:{a}:task-definition/*",
+    "ecs:StartTask": "arn:{p}:ecs:*:{a}:task-definition/*",
+    "ecs:CreateService": "arn:{p}:ecs:*:{a}:service/*/*",
     "glue:CreateDevEndpoint": "arn:{p}:glue:*:{a}:devEndpoint/*",
+    "apprunner:CreateService": "arn:{p}:apprunner:*:{a}:service/*/*",
     "glue:UpdateDevEndpoint": "arn:{p}:glue:*:{a}:devEndpoint/*",
     "glue:CreateJob": "arn:{p}:glue:*:{a}:job/*",
     "glue:StartJobRun": "arn:{p}:glue:*:{a}:job/*",
+    "glue:UpdateJob": "arn:{p}:glue:*:{a}:job/*",
+    "glue:CreateTrigger": "arn:{p}:glue:*:{a}:trigger/*",
     "iam:CreateInstanceProfile": "arn:{p}:iam::{a}:instance-profile/*",
     "iam:AddRoleToInstanceProfile": "arn:{p}:iam::{a}:instance-profile/*",
 }

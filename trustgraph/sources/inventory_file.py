@@ -6,18 +6,14 @@ from __future__ import annotations
 from typing import Any, cast
 
 from trustgraph.arns import ACCOUNT_ID, parse_arn
-from trustgraph.model import ComputeResource
+from trustgraph.model import INVENTORY_KINDS, ComputeResource
 from trustgraph.sources.snapshot_builder import SnapshotBuilder
 
 SCHEMA = "trustgraph/inventory/v1"
 SCHEMA_FAMILY = "trustgraph/inventory/"
 # The kinds the "code already running as role R" edges consume; an entry of another kind is not read.
 # kind → the service its ARNs name.
-KINDS = {
-    "lambda-function": "lambda", "ec2-instance": "ec2", "ec2-instance-profile": "iam",
-    "cloudformation-stack": "cloudformation", "codebuild-project": "codebuild", "ecs-task-definition": "ecs",
-    "sagemaker-notebook": "sagemaker", "glue-dev-endpoint": "glue",
-}
+KINDS = INVENTORY_KINDS
 SKIPPED = "inventory entries"
 
 
