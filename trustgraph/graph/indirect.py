@@ -43,6 +43,7 @@ from trustgraph.policy.passrole import (
     ROLE_WRITES,
     ROOT_ACCESS_KEY,
     RUNS_AS_ROLE_KEY,
+    TAKEOVER,
     USER_TECHNIQUES,
     USER_WRITES,
     Extra,
@@ -499,7 +500,7 @@ class IndirectEdges:
             for arn, reasons in members:
                 firm = [r for r in reasons if not r.endswith("(with conditions)")]
                 unresolved = [] if firm else [Condition("Unknown", ESCALATION_KEY, (reasons[0],))]
-                self.link(arn, node, EdgeKind.IAM.value, "account-takeover", unresolved,
+                self.link(arn, node, EdgeKind.IAM.value, TAKEOVER, unresolved,
                           "admin of its account: " + "; ".join(reasons), hub_entry=True)
 
     def _targeted(self, caller: Caller, profile: IdentityProfile) -> None:

@@ -173,6 +173,8 @@ USER_TECHNIQUES = ("iam:CreateAccessKey", "iam:CreateLoginProfile", "iam:UpdateL
 ROLE_WRITES = ("iam:AttachRolePolicy", "iam:PutRolePolicy")
 USER_WRITES = ("iam:AttachUserPolicy", "iam:PutUserPolicy")
 ASSUME_ROOT = "sts:AssumeRoot"
+# The technique of the edge into an account's admin node of a principal that can take its account over.
+TAKEOVER = "account-takeover"
 
 
 def checked_actions() -> tuple[str, ...]:
