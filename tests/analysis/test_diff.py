@@ -500,3 +500,168 @@ def test_diff_account_missing_on_a_side_is_not_in_the_data_not_removed() -> None
         r.change == "lost" for r in diff.reachers)
     assert diff.not_in_data.accounts == [B] and diff.not_in_data.trust
     assert all(f":{B}:" in t.role or all(f":{B}:" in c for c in t.callers) for t in diff.not_in_data.trust)
+
+
+# -- every edge kind, through every hub ------------------------------------------------------------------------
+
+HUB_IDS = re.compile(r"\b(?:admin|policies|passrole|code|class):\d{12}|\bpolicies:|\bcode:\d")
+
+
+def _hand_graph(edges: list[tuple[str, str, dict[str, Any]]]) -> Any:
+    """A graph of one account: user u, role r, and the hubs the edges name (kind from the id's prefix)."""
+    import networkx as nx
+
+    from trustgraph.graph.schema import NodeKind
+
+    g = nx.DiGraph()
+    g.add_node("u", kind=NodeKind.USER.value, account=A, in_data=True)
+    g.add_node("r", kind=NodeKind.ROLE.value, account=A, in_data=True)
+    hubs = {"policies": NodeKind.POLICY_GROUP, "admin": NodeKind.ACCOUNT_ADMIN, "code": NodeKind.CODE_RUNNER,
+            "passrole": NodeKind.PASSROLE_RUNNER}
+    for src, dst, data in edges:
+        for node in (src, dst):
+            if node not in g:
+                g.add_node(node, kind=hubs[node.split(":")[0]].value, hub=True, account=node.split(":")[1],
+                           label=node.split(":")[0])
+        g.add_edge(src, dst, **{"conditional": False, "conditions": [], "evidence": [], **data})
+    return g
+
+
+def _kinds() -> list[str]:
+    from trustgraph.graph.schema import EdgeKind
+
+    return [k.value for k in EdgeKind]
+
+
+@pytest.mark.parametrize("kind", _kinds())
+def test_diff_compares_every_edge_kind(kind: str) -> None:
+    from trustgraph.analysis.diff import Side
+    from trustgraph.graph.schema import edge_spec
+
+    if edge_spec(kind).via is None:  # membership: into a hub, whose edge goes on to the role
+        edges = [("u", f"policies:{A}:1", {"kind": kind}), (f"policies:{A}:1", "r", {"kind": "iam"})]
+        expected = "iam"
+    else:
+        edges = [("u", "r", {"kind": kind})]
+        expected = kind
+    diff = diff_sides(Side(_hand_graph([])), Side(_hand_graph(edges)))
+    assert [(t.change, t.role, t.callers, t.new.kind if t.new else None) for t in diff.trust] == \
+        [(ADDED, "r", ("u",), expected)]
+    # The negative control: the same edges on both sides are no change.
+    assert diff_sides(Side(_hand_graph(edges)), Side(_hand_graph(edges))).empty
+
+
+@pytest.mark.parametrize("kind", [k for k in _kinds() if k not in ("member", "group-member")])
+def test_diff_compares_every_edge_kind_through_a_chain_of_hubs(kind: str) -> None:
+    # u is a member of a policy group that enters account A's admin node, which enters account B's: the edge out
+    # of the last hub is u's, said of u and r, never of a hub.
+    from trustgraph.analysis.diff import Side
+
+    chain = [("u", f"policies:{A}:1", {"kind": "member"}),
+             (f"policies:{A}:1", f"admin:{A}", {"kind": "iam", "hub_entry": True}),
+             (f"admin:{A}", f"admin:{B}", {"kind": "iam", "hub_entry": True, "conditional": True,
+                                           "conditions": ["trustgraph:ControlsIdentityCenterUser"]})]
+    into_role = (f"admin:{B}", "r", {"kind": kind})
+    diff = diff_sides(Side(_hand_graph(chain)), Side(_hand_graph([*chain, into_role])))
+    (change,) = diff.trust
+    assert (change.change, change.role, change.callers, change.via) == (ADDED, "r", ("u",), f"admin of account {B}")
+    assert change.new is not None and change.new.kind == kind
+    assert change.new.conditions == ("trustgraph:ControlsIdentityCenterUser",)
+    # The negative control: without the chain's first step, u is in no hub and gains nothing.
+    assert diff_sides(Side(_hand_graph(chain[1:])), Side(_hand_graph([*chain[1:], into_role]))).empty
+
+
+def _policy_group_world(policy: dict[str, Any], *, lambda_roles: int = 1) -> list[object]:
+    """Two users of A with the same policies (one policy-group node), roles trusting Lambda, one other user."""
+    a = Account(A)
+    for i in range(lambda_roles):
+        a.role(f"Function{i}", trust({"Service": "lambda.amazonaws.com"}))
+    a.user("d1", policies={"p": policy})
+    a.user("d2", policies={"p": policy})
+    a.user("bystander", policies={"read": identity(allow("s3:GetObject", "*"))})
+    return [a]
+
+
+READ = identity(allow("s3:GetObject", "*"))
+D1, D2, BYSTANDER = (f"arn:aws:iam::{A}:user/{n}" for n in ("d1", "d2", "bystander"))
+
+
+def _no_hub_named(diff: GraphDiff) -> None:
+    for t in diff.trust:
+        for name in (t.role, *t.callers):
+            assert not HUB_IDS.search(name), t
+
+
+def test_diff_code_runner_entered_through_a_policy_group_is_said_of_the_role_and_the_principals() -> None:
+    before = load(*_policy_group_world(READ))[0]
+    after = load(*_policy_group_world(identity(allow("lambda:UpdateFunctionCode", "*"))))[0]
+    new_side = side_from_snapshot(after)
+    assert f"code:{A}:lambda:UpdateFunctionCode" in new_side.graph  # the hub the change goes through
+    assert any(n.startswith(f"policies:{A}:") for n in new_side.graph)
+    diff = diff_sides(side_from_snapshot(before), new_side)
+    (change,) = [t for t in diff.trust if t.new is not None and t.new.kind == "code"]
+    assert (change.change, change.role, change.callers) == (ADDED, f"arn:aws:iam::{A}:role/Function0", (D1, D2))
+    assert change.via == f"code of any lambda-function (lambda:UpdateFunctionCode) in account {A}"
+    assert not [t for t in diff.trust if BYSTANDER in t.callers]  # the negative control: nothing changed for it
+    _no_hub_named(diff)
+
+
+def test_diff_passrole_runner_entered_through_a_policy_group_is_said_of_each_role() -> None:
+    passing = identity(allow(["iam:PassRole", "lambda:CreateFunction", "lambda:InvokeFunction"], "*"))
+    diff = compare(_policy_group_world(READ, lambda_roles=2), _policy_group_world(passing, lambda_roles=2))
+    rows = sorted((t.role.rsplit("/", 1)[-1], t.callers) for t in diff.trust if t.new and t.new.kind == "passrole")
+    assert rows == [("Function0", (D1, D2)), ("Function1", (D1, D2))]
+    assert not [t for t in diff.trust if BYSTANDER in t.callers]
+    _no_hub_named(diff)
+    assert compare(_policy_group_world(passing, lambda_roles=2), _policy_group_world(passing, lambda_roles=2)).empty
+
+
+def _sso_admins(policy: dict[str, Any]) -> Any:
+    """Two users of the management account sharing a policy group that may assign an administrator permission set
+    in accounts A and B (the group enters admin:A and admin:B, not the users)."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "semantics"))
+    from test_semantics_8_identity_center_admins import world  # type: ignore[import-not-found]
+
+    from trustgraph.analysis.diff import Side
+
+    graph, _ = world({"ops1": policy, "ops2": policy})
+    return Side(graph)
+
+
+def test_diff_principal_that_becomes_administrator_through_its_policy_group_is_reported() -> None:
+    from tests.builders import MGMT
+
+    assign = identity(allow("sso:CreateAccountAssignment", "*"))
+    before, after = _sso_admins(READ), _sso_admins(assign)
+    ops = (f"arn:aws:iam::{MGMT}:user/ops1", f"arn:aws:iam::{MGMT}:user/ops2")
+    group = next(n for n in after.graph.successors(ops[0]) if n.startswith(f"policies:{MGMT}:"))
+    assert after.graph.has_edge(group, f"admin:{A}") and not after.graph.has_edge(ops[0], f"admin:{A}")
+    diff = diff_sides(before, after)
+    target = f"arn:aws:iam::{A}:role/Target"
+    (change,) = [t for t in diff.trust if t.role == target]
+    assert (change.change, change.callers, change.via) == (ADDED, ops, f"admin of account {A}")
+    assert change.new is not None and change.new.kind == "iam" and change.new.conditional
+    assert {t.via for t in diff.trust} >= {f"admin of account {A}", f"admin of account {B}"}
+    _no_hub_named(diff)
+    # The negative control: the same grants on both sides are no change; taking them away is a removal.
+    assert diff_sides(after, _sso_admins(assign)).empty
+    lost = diff_sides(after, before)
+    assert [t.change for t in lost.trust if t.role == target] == [REMOVED]
+
+
+def test_diff_tables_name_principals_never_hub_ids(tmp_path: Path) -> None:
+    old = write(tmp_path, "old", _policy_group_world(READ))
+    new = write(tmp_path, "new", _policy_group_world(identity(allow("lambda:UpdateFunctionCode", "*"))))
+    code, out, err = run("diff", str(old), str(new), "-q", "--no-cache", "--json")
+    assert code == 0, err
+    doc = json.loads(out)
+    rows = [r for r in doc["trust"] if r["new"] and r["new"]["kind"] == "code"]
+    assert [(r["role"], r["callers"]) for r in rows] == [(f"arn:aws:iam::{A}:role/Function0", [D1, D2])]
+    assert set(rows[0]) >= {"change", "role", "via", "caller_count", "callers", "old", "new", "fields"}
+    assert not HUB_IDS.search(json.dumps(doc["trust"])) and not HUB_IDS.search(json.dumps(doc["reachers"]))
+    code, text, err = run("diff", str(old), str(new), "-q", "--no-cache")
+    assert code == 0, err
+    assert "Function0" in text and "d1" in text  # the positive control: the change is in the table
+    assert not HUB_IDS.search(text)

@@ -28,6 +28,7 @@ from trustgraph.analysis.reachability import reach, restrict, who_can_reach
 from trustgraph.cli.app import main
 from trustgraph.graph.build import build_graph
 from trustgraph.model import ComputeResource, Snapshot
+from trustgraph.policy.passrole import CODE_TECHNIQUES, PASSROLE_TECHNIQUES, TAKEOVER, Technique
 from trustgraph.saved.serialize import load_graph, save_graph
 
 LAMBDA = {"Service": "lambda.amazonaws.com"}
@@ -608,3 +609,377 @@ def test_rule_7_4_a_permissions_boundary_missing_from_the_data_makes_the_edge_co
     edge = technique_edge(g, unknown, app, "passrole")
     assert edge["conditional"] is True and "trustgraph:PolicyNotInData" in edge["conditions"]
     no_alternative(g, denied, app, "passrole")
+
+
+# -- one positive and one negative case per technique (docs/edges.md, "Catalogue coverage") ---------------------
+
+
+def _technique(name: str) -> Technique:
+    return next(t for t in (*PASSROLE_TECHNIQUES, *CODE_TECHNIQUES) if t.technique == name)
+
+
+def _reachers(g: nx.DiGraph, role: str, via: str) -> set[str]:
+    return {r.principal for r in who_can_reach(g, role, via=via).reachers}
+
+
+def _passrole_world(name: str, *, passrole: bool = True, last_action: bool = True) -> tuple[nx.DiGraph, str, str]:
+    """A role trusting the technique's service and a user allowed every action of the technique (less iam:PassRole
+    or its last action when told)."""
+    technique = _technique(name)
+    actions = list(technique.actions if last_action else technique.actions[:-1])
+    a = Account(A)
+    role = a.role("Runner", trust({"Service": technique.service}))
+    statements = [allow(actions, "*")] if actions else []
+    dev = a.user("dev", policies=identity(*statements, *([PASS_ANY] if passrole else [])))
+    return graph_of(a), dev, role
+
+
+def _passrole_reaches(name: str) -> None:
+    g, dev, role = _passrole_world(name)
+    assert technique_edge(g, dev, role, "passrole")["technique"] == name
+
+
+def _passrole_blocked(name: str) -> None:
+    for world in (_passrole_world(name, passrole=False), _passrole_world(name, last_action=False)):
+        g, dev, role = world
+        assert dev not in _reachers(g, role, "passrole")
+
+
+def _code_world(name: str, *, last_action: bool = True) -> tuple[nx.DiGraph, str, str]:
+    """A resource of the technique's kind running as a role (inventory collected), and a user allowed every action
+    of the technique on any resource (less its last action when told)."""
+    technique = _technique(name)
+    actions = list(technique.actions if last_action else technique.actions[:-1])
+    a = Account(A)
+    role = a.role("Runner", trust({"Service": technique.service}))
+    dev = a.user("dev", policies=identity(*([allow(actions, "*")] if actions else [])))
+    resource = ComputeResource(f"arn:aws:{technique.resource_kind}:us-east-1:{A}:x/running", technique.resource_kind,
+                               A, "us-east-1", role, "running")
+    return graph_of(a, resources=[resource], inventory={A}), dev, role
+
+
+def _code_reaches(name: str) -> None:
+    g, dev, role = _code_world(name)
+    assert technique_edge(g, dev, role, "code")["technique"] == name
+
+
+def _code_blocked(name: str) -> None:
+    g, dev, role = _code_world(name, last_action=False)
+    assert dev not in _reachers(g, role, "code")
+
+
+def test_passrole_ec2_run_instances():
+    _passrole_reaches("ec2:RunInstances")
+
+
+def test_passrole_ec2_run_instances_without_passrole_or_run_instances():
+    _passrole_blocked("ec2:RunInstances")
+
+
+def test_passrole_lambda_create_function():
+    _passrole_reaches("lambda:CreateFunction")
+
+
+def test_passrole_lambda_create_function_without_passrole_or_create_function():
+    _passrole_blocked("lambda:CreateFunction")
+
+
+def test_passrole_lambda_create_function_with_an_event_source_mapping_needs_no_invoke():
+    a = Account(A)
+    app = a.role("App", trust(LAMBDA))
+    mapped = a.user("mapped", policies=identity(PASS_ANY, allow(
+        ["lambda:CreateFunction", "lambda:CreateEventSourceMapping"], "*")))
+    alone = a.user("alone", policies=identity(PASS_ANY, allow("lambda:CreateFunction", "*")))
+    g = graph_of(a)
+    assert technique_edge(g, mapped, app, "passrole")["conditional"] is False
+    assert technique_edge(g, alone, app, "passrole")["conditions"] == ["trustgraph:FunctionInvoked"]
+
+
+def test_passrole_cloudformation_create_stack():
+    _passrole_reaches("cloudformation:CreateStack")
+
+
+def test_passrole_cloudformation_create_stack_without_passrole_or_create_stack():
+    _passrole_blocked("cloudformation:CreateStack")
+
+
+def test_passrole_cloudformation_create_change_set_and_execute_change_set():
+    _passrole_reaches("cloudformation:CreateChangeSet+ExecuteChangeSet")
+
+
+def test_passrole_cloudformation_create_change_set_without_execute_change_set():
+    _passrole_blocked("cloudformation:CreateChangeSet+ExecuteChangeSet")
+
+
+def test_passrole_codebuild_create_project_and_start_build():
+    _passrole_reaches("codebuild:CreateProject+StartBuild")
+
+
+def test_passrole_codebuild_create_project_without_start_build():
+    _passrole_blocked("codebuild:CreateProject+StartBuild")
+
+
+def test_passrole_codebuild_create_project_and_start_build_batch():
+    _passrole_reaches("codebuild:CreateProject+StartBuildBatch")
+
+
+def test_passrole_codebuild_create_project_without_start_build_batch():
+    _passrole_blocked("codebuild:CreateProject+StartBuildBatch")
+
+
+def test_passrole_sagemaker_create_notebook_instance():
+    _passrole_reaches("sagemaker:CreateNotebookInstance")
+
+
+def test_passrole_sagemaker_create_notebook_instance_without_passrole_or_the_action():
+    _passrole_blocked("sagemaker:CreateNotebookInstance")
+
+
+def test_passrole_sagemaker_create_training_job():
+    _passrole_reaches("sagemaker:CreateTrainingJob")
+
+
+def test_passrole_sagemaker_create_training_job_without_passrole_or_the_action():
+    _passrole_blocked("sagemaker:CreateTrainingJob")
+
+
+def test_passrole_sagemaker_create_processing_job():
+    _passrole_reaches("sagemaker:CreateProcessingJob")
+
+
+def test_passrole_sagemaker_create_processing_job_without_passrole_or_the_action():
+    _passrole_blocked("sagemaker:CreateProcessingJob")
+
+
+def test_passrole_ecs_register_task_definition_and_run_task():
+    _passrole_reaches("ecs:RegisterTaskDefinition+RunTask")
+
+
+def test_passrole_ecs_register_task_definition_without_run_task():
+    _passrole_blocked("ecs:RegisterTaskDefinition+RunTask")
+
+
+def test_passrole_glue_create_dev_endpoint():
+    _passrole_reaches("glue:CreateDevEndpoint")
+
+
+def test_passrole_glue_create_dev_endpoint_without_passrole_or_the_action():
+    _passrole_blocked("glue:CreateDevEndpoint")
+
+
+def test_passrole_glue_create_job_and_start_job_run():
+    _passrole_reaches("glue:CreateJob+StartJobRun")
+
+
+def test_passrole_glue_create_job_without_start_job_run():
+    _passrole_blocked("glue:CreateJob+StartJobRun")
+
+
+def test_code_lambda_update_function_code():
+    _code_reaches("lambda:UpdateFunctionCode")
+
+
+def test_code_lambda_update_function_code_without_the_action():
+    _code_blocked("lambda:UpdateFunctionCode")
+
+
+def test_code_cloudformation_update_stack():
+    _code_reaches("cloudformation:UpdateStack")
+
+
+def test_code_cloudformation_update_stack_without_the_action():
+    _code_blocked("cloudformation:UpdateStack")
+
+
+def test_code_ec2_modify_instance_attribute_stop_and_start_instances():
+    _code_reaches("ec2:ModifyInstanceAttribute+StopInstances+StartInstances")
+
+
+def test_code_ec2_modify_instance_attribute_without_start_instances():
+    _code_blocked("ec2:ModifyInstanceAttribute+StopInstances+StartInstances")
+
+
+def test_code_sagemaker_create_presigned_notebook_instance_url():
+    _code_reaches("sagemaker:CreatePresignedNotebookInstanceUrl")
+
+
+def test_code_sagemaker_create_presigned_notebook_instance_url_without_the_action():
+    _code_blocked("sagemaker:CreatePresignedNotebookInstanceUrl")
+
+
+def test_code_glue_update_dev_endpoint():
+    _code_reaches("glue:UpdateDevEndpoint")
+
+
+def test_code_glue_update_dev_endpoint_without_the_action():
+    _code_blocked("glue:UpdateDevEndpoint")
+
+
+def test_code_ssm_start_session():
+    _code_reaches("ssm:StartSession")
+
+
+def test_code_ssm_start_session_without_the_action():
+    _code_blocked("ssm:StartSession")
+
+
+def _user_credentials(action: str, on_victim: bool) -> tuple[nx.DiGraph, str, str]:
+    a = Account(A)
+    victim = a.user("victim")
+    other = a.user("other")
+    caller = a.user("caller", policies=identity(allow(action, victim if on_victim else other)))
+    return graph_of(a), caller, victim
+
+
+def test_iam_create_login_profile():
+    g, caller, victim = _user_credentials("iam:CreateLoginProfile", on_victim=True)
+    assert technique_edge(g, caller, victim, "iam")["technique"] == "iam:CreateLoginProfile"
+
+
+def test_iam_create_login_profile_on_another_user():
+    g, caller, victim = _user_credentials("iam:CreateLoginProfile", on_victim=False)
+    assert caller not in _reachers(g, victim, "iam")
+
+
+def test_iam_update_login_profile():
+    g, caller, victim = _user_credentials("iam:UpdateLoginProfile", on_victim=True)
+    assert technique_edge(g, caller, victim, "iam")["technique"] == "iam:UpdateLoginProfile"
+
+
+def test_iam_update_login_profile_on_another_user():
+    g, caller, victim = _user_credentials("iam:UpdateLoginProfile", on_victim=False)
+    assert caller not in _reachers(g, victim, "iam")
+
+
+def _self_write(action: str, on_itself: bool) -> tuple[nx.DiGraph, str]:
+    """A principal allowed a policy write on itself (its user or role, its group, its customer-managed policy), or
+    on an unrelated principal or policy of the same kind."""
+    a = Account(A)
+    kind = action.split(":")[1]
+    if "Group" in kind:
+        target = a.group("team") if on_itself else a.group("others")
+        if not on_itself:
+            a.group("team")
+        arn = a.user("writer", groups=["team"], policies=identity(allow(action, target)))
+    elif kind == "CreatePolicyVersion":
+        mine = a.policy("Mine", doc(allow("s3:GetObject", "*")))
+        theirs = a.policy("Theirs", doc(allow("s3:GetObject", "*")))
+        arn = a.user("writer", managed=[mine], policies=identity(allow(action, mine if on_itself else theirs)))
+    elif "Role" in kind:
+        arn = a.role("Writer", trust(B), policies=identity(
+            allow(action, a.arn("role", "Writer" if on_itself else "Unrelated"))))
+    else:
+        arn = a.user("writer", policies=identity(allow(action, a.arn("user", "writer" if on_itself else "other"))))
+    return graph_of(a), arn
+
+
+def _takes_over(action: str) -> None:
+    g, arn = _self_write(action, on_itself=True)
+    assert g.edges[arn, f"admin:{A}"]["technique"] == TAKEOVER
+
+
+def _no_takeover(action: str) -> None:
+    g, arn = _self_write(action, on_itself=False)
+    assert not g.has_edge(arn, f"admin:{A}")
+
+
+def test_account_takeover_put_user_policy_on_itself():
+    _takes_over("iam:PutUserPolicy")
+
+
+def test_account_takeover_put_user_policy_on_another_user_is_none():
+    _no_takeover("iam:PutUserPolicy")
+
+
+def test_account_takeover_attach_user_policy_on_itself():
+    _takes_over("iam:AttachUserPolicy")
+
+
+def test_account_takeover_attach_user_policy_on_another_user_is_none():
+    _no_takeover("iam:AttachUserPolicy")
+
+
+def test_account_takeover_attach_role_policy_on_itself():
+    _takes_over("iam:AttachRolePolicy")
+
+
+def test_account_takeover_attach_role_policy_on_another_role_is_none():
+    _no_takeover("iam:AttachRolePolicy")
+
+
+def test_account_takeover_attach_group_policy_on_its_group():
+    _takes_over("iam:AttachGroupPolicy")
+
+
+def test_account_takeover_attach_group_policy_on_another_group_is_none():
+    _no_takeover("iam:AttachGroupPolicy")
+
+
+def test_account_takeover_put_group_policy_on_its_group():
+    _takes_over("iam:PutGroupPolicy")
+
+
+def test_account_takeover_put_group_policy_on_another_group_is_none():
+    _no_takeover("iam:PutGroupPolicy")
+
+
+def test_account_takeover_create_policy_version_of_its_policy():
+    _takes_over("iam:CreatePolicyVersion")
+
+
+def test_account_takeover_create_policy_version_of_another_policy_is_none():
+    _no_takeover("iam:CreatePolicyVersion")
+
+
+def _write_on_reached(write: str, reach: str | None) -> tuple[nx.DiGraph, str]:
+    """A caller allowed `write` on another principal of its account (a role for role writes, else a user), and
+    the step `reach` that gets it there (sts:AssumeRole through the role's trust, iam:UpdateAssumeRolePolicy,
+    iam:CreateAccessKey), or none."""
+    a = Account(A)
+    caller = a.arn("user", "caller")
+    if "Role" in write:
+        target = a.role("Helper", trust(caller if reach == "sts:AssumeRole" else B))
+    else:
+        target = a.user("helper")
+    a.user("caller", policies=identity(allow(write, target), *([allow(reach, target)] if reach else [])))
+    return graph_of(a), caller
+
+
+def test_iam_attach_role_policy_on_a_role_it_assumes():
+    g, caller = _write_on_reached("iam:AttachRolePolicy", "sts:AssumeRole")
+    assert g.edges[caller, f"admin:{A}"]["technique"] == "iam:AttachRolePolicy"
+
+
+def test_iam_attach_role_policy_on_a_role_whose_trust_it_rewrites():
+    g, caller = _write_on_reached("iam:AttachRolePolicy", "iam:UpdateAssumeRolePolicy")
+    assert g.edges[caller, f"admin:{A}"]["technique"] == "iam:AttachRolePolicy"
+
+
+def test_iam_attach_role_policy_on_a_role_it_does_not_reach():
+    g, caller = _write_on_reached("iam:AttachRolePolicy", None)
+    assert not g.has_edge(caller, f"admin:{A}")
+
+
+def test_iam_put_role_policy_on_a_role_whose_trust_it_rewrites():
+    g, caller = _write_on_reached("iam:PutRolePolicy", "iam:UpdateAssumeRolePolicy")
+    assert g.edges[caller, f"admin:{A}"]["technique"] == "iam:PutRolePolicy"
+
+
+def test_iam_attach_user_policy_on_a_user_it_makes_keys_for():
+    g, caller = _write_on_reached("iam:AttachUserPolicy", "iam:CreateAccessKey")
+    assert g.edges[caller, f"admin:{A}"]["technique"] == "iam:AttachUserPolicy"
+
+
+def test_iam_attach_user_policy_on_a_user_it_does_not_reach():
+    g, caller = _write_on_reached("iam:AttachUserPolicy", None)
+    assert not g.has_edge(caller, f"admin:{A}")
+
+
+def test_iam_put_user_policy_on_a_user_it_makes_keys_for():
+    g, caller = _write_on_reached("iam:PutUserPolicy", "iam:CreateAccessKey")
+    assert g.edges[caller, f"admin:{A}"]["technique"] == "iam:PutUserPolicy"
+
+
+def test_iam_put_user_policy_on_a_user_it_does_not_reach():
+    g, caller = _write_on_reached("iam:PutUserPolicy", None)
+    assert not g.has_edge(caller, f"admin:{A}")

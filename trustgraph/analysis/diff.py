@@ -5,9 +5,12 @@ with `member` edges from the account's uniform callers; trust classes `class:I.J
 policy groups; an account's admin node and the PassRole and code runners, entered by an indirect edge that
 costs no hop). Hub ids are not stable between builds (class numbering follows the data), so hub edges are never
 compared by id. What is compared is the *effective one-hop relation* caller → role: a direct edge, or caller →
-hub → role through an edge that enters the hub (membership, or a hub entry: `schema.hop_cost` 0), conditional
-when either edge is, condition keys of both. A direct edge wins over a hub path, as in the build; among hub paths
-the unconditional one, then the one with fewest condition keys.
+hub → role through edges that enter hubs (membership, or a hub entry: `schema.hop_cost` 0), however many in a row
+(a policy group entering an admin node or a runner, an admin node entering another account's), conditional when
+any edge is, condition keys of all. Both ends are principals, never hubs: a principal that becomes an account's
+administrator through its policy group gains the account's roles and users, said of the principal. A direct
+edge wins over a hub path, as in the build; among hub paths the unconditional one, then the one with fewest
+condition keys.
 
 **Without the square of the organization.** Hubs are matched between the two graphs by their *key*
 (`schema.diff_key`: the account of an account hub or admin node, the conditions (label) of a trust class…); a
@@ -280,17 +283,49 @@ def _facts(data: Mapping[str, Any]) -> EdgeFacts:
                      str(data.get("classification", "")))
 
 
-def _through(member: Mapping[str, Any], hub_edge: Mapping[str, Any], classification: str) -> EdgeFacts:
-    conditional = bool(member.get("conditional")) or bool(hub_edge.get("conditional"))
-    keys: set[str] = set()
-    for data in (member, hub_edge):
-        if data.get("conditional"):
-            keys.update(data.get("conditions") or ())
-    return EdgeFacts(edge_kind(hub_edge), conditional, tuple(sorted(keys)), classification)
+Group = tuple[str, bool, tuple[str, ...]]  # hub id, the way in conditional, the way in's condition keys
+Way = tuple[bool, tuple[str, ...]]  # conditional, condition keys
+
+
+def _rank(way: Way) -> tuple[bool, int, tuple[str, ...]]:
+    return way[0], len(way[1]), way[1]
+
+
+def _join(way: Way, edge: Mapping[str, Any]) -> Way:
+    """The way extended by one edge: conditional when either is, with the condition keys of both."""
+    if not edge.get("conditional"):
+        return way
+    return True, tuple(sorted(set(way[1]) | set(edge.get("conditions") or ())))
+
+
+def _through(group: Group, hub_edge: Mapping[str, Any], classification: str) -> EdgeFacts:
+    conditional, keys = _join((group[1], group[2]), hub_edge)
+    return EdgeFacts(edge_kind(hub_edge), conditional, keys, classification)
 
 
 def _better(a: EdgeFacts, b: EdgeFacts) -> bool:
     return (a.conditional, len(a.conditions), a.conditions) < (b.conditional, len(b.conditions), b.conditions)
+
+
+def _best_ways(succ: Mapping[str, Mapping[str, Any]], nodes: Mapping[str, Mapping[str, Any]],
+               start: Mapping[str, Way]) -> dict[str, Way]:
+    """Every hub reached from `start` (hub → the way into it) through further hub entries, each with its best way
+    (unconditional first, then the fewest condition keys). Hubs are few and their chains short (a policy group →
+    an admin node → another account's admin node)."""
+    best = dict(start)
+    stack = list(best)
+    while stack:
+        hub = stack.pop()
+        way = best[hub]
+        for nxt, edge in succ[hub].items():
+            if not _enters(edge) or not is_hub_data(nodes[nxt]):
+                continue
+            found = _join(way, edge)
+            old = best.get(nxt)
+            if old is None or _rank(found) < _rank(old):
+                best[nxt] = found
+                stack.append(nxt)
+    return best
 
 
 class _Relation:
@@ -300,6 +335,8 @@ class _Relation:
         self.graph = graph
         self.ctx = prepared_context(graph)
         self._keys: dict[str, str] = {}
+        self._from_hub: dict[str, dict[str, Way]] = {}
+        self._groups: dict[str, tuple[Group, ...]] = {}
 
     def key(self, hub: str) -> str:
         found = self._keys.get(hub)
@@ -307,26 +344,50 @@ class _Relation:
             found = self._keys[hub] = diff_key(self.graph, hub)
         return found
 
-    def hubs_of(self, caller: str) -> list[tuple[str, Mapping[str, Any]]]:
-        succ = graph_dicts(self.graph).succ.get(caller, {})
-        return [(h, d) for h, d in succ.items() if _enters(d) and is_hub(self.graph, h)]
+    def _hub_ways(self, hub: str) -> dict[str, Way]:
+        found = self._from_hub.get(hub)
+        if found is None:
+            dicts = graph_dicts(self.graph)
+            found = self._from_hub[hub] = _best_ways(dicts.succ, dicts.nodes, {hub: (False, ())})
+        return found
+
+    def groups(self, caller: str) -> tuple[Group, ...]:
+        """Every hub the caller stands in without a hop, with its best way in: the hubs it enters, and the hubs
+        those enter in turn (a policy group's admin node or code runner; an admin node's other accounts)."""
+        found = self._groups.get(caller)
+        if found is not None:
+            return found
+        dicts = graph_dicts(self.graph)
+        best: dict[str, Way] = {}
+        for hub, edge in dicts.succ.get(caller, {}).items():
+            if not _enters(edge) or not is_hub_data(dicts.nodes[hub]):
+                continue
+            first = _join((False, ()), edge)
+            for reached, way in self._hub_ways(hub).items():
+                joined = (first[0] or way[0], tuple(sorted(set(first[1]) | set(way[1]))))
+                old = best.get(reached)
+                if old is None or _rank(joined) < _rank(old):
+                    best[reached] = joined
+        found = self._groups[caller] = tuple(sorted((h, c, k) for h, (c, k) in best.items()))
+        return found
 
     def effective(self, caller: str, role: str) -> tuple[EdgeFacts, str | None] | None:
-        """(facts, None) for a direct edge, (facts, hub key) for the best hub path, None if neither."""
+        """(facts, None) for a direct edge, (facts, hub key) for the best hub path, None if neither. Hubs are never
+        an end: a change is always said of the principals on both ends."""
         g = self.graph
-        if caller not in g or role not in g or is_hub(g, caller):
+        if caller not in g or role not in g or is_hub(g, caller) or is_hub(g, role):
             return None
         direct = graph_dicts(g).succ[caller].get(role)
         if direct is not None and not is_membership(direct):
             return _facts(direct), None
         best: tuple[EdgeFacts, str] | None = None
-        for hub, member in self.hubs_of(caller):
-            out = graph_dicts(g).succ[hub].get(role)
+        for group in self.groups(caller):
+            out = graph_dicts(g).succ[group[0]].get(role)
             if out is None:
                 continue
-            facts = _through(member, out, classify_nodes(g, caller, role, self.ctx))
+            facts = _through(group, out, classify_nodes(g, caller, role, self.ctx))
             if best is None or _better(facts, best[0]):
-                best = (facts, self.key(hub))
+                best = (facts, self.key(group[0]))
         return best
 
 
@@ -354,34 +415,29 @@ def _direct_edges(graph: TrustGraph) -> dict[tuple[str, str], Signature]:
     return out
 
 
-Group = tuple[str, bool, tuple[str, ...]]  # hub id, membership conditional, the membership's condition keys
-
-
 def _hub_groups(rel: _Relation) -> dict[str, dict[str, tuple[Group, ...]]]:
-    """Hub key → member → its groups of that key."""
-    g = rel.graph
+    """Hub key → caller (never a hub) → its groups of that key, hubs entered through other hubs included."""
+    dicts = graph_dicts(rel.graph)
+    callers = {member for hub, data in dicts.nodes.items() if is_hub_data(data)
+               for member, edge in dicts.pred[hub].items() if _enters(edge) and not is_hub_data(dicts.nodes[member])}
     out: dict[str, dict[str, list[Group]]] = defaultdict(lambda: defaultdict(list))
-    for hub, data in g.nodes(data=True):
-        if not is_hub_data(data):
-            continue
-        key = rel.key(hub)
-        for member, edge in graph_dicts(g).pred[hub].items():
-            if _enters(edge):
-                conditional = bool(edge.get("conditional"))
-                keys = tuple(sorted(edge.get("conditions") or ())) if conditional else ()
-                out[key][member].append((hub, conditional, keys))
+    for caller in callers:
+        for group in rel.groups(caller):
+            out[rel.key(group[0])][caller].append(group)
     return {k: {m: tuple(sorted(groups)) for m, groups in members.items()} for k, members in out.items()}
 
 
 def _roles_through(g: TrustGraph, groups: tuple[Group, ...]) -> dict[str, tuple[bool, int, tuple[str, ...], str]]:
-    """Role → (conditional, number of keys, keys, kind) of the best path through these groups; the caller's
-    classification is left out (decided pair by pair for the pairs that differ)."""
+    """Role (any principal, never a hub) → (conditional, number of keys, keys, kind) of the best path through these
+    groups; the caller's classification is left out (decided pair by pair for the pairs that differ)."""
+    dicts = graph_dicts(g)
     best: dict[str, tuple[bool, int, tuple[str, ...], str]] = {}
-    for hub, member_conditional, member_keys in groups:
-        for role, out in graph_dicts(g).succ[hub].items():
-            own = out.get("conditional")
-            keys = tuple(sorted(set(member_keys) | set(out.get("conditions") or ()))) if own else member_keys
-            value = (member_conditional or bool(own), len(keys), keys, edge_kind(out))
+    for hub, way_conditional, way_keys in groups:
+        for role, out in dicts.succ[hub].items():
+            if is_hub_data(dicts.nodes[role]):
+                continue  # a hub entered from this one: its roles are the caller's own group
+            conditional, keys = _join((way_conditional, way_keys), out)
+            value = (conditional, len(keys), keys, edge_kind(out))
             old = best.get(role)
             if old is None or value < old:
                 best[role] = value

@@ -49,6 +49,7 @@ from trustgraph.policy.passrole import (
     ROLE_WRITES,
     ROOT_ACCESS_KEY,
     RUNS_AS_ROLE_KEY,
+    TAKEOVER,
     USER_TECHNIQUES,
     USER_WRITES,
     Extra,
@@ -534,7 +535,7 @@ class IndirectEdges:
             node = self._admin(account)
             for arn, found in members:
                 # The caller-side conditions of the grants the takeover uses (MFA, source IP…) are the edge's.
-                self.link(arn, node, EdgeKind.IAM.value, "account-takeover", list(found.conditions),
+                self.link(arn, node, EdgeKind.IAM.value, TAKEOVER, list(found.conditions),
                           "admin of its account: " + found.reason, hub_entry=True)
 
     def _targeted(self, caller: Caller, profile: IdentityProfile) -> None:

@@ -260,6 +260,8 @@ ADD_TO_GROUP = "iam:AddUserToGroup"
 # the default version alone, so the edge depends on it.
 PERMISSIVE_VERSION_KEY = "trustgraph:PermissivePolicyVersion"
 ASSUME_ROOT = "sts:AssumeRoot"
+# The technique of the edge into an account's admin node of a principal that can take its account over.
+TAKEOVER = "account-takeover"
 
 
 def checked_actions() -> tuple[str, ...]:
