@@ -17,6 +17,7 @@ pattern of a set that matches one ARN by looking its prefixes up in a dict.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Generic, TypeVar
 
@@ -333,3 +334,41 @@ class ArnPatternSet(Generic[T]):
             if match(arn):
                 found.append(value)
         return found
+
+
+def glob_meet(patterns: tuple[str, ...], limit: int = 20_000) -> str | None:
+    """A string every one of `patterns` matches (`*` any run of characters, `?` one), or None: there is none,
+    or finding one visited more than `limit` states (patterns come from the data, and the search walks the
+    product of their positions)."""
+    ends = tuple(len(p) for p in patterns)
+    start = tuple(0 for _ in patterns)
+    came: dict[tuple[int, ...], tuple[tuple[int, ...], str] | None] = {start: None}
+    queue = deque([start])
+    while queue:
+        state = queue.popleft()
+        if state == ends:
+            out: list[str] = []
+            step = came[state]
+            while step is not None:
+                out.append(step[1])
+                step = came[step[0]]
+            return "".join(reversed(out))
+        if len(came) > limit:
+            return None
+        for j, i in enumerate(state):  # a star may match nothing
+            if i < ends[j] and patterns[j][i] == "*":
+                skipped = (*state[:j], i + 1, *state[j + 1:])
+                if skipped not in came:
+                    came[skipped] = (state, "")
+                    queue.appendleft(skipped)
+        if any(i == end for i, end in zip(state, ends, strict=True)):
+            continue  # a pattern at its end reads no further character
+        literals = {p[i] for p, i in zip(patterns, state, strict=True) if p[i] not in "*?"}
+        if len(literals) > 1:
+            continue  # two patterns want different characters here
+        char = literals.pop() if literals else "x"
+        read = tuple(i if p[i] == "*" else i + 1 for p, i in zip(patterns, state, strict=True))
+        if read not in came:
+            came[read] = (state, char)
+            queue.append(read)
+    return None

@@ -13,7 +13,11 @@ gives the AWS documentation page of each.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import islice, product
+
+from trustgraph.policy.globs import glob_meet
 
 # Pseudo condition keys: facts an edge depends on that no policy in the data settles.
 INSTANCE_PROFILE_KEY = "trustgraph:InstanceProfileForRole"
@@ -31,6 +35,9 @@ class Extra:
     alternatives: tuple[tuple[str, ...], ...]
     key: str
     text: str
+    # Actions of an alternative that must act on one and the same resource (an instance profile created and then
+    # filled): each action allowed on a resource of its own is not enough.
+    one_resource: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,10 +47,15 @@ class Technique:
     actions: tuple[str, ...]  # every one of them is needed
     extras: tuple[Extra, ...] = ()
     resource_kind: str = ""  # code techniques: the ComputeResource kind the actions act on
+    # Actions (of `actions`, and of the extras' alternatives) that act on one and the same resource: the caller
+    # needs one resource that every one of them is allowed on (create a project and start a build of that
+    # project). Actions on resources of different types (a launch template and an Auto Scaling group) are not.
+    one_resource: tuple[str, ...] = ()
 
 
 INSTANCE_PROFILE = Extra((("iam:CreateInstanceProfile", "iam:AddRoleToInstanceProfile"),), INSTANCE_PROFILE_KEY,
-                         "an instance profile holding the role exists (none is in the data for it)")
+                         "an instance profile holding the role exists (none is in the data for it)",
+                         ("iam:CreateInstanceProfile", "iam:AddRoleToInstanceProfile"))
 INVOKE = Extra((("lambda:InvokeFunction",), ("lambda:CreateEventSourceMapping",)), INVOKED_KEY,
                "something invokes the new function")
 SSM_MANAGED = Extra((), SSM_MANAGED_KEY, "the instance runs the SSM agent and is registered with Systems Manager")
@@ -59,13 +71,17 @@ GLUE = "glue.amazonaws.com"
 PASSROLE_TECHNIQUES: tuple[Technique, ...] = (
     Technique("ec2:RunInstances", EC2, ("ec2:RunInstances",), (INSTANCE_PROFILE,)),
     Technique("ec2:AssociateIamInstanceProfile", EC2, ("ec2:AssociateIamInstanceProfile",), (INSTANCE_PROFILE,)),
-    Technique("lambda:CreateFunction", LAMBDA, ("lambda:CreateFunction",), (INVOKE,)),
+    Technique("lambda:CreateFunction", LAMBDA, ("lambda:CreateFunction",), (INVOKE,),
+              one_resource=("lambda:CreateFunction", "lambda:InvokeFunction")),
     Technique("cloudformation:CreateStack", CLOUDFORMATION, ("cloudformation:CreateStack",)),
     Technique("cloudformation:CreateChangeSet+ExecuteChangeSet", CLOUDFORMATION,
-              ("cloudformation:CreateChangeSet", "cloudformation:ExecuteChangeSet")),
-    Technique("codebuild:CreateProject+StartBuild", CODEBUILD, ("codebuild:CreateProject", "codebuild:StartBuild")),
+              ("cloudformation:CreateChangeSet", "cloudformation:ExecuteChangeSet"),
+              one_resource=("cloudformation:CreateChangeSet", "cloudformation:ExecuteChangeSet")),
+    Technique("codebuild:CreateProject+StartBuild", CODEBUILD, ("codebuild:CreateProject", "codebuild:StartBuild"),
+              one_resource=("codebuild:CreateProject", "codebuild:StartBuild")),
     Technique("codebuild:CreateProject+StartBuildBatch", CODEBUILD,
-              ("codebuild:CreateProject", "codebuild:StartBuildBatch")),
+              ("codebuild:CreateProject", "codebuild:StartBuildBatch"),
+              one_resource=("codebuild:CreateProject", "codebuild:StartBuildBatch")),
     Technique("sagemaker:CreateNotebookInstance", SAGEMAKER, ("sagemaker:CreateNotebookInstance",)),
     Technique("sagemaker:CreateTrainingJob", SAGEMAKER, ("sagemaker:CreateTrainingJob",)),
     Technique("sagemaker:CreateProcessingJob", SAGEMAKER, ("sagemaker:CreateProcessingJob",)),
@@ -75,7 +91,8 @@ PASSROLE_TECHNIQUES: tuple[Technique, ...] = (
               ("ec2:CreateLaunchTemplate", "autoscaling:CreateAutoScalingGroup"), (INSTANCE_PROFILE,)),
     Technique("ecs:RegisterTaskDefinition+RunTask", ECS_TASKS, ("ecs:RegisterTaskDefinition", "ecs:RunTask")),
     Technique("glue:CreateDevEndpoint", GLUE, ("glue:CreateDevEndpoint",)),
-    Technique("glue:CreateJob+StartJobRun", GLUE, ("glue:CreateJob", "glue:StartJobRun")),
+    Technique("glue:CreateJob+StartJobRun", GLUE, ("glue:CreateJob", "glue:StartJobRun"),
+              one_resource=("glue:CreateJob", "glue:StartJobRun")),
 )
 
 CODE_TECHNIQUES: tuple[Technique, ...] = (
@@ -84,11 +101,12 @@ CODE_TECHNIQUES: tuple[Technique, ...] = (
     Technique("cloudformation:UpdateStack", CLOUDFORMATION, ("cloudformation:UpdateStack",),
               resource_kind="cloudformation-stack"),
     Technique("codebuild:UpdateProject+StartBuild", CODEBUILD, ("codebuild:UpdateProject", "codebuild:StartBuild"),
-              resource_kind="codebuild-project"),
+              resource_kind="codebuild-project", one_resource=("codebuild:UpdateProject", "codebuild:StartBuild")),
     Technique("ssm:SendCommand", EC2, ("ssm:SendCommand",), (SSM_MANAGED,), "ec2-instance"),
     Technique("ssm:StartSession", EC2, ("ssm:StartSession",), (SSM_MANAGED,), "ec2-instance"),
     Technique("ec2:ModifyInstanceAttribute+StopInstances+StartInstances", EC2,
-              ("ec2:ModifyInstanceAttribute", "ec2:StopInstances", "ec2:StartInstances"), resource_kind="ec2-instance"),
+              ("ec2:ModifyInstanceAttribute", "ec2:StopInstances", "ec2:StartInstances"), resource_kind="ec2-instance",
+              one_resource=("ec2:ModifyInstanceAttribute", "ec2:StopInstances", "ec2:StartInstances")),
     Technique("sagemaker:CreatePresignedNotebookInstanceUrl", SAGEMAKER,
               ("sagemaker:CreatePresignedNotebookInstanceUrl",), resource_kind="sagemaker-notebook"),
     Technique("glue:UpdateDevEndpoint", GLUE, ("glue:UpdateDevEndpoint",), resource_kind="glue-dev-endpoint"),
@@ -136,34 +154,79 @@ RESOURCE_SHAPES: dict[str, str] = {
 PLACEHOLDER = "trustgraph-any"
 
 
-def resource_shape(action: str, partition: str, account: str) -> str:
-    """An ARN standing for "a resource of this action's kind, named as the caller likes" in `account`."""
+def resource_pattern(action: str, partition: str, account: str) -> str:
+    """The ARN pattern of "any resource of this action's kind" in `account` (one region stands for all)."""
     shape = RESOURCE_SHAPES.get(action)
     if shape is None:
         return "*"
     region = "us-east-1" if shape.split(":")[3] == "*" else ""
     parts = shape.format(p=partition, a=account).split(":")
     parts[3] = region
-    return ":".join(parts).replace("*", PLACEHOLDER)
+    return ":".join(parts)
+
+
+def resource_shape(action: str, partition: str, account: str) -> str:
+    """An ARN standing for "a resource of this action's kind, named as the caller likes" in `account`."""
+    return resource_pattern(action, partition, account).replace("*", PLACEHOLDER)
+
+
+def _in_account(pattern: str, partition: str, account: str) -> str | None:
+    """A Resource pattern narrowed to the caller's partition, account and one region (None: it names none of
+    the caller's resources, or is too vague to stand for a resource kind)."""
+    segments = pattern.split(":")
+    if pattern == "*" or len(segments) < 6 or "$" in pattern:
+        return None
+    if segments[4] not in ("*", account) or segments[1] not in ("*", partition):
+        return None
+    segments[1], segments[4] = partition, account
+    if segments[3] in ("*", "?"):
+        segments[3] = "us-east-1"
+    return ":".join(segments)
 
 
 def chosen_resources(action: str, partition: str, account: str, patterns: list[str]) -> list[str]:
-    """Resources a caller creating a new resource may pick: the generic one, and one inside each Resource pattern
-    its policies allow the action on (a policy limited to `function:dev-*` still lets it create `dev-x`)."""
+    """Resources a caller may pick: the generic one, and one inside each Resource pattern its policies allow the
+    action on (a policy limited to `function:dev-*` still lets it create `dev-x`, and one naming
+    `function:deploy-hook` lets it change that function)."""
     found = [resource_shape(action, partition, account)]
     for pattern in patterns:
-        segments = pattern.split(":")
-        if pattern == "*" or len(segments) < 6 or "$" in pattern:
+        narrowed = _in_account(pattern, partition, account)
+        if narrowed is None:
             continue
-        if segments[4] not in ("*", account) or segments[1] not in ("*", partition):
-            continue
-        segments[1], segments[4] = partition, account
-        if segments[3] in ("*", "?"):
-            segments[3] = "us-east-1"
-        candidate = ":".join(segments).replace("*", PLACEHOLDER).replace("?", "x")
+        candidate = narrowed.replace("*", PLACEHOLDER).replace("?", "x")
         if candidate not in found:
             found.append(candidate)
     return found
+
+
+MEET_TRIES = 16  # choices of one pattern per action tried for a resource inside all of them
+
+
+def shared_resources(actions: tuple[str, ...], partition: str, account: str,
+                     patterns: dict[str, list[str]]) -> Iterator[str]:
+    """Resources a caller may pick to call every one of `actions` (actions on one resource type) on the same
+    resource: those of chosen_resources for the patterns of all of them, then, for each choice of one pattern
+    per action, a resource inside all of the chosen patterns (`project/a-*` and `project/*-x` meet in
+    `project/a-x`). Generated lazily: the caller stops at the first resource every action is allowed on."""
+    found = chosen_resources(actions[0], partition, account, [p for a in actions for p in patterns.get(a, [])])
+    yield from found
+    kind = resource_pattern(actions[0], partition, account)
+    choices: list[list[str]] = []
+    for action in actions:
+        own = patterns.get(action, [])
+        narrowed = {n for p in own if (n := _in_account(p, partition, account)) is not None}
+        if not own or any(p == "*" or p.count(":") < 5 for p in own):
+            narrowed.add(kind)  # allowed on any resource (or on what policies not in the data say)
+        choices.append(sorted(narrowed))
+    for choice in islice(product(*choices), MEET_TRIES):
+        if len(set(choice)) == 1:
+            continue  # one pattern for all: its own resource was tried above
+        meet = glob_meet((kind, *choice))
+        if meet is not None:
+            candidate = meet.replace("?", "x")
+            if candidate not in found:
+                found.append(candidate)
+                yield candidate
 
 
 # IAM techniques on a role or a user of the same account (SEMANTICS §7.4, "related edges without PassRole").

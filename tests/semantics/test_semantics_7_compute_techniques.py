@@ -1,0 +1,229 @@
+"""SEMANTICS §7.4: what the PassRole and code techniques need, action by action — one resource for the actions
+that act on one, facts the data settles, what the services check, named resources without inventory."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import networkx as nx
+import pytest
+from builders import A, Account, B, allow, deny, identity, load, trust
+from test_semantics_7_indirect_edges import PASS_ANY, graph_of, technique_edge
+
+from trustgraph.model import ComputeResource
+
+LAMBDA = {"Service": "lambda.amazonaws.com"}
+EC2 = {"Service": "ec2.amazonaws.com"}
+CODEBUILD = {"Service": "codebuild.amazonaws.com"}
+GLUE = {"Service": "glue.amazonaws.com"}
+CLOUDFORMATION = {"Service": "cloudformation.amazonaws.com"}
+
+
+def arn(service: str, resource: str, account: str = A) -> str:
+    region = "" if service == "iam" else "us-east-1"
+    return f"arn:aws:{service}:{region}:{account}:{resource}"
+
+
+def no_way(g: nx.DiGraph, src: str, dst: str, kind: str) -> None:
+    """No edge of `kind` from src to dst, directly or through hub nodes (a passrole or code runner node)."""
+    with pytest.raises(AssertionError, match="no .* edge"):
+        technique_edge(g, src, dst, kind)
+
+
+# -- 3. One resource, several actions -------------------------------------------------------------------------
+
+# (technique, service trusted, (first action, its resource), (second action, its resource pattern with {n}))
+ONE_RESOURCE = [
+    ("codebuild:CreateProject+StartBuild", CODEBUILD,
+     ("codebuild:CreateProject", "codebuild:StartBuild"), "codebuild", "project/{n}-*"),
+    ("codebuild:CreateProject+StartBuildBatch", CODEBUILD,
+     ("codebuild:CreateProject", "codebuild:StartBuildBatch"), "codebuild", "project/{n}-*"),
+    ("glue:CreateJob+StartJobRun", GLUE, ("glue:CreateJob", "glue:StartJobRun"), "glue", "job/{n}-*"),
+    ("cloudformation:CreateChangeSet+ExecuteChangeSet", CLOUDFORMATION,
+     ("cloudformation:CreateChangeSet", "cloudformation:ExecuteChangeSet"), "cloudformation", "stack/{n}-*/*"),
+]
+
+
+@pytest.mark.parametrize(("technique", "service", "actions", "prefix", "shape"), ONE_RESOURCE,
+                         ids=[row[0] for row in ONE_RESOURCE])
+def test_rule_7_4_one_resource_the_actions_of_a_technique_need_the_same_resource(
+        technique: str, service: dict[str, str], actions: tuple[str, str], prefix: str, shape: str) -> None:
+    a = Account(A)
+    first, second = actions
+    apart = a.user("apart", policies=identity(PASS_ANY, allow(first, arn(prefix, shape.format(n="a"))),
+                                              allow(second, arn(prefix, shape.format(n="b")))))
+    same = a.user("same", policies=identity(PASS_ANY, allow(first, arn(prefix, shape.format(n="a"))),
+                                            allow(second, arn(prefix, shape.format(n="a")))))
+    role = a.role("Runner", trust(service))
+    g = graph_of(a)
+    no_way(g, apart, role, "passrole")
+    data = technique_edge(g, same, role, "passrole")
+    assert data["technique"] == technique and data["conditional"] is False
+
+
+def test_rule_7_4_one_resource_patterns_that_overlap_meet_in_a_resource_both_allow():
+    a = Account(A)
+    dev = a.user("dev", policies=identity(PASS_ANY, allow("codebuild:CreateProject", arn("codebuild", "project/a-*")),
+                                          allow("codebuild:StartBuild", arn("codebuild", "project/*-x"))))
+    disjoint = a.user("disjoint", policies=identity(
+        PASS_ANY, allow("codebuild:CreateProject", arn("codebuild", "project/a-*")),
+        allow("codebuild:StartBuild", arn("codebuild", "project/b*-x"))))
+    role = a.role("Builder", trust(CODEBUILD))
+    g = graph_of(a)
+    assert technique_edge(g, dev, role, "passrole")["conditional"] is False  # project/a-x
+    no_way(g, disjoint, role, "passrole")
+
+
+def test_rule_7_4_one_resource_a_deny_on_the_shared_resource_leaves_another_one():
+    a = Account(A)
+    dev = a.user("dev", policies=identity(
+        PASS_ANY, allow(["codebuild:CreateProject", "codebuild:StartBuild"], arn("codebuild", "project/*")),
+        deny("codebuild:StartBuild", arn("codebuild", "project/prod-*"))))
+    only_prod = a.user("only-prod", policies=identity(
+        PASS_ANY, allow(["codebuild:CreateProject", "codebuild:StartBuild"], arn("codebuild", "project/prod-*")),
+        deny("codebuild:StartBuild", arn("codebuild", "project/prod-*"))))
+    role = a.role("Builder", trust(CODEBUILD))
+    g = graph_of(a)
+    assert technique_edge(g, dev, role, "passrole")["conditional"] is False
+    no_way(g, only_prod, role, "passrole")
+
+
+def test_rule_7_4_one_resource_the_new_function_must_be_the_one_invoked():
+    a = Account(A)
+    apart = a.user("apart", policies=identity(PASS_ANY, allow("lambda:CreateFunction", arn("lambda", "function:a-*")),
+                                              allow("lambda:InvokeFunction", arn("lambda", "function:b-*"))))
+    same = a.user("same", policies=identity(PASS_ANY, allow("lambda:CreateFunction", arn("lambda", "function:a-*")),
+                                            allow("lambda:InvokeFunction", arn("lambda", "function:a-*"))))
+    app = a.role("App", trust(LAMBDA))
+    g = graph_of(a)
+    # It may create a-x but invoke only b-*: something else must invoke a-x.
+    assert technique_edge(g, apart, app, "passrole")["conditions"] == ["trustgraph:FunctionInvoked"]
+    assert technique_edge(g, same, app, "passrole")["conditional"] is False
+
+
+def test_rule_7_4_one_resource_the_instance_profile_created_must_be_the_one_filled():
+    a = Account(A)
+    apart = a.user("apart", policies=identity(
+        PASS_ANY, allow("ec2:RunInstances", "*"),
+        allow("iam:CreateInstanceProfile", arn("iam", "instance-profile/a-*")),
+        allow("iam:AddRoleToInstanceProfile", arn("iam", "instance-profile/b-*"))))
+    same = a.user("same", policies=identity(
+        PASS_ANY, allow("ec2:RunInstances", "*"),
+        allow(["iam:CreateInstanceProfile", "iam:AddRoleToInstanceProfile"], arn("iam", "instance-profile/a-*"))))
+    instance = a.role("Instance", trust(EC2))
+    g = graph_of(a)
+    assert technique_edge(g, apart, instance, "passrole")["conditions"] == ["trustgraph:InstanceProfileForRole"]
+    assert technique_edge(g, same, instance, "passrole")["conditional"] is False
+
+
+def test_rule_7_4_one_resource_code_actions_act_on_the_same_existing_resource():
+    a = Account(A)
+    apart = a.user("apart", policies=identity(allow("codebuild:UpdateProject", arn("codebuild", "project/a-*")),
+                                              allow("codebuild:StartBuild", arn("codebuild", "project/b-*"))))
+    same = a.user("same", policies=identity(allow(["codebuild:UpdateProject", "codebuild:StartBuild"],
+                                                  arn("codebuild", "project/a-*"))))
+    role = a.role("Builder", trust(CODEBUILD))
+    g = graph_of(a)
+    no_way(g, apart, role, "code")
+    data = technique_edge(g, same, role, "code")
+    assert data["technique"] == "codebuild:UpdateProject+StartBuild"
+    assert data["conditions"] == ["trustgraph:ResourceRunsAsRole"]
+
+
+def test_rule_7_4_one_resource_user_data_stop_and_start_act_on_one_instance():
+    a = Account(A)
+    actions = ["ec2:ModifyInstanceAttribute", "ec2:StopInstances", "ec2:StartInstances"]
+    apart = a.user("apart", policies=identity(allow(actions[:2], arn("ec2", "instance/i-1")),
+                                              allow(actions[2], arn("ec2", "instance/i-2"))))
+    same = a.user("same", policies=identity(allow(actions, arn("ec2", "instance/i-1"))))
+    role = a.role("Instance", trust(EC2))
+    g = graph_of(a)
+    no_way(g, apart, role, "code")
+    assert technique_edge(g, same, role, "code")["technique"] == \
+        "ec2:ModifyInstanceAttribute+StopInstances+StartInstances"
+
+
+# -- 4. Facts the data settles ----------------------------------------------------------------------------------
+
+
+def _profiles(a: Account, role: str, profiles: list[dict[str, Any]] | None) -> None:
+    entry = next(r for r in a.roles if r["Arn"] == role)
+    if profiles is None:
+        entry.pop("InstanceProfileList", None)
+    else:
+        entry["InstanceProfileList"] = profiles
+
+
+def test_rule_7_4_settled_a_role_the_export_lists_without_instance_profile_is_not_run_by_ec2():
+    a = Account(A)
+    runner = a.user("runner", policies=identity(PASS_ANY, allow("ec2:RunInstances", "*")))
+    builder = a.user("builder", policies=identity(PASS_ANY, allow(
+        ["ec2:RunInstances", "iam:CreateInstanceProfile", "iam:AddRoleToInstanceProfile"], "*")))
+    bare = a.role("Bare", trust(EC2))
+    _profiles(a, bare, [])  # the export lists the role's instance profiles: none
+    unlisted = a.role("Unlisted", trust(EC2))
+    _profiles(a, unlisted, None)  # a file of another shape: nothing said either way
+    g = graph_of(a)
+    no_way(g, runner, bare, "passrole")
+    assert technique_edge(g, builder, bare, "passrole")["conditional"] is False
+    assert technique_edge(g, runner, unlisted, "passrole")["conditions"] == ["trustgraph:InstanceProfileForRole"]
+
+
+def test_rule_7_4_settled_the_reader_tells_an_empty_instance_profile_list_from_a_missing_one():
+    a = Account(A)
+    listed = a.role("Listed", trust(EC2))
+    _profiles(a, listed, [])
+    held = a.role("Held", trust(EC2))
+    _profiles(a, held, [{"Arn": arn("iam", "instance-profile/Held"), "InstanceProfileName": "Held"}])
+    broken = a.role("Broken", trust(EC2))
+    _profiles(a, broken, [{"InstanceProfileName": "no-arn"}])
+    unlisted = a.role("Unlisted", trust(EC2))
+    snapshot, _ = load(a)
+    roles = snapshot.roles
+    assert roles[listed].instance_profiles_known and not roles[listed].instance_profiles
+    assert roles[held].instance_profiles_known and roles[held].instance_profiles
+    assert not roles[broken].instance_profiles_known
+    assert not roles[unlisted].instance_profiles_known
+
+
+# -- 6. Named resources without inventory -------------------------------------------------------------------
+
+
+def test_rule_7_4_named_resource_without_inventory_a_grant_on_one_function_may_run_as_a_role():
+    a = Account(A)
+    hook = a.user("hook", policies=identity(allow("lambda:UpdateFunctionCode", arn("lambda", "function:deploy-hook"))))
+    elsewhere = a.user("elsewhere", policies=identity(
+        allow("lambda:UpdateFunctionCode", arn("lambda", "function:deploy-hook", B))))
+    denied = a.user("denied", policies=identity(
+        allow("lambda:UpdateFunctionCode", arn("lambda", "function:deploy-hook")),
+        deny("lambda:UpdateFunctionCode", f"arn:aws:lambda:*:{A}:function:deploy-*")))
+    function = a.role("Function", trust(LAMBDA))
+    g = graph_of(a)
+    data = technique_edge(g, hook, function, "code")
+    assert data["technique"] == "lambda:UpdateFunctionCode"
+    assert data["conditions"] == ["trustgraph:ResourceRunsAsRole"]
+    no_way(g, elsewhere, function, "code")  # another account's function: not one of this account
+    no_way(g, denied, function, "code")
+
+
+def test_rule_7_4_named_resource_without_inventory_a_named_stack_and_instance_too():
+    a = Account(A)
+    stack = a.user("stack", policies=identity(
+        allow("cloudformation:UpdateStack", arn("cloudformation", "stack/deploy/*"))))
+    other = a.user("other", policies=identity(allow("cloudformation:DescribeStacks", arn("cloudformation", "stack/*"))))
+    role = a.role("Deployer", trust(CLOUDFORMATION))
+    g = graph_of(a)
+    assert technique_edge(g, stack, role, "code")["conditions"] == ["trustgraph:ResourceRunsAsRole"]
+    no_way(g, other, role, "code")
+
+
+def test_rule_7_4_named_resource_with_inventory_still_checks_the_listed_resource():
+    a = Account(A)
+    role = a.role("Function", trust(LAMBDA))
+    hook = a.user("hook", policies=identity(allow("lambda:UpdateFunctionCode", arn("lambda", "function:deploy-hook"))))
+    listed = ComputeResource(arn("lambda", "function:api"), "lambda-function", A, "us-east-1", role, "api")
+    g = graph_of(a, resources=[listed], inventory={A})
+    no_way(g, hook, role, "code")  # the inventory says which function runs as it: not deploy-hook
+    g = graph_of(a, resources=[ComputeResource(arn("lambda", "function:deploy-hook"), "lambda-function", A,
+                                               "us-east-1", role, "deploy-hook")], inventory={A})
+    assert technique_edge(g, hook, role, "code")["conditional"] is False
