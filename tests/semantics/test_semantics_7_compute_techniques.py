@@ -227,3 +227,53 @@ def test_rule_7_4_named_resource_with_inventory_still_checks_the_listed_resource
     g = graph_of(a, resources=[ComputeResource(arn("lambda", "function:deploy-hook"), "lambda-function", A,
                                                "us-east-1", role, "deploy-hook")], inventory={A})
     assert technique_edge(g, hook, role, "code")["conditional"] is False
+
+
+def _pass_for(resources: list[str], operator: str = "ArnLike", effect: str = "Allow") -> dict[str, Any]:
+    condition = {operator: {"iam:AssociatedResourceArn": resources}}
+    return allow("iam:PassRole", "*", condition=condition) if effect == "Allow" else \
+        deny("iam:PassRole", "*", condition=condition)
+
+
+def test_rule_7_4_settled_associated_resource_arn_of_another_account_never_matches():
+    a = Account(A)
+    create = allow(["lambda:CreateFunction", "lambda:InvokeFunction"], "*")
+    theirs = a.user("theirs", policies=identity(_pass_for([f"arn:aws:lambda:*:{B}:function:*"]), create))
+    ours = a.user("ours", policies=identity(_pass_for([f"arn:aws:lambda:*:{A}:function:ok-*"]), create))
+    every = a.user("every", policies=identity(_pass_for([f"arn:aws:lambda:*:{A}:function:*"]), create))
+    mixed = a.user("mixed", policies=identity(
+        _pass_for([f"arn:aws:lambda:*:{B}:function:*", f"arn:aws:lambda:*:{A}:function:*"]), create))
+    app = a.role("App", trust(LAMBDA))
+    g = graph_of(a)
+    # The function is created in the caller's account: a condition naming only account B's resources is a deny.
+    no_way(g, theirs, app, "passrole")
+    # One of its own account's functions: only if the caller names it so (and may create it so).
+    assert technique_edge(g, ours, app, "passrole")["conditions"] == ["iam:AssociatedResourceArn"]
+    # Every function of its account: whatever it creates matches.
+    assert technique_edge(g, every, app, "passrole")["conditional"] is False
+    assert technique_edge(g, mixed, app, "passrole")["conditional"] is False
+
+
+def test_rule_7_4_settled_associated_resource_arn_deny_naming_another_account_does_not_apply():
+    a = Account(A)
+    create = allow(["lambda:CreateFunction", "lambda:InvokeFunction"], "*")
+    elsewhere = a.user("elsewhere", policies=identity(
+        PASS_ANY, create, _pass_for([f"arn:aws:lambda:*:{B}:function:*"], effect="Deny")))
+    here = a.user("here", policies=identity(
+        PASS_ANY, create, _pass_for([f"arn:aws:lambda:*:{A}:function:*"], effect="Deny")))
+    app = a.role("App", trust(LAMBDA))
+    g = graph_of(a)
+    assert technique_edge(g, elsewhere, app, "passrole")["conditional"] is False
+    no_way(g, here, app, "passrole")
+
+
+def test_rule_7_4_settled_associated_resource_arn_of_one_region_stays_conditional():
+    a = Account(A)
+    run = allow(["ec2:RunInstances", "iam:CreateInstanceProfile", "iam:AddRoleToInstanceProfile"], "*")
+    regional = a.user("regional", policies=identity(
+        _pass_for([f"arn:aws:ec2:us-east-1:{A}:instance/*"], "StringLike"), run))
+    other = a.user("other", policies=identity(_pass_for([f"arn:aws:ec2:us-east-1:{B}:instance/*"], "StringLike"), run))
+    instance = a.role("Instance", trust(EC2))
+    g = graph_of(a)
+    assert technique_edge(g, regional, instance, "passrole")["conditions"] == ["iam:AssociatedResourceArn"]
+    no_way(g, other, instance, "passrole")

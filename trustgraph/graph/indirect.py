@@ -47,6 +47,7 @@ from trustgraph.policy.passrole import (
     USER_WRITES,
     Extra,
     Technique,
+    associated_resource,
     checked_actions,
     chosen_resources,
     shared_resources,
@@ -461,8 +462,9 @@ class IndirectEdges:
             return
         extra, notes = found
         own = [*(c for s in steps for c in s.unresolved), *extra]
+        associated = associated_resource(technique, caller.partition, account)
         passes = {arn: self.checker.check(caller, profile, "iam:PassRole", arn, self.snapshot.roles[arn],
-                                          technique.service) for arn in roles if _names(named, arn)}
+                                          technique.service, associated) for arn in roles if _names(named, arn)}
         passed = [arn for arn, p in passes.items() if p is not None]
         if len(passed) > 1 and len({passes[arn].unresolved for arn in passed}) == 1:  # type: ignore[union-attr]
             # The caller may pass these roles alike: through one node per account, technique and set of roles

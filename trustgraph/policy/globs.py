@@ -372,3 +372,34 @@ def glob_meet(patterns: tuple[str, ...], limit: int = 20_000) -> str | None:
             came[read] = (state, char)
             queue.append(read)
     return None
+
+
+def _covers(pattern: str, shape: str) -> bool:
+    """Does `pattern` match every string `shape` matches? A star of the shape must fall inside a star of the
+    pattern, a `?` of the shape inside a `?` or a star (sound; patterns that cover only by coincidence of
+    characters are not recognised)."""
+    text = shape.replace("*", "\0").replace("?", "\1")
+    # row[j]: pattern[:i] matches text[:j]
+    row = [True] + [False] * len(text)
+    for ch in pattern:
+        if ch == "*":
+            for j in range(1, len(text) + 1):
+                row[j] = row[j] or row[j - 1]
+            continue
+        new = [False] * (len(text) + 1)
+        for j in range(1, len(text) + 1):
+            t = text[j - 1]
+            new[j] = row[j - 1] and (t == ch if ch != "?" else t != "\0")
+        row = new
+    return row[-1]
+
+
+def arn_covers(pattern: str, shape: str) -> bool:
+    """Does the ArnLike pattern match every ARN the ARN pattern `shape` does (segment by segment, the resource
+    as a whole)?"""
+    if pattern == "*":
+        return True
+    ours, theirs = pattern.split(":", 5), shape.split(":", 5)
+    if len(ours) != 6 or len(theirs) != 6:
+        return _covers(pattern, shape)
+    return all(_covers(p, s) for p, s in zip(ours, theirs, strict=True))

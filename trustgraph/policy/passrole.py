@@ -165,6 +165,17 @@ def resource_pattern(action: str, partition: str, account: str) -> str:
     return ":".join(parts)
 
 
+def associated_resource(technique: Technique, partition: str, account: str) -> str:
+    """The ARN pattern of the resource the technique makes the role run on, in the caller's account (what
+    iam:AssociatedResourceArn holds): the resource of its first action with a known shape, else any ARN of
+    the account."""
+    for action in technique.actions:
+        shape = RESOURCE_SHAPES.get(action)
+        if shape is not None:
+            return shape.format(p=partition, a=account)
+    return f"arn:{partition}:*:*:{account}:*"
+
+
 def resource_shape(action: str, partition: str, account: str) -> str:
     """An ARN standing for "a resource of this action's kind, named as the caller likes" in `account`."""
     return resource_pattern(action, partition, account).replace("*", PLACEHOLDER)
