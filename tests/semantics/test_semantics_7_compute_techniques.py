@@ -8,7 +8,7 @@ from typing import Any
 import networkx as nx
 import pytest
 from builders import A, Account, B, allow, deny, identity, load, trust
-from test_semantics_7_indirect_edges import PASS_ANY, graph_of, technique_edge
+from test_semantics_7_indirect_edges import PASS_ANY, alternatives, graph_of, technique_edge
 
 from trustgraph.model import ComputeResource
 
@@ -277,3 +277,76 @@ def test_rule_7_4_settled_associated_resource_arn_of_one_region_stays_conditiona
     g = graph_of(a)
     assert technique_edge(g, regional, instance, "passrole")["conditions"] == ["iam:AssociatedResourceArn"]
     no_way(g, other, instance, "passrole")
+
+
+# -- 5. What the services require -------------------------------------------------------------------------------
+
+
+def techniques(g: nx.DiGraph, src: str, dst: str) -> dict[str, list[str]]:
+    """The passrole alternatives on the direct edge src → dst: technique → the keys it depends on."""
+    found = alternatives(g, src, dst, "passrole")
+    return {r["technique"]: sorted({c["key"] for c in r["conditions"]}) for r in found}
+
+
+PROFILE_RIGHTS = ["iam:CreateInstanceProfile", "iam:AddRoleToInstanceProfile"]
+TEMPLATE = "ec2:CreateLaunchTemplate+autoscaling:CreateAutoScalingGroup"
+CONFIGURATION = "autoscaling:CreateLaunchConfiguration+CreateAutoScalingGroup"
+
+
+def test_rule_7_4_service_requirements_an_auto_scaling_group_from_a_launch_template_needs_run_instances():
+    a = Account(A)
+    asg = ["ec2:CreateLaunchTemplate", "autoscaling:CreateAutoScalingGroup", "iam:CreateServiceLinkedRole",
+           *PROFILE_RIGHTS]
+    without = a.user("without", policies=identity(PASS_ANY, allow(asg, "*")))
+    with_run = a.user("with-run", policies=identity(PASS_ANY, allow([*asg, "ec2:RunInstances"], "*")))
+    instance = a.role("Instance", trust(EC2))
+    g = graph_of(a)
+    assert TEMPLATE not in techniques(g, without, instance)
+    assert techniques(g, with_run, instance)[TEMPLATE] == []
+
+
+def test_rule_7_4_service_requirements_an_auto_scaling_group_needs_its_service_linked_role():
+    asg = ["autoscaling:CreateLaunchConfiguration", "autoscaling:CreateAutoScalingGroup", *PROFILE_RIGHTS]
+
+    def built(linked: bool, listed: bool) -> tuple[nx.DiGraph, str, str, str]:
+        a = Account(A)
+        plain = a.user("plain", policies=identity(PASS_ANY, allow(asg, "*")))
+        creator = a.user("creator", policies=identity(PASS_ANY, allow([*asg, "iam:CreateServiceLinkedRole"], "*")))
+        instance = a.role("Instance", trust(EC2))
+        if linked:
+            a.role("AWSServiceRoleForAutoScaling", trust({"Service": "autoscaling.amazonaws.com"}),
+                   path="/aws-service-role/autoscaling.amazonaws.com/")
+        if listed:  # an authorization-details export: every role with its InstanceProfileList
+            for entry in a.roles:
+                entry["InstanceProfileList"] = []
+            instance_entry = next(r for r in a.roles if r["Arn"] == instance)
+            instance_entry["InstanceProfileList"] = [{"Arn": arn("iam", "instance-profile/i")}]
+        return graph_of(a), plain, creator, instance
+
+    g, plain, creator, instance = built(linked=True, listed=True)
+    assert techniques(g, plain, instance)[CONFIGURATION] == []
+    g, plain, creator, instance = built(linked=False, listed=True)
+    assert CONFIGURATION not in techniques(g, plain, instance)  # the export shows no such role in the account
+    assert techniques(g, creator, instance)[CONFIGURATION] == []
+    g, plain, creator, instance = built(linked=False, listed=False)
+    assert techniques(g, plain, instance)[CONFIGURATION] == ["trustgraph:ServiceLinkedRoleExists"]
+
+
+def test_rule_7_4_service_requirements_a_new_notebook_instance_runs_code_once_opened():
+    a = Account(A)
+    sagemaker = {"Service": "sagemaker.amazonaws.com"}
+    create = "sagemaker:CreateNotebookInstance"
+    url = "sagemaker:CreatePresignedNotebookInstanceUrl"
+    alone = a.user("alone", policies=identity(PASS_ANY, allow(create, "*")))
+    opens = a.user("opens", policies=identity(PASS_ANY, allow([create, url], arn("sagemaker", "notebook-instance/a-*"))))
+    elsewhere = a.user("elsewhere", policies=identity(PASS_ANY, allow(create, arn("sagemaker", "notebook-instance/a-*")),
+                                                      allow(url, arn("sagemaker", "notebook-instance/b-*"))))
+    scripted = a.user("scripted", policies=identity(PASS_ANY, allow(
+        [create, "sagemaker:CreateNotebookInstanceLifecycleConfig"], "*")))
+    role = a.role("Notebook", trust(sagemaker))
+    g = graph_of(a)
+    key = "trustgraph:NotebookOpened"
+    assert techniques(g, alone, role)["sagemaker:CreateNotebookInstance"] == [key]
+    assert techniques(g, opens, role)["sagemaker:CreateNotebookInstance"] == []
+    assert techniques(g, elsewhere, role)["sagemaker:CreateNotebookInstance"] == [key]
+    assert techniques(g, scripted, role)["sagemaker:CreateNotebookInstance"] == []

@@ -131,6 +131,12 @@ class IndirectEdges:
         # Roles an instance profile holds (the export's InstanceProfileList, or the inventory's profiles).
         self._profiled = {arn for arn, role in snapshot.roles.items() if role.instance_profiles} | {
             r.role_arn for r in snapshot.resources if r.kind == "ec2-instance-profile"}
+        # (account, name) of the service-linked roles in the data, and the accounts whose roles are all in it: an
+        # authorization-details export (it lists every role, with its InstanceProfileList) with no known gaps.
+        self._linked_roles = {(r.account, r.name) for r in snapshot.roles.values() if r.service_linked}
+        exported = {r.account for r in snapshot.roles.values() if r.instance_profiles_known}
+        self._roles_listed = {a for a in exported & snapshot.collected_accounts
+                              if not any(a in gap for gap in snapshot.gaps)}
         self._admins: set[str] = set()  # principals that enter their account's admin node
         # (caller, policy write on another principal of its account): a takeover if the caller reaches it.
         self._writes: list[tuple[str, Link]] = []
@@ -432,26 +438,41 @@ class IndirectEdges:
             steps = self._all(caller, profile, technique.actions, together=technique.one_resource)
             if steps is None:
                 continue
-            for group, extras, settled in self._by_instance_profile(technique, roles):
-                self._pass(caller, profile, technique, group, steps, named, extras, settled)
+            extras, settled = self._service_linked(technique.extras, account)
+            for group, own, unmet in self._by_instance_profile(technique, extras, roles):
+                self._pass(caller, profile, technique, group, steps, named, own, (*settled, *unmet))
 
-    def _by_instance_profile(self, technique: Technique, roles: list[str]
+    def _service_linked(self, extras: tuple[Extra, ...], account: str) -> tuple[tuple[Extra, ...], tuple[Extra, ...]]:
+        """The extras still needed in `account`, and those of them the data shows not taken: a service-linked
+        role the account's data holds is there; one missing from an account whose roles are all in the data
+        (an authorization-details export without known gaps) is not."""
+        kept: list[Extra] = []
+        settled: list[Extra] = []
+        for extra in extras:
+            if extra.service_linked_role and (account, extra.service_linked_role) in self._linked_roles:
+                continue
+            kept.append(extra)
+            if extra.service_linked_role and account in self._roles_listed:
+                settled.append(extra)
+        return tuple(kept), tuple(settled)
+
+    def _by_instance_profile(self, technique: Technique, extras: tuple[Extra, ...], roles: list[str]
                              ) -> Iterator[tuple[list[str], tuple[Extra, ...], tuple[Extra, ...]]]:
         """The roles a technique passes, with the extra steps each needs and those the data shows not taken: EC2
         runs a role only through an instance profile, so for a role that has one (in the export or the
         inventory) that step is already taken, and for one whose export lists none it is not."""
-        if INSTANCE_PROFILE not in technique.extras:
-            yield roles, technique.extras, ()
+        if INSTANCE_PROFILE not in extras:
+            yield roles, extras, ()
             return
         held = [arn for arn in roles if arn in self._profiled]
         bare = [arn for arn in roles if arn not in self._profiled and self.snapshot.roles[arn].instance_profiles_known]
         rest = [arn for arn in roles if arn not in self._profiled and arn not in bare]
         if held:
-            yield held, tuple(e for e in technique.extras if e is not INSTANCE_PROFILE), ()
+            yield held, tuple(e for e in extras if e is not INSTANCE_PROFILE), ()
         if bare:
-            yield bare, technique.extras, (INSTANCE_PROFILE,)
+            yield bare, extras, (INSTANCE_PROFILE,)
         if rest:
-            yield rest, technique.extras, ()
+            yield rest, extras, ()
 
     def _pass(self, caller: Caller, profile: IdentityProfile, technique: Technique, roles: list[str],
               steps: list[Permission], named: frozenset[str] | None, extras: tuple[Extra, ...],

@@ -24,6 +24,8 @@ INSTANCE_PROFILE_KEY = "trustgraph:InstanceProfileForRole"
 INVOKED_KEY = "trustgraph:FunctionInvoked"
 RUNS_AS_ROLE_KEY = "trustgraph:ResourceRunsAsRole"
 SSM_MANAGED_KEY = "trustgraph:InstanceManagedBySSM"
+SERVICE_LINKED_KEY = "trustgraph:ServiceLinkedRoleExists"
+NOTEBOOK_OPENED_KEY = "trustgraph:NotebookOpened"
 ROOT_ACCESS_KEY = "trustgraph:CentralizedRootAccess"
 
 
@@ -38,6 +40,9 @@ class Extra:
     # Actions of an alternative that must act on one and the same resource (an instance profile created and then
     # filled): each action allowed on a resource of its own is not enough.
     one_resource: tuple[str, ...] = ()
+    # The step is taken when the account's data holds a service-linked role of this name (AWS creates it once
+    # per account), and known not taken when the account's roles are all in the data without it.
+    service_linked_role: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +64,16 @@ INSTANCE_PROFILE = Extra((("iam:CreateInstanceProfile", "iam:AddRoleToInstancePr
 INVOKE = Extra((("lambda:InvokeFunction",), ("lambda:CreateEventSourceMapping",)), INVOKED_KEY,
                "something invokes the new function")
 SSM_MANAGED = Extra((), SSM_MANAGED_KEY, "the instance runs the SSM agent and is registered with Systems Manager")
+# Creating an Auto Scaling group needs its service-linked role in the account, which AWS creates on the first
+# group if the caller may create it (docs/edges.md).
+AUTOSCALING_ROLE = Extra((("iam:CreateServiceLinkedRole",),), SERVICE_LINKED_KEY,
+                         "the service-linked role AWSServiceRoleForAutoScaling exists in the account",
+                         service_linked_role="AWSServiceRoleForAutoScaling")
+# A notebook instance runs code as its role when someone opens its Jupyter server (a presigned URL) or through a
+# lifecycle configuration script that runs when it is created or started.
+NOTEBOOK_ACCESS = Extra((("sagemaker:CreatePresignedNotebookInstanceUrl",),
+                         ("sagemaker:CreateNotebookInstanceLifecycleConfig",)), NOTEBOOK_OPENED_KEY,
+                        "someone opens the new notebook instance or it runs a lifecycle configuration script")
 
 EC2 = "ec2.amazonaws.com"
 LAMBDA = "lambda.amazonaws.com"
@@ -82,13 +97,17 @@ PASSROLE_TECHNIQUES: tuple[Technique, ...] = (
     Technique("codebuild:CreateProject+StartBuildBatch", CODEBUILD,
               ("codebuild:CreateProject", "codebuild:StartBuildBatch"),
               one_resource=("codebuild:CreateProject", "codebuild:StartBuildBatch")),
-    Technique("sagemaker:CreateNotebookInstance", SAGEMAKER, ("sagemaker:CreateNotebookInstance",)),
+    Technique("sagemaker:CreateNotebookInstance", SAGEMAKER, ("sagemaker:CreateNotebookInstance",), (NOTEBOOK_ACCESS,),
+              one_resource=("sagemaker:CreateNotebookInstance", "sagemaker:CreatePresignedNotebookInstanceUrl")),
     Technique("sagemaker:CreateTrainingJob", SAGEMAKER, ("sagemaker:CreateTrainingJob",)),
     Technique("sagemaker:CreateProcessingJob", SAGEMAKER, ("sagemaker:CreateProcessingJob",)),
     Technique("autoscaling:CreateLaunchConfiguration+CreateAutoScalingGroup", EC2,
-              ("autoscaling:CreateLaunchConfiguration", "autoscaling:CreateAutoScalingGroup"), (INSTANCE_PROFILE,)),
+              ("autoscaling:CreateLaunchConfiguration", "autoscaling:CreateAutoScalingGroup"),
+              (INSTANCE_PROFILE, AUTOSCALING_ROLE)),
+    # With a launch template, Auto Scaling also checks the caller's ec2:RunInstances.
     Technique("ec2:CreateLaunchTemplate+autoscaling:CreateAutoScalingGroup", EC2,
-              ("ec2:CreateLaunchTemplate", "autoscaling:CreateAutoScalingGroup"), (INSTANCE_PROFILE,)),
+              ("ec2:CreateLaunchTemplate", "autoscaling:CreateAutoScalingGroup", "ec2:RunInstances"),
+              (INSTANCE_PROFILE, AUTOSCALING_ROLE)),
     Technique("ecs:RegisterTaskDefinition+RunTask", ECS_TASKS, ("ecs:RegisterTaskDefinition", "ecs:RunTask")),
     Technique("glue:CreateDevEndpoint", GLUE, ("glue:CreateDevEndpoint",)),
     Technique("glue:CreateJob+StartJobRun", GLUE, ("glue:CreateJob", "glue:StartJobRun"),
