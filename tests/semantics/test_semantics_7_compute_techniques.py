@@ -338,9 +338,9 @@ def test_rule_7_4_service_requirements_a_new_notebook_instance_runs_code_once_op
     create = "sagemaker:CreateNotebookInstance"
     url = "sagemaker:CreatePresignedNotebookInstanceUrl"
     alone = a.user("alone", policies=identity(PASS_ANY, allow(create, "*")))
-    opens = a.user("opens", policies=identity(PASS_ANY, allow([create, url], arn("sagemaker", "notebook-instance/a-*"))))
-    elsewhere = a.user("elsewhere", policies=identity(PASS_ANY, allow(create, arn("sagemaker", "notebook-instance/a-*")),
-                                                      allow(url, arn("sagemaker", "notebook-instance/b-*"))))
+    notebooks_a, notebooks_b = arn("sagemaker", "notebook-instance/a-*"), arn("sagemaker", "notebook-instance/b-*")
+    opens = a.user("opens", policies=identity(PASS_ANY, allow([create, url], notebooks_a)))
+    elsewhere = a.user("elsewhere", policies=identity(PASS_ANY, allow(create, notebooks_a), allow(url, notebooks_b)))
     scripted = a.user("scripted", policies=identity(PASS_ANY, allow(
         [create, "sagemaker:CreateNotebookInstanceLifecycleConfig"], "*")))
     role = a.role("Notebook", trust(sagemaker))
