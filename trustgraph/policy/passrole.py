@@ -7,8 +7,10 @@
 
 Each technique names every action it needs (all of them), and optional `extras`: steps that the data cannot show
 to be possible (an instance profile for R, a way to invoke a new function). When the caller's policies allow one
-alternative of an extra, it is settled; otherwise the edge is kept, conditional on the extra's pseudo key. docs/edges.md
-gives the AWS documentation page of each.
+alternative of an extra, it is settled; otherwise the edge is kept, conditional on the extra's pseudo key, unless the
+data shows the step not taken (a role whose export lists no instance profile; an account whose roles are all in the
+data without the service-linked role): then no edge. `one_resource` names the actions that act on one and the same
+resource (a project created, then built). docs/edges.md gives the AWS documentation page of each.
 """
 
 from __future__ import annotations
