@@ -105,6 +105,9 @@ class Role:
     has_identity_data: bool = True
     # ARNs of the instance profiles holding the role (an export's InstanceProfileList): EC2 can run as it.
     instance_profiles: list[str] = field(default_factory=list)
+    # The input listed the role's instance profiles (an authorization-details export always does): an empty
+    # `instance_profiles` then means none holds it. False when the input does not say (get-role, list-roles, IaC).
+    instance_profiles_known: bool = False
 
     @property
     def service_linked(self) -> bool:

@@ -54,9 +54,10 @@ from trustgraph.policy.passrole import (
     USER_WRITES,
     Extra,
     Technique,
+    associated_resource,
     checked_actions,
     chosen_resources,
-    resource_shape,
+    shared_resources,
 )
 from trustgraph.policy.permissions import Permission, PermissionChecker
 from trustgraph.policy.regions import requested_region
@@ -142,6 +143,12 @@ class IndirectEdges:
         # Roles an instance profile holds (the export's InstanceProfileList, or the inventory's profiles).
         self._profiled = {arn for arn, role in snapshot.roles.items() if role.instance_profiles} | {
             r.role_arn for r in snapshot.resources if r.kind == "ec2-instance-profile"}
+        # (account, name) of the service-linked roles in the data, and the accounts whose roles are all in it: an
+        # authorization-details export (it lists every role, with its InstanceProfileList) with no known gaps.
+        self._linked_roles = {(r.account, r.name) for r in snapshot.roles.values() if r.service_linked}
+        exported = {r.account for r in snapshot.roles.values() if r.instance_profiles_known}
+        self._roles_listed = {a for a in exported & snapshot.collected_accounts
+                              if not any(a in gap for gap in snapshot.gaps)}
         self._admins: set[str] = set()  # principals that enter their account's admin node
         # (caller, policy write on another principal of its account): a takeover if the caller reaches it.
         self._writes: list[tuple[str, Link]] = []
@@ -152,7 +159,7 @@ class IndirectEdges:
         self.data_time = data_time
         # (service principal, account) → roles of that account whose trust lets the service assume them.
         self.trusting: dict[tuple[str, str], list[str]] = defaultdict(list)
-        self._best: dict[tuple[object, ...], Permission | None] = {}
+        self._best: dict[tuple[object, ...], list[Permission] | None] = {}
         self.admin_memo: dict[tuple[object, ...], list[str]] = {}
         self._shared_values: dict[object, object] = {}
 
@@ -170,49 +177,111 @@ class IndirectEdges:
                 if profile is not None:
                     yield d.concrete(arn), profile, principal
 
+    def _patterns(self, caller: Caller, profile: IdentityProfile, action: str) -> list[str]:
+        """The Resource patterns of the caller's statements allowing `action`."""
+        allows = self.checker.for_action(caller, profile, action).allows
+        return [r for s in allows for r in (s.statement.resources or ())]
+
+    def _memo_key(self, caller: Caller, profile: IdentityProfile, actions: tuple[str, ...]) -> tuple[object, ...]:
+        """What answers about `actions` depend on: shared between principals whose policies say the same of
+        them, unless an answer read who the caller is."""
+        shared = tuple(self.checker.action_id(caller, profile, a) for a in actions)
+        key: tuple[object, ...] = (shared, actions)
+        if any(self.checker.per_principal_action(i) for i in shared):
+            key = (*key, caller.node_id)  # the answer read who the caller is: its own
+        return key
+
     def _may(self, caller: Caller, profile: IdentityProfile, action: str) -> Permission | None:
         """May the caller call `action` on a resource of its account that it names itself (or any existing one)?
         The unconditional answer among the candidate resources wins."""
-        shared = self.checker.action_id(caller, profile, action)
-        key: tuple[object, ...] = (shared, action)
-        if self.checker.per_principal_action(shared):
-            key = (*key, caller.node_id)  # the answer read who the caller is: its own
+        found = self._together(caller, profile, (action,))
+        return None if found is None else found[0]
+
+    def _together(self, caller: Caller, profile: IdentityProfile, actions: tuple[str, ...]
+                  ) -> list[Permission] | None:
+        """May the caller call every one of `actions` on ONE resource of its account, that it names itself or
+        that exists (create a project and start a build of it)? Each action allowed on a resource of its own is
+        not enough. The resource on which all are allowed unconditionally wins, else the first allowing all."""
+        key = self._memo_key(caller, profile, actions)
         if key in self._best:
             return self._best[key]
-        patterns = [r for s in self.checker.for_action(caller, profile, action).allows
-                    for r in (s.statement.resources or ())]
-        best: Permission | None = None
-        for resource in chosen_resources(action, caller.partition, caller.account or "", patterns):
-            found = self.checker.check(caller, profile, action, resource)
-            if found is not None and (best is None or (best.conditional and not found.conditional)):
-                best = found
-            if best is not None and not best.conditional:
-                break
+        patterns = {a: self._patterns(caller, profile, a) for a in actions}
+        best: list[Permission] | None = None
+        candidates = chosen_resources(actions[0], caller.partition, caller.account or "", patterns[actions[0]]) \
+            if len(actions) == 1 else shared_resources(actions, caller.partition, caller.account or "", patterns)
+        for resource in candidates:
+            found: list[Permission] = []
+            for action in actions:
+                p = self.checker.check(caller, profile, action, resource)
+                if p is None:
+                    break
+                found.append(p)
+            else:
+                if best is None or (any(p.conditional for p in best) and not any(p.conditional for p in found)):
+                    best = found
+                if not any(p.conditional for p in best):
+                    break
         self._best[key] = best
         return best
 
     def _all(self, caller: Caller, profile: IdentityProfile, actions: Iterable[str],
-             resource: str | None = None) -> list[Permission] | None:
+             resource: str | None = None, together: tuple[str, ...] = ()) -> list[Permission] | None:
+        """May the caller call every one of `actions`: on `resource` (an existing one), or else on resources it
+        names, the actions of `together` on one and the same resource?"""
+        actions = tuple(actions)
+        if resource is not None:
+            found = []
+            for action in actions:
+                p = self.checker.check(caller, profile, action, resource)
+                if p is None:
+                    return None
+                found.append(p)
+            return found
+        group = tuple(a for a in actions if a in together)
+        if len(group) < 2:
+            group = ()
         found = []
+        if group:
+            shared = self._together(caller, profile, group)
+            if shared is None:
+                return None
+            found.extend(shared)
         for action in actions:
-            p = self._may(caller, profile, action) if resource is None else \
-                self.checker.check(caller, profile, action, resource)
+            if action in group:
+                continue
+            p = self._may(caller, profile, action)
             if p is None:
                 return None
             found.append(p)
         return found
 
-    def _extras(self, caller: Caller, profile: IdentityProfile, extras: tuple[Extra, ...]
-                ) -> tuple[list[Condition], list[str]]:
+    def _extras(self, caller: Caller, profile: IdentityProfile, technique: Technique,
+                extras: tuple[Extra, ...], settled: tuple[Extra, ...] = ()
+                ) -> tuple[list[Condition], list[str]] | None:
+        """What the technique's extra steps add to its edge: nothing when the caller may take one alternative
+        unconditionally, else the conditions of the first it may take, else the extra's pseudo key. An extra of
+        `settled` is known not to be taken already (the data shows it): without an alternative, no edge (None).
+        An alternative's actions that must act on the resource of the technique's own actions (invoke the
+        function just created) are asked together with them."""
         unresolved: list[Condition] = []
         notes: list[str] = []
         for extra in extras:
-            options = [p for alt in extra.alternatives if (p := self._all(caller, profile, alt)) is not None]
+            options = []
+            for alt in extra.alternatives:
+                together = (*extra.one_resource, *technique.one_resource)
+                joined = alt
+                if any(a in technique.one_resource for a in alt):
+                    joined = (*(a for a in technique.actions if a in technique.one_resource), *alt)
+                found = self._all(caller, profile, joined, together=together)
+                if found is not None:
+                    options.append(found)
             firm = next((o for o in options if not any(x.conditional for x in o)), None)
             if firm is not None:
                 continue
             if options:
                 unresolved.extend(c for x in options[0] for c in x.unresolved)
+            elif extra in settled:
+                return None
             else:
                 unresolved.append(Condition("Unknown", extra.key, (extra.text,)))
                 notes.append(f"only if {extra.text}")
@@ -379,11 +448,12 @@ class IndirectEdges:
             if not roles:
                 continue
             steps = self._on_existing(caller, profile, technique) if technique.resource_kind else \
-                self._all(caller, profile, technique.actions)
+                self._all(caller, profile, technique.actions, together=technique.one_resource)
             if steps is None:
                 continue
-            for group, extras in self._by_instance_profile(technique, roles):
-                self._pass(caller, profile, technique, group, steps, named, extras)
+            extras, settled = self._service_linked(technique.extras, account)
+            for group, own, unmet in self._by_instance_profile(technique, extras, roles):
+                self._pass(caller, profile, technique, group, steps, named, own, (*settled, *unmet))
 
     def _on_existing(self, caller: Caller, profile: IdentityProfile, technique: Technique
                      ) -> list[Permission] | None:
@@ -409,27 +479,51 @@ class IndirectEdges:
         exists = Condition("Unknown", RESOURCE_EXISTS_KEY, (technique.resource_kind,))
         return [*steps, Permission(technique.actions[0], "*", (exists,))]
 
-    def _by_instance_profile(self, technique: Technique, roles: list[str]
-                             ) -> Iterator[tuple[list[str], tuple[Extra, ...]]]:
-        """The roles a technique passes, with the extra steps each needs: EC2 runs a role only through an instance
-        profile, so for a role that has one (in the export or the inventory) that step is already taken."""
-        if INSTANCE_PROFILE not in technique.extras:
-            yield roles, technique.extras
+    def _service_linked(self, extras: tuple[Extra, ...], account: str) -> tuple[tuple[Extra, ...], tuple[Extra, ...]]:
+        """The extras still needed in `account`, and those of them the data shows not taken: a service-linked
+        role the account's data holds is there; one missing from an account whose roles are all in the data
+        (an authorization-details export without known gaps) is not."""
+        kept: list[Extra] = []
+        settled: list[Extra] = []
+        for extra in extras:
+            if extra.service_linked_role and (account, extra.service_linked_role) in self._linked_roles:
+                continue
+            kept.append(extra)
+            if extra.service_linked_role and account in self._roles_listed:
+                settled.append(extra)
+        return tuple(kept), tuple(settled)
+
+    def _by_instance_profile(self, technique: Technique, extras: tuple[Extra, ...], roles: list[str]
+                             ) -> Iterator[tuple[list[str], tuple[Extra, ...], tuple[Extra, ...]]]:
+        """The roles a technique passes, with the extra steps each needs and those the data shows not taken: EC2
+        runs a role only through an instance profile, so for a role that has one (in the export or the
+        inventory) that step is already taken, and for one whose export lists none it is not."""
+        if INSTANCE_PROFILE not in extras:
+            yield roles, extras, ()
             return
         held = [arn for arn in roles if arn in self._profiled]
-        rest = [arn for arn in roles if arn not in self._profiled]
+        bare = [arn for arn in roles if arn not in self._profiled and self.snapshot.roles[arn].instance_profiles_known]
+        rest = [arn for arn in roles if arn not in self._profiled and arn not in bare]
         if held:
-            yield held, tuple(e for e in technique.extras if e is not INSTANCE_PROFILE)
+            yield held, tuple(e for e in extras if e is not INSTANCE_PROFILE), ()
+        if bare:
+            yield bare, extras, (INSTANCE_PROFILE,)
         if rest:
-            yield rest, technique.extras
+            yield rest, extras, ()
 
     def _pass(self, caller: Caller, profile: IdentityProfile, technique: Technique, roles: list[str],
-              steps: list[Permission], named: frozenset[str] | None, extras: tuple[Extra, ...]) -> None:
+              steps: list[Permission], named: frozenset[str] | None, extras: tuple[Extra, ...],
+              settled: tuple[Extra, ...]) -> None:
         account = caller.account or ""
-        extra, notes = self._extras(caller, profile, extras)
+        found = self._extras(caller, profile, technique, extras, settled)
+        if found is None:
+            return
+        extra, notes = found
         own = [*(c for s in steps for c in s.unresolved), *extra]
+        associated = associated_resource(technique, caller.partition, account)
         passes = {arn: self.checker.check(caller, profile, "iam:PassRole", arn, self.snapshot.roles[arn],
-                                          technique.passed_to_service) for arn in roles if _names(named, arn)}
+                                          technique.passed_to_service, associated)
+                  for arn in roles if _names(named, arn)}
         passed = [arn for arn, p in passes.items() if p is not None]
         if len(passed) > 1 and len({passes[arn].unresolved for arn in passed}) == 1:  # type: ignore[union-attr]
             # The caller may pass these roles alike: through one node per account, technique and set of roles
@@ -477,9 +571,10 @@ class IndirectEdges:
                     if resource.role_arn == self._self:
                         continue
                     steps = self._all(caller, profile, technique.actions, resource.arn)
-                    if steps is None:
+                    found = None if steps is None else self._extras(caller, profile, technique, technique.extras)
+                    if steps is None or found is None:
                         continue
-                    extra, notes = self._extras(caller, profile, technique.extras)
+                    extra, notes = found
                     unresolved = [*(c for s in steps for c in s.unresolved), *extra]
                     reason = (f"its own policies allow {' + '.join(technique.actions)} on {resource.arn} "
                               f"({steps[0].source}), which runs as the role")
@@ -489,14 +584,16 @@ class IndirectEdges:
             roles = self.trusting.get((technique.service, account))
             if not roles:
                 continue
-            shape = resource_shape(technique.actions[0], caller.partition, account)
-            steps = self._all(caller, profile, technique.actions, shape)
-            if steps is None:
+            # Any resource of the kind may run as any of these roles: the actions are asked of the resources the
+            # caller's policies name (one named function is enough), the actions of one_resource on one of them.
+            steps = self._all(caller, profile, technique.actions, together=technique.one_resource)
+            found = None if steps is None else self._extras(caller, profile, technique, technique.extras)
+            if steps is None or found is None:
                 continue
-            extra, notes = self._extras(caller, profile, technique.extras)
+            extra, notes = found
             # Every such caller reaches every role trusting the service alike: through one node per account and
             # technique, callers + roles edges instead of callers × roles.
-            reason = (f"its own policies allow {' + '.join(technique.actions)} on any {technique.resource_kind} "
+            reason = (f"its own policies allow {' + '.join(technique.actions)} on a {technique.resource_kind} "
                       f"({steps[0].source}); no inventory of account {account}")
             self._out.append(Link(self._code_hub(account, technique, roles), EdgeKind.CODE.value,
                                   technique.technique,

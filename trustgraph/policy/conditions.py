@@ -16,7 +16,7 @@ from functools import lru_cache
 
 from trustgraph.model import Condition
 from trustgraph.policy.facts import ABSENT, CHOSEN, UNKNOWN, AccountScoped, Alternatives, Facts, KeyValue
-from trustgraph.policy.globs import arn_matches, glob_match
+from trustgraph.policy.globs import arn_covers, arn_matches, glob_match
 from trustgraph.policy.placeholders import has_placeholder
 
 
@@ -168,10 +168,12 @@ def parse_operator(operator: str) -> ParsedOperator:
     return ParsedOperator(set_op, op, False, if_exists, op in _POSITIVE)
 
 
-def _account_scoped(parsed: ParsedOperator, values: tuple[str, ...], account: str) -> Tri:
+def _account_scoped(parsed: ParsedOperator, values: tuple[str, ...], account: str, within: str | None) -> Tri:
     # The caller is "some principal of `account`": a pattern naming another account can never match.
     if parsed.negated or parsed.base not in ("arnlike", "arnequals", "stringlike", "stringequals"):
         return Tri.UNKNOWN
+    if within is not None and parsed.base != "stringequals" and any(arn_covers(v, within) for v in values):
+        return Tri.TRUE  # every ARN the value may be matches
     for value in values:
         segments = value.split(":", 5)
         if len(segments) != 6 or glob_match(segments[4], account):
@@ -251,7 +253,7 @@ def evaluate_condition(cond: Condition, facts: Facts, variables: bool) -> Tri:
             return Tri.FALSE
         return Tri.CHOSEN
     if isinstance(value, AccountScoped):
-        return _account_scoped(parsed, cond.values, value.account)
+        return _account_scoped(parsed, cond.values, value.account, value.within)
     if parsed.base == "null":
         wants_absent = any(v.lower() == "true" for v in cond.values)
         present = value is not ABSENT and len(value) > 0  # type: ignore[arg-type]

@@ -23,9 +23,11 @@ CHOSEN = _Marker("CHOSEN")  # a request parameter the caller picks (session name
 
 @dataclass(frozen=True, slots=True)
 class AccountScoped:
-    """The key is an ARN of some principal of `account` that the data does not enumerate."""
+    """The key is an ARN of some principal (or resource) of `account` that the data does not enumerate; when
+    `within` is set, an ARN that this ARN pattern matches (a resource the caller creates in its account)."""
 
     account: str
+    within: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

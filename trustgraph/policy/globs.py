@@ -17,6 +17,7 @@ pattern of a set that matches one ARN by looking its prefixes up in a dict.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Generic, TypeVar
 
@@ -333,3 +334,72 @@ class ArnPatternSet(Generic[T]):
             if match(arn):
                 found.append(value)
         return found
+
+
+def glob_meet(patterns: tuple[str, ...], limit: int = 20_000) -> str | None:
+    """A string every one of `patterns` matches (`*` any run of characters, `?` one), or None: there is none,
+    or finding one visited more than `limit` states (patterns come from the data, and the search walks the
+    product of their positions)."""
+    ends = tuple(len(p) for p in patterns)
+    start = tuple(0 for _ in patterns)
+    came: dict[tuple[int, ...], tuple[tuple[int, ...], str] | None] = {start: None}
+    queue = deque([start])
+    while queue:
+        state = queue.popleft()
+        if state == ends:
+            out: list[str] = []
+            step = came[state]
+            while step is not None:
+                out.append(step[1])
+                step = came[step[0]]
+            return "".join(reversed(out))
+        if len(came) > limit:
+            return None
+        for j, i in enumerate(state):  # a star may match nothing
+            if i < ends[j] and patterns[j][i] == "*":
+                skipped = (*state[:j], i + 1, *state[j + 1:])
+                if skipped not in came:
+                    came[skipped] = (state, "")
+                    queue.appendleft(skipped)
+        if any(i == end for i, end in zip(state, ends, strict=True)):
+            continue  # a pattern at its end reads no further character
+        literals = {p[i] for p, i in zip(patterns, state, strict=True) if p[i] not in "*?"}
+        if len(literals) > 1:
+            continue  # two patterns want different characters here
+        char = literals.pop() if literals else "x"
+        read = tuple(i if p[i] == "*" else i + 1 for p, i in zip(patterns, state, strict=True))
+        if read not in came:
+            came[read] = (state, char)
+            queue.append(read)
+    return None
+
+
+def _covers(pattern: str, shape: str) -> bool:
+    """Does `pattern` match every string `shape` matches? A star of the shape must fall inside a star of the
+    pattern, a `?` of the shape inside a `?` or a star (sound; patterns that cover only by coincidence of
+    characters are not recognised)."""
+    text = shape.replace("*", "\0").replace("?", "\1")
+    # row[j]: pattern[:i] matches text[:j]
+    row = [True] + [False] * len(text)
+    for ch in pattern:
+        if ch == "*":
+            for j in range(1, len(text) + 1):
+                row[j] = row[j] or row[j - 1]
+            continue
+        new = [False] * (len(text) + 1)
+        for j in range(1, len(text) + 1):
+            t = text[j - 1]
+            new[j] = row[j - 1] and (t == ch if ch != "?" else t != "\0")
+        row = new
+    return row[-1]
+
+
+def arn_covers(pattern: str, shape: str) -> bool:
+    """Does the ArnLike pattern match every ARN the ARN pattern `shape` does (segment by segment, the resource
+    as a whole)?"""
+    if pattern == "*":
+        return True
+    ours, theirs = pattern.split(":", 5), shape.split(":", 5)
+    if len(ours) != 6 or len(theirs) != 6:
+        return _covers(pattern, shape)
+    return all(_covers(p, s) for p, s in zip(ours, theirs, strict=True))

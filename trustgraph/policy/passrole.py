@@ -7,19 +7,27 @@
 
 Each technique names every action it needs (all of them), and optional `extras`: steps that the data cannot show
 to be possible (an instance profile for R, a way to invoke a new function). When the caller's policies allow one
-alternative of an extra, it is settled; otherwise the edge is kept, conditional on the extra's pseudo key. docs/edges.md
-gives the AWS documentation page of each.
+alternative of an extra, it is settled; otherwise the edge is kept, conditional on the extra's pseudo key, unless the
+data shows the step not taken (a role whose export lists no instance profile; an account whose roles are all in the
+data without the service-linked role): then no edge. `one_resource` names the actions that act on one and the same
+resource (a project created, then built). docs/edges.md gives the AWS documentation page of each.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import islice, product
+
+from trustgraph.policy.globs import glob_meet
 
 # Pseudo condition keys: facts an edge depends on that no policy in the data settles.
 INSTANCE_PROFILE_KEY = "trustgraph:InstanceProfileForRole"
 INVOKED_KEY = "trustgraph:FunctionInvoked"
 RUNS_AS_ROLE_KEY = "trustgraph:ResourceRunsAsRole"
 SSM_MANAGED_KEY = "trustgraph:InstanceManagedBySSM"
+SERVICE_LINKED_KEY = "trustgraph:ServiceLinkedRoleExists"
+NOTEBOOK_OPENED_KEY = "trustgraph:NotebookOpened"
 ROOT_ACCESS_KEY = "trustgraph:CentralizedRootAccess"
 RESOURCE_EXISTS_KEY = "trustgraph:ResourceExists"
 FUNCTION_CODE_KEY = "trustgraph:FunctionCodeControlled"
@@ -37,6 +45,12 @@ class Extra:
     alternatives: tuple[tuple[str, ...], ...]
     key: str
     text: str
+    # Actions of an alternative that must act on one and the same resource (an instance profile created and then
+    # filled): each action allowed on a resource of its own is not enough.
+    one_resource: tuple[str, ...] = ()
+    # The step is taken when the account's data holds a service-linked role of this name (AWS creates it once
+    # per account), and known not taken when the account's roles are all in the data without it.
+    service_linked_role: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +63,10 @@ class Technique:
     # with one gives an existing resource of the kind the passed role (the caller must be allowed its actions on
     # one: a listed one where an inventory lists the kind, else any, conditional on RESOURCE_EXISTS_KEY).
     resource_kind: str = ""
+    # Actions (of `actions`, and of the extras' alternatives) that act on one and the same resource: the caller
+    # needs one resource that every one of them is allowed on (create a project and start a build of that
+    # project). Actions on resources of different types (a launch template and an Auto Scaling group) are not.
+    one_resource: tuple[str, ...] = ()
     # iam:PassedToService where it is not the service principal the role trusts (App Runner)
     passed_to: str = ""
 
@@ -58,7 +76,8 @@ class Technique:
 
 
 INSTANCE_PROFILE = Extra((("iam:CreateInstanceProfile", "iam:AddRoleToInstanceProfile"),), INSTANCE_PROFILE_KEY,
-                         "an instance profile holding the role exists (none is in the data for it)")
+                         "an instance profile holding the role exists (none is in the data for it)",
+                         ("iam:CreateInstanceProfile", "iam:AddRoleToInstanceProfile"))
 # lambda:AddPermission: the caller adds a statement naming itself to the new function's resource-based policy,
 # which allows its own invoke within the account whatever its identity policies say of lambda:InvokeFunction.
 INVOKE = Extra((("lambda:InvokeFunction",), ("lambda:CreateEventSourceMapping",), ("lambda:AddPermission",)),
@@ -80,6 +99,16 @@ NOTEBOOK_STOPPED = Extra((("sagemaker:StopNotebookInstance",),), NOTEBOOK_STOPPE
 INSTANCE_CONNECT = Extra((), INSTANCE_CONNECT_KEY,
                          "the instance runs EC2 Instance Connect and its SSH port is reachable by the caller")
 SSM_MANAGED = Extra((), SSM_MANAGED_KEY, "the instance runs the SSM agent and is registered with Systems Manager")
+# Creating an Auto Scaling group needs its service-linked role in the account, which AWS creates on the first
+# group if the caller may create it (docs/edges.md).
+AUTOSCALING_ROLE = Extra((("iam:CreateServiceLinkedRole",),), SERVICE_LINKED_KEY,
+                         "the service-linked role AWSServiceRoleForAutoScaling exists in the account",
+                         service_linked_role="AWSServiceRoleForAutoScaling")
+# A notebook instance runs code as its role when someone opens its Jupyter server (a presigned URL) or through a
+# lifecycle configuration script that runs when it is created or started.
+NOTEBOOK_ACCESS = Extra((("sagemaker:CreatePresignedNotebookInstanceUrl",),
+                         ("sagemaker:CreateNotebookInstanceLifecycleConfig",)), NOTEBOOK_OPENED_KEY,
+                        "someone opens the new notebook instance or it runs a lifecycle configuration script")
 
 EC2 = "ec2.amazonaws.com"
 LAMBDA = "lambda.amazonaws.com"
@@ -95,27 +124,36 @@ PASSROLE_TECHNIQUES: tuple[Technique, ...] = (
     Technique("ec2:RunInstances", EC2, ("ec2:RunInstances",), (INSTANCE_PROFILE,)),
     Technique("ec2:RequestSpotInstances", EC2, ("ec2:RequestSpotInstances",), (INSTANCE_PROFILE,)),
     Technique("ec2:AssociateIamInstanceProfile", EC2, ("ec2:AssociateIamInstanceProfile",), (INSTANCE_PROFILE,)),
-    Technique("lambda:CreateFunction", LAMBDA, ("lambda:CreateFunction",), (INVOKE,)),
+    Technique("lambda:CreateFunction", LAMBDA, ("lambda:CreateFunction",), (INVOKE,),
+              one_resource=("lambda:CreateFunction", "lambda:InvokeFunction", "lambda:AddPermission")),
     # An existing function runs on its own triggers: no invoke needed, as for lambda:UpdateFunctionCode.
     Technique("lambda:UpdateFunctionConfiguration", LAMBDA, ("lambda:UpdateFunctionConfiguration",),
               (FUNCTION_CODE,), "lambda-function"),
     Technique("cloudformation:CreateStack", CLOUDFORMATION, ("cloudformation:CreateStack",)),
     Technique("cloudformation:CreateChangeSet+ExecuteChangeSet", CLOUDFORMATION,
-              ("cloudformation:CreateChangeSet", "cloudformation:ExecuteChangeSet")),
+              ("cloudformation:CreateChangeSet", "cloudformation:ExecuteChangeSet"),
+              one_resource=("cloudformation:CreateChangeSet", "cloudformation:ExecuteChangeSet")),
     # Self-managed StackSets: the administration role passed (it trusts CloudFormation) assumes the execution roles
     # of the target accounts, which the trust edges out of it show.
     Technique("cloudformation:CreateStackSet+CreateStackInstances", CLOUDFORMATION,
-              ("cloudformation:CreateStackSet", "cloudformation:CreateStackInstances")),
-    Technique("codebuild:CreateProject+StartBuild", CODEBUILD, ("codebuild:CreateProject", "codebuild:StartBuild")),
+              ("cloudformation:CreateStackSet", "cloudformation:CreateStackInstances"),
+              one_resource=("cloudformation:CreateStackSet", "cloudformation:CreateStackInstances")),
+    Technique("codebuild:CreateProject+StartBuild", CODEBUILD, ("codebuild:CreateProject", "codebuild:StartBuild"),
+              one_resource=("codebuild:CreateProject", "codebuild:StartBuild")),
     Technique("codebuild:CreateProject+StartBuildBatch", CODEBUILD,
-              ("codebuild:CreateProject", "codebuild:StartBuildBatch")),
-    Technique("sagemaker:CreateNotebookInstance", SAGEMAKER, ("sagemaker:CreateNotebookInstance",)),
+              ("codebuild:CreateProject", "codebuild:StartBuildBatch"),
+              one_resource=("codebuild:CreateProject", "codebuild:StartBuildBatch")),
+    Technique("sagemaker:CreateNotebookInstance", SAGEMAKER, ("sagemaker:CreateNotebookInstance",), (NOTEBOOK_ACCESS,),
+              one_resource=("sagemaker:CreateNotebookInstance", "sagemaker:CreatePresignedNotebookInstanceUrl")),
     Technique("sagemaker:CreateTrainingJob", SAGEMAKER, ("sagemaker:CreateTrainingJob",)),
     Technique("sagemaker:CreateProcessingJob", SAGEMAKER, ("sagemaker:CreateProcessingJob",)),
     Technique("autoscaling:CreateLaunchConfiguration+CreateAutoScalingGroup", EC2,
-              ("autoscaling:CreateLaunchConfiguration", "autoscaling:CreateAutoScalingGroup"), (INSTANCE_PROFILE,)),
+              ("autoscaling:CreateLaunchConfiguration", "autoscaling:CreateAutoScalingGroup"),
+              (INSTANCE_PROFILE, AUTOSCALING_ROLE)),
+    # With a launch template, Auto Scaling also checks the caller's ec2:RunInstances.
     Technique("ec2:CreateLaunchTemplate+autoscaling:CreateAutoScalingGroup", EC2,
-              ("ec2:CreateLaunchTemplate", "autoscaling:CreateAutoScalingGroup"), (INSTANCE_PROFILE,)),
+              ("ec2:CreateLaunchTemplate", "autoscaling:CreateAutoScalingGroup", "ec2:RunInstances"),
+              (INSTANCE_PROFILE, AUTOSCALING_ROLE)),
     Technique("ecs:RegisterTaskDefinition+RunTask", ECS_TASKS, ("ecs:RegisterTaskDefinition", "ecs:RunTask")),
     Technique("ecs:RegisterTaskDefinition+CreateService", ECS_TASKS,
               ("ecs:RegisterTaskDefinition", "ecs:CreateService")),
@@ -124,7 +162,8 @@ PASSROLE_TECHNIQUES: tuple[Technique, ...] = (
     Technique("glue:CreateDevEndpoint", GLUE, ("glue:CreateDevEndpoint",)),
     # The instance role: the credentials the service's code gets.
     Technique("apprunner:CreateService", APPRUNNER_TASKS, ("apprunner:CreateService",), passed_to=APPRUNNER),
-    Technique("glue:CreateJob+StartJobRun", GLUE, ("glue:CreateJob", "glue:StartJobRun")),
+    Technique("glue:CreateJob+StartJobRun", GLUE, ("glue:CreateJob", "glue:StartJobRun"),
+              one_resource=("glue:CreateJob", "glue:StartJobRun")),
     Technique("glue:CreateJob+CreateTrigger", GLUE, ("glue:CreateJob", "glue:CreateTrigger")),
     # The job update replaces the whole definition, its script location and Role included.
     Technique("glue:UpdateJob", GLUE, ("glue:UpdateJob",), (JOB_RUN,), "glue-job"),
@@ -136,7 +175,7 @@ CODE_TECHNIQUES: tuple[Technique, ...] = (
     Technique("cloudformation:UpdateStack", CLOUDFORMATION, ("cloudformation:UpdateStack",),
               resource_kind="cloudformation-stack"),
     Technique("codebuild:UpdateProject+StartBuild", CODEBUILD, ("codebuild:UpdateProject", "codebuild:StartBuild"),
-              resource_kind="codebuild-project"),
+              resource_kind="codebuild-project", one_resource=("codebuild:UpdateProject", "codebuild:StartBuild")),
     # StartBuild's buildspecOverride replaces the build commands for that build: no UpdateProject needed.
     Technique("codebuild:StartBuild", CODEBUILD, ("codebuild:StartBuild",), resource_kind="codebuild-project"),
     Technique("codebuild:StartBuildBatch", CODEBUILD, ("codebuild:StartBuildBatch",),
@@ -146,7 +185,8 @@ CODE_TECHNIQUES: tuple[Technique, ...] = (
     Technique("ec2-instance-connect:SendSSHPublicKey", EC2, ("ec2-instance-connect:SendSSHPublicKey",),
               (INSTANCE_CONNECT,), "ec2-instance"),
     Technique("ec2:ModifyInstanceAttribute+StopInstances+StartInstances", EC2,
-              ("ec2:ModifyInstanceAttribute", "ec2:StopInstances", "ec2:StartInstances"), resource_kind="ec2-instance"),
+              ("ec2:ModifyInstanceAttribute", "ec2:StopInstances", "ec2:StartInstances"), resource_kind="ec2-instance",
+              one_resource=("ec2:ModifyInstanceAttribute", "ec2:StopInstances", "ec2:StartInstances")),
     Technique("sagemaker:CreatePresignedNotebookInstanceUrl", SAGEMAKER,
               ("sagemaker:CreatePresignedNotebookInstanceUrl",), resource_kind="sagemaker-notebook"),
     # A lifecycle configuration's OnStart script runs as root with the notebook's role at its next start. The
@@ -214,34 +254,90 @@ RESOURCE_SHAPES: dict[str, str] = {
 PLACEHOLDER = "trustgraph-any"
 
 
-def resource_shape(action: str, partition: str, account: str) -> str:
-    """An ARN standing for "a resource of this action's kind, named as the caller likes" in `account`."""
+def resource_pattern(action: str, partition: str, account: str) -> str:
+    """The ARN pattern of "any resource of this action's kind" in `account` (one region stands for all)."""
     shape = RESOURCE_SHAPES.get(action)
     if shape is None:
         return "*"
     region = "us-east-1" if shape.split(":")[3] == "*" else ""
     parts = shape.format(p=partition, a=account).split(":")
     parts[3] = region
-    return ":".join(parts).replace("*", PLACEHOLDER)
+    return ":".join(parts)
+
+
+def associated_resource(technique: Technique, partition: str, account: str) -> str:
+    """The ARN pattern of the resource the technique makes the role run on, in the caller's account (what
+    iam:AssociatedResourceArn holds): the resource of its first action with a known shape, else any ARN of
+    the account."""
+    for action in technique.actions:
+        shape = RESOURCE_SHAPES.get(action)
+        if shape is not None:
+            return shape.format(p=partition, a=account)
+    return f"arn:{partition}:*:*:{account}:*"
+
+
+def resource_shape(action: str, partition: str, account: str) -> str:
+    """An ARN standing for "a resource of this action's kind, named as the caller likes" in `account`."""
+    return resource_pattern(action, partition, account).replace("*", PLACEHOLDER)
+
+
+def _in_account(pattern: str, partition: str, account: str) -> str | None:
+    """A Resource pattern narrowed to the caller's partition, account and one region (None: it names none of
+    the caller's resources, or is too vague to stand for a resource kind)."""
+    segments = pattern.split(":")
+    if pattern == "*" or len(segments) < 6 or "$" in pattern:
+        return None
+    if segments[4] not in ("*", account) or segments[1] not in ("*", partition):
+        return None
+    segments[1], segments[4] = partition, account
+    if segments[3] in ("*", "?"):
+        segments[3] = "us-east-1"
+    return ":".join(segments)
 
 
 def chosen_resources(action: str, partition: str, account: str, patterns: list[str]) -> list[str]:
-    """Resources a caller creating a new resource may pick: the generic one, and one inside each Resource pattern
-    its policies allow the action on (a policy limited to `function:dev-*` still lets it create `dev-x`)."""
+    """Resources a caller may pick: the generic one, and one inside each Resource pattern its policies allow the
+    action on (a policy limited to `function:dev-*` still lets it create `dev-x`, and one naming
+    `function:deploy-hook` lets it change that function)."""
     found = [resource_shape(action, partition, account)]
     for pattern in patterns:
-        segments = pattern.split(":")
-        if pattern == "*" or len(segments) < 6 or "$" in pattern:
+        narrowed = _in_account(pattern, partition, account)
+        if narrowed is None:
             continue
-        if segments[4] not in ("*", account) or segments[1] not in ("*", partition):
-            continue
-        segments[1], segments[4] = partition, account
-        if segments[3] in ("*", "?"):
-            segments[3] = "us-east-1"
-        candidate = ":".join(segments).replace("*", PLACEHOLDER).replace("?", "x")
+        candidate = narrowed.replace("*", PLACEHOLDER).replace("?", "x")
         if candidate not in found:
             found.append(candidate)
     return found
+
+
+MEET_TRIES = 16  # choices of one pattern per action tried for a resource inside all of them
+
+
+def shared_resources(actions: tuple[str, ...], partition: str, account: str,
+                     patterns: dict[str, list[str]]) -> Iterator[str]:
+    """Resources a caller may pick to call every one of `actions` (actions on one resource type) on the same
+    resource: those of chosen_resources for the patterns of all of them, then, for each choice of one pattern
+    per action, a resource inside all of the chosen patterns (`project/a-*` and `project/*-x` meet in
+    `project/a-x`). Generated lazily: the caller stops at the first resource every action is allowed on."""
+    found = chosen_resources(actions[0], partition, account, [p for a in actions for p in patterns.get(a, [])])
+    yield from found
+    kind = resource_pattern(actions[0], partition, account)
+    choices: list[list[str]] = []
+    for action in actions:
+        own = patterns.get(action, [])
+        narrowed = {n for p in own if (n := _in_account(p, partition, account)) is not None}
+        if not own or any(p == "*" or p.count(":") < 5 for p in own):
+            narrowed.add(kind)  # allowed on any resource (or on what policies not in the data say)
+        choices.append(sorted(narrowed))
+    for choice in islice(product(*choices), MEET_TRIES):
+        if len(set(choice)) == 1:
+            continue  # one pattern for all: its own resource was tried above
+        meet = glob_meet((kind, *choice))
+        if meet is not None:
+            candidate = meet.replace("?", "x")
+            if candidate not in found:
+                found.append(candidate)
+                yield candidate
 
 
 # IAM techniques on a role or a user of the same account (SEMANTICS §7.4, "related edges without PassRole").

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from trustgraph.model import Condition, Role, Statement, User
 from trustgraph.policy.caller import Caller, RequestFacts
 from trustgraph.policy.conditions import Tri
-from trustgraph.policy.facts import PER_PRINCIPAL_KEYS, UNKNOWN, KeyValue
+from trustgraph.policy.facts import PER_PRINCIPAL_KEYS, UNKNOWN, AccountScoped, KeyValue
 from trustgraph.policy.identity import IdentityProfile, evaluate_set
 from trustgraph.policy.regions import requested_region
 from trustgraph.policy.statements import covers_action
@@ -147,13 +147,15 @@ class PermissionChecker:
         return action_id in self._per_principal_actions
 
     def check(self, caller: Caller, profile: IdentityProfile, action: str, resource: str,
-              target: Role | User | None = None, service: str | None = None) -> Permission | None:
+              target: Role | User | None = None, service: str | None = None,
+              associated: str | None = None) -> Permission | None:
         """May `caller` (a concrete principal with `profile`) call `action` on `resource`? `target`: the role or
         user the resource is (its tags and account decide resource conditions); `service`: the service a role
-        is passed to (iam:PassedToService)."""
+        is passed to (iam:PassedToService); `associated`: an ARN pattern of the caller's account that the
+        resource the role is passed for matches (iam:AssociatedResourceArn: a resource the caller creates)."""
         policy = self.policy_id(caller, profile)
         shared = self.action_id(caller, profile, action)
-        key = (shared, resource, service)
+        key = (shared, resource, service, associated)
         cached = self._memo.get(key)
         if cached is not None:
             if not cached[1]:
@@ -168,7 +170,7 @@ class PermissionChecker:
             self._memo[key] = (None, False)
             return None
         read: set[str] = set()
-        answer = self._decide(caller, profile, action, resource, target, service, read)
+        answer = self._decide(caller, profile, action, resource, target, service, associated, read)
         per_principal = any(k.startswith(PER_PRINCIPAL_KEYS) for k in read)
         if per_principal:
             self._per_principal.add(policy)
@@ -178,7 +180,8 @@ class PermissionChecker:
         return answer
 
     def _decide(self, caller: Caller, profile: IdentityProfile, action: str, resource: str,
-                target: Role | User | None, service: str | None, read: set[str]) -> Permission | None:
+                target: Role | User | None, service: str | None, associated: str | None,
+                read: set[str]) -> Permission | None:
         if isinstance(target, Role):
             stand_in = target
         else:
@@ -187,6 +190,9 @@ class PermissionChecker:
         base = RequestFacts(caller, stand_in, self.org.facts_for(stand_in.account) if self.org else None, read,
                             self.data_time, requested_region(action, caller.partition))
         extra: dict[str, KeyValue] = {PASSED_TO_SERVICE: (service,)} if service else {}
+        if associated is not None:
+            # A resource of the caller's account: a condition naming only other accounts' resources never holds.
+            extra[ASSOCIATED_RESOURCE] = AccountScoped(caller.account or "", associated)
         facts = CallFacts(base, extra, target is not None)
         verdict = AssumeVerdict(via="identity", needs_identity=True)
         policies = self.for_action(caller, profile, action)

@@ -362,6 +362,8 @@ class SnapshotBuilder:
         if not isinstance(path, str):
             resource = parse_arn(arn).resource  # type: ignore[union-attr]
             path = "/" + resource.split("/", 1)[1].rsplit("/", 1)[0] + "/" if resource.count("/") > 1 else "/"
+        listed = entry.get("InstanceProfileList")
+        profiles = [p["Arn"] for p in _as_list(listed) if isinstance(p, dict) and isinstance(p.get("Arn"), str)]
         self.snapshot.roles[arn] = Role(
             arn=arn,
             name=name_from_arn,
@@ -376,8 +378,9 @@ class SnapshotBuilder:
             tags=_tags(entry.get("Tags")),
             source=source,
             has_identity_data=with_identity,
-            instance_profiles=[p["Arn"] for p in _as_list(entry.get("InstanceProfileList"))
-                               if isinstance(p, dict) and isinstance(p.get("Arn"), str)],
+            instance_profiles=profiles,
+            # An entry that could not be read leaves open whether a profile holds the role.
+            instance_profiles_known=isinstance(listed, list) and len(profiles) == len(listed),
         )
 
     @_entry_guard("managed policy")
