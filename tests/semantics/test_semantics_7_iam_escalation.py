@@ -288,3 +288,21 @@ def test_add_user_to_group_keeps_the_joiners_boundary():
     g = graph_of(a)
     assert not g.has_edge(capped, ADMIN)
     assert g.has_edge(free, ADMIN)  # control
+
+
+def test_class_8_create_policy_version_on_a_policy_of_a_role_whose_trust_it_rewrites():
+    def built(rewrite: bool) -> tuple[nx.DiGraph, str]:
+        a = Account(A)
+        team = a.policy("Team", doc(allow("s3:GetObject", "*")))
+        helper = a.role("Helper", trust(B), managed=[team])
+        grants = [allow("iam:CreatePolicyVersion", team)]
+        if rewrite:
+            grants.append(allow("iam:UpdateAssumeRolePolicy", helper))
+        writer = a.user("writer", policies=identity(*grants))
+        return graph_of(a), writer
+
+    g, writer = built(rewrite=True)
+    data = g.edges[writer, ADMIN]
+    assert data["technique"] == "iam:CreatePolicyVersion" and data["conditional"] is False
+    g, writer = built(rewrite=False)  # control: nothing leads the writer to the role
+    assert not g.has_edge(writer, ADMIN)

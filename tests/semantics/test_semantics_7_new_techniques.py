@@ -252,6 +252,20 @@ def test_start_build_on_another_project_reaches_nothing():
     way_by(g, anyone, builds, "code", "codebuild:StartBuild")
 
 
+def test_start_build_batch_on_another_project_reaches_nothing():
+    a = Account(A)
+    builds = a.role("Builds", trust(CODEBUILD))
+    other = a.user("other", policies=identity(allow("codebuild:StartBuildBatch",
+                                                    f"arn:aws:codebuild:*:{A}:project/x")))
+    single = a.user("single", policies=identity(allow("codebuild:StartBuild", f"arn:aws:codebuild:*:{A}:project/x")))
+    batcher = a.user("batcher", policies=identity(allow("codebuild:StartBuildBatch",
+                                                        f"arn:aws:codebuild:*:{A}:project/ci")))
+    g = graph_of(a, resources=[_project("ci", builds)], inventory={A})
+    no_way_by(g, other, builds, "code", "codebuild:StartBuildBatch")
+    no_way_by(g, single, builds, "code", "codebuild:StartBuildBatch")
+    way_by(g, batcher, builds, "code", "codebuild:StartBuildBatch")  # control
+
+
 # -- SageMaker: a lifecycle configuration set on an existing notebook -------------------------------------------
 
 SAGEMAKER = {"Service": "sagemaker.amazonaws.com"}
