@@ -18,6 +18,7 @@ from trustgraph.policy.passrole import (
     ASSUME_ROOT,
     CODE_TECHNIQUES,
     GROUP_WRITES,
+    NEW_PRINCIPALS,
     PASSROLE_TECHNIQUES,
     POLICY_WRITES,
     ROLE_TECHNIQUE,
@@ -78,7 +79,7 @@ def known_techniques() -> set[str]:
     role assumption)."""
     tables = {t.technique for t in (*PASSROLE_TECHNIQUES, *CODE_TECHNIQUES)}
     iam = {ROLE_TECHNIQUE, *USER_TECHNIQUES, *ROLE_WRITES, *USER_WRITES, *POLICY_WRITES, *GROUP_WRITES, ADD_TO_GROUP,
-           ASSUME_ROOT, TAKEOVER}
+           ASSUME_ROOT, TAKEOVER, *(new.technique(w) for new in NEW_PRINCIPALS for w in new.writes)}
     return tables | iam | {str(kind) for kind, spec in EDGE_SPECS.items() if spec.trust}
 
 

@@ -41,6 +41,7 @@ from trustgraph.policy.passrole import (
     CODE_TECHNIQUES,
     GROUP_WRITES,
     INSTANCE_PROFILE,
+    NEW_PRINCIPALS,
     PASSROLE_TECHNIQUES,
     PERMISSIVE_VERSION_KEY,
     POLICY_WRITES,
@@ -53,6 +54,7 @@ from trustgraph.policy.passrole import (
     USER_TECHNIQUES,
     USER_WRITES,
     Extra,
+    NewPrincipal,
     Technique,
     checked_actions,
     chosen_resources,
@@ -60,7 +62,13 @@ from trustgraph.policy.passrole import (
 )
 from trustgraph.policy.permissions import Permission, PermissionChecker
 from trustgraph.policy.regions import requested_region
-from trustgraph.policy.sensitivity import Takeover, made_administrator, takeover
+from trustgraph.policy.sensitivity import (
+    Takeover,
+    made_administrator,
+    pinned_boundaries,
+    takeover,
+    under_boundaries,
+)
 from trustgraph.policy.trust import AssumeVerdict, OrgGate, apply_policy_set
 
 WRITE = "policy-write"  # a Link kind that is never drawn: see _writes_on_reached
@@ -553,6 +561,8 @@ class IndirectEdges:
                 named[action] = None if names is None else frozenset(names)
         self._object_writes(caller, profile, account)
         self._join_group(caller, profile, account)
+        for new in NEW_PRINCIPALS:
+            self._new_principal(caller, profile, account, new)
         if not named:
             return
         if any(found is None for found in named.values()):
@@ -636,6 +646,57 @@ class IndirectEdges:
                                   f"it is {admin.reason}", list(found.notes), hub_entry=True))
             if not found.conditional and not admin.conditions:
                 return
+
+    def _new_principal(self, caller: Caller, profile: IdentityProfile, account: str, new: NewPrincipal) -> None:
+        """A caller that may create a role (user), write a policy onto it and use it takes its account over: an edge
+        into the admin node. Every action is checked on one ARN of the new principal, named inside the Resource
+        patterns its grants allow; a condition on iam:PermissionsBoundary caps the new principal by the boundary it
+        pins (sensitivity.under_boundaries)."""
+        if not self.checker.for_action(caller, profile, new.create).allows and not profile.missing_policies:
+            return
+        patterns = [r for action in (new.create, *new.writes, *new.uses)
+                    for s in self.checker.for_action(caller, profile, action).allows
+                    for r in (s.statement.resources or ())]
+        shape = f":iam::{account}:{new.kind}/"
+        best: Link | None = None
+        for arn in chosen_resources(new.create, caller.partition, account, patterns):
+            if shape not in arn:
+                continue
+            found = self._new_principal_at(caller, profile, account, new, arn)
+            if found is not None and (best is None or len(found.unresolved) < len(best.unresolved)):
+                best = found
+            if best is not None and not best.unresolved:
+                break
+        if best is not None:
+            self._out.append(best)
+
+    def _new_principal_at(self, caller: Caller, profile: IdentityProfile, account: str, new: NewPrincipal,
+                          arn: str) -> Link | None:
+        created = self.checker.check(caller, profile, new.create, arn)
+        if created is None:
+            return None
+        steps: list[Permission] = [created]
+        for actions, trusted in ((new.writes, False), (new.uses, new.kind == "role")):
+            options = [p for action in actions
+                       if (p := self.checker.check(caller, profile, action, arn, named_by_resource=trusted))]
+            if not options:
+                return None
+            steps.append(min(options, key=lambda p: len(p.unresolved)))
+        unresolved, pins = pinned_boundaries(c for step in steps for c in step.unresolved)
+        bounded: tuple[Condition, ...] = ()
+        if pins is not None:
+            name = arn.rsplit("/", 1)[-1]
+            stand_in = Role(arn, name, account) if new.kind == "role" else User(arn, name, account)
+            capped = under_boundaries(stand_in, pins, self.snapshot, self.data_time)
+            if capped is None:
+                return None  # the boundary it must carry keeps it below an administrator
+            bounded = capped
+        write = steps[1].action
+        return Link(self._admin(account), EdgeKind.IAM.value, new.technique(write),
+                    list(dict.fromkeys((*unresolved, *bounded))),
+                    f"its own policies allow {new.create}, {write} and {steps[2].action} on a new {new.kind} {arn} "
+                    f"({created.source}): it makes the {new.kind} an administrator of account {account} and uses it",
+                    [n for step in steps for n in step.notes], hub_entry=True)
 
     def _made_admin(self, arn: str) -> tuple[Condition, ...] | None:
         """Under which conditions of its boundary a policy written onto the principal makes it an administrator."""
