@@ -106,6 +106,10 @@ PASSROLE_TECHNIQUES: tuple[Technique, ...] = (
     # of the target accounts, which the trust edges out of it show.
     Technique("cloudformation:CreateStackSet+CreateStackInstances", CLOUDFORMATION,
               ("cloudformation:CreateStackSet", "cloudformation:CreateStackInstances")),
+    # The same on an existing stack set: the update passes a new administration role and deploys to its instances
+    # (no inventory lists stack sets: conditional on RESOURCE_EXISTS_KEY).
+    Technique("cloudformation:UpdateStackSet", CLOUDFORMATION, ("cloudformation:UpdateStackSet",),
+              resource_kind="cloudformation-stackset"),
     Technique("codebuild:CreateProject+StartBuild", CODEBUILD, ("codebuild:CreateProject", "codebuild:StartBuild")),
     Technique("codebuild:CreateProject+StartBuildBatch", CODEBUILD,
               ("codebuild:CreateProject", "codebuild:StartBuildBatch")),
@@ -183,6 +187,7 @@ RESOURCE_SHAPES: dict[str, str] = {
     "cloudformation:UpdateStack": "arn:{p}:cloudformation:*:{a}:stack/*/*",
     "cloudformation:CreateStackSet": "arn:{p}:cloudformation:*:{a}:stackset/*:*",
     "cloudformation:CreateStackInstances": "arn:{p}:cloudformation:*:{a}:stackset/*:*",
+    "cloudformation:UpdateStackSet": "arn:{p}:cloudformation:*:{a}:stackset/*:*",
     "codebuild:CreateProject": "arn:{p}:codebuild:*:{a}:project/*",
     "codebuild:UpdateProject": "arn:{p}:codebuild:*:{a}:project/*",
     "codebuild:StartBuild": "arn:{p}:codebuild:*:{a}:project/*",
