@@ -267,6 +267,12 @@ ADD_TO_GROUP = "iam:AddUserToGroup"
 # the default version alone, so the edge depends on it.
 PERMISSIVE_VERSION_KEY = "trustgraph:PermissivePolicyVersion"
 ASSUME_ROOT = "sts:AssumeRoot"
+# Service-managed StackSets: the management account (with trusted access for StackSets activated in Organizations)
+# deploys stack instances into member accounts through the service-linked role
+# AWSServiceRoleForCloudFormationStackSetsOrgMember and an execution role with administrator permissions there.
+STACKSETS_ORG = "cloudformation:CreateStackSet+CreateStackInstances (SERVICE_MANAGED)"
+STACKSETS_ORG_ACTIONS = ("cloudformation:CreateStackSet", "cloudformation:CreateStackInstances")
+STACKSETS_ACCESS_KEY = "trustgraph:StackSetsTrustedAccess"
 
 
 @dataclass(frozen=True, slots=True)
