@@ -14,9 +14,13 @@ import pytest
 
 from trustgraph.graph.schema import EDGE_SPECS
 from trustgraph.policy.passrole import (
+    ADD_TO_GROUP,
     ASSUME_ROOT,
     CODE_TECHNIQUES,
+    GROUP_WRITES,
+    NEW_PRINCIPALS,
     PASSROLE_TECHNIQUES,
+    POLICY_WRITES,
     ROLE_TECHNIQUE,
     ROLE_WRITES,
     TAKEOVER,
@@ -74,7 +78,8 @@ def known_techniques() -> set[str]:
     """The technique names the graph's edges carry, and the trust edge kinds (a catalogue path may be a plain
     role assumption)."""
     tables = {t.technique for t in (*PASSROLE_TECHNIQUES, *CODE_TECHNIQUES)}
-    iam = {ROLE_TECHNIQUE, *USER_TECHNIQUES, *ROLE_WRITES, *USER_WRITES, ASSUME_ROOT, TAKEOVER}
+    iam = {ROLE_TECHNIQUE, *USER_TECHNIQUES, *ROLE_WRITES, *USER_WRITES, *POLICY_WRITES, *GROUP_WRITES, ADD_TO_GROUP,
+           ASSUME_ROOT, TAKEOVER, *(new.technique(w) for new in NEW_PRINCIPALS for w in new.writes)}
     return tables | iam | {str(kind) for kind, spec in EDGE_SPECS.items() if spec.trust}
 
 

@@ -288,3 +288,137 @@ def test_add_user_to_group_keeps_the_joiners_boundary():
     g = graph_of(a)
     assert not g.has_edge(capped, ADMIN)
     assert g.has_edge(free, ADMIN)  # control
+
+
+def test_class_8_create_policy_version_on_a_policy_of_a_role_whose_trust_it_rewrites():
+    def built(rewrite: bool) -> tuple[nx.DiGraph, str]:
+        a = Account(A)
+        team = a.policy("Team", doc(allow("s3:GetObject", "*")))
+        helper = a.role("Helper", trust(B), managed=[team])
+        grants = [allow("iam:CreatePolicyVersion", team)]
+        if rewrite:
+            grants.append(allow("iam:UpdateAssumeRolePolicy", helper))
+        writer = a.user("writer", policies=identity(*grants))
+        return graph_of(a), writer
+
+    g, writer = built(rewrite=True)
+    data = g.edges[writer, ADMIN]
+    assert data["technique"] == "iam:CreatePolicyVersion" and data["conditional"] is False
+    g, writer = built(rewrite=False)  # control: nothing leads the writer to the role
+    assert not g.has_edge(writer, ADMIN)
+
+
+# -- new principals: iam:CreateRole / iam:CreateUser, an administrator policy written onto them, used ---------------
+
+ROLE_PIN = "iam:PermissionsBoundary"
+
+
+def test_iam_create_role_attach_role_policy_takes_the_account_over():
+    a = Account(A)
+    creator = a.user("creator", policies=identity(allow(["iam:CreateRole", "iam:AttachRolePolicy"],
+                                                        a.arn("role", "tools-*"))))
+    # Not on itself (that is a self-write, account-takeover): on new roles only.
+    inline = a.role("Inline", trust(B), policies=identity(allow(["iam:CreateRole", "iam:PutRolePolicy"],
+                                                                a.arn("role", "new-*"))))
+    g = graph_of(a)
+    data = g.edges[creator, ADMIN]
+    assert data["technique"] == "iam:CreateRole+AttachRolePolicy" and data["conditional"] is False
+    assert data["hub_entry"] and "role/tools-" in data["evidence"][0]["reason"]
+    assert g.edges[inline, ADMIN]["technique"] == "iam:CreateRole+PutRolePolicy"
+
+
+def test_iam_create_role_attach_role_policy_needs_every_action_on_one_new_role():
+    a = Account(A)
+    apart = a.user("apart", policies=identity(allow("iam:CreateRole", a.arn("role", "a-*")),
+                                              allow("iam:AttachRolePolicy", a.arn("role", "b-*"))))
+    no_write = a.user("no-write", policies=identity(allow("iam:CreateRole", "*")))
+    no_assume = a.user("no-assume", policies=identity(allow(["iam:CreateRole", "iam:AttachRolePolicy"], "*"),
+                                                      deny("sts:AssumeRole", "*")))
+    both = a.user("both", policies=identity(allow("iam:CreateRole", a.arn("role", "a-*")),
+                                            allow("iam:AttachRolePolicy", a.arn("role", "*"))))
+    g = graph_of(a)
+    assert not g.has_edge(apart, ADMIN) and not g.has_edge(no_write, ADMIN) and not g.has_edge(no_assume, ADMIN)
+    assert g.edges[both, ADMIN]["conditional"] is False  # control: role/a-x is allowed both
+
+
+def test_iam_create_role_with_a_required_boundary_is_capped_by_it():
+    a = Account(A)
+    cap = a.policy("Cap", doc(allow("s3:*", "*")))
+    wide = a.policy("Wide", doc(allow("*", "*")))
+
+    def creator(name: str, pin: str) -> str:
+        return a.user(name, policies=identity(
+            allow("iam:CreateRole", "*", condition={"StringEquals": {ROLE_PIN: pin}}),
+            allow("iam:AttachRolePolicy", "*")))
+
+    capped = creator("capped", cap)
+    free = creator("free", wide)
+    pattern = creator("pattern", a.arn("policy", "Dev*"))
+    denied = a.user("denied", policies=identity(
+        allow(["iam:CreateRole", "iam:AttachRolePolicy"], "*"),
+        deny("iam:CreateRole", "*", condition={"StringNotEquals": {ROLE_PIN: cap}})))
+    g = graph_of(a)
+    assert not g.has_edge(capped, ADMIN) and not g.has_edge(denied, ADMIN)
+    assert g.edges[free, ADMIN]["conditional"] is False  # control: the boundary it must carry allows everything
+    assert g.edges[pattern, ADMIN]["conditions"] == ["trustgraph:RequiredBoundaryAllows"]
+
+
+def test_iam_create_user_attach_user_policy_create_access_key_takes_the_account_over():
+    a = Account(A)
+    keys = a.user("keys", policies=identity(allow(["iam:CreateUser", "iam:AttachUserPolicy", "iam:CreateAccessKey"],
+                                                  a.arn("user", "new-*"))))
+    console = a.role("Console", trust(B), policies=identity(allow(
+        ["iam:CreateUser", "iam:PutUserPolicy", "iam:CreateLoginProfile"], a.arn("user", "ops-*"))))
+    g = graph_of(a)
+    assert g.edges[keys, ADMIN]["technique"] == "iam:CreateUser+AttachUserPolicy"
+    assert g.edges[keys, ADMIN]["conditional"] is False
+    assert g.edges[console, ADMIN]["technique"] == "iam:CreateUser+PutUserPolicy"
+
+
+def test_iam_create_user_attach_user_policy_without_credentials_is_none():
+    a = Account(A)
+    no_keys = a.user("no-keys", policies=identity(allow(["iam:CreateUser", "iam:AttachUserPolicy"],
+                                                        a.arn("user", "new-*"))))
+    other_keys = a.user("other-keys", policies=identity(
+        allow(["iam:CreateUser", "iam:AttachUserPolicy"], a.arn("user", "new-*")),
+        allow("iam:CreateAccessKey", a.arn("user", "old-*"))))
+    g = graph_of(a)
+    assert not g.has_edge(no_keys, ADMIN) and not g.has_edge(other_keys, ADMIN)
+
+
+# -- permissions boundaries a principal lifts from itself ----------------------------------------------------------
+
+
+def test_iam_delete_user_permissions_boundary_of_an_administrator_takes_the_account_over():
+    a = Account(A)
+    lift = a.policy("Lift", doc(allow(["s3:*", "iam:DeleteUserPermissionsBoundary"], "*")))
+    keep = a.policy("Keep", doc(allow("s3:*", "*")))
+    lifter = a.user("lifter", boundary=lift, policies=identity(allow("*", "*")))
+    kept = a.user("kept", boundary=keep, policies=identity(allow("*", "*")))
+    reader = a.user("reader", boundary=lift, policies=identity(allow(["s3:*", "iam:DeleteUserPermissionsBoundary"],
+                                                                     "*")))
+    g = graph_of(a)
+    data = g.edges[lifter, ADMIN]
+    assert data["conditional"] is False and "iam:DeleteUserPermissionsBoundary" in data["evidence"][0]["reason"]
+    assert not g.has_edge(kept, ADMIN)  # control: its boundary does not let it remove the boundary
+    assert not g.has_edge(reader, ADMIN)  # control: without the boundary it is no administrator either
+
+
+def test_iam_put_role_permissions_boundary_on_itself_unless_the_boundary_is_pinned():
+    a = Account(A)
+    swap = a.policy("Swap", doc(allow(["s3:*", "iam:PutRolePermissionsBoundary"], "*")))
+    wide = a.policy("Wide", doc(allow("*", "*")))
+
+    def role(name: str, pin: str | None) -> str:
+        # The usual pin: a Deny of any other boundary.
+        pinned = [deny("iam:PutRolePermissionsBoundary", "*", condition={"StringNotEquals": {ROLE_PIN: pin}})]
+        return a.role(name, trust(B), boundary=swap, policies=identity(allow("*", "*"), *(pinned if pin else [])))
+
+    free = role("Free", None)
+    same = role("Same", swap)
+    wider = role("Wider", wide)
+    g = graph_of(a)
+    assert g.edges[free, ADMIN]["conditional"] is False
+    assert "iam:PutRolePermissionsBoundary" in g.edges[free, ADMIN]["evidence"][0]["reason"]
+    assert not g.has_edge(same, ADMIN)  # the pinned boundary is the one it has
+    assert g.edges[wider, ADMIN]["conditional"] is False  # control: the pinned boundary allows everything

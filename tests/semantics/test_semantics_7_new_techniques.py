@@ -252,6 +252,20 @@ def test_start_build_on_another_project_reaches_nothing():
     way_by(g, anyone, builds, "code", "codebuild:StartBuild")
 
 
+def test_start_build_batch_on_another_project_reaches_nothing():
+    a = Account(A)
+    builds = a.role("Builds", trust(CODEBUILD))
+    other = a.user("other", policies=identity(allow("codebuild:StartBuildBatch",
+                                                    f"arn:aws:codebuild:*:{A}:project/x")))
+    single = a.user("single", policies=identity(allow("codebuild:StartBuild", f"arn:aws:codebuild:*:{A}:project/x")))
+    batcher = a.user("batcher", policies=identity(allow("codebuild:StartBuildBatch",
+                                                        f"arn:aws:codebuild:*:{A}:project/ci")))
+    g = graph_of(a, resources=[_project("ci", builds)], inventory={A})
+    no_way_by(g, other, builds, "code", "codebuild:StartBuildBatch")
+    no_way_by(g, single, builds, "code", "codebuild:StartBuildBatch")
+    way_by(g, batcher, builds, "code", "codebuild:StartBuildBatch")  # control
+
+
 # -- SageMaker: a lifecycle configuration set on an existing notebook -------------------------------------------
 
 SAGEMAKER = {"Service": "sagemaker.amazonaws.com"}
@@ -377,3 +391,22 @@ def test_self_managed_stackset_needs_the_stack_instances_and_passrole():
     g = graph_of(a)
     no_way_by(g, sets_only, admin_role, "passrole", STACKSET)
     no_way_by(g, no_pass, admin_role, "passrole", STACKSET)
+
+
+def test_update_stack_set_passes_a_new_administration_role_to_an_existing_stack_set():
+    a = Account(A)
+    admin_role = a.role("StackSetAdmin", trust({"Service": "cloudformation.amazonaws.com"}))
+    updater = a.user("updater", policies=identity(PASS_ANY, allow("cloudformation:UpdateStackSet", "*")))
+    g = graph_of(a)
+    assert way_by(g, updater, admin_role, "passrole", "cloudformation:UpdateStackSet")["conditions"] == [
+        "trustgraph:ResourceExists"]
+
+
+def test_update_stack_set_needs_passrole_and_the_update():
+    a = Account(A)
+    admin_role = a.role("StackSetAdmin", trust({"Service": "cloudformation.amazonaws.com"}))
+    no_pass = a.user("no-pass", policies=identity(allow("cloudformation:UpdateStackSet", "*")))
+    no_update = a.user("no-update", policies=identity(PASS_ANY, allow("cloudformation:DescribeStackSet", "*")))
+    g = graph_of(a)
+    no_way_by(g, no_pass, admin_role, "passrole", "cloudformation:UpdateStackSet")
+    no_way_by(g, no_update, admin_role, "passrole", "cloudformation:UpdateStackSet")

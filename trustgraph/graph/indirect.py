@@ -41,6 +41,7 @@ from trustgraph.policy.passrole import (
     CODE_TECHNIQUES,
     GROUP_WRITES,
     INSTANCE_PROFILE,
+    NEW_PRINCIPALS,
     PASSROLE_TECHNIQUES,
     PERMISSIVE_VERSION_KEY,
     POLICY_WRITES,
@@ -49,10 +50,14 @@ from trustgraph.policy.passrole import (
     ROLE_WRITES,
     ROOT_ACCESS_KEY,
     RUNS_AS_ROLE_KEY,
+    STACKSETS_ACCESS_KEY,
+    STACKSETS_ORG,
+    STACKSETS_ORG_ACTIONS,
     TAKEOVER,
     USER_TECHNIQUES,
     USER_WRITES,
     Extra,
+    NewPrincipal,
     Technique,
     associated_resource,
     checked_actions,
@@ -61,7 +66,13 @@ from trustgraph.policy.passrole import (
 )
 from trustgraph.policy.permissions import Permission, PermissionChecker
 from trustgraph.policy.regions import requested_region
-from trustgraph.policy.sensitivity import Takeover, made_administrator, takeover
+from trustgraph.policy.sensitivity import (
+    Takeover,
+    made_administrator,
+    pinned_boundaries,
+    takeover,
+    under_boundaries,
+)
 from trustgraph.policy.trust import AssumeVerdict, OrgGate, apply_policy_set
 
 WRITE = "policy-write"  # a Link kind that is never drawn: see _writes_on_reached
@@ -376,6 +387,7 @@ class IndirectEdges:
                 for shared, sharing in alike.items():
                     self._draw(sharing, found[shared])
         self._assume_root(callers)
+        self._stacksets_org(callers)
         self._writes_on_reached()
         for account in sorted(self.snapshot.collected_accounts):
             if admin_node(account) in self.graph:
@@ -650,6 +662,8 @@ class IndirectEdges:
                 named[action] = None if names is None else frozenset(names)
         self._object_writes(caller, profile, account)
         self._join_group(caller, profile, account)
+        for new in NEW_PRINCIPALS:
+            self._new_principal(caller, profile, account, new)
         if not named:
             return
         if any(found is None for found in named.values()):
@@ -733,6 +747,57 @@ class IndirectEdges:
                                   f"it is {admin.reason}", list(found.notes), hub_entry=True))
             if not found.conditional and not admin.conditions:
                 return
+
+    def _new_principal(self, caller: Caller, profile: IdentityProfile, account: str, new: NewPrincipal) -> None:
+        """A caller that may create a role (user), write a policy onto it and use it takes its account over: an edge
+        into the admin node. Every action is checked on one ARN of the new principal, named inside the Resource
+        patterns its grants allow; a condition on iam:PermissionsBoundary caps the new principal by the boundary it
+        pins (sensitivity.under_boundaries)."""
+        if not self.checker.for_action(caller, profile, new.create).allows:
+            return  # as for the takeover: policies missing from the data are not read as granting it
+        patterns = [r for action in (new.create, *new.writes, *new.uses)
+                    for s in self.checker.for_action(caller, profile, action).allows
+                    for r in (s.statement.resources or ())]
+        shape = f":iam::{account}:{new.kind}/"
+        best: Link | None = None
+        for arn in chosen_resources(new.create, caller.partition, account, patterns):
+            if shape not in arn:
+                continue
+            found = self._new_principal_at(caller, profile, account, new, arn)
+            if found is not None and (best is None or len(found.unresolved) < len(best.unresolved)):
+                best = found
+            if best is not None and not best.unresolved:
+                break
+        if best is not None:
+            self._out.append(best)
+
+    def _new_principal_at(self, caller: Caller, profile: IdentityProfile, account: str, new: NewPrincipal,
+                          arn: str) -> Link | None:
+        created = self.checker.check(caller, profile, new.create, arn)
+        if created is None:
+            return None
+        steps: list[Permission] = [created]
+        for actions, trusted in ((new.writes, False), (new.uses, new.kind == "role")):
+            options = [p for action in actions
+                       if (p := self.checker.check(caller, profile, action, arn, named_by_resource=trusted))]
+            if not options:
+                return None
+            steps.append(min(options, key=lambda p: len(p.unresolved)))
+        unresolved, pins = pinned_boundaries(c for step in steps for c in step.unresolved)
+        bounded: tuple[Condition, ...] = ()
+        if pins is not None:
+            name = arn.rsplit("/", 1)[-1]
+            stand_in = Role(arn, name, account) if new.kind == "role" else User(arn, name, account)
+            capped = under_boundaries(stand_in, pins, self.snapshot, self.data_time)
+            if capped is None:
+                return None  # the boundary it must carry keeps it below an administrator
+            bounded = capped
+        write = steps[1].action
+        return Link(self._admin(account), EdgeKind.IAM.value, new.technique(write),
+                    list(dict.fromkeys((*unresolved, *bounded))),
+                    f"its own policies allow {new.create}, {write} and {steps[2].action} on a new {new.kind} {arn} "
+                    f"({created.source}): it makes the {new.kind} an administrator of account {account} and uses it",
+                    [n for step in steps for n in step.notes], hub_entry=True)
 
     def _made_admin(self, arn: str) -> tuple[Condition, ...] | None:
         """Under which conditions of its boundary a policy written onto the principal makes it an administrator."""
@@ -834,3 +899,62 @@ class IndirectEdges:
                           "session there, only if centralized root access is enabled and the task policy it asks for "
                           "lets it take over the account (e.g. IAMCreateRootUserPassword)",
                           list(found.notes), hub_entry=True)
+
+    def _stacksets_org(self, callers: list[tuple[Caller, IdentityProfile, User | Role]]) -> None:
+        """Principals of the management account allowed to create a service-managed stack set and its stack
+        instances enter one hub of that account, which has an edge into the admin node of each member account: the
+        stack instances run with administrator permissions there. Callers + members edges, never their product."""
+        org = self.snapshot.organization
+        if org is None or not org.management_account_id:
+            return
+        management = org.management_account_id
+        members = sorted(a for a in self.snapshot.collected_accounts if a != management and a in org.accounts)
+        if not members:
+            return
+        hub: str | None = None
+        for caller, profile, _ in callers:
+            if caller.account != management or not all(
+                    self.checker.for_action(caller, profile, a).allows for a in STACKSETS_ORG_ACTIONS):
+                continue
+            steps = self._on_one_stack_set(caller, profile, management)
+            if steps is None:
+                continue
+            hub = hub or self._stacksets_hub(management, members)
+            self.link(caller.node_id, hub, EdgeKind.IAM.value, STACKSETS_ORG,
+                      list(dict.fromkeys(c for s in steps for c in s.unresolved)),
+                      f"its own policies allow {' + '.join(STACKSETS_ORG_ACTIONS)} on a stack set of the management "
+                      f"account ({steps[0].source}): a service-managed stack set deploys into the member accounts",
+                      [n for s in steps for n in s.notes], hub_entry=True)
+
+    def _on_one_stack_set(self, caller: Caller, profile: IdentityProfile, account: str) -> list[Permission] | None:
+        """Both StackSets actions on one stack set ARN the caller names (an unconditional answer wins)."""
+        patterns = [r for a in STACKSETS_ORG_ACTIONS for s in self.checker.for_action(caller, profile, a).allows
+                    for r in (s.statement.resources or ())]
+        best: list[Permission] | None = None
+        for arn in chosen_resources(STACKSETS_ORG_ACTIONS[0], caller.partition, account, patterns):
+            if ":stackset/" not in arn:
+                continue
+            steps = [p for a in STACKSETS_ORG_ACTIONS if (p := self.checker.check(caller, profile, a, arn))]
+            if len(steps) < len(STACKSETS_ORG_ACTIONS):
+                continue
+            if best is None or sum(len(s.unresolved) for s in steps) < sum(len(s.unresolved) for s in best):
+                best = steps
+            if not any(s.unresolved for s in best):
+                break
+        return best
+
+    def _stacksets_hub(self, management: str, members: list[str]) -> str:
+        """The node standing for "a service-managed stack set of the management account", with an edge into the
+        admin node of each member account, conditional on trusted access being activated."""
+        node = f"stacksets:{management}"
+        self.graph.add_node(node, kind=NodeKind.STACKSETS_DEPLOYER.value, hub=True, in_data=False, account=management,
+                            label="service-managed StackSets", account_name=self.snapshot.account_name(management))
+        access = Condition("Unknown", STACKSETS_ACCESS_KEY, (
+            "trusted access for StackSets is activated in AWS Organizations",))
+        for account in members:
+            self.link(node, self._admin(account), EdgeKind.IAM.value, STACKSETS_ORG, [access],
+                      f"a service-managed stack set of the management account deploys stack instances into account "
+                      f"{account} with administrator permissions (its AWSServiceRoleForCloudFormationStackSetsOrgMember"
+                      f" and stacksets-exec role), only if trusted access for StackSets is activated",
+                      ["only if trusted access for StackSets is activated in AWS Organizations"], hub_entry=True)
+        return node

@@ -38,6 +38,7 @@ class NodeKind(StrEnum):
     POLICY_GROUP = "policy-group"
     CODE_RUNNER = "code-runner"
     PASSROLE_RUNNER = "passrole-runner"
+    STACKSETS_DEPLOYER = "stacksets-deployer"
     SERVICE = "service"
     FEDERATED = "federated"
     PUBLIC = "public"
@@ -265,6 +266,10 @@ NODE_SPECS: dict[str, NodeSpec] = _Rows({spec.kind: spec for spec in (
     NodeSpec(NodeKind.PASSROLE_RUNNER, Hub.ALWAYS, "roles passed to a service", ("PassRole runner", "PassRole runners"),
              ("AWSPassRoleRunner",), ("AWSPassRoleRunner",), needs_via=frozenset({Via.PASSROLE}),
              diff_key=_runner_key),
+    # service-managed CloudFormation StackSets of an organization's managing account: deployed into every member
+    NodeSpec(NodeKind.STACKSETS_DEPLOYER, Hub.ALWAYS, "StackSets deployed into member accounts",
+             ("StackSets deployer", "StackSets deployers"), ("AWSStackSetsDeployer",), ("AWSStackSetsDeployer",),
+             needs_via=frozenset({Via.IAM}), diff_key=_runner_key),
     NodeSpec(NodeKind.SERVICE, Hub.NEVER, "AWS service", ("service", "services"),
              ("AWSServicePrincipal", _PRINCIPAL), ("AWSServicePrincipal", _PRINCIPAL)),
     NodeSpec(NodeKind.FEDERATED, Hub.NEVER, "identity provider", ("provider", "providers"),

@@ -138,6 +138,10 @@ PASSROLE_TECHNIQUES: tuple[Technique, ...] = (
     Technique("cloudformation:CreateStackSet+CreateStackInstances", CLOUDFORMATION,
               ("cloudformation:CreateStackSet", "cloudformation:CreateStackInstances"),
               one_resource=("cloudformation:CreateStackSet", "cloudformation:CreateStackInstances")),
+    # The same on an existing stack set: the update passes a new administration role and deploys to its instances
+    # (no inventory lists stack sets: conditional on RESOURCE_EXISTS_KEY).
+    Technique("cloudformation:UpdateStackSet", CLOUDFORMATION, ("cloudformation:UpdateStackSet",),
+              resource_kind="cloudformation-stackset"),
     Technique("codebuild:CreateProject+StartBuild", CODEBUILD, ("codebuild:CreateProject", "codebuild:StartBuild"),
               one_resource=("codebuild:CreateProject", "codebuild:StartBuild")),
     Technique("codebuild:CreateProject+StartBuildBatch", CODEBUILD,
@@ -223,6 +227,7 @@ RESOURCE_SHAPES: dict[str, str] = {
     "cloudformation:UpdateStack": "arn:{p}:cloudformation:*:{a}:stack/*/*",
     "cloudformation:CreateStackSet": "arn:{p}:cloudformation:*:{a}:stackset/*:*",
     "cloudformation:CreateStackInstances": "arn:{p}:cloudformation:*:{a}:stackset/*:*",
+    "cloudformation:UpdateStackSet": "arn:{p}:cloudformation:*:{a}:stackset/*:*",
     "codebuild:CreateProject": "arn:{p}:codebuild:*:{a}:project/*",
     "codebuild:UpdateProject": "arn:{p}:codebuild:*:{a}:project/*",
     "codebuild:StartBuild": "arn:{p}:codebuild:*:{a}:project/*",
@@ -248,6 +253,8 @@ RESOURCE_SHAPES: dict[str, str] = {
     "glue:StartJobRun": "arn:{p}:glue:*:{a}:job/*",
     "glue:UpdateJob": "arn:{p}:glue:*:{a}:job/*",
     "glue:CreateTrigger": "arn:{p}:glue:*:{a}:trigger/*",
+    "iam:CreateRole": "arn:{p}:iam::{a}:role/*",
+    "iam:CreateUser": "arn:{p}:iam::{a}:user/*",
     "iam:CreateInstanceProfile": "arn:{p}:iam::{a}:instance-profile/*",
     "iam:AddRoleToInstanceProfile": "arn:{p}:iam::{a}:instance-profile/*",
 }
@@ -356,6 +363,34 @@ ADD_TO_GROUP = "iam:AddUserToGroup"
 # the default version alone, so the edge depends on it.
 PERMISSIVE_VERSION_KEY = "trustgraph:PermissivePolicyVersion"
 ASSUME_ROOT = "sts:AssumeRoot"
+# Service-managed StackSets: the management account (with trusted access for StackSets activated in Organizations)
+# deploys stack instances into member accounts through the service-linked role
+# AWSServiceRoleForCloudFormationStackSetsOrgMember and an execution role with administrator permissions there.
+STACKSETS_ORG = "cloudformation:CreateStackSet+CreateStackInstances (SERVICE_MANAGED)"
+STACKSETS_ORG_ACTIONS = ("cloudformation:CreateStackSet", "cloudformation:CreateStackInstances")
+STACKSETS_ACCESS_KEY = "trustgraph:StackSetsTrustedAccess"
+
+
+@dataclass(frozen=True, slots=True)
+class NewPrincipal:
+    """A principal the caller creates, writes an administrator policy onto, and uses: every action is checked on
+    one ARN of the new principal (graph/indirect.py)."""
+
+    kind: str  # "role" or "user"
+    create: str
+    writes: tuple[str, ...]  # one of them
+    uses: tuple[str, ...]  # one of them: how the caller gets the new principal's credentials
+
+    def technique(self, write: str) -> str:
+        return f"{self.create}+{write.split(':', 1)[1]}"
+
+
+# A new role's trust is the caller's choice: it names the caller, so within the account sts:AssumeRole needs no
+# identity Allow (checked with named_by_resource). A new user's credentials: an access key or a console password.
+NEW_PRINCIPALS = (
+    NewPrincipal("role", "iam:CreateRole", ROLE_WRITES, ("sts:AssumeRole",)),
+    NewPrincipal("user", "iam:CreateUser", USER_WRITES, ("iam:CreateAccessKey", "iam:CreateLoginProfile")),
+)
 # The technique of the edge into an account's admin node of a principal that can take its account over.
 TAKEOVER = "account-takeover"
 
@@ -363,7 +398,8 @@ TAKEOVER = "account-takeover"
 def checked_actions() -> tuple[str, ...]:
     """Every action the indirect edges ask a principal's policies about."""
     actions = {"iam:PassRole", ROLE_TECHNIQUE, *USER_TECHNIQUES, *ROLE_WRITES, *USER_WRITES, *POLICY_WRITES,
-               *GROUP_WRITES, ADD_TO_GROUP, ASSUME_ROOT}
+               *GROUP_WRITES, ADD_TO_GROUP, ASSUME_ROOT,
+               *(a for new in NEW_PRINCIPALS for a in (new.create, *new.writes, *new.uses))}
     for technique in (*PASSROLE_TECHNIQUES, *CODE_TECHNIQUES):
         actions.update(technique.actions)
         actions.update(a for extra in technique.extras for alt in extra.alternatives for a in alt)

@@ -148,14 +148,16 @@ class PermissionChecker:
 
     def check(self, caller: Caller, profile: IdentityProfile, action: str, resource: str,
               target: Role | User | None = None, service: str | None = None,
-              associated: str | None = None) -> Permission | None:
+              associated: str | None = None, named_by_resource: bool = False) -> Permission | None:
         """May `caller` (a concrete principal with `profile`) call `action` on `resource`? `target`: the role or
         user the resource is (its tags and account decide resource conditions); `service`: the service a role
         is passed to (iam:PassedToService); `associated`: an ARN pattern of the caller's account that the
-        resource the role is passed for matches (iam:AssociatedResourceArn: a resource the caller creates)."""
+        resource the role is passed for matches (iam:AssociatedResourceArn: a resource the caller creates);
+        `named_by_resource`: the resource's own policy names the caller's ARN in its account, so no identity
+        Allow is needed (SEMANTICS §4) while Denies, the boundary (§4.3) and SCPs still apply."""
         policy = self.policy_id(caller, profile)
         shared = self.action_id(caller, profile, action)
-        key = (shared, resource, service, associated)
+        key = (shared, resource, service, associated, named_by_resource)
         cached = self._memo.get(key)
         if cached is not None:
             if not cached[1]:
@@ -170,7 +172,8 @@ class PermissionChecker:
             self._memo[key] = (None, False)
             return None
         read: set[str] = set()
-        answer = self._decide(caller, profile, action, resource, target, service, associated, read)
+        answer = self._decide(caller, profile, action, resource, target, service, associated, read,
+                              named_by_resource)
         per_principal = any(k.startswith(PER_PRINCIPAL_KEYS) for k in read)
         if per_principal:
             self._per_principal.add(policy)
@@ -181,7 +184,7 @@ class PermissionChecker:
 
     def _decide(self, caller: Caller, profile: IdentityProfile, action: str, resource: str,
                 target: Role | User | None, service: str | None, associated: str | None,
-                read: set[str]) -> Permission | None:
+                read: set[str], named_by_resource: bool = False) -> Permission | None:
         if isinstance(target, Role):
             stand_in = target
         else:
@@ -197,7 +200,7 @@ class PermissionChecker:
         verdict = AssumeVerdict(via="identity", needs_identity=True)
         policies = self.for_action(caller, profile, action)
         result = evaluate_set(policies.allows, policies.denies, resource, facts)
-        if not apply_policy_set(verdict, result, True, f"the identity policy for {action}"):
+        if not apply_policy_set(verdict, result, not named_by_resource, f"the identity policy for {action}"):
             if result.allowed is Tri.FALSE and result.denied is Tri.FALSE and profile.missing_policies:
                 note_missing(verdict, profile.missing_policies, "may be allowed by policies not in the data: ")
             else:
@@ -218,5 +221,7 @@ class PermissionChecker:
         for c in verdict.unresolved:
             if c not in unresolved:
                 unresolved.append(c)
-        return Permission(action, resource, tuple(unresolved), result.allow_source, tuple(verdict.notes))
+        source = result.allow_source if result.allowed is not Tri.FALSE or not named_by_resource else \
+            "the resource's policy, which names it"
+        return Permission(action, resource, tuple(unresolved), source, tuple(verdict.notes))
 

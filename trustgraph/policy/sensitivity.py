@@ -21,7 +21,7 @@ opts a role out of the automatic detection.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from trustgraph.model import Condition, Group, PolicyDocument, Role, Snapshot, Statement, User
 from trustgraph.policy.caller import Caller, RequestFacts
@@ -330,13 +330,20 @@ SET_DEFAULT_VERSION = "iam:SetDefaultPolicyVersion"
 def takeover(principal: Role | User, snapshot: Snapshot, memo: dict[tuple[object, ...], list[str]] | None = None,
              data_time: float | None = None) -> Takeover | None:
     """Can the principal get every permission of its account: every action on every resource, an administrator
-    policy attached, or a policy write on itself (SELF_WRITES) that its boundary lets grant the takeover actions?
-    Other escalations (rewriting another role's trust, credentials for other users, PassRole, code running as
-    another role) reach particular roles and users, not the whole account."""
+    policy attached, a policy write on itself (SELF_WRITES) that its boundary lets grant the takeover actions, or
+    the removal or replacement of its own boundary where its identity policies without it make it an administrator
+    (BOUNDARY_WRITES)? Other escalations (rewriting another role's trust, credentials for other users, PassRole,
+    code running as another role) reach particular roles and users, not the whole account."""
+    return _takeover(principal, snapshot, memo, data_time, rewrite_boundary=True)
+
+
+def _takeover(principal: Role | User, snapshot: Snapshot, memo: dict[tuple[object, ...], list[str]] | None,
+              data_time: float | None, rewrite_boundary: bool) -> Takeover | None:
     if isinstance(principal, Role) and not principal.has_identity_data:
         return None
     statements, missing = _statements(principal, snapshot)
-    writes = (*SELF_WRITES, SET_DEFAULT_VERSION, "iam:CreateUser")
+    writes = (*SELF_WRITES, SET_DEFAULT_VERSION, "iam:CreateUser",
+              *(a for pair in BOUNDARY_WRITES.values() for a in pair))
     if not any(ADMIN_POLICY_NAMES.get(a.rsplit("/", 1)[-1]) for a in missing) and not any(
             s.statement.effect == "Allow" and any(covers_action(s.statement, a) for a in writes) for s in statements):
         return None  # neither every action (iam:CreateUser is one of the probes) nor a policy write: no takeover
@@ -361,14 +368,107 @@ def takeover(principal: Role | User, snapshot: Snapshot, memo: dict[tuple[object
                 "Unknown", PERMISSIVE_VERSION_KEY, ("a non-default version of an attached policy grants more",))))
         if grant is not None:
             found.append((action, grant))
-    if not found:
-        return None
-    action, grant = min(found, key=lambda f: len(f[1].conditions))  # an unconditional write first
     bounded = _boundary_admits(boundary, principal, facts)
-    if bounded is None:
-        return None  # the boundary caps what the write can give it below the takeover
+    if not found or bounded is None:
+        # No self-write, or the boundary caps what one can give it below the takeover: unless it may lift the cap.
+        return _boundary_rewrite(principal, snapshot, memo, data_time, (allows, denies, boundary, facts)) \
+            if rewrite_boundary else None
+    action, grant = min(found, key=lambda f: len(f[1].conditions))  # an unconditional write first
     return Takeover(f"admin-equivalent: {action} on itself ({grant.source})",
                     tuple(dict.fromkeys((*grant.conditions, *bounded, *unknown_boundary))))
+
+
+# Writes on a principal's own permissions boundary (role, user): removing it leaves the identity policies alone in
+# force; replacing it puts in force the identity policies ∩ the new boundary, which the writer picks unless a
+# condition on iam:PermissionsBoundary pins it
+# (https://docs.aws.amazon.com/IAM/latest/APIReference/API_DeleteUserPermissionsBoundary.html,
+# https://docs.aws.amazon.com/IAM/latest/APIReference/API_PutUserPermissionsBoundary.html).
+BOUNDARY_WRITES: dict[str, tuple[str, str]] = {
+    "role": ("iam:DeleteRolePermissionsBoundary", "iam:PutRolePermissionsBoundary"),
+    "user": ("iam:DeleteUserPermissionsBoundary", "iam:PutUserPermissionsBoundary"),
+}
+PERMISSIONS_BOUNDARY_KEY = "iam:permissionsboundary"
+# The boundary a condition on iam:PermissionsBoundary requires is named by a pattern (or cannot be read): whether
+# that boundary lets the principal take its account over is not settled.
+REQUIRED_BOUNDARY_KEY = "trustgraph:RequiredBoundaryAllows"
+
+
+def pinned_boundaries(conditions: Iterable[Condition]) -> tuple[tuple[Condition, ...], tuple[str, ...] | None]:
+    """(the other conditions, the boundary ARNs a condition on iam:PermissionsBoundary names, or None when none
+    does). The usual forms pin the boundary a new or rewritten principal must carry: an Allow with StringEquals /
+    ArnEquals, or a Deny with StringNotEquals / ArnNotEquals; either way its values are the boundaries allowed
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_iam-condition-keys.html#ck_PermissionsBoundary)."""
+    rest: list[Condition] = []
+    pins: list[str] = []
+    found = False
+    for c in conditions:
+        if c.key.lower() == PERMISSIONS_BOUNDARY_KEY:
+            found = True
+            pins.extend(v for v in c.values if v not in pins)
+        else:
+            rest.append(c)
+    return tuple(rest), (tuple(pins) if found else None)
+
+
+def under_boundaries(principal: Role | User, pins: tuple[str, ...], snapshot: Snapshot,
+                     data_time: float | None = None) -> tuple[Condition, ...] | None:
+    """A principal given every permission, under one of the pinned boundaries: the conditions under which the best
+    of them still lets it take its account over (None: none does). A pin that is a pattern leaves it conditional on
+    REQUIRED_BOUNDARY_KEY; a boundary not in the data, on trustgraph:PolicyNotInData (made_administrator)."""
+    best: tuple[Condition, ...] | None = None
+    for pin in pins:
+        if "*" in pin or "?" in pin or "$" in pin:
+            found: tuple[Condition, ...] | None = (Condition("Unknown", REQUIRED_BOUNDARY_KEY, (pin,)),)
+        else:
+            found = made_administrator(_with_boundary(principal, pin), snapshot, data_time)
+        if found is not None and (best is None or len(found) < len(best)):
+            best = found
+    return best
+
+
+def _with_boundary(principal: Role | User, boundary: str | None) -> Role | User:
+    return replace(principal, boundary_arn=boundary)
+
+
+def _boundary_rewrite(principal: Role | User, snapshot: Snapshot, memo: dict[tuple[object, ...], list[str]] | None,
+                      data_time: float | None,
+                      context: tuple[list[_Sourced], list[_Sourced], list[_Sourced] | None, _Session]
+                      ) -> Takeover | None:
+    """A principal with a boundary that may delete it, or put another in its place, takes its account over when its
+    identity policies under what is left in force do (the same takeover rule, once: no second rewrite)."""
+    if not principal.boundary_arn:
+        return None
+    allows, denies, boundary, facts = context
+    kind = "role" if isinstance(principal, Role) else "user"
+    own = _targets(principal, kind, snapshot)[1:]  # itself, unless IAM refuses writes on it
+    if not own:
+        return None
+    best: Takeover | None = None
+    for action in BOUNDARY_WRITES[kind]:
+        grant = _grant(allows, denies, boundary, action, own, facts)
+        if grant is None:
+            continue
+        rest, pins = pinned_boundaries(grant.conditions)
+        if action.startswith("iam:Delete") or pins is None:
+            candidates: tuple[str | None, ...] = (None,)  # no boundary, or one the writer picks: every action
+        else:
+            candidates = pins
+        for candidate in candidates:
+            if candidate is not None and ("*" in candidate or "?" in candidate):
+                inner = _takeover(_with_boundary(principal, None), snapshot, memo, data_time, rewrite_boundary=False)
+                extra: tuple[Condition, ...] = (Condition("Unknown", REQUIRED_BOUNDARY_KEY, (candidate,)),)
+            else:
+                inner = _takeover(_with_boundary(principal, candidate), snapshot, memo, data_time,
+                                  rewrite_boundary=False)
+                extra = ()
+            if inner is None:
+                continue
+            found = Takeover(f"admin-equivalent: {action} on itself ({grant.source}), after which it is "
+                             f"{inner.reason.removeprefix('admin-equivalent: ')}",
+                             tuple(dict.fromkeys((*rest, *extra, *inner.conditions))))
+            if best is None or len(found.conditions) < len(best.conditions):
+                best = found
+    return best
 
 
 def takeover_reasons(principal: Role | User, snapshot: Snapshot,

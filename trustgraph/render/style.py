@@ -32,6 +32,8 @@ NODE_STYLE: dict[str, dict[str, str]] = {
     NodeKind.CODE_RUNNER: {"shape": "cds", "style": "filled,dashed", "fillcolor": "#e6f4ea", "color": "#137333"},
     # any role of an account trusting one service, for callers that may pass every such role alike
     NodeKind.PASSROLE_RUNNER: {"shape": "cds", "style": "filled,dashed", "fillcolor": "#fef7e0", "color": "#e37400"},
+    # service-managed StackSets of a managing account, deployed into its member accounts
+    NodeKind.STACKSETS_DEPLOYER: {"shape": "cds", "style": "filled,dashed", "fillcolor": "#fce8e6", "color": "#a50e0e"},
     # the people of IAM Identity Center and their groups
     NodeKind.IDENTITY_CENTER_USER: {"shape": "egg", "style": "filled", "fillcolor": "#fdf2fa", "color": "#a142f4"},
     NodeKind.IDENTITY_CENTER_GROUP: {"shape": "tab", "style": "filled", "fillcolor": "#fdf2fa", "color": "#a142f4"},
