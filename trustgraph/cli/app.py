@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import os
 import sys
 from importlib import import_module
@@ -77,6 +78,14 @@ def normalise_args(args: list[str]) -> list[str]:
     return out + tail
 
 
+def unknown_command(name: str, commands: list[str]) -> str:
+    """The error for a command that does not exist, naming the closest ones (difflib's ratio, at most three)."""
+    close = difflib.get_close_matches(name, commands, n=3)
+    if not close:
+        return f"No such command {name!r}. Commands: {', '.join(commands)}."
+    return f"No such command {name!r}. Did you mean {' or '.join(close)}?"
+
+
 class TrustgraphGroup(click.Group):
     """Imports a command's module on first use (click's lazy-group pattern) and turns unexpected exceptions
     into a one-line error (exit 2) unless --debug asks for the traceback."""
@@ -88,6 +97,13 @@ class TrustgraphGroup(click.Group):
         if cmd_name not in self.commands and cmd_name in COMMANDS:
             import_module(COMMANDS[cmd_name].module)  # registers the command on this group
         return self.commands.get(cmd_name)
+
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> tuple[str | None, click.Command | None, list[str]]:
+        # click suggests from the commands loaded so far, which here is none of them: suggest from the registry.
+        name = click.utils.make_str(args[0])
+        if not ctx.resilient_parsing and not name.startswith("-") and self.get_command(ctx, name) is None:
+            raise click.UsageError(unknown_command(name, self.list_commands(ctx)), ctx)
+        return super().resolve_command(ctx, args)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         # click's own listing asks get_command for every command, which would import them all for one
