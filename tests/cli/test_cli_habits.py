@@ -4,13 +4,21 @@ before any work."""
 
 from __future__ import annotations
 
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from trustgraph.cli import main
 from trustgraph.cli.app import unknown_command
 from trustgraph.cli.commands import COMMANDS
+from trustgraph.cli.output import rows_text
 
 ROOT = Path(__file__).resolve().parents[2]
 ACME = str(ROOT / "samples" / "acme")
@@ -48,3 +56,90 @@ def test_mistyped_command_check_leaves_real_commands_and_group_options_alone() -
     assert code == 0 and '"target"' in out
     code, out, _ = run("--debug", "--help")
     assert code == 0 and "Commands:" in out
+
+
+# --- --format tsv|csv: rows for machines ---------------------------------------------------------------------
+
+BOX = set("┏━┃┡│└┌┐┘╇╈┼")  # the table's frame (a path's "─[technique]→" is text)
+
+
+def rows_of(text: str, fmt: str) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(text), delimiter="\t" if fmt == "tsv" else ",",
+                           quoting=csv.QUOTE_NONE if fmt == "tsv" else csv.QUOTE_MINIMAL))
+
+
+@pytest.mark.parametrize("fmt", ["tsv", "csv"])
+def test_format_rows_of_who_can_reach_are_the_json_answer_with_a_header(fmt: str) -> None:
+    answer = json.loads(run("who-can-reach", BREAK_GLASS, "-i", ACME, "-q", "--json")[1])
+    code, out, _ = run("who-can-reach", BREAK_GLASS, "-i", ACME, "-q", "--format", fmt)
+    assert code == 0 and not BOX & set(out)
+    header, *rows = rows_of(out, fmt)
+    assert header == ["principal", "account_name", "kind", "from", "hops", "path", "conditions"]
+    assert [r[0] for r in rows] == [r["principal"] for r in answer["reachers"]]  # full ids, none shortened
+    assert [int(r[4]) for r in rows] == [r["hops"] for r in answer["reachers"]]
+    assert [r[6] for r in rows] == [", ".join(r["conditions"]) for r in answer["reachers"]]
+
+
+@pytest.mark.parametrize(("args", "header"), [
+    (("reach", "arn:aws:iam::222222222222:user/alice"), ["role", "hops", "path", "conditions"]),
+    (("path", "arn:aws:iam::222222222222:user/alice", BREAK_GLASS), ["rank", "hops", "path", "conditions"]),
+    (("who-can-reach", BREAK_GLASS, "--people"),
+     ["person", "name", "kind", "through", "permission_set", "hops", "path", "conditions"]),
+])
+def test_format_rows_of_every_query_table(args: tuple[str, ...], header: list[str]) -> None:
+    code, out, _ = run(*args, "-i", ACME, "-q", "--format", "tsv")
+    assert code == 0 and not BOX & set(out)
+    first, *rows = rows_of(out, "tsv")
+    assert first == header and rows and all(len(r) == len(header) for r in rows)
+
+
+def test_format_rows_of_findings_one_per_finding() -> None:
+    document = json.loads(run("findings", "-i", ACME, "-q", "--format", "json")[1])
+    code, out, _ = run("findings", "-i", ACME, "-q", "--format", "csv")
+    assert code == 0
+    header, *rows = rows_of(out, "csv")
+    assert header[:4] == ["severity", "rule", "role", "principal"] and header[-1] == "fingerprint"
+    assert [(r[1], r[2], r[-1]) for r in rows] == [(f["rule"], f["role"], f["fingerprint"])
+                                                   for f in document["findings"]]
+
+
+def test_format_rows_escape_separators_and_quote_and_never_cut() -> None:
+    long = "x" * 5_000
+    nasty = ["tab\there", "new\nline", 'comma, "quote"', "=SUM(A1)", long]
+    tsv = rows_text(("a", "b", "c", "d", "e"), [nasty], "tsv")
+    assert tsv.count("\n") == 2 and tsv.splitlines()[1].count("\t") == 4
+    assert rows_of(tsv, "tsv")[1] == ["tab\\x09here", "new\\x0aline", 'comma, "quote"', "=SUM(A1)", long]
+    csv_rows = rows_of(rows_text(("a", "b", "c", "d", "e"), [nasty], "csv"), "csv")
+    assert csv_rows[1] == ["tab\\x09here", "new\\x0aline", 'comma, "quote"', "'=SUM(A1)", long]
+    # the control: plain cells come out as they went in
+    assert rows_of(rows_text(("a",), [["arn:aws:iam::1:role/x"]], "csv"), "csv") == [["a"], ["arn:aws:iam::1:role/x"]]
+
+
+def test_format_default_stays_the_table() -> None:
+    code, out, _ = run("who-can-reach", BREAK_GLASS, "-i", ACME, "-q")
+    assert code == 0 and BOX & set(out) and "Who can reach" in out
+
+
+@pytest.mark.parametrize("extra", [("--json",), ("-o", "-")])
+def test_format_rows_refuse_a_second_answer_on_stdout(extra: tuple[str, ...]) -> None:
+    code, out, err = run("who-can-reach", BREAK_GLASS, "-i", ACME, "-q", "--format", "tsv", *extra)
+    assert code == 2 and out == "" and "pick one" in err
+
+
+def test_format_picture_names_still_choose_the_picture(tmp_path: Path) -> None:
+    target = tmp_path / "paths"
+    code, out, _ = run("who-can-reach", BREAK_GLASS, "-i", ACME, "-q", "-o", str(target), "--format", "dot")
+    assert code == 0 and target.read_text().startswith(("digraph", "strict digraph")) and BOX & set(out)
+
+
+def test_format_piped_default_table_is_not_folded_to_80_columns() -> None:
+    # A real pipe, no COLUMNS: rich would draw 80 columns and fold every path; each row stays on one line.
+    def piped(env: dict[str, str]) -> str:
+        return subprocess.run([sys.executable, "-m", "trustgraph", "who-can-reach", BREAK_GLASS, "-i", ACME, "-q"],
+                              capture_output=True, text=True, env=env, cwd=ROOT, timeout=120, check=True).stdout
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+    env["PYTHONPATH"] = str(ROOT)
+    whole = "CIPipeline → ProdDeployer → ProdAdmin → BreakGlass"
+    assert any(whole in line and "333333333333:role/ci/CIPipeline" in line for line in piped(env).splitlines())
+    # the control: at 80 columns the same row is folded
+    assert not any(whole in line for line in piped({**env, "COLUMNS": "80"}).splitlines())
