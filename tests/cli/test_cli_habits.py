@@ -143,3 +143,61 @@ def test_format_piped_default_table_is_not_folded_to_80_columns() -> None:
     assert any(whole in line and "333333333333:role/ci/CIPipeline" in line for line in piped(env).splitlines())
     # the control: at 80 columns the same row is folded
     assert not any(whole in line for line in piped({**env, "COLUMNS": "80"}).splitlines())
+
+
+# --- a closed pipe (`| head`) ends the run quietly with exit 141 -------------------------------------------
+
+
+def closed_early(*command: str) -> tuple[int, str]:
+    """Run `command` with its standard output a pipe whose reader is gone before anything is written (what
+    `| head -c 10` is once head has its bytes): (exit status, stderr)."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=ROOT)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    return proc.wait(timeout=120), err
+
+
+TRUSTGRAPH = (sys.executable, "-m", "trustgraph")
+
+
+@pytest.mark.parametrize("args", [
+    ("who-can-reach", BREAK_GLASS, "-i", ACME, "-q"),
+    ("who-can-reach", BREAK_GLASS, "-i", ACME, "-q", "--format", "tsv"),
+    ("who-can-reach", BREAK_GLASS, "-i", ACME, "-q", "--json"),
+    ("findings", "-i", ACME, "-q", "--fail-on", "low"),  # a gate that would trip: the cut run is not decided
+    ("--help",),
+    ("reach", "--help"),
+])
+def test_broken_pipe_exits_141_without_a_word(args: tuple[str, ...]) -> None:
+    assert closed_early(*TRUSTGRAPH, *args) == (141, "")
+
+
+def test_broken_pipe_harness_breaks_a_plain_python_pipe() -> None:
+    # the control: the same closed pipe makes a program without the handler fail loudly
+    code, err = closed_early(sys.executable, "-c", "print('x' * 100_000)")
+    assert code != 0 and "BrokenPipeError" in err
+
+
+def test_broken_pipe_handler_leaves_a_read_pipe_alone() -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([*TRUSTGRAPH, "who-can-reach", BREAK_GLASS, "-i", ACME, "-q", "--format", "tsv"],
+                          capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
+    assert done.returncode == 0 and done.stderr == "" and done.stdout.startswith("principal\t")
+
+
+def test_broken_pipe_inside_a_command_is_handled_by_the_group(monkeypatch: pytest.MonkeyPatch) -> None:
+    def failing(exc: OSError):  # type: ignore[no-untyped-def]
+        def emit(*_: object) -> None:
+            raise exc
+        return emit
+
+    alice = "arn:aws:iam::222222222222:user/alice"
+    monkeypatch.setattr("trustgraph.cli.reach_cmd.emit_json", failing(BrokenPipeError(32, "Broken pipe")))
+    code, _, err = run("reach", alice, "-i", ACME, "-q", "--json")
+    assert (code, err) == (141, "")
+    # the control: any other write error is still an error
+    monkeypatch.setattr("trustgraph.cli.reach_cmd.emit_json", failing(OSError(5, "Input/output error")))
+    code, _, err = run("reach", alice, "-i", ACME, "-q", "--json")
+    assert code == 2 and "error:" in err

@@ -6,7 +6,7 @@ import difflib
 import os
 import sys
 from importlib import import_module
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -14,6 +14,10 @@ from trustgraph.cli.commands import COMMANDS
 from trustgraph.version import __version__
 
 EXIT_USAGE = 2
+# Standard output closed before the answer was written (`trustgraph … | head -1`): 128 + SIGPIPE, what a shell
+# reports for any program a closed pipe stopped (cat, grep). Not 0: a gated run whose output was cut was not
+# decided, and must not read as passed; not 1, a tripped gate.
+EXIT_BROKEN_PIPE = 141
 # Errors that mean the user named something that isn't there or asked for too much, or that an output could
 # not be written, as (module, class).
 # Named, not imported: their modules load networkx and rich, which --version and --help never need.
@@ -35,6 +39,18 @@ def is_user_error(exc: BaseException) -> bool:
         if module is not None and isinstance(exc, getattr(module, class_name)):
             return True
     return False
+
+
+def stdout_gone() -> NoReturn:
+    """Stop quietly, the reader of standard output gone. As Python's docs on SIGPIPE advise
+    (https://docs.python.org/3/library/signal.html#note-on-sigpipe), standard output is pointed at devnull
+    first, so that the flush at exit does not fail a second time."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass  # not a file descriptor (a test's capture, no stdout at all): nothing left to flush into a pipe
+    sys.exit(EXIT_BROKEN_PIPE)
 
 
 INPUT_FLAGS = ("-i", "--input")
@@ -120,11 +136,34 @@ class TrustgraphGroup(click.Group):
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         return super().parse_args(ctx, normalise_args(args))
 
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        # Every way in (the console script, python -m trustgraph, CliRunner) comes through here. What is still
+        # buffered is flushed before the interpreter's own flush at exit, where a closed pipe would print an
+        # "Exception ignored" message instead of stopping quietly.
+        try:
+            try:
+                return super().main(*args, **kwargs)
+            finally:
+                if sys.stdout is not None:
+                    sys.stdout.flush()
+        except BrokenPipeError:
+            stdout_gone()
+
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        # `trustgraph --help` and `--version` print while the group's options are parsed. Here and in invoke, not
+        # in main: click's own handler of a closed pipe, between the two, exits 1.
+        try:
+            return super().make_context(*args, **kwargs)
+        except BrokenPipeError:
+            stdout_gone()
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort, SystemExit):
             raise
+        except BrokenPipeError:
+            stdout_gone()
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             sys.exit(130)
@@ -152,7 +191,7 @@ def main(ctx: click.Context, debug: bool) -> None:
     exports, get-role / list-roles output, bare trust policies, and organization.json snapshots.
 
     Exit codes: 0 success (also when nothing reaches the target), 1 a --fail-on gate tripped,
-    2 bad usage or no usable input, 3 a partial collection.
+    2 bad usage or no usable input, 3 a partial collection, 141 standard output closed (| head).
     """
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug

@@ -21,7 +21,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn
 from rich.table import Table
 
 from trustgraph.cli.app import main
-from trustgraph.cli.terminal import safe, visible
+from trustgraph.cli.terminal import StdoutConsole, safe, visible
 
 if TYPE_CHECKING:
     from trustgraph.sources.aws.collector import AccountJob
@@ -142,7 +142,7 @@ def _report(manifest: Manifest, as_json: bool, interactive: bool, debug: bool) -
     if as_json:
         click.echo(to_json_text(manifest.to_json()), nl=False)
     elif interactive:
-        console = Console()
+        console = StdoutConsole()
         console.print(_summary_table(manifest))
         org = manifest.organization
         if org is not None:

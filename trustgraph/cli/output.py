@@ -15,6 +15,7 @@ from rich.console import Console
 
 from trustgraph.export.neo4j import csv_text
 from trustgraph.graph.schema import EDGE_SPECS, Via, edge_spec, is_hub
+from trustgraph.cli.terminal import StdoutConsole
 from trustgraph.text import visible
 
 # --format of the commands that print a table: the rich table, or rows for machines.
@@ -33,7 +34,7 @@ def _width() -> int | None:
     return PIPE_WIDTH
 
 
-stdout = Console(highlight=False, soft_wrap=False, width=_width())
+stdout = StdoutConsole(highlight=False, soft_wrap=False, width=_width())
 
 
 def emit_json(payload: Any) -> None:
