@@ -19,6 +19,7 @@ from trustgraph.cli import main
 from trustgraph.cli.app import unknown_command
 from trustgraph.cli.commands import COMMANDS
 from trustgraph.cli.output import rows_text
+from trustgraph.version import SCHEMAS
 
 ROOT = Path(__file__).resolve().parents[2]
 ACME = str(ROOT / "samples" / "acme")
@@ -201,3 +202,56 @@ def test_broken_pipe_inside_a_command_is_handled_by_the_group(monkeypatch: pytes
     monkeypatch.setattr("trustgraph.cli.reach_cmd.emit_json", failing(OSError(5, "Input/output error")))
     code, _, err = run("reach", alice, "-i", ACME, "-q", "--json")
     assert code == 2 and "error:" in err
+
+
+# --- a `schema` on every JSON answer ----------------------------------------------------------------------------
+
+SEED = ROOT / "samples" / "seed"
+ALICE = "arn:aws:iam::222222222222:user/alice"
+
+
+def json_answers(tmp_path: Path) -> dict[str, dict]:
+    """Every command's JSON answer on the samples, by its SCHEMAS name."""
+    def answer(*args: str) -> dict:
+        code, out, err = run(*args)
+        assert code == 0, err
+        return json.loads(out)
+
+    return {
+        "who-can-reach": answer("who-can-reach", BREAK_GLASS, "-i", ACME, "-q", "--json"),
+        "reach": answer("reach", ALICE, "-i", ACME, "-q", "--json"),
+        "path": answer("path", ALICE, BREAK_GLASS, "-i", ACME, "-q", "--json"),
+        "explain": answer("explain", str(SEED / "lambda-role.trust.json"), "--json"),
+        "export": answer("export", "-i", ACME, "-q", "--format", "graphml", "-o", str(tmp_path / "g.graphml"),
+                         "--json"),
+        "findings": answer("findings", "-i", ACME, "-q", "--json"),
+        "diff": answer("diff", ACME, ACME, "-q", "--json"),
+    }
+
+
+def test_schema_names_every_json_answer(tmp_path: Path) -> None:
+    for name, document in json_answers(tmp_path).items():
+        assert document["schema"] == SCHEMAS[name] == f"trustgraph/{name}/v1", name
+
+
+def test_schema_is_added_beside_the_fields_never_instead_of_one(tmp_path: Path) -> None:
+    # the control: the fields the answers had before the schema are all still there, unrenamed
+    answers = json_answers(tmp_path)
+    before = {"who-can-reach": {"target", "reachers"}, "reach": {"source", "reachable"},
+              "path": {"source", "target", "paths"}, "explain": {"roles"},
+              "export": {"format", "output", "nodes", "edges", "expanded_hubs", "files"}}
+    for name, fields in before.items():
+        assert set(answers[name]) == fields | {"schema"}, name
+    assert answers["who-can-reach"]["reachers"][0].keys() >= {"principal", "kind", "hops", "path", "conditional",
+                                                              "conditions", "steps"}
+    assert answers["reach"]["reachable"][0].keys() >= {"role", "hops", "path", "conditional", "conditions"}
+
+
+def test_schema_names_are_one_table_of_distinct_versioned_names() -> None:
+    assert len(set(SCHEMAS.values())) == len(SCHEMAS)
+    assert all(value == f"trustgraph/{key}/v1" for key, value in SCHEMAS.items())
+    from trustgraph.graph.schema import GRAPH_SCHEMA
+    from trustgraph.report.diff_doc import SCHEMA as DIFF
+    from trustgraph.report.findings_doc import SCHEMA as FINDINGS
+
+    assert (GRAPH_SCHEMA, DIFF, FINDINGS) == (SCHEMAS["graph"], SCHEMAS["diff"], SCHEMAS["findings"])

@@ -114,7 +114,8 @@ class TrustgraphGroup(click.Group):
             import_module(COMMANDS[cmd_name].module)  # registers the command on this group
         return self.commands.get(cmd_name)
 
-    def resolve_command(self, ctx: click.Context, args: list[str]) -> tuple[str | None, click.Command | None, list[str]]:
+    def resolve_command(self, ctx: click.Context,
+                        args: list[str]) -> tuple[str | None, click.Command | None, list[str]]:
         # click suggests from the commands loaded so far, which here is none of them: suggest from the registry.
         name = click.utils.make_str(args[0])
         if not ctx.resilient_parsing and not name.startswith("-") and self.get_command(ctx, name) is None:

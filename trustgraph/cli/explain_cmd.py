@@ -11,6 +11,7 @@ from trustgraph.cli.app import main
 from trustgraph.cli.inputs import load_snapshot
 from trustgraph.cli.output import emit_json, stdout
 from trustgraph.cli.terminal import safe
+from trustgraph.version import SCHEMAS
 
 
 @main.command("explain")
@@ -26,7 +27,7 @@ def explain_command(policy_file: str, role_arn: str | None, as_json: bool, quiet
         sorted(snapshot.roles.values(), key=lambda r: r.arn)
     explanations = [explain_role(r) for r in roles]
     if as_json:
-        emit_json({"roles": [dataclasses.asdict(e) for e in explanations]})
+        emit_json({"schema": SCHEMAS["explain"], "roles": [dataclasses.asdict(e) for e in explanations]})
         return
     for e in explanations:
         stdout.print(f"[bold]{safe(e.role)}[/]")

@@ -147,7 +147,8 @@ def _rows(findings: list[Finding], split: Triage | None) -> list[tuple[str, ...]
 @input_options
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
               help="table (grouped by severity), json (the findings contract), sarif (2.1.0, for GitHub "
-                   "code scanning), markdown; tsv or csv: one row per finding for machines (a header line, nothing cut).")
+                   "code scanning), markdown; tsv or csv: one row per finding for machines (a header line, "
+                   "nothing cut).")
 @click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
 @click.option("--fail-on", callback=severity_value, metavar="SEVERITY",
               help=f"Exit 1 when any finding is at or above this severity ({'|'.join(SEVERITY_NAMES)}).")

@@ -13,9 +13,9 @@ import click
 import networkx as nx
 from rich.console import Console
 
+from trustgraph.cli.terminal import StdoutConsole
 from trustgraph.export.neo4j import csv_text
 from trustgraph.graph.schema import EDGE_SPECS, Via, edge_spec, is_hub
-from trustgraph.cli.terminal import StdoutConsole
 from trustgraph.text import visible
 
 # --format of the commands that print a table: the rich table, or rows for machines.
