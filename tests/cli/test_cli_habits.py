@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 
@@ -255,3 +256,40 @@ def test_schema_names_are_one_table_of_distinct_versioned_names() -> None:
     from trustgraph.report.findings_doc import SCHEMA as FINDINGS
 
     assert (GRAPH_SCHEMA, DIFF, FINDINGS) == (SCHEMAS["graph"], SCHEMAS["diff"], SCHEMAS["findings"])
+
+
+# --- an example in every --help -------------------------------------------------------------------------------
+
+
+def example_lines(help_text: str) -> list[str]:
+    """The lines of the "Examples:" block that ends a --help (empty when there is none or it is not last)."""
+    head, sep, block = help_text.rstrip().rpartition("\n  Examples:\n")
+    if not sep or not head:
+        return []
+    lines = [line.strip() for line in block.splitlines()]
+    return lines if all(line.startswith("trustgraph ") for line in lines) else []
+
+
+def names_itself(name: str, help_text: str) -> bool:
+    return any(line.startswith(f"trustgraph {name} ") for line in example_lines(help_text))
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_examples_end_every_help_and_name_the_command(name: str) -> None:
+    result = CliRunner().invoke(main, [name, "--help"], terminal_width=100)
+    assert result.exit_code == 0
+    # every line of the block starts with `trustgraph `: click kept them as written, none rewrapped
+    assert names_itself(name, result.stdout), result.stdout[-600:]
+
+
+def test_examples_walk_covers_every_command_of_the_group() -> None:
+    assert set(main.list_commands(click.Context(main))) == set(COMMANDS)
+
+
+def test_examples_check_fails_a_help_without_them() -> None:
+    # the controls: no epilog, an epilog that is not last, an example of another command
+    bare = click.Command("bare", help="Does things.")
+    assert not names_itself("bare", CliRunner().invoke(bare, ["--help"], prog_name="trustgraph bare").stdout)
+    assert not names_itself("reach", "Usage: x\n\n  Examples:\n    trustgraph reach a\n\nOptions:\n  -h\n")
+    assert not names_itself("path", "Usage: x\n\n  Examples:\n    trustgraph reach a b\n")
+    assert names_itself("path", "Usage: x\n\n  Examples:\n    trustgraph path a b\n")

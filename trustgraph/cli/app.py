@@ -94,6 +94,11 @@ def normalise_args(args: list[str]) -> list[str]:
     return out + tail
 
 
+def examples(*lines: str) -> str:
+    """A command's epilog, the end of its --help: an "Examples:" block, each line kept as written (click's \\b)."""
+    return "\b\nExamples:\n" + "\n".join(f"  {line}" for line in lines)
+
+
 def unknown_command(name: str, commands: list[str]) -> str:
     """The error for a command that does not exist, naming the closest ones (difflib's ratio, at most three)."""
     close = difflib.get_close_matches(name, commands, n=3)

@@ -15,7 +15,7 @@ from rich.text import Text
 from trustgraph.analysis.diff import RESOLVED, GraphDiff, Incomplete, Side, diff_sides, side_from_snapshot
 from trustgraph.analysis.findings import RULES, Finding, FindingOptions, Severity, at_or_above
 from trustgraph.analysis.findings.gate import Triage
-from trustgraph.cli.app import main
+from trustgraph.cli.app import examples, main
 from trustgraph.cli.findings_cmd import SEVERITY_STYLE, sensitivity_options
 from trustgraph.cli.gate import (
     finish,
@@ -209,7 +209,11 @@ def gate_failures(diff: GraphDiff, split: Triage | None, fail_on: Severity | Non
     return failures
 
 
-@main.command("diff")
+@main.command("diff", epilog=examples(
+    "trustgraph diff samples/acme acme-pr/ --format markdown",
+    "trustgraph diff --plan samples/terraform/acme-staging-plan.json samples/acme --account-id 555555555555",
+    "trustgraph diff samples/acme acme-pr/ --fail-on high --fail-on-outside",
+))
 @click.argument("paths", nargs=-1, type=click.Path(), metavar="[OLD NEW | PATH...]")
 @click.option("--old", "old_paths", multiple=True, type=click.Path(), metavar="PATH",
               help="More inputs of the old side (repeatable): files, directories, or one saved graph.")

@@ -12,7 +12,7 @@ import click
 import networkx as nx
 
 from trustgraph.atomic import replacing, replacing_together
-from trustgraph.cli.app import main
+from trustgraph.cli.app import examples, main
 from trustgraph.cli.inputs import InputSpec, input_options, obtain_graph, stderr
 from trustgraph.cli.output import emit_json
 from trustgraph.cli.progress import phase
@@ -23,7 +23,10 @@ FORMATS = ("opengraph", "neo4j", "graphml", "gexf")
 JSON_CHUNK = 5_000
 
 
-@main.command("export")
+@main.command("export", epilog=examples(
+    "trustgraph export -i samples/acme --format opengraph -o acme-opengraph.json",
+    "trustgraph export -i samples/acme --format neo4j -o neo4j/",
+))
 @input_options
 @click.option("--format", "fmt", type=click.Choice(FORMATS), required=True,
               help="opengraph: BloodHound JSON; neo4j: a directory of import CSVs and Cypher loaders; "

@@ -24,7 +24,7 @@ from trustgraph.analysis.findings import (
 )
 from trustgraph.analysis.findings.gate import Triage
 from trustgraph.atomic import replacing, write_text
-from trustgraph.cli.app import main
+from trustgraph.cli.app import examples, main
 from trustgraph.cli.gate import (
     finish,
     gate_options,
@@ -143,7 +143,11 @@ def _rows(findings: list[Finding], split: Triage | None) -> list[tuple[str, ...]
              "; ".join(f.mitigated_by), _triage_text(f, split), f.remediation, f.fingerprint) for f in findings]
 
 
-@main.command("findings")
+@main.command("findings", epilog=examples(
+    "trustgraph findings -i samples/acme",
+    "trustgraph findings -i samples/acme --format sarif -o trustgraph.sarif --fail-on high",
+    "trustgraph findings -i samples/acme --format csv > findings.csv",
+))
 @input_options
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
               help="table (grouped by severity), json (the findings contract), sarif (2.1.0, for GitHub "

@@ -6,7 +6,7 @@ import click
 
 from trustgraph.analysis.answers import paths_json
 from trustgraph.analysis.reachability import k_shortest_paths, resolve_node
-from trustgraph.cli.app import main
+from trustgraph.cli.app import examples, main
 from trustgraph.cli.inputs import VIA_HELP, InputSpec, checked_via, input_options, stderr
 from trustgraph.cli.output import (
     ROWS_HELP,
@@ -27,7 +27,12 @@ from trustgraph.render.engine import FORMATS
 from trustgraph.render.views import reach_paths_view
 
 
-@main.command("path")
+@main.command("path", epilog=examples(
+    "trustgraph path arn:aws:iam::333333333333:role/ci/CIPipeline"
+    " arn:aws:iam::444444444444:role/BreakGlass -i samples/acme",
+    "trustgraph path arn:aws:iam::222222222222:user/alice arn:aws:iam::444444444444:role/BreakGlass -i"
+    " samples/acme -k 1 --format tsv",
+))
 @click.argument("source")
 @click.argument("target")
 @input_options

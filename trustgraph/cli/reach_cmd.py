@@ -7,14 +7,17 @@ from rich.table import Table
 
 from trustgraph.analysis.answers import reach_json
 from trustgraph.analysis.reachability import reach
-from trustgraph.cli.app import main
+from trustgraph.cli.app import examples, main
 from trustgraph.cli.inputs import VIA_HELP, InputSpec, checked_via, input_options, obtain_graph
 from trustgraph.cli.output import ROWS_HELP, TABLE_FORMATS, emit_json, emit_rows, path_text, short, split_format, stdout
 from trustgraph.cli.terminal import safe
 from trustgraph.graph.schema import NodeKind, is_kind
 
 
-@main.command("reach")
+@main.command("reach", epilog=examples(
+    "trustgraph reach arn:aws:iam::222222222222:user/alice -i samples/acme",
+    "trustgraph reach arn:aws:iam::222222222222:user/alice -i samples/acme --via assume --json",
+))
 @click.argument("principal")
 @input_options
 @click.option("--max-hops", type=click.IntRange(min=1), help="Only chains of at most N role assumptions.")

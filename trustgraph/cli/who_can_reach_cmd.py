@@ -9,7 +9,7 @@ from rich.table import Table
 from trustgraph.analysis.answers import who_can_reach_json
 from trustgraph.analysis.people import Person, people_of, people_summary, person_json
 from trustgraph.analysis.reachability import Reacher, through_group, who_can_reach
-from trustgraph.cli.app import main
+from trustgraph.cli.app import examples, main
 from trustgraph.cli.inputs import VIA_HELP, InputSpec, checked_via, input_options, stderr
 from trustgraph.cli.output import (
     ROWS_HELP,
@@ -30,7 +30,13 @@ from trustgraph.render.engine import FORMATS
 from trustgraph.render.views import reach_paths_view
 
 
-@main.command("who-can-reach")
+@main.command("who-can-reach", epilog=examples(
+    "trustgraph who-can-reach arn:aws:iam::444444444444:role/BreakGlass -i samples/acme",
+    "trustgraph who-can-reach arn:aws:iam::444444444444:role/BreakGlass -i samples/acme --from-outside --json",
+    "trustgraph who-can-reach arn:aws:iam::444444444444:role/BreakGlass -i samples/acme --format tsv | cut -f1",
+    "trustgraph who-can-reach arn:aws:iam::444444444444:role/BreakGlass -i samples/acme --people -o"
+    " breakglass-paths.svg",
+))
 @click.argument("role_arn")
 @input_options
 @click.option("--max-hops", type=click.IntRange(min=1), help="Only chains of at most N role assumptions.")
