@@ -293,3 +293,50 @@ def test_examples_check_fails_a_help_without_them() -> None:
     assert not names_itself("reach", "Usage: x\n\n  Examples:\n    trustgraph reach a\n\nOptions:\n  -h\n")
     assert not names_itself("path", "Usage: x\n\n  Examples:\n    trustgraph reach a b\n")
     assert names_itself("path", "Usage: x\n\n  Examples:\n    trustgraph path a b\n")
+
+
+# --- -o checked before any work ----------------------------------------------------------------------------------
+
+DRAWING = {
+    "who-can-reach": ("who-can-reach", BREAK_GLASS, "-i", ACME),
+    "path": ("path", ALICE, BREAK_GLASS, "-i", ACME),
+    "map": ("map", "-i", ACME),
+    "diff": ("diff", ACME, ACME),
+}
+
+
+class Loaded(Exception):
+    """Raised by the stand-in for reading inputs: the command got that far (--debug lets it through)."""
+
+
+@pytest.fixture
+def no_loading(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*_: object, **__: object) -> None:
+        raise Loaded()
+
+    monkeypatch.setattr("trustgraph.cli.inputs.load_inputs", refuse)
+    monkeypatch.setattr("trustgraph.cli.inputs.read_saved", refuse)
+
+
+@pytest.mark.parametrize("command", sorted(DRAWING))
+def test_output_extension_is_checked_before_the_inputs_are_read(command: str, tmp_path: Path,
+                                                                no_loading: None) -> None:
+    result = CliRunner().invoke(main, ["--debug", *DRAWING[command], "--no-cache", "-q", "-o", str(tmp_path / "map.xyz")])
+    assert result.exit_code == 2 and not isinstance(result.exception, Loaded)
+    assert "ends in .xyz" in result.stderr and ".svg, .png, .pdf, .dot, .html, .json" in result.stderr
+    assert not (tmp_path / "map.xyz").exists()
+
+
+@pytest.mark.parametrize("name", ["map.svg", "MAP.SVG", "map.htm", "map", "-"])
+def test_output_extension_accepted_names_go_on_to_the_inputs(name: str, tmp_path: Path, no_loading: None) -> None:
+    # the control: with a good name the same command reaches the reading of its inputs
+    target = name if name == "-" else str(tmp_path / name)
+    result = CliRunner().invoke(main, ["--debug", *DRAWING["map"], "--no-cache", "-q", "-o", target])
+    assert isinstance(result.exception, Loaded)
+
+
+def test_output_extension_check_leaves_files_other_commands_write_alone(tmp_path: Path) -> None:
+    # findings chooses its format with --format, build and export write what they write: no suffix is asked for
+    code, _, err = run("findings", "-i", ACME, "-q", "--format", "csv", "-o", str(tmp_path / "findings.out"))
+    assert code == 0, err
+    assert (tmp_path / "findings.out").read_text().startswith("severity,rule,")

@@ -26,7 +26,7 @@ from trustgraph.cli.gate import (
     severity_value,
 )
 from trustgraph.cli.inputs import InputSpec, iac_options, obtain, reading_options, recorded_inputs
-from trustgraph.cli.output import short, stdout, write_picture
+from trustgraph.cli.output import PictureFile, short, stdout, write_picture
 from trustgraph.cli.progress import phase
 from trustgraph.cli.terminal import safe
 from trustgraph.report.diff_doc import diff_document
@@ -226,7 +226,7 @@ def gate_failures(diff: GraphDiff, split: Triage | None, fail_on: Severity | Non
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
               help="table, json (the diff contract, docs/diff.md) or markdown (a pull-request comment).")
 @click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
-@click.option("--output", "-o", type=click.Path(dir_okay=False),
+@click.option("--output", "-o", type=PictureFile(),
               help="Also draw the change (changed trust and its endpoints) to this file: .svg, .png, .pdf, "
                    ".dot, .html or .json.")
 @click.option("--fail-on", callback=severity_value, metavar="SEVERITY",

@@ -7,6 +7,7 @@ import io
 import json
 import os
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 import click
@@ -112,6 +113,27 @@ def path_text(graph: nx.DiGraph, path: list[str], steps: list[dict[str, str | No
         text += (f" ─[{', '.join(pending)}]→ " if pending else " → ") + label(to)
         pending = []
     return text
+
+
+class PictureFile(click.Path):
+    """-o of every command that draws: `-` (standard output), or a file whose suffix names a picture format (no
+    suffix: svg, or --format). Checked as the command line is read, before any input is: a typo in the name
+    must not cost the whole build before it is refused."""
+
+    name = "picture file"
+
+    def __init__(self) -> None:
+        super().__init__(dir_okay=False)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        from trustgraph.render.engine import FORMATS
+
+        path = super().convert(value, param, ctx)
+        suffix = Path(str(path)).suffix.lstrip(".").lower() if str(path) != "-" else ""
+        if suffix and suffix not in (*FORMATS, "htm"):
+            self.fail(f"{str(path)!r} ends in .{suffix}: a picture is written to a file ending in "
+                      + ", ".join(f".{f}" for f in FORMATS) + " (or - for standard output)", param, ctx)
+        return path
 
 
 def write_picture(picture: Any, output: str, fmt: str | None) -> str | None:

@@ -14,6 +14,7 @@ from trustgraph.cli.inputs import VIA_HELP, InputSpec, checked_via, input_option
 from trustgraph.cli.output import (
     ROWS_HELP,
     TABLE_FORMATS,
+    PictureFile,
     emit_json,
     emit_rows,
     path_text,
@@ -45,7 +46,7 @@ from trustgraph.render.views import reach_paths_view
 @click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
 @click.option("--via", "via", multiple=True, metavar="KINDS",
               help=VIA_HELP)
-@click.option("--output", "-o", type=click.Path(dir_okay=False),
+@click.option("--output", "-o", type=PictureFile(),
               help="Also draw the paths to this file (`-` for standard output, text formats only).")
 @click.option("--format", "fmt", type=click.Choice(TABLE_FORMATS + FORMATS),
               help=f"{ROWS_HELP}. {', '.join(FORMATS)}: the picture format of -o (default: from the -o suffix).")
