@@ -321,7 +321,8 @@ def no_loading(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.parametrize("command", sorted(DRAWING))
 def test_output_extension_is_checked_before_the_inputs_are_read(command: str, tmp_path: Path,
                                                                 no_loading: None) -> None:
-    result = CliRunner().invoke(main, ["--debug", *DRAWING[command], "--no-cache", "-q", "-o", str(tmp_path / "map.xyz")])
+    result = CliRunner().invoke(main, ["--debug", *DRAWING[command], "--no-cache", "-q",
+                                       "-o", str(tmp_path / "map.xyz")])
     assert result.exit_code == 2 and not isinstance(result.exception, Loaded)
     assert "ends in .xyz" in result.stderr and ".svg, .png, .pdf, .dot, .html, .json" in result.stderr
     assert not (tmp_path / "map.xyz").exists()
