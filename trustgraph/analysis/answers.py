@@ -1,10 +1,12 @@
-"""JSON shapes of query answers. These are contracts: fields may be added, never renamed or dropped."""
+"""JSON shapes of query answers. These are contracts: fields may be added, never renamed or dropped. Each
+answer names its schema (`trustgraph.version.SCHEMAS`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from trustgraph.analysis.reachability import PathAnswer, Reach, Reacher, WhoCanReach
+from trustgraph.version import SCHEMAS
 
 
 def reacher_json(r: Reacher) -> dict[str, Any]:
@@ -21,7 +23,8 @@ def reacher_json(r: Reacher) -> dict[str, Any]:
 
 
 def who_can_reach_json(answer: WhoCanReach) -> dict[str, Any]:
-    return {"target": answer.target, "reachers": [reacher_json(r) for r in answer.reachers]}
+    return {"schema": SCHEMAS["who-can-reach"], "target": answer.target,
+            "reachers": [reacher_json(r) for r in answer.reachers]}
 
 
 def reach_json(answer: Reach) -> dict[str, Any]:
@@ -31,11 +34,11 @@ def reach_json(answer: Reach) -> dict[str, Any]:
         item["role"] = item.pop("principal")
         item.pop("kind")
         out.append(item)
-    return {"source": answer.source, "reachable": out}
+    return {"schema": SCHEMAS["reach"], "source": answer.source, "reachable": out}
 
 
 def paths_json(source: str, target: str, paths: list[PathAnswer]) -> dict[str, Any]:
-    return {"source": source, "target": target,
+    return {"schema": SCHEMAS["path"], "source": source, "target": target,
             "paths": [{"path": p.path, "hops": p.hops, "conditional": p.conditional, "conditions": p.conditions,
                        "steps": p.steps}
                       for p in paths]}

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import click
 
-from trustgraph.cli.app import main
+from trustgraph.cli.app import examples, main
 from trustgraph.cli.inputs import InputSpec, build_saved, input_options, stderr
 from trustgraph.cli.terminal import safe
 
 
-@main.command("build")
+@main.command("build", epilog=examples(
+    "trustgraph build -i samples/acme -o acme.tgdb",
+    "trustgraph build --graph acme.tgdb --accounts-file accounts.yaml -o acme-named.tgdb",
+))
 @input_options
 @click.option("--output", "-o", required=True, type=click.Path(dir_okay=False),
               help="Where to write the saved graph (SQLite).")

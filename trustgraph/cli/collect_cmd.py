@@ -20,8 +20,8 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from trustgraph.cli.app import main
-from trustgraph.cli.terminal import safe, visible
+from trustgraph.cli.app import examples, main
+from trustgraph.cli.terminal import StdoutConsole, safe, visible
 
 if TYPE_CHECKING:
     from trustgraph.sources.aws.collector import AccountJob
@@ -142,7 +142,7 @@ def _report(manifest: Manifest, as_json: bool, interactive: bool, debug: bool) -
     if as_json:
         click.echo(to_json_text(manifest.to_json()), nl=False)
     elif interactive:
-        console = Console()
+        console = StdoutConsole()
         console.print(_summary_table(manifest))
         org = manifest.organization
         if org is not None:
@@ -172,7 +172,11 @@ def _report(manifest: Manifest, as_json: bool, interactive: bool, debug: bool) -
             click.echo(visible(f"warning: identity center: {problem}"), err=True)
 
 
-@main.command("collect")
+@main.command("collect", epilog=examples(
+    "trustgraph collect -o snapshot/",
+    "trustgraph collect --org -o snapshot/ --profile audit",
+    "trustgraph findings -i snapshot/",
+))
 @click.option("-o", "--output", "output_dir", required=True, metavar="SNAPSHOT_DIR",
               type=click.Path(file_okay=False, path_type=Path),
               help="Directory to write: <account-id>.json per account, organization.json, identity-center.json, "

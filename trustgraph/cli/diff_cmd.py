@@ -15,7 +15,7 @@ from rich.text import Text
 from trustgraph.analysis.diff import RESOLVED, GraphDiff, Incomplete, Side, diff_sides, side_from_snapshot
 from trustgraph.analysis.findings import RULES, Finding, FindingOptions, Severity, at_or_above
 from trustgraph.analysis.findings.gate import Triage
-from trustgraph.cli.app import main
+from trustgraph.cli.app import examples, main
 from trustgraph.cli.findings_cmd import SEVERITY_STYLE, sensitivity_options
 from trustgraph.cli.gate import (
     finish,
@@ -26,7 +26,7 @@ from trustgraph.cli.gate import (
     severity_value,
 )
 from trustgraph.cli.inputs import InputSpec, iac_options, obtain, reading_options, recorded_inputs
-from trustgraph.cli.output import short, stdout, write_picture
+from trustgraph.cli.output import PictureFile, short, stdout, write_picture
 from trustgraph.cli.progress import phase
 from trustgraph.cli.terminal import safe
 from trustgraph.report.diff_doc import diff_document
@@ -209,7 +209,11 @@ def gate_failures(diff: GraphDiff, split: Triage | None, fail_on: Severity | Non
     return failures
 
 
-@main.command("diff")
+@main.command("diff", epilog=examples(
+    "trustgraph diff samples/acme acme-pr/ --format markdown",
+    "trustgraph diff --plan samples/terraform/acme-staging-plan.json samples/acme --account-id 555555555555",
+    "trustgraph diff samples/acme acme-pr/ --fail-on high --fail-on-outside",
+))
 @click.argument("paths", nargs=-1, type=click.Path(), metavar="[OLD NEW | PATH...]")
 @click.option("--old", "old_paths", multiple=True, type=click.Path(), metavar="PATH",
               help="More inputs of the old side (repeatable): files, directories, or one saved graph.")
@@ -222,7 +226,7 @@ def gate_failures(diff: GraphDiff, split: Triage | None, fail_on: Severity | Non
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
               help="table, json (the diff contract, docs/diff.md) or markdown (a pull-request comment).")
 @click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
-@click.option("--output", "-o", type=click.Path(dir_okay=False),
+@click.option("--output", "-o", type=PictureFile(),
               help="Also draw the change (changed trust and its endpoints) to this file: .svg, .png, .pdf, "
                    ".dot, .html or .json.")
 @click.option("--fail-on", callback=severity_value, metavar="SEVERITY",

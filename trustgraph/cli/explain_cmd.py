@@ -7,13 +7,18 @@ import dataclasses
 import click
 
 from trustgraph.analysis.explain import explain_role
-from trustgraph.cli.app import main
+from trustgraph.cli.app import examples, main
 from trustgraph.cli.inputs import load_snapshot
 from trustgraph.cli.output import emit_json, stdout
 from trustgraph.cli.terminal import safe
+from trustgraph.version import SCHEMAS
 
 
-@main.command("explain")
+@main.command("explain", epilog=examples(
+    "trustgraph explain samples/seed/cross-account-role.trust.json",
+    "trustgraph explain samples/acme/444444444444-acme-prod.json --role-arn"
+    " arn:aws:iam::444444444444:role/BreakGlass --json",
+))
 @click.argument("policy_file", type=click.Path(exists=True))
 @click.option("--role-arn", help="The role the trust policy belongs to (bare policy files), or which role of an "
               "export to explain.")
@@ -26,7 +31,7 @@ def explain_command(policy_file: str, role_arn: str | None, as_json: bool, quiet
         sorted(snapshot.roles.values(), key=lambda r: r.arn)
     explanations = [explain_role(r) for r in roles]
     if as_json:
-        emit_json({"roles": [dataclasses.asdict(e) for e in explanations]})
+        emit_json({"schema": SCHEMAS["explain"], "roles": [dataclasses.asdict(e) for e in explanations]})
         return
     for e in explanations:
         stdout.print(f"[bold]{safe(e.role)}[/]")

@@ -12,17 +12,21 @@ import click
 import networkx as nx
 
 from trustgraph.atomic import replacing, replacing_together
-from trustgraph.cli.app import main
+from trustgraph.cli.app import examples, main
 from trustgraph.cli.inputs import InputSpec, input_options, obtain_graph, stderr
 from trustgraph.cli.output import emit_json
 from trustgraph.cli.progress import phase
 from trustgraph.cli.terminal import safe
+from trustgraph.version import SCHEMAS
 
 FORMATS = ("opengraph", "neo4j", "graphml", "gexf")
 JSON_CHUNK = 5_000
 
 
-@main.command("export")
+@main.command("export", epilog=examples(
+    "trustgraph export -i samples/acme --format opengraph -o acme-opengraph.json",
+    "trustgraph export -i samples/acme --format neo4j -o neo4j/",
+))
 @input_options
 @click.option("--format", "fmt", type=click.Choice(FORMATS), required=True,
               help="opengraph: BloodHound JSON; neo4j: a directory of import CSVs and Cypher loaders; "
@@ -50,8 +54,9 @@ def export_command(spec: InputSpec, fmt: str, output: str, expand_hubs: bool, as
     files = _WRITERS[fmt](graph, target, spec.quiet)
     written: list[dict[str, Any]] = [{"path": str(p), "bytes": p.stat().st_size} for p in files]
     if as_json:
-        emit_json({"format": fmt, "output": str(target), "nodes": graph.number_of_nodes(),
-                   "edges": graph.number_of_edges(), "expanded_hubs": expand_hubs, "files": written})
+        emit_json({"schema": SCHEMAS["export"], "format": fmt, "output": str(target),
+                   "nodes": graph.number_of_nodes(), "edges": graph.number_of_edges(), "expanded_hubs": expand_hubs,
+                   "files": written})
     elif not spec.quiet:
         size = sum(w["bytes"] for w in written)
         stderr.print(f"wrote {safe(output)}: {graph.number_of_nodes():,} nodes, {graph.number_of_edges():,} edges, "

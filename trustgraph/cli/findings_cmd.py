@@ -24,7 +24,7 @@ from trustgraph.analysis.findings import (
 )
 from trustgraph.analysis.findings.gate import Triage
 from trustgraph.atomic import replacing, write_text
-from trustgraph.cli.app import main
+from trustgraph.cli.app import examples, main
 from trustgraph.cli.gate import (
     finish,
     gate_options,
@@ -34,7 +34,7 @@ from trustgraph.cli.gate import (
     severity_value,
 )
 from trustgraph.cli.inputs import InputSpec, input_options, obtain, recorded_inputs
-from trustgraph.cli.output import short, stdout
+from trustgraph.cli.output import rows_text, short, stdout
 from trustgraph.cli.progress import phase
 from trustgraph.cli.terminal import safe, visible
 from trustgraph.model import Snapshot
@@ -42,7 +42,10 @@ from trustgraph.report.findings_doc import findings_document
 from trustgraph.report.markdown import findings_markdown
 from trustgraph.report.sarif import to_sarif
 
-FORMATS = ("table", "json", "sarif", "markdown")
+FORMATS = ("table", "json", "sarif", "markdown", "tsv", "csv")
+# --format tsv|csv: one row per finding.
+ROW_COLUMNS = ("severity", "rule", "role", "principal", "title", "message", "mitigated_by", "triage", "remediation",
+               "fingerprint")
 SEVERITY_STYLE = {"critical": "bold white on red", "high": "bold red", "medium": "yellow", "low": "cyan",
                   "info": "dim"}
 
@@ -128,11 +131,28 @@ def _table(findings: list[Finding], snapshot: Snapshot, console: Console, split:
     _incomplete(snapshot, console)
 
 
-@main.command("findings")
+def _triage_text(f: Finding, split: Triage | None) -> str:
+    suppression = split.suppression(f) if split is not None else None
+    if suppression is not None:
+        return f"suppressed ({suppression.entry}): {suppression.reason}"
+    return "in the baseline" if split is not None and split.in_baseline(f) else ""
+
+
+def _rows(findings: list[Finding], split: Triage | None) -> list[tuple[str, ...]]:
+    return [(f.severity.value, f.rule, f.role, f.principal or "", RULES[f.rule].title, f.message,
+             "; ".join(f.mitigated_by), _triage_text(f, split), f.remediation, f.fingerprint) for f in findings]
+
+
+@main.command("findings", epilog=examples(
+    "trustgraph findings -i samples/acme",
+    "trustgraph findings -i samples/acme --format sarif -o trustgraph.sarif --fail-on high",
+    "trustgraph findings -i samples/acme --format csv > findings.csv",
+))
 @input_options
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
               help="table (grouped by severity), json (the findings contract), sarif (2.1.0, for GitHub "
-                   "code scanning) or markdown.")
+                   "code scanning), markdown; tsv or csv: one row per finding for machines (a header line, "
+                   "nothing cut).")
 @click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
 @click.option("--fail-on", callback=severity_value, metavar="SEVERITY",
               help=f"Exit 1 when any finding is at or above this severity ({'|'.join(SEVERITY_NAMES)}).")
@@ -181,6 +201,8 @@ def findings_command(spec: InputSpec, fmt: str, as_json: bool, fail_on: Severity
         elif fmt == "sarif":
             text = json.dumps(to_sarif(shown, incomplete=snapshot.gaps, triage=split,
                                        baseline=bool(baseline_file), unread=incomplete.partial), indent=2)
+        elif fmt in ("tsv", "csv"):
+            text = rows_text(ROW_COLUMNS, _rows(shown, split), fmt).removesuffix("\n")
         else:
             text = findings_markdown(shown, title="trustgraph findings", level=1, triage=split)
         if output:

@@ -10,9 +10,9 @@ import click
 import networkx as nx
 
 from trustgraph.analysis.reachability import resolve_node
-from trustgraph.cli.app import main
+from trustgraph.cli.app import examples, main
 from trustgraph.cli.inputs import InputSpec, input_options, stderr
-from trustgraph.cli.output import write_picture
+from trustgraph.cli.output import PictureFile, write_picture
 from trustgraph.cli.pictures import load_with_snapshot, picture_marks
 from trustgraph.cli.progress import phase
 from trustgraph.cli.terminal import safe
@@ -40,9 +40,13 @@ def _resolve_account(graph: nx.DiGraph, value: str) -> str:
                              param_hint="--account")
 
 
-@main.command("map")
+@main.command("map", epilog=examples(
+    "trustgraph map -i samples/acme -o acme.svg",
+    "trustgraph map -i samples/acme --view accounts --only outside -o outside.html",
+    "trustgraph map -i samples/acme --focus arn:aws:iam::444444444444:role/BreakGlass -o breakglass.svg",
+))
 @input_options
-@click.option("--output", "-o", required=True, type=click.Path(dir_okay=False),
+@click.option("--output", "-o", required=True, type=PictureFile(),
               help="Picture file to write (.svg, .png, .pdf, .dot, .json or .html); `-` writes a text format "
                    "(svg by default) to standard output.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS),

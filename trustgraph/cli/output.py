@@ -1,16 +1,28 @@
-"""Printing answers: JSON on stdout for machines, rich tables for people."""
+"""Printing answers: JSON or rows (tsv, csv) on stdout for machines, rich tables for people."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
+from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 import click
 import networkx as nx
 from rich.console import Console
 
+from trustgraph.cli.terminal import StdoutConsole
+from trustgraph.export.neo4j import csv_text
 from trustgraph.graph.schema import EDGE_SPECS, Via, edge_spec, is_hub
+from trustgraph.text import visible
+
+# --format of the commands that print a table: the rich table, or rows for machines.
+TABLE_FORMATS = ("table", "tsv", "csv")
+ROWS_HELP = ("tsv or csv: the answer as rows for machines (a header line, one line per row, nothing cut); "
+             "table: for people (the default)")
 
 # Piped output keeps long ARNs and paths on one line, however long: no width is imposed on a pipe unless
 # COLUMNS sets one (a terminal's own width is always used).
@@ -23,11 +35,43 @@ def _width() -> int | None:
     return PIPE_WIDTH
 
 
-stdout = Console(highlight=False, soft_wrap=False, width=_width())
+stdout = StdoutConsole(highlight=False, soft_wrap=False, width=_width())
 
 
 def emit_json(payload: Any) -> None:
     click.echo(json.dumps(payload, indent=2, sort_keys=False))
+
+
+def rows_text(columns: Sequence[str], rows: Iterable[Sequence[object]], fmt: str) -> str:
+    """Rows for machines, `fmt` tsv or csv: a header line, then one line per row, no cell shortened. Every cell's
+    control characters, tab and newline included, are visible escapes (`\\x09`, `\\x0a`), so a row is one line
+    and a TSV field never holds its separator; CSV quotes with the csv module and puts a `'` before a cell that
+    a spreadsheet would read as a formula, as the Neo4j CSV does."""
+    out = io.StringIO()
+    if fmt == "csv":
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows([csv_text(cell) for cell in row] for row in rows)
+    else:
+        for row in (columns, *rows):
+            out.write("\t".join(visible(cell, one_line=True) for cell in row) + "\n")
+    return out.getvalue()
+
+
+def emit_rows(columns: Sequence[str], rows: Iterable[Sequence[object]], fmt: str) -> None:
+    click.echo(rows_text(columns, rows, fmt), nl=False)
+
+
+def split_format(fmt: str | None, as_json: bool, output: str | None) -> tuple[str, str | None]:
+    """--format of a command that prints a table and may draw (-o): (the answer's format, the picture's).
+    A table format (tsv, csv) is the answer's; any other names the picture's format."""
+    if fmt not in TABLE_FORMATS:
+        return "table", fmt
+    if fmt != "table" and as_json:
+        raise click.UsageError(f"--json and --format {fmt} both choose the answer's form; pick one")
+    if fmt != "table" and output == "-":
+        raise click.UsageError(f"--format {fmt} and -o - both write to standard output; pick one")
+    return fmt, None
 
 
 def short(node: str) -> str:
@@ -69,6 +113,27 @@ def path_text(graph: nx.DiGraph, path: list[str], steps: list[dict[str, str | No
         text += (f" ─[{', '.join(pending)}]→ " if pending else " → ") + label(to)
         pending = []
     return text
+
+
+class PictureFile(click.Path):
+    """-o of every command that draws: `-` (standard output), or a file whose suffix names a picture format (no
+    suffix: svg, or --format). Checked as the command line is read, before any input is: a typo in the name
+    must not cost the whole build before it is refused."""
+
+    name = "picture file"
+
+    def __init__(self) -> None:
+        super().__init__(dir_okay=False)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        from trustgraph.render.engine import FORMATS
+
+        path = super().convert(value, param, ctx)
+        suffix = Path(str(path)).suffix.lstrip(".").lower() if str(path) != "-" else ""
+        if suffix and suffix not in (*FORMATS, "htm"):
+            self.fail(f"{str(path)!r} ends in .{suffix}: a picture is written to a file ending in "
+                      + ", ".join(f".{f}" for f in FORMATS) + " (or - for standard output)", param, ctx)
+        return path
 
 
 def write_picture(picture: Any, output: str, fmt: str | None) -> str | None:

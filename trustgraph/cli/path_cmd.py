@@ -6,9 +6,21 @@ import click
 
 from trustgraph.analysis.answers import paths_json
 from trustgraph.analysis.reachability import k_shortest_paths, resolve_node
-from trustgraph.cli.app import main
+from trustgraph.cli.app import examples, main
 from trustgraph.cli.inputs import VIA_HELP, InputSpec, checked_via, input_options, stderr
-from trustgraph.cli.output import emit_json, is_role_assumption, short, stdout, write_picture
+from trustgraph.cli.output import (
+    ROWS_HELP,
+    TABLE_FORMATS,
+    PictureFile,
+    emit_json,
+    emit_rows,
+    is_role_assumption,
+    path_text,
+    short,
+    split_format,
+    stdout,
+    write_picture,
+)
 from trustgraph.cli.pictures import load_with_snapshot, picture_marks
 from trustgraph.cli.progress import phase
 from trustgraph.cli.terminal import safe
@@ -16,7 +28,12 @@ from trustgraph.render.engine import FORMATS
 from trustgraph.render.views import reach_paths_view
 
 
-@main.command("path")
+@main.command("path", epilog=examples(
+    "trustgraph path arn:aws:iam::333333333333:role/ci/CIPipeline"
+    " arn:aws:iam::444444444444:role/BreakGlass -i samples/acme",
+    "trustgraph path arn:aws:iam::222222222222:user/alice arn:aws:iam::444444444444:role/BreakGlass -i"
+    " samples/acme -k 1 --format tsv",
+))
 @click.argument("source")
 @click.argument("target")
 @input_options
@@ -24,14 +41,16 @@ from trustgraph.render.views import reach_paths_view
 @click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
 @click.option("--via", "via", multiple=True, metavar="KINDS",
               help=VIA_HELP)
-@click.option("--output", "-o", type=click.Path(dir_okay=False),
+@click.option("--output", "-o", type=PictureFile(),
               help="Also draw the paths to this file (`-` for standard output, text formats only).")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), help="Picture format (default: from -o suffix).")
+@click.option("--format", "fmt", type=click.Choice(TABLE_FORMATS + FORMATS),
+              help=f"{ROWS_HELP}. {', '.join(FORMATS)}: the picture format of -o (default: from the -o suffix).")
 def path_command(source: str, target: str, spec: InputSpec, k: int, as_json: bool, output: str | None,
                  fmt: str | None, via: tuple[str, ...]) -> None:
     """The K shortest assume-role paths from SOURCE to TARGET."""
     if output == "-" and as_json:
         raise click.UsageError("--json and -o - both write to standard output; pick one")
+    rows, fmt = split_format(fmt, as_json, output)
     graph, snapshot = load_with_snapshot(spec)
     src, dst = resolve_node(graph, source), resolve_node(graph, target)
     paths = k_shortest_paths(graph, src, dst, k, via=checked_via(via))
@@ -49,6 +68,11 @@ def path_command(source: str, target: str, spec: InputSpec, k: int, as_json: boo
         return
     if output == "-":
         return  # standard output carries the picture
+    if rows != "table":
+        emit_rows(("rank", "hops", "path", "conditions"),
+                  [(i, p.hops, path_text(graph, p.path, p.steps), ", ".join(p.conditions))
+                   for i, p in enumerate(paths, 1)], rows)
+        return
     if not paths:
         stdout.print(f"No path from {safe(short(src))} to {safe(short(dst))}.")
         return

@@ -7,29 +7,40 @@ from rich.table import Table
 
 from trustgraph.analysis.answers import reach_json
 from trustgraph.analysis.reachability import reach
-from trustgraph.cli.app import main
+from trustgraph.cli.app import examples, main
 from trustgraph.cli.inputs import VIA_HELP, InputSpec, checked_via, input_options, obtain_graph
-from trustgraph.cli.output import emit_json, path_text, short, stdout
+from trustgraph.cli.output import ROWS_HELP, TABLE_FORMATS, emit_json, emit_rows, path_text, short, split_format, stdout
 from trustgraph.cli.terminal import safe
 from trustgraph.graph.schema import NodeKind, is_kind
 
 
-@main.command("reach")
+@main.command("reach", epilog=examples(
+    "trustgraph reach arn:aws:iam::222222222222:user/alice -i samples/acme",
+    "trustgraph reach arn:aws:iam::222222222222:user/alice -i samples/acme --via assume --json",
+))
 @click.argument("principal")
 @input_options
 @click.option("--max-hops", type=click.IntRange(min=1), help="Only chains of at most N role assumptions.")
 @click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
 @click.option("--via", "via", multiple=True, metavar="KINDS",
               help=VIA_HELP)
-def reach_command(principal: str, spec: InputSpec, max_hops: int | None, as_json: bool, via: tuple[str, ...]) -> None:
+@click.option("--format", "fmt", type=click.Choice(TABLE_FORMATS), default="table", show_default=True, help=ROWS_HELP)
+def reach_command(principal: str, spec: InputSpec, max_hops: int | None, as_json: bool, via: tuple[str, ...],
+                  fmt: str) -> None:
     """Every role PRINCIPAL can reach (a user/role ARN, an account id, a service or provider name, `*`).
 
     PRINCIPAL may also be an IAM Identity Center user or group, by ARN or by its user or group name.
     """
+    fmt, _ = split_format(fmt, as_json, None)
     graph = obtain_graph(spec)
     answer = reach(graph, principal, max_hops, via=checked_via(via))
     if as_json:
         emit_json(reach_json(answer))
+        return
+    if fmt != "table":
+        emit_rows(("role", "hops", "path", "conditions"),
+                  [(r.principal, r.hops, path_text(graph, r.path, r.steps), ", ".join(r.conditions))
+                   for r in answer.reachable], fmt)
         return
     source = graph.nodes[answer.source]
     # an Identity Center user or group by its name (its ARN is an opaque id)

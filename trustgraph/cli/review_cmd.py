@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from trustgraph.analysis.findings import FindingOptions
-from trustgraph.cli.app import main
+from trustgraph.cli.app import examples, main
 from trustgraph.cli.findings_cmd import analyse, sensitivity_options
 from trustgraph.cli.inputs import InputSpec, input_options, recorded_inputs, stderr
 from trustgraph.cli.progress import phase
@@ -15,7 +15,10 @@ from trustgraph.cli.terminal import safe
 from trustgraph.report.bundle import check_output_dir, write_bundle
 
 
-@main.command("review")
+@main.command("review", epilog=examples(
+    "trustgraph review -i samples/acme -o acme-review/",
+    "trustgraph review --graph acme.tgdb -o acme-review/ --no-diagrams",
+))
 @input_options
 @click.option("--output", "-o", "output_dir", required=True, type=click.Path(file_okay=False),
               help="Directory to write report.md, report.html, trust-map.svg, paths/*.svg, findings.json, "

@@ -8,11 +8,23 @@ through `safe` (text for markup-enabled printing) or `visible` (text for a rich 
 
 from __future__ import annotations
 
+import errno
+
+from rich.console import Console
 from rich.markup import escape
 
 from trustgraph.text import visible
 
-__all__ = ["safe", "visible"]
+__all__ = ["StdoutConsole", "safe", "visible"]
+
+
+class StdoutConsole(Console):
+    """rich's Console for standard output, except on a closed pipe (`| head`): rich's own handler exits 1, the
+    code of a tripped gate; this one raises BrokenPipeError for the entry point to stop quietly
+    (`TrustgraphGroup`, exit 141)."""
+
+    def on_broken_pipe(self) -> None:
+        raise BrokenPipeError(errno.EPIPE, "standard output is closed")
 
 
 def safe(text: object) -> str:

@@ -9,9 +9,20 @@ from rich.table import Table
 from trustgraph.analysis.answers import who_can_reach_json
 from trustgraph.analysis.people import Person, people_of, people_summary, person_json
 from trustgraph.analysis.reachability import Reacher, through_group, who_can_reach
-from trustgraph.cli.app import main
+from trustgraph.cli.app import examples, main
 from trustgraph.cli.inputs import VIA_HELP, InputSpec, checked_via, input_options, stderr
-from trustgraph.cli.output import emit_json, path_text, short, stdout, write_picture
+from trustgraph.cli.output import (
+    ROWS_HELP,
+    TABLE_FORMATS,
+    PictureFile,
+    emit_json,
+    emit_rows,
+    path_text,
+    short,
+    split_format,
+    stdout,
+    write_picture,
+)
 from trustgraph.cli.pictures import load_with_snapshot, picture_marks
 from trustgraph.cli.progress import phase
 from trustgraph.cli.terminal import safe
@@ -20,7 +31,13 @@ from trustgraph.render.engine import FORMATS
 from trustgraph.render.views import reach_paths_view
 
 
-@main.command("who-can-reach")
+@main.command("who-can-reach", epilog=examples(
+    "trustgraph who-can-reach arn:aws:iam::444444444444:role/BreakGlass -i samples/acme",
+    "trustgraph who-can-reach arn:aws:iam::444444444444:role/BreakGlass -i samples/acme --from-outside --json",
+    "trustgraph who-can-reach arn:aws:iam::444444444444:role/BreakGlass -i samples/acme --format tsv | cut -f1",
+    "trustgraph who-can-reach arn:aws:iam::444444444444:role/BreakGlass -i samples/acme --people -o"
+    " breakglass-paths.svg",
+))
 @click.argument("role_arn")
 @input_options
 @click.option("--max-hops", type=click.IntRange(min=1), help="Only chains of at most N role assumptions.")
@@ -29,9 +46,10 @@ from trustgraph.render.views import reach_paths_view
 @click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
 @click.option("--via", "via", multiple=True, metavar="KINDS",
               help=VIA_HELP)
-@click.option("--output", "-o", type=click.Path(dir_okay=False),
+@click.option("--output", "-o", type=PictureFile(),
               help="Also draw the paths to this file (`-` for standard output, text formats only).")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), help="Picture format (default: from -o suffix).")
+@click.option("--format", "fmt", type=click.Choice(TABLE_FORMATS + FORMATS),
+              help=f"{ROWS_HELP}. {', '.join(FORMATS)}: the picture format of -o (default: from the -o suffix).")
 @click.option("--people", is_flag=True,
               help="Only the people: IAM users and IAM Identity Center users (groups expanded), each with the group "
                    "and permission set it signs in through.")
@@ -44,6 +62,7 @@ def who_can_reach_command(role_arn: str, spec: InputSpec, max_hops: int | None, 
     """
     if output == "-" and as_json:
         raise click.UsageError("--json and -o - both write to standard output; pick one")
+    rows, fmt = split_format(fmt, as_json, output)
     graph, snapshot = load_with_snapshot(spec)
     answer = who_can_reach(graph, role_arn, max_hops, from_outside=from_outside, via=checked_via(via), people=people)
     persons = people_of(graph, answer.reachers) if people else []
@@ -69,6 +88,12 @@ def who_can_reach_command(role_arn: str, spec: InputSpec, max_hops: int | None, 
         return
     if output == "-":
         return  # standard output carries the picture
+    if rows != "table":
+        if people:
+            emit_rows(PEOPLE_COLUMNS, [_person_row(graph, p) for p in persons], rows)
+        else:
+            emit_rows(REACHER_COLUMNS, [_reacher_row(graph, r) for r in answer.reachers], rows)
+        return
     title = f"Who can reach {safe(short(answer.target))}"
     if people:
         _people_table(graph, title, persons)
@@ -87,6 +112,23 @@ def who_can_reach_command(role_arn: str, spec: InputSpec, max_hops: int | None, 
     stdout.print(table)
     firm = sum(1 for r in answer.reachers if not r.conditional)
     stdout.print(f"{len(answer.reachers)} reacher(s): {firm} unconditional, {len(answer.reachers) - firm} conditional")
+
+
+# --format tsv|csv: the table's columns, full ids instead of the short form, the account name a column of its own.
+REACHER_COLUMNS = ("principal", "account_name", "kind", "from", "hops", "path", "conditions")
+PEOPLE_COLUMNS = ("person", "name", "kind", "through", "permission_set", "hops", "path", "conditions")
+
+
+def _reacher_row(graph: nx.DiGraph, r: Reacher) -> tuple[object, ...]:
+    return (r.principal, r.account_name or "", r.kind, r.classification or "", r.hops,
+            path_text(graph, r.path, r.steps), ", ".join(r.conditions))
+
+
+def _person_row(graph: nx.DiGraph, p: Person) -> tuple[object, ...]:
+    ic = p.kind == NodeKind.IDENTITY_CENTER_USER
+    through = (f"group {p.via_group}" if p.via_group else "assigned directly") if ic else "IAM"
+    return (p.principal, p.name, "Identity Center" if ic else "IAM user", through,
+            p.permission_set or "", p.hops, path_text(graph, p.path, p.steps), ", ".join(p.conditions))
 
 
 def _in_a_group(graph: nx.DiGraph, r: Reacher) -> bool:

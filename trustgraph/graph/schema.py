@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TypeAlias, TypedDict
 
 import networkx as nx
 
+from trustgraph.version import SCHEMAS
+
 # The graph type every layer passes around: node ids are strings (ARNs, hub ids), attributes NodeAttrs/EdgeAttrs.
 # Parameterised for the type checker only: networkx's classes cannot be subscripted at run time.
 if TYPE_CHECKING:
@@ -26,7 +28,7 @@ if TYPE_CHECKING:
 else:
     TrustGraph = nx.DiGraph
 
-GRAPH_SCHEMA = "trustgraph/graph/v1"
+GRAPH_SCHEMA = SCHEMAS["graph"]
 
 
 class NodeKind(StrEnum):

@@ -19,6 +19,7 @@ from trustgraph.report.review import Review, build_review
 from trustgraph.report.review_html import render_html
 from trustgraph.report.review_markdown import render_markdown, role_slug
 from trustgraph.report.sarif import to_sarif
+from trustgraph.version import SCHEMAS
 
 MAP_FILE = "trust-map.svg"
 PATHS_DIR = "paths"
@@ -35,7 +36,7 @@ class BundleResult:
 
 
 MARKER = ".trustgraph-review"  # what this command wrote in DIR: it may replace and remove those files
-MARKER_SCHEMA = "trustgraph/review-files/v1"
+MARKER_SCHEMA = SCHEMAS["review-files"]
 
 
 class BundleRefused(Exception):

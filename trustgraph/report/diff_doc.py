@@ -8,9 +8,9 @@ from typing import Any
 from trustgraph.analysis.diff import ADDED, CHANGED, REMOVED, GraphDiff, Incomplete, ReacherChange, TrustChange
 from trustgraph.analysis.findings.gate import Triage
 from trustgraph.report.findings_doc import finding_json, gate_json
-from trustgraph.version import __version__
+from trustgraph.version import SCHEMAS, __version__
 
-SCHEMA = "trustgraph/diff/v1"
+SCHEMA = SCHEMAS["diff"]
 
 
 def summary(diff: GraphDiff) -> dict[str, Any]:

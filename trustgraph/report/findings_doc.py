@@ -19,9 +19,9 @@ from typing import Any
 
 from trustgraph.analysis.findings import RULES, SEVERITY_NAMES, Finding, Rule
 from trustgraph.analysis.findings.gate import Suppression, Triage
-from trustgraph.version import __version__
+from trustgraph.version import SCHEMAS, __version__
 
-SCHEMA = "trustgraph/findings/v1"
+SCHEMA = SCHEMAS["findings"]
 
 
 def suppression_json(s: Suppression) -> dict[str, Any]:

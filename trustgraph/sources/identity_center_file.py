@@ -31,9 +31,10 @@ from trustgraph.model import (
     PolicyDocument,
 )
 from trustgraph.sources.policy_parser import parse_policy
+from trustgraph.version import SCHEMAS
 
-SCHEMA = "trustgraph/identity-center/v1"
-SCHEMA_FAMILY = "trustgraph/identity-center/"
+SCHEMA = SCHEMAS["identity-center"]
+SCHEMA_FAMILY = SCHEMA.rsplit("/", 1)[0] + "/"
 SKIPPED = "Identity Center entries"
 PRINCIPAL_TYPES = ("USER", "GROUP")
 # The sections of a document, in the order they are read and named.

@@ -8,9 +8,10 @@ from typing import Any, cast
 from trustgraph.arns import ACCOUNT_ID, parse_arn
 from trustgraph.model import INVENTORY_KINDS, ComputeResource
 from trustgraph.sources.snapshot_builder import SnapshotBuilder
+from trustgraph.version import SCHEMAS
 
-SCHEMA = "trustgraph/inventory/v1"
-SCHEMA_FAMILY = "trustgraph/inventory/"
+SCHEMA = SCHEMAS["inventory"]
+SCHEMA_FAMILY = SCHEMA.rsplit("/", 1)[0] + "/"
 # The kinds the "code already running as role R" edges consume; an entry of another kind is not read.
 # kind → the service its ARNs name.
 KINDS = INVENTORY_KINDS

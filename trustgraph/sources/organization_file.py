@@ -6,8 +6,9 @@ from typing import Any
 
 from trustgraph.model import OrgAccount, Organization, OrgPolicy, OrgUnit
 from trustgraph.sources.snapshot_builder import SnapshotBuilder
+from trustgraph.version import SCHEMAS
 
-SCHEMA = "trustgraph/organization/v1"
+SCHEMA = SCHEMAS["organization"]
 
 
 def looks_like_organization(value: dict[str, Any]) -> bool:

@@ -20,8 +20,9 @@ from botocore.exceptions import ClientError
 from trustgraph.sources.aws.failures import Failure, action_of, describe_failure
 from trustgraph.sources.aws.iam_export import Interrupted
 from trustgraph.sources.aws.pages import bounded_pages
+from trustgraph.version import SCHEMAS
 
-SCHEMA = "trustgraph/identity-center/v1"
+SCHEMA = SCHEMAS["identity-center"]
 IDENTITY_CENTER_NAME = "identity-center.json"
 # The service principal Identity Center's delegated administrator is registered for.
 SSO_SERVICE_PRINCIPAL = "sso.amazonaws.com"

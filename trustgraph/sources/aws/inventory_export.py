@@ -25,8 +25,9 @@ from trustgraph.sources.aws.failures import action_of, describe_failure
 from trustgraph.sources.aws.iam_export import Interrupted
 from trustgraph.sources.aws.pages import bounded_pages
 from trustgraph.sources.aws.snapshot_writer import checked_account_id
+from trustgraph.version import SCHEMAS
 
-SCHEMA = "trustgraph/inventory/v1"
+SCHEMA = SCHEMAS["inventory"]
 INVENTORY_DIR = "inventory"
 GLOBAL_REGION = "global"
 # The most names BatchGetProjects accepts in one call.

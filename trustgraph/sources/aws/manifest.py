@@ -11,8 +11,9 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from trustgraph.sources.aws.iam_export import EntityCounts
+from trustgraph.version import SCHEMAS
 
-SCHEMA = "trustgraph/manifest/v1"
+SCHEMA = SCHEMAS["manifest"]
 
 AccountStatus = Literal["ok", "failed", "skipped"]
 OrganizationStatus = Literal["ok", "partial", "failed"]

@@ -17,8 +17,9 @@ from typing import Any
 
 from trustgraph.sources.aws.failures import Failure, action_of, describe_failure
 from trustgraph.sources.aws.pages import bounded_pages
+from trustgraph.version import SCHEMAS
 
-SCHEMA = "trustgraph/organization/v1"
+SCHEMA = SCHEMAS["organization"]
 POLICY_TYPES = ("SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY")
 
 
