@@ -3,23 +3,26 @@ and OUs; the findings JSON, Markdown and table one entry per group; outside reac
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 import re
 from pathlib import Path
 
 import pytest
-from builders import A, B, C, Account, benchmark_generator, load, trust
+from builders import A, Account, B, C, benchmark_generator, load, trust
 from click.testing import CliRunner
 
 from trustgraph.analysis.findings import Finding, FindingContext, Severity, find
 from trustgraph.analysis.findings.context import ReacherSummary
 from trustgraph.analysis.findings.groups import group_findings, group_id, pattern_key
+from trustgraph.cli import main
 from trustgraph.graph.build import build_graph
 from trustgraph.model import OrgAccount, Organization, OrgUnit
 from trustgraph.report import bundle
 from trustgraph.report.findings_doc import findings_document
 from trustgraph.report.markdown import findings_markdown
+from trustgraph.sources.files import load_inputs
 
 VENDOR = "754728514883"
 OTHER = "444455556666"
@@ -91,7 +94,6 @@ def test_group_id_is_stable_between_runs() -> None:
 
 
 def _sha(text: str) -> str:
-    import hashlib
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
@@ -158,7 +160,6 @@ def test_group_markdown_one_entry_per_group() -> None:
 
 
 def test_group_findings_table_one_row_per_group(tmp_path: Path) -> None:
-    from trustgraph.cli import main
     accounts = [Account(x) for x in (A, B, C)]
     for a in accounts:
         a.role("VendorRole", trust(f"arn:aws:iam::{OTHER}:root"))
@@ -217,7 +218,6 @@ def test_path_diagram_limit_keeps_outside_reachers(monkeypatch: pytest.MonkeyPat
 def test_review_fix_first_has_one_entry_per_group(tmp_path: Path) -> None:
     data = tmp_path / "org"
     benchmark_generator().generate(data, 8, 100, 20, 7)  # generate_org.py --accounts 8 (its defaults otherwise)
-    from trustgraph.sources.files import load_inputs
     snapshot, _ = load_inputs([str(data)])
     graph = build_graph(snapshot)
     context = FindingContext(snapshot, graph)
