@@ -145,7 +145,7 @@ def _table(findings: list[Finding], snapshot: Snapshot, console: Console, split:
     patterns = f" in {len(groups)} pattern(s), each shown once for its worst finding" if len(groups) < len(findings) \
         else ""
     console.print(f"{len(findings)} finding(s){patterns} in {roles} role(s): {counts}.{gated} "
-                  "Use --format json for every finding, its evidence and corrected trust statements.")
+                  "Use --format json for the evidence and corrected trust statements.")
     _incomplete(snapshot, console)
 
 
