@@ -23,6 +23,7 @@ from trustgraph.analysis.findings import (
     find,
 )
 from trustgraph.analysis.findings.gate import Triage
+from trustgraph.analysis.findings.groups import FindingGroup, group_findings
 from trustgraph.atomic import replacing, write_text
 from trustgraph.cli.app import examples, main
 from trustgraph.cli.gate import (
@@ -87,35 +88,53 @@ def _incomplete(snapshot: Snapshot, console: Console) -> None:
             console.print(f"  - {gap}")
 
 
+def _gate_text(g: FindingGroup, split: Triage | None) -> Text | None:
+    """What a gate did with a pattern's findings: the one finding's suppression or baseline, else counts."""
+    if split is None:
+        return None
+    if g.count == 1:
+        suppression = split.suppression(g.worst)
+        if suppression is not None:
+            return Text(f"\nsuppressed ({visible(suppression.entry)}): " + visible(suppression.reason), style="green")
+        return Text("\nin the baseline", style="dim") if split.in_baseline(g.worst) else None
+    notes = g.set_aside(split)
+    return Text("\n" + notes, style="green") if notes else None
+
+
 def _table(findings: list[Finding], snapshot: Snapshot, console: Console, split: Triage | None = None) -> None:
+    """One row per pattern (analysis/findings/groups.py): its worst finding, and where it fires."""
     roles = len(snapshot.roles)
     if not findings:
         console.print(f"No findings in {roles} role(s)" + (" of incomplete data." if snapshot.gaps else "."))
         _incomplete(snapshot, console)
         return
+    groups = group_findings(findings, snapshot.organization)
     for severity in sorted(Severity, key=lambda s: -s.rank):
-        group = [f for f in findings if f.severity is severity]
-        if not group:
+        chosen = [g for g in groups if g.severity is severity]
+        if not chosen:
             continue
-        title = Text(f" {severity.value.upper()} ({len(group)}) ", style=SEVERITY_STYLE[severity.value])
+        count = sum(g.count for g in chosen)
+        title = Text(f" {severity.value.upper()} ({count}" + (f", {len(chosen)} patterns" if len(chosen) != count
+                                                              else "") + ") ", style=SEVERITY_STYLE[severity.value])
         table = Table(title=title, title_justify="left", show_lines=True, expand=False)
         table.add_column("rule", no_wrap=True)
         table.add_column("role", overflow="fold", max_width=48)
         table.add_column("principal", overflow="fold", max_width=40)
         table.add_column("what is wrong", overflow="fold", ratio=3)
         table.add_column("fix", overflow="fold", ratio=2)
-        for f in group:
+        for g in chosen:
+            f = g.worst
             what = Text(RULES[f.rule].title, style="bold")
             what.append("\n" + visible(f.message), style="")
             if f.mitigated_by:
                 what.append("\nmitigated: " + visible("; ".join(f.mitigated_by)), style="green")
-            suppression = split.suppression(f) if split is not None else None
-            if suppression is not None:
-                what.append(f"\nsuppressed ({visible(suppression.entry)}): " + visible(suppression.reason),
-                            style="green")
-            elif split is not None and split.in_baseline(f):
-                what.append("\nin the baseline", style="dim")
-            table.add_row(safe(f.rule), safe(short(f.role)), safe(short(f.principal)) if f.principal else "—", what,
+            gate = _gate_text(g, split)
+            if gate is not None:
+                what.append(gate)
+            role = Text(visible(short(f.role)))
+            if g.count > 1:
+                role.append("\n" + visible(g.where()), style="bold")
+            table.add_row(safe(f.rule), role, safe(short(f.principal)) if f.principal else "—", what,
                           Text(visible(f.remediation)))
         console.print(table)
         console.print()
@@ -126,7 +145,9 @@ def _table(findings: list[Finding], snapshot: Snapshot, console: Console, split:
         shown = {id(f) for f in findings}
         gated = (f" Of these, {sum(1 for f, _ in split.suppressed if id(f) in shown)} suppressed and "
                  f"{sum(1 for f in split.baselined if id(f) in shown)} in the baseline.")
-    console.print(f"{len(findings)} finding(s) in {roles} role(s): {counts}.{gated} "
+    patterns = f" in {len(groups)} pattern(s), each shown once for its worst finding" if len(groups) < len(findings) \
+        else ""
+    console.print(f"{len(findings)} finding(s){patterns} in {roles} role(s): {counts}.{gated} "
                   "Use --format json for the evidence and corrected trust statements.")
     _incomplete(snapshot, console)
 
@@ -197,14 +218,16 @@ def findings_command(spec: InputSpec, fmt: str, as_json: bool, fail_on: Severity
     else:
         if fmt == "json":
             text = json.dumps(findings_document(shown, inputs=recorded_inputs(spec), incomplete=snapshot.gaps,
-                                                data_time=graph.graph.get("data_time"), triage=split), indent=2)
+                                                data_time=graph.graph.get("data_time"), triage=split,
+                                                organization=snapshot.organization), indent=2)
         elif fmt == "sarif":
             text = json.dumps(to_sarif(shown, incomplete=snapshot.gaps, triage=split,
                                        baseline=bool(baseline_file), unread=incomplete.partial), indent=2)
         elif fmt in ("tsv", "csv"):
             text = rows_text(ROW_COLUMNS, _rows(shown, split), fmt).removesuffix("\n")
         else:
-            text = findings_markdown(shown, title="trustgraph findings", level=1, triage=split)
+            text = findings_markdown(shown, title="trustgraph findings", level=1, triage=split,
+                                     organization=snapshot.organization)
         if output:
             write_text(output, text + "\n")
         else:

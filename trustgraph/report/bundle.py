@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import networkx as nx
 
 from trustgraph.analysis.findings import Finding, FindingContext, FindingOptions
+from trustgraph.analysis.reachability import Reacher
 from trustgraph.atomic import replacing_together
 from trustgraph.model import Snapshot
 from trustgraph.render.engine import picture_bytes
@@ -23,7 +25,7 @@ from trustgraph.version import SCHEMAS
 
 MAP_FILE = "trust-map.svg"
 PATHS_DIR = "paths"
-PATHS_PER_DIAGRAM = 30  # a path diagram shows the shortest path of this many reachers at most
+PATHS_PER_DIAGRAM = 30  # a path diagram shows the shortest path of this many reachers besides those from outside
 
 
 @dataclass(slots=True)
@@ -79,6 +81,14 @@ def check_output_dir(out: Path, force: bool) -> None:
             raise BundleRefused(f"{out / name} is a symbolic link; pass --force to replace it")
 
 
+def drawn_reachers(reachers: list[Reacher], outside: Callable[[str], bool]) -> list[Reacher]:
+    """The reachers a path diagram draws: every one from outside (they are why the role is at risk), then the first
+    others up to PATHS_PER_DIAGRAM in all."""
+    first = [r for r in reachers if outside(r.principal)]
+    rest = [r for r in reachers if not outside(r.principal)]
+    return first + rest[:max(0, PATHS_PER_DIAGRAM - len(first))]
+
+
 def _draw(dot, name: str, result: BundleResult) -> bytes | None:  # type: ignore[no-untyped-def]
     try:
         return picture_bytes(dot, "svg")
@@ -117,7 +127,7 @@ def write_bundle(directory: str | Path, snapshot: Snapshot, graph: nx.DiGraph, f
             if not group.reachers:
                 continue
             name = f"{PATHS_DIR}/{role_slug(s.role)}.svg"
-            paths = [r.route or r.path for r in group.reachers[:PATHS_PER_DIAGRAM]]
+            paths = [r.route or r.path for r in drawn_reachers(group.reachers, context.outside)]
             svg = _draw(reach_paths_view(graph, s.role, paths), name, result)
             if svg:
                 path_svgs[s.role] = svg
@@ -129,7 +139,7 @@ def write_bundle(directory: str | Path, snapshot: Snapshot, graph: nx.DiGraph, f
     reports = (("report.md", md_text), ("report.html", html_text),
                ("findings.json", json.dumps(findings_document(
                    findings, inputs=inputs or [], incomplete=snapshot.gaps,
-                   data_time=graph.graph.get("data_time")), indent=2)),
+                   data_time=graph.graph.get("data_time"), organization=snapshot.organization), indent=2)),
                ("findings.sarif", json.dumps(to_sarif(findings, incomplete=snapshot.gaps), indent=2)))
     if path_files and (out / PATHS_DIR).is_symlink():
         (out / PATHS_DIR).unlink()  # (with --force) a `paths` link would carry the pictures out of DIR

@@ -7,6 +7,12 @@ Each finding has a `fingerprint` (rule id + role + principal: what baselines, su
 `in_baseline` (false unless `--baseline` holds it). With a gate (`--baseline`/`--suppressions`) the document
 has `gate`: counts of open, baselined and suppressed findings, and the expired suppressions.
 
+Each finding also names its `group` (`g-` and 12 hex digits): findings that differ only in their own account
+(analysis/findings/groups.py: the same rule, role name, principal and message once the account id and name are set
+aside) share it, and it is the same in every run. The document's `groups` lists each group once, worst first:
+`id`, `rule`, `severity` (of its worst finding), `count`, `accounts`, `ous` (names, with organization data),
+`worst` (the fingerprint of the finding the reports show) and `fingerprints` (every finding's, worst first).
+
 `incomplete` lists what the data is known to lack (truncated exports, accounts a collection could not read,
 skipped statements …): an empty list means nothing is known missing, never that nothing could be.
 """
@@ -19,6 +25,8 @@ from typing import Any
 
 from trustgraph.analysis.findings import RULES, SEVERITY_NAMES, Finding, Rule
 from trustgraph.analysis.findings.gate import Suppression, Triage
+from trustgraph.analysis.findings.groups import FindingGroup, group_findings, group_id
+from trustgraph.model import Organization
 from trustgraph.version import SCHEMAS, __version__
 
 SCHEMA = SCHEMAS["findings"]
@@ -53,7 +61,14 @@ def finding_json(f: Finding, triage: Triage | None = None) -> dict[str, Any]:
         "fingerprint": f.fingerprint,
         "suppression": suppression_json(suppression) if suppression is not None else None,
         "in_baseline": triage.in_baseline(f) if triage is not None else False,
+        "group": group_id(f),
     }
+
+
+def group_json(g: FindingGroup) -> dict[str, Any]:
+    return {"id": g.id, "rule": g.rule, "severity": g.severity.value, "count": g.count,
+            "accounts": list(g.accounts), "ous": list(g.ous), "worst": g.worst.fingerprint,
+            "fingerprints": [f.fingerprint for f in g.findings]}
 
 
 def rule_json(rule: Rule) -> dict[str, Any]:
@@ -76,7 +91,8 @@ def gate_json(triage: Triage) -> dict[str, Any]:
 
 
 def findings_document(findings: Iterable[Finding], *, inputs: Iterable[str] = (), incomplete: Iterable[str] = (),
-                      data_time: str | None = None, triage: Triage | None = None) -> dict[str, Any]:
+                      data_time: str | None = None, triage: Triage | None = None,
+                      organization: Organization | None = None) -> dict[str, Any]:
     findings = list(findings)
     used = sorted({f.rule for f in findings})
     doc = {
@@ -88,6 +104,7 @@ def findings_document(findings: Iterable[Finding], *, inputs: Iterable[str] = ()
         "summary": summary(findings),
         "findings": [finding_json(f, triage) for f in findings],
         "rules": [rule_json(RULES[r]) for r in used],
+        "groups": [group_json(g) for g in group_findings(findings, organization)],
     }
     if triage is not None:
         doc["gate"] = gate_json(triage)

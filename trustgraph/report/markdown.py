@@ -1,4 +1,5 @@
-"""Findings as Markdown: a severity summary, then each finding with why it matters and the fix."""
+"""Findings as Markdown: a severity summary, then each pattern of findings (its worst finding, where else it fires)
+with why it matters and the fix."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from collections.abc import Iterable
 
 from trustgraph.analysis.findings import RULES, SEVERITY_NAMES, Finding, Severity
 from trustgraph.analysis.findings.gate import Triage
+from trustgraph.analysis.findings.groups import FindingGroup, group_findings
+from trustgraph.model import Organization
 from trustgraph.text import visible
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>|#~!])")
@@ -54,12 +57,15 @@ def short_arn(node: str) -> str:
     return node
 
 
-def severity_table(findings: list[Finding]) -> str:
+def severity_table(findings: list[Finding], groups: list[FindingGroup]) -> str:
     counts = {s: 0 for s in SEVERITY_NAMES}
+    patterns = {s: 0 for s in SEVERITY_NAMES}
     for f in findings:
         counts[f.severity.value] += 1
-    rows = ["| Severity | Findings |", "|---|---:|"]
-    rows += [f"| {s} | {n} |" for s, n in counts.items()]
+    for g in groups:
+        patterns[g.severity.value] += 1
+    rows = ["| Severity | Findings | Patterns |", "|---|---:|---:|"]
+    rows += [f"| {s} | {n} | {patterns[s]} |" for s, n in counts.items()]
     return "\n".join(rows)
 
 
@@ -73,17 +79,41 @@ def gate_note(f: Finding, triage: Triage | None) -> str:
     return " (in the baseline)" if triage.in_baseline(f) else ""
 
 
-def overview_table(findings: list[Finding], triage: Triage | None = None) -> str:
-    rows = ["| # | Severity | Rule | Role | Principal | Finding |", "|---:|---|---|---|---|---|"]
-    for i, f in enumerate(findings, 1):
+def group_gate_note(g: FindingGroup, triage: Triage | None) -> str:
+    """The gate note of a group: its one finding's, else how many of its findings a gate set aside."""
+    if triage is None or g.count == 1:
+        return gate_note(g.worst, triage)
+    notes = g.set_aside(triage)
+    return f" ({md(notes)})" if notes else ""
+
+
+def overview_table(groups: list[FindingGroup], triage: Triage | None = None) -> str:
+    rows = ["| # | Severity | Rule | Role | Principal | Where | Finding |", "|---:|---|---|---|---|---|---|"]
+    for i, g in enumerate(groups, 1):
+        f = g.worst
         rows.append(f"| {i} | {f.severity.value} | {f.rule} | {code(short_arn(f.role))} | "
-                    f"{code(short_arn(f.principal)) if f.principal else '—'} | {md(RULES[f.rule].title)}"
-                    f"{gate_note(f, triage)} |")
+                    f"{code(short_arn(f.principal)) if f.principal else '—'} | {md(g.where())} | "
+                    f"{md(RULES[f.rule].title)}{group_gate_note(g, triage)} |")
     return "\n".join(rows)
 
 
+# A group's entry names this many of its other accounts; findings.json lists every finding of the group.
+ACCOUNTS_LISTED = 10
+
+
+def group_lines(g: FindingGroup) -> list[str]:
+    """What a group's entry adds to its worst finding's detail: where else it fires (empty for one finding)."""
+    if g.count == 1:
+        return []
+    others = [a for a in g.accounts if a != g.worst.account]
+    shown = ", ".join(code(a) for a in others[:ACCOUNTS_LISTED])
+    more = len(others) - ACCOUNTS_LISTED
+    return [f"**Same pattern:** {md(g.where())}, group {code(g.id)}; shown for {code(g.worst.account or '—')}, also "
+            f"in {shown}" + (f" and {more} more (findings.json lists every one)" if more > 0 else ""), ""]
+
+
 def finding_markdown(f: Finding, number: int | None = None, heading: str = "####",
-                     triage: Triage | None = None) -> str:
+                     triage: Triage | None = None, group: FindingGroup | None = None) -> str:
     rule = RULES[f.rule]
     prefix = f"{number}. " if number is not None else ""
     lines = [f"{heading} {prefix}{f.rule} {md(rule.title)}", ""]
@@ -96,6 +126,8 @@ def finding_markdown(f: Finding, number: int | None = None, heading: str = "####
         where.append(f"**Statement:** {md(f.statement)}")
     where.append(f"**Severity:** {f.severity.value}")
     lines += ["  \n".join(where), "", md(f.message), ""]
+    if group is not None:
+        lines += group_lines(group)
     if f.mitigated_by:
         lines += [f"**Mitigated:** {md('; '.join(f.mitigated_by))}", ""]
     suppression = triage.suppression(f) if triage is not None else None
@@ -111,20 +143,26 @@ def finding_markdown(f: Finding, number: int | None = None, heading: str = "####
 
 
 def findings_markdown(findings: Iterable[Finding], *, title: str | None = "Findings", level: int = 2,
-                      triage: Triage | None = None) -> str:
+                      triage: Triage | None = None, organization: Organization | None = None,
+                      groups: list[FindingGroup] | None = None) -> str:
+    """The findings one entry per pattern (analysis/findings/groups.py): its worst finding in full, and where else it
+    fires. `groups`: the findings' groups when the caller has them already."""
     findings = sorted(findings, key=Finding.sort_key)
     h = "#" * level
     out = [f"{h} {title}", ""] if title else []
     if not findings:
         return "\n".join(out + ["No findings.", ""])
-    out += [severity_table(findings), "", overview_table(findings, triage), ""]
+    groups = groups if groups is not None else group_findings(findings, organization)
+    out += [severity_table(findings, groups), "", overview_table(groups, triage), ""]
     number = 0
     for severity in sorted(Severity, key=lambda s: -s.rank):
-        group = [f for f in findings if f.severity is severity]
-        if not group:
+        chosen = [g for g in groups if g.severity is severity]
+        if not chosen:
             continue
-        out += [f"{h}# {severity.value.capitalize()} ({len(group)})", ""]
-        for f in group:
+        count = sum(g.count for g in chosen)
+        out += [f"{h}# {severity.value.capitalize()} ({count}" + (f", {len(chosen)} patterns" if len(chosen) != count
+                                                                  else "") + ")", ""]
+        for g in chosen:
             number += 1
-            out.append(finding_markdown(f, number, heading=f"{h}##", triage=triage))
+            out.append(finding_markdown(g.worst, number, heading=f"{h}##", triage=triage, group=g))
     return "\n".join(out)

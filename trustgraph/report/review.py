@@ -13,6 +13,7 @@ import networkx as nx
 
 from trustgraph.analysis.findings import Finding, FindingContext, FindingOptions
 from trustgraph.analysis.findings.federation import provider_of
+from trustgraph.analysis.findings.groups import FindingGroup, group_findings
 from trustgraph.analysis.findings.helpers import grants_assume, principal_refs
 from trustgraph.analysis.findings.public import limiting_conditions
 from trustgraph.analysis.people import Person, people_summary
@@ -57,7 +58,9 @@ class SensitiveRole:
     account: str
     account_name: str
     reasons: list[str]
-    reachers: list[Reacher]  # the first ReacherSummary.KEPT, in answer order (unconditional first, then by hops)
+    # every outside reacher, then the first ReacherSummary.KEPT others, each in answer order (unconditional first,
+    # then by hops)
+    reachers: list[Reacher]
     rules: list[str]
     reacher_count: int = 0  # all of them
     unconditional: int = 0
@@ -134,6 +137,7 @@ class Review:
     incomplete: list[str] = field(default_factory=list)
     data_time: str | None = None
     data_time_source: str | None = None
+    groups: list[FindingGroup] = field(default_factory=list)  # the findings by pattern, worst first
 
     @property
     def sensitive_groups(self) -> list[SensitiveGroup]:
@@ -150,8 +154,9 @@ class Review:
         return "the organization" if self.organization_id else "this data set"
 
     @property
-    def top_findings(self) -> list[Finding]:
-        return [f for f in self.findings if f.severity.rank >= 3]
+    def top_groups(self) -> list[FindingGroup]:
+        """What to fix first: the patterns of high and critical findings, one entry each."""
+        return [g for g in self.groups if g.severity.rank >= 3]
 
 
 def _party(ctx: FindingContext, kind: str, account: str | None, written: str) -> tuple[str, str]:
@@ -325,4 +330,5 @@ def build_review(snapshot: Snapshot, graph: nx.DiGraph, findings: list[Finding],
                   user_count=len(snapshot.users), findings=findings,
                   boundary=boundary_inventory(ctx, findings), sensitive=sensitive_overview(ctx, findings),
                   vendors_known=len(ctx.vendors), incomplete=list(snapshot.gaps),
-                  data_time=graph.graph.get("data_time"), data_time_source=graph.graph.get("data_time_source"))
+                  data_time=graph.graph.get("data_time"), data_time_source=graph.graph.get("data_time_source"),
+                  groups=group_findings(findings, org))

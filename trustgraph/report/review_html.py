@@ -6,8 +6,9 @@ import base64
 import json
 from html import escape
 
-from trustgraph.analysis.findings import RULES, Finding, Severity
-from trustgraph.report.markdown import short_arn
+from trustgraph.analysis.findings import RULES, Severity
+from trustgraph.analysis.findings.groups import FindingGroup
+from trustgraph.report.markdown import ACCOUNTS_LISTED, short_arn
 from trustgraph.report.review import Review
 from trustgraph.report.review_markdown import (
     METHOD,
@@ -67,7 +68,19 @@ def svg_img(svg: bytes | None, alt: str) -> str:
     return f'<div class="fig"><img alt="{e(alt)}" src="data:image/svg+xml;base64,{data}"></div>'
 
 
-def _finding(f: Finding, number: int) -> str:
+def _same_pattern(g: FindingGroup) -> str:
+    """Where else a group's pattern fires (empty for one finding): the HTML of markdown.group_lines."""
+    if g.count == 1:
+        return ""
+    others = [a for a in g.accounts if a != g.worst.account]
+    more = len(others) - ACCOUNTS_LISTED
+    return (f"<p><b>Same pattern:</b> {e(g.where())}, group {c(g.id)}; shown for {c(g.worst.account or '—')}, also "
+            f"in {', '.join(c(a) for a in others[:ACCOUNTS_LISTED])}"
+            + (f" and {more} more (findings.json lists every one)" if more > 0 else "") + "</p>")
+
+
+def _finding(g: FindingGroup, number: int) -> str:
+    f = g.worst
     rule = RULES[f.rule]
     meta = [f"{f.target_kind} {c(f.role)}"]
     if f.account_name:
@@ -79,7 +92,7 @@ def _finding(f: Finding, number: int) -> str:
     refs = ", ".join(f'<a href="{e(u)}">{i}</a>' for i, u in enumerate(rule.references, 1))
     parts = [f'<div class="finding sev-{e(f.severity.value)}" id="finding-{number}">',
              f"<h4>{number}. {badge(f.severity)} {e(f.rule)} {e(rule.title)}</h4>",
-             f'<div class="meta">{" · ".join(meta)}</div>', f"<p>{e(f.message)}</p>"]
+             f'<div class="meta">{" · ".join(meta)}</div>', f"<p>{e(f.message)}</p>", _same_pattern(g)]
     if f.mitigated_by:
         parts.append(f"<p><b>Mitigated:</b> {e('; '.join(f.mitigated_by))}</p>")
     parts.append(f'<p class="why"><b>Why it matters.</b> {e(rule.rationale)} <span class="meta">Sources: {refs}'
@@ -109,11 +122,13 @@ def render_html(review: Review, *, map_svg: bytes | None, path_svgs: dict[str, b
         h.append('<div class="finding sev-high"><h4>Incomplete data</h4><p>The inputs are known to lack the following; '
                  "findings and reachability cover only what was read, so an absent finding is not evidence of "
                  "absence.</p><ul>" + "".join(f"<li>{e(gap)}</li>" for gap in review.incomplete) + "</ul></div>")
-    if review.top_findings:
+    if review.top_groups:
         h.append('<h3>Fix first</h3><ol class="fix">')
-        for f in review.top_findings:
+        for g in review.top_groups:
+            f = g.worst
             h.append(f"<li>{badge(f.severity)} <b>{e(f.rule)} {e(RULES[f.rule].title)}</b> — "
-                     f"{c(short_arn(f.role))}: {e(f.message)}<br><i>Fix:</i> {e(f.remediation)}</li>")
+                     f"{c(short_arn(f.role))}{'' if g.count == 1 else ' ' + e(g.where())}: {e(f.message)}<br>"
+                     f"<i>Fix:</i> {e(f.remediation)}</li>")
         h.append("</ol>")
     h.append("<h2>Accounts</h2><table><tr><th>Account</th><th>Name</th><th>OU path</th><th>Roles</th>"
              "<th>Users</th><th>In the data</th></tr>")
@@ -185,8 +200,11 @@ def render_html(review: Review, *, map_svg: bytes | None, path_svgs: dict[str, b
     h.append("<h2>Findings</h2>")
     if not review.findings:
         h.append("<p>No findings.</p>")
-    for i, f in enumerate(review.findings, 1):
-        h.append(_finding(f, i))
+    elif len(review.groups) < len(review.findings):
+        h.append(f"<p>{len(review.findings)} findings in {len(review.groups)} patterns: each pattern once, shown for "
+                 "its worst finding, with where else it fires (findings.json lists every finding with its group).</p>")
+    for i, g in enumerate(review.groups, 1):
+        h.append(_finding(g, i))
     h.append("<h2>Appendix A: rules</h2><table><tr><th>Rule</th><th>Severity</th><th>Title</th><th>Family</th></tr>")
     for row in RULES.values():
         h.append(f"<tr><td>{e(row.id)}</td><td>{badge(row.severity)}</td><td>{e(row.title)}</td>"

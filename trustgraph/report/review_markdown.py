@@ -126,12 +126,14 @@ def render_markdown(review: Review, *, map_image: str | None, path_images: dict[
                 "cover only what was read, so an absent finding is not evidence of absence.", ""]
         out += [f"- {md(gap)}" for gap in review.incomplete]
         out.append("")
-    top = review.top_findings
+    top = review.top_groups
     if top:
         out += ["### Fix first", ""]
-        for i, f in enumerate(top, 1):
-            out.append(f"{i}. **{f.severity.value} · {f.rule} {md(RULES[f.rule].title)}** — {code(short_arn(f.role))}: "
-                       f"{md(f.message)}  \n   _Fix:_ {md(f.remediation)}")
+        for i, g in enumerate(top, 1):
+            f = g.worst
+            out.append(f"{i}. **{f.severity.value} · {f.rule} {md(RULES[f.rule].title)}** — {code(short_arn(f.role))}"
+                       f"{'' if g.count == 1 else ' ' + md(g.where())}: {md(f.message)}  \n"
+                       f"   _Fix:_ {md(f.remediation)}")
         out.append("")
     out += ["## Accounts", "", "| Account | Name | OU path | Roles | Users | In the data |",
             "|---|---|---|---:|---:|---|"]
@@ -204,7 +206,7 @@ def render_markdown(review: Review, *, map_image: str | None, path_images: dict[
         image = path_images.get(s.role)
         if image:
             out += [f"![Paths to {md(short_arn(s.role))}]({image})", ""]
-    out.append(findings_markdown(review.findings, title="Findings", level=2))
+    out.append(findings_markdown(review.findings, title="Findings", level=2, groups=review.groups))
     out += ["## Appendix A: rules", "", "| Rule | Severity | Title | Family |", "|---|---|---|---|"]
     out += [f"| {r.id} | {r.severity.value} | {md(r.title)} | {r.family} |" for r in RULES.values()]
     out += ["", "## Appendix B: method and limits", "", METHOD, ""]

@@ -53,8 +53,11 @@ def test_findings_reacher_differs_when_the_answer_differs(ctx: FindingContext) -
 def test_review_summary_keeps_who_can_reach_reachers(ctx: FindingContext) -> None:
     for arn in _reached_roles(ctx):
         expected = [r for r in who_can_reach(ctx.trust_graph, arn).reachers if r.principal != arn]
+        outside = {r.principal for r in who_can_reach(ctx.trust_graph, arn, from_outside=True).reachers}
         summary = ctx.reacher_summary(arn)
-        assert summary.reachers == expected[:ReacherSummary.KEPT]
+        # Outside reachers first (all of them), then the others up to the limit, each part in who_can_reach's order.
+        assert summary.reachers == [r for r in expected if r.principal in outside] + \
+            [r for r in expected if r.principal not in outside][:ReacherSummary.KEPT]
         assert summary.count == len(expected)
         assert summary.unconditional == sum(1 for r in expected if not r.conditional)
         assert summary.direct == tuple(sorted((r.principal, r.conditional, tuple(r.conditions))

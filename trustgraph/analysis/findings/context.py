@@ -39,8 +39,10 @@ class FindingOptions:
 
 @dataclass(frozen=True, slots=True)
 class ReacherSummary:
-    """Who can reach a role, bounded: the first KEPT reachers in answer order (Reachers; `Reached` answers while
-    FindingContext keeps it), the counts, the direct callers."""
+    """Who can reach a role, bounded: every reacher from outside (the public, other organizations, third parties,
+    outside identity providers: `FindingContext.outside`), then the first KEPT of the others, each part in answer
+    order (Reachers; `Reached` answers while FindingContext keeps it), the counts, the direct callers. Outside
+    reachers are what makes a role's findings critical: no limit cuts them."""
 
     KEPT: ClassVar[int] = 100
     reachers: list[Any]
@@ -92,8 +94,10 @@ class FindingContext:
         found = [] if role_arn not in self.graph else [
             r for r in reached_from(self.trust_graph, role_arn) if r.principal != role_arn]
         # The kept reachers are made Reachers when the review asks: the findings alone never show them.
+        outside = [r for r in found if self.outside(r.principal)]
+        inside = [r for r in found if not self.outside(r.principal)][:ReacherSummary.KEPT]
         self._summaries[role_arn] = ReacherSummary(
-            found[:ReacherSummary.KEPT], len(found), sum(1 for r in found if not r.conditional),
+            outside + inside, len(found), sum(1 for r in found if not r.conditional),
             tuple(sorted((r.principal, r.conditional, tuple(r.conditions)) for r in found if r.hops == 1)))
         return found
 
