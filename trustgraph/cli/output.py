@@ -107,7 +107,9 @@ def path_text(graph: nx.DiGraph, path: list[str], steps: list[dict[str, str | No
             # IAM techniques name themselves (iam:…, sts:AssumeRoot, account-takeover), and so do sign-ins
             # (sso:<permission set>); others say their kind.
             named = technique and kind in EDGE_SPECS and edge_spec(kind).via in (Via.IAM, Via.SSO)
-            pending.append(technique if named else f"{kind} {technique}".strip())
+            label_ = technique if named else f"{kind} {technique}".strip()
+            if label_ not in pending:  # a hub and the hop out of it may name the same technique
+                pending.append(label_)
         if to in graph and is_hub(graph, to):
             continue  # hubs are waypoints: their technique is shown on the hop out of them
         text += (f" ─[{', '.join(pending)}]→ " if pending else " → ") + label(to)
