@@ -63,11 +63,12 @@ def test_breakglass_people_are_maria_tom_and_jonas_with_the_iam_users() -> None:
         assert name in out
     for absent in ("priya.shah", "kenji.sato", "fatima.haddad", "omar.khalil", "grace.kim", "PlatformAdmins (group"):
         assert absent not in out
-    assert "5 people: 2 through PlatformAdmins, 1 assigned directly, 2 IAM users" in out
+    assert "6 people: 2 through PlatformAdmins, 1 assigned directly, 3 IAM users" in out  # jenkins-legacy by StartBuild
     answer = run_json("who-can-reach", BREAK_GLASS, "-i", ACME, "--people")
     assert set(_ic_people(answer)) == PEOPLE and {p["hops"] for p in _ic_people(answer).values()} == {2}
     iam = {p["principal"] for p in answer["people"] if p["kind"] == "user"}
-    assert iam == {"arn:aws:iam::111111111111:user/org-admin", "arn:aws:iam::222222222222:user/alice"}
+    assert iam == {"arn:aws:iam::111111111111:user/org-admin", "arn:aws:iam::222222222222:user/alice",
+                   "arn:aws:iam::333333333333:user/jenkins-legacy"}
     assert all(p["via_group"] is None and p["permission_set"] is None for p in answer["people"] if p["kind"] == "user")
 
 
