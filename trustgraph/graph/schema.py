@@ -183,6 +183,9 @@ class NodeSpec:
     needs_via: frozenset[Via | str] | None = None
     # How diff recognises the same hub in another build of the same data (hub ids are not stable); None: by id.
     diff_key: Callable[[Mapping[str, Any], str], str] | None = None
+    # A hub standing for the callers of one indirect step (whoever enters it takes the step out of it): escalation
+    # findings read through it to the principals that enter it.
+    stands_for_callers: bool = False
 
     def is_hub(self, data: Mapping[str, Any]) -> bool:
         if self.hub is Hub.WHEN_MARKED:
@@ -260,18 +263,19 @@ NODE_SPECS: dict[str, NodeSpec] = _Rows({spec.kind: spec for spec in (
     NodeSpec(NodeKind.POLICY_GROUP, Hub.ALWAYS, "principals with the same permissions",
              ("policy group", "policy groups"),
              ("AWSPolicyGroup",), ("AWSPolicyGroup",), needs_via=frozenset({Via.PASSROLE, Via.CODE, Via.IAM}),
-             diff_key=_policy_group_key),
+             diff_key=_policy_group_key, stands_for_callers=True),
     # code of any resource of one kind in an account (no inventory tells which role each runs as)
     NodeSpec(NodeKind.CODE_RUNNER, Hub.ALWAYS, "code run as any role of a kind", ("code runner", "code runners"),
-             ("AWSCodeRunner",), ("AWSCodeRunner",), needs_via=frozenset({Via.CODE}), diff_key=_runner_key),
+             ("AWSCodeRunner",), ("AWSCodeRunner",), needs_via=frozenset({Via.CODE}), diff_key=_runner_key,
+             stands_for_callers=True),
     # any role of an account trusting one service, for callers that may pass every such role alike
     NodeSpec(NodeKind.PASSROLE_RUNNER, Hub.ALWAYS, "roles passed to a service", ("PassRole runner", "PassRole runners"),
              ("AWSPassRoleRunner",), ("AWSPassRoleRunner",), needs_via=frozenset({Via.PASSROLE}),
-             diff_key=_runner_key),
+             diff_key=_runner_key, stands_for_callers=True),
     # service-managed CloudFormation StackSets of an organization's managing account: deployed into every member
     NodeSpec(NodeKind.STACKSETS_DEPLOYER, Hub.ALWAYS, "StackSets deployed into member accounts",
              ("StackSets deployer", "StackSets deployers"), ("AWSStackSetsDeployer",), ("AWSStackSetsDeployer",),
-             needs_via=frozenset({Via.IAM}), diff_key=_runner_key),
+             needs_via=frozenset({Via.IAM}), diff_key=_runner_key, stands_for_callers=True),
     NodeSpec(NodeKind.SERVICE, Hub.NEVER, "AWS service", ("service", "services"),
              ("AWSServicePrincipal", _PRINCIPAL), ("AWSServicePrincipal", _PRINCIPAL)),
     NodeSpec(NodeKind.FEDERATED, Hub.NEVER, "identity provider", ("provider", "providers"),
@@ -464,6 +468,12 @@ def hop_cost(data: Mapping[str, Any]) -> int:
         return _hop_of(data.get("kind"), 1)
     except TypeError:  # a kind that is no string: a generic row
         return 1
+
+
+def stands_for_callers(data: Mapping[str, Any]) -> bool:
+    """A hub whose entrants take the indirect step out of it (a policy group, a PassRole or code runner, a
+    StackSets deployer)."""
+    return node_spec(node_kind(data)).stands_for_callers
 
 
 def is_membership(data: Mapping[str, Any]) -> bool:

@@ -1,4 +1,4 @@
-"""Findings of the escalation family (TG601–TG605): PassRole, code running as a role, IAM writes and AssumeRoot
+"""Findings of the escalation family (TG601–TG606): PassRole, code running as a role, IAM writes and AssumeRoot
 into sensitive roles, admin-equivalent users and accounts — each rule with a positive and a negative control."""
 
 from __future__ import annotations
@@ -292,6 +292,46 @@ def test_rule_TG605_other_conditions_lower_it():
     mfa = allow("sso:CreateAccountAssignment", "*", condition={"Bool": {"aws:MultiFactorAuthPresent": "true"}})
     mgmt, found = _identity_center_findings({"assigner": mfa})
     assert of(found, "TG605")[mgmt.arn("user", "assigner")].severity is Severity.MEDIUM
+
+
+# -- TG606 service-managed StackSets ---------------------------------------------------------------------------
+
+STACKSET_ACTIONS = ["cloudformation:CreateStackSet", "cloudformation:CreateStackInstances"]
+
+
+def _stackset_findings(grants: dict[str, dict[str, Any]]) -> tuple[Account, list[Finding]]:
+    """Management users with these policies and two member accounts."""
+    mgmt = Account(MGMT)
+    for name, policy in grants.items():
+        mgmt.user(name, policies=identity(policy))
+    org = Org()
+    members = []
+    for account in (A, B):
+        member = Account(account)
+        member.role("Workload", trust(MGMT))
+        members.append(member)
+        org.account(account)
+    org.full_access_everywhere()
+    snapshot, _ = load(mgmt, *members, org)
+    return mgmt, find(snapshot, build_graph(snapshot), families=["escalation"])
+
+
+def test_rule_TG606_service_managed_stackset_grant_is_one_finding_naming_the_member_accounts():
+    mgmt, found = _stackset_findings({"deployer": allow(STACKSET_ACTIONS, "*"), "admin": allow("*", "*"),
+                                      "sets-only": allow("cloudformation:CreateStackSet", "*")})
+    got = of(found, "TG606")
+    # not the administrator of the management account (it can grant itself anything), not half the grant
+    assert set(got) == {mgmt.arn("user", "deployer")}, got
+    f = got[mgmt.arn("user", "deployer")]
+    assert f.evidence["accounts"] == [A, B] and "2 member account(s)" in f.message
+    assert f.severity is Severity.HIGH  # trusted access alone does not lower it
+    assert f.evidence["route"]["conditions"] == ["trustgraph:StackSetsTrustedAccess"]
+
+
+def test_rule_TG606_other_conditions_lower_it():
+    mfa = allow(STACKSET_ACTIONS, "*", condition={"Bool": {"aws:MultiFactorAuthPresent": "true"}})
+    mgmt, found = _stackset_findings({"deployer": mfa})
+    assert of(found, "TG606")[mgmt.arn("user", "deployer")].severity is Severity.MEDIUM
 
 
 # -- end to end: the acme plant through every output ----------------------------------------------------------

@@ -49,6 +49,9 @@ DOC_IC_GROUPS = "https://docs.aws.amazon.com/singlesignon/latest/userguide/set-u
 DOC_IC_DELEGATED = "https://docs.aws.amazon.com/singlesignon/latest/userguide/delegated-admin.html"
 DOC_IC_PERMISSION_SETS = "https://docs.aws.amazon.com/singlesignon/latest/userguide/permissionsets.html"
 DOC_IC_ROLES = "https://docs.aws.amazon.com/singlesignon/latest/userguide/identity-center-and-iam-roles.html"
+DOC_STACKSETS_ORG = ("https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/"
+                     "stacksets-orgs-activate-trusted-access.html")
+DOC_STACKSETS_CONCEPTS = "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/stacksets-concepts.html"
 DOC_IC_SLR = "https://docs.aws.amazon.com/singlesignon/latest/userguide/using-service-linked-roles.html"
 
 _RULES = (
@@ -324,6 +327,17 @@ _RULES = (
          "Limit sso:CreateAccountAssignment (and the permission set writes) to the permission sets and accounts "
          "(Resource arn:aws:sso:::permissionSet/… and arn:aws:sso:::account/…) the principal needs, or remove "
          "it; keep Identity Center administration to a few administrators."),
+    Rule("TG606", "escalation-stacksets-org", "Management account principal can deploy StackSets into member "
+         "accounts", Severity.HIGH, "escalation",
+         "A principal of the organization's management account that may create a stack set with service-managed "
+         "permissions and its stack instances deploys a template into member accounts of the organization, "
+         "through a role CloudFormation creates there with full administrative rights, once trusted access for "
+         "StackSets is activated in AWS Organizations. Whatever the template creates (an IAM role trusting the "
+         "caller, a user with keys) makes it an administrator of each of those accounts.",
+         (DOC_STACKSETS_ORG, DOC_STACKSETS_CONCEPTS),
+         "Limit cloudformation:CreateStackSet and CreateStackInstances in the management account to the pipeline "
+         "that deploys organization baselines (or a delegated administrator account with its own guardrails), "
+         "and require its stack sets to come from reviewed templates."),
     # -- people and IAM Identity Center (graph/identity_center.py; its problems list) ----------------------------
     Rule("TG701", "sso-admin-set-to-user", "Admin-equivalent permission set assigned directly to a person",
          Severity.HIGH, "identity-center",

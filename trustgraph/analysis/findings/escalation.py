@@ -1,7 +1,7 @@
 """Privilege escalation through the indirect edges (docs/edges.md): PassRole to a sensitive role (TG601), code
 already running as one (TG602), IAM writes on a sensitive role, an admin-equivalent user or the whole account
-(TG603), sts:AssumeRoot into member accounts (TG604), and Identity Center assignments into other accounts
-(TG605).
+(TG603), sts:AssumeRoot into member accounts (TG604), Identity Center assignments into other accounts
+(TG605), and service-managed StackSets deployed into member accounts (TG606).
 
 Each target is looked at from its in-edges, through the hubs that stand for many callers (policy groups, PassRole
 and code runners; their entrants are found once per hub), never by a who-can-reach per principal. A principal that
@@ -21,15 +21,19 @@ from trustgraph.analysis.findings.helpers import short_node
 from trustgraph.analysis.findings.model import Finding, Severity
 from trustgraph.arns import root_arn
 from trustgraph.graph.indirect import admin_node
-from trustgraph.graph.schema import EdgeKind, NodeKind, graph_dicts, is_hub_data, is_membership
+from trustgraph.graph.schema import EdgeKind, NodeKind, graph_dicts, is_hub_data, is_membership, stands_for_callers
 from trustgraph.model import Role, User
-from trustgraph.policy.passrole import CONTROLS_USER_KEY, ROOT_ACCESS_KEY, RUNS_AS_ROLE_KEY
+from trustgraph.policy.passrole import (
+    CONTROLS_USER_KEY,
+    ROOT_ACCESS_KEY,
+    RUNS_AS_ROLE_KEY,
+    STACKSETS_ACCESS_KEY,
+    STACKSETS_ORG,
+)
 from trustgraph.policy.sensitivity import admin_reasons, administrator_reasons, takeover_reasons
 
 ROOT_ACCOUNTS_SHOWN = 5  # member accounts a TG604 message names; the evidence lists them all
 ESCALATIONS_PER_TARGET = 10  # findings one by one per target and rule; the rest are counted in one more
-# Hubs standing for callers of one indirect step: their entrants reach what the hub reaches.
-CALLER_HUBS = frozenset({NodeKind.POLICY_GROUP, NodeKind.PASSROLE_RUNNER, NodeKind.CODE_RUNNER})
 RULE_OF_KIND = {EdgeKind.PASSROLE: "TG601", EdgeKind.CODE: "TG602", EdgeKind.IAM: "TG603"}
 # What a route into a sensitive role lets its principal do; {what}: the role's sensitivity, {how}: the techniques.
 WHAT = {EdgeKind.PASSROLE: "can run code as this sensitive role ({what}) by passing it to a service: {how}",
@@ -118,7 +122,7 @@ class Escalations:
             here = Route(pred, step[0], step[1], step[2], [], step[3])
             node = graph_dicts(self.graph).nodes[pred]
             if is_hub_data(node):
-                if node.get("kind") not in CALLER_HUBS:
+                if not stands_for_callers(node):
                     continue  # trust hubs (account, class) are role assumptions; admin nodes are judged apart
                 here.through = [pred]
                 found = [r.then(here) for r in self.entrants(pred, kinds).values()]
@@ -143,7 +147,7 @@ class Escalations:
             here = Route(pred, step[0], step[1], step[2], [], step[3])
             node = graph_dicts(self.graph).nodes[pred]
             if is_hub_data(node):
-                if node.get("kind") not in CALLER_HUBS:
+                if not stands_for_callers(node):
                     continue
                 here.through = [pred]
                 found = [r.then(here) for r in self.entrants(pred, kinds, seen | {hub}).values()]
@@ -257,7 +261,7 @@ def check_escalation_accounts(ctx: FindingContext) -> Iterator[Finding]:
     snapshot = ctx.snapshot
     iam = frozenset({EdgeKind.IAM.value})
     for arn, user in sorted(snapshot.users.items()):
-        if arn not in graph or not any(not is_hub_data(nodes[p]) or nodes[p].get("kind") in CALLER_HUBS
+        if arn not in graph or not any(not is_hub_data(nodes[p]) or stands_for_callers(nodes[p])
                                        for p in preds[arn]):
             continue  # only the admin node reaches it (or nothing): no one escalates into it
         routes = [r for r in esc.routes(arn, iam) if r.principal != arn and not esc.can_take_over(r.principal)]
@@ -272,6 +276,7 @@ def check_escalation_accounts(ctx: FindingContext) -> Iterator[Finding]:
     unsettled = (ROOT_ACCESS_KEY,)
     roots: dict[str, list[tuple[str, str, Route]]] = {}  # principal → (member account, its label, route)
     assigned: dict[str, list[tuple[str, str, Route]]] = {}  # the same for Identity Center assignments (TG605)
+    deployed: dict[str, list[tuple[str, str, Route]]] = {}  # the same for service-managed StackSets (TG606)
     for account in sorted(snapshot.collected_accounts):
         node = admin_node(account)
         if node not in graph or graph.nodes[node].get("kind") != NodeKind.ACCOUNT_ADMIN:
@@ -287,9 +292,12 @@ def check_escalation_accounts(ctx: FindingContext) -> Iterator[Finding]:
             if graph.nodes[r.principal].get("account") == management and not esc.can_take_over(r.principal):
                 roots.setdefault(r.principal, []).append((account, label, r))
         for r in esc.routes(node, iam):
-            if graph.nodes[r.principal].get("account") != account and any(t.startswith("sso:") for t in r.techniques) \
-                    and not esc.can_take_over(r.principal):
+            if graph.nodes[r.principal].get("account") == account or esc.can_take_over(r.principal):
+                continue
+            if any(t.startswith("sso:") for t in r.techniques):
                 assigned.setdefault(r.principal, []).append((account, label, r))
+            elif STACKSETS_ORG in r.techniques:
+                deployed.setdefault(r.principal, []).append((account, label, r))
     # One finding per management principal, not per member account: the grant to fix is the principal's, and an
     # organization of thousands of accounts would otherwise repeat it thousands of times.
     for principal, reached in sorted(roots.items()):
@@ -316,6 +324,20 @@ def check_escalation_accounts(ctx: FindingContext) -> Iterator[Finding]:
             + (f"; {grants[0]}" if grants else ""),
             severity=_severity(best, signs_in),
             evidence={"accounts": [account for account, _, _ in reached], "route": _route_json(graph, best)})
+
+    trusted = (STACKSETS_ACCESS_KEY,)  # every such route: it does not lower the severity
+    for principal, reached in sorted(deployed.items()):
+        best, shown = _per_principal(reached, trusted)
+        grants = _grants(best)
+        subject = esc.principal(principal) or principal
+        yield ctx.finding(
+            "TG606", subject, principal,
+            f"{short_node(principal)} can deploy service-managed StackSets into {len(reached)} member account(s) "
+            f"({shown}) with administrative rights there, once trusted access for StackSets is activated"
+            + (f"; {grants[0]}" if grants else ""),
+            severity=_severity(best, trusted),
+            evidence={"management": management, "accounts": [account for account, _, _ in reached],
+                      "route": _route_json(graph, best)})
 
 
 def _per_principal(reached: list[tuple[str, str, Route]], unsettled: tuple[str, ...]) -> tuple[Route, str]:
