@@ -22,6 +22,7 @@ from trustgraph.policy.passrole import (
     Technique,
     checked_actions,
     chosen_resources,
+    named_uses,
     shared_resources,
 )
 from trustgraph.policy.permissions import Permission, PermissionChecker
@@ -93,7 +94,7 @@ class IndirectBase:
         self.snapshot = snapshot
         self.directory = directory
         self.org = org
-        self.checker = PermissionChecker(org, data_time, checked_actions())
+        self.checker = PermissionChecker(org, data_time, checked_actions(), named_uses())
         self.targets = GrantTargets(directory)
         self.objects = WrittenObjects(snapshot)
         self.object_targets = GrantTargets(self.objects)
@@ -165,6 +166,9 @@ class IndirectBase:
         """May the caller call every one of `actions` on ONE resource of its account, that it names itself or
         that exists (create a project and start a build of it)? Each action allowed on a resource of its own is
         not enough. The resource on which all are allowed unconditionally wins, else the first allowing all."""
+        if not profile.missing_policies and any(not self.checker.for_action(caller, profile, a).allows
+                                                for a in actions):
+            return None  # an action no statement allows: no resource to look for
         key = self._memo_key(caller, profile, actions)
         if key in self._best:
             return self._best[key]

@@ -165,7 +165,9 @@ class IamEdges(IndirectBase):
         pins (sensitivity.under_boundaries)."""
         if not self.checker.for_action(caller, profile, new.create).allows:
             return  # as for the takeover: policies missing from the data are not read as granting it
-        patterns = [r for action in (new.create, *new.writes, *new.uses)
+        # The role's trust names the caller: its sts:AssumeRole grants (if any) do not pick the new role's name.
+        uses = () if new.kind == "role" else new.uses
+        patterns = [r for action in (new.create, *new.writes, *uses)
                     for s in self.checker.for_action(caller, profile, action).allows
                     for r in (s.statement.resources or ())]
         shape = f":iam::{account}:{new.kind}/"

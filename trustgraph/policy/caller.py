@@ -59,10 +59,11 @@ class Caller:
 class RequestFacts:
     """Condition-key values of an AssumeRole request by `caller` for `role` (SEMANTICS §5.2)."""
 
-    __slots__ = ("caller", "role", "role_org", "read", "now", "region")
+    __slots__ = ("caller", "role", "role_org", "read", "now", "region", "call")
 
     def __init__(self, caller: Caller, role: Role, role_org: OrgFacts | None = None,
-                 read: set[str] | None = None, now: float | None = None, region: str | None = None) -> None:
+                 read: set[str] | None = None, now: float | None = None, region: str | None = None,
+                 call: dict[str, KeyValue] | None = None) -> None:
         self.caller = caller
         self.role = role
         self.role_org = role_org
@@ -74,10 +75,15 @@ class RequestFacts:
         self.now = now
         # aws:RequestedRegion when the action settles it (policy/regions.py: IAM calls are made in us-east-1).
         self.region = region
+        # Values the call itself sets (iam:PassedToService of an iam:PassRole): every policy evaluated for the
+        # request sees them, the SCPs as much as the caller's own.
+        self.call = call
 
     def value(self, key: str) -> KeyValue:
         if self.read is not None:
             self.read.add(key)
+        if self.call is not None and key in self.call:
+            return self.call[key]
         c = self.caller
         if key.startswith(("aws:resourcetag/", "iam:resourcetag/")):
             tag = key.split("/", 1)[1]

@@ -257,17 +257,25 @@ def arn_matches(pattern: str, arn: str) -> bool:
 class _ActionSet:
     """An Action list compiled once: the names without wildcards in a set, the others as globs."""
 
-    __slots__ = ("everything", "names", "globs")
+    __slots__ = ("everything", "names", "globs", "answers")
 
     def __init__(self, patterns: tuple[str, ...]) -> None:
         self.everything = "*" in patterns
         self.names = frozenset(fold(p) for p in patterns if "*" not in p and "?" not in p)
         self.globs = tuple(Glob(fold(p)) for p in dict.fromkeys(patterns) if "*" in p or "?" in p)
+        # The checks ask a few hundred actions of every statement, again for each principal holding it: each
+        # list answers each action once.
+        self.answers: dict[str, bool] = {}
 
     def matches(self, action: str) -> bool:
         if self.everything:
             return True
-        action = fold(action)
+        found = self.answers.get(action)
+        if found is None:
+            found = self.answers[action] = self._matches(fold(action))
+        return found
+
+    def _matches(self, action: str) -> bool:
         if action in self.names:
             return True
         for g in self.globs:

@@ -35,6 +35,9 @@ class OrganizationPolicies:
         self.has_type = {SCP: False, RCP: False}
         # Looked up by level, and an account outside the org is its own (possibly None) level.
         self._attached_ids: dict[tuple[str, str | None], list[str]] = {}
+        # Every condition key an SCP or RCP of the organization tests (lower case).
+        self.condition_keys = frozenset(c.key.lower() for p in org.policies for st in p.document.statements
+                                        for c in st.conditions)
         for policy in org.policies:
             self.has_type[policy.type] = True
             for target in policy.targets:
@@ -82,7 +85,8 @@ class OrganizationPolicies:
         account_level, role_independent = self._shape(kind, account, action)
         caller = facts.caller
         key: tuple[object, ...] = (kind, account, "*" if role_independent else resource, action,
-                                   need_allow_per_level, caller.account, caller.kind, caller.org)
+                                   need_allow_per_level, caller.account, caller.kind, caller.org,
+                                   tuple(sorted(facts.call.items())) if facts.call else ())
         if not account_level:
             # Per-principal conditions on the path: callers for whom each of them comes out the same (most callers
             # are not the few ARNs an SCP exempts) get the same verdict, which read the same keys.

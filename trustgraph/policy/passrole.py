@@ -395,11 +395,17 @@ NEW_PRINCIPALS = (
 TAKEOVER = "account-takeover"
 
 
+def named_uses() -> tuple[str, ...]:
+    """Actions the indirect edges ask only where the resource's policy names the caller: assuming a role it
+    created, whose trust it wrote (an identity Allow is not needed, only Denies and the boundary count)."""
+    return tuple(sorted({a for new in NEW_PRINCIPALS if new.kind == "role" for a in new.uses}))
+
+
 def checked_actions() -> tuple[str, ...]:
-    """Every action the indirect edges ask a principal's policies about."""
+    """Every action the indirect edges ask a principal's policies about (but named_uses)."""
     actions = {"iam:PassRole", ROLE_TECHNIQUE, *USER_TECHNIQUES, *ROLE_WRITES, *USER_WRITES, *POLICY_WRITES,
                *GROUP_WRITES, ADD_TO_GROUP, ASSUME_ROOT,
-               *(a for new in NEW_PRINCIPALS for a in (new.create, *new.writes, *new.uses))}
+               *(a for new in NEW_PRINCIPALS for a in (new.create, *new.writes, *new.uses) if a not in named_uses())}
     for technique in (*PASSROLE_TECHNIQUES, *CODE_TECHNIQUES):
         actions.update(technique.actions)
         actions.update(a for extra in technique.extras for alt in extra.alternatives for a in alt)

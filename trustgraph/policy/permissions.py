@@ -74,6 +74,9 @@ class PermissionChecker:
     # The actions this checker will be asked about: only statements that can concern one of them tell principals
     # apart (empty: every statement does).
     actions: tuple[str, ...] = ()
+    # Actions asked only where the resource's own policy names the caller (named_by_resource): their Allow
+    # statements decide nothing, so only their Denies (and the boundary) tell principals apart.
+    deny_only: tuple[str, ...] = ()
     _memo: dict[tuple[object, ...], tuple[Permission | None, bool]] = field(default_factory=dict)
     # (principal, memo key) → its own answer, where the shared one read who the caller is.
     _own: dict[tuple[str, tuple[object, ...]], tuple[Permission | None]] = field(default_factory=dict)
@@ -84,15 +87,18 @@ class PermissionChecker:
     _action_ids: dict[tuple[int, str], int] = field(default_factory=dict)  # (policy id, action) → its action id
     _action_contents: dict[tuple[object, ...], int] = field(default_factory=dict)
     _per_principal_actions: set[int] = field(default_factory=set)  # action ids whose answers read such facts
-    _concerns: dict[int, tuple[Statement, bool]] = field(default_factory=dict)
+    _concerns: dict[tuple[int, bool], tuple[Statement, bool]] = field(default_factory=dict)
+    _keys: dict[int, frozenset[str]] = field(default_factory=dict)  # action id → the condition keys it can read
 
-    def _concerned(self, statement: Statement) -> bool:
-        """Can the statement concern any action of `actions`? Judged once per statement (managed policies share
-        theirs between principals)."""
-        entry = self._concerns.get(id(statement))
+    def _concerned(self, statement: Statement, boundary: bool = False) -> bool:
+        """Can the statement concern any action of `actions` (or, a Deny or a boundary statement, of `deny_only`)?
+        Judged once per statement (managed policies share theirs between principals)."""
+        key = (id(statement), boundary)
+        entry = self._concerns.get(key)
         if entry is None or entry[0] is not statement:
-            found = not self.actions or any(covers_action(statement, a) for a in self.actions)
-            entry = self._concerns[id(statement)] = (statement, found)
+            found = not self.actions or any(covers_action(statement, a) for a in self.actions) or (
+                (boundary or statement.effect == "Deny") and any(covers_action(statement, a) for a in self.deny_only))
+            entry = self._concerns[key] = (statement, found)
         return entry[1]
 
     def policy_id(self, caller: Caller, profile: IdentityProfile) -> int:
@@ -104,7 +110,7 @@ class PermissionChecker:
                 caller.kind, caller.account, caller.partition, caller.org,
                 tuple((s.statement, s.variables) for s in profile.statements if self._concerned(s.statement)),
                 None if profile.boundary_statements is None
-                else tuple(s.statement for s in profile.boundary_statements if self._concerned(s.statement)),
+                else tuple(s.statement for s in profile.boundary_statements if self._concerned(s.statement, True)),
                 tuple(profile.missing_policies), profile.boundary_missing,
                 self.org.caller_levels(caller.account) if self.org is not None else None)
             found = self._ids[caller.node_id] = self._contents.setdefault(content, len(self._contents))
@@ -157,6 +163,12 @@ class PermissionChecker:
         Allow is needed (SEMANTICS §4) while Denies, the boundary (§4.3) and SCPs still apply."""
         policy = self.policy_id(caller, profile)
         shared = self.action_id(caller, profile, action)
+        # A service or associated resource no statement looks at changes no answer: techniques passing a role to
+        # the same service (or to several) share one answer per role.
+        if service is not None or associated is not None:
+            read_keys = self._keys_read(caller, profile, action, shared)
+            service = service if PASSED_TO_SERVICE in read_keys else None
+            associated = associated if ASSOCIATED_RESOURCE in read_keys else None
         key = (shared, resource, service, associated, named_by_resource)
         cached = self._memo.get(key)
         if cached is not None:
@@ -182,6 +194,17 @@ class PermissionChecker:
         self._memo[key] = (answer, per_principal)
         return answer
 
+    def _keys_read(self, caller: Caller, profile: IdentityProfile, action: str, shared: int) -> frozenset[str]:
+        """The condition keys (lower case) the statements deciding `action` can read: the caller's and its
+        boundary's for the action, and every SCP's and RCP's of the organization."""
+        found = self._keys.get(shared)
+        if found is None:
+            p = self.for_action(caller, profile, action)
+            statements = [*p.allows, *p.denies, *(p.boundary_allows or ()), *p.boundary_denies]
+            found = self._keys[shared] = (self.org.condition_keys if self.org is not None else frozenset()) | {
+                c.key.lower() for s in statements for c in s.statement.conditions}
+        return found
+
     def _decide(self, caller: Caller, profile: IdentityProfile, action: str, resource: str,
                 target: Role | User | None, service: str | None, associated: str | None,
                 read: set[str], named_by_resource: bool = False) -> Permission | None:
@@ -190,12 +213,12 @@ class PermissionChecker:
         else:
             account = resource.split(":")[4] if resource.count(":") >= 5 else (caller.account or "")
             stand_in = Role(resource, "", account, tags=dict(target.tags) if target is not None else {})
-        base = RequestFacts(caller, stand_in, self.org.facts_for(stand_in.account) if self.org else None, read,
-                            self.data_time, requested_region(action, caller.partition))
         extra: dict[str, KeyValue] = {PASSED_TO_SERVICE: (service,)} if service else {}
         if associated is not None:
             # A resource of the caller's account: a condition naming only other accounts' resources never holds.
             extra[ASSOCIATED_RESOURCE] = AccountScoped(caller.account or "", associated)
+        base = RequestFacts(caller, stand_in, self.org.facts_for(stand_in.account) if self.org else None, read,
+                            self.data_time, requested_region(action, caller.partition), extra or None)
         facts = CallFacts(base, extra, target is not None)
         verdict = AssumeVerdict(via="identity", needs_identity=True)
         policies = self.for_action(caller, profile, action)
@@ -221,7 +244,8 @@ class PermissionChecker:
         for c in verdict.unresolved:
             if c not in unresolved:
                 unresolved.append(c)
-        source = result.allow_source if result.allowed is not Tri.FALSE or not named_by_resource else \
-            "the resource's policy, which names it"
+        # Named by the resource's policy, its own Allows (if any) are not what lets it: principals sharing answers
+        # may differ in them.
+        source = "the resource's policy, which names it" if named_by_resource else result.allow_source
         return Permission(action, resource, tuple(unresolved), source, tuple(verdict.notes))
 

@@ -230,6 +230,11 @@ class OrgGate(Protocol):
 
     def caller_levels(self, account: str | None) -> tuple[object, ...]: ...
 
+    @property
+    def condition_keys(self) -> frozenset[str]:
+        """Every condition key (lower case) a policy of the organization tests."""
+        ...
+
 
 @dataclass(slots=True)
 class AssumeVerdict:
