@@ -332,6 +332,10 @@ class Observation:
     caller_id: str = ""
     caller_account: str = ""
     subjects: tuple[str, ...] = ()  # SAML / web identity subjects seen (the first few)
+    # (copy, day, calls): where the records were delivered (a trail's prefix and the recipient account) and how many
+    # calls each day. Two records of one call (a cross-account call logged in both accounts) are in two copies:
+    # per day the largest copy counts (`count` here; graph/usage.py again across the observations of one caller).
+    days: tuple[tuple[str, str, int], ...] = ()
 
 
 @dataclass(slots=True)

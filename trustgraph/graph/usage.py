@@ -87,6 +87,20 @@ def _merge(record: dict[str, Any], first: str, last: str, count: int) -> None:
     record["use_count"] = int(record.get("use_count") or 0) + count
 
 
+def calls(observations: Iterable[Observation]) -> int:
+    """The calls several observations of one caller and role record: within a copy (one delivery of the events)
+    each record is a call; between copies a day counts as its largest copy, since each copy of a call (the
+    caller's account's, the role's account's) names the caller its own way."""
+    per_copy: dict[tuple[str, str], int] = {}
+    for obs in observations:
+        for copy, day, count in obs.days or (("", obs.first[:10], obs.count),):
+            per_copy[(copy, day)] = per_copy.get((copy, day), 0) + count
+    per_day: dict[str, int] = {}
+    for (_, day), count in per_copy.items():
+        per_day[day] = max(per_day.get(day, 0), count)
+    return sum(per_day.values())
+
+
 def add_usage(graph: TrustGraph, snapshot: Snapshot) -> None:
     usage = snapshot.usage
     if usage is None:
@@ -94,14 +108,17 @@ def add_usage(graph: TrustGraph, snapshot: Snapshot) -> None:
     index = CallerIndex(snapshot, graph)
     pairs: dict[str, dict[str, Any]] = {}
     _, succ, _ = graph_dicts(graph)
+    grouped: dict[Resolved, list[Observation]] = {}
     for obs in usage.observations:
-        if obs.error:
-            continue
-        found = index.resolve(obs)
-        _merge(pairs.setdefault(f"{found.caller}\t{found.target}", {}), obs.first, obs.last, obs.count)
+        if not obs.error:
+            grouped.setdefault(index.resolve(obs), []).append(obs)
+    for found, observations in grouped.items():
+        first, last = min(o.first for o in observations), max(o.last for o in observations)
+        count = calls(observations)
+        _merge(pairs.setdefault(f"{found.caller}\t{found.target}", {}), first, last, count)
         if found.explained_by is not None:
             a, b = found.explained_by
-            _merge(succ[a][b], obs.first, obs.last, obs.count)
+            _merge(succ[a][b], first, last, count)
     spans = usage.coverage.values()
     graph.graph["usage_window"] = {
         "accounts": {account: {"from": first, "to": last} for account, (first, last) in usage.coverage.items()},

@@ -202,6 +202,8 @@ class UsageCollector:
                     per_day[day] = max(per_day.get(day, 0), count)
             observations.append(Observation(caller, caller_type, target, action, error, agg.first, agg.last,
                                             sum(per_day.values()), agg.evidence, caller_id, caller_account,
-                                            tuple(agg.subjects)))
+                                            tuple(agg.subjects),
+                                            tuple((copy, day, count) for copy, days in sorted(agg.days.items())
+                                                  for day, count in sorted(days.items()))))
         coverage = {account: (span[0], span[1]) for account, span in sorted(self._coverage.items())}
         return Usage(observations, coverage, self.events, self.files)
