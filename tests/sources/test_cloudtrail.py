@@ -69,7 +69,8 @@ def test_web_identity_caller_is_the_oidc_provider_of_the_role_account() -> None:
     assert found.caller == "arn:aws:iam::444444444444:oidc-provider/token.actions.githubusercontent.com"
     assert found.subject == "repo:acme/platform:ref:refs/heads/main"
     # a built-in web identity provider is its host, as in trust policies
-    found = match_event(event({**identity, "identityProvider": "accounts.google.com"}, name="AssumeRoleWithWebIdentity"))
+    google = {**identity, "identityProvider": "accounts.google.com"}
+    found = match_event(event(google, name="AssumeRoleWithWebIdentity"))
     assert found is not None and found.caller == "accounts.google.com"
 
 
@@ -107,7 +108,8 @@ def test_duplicates_across_accounts_count_once() -> None:
     for copy, e in (("trail", caller_copy), ("trail", owner_copy)):
         assert collector.add(e, copy, "f", "$") is None
     # two calls the same day in one copy: two
-    collector.add(event(SESSION, eventTime="2025-06-30T09:00:00Z", recipientAccountId="333333333333"), "trail", "f", "$")
+    later = event(SESSION, eventTime="2025-06-30T09:00:00Z", recipientAccountId="333333333333")
+    collector.add(later, "trail", "f", "$")
     usage = collector.finish()
     by_type = {o.caller_type: o for o in usage.observations}
     assert by_type["AssumedRole"].count == 2
@@ -140,7 +142,8 @@ def test_delivered_gzip_files_in_the_awslogs_tree(tmp_path: Path) -> None:
 
 def test_json_lines_exports_are_streamed(tmp_path: Path) -> None:
     lines = tmp_path / "lake.jsonl"
-    lines.write_text("\n".join(json.dumps(e) for e in (event(SESSION), event(SESSION, eventTime="2025-06-29T00:00:00Z"))))
+    earlier = event(SESSION, eventTime="2025-06-29T00:00:00Z")
+    lines.write_text("\n".join(json.dumps(e) for e in (event(SESSION), earlier)))
     named_json = tmp_path / "athena.json"  # JSON lines under a .json name
     named_json.write_text(lines.read_text())
     gz = tmp_path / "lake.jsonl.gz"
