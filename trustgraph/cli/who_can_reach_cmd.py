@@ -152,13 +152,15 @@ def _usage_filtered(graph: nx.DiGraph, reachers: list[Reacher], used_since_text:
 
 
 def _add_usage_facts(payload: dict[str, object], graph: nx.DiGraph, snapshot: Snapshot | None, target: str) -> None:
-    """RoleLastUsed of the target (any caller), and what the CloudTrail events cover (docs/usage.md)."""
+    """With CloudTrail events loaded: what they cover, and RoleLastUsed of the target (any caller) beside it
+    (docs/usage.md). Answers without events stay as they were."""
+    if not has_usage(graph):
+        return
     role = snapshot.roles.get(target) if snapshot is not None else None
     if role is not None and role.last_used:
         payload["target_last_used"] = {"date": role.last_used, "region": role.last_used_region,
                                        "source": "RoleLastUsed"}
-    if has_usage(graph):
-        payload["usage_window"] = graph.graph["usage_window"]
+    payload["usage_window"] = graph.graph["usage_window"]
 
 
 def _reacher_row(graph: nx.DiGraph, r: Reacher) -> tuple[object, ...]:
