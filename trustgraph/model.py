@@ -108,6 +108,10 @@ class Role:
     # The input listed the role's instance profiles (an authorization-details export always does): an empty
     # `instance_profiles` then means none holds it. False when the input does not say (get-role, list-roles, IaC).
     instance_profiles_known: bool = False
+    # RoleLastUsed of an authorization-details export or get-role: when the role was last assumed, by anyone
+    # (ISO 8601), and in which region. Says nothing about which caller: never per-edge use.
+    last_used: str | None = None
+    last_used_region: str | None = None
 
     @property
     def service_linked(self) -> bool:
@@ -291,6 +295,60 @@ class IdentityCenter:
     missing: tuple[str, ...] = ()
 
 
+# -- Observed use (docs/usage.md): role assumptions CloudTrail recorded, aggregated per caller, role and outcome ---
+
+
+@dataclass(frozen=True, slots=True)
+class UseEvidence:
+    """One recorded event standing for an observation (the latest seen): where to find it and what it says."""
+
+    event_time: str
+    event_id: str
+    source_ip: str = ""
+    user_agent: str = ""
+    recipient_account: str = ""
+    source: str = ""  # file and line or record index
+    session: str = ""  # the caller's session ARN (assumed-role or federated-user), when it was one
+
+
+@dataclass(slots=True)
+class Observation:
+    """The calls of one caller to one role with one outcome, as CloudTrail recorded them.
+
+    `caller` is what the event names: an IAM role or user ARN (an assumed-role session is its role), an account
+    root ARN, a SAML or OIDC provider ARN, a web identity host, a service name; `caller_id` the unique id (AROA…,
+    AIDA…) when the event gave only that (the role owner's copy of a cross-account call). `error` is "" for a
+    successful call, else the event's errorCode."""
+
+    caller: str
+    caller_type: str  # userIdentity.type
+    target: str  # requestParameters.roleArn
+    action: str  # AssumeRole | AssumeRoleWithSAML | AssumeRoleWithWebIdentity
+    error: str
+    first: str
+    last: str
+    count: int
+    evidence: UseEvidence
+    caller_id: str = ""
+    caller_account: str = ""
+    subjects: tuple[str, ...] = ()  # SAML / web identity subjects seen (the first few)
+    # (copy, day, calls): where the records were delivered (a trail's prefix and the recipient account) and how many
+    # calls each day. Two records of one call (a cross-account call logged in both accounts) are in two copies:
+    # per day the largest copy counts (`count` here; graph/usage.py again across the observations of one caller).
+    days: tuple[tuple[str, str, int], ...] = ()
+
+
+@dataclass(slots=True)
+class Usage:
+    """What CloudTrail inputs say: the observations, and what they cover (account → first and last event time
+    of any event recorded in that account), so that "not seen" is told apart from "not looked at"."""
+
+    observations: list[Observation] = field(default_factory=list)
+    coverage: dict[str, tuple[str, str]] = field(default_factory=dict)
+    events: int = 0
+    files: int = 0
+
+
 @dataclass(slots=True)
 class Snapshot:
     users: dict[str, User] = field(default_factory=dict)
@@ -314,6 +372,8 @@ class Snapshot:
     # IAM Identity Center's users, groups, permission sets and assignments, when an input held them. Stored in
     # saved graphs only when present (`trustgraph.saved.codec.OPTIONAL_PART`).
     identity_center: IdentityCenter | None = field(default=None, metadata={"optional_part": True})
+    # Role assumptions CloudTrail recorded (docs/usage.md), when an input held CloudTrail events.
+    usage: Usage | None = field(default=None, metadata={"optional_part": True})
 
     def account_name(self, account: str) -> str:
         if account in self.account_names:

@@ -344,8 +344,8 @@ def test_a_saved_graph_keeps_the_identity_center_data_and_stores_nothing_without
 
 def test_the_snapshot_fingerprint_does_not_cover_the_optional_part() -> None:
     # Saved graphs without Identity Center data stay exactly what they were before the part existed.
-    assert SNAPSHOT_CODEC.optional == ["identity_center"]
-    assert SNAPSHOT_CODEC.fingerprint == "e4ffdebc963f8ea2"
+    assert SNAPSHOT_CODEC.optional == ["identity_center", "usage"]
+    assert SNAPSHOT_CODEC.fingerprint == "6771afe4b9ae6c42"  # Role.last_used, last_used_region (RoleLastUsed)
 
 
 def test_a_seeded_snapshot_keeps_its_identity_center_data_under_the_duplicate_rule() -> None:

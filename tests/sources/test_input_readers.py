@@ -35,7 +35,8 @@ def test_unknown_file_names_the_formats_in_table_order(tmp_path: Path) -> None:
     assert str(caught.value) == (
         "not a recognised IAM input (top-level keys: alpha, zeta); expected get-account-authorization-details, "
         "get-role, list-roles, a trust policy, organization.json, an inventory file, identity-center.json, "
-        "a Terraform plan (terraform show -json) or a CloudFormation template")
+        "a Terraform plan (terraform show -json), a CloudFormation template or CloudTrail log files "
+        "({\"Records\": [...]}, .json or .json.gz, or JSON lines)")
 
 
 @pytest.mark.parametrize(("value", "role_arn", "name"), [

@@ -36,6 +36,7 @@ from trustgraph.graph.schema import (
     is_principal,
     via_kinds,
 )
+from trustgraph.graph.usage import UNUSED, has_usage, step_usage
 
 # Identity Center's people and groups: named by their user or group name, which is no ARN's last part.
 _NAMED_KINDS = (NodeKind.IDENTITY_CENTER_USER, NodeKind.IDENTITY_CENTER_GROUP)
@@ -55,7 +56,7 @@ class PathAnswer:
     conditional: bool
     conditions: list[str]
     route: list[str] = field(default_factory=list)  # the path with account hubs, for drawing
-    steps: list[dict[str, str | None]] = field(default_factory=list)  # each edge of the route: kind, technique
+    steps: list[dict[str, Any]] = field(default_factory=list)  # each edge of the route: kind, technique, use
 
     @property
     def hops(self) -> int:
@@ -76,7 +77,7 @@ class Reacher:
     classification: str | None = None
     vendor: str | None = None
     ou_path: str | None = None
-    steps: list[dict[str, str | None]] = field(default_factory=list)  # each edge of the route: kind, technique
+    steps: list[dict[str, Any]] = field(default_factory=list)  # each edge of the route: kind, technique, use
     # Only in graphs holding Identity Center data (answers of other graphs stay as they were): the node's name,
     # and a group's member count.
     name: str | None = None
@@ -339,18 +340,26 @@ def principals_only(graph: TrustGraph, route: list[str]) -> list[str]:
     return out
 
 
-def route_steps(graph: TrustGraph, route: list[str]) -> list[dict[str, str | None]]:
+def route_steps(graph: TrustGraph, route: list[str]) -> list[dict[str, Any]]:
     """How each edge of a route is taken: its kind (assume, passrole, code, iam, …; member edges into account and
     class hubs left out) and, for indirect edges, the technique."""
-    steps: list[dict[str, str | None]] = []
+    steps: list[dict[str, Any]] = []
+    observed = has_usage(graph)
+    caller = route[0] if route else ""
     for a, b in itertools.pairwise(route):
         data = graph.edges[a, b]
         if is_membership(data):
             continue
-        step = {"from": a, "to": b, "kind": data.get("kind"), "technique": data.get("technique")}
+        step: dict[str, Any] = {"from": a, "to": b, "kind": data.get("kind"), "technique": data.get("technique")}
         if "permission_set" in data:  # a sign-in through Identity Center
             step["permission_set"] = data["permission_set"]
+        if observed:  # graphs with CloudTrail usage (docs/usage.md): used, unused or unknown in the window
+            state, record = step_usage(graph, caller, a, b)
+            step["usage"] = state
+            step["last_used"] = record["last"] if record else None
+            step["use_count"] = record["count"] if record else (0 if state == UNUSED else None)
         steps.append(step)
+        caller = b
     return steps
 
 

@@ -9,6 +9,7 @@ from rich.table import Table
 from trustgraph.analysis.answers import who_can_reach_json
 from trustgraph.analysis.people import Person, people_of, people_summary, person_json
 from trustgraph.analysis.reachability import Reacher, through_group, who_can_reach
+from trustgraph.analysis.usage import BadSince, since_moment, unused_for, used_since
 from trustgraph.cli.app import examples, main
 from trustgraph.cli.inputs import VIA_HELP, InputSpec, checked_via, input_options, stderr
 from trustgraph.cli.output import (
@@ -26,7 +27,10 @@ from trustgraph.cli.output import (
 from trustgraph.cli.pictures import load_with_snapshot, picture_marks
 from trustgraph.cli.progress import phase
 from trustgraph.cli.terminal import safe
+from trustgraph.cli.usage_text import last_used_text, usage_footer
 from trustgraph.graph.schema import NodeKind, is_kind
+from trustgraph.graph.usage import has_usage
+from trustgraph.model import Snapshot
 from trustgraph.render.engine import FORMATS
 from trustgraph.render.views import reach_paths_view
 
@@ -50,11 +54,18 @@ from trustgraph.render.views import reach_paths_view
               help="Also draw the paths to this file (`-` for standard output, text formats only).")
 @click.option("--format", "fmt", type=click.Choice(TABLE_FORMATS + FORMATS),
               help=f"{ROWS_HELP}. {', '.join(FORMATS)}: the picture format of -o (default: from the -o suffix).")
+@click.option("--used-since", "used_since_text", metavar="WHEN",
+              help="Only reachers whose every link CloudTrail saw used since WHEN (90d, 12w: back from the latest "
+                   "event read; or an ISO 8601 date). Needs CloudTrail events in -i (docs/usage.md).")
+@click.option("--unused-for", "unused_for_text", metavar="WHEN",
+              help="Only reachers with a link the events cover and show unused since WHEN (90d, 12w, or a date): "
+                   "trust nobody exercised. Links outside the events' coverage are unknown and never count.")
 @click.option("--people", is_flag=True,
               help="Only the people: IAM users and IAM Identity Center users (groups expanded), each with the group "
                    "and permission set it signs in through.")
 def who_can_reach_command(role_arn: str, spec: InputSpec, max_hops: int | None, from_outside: bool, as_json: bool,
-                          output: str | None, fmt: str | None, via: tuple[str, ...], people: bool) -> None:
+                          output: str | None, fmt: str | None, via: tuple[str, ...], people: bool,
+                          used_since_text: str | None = None, unused_for_text: str | None = None) -> None:
     """Every principal that can reach ROLE_ARN, each with its shortest chain of role assumptions.
 
     A path without conditions is preferred; otherwise the shortest conditional one is shown with the
@@ -65,6 +76,7 @@ def who_can_reach_command(role_arn: str, spec: InputSpec, max_hops: int | None, 
     rows, fmt = split_format(fmt, as_json, output)
     graph, snapshot = load_with_snapshot(spec)
     answer = who_can_reach(graph, role_arn, max_hops, from_outside=from_outside, via=checked_via(via), people=people)
+    answer.reachers = _usage_filtered(graph, answer.reachers, used_since_text, unused_for_text)
     persons = people_of(graph, answer.reachers) if people else []
     if people:
         # the reachers are those of the answer without --people; the people come on top
@@ -81,6 +93,7 @@ def who_can_reach_command(role_arn: str, spec: InputSpec, max_hops: int | None, 
             stderr.print(f"wrote {safe(written)}")
     if as_json:
         payload = who_can_reach_json(answer)
+        _add_usage_facts(payload, graph, snapshot, answer.target)
         if people:
             payload["people"] = [person_json(p) for p in persons]
             payload["people_count"] = len(persons)
@@ -101,15 +114,18 @@ def who_can_reach_command(role_arn: str, spec: InputSpec, max_hops: int | None, 
     if not answer.reachers:
         stdout.print(f"{title}: nobody in the data.")
         return
+    observed = has_usage(graph)
     table = Table(title=title, title_justify="left", show_lines=False)
-    for column in ("principal", "kind", "from", "hops", "path", "conditions"):
+    for column in ("principal", "kind", "from", "hops", "path", "conditions") + (("last used",) if observed else ()):
         table.add_column(column, overflow="fold")
     for r in answer.reachers:
         name = _reacher_name(graph, r) + (f" [dim]({safe(r.account_name)})[/]" if r.account_name else "")
-        table.add_row(name, safe(r.kind), safe(r.classification or ""), str(r.hops),
-                      safe(path_text(graph, r.path, r.steps)),
-                      safe(", ".join(r.conditions)) if r.conditional else "—")
+        row = [name, safe(r.kind), safe(r.classification or ""), str(r.hops), safe(path_text(graph, r.path, r.steps)),
+               safe(", ".join(r.conditions)) if r.conditional else "—"]
+        table.add_row(*row, *((last_used_text(r.steps),) if observed else ()))
     stdout.print(table)
+    if observed:
+        stdout.print(safe(usage_footer(graph, snapshot, answer.target)))
     firm = sum(1 for r in answer.reachers if not r.conditional)
     stdout.print(f"{len(answer.reachers)} reacher(s): {firm} unconditional, {len(answer.reachers) - firm} conditional")
 
@@ -117,6 +133,34 @@ def who_can_reach_command(role_arn: str, spec: InputSpec, max_hops: int | None, 
 # --format tsv|csv: the table's columns, full ids instead of the short form, the account name a column of its own.
 REACHER_COLUMNS = ("principal", "account_name", "kind", "from", "hops", "path", "conditions")
 PEOPLE_COLUMNS = ("person", "name", "kind", "through", "permission_set", "hops", "path", "conditions")
+
+
+def _usage_filtered(graph: nx.DiGraph, reachers: list[Reacher], used_since_text: str | None,
+                    unused_for_text: str | None) -> list[Reacher]:
+    if not used_since_text and not unused_for_text:
+        return reachers
+    try:
+        if used_since_text:
+            since = since_moment(used_since_text, graph)
+            reachers = [r for r in reachers if used_since(r.steps, since)]
+        if unused_for_text:
+            since = since_moment(unused_for_text, graph)
+            reachers = [r for r in reachers if unused_for(r.steps, since)]
+    except BadSince as exc:
+        raise click.UsageError(str(exc)) from None
+    return reachers
+
+
+def _add_usage_facts(payload: dict[str, object], graph: nx.DiGraph, snapshot: Snapshot | None, target: str) -> None:
+    """With CloudTrail events loaded: what they cover, and RoleLastUsed of the target (any caller) beside it
+    (docs/usage.md). Answers without events stay as they were."""
+    if not has_usage(graph):
+        return
+    role = snapshot.roles.get(target) if snapshot is not None else None
+    if role is not None and role.last_used:
+        payload["target_last_used"] = {"date": role.last_used, "region": role.last_used_region,
+                                       "source": "RoleLastUsed"}
+    payload["usage_window"] = graph.graph["usage_window"]
 
 
 def _reacher_row(graph: nx.DiGraph, r: Reacher) -> tuple[object, ...]:

@@ -22,6 +22,7 @@ from trustgraph.graph.identity_center import add_identity_center
 from trustgraph.graph.identity_center_admins import add_identity_center_admins
 from trustgraph.graph.indirect import IndirectEdges
 from trustgraph.graph.schema import GRAPH_SCHEMA, EdgeKind, NodeKind, TrustGraph, caller_edge_kind, caller_node_kind
+from trustgraph.graph.usage import add_usage
 from trustgraph.model import ProgressCallback, Role, Snapshot, Statement
 from trustgraph.policy.caller import Caller, OrgFacts
 from trustgraph.policy.facts import tests_per_principal_facts
@@ -491,5 +492,6 @@ def build_graph(snapshot: Snapshot, progress: ProgressCallback | None = None, cl
     graph.graph["data_time"] = moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     graph.graph["data_time_source"] = source
     graph.graph["incomplete"] = list(snapshot.gaps)  # what the data is known to lack (sources/snapshot_builder.py)
+    add_usage(graph, snapshot)  # what CloudTrail saw used, when the inputs held events (graph/usage.py)
     return graph
 

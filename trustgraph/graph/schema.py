@@ -143,6 +143,10 @@ class EdgeAttrs(TypedDict, total=False):
     hub_entry: bool  # an edge into an admin node: becoming admin costs no hop
     permission_set: str  # sso edges: the permission set's name and ARN
     permission_set_arn: str
+    # trust edges CloudTrail saw used (graph/usage.py): first and last successful call (ISO 8601), how many
+    first_used: str
+    last_used: str
+    use_count: int
 
 
 def _account_key(data: Mapping[str, Any], node: str) -> str:

@@ -18,6 +18,15 @@ from trustgraph.gc_pause import collector_paused
 from trustgraph.load_report import LoadReport
 from trustgraph.model import ProgressCallback, Snapshot
 from trustgraph.sources.cloudformation import looks_like_template, read_template
+from trustgraph.sources.cloudtrail_file import (
+    EVENT_SUFFIXES,
+    first_line_is_event,
+    is_event_lines,
+    looks_like_cloudtrail,
+    open_text,
+    read_event_lines,
+    read_records,
+)
 from trustgraph.sources.iac import PLACEHOLDER_ACCOUNT, IacOptions
 from trustgraph.sources.identity_center_file import is_identity_center_document
 from trustgraph.sources.inventory_file import looks_like_inventory, read_inventory
@@ -84,7 +93,8 @@ def iter_input_files(paths: Iterable[str | Path], report: LoadReport) -> list[Pa
                 report.warning(str(staging), "", "staging directory of an unfinished `trustgraph collect`: not "
                                "read (delete it, or run collect again, which removes it)")
             # Only a regular file is opened to look for the template mark: anything else is reported below.
-            candidates = [*path.rglob("*.json"), *(p for suffix in YAML_SUFFIXES for p in path.rglob(f"*{suffix}")
+            candidates = [*path.rglob("*.json"), *(p for suffix in EVENT_SUFFIXES for p in path.rglob(f"*{suffix}")),
+                          *(p for suffix in YAML_SUFFIXES for p in path.rglob(f"*{suffix}")
                                                    if not _is_regular(p) or _looks_like_yaml_template(p))]
             for candidate in sorted(candidates):
                 if any(is_staging_dir(parent) for parent in candidate.relative_to(path).parents):
@@ -235,6 +245,9 @@ INPUT_READERS: tuple[InputReader, ...] = (
                 "a Terraform plan (terraform show -json)"),
     InputReader("cloudformation", lambda v, _: looks_like_template(v),
                 lambda v, ctx: read_template(v, ctx.builder, ctx.source, ctx.iac), "a CloudFormation template"),
+    InputReader("cloudtrail", lambda v, _: looks_like_cloudtrail(v),
+                lambda v, ctx: read_records(v, ctx.builder, ctx.source, ctx.path),
+                "CloudTrail log files ({\"Records\": [...]}, .json or .json.gz, or JSON lines)"),
 )
 
 
@@ -292,7 +305,11 @@ def manifest_warnings(manifest: dict[str, Any], source: str, report: LoadReport)
 
 
 def load_json_file(path: Path) -> Any:
-    text = path.read_text(encoding="utf-8-sig")
+    if path.name.lower().endswith(".gz"):  # a CloudTrail log file as delivered
+        with open_text(path) as fh:
+            text = fh.read()
+    else:
+        text = path.read_text(encoding="utf-8-sig")
     try:
         return json.loads(text)
     except json.JSONDecodeError:
@@ -363,6 +380,10 @@ def _load_inputs(paths: Iterable[str | Path], role_arn: str | None,
         if progress:
             progress(i, len(files))
         source = str(path)
+        if is_event_lines(path):
+            if read_event_lines(path, builder, source):
+                report.files_read.append(source)
+            continue
         try:
             value = load_input_file(path)
         except YamlError as exc:
@@ -374,12 +395,16 @@ def _load_inputs(paths: Iterable[str | Path], role_arn: str | None,
             report.files_rejected.append(source)
             continue
         except json.JSONDecodeError as exc:
+            if exc.msg == "Extra data" and first_line_is_event(path):  # JSON lines named .json
+                if read_event_lines(path, builder, source):
+                    report.files_read.append(source)
+                continue
             report.error(source, f"line {exc.lineno} column {exc.colno}", f"invalid JSON: {exc.msg}",
                          skipped="files")
             report.files_rejected.append(source)
             continue
-        except OSError as exc:
-            report.error(source, "", f"cannot read: {exc.strerror}", skipped="files")
+        except (OSError, EOFError) as exc:  # a truncated or damaged .gz too
+            report.error(source, "", f"cannot read: {getattr(exc, 'strerror', None) or exc}", skipped="files")
             report.files_rejected.append(source)
             continue
         except RecursionError:

@@ -23,6 +23,7 @@ from trustgraph.model import (
     Snapshot,
     User,
 )
+from trustgraph.sources.cloudtrail_match import UsageCollector
 from trustgraph.sources.identity_center_file import read_identity_center_document
 from trustgraph.sources.policy_parser import parse_policy
 
@@ -124,6 +125,8 @@ class SnapshotBuilder:
         # Identity Center documents as read (source, data), and per instance the part kept (`add_identity_center`).
         self._identity_center_documents: list[tuple[str, IdentityCenter]] = []
         self._identity_center_parts: dict[str, tuple[str, IdentityCenter]] = {}
+        # CloudTrail events folded as they are read (sources/cloudtrail_file.py), when an input holds any.
+        self.usage: UsageCollector | None = None
 
     # -- policies -----------------------------------------------------------------------------
     def policy(self, raw: Any, source: str, where: str) -> PolicyDocument | None:
@@ -381,7 +384,19 @@ class SnapshotBuilder:
             instance_profiles=profiles,
             # An entry that could not be read leaves open whether a profile holds the role.
             instance_profiles_known=isinstance(listed, list) and len(profiles) == len(listed),
+            **self._last_used(entry.get("RoleLastUsed"), source, f"{where}.RoleLastUsed"),
         )
+
+    def _last_used(self, raw: Any, source: str, where: str) -> dict[str, str | None]:
+        """RoleLastUsed: {} when absent or empty (never used, or not tracked yet), else its date and region."""
+        if raw is None or raw == {}:
+            return {}
+        date = raw.get("LastUsedDate") if isinstance(raw, dict) else None
+        if not isinstance(date, str) or not date[:4].isdigit():
+            self.report.warning(source, where, "RoleLastUsed without a readable LastUsedDate: ignored")
+            return {}
+        region = raw.get("Region")
+        return {"last_used": date, "last_used_region": region if isinstance(region, str) else None}
 
     @_entry_guard("managed policy")
     def add_managed_policy(self, entry: Any, source: str, where: str) -> None:
@@ -509,6 +524,8 @@ class SnapshotBuilder:
             self.report.warning(source, where, f"{kind} {name} from {kept} is deleted by this plan: not in the data")
 
     def finish(self) -> Snapshot:
+        if self.usage is not None:
+            self.snapshot.usage = self.usage.finish()
         self._apply_amendments()
         self._apply_deletions()
         unfinished = [a for a, (pages, truncated) in self._pages.items() if truncated and truncated >= pages]

@@ -18,6 +18,7 @@ from trustgraph.analysis.findings.model import SEVERITY_NAMES, Finding, Rule, Se
 from trustgraph.analysis.findings.public import check_public
 from trustgraph.analysis.findings.sensitive import check_sensitive
 from trustgraph.analysis.findings.third_party import check_third_party
+from trustgraph.analysis.findings.usage import check_usage_events, check_usage_role
 from trustgraph.graph.schema import TrustGraph
 from trustgraph.model import ProgressCallback, Role, Snapshot
 
@@ -30,15 +31,17 @@ FAMILIES: dict[str, Check] = {
     "hygiene": check_hygiene,
     "escalation": check_escalation,
     "identity-center": check_identity_center_role,
+    "usage": check_usage_role,
 }
 # Families' findings whose target is not a role (a user, an account), run once after the roles.
 WHOLE_DATA: dict[str, Callable[[FindingContext], Iterator[Finding]]] = {
     "escalation": check_escalation_accounts,
     "identity-center": check_identity_center,
+    "usage": check_usage_events,
 }
 # Families that read the graph's paths: without a graph they do not run. (identity-center runs its assignment rules
 # without one, and the rules that read the graph's sign-ins and problems with one.)
-NEEDS_GRAPH = frozenset({"sensitive", "escalation"})
+NEEDS_GRAPH = frozenset({"sensitive", "escalation", "usage"})
 
 __all__ = ["FAMILIES", "RULES", "SEVERITY_NAMES", "Finding", "FindingContext", "FindingOptions", "Rule",
            "Severity", "at_or_above", "find", "rule"]

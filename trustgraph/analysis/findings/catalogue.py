@@ -1,7 +1,8 @@
 """The rule catalogue: every rule trustgraph reports, with its id, default severity, rationale and sources.
 
 Ids are stable (TG1xx public trust, TG2xx federation, TG3xx accounts and services, TG4xx sensitive roles,
-TG5xx trust hygiene, TG6xx privilege escalation, TG7xx people and IAM Identity Center). A rule is never renumbered;
+TG5xx trust hygiene, TG6xx privilege escalation, TG7xx people and IAM Identity Center, TG8xx observed use:
+CloudTrail, docs/usage.md). A rule is never renumbered;
 a retired rule keeps its id reserved.
 """
 
@@ -53,6 +54,9 @@ DOC_STACKSETS_ORG = ("https://docs.aws.amazon.com/AWSCloudFormation/latest/UserG
                      "stacksets-orgs-activate-trusted-access.html")
 DOC_STACKSETS_CONCEPTS = "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/stacksets-concepts.html"
 DOC_IC_SLR = "https://docs.aws.amazon.com/singlesignon/latest/userguide/using-service-linked-roles.html"
+DOC_CT_IDENTITY = "https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-user-identity.html"
+DOC_CT_STS = "https://docs.aws.amazon.com/IAM/latest/UserGuide/cloudtrail-integration.html"
+DOC_LAST_USED = "https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_last-accessed.html"
 
 _RULES = (
     # -- public trust -------------------------------------------------------------------------------
@@ -420,6 +424,41 @@ _RULES = (
          "Center. Identity Center writes that trust itself, so it was changed outside it.",
          (DOC_IC_ROLES, DOC_IC_SLR),
          "Re-provision the permission set to the account, which restores the trust, and find who changed it."),
+    # -- observed use (CloudTrail events in the inputs) ----------------------------------------
+    Rule("TG801", "trust-never-used", "Trust not used in the period CloudTrail covers", Severity.LOW, "usage",
+         "The trust lets this caller assume the role, but none of the CloudTrail events read, which cover the role's "
+         "account for the period given, records a successful call of it. Access nobody exercises is standing risk "
+         "with no benefit: it is what an attacker who takes over the caller gets for free. Medium when the role is "
+         "sensitive. A trust outside the covered accounts or period is unknown, never reported.",
+         (DOC_CT_STS, DOC_LAST_USED),
+         "Confirm with the role's owner that the caller no longer needs it, then remove the caller from the trust "
+         "policy (or the role, when nothing uses it)."),
+    Rule("TG802", "trust-used-from-outside", "Role assumed by a principal outside the organization", Severity.MEDIUM,
+         "usage",
+         "CloudTrail recorded a successful AssumeRole into the role by a principal of an AWS account outside the "
+         "organization (or outside the data, without organization data). Whether or not the trust is meant for it, "
+         "this is access from outside actually used: the account should be a vendor you know. High when the role is "
+         "sensitive.",
+         (DOC_CT_IDENTITY, DOC_CT_STS, DOC_THIRD_PARTY),
+         "Check the account against your vendors (--known-accounts); if it is not one, remove it from the trust and "
+         "review what its sessions did (the session's events carry the same access key)."),
+    Rule("TG803", "assume-role-probing", "Denied AssumeRole attempts from outside the organization", Severity.MEDIUM,
+         "usage",
+         "CloudTrail recorded AssumeRole calls into the role from an account outside the organization that STS "
+         "refused (AccessDenied). Someone outside knows the role's ARN and tried it: role enumeration or a "
+         "misconfigured vendor. High when the role is sensitive.",
+         (DOC_CT_IDENTITY, DOC_CT_STS),
+         "Find who owns the calling account (the event's source IP and user agent are kept); keep the trust as narrow "
+         "as it is, and alert on further attempts."),
+    Rule("TG804", "use-not-explained", "Observed role assumption today's policies do not allow", Severity.MEDIUM,
+         "usage",
+         "CloudTrail recorded a successful role assumption that no trust edge of today's graph admits. Either the "
+         "policies changed since the call (a trust or identity policy was narrowed, which is fine, or widened and "
+         "narrowed again), or the caller reached the role in a way trustgraph does not model: a gap to report. The "
+         "event is kept as evidence.",
+         (DOC_CT_IDENTITY, DOC_CT_STS),
+         "Compare the event's time with the role's trust policy history (CloudTrail UpdateAssumeRolePolicy events); "
+         "if the trust did not change, report the event so the model can be corrected."),
 )
 
 RULES: dict[str, Rule] = {r.id: r for r in _RULES}

@@ -1,0 +1,209 @@
+"""Which CloudTrail events are role assumptions, who made them, and their aggregation (docs/usage.md).
+
+Pure: an event dict in, a `Match` (or None, or `BadEvent`) out; `UsageCollector` folds matches into one
+`Observation` per (caller, role, action, outcome) as events stream by, so that memory grows with the distinct
+caller → role pairs seen, never with the events. No I/O, no policy evaluation.
+
+AWS pages: the userIdentity element
+(https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-user-identity.html),
+the record contents (https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-record-contents.html)
+and the STS events IAM logs (https://docs.aws.amazon.com/IAM/latest/UserGuide/cloudtrail-integration.html).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from trustgraph.arns import ACCOUNT_ID, parse_arn, root_arn
+from trustgraph.model import Observation, Usage, UseEvidence
+
+STS_SOURCE = "sts.amazonaws.com"
+ASSUME_EVENTS = frozenset({"AssumeRole", "AssumeRoleWithSAML", "AssumeRoleWithWebIdentity"})
+# Web identity providers STS knows without an IAM OIDC provider: the trust names the host, and so does the graph.
+BUILT_IN_WEB_IDENTITY = frozenset({"accounts.google.com", "graph.facebook.com", "www.amazon.com",
+                                   "cognito-identity.amazonaws.com"})
+SUBJECTS_KEPT = 5  # subjects of a SAML / web identity observation kept as examples
+
+
+class BadEvent(ValueError):
+    """An event that cannot be read: `where` is a JSON location inside the event."""
+
+    def __init__(self, where: str, message: str) -> None:
+        super().__init__(message)
+        self.where = where
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    caller: str
+    caller_type: str
+    caller_id: str
+    caller_account: str
+    target: str
+    action: str
+    error: str
+    time: str
+    subject: str
+    session: str
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def match_event(event: Any) -> Match | None:
+    """The role assumption an event records, None for any other event; `BadEvent` for an assumption the event
+    does not say enough about (no role, no caller, no time)."""
+    if not isinstance(event, dict):
+        raise BadEvent("", f"event is a JSON {type(event).__name__}, not an object")
+    if event.get("eventSource") != STS_SOURCE or event.get("eventName") not in ASSUME_EVENTS:
+        return None
+    action = str(event["eventName"])
+    time = _text(event.get("eventTime"))
+    if not time[:4].isdigit():
+        raise BadEvent(".eventTime", f"{action} event without an eventTime")
+    params = event.get("requestParameters")
+    target = _text(params.get("roleArn")) if isinstance(params, dict) else ""
+    arn = parse_arn(target) if target else None
+    if arn is None or arn.service != "iam" or not arn.resource.startswith("role/"):
+        raise BadEvent(".requestParameters.roleArn", f"{action} event without a role ARN (got {target!r})")
+    identity = event.get("userIdentity")
+    if not isinstance(identity, dict):
+        raise BadEvent(".userIdentity", f"{action} event without a userIdentity")
+    caller, caller_id, caller_account, subject, session = _caller(identity, action, params, arn.account)
+    if not caller:
+        raise BadEvent(".userIdentity", f"{action} event whose userIdentity names no caller "
+                       f"(type {identity.get('type')!r})")
+    return Match(caller, _text(identity.get("type")), caller_id, caller_account, target, action,
+                 _text(event.get("errorCode")), time, subject, session)
+
+
+def _caller(identity: dict[str, Any], action: str, params: Any,
+            role_account: str) -> tuple[str, str, str, str, str]:
+    """(caller node, unique id, account, subject, session ARN) of a userIdentity."""
+    kind = _text(identity.get("type"))
+    arn = _text(identity.get("arn"))
+    account = _text(identity.get("accountId"))
+    principal_id = _text(identity.get("principalId"))
+    if kind == "AssumedRole":
+        # A session is drawn as its role: the role holding it is the session issuer.
+        context = identity.get("sessionContext")
+        issuer = context.get("sessionIssuer") if isinstance(context, dict) else None
+        issuer_arn = _text(issuer.get("arn")) if isinstance(issuer, dict) else ""
+        if issuer_arn:
+            return issuer_arn, principal_id.split(":", 1)[0], account, "", arn
+        parsed = parse_arn(arn)
+        if parsed and parsed.resource.startswith("assumed-role/") and parsed.resource.count("/") >= 2:
+            # no issuer (older events): the role's name without its path, resolved against the data later
+            return f"arn:{parsed.partition}:iam::{parsed.account}:role/{parsed.resource.split('/')[1]}", \
+                principal_id.split(":", 1)[0], parsed.account, "", arn
+        return "", "", account, "", arn
+    if kind in ("IAMUser", "Root"):
+        return arn or (root_arn(account) if ACCOUNT_ID.match(account) else ""), principal_id, account, "", ""
+    if kind in ("SAMLUser", "WebIdentityUser") or action != "AssumeRole":
+        subject = _text(identity.get("userName")) or principal_id
+        provider = _text(params.get("principalArn")) if isinstance(params, dict) else ""
+        provider = provider or _text(identity.get("identityProvider"))
+        if provider and not provider.startswith("arn:") and provider not in BUILT_IN_WEB_IDENTITY:
+            # an OIDC issuer host: the IAM OIDC provider of the role's account holds it
+            provider = f"arn:aws:iam::{role_account}:oidc-provider/{provider}"
+        return provider, "", "", subject, ""
+    if kind == "AWSService":
+        return _text(identity.get("invokedBy")), "", "", "", ""
+    if kind == "AWSAccount":
+        # The role owner's copy of a cross-account call: the caller's account and unique id, no ARN.
+        unique = principal_id.split(":", 1)[0]
+        return (root_arn(account) if ACCOUNT_ID.match(account) else ""), \
+            unique if unique[:4] in ("AROA", "AIDA") else "", account, "", ""
+    return arn or (root_arn(account) if ACCOUNT_ID.match(account) else ""), principal_id, account, "", arn
+
+
+@dataclass(slots=True)
+class _Aggregate:
+    first: str
+    last: str
+    evidence: UseEvidence
+    subjects: list[str]
+    # copy (where the record was delivered) → day → calls: two records of one call (a cross-account call logged
+    # in both accounts, an organization trail beside an account's own) are folded by taking, per day, the
+    # largest count of any copy, so duplicates never count twice without remembering every event id.
+    days: dict[str, dict[str, int]] = field(default_factory=dict)
+
+
+class UsageCollector:
+    """Observations folded as events stream by. `add` returns the BadEvent of an unreadable event (the caller
+    reports it, located) and otherwise None."""
+
+    def __init__(self) -> None:
+        self._aggregates: dict[tuple[str, str, str, str, str, str, str], _Aggregate] = {}
+        self._coverage: dict[str, list[str]] = {}
+        self.events = 0
+        self.files = 0
+
+    def add(self, event: Any, copy: str, source: str, where: str, account_hint: str = "") -> BadEvent | None:
+        """Fold one event. `copy`: where this record was delivered (a trail's bucket prefix, a directory), so that
+        two records of one call count once; `where`: its location in `source`; `account_hint`: the account the
+        delivery path names, for events without recipientAccountId."""
+        self.events += 1
+        try:
+            found = match_event(event)
+        except BadEvent as exc:
+            self._cover(event, account_hint)
+            return exc
+        recipient = self._cover(event, account_hint)
+        if found is None:
+            return None
+        key = (found.caller, found.caller_type, found.caller_id, found.caller_account, found.target, found.action,
+               found.error)
+        evidence = None
+        aggregate = self._aggregates.get(key)
+        if aggregate is None or found.time >= aggregate.last:
+            evidence = UseEvidence(found.time, _text(event.get("eventID")), _text(event.get("sourceIPAddress")),
+                                   _text(event.get("userAgent")), recipient, f"{source} {where}", found.session)
+        if aggregate is None:
+            assert evidence is not None
+            aggregate = self._aggregates[key] = _Aggregate(found.time, found.time, evidence, [])
+        else:
+            aggregate.first = min(aggregate.first, found.time)
+            if evidence is not None:
+                aggregate.last, aggregate.evidence = found.time, evidence
+        if found.subject and found.subject not in aggregate.subjects and len(aggregate.subjects) < SUBJECTS_KEPT:
+            aggregate.subjects.append(found.subject)
+        days = aggregate.days.setdefault(f"{copy}|{recipient}", {})
+        day = found.time[:10]
+        days[day] = days.get(day, 0) + 1
+        return None
+
+    def _cover(self, event: Any, account_hint: str) -> str:
+        if not isinstance(event, dict):
+            return account_hint
+        recipient = event.get("recipientAccountId")
+        account = recipient if isinstance(recipient, str) and recipient else account_hint
+        time = event.get("eventTime")
+        if account and isinstance(time, str) and time[:4].isdigit():
+            span = self._coverage.get(account)
+            if span is None:
+                self._coverage[account] = [time, time]
+            elif time < span[0]:
+                span[0] = time
+            elif time > span[1]:
+                span[1] = time
+        return account
+
+    def finish(self) -> Usage:
+        observations = []
+        for (caller, caller_type, caller_id, caller_account, target, action, error), agg in sorted(
+                self._aggregates.items()):
+            per_day: dict[str, int] = {}
+            for days in agg.days.values():
+                for day, count in days.items():
+                    per_day[day] = max(per_day.get(day, 0), count)
+            observations.append(Observation(caller, caller_type, target, action, error, agg.first, agg.last,
+                                            sum(per_day.values()), agg.evidence, caller_id, caller_account,
+                                            tuple(agg.subjects),
+                                            tuple((copy, day, count) for copy, days in sorted(agg.days.items())
+                                                  for day, count in sorted(days.items()))))
+        coverage = {account: (span[0], span[1]) for account, span in sorted(self._coverage.items())}
+        return Usage(observations, coverage, self.events, self.files)
