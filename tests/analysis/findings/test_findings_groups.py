@@ -81,6 +81,39 @@ def test_group_other_accounts_are_kept_as_written() -> None:
     assert len(group_findings([tg302(A, trusted=OTHER), tg302(B, trusted=OTHER)])) == 1
 
 
+def _sso_finding(account: str, suffix: str, permission_set: str = "AdministratorAccess") -> Finding:
+    role = f"arn:aws:iam::{account}:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_{permission_set}_{suffix}"
+    return Finding(rule="TG602", severity=Severity.MEDIUM, role=f"arn:aws:iam::{account}:role/Admin",
+                   principal=role, message=f"{account}:role/AWSReservedSSO_{permission_set}_{suffix} can change code "
+                   "that runs as this sensitive role", account=account)
+
+
+def test_group_identity_center_role_suffix_set_aside() -> None:
+    first, second = _sso_finding(A, "a805c1b2e77f208a"), _sso_finding(B, "0123456789abcdef")
+    assert pattern_key(first) == pattern_key(second) and group_id(first) == group_id(second)
+    assert pattern_key(first)[2].endswith("AWSReservedSSO_AdministratorAccess_*")
+    # Negative control: another permission set is another pattern, and a suffix that is not 16 hex digits stays.
+    assert group_id(_sso_finding(B, "0123456789abcdef", "ReadOnly")) != group_id(first)
+    assert group_id(_sso_finding(A, "not-hex")) != group_id(_sso_finding(B, "not-hex2"))
+
+
+def _tg402(account: str, reachers: int, firm: int) -> Finding:
+    return Finding(rule="TG402", severity=Severity.MEDIUM, role=f"arn:aws:iam::{account}:role/OrganizationAccess",
+                   principal=None, message=f"sensitive role (admin-equivalent) is reachable by {reachers:,} "
+                   f"principals; {firm} of them without any runtime condition", account=account)
+
+
+def test_group_counts_in_messages_set_aside() -> None:
+    assert group_id(_tg402(A, 34, 11)) == group_id(_tg402(B, 39, 12)) == group_id(_tg402(C, 1234, 5))
+    assert pattern_key(_tg402(A, 1234, 5))[3] == ("sensitive role (admin-equivalent) is reachable by N principals; "
+                                                 "N of them without any runtime condition")
+    # Negative control: account ids, numbers inside names and statement labels are not counts.
+    assert "754728514883" in pattern_key(tg302(A))[3] and "#0" in pattern_key(tg302(A))[3]
+    named = Finding(rule="TG303", severity=Severity.LOW, role=f"arn:aws:iam::{A}:role/deploy-2", principal=None,
+                    message="role deploy-2 (v2) in statement #3", account=A)
+    assert pattern_key(named)[3] == "role deploy-2 (v2) in statement #3"
+
+
 def test_group_id_is_stable_between_runs() -> None:
     # The id depends on the key alone: pinned, so a change of the key (which breaks every consumer's saved group ids)
     # is a deliberate one.
