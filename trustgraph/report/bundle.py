@@ -4,14 +4,12 @@ findings.json/.sarif. What goes where: review_layout.py and docs/review.md."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import networkx as nx
 
 from trustgraph.analysis.findings import Finding, FindingContext, FindingOptions
-from trustgraph.analysis.reachability import Reacher
 from trustgraph.atomic import replacing_together
 from trustgraph.model import Snapshot
 from trustgraph.render.engine import picture_bytes
@@ -29,7 +27,6 @@ from trustgraph.version import SCHEMAS
 
 MAP_FILE = layout.MAP_FILE
 PATHS_DIR = layout.PATHS_DIR
-PATHS_PER_DIAGRAM = 30  # a path diagram shows the shortest path of this many reachers besides those from outside
 
 
 @dataclass(slots=True)
@@ -85,14 +82,6 @@ def check_output_dir(out: Path, force: bool) -> None:
             raise BundleRefused(f"{out / name} is a symbolic link; pass --force to replace it")
 
 
-def drawn_reachers(reachers: list[Reacher], outside: Callable[[str], bool]) -> list[Reacher]:
-    """The reachers a path diagram draws: every one from outside (they are why the role is at risk), then the first
-    others up to PATHS_PER_DIAGRAM in all."""
-    first = [r for r in reachers if outside(r.principal)]
-    rest = [r for r in reachers if not outside(r.principal)]
-    return first + rest[:max(0, PATHS_PER_DIAGRAM - len(first))]
-
-
 def _draw(dot, name: str, result: BundleResult) -> bytes | None:  # type: ignore[no-untyped-def]
     try:
         return picture_bytes(dot, "svg")
@@ -131,9 +120,9 @@ def write_bundle(directory: str | Path, snapshot: Snapshot, graph: nx.DiGraph, f
             if not group.reachers:
                 continue
             name = layout.path_picture(s.role)
-            # The picture `who-can-reach -o` draws of these reachers (alike principals folded when many).
-            svg = _draw(reachers_view(graph, s.role, drawn_reachers(group.reachers, context.outside), marks), name,
-                        result)
+            # The picture `who-can-reach -o` draws of these reachers (every one from outside, the first
+            # ReacherSummary.KEPT others: those the role's page lists), alike principals folded when many.
+            svg = _draw(reachers_view(graph, s.role, group.reachers, marks), name, result)
             if svg:
                 path_files[s.role] = name
                 pictures.append((name, svg))
