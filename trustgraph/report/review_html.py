@@ -20,6 +20,7 @@ from trustgraph.report.review_markdown import (
     effective_text,
     map_caption,
     map_heading,
+    most_exposed,
     parties,
     review_pages_of,
     rule_groups,
@@ -130,9 +131,10 @@ def _reaches(b: BoundaryRow) -> str:
     return text
 
 
-def _sensitive_row(s: SensitiveRole, page: str, picture: str | None) -> str:
+def _sensitive_row(s: SensitiveRole, page: str, picture: str | None, others: int) -> str:
     drawn = f" · {link('picture', picture)}" if picture else ""
-    return (f"<tr><td>{link(c(short_arn(s.role)), page)}{drawn}</td><td>{e('; '.join(s.reasons))}</td>"
+    more = f" and {others} role(s) with the same reachers" if others else ""
+    return (f"<tr><td>{link(c(short_arn(s.role)), page)}{more}{drawn}</td><td>{e('; '.join(s.reasons))}</td>"
             f"<td>{s.reacher_count}</td><td>{s.unconditional}</td><td>{s.outside}</td>"
             f"<td>{e(', '.join(s.rules)) or '—'}</td></tr>")
 
@@ -235,8 +237,7 @@ def render_html(review: Review, *, map_svg: bytes | None, path_files: dict[str, 
                          f"<td>{link(c(short_arn(s.role)), pages[s.role])} ({s.reacher_count} reachers)</td></tr>")
         h.append("</table><h3>Most exposed</h3><table><tr><th>Role</th><th>Why sensitive</th><th>Reachers</th>"
                  "<th>Without conditions</th><th>From outside</th><th>Findings</th></tr>")
-        h.extend(_sensitive_row(s, pages[s.role], pictures.get(s.role))
-                 for s in review.most_exposed[:layout.EXPOSED_LISTED])
+        h.extend(_sensitive_row(s, pages[s.role], pictures.get(s.role), others) for s, others in most_exposed(review))
         h.append("</table>")
     h.append("<h2>Findings</h2>")
     if not review.findings:

@@ -183,9 +183,11 @@ def effective_text(p: Party) -> str:
                      if (n := p.effective[what]))
 
 
-def sensitive_line(s: SensitiveRole, page: str) -> str:
-    """A sensitive role's row in the main page's and the index's tables, linked to `page` (its group's page)."""
-    return (f"| {link(md(short_arn(s.role)), page)} | "
+def sensitive_line(s: SensitiveRole, page: str, others: int = 0) -> str:
+    """A sensitive role's row in the main page's and the index's tables, linked to `page` (its group's page);
+    `others`: the roles of its group besides it."""
+    more = f" and {plural(others, 'role')} with the same reachers" if others else ""
+    return (f"| {link(md(short_arn(s.role)), page)}{more} | "
             f"{md('; '.join(s.reasons))} | {s.reacher_count} | {s.unconditional} | {s.outside} | "
             f"{', '.join(s.rules) or '—'} |")
 
@@ -225,6 +227,22 @@ def rule_groups(review: Review) -> dict[str, list[FindingGroup]]:
     for g in review.groups:
         by_rule.setdefault(g.rule, []).append(g)
     return by_rule
+
+
+def most_exposed(review: Review) -> list[tuple[SensitiveRole, int]]:
+    """The first EXPOSED_LISTED groups of sensitive roles, most exposed first: (its most exposed role, how many other
+    roles share its reachers and page)."""
+    sizes = {s.role: len(g.roles) for g in review.sensitive_groups for s in g.roles}
+    pages = review_pages_of(review)
+    seen: set[str] = set()
+    out: list[tuple[SensitiveRole, int]] = []
+    for s in review.most_exposed:
+        if pages[s.role] not in seen:
+            seen.add(pages[s.role])
+            out.append((s, sizes[s.role] - 1))
+            if len(out) == layout.EXPOSED_LISTED:
+                break
+    return out
 
 
 def review_pages_of(review: Review, base: str = "") -> dict[str, str]:
@@ -316,7 +334,7 @@ def render_markdown(review: Review, *, map_image: str | None, map_view: str = "a
                        f"{link(md(short_arn(s.role)), pages[s.role])} "
                        f"({plural(s.reacher_count, 'reacher')}) |")
         out += ["", "### Most exposed", "", *SENSITIVE_HEADER]
-        out += [sensitive_line(s, pages[s.role]) for s in review.most_exposed[:layout.EXPOSED_LISTED]]
+        out += [sensitive_line(s, pages[s.role], others) for s, others in most_exposed(review)]
         out.append("")
     out += ["## Findings", ""]
     if not review.findings:
