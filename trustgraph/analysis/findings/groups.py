@@ -34,8 +34,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from trustgraph.analysis.findings.gate import Triage
-from trustgraph.arns import SSO_ROLE_NAME
 from trustgraph.analysis.findings.model import Finding, Severity
+from trustgraph.arns import SSO_ROLE_NAME
 from trustgraph.model import Organization
 
 ACCOUNT = "{account}"
