@@ -8,6 +8,10 @@ from dataclasses import dataclass
 ACCOUNT_ID = re.compile(r"^\d{12}$")
 # Unique-id prefixes IAM writes into a policy once the named principal is deleted (SEMANTICS §2).
 UNIQUE_ID = re.compile(r"^(AIDA|AROA|AGPA|ANPA|AIPA|ASIA|AKIA|ANVA|APKA|ASCA)[A-Z0-9]{12,}$")
+# The name IAM Identity Center gives the role it provisions for permission set P in an account:
+# `AWSReservedSSO_<P>_<16 hex>`, the hex part different in every account. Unanchored, to find it in text;
+# `fullmatch` for a name. Group 1: the permission set, group 2: the per-account suffix.
+SSO_ROLE_NAME = re.compile(r"AWSReservedSSO_([\w+=,.@-]+?)_([0-9a-f]{16})(?![\w+=,.@-])")
 
 
 @dataclass(frozen=True, slots=True)

@@ -123,7 +123,7 @@ def test_graphviz_error_exits_2_with_one_line(monkeypatch: pytest.MonkeyPatch, t
 
 
 def test_review_picture_names_never_collide_and_report_links_match(tmp_path: Path) -> None:
-    from trustgraph.report.review_markdown import role_slug
+    from trustgraph.report.review_layout import role_page, role_slug
 
     out = tmp_path / "rev"
     code_, _, err = run("review", "-q", "-i", str(HOSTILE / "colliding_role_names.json"), "-o", str(out))
@@ -131,13 +131,12 @@ def test_review_picture_names_never_collide_and_report_links_match(tmp_path: Pat
     arns = [f"arn:aws:iam::111122223333:role/{n}" for n in ("Ops+Admin", "Ops@Admin", "ops/Admin", "ops-Admin")]
     pictures = sorted((out / "paths").glob("*.svg"))
     assert len(pictures) == 4 and len({role_slug(a) for a in arns}) == 4
-    report = (out / "report.md").read_text()
     for i, arn in enumerate(arns):
         picture = out / "paths" / f"{role_slug(arn)}.svg"
         # the diagram of this role draws the role's only caller, account 40000000000i
         assert f"40000000000{i}" in picture.read_text()
-        section = report.split(f"### `{arn.split(':iam::')[1]}`", 1)[1].split("\n### ", 1)[0]
-        assert f"(paths/{role_slug(arn)}.svg)" in section
+        page = (out / role_page(arn, "111122223333")).read_text()
+        assert page.startswith(f"# `{arn.split(':iam::')[1]}`") and f"(../../paths/{role_slug(arn)}.svg)" in page
 
 
 def test_report_html_has_no_control_characters(tmp_path: Path) -> None:

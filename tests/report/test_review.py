@@ -11,7 +11,7 @@ from builders import benchmark_generator
 from click.testing import CliRunner
 
 from trustgraph.cli import main
-from trustgraph.report.review_markdown import role_slug
+from trustgraph.report.review_layout import role_page, role_slug
 
 ACME = Path(__file__).resolve().parents[2] / "samples" / "acme"
 KNOWN = "- name: 'Datadog'\n  source: ['https://docs.datadoghq.com/']\n  accounts: ['464622532012']\n"
@@ -45,7 +45,10 @@ def test_review_markdown_sections_and_content(bundle: Path):
     assert "![Trust map](trust-map.svg)" in md
     assert "Datadog (464622532012)" in md and "unknown account 999988887777" in md
     assert "denied by RCP DenyExternalExceptVendors" in md
-    assert f"paths/{role_slug('arn:aws:iam::444444444444:role/BreakGlass')}.svg" in md
+    # The role's detail is on its page, linked from the main page; the page shows the picture.
+    page = role_page("arn:aws:iam::444444444444:role/BreakGlass", "444444444444")
+    assert f"]({page})" in md and "**Reachable by:**" not in md
+    assert f"](../../paths/{role_slug('arn:aws:iam::444444444444:role/BreakGlass')}.svg)" in (bundle / page).read_text()
 
 
 class _Tags(HTMLParser):
@@ -65,9 +68,12 @@ def test_review_html_is_self_contained(bundle: Path):
     names = {t for t, _ in parser.tags}
     assert not names & {"script", "link", "iframe", "object", "embed"}
     sources = [a["src"] for _, a in parser.tags if "src" in a]
-    assert len(sources) >= 2 and all((s or "").startswith("data:image/svg+xml;base64,") for s in sources)
-    # Hyperlinks (documentation references) are allowed; nothing the page needs is fetched.
+    assert len(sources) == 1 and all((s or "").startswith("data:image/svg+xml;base64,") for s in sources)
+    # Hyperlinks (documentation references, the bundle's other pages and pictures) are allowed; nothing the page
+    # needs is fetched.
     assert all(t == "a" for t, a in parser.tags if "href" in a)
+    links = {a["href"] for t, a in parser.tags if t == "a"}
+    assert f"paths/{role_slug('arn:aws:iam::444444444444:role/BreakGlass')}.svg" in links
     assert "Trust that crosses the organization boundary" in html and "BreakGlass" in html
 
 
@@ -174,11 +180,13 @@ def test_sensitive_roles_with_the_same_reachers_share_one_section(tmp_path: Path
     out = tmp_path / "bundle"
     CliRunner().invoke(main, ["review", "-i", str(data), "-q", "-o", str(out), "--no-diagrams"],
                        catch_exceptions=False)
-    md = (out / "report.md").read_text()
-    sections = md.split("## Sensitive roles", 1)[1].split("## Findings", 1)[0]
-    assert sections.count("### ") == 3  # Lab0–Lab4 together; Operator and Other on their own
-    assert "### 5 sensitive roles with the same reachers" in sections
-    assert all(f"role/Lab{i}`" in sections for i in range(5))
+    pages = sorted((out / "roles" / "111122223333").glob("*.md"))
+    assert len(pages) == 3  # Lab0–Lab4 together; Operator and Other on their own
+    group = [p.read_text() for p in pages if p.read_text().startswith("# 5 sensitive roles with the same reachers")]
+    assert len(group) == 1 and all(f"role/Lab{i}`" in group[0] for i in range(5))
+    # The index links every one of the seven roles to its group's page.
+    index = (out / "sensitive-roles.md").read_text()
+    assert all(f"role/Lab{i}]" in index for i in range(5)) and index.count("](roles/111122223333/") == 7
 
 
 def test_review_lists_at_most_a_hundred_reachers_per_sensitive_role_and_counts_all(tmp_path: Path) -> None:
@@ -195,7 +203,7 @@ def test_review_lists_at_most_a_hundred_reachers_per_sensitive_role_and_counts_a
     context = FindingContext(snapshot, graph)
     findings = find(snapshot, graph, context=context)
     result = write_bundle(tmp_path / "r", snapshot, graph, findings, diagrams=False, context=context)
-    report = (tmp_path / "r" / "report.md").read_text()
+    report = (tmp_path / "r" / role_page(f"arn:aws:iam::{A}:role/Crown", A)).read_text()
     assert "**Reachable by:** 130 principals" in report
     assert "and 30 more" in report
     assert result.review is not None and len(result.review.sensitive[0].reachers) == 100

@@ -44,9 +44,11 @@ COMMANDS: dict[str, LazyCommand] = {
         "Every role PRINCIPAL can reach (a user/role ARN, an account id, a service or provider name, `*`)."),
     "review": LazyCommand(
         "trustgraph.cli.review_cmd",
-        "Write an architecture-review bundle: what is wrong and how to fix it, the account trust map, the "
-        "trust that crosses the organization boundary (with vendor names), each sensitive role with its "
-        "reachers and a path diagram, and every finding. report.html is one file with no external assets."),
+        "Write an architecture-review bundle: a main page of a few pages whatever the size of the organization (what "
+        "to fix first, the accounts by OU, the trust map and OU matrix, the trust that crosses the organization "
+        "boundary, the sensitive roles by OU, the findings by rule), and linked pages with every account, outside "
+        "grant, sensitive role (its reachers and a path diagram) and finding. report.html is one file with no "
+        "external assets."),
     "who-can-reach": LazyCommand(
         "trustgraph.cli.who_can_reach_cmd",
         "Every principal that can reach ROLE_ARN, each with its shortest chain of role assumptions."),

@@ -21,8 +21,9 @@ from trustgraph.report.bundle import check_output_dir, write_bundle
 ))
 @input_options
 @click.option("--output", "-o", "output_dir", required=True, type=click.Path(file_okay=False),
-              help="Directory to write report.md, report.html, trust-map.svg, paths/*.svg, findings.json, "
-                   "findings.sarif.")
+              help="Directory to write the main page (report.md, report.html), the pages it links to "
+                   "(accounts.md, outside-trust.md, sensitive-roles.md, roles/*/*.md, findings/*.md), trust-map.svg, "
+                   "paths/*.svg, findings.json, findings.sarif (docs/review.md).")
 @click.option("--title", help="Report title (default: from the organization or account count).")
 @click.option("--no-diagrams", is_flag=True, help="Skip drawing (faster on very large data sets).")
 @click.option("--force", is_flag=True, help="Write into DIR even if it is the current directory, holds files "
@@ -30,9 +31,11 @@ from trustgraph.report.bundle import check_output_dir, write_bundle
 @sensitivity_options
 def review_command(spec: InputSpec, output_dir: str, title: str | None, no_diagrams: bool,
                    sensitive: tuple[str, ...], many_reachers: int, chain_hops: int, force: bool) -> None:
-    """Write an architecture-review bundle: what is wrong and how to fix it, the account trust map, the trust
-    that crosses the organization boundary (with vendor names), each sensitive role with its reachers and a
-    path diagram, and every finding. report.html is one file with no external assets."""
+    """Write an architecture-review bundle: a main page of a few pages whatever the size of the organization (what
+    to fix first, the accounts by OU, the trust map and OU matrix, the trust that crosses the organization
+    boundary, the sensitive roles by OU, the findings by rule), and linked pages with every account, outside
+    grant, sensitive role (its reachers and a path diagram) and finding. report.html is one file with no
+    external assets."""
     check_output_dir(Path(output_dir), force)  # before the analysis: a refusal should not wait for it
     snapshot, graph, findings, context = analyse(spec, sensitive, many_reachers, chain_hops)
     options = FindingOptions(sensitive_patterns=tuple(sensitive), many_reachers=many_reachers,

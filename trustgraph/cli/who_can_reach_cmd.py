@@ -32,7 +32,7 @@ from trustgraph.graph.schema import NodeKind, is_kind
 from trustgraph.graph.usage import has_usage
 from trustgraph.model import Snapshot
 from trustgraph.render.engine import FORMATS
-from trustgraph.render.views import reach_paths_view
+from trustgraph.render.views import reachers_view
 
 
 @main.command("who-can-reach", epilog=examples(
@@ -86,7 +86,7 @@ def who_can_reach_command(role_arn: str, spec: InputSpec, max_hops: int | None, 
         stderr.print(f"nobody in the data reaches {safe(short(answer.target))}: no picture written")
     elif output:
         marks = picture_marks(graph, snapshot, (), spec.quiet)
-        dot = reach_paths_view(graph, answer.target, [r.route for r in answer.reachers], marks)
+        dot = reachers_view(graph, answer.target, answer.reachers, marks)
         with phase("render", quiet=spec.quiet):
             written = write_picture(dot, output, fmt)
         if written and not as_json:

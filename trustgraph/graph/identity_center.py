@@ -17,7 +17,7 @@ import re
 from collections import Counter, defaultdict
 from typing import Any
 
-from trustgraph.arns import partition_of
+from trustgraph.arns import SSO_ROLE_NAME, partition_of
 from trustgraph.graph.schema import EdgeKind, NodeKind, TrustGraph, edge_kind, graph_dicts
 from trustgraph.model import IdentityCenter, PermissionSet, Role, Snapshot
 
@@ -28,7 +28,6 @@ AUDIENCE_KEY = "saml:aud"  # compared lower-case: condition keys are case-insens
 INLINE_POLICY_KEY = "trustgraph:PermissionSetInlinePolicy"
 ACTION = "sts:AssumeRoleWithSAML"
 
-_ROLE_NAME = re.compile(r"^AWSReservedSSO_(.+)_([0-9a-f]{16})$")
 _ROLE_PATH = re.compile(r"^/aws-reserved/sso\.amazonaws\.com/(?:[a-z]{2}(?:-[a-z]+)+-\d+/)?$")
 _PROVIDER = re.compile(r":saml-provider/AWSSSO_[^/]*_DO_NOT_DELETE$")
 
@@ -43,7 +42,7 @@ def group_node(group_id: str) -> str:
 
 def sso_role_permission_set(role: Role) -> str | None:
     """The permission set name of a role Identity Center provisioned (its name and path say so), else None."""
-    match = _ROLE_NAME.match(role.name)
+    match = SSO_ROLE_NAME.fullmatch(role.name)
     if match is None or not _ROLE_PATH.match(role.path or ""):
         return None
     return match.group(1)

@@ -228,6 +228,13 @@ def reach_paths_view(graph: nx.DiGraph, target: str, paths: Iterable[list[str]],
     return to_dot(graph, nodes, title=title, highlight=[target], edges=edges or None, marks=marks)
 
 
+def reachers_view(graph: nx.DiGraph, target: str, reachers: Iterable[Any], marks: Marks = NO_MARKS) -> TrustDot:
+    """The picture of who can reach `target`: each reacher's route (analysis.reachability.Reacher: its path through
+    the hubs it enters), alike principals folded into groups above FOLD_ABOVE nodes. What `who-can-reach -o` draws,
+    and what the review draws for each sensitive role: one picture, one implementation."""
+    return reach_paths_view(graph, target, [r.route or r.path for r in reachers], marks)
+
+
 def auto_view(graph: nx.DiGraph, max_nodes: int | None, has_ous: bool = False) -> str:
     """The view that reads for the size of the data: "principals" for up to AUTO_ACCOUNTS accounts and
     `max_nodes` principals, "accounts" up to AUTO_ACCOUNT_VIEW accounts, above that "ous" when the

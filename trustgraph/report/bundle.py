@@ -1,31 +1,32 @@
-"""Write the architecture-review bundle: report.md, report.html, the pictures, findings.json/.sarif."""
+"""Write the architecture-review bundle: the main page (report.md, report.html), the pages it links to, the pictures,
+findings.json/.sarif. What goes where: review_layout.py and docs/review.md."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import networkx as nx
 
 from trustgraph.analysis.findings import Finding, FindingContext, FindingOptions
-from trustgraph.analysis.reachability import Reacher
 from trustgraph.atomic import replacing_together
 from trustgraph.model import Snapshot
 from trustgraph.render.engine import picture_bytes
 from trustgraph.render.overview import findings_marks, overview
-from trustgraph.render.views import reach_paths_view
+from trustgraph.render.views import reachers_view
+from trustgraph.report import review_layout as layout
+from trustgraph.report import review_pages as pages
 from trustgraph.report.findings_doc import findings_document
 from trustgraph.report.review import Review, build_review
 from trustgraph.report.review_html import render_html
-from trustgraph.report.review_markdown import render_markdown, role_slug
+from trustgraph.report.review_markdown import render_markdown, rule_groups
+from trustgraph.report.review_matrix import matrix_table
 from trustgraph.report.sarif import to_sarif
 from trustgraph.version import SCHEMAS
 
-MAP_FILE = "trust-map.svg"
-PATHS_DIR = "paths"
-PATHS_PER_DIAGRAM = 30  # a path diagram shows the shortest path of this many reachers besides those from outside
+MAP_FILE = layout.MAP_FILE
+PATHS_DIR = layout.PATHS_DIR
 
 
 @dataclass(slots=True)
@@ -60,7 +61,7 @@ def _owned_files(out: Path) -> list[str] | None:
 def check_output_dir(out: Path, force: bool) -> None:
     """The overwrite policy of every command that writes a directory: without --force, refuse the current
     directory, a non-empty directory that trustgraph did not write, and symbolic links where the bundle
-    writes (a `paths` link would carry the pictures out of DIR). With --force such links are replaced,
+    writes (a `paths` or `roles` link would carry the bundle's files out of DIR). With --force such links are replaced,
     never followed."""
     if out.exists() and not out.is_dir():
         raise BundleRefused(f"{out} exists and is not a directory")
@@ -76,17 +77,9 @@ def check_output_dir(out: Path, force: bool) -> None:
     if _owned_files(out) is None:
         raise BundleRefused(f"{out} is not empty and was not written by `trustgraph review`; pass --force to "
                             "write into it anyway")
-    for name in (PATHS_DIR, MAP_FILE, "report.md", "report.html", "findings.json", "findings.sarif"):
+    for name in (*layout.DIRECTORIES, *layout.TOP_FILES):
         if (out / name).is_symlink():
             raise BundleRefused(f"{out / name} is a symbolic link; pass --force to replace it")
-
-
-def drawn_reachers(reachers: list[Reacher], outside: Callable[[str], bool]) -> list[Reacher]:
-    """The reachers a path diagram draws: every one from outside (they are why the role is at risk), then the first
-    others up to PATHS_PER_DIAGRAM in all."""
-    first = [r for r in reachers if outside(r.principal)]
-    rest = [r for r in reachers if not outside(r.principal)]
-    return first + rest[:max(0, PATHS_PER_DIAGRAM - len(first))]
 
 
 def _draw(dot, name: str, result: BundleResult) -> bytes | None:  # type: ignore[no-untyped-def]
@@ -112,37 +105,46 @@ def write_bundle(directory: str | Path, snapshot: Snapshot, graph: nx.DiGraph, f
     review = build_review(snapshot, graph, findings, options, inputs, title, context)
     result = BundleResult(out, review=review)
     map_svg: bytes | None = None
-    path_svgs: dict[str, bytes] = {}
     path_files: dict[str, str] = {}
     pictures: list[tuple[str, bytes]] = []
+    # The marks of `trustgraph map` and `who-can-reach -o`: sensitive roles and roles with findings.
+    marks = findings_marks({arn: s.label for arn, s in context.sensitive.items()}, findings)
     if diagrams:
         # The picture `trustgraph map` draws (--view auto, with its marks): one implementation, one picture.
-        marks = findings_marks({arn: s.label for arn, s in context.sensitive.items()}, findings)
         result.view, picture = overview(graph, organization=snapshot.organization, marks=marks)
         map_svg = _draw(picture, MAP_FILE, result)
         if map_svg:
             pictures.append((MAP_FILE, map_svg))
-        for group in review.sensitive_groups:  # one diagram per group of roles with the same reachers
+        for group in review.sensitive_groups:  # one picture per group of roles with the same reachers
             s = group.first
             if not group.reachers:
                 continue
-            name = f"{PATHS_DIR}/{role_slug(s.role)}.svg"
-            paths = [r.route or r.path for r in drawn_reachers(group.reachers, context.outside)]
-            svg = _draw(reach_paths_view(graph, s.role, paths), name, result)
+            name = layout.path_picture(s.role)
+            # The picture `who-can-reach -o` draws of these reachers (every one from outside, the first
+            # ReacherSummary.KEPT others: those the role's page lists), alike principals folded when many.
+            svg = _draw(reachers_view(graph, s.role, group.reachers, marks), name, result)
             if svg:
-                path_svgs[s.role] = svg
                 path_files[s.role] = name
                 pictures.append((name, svg))
-    md_text = render_markdown(review, map_image=MAP_FILE if map_svg else None, path_images=path_files,
-                              map_view=result.view or "accounts")
-    html_text = render_html(review, map_svg=map_svg, path_svgs=path_svgs, map_view=result.view or "accounts")
-    reports = (("report.md", md_text), ("report.html", html_text),
-               ("findings.json", json.dumps(findings_document(
-                   findings, inputs=inputs or [], incomplete=snapshot.gaps,
-                   data_time=graph.graph.get("data_time"), organization=snapshot.organization), indent=2)),
-               ("findings.sarif", json.dumps(to_sarif(findings, incomplete=snapshot.gaps), indent=2)))
-    if path_files and (out / PATHS_DIR).is_symlink():
-        (out / PATHS_DIR).unlink()  # (with --force) a `paths` link would carry the pictures out of DIR
+    matrix = matrix_table(graph, snapshot.organization, marks)
+    map_view = result.view or "accounts"
+    md_text = render_markdown(review, map_image=MAP_FILE if map_svg else None, map_view=map_view, matrix=matrix)
+    html_text = render_html(review, map_svg=map_svg, path_files=path_files, map_view=map_view, matrix=matrix)
+    reports: list[tuple[str, str]] = [
+        (layout.MAIN_MD, md_text), (layout.MAIN_HTML, html_text),
+        (layout.ACCOUNTS_FILE, pages.accounts_page(review)), (layout.OUTSIDE_FILE, pages.outside_page(review)),
+        (layout.SENSITIVE_FILE, pages.sensitive_page(review))]
+    reports += [(layout.role_page(g.first.role, g.first.account),
+                 pages.role_page(review, g, path_files.get(g.first.role))) for g in review.sensitive_groups]
+    reports += [(layout.rule_page(rule), pages.rule_page(review, rule, groups))
+                for rule, groups in rule_groups(review).items()]
+    reports += [(layout.FINDINGS_JSON, json.dumps(findings_document(
+                    findings, inputs=inputs or [], incomplete=snapshot.gaps,
+                    data_time=graph.graph.get("data_time"), organization=snapshot.organization), indent=2)),
+                (layout.FINDINGS_SARIF, json.dumps(to_sarif(findings, incomplete=snapshot.gaps), indent=2))]
+    for directory in layout.DIRECTORIES:
+        if (out / directory).is_symlink():
+            (out / directory).unlink()  # (with --force) a link would carry the bundle's files out of DIR
     with replacing_together() as staging:
         for name, data in pictures:
             staging.write_bytes(out / name, data, mode=0o644)
@@ -151,11 +153,18 @@ def write_bundle(directory: str | Path, snapshot: Snapshot, graph: nx.DiGraph, f
             staging.write_text(out / name, text + "\n")
             result.files.append(out / name)
         written = sorted(str(p.relative_to(out)) for p in result.files)
-        staging.write_text(out / MARKER, json.dumps({"schema": MARKER_SCHEMA, "files": written}, indent=1) + "\n")
+        staging.write_text(out / MARKER, json.dumps(
+            {"schema": MARKER_SCHEMA, "files": written, "main": [layout.MAIN_MD, layout.MAIN_HTML],
+             "pages": layout.PAGES}, indent=1) + "\n")
+    emptied: set[Path] = set()
     for stale in sorted(set(previous) - set(written)):
-        # A picture (or report) the previous run wrote that this run did not: it would show stale data.
+        # A picture (or page) the previous run wrote that this run did not: it would show stale data.
         path = out / stale
         if ".." not in Path(stale).parts and not path.is_symlink() and path.is_file() \
                 and path.resolve().is_relative_to(out.resolve()):
             path.unlink()
+            emptied.update(p for p in path.parents if p != out and p.is_relative_to(out))
+    for directory in sorted(emptied, key=lambda p: -len(p.parts)):  # deepest first: roles/<account>, then roles
+        if directory.is_dir() and not directory.is_symlink() and not any(directory.iterdir()):
+            directory.rmdir()
     return result

@@ -31,6 +31,7 @@ class AccountRow:
     roles: int
     users: int
     collected: bool
+    ou_name: str = ""  # the OU path in names ("Workloads / Prod"; "organization root"); "" outside the org data
 
 
 @dataclass(slots=True)
@@ -64,6 +65,7 @@ class SensitiveRole:
     rules: list[str]
     reacher_count: int = 0  # all of them
     unconditional: int = 0
+    outside: int = 0  # of the reachers, those from outside the organization (FindingContext.outside)
     direct: tuple[object, ...] = ()  # (principal, conditional, conditions) of every one-hop reacher
     # With Identity Center data: the people who sign in and reach the role by role assumptions (trust and sign-ins,
     # EXPECTED §9 "trust only"; their steps left out), the groups they come through as (name, member count), and
@@ -121,6 +123,24 @@ def group_sensitive(sensitive: list[SensitiveRole]) -> list[SensitiveGroup]:
 
 
 @dataclass(slots=True)
+class OuRow:
+    """One OU (its path; "" for accounts outside the organization data) in the main page's tables."""
+
+    ou_path: str
+    name: str = ""  # AccountRow.ou_name
+    accounts: int = 0
+    roles: int = 0
+    users: int = 0
+    sensitive: int = 0
+    sensitive_from_outside: int = 0  # sensitive roles some principal outside the organization reaches
+    most_reached: SensitiveRole | None = None  # its sensitive role with the most reachers
+
+
+# The main page names this many patterns to fix first; the rest are in the findings pages.
+TOP_FIXES = 10
+
+
+@dataclass(slots=True)
 class Review:
     title: str
     version: str
@@ -138,10 +158,14 @@ class Review:
     data_time: str | None = None
     data_time_source: str | None = None
     groups: list[FindingGroup] = field(default_factory=list)  # the findings by pattern, worst first
+    _sensitive_groups: list[SensitiveGroup] | None = field(default=None, repr=False, compare=False)
 
     @property
     def sensitive_groups(self) -> list[SensitiveGroup]:
-        return group_sensitive(self.sensitive)
+        """The sensitive roles in groups with the same reachers (found once: every page asks)."""
+        if self._sensitive_groups is None:
+            self._sensitive_groups = group_sensitive(self.sensitive)
+        return self._sensitive_groups
 
     @property
     def severity_counts(self) -> dict[str, int]:
@@ -155,8 +179,38 @@ class Review:
 
     @property
     def top_groups(self) -> list[FindingGroup]:
-        """What to fix first: the patterns of high and critical findings, one entry each."""
+        """The patterns of high and critical findings, one entry each, worst first."""
         return [g for g in self.groups if g.severity.rank >= 3]
+
+    @property
+    def top_fixes(self) -> list[FindingGroup]:
+        """What to fix first: the first TOP_FIXES patterns of high and critical findings, by severity, then by how
+        many findings a fix settles (a template's weakness in a hundred accounts before a one-off)."""
+        return sorted(self.top_groups, key=lambda g: (-g.severity.rank, -g.count, g.sort_key()))[:TOP_FIXES]
+
+    @property
+    def ou_rows(self) -> list[OuRow]:
+        """The accounts, roles, users and sensitive roles of each OU path, by path."""
+        rows: dict[str, OuRow] = {}
+        ou_of: dict[str, str] = {}
+        for a in self.accounts:
+            row = rows.setdefault(a.ou_path, OuRow(a.ou_path, a.ou_name))
+            row.accounts += 1
+            row.roles += a.roles
+            row.users += a.users
+            ou_of[a.id] = a.ou_path
+        for s in self.sensitive:
+            row = rows.setdefault(ou_of.get(s.account, ""), OuRow(ou_of.get(s.account, "")))
+            row.sensitive += 1
+            row.sensitive_from_outside += s.outside > 0
+            if row.most_reached is None or s.reacher_count > row.most_reached.reacher_count:
+                row.most_reached = s
+        return sorted(rows.values(), key=lambda r: (r.ou_path == "", r.name, r.ou_path))
+
+    @property
+    def most_exposed(self) -> list[SensitiveRole]:
+        """The sensitive roles most at risk: reached from outside first, then by how many principals reach them."""
+        return sorted(self.sensitive, key=lambda s: (-s.outside, -s.unconditional, -s.reacher_count, s.role))
 
 
 def _party(ctx: FindingContext, kind: str, account: str | None, written: str) -> tuple[str, str]:
@@ -298,12 +352,19 @@ def sensitive_overview(ctx: FindingContext, findings: list[Finding]) -> list[Sen
         summary = ctx.reacher_summary(arn)
         row = SensitiveRole(arn, role.account, ctx.snapshot.account_name(role.account), s.reasons,
                             summary.reachers, sorted(rules_of.get(arn, ())), summary.count,
-                            summary.unconditional, summary.direct)
+                            summary.unconditional, sum(1 for r in summary.reachers if ctx.outside(r.principal)),
+                            summary.direct)
         if sign_ins is not None:
             row.people, row.people_groups = sign_ins.of(arn)
             row.people_summary = people_summary(row.people) if row.people else ""
         out.append(row)
     return out
+
+
+def ou_names(ou_path: str, unit_names: dict[str, str]) -> str:
+    """An OU path in names: "o-x/r-y/ou-a/ou-b/" → "Workloads / Prod" ("organization root" for an account there)."""
+    chain = [unit_names.get(p, p) for p in ou_path.strip("/").split("/") if p.startswith("ou-")]
+    return " / ".join(chain) or "organization root"
 
 
 def build_review(snapshot: Snapshot, graph: nx.DiGraph, findings: list[Finding],
@@ -315,13 +376,15 @@ def build_review(snapshot: Snapshot, graph: nx.DiGraph, findings: list[Finding],
     org = snapshot.organization
     ids = sorted(snapshot.accounts | snapshot.collected_accounts | (set(org.accounts) if org else set()))
     roles_in = Counter(r.account for r in snapshot.roles.values())
+    unit_names = {u.id: u.name or u.id for u in org.units} if org else {}
     users_in = Counter(u.account for u in snapshot.users.values())
     for account in ids:
         org_account = org.accounts.get(account) if org else None
         accounts.append(AccountRow(
             id=account, name=snapshot.account_name(account), ou_path=org_account.ou_path if org_account else "",
             roles=roles_in[account], users=users_in[account],
-            collected=account in snapshot.collected_accounts))
+            collected=account in snapshot.collected_accounts,
+            ou_name=ou_names(org_account.ou_path, unit_names) if org_account else ""))
     if title is None:
         scope = f"organization {org.id}" if org else f"{len(ids)} account(s)"
         title = f"IAM role trust review: {scope}"

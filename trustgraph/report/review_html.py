@@ -1,23 +1,31 @@
-"""The review as one self-contained HTML file: inline CSS, pictures as data: URIs, every string escaped."""
+"""The review's main page as one self-contained HTML file: inline CSS, the trust map as a data: URI, every string
+escaped; it links to the bundle's other pages (review_layout.py) and folds each rule's detail (`<details>`)."""
 
 from __future__ import annotations
 
 import base64
 import json
+from collections import Counter
 from html import escape
 
-from trustgraph.analysis.findings import RULES, Severity
+from trustgraph.analysis.findings import RULES, SEVERITY_NAMES, Severity
 from trustgraph.analysis.findings.groups import FindingGroup
+from trustgraph.report import review_layout as layout
 from trustgraph.report.markdown import ACCOUNTS_LISTED, short_arn
-from trustgraph.report.review import Review
+from trustgraph.report.review import BoundaryRow, Review, SensitiveRole
 from trustgraph.report.review_markdown import (
     METHOD,
     SENSITIVE_LISTED,
     at_a_glance,
+    effective_text,
     map_caption,
     map_heading,
-    people_text,
+    most_exposed,
+    parties,
+    review_pages_of,
+    rule_groups,
 )
+from trustgraph.report.review_matrix import MatrixTable
 from trustgraph.text import visible
 
 CSS = """
@@ -43,6 +51,7 @@ margin:14px 0}.finding.sev-critical{border-left-color:var(--crit)}.finding.sev-h
 .fig{border:1px solid var(--line);border-radius:8px;padding:8px;margin:12px 0;overflow:auto;background:#fff}
 .fig img{max-width:100%;height:auto}.eff-allow{color:var(--high);font-weight:600}.eff-conditional{color:var(--med);
 font-weight:600}.eff-blocked{color:#188038;font-weight:600}ol.fix li{margin-bottom:8px}
+details{border:1px solid var(--line);border-radius:6px;padding:6px 12px;margin:8px 0}summary{cursor:pointer}
 @media print{main{max-width:none}.finding,.fig{break-inside:avoid}}
 """
 
@@ -105,8 +114,36 @@ def _finding(g: FindingGroup, number: int) -> str:
     return "".join(parts)
 
 
-def render_html(review: Review, *, map_svg: bytes | None, path_svgs: dict[str, bytes],
-                map_view: str = "accounts") -> str:
+def link(text: str, target: str) -> str:
+    """A hyperlink to a file of the bundle (`target` made by review_layout: safe in an attribute once escaped)."""
+    return f'<a href="{e(target)}">{text}</a>'
+
+
+def _reaches(b: BoundaryRow) -> str:
+    if not b.reaches:
+        return "—"
+    text = f"{len(b.reaches)} role(s)"
+    if b.sensitive_reached:
+        shown = b.sensitive_reached[:SENSITIVE_LISTED]
+        more = len(b.sensitive_reached) - len(shown)
+        text += f" incl. <b>{len(b.sensitive_reached)} sensitive</b> " + \
+            ", ".join(c(short_arn(r)) for r in shown) + (f" and {more} more" if more else "")
+    return text
+
+
+def _sensitive_row(s: SensitiveRole, page: str, picture: str | None, others: int) -> str:
+    drawn = f" · {link('picture', picture)}" if picture else ""
+    more = f" and {others} role(s) with the same reachers" if others else ""
+    return (f"<tr><td>{link(c(short_arn(s.role)), page)}{more}{drawn}</td><td>{e('; '.join(s.reasons))}</td>"
+            f"<td>{s.reacher_count}</td><td>{s.unconditional}</td><td>{s.outside}</td>"
+            f"<td>{e(', '.join(s.rules)) or '—'}</td></tr>")
+
+
+def render_html(review: Review, *, map_svg: bytes | None, path_files: dict[str, str] | None = None,
+                map_view: str = "accounts", matrix: MatrixTable | None = None) -> str:
+    """The main page as HTML: what report.md says, the trust map inline; each rule's first patterns in full in a
+    folded section (`<details>`), everything else on the linked pages (review_layout.py)."""
+    path_files = path_files or {}
     h: list[str] = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
                     '<meta name="viewport" content="width=device-width, initial-scale=1">',
                     f"<title>{e(review.title)}</title><style>{CSS}</style></head><body><main>"]
@@ -122,89 +159,116 @@ def render_html(review: Review, *, map_svg: bytes | None, path_svgs: dict[str, b
         h.append('<div class="finding sev-high"><h4>Incomplete data</h4><p>The inputs are known to lack the following; '
                  "findings and reachability cover only what was read, so an absent finding is not evidence of "
                  "absence.</p><ul>" + "".join(f"<li>{e(gap)}</li>" for gap in review.incomplete) + "</ul></div>")
-    if review.top_groups:
+    fixes = review.top_fixes
+    if fixes:
         h.append('<h3>Fix first</h3><ol class="fix">')
-        for g in review.top_groups:
+        for g in fixes:
             f = g.worst
             h.append(f"<li>{badge(f.severity)} <b>{e(f.rule)} {e(RULES[f.rule].title)}</b> — "
                      f"{c(short_arn(f.role))}{'' if g.count == 1 else ' ' + e(g.where())}: {e(f.message)}<br>"
-                     f"<i>Fix:</i> {e(f.remediation)}</li>")
+                     f"<i>Fix:</i> {e(f.remediation)} ({link('all ' + e(f.rule), layout.rule_page(f.rule))})</li>")
         h.append("</ol>")
-    h.append("<h2>Accounts</h2><table><tr><th>Account</th><th>Name</th><th>OU path</th><th>Roles</th>"
-             "<th>Users</th><th>In the data</th></tr>")
-    for a in review.accounts:
-        h.append(f"<tr><td>{c(a.id)}</td><td>{e(a.name) or '—'}</td><td>{c(a.ou_path) if a.ou_path else '—'}</td>"
-                 f"<td>{a.roles}</td><td>{a.users}</td><td>{'yes' if a.collected else 'no'}</td></tr>")
+        rest = len(review.top_groups) - len(fixes)
+        if rest > 0:
+            h.append(f"<p>{rest} more patterns of high or critical findings: see the findings by rule below.</p>")
+    h.append("<h2>Accounts</h2>")
+    if len(review.accounts) <= layout.ACCOUNTS_INLINE:
+        h.append("<table><tr><th>Account</th><th>Name</th><th>OU path</th><th>Roles</th><th>Users</th>"
+                 "<th>In the data</th></tr>")
+        for a in review.accounts:
+            h.append(f"<tr><td>{c(a.id)}</td><td>{e(a.name) or '—'}</td>"
+                     f"<td>{c(a.ou_path) if a.ou_path else '—'}</td><td>{a.roles}</td><td>{a.users}</td>"
+                     f"<td>{'yes' if a.collected else 'no'}</td></tr>")
+    else:
+        h.append(f"<p>{len(review.accounts)} accounts by OU; {link('every account', layout.ACCOUNTS_FILE)} one by "
+                 "one.</p><table><tr><th>OU</th><th>Accounts</th><th>Roles</th><th>Users</th></tr>")
+        h.extend(f"<tr><td>{e(r.name) if r.ou_path else 'outside the organization data'}</td><td>{r.accounts}</td>"
+                 f"<td>{r.roles}</td><td>{r.users}</td></tr>" for r in review.ou_rows if r.accounts)
     h.append("</table>")
     h.append(f"<h2>{e(map_heading(map_view))}</h2>")
     h.append(svg_img(map_svg, map_heading(map_view)))
     h.append(f"<p>{e(map_caption(map_view))}</p>")
+    if matrix is not None:
+        h.append(f"<h2>{e(matrix.what)} trust matrix</h2><p>{e(matrix.note)}</p><table><tr><th>From \\ to</th>"
+                 + "".join(f"<th>{e(col)}</th>" for col in matrix.columns) + "</tr>")
+        h.extend(f"<tr><th>{e(title)}</th>" + "".join(f"<td>{e(cell) or '·'}</td>" for cell in cells) + "</tr>"
+                 for title, cells in matrix.rows)
+        h.append("</table>")
     h.append("<h2>Trust that crosses the organization boundary</h2>" if review.organization_id else
              "<h2>Trust from outside this data set</h2>")
     if not review.boundary:
         h.append(f"<p>No role trusts a party outside {review.boundary_name}.</p>")
-    else:
+    elif len(review.boundary) <= layout.GRANTS_INLINE:
         h.append("<table><tr><th>Outside party</th><th>Role</th><th>Statement</th><th>Conditions</th>"
                  "<th>Effective</th><th>Then reaches</th><th>Findings</th></tr>")
         for b in review.boundary:
-            reaches = "—"
-            if b.reaches:
-                reaches = f"{len(b.reaches)} role(s)"
-                if b.sensitive_reached:
-                    shown = b.sensitive_reached[:SENSITIVE_LISTED]
-                    more = len(b.sensitive_reached) - len(shown)
-                    reaches += f" incl. <b>{len(b.sensitive_reached)} sensitive</b> " + \
-                        ", ".join(c(short_arn(r)) for r in shown) + (f" and {more} more" if more else "")
             h.append(f"<tr><td>{e(b.party)}</td><td>{c(short_arn(b.role))}</td><td>{e(b.statement)}</td>"
                      f"<td>{', '.join(c(x) for x in b.conditions) or 'none'}</td>"
                      f'<td><span class="eff-{e(b.effective.split()[0])}">{e(b.effective)}</span> — '
-                     f"{e(b.effective_detail)}</td><td>{reaches}</td><td>{e(', '.join(b.rules)) or '—'}</td></tr>")
+                     f"{e(b.effective_detail)}</td><td>{_reaches(b)}</td><td>{e(', '.join(b.rules)) or '—'}</td></tr>")
+        h.append("</table>")
+    else:
+        everyone = parties(review)
+        h.append(f"<p>{len(review.boundary)} grants to {len(everyone)} outside parties, one row per party"
+                 + (f" (the first {layout.PARTIES_LISTED})" if len(everyone) > layout.PARTIES_LISTED else "")
+                 + f"; {link('every grant', layout.OUTSIDE_FILE)} with its statement, conditions and what it "
+                 "reaches.</p><table><tr><th>Outside party</th><th>Kind</th><th>Roles</th><th>Accounts</th>"
+                 "<th>Grants</th><th>Sensitive roles reached</th><th>Findings</th></tr>")
+        h.extend(f"<tr><td>{e(p.name)}</td><td>{e(p.kind)}</td><td>{len(p.roles)}</td><td>{len(p.accounts)}</td>"
+                 f"<td>{e(effective_text(p))}</td><td>{len(p.sensitive)}</td>"
+                 f"<td>{e(', '.join(sorted(p.rules))) or '—'}</td></tr>" for p in everyone[:layout.PARTIES_LISTED])
         h.append("</table>")
     h.append("<h2>Sensitive roles</h2>")
     if not review.sensitive:
         h.append("<p>No role is admin-equivalent, tagged <code>trustgraph:sensitive=true</code>, or matched by "
                  "--sensitive.</p>")
-    for group in review.sensitive_groups:
-        s, reachers = group.first, group.reachers
-        firm = sum(1 for r in reachers if not r.conditional)
-        if len(group.roles) == 1:
-            firm = s.unconditional
-            h.append(f"<h3>{c(short_arn(s.role))}</h3>")
-            h.append(f"<p><b>Why sensitive:</b> {e('; '.join(s.reasons))}<br><b>Reachable by:</b> {s.reacher_count} "
-                     f"principal(s), {firm} without any run-time condition"
-                     + (f"<br><b>Findings:</b> {e(', '.join(s.rules))}" if s.rules else "")
-                     + (f"<br><b>People (Identity Center sign-ins):</b> {e(people_text(s))}" if people_text(s) else "")
-                     + "</p>")
-        else:
-            h.append(f"<h3>{len(group.roles)} sensitive roles with the same reachers</h3>")
-            h.append("<table><tr><th>Role</th><th>Why sensitive</th><th>Findings</th></tr>" + "".join(
-                f"<tr><td>{c(short_arn(g.role))}</td><td>{e('; '.join(g.reasons))}</td>"
-                f"<td>{e(', '.join(g.rules)) or '—'}</td></tr>" for g in group.roles) + "</table>")
-            h.append(f"<p><b>Reachable by:</b> {len(reachers)} principal(s), {firm} without any run-time "
-                     "condition, besides each other, the same for each of these roles; paths are shown to the "
-                     "first.</p>")
-            h.extend(f"<p><b>People (Identity Center sign-ins), {c(short_arn(g.role))}:</b> {e(people_text(g))}</p>"
-                     for g in group.roles if people_text(g))
-        if reachers:
-            h.append("<table><tr><th>Reacher</th><th>Kind</th><th>Hops</th><th>Path</th><th>Conditions</th></tr>")
-            for r in reachers:
-                path = " → ".join(c(short_arn(p)) for p in r.path)
-                conds = ", ".join(c(x) for x in r.conditions) if r.conditional else "none"
-                h.append(f"<tr><td>{c(short_arn(r.principal))}</td><td>{e(r.kind)}</td><td>{r.hops}</td>"
-                         f"<td>{path}</td><td>{conds}</td></tr>")
-            if s.reacher_count > len(s.reachers):
-                h.append(f"<tr><td colspan=\"5\">… and {s.reacher_count - len(s.reachers)} more "
-                         f"(<code>trustgraph who-can-reach {e(s.role)}</code> lists them)</td></tr>")
-            h.append("</table>")
-        h.append(svg_img(path_svgs.get(s.role), f"Paths to {short_arn(s.role)}"))
+    else:
+        pages = review_pages_of(review)
+        pictures = {s.role: path_files.get(g.first.role) for g in review.sensitive_groups for s in g.roles}
+        h.append(f"<p>{len(review.sensitive)} sensitive role(s); {link('every one', layout.SENSITIVE_FILE)} with a "
+                 "page of its own (who reaches it, by which path, and the picture).</p>")
+        h.append("<h3>By OU</h3><table><tr><th>OU</th><th>Sensitive roles</th><th>Reached from outside</th>"
+                 "<th>Reached by most</th></tr>")
+        for r in review.ou_rows:
+            if r.most_reached is not None:
+                s = r.most_reached
+                h.append(f"<tr><td>{e(r.name) if r.ou_path else 'outside the organization data'}</td>"
+                         f"<td>{r.sensitive}</td><td>{r.sensitive_from_outside}</td>"
+                         f"<td>{link(c(short_arn(s.role)), pages[s.role])} ({s.reacher_count} reachers)</td></tr>")
+        h.append("</table><h3>Most exposed</h3><table><tr><th>Role</th><th>Why sensitive</th><th>Reachers</th>"
+                 "<th>Without conditions</th><th>From outside</th><th>Findings</th></tr>")
+        h.extend(_sensitive_row(s, pages[s.role], pictures.get(s.role), others) for s, others in most_exposed(review))
+        h.append("</table>")
     h.append("<h2>Findings</h2>")
     if not review.findings:
         h.append("<p>No findings.</p>")
-    elif len(review.groups) < len(review.findings):
-        h.append(f"<p>{len(review.findings)} findings in {len(review.groups)} patterns: each pattern once, shown for "
-                 "its worst finding, with where else it fires (findings.json lists every finding with its group).</p>")
-    for i, g in enumerate(review.groups, 1):
-        h.append(_finding(g, i))
+    else:
+        h.append(f"<p>{len(review.findings)} findings in {len(review.groups)} patterns: each rule's page shows every "
+                 "pattern once, for its worst finding, with where else it fires (findings.json lists every finding "
+                 f"with its group). Below, each rule's first {FOLDED_PATTERNS} patterns in full, folded.</p>")
+        h.append("<table><tr><th>Rule</th><th>Title</th>" + "".join(f"<th>{badge(sev)}</th>" for sev in SEVERITY_NAMES)
+                 + "<th>Patterns</th><th>Detail</th></tr>")
+        by_rule = rule_groups(review)
+        order = sorted(by_rule, key=lambda r: (-by_rule[r][0].severity.rank, r))
+        for rule in order:
+            groups = by_rule[rule]
+            sev = Counter(f.severity.value for g in groups for f in g.findings)
+            h.append(f"<tr><td>{e(rule)}</td><td>{e(RULES[rule].title)}</td>"
+                     + "".join(f"<td>{sev.get(x, 0) or ''}</td>" for x in SEVERITY_NAMES)
+                     + f"<td>{len(groups)}</td><td>{link(e(layout.rule_page(rule)), layout.rule_page(rule))}</td></tr>")
+        h.append("</table>")
+        number = 0
+        for rule in order:
+            groups = by_rule[rule]
+            h.append(f"<details><summary>{badge(groups[0].severity)} <b>{e(rule)} {e(RULES[rule].title)}</b>: "
+                     f"{len(groups)} pattern(s)</summary>")
+            for g in groups[:FOLDED_PATTERNS]:
+                number += 1
+                h.append(_finding(g, number))
+            if len(groups) > FOLDED_PATTERNS:
+                h.append(f"<p>… {len(groups) - FOLDED_PATTERNS} more on "
+                         f"{link(e(layout.rule_page(rule)), layout.rule_page(rule))}.</p>")
+            h.append("</details>")
     h.append("<h2>Appendix A: rules</h2><table><tr><th>Rule</th><th>Severity</th><th>Title</th><th>Family</th></tr>")
     for row in RULES.values():
         h.append(f"<tr><td>{e(row.id)}</td><td>{badge(row.severity)}</td><td>{e(row.title)}</td>"
@@ -212,3 +276,6 @@ def render_html(review: Review, *, map_svg: bytes | None, path_svgs: dict[str, b
     h.append(f"</table><h2>Appendix B: method and limits</h2><p>{e(METHOD)}</p>")
     h.append("</main></body></html>")
     return "\n".join(h)
+
+
+FOLDED_PATTERNS = 5  # each rule's patterns shown in full on the HTML page, in its folded section

@@ -22,6 +22,7 @@ from trustgraph.model import OrgAccount, Organization, OrgUnit
 from trustgraph.report import bundle
 from trustgraph.report.findings_doc import findings_document
 from trustgraph.report.markdown import findings_markdown
+from trustgraph.report.review import TOP_FIXES
 from trustgraph.sources.files import load_inputs
 
 VENDOR = "754728514883"
@@ -79,6 +80,39 @@ def test_group_other_accounts_are_kept_as_written() -> None:
     assert len(group_findings([tg302(A), tg302(B, trusted=OTHER)])) == 2
     # Negative control: the same party trusted from two accounts is one pattern.
     assert len(group_findings([tg302(A, trusted=OTHER), tg302(B, trusted=OTHER)])) == 1
+
+
+def _sso_finding(account: str, suffix: str, permission_set: str = "AdministratorAccess") -> Finding:
+    role = f"arn:aws:iam::{account}:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_{permission_set}_{suffix}"
+    return Finding(rule="TG602", severity=Severity.MEDIUM, role=f"arn:aws:iam::{account}:role/Admin",
+                   principal=role, message=f"{account}:role/AWSReservedSSO_{permission_set}_{suffix} can change code "
+                   "that runs as this sensitive role", account=account)
+
+
+def test_group_identity_center_role_suffix_set_aside() -> None:
+    first, second = _sso_finding(A, "a805c1b2e77f208a"), _sso_finding(B, "0123456789abcdef")
+    assert pattern_key(first) == pattern_key(second) and group_id(first) == group_id(second)
+    assert pattern_key(first)[2].endswith("AWSReservedSSO_AdministratorAccess_*")
+    # Negative control: another permission set is another pattern, and a suffix that is not 16 hex digits stays.
+    assert group_id(_sso_finding(B, "0123456789abcdef", "ReadOnly")) != group_id(first)
+    assert group_id(_sso_finding(A, "not-hex")) != group_id(_sso_finding(B, "not-hex2"))
+
+
+def _tg402(account: str, reachers: int, firm: int) -> Finding:
+    return Finding(rule="TG402", severity=Severity.MEDIUM, role=f"arn:aws:iam::{account}:role/OrganizationAccess",
+                   principal=None, message=f"sensitive role (admin-equivalent) is reachable by {reachers:,} "
+                   f"principals; {firm} of them without any runtime condition", account=account)
+
+
+def test_group_counts_in_messages_set_aside() -> None:
+    assert group_id(_tg402(A, 34, 11)) == group_id(_tg402(B, 39, 12)) == group_id(_tg402(C, 1234, 5))
+    assert pattern_key(_tg402(A, 1234, 5))[3] == ("sensitive role (admin-equivalent) is reachable by N principals; "
+                                                 "N of them without any runtime condition")
+    # Negative control: account ids, numbers inside names and statement labels are not counts.
+    assert "754728514883" in pattern_key(tg302(A))[3] and "#0" in pattern_key(tg302(A))[3]
+    named = Finding(rule="TG303", severity=Severity.LOW, role=f"arn:aws:iam::{A}:role/deploy-2", principal=None,
+                    message="role deploy-2 (v2) in statement #3", account=A)
+    assert pattern_key(named)[3] == "role deploy-2 (v2) in statement #3"
 
 
 def test_group_id_is_stable_between_runs() -> None:
@@ -200,18 +234,6 @@ def test_reacher_limit_keeps_public_reacher(monkeypatch: pytest.MonkeyPatch) -> 
     assert len(summary.reachers) == 2 and summary.reachers[1].principal.startswith(f"arn:aws:iam::{A}:user/")
 
 
-def test_path_diagram_limit_keeps_outside_reachers(monkeypatch: pytest.MonkeyPatch) -> None:
-    snapshot, graph, crown = _crown_with_public_reacher()
-    ctx = FindingContext(snapshot, graph)
-    reachers = ctx.reacher_summary(crown).reachers
-    monkeypatch.setattr(bundle, "PATHS_PER_DIAGRAM", 1)
-    assert [r.principal for r in bundle.drawn_reachers(reachers, ctx.outside)] == ["*"]
-    monkeypatch.setattr(bundle, "PATHS_PER_DIAGRAM", 2)
-    drawn = bundle.drawn_reachers(reachers, ctx.outside)
-    # Negative control: inside reachers fill what the limit leaves, and only that.
-    assert [r.principal for r in drawn][0] == "*" and len(drawn) == 2
-
-
 # -- end to end: a generated organization ------------------------------------------------------------------------
 
 
@@ -229,12 +251,18 @@ def test_review_fix_first_has_one_entry_per_group(tmp_path: Path) -> None:
     fix_first = report.split("### Fix first", 1)[1].split("\n## ", 1)[0]
     entries = re.findall(r"^\d+\. \*\*.*?\*\* — `([^`]+)`[^:]*?: (.*?)  $", fix_first, flags=re.M)
     top = [g for g in doc["groups"] if g["severity"] in ("critical", "high")]
-    assert len(entries) == len(top) and len(top) >= 2
+    assert len(entries) == min(len(top), TOP_FIXES) and len(top) > TOP_FIXES
     groups = [group_of[(role, _unescape(message))] for role, message in entries]
-    assert len(set(groups)) == len(groups) == len(top)
+    assert len(set(groups)) == len(groups) and set(groups) <= {g["id"] for g in top}
+    # The first ones by severity, then by how many findings the fix settles.
+    rank = {"critical": 0, "high": 1}
+    by_id = {g["id"]: g for g in top}
+    keys = [(rank[by_id[g]["severity"]], -by_id[g]["count"]) for g in groups]
+    assert keys == sorted(keys) and max(keys) <= min((rank[g["severity"]], -g["count"]) for g in top
+                                                     if g["id"] not in groups)
     # Something was grouped: the generated accounts repeat a vendor role without ExternalId (TG302).
-    assert any(g["count"] > 1 for g in top)
-    assert sum(g["count"] for g in top) > len(entries)
+    assert any(by_id[g]["count"] > 1 for g in groups)
+    assert sum(by_id[g]["count"] for g in groups) > len(entries)
 
 
 def _unescape(text: str) -> str:

@@ -4,21 +4,26 @@ An organization built from templates repeats each weakness in every account (one
 per account, one vendor role per account …): a hundred findings that differ only in the account id say one thing
 a hundred times. The reports show one entry per group; the JSON keeps every finding and names its group.
 
-The pattern key of a finding is (rule id, subject, principal, message), each with the finding's own account
-written as a placeholder:
+The pattern key of a finding is (rule id, subject, principal, message), each with what differs from account to
+account in a templated organization written as a placeholder:
 
 - the finding's own account id (`Finding.account`, else the account field of its subject's ARN), wherever it
   appears as twelve digits of its own (so also as the account field of any ARN: `arn:aws:iam::<account>:role/x`,
   `<account>:role/x`), becomes `{account}`;
 - the finding's own account name (`Finding.account_name`), wherever it stands as a word of its own (not inside
-  a longer name of letters, digits, `-` or `_`), becomes `{account-name}`.
+  a longer name of letters, digits, `-` or `_`), becomes `{account-name}`;
+- the per-account part of a role Identity Center provisions (`AWSReservedSSO_<set>_<16 hex>`, in any of the three
+  parts) becomes `*`: `AWSReservedSSO_<set>_*` (the permission set stays);
+- in the message, a count (a number standing as a word of its own, `1,234` too) becomes `N`: a role reachable by
+  34 principals and one reachable by 39 are one pattern. Twelve-digit numbers (account ids), numbers inside names
+  (`deploy-2`, `v2`, an ARN's fields) and statement labels (`#0`) stay.
 
 Other accounts are kept as written: who is trusted or reaches the role is what a finding is about, so a role
 trusting vendor A and the same role trusting an unknown account B are two patterns, and a chain from the
 management account into each account is one. The subject is the role ARN (or user, account root, permission
-set …) so normalized: its name and path stay. Numbers other than the own account id stay too (a role reachable
-by 34 principals and one reachable by 39 are two entries). The key depends on the finding alone, so a group id
-(`g-` and 12 hex digits of the key's SHA-256) is the same in every run and every output that shows the finding.
+set …) so normalized: its name and path stay. The key depends on the finding alone, so a group id (`g-` and 12 hex
+digits of the key's SHA-256) is the same in every run and every output that shows the finding; a change of these
+rules changes the ids of the findings it touches (and only those).
 """
 
 from __future__ import annotations
@@ -30,10 +35,23 @@ from dataclasses import dataclass
 
 from trustgraph.analysis.findings.gate import Triage
 from trustgraph.analysis.findings.model import Finding, Severity
+from trustgraph.arns import SSO_ROLE_NAME
 from trustgraph.model import Organization
 
 ACCOUNT = "{account}"
 ACCOUNT_NAME = "{account-name}"
+COUNT = "N"
+# A count in a message: digits (thousands separated by `,` too) not inside a name, an ARN, a decimal or a statement
+# label; twelve digits are an account id and stay (see _count).
+_COUNT = re.compile(r"(?<![\w.:/#,-])(?:\d{1,3}(?:,\d{3})+|\d+)(?![\w:-]|[.,]\d)")
+
+
+def _count(match: re.Match[str]) -> str:
+    return match.group(0) if len(match.group(0)) == 12 else COUNT
+
+
+def _sso_suffix(text: str) -> str:
+    return SSO_ROLE_NAME.sub(lambda m: f"AWSReservedSSO_{m.group(1)}_*", text)
 
 
 def _own_account(f: Finding) -> str | None:
@@ -59,10 +77,11 @@ def _normalizer(f: Finding) -> Callable[[str], str]:
 
 
 def pattern_key(f: Finding) -> tuple[str, str, str, str]:
-    """(rule, subject, principal, message) with the finding's own account id and name as placeholders (see the
-    module's docstring)."""
+    """(rule, subject, principal, message) with the finding's own account id and name, Identity Center role suffixes
+    and the message's counts as placeholders (see the module's docstring)."""
     normalize = _normalizer(f)
-    return (f.rule, normalize(f.role), normalize(f.principal or ""), normalize(f.message))
+    return (f.rule, _sso_suffix(normalize(f.role)), _sso_suffix(normalize(f.principal or "")),
+            _COUNT.sub(_count, _sso_suffix(normalize(f.message))))
 
 
 def group_id(f: Finding) -> str:
