@@ -19,7 +19,16 @@ from typing import Any
 
 import networkx as nx
 
-from trustgraph.graph.schema import NODE_SPECS, NodeKind, Via, is_hub, is_membership, is_principal, node_spec
+from trustgraph.graph.schema import (
+    NODE_SPECS,
+    NodeKind,
+    Via,
+    is_hub,
+    is_membership,
+    is_principal,
+    is_trust_edge,
+    node_spec,
+)
 from trustgraph.render.clusters import cluster_title, pin_title
 from trustgraph.render.dot import TrustDot, canvas, cluster_attrs, jsonable, place_legend
 from trustgraph.render.marks import NO_MARKS, Marks, holding_text, legend_rows
@@ -719,6 +728,18 @@ def account_dot(graph: nx.DiGraph, amap: AccountMap, *, title: str = "", engine:
     return dot
 
 
+def trust_only_note(graph: nx.DiGraph, account: str | None = None) -> str:
+    """What a view folding trust edges only leaves out: "trust edges only; 96 PassRole/code/IAM edges not drawn
+    (--view principals draws them)", counting the edges touching `account` when given; "" when there are none."""
+    nodes = graph.nodes
+    left = sum(1 for u, v, d in graph.edges(data=True) if not is_membership(d) and not is_trust_edge(d)
+               and (account is None or account in (nodes[u].get("account"), nodes[v].get("account"))))
+    if not left:
+        return ""
+    return (f"trust edges only; {left:,} PassRole/code/IAM edge{'s' if left != 1 else ''} not drawn "
+            "(--view principals and who-can-reach follow them)")
+
+
 def account_title(amap: AccountMap) -> str:
     accounts = sum(1 for n in amap.nodes.values() if n.kind in ("account", "org-only"))
     outside = sum(1 for n in amap.nodes.values() if n.kind not in ("account", "org-only"))
@@ -738,6 +759,9 @@ def account_view(graph: nx.DiGraph, *, organization: Any = None, known_accounts:
         title = account_title(amap)
         if account:
             title += f", around {account}"
+        left = trust_only_note(graph, account)
+        if left:
+            title += f" — {left}"
         if note:
             title += f" — {note}"
     return account_dot(graph, amap, title=title, engine=engine)

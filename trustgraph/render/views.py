@@ -233,12 +233,6 @@ def _admin_lines(graph: nx.DiGraph, fan: Mapping[str, set[tuple[str, str]]]) -> 
     return lines
 
 
-def indirect_count(graph: nx.DiGraph) -> int:
-    """PassRole, code and IAM edges (every edge that is neither a trust policy's nor a membership): what a view of
-    trust edges leaves out."""
-    return sum(1 for _, _, d in graph.edges(data=True) if not is_membership(d) and not is_trust_edge(d))
-
-
 def principals_view(graph: nx.DiGraph, *, focus: str | None = None, depth: int | None = None,
                     account: str | None = None, max_nodes: int | None = None, title: str = "",
                     service_linked: bool = False, engine: str = "dot", marks: Marks = NO_MARKS,
