@@ -23,6 +23,8 @@ from trustgraph.render.accounts import (
     AccountNode,
     account_dot,
     account_map,
+    management_of,
+    set_exposure,
     trust_only_note,
 )
 from trustgraph.render.dot import TrustDot
@@ -145,6 +147,7 @@ def ou_map(graph: nx.DiGraph, amap: AccountMap, *, ou: str | None = None) -> Acc
         folded.members.extend(edge.members)
         folded.conditional += edge.conditional
         folded.via_star += edge.via_star
+    set_exposure(graph, [n for n in nodes.values() if n.kind == "ou"], amap.marks, management_of(graph, None))
     return AccountMap(nodes, edges, amap.services_drawn, amap.org_id, amap.ou_names, amap.marks, amap.partial)
 
 
