@@ -317,6 +317,18 @@ def test_findings_are_listed_worst_first_within_the_budget(monkeypatch: pytest.M
     assert [data["records"][r]["severity"] for r in listed["$r"]] == ["critical", "high"]
 
 
+def test_finding_cards_of_an_account_name_their_role() -> None:
+    finding = {"severity": "high", "rule": "TG401", "message": "m"}
+    role = "arn:aws:iam::111111111111:role/r1"
+    account = page_data("<svg></svg>", {"node-n0": {"type": "node", "title": "acct", "accounts": ["111111111111"]}},
+                        {role: (finding,)})
+    card = account["records"][element_evidence(account, "node-n0")["findings"]["$r"][0]]
+    assert card["role"] == role
+    # negative control: a role's own card needs no role name (the panel is the role's)
+    own = page_data("<svg></svg>", {"node-n0": {"type": "node", "title": "r1", "id": role}}, {role: (finding,)})
+    assert "role" not in own["records"][element_evidence(own, "node-n0")["findings"]["$r"][0]]
+
+
 def _who_can_reach_json(target: str) -> dict[str, Any]:
     result = CliRunner().invoke(main, ["who-can-reach", target, "-i", str(ACME), "-q", "--json"],
                                 catch_exceptions=False)
