@@ -19,8 +19,9 @@ account's own standing).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from trustgraph.graph.schema import NodeKind, TrustGraph, graph_dicts, is_answer, is_kind, node_spec
 
@@ -38,13 +39,14 @@ class Exposure:
         """"3/12 sensitive roles reachable from outside" ("" without sensitive roles)."""
         if not self.sensitive:
             return ""
-        text = f"{self.reachable}/{self.sensitive} sensitive role{'s' if self.sensitive != 1 else ''} reachable from outside"
+        roles = f"role{'s' if self.sensitive != 1 else ''}"
+        text = f"{self.reachable}/{self.sensitive} sensitive {roles} reachable from outside"
         if self.management_only:
             text += f" ({self.management_only} only from the management account)"
         return text
 
 
-def _outside(data: dict[str, object], inside: Collection[str]) -> bool:
+def _outside(data: Mapping[str, Any], inside: Collection[str]) -> bool:
     """Whether a node is a caller outside the unit (see the module docstring)."""
     if not is_answer(data) or is_kind(data, NodeKind.SERVICE):
         return False
@@ -53,7 +55,8 @@ def _outside(data: dict[str, object], inside: Collection[str]) -> bool:
     return str(data.get("account")) not in inside
 
 
-def exposure(graph: TrustGraph, roles: Iterable[str], inside: Collection[str], management: str | None = None) -> Exposure:
+def exposure(graph: TrustGraph, roles: Iterable[str], inside: Collection[str],
+             management: str | None = None) -> Exposure:
     """How many of `roles` (the unit's sensitive roles, nodes of `graph`) a principal outside the accounts `inside`
     reaches; `management`: the organization's management account, whose reach is also counted on its own.
 
@@ -72,7 +75,7 @@ def exposure(graph: TrustGraph, roles: Iterable[str], inside: Collection[str], m
     return Exposure(sensitive, reachable, management_only)
 
 
-def _reached_from_outside(nodes: dict[str, dict[str, object]], preds: dict[str, dict[str, object]], role: str,
+def _reached_from_outside(nodes: Mapping[str, Mapping[str, Any]], preds: Mapping[str, Mapping[str, Any]], role: str,
                           inside: Collection[str], clean: set[str], management: str | None) -> str | None:
     """"other" when a principal outside the unit (not of the management account) reaches `role`, "management"
     when only principals of the management account do, None when none does."""
@@ -88,7 +91,8 @@ def _reached_from_outside(nodes: dict[str, dict[str, object]], preds: dict[str, 
             data = nodes[pred]
             if not _outside(data, inside):
                 stack.append(pred)
-            elif management is not None and str(data.get("account")) == management:
+            elif management is not None and str(data.get("account")) == management \
+                    and not is_kind(data, NodeKind.FEDERATED):  # an IdP's people are not the management account
                 by_management = True  # keep looking for another outside caller; none above this one is needed
             else:
                 return "other"

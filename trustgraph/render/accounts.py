@@ -19,6 +19,7 @@ from typing import Any
 
 import networkx as nx
 
+from trustgraph.analysis.exposure import Exposure
 from trustgraph.graph.schema import (
     NODE_SPECS,
     NodeKind,
@@ -31,7 +32,6 @@ from trustgraph.graph.schema import (
 )
 from trustgraph.render.clusters import cluster_title, pin_title
 from trustgraph.render.dot import TrustDot, canvas, cluster_attrs, jsonable, place_legend
-from trustgraph.analysis.exposure import Exposure
 from trustgraph.render.marks import NO_MARKS, Marks, holding_text, legend_rows
 from trustgraph.render.radial import Box, RadialLayout, radial_layout, text_width
 from trustgraph.render.style import (

@@ -356,7 +356,7 @@ def _all_findings_for(info: Mapping[str, Any], findings: Mapping[str, Any]) -> l
     if not isinstance(accounts, list) or not accounts:
         return []
     wanted = set(accounts)
-    found = []
+    found: list[Any] = []
     for arn in sorted(findings):
         parts = arn.split(":")
         if len(parts) > 4 and parts[4] in wanted:
