@@ -242,8 +242,8 @@ def test_sensitive_roles_and_findings_are_marked_on_every_picture() -> None:
     paths = reach_paths_view(graph, BREAK_GLASS, [[BREAK_GLASS]], marks).source
     assert "⚠ admin-equivalent" in paths
     accounts = account_view(graph, organization=org, marks=marks).source
-    assert "⚠ 1 sensitive role" in accounts and "⚑ 1 role with findings" in accounts
-    assert "accounts holding them: double red border" in accounts
+    assert "⚠ 1/1 sensitive role reachable from outside" in accounts and "⚑ 1 role with findings" in accounts
+    assert "accounts: how many of theirs a principal outside it reaches (double red border" in accounts
     assert re.search(r"⚠ 1 sensitive", accounts)  # on the edges that reach it
     assert "⚠" not in account_view(graph, organization=org).source  # no marks given, none drawn
 

@@ -19,7 +19,8 @@ CI_PIPELINE = "arn:aws:iam::333333333333:role/ci/CIPipeline"
 
 
 def drawn_nodes(dot) -> set[str]:  # type: ignore[no-untyped-def]
-    return {v["id"] for k, v in dot.evidence.items() if k.startswith("node-")}
+    """The nodes drawn, one by one or folded into a group."""
+    return {n for k, v in dot.evidence.items() if k.startswith("node-") for n in [v["id"], *v.get("folded", ())]}
 
 
 def test_whole_map_has_a_legend_clusters_and_no_colon_in_dot_ids() -> None:

@@ -19,7 +19,17 @@ from typing import Any
 
 import networkx as nx
 
-from trustgraph.graph.schema import NODE_SPECS, NodeKind, Via, is_hub, is_membership, is_principal, node_spec
+from trustgraph.analysis.exposure import Exposure
+from trustgraph.graph.schema import (
+    NODE_SPECS,
+    NodeKind,
+    Via,
+    is_hub,
+    is_membership,
+    is_principal,
+    is_trust_edge,
+    node_spec,
+)
 from trustgraph.render.clusters import cluster_title, pin_title
 from trustgraph.render.dot import TrustDot, canvas, cluster_attrs, jsonable, place_legend
 from trustgraph.render.marks import NO_MARKS, Marks, holding_text, legend_rows
@@ -104,6 +114,13 @@ class AccountNode:
     service_trusts: int = 0  # service → role edges folded into this node (services not drawn)
     sensitive: int = 0  # sensitive roles held (Marks)
     flagged: int = 0  # roles with findings held (Marks)
+    exposure: Exposure | None = None  # of those sensitive roles, how many are reachable from outside the node
+
+    @property
+    def exposed(self) -> bool:
+        """The mark: some sensitive role of it is reachable from outside it, other than from the management
+        account alone (which can take over every member account by design; the label still says it)."""
+        return self.exposure is not None and self.exposure.reachable > self.exposure.management_only
 
 
 @dataclass
@@ -245,6 +262,28 @@ class Folder:
         return group
 
 
+def management_of(graph: nx.DiGraph, organization: Any) -> str | None:
+    """The organization's management account, from the organization data or what the graph keeps of it."""
+    found = getattr(organization, "management_account_id", None) or \
+        (graph.graph.get("accounts") or {}).get("management_account_id")
+    return str(found) if found else None
+
+
+def set_exposure(graph: nx.DiGraph, nodes: Iterable[AccountNode], marks: Marks, management: str | None) -> None:
+    """Give each account or OU node holding sensitive roles its exposure: how many of them a principal outside
+    the node reaches (analysis/exposure.py says what outside is)."""
+    from trustgraph.analysis.exposure import exposure
+
+    by_account: dict[str, list[str]] = defaultdict(list)
+    for role in marks.sensitive:
+        if ":iam::" in role:
+            by_account[role.split(":iam::", 1)[1].split(":", 1)[0]].append(role)
+    for node in nodes:
+        if node.kind in ("account", "org-only", "ou") and node.sensitive:
+            roles = [r for a in sorted(node.accounts) for r in by_account.get(a, ())]
+            node.exposure = exposure(graph, roles, node.accounts, management)
+
+
 def account_map(graph: nx.DiGraph, *, organization: Any = None, known_accounts: Mapping[str, str] | None = None,
                 ou_names: Mapping[str, str] | None = None, services: bool | None = None,
                 account: str | None = None, marks: Marks = NO_MARKS, all_accounts: bool = True,
@@ -260,6 +299,7 @@ def account_map(graph: nx.DiGraph, *, organization: Any = None, known_accounts: 
     on the principal graph.
     """
     from trustgraph.analysis.reachability import restrict
+    full = graph  # what the marks are reckoned on: every route, not only trust
     graph = restrict(graph, Via.ASSUME)
     folder = Folder(graph, organization, known_accounts, ou_names)
     for node in sorted(graph.nodes):
@@ -278,6 +318,7 @@ def account_map(graph: nx.DiGraph, *, organization: Any = None, known_accounts: 
         for group in folder.nodes.values():
             if group.kind in ("account", "org-only"):
                 group.sensitive, group.flagged = held.get(next(iter(group.accounts)), (0, 0))
+        set_exposure(full, folder.nodes.values(), marks, management_of(full, organization))
     draw_services = bool(services)
     owner = {m: n for n in folder.nodes.values() for m in n.members}
     edges: dict[tuple[str, str], AccountEdge] = {}
@@ -358,9 +399,10 @@ def _node_label(node: AccountNode, compact: bool, partial: bool = False) -> str:
             small.append(" · ".join(extra))
     for text in small:
         lines.append(f'<FONT POINT-SIZE="8" COLOR="#5f6368">{html_text(text)}</FONT>')
-    held = holding_text(node.sensitive, node.flagged)
+    held = holding_text(node.sensitive, node.flagged, node.exposure)
     if held and not compact:
-        lines.append(f'<FONT POINT-SIZE="8" COLOR="{MARK_COLOR}">{html_text(held)}</FONT>')
+        colour = MARK_COLOR if node.exposed or node.flagged else "#5f6368"
+        lines.append(f'<FONT POINT-SIZE="8" COLOR="{colour}">{html_text(held)}</FONT>')
     return "<" + "<BR/>".join(lines) + ">"
 
 
@@ -445,6 +487,9 @@ def _node_evidence(amap: AccountMap, node: AccountNode) -> dict[str, Any]:
         info["service_trusts"] = node.service_trusts
     if node.sensitive:
         info["sensitive_roles"] = node.sensitive
+    if node.exposure is not None:
+        info["sensitive_roles_reachable_from_outside"] = node.exposure.reachable
+        info["of_them_only_from_the_management_account"] = node.exposure.management_only
     if node.flagged:
         info["roles_with_findings"] = node.flagged
     if node.kind in ("federated", "unknown", "service", "external") and node.members:
@@ -580,7 +625,7 @@ def account_dot(graph: nx.DiGraph, amap: AccountMap, *, title: str = "", engine:
         chain = chain_of(node)
         if chain is not None and chain in ou_colours and node.kind in ("account", "org-only"):
             style["fillcolor"] = ou_colours[chain]
-        if node.sensitive:
+        if node.exposed:
             style.update(SENSITIVE_STYLE)
         if large:
             style["fontsize"] = str(fontsize(key))
@@ -719,6 +764,18 @@ def account_dot(graph: nx.DiGraph, amap: AccountMap, *, title: str = "", engine:
     return dot
 
 
+def trust_only_note(graph: nx.DiGraph, account: str | None = None) -> str:
+    """What a view folding trust edges only leaves out: "trust edges only; 96 PassRole/code/IAM edges not drawn
+    (--view principals draws them)", counting the edges touching `account` when given; "" when there are none."""
+    nodes = graph.nodes
+    left = sum(1 for u, v, d in graph.edges(data=True) if not is_membership(d) and not is_trust_edge(d)
+               and (account is None or account in (nodes[u].get("account"), nodes[v].get("account"))))
+    if not left:
+        return ""
+    return (f"trust edges only; {left:,} PassRole/code/IAM edge{'s' if left != 1 else ''} not drawn "
+            "(--view principals and who-can-reach follow them)")
+
+
 def account_title(amap: AccountMap) -> str:
     accounts = sum(1 for n in amap.nodes.values() if n.kind in ("account", "org-only"))
     outside = sum(1 for n in amap.nodes.values() if n.kind not in ("account", "org-only"))
@@ -738,6 +795,9 @@ def account_view(graph: nx.DiGraph, *, organization: Any = None, known_accounts:
         title = account_title(amap)
         if account:
             title += f", around {account}"
+        left = trust_only_note(graph, account)
+        if left:
+            title += f" — {left}"
         if note:
             title += f" — {note}"
     return account_dot(graph, amap, title=title, engine=engine)

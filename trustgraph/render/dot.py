@@ -10,7 +10,15 @@ from typing import Any
 import graphviz
 import networkx as nx
 
-from trustgraph.graph.schema import EDGE_SPECS, NODE_SPECS, NodeKind, edge_spec, node_spec, styled_by_kind
+from trustgraph.graph.schema import (
+    EDGE_SPECS,
+    NODE_SPECS,
+    NodeKind,
+    edge_spec,
+    is_hub_data,
+    node_spec,
+    styled_by_kind,
+)
 from trustgraph.render.clusters import cluster_title, pin_title
 from trustgraph.render.marks import NO_MARKS, Marks, legend_rows
 from trustgraph.render.style import (
@@ -104,8 +112,10 @@ def _ordered(attrs: Mapping[str, Any], first: Iterable[str]) -> dict[str, Any]:
 def node_evidence(graph: nx.DiGraph, node: str) -> dict[str, Any]:
     data = graph.nodes[node]
     attrs = {k: v for k, v in data.items() if k != "label"}
+    # a folded group is found by the names and ARNs of its members too
+    members = " ".join(str(m) for m in data.get("folded", ()))
     return {"type": "node", "title": str(data.get("label", node)), "id": node,
-            "search": f"{data.get('label', node)} {node}", **_ordered(attrs, _NODE_FIRST),
+            "search": f"{data.get('label', node)} {node} {members}".rstrip(), **_ordered(attrs, _NODE_FIRST),
             "callers": graph.in_degree(node), "reaches": graph.out_degree(node)}
 
 
@@ -269,14 +279,17 @@ def to_dot(graph: nx.DiGraph, nodes: Iterable[str] | None = None, *, title: str 
            highlight: Iterable[str] = (), engine: str = "dot", legend: bool = True,
            edges: Iterable[tuple[str, str]] | None = None, split_services: bool = True,
            marks: Marks = NO_MARKS, restyle: Callable[[Mapping[str, Any]], Mapping[str, str]] | None = None,
-           legend_extra: Iterable[str] = ()) -> TrustDot:
+           legend_extra: Iterable[str] = (), extra_lines: Mapping[str, Iterable[str]] | None = None) -> TrustDot:
     """DOT source for the subgraph on `nodes` (default: the whole graph).
 
     `marks`: sensitive roles get a double red border and a badge line, roles with findings a badge line.
     `edges` limits the drawn edges (default: every edge between the drawn nodes). `split_services` draws
     an AWS service once in each account cluster that trusts it rather than once for the whole picture.
     `restyle(edge data)` gives style attributes that override the scope's (the change picture colours edges
-    by change); `legend_extra`: more legend rows (`<TR>`).
+    by change); `legend_extra`: more legend rows (`<TR>`); `extra_lines`: node → more label lines (what the
+    view says about a node instead of drawing it, e.g. an account admin's edges to every principal it owns).
+    A hub of one account (its admin node, code and PassRole runners, policy groups) is drawn in that account's
+    box, beside the principals it stands for.
     """
     keep = sorted(set(nodes) if nodes is not None else set(graph.nodes))
     # DOT reads "a:b" in an edge as node a, port b, so ARNs can't be DOT ids: number nodes in sorted order.
@@ -288,7 +301,7 @@ def to_dot(graph: nx.DiGraph, nodes: Iterable[str] | None = None, *, title: str 
     for node in keep:
         data = graph.nodes[node]
         account = data.get("account")
-        in_cluster = account and node_spec(data.get("kind")).in_account_box
+        in_cluster = account and (node_spec(data.get("kind")).in_account_box or is_hub_data(data))
         home[node] = str(account) if in_cluster else ""
     if edges is None:
         drawn = sorted(graph.subgraph(keep).edges())
@@ -335,6 +348,8 @@ def to_dot(graph: nx.DiGraph, nodes: Iterable[str] | None = None, *, title: str 
             # Inside the node's own label, so that it cannot drift away from the node.
             label += "".join(f"\\n← {n} × " + text.replace("\\n", " ")
                              for text, n in sorted(folded_labels[node].items()))
+        for line in [*data.get("ways", ()), *(extra_lines or {}).get(node, ())]:
+            label += f"\\n{dot_text(line)}"
         badges = marks.role_lines(node)
         if badges:
             label += "".join(f"\\n{dot_text(line)}" for line in badges)

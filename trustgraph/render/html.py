@@ -356,11 +356,12 @@ def _all_findings_for(info: Mapping[str, Any], findings: Mapping[str, Any]) -> l
     if not isinstance(accounts, list) or not accounts:
         return []
     wanted = set(accounts)
-    found = []
+    found: list[Any] = []
     for arn in sorted(findings):
         parts = arn.split(":")
         if len(parts) > 4 and parts[4] in wanted:
-            found.extend(findings[arn])
+            # an account's or OU's card lists the findings of many roles: each names its role
+            found.extend({"role": arn, **f} if isinstance(f, Mapping) else f for f in findings[arn])
     return found
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from trustgraph.analysis.exposure import Exposure
 from trustgraph.render.style import FINDING_GLYPH, MARK_COLOR, SENSITIVE_GLYPH, html_text
 
 
@@ -42,10 +43,13 @@ class Marks:
         return sensitive, flagged
 
 
-def holding_text(sensitive: int, flagged: int) -> str:
-    """"⚠ 3 sensitive roles · ⚑ 2 roles with findings" for an account or an OU ("" when neither)."""
+def holding_text(sensitive: int, flagged: int, exposure: Exposure | None = None) -> str:
+    """"⚠ 3/12 sensitive roles reachable from outside · ⚑ 2 roles with findings" for an account or an OU ("" when
+    neither); without `exposure` (what reaches them unknown) "⚠ 12 sensitive roles"."""
     parts = []
-    if sensitive:
+    if exposure is not None and exposure.sensitive:
+        parts.append(f"{SENSITIVE_GLYPH} {exposure.text()}")
+    elif sensitive:
         parts.append(f"{SENSITIVE_GLYPH} {sensitive} sensitive role{'s' if sensitive != 1 else ''}")
     if flagged:
         parts.append(f"{FINDING_GLYPH} {flagged} role{'s' if flagged != 1 else ''} with findings")
@@ -60,7 +64,8 @@ def legend_rows(marks: Marks, sensitive: bool, flagged: bool, holders: str = "")
     marked as holding sensitive roles."""
     rows = []
     if sensitive:
-        where = f"; {holders} holding them: double red border" if holders else ""
+        where = (f"; {holders}: how many of theirs a principal outside it reaches (double red border "
+                 "when one does, other than the management account alone)") if holders else ""
         rows.append(f'<TR><TD BORDER="1" COLOR="{MARK_COLOR}" SIDES="LTRB"><FONT COLOR="{MARK_COLOR}">'
                     f'{html_text(SENSITIVE_GLYPH)}</FONT></TD><TD ALIGN="LEFT">'
                     + html_text(f"sensitive role (admin-equivalent, tagged or --sensitive){where}") + "</TD></TR>")

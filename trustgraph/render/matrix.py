@@ -21,6 +21,7 @@ from typing import Any
 
 import networkx as nx
 
+from trustgraph.analysis.exposure import Exposure
 from trustgraph.render.accounts import (
     AccountMap,
     AccountNode,
@@ -61,6 +62,8 @@ class Unit:
     band: str  # OU (accounts) or parent OU (OUs); "outside" for the extra rows
     sensitive: int = 0
     flagged: int = 0
+    exposure: Exposure | None = None  # of its sensitive roles, how many are reachable from outside it
+    exposed: bool = False  # the mark: one is, other than from the management account alone
 
 
 @dataclass
@@ -86,7 +89,8 @@ class TrustMatrix:
     def as_json(self) -> dict[str, Any]:
         def unit(u: Unit) -> dict[str, Any]:
             return {"key": u.key, "title": u.title, "detail": u.detail, "kind": u.kind, "band": u.band,
-                    "sensitive_roles": u.sensitive, "roles_with_findings": u.flagged}
+                    "sensitive_roles": u.sensitive, "roles_with_findings": u.flagged,
+                    "sensitive_roles_reachable_from_outside": u.exposure.reachable if u.exposure else None}
 
         return {"view": "matrix", "by": self.by, "title": self.title, "rows": [unit(u) for u in self.rows],
                 "columns": [unit(u) for u in self.cols],
@@ -119,7 +123,8 @@ def _unit(amap: AccountMap, node: AccountNode, by: str) -> Unit:
     if node.kind == "ou":
         detail = f"{len(node.accounts):,} accounts"
     band = _band(amap, node, by)[1] if node.kind in INSIDE else "outside"
-    return Unit(node.key, title, detail if detail != title else "", node.kind, band, node.sensitive, node.flagged)
+    return Unit(node.key, title, detail if detail != title else "", node.kind, band, node.sensitive, node.flagged,
+                node.exposure, node.exposed)
 
 
 def trust_matrix(graph: nx.DiGraph, amap: AccountMap, by: str = "accounts", title: str = "") -> TrustMatrix:
@@ -183,7 +188,9 @@ def _label(u: Unit, with_detail: bool) -> str:
 
 def _held(u: Unit) -> str:
     parts = []
-    if u.sensitive:
+    if u.exposure is not None and u.exposure.sensitive:
+        parts.append(f"{SENSITIVE_GLYPH} {u.exposure.text()}")
+    elif u.sensitive:
         parts.append(f"{SENSITIVE_GLYPH} {u.sensitive:,} sensitive role{'s' if u.sensitive != 1 else ''}")
     if u.flagged:
         parts.append(f"{FINDING_GLYPH} {u.flagged:,} role{'s' if u.flagged != 1 else ''} with findings")
@@ -194,7 +201,7 @@ def _marks(scene: Scene, u: Unit, x: float, y: float, size: float, step_x: float
     """The marks of an axis label, drawn as shapes (fonts may lack the glyphs): a red square for sensitive
     roles held, a red outlined square for roles with findings; the next one `step` away."""
     title = _held(u)
-    if u.sensitive:
+    if u.exposed:
         scene.add(Rect(x, y, size, size, fill=MARK_COLOR, title=title))
         x, y = x + step_x, y + step_y
     if u.flagged:
@@ -346,7 +353,8 @@ def matrix_scene(graph: nx.DiGraph, amap: AccountMap, m: TrustMatrix, *, note: s
             scene.add(Rect(margin, y - swatch * 0.8, swatch, swatch, fill=COLOURS["internal"], opacity=0.6,
                            stroke=MARK_COLOR, stroke_width=2.0))
         elif kind in ("sensitive-label", "flagged-label"):
-            held = Unit("", "", "", "", "", sensitive=kind == "sensitive-label", flagged=kind == "flagged-label")
+            held = Unit("", "", "", "", "", sensitive=kind == "sensitive-label", flagged=kind == "flagged-label",
+                        exposed=kind == "sensitive-label")
             _marks(scene, held, margin + swatch * 0.2, y - swatch * 0.7, swatch * 0.6, 0, 0)
         elif kind in COLOURS:
             scene.add(Rect(margin, y - swatch * 0.8, swatch, swatch, fill=COLOURS[kind]))
@@ -375,9 +383,10 @@ def _legend_rows(m: TrustMatrix, amap: AccountMap) -> list[tuple[str, str]]:
     if any(c.sensitive for c in m.cells.values()):
         rows.append(("sensitive-cell", "red border: some of these trusts reach sensitive roles"))
     what = "accounts" if m.by == "accounts" else "OUs"
-    if any(u.sensitive for u in m.rows):
-        rows.append(("sensitive-label", f"beside a label: the {what[:-1]} holds sensitive roles (admin-equivalent, "
-                                        "tagged or --sensitive)"))
+    if any(u.exposed for u in m.rows):
+        rows.append(("sensitive-label", f"beside a label: a principal outside the {what[:-1]} reaches one of its "
+                                        "sensitive roles (admin-equivalent, tagged or --sensitive), other than "
+                                        "the management account alone; hover for how many"))
     if any(u.flagged for u in m.rows):
         rows.append(("flagged-label", f"beside a label: the {what[:-1]} holds roles with findings "
                                       f"({amap.marks.findings_floor} or worse)"))

@@ -17,7 +17,16 @@ from typing import Any
 
 import networkx as nx
 
-from trustgraph.render.accounts import AccountEdge, AccountMap, AccountNode, account_dot, account_map
+from trustgraph.render.accounts import (
+    AccountEdge,
+    AccountMap,
+    AccountNode,
+    account_dot,
+    account_map,
+    management_of,
+    set_exposure,
+    trust_only_note,
+)
 from trustgraph.render.dot import TrustDot
 from trustgraph.render.marks import NO_MARKS, Marks
 
@@ -138,6 +147,7 @@ def ou_map(graph: nx.DiGraph, amap: AccountMap, *, ou: str | None = None) -> Acc
         folded.members.extend(edge.members)
         folded.conditional += edge.conditional
         folded.via_star += edge.via_star
+    set_exposure(graph, [n for n in nodes.values() if n.kind == "ou"], amap.marks, management_of(graph, None))
     return AccountMap(nodes, edges, amap.services_drawn, amap.org_id, amap.ou_names, amap.marks, amap.partial)
 
 
@@ -169,7 +179,8 @@ def ou_view(graph: nx.DiGraph, *, organization: Any = None, known_accounts: Mapp
         if ou:
             chain = find_ou(amap, ou)
             name = " / ".join(_title(amap, chain[:i]) for i in range(1, len(chain) + 1))
-        title = ou_title(omap, name) + (f" — {note}" if note else "")
+        left = trust_only_note(graph)
+        title = ou_title(omap, name) + (f" — {left}" if left else "") + (f" — {note}" if note else "")
     if rankdir == "auto":
         inside = ("ou", "account", "org-only")
         between = any(omap.nodes[a].kind in inside and omap.nodes[b].kind in inside for a, b in omap.edges)

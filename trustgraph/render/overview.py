@@ -11,7 +11,7 @@ from typing import Any
 
 import networkx as nx
 
-from trustgraph.render.accounts import Folder, account_map, account_view
+from trustgraph.render.accounts import Folder, account_map, account_view, trust_only_note
 from trustgraph.render.engine import FORMATS
 from trustgraph.render.marks import NO_MARKS, Marks
 from trustgraph.render.matrix import matrix_view
@@ -24,6 +24,8 @@ __all__ = ["AUTO_SUMMARY", "MARKED_SEVERITY", "OVERVIEW_MAX_NODES", "VIEWS", "VI
 
 # Roles with findings of this severity or worse are marked (low and info findings are hygiene).
 MARKED_SEVERITY = "medium"
+# `map --ou X`: an OU holding more accounts than this is drawn as its matrix (a graph of it is a ring of chords).
+DRILL_MATRIX_ABOVE = 40
 # `trustgraph map --max-nodes` default: the most principals the auto view draws one by one.
 OVERVIEW_MAX_NODES = 400
 
@@ -115,6 +117,18 @@ def _ous(graph: nx.DiGraph, opts: ViewOptions) -> Any:
     if not opts.has_ous:
         raise ViewOptionError("the OU view needs organization data with OUs (an organization.json among the "
                               "inputs); try --view matrix or --view accounts")
+    if opts.ou and opts.engine is None:
+        # Drilled into a large OU, a graph is a ring of hundreds of accounts and thousands of chords scaled to a
+        # quarter: its matrix (the OU's accounts one by one, the rest of the organization by OU) reads instead.
+        amap = account_map(graph, organization=opts.organization, known_accounts=opts.known_accounts,
+                           services=opts.services, marks=opts.marks, partial=opts.partial)
+        omap = ou_map(graph, amap, ou=opts.ou)
+        accounts = sum(1 for n in omap.nodes.values() if n.kind in ("account", "org-only"))
+        if accounts > DRILL_MATRIX_ABOVE:
+            title = (f"OU {opts.ou}: trust matrix of its {accounts:,} accounts, the rest of the organization by OU "
+                     f"(a matrix above {DRILL_MATRIX_ABOVE} accounts; --layout dot or radial draws the graph)")
+            note = " — ".join(t for t in (trust_only_note(graph), opts.note) if t)
+            return matrix_view(graph, omap, by="accounts", title=title, note=note)
     return ou_view(graph, organization=opts.organization, known_accounts=opts.known_accounts, ou=opts.ou,
                    engine=opts.engine, services=opts.services, marks=opts.marks, note=opts.note,
                    partial=opts.partial)

@@ -19,7 +19,16 @@ from typing import Any
 
 import networkx as nx
 
-from trustgraph.graph.schema import NodeKind, Via, is_membership, is_principal, node_spec
+from trustgraph.graph.schema import (
+    NodeKind,
+    is_answer,
+    is_hub_data,
+    is_kind,
+    is_membership,
+    is_principal,
+    is_trust_edge,
+    node_spec,
+)
 from trustgraph.render.accounts import account_view, accounts_in_data, principal_count
 from trustgraph.render.dot import TrustDot, edge_label, to_dot
 from trustgraph.render.marks import NO_MARKS, Marks
@@ -117,6 +126,50 @@ def fold_repeated(graph: nx.DiGraph, nodes: set[str], edges: set[tuple[str, str]
     return out, set(out.nodes), set(out.edges), new_marks, len(rep) - len(folded)
 
 
+def fold_alike_hubs(graph: nx.DiGraph, nodes: set[str], edges: set[tuple[str, str]]
+                    ) -> tuple[nx.DiGraph, set[str], set[tuple[str, str]], int]:
+    """Fold hubs of one kind and account with the same callers and the same targets (an instance role reached
+    through ssm:SendCommand, ssm:StartSession, EC2 Instance Connect…: one route said four ways) into one node
+    naming each technique. Account hubs and admin nodes stay. Returns the graph to draw, its nodes and edges,
+    and how many hubs folded away."""
+    ins: dict[str, set[str]] = defaultdict(set)
+    outs: dict[str, set[str]] = defaultdict(set)
+    for u, v in edges:
+        outs[u].add(v)
+        ins[v].add(u)
+    groups: dict[tuple[Any, ...], list[str]] = defaultdict(list)
+    for n in sorted(nodes):
+        data = graph.nodes[n]
+        if is_hub_data(data) and not is_kind(data, NodeKind.ACCOUNT, NodeKind.ACCOUNT_ADMIN, NodeKind.CLASS):
+            groups[(data.get("kind"), data.get("account"), frozenset(ins[n]), frozenset(outs[n]))].append(n)
+    rep = {m: f"{members[0]}#{len(members)}" for members in groups.values() if len(members) > 1 for m in members}
+    if not rep:
+        return graph, nodes, edges, 0
+    out: nx.DiGraph[str] = nx.DiGraph()
+    out.graph = graph.graph
+    for n in sorted(nodes):
+        if n not in rep:
+            out.add_node(n, **graph.nodes[n])
+    for members in (m for m in groups.values() if len(m) > 1):
+        data = dict(graph.nodes[members[0]])
+        labels = sorted({str(graph.nodes[m].get("label", m)) for m in members})
+        heads = {label.split(" (", 1)[0] for label in labels}
+        head = heads.pop() if len(heads) == 1 else node_spec(data.get("kind")).legend
+        # one technique a line, under what they all reach (labels read "code of any X (technique)")
+        ways = [label.split(" (", 1)[1].rstrip(")") if " (" in label else label for label in labels]
+        data.update(label=f"{head}, {len(members)} ways", folded=list(members), ways=ways)
+        out.add_node(rep[members[0]], **data)
+    for u, v in sorted(edges):
+        a, b = rep.get(u, u), rep.get(v, v)
+        if not out.has_edge(a, b):
+            edge = dict(graph.edges[u, v])
+            if u in rep or v in rep:
+                edge["technique"] = "any of them"
+            out.add_edge(a, b, **edge)
+    drawn = {rep.get(n, n) for n in nodes}
+    return out, drawn, {(rep.get(u, u), rep.get(v, v)) for u, v in edges}, len(nodes) - len(drawn)
+
+
 def _fold_for_size(graph: nx.DiGraph, nodes: set[str], edges: set[tuple[str, str]], keep: list[str],
                    marks: Marks, home: str | None = None
                    ) -> tuple[nx.DiGraph, set[str], set[tuple[str, str]], Marks, int]:
@@ -157,45 +210,80 @@ def _hide_service_linked(graph: nx.DiGraph, nodes: set[str], edges: set[tuple[st
     return len(hidden)
 
 
+def admin_fan_out(graph: nx.DiGraph, edges: Iterable[tuple[str, str]]) -> dict[str, set[tuple[str, str]]]:
+    """The edges from an account-admin node to the principals it takes over (every role and user of its account,
+    and for the management account every Identity Center user and group), by admin node. Drawn one by one they
+    are most of a picture's edges and say one thing, "whoever gets here owns all of it": pictures draw the admin
+    node with that count instead (edges to other hubs, e.g. another account's admin node, stay drawn)."""
+    found: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    nodes = graph.nodes
+    for u, v in edges:
+        if is_kind(nodes[u], NodeKind.ACCOUNT_ADMIN) and is_answer(nodes[v]):
+            found[u].add((u, v))
+    return found
+
+
+def _admin_lines(graph: nx.DiGraph, fan: Mapping[str, set[tuple[str, str]]]) -> dict[str, list[str]]:
+    """A label line per admin node: how many principals it takes over (their edges not drawn)."""
+    lines = {}
+    for admin, edges in fan.items():
+        kinds = Counter(node_spec(graph.nodes[v].get("kind")).words[1] for _, v in edges)
+        said = ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0])))
+        lines[admin] = [f"takes over {said} (edges not drawn)"]
+    return lines
+
+
 def principals_view(graph: nx.DiGraph, *, focus: str | None = None, depth: int | None = None,
                     account: str | None = None, max_nodes: int | None = None, title: str = "",
                     service_linked: bool = False, engine: str = "dot", marks: Marks = NO_MARKS,
                     note: str = "") -> TrustDot:
     """The detailed map: whole, upstream of `focus`, or around one `account`.
 
-    The whole and account maps draw trust edges only (`via="assume"`); the upstream view draws every kind.
-    Service-linked roles that lead nowhere are left out of the whole and account maps unless
-    `service_linked` is set. Raises ViewTooLarge above `max_nodes` nodes, and KeyError for an account
-    that has no principal in the graph.
+    Every route is drawn: trust edges and the PassRole, code and IAM edges (styled by kind, as
+    `who-can-reach -o` draws them), so a principal whose only reach is indirect is on the map. The edges from
+    an account-admin node to every principal of its account are said in the admin node's label rather than
+    drawn (`admin_fan_out`). Service-linked roles that lead nowhere are left out of the whole and account maps
+    unless `service_linked` is set. Each drawn principal's evidence carries `reachers`, the count
+    `who-can-reach` gives (analysis.reachability.reached_from), computed only when the evidence is read (HTML,
+    JSON). Raises ViewTooLarge above `max_nodes` nodes, and KeyError for an account that has no principal in
+    the graph.
     """
+    full = graph
     hidden = 0
-    if not focus:
-        # The whole and account maps draw trust; who reaches what through PassRole, code and IAM edges (an admin
-        # node has one to every role of its account) is drawn upstream of a role and on answer paths.
-        from trustgraph.analysis.reachability import restrict
-        graph = restrict(graph, Via.ASSUME)
     if focus:
         nodes = upstream(graph, focus, depth)
         edges = {(u, v) for u, v in graph.subgraph(nodes).edges()}
         heading = f"Who can reach {graph.nodes[focus].get('label', focus)}" + (f" (≤ {depth} hops)" if depth else "")
     elif account:
         inside = {n for n, d in graph.nodes(data=True) if d.get("account") == account
-                  and node_spec(d.get("kind")).in_account_box}
-        if not inside:
+                  and (node_spec(d.get("kind")).in_account_box or is_hub_data(d))}
+        if not any(node_spec(graph.nodes[n].get("kind")).in_account_box for n in inside):
             raise KeyError(account)
         edges = {(u, v) for n in inside for u, v in [*graph.in_edges(n), *graph.out_edges(n)]}
-        nodes = {n for e in edges for n in e}  # principals of the account that no trust touches add nothing
         if not service_linked:
-            hidden = _hide_service_linked(graph, nodes, edges)
+            hidden = _hide_service_linked(graph, {n for e in edges for n in e}, edges)
         name = graph.graph.get("account_names", {}).get(account)
         heading = (f"Account {name} ({account})" if name else f"Account {account}") + " and what touches it"
     else:
-        # Nodes with no edge at all (e.g. unused users) add clutter to a trust map.
-        nodes = {n for n in graph.nodes if graph.degree(n) > 0}
         edges = set(graph.edges())
         if not service_linked:
-            hidden = _hide_service_linked(graph, nodes, edges)
+            hidden = _hide_service_linked(graph, set(graph.nodes), edges)
         heading = "Trust map"
+    fan = admin_fan_out(graph, edges) if not focus else {}
+    folded_fan = sum(len(e) for e in fan.values())
+    admin_lines = _admin_lines(graph, fan)
+    for fanned in fan.values():
+        edges -= fanned
+    if account and not focus:
+        # principals of the account that no route touches add nothing
+        nodes = {n for e in edges for n in e} | set(fan)
+    elif not focus:
+        # Nodes with no edge at all add clutter; a principal only its account's admins reach is still a user or
+        # role of the data, drawn in its account's box.
+        nodes = {n for e in edges for n in e} | set(fan) | {
+            n for n, d in graph.nodes(data=True) if graph.degree(n) > 0 and is_principal(d)
+            and not (d.get("service_linked") and not service_linked)}
+    graph, nodes, edges, hubs_folded = fold_alike_hubs(graph, nodes, edges)
     graph, nodes, edges, marks, folded = _fold_for_size(graph, nodes, edges, [focus] if focus else [], marks,
                                                         home=account)
     if max_nodes is not None and len(nodes) > max_nodes:
@@ -203,15 +291,51 @@ def principals_view(graph: nx.DiGraph, *, focus: str | None = None, depth: int |
         raise ViewTooLarge(f"this view has {len(nodes)} nodes (limit --max-nodes {max_nodes}); {hint}narrow it "
                            "with --focus ROLE_ARN --depth N or --account ID, or raise --max-nodes")
     if not title:
-        title = heading + f": {len(nodes)} nodes, {len(edges)} trusts"
+        indirect = sum(1 for u, v in edges if not is_trust_edge(graph.edges[u, v])
+                       and not is_membership(graph.edges[u, v]))
+        title = heading + f": {len(nodes)} nodes, {len(edges)} routes ({indirect} PassRole/code/IAM)"
+        if folded_fan:
+            title += f" ({folded_fan} account-admin edges to every principal of an account said in the admin node)"
         if hidden:
             title += f" ({hidden} service-linked roles hidden)"
         if folded:
             title += f" ({folded} alike principals folded into groups)"
+        if hubs_folded:
+            title += f" ({hubs_folded} alike code/PassRole hubs folded)"
     if note:
         title += f" — {note}"
-    return to_dot(graph, nodes, title=title, highlight=[focus] if focus else [], edges=edges, engine=engine,
-                  marks=marks)
+    dot = to_dot(graph, nodes, title=title, highlight=[focus] if focus else [], edges=edges, engine=engine,
+                 marks=marks, extra_lines=admin_lines)
+    attach_reachers(full, dot)
+    return dot
+
+
+def attach_reachers(graph: nx.DiGraph, dot: TrustDot) -> None:
+    """Give each drawn principal's evidence `reachers`: how many principals can reach it, the number
+    `who-can-reach` prints (the same function: analysis.reachability.reached_from on the whole graph, whatever the
+    picture draws), and `reacher_elements`: the drawn elements standing for them, for the explorer to light.
+    Computed when the evidence is read: SVG and PNG never pay for it."""
+    from trustgraph.analysis.reachability import reached_from
+
+    element_of: dict[str, str] = {}
+    for element, info in list(dot.evidence.items()):
+        if not element.startswith("node-"):
+            continue
+        node = str(info.get("id"))
+        for member in info.get("folded") or [node]:
+            element_of.setdefault(str(member), element)
+    for element, info in list(dot.evidence.items()):
+        node = str(info.get("id"))
+        if not element.startswith("node-") or info.get("folded") or node not in graph \
+                or not is_answer(graph.nodes[node]):
+            continue
+
+        def lazy(info: dict[str, Any] = info, node: str = node) -> dict[str, Any]:
+            found = reached_from(graph, node)
+            lit = sorted({element_of[r.principal] for r in found if r.principal in element_of})
+            return {**info, "reachers": len(found), "reacher_elements": lit}
+
+        dot.evidence[element] = lazy
 
 
 def reach_paths_view(graph: nx.DiGraph, target: str, paths: Iterable[list[str]], marks: Marks = NO_MARKS) -> TrustDot:

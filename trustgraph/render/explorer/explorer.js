@@ -174,7 +174,7 @@
     if (cls) { e.className = cls; }
     return e;
   }
-  var HIDDEN = { type: 1, title: 1, search: 1, label: 1 };
+  var HIDDEN = { type: 1, title: 1, search: 1, label: 1, reacher_elements: 1 };
   function label(key) { return key.replace(/_/g, " "); }
   function scalar(v) {
     if (v === null || v === undefined) { return "—"; }
@@ -255,14 +255,24 @@
     var i = index[id];
     if (i === undefined || i >= nNodes) { return 0; }
     var r = reach(i, upstream);
+    // Upstream of a principal the count is the one `who-can-reach` gives, computed by trustgraph itself
+    // (evidence `reachers`), and its reachers drawn here are lit too; the walk of the drawing only lights the way.
+    var o = raw(i), answer = upstream && typeof o.reachers === "number";
+    if (answer) {
+      (expand(o.reacher_elements) || []).forEach(function (e) { if (index[e] !== undefined) { r.elements.push(index[e]); } });
+    }
     mark("tg-path", r.elements);
     svg.classList.add("tg-pathing");
+    var n = answer ? o.reachers : r.nodes;
     if (pathInfo) {
-      pathInfo.textContent = (upstream ? r.nodes + " node" + (r.nodes === 1 ? "" : "s") + " can reach this"
-                                       : "this can reach " + r.nodes + " node" + (r.nodes === 1 ? "" : "s"))
-        + " (highlighted, with every edge on the way)";
+      pathInfo.textContent = answer
+        ? n + " principal" + (n === 1 ? "" : "s") + " can reach this, as `trustgraph who-can-reach` counts "
+          + "(highlighted where drawn, with the edges on the way)"
+        : (upstream ? n + " node" + (n === 1 ? "" : "s") + " can reach this"
+                    : "this can reach " + n + " node" + (n === 1 ? "" : "s"))
+          + " (highlighted, with every edge on the way)";
     }
-    return r.nodes;
+    return n;
   }
   function clearPath() {
     unmark("tg-path");
