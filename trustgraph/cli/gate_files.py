@@ -217,6 +217,7 @@ def load_guardrails(path: str | Path) -> list[Guardrail]:
 
     rules, problems = parse_rules(value, where)
     if problems:
+        problems.sort(key=lambda p: _line(lines, p.path) or 0)  # in the order of the file
         raise GateFileError("\n".join(f"{where(p.path)}: {_dotted(p.path) or '(the file)'}: {p.message}"
                                       for p in problems))
     return rules
