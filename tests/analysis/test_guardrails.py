@@ -159,6 +159,8 @@ def test_selector_ou_includes_child_ous(acme: tuple[nx.DiGraph, set[str]]) -> No
     rule = {"from": {"principal": PROD_ADMIN}, "to": {"ou": "Workloads"}, "deny": True, "via": "assume"}
     assert violators(graph, rule) == {PROD_ADMIN}  # Prod is a child of Workloads
     assert violators(graph, {**rule, "to": {"ou": "ou-acme-5t2w8r4j"}}) == {PROD_ADMIN}  # by id too
+    assert violators(graph, {**rule, "to": {"ou": "Workloads/Prod"}}) == {PROD_ADMIN}  # by its path of names
+    assert violators(graph, {**rule, "to": {"ou": "Workloads/NonProd"}}) == set()
     assert violators(graph, {**rule, "to": {"ou": "Security"}}) == {PROD_ADMIN}  # OrgWideAuditReader (§3.1)
     assert violators(graph, {**rule, "to": {"ou": ["Infrastructure", "NonProd"]}}) == set()
 

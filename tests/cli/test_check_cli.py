@@ -59,6 +59,17 @@ def test_sample_guardrails_acme_keeps_three_and_breaks_breakglass(acme_json: dic
     assert acme_json["violation_count"] == 7 and acme_json["incomplete"] == []
 
 
+def test_sample_breaking_rule_with_every_edge_kind(tmp_path: Path) -> None:
+    """EXPECTED.md §10: without `via`, account takeovers, PassRole and Identity Center sign-ins count too."""
+    text = RULES.read_text().replace("    via: [assume]\n", "")
+    code, out, _ = run("check", "-i", str(ACME), "--rules", rules_file(tmp_path, text), "-q", "--json")
+    broken = json.loads(out)["rules"][3]
+    assert code == 0 and broken["violation_count"] == 13
+    names = {v["principal"].rsplit("/", 1)[-1] for v in broken["violations"]}
+    assert {"OrganizationAccountAccessRole", "jenkins-legacy"} <= names
+    assert {g["from"] for g in broken["groups"]} >= {"people", "groups", "OU Workloads/Prod"}
+
+
 def test_json_contract_fields(acme_json: dict) -> None:
     assert acme_json["schema"] == "trustgraph/check/v1"
     rule = acme_json["rules"][3]

@@ -373,13 +373,25 @@ class _Index:
             raise GuardrailError(f"rule {rule.id}{_at(rule)}: an `ou` selector needs organization data "
                                  "(organization.json or `collect --org`), which the inputs do not hold")
         out: set[str] = set()
+        paths = self._ou_name_paths()
         for name in names:
-            ids = {ou for ou, ou_name in self.ou_names.items() if ou == name or ou_name == name}
+            # a name is unique only under its parent (AWS Organizations): `Workloads/Prod` names one of several Prods
+            ids = {ou for ou, ou_name in self.ou_names.items() if ou == name or ou_name == name
+                   or ("/" in name and (paths.get(ou, "") == name or paths.get(ou, "").endswith("/" + name)))}
             if not ids:
                 known = ", ".join(sorted(f"{n} ({ou})" for ou, n in self.ou_names.items()))
                 raise GuardrailError(f"rule {rule.id}{_at(rule)}: OU {name!r} is not in the organization (OUs: "
                                      f"{known})")
             out |= ids
+        return out
+
+    def _ou_name_paths(self) -> dict[str, str]:
+        """OU id → the names of the OUs from the root down to it (`Workloads/Prod`), from the accounts' paths."""
+        out: dict[str, str] = {}
+        for path in self.org_accounts.values():
+            ids = [part for part in path.split("/")[1:] if part]
+            for depth in range(1, len(ids)):
+                out.setdefault(ids[depth], "/".join(self.ou_names.get(i, i) for i in ids[1:depth + 1]))
         return out
 
     def _resolve_accounts(self, names: tuple[str, ...], rule: Guardrail) -> set[str]:
