@@ -19,7 +19,14 @@ from trustgraph.cli.output import short, stdout
 from trustgraph.cli.progress import phase
 from trustgraph.cli.terminal import safe
 from trustgraph.model import Snapshot
-from trustgraph.report.guardrails import check_document, check_markdown, path_words, rule_demand, statement_text
+from trustgraph.report.guardrails import (
+    SHOWN_GROUPS,
+    check_document,
+    check_markdown,
+    path_words,
+    rule_demand,
+    statement_text,
+)
 from trustgraph.report.sarif import guardrails_sarif
 
 FORMATS = ("table", "json", "sarif", "markdown")
@@ -124,7 +131,7 @@ def _table(results: list[RuleResult], incomplete: Incomplete) -> None:
         table = Table(title_justify="left", show_lines=True)
         for column in ("from", "role", "principals", "shortest path (example)", "statements"):
             table.add_column(column, overflow="fold")
-        for g in r.groups:
+        for g in r.groups[:SHOWN_GROUPS]:
             v = g.violations[0]
             names = ", ".join(short(x.principal) for x in g.violations[:3])
             more = f" and {g.count - 3} more" if g.count > 3 else ""
@@ -133,6 +140,10 @@ def _table(results: list[RuleResult], incomplete: Incomplete) -> None:
             table.add_row(safe(g.source), safe(short(g.role)), safe(f"{g.count}: {names}{more}"), safe(path),
                           safe(statements))
         stdout.print(table)
+        if len(r.groups) > SHOWN_GROUPS:
+            rest = r.groups[SHOWN_GROUPS:]
+            stdout.print(f"  … and {sum(g.count for g in rest)} more violation(s) at {len(rest)} more role(s) and "
+                         "place(s): --format json lists every one")
     count = violation_count(results)
     broken = sum(1 for r in results if r.violations)
     stdout.print(f"{count} violation(s) of {broken} of {len(results)} rule(s)."

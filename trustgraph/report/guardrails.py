@@ -12,6 +12,9 @@ from trustgraph.version import SCHEMAS
 
 # How many principals a group names in the JSON and Markdown beside its count (the violations list has them all).
 GROUP_NAMES = 10
+# How many groups of one rule the table and the Markdown show, largest first (a pull-request comment holds at most
+# 65,536 characters); the JSON and SARIF have them all.
+SHOWN_GROUPS = 50
 
 
 def rule_demand(result: RuleResult) -> str:
@@ -115,7 +118,7 @@ def check_markdown(results: list[RuleResult], *, incomplete: Iterable[str] = (),
         if not r.violations:
             continue
         lines += ["| from | role | principals | shortest path (example) | statements |", "|---|---|---|---|---|"]
-        for g in r.groups:
+        for g in r.groups[:SHOWN_GROUPS]:
             v = g.violations[0]
             names = ", ".join(code(short_arn(x.principal)) for x in g.violations[:3])
             more = f" and {g.count - 3} more" if g.count > 3 else ""
@@ -123,5 +126,9 @@ def check_markdown(results: list[RuleResult], *, incomplete: Iterable[str] = (),
             statements = "<br>".join(md(statement_text(s)) for s in v.statements if not s.get("membership"))
             lines.append(f"| {md(g.source)} | {code(short_arn(g.role))} | {g.count}: {names}{more} | "
                          f"{code(path_words(v))}{md(missing)} | {statements} |")
+        if len(r.groups) > SHOWN_GROUPS:
+            rest = r.groups[SHOWN_GROUPS:]
+            lines.append(f"| … | {len(rest)} more role(s) and place(s) | {sum(g.count for g in rest)} | "
+                         "`--format json` lists every violation | |")
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
