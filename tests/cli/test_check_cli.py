@@ -197,3 +197,28 @@ def test_bad_rules_file_json_is_located_too(tmp_path: Path) -> None:
     lines = bad(tmp_path, text, "rules.json")
     assert lines == [f"{tmp_path / 'rules.json'}:3: rules[0].from.kind: unknown kind robot; kinds: role, user, "
                      "account, service, federated, public, unknown, identity-center-user, identity-center-group"]
+
+
+# -- review --rules --------------------------------------------------------------------------------------------------
+
+
+def test_review_rules_adds_a_guardrails_section_and_files(tmp_path: Path) -> None:
+    out = tmp_path / "review"
+    code, _, err = run("review", "-i", str(ACME), "-q", "-o", str(out), "--no-diagrams", "--rules", str(RULES))
+    assert code == 0, err
+    md = (out / "report.md").read_text()
+    assert "## Guardrails" in md and "### `breakglass-trusts-only-security`: 7 violation(s)" in md
+    assert md.index("## Guardrails") < md.index("## Findings")
+    assert "<h2>Guardrails</h2>" in (out / "report.html").read_text()
+    assert json.loads((out / "guardrails.json").read_text())["violation_count"] == 7
+    jsonschema.validate(json.loads((out / "guardrails.sarif").read_text()), SARIF_SUBSET)
+    # without --rules: no section, and the files of the previous run are removed (they would be stale)
+    assert run("review", "-i", str(ACME), "-q", "-o", str(out), "--no-diagrams")[0] == 0
+    assert "## Guardrails" not in (out / "report.md").read_text() and not (out / "guardrails.json").exists()
+
+
+def test_review_rules_file_with_a_mistake_exits_2_and_writes_nothing(tmp_path: Path) -> None:
+    out = tmp_path / "review"
+    code, _, err = run("review", "-i", str(ACME), "-q", "-o", str(out), "--no-diagrams",
+                       "--rules", rules_file(tmp_path, KEPT + "    via: walk\n"))
+    assert code == 2 and "rules[0].via: unknown via walk" in err and not out.exists()

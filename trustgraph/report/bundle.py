@@ -10,6 +10,7 @@ from pathlib import Path
 import networkx as nx
 
 from trustgraph.analysis.findings import Finding, FindingContext, FindingOptions
+from trustgraph.analysis.guardrails import RuleResult
 from trustgraph.analysis.reachability import Reacher
 from trustgraph.atomic import replacing_together
 from trustgraph.model import Snapshot
@@ -17,10 +18,11 @@ from trustgraph.render.engine import picture_bytes
 from trustgraph.render.overview import findings_marks, overview
 from trustgraph.render.views import reach_paths_view
 from trustgraph.report.findings_doc import findings_document
+from trustgraph.report.guardrails import check_document
 from trustgraph.report.review import Review, build_review
 from trustgraph.report.review_html import render_html
 from trustgraph.report.review_markdown import render_markdown, role_slug
-from trustgraph.report.sarif import to_sarif
+from trustgraph.report.sarif import guardrails_sarif, to_sarif
 from trustgraph.version import SCHEMAS
 
 MAP_FILE = "trust-map.svg"
@@ -100,7 +102,8 @@ def _draw(dot, name: str, result: BundleResult) -> bytes | None:  # type: ignore
 def write_bundle(directory: str | Path, snapshot: Snapshot, graph: nx.DiGraph, findings: list[Finding],
                  options: FindingOptions | None = None, *, inputs: list[str] | None = None,
                  title: str | None = None, diagrams: bool = True, force: bool = False,
-                 context: FindingContext | None = None) -> BundleResult:
+                 context: FindingContext | None = None,
+                 guardrails: list[RuleResult] | None = None) -> BundleResult:
     """Write the bundle into `directory`, whole or not at all: every file is made first, then staged beside its
     target, and all are renamed into place once the last one is written (`trustgraph.atomic`); on a write error
     (OutputError) the previous bundle is untouched. Files of the previous bundle this one does not have are removed
@@ -110,6 +113,7 @@ def write_bundle(directory: str | Path, snapshot: Snapshot, graph: nx.DiGraph, f
     previous = _owned_files(out) or []
     context = context or FindingContext(snapshot, graph, options)
     review = build_review(snapshot, graph, findings, options, inputs, title, context)
+    review.guardrails = guardrails
     result = BundleResult(out, review=review)
     map_svg: bytes | None = None
     path_svgs: dict[str, bytes] = {}
@@ -136,11 +140,17 @@ def write_bundle(directory: str | Path, snapshot: Snapshot, graph: nx.DiGraph, f
     md_text = render_markdown(review, map_image=MAP_FILE if map_svg else None, path_images=path_files,
                               map_view=result.view or "accounts")
     html_text = render_html(review, map_svg=map_svg, path_svgs=path_svgs, map_view=result.view or "accounts")
-    reports = (("report.md", md_text), ("report.html", html_text),
+    reports: tuple[tuple[str, str], ...] = (("report.md", md_text), ("report.html", html_text),
                ("findings.json", json.dumps(findings_document(
                    findings, inputs=inputs or [], incomplete=snapshot.gaps,
                    data_time=graph.graph.get("data_time"), organization=snapshot.organization), indent=2)),
                ("findings.sarif", json.dumps(to_sarif(findings, incomplete=snapshot.gaps), indent=2)))
+    if guardrails is not None:  # `review --rules`: the violations as `check` writes them
+        sources = {arn: role.source for arn, role in snapshot.roles.items() if role.source}
+        reports += (("guardrails.json", json.dumps(check_document(guardrails, incomplete=snapshot.gaps,
+                                                                   inputs=inputs or []), indent=2)),
+                    ("guardrails.sarif", json.dumps(guardrails_sarif(guardrails, sources=sources,
+                                                                     incomplete=snapshot.gaps), indent=2)))
     if path_files and (out / PATHS_DIR).is_symlink():
         (out / PATHS_DIR).unlink()  # (with --force) a `paths` link would carry the pictures out of DIR
     with replacing_together() as staging:

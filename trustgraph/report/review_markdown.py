@@ -6,6 +6,7 @@ import hashlib
 import re
 
 from trustgraph.analysis.findings import RULES
+from trustgraph.report.guardrails import check_markdown
 from trustgraph.report.markdown import code, findings_markdown, md, short_arn
 from trustgraph.report.review import Review, SensitiveRole
 
@@ -206,6 +207,8 @@ def render_markdown(review: Review, *, map_image: str | None, path_images: dict[
         image = path_images.get(s.role)
         if image:
             out += [f"![Paths to {md(short_arn(s.role))}]({image})", ""]
+    if review.guardrails is not None:
+        out.append(check_markdown(review.guardrails, title="Guardrails", level=2))
     out.append(findings_markdown(review.findings, title="Findings", level=2, groups=review.groups))
     out += ["## Appendix A: rules", "", "| Rule | Severity | Title | Family |", "|---|---|---|---|"]
     out += [f"| {r.id} | {r.severity.value} | {md(r.title)} | {r.family} |" for r in RULES.values()]
