@@ -222,3 +222,11 @@ def test_review_rules_file_with_a_mistake_exits_2_and_writes_nothing(tmp_path: P
     code, _, err = run("review", "-i", str(ACME), "-q", "-o", str(out), "--no-diagrams",
                        "--rules", rules_file(tmp_path, KEPT + "    via: walk\n"))
     assert code == 2 and "rules[0].via: unknown via walk" in err and not out.exists()
+
+
+def test_a_rule_guarding_nothing_is_warned_about(tmp_path: Path) -> None:
+    path = rules_file(tmp_path, KEPT.replace("{ou: Prod}", "{principal: 'arn:aws:iam::*:role/BreakGlas'}"))
+    code, out, err = run("check", "-i", str(ACME), "--rules", path)
+    assert code == 0 and "warning: rule nonprod-never-reaches-prod" in err and "selects no role or user" in err
+    code, _, err = run("check", "-i", str(ACME), "--rules", rules_file(tmp_path, KEPT, "kept.yaml"))
+    assert code == 0 and "warning" not in err

@@ -309,6 +309,7 @@ class RuleResult:
     rule: Guardrail
     violations: list[Violation]
     groups: list[ViolationGroup]
+    guarded: int = 0  # how many roles and users `to` selects: none means the rule holds by guarding nothing
 
 
 def depends_on(data: Mapping[str, Any], key: str) -> bool:
@@ -503,7 +504,7 @@ def check(graph: TrustGraph, rules: Iterable[Guardrail], *, sensitive: Collectio
                 found[node] = (role, route, [])
         violations = [_violation(restricted, node, role, route, missing, sources or {}, index)
                       for node, (role, route, missing) in sorted(found.items())]
-        results.append(RuleResult(rule, violations, _groups(violations)))
+        results.append(RuleResult(rule, violations, _groups(violations), len(targets)))
     return results
 
 

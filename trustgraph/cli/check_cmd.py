@@ -78,6 +78,10 @@ def check_command(spec: InputSpec, rules_file: str, fmt: str, as_json: bool, out
     with phase("check rules", quiet=spec.quiet):
         results = check(graph, rules, sensitive=marked, sources=sources)
     gaps = list(incomplete.reasons)
+    for r in results:
+        if not r.guarded and not spec.quiet:  # a glob or tag with a typo would make the rule hold unseen
+            stderr.print(f"warning: rule {safe(r.rule.id)} ({safe(r.rule.where)}): `to` selects no role or user of "
+                         "the data, so it holds trivially")
     if fmt == "table":
         _table(results, incomplete)
     else:

@@ -65,7 +65,7 @@ def check_document(results: list[RuleResult], *, incomplete: Iterable[str] = (),
         "rules": [{"id": r.rule.id, "description": r.rule.description, "kind": r.rule.kind.value,
                    "via": list(r.rule.via) if r.rule.via else None,
                    "violations": [violation_json(v) for v in r.violations],
-                   "violation_count": len(r.violations),
+                   "violation_count": len(r.violations), "guarded": r.guarded,
                    "groups": [_group_json(g) for g in r.groups]}
                   for r in results],
         "violation_count": violation_count(results),
