@@ -230,3 +230,12 @@ def test_a_rule_guarding_nothing_is_warned_about(tmp_path: Path) -> None:
     assert code == 0 and "warning: rule nonprod-never-reaches-prod" in err and "selects no role or user" in err
     code, _, err = run("check", "-i", str(ACME), "--rules", rules_file(tmp_path, KEPT, "kept.yaml"))
     assert code == 0 and "warning" not in err
+
+
+def test_check_on_a_saved_graph_gives_the_same_answer(tmp_path: Path, acme_json: dict) -> None:
+    saved = tmp_path / "acme.tgdb"
+    assert run("build", "-i", str(ACME), "-o", str(saved), "-q")[0] == 0
+    code, out, _ = run("check", "--graph", str(saved), "--rules", str(RULES), "-q", "--json")
+    assert code == 0
+    doc = json.loads(out)
+    assert doc["rules"] == acme_json["rules"] and doc["inputs"] == acme_json["inputs"]
