@@ -332,3 +332,11 @@ def test_rules_file_one_demand_each() -> None:
     twice = problems({"rules": [{"id": "a", "to": {"ou": "P"}, "allow_only": {"from": {"ou": "S"}}},
                                 {"id": "a", "to": {"ou": "Q"}, "allow_only": {"from": {"ou": "S"}}}]})
     assert twice == ["rules.1.id: rule id 'a' is also rule 1's"]
+
+
+def test_rules_file_account_ids_read_as_numbers() -> None:
+    ok = {"rules": [{"id": "a", "to": {"ou": "P"}, "from": {"account": 464622532012}, "deny": True}]}
+    assert problems(ok) == [] and parse_rules(ok)[0][0].sources[0].account == ("464622532012",)
+    octal = {"rules": [{"id": "a", "to": {"ou": "P"}, "from": {"account": [464622532012, 342391]}, "deny": True}]}
+    assert problems(octal) == ["rules.0.from.account: account 342391 is not a 12-digit id: quote account ids "
+                               "('012345678901')"]

@@ -226,6 +226,12 @@ def _selector(value: Any, at: Path, problems: list[Problem]) -> Selector | None:
                        ("principal", "an ARN glob")):
         if name in value:
             fields[name] = _texts(value[name], (*at, name), problems, what)
+    numbers = [v for v in (value.get("account") if isinstance(value.get("account"), list) else [value.get("account")])
+               if isinstance(v, int) and not isinstance(v, bool) and len(str(v)) != 12]
+    if numbers:
+        # YAML reads an unquoted id as a number: one with a leading zero loses it (or reads as octal)
+        problems.append(Problem((*at, "account"), f"account {numbers[0]} is not a 12-digit id: quote account ids "
+                                                  "('012345678901')"))
     if "kind" in value:
         kinds = _texts(value["kind"], (*at, "kind"), problems, "a node kind")
         unknown = [k for k in kinds if k not in selector_kinds()]
