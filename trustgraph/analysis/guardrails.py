@@ -226,7 +226,8 @@ def _selector(value: Any, at: Path, problems: list[Problem]) -> Selector | None:
                        ("principal", "an ARN glob")):
         if name in value:
             fields[name] = _texts(value[name], (*at, name), problems, what)
-    numbers = [v for v in (value.get("account") if isinstance(value.get("account"), list) else [value.get("account")])
+    given = value.get("account")
+    numbers = [v for v in (given if isinstance(given, list) else [given])
                if isinstance(v, int) and not isinstance(v, bool) and len(str(v)) != 12]
     if numbers:
         # YAML reads an unquoted id as a number: one with a leading zero loses it (or reads as octal)
