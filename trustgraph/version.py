@@ -13,6 +13,7 @@ SCHEMAS: dict[str, str] = {
     "path": "trustgraph/path/v1",
     "explain": "trustgraph/explain/v1",
     "findings": "trustgraph/findings/v1",
+    "check": "trustgraph/check/v1",  # guardrails: `check --rules`
     "diff": "trustgraph/diff/v1",
     "export": "trustgraph/export/v1",  # what `export --json` wrote
     "manifest": "trustgraph/manifest/v1",  # what `collect` collected (also its manifest.json)

@@ -544,7 +544,7 @@ def _workflow_commands(text: str) -> list[list[str]]:
         line = line.replace("${{ vars.TERRAFORM_ACCOUNT_ID }}", A)
         if not line.startswith("trustgraph "):
             continue
-        line = re.split(r"\s(?:\|\||>)\s", line)[0]
+        line = re.split(r"\s(?:\|\||>>?)\s", line)[0]
         commands.append(shlex.split(line)[1:])
     return commands
 
@@ -554,13 +554,17 @@ def test_ci_workflow_commands_run_as_written(tmp_path: Path, monkeypatch: pytest
     (as `trustgraph collect` writes it), `plan.json`, `.trustgraph/` with a baseline and suppressions, and the
     snapshot-repository layout (`base/iam`, `iam`)."""
     commands = _workflow_commands((ROOT / "docs" / "ci.md").read_text(encoding="utf-8"))
-    assert [c[0] for c in commands] == ["collect", "diff", "findings", "diff", "collect", "build", "findings"]
+    assert [c[0] for c in commands] == ["collect", "diff", "findings", "diff", "collect", "build", "findings",
+                                        "check", "check"]
     live, plan = live_and_plan(tmp_path, "outside", plan_name="plan.json")
     monkeypatch.chdir(tmp_path)
     (tmp_path / "terraform").mkdir()
     (tmp_path / ".trustgraph").mkdir()
     (tmp_path / ".trustgraph" / "suppressions.yaml").write_text(
         f"- rule: TG302\n  subject: '{VENDOR}'\n  reason: monitoring vendor, contract 2026-114\n", encoding="utf-8")
+    (tmp_path / ".trustgraph" / "guardrails.yaml").write_text(
+        "rules:\n  - id: outsiders-need-externalid\n    from: {outside: true}\n"
+        "    to: {principal: 'arn:aws:iam::*:role/*'}\n    require_conditions: [sts:ExternalId]\n", encoding="utf-8")
     code, baseline, err = run("findings", "-i", "live/", "-q", "--format", "json")
     assert code == 1 or code == 0, err
     (tmp_path / ".trustgraph" / "baseline.json").write_text(baseline, encoding="utf-8")
@@ -575,8 +579,12 @@ def test_ci_workflow_commands_run_as_written(tmp_path: Path, monkeypatch: pytest
         assert code in (0, 1), f"trustgraph {' '.join(args)} → {code}: {err}"
         outcomes.append((args[0], code))
     # The plan's contractor trust is a new high finding (not in the baseline): the Terraform diff gates.
-    assert outcomes == [("diff", 1), ("findings", 0), ("diff", 0), ("build", 0), ("findings", 0)]
-    for artefact in ("trust-change.svg", "trustgraph.sarif", "live.sqlite", ".trustgraph/baseline.json"):
+    # The vendor's and the plan's contractor's trusts need no ExternalId: the guardrail gate trips, its Markdown
+    # run (no gate) does not.
+    assert outcomes == [("diff", 1), ("findings", 0), ("diff", 0), ("build", 0), ("findings", 0), ("check", 1),
+                        ("check", 0)]
+    for artefact in ("trust-change.svg", "trustgraph.sarif", "live.sqlite", ".trustgraph/baseline.json",
+                     "guardrails.sarif"):
         assert (tmp_path / artefact).stat().st_size > 0, artefact
 
 

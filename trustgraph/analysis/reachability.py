@@ -296,6 +296,50 @@ def _walk(parents: dict[str, str | None], node: str) -> list[str]:
     return path
 
 
+def nearest_targets(graph: TrustGraph, targets: Iterable[str], *, unconditional_only: bool = False,
+                    keep: Callable[[Mapping[str, Any]], bool] | None = None) -> dict[str, list[tuple[str, str | None]]]:
+    """One search from many targets at once over the reversed graph: for every node that reaches any of them, its
+    two nearest distinct targets (a target is its own nearest; the second says what else it reaches), each as
+    (target, next node toward it). `keep`: only edges it admits; `unconditional_only`: no conditional edge.
+
+    A 0-1 breadth-first search where each node is settled at most twice (once per distinct target), so the cost
+    is that of two searches, whatever the number of targets: asking who reaches a set of roles never loops over
+    the roles. `route_to` walks an answer."""
+    predecessors = graph_dicts(graph).pred
+    settled: dict[str, list[tuple[str, str | None]]] = {}
+    queue: deque[tuple[int, str, str, str | None]] = deque((0, t, t, None) for t in sorted(targets))
+    while queue:
+        depth, node, origin, parent = queue.popleft()
+        have = settled.get(node)
+        if have is None:
+            settled[node] = [(origin, parent)]
+        elif len(have) > 1 or have[0][0] == origin:
+            continue
+        else:
+            have.append((origin, parent))
+        for caller, data in predecessors[node].items():
+            if (unconditional_only and data.get("conditional")) or (keep is not None and not keep(data)):
+                continue
+            known = settled.get(caller)
+            if known is not None and (len(known) > 1 or known[0][0] == origin):
+                continue
+            if hop_cost(data):
+                queue.append((depth + 1, caller, origin, node))
+            else:
+                queue.appendleft((depth, caller, origin, node))
+    return settled
+
+
+def route_to(found: Mapping[str, list[tuple[str, str | None]]], node: str, target: str) -> list[str]:
+    """The route node → … → target of a `nearest_targets` answer (hubs included)."""
+    route = [node]
+    while True:
+        parent = next(p for origin, p in found[route[-1]] if origin == target)
+        if parent is None:
+            return route
+        route.append(parent)
+
+
 def path_conditions(graph: TrustGraph, path: list[str]) -> tuple[bool, list[str]]:
     conditional = False
     keys: set[str] = set()

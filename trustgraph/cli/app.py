@@ -28,6 +28,7 @@ USER_ERRORS: tuple[tuple[str, str], ...] = (
     ("trustgraph.sources.known_accounts", "AccountsFileError"),
     ("trustgraph.report.bundle", "BundleRefused"),
     ("trustgraph.cli.gate_files", "GateFileError"),
+    ("trustgraph.analysis.guardrails", "GuardrailError"),  # a rule naming an OU or account the data lacks
     ("trustgraph.atomic", "OutputError"),  # a write failed (full disk): the previous output is untouched
 )
 

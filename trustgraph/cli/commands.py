@@ -21,6 +21,9 @@ COMMANDS: dict[str, LazyCommand] = {
         "trustgraph.cli.build_cmd",
         "Build the trust graph from --input and save it, with the policies it was built from, for later "
         "--graph queries (every command takes --graph)."),
+    "check": LazyCommand(
+        "trustgraph.cli.check_cmd",
+        "Check guardrails: rules on who may reach which roles (deny, allow_only, require_conditions)."),
     "collect": LazyCommand(
         "trustgraph.cli.collect_cmd",
         "Read IAM live with boto3 into SNAPSHOT_DIR (read-only: Get/List/Describe and sts:AssumeRole)."),

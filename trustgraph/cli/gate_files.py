@@ -1,4 +1,5 @@
-"""The files a `--fail-on` gate reads: a baseline (a previous `findings --format json`) and suppressions.
+"""The files a gate reads: a baseline (a previous `findings --format json`), suppressions, and the rules of
+`check --rules` (guardrails).
 
 They decide what a gate lets through, so they are read strictly: a key given twice in one mapping (YAML and JSON
 would keep the last, so `expires:` written twice silently extends a suppression) and a date no calendar has
@@ -16,6 +17,7 @@ import yaml
 from trustgraph.analysis.findings.catalogue import RULES
 from trustgraph.analysis.findings.gate import Suppression
 from trustgraph.analysis.findings.model import fingerprint
+from trustgraph.analysis.guardrails import Guardrail
 from trustgraph.sources.cloudformation_yaml import BoundedLoader
 from trustgraph.sources.structured_file import read_json_or_yaml
 
@@ -160,3 +162,62 @@ def load_suppressions(path: str | Path) -> list[Suppression]:
         out.append(Suppression(rule.upper() if rule != "*" else "*", subject.strip(), reason.strip(),
                                _expiry(entry.get("expires"), where), principal, f"{path.name} entry {i}"))
     return out
+
+
+def _lines_of(text: str) -> dict[tuple[str | int, ...], int]:
+    """Where each key and list item of a rules file is: path → 1-based line. JSON is read as the YAML it also is;
+    a text YAML cannot compose (rare JSON) gives no lines, and the messages say the path alone."""
+    try:
+        root = yaml.compose(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError:
+        return {}
+    lines: dict[tuple[str | int, ...], int] = {}
+    stack: list[tuple[tuple[str | int, ...], yaml.Node | None, int]] = [((), root, 0)]
+    while stack:
+        path, node, depth = stack.pop()
+        if node is None or depth > 8:  # a rules file is shallow: deeper nodes (or aliases) need no line
+            continue
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode):
+                    lines.setdefault((*path, key.value), key.start_mark.line + 1)
+                    stack.append(((*path, key.value), value, depth + 1))
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                lines.setdefault((*path, i), item.start_mark.line + 1)
+                stack.append(((*path, i), item, depth + 1))
+    return lines
+
+
+def _line(lines: dict[tuple[str | int, ...], int], path: tuple[str | int, ...]) -> int | None:
+    """The line of a path, or of the nearest enclosing part the file has (a missing key: its mapping's line)."""
+    while path:
+        if path in lines:
+            return lines[path]
+        path = path[:-1]
+    return None
+
+
+def _dotted(path: tuple[str | int, ...]) -> str:
+    return "".join(f"[{p}]" if isinstance(p, int) else (f".{p}" if i else str(p)) for i, p in enumerate(path))
+
+
+def load_guardrails(path: str | Path) -> list[Guardrail]:
+    """The rules of a guardrails file (docs/guardrails.md), read as strictly as the other gate files; every mistake
+    is one line `FILE:LINE: rules[0].from.ou: what is wrong`, all of them in one GateFileError."""
+    from trustgraph.analysis.guardrails import parse_rules
+
+    path = Path(path)
+    value = read_gate_file(path, "rules file")
+    lines = _lines_of(path.read_text(encoding="utf-8"))
+
+    def where(at: tuple[str | int, ...]) -> str:
+        line = _line(lines, at)
+        return f"{path}:{line}" if line else str(path)
+
+    rules, problems = parse_rules(value, where)
+    if problems:
+        problems.sort(key=lambda p: _line(lines, p.path) or 0)  # in the order of the file
+        raise GateFileError("\n".join(f"{where(p.path)}: {_dotted(p.path) or '(the file)'}: {p.message}"
+                                      for p in problems))
+    return rules

@@ -10,6 +10,7 @@ from pathlib import Path
 import networkx as nx
 
 from trustgraph.analysis.findings import Finding, FindingContext, FindingOptions
+from trustgraph.analysis.guardrails import RuleResult
 from trustgraph.atomic import replacing_together
 from trustgraph.model import Snapshot
 from trustgraph.render.engine import picture_bytes
@@ -18,11 +19,12 @@ from trustgraph.render.views import reachers_view
 from trustgraph.report import review_layout as layout
 from trustgraph.report import review_pages as pages
 from trustgraph.report.findings_doc import findings_document
+from trustgraph.report.guardrails import check_document
 from trustgraph.report.review import Review, build_review
 from trustgraph.report.review_html import render_html
 from trustgraph.report.review_markdown import render_markdown, rule_groups
 from trustgraph.report.review_matrix import matrix_table
-from trustgraph.report.sarif import to_sarif
+from trustgraph.report.sarif import guardrails_sarif, to_sarif
 from trustgraph.version import SCHEMAS
 
 MAP_FILE = layout.MAP_FILE
@@ -93,7 +95,8 @@ def _draw(dot, name: str, result: BundleResult) -> bytes | None:  # type: ignore
 def write_bundle(directory: str | Path, snapshot: Snapshot, graph: nx.DiGraph, findings: list[Finding],
                  options: FindingOptions | None = None, *, inputs: list[str] | None = None,
                  title: str | None = None, diagrams: bool = True, force: bool = False,
-                 context: FindingContext | None = None) -> BundleResult:
+                 context: FindingContext | None = None,
+                 guardrails: list[RuleResult] | None = None) -> BundleResult:
     """Write the bundle into `directory`, whole or not at all: every file is made first, then staged beside its
     target, and all are renamed into place once the last one is written (`trustgraph.atomic`); on a write error
     (OutputError) the previous bundle is untouched. Files of the previous bundle this one does not have are removed
@@ -103,6 +106,7 @@ def write_bundle(directory: str | Path, snapshot: Snapshot, graph: nx.DiGraph, f
     previous = _owned_files(out) or []
     context = context or FindingContext(snapshot, graph, options)
     review = build_review(snapshot, graph, findings, options, inputs, title, context)
+    review.guardrails = guardrails
     result = BundleResult(out, review=review)
     map_svg: bytes | None = None
     path_files: dict[str, str] = {}
@@ -142,6 +146,12 @@ def write_bundle(directory: str | Path, snapshot: Snapshot, graph: nx.DiGraph, f
                     findings, inputs=inputs or [], incomplete=snapshot.gaps,
                     data_time=graph.graph.get("data_time"), organization=snapshot.organization), indent=2)),
                 (layout.FINDINGS_SARIF, json.dumps(to_sarif(findings, incomplete=snapshot.gaps), indent=2))]
+    if guardrails is not None:  # `review --rules`: the violations as `check` writes them
+        sources = {arn: role.source for arn, role in snapshot.roles.items() if role.source}
+        reports += [(layout.GUARDRAILS_JSON, json.dumps(check_document(guardrails, incomplete=snapshot.gaps,
+                                                                        inputs=inputs or []), indent=2)),
+                    (layout.GUARDRAILS_SARIF, json.dumps(guardrails_sarif(guardrails, sources=sources,
+                                                                          incomplete=snapshot.gaps), indent=2))]
     for directory in layout.DIRECTORIES:
         if (out / directory).is_symlink():
             (out / directory).unlink()  # (with --force) a link would carry the bundle's files out of DIR

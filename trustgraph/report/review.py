@@ -16,6 +16,7 @@ from trustgraph.analysis.findings.federation import provider_of
 from trustgraph.analysis.findings.groups import FindingGroup, group_findings
 from trustgraph.analysis.findings.helpers import grants_assume, principal_refs
 from trustgraph.analysis.findings.public import limiting_conditions
+from trustgraph.analysis.guardrails import RuleResult
 from trustgraph.analysis.people import Person, people_summary
 from trustgraph.analysis.reachability import Reacher, reachable_roles, reached_from, restrict
 from trustgraph.graph.schema import EdgeKind, NodeKind, TrustGraph, Via, is_kind
@@ -158,6 +159,7 @@ class Review:
     data_time: str | None = None
     data_time_source: str | None = None
     groups: list[FindingGroup] = field(default_factory=list)  # the findings by pattern, worst first
+    guardrails: list[RuleResult] | None = None  # `review --rules`: each guardrail's violations (docs/guardrails.md)
     _sensitive_groups: list[SensitiveGroup] | None = field(default=None, repr=False, compare=False)
 
     @property

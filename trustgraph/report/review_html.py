@@ -10,7 +10,9 @@ from html import escape
 
 from trustgraph.analysis.findings import RULES, SEVERITY_NAMES, Severity
 from trustgraph.analysis.findings.groups import FindingGroup
+from trustgraph.analysis.guardrails import RuleResult, violation_count
 from trustgraph.report import review_layout as layout
+from trustgraph.report.guardrails import SHOWN_GROUPS, path_words, rule_demand, statement_text
 from trustgraph.report.markdown import ACCOUNTS_LISTED, short_arn
 from trustgraph.report.review import BoundaryRow, Review, SensitiveRole
 from trustgraph.report.review_markdown import (
@@ -139,6 +141,34 @@ def _sensitive_row(s: SensitiveRole, page: str, picture: str | None, others: int
             f"<td>{e(', '.join(s.rules)) or '—'}</td></tr>")
 
 
+def _guardrails(results: list[RuleResult]) -> str:
+    """The Guardrails section: each rule, whether it holds, and its groups of violations (as the Markdown)."""
+    h = ["<h2>Guardrails</h2>",
+         f"<p>{violation_count(results)} violation(s) of {sum(1 for r in results if r.violations)} of "
+         f"{len(results)} rule(s) (guardrails.json lists every violation with its statements).</p>"]
+    for r in results:
+        state = f"{len(r.violations)} violation(s)" if r.violations else "holds"
+        h.append(f"<h3>{c(r.rule.id)}: {e(state)}</h3><p>{e(r.rule.description)} <span class=\"meta\">"
+                 f"{e(rule_demand(r))}</span></p>")
+        if not r.violations:
+            continue
+        h.append("<table><tr><th>From</th><th>Role</th><th>Principals</th><th>Shortest path (example)</th>"
+                 "<th>Statements</th></tr>")
+        for g in r.groups[:SHOWN_GROUPS]:
+            v = g.violations[0]
+            names = ", ".join(c(short_arn(x.principal)) for x in g.violations[:3])
+            more = f" and {g.count - 3} more" if g.count > 3 else ""
+            statements = "<br>".join(e(statement_text(s)) for s in v.statements if not s.get("membership"))
+            h.append(f"<tr><td>{e(g.source)}</td><td>{c(short_arn(g.role))}</td><td>{g.count}: {names}{e(more)}</td>"
+                     f"<td>{c(path_words(v))}</td><td>{statements}</td></tr>")
+        if len(r.groups) > SHOWN_GROUPS:
+            rest = r.groups[SHOWN_GROUPS:]
+            h.append(f"<tr><td colspan=\"5\">… and {sum(g.count for g in rest)} more at {len(rest)} more role(s) "
+                     "and place(s)</td></tr>")
+        h.append("</table>")
+    return "\n".join(h)
+
+
 def render_html(review: Review, *, map_svg: bytes | None, path_files: dict[str, str] | None = None,
                 map_view: str = "accounts", matrix: MatrixTable | None = None) -> str:
     """The main page as HTML: what report.md says, the trust map inline; each rule's first patterns in full in a
@@ -239,6 +269,8 @@ def render_html(review: Review, *, map_svg: bytes | None, path_files: dict[str, 
                  "<th>Without conditions</th><th>From outside</th><th>Findings</th></tr>")
         h.extend(_sensitive_row(s, pages[s.role], pictures.get(s.role), others) for s, others in most_exposed(review))
         h.append("</table>")
+    if review.guardrails is not None:
+        h.append(_guardrails(review.guardrails))
     h.append("<h2>Findings</h2>")
     if not review.findings:
         h.append("<p>No findings.</p>")

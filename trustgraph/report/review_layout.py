@@ -25,10 +25,12 @@ OUTSIDE_FILE = "outside-trust.md"
 SENSITIVE_FILE = "sensitive-roles.md"
 FINDINGS_JSON = "findings.json"
 FINDINGS_SARIF = "findings.sarif"
+GUARDRAILS_JSON = "guardrails.json"  # with `review --rules`
+GUARDRAILS_SARIF = "guardrails.sarif"
 # The directories the bundle writes into: a symbolic link in their place would carry its files out of DIR.
 DIRECTORIES = (PATHS_DIR, ROLES_DIR, FINDINGS_DIR)
 TOP_FILES = (MAP_FILE, MAIN_MD, MAIN_HTML, ACCOUNTS_FILE, OUTSIDE_FILE, SENSITIVE_FILE, FINDINGS_JSON,
-             FINDINGS_SARIF)
+             FINDINGS_SARIF, GUARDRAILS_JSON, GUARDRAILS_SARIF)
 
 # What each linked page holds (the bundle's list of files, `review-files`, names them under "pages").
 PAGES = {"accounts": ACCOUNTS_FILE, "outside_trust": OUTSIDE_FILE, "sensitive_roles": SENSITIVE_FILE,

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from trustgraph.analysis.findings import RULES, SEVERITY_NAMES
 from trustgraph.analysis.findings.groups import FindingGroup
 from trustgraph.report import review_layout as layout
+from trustgraph.report.guardrails import check_markdown
 from trustgraph.report.markdown import code, md, severity_table, short_arn
 from trustgraph.report.review import BoundaryRow, OuRow, Review, SensitiveRole
 from trustgraph.report.review_matrix import MatrixTable
@@ -336,6 +337,8 @@ def render_markdown(review: Review, *, map_image: str | None, map_view: str = "a
         out += ["", "### Most exposed", "", *SENSITIVE_HEADER]
         out += [sensitive_line(s, pages[s.role], others) for s, others in most_exposed(review)]
         out.append("")
+    if review.guardrails is not None:
+        out.append(check_markdown(review.guardrails, title="Guardrails", level=2))
     out += ["## Findings", ""]
     if not review.findings:
         out += ["No findings.", ""]

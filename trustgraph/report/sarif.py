@@ -1,4 +1,4 @@
-"""Findings as SARIF 2.1.0 for GitHub code scanning.
+"""Findings, and the violations of guardrails (`check`), as SARIF 2.1.0 for GitHub code scanning.
 
 Each result points at the input file the role was read from, at the line that names the role when it can
 be found there (else line 1), and names the role ARN as a logical location. partialFingerprints keep alerts
@@ -23,6 +23,8 @@ from urllib.parse import quote
 
 from trustgraph.analysis.findings import RULES, Finding, Severity
 from trustgraph.analysis.findings.gate import Triage
+from trustgraph.analysis.guardrails import RuleResult
+from trustgraph.report.guardrails import path_words, rule_demand
 from trustgraph.text import visible
 from trustgraph.version import __version__
 
@@ -109,6 +111,14 @@ def _rule_descriptor(rule_id: str) -> dict[str, Any]:
     }
 
 
+def _notifications(unread: list[str], incomplete: Iterable[str]) -> list[dict[str, Any]]:
+    notifications = [{"level": "error", "message": {"text": sarif_text(f"input not read: {why}")},
+                      "descriptor": {"id": "trustgraph/input-not-read"}} for why in unread]
+    notifications += [{"level": "warning", "message": {"text": sarif_text(f"incomplete data: {gap}")},
+                       "descriptor": {"id": "trustgraph/incomplete-data"}} for gap in incomplete]
+    return notifications
+
+
 def to_sarif(findings: Iterable[Finding], *, base: Path | None = None,
              incomplete: Iterable[str] = (), triage: Triage | None = None, baseline: bool = False,
              unread: Iterable[str] = ()) -> dict[str, Any]:
@@ -121,10 +131,7 @@ def to_sarif(findings: Iterable[Finding], *, base: Path | None = None,
     never looks like a complete scan."""
     findings = list(findings)
     unread = list(unread)
-    notifications = [{"level": "error", "message": {"text": sarif_text(f"input not read: {why}")},
-                      "descriptor": {"id": "trustgraph/input-not-read"}} for why in unread]
-    notifications += [{"level": "warning", "message": {"text": sarif_text(f"incomplete data: {gap}")},
-                       "descriptor": {"id": "trustgraph/incomplete-data"}} for gap in incomplete]
+    notifications = _notifications(unread, incomplete)
     rule_ids = sorted({f.rule for f in findings} | set(RULES))
     index = {r: i for i, r in enumerate(rule_ids)}
     results = []
@@ -170,5 +177,59 @@ def to_sarif(findings: Iterable[Finding], *, base: Path | None = None,
             "invocations": [{"executionSuccessful": not unread, "toolExecutionNotifications": notifications}],
             "columnKind": "unicodeCodePoints",
             "results": results,
+        }],
+    }
+
+
+def guardrails_sarif(results: list[RuleResult], *, sources: dict[str, str] | None = None, base: Path | None = None,
+                     incomplete: Iterable[str] = (), unread: Iterable[str] = ()) -> dict[str, Any]:
+    """The violations of `check` as SARIF: one rule per guardrail, one result per group of violations (rule, where
+    the principals are, role), at the line of the role in the file it was read from (`sources`: role ARN → file)
+    and naming its principals' count and an example path. `incomplete` and `unread` as for `to_sarif`."""
+    sources = sources or {}
+    unread = list(unread)
+    rules = [r.rule for r in results]
+    index = {rule.id: i for i, rule in enumerate(rules)}
+    out = []
+    for r in results:
+        for g in r.groups:
+            v = g.violations[0]
+            text = (f"guardrail {r.rule.id}: {g.count} principal(s) of {g.source} reach {g.role}, e.g. "
+                    f"{path_words(v)}")
+            if v.missing:
+                text += f" (no hop of it depends on {', '.join(v.missing)})"
+            source = sources.get(g.role)
+            digest = hashlib.sha256("|".join((r.rule.id, g.source, g.role)).encode()).hexdigest()[:32]
+            out.append({
+                "ruleId": r.rule.id,
+                "ruleIndex": index[r.rule.id],
+                "level": "error",
+                "message": {"text": sarif_text(text)},
+                "locations": [{
+                    "physicalLocation": {"artifactLocation": {"uri": _uri(source, base)},
+                                         "region": {"startLine": locate(source, g.role)}},
+                    "logicalLocations": [{"fullyQualifiedName": sarif_text(g.role), "kind": "resource"}],
+                }],
+                "partialFingerprints": {"trustgraphGuardrail/v1": digest},
+                "properties": {"from": sarif_text(g.source), "role": sarif_text(g.role), "count": g.count,
+                               "principals": [sarif_text(x.principal) for x in g.violations[:10]]},
+            })
+    descriptors = [{"id": rule.id, "name": rule.id,
+                    "shortDescription": {"text": sarif_text(rule.description or rule.id)},
+                    "fullDescription": {"text": sarif_text(rule_demand(result))},
+                    "defaultConfiguration": {"level": "error"},
+                    "properties": {"tags": ["security", "aws", "iam", "guardrail"]}}
+                   for rule, result in zip(rules, results, strict=True)]
+    return {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {"name": "trustgraph", "version": __version__, "semanticVersion": __version__,
+                                "rules": descriptors}},
+            "automationDetails": {"id": "trustgraph/check/"},
+            "invocations": [{"executionSuccessful": not unread,
+                             "toolExecutionNotifications": _notifications(unread, incomplete)}],
+            "columnKind": "unicodeCodePoints",
+            "results": out,
         }],
     }
