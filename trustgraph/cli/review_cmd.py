@@ -10,6 +10,7 @@ from trustgraph.analysis.findings import FindingOptions
 from trustgraph.cli.app import examples, main
 from trustgraph.cli.findings_cmd import analyse, sensitivity_options
 from trustgraph.cli.inputs import InputSpec, input_options, recorded_inputs, stderr
+from trustgraph.cli.pictures import no_marks_option
 from trustgraph.cli.progress import phase
 from trustgraph.cli.terminal import safe
 from trustgraph.report.bundle import check_output_dir, write_bundle
@@ -28,8 +29,10 @@ from trustgraph.report.bundle import check_output_dir, write_bundle
 @click.option("--force", is_flag=True, help="Write into DIR even if it is the current directory, holds files "
               "trustgraph did not write, or has symbolic links where the review writes (replaced, not followed).")
 @sensitivity_options
+@no_marks_option
 def review_command(spec: InputSpec, output_dir: str, title: str | None, no_diagrams: bool,
-                   sensitive: tuple[str, ...], many_reachers: int, chain_hops: int, force: bool) -> None:
+                   sensitive: tuple[str, ...], many_reachers: int, chain_hops: int, force: bool,
+                   no_marks: bool) -> None:
     """Write an architecture-review bundle: what is wrong and how to fix it, the account trust map, the trust
     that crosses the organization boundary (with vendor names), each sensitive role with its reachers and a
     path diagram, and every finding. report.html is one file with no external assets."""
@@ -40,7 +43,7 @@ def review_command(spec: InputSpec, output_dir: str, title: str | None, no_diagr
     with phase("write review", quiet=spec.quiet):
         result = write_bundle(output_dir, snapshot, graph, findings, options, inputs=recorded_inputs(spec),
                               title=title, diagrams=not no_diagrams, force=force,
-                              context=context)
+                              context=context, marks=not no_marks)
     for warning in result.warnings:
         stderr.print(f"warning: {safe(warning)}")
     if snapshot.gaps and not spec.quiet:

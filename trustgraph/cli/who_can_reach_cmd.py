@@ -23,7 +23,7 @@ from trustgraph.cli.output import (
     stdout,
     write_picture,
 )
-from trustgraph.cli.pictures import load_with_snapshot, picture_marks
+from trustgraph.cli.pictures import load_picture, no_marks_option
 from trustgraph.cli.progress import phase
 from trustgraph.cli.terminal import safe
 from trustgraph.graph.schema import NodeKind, is_kind
@@ -53,8 +53,10 @@ from trustgraph.render.views import reach_paths_view
 @click.option("--people", is_flag=True,
               help="Only the people: IAM users and IAM Identity Center users (groups expanded), each with the group "
                    "and permission set it signs in through.")
+@no_marks_option
 def who_can_reach_command(role_arn: str, spec: InputSpec, max_hops: int | None, from_outside: bool, as_json: bool,
-                          output: str | None, fmt: str | None, via: tuple[str, ...], people: bool) -> None:
+                          output: str | None, fmt: str | None, via: tuple[str, ...], people: bool,
+                          no_marks: bool) -> None:
     """Every principal that can reach ROLE_ARN, each with its shortest chain of role assumptions.
 
     A path without conditions is preferred; otherwise the shortest conditional one is shown with the
@@ -63,7 +65,7 @@ def who_can_reach_command(role_arn: str, spec: InputSpec, max_hops: int | None, 
     if output == "-" and as_json:
         raise click.UsageError("--json and -o - both write to standard output; pick one")
     rows, fmt = split_format(fmt, as_json, output)
-    graph, snapshot = load_with_snapshot(spec)
+    graph, _, marks = load_picture(spec, marks=bool(output) and not no_marks)
     answer = who_can_reach(graph, role_arn, max_hops, from_outside=from_outside, via=checked_via(via), people=people)
     persons = people_of(graph, answer.reachers) if people else []
     if people:
@@ -73,7 +75,6 @@ def who_can_reach_command(role_arn: str, spec: InputSpec, max_hops: int | None, 
         # A picture of the target alone would say nothing: say it in words, draw nothing.
         stderr.print(f"nobody in the data reaches {safe(short(answer.target))}: no picture written")
     elif output:
-        marks = picture_marks(graph, snapshot, (), spec.quiet)
         dot = reach_paths_view(graph, answer.target, [r.route for r in answer.reachers], marks)
         with phase("render", quiet=spec.quiet):
             written = write_picture(dot, output, fmt)

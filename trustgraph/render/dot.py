@@ -12,7 +12,7 @@ import networkx as nx
 
 from trustgraph.graph.schema import EDGE_SPECS, NODE_SPECS, NodeKind, edge_spec, node_spec, styled_by_kind
 from trustgraph.render.clusters import cluster_title, pin_title
-from trustgraph.render.marks import NO_MARKS, Marks, legend_rows
+from trustgraph.render.marks import NO_MARKS, Marks, legend_rows, role_lines
 from trustgraph.render.style import (
     DASHED,
     DEAD_END,
@@ -335,7 +335,7 @@ def to_dot(graph: nx.DiGraph, nodes: Iterable[str] | None = None, *, title: str 
             # Inside the node's own label, so that it cannot drift away from the node.
             label += "".join(f"\\n← {n} × " + text.replace("\\n", " ")
                              for text, n in sorted(folded_labels[node].items()))
-        badges = marks.role_lines(node)
+        badges = role_lines(marks, node)
         if badges:
             label += "".join(f"\\n{dot_text(line)}" for line in badges)
             shown_marks.update(("sensitive" if line.startswith(SENSITIVE_GLYPH) else "flagged") for line in badges)

@@ -14,7 +14,8 @@ from trustgraph.analysis.reachability import Reacher
 from trustgraph.atomic import replacing_together
 from trustgraph.model import Snapshot
 from trustgraph.render.engine import picture_bytes
-from trustgraph.render.overview import findings_marks, overview
+from trustgraph.analysis.marks import NO_MARKS, findings_marks
+from trustgraph.render.overview import overview
 from trustgraph.render.views import reach_paths_view
 from trustgraph.report.findings_doc import findings_document
 from trustgraph.report.review import Review, build_review
@@ -100,11 +101,12 @@ def _draw(dot, name: str, result: BundleResult) -> bytes | None:  # type: ignore
 def write_bundle(directory: str | Path, snapshot: Snapshot, graph: nx.DiGraph, findings: list[Finding],
                  options: FindingOptions | None = None, *, inputs: list[str] | None = None,
                  title: str | None = None, diagrams: bool = True, force: bool = False,
-                 context: FindingContext | None = None) -> BundleResult:
+                 context: FindingContext | None = None, marks: bool = True) -> BundleResult:
     """Write the bundle into `directory`, whole or not at all: every file is made first, then staged beside its
     target, and all are renamed into place once the last one is written (`trustgraph.atomic`); on a write error
     (OutputError) the previous bundle is untouched. Files of the previous bundle this one does not have are removed
-    after. A symbolic link where a file goes is replaced, not followed."""
+    after. A symbolic link where a file goes is replaced, not followed. `marks` False: the map marks nothing
+    (`--no-marks`)."""
     out = Path(directory)
     check_output_dir(out, force)
     previous = _owned_files(out) or []
@@ -117,8 +119,10 @@ def write_bundle(directory: str | Path, snapshot: Snapshot, graph: nx.DiGraph, f
     pictures: list[tuple[str, bytes]] = []
     if diagrams:
         # The picture `trustgraph map` draws (--view auto, with its marks): one implementation, one picture.
-        marks = findings_marks({arn: s.label for arn, s in context.sensitive.items()}, findings)
-        result.view, picture = overview(graph, organization=snapshot.organization, marks=marks)
+        # Its marks come from the findings of this report: the rules do not run again for the picture.
+        drawn = findings_marks({arn: s.label for arn, s in context.sensitive.items()}, findings) if marks \
+            else NO_MARKS
+        result.view, picture = overview(graph, organization=snapshot.organization, marks=drawn)
         map_svg = _draw(picture, MAP_FILE, result)
         if map_svg:
             pictures.append((MAP_FILE, map_svg))
