@@ -17,9 +17,9 @@ from trustgraph.cli.pictures import load_picture, no_marks_option
 from trustgraph.cli.progress import phase
 from trustgraph.cli.terminal import safe
 from trustgraph.render.accounts import accounts_in_data
-from trustgraph.render.marks import NO_MARKS
 from trustgraph.render.boundary import ONLY, describe_only, only_filter, parse_only
 from trustgraph.render.engine import FORMATS
+from trustgraph.render.marks import NO_MARKS
 from trustgraph.render.ous import UnknownOU
 from trustgraph.render.overview import AUTO_SUMMARY, VIEW_ROWS, ViewOptionError, ViewOptions, pick_view
 from trustgraph.render.overview import VIEWS as VIEW_TABLE

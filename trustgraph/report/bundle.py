@@ -10,11 +10,11 @@ from pathlib import Path
 import networkx as nx
 
 from trustgraph.analysis.findings import Finding, FindingContext, FindingOptions
+from trustgraph.analysis.marks import NO_MARKS, findings_marks
 from trustgraph.analysis.reachability import Reacher
 from trustgraph.atomic import replacing_together
 from trustgraph.model import Snapshot
 from trustgraph.render.engine import picture_bytes
-from trustgraph.analysis.marks import NO_MARKS, findings_marks
 from trustgraph.render.overview import overview
 from trustgraph.render.views import reach_paths_view
 from trustgraph.report.findings_doc import findings_document
