@@ -21,10 +21,10 @@ from trustgraph.cli.terminal import safe
                    "then runs them).")
 def build_command(spec: InputSpec,
                   output: str, no_marks: bool) -> None:
-    """Build the trust graph from --input and save it, with the policies it was built from and the marks of
-    pictures (sensitive roles, roles with findings), for later --graph queries (every command takes --graph).
-    With --graph instead of --input, save that graph again (e.g. a JSON graph of an older version, or with
-    --known-accounts applied)."""
+    """Build the trust graph from --input and save it, with the policies it was built from, for later
+    --graph queries (every command takes --graph). The file keeps the marks of pictures too (sensitive roles,
+    roles with findings), so that no picture drawn from it runs the findings rules. With --graph instead of
+    --input, save that graph again (e.g. a JSON graph of an older version, or with --known-accounts applied)."""
     graph = build_saved(spec, output, marks=not no_marks)
     if not spec.quiet:
         stderr.print(f"wrote {safe(output)}: {graph.number_of_nodes()} nodes, {graph.number_of_edges()} edges")
