@@ -233,8 +233,9 @@ def _marks_for(loaded: Loaded, spec: InputSpec, patterns: tuple[str, ...], store
                          "roles are marked from the trustgraph:sensitive tag and --sensitive only, findings not "
                          "at all (save it again from the inputs with `trustgraph build`)")
     elif spec.graph_file and stored is None and not spec.quiet:
-        stderr.print("note: this saved graph keeps no marks (written by an older trustgraph, or with --no-marks): "
-                     "the findings rules run for this picture; `trustgraph build --graph FILE -o FILE` keeps them")
+        stderr.print("note: this saved graph keeps no marks for pictures (written by an older trustgraph, or by "
+                     "`build --no-marks`): the findings rules run to make them (`trustgraph build --graph FILE "
+                     "-o FILE` saves the graph again with them)")
     made = make_marks(loaded.graph, loaded.snapshot, patterns, spec.quiet)
     if loaded.cached is not None and not reclassified and not patterns and stored is None:
         # A cache entry written by a command that did not draw: the next picture reads these.
