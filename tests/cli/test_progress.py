@@ -69,7 +69,9 @@ def test_quiet_prints_no_phase_line() -> None:
 
 
 @pytest.mark.parametrize(("args", "phases"), [
-    (("build", "-o", "{tmp}/g.json"), ["read inputs", "build graph", "save graph"]),
+    # build keeps the marks of pictures with the graph: the rules run once, before it is saved.
+    (("build", "-o", "{tmp}/g.json"), ["read inputs", "build graph", "check rules", "save graph"]),
+    (("build", "--no-marks", "-o", "{tmp}/g.json"), ["read inputs", "build graph", "save graph"]),
     (("findings", "--format", "json"), ["read inputs", "build graph", "check rules"]),
     # Pictures mark sensitive roles and roles with findings: the rules run first.
     (("map", "-o", "{tmp}/m.dot"), ["read inputs", "build graph", "check rules", "render"]),

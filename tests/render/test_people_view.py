@@ -32,13 +32,13 @@ SSO_ADMIN_DEV = ("arn:aws:iam::666666666666:role/aws-reserved/sso.amazonaws.com/
 
 
 def _built(*paths: Path) -> tuple[nx.DiGraph, Snapshot, Marks]:
-    from trustgraph.cli.pictures import picture_marks
+    from trustgraph.analysis.marks import compute_marks
     from trustgraph.graph.build import build_graph
     from trustgraph.sources.files import load_inputs
 
     snapshot, _ = load_inputs([str(p) for p in paths])
     graph = build_graph(snapshot)
-    return graph, snapshot, picture_marks(graph, snapshot, (), True)
+    return graph, snapshot, compute_marks(graph, snapshot)
 
 
 @pytest.fixture(scope="module")

@@ -32,7 +32,7 @@ BREAK_GLASS = "arn:aws:iam::444444444444:role/BreakGlass"
 def org40(tmp_path_factory: pytest.TempPathFactory) -> tuple[nx.DiGraph, Any, Marks]:
     """The benchmark generator's organization of 40 accounts, built, with the marks `map` computes."""
     generate = benchmark_generator().generate
-    from trustgraph.cli.pictures import picture_marks
+    from trustgraph.analysis.marks import compute_marks
     from trustgraph.graph.build import build_graph
     from trustgraph.sources.files import load_inputs
 
@@ -40,7 +40,7 @@ def org40(tmp_path_factory: pytest.TempPathFactory) -> tuple[nx.DiGraph, Any, Ma
     generate(out, 40, 8, 2, 7)
     snapshot, _ = load_inputs([str(out)])
     graph = build_graph(snapshot)
-    return graph, snapshot.organization, picture_marks(graph, snapshot, (), True)
+    return graph, snapshot.organization, compute_marks(graph, snapshot)
 
 
 # -- OU view -------------------------------------------------------------------------------------------------

@@ -14,7 +14,14 @@ from trustgraph.graph.build import build_graph
 from trustgraph.graph.schema import GRAPH_SCHEMA as SCHEMA
 from trustgraph.load_report import LoadReport
 from trustgraph.model import Snapshot
-from trustgraph.saved.serialize import GraphFileError, load_graph, read_saved, save_graph, saved_inputs
+from trustgraph.saved.serialize import (
+    GraphFileError,
+    keep_products,
+    load_graph,
+    read_saved,
+    save_graph,
+    saved_inputs,
+)
 from trustgraph.saved.store import SQLITE_MAGIC, STORE_VERSION
 from trustgraph.sources.files import load_inputs
 
@@ -282,3 +289,29 @@ def test_a_saved_graph_does_not_depend_on_hash_randomization(tmp_path: Path) -> 
                         "-o", str(out)], check=True, env={**os.environ, "PYTHONHASHSEED": seed})
         tables.append(list(sqlite3.connect(out).execute("SELECT * FROM snapshot")))
     assert tables[0] == tables[1]
+
+
+def test_products_added_to_a_saved_graph_read_back_and_the_graph_is_unchanged(acme, tmp_path: Path) -> None:
+    snapshot, report, graph = acme
+    path = tmp_path / "entry.tgdb"
+    save_graph(graph, path, snapshot=snapshot, report=report)
+    assert read_saved(path, products=("marks",)).products == {}  # negative control: none written
+    keep_products(path, {"marks": {"format": 1, "sensitive": {"a": "b"}}})
+    saved = read_saved(path, snapshot=True, report=True, products=("marks", "other"))
+    assert saved.products == {"marks": {"format": 1, "sensitive": {"a": "b"}}}
+    assert_identical(graph, saved.graph)
+    assert saved.snapshot == snapshot
+    keep_products(path, {"marks": {"format": 1}})  # replaced, not added twice
+    assert read_saved(path, products=("marks",)).products == {"marks": {"format": 1}}
+
+
+def test_products_are_never_added_to_a_damaged_saved_graph(acme, tmp_path: Path) -> None:
+    snapshot, _, graph = acme
+    path = tmp_path / "entry.tgdb"
+    save_graph(graph, path, snapshot=snapshot)
+    with sqlite3.connect(path) as con:
+        con.execute("UPDATE edges SET data = x'0102' WHERE name = 'dst'")
+    con.close()
+    with pytest.raises(GraphFileError, match="does not match its digest"):
+        keep_products(path, {"marks": {}})
+    assert "damaged saved graph" in _one_line_error(path)  # still refused: no fresh digest was written

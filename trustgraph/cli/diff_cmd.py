@@ -27,6 +27,7 @@ from trustgraph.cli.gate import (
 )
 from trustgraph.cli.inputs import InputSpec, iac_options, obtain, reading_options, recorded_inputs
 from trustgraph.cli.output import PictureFile, short, stdout, write_picture
+from trustgraph.cli.pictures import no_marks_option
 from trustgraph.cli.progress import phase
 from trustgraph.cli.terminal import safe
 from trustgraph.report.diff_doc import diff_document
@@ -237,13 +238,14 @@ def gate_failures(diff: GraphDiff, split: Triage | None, fail_on: Severity | Non
               help="Exit 1 when a principal newly reaches a sensitive role, or now without conditions.")
 @gate_options
 @sensitivity_options
+@no_marks_option
 def diff_command(paths: tuple[str, ...], old_paths: tuple[str, ...], new_paths: tuple[str, ...],
                  plan_file: str | None, iac_account: str | None, iac_parameters: tuple[str, ...],
                  policy_role_arn: str | None, known_accounts: str | None, accounts_file: str | None, quiet: bool,
                  no_cache: bool, fmt: str, as_json: bool, output: str | None, fail_on: Severity | None,
                  fail_on_outside: bool, fail_on_reachers: bool, baseline_file: str | None,
                  suppressions_file: str | None, allow_incomplete: bool, sensitive: tuple[str, ...],
-                 many_reachers: int, chain_hops: int) -> None:
+                 many_reachers: int, chain_hops: int, no_marks: bool) -> None:
     """What a change does to trust: edges added, removed and changed, new outside trust, new reachers of
     sensitive roles, findings introduced and resolved.
 
@@ -293,7 +295,9 @@ def diff_command(paths: tuple[str, ...], old_paths: tuple[str, ...], new_paths: 
     if output:
         from trustgraph.render.diff import diff_picture
 
-        write_picture(diff_picture(diff, old.graph, new.graph, sensitive=new.sensitive), output, None)
+        # The sensitive roles of the comparison itself: no rule runs for the picture.
+        write_picture(diff_picture(diff, old.graph, new.graph, sensitive={} if no_marks else new.sensitive),
+                      output, None)
     if fmt == "json":
         click.echo(json.dumps(diff_document(
             diff, old_inputs=recorded_inputs(old_spec), new_inputs=recorded_inputs(new_spec),

@@ -21,6 +21,7 @@ import click
 import networkx as nx
 from rich.console import Console
 
+from trustgraph.analysis.marks import Marks, MarksFormatError, compute_marks
 from trustgraph.cli import cache
 from trustgraph.cli.progress import phase
 from trustgraph.cli.terminal import safe
@@ -29,7 +30,7 @@ from trustgraph.graph.classification import annotate
 from trustgraph.graph.schema import VIA_ALL, via_groups, via_kinds
 from trustgraph.load_report import LoadReport
 from trustgraph.model import Organization, Snapshot
-from trustgraph.saved.serialize import GraphFileError, read_saved, save_graph, saved_inputs
+from trustgraph.saved.serialize import GraphFileError, keep_products, read_saved, save_graph, saved_inputs
 from trustgraph.saved.store import copy_store
 from trustgraph.sources.files import load_inputs
 from trustgraph.sources.iac import IacOptionError, IacOptions, parse_options
@@ -155,6 +156,7 @@ class Loaded:
     report: LoadReport | None = None
     inputs: list[str] = field(default_factory=list)
     cached: Path | None = None  # the cache entry holding this graph as built (before the account files)
+    marks: Marks | None = None  # what pictures mark, when asked for (`obtain(marks=…)`)
 
 
 def obtain_graph(spec: InputSpec) -> nx.DiGraph:
@@ -181,22 +183,86 @@ def recorded_inputs(spec: InputSpec) -> list[str]:
     return [spec.over_graph, *spec.inputs] if spec.over_graph else list(spec.inputs)
 
 
-def obtain(spec: InputSpec, *, snapshot: bool | tuple[str, ...] = False, require_snapshot: bool = False) -> Loaded:
+def obtain(spec: InputSpec, *, snapshot: bool | tuple[str, ...] = False, require_snapshot: bool = False,
+           marks: tuple[str, ...] | None = None) -> Loaded:
     """Load per the spec. `snapshot`: False, True (all of it) or the Snapshot fields wanted; inputs read
-    afresh always give the whole snapshot."""
+    afresh always give the whole snapshot. `marks`: the --sensitive patterns when the command draws marks
+    (None: it does not); `Loaded.marks` then holds them, read from the saved graph or the cache entry when
+    they were made for this build, else made once (and kept with the cache entry)."""
+    wanted = ("marks",) if marks is not None else ()
+    stored: Any = None
     if spec.graph_file:
         if spec.inputs:
             raise click.UsageError("use either --graph or --input, not both")
         with phase("read graph", quiet=spec.quiet):
-            saved = read_saved(spec.graph_file, snapshot=snapshot, report=True, require_snapshot=require_snapshot)
+            saved = read_saved(spec.graph_file, snapshot=snapshot, report=True, require_snapshot=require_snapshot,
+                               products=wanted)
         loaded = Loaded(saved.graph, saved.snapshot, saved.report, saved.inputs)
+        stored = saved.products.get("marks")
     else:
-        loaded = _from_inputs(spec, snapshot)
+        loaded, stored = _from_inputs(spec, snapshot, marks)
     apply_account_files(loaded.graph, spec)
+    if marks is not None:
+        loaded.marks = _marks_for(loaded, spec, marks, stored)
     return loaded
 
 
-def _from_inputs(spec: InputSpec, snapshot: bool | tuple[str, ...]) -> Loaded:
+def _kept_marks(stored: Any, patterns: tuple[str, ...]) -> Marks | None:
+    """Stored marks when they were made with these patterns."""
+    try:
+        found = Marks.from_json(stored) if stored is not None else None
+    except MarksFormatError:
+        return None
+    return found if found is not None and found.patterns == patterns else None
+
+
+def _marks_for(loaded: Loaded, spec: InputSpec, patterns: tuple[str, ...], stored: Any) -> Marks:
+    """The marks of the loaded graph: those stored with it when they fit, else made now (once)."""
+    reclassified = bool(spec.known_accounts or spec.accounts_file)  # the rules read the classification
+    kept = None if reclassified else _kept_marks(stored, patterns)
+    if kept is not None:
+        return kept
+    source = spec.graph_file or loaded.cached
+    if loaded.snapshot is None or not _whole(loaded.snapshot):
+        if source is not None:
+            with phase("read policies", quiet=spec.quiet):
+                loaded.snapshot = read_saved(source, snapshot=True).snapshot
+    if loaded.snapshot is None:
+        if not spec.quiet:
+            stderr.print("note: this saved graph keeps no policies (written by an older trustgraph): sensitive "
+                         "roles are marked from the trustgraph:sensitive tag and --sensitive only, findings not "
+                         "at all (save it again from the inputs with `trustgraph build`)")
+    elif spec.graph_file and stored is None and not spec.quiet:
+        stderr.print("note: this saved graph keeps no marks for pictures (written by an older trustgraph, or by "
+                     "`build --no-marks`): the findings rules run to make them (`trustgraph build --graph FILE "
+                     "-o FILE` saves the graph again with them)")
+    made = make_marks(loaded.graph, loaded.snapshot, patterns, spec.quiet)
+    if loaded.cached is not None and not reclassified and not patterns and stored is None:
+        # A cache entry written by a command that did not draw: the next picture reads these.
+        try:
+            keep_products(loaded.cached, {"marks": made.to_json()})
+        except (OSError, GraphFileError, sqlite3.Error):
+            pass  # a cache that cannot be amended is no failure
+    return made
+
+
+def _whole(snapshot: Snapshot) -> bool:
+    # Read with only some fields (the organization): the rules need all of them.
+    return bool(snapshot.roles or snapshot.users)
+
+
+def make_marks(graph: nx.DiGraph, snapshot: Snapshot | None, patterns: tuple[str, ...], quiet: bool) -> Marks:
+    """Run the findings rules once for what pictures mark (with progress)."""
+    roles = len(snapshot.roles) if snapshot is not None else 0
+    with phase("check rules", total=roles, quiet=quiet, unit="roles") as tick:
+        return compute_marks(graph, snapshot, patterns, progress=tick)
+
+
+def _from_inputs(spec: InputSpec, snapshot: bool | tuple[str, ...],
+                 marks: tuple[str, ...] | None = None) -> tuple[Loaded, Any]:
+    """The graph from the cache or built (and cached), with the marks stored with the cache entry (JSON, or
+    None). A build for a command that draws makes the marks before the entry is written, so that the entry
+    keeps them, unless account files or patterns make them this run's own."""
     if not spec.inputs:
         raise click.UsageError("give at least one --input PATH (or --graph FILE)")
     hashed = (spec.over_graph, *spec.inputs) if spec.over_graph else spec.inputs
@@ -206,7 +272,8 @@ def _from_inputs(spec: InputSpec, snapshot: bool | tuple[str, ...]) -> Loaded:
         if entry.is_file():
             try:
                 with phase("read cached build", quiet=spec.quiet):
-                    saved = read_saved(entry, snapshot=snapshot, report=True, require_snapshot=snapshot is True)
+                    saved = read_saved(entry, snapshot=snapshot, report=True, require_snapshot=snapshot is True,
+                                       products=("marks",) if marks is not None else ())
             except GraphFileError as exc:
                 # damaged (a full disk, a crash, a change by hand): never served, built again
                 if not spec.quiet:
@@ -216,18 +283,24 @@ def _from_inputs(spec: InputSpec, snapshot: bool | tuple[str, ...]) -> Loaded:
                 cache.touch(entry)
                 if saved.report is not None:
                     report_load(saved.report, spec.quiet)
-                return Loaded(saved.graph, saved.snapshot, saved.report, list(hashed), entry)
+                return Loaded(saved.graph, saved.snapshot, saved.report, list(hashed), entry), \
+                    saved.products.get("marks")
     built, report = load_snapshot(spec.inputs, spec.role_arn, spec.quiet, spec.iac, spec.empty_ok, spec.over_graph)
     graph = build_with_progress(built, spec.quiet)
-    stored = _store(key, graph, built, report, spec.quiet) if key is not None else None
-    return Loaded(graph, built, report, list(hashed), stored)
+    made = None
+    if marks == () and not (spec.known_accounts or spec.accounts_file):
+        made = make_marks(graph, built, (), spec.quiet).to_json()
+    stored = _store(key, graph, built, report, spec.quiet, made) if key is not None else None
+    return Loaded(graph, built, report, list(hashed), stored), made
 
 
-def _store(key: str, graph: nx.DiGraph, snapshot: Snapshot, report: LoadReport, quiet: bool) -> Path | None:
+def _store(key: str, graph: nx.DiGraph, snapshot: Snapshot, report: LoadReport, quiet: bool,
+           marks: Any = None) -> Path | None:
     entry = cache.entry_path(key)
     try:
         entry.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        save_graph(graph, entry, snapshot=snapshot, report=report, meta={"cache_key": key})
+        save_graph(graph, entry, snapshot=snapshot, report=report, meta={"cache_key": key},
+                   products={"marks": marks} if marks is not None else None)
     except Exception as exc:  # the command has its graph: a cache it cannot write is no failure
         if not quiet:
             stderr.print(f"warning: cannot write the build cache in {cache.cache_dir()}: "
@@ -244,10 +317,11 @@ def _discard(entry: Path) -> None:
         pass
 
 
-def build_saved(spec: InputSpec, output: str | Path) -> nx.DiGraph:
+def build_saved(spec: InputSpec, output: str | Path, marks: bool = True) -> nx.DiGraph:
     """`trustgraph build`: obtain the graph (from --input, or re-save a --graph file) and write it to
-    `output` with the snapshot, so that every command can run from it."""
-    loaded = obtain(spec, snapshot=bool(spec.graph_file))
+    `output` with the snapshot, so that every command can run from it, and (unless `marks` is False) with
+    the marks of pictures, so that no picture drawn from it runs the findings rules."""
+    loaded = obtain(spec, snapshot=bool(spec.graph_file), marks=() if marks else None)
     save_loaded(loaded, spec, output)
     return loaded.graph
 
@@ -262,10 +336,11 @@ def save_loaded(loaded: Loaded, spec: InputSpec, output: str | Path) -> None:
             return
         except (OSError, sqlite3.Error):
             pass  # the entry went away (another process evicted it): write it out
-    if loaded.snapshot is None and loaded.cached is not None:
+    if (loaded.snapshot is None or not _whole(loaded.snapshot)) and loaded.cached is not None:
         loaded.snapshot = read_saved(loaded.cached, snapshot=True).snapshot
     with phase("save graph", quiet=spec.quiet):
-        save_graph(loaded.graph, output, snapshot=loaded.snapshot, report=loaded.report, inputs=loaded.inputs)
+        save_graph(loaded.graph, output, snapshot=loaded.snapshot, report=loaded.report, inputs=loaded.inputs,
+                   products={"marks": loaded.marks.to_json()} if loaded.marks is not None else None)
 
 
 def _copy_entry(entry: Path, output: Path, inputs: list[str]) -> None:

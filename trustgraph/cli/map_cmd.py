@@ -13,12 +13,13 @@ from trustgraph.analysis.reachability import resolve_node
 from trustgraph.cli.app import examples, main
 from trustgraph.cli.inputs import InputSpec, input_options, stderr
 from trustgraph.cli.output import PictureFile, write_picture
-from trustgraph.cli.pictures import load_with_snapshot, picture_marks
+from trustgraph.cli.pictures import load_picture, no_marks_option
 from trustgraph.cli.progress import phase
 from trustgraph.cli.terminal import safe
 from trustgraph.render.accounts import accounts_in_data
 from trustgraph.render.boundary import ONLY, describe_only, only_filter, parse_only
 from trustgraph.render.engine import FORMATS
+from trustgraph.render.marks import NO_MARKS
 from trustgraph.render.ous import UnknownOU
 from trustgraph.render.overview import AUTO_SUMMARY, VIEW_ROWS, ViewOptionError, ViewOptions, pick_view
 from trustgraph.render.overview import VIEWS as VIEW_TABLE
@@ -78,9 +79,11 @@ def _resolve_account(graph: nx.DiGraph, value: str) -> str:
 @click.option("--layout", type=click.Choice(LAYOUTS), default="auto", show_default=True,
               help="auto: dot; account maps above 120 nodes: radial (hub accounts in the middle, one sector "
                    "per OU). sfdp, neato, fdp: Graphviz's force-directed engines.")
+@no_marks_option
 def map_command(spec: InputSpec, output: str, fmt: str | None, view: str, by: str, ou: str | None,
                 only: tuple[str, ...], sensitive: tuple[str, ...], focus: str | None, depth: int | None,
-                account_id: str | None, max_nodes: int, service_linked: bool, services: bool, layout: str) -> None:
+                account_id: str | None, max_nodes: int, service_linked: bool, services: bool, layout: str,
+                no_marks: bool) -> None:
     """Draw the trust map.
 
     The account view folds principals into accounts, the OU view accounts into OUs: one edge per source →
@@ -109,9 +112,11 @@ def map_command(spec: InputSpec, output: str, fmt: str | None, view: str, by: st
     if by != "accounts" and view not in ("matrix", "auto"):
         raise click.UsageError("--by is for the matrix view")
 
-    graph, snapshot = load_with_snapshot(spec)
+    # The people view reads the whole snapshot (Identity Center, policies); the others only the organization.
+    # --only sensitive reads the sensitive roles of the marks, drawn or not.
+    graph, snapshot, marks = load_picture(spec, snapshot=True if view == "people" else ("organization",),
+                                          patterns=sensitive, marks=not no_marks or "sensitive" in chosen_only)
     organization = snapshot.organization if snapshot is not None else None
-    marks = picture_marks(graph, snapshot, sensitive, spec.quiet)
     started = time.perf_counter()
     note = ""
     if chosen_only:
@@ -127,6 +132,8 @@ def map_command(spec: InputSpec, output: str, fmt: str | None, view: str, by: st
         drawn = result.graph
     else:
         drawn = graph
+    if no_marks:
+        marks = NO_MARKS
     opts = ViewOptions(organization=organization, marks=marks, max_nodes=max_nodes,
                        has_ous=overview_has_ous(graph, organization), focus=focus, depth=depth, account=account_id,
                        ou=ou, by=by, engine=None if layout == "auto" else layout, services=services or None,

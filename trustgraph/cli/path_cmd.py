@@ -21,7 +21,7 @@ from trustgraph.cli.output import (
     stdout,
     write_picture,
 )
-from trustgraph.cli.pictures import load_with_snapshot, picture_marks
+from trustgraph.cli.pictures import load_picture, no_marks_option
 from trustgraph.cli.progress import phase
 from trustgraph.cli.terminal import safe
 from trustgraph.render.engine import FORMATS
@@ -45,20 +45,20 @@ from trustgraph.render.views import reach_paths_view
               help="Also draw the paths to this file (`-` for standard output, text formats only).")
 @click.option("--format", "fmt", type=click.Choice(TABLE_FORMATS + FORMATS),
               help=f"{ROWS_HELP}. {', '.join(FORMATS)}: the picture format of -o (default: from the -o suffix).")
+@no_marks_option
 def path_command(source: str, target: str, spec: InputSpec, k: int, as_json: bool, output: str | None,
-                 fmt: str | None, via: tuple[str, ...]) -> None:
+                 fmt: str | None, via: tuple[str, ...], no_marks: bool) -> None:
     """The K shortest assume-role paths from SOURCE to TARGET."""
     if output == "-" and as_json:
         raise click.UsageError("--json and -o - both write to standard output; pick one")
     rows, fmt = split_format(fmt, as_json, output)
-    graph, snapshot = load_with_snapshot(spec)
+    graph, _, marks = load_picture(spec, marks=bool(output) and not no_marks)
     src, dst = resolve_node(graph, source), resolve_node(graph, target)
     paths = k_shortest_paths(graph, src, dst, k, via=checked_via(via))
     if output and not paths:
         # A picture of the two ends alone would say nothing: say it in words, draw nothing.
         stderr.print(f"no path from {safe(short(src))} to {safe(short(dst))}: no picture written")
     elif output:
-        marks = picture_marks(graph, snapshot, (), spec.quiet)
         with phase("render", quiet=spec.quiet):
             written = write_picture(reach_paths_view(graph, dst, [p.route for p in paths], marks), output, fmt)
         if written and not as_json and not spec.quiet:

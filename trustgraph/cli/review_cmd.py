@@ -12,6 +12,7 @@ from trustgraph.cli.app import examples, main
 from trustgraph.cli.findings_cmd import analyse, sensitivity_options
 from trustgraph.cli.gate_files import load_guardrails
 from trustgraph.cli.inputs import InputSpec, input_options, recorded_inputs, stderr
+from trustgraph.cli.pictures import no_marks_option
 from trustgraph.cli.progress import phase
 from trustgraph.cli.terminal import safe
 from trustgraph.report.bundle import check_output_dir, write_bundle
@@ -35,9 +36,10 @@ from trustgraph.report.bundle import check_output_dir, write_bundle
 @click.option("--force", is_flag=True, help="Write into DIR even if it is the current directory, holds files "
               "trustgraph did not write, or has symbolic links where the review writes (replaced, not followed).")
 @sensitivity_options
+@no_marks_option
 def review_command(spec: InputSpec, output_dir: str, title: str | None, no_diagrams: bool,
                    sensitive: tuple[str, ...], many_reachers: int, chain_hops: int, force: bool,
-                   rules_file: str | None) -> None:
+                   rules_file: str | None, no_marks: bool) -> None:
     """Write an architecture-review bundle: a main page of a few pages whatever the size of the organization (what
     to fix first, the accounts by OU, the trust map and OU matrix, the trust that crosses the organization
     boundary, the sensitive roles by OU, the findings by rule), and linked pages with every account, outside
@@ -56,7 +58,7 @@ def review_command(spec: InputSpec, output_dir: str, title: str | None, no_diagr
     with phase("write review", quiet=spec.quiet):
         result = write_bundle(output_dir, snapshot, graph, findings, options, inputs=recorded_inputs(spec),
                               title=title, diagrams=not no_diagrams, force=force,
-                              context=context, guardrails=guardrails)
+                              context=context, guardrails=guardrails, marks=not no_marks)
     for warning in result.warnings:
         stderr.print(f"warning: {safe(warning)}")
     if snapshot.gaps and not spec.quiet:

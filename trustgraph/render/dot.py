@@ -20,7 +20,7 @@ from trustgraph.graph.schema import (
     styled_by_kind,
 )
 from trustgraph.render.clusters import cluster_title, pin_title
-from trustgraph.render.marks import NO_MARKS, Marks, legend_rows
+from trustgraph.render.marks import NO_MARKS, Marks, legend_rows, role_lines
 from trustgraph.render.style import (
     DASHED,
     DEAD_END,
@@ -350,7 +350,7 @@ def to_dot(graph: nx.DiGraph, nodes: Iterable[str] | None = None, *, title: str 
                              for text, n in sorted(folded_labels[node].items()))
         for line in [*data.get("ways", ()), *(extra_lines or {}).get(node, ())]:
             label += f"\\n{dot_text(line)}"
-        badges = marks.role_lines(node)
+        badges = role_lines(marks, node)
         if badges:
             label += "".join(f"\\n{dot_text(line)}" for line in badges)
             shown_marks.update(("sensitive" if line.startswith(SENSITIVE_GLYPH) else "flagged") for line in badges)

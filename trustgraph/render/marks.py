@@ -1,46 +1,27 @@
 """What a reviewer looks for first on any picture: sensitive (admin-equivalent) roles and roles with findings.
 
-The render layer is pure: the CLI computes the marks (from the snapshot with `sensitive_roles` and `find`,
-the definitions `findings` uses, or from what a saved graph holds) and passes them to every view.
+The render layer is pure: the marks are an analysis product (`trustgraph.analysis.marks`), made once per build and
+kept with the saved graph; the CLI passes them to every view.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-
 from trustgraph.analysis.exposure import Exposure
+from trustgraph.analysis.marks import NO_MARKS, Marks
 from trustgraph.render.style import FINDING_GLYPH, MARK_COLOR, SENSITIVE_GLYPH, html_text
 
+__all__ = ["NO_MARKS", "Marks", "holding_text", "legend_rows", "role_lines"]
 
-@dataclass(frozen=True)
-class Marks:
-    sensitive: Mapping[str, str] = field(default_factory=dict)  # role ARN → why, short ("admin-equivalent")
-    findings: Mapping[str, tuple[int, str]] = field(default_factory=dict)  # role ARN → (count, worst severity)
-    findings_floor: str = "medium"  # the least severity counted in `findings`
-    # role ARN → its findings (severity, rule, message, statement), for the HTML explorer's side panel
-    details: Mapping[str, tuple[Mapping[str, str], ...]] = field(default_factory=dict)
 
-    def __bool__(self) -> bool:
-        return bool(self.sensitive or self.findings)
-
-    def role_lines(self, role: str) -> list[str]:
-        """Badge lines for one role: "⚠ admin-equivalent", "⚑ 2 findings (high)"."""
-        lines = []
-        if role in self.sensitive:
-            lines.append(f"{SENSITIVE_GLYPH} {self.sensitive[role] or 'sensitive'}")
-        if role in self.findings:
-            count, worst = self.findings[role]
-            lines.append(f"{FINDING_GLYPH} {count} finding{'s' if count != 1 else ''} ({worst})")
-        return lines
-
-    def count(self, roles: Iterable[str]) -> tuple[int, int]:
-        """(sensitive, with findings) among `roles`."""
-        sensitive = flagged = 0
-        for role in roles:
-            sensitive += role in self.sensitive
-            flagged += role in self.findings
-        return sensitive, flagged
+def role_lines(marks: Marks, role: str) -> list[str]:
+    """Badge lines for one role: "⚠ admin-equivalent", "⚑ 2 findings (high)"."""
+    lines = []
+    if role in marks.sensitive:
+        lines.append(f"{SENSITIVE_GLYPH} {marks.sensitive[role] or 'sensitive'}")
+    if role in marks.findings:
+        count, worst = marks.findings[role]
+        lines.append(f"{FINDING_GLYPH} {count} finding{'s' if count != 1 else ''} ({worst})")
+    return lines
 
 
 def holding_text(sensitive: int, flagged: int, exposure: Exposure | None = None) -> str:
@@ -54,9 +35,6 @@ def holding_text(sensitive: int, flagged: int, exposure: Exposure | None = None)
     if flagged:
         parts.append(f"{FINDING_GLYPH} {flagged} role{'s' if flagged != 1 else ''} with findings")
     return " · ".join(parts)
-
-
-NO_MARKS = Marks()
 
 
 def legend_rows(marks: Marks, sensitive: bool, flagged: bool, holders: str = "") -> list[str]:

@@ -5,12 +5,13 @@ sensitive and findings marks."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import networkx as nx
 
+from trustgraph.analysis.marks import MARKED_SEVERITY, findings_marks
 from trustgraph.render.accounts import Folder, account_map, account_view, trust_only_note
 from trustgraph.render.engine import FORMATS
 from trustgraph.render.marks import NO_MARKS, Marks
@@ -22,8 +23,6 @@ from trustgraph.render.views import AUTO_ACCOUNT_VIEW, AUTO_ACCOUNTS, auto_view,
 __all__ = ["AUTO_SUMMARY", "MARKED_SEVERITY", "OVERVIEW_MAX_NODES", "VIEWS", "VIEW_ROWS", "ViewOptionError",
            "ViewOptions", "ViewRow", "findings_marks", "has_ous", "overview", "pick_view"]
 
-# Roles with findings of this severity or worse are marked (low and info findings are hygiene).
-MARKED_SEVERITY = "medium"
 # `map --ou X`: an OU holding more accounts than this is drawn as its matrix (a graph of it is a ring of chords).
 DRILL_MATRIX_ABOVE = 40
 # `trustgraph map --max-nodes` default: the most principals the auto view draws one by one.
@@ -34,29 +33,6 @@ def has_ous(graph: nx.DiGraph, organization: Any) -> bool:
     """Whether the organization data places accounts in OUs (below the root)."""
     return any("/ou-" in path or path.count("/") > 2 for path in Folder(graph, organization, None, None)
                .org_accounts.values())
-
-
-def findings_marks(sensitive: Mapping[str, str], findings: Iterable[Any], floor: str = MARKED_SEVERITY) -> Marks:
-    """Marks from the sensitive roles (ARN → why) and the findings of severity `floor` or worse."""
-    from trustgraph.analysis.findings import Severity
-
-    least = Severity(floor)
-    flagged: dict[str, tuple[int, str]] = {}
-    details: dict[str, list[dict[str, str]]] = {}
-    worst: dict[str, Severity] = {}
-    for f in findings:
-        if not f.severity.at_least(least):
-            continue
-        count, _ = flagged.get(f.role, (0, ""))
-        if f.role not in worst or f.severity.rank > worst[f.role].rank:
-            worst[f.role] = f.severity
-        flagged[f.role] = (count + 1, worst[f.role].value)
-        entry = {"severity": f.severity.value, "rule": f.rule, "message": f.message}
-        if f.statement:
-            entry["statement"] = f.statement
-        details.setdefault(f.role, []).append(entry)
-    return Marks(sensitive=dict(sorted(sensitive.items())), findings=dict(sorted(flagged.items())),
-                 findings_floor=floor, details={role: tuple(found) for role, found in sorted(details.items())})
 
 
 class ViewOptionError(ValueError):

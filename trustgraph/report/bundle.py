@@ -11,10 +11,11 @@ import networkx as nx
 
 from trustgraph.analysis.findings import Finding, FindingContext, FindingOptions
 from trustgraph.analysis.guardrails import RuleResult
+from trustgraph.analysis.marks import NO_MARKS, findings_marks
 from trustgraph.atomic import replacing_together
 from trustgraph.model import Snapshot
 from trustgraph.render.engine import picture_bytes
-from trustgraph.render.overview import findings_marks, overview
+from trustgraph.render.overview import overview
 from trustgraph.render.views import reachers_view
 from trustgraph.report import review_layout as layout
 from trustgraph.report import review_pages as pages
@@ -96,11 +97,12 @@ def write_bundle(directory: str | Path, snapshot: Snapshot, graph: nx.DiGraph, f
                  options: FindingOptions | None = None, *, inputs: list[str] | None = None,
                  title: str | None = None, diagrams: bool = True, force: bool = False,
                  context: FindingContext | None = None,
-                 guardrails: list[RuleResult] | None = None) -> BundleResult:
+                 guardrails: list[RuleResult] | None = None, marks: bool = True) -> BundleResult:
     """Write the bundle into `directory`, whole or not at all: every file is made first, then staged beside its
     target, and all are renamed into place once the last one is written (`trustgraph.atomic`); on a write error
     (OutputError) the previous bundle is untouched. Files of the previous bundle this one does not have are removed
-    after. A symbolic link where a file goes is replaced, not followed."""
+    after. A symbolic link where a file goes is replaced, not followed. `marks` False: the pictures (the map, the
+    path pictures) mark nothing (`--no-marks`); the main page's matrix still says which cells reach sensitive roles."""
     out = Path(directory)
     check_output_dir(out, force)
     previous = _owned_files(out) or []
@@ -111,11 +113,13 @@ def write_bundle(directory: str | Path, snapshot: Snapshot, graph: nx.DiGraph, f
     map_svg: bytes | None = None
     path_files: dict[str, str] = {}
     pictures: list[tuple[str, bytes]] = []
-    # The marks of `trustgraph map` and `who-can-reach -o`: sensitive roles and roles with findings.
-    marks = findings_marks({arn: s.label for arn, s in context.sensitive.items()}, findings)
+    # The marks of `trustgraph map` and `who-can-reach -o` (sensitive roles and roles with findings), from the
+    # findings of this report: the rules do not run again for the pictures.
+    found = findings_marks({arn: s.label for arn, s in context.sensitive.items()}, findings)
+    drawn = found if marks else NO_MARKS
     if diagrams:
         # The picture `trustgraph map` draws (--view auto, with its marks): one implementation, one picture.
-        result.view, picture = overview(graph, organization=snapshot.organization, marks=marks)
+        result.view, picture = overview(graph, organization=snapshot.organization, marks=drawn)
         map_svg = _draw(picture, MAP_FILE, result)
         if map_svg:
             pictures.append((MAP_FILE, map_svg))
@@ -126,11 +130,11 @@ def write_bundle(directory: str | Path, snapshot: Snapshot, graph: nx.DiGraph, f
             name = layout.path_picture(s.role)
             # The picture `who-can-reach -o` draws of these reachers (every one from outside, the first
             # ReacherSummary.KEPT others: those the role's page lists), alike principals folded when many.
-            svg = _draw(reachers_view(graph, s.role, group.reachers, marks), name, result)
+            svg = _draw(reachers_view(graph, s.role, group.reachers, drawn), name, result)
             if svg:
                 path_files[s.role] = name
                 pictures.append((name, svg))
-    matrix = matrix_table(graph, snapshot.organization, marks)
+    matrix = matrix_table(graph, snapshot.organization, found)
     map_view = result.view or "accounts"
     md_text = render_markdown(review, map_image=MAP_FILE if map_svg else None, map_view=map_view, matrix=matrix)
     html_text = render_html(review, map_svg=map_svg, path_files=path_files, map_view=map_view, matrix=matrix)

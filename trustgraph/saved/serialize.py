@@ -5,7 +5,7 @@ it, and still reads the node-link JSON files of earlier versions (told apart by 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -16,12 +16,21 @@ from trustgraph.gc_pause import collector_paused
 from trustgraph.graph.schema import GRAPH_SCHEMA as SCHEMA
 from trustgraph.load_report import LoadReport
 from trustgraph.model import Snapshot
-from trustgraph.saved.store import SQLITE_MAGIC, SavedFile, StoreError, write_store
+from trustgraph.saved.store import SQLITE_MAGIC, SavedFile, StoreError, add_products, write_store
 from trustgraph.sources.structured_file import INPUT_FILE_CAP, file_problem
 
 
 class GraphFileError(ValueError):
     pass
+
+
+def keep_products(path: str | Path, products: Mapping[str, Any]) -> None:
+    """Add analysis products to a saved graph made without them (the build cache entry of a command that did
+    not draw). Raises OSError, GraphFileError."""
+    try:
+        add_products(path, products)
+    except StoreError as exc:
+        raise GraphFileError(f"{path}: {exc}") from None
 
 
 @dataclass(slots=True)
@@ -34,15 +43,18 @@ class SavedGraph:
     report: LoadReport | None = None
     inputs: list[str] = field(default_factory=list)
     meta: dict[str, str] = field(default_factory=dict)
+    products: dict[str, Any] = field(default_factory=dict)  # the analysis products asked for and stored (JSON)
 
 
 def save_graph(graph: nx.DiGraph, path: str | Path, *, snapshot: Snapshot | None = None,
                report: LoadReport | None = None, inputs: Sequence[str] = (),
-               meta: dict[str, str] | None = None) -> None:
+               meta: dict[str, str] | None = None, products: Mapping[str, Any] | None = None) -> None:
     """Write the graph to `path` (SQLite, atomically). With `snapshot`, commands that need the policies
-    (findings, review) can run from the file too."""
+    (findings, review) can run from the file too; `products` (name → JSON value: the marks of pictures) are
+    kept beside it, so that nothing reading the file makes them again."""
     write_store(graph, path, snapshot=snapshot, report=report,
-                meta={**({"inputs": json.dumps(list(inputs))} if inputs else {}), **(meta or {})})
+                meta={**({"inputs": json.dumps(list(inputs))} if inputs else {}), **(meta or {})},
+                products=products)
 
 
 def load_graph(path: str | Path) -> nx.DiGraph:
@@ -50,10 +62,11 @@ def load_graph(path: str | Path) -> nx.DiGraph:
 
 
 def read_saved(path: str | Path, *, snapshot: bool | Iterable[str] = False, report: bool = False,
-               require_snapshot: bool = False) -> SavedGraph:
+               require_snapshot: bool = False, products: Iterable[str] = ()) -> SavedGraph:
     """Read a saved graph; `snapshot=True` adds the whole snapshot, an iterable of Snapshot field names
     only those fields. Files without a snapshot (graph-only saves, old JSON) give `snapshot=None`, or a
-    GraphFileError with `require_snapshot`."""
+    GraphFileError with `require_snapshot`. `products`: the analysis products wanted (those stored are in
+    `SavedGraph.products`)."""
     _check_file(path)
     try:
         with open(path, "rb") as fh:
@@ -73,8 +86,9 @@ def read_saved(path: str | Path, *, snapshot: bool | Iterable[str] = False, repo
             if wanted != () and (saved.has_snapshot or require_snapshot):
                 stored = saved.snapshot(wanted)
             inputs = json.loads(saved.meta.get("inputs", "[]"))
+            found = {name: value for name in products if (value := saved.product(name)) is not None}
             return SavedGraph(graph, stored, saved.report() if report else None,
-                              [str(i) for i in inputs] if isinstance(inputs, list) else [], saved.meta)
+                              [str(i) for i in inputs] if isinstance(inputs, list) else [], saved.meta, found)
     except StoreError as exc:
         raise GraphFileError(f"{path}: {exc}") from None
     except ValueError as exc:  # the meta's inputs entry

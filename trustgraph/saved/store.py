@@ -7,7 +7,8 @@ an even id 2k is the k-th string of `strings`, an odd id 2k+1 the k-th JSON valu
   `schema`, `nodes` and `edges` counts, `node_ids` (`text`, or `json` when some node id is not a string),
   `snapshot_codec` / `report_codec` (fingerprints of the model classes, when stored), `snapshot_codec.<field>`
   (an optional snapshot part's fingerprint, only when that part is stored: Identity Center data), `inputs` (JSON list,
-  when given), `snapshot_sizes` (JSON: each snapshot part's size uncompressed), `data_digest` (SHA-256 over the
+  when given), `products` (JSON list of the analysis products stored, when some are: `marks`),
+  `snapshot_sizes` (JSON: each snapshot part's size uncompressed), `data_digest` (SHA-256 over the
   contents of every other table, see `_data_digest`), `meta_digest` (SHA-256 over every other meta row) and
   whatever else the writer adds (the build cache records its key).
 - `graph_attrs(pos, key, value)`: the graph-level attributes, one JSON value each, in order.
@@ -28,7 +29,10 @@ an even id 2k is the k-th string of `strings`, an odd id 2k+1 the k-th JSON valu
   grouped by target in its predecessor order: `pred_src` (node number), `pred_edge` (the edge's position
   in the successor order). Both orders come back as saved, so searches break ties as on the saved graph.
 - `snapshot(part, data)`: zlib-compressed JSON (`trustgraph.saved.codec`): one row per Snapshot field (with the
-  policy objects it shares), `_report` for the LoadReport.
+  policy objects it shares), `_report` for the LoadReport, `_<name>` for an analysis product (`_marks`: what
+  pictures mark, `trustgraph.analysis.marks`; JSON this module does not read, listed in the `products` meta row).
+  A file without a product (written before products were kept, or by a command that did not make it) is read as
+  before: products are an addition within version 2, so files of either kind are read by either trustgraph.
 
 What is read back is checked before it is used: the SQLite schema must be exactly the one written (tables only,
 so that no view or trigger runs; `trusted_schema` off), both digests must match, and a snapshot part is inflated
@@ -239,12 +243,53 @@ def _dicts(graph: nx.DiGraph[Any]) -> tuple[dict[Any, _Attrs], _Neighbours, _Nei
 
 
 def write_store(graph: nx.DiGraph[Any], path: str | Path, *, snapshot: Snapshot | None = None,
-                report: LoadReport | None = None, meta: Mapping[str, str] | None = None) -> None:
-    """Write the graph (and the snapshot and load report, when given) to `path`, atomically."""
+                report: LoadReport | None = None, meta: Mapping[str, str] | None = None,
+                products: Mapping[str, Any] | None = None) -> None:
+    """Write the graph (and the snapshot, the load report and analysis products (name → JSON value), when
+    given) to `path`, atomically."""
     if graph.is_multigraph() or not graph.is_directed():
         raise TypeError("only a networkx DiGraph can be saved")
     with replacing(path) as tmp, collector_paused(), closing(sqlite3.connect(tmp, isolation_level=None)) as con:
-        _write(con, graph, snapshot, report, meta or {})
+        _write(con, graph, snapshot, report, meta or {}, products or {})
+
+
+def add_products(path: str | Path, products: Mapping[str, Any]) -> None:
+    """Add (or replace) analysis products in the saved graph `path`, atomically: a copy with the product rows
+    and the digests written anew. The data is checked against its digest first, so that a damaged file is
+    never given a digest that would pass. Raises OSError, StoreError."""
+    with open(path, "rb") as src, replacing(path) as tmp:
+        with open(tmp, "wb") as out:
+            while chunk := src.read(1 << 20):
+                out.write(chunk)
+        with closing(sqlite3.connect(tmp, isolation_level=None)) as con:
+            con.execute("PRAGMA journal_mode=OFF")
+            con.execute("BEGIN")
+            try:
+                meta = dict(con.execute("SELECT key, value FROM meta").fetchall())
+                if meta.get("data_digest") != _data_digest(_fetch_tables(con)):
+                    raise StoreError("damaged saved graph (its content does not match its digest)")
+                sizes = json.loads(meta.get("snapshot_sizes", "{}"))
+                names = set(json.loads(meta.get("products", "[]")))
+            except (sqlite3.DatabaseError, TypeError, ValueError, OverflowError) as exc:
+                raise StoreError(f"damaged saved graph ({exc})") from None
+            rows = [(_product_part(name), _compress(value, sizes, _product_part(name)))
+                    for name, value in products.items()]
+            con.executemany("DELETE FROM snapshot WHERE part = ?", [(part,) for part, _ in rows])
+            con.executemany("INSERT INTO snapshot VALUES (?, ?)", rows)
+            meta["products"] = _DUMPS(sorted(names | set(products)))
+            meta["snapshot_sizes"] = _DUMPS(dict(sorted(sizes.items())))
+            meta["data_digest"] = _data_digest(_fetch_tables(con))
+            meta["meta_digest"] = _meta_digest(meta)
+            con.execute("DELETE FROM meta")
+            con.executemany("INSERT INTO meta VALUES (?, ?)", meta.items())
+            con.execute("COMMIT")
+
+
+def _product_part(name: str) -> str:
+    # Beside the snapshot's fields (identifiers) and `_report`: a name of its own, `_<name>`.
+    if not name.isidentifier() or name == "report":
+        raise ValueError(f"not a product name: {name!r}")
+    return f"_{name}"
 
 
 def copy_store(source: str | Path, target: str | Path, *, drop: Iterable[str] = (),
@@ -267,7 +312,7 @@ def copy_store(source: str | Path, target: str | Path, *, drop: Iterable[str] = 
 
 
 def _write(con: sqlite3.Connection, graph: nx.DiGraph[Any], snapshot: Snapshot | None, report: LoadReport | None,
-           extra: Mapping[str, str]) -> None:
+           extra: Mapping[str, str], products: Mapping[str, Any]) -> None:
     con.execute("PRAGMA journal_mode=OFF")
     con.execute("PRAGMA synchronous=OFF")
     con.execute(f"PRAGMA application_id={APPLICATION_ID}")
@@ -399,6 +444,10 @@ def _write(con: sqlite3.Connection, graph: nx.DiGraph[Any], snapshot: Snapshot |
         con.execute("INSERT INTO snapshot VALUES ('_report', ?)",
                     (_compress(REPORT_CODEC.encode(report), sizes, "_report"),))
         meta["report_codec"] = REPORT_CODEC.fingerprint
+    if products:
+        con.executemany("INSERT INTO snapshot VALUES (?, ?)", [
+            (_product_part(name), _compress(value, sizes, _product_part(name))) for name, value in products.items()])
+        meta["products"] = _DUMPS(sorted(products))
     meta["snapshot_sizes"] = _DUMPS(dict(sorted(sizes.items())))
     meta.update(extra)
     # Digested as read back, so that writer and reader digest one form of the rows.
@@ -631,6 +680,16 @@ class SavedFile:
             return REPORT_CODEC.decode(self._part("_report"))
         except CodecError as exc:
             raise StoreError(f"damaged saved graph (load report: {exc})") from None
+
+    def product(self, name: str) -> Any:
+        """An analysis product stored beside the graph (its JSON value), None when the file holds none."""
+        try:
+            stored = json.loads(self.meta.get("products", "[]"))
+        except ValueError:
+            raise StoreError("damaged saved graph (meta products)") from None
+        if not isinstance(stored, list) or name not in stored:
+            return None
+        return self._part(_product_part(name))
 
     # -- the graph ------------------------------------------------------------------------------------
     def graph(self) -> nx.DiGraph[Any]:
