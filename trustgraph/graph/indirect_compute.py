@@ -41,17 +41,30 @@ class ComputeEdges(IndirectBase):
         account = caller.account or ""
         found = self.targets.candidates(account, allows, bool(profile.missing_policies))
         named = None if found is None else frozenset(found)
+        # Techniques passing roles to one service ask the same PassRole questions: decided once, and a technique
+        # none of whose roles may be passed asks nothing else.
+        decided: dict[tuple[str, str, str | None], dict[str, Permission]] = {}
         for technique in PASSROLE_TECHNIQUES:
             roles = self.trusting.get((technique.service, account))
             if not roles:
+                continue
+            associated = associated_resource(technique, caller.partition, account)
+            key = (technique.service, technique.passed_to_service, associated)
+            passes = decided.get(key)
+            if passes is None:
+                passes = decided[key] = {
+                    arn: p for arn in roles if names_arn(named, arn) and (p := self.checker.check(
+                        caller, profile, "iam:PassRole", arn, self.snapshot.roles[arn], technique.passed_to_service,
+                        associated)) is not None}
+            if not passes:
                 continue
             steps = self._on_existing(caller, profile, technique) if technique.resource_kind else \
                 self._all(caller, profile, technique.actions, together=technique.one_resource)
             if steps is None:
                 continue
             extras, settled = self._service_linked(technique.extras, account)
-            for group, own, unmet in self._by_instance_profile(technique, extras, roles):
-                self._pass(caller, profile, technique, group, steps, named, own, (*settled, *unmet))
+            for group, own, unmet in self._by_instance_profile(technique, extras, [r for r in roles if r in passes]):
+                self._pass(caller, profile, technique, group, steps, passes, own, (*settled, *unmet))
 
     def _on_existing(self, caller: Caller, profile: IdentityProfile, technique: Technique
                      ) -> list[Permission] | None:
@@ -110,20 +123,18 @@ class ComputeEdges(IndirectBase):
             yield rest, extras, ()
 
     def _pass(self, caller: Caller, profile: IdentityProfile, technique: Technique, roles: list[str],
-              steps: list[Permission], named: frozenset[str] | None, extras: tuple[Extra, ...],
+              steps: list[Permission], decided: dict[str, Permission], extras: tuple[Extra, ...],
               settled: tuple[Extra, ...]) -> None:
+        """`roles`: those of `decided` (the caller's PassRole grant on each) that need these extra steps."""
         account = caller.account or ""
         found = self._extras(caller, profile, technique, extras, settled)
         if found is None:
             return
         extra, notes = found
         own = [*(c for s in steps for c in s.unresolved), *extra]
-        associated = associated_resource(technique, caller.partition, account)
-        passes = {arn: self.checker.check(caller, profile, "iam:PassRole", arn, self.snapshot.roles[arn],
-                                          technique.passed_to_service, associated)
-                  for arn in roles if names_arn(named, arn)}
-        passed = [arn for arn, p in passes.items() if p is not None]
-        if len(passed) > 1 and len({passes[arn].unresolved for arn in passed}) == 1:  # type: ignore[union-attr]
+        passes = {arn: decided[arn] for arn in roles}
+        passed = list(passes)
+        if len(passed) > 1 and len({passes[arn].unresolved for arn in passed}) == 1:
             # The caller may pass these roles alike: through one node per account, technique and set of roles
             # (callers + roles edges, not their product; callers with the same grants share it).
             passing = passes[passed[0]]
@@ -135,7 +146,7 @@ class ComputeEdges(IndirectBase):
                                   [*passing.notes, *notes], technique.service, hub_entry=True))
             return
         for arn, passing in passes.items():
-            if passing is None or arn == self._self:
+            if arn == self._self:
                 continue
             unresolved = [*passing.unresolved, *own, *self._service_trust(technique.service, arn)]
             reason = (f"its own policies allow iam:PassRole on the role to {technique.service} "
