@@ -447,12 +447,13 @@ def test_diff_terminal_and_picture_escape_hostile_names(hostile_pair: tuple[Path
     xml.dom.minidom.parseString(svg.read_text(encoding="utf-8"))
 
 
-# -- docs/change-control.md ---------------------------------------------------------------------------------------------
+# -- docs/change-control.md --------------------------------------------------------------------------------
 
 
 def acme_pr(target: Path) -> Path:
-    """samples/acme with docs/change-control.md's pull request applied: the security account's OrganizationAccountAccessRole
-    added to ProdAdmin's trust, and the sts:ExternalId condition dropped from DatadogIntegration's."""
+    """samples/acme with docs/change-control.md's pull request applied: the security account's
+    OrganizationAccountAccessRole added to ProdAdmin's trust, and the sts:ExternalId condition dropped from
+    DatadogIntegration's."""
     shutil.copytree(ACME, target)
     prod = target / "444444444444-acme-prod.json"
     data = json.loads(prod.read_text(encoding="utf-8"))

@@ -95,8 +95,8 @@ def test_piped_tables_are_as_wide_as_their_content(monkeypatch: pytest.MonkeyPat
 
 DOCS = [ROOT / "README.md", ROOT / "samples" / "README.md", ACME / "EXPECTED.md", ROOT / "docs" / "ARCHITECTURE.md",
         ROOT / "docs" / "organization-schema.md", *(ROOT / "docs" / f"{page}.md" for page in (
-            "commands", "cli", "collection", "findings", "escalation", "people", "change-control", "inputs", "semantics",
-            "performance", "python-api", "pictures", "export"))]
+            "commands", "cli", "collection", "findings", "escalation", "people", "change-control", "inputs",
+            "semantics", "performance", "python-api", "pictures", "export"))]
 # The pages with `$ trustgraph …` terminal sessions (README's five questions, the walk-throughs moved out of it).
 SESSION_PAGES = [ROOT / "README.md", *(ROOT / "docs" / f"{page}.md" for page in ("escalation", "people", "semantics"))]
 
