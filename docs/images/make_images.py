@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Regenerate the pictures in docs/images: samples/acme at each view, and the views for large organizations
+"""Regenerate every picture in docs/images (the README's and docs/'s): samples/acme at each view, the paths
+to two sensitive roles, the change a Terraform plan makes, and the views for large organizations
 (account map, OU view, matrix by account and by OU, OU view of the trust from outside) of a synthetic
 1,000-account organization (when benchmarks/generate_org.py is present).
 
@@ -37,15 +38,33 @@ def cli(*args: str) -> None:
         main.main(args=list(args), standalone_mode=False)
 
 
+NIGHTLY = "arn:aws:iam::666666666666:role/service-role/NightlyReportsFunction"
+STAGING_PLAN = str(ROOT / "samples" / "terraform" / "acme-staging-plan.json")
+
+# Each samples/acme picture (drawn as .svg and .png) and the command that draws it; "-o NAME.FMT" is added.
+ACME_PICTURES: dict[str, tuple[str, ...]] = {
+    "acme-accounts": ("map", "-i", ACME, "--view", "accounts"),
+    "acme-principals": ("map", "-i", ACME, "--view", "principals"),
+    "acme-people": ("map", "-i", ACME, "--view", "people"),
+    "acme-focus-breakglass": ("map", "-i", ACME, "--focus", BREAK_GLASS, "--depth", "2"),
+    "acme-account-prod": ("map", "-i", ACME, "--account", "444444444444"),
+    "acme-paths-breakglass": ("who-can-reach", BREAK_GLASS, "-i", ACME),
+    "acme-paths-nightly": ("who-can-reach", NIGHTLY, "-i", ACME),
+    "acme-staging-change": ("diff", "--plan", STAGING_PLAN, ACME, "--account-id", "555555555555"),
+}
+# The 1,000-account pictures thousand_accounts() draws (PNG only).
+ORG_PICTURES = ("org-1000-accounts", "org-1000-ous", "org-1000-matrix", "org-1000-matrix-ous", "org-1000-outside")
+# Every file this script writes: tests/docs/test_pictures_script.py checks that it covers every picture the
+# README and docs/ show.
+IMAGES = tuple(f"{name}.{fmt}" for name in ACME_PICTURES for fmt in ("svg", "png")) + tuple(
+    f"{name}.png" for name in ORG_PICTURES)
+
+
 def acme(known: str) -> None:
-    common = ["-i", ACME, "--known-accounts", known, "-q"]
     for fmt in ("svg", "png"):
         started = time.perf_counter()
-        cli("map", *common, "--view", "accounts", "-o", str(OUT / f"acme-accounts.{fmt}"))
-        cli("map", *common, "--view", "principals", "-o", str(OUT / f"acme-principals.{fmt}"))
-        cli("map", *common, "--focus", BREAK_GLASS, "--depth", "2", "-o", str(OUT / f"acme-focus-breakglass.{fmt}"))
-        cli("map", *common, "--account", "444444444444", "-o", str(OUT / f"acme-account-prod.{fmt}"))
-        cli("who-can-reach", BREAK_GLASS, *common, "-o", str(OUT / f"acme-paths-breakglass.{fmt}"))
+        for name, args in ACME_PICTURES.items():
+            cli(*args, "--known-accounts", known, "-q", "-o", str(OUT / f"{name}.{fmt}"))
         print(f"acme {fmt}: {time.perf_counter() - started:.1f}s", file=sys.stderr)
 
 

@@ -447,12 +447,13 @@ def test_diff_terminal_and_picture_escape_hostile_names(hostile_pair: tuple[Path
     xml.dom.minidom.parseString(svg.read_text(encoding="utf-8"))
 
 
-# -- README ------------------------------------------------------------------------------------------------
+# -- docs/change-control.md --------------------------------------------------------------------------------
 
 
 def acme_pr(target: Path) -> Path:
-    """samples/acme with the README's pull request applied: the security account's OrganizationAccountAccessRole
-    added to ProdAdmin's trust, and the sts:ExternalId condition dropped from DatadogIntegration's."""
+    """samples/acme with docs/change-control.md's pull request applied: the security account's
+    OrganizationAccountAccessRole added to ProdAdmin's trust, and the sts:ExternalId condition dropped from
+    DatadogIntegration's."""
     shutil.copytree(ACME, target)
     prod = target / "444444444444-acme-prod.json"
     data = json.loads(prod.read_text(encoding="utf-8"))
@@ -467,8 +468,8 @@ def acme_pr(target: Path) -> Path:
     return target
 
 
-def test_readme_change_control_example_is_the_real_output(tmp_path: Path) -> None:
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+def test_change_control_example_is_the_real_output(tmp_path: Path) -> None:
+    readme = (ROOT / "docs" / "change-control.md").read_text(encoding="utf-8")
     start = readme.index("### trustgraph diff\n\n")
     shown = readme[start:readme.index("```", start)]
     new = acme_pr(tmp_path / "acme-pr")
@@ -477,7 +478,7 @@ def test_readme_change_control_example_is_the_real_output(tmp_path: Path) -> Non
                          "--no-cache")
     assert code == 0, err
     assert shown == out
-    # … and `--fail-on high` trips on it, as the README says.
+    # … and `--fail-on high` trips on it, as docs/change-control.md says.
     code, _, err = run("diff", str(ACME), str(new), "--known-accounts", known, "-q", "--fail-on", "high")
     assert code == 1 and "1 new or escalated finding(s)" in err
 

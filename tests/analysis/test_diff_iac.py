@@ -1,7 +1,7 @@
 """`trustgraph diff` with infrastructure as code on a side: a live snapshot overlaid with a Terraform plan (the plan's
 roles replace the snapshot's of the same ARN, its deletions remove them), the one-argument `--plan` form (the state
 a plan starts from against the state it leaves), two CloudFormation templates with parameters, and the commands of
-docs/ci.md and the README's plan example, run as written."""
+docs/ci.md and docs/change-control.md's plan example, run as written."""
 
 from __future__ import annotations
 
@@ -532,7 +532,7 @@ def test_template_policy_of_a_role_it_does_not_hold_amends_the_export_role(tmp_p
                for d in report.diagnostics) == 2
 
 
-# -- docs/ci.md and the README, as written -------------------------------------------------------------------
+# -- docs/ci.md and docs/change-control.md, as written ----------------------------------------------------------------
 
 
 def _workflow_commands(text: str) -> list[list[str]]:
@@ -591,8 +591,8 @@ def test_ci_workflow_commands_run_as_written(tmp_path: Path, monkeypatch: pytest
 STAGING_PLAN = ROOT / "samples" / "terraform" / "acme-staging-plan.json"
 
 
-def test_readme_plan_example_is_the_real_output() -> None:
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+def test_change_control_plan_example_is_the_real_output() -> None:
+    readme = (ROOT / "docs" / "change-control.md").read_text(encoding="utf-8")
     start = readme.index("```sh\ntrustgraph diff --plan samples/terraform/acme-staging-plan.json")
     command = readme[start + len("```sh\n"):readme.index("\n", start + len("```sh\n"))]
     shown_start = readme.index("### trustgraph diff\n\n", start)
@@ -606,6 +606,6 @@ def test_readme_plan_example_is_the_real_output() -> None:
     code, same, err = run("diff", "--old", str(ROOT / "samples/acme"), "--new", str(ROOT / "samples/acme"), "--new",
                           str(STAGING_PLAN), *args[args.index("--account-id"):], "-q", "--no-cache")
     assert code == 0 and same == out, err
-    # … and `--fail-on high` trips on it, as the README says.
+    # … and `--fail-on high` trips on it, as docs/change-control.md says.
     code, _, err = run(*args, "-q", "--no-cache", "--fail-on", "high")
     assert code == 1 and "2 new or escalated finding(s)" in err

@@ -188,65 +188,110 @@ def test_explain_speaks_plainly() -> None:
     assert "principals of account 123456789012" in out and "sts:AssumeRole" in out
 
 
-def test_readme_sample_output_is_the_real_output() -> None:
-    """README's quick start shows who-can-reach's answer on samples/acme exactly as the command prints it."""
+def _real_output(args: list[str]) -> str:
+    """What `trustgraph ARGS` prints on a terminal 160 columns wide, lines right-stripped (as the docs show it)."""
     import os
     import subprocess
     import sys
 
-    root = Path(__file__).resolve().parents[2]
-    readme = (root / "README.md").read_text(encoding="utf-8")
-    start = readme.index("Who can reach 444444444444:role/BreakGlass\n")
-    shown = readme[start:readme.index("```", start)]
     env = {**os.environ, "COLUMNS": "160"}
-    real = subprocess.run([sys.executable, "-m", "trustgraph.cli", "who-can-reach",
-                           "arn:aws:iam::444444444444:role/BreakGlass", "-i", str(root / "samples" / "acme"), "-q",
-                           "--no-cache"], capture_output=True, text=True, env=env, check=True).stdout
-    assert shown == "\n".join(line.rstrip() for line in real.splitlines()) + "\n"
+    real = subprocess.run([sys.executable, "-m", "trustgraph.cli", *args, "-q", "--no-cache"],
+                          capture_output=True, text=True, env=env, check=True, cwd=ROOT).stdout
+    return "\n".join(line.rstrip() for line in real.splitlines()) + "\n"
 
 
-def _section_blocks(readme: str, heading: str) -> list[tuple[list[str], str]]:
-    """The `$ trustgraph …` blocks of one README section: (the command's arguments, what the README shows)."""
-    start = readme.index(heading)
-    end = readme.find("\n## ", start + len(heading))
-    section = readme[start:end if end != -1 else len(readme)]
+def _blocks(text: str) -> list[tuple[list[str], str]]:
+    """The `$ trustgraph …` blocks of a page: (the command's arguments, what the page shows)."""
     blocks = []
-    for chunk in section.split("```\n")[1::2]:
-        first, _, shown = chunk.partition("\n")
-        if first.startswith("$ trustgraph "):
+    for chunk in text.split("```")[1::2]:
+        first, _, shown = chunk.removeprefix("\n").partition("\n")
+        if chunk.startswith("\n$ trustgraph "):
             blocks.append((first.removeprefix("$ trustgraph ").split(), shown))
     return blocks
 
 
-def test_readme_escalation_walk_through_is_the_real_output() -> None:
-    """README "Beyond trust policies": each command's output exactly as it prints it (160 columns)."""
-    import os
+def _section_blocks(page: str, heading: str) -> list[tuple[list[str], str]]:
+    """The `$ trustgraph …` blocks of one section (a `## ` heading) of a page."""
+    start = page.index(heading)
+    end = page.find("\n## ", start + len(heading))
+    return _blocks(page[start:end if end != -1 else len(page)])
+
+
+def _shows(shown: str, real: str) -> bool:
+    """A block shows the real output: all of it, or its first lines when the block ends with a `…` line."""
+    if shown.endswith("\n…\n"):
+        return real.startswith(shown.removesuffix("…\n"))
+    return shown == real
+
+
+def test_shows_is_exact_or_an_explicit_cut() -> None:
+    real = "a\nb\nc\n"
+    assert _shows("a\nb\nc\n", real) and _shows("a\nb\n…\n", real)
+    assert not _shows("a\nb\n", real)  # cut without saying so
+    assert not _shows("a\nx\n…\n", real)  # a changed line before the cut
+
+
+def test_commands_page_quick_start_output_is_the_real_output() -> None:
+    """docs/commands.md shows the quick start's who-can-reach answer on samples/acme exactly as the command prints
+    it."""
+    page = (ROOT / "docs" / "commands.md").read_text(encoding="utf-8")
+    start = page.index("Who can reach 444444444444:role/BreakGlass\n")
+    shown = page[start:page.index("```", start)]
+    assert shown == _real_output(["who-can-reach", "arn:aws:iam::444444444444:role/BreakGlass", "-i",
+                                  str(ROOT / "samples" / "acme")])
+
+
+def test_readme_blocks_are_the_real_output() -> None:
+    """Every `$ trustgraph …` block of the README (the five questions) is what the command prints."""
+    blocks = _blocks((ROOT / "README.md").read_text(encoding="utf-8"))
+    assert [args[0] for args, _ in blocks] == ["who-can-reach", "reach", "findings", "diff"]
+    for args, shown in blocks:
+        assert _shows(shown, _real_output(args)), args
+
+
+def test_readme_code_blocks_are_all_checked() -> None:
+    """The README holds three kinds of code block, each checked: the two quick-start commands (`.ci/run` runs the
+    second), `$ trustgraph …` output blocks (test_readme_blocks_are_the_real_output) and `sh` commands, run here."""
+    import shlex
     import subprocess
     import sys
+    import tempfile
 
-    root = Path(__file__).resolve().parents[2]
-    readme = (root / "README.md").read_text(encoding="utf-8")
-    blocks = _section_blocks(readme, "## Beyond trust policies: PassRole, code, IAM\n")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    chunks = readme.split("```")[1::2]
+    bash = [c.removeprefix("bash\n").strip() for c in chunks if c.startswith("bash\n")]
+    assert len(bash) == 2 and all("\n" not in c for c in bash), bash
+    assert "pip install . " in bash[0] and "trustgraph map -i samples/acme" in bash[0] and "who-can-reach" in bash[0]
+    assert "'.[test]'" in bash[1] and bash[1].endswith("-m pytest")
+    assert (ROOT / ".ci" / "run").read_text(encoding="utf-8").rstrip().splitlines()[-1] == bash[1]
+    sh = [c.removeprefix("sh\n").strip() for c in chunks if c.startswith("sh\n")]
+    others = [c for c in chunks if not c.startswith(("bash\n", "sh\n", "\n$ trustgraph "))]
+    assert not others, others
+    assert sh
+    with tempfile.TemporaryDirectory() as tmp:
+        for command in sh:
+            words = shlex.split(command)
+            assert words[0] == "trustgraph", command
+            args = [str(ROOT / w) if w.startswith("samples/") else w for w in words[1:]]
+            subprocess.run([sys.executable, "-m", "trustgraph.cli", *args, "-q", "--no-cache"], cwd=tmp, check=True,
+                           capture_output=True)
+            written = args[args.index("-o") + 1]
+            assert (Path(tmp) / written).stat().st_size > 0, command
+
+
+def test_escalation_walk_through_is_the_real_output() -> None:
+    """docs/escalation.md "Beyond trust policies": each command's output exactly as it prints it (160 columns)."""
+    page = (ROOT / "docs" / "escalation.md").read_text(encoding="utf-8")
+    blocks = _section_blocks(page, "## Beyond trust policies: PassRole, code, IAM\n")
     assert [args[0] for args, _ in blocks] == ["who-can-reach", "path", "who-can-reach", "findings"]
-    env = {**os.environ, "COLUMNS": "160"}
     for args, shown in blocks:
-        real = subprocess.run([sys.executable, "-m", "trustgraph.cli", *args, "-q", "--no-cache"],
-                              capture_output=True, text=True, env=env, check=True, cwd=root).stdout
-        assert shown == "\n".join(line.rstrip() for line in real.splitlines()) + "\n", args
+        assert shown == _real_output(args), args
 
 
-def test_readme_people_section_is_the_real_output() -> None:
-    """README "People (IAM Identity Center)": who-can-reach --people on samples/acme exactly as it prints it."""
-    import os
-    import subprocess
-    import sys
-
-    root = Path(__file__).resolve().parents[2]
-    readme = (root / "README.md").read_text(encoding="utf-8")
-    blocks = _section_blocks(readme, "## People (IAM Identity Center)\n")
+def test_people_page_is_the_real_output() -> None:
+    """docs/people.md: who-can-reach --people on samples/acme exactly as it prints it."""
+    page = (ROOT / "docs" / "people.md").read_text(encoding="utf-8")
+    blocks = _section_blocks(page, "## People (IAM Identity Center)\n")
     assert [args[-1] for args, _ in blocks] == ["--people"]
-    env = {**os.environ, "COLUMNS": "160"}
     for args, shown in blocks:
-        real = subprocess.run([sys.executable, "-m", "trustgraph.cli", *args, "-q", "--no-cache"],
-                              capture_output=True, text=True, env=env, check=True, cwd=root).stdout
-        assert shown == "\n".join(line.rstrip() for line in real.splitlines()) + "\n", args
+        assert shown == _real_output(args), args
