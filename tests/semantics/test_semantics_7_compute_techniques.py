@@ -354,3 +354,22 @@ def test_rule_7_4_service_requirements_a_new_notebook_instance_runs_code_once_op
     assert techniques(g, opens, role)["sagemaker:CreateNotebookInstance"] == []
     assert techniques(g, elsewhere, role)["sagemaker:CreateNotebookInstance"] == [key]
     assert techniques(g, scripted, role)["sagemaker:CreateNotebookInstance"] == []
+
+
+def test_rule_7_4_one_resource_an_action_on_a_resource_of_its_own_is_not_asked_on_the_listed_one():
+    """A lifecycle configuration is a resource of its own: a grant scoped to configurations still lets the caller
+    create one for a listed notebook it may update and start."""
+    from trustgraph.model import ComputeResource
+
+    a = Account(A)
+    role = a.role("Notebook", trust({"Service": "sagemaker.amazonaws.com"}))
+    on_notebook = allow(["sagemaker:UpdateNotebookInstance", "sagemaker:StartNotebookInstance",
+                         "sagemaker:StopNotebookInstance"], arn("sagemaker", "notebook-instance/lab"))
+    scoped = a.user("scoped", policies=identity(on_notebook, allow(
+        "sagemaker:CreateNotebookInstanceLifecycleConfig", arn("sagemaker", "notebook-instance-lifecycle-config/*"))))
+    without = a.user("without", policies=identity(on_notebook))
+    lab = ComputeResource(arn("sagemaker", "notebook-instance/lab"), "sagemaker-notebook", A, "us-east-1", role, "lab")
+    g = graph_of(a, resources=[lab], inventory={A})
+    technique = "sagemaker:CreateNotebookInstanceLifecycleConfig+UpdateNotebookInstance"
+    assert any(r.get("technique") == technique for r in alternatives(g, scoped, role, "code"))
+    assert not any(r.get("technique") == technique for r in alternatives(g, without, role, "code"))

@@ -19,6 +19,7 @@ from trustgraph.policy.passrole import (
     RUNS_AS_ROLE_KEY,
     Extra,
     Technique,
+    acts_on,
     associated_resource,
 )
 from trustgraph.policy.permissions import Permission
@@ -179,7 +180,13 @@ class ComputeEdges(IndirectBase):
                 for resource in self._resources(account, technique.resource_kind):
                     if resource.role_arn == self._self:
                         continue
-                    steps = self._all(caller, profile, technique.actions, resource.arn)
+                    # Actions on a resource of their own (a lifecycle configuration the caller creates) are asked
+                    # on one it names, the others on the listed resource.
+                    on = [a for a in technique.actions if acts_on(a, resource.arn)]
+                    own = [a for a in technique.actions if a not in on]
+                    here = self._all(caller, profile, on, resource.arn)
+                    steps = None if here is None else (None if (mine := self._all(caller, profile, own)) is None
+                                                       else [*here, *mine])
                     found = None if steps is None else self._extras(caller, profile, technique, technique.extras)
                     if steps is None or found is None:
                         continue

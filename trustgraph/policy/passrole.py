@@ -283,6 +283,19 @@ def associated_resource(technique: Technique, partition: str, account: str) -> s
     return f"arn:{partition}:*:*:{account}:*"
 
 
+def acts_on(action: str, arn: str) -> bool:
+    """Does `action` act on the resource `arn` names (its service and resource type), rather than on a resource of
+    its own? Actions without a known shape are taken to act on it."""
+    shape = RESOURCE_SHAPES.get(action)
+    if shape is None:
+        return True
+    shape_parts, arn_parts = shape.split(":", 5), arn.split(":", 5)
+    if len(arn_parts) < 6 or shape_parts[2] != arn_parts[2]:
+        return False
+    kind = shape_parts[5].split("*", 1)[0]  # "notebook-instance/", "function:", "stack/"
+    return arn_parts[5].startswith(kind)
+
+
 def resource_shape(action: str, partition: str, account: str) -> str:
     """An ARN standing for "a resource of this action's kind, named as the caller likes" in `account`."""
     return resource_pattern(action, partition, account).replace("*", PLACEHOLDER)
