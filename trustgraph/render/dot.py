@@ -132,6 +132,8 @@ def _label(graph: nx.DiGraph, node: str) -> str:
     data = graph.nodes[node]
     kind = data.get("kind", NodeKind.UNKNOWN)
     label = str(data.get("label", node))
+    if data.get("peer_accounts"):
+        return dot_text(label)  # peer accounts folded by OU (render/peers.py): the label says it
     if kind == NodeKind.ACCOUNT:
         account = data.get("account", "")
         vendor = data.get("vendor")
@@ -358,7 +360,8 @@ def to_dot(graph: nx.DiGraph, nodes: Iterable[str] | None = None, *, title: str 
             style.update(SENSITIVE_STYLE)
             if node in marked:
                 style["color"] = SENSITIVE_STYLE["color"]
-        container.node(dot_id, label=label, tooltip=tooltip_text(node), id=element, **style)
+        container.node(dot_id, label=label, tooltip=tooltip_text(str(data.get("tooltip", node))), id=element,
+                       **style)
         info = node_evidence(graph, node)
         if node in marks.sensitive:
             info["sensitive"] = marks.sensitive[node] or "sensitive"

@@ -32,6 +32,7 @@ from trustgraph.graph.schema import (
 from trustgraph.render.accounts import account_view, accounts_in_data, principal_count
 from trustgraph.render.dot import TrustDot, edge_label, to_dot
 from trustgraph.render.marks import NO_MARKS, Marks
+from trustgraph.render.peers import PEER_FOLD_ABOVE, fold_peers_by_ou
 
 __all__ = ["ViewTooLarge", "account_view", "auto_view", "principals_view", "reach_paths_view",
            "render_account_view", "upstream"]
@@ -283,6 +284,9 @@ def principals_view(graph: nx.DiGraph, *, focus: str | None = None, depth: int |
         nodes = {n for e in edges for n in e} | set(fan) | {
             n for n, d in graph.nodes(data=True) if graph.degree(n) > 0 and is_principal(d)
             and not (d.get("service_linked") and not service_linked)}
+    peers_folded = 0
+    if account and not focus:
+        graph, nodes, edges, marks, peers_folded = fold_peers_by_ou(graph, nodes, edges, account, marks)
     graph, nodes, edges, hubs_folded = fold_alike_hubs(graph, nodes, edges)
     graph, nodes, edges, marks, folded = _fold_for_size(graph, nodes, edges, [focus] if focus else [], marks,
                                                         home=account)
@@ -298,6 +302,9 @@ def principals_view(graph: nx.DiGraph, *, focus: str | None = None, depth: int |
             title += f" ({folded_fan} account-admin edges to every principal of an account said in the admin node)"
         if hidden:
             title += f" ({hidden} service-linked roles hidden)"
+        if peers_folded:
+            title += (f" ({peers_folded} peer accounts folded by OU: more than {PEER_FOLD_ABOVE}; --view accounts "
+                      "--account draws them one by one)")
         if folded:
             title += f" ({folded} alike principals folded into groups)"
         if hubs_folded:
