@@ -234,3 +234,21 @@ def test_no_path_or_nobody_writes_no_picture(tmp_path: Path) -> None:
     assert result.exit_code == 0 and result.stdout.startswith("<?xml") and "Who can reach" not in result.stdout
     result = runner.invoke(main, ["path", BREAK_GLASS, BREAK_GLASS, "-i", ACME, "-o", "-", "--json"])
     assert result.exit_code == 2 and "both write to standard output" in result.stderr
+
+
+def test_accounts_view_above_forty_accounts_draws_the_matrix_unless_a_layout_or_the_explorer(tmp_path: Path) -> None:
+    path = tmp_path / "org50.json"
+    save_graph(org_graph(50), path)
+    code, _, err = run("--graph", str(path), "--view", "accounts", "-o", str(tmp_path / "m.svg"))
+    assert code == 0, err
+    assert "accounts view as its matrix, direct layout" in err
+    assert "Trust matrix of the organization" in (tmp_path / "m.svg").read_text()
+    for args, name in ((("--layout", "radial"), "r.svg"), ((), "x.html"), ((), "s.dot")):
+        code, _, err = run("--graph", str(path), "--view", "accounts", *args, "-o", str(tmp_path / name))
+        assert code == 0, err
+        assert "as its matrix" not in err and "Trust matrix" not in (tmp_path / name).read_text(), name
+    # at 40 accounts the graph is drawn
+    small = tmp_path / "org40.json"
+    save_graph(org_graph(40), small)
+    code, _, err = run("--graph", str(small), "--view", "accounts", "-o", str(tmp_path / "g.svg"))
+    assert code == 0 and "as its matrix" not in err, err

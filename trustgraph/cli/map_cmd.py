@@ -18,12 +18,13 @@ from trustgraph.cli.progress import phase
 from trustgraph.cli.terminal import safe
 from trustgraph.render.accounts import accounts_in_data
 from trustgraph.render.boundary import ONLY, describe_only, only_filter, parse_only
-from trustgraph.render.engine import FORMATS
+from trustgraph.render.engine import FORMATS, output_format
 from trustgraph.render.marks import NO_MARKS
 from trustgraph.render.ous import UnknownOU
 from trustgraph.render.overview import AUTO_SUMMARY, VIEW_ROWS, ViewOptionError, ViewOptions, pick_view
 from trustgraph.render.overview import VIEWS as VIEW_TABLE
 from trustgraph.render.overview import has_ous as overview_has_ous
+from trustgraph.render.scene import Scene
 
 VIEWS = ("auto", *VIEW_TABLE)
 LAYOUTS = ("auto", "dot", "radial", "sfdp", "neato", "fdp")
@@ -78,7 +79,8 @@ def _resolve_account(graph: nx.DiGraph, value: str) -> str:
               help="Account and OU views: draw AWS services as a node (by default their trust is counted inside).")
 @click.option("--layout", type=click.Choice(LAYOUTS), default="auto", show_default=True,
               help="auto: dot; account maps above 120 nodes: radial (hub accounts in the middle, one sector "
-                   "per OU). sfdp, neato, fdp: Graphviz's force-directed engines.")
+                   "per OU); --view accounts above 40 accounts: the matrix (a layout named here, or -o .html or "
+                   ".dot, draws the graph). sfdp, neato, fdp: Graphviz's force-directed engines.")
 @no_marks_option
 def map_command(spec: InputSpec, output: str, fmt: str | None, view: str, by: str, ou: str | None,
                 only: tuple[str, ...], sensitive: tuple[str, ...], focus: str | None, depth: int | None,
@@ -137,7 +139,8 @@ def map_command(spec: InputSpec, output: str, fmt: str | None, view: str, by: st
     opts = ViewOptions(organization=organization, marks=marks, max_nodes=max_nodes,
                        has_ous=overview_has_ous(graph, organization), focus=focus, depth=depth, account=account_id,
                        ou=ou, by=by, engine=None if layout == "auto" else layout, services=services or None,
-                       service_linked=service_linked, note=note, partial=bool(chosen_only), snapshot=snapshot)
+                       service_linked=service_linked, note=note, partial=bool(chosen_only), snapshot=snapshot,
+                       output_format=output_format(output, fmt))
     row = VIEW_TABLE[view] if view != "auto" else pick_view(graph, opts)
     view = row.name
     account = _resolve_account(graph, account_id) if account_id else None
@@ -152,6 +155,8 @@ def map_command(spec: InputSpec, output: str, fmt: str | None, view: str, by: st
     with phase("render", quiet=spec.quiet):
         written = write_picture(picture, output, fmt)
     if not spec.quiet:
-        layout_used = row.layout or getattr(picture, "layout", "") or getattr(picture, "engine", "")
+        # A picture without a Graphviz engine (the matrix an account view becomes above its size) is drawn directly.
+        layout_used = row.layout or getattr(picture, "layout", "") or getattr(picture, "engine", "") or "direct"
+        shown = f"{view} view" + (" as its matrix" if view != "matrix" and isinstance(picture, Scene) else "")
         elapsed = time.perf_counter() - started
-        stderr.print(f"wrote {safe(written or 'standard output')} ({view} view, {layout_used} layout, {elapsed:.1f}s)")
+        stderr.print(f"wrote {safe(written or 'standard output')} ({shown}, {layout_used} layout, {elapsed:.1f}s)")

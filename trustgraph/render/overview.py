@@ -23,8 +23,12 @@ from trustgraph.render.views import AUTO_ACCOUNT_VIEW, AUTO_ACCOUNTS, auto_view,
 __all__ = ["AUTO_SUMMARY", "MARKED_SEVERITY", "OVERVIEW_MAX_NODES", "VIEWS", "VIEW_ROWS", "ViewOptionError",
            "ViewOptions", "ViewRow", "findings_marks", "has_ous", "overview", "pick_view"]
 
-# `map --ou X`: an OU holding more accounts than this is drawn as its matrix (a graph of it is a ring of chords).
+# `map --ou X` (an OU) and `map --view accounts` (the organization) holding more accounts than this are drawn as
+# their matrix (a graph of them is a ring of chords).
 DRILL_MATRIX_ABOVE = 40
+# `map --view accounts` keeps the graph above DRILL_MATRIX_ABOVE accounts for these formats: the HTML explorer
+# (its search, side panel and edge layer are built on the graph) and the DOT source (the matrix has none).
+GRAPH_FORMATS = ("html", "dot")
 # `trustgraph map --max-nodes` default: the most principals the auto view draws one by one.
 OVERVIEW_MAX_NODES = 400
 
@@ -60,6 +64,7 @@ class ViewOptions:
     note: str = ""
     partial: bool = False  # the graph is a filtered part of the data (`map --only`)
     snapshot: Any = None  # what the graph was built from (the people view reads its Identity Center assignments)
+    output_format: str = ""  # the format written ("" when unknown): GRAPH_FORMATS keep the account graph
 
 
 @dataclass(frozen=True)
@@ -84,6 +89,18 @@ def _principals(graph: nx.DiGraph, opts: ViewOptions) -> Any:
 
 
 def _accounts(graph: nx.DiGraph, opts: ViewOptions) -> Any:
+    if opts.engine is None and opts.account is None and opts.output_format not in GRAPH_FORMATS:
+        # Above DRILL_MATRIX_ABOVE accounts the graph is a ring of hundreds of accounts and thousands of chords
+        # scaled to a fraction: the organization's matrix reads instead, as `--ou X` draws above the same size.
+        amap = account_map(graph, organization=opts.organization, known_accounts=opts.known_accounts,
+                           services=opts.services, marks=opts.marks, all_accounts=not opts.partial,
+                           partial=opts.partial)
+        accounts = sum(1 for n in amap.nodes.values() if n.kind in ("account", "org-only"))
+        if accounts > DRILL_MATRIX_ABOVE:
+            title = (f"Trust matrix of the organization's {accounts:,} accounts (a matrix above "
+                     f"{DRILL_MATRIX_ABOVE} accounts; --layout dot or radial, or -o FILE.html, draws the graph)")
+            note = " — ".join(t for t in (trust_only_note(graph), opts.note) if t)
+            return matrix_view(graph, amap, by="accounts", title=title, note=note)
     return account_view(graph, organization=opts.organization, known_accounts=opts.known_accounts,
                         account=opts.account, engine=opts.engine, services=opts.services, marks=opts.marks,
                         all_accounts=not opts.partial, note=opts.note, partial=opts.partial)
