@@ -141,8 +141,11 @@ def test_incomplete_data_said_in_report_findings_json_sarif_and_terminal(tmp_pat
     assert "Incomplete data" in (out / "report.html").read_text()
     document = json.loads((out / "findings.json").read_text())
     assert len(document["incomplete"]) == 2 and document["data_time"] == "2025-06-01T10:05:00Z"
-    notes = json.loads((out / "findings.sarif").read_text())["runs"][0]["invocations"][0]["toolExecutionNotifications"]
-    assert [n["level"] for n in notes] == ["warning", "warning"] and "truncated" in notes[0]["message"]["text"]
+    invocation = json.loads((out / "findings.sarif").read_text())["runs"][0]["invocations"][0]
+    notes = invocation["toolExecutionNotifications"]
+    # As `findings --format sarif`: what a collection calls partial is an error (not read), every gap a warning.
+    assert [n["level"] for n in notes] == ["error", "error", "warning", "warning"], notes
+    assert "truncated" in notes[2]["message"]["text"] and invocation["executionSuccessful"] is False
     table = CliRunner().invoke(main, ["findings", "-i", str(data), "-q"], catch_exceptions=False).output
     assert "Incomplete data (2)" in table and "was failed by the collection" in table
 

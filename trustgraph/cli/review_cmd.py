@@ -9,7 +9,7 @@ import click
 from trustgraph.analysis.findings import FindingOptions
 from trustgraph.analysis.guardrails import check
 from trustgraph.cli.app import examples, main
-from trustgraph.cli.findings_cmd import analyse, sensitivity_options
+from trustgraph.cli.findings_cmd import analyse_loaded, sensitivity_options
 from trustgraph.cli.gate_files import load_guardrails
 from trustgraph.cli.inputs import InputSpec, input_options, recorded_inputs, stderr
 from trustgraph.cli.pictures import no_marks_option
@@ -47,7 +47,7 @@ def review_command(spec: InputSpec, output_dir: str, title: str | None, no_diagr
     report.html is one file with no external assets."""
     check_output_dir(Path(output_dir), force)  # before the analysis: a refusal should not wait for it
     rules = load_guardrails(rules_file) if rules_file else None  # so is a mistake in the rules
-    snapshot, graph, findings, context = analyse(spec, sensitive, many_reachers, chain_hops)
+    snapshot, graph, findings, context, incomplete = analyse_loaded(spec, sensitive, many_reachers, chain_hops)
     guardrails = None
     if rules is not None:
         with phase("check guardrails", quiet=spec.quiet):
@@ -58,7 +58,8 @@ def review_command(spec: InputSpec, output_dir: str, title: str | None, no_diagr
     with phase("write review", quiet=spec.quiet):
         result = write_bundle(output_dir, snapshot, graph, findings, options, inputs=recorded_inputs(spec),
                               title=title, diagrams=not no_diagrams, force=force,
-                              context=context, guardrails=guardrails, marks=not no_marks)
+                              context=context, guardrails=guardrails, marks=not no_marks,
+                              unread=incomplete.partial)
     for warning in result.warnings:
         stderr.print(f"warning: {safe(warning)}")
     if snapshot.gaps and not spec.quiet:

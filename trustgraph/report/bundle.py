@@ -4,6 +4,7 @@ findings.json/.sarif. What goes where: review_layout.py and docs/review.md."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -97,12 +98,16 @@ def write_bundle(directory: str | Path, snapshot: Snapshot, graph: nx.DiGraph, f
                  options: FindingOptions | None = None, *, inputs: list[str] | None = None,
                  title: str | None = None, diagrams: bool = True, force: bool = False,
                  context: FindingContext | None = None,
-                 guardrails: list[RuleResult] | None = None, marks: bool = True) -> BundleResult:
+                 guardrails: list[RuleResult] | None = None, marks: bool = True,
+                 unread: Iterable[str] = ()) -> BundleResult:
     """Write the bundle into `directory`, whole or not at all: every file is made first, then staged beside its
     target, and all are renamed into place once the last one is written (`trustgraph.atomic`); on a write error
     (OutputError) the previous bundle is untouched. Files of the previous bundle this one does not have are removed
     after. A symbolic link where a file goes is replaced, not followed. `marks` False: the pictures (the map, the
-    path pictures) mark nothing (`--no-marks`); the main page's matrix still says which cells reach sensitive roles."""
+    path pictures) mark nothing (`--no-marks`); the main page's matrix still says which cells reach sensitive roles.
+    `unread`: why the run could not read all it was given (`Incomplete.partial`): with it, or with gaps in the
+    snapshot, the SARIF files say the run was not `executionSuccessful`, as `findings` and `check` do."""
+    unread = list(unread)
     out = Path(directory)
     check_output_dir(out, force)
     previous = _owned_files(out) or []
@@ -149,13 +154,15 @@ def write_bundle(directory: str | Path, snapshot: Snapshot, graph: nx.DiGraph, f
     reports += [(layout.FINDINGS_JSON, json.dumps(findings_document(
                     findings, inputs=inputs or [], incomplete=snapshot.gaps,
                     data_time=graph.graph.get("data_time"), organization=snapshot.organization), indent=2)),
-                (layout.FINDINGS_SARIF, json.dumps(to_sarif(findings, incomplete=snapshot.gaps), indent=2))]
+                (layout.FINDINGS_SARIF, json.dumps(to_sarif(findings, incomplete=snapshot.gaps, unread=unread),
+                                                         indent=2))]
     if guardrails is not None:  # `review --rules`: the violations as `check` writes them
         sources = {arn: role.source for arn, role in snapshot.roles.items() if role.source}
         reports += [(layout.GUARDRAILS_JSON, json.dumps(check_document(guardrails, incomplete=snapshot.gaps,
                                                                         inputs=inputs or []), indent=2)),
                     (layout.GUARDRAILS_SARIF, json.dumps(guardrails_sarif(guardrails, sources=sources,
-                                                                          incomplete=snapshot.gaps), indent=2))]
+                                                                          incomplete=snapshot.gaps, unread=unread),
+                                                         indent=2))]
     for directory in layout.DIRECTORIES:
         if (out / directory).is_symlink():
             (out / directory).unlink()  # (with --force) a link would carry the bundle's files out of DIR

@@ -119,6 +119,14 @@ def _notifications(unread: list[str], incomplete: Iterable[str]) -> list[dict[st
     return notifications
 
 
+def _successful(unread: list[str], incomplete: list[str]) -> bool:
+    """Whether the run saw all of its input: not when an input was not read, nor when the data is known to lack
+    something (a gap of the snapshot: a partial collection, a truncated export). Code scanning closes the alerts a
+    successful run no longer reports; on incomplete input their absence proves nothing, and the notifications say
+    why."""
+    return not unread and not incomplete
+
+
 def to_sarif(findings: Iterable[Finding], *, base: Path | None = None,
              incomplete: Iterable[str] = (), triage: Triage | None = None, baseline: bool = False,
              unread: Iterable[str] = ()) -> dict[str, Any]:
@@ -126,11 +134,11 @@ def to_sarif(findings: Iterable[Finding], *, base: Path | None = None,
     code scanning shows "0 results" together with why that may not mean "nothing wrong". `triage`: suppressed
     findings get a SARIF `suppressions` entry (kind external, status accepted, the reason as justification);
     with `baseline`, every result gets a `baselineState` (unchanged: in the baseline, else new). `unread`: why the
-    run could not read all it was given (a rejected input, an account a collection failed to read): the run is
-    then not `executionSuccessful`, and each reason is an error notification, so that an upload of partial results
-    never looks like a complete scan."""
+    run could not read all it was given (a rejected input, an account a collection failed to read): each reason is an
+    error notification. With either, the run is not `executionSuccessful` (`_successful`), so that an upload of
+    partial results never looks like a complete scan."""
     findings = list(findings)
-    unread = list(unread)
+    unread, incomplete = list(unread), list(incomplete)
     notifications = _notifications(unread, incomplete)
     rule_ids = sorted({f.rule for f in findings} | set(RULES))
     index = {r: i for i, r in enumerate(rule_ids)}
@@ -174,7 +182,8 @@ def to_sarif(findings: Iterable[Finding], *, base: Path | None = None,
             "tool": {"driver": {"name": "trustgraph", "version": __version__, "semanticVersion": __version__,
                                 "rules": [_rule_descriptor(r) for r in rule_ids]}},
             "automationDetails": {"id": "trustgraph/findings/"},
-            "invocations": [{"executionSuccessful": not unread, "toolExecutionNotifications": notifications}],
+            "invocations": [{"executionSuccessful": _successful(unread, incomplete),
+                             "toolExecutionNotifications": notifications}],
             "columnKind": "unicodeCodePoints",
             "results": results,
         }],
@@ -187,7 +196,7 @@ def guardrails_sarif(results: list[RuleResult], *, sources: dict[str, str] | Non
     the principals are, role), at the line of the role in the file it was read from (`sources`: role ARN → file)
     and naming its principals' count and an example path. `incomplete` and `unread` as for `to_sarif`."""
     sources = sources or {}
-    unread = list(unread)
+    unread, incomplete = list(unread), list(incomplete)
     rules = [r.rule for r in results]
     index = {rule.id: i for i, rule in enumerate(rules)}
     out = []
@@ -227,7 +236,7 @@ def guardrails_sarif(results: list[RuleResult], *, sources: dict[str, str] | Non
             "tool": {"driver": {"name": "trustgraph", "version": __version__, "semanticVersion": __version__,
                                 "rules": descriptors}},
             "automationDetails": {"id": "trustgraph/check/"},
-            "invocations": [{"executionSuccessful": not unread,
+            "invocations": [{"executionSuccessful": _successful(unread, incomplete),
                              "toolExecutionNotifications": _notifications(unread, incomplete)}],
             "columnKind": "unicodeCodePoints",
             "results": out,

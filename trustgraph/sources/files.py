@@ -33,6 +33,7 @@ from trustgraph.sources.inventory_file import looks_like_inventory, read_invento
 from trustgraph.sources.organization_file import looks_like_organization, read_organization
 from trustgraph.sources.snapshot_builder import SnapshotBuilder
 from trustgraph.sources.structured_file import INPUT_FILE_CAP, kind_problem, size_problem
+from trustgraph.sources.surrogates import Replaced, may_hold_surrogates, replace_lone_surrogates
 from trustgraph.sources.terraform_plan import NotAPlan, looks_like_terraform_plan, read_plan, unwrapped_plan
 
 GAAD_KEYS = ("UserDetailList", "GroupDetailList", "RoleDetailList", "Policies")
@@ -304,12 +305,14 @@ def manifest_warnings(manifest: dict[str, Any], source: str, report: LoadReport)
                        f"{organization.get('status')} (some OUs, accounts or SCPs/RCPs could not be read)")
 
 
-def load_json_file(path: Path) -> Any:
+def read_input_text(path: Path) -> str:
     if path.name.lower().endswith(".gz"):  # a CloudTrail log file as delivered
         with open_text(path) as fh:
-            text = fh.read()
-    else:
-        text = path.read_text(encoding="utf-8-sig")
+            return fh.read()
+    return path.read_text(encoding="utf-8-sig")
+
+
+def load_json_text(text: str) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError:
@@ -326,11 +329,20 @@ class YamlError(ValueError):
         self.message = message
 
 
-def load_input_file(path: Path) -> Any:
+def load_input_file(path: Path) -> tuple[Any, Replaced | None]:
     """The file's value: JSON, or for a YAML file (.yaml, .yml, .template) that is not JSON, a CloudFormation
-    template in YAML (short-form tags read as the long form). YAML problems raise `YamlError`."""
+    template in YAML (short-form tags read as the long form). YAML problems raise `YamlError`. Lone surrogate
+    escapes are replaced here, so that no later stage sees one: the second item says where (or None)."""
+    text = read_input_text(path)
+    value = _parse_input_text(path, text)
+    if may_hold_surrogates(text):
+        return replace_lone_surrogates(value)
+    return value, None
+
+
+def _parse_input_text(path: Path, text: str) -> Any:
     try:
-        return load_json_file(path)
+        return load_json_text(text)
     except json.JSONDecodeError:
         if path.suffix.lower() not in YAML_SUFFIXES:
             raise
@@ -339,7 +351,7 @@ def load_input_file(path: Path) -> Any:
     from trustgraph.sources.cloudformation_yaml import TemplateTooLarge, load_yaml_template
 
     try:
-        return load_yaml_template(path.read_text(encoding="utf-8-sig"))
+        return load_yaml_template(text)
     except TemplateTooLarge as exc:
         mark = exc.problem_mark
         raise YamlError(f"line {mark.line + 1} column {mark.column + 1}" if mark else "", str(exc.problem)) from None
@@ -385,7 +397,7 @@ def _load_inputs(paths: Iterable[str | Path], role_arn: str | None,
                 report.files_read.append(source)
             continue
         try:
-            value = load_input_file(path)
+            value, replaced = load_input_file(path)
         except YamlError as exc:
             report.error(source, exc.location, exc.message, skipped="files")
             report.files_rejected.append(source)
@@ -417,6 +429,8 @@ def _load_inputs(paths: Iterable[str | Path], role_arn: str | None,
                          skipped="files")
             report.files_rejected.append(source)
             continue
+        if replaced is not None:
+            report.warning(source, replaced.first, replaced.sentence())
         if isinstance(value, dict) and str(value.get("schema", "")).startswith("trustgraph/manifest/"):
             builder.manifest(value, source)  # `trustgraph collect` writes its manifest beside the account files
             manifest_warnings(value, source, report)  # `trustgraph collect` writes it beside the account files

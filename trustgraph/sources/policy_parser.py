@@ -15,6 +15,7 @@ from urllib.parse import unquote
 
 from trustgraph.model import Condition, PolicyDocument, Statement
 from trustgraph.policy.placeholders import has_placeholder
+from trustgraph.sources.surrogates import may_hold_surrogates, replace_lone_surrogates
 
 PRINCIPAL_TYPES = ("AWS", "Service", "Federated", "CanonicalUser")
 NO_VALUE = "AWS::NoValue"
@@ -89,11 +90,14 @@ def decode_document(raw: Any) -> Any:
     if text[0] not in "{[" and "%" in text:
         text = unquote(text)
     try:
-        return json.loads(text)
+        value = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ValueError(f"policy document is not valid JSON ({exc.msg} at char {exc.pos})") from None
     except RecursionError:
         raise ValueError("policy document is nested too deeply to be a policy") from None
+    if may_hold_surrogates(text):  # a document given as text is read here, not by the file reader: same rule
+        value, _ = replace_lone_surrogates(value)
+    return value
 
 
 def _strings(value: Any, where: str) -> tuple[str, ...]:

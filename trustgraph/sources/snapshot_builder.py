@@ -26,6 +26,7 @@ from trustgraph.model import (
 from trustgraph.sources.cloudtrail_match import UsageCollector
 from trustgraph.sources.identity_center_file import read_identity_center_document
 from trustgraph.sources.policy_parser import parse_policy
+from trustgraph.sources.policy_quotas import INLINE_POLICY, MANAGED_POLICY, TRUST_POLICY, Quota
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -129,8 +130,15 @@ class SnapshotBuilder:
         self.usage: UsageCollector | None = None
 
     # -- policies -----------------------------------------------------------------------------
-    def policy(self, raw: Any, source: str, where: str) -> PolicyDocument | None:
+    def policy(self, raw: Any, source: str, where: str, quota: Quota | None = None,
+               name: str = "") -> PolicyDocument | None:
+        """The parsed document, or None (the report says why). `quota`: what the document is, when IAM bounds its
+        size; a document far past it is refused (`policy_quotas.py`), `name` naming it in that line."""
         key = raw if isinstance(raw, str) else repr(raw)
+        length = quota.excess(key) if quota is not None else None
+        if quota is not None and length is not None:
+            self.report.error(source, where, quota.refusal(length, name), skipped="policy documents")
+            return None
         known = self._documents.get(key)
         if known is not None:
             return known
@@ -146,14 +154,15 @@ class SnapshotBuilder:
                 self.report.warning(source, problem.location, problem.message)
         return document
 
-    def _inline(self, entries: Any, source: str, where: str) -> list[InlinePolicy]:
+    def _inline(self, entries: Any, source: str, where: str, owner: str) -> list[InlinePolicy]:
         out: list[InlinePolicy] = []
         for i, entry in enumerate(_as_list(entries)):
             at = f"{where}[{i}]"
             if not isinstance(entry, dict) or "PolicyDocument" not in entry:
                 self.report.error(source, at, "inline policy without PolicyDocument", skipped="inline policies")
                 continue
-            document = self.policy(entry["PolicyDocument"], source, f"{at}.PolicyDocument")
+            document = self.policy(entry["PolicyDocument"], source, f"{at}.PolicyDocument", INLINE_POLICY,
+                                   f"{entry.get('PolicyName', f'inline-{i}')} of {owner}")
             if document is not None:
                 out.append(InlinePolicy(str(entry.get("PolicyName", f"inline-{i}")), document))
         return out
@@ -298,7 +307,7 @@ class SnapshotBuilder:
             account=account,
             unique_id=self._unique_id(entry, "UserId", source, where),
             path=str(entry.get("Path") or "/"),
-            inline_policies=self._inline(entry.get("UserPolicyList"), source, f"{where}.UserPolicyList"),
+            inline_policies=self._inline(entry.get("UserPolicyList"), source, f"{where}.UserPolicyList", arn),
             attached_policy_arns=self._attached(
                 entry.get("AttachedManagedPolicies"), source, f"{where}.AttachedManagedPolicies"),
             group_names=[g for g in _as_list(entry.get("GroupList")) if isinstance(g, str)],
@@ -323,7 +332,7 @@ class SnapshotBuilder:
             arn=arn,
             name=name,
             account=account,
-            inline_policies=self._inline(entry.get("GroupPolicyList"), source, f"{where}.GroupPolicyList"),
+            inline_policies=self._inline(entry.get("GroupPolicyList"), source, f"{where}.GroupPolicyList", arn),
             attached_policy_arns=self._attached(
                 entry.get("AttachedManagedPolicies"), source, f"{where}.AttachedManagedPolicies"),
         )
@@ -348,7 +357,8 @@ class SnapshotBuilder:
             self.report.warning(source, where, f"role {arn} has no AssumeRolePolicyDocument: nothing can assume it")
             trust = None
         else:
-            trust = self.policy(entry["AssumeRolePolicyDocument"], source, f"{where}.AssumeRolePolicyDocument")
+            trust = self.policy(entry["AssumeRolePolicyDocument"], source, f"{where}.AssumeRolePolicyDocument",
+                                TRUST_POLICY, f"role {arn}")
         if with_identity:
             self.snapshot.collected_accounts.add(account)
         existing = self.snapshot.roles.get(arn)
@@ -374,7 +384,7 @@ class SnapshotBuilder:
             unique_id=self._unique_id(entry, "RoleId", source, where),
             path=path,
             trust=trust,
-            inline_policies=self._inline(entry.get("RolePolicyList"), source, f"{where}.RolePolicyList"),
+            inline_policies=self._inline(entry.get("RolePolicyList"), source, f"{where}.RolePolicyList", arn),
             attached_policy_arns=self._attached(
                 entry.get("AttachedManagedPolicies"), source, f"{where}.AttachedManagedPolicies"),
             boundary_arn=self._boundary(entry.get("PermissionsBoundary")),
@@ -413,7 +423,8 @@ class SnapshotBuilder:
             self.report.error(source, where, f"managed policy {arn} has no default version", skipped="managed policies")
         else:
             index = versions.index(default)
-            document = self.policy(default.get("Document"), source, f"{where}.PolicyVersionList[{index}].Document")
+            document = self.policy(default.get("Document"), source, f"{where}.PolicyVersionList[{index}].Document",
+                                   MANAGED_POLICY, arn)
         # Some exporters leave PolicyName out; the ARN's last segment is the name.
         name = entry.get("PolicyName") or arn.rsplit("/", 1)[-1]
         kept = self._kept_from.get(("managed policy", arn))
