@@ -12,7 +12,9 @@ and the STS events IAM logs (https://docs.aws.amazon.com/IAM/latest/UserGuide/cl
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from trustgraph.arns import ACCOUNT_ID, parse_arn, root_arn
@@ -35,7 +37,7 @@ class BadEvent(ValueError):
         self.message = message
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Match:
     caller: str
     caller_type: str
@@ -66,18 +68,28 @@ def match_event(event: Any) -> Match | None:
         raise BadEvent(".eventTime", f"{action} event without an eventTime")
     params = event.get("requestParameters")
     target = _text(params.get("roleArn")) if isinstance(params, dict) else ""
-    arn = parse_arn(target) if target else None
-    if arn is None or arn.service != "iam" or not arn.resource.startswith("role/"):
+    role_account = _role_account(target)
+    if role_account is None:
         raise BadEvent(".requestParameters.roleArn", f"{action} event without a role ARN (got {target!r})")
     identity = event.get("userIdentity")
     if not isinstance(identity, dict):
         raise BadEvent(".userIdentity", f"{action} event without a userIdentity")
-    caller, caller_id, caller_account, subject, session = _caller(identity, action, params, arn.account)
+    caller, caller_id, caller_account, subject, session = _caller(identity, action, params, role_account)
     if not caller:
         raise BadEvent(".userIdentity", f"{action} event whose userIdentity names no caller "
                        f"(type {identity.get('type')!r})")
     return Match(caller, _text(identity.get("type")), caller_id, caller_account, target, action,
                  _text(event.get("errorCode")), time, subject, session)
+
+
+@lru_cache(maxsize=1 << 16)
+def _role_account(target: str) -> str | None:
+    """The account of a role ARN, None when `target` is not one. Memoized: a log names the same few roles over
+    and over."""
+    arn = parse_arn(target) if target else None
+    if arn is None or arn.service != "iam" or not arn.resource.startswith("role/"):
+        return None
+    return arn.account
 
 
 def _caller(identity: dict[str, Any], action: str, params: Any,
@@ -124,7 +136,9 @@ def _caller(identity: dict[str, Any], action: str, params: Any,
 class _Aggregate:
     first: str
     last: str
-    evidence: UseEvidence
+    # what the latest event says, made into a UseEvidence once at the end: (event id, source IP, user agent,
+    # recipient account, source, where, session)
+    evidence: tuple[str, str, str, str, str, str, str]
     subjects: list[str]
     # copy (where the record was delivered) → day → calls: two records of one call (a cross-account call logged
     # in both accounts, an organization trail beside an account's own) are folded by taking, per day, the
@@ -134,7 +148,10 @@ class _Aggregate:
 
 class UsageCollector:
     """Observations folded as events stream by. `add` returns the BadEvent of an unreadable event (the caller
-    reports it, located) and otherwise None."""
+    reports it, located) and otherwise None.
+
+    Most events are not role assumptions: for them the work is two lookups (`eventSource`, `eventName`) and the
+    coverage span, with nothing allocated."""
 
     def __init__(self) -> None:
         self._aggregates: dict[tuple[str, str, str, str, str, str, str], _Aggregate] = {}
@@ -147,6 +164,30 @@ class UsageCollector:
         two records of one call count once; `where`: its location in `source`; `account_hint`: the account the
         delivery path names, for events without recipientAccountId."""
         self.events += 1
+        return self._fold(event, copy, source, where, account_hint)
+
+    def add_records(self, events: Iterable[Any], copy: str, source: str,
+                    account_hint: str = "") -> Iterator[tuple[int, BadEvent]]:
+        """Fold the records of one log file (as `add`, each located `$.Records[i]`); yields (i, BadEvent) of each
+        unreadable one."""
+        cover = self._cover
+        fold = self._fold
+        sts, assume = STS_SOURCE, ASSUME_EVENTS
+        i = -1
+        try:
+            for i, event in enumerate(events):
+                if type(event) is dict and (event.get("eventSource") != sts or event.get("eventName") not in assume):
+                    cover(event, account_hint)  # not a role assumption: only its time counts
+                    continue
+                bad = fold(event, copy, source, i, account_hint)
+                if bad is not None:
+                    yield i, bad
+        finally:
+            self.events += i + 1
+
+    def _fold(self, event: Any, copy: str, source: str, where: str | int,
+              account_hint: str) -> BadEvent | None:
+        """`where`: a location, or a record index (the location made only when evidence is kept)."""
         try:
             found = match_event(event)
         except BadEvent as exc:
@@ -155,40 +196,46 @@ class UsageCollector:
         recipient = self._cover(event, account_hint)
         if found is None:
             return None
+        time = found.time
         key = (found.caller, found.caller_type, found.caller_id, found.caller_account, found.target, found.action,
                found.error)
-        evidence = None
         aggregate = self._aggregates.get(key)
-        if aggregate is None or found.time >= aggregate.last:
-            evidence = UseEvidence(found.time, _text(event.get("eventID")), _text(event.get("sourceIPAddress")),
-                                   _text(event.get("userAgent")), recipient, f"{source} {where}", found.session)
-        if aggregate is None:
-            assert evidence is not None
-            aggregate = self._aggregates[key] = _Aggregate(found.time, found.time, evidence, [])
-        else:
-            aggregate.first = min(aggregate.first, found.time)
-            if evidence is not None:
-                aggregate.last, aggregate.evidence = found.time, evidence
-        if found.subject and found.subject not in aggregate.subjects and len(aggregate.subjects) < SUBJECTS_KEPT:
-            aggregate.subjects.append(found.subject)
-        days = aggregate.days.setdefault(f"{copy}|{recipient}", {})
-        day = found.time[:10]
+        if aggregate is None or time >= aggregate.last:
+            evidence = (_text(event.get("eventID")), _text(event.get("sourceIPAddress")),
+                        _text(event.get("userAgent")), recipient, source,
+                        f"$.Records[{where}]" if type(where) is int else where, found.session)
+            if aggregate is None:
+                aggregate = self._aggregates[key] = _Aggregate(time, time, evidence, [])
+            else:
+                aggregate.last, aggregate.evidence = time, evidence
+        elif time < aggregate.first:
+            aggregate.first = time
+        subject = found.subject
+        if subject and subject not in aggregate.subjects and len(aggregate.subjects) < SUBJECTS_KEPT:
+            aggregate.subjects.append(subject)
+        days = aggregate.days.get(copy_key := f"{copy}|{recipient}")
+        if days is None:
+            days = aggregate.days[copy_key] = {}
+        day = time[:10]
         days[day] = days.get(day, 0) + 1
         return None
 
     def _cover(self, event: Any, account_hint: str) -> str:
-        if not isinstance(event, dict):
+        if type(event) is not dict:
             return account_hint
         recipient = event.get("recipientAccountId")
-        account = recipient if isinstance(recipient, str) and recipient else account_hint
+        account = recipient if type(recipient) is str and recipient else account_hint
         time = event.get("eventTime")
-        if account and isinstance(time, str) and time[:4].isdigit():
+        if account and type(time) is str:
             span = self._coverage.get(account)
+            # a time inside the span leaves it as it is: only one that would widen it needs to be a time
             if span is None:
-                self._coverage[account] = [time, time]
+                if time[:4].isdigit():
+                    self._coverage[account] = [time, time]
             elif time < span[0]:
-                span[0] = time
-            elif time > span[1]:
+                if time[:4].isdigit():
+                    span[0] = time
+            elif time > span[1] and time[:4].isdigit():
                 span[1] = time
         return account
 
@@ -196,14 +243,21 @@ class UsageCollector:
         observations = []
         for (caller, caller_type, caller_id, caller_account, target, action, error), agg in sorted(
                 self._aggregates.items()):
-            per_day: dict[str, int] = {}
-            for days in agg.days.values():
-                for day, count in days.items():
-                    per_day[day] = max(per_day.get(day, 0), count)
+            if len(agg.days) == 1:
+                (copy, days), = agg.days.items()
+                count = sum(days.values())
+                spread = tuple((copy, day, n) for day, n in sorted(days.items()))
+            else:
+                per_day: dict[str, int] = {}
+                for days in agg.days.values():
+                    for day, n in days.items():
+                        per_day[day] = max(per_day.get(day, 0), n)
+                count = sum(per_day.values())
+                spread = tuple((copy, day, n) for copy, days in sorted(agg.days.items())
+                               for day, n in sorted(days.items()))
+            event_id, source_ip, user_agent, recipient, source, where, session = agg.evidence
+            evidence = UseEvidence(agg.last, event_id, source_ip, user_agent, recipient, f"{source} {where}", session)
             observations.append(Observation(caller, caller_type, target, action, error, agg.first, agg.last,
-                                            sum(per_day.values()), agg.evidence, caller_id, caller_account,
-                                            tuple(agg.subjects),
-                                            tuple((copy, day, count) for copy, days in sorted(agg.days.items())
-                                                  for day, count in sorted(days.items()))))
+                                            count, evidence, caller_id, caller_account, tuple(agg.subjects), spread))
         coverage = {account: (span[0], span[1]) for account, span in sorted(self._coverage.items())}
         return Usage(observations, coverage, self.events, self.files)
