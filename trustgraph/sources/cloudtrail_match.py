@@ -170,14 +170,25 @@ class UsageCollector:
                     account_hint: str = "") -> Iterator[tuple[int, BadEvent]]:
         """Fold the records of one log file (as `add`, each located `$.Records[i]`); yields (i, BadEvent) of each
         unreadable one."""
-        cover = self._cover
         fold = self._fold
+        coverage = self._coverage
         sts, assume = STS_SOURCE, ASSUME_EVENTS
         i = -1
         try:
             for i, event in enumerate(events):
                 if type(event) is dict and (event.get("eventSource") != sts or event.get("eventName") not in assume):
-                    cover(event, account_hint)  # not a role assumption: only its time counts
+                    # not a role assumption: only its time counts (as in `_cover`, inlined: most events are these)
+                    time = event.get("eventTime")
+                    if type(time) is not str:
+                        continue
+                    account = event.get("recipientAccountId")
+                    if type(account) is not str or not account:
+                        account = account_hint
+                        if not account:
+                            continue
+                    span = coverage.get(account)
+                    if span is None or time < span[0] or time > span[1]:
+                        self._widen(account, time)
                     continue
                 bad = fold(event, copy, source, i, account_hint)
                 if bad is not None:
@@ -228,16 +239,22 @@ class UsageCollector:
         time = event.get("eventTime")
         if account and type(time) is str:
             span = self._coverage.get(account)
-            # a time inside the span leaves it as it is: only one that would widen it needs to be a time
-            if span is None:
-                if time[:4].isdigit():
-                    self._coverage[account] = [time, time]
-            elif time < span[0]:
-                if time[:4].isdigit():
-                    span[0] = time
-            elif time > span[1] and time[:4].isdigit():
-                span[1] = time
+            if span is None or time < span[0] or time > span[1]:
+                self._widen(account, time)
         return account
+
+    def _widen(self, account: str, time: str) -> None:
+        # Called only for a time outside the account's span: one inside leaves it as it is, so only a time that
+        # would widen it needs checking that it is one.
+        if not time[:4].isdigit():
+            return
+        span = self._coverage.get(account)
+        if span is None:
+            self._coverage[account] = [time, time]
+        elif time < span[0]:
+            span[0] = time
+        elif time > span[1]:
+            span[1] = time
 
     def finish(self) -> Usage:
         observations = []
@@ -245,8 +262,12 @@ class UsageCollector:
                 self._aggregates.items()):
             if len(agg.days) == 1:
                 (copy, days), = agg.days.items()
-                count = sum(days.values())
-                spread = tuple((copy, day, n) for day, n in sorted(days.items()))
+                if len(days) == 1:
+                    (day, count), = days.items()
+                    spread: tuple[tuple[str, str, int], ...] = ((copy, day, count),)
+                else:
+                    count = sum(days.values())
+                    spread = tuple((copy, day, n) for day, n in sorted(days.items()))
             else:
                 per_day: dict[str, int] = {}
                 for days in agg.days.values():
