@@ -95,15 +95,18 @@ def _role_account(target: str) -> str | None:
 def _caller(identity: dict[str, Any], action: str, params: Any,
             role_account: str) -> tuple[str, str, str, str, str]:
     """(caller node, unique id, account, subject, session ARN) of a userIdentity."""
-    kind = _text(identity.get("type"))
-    arn = _text(identity.get("arn"))
-    account = _text(identity.get("accountId"))
-    principal_id = _text(identity.get("principalId"))
+    get = identity.get
+    kind, arn, account, principal_id = get("type"), get("arn"), get("accountId"), get("principalId")
+    # most values are strings: check the type rather than call `_text` (this runs once per assumption)
+    kind = kind if type(kind) is str else ""
+    arn = arn if type(arn) is str else ""
+    account = account if type(account) is str else ""
+    principal_id = principal_id if type(principal_id) is str else ""
     if kind == "AssumedRole":
         # A session is drawn as its role: the role holding it is the session issuer.
-        context = identity.get("sessionContext")
-        issuer = context.get("sessionIssuer") if isinstance(context, dict) else None
-        issuer_arn = _text(issuer.get("arn")) if isinstance(issuer, dict) else ""
+        context = get("sessionContext")
+        issuer = context.get("sessionIssuer") if type(context) is dict else None
+        issuer_arn = _text(issuer.get("arn")) if type(issuer) is dict else ""
         if issuer_arn:
             return issuer_arn, principal_id.split(":", 1)[0], account, "", arn
         parsed = parse_arn(arn)
