@@ -217,7 +217,7 @@ class UsageCollector:
         if aggregate is None or time >= aggregate.last:
             evidence = (_text(event.get("eventID")), _text(event.get("sourceIPAddress")),
                         _text(event.get("userAgent")), recipient, source,
-                        f"$.Records[{where}]" if type(where) is int else where, found.session)
+                        f"$.Records[{where}]" if isinstance(where, int) else where, found.session)
             if aggregate is None:
                 aggregate = self._aggregates[key] = _Aggregate(time, time, evidence, [])
             else:
