@@ -140,9 +140,9 @@ class _Aggregate:
     first: str
     last: str
     # what the latest event says, made into a UseEvidence once at the end: (event id, source IP, user agent,
-    # recipient account, source, where, session)
-    evidence: tuple[str, str, str, str, str, str, str]
-    subjects: list[str]
+    # recipient account, source, where (a location, or a log file's record index), session)
+    evidence: tuple[str, str, str, str, str, str | int, str]
+    subjects: list[str] | None  # made on the first subject: most observations have none
     # copy (where the record was delivered) → day → calls: two records of one call (a cross-account call logged
     # in both accounts, an organization trail beside an account's own) are folded by taking, per day, the
     # largest count of any copy, so duplicates never count twice without remembering every event id.
@@ -215,18 +215,23 @@ class UsageCollector:
                found.error)
         aggregate = self._aggregates.get(key)
         if aggregate is None or time >= aggregate.last:
-            evidence = (_text(event.get("eventID")), _text(event.get("sourceIPAddress")),
-                        _text(event.get("userAgent")), recipient, source,
-                        f"$.Records[{where}]" if isinstance(where, int) else where, found.session)
+            get = event.get
+            event_id, source_ip, user_agent = get("eventID"), get("sourceIPAddress"), get("userAgent")
+            evidence = (event_id if type(event_id) is str else "", source_ip if type(source_ip) is str else "",
+                        user_agent if type(user_agent) is str else "", recipient, source, where, found.session)
             if aggregate is None:
-                aggregate = self._aggregates[key] = _Aggregate(time, time, evidence, [])
+                aggregate = self._aggregates[key] = _Aggregate(time, time, evidence, None)
             else:
                 aggregate.last, aggregate.evidence = time, evidence
         elif time < aggregate.first:
             aggregate.first = time
         subject = found.subject
-        if subject and subject not in aggregate.subjects and len(aggregate.subjects) < SUBJECTS_KEPT:
-            aggregate.subjects.append(subject)
+        if subject:
+            subjects = aggregate.subjects
+            if subjects is None:
+                aggregate.subjects = [subject]
+            elif subject not in subjects and len(subjects) < SUBJECTS_KEPT:
+                subjects.append(subject)
         days = aggregate.days.get(copy_key := f"{copy}|{recipient}")
         if days is None:
             days = aggregate.days[copy_key] = {}
@@ -280,8 +285,11 @@ class UsageCollector:
                 spread = tuple((copy, day, n) for copy, days in sorted(agg.days.items())
                                for day, n in sorted(days.items()))
             event_id, source_ip, user_agent, recipient, source, where, session = agg.evidence
-            evidence = UseEvidence(agg.last, event_id, source_ip, user_agent, recipient, f"{source} {where}", session)
-            observations.append(Observation(caller, caller_type, target, action, error, agg.first, agg.last,
-                                            count, evidence, caller_id, caller_account, tuple(agg.subjects), spread))
+            evidence = UseEvidence(agg.last, event_id, source_ip, user_agent, recipient,
+                                   f"{source} $.Records[{where}]" if isinstance(where, int) else f"{source} {where}",
+                                   session)
+            observations.append(Observation(caller, caller_type, target, action, error, agg.first, agg.last, count,
+                                            evidence, caller_id, caller_account,
+                                            tuple(agg.subjects) if agg.subjects else (), spread))
         coverage = {account: (span[0], span[1]) for account, span in sorted(self._coverage.items())}
         return Usage(observations, coverage, self.events, self.files)
