@@ -264,10 +264,20 @@ class UsageCollector:
         elif time > span[1]:
             span[1] = time
 
+    def _in_order(self) -> list[tuple[tuple[str, str, str, str, str, str, str], _Aggregate]]:
+        """The aggregates in the order of their keys. Keys joined with NUL sort as the tuples do (a field that is
+        a prefix of the other's sorts first either way) unless a field holds a NUL itself, and compare several
+        times faster than tuples field by field (there is one key per caller → role pair)."""
+        items = list(self._aggregates.items())
+        joined = ["\0".join(key) for key in self._aggregates]
+        if any(text.count("\0") != 6 for text in joined):
+            return sorted(items)
+        order = sorted(range(len(items)), key=joined.__getitem__)
+        return [items[i] for i in order]
+
     def finish(self) -> Usage:
         observations = []
-        for (caller, caller_type, caller_id, caller_account, target, action, error), agg in sorted(
-                self._aggregates.items()):
+        for (caller, caller_type, caller_id, caller_account, target, action, error), agg in self._in_order():
             if len(agg.days) == 1:
                 (copy, days), = agg.days.items()
                 if len(days) == 1:
