@@ -60,9 +60,14 @@ def match_event(event: Any) -> Match | None:
     does not say enough about (no role, no caller, no time)."""
     if not isinstance(event, dict):
         raise BadEvent("", f"event is a JSON {type(event).__name__}, not an object")
-    if event.get("eventSource") != STS_SOURCE or event.get("eventName") not in ASSUME_EVENTS:
+    action = event.get("eventName")
+    if event.get("eventSource") != STS_SOURCE or action not in ASSUME_EVENTS:
         return None
-    action = str(event["eventName"])
+    return match_assumption(event, action)
+
+
+def match_assumption(event: dict[str, Any], action: str) -> Match:
+    """`match_event` of an event already known to be an STS role assumption named `action`."""
     time = _text(event.get("eventTime"))
     if not time[:4].isdigit():
         raise BadEvent(".eventTime", f"{action} event without an eventTime")
@@ -179,7 +184,11 @@ class UsageCollector:
         i = -1
         try:
             for i, event in enumerate(events):
-                if type(event) is dict and (event.get("eventSource") != sts or event.get("eventName") not in assume):
+                if type(event) is not dict:
+                    bad = fold(event, copy, source, i, account_hint)  # match_event says what it is
+                elif event.get("eventSource") == sts and (action := event.get("eventName")) in assume:
+                    bad = fold(event, copy, source, i, account_hint, action)
+                else:
                     # not a role assumption: only its time counts (as in `_cover`, inlined: most events are these)
                     time = event.get("eventTime")
                     if type(time) is not str:
@@ -193,17 +202,17 @@ class UsageCollector:
                     if span is None or time < span[0] or time > span[1]:
                         self._widen(account, time)
                     continue
-                bad = fold(event, copy, source, i, account_hint)
                 if bad is not None:
                     yield i, bad
         finally:
             self.events += i + 1
 
-    def _fold(self, event: Any, copy: str, source: str, where: str | int,
-              account_hint: str) -> BadEvent | None:
-        """`where`: a location, or a record index (the location made only when evidence is kept)."""
+    def _fold(self, event: Any, copy: str, source: str, where: str | int, account_hint: str,
+              action: str | None = None) -> BadEvent | None:
+        """`where`: a location, or a record index (the location made only when evidence is kept); `action`: the
+        event's name when it is known to be an STS role assumption (not asked again)."""
         try:
-            found = match_event(event)
+            found = match_event(event) if action is None else match_assumption(event, action)
         except BadEvent as exc:
             self._cover(event, account_hint)
             return exc
