@@ -666,3 +666,51 @@ def test_diff_tables_name_principals_never_hub_ids(tmp_path: Path) -> None:
     assert code == 0, err
     assert "Function0" in text and "d1" in text  # the positive control: the change is in the table
     assert not HUB_IDS.search(text)
+
+
+SAMPLES = Path(__file__).resolve().parents[2] / "samples"
+ALICE_READER = ("arn:aws:iam::222222222222:user/alice", "arn:aws:iam::222222222222:role/security/OrgWideAuditReader")
+
+
+def _usage_side(tmp: Path, name: str, events: str | None, accounts: tuple[str, ...] = ()) -> Any:
+    """acme with the sample's CloudTrail events, or with quiet events (no role assumption) covering `accounts`."""
+    from trustgraph.sources.files import load_inputs
+
+    inputs = [str(SAMPLES / "acme")]
+    if events is not None:
+        inputs.append(events)
+    elif accounts:
+        quiet = tmp / name
+        quiet.mkdir()
+        (quiet / "quiet.jsonl").write_text("".join(json.dumps(
+            {"eventVersion": "1.08", "eventSource": "ec2.amazonaws.com", "eventName": "DescribeInstances",
+             "eventTime": "2025-06-30T10:00:00Z", "recipientAccountId": a}) + "\n" for a in accounts))
+        inputs.append(str(quiet))
+    return side_from_snapshot(load_inputs(inputs)[0])
+
+
+def test_diff_usage_trust_now_used_and_now_unused(tmp_path: Path) -> None:
+    from trustgraph.report.diff_doc import diff_document
+
+    used = _usage_side(tmp_path, "used", str(SAMPLES / "acme-cloudtrail"))
+    quiet = _usage_side(tmp_path, "quiet", None, ("222222222222", "333333333333", "444444444444"))
+    lost = {(u.caller, u.role): u for u in diff_sides(used, quiet).usage}
+    assert lost[ALICE_READER].change == "now-unused" and lost[ALICE_READER].count == 3
+    gained = {(u.caller, u.role): u for u in diff_sides(quiet, used).usage}
+    assert gained[ALICE_READER].change == "now-used" and set(gained) == set(lost)
+    doc = diff_document(diff_sides(quiet, used))
+    assert doc["summary"]["trust_now_used"] == len(gained) and doc["summary"]["trust_now_unused"] == 0
+    assert {"role", "caller", "change", "first", "last", "count"} == set(doc["usage"][0])
+    # negative control: the same events on both sides change no use
+    assert diff_sides(used, used).usage == []
+
+
+def test_diff_usage_needs_events_on_both_sides_covering_the_trust(tmp_path: Path) -> None:
+    used = _usage_side(tmp_path, "used", str(SAMPLES / "acme-cloudtrail"))
+    # a side without events says nothing about use: not "now unused"
+    assert diff_sides(used, _usage_side(tmp_path, "none", None)).usage == []
+    # events that cover other accounts only: alice's use of the reader in 222222222222 is unknown, not unused
+    elsewhere = _usage_side(tmp_path, "elsewhere", None, ("444444444444",))
+    assert ALICE_READER not in {(u.caller, u.role) for u in diff_sides(used, elsewhere).usage}
+    covering = _usage_side(tmp_path, "covering", None, ("222222222222",))
+    assert ALICE_READER in {(u.caller, u.role) for u in diff_sides(used, covering).usage}

@@ -187,3 +187,36 @@ def test_role_last_used_is_read_from_exports_and_get_role(tmp_path: Path) -> Non
     (tmp_path / "never.json").write_text(json.dumps({"Role": {**role, "RoleLastUsed": {}}}))
     snapshot, _ = load_inputs([tmp_path / "never.json"])
     assert snapshot.roles["arn:aws:iam::111111111111:role/R"].last_used is None
+
+
+def test_observations_are_in_key_order_even_when_a_field_holds_a_nul() -> None:
+    # "…/x" (Root) sorts before "…/x\0A" (IAMUser) as tuples; joined with NUL the second would come first
+    plain = "arn:aws:iam::111111111111:user/x"
+    odd = plain + "\0A"
+    collector = UsageCollector()
+    collector.add(event({"type": "IAMUser", "arn": odd, "accountId": "111111111111"}), "t", "f", "$")
+    collector.add(event({"type": "Root", "arn": plain, "accountId": "111111111111"}), "t", "f", "$")
+    assert [o.caller for o in collector.finish().observations] == [plain, odd]
+    assert sorted(["\0".join((odd, "IAMUser")), "\0".join((plain, "Root"))])[0].startswith(odd)  # the trap is real
+    # negative control: without a NUL the fast order is the same as the tuples'
+    other = plain + "A"
+    collector = UsageCollector()
+    collector.add(event({"type": "IAMUser", "arn": other, "accountId": "111111111111"}), "t", "f", "$")
+    collector.add(event({"type": "Root", "arn": plain, "accountId": "111111111111"}), "t", "f", "$")
+    assert [o.caller for o in collector.finish().observations] == [plain, other]
+
+
+def test_coverage_is_widened_only_by_an_event_time() -> None:
+    other = {"eventSource": "ec2.amazonaws.com", "eventName": "DescribeInstances", "recipientAccountId": "444444444444"}
+    collector = UsageCollector()
+    records = [dict(other, eventTime="2025-06-02T00:00:00Z"), dict(other, eventTime="2025-06-01x"),
+               dict(other, eventTime="zzz"), dict(other, eventTime=7)]
+    assert list(collector.add_records(records, "t", "f")) == []
+    assert collector.finish().coverage == {"444444444444": ("2025-06-01x", "2025-06-02T00:00:00Z")}
+    # negative control: a later time widens the span, a non-time before it does not
+    collector = UsageCollector()
+    records = [dict(other, eventTime="2025-06-02T00:00:00Z"), dict(other, eventTime="-"),
+               dict(other, eventTime="2025-06-03T00:00:00Z")]
+    list(collector.add_records(records, "t", "f"))
+    usage = collector.finish()
+    assert usage.coverage == {"444444444444": ("2025-06-02T00:00:00Z", "2025-06-03T00:00:00Z")} and usage.events == 3

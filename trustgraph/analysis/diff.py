@@ -63,10 +63,12 @@ from trustgraph.graph.schema import (
     is_hub_data,
     is_membership,
 )
+from trustgraph.graph.usage import covered, explaining_edge, has_usage
 from trustgraph.model import Snapshot
 
 ADDED, REMOVED, CHANGED = "added", "removed", "changed"
 INTRODUCED, RESOLVED, ESCALATED = "introduced", "resolved", "escalated"
+NOW_USED, NOW_UNUSED = "now-used", "now-unused"
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +135,20 @@ class ReacherChange:
     path: tuple[str, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class UsageChange:
+    """A caller → role trust both sides hold whose observed use changed (docs/usage.md): `now-used`, seen used
+    only in the new side's events while the old side's covered it and saw no call; `now-unused`, the other way
+    round. `first`, `last`, `count`: the calls of the side that saw them."""
+
+    role: str
+    caller: str
+    change: str  # now-used | now-unused
+    first: str
+    last: str
+    count: int
+
+
 @dataclass(slots=True)
 class NotInData:
     """What would read as a change but touches an account missing on one side: the data cannot tell."""
@@ -160,6 +176,9 @@ class GraphDiff:
     findings_escalated: list[tuple[Finding, Finding]] = field(default_factory=list)  # (before, after)
     sensitive_checked: list[str] = field(default_factory=list)  # sensitive roles whose reachers were compared
     not_in_data: NotInData = field(default_factory=NotInData)
+    # Trust that became used or unused (both sides with CloudTrail events): use, not a change of trust, so it
+    # does not make the diff non-empty.
+    usage: list[UsageChange] = field(default_factory=list)
 
     def count(self, change: str) -> int:
         """Caller → role pairs with this change (a hub change counts each of its callers)."""
@@ -667,6 +686,24 @@ def _set_aside(diff: GraphDiff, unknown: set[str], account: _Accounts) -> None:
     aside.sensitive_roles.sort()
 
 
+def usage_changes(old: TrustGraph, new: TrustGraph) -> list[UsageChange]:
+    """The trust both graphs hold that one side's events saw used and the other's, covering it, did not. Only
+    the caller → role pairs seen used on one side are looked at (graph/usage.py's `usage_pairs`); a pair whose
+    trust is on one side only is a trust change, and one the other side's events do not cover is unknown."""
+    if not (has_usage(old) and has_usage(new)):
+        return []
+    before, after = old.graph["usage_pairs"], new.graph["usage_pairs"]
+    out = []
+    for key in sorted(before.keys() ^ after.keys()):
+        caller, role = key.split("\t", 1)
+        if explaining_edge(old, caller, role) is None or explaining_edge(new, caller, role) is None:
+            continue
+        change, record, other = (NOW_USED, after[key], old) if key in after else (NOW_UNUSED, before[key], new)
+        if covered(other, caller, role):
+            out.append(UsageChange(role, caller, change, record["first"], record["last"], record["count"]))
+    return out
+
+
 def diff_sides(old: Side, new: Side) -> GraphDiff:
     """Everything the change from `old` to `new` does to trust; what touches an account missing on either side is
     set aside (`GraphDiff.not_in_data`), and outside trust is judged on what the data shows."""
@@ -689,6 +726,7 @@ def diff_sides(old: Side, new: Side) -> GraphDiff:
         sensitive_checked=checked,
         not_in_data=NotInData(accounts=sorted(unknown), trust=aside,
                               outside=_outside(old.graph, new.graph, aside) if aside else []),
+        usage=usage_changes(old.graph, new.graph),
     )
     if unknown:
         _set_aside(diff, unknown, account)

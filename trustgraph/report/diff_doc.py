@@ -5,7 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from trustgraph.analysis.diff import ADDED, CHANGED, REMOVED, GraphDiff, Incomplete, ReacherChange, TrustChange
+from trustgraph.analysis.diff import (
+    ADDED,
+    CHANGED,
+    NOW_UNUSED,
+    NOW_USED,
+    REMOVED,
+    GraphDiff,
+    Incomplete,
+    ReacherChange,
+    TrustChange,
+)
 from trustgraph.analysis.findings.gate import Triage
 from trustgraph.report.findings_doc import finding_json, gate_json
 from trustgraph.version import SCHEMAS, __version__
@@ -28,6 +38,8 @@ def summary(diff: GraphDiff) -> dict[str, Any]:
         "findings_introduced": len(diff.findings_introduced),
         "findings_resolved": len(diff.findings_resolved),
         "findings_escalated": len(diff.findings_escalated),
+        "trust_now_used": sum(1 for u in diff.usage if u.change == NOW_USED),
+        "trust_now_unused": sum(1 for u in diff.usage if u.change == NOW_UNUSED),
     }
 
 
@@ -81,6 +93,8 @@ def diff_document(diff: GraphDiff, *, old_inputs: Iterable[str] = (), new_inputs
             "escalated": [{"before": finding_json(a), "after": finding_json(b, triage)}
                           for a, b in diff.findings_escalated],
         },
+        "usage": [{"role": u.role, "caller": u.caller, "change": u.change, "first": u.first, "last": u.last,
+                   "count": u.count} for u in diff.usage],
     }
     if diff.not_in_data.accounts or diff.not_in_data:
         doc["not_in_data"] = not_in_data_json(diff)

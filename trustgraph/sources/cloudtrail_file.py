@@ -62,10 +62,8 @@ def read_records(value: dict[str, Any], builder: SnapshotBuilder, source: str, p
     collector = _collector(builder)
     collector.files += 1
     copy, hint = _where_delivered(path)
-    for i, event in enumerate(value["Records"]):
-        bad = collector.add(event, copy, source, f"$.Records[{i}]", hint)
-        if bad is not None:
-            builder.report.error(source, f"$.Records[{i}]{bad.where}", bad.message, skipped=SKIPPED)
+    for i, bad in collector.add_records(value["Records"], copy, source, hint):
+        builder.report.error(source, f"$.Records[{i}]{bad.where}", bad.message, skipped=SKIPPED)
 
 
 def first_line_is_event(path: Path) -> bool:

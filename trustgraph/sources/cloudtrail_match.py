@@ -12,7 +12,9 @@ and the STS events IAM logs (https://docs.aws.amazon.com/IAM/latest/UserGuide/cl
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from trustgraph.arns import ACCOUNT_ID, parse_arn, root_arn
@@ -35,7 +37,7 @@ class BadEvent(ValueError):
         self.message = message
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Match:
     caller: str
     caller_type: str
@@ -58,21 +60,26 @@ def match_event(event: Any) -> Match | None:
     does not say enough about (no role, no caller, no time)."""
     if not isinstance(event, dict):
         raise BadEvent("", f"event is a JSON {type(event).__name__}, not an object")
-    if event.get("eventSource") != STS_SOURCE or event.get("eventName") not in ASSUME_EVENTS:
+    action = event.get("eventName")
+    if event.get("eventSource") != STS_SOURCE or action not in ASSUME_EVENTS:
         return None
-    action = str(event["eventName"])
+    return match_assumption(event, action)
+
+
+def match_assumption(event: dict[str, Any], action: str) -> Match:
+    """`match_event` of an event already known to be an STS role assumption named `action`."""
     time = _text(event.get("eventTime"))
     if not time[:4].isdigit():
         raise BadEvent(".eventTime", f"{action} event without an eventTime")
     params = event.get("requestParameters")
     target = _text(params.get("roleArn")) if isinstance(params, dict) else ""
-    arn = parse_arn(target) if target else None
-    if arn is None or arn.service != "iam" or not arn.resource.startswith("role/"):
+    role_account = _role_account(target)
+    if role_account is None:
         raise BadEvent(".requestParameters.roleArn", f"{action} event without a role ARN (got {target!r})")
     identity = event.get("userIdentity")
     if not isinstance(identity, dict):
         raise BadEvent(".userIdentity", f"{action} event without a userIdentity")
-    caller, caller_id, caller_account, subject, session = _caller(identity, action, params, arn.account)
+    caller, caller_id, caller_account, subject, session = _caller(identity, action, params, role_account)
     if not caller:
         raise BadEvent(".userIdentity", f"{action} event whose userIdentity names no caller "
                        f"(type {identity.get('type')!r})")
@@ -80,18 +87,31 @@ def match_event(event: Any) -> Match | None:
                  _text(event.get("errorCode")), time, subject, session)
 
 
+@lru_cache(maxsize=1 << 16)
+def _role_account(target: str) -> str | None:
+    """The account of a role ARN, None when `target` is not one. Memoized: a log names the same few roles over
+    and over."""
+    arn = parse_arn(target) if target else None
+    if arn is None or arn.service != "iam" or not arn.resource.startswith("role/"):
+        return None
+    return arn.account
+
+
 def _caller(identity: dict[str, Any], action: str, params: Any,
             role_account: str) -> tuple[str, str, str, str, str]:
     """(caller node, unique id, account, subject, session ARN) of a userIdentity."""
-    kind = _text(identity.get("type"))
-    arn = _text(identity.get("arn"))
-    account = _text(identity.get("accountId"))
-    principal_id = _text(identity.get("principalId"))
+    get = identity.get
+    kind, arn, account, principal_id = get("type"), get("arn"), get("accountId"), get("principalId")
+    # most values are strings: check the type rather than call `_text` (this runs once per assumption)
+    kind = kind if type(kind) is str else ""
+    arn = arn if type(arn) is str else ""
+    account = account if type(account) is str else ""
+    principal_id = principal_id if type(principal_id) is str else ""
     if kind == "AssumedRole":
         # A session is drawn as its role: the role holding it is the session issuer.
-        context = identity.get("sessionContext")
-        issuer = context.get("sessionIssuer") if isinstance(context, dict) else None
-        issuer_arn = _text(issuer.get("arn")) if isinstance(issuer, dict) else ""
+        context = get("sessionContext")
+        issuer = context.get("sessionIssuer") if type(context) is dict else None
+        issuer_arn = _text(issuer.get("arn")) if type(issuer) is dict else ""
         if issuer_arn:
             return issuer_arn, principal_id.split(":", 1)[0], account, "", arn
         parsed = parse_arn(arn)
@@ -124,8 +144,10 @@ def _caller(identity: dict[str, Any], action: str, params: Any,
 class _Aggregate:
     first: str
     last: str
-    evidence: UseEvidence
-    subjects: list[str]
+    # what the latest event says, made into a UseEvidence once at the end: (event id, source IP, user agent,
+    # recipient account, source, where (a location, or a log file's record index), session)
+    evidence: tuple[str, str, str, str, str, str | int, str]
+    subjects: list[str] | None  # made on the first subject: most observations have none
     # copy (where the record was delivered) → day → calls: two records of one call (a cross-account call logged
     # in both accounts, an organization trail beside an account's own) are folded by taking, per day, the
     # largest count of any copy, so duplicates never count twice without remembering every event id.
@@ -134,7 +156,10 @@ class _Aggregate:
 
 class UsageCollector:
     """Observations folded as events stream by. `add` returns the BadEvent of an unreadable event (the caller
-    reports it, located) and otherwise None."""
+    reports it, located) and otherwise None.
+
+    Most events are not role assumptions: for them the work is two lookups (`eventSource`, `eventName`) and the
+    coverage span, with nothing allocated."""
 
     def __init__(self) -> None:
         self._aggregates: dict[tuple[str, str, str, str, str, str, str], _Aggregate] = {}
@@ -147,63 +172,143 @@ class UsageCollector:
         two records of one call count once; `where`: its location in `source`; `account_hint`: the account the
         delivery path names, for events without recipientAccountId."""
         self.events += 1
+        return self._fold(event, copy, source, where, account_hint)
+
+    def add_records(self, events: Iterable[Any], copy: str, source: str,
+                    account_hint: str = "") -> Iterator[tuple[int, BadEvent]]:
+        """Fold the records of one log file (as `add`, each located `$.Records[i]`); yields (i, BadEvent) of each
+        unreadable one."""
+        fold = self._fold
+        coverage = self._coverage
+        sts, assume = STS_SOURCE, ASSUME_EVENTS
+        i = -1
         try:
-            found = match_event(event)
+            for i, event in enumerate(events):
+                if type(event) is not dict:
+                    bad = fold(event, copy, source, i, account_hint)  # match_event says what it is
+                elif event.get("eventSource") == sts and (action := event.get("eventName")) in assume:
+                    bad = fold(event, copy, source, i, account_hint, action)
+                else:
+                    # not a role assumption: only its time counts (as in `_cover`, inlined: most events are these)
+                    time = event.get("eventTime")
+                    if type(time) is not str:
+                        continue
+                    account = event.get("recipientAccountId")
+                    if type(account) is not str or not account:
+                        account = account_hint
+                        if not account:
+                            continue
+                    span = coverage.get(account)
+                    if span is None or time < span[0] or time > span[1]:
+                        self._widen(account, time)
+                    continue
+                if bad is not None:
+                    yield i, bad
+        finally:
+            self.events += i + 1
+
+    def _fold(self, event: Any, copy: str, source: str, where: str | int, account_hint: str,
+              action: str | None = None) -> BadEvent | None:
+        """`where`: a location, or a record index (the location made only when evidence is kept); `action`: the
+        event's name when it is known to be an STS role assumption (not asked again)."""
+        try:
+            found = match_event(event) if action is None else match_assumption(event, action)
         except BadEvent as exc:
             self._cover(event, account_hint)
             return exc
         recipient = self._cover(event, account_hint)
         if found is None:
             return None
+        time = found.time
         key = (found.caller, found.caller_type, found.caller_id, found.caller_account, found.target, found.action,
                found.error)
-        evidence = None
         aggregate = self._aggregates.get(key)
-        if aggregate is None or found.time >= aggregate.last:
-            evidence = UseEvidence(found.time, _text(event.get("eventID")), _text(event.get("sourceIPAddress")),
-                                   _text(event.get("userAgent")), recipient, f"{source} {where}", found.session)
-        if aggregate is None:
-            assert evidence is not None
-            aggregate = self._aggregates[key] = _Aggregate(found.time, found.time, evidence, [])
-        else:
-            aggregate.first = min(aggregate.first, found.time)
-            if evidence is not None:
-                aggregate.last, aggregate.evidence = found.time, evidence
-        if found.subject and found.subject not in aggregate.subjects and len(aggregate.subjects) < SUBJECTS_KEPT:
-            aggregate.subjects.append(found.subject)
-        days = aggregate.days.setdefault(f"{copy}|{recipient}", {})
-        day = found.time[:10]
+        if aggregate is None or time >= aggregate.last:
+            get = event.get
+            event_id, source_ip, user_agent = get("eventID"), get("sourceIPAddress"), get("userAgent")
+            evidence = (event_id if type(event_id) is str else "", source_ip if type(source_ip) is str else "",
+                        user_agent if type(user_agent) is str else "", recipient, source, where, found.session)
+            if aggregate is None:
+                aggregate = self._aggregates[key] = _Aggregate(time, time, evidence, None)
+            else:
+                aggregate.last, aggregate.evidence = time, evidence
+        elif time < aggregate.first:
+            aggregate.first = time
+        subject = found.subject
+        if subject:
+            subjects = aggregate.subjects
+            if subjects is None:
+                aggregate.subjects = [subject]
+            elif subject not in subjects and len(subjects) < SUBJECTS_KEPT:
+                subjects.append(subject)
+        days = aggregate.days.get(copy_key := f"{copy}|{recipient}")
+        if days is None:
+            days = aggregate.days[copy_key] = {}
+        day = time[:10]
         days[day] = days.get(day, 0) + 1
         return None
 
     def _cover(self, event: Any, account_hint: str) -> str:
-        if not isinstance(event, dict):
+        if type(event) is not dict:
             return account_hint
         recipient = event.get("recipientAccountId")
-        account = recipient if isinstance(recipient, str) and recipient else account_hint
+        account = recipient if type(recipient) is str and recipient else account_hint
         time = event.get("eventTime")
-        if account and isinstance(time, str) and time[:4].isdigit():
+        if account and type(time) is str:
             span = self._coverage.get(account)
-            if span is None:
-                self._coverage[account] = [time, time]
-            elif time < span[0]:
-                span[0] = time
-            elif time > span[1]:
-                span[1] = time
+            if span is None or time < span[0] or time > span[1]:
+                self._widen(account, time)
         return account
+
+    def _widen(self, account: str, time: str) -> None:
+        # Called only for a time outside the account's span: one inside leaves it as it is, so only a time that
+        # would widen it needs checking that it is one.
+        if not time[:4].isdigit():
+            return
+        span = self._coverage.get(account)
+        if span is None:
+            self._coverage[account] = [time, time]
+        elif time < span[0]:
+            span[0] = time
+        elif time > span[1]:
+            span[1] = time
+
+    def _in_order(self) -> list[tuple[tuple[str, str, str, str, str, str, str], _Aggregate]]:
+        """The aggregates in the order of their keys. Keys joined with NUL sort as the tuples do (a field that is
+        a prefix of the other's sorts first either way) unless a field holds a NUL itself, and compare several
+        times faster than tuples field by field (there is one key per caller → role pair)."""
+        items = list(self._aggregates.items())
+        joined = ["\0".join(key) for key in self._aggregates]
+        if any(text.count("\0") != 6 for text in joined):
+            return sorted(items)
+        order = sorted(range(len(items)), key=joined.__getitem__)
+        return [items[i] for i in order]
 
     def finish(self) -> Usage:
         observations = []
-        for (caller, caller_type, caller_id, caller_account, target, action, error), agg in sorted(
-                self._aggregates.items()):
-            per_day: dict[str, int] = {}
-            for days in agg.days.values():
-                for day, count in days.items():
-                    per_day[day] = max(per_day.get(day, 0), count)
-            observations.append(Observation(caller, caller_type, target, action, error, agg.first, agg.last,
-                                            sum(per_day.values()), agg.evidence, caller_id, caller_account,
-                                            tuple(agg.subjects),
-                                            tuple((copy, day, count) for copy, days in sorted(agg.days.items())
-                                                  for day, count in sorted(days.items()))))
+        for (caller, caller_type, caller_id, caller_account, target, action, error), agg in self._in_order():
+            if len(agg.days) == 1:
+                (copy, days), = agg.days.items()
+                if len(days) == 1:
+                    (day, count), = days.items()
+                    spread: tuple[tuple[str, str, int], ...] = ((copy, day, count),)
+                else:
+                    count = sum(days.values())
+                    spread = tuple((copy, day, n) for day, n in sorted(days.items()))
+            else:
+                per_day: dict[str, int] = {}
+                for days in agg.days.values():
+                    for day, n in days.items():
+                        per_day[day] = max(per_day.get(day, 0), n)
+                count = sum(per_day.values())
+                spread = tuple((copy, day, n) for copy, days in sorted(agg.days.items())
+                               for day, n in sorted(days.items()))
+            event_id, source_ip, user_agent, recipient, source, where, session = agg.evidence
+            evidence = UseEvidence(agg.last, event_id, source_ip, user_agent, recipient,
+                                   f"{source} $.Records[{where}]" if isinstance(where, int) else f"{source} {where}",
+                                   session)
+            observations.append(Observation(caller, caller_type, target, action, error, agg.first, agg.last, count,
+                                            evidence, caller_id, caller_account,
+                                            tuple(agg.subjects) if agg.subjects else (), spread))
         coverage = {account: (span[0], span[1]) for account, span in sorted(self._coverage.items())}
         return Usage(observations, coverage, self.events, self.files)
