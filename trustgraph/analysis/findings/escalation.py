@@ -273,7 +273,6 @@ def check_escalation_accounts(ctx: FindingContext) -> Iterator[Finding]:
                                "can obtain credentials of this admin-equivalent user: {how}",
                                {"sensitive_because": reasons})
     management = snapshot.organization.management_account_id if snapshot.organization else None
-    unsettled = (ROOT_ACCESS_KEY,)
     roots: dict[str, list[tuple[str, str, Route]]] = {}  # principal → (member account, its label, route)
     assigned: dict[str, list[tuple[str, str, Route]]] = {}  # the same for Identity Center assignments (TG605)
     deployed: dict[str, list[tuple[str, str, Route]]] = {}  # the same for service-managed StackSets (TG606)
@@ -299,45 +298,39 @@ def check_escalation_accounts(ctx: FindingContext) -> Iterator[Finding]:
             elif STACKSETS_ORG in r.techniques:
                 deployed.setdefault(r.principal, []).append((account, label, r))
     # One finding per management principal, not per member account: the grant to fix is the principal's, and an
-    # organization of thousands of accounts would otherwise repeat it thousands of times.
-    for principal, reached in sorted(roots.items()):
+    # organization of thousands of accounts would otherwise repeat it thousands of times. The key every such route
+    # depends on (centralized root access, signing in as a user, trusted access) does not lower the severity.
+    yield from _per_principal_findings(
+        ctx, esc, "TG604", roots, (ROOT_ACCESS_KEY,), {"management": management},
+        lambda who, n, shown, how: f"{who} can take a root session in {n} member account(s) ({shown}) with {how}, "
+                                   "once centralized root access is enabled")
+    yield from _per_principal_findings(
+        ctx, esc, "TG605", assigned, (CONTROLS_USER_KEY,), {},
+        lambda who, n, shown, how: f"{who} can become administrator of {n} other account(s) ({shown}) through IAM "
+                                   f"Identity Center with {how}, signing in as a user it assigns")
+    yield from _per_principal_findings(
+        ctx, esc, "TG606", deployed, (STACKSETS_ACCESS_KEY,), {"management": management},
+        lambda who, n, shown, how: f"{who} can deploy service-managed StackSets into {n} member account(s) "
+                                   f"({shown}) with administrative rights there, once trusted access for StackSets "
+                                   "is activated")
+
+
+def _per_principal_findings(ctx: FindingContext, esc: Escalations, rule: str,
+                            reached_by: dict[str, list[tuple[str, str, Route]]], unsettled: tuple[str, ...],
+                            evidence: dict[str, Any], message: Callable[[str, int, str, str], str]
+                            ) -> Iterator[Finding]:
+    """One finding per principal reaching several accounts: its worst route, the accounts named (message(who,
+    how many, their labels, the techniques)), and the policy granting it."""
+    for principal, reached in sorted(reached_by.items()):
         best, shown = _per_principal(reached, unsettled)
         grants = _grants(best)
-        subject = esc.principal(principal) or principal
         yield ctx.finding(
-            "TG604", subject, principal,
-            f"{short_node(principal)} can take a root session in {len(reached)} member account(s) ({shown}) "
-            f"with {' or '.join(best.techniques)}, once centralized root access is enabled"
+            rule, esc.principal(principal) or principal, principal,
+            message(short_node(principal), len(reached), shown, " or ".join(best.techniques))
             + (f"; {grants[0]}" if grants else ""),
             severity=_severity(best, unsettled),
-            evidence={"management": management, "accounts": [account for account, _, _ in reached],
-                      "route": _route_json(graph, best)})
-    signs_in = (CONTROLS_USER_KEY,)  # every such route: it does not lower the severity
-    for principal, reached in sorted(assigned.items()):
-        best, shown = _per_principal(reached, signs_in)
-        grants = _grants(best)
-        subject = esc.principal(principal) or principal
-        yield ctx.finding(
-            "TG605", subject, principal,
-            f"{short_node(principal)} can become administrator of {len(reached)} other account(s) ({shown}) "
-            f"through IAM Identity Center with {' or '.join(best.techniques)}, signing in as a user it assigns"
-            + (f"; {grants[0]}" if grants else ""),
-            severity=_severity(best, signs_in),
-            evidence={"accounts": [account for account, _, _ in reached], "route": _route_json(graph, best)})
-
-    trusted = (STACKSETS_ACCESS_KEY,)  # every such route: it does not lower the severity
-    for principal, reached in sorted(deployed.items()):
-        best, shown = _per_principal(reached, trusted)
-        grants = _grants(best)
-        subject = esc.principal(principal) or principal
-        yield ctx.finding(
-            "TG606", subject, principal,
-            f"{short_node(principal)} can deploy service-managed StackSets into {len(reached)} member account(s) "
-            f"({shown}) with administrative rights there, once trusted access for StackSets is activated"
-            + (f"; {grants[0]}" if grants else ""),
-            severity=_severity(best, trusted),
-            evidence={"management": management, "accounts": [account for account, _, _ in reached],
-                      "route": _route_json(graph, best)})
+            evidence={**evidence, "accounts": [account for account, _, _ in reached],
+                      "route": _route_json(ctx.graph, best)})
 
 
 def _per_principal(reached: list[tuple[str, str, Route]], unsettled: tuple[str, ...]) -> tuple[Route, str]:
