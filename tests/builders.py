@@ -22,7 +22,7 @@ import pytest
 
 from trustgraph.graph.build import build_graph
 from trustgraph.load_report import LoadReport
-from trustgraph.model import Snapshot
+from trustgraph.model import ComputeResource, Snapshot
 from trustgraph.sources.files import read_value
 from trustgraph.sources.snapshot_builder import SnapshotBuilder
 
@@ -261,10 +261,22 @@ def load(*pieces: Any, role_arn: str | None = None) -> tuple[Snapshot, LoadRepor
     return builder.finish(), report
 
 
-def build(*pieces: Any, role_arn: str | None = None, data_time: datetime | None = None) -> nx.DiGraph:
-    """The graph of the pieces; time conditions are decided as of `data_time` (default: the build)."""
+def build(*pieces: Any, role_arn: str | None = None, data_time: datetime | None = None,
+          resources: list[ComputeResource] | None = None, inventory: set[str] | None = None) -> nx.DiGraph:
+    """The graph of the pieces; time conditions are decided as of `data_time` (default: the build). `resources`
+    run as roles; `inventory` names the accounts whose resource listing is complete."""
     snapshot, _ = load(*pieces, role_arn=role_arn)
+    if resources is not None:
+        snapshot.resources = list(resources)
+    if inventory is not None:
+        snapshot.inventory_accounts = set(inventory)
     return build_graph(snapshot, data_time=data_time)
+
+
+def lambda_function(name: str, role: str, account: str = A) -> ComputeResource:
+    """A Lambda function in us-east-1 running as `role`."""
+    return ComputeResource(f"arn:aws:lambda:us-east-1:{account}:function:{name}", "lambda-function", account,
+                           "us-east-1", role, name)
 
 
 def load_files(tmp_path: Path, *pieces: Any) -> tuple[Snapshot, LoadReport]:

@@ -7,8 +7,8 @@ from typing import Any
 
 import networkx as nx
 import pytest
-from builders import A, Account, B, allow, deny, identity, load, trust
-from test_semantics_7_indirect_edges import PASS_ANY, alternatives, graph_of, technique_edge
+from builders import A, Account, B, allow, build, deny, identity, load, trust
+from test_semantics_7_indirect_edges import PASS_ANY, alternatives, technique_edge
 
 from trustgraph.model import ComputeResource
 
@@ -55,7 +55,7 @@ def test_rule_7_4_one_resource_the_actions_of_a_technique_need_the_same_resource
     same = a.user("same", policies=identity(PASS_ANY, allow(first, arn(prefix, shape.format(n="a"))),
                                             allow(second, arn(prefix, shape.format(n="a")))))
     role = a.role("Runner", trust(service))
-    g = graph_of(a)
+    g = build(a)
     no_way(g, apart, role, "passrole")
     data = technique_edge(g, same, role, "passrole")
     assert data["technique"] == technique and data["conditional"] is False
@@ -69,7 +69,7 @@ def test_rule_7_4_one_resource_patterns_that_overlap_meet_in_a_resource_both_all
         PASS_ANY, allow("codebuild:CreateProject", arn("codebuild", "project/a-*")),
         allow("codebuild:StartBuild", arn("codebuild", "project/b*-x"))))
     role = a.role("Builder", trust(CODEBUILD))
-    g = graph_of(a)
+    g = build(a)
     assert technique_edge(g, dev, role, "passrole")["conditional"] is False  # project/a-x
     no_way(g, disjoint, role, "passrole")
 
@@ -83,7 +83,7 @@ def test_rule_7_4_one_resource_a_deny_on_the_shared_resource_leaves_another_one(
         PASS_ANY, allow(["codebuild:CreateProject", "codebuild:StartBuild"], arn("codebuild", "project/prod-*")),
         deny("codebuild:StartBuild", arn("codebuild", "project/prod-*"))))
     role = a.role("Builder", trust(CODEBUILD))
-    g = graph_of(a)
+    g = build(a)
     assert technique_edge(g, dev, role, "passrole")["conditional"] is False
     no_way(g, only_prod, role, "passrole")
 
@@ -95,7 +95,7 @@ def test_rule_7_4_one_resource_the_new_function_must_be_the_one_invoked():
     same = a.user("same", policies=identity(PASS_ANY, allow("lambda:CreateFunction", arn("lambda", "function:a-*")),
                                             allow("lambda:InvokeFunction", arn("lambda", "function:a-*"))))
     app = a.role("App", trust(LAMBDA))
-    g = graph_of(a)
+    g = build(a)
     # It may create a-x but invoke only b-*: something else must invoke a-x.
     assert technique_edge(g, apart, app, "passrole")["conditions"] == ["trustgraph:FunctionInvoked"]
     assert technique_edge(g, same, app, "passrole")["conditional"] is False
@@ -111,7 +111,7 @@ def test_rule_7_4_one_resource_the_instance_profile_created_must_be_the_one_fill
         PASS_ANY, allow("ec2:RunInstances", "*"),
         allow(["iam:CreateInstanceProfile", "iam:AddRoleToInstanceProfile"], arn("iam", "instance-profile/a-*"))))
     instance = a.role("Instance", trust(EC2))
-    g = graph_of(a)
+    g = build(a)
     assert technique_edge(g, apart, instance, "passrole")["conditions"] == ["trustgraph:InstanceProfileForRole"]
     assert technique_edge(g, same, instance, "passrole")["conditional"] is False
 
@@ -123,7 +123,7 @@ def test_rule_7_4_one_resource_code_actions_act_on_the_same_existing_resource():
     same = a.user("same", policies=identity(allow(["codebuild:UpdateProject", "codebuild:StartBuild"],
                                                   arn("codebuild", "project/a-*"))))
     role = a.role("Builder", trust(CODEBUILD))
-    g = graph_of(a)
+    g = build(a)
     # StartBuild alone (a buildspec override) still runs commands in the b-* projects: that way is taken, the
     # update of an a-* project followed by a build of a b-* one is not.
     assert technique_edge(g, apart, role, "code")["technique"] == "codebuild:StartBuild"
@@ -141,7 +141,7 @@ def test_rule_7_4_one_resource_user_data_stop_and_start_act_on_one_instance():
                                               allow(actions[2], arn("ec2", "instance/i-2"))))
     same = a.user("same", policies=identity(allow(actions, arn("ec2", "instance/i-1"))))
     role = a.role("Instance", trust(EC2))
-    g = graph_of(a)
+    g = build(a)
     no_way(g, apart, role, "code")
     assert technique_edge(g, same, role, "code")["technique"] == \
         "ec2:ModifyInstanceAttribute+StopInstances+StartInstances"
@@ -167,7 +167,7 @@ def test_rule_7_4_settled_a_role_the_export_lists_without_instance_profile_is_no
     _profiles(a, bare, [])  # the export lists the role's instance profiles: none
     unlisted = a.role("Unlisted", trust(EC2))
     _profiles(a, unlisted, None)  # a file of another shape: nothing said either way
-    g = graph_of(a)
+    g = build(a)
     no_way(g, runner, bare, "passrole")
     assert technique_edge(g, builder, bare, "passrole")["conditional"] is False
     assert technique_edge(g, runner, unlisted, "passrole")["conditions"] == ["trustgraph:InstanceProfileForRole"]
@@ -202,7 +202,7 @@ def test_rule_7_4_named_resource_without_inventory_a_grant_on_one_function_may_r
         allow("lambda:UpdateFunctionCode", arn("lambda", "function:deploy-hook")),
         deny("lambda:UpdateFunctionCode", f"arn:aws:lambda:*:{A}:function:deploy-*")))
     function = a.role("Function", trust(LAMBDA))
-    g = graph_of(a)
+    g = build(a)
     data = technique_edge(g, hook, function, "code")
     assert data["technique"] == "lambda:UpdateFunctionCode"
     assert data["conditions"] == ["trustgraph:ResourceRunsAsRole"]
@@ -216,7 +216,7 @@ def test_rule_7_4_named_resource_without_inventory_a_named_stack_and_instance_to
         allow("cloudformation:UpdateStack", arn("cloudformation", "stack/deploy/*"))))
     other = a.user("other", policies=identity(allow("cloudformation:DescribeStacks", arn("cloudformation", "stack/*"))))
     role = a.role("Deployer", trust(CLOUDFORMATION))
-    g = graph_of(a)
+    g = build(a)
     assert technique_edge(g, stack, role, "code")["conditions"] == ["trustgraph:ResourceRunsAsRole"]
     no_way(g, other, role, "code")
 
@@ -226,9 +226,9 @@ def test_rule_7_4_named_resource_with_inventory_still_checks_the_listed_resource
     role = a.role("Function", trust(LAMBDA))
     hook = a.user("hook", policies=identity(allow("lambda:UpdateFunctionCode", arn("lambda", "function:deploy-hook"))))
     listed = ComputeResource(arn("lambda", "function:api"), "lambda-function", A, "us-east-1", role, "api")
-    g = graph_of(a, resources=[listed], inventory={A})
+    g = build(a, resources=[listed], inventory={A})
     no_way(g, hook, role, "code")  # the inventory says which function runs as it: not deploy-hook
-    g = graph_of(a, resources=[ComputeResource(arn("lambda", "function:deploy-hook"), "lambda-function", A,
+    g = build(a, resources=[ComputeResource(arn("lambda", "function:deploy-hook"), "lambda-function", A,
                                                "us-east-1", role, "deploy-hook")], inventory={A})
     assert technique_edge(g, hook, role, "code")["conditional"] is False
 
@@ -248,7 +248,7 @@ def test_rule_7_4_settled_associated_resource_arn_of_another_account_never_match
     mixed = a.user("mixed", policies=identity(
         _pass_for([f"arn:aws:lambda:*:{B}:function:*", f"arn:aws:lambda:*:{A}:function:*"]), create))
     app = a.role("App", trust(LAMBDA))
-    g = graph_of(a)
+    g = build(a)
     # The function is created in the caller's account: a condition naming only account B's resources is a deny.
     no_way(g, theirs, app, "passrole")
     # One of its own account's functions: only if the caller names it so (and may create it so).
@@ -266,7 +266,7 @@ def test_rule_7_4_settled_associated_resource_arn_deny_naming_another_account_do
     here = a.user("here", policies=identity(
         PASS_ANY, create, _pass_for([f"arn:aws:lambda:*:{A}:function:*"], effect="Deny")))
     app = a.role("App", trust(LAMBDA))
-    g = graph_of(a)
+    g = build(a)
     assert technique_edge(g, elsewhere, app, "passrole")["conditional"] is False
     no_way(g, here, app, "passrole")
 
@@ -278,7 +278,7 @@ def test_rule_7_4_settled_associated_resource_arn_of_one_region_stays_conditiona
         _pass_for([f"arn:aws:ec2:us-east-1:{A}:instance/*"], "StringLike"), run))
     other = a.user("other", policies=identity(_pass_for([f"arn:aws:ec2:us-east-1:{B}:instance/*"], "StringLike"), run))
     instance = a.role("Instance", trust(EC2))
-    g = graph_of(a)
+    g = build(a)
     assert technique_edge(g, regional, instance, "passrole")["conditions"] == ["iam:AssociatedResourceArn"]
     no_way(g, other, instance, "passrole")
 
@@ -304,7 +304,7 @@ def test_rule_7_4_service_requirements_an_auto_scaling_group_from_a_launch_templ
     without = a.user("without", policies=identity(PASS_ANY, allow(asg, "*")))
     with_run = a.user("with-run", policies=identity(PASS_ANY, allow([*asg, "ec2:RunInstances"], "*")))
     instance = a.role("Instance", trust(EC2))
-    g = graph_of(a)
+    g = build(a)
     assert TEMPLATE not in techniques(g, without, instance)
     assert techniques(g, with_run, instance)[TEMPLATE] == []
 
@@ -325,7 +325,7 @@ def test_rule_7_4_service_requirements_an_auto_scaling_group_needs_its_service_l
                 entry["InstanceProfileList"] = []
             instance_entry = next(r for r in a.roles if r["Arn"] == instance)
             instance_entry["InstanceProfileList"] = [{"Arn": arn("iam", "instance-profile/i")}]
-        return graph_of(a), plain, creator, instance
+        return build(a), plain, creator, instance
 
     g, plain, creator, instance = built(linked=True, listed=True)
     assert techniques(g, plain, instance)[CONFIGURATION] == []
@@ -348,7 +348,7 @@ def test_rule_7_4_service_requirements_a_new_notebook_instance_runs_code_once_op
     scripted = a.user("scripted", policies=identity(PASS_ANY, allow(
         [create, "sagemaker:CreateNotebookInstanceLifecycleConfig"], "*")))
     role = a.role("Notebook", trust(sagemaker))
-    g = graph_of(a)
+    g = build(a)
     key = "trustgraph:NotebookOpened"
     assert techniques(g, alone, role)["sagemaker:CreateNotebookInstance"] == [key]
     assert techniques(g, opens, role)["sagemaker:CreateNotebookInstance"] == []
@@ -369,7 +369,7 @@ def test_rule_7_4_one_resource_an_action_on_a_resource_of_its_own_is_not_asked_o
         "sagemaker:CreateNotebookInstanceLifecycleConfig", arn("sagemaker", "notebook-instance-lifecycle-config/*"))))
     without = a.user("without", policies=identity(on_notebook))
     lab = ComputeResource(arn("sagemaker", "notebook-instance/lab"), "sagemaker-notebook", A, "us-east-1", role, "lab")
-    g = graph_of(a, resources=[lab], inventory={A})
+    g = build(a, resources=[lab], inventory={A})
     technique = "sagemaker:CreateNotebookInstanceLifecycleConfig+UpdateNotebookInstance"
     assert any(r.get("technique") == technique for r in alternatives(g, scoped, role, "code"))
     assert not any(r.get("technique") == technique for r in alternatives(g, without, role, "code"))

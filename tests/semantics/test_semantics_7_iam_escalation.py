@@ -7,19 +7,12 @@ from __future__ import annotations
 from typing import Any
 
 import networkx as nx
-from builders import A, Account, B, Org, allow, deny, doc, identity, load, trust
-
-from trustgraph.graph.build import build_graph
+from builders import A, Account, B, Org, allow, build, deny, doc, identity, trust
 
 ADMIN = f"admin:{A}"
 MFA = {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
 OFFICE = {"IpAddress": {"aws:SourceIp": "203.0.113.0/24"}}
 SSO_PATH = "/aws-reserved/sso.amazonaws.com/"
-
-
-def graph_of(*pieces: Any) -> nx.DiGraph:
-    snapshot, _ = load(*pieces)
-    return build_graph(snapshot)
 
 
 def region(*regions: str) -> dict[str, Any]:
@@ -37,7 +30,7 @@ def test_class_1_an_administrator_only_with_mfa_takes_over_only_with_mfa():
     a = Account(A)
     mfa = a.user("mfa", policies=identity(allow("*", "*", condition=MFA)))
     plain = a.user("plain", policies=identity(allow("*", "*")))
-    g = graph_of(a)
+    g = build(a)
     data = g.edges[mfa, ADMIN]
     assert data["conditional"] is True and data["conditions"] == ["aws:MultiFactorAuthPresent"]
     assert evidence_conditions(g, mfa, ADMIN) == [
@@ -50,7 +43,7 @@ def test_class_1_a_self_write_from_an_ip_range_keeps_the_source_ip_condition():
     office = a.role("Office", trust(B), policies=identity(
         allow("iam:PutRolePolicy", a.arn("role", "Office"), condition=OFFICE)))
     anywhere = a.role("Anywhere", trust(B), policies=identity(allow("iam:PutRolePolicy", a.arn("role", "Anywhere"))))
-    g = graph_of(a)
+    g = build(a)
     assert g.edges[office, ADMIN]["conditions"] == ["aws:SourceIp"]
     assert evidence_conditions(g, office, ADMIN) == [
         {"operator": "IpAddress", "key": "aws:SourceIp", "values": ["203.0.113.0/24"]}]
@@ -66,7 +59,7 @@ def test_class_1_requested_region_elsewhere_never_allows_an_iam_write():
     both = a.user("both", policies=identity(allow("*", "*", condition=region("eu-west-1", "us-east-1"))))
     writer = a.role("Writer", trust(B), policies=identity(
         allow("iam:PutRolePolicy", a.arn("role", "Writer"), condition=region("us-east-1"))))
-    g = graph_of(a)
+    g = build(a)
     assert not g.has_edge(eu_admin, ADMIN) and not g.has_edge(eu_writer, ADMIN)
     # IAM calls are made in us-east-1: a region list including it is met, no condition left.
     assert g.edges[both, ADMIN]["conditional"] is False
@@ -81,7 +74,7 @@ def test_class_1_targeted_iam_techniques_settle_requested_region():
         allow(["iam:UpdateAssumeRolePolicy", "iam:CreateAccessKey"], "*", condition=region("eu-west-1"))))
     here = a.user("here", policies=identity(
         allow(["iam:UpdateAssumeRolePolicy", "iam:CreateAccessKey"], "*", condition=region("us-east-1"))))
-    g = graph_of(a)
+    g = build(a)
     assert not g.has_edge(elsewhere, target) and not g.has_edge(elsewhere, victim)
     assert g.edges[here, target]["conditional"] is False and g.edges[here, victim]["conditional"] is False
 
@@ -98,7 +91,7 @@ def test_class_1_an_scp_denying_other_regions_without_exempting_iam_denies_iam_w
         statement = deny(None, "*", not_action=["iam:*"], condition=outside) if exempt_iam else \
             deny("*", "*", condition=outside)
         org.scp("EuOnly", doc(statement), A)
-        return graph_of(a, org), role
+        return build(a, org), role
 
     g, role = built(exempt_iam=False)
     assert not g.has_edge(ADMIN, role)
@@ -120,7 +113,7 @@ def test_class_2_a_boundary_allowing_only_the_write_gives_no_takeover():
         allow("iam:PutRolePolicy", a.arn("role", "Free"))))
     mfa = a.role("Mfa", trust(B), boundary=iam_with_mfa, policies=identity(
         allow("iam:PutRolePolicy", a.arn("role", "Mfa"))))
-    g = graph_of(a)
+    g = build(a)
     assert not g.has_edge(capped, ADMIN)
     assert g.edges[free, ADMIN]["conditional"] is False  # control
     assert g.edges[mfa, ADMIN]["conditions"] == ["aws:MultiFactorAuthPresent"]
@@ -131,7 +124,7 @@ def test_class_2_a_boundary_not_in_the_data_makes_the_self_write_conditional():
     unknown = a.role("Unknown", trust(B), boundary=a.arn("policy", "NotExported"), policies=identity(
         allow("iam:PutRolePolicy", a.arn("role", "Unknown"))))
     bare = a.role("Bare", trust(B), policies=identity(allow("iam:PutRolePolicy", a.arn("role", "Bare"))))
-    g = graph_of(a)
+    g = build(a)
     assert g.edges[unknown, ADMIN]["conditions"] == ["trustgraph:PolicyNotInData"]
     assert g.edges[bare, ADMIN]["conditional"] is False  # control
 
@@ -146,7 +139,7 @@ def test_class_7_the_admin_node_rewrites_no_identity_center_or_service_linked_ro
     linked = a.role("AWSServiceRoleForSupport", trust({"Service": "support.amazonaws.com"}),
                     path="/aws-service-role/support.amazonaws.com/")
     plain = a.role("Plain", trust(B))
-    g = graph_of(a)
+    g = build(a)
     assert not g.has_edge(ADMIN, sso) and not g.has_edge(ADMIN, linked)
     assert g.has_edge(ADMIN, plain)  # control
 
@@ -156,7 +149,7 @@ def test_class_7_targeted_trust_rewrites_skip_protected_roles():
     sso = a.role("AWSReservedSSO_Dev_0123456789abcdef", trust(B), path=SSO_PATH)
     plain = a.role("Plain", trust(B))
     editor = a.user("editor", policies=identity(allow("iam:UpdateAssumeRolePolicy", "*")))
-    g = graph_of(a)
+    g = build(a)
     assert not g.has_edge(editor, sso)
     assert g.edges[editor, plain]["technique"] == "iam:UpdateAssumeRolePolicy"  # control
 
@@ -167,7 +160,7 @@ def test_class_7_a_policy_write_on_a_protected_role_it_reaches_is_no_takeover():
         writer = a.arn("user", "writer")
         a.role("AWSReservedSSO_Dev_0123456789abcdef", trust(writer), path=path)
         a.user("writer", policies=identity(allow("iam:PutRolePolicy", "*"), allow("sts:AssumeRole", "*")))
-        return graph_of(a), writer
+        return build(a), writer
 
     g, writer = built(SSO_PATH)
     assert not g.has_edge(writer, ADMIN)
@@ -180,7 +173,7 @@ def test_class_7_a_protected_role_writing_on_itself_is_no_takeover():
     sso = a.role("AWSReservedSSO_Dev_0123456789abcdef", trust(B), path=SSO_PATH, policies=identity(
         allow("iam:PutRolePolicy", a.arn("role", "AWSReservedSSO_Dev_0123456789abcdef", SSO_PATH))))
     plain = a.role("Plain", trust(B), policies=identity(allow("iam:PutRolePolicy", a.arn("role", "Plain"))))
-    g = graph_of(a)
+    g = build(a)
     assert not g.has_edge(sso, ADMIN)
     assert g.has_edge(plain, ADMIN)  # control
 
@@ -195,7 +188,7 @@ def _policy_writer(action: str, attach_to_reached: bool) -> tuple[nx.DiGraph, st
     a.role("Helper", trust(writer), managed=[team] if attach_to_reached else [])  # the writer reaches Helper
     a.role("Far", trust(B), managed=[team])  # reached by nobody
     a.user("writer", policies=identity(allow(action, team), allow("sts:AssumeRole", "*")))
-    return graph_of(a), writer, team
+    return build(a), writer, team
 
 
 def test_class_8_create_policy_version_on_a_policy_of_a_reached_principal_takes_the_account_over():
@@ -224,7 +217,7 @@ def test_class_8_a_policy_write_on_a_reached_principal_whose_boundary_caps_it_is
         a.role("Helper", trust(writer), boundary=cap if boundary else None)
         a.user("writer", policies=identity(allow("iam:PutRolePolicy", a.arn("role", "Helper")),
                                            allow("sts:AssumeRole", "*")))
-        return graph_of(a), writer
+        return build(a), writer
 
     g, writer = built(boundary=True)
     assert not g.has_edge(writer, ADMIN)
@@ -238,7 +231,7 @@ def test_class_8_set_default_policy_version_on_its_own_policy_is_a_conditional_t
     other = a.policy("Other", doc(allow("iam:SetDefaultPolicyVersion", a.arn("policy", "Unattached"))))
     selfish = a.role("Selfish", trust(B), managed=[own])
     unrelated = a.role("Unrelated", trust(B), managed=[other])
-    g = graph_of(a)
+    g = build(a)
     assert g.edges[selfish, ADMIN]["conditions"] == ["trustgraph:PermissivePolicyVersion"]
     assert not g.has_edge(unrelated, ADMIN)  # control
 
@@ -253,7 +246,7 @@ def test_group_policy_write_on_a_group_holding_a_reached_user_takes_the_account_
         a.user("operator", groups=["ops"] if member else [])
         writer = a.user("writer", policies=identity(allow("iam:PutGroupPolicy", ops),
                                                     allow("iam:CreateAccessKey", a.arn("user", "operator"))))
-        return graph_of(a), writer
+        return build(a), writer
 
     g, writer = built(member=True)
     data = g.edges[writer, ADMIN]
@@ -272,7 +265,7 @@ def test_add_user_to_group_into_an_administrators_group_takes_the_account_over()
     joiner = a.user("joiner", policies=identity(allow("iam:AddUserToGroup", admins)))
     reader = a.user("reader", policies=identity(allow("iam:AddUserToGroup", readers)))
     role = a.role("Target", trust(B))
-    g = graph_of(a)
+    g = build(a)
     data = g.edges[joiner, ADMIN]
     assert data["technique"] == "iam:AddUserToGroup" and data["conditional"] is False and data["hub_entry"]
     assert g.has_edge(ADMIN, role)
@@ -285,7 +278,7 @@ def test_add_user_to_group_keeps_the_joiners_boundary():
     cap = a.policy("Cap", doc(allow(["iam:AddUserToGroup", "s3:*"], "*")))
     capped = a.user("capped", boundary=cap, policies=identity(allow("iam:AddUserToGroup", admins)))
     free = a.user("free", policies=identity(allow("iam:AddUserToGroup", admins)))
-    g = graph_of(a)
+    g = build(a)
     assert not g.has_edge(capped, ADMIN)
     assert g.has_edge(free, ADMIN)  # control
 
@@ -299,7 +292,7 @@ def test_class_8_create_policy_version_on_a_policy_of_a_role_whose_trust_it_rewr
         if rewrite:
             grants.append(allow("iam:UpdateAssumeRolePolicy", helper))
         writer = a.user("writer", policies=identity(*grants))
-        return graph_of(a), writer
+        return build(a), writer
 
     g, writer = built(rewrite=True)
     data = g.edges[writer, ADMIN]
@@ -320,7 +313,7 @@ def test_iam_create_role_attach_role_policy_takes_the_account_over():
     # Not on itself (that is a self-write, account-takeover): on new roles only.
     inline = a.role("Inline", trust(B), policies=identity(allow(["iam:CreateRole", "iam:PutRolePolicy"],
                                                                 a.arn("role", "new-*"))))
-    g = graph_of(a)
+    g = build(a)
     data = g.edges[creator, ADMIN]
     assert data["technique"] == "iam:CreateRole+AttachRolePolicy" and data["conditional"] is False
     assert data["hub_entry"] and "role/tools-" in data["evidence"][0]["reason"]
@@ -336,7 +329,7 @@ def test_iam_create_role_attach_role_policy_needs_every_action_on_one_new_role()
                                                       deny("sts:AssumeRole", "*")))
     both = a.user("both", policies=identity(allow("iam:CreateRole", a.arn("role", "a-*")),
                                             allow("iam:AttachRolePolicy", a.arn("role", "*"))))
-    g = graph_of(a)
+    g = build(a)
     assert not g.has_edge(apart, ADMIN) and not g.has_edge(no_write, ADMIN) and not g.has_edge(no_assume, ADMIN)
     assert g.edges[both, ADMIN]["conditional"] is False  # control: role/a-x is allowed both
 
@@ -357,7 +350,7 @@ def test_iam_create_role_with_a_required_boundary_is_capped_by_it():
     denied = a.user("denied", policies=identity(
         allow(["iam:CreateRole", "iam:AttachRolePolicy"], "*"),
         deny("iam:CreateRole", "*", condition={"StringNotEquals": {ROLE_PIN: cap}})))
-    g = graph_of(a)
+    g = build(a)
     assert not g.has_edge(capped, ADMIN) and not g.has_edge(denied, ADMIN)
     assert g.edges[free, ADMIN]["conditional"] is False  # control: the boundary it must carry allows everything
     assert g.edges[pattern, ADMIN]["conditions"] == ["trustgraph:RequiredBoundaryAllows"]
@@ -369,7 +362,7 @@ def test_iam_create_user_attach_user_policy_create_access_key_takes_the_account_
                                                   a.arn("user", "new-*"))))
     console = a.role("Console", trust(B), policies=identity(allow(
         ["iam:CreateUser", "iam:PutUserPolicy", "iam:CreateLoginProfile"], a.arn("user", "ops-*"))))
-    g = graph_of(a)
+    g = build(a)
     assert g.edges[keys, ADMIN]["technique"] == "iam:CreateUser+AttachUserPolicy"
     assert g.edges[keys, ADMIN]["conditional"] is False
     assert g.edges[console, ADMIN]["technique"] == "iam:CreateUser+PutUserPolicy"
@@ -382,7 +375,7 @@ def test_iam_create_user_attach_user_policy_without_credentials_is_none():
     other_keys = a.user("other-keys", policies=identity(
         allow(["iam:CreateUser", "iam:AttachUserPolicy"], a.arn("user", "new-*")),
         allow("iam:CreateAccessKey", a.arn("user", "old-*"))))
-    g = graph_of(a)
+    g = build(a)
     assert not g.has_edge(no_keys, ADMIN) and not g.has_edge(other_keys, ADMIN)
 
 
@@ -397,7 +390,7 @@ def test_iam_delete_user_permissions_boundary_of_an_administrator_takes_the_acco
     kept = a.user("kept", boundary=keep, policies=identity(allow("*", "*")))
     reader = a.user("reader", boundary=lift, policies=identity(allow(["s3:*", "iam:DeleteUserPermissionsBoundary"],
                                                                      "*")))
-    g = graph_of(a)
+    g = build(a)
     data = g.edges[lifter, ADMIN]
     assert data["conditional"] is False and "iam:DeleteUserPermissionsBoundary" in data["evidence"][0]["reason"]
     assert not g.has_edge(kept, ADMIN)  # control: its boundary does not let it remove the boundary
@@ -417,7 +410,7 @@ def test_iam_put_role_permissions_boundary_on_itself_unless_the_boundary_is_pinn
     free = role("Free", None)
     same = role("Same", swap)
     wider = role("Wider", wide)
-    g = graph_of(a)
+    g = build(a)
     assert g.edges[free, ADMIN]["conditional"] is False
     assert "iam:PutRolePermissionsBoundary" in g.edges[free, ADMIN]["evidence"][0]["reason"]
     assert not g.has_edge(same, ADMIN)  # the pinned boundary is the one it has

@@ -15,9 +15,11 @@ from builders import (
     B,
     Org,
     allow,
+    build,
     deny,
     doc,
     identity,
+    lambda_function,
     load,
     trust,
     trust_stmt,
@@ -35,14 +37,6 @@ LAMBDA = {"Service": "lambda.amazonaws.com"}
 EC2 = {"Service": "ec2.amazonaws.com"}
 CREATE_AND_INVOKE = allow(["lambda:CreateFunction", "lambda:InvokeFunction"], "*")
 PASS_ANY = allow("iam:PassRole", "*")
-
-
-def graph_of(*pieces: Any, resources: list[ComputeResource] | None = None,
-             inventory: set[str] | None = None) -> nx.DiGraph:
-    snapshot, _ = load(*pieces)
-    snapshot.resources = list(resources or [])
-    snapshot.inventory_accounts = set(inventory or ())
-    return build_graph(snapshot)
 
 
 def alternatives(g: nx.DiGraph, src: str, dst: str, kind: str) -> list[dict[str, Any]]:
@@ -86,7 +80,7 @@ def test_rule_7_4_passrole_and_create_function_reach_a_role_trusting_lambda():
     dev = a.user("dev", policies=identity(PASS_ANY, CREATE_AND_INVOKE))
     app = a.role("App", trust(LAMBDA))
     other = a.user("other", policies=identity(CREATE_AND_INVOKE))  # no PassRole: negative control
-    g = graph_of(a)
+    g = build(a)
     data = technique_edge(g, dev, app, "passrole")
     assert data["conditional"] is False and data["kind"] == "passrole"
     assert data["technique"] == "lambda:CreateFunction" and data["service"] == "lambda.amazonaws.com"
@@ -100,7 +94,7 @@ def test_rule_7_4_without_a_way_to_invoke_the_new_function_the_edge_is_condition
     a = Account(A)
     dev = a.user("dev", policies=identity(PASS_ANY, allow("lambda:CreateFunction", "*")))
     app = a.role("App", trust(LAMBDA))
-    data = technique_edge(graph_of(a), dev, app, "passrole")
+    data = technique_edge(build(a), dev, app, "passrole")
     assert data["conditional"] is True and data["conditions"] == ["trustgraph:FunctionInvoked"]
 
 
@@ -113,7 +107,7 @@ def test_rule_7_4_passed_to_service_must_name_the_service():
         allow("iam:PassRole", "*", condition={"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}}),
         CREATE_AND_INVOKE))
     app = a.role("App", trust(LAMBDA))
-    g = graph_of(a)
+    g = build(a)
     no_alternative(g, to_ec2, app, "passrole")
     assert technique_edge(g, to_lambda, app, "passrole")["conditional"] is False
 
@@ -126,7 +120,7 @@ def test_rule_7_4_associated_resource_arn_makes_the_edge_conditional():
         CREATE_AND_INVOKE))
     plain = a.user("plain", policies=identity(PASS_ANY, CREATE_AND_INVOKE))
     app = a.role("App", trust(LAMBDA))
-    g = graph_of(a)
+    g = build(a)
     data = technique_edge(g, dev, app, "passrole")
     assert data["conditional"] is True and data["conditions"] == ["iam:AssociatedResourceArn"]
     assert technique_edge(g, plain, app, "passrole")["conditional"] is False
@@ -138,7 +132,7 @@ def test_rule_7_4_an_explicit_deny_on_passrole_blocks_the_edge():
     blocked = a.user("blocked", policies=identity(PASS_ANY, CREATE_AND_INVOKE, deny("iam:PassRole", app)))
     allowed = a.user("allowed", policies=identity(PASS_ANY, CREATE_AND_INVOKE,
                                                   deny("iam:PassRole", a.arn("role", "X"))))
-    g = graph_of(a)
+    g = build(a)
     no_alternative(g, blocked, app, "passrole")
     assert technique_edge(g, allowed, app, "passrole")["conditional"] is False
 
@@ -153,7 +147,7 @@ def test_rule_7_4_an_scp_denying_passrole_blocks_the_edge():
         org.full_access_everywhere()
         if scp_denies:
             org.scp("NoPassing", doc(deny("iam:PassRole", "*")), A)
-        return graph_of(a, org), dev, app
+        return build(a, org), dev, app
 
     g, dev, app = built(scp_denies=True)
     no_alternative(g, dev, app, "passrole")
@@ -166,7 +160,7 @@ def test_rule_7_4_a_role_in_another_account_is_never_passed():
     dev = a.user("dev", policies=identity(PASS_ANY, CREATE_AND_INVOKE))
     theirs = b.role("App", trust(LAMBDA))
     ours = a.role("App", trust(LAMBDA))
-    g = graph_of(a, b)
+    g = build(a, b)
     no_alternative(g, dev, theirs, "passrole")
     assert technique_edge(g, dev, ours, "passrole")["conditional"] is False
 
@@ -178,7 +172,7 @@ def test_rule_7_4_a_permissions_boundary_without_passrole_blocks_the_edge():
     bounded = a.user("bounded", policies=identity(PASS_ANY, CREATE_AND_INVOKE), boundary=narrow)
     loose = a.user("loose", policies=identity(PASS_ANY, CREATE_AND_INVOKE), boundary=wide)
     app = a.role("App", trust(LAMBDA))
-    g = graph_of(a)
+    g = build(a)
     no_alternative(g, bounded, app, "passrole")
     assert technique_edge(g, loose, app, "passrole")["conditional"] is False
 
@@ -188,7 +182,7 @@ def test_rule_7_4_a_role_trusting_another_service_is_not_reached_through_lambda(
     dev = a.user("dev", policies=identity(PASS_ANY, CREATE_AND_INVOKE))
     instance = a.role("Instance", trust(EC2))
     function = a.role("Function", trust(LAMBDA))
-    g = graph_of(a)
+    g = build(a)
     no_alternative(g, dev, instance, "passrole")
     assert technique_edge(g, dev, function, "passrole")["technique"] == "lambda:CreateFunction"
 
@@ -199,7 +193,7 @@ def test_rule_7_4_run_instances_needs_an_instance_profile_or_the_rights_to_make_
     builder = a.user("builder", policies=identity(PASS_ANY, allow(
         ["ec2:RunInstances", "iam:CreateInstanceProfile", "iam:AddRoleToInstanceProfile"], "*")))
     instance = a.role("Instance", trust(EC2))
-    g = graph_of(a)
+    g = build(a)
     data = technique_edge(g, runner, instance, "passrole")
     assert data["conditional"] is True and data["conditions"] == ["trustgraph:InstanceProfileForRole"]
     data = technique_edge(g, builder, instance, "passrole")
@@ -216,7 +210,7 @@ def test_rule_7_4_run_instances_with_an_existing_instance_profile_needs_no_new_o
         {"Arn": f"arn:aws:iam::{A}:instance-profile/Held", "InstanceProfileName": "Held"}]
     inventory = [ComputeResource(f"arn:aws:iam::{A}:instance-profile/Listed", "ec2-instance-profile", A, "",
                                  listed, "Listed")]
-    g = graph_of(a, resources=inventory)
+    g = build(a, resources=inventory)
     # The export's InstanceProfileList, or the inventory's profiles: the profile exists, RunInstances is enough.
     for role in (held, listed):
         data = technique_edge(g, runner, role, "passrole")
@@ -230,7 +224,7 @@ def test_rule_7_4_conditions_in_the_service_trust_make_the_edge_conditional():
     dev = a.user("dev", policies=identity(PASS_ANY, CREATE_AND_INVOKE))
     scoped = a.role("Scoped", doc(trust_stmt(LAMBDA, condition={"StringEquals": {"aws:SourceAccount": A}})))
     open_role = a.role("Open", trust(LAMBDA))
-    g = graph_of(a)
+    g = build(a)
     assert technique_edge(g, dev, scoped, "passrole")["conditions"] == ["aws:SourceAccount"]
     assert technique_edge(g, dev, open_role, "passrole")["conditional"] is False
 
@@ -241,7 +235,7 @@ def test_rule_7_4_the_service_action_must_be_allowed_too():
     scoped = a.user("scoped", policies=identity(
         PASS_ANY, allow(["lambda:CreateFunction", "lambda:InvokeFunction"], f"arn:aws:lambda:*:{A}:function:dev-*")))
     app = a.role("App", trust(LAMBDA))
-    g = graph_of(a)
+    g = build(a)
     no_alternative(g, dev, app, "passrole")
     # The caller names the new function: a policy limited to dev-* still lets it create dev-anything.
     assert technique_edge(g, scoped, app, "passrole")["conditional"] is False
@@ -250,18 +244,13 @@ def test_rule_7_4_the_service_action_must_be_allowed_too():
 # -- §7.4 code already running as a role -------------------------------------------------------------------
 
 
-def _function(name: str, role: str, account: str = A) -> ComputeResource:
-    return ComputeResource(f"arn:aws:lambda:us-east-1:{account}:function:{name}", "lambda-function", account,
-                           "us-east-1", role, name)
-
-
 def test_rule_7_4_update_function_code_without_inventory_is_conditional_on_a_function_running_as_the_role():
     a = Account(A)
     dev = a.user("dev", policies=identity(allow("lambda:UpdateFunctionCode", "*")))
     function = a.role("Function", trust(LAMBDA))
     instance = a.role("Instance", trust(EC2))
     reader = a.user("reader", policies=identity(allow("lambda:GetFunction", "*")))
-    g = graph_of(a)
+    g = build(a)
     # Through the account's one node for "code of any Lambda function": callers + roles edges, not their product.
     hub = f"code:{A}:lambda:UpdateFunctionCode"
     assert g.nodes[hub]["hub"] is True and g.edges[dev, hub]["hub_entry"] is True
@@ -280,7 +269,7 @@ def test_rule_7_4_update_function_code_with_inventory_reaches_the_functions_role
     idle = a.role("Idle", trust(LAMBDA))  # trusts Lambda, but no function runs as it
     dev = a.user("dev", policies=identity(allow("lambda:UpdateFunctionCode", f"arn:aws:lambda:*:{A}:function:api")))
     wrong = a.user("wrong", policies=identity(allow("lambda:UpdateFunctionCode", f"arn:aws:lambda:*:{A}:function:x")))
-    g = graph_of(a, resources=[_function("api", function)], inventory={A})
+    g = build(a, resources=[lambda_function("api", function)], inventory={A})
     data = technique_edge(g, dev, function, "code")
     assert data["conditional"] is False and data["technique"] == "lambda:UpdateFunctionCode"
     no_alternative(g, wrong, function, "code")
@@ -292,9 +281,9 @@ def test_rule_7_4_ssm_send_command_to_an_instance_depends_on_the_ssm_agent():
     instance = a.role("Instance", trust(EC2))
     ops = a.user("ops", policies=identity(allow("ssm:SendCommand", "*")))
     vm = ComputeResource(f"arn:aws:ec2:us-east-1:{A}:instance/i-1", "ec2-instance", A, "us-east-1", instance)
-    g = graph_of(a, resources=[vm], inventory={A})
+    g = build(a, resources=[vm], inventory={A})
     assert technique_edge(g, ops, instance, "code")["conditions"] == ["trustgraph:InstanceManagedBySSM"]
-    g = graph_of(a, resources=[], inventory={A})
+    g = build(a, resources=[], inventory={A})
     no_alternative(g, ops, instance, "code")
 
 
@@ -308,7 +297,7 @@ def test_rule_7_4_update_assume_role_policy_on_a_role_reaches_it():
     editor = a.user("editor", policies=identity(allow("iam:UpdateAssumeRolePolicy", [target, elsewhere])))
     denied = a.user("denied", policies=identity(allow("iam:UpdateAssumeRolePolicy", target),
                                                 deny("iam:UpdateAssumeRolePolicy", "*")))
-    g = graph_of(a, b)
+    g = build(a, b)
     data = technique_edge(g, editor, target, "iam")
     assert data["conditional"] is False and data["technique"] == "iam:UpdateAssumeRolePolicy"
     no_alternative(g, editor, elsewhere, "iam")  # rewriting a trust is an IAM call in the role's own account
@@ -320,7 +309,7 @@ def test_rule_7_4_create_access_key_on_a_user_reaches_the_user():
     victim = a.user("victim")
     keys = a.user("keys", policies=identity(allow("iam:CreateAccessKey", victim)))
     none = a.user("none", policies=identity(allow("iam:ListAccessKeys", victim)))
-    g = graph_of(a)
+    g = build(a)
     assert technique_edge(g, keys, victim, "iam")["technique"] == "iam:CreateAccessKey"
     no_alternative(g, none, victim, "iam")
     answer = who_can_reach(g, victim)
@@ -332,7 +321,7 @@ def test_rule_7_4_an_administrator_enters_the_admin_node_once_and_reaches_every_
     admins = [a.user(f"admin{i}", policies=identity(allow("*", "*"))) for i in range(3)]
     roles = [a.role(f"R{i}", trust(B)) for i in range(4)]  # no trust names anyone of A
     reader = a.user("reader", policies=identity(allow("s3:GetObject", "*")))
-    g = graph_of(a)
+    g = build(a)
     node = f"admin:{A}"
     assert g.nodes[node]["kind"] == "account-admin" and g.nodes[node]["hub"] is True
     for admin in admins:
@@ -353,7 +342,7 @@ def test_rule_7_4_a_policy_write_on_itself_makes_an_administrator_a_write_on_ano
     target = a.role("Target", trust(B))
     selfish = a.role("Selfish", trust(B), policies=identity(allow("iam:PutRolePolicy", a.arn("role", "Selfish"))))
     other = a.role("Other", trust(B), policies=identity(allow("iam:PutRolePolicy", a.arn("role", "Unrelated"))))
-    g = graph_of(a)
+    g = build(a)
     assert g.has_edge(selfish, f"admin:{A}")
     assert not g.has_edge(other, f"admin:{A}")
     assert selfish in {r.principal for r in who_can_reach(g, target).reachers}
@@ -371,7 +360,7 @@ def test_rule_7_4_an_scp_denying_trust_rewrites_leaves_the_admin_node_without_ro
         org.full_access_everywhere()
         if deny_rewrites:
             org.scp("NoTrustRewrites", doc(deny("iam:UpdateAssumeRolePolicy", "*")), A)
-        return graph_of(a, org), role, user
+        return build(a, org), role, user
 
     g, role, user = built(deny_rewrites=True)
     assert not g.has_edge(f"admin:{A}", role) and g.has_edge(f"admin:{A}", user)
@@ -390,7 +379,7 @@ def test_rule_7_5_assume_root_from_the_management_account_reaches_the_member_acc
     target = member.role("Target", trust(B))
     org = Org()
     org.account(A)
-    g = graph_of(mgmt, member, org)
+    g = build(mgmt, member, org)
     data = g.edges[boss, f"admin:{A}"]
     assert data["kind"] == "assume-root" and data["conditional"] is True
     assert data["conditions"] == ["trustgraph:CentralizedRootAccess"]
@@ -412,7 +401,7 @@ def _folded() -> tuple[nx.DiGraph, str, str]:
     app = a.role("App", doc(trust_stmt(a.arn("user", "dev"),
                                        condition={"Bool": {"aws:MultiFactorAuthPresent": "true"}}),
                             trust_stmt(LAMBDA)))
-    return graph_of(a), dev, app
+    return build(a), dev, app
 
 
 def test_rule_7_via_keeps_the_alternatives_it_allows_with_their_own_conditions():
@@ -478,7 +467,7 @@ def test_rule_7_principals_with_the_same_policies_share_one_policy_group_node():
     a = Account(A)
     devs = [a.user(f"dev{i}", policies=identity(PASS_ANY, CREATE_AND_INVOKE)) for i in range(3)]
     apps = [a.role(f"App{i}", trust(LAMBDA)) for i in range(4)]
-    g = graph_of(a)
+    g = build(a)
     groups = [n for n, d in g.nodes(data=True) if d.get("kind") == "policy-group"]
     assert len(groups) == 1 and g.nodes[groups[0]]["hub"] is True
     assert all(g.edges[dev, groups[0]]["kind"] == "member" for dev in devs)
@@ -501,7 +490,7 @@ def test_rule_7_an_scp_exempting_one_principal_splits_the_group_by_outcome():
     org.full_access_everywhere()
     only_exempt = {"ArnNotEquals": {"aws:PrincipalArn": exempt}}
     org.scp("OnlyExemptPasses", doc(deny("iam:PassRole", "*", condition=only_exempt)), A)
-    g = graph_of(a, org)
+    g = build(a, org)
     found = {r.principal for r in who_can_reach(g, app, via="passrole").reachers}
     assert found == {exempt} and not set(others) & found
 
@@ -515,7 +504,7 @@ def test_rule_7_4_a_policy_write_on_a_role_it_reaches_makes_the_caller_an_admini
     a.user("writer", policies=identity(writes, allow("sts:AssumeRole", "*")))
     a.user("stranger", policies=identity(writes))
     target = a.role("Target", trust(B))
-    g = graph_of(a)
+    g = build(a)
     data = g.edges[writer_arn, f"admin:{A}"]
     assert data["technique"] == "iam:PutRolePolicy" and data["conditional"] is False and data["hub_entry"]
     assert not g.has_edge(stranger_arn, f"admin:{A}")
@@ -576,9 +565,9 @@ def test_rule_7_a_shared_answer_that_read_who_the_caller_is_is_decided_again_for
     org.full_access_everywhere()
     only_exempt = {"ArnNotEquals": {"aws:PrincipalArn": exempt}}
     org.scp("OnlyExemptPasses", doc(deny("iam:PassRole", "*", condition=only_exempt)), A)
-    found = {r.principal for r in who_can_reach(graph_of(a, org), app, via="passrole").reachers}
+    found = {r.principal for r in who_can_reach(build(a, org), app, via="passrole").reachers}
     assert found == {exempt}
-    free = {r.principal for r in who_can_reach(graph_of(a), app, via="passrole").reachers}
+    free = {r.principal for r in who_can_reach(build(a), app, via="passrole").reachers}
     assert free == {exempt, other}
 
 
@@ -592,9 +581,9 @@ def test_rule_7_an_scp_verdict_is_shared_only_between_callers_its_exemptions_tre
     org.full_access_everywhere()
     only_exempt = {"ArnNotLike": {"aws:PrincipalArn": users["exempt"]}}
     org.scp("OnlyExemptPasses", doc(deny("iam:PassRole", "*", condition=only_exempt)), A)
-    found = {r.principal for r in who_can_reach(graph_of(a, org), app, via="passrole").reachers}
+    found = {r.principal for r in who_can_reach(build(a, org), app, via="passrole").reachers}
     assert found == {users["exempt"]}
-    free = {r.principal for r in who_can_reach(graph_of(a), app, via="passrole").reachers}
+    free = {r.principal for r in who_can_reach(build(a), app, via="passrole").reachers}
     assert free == set(users.values())
 
 
@@ -605,7 +594,7 @@ def test_rule_7_4_a_permissions_boundary_missing_from_the_data_makes_the_edge_co
     empty = a.policy("Empty", doc(allow(["s3:GetObject"], "*")))
     denied = a.user("denied", policies=identity(PASS_ANY, CREATE_AND_INVOKE), boundary=empty)
     app = a.role("App", trust(LAMBDA))
-    g = graph_of(a)
+    g = build(a)
     edge = technique_edge(g, unknown, app, "passrole")
     assert edge["conditional"] is True and "trustgraph:PolicyNotInData" in edge["conditions"]
     no_alternative(g, denied, app, "passrole")
@@ -631,7 +620,7 @@ def _passrole_world(name: str, *, passrole: bool = True, last_action: bool = Tru
     role = a.role("Runner", trust({"Service": technique.service}))
     statements = [allow(actions, "*")] if actions else []
     dev = a.user("dev", policies=identity(*statements, *([PASS_ANY] if passrole else [])))
-    return graph_of(a), dev, role
+    return build(a), dev, role
 
 
 def _passrole_reaches(name: str) -> None:
@@ -655,7 +644,7 @@ def _code_world(name: str, *, last_action: bool = True) -> tuple[nx.DiGraph, str
     dev = a.user("dev", policies=identity(*([allow(actions, "*")] if actions else [])))
     resource = ComputeResource(f"arn:aws:{technique.resource_kind}:us-east-1:{A}:x/running", technique.resource_kind,
                                A, "us-east-1", role, "running")
-    return graph_of(a, resources=[resource], inventory={A}), dev, role
+    return build(a, resources=[resource], inventory={A}), dev, role
 
 
 def _code_reaches(name: str) -> None:
@@ -690,7 +679,7 @@ def test_passrole_lambda_create_function_with_an_event_source_mapping_needs_no_i
     mapped = a.user("mapped", policies=identity(PASS_ANY, allow(
         ["lambda:CreateFunction", "lambda:CreateEventSourceMapping"], "*")))
     alone = a.user("alone", policies=identity(PASS_ANY, allow("lambda:CreateFunction", "*")))
-    g = graph_of(a)
+    g = build(a)
     assert technique_edge(g, mapped, app, "passrole")["conditional"] is False
     assert technique_edge(g, alone, app, "passrole")["conditions"] == ["trustgraph:FunctionInvoked"]
 
@@ -828,7 +817,7 @@ def _user_credentials(action: str, on_victim: bool) -> tuple[nx.DiGraph, str, st
     victim = a.user("victim")
     other = a.user("other")
     caller = a.user("caller", policies=identity(allow(action, victim if on_victim else other)))
-    return graph_of(a), caller, victim
+    return build(a), caller, victim
 
 
 def test_iam_create_login_profile():
@@ -870,7 +859,7 @@ def _self_write(action: str, on_itself: bool) -> tuple[nx.DiGraph, str]:
             allow(action, a.arn("role", "Writer" if on_itself else "Unrelated"))))
     else:
         arn = a.user("writer", policies=identity(allow(action, a.arn("user", "writer" if on_itself else "other"))))
-    return graph_of(a), arn
+    return build(a), arn
 
 
 def _takes_over(action: str) -> None:
@@ -942,7 +931,7 @@ def _write_on_reached(write: str, reach: str | None) -> tuple[nx.DiGraph, str]:
     else:
         target = a.user("helper")
     a.user("caller", policies=identity(allow(write, target), *([allow(reach, target)] if reach else [])))
-    return graph_of(a), caller
+    return build(a), caller
 
 
 def test_iam_attach_role_policy_on_a_role_it_assumes():

@@ -6,23 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 import networkx as nx
-from builders import A, Account, B, allow, identity, load, trust
+from builders import A, Account, B, allow, build, identity, lambda_function, trust
 
 from trustgraph.analysis.reachability import restrict, who_can_reach
-from trustgraph.graph.build import build_graph
 from trustgraph.model import ComputeResource
 
 PASS_ANY = allow("iam:PassRole", "*")
 EC2 = {"Service": "ec2.amazonaws.com"}
 LAMBDA = {"Service": "lambda.amazonaws.com"}
-
-
-def graph_of(*pieces: Any, resources: list[ComputeResource] | None = None,
-             inventory: set[str] | None = None) -> nx.DiGraph:
-    snapshot, _ = load(*pieces)
-    snapshot.resources = list(resources or [])
-    snapshot.inventory_accounts = set(inventory or ())
-    return build_graph(snapshot)
 
 
 def ways(g: nx.DiGraph, src: str, dst: str, kind: str) -> list[dict[str, Any]]:
@@ -68,7 +59,7 @@ def test_request_spot_instances_passes_a_role_through_an_instance_profile():
     builder = a.user("builder", policies=identity(PASS_ANY, allow(
         ["ec2:RequestSpotInstances", "iam:CreateInstanceProfile", "iam:AddRoleToInstanceProfile"], "*")))
     instance = a.role("Instance", trust(EC2))
-    g = graph_of(a)
+    g = build(a)
     assert way_by(g, spot, instance, "passrole", "ec2:RequestSpotInstances")["conditions"] == [
         "trustgraph:InstanceProfileForRole"]
     assert way_by(g, builder, instance, "passrole", "ec2:RequestSpotInstances")["conditional"] is False
@@ -81,7 +72,7 @@ def test_request_spot_instances_needs_passrole_and_the_spot_request():
     scoped = a.user("scoped", policies=identity(PASS_ANY, allow(
         "ec2:RequestSpotInstances", f"arn:aws:ec2:*:{A}:spot-instances-request/*")))
     instance = a.role("Instance", trust(EC2))
-    g = graph_of(a)
+    g = build(a)
     no_way_by(g, no_pass, instance, "passrole", "ec2:RequestSpotInstances")
     no_way_by(g, no_spot, instance, "passrole", "ec2:RequestSpotInstances")
     # Its resource is the spot request the caller creates: a policy on that ARN allows it.
@@ -97,7 +88,7 @@ def test_add_permission_settles_that_the_new_function_is_invoked():
                                                                     "*")))
     creating = a.user("creating", policies=identity(PASS_ANY, allow("lambda:CreateFunction", "*")))
     app = a.role("App", trust(LAMBDA))
-    g = graph_of(a)
+    g = build(a)
     assert way_by(g, granting, app, "passrole", "lambda:CreateFunction")["conditional"] is False
     # The control: without any way to invoke it, the edge stays conditional.
     assert way_by(g, creating, app, "passrole", "lambda:CreateFunction")["conditions"] == [
@@ -110,17 +101,12 @@ def test_add_permission_denied_on_functions_leaves_the_invoke_unsettled():
         PASS_ANY, allow(["lambda:CreateFunction", "lambda:AddPermission"], "*"),
         {"Effect": "Deny", "Action": "lambda:AddPermission", "Resource": f"arn:aws:lambda:*:{A}:function:*"}))
     app = a.role("App", trust(LAMBDA))
-    g = graph_of(a)
+    g = build(a)
     assert way_by(g, denied, app, "passrole", "lambda:CreateFunction")["conditions"] == [
         "trustgraph:FunctionInvoked"]
 
 
 # -- lambda:UpdateFunctionConfiguration + iam:PassRole: an existing function gets the passed role -------------
-
-
-def _function(name: str, role: str, account: str = A) -> ComputeResource:
-    return ComputeResource(f"arn:aws:lambda:us-east-1:{account}:function:{name}", "lambda-function", account,
-                           "us-east-1", role, name)
 
 
 SWAP = ["lambda:UpdateFunctionConfiguration", "lambda:UpdateFunctionCode"]
@@ -133,7 +119,7 @@ def test_update_function_configuration_swaps_a_listed_functions_role():
     swapper = a.user("swapper", policies=identity(PASS_ANY, allow(SWAP, f"arn:aws:lambda:*:{A}:function:api")))
     config_only = a.user("config-only", policies=identity(
         PASS_ANY, allow("lambda:UpdateFunctionConfiguration", f"arn:aws:lambda:*:{A}:function:api")))
-    g = graph_of(a, resources=[_function("api", plain)], inventory={A})
+    g = build(a, resources=[lambda_function("api", plain)], inventory={A})
     assert way_by(g, swapper, target, "passrole", "lambda:UpdateFunctionConfiguration")["conditional"] is False
     # Without new code the function runs its own code as the role: only if the caller's code gets into it.
     assert way_by(g, config_only, target, "passrole", "lambda:UpdateFunctionConfiguration")["conditions"] == [
@@ -147,14 +133,14 @@ def test_update_function_configuration_needs_a_function_it_may_update():
     elsewhere = a.user("elsewhere", policies=identity(PASS_ANY, allow(SWAP, f"arn:aws:lambda:*:{A}:function:other")))
     no_pass = a.user("no-pass", policies=identity(allow(SWAP, "*")))
     anywhere = a.user("anywhere", policies=identity(PASS_ANY, allow(SWAP, "*")))
-    g = graph_of(a, resources=[_function("api", plain)], inventory={A})
+    g = build(a, resources=[lambda_function("api", plain)], inventory={A})
     no_way_by(g, elsewhere, target, "passrole", "lambda:UpdateFunctionConfiguration")
     no_way_by(g, no_pass, target, "passrole", "lambda:UpdateFunctionConfiguration")
     # An inventory listing no function at all: nothing to swap.
-    empty = graph_of(a, resources=[], inventory={A})
+    empty = build(a, resources=[], inventory={A})
     no_way_by(empty, anywhere, target, "passrole", "lambda:UpdateFunctionConfiguration")
     # Without inventory: conditional on a function existing.
-    g = graph_of(a)
+    g = build(a)
     assert way_by(g, anywhere, target, "passrole", "lambda:UpdateFunctionConfiguration")["conditions"] == [
         "trustgraph:ResourceExists"]
     assert way_by(g, elsewhere, target, "passrole", "lambda:UpdateFunctionConfiguration")["conditions"] == [
@@ -172,7 +158,7 @@ def test_create_service_runs_a_registered_task_definition_with_the_passed_task_r
         ["ecs:RegisterTaskDefinition", "ecs:CreateService"], "*")))
     unregistered = a.user("unregistered", policies=identity(PASS_ANY, allow("ecs:CreateService", "*")))
     task = a.role("Task", trust(ECS_TASKS))
-    g = graph_of(a)
+    g = build(a)
     assert way_by(g, deployer, task, "passrole", "ecs:RegisterTaskDefinition+CreateService")["conditional"] is False
     no_way_by(g, unregistered, task, "passrole", "ecs:RegisterTaskDefinition+CreateService")
 
@@ -183,7 +169,7 @@ def test_start_task_depends_on_a_registered_container_instance():
         ["ecs:RegisterTaskDefinition", "ecs:StartTask"], "*")))
     no_pass = a.user("no-pass", policies=identity(allow(["ecs:RegisterTaskDefinition", "ecs:StartTask"], "*")))
     task = a.role("Task", trust(ECS_TASKS))
-    g = graph_of(a)
+    g = build(a)
     assert way_by(g, starter, task, "passrole", "ecs:RegisterTaskDefinition+StartTask")["conditions"] == [
         "trustgraph:ContainerInstanceRegistered"]
     no_way_by(g, no_pass, task, "passrole", "ecs:RegisterTaskDefinition+StartTask")
@@ -199,7 +185,7 @@ def test_create_trigger_runs_a_new_glue_job_with_the_passed_role():
     scheduler = a.user("scheduler", policies=identity(PASS_ANY, allow(["glue:CreateJob", "glue:CreateTrigger"], "*")))
     creator = a.user("creator", policies=identity(PASS_ANY, allow("glue:CreateJob", "*")))
     job = a.role("Job", trust(GLUE))
-    g = graph_of(a)
+    g = build(a)
     assert way_by(g, scheduler, job, "passrole", "glue:CreateJob+CreateTrigger")["conditional"] is False
     no_way_by(g, creator, job, "passrole", "glue:CreateJob+CreateTrigger")
 
@@ -211,7 +197,7 @@ def test_update_job_swaps_an_existing_jobs_role_and_needs_a_run():
     reader = a.user("reader", policies=identity(PASS_ANY, allow(["glue:GetJob", "glue:StartJobRun"], "*")))
     job = a.role("Job", trust(GLUE))
     # No inventory lists Glue jobs: even an inventoried account leaves the job's existence open.
-    g = graph_of(a, resources=[], inventory={A})
+    g = build(a, resources=[], inventory={A})
     assert way_by(g, runner, job, "passrole", "glue:UpdateJob")["conditions"] == ["trustgraph:ResourceExists"]
     assert way_by(g, updater, job, "passrole", "glue:UpdateJob")["conditions"] == [
         "trustgraph:GlueJobRuns", "trustgraph:ResourceExists"]
@@ -233,7 +219,7 @@ def test_start_build_with_a_buildspec_override_runs_commands_as_the_projects_rol
     builds = a.role("Builds", trust(CODEBUILD))
     builder = a.user("builder", policies=identity(allow("codebuild:StartBuild", f"arn:aws:codebuild:*:{A}:project/ci")))
     batcher = a.user("batcher", policies=identity(allow("codebuild:StartBuildBatch", "*")))
-    g = graph_of(a, resources=[_project("ci", builds)], inventory={A})
+    g = build(a, resources=[_project("ci", builds)], inventory={A})
     assert way_by(g, builder, builds, "code", "codebuild:StartBuild")["conditional"] is False
     assert way_by(g, batcher, builds, "code", "codebuild:StartBuildBatch")["conditional"] is False
 
@@ -245,7 +231,7 @@ def test_start_build_on_another_project_reaches_nothing():
     other = a.user("other", policies=identity(allow("codebuild:StartBuild", f"arn:aws:codebuild:*:{A}:project/x")))
     lister = a.user("lister", policies=identity(allow("codebuild:BatchGetProjects", "*")))
     anyone = a.user("anyone", policies=identity(allow("codebuild:StartBuild", "*")))
-    g = graph_of(a, resources=[_project("ci", builds)], inventory={A})
+    g = build(a, resources=[_project("ci", builds)], inventory={A})
     no_way_by(g, other, builds, "code", "codebuild:StartBuild")
     no_way_by(g, lister, builds, "code", "codebuild:StartBuild")
     no_way_by(g, anyone, idle, "code", "codebuild:StartBuild")  # no listed project runs as it
@@ -260,7 +246,7 @@ def test_start_build_batch_on_another_project_reaches_nothing():
     single = a.user("single", policies=identity(allow("codebuild:StartBuild", f"arn:aws:codebuild:*:{A}:project/x")))
     batcher = a.user("batcher", policies=identity(allow("codebuild:StartBuildBatch",
                                                         f"arn:aws:codebuild:*:{A}:project/ci")))
-    g = graph_of(a, resources=[_project("ci", builds)], inventory={A})
+    g = build(a, resources=[_project("ci", builds)], inventory={A})
     no_way_by(g, other, builds, "code", "codebuild:StartBuildBatch")
     no_way_by(g, single, builds, "code", "codebuild:StartBuildBatch")
     way_by(g, batcher, builds, "code", "codebuild:StartBuildBatch")  # control
@@ -285,7 +271,7 @@ def test_notebook_lifecycle_config_runs_a_script_as_the_notebooks_role():
     restarter = a.user("restarter", policies=identity(allow([*LIFECYCLE_ACTIONS, "sagemaker:StopNotebookInstance"],
                                                             "*")))
     starter = a.user("starter", policies=identity(allow(LIFECYCLE_ACTIONS, "*")))
-    g = graph_of(a, resources=[_notebook("lab", notebook)], inventory={A})
+    g = build(a, resources=[_notebook("lab", notebook)], inventory={A})
     assert way_by(g, restarter, notebook, "code", LIFECYCLE)["conditional"] is False
     assert way_by(g, starter, notebook, "code", LIFECYCLE)["conditions"] == ["trustgraph:NotebookStopped"]
 
@@ -297,7 +283,7 @@ def test_notebook_lifecycle_config_needs_the_update_and_the_start():
         ["sagemaker:CreateNotebookInstanceLifecycleConfig", "sagemaker:UpdateNotebookInstance"], "*")))
     no_update = a.user("no-update", policies=identity(allow(
         ["sagemaker:CreateNotebookInstanceLifecycleConfig", "sagemaker:StartNotebookInstance"], "*")))
-    g = graph_of(a, resources=[_notebook("lab", notebook)], inventory={A})
+    g = build(a, resources=[_notebook("lab", notebook)], inventory={A})
     no_way_by(g, no_start, notebook, "code", LIFECYCLE)
     no_way_by(g, no_update, notebook, "code", LIFECYCLE)
 
@@ -314,7 +300,7 @@ def test_send_ssh_public_key_to_an_instance_depends_on_reaching_its_ssh_port():
     instance = a.role("Instance", trust(EC2))
     ops = a.user("ops", policies=identity(allow("ec2-instance-connect:SendSSHPublicKey",
                                                 f"arn:aws:ec2:*:{A}:instance/i-1")))
-    g = graph_of(a, resources=[_instance("i-1", instance)], inventory={A})
+    g = build(a, resources=[_instance("i-1", instance)], inventory={A})
     assert way_by(g, ops, instance, "code", "ec2-instance-connect:SendSSHPublicKey")["conditions"] == [
         "trustgraph:InstanceConnectReachable"]
 
@@ -327,7 +313,7 @@ def test_send_ssh_public_key_to_another_instance_reaches_nothing():
     denied = a.user("denied", policies=identity(allow("ec2-instance-connect:SendSSHPublicKey", "*"),
                                                 {"Effect": "Deny", "Action": "ec2-instance-connect:*",
                                                  "Resource": "*"}))
-    g = graph_of(a, resources=[_instance("i-1", instance)], inventory={A})
+    g = build(a, resources=[_instance("i-1", instance)], inventory={A})
     no_way_by(g, other, instance, "code", "ec2-instance-connect:SendSSHPublicKey")
     no_way_by(g, denied, instance, "code", "ec2-instance-connect:SendSSHPublicKey")
 
@@ -346,7 +332,7 @@ def test_apprunner_create_service_runs_code_as_the_passed_instance_role():
     deployer = a.user("deployer", policies=identity(_pass_to("apprunner.amazonaws.com"),
                                                     allow("apprunner:CreateService", "*")))
     instance = a.role("Instance", trust(APPRUNNER_TASKS))
-    g = graph_of(a)
+    g = build(a)
     assert way_by(g, deployer, instance, "passrole", "apprunner:CreateService")["conditional"] is False
 
 
@@ -356,10 +342,10 @@ def test_apprunner_create_service_needs_passrole_to_apprunner_and_a_role_trustin
                                                               allow("apprunner:CreateService", "*")))
     deployer = a.user("deployer", policies=identity(PASS_ANY, allow("apprunner:CreateService", "*")))
     instance = a.role("Instance", trust(APPRUNNER_TASKS))
-    build = a.role("Build", trust({"Service": "build.apprunner.amazonaws.com"}))  # an access role
-    g = graph_of(a)
+    access = a.role("Build", trust({"Service": "build.apprunner.amazonaws.com"}))  # an access role
+    g = build(a)
     no_way_by(g, wrong_service, instance, "passrole", "apprunner:CreateService")
-    no_way_by(g, deployer, build, "passrole", "apprunner:CreateService")
+    no_way_by(g, deployer, access, "passrole", "apprunner:CreateService")
     way_by(g, deployer, instance, "passrole", "apprunner:CreateService")
 
 
@@ -377,7 +363,7 @@ def test_self_managed_stackset_passes_the_administration_role_which_reaches_the_
                         policies=identity(allow("sts:AssumeRole", "arn:aws:iam::*:role/"
                                                 "AWSCloudFormationStackSetExecutionRole")))
     execution = b.role("AWSCloudFormationStackSetExecutionRole", trust(admin_role))
-    g = graph_of(a, b)
+    g = build(a, b)
     assert way_by(g, deployer, admin_role, "passrole", STACKSET)["conditional"] is False
     assert deployer in {r.principal for r in who_can_reach(g, execution).reachers}
 
@@ -388,7 +374,7 @@ def test_self_managed_stackset_needs_the_stack_instances_and_passrole():
     no_pass = a.user("no-pass", policies=identity(allow(
         ["cloudformation:CreateStackSet", "cloudformation:CreateStackInstances"], "*")))
     admin_role = a.role("AWSCloudFormationStackSetAdministrationRole", trust(CLOUDFORMATION))
-    g = graph_of(a)
+    g = build(a)
     no_way_by(g, sets_only, admin_role, "passrole", STACKSET)
     no_way_by(g, no_pass, admin_role, "passrole", STACKSET)
 
@@ -397,7 +383,7 @@ def test_update_stack_set_passes_a_new_administration_role_to_an_existing_stack_
     a = Account(A)
     admin_role = a.role("StackSetAdmin", trust({"Service": "cloudformation.amazonaws.com"}))
     updater = a.user("updater", policies=identity(PASS_ANY, allow("cloudformation:UpdateStackSet", "*")))
-    g = graph_of(a)
+    g = build(a)
     assert way_by(g, updater, admin_role, "passrole", "cloudformation:UpdateStackSet")["conditions"] == [
         "trustgraph:ResourceExists"]
 
@@ -407,6 +393,6 @@ def test_update_stack_set_needs_passrole_and_the_update():
     admin_role = a.role("StackSetAdmin", trust({"Service": "cloudformation.amazonaws.com"}))
     no_pass = a.user("no-pass", policies=identity(allow("cloudformation:UpdateStackSet", "*")))
     no_update = a.user("no-update", policies=identity(PASS_ANY, allow("cloudformation:DescribeStackSet", "*")))
-    g = graph_of(a)
+    g = build(a)
     no_way_by(g, no_pass, admin_role, "passrole", "cloudformation:UpdateStackSet")
     no_way_by(g, no_update, admin_role, "passrole", "cloudformation:UpdateStackSet")

@@ -4,21 +4,11 @@ account, conditional on trusted access for StackSets (docs/edges.md, "iam — IA
 
 from __future__ import annotations
 
-from typing import Any
-
-import networkx as nx
-from builders import MGMT, A, Account, B, Org, allow, deny, identity, load, trust
-
-from trustgraph.graph.build import build_graph
+from builders import MGMT, A, Account, B, Org, allow, build, deny, identity, trust
 
 HUB = f"stacksets:{MGMT}"
 ACTIONS = ["cloudformation:CreateStackSet", "cloudformation:CreateStackInstances"]
 KEY = "trustgraph:StackSetsTrustedAccess"
-
-
-def graph_of(*pieces: Any) -> nx.DiGraph:
-    snapshot, _ = load(*pieces)
-    return build_graph(snapshot)
 
 
 def member(account: str) -> Account:
@@ -39,7 +29,7 @@ def _org() -> Org:
 def test_service_managed_stackset_from_the_management_account_reaches_every_member_admin():
     mgmt = Account(MGMT)
     deployer = mgmt.user("deployer", policies=identity(allow(ACTIONS, f"arn:aws:cloudformation:*:{MGMT}:stackset/*")))
-    g = graph_of(mgmt, member(A), member(B), _org())
+    g = build(mgmt, member(A), member(B), _org())
     entry = g.edges[deployer, HUB]
     assert entry["hub_entry"] and entry["conditional"] is False and g.nodes[HUB]["kind"] == "stacksets-deployer"
     for account in (A, B):
@@ -55,13 +45,13 @@ def test_service_managed_stackset_needs_the_management_account_and_both_actions(
                                                    deny("cloudformation:CreateStackInstances", "*")))
     a = member(A)
     outsider = a.user("outsider", policies=identity(allow(ACTIONS, "*")))
-    g = graph_of(mgmt, a, member(B), _org())
+    g = build(mgmt, a, member(B), _org())
     assert not g.has_edge(sets_only, HUB) and not g.has_edge(denied, HUB)
     assert not g.has_edge(outsider, HUB)  # a member account's stack sets are self-managed only
     assert HUB not in g  # nobody may: no hub
     # The control: the same grants in the management account open it.
     mgmt.user("deployer", policies=identity(allow(ACTIONS, "*")))
-    g = graph_of(mgmt, a, member(B), _org())
+    g = build(mgmt, a, member(B), _org())
     assert g.has_edge(mgmt.arn("user", "deployer"), HUB) and g.has_edge(HUB, f"admin:{A}")
 
 
@@ -70,5 +60,5 @@ def test_service_managed_stackset_needs_an_organization():
     deployer = mgmt.user("deployer", policies=identity(allow(ACTIONS, "*")))
     a = Account(A)
     a.role("Target", trust(B))
-    g = graph_of(mgmt, a)
+    g = build(mgmt, a)
     assert not g.has_edge(deployer, HUB)
