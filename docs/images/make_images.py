@@ -40,6 +40,8 @@ def cli(*args: str) -> None:
 
 NIGHTLY = "arn:aws:iam::666666666666:role/service-role/NightlyReportsFunction"
 STAGING_PLAN = str(ROOT / "samples" / "terraform" / "acme-staging-plan.json")
+PROD_ADMIN = "arn:aws:iam::444444444444:role/admin/ProdAdmin"
+TRAIL = str(ROOT / "samples" / "acme-cloudtrail")
 
 # Each samples/acme picture (drawn as .svg and .png) and the command that draws it; "-o NAME.FMT" is added.
 ACME_PICTURES: dict[str, tuple[str, ...]] = {
@@ -50,6 +52,7 @@ ACME_PICTURES: dict[str, tuple[str, ...]] = {
     "acme-account-prod": ("map", "-i", ACME, "--account", "444444444444"),
     "acme-paths-breakglass": ("who-can-reach", BREAK_GLASS, "-i", ACME),
     "acme-paths-nightly": ("who-can-reach", NIGHTLY, "-i", ACME),
+    "acme-usage-prodadmin": ("who-can-reach", PROD_ADMIN, "-i", ACME, "-i", TRAIL, "--usage"),
     "acme-staging-change": ("diff", "--plan", STAGING_PLAN, ACME, "--account-id", "555555555555"),
 }
 # The 1,000-account pictures thousand_accounts() draws (PNG only).

@@ -31,7 +31,15 @@ from trustgraph.cli.pictures import no_marks_option
 from trustgraph.cli.progress import phase
 from trustgraph.cli.terminal import safe
 from trustgraph.report.diff_doc import diff_document
-from trustgraph.report.diff_markdown import REACHER_CHANGE_LABELS, diff_markdown, facts_text, summary_line
+from trustgraph.report.diff_markdown import (
+    REACHER_CHANGE_LABELS,
+    USAGE_CHANGE_LABELS,
+    USAGE_CHANGE_NOTES,
+    diff_markdown,
+    facts_text,
+    summary_line,
+    usage_groups,
+)
 from trustgraph.saved.store import SQLITE_MAGIC
 from trustgraph.sources.iac import IacOptions
 
@@ -177,6 +185,21 @@ def _table(diff: GraphDiff, console: Console, split: Triage | None, old: Incompl
             table.add_row(*cells)
         console.print(table)
         _more(console, len(found))
+    _usage_tables(diff, console)
+
+
+def _usage_tables(diff: GraphDiff, console: Console) -> None:
+    """Trust that became used or unused (both sides with CloudTrail events, docs/usage.md), a table per change."""
+    for change, items in usage_groups(diff):
+        table = Table(title=Text(f" Trust that {USAGE_CHANGE_LABELS[change]} ({len(items)}) ", style="bold"),
+                      title_justify="left", caption=USAGE_CHANGE_NOTES[change], caption_justify="left")
+        for column in ("role", "caller", "first", "last", "calls"):
+            table.add_column(column, overflow="fold")
+        for u in items[:ROWS]:
+            table.add_row(safe(short(u.role)), safe(short(u.caller)), safe(u.first[:10]), safe(u.last[:10]),
+                          str(u.count))
+        console.print(table)
+        _more(console, len(items))
 
 
 def gated_findings(diff: GraphDiff) -> list[Finding]:

@@ -13,7 +13,7 @@ from trustgraph.analysis.reachability import resolve_node
 from trustgraph.cli.app import examples, main
 from trustgraph.cli.inputs import InputSpec, input_options, stderr
 from trustgraph.cli.output import PictureFile, write_picture
-from trustgraph.cli.pictures import load_picture, no_marks_option
+from trustgraph.cli.pictures import load_picture, no_marks_option, require_usage, usage_option
 from trustgraph.cli.progress import phase
 from trustgraph.cli.terminal import safe
 from trustgraph.render.accounts import accounts_in_data
@@ -25,6 +25,7 @@ from trustgraph.render.overview import AUTO_SUMMARY, VIEW_ROWS, ViewOptionError,
 from trustgraph.render.overview import VIEWS as VIEW_TABLE
 from trustgraph.render.overview import has_ous as overview_has_ous
 from trustgraph.render.scene import Scene
+from trustgraph.render.usage import window_text
 
 VIEWS = ("auto", *VIEW_TABLE)
 LAYOUTS = ("auto", "dot", "radial", "sfdp", "neato", "fdp")
@@ -61,9 +62,10 @@ def _resolve_account(graph: nx.DiGraph, value: str) -> str:
               help="OU view: drill into this OU (its accounts one by one, its child OUs, everything else folded).")
 @click.option("--only", "only", multiple=True, metavar="|".join(ONLY),
               help="Keep only trust from outside the organization (cross-org), from outside including identity "
-                   "providers (outside), across OUs (cross-ou), to sensitive roles (sensitive), or without "
-                   "conditions (unconditional). Repeatable or comma-separated: values of one kind are "
-                   "alternatives, kinds combine (outside,sensitive = from outside to sensitive roles).")
+                   "providers (outside), across OUs (cross-ou), to sensitive roles (sensitive), without "
+                   "conditions (unconditional), used in the CloudTrail events' window (used) or not used in a "
+                   "window they cover (unused; unknown use passes neither). Repeatable or comma-separated: values "
+                   "of one kind are alternatives, kinds combine (outside,sensitive = from outside to sensitive roles).")
 @click.option("--sensitive", "sensitive", multiple=True, metavar="ARN-GLOB",
               help="Also mark roles matching this ARN glob (or role-name glob) as sensitive (repeatable), as "
                    "`findings --sensitive` does.")
@@ -81,11 +83,12 @@ def _resolve_account(graph: nx.DiGraph, value: str) -> str:
               help="auto: dot; account maps above 120 nodes: radial (hub accounts in the middle, one sector "
                    "per OU); --view accounts above 40 accounts: the matrix (a layout named here, or -o .html or "
                    ".dot, draws the graph). sfdp, neato, fdp: Graphviz's force-directed engines.")
+@usage_option
 @no_marks_option
 def map_command(spec: InputSpec, output: str, fmt: str | None, view: str, by: str, ou: str | None,
                 only: tuple[str, ...], sensitive: tuple[str, ...], focus: str | None, depth: int | None,
                 account_id: str | None, max_nodes: int, service_linked: bool, services: bool, layout: str,
-                no_marks: bool) -> None:
+                no_marks: bool, usage: bool = False) -> None:
     """Draw the trust map.
 
     The account view folds principals into accounts, the OU view accounts into OUs: one edge per source →
@@ -119,13 +122,18 @@ def map_command(spec: InputSpec, output: str, fmt: str | None, view: str, by: st
     graph, snapshot, marks = load_picture(spec, snapshot=True if view == "people" else ("organization",),
                                           patterns=sensitive, marks=not no_marks or "sensitive" in chosen_only)
     organization = snapshot.organization if snapshot is not None else None
+    by_use = [v for v in chosen_only if ONLY[v] == "use"]
+    if usage:
+        require_usage(graph)
+    if by_use:
+        require_usage(graph, "--only")
     started = time.perf_counter()
     note = ""
     if chosen_only:
         result = only_filter(graph, chosen_only, sensitive=marks.sensitive, organization=organization)
         for text in result.notes:
             stderr.print(f"note: {safe(text)}")
-        note = describe_only(chosen_only)
+        note = describe_only(chosen_only) + (f", {window_text(graph)}" if by_use else "")
         if not result.kept:
             stderr.print(f"nothing to draw: no trust passes --only {','.join(chosen_only)}; no picture written")
             return
@@ -143,6 +151,12 @@ def map_command(spec: InputSpec, output: str, fmt: str | None, view: str, by: st
                        output_format=output_format(output, fmt))
     row = VIEW_TABLE[view] if view != "auto" else pick_view(graph, opts)
     view = row.name
+    if usage and view != "principals":
+        raise click.UsageError(f"--usage draws the principals view's edges by use, not the {view} view: add --view "
+                               "principals, --focus ROLE or --account ID")
+    if (usage or by_use) and view == "principals":
+        # --only used|unused draws the principals it keeps by use too; the view's title then says the window
+        opts = dataclasses.replace(opts, usage=True, note=describe_only(chosen_only))
     account = _resolve_account(graph, account_id) if account_id else None
     opts = dataclasses.replace(opts, account=account, focus=resolve_node(drawn, focus) if focus else None)
     picture: object

@@ -21,7 +21,7 @@ from trustgraph.cli.output import (
     stdout,
     write_picture,
 )
-from trustgraph.cli.pictures import load_picture, no_marks_option
+from trustgraph.cli.pictures import load_picture, no_marks_option, require_usage, usage_option
 from trustgraph.cli.progress import phase
 from trustgraph.cli.terminal import safe
 from trustgraph.render.engine import FORMATS
@@ -45,14 +45,19 @@ from trustgraph.render.views import reach_paths_view
               help="Also draw the paths to this file (`-` for standard output, text formats only).")
 @click.option("--format", "fmt", type=click.Choice(TABLE_FORMATS + FORMATS),
               help=f"{ROWS_HELP}. {', '.join(FORMATS)}: the picture format of -o (default: from the -o suffix).")
+@usage_option
 @no_marks_option
 def path_command(source: str, target: str, spec: InputSpec, k: int, as_json: bool, output: str | None,
-                 fmt: str | None, via: tuple[str, ...], no_marks: bool) -> None:
+                 fmt: str | None, via: tuple[str, ...], no_marks: bool, usage: bool = False) -> None:
     """The K shortest assume-role paths from SOURCE to TARGET."""
     if output == "-" and as_json:
         raise click.UsageError("--json and -o - both write to standard output; pick one")
     rows, fmt = split_format(fmt, as_json, output)
     graph, _, marks = load_picture(spec, marks=bool(output) and not no_marks)
+    if usage:
+        if not output:
+            raise click.UsageError("--usage styles the picture: give -o FILE")
+        require_usage(graph)
     src, dst = resolve_node(graph, source), resolve_node(graph, target)
     paths = k_shortest_paths(graph, src, dst, k, via=checked_via(via))
     if output and not paths:
@@ -60,7 +65,7 @@ def path_command(source: str, target: str, spec: InputSpec, k: int, as_json: boo
         stderr.print(f"no path from {safe(short(src))} to {safe(short(dst))}: no picture written")
     elif output:
         with phase("render", quiet=spec.quiet):
-            written = write_picture(reach_paths_view(graph, dst, [p.route for p in paths], marks), output, fmt)
+            written = write_picture(reach_paths_view(graph, dst, [p.route for p in paths], marks, usage), output, fmt)
         if written and not as_json and not spec.quiet:
             stderr.print(f"wrote {safe(written)}")
     if as_json:

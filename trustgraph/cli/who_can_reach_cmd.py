@@ -24,7 +24,7 @@ from trustgraph.cli.output import (
     stdout,
     write_picture,
 )
-from trustgraph.cli.pictures import load_picture, no_marks_option
+from trustgraph.cli.pictures import load_picture, no_marks_option, require_usage, usage_option
 from trustgraph.cli.progress import phase
 from trustgraph.cli.terminal import safe
 from trustgraph.cli.usage_text import last_used_text, usage_footer
@@ -63,11 +63,12 @@ from trustgraph.render.views import reachers_view
 @click.option("--people", is_flag=True,
               help="Only the people: IAM users and IAM Identity Center users (groups expanded), each with the group "
                    "and permission set it signs in through.")
+@usage_option
 @no_marks_option
 def who_can_reach_command(role_arn: str, spec: InputSpec, max_hops: int | None, from_outside: bool, as_json: bool,
                           output: str | None, fmt: str | None, via: tuple[str, ...], people: bool,
                           used_since_text: str | None = None, unused_for_text: str | None = None,
-                          no_marks: bool = False) -> None:
+                          no_marks: bool = False, usage: bool = False) -> None:
     """Every principal that can reach ROLE_ARN, each with its shortest chain of role assumptions.
 
     A path without conditions is preferred; otherwise the shortest conditional one is shown with the
@@ -78,6 +79,10 @@ def who_can_reach_command(role_arn: str, spec: InputSpec, max_hops: int | None, 
     rows, fmt = split_format(fmt, as_json, output)
     # The snapshot: RoleLastUsed of the target beside CloudTrail usage; the marks: those of the build.
     graph, snapshot, marks = load_picture(spec, snapshot=True, marks=bool(output) and not no_marks)
+    if usage:
+        if not output:
+            raise click.UsageError("--usage styles the picture: give -o FILE")
+        require_usage(graph)
     answer = who_can_reach(graph, role_arn, max_hops, from_outside=from_outside, via=checked_via(via), people=people)
     answer.reachers = _usage_filtered(graph, answer.reachers, used_since_text, unused_for_text)
     persons = people_of(graph, answer.reachers) if people else []
@@ -88,7 +93,7 @@ def who_can_reach_command(role_arn: str, spec: InputSpec, max_hops: int | None, 
         # A picture of the target alone would say nothing: say it in words, draw nothing.
         stderr.print(f"nobody in the data reaches {safe(short(answer.target))}: no picture written")
     elif output:
-        dot = reachers_view(graph, answer.target, answer.reachers, marks)
+        dot = reachers_view(graph, answer.target, answer.reachers, marks, usage)
         with phase("render", quiet=spec.quiet):
             written = write_picture(dot, output, fmt)
         if written and not as_json:

@@ -157,17 +157,23 @@ def step_usage(graph: TrustGraph, caller: str, edge_from: str, target: str) -> t
     return (UNUSED if covered(graph, caller, target) else UNKNOWN), None
 
 
+def edge_state(graph: TrustGraph, caller: str, role: str) -> str:
+    """used | unused | unknown of one edge of the graph: a trust edge carrying `last_used` is used (a hub's edge:
+    some member's call), one the events cover from a caller they can name (or a hub) is unused, anything else
+    (uncovered, a non-trust edge, a caller no event names) is unknown."""
+    nodes, succ, _ = graph_dicts(graph)
+    data = succ[caller][role]
+    if not is_trust_edge(data):
+        return UNKNOWN
+    if data.get("last_used"):
+        return USED
+    if nodes[caller].get("kind") not in _OBSERVABLE and not is_hub_data(nodes[caller]):
+        return UNKNOWN
+    return UNUSED if covered(graph, caller, role) else UNKNOWN
+
+
 def unused_trust_edges(graph: TrustGraph, roles: Iterable[str]) -> list[tuple[str, str]]:
     """The trust edges into `roles` that the covered window shows no use of (a hub's edge: no member's use)."""
-    nodes, _, pred = graph_dicts(graph)
-    out = []
-    for role in roles:
-        for caller, data in pred.get(role, {}).items():
-            if not is_trust_edge(data) or data.get("last_used"):
-                continue
-            kind = nodes[caller].get("kind")
-            if kind not in _OBSERVABLE and not is_hub_data(nodes[caller]):
-                continue
-            if covered(graph, caller, role):
-                out.append((caller, role))
-    return out
+    _, _, pred = graph_dicts(graph)
+    return [(caller, role) for role in roles for caller in pred.get(role, {})
+            if edge_state(graph, caller, role) == UNUSED]

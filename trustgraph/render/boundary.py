@@ -7,11 +7,15 @@ that reaches a sensitive role):
   unknown account, anyone `*`), `outside` (the same plus identity providers), `cross-ou` (an account of
   the organization in another OU than the role's);
 - where it lands: `sensitive` (a sensitive or admin-equivalent role, the definition of `findings`);
-- how: `unconditional` (no run-time condition).
+- how: `unconditional` (no run-time condition);
+- use (CloudTrail events among the inputs, docs/usage.md): `used` (seen used in the events' window), `unused` (a
+  window the events cover shows no use). Trust whose use is unknown (outside the coverage, not a role assumption)
+  passes neither.
 
 "The organization" is the one of the organization data, else the accounts in the data (as in the
 account view). Hubs are waypoints: an edge into a hub is kept when some trust through the hub passes,
-a hub's edge to a role when some member's trust to it passes.
+a hub's edge to a role when some member's trust to it passes; with `used`, a member's edge into a hub only when
+that member's own call through the hub is recorded.
 """
 
 from __future__ import annotations
@@ -23,13 +27,16 @@ from typing import Any
 
 import networkx as nx
 
+from trustgraph.analysis.usage import edge_use, member_uses
 from trustgraph.graph.schema import NodeKind, is_hub, is_membership
+from trustgraph.graph.usage import UNUSED, USED
 from trustgraph.render.accounts import Folder
 
 ONLY: dict[str, str] = {"cross-org": "from", "outside": "from", "cross-ou": "from", "sensitive": "to",
-                        "unconditional": "how"}
+                        "unconditional": "how", USED: "use", UNUSED: "use"}
 ONLY_TEXT = {"cross-org": "from outside the organization", "outside": "from outside (incl. identity providers)",
-             "cross-ou": "across OUs", "sensitive": "to sensitive roles", "unconditional": "unconditional"}
+             "cross-ou": "across OUs", "sensitive": "to sensitive roles", "unconditional": "unconditional",
+             USED: "used in the events' window", UNUSED: "not used in a window the events cover"}
 CROSS_ORG_KINDS = frozenset({"vendor", "external", "public"})
 OUTSIDE_KINDS = CROSS_ORG_KINDS | {"federated"}
 INSIDE_KINDS = frozenset({"account", "org-only"})
@@ -96,10 +103,18 @@ def only_filter(graph: nx.DiGraph, only: Iterable[str], *, sensitive: Collection
             return bool(mine and theirs and mine != theirs)
         return False
 
-    def to_how_ok(role: str, data: Mapping[str, Any]) -> bool:
+    members = member_uses(graph) if "use" in wanted else {}
+
+    def to_how_ok(caller: str, role: str, data: Mapping[str, Any]) -> bool:
         if "to" in wanted and role not in sensitive:
             return False
-        return not ("how" in wanted and data.get("conditional"))
+        if "how" in wanted and data.get("conditional"):
+            return False
+        return "use" not in wanted or edge_use(graph, caller, role, members).state in wanted["use"]
+
+    def member_ok(member: str, hub: str) -> bool:
+        # a member of a hub whose kept trust is unused could have used it; with `used`, only a member seen using it
+        return "use" not in wanted or UNUSED in wanted["use"] or (member, hub) in members
 
     kept: set[tuple[str, str]] = set()
     class_members: dict[str, list[str]] = defaultdict(list)
@@ -107,11 +122,11 @@ def only_filter(graph: nx.DiGraph, only: Iterable[str], *, sensitive: Collection
         if is_membership(data):
             class_members[v].append(u)
     # One member per account speaks for its account in a class (`from` reads only the caller's account).
-    speakers = {hub: list({graph.nodes[m].get("account"): m for m in sorted(members)}.values())
-                for hub, members in class_members.items() if graph.nodes[hub].get("kind") == NodeKind.CLASS}
+    speakers = {hub: list({graph.nodes[m].get("account"): m for m in sorted(hub_members)}.values())
+                for hub, hub_members in class_members.items() if graph.nodes[hub].get("kind") == NodeKind.CLASS}
     hub_roles: dict[str, list[str]] = defaultdict(list)  # kept hub → role edges
     for u, v, data in graph.edges(data=True):
-        if is_membership(data) or not to_how_ok(v, data):
+        if is_membership(data) or not to_how_ok(u, v, data):
             continue
         if u in speakers:
             if any(from_ok(m, v) for m in speakers[u]):
@@ -121,12 +136,13 @@ def only_filter(graph: nx.DiGraph, only: Iterable[str], *, sensitive: Collection
             kept.add((u, v))
             if is_hub(graph, u):
                 hub_roles[u].append(v)
-    for hub, members in class_members.items():
+    for hub, hub_members in class_members.items():
         roles = hub_roles.get(hub)
         if not roles:
             continue
-        for m in members:
-            if graph.nodes[hub].get("kind") != NodeKind.CLASS or any(from_ok(m, r) for r in roles):
+        for m in hub_members:
+            if (graph.nodes[hub].get("kind") != NodeKind.CLASS or any(from_ok(m, r) for r in roles)) \
+                    and member_ok(m, hub):
                 kept.add((m, hub))
     dropped = graph.number_of_edges() - len(kept)
     return OnlyResult(graph.edge_subgraph(kept), len(kept), dropped, notes)

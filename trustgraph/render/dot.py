@@ -19,6 +19,7 @@ from trustgraph.graph.schema import (
     node_spec,
     styled_by_kind,
 )
+from trustgraph.graph.usage import UNUSED, USED
 from trustgraph.render.clusters import cluster_title, pin_title
 from trustgraph.render.marks import NO_MARKS, Marks, legend_rows, role_lines
 from trustgraph.render.style import (
@@ -42,6 +43,7 @@ from trustgraph.render.style import (
     short_condition_label,
     tooltip_text,
 )
+from trustgraph.render.usage import COUNT, LAST, STATE, usage_label, usage_legend, usage_restyle
 
 
 class LazyEvidence(Mapping[str, dict[str, Any]]):
@@ -199,6 +201,15 @@ def edge_label(data: Mapping[str, Any]) -> str:
         cond = dot_text(short_condition_label(list(data.get("conditions", []))))
         text = f"{text}\\n{cond}" if text else cond
     return text
+
+
+def _use_words(data: Mapping[str, Any]) -> str:
+    """The use of an edge for its tooltip: "used, last 2025-06-30, 3 calls", "not used in the window", "usage
+    unknown"."""
+    state = data.get(STATE)
+    if state == USED:
+        return f"used, last {str(data[LAST])[:10]}, {int(data[COUNT])} calls"
+    return "not used in the window" if state == UNUSED else "usage unknown"
 
 
 def _cluster_title(graph: nx.DiGraph, account: str) -> str:
@@ -398,15 +409,23 @@ def to_dot(graph: nx.DiGraph, nodes: Iterable[str] | None = None, *, title: str 
                 style.update(DEAD_END_STYLE)
             if restyle is not None:
                 style.update(restyle(data))
+            used = usage_label(data)
+            if STATE in data:  # a picture with observed use (render/usage.py): drawn by use over the scope
+                style.update(usage_restyle(data))
+                if used:
+                    style["label"] = used
             a, b = endpoint(src, dst), endpoint(dst, src)
             element = f"edge-{a}-{b}"
             text = labels[(src, dst)]
             if text in folded_labels.get(dst, {}):
                 text = ""
-            body.edge(a, b, headlabel=text, tooltip=tooltip_text(f"{src} → {dst}"), id=element, **style)
+            tip = f"{src} → {dst}" + (f" ({_use_words(data)})" if STATE in data else "")
+            body.edge(a, b, headlabel=text, tooltip=tooltip_text(tip), id=element, **style)
             dot.evidence[element] = edge_evidence(graph, src, dst)
         if legend:
             kinds = {str(graph.nodes[n].get("kind")) for n in keep}
             extra = legend_rows(marks, "sensitive" in shown_marks, "flagged" in shown_marks) + list(legend_extra)
+            if any(STATE in graph.edges[e] for e in drawn):
+                extra += usage_legend(graph, drawn)
             place_legend(dot, body, legend_label(kinds, scopes, conditional, bool(marked), extra))
     return dot

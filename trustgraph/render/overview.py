@@ -65,6 +65,7 @@ class ViewOptions:
     partial: bool = False  # the graph is a filtered part of the data (`map --only`)
     snapshot: Any = None  # what the graph was built from (the people view reads its Identity Center assignments)
     output_format: str = ""  # the format written ("" when unknown): GRAPH_FORMATS keep the account graph
+    usage: bool = False  # principals: each edge drawn by observed use (`--usage`, render/usage.py)
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,7 @@ def _principals(graph: nx.DiGraph, opts: ViewOptions) -> Any:
         raise ViewOptionError("--layout radial is for the account and OU views")
     return principals_view(graph, focus=opts.focus, depth=opts.depth, account=opts.account, max_nodes=opts.max_nodes,
                            service_linked=opts.service_linked, engine=opts.engine or "dot", marks=opts.marks,
-                           note=opts.note)
+                           note=opts.note, usage=opts.usage)
 
 
 def _accounts(graph: nx.DiGraph, opts: ViewOptions) -> Any:

@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping, Sequence
 
 from trustgraph.graph.schema import EdgeKind, NodeKind
+from trustgraph.graph.usage import UNKNOWN, UNUSED, USED
 from trustgraph.text import NONCHARACTERS, visible
 
 NODE_STYLE: dict[str, dict[str, str]] = {
@@ -135,6 +136,20 @@ DEAD_END_TEXT = "unresolved principal (deleted or invalid): a dead end, nothing 
 # Fill colours for organizational units when the layout cannot draw clusters (sfdp).
 OU_PALETTE = ("#e8f0fe", "#e6f4ea", "#fef7e0", "#f3e8fd", "#e0f7fa", "#fce8e6", "#f1f8e9", "#fff3e0",
               "#ede7f6", "#e0f2f1", "#fbe9e7", "#f9fbe7")
+
+# Observed use (`--usage`, docs/usage.md), keyed by graph/usage.py's states: used trust is solid and labelled with
+# its last call, trust the events cover and never saw used is faint and dashed; unknown use keeps the scope's style.
+USAGE_STYLE: dict[str, dict[str, str]] = {
+    USED: {"style": "solid", "penwidth": "2.2", "fontcolor": "#137333"},
+    UNUSED: {"style": "dashed", "color": "#c4c7c5", "penwidth": "1", "fontcolor": "#9aa0a6"},
+}
+USAGE_LEGEND: dict[str, tuple[str, str, str]] = {  # state → (line glyph, colour, text)
+    USED: ("&#9473;&#9473;&#9654;", "#3c4043",
+           "used in the events' window: solid, labelled with the last use and calls"),
+    UNUSED: ("- - &#9654;", "#c4c7c5", "not used in a window the events cover"),
+    UNKNOWN: ("&#9472;&#9472;&#9654;", "#3c4043", "usage unknown (outside the events' coverage, or not a role "
+                                                      "assumption): drawn as without --usage"),
+}
 
 TARGET_STYLE = {"fillcolor": "#fbbc04", "penwidth": "3", "color": "#b06000"}
 FONT = "Helvetica"

@@ -33,6 +33,7 @@ from trustgraph.render.accounts import account_view, accounts_in_data, principal
 from trustgraph.render.dot import TrustDot, edge_label, to_dot
 from trustgraph.render.marks import NO_MARKS, Marks
 from trustgraph.render.peers import PEER_FOLD_ABOVE, fold_peers_by_ou
+from trustgraph.render.usage import fold_key, merge_use, usage_marked, window_text
 
 __all__ = ["ViewTooLarge", "account_view", "auto_view", "principals_view", "reach_paths_view",
            "render_account_view", "upstream"]
@@ -55,7 +56,7 @@ class ViewTooLarge(ValueError):
 
 def _edge_signature(data: dict[str, Any]) -> tuple[Any, ...]:
     return (data.get("kind"), data.get("scope"), bool(data.get("conditional")), tuple(data.get("conditions", [])),
-            edge_label(data))
+            edge_label(data), fold_key(data))
 
 
 def fold_repeated(graph: nx.DiGraph, nodes: set[str], edges: set[tuple[str, str]], keep: Iterable[str] = (),
@@ -122,6 +123,8 @@ def fold_repeated(graph: nx.DiGraph, nodes: set[str], edges: set[tuple[str, str]
         a, b = rep.get(u, u), rep.get(v, v)
         if not out.has_edge(a, b):
             out.add_edge(a, b, **graph.edges[u, v])
+        else:
+            merge_use(out.edges[a, b], graph.edges[u, v])
     new_marks = Marks({rep.get(k, k): v for k, v in marks.sensitive.items()},
                       {rep.get(k, k): v for k, v in marks.findings.items()}, marks.findings_floor, marks.details)
     return out, set(out.nodes), set(out.edges), new_marks, len(rep) - len(folded)
@@ -167,6 +170,8 @@ def fold_alike_hubs(graph: nx.DiGraph, nodes: set[str], edges: set[tuple[str, st
             if u in rep or v in rep:
                 edge["technique"] = "any of them"
             out.add_edge(a, b, **edge)
+        else:
+            merge_use(out.edges[a, b], graph.edges[u, v])
     drawn = {rep.get(n, n) for n in nodes}
     return out, drawn, {(rep.get(u, u), rep.get(v, v)) for u, v in edges}, len(nodes) - len(drawn)
 
@@ -237,7 +242,7 @@ def _admin_lines(graph: nx.DiGraph, fan: Mapping[str, set[tuple[str, str]]]) -> 
 def principals_view(graph: nx.DiGraph, *, focus: str | None = None, depth: int | None = None,
                     account: str | None = None, max_nodes: int | None = None, title: str = "",
                     service_linked: bool = False, engine: str = "dot", marks: Marks = NO_MARKS,
-                    note: str = "") -> TrustDot:
+                    note: str = "", usage: bool = False) -> TrustDot:
     """The detailed map: whole, upstream of `focus`, or around one `account`.
 
     Every route is drawn: trust edges and the PassRole, code and IAM edges (styled by kind, as
@@ -284,6 +289,8 @@ def principals_view(graph: nx.DiGraph, *, focus: str | None = None, depth: int |
         nodes = {n for e in edges for n in e} | set(fan) | {
             n for n, d in graph.nodes(data=True) if graph.degree(n) > 0 and is_principal(d)
             and not (d.get("service_linked") and not service_linked)}
+    if usage:  # each edge says whether it was used (render/usage.py), before alike principals fold
+        graph = usage_marked(graph, nodes, edges)
     peers_folded = 0
     if account and not focus:
         graph, nodes, edges, marks, peers_folded = fold_peers_by_ou(graph, nodes, edges, account, marks)
@@ -311,6 +318,8 @@ def principals_view(graph: nx.DiGraph, *, focus: str | None = None, depth: int |
             title += f" ({hubs_folded} alike code/PassRole hubs folded)"
     if note:
         title += f" — {note}"
+    if usage:
+        title += f" — {window_text(graph)}"
     dot = to_dot(graph, nodes, title=title, highlight=[focus] if focus else [], edges=edges, engine=engine,
                  marks=marks, extra_lines=admin_lines)
     attach_reachers(full, dot)
@@ -345,7 +354,9 @@ def attach_reachers(graph: nx.DiGraph, dot: TrustDot) -> None:
         dot.evidence[element] = lazy
 
 
-def reach_paths_view(graph: nx.DiGraph, target: str, paths: Iterable[list[str]], marks: Marks = NO_MARKS) -> TrustDot:
+def reach_paths_view(graph: nx.DiGraph, target: str, paths: Iterable[list[str]], marks: Marks = NO_MARKS,
+                     usage: bool = False) -> TrustDot:
+    """The paths (routes through hubs) to `target`; `usage`: each edge drawn by whether it was used."""
     nodes = {target}
     edges: set[tuple[str, str]] = set()
     for path in paths:
@@ -353,17 +364,21 @@ def reach_paths_view(graph: nx.DiGraph, target: str, paths: Iterable[list[str]],
         edges.update(zip(path, path[1:], strict=False))
     label = graph.nodes[target].get("label", target)
     title = f"Paths to {label}"
+    if usage:
+        graph = usage_marked(graph, nodes, edges)
+        title += f" — {window_text(graph)}"
     graph, nodes, edges, marks, folded = _fold_for_size(graph, nodes, edges, [target], marks)
     if folded:
         title += f" ({folded} alike principals folded into groups)"
     return to_dot(graph, nodes, title=title, highlight=[target], edges=edges or None, marks=marks)
 
 
-def reachers_view(graph: nx.DiGraph, target: str, reachers: Iterable[Any], marks: Marks = NO_MARKS) -> TrustDot:
+def reachers_view(graph: nx.DiGraph, target: str, reachers: Iterable[Any], marks: Marks = NO_MARKS,
+                  usage: bool = False) -> TrustDot:
     """The picture of who can reach `target`: each reacher's route (analysis.reachability.Reacher: its path through
     the hubs it enters), alike principals folded into groups above FOLD_ABOVE nodes. What `who-can-reach -o` draws,
     and what the review draws for each sensitive role: one picture, one implementation."""
-    return reach_paths_view(graph, target, [r.route or r.path for r in reachers], marks)
+    return reach_paths_view(graph, target, [r.route or r.path for r in reachers], marks, usage)
 
 
 def auto_view(graph: nx.DiGraph, max_nodes: int | None, has_ous: bool = False) -> str:

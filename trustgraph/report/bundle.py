@@ -135,7 +135,9 @@ def write_bundle(directory: str | Path, snapshot: Snapshot, graph: nx.DiGraph, f
             name = layout.path_picture(s.role)
             # The picture `who-can-reach -o` draws of these reachers (every one from outside, the first
             # ReacherSummary.KEPT others: those the role's page lists), alike principals folded when many.
-            svg = _draw(reachers_view(graph, s.role, group.reachers, drawn), name, result)
+            # With CloudTrail events each edge is drawn by its use, as `who-can-reach -o --usage` draws it.
+            svg = _draw(reachers_view(graph, s.role, group.reachers, drawn, usage=review.usage_window is not None),
+                        name, result)
             if svg:
                 path_files[s.role] = name
                 pictures.append((name, svg))

@@ -6,7 +6,18 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from trustgraph.analysis.diff import ADDED, CHANGED, REMOVED, EdgeFacts, GraphDiff, Incomplete, TrustChange
+from trustgraph.analysis.diff import (
+    ADDED,
+    CHANGED,
+    NOW_UNUSED,
+    NOW_USED,
+    REMOVED,
+    EdgeFacts,
+    GraphDiff,
+    Incomplete,
+    TrustChange,
+    UsageChange,
+)
 from trustgraph.analysis.findings import RULES, Finding
 from trustgraph.analysis.findings.gate import Triage
 from trustgraph.report.markdown import code, gate_note, md, short_arn
@@ -41,7 +52,30 @@ def summary_line(diff: GraphDiff) -> str:
                                            (len(diff.findings_escalated), "escalated")) if n]
     if found:
         parts.append("findings: " + ", ".join(found))
-    return " · ".join(parts) + "." if parts else "No trust changes and no finding changes."
+    line = " · ".join(parts) + "." if parts else "No trust changes and no finding changes."
+    return line + (f" Observed use: {usage_counts(diff)}." if diff.usage else "")
+
+
+# Observed use that changed between the snapshots (docs/usage.md), in the order the groups are shown.
+USAGE_CHANGE_LABELS = {NOW_USED: "became used", NOW_UNUSED: "became unused"}
+USAGE_CHANGE_NOTES = {NOW_USED: "seen used in the new side's CloudTrail events; the old side's covered it and saw no "
+                                "call (first, last, calls: the new side's)",
+                      NOW_UNUSED: "seen used in the old side's events; the new side's cover it and saw no call "
+                                  "(first, last, calls: the old side's)"}
+
+
+def usage_groups(diff: GraphDiff) -> list[tuple[str, list[UsageChange]]]:
+    """The usage changes by change (became used, became unused), each group in role, caller order; empty groups
+    left out."""
+    groups = [(change, sorted((u for u in diff.usage if u.change == change), key=lambda u: (u.role, u.caller)))
+              for change in USAGE_CHANGE_LABELS]
+    return [(change, items) for change, items in groups if items]
+
+
+def usage_counts(diff: GraphDiff) -> str:
+    """"2 trust became used, 1 became unused"."""
+    return ", ".join(f"{len(items)} {'trust ' if i == 0 else ''}{USAGE_CHANGE_LABELS[change]}"
+                     for i, (change, items) in enumerate(usage_groups(diff)))
 
 
 # How a reacher change reads in a table: "unconditional" alone would read as the reach's state, not its change.
@@ -161,5 +195,10 @@ def diff_markdown(diff: GraphDiff, *, title: str = "trustgraph diff", level: int
                                  code(short_arn(p[1].principal)) if p[1].principal else "—"))
     if diff.findings_resolved:
         out += ["**Findings resolved**", ""] + _table(head, diff.findings_resolved, _finding_row(None))
+    for change, items in usage_groups(diff):
+        out += [f"**Trust that {USAGE_CHANGE_LABELS[change]}** ({len(items)}): {md(USAGE_CHANGE_NOTES[change])}", ""]
+        out += _table(("Role", "Caller", "First", "Last", "Calls"), items,
+                      lambda u: (code(short_arn(u.role)), code(short_arn(u.caller)), md(u.first[:10]),
+                                 md(u.last[:10]), str(u.count)))
     out += _not_in_data(diff)
     return "\n".join(out).rstrip() + "\n"

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from itertools import pairwise
+from typing import Any
 
 import networkx as nx
 
@@ -160,6 +161,8 @@ class Review:
     data_time_source: str | None = None
     groups: list[FindingGroup] = field(default_factory=list)  # the findings by pattern, worst first
     guardrails: list[RuleResult] | None = None  # `review --rules`: each guardrail's violations (docs/guardrails.md)
+    # CloudTrail events among the inputs (graph/usage.py's `usage_window`): the reachers' paths say their use
+    usage_window: dict[str, Any] | None = None
     _sensitive_groups: list[SensitiveGroup] | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -396,4 +399,4 @@ def build_review(snapshot: Snapshot, graph: nx.DiGraph, findings: list[Finding],
                   boundary=boundary_inventory(ctx, findings), sensitive=sensitive_overview(ctx, findings),
                   vendors_known=len(ctx.vendors), incomplete=list(snapshot.gaps),
                   data_time=graph.graph.get("data_time"), data_time_source=graph.graph.get("data_time_source"),
-                  groups=group_findings(findings, org))
+                  groups=group_findings(findings, org), usage_window=graph.graph.get("usage_window"))

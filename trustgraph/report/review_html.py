@@ -11,6 +11,7 @@ from html import escape
 from trustgraph.analysis.findings import RULES, SEVERITY_NAMES, Severity
 from trustgraph.analysis.findings.groups import FindingGroup
 from trustgraph.analysis.guardrails import RuleResult, violation_count
+from trustgraph.analysis.usage import paths_used_text
 from trustgraph.report import review_layout as layout
 from trustgraph.report.guardrails import SHOWN_GROUPS, path_words, rule_demand, statement_text
 from trustgraph.report.markdown import ACCOUNTS_LISTED, short_arn
@@ -133,12 +134,13 @@ def _reaches(b: BoundaryRow) -> str:
     return text
 
 
-def _sensitive_row(s: SensitiveRole, page: str, picture: str | None, others: int) -> str:
+def _sensitive_row(s: SensitiveRole, page: str, picture: str | None, others: int, observed: bool = False) -> str:
     drawn = f" · {link('picture', picture)}" if picture else ""
     more = f" and {others} role(s) with the same reachers" if others else ""
+    used = f"<td>{e(paths_used_text([r.steps for r in s.reachers]))}</td>" if observed else ""
     return (f"<tr><td>{link(c(short_arn(s.role)), page)}{more}{drawn}</td><td>{e('; '.join(s.reasons))}</td>"
             f"<td>{s.reacher_count}</td><td>{s.unconditional}</td><td>{s.outside}</td>"
-            f"<td>{e(', '.join(s.rules)) or '—'}</td></tr>")
+            f"<td>{e(', '.join(s.rules)) or '—'}</td>{used}</tr>")
 
 
 def _guardrails(results: list[RuleResult]) -> str:
@@ -254,6 +256,7 @@ def render_html(review: Review, *, map_svg: bytes | None, path_files: dict[str, 
                  "--sensitive.</p>")
     else:
         pages = review_pages_of(review)
+        observed = review.usage_window is not None  # CloudTrail events among the inputs (docs/usage.md)
         pictures = {s.role: path_files.get(g.first.role) for g in review.sensitive_groups for s in g.roles}
         h.append(f"<p>{len(review.sensitive)} sensitive role(s); {link('every one', layout.SENSITIVE_FILE)} with a "
                  "page of its own (who reaches it, by which path, and the picture).</p>")
@@ -266,8 +269,10 @@ def render_html(review: Review, *, map_svg: bytes | None, path_files: dict[str, 
                          f"<td>{r.sensitive}</td><td>{r.sensitive_from_outside}</td>"
                          f"<td>{link(c(short_arn(s.role)), pages[s.role])} ({s.reacher_count} reachers)</td></tr>")
         h.append("</table><h3>Most exposed</h3><table><tr><th>Role</th><th>Why sensitive</th><th>Reachers</th>"
-                 "<th>Without conditions</th><th>From outside</th><th>Findings</th></tr>")
-        h.extend(_sensitive_row(s, pages[s.role], pictures.get(s.role), others) for s, others in most_exposed(review))
+                 "<th>Without conditions</th><th>From outside</th><th>Findings</th>"
+                 + ("<th>Paths used (listed reachers)</th>" if observed else "") + "</tr>")
+        h.extend(_sensitive_row(s, pages[s.role], pictures.get(s.role), others, observed)
+                 for s, others in most_exposed(review))
         h.append("</table>")
     if review.guardrails is not None:
         h.append(_guardrails(review.guardrails))

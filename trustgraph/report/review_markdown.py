@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from trustgraph.analysis.findings import RULES, SEVERITY_NAMES
 from trustgraph.analysis.findings.groups import FindingGroup
+from trustgraph.analysis.usage import paths_used_text
 from trustgraph.report import review_layout as layout
 from trustgraph.report.guardrails import check_markdown
 from trustgraph.report.markdown import code, md, severity_table, short_arn
@@ -184,17 +185,24 @@ def effective_text(p: Party) -> str:
                      if (n := p.effective[what]))
 
 
-def sensitive_line(s: SensitiveRole, page: str, others: int = 0) -> str:
+def sensitive_line(s: SensitiveRole, page: str, others: int = 0, observed: bool = False) -> str:
     """A sensitive role's row in the main page's and the index's tables, linked to `page` (its group's page);
-    `others`: the roles of its group besides it."""
+    `others`: the roles of its group besides it; `observed` (CloudTrail events loaded): how many of its listed
+    reachers' paths were used."""
     more = f" and {plural(others, 'role')} with the same reachers" if others else ""
     return (f"| {link(md(short_arn(s.role)), page)}{more} | "
             f"{md('; '.join(s.reasons))} | {s.reacher_count} | {s.unconditional} | {s.outside} | "
-            f"{', '.join(s.rules) or '—'} |")
+            f"{', '.join(s.rules) or '—'} |" + (f" {paths_used_text([r.steps for r in s.reachers])} |"
+                                               if observed else ""))
 
 
 SENSITIVE_HEADER = ["| Role | Why sensitive | Reachers | Without conditions | From outside | Findings |",
                     "|---|---|---:|---:|---:|---|"]
+USED_HEADER = (" Paths used (listed reachers) |", "---|")  # the column added with CloudTrail events
+
+
+def sensitive_header(observed: bool) -> list[str]:
+    return [row + (USED_HEADER[i] if observed else "") for i, row in enumerate(SENSITIVE_HEADER)]
 
 
 def ou_name(row: OuRow) -> str:
@@ -334,8 +342,9 @@ def render_markdown(review: Review, *, map_image: str | None, map_view: str = "a
             out.append(f"| {ou_name(r)} | {r.sensitive} | {r.sensitive_from_outside} | "
                        f"{link(md(short_arn(s.role)), pages[s.role])} "
                        f"({plural(s.reacher_count, 'reacher')}) |")
-        out += ["", "### Most exposed", "", *SENSITIVE_HEADER]
-        out += [sensitive_line(s, pages[s.role], others) for s, others in most_exposed(review)]
+        observed = review.usage_window is not None
+        out += ["", "### Most exposed", "", *sensitive_header(observed)]
+        out += [sensitive_line(s, pages[s.role], others, observed) for s, others in most_exposed(review)]
         out.append("")
     if review.guardrails is not None:
         out.append(check_markdown(review.guardrails, title="Guardrails", level=2))

@@ -6,16 +6,17 @@ from __future__ import annotations
 
 from trustgraph.analysis.findings import RULES
 from trustgraph.analysis.findings.groups import FindingGroup
+from trustgraph.analysis.usage import chain_text
 from trustgraph.report import review_layout as layout
 from trustgraph.report.markdown import code, findings_markdown, md, short_arn
 from trustgraph.report.review import Review, SensitiveGroup
 from trustgraph.report.review_markdown import (
-    SENSITIVE_HEADER,
     grants_table,
     link,
     people_text,
     plural,
     review_pages_of,
+    sensitive_header,
     sensitive_line,
 )
 
@@ -51,8 +52,9 @@ def sensitive_page(review: Review) -> str:
                                 "--sensitive.", ""])
     pages = review_pages_of(review, layout.up(layout.SENSITIVE_FILE))
     out += ["Roles of one group (the same callers, the same reachers) share the page of the group's first role.", "",
-            *SENSITIVE_HEADER]
-    out += [sensitive_line(s, pages[s.role]) for s in sorted(review.sensitive, key=lambda s: (s.account, s.role))]
+            *sensitive_header(review.usage_window is not None)]
+    out += [sensitive_line(s, pages[s.role], observed=review.usage_window is not None)
+            for s in sorted(review.sensitive, key=lambda s: (s.account, s.role))]
     return "\n".join(out + [""])
 
 
@@ -84,18 +86,34 @@ def role_page(review: Review, group: SensitiveGroup, picture: str | None) -> str
         if any(people_text(g) for g in group.roles):
             out.append("")
     if reachers:
-        out += ["| Reacher | Kind | Hops | Path | Conditions |", "|---|---|---:|---|---|"]
+        observed = review.usage_window is not None  # the Used column only with CloudTrail events
+        out += ["| Reacher | Kind | Hops | Path | Conditions |" + (" Used |" if observed else ""),
+                "|---|---|---:|---|---|" + ("---|" if observed else "")]
         for r in reachers:
             path = " → ".join(code(short_arn(p)) for p in r.path)
             conds = ", ".join(code(c) for c in r.conditions) if r.conditional else "none"
-            out.append(f"| {code(short_arn(r.principal))} | {md(r.kind)} | {r.hops} | {path} | {conds} |")
+            out.append(f"| {code(short_arn(r.principal))} | {md(r.kind)} | {r.hops} | {path} | {conds} |"
+                       + (f" {chain_text(r.steps)} |" if observed else ""))
         if s.reacher_count > len(s.reachers):
             out.append(f"| … and {s.reacher_count - len(s.reachers)} more "
-                       f"({code(f'trustgraph who-can-reach {s.role}')} lists them) | | | | |")
+                       f"({code(f'trustgraph who-can-reach {s.role}')} lists them) | | | | |"
+                       + (" |" if observed else ""))
+        if observed:
+            out += ["", usage_note(review)]
         out.append("")
     if picture:
         out += [f"![Paths to {md(short_arn(s.role))}]({layout.up(page)}{picture})", ""]
     return "\n".join(out)
+
+
+def usage_note(review: Review) -> str:
+    """What the Used column covers: the events' window and accounts (docs/usage.md)."""
+    window = review.usage_window or {}
+    accounts = ", ".join(code(a) for a in sorted(window.get("accounts") or {})) or "none"
+    return (f"_Used: every link of the path seen used in the CloudTrail events from "
+            f"{str(window.get('from') or '?')[:10]} to {str(window.get('to') or '?')[:10]} (accounts {accounts}); the "
+            "date and calls are its stalest link's. \"not used in window\": a link the events cover was never seen "
+            "used; \"unknown\": a link outside them, or not a role assumption._")
 
 
 def rule_page(review: Review, rule: str, groups: list[FindingGroup]) -> str:
