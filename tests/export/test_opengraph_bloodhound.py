@@ -274,7 +274,8 @@ def test_bloodhound_id_decoding_refuses_what_encoding_never_makes() -> None:
 def test_bloodhound_every_kind_is_under_the_namespace_and_declared(document: dict[str, Any],
                                                                   extension: dict[str, Any]) -> None:
     assert kind_problems(document, extension) == []
-    kinds = {k for n in document["graph"]["nodes"] for k in n["kinds"]} | {e["kind"] for e in document["graph"]["edges"]}
+    kinds = {k for n in document["graph"]["nodes"] for k in n["kinds"]}
+    kinds |= {e["kind"] for e in document["graph"]["edges"]}
     assert kinds and all(k.startswith(f"{BLOODHOUND_NAMESPACE}_") for k in kinds)
     # every row of the schema is declared, the names made from the rows (kinds.py)
     declared = {k["name"] for k in extension["node_kinds"]} | {k["name"] for k in extension["relationship_kinds"]}
