@@ -79,7 +79,7 @@ def _write_opengraph(graph: nx.DiGraph, target: Path, quiet: bool) -> list[Path]
         with open(staging.path(target), "w", encoding="utf-8") as fh:
             _dump_opengraph(document, fh)
         staging.write_text(schema, json.dumps(extension_schema(document), indent=2) + "\n")
-    return [schema, target]
+    return [target, schema]
 
 
 def extension_path(target: Path) -> Path:
