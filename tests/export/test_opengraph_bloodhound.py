@@ -264,6 +264,10 @@ def test_bloodhound_id_encoding_keeps_distinct_ids_distinct(a: str, b: str) -> N
 
 def test_bloodhound_id_decoding_refuses_what_encoding_never_makes() -> None:
     assert decode_id("TG-ARN!AWS!IAM!!111111111111!ROLE/^BREAK^GLASS") == "arn:aws:iam::111111111111:role/BreakGlass"
+    # Text whose upper case differs between Python and Go (ß → SS, ı → I) and a lone surrogate: bytes, not letters.
+    for odd in ("straße", "ıd", "x\ud800y", "a^b!c%d"):
+        encoded = encode_id(odd)
+        assert encoded.isascii() and decode_id(encoded.upper()) == odd, odd
     for text in ("AROAEXAMPLE", "TG-A:B", "TG-^1", "TG-%G0", "TG-%4", "TG-A B"):
         with pytest.raises(ValueError):
             decode_id(text)
