@@ -22,7 +22,7 @@ from trustgraph.export.graphml import flat_graph
 from trustgraph.export.hubs import expand_hubs
 from trustgraph.export.kinds import edge_names, node_names
 from trustgraph.export.neo4j import neo4j_export
-from trustgraph.export.opengraph import opengraph_document
+from trustgraph.export.opengraph import encode_id, opengraph_document
 from trustgraph.export.properties import EVIDENCE_MAX, EdgeFlattener, evidence_text, flat_value
 from trustgraph.export.queries import TITLES, query
 from trustgraph.graph.build import build_graph
@@ -89,8 +89,8 @@ def test_opengraph_schema_rejects_what_bloodhound_rejects() -> None:
 def test_opengraph_edges_name_their_ends_by_id_and_keep_conditions(acme: nx.DiGraph) -> None:
     document = opengraph_document(tiny())
     edge = document["graph"]["edges"][0]
-    assert edge["start"] == {"value": "arn:aws:iam::111111111111:user/a", "match_by": "id"}
-    assert edge["kind"] == "AWSAssumeRole"
+    assert edge["start"] == {"value": encode_id("arn:aws:iam::111111111111:user/a"), "match_by": "id"}
+    assert edge["kind"] == "TG_AWSAssumeRole"
     assert edge["properties"]["conditional"] is True
     assert edge["properties"]["conditions"] == ["sts:ExternalId"]
     assert edge["properties"]["classification"] == "same-account"
@@ -100,13 +100,14 @@ def test_opengraph_edges_name_their_ends_by_id_and_keep_conditions(acme: nx.DiGr
 
 def test_hubs_are_nodes_of_their_own_kind_with_member_edges(acme: nx.DiGraph) -> None:
     document = opengraph_document(acme)
-    kinds = {n["id"]: n["kinds"] for n in document["graph"]["nodes"]}
+    kinds = {n["properties"]["trustgraph_id"]: n["kinds"] for n in document["graph"]["nodes"]}
     classes = [n for n, d in acme.nodes(data=True) if d.get("kind") == "class"]
-    assert classes and all(kinds[c] == ["AWSTrustClass"] for c in classes)
-    into_classes = [e for e in document["graph"]["edges"] if e["end"]["value"] in classes]
-    assert into_classes and all(e["kind"] == "AWSMemberOf" for e in into_classes)
+    assert classes and all(kinds[c] == ["TG_AWSTrustClass"] for c in classes)
+    class_ids = {encode_id(c) for c in classes}
+    into_classes = [e for e in document["graph"]["edges"] if e["end"]["value"] in class_ids]
+    assert into_classes and all(e["kind"] == "TG_AWSMemberOf" for e in into_classes)
     principals = [n for n, d in acme.nodes(data=True) if d.get("kind") == "role"]
-    assert all(kinds[p] == ["AWSRole", "AWSPrincipal"] for p in principals)
+    assert all(kinds[p] == ["TG_AWSRole", "TG_AWSPrincipal"] for p in principals)
 
 
 # --- Kind mapping --------------------------------------------------------------------------------------
@@ -128,8 +129,8 @@ def test_kind_mapping_unknown_kinds_are_exported_generically() -> None:
     graph = tiny(node_kind="future-hub", edge_kind="iam-write")
     document = opengraph_document(graph)
     assert errors(document) == []
-    assert document["graph"]["nodes"][1]["kinds"] == ["AWSFutureHub"]
-    assert document["graph"]["edges"][0]["kind"] == "AWSIamWrite"
+    assert document["graph"]["nodes"][1]["kinds"] == ["TG_AWSFutureHub"]
+    assert document["graph"]["edges"][0]["kind"] == "TG_AWSIamWrite"
     assert edge_names("iam-write").neo4j == "IAM_WRITE"
     export = neo4j_export(graph)
     assert "rels-IAM_WRITE.csv" in export.tables and "nodes-AWSFutureHub.csv" in export.tables
@@ -156,9 +157,9 @@ def test_kind_mapping_every_kind_of_the_sample_graph_has_a_row(acme: nx.DiGraph)
 
 def test_indirect_edges_export_their_technique(acme: nx.DiGraph) -> None:
     document = opengraph_document(acme)
-    passrole = [e for e in document["graph"]["edges"] if e["kind"] == "AWSPassRole"]
+    passrole = [e for e in document["graph"]["edges"] if e["kind"] == "TG_AWSPassRole"]
     assert passrole and all(e["properties"]["technique"] for e in passrole)
-    trust = [e for e in document["graph"]["edges"] if e["kind"] == "AWSAssumeRole"]
+    trust = [e for e in document["graph"]["edges"] if e["kind"] == "TG_AWSAssumeRole"]
     assert trust and not [e for e in trust if "technique" in e["properties"]]  # the control
     header = neo4j_export(acme).tables["rels-IAM_TAKEOVER_ALLOW.csv"].header
     assert "technique" in header and "kinds:string[]" in header
@@ -546,8 +547,9 @@ def test_cli_export_expand_hubs_and_saved_graph(tmp_path: Path, acme: nx.DiGraph
     dropped = [n for n, data in acme.nodes(data=True) if data.get("hub") and data.get("kind") != "account"]
     assert dropped and summary["expanded_hubs"] is True and summary["nodes"] == acme.number_of_nodes() - len(dropped)
     kinds = {k for n in json.loads((tmp_path / "x.json").read_text())["graph"]["nodes"] for k in n["kinds"]}
-    assert not kinds & {"AWSTrustClass", "AWSAccountAdmin", "AWSPolicyGroup", "AWSCodeRunner", "AWSPassRoleRunner"}
-    assert "AWSAccount" in kinds
+    assert not kinds & {"TG_AWSTrustClass", "TG_AWSAccountAdmin", "TG_AWSPolicyGroup", "TG_AWSCodeRunner",
+                        "TG_AWSPassRoleRunner"}
+    assert "TG_AWSAccount" in kinds
 
 
 def test_cli_export_refuses_a_file_where_a_directory_is_needed(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ import pytest
 
 from trustgraph.export.kinds import HUB_LABEL, edge_names, node_names
 from trustgraph.export.neo4j import neo4j_export
-from trustgraph.export.opengraph import opengraph_document
+from trustgraph.export.opengraph import decode_id, opengraph_document
 from trustgraph.graph import schema
 from trustgraph.graph.schema import EdgeKind, EdgeSpec, Hub, NodeKind, NodeSpec, Via
 from trustgraph.render.dot import drawn_as, to_dot
@@ -110,10 +110,11 @@ def test_a_kind_added_to_the_schema_is_drawn() -> None:
 def test_a_kind_added_to_the_schema_is_exported_with_its_row_names() -> None:
     graph = sso_graph()
     document = opengraph_document(graph)
-    kinds = {n["id"]: n["kinds"] for n in document["graph"]["nodes"]}
-    assert kinds[GROUP] == ["AWSSSOGroup", "AWSPrincipal"]
-    edges = {(e["start"]["value"], e["end"]["value"]): e["kind"] for e in document["graph"]["edges"]}
-    assert edges == {(GROUP, ROLE): "AWSSSOAssign", (USER, ROLE): "AWSSSOProvision"}
+    kinds = {n["properties"]["trustgraph_id"]: n["kinds"] for n in document["graph"]["nodes"]}
+    assert kinds[GROUP] == ["TG_AWSSSOGroup", "TG_AWSPrincipal"]  # BloodHound's names: the row's, namespaced
+    edges = {(decode_id(e["start"]["value"]), decode_id(e["end"]["value"])): e["kind"]
+             for e in document["graph"]["edges"]}
+    assert edges == {(GROUP, ROLE): "TG_AWSSSOAssign", (USER, ROLE): "TG_AWSSSOProvision"}
     export = neo4j_export(graph)
     assert "nodes-AWSIdentityStoreGroup.csv" in export.tables
     assert {"rels-SSO_ASSIGNMENT_ALLOW.csv", "rels-SSO_PROVISION_ALLOW.csv"} <= export.tables.keys()

@@ -68,14 +68,23 @@ def _items(graph: nx.DiGraph) -> int:
 
 
 def _write_opengraph(graph: nx.DiGraph, target: Path, quiet: bool) -> list[Path]:
-    from trustgraph.export.opengraph import opengraph_document
+    from trustgraph.export.opengraph import extension_schema, opengraph_document
 
     _no_directory(target)
     with phase("export", total=_items(graph), quiet=quiet, unit="items") as tick:
         document = opengraph_document(graph, progress=tick)
-    with phase("write", quiet=quiet), replacing(target) as tmp, open(tmp, "w", encoding="utf-8") as fh:
-        _dump_opengraph(document, fh)
-    return [target]
+    # The extension schema BloodHound needs before the graph (docs/export.md), beside it: both or neither.
+    schema = extension_path(target)
+    with phase("write", quiet=quiet), replacing_together() as staging:
+        with open(staging.path(target), "w", encoding="utf-8") as fh:
+            _dump_opengraph(document, fh)
+        staging.write_text(schema, json.dumps(extension_schema(document), indent=2) + "\n")
+    return [target, schema]
+
+
+def extension_path(target: Path) -> Path:
+    """Where the BloodHound extension schema of an OpenGraph file goes: `trust.json` → `trust.extension.json`."""
+    return target.with_name(target.stem + ".extension.json")
 
 
 def _dump_opengraph(document: dict, fh: TextIO) -> None:

@@ -5,6 +5,9 @@ The names are the schema's, one row per kind (graph/schema.py: `NodeSpec.opengra
 name made from the kind itself (`iam-write` → `AWSIamWrite` / `IAM_WRITE`), so no node or edge is
 ever left out. The Neo4j names are Cartography's where they mean the same (its AWS IAM nodes are keyed by
 `arn`, its "can assume" relationship is `STS_ASSUMEROLE_ALLOW`), so both graphs join on `arn`.
+
+BloodHound takes the OpenGraph names under one namespace (`.bloodhound`: `TG_AWSRole`, `TG_AWSAssumeRole`): its
+extension definition schema requires every node and edge kind to be `<namespace>_<Name>` (docs/export.md).
 """
 
 from __future__ import annotations
@@ -20,6 +23,14 @@ COMMON_LABEL = "TrustGraph"
 PRINCIPAL_LABEL = "AWSPrincipal"
 HUB_LABEL = "TrustGraphHub"
 OPENGRAPH_SOURCE_KIND = "TrustGraph"
+# BloodHound's namespace for trustgraph's kinds: the prefix of every node and edge kind it ingests from trustgraph
+# (SpecterOps/BloodHound, cmd/api/src/services/opengraphschema/extension.go, validateGraphExtension).
+BLOODHOUND_NAMESPACE = "TG"
+
+
+def namespaced(name: str) -> str:
+    """An OpenGraph name under trustgraph's BloodHound namespace: `AWSRole` → `TG_AWSRole`."""
+    return f"{BLOODHOUND_NAMESPACE}_{name}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,11 +38,19 @@ class NodeNames:
     opengraph: tuple[str, ...]  # the first is BloodHound's display kind; at most 3 in all
     neo4j: tuple[str, ...]
 
+    @property
+    def bloodhound(self) -> tuple[str, ...]:
+        return tuple(namespaced(name) for name in self.opengraph)
+
 
 @dataclass(frozen=True, slots=True)
 class EdgeNames:
     opengraph: str
     neo4j: str
+
+    @property
+    def bloodhound(self) -> str:
+        return namespaced(self.opengraph)
 
 
 _WORD = re.compile(r"[A-Za-z0-9]+")

@@ -158,12 +158,15 @@ class GraphBuilder:
                 self.graph.nodes[node_id]["account_name"] = self.snapshot.account_name(account)
 
     def _principal_nodes(self) -> None:
+        # AWS's unique id (UserId AIDA…, RoleId AROA…) where the data has it: BloodHound's export keys nodes by it
         for arn, user in sorted(self.snapshot.users.items()):
-            self._node(arn, NodeKind.USER.value, label=user.name, account=user.account, in_data=True, path=user.path)
+            self._node(arn, NodeKind.USER.value, label=user.name, account=user.account, in_data=True, path=user.path,
+                       **({"unique_id": user.unique_id} if user.unique_id else {}))
         for arn, role in sorted(self.snapshot.roles.items()):
             self._node(arn, NodeKind.ROLE.value, label=role.name, account=role.account, in_data=True, path=role.path,
                        service_linked=role.service_linked, tags=dict(role.tags),
-                       identity_data=role.has_identity_data)
+                       identity_data=role.has_identity_data,
+                       **({"unique_id": role.unique_id} if role.unique_id else {}))
 
     # -- callers for a grant ------------------------------------------------------------------
     def _account_callers(self, account: str, role: Role, grant: TrustGrant,

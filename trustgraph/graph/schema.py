@@ -96,6 +96,7 @@ class NodeAttrs(TypedDict, total=False):
     hub: bool
     collected: bool  # account nodes: the account's IAM data was read
     path: str
+    unique_id: str  # users and roles: AWS's UserId / RoleId, where the data has it
     service_linked: bool
     tags: dict[str, str]
     identity_data: bool
