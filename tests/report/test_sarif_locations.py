@@ -50,13 +50,13 @@ def _role(address: str, name: str) -> dict[str, Any]:
             "values": {"name": name, "path": "/", "assume_role_policy": OPEN_TRUST}}
 
 
-def write_plan(directory: Path, *, module_source: str = "./modules/app") -> Path:
-    """A plan of two roles open to any AWS account: `aws_iam_role.open` (root module) and
-    `module.app.aws_iam_role.worker` (module `app`, from `module_source`)."""
+def write_plan(directory: Path, *, module_source: str = "./modules/app", key: str = "") -> Path:
+    """A plan of two roles open to any AWS account: `aws_iam_role.open` (root module; `key`: its instance key, as
+    `for_each` makes) and `module.app.aws_iam_role.worker` (module `app`, from `module_source`)."""
     plan = {
         "format_version": "1.2",
         "planned_values": {"root_module": {
-            "resources": [_role("aws_iam_role.open", "open")],
+            "resources": [_role(f"aws_iam_role.open{key}", "open")],
             "child_modules": [{"address": "module.app",
                                "resources": [_role("module.app.aws_iam_role.worker", "worker")]}]}},
         "configuration": {"root_module": {
@@ -147,6 +147,13 @@ def test_terraform_finding_points_at_the_resource_block_line(tmp_path: Path) -> 
     uri, line = location(sarif_of("-i", str(plan), "--account-id", ACCOUNT), "open")
     assert uri.endswith("tf/main.tf") and line == ROOT_LINE
     assert ROOT_TF.splitlines()[line - 1] == 'resource "aws_iam_role" "open" {'
+
+
+def test_terraform_instance_of_for_each_points_at_its_resource_block(tmp_path: Path) -> None:
+    plan = write_plan(tmp_path / "tf", key='["prod"]')
+    write_configuration(tmp_path / "tf")
+    uri, line = location(sarif_of("-i", str(plan), "--account-id", ACCOUNT), "open")
+    assert uri.endswith("tf/main.tf") and line == ROOT_LINE
 
 
 def test_terraform_module_finding_points_into_the_local_module_directory(tmp_path: Path) -> None:

@@ -55,7 +55,7 @@ def _read(path: Path) -> str | None:
         return None
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=1024)
 def terraform_blocks(directory: str) -> dict[str, SourceLine]:
     """`TYPE.NAME` → the first line of its `resource "TYPE" "NAME"` block, over the directory's `.tf` files (in name
     order; Terraform refuses a resource declared twice, so the first is the one). A file python-hcl2 cannot parse
@@ -107,7 +107,7 @@ def _labels(block: Any) -> list[str]:
     return labels
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=1024)
 def logical_id_lines(path: str) -> dict[str, int]:
     """Logical id → the line of its key under the template's `Resources`."""
     text = _read(Path(path))
