@@ -349,6 +349,21 @@ class Usage:
     files: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class IacOrigin:
+    """Where a Terraform plan or CloudFormation template declares a principal, so that a code-scanning result can
+    point at the line a pull request changes (`sources/iac_locations.py`) rather than at the plan or template."""
+
+    kind: str  # "terraform" | "cloudformation"
+    source: str  # the plan or template file read
+    # Terraform: the resource as its module's configuration names it (`aws_iam_role.deploy`: no module prefix, no
+    # instance key); CloudFormation: the logical id.
+    resource: str
+    # Terraform: the module's directory relative to the plan's ("" for the root module); None when the module is
+    # not a local directory (a registry or Git source) or for CloudFormation.
+    module_dir: str | None = None
+
+
 @dataclass(slots=True)
 class Snapshot:
     users: dict[str, User] = field(default_factory=dict)
@@ -374,6 +389,8 @@ class Snapshot:
     identity_center: IdentityCenter | None = field(default=None, metadata={"optional_part": True})
     # Role assumptions CloudTrail recorded (docs/usage.md), when an input held CloudTrail events.
     usage: Usage | None = field(default=None, metadata={"optional_part": True})
+    # Principal ARN → where a plan or template declares it (IacOrigin), for the principals a planned source holds.
+    iac_origins: dict[str, IacOrigin] | None = field(default=None, metadata={"optional_part": True})
 
     def account_name(self, account: str) -> str:
         if account in self.account_names:

@@ -541,7 +541,7 @@ def _workflow_commands(text: str) -> list[list[str]]:
     joined = re.sub(r"\\\n\s*", " ", text)
     for line in joined.splitlines():
         line = re.sub(r"^(- )?run: ", "", line.strip())
-        line = line.replace("${{ vars.TERRAFORM_ACCOUNT_ID }}", A)
+        line = line.replace("${{ vars.TERRAFORM_ACCOUNT_ID }}", A).replace("${{ matrix.account }}", A)
         if not line.startswith("trustgraph "):
             continue
         line = re.split(r"\s(?:\|\||>>?)\s", line)[0]
@@ -551,14 +551,14 @@ def _workflow_commands(text: str) -> list[list[str]]:
 
 def test_ci_workflow_commands_run_as_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Each trustgraph command of docs/ci.md, run from a work tree holding what the workflow has by then: `live/`
-    (as `trustgraph collect` writes it), `plan.json`, `.trustgraph/` with a baseline and suppressions, and the
-    snapshot-repository layout (`base/iam`, `iam`)."""
+    (as `trustgraph collect` writes it), `terraform/plan.json`, `.trustgraph/` with a baseline and suppressions, and
+    the snapshot-repository layout (`base/iam`, `iam`)."""
     commands = _workflow_commands((ROOT / "docs" / "ci.md").read_text(encoding="utf-8"))
     assert [c[0] for c in commands] == ["collect", "diff", "findings", "diff", "collect", "build", "findings",
-                                        "check", "check"]
-    live, plan = live_and_plan(tmp_path, "outside", plan_name="plan.json")
-    monkeypatch.chdir(tmp_path)
+                                        "check", "check", "findings"]
     (tmp_path / "terraform").mkdir()
+    live, plan = live_and_plan(tmp_path, "outside", plan_name="terraform/plan.json")
+    monkeypatch.chdir(tmp_path)
     (tmp_path / ".trustgraph").mkdir()
     (tmp_path / ".trustgraph" / "suppressions.yaml").write_text(
         f"- rule: TG302\n  subject: '{VENDOR}'\n  reason: monitoring vendor, contract 2026-114\n", encoding="utf-8")
@@ -582,7 +582,7 @@ def test_ci_workflow_commands_run_as_written(tmp_path: Path, monkeypatch: pytest
     # The vendor's and the plan's contractor's trusts need no ExternalId: the guardrail gate trips, its Markdown
     # run (no gate) does not.
     assert outcomes == [("diff", 1), ("findings", 0), ("diff", 0), ("build", 0), ("findings", 0), ("check", 1),
-                        ("check", 0)]
+                        ("check", 0), ("findings", 0)]
     for artefact in ("trust-change.svg", "trustgraph.sarif", "live.sqlite", ".trustgraph/baseline.json",
                      "guardrails.sarif"):
         assert (tmp_path / artefact).stat().st_size > 0, artefact

@@ -344,7 +344,7 @@ def test_a_saved_graph_keeps_the_identity_center_data_and_stores_nothing_without
 
 def test_the_snapshot_fingerprint_does_not_cover_the_optional_part() -> None:
     # Saved graphs without Identity Center data stay exactly what they were before the part existed.
-    assert SNAPSHOT_CODEC.optional == ["identity_center", "usage"]
+    assert SNAPSHOT_CODEC.optional == ["identity_center", "usage", "iac_origins"]
     assert SNAPSHOT_CODEC.fingerprint == "6771afe4b9ae6c42"  # Role.last_used, last_used_region (RoleLastUsed)
 
 

@@ -15,7 +15,7 @@ from trustgraph.cli.app import examples, main
 from trustgraph.cli.gate import finish, incomplete_reason
 from trustgraph.cli.gate_files import load_guardrails
 from trustgraph.cli.inputs import InputSpec, input_options, obtain, recorded_inputs, stderr
-from trustgraph.cli.output import short, stdout
+from trustgraph.cli.output import sarif_category_option, short, stdout
 from trustgraph.cli.progress import phase
 from trustgraph.cli.terminal import safe
 from trustgraph.model import Snapshot
@@ -46,6 +46,7 @@ FORMATS = ("table", "json", "sarif", "markdown")
                    "scanning), markdown (a pull-request comment).")
 @click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write to this file instead of stdout.")
+@sarif_category_option
 @click.option("--fail-on-violation", is_flag=True, help="Exit 1 when any rule is broken.")
 @click.option("--allow-incomplete", is_flag=True,
               help="Let --fail-on-violation decide on incomplete data (an input that could not be read, a "
@@ -53,7 +54,8 @@ FORMATS = ("table", "json", "sarif", "markdown")
 @click.option("--sensitive", "sensitive", multiple=True, metavar="ARN-GLOB",
               help="Also treat roles matching this ARN glob (or role-name glob) as `sensitive: true` (repeatable).")
 def check_command(spec: InputSpec, rules_file: str, fmt: str, as_json: bool, output: str | None,
-                  fail_on_violation: bool, allow_incomplete: bool, sensitive: tuple[str, ...]) -> None:
+                  sarif_category: str | None, fail_on_violation: bool, allow_incomplete: bool,
+                  sensitive: tuple[str, ...]) -> None:
     """Check guardrails: rules on who may reach which roles (deny, allow_only, require_conditions).
 
     Each principal breaking a rule is one violation, with its shortest violating path, the kind of each hop and
@@ -89,7 +91,9 @@ def check_command(spec: InputSpec, rules_file: str, fmt: str, as_json: bool, out
             text = json.dumps(check_document(results, incomplete=gaps, inputs=recorded_inputs(spec)), indent=2)
         elif fmt == "sarif":
             text = json.dumps(guardrails_sarif(results, sources=sources, incomplete=gaps,
-                                               unread=incomplete.partial), indent=2)
+                                               unread=incomplete.partial,
+                                               origins=snapshot.iac_origins if snapshot else None,
+                                               category=sarif_category), indent=2)
         else:
             text = check_markdown(results, incomplete=gaps).rstrip("\n")
         if output:

@@ -35,7 +35,7 @@ from trustgraph.cli.gate import (
     severity_value,
 )
 from trustgraph.cli.inputs import InputSpec, input_options, obtain, recorded_inputs
-from trustgraph.cli.output import rows_text, short, stdout
+from trustgraph.cli.output import rows_text, sarif_category_option, short, stdout
 from trustgraph.cli.progress import phase
 from trustgraph.cli.terminal import safe, visible
 from trustgraph.model import Snapshot
@@ -181,10 +181,11 @@ def _rows(findings: list[Finding], split: Triage | None) -> list[tuple[str, ...]
               help="Only report findings at or above this severity.")
 @click.option("--rule", "rules", multiple=True, metavar="ID", help="Only these rules (repeatable), e.g. TG201.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write to this file instead of stdout.")
+@sarif_category_option
 @gate_options
 @sensitivity_options
 def findings_command(spec: InputSpec, fmt: str, as_json: bool, fail_on: Severity | None, min_severity: Severity | None,
-                     rules: tuple[str, ...], output: str | None, baseline_file: str | None,
+                     rules: tuple[str, ...], output: str | None, sarif_category: str | None, baseline_file: str | None,
                      suppressions_file: str | None, allow_incomplete: bool, sensitive: tuple[str, ...],
                      many_reachers: int, chain_hops: int) -> None:
     """Report weaknesses of the role trusts: rule id, severity, role, principal, why, and the fix.
@@ -222,7 +223,8 @@ def findings_command(spec: InputSpec, fmt: str, as_json: bool, fail_on: Severity
                                                 organization=snapshot.organization), indent=2)
         elif fmt == "sarif":
             text = json.dumps(to_sarif(shown, incomplete=snapshot.gaps, triage=split,
-                                       baseline=bool(baseline_file), unread=incomplete.partial), indent=2)
+                                       baseline=bool(baseline_file), unread=incomplete.partial,
+                                       origins=snapshot.iac_origins, category=sarif_category), indent=2)
         elif fmt in ("tsv", "csv"):
             text = rows_text(ROW_COLUMNS, _rows(shown, split), fmt).removesuffix("\n")
         else:

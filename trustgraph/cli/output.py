@@ -151,3 +151,16 @@ def write_picture(picture: Any, output: str, fmt: str | None) -> str | None:
                                + ", ".join(TEXT_FORMATS))
     click.echo(picture_bytes(picture, fmt).decode("utf-8"), nl=False)
     return None
+
+
+def _sarif_category(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is not None and (not value.strip("/ ") or any(not c.isprintable() for c in value)):
+        raise click.BadParameter(f"{value!r} is not a category name (printable text, not only slashes)")
+    return value
+
+
+# --sarif-category: the run's `automationDetails.id` (report/sarif.py says why there is none by default).
+sarif_category_option = click.option(
+    "--sarif-category", metavar="NAME", callback=_sarif_category,
+    help="With --format sarif: name the run's code-scanning category in the file (automationDetails.id "
+         "NAME/). Default: none, so the category the upload gives applies (upload-sarif's `category`).")

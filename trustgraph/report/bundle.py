@@ -156,14 +156,15 @@ def write_bundle(directory: str | Path, snapshot: Snapshot, graph: nx.DiGraph, f
     reports += [(layout.FINDINGS_JSON, json.dumps(findings_document(
                     findings, inputs=inputs or [], incomplete=snapshot.gaps,
                     data_time=graph.graph.get("data_time"), organization=snapshot.organization), indent=2)),
-                (layout.FINDINGS_SARIF, json.dumps(to_sarif(findings, incomplete=snapshot.gaps, unread=unread),
-                                                         indent=2))]
+                (layout.FINDINGS_SARIF, json.dumps(to_sarif(findings, incomplete=snapshot.gaps, unread=unread,
+                                                            origins=snapshot.iac_origins), indent=2))]
     if guardrails is not None:  # `review --rules`: the violations as `check` writes them
         sources = {arn: role.source for arn, role in snapshot.roles.items() if role.source}
         reports += [(layout.GUARDRAILS_JSON, json.dumps(check_document(guardrails, incomplete=snapshot.gaps,
                                                                         inputs=inputs or []), indent=2)),
                     (layout.GUARDRAILS_SARIF, json.dumps(guardrails_sarif(guardrails, sources=sources,
-                                                                          incomplete=snapshot.gaps, unread=unread),
+                                                                          incomplete=snapshot.gaps, unread=unread,
+                                                                          origins=snapshot.iac_origins),
                                                          indent=2))]
     for directory in layout.DIRECTORIES:
         if (out / directory).is_symlink():

@@ -1,8 +1,19 @@
 """Findings, and the violations of guardrails (`check`), as SARIF 2.1.0 for GitHub code scanning.
 
 Each result points at the input file the role was read from, at the line that names the role when it can
-be found there (else line 1), and names the role ARN as a logical location. partialFingerprints keep alerts
-stable across runs (rule + role + principal + statement).
+be found there (else line 1), and names the role ARN as a logical location. A role a Terraform plan or
+CloudFormation template declares (`Snapshot.iac_origins`) is pointed at its source instead: the `.tf` resource
+block or the template line of its logical id (`sources/iac_locations.py`), the lines a pull request changes, so
+that code scanning can show the result beside the change; the plan or template file stays the fallback.
+partialFingerprints keep alerts stable across runs (rule + role + principal + statement).
+
+`automationDetails` is written only for `category` (`--sarif-category`). The upload-sarif action fills in its
+`category` input only where a run has no `automationDetails` (github/codeql-action, src/upload-lib.ts,
+populateRunAutomationDetails), so a fixed id in the file would override the category of every upload: uploads
+per account or workspace would share one category and each would close the alerts of the others. GitHub reads
+`id` as `category/run-id`, the category being everything before the last `/`
+(https://docs.github.com/en/code-security/code-scanning/integrating-with-code-scanning/sarif-support-for-code-scanning#runautomationdetails-object);
+the id written is `category/`, as the action writes it.
 
 Data text (messages, names, ARNs, suppression reasons) goes through `sarif_text`: code scanning shows it as
 it is, so bidi overrides and zero-width characters would reorder or hide what a reviewer reads. Artifact URIs
@@ -24,7 +35,9 @@ from urllib.parse import quote
 from trustgraph.analysis.findings import RULES, Finding, Severity
 from trustgraph.analysis.findings.gate import Triage
 from trustgraph.analysis.guardrails import RuleResult
+from trustgraph.model import IacOrigin
 from trustgraph.report.guardrails import path_words, rule_demand
+from trustgraph.sources.iac_locations import source_line
 from trustgraph.text import visible
 from trustgraph.version import __version__
 
@@ -87,6 +100,24 @@ def _relative_uri(source: str, base: Path) -> str:
     return uri
 
 
+def _physical(source: str | None, arn: str, origins: dict[str, IacOrigin] | None, base: Path | None) -> dict[str, Any]:
+    """The physical location of a result on the principal `arn`: its declaration in a `.tf` file or template when
+    a plan or template holds it and the line is found, else the input file it was read from at its line."""
+    origin = origins.get(arn) if origins else None
+    found = source_line(origin) if origin is not None else None
+    if found is not None:
+        return {"artifactLocation": {"uri": _uri(found.path, base)}, "region": {"startLine": found.line}}
+    return {"artifactLocation": {"uri": _uri(source, base)}, "region": {"startLine": locate(source, arn)}}
+
+
+def automation_details(category: str | None) -> dict[str, Any]:
+    """The run's `automationDetails` for `--sarif-category NAME` (`{"automationDetails": {"id": "NAME/"}}`), else
+    nothing, so that the upload's own `category` applies (see the module docstring)."""
+    if not category:
+        return {}
+    return {"automationDetails": {"id": category if category.endswith("/") else f"{category}/"}}
+
+
 def _fingerprint(f: Finding) -> str:
     text = "|".join((f.rule, f.role, f.principal or "", f.statement or ""))
     return hashlib.sha256(text.encode()).hexdigest()[:32]
@@ -129,14 +160,16 @@ def _successful(unread: list[str], incomplete: list[str]) -> bool:
 
 def to_sarif(findings: Iterable[Finding], *, base: Path | None = None,
              incomplete: Iterable[str] = (), triage: Triage | None = None, baseline: bool = False,
-             unread: Iterable[str] = ()) -> dict[str, Any]:
+             unread: Iterable[str] = (), origins: dict[str, IacOrigin] | None = None,
+             category: str | None = None) -> dict[str, Any]:
     """`incomplete`: what the data is known to lack; each becomes a warning notification of the run, so that
     code scanning shows "0 results" together with why that may not mean "nothing wrong". `triage`: suppressed
     findings get a SARIF `suppressions` entry (kind external, status accepted, the reason as justification);
     with `baseline`, every result gets a `baselineState` (unchanged: in the baseline, else new). `unread`: why the
     run could not read all it was given (a rejected input, an account a collection failed to read): each reason is an
     error notification. With either, the run is not `executionSuccessful` (`_successful`), so that an upload of
-    partial results never looks like a complete scan."""
+    partial results never looks like a complete scan. `origins`: where plans and templates declare principals
+    (`Snapshot.iac_origins`); `category`: the run's category (`automation_details`)."""
     findings = list(findings)
     unread, incomplete = list(unread), list(incomplete)
     notifications = _notifications(unread, incomplete)
@@ -153,10 +186,7 @@ def to_sarif(findings: Iterable[Finding], *, base: Path | None = None,
             "level": LEVEL[f.severity],
             "message": {"text": sarif_text(text)},
             "locations": [{
-                "physicalLocation": {
-                    "artifactLocation": {"uri": _uri(f.source, base)},
-                    "region": {"startLine": locate(f.source, f.role)},
-                },
+                "physicalLocation": _physical(f.source, f.role, origins, base),
                 "logicalLocations": [{"fullyQualifiedName": sarif_text(f.role), "kind": "resource"}],
             }],
             "partialFingerprints": {"trustgraphFinding/v1": _fingerprint(f)},
@@ -181,7 +211,7 @@ def to_sarif(findings: Iterable[Finding], *, base: Path | None = None,
         "runs": [{
             "tool": {"driver": {"name": "trustgraph", "version": __version__, "semanticVersion": __version__,
                                 "rules": [_rule_descriptor(r) for r in rule_ids]}},
-            "automationDetails": {"id": "trustgraph/findings/"},
+            **automation_details(category),
             "invocations": [{"executionSuccessful": _successful(unread, incomplete),
                              "toolExecutionNotifications": notifications}],
             "columnKind": "unicodeCodePoints",
@@ -191,10 +221,12 @@ def to_sarif(findings: Iterable[Finding], *, base: Path | None = None,
 
 
 def guardrails_sarif(results: list[RuleResult], *, sources: dict[str, str] | None = None, base: Path | None = None,
-                     incomplete: Iterable[str] = (), unread: Iterable[str] = ()) -> dict[str, Any]:
+                     incomplete: Iterable[str] = (), unread: Iterable[str] = (),
+                     origins: dict[str, IacOrigin] | None = None, category: str | None = None) -> dict[str, Any]:
     """The violations of `check` as SARIF: one rule per guardrail, one result per group of violations (rule, where
     the principals are, role), at the line of the role in the file it was read from (`sources`: role ARN → file)
-    and naming its principals' count and an example path. `incomplete` and `unread` as for `to_sarif`."""
+    and naming its principals' count and an example path. `incomplete`, `unread`, `origins` and `category` as for
+    `to_sarif`."""
     sources = sources or {}
     unread, incomplete = list(unread), list(incomplete)
     rules = [r.rule for r in results]
@@ -215,8 +247,7 @@ def guardrails_sarif(results: list[RuleResult], *, sources: dict[str, str] | Non
                 "level": "error",
                 "message": {"text": sarif_text(text)},
                 "locations": [{
-                    "physicalLocation": {"artifactLocation": {"uri": _uri(source, base)},
-                                         "region": {"startLine": locate(source, g.role)}},
+                    "physicalLocation": _physical(source, g.role, origins, base),
                     "logicalLocations": [{"fullyQualifiedName": sarif_text(g.role), "kind": "resource"}],
                 }],
                 "partialFingerprints": {"trustgraphGuardrail/v1": digest},
@@ -235,7 +266,7 @@ def guardrails_sarif(results: list[RuleResult], *, sources: dict[str, str] | Non
         "runs": [{
             "tool": {"driver": {"name": "trustgraph", "version": __version__, "semanticVersion": __version__,
                                 "rules": descriptors}},
-            "automationDetails": {"id": "trustgraph/check/"},
+            **automation_details(category),
             "invocations": [{"executionSuccessful": _successful(unread, incomplete),
                              "toolExecutionNotifications": _notifications(unread, incomplete)}],
             "columnKind": "unicodeCodePoints",

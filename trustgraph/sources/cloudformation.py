@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from trustgraph.arns import parse_arn
+from trustgraph.model import IacOrigin
 from trustgraph.sources.cloudformation_values import IamResource, Resolver, TemplateScope
 from trustgraph.sources.iac import IacOptions, iam_arn, normal_path
 from trustgraph.sources.policy_parser import is_intrinsic
@@ -104,10 +105,11 @@ class _TemplateReader:
             self.builder.add_managed_policy(entry, self.source, self._at(lid))
         for lid, entity in self.entities.items():
             where = f"{self._at(lid)}.Properties"  # the builder names the entry's parts below it
+            origin = IacOrigin("cloudformation", self.source, lid)
             if entity.kind == "role":
-                self.builder.add_role(entity.entry, self.source, where, with_identity=True)
+                self.builder.add_role(entity.entry, self.source, where, with_identity=True, origin=origin)
             elif entity.kind == "user":
-                self.builder.add_user(entity.entry, self.source, where)
+                self.builder.add_user(entity.entry, self.source, where, origin=origin)
             else:
                 self.builder.add_group(entity.entry, self.source, where)
 

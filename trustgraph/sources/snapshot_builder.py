@@ -15,6 +15,7 @@ from trustgraph.load_report import LoadReport
 from trustgraph.model import (
     ComputeResource,
     Group,
+    IacOrigin,
     IdentityCenter,
     InlinePolicy,
     ManagedPolicy,
@@ -217,6 +218,8 @@ class SnapshotBuilder:
                 self._kept_from[(kind, key)] = source
         if base.identity_center is not None:
             self.add_identity_center(base.identity_center, source)
+        if base.iac_origins is not None:
+            self.snapshot.iac_origins = dict(base.iac_origins)
 
     def planned(self, source: str) -> None:
         """`source` describes a state to come (a Terraform plan, a CloudFormation template): its roles, users, groups
@@ -290,7 +293,7 @@ class SnapshotBuilder:
 
     # -- entities -----------------------------------------------------------------------------
     @_entry_guard("user")
-    def add_user(self, entry: Any, source: str, where: str) -> None:
+    def add_user(self, entry: Any, source: str, where: str, *, origin: IacOrigin | None = None) -> None:
         if not isinstance(entry, dict):
             self.report.error(source, where, "user entry is not an object", skipped="users")
             return
@@ -314,6 +317,7 @@ class SnapshotBuilder:
             boundary_arn=self._boundary(entry.get("PermissionsBoundary")),
             tags=_tags(entry.get("Tags")),
         )
+        self._origin(arn, origin)
 
     @_entry_guard("group")
     def add_group(self, entry: Any, source: str, where: str) -> None:
@@ -339,7 +343,7 @@ class SnapshotBuilder:
 
     @_entry_guard("role")
     def add_role(self, entry: Any, source: str, where: str, *, with_identity: bool,
-                 arn_override: str | None = None) -> None:
+                 arn_override: str | None = None, origin: IacOrigin | None = None) -> None:
         if not isinstance(entry, dict):
             self.report.error(source, where, "role entry is not an object", skipped="roles")
             return
@@ -396,6 +400,17 @@ class SnapshotBuilder:
             instance_profiles_known=isinstance(listed, list) and len(profiles) == len(listed),
             **self._last_used(entry.get("RoleLastUsed"), source, f"{where}.RoleLastUsed"),
         )
+        self._origin(arn, origin)
+
+    def _origin(self, arn: str, origin: IacOrigin | None) -> None:
+        """The principal `arn` was just stored from an entry declared at `origin` (a plan's or template's resource),
+        or from one declared nowhere in particular (None: an export), which drops what an earlier entry said."""
+        if origin is not None:
+            if self.snapshot.iac_origins is None:
+                self.snapshot.iac_origins = {}
+            self.snapshot.iac_origins[arn] = origin
+        elif self.snapshot.iac_origins:
+            self.snapshot.iac_origins.pop(arn, None)
 
     def _last_used(self, raw: Any, source: str, where: str) -> dict[str, str | None]:
         """RoleLastUsed: {} when absent or empty (never used, or not tracked yet), else its date and region."""
@@ -578,6 +593,10 @@ class SnapshotBuilder:
                                       "they grant are unknown): "
                                       + ", ".join(m.rsplit("/", 1)[-1] for m in missing[:5])
                                       + ("…" if len(missing) > 5 else ""))
+        if self.snapshot.iac_origins is not None:  # what a plan deletes is no longer there to point at
+            kept = {arn: o for arn, o in self.snapshot.iac_origins.items()
+                    if arn in self.snapshot.roles or arn in self.snapshot.users}
+            self.snapshot.iac_origins = kept or None
         bare = sum(1 for r in self.snapshot.roles.values() if not r.has_identity_data)
         if bare:
             self.snapshot.gaps.append(f"{bare} role(s) were read without their permission policies (list-roles, "

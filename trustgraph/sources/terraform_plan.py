@@ -29,7 +29,7 @@ from typing import Any
 
 from trustgraph.arns import parse_arn
 from trustgraph.load_report import LoadReport
-from trustgraph.model import Snapshot
+from trustgraph.model import IacOrigin, Snapshot
 from trustgraph.sources.iac import (
     IacOptions,
     iam_arn,
@@ -44,6 +44,7 @@ from trustgraph.sources.terraform_state import (
     PlanResource,
     PlanShapeError,
     deleted_resources,
+    module_directories,
     plan_resources,
 )
 
@@ -119,7 +120,8 @@ def read_plan(plan: dict[str, Any], builder: SnapshotBuilder, source: str, optio
         raise NotAPlan(f"not a Terraform plan: {exc}") from None
     builder.planned(source)
     destroyed = deleted_resources(plan) if options.plan_side == "after" else []
-    reader = _PlanReader(builder, source, options, resources, destroyed=destroyed)
+    reader = _PlanReader(builder, source, options, resources, destroyed=destroyed,
+                         directories=module_directories(plan.get("configuration")))
     reader.read()
     reader.deletions()
 
@@ -149,6 +151,8 @@ class _PlanReader:
     account_said: bool = False
     # "after" side: the resources applying the plan destroys (or replaces), as they are before it.
     destroyed: list[PlanResource] = field(default_factory=list)
+    # Module address → its directory relative to the plan's, None when not local (`IacOrigin.module_dir`).
+    directories: dict[str, str | None] = field(default_factory=dict)
 
     @property
     def report(self) -> LoadReport:
@@ -179,11 +183,13 @@ class _PlanReader:
         self._decayed_references()
         for address, entry in self.policies.items():
             self.builder.add_managed_policy(entry, self.source, f"{address}")
-        for entity in self.entities.values():
+        for address, entity in self.entities.items():
+            res = self._resource(address)
+            origin = IacOrigin("terraform", self.source, res.config_address, self.directories.get(res.module))
             if entity.kind == "role":
-                self.builder.add_role(entity.entry, self.source, entity.where, with_identity=True)
+                self.builder.add_role(entity.entry, self.source, entity.where, with_identity=True, origin=origin)
             elif entity.kind == "user":
-                self.builder.add_user(entity.entry, self.source, entity.where)
+                self.builder.add_user(entity.entry, self.source, entity.where, origin=origin)
             else:
                 self.builder.add_group(entity.entry, self.source, entity.where)
 

@@ -12,6 +12,7 @@ unknown at plan time can be traced to another resource of the plan it references
 
 from __future__ import annotations
 
+import posixpath
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -186,4 +187,29 @@ def _configurations(configuration: Any) -> dict[tuple[str, str], dict[str, Any]]
 
     if isinstance(configuration, dict):
         walk(configuration.get("root_module"), "")
+    return out
+
+
+def module_directories(configuration: Any) -> dict[str, str | None]:
+    """Module address (`module.app.module.inner`, as `PlanResource.module`) → its directory relative to the root
+    module's, POSIX ("" for the root); None when a module's source is not a local path. Terraform reads a source
+    beginning `./` or `../` as a local directory relative to the calling module's, anything else (the registry,
+    Git, a URL) as a package it downloads (https://developer.hashicorp.com/terraform/language/modules/sources)."""
+    out: dict[str, str | None] = {"": ""}
+
+    def walk(module: Any, prefix: str, directory: str | None) -> None:
+        calls = module.get("module_calls") if isinstance(module, dict) else None
+        for name, call in (calls.items() if isinstance(calls, dict) else ()):
+            if not isinstance(call, dict):
+                continue
+            source = call.get("source")
+            local = isinstance(source, str) and source.startswith(("./", "../"))
+            child = posixpath.normpath(posixpath.join(directory, source)) \
+                if local and directory is not None and isinstance(source, str) else None
+            address = f"{prefix}.module.{name}" if prefix else f"module.{name}"
+            out[address] = child
+            walk(call.get("module"), address, child)
+
+    if isinstance(configuration, dict):
+        walk(configuration.get("root_module"), "", "")
     return out
