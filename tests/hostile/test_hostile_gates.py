@@ -354,3 +354,29 @@ def test_removing_one_accounts_data_changes_no_unrelated_org_wide_hub(tmp_path: 
     doc = json.loads(out)
     assert code == 0 and doc["trust"] == [] and doc["summary"]["trust_removed"] == 0, err
     assert doc["not_in_data"]["accounts"] == [gone] and doc["not_in_data"]["trust"]
+
+
+def test_a_gate_never_passes_on_a_document_skipped_as_unreadable(tmp_path: Path) -> None:
+    """A trust policy past its quota is one error line and is skipped: what it grants is unknown, so a gate that
+    would pass on what was read exits 2 instead (findings, and diff of the data against itself); the same data
+    with the document read passes."""
+    from tests.hostile.test_hostile_policy_quotas import padded_trust
+    from trustgraph.sources.policy_quotas import TRUST_POLICY
+
+    def folder(name: str, trust_size: int) -> Path:
+        a = Account(A)
+        a.role("Huge", padded_trust(trust_size))
+        return write(tmp_path / name, {f"{A}.json": a.gaad()})
+
+    skipped, whole = folder("skipped", TRUST_POLICY.limit + 100), folder("whole", 100)
+    for data in (skipped, whole):
+        findings = ("findings", "-i", str(data), "-q", "--fail-on", "critical", "--format", "json")
+        diff = ("diff", str(data), str(data), "-q", "--json", "--fail-on", "critical")
+        for args in (findings, diff):
+            code, out, err = run(*args)
+            if data is skipped:
+                assert_incomplete_exit(code, out, err)
+                assert "skipped as unreadable" in err
+                assert run(*args, "--allow-incomplete")[0] == 0
+            else:
+                assert code == 0 and not err.strip(), err
