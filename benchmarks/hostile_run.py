@@ -400,9 +400,9 @@ def run_all(cases: list[Case], work: Path, jobs: int, timeout: float, memory_mb:
             fill()
             time.sleep(0.02)
             continue
-        slot = active.pop(pid, None)
-        if slot is None:
-            continue  # a grandchild reparented to us (never: children are their own group leaders)
+        if pid not in active:
+            continue  # not one of ours (never: every child is started here)
+        slot = active.pop(pid)
         _finish(slot, status, usage, timed_out=False)
         done.append(slot.runs[-1])
         if progress:
