@@ -18,6 +18,7 @@ from trustgraph.load_report import LoadReport
 from trustgraph.model import Snapshot
 from trustgraph.sources.files import load_inputs
 from trustgraph.sources.policy_quotas import (
+    AWS_MANAGED_POLICY,
     INLINE_POLICY,
     MANAGED_POLICY,
     PERMISSION_SET_INLINE_POLICY,
@@ -171,3 +172,29 @@ def test_permission_set_inline_policy_at_aws_maximum_is_read(tmp_path: Path) -> 
     read_set = _read_set(snapshot)
     assert read_set is not None and read_set.inline_policy is not None and len(read_set.customer_managed_policies) == 10
     assert len(read_set.managed_policies) == 1
+
+
+# -- AWS managed policies: not held to the customer quota ------------------------------------------------------
+
+
+def test_aws_managed_policies_past_the_customer_quota_are_read(tmp_path: Path) -> None:
+    """AWS's own managed policies are longer than a customer's may be (AWSSupportServiceRolePolicy: over 81,000
+    characters): one of 100,000 is read, a customer managed policy of the same size is refused, and an AWS managed
+    policy past 10× the largest AWS one is refused too."""
+    size = 100_000
+    assert MANAGED_POLICY.limit < size < AWS_MANAGED_POLICY.limit
+    gaad = Account(A).gaad()
+    gaad["Policies"] = [
+        {"PolicyName": name, "Arn": arn, "PolicyVersionList": [
+            {"Document": padded_identity(chars), "VersionId": "v1", "IsDefaultVersion": True}]}
+        for name, arn, chars in (
+            ("ReadOnlyAccess", "arn:aws:iam::aws:policy/ReadOnlyAccess", size),
+            ("Huge", f"arn:aws:iam::{A}:policy/Huge", size),
+            ("Bomb", "arn:aws:iam::aws:policy/Bomb", AWS_MANAGED_POLICY.limit + 1_000))]
+    path = tmp_path / f"{A}.json"
+    path.write_text(json.dumps(gaad), encoding="utf-8")
+    snapshot, report = load_inputs([path])
+    assert "arn:aws:iam::aws:policy/ReadOnlyAccess" in snapshot.managed_policies
+    lines = refusals(report)
+    assert len(lines) == 2 and any("managed policy arn:aws:iam::" + A in x for x in lines), lines
+    assert any("AWS managed policy arn:aws:iam::aws:policy/Bomb" in x for x in lines), lines

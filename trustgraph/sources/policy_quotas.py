@@ -48,6 +48,10 @@ class Quota:
 
 TRUST_POLICY = Quota("trust policy of", 4_096)
 MANAGED_POLICY = Quota("managed policy", 6_144)
+# AWS's own managed policies are not held to the quota of customer managed ones (AWSSupportServiceRolePolicy has
+# over 81,000 characters, ReadOnlyAccess over 46,000) and AWS documents no bound for them: 131,072 stands for the
+# largest, so that only what is far past any of them (1,310,720 characters) is refused.
+AWS_MANAGED_POLICY = Quota("AWS managed policy", 131_072)
 # The aggregate quota of a role's inline policies bounds each of them (a group's and a user's are lower).
 INLINE_POLICY = Quota("inline policy", 10_240)
 SERVICE_CONTROL_POLICY = Quota("service control policy", 5_120)
