@@ -26,7 +26,8 @@ interpreter start) with `RLIMIT_AS` at `--memory-mb` and killed after `--timeout
 exit code (or the signal that ended it), whether stderr holds a Python traceback or the CLI's catch-all line
 ("run with --debug for the traceback": an error nobody foresaw), whether it timed out, and, for a gated command
 (`--fail-on`), whether it exited 0 although it printed an error (a gate passing on an error). A summary table goes
-to the Markdown file, every run to the JSON file; the exit code is 1 when any run had a traceback, a catch-all
+to the Markdown file, the same counts and every run that went wrong to the JSON file (`--all-runs`: every run);
+the exit code is 1 when any run had a traceback, a catch-all
 line, a timeout, a kill or a gate passing on an error.
 """
 
@@ -476,6 +477,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=60.0)
     parser.add_argument("--memory-mb", type=int, default=2048)
     parser.add_argument("--limit", type=int, default=None, help="only the first N cases (a quick look)")
+    parser.add_argument("--all-runs", action="store_true", help="every run in the JSON, not only the summary")
     parser.add_argument("--json", type=Path, default=ROOT / "docs" / "hostile-run.json")
     parser.add_argument("--markdown", type=Path, default=ROOT / "docs" / "hostile-run.md")
     args = parser.parse_args(argv)
@@ -526,7 +528,9 @@ def main(argv: list[str] | None = None) -> int:
 
     doc_runs = [asdict(r) | {"argv": [scrub(a) for a in r.argv], "stderr_tail": scrub(r.stderr_tail)} for r in runs]
     args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(scrub(json.dumps(doc | {"runs": doc_runs}, indent=1)) + "\n", encoding="utf-8")
+    if args.all_runs:
+        doc["runs"] = doc_runs
+    args.json.write_text(scrub(json.dumps(doc, indent=1)) + "\n", encoding="utf-8")
     args.markdown.write_text(scrub(markdown(doc)), encoding="utf-8")
     t = doc["summary"]["total"]
     print(f"{t['runs']} runs in {elapsed} s: {t['tracebacks']} tracebacks, {t['catch_all']} catch-all lines, "

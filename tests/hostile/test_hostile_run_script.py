@@ -25,7 +25,7 @@ spec.loader.exec_module(hostile_run)
 def run_script(tmp_path: Path, *args: str) -> tuple[int, dict[str, Any], str]:
     out_json, out_md = tmp_path / "run.json", tmp_path / "run.md"
     code = hostile_run.main([*args, "--corpus", str(tmp_path / "no-corpus"), "--json", str(out_json),
-                             "--markdown", str(out_md), "--timeout", "120", "--jobs", "2"])
+                             "--markdown", str(out_md), "--timeout", "120", "--jobs", "2", "--all-runs"])
     return code, json.loads(out_json.read_text(encoding="utf-8")), out_md.read_text(encoding="utf-8")
 
 
