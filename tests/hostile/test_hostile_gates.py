@@ -309,3 +309,74 @@ def test_copy_of_whole_data_diffs_to_nothing_and_passes(old: Path, tmp_path: Pat
     assert code == 0, err
     doc = json.loads(out)
     assert "not_in_data" not in doc and "incomplete" not in doc["old"] and "incomplete" not in doc["gate"]
+
+
+# -- an unrelated org-wide hub -----------------------------------------------------------------------------------
+
+
+def _org_wide_files(drop: str | None = None) -> dict[str, Any]:
+    from tests.graph.test_trust_classes import org_wide
+
+    files: dict[str, Any] = {}
+    for piece in org_wide(6):
+        if isinstance(piece, Account):
+            if piece.id != drop:
+                files[f"{piece.id}.json"] = piece.gaad()
+        else:
+            files["organization.json"] = piece.to_dict()  # type: ignore[attr-defined]
+    return files
+
+
+def test_removing_one_accounts_data_changes_no_unrelated_org_wide_hub(tmp_path: Path) -> None:
+    """Six accounts, each with roles every principal of the organization (and every CI role) may assume through an
+    org-wide trust class. One account's data is removed: only trust to or from that account may read as changed,
+    never the class membership of the other five accounts' principals."""
+    from tests.graph.test_trust_classes import ACCOUNTS
+
+    gone = ACCOUNTS[3]
+    old = write(tmp_path / "old", _org_wide_files())
+    new = write(tmp_path / "new", _org_wide_files(drop=gone))
+    code, out, err = run("diff", str(old), str(new), "-q", "--json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["trust"], "the removed account's trust is reported (the control: the diff sees the removal)"
+    for change in doc["trust"]:
+        assert f":{gone}:" in change["role"] or all(f":{gone}:" in c for c in change["callers"]), change
+    # Marked as missing (a collection that failed on it), the same removal is no change at all.
+    files = _org_wide_files(drop=gone)
+    record = manifest(failed=gone)
+    failed = record["accounts"][-1]
+    record["accounts"] = [{"account_id": a, "status": "ok", "credentials": "caller"}
+                          for a in ACCOUNTS[:6] if a != gone] + [failed]
+    files["manifest.json"] = record
+    partial = write(tmp_path / "partial", files)
+    code, out, err = run("diff", str(old), str(partial), "-q", "--json")
+    doc = json.loads(out)
+    assert code == 0 and doc["trust"] == [] and doc["summary"]["trust_removed"] == 0, err
+    assert doc["not_in_data"]["accounts"] == [gone] and doc["not_in_data"]["trust"]
+
+
+def test_a_gate_never_passes_on_a_document_skipped_as_unreadable(tmp_path: Path) -> None:
+    """A trust policy past its quota is one error line and is skipped: what it grants is unknown, so a gate that
+    would pass on what was read exits 2 instead (findings, and diff of the data against itself); the same data
+    with the document read passes."""
+    from tests.hostile.test_hostile_policy_quotas import padded_trust
+    from trustgraph.sources.policy_quotas import TRUST_POLICY
+
+    def folder(name: str, trust_size: int) -> Path:
+        a = Account(A)
+        a.role("Huge", padded_trust(trust_size))
+        return write(tmp_path / name, {f"{A}.json": a.gaad()})
+
+    skipped, whole = folder("skipped", TRUST_POLICY.limit + 100), folder("whole", 100)
+    for data in (skipped, whole):
+        findings = ("findings", "-i", str(data), "-q", "--fail-on", "critical", "--format", "json")
+        diff = ("diff", str(data), str(data), "-q", "--json", "--fail-on", "critical")
+        for args in (findings, diff):
+            code, out, err = run(*args)
+            if data is skipped:
+                assert_incomplete_exit(code, out, err)
+                assert "skipped as unreadable" in err
+                assert run(*args, "--allow-incomplete")[0] == 0
+            else:
+                assert code == 0 and not err.strip(), err

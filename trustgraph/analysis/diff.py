@@ -200,6 +200,9 @@ _GAP_PATTERNS: tuple[tuple[re.Pattern[str], bool, bool], ...] = (
     (re.compile(r"^organization data is (?:partial|failed)"), False, False),
     (re.compile(r"^the inventory of account \S+ is incomplete"), False, False),
     (re.compile(r"^the Identity Center data is incomplete"), False, False),
+    # Entries, documents or statements an input holds that could not be read (one error line each): what they
+    # grant or deny is unknown, so no gate may pass on them.
+    (re.compile(r"^\d+ .+ skipped as unreadable$"), False, False),
     (re.compile(r"^\d+ input file\(s\) could not be read"), False, False),
 )
 _REJECTED = _GAP_PATTERNS[-1][0]

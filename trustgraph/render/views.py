@@ -59,11 +59,19 @@ def _edge_signature(data: dict[str, Any]) -> tuple[Any, ...]:
             edge_label(data), fold_key(data))
 
 
+def _foldable(data: Mapping[str, Any]) -> bool:
+    """A user or role of the data, or a whole account outside it trusted as a principal (a trust naming 50,000
+    accounts draws as one node per alike group, not one box per account)."""
+    return is_principal(data) or (is_kind(data, NodeKind.ACCOUNT) and not is_hub_data(data)
+                                  and not data.get("in_data"))
+
+
 def fold_repeated(graph: nx.DiGraph, nodes: set[str], edges: set[tuple[str, str]], keep: Iterable[str] = (),
                   marks: Marks = NO_MARKS, across: bool = False,
                   home: str | None = None) -> tuple[nx.DiGraph, set[str], set[tuple[str, str]], Marks, int]:
-    """Fold users and roles alike in kind, account, marks and in every drawn trust in and out ("37 roles
-    trusting the same caller") into one node per group of at least FOLD_MIN. `across`: also fold alike
+    """Fold users and roles (and accounts outside the data trusted as principals) alike in kind, account, marks and
+    in every drawn trust in and out ("37 roles trusting the same caller") into one node per group of at least
+    FOLD_MIN. `across`: also fold alike
     principals of different accounts ("995 roles in 995 accounts"), drawn outside the account boxes, except
     those of the `home` account. Returns the graph to draw (a new one when something folded), its nodes and
     edges, the marks for it, and how many nodes folded away."""
@@ -77,7 +85,7 @@ def fold_repeated(graph: nx.DiGraph, nodes: set[str], edges: set[tuple[str, str]
     groups: dict[tuple[Any, ...], list[str]] = defaultdict(list)
     for n in sorted(nodes):
         data = graph.nodes[n]
-        if n in kept or not is_principal(data):
+        if n in kept or not _foldable(data):
             continue
         account = data.get("account")
         if across and account == home:

@@ -31,6 +31,7 @@ from trustgraph.model import (
     PolicyDocument,
 )
 from trustgraph.sources.policy_parser import parse_policy
+from trustgraph.sources.policy_quotas import PERMISSION_SET_INLINE_POLICY, PERMISSION_SET_POLICIES
 from trustgraph.version import SCHEMAS
 
 SCHEMA = SCHEMAS["identity-center"]
@@ -96,6 +97,12 @@ def _arn(raw: dict[str, Any], key: str, service: str) -> str:
     if parsed is None or parsed.service != service:
         raise _Invalid(f".{key}", f"{value!r} is not an ARN of service {service}")
     return value
+
+
+def _name_of(raw: dict[str, Any]) -> str:
+    """The entry's name for a message, before it is known to be one."""
+    name = raw.get("name")
+    return name if isinstance(name, str) and name else "(without a name)"
 
 
 def _list(raw: dict[str, Any], key: str) -> list[Any]:
@@ -267,13 +274,17 @@ class _Reader:
 
     def permission_set(self, raw: dict[str, Any]) -> PermissionSet:
         managed: list[str] = []
-        for i, arn in enumerate(_list(raw, "managed_policies")):
+        listed, references = _list(raw, "managed_policies"), _list(raw, "customer_managed_policies")
+        if len(listed) + len(references) > PERMISSION_SET_POLICIES.limit:
+            raise _Invalid(".customer_managed_policies" if references else ".managed_policies",
+                           PERMISSION_SET_POLICIES.refusal(len(listed) + len(references),
+                                                           f"permission set {_name_of(raw)}"))
+        for i, arn in enumerate(listed):
             parsed = parse_arn(arn) if isinstance(arn, str) else None
             if parsed is None or parsed.service != "iam" or not parsed.resource.startswith("policy/"):
                 raise _Invalid(f".managed_policies[{i}]", f"{arn!r} is not an IAM policy ARN")
             managed.append(arn)
-        customer = tuple(_policy_ref(item, f".customer_managed_policies[{i}]")
-                         for i, item in enumerate(_list(raw, "customer_managed_policies")))
+        customer = tuple(_policy_ref(item, f".customer_managed_policies[{i}]") for i, item in enumerate(references))
         entry = PermissionSet(
             instance_arn=_arn(raw, "instance_arn", "sso"), permission_set_arn=_arn(raw, "permission_set_arn", "sso"),
             name=_text(raw, "name"), session_duration=_optional_text(raw, "session_duration", None),
@@ -296,6 +307,12 @@ class _Reader:
         if raw is None or raw == "":
             return None, False
         where = f"{self._at}.inline_policy"
+        length = PERMISSION_SET_INLINE_POLICY.excess(raw if isinstance(raw, str) else repr(raw))
+        if length is not None:
+            self.error(where, PERMISSION_SET_INLINE_POLICY.refusal(length, name) + "; what it grants is unknown",
+                       skipped="policy documents")
+            self.missing.append(f"the inline policy of permission set {name} is unreadable")
+            return None, True
         document, problems = parse_policy(raw, where)
         for problem in problems:
             if document is None:

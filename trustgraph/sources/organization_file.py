@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from trustgraph.model import OrgAccount, Organization, OrgPolicy, OrgUnit
+from trustgraph.sources.policy_quotas import ORGANIZATION_POLICIES
 from trustgraph.sources.snapshot_builder import SnapshotBuilder
 from trustgraph.version import SCHEMAS
 
@@ -88,7 +89,8 @@ def read_organization(value: dict[str, Any], builder: SnapshotBuilder, source: s
             report.error(source, at, "policy without a known type (SERVICE_CONTROL_POLICY or "
                          "RESOURCE_CONTROL_POLICY)", skipped="organization policies")
             continue
-        document = builder.policy(raw.get("content"), source, f"{at}.content")
+        document = builder.policy(raw.get("content"), source, f"{at}.content", ORGANIZATION_POLICIES[raw["type"]],
+                                  _text(raw.get("name")) or _text(raw.get("id"), f"policy-{i}"))
         if document is None:
             continue
         targets = raw.get("targets") or []

@@ -27,7 +27,7 @@ from trustgraph.model import (
 from trustgraph.sources.cloudtrail_match import UsageCollector
 from trustgraph.sources.identity_center_file import read_identity_center_document
 from trustgraph.sources.policy_parser import parse_policy
-from trustgraph.sources.policy_quotas import INLINE_POLICY, MANAGED_POLICY, TRUST_POLICY, Quota
+from trustgraph.sources.policy_quotas import AWS_MANAGED_POLICY, INLINE_POLICY, MANAGED_POLICY, TRUST_POLICY, Quota
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -438,8 +438,10 @@ class SnapshotBuilder:
             self.report.error(source, where, f"managed policy {arn} has no default version", skipped="managed policies")
         else:
             index = versions.index(default)
+            parsed = parse_arn(arn)
+            quota = AWS_MANAGED_POLICY if parsed is not None and parsed.account == "aws" else MANAGED_POLICY
             document = self.policy(default.get("Document"), source, f"{where}.PolicyVersionList[{index}].Document",
-                                   MANAGED_POLICY, arn)
+                                   quota, arn)
         # Some exporters leave PolicyName out; the ARN's last segment is the name.
         name = entry.get("PolicyName") or arn.rsplit("/", 1)[-1]
         kept = self._kept_from.get(("managed policy", arn))

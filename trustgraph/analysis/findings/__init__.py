@@ -12,6 +12,7 @@ from trustgraph.analysis.findings.catalogue import RULES, rule
 from trustgraph.analysis.findings.context import FindingContext, FindingOptions
 from trustgraph.analysis.findings.escalation import check_escalation, check_escalation_accounts
 from trustgraph.analysis.findings.federation import check_federation
+from trustgraph.analysis.findings.fold import fold_statement_findings
 from trustgraph.analysis.findings.hygiene import check_hygiene
 from trustgraph.analysis.findings.identity_center import check_identity_center, check_identity_center_role
 from trustgraph.analysis.findings.model import SEVERITY_NAMES, Finding, Rule, Severity
@@ -79,6 +80,7 @@ def find(snapshot: Snapshot, graph: TrustGraph | None = None, options: FindingOp
                 out.append(f)
     if progress:
         progress(len(arns), len(arns))
+    out = fold_statement_findings(out)  # a statement of thousands of principals: one finding per rule
     out.sort(key=Finding.sort_key)
     return out
 

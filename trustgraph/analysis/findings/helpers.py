@@ -60,8 +60,27 @@ def claim_conditions(st: Statement, host: str, claim: str) -> list[Condition]:
     return conditions_on(st, f"{host}:{claim}")
 
 
+# The JSON of the statements asked for last, by identity (the statement is kept, so its id is not reused while
+# cached): every finding about a statement carries its JSON, and a statement naming 50,000 principals must be
+# written out once, not once per principal. Callers never change the dict they get (with_conditions copies it).
+_JSON_CACHE: dict[int, tuple[Statement, dict[str, Any]]] = {}
+_JSON_CACHE_SIZE = 64
+
+
 def statement_json(st: Statement) -> dict[str, Any]:
-    """The statement as IAM JSON (principals grouped by type, conditions nested operator → key → values)."""
+    """The statement as IAM JSON (principals grouped by type, conditions nested operator → key → values); the
+    same dict for the same statement object: read it, never change it."""
+    hit = _JSON_CACHE.get(id(st))
+    if hit is not None and hit[0] is st:
+        return hit[1]
+    out = _statement_json(st)
+    if len(_JSON_CACHE) >= _JSON_CACHE_SIZE:
+        del _JSON_CACHE[next(iter(_JSON_CACHE))]
+    _JSON_CACHE[id(st)] = (st, out)
+    return out
+
+
+def _statement_json(st: Statement) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if st.sid:
         out["Sid"] = st.sid
@@ -99,7 +118,7 @@ def with_conditions(st: Statement, add: dict[str, dict[str, Any]], *, drop_keys:
                     only_principal: tuple[str, str] | None = None) -> dict[str, Any]:
     """The statement's JSON with `add` merged into its Condition block (replacing any condition on the same
     key, and dropping `drop_keys`). `only_principal` narrows Principal to one (type, value) pair."""
-    out = statement_json(st)
+    out = dict(statement_json(st))  # the cached dict stays as it is
     if only_principal is not None:
         ptype, value = only_principal
         out["Principal"] = "*" if ptype == "*" else {ptype: value}

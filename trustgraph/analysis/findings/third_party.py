@@ -4,6 +4,7 @@ trust (TG303), deleted principals (TG304), service trust open to the confused de
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from trustgraph.analysis.findings.context import FindingContext
 from trustgraph.analysis.findings.helpers import (
@@ -108,17 +109,37 @@ def _unique_id_live(ctx: FindingContext, unique_id: str) -> str | None:
     return ctx.by_unique_id.get(unique_id)
 
 
-def denied_by_trust(role: Role, ref: PrincipalRef) -> str | None:
-    """The label of an unconditional Deny statement of the trust that covers every principal `ref` stands for."""
-    if role.trust is None:
-        return None
-    for st in role.trust.statements:
-        if st.effect != "Deny" or st.conditions or not covers_action(st, ref.action):
+@dataclass(frozen=True, slots=True)
+class _Denial:
+    """An unconditional Deny statement of a trust, its principals indexed (written forms, whole accounts)."""
+
+    statement: Statement
+    public: bool
+    written: frozenset[str]
+    accounts: frozenset[str]
+
+
+def trust_denials(role: Role) -> list[_Denial]:
+    """The unconditional Deny statements of the role's trust, each read once: a lookup per trusted principal then
+    costs the number of such statements, not the principals they name."""
+    found: list[_Denial] = []
+    for st in role.trust.statements if role.trust is not None else ():
+        if st.effect != "Deny" or st.conditions:
             continue
-        for other in principal_refs(st):
-            if other.kind == "public" or other.written == ref.written or \
-                    (other.kind == "account" and other.account == ref.account):
-                return st.label
+        refs = principal_refs(st)
+        found.append(_Denial(st, any(r.kind == "public" for r in refs), frozenset(r.written for r in refs),
+                             frozenset(r.account for r in refs if r.kind == "account" and r.account)))
+    return found
+
+
+def denied_by_trust(role: Role, ref: PrincipalRef, denials: list[_Denial] | None = None) -> str | None:
+    """The label of an unconditional Deny statement of the trust that covers every principal `ref` stands for.
+    `denials`: `trust_denials(role)`, when the caller asks for many principals of one role."""
+    for denial in trust_denials(role) if denials is None else denials:
+        if not covers_action(denial.statement, ref.action):
+            continue
+        if denial.public or ref.written in denial.written or (ref.account or "") in denial.accounts:
+            return denial.statement.label
     return None
 
 
@@ -226,6 +247,7 @@ def _account_wide(ctx: FindingContext, role: Role, st: Statement, ref: Principal
 def check_third_party(ctx: FindingContext, role: Role) -> Iterator[Finding]:
     if role.trust is None:
         return
+    denials = trust_denials(role)
     for st in role.trust.statements:
         if st.effect != "Allow" or st.not_principals is not None or st.resources is not None \
                 or st.not_resources is not None:
@@ -257,7 +279,7 @@ def check_third_party(ctx: FindingContext, role: Role) -> Iterator[Finding]:
                 continue
             if ref.kind not in AWS_PRINCIPAL_KINDS or ref.problem or not ref.account:
                 continue
-            if denied_by_trust(role, ref):
+            if denied_by_trust(role, ref, denials):
                 continue  # an unconditional Deny in the same trust cancels the grant (explicit Deny wins)
             cls = ctx.account_class(ref.account, role.account)
             if cls == "vendor":
