@@ -358,8 +358,9 @@ def test_neo4j_property_names_are_identifiers_and_keep_their_values() -> None:
 
 def test_neo4j_loader_merges_arn_principals_on_cartographys_key(acme: nx.DiGraph) -> None:
     script = neo4j_export(acme).scripts["load.cypher"]
-    role = "LOAD CSV WITH HEADERS FROM 'file:///nodes-AWSRole.csv' AS row\nWITH row WHERE coalesce(row.arn, '') <> ''\n" \
-           "CALL (row) {\n  MERGE (n:AWSPrincipal {arn: row.arn})\n  SET n:`AWSRole`:`AWSPrincipal`:`TrustGraph`,"
+    role = "LOAD CSV WITH HEADERS FROM 'file:///nodes-AWSRole.csv' AS row\n" \
+           "WITH row WHERE coalesce(row.arn, '') <> ''\nCALL (row) {\n  MERGE (n:AWSPrincipal {arn: row.arn})\n" \
+           "  SET n:`AWSRole`:`AWSPrincipal`:`TrustGraph`,"
     assert role in script
     assert "CREATE INDEX trustgraph_awsprincipal_arn IF NOT EXISTS FOR (n:AWSPrincipal) ON (n.arn);" in script
     # Trust classes are no principals: merged on the trustgraph id, with no condition on the row.
@@ -401,8 +402,8 @@ class LadybugDatabase:
         if done.returncode != 0:
             signal = f" (signal {-done.returncode})" if done.returncode < 0 else ""
             last = (done.stderr.strip().splitlines() or ["no message"])[-1]
-            pytest.fail(f"LadybugDB exited with {done.returncode}{signal} running {[q for q, _ in queries][:1]}: {last}",
-                        pytrace=False)
+            first = [q for q, _ in queries][:1]
+            pytest.fail(f"LadybugDB exited with {done.returncode}{signal} running {first}: {last}", pytrace=False)
         return [[tuple(row) for row in rows] for rows in json.loads(done.stdout)]
 
 

@@ -165,9 +165,10 @@ def neo4j_export(graph: nx.DiGraph, progress: Progress | None = None) -> Neo4jEx
     node_files = sorted(node_tables)
     rel_files = sorted(rel_tables)
     keys = {name: _keys(table, node_columns, node_labels[name]) for name, table in node_tables.items()}
+    node_sets = {name: _filled(table, node_columns, 1) for name, table in node_tables.items()}
+    edge_sets = {name: _filled(table, edge_columns, 2) for name, table in rel_tables.items()}
     scripts = {
-        "load.cypher": _neo4j_script(node_files, node_labels, node_columns, keys, rel_files, rel_types,
-                                     edge_columns),
+        "load.cypher": _neo4j_script(node_files, node_labels, node_sets, keys, rel_files, rel_types, edge_sets),
         "load-kuzu.cypher": _kuzu_script(node_files, node_columns, rel_files, rel_types, edge_columns),
     }
     return Neo4jExport({**node_tables, **rel_tables}, scripts, node_files, rel_files)
@@ -178,6 +179,14 @@ def _with_key(props: dict[str, Value], node: str, labels: tuple[str, ...]) -> di
     if ARN not in props and CARTOGRAPHY_NAMED_LABELS & set(labels):
         props[ARN] = str(node)
     return props
+
+
+def _filled(table: Table, columns: list[Column], offset: int) -> list[Column]:
+    """The columns load.cypher sets from a file: those with a value in some row, and every list (an empty one
+    gives [] on a new node). Setting a column empty in every row would change nothing (an empty cell keeps what
+    is there): left out, the statements stay short enough to read and to check."""
+    return [c for i, c in enumerate(columns, offset)
+            if c.type == "string[]" or any(row[i] for row in table.rows)]
 
 
 def _keys(table: Table, columns: list[Column], labels: tuple[str, ...]) -> tuple[bool, bool]:
@@ -226,9 +235,9 @@ def _neo4j_statement(source: str, where: str, body: list[str], sets: list[str]) 
     return lines
 
 
-def _neo4j_script(node_files: list[str], node_labels: dict[str, tuple[str, ...]], node_columns: list[Column],
-                  keys: dict[str, tuple[bool, bool]], rel_files: list[str], rel_types: dict[str, str],
-                  edge_columns: list[Column]) -> str:
+def _neo4j_script(node_files: list[str], node_labels: dict[str, tuple[str, ...]],
+                  node_sets: dict[str, list[Column]], keys: dict[str, tuple[bool, bool]], rel_files: list[str],
+                  rel_types: dict[str, str], edge_sets: dict[str, list[Column]]) -> str:
     lines = [
         "// trustgraph export: load the CSV files of this directory into Neo4j (5.23 or later).",
         "// Copy them into the database's import directory, then: cypher-shell -f load.cypher",
@@ -245,7 +254,7 @@ def _neo4j_script(node_files: list[str], node_labels: dict[str, tuple[str, ...]]
     for name in node_files:
         labels = node_labels[name]
         sets = ["n:" + ":".join(_tick(label) for label in labels), "n.id = row.`id:ID`",
-                *_neo4j_sets("n", node_columns)]
+                *_neo4j_sets("n", node_sets[name])]
         by_arn, by_id = keys[name]
         if by_arn:
             lines += _neo4j_statement(name, f"coalesce(row.{ARN}, '') <> ''",
@@ -254,9 +263,10 @@ def _neo4j_script(node_files: list[str], node_labels: dict[str, tuple[str, ...]]
             lines += _neo4j_statement(name, f"coalesce(row.{ARN}, '') = ''" if by_arn else "",
                                       [f"MERGE (n:{COMMON_LABEL} {{id: row.`id:ID`}})"], sets)
     for name in rel_files:
-        body = [f"MATCH (a:{COMMON_LABEL} {{id: row.`:START_ID`}}), (b:{COMMON_LABEL} {{id: row.`:END_ID`}})",
+        # Two MATCH clauses: one comma-separated pattern of two parts is a cartesian product to Neo4j's linter.
+        body = [f"MATCH (a:{COMMON_LABEL} {{id: row.`:START_ID`}})", f"MATCH (b:{COMMON_LABEL} {{id: row.`:END_ID`}})",
                 f"MERGE (a)-[r:{_tick(rel_types[name])}]->(b)"]
-        lines += _neo4j_statement(name, "", body, _neo4j_sets("r", edge_columns))
+        lines += _neo4j_statement(name, "", body, _neo4j_sets("r", edge_sets[name]))
     return "\n".join(lines)
 
 
