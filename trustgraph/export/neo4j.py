@@ -4,7 +4,8 @@ Node files are grouped by label set (`nodes-AWSRole.csv`), relationship files by
 (`rels-STS_ASSUMEROLE_ALLOW.csv`). Headers use the import tool's syntax: `id:ID`, `:LABEL`, `:START_ID`,
 `:END_ID`, `:TYPE`, typed properties `name:boolean`, `name:long`, `name:double`, and `name:string[]`
 with `;` between items (the import tool's default array delimiter). Every node has the `TrustGraph` label
-and an `id` property (the trustgraph node id), nodes with an ARN also `arn`.
+and an `id` property (the trustgraph node id), nodes with an ARN also `arn`, and so do service and federated
+principals: their name, which is Cartography's `arn` for them.
 
 `load.cypher` loads the same CSVs into a running Neo4j (5.23 or later) with `LOAD CSV WITH HEADERS` and
 `MERGE`, keyed as Cartography keys its nodes, so that on a Cartography database nothing is duplicated or lost:
@@ -205,9 +206,9 @@ def _tick(name: str) -> str:
 
 
 def _neo4j_value(column: Column, current: str) -> str:
-    """The value `current` (`n.key`) gets from the row: the cell converted to its type, or, for an empty cell,
-    what is already there (Neo4j's LOAD CSV reads an empty cell as null, FalkorDB's as ''; setting null would
-    delete a property Cartography wrote, such as a role's `path`). An empty list cell gives [] on a new node."""
+    """The value `current` (`n.key`) gets from the row: the cell converted to its type, or, for an empty cell
+    (read as null, or as ''), what is already there: setting null would delete a property Cartography wrote,
+    such as a role's `path`. An empty list cell gives [] on a new node."""
     field_ = f"row.{_tick(column.header)}"
     if column.type == "boolean":
         value = f"toBoolean({field_})"
