@@ -138,14 +138,14 @@ def cartography_graph() -> list[tuple[str, dict]]:
     return statements
 
 
-def translate(statement: str, directory: Path) -> tuple[str, dict] | None:
+def translate(statement: str, directory: Path, empty: str | None = None) -> tuple[str, dict] | None:
     """One statement of load.cypher as LadybugDB runs it (the module docstring lists the rewrites)."""
     if statement.startswith("CREATE "):
         return None  # the constraint and index: nothing to check here
     source = re.match(r"LOAD CSV WITH HEADERS FROM 'file:///([^']+)' AS row\n", statement)
     assert source, statement
     with open(directory / source[1], newline="", encoding="utf-8") as fh:
-        rows = [{k: (v if v != "" else None) for k, v in row.items()} for row in csv.DictReader(fh)]
+        rows = [{k: (v if v != "" else empty) for k, v in row.items()} for row in csv.DictReader(fh)]
     text = "UNWIND $rows AS row\n" + statement[source.end():]
     text = text.replace("CALL (row) {\n", "")
     text = re.sub(r"\n\} IN TRANSACTIONS OF \d+ ROWS$", "", text)
@@ -176,10 +176,10 @@ def statements_of(script: str) -> list[str]:
 class Loaded:
     """The Cartography graph in LadybugDB, then load.cypher over it; `load` runs the script (again)."""
 
-    def __init__(self, directory: Path, script: str) -> None:
+    def __init__(self, directory: Path, script: str, empty: str | None = None) -> None:
         self.directory = directory
         self.database = LadybugDatabase(directory)
-        statements = [t for s in statements_of(script) if (t := translate(s, directory))]
+        statements = [t for s in statements_of(script) if (t := translate(s, directory, empty))]
         types = set(re.findall(r"\[r:`(\w+)`\]", script)) | {t for _, t, _ in CARTOGRAPHY_RELS}
         self.script = statements
         self.database.run([(s, {}) for s in schema(directory, types)] + cartography_graph())
@@ -192,15 +192,16 @@ class Loaded:
 
 
 def load_over_cartography(directory: Path, graph: nx.DiGraph | None = None,
-                          edit: dict[str, str] | None = None) -> Loaded:
+                          edit: dict[str, str] | None = None, empty: str | None = None) -> Loaded:
     pytest.importorskip("real_ladybug")
+    directory.mkdir(parents=True, exist_ok=True)
     export = neo4j_export(graph if graph is not None else trustgraph_graph())
     _write(export, directory)
     script = export.scripts["load.cypher"]
     for old, new in (edit or {}).items():
         assert old in script, old
         script = script.replace(old, new)
-    loaded = Loaded(directory, script)
+    loaded = Loaded(directory, script, empty)
     loaded.load()
     return loaded
 
@@ -260,13 +261,18 @@ def test_key_is_chosen_per_row_so_one_row_without_arn_moves_no_other(loaded: Loa
 
 
 def test_an_empty_cell_never_replaces_a_property(loaded: Loaded, tmp_path: Path) -> None:
-    # trustgraph's role has no path (an empty cell): Cartography's stays.
+    # trustgraph's role has no path (an empty cell, read as null here): Cartography's stays.
     assert loaded.rows("MATCH (n:N {id: $id}) RETURN n.path", id=ROLE) == [("/ci/",)]
     # The control: setting the cell as it is (what `SET n += {…}` did) erases it.
-    erasing = load_over_cartography(tmp_path, edit={
+    erasing = load_over_cartography(tmp_path / "null", edit={
         "n.`path` = CASE WHEN coalesce(row.`path`, '') = '' THEN n.`path` ELSE row.`path` END":
             "n.`path` = row.`path`"})
     assert erasing.rows("MATCH (n:N {id: $id}) RETURN n.path", id=ROLE) == [(None,)]
+    # An engine that reads the empty cell as '' keeps it too.
+    as_text = load_over_cartography(tmp_path / "text", empty="")
+    assert as_text.rows("MATCH (n:N {id: $id}) RETURN n.path, n.labels", id=ROLE) == \
+        [("/ci/", ["AWSRole", "AWSPrincipal", "TrustGraph"])]
+    assert _cartography_properties(as_text) == _cartography_properties(loaded)
 
 
 def test_hub_membership_leaves_cartographys_member_of_alone(loaded: Loaded) -> None:
