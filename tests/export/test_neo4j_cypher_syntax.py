@@ -45,8 +45,9 @@ def parser() -> tuple[str, Path]:
                               cwd=staging, capture_output=True, text=True, timeout=600)
         if done.returncode != 0:
             shutil.rmtree(staging, ignore_errors=True)
-            last = (done.stderr.strip().splitlines() or ["no message"])[-1]
-            pytest.skip(f"Neo4j Cypher parser check skipped: npm ci failed (no npm registry?): {last}")
+            lines = [line for line in done.stderr.splitlines() if "complete log" not in line] or ["no message"]
+            first = next((line for line in lines if "error" in line), lines[0])
+            pytest.skip(f"Neo4j Cypher parser check skipped: npm ci failed (no npm registry?): {first}")
         if target.exists():  # installed meanwhile by another run
             shutil.rmtree(staging, ignore_errors=True)
         else:
