@@ -1,5 +1,5 @@
 """`trustgraph export`: BloodHound OpenGraph, Neo4j CSV + Cypher, GraphML/GEXF, checked against the real
-readers — the OpenGraph ingest schema, networkx's GraphML reader, and an embedded Cypher database (Kùzu)
+readers — the OpenGraph ingest schema, networkx's GraphML reader, and an embedded Cypher database (LadybugDB)
 that loads the CSVs and answers the documented queries as trustgraph does."""
 
 from __future__ import annotations
@@ -359,15 +359,17 @@ def test_neo4j_property_names_are_identifiers_and_keep_their_values() -> None:
 
 def test_neo4j_loader_merges_arn_principals_on_cartographys_key(acme: nx.DiGraph) -> None:
     script = neo4j_export(acme).scripts["load.cypher"]
-    assert "  MERGE (n:`AWSRole` {arn: row.arn})" in script
-    assert "  MERGE (n:`AWSUser` {arn: row.arn})" in script
-    assert "CREATE INDEX trustgraph_awsrole_arn IF NOT EXISTS FOR (n:`AWSRole`) ON (n.arn);" in script
-    # Services and trust classes have no ARN: merged on the trustgraph id.
-    assert "LOAD CSV WITH HEADERS FROM 'file:///nodes-AWSTrustClass_TrustGraphHub.csv' AS row\nCALL { WITH row\n" \
+    role = "LOAD CSV WITH HEADERS FROM 'file:///nodes-AWSRole.csv' AS row\n" \
+           "WITH row WHERE coalesce(row.arn, '') <> ''\nCALL (row) {\n  MERGE (n:AWSPrincipal {arn: row.arn})\n" \
+           "  SET n:`AWSRole`:`AWSPrincipal`:`TrustGraph`,"
+    assert role in script
+    assert "CREATE INDEX trustgraph_awsprincipal_arn IF NOT EXISTS FOR (n:AWSPrincipal) ON (n.arn);" in script
+    # Trust classes are no principals: merged on the trustgraph id, with no condition on the row.
+    assert "LOAD CSV WITH HEADERS FROM 'file:///nodes-AWSTrustClass_TrustGraphHub.csv' AS row\nCALL (row) {\n" \
            "  MERGE (n:TrustGraph {id: row.`id:ID`})" in script
-    assert "trustgraph_awstrustclass_arn" not in script
     assert "  MERGE (a)-[r:`STS_ASSUMEROLE_ALLOW`]->(b)" in script
     assert script.count("IN TRANSACTIONS OF 10000 ROWS;") == script.count("LOAD CSV")
+    assert "CALL {" not in script  # the deprecated importing WITH: `CALL (row) { … }` instead
 
 
 def test_neo4j_csv_control_characters_become_visible_escapes(tmp_path: Path) -> None:
@@ -383,14 +385,14 @@ def test_neo4j_csv_control_characters_become_visible_escapes(tmp_path: Path) -> 
     assert "arn:aws:iam::111111111111:role/r" in (tmp_path / "nodes-AWSRole.csv").read_text()
 
 
-KUZU_RUN = ROOT / "tests" / "kuzu_run.py"
+LADYBUG_RUN = ROOT / "tests" / "ladybug_run.py"
 
 
-class KuzuDatabase:
-    """A Kùzu database on disk, queried in a child process (tests/kuzu_run.py): a native crash is one failed
-    test with a message."""
+class LadybugDatabase:
+    """A LadybugDB database on disk, queried in a child process (tests/ladybug_run.py): a native crash is one
+    failed test with a message."""
 
-    def __init__(self, directory: Path, runner: Path = KUZU_RUN) -> None:
+    def __init__(self, directory: Path, runner: Path = LADYBUG_RUN) -> None:
         self.directory = directory
         self.runner = runner
 
@@ -401,38 +403,38 @@ class KuzuDatabase:
         if done.returncode != 0:
             signal = f" (signal {-done.returncode})" if done.returncode < 0 else ""
             last = (done.stderr.strip().splitlines() or ["no message"])[-1]
-            pytest.fail(f"Kùzu exited with {done.returncode}{signal} running {[q for q, _ in queries][:1]}: {last}",
-                        pytrace=False)
+            first = [q for q, _ in queries][:1]
+            pytest.fail(f"LadybugDB exited with {done.returncode}{signal} running {first}: {last}", pytrace=False)
         return [[tuple(row) for row in rows] for rows in json.loads(done.stdout)]
 
 
 @pytest.fixture(scope="module")
-def kuzu_acme(acme: nx.DiGraph, tmp_path_factory: pytest.TempPathFactory) -> KuzuDatabase:
-    pytest.importorskip("kuzu")
+def ladybug_acme(acme: nx.DiGraph, tmp_path_factory: pytest.TempPathFactory) -> LadybugDatabase:
+    pytest.importorskip("real_ladybug")
     directory = tmp_path_factory.mktemp("neo4j")
     _write(neo4j_export(acme), directory)
-    database = KuzuDatabase(directory)
+    database = LadybugDatabase(directory)
     database.run([], load=True)
     return database
 
 
-def _rows(database: KuzuDatabase, text: str, **params: str) -> list[tuple]:
+def _rows(database: LadybugDatabase, text: str, **params: str) -> list[tuple]:
     return database.run([(text, params)])[0]
 
 
-def test_a_kuzu_crash_fails_one_test_with_a_message(tmp_path: Path) -> None:
-    pytest.importorskip("kuzu")
+def test_a_ladybug_crash_fails_one_test_with_a_message(tmp_path: Path) -> None:
+    pytest.importorskip("real_ladybug")
     (tmp_path / "load-kuzu.cypher").write_text("")
-    assert KuzuDatabase(tmp_path).run([("RETURN 1", {})], load=True) == [[(1,)]]  # the control: the runner works
+    assert LadybugDatabase(tmp_path).run([("RETURN 1", {})], load=True) == [[(1,)]]  # the control: the runner works
     crashing = tmp_path / "crash.py"
     crashing.write_text("import os, signal\nos.kill(os.getpid(), signal.SIGSEGV)\n")
-    with pytest.raises(pytest.fail.Exception, match=r"Kùzu exited with -11 \(signal 11\) running \['RETURN 1'\]"):
-        KuzuDatabase(tmp_path, runner=crashing).run([("RETURN 1", {})])
+    with pytest.raises(pytest.fail.Exception, match=r"LadybugDB exited with -11 \(signal 11\) running \['RETURN 1'\]"):
+        LadybugDatabase(tmp_path, runner=crashing).run([("RETURN 1", {})])
 
 
 def _late_quoted_field() -> nx.DiGraph:
     graph = nx.DiGraph()
-    for i in range(400):  # more rows than Kùzu samples to guess a dialect (256), none of them quoted
+    for i in range(400):  # more rows than LadybugDB samples to guess a dialect (256), none of them quoted
         graph.add_node(f"u{i}", kind="user")
         graph.add_node(f"r{i}", kind="role")
         graph.add_edge(f"u{i}", f"r{i}", kind="passrole", scope="same-account", conditional=True,
@@ -443,36 +445,36 @@ def _late_quoted_field() -> nx.DiGraph:
     return graph
 
 
-def test_kuzu_loader_names_the_csv_dialect_so_late_quoted_fields_keep_their_columns(tmp_path: Path) -> None:
-    pytest.importorskip("kuzu")
+def test_ladybug_loader_names_the_csv_dialect_so_late_quoted_fields_keep_their_columns(tmp_path: Path) -> None:
+    pytest.importorskip("real_ladybug")
     export = neo4j_export(_late_quoted_field())
     _write(export, tmp_path)
-    database = KuzuDatabase(tmp_path)
+    database = LadybugDatabase(tmp_path)
     database.run([], load=True)
     assert _rows(database, "MATCH (a {id: 'late'})-[r]->(b {id: 'r1'}) RETURN r.evidence, r.hop") == \
         [("S: trusted, conditionally", 1)]
-    # The control: left to guess the dialect, Kùzu misreads the quoted field and the load fails.
+    # The control: left to guess the dialect, LadybugDB misreads the quoted field and the load fails.
     guessing = tmp_path / "guessing"
     guessing.mkdir()
     _write(export, guessing)
     script = (guessing / "load-kuzu.cypher").read_text()
     assert "auto_detect=false" in script
     (guessing / "load-kuzu.cypher").write_text(re.sub(r"\(header=true[^)]*\)", "(header=true)", script))
-    with pytest.raises(pytest.fail.Exception, match="Kùzu exited"):
-        KuzuDatabase(guessing).run([], load=True)
+    with pytest.raises(pytest.fail.Exception, match="LadybugDB exited"):
+        LadybugDatabase(guessing).run([], load=True)
 
 
-def test_kuzu_loads_every_node_and_relationship(kuzu_acme: KuzuDatabase, acme: nx.DiGraph) -> None:
-    assert _rows(kuzu_acme, "MATCH (n:TrustGraph) RETURN count(*)") == [(acme.number_of_nodes(),)]
-    assert _rows(kuzu_acme, "MATCH ()-[r]->() RETURN count(*)") == [(acme.number_of_edges(),)]
+def test_ladybug_loads_every_node_and_relationship(ladybug_acme: LadybugDatabase, acme: nx.DiGraph) -> None:
+    assert _rows(ladybug_acme, "MATCH (n:TrustGraph) RETURN count(*)") == [(acme.number_of_nodes(),)]
+    assert _rows(ladybug_acme, "MATCH ()-[r]->() RETURN count(*)") == [(acme.number_of_edges(),)]
     role = "arn:aws:iam::444444444444:role/BreakGlass"
-    assert _rows(kuzu_acme, "MATCH (n:TrustGraph {id: $id}) RETURN n.arn, n.kind, n.labels", id=role) == \
+    assert _rows(ladybug_acme, "MATCH (n:TrustGraph {id: $id}) RETURN n.arn, n.kind, n.labels", id=role) == \
         [(role, "role", ["AWSRole", "AWSPrincipal", "TrustGraph"])]
 
 
-def test_documented_who_can_reach_query_answers_as_trustgraph(kuzu_acme: KuzuDatabase, acme: nx.DiGraph) -> None:
+def test_documented_who_can_reach_query_answers_as_trustgraph(ladybug_acme: LadybugDatabase, acme: nx.DiGraph) -> None:
     roles = [n for n, d in acme.nodes(data=True) if d.get("kind") == "role"]
-    answers = kuzu_acme.run([(query("who-can-reach", "kuzu"), {"id": role}) for role in roles])
+    answers = ladybug_acme.run([(query("who-can-reach", "ladybug"), {"id": role}) for role in roles])
     answered = 0
     # The query lists every principal with a path: Identity Center users one by one (who_can_reach's `people`),
     # and the AWSSSO providers their sign-ins supersede in trustgraph's answer.
@@ -491,23 +493,23 @@ def test_documented_who_can_reach_query_answers_as_trustgraph(kuzu_acme: KuzuDat
     assert through_hubs
 
 
-def test_documented_outside_trust_query_answers_as_the_graph(kuzu_acme: KuzuDatabase, acme: nx.DiGraph) -> None:
+def test_documented_outside_trust_query_answers_as_the_graph(ladybug_acme: LadybugDatabase, acme: nx.DiGraph) -> None:
     expected = sorted(((a, d["kind"], b, d["classification"], d["conditional"])
                        for a, b, d in acme.edges(data=True)
                        if d["kind"] not in ("member", "group-member") and d["classification"] not in OUTSIDE_OK),
                       key=lambda r: (r[3], r[2], r[0]))
-    got = _rows(kuzu_acme, query("outside-trust", "kuzu"))
+    got = _rows(ladybug_acme, query("outside-trust", "ladybug"))
     assert got == expected
     assert {r[3] for r in got} >= {"external-unknown", "aws-service"}
     assert not [r for r in got if r[3] in OUTSIDE_OK]
 
 
-def test_documented_longest_chains_query_answers_as_trustgraph(kuzu_acme: KuzuDatabase, acme: nx.DiGraph) -> None:
+def test_documented_longest_chains_query_answers_as_trustgraph(ladybug_acme: LadybugDatabase, acme: nx.DiGraph) -> None:
     pairs = []
     for role in (n for n, d in acme.nodes(data=True) if d.get("kind") == "role"):
         pairs += [(r.principal, role, r.hops) for r in who_can_reach(acme, role).reachers if not r.conditional]
     pairs.sort(key=lambda p: (-p[2], p[0], p[1]))
-    got = _rows(kuzu_acme, query("longest-chains", "kuzu"))
+    got = _rows(ladybug_acme, query("longest-chains", "ladybug"))
     assert got == pairs[:25]
     assert got[0][2] >= 3
 

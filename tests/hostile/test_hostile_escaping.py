@@ -246,16 +246,16 @@ def test_csv_cells_starting_with_a_formula_character_get_a_quote(tmp_path: Path)
     assert {"'=HYPERLINK(1)", "'@SUM(1)", "'-2+3", "'=1+1"} <= set(cells)
     assert "'-cmd|' /C calc'!A0" in ids  # an id that starts with a formula character: quoted…
     assert ends <= ids  # …and every relationship still names its ends by the same text
-    _load_into_kuzu(out, len(ids))
+    _load_into_ladybug(out, len(ids))
 
 
-def _load_into_kuzu(directory: Path, nodes: int) -> None:
-    """Kùzu, like Neo4j's LOAD CSV, keys relationships on the id text: all of them load."""
-    pytest.importorskip("kuzu")
+def _load_into_ladybug(directory: Path, nodes: int) -> None:
+    """LadybugDB, like Neo4j's LOAD CSV, keys relationships on the id text: all of them load."""
+    pytest.importorskip("real_ladybug")
     request = json.dumps({"load": True, "queries": [["MATCH (n:TrustGraph) RETURN count(n)", {}],
                                                     ["MATCH (n:TrustGraph) WHERE n.id = $id RETURN n.name",
                                                      {"id": "'-cmd|' /C calc'!A0"}]]})
-    done = subprocess.run([sys.executable, str(ROOT / "tests" / "kuzu_run.py"), str(directory)], input=request,
+    done = subprocess.run([sys.executable, str(ROOT / "tests" / "ladybug_run.py"), str(directory)], input=request,
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-500:]
     counted, named = json.loads(done.stdout)

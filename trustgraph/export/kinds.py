@@ -4,7 +4,9 @@ The names are the schema's, one row per kind (graph/schema.py: `NodeSpec.opengra
 `EdgeSpec.opengraph`/`.neo4j`). A kind without names (one added to the graph later) is still exported, under a
 name made from the kind itself (`iam-write` → `AWSIamWrite` / `IAM_WRITE`), so no node or edge is
 ever left out. The Neo4j names are Cartography's where they mean the same (its AWS IAM nodes are keyed by
-`arn`, its "can assume" relationship is `STS_ASSUMEROLE_ALLOW`), so both graphs join on `arn`.
+`arn`, its "can assume" relationship is `STS_ASSUMEROLE_ALLOW`), so both graphs join on `arn`; where trustgraph
+means something else (membership of a hub, trust under conditions) it uses types of its own, so loading it beside
+Cartography changes none of Cartography's answers (docs/export.md → Neo4j).
 
 BloodHound takes the OpenGraph names under one namespace (`.bloodhound`: `TG_AWSRole`, `TG_AWSAssumeRole`): its
 extension definition schema requires every node and edge kind to be `<namespace>_<Name>` (docs/export.md).
@@ -31,6 +33,14 @@ BLOODHOUND_NAMESPACE = "TG"
 def namespaced(name: str) -> str:
     """An OpenGraph name under trustgraph's BloodHound namespace: `AWSRole` → `TG_AWSRole`."""
     return f"{BLOODHOUND_NAMESPACE}_{name}"
+
+# Cartography keys these on `arn` although their names are no ARNs: a service principal's `arn` is the service
+# name (`ec2.amazonaws.com`), a federated principal's the provider as the trust policy writes it.
+CARTOGRAPHY_NAMED_LABELS = frozenset({"AWSServicePrincipal", "AWSFederatedPrincipal"})
+# Cartography's own relationship types that its queries read as "can, unconditionally": a conditional trustgraph
+# edge of one of them gets trustgraph's own type (the prefix), its conditions staying properties.
+CARTOGRAPHY_TYPES = frozenset({"STS_ASSUMEROLE_ALLOW"})
+CONDITIONAL_PREFIX = "CONDITIONAL_"
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,3 +89,10 @@ def edge_names(kind: str | None) -> EdgeNames:
     spec = EDGE_SPECS.get(kind or "")
     opengraph, neo4j = (spec.opengraph, spec.neo4j) if spec else ("", "")
     return EdgeNames(opengraph or "AWS" + _camel(kind or ""), neo4j or _upper_snake(kind or ""))
+
+
+def neo4j_type(kind: str | None, conditional: bool) -> str:
+    """The Neo4j relationship type of an edge: its kind's, or trustgraph's conditional one where the kind's
+    is a Cartography type (Cartography's queries would read the edge as unconditional)."""
+    name = edge_names(kind).neo4j
+    return CONDITIONAL_PREFIX + name if conditional and name in CARTOGRAPHY_TYPES else name

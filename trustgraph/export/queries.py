@@ -5,11 +5,12 @@ Each follows trustgraph's rules: paths use only exported relationships (those wi
 are waypoints and never answers. Paths are acyclic: a shortest chain never repeats a node, and the graph has
 cycles (role → its account's admin node → role) through which unbounded walks multiply without end.
 
-Kùzu (which the tests run them on) differs in syntax, so the engine-specific parts are placeholders filled per
-engine: the path patterns, the hop sum (Kùzu has no `reduce`) and the test for an unconditional path (Kùzu
-0.11's list quantifier over a path's relationships crashes on large path sets). Neo4j's path is the
-`ACYCLIC` path mode of Cypher 25 (Neo4j 2026.04+) with a quantified relationship; Kùzu's `[* ACYCLIC …]`, and
-for a shortest chain per pair its weighted shortest path on `hop`, which Neo4j has only in plugins.
+LadybugDB (Kùzu's maintained fork, which the tests run them on) differs in syntax, so the engine-specific parts
+are placeholders filled per engine: the path patterns, the hop sum (it has no `reduce`) and the test for an
+unconditional path (Kùzu 0.11's list quantifier over a path's relationships crashed on large path sets). Neo4j's
+path is the `ACYCLIC` path mode of Cypher 25 (Neo4j 2026.04+) with a quantified relationship; LadybugDB's
+`[* ACYCLIC …]`, and for a shortest chain per pair its weighted shortest path on `hop`, which Neo4j has only in
+plugins. The engine name `kuzu` still gives the LadybugDB text (the two answer alike).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ _PARTS = {
         "HOPS": "reduce(h = 0, x IN relationships(p) | h + x.hop)",
         "FIRM": "none(x IN relationships(p) WHERE x.conditional)",
     },
-    "kuzu": {
+    "ladybug": {
         "PREFIX": "",
         "EVERY(": f"(a:TrustGraph)-[* ACYCLIC 1..{MAX_PATH} (r, _ | WHERE FILTER)]->(",
         "CHEAPEST(": f"(a:TrustGraph)-[* WSHORTEST(hop) 1..{MAX_PATH} (r, _ | WHERE FILTER)]->(",
@@ -64,6 +65,7 @@ LIMIT 25
 
 # What each path query asks of every relationship it follows (exported ones have a `hop`).
 _FILTERS = {"who-can-reach": "r.hop IS NOT NULL", "longest-chains": "r.hop IS NOT NULL AND NOT r.conditional"}
+_ENGINES = {"neo4j": "neo4j", "ladybug": "ladybug", "kuzu": "ladybug"}  # kuzu: LadybugDB under its former name
 
 TITLES = {
     "who-can-reach": "Who can reach a role (each principal's shortest chain; unconditional preferred)",
@@ -73,9 +75,9 @@ TITLES = {
 
 
 def query(name: str, engine: str = "neo4j") -> str:
-    """The query text for `engine` (neo4j or kuzu)."""
+    """The query text for `engine` (neo4j, or ladybug: LadybugDB's, also under its former name kuzu)."""
     text = _QUERIES[name]
-    for placeholder, part in _PARTS[engine].items():
+    for placeholder, part in _PARTS[_ENGINES[engine]].items():
         text = text.replace(placeholder, part.replace("FILTER", _FILTERS.get(name, "")))
     return text.strip() + "\n"
 

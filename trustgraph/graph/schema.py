@@ -305,8 +305,9 @@ EDGE_SPECS: dict[str, EdgeSpec] = _Rows({spec.kind: spec for spec in (
              "STS_ASSUMEROLEWITHWEBIDENTITY_ALLOW", trust=True),
     EdgeSpec(EdgeKind.SERVICE, Via.ASSUME, 1, "a service assumes the role", "AWSServiceAssume",
              "SERVICE_ASSUMEROLE_ALLOW", trust=True),
-    # principal → a hub standing for it (account hub, trust class, policy group): membership, no hop
-    EdgeSpec(EdgeKind.MEMBER, None, 0, "member of", "AWSMemberOf", "MEMBER_OF"),
+    # principal → a hub standing for it (account hub, trust class, policy group): membership, no hop. Its Neo4j type
+    # is trustgraph's own: Cartography's MEMBER_OF is group membership (UserAccount → UserGroup).
+    EdgeSpec(EdgeKind.MEMBER, None, 0, "member of", "AWSMemberOf", "TRUSTGRAPH_MEMBER_OF"),
     EdgeSpec(EdgeKind.PASSROLE, Via.PASSROLE, 1, "iam:PassRole to a service", "AWSPassRole", "IAM_PASSROLE_ALLOW",
              styled_by_kind=True),
     EdgeSpec(EdgeKind.CODE, Via.CODE, 1, "code run as the role", "AWSCodeAsRole", "CODE_AS_ROLE_ALLOW",

@@ -1,7 +1,8 @@
-"""Run Cypher on an embedded Kùzu database, in a process of its own: a crash inside Kùzu's native code
-(it has segfaulted on path enumeration) then fails one test with a message instead of the test run.
+"""Run Cypher on an embedded LadybugDB database (Kùzu's maintained fork), in a process of its own: a crash inside
+its native code (Kùzu has segfaulted on path enumeration) then fails one test with a message instead of the test
+run. (A process imports one of the two engines: Kùzu's and LadybugDB's native libraries cannot both be loaded.)
 
-    python kuzu_run.py DIR < request.json > rows.json
+    python ladybug_run.py DIR < request.json > rows.json
 
 The request: {"load": true to create DIR/db from the load-kuzu.cypher and CSVs of DIR first,
 "queries": [[text, parameters], …]}; the answer: one list of rows per query, each row a list of values.
@@ -16,11 +17,11 @@ from pathlib import Path
 
 
 def main() -> None:
-    import kuzu
+    import real_ladybug as ladybug
 
     directory = Path(sys.argv[1])
     request = json.load(sys.stdin)
-    connection = kuzu.Connection(kuzu.Database(str(directory / "db")))
+    connection = ladybug.Connection(ladybug.Database(str(directory / "db")))
     if request.get("load"):
         os.chdir(directory)  # the loader names its CSVs relative to its own directory
         for statement in (directory / "load-kuzu.cypher").read_text().split(";\n"):
