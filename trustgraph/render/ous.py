@@ -171,8 +171,9 @@ def ou_view(graph: nx.DiGraph, *, organization: Any = None, known_accounts: Mapp
             rankdir: str = "auto", partial: bool = False) -> TrustDot:
     """DOT for the OU view of `graph` (see the module docstring). rankdir auto: top to bottom (the outside
     world above the organization) when trust runs between OUs, else left to right (outside → OUs)."""
+    # Undrilled, every account is folded into its OU: their own exposure is never drawn.
     amap = account_map(graph, organization=organization, known_accounts=known_accounts, ou_names=ou_names,
-                       services=services, marks=marks, partial=partial)
+                       services=services, marks=marks, partial=partial, exposure=ou is not None)
     omap = ou_map(graph, amap, ou=ou)
     if not title:
         name = None
