@@ -20,6 +20,7 @@ from trustgraph.render.accounts import accounts_in_data
 from trustgraph.render.boundary import ONLY, describe_only, only_filter, parse_only
 from trustgraph.render.engine import FORMATS, output_format
 from trustgraph.render.marks import NO_MARKS
+from trustgraph.render.matrix_pages import MatrixPages, pages_folder
 from trustgraph.render.ous import UnknownOU
 from trustgraph.render.overview import AUTO_SUMMARY, VIEW_ROWS, ViewOptionError, ViewOptions, pick_view
 from trustgraph.render.overview import VIEWS as VIEW_TABLE
@@ -140,7 +141,7 @@ def map_command(spec: InputSpec, output: str, fmt: str | None, view: str, by: st
                        has_ous=overview_has_ous(graph, organization), focus=focus, depth=depth, account=account_id,
                        ou=ou, by=by, engine=None if layout == "auto" else layout, services=services or None,
                        service_linked=service_linked, note=note, partial=bool(chosen_only), snapshot=snapshot,
-                       output_format=output_format(output, fmt))
+                       output_format=output_format(output, fmt), output_file=output)
     row = VIEW_TABLE[view] if view != "auto" else pick_view(graph, opts)
     view = row.name
     account = _resolve_account(graph, account_id) if account_id else None
@@ -157,6 +158,10 @@ def map_command(spec: InputSpec, output: str, fmt: str | None, view: str, by: st
     if not spec.quiet:
         # A picture without a Graphviz engine (the matrix an account view becomes above its size) is drawn directly.
         layout_used = row.layout or getattr(picture, "layout", "") or getattr(picture, "engine", "") or "direct"
-        shown = f"{view} view" + (" as its matrix" if view != "matrix" and isinstance(picture, Scene) else "")
+        as_matrix = isinstance(picture, (Scene, MatrixPages))
+        shown = f"{view} view" + (" as its matrix" if view != "matrix" and as_matrix else "")
+        if isinstance(picture, MatrixPages):
+            folder = pages_folder(output)[0]
+            shown += f", split: the index and {len(picture.pages)} pages, one per OU, in {safe(folder)}/"
         elapsed = time.perf_counter() - started
         stderr.print(f"wrote {safe(written or 'standard output')} ({shown}, {layout_used} layout, {elapsed:.1f}s)")

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -121,7 +121,7 @@ def _unit(amap: AccountMap, node: AccountNode, by: str) -> Unit:
         title = node.title
     detail = node.subtitle if node.kind in ("account", "org-only", "vendor") else ""
     if node.kind == "ou":
-        detail = f"{len(node.accounts):,} accounts"
+        detail = f"{len(node.accounts):,} account{'s' if len(node.accounts) != 1 else ''}"
     band = _band(amap, node, by)[1] if node.kind in INSIDE else "outside"
     return Unit(node.key, title, detail if detail != title else "", node.kind, band, node.sensitive, node.flagged,
                 node.exposure, node.exposed)
@@ -230,8 +230,11 @@ def _cell_title(m: TrustMatrix, i: int, j: int, cell: Cell) -> str:
     return " · ".join(parts)
 
 
-def matrix_scene(graph: nx.DiGraph, amap: AccountMap, m: TrustMatrix, *, note: str = "") -> Scene:
-    """Draw the matrix (see the module docstring). Deterministic: the same matrix gives the same SVG."""
+def matrix_scene(graph: nx.DiGraph, amap: AccountMap, m: TrustMatrix, *, note: str = "",
+                 links: Mapping[str, str] | None = None, legend_extra: Sequence[str] = ()) -> Scene:
+    """Draw the matrix (see the module docstring). Deterministic: the same matrix gives the same SVG. `links`: a
+    unit's key → the file its axis labels link to (SVG); `legend_extra`: more lines of legend text."""
+    links = links or {}
     n_rows, n_cols = len(m.rows), max(1, len(m.cols))
     # The grid takes what MAX_SIDE leaves after the labels (about 600 points at a thousand accounts).
     cell = max(3.0, min(48.0, math.floor((MAX_SIDE - 600) / max(n_rows, n_cols, 1))))
@@ -249,7 +252,7 @@ def matrix_scene(graph: nx.DiGraph, amap: AccountMap, m: TrustMatrix, *, note: s
     title_h = big * 2.2
     x0 = margin + band_room + label_room
     y0 = margin + title_h + band_room + col_room
-    legend_rows = _legend_rows(m, amap)
+    legend_rows = _legend_rows(m, amap) + [("text", line) for line in legend_extra]
     legend_h = (len(legend_rows) + 2) * big * 1.5 + big * (2.4 if note else 1)
     width = max(x0 + grid_w + margin, margin * 2 + max(text_width(r[1], big) + big * 3 for r in legend_rows))
     height = y0 + grid_h + big + legend_h + margin
@@ -306,13 +309,13 @@ def matrix_scene(graph: nx.DiGraph, amap: AccountMap, m: TrustMatrix, *, note: s
         mid = y0 + i * cell + cell * 0.5
         title = text + (f" ({_held(u)})" if _held(u) else "")
         scene.add(Text(x0 - mark_room, mid + label_size * 0.35, _fit(text, label_size, label_room - mark_room),
-                       label_size, anchor="end", title=title))
+                       label_size, anchor="end", title=title, href=links.get(u.key, "")))
         _marks(scene, u, x0 - mark_room + 3, mid - mark / 2, mark, mark + 1, 0)
     for j, (u, text) in enumerate(zip(m.cols, col_labels, strict=True)):
         mid = x0 + j * cell + cell * 0.5
         title = text + (f" ({_held(u)})" if _held(u) else "")
         scene.add(Text(mid + label_size * 0.35, y0 - mark_room, _fit(text, label_size, col_room - mark_room),
-                       label_size, rotate=-90, title=title))
+                       label_size, rotate=-90, title=title, href=links.get(u.key, "")))
         _marks(scene, u, mid - mark / 2, y0 - mark_room + 3, mark, 0, mark + 1)
 
     # Cells: colour = where the callers come from; strength = unconditional share; red border = sensitive.

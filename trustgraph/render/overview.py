@@ -12,10 +12,12 @@ from typing import Any
 import networkx as nx
 
 from trustgraph.analysis.marks import MARKED_SEVERITY, findings_marks
-from trustgraph.render.accounts import Folder, account_map, account_view, trust_only_note
+from trustgraph.render.accounts import AccountMap, Folder, account_map, account_view, trust_only_note
 from trustgraph.render.engine import FORMATS
 from trustgraph.render.marks import NO_MARKS, Marks
 from trustgraph.render.matrix import matrix_view
+from trustgraph.render import matrix_pages
+from trustgraph.render.matrix_pages import account_count, split_matrix
 from trustgraph.render.ous import ou_map, ou_view
 from trustgraph.render.people import NoPeopleData, people_view
 from trustgraph.render.views import AUTO_ACCOUNT_VIEW, AUTO_ACCOUNTS, auto_view, principals_view
@@ -65,6 +67,10 @@ class ViewOptions:
     partial: bool = False  # the graph is a filtered part of the data (`map --only`)
     snapshot: Any = None  # what the graph was built from (the people view reads its Identity Center assignments)
     output_format: str = ""  # the format written ("" when unknown): GRAPH_FORMATS keep the account graph
+    # The account matrix of more accounts than `split_above` is an index and one page per OU (render/matrix_pages.py)
+    # when written to a file (`output_file`, its name); to standard output ("-") it is one picture.
+    split_above: int | None = None  # None: matrix_pages.SPLIT_ABOVE
+    output_file: str = ""
 
 
 @dataclass(frozen=True)
@@ -100,6 +106,8 @@ def _accounts(graph: nx.DiGraph, opts: ViewOptions) -> Any:
             title = (f"Trust matrix of the organization's {accounts:,} accounts (a matrix above "
                      f"{DRILL_MATRIX_ABOVE} accounts; --layout dot or radial, or -o FILE.html, draws the graph)")
             note = " — ".join(t for t in (trust_only_note(graph), opts.note) if t)
+            if _splits(amap, opts):
+                return split_matrix(graph, amap, index_file=opts.output_file, note=note)
             return matrix_view(graph, amap, by="accounts", title=title, note=note)
     return account_view(graph, organization=opts.organization, known_accounts=opts.known_accounts,
                         account=opts.account, engine=opts.engine, services=opts.services, marks=opts.marks,
@@ -134,7 +142,16 @@ def _matrix(graph: nx.DiGraph, opts: ViewOptions) -> Any:
         if not opts.has_ous:
             raise ViewOptionError("--by ous needs organization data with OUs (an organization.json)")
         amap = ou_map(graph, amap)
+    elif _splits(amap, opts):
+        return split_matrix(graph, amap, index_file=opts.output_file, note=opts.note)
     return matrix_view(graph, amap, by=opts.by, note=opts.note)
+
+
+def _splits(amap: AccountMap, opts: ViewOptions) -> bool:
+    """Whether the account matrix of `amap` is split into pages (render/matrix_pages.py): above `split_above`
+    accounts, written to a file, with OUs to split by."""
+    above = matrix_pages.SPLIT_ABOVE if opts.split_above is None else opts.split_above
+    return opts.output_file not in ("", "-") and opts.has_ous and account_count(amap) > above
 
 
 def _people(graph: nx.DiGraph, opts: ViewOptions) -> Any:
