@@ -70,7 +70,7 @@ def pages_folder(index_file: str) -> tuple[str, str]:
 
 
 def split_matrix(graph: nx.DiGraph, amap: AccountMap, *, index_file: str, note: str = "",
-                 paint: Callable[[AccountMap, TrustMatrix], None] | None = None) -> MatrixPages:
+                 paint: Callable[[AccountMap, TrustMatrix], object] | None = None) -> MatrixPages:
     """The index and the pages of the account matrix of `amap` (an account map of the whole organization).
     `index_file`: the index's file name (the pages go to a directory named after its stem, in its format);
     `paint`: marks added to each matrix before it is drawn (`map --rules`)."""

@@ -15,9 +15,10 @@ from trustgraph.analysis.marks import MARKED_SEVERITY, findings_marks
 from trustgraph.render.accounts import AccountMap, Folder, account_map, account_view, trust_only_note
 from trustgraph.render.engine import FORMATS
 from trustgraph.render.marks import NO_MARKS, Marks
-from trustgraph.render.matrix import matrix_view
+from trustgraph.render.matrix import TrustMatrix, matrix_view
 from trustgraph.render import matrix_pages
 from trustgraph.render.matrix_pages import account_count, split_matrix
+from trustgraph.render.matrix_rules import paint_rules
 from trustgraph.render.ous import ou_map, ou_view
 from trustgraph.render.people import NoPeopleData, people_view
 from trustgraph.render.views import AUTO_ACCOUNT_VIEW, AUTO_ACCOUNTS, auto_view, principals_view
@@ -71,6 +72,7 @@ class ViewOptions:
     # when written to a file (`output_file`, its name); to standard output ("-") it is one picture.
     split_above: int | None = None  # None: matrix_pages.SPLIT_ABOVE
     output_file: str = ""
+    guardrails: Any = None  # matrix: `check`'s results (list[RuleResult]) painted on its cells (`map --rules`)
 
 
 @dataclass(frozen=True)
@@ -138,13 +140,19 @@ def _ous(graph: nx.DiGraph, opts: ViewOptions) -> Any:
 def _matrix(graph: nx.DiGraph, opts: ViewOptions) -> Any:
     amap = account_map(graph, organization=opts.organization, known_accounts=opts.known_accounts,
                        services=opts.services, marks=opts.marks)
+    results = opts.guardrails
+
+    def paint(drawn: AccountMap, m: TrustMatrix) -> object:
+        return paint_rules(graph, drawn, m, results)
+
+    painter = paint if results is not None else None
     if opts.by == "ous":
         if not opts.has_ous:
             raise ViewOptionError("--by ous needs organization data with OUs (an organization.json)")
         amap = ou_map(graph, amap)
     elif _splits(amap, opts):
-        return split_matrix(graph, amap, index_file=opts.output_file, note=opts.note)
-    return matrix_view(graph, amap, by=opts.by, note=opts.note)
+        return split_matrix(graph, amap, index_file=opts.output_file, note=opts.note, paint=painter)
+    return matrix_view(graph, amap, by=opts.by, note=opts.note, paint=painter)
 
 
 def _splits(amap: AccountMap, opts: ViewOptions) -> bool:
