@@ -104,7 +104,7 @@ def write_bundle(directory: str | Path, snapshot: Snapshot, graph: nx.DiGraph, f
     target, and all are renamed into place once the last one is written (`trustgraph.atomic`); on a write error
     (OutputError) the previous bundle is untouched. Files of the previous bundle this one does not have are removed
     after. A symbolic link where a file goes is replaced, not followed. `marks` False: the pictures (the map, the
-    path pictures) mark nothing (`--no-marks`); the main page's matrix still says which cells reach sensitive roles.
+    path pictures) and the cells of the main page's matrix mark nothing (`--no-marks`).
     `unread`: why the run could not read all it was given (`Incomplete.partial`): with it, or with gaps in the
     snapshot, the SARIF files say the run was not `executionSuccessful`, as `findings` and `check` do."""
     unread = list(unread)
@@ -139,7 +139,7 @@ def write_bundle(directory: str | Path, snapshot: Snapshot, graph: nx.DiGraph, f
             if svg:
                 path_files[s.role] = name
                 pictures.append((name, svg))
-    matrix = matrix_table(graph, snapshot.organization, found)
+    matrix = matrix_table(graph, snapshot.organization, drawn)  # --no-marks: no ⚠ in its cells either
     map_view = result.view or "accounts"
     md_text = render_markdown(review, map_image=MAP_FILE if map_svg else None, map_view=map_view, matrix=matrix)
     html_text = render_html(review, map_svg=map_svg, path_files=path_files, map_view=map_view, matrix=matrix)

@@ -12,7 +12,7 @@ from trustgraph.analysis.findings import RULES, SEVERITY_NAMES, Severity
 from trustgraph.analysis.findings.groups import FindingGroup
 from trustgraph.analysis.guardrails import RuleResult, violation_count
 from trustgraph.report import review_layout as layout
-from trustgraph.report.guardrails import SHOWN_GROUPS, path_words, rule_demand, statement_text
+from trustgraph.report.guardrails import guardrail_rows, rule_demand
 from trustgraph.report.markdown import ACCOUNTS_LISTED, short_arn
 from trustgraph.report.review import BoundaryRow, Review, SensitiveRole
 from trustgraph.report.review_markdown import (
@@ -154,16 +154,15 @@ def _guardrails(results: list[RuleResult]) -> str:
             continue
         h.append("<table><tr><th>From</th><th>Role</th><th>Principals</th><th>Shortest path (example)</th>"
                  "<th>Statements</th></tr>")
-        for g in r.groups[:SHOWN_GROUPS]:
-            v = g.violations[0]
-            names = ", ".join(c(short_arn(x.principal)) for x in g.violations[:3])
-            more = f" and {g.count - 3} more" if g.count > 3 else ""
-            statements = "<br>".join(e(statement_text(s)) for s in v.statements if not s.get("membership"))
-            h.append(f"<tr><td>{e(g.source)}</td><td>{c(short_arn(g.role))}</td><td>{g.count}: {names}{e(more)}</td>"
-                     f"<td>{c(path_words(v))}</td><td>{statements}</td></tr>")
-        if len(r.groups) > SHOWN_GROUPS:
-            rest = r.groups[SHOWN_GROUPS:]
-            h.append(f"<tr><td colspan=\"5\">… and {sum(g.count for g in rest)} more at {len(rest)} more role(s) "
+        rows, rest = guardrail_rows(r)
+        for row in rows:
+            names = ", ".join(c(n) for n in row.names)
+            more = f" and {row.more} more" if row.more else ""
+            statements = "<br>".join(e(st) for st in row.statements)
+            h.append(f"<tr><td>{e(row.source)}</td><td>{c(row.role)}</td><td>{row.count}: {names}{e(more)}</td>"
+                     f"<td>{c(row.path)}{e(row.missing)}</td><td>{statements}</td></tr>")
+        if rest is not None:
+            h.append(f"<tr><td colspan=\"5\">… and {rest.violations} more at {rest.groups} more role(s) "
                      "and place(s)</td></tr>")
         h.append("</table>")
     return "\n".join(h)

@@ -56,6 +56,6 @@ def matrix_table(graph: nx.DiGraph, organization: Any, marks: Marks = NO_MARKS) 
              [_cell(c.trusts, c.conditional, c.sensitive) if (c := m.cells.get((i, j))) else ""
               for j in range(len(m.cols))]) for i, u in enumerate(m.rows)]
     note = ("Each cell: the role trusts from the row's principals (callers) into the column's roles, how many of "
-            "them hold only under run-time conditions, and ⚠ when some reach sensitive roles. The diagonal is the "
-            "trust inside one " + ("OU." if by == "ous" else "account."))
+            "them hold only under run-time conditions" + (", and ⚠ when some reach sensitive roles" if marks else "")
+            + ". The diagonal is the trust inside one " + ("OU." if by == "ous" else "account."))
     return MatrixTable(by, [u.title for u in m.cols], rows, note)
