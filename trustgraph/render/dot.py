@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
@@ -386,6 +386,11 @@ def to_dot(graph: nx.DiGraph, nodes: Iterable[str] | None = None, *, title: str 
             emit(body, dot_id, node)
         scopes: set[str] = set()
         conditional = False
+        texts = {(src, dst): "" if labels[(src, dst)] in folded_labels.get(dst, {}) else labels[(src, dst)]
+                 for src, dst in drawn}
+        # A label at the arrowhead is not laid out (Graphviz places head labels after the layout): two or more into
+        # one node overlap each other and the node. Those are edge labels, which dot makes room for.
+        labelled_into = Counter(endpoint(dst, src) for (src, dst), text in texts.items() if text)
         for src, dst in drawn:
             data = graph.edges[src, dst]
             scope = drawn_as(data)
@@ -400,10 +405,9 @@ def to_dot(graph: nx.DiGraph, nodes: Iterable[str] | None = None, *, title: str 
                 style.update(restyle(data))
             a, b = endpoint(src, dst), endpoint(dst, src)
             element = f"edge-{a}-{b}"
-            text = labels[(src, dst)]
-            if text in folded_labels.get(dst, {}):
-                text = ""
-            body.edge(a, b, headlabel=text, tooltip=tooltip_text(f"{src} → {dst}"), id=element, **style)
+            text = texts[(src, dst)]
+            where = "label" if text and labelled_into[b] > 1 else "headlabel"
+            body.edge(a, b, **{where: text}, tooltip=tooltip_text(f"{src} → {dst}"), id=element, **style)
             dot.evidence[element] = edge_evidence(graph, src, dst)
         if legend:
             kinds = {str(graph.nodes[n].get("kind")) for n in keep}
