@@ -391,6 +391,8 @@ def to_dot(graph: nx.DiGraph, nodes: Iterable[str] | None = None, *, title: str 
         # A label at the arrowhead is not laid out (Graphviz places head labels after the layout): two or more into
         # one node overlap each other and the node. Those are edge labels, which dot makes room for.
         labelled_into = Counter(endpoint(dst, src) for (src, dst), text in texts.items() if text)
+        # A node saying folded labels inside it ("← 3 × …") has its text where a head label lands.
+        labelled_into.update({endpoint(dst, src) for src, dst in drawn if folded_labels.get(dst)})
         for src, dst in drawn:
             data = graph.edges[src, dst]
             scope = drawn_as(data)

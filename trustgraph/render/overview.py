@@ -17,7 +17,7 @@ from trustgraph.render.engine import FORMATS
 from trustgraph.render.marks import NO_MARKS, Marks
 from trustgraph.render.matrix import TrustMatrix, matrix_view
 from trustgraph.render import matrix_pages
-from trustgraph.render.matrix_pages import account_count, split_matrix
+from trustgraph.render.matrix_pages import MatrixPages, account_count, split_matrix
 from trustgraph.render.matrix_rules import paint_rules
 from trustgraph.render.ous import ou_map, ou_view
 from trustgraph.render.people import NoPeopleData, people_view
@@ -153,6 +153,18 @@ def _matrix(graph: nx.DiGraph, opts: ViewOptions) -> Any:
     elif _splits(amap, opts):
         return split_matrix(graph, amap, index_file=opts.output_file, note=opts.note, paint=painter)
     return matrix_view(graph, amap, by=opts.by, note=opts.note, paint=painter)
+
+
+def account_matrix_pages(graph: nx.DiGraph, *, organization: Any, marks: Marks = NO_MARKS,
+                         index_file: str) -> MatrixPages | None:
+    """The account matrix split into pages (render/matrix_pages.py) when `map --view matrix -o FILE` would split it:
+    above SPLIT_ABOVE accounts, with OUs; else None. The review bundle links it from its main page."""
+    if not has_ous(graph, organization):
+        return None
+    amap = account_map(graph, organization=organization, marks=marks)
+    if account_count(amap) <= matrix_pages.SPLIT_ABOVE:
+        return None
+    return split_matrix(graph, amap, index_file=index_file, note=trust_only_note(graph))
 
 
 def _splits(amap: AccountMap, opts: ViewOptions) -> bool:

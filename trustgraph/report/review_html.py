@@ -27,7 +27,7 @@ from trustgraph.report.review_markdown import (
     review_pages_of,
     rule_groups,
 )
-from trustgraph.report.review_matrix import MatrixTable
+from trustgraph.report.review_matrix import MatrixTable, pages_line
 from trustgraph.text import visible
 
 CSS = """
@@ -223,6 +223,8 @@ def render_html(review: Review, *, map_svg: bytes | None, path_files: dict[str, 
         h.extend(f"<tr><th>{e(title)}</th>" + "".join(f"<td>{e(cell) or '·'}</td>" for cell in cells) + "</tr>"
                  for title, cells in matrix.rows)
         h.append("</table>")
+        if matrix.pages:
+            h.append(f"<p>{e(pages_line(matrix))} {link(e(matrix.pages), matrix.pages)}.</p>")
     h.append("<h2>Trust that crosses the organization boundary</h2>" if review.organization_id else
              "<h2>Trust from outside this data set</h2>")
     if not review.boundary:

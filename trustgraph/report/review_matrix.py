@@ -21,12 +21,20 @@ from trustgraph.render.overview import has_ous
 MAX_ACCOUNTS = 12
 
 
+def pages_line(matrix: MatrixTable) -> str:
+    """The sentence that points to the account matrix's pages (Markdown and HTML write it as a link)."""
+    return (f"The account matrix, each account one by one, is drawn one page per OU ({matrix.page_count} pages in "
+            f"{matrix.pages.rsplit('.', 1)[0]}/); its index:")
+
+
 @dataclass(frozen=True, slots=True)
 class MatrixTable:
     by: str  # "ous" | "accounts"
     columns: list[str]  # the roles' side
     rows: list[tuple[str, list[str]]]  # (the callers' side, one cell text per column: "" for no trust)
     note: str  # what a cell says
+    pages: str = ""  # the account matrix split into pages, one per OU: its index file in the bundle
+    page_count: int = 0
 
     @property
     def what(self) -> str:
