@@ -73,11 +73,11 @@ def paint_rules(graph: nx.DiGraph, amap: AccountMap, m: TrustMatrix, results: It
                 for j in to_cols:
                     forbidden[i, j].add(rule.id)
         for v in result.violations:
-            i, j = rows.get(v.principal), cols.get(v.role)
-            if i is None or j is None:
+            row, col = rows.get(v.principal), cols.get(v.role)
+            if row is None or col is None:
                 paint.unplaced += 1
                 continue
-            paint.broken.setdefault((i, j), Counter())[rule.id] += 1
+            paint.broken.setdefault((row, col), Counter())[rule.id] += 1
     paint.forbidden = {cell: sorted(ids) for cell, ids in sorted(forbidden.items())}
     m.rules = paint
     return paint

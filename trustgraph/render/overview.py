@@ -12,11 +12,11 @@ from typing import Any
 import networkx as nx
 
 from trustgraph.analysis.marks import MARKED_SEVERITY, findings_marks
+from trustgraph.render import matrix_pages
 from trustgraph.render.accounts import AccountMap, Folder, account_map, account_view, trust_only_note
 from trustgraph.render.engine import FORMATS
 from trustgraph.render.marks import NO_MARKS, Marks
 from trustgraph.render.matrix import TrustMatrix, matrix_view
-from trustgraph.render import matrix_pages
 from trustgraph.render.matrix_pages import MatrixPages, account_count, split_matrix
 from trustgraph.render.matrix_rules import paint_rules
 from trustgraph.render.ous import ou_map, ou_view
