@@ -161,6 +161,9 @@ def account_matrix_pages(graph: nx.DiGraph, *, organization: Any, marks: Marks =
     above SPLIT_ABOVE accounts, with OUs; else None. The review bundle links it from its main page."""
     if not has_ous(graph, organization):
         return None
+    folder = Folder(graph, organization, None, None)
+    if len(folder.org_accounts.keys() | folder.in_data | folder.names.keys()) <= matrix_pages.SPLIT_ABOVE:
+        return None  # no more accounts than that to draw: the account map is not worth making
     amap = account_map(graph, organization=organization, marks=marks)
     if account_count(amap) <= matrix_pages.SPLIT_ABOVE:
         return None
