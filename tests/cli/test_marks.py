@@ -226,7 +226,7 @@ def test_no_marks_on_diff_draws_no_marks(tmp_path: Path) -> None:
 
 def test_review_no_marks_draws_no_marks_keeps_guardrails(tmp_path: Path) -> None:
     """review --no-marks: its map and its path pictures (reachers_view) mark nothing; --rules still adds the
-    guardrails; the main page's text (its matrix's ⚠ cells) is the same."""
+    guardrails; the main page's text is the same but for its matrix, whose cells have no ⚠ either."""
     rules = str(ROOT / "samples" / "guardrails" / "acme.yaml")
     bare, marked = tmp_path / "bare", tmp_path / "marked"
     code, _, err = run("review", "-i", ACME, "-o", str(bare), "--no-marks", "--rules", rules, "-q")
@@ -240,7 +240,28 @@ def test_review_no_marks_draws_no_marks_keeps_guardrails(tmp_path: Path) -> None
     assert not any(g in svg for svg in drawn(bare) for g in MARK_GLYPHS)
     assert all(any(g in svg for g in MARK_GLYPHS) for svg in drawn(marked))  # positive control
     assert (bare / "guardrails.json").is_file() and "Guardrails" in (bare / "report.md").read_text(encoding="utf-8")
-    assert (bare / "report.md").read_text(encoding="utf-8") == (marked / "report.md").read_text(encoding="utf-8")
+    bare_md, marked_md = ((b / "report.md").read_text(encoding="utf-8") for b in (bare, marked))
+    assert _without_matrix(bare_md) == _without_matrix(marked_md)
+
+
+def _matrix_section(report: str) -> str:
+    return report.split("## OU trust matrix", 1)[1].split("\n## ", 1)[0]
+
+
+def _without_matrix(report: str) -> str:
+    return report.replace(_matrix_section(report), "")
+
+
+def test_review_no_marks_leaves_the_matrix_unmarked(tmp_path: Path) -> None:
+    bare, marked = tmp_path / "bare", tmp_path / "marked"
+    assert run("review", "-i", ACME, "-o", str(bare), "--no-marks", "-q")[0] == 0
+    assert run("review", "-i", ACME, "-o", str(marked), "-q")[0] == 0
+    bare_md, marked_md = ((b / "report.md").read_text(encoding="utf-8") for b in (bare, marked))
+    assert "⚠" not in _matrix_section(bare_md)
+    assert "⚠" in _matrix_section(marked_md)  # positive control
+    bare_html, marked_html = ((b / "report.html").read_text(encoding="utf-8") for b in (bare, marked))
+    matrix_html = [h.split("trust matrix</h2>", 1)[1].split("<h2>", 1)[0] for h in (bare_html, marked_html)]
+    assert "⚠" not in matrix_html[0] and "⚠" in matrix_html[1]
 
 
 def test_only_sensitive_with_no_marks_still_keeps_sensitive_trust(tmp_path: Path) -> None:

@@ -317,6 +317,11 @@ class RuleResult:
     violations: list[Violation]
     groups: list[ViolationGroup]
     guarded: int = 0  # how many roles and users `to` selects: none means the rule holds by guarding nothing
+    # What the selectors chose (for pictures: `map --view matrix --rules`): the guarded roles and users, the
+    # principals `from` judges (None: every one) and those `allow_only` lets through.
+    targets: frozenset[str] = frozenset()
+    judged: frozenset[str] | None = None
+    allowed: frozenset[str] = frozenset()
 
 
 def depends_on(data: Mapping[str, Any], key: str) -> bool:
@@ -511,7 +516,7 @@ def check(graph: TrustGraph, rules: Iterable[Guardrail], *, sensitive: Collectio
                 found[node] = (role, route, [])
         violations = [_violation(restricted, node, role, route, missing, sources or {}, index)
                       for node, (role, route, missing) in sorted(found.items())]
-        results.append(RuleResult(rule, violations, _groups(violations), len(targets)))
+        results.append(RuleResult(rule, violations, _groups(violations), len(targets), targets, judged, allowed))
     return results
 
 

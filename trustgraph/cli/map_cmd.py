@@ -9,8 +9,10 @@ import time
 import click
 import networkx as nx
 
+from trustgraph.analysis.guardrails import check, uses_sensitive
 from trustgraph.analysis.reachability import resolve_node
 from trustgraph.cli.app import examples, main
+from trustgraph.cli.gate_files import load_guardrails
 from trustgraph.cli.inputs import InputSpec, input_options, stderr
 from trustgraph.cli.output import PictureFile, write_picture
 from trustgraph.cli.pictures import load_picture, no_marks_option, require_usage, usage_option
@@ -20,6 +22,7 @@ from trustgraph.render.accounts import accounts_in_data
 from trustgraph.render.boundary import ONLY, describe_only, only_filter, parse_only
 from trustgraph.render.engine import FORMATS, output_format
 from trustgraph.render.marks import NO_MARKS
+from trustgraph.render.matrix_pages import MatrixPages, pages_folder
 from trustgraph.render.ous import UnknownOU
 from trustgraph.render.overview import AUTO_SUMMARY, VIEW_ROWS, ViewOptionError, ViewOptions, pick_view
 from trustgraph.render.overview import VIEWS as VIEW_TABLE
@@ -84,11 +87,14 @@ def _resolve_account(graph: nx.DiGraph, value: str) -> str:
                    "per OU); --view accounts above 40 accounts: the matrix (a layout named here, or -o .html or "
                    ".dot, draws the graph). sfdp, neato, fdp: Graphviz's force-directed engines.")
 @usage_option
+@click.option("--rules", "rules_file", type=click.Path(exists=True, dir_okay=False), metavar="FILE",
+              help="Matrix view: paint the guardrails of FILE (docs/guardrails.md): the cells a deny or allow_only "
+                   "rule forbids tinted, the cells holding violations in orange with their count.")
 @no_marks_option
 def map_command(spec: InputSpec, output: str, fmt: str | None, view: str, by: str, ou: str | None,
                 only: tuple[str, ...], sensitive: tuple[str, ...], focus: str | None, depth: int | None,
                 account_id: str | None, max_nodes: int, service_linked: bool, services: bool, layout: str,
-                no_marks: bool, usage: bool = False) -> None:
+                rules_file: str | None, no_marks: bool, usage: bool = False) -> None:
     """Draw the trust map.
 
     The account view folds principals into accounts, the OU view accounts into OUs: one edge per source →
@@ -116,11 +122,20 @@ def map_command(spec: InputSpec, output: str, fmt: str | None, view: str, by: st
         raise click.UsageError("the matrix is drawn without a layout engine: drop --layout")
     if by != "accounts" and view not in ("matrix", "auto"):
         raise click.UsageError("--by is for the matrix view")
+    if rules_file and view != "matrix":
+        raise click.UsageError("--rules paints the matrix: use it with --view matrix")
+    rules = load_guardrails(rules_file) if rules_file else None  # before any data is read
 
     # The people view reads the whole snapshot (Identity Center, policies); the others only the organization.
     # --only sensitive reads the sensitive roles of the marks, drawn or not.
+    # `sensitive: true` selectors of the rules read the sensitive roles of the marks, drawn or not.
+    needs_sensitive = "sensitive" in chosen_only or (rules is not None and uses_sensitive(rules))
     graph, snapshot, marks = load_picture(spec, snapshot=True if view == "people" else ("organization",),
-                                          patterns=sensitive, marks=not no_marks or "sensitive" in chosen_only)
+                                          patterns=sensitive, marks=not no_marks or needs_sensitive)
+    results = None
+    if rules is not None:
+        with phase("check guardrails", quiet=spec.quiet):
+            results = check(graph, rules, sensitive=set(marks.sensitive))
     organization = snapshot.organization if snapshot is not None else None
     by_use = [v for v in chosen_only if ONLY[v] == "use"]
     if usage:
@@ -148,7 +163,7 @@ def map_command(spec: InputSpec, output: str, fmt: str | None, view: str, by: st
                        has_ous=overview_has_ous(graph, organization), focus=focus, depth=depth, account=account_id,
                        ou=ou, by=by, engine=None if layout == "auto" else layout, services=services or None,
                        service_linked=service_linked, note=note, partial=bool(chosen_only), snapshot=snapshot,
-                       output_format=output_format(output, fmt))
+                       output_format=output_format(output, fmt), output_file=output, guardrails=results)
     row = VIEW_TABLE[view] if view != "auto" else pick_view(graph, opts)
     view = row.name
     if usage and view != "principals":
@@ -171,6 +186,10 @@ def map_command(spec: InputSpec, output: str, fmt: str | None, view: str, by: st
     if not spec.quiet:
         # A picture without a Graphviz engine (the matrix an account view becomes above its size) is drawn directly.
         layout_used = row.layout or getattr(picture, "layout", "") or getattr(picture, "engine", "") or "direct"
-        shown = f"{view} view" + (" as its matrix" if view != "matrix" and isinstance(picture, Scene) else "")
+        as_matrix = isinstance(picture, (Scene, MatrixPages))
+        shown = f"{view} view" + (" as its matrix" if view != "matrix" and as_matrix else "")
+        if isinstance(picture, MatrixPages):
+            folder = pages_folder(output)[0]
+            shown += f", split: the index and {len(picture.pages)} pages, one per OU, in {safe(folder)}/"
         elapsed = time.perf_counter() - started
         stderr.print(f"wrote {safe(written or 'standard output')} ({shown}, {layout_used} layout, {elapsed:.1f}s)")

@@ -142,7 +142,13 @@ def write_picture(picture: Any, output: str, fmt: str | None) -> str | None:
     """Write a picture to the file `output`, or to standard output for `-o -` (text formats only).
     Returns the path written, None for standard output."""
     from trustgraph.render.engine import TEXT_FORMATS, output_format, picture_bytes, render
+    from trustgraph.render.matrix_pages import MatrixPages, pages_folder
 
+    if isinstance(picture, MatrixPages):  # a split matrix: the index, its pages in a directory beside it
+        folder, suffix = pages_folder(output)
+        for page in picture.pages:
+            render(page.scene, Path(output).parent / folder / f"{page.name}.{suffix}", fmt)
+        return str(render(picture.index, output, fmt))
     if output != "-":
         return str(render(picture, output, fmt))
     fmt = output_format(output, fmt)

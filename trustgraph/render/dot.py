@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
@@ -397,6 +397,13 @@ def to_dot(graph: nx.DiGraph, nodes: Iterable[str] | None = None, *, title: str 
             emit(body, dot_id, node)
         scopes: set[str] = set()
         conditional = False
+        texts = {(src, dst): "" if labels[(src, dst)] in folded_labels.get(dst, {}) else labels[(src, dst)]
+                 for src, dst in drawn}
+        # A label at the arrowhead is not laid out (Graphviz places head labels after the layout): two or more into
+        # one node overlap each other and the node. Those are edge labels, which dot makes room for.
+        labelled_into = Counter(endpoint(dst, src) for (src, dst), text in texts.items() if text)
+        # A node saying folded labels inside it ("← 3 × …") has its text where a head label lands.
+        labelled_into.update({endpoint(dst, src) for src, dst in drawn if folded_labels.get(dst)})
         for src, dst in drawn:
             data = graph.edges[src, dst]
             scope = drawn_as(data)
@@ -416,8 +423,10 @@ def to_dot(graph: nx.DiGraph, nodes: Iterable[str] | None = None, *, title: str 
                     style["label"] = used
             a, b = endpoint(src, dst), endpoint(dst, src)
             element = f"edge-{a}-{b}"
-            text = labels[(src, dst)]
-            if text in folded_labels.get(dst, {}):
+            text = texts[(src, dst)]
+            if text and labelled_into[b] > 1:
+                # laid out as the edge's own label, beside the date and calls of its use when drawn by use
+                style["label"] = f"{text} · {style['label']}" if "label" in style else text
                 text = ""
             tip = f"{src} → {dst}" + (f" ({_use_words(data)})" if STATE in data else "")
             body.edge(a, b, headlabel=text, tooltip=tooltip_text(tip), id=element, **style)

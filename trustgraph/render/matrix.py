@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,6 +50,9 @@ INSIDE = ("account", "org-only", "ou")
 COLOURS = {**{k: v["color"] for k, v in ACCOUNT_EDGE_STYLE.items()}, "org-wide": "#00838f", "inside": "#6d4c41"}
 LEGEND = {**ACCOUNT_EDGE_LEGEND, "org-wide": "org-wide trust ({\"AWS\":\"*\"} + conditions): where it lands",
           "inside": "inside one account (or OU): the diagonal"}
+# Guardrails (`map --rules`): a cell a rule forbids, a cell that breaks one.
+FORBIDDEN_COLOUR = "#f6c7c3"
+VIOLATION_COLOUR = "#ef6c00"  # orange: no cell colour of the matrix is
 MAX_SIDE = 7600.0  # points (= pixels at scale 1): the picture stays under ~8,000 per side
 
 
@@ -85,6 +88,7 @@ class TrustMatrix:
     member_links: int = 0  # trusts into org-wide trust classes (members), said in the class rows
     title: str = ""
     edges: dict[tuple[int, int], Any] = field(default_factory=dict)  # cell → folded AccountEdge (evidence)
+    rules: Any = None  # guardrails painted on it (render/matrix_rules.RulePaint), `map --rules`
 
     def as_json(self) -> dict[str, Any]:
         def unit(u: Unit) -> dict[str, Any]:
@@ -92,11 +96,15 @@ class TrustMatrix:
                     "sensitive_roles": u.sensitive, "roles_with_findings": u.flagged,
                     "sensitive_roles_reachable_from_outside": u.exposure.reachable if u.exposure else None}
 
-        return {"view": "matrix", "by": self.by, "title": self.title, "rows": [unit(u) for u in self.rows],
-                "columns": [unit(u) for u in self.cols],
-                "cells": [{"row": i, "column": j, "trusts": c.trusts, "conditional": c.conditional,
-                           "via_star": c.via_star, "sensitive_roles_reached": c.sensitive, "class": c.colour}
-                          for (i, j), c in sorted(self.cells.items())]}
+        out = {"view": "matrix", "by": self.by, "title": self.title, "rows": [unit(u) for u in self.rows],
+               "columns": [unit(u) for u in self.cols],
+               "cells": [{"row": i, "column": j, "trusts": c.trusts, "conditional": c.conditional,
+                          "via_star": c.via_star, "sensitive_roles_reached": c.sensitive, "class": c.colour}
+                         for (i, j), c in sorted(self.cells.items())]}
+        if self.rules is not None:
+            out["rule_cells"] = self.rules.as_json()
+            out["rule_violations_not_drawn"] = self.rules.unplaced
+        return out
 
 
 def _band(amap: AccountMap, node: AccountNode, by: str) -> tuple[tuple[str, ...], str]:
@@ -121,7 +129,7 @@ def _unit(amap: AccountMap, node: AccountNode, by: str) -> Unit:
         title = node.title
     detail = node.subtitle if node.kind in ("account", "org-only", "vendor") else ""
     if node.kind == "ou":
-        detail = f"{len(node.accounts):,} accounts"
+        detail = f"{len(node.accounts):,} account{'s' if len(node.accounts) != 1 else ''}"
     band = _band(amap, node, by)[1] if node.kind in INSIDE else "outside"
     return Unit(node.key, title, detail if detail != title else "", node.kind, band, node.sensitive, node.flagged,
                 node.exposure, node.exposed)
@@ -230,8 +238,11 @@ def _cell_title(m: TrustMatrix, i: int, j: int, cell: Cell) -> str:
     return " · ".join(parts)
 
 
-def matrix_scene(graph: nx.DiGraph, amap: AccountMap, m: TrustMatrix, *, note: str = "") -> Scene:
-    """Draw the matrix (see the module docstring). Deterministic: the same matrix gives the same SVG."""
+def matrix_scene(graph: nx.DiGraph, amap: AccountMap, m: TrustMatrix, *, note: str = "",
+                 links: Mapping[str, str] | None = None, legend_extra: Sequence[str] = ()) -> Scene:
+    """Draw the matrix (see the module docstring). Deterministic: the same matrix gives the same SVG. `links`: a
+    unit's key → the file its axis labels link to (SVG); `legend_extra`: more lines of legend text."""
+    links = links or {}
     n_rows, n_cols = len(m.rows), max(1, len(m.cols))
     # The grid takes what MAX_SIDE leaves after the labels (about 600 points at a thousand accounts).
     cell = max(3.0, min(48.0, math.floor((MAX_SIDE - 600) / max(n_rows, n_cols, 1))))
@@ -244,12 +255,15 @@ def matrix_scene(graph: nx.DiGraph, amap: AccountMap, m: TrustMatrix, *, note: s
     grid_w, grid_h = n_cols * cell, n_rows * cell
     big = max(14.0, min(40.0, max(grid_w, grid_h) / 160))  # title, band and legend text: readable when shrunk
     band_size = big
-    band_room = max(band_size * 1.8, 110.0)
+    # Room for a band's name written across the band (a band of one or two units), up to 240 points.
+    bands = {u.band for u in (*m.rows, *m.cols)}
+    band_room = max(band_size * 1.8, 110.0,
+                    min(240.0, max(text_width(b, min(band_size, cell * 0.9)) for b in bands) / 0.85 + 4))
     margin = 20.0
     title_h = big * 2.2
     x0 = margin + band_room + label_room
     y0 = margin + title_h + band_room + col_room
-    legend_rows = _legend_rows(m, amap)
+    legend_rows = _legend_rows(m, amap) + [("text", line) for line in legend_extra]
     legend_h = (len(legend_rows) + 2) * big * 1.5 + big * (2.4 if note else 1)
     width = max(x0 + grid_w + margin, margin * 2 + max(text_width(r[1], big) + big * 3 for r in legend_rows))
     height = y0 + grid_h + big + legend_h + margin
@@ -269,8 +283,13 @@ def matrix_scene(graph: nx.DiGraph, amap: AccountMap, m: TrustMatrix, *, note: s
                                    opacity=0.6))
             # The band's name along the band when it fits, else across it (a small band: a small font).
             along = _fit(band, band_size, span - 4)
-            size = band_size if along else min(band_size, span * 0.9)
-            text = along or _fit(band, size, band_room * 0.85)
+            across_size = min(band_size, span * 0.9)
+            across = _fit(band, across_size, band_room * 0.85)
+            # Along when the whole name fits there, else across when it fits there (or says more).
+            if along != band and (across == band or len(across) > len(along)):
+                along = ""
+            size = band_size if along else across_size
+            text = along or across
             tip = f"{band}: {count:,}"
             if axis == "row":
                 mid = y0 + start + span / 2
@@ -306,14 +325,20 @@ def matrix_scene(graph: nx.DiGraph, amap: AccountMap, m: TrustMatrix, *, note: s
         mid = y0 + i * cell + cell * 0.5
         title = text + (f" ({_held(u)})" if _held(u) else "")
         scene.add(Text(x0 - mark_room, mid + label_size * 0.35, _fit(text, label_size, label_room - mark_room),
-                       label_size, anchor="end", title=title))
+                       label_size, anchor="end", title=title, href=links.get(u.key, "")))
         _marks(scene, u, x0 - mark_room + 3, mid - mark / 2, mark, mark + 1, 0)
     for j, (u, text) in enumerate(zip(m.cols, col_labels, strict=True)):
         mid = x0 + j * cell + cell * 0.5
         title = text + (f" ({_held(u)})" if _held(u) else "")
         scene.add(Text(mid + label_size * 0.35, y0 - mark_room, _fit(text, label_size, col_room - mark_room),
-                       label_size, rotate=-90, title=title))
+                       label_size, rotate=-90, title=title, href=links.get(u.key, "")))
         _marks(scene, u, mid - mark / 2, y0 - mark_room + 3, mark, 0, mark + 1)
+
+    # Guardrails (`--rules`): a cell a rule forbids is tinted, and its trust drawn inside a frame of the tint.
+    forbidden = m.rules.forbidden if m.rules is not None else {}
+    for (i, j), ids in forbidden.items():
+        scene.add(Rect(x0 + j * cell, y0 + i * cell, cell, cell, fill=FORBIDDEN_COLOUR,
+                       title=f"{m.rows[i].title} → {m.cols[j].title}: forbidden by {', '.join(ids)}"))
 
     # Cells: colour = where the callers come from; strength = unconditional share; red border = sensitive.
     inset = 0.5 if cell >= 6 else 0.0
@@ -321,8 +346,9 @@ def matrix_scene(graph: nx.DiGraph, amap: AccountMap, m: TrustMatrix, *, note: s
     for (i, j), c in sorted(m.cells.items()):
         share = 1 - c.conditional / c.trusts if c.trusts else 0.0
         opacity = round(0.3 + 0.7 * share, 2)
-        x, y = x0 + j * cell + inset, y0 + i * cell + inset
-        side = cell - 2 * inset
+        framed = max(inset, round(cell * 0.18, 2)) if (i, j) in forbidden else inset
+        x, y = x0 + j * cell + framed, y0 + i * cell + framed
+        side = cell - 2 * framed
         element = f"cell-{i}-{j}"
         stroke = MARK_COLOR if c.sensitive else ""
         scene.add(Rect(x, y, side, side, fill=COLOURS[c.colour], opacity=opacity, stroke=stroke,
@@ -339,6 +365,21 @@ def matrix_scene(graph: nx.DiGraph, amap: AccountMap, m: TrustMatrix, *, note: s
             scene.evidence[element] = {"type": "node", "title": _cell_title(m, i, j, c), "trusts": c.trusts,
                                        "conditional": c.conditional}
 
+    # Cells breaking a rule: over everything, in the strong colour, with how many violations.
+    if m.rules is not None:
+        for (i, j), by_rule in sorted(m.rules.broken.items()):
+            count = sum(by_rule.values())
+            x, y = x0 + j * cell, y0 + i * cell
+            rules = ", ".join(f"{rule} ({n:,})" for rule, n in sorted(by_rule.items()))
+            scene.add(Rect(x, y, cell, cell, fill=VIOLATION_COLOUR, stroke="#202124", stroke_width=max(1.0, cell / 16),
+                           title=f"{m.rows[i].title} → {m.cols[j].title}: {count:,} violation"
+                                 f"{'s' if count != 1 else ''} of {rules}"))
+            if cell >= 10:
+                text = f"{count:,}" if count < 10000 else f"{count // 1000}k"
+                size = min(cell * 0.5, (cell - 2) / max(1, len(text)) * 1.6)
+                scene.add(Text(x + cell / 2, y + cell / 2 + size * 0.36, text, size, color="#ffffff",
+                               anchor="middle", bold=True))
+
     # Legend, under the grid.
     y = y0 + grid_h + big * 2
     scene.add(Text(margin, y, "Legend", big, bold=True))
@@ -349,6 +390,13 @@ def matrix_scene(graph: nx.DiGraph, amap: AccountMap, m: TrustMatrix, *, note: s
             share = float(kind.split(":")[1])
             scene.add(Rect(margin, y - swatch * 0.8, swatch, swatch, fill=COLOURS["internal"],
                            opacity=round(0.3 + 0.7 * share, 2)))
+        elif kind == "forbidden-cell":
+            scene.add(Rect(margin, y - swatch * 0.8, swatch, swatch, fill=FORBIDDEN_COLOUR))
+            scene.add(Rect(margin + swatch * 0.25, y - swatch * 0.55, swatch * 0.5, swatch * 0.5,
+                           fill=COLOURS["internal"], opacity=0.6))
+        elif kind == "violation-cell":
+            scene.add(Rect(margin, y - swatch * 0.8, swatch, swatch, fill=VIOLATION_COLOUR, stroke="#202124",
+                           stroke_width=1.0))
         elif kind == "sensitive-cell":
             scene.add(Rect(margin, y - swatch * 0.8, swatch, swatch, fill=COLOURS["internal"], opacity=0.6,
                            stroke=MARK_COLOR, stroke_width=2.0))
@@ -382,6 +430,18 @@ def _legend_rows(m: TrustMatrix, amap: AccountMap) -> list[tuple[str, str]]:
              ("share:0", "pale: every trust conditional (sts:ExternalId, MFA, IdP claims, org conditions…)")]
     if any(c.sensitive for c in m.cells.values()):
         rows.append(("sensitive-cell", "red border: some of these trusts reach sensitive roles"))
+    if m.rules is not None:
+        ids = sorted({i for cell_ids in m.rules.forbidden.values() for i in cell_ids})
+        rows.append(("forbidden-cell", "tinted: a guardrail forbids some principal of the row to reach some role of "
+                                       "the column (deny, allow_only: " + (", ".join(ids) or "none here") + ")"))
+        broken = sum(sum(c.values()) for c in m.rules.broken.values())
+        rows.append(("violation-cell", f"{broken:,} violation{'s' if broken != 1 else ''} of the guardrails: a "
+                                       "principal of the row reaches a guarded role of the column (the number: how "
+                                       "many principals; `trustgraph check` lists them)"))
+        if m.rules.unplaced:
+            unplaced = m.rules.unplaced
+            rows.append(("text", f"{unplaced:,} violation{'s are' if unplaced != 1 else ' is'} in no row or column "
+                                 "of this matrix (AWS services, for one, are no row)"))
     what = "accounts" if m.by == "accounts" else "OUs"
     if any(u.exposed for u in m.rows):
         rows.append(("sensitive-label", f"beside a label: a principal outside the {what[:-1]} reaches one of its "
@@ -406,6 +466,10 @@ def _evidence(graph: nx.DiGraph, amap: AccountMap, m: TrustMatrix, i: int, j: in
 
 
 def matrix_view(graph: nx.DiGraph, amap: AccountMap, *, by: str = "accounts", title: str = "",
-                note: str = "") -> Scene:
-    """The matrix of an account map (by="accounts") or an OU map (by="ous"), drawn."""
-    return matrix_scene(graph, amap, trust_matrix(graph, amap, by, title), note=note)
+                note: str = "", paint: Callable[[AccountMap, TrustMatrix], object] | None = None) -> Scene:
+    """The matrix of an account map (by="accounts") or an OU map (by="ous"), drawn. `paint`: marks added to the
+    matrix before it is drawn (`map --rules`: render/matrix_rules.py)."""
+    m = trust_matrix(graph, amap, by, title)
+    if paint is not None:
+        paint(amap, m)
+    return matrix_scene(graph, amap, m, note=note)

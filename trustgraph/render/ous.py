@@ -72,9 +72,26 @@ def _title(amap: AccountMap, chain: Chain) -> str:
     return amap.ou_names.get(chain[-1], chain[-1]) if chain else "accounts under the root"
 
 
-def ou_map(graph: nx.DiGraph, amap: AccountMap, *, ou: str | None = None) -> AccountMap:
-    """Fold an account map into OUs (see the module docstring); `ou` drills into one OU (id or name)."""
-    drilled: Chain | None = find_ou(amap, ou) if ou else None
+# `ou_map(drill=…)` of the accounts outside the organization data (no OU path): they are drawn one by one.
+OUTSIDE_ORG: Chain = ("-",)
+
+
+def account_chain(node: AccountNode) -> Chain:
+    """The OU chain an account of the map sits in: () under the root, OUTSIDE_ORG without an OU path."""
+    return _chain(node.ou_path) if node.ou_path else OUTSIDE_ORG
+
+
+def chain_label(amap: AccountMap, chain: Chain) -> str:
+    """An OU chain as the OU path of names (`Workloads / Prod`)."""
+    if chain == OUTSIDE_ORG:
+        return "accounts outside the organization"
+    return " / ".join(_title(amap, chain[:i]) for i in range(1, len(chain) + 1)) or _title(amap, ())
+
+
+def ou_map(graph: nx.DiGraph, amap: AccountMap, *, ou: str | None = None, drill: Chain | None = None) -> AccountMap:
+    """Fold an account map into OUs (see the module docstring); `ou` drills into one OU (id or name), `drill` into
+    the accounts of one chain (`account_chain`: () the accounts under the root, OUTSIDE_ORG those without one)."""
+    drilled: Chain | None = find_ou(amap, ou) if ou else drill
     root_path = next((_prefix(n.ou_path) for n in amap.nodes.values() if n.ou_path), "")
     nodes: dict[str, AccountNode] = {}
     owner: dict[str, str] = {}  # account-map key → OU-map key
@@ -93,6 +110,10 @@ def ou_map(graph: nx.DiGraph, amap: AccountMap, *, ou: str | None = None) -> Acc
     for key in sorted(amap.nodes):
         node = amap.nodes[key]
         if node.kind in ("account", "org-only"):
+            if not node.ou_path and drilled == OUTSIDE_ORG:
+                nodes[key] = node
+                owner[key] = key
+                continue
             if not node.ou_path:
                 group = nodes.setdefault("ou:-", AccountNode("ou:-", "ou", "accounts outside the organization"))
             else:
@@ -171,8 +192,9 @@ def ou_view(graph: nx.DiGraph, *, organization: Any = None, known_accounts: Mapp
             rankdir: str = "auto", partial: bool = False) -> TrustDot:
     """DOT for the OU view of `graph` (see the module docstring). rankdir auto: top to bottom (the outside
     world above the organization) when trust runs between OUs, else left to right (outside → OUs)."""
+    # Undrilled, every account is folded into its OU: their own exposure is never drawn.
     amap = account_map(graph, organization=organization, known_accounts=known_accounts, ou_names=ou_names,
-                       services=services, marks=marks, partial=partial)
+                       services=services, marks=marks, partial=partial, exposure=ou is not None)
     omap = ou_map(graph, amap, ou=ou)
     if not title:
         name = None

@@ -12,10 +12,13 @@ from typing import Any
 import networkx as nx
 
 from trustgraph.analysis.marks import MARKED_SEVERITY, findings_marks
-from trustgraph.render.accounts import Folder, account_map, account_view, trust_only_note
+from trustgraph.render import matrix_pages
+from trustgraph.render.accounts import AccountMap, Folder, account_map, account_view, trust_only_note
 from trustgraph.render.engine import FORMATS
 from trustgraph.render.marks import NO_MARKS, Marks
-from trustgraph.render.matrix import matrix_view
+from trustgraph.render.matrix import TrustMatrix, matrix_view
+from trustgraph.render.matrix_pages import MatrixPages, account_count, split_matrix
+from trustgraph.render.matrix_rules import paint_rules
 from trustgraph.render.ous import ou_map, ou_view
 from trustgraph.render.people import NoPeopleData, people_view
 from trustgraph.render.views import AUTO_ACCOUNT_VIEW, AUTO_ACCOUNTS, auto_view, principals_view
@@ -66,6 +69,11 @@ class ViewOptions:
     snapshot: Any = None  # what the graph was built from (the people view reads its Identity Center assignments)
     output_format: str = ""  # the format written ("" when unknown): GRAPH_FORMATS keep the account graph
     usage: bool = False  # principals: each edge drawn by observed use (`--usage`, render/usage.py)
+    # The account matrix of more accounts than `split_above` is an index and one page per OU (render/matrix_pages.py)
+    # when written to a file (`output_file`, its name); to standard output ("-") it is one picture.
+    split_above: int | None = None  # None: matrix_pages.SPLIT_ABOVE
+    output_file: str = ""
+    guardrails: Any = None  # matrix: `check`'s results (list[RuleResult]) painted on its cells (`map --rules`)
 
 
 @dataclass(frozen=True)
@@ -101,6 +109,8 @@ def _accounts(graph: nx.DiGraph, opts: ViewOptions) -> Any:
             title = (f"Trust matrix of the organization's {accounts:,} accounts (a matrix above "
                      f"{DRILL_MATRIX_ABOVE} accounts; --layout dot or radial, or -o FILE.html, draws the graph)")
             note = " — ".join(t for t in (trust_only_note(graph), opts.note) if t)
+            if _splits(amap, opts):
+                return split_matrix(graph, amap, index_file=opts.output_file, note=note)
             return matrix_view(graph, amap, by="accounts", title=title, note=note)
     return account_view(graph, organization=opts.organization, known_accounts=opts.known_accounts,
                         account=opts.account, engine=opts.engine, services=opts.services, marks=opts.marks,
@@ -131,11 +141,41 @@ def _ous(graph: nx.DiGraph, opts: ViewOptions) -> Any:
 def _matrix(graph: nx.DiGraph, opts: ViewOptions) -> Any:
     amap = account_map(graph, organization=opts.organization, known_accounts=opts.known_accounts,
                        services=opts.services, marks=opts.marks)
+    results = opts.guardrails
+
+    def paint(drawn: AccountMap, m: TrustMatrix) -> object:
+        return paint_rules(graph, drawn, m, results)
+
+    painter = paint if results is not None else None
     if opts.by == "ous":
         if not opts.has_ous:
             raise ViewOptionError("--by ous needs organization data with OUs (an organization.json)")
         amap = ou_map(graph, amap)
-    return matrix_view(graph, amap, by=opts.by, note=opts.note)
+    elif _splits(amap, opts):
+        return split_matrix(graph, amap, index_file=opts.output_file, note=opts.note, paint=painter)
+    return matrix_view(graph, amap, by=opts.by, note=opts.note, paint=painter)
+
+
+def account_matrix_pages(graph: nx.DiGraph, *, organization: Any, marks: Marks = NO_MARKS,
+                         index_file: str) -> MatrixPages | None:
+    """The account matrix split into pages (render/matrix_pages.py) when `map --view matrix -o FILE` would split it:
+    above SPLIT_ABOVE accounts, with OUs; else None. The review bundle links it from its main page."""
+    if not has_ous(graph, organization):
+        return None
+    folder = Folder(graph, organization, None, None)
+    if len(folder.org_accounts.keys() | folder.in_data | folder.names.keys()) <= matrix_pages.SPLIT_ABOVE:
+        return None  # no more accounts than that to draw: the account map is not worth making
+    amap = account_map(graph, organization=organization, marks=marks)
+    if account_count(amap) <= matrix_pages.SPLIT_ABOVE:
+        return None
+    return split_matrix(graph, amap, index_file=index_file, note=trust_only_note(graph))
+
+
+def _splits(amap: AccountMap, opts: ViewOptions) -> bool:
+    """Whether the account matrix of `amap` is split into pages (render/matrix_pages.py): above `split_above`
+    accounts, written to a file, with OUs to split by."""
+    above = matrix_pages.SPLIT_ABOVE if opts.split_above is None else opts.split_above
+    return opts.output_file not in ("", "-") and opts.has_ous and account_count(amap) > above
 
 
 def _people(graph: nx.DiGraph, opts: ViewOptions) -> Any:

@@ -61,6 +61,7 @@ class Text:
     rotate: float = 0.0  # degrees, counter-clockwise positive as in cairo's y-down frame: -90 reads upwards
     id: str = ""
     title: str = ""
+    href: str = ""  # SVG: a link (a relative file name), e.g. from a split matrix's index to a page
 
 
 Item = Rect | Line | Text
@@ -127,6 +128,8 @@ def _svg_item(item: Item) -> str:
         attrs += f' transform="rotate({_num(item.rotate)} {_num(item.x)} {_num(item.y)})"'
     title = f"<title>{xml_text(item.title)}</title>" if item.title else ""
     text = f"<text {attrs}>{title}{xml_text(item.text)}</text>"
+    if item.href:
+        text = f'<a href="{xml_text(item.href)}">{text}</a>'
     return f'<g class="node" id="{xml_text(item.id)}">{text}</g>' if item.id else text
 
 

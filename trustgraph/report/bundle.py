@@ -3,6 +3,7 @@ findings.json/.sarif. What goes where: review_layout.py and docs/review.md."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from trustgraph.analysis.marks import NO_MARKS, findings_marks
 from trustgraph.atomic import replacing_together
 from trustgraph.model import Snapshot
 from trustgraph.render.engine import picture_bytes
-from trustgraph.render.overview import overview
+from trustgraph.render.overview import account_matrix_pages, overview
 from trustgraph.render.views import reachers_view
 from trustgraph.report import review_layout as layout
 from trustgraph.report import review_pages as pages
@@ -104,7 +105,7 @@ def write_bundle(directory: str | Path, snapshot: Snapshot, graph: nx.DiGraph, f
     target, and all are renamed into place once the last one is written (`trustgraph.atomic`); on a write error
     (OutputError) the previous bundle is untouched. Files of the previous bundle this one does not have are removed
     after. A symbolic link where a file goes is replaced, not followed. `marks` False: the pictures (the map, the
-    path pictures) mark nothing (`--no-marks`); the main page's matrix still says which cells reach sensitive roles.
+    path pictures) and the cells of the main page's matrix mark nothing (`--no-marks`).
     `unread`: why the run could not read all it was given (`Incomplete.partial`): with it, or with gaps in the
     snapshot, the SARIF files say the run was not `executionSuccessful`, as `findings` and `check` do."""
     unread = list(unread)
@@ -141,7 +142,15 @@ def write_bundle(directory: str | Path, snapshot: Snapshot, graph: nx.DiGraph, f
             if svg:
                 path_files[s.role] = name
                 pictures.append((name, svg))
-    matrix = matrix_table(graph, snapshot.organization, found)
+    matrix = matrix_table(graph, snapshot.organization, drawn)  # --no-marks: no ⚠ in its cells either
+    if diagrams and matrix is not None:
+        # A large organization's account matrix, split one page per OU (`map --view matrix -o FILE` draws the same).
+        split = account_matrix_pages(graph, organization=snapshot.organization, marks=drawn,
+                                     index_file=layout.MATRIX_FILE)
+        if split is not None:
+            pictures.append((layout.MATRIX_FILE, split.index.draw("svg")))
+            pictures += [(f"{layout.MATRIX_DIR}/{page.name}.svg", page.scene.draw("svg")) for page in split.pages]
+            matrix = dataclasses.replace(matrix, pages=layout.MATRIX_FILE, page_count=len(split.pages))
     map_view = result.view or "accounts"
     md_text = render_markdown(review, map_image=MAP_FILE if map_svg else None, map_view=map_view, matrix=matrix)
     html_text = render_html(review, map_svg=map_svg, path_files=path_files, map_view=map_view, matrix=matrix)

@@ -4,6 +4,7 @@ a hop's statement is told in. SARIF is in report/sarif.py, beside the findings'.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from trustgraph.analysis.guardrails import RuleKind, RuleResult, Violation, ViolationGroup, violation_count
@@ -91,6 +92,46 @@ def path_words(v: Violation) -> str:
     return text
 
 
+@dataclass(frozen=True, slots=True)
+class GuardrailRow:
+    """One row of a rule's table of violations, as every medium shows it (`check --format markdown`, the review's
+    report.md and report.html): one group of violations (where the principals are, the role), by its example."""
+
+    source: str  # where the principals are: their OU, else their account, else their kind
+    role: str  # short ARN
+    count: int
+    names: list[str]  # the first principals, short ARNs
+    more: int  # how many more principals the group holds
+    path: str  # the example's path with the kind of each hop (path_words)
+    missing: str  # require_conditions: "(no hop needs K, …)", else ""
+    statements: list[str]  # the statements of the example's hops, in words
+
+
+@dataclass(frozen=True, slots=True)
+class GuardrailRest:
+    """What a rule's table leaves out past SHOWN_GROUPS groups."""
+
+    groups: int
+    violations: int
+
+
+NAMED_IN_ROW = 3  # principals a row names before "and N more"
+
+
+def guardrail_rows(result: RuleResult) -> tuple[list[GuardrailRow], GuardrailRest | None]:
+    """The rows of a rule's table of violations, largest groups first, and what is left out past SHOWN_GROUPS."""
+    rows = []
+    for g in result.groups[:SHOWN_GROUPS]:
+        v = g.violations[0]
+        rows.append(GuardrailRow(
+            g.source, short_arn(g.role), g.count, [short_arn(x.principal) for x in g.violations[:NAMED_IN_ROW]],
+            max(0, g.count - NAMED_IN_ROW), path_words(v),
+            f" (no hop needs {', '.join(v.missing)})" if v.missing else "",
+            [statement_text(st) for st in v.statements if not st.get("membership")]))
+    rest = result.groups[SHOWN_GROUPS:]
+    return rows, GuardrailRest(len(rest), sum(g.count for g in rest)) if rest else None
+
+
 def check_markdown(results: list[RuleResult], *, incomplete: Iterable[str] = (), title: str = "trustgraph check",
                    level: int = 1) -> str:
     head = "#" * level
@@ -118,17 +159,15 @@ def check_markdown(results: list[RuleResult], *, incomplete: Iterable[str] = (),
         if not r.violations:
             continue
         lines += ["| from | role | principals | shortest path (example) | statements |", "|---|---|---|---|---|"]
-        for g in r.groups[:SHOWN_GROUPS]:
-            v = g.violations[0]
-            names = ", ".join(code(short_arn(x.principal)) for x in g.violations[:3])
-            more = f" and {g.count - 3} more" if g.count > 3 else ""
-            missing = f" (no hop needs {', '.join(v.missing)})" if v.missing else ""
-            statements = "<br>".join(md(statement_text(s)) for s in v.statements if not s.get("membership"))
-            lines.append(f"| {md(g.source)} | {code(short_arn(g.role))} | {g.count}: {names}{more} | "
-                         f"{code(path_words(v))}{md(missing)} | {statements} |")
-        if len(r.groups) > SHOWN_GROUPS:
-            rest = r.groups[SHOWN_GROUPS:]
-            lines.append(f"| … | {len(rest)} more role(s) and place(s) | {sum(g.count for g in rest)} | "
+        rows, rest = guardrail_rows(r)
+        for row in rows:
+            names = ", ".join(code(n) for n in row.names)
+            more = f" and {row.more} more" if row.more else ""
+            statements = "<br>".join(md(st) for st in row.statements)
+            lines.append(f"| {md(row.source)} | {code(row.role)} | {row.count}: {names}{more} | "
+                         f"{code(row.path)}{md(row.missing)} | {statements} |")
+        if rest is not None:
+            lines.append(f"| … | {rest.groups} more role(s) and place(s) | {rest.violations} | "
                          "`--format json` lists every violation | |")
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"

@@ -13,7 +13,7 @@ from trustgraph.analysis.findings.groups import FindingGroup
 from trustgraph.analysis.guardrails import RuleResult, violation_count
 from trustgraph.analysis.usage import paths_used_text
 from trustgraph.report import review_layout as layout
-from trustgraph.report.guardrails import SHOWN_GROUPS, path_words, rule_demand, statement_text
+from trustgraph.report.guardrails import guardrail_rows, rule_demand
 from trustgraph.report.markdown import ACCOUNTS_LISTED, short_arn
 from trustgraph.report.review import BoundaryRow, Review, SensitiveRole
 from trustgraph.report.review_markdown import (
@@ -28,7 +28,7 @@ from trustgraph.report.review_markdown import (
     review_pages_of,
     rule_groups,
 )
-from trustgraph.report.review_matrix import MatrixTable
+from trustgraph.report.review_matrix import MatrixTable, pages_line
 from trustgraph.text import visible
 
 CSS = """
@@ -156,16 +156,15 @@ def _guardrails(results: list[RuleResult]) -> str:
             continue
         h.append("<table><tr><th>From</th><th>Role</th><th>Principals</th><th>Shortest path (example)</th>"
                  "<th>Statements</th></tr>")
-        for g in r.groups[:SHOWN_GROUPS]:
-            v = g.violations[0]
-            names = ", ".join(c(short_arn(x.principal)) for x in g.violations[:3])
-            more = f" and {g.count - 3} more" if g.count > 3 else ""
-            statements = "<br>".join(e(statement_text(s)) for s in v.statements if not s.get("membership"))
-            h.append(f"<tr><td>{e(g.source)}</td><td>{c(short_arn(g.role))}</td><td>{g.count}: {names}{e(more)}</td>"
-                     f"<td>{c(path_words(v))}</td><td>{statements}</td></tr>")
-        if len(r.groups) > SHOWN_GROUPS:
-            rest = r.groups[SHOWN_GROUPS:]
-            h.append(f"<tr><td colspan=\"5\">… and {sum(g.count for g in rest)} more at {len(rest)} more role(s) "
+        rows, rest = guardrail_rows(r)
+        for row in rows:
+            names = ", ".join(c(n) for n in row.names)
+            more = f" and {row.more} more" if row.more else ""
+            statements = "<br>".join(e(st) for st in row.statements)
+            h.append(f"<tr><td>{e(row.source)}</td><td>{c(row.role)}</td><td>{row.count}: {names}{e(more)}</td>"
+                     f"<td>{c(row.path)}{e(row.missing)}</td><td>{statements}</td></tr>")
+        if rest is not None:
+            h.append(f"<tr><td colspan=\"5\">… and {rest.violations} more at {rest.groups} more role(s) "
                      "and place(s)</td></tr>")
         h.append("</table>")
     return "\n".join(h)
@@ -226,6 +225,8 @@ def render_html(review: Review, *, map_svg: bytes | None, path_files: dict[str, 
         h.extend(f"<tr><th>{e(title)}</th>" + "".join(f"<td>{e(cell) or '·'}</td>" for cell in cells) + "</tr>"
                  for title, cells in matrix.rows)
         h.append("</table>")
+        if matrix.pages:
+            h.append(f"<p>{e(pages_line(matrix))} {link(e(matrix.pages), matrix.pages)}.</p>")
     h.append("<h2>Trust that crosses the organization boundary</h2>" if review.organization_id else
              "<h2>Trust from outside this data set</h2>")
     if not review.boundary:

@@ -27,15 +27,18 @@ FINDINGS_JSON = "findings.json"
 FINDINGS_SARIF = "findings.sarif"
 GUARDRAILS_JSON = "guardrails.json"  # with `review --rules`
 GUARDRAILS_SARIF = "guardrails.sarif"
+# Above matrix_pages.SPLIT_ABOVE accounts (with OUs): the account matrix's index and its pages, one per OU.
+MATRIX_FILE = "account-matrix.svg"
+MATRIX_DIR = "account-matrix"
 # The directories the bundle writes into: a symbolic link in their place would carry its files out of DIR.
-DIRECTORIES = (PATHS_DIR, ROLES_DIR, FINDINGS_DIR)
+DIRECTORIES = (PATHS_DIR, ROLES_DIR, FINDINGS_DIR, MATRIX_DIR)
 TOP_FILES = (MAP_FILE, MAIN_MD, MAIN_HTML, ACCOUNTS_FILE, OUTSIDE_FILE, SENSITIVE_FILE, FINDINGS_JSON,
-             FINDINGS_SARIF, GUARDRAILS_JSON, GUARDRAILS_SARIF)
+             FINDINGS_SARIF, GUARDRAILS_JSON, GUARDRAILS_SARIF, MATRIX_FILE)
 
 # What each linked page holds (the bundle's list of files, `review-files`, names them under "pages").
 PAGES = {"accounts": ACCOUNTS_FILE, "outside_trust": OUTSIDE_FILE, "sensitive_roles": SENSITIVE_FILE,
          "roles": f"{ROLES_DIR}/<account>/<role>.md", "findings": f"{FINDINGS_DIR}/<rule>.md",
-         "pictures": f"{PATHS_DIR}/<role>.svg"}
+         "pictures": f"{PATHS_DIR}/<role>.svg", "account_matrix": f"{MATRIX_DIR}/<page>.svg"}
 
 # What the main page shows in full before it shows a summary and links to the page with everything: accounts one
 # by one up to this many (else one row per OU), grants to outside parties one by one up to this many (else one row

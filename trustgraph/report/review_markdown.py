@@ -13,7 +13,7 @@ from trustgraph.report import review_layout as layout
 from trustgraph.report.guardrails import check_markdown
 from trustgraph.report.markdown import code, md, severity_table, short_arn
 from trustgraph.report.review import BoundaryRow, OuRow, Review, SensitiveRole
-from trustgraph.report.review_matrix import MatrixTable
+from trustgraph.report.review_matrix import MatrixTable, pages_line
 
 METHOD = (
     "trustgraph read the IAM data listed above (get-account-authorization-details exports and, when given, "
@@ -309,6 +309,8 @@ def render_markdown(review: Review, *, map_image: str | None, map_view: str = "a
     out += [map_caption(map_view), ""]
     if matrix is not None:
         out += [f"## {matrix.what} trust matrix", "", matrix.note, "", *matrix_lines(matrix), ""]
+        if matrix.pages:
+            out += [f"{md(pages_line(matrix))} [{md(matrix.pages)}]({matrix.pages}).", ""]
     out += ["## Trust that crosses the organization boundary" if review.organization_id else
             "## Trust from outside this data set", ""]
     if not review.boundary:

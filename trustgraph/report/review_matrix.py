@@ -21,12 +21,20 @@ from trustgraph.render.overview import has_ous
 MAX_ACCOUNTS = 12
 
 
+def pages_line(matrix: MatrixTable) -> str:
+    """The sentence that points to the account matrix's pages (Markdown and HTML write it as a link)."""
+    return (f"The account matrix, each account one by one, is drawn one page per OU ({matrix.page_count} pages in "
+            f"{matrix.pages.rsplit('.', 1)[0]}/); its index:")
+
+
 @dataclass(frozen=True, slots=True)
 class MatrixTable:
     by: str  # "ous" | "accounts"
     columns: list[str]  # the roles' side
     rows: list[tuple[str, list[str]]]  # (the callers' side, one cell text per column: "" for no trust)
     note: str  # what a cell says
+    pages: str = ""  # the account matrix split into pages, one per OU: its index file in the bundle
+    page_count: int = 0
 
     @property
     def what(self) -> str:
@@ -56,6 +64,6 @@ def matrix_table(graph: nx.DiGraph, organization: Any, marks: Marks = NO_MARKS) 
              [_cell(c.trusts, c.conditional, c.sensitive) if (c := m.cells.get((i, j))) else ""
               for j in range(len(m.cols))]) for i, u in enumerate(m.rows)]
     note = ("Each cell: the role trusts from the row's principals (callers) into the column's roles, how many of "
-            "them hold only under run-time conditions, and ⚠ when some reach sensitive roles. The diagonal is the "
-            "trust inside one " + ("OU." if by == "ous" else "account."))
+            "them hold only under run-time conditions" + (", and ⚠ when some reach sensitive roles" if marks else "")
+            + ". The diagonal is the trust inside one " + ("OU." if by == "ous" else "account."))
     return MatrixTable(by, [u.title for u in m.cols], rows, note)
