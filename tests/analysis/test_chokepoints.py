@@ -9,9 +9,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-from tests.builders import A, B, Account, benchmark_generator, build, trust_stmt
+from tests.builders import A, Account, B, Org, allow, benchmark_generator, build, doc, identity, trust, trust_stmt
 from trustgraph.analysis.chokepoints import (
     ASSIGNMENT,
     TRUST,
@@ -106,3 +104,97 @@ def test_chokepoint_removal_verified_on_a_generated_organization(tmp_path: Path)
     benchmark_generator().generate(data, 30, 100, 20, 7)  # generate_org.py --accounts 30 (its defaults otherwise)
     total, left = _verify(data, tmp_path, 10)
     assert total > left
+
+
+# -- which statements an edge depends on (builder graphs) ---------------------------------------------------------
+
+def _run(graph: TrustGraph, targets: list[str], k: int = 5) -> Any:
+    return chokepoints(graph, [Scope(graph, frozenset(targets))], k=k, legitimate=legitimate_access(graph))
+
+
+def test_trust_statement_removal_cuts_its_edge() -> None:
+    a = Account(A)
+    alice = a.user("alice", policies={"p": identity(allow("sts:AssumeRole", "*"))})
+    role = a.role("Admin", trust(alice))
+    found = _run(build(a), [role])
+    assert found.pairs_total == 1
+    [s] = found.suggestions
+    assert (s.unit.kind, s.unit.owner, s.unit.index, s.pairs_cut) == (TRUST, role, 0, 1)
+    assert s.breaks[0].what == "same-account access"
+    # negative control: a role nobody reaches has nothing to cut
+    assert not _run(build(a), [a.role("Lonely", trust())]).suggestions
+
+
+def test_edge_backed_by_two_statements_is_not_cut_by_removing_one() -> None:
+    a = Account(A)
+    alice = a.user("alice", policies={"p": identity(allow("sts:AssumeRole", "*"))})
+    role = a.role("Admin", doc(trust_stmt(alice, sid="One"), trust_stmt(alice, sid="Two")))
+    found = _run(build(a), [role])
+    assert found.pairs_total == 1 and not found.suggestions  # neither statement alone cuts the pair
+    # control: with one of the two statements the same edge is cut
+    b = Account(A)
+    bob = b.user("bob", policies={"p": identity(allow("sts:AssumeRole", "*"))})
+    single = b.role("Admin", doc(trust_stmt(bob, sid="One")))
+    assert [s.pairs_cut for s in _run(build(b), [single]).suggestions] == [1]
+
+
+def test_class_hub_trust_statement_cuts_every_member() -> None:
+    org = Org("o-test")
+    pieces: list[object] = []
+    for account_id in (A, B):
+        org.account(account_id)
+        acct = Account(account_id)
+        acct.role("Admin", trust(acct.root), policies={"admin": identity(allow("sts:AssumeRole", "*"))})
+        acct.user("app", policies={"p": identity(allow("sts:AssumeRole", "*"))})
+        pieces.append(acct)
+    c = Account("333333333333")
+    org.account(c.id)
+    target = c.role("DataPerimeter", trust("*", condition={"StringEquals": {"aws:PrincipalOrgID": "o-test"}}))
+    graph = build(*pieces, c, org)
+    assert any(d.get("kind") == "class" for _, d in graph.nodes(data=True)), "the trust goes through a class hub"
+    found = _run(graph, [target], k=1)
+    [s] = found.suggestions
+    assert s.unit == Unit(TRUST, target, TRUST, 0, "333333333333")
+    assert s.pairs_cut == found.pairs_total >= 4  # both accounts' admins and apps, through one hub edge
+
+
+def test_passrole_edge_depends_on_the_service_trust() -> None:
+    a = Account(A)
+    dev = a.user("dev", policies={"p": identity(allow(["iam:PassRole", "lambda:CreateFunction",
+                                                       "lambda:InvokeFunction"], "*"))})
+    fn = a.role("Fn", trust({"Service": "lambda.amazonaws.com"}), path="/service-role/")
+    graph = build(a)
+    assert graph.has_edge(dev, fn) or any(graph.has_edge(dev, n) for n in graph.successors(dev))
+    found = _run(graph, [fn], k=2)
+    assert found.pairs_total >= 2  # the service and the developer
+    [s] = found.suggestions
+    assert (s.unit.owner, s.unit.index) == (fn, 0) and s.pairs_cut == found.pairs_total
+    assert any(b.what == "pipelines and workloads" for b in s.breaks)  # the service itself loses the role
+
+
+def test_permission_set_assignment_removal_verified_on_acme(tmp_path: Path) -> None:
+    """An assignment is a unit of its own: its sso edge needs it and one statement of the role's trust admitting
+    the AWSSSO provider. Removing one assignment from a copy of the Identity Center data cuts what the search
+    says; the edge's trust group alone (negative control) is not the assignment."""
+    from trustgraph.analysis.chokepoints import _Search, edge_alternatives, is_cut
+
+    source = ROOT / "samples" / "acme"
+    snapshot, _ = load_inputs((str(source),))
+    graph = build_graph(snapshot)
+    sso = [(u, v, d) for u, v, d in graph.edges(data=True) if d.get("kind") == "sso"]
+    u, v, data = next(e for e in sso if "user/" in e[0])
+    alternatives = edge_alternatives(graph, u, v, data)
+    assert alternatives is not None
+    [[assignment, trust_group]] = alternatives
+    [unit] = assignment
+    assert unit.kind == ASSIGNMENT and unit.policy == data["permission_set_arn"]
+    assert is_cut(alternatives, {unit}) and is_cut(alternatives, trust_group)
+    assert not is_cut(alternatives, set())
+    targets = _targets(graph, {v})
+    search = _Search(graph, [Scope(graph, targets)])
+    expected, _, _ = search.score(search.cuts(unit))
+    assert expected > 0, "the assignment alone carries some pair"
+    copy = tmp_path / "copy"
+    remove_units(source, copy, [unit])
+    rebuilt_snapshot, _ = load_inputs((str(copy),))
+    assert _pairs(graph, targets) - _pairs(build_graph(rebuilt_snapshot), targets) == expected

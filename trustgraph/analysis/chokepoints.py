@@ -24,6 +24,8 @@ from typing import Any
 
 import networkx as nx
 
+from trustgraph.analysis.guardrails import Guardrail, RuleKind, depends_on, select
+from trustgraph.analysis.reachability import restrict
 from trustgraph.graph.schema import EdgeKind, NodeKind, TrustGraph, graph_dicts, is_answer, is_kind
 
 TRUST = "trust"
@@ -121,7 +123,7 @@ def _groups(full: TrustGraph, u: str, v: str, record: Mapping[str, Any], kind: s
         groups.append(frozenset({Unit(ASSIGNMENT, u, str(fields.get("permission_set_arn") or ""), None, account,
                                       tuple(sorted((str(k), str(x)) for k, x in fields.items())))}))
         provider = record.get("saml_provider")
-        saml = full.succ.get(provider, {}).get(v) if provider in full else None
+        saml = full.succ.get(str(provider), {}).get(v) if provider in full else None
         trust = _trust_units(full, v, saml.get("evidence", ())) if saml else frozenset()
         if trust:
             groups.append(trust)
@@ -147,7 +149,7 @@ def edge_alternatives(full: TrustGraph, u: str, v: str, data: Mapping[str, Any])
     return out or None
 
 
-def is_cut(alternatives: Alternatives, removed: Collection[Unit]) -> bool:
+def is_cut(alternatives: Alternatives, removed: set[Unit] | frozenset[Unit]) -> bool:
     return all(any(group <= removed for group in alternative) for alternative in alternatives)
 
 
@@ -445,7 +447,8 @@ def _standing_at(view: _View, node: str, nodes: Mapping[str, Mapping[str, Any]])
                   if is_answer(nodes[u]) and d.get("kind") == EdgeKind.MEMBER)
 
 
-def legitimate_access(graph: TrustGraph, allowed: Mapping[str, Collection[str]] | None = None) -> Callable[[str, str], str | None]:
+def legitimate_access(graph: TrustGraph,
+                      allowed: Mapping[str, Collection[str]] | None = None) -> Callable[[str, str], str | None]:
     """The heuristic of `breaks` (docs/chokepoints.md): a pair is legitimate access when a rule allows it
     (`allowed`: rule id → the principals its allow_only names), when the principal is a pipeline or workload (an
     OIDC or web-identity provider, a service, or a role one of them may assume), when it is people signing in
@@ -474,10 +477,51 @@ def legitimate_access(graph: TrustGraph, allowed: Mapping[str, Collection[str]] 
                 is_kind(data, NodeKind.FEDERATED) and data.get("provider_type") == "saml"):
             return "people signing in (Identity Center, SAML)"
         if workload(principal):
-            return "pipelines and workloads (an OIDC provider, a service, or a role they assume)"
+            return "pipelines and workloads"
         mine, theirs = nodes.get(principal, {}).get("account"), nodes.get(role, {}).get("account")
         if mine and mine == theirs:
             return "same-account access"
         return None
 
     return why
+
+
+# -- which pairs count ---------------------------------------------------------------------------------------------
+
+
+def role_targets(graph: TrustGraph, roles: Iterable[str]) -> frozenset[str]:
+    """The roles of the graph among `roles` (sensitive roles, a role named by --to)."""
+    nodes = graph_dicts(graph).nodes
+    return frozenset(r for r in roles if r in nodes and is_kind(nodes[r], NodeKind.ROLE))
+
+
+def target_scope(graph: TrustGraph, targets: Iterable[str], via: Iterable[str] | str | None = None) -> Scope:
+    """Every answer reaching one of these roles, following `via`."""
+    view = restrict(graph, via)
+    return Scope(view, role_targets(view, targets), name="targets")
+
+
+def rule_scopes(graph: TrustGraph, rules: Iterable[Guardrail], *,
+                sensitive: Collection[str] = ()) -> tuple[list[Scope], dict[str, frozenset[str]]]:
+    """The pairs breaking the rules: a deny or allow_only rule's judged principals reaching its roles (less those
+    it allows), a require_conditions rule's reaching them by a path that does without one of its keys. Also each
+    allow_only rule's allowed principals, for `breaks`."""
+    scopes: list[Scope] = []
+    allowed: dict[str, frozenset[str]] = {}
+    for chosen in select(graph, rules, sensitive=sensitive):
+        rule = chosen.rule
+        view = restrict(graph, rule.via)
+        targets = role_targets(view, chosen.targets)
+        if rule.kind is RuleKind.ALLOW_ONLY:
+            allowed[rule.id] = chosen.allowed
+        if rule.kind is RuleKind.REQUIRE_CONDITIONS:
+            for key in rule.conditions:
+                scopes.append(Scope(view, targets, chosen.judged, chosen.allowed, _without(key),
+                                    f"{rule.id} without {key}"))
+        else:
+            scopes.append(Scope(view, targets, chosen.judged, chosen.allowed, name=rule.id))
+    return scopes, allowed
+
+
+def _without(key: str) -> Callable[[Mapping[str, Any]], bool]:
+    return lambda data: not depends_on(data, key)
