@@ -17,6 +17,7 @@ as no remaining bound can beat the best exact cut found.
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -24,6 +25,8 @@ from typing import Any
 
 import networkx as nx
 
+from trustgraph.analysis.findings.groups import group_id
+from trustgraph.analysis.findings.model import Finding
 from trustgraph.analysis.guardrails import Guardrail, RuleKind, depends_on, select
 from trustgraph.analysis.reachability import restrict
 from trustgraph.graph.schema import EdgeKind, NodeKind, TrustGraph, graph_dicts, is_answer, is_kind
@@ -262,6 +265,12 @@ class _Search:
                                     self.kinds.setdefault(unit, EdgeKind.SSO.value)
             self.alternatives.append(found)
         self.ancestors_bound = _answer_ancestors(full)
+        # target bit position → the counted principals reaching it: the pairs of a target, at most what any edge
+        # into it can cut
+        self.reachers = [0] * len(targets)
+        for node in self._counted_nodes():
+            for i in _positions(self._counted(node, [v.bits for v in self.views])):
+                self.reachers[i] += 1
 
     def pairs(self) -> int:
         return sum(self._counted(n, [v.bits for v in self.views]).bit_count() for n in self._counted_nodes())
@@ -280,19 +289,27 @@ class _Search:
 
     def cuts(self, unit: Unit) -> list[tuple[int, tuple[str, str]]]:
         """The edges removing `unit` (after the units removed so far) would take away."""
-        removed = self.removed_units | {unit}
+        return self.cuts_of({unit})
+
+    def cuts_of(self, units: Collection[Unit]) -> list[tuple[int, tuple[str, str]]]:
+        """The edges removing all of `units` together (after the units removed so far) would take away."""
+        removed = self.removed_units | set(units)
         out = []
-        for i, edge in dict.fromkeys(self.edges_of.get(unit, ())):
+        for i, edge in dict.fromkeys(e for unit in units for e in self.edges_of.get(unit, ())):
             view = self.views[i]
             if edge not in view.removed and is_cut(self.alternatives[i][edge], removed):
                 out.append((i, edge))
         return out
 
     def bound(self, cuts: list[tuple[int, tuple[str, str]]]) -> int:
+        """At most what removing these edges cuts: per edge, the answers with a path to its source times the
+        targets behind it, and the pairs of those targets."""
         total = 0
         for i, (u, v) in cuts:
             view = self.views[i]
-            total += self.ancestors_bound.get(u, 0) * (view.bits.get(v, 0) & view.mask).bit_count()
+            behind = view.bits.get(v, 0) & view.mask
+            total += min(self.ancestors_bound.get(u, 0) * behind.bit_count(),
+                         sum(self.reachers[t] for t in _positions(behind)))
         return total
 
     def score(self, cuts: list[tuple[int, tuple[str, str]]]) -> tuple[int, list[dict[str, int]], dict[str, int]]:
@@ -324,8 +341,12 @@ class _Search:
                 lost[node] = before & ~after
         return sum(b.bit_count() for b in lost.values()), new_bits, lost
 
-    def commit(self, unit: Unit, cuts: list[tuple[int, tuple[str, str]]], new_bits: list[dict[str, int]]) -> None:
+    def commit(self, unit: Unit, cuts: list[tuple[int, tuple[str, str]]], new_bits: list[dict[str, int]],
+               lost: Mapping[str, int]) -> None:
         self.removed_units.add(unit)
+        for bits in lost.values():
+            for i in _positions(bits):
+                self.reachers[i] -= 1
         for i, edge in cuts:
             self.views[i].removed.add(edge)
         for view, changed in zip(self.views, new_bits, strict=True):
@@ -334,6 +355,14 @@ class _Search:
                     view.bits[node] = value
                 else:
                     view.bits.pop(node, None)
+
+
+def _positions(bits: int) -> Iterable[int]:
+    """The positions of the set bits of an int, lowest first."""
+    while bits:
+        low = bits & -bits
+        yield low.bit_length() - 1
+        bits ^= low
 
 
 def _answer_ancestors(graph: TrustGraph) -> dict[str, int]:
@@ -396,7 +425,13 @@ def chokepoints(full: TrustGraph, scopes: list[Scope], k: int = 10, *,
             break
         gain, unit, cuts, new_bits, lost = best
         breaks = _breaks(search, cuts, lost, legitimate)
-        search.commit(unit, cuts, new_bits)
+        search.commit(unit, cuts, new_bits, lost)
+        # What a statement cuts can grow once another is gone (two statements granting one role, parallel paths):
+        # the earlier cuts of statements into the same roles, or out of nodes whose reach changed, no longer order.
+        roles = {v for _, (_, v) in cuts}
+        changed = {n for bits in new_bits for n in bits}
+        for other in [u for u in last if any(v in roles or a in changed for _, (a, v) in search.edges_of[u])]:
+            del last[other]
         cumulative += gain
         suggestions.append(Suggestion(rank, unit, search.sids.get(unit), search.kinds.get(unit, ""), gain,
                                       cumulative, round(cumulative / total, 4) if total else 0.0,
@@ -423,12 +458,10 @@ def _breaks(search: _Search, cuts: list[tuple[int, tuple[str, str]]], lost: Mapp
 
     seen: set[tuple[str, str]] = set()
     for node, bits in sorted(lost.items()):
-        while bits:
-            low = bits & -bits
-            role = search.target_of[low.bit_length() - 1]
+        for i in _positions(bits):
+            role = search.target_of[i]
             seen.add((node, role))
             add(node, role)
-            bits ^= low
     nodes = graph_dicts(search.full).nodes
     for i, (u, v) in sorted(set(cuts)):
         view = search.views[i]
@@ -525,3 +558,51 @@ def rule_scopes(graph: TrustGraph, rules: Iterable[Guardrail], *,
 
 def _without(key: str) -> Callable[[Mapping[str, Any]], bool]:
     return lambda data: not depends_on(data, key)
+
+
+# -- what a finding's fix cuts -------------------------------------------------------------------------------------
+
+_STATEMENT_INDEX = re.compile(r"^#(\d+)")
+
+
+def finding_unit(graph: TrustGraph, finding: Finding) -> Unit | None:
+    """The trust statement a finding is about, as a unit (None: the finding names no statement of a role's trust)."""
+    found = _STATEMENT_INDEX.match(finding.statement or "")
+    nodes = graph_dicts(graph).nodes
+    if found is None or finding.role not in nodes or not is_kind(nodes[finding.role], NodeKind.ROLE):
+        return None
+    return Unit(TRUST, finding.role, TRUST, int(found.group(1)), str(nodes[finding.role].get("account") or ""))
+
+
+@dataclass(slots=True)
+class FixCuts:
+    """How many (principal, sensitive role) pairs removing each finding's statement cuts, alone (by fingerprint;
+    absent: the finding names no statement), and each group's statements together (by group id)."""
+
+    pairs_total: int
+    findings: dict[str, int]
+    groups: dict[str, int]
+
+
+def fix_cuts(graph: TrustGraph, findings: Iterable[Finding], sensitive: Iterable[str]) -> FixCuts:
+    """What removing the trust statement of each finding, and of each group of findings, cuts of the reach to the
+    sensitive roles: each set scored once on the graph as it is (the same exact recomputation as a greedy step),
+    sets alike shared."""
+    search = _Search(graph, [target_scope(graph, sensitive)])
+    memo: dict[frozenset[Unit], int] = {}
+
+    def cut(units: frozenset[Unit]) -> int:
+        if units not in memo:
+            cuts = search.cuts_of(units)
+            memo[units] = search.score(cuts)[0] if cuts else 0
+        return memo[units]
+
+    by_finding: dict[str, int] = {}
+    by_group: dict[str, set[Unit]] = {}
+    for f in findings:
+        unit = finding_unit(graph, f)
+        if unit is None:
+            continue
+        by_finding[f.fingerprint] = cut(frozenset({unit}))
+        by_group.setdefault(group_id(f), set()).add(unit)
+    return FixCuts(search.pairs(), by_finding, {g: cut(frozenset(units)) for g, units in by_group.items()})
