@@ -198,3 +198,57 @@ def test_permission_set_assignment_removal_verified_on_acme(tmp_path: Path) -> N
     remove_units(source, copy, [unit])
     rebuilt_snapshot, _ = load_inputs((str(copy),))
     assert _pairs(graph, targets) - _pairs(build_graph(rebuilt_snapshot), targets) == expected
+
+
+# -- findings and the review: what each fix cuts ------------------------------------------------------------------
+
+
+def _outside_trusts() -> tuple[Any, str, str]:
+    a = Account(A)
+    admin = a.role("ZZZAdmin", trust("arn:aws:iam::999988887777:root"),
+                   policies={"admin": identity(allow("*", "*"))})
+    reporting = a.role("AAAReporting", trust("arn:aws:iam::888877776666:root"))
+    return a, admin, reporting
+
+
+def test_fix_first_is_ordered_by_pairs_cut() -> None:
+    from tests.builders import load
+    from trustgraph.analysis.findings import find
+    from trustgraph.analysis.findings.context import FindingContext
+    from trustgraph.report.review import build_review
+
+    a, admin, reporting = _outside_trusts()
+    snapshot, _ = load(a)
+    graph = build_graph(snapshot)
+    context = FindingContext(snapshot, graph)
+    findings = find(snapshot, graph, context=context)
+    review = build_review(snapshot, graph, findings, context=context)
+    fixes = [g.worst.role for g in review.top_fixes if g.worst.rule == "TG302"]
+    assert fixes == [admin, reporting]  # the admin role's outside trust cuts a pair, the other none
+    assert review.fix_cuts[review.top_fixes[0].id] == 1
+    # control: without the cuts the same patterns are ordered by name (AAAReporting first)
+    review.fix_cuts = {}
+    assert [g.worst.role for g in review.top_fixes if g.worst.rule == "TG302"] == [reporting, admin]
+
+
+def test_findings_json_pairs_cut() -> None:
+    from tests.builders import load
+    from trustgraph.analysis.chokepoints import fix_cuts
+    from trustgraph.analysis.findings import find
+    from trustgraph.analysis.findings.context import FindingContext
+    from trustgraph.report.findings_doc import findings_document
+
+    a, admin, reporting = _outside_trusts()
+    snapshot, _ = load(a)
+    graph = build_graph(snapshot)
+    context = FindingContext(snapshot, graph)
+    findings = find(snapshot, graph, context=context)
+    doc = findings_document(findings, cuts=fix_cuts(graph, findings, context.sensitive))
+    by_role = {(f["rule"], f["role"]): f["pairs_cut"] for f in doc["findings"]}
+    assert by_role[("TG302", admin)] == 1 and by_role[("TG302", reporting)] == 0
+    assert all(f["pairs_cut"] is None for f in doc["findings"] if f["statement"] is None)  # no statement, no count
+    assert doc["reach_pairs_total"] >= 1
+    assert all("pairs_cut" in g for g in doc["groups"])
+    # control: without cuts the fields are there, null
+    plain = findings_document(findings)
+    assert plain["reach_pairs_total"] is None and all(f["pairs_cut"] is None for f in plain["findings"])
