@@ -29,6 +29,7 @@ from trustgraph.analysis.findings.groups import group_id
 from trustgraph.analysis.findings.model import Finding
 from trustgraph.analysis.guardrails import Guardrail, RuleKind, depends_on, select
 from trustgraph.analysis.reachability import restrict
+from trustgraph.graph.identity_center import is_sso_provider
 from trustgraph.graph.schema import EdgeKind, NodeKind, TrustGraph, graph_dicts, is_answer, is_kind
 
 TRUST = "trust"
@@ -86,6 +87,7 @@ class Suggestion:
     cumulative_share: float
     edges_cut: list[tuple[str, str]]
     breaks: list[Break]
+    names: tuple[str, str] | None = None  # an assignment's permission set and user or group, by name
 
 
 @dataclass(slots=True)
@@ -140,6 +142,16 @@ def _groups(full: TrustGraph, u: str, v: str, record: Mapping[str, Any], kind: s
     return groups
 
 
+def removable(graph: TrustGraph, unit: Unit) -> bool:
+    """Whether a suggestion may name the unit: not the trust of a service-linked role (IAM refuses to change it) nor
+    of a role IAM Identity Center provisions (`/aws-reserved/sso.amazonaws.com/`: Identity Center owns its trust;
+    its assignments are the units). Such statements still count where an edge depends on them."""
+    if unit.kind != TRUST:
+        return True
+    data = graph_dicts(graph).nodes.get(unit.owner, {})
+    return not data.get("service_linked") and not str(data.get("path") or "").startswith("/aws-reserved/")
+
+
 def edge_alternatives(full: TrustGraph, u: str, v: str, data: Mapping[str, Any]) -> Alternatives | None:
     """The alternatives of an edge as groups of statements (see the module's doc), or None when some alternative
     depends on no statement a suggestion may remove (the edge can never be cut)."""
@@ -178,8 +190,12 @@ class _View:
         for t in scope.targets:
             self.mask |= bit[t]
         judged, allowed = scope.judged, scope.allowed
+        # With Identity Center data its people are the answers, never the AWSSSO providers they sign in through:
+        # not only those `superseded` (an account with assignments), or removing an account's last assignment
+        # would make its provider an answer and add pairs.
+        people = "identity_center" in scope.graph.graph
         self.counted = {n for n, d in nodes.items() if is_answer(d) and (judged is None or n in judged)
-                        and n not in allowed}
+                        and n not in allowed and not (people and is_sso_provider(n))}
         self.removed: set[tuple[str, str]] = set()
         self.bits = self.fixpoint(self._ancestors(scope.targets, self.removed), self.removed, {})
 
@@ -241,6 +257,7 @@ class _Search:
         self.edges_of: dict[Unit, list[tuple[int, tuple[str, str]]]] = {}
         self.sids: dict[Unit, str | None] = {}
         self.kinds: dict[Unit, str] = {}
+        self.names: dict[Unit, tuple[str, str]] = {}  # an assignment's permission set and user or group, by name
         for i, view in enumerate(self.views):
             found: dict[tuple[str, str], Alternatives] = {}
             for v, callers in view.pred.items():
@@ -263,6 +280,9 @@ class _Search:
                                     self.kinds.setdefault(unit, str(record.get("kind") or data.get("kind")))
                                 elif unit.kind == ASSIGNMENT:
                                     self.kinds.setdefault(unit, EdgeKind.SSO.value)
+                                    holder = graph_dicts(full).nodes.get(unit.owner, {})
+                                    self.names.setdefault(unit, (str(data.get("permission_set") or unit.policy),
+                                                                 str(holder.get("name") or unit.owner)))
             self.alternatives.append(found)
         self.ancestors_bound = _answer_ancestors(full)
         # target bit position → the counted principals reaching it: the pairs of a target, at most what any edge
@@ -406,7 +426,7 @@ def chokepoints(full: TrustGraph, scopes: list[Scope], k: int = 10, *,
     for rank in range(1, k + 1):
         ranked = []
         for unit in search.edges_of:
-            if unit in search.removed_units:
+            if unit in search.removed_units or not removable(full, unit):
                 continue
             cuts = search.cuts(unit)
             if cuts:
@@ -435,7 +455,7 @@ def chokepoints(full: TrustGraph, scopes: list[Scope], k: int = 10, *,
         cumulative += gain
         suggestions.append(Suggestion(rank, unit, search.sids.get(unit), search.kinds.get(unit, ""), gain,
                                       cumulative, round(cumulative / total, 4) if total else 0.0,
-                                      sorted({edge for _, edge in cuts}), breaks))
+                                      sorted({edge for _, edge in cuts}), breaks, search.names.get(unit)))
     return ChokePoints(total, suggestions, candidates, scored)
 
 

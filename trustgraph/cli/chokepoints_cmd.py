@@ -117,7 +117,8 @@ def _table(found, what: str, gaps: list[str]) -> None:  # type: ignore[no-untype
             if unit.kind == "trust":
                 statement = f"{short(unit.owner)} trust #{unit.index}" + (f" ({s.sid})" if s.sid else "")
             else:
-                statement = f"{short(unit.owner)}: {unit.policy} in {unit.account}"
+                pset, holder = s.names or (unit.policy, short(unit.owner))
+                statement = f"permission set {pset} assigned to {holder} in {unit.account}"
             table.add_row(str(s.rank), safe(statement), safe(s.edge_kind), str(s.pairs_cut),
                           f"{s.cumulative_pairs_cut} ({s.cumulative_share:.0%})", safe(breaks_words(s)))
         stdout.print(table)

@@ -17,7 +17,8 @@ def statement_words(s: Suggestion) -> str:
     if unit.kind == TRUST:
         sid = f" ({s.sid})" if s.sid else ""
         return f"trust policy of {unit.owner}, statement #{unit.index}{sid}"
-    return f"assignment of permission set {unit.policy} to {unit.owner} in account {unit.account}"
+    pset, holder = s.names or (unit.policy, unit.owner)
+    return f"assignment of permission set {pset} to {holder} in account {unit.account}"
 
 
 def breaks_words(s: Suggestion) -> str:
@@ -34,6 +35,7 @@ def suggestion_json(s: Suggestion, files: Mapping[str, str]) -> dict[str, Any]:
         "statement": statement_words(s), "file": files.get(unit.owner) if unit.kind == TRUST else None,
         "assignment": dict(unit.assignment) or None,
         "edges_cut": [{"from": u, "to": v} for u, v in s.edges_cut],
+        "permission_set_name": s.names[0] if s.names else None, "principal_name": s.names[1] if s.names else None,
     }
 
 
@@ -55,7 +57,8 @@ def chokepoints_markdown(found: ChokePoints, *, targets: str, incomplete: Iterab
     for s in found.suggestions:
         what = (f"{code(short_arn(s.unit.owner))} trust #{s.unit.index}" + (f" ({md(s.sid)})" if s.sid else "")
                 if s.unit.kind == TRUST else
-                f"{code(s.unit.policy)} assigned to {code(s.unit.owner)} in {code(s.unit.account)}")
+                f"permission set {md((s.names or (s.unit.policy, ''))[0])} assigned to "
+                f"{md((s.names or ('', s.unit.owner))[1])} in {code(s.unit.account)}")
         lines.append(f"| {s.rank} | {what} | {md(s.edge_kind)} | {s.pairs_cut} | {s.cumulative_pairs_cut} "
                      f"({s.cumulative_share:.0%}) | {md(breaks_words(s))} |")
     if not found.suggestions:
