@@ -445,12 +445,15 @@ def chokepoints(full: TrustGraph, scopes: list[Scope], k: int = 10, *,
             break
         gain, unit, cuts, new_bits, lost = best
         breaks = _breaks(search, cuts, lost, legitimate)
+        # What a statement cuts can grow once another is gone (two statements granting one role, parallel paths to
+        # a target): the earlier cuts of statements leading to the targets the removed edges led to no longer order
+        # them.
+        behind = [0] * len(search.views)
+        for i, (_, v) in cuts:
+            behind[i] |= search.views[i].bits.get(v, 0)
         search.commit(unit, cuts, new_bits, lost)
-        # What a statement cuts can grow once another is gone (two statements granting one role, parallel paths):
-        # the earlier cuts of statements into the same roles, or out of nodes whose reach changed, no longer order.
-        roles = {v for _, (_, v) in cuts}
-        changed = {n for bits in new_bits for n in bits}
-        for other in [u for u in last if any(v in roles or a in changed for _, (a, v) in search.edges_of[u])]:
+        for other in [u for u in last if any(search.views[i].bits.get(v, 0) & behind[i]
+                                             for i, (_, v) in search.edges_of[u])]:
             del last[other]
         cumulative += gain
         suggestions.append(Suggestion(rank, unit, search.sids.get(unit), search.kinds.get(unit, ""), gain,
