@@ -252,6 +252,10 @@ def test_findings_json_pairs_cut() -> None:
     by_role = {(f["rule"], f["role"]): f["pairs_cut"] for f in doc["findings"]}
     assert by_role[("TG302", admin)] == 1 and by_role[("TG302", reporting)] == 0
     assert all(f["pairs_cut"] is None for f in doc["findings"] if f["statement"] is None)  # no statement, no count
+    assert all(f["pairs_cut"] is None for f in doc["findings"] if f["severity"] not in ("high", "critical"))
+    # findings below the severity counted get no count (here: every one, with the bar above critical)
+    above = findings_document(findings, cuts=fix_cuts(graph, findings, context.sensitive, min_rank=99))
+    assert all(f["pairs_cut"] is None for f in above["findings"])
     assert doc["reach_pairs_total"] >= 1
     assert all("pairs_cut" in g for g in doc["groups"])
     # control: without cuts the fields are there, null

@@ -13,10 +13,10 @@ aside) share it, and it is the same in every run. The document's `groups` lists 
 `id`, `rule`, `severity` (of its worst finding), `count`, `accounts`, `ous` (names, with organization data),
 `worst` (the fingerprint of the finding the reports show) and `fingerprints` (every finding's, worst first).
 
-Each finding whose fix is to change one statement of a role's trust also has `pairs_cut`: how many (principal,
-sensitive role) reach pairs removing that statement cuts, recomputed exactly (analysis/chokepoints.py,
-docs/chokepoints.md); null for the others. Each group has `pairs_cut` for its statements removed together, and the
-document `reach_pairs_total`, the pairs there are.
+Each high or critical finding whose fix is to change one statement of a role's trust also has `pairs_cut`: how
+many (principal, sensitive role) reach pairs removing that statement cuts, recomputed exactly
+(analysis/chokepoints.py, docs/chokepoints.md); null for the others. Each group has `pairs_cut` for its
+statements removed together, and the document `reach_pairs_total`, the pairs there are.
 
 `incomplete` lists what the data is known to lack (truncated exports, accounts a collection could not read,
 skipped statements …): an empty list means nothing is known missing, never that nothing could be.
