@@ -14,6 +14,7 @@ SCHEMAS: dict[str, str] = {
     "explain": "trustgraph/explain/v1",
     "findings": "trustgraph/findings/v1",
     "check": "trustgraph/check/v1",  # guardrails: `check --rules`
+    "chokepoints": "trustgraph/chokepoints/v1",  # the statements whose removal cuts the most reach
     "diff": "trustgraph/diff/v1",
     "export": "trustgraph/export/v1",  # what `export --json` wrote
     "manifest": "trustgraph/manifest/v1",  # what `collect` collected (also its manifest.json)

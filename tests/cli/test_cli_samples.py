@@ -242,9 +242,10 @@ def test_commands_page_quick_start_output_is_the_real_output() -> None:
 
 
 def test_readme_blocks_are_the_real_output() -> None:
-    """Every `$ trustgraph …` block of the README (the five questions) is what the command prints."""
+    """Every `$ trustgraph …` block of the README (the five questions, check and chokepoints) is what the command
+    prints."""
     blocks = _blocks((ROOT / "README.md").read_text(encoding="utf-8"))
-    assert [args[0] for args, _ in blocks] == ["who-can-reach", "reach", "findings", "diff"]
+    assert [args[0] for args, _ in blocks] == ["who-can-reach", "reach", "findings", "diff", "check", "chokepoints"]
     for args, shown in blocks:
         assert _shows(shown, _real_output(args)), args
 

@@ -72,7 +72,9 @@ def test_quiet_prints_no_phase_line() -> None:
     # build keeps the marks of pictures with the graph: the rules run once, before it is saved.
     (("build", "-o", "{tmp}/g.json"), ["read inputs", "build graph", "check rules", "save graph"]),
     (("build", "--no-marks", "-o", "{tmp}/g.json"), ["read inputs", "build graph", "save graph"]),
-    (("findings", "--format", "json"), ["read inputs", "build graph", "check rules"]),
+    # the JSON counts what each finding's fix cuts (docs/chokepoints.md)
+    (("findings", "--format", "json"), ["read inputs", "build graph", "check rules", "count what each fix cuts"]),
+    (("chokepoints", "--json"), ["read inputs", "build graph", "find sensitive roles", "find choke points"]),
     # Pictures mark sensitive roles and roles with findings: the rules run first.
     (("map", "-o", "{tmp}/m.dot"), ["read inputs", "build graph", "check rules", "render"]),
     (("path", CI_PIPELINE, BREAK_GLASS, "-o", "{tmp}/p.dot", "--json"), ["read inputs", "build graph", "check rules",

@@ -520,6 +520,32 @@ def check(graph: TrustGraph, rules: Iterable[Guardrail], *, sensitive: Collectio
     return results
 
 
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """What one rule judges in a graph: its guarded roles and users, the principals it judges (None: every one),
+    those it allows."""
+
+    rule: Guardrail
+    targets: frozenset[str]
+    judged: frozenset[str] | None
+    allowed: frozenset[str]
+
+
+def select(graph: TrustGraph, rules: Iterable[Guardrail], *, sensitive: Collection[str] = ()) -> list[Selection]:
+    """Each rule's selectors resolved on the graph, as `check` resolves them (choke points count the pairs that
+    break the rules). Raises GuardrailError as `check` does."""
+    index = _Index(graph, sensitive)
+    out = []
+    for rule in rules:
+        restricted = restrict(graph, rule.via)
+        targets = frozenset(n for n in index.select(rule.to, rule)
+                            if n in restricted and is_principal(index.nodes[n]))
+        judged = index.select(rule.sources, rule) if rule.sources else None
+        allowed = index.select(rule.allowed, rule) if rule.allowed else frozenset()
+        out.append(Selection(rule, targets, judged, allowed))
+    return out
+
+
 def _nearest(answer: Search, node: str) -> str | None:
     """The nearest target of a search answer other than the node itself."""
     return next((origin for origin, _ in answer.get(node, ()) if origin != node), None)

@@ -75,7 +75,7 @@ def check_command(spec: InputSpec, rules_file: str, fmt: str, as_json: bool, out
         incomplete = incompleteness(snapshot, loaded.report.files_rejected if loaded.report is not None else None)
     else:
         incomplete = incompleteness(Snapshot(gaps=list(graph.graph.get("incomplete") or [])))
-    marked = _sensitive(graph, snapshot, sensitive, spec.quiet) if uses_sensitive(rules) else set()
+    marked = sensitive_arns(graph, snapshot, sensitive, spec.quiet) if uses_sensitive(rules) else set()
     sources = {arn: role.source for arn, role in snapshot.roles.items() if role.source} if snapshot else {}
     with phase("check rules", quiet=spec.quiet):
         results = check(graph, rules, sensitive=marked, sources=sources)
@@ -108,7 +108,7 @@ def check_command(spec: InputSpec, rules_file: str, fmt: str, as_json: bool, out
            incomplete=incomplete_reason((("", incomplete),), allow_incomplete) if fail_on_violation else None)
 
 
-def _sensitive(graph, snapshot: Snapshot | None, patterns: tuple[str, ...], quiet: bool) -> set[str]:  # type: ignore[no-untyped-def]
+def sensitive_arns(graph, snapshot: Snapshot | None, patterns: tuple[str, ...], quiet: bool) -> set[str]:  # type: ignore[no-untyped-def]
     """The roles `sensitive: true` names: admin-equivalent, tagged or matching --sensitive (from the policies);
     from a saved graph without them, the tag and --sensitive only."""
     if snapshot is None:

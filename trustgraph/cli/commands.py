@@ -24,6 +24,10 @@ COMMANDS: dict[str, LazyCommand] = {
     "check": LazyCommand(
         "trustgraph.cli.check_cmd",
         "Check guardrails: rules on who may reach which roles (deny, allow_only, require_conditions)."),
+    "chokepoints": LazyCommand(
+        "trustgraph.cli.chokepoints_cmd",
+        "The statements whose removal cuts the most reach: trust policy statements and permission-set "
+        "assignments."),
     "collect": LazyCommand(
         "trustgraph.cli.collect_cmd",
         "Read IAM live with boto3 into SNAPSHOT_DIR (read-only: Get/List/Describe and sts:AssumeRole)."),

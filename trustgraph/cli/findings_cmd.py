@@ -204,7 +204,7 @@ def findings_command(spec: InputSpec, fmt: str, as_json: bool, fail_on: Severity
     unknown = [r for r in rules if r.upper() not in RULES]
     if unknown:
         raise click.BadParameter(f"unknown rule id(s): {', '.join(unknown)}", param_hint="--rule")
-    snapshot, graph, findings, _, incomplete = analyse_loaded(spec, sensitive, many_reachers, chain_hops)
+    snapshot, graph, findings, context, incomplete = analyse_loaded(spec, sensitive, many_reachers, chain_hops)
     if rules:
         wanted = {r.upper() for r in rules}
         findings = [f for f in findings if f.rule in wanted]
@@ -218,9 +218,13 @@ def findings_command(spec: InputSpec, fmt: str, as_json: bool, fail_on: Severity
             _table(shown, snapshot, stdout, split)
     else:
         if fmt == "json":
+            from trustgraph.analysis.chokepoints import fix_cuts
+
+            with phase("count what each fix cuts", quiet=spec.quiet):
+                cuts = fix_cuts(graph, shown, context.sensitive)
             text = json.dumps(findings_document(shown, inputs=recorded_inputs(spec), incomplete=snapshot.gaps,
                                                 data_time=graph.graph.get("data_time"), triage=split,
-                                                organization=snapshot.organization), indent=2)
+                                                organization=snapshot.organization, cuts=cuts), indent=2)
         elif fmt == "sarif":
             text = json.dumps(to_sarif(shown, incomplete=snapshot.gaps, triage=split,
                                        baseline=bool(baseline_file), unread=incomplete.partial,

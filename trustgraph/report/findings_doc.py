@@ -13,6 +13,11 @@ aside) share it, and it is the same in every run. The document's `groups` lists 
 `id`, `rule`, `severity` (of its worst finding), `count`, `accounts`, `ous` (names, with organization data),
 `worst` (the fingerprint of the finding the reports show) and `fingerprints` (every finding's, worst first).
 
+Each high or critical finding whose fix is to change one statement of a role's trust also has `pairs_cut`: how
+many (principal, sensitive role) reach pairs removing that statement cuts, recomputed exactly
+(analysis/chokepoints.py, docs/chokepoints.md); null for the others. Each group has `pairs_cut` for its
+statements removed together, and the document `reach_pairs_total`, the pairs there are.
+
 `incomplete` lists what the data is known to lack (truncated exports, accounts a collection could not read,
 skipped statements …): an empty list means nothing is known missing, never that nothing could be.
 """
@@ -23,6 +28,7 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
+from trustgraph.analysis.chokepoints import FixCuts
 from trustgraph.analysis.findings import RULES, SEVERITY_NAMES, Finding, Rule
 from trustgraph.analysis.findings.gate import Suppression, Triage
 from trustgraph.analysis.findings.groups import FindingGroup, group_findings, group_id
@@ -37,7 +43,7 @@ def suppression_json(s: Suppression) -> dict[str, Any]:
             "expires": s.expires.isoformat() if s.expires else None, "entry": s.entry}
 
 
-def finding_json(f: Finding, triage: Triage | None = None) -> dict[str, Any]:
+def finding_json(f: Finding, triage: Triage | None = None, cuts: FixCuts | None = None) -> dict[str, Any]:
     rule = RULES[f.rule]
     suppression = triage.suppression(f) if triage is not None else None
     return {
@@ -62,13 +68,15 @@ def finding_json(f: Finding, triage: Triage | None = None) -> dict[str, Any]:
         "suppression": suppression_json(suppression) if suppression is not None else None,
         "in_baseline": triage.in_baseline(f) if triage is not None else False,
         "group": group_id(f),
+        "pairs_cut": cuts.findings.get(f.fingerprint) if cuts is not None else None,
     }
 
 
-def group_json(g: FindingGroup) -> dict[str, Any]:
+def group_json(g: FindingGroup, cuts: FixCuts | None = None) -> dict[str, Any]:
     return {"id": g.id, "rule": g.rule, "severity": g.severity.value, "count": g.count,
             "accounts": list(g.accounts), "ous": list(g.ous), "worst": g.worst.fingerprint,
-            "fingerprints": [f.fingerprint for f in g.findings]}
+            "fingerprints": [f.fingerprint for f in g.findings],
+            "pairs_cut": cuts.groups.get(g.id) if cuts is not None else None}
 
 
 def rule_json(rule: Rule) -> dict[str, Any]:
@@ -92,7 +100,8 @@ def gate_json(triage: Triage) -> dict[str, Any]:
 
 def findings_document(findings: Iterable[Finding], *, inputs: Iterable[str] = (), incomplete: Iterable[str] = (),
                       data_time: str | None = None, triage: Triage | None = None,
-                      organization: Organization | None = None) -> dict[str, Any]:
+                      organization: Organization | None = None, cuts: FixCuts | None = None) -> dict[str, Any]:
+    """`cuts`: what each finding's and group's statements cut of the reach to sensitive roles (`fix_cuts`)."""
     findings = list(findings)
     used = sorted({f.rule for f in findings})
     doc = {
@@ -102,9 +111,10 @@ def findings_document(findings: Iterable[Finding], *, inputs: Iterable[str] = ()
         "incomplete": list(incomplete),
         "data_time": data_time,
         "summary": summary(findings),
-        "findings": [finding_json(f, triage) for f in findings],
+        "findings": [finding_json(f, triage, cuts) for f in findings],
         "rules": [rule_json(RULES[r]) for r in used],
-        "groups": [group_json(g) for g in group_findings(findings, organization)],
+        "groups": [group_json(g, cuts) for g in group_findings(findings, organization)],
+        "reach_pairs_total": cuts.pairs_total if cuts is not None else None,
     }
     if triage is not None:
         doc["gate"] = gate_json(triage)

@@ -12,6 +12,7 @@ from typing import Any
 
 import networkx as nx
 
+from trustgraph.analysis.chokepoints import fix_cuts
 from trustgraph.analysis.findings import Finding, FindingContext, FindingOptions
 from trustgraph.analysis.findings.federation import provider_of
 from trustgraph.analysis.findings.groups import FindingGroup, group_findings
@@ -163,6 +164,8 @@ class Review:
     guardrails: list[RuleResult] | None = None  # `review --rules`: each guardrail's violations (docs/guardrails.md)
     # CloudTrail events among the inputs (graph/usage.py's `usage_window`): the reachers' paths say their use
     usage_window: dict[str, Any] | None = None
+    # group id → the (principal, sensitive role) pairs removing its findings' trust statements cuts (chokepoints)
+    fix_cuts: dict[str, int] = field(default_factory=dict)
     _sensitive_groups: list[SensitiveGroup] | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -189,9 +192,11 @@ class Review:
 
     @property
     def top_fixes(self) -> list[FindingGroup]:
-        """What to fix first: the first TOP_FIXES patterns of high and critical findings, by severity, then by how
-        many findings a fix settles (a template's weakness in a hundred accounts before a one-off)."""
-        return sorted(self.top_groups, key=lambda g: (-g.severity.rank, -g.count, g.sort_key()))[:TOP_FIXES]
+        """What to fix first: the first TOP_FIXES patterns of high and critical findings, by the reach to sensitive
+        roles their fix cuts (docs/chokepoints.md), then by severity, then by how many findings a fix settles (a
+        template's weakness in a hundred accounts before a one-off)."""
+        return sorted(self.top_groups, key=lambda g: (-self.fix_cuts.get(g.id, 0), -g.severity.rank, -g.count,
+                                                      g.sort_key()))[:TOP_FIXES]
 
     @property
     def ou_rows(self) -> list[OuRow]:
@@ -399,4 +404,5 @@ def build_review(snapshot: Snapshot, graph: nx.DiGraph, findings: list[Finding],
                   boundary=boundary_inventory(ctx, findings), sensitive=sensitive_overview(ctx, findings),
                   vendors_known=len(ctx.vendors), incomplete=list(snapshot.gaps),
                   data_time=graph.graph.get("data_time"), data_time_source=graph.graph.get("data_time_source"),
-                  groups=group_findings(findings, org), usage_window=graph.graph.get("usage_window"))
+                  groups=group_findings(findings, org), usage_window=graph.graph.get("usage_window"),
+                  fix_cuts=fix_cuts(graph, findings, ctx.sensitive).groups)

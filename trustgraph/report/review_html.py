@@ -197,7 +197,8 @@ def render_html(review: Review, *, map_svg: bytes | None, path_files: dict[str, 
             f = g.worst
             h.append(f"<li>{badge(f.severity)} <b>{e(f.rule)} {e(RULES[f.rule].title)}</b> — "
                      f"{c(short_arn(f.role))}{'' if g.count == 1 else ' ' + e(g.where())}: {e(f.message)}<br>"
-                     f"<i>Fix:</i> {e(f.remediation)} ({link('all ' + e(f.rule), layout.rule_page(f.rule))})</li>")
+                     f"<i>Fix:</i> {e(f.remediation)}{e(_cuts(review.fix_cuts.get(g.id, 0)))} "
+                     f"({link('all ' + e(f.rule), layout.rule_page(f.rule))})</li>")
         h.append("</ol>")
         rest = len(review.top_groups) - len(fixes)
         if rest > 0:
@@ -317,3 +318,8 @@ def render_html(review: Review, *, map_svg: bytes | None, path_files: dict[str, 
 
 
 FOLDED_PATTERNS = 5  # each rule's patterns shown in full on the HTML page, in its folded section
+
+
+def _cuts(cut: int) -> str:
+    """The reach to sensitive roles a fix cuts, in words (as the Markdown page says it)."""
+    return f" It cuts {cut} principal–sensitive role pair{'' if cut == 1 else 's'}." if cut else ""

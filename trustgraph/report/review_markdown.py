@@ -117,12 +117,14 @@ def link(text: str, target: str) -> str:
     return f"[{text}]({target})"
 
 
-def fix_lines(number: int, g: FindingGroup, base: str = "") -> list[str]:
-    """One pattern to fix: severity, rule, where, the message of its worst finding, and the fix."""
+def fix_lines(number: int, g: FindingGroup, base: str = "", cut: int = 0) -> list[str]:
+    """One pattern to fix: severity, rule, where, the message of its worst finding, and the fix (with the reach to
+    sensitive roles it cuts, `cut` pairs, when any)."""
     f = g.worst
+    cuts = f" It cuts {plural(cut, 'principal–sensitive role pair')}." if cut else ""
     return [f"{number}. **{f.severity.value} · {f.rule} {md(RULES[f.rule].title)}** — {code(short_arn(f.role))}"
             f"{'' if g.count == 1 else ' ' + md(g.where())}: {md(f.message)}  ",
-            f"   _Fix:_ {md(f.remediation)} ({link('all ' + f.rule, base + layout.rule_page(f.rule))})"]
+            f"   _Fix:_ {md(f.remediation)}{cuts} ({link('all ' + f.rule, base + layout.rule_page(f.rule))})"]
 
 
 def reaches_text(b: BoundaryRow) -> str:
@@ -287,7 +289,7 @@ def render_markdown(review: Review, *, map_image: str | None, map_view: str = "a
     if fixes:
         out += ["### Fix first", ""]
         for i, g in enumerate(fixes, 1):
-            out += fix_lines(i, g)
+            out += fix_lines(i, g, cut=review.fix_cuts.get(g.id, 0))
         rest = len(review.top_groups) - len(fixes)
         out += [""] + ([f"{rest} more patterns of high or critical findings: see the findings by rule below.", ""]
                        if rest > 0 else [])
