@@ -81,7 +81,7 @@ def thousand_accounts() -> None:
     sys.path.insert(0, str(generator.parent))
     from generate_org import VENDORS, generate  # type: ignore[import-not-found]
 
-    from trustgraph.cli.pictures import picture_marks
+    from trustgraph.analysis.marks import compute_marks
     from trustgraph.graph.build import build_graph
     from trustgraph.graph.classification import annotate
     from trustgraph.render.accounts import account_map, account_view
@@ -97,7 +97,7 @@ def thousand_accounts() -> None:
     graph = build_graph(snapshot)
     annotate(graph, vendors={account: name for name, account, _, _ in VENDORS})
     organization = snapshot.organization
-    marks = picture_marks(graph, snapshot, (), quiet=True)
+    marks = compute_marks(graph, snapshot)
 
     def timed(name: str, draw: Callable[[], Path]) -> None:
         started = time.perf_counter()

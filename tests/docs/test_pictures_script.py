@@ -45,3 +45,26 @@ def test_pictures_script_outputs_are_committed() -> None:
     assert not absent, absent
     stale = sorted(p.name for p in images.iterdir() if p.suffix in (".png", ".svg") and p.name not in _script_images())
     assert not stale, f"pictures no script draws: {stale}"
+
+
+def trustgraph_imports(source: str) -> list[tuple[str, str]]:
+    """Every (module, name) the script imports from trustgraph, at the top or inside its functions."""
+    import ast
+
+    return [(node.module, alias.name) for node in ast.walk(ast.parse(source))
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("trustgraph")
+            for alias in node.names]
+
+
+def test_pictures_script_imports_only_what_trustgraph_has() -> None:
+    # The script is not run here, so a renamed function would break it unseen (it did once: picture_marks).
+    import importlib
+
+    found = trustgraph_imports(SCRIPT.read_text(encoding="utf-8"))
+    assert ("trustgraph.render.engine", "render") in found
+    missing = [f"{module}.{name}" for module, name in found
+               if not hasattr(importlib.import_module(module), name)]
+    assert not missing, f"{SCRIPT.name} imports what trustgraph no longer has: {missing}"
+    # The control: a name trustgraph does not have is caught.
+    stale = trustgraph_imports("def f():\n    from trustgraph.cli.pictures import picture_marks\n")
+    assert not all(hasattr(importlib.import_module(m), n) for m, n in stale)
