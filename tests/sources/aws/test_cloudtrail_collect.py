@@ -342,3 +342,32 @@ def test_cloudtrail_days_beyond_the_90_days_lookup_keeps_is_a_usage_error(
     result = collect_with_hook(monkeypatch, StubbedLookups({"us-east-1": pages([]), "eu-west-1": pages([])}),
                                "--no-inventory", "--cloudtrail-days", "90", "-o", str(tmp_path / "snap"))
     assert result.exit_code == 0, result.stderr
+
+
+def test_narrower_regions_than_enabled_read_the_events_but_cover_no_period(
+        aws: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "snap"
+    hook = StubbedLookups({"us-east-1": pages([lookup_event(assume_record(0))])})
+    result = collect(monkeypatch, hook, out, "--regions", "us-east-1")  # eu-west-1 is enabled too
+
+    assert result.exit_code == 0, result.stderr
+    record = cloudtrail_record(out)
+    assert (record["status"], record["all_regions"]) == ("ok", False)
+    snapshot, _ = load_inputs([out])
+    assert snapshot.usage is not None and len(snapshot.usage.observations) == 1
+    assert snapshot.usage.coverage == {}
+
+
+def test_lookup_header_that_names_no_account_is_one_error_and_covers_no_period(tmp_path: Path) -> None:
+    path = tmp_path / "us-east-1.jsonl"
+    head = {"schema": "trustgraph/cloudtrail-lookup/v1", "account_id": "../x", "region": "us-east-1",
+            "regions": ["us-east-1"], "start": "2026-11-24T00:00:00Z", "end": "2026-12-01T00:00:00Z"}
+    end = {"schema": "trustgraph/cloudtrail-lookup/v1", "end_of_lookup": True, "complete": True, "events": 1}
+    path.write_text("".join(json.dumps(v) + "\n" for v in (head, assume_record(0), end)))
+    snapshot, report = load_inputs([path])
+    assert snapshot.usage is not None and len(snapshot.usage.observations) == 1
+    assert snapshot.usage.coverage == {}
+    (error,) = [d for d in report.diagnostics if d.level == "error"]
+    assert (error.location, error.message.split(":")[0]) == ("line 1", "CloudTrail lookup header without a 12-digit "
+                                                                       "account_id, a region, regions and start/end "
+                                                                       "times")
