@@ -172,7 +172,9 @@ class CloudTrailExport:
 
     @property
     def all_regions(self) -> bool:
-        read = {r.region for r in self.regions}
+        """Every enabled region was read (a region botocore offers no CloudTrail endpoint in was not: its events,
+        if any, are unknown)."""
+        read = {r.region for r in self.regions if r.status != "not-offered"}
         return self.regions_enabled is not None and set(self.regions_enabled) <= read
 
     @property
