@@ -37,6 +37,9 @@ MAX_DAYS = 90  # LookupEvents reaches back 90 days
 PAGE_SIZE = 50  # LookupEvents' most results a page
 EVENT_SOURCE = "sts.amazonaws.com"
 LOOKUP_ACTION = "cloudtrail:LookupEvents"
+# Pages of one region: 10M events, 28 hours at two pages a second. The listings' PAGE_CAP (20,000 pages) is 1M events
+# here, which a busy account's 90 days of role assumptions can pass.
+LOOKUP_PAGE_CAP = 200_000
 BAD_EVENTS_NAMED = 5  # unreadable events named one by one in the manifest; the rest counted
 
 
@@ -114,7 +117,7 @@ def lookup_region(client: Any, account_id: str, region: str, regions: Sequence[s
     read = RegionRead(region)
     sink.write(_line(header(account_id, region, regions, window)))
     try:
-        pages = bounded_pages(client, "lookup_events", StartTime=window.start, EndTime=window.end,
+        pages = bounded_pages(client, "lookup_events", LOOKUP_PAGE_CAP, StartTime=window.start, EndTime=window.end,
                               MaxResults=PAGE_SIZE,
                               LookupAttributes=[{"AttributeKey": "EventSource", "AttributeValue": EVENT_SOURCE}])
         for page in pages:
