@@ -185,6 +185,9 @@ class UsageCollector:
         self._aggregates: dict[tuple[str, str, str, str, str, str, str], _Aggregate] = {}
         self._coverage: dict[str, list[str]] = {}
         self._lookups: dict[str, _Lookup] = {}
+        # one copy of each string an observation keeps (roles, callers, accounts, days, delivery copies, user
+        # agents): few distinct values, repeated in every observation
+        self._shared: dict[str, str] = {}
         self.events = 0
         self.files = 0
 
@@ -261,12 +264,18 @@ class UsageCollector:
         key = (found.caller, found.caller_type, found.caller_id, found.caller_account, found.target, found.action,
                found.error)
         aggregate = self._aggregates.get(key)
+        shared = self._shared.setdefault
         if aggregate is None or time >= aggregate.last:
             get = event.get
             event_id, source_ip, user_agent = get("eventID"), get("sourceIPAddress"), get("userAgent")
+            user_agent = user_agent if type(user_agent) is str else ""
             evidence = (event_id if type(event_id) is str else "", source_ip if type(source_ip) is str else "",
-                        user_agent if type(user_agent) is str else "", recipient, source, where, found.session)
+                        shared(user_agent, user_agent), shared(recipient, recipient), source, where, found.session)
             if aggregate is None:
+                # kept until the end: its strings are shared with the other observations naming the same role,
+                # caller, account (a parsed event's strings are its own copies, about 500 bytes an observation)
+                key = (shared(key[0], key[0]), shared(key[1], key[1]), shared(key[2], key[2]),
+                       shared(key[3], key[3]), shared(key[4], key[4]), shared(key[5], key[5]), shared(key[6], key[6]))
                 aggregate = self._aggregates[key] = _Aggregate(time, time, evidence, None)
             else:
                 aggregate.last, aggregate.evidence = time, evidence
@@ -281,9 +290,13 @@ class UsageCollector:
                 subjects.append(subject)
         days = aggregate.days.get(copy_key := f"{copy}|{recipient}")
         if days is None:
-            days = aggregate.days[copy_key] = {}
+            days = aggregate.days[shared(copy_key, copy_key)] = {}
         day = time[:10]
-        days[day] = days.get(day, 0) + 1
+        count = days.get(day)
+        if count is None:
+            days[shared(day, day)] = 1
+        else:
+            days[day] = count + 1
         return None
 
     def _cover(self, event: Any, account_hint: str, cover: bool = True) -> str:
@@ -323,8 +336,16 @@ class UsageCollector:
         return [items[i] for i in order]
 
     def finish(self) -> Usage:
+        """The observations and coverage folded so far. Called once: it hands the observations over (the
+        collector is left empty)."""
         observations = []
-        for (caller, caller_type, caller_id, caller_account, target, action, error), agg in self._in_order():
+        items = self._in_order()
+        items.reverse()
+        self._aggregates = {}
+        self._shared = {}
+        while items:
+            # popped one by one, so each aggregate is freed as its observation is made (peak: not both at once)
+            (caller, caller_type, caller_id, caller_account, target, action, error), agg = items.pop()
             if len(agg.days) == 1:
                 (copy, days), = agg.days.items()
                 if len(days) == 1:
