@@ -24,4 +24,5 @@ SCHEMAS: dict[str, str] = {
     "inventory": "trustgraph/inventory/v1",
     "organization": "trustgraph/organization/v1",
     "identity-center": "trustgraph/identity-center/v1",
+    "cloudtrail-lookup": "trustgraph/cloudtrail-lookup/v1",  # first and last line of `collect --cloudtrail-days` files
 }

@@ -1,7 +1,7 @@
 """`trustgraph collect`: read IAM (and Organizations) live with boto3 into a snapshot directory.
 
-Exit codes: 0 complete, 3 partial (some accounts, organization policies, inventory listings or Identity Center
-reads failed; the snapshot holds what succeeded), 2 bad usage or nothing collected, 1 unexpected error, 130
+Exit codes: 0 complete, 3 partial (some accounts, organization policies, inventory listings, Identity Center or
+CloudTrail reads failed; the snapshot holds what succeeded), 2 bad usage or nothing collected, 1 unexpected error, 130
 interrupted.
 """
 
@@ -153,6 +153,11 @@ def _report(manifest: Manifest, as_json: bool, interactive: bool, debug: bool) -
             console.print(f"identity center ({safe(ic.region)}): {ic.instances} instance(s), {ic.users} users, "
                           f"{ic.groups} groups, {ic.permission_sets} permission sets, {ic.account_assignments} "
                           f"assignments ({ic.status})")
+        if manifest.cloudtrail is not None:
+            read = [a.cloudtrail for a in manifest.succeeded if a.cloudtrail is not None]
+            console.print(f"cloudtrail {safe(manifest.cloudtrail['start'])} – {safe(manifest.cloudtrail['end'])}: "
+                          f"{sum(c.events for c in read):,} STS events from {len(read)} account(s) "
+                          f"({len(manifest.cloudtrail_incomplete)} incomplete)")
         verb = "written" if manifest.snapshot_written else "NOT written (nothing collected)"
         console.print(f"snapshot {verb}: {safe(manifest.output_dir)}")
     for record in manifest.failed:
@@ -164,6 +169,8 @@ def _report(manifest: Manifest, as_json: bool, interactive: bool, debug: bool) -
         label = f"{record.account_id} ({record.name})" if record.name else record.account_id
         for problem in record.inventory.problems if record.inventory is not None else []:
             click.echo(visible(f"warning: account {label}: inventory: {problem}"), err=True)
+        for problem in record.cloudtrail.problems if record.cloudtrail is not None else []:
+            click.echo(visible(f"warning: account {label}: cloudtrail: {problem}"), err=True)
     if manifest.organization is not None:
         for problem in manifest.organization.problems:
             click.echo(visible(f"warning: organization: {problem}"), err=True)
@@ -207,8 +214,13 @@ def _report(manifest: Manifest, as_json: bool, interactive: bool, debug: bool) -
                    "notebooks, Glue dev endpoints) into inventory/<account-id>.json: 7 read-only calls per "
                    "region and account, plus one per ECS task definition and SageMaker notebook.")
 @click.option("--regions", callback=_region_list, metavar="REGION,…",
-              help="Regions the inventory reads (default: every region enabled for each account). A narrower "
-                   "list makes the inventory incomplete for readers.")
+              help="Regions the inventory (and --cloudtrail-days) reads (default: every region enabled for each "
+                   "account). A narrower list makes the inventory and the events incomplete for readers.")
+@click.option("--cloudtrail-days", type=click.IntRange(1, 90), metavar="N",
+              help="Also read the STS events (role assumptions) of the last N days (at most 90) of each account's "
+                   "CloudTrail event history, in every region enabled (or --regions), into "
+                   "cloudtrail/<account-id>/<region>.jsonl.gz, for observed use (docs/usage.md). LookupEvents "
+                   "returns 50 events a page at two requests a second per account and region.")
 @click.option("--force", is_flag=True, help="Replace an existing snapshot in SNAPSHOT_DIR.")
 @click.option("--allow-partial", is_flag=True,
               help="With --force: let a partial collection (failed accounts) replace a complete snapshot.")
@@ -230,6 +242,7 @@ def collect(
     region: str | None,
     inventory: bool,
     regions: tuple[str, ...] | None,
+    cloudtrail_days: int | None,
     force: bool,
     allow_partial: bool,
     as_json: bool,
@@ -261,6 +274,7 @@ def collect(
         inventory=inventory,
         regions=regions,
         identity_center_region=identity_center_region,
+        cloudtrail_days=cloudtrail_days,
     )
     interactive = not as_json and Console(stderr=True).is_terminal and Console().is_terminal
     settings = SessionSettings(profile=profile, region=region, endpoint_url=endpoint_url,

@@ -154,6 +154,26 @@ class _Aggregate:
     days: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
+@dataclass(slots=True)
+class _Lookup:
+    """The LookupEvents reads of one account: the regions it has enabled, and the period each region was read
+    completely."""
+
+    wanted: set[str] = field(default_factory=set)
+    regions_known: bool = True
+    read: dict[str, tuple[str, str]] = field(default_factory=dict)
+    incomplete: set[str] = field(default_factory=set)
+
+    def period(self) -> tuple[str, str] | None:
+        """The period every enabled region was read in, None unless each of them was read to the end."""
+        if not self.regions_known or not self.wanted or not self.wanted <= self.read.keys() or \
+                self.wanted & self.incomplete:
+            return None
+        start = max(self.read[r][0] for r in self.wanted)
+        end = min(self.read[r][1] for r in self.wanted)
+        return (start, end) if start <= end else None
+
+
 class UsageCollector:
     """Observations folded as events stream by. `add` returns the BadEvent of an unreadable event (the caller
     reports it, located) and otherwise None.
@@ -164,15 +184,36 @@ class UsageCollector:
     def __init__(self) -> None:
         self._aggregates: dict[tuple[str, str, str, str, str, str, str], _Aggregate] = {}
         self._coverage: dict[str, list[str]] = {}
+        self._lookups: dict[str, _Lookup] = {}
+        # one copy of each string an observation keeps (roles, callers, accounts, days, delivery copies, user
+        # agents): few distinct values, repeated in every observation
+        self._shared: dict[str, str] = {}
         self.events = 0
         self.files = 0
 
-    def add(self, event: Any, copy: str, source: str, where: str, account_hint: str = "") -> BadEvent | None:
+    def add(self, event: Any, copy: str, source: str, where: str, account_hint: str = "",
+            cover: bool = True) -> BadEvent | None:
         """Fold one event. `copy`: where this record was delivered (a trail's bucket prefix, a directory), so that
         two records of one call count once; `where`: its location in `source`; `account_hint`: the account the
-        delivery path names, for events without recipientAccountId."""
+        delivery path names, for events without recipientAccountId; `cover`: whether its time widens its
+        account's coverage (not for events of a lookup, whose period is declared: `declare`)."""
         self.events += 1
-        return self._fold(event, copy, source, where, account_hint)
+        return self._fold(event, copy, source, where, account_hint, cover=cover)
+
+    def declare(self, account: str, region: str, regions: list[str] | None, start: str, end: str,
+                complete: bool) -> None:
+        """A LookupEvents read of one region (`collect --cloudtrail-days`): `regions` are every region enabled for
+        the account (None: not known). The account is covered from `start` to `end` only when every one of them
+        was read to the end (`finish`); otherwise the lookup covers nothing."""
+        lookup = self._lookups.setdefault(account, _Lookup())
+        if regions is None:
+            lookup.regions_known = False
+        else:
+            lookup.wanted.update(regions)
+        if complete:
+            lookup.read[region] = (start, end)
+        else:
+            lookup.incomplete.add(region)
 
     def add_records(self, events: Iterable[Any], copy: str, source: str,
                     account_hint: str = "") -> Iterator[tuple[int, BadEvent]]:
@@ -208,27 +249,33 @@ class UsageCollector:
             self.events += i + 1
 
     def _fold(self, event: Any, copy: str, source: str, where: str | int, account_hint: str,
-              action: str | None = None) -> BadEvent | None:
+              action: str | None = None, cover: bool = True) -> BadEvent | None:
         """`where`: a location, or a record index (the location made only when evidence is kept); `action`: the
         event's name when it is known to be an STS role assumption (not asked again)."""
         try:
             found = match_event(event) if action is None else match_assumption(event, action)
         except BadEvent as exc:
-            self._cover(event, account_hint)
+            self._cover(event, account_hint, cover)
             return exc
-        recipient = self._cover(event, account_hint)
+        recipient = self._cover(event, account_hint, cover)
         if found is None:
             return None
         time = found.time
         key = (found.caller, found.caller_type, found.caller_id, found.caller_account, found.target, found.action,
                found.error)
         aggregate = self._aggregates.get(key)
+        shared = self._shared.setdefault
         if aggregate is None or time >= aggregate.last:
             get = event.get
             event_id, source_ip, user_agent = get("eventID"), get("sourceIPAddress"), get("userAgent")
+            user_agent = user_agent if type(user_agent) is str else ""
             evidence = (event_id if type(event_id) is str else "", source_ip if type(source_ip) is str else "",
-                        user_agent if type(user_agent) is str else "", recipient, source, where, found.session)
+                        shared(user_agent, user_agent), shared(recipient, recipient), source, where, found.session)
             if aggregate is None:
+                # kept until the end: its strings are shared with the other observations naming the same role,
+                # caller, account (a parsed event's strings are its own copies, about 500 bytes an observation)
+                key = (shared(key[0], key[0]), shared(key[1], key[1]), shared(key[2], key[2]),
+                       shared(key[3], key[3]), shared(key[4], key[4]), shared(key[5], key[5]), shared(key[6], key[6]))
                 aggregate = self._aggregates[key] = _Aggregate(time, time, evidence, None)
             else:
                 aggregate.last, aggregate.evidence = time, evidence
@@ -243,18 +290,22 @@ class UsageCollector:
                 subjects.append(subject)
         days = aggregate.days.get(copy_key := f"{copy}|{recipient}")
         if days is None:
-            days = aggregate.days[copy_key] = {}
+            days = aggregate.days[shared(copy_key, copy_key)] = {}
         day = time[:10]
-        days[day] = days.get(day, 0) + 1
+        count = days.get(day)
+        if count is None:
+            days[shared(day, day)] = 1
+        else:
+            days[day] = count + 1
         return None
 
-    def _cover(self, event: Any, account_hint: str) -> str:
+    def _cover(self, event: Any, account_hint: str, cover: bool = True) -> str:
         if type(event) is not dict:
             return account_hint
         recipient = event.get("recipientAccountId")
         account = recipient if type(recipient) is str and recipient else account_hint
         time = event.get("eventTime")
-        if account and type(time) is str:
+        if cover and account and type(time) is str:
             span = self._coverage.get(account)
             if span is None or time < span[0] or time > span[1]:
                 self._widen(account, time)
@@ -285,8 +336,16 @@ class UsageCollector:
         return [items[i] for i in order]
 
     def finish(self) -> Usage:
+        """The observations and coverage folded so far. Called once: it hands the observations over (the
+        collector is left empty)."""
         observations = []
-        for (caller, caller_type, caller_id, caller_account, target, action, error), agg in self._in_order():
+        items = self._in_order()
+        items.reverse()
+        self._aggregates = {}
+        self._shared = {}
+        while items:
+            # popped one by one, so each aggregate is freed as its observation is made (peak: not both at once)
+            (caller, caller_type, caller_id, caller_account, target, action, error), agg = items.pop()
             if len(agg.days) == 1:
                 (copy, days), = agg.days.items()
                 if len(days) == 1:
@@ -310,5 +369,10 @@ class UsageCollector:
             observations.append(Observation(caller, caller_type, target, action, error, agg.first, agg.last, count,
                                             evidence, caller_id, caller_account,
                                             tuple(agg.subjects) if agg.subjects else (), spread))
+        for account, lookup in self._lookups.items():
+            period = lookup.period()
+            if period is not None:
+                self._widen(account, period[0])
+                self._widen(account, period[1])
         coverage = {account: (span[0], span[1]) for account, span in sorted(self._coverage.items())}
         return Usage(observations, coverage, self.events, self.files)

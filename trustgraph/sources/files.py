@@ -38,6 +38,7 @@ from trustgraph.sources.terraform_plan import NotAPlan, looks_like_terraform_pla
 
 GAAD_KEYS = ("UserDetailList", "GroupDetailList", "RoleDetailList", "Policies")
 YAML_SUFFIXES = (".yaml", ".yml", ".template")
+_DATA_SUFFIXES = (".json", *EVENT_SUFFIXES)  # what a directory is searched for, besides YAML templates
 # A YAML file in a directory is read only when it looks like a CloudFormation template: directories hold other
 # YAML too (known accounts, CI files).
 _TEMPLATE_MARK = re.compile(r"^(AWSTemplateFormatVersion|Resources)\s*:", re.MULTILINE)
@@ -90,15 +91,28 @@ def iter_input_files(paths: Iterable[str | Path], report: LoadReport) -> list[Pa
             # Directories hold other things too (READMEs, YAML): JSON files and YAML CloudFormation templates are
             # the inputs there. The staging
             # directory of an interrupted collection is not data: it is named, never read.
-            for staging in sorted(p for p in path.rglob(f".*{STAGING_MARK}*") if p.is_dir()):
+            # One walk of the tree (a CloudTrail AWSLogs tree holds a directory a day per account and region, and
+            # each pattern asked of rglob walked all of it again); the suffixes are disjoint, so each name is
+            # kept once, as the patterns kept it.
+            stagings: list[Path] = []
+            candidates: list[Path] = []
+            for found in path.rglob("*"):
+                name = found.name
+                if name.endswith(_DATA_SUFFIXES):
+                    candidates.append(found)
+                elif name.endswith(YAML_SUFFIXES):
+                    # Only a regular file is opened to look for the template mark: anything else is reported below.
+                    if not _is_regular(found) or _looks_like_yaml_template(found):
+                        candidates.append(found)
+                if name.startswith(".") and STAGING_MARK in name[1:] and found.is_dir():  # `.*.staging-*`
+                    stagings.append(found)
+            for staging in sorted(stagings):
                 report.warning(str(staging), "", "staging directory of an unfinished `trustgraph collect`: not "
                                "read (delete it, or run collect again, which removes it)")
-            # Only a regular file is opened to look for the template mark: anything else is reported below.
-            candidates = [*path.rglob("*.json"), *(p for suffix in EVENT_SUFFIXES for p in path.rglob(f"*{suffix}")),
-                          *(p for suffix in YAML_SUFFIXES for p in path.rglob(f"*{suffix}")
-                                                   if not _is_regular(p) or _looks_like_yaml_template(p))]
             for candidate in sorted(candidates):
-                if any(is_staging_dir(parent) for parent in candidate.relative_to(path).parents):
+                inside = candidate.relative_to(path)
+                # the mark's text anywhere in the path is the cheap test; its parents are looked at only then
+                if STAGING_MARK in str(inside) and any(is_staging_dir(parent) for parent in inside.parents):
                     continue
                 problem = not_a_file(candidate)
                 if problem is None and candidate.is_file():

@@ -517,6 +517,12 @@ class SnapshotBuilder:
         """A collection manifest: when the data was collected (the latest run, if several are merged), and what
         the run failed to read."""
         for record in value.get("accounts") or []:
+            trail = record.get("cloudtrail") if isinstance(record, dict) else None
+            if isinstance(trail, dict) and trail.get("status") in ("partial", "failed"):
+                problems = "; ".join(str(p) for p in trail.get("problems") or [])
+                self._collection_gaps.append(
+                    f"CloudTrail events of account {record.get('account_id')} are {trail['status']}"
+                    + (f": {problems}" if problems else "") + f"; no period of theirs counts as covered ({source})")
             if not isinstance(record, dict) or record.get("status") not in ("failed", "skipped"):
                 continue
             name = f" ({record['name']})" if record.get("name") else ""

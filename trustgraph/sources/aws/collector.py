@@ -20,6 +20,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
+from trustgraph.sources.aws.cloudtrail_export import EVENT_SOURCE, LOOKUP_ACTION, Window, export_cloudtrail
 from trustgraph.sources.aws.failures import Failure, action_of, describe_failure
 from trustgraph.sources.aws.iam_export import Interrupted, count_entities, export_authorization_details
 from trustgraph.sources.aws.identity_center_export import (
@@ -27,9 +28,11 @@ from trustgraph.sources.aws.identity_center_export import (
     IdentityCenterExport,
     export_identity_center,
 )
-from trustgraph.sources.aws.inventory_export import export_inventory, inventory_file_name
+from trustgraph.sources.aws.inventory_export import enabled_regions, export_inventory, inventory_file_name
 from trustgraph.sources.aws.manifest import (
     AccountRecord,
+    CloudTrailRecord,
+    CloudTrailStatus,
     IdentityCenterRecord,
     InventoryRecord,
     Manifest,
@@ -90,6 +93,9 @@ class CollectOptions:
     """Regions the inventory reads; None: every region enabled for the account."""
     identity_center_region: str | None = None
     """With --org, the region of the IAM Identity Center instance; None: the session's region."""
+    cloudtrail_days: int | None = None
+    """Also read the STS events of the last N days (1-90) of each account's CloudTrail event history, in
+    `regions` (None: every enabled region)."""
 
 
 @dataclass(frozen=True)
@@ -195,6 +201,7 @@ class Collector:
         self.options = options
         self.listener: CollectListener = listener or SilentListener()
         self._stop = threading.Event()
+        self._window: Window | None = None
 
     def run(self) -> CollectResult:
         """Collect into options.output_dir. Raises CollectError when nothing can be collected at all."""
@@ -257,6 +264,11 @@ class Collector:
             external_id_used=bool(options.external_id),
             concurrency=options.concurrency,
         )
+        if options.cloudtrail_days is not None:
+            # one window for every account and region, so that the snapshot covers one period
+            self._window = Window.last_days(options.cloudtrail_days, dt.datetime.now(dt.UTC).replace(microsecond=0))
+            manifest.cloudtrail = {"days": options.cloudtrail_days, **self._window.to_json(),
+                                   "event_source": EVENT_SOURCE}
         jobs, not_collected = plan_jobs(options, identity.account_id, structure)
         if not jobs:
             raise CollectError("no account left to collect after --accounts/--exclude and account status")
@@ -299,10 +311,13 @@ class Collector:
             failed = ", ".join(a.account_id + (f" ({a.name})" if a.name else "") for a in manifest.failed)
             lacking = ", ".join(a.account_id + (f" ({a.name})" if a.name else "")
                                 for a in manifest.inventory_incomplete)
+            events = ", ".join(a.account_id + (f" ({a.name})" if a.name else "")
+                               for a in manifest.cloudtrail_incomplete)
             organization = manifest.organization is not None and manifest.organization.status != "ok"
             what = (f"account(s) {failed} failed" if failed else
                     f"the inventory of account(s) {lacking} is incomplete" if lacking else
                     "the organization data is incomplete" if organization else
+                    f"the CloudTrail events of account(s) {events} are incomplete" if events else
                     "the Identity Center data is incomplete")
             raise CollectError(f"this collection is partial ({what}) and {writer.target} holds a complete "
                                "snapshot: kept it; pass --allow-partial to replace it anyway")
@@ -408,6 +423,15 @@ class Collector:
                 except Exception as exc:  # noqa: BLE001 - the IAM data is read; only the inventory is missing
                     reason = describe_failure(exc, "inventory").reason
                     record.inventory = InventoryRecord(status="failed", problems=[reason])
+            if self._window is not None:
+                stage = LOOKUP_ACTION
+                try:
+                    record.cloudtrail = self._collect_cloudtrail(job, partition, self._window, client_for, writer)
+                except Interrupted:
+                    raise
+                except Exception as exc:  # noqa: BLE001 - the IAM data is read; only the events are missing
+                    reason = describe_failure(exc, LOOKUP_ACTION).reason
+                    record.cloudtrail = CloudTrailRecord(status="failed", problems=[reason])
         except Interrupted as exc:
             self._fail(record, Failure("interrupted", "interrupted before the account was read"), stage, exc)
         except Exception as exc:  # noqa: BLE001 - any failure is this account's, never the run's
@@ -439,6 +463,27 @@ class Collector:
             record.status = "failed"
             record.problems.append(describe_failure(exc, "write").reason)
         return record
+
+    def _collect_cloudtrail(self, job: AccountJob, partition: str, window: Window,
+                            client_for: Callable[[str, str | None], Any], writer: SnapshotWriter) -> CloudTrailRecord:
+        """The account's STS events of the window, one file a region. A region's failure is recorded and makes the
+        record partial (failed when no region was read); Ctrl-C stops the run."""
+        export = export_cloudtrail(
+            client_for, job.account_id, window, self.options.regions, lambda: enabled_regions(client_for),
+            self.sessions.available_regions("cloudtrail", partition), writer,
+            on_stage=lambda stage: self.listener.account_stage(job.account_id, stage),
+            should_stop=self._stop.is_set,
+        )
+        reads = [r for r in export.regions if r.status != "not-offered"]
+        problems = ([export.regions_problem] if export.regions_problem else []) + [
+            p for r in reads for p in ([r.reason] if r.reason else []) + r.problems]
+        more = sum(r.bad_events for r in reads) - sum(len(r.problems) for r in reads)
+        if more > 0:
+            problems.append(f"{more} more unreadable event(s), not read")
+        ok = [r for r in reads if r.status != "failed"]
+        status: CloudTrailStatus = "failed" if not ok else "partial" if problems else "ok"
+        return CloudTrailRecord(status=status, events=sum(r.events for r in reads), all_regions=export.all_regions,
+                                regions=[r.to_json() for r in export.regions], problems=problems)
 
     @staticmethod
     def _fail(record: AccountRecord, failure: Failure, stage: str, exc: BaseException) -> None:

@@ -19,6 +19,7 @@ AccountStatus = Literal["ok", "failed", "skipped"]
 OrganizationStatus = Literal["ok", "partial", "failed"]
 InventoryStatus = Literal["ok", "partial", "failed"]
 IdentityCenterStatus = Literal["ok", "partial", "failed"]
+CloudTrailStatus = Literal["ok", "partial", "failed"]
 
 
 @dataclass
@@ -39,6 +40,23 @@ class InventoryRecord:
 
 
 @dataclass
+class CloudTrailRecord:
+    """The account's CloudTrail event history (`--cloudtrail-days`): `ok` when every enabled region was read to
+    the end, `partial` when a region failed, some events were unreadable or not every enabled region was read
+    (`problems` says which), `failed` when no region could be read. `regions`: per region read, its status,
+    events, pages and file (`cloudtrail/<account>/<region>.jsonl.gz`)."""
+
+    status: CloudTrailStatus
+    events: int = 0
+    all_regions: bool = False
+    regions: list[dict[str, Any]] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
 class AccountRecord:
     account_id: str
     status: AccountStatus
@@ -54,6 +72,7 @@ class AccountRecord:
     counts: EntityCounts | None = None
     duration_seconds: float | None = None
     inventory: InventoryRecord | None = None
+    cloudtrail: CloudTrailRecord | None = None
     # The exception behind a failure, for --debug only; never serialized.
     error: BaseException | None = field(default=None, repr=False, compare=False)
 
@@ -61,6 +80,8 @@ class AccountRecord:
         data = {k: v for k, v in asdict(self).items() if k != "error" and v is not None}
         if self.inventory is not None:
             data["inventory"] = self.inventory.to_json()
+        if self.cloudtrail is not None:
+            data["cloudtrail"] = self.cloudtrail.to_json()
         return data
 
 
@@ -115,6 +136,8 @@ class Manifest:
     accounts: list[AccountRecord] = field(default_factory=list)
     organization: OrganizationRecord | None = None
     identity_center: IdentityCenterRecord | None = None
+    cloudtrail: dict[str, Any] | None = None
+    """With --cloudtrail-days: the window every account and region was asked for (days, start, end, source)."""
     snapshot_written: bool = False
 
     @property
@@ -131,9 +154,15 @@ class Manifest:
         return [a for a in self.succeeded if a.inventory is not None and a.inventory.status != "ok"]
 
     @property
+    def cloudtrail_incomplete(self) -> list[AccountRecord]:
+        """Accounts read whose CloudTrail event history (some regions or events) could not be read."""
+        return [a for a in self.succeeded if a.cloudtrail is not None and a.cloudtrail.status != "ok"]
+
+    @property
     def partial(self) -> bool:
         org_incomplete = self.organization is not None and self.organization.status != "ok"
-        return bool(self.failed) or org_incomplete or bool(self.inventory_incomplete) or self.identity_center_incomplete
+        return bool(self.failed) or org_incomplete or bool(self.inventory_incomplete) or \
+            self.identity_center_incomplete or bool(self.cloudtrail_incomplete)
 
     @property
     def identity_center_incomplete(self) -> bool:
@@ -143,6 +172,9 @@ class Manifest:
         data = self._to_json()
         if self.identity_center is not None:  # only --org reads it: other manifests stay as they were
             data["identity_center"] = self.identity_center.to_json()
+        if self.cloudtrail is not None:  # only --cloudtrail-days reads it
+            data["cloudtrail"] = self.cloudtrail
+            data["summary"]["cloudtrail_incomplete"] = len(self.cloudtrail_incomplete)
         return data
 
     def _to_json(self) -> dict[str, Any]:

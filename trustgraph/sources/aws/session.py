@@ -29,6 +29,10 @@ MAX_ATTEMPTS = 8
 # to build clients, and us-east-1 is where the global endpoints live.
 FALLBACK_REGION = "us-east-1"
 ROLE_SESSION_NAME = "trustgraph-collect"
+# Services whose clients pace themselves: CloudTrail LookupEvents allows two requests per second per account and
+# region, and pages come back faster than that. botocore's adaptive mode (standard retries plus a client-side
+# token bucket that slows down after a throttling answer) keeps a long read from being throttled page after page.
+ADAPTIVE_SERVICES = frozenset({"cloudtrail"})
 
 # Test seam: called with every client the collector creates and the id of the account whose
 # credentials the client uses (None before the caller's identity is known). Tests register botocore
@@ -121,10 +125,13 @@ class SessionFactory:
             self.settings.client_hook(client, account_id)
         return client
 
-    def _config_for(self, region: str | None) -> Config:
-        if region is None or region == self.region:
-            return self._config
-        return self._config.merge(Config(region_name=region))
+    def _config_for(self, region: str | None, service: str = "") -> Config:
+        config = self._config if region is None or region == self.region else \
+            self._config.merge(Config(region_name=region))
+        if service in ADAPTIVE_SERVICES and self.settings.retry_mode == RETRY_MODE:
+            config = config.merge(Config(retries={"mode": "adaptive",
+                                                  "total_max_attempts": self.settings.max_attempts}))
+        return config
 
     def caller_client(self, service: str, region: str | None = None) -> Any:
         """A client with the caller's own credentials, cached per thread. `region`: the factory's by default
@@ -133,7 +140,7 @@ class SessionFactory:
         client = cache.get((service, region))
         if client is None:
             client = self._session().client(
-                service, endpoint_url=self.settings.endpoint_url, config=self._config_for(region)
+                service, endpoint_url=self.settings.endpoint_url, config=self._config_for(region, service)
             )
             cache[(service, region)] = self._finish(client, self._caller_account)
         return client
@@ -144,7 +151,7 @@ class SessionFactory:
         client = self._session().client(
             service,
             endpoint_url=self.settings.endpoint_url,
-            config=self._config_for(region),
+            config=self._config_for(region, service),
             aws_access_key_id=credentials.access_key_id,
             aws_secret_access_key=credentials.secret_access_key,
             aws_session_token=credentials.session_token,

@@ -19,9 +19,10 @@ import shutil
 import sys
 import tempfile
 import threading
+from collections.abc import Iterator
 from dataclasses import asdict, is_dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from trustgraph.sources.aws.manifest import SCHEMA as MANIFEST_SCHEMA
 
@@ -186,6 +187,44 @@ class SnapshotWriter:
         os.chmod(self.staging, 0o777 & ~self._umask)
         self._lock = threading.Lock()
         self._closed = False
+
+    def _folder(self, name: str) -> Path:
+        """The directory `name` goes into inside the staging directory, made if needed; ValueError for a name
+        that would leave it."""
+        if self._closed:
+            raise RuntimeError("the snapshot was already committed or aborted")
+        parts = Path(name).parts
+        if not parts or Path(name).is_absolute() or any(part in ("", ".", "..") for part in parts):
+            raise ValueError(f"not a file name inside the snapshot: {name!r}")
+        folder = (self.staging / name).parent
+        with self._lock:
+            for depth in reversed(Path(name).parents[:-1]):  # e.g. cloudtrail/, then cloudtrail/<account>/
+                made = self.staging / depth
+                if not made.is_dir():
+                    made.mkdir(exist_ok=True)
+                    os.chmod(made, 0o777 & ~self._umask)
+        return folder
+
+    @contextlib.contextmanager
+    def stream(self, name: str) -> Iterator[IO[bytes]]:
+        """A binary file written as it goes (events too many to hold), moved into place as `name` when the block
+        ends without an error; removed otherwise."""
+        folder = self._folder(name)
+        fd, temp_name = tempfile.mkstemp(prefix=f".{Path(name).name}.", suffix=".tmp", dir=folder)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                yield handle
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.chmod(temp_name, 0o666 & ~self._umask)
+            with self._lock:
+                if self._closed:
+                    raise RuntimeError("the snapshot was already committed or aborted")
+                os.replace(temp_name, self.staging / name)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temp_name)
+            raise
 
     def write_json(self, name: str, data: Any) -> None:
         """Write `name` inside the staging directory: temp file, fsync, os.replace."""
