@@ -42,13 +42,17 @@ class CrowdFold:
 
     def text(self, drill: str) -> str:
         """The title's words, `drill` the command that draws the folded principals one by one."""
-        return (f"{self.principals} principals routing alike folded into {self.groups} counted nodes "
+        return (f"{self.principals} principals with the same callers or targets folded into {self.groups} counted nodes "
                 f"(more than {CROWD_FOLD_ABOVE} nodes; the tooltip names them, {drill})" if self.groups else "")
 
 
 def _foldable(data: dict[str, Any]) -> bool:
-    return is_principal(data) or (is_kind(data, NodeKind.ACCOUNT) and not is_hub_data(data)
-                                  and not data.get("in_data"))
+    """Users, roles, AWS services and accounts outside the data trusted as principals; not the peer accounts already
+    folded by OU (render/peers.py), each of which stands for its own OU."""
+    if data.get("peer_accounts"):
+        return False
+    return is_principal(data) or is_kind(data, NodeKind.SERVICE) or (
+        is_kind(data, NodeKind.ACCOUNT) and not is_hub_data(data) and not data.get("in_data"))
 
 
 def _worst(severities: Iterable[str]) -> str:
@@ -56,15 +60,23 @@ def _worst(severities: Iterable[str]) -> str:
     return next((s for s in SEVERITY_NAMES if s in found), sorted(found)[0] if found else "")
 
 
-def fold_crowds(graph: nx.DiGraph, nodes: set[str], edges: set[tuple[str, str]], keep: Iterable[str] = (),
-                marks: Marks = NO_MARKS, above: int = CROWD_FOLD_ABOVE
-                ) -> tuple[nx.DiGraph, set[str], set[tuple[str, str]], Marks, CrowdFold]:
-    """Fold principals of one account and kind with the same drawn neighbours, when more than `above` nodes are
-    drawn. Returns the graph to draw (a new one when something folded), its nodes and edges, the marks for it, and
-    what folded."""
-    if len(nodes) <= above:
-        return graph, nodes, edges, marks, CrowdFold()
-    kept = set(keep)
+def _sensitive_count(graph: nx.DiGraph, marks: Marks, node: str) -> int:
+    """How many sensitive principals a drawn node stands for (a group of alike principals shares its mark)."""
+    if node not in marks.sensitive:
+        return 0
+    data = graph.nodes[node]
+    return int(data.get("sensitive_members", len(data.get("folded", [node]))))
+
+
+def _findings_count(graph: nx.DiGraph, marks: Marks, node: str) -> int:
+    data = graph.nodes[node]
+    return int(data.get("findings_total", marks.findings[node][0] * len(data.get("folded", [node]))))
+
+
+def _neighbour_keys(graph: nx.DiGraph, nodes: set[str], edges: set[tuple[str, str]], kept: set[str], side: str
+                    ) -> dict[tuple[Any, ...], list[str]]:
+    """Foldable principals grouped by kind, account and their drawn neighbours: both sides ("both"), callers only
+    ("in") or targets only ("out")."""
     # an edge's use (used / unused / unknown) keeps principals apart: a folded edge has one style
     ins: dict[str, set[tuple[str, str | None]]] = defaultdict(set)
     outs: dict[str, set[tuple[str, str | None]]] = defaultdict(set)
@@ -77,10 +89,38 @@ def fold_crowds(graph: nx.DiGraph, nodes: set[str], edges: set[tuple[str, str]],
         data = graph.nodes[n]
         if n in kept or not _foldable(data):
             continue
-        groups[(data.get("kind"), data.get("account"), frozenset(ins[n]), frozenset(outs[n]))].append(n)
-    folded = {f"{m[0]}#crowd{len(m)}": m for m in groups.values() if len(m) >= CROWD_MIN}
+        before = frozenset(ins[n]) if side in ("both", "in") else None
+        after = frozenset(outs[n]) if side in ("both", "out") else None
+        groups[(data.get("kind"), data.get("account"), before, after)].append(n)
+    return groups
+
+
+def fold_crowds(graph: nx.DiGraph, nodes: set[str], edges: set[tuple[str, str]], keep: Iterable[str] = (),
+                marks: Marks = NO_MARKS, above: int = CROWD_FOLD_ABOVE
+                ) -> tuple[nx.DiGraph, set[str], set[tuple[str, str]], Marks, CrowdFold]:
+    """While more than `above` nodes are drawn, fold principals of one account and kind with the same drawn
+    neighbours; then, still above, those with the same callers; then those with the same targets. Each pass keeps
+    who reaches what among the nodes it does not fold: a principal reaching a member of a group with the same
+    callers reaches every member, so it reaches everything the group reaches; a group with the same targets reaches
+    exactly what each member reaches. Returns the graph to draw (a new one when something folded), its nodes and
+    edges, the marks for it, and what folded."""
+    kept = set(keep)
+    for side in ("both", "in", "out"):
+        if len(nodes) <= above:
+            break
+        groups = _neighbour_keys(graph, nodes, edges, kept, side)
+        graph, nodes, edges, marks = _fold(graph, nodes, edges, marks, [m for m in groups.values()
+                                                                         if len(m) >= CROWD_MIN])
+    crowds = [graph.nodes[n] for n in nodes if graph.nodes[n].get("crowd")]
+    return graph, nodes, edges, marks, CrowdFold(sum(len(d["folded"]) for d in crowds), len(crowds))
+
+
+def _fold(graph: nx.DiGraph, nodes: set[str], edges: set[tuple[str, str]], marks: Marks, groups: list[list[str]]
+          ) -> tuple[nx.DiGraph, set[str], set[tuple[str, str]], Marks]:
+    """Draw each group as one counted node."""
+    folded = {f"{m[0]}#crowd{len(m)}": m for m in groups}
     if not folded:
-        return graph, nodes, edges, marks, CrowdFold()
+        return graph, nodes, edges, marks
     rep = {m: head for head, members in folded.items() for m in members}
     out: nx.DiGraph[str] = nx.DiGraph()
     out.graph = graph.graph
@@ -101,20 +141,23 @@ def fold_crowds(graph: nx.DiGraph, nodes: set[str], edges: set[tuple[str, str]],
         where = f" of {names_of.get(str(account), account)}" if account else ""
         kinds = node_spec(data.get("kind")).words[1]
         first = listed[0] if len(listed[0]) <= NAME_CHARS else listed[0][:NAME_CHARS - 1] + "…"
+        held = sum(_sensitive_count(graph, marks, m) for m in members)
+        flagged = [m for m in members if m in marks.findings]
         data.update(label=f"{len(principals)} {kinds}{where}: {first}"
                     + (f" +{len(listed) - 1}" if len(listed) > 1 else ""), path="/", folded=principals,
-                    names=dict(names), tooltip=", ".join(listed))
+                    names=dict(names), tooltip=", ".join(listed), crowd=True, sensitive_members=held,
+                    findings_total=sum(_findings_count(graph, marks, m) for m in flagged))
         out.add_node(head, **data)
-        held = sum(m in marks.sensitive for m in members)
         if held:
             sensitive[head] = f"{held} sensitive"
-        flagged = [marks.findings[m] for m in members if m in marks.findings]
         if flagged:
-            findings[head] = (sum(c for c, _ in flagged), _worst(w for _, w in flagged))
+            findings[head] = (int(data["findings_total"]), _worst(marks.findings[m][1] for m in flagged))
     routes: Counter[tuple[str, str]] = Counter()
     for u, v in sorted(edges):
         a, b = rep.get(u, u), rep.get(v, v)
-        routes[(a, b)] += 1
+        if a == b:
+            continue  # between two members of one group
+        routes[(a, b)] += int(graph.edges[u, v].get("folded_routes", 1))
         if not out.has_edge(a, b):
             out.add_edge(a, b, **graph.edges[u, v])
             continue
@@ -129,4 +172,4 @@ def fold_crowds(graph: nx.DiGraph, nodes: set[str], edges: set[tuple[str, str]],
         if count > 1:
             out.edges[pair]["folded_routes"] = count
     new_marks = dataclasses.replace(marks, sensitive=sensitive, findings=findings)
-    return out, set(out.nodes), set(out.edges), new_marks, CrowdFold(len(rep), len(folded))
+    return out, set(out.nodes), set(out.edges), new_marks

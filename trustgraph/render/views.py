@@ -338,6 +338,7 @@ def principals_view(graph: nx.DiGraph, *, focus: str | None = None, depth: int |
         title += f" — {window_text(graph)}"
     dot = to_dot(graph, nodes, title=title, highlight=[focus] if focus else [], edges=edges, engine=engine,
                  marks=marks, extra_lines=admin_lines)
+    dot.turnable = bool(crowds.groups)
     attach_reachers(full, dot)
     return dot
 
@@ -389,7 +390,9 @@ def reach_paths_view(graph: nx.DiGraph, target: str, paths: Iterable[list[str]],
     graph, nodes, edges, marks, crowds = fold_crowds(graph, nodes, edges, [target], marks)
     if crowds.groups:
         title += " (" + crowds.text("who-can-reach --json lists each, map --account ID draws its account") + ")"
-    return to_dot(graph, nodes, title=title, highlight=[target], edges=edges or None, marks=marks)
+    dot = to_dot(graph, nodes, title=title, highlight=[target], edges=edges or None, marks=marks)
+    dot.turnable = bool(crowds.groups)
+    return dot
 
 
 def reachers_view(graph: nx.DiGraph, target: str, reachers: Iterable[Any], marks: Marks = NO_MARKS,
