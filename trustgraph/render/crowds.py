@@ -42,8 +42,8 @@ class CrowdFold:
 
     def text(self, drill: str) -> str:
         """The title's words, `drill` the command that draws the folded principals one by one."""
-        return (f"{self.principals} principals with the same callers or targets folded into {self.groups} counted nodes "
-                f"(more than {CROWD_FOLD_ABOVE} nodes; the tooltip names them, {drill})" if self.groups else "")
+        return (f"{self.principals} principals with the same callers or targets folded into {self.groups} counted "
+                f"nodes (more than {CROWD_FOLD_ABOVE} nodes; the tooltip names them, {drill})" if self.groups else "")
 
 
 def _foldable(data: dict[str, Any]) -> bool:
@@ -96,14 +96,16 @@ def _neighbour_keys(graph: nx.DiGraph, nodes: set[str], edges: set[tuple[str, st
 
 
 def fold_crowds(graph: nx.DiGraph, nodes: set[str], edges: set[tuple[str, str]], keep: Iterable[str] = (),
-                marks: Marks = NO_MARKS, above: int = CROWD_FOLD_ABOVE
+                marks: Marks = NO_MARKS, above: int | None = None
                 ) -> tuple[nx.DiGraph, set[str], set[tuple[str, str]], Marks, CrowdFold]:
     """While more than `above` nodes are drawn, fold principals of one account and kind with the same drawn
-    neighbours; then, still above, those with the same callers; then those with the same targets. Each pass keeps
-    who reaches what among the nodes it does not fold: a principal reaching a member of a group with the same
-    callers reaches every member, so it reaches everything the group reaches; a group with the same targets reaches
-    exactly what each member reaches. Returns the graph to draw (a new one when something folded), its nodes and
-    edges, the marks for it, and what folded."""
+    neighbours; then, still above, those with the same callers (the starts of routes, with no caller drawn, are
+    one such group per account and kind: "12 users of org-management"); then those with the same targets. Each
+    pass keeps who reaches what among the nodes it does not fold: a caller of a group with the same callers calls
+    every member, so it reaches all the group reaches; a group with the same targets reaches what each member
+    reaches. A folded node's routes are the union of its members' (its tooltip names them). Returns the graph to
+    draw (a new one when something folded), its nodes and edges, the marks for it, and what folded."""
+    above = CROWD_FOLD_ABOVE if above is None else above
     kept = set(keep)
     for side in ("both", "in", "out"):
         if len(nodes) <= above:
@@ -136,7 +138,8 @@ def _fold(graph: nx.DiGraph, nodes: set[str], edges: set[tuple[str, str]], marks
         names: Counter[str] = Counter()
         for m in members:
             names.update(graph.nodes[m].get("names") or {str(graph.nodes[m].get("label", m)).split("\\n")[0]: 1})
-        listed = [f"{name} ×{k}" if k > 1 else name for name, k in sorted(names.items(), key=lambda kv: (-kv[1], kv[0]))]
+        by_count = sorted(names.items(), key=lambda kv: (-kv[1], kv[0]))
+        listed = [f"{name} ×{k}" if k > 1 else name for name, k in by_count]
         account = data.get("account")
         where = f" of {names_of.get(str(account), account)}" if account else ""
         kinds = node_spec(data.get("kind")).words[1]

@@ -30,7 +30,7 @@ from trustgraph.graph.schema import (
     node_spec,
 )
 from trustgraph.render.accounts import account_view, accounts_in_data, principal_count
-from trustgraph.render.crowds import CROWD_FOLD_ABOVE, fold_crowds
+from trustgraph.render.crowds import fold_crowds
 from trustgraph.render.dot import TrustDot, edge_label, to_dot
 from trustgraph.render.marks import NO_MARKS, Marks
 from trustgraph.render.peers import PEER_FOLD_ABOVE, fold_peers_by_ou
@@ -308,7 +308,7 @@ def principals_view(graph: nx.DiGraph, *, focus: str | None = None, depth: int |
                                                         home=account)
     # one account's or one role's picture; the whole map keeps its principals (its size has --max-nodes)
     graph, nodes, edges, marks, crowds = fold_crowds(graph, nodes, edges, [focus] if focus else [], marks,
-                                                     above=CROWD_FOLD_ABOVE if focus or account else len(nodes))
+                                                     above=None if focus or account else len(nodes))
     if max_nodes is not None and len(nodes) > max_nodes:
         hint = "draw --view accounts, or " if not focus else "lower --depth, or "
         raise ViewTooLarge(f"this view has {len(nodes)} nodes (limit --max-nodes {max_nodes}); {hint}narrow it "
