@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -86,6 +87,9 @@ class TrustDot(graphviz.Digraph):
         self.layout = ""  # how the picture is laid out, for messages ("dot", "radial", "sfdp"…)
         self.raster_size = ""  # Graphviz `size` (inches) for PNG output of very large pictures
         self.marks: Marks = NO_MARKS  # what the picture marks; the HTML page lists the findings
+        # Big one-account or one-role pictures: laid out left-to-right and top-to-bottom, drawn the way whose long
+        # side is shorter (render/engine.py)
+        self.turnable = False
 
 
 def jsonable(value: Any) -> Any:
@@ -275,11 +279,29 @@ def cluster_attrs(**attrs: str) -> dict[str, str]:
     return {"labelloc": "t", "peripheries": "1", "margin": "8", "fontname": FONT, **attrs}
 
 
+# A title longer than this many characters is written on several lines, broken before its notes ("(… folded …)"):
+# on one line, the folds said by an account's picture at 1,000 accounts (560 characters) made it 5,600 px wide.
+TITLE_LINE = 150
+
+
+def title_label(title: str) -> str:
+    """The DOT label of a picture's title: one line, or left-aligned lines of about TITLE_LINE characters."""
+    if len(title) <= TITLE_LINE:
+        return dot_text(title)
+    lines = [""]
+    for part in re.split(r"(?= \()", title):
+        if lines[-1] and len(lines[-1]) + len(part) > TITLE_LINE:
+            lines.append(part.lstrip())
+        else:
+            lines[-1] += part
+    return "".join(dot_text(line) + "\\l" for line in lines)
+
+
 def _base_graph(title: str, engine: str) -> TrustDot:
     dot = TrustDot("trustgraph", engine=engine)
     dot.title = title
     dot.layout = engine
-    dot.attr(rankdir="LR", fontname=FONT, fontsize="14", labelloc="t", labeljust="l", label=dot_text(title),
+    dot.attr(rankdir="LR", fontname=FONT, fontsize="14", labelloc="t", labeljust="l", label=title_label(title),
              newrank="true", compound="true", nodesep="0.25", ranksep="0.9", bgcolor="white", pad="0.3",
              forcelabels="true", size=MAX_SIZE)
     dot.attr("node", fontname=FONT, fontsize="10", margin="0.12,0.05")

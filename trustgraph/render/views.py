@@ -30,6 +30,7 @@ from trustgraph.graph.schema import (
     node_spec,
 )
 from trustgraph.render.accounts import account_view, accounts_in_data, principal_count
+from trustgraph.render.crowds import fold_crowds
 from trustgraph.render.dot import TrustDot, edge_label, to_dot
 from trustgraph.render.marks import NO_MARKS, Marks
 from trustgraph.render.peers import PEER_FOLD_ABOVE, fold_peers_by_ou
@@ -305,6 +306,9 @@ def principals_view(graph: nx.DiGraph, *, focus: str | None = None, depth: int |
     graph, nodes, edges, hubs_folded = fold_alike_hubs(graph, nodes, edges)
     graph, nodes, edges, marks, folded = _fold_for_size(graph, nodes, edges, [focus] if focus else [], marks,
                                                         home=account)
+    # one account's or one role's picture; the whole map keeps its principals (its size has --max-nodes)
+    graph, nodes, edges, marks, crowds = fold_crowds(graph, nodes, edges, [focus] if focus else [], marks,
+                                                     above=None if focus or account else len(nodes))
     if max_nodes is not None and len(nodes) > max_nodes:
         hint = "draw --view accounts, or " if not focus else "lower --depth, or "
         raise ViewTooLarge(f"this view has {len(nodes)} nodes (limit --max-nodes {max_nodes}); {hint}narrow it "
@@ -324,12 +328,17 @@ def principals_view(graph: nx.DiGraph, *, focus: str | None = None, depth: int |
             title += f" ({folded} alike principals folded into groups)"
         if hubs_folded:
             title += f" ({hubs_folded} alike code/PassRole hubs folded)"
+        if crowds.groups:
+            drill = ("who-can-reach ROLE -o draws one role's callers" if account else
+                     "--account ID draws one account's principals")
+            title += f" ({crowds.text(drill)})"
     if note:
         title += f" — {note}"
     if usage:
         title += f" — {window_text(graph)}"
     dot = to_dot(graph, nodes, title=title, highlight=[focus] if focus else [], edges=edges, engine=engine,
                  marks=marks, extra_lines=admin_lines)
+    dot.turnable = bool(crowds.groups)
     attach_reachers(full, dot)
     return dot
 
@@ -378,7 +387,12 @@ def reach_paths_view(graph: nx.DiGraph, target: str, paths: Iterable[list[str]],
     graph, nodes, edges, marks, folded = _fold_for_size(graph, nodes, edges, [target], marks)
     if folded:
         title += f" ({folded} alike principals folded into groups)"
-    return to_dot(graph, nodes, title=title, highlight=[target], edges=edges or None, marks=marks)
+    graph, nodes, edges, marks, crowds = fold_crowds(graph, nodes, edges, [target], marks)
+    if crowds.groups:
+        title += " (" + crowds.text("who-can-reach --json lists each, map --account ID draws its account") + ")"
+    dot = to_dot(graph, nodes, title=title, highlight=[target], edges=edges or None, marks=marks)
+    dot.turnable = bool(crowds.groups)
+    return dot
 
 
 def reachers_view(graph: nx.DiGraph, target: str, reachers: Iterable[Any], marks: Marks = NO_MARKS,
