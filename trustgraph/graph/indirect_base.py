@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from trustgraph.graph.callers import CallerDirectory
 from trustgraph.graph.iam_writes import WrittenObjects
 from trustgraph.graph.schema import EdgeKind, NodeKind, TrustGraph, graph_dicts
-from trustgraph.model import ComputeResource, Condition, Role, Snapshot, User
+from trustgraph.model import ComputeResource, Condition, Role, Snapshot, Statement, User
 from trustgraph.policy.caller import Caller
 from trustgraph.policy.grant_targets import GrantTargets
 from trustgraph.policy.identity import IdentityProfile
@@ -22,10 +22,12 @@ from trustgraph.policy.passrole import (
     Technique,
     checked_actions,
     chosen_resources,
+    identity_unit_actions,
     named_uses,
     shared_resources,
 )
 from trustgraph.policy.permissions import Permission, PermissionChecker
+from trustgraph.policy.statements import covers_action
 from trustgraph.policy.trust import OrgGate
 
 WRITE = "policy-write"  # a Link kind that is never drawn: see _writes_on_reached
@@ -45,6 +47,8 @@ class Link:
     notes: list[str]
     service: str | None = None
     hub_entry: bool = False
+    # Every action the edge needs the caller's own policies to allow (choke points: which statements grant them).
+    actions: tuple[str, ...] = ()
     # A policy write (WRITE): the principals it changes, when they are not `dst` itself (a policy, a group).
     targets: tuple[str, ...] = ()
 
@@ -126,6 +130,11 @@ class IndirectBase:
         self._best: dict[tuple[object, ...], list[Permission] | None] = {}
         self.admin_memo: dict[tuple[object, ...], list[str]] = {}
         self._shared_values: dict[object, object] = {}
+        # Choke points (docs/chokepoints.md): the statements granting each action a caller drawn alone needs, and the
+        # evidence records naming them (src, record), taken back where a removal could change more than the edge.
+        self._unit_actions = identity_unit_actions()
+        self._grantors: dict[tuple[str, str], tuple[dict[str, object], ...] | None] = {}
+        self._identity_records: list[tuple[str, dict[str, object]]] = []
 
     # -- helpers ----------------------------------------------------------------------------------------------
     def _callers(self) -> Iterable[tuple[Caller, IdentityProfile, User | Role]]:
@@ -263,8 +272,11 @@ class IndirectBase:
         return node
 
     def link(self, src: str, dst: str, kind: str, technique: str, unresolved: list[Condition], reason: str,
-             notes: list[str] | None = None, service: str | None = None, hub_entry: bool = False) -> None:
-        """Add src → dst, or fold this alternative into the existing edge (unconditional if any alternative is)."""
+             notes: list[str] | None = None, service: str | None = None, hub_entry: bool = False,
+             identity: list[tuple[dict[str, object], ...]] | None = None) -> None:
+        """Add src → dst, or fold this alternative into the existing edge (unconditional if any alternative is).
+        `identity`: for each action the caller's own policies must allow, the statements granting it, when they are
+        all removable units (docs/chokepoints.md)."""
         # Evidence records are never changed once drawn: equal values are one object (an organization's indirect
         # edges repeat a few reasons, notes and conditions hundreds of thousands of times).
         shared = self._shared_values
@@ -277,6 +289,11 @@ class IndirectBase:
             "reason": shared.setdefault(reason, reason), "kind": kind, "technique": technique}
         if service:
             evidence["service"] = service
+        if identity:
+            key = ("identity", *(tuple((g["principal"], g["policy"], g["statement"]) for g in group)
+                                 for group in identity))
+            evidence["identity"] = shared.setdefault(key, [list(group) for group in identity])
+            self._identity_records.append((src, evidence))
         keys = sorted({c.key for c in unresolved})
         g = self.graph
         if g.has_edge(src, dst):
@@ -313,9 +330,63 @@ class IndirectBase:
         if not links:
             return
         src = members[0][0].node_id if len(members) == 1 else self._group(members)
+        # Only a caller drawn alone, that is no administrator of its account and has no policy write (whose takeover
+        # depends on it), with all its policies in the data, has edges whose statements choke points can name.
+        alone = len(members) == 1 and src not in self._admins and not writes and not members[0][1].missing_policies
         for link in links:
+            identity = self._identity(members[0][0], members[0][1], members[0][2], link.actions) \
+                if alone and link.actions else None
             self.link(src, link.dst, link.kind, link.technique, link.unresolved, link.reason, link.notes, link.service,
-                      link.hub_entry)
+                      link.hub_entry, identity)
+
+    def _identity(self, caller: Caller, profile: IdentityProfile, principal: User | Role,
+                  actions: tuple[str, ...]) -> list[tuple[dict[str, object], ...]]:
+        """For each action, the statements allowing it (any one enough), when every one is a statement of the
+        caller's own inline policies that choke points may remove (`_removable`); actions granted otherwise too
+        (a group's or a managed policy, a statement naming other actions) have no entry."""
+        out = []
+        for action in dict.fromkeys(actions):
+            key = (caller.node_id, action)
+            if key not in self._grantors:
+                self._grantors[key] = self._granting(profile, principal, action)
+            found = self._grantors[key]
+            if found:
+                out.append(found)
+        return out
+
+    def _granting(self, profile: IdentityProfile, principal: User | Role, action: str
+                  ) -> tuple[dict[str, object], ...] | None:
+        total = sum(1 for s in profile.statements if s.statement.effect == "Allow" and covers_action(s.statement, action))
+        own = [(policy.name, s) for policy in principal.inline_policies for s in policy.document.statements
+               if s.effect == "Allow" and covers_action(s, action)]
+        if not own or len(own) != total or not all(self._removable(s) for _, s in own):
+            return None
+        return tuple({"principal": principal.arn, "policy": name, "statement": s.index, "sid": s.sid}
+                     for name, s in own)
+
+    def _removable(self, statement: Statement) -> bool:
+        """A statement naming only actions of `identity_unit_actions`, literally (no wildcard, no NotAction): its
+        removal changes the PassRole and code edges that name it and nothing else."""
+        return statement.not_actions is None and bool(statement.actions) and all(
+            "*" not in a and "?" not in a and a.lower() in self._unit_actions for a in statement.actions or ())
+
+    def _keep_identity_off_write_paths(self) -> None:
+        """A policy write is a takeover when its caller reaches the principal written on (`_writes_on_reached`):
+        removing an edge on the way could take that takeover too. The edges the writing callers reach name no
+        statement."""
+        if not self._identity_records or not self._writes:
+            return
+        succ = graph_dicts(self.graph).succ
+        seen = {src for src, _ in self._writes}
+        stack = list(seen)
+        while stack:
+            for nxt in succ[stack.pop()]:
+                if nxt not in seen:
+                    seen.add(nxt)
+                    stack.append(nxt)
+        for src, record in self._identity_records:
+            if src in seen:
+                record.pop("identity", None)
 
     def _group(self, members: list[tuple[Caller, IdentityProfile, User | Role]]) -> str:
         """One node for principals whose policies give them the same indirect edges: members × targets edges
