@@ -2,11 +2,13 @@
 reach pairs, chosen greedily, each step's cut recomputed on the graph rather than estimated.
 
 A removable unit is one statement the data holds: a statement of a role's trust policy, an Identity Center
-permission-set assignment, or a statement of a user's or role's inline policy that the build found to be, alone or
-with others, what grants an action a PassRole or code edge needs (the evidence's `identity`). The edges it removes are read from the edges' evidence: each evidence record is one
-alternative of its edge, and an alternative needs every one of its groups of statements, a group any one of its
-statements (a PassRole or code edge into a role needs one of the statements of the role's trust that admit the
-service; a sign-in needs its assignment and one of the statements admitting the account's AWSSSO provider). An
+permission-set assignment, or a statement of a user's or role's inline policy that the build found to be, alone
+or with others, what grants an action a PassRole or code edge needs (the evidence's `identity`). The edges it
+removes are read from the edges' evidence: each evidence record is one alternative of its edge, and an alternative
+needs every one of its groups of statements, a group any one of its statements (a PassRole or code edge into a
+role needs one of the statements of the role's trust that admit the service, and one of the caller's statements
+granting each action it asks, where recorded; a sign-in needs its assignment and one of the statements admitting
+the account's AWSSSO provider). An
 edge goes when every alternative has lost a whole group: an edge backed by two statements stays when one goes.
 
 Reach is kept as one bitset of targets per node (the targets it reaches), found by one fixpoint over the reversed

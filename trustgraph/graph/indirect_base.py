@@ -356,7 +356,8 @@ class IndirectBase:
 
     def _granting(self, profile: IdentityProfile, principal: User | Role, action: str
                   ) -> tuple[dict[str, object], ...] | None:
-        total = sum(1 for s in profile.statements if s.statement.effect == "Allow" and covers_action(s.statement, action))
+        total = sum(1 for s in profile.statements
+                    if s.statement.effect == "Allow" and covers_action(s.statement, action))
         own = [(policy.name, s) for policy in principal.inline_policies for s in policy.document.statements
                if s.effect == "Allow" and covers_action(s, action)]
         if not own or len(own) != total or not all(self._removable(s) for _, s in own):
