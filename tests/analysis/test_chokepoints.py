@@ -401,3 +401,22 @@ def test_identity_statement_removal_verified_on_a_generated_organization(tmp_pat
         assert lost == {e for e in cut if e[0] in holders}, name
         expected, _, _ = search.score(search.cuts_of(chosen))
         assert _pairs(rebuilt, targets) == search.pairs() - expected, name
+
+
+def test_identity_statement_sharing_an_action_with_another_is_not_a_unit(tmp_path: Path) -> None:
+    """Removing a statement that shares an action with another statement (here iam:PassRole, also allowed on one
+    other role) would take that action on some resources only, which no evidence records: not a unit, even for the
+    action it alone grants (lambda:CreateFunction)."""
+    a = Account(A)
+    other = a.role("Other", trust({"Service": "ecs-tasks.amazonaws.com"}))
+    a.user("dev", policies={"both": identity(allow(["iam:PassRole", "lambda:CreateFunction"], "*")),
+                            "other": identity(allow("iam:PassRole", other)),
+                            "invoke": identity(allow("lambda:InvokeFunction", "*"))})
+    found = _verified_on_files(tmp_path, [a], [_lambda_role(a)])
+    assert found.pairs_total == 2 and not found.suggestions
+    # control: without the second PassRole statement the first is the unit
+    b = Account(A)
+    dev = b.user("dev", policies={"both": identity(allow(["iam:PassRole", "lambda:CreateFunction"], "*")),
+                                  "invoke": identity(allow("lambda:InvokeFunction", "*"))})
+    [s] = _verified_on_files(tmp_path / "b", [b], [_lambda_role(b)]).suggestions
+    assert s.unit == Unit(IDENTITY, dev, "both", 0, A)

@@ -130,8 +130,8 @@ class IndirectBase:
         self._best: dict[tuple[object, ...], list[Permission] | None] = {}
         self.admin_memo: dict[tuple[object, ...], list[str]] = {}
         self._shared_values: dict[object, object] = {}
-        # Choke points (docs/chokepoints.md): the statements granting each action a caller drawn alone needs, and the
-        # evidence records naming them (src, record), taken back where a removal could change more than the edge.
+        # Choke points (docs/chokepoints.md): (caller, action) → the statement alone granting it, if a unit; the
+        # evidence records naming one (src, record), taken back where a removal could change more than the edge.
         self._unit_actions = identity_unit_actions()
         self._grantors: dict[tuple[str, str], tuple[dict[str, object], ...] | None] = {}
         self._identity_records: list[tuple[str, dict[str, object]]] = []
@@ -275,8 +275,8 @@ class IndirectBase:
              notes: list[str] | None = None, service: str | None = None, hub_entry: bool = False,
              identity: list[tuple[dict[str, object], ...]] | None = None) -> None:
         """Add src → dst, or fold this alternative into the existing edge (unconditional if any alternative is).
-        `identity`: for each action the caller's own policies must allow, the statements granting it, when they are
-        all removable units (docs/chokepoints.md)."""
+        `identity`: for the actions the caller's own policies must allow, the statement alone granting each, where
+        it is a unit (docs/chokepoints.md, `_sole`)."""
         # Evidence records are never changed once drawn: equal values are one object (an organization's indirect
         # edges repeat a few reasons, notes and conditions hundreds of thousands of times).
         shared = self._shared_values
@@ -341,29 +341,41 @@ class IndirectBase:
 
     def _identity(self, caller: Caller, profile: IdentityProfile, principal: User | Role,
                   actions: tuple[str, ...]) -> list[tuple[dict[str, object], ...]]:
-        """For each action, the statements allowing it (any one enough), when every one is a statement of the
-        caller's own inline policies that choke points may remove (`_removable`); actions granted otherwise too
-        (a group's or a managed policy, a statement naming other actions) have no entry."""
+        """For each action, the statement granting it, when it is a unit (`_sole`): removing it takes that action
+        from the caller altogether, so the edge's alternative with it. Actions granted otherwise have no entry."""
         out = []
         for action in dict.fromkeys(actions):
-            key = (caller.node_id, action)
-            if key not in self._grantors:
-                self._grantors[key] = self._granting(profile, principal, action)
-            found = self._grantors[key]
+            found = self._sole(caller, profile, principal, action)
             if found:
                 out.append(found)
         return out
 
-    def _granting(self, profile: IdentityProfile, principal: User | Role, action: str
-                  ) -> tuple[dict[str, object], ...] | None:
-        total = sum(1 for s in profile.statements
-                    if s.statement.effect == "Allow" and covers_action(s.statement, action))
-        own = [(policy.name, s) for policy in principal.inline_policies for s in policy.document.statements
-               if s.effect == "Allow" and covers_action(s, action)]
-        if not own or len(own) != total or not all(self._removable(s) for _, s in own):
+    def _sole(self, caller: Caller, profile: IdentityProfile, principal: User | Role, action: str
+              ) -> tuple[dict[str, object], ...] | None:
+        """The statement granting `action`, when it is the caller's only statement allowing it, a statement of its
+        own inline policy that `_removable` admits, and the only one allowing each other action it names too.
+        Removing such a statement takes its actions from the caller on every resource and nothing else: a
+        statement sharing an action with another (which may allow it on fewer resources or under conditions) would
+        take part of an action, which no evidence records, and is no unit."""
+        key = (caller.node_id, action.lower())
+        if key in self._grantors:
+            return self._grantors[key]
+        self._grantors[key] = None
+        allowing = self._allowing(caller, profile, action)
+        if len(allowing) != 1 or not self._removable(allowing[0]):
             return None
-        return tuple({"principal": principal.arn, "policy": name, "statement": s.index, "sid": s.sid}
-                     for name, s in own)
+        statement = allowing[0]
+        policy = next((p.name for p in principal.inline_policies
+                       if any(s is statement for s in p.document.statements)), None)
+        if policy is None or any(len(self._allowing(caller, profile, a)) != 1 for a in statement.actions or ()):
+            return None
+        found = ({"principal": principal.arn, "policy": policy, "statement": statement.index, "sid": statement.sid},)
+        self._grantors[key] = found
+        return found
+
+    def _allowing(self, caller: Caller, profile: IdentityProfile, action: str) -> list[Statement]:
+        return [s.statement for s in profile.statements
+                if s.statement.effect == "Allow" and covers_action(s.statement, action)]
 
     def _removable(self, statement: Statement) -> bool:
         """A statement naming only actions of `identity_unit_actions`, literally (no wildcard, no NotAction): its
