@@ -8,10 +8,12 @@ import json
 import shutil
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from tests.builders import A, Account, B, Org, allow, benchmark_generator, build, doc, identity, trust, trust_stmt
 from trustgraph.analysis.chokepoints import (
     ASSIGNMENT,
+    IDENTITY,
     TRUST,
     Scope,
     Unit,
@@ -45,16 +47,35 @@ def _remove_trust(document: Any, indices: list[int]) -> Any:
     return document
 
 
+def _remove_inline(entry: dict[str, Any], key: str, inline: dict[tuple[str, str], list[int]]) -> bool:
+    """Takes the units' statements out of the entry's inline policies (UserPolicyList, RolePolicyList)."""
+    changed = False
+    for policy in entry.get(key) or ():
+        found = inline.pop((entry.get("Arn"), policy.get("PolicyName")), None)
+        if found is not None:
+            document = policy["PolicyDocument"]
+            if isinstance(document, str):
+                document = json.loads(unquote(document))
+            policy["PolicyDocument"] = _remove_trust(document, found)
+            changed = True
+    return changed
+
+
 def remove_units(source: Path, copy: Path, units: list[Unit]) -> None:
     """Copies the input directory and takes the units' statements out of the copies: a trust statement from its
-    role's AssumeRolePolicyDocument, an assignment from the Identity Center document."""
+    role's AssumeRolePolicyDocument, an inline policy's statement from its user's or role's policy list, an
+    assignment from the Identity Center document."""
     shutil.copytree(source, copy)
     trust: dict[str, list[int]] = {}
+    inline: dict[tuple[str, str], list[int]] = {}
     assignments: list[dict[str, str]] = []
     for unit in units:
         if unit.kind == TRUST:
             assert unit.index is not None
             trust.setdefault(unit.owner, []).append(unit.index)
+        elif unit.kind == IDENTITY:
+            assert unit.index is not None
+            inline.setdefault((unit.owner, unit.policy), []).append(unit.index)
         else:
             assert unit.kind == ASSIGNMENT
             assignments.append(dict(unit.assignment))
@@ -66,6 +87,9 @@ def remove_units(source: Path, copy: Path, units: list[Unit]) -> None:
                 if role.get("Arn") in trust:
                     _remove_trust(role["AssumeRolePolicyDocument"], trust.pop(role["Arn"]))
                     changed = True
+                changed = _remove_inline(role, "RolePolicyList", inline) or changed
+            for user in value.get("UserDetailList") or ():
+                changed = _remove_inline(user, "UserPolicyList", inline) or changed
             if assignments and "account_assignments" in value:
                 kept = [a for a in value["account_assignments"] if not any(
                     all(str(a.get(k if k != "account" else "account_id")) == v for k, v in wanted.items())
@@ -76,6 +100,7 @@ def remove_units(source: Path, copy: Path, units: list[Unit]) -> None:
         if changed:
             path.write_text(json.dumps(value), encoding="utf-8")
     assert not trust, f"roles not found in the inputs: {sorted(trust)}"
+    assert not inline, f"inline policies not found in the inputs: {sorted(inline)}"
 
 
 def _verify(source: Path, tmp_path: Path, k: int, each_step: bool = False) -> tuple[int, int]:
@@ -261,3 +286,137 @@ def test_findings_json_pairs_cut() -> None:
     # control: without cuts the fields are there, null
     plain = findings_document(findings)
     assert plain["reach_pairs_total"] is None and all(f["pairs_cut"] is None for f in plain["findings"])
+
+
+# -- identity-policy statements (the caller's own inline policies) ------------------------------------------------
+
+
+def _verified_on_files(tmp_path: Path, pieces: list[Any], targets: list[str], k: int = 5) -> Any:
+    """The suggestions on the pieces written as input files, each removal checked by rebuilding a copy without it."""
+    from tests.builders import _value
+
+    source = tmp_path / "source"
+    source.mkdir(parents=True)
+    for i, piece in enumerate(pieces):
+        (source / f"input-{i}.json").write_text(json.dumps(_value(piece)), encoding="utf-8")
+    graph = build_graph(load_inputs((str(source),))[0])
+    wanted = frozenset(targets)
+    found = chokepoints(graph, [Scope(graph, wanted)], k=k, legitimate=legitimate_access(graph))
+    for i, step in enumerate(found.suggestions, 1):
+        copy = tmp_path / f"step-{i}"
+        remove_units(source, copy, [s.unit for s in found.suggestions[:i]])
+        assert _pairs(build_graph(load_inputs((str(copy),))[0]), wanted) == \
+            found.pairs_total - step.cumulative_pairs_cut, step
+    return found
+
+
+def _lambda_role(a: Account) -> str:
+    # two statements admitting Lambda: neither alone is a unit that cuts the PassRole edge
+    service = {"Service": "lambda.amazonaws.com"}
+    return a.role("Fn", doc(trust_stmt(service, sid="One"), trust_stmt(service, sid="Two")), path="/service-role/")
+
+
+def test_identity_statement_granting_passrole_alone_cuts_the_passrole_edge(tmp_path: Path) -> None:
+    a = Account(A)
+    dev = a.user("dev", policies={"pass": identity(allow("iam:PassRole", "*", sid="Pass")),
+                                  "fn": identity(allow(["lambda:CreateFunction", "lambda:InvokeFunction"], "*"))})
+    fn = _lambda_role(a)
+    found = _verified_on_files(tmp_path, [a], [fn])
+    [s] = found.suggestions
+    assert s.unit == Unit(IDENTITY, dev, "pass", 0, A) and (s.sid, s.edge_kind, s.pairs_cut) == ("Pass", "passrole", 1)
+    from trustgraph.report.chokepoints import suggestion_json
+
+    told = suggestion_json(s, {})
+    assert (told["unit"], told["principal_arn"], told["policy"], told["statement_index"], told["sid"]) == (
+        "identity", dev, "pass", 0, "Pass")
+    assert told["statement"] == f"inline policy pass of {dev}, statement #0 (Pass)"
+    # negative control: iam:PassRole granted by a second statement too, no statement alone cuts the edge
+    b = Account(A)
+    b.user("dev", policies={"pass": identity(allow("iam:PassRole", "*")), "again": identity(allow("iam:PassRole", "*")),
+                            "fn": identity(allow(["lambda:CreateFunction", "lambda:InvokeFunction"], "*"))})
+    other = _verified_on_files(tmp_path / "two", [b], [_lambda_role(b)])
+    assert other.pairs_total == 2 and not other.suggestions
+
+
+def test_identity_statement_naming_other_actions_is_not_a_unit(tmp_path: Path) -> None:
+    """A statement whose actions other edges ask about too (a wildcard, an IAM write) is never suggested: its removal
+    could change more than the edges naming it."""
+    a = Account(A)
+    a.user("dev", policies={"pass": identity(allow(["iam:PassRole", "iam:Get*"], "*")),
+                            "fn": identity(allow(["lambda:CreateFunction", "lambda:InvokeFunction"], "*"))})
+    found = _verified_on_files(tmp_path, [a], [_lambda_role(a)])
+    assert found.pairs_total == 2 and not found.suggestions
+    # control: the same grant with iam:PassRole alone is suggested
+    b = Account(A)
+    dev = b.user("dev", policies={"pass": identity(allow("iam:PassRole", "*")),
+                                  "fn": identity(allow(["lambda:CreateFunction", "lambda:InvokeFunction"], "*"))})
+    assert [s.unit.owner for s in _verified_on_files(tmp_path / "b", [b], [_lambda_role(b)]).suggestions] == [dev]
+
+
+def test_identity_statement_granting_code_change_alone_cuts_the_code_edge(tmp_path: Path) -> None:
+    service = {"Service": "glue.amazonaws.com"}
+    a = Account(A)
+    dev = a.user("dev", policies={"glue": identity(allow("glue:UpdateDevEndpoint", "*"))})
+    role = a.role("Glue", doc(trust_stmt(service, sid="One"), trust_stmt(service, sid="Two")))
+    found = _verified_on_files(tmp_path, [a], [role])
+    [s] = found.suggestions
+    assert s.unit == Unit(IDENTITY, dev, "glue", 0, A) and s.edge_kind == "code" and s.pairs_cut == 1
+    # negative control: granted by two statements of the same policy, neither alone cuts it
+    b = Account(A)
+    b.user("dev", policies={"glue": identity(allow("glue:UpdateDevEndpoint", "*"),
+                                             allow("glue:UpdateDevEndpoint", "arn:aws:glue:*:*:devEndpoint/*"))})
+    other = _verified_on_files(tmp_path / "two", [b],
+                               [b.role("Glue", doc(trust_stmt(service, sid="One"), trust_stmt(service, sid="Two")))])
+    assert other.pairs_total == 2 and not other.suggestions
+
+
+def test_identity_statement_removal_verified_on_a_generated_organization(tmp_path: Path) -> None:
+    """The generated organization's deploy roles pass their execution role by inline statements of their own: a
+    rebuild of copies without them (one, and all together) has lost exactly the edges the search says, and exactly
+    the pairs (here none: the sensitive roles stay reached by other paths)."""
+    from trustgraph.analysis.chokepoints import _Search
+
+    data = tmp_path / "org"
+    benchmark_generator().generate(data, 30, 100, 20, 7)
+    snapshot, _ = load_inputs((str(data),))
+    graph = build_graph(snapshot)
+    targets = _targets(graph, set(sensitive_roles(snapshot)))
+    every = _Search(graph, [Scope(graph, frozenset(n for n, d in graph.nodes(data=True) if d.get("kind") == "role"))])
+    units = sorted(u for u in every.edges_of if u.kind == IDENTITY)
+    assert units, "the organization has identity units"
+    search = _Search(graph, [Scope(graph, targets)])
+    for name, chosen in (("one", units[:1]), ("all", units)):
+        cut = {edge for _, edge in every.cuts_of(chosen)}
+        assert cut, name
+        copy = tmp_path / name
+        remove_units(data, copy, chosen)
+        rebuilt = build_graph(load_inputs((str(copy),))[0])
+        assert not [e for e in cut if rebuilt.has_edge(*e)], name
+        holders = {u.owner for u in chosen}
+        # nothing else of theirs went: an edge they lost otherwise is now drawn from a policy group they joined
+        # (their policies came out the same as other principals')
+        lost = {(u, v) for u, v in graph.edges if u in holders and not rebuilt.has_edge(u, v) and not any(
+            rebuilt.nodes[g].get("kind") == NodeKind.POLICY_GROUP and rebuilt.has_edge(g, v)
+            for g in rebuilt.successors(u))}
+        assert lost == {e for e in cut if e[0] in holders}, name
+        expected, _, _ = search.score(search.cuts_of(chosen))
+        assert _pairs(rebuilt, targets) == search.pairs() - expected, name
+
+
+def test_identity_statement_sharing_an_action_with_another_is_not_a_unit(tmp_path: Path) -> None:
+    """Removing a statement that shares an action with another statement (here iam:PassRole, also allowed on one
+    other role) would take that action on some resources only, which no evidence records: not a unit, even for the
+    action it alone grants (lambda:CreateFunction)."""
+    a = Account(A)
+    other = a.role("Other", trust({"Service": "ecs-tasks.amazonaws.com"}))
+    a.user("dev", policies={"both": identity(allow(["iam:PassRole", "lambda:CreateFunction"], "*")),
+                            "other": identity(allow("iam:PassRole", other)),
+                            "invoke": identity(allow("lambda:InvokeFunction", "*"))})
+    found = _verified_on_files(tmp_path, [a], [_lambda_role(a)])
+    assert found.pairs_total == 2 and not found.suggestions
+    # control: without the second PassRole statement the first is the unit
+    b = Account(A)
+    dev = b.user("dev", policies={"both": identity(allow(["iam:PassRole", "lambda:CreateFunction"], "*")),
+                                  "invoke": identity(allow("lambda:InvokeFunction", "*"))})
+    [s] = _verified_on_files(tmp_path / "b", [b], [_lambda_role(b)]).suggestions
+    assert s.unit == Unit(IDENTITY, dev, "both", 0, A)

@@ -1,11 +1,14 @@
 """Choke points (docs/chokepoints.md): the policy statements whose removal cuts the most (principal, target role)
 reach pairs, chosen greedily, each step's cut recomputed on the graph rather than estimated.
 
-A removable unit is one statement the data holds: a statement of a role's trust policy, or an Identity Center
-permission-set assignment. The edges it removes are read from the edges' evidence: each evidence record is one
-alternative of its edge, and an alternative needs every one of its groups of statements, a group any one of its
-statements (a PassRole or code edge into a role needs one of the statements of the role's trust that admit the
-service; a sign-in needs its assignment and one of the statements admitting the account's AWSSSO provider). An
+A removable unit is one statement the data holds: a statement of a role's trust policy, an Identity Center
+permission-set assignment, or a statement of a user's or role's inline policy that the build found to be, alone
+or with others, what grants an action a PassRole or code edge needs (the evidence's `identity`). The edges it
+removes are read from the edges' evidence: each evidence record is one alternative of its edge, and an alternative
+needs every one of its groups of statements, a group any one of its statements (a PassRole or code edge into a
+role needs one of the statements of the role's trust that admit the service, and one of the caller's statements
+granting each action it asks, where recorded; a sign-in needs its assignment and one of the statements admitting
+the account's AWSSSO provider). An
 edge goes when every alternative has lost a whole group: an edge backed by two statements stays when one goes.
 
 Reach is kept as one bitset of targets per node (the targets it reaches), found by one fixpoint over the reversed
@@ -34,6 +37,7 @@ from trustgraph.graph.schema import EdgeKind, NodeKind, TrustGraph, graph_dicts,
 
 TRUST = "trust"
 ASSIGNMENT = "assignment"
+IDENTITY = "identity"  # a statement of a user's or role's inline policy
 # The candidates scored exactly per step at most, in the order of their upper bounds (the pick is exact among them;
 # the bound usually stops the search sooner).
 EXACT_BUDGET = 200
@@ -41,11 +45,11 @@ EXACT_BUDGET = 200
 
 @dataclass(frozen=True, slots=True, order=True)
 class Unit:
-    """One removable statement. `owner`: the role whose trust policy holds it, or the Identity Center user or
-    group of an assignment; `policy`: "trust" or the permission set ARN; `index`: the statement's index in the
-    trust policy (None for an assignment)."""
+    """One removable statement. `owner`: the role whose trust policy holds it, the Identity Center user or group of
+    an assignment, or the user or role whose inline policy holds it; `policy`: "trust", the permission set ARN, or
+    the inline policy's name; `index`: the statement's index in its policy (None for an assignment)."""
 
-    kind: str  # TRUST | ASSIGNMENT
+    kind: str  # TRUST | ASSIGNMENT | IDENTITY
     owner: str
     policy: str
     index: int | None
@@ -139,7 +143,33 @@ def _groups(full: TrustGraph, u: str, v: str, record: Mapping[str, Any], kind: s
         trust = _service_trust(full, record.get("service"), v)
         if trust:
             groups.append(trust)
+    if kind in (EdgeKind.PASSROLE, EdgeKind.CODE):
+        # the caller's own grants: an alternative is gone once every statement granting one action it needs is
+        groups.extend(_identity_groups(full, record))
     return groups
+
+
+def _identity_groups(full: TrustGraph, record: Mapping[str, Any]) -> list[frozenset[Unit]]:
+    """The caller's inline statements granting each action a PassRole or code edge needs, as the build recorded
+    them (`identity` in the evidence: only where every statement granting the action is one a suggestion may
+    remove; graph/indirect_base.py)."""
+    nodes = graph_dicts(full).nodes
+    out = []
+    for group in record.get("identity") or ():
+        units = frozenset(Unit(IDENTITY, str(g["principal"]), str(g["policy"]), int(g["statement"]),
+                               str(nodes.get(str(g["principal"]), {}).get("account") or ""))
+                          for g in group)
+        if units:
+            out.append(units)
+    return out
+
+
+def _identity_sid(record: Mapping[str, Any], unit: Unit) -> str | None:
+    for group in record.get("identity") or ():
+        for g in group:
+            if (g["principal"], g["policy"], g["statement"]) == (unit.owner, unit.policy, unit.index):
+                return None if g.get("sid") is None else str(g["sid"])
+    return None
 
 
 def removable(graph: TrustGraph, unit: Unit) -> bool:
@@ -277,6 +307,10 @@ class _Search:
                                 if unit.kind == TRUST and record.get("statement") == unit.index \
                                         and record.get("role") == unit.owner:
                                     self.sids.setdefault(unit, record.get("sid"))
+                                    self.kinds.setdefault(unit, str(record.get("kind") or data.get("kind")))
+                                elif unit.kind == IDENTITY:
+                                    if unit not in self.kinds and _identity_sid(record, unit) is not None:
+                                        self.sids[unit] = _identity_sid(record, unit)
                                     self.kinds.setdefault(unit, str(record.get("kind") or data.get("kind")))
                                 elif unit.kind == ASSIGNMENT:
                                     self.kinds.setdefault(unit, EdgeKind.SSO.value)

@@ -116,6 +116,9 @@ def _table(found, what: str, gaps: list[str]) -> None:  # type: ignore[no-untype
             unit = s.unit
             if unit.kind == "trust":
                 statement = f"{short(unit.owner)} trust #{unit.index}" + (f" ({s.sid})" if s.sid else "")
+            elif unit.kind == "identity":
+                statement = (f"{short(unit.owner)} inline policy {unit.policy} #{unit.index}"
+                             + (f" ({s.sid})" if s.sid else ""))
             else:
                 pset, holder = s.names or (unit.policy, short(unit.owner))
                 statement = f"permission set {pset} assigned to {holder} in {unit.account}"

@@ -81,6 +81,7 @@ class IndirectEdges(ComputeEdges, IamEdges, OrganizationEdges):
         self._assume_root(callers)
         self._stacksets_org(callers)
         self._writes_on_reached()
+        self._keep_identity_off_write_paths()
         for account in sorted(self.snapshot.collected_accounts):
             if admin_node(account) in self.graph:
                 self._admin_edges(account)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from trustgraph.graph.callers import CallerDirectory
 from trustgraph.graph.iam_writes import WrittenObjects
 from trustgraph.graph.schema import EdgeKind, NodeKind, TrustGraph, graph_dicts
-from trustgraph.model import ComputeResource, Condition, Role, Snapshot, User
+from trustgraph.model import ComputeResource, Condition, Role, Snapshot, Statement, User
 from trustgraph.policy.caller import Caller
 from trustgraph.policy.grant_targets import GrantTargets
 from trustgraph.policy.identity import IdentityProfile
@@ -22,10 +22,12 @@ from trustgraph.policy.passrole import (
     Technique,
     checked_actions,
     chosen_resources,
+    identity_unit_actions,
     named_uses,
     shared_resources,
 )
 from trustgraph.policy.permissions import Permission, PermissionChecker
+from trustgraph.policy.statements import covers_action
 from trustgraph.policy.trust import OrgGate
 
 WRITE = "policy-write"  # a Link kind that is never drawn: see _writes_on_reached
@@ -45,6 +47,8 @@ class Link:
     notes: list[str]
     service: str | None = None
     hub_entry: bool = False
+    # Every action the edge needs the caller's own policies to allow (choke points: which statements grant them).
+    actions: tuple[str, ...] = ()
     # A policy write (WRITE): the principals it changes, when they are not `dst` itself (a policy, a group).
     targets: tuple[str, ...] = ()
 
@@ -126,6 +130,11 @@ class IndirectBase:
         self._best: dict[tuple[object, ...], list[Permission] | None] = {}
         self.admin_memo: dict[tuple[object, ...], list[str]] = {}
         self._shared_values: dict[object, object] = {}
+        # Choke points (docs/chokepoints.md): (caller, action) → the statement alone granting it, if a unit; the
+        # evidence records naming one (src, record), taken back where a removal could change more than the edge.
+        self._unit_actions = identity_unit_actions()
+        self._grantors: dict[tuple[str, str], tuple[dict[str, object], ...] | None] = {}
+        self._identity_records: list[tuple[str, dict[str, object]]] = []
 
     # -- helpers ----------------------------------------------------------------------------------------------
     def _callers(self) -> Iterable[tuple[Caller, IdentityProfile, User | Role]]:
@@ -263,8 +272,11 @@ class IndirectBase:
         return node
 
     def link(self, src: str, dst: str, kind: str, technique: str, unresolved: list[Condition], reason: str,
-             notes: list[str] | None = None, service: str | None = None, hub_entry: bool = False) -> None:
-        """Add src → dst, or fold this alternative into the existing edge (unconditional if any alternative is)."""
+             notes: list[str] | None = None, service: str | None = None, hub_entry: bool = False,
+             identity: list[tuple[dict[str, object], ...]] | None = None) -> None:
+        """Add src → dst, or fold this alternative into the existing edge (unconditional if any alternative is).
+        `identity`: for the actions the caller's own policies must allow, the statement alone granting each, where
+        it is a unit (docs/chokepoints.md, `_sole`)."""
         # Evidence records are never changed once drawn: equal values are one object (an organization's indirect
         # edges repeat a few reasons, notes and conditions hundreds of thousands of times).
         shared = self._shared_values
@@ -277,6 +289,11 @@ class IndirectBase:
             "reason": shared.setdefault(reason, reason), "kind": kind, "technique": technique}
         if service:
             evidence["service"] = service
+        if identity:
+            key = ("identity", *(tuple((g["principal"], g["policy"], g["statement"]) for g in group)
+                                 for group in identity))
+            evidence["identity"] = shared.setdefault(key, [list(group) for group in identity])
+            self._identity_records.append((src, evidence))
         keys = sorted({c.key for c in unresolved})
         g = self.graph
         if g.has_edge(src, dst):
@@ -313,9 +330,76 @@ class IndirectBase:
         if not links:
             return
         src = members[0][0].node_id if len(members) == 1 else self._group(members)
+        # Only a caller drawn alone, that is no administrator of its account and has no policy write (whose takeover
+        # depends on it), with all its policies in the data, has edges whose statements choke points can name.
+        alone = len(members) == 1 and src not in self._admins and not writes and not members[0][1].missing_policies
         for link in links:
+            identity = self._identity(members[0][0], members[0][1], members[0][2], link.actions) \
+                if alone and link.actions else None
             self.link(src, link.dst, link.kind, link.technique, link.unresolved, link.reason, link.notes, link.service,
-                      link.hub_entry)
+                      link.hub_entry, identity)
+
+    def _identity(self, caller: Caller, profile: IdentityProfile, principal: User | Role,
+                  actions: tuple[str, ...]) -> list[tuple[dict[str, object], ...]]:
+        """For each action, the statement granting it, when it is a unit (`_sole`): removing it takes that action
+        from the caller altogether, so the edge's alternative with it. Actions granted otherwise have no entry."""
+        out = []
+        for action in dict.fromkeys(actions):
+            found = self._sole(caller, profile, principal, action)
+            if found:
+                out.append(found)
+        return out
+
+    def _sole(self, caller: Caller, profile: IdentityProfile, principal: User | Role, action: str
+              ) -> tuple[dict[str, object], ...] | None:
+        """The statement granting `action`, when it is the caller's only statement allowing it, a statement of its
+        own inline policy that `_removable` admits, and the only one allowing each other action it names too.
+        Removing such a statement takes its actions from the caller on every resource and nothing else: a
+        statement sharing an action with another (which may allow it on fewer resources or under conditions) would
+        take part of an action, which no evidence records, and is no unit."""
+        key = (caller.node_id, action.lower())
+        if key in self._grantors:
+            return self._grantors[key]
+        self._grantors[key] = None
+        allowing = self._allowing(caller, profile, action)
+        if len(allowing) != 1 or not self._removable(allowing[0]):
+            return None
+        statement = allowing[0]
+        policy = next((p.name for p in principal.inline_policies
+                       if any(s is statement for s in p.document.statements)), None)
+        if policy is None or any(len(self._allowing(caller, profile, a)) != 1 for a in statement.actions or ()):
+            return None
+        found = ({"principal": principal.arn, "policy": policy, "statement": statement.index, "sid": statement.sid},)
+        self._grantors[key] = found
+        return found
+
+    def _allowing(self, caller: Caller, profile: IdentityProfile, action: str) -> list[Statement]:
+        return [s.statement for s in profile.statements
+                if s.statement.effect == "Allow" and covers_action(s.statement, action)]
+
+    def _removable(self, statement: Statement) -> bool:
+        """A statement naming only actions of `identity_unit_actions`, literally (no wildcard, no NotAction): its
+        removal changes the PassRole and code edges that name it and nothing else."""
+        return statement.not_actions is None and bool(statement.actions) and all(
+            "*" not in a and "?" not in a and a.lower() in self._unit_actions for a in statement.actions or ())
+
+    def _keep_identity_off_write_paths(self) -> None:
+        """A policy write is a takeover when its caller reaches the principal written on (`_writes_on_reached`):
+        removing an edge on the way could take that takeover too. The edges the writing callers reach name no
+        statement."""
+        if not self._identity_records or not self._writes:
+            return
+        succ = graph_dicts(self.graph).succ
+        seen = {src for src, _ in self._writes}
+        stack = list(seen)
+        while stack:
+            for nxt in succ[stack.pop()]:
+                if nxt not in seen:
+                    seen.add(nxt)
+                    stack.append(nxt)
+        for src, record in self._identity_records:
+            if src in seen:
+                record.pop("identity", None)
 
     def _group(self, members: list[tuple[Caller, IdentityProfile, User | Role]]) -> str:
         """One node for principals whose policies give them the same indirect edges: members × targets edges

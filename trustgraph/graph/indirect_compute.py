@@ -144,7 +144,8 @@ class ComputeEdges(IndirectBase):
                       f"({passing.source}) and {' + '.join(technique.actions)}")
             self._out.append(Link(self._passrole_hub(account, technique, passed), EdgeKind.PASSROLE.value,
                                   technique.technique, [*passing.unresolved, *own], reason,
-                                  [*passing.notes, *notes], technique.service, hub_entry=True))
+                                  [*passing.notes, *notes], technique.service, hub_entry=True,
+                                  actions=("iam:PassRole", *technique.actions)))
             return
         for arn, passing in passes.items():
             if arn == self._self:
@@ -154,7 +155,8 @@ class ComputeEdges(IndirectBase):
                       f"({passing.source}) and {' + '.join(technique.actions)}; the role's trust allows "
                       f"{technique.service}")
             self._out.append(Link(arn, EdgeKind.PASSROLE.value, technique.technique, unresolved, reason,
-                                  [*passing.notes, *notes], technique.service))
+                                  [*passing.notes, *notes], technique.service,
+                                  actions=("iam:PassRole", *technique.actions)))
 
     def _passrole_hub(self, account: str, technique: Technique, roles: list[str]) -> str:
         """The node standing for "one of these roles of the account, passed to their service" (the technique is on
@@ -195,7 +197,7 @@ class ComputeEdges(IndirectBase):
                     reason = (f"its own policies allow {' + '.join(technique.actions)} on {resource.arn} "
                               f"({steps[0].source}), which runs as the role")
                     self._out.append(Link(resource.role_arn, EdgeKind.CODE.value, technique.technique, unresolved,
-                                          reason, notes, technique.service))
+                                          reason, notes, technique.service, actions=technique.actions))
                 continue
             roles = self.trusting.get((technique.service, account))
             if not roles:
@@ -214,7 +216,7 @@ class ComputeEdges(IndirectBase):
             self._out.append(Link(self._code_hub(account, technique, roles), EdgeKind.CODE.value,
                                   technique.technique,
                                   [*(c for s in steps for c in s.unresolved), *extra], reason, notes,
-                                  technique.service, hub_entry=True))
+                                  technique.service, hub_entry=True, actions=technique.actions))
 
     def _code_hub(self, account: str, technique: Technique, roles: list[str]) -> str:
         """The node standing for "code of any resource of this kind in the account", with its edges to the roles

@@ -445,3 +445,17 @@ def identity_center_actions() -> tuple[str, ...]:
     """Every action the Identity Center administrator edges ask a principal's policies about."""
     return tuple(sorted({SSO_ASSIGN, SSO_PROVISION, SSO_CREATE_SET, *SSO_SET_WRITES, STORE_ADD_MEMBER,
                          STORE_UPDATE_USER}))
+
+
+def identity_unit_actions() -> frozenset[str]:
+    """The actions (lower case) a statement of a caller's identity policy may name, and only those, for choke points
+    to offer its removal (docs/chokepoints.md): actions the PassRole and code techniques need, that no extra step, IAM
+    technique, policy write, StackSets or AssumeRoot question asks. Removing such a statement changes only the
+    PassRole and code edges whose evidence names it."""
+    needed = {"iam:PassRole", *(a for t in (*PASSROLE_TECHNIQUES, *CODE_TECHNIQUES) for a in t.actions)}
+    other = {ROLE_TECHNIQUE, *USER_TECHNIQUES, *ROLE_WRITES, *USER_WRITES, *POLICY_WRITES, *GROUP_WRITES, ADD_TO_GROUP,
+             ASSUME_ROOT, *STACKSETS_ORG_ACTIONS,
+             *(a for new in NEW_PRINCIPALS for a in (new.create, *new.writes, *new.uses)),
+             *(a for t in (*PASSROLE_TECHNIQUES, *CODE_TECHNIQUES) for extra in t.extras
+               for alt in extra.alternatives for a in alt)}
+    return frozenset(a.lower() for a in needed - other if not a.lower().startswith(("sts:", "organizations:")))

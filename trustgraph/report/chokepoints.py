@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from trustgraph.analysis.chokepoints import TRUST, ChokePoints, Suggestion
+from trustgraph.analysis.chokepoints import IDENTITY, TRUST, ChokePoints, Suggestion
 from trustgraph.report.markdown import code, md, short_arn
 from trustgraph.version import SCHEMAS
 
@@ -17,6 +17,9 @@ def statement_words(s: Suggestion) -> str:
     if unit.kind == TRUST:
         sid = f" ({s.sid})" if s.sid else ""
         return f"trust policy of {unit.owner}, statement #{unit.index}{sid}"
+    if unit.kind == IDENTITY:
+        sid = f" ({s.sid})" if s.sid else ""
+        return f"inline policy {unit.policy} of {unit.owner}, statement #{unit.index}{sid}"
     pset, holder = s.names or (unit.policy, unit.owner)
     return f"assignment of permission set {pset} to {holder} in account {unit.account}"
 
@@ -32,7 +35,8 @@ def suggestion_json(s: Suggestion, files: Mapping[str, str]) -> dict[str, Any]:
         "statement_index": unit.index, "sid": s.sid, "edge_kind": s.edge_kind, "pairs_cut": s.pairs_cut,
         "cumulative_pairs_cut": s.cumulative_pairs_cut, "cumulative_share": s.cumulative_share,
         "breaks": [{"what": b.what, "pairs": b.pairs, "examples": b.examples} for b in s.breaks],
-        "statement": statement_words(s), "file": files.get(unit.owner) if unit.kind == TRUST else None,
+        "statement": statement_words(s), "file": files.get(unit.owner) if unit.kind in (TRUST, IDENTITY) else None,
+        "unit": unit.kind,
         "assignment": dict(unit.assignment) or None,
         "edges_cut": [{"from": u, "to": v} for u, v in s.edges_cut],
         "permission_set_name": s.names[0] if s.names else None, "principal_name": s.names[1] if s.names else None,
@@ -55,8 +59,10 @@ def chokepoints_markdown(found: ChokePoints, *, targets: str, incomplete: Iterab
              f"{found.pairs_total} (principal, role) pairs reach {md(targets)}. Remove, in this order:", "",
              "| # | Statement | Edge | Pairs cut | Cumulative | Also breaks |", "|---:|---|---|---:|---:|---|"]
     for s in found.suggestions:
-        what = (f"{code(short_arn(s.unit.owner))} trust #{s.unit.index}" + (f" ({md(s.sid)})" if s.sid else "")
-                if s.unit.kind == TRUST else
+        sid = f" ({md(s.sid)})" if s.sid else ""
+        what = (f"{code(short_arn(s.unit.owner))} trust #{s.unit.index}{sid}" if s.unit.kind == TRUST else
+                f"{code(short_arn(s.unit.owner))} inline policy {md(s.unit.policy)} #{s.unit.index}{sid}"
+                if s.unit.kind == IDENTITY else
                 f"permission set {md((s.names or (s.unit.policy, ''))[0])} assigned to "
                 f"{md((s.names or ('', s.unit.owner))[1])} in {code(s.unit.account)}")
         lines.append(f"| {s.rank} | {what} | {md(s.edge_kind)} | {s.pairs_cut} | {s.cumulative_pairs_cut} "
