@@ -22,6 +22,7 @@ import networkx as nx
 from trustgraph.analysis.exposure import Exposure
 from trustgraph.graph.schema import (
     NODE_SPECS,
+    Hub,
     NodeKind,
     Via,
     graph_dicts,
@@ -206,6 +207,11 @@ class Folder:
                 self.ou_names.setdefault(unit.id, unit.name)
         self.ou_names.update(ou_names or {})
         self.nodes: dict[str, AccountNode] = {}
+        # kind → whether its nodes are principals, for the kinds drawn inside their account's box whose hub-ness
+        # the row fixes (a kind whose nodes are hubs only when marked so is folded the long way)
+        self._boxed: dict[str, bool] = {
+            str(kind): spec.principal and spec.hub is Hub.NEVER for kind, spec in NODE_SPECS.items()
+            if spec.in_account_box and spec.hub is not Hub.WHEN_MARKED and kind != NodeKind.FEDERATED}
 
     @functools.cached_property
     def in_data(self) -> set[str]:
@@ -238,10 +244,19 @@ class Folder:
         self.nodes[key] = node
         return node
 
-    def fold(self, node: str) -> AccountNode:
-        data = self.graph.nodes[node]
+    def fold(self, node: str, data: Mapping[str, Any] | None = None) -> AccountNode:
+        if data is None:
+            data = graph_dicts(self.graph).nodes[node]
         kind = str(data.get("kind", NodeKind.UNKNOWN))
         account = data.get("account")
+        if account and kind in self._boxed:
+            # the common case, a principal in its account's box: decided once per kind (an organization's graph
+            # has 100k+ of them)
+            group = self._account_node(str(account))
+            group.members.add(node)
+            if self._boxed[kind] and data.get("in_data"):
+                group.principals[kind] += 1
+            return group
         if kind == NodeKind.FEDERATED:
             # identity providers are drawn by issuer, whatever account holds them
             key, title = _issuer(node, data)
@@ -310,8 +325,9 @@ def account_map(graph: nx.DiGraph, *, organization: Any = None, known_accounts: 
     full = graph  # what the marks are reckoned on: every route, not only trust
     graph = restrict(graph, Via.ASSUME)
     folder = Folder(graph, organization, known_accounts, ou_names)
-    for node in sorted(graph.nodes):
-        folder.fold(node)
+    node_data = graph_dicts(graph).nodes
+    for node in sorted(node_data):
+        folder.fold(node, node_data[node])
     if all_accounts:
         # Every account in the data is drawn, even one that no trust touches.
         for acct in sorted(folder.in_data):
@@ -346,13 +362,13 @@ def account_map(graph: nx.DiGraph, *, organization: Any = None, known_accounts: 
         edge = edges.setdefault((a.key, b.key), AccountEdge(a.key, b.key))
         edge.members.append((u, v))
         edge.conditional += bool(data.get("conditional"))
-        forms = {str(e.get("principal_form")) for e in data.get("evidence", [])}
-        edge.via_star += "public" in forms or data.get("scope") == "public"
+        edge.via_star += data.get("scope") == "public" or \
+            any(e.get("principal_form") == "public" for e in data.get("evidence", ()))
     nodes = dict(folder.nodes)
     if not draw_services:
         nodes.pop("services", None)
-    nodes = {k: n for k, n in nodes.items() if n.kind in ("account", "org-only") or
-             any(k in pair for pair in edges)}
+    linked = {k for pair in edges for k in pair}
+    nodes = {k: n for k, n in nodes.items() if n.kind in ("account", "org-only") or k in linked}
     if account is not None:
         center = f"acct:{account}"
         if center not in nodes:
