@@ -114,3 +114,24 @@ def test_findings_json_is_the_same_with_shared_reverse_searches(which: str, gene
     if which == "generated":
         assert searches < roles / 3  # the comparison compared shared answers: most roles shared a search
         assert '"TG40' in shared  # and the sensitive rules fired on them
+
+
+def test_review_people_are_the_same_with_shared_reverse_searches(monkeypatch: pytest.MonkeyPatch) -> None:
+    from trustgraph.report.review import _SignIns
+    snapshot, _ = load_inputs([ACME])
+    graph = build_graph(snapshot)
+    assert "identity_center" in graph.graph  # the sample's people sign in: the review lists them
+    roles = sorted(r for r in sensitive_in_acme(snapshot) if r in graph)
+    sign_ins = _SignIns(graph)
+    shared = [sign_ins.of(r) for r in roles]
+    with monkeypatch.context() as m:
+        _one_search_per_role(m)
+        alone = _SignIns(graph)
+        assert [alone.of(r) for r in roles] == shared
+        assert alone.searches.searches == len(roles)
+    assert any(people for people, _ in shared)  # the comparison compared people
+    assert sign_ins.searches.searches < len(roles)  # and some roles shared a search
+
+
+def sensitive_in_acme(snapshot: Snapshot) -> list[str]:
+    return list(FindingContext(snapshot, None).sensitive)
