@@ -384,12 +384,15 @@ def path_conditions(graph: TrustGraph, path: list[str]) -> tuple[bool, list[str]
 Answer = tuple[str, list[str], bool, list[str]]  # node, route, conditional, condition keys
 
 
-def _answers(graph: TrustGraph, start: str, reverse: bool, max_hops: int | None) -> Iterable[Answer]:
+def _answers(graph: TrustGraph, start: str, reverse: bool, max_hops: int | None,
+             visited: set[str] | None = None) -> Iterable[Answer]:
     """(node, route, conditional, keys) for every node connected to `start`; routes run caller → … → role,
-    hubs included."""
+    hubs included. `visited`: filled with every node the search met, hubs and `start` included."""
     firm = _bfs(graph, start, reverse, True, max_hops)
     loose_keys: dict[str, frozenset[str]] = {}
     loose = _bfs(graph, start, reverse, False, max_hops, loose_keys)
+    if visited is not None:
+        visited.update(loose)
     for node in loose:
         if node == start or is_hub(graph, node):
             continue
@@ -476,16 +479,68 @@ def _order(r: Reacher | Reached) -> tuple[bool, int, str]:
 
 
 def reached_from(graph: TrustGraph, target: str, people: bool = False,
-                 kinds: Collection[str] | None = None) -> list[Reached]:
+                 kinds: Collection[str] | None = None, visited: set[str] | None = None) -> list[Reached]:
     """Every node with a path to `target` (a node of `graph`, already restricted), in who_can_reach's order, before
     classification and steps: for callers that count reachers and show only a few (findings). `people`: as
-    who_can_reach's; `kinds`: only nodes of these kinds (the others are never made answers)."""
+    who_can_reach's; `kinds`: only nodes of these kinds (the others are never made answers); `visited`: filled with
+    every node the search met (`target` and hubs included)."""
     keep = _people_filter(graph, None, people)
     nodes = graph_dicts(graph).nodes
-    found = [_reached(graph, answer) for answer in _answers(graph, target, True, None)
+    found = [_reached(graph, answer) for answer in _answers(graph, target, True, None, visited)
              if (kinds is None or nodes[answer[0]].get("kind") in kinds) and (keep is None or keep(answer))]
     found.sort(key=_order)
     return found
+
+
+def in_edge_signature(graph: TrustGraph, node: str) -> tuple[tuple[str, int, bool, frozenset[str]], ...]:
+    """All a reverse search from `node` reads of the node itself: its callers in the order the search meets them,
+    each with the hop cost, conditionality and condition keys of its edge in. Two nodes alike in it have the same
+    reachers by the same routes, but for the last node, unless one of them reaches its own callers (a cycle)."""
+    return tuple((caller, hop_cost(data), bool(data.get("conditional")), _own_keys(data))
+                 for caller, data in graph_dicts(graph).pred[node].items())
+
+
+class SharedReachers:
+    """`reached_from` for many targets of one graph, one search per class of targets with the same
+    `in_edge_signature`: an organization's sensitive roles are mostly a few templates trusted by the same callers
+    (a security account's role, an account's own admins), and each class's answer is the first member's with the
+    last node of every route renamed. A target that reaches one of its callers (a cycle through it) would be a
+    reacher of its class mates, or their route would pass through it: such a target searches alone, and a first
+    member on a cycle stands for no class. `searches` counts the searches run."""
+
+    def __init__(self, graph: TrustGraph, people: bool = False, kinds: Collection[str] | None = None) -> None:
+        self.graph = graph
+        self.people = people
+        self.kinds = kinds
+        self.searches = 0
+        # signature → (the member searched, its answer, the nodes reaching its callers)
+        self._classes: dict[tuple[tuple[str, int, bool, frozenset[str]], ...],
+                            tuple[str, list[Reached], frozenset[str]]] = {}
+
+    def of(self, target: str) -> list[Reached]:
+        key = in_edge_signature(self.graph, target)
+        shared = self._classes.get(key)
+        if shared is not None:
+            source, found, ancestors = shared
+            if target == source:
+                return found
+            if target not in ancestors:
+                return [_retarget(r, source, target) for r in found]
+        visited: set[str] = set()
+        found = reached_from(self.graph, target, self.people, self.kinds, visited)
+        self.searches += 1
+        on_cycle = any(after in visited for after in graph_dicts(self.graph).succ[target])
+        if shared is None and not on_cycle:
+            visited.discard(target)
+            self._classes[key] = (target, found, frozenset(visited))
+        return found
+
+
+def _retarget(found: Reached, source: str, target: str) -> Reached:
+    """A class mate's answer for `target`: the same route, ending at `target` instead of `source`."""
+    path = found.path if not found.path or found.path[-1] != source else [*found.path[:-1], target]
+    return Reached(found.principal, found.kind, found.hops, path, [*found.route[:-1], target], found.conditional,
+                   list(found.conditions))
 
 
 def signs_in(via: Iterable[str] | str | None) -> bool:

@@ -20,7 +20,7 @@ from trustgraph.analysis.findings.helpers import grants_assume, principal_refs
 from trustgraph.analysis.findings.public import limiting_conditions
 from trustgraph.analysis.guardrails import RuleResult
 from trustgraph.analysis.people import Person, people_summary
-from trustgraph.analysis.reachability import Reacher, reachable_roles, reached_from, restrict
+from trustgraph.analysis.reachability import Reacher, SharedReachers, reachable_roles, restrict
 from trustgraph.graph.schema import EdgeKind, NodeKind, TrustGraph, Via, is_kind
 from trustgraph.model import Snapshot
 from trustgraph.version import __version__
@@ -305,10 +305,11 @@ def boundary_inventory(ctx: FindingContext, findings: list[Finding]) -> list[Bou
 
 
 class _SignIns:
-    """Who of the Identity Center data reaches a role by sign-ins and role assumptions. One search per role over the
-    trust and sign-in edges WITHOUT the group-member edges: its answers are the groups and the people assigned
-    directly, and a group's people are its members (found once for the whole review). A search that walked every
-    member of every group would cost roles × people; this costs the roles' searches plus a set union per role."""
+    """Who of the Identity Center data reaches a role by sign-ins and role assumptions. One search per role (one per
+    class of roles trusted alike: `SharedReachers`) over the trust and sign-in edges WITHOUT the group-member edges:
+    its answers are the groups and the people assigned directly, and a group's people are its members (found once
+    for the whole review). A search that walked every member of every group would cost roles × people; this costs
+    the roles' searches plus a set union per role."""
 
     KINDS = frozenset({NodeKind.IDENTITY_CENTER_USER.value, NodeKind.IDENTITY_CENTER_GROUP.value})
 
@@ -323,6 +324,8 @@ class _SignIns:
                 self.members.setdefault(v, []).append(u)
             else:
                 self.graph.add_edge(u, v, **d)
+        # Roles signed in to and assumed alike (one permission set's roles across accounts) share one search.
+        self.searches = SharedReachers(self.graph, kinds=self.KINDS)
 
     def of(self, role: str) -> tuple[list[Person], list[tuple[str, int]]]:
         """(the people, in who-can-reach's order; (name, members) of the groups they come through)."""
@@ -331,7 +334,7 @@ class _SignIns:
         nodes = self.graph.nodes
         people: dict[str, Person] = {}
         groups: list[tuple[str, int]] = []
-        for r in reached_from(self.graph, role, kinds=self.KINDS):
+        for r in self.searches.of(role):
             data = nodes[r.principal]
             name = str(data.get("name") or data.get("label") or r.principal)
             permission_set = next((str(d["permission_set"]) for a, b in pairwise(r.route)

@@ -90,9 +90,8 @@ class FindingContext:
         routes are left to who-can-reach), the role itself left out, in who_can_reach's order, as `Reached`
         answers (`full_reacher` makes the Reacher of one). Its summary is kept for
         reacher_summary."""
-        from trustgraph.analysis.reachability import reached_from
         found = [] if role_arn not in self.graph else [
-            r for r in reached_from(self.trust_graph, role_arn) if r.principal != role_arn]
+            r for r in self.shared_reachers.of(role_arn) if r.principal != role_arn]
         # The kept reachers are made Reachers when the review asks: the findings alone never show them.
         outside = [r for r in found if self.outside(r.principal)]
         inside = [r for r in found if not self.outside(r.principal)][:ReacherSummary.KEPT]
@@ -100,6 +99,12 @@ class FindingContext:
             outside + inside, len(found), sum(1 for r in found if not r.conditional),
             tuple(sorted((r.principal, r.conditional, tuple(r.conditions)) for r in found if r.hops == 1)))
         return found
+
+    @cached_property
+    def shared_reachers(self) -> Any:
+        """The reverse searches of the trust graph, one per class of roles trusted alike (`SharedReachers`)."""
+        from trustgraph.analysis.reachability import SharedReachers
+        return SharedReachers(self.trust_graph)
 
     def full_reacher(self, found: Any, role_arn: str) -> Any:
         """The who_can_reach Reacher of one of `reachers(role_arn)`."""
