@@ -491,7 +491,13 @@ def build_graph(snapshot: Snapshot, progress: ProgressCallback | None = None, cl
         org_gate = policies
         org_facts = policies.account_facts()
     with collector_paused():
-        graph = GraphBuilder(snapshot, org_gate, org_facts, classes, moment.timestamp()).build(progress)
+        builder = GraphBuilder(snapshot, org_gate, org_facts, classes, moment.timestamp())
+        graph = builder.build(progress)
+        # The trust classes call back into the builder (a reference cycle). Broken here, the builder and its
+        # caches (callers, identity profiles, organization verdicts) are freed now; left as a cycle, the
+        # collector_paused freeze below would keep them for the life of the process.
+        builder.classes = None
+        del builder
     graph.graph["data_time"] = moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     graph.graph["data_time_source"] = source
     graph.graph["incomplete"] = list(snapshot.gaps)  # what the data is known to lack (sources/snapshot_builder.py)
