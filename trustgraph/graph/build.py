@@ -8,6 +8,7 @@ every caller against every role. Accounts outside the data stay one `account` no
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -97,6 +98,10 @@ def _condition_dicts(verdict: AssumeVerdict) -> list[dict[str, object]]:
     return seen
 
 
+def _condition_key(c: dict[str, object]) -> tuple[object, ...]:
+    return c["operator"], c["key"], tuple(c["values"])  # type: ignore[arg-type]  # values: a list of strings
+
+
 def _reason(caller: Caller, role: Role, grant: TrustGrant, verdict: AssumeVerdict) -> str:
     ref = grant.principal
     scope = "same account" if caller.account == role.account else "cross-account"
@@ -146,12 +151,16 @@ class GraphBuilder:
         # Evidence records are read-only once built: equal ones (the same trust statement taken by callers
         # with the same policies) share one dict, which saves most of the graph's memory at scale.
         self._evidence: dict[tuple[object, ...], dict[str, object]] = {}
+        # Their parts too: equal conditions, notes and reasons recur across roles and callers (as in indirect_base).
+        self._parts: dict[object, object] = {}
         # classes=False expands every `*` grant caller by caller: the reference the class build is checked against.
         self.classes = TrustClasses(self.directory, org, self._class_candidates) if classes else None
 
     # -- nodes ----------------------------------------------------------------------------------
     def _node(self, node_id: str, kind: str, **attrs: object) -> None:
         if node_id not in self.graph:
+            # one string object per id: adjacency keys and evidence records refer to it instead of holding copies
+            node_id = sys.intern(node_id)
             account = attrs.get("account")
             self.graph.add_node(node_id, kind=kind, label=attrs.pop("label", node_id), **attrs)
             if isinstance(account, str) and account and "account_name" not in attrs:
@@ -296,31 +305,34 @@ class GraphBuilder:
 
     # -- edges ----------------------------------------------------------------------------------
     def _shared(self, evidence: dict[str, object]) -> dict[str, object]:
-        key = tuple(tuple((c["operator"], c["key"], tuple(c["values"])) for c in v)  # type: ignore[attr-defined]  # v: a list of dicts
+        key = tuple(tuple(_condition_key(c) for c in v)  # type: ignore[attr-defined]  # v: a list of dicts
                     if k == "conditions" else tuple(v) if isinstance(v, list) else v
                     for k, v in evidence.items())
         return self._evidence.setdefault(key, evidence)
 
     def _evidence_record(self, role: Role, grant: TrustGrant, verdict: AssumeVerdict, reason: str) -> dict[str, object]:
         st, ref = grant.statement, grant.principal
+        parts = self._parts
+        conditions = _condition_dicts(verdict)
+        chosen = sorted({c.key for c in verdict.chosen})
         return self._shared({
-            "role": role.arn,
+            "role": sys.intern(role.arn),
             "statement": st.index,
             "sid": st.sid,
             "principal": ref.written,
             "principal_form": ref.kind,
             "action": ref.action,
             "effect": st.effect,
-            "conditions": _condition_dicts(verdict),
-            "caller_chosen": sorted({c.key for c in verdict.chosen}),
-            "notes": verdict.notes,
-            "reason": reason,
+            "conditions": parts.setdefault(("conditions", *(_condition_key(c) for c in conditions)), conditions),
+            "caller_chosen": parts.setdefault(("caller_chosen", *chosen), chosen),
+            "notes": parts.setdefault(("notes", *verdict.notes), verdict.notes),
+            "reason": parts.setdefault(reason, reason),
         })
 
     def _attach(self, src: str, role: Role, verdict: AssumeVerdict, evidence: dict[str, object], kind: str,
                 scope: str) -> None:
         """Add the edge src → role, or fold another grant into it: unconditional if any grant is."""
-        dst = role.arn
+        src, dst = sys.intern(src), sys.intern(role.arn)
         if self.graph.has_edge(src, dst):
             data = self.graph.edges[src, dst]
             data["evidence"].append(evidence)
@@ -491,7 +503,13 @@ def build_graph(snapshot: Snapshot, progress: ProgressCallback | None = None, cl
         org_gate = policies
         org_facts = policies.account_facts()
     with collector_paused():
-        graph = GraphBuilder(snapshot, org_gate, org_facts, classes, moment.timestamp()).build(progress)
+        builder = GraphBuilder(snapshot, org_gate, org_facts, classes, moment.timestamp())
+        graph = builder.build(progress)
+        # The trust classes call back into the builder (a reference cycle). Broken here, the builder and its
+        # caches (callers, identity profiles, organization verdicts) are freed now; left as a cycle, the
+        # collector_paused freeze below would keep them for the life of the process.
+        builder.classes = None
+        del builder
     graph.graph["data_time"] = moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     graph.graph["data_time_source"] = source
     graph.graph["incomplete"] = list(snapshot.gaps)  # what the data is known to lack (sources/snapshot_builder.py)

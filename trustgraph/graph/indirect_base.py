@@ -6,6 +6,7 @@ account takeover), indirect_org (AssumeRoot, service-managed StackSets); graph/i
 
 from __future__ import annotations
 
+import sys
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -280,6 +281,7 @@ class IndirectBase:
         # Evidence records are never changed once drawn: equal values are one object (an organization's indirect
         # edges repeat a few reasons, notes and conditions hundreds of thousands of times).
         shared = self._shared_values
+        src, dst = sys.intern(src), sys.intern(dst)  # one string per id, however many records name it
         conditions = shared.setdefault(("conditions", *unresolved), _dicts(unresolved))
         evidence: dict[str, object] = {
             "role": dst, "statement": None, "sid": None, "principal": src, "principal_form": kind,
