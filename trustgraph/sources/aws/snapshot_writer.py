@@ -227,35 +227,12 @@ class SnapshotWriter:
             raise
 
     def write_json(self, name: str, data: Any) -> None:
-        """Write `name` inside the staging directory: temp file, fsync, os.replace."""
+        """Write `name` inside the staging directory: temp file, fsync, os.replace (as `stream`)."""
         if self._closed:
             raise RuntimeError("the snapshot was already committed or aborted")
-        parts = Path(name).parts
-        if not parts or Path(name).is_absolute() or any(part in ("", ".", "..") for part in parts):
-            raise ValueError(f"not a file name inside the snapshot: {name!r}")
-        text = to_json_text(data)
-        # `name` may sit one directory down (inventory/<account>.json); the temp file goes beside it so that
-        # os.replace stays within one directory.
-        folder = (self.staging / name).parent
-        if folder != self.staging:
-            with self._lock:
-                folder.mkdir(exist_ok=True)
-                os.chmod(folder, 0o777 & ~self._umask)
-        fd, temp_name = tempfile.mkstemp(prefix=f".{Path(name).name}.", suffix=".tmp", dir=folder)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(text)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.chmod(temp_name, 0o666 & ~self._umask)
-            with self._lock:
-                if self._closed:
-                    raise RuntimeError("the snapshot was already committed or aborted")
-                os.replace(temp_name, self.staging / name)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(temp_name)
-            raise
+        text = to_json_text(data)  # before any file or folder exists: a value that cannot be written leaves none
+        with self.stream(name) as handle:
+            handle.write(text.encode("utf-8"))
 
     def _close(self) -> bool:
         with self._lock:
