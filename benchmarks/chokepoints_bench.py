@@ -17,13 +17,10 @@ import time
 from pathlib import Path
 
 from trustgraph.analysis.chokepoints import chokepoints, legitimate_access, target_scope
-from trustgraph.analysis.guardrails import check, parse_rules, violation_count
-from trustgraph.graph.build import build_graph
-from trustgraph.policy.sensitivity import sensitive_roles
-from trustgraph.sources.files import load_inputs
+from trustgraph.analysis.guardrails import check, violation_count
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from guardrails_bench import RULES  # noqa: E402
+from guardrails_bench import prepare  # noqa: E402
 
 
 def main() -> None:
@@ -31,15 +28,9 @@ def main() -> None:
     parser.add_argument("directory")
     parser.add_argument("-k", type=int, default=10)
     args = parser.parse_args()
-    rules, problems = parse_rules(RULES)
-    assert not problems, problems
-    start = time.process_time()
-    snapshot, _ = load_inputs((args.directory,))
-    graph = build_graph(snapshot)
-    build = time.process_time() - start
-    start = time.process_time()
-    sensitive = set(sensitive_roles(snapshot))
-    sensitivity = time.process_time() - start
+    ready = prepare(args.directory)
+    rules, snapshot, graph, sensitive = ready.rules, ready.snapshot, ready.graph, ready.sensitive
+    build, sensitivity = ready.build, ready.sensitivity
     start = time.process_time()
     found = chokepoints(graph, [target_scope(graph, sensitive)], args.k, legitimate=legitimate_access(graph))
     choke = time.process_time() - start

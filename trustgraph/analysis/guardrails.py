@@ -491,10 +491,7 @@ def check(graph: TrustGraph, rules: Iterable[Guardrail], *, sensitive: Collectio
     results = []
     for rule in rules:
         restricted = restrict(graph, rule.via)
-        targets = frozenset(n for n in index.select(rule.to, rule)
-                            if n in restricted and is_principal(index.nodes[n]))
-        judged = index.select(rule.sources, rule) if rule.sources else None
-        allowed = index.select(rule.allowed, rule) if rule.allowed else frozenset()
+        targets, judged, allowed = _selection(index, restricted, rule)
         found: dict[str, tuple[str, list[str], list[str]]] = {}  # principal → (role, route, missing keys)
         if rule.kind is RuleKind.REQUIRE_CONDITIONS:
             # a path breaks the rule for key K when no hop of it needs K: a search over the edges that don't
@@ -535,15 +532,17 @@ def select(graph: TrustGraph, rules: Iterable[Guardrail], *, sensitive: Collecti
     """Each rule's selectors resolved on the graph, as `check` resolves them (choke points count the pairs that
     break the rules). Raises GuardrailError as `check` does."""
     index = _Index(graph, sensitive)
-    out = []
-    for rule in rules:
-        restricted = restrict(graph, rule.via)
-        targets = frozenset(n for n in index.select(rule.to, rule)
-                            if n in restricted and is_principal(index.nodes[n]))
-        judged = index.select(rule.sources, rule) if rule.sources else None
-        allowed = index.select(rule.allowed, rule) if rule.allowed else frozenset()
-        out.append(Selection(rule, targets, judged, allowed))
-    return out
+    return [Selection(rule, *_selection(index, restrict(graph, rule.via), rule)) for rule in rules]
+
+
+def _selection(index: _Index, restricted: TrustGraph, rule: Guardrail) \
+        -> tuple[frozenset[str], frozenset[str] | None, frozenset[str]]:
+    """A rule's guarded roles and users (principals left in the graph its `via` keeps), the principals it judges
+    (None: every one) and those it allows."""
+    targets = frozenset(n for n in index.select(rule.to, rule) if n in restricted and is_principal(index.nodes[n]))
+    judged = index.select(rule.sources, rule) if rule.sources else None
+    allowed = index.select(rule.allowed, rule) if rule.allowed else frozenset()
+    return targets, judged, allowed
 
 
 def _nearest(answer: Search, node: str) -> str | None:
