@@ -379,6 +379,15 @@ def run_all(cases: list[Case], work: Path, jobs: int, timeout: float, memory_mb:
             if _start(slot, memory, timeout):
                 active[slot.pid] = slot
 
+    def ended(slot: _Slot, status: int, usage: Any, timed_out: bool) -> None:
+        """Record the slot's run, and start its case's next command."""
+        _finish(slot, status, usage, timed_out=timed_out)
+        done.append(slot.runs[-1])
+        if progress:
+            progress(slot.runs[-1])
+        if _start(slot, memory, timeout):
+            active[slot.pid] = slot
+
     fill()
     while active:
         pid, status, usage = os.wait4(-1, os.WNOHANG)
@@ -392,24 +401,13 @@ def run_all(cases: list[Case], work: Path, jobs: int, timeout: float, memory_mb:
                         pass
                     _, status, usage = os.wait4(other, 0)
                     del active[other]
-                    _finish(slot, status, usage, timed_out=True)
-                    done.append(slot.runs[-1])
-                    if progress:
-                        progress(slot.runs[-1])
-                    if _start(slot, memory, timeout):
-                        active[slot.pid] = slot
+                    ended(slot, status, usage, timed_out=True)
             fill()
             time.sleep(0.02)
             continue
         if pid not in active:
             continue  # not one of ours (never: every child is started here)
-        slot = active.pop(pid)
-        _finish(slot, status, usage, timed_out=False)
-        done.append(slot.runs[-1])
-        if progress:
-            progress(slot.runs[-1])
-        if _start(slot, memory, timeout):
-            active[slot.pid] = slot
+        ended(active.pop(pid), status, usage, timed_out=False)
         fill()
     return done
 
