@@ -48,8 +48,9 @@ SENSITIVE = "sensitive"
               help="Also treat roles matching this ARN glob (or role-name glob) as sensitive (repeatable).")
 def chokepoints_command(spec: InputSpec, to: str, rules_file: str | None, k: int, via: tuple[str, ...], fmt: str,
                         as_json: bool, output: str | None, sensitive: tuple[str, ...]) -> None:
-    """The statements whose removal cuts the most reach: trust policy statements, permission-set assignments, and
-    inline identity-policy statements where their cut is exact (docs/chokepoints.md).
+    """The statements whose removal cuts the most reach: trust statements, permission-set assignments, identity grants.
+
+    Identity grants: inline identity-policy statements, where their cut is exact (docs/chokepoints.md).
 
     A pair is a principal and a target role it can reach (by default every sensitive role; with --rules, the pairs
     that break the rules). The statements are chosen greedily: each is the one whose removal, after the ones before

@@ -26,8 +26,8 @@ COMMANDS: dict[str, LazyCommand] = {
         "Check guardrails: rules on who may reach which roles (deny, allow_only, require_conditions)."),
     "chokepoints": LazyCommand(
         "trustgraph.cli.chokepoints_cmd",
-        "The statements whose removal cuts the most reach: trust policy statements and permission-set "
-        "assignments."),
+        "The statements whose removal cuts the most reach: trust statements, permission-set assignments, "
+        "identity grants."),
     "collect": LazyCommand(
         "trustgraph.cli.collect_cmd",
         "Read IAM live with boto3 into SNAPSHOT_DIR (read-only: Get/List/Describe and sts:AssumeRole)."),
