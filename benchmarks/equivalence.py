@@ -50,7 +50,7 @@ EXPANDED = "EXPANDED"
 def dump(spec: dict[str, Any]) -> dict[str, Any]:
     """Answers of the trustgraph found on sys.path (run in a child whose PYTHONPATH picks the side)."""
     import trustgraph
-    from trustgraph import build_graph, load_inputs, who_can_reach
+    from trustgraph import build_graph, load_inputs
 
     where = str(Path(trustgraph.__file__).resolve().parent)
     if not where.startswith(spec["expect_under"]):
@@ -61,11 +61,7 @@ def dump(spec: dict[str, Any]) -> dict[str, Any]:
         snapshot, _report = load_inputs([Path(p) for p in paths])
         graph = build_graph(snapshot, classes=False) if spec.get("expanded") else build_graph(snapshot)
         built = time.perf_counter() - started
-        roles = sorted(n for n, d in graph.nodes(data=True) if d.get("kind") == "role")
-        answers = []
-        for role in roles:
-            for r in who_can_reach(graph, role).reachers:
-                answers.append([r.principal, role, r.hops, r.conditional, list(r.conditions)])
+        roles, answers = graph_answers(graph)
         record: dict[str, Any] = {"roles": len(roles), "nodes": graph.number_of_nodes(),
                                   "edges": graph.number_of_edges(), "build_s": round(built, 3),
                                   "answers": answers}
@@ -74,6 +70,20 @@ def dump(spec: dict[str, Any]) -> dict[str, Any]:
                                    for u, v, d in graph.edges(data=True)]
         out["datasets"][name] = record
     return out
+
+
+def graph_answers(graph: Any, via: str | None = None) -> tuple[list[str], list[list[Any]]]:
+    """The role nodes of a graph and every who_can_reach answer (principal, role, hops, conditional, conditions)
+    into each: through every edge kind, or only those of `via` (e.g. "assume")."""
+    from trustgraph import who_can_reach
+
+    roles = sorted(n for n, d in graph.nodes(data=True) if d.get("kind") == "role")
+    answers = []
+    for role in roles:
+        found = who_can_reach(graph, role) if via is None else who_can_reach(graph, role, via=(via,))
+        for r in found.reachers:
+            answers.append([r.principal, role, r.hops, r.conditional, list(r.conditions)])
+    return roles, answers
 
 
 # --------------------------------------------------------------------------------------------- sides

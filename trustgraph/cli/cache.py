@@ -80,6 +80,22 @@ def cache_key(inputs: Iterable[str], role_arn: str | None, iac: IacOptions | Non
     return hashlib.blake2b(json.dumps(key, sort_keys=True).encode(), digest_size=16).hexdigest()
 
 
+def inputs_digest(inputs: Iterable[str], role_arn: str | None, iac: IacOptions | None = None) -> str:
+    """The inputs as a part of an organization's build sees them (`build --part`, docs/scale-out.md): each file by
+    its path inside the input given (not where that is: machines hold the data in different places) and its
+    content, with --role-arn, the template values and the trustgraph version and sources. Parts whose digests
+    differ were not built from the same data, or not by the same code, and are not merged."""
+    walk = LoadReport()
+    files = []
+    for given in inputs:
+        root = Path(given)
+        for path in iter_input_files([given], walk):
+            files.append([path.relative_to(root).as_posix() if path != root else path.name, file_digest(path)])
+    key = {"parts": 1, "trustgraph": __version__, "code": code_fingerprint(), "role_arn": role_arn, "files": files,
+           "missing": [Path(m).name for m in walk.files_rejected], "iac": (iac or IacOptions()).cache_token()}
+    return hashlib.blake2b(json.dumps(key, sort_keys=True).encode(), digest_size=16).hexdigest()
+
+
 def entry_path(key: str) -> Path:
     return cache_dir() / f"{PREFIX}{key}{SUFFIX}"
 

@@ -45,6 +45,10 @@ COMMANDS: dict[str, LazyCommand] = {
         "trustgraph.cli.findings_cmd",
         "Report weaknesses of the role trusts: rule id, severity, role, principal, why, and the fix."),
     "map": LazyCommand("trustgraph.cli.map_cmd", "Draw the trust map."),
+    "merge": LazyCommand(
+        "trustgraph.cli.merge_cmd",
+        "Merge the parts of an organization's graph (`build --part K/N`, one per machine) into one saved graph, "
+        "whose answers are those of one build of the whole organization."),
     "path": LazyCommand("trustgraph.cli.path_cmd", "The K shortest assume-role paths from SOURCE to TARGET."),
     "reach": LazyCommand(
         "trustgraph.cli.reach_cmd",

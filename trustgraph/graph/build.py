@@ -139,8 +139,11 @@ def _reason(caller: Caller, role: Role, grant: TrustGrant, verdict: AssumeVerdic
 class GraphBuilder:
     def __init__(self, snapshot: Snapshot, org: OrgGate | None = None,
                  org_facts: dict[str, OrgFacts] | None = None, classes: bool = True,
-                 data_time: float | None = None, indirect: bool = True) -> None:
+                 data_time: float | None = None, indirect: bool = True, part: frozenset[str] | None = None) -> None:
         self.snapshot = snapshot
+        # The accounts a part build owns (`build --part`, graph/parts.py): the trust edges into their roles and the
+        # indirect edges of their callers; the rest of the organization is read, not evaluated.
+        self.part = part
         self.indirect = indirect  # PassRole, code, IAM and AssumeRoot edges (graph/indirect.py)
         self.org = org
         self.data_time = data_time  # seconds since the epoch: time conditions are decided as of then
@@ -424,7 +427,8 @@ class GraphBuilder:
 
     def build(self, progress: ProgressCallback | None = None) -> TrustGraph:
         self._principal_nodes()
-        roles = sorted(self.snapshot.roles.values(), key=lambda r: r.arn)
+        roles = sorted((r for r in self.snapshot.roles.values() if self.part is None or r.account in self.part),
+                       key=lambda r: r.arn)
         for i, role in enumerate(roles):
             compiled: CompiledTrust = compile_trust(role, self.data_time)
             for problem in compiled.problems:
@@ -445,15 +449,21 @@ class GraphBuilder:
                 progress(i + 1, len(roles))
         self._member_edges()
         self._class_members()
-        indirect = IndirectEdges(self.graph, self.snapshot, self.directory, self.org, self.data_time) \
-            if self.indirect else None
+        indirect = IndirectEdges(self.graph, self.snapshot, self.directory, self.org, self.data_time,
+                                 part=self.part) if self.indirect else None
         if indirect is not None:
             indirect.add()
-        # after the trust edges: a sign-in takes the verdict of the AWSSSO provider's edge into the role
-        add_identity_center(self.graph, self.snapshot)
-        if indirect is not None:
-            # after the people: administrators of Identity Center reach its groups and users
-            add_identity_center_admins(indirect)
+        if self.part is None:
+            # after the trust edges: a sign-in takes the verdict of the AWSSSO provider's edge into the role
+            add_identity_center(self.graph, self.snapshot)
+            if indirect is not None:
+                # after the people: administrators of Identity Center reach its groups and users
+                add_identity_center_admins(indirect)
+        else:
+            # A sign-in needs the trust edges of roles of every part: the merge adds them (graph/parts.py), and what
+            # else needs edges of other parts (the policy writes this part could not decide).
+            self.graph.graph["part"] = {"accounts": sorted(self.part),
+                                        **(indirect.pending() if indirect is not None else {})}
         g = self.graph
         g.graph["schema"] = GRAPH_SCHEMA
         g.graph["collected_accounts"] = sorted(self.snapshot.collected_accounts)
@@ -486,24 +496,28 @@ def data_time_of(snapshot: Snapshot, given: datetime | None = None) -> tuple[dat
     return datetime.now(UTC).replace(microsecond=0), "build"
 
 
+def organization_gate(snapshot: Snapshot) -> tuple[OrgGate | None, dict[str, OrgFacts] | None]:
+    """The SCP/RCP gate of the snapshot's organization and its accounts' facts (None, None without one)."""
+    if snapshot.organization is None:
+        return None, None
+    from trustgraph.policy.organization import OrganizationPolicies
+    policies = OrganizationPolicies(snapshot.organization)
+    return policies, policies.account_facts()
+
+
 def build_graph(snapshot: Snapshot, progress: ProgressCallback | None = None, classes: bool = True,
-                data_time: datetime | None = None) -> TrustGraph:
+                data_time: datetime | None = None, part: frozenset[str] | None = None) -> TrustGraph:
     """The trust graph of a snapshot (organization data, when present, gates it with SCPs and RCPs).
 
     classes=False expands org-wide `*` trusts caller by caller instead of through trust classes (same
     answers, quadratic size; kept as the reference for equivalence checks). Time conditions (aws:CurrentTime,
     aws:EpochTime, aws:TokenIssueTime) are decided as of `data_time`, else the collection time in the
-    snapshot's manifest, else the build time; the graph records which (`data_time`, `data_time_source`)."""
+    snapshot's manifest, else the build time; the graph records which (`data_time`, `data_time_source`).
+    `part`: the accounts of one part of the organization (graph/parts.py merges the parts' graphs)."""
     moment, source = data_time_of(snapshot, data_time)
-    org_gate = None
-    org_facts = None
-    if snapshot.organization is not None:
-        from trustgraph.policy.organization import OrganizationPolicies
-        policies = OrganizationPolicies(snapshot.organization)
-        org_gate = policies
-        org_facts = policies.account_facts()
+    org_gate, org_facts = organization_gate(snapshot)
     with collector_paused():
-        builder = GraphBuilder(snapshot, org_gate, org_facts, classes, moment.timestamp())
+        builder = GraphBuilder(snapshot, org_gate, org_facts, classes, moment.timestamp(), part=part)
         graph = builder.build(progress)
         # The trust classes call back into the builder (a reference cycle). Broken here, the builder and its
         # caches (callers, identity profiles, organization verdicts) are freed now; left as a cycle, the
@@ -513,6 +527,8 @@ def build_graph(snapshot: Snapshot, progress: ProgressCallback | None = None, cl
     graph.graph["data_time"] = moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     graph.graph["data_time_source"] = source
     graph.graph["incomplete"] = list(snapshot.gaps)  # what the data is known to lack (sources/snapshot_builder.py)
-    add_usage(graph, snapshot)  # what CloudTrail saw used, when the inputs held events (graph/usage.py)
+    if part is not None:
+        graph.graph["part"]["data_time"] = moment.timestamp()  # the merge decides as of the same moment
+    if part is None:  # a part's usage is put on the merged graph, whose edges explain the calls (graph/parts.py)
+        add_usage(graph, snapshot)  # what CloudTrail saw used, when the inputs held events (graph/usage.py)
     return graph
-

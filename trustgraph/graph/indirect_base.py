@@ -94,8 +94,12 @@ def _dicts(conditions: Iterable[Condition]) -> list[dict[str, object]]:
 
 class IndirectBase:
     def __init__(self, graph: TrustGraph, snapshot: Snapshot, directory: CallerDirectory, org: OrgGate | None,
-                 data_time: float | None) -> None:
+                 data_time: float | None, part: frozenset[str] | None = None) -> None:
         self.graph = graph
+        # A part build's accounts (graph/parts.py): only their principals are callers here.
+        self.part = part
+        # Policy writes a part could not decide (their targets are reached only through other parts' edges).
+        self.deferred: list[tuple[str, Link]] = []
         self.snapshot = snapshot
         self.directory = directory
         self.org = org
@@ -143,6 +147,8 @@ class IndirectBase:
         service uses them)."""
         d = self.directory
         for account in sorted(self.snapshot.collected_accounts):
+            if self.part is not None and account not in self.part:
+                continue
             for arn in d.callers_in(account):
                 principal = d.principals[arn]
                 if isinstance(principal, Role) and principal.service_linked:

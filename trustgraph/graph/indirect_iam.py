@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import replace
+from typing import Any
 
 from trustgraph.arns import partition_of
 from trustgraph.graph.iam_writes import of_kind
@@ -233,6 +234,14 @@ class IamEdges(IndirectBase):
                 loose = reachable(self.graph, src, False, targets[src])
                 reached[src] = (reachable(self.graph, src, True, loose) if loose else set(), loose)
             firm, loose = reached[src]
+            if self.part is not None and any(t not in firm and self._made_admin(t) is not None
+                                             for t in write.targets or (write.dst,)):
+                # A target this part's edges do not reach firmly may be reached through another part's: decided by
+                # the merge (graph/parts.py), over the whole graph; the admin node (and its edges) is drawn here.
+                self.deferred.append((src, write))
+                for target in write.targets or (write.dst,):
+                    self._admin(self.graph.nodes[target].get("account") or "")
+                continue
             best: tuple[bool, int, str, tuple[Condition, ...]] | None = None
             for target in write.targets or (write.dst,):
                 made = self._made_admin(target) if target in loose else None
@@ -250,6 +259,25 @@ class IamEdges(IndirectBase):
             self.link(src, self._admin(account), EdgeKind.IAM.value, write.technique, unresolved,
                       write.reason + through + "; it reaches that principal, which the write makes an administrator "
                       f"of account {account}", write.notes, hub_entry=True)
+
+    def pending(self) -> dict[str, Any]:
+        """What a part build leaves to the merge (graph/parts.py), as JSON: the policy writes it deferred, and every
+        principal with a policy write (the edges they reach name no statement: `_keep_identity_off_write_paths`)."""
+        return {"writes": [{"src": src, "dst": w.dst, "technique": w.technique, "reason": w.reason,
+                            "unresolved": [[c.operator, c.key, list(c.values)] for c in w.unresolved],
+                            "notes": list(w.notes), "targets": list(w.targets)} for src, w in self.deferred],
+                "writers": sorted({src for src, _ in self._writes})}
+
+    def take_deferred(self, writes: Iterable[dict[str, Any]], writers: Iterable[str]) -> None:
+        """The merge's side of `pending`: decide the parts' deferred writes on the merged graph, then keep the
+        identity statements off every write path, as one build would have."""
+        self._writes = [(w["src"], Link(w["dst"], WRITE, w["technique"],
+                                        [Condition(op, key, tuple(values)) for op, key, values in w["unresolved"]],
+                                        w["reason"], list(w["notes"]), targets=tuple(w["targets"])))
+                        for w in writes]
+        self._writes_on_reached()
+        self._writes = [(src, Link(src, WRITE, "", [], "", [])) for src in writers]
+        self._keep_identity_off_write_paths()
 
     def _abstract_admin(self, account: str) -> Caller:
         principals = self.directory.callers_in(account)
