@@ -11,6 +11,7 @@ and a graph built from them through the same reader the CLI uses (`read_value` +
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import sys
 from datetime import datetime
@@ -364,12 +365,20 @@ def problems(g: nx.DiGraph, role: str | None = None) -> list[str]:
 def benchmark_generator() -> Any:
     """benchmarks/generate_org.py as a module (its `generate`, `TrustMix` …); the test is skipped where the
     benchmarks are not present."""
-    generator = Path(__file__).resolve().parent.parent / "benchmarks" / "generate_org.py"
-    if not generator.exists():
-        pytest.skip("benchmarks/generate_org.py not present")
-    sys.path.insert(0, str(generator.parent))
+    return _benchmark("generate_org")
+
+
+def benchmark_equivalence() -> Any:
+    """benchmarks/equivalence.py as a module (`graph_answers`: every who-can-reach answer of a graph)."""
+    return _benchmark("equivalence")
+
+
+def _benchmark(name: str) -> Any:
+    script = Path(__file__).resolve().parent.parent / "benchmarks" / f"{name}.py"
+    if not script.exists():
+        pytest.skip(f"benchmarks/{name}.py not present")
+    sys.path.insert(0, str(script.parent))
     try:
-        import generate_org  # type: ignore[import-not-found]
+        return importlib.import_module(name)
     finally:
-        sys.path.remove(str(generator.parent))
-    return generate_org
+        sys.path.remove(str(script.parent))
