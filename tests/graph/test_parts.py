@@ -94,6 +94,8 @@ def test_merged_class_hubs_are_one_node_per_content(generated: dict[str, Path]) 
     # Control: the parts drew the same class hubs again and again (renamed per part, they would all be kept).
     assert merger.stats.class_hubs_seen > merger.stats.class_hubs_kept == classes(whole)
     assert merger.stats.member_edges_shared > 0
+    # what two parts both drew, they drew alike
+    assert merger.stats.edge_conflicts == [] and merger.stats.node_conflicts == []
 
 
 def _write_through_other_account() -> tuple[Snapshot, str]:

@@ -85,10 +85,6 @@ def _class_key(graph: TrustGraph, node: str, data: dict[str, Any]) -> tuple[obje
     return data.get("label"), json.dumps(data.get("class_conditions"), sort_keys=True), members
 
 
-def _same(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    return a == b
-
-
 @dataclass
 class MergeStats:
     parts: list[int | str] = field(default_factory=list)
@@ -97,6 +93,7 @@ class MergeStats:
     member_edges_shared: int = 0  # member edges of a class or account hub drawn by more than one part, kept once
     edges_shared: int = 0  # any other edge drawn by more than one part (admin nodes' edges), kept once
     node_conflicts: list[str] = field(default_factory=list)  # nodes whose attributes differ between parts
+    edge_conflicts: list[tuple[str, str]] = field(default_factory=list)  # edges two parts drew differently
 
 
 class Merger:
@@ -156,7 +153,7 @@ class Merger:
                 ids[node] = self._class_node(part, node, data)
                 continue
             if node in g:
-                if not _same(g.nodes[node], data) and len(self.stats.node_conflicts) < 20:
+                if g.nodes[node] != data and len(self.stats.node_conflicts) < 20:
                     self.stats.node_conflicts.append(node)
                 continue
             g.add_node(node)
@@ -168,6 +165,8 @@ class Merger:
                     self.stats.member_edges_shared += 1
                 else:
                     self.stats.edges_shared += 1
+                if g.edges[src, dst] != data and len(self.stats.edge_conflicts) < 20:
+                    self.stats.edge_conflicts.append((src, dst))  # each edge has one owner: none expected
                 continue
             g.add_edge(src, dst)
             g.edges[src, dst].update(data)
