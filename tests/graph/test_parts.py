@@ -11,7 +11,7 @@ import networkx as nx
 import pytest
 from click.testing import CliRunner
 
-from tests.builders import A, B, Account, allow, benchmark_equivalence, benchmark_generator, identity, load, trust
+from tests.builders import A, Account, B, allow, benchmark_equivalence, benchmark_generator, identity, load, trust
 from trustgraph.cli.app import main
 from trustgraph.graph.build import build_graph
 from trustgraph.graph.indirect_base import admin_node
