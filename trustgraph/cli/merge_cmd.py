@@ -55,7 +55,8 @@ def merge_command(parts: tuple[str, ...], output: str, quiet: bool) -> None:
         stats = merger.stats
         stderr.print(f"wrote {safe(output)}: {len(stats.parts)} parts, {graph.number_of_nodes()} nodes, "
                      f"{graph.number_of_edges()} edges; class hubs {stats.class_hubs_seen} in the parts, "
-                     f"{stats.class_hubs_kept} kept")
+                     f"{stats.class_hubs_kept} kept; {stats.member_edges_shared} member edges and "
+                     f"{stats.edges_shared} other edges drawn by several parts, kept once")
     if missing:
         stderr.print(f"warning: incomplete: {len(missing)} accounts are in no part given (e.g. "
                      f"{safe(', '.join(missing[:3]))}); answers into their roles and from their principals' indirect "

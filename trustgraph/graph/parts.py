@@ -234,7 +234,9 @@ class Merger:
         missing = self.missing(snapshot)
         g.graph[PARTS] = {"count": self._selection["count"], "merged": self.stats.parts,
                           "missing_accounts": missing, "class_hubs_in_parts": self.stats.class_hubs_seen,
-                          "class_hubs": self.stats.class_hubs_kept}
+                          "class_hubs": self.stats.class_hubs_kept,
+                          "member_edges_shared": self.stats.member_edges_shared,
+                          "edges_shared": self.stats.edges_shared}
         if missing:
             g.graph["incomplete"] = [*g.graph.get("incomplete", ()),
                                      f"parts missing from the merge: {len(missing)} accounts have no part "
