@@ -122,7 +122,7 @@ class Merger:
         else:
             for key, value in selection.items():
                 if value != self._selection[key]:
-                    what = {"inputs": "other inputs", "count": "another number of parts",
+                    what = {"inputs": "other inputs (or other trustgraph code)", "count": "another number of parts",
                             "data_time": "another --data-time", "trustgraph": "another trustgraph"}[key]
                     raise MergeError(f"{name}: built from {what} than the first part ({key}: {value} vs "
                                      f"{self._selection[key]}); build every part from the same inputs and version")
