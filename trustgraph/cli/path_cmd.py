@@ -7,7 +7,7 @@ import click
 from trustgraph.analysis.answers import paths_json
 from trustgraph.analysis.reachability import k_shortest_paths, resolve_node
 from trustgraph.cli.app import examples, main
-from trustgraph.cli.inputs import VIA_HELP, InputSpec, checked_via, input_options, stderr
+from trustgraph.cli.inputs import VIA_HELP, InputSpec, checked_via, input_options, obtain_query_graph, stderr
 from trustgraph.cli.output import (
     ROWS_HELP,
     TABLE_FORMATS,
@@ -53,7 +53,10 @@ def path_command(source: str, target: str, spec: InputSpec, k: int, as_json: boo
     if output == "-" and as_json:
         raise click.UsageError("--json and -o - both write to standard output; pick one")
     rows, fmt = split_format(fmt, as_json, output)
-    graph, _, marks = load_picture(spec, marks=bool(output) and not no_marks)
+    if output:
+        graph, _, marks = load_picture(spec, marks=not no_marks)
+    else:  # an answer in words: a saved graph is read as far as the answer goes
+        graph = obtain_query_graph(spec).graph
     if usage:
         if not output:
             raise click.UsageError("--usage styles the picture: give -o FILE")

@@ -11,7 +11,16 @@ from trustgraph.analysis.people import Person, people_of, people_summary, person
 from trustgraph.analysis.reachability import Reacher, through_group, who_can_reach
 from trustgraph.analysis.usage import BadSince, since_moment, unused_for, used_since
 from trustgraph.cli.app import examples, main
-from trustgraph.cli.inputs import VIA_HELP, InputSpec, checked_via, input_options, stderr
+from trustgraph.analysis.marks import NO_MARKS
+from trustgraph.cli.inputs import (
+    VIA_HELP,
+    InputSpec,
+    checked_via,
+    input_options,
+    obtain_query_graph,
+    query_snapshot,
+    stderr,
+)
 from trustgraph.cli.output import (
     ROWS_HELP,
     TABLE_FORMATS,
@@ -78,7 +87,12 @@ def who_can_reach_command(role_arn: str, spec: InputSpec, max_hops: int | None, 
         raise click.UsageError("--json and -o - both write to standard output; pick one")
     rows, fmt = split_format(fmt, as_json, output)
     # The snapshot: RoleLastUsed of the target beside CloudTrail usage; the marks: those of the build.
-    graph, snapshot, marks = load_picture(spec, snapshot=True, marks=bool(output) and not no_marks)
+    if output:
+        graph, snapshot, marks = load_picture(spec, snapshot=True, marks=not no_marks)
+    else:  # an answer in words: a saved graph is read as far as the answer goes
+        loaded = obtain_query_graph(spec, snapshot=True)
+        graph, marks = loaded.graph, NO_MARKS
+        snapshot = query_snapshot(loaded) if has_usage(graph) else loaded.snapshot
     if usage:
         if not output:
             raise click.UsageError("--usage styles the picture: give -o FILE")
