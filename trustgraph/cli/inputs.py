@@ -299,18 +299,18 @@ def _from_inputs(spec: InputSpec, snapshot: bool | tuple[str, ...],
         if entry.is_file() and lazy and marks is None:
             try:
                 with phase("read cached build", quiet=spec.quiet):
-                    graph = open_lazy(entry)
-                    report = stored_report(graph) if graph is not None else None
+                    lazy_graph = open_lazy(entry)
+                    report = stored_report(lazy_graph) if lazy_graph is not None else None
             except GraphFileError as exc:
                 if not spec.quiet:
                     stderr.print(f"warning: the build cache entry is unusable, rebuilding: {safe(exc)}")
                 _discard(entry)
             else:
-                if graph is not None:
+                if lazy_graph is not None:
                     cache.touch(entry)
                     if report is not None:
                         report_load(report, spec.quiet)
-                    return Loaded(graph, None, report, list(hashed), entry), None
+                    return Loaded(lazy_graph, None, report, list(hashed), entry), None
         if entry.is_file():
             try:
                 with phase("read cached build", quiet=spec.quiet):

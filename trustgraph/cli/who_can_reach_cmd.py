@@ -7,11 +7,11 @@ import networkx as nx
 from rich.table import Table
 
 from trustgraph.analysis.answers import who_can_reach_json
+from trustgraph.analysis.marks import NO_MARKS
 from trustgraph.analysis.people import Person, people_of, people_summary, person_json
 from trustgraph.analysis.reachability import Reacher, through_group, who_can_reach
 from trustgraph.analysis.usage import BadSince, since_moment, unused_for, used_since
 from trustgraph.cli.app import examples, main
-from trustgraph.analysis.marks import NO_MARKS
 from trustgraph.cli.inputs import (
     VIA_HELP,
     InputSpec,

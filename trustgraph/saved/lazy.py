@@ -322,7 +322,7 @@ class _Adjacency(Mapping[Any, dict[str, _Attrs]]):
         return len(_Nodes(self._view))
 
 
-class LazyGraph(nx.DiGraph):  # type: ignore[type-arg]
+class LazyGraph(nx.DiGraph):
     """A saved graph whose nodes and edges are read when first asked for (read only)."""
 
     def __init__(self, reader: _Reader, keep_kind: KeepKind | None = None,
@@ -331,9 +331,9 @@ class LazyGraph(nx.DiGraph):  # type: ignore[type-arg]
         self._reader = reader
         view = _View(reader, keep_kind, keep_edge)
         self.graph = reader.graph
-        self._node = _Nodes(view)  # type: ignore[assignment]
-        self._adj = _Adjacency(view, True)  # type: ignore[assignment]  # networkx makes _succ the same object
-        self._pred = _Adjacency(view, False)  # type: ignore[assignment]
+        self._node = _Nodes(view)
+        self._adj = _Adjacency(view, True)  # networkx makes _succ the same object
+        self._pred = _Adjacency(view, False)
         self._restricted: dict[Any, LazyGraph] = {}
 
     def restricted(self, key: Any, keep_kind: KeepKind, keep_edge: KeepEdge) -> LazyGraph:

@@ -373,12 +373,12 @@ def _write(con: sqlite3.Connection, graph: nx.DiGraph[Any], snapshot: Snapshot |
     labels: list[tuple[int, int]] = []
     for i, (node, attrs) in enumerate(graph_nodes.items()):
         index[node] = i
-        shape, ids = interner.shape(tuple(attrs)), interner.ids(attrs, track=True)
-        nodes.add(shape, ids, node)
+        shape, node_values = interner.shape(tuple(attrs)), interner.ids(attrs, track=True)
+        nodes.add(shape, node_values, node)
         if text_ids:
             name = interner.value(node)
             labels.append((name, interner.value(attrs["kind"]) if "kind" in attrs else -1))
-            node_rows.append([name, shape, *ids])
+            node_rows.append([name, shape, *node_values])
     con.executemany("INSERT INTO nodes VALUES (?, ?, ?, ?, ?)", [
         (run, shape, count, "\0".join(names) if text_ids else _DUMPS(names), _packed(ids))
         for run, (shape, count, ids, names) in enumerate(nodes.rows)])
