@@ -256,3 +256,18 @@ def test_adjacency_rows_hold_every_edge_in_saved_order(acme_file: Path) -> None:
         ints = _unpacked(data)
         total += ints[2 + len(full.nodes[node])]
     assert total == full.number_of_edges()
+
+
+def test_a_cache_entry_found_damaged_by_a_query_is_removed_and_rebuilt(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TRUSTGRAPH_CACHE_DIR", str(tmp_path / "cache"))
+    first = _run("who-can-reach", BREAK_GLASS, "-i", str(ACME), "--json")
+    (entry,) = (tmp_path / "cache").glob("graph-*")
+    assert _run("who-can-reach", BREAK_GLASS, "-i", str(ACME), "--json")[:2] == first[:2]  # control: read intact
+    _flip(entry, "adjacency", "num", _num(entry, BREAK_GLASS))
+    code, out, err = _run("who-can-reach", BREAK_GLASS, "-i", str(ACME), "--json")
+    errors = [line for line in err.splitlines() if not line.startswith("trustgraph: ")]  # not the progress lines
+    assert code == 2 and out == "" and len(errors) == 1, err
+    assert errors[0].startswith(f"error: {entry}: damaged saved graph (adjacency row ") and "Traceback" not in err
+    assert "removed" in errors[0] and not entry.exists()
+    assert _run("who-can-reach", BREAK_GLASS, "-i", str(ACME), "--json")[:2] == first[:2]  # built again

@@ -307,6 +307,7 @@ def _from_inputs(spec: InputSpec, snapshot: bool | tuple[str, ...],
                 _discard(entry)
             else:
                 if lazy_graph is not None:
+                    lazy_graph.when_damaged(lambda: _discarded(entry))
                     cache.touch(entry)
                     if report is not None:
                         report_load(report, spec.quiet)
@@ -350,6 +351,12 @@ def _store(key: str, graph: nx.DiGraph, snapshot: Snapshot, report: LoadReport, 
         return None
     cache.evict()
     return entry
+
+
+def _discarded(entry: Path) -> str:
+    # Found damaged while a query read it: too late to rebuild this run, but never served again.
+    _discard(entry)
+    return "; the build cache entry is removed, run the command again"
 
 
 def _discard(entry: Path) -> None:

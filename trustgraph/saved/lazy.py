@@ -18,6 +18,7 @@ from typing import Any
 
 import networkx as nx
 
+from trustgraph.gc_pause import collector_paused
 from trustgraph.load_report import LoadReport
 from trustgraph.model import Snapshot
 from trustgraph.saved.serialize import GraphFileError, check_file
@@ -40,6 +41,7 @@ class _Reader:
         self.count = int(meta["nodes"])
         self.buckets = int(meta["name_buckets"])
         self.rows_read = 0  # rows fetched from the file (what a query cost; tests read it)
+        self.on_damage: Callable[[], str] | None = None  # called before a damaged row is reported: what to add
         self._shapes: list[tuple[str, ...]] = []
         self.graph: dict[str, Any] = {}
         self._nums: dict[str, int] = {}
@@ -57,7 +59,7 @@ class _Reader:
 
     # -- reading -------------------------------------------------------------------------------------
     def checked(self) -> Any:
-        return _Checked(self.path)
+        return _Checked(self)
 
     def _keyed(self, table: str, where: str, args: tuple[Any, ...] = ()) -> list[tuple[bytes, ...]]:
         rows = self.saved.keyed(table, where, args)
@@ -169,18 +171,25 @@ class _Reader:
             shape, *ids = json.loads(rows[0][1])
             keys = self._shapes[shape]
             slot = next((k for k, i in zip(keys, ids, strict=True) if i == EVIDENCE_SLOT), None)
-            template = self._templates[attrs] = (dict(zip(keys, map(self.value, ids), strict=True)), slot)
+            base = dict(zip(keys, map(self.value, ids), strict=True))
+            base.pop(slot, None)  # filled from the edge's own evidence when asked for
+            template = self._templates[attrs] = (base, slot)
         base, _ = template
-        data = {k: _fresh(v) if type(v) in (list, dict) else v for k, v in base.items()}
-        if evidence >= 0:
-            data["evidence"] = [self._record(evidence)]
-        elif evidence != -1:
+        data = _Edge(base)  # the template's containers shared: read only
+        if evidence != -1:
+            data.cited = (self, evidence)
+        self._edges[(attrs, evidence)] = data
+        return data
+
+    def evidence(self, evidence: int) -> list[_Attrs]:
+        """The evidence list an edge cites (`edge`'s evidence reference)."""
+        with self.checked():
+            if evidence >= 0:
+                return [self._record(evidence)]
             rows = self._keyed("evidence_lists", "WHERE id = ?", (-2 - evidence,))
             if not rows:
                 raise ValueError(f"no evidence_lists row {-2 - evidence}")
-            data["evidence"] = [self._record(int(i)) for i in rows[0][1].split(b",") if i]
-        self._edges[(attrs, evidence)] = data
-        return data
+            return [self._record(int(i)) for i in rows[0][1].split(b",") if i]
 
     def _record(self, number: int) -> _Attrs:
         found = self._evidence.get(number)
@@ -201,22 +210,58 @@ class _Reader:
         return found
 
 
+class _Edge(dict[str, Any]):
+    """An edge's attributes, its evidence list read when first asked for (`get`, `[]`, `in`): the searches read
+    the evidence only of an edge `--via` keeps in part. Until then the list is not among the items."""
+
+    __slots__ = ("cited",)
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.cited: tuple[_Reader, int] | None = None
+
+    def _cite(self) -> list[_Attrs]:
+        assert self.cited is not None
+        reader, evidence = self.cited
+        records = self["evidence"] = reader.evidence(evidence)
+        self.cited = None
+        return records
+
+    def __missing__(self, key: str) -> Any:
+        if key == "evidence" and self.cited is not None:
+            return self._cite()
+        raise KeyError(key)
+
+    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+        if key == "evidence" and self.cited is not None:
+            return self._cite()
+        return super().get(key, default)
+
+    def __contains__(self, key: object) -> bool:
+        return (key == "evidence" and self.cited is not None) or super().__contains__(key)
+
+
 class _Checked:
     """Turns what a damaged row raises into a GraphFileError naming the file (a KeyError is no damage: the
     Mappings raise it for a node the graph does not hold)."""
 
-    def __init__(self, path: str) -> None:
-        self.path = path
+    def __init__(self, reader: _Reader) -> None:
+        self.reader = reader
 
     def __enter__(self) -> None:
         return None
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, _tb: object) -> None:
+        if exc is None or isinstance(exc, GraphFileError):
+            return
         if isinstance(exc, StoreError):
-            raise GraphFileError(f"{self.path}: {exc}") from None
-        if isinstance(exc, (ValueError, TypeError, IndexError, KeyError, UnicodeDecodeError)) \
-                and not isinstance(exc, GraphFileError):
-            raise GraphFileError(f"{self.path}: damaged saved graph ({type(exc).__name__}: {exc})") from None
+            message = str(exc)
+        elif isinstance(exc, (ValueError, TypeError, IndexError, KeyError)):
+            message = f"damaged saved graph ({type(exc).__name__}: {exc})"
+        else:
+            return
+        hint = self.reader.on_damage() if self.reader.on_damage is not None else ""
+        raise GraphFileError(f"{self.reader.path}: {message}{hint}") from None
 
 
 class _View:
@@ -256,6 +301,11 @@ class _View:
         num = self.num(name)
         if num is None:
             raise KeyError(name)
+        with collector_paused():  # many small long-lived objects, no cycles
+            return self._adjacent(name, num, successors, made)
+
+    def _adjacent(self, name: Any, num: int, successors: bool,
+                  made: dict[str, dict[str, _Attrs]]) -> dict[str, _Attrs]:
         _, _, succ, pred = self.reader.row(num)
         entries = list(self.reader.neighbours(succ if successors else pred))
         if self.keep_kind is not None or self.keep_edge is not None:
@@ -343,6 +393,11 @@ class LazyGraph(nx.DiGraph):
         if found is None:
             found = self._restricted[key] = LazyGraph(self._reader, keep_kind, keep_edge)
         return found
+
+    def when_damaged(self, callback: Callable[[], str]) -> None:
+        """Call `callback` before a damaged row is reported (a build cache entry removes itself); what it returns
+        is added to the message."""
+        self._reader.on_damage = callback
 
     @property
     def rows_read(self) -> int:

@@ -1,19 +1,25 @@
 """The saved graph: one SQLite file holding the trust graph, and optionally the snapshot it was built from.
 
-Layout (`store_version` 2). Integer arrays are little-endian int32 BLOBs; "value ids" index the values:
-an even id 2k is the k-th string of `strings`, an odd id 2k+1 the k-th JSON value of `vals`.
+Layout (`store_version` 3). Integer arrays are little-endian int32 BLOBs; "value ids" index the values:
+an even id 2k is the k-th string of `strings`, an odd id 2k+1 the k-th JSON value of `vals`. The graph is held
+twice: packed in whole-graph arrays (`nodes`, `edges`: a full load reads them at once) and by node (`adjacency`,
+`node_names`: a query reads the rows of the nodes its answer touches, `trustgraph.saved.lazy`).
 
 - `meta(key, value)`: `format` (`trustgraph/saved-graph`), `store_version`, `trustgraph_version`, the graph
   `schema`, `nodes` and `edges` counts, `node_ids` (`text`, or `json` when some node id is not a string),
+  `strings` (their count), `name_buckets` (the rows of `node_names`; only with text node ids),
   `snapshot_codec` / `report_codec` (fingerprints of the model classes, when stored), `snapshot_codec.<field>`
   (an optional snapshot part's fingerprint, only when that part is stored: Identity Center data), `inputs` (JSON list,
   when given), `products` (JSON list of the analysis products stored, when some are: `marks`),
   `snapshot_sizes` (JSON: each snapshot part's size uncompressed), `data_digest` (SHA-256 over the
-  contents of every other table, see `_data_digest`), `meta_digest` (SHA-256 over every other meta row) and
-  whatever else the writer adds (the build cache records its key).
+  contents of the tables a full load reads, see `_data_digest`), `meta_digest` (SHA-256 over every other meta row)
+  and whatever else the writer adds (the build cache records its key).
+- Every table but `meta`, `nodes` and `edges` is keyed by an integer or a name and has a `digest` column: SHA-256
+  of the row (table name, key and content, `_row_digest`), checked whenever the row is read by key.
 - `graph_attrs(pos, key, value)`: the graph-level attributes, one JSON value each, in order.
-- `strings(chunk, text)`: every distinct string value (evidence reasons, principals, labels, …) once,
-  joined by NUL characters (a string holding a NUL is stored in `vals` instead).
+- `strings(first, text)`: every distinct string value (evidence reasons, principals, labels, node ids, …) once,
+  joined by NUL characters in rows of at most `ROW_BYTES` (one SQLite page), keyed by the number of the row's
+  first string (a string holding a NUL is stored in `vals` instead).
 - `vals(id, value)`: every other distinct value (JSON): numbers, booleans, null, lists, dicts.
 - `shapes(id, keys, containers)`: every distinct list of attribute names (JSON) in the order of the
   attribute dict, and where a node of that shape holds a list or a dict (those are copied per node).
@@ -21,27 +27,36 @@ an even id 2k is the k-th string of `strings`, an odd id 2k+1 the k-th JSON valu
   by NUL, or a JSON list when `node_ids` is `json`) and `count × len(shape)` value ids.
 - `edge_attrs(id, record)`: every distinct edge attribute dict as `[shape, value id, …]` (JSON); the value
   id of an evidence list is -1, a placeholder for the edge's own list (the key keeps its position).
-- `evidence(run, shape, count, ids)`: every distinct evidence dict once, numbered in order across runs.
+- `evidence(first, shape, count, ids)`: every distinct evidence dict once, numbered in order across runs of one
+  shape (of at most `ROW_BYTES` of value ids), each run keyed by the number of its first record.
 - `evidence_lists(id, ids)`: the evidence of edges citing other than exactly one record (`id,id,…`).
 - `edges(name, data)`: integer arrays. Per node in node order: `out_degree`, `in_degree`. Per edge,
   grouped by source in its successor order: `dst` (node number), `attrs` (`edge_attrs` id), `evidence`
   (an evidence number, -1 when the edge has no evidence list, -2-k for `evidence_lists` row k). Per edge,
   grouped by target in its predecessor order: `pred_src` (node number), `pred_edge` (the edge's position
   in the successor order). Both orders come back as saved, so searches break ties as on the saved graph.
+- `node_names(bucket, data)`: node id → node number (a JSON object), the ids spread over `name_buckets` rows by
+  CRC-32 (`name_bucket`, about `NAMES_PER_BUCKET` each): finding a node reads one row, and so does finding
+  that there is no such node.
+- `adjacency(num, data)`: one row per node, by node number: its id's and its shape's value ids and its attribute
+  value ids, then its successors (their count, then per successor in the saved order: node number, the value
+  ids of its id and of its `kind`, `edge_attrs` id, evidence reference as in `edges`), then its predecessors the
+  same way. A neighbour's kind is there so that `--via` can leave out hubs without reading their rows.
 - `snapshot(part, data)`: zlib-compressed JSON (`trustgraph.saved.codec`): one row per Snapshot field (with the
   policy objects it shares), `_report` for the LoadReport, `_<name>` for an analysis product (`_marks`: what
   pictures mark, `trustgraph.analysis.marks`; JSON this module does not read, listed in the `products` meta row).
   A file without a product (written before products were kept, or by a command that did not make it) is read as
-  before: products are an addition within version 2, so files of either kind are read by either trustgraph.
+  before. A part is read by its key (and its row digest), without the rest of the file.
 
 What is read back is checked before it is used: the SQLite schema must be exactly the one written (tables only,
-so that no view or trigger runs; `trusted_schema` off), both digests must match, and a snapshot part is inflated
-only up to its recorded size (a part that would grow beyond it is refused, not inflated). Version 1 files (without
-the digests) are refused with a hint to rebuild them.
+so that no view or trigger runs; `trusted_schema` off) and the meta digest must match; a full load checks the data
+digest over everything it reads, a read by key (a query, a snapshot part) each row's digest; a snapshot part is
+inflated only up to its recorded size (a part that would grow beyond it is refused, not inflated). Files of
+another `store_version` are refused with a hint to rebuild them.
 
 Nothing here knows attribute names: any JSON-ready node, edge or graph attribute is stored, and loads back
-as JSON gives it (tuples as lists). Packed arrays rather than a row per node or edge: reading 600k rows
-one by one costs more than all the rest of a load.
+as JSON gives it (tuples as lists). Packed arrays rather than a row per node or edge for the full load: reading
+600k rows one by one costs more than all the rest of a load; a row per node for the queries, which read few.
 
 Loaded graphs share identical evidence dicts (and the lists inside them) between edges: evidence is
 read-only once the graph is built. Node and edge attribute dicts, and the lists and dicts in them, are
@@ -753,7 +768,8 @@ class SavedFile:
         rows = self._query(f"SELECT {columns}, digest FROM {table} {where}", args)  # noqa: S608 - names from _KEYED
         for *cells, digest in rows:
             if digest != _row_digest(table, cells):
-                raise StoreError(f"damaged saved graph ({table} row {cells[0]!r} does not match its digest)")
+                key = cells[0].decode("utf-8", "replace") if type(cells[0]) is bytes else cells[0]
+                raise StoreError(f"damaged saved graph ({table} row {key} does not match its digest)")
         return [tuple(cells) for *cells, _ in rows]
 
     def _part(self, name: str) -> Any:
