@@ -147,22 +147,33 @@ class _Reader:
                          for num, data in rows]
             yield from batch
 
-    def neighbours(self, entries: Any) -> Iterator[tuple[int, str, Any, _Attrs]]:
-        """(number, name, kind, edge attributes) of a row's successor or predecessor entries."""
+    def neighbours(self, entries: Any) -> tuple[Any, Any, list[tuple[int, int]]]:
+        """A row's successor or predecessor entries as parallel sequences: node numbers, kind value ids and edge
+        references (`edge`'s arguments), the columns sliced at once (a hub's row holds thousands of entries)."""
+        return entries[0::_ENTRY], entries[2::_ENTRY], list(zip(entries[3::_ENTRY], entries[4::_ENTRY], strict=True))
+
+    def names(self, entries: Any) -> list[str]:
+        """The names of a row's entries (looked up in the string cache first), each name's number noted."""
         with self.checked():
-            out = []
-            for i in range(0, len(entries), _ENTRY):
-                num, name_id, kind_id, attrs, evidence = entries[i:i + _ENTRY]
-                name = self.value(name_id)
-                self._nums.setdefault(name, num)
-                out.append((num, name, self.value(kind_id), self.edge(attrs, evidence)))
-        return iter(out)
+            string = self._strings.get
+            found = [string(i >> 1) if not i & 1 else None for i in entries[1::_ENTRY]]
+            # strings not read yet (or a name that is no string): looked up one by one
+            names: list[str] = [self.value(i) for i in entries[1::_ENTRY]] if None in found else found  # type: ignore[assignment]
+            known = self._nums
+            if len(known) < self.count:
+                for name, num in zip(names, entries[0::_ENTRY], strict=True):
+                    known.setdefault(name, num)
+        return names
 
     def edge(self, attrs: int, evidence: int) -> _Attrs:
         """An edge's attributes (shared by the edges alike: read only)."""
         found = self._edges.get((attrs, evidence))
         if found is not None:
             return found
+        with self.checked():
+            return self._edge(attrs, evidence)
+
+    def _edge(self, attrs: int, evidence: int) -> _Attrs:
         template = self._templates.get(attrs)
         if template is None:
             rows = self._keyed("edge_attrs", "WHERE id = ?", (attrs,))
@@ -232,7 +243,7 @@ class _Edge(dict[str, Any]):
             return self._cite()
         raise KeyError(key)
 
-    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+    def get(self, key: str, default: Any = None) -> Any:
         if key == "evidence" and self.cited is not None:
             return self._cite()
         return super().get(key, default)
@@ -271,8 +282,8 @@ class _View:
         self.reader = reader
         self.keep_kind = keep_kind
         self.keep_edge = keep_edge
-        self._succ: dict[str, dict[str, _Attrs]] = {}
-        self._pred: dict[str, dict[str, _Attrs]] = {}
+        self._succ: dict[str, Mapping[str, _Attrs]] = {}
+        self._pred: dict[str, Mapping[str, _Attrs]] = {}
 
     def num(self, name: Any) -> int | None:
         num = self.reader.num(name)
@@ -293,7 +304,7 @@ class _View:
         keep = self.keep_kind
         return ((n, d) for n, d in self.reader.scan() if keep is None or keep(d.get("kind")))
 
-    def adjacent(self, name: Any, successors: bool) -> dict[str, _Attrs]:
+    def adjacent(self, name: Any, successors: bool) -> Mapping[str, _Attrs]:
         made = self._succ if successors else self._pred
         found = made.get(name)
         if found is not None:
@@ -305,25 +316,86 @@ class _View:
             return self._adjacent(name, num, successors, made)
 
     def _adjacent(self, name: Any, num: int, successors: bool,
-                  made: dict[str, dict[str, _Attrs]]) -> dict[str, _Attrs]:
+                  made: dict[str, Mapping[str, _Attrs]]) -> Mapping[str, _Attrs]:
         _, _, succ, pred = self.reader.row(num)
-        entries = list(self.reader.neighbours(succ if successors else pred))
-        if self.keep_kind is not None or self.keep_edge is not None:
-            kept = []
-            for other, other_name, kind, data in entries:
-                if self.keep_kind is not None and not self.keep_kind(kind):
+        entries = succ if successors else pred
+        nums, kinds, edges = self.reader.neighbours(entries)
+        if self.keep_kind is None and self.keep_edge is None:
+            row = made[name] = _Row(self.reader, entries, nums, edges)
+            return row
+        kept = []
+        names = self.reader.names(entries)
+        value, edge = self.reader.value, self.reader.edge
+        for other, other_name, kind, key in zip(nums, names, kinds, edges, strict=True):
+            if self.keep_kind is not None and not self.keep_kind(value(kind)):
+                continue
+            data = edge(*key)
+            if self.keep_edge is not None:
+                data = self.keep_edge(data)  # type: ignore[assignment]
+                if data is None:
                     continue
-                if self.keep_edge is not None:
-                    data = self.keep_edge(data)  # type: ignore[assignment]
-                    if data is None:
-                        continue
-                kept.append((other, other_name, kind, data))
-            if not successors:
-                # a restricted graph's predecessors come in the order of their nodes (analysis.reachability.restrict)
-                kept.sort(key=lambda entry: entry[0])
-            entries = kept
-        found = made[name] = {other_name: data for _, other_name, _, data in entries}
+            kept.append((other, other_name, data))
+        if not successors:
+            # a restricted graph's predecessors come in the order of their nodes (analysis.reachability.restrict)
+            kept.sort(key=lambda entry: entry[0])
+        found = made[name] = {other_name: data for _, other_name, data in kept}
         return found
+
+
+class _Row(Mapping[str, _Attrs]):
+    """A node's successors or predecessors: neighbour → edge attributes. A lookup finds the neighbour by its number
+    and makes that one edge's attributes (a path asks a hub's row for one edge of thousands); the names are read
+    when the row is iterated, and `items()` makes every edge's attributes, in the saved order."""
+
+    __slots__ = ("_by_num", "_edges", "_entries", "_names", "_nums", "_reader", "_whole")
+
+    def __init__(self, reader: _Reader, entries: Any, nums: Any, edges: list[tuple[int, int]]) -> None:
+        self._reader = reader
+        self._entries = entries
+        self._nums = nums
+        self._edges = edges
+        self._by_num: dict[int, int] | None = None
+        self._names: list[str] | None = None
+        self._whole: dict[str, _Attrs] | None = None
+
+    def _at(self, name: object) -> int | None:
+        num = self._reader.num(name)
+        if num is None:
+            return None
+        if self._by_num is None:
+            self._by_num = dict(zip(self._nums, range(len(self._nums)), strict=True))
+        return self._by_num.get(num)
+
+    def __getitem__(self, name: str) -> _Attrs:
+        if self._whole is not None:
+            return self._whole[name]
+        at = self._at(name)
+        if at is None:
+            raise KeyError(name)
+        return self._reader.edge(*self._edges[at])
+
+    def _keys(self) -> list[str]:
+        if self._names is None:
+            self._names = self._reader.names(self._entries)
+        return self._names
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._keys())
+
+    def __len__(self) -> int:
+        return len(self._nums)
+
+    def __contains__(self, name: object) -> bool:
+        try:
+            return self._at(name) is not None
+        except TypeError:  # an unhashable name
+            return False
+
+    def items(self) -> Any:
+        if self._whole is None:
+            edge = self._reader.edge
+            self._whole = dict(zip(self._keys(), [edge(*key) for key in self._edges], strict=True))
+        return self._whole.items()
 
 
 class _Nodes(Mapping[Any, _Attrs]):
@@ -351,12 +423,12 @@ class _Nodes(Mapping[Any, _Attrs]):
         return self._view.items()
 
 
-class _Adjacency(Mapping[Any, dict[str, _Attrs]]):
+class _Adjacency(Mapping[Any, Mapping[str, _Attrs]]):
     def __init__(self, view: _View, successors: bool) -> None:
         self._view = view
         self._successors = successors
 
-    def __getitem__(self, name: Any) -> dict[str, _Attrs]:
+    def __getitem__(self, name: Any) -> Mapping[str, _Attrs]:
         return self._view.adjacent(name, self._successors)
 
     def __contains__(self, name: object) -> bool:
