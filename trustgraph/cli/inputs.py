@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 import networkx as nx
@@ -30,7 +30,7 @@ from trustgraph.graph.classification import annotate
 from trustgraph.graph.schema import VIA_ALL, via_groups, via_kinds
 from trustgraph.load_report import LoadReport
 from trustgraph.model import Organization, Snapshot
-from trustgraph.saved.lazy import LazyGraph, open_lazy, stored_report, stored_snapshot
+from trustgraph.saved.lazy import LazyGraph, in_sqlite, open_lazy, stored_report, stored_snapshot
 from trustgraph.saved.serialize import GraphFileError, keep_products, read_saved, save_graph, saved_inputs
 from trustgraph.saved.store import copy_store
 from trustgraph.sources.files import load_inputs
@@ -175,11 +175,42 @@ def obtain_query_graph(spec: InputSpec, snapshot: bool = False) -> Loaded:
     if spec.graph_file:
         if spec.inputs:
             raise click.UsageError("use either --graph or --input, not both")
-        graph = open_lazy(spec.graph_file)  # the meta table and the graph attributes: no phase to show
+        graph = None
+        if in_sqlite(spec.graph_file):  # the JSON of older versions is loaded whole, in its own phase
+            with phase("read graph", quiet=spec.quiet):  # the meta table and the graph attributes
+                graph = open_lazy(spec.graph_file)
         if graph is not None:
             return Loaded(graph)
         return obtain(spec, snapshot=snapshot)
     return obtain(spec, snapshot=snapshot, lazy=True)
+
+
+Answer = TypeVar("Answer")
+
+
+def query_answer(spec: InputSpec, loaded: Loaded, ask: Callable[[nx.DiGraph], Answer],
+                 snapshot: bool = False) -> tuple[Loaded, Answer]:
+    """`ask(graph)` on what `obtain_query_graph` gave. A build cache entry found damaged by the search (a row that
+    does not match its digest) is removed and built again, with a warning, as when it is found damaged on opening;
+    what is found damaged afterwards is a one-line error (and the entry is removed)."""
+    entry, graph = loaded.cached, loaded.graph
+    if entry is None or not isinstance(graph, LazyGraph):
+        return loaded, ask(graph)
+
+    def removed() -> str:
+        _discard(entry)
+        return ""
+
+    graph.when_damaged(removed)
+    try:
+        answer = ask(graph)
+    except GraphFileError as exc:
+        if not spec.quiet:
+            stderr.print(f"warning: the build cache entry is unusable, rebuilding: {safe(exc)}")
+        loaded = obtain(spec, snapshot=snapshot)
+        return loaded, ask(loaded.graph)
+    graph.when_damaged(lambda: _discarded(entry))
+    return loaded, answer
 
 
 def query_snapshot(loaded: Loaded) -> Snapshot | None:
@@ -307,7 +338,7 @@ def _from_inputs(spec: InputSpec, snapshot: bool | tuple[str, ...],
                 _discard(entry)
             else:
                 if lazy_graph is not None:
-                    lazy_graph.when_damaged(lambda: _discarded(entry))
+                    lazy_graph.when_damaged(lambda: _discarded(entry))  # `query_answer` rebuilds during the search
                     cache.touch(entry)
                     if report is not None:
                         report_load(report, spec.quiet)

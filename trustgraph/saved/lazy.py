@@ -485,17 +485,23 @@ class LazyGraph(nx.DiGraph):
         return self._reader.saved
 
 
+def in_sqlite(path: str | Path) -> bool:
+    """Whether `path` is an SQLite file (a saved graph of this format, or a damaged one), not the node-link JSON of
+    older versions. Raises GraphFileError when it cannot be read, as `read_saved` does."""
+    check_file(path)
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(len(SQLITE_MAGIC)) == SQLITE_MAGIC
+    except OSError as exc:
+        raise GraphFileError(f"{path}: cannot read: {exc.strerror}") from None
+
+
 def open_lazy(path: str | Path) -> LazyGraph | None:
     """The saved graph at `path` read on demand, or None when the file cannot be (an old JSON file, node ids that
     are no strings): then load it whole. Raises GraphFileError for a file that is no saved graph this version
     reads, as `read_saved` does."""
-    check_file(path)
-    try:
-        with open(path, "rb") as fh:
-            if fh.read(len(SQLITE_MAGIC)) != SQLITE_MAGIC:
-                return None
-    except OSError as exc:
-        raise GraphFileError(f"{path}: cannot read: {exc.strerror}") from None
+    if not in_sqlite(path):
+        return None
     try:
         saved = SavedFile(path)
     except StoreError as exc:
