@@ -253,8 +253,8 @@ class _Edge(dict[str, Any]):
 
 
 class _Checked:
-    """Turns what a damaged row raises into a GraphFileError naming the file (a KeyError is no damage: the
-    Mappings raise it for a node the graph does not hold)."""
+    """Around the reading and decoding of rows: what a damaged row raises becomes a GraphFileError naming the file.
+    (The Mappings raise KeyError for a node the graph does not hold outside these blocks.)"""
 
     def __init__(self, reader: _Reader) -> None:
         self.reader = reader
@@ -326,15 +326,16 @@ class _View:
         kept = []
         names = self.reader.names(entries)
         value, edge = self.reader.value, self.reader.edge
-        for other, other_name, kind, key in zip(nums, names, kinds, edges, strict=True):
-            if self.keep_kind is not None and not self.keep_kind(value(kind)):
-                continue
-            data = edge(*key)
-            if self.keep_edge is not None:
-                data = self.keep_edge(data)  # type: ignore[assignment]
-                if data is None:
+        with self.reader.checked():
+            for other, other_name, kind, key in zip(nums, names, kinds, edges, strict=True):
+                if self.keep_kind is not None and not self.keep_kind(value(kind)):
                     continue
-            kept.append((other, other_name, data))
+                data = edge(*key)
+                if self.keep_edge is not None:
+                    data = self.keep_edge(data)  # type: ignore[assignment]
+                    if data is None:
+                        continue
+                kept.append((other, other_name, data))
         if not successors:
             # a restricted graph's predecessors come in the order of their nodes (analysis.reachability.restrict)
             kept.sort(key=lambda entry: entry[0])
