@@ -280,3 +280,18 @@ def test_a_cache_entry_found_damaged_by_a_query_is_rebuilt_with_a_warning(tmp_pa
         _flip(entry, "adjacency", "num", _num(entry, "arn:aws:iam::222222222222:user/alice"))
         code, out, err = _run(*command, "-i", str(ACME), "--json")
         assert (code, out) == expected[:2] and "unusable, rebuilding" in err, (command, err)
+
+
+def test_lazy_answers_with_cloudtrail_usage_match_the_full_load(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    # the usage facts read the snapshot (RoleLastUsed) beside the graph: read on demand too
+    path = tmp_path / "usage.tg"
+    assert _run("build", "-i", str(ACME), "-i", str(ROOT / "samples" / "acme-cloudtrail"), "--no-cache", "-q",
+                "-o", str(path))[0] == 0
+    prod_admin = "arn:aws:iam::444444444444:role/admin/ProdAdmin"
+    commands = [("--json",), (), ("--json", "--used-since", "90d"), ("--unused-for", "30d"), ("--people", "--json")]
+    lazy = [_run("who-can-reach", prod_admin, "--graph", str(path), "-q", *args) for args in commands]
+    assert "usage_window" in json.loads(lazy[0][1]) and "last used" in lazy[1][1]
+    monkeypatch.setattr("trustgraph.cli.inputs.open_lazy", lambda path: None)  # the file loaded whole
+    for args, got in zip(commands, lazy, strict=True):
+        assert _run("who-can-reach", prod_admin, "--graph", str(path), "-q", *args) == got, args
