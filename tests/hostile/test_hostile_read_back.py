@@ -65,19 +65,27 @@ def saved(good: Path, tmp_path: Path) -> Path:
 
 
 def _edit(path: Path, *statements: str, resign: bool = False) -> None:
-    """Change the file with SQL; with `resign`, write both digests anew, as someone forging the file would."""
+    """Change the file with SQL; with `resign`, write every digest anew (the rows', the data's and the meta's), as
+    someone forging the file would."""
     with closing(sqlite3.connect(path, isolation_level=None)) as con:
         for statement in statements:
             con.execute(statement)
         if resign:
+            for table, columns in store._KEYED.items():
+                cells = ", ".join(f"CAST({column} AS BLOB)" for column in columns)
+                for row in con.execute(f"SELECT {cells}, rowid FROM {table}").fetchall():  # noqa: S608
+                    con.execute(f"UPDATE {table} SET digest = ? WHERE rowid = ?",  # noqa: S608
+                                (store._row_digest(table, row[:-1]), row[-1]))
             con.execute("UPDATE meta SET value = ? WHERE key = 'data_digest'",
                         (store._data_digest(store._fetch_tables(con)),))
             meta = dict(con.execute("SELECT key, value FROM meta").fetchall())
             con.execute("UPDATE meta SET value = ? WHERE key = 'meta_digest'", (store._meta_digest(meta),))
 
 
-def _one_line_graph_error(path: Path) -> str:
-    code, _, err = run("who-can-reach", TARGET, "--graph", str(path), "-q")
+def _one_line_graph_error(path: Path, *command: str) -> str:
+    """The error of a query (read on demand: it checks the rows it reads) or of `command` (findings loads the graph
+    and the snapshot whole, and checks all of it)."""
+    code, _, err = run(*(command or ("who-can-reach", TARGET)), "--graph", str(path), "-q")
     assert code == 2, err
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"error: {path}: "), err
@@ -170,17 +178,23 @@ def test_a_part_without_a_recorded_size_is_refused(saved: Path) -> None:
 # ---------------------------------------------------------------------------------------------- digests
 
 
-@pytest.mark.parametrize("change", [
-    "UPDATE strings SET text = replace(text, 'BreakGlass', 'BreakGlasz')",
-    "UPDATE edges SET data = substr(data, 1, length(data) - 4) WHERE name = 'dst'",
-    "UPDATE snapshot SET data = data || x'00' WHERE part = 'roles'",
-    "UPDATE vals SET value = '1' WHERE id = 0",
-    "DELETE FROM evidence_lists WHERE id = (SELECT max(id) FROM evidence_lists)",
-    "UPDATE nodes SET count = 'x' WHERE run = 0",
+@pytest.mark.parametrize(("change", "query_reads_it"), [
+    ("UPDATE strings SET text = replace(text, 'BreakGlass', 'BreakGlasz')", True),
+    ("UPDATE edges SET data = substr(data, 1, length(data) - 4) WHERE name = 'dst'", False),
+    ("UPDATE snapshot SET data = data || x'00' WHERE part = 'roles'", False),
+    ("UPDATE vals SET value = '1' WHERE id = 0", True),
+    ("DELETE FROM evidence_lists WHERE id = (SELECT max(id) FROM evidence_lists)", False),
+    ("UPDATE nodes SET count = 'x' WHERE run = 0", False),
+    ("UPDATE adjacency SET data = substr(data, 1, length(data) - 4) WHERE num = 0", False),
 ])
-def test_changed_content_is_refused_by_its_digest(saved: Path, change: str) -> None:
+def test_changed_content_is_refused_by_its_digest(saved: Path, change: str, query_reads_it: bool) -> None:
     _edit(saved, change)
-    assert "does not match its digest" in _one_line_graph_error(saved)
+    # a command that loads the whole graph and snapshot refuses any change to the tables it reads
+    if "adjacency" not in change:
+        assert "does not match its digest" in _one_line_graph_error(saved, "findings")
+    # a query refuses the rows it reads (and answers when the change is in rows it never reads)
+    if query_reads_it:
+        assert "does not match its digest" in _one_line_graph_error(saved)
 
 
 def test_a_changed_meta_row_is_refused_by_its_digest(saved: Path) -> None:

@@ -78,7 +78,7 @@ def test_acme_round_trip_is_identical(acme, tmp_path: Path) -> None:
     assert saved_inputs(path) == [str(ACME)]
 
 
-def test_generated_organization_round_trip_is_identical_and_smaller_than_its_inputs(org, tmp_path: Path) -> None:
+def test_generated_organization_round_trip_is_identical_and_about_the_size_of_its_inputs(org, tmp_path: Path) -> None:
     directory, snapshot, report, graph = org
     assert any(d.get("hub") for _, d in graph.nodes(data=True))
     assert any(d["kind"] == "member" for _, _, d in graph.edges(data=True))
@@ -88,7 +88,8 @@ def test_generated_organization_round_trip_is_identical_and_smaller_than_its_inp
     assert_identical(graph, saved.graph)
     assert saved.snapshot == snapshot and saved.report == report
     inputs = sum(p.stat().st_size for p in directory.glob("*.json"))
-    assert path.stat().st_size < inputs
+    # the graph twice (packed for loading whole, by node for queries: store_version 3) and the snapshot
+    assert path.stat().st_size < 1.2 * inputs
 
 
 @pytest.mark.parametrize("damage", ["node attribute", "edge attribute", "evidence field", "evidence item",

@@ -34,9 +34,11 @@ from trustgraph.graph.schema import (
     is_kind,
     is_membership,
     is_principal,
+    kind_needed,
     via_kinds,
 )
 from trustgraph.graph.usage import UNUSED, has_usage, step_usage
+from trustgraph.saved.lazy import LazyGraph
 
 # Identity Center's people and groups: named by their user or group name, which is no ARN's last part.
 _NAMED_KINDS = (NodeKind.IDENTITY_CENTER_USER, NodeKind.IDENTITY_CENTER_GROUP)
@@ -165,6 +167,12 @@ def restrict(graph: TrustGraph, via: Iterable[str] | str | None) -> TrustGraph:
     allowed = via_kinds(via)
     if allowed is None:
         return graph
+    if isinstance(graph, LazyGraph):
+        # A saved graph read on demand: the same rule applied to each node and edge as it is read.
+        blocked = _blocked(allowed)
+        verdicts: dict[Any, int] = {}
+        return graph.restricted(allowed, lambda kind: kind_needed(kind, allowed),
+                                lambda data: _kept_edge(data, blocked, verdicts))
     made = _RESTRICTED.setdefault(graph, {})
     cached = made.get(allowed)
     edges = _edge_count(graph)
@@ -201,9 +209,8 @@ def _restricted(graph: TrustGraph, allowed: frozenset[str]) -> TrustGraph:
             out_nodes[n] = d
             out_succ[n] = {}
             out_pred[n] = {}
-    # The kinds of the other --via groups; membership (no group) and kinds without a row are always followed.
-    blocked = {str(k) for k, spec in EDGE_SPECS.items() if spec.via is not None and k not in allowed}
-    verdicts: dict[Any, int] = {}  # an edge's kinds → _KEPT, _LEFT_OUT or _PARTLY
+    blocked = _blocked(allowed)
+    verdicts: dict[Any, int] = {}
     for u, row in succ.items():
         kept_row = out_succ.get(u)
         if kept_row is None:
@@ -212,20 +219,32 @@ def _restricted(graph: TrustGraph, allowed: frozenset[str]) -> TrustGraph:
             into = out_pred.get(v)
             if into is None:
                 continue
-            several = data.get("kinds")
-            key = tuple(several) if several else data.get("kind")
-            verdict = verdicts.get(key)
-            if verdict is None:
-                kinds = edge_kinds(data)
-                verdict = verdicts[key] = (_KEPT if not any(k in blocked for k in kinds)
-                                           else _LEFT_OUT if all(k in blocked for k in kinds) else _PARTLY)
-            if verdict == _LEFT_OUT:
+            kept = _kept_edge(data, blocked, verdicts)
+            if kept is None:
                 continue
-            if verdict == _PARTLY:
-                data = _partly_kept(data, blocked)
-            kept_row[v] = data
-            into[u] = data
+            kept_row[v] = kept
+            into[u] = kept
     return out
+
+
+def _blocked(allowed: frozenset[str]) -> frozenset[str]:
+    """The kinds of the other --via groups; membership (no group) and kinds without a row are always followed."""
+    return frozenset(str(k) for k, spec in EDGE_SPECS.items() if spec.via is not None and k not in allowed)
+
+
+def _kept_edge(data: dict[str, Any], blocked: frozenset[str], verdicts: dict[Any, int]) -> dict[str, Any] | None:
+    """An edge's attributes as `restrict` keeps them: as they are, without the alternatives of blocked kinds, or
+    None (left out). `verdicts`: an edge's kinds → _KEPT, _LEFT_OUT or _PARTLY, filled as edges are met."""
+    several = data.get("kinds")
+    key = tuple(several) if several else data.get("kind")
+    verdict = verdicts.get(key)
+    if verdict is None:
+        kinds = edge_kinds(data)
+        verdict = verdicts[key] = (_KEPT if not any(k in blocked for k in kinds)
+                                   else _LEFT_OUT if all(k in blocked for k in kinds) else _PARTLY)
+    if verdict == _LEFT_OUT:
+        return None
+    return _partly_kept(data, blocked) if verdict == _PARTLY else data
 
 
 def _partly_kept(data: Mapping[str, Any], blocked: Collection[str]) -> dict[str, Any]:

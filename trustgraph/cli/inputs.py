@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 import networkx as nx
@@ -30,6 +30,7 @@ from trustgraph.graph.classification import annotate
 from trustgraph.graph.schema import VIA_ALL, via_groups, via_kinds
 from trustgraph.load_report import LoadReport
 from trustgraph.model import Organization, Snapshot
+from trustgraph.saved.lazy import LazyGraph, in_sqlite, open_lazy, stored_report, stored_snapshot
 from trustgraph.saved.serialize import GraphFileError, keep_products, read_saved, save_graph, saved_inputs
 from trustgraph.saved.store import copy_store
 from trustgraph.sources.files import load_inputs
@@ -163,6 +164,62 @@ def obtain_graph(spec: InputSpec) -> nx.DiGraph:
     return obtain(spec).graph
 
 
+def obtain_query_graph(spec: InputSpec, snapshot: bool = False) -> Loaded:
+    """For the queries (who-can-reach, reach, path): a saved graph (--graph, or the build cache entry of the inputs)
+    read on demand, so that the answer reads the rows it touches, not the whole file (`trustgraph.saved.lazy`);
+    loaded whole when it cannot be (an older file, --known-accounts or --accounts-file, which change every node).
+    `snapshot`: the command may need it (loaded whole); a graph read on demand comes without it, and
+    `query_snapshot` reads it when the answer needs it."""
+    if spec.known_accounts or spec.accounts_file:
+        return obtain(spec, snapshot=snapshot)
+    if spec.graph_file:
+        if spec.inputs:
+            raise click.UsageError("use either --graph or --input, not both")
+        graph = None
+        if in_sqlite(spec.graph_file):  # the JSON of older versions is loaded whole, in its own phase
+            with phase("read graph", quiet=spec.quiet):  # the meta table and the graph attributes
+                graph = open_lazy(spec.graph_file)
+        if graph is not None:
+            return Loaded(graph)
+        return obtain(spec, snapshot=snapshot)
+    return obtain(spec, snapshot=snapshot, lazy=True)
+
+
+Answer = TypeVar("Answer")
+
+
+def query_answer(spec: InputSpec, loaded: Loaded, ask: Callable[[nx.DiGraph], Answer],
+                 snapshot: bool = False) -> tuple[Loaded, Answer]:
+    """`ask(graph)` on what `obtain_query_graph` gave. A build cache entry found damaged by the search (a row that
+    does not match its digest) is removed and built again, with a warning, as when it is found damaged on opening;
+    what is found damaged afterwards is a one-line error (and the entry is removed)."""
+    entry, graph = loaded.cached, loaded.graph
+    if entry is None or not isinstance(graph, LazyGraph):
+        return loaded, ask(graph)
+
+    def removed() -> str:
+        _discard(entry)
+        return ""
+
+    graph.when_damaged(removed)
+    try:
+        answer = ask(graph)
+    except GraphFileError as exc:
+        if not spec.quiet:
+            stderr.print(f"warning: the build cache entry is unusable, rebuilding: {safe(exc)}")
+        loaded = obtain(spec, snapshot=snapshot)
+        return loaded, ask(loaded.graph)
+    graph.when_damaged(lambda: _discarded(entry))
+    return loaded, answer
+
+
+def query_snapshot(loaded: Loaded) -> Snapshot | None:
+    """The snapshot of `obtain_query_graph`'s answer: stored beside a graph read on demand, read now."""
+    if loaded.snapshot is None and isinstance(loaded.graph, LazyGraph):
+        loaded.snapshot = stored_snapshot(loaded.graph)
+    return loaded.snapshot
+
+
 def obtain_snapshot_and_graph(spec: InputSpec) -> tuple[Snapshot, nx.DiGraph]:
     """For commands that read the policies too (findings, review); a --graph file must hold them."""
     loaded = obtain(spec, snapshot=True, require_snapshot=True)
@@ -184,11 +241,12 @@ def recorded_inputs(spec: InputSpec) -> list[str]:
 
 
 def obtain(spec: InputSpec, *, snapshot: bool | tuple[str, ...] = False, require_snapshot: bool = False,
-           marks: tuple[str, ...] | None = None) -> Loaded:
+           marks: tuple[str, ...] | None = None, lazy: bool = False) -> Loaded:
     """Load per the spec. `snapshot`: False, True (all of it) or the Snapshot fields wanted; inputs read
     afresh always give the whole snapshot. `marks`: the --sensitive patterns when the command draws marks
     (None: it does not); `Loaded.marks` then holds them, read from the saved graph or the cache entry when
-    they were made for this build, else made once (and kept with the cache entry)."""
+    they were made for this build, else made once (and kept with the cache entry). `lazy`: a build cache entry is
+    read on demand, without its snapshot (`obtain_query_graph`)."""
     wanted = ("marks",) if marks is not None else ()
     stored: Any = None
     if spec.graph_file:
@@ -200,7 +258,7 @@ def obtain(spec: InputSpec, *, snapshot: bool | tuple[str, ...] = False, require
         loaded = Loaded(saved.graph, saved.snapshot, saved.report, saved.inputs)
         stored = saved.products.get("marks")
     else:
-        loaded, stored = _from_inputs(spec, snapshot, marks)
+        loaded, stored = _from_inputs(spec, snapshot, marks, lazy)
     apply_account_files(loaded.graph, spec)
     if marks is not None:
         loaded.marks = _marks_for(loaded, spec, marks, stored)
@@ -259,7 +317,7 @@ def make_marks(graph: nx.DiGraph, snapshot: Snapshot | None, patterns: tuple[str
 
 
 def _from_inputs(spec: InputSpec, snapshot: bool | tuple[str, ...],
-                 marks: tuple[str, ...] | None = None) -> tuple[Loaded, Any]:
+                 marks: tuple[str, ...] | None = None, lazy: bool = False) -> tuple[Loaded, Any]:
     """The graph from the cache or built (and cached), with the marks stored with the cache entry (JSON, or
     None). A build for a command that draws makes the marks before the entry is written, so that the entry
     keeps them, unless account files or patterns make them this run's own."""
@@ -269,6 +327,22 @@ def _from_inputs(spec: InputSpec, snapshot: bool | tuple[str, ...],
     key = None if spec.no_cache else cache.cache_key(hashed, spec.role_arn, spec.iac)
     if key is not None:
         entry = cache.entry_path(key)
+        if entry.is_file() and lazy and marks is None:
+            try:
+                with phase("read cached build", quiet=spec.quiet):
+                    lazy_graph = open_lazy(entry)
+                    report = stored_report(lazy_graph) if lazy_graph is not None else None
+            except GraphFileError as exc:
+                if not spec.quiet:
+                    stderr.print(f"warning: the build cache entry is unusable, rebuilding: {safe(exc)}")
+                _discard(entry)
+            else:
+                if lazy_graph is not None:
+                    lazy_graph.when_damaged(lambda: _discarded(entry))  # `query_answer` rebuilds during the search
+                    cache.touch(entry)
+                    if report is not None:
+                        report_load(report, spec.quiet)
+                    return Loaded(lazy_graph, None, report, list(hashed), entry), None
         if entry.is_file():
             try:
                 with phase("read cached build", quiet=spec.quiet):
@@ -308,6 +382,12 @@ def _store(key: str, graph: nx.DiGraph, snapshot: Snapshot, report: LoadReport, 
         return None
     cache.evict()
     return entry
+
+
+def _discarded(entry: Path) -> str:
+    # Found damaged while a query read it: too late to rebuild this run, but never served again.
+    _discard(entry)
+    return "; the build cache entry is removed, run the command again"
 
 
 def _discard(entry: Path) -> None:

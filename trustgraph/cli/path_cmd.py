@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import click
+import networkx as nx
 
 from trustgraph.analysis.answers import paths_json
-from trustgraph.analysis.reachability import k_shortest_paths, resolve_node
+from trustgraph.analysis.reachability import PathAnswer, k_shortest_paths, resolve_node
 from trustgraph.cli.app import examples, main
-from trustgraph.cli.inputs import VIA_HELP, InputSpec, checked_via, input_options, stderr
+from trustgraph.cli.inputs import (
+    VIA_HELP,
+    InputSpec,
+    checked_via,
+    input_options,
+    obtain_query_graph,
+    query_answer,
+    stderr,
+)
 from trustgraph.cli.output import (
     ROWS_HELP,
     TABLE_FORMATS,
@@ -53,13 +62,26 @@ def path_command(source: str, target: str, spec: InputSpec, k: int, as_json: boo
     if output == "-" and as_json:
         raise click.UsageError("--json and -o - both write to standard output; pick one")
     rows, fmt = split_format(fmt, as_json, output)
-    graph, _, marks = load_picture(spec, marks=bool(output) and not no_marks)
+    loaded = None
+    if output:
+        graph, _, marks = load_picture(spec, marks=not no_marks)
+    else:  # an answer in words: a saved graph is read as far as the answer goes
+        loaded = obtain_query_graph(spec)
+        graph = loaded.graph
     if usage:
         if not output:
             raise click.UsageError("--usage styles the picture: give -o FILE")
         require_usage(graph)
-    src, dst = resolve_node(graph, source), resolve_node(graph, target)
-    paths = k_shortest_paths(graph, src, dst, k, via=checked_via(via))
+
+    def search(graph: nx.DiGraph) -> tuple[str, str, list[PathAnswer]]:
+        src, dst = resolve_node(graph, source), resolve_node(graph, target)
+        return src, dst, k_shortest_paths(graph, src, dst, k, via=checked_via(via))
+
+    if loaded is None:
+        src, dst, paths = search(graph)
+    else:
+        loaded, (src, dst, paths) = query_answer(spec, loaded, search)
+        graph = loaded.graph
     if output and not paths:
         # A picture of the two ends alone would say nothing: say it in words, draw nothing.
         stderr.print(f"no path from {safe(short(src))} to {safe(short(dst))}: no picture written")

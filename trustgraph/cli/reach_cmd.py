@@ -8,7 +8,7 @@ from rich.table import Table
 from trustgraph.analysis.answers import reach_json
 from trustgraph.analysis.reachability import reach
 from trustgraph.cli.app import examples, main
-from trustgraph.cli.inputs import VIA_HELP, InputSpec, checked_via, input_options, obtain_graph
+from trustgraph.cli.inputs import VIA_HELP, InputSpec, checked_via, input_options, obtain_query_graph, query_answer
 from trustgraph.cli.output import ROWS_HELP, TABLE_FORMATS, emit_json, emit_rows, path_text, short, split_format, stdout
 from trustgraph.cli.terminal import safe
 from trustgraph.graph.schema import NodeKind, is_kind
@@ -32,8 +32,9 @@ def reach_command(principal: str, spec: InputSpec, max_hops: int | None, as_json
     PRINCIPAL may also be an IAM Identity Center user or group, by ARN or by its user or group name.
     """
     fmt, _ = split_format(fmt, as_json, None)
-    graph = obtain_graph(spec)
-    answer = reach(graph, principal, max_hops, via=checked_via(via))
+    loaded, answer = query_answer(spec, obtain_query_graph(spec),
+                                  lambda graph: reach(graph, principal, max_hops, via=checked_via(via)))
+    graph = loaded.graph
     if as_json:
         emit_json(reach_json(answer))
         return

@@ -7,11 +7,21 @@ import networkx as nx
 from rich.table import Table
 
 from trustgraph.analysis.answers import who_can_reach_json
+from trustgraph.analysis.marks import NO_MARKS
 from trustgraph.analysis.people import Person, people_of, people_summary, person_json
-from trustgraph.analysis.reachability import Reacher, through_group, who_can_reach
+from trustgraph.analysis.reachability import Reacher, WhoCanReach, through_group, who_can_reach
 from trustgraph.analysis.usage import BadSince, since_moment, unused_for, used_since
 from trustgraph.cli.app import examples, main
-from trustgraph.cli.inputs import VIA_HELP, InputSpec, checked_via, input_options, stderr
+from trustgraph.cli.inputs import (
+    VIA_HELP,
+    InputSpec,
+    checked_via,
+    input_options,
+    obtain_query_graph,
+    query_answer,
+    query_snapshot,
+    stderr,
+)
 from trustgraph.cli.output import (
     ROWS_HELP,
     TABLE_FORMATS,
@@ -78,12 +88,26 @@ def who_can_reach_command(role_arn: str, spec: InputSpec, max_hops: int | None, 
         raise click.UsageError("--json and -o - both write to standard output; pick one")
     rows, fmt = split_format(fmt, as_json, output)
     # The snapshot: RoleLastUsed of the target beside CloudTrail usage; the marks: those of the build.
-    graph, snapshot, marks = load_picture(spec, snapshot=True, marks=bool(output) and not no_marks)
+    loaded = None
+    if output:
+        graph, snapshot, marks = load_picture(spec, snapshot=True, marks=not no_marks)
+    else:  # an answer in words: a saved graph is read as far as the answer goes
+        loaded = obtain_query_graph(spec, snapshot=True)
+        graph, marks = loaded.graph, NO_MARKS
     if usage:
         if not output:
             raise click.UsageError("--usage styles the picture: give -o FILE")
         require_usage(graph)
-    answer = who_can_reach(graph, role_arn, max_hops, from_outside=from_outside, via=checked_via(via), people=people)
+
+    def search(graph: nx.DiGraph) -> WhoCanReach:
+        return who_can_reach(graph, role_arn, max_hops, from_outside=from_outside, via=checked_via(via), people=people)
+
+    if loaded is None:
+        answer = search(graph)
+    else:
+        loaded, answer = query_answer(spec, loaded, search, snapshot=True)
+        graph = loaded.graph
+        snapshot = query_snapshot(loaded) if has_usage(graph) else loaded.snapshot
     answer.reachers = _usage_filtered(graph, answer.reachers, used_since_text, unused_for_text)
     persons = people_of(graph, answer.reachers) if people else []
     if people:

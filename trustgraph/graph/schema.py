@@ -520,7 +520,12 @@ def via_kinds(via: Iterable[str] | str | None) -> frozenset[str] | None:
 def hub_needed(data: Mapping[str, Any], allowed: frozenset[str]) -> bool:
     """Whether a query following only the `allowed` edge kinds can use this node (a hub entered only through
     kinds it does not follow is a dead end)."""
-    needs = node_spec(data.get("kind")).needs_via
+    return kind_needed(data.get("kind"), allowed)
+
+
+def kind_needed(kind: object, allowed: frozenset[str]) -> bool:
+    """`hub_needed` of a node of this kind (it depends on the kind alone)."""
+    needs = node_spec(kind).needs_via
     if needs is None:
         return True
     return any(edge_spec(k).via in needs for k in allowed)

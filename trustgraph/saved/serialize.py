@@ -67,7 +67,7 @@ def read_saved(path: str | Path, *, snapshot: bool | Iterable[str] = False, repo
     only those fields. Files without a snapshot (graph-only saves, old JSON) give `snapshot=None`, or a
     GraphFileError with `require_snapshot`. `products`: the analysis products wanted (those stored are in
     `SavedGraph.products`)."""
-    _check_file(path)
+    check_file(path)
     try:
         with open(path, "rb") as fh:
             head = fh.read(len(SQLITE_MAGIC))
@@ -97,7 +97,7 @@ def read_saved(path: str | Path, *, snapshot: bool | Iterable[str] = False, repo
 
 def saved_inputs(path: str | Path) -> list[str]:
     """The inputs a saved graph was built from, as given to `trustgraph build` (without loading it)."""
-    _check_file(path)
+    check_file(path)
     try:
         with open(path, "rb") as fh:
             if fh.read(len(SQLITE_MAGIC)) != SQLITE_MAGIC:
@@ -113,7 +113,7 @@ def saved_inputs(path: str | Path) -> list[str]:
     return [str(i) for i in inputs] if isinstance(inputs, list) else []
 
 
-def _check_file(path: str | Path) -> None:
+def check_file(path: str | Path) -> None:
     # A named pipe or a device given as --graph would block the run: refused before it is opened.
     problem = file_problem(path, INPUT_FILE_CAP)
     if problem is not None:

@@ -1,19 +1,25 @@
 """The saved graph: one SQLite file holding the trust graph, and optionally the snapshot it was built from.
 
-Layout (`store_version` 2). Integer arrays are little-endian int32 BLOBs; "value ids" index the values:
-an even id 2k is the k-th string of `strings`, an odd id 2k+1 the k-th JSON value of `vals`.
+Layout (`store_version` 3). Integer arrays are little-endian int32 BLOBs; "value ids" index the values:
+an even id 2k is the k-th string of `strings`, an odd id 2k+1 the k-th JSON value of `vals`. The graph is held
+twice: packed in whole-graph arrays (`nodes`, `edges`: a full load reads them at once) and by node (`adjacency`,
+`node_names`: a query reads the rows of the nodes its answer touches, `trustgraph.saved.lazy`).
 
 - `meta(key, value)`: `format` (`trustgraph/saved-graph`), `store_version`, `trustgraph_version`, the graph
   `schema`, `nodes` and `edges` counts, `node_ids` (`text`, or `json` when some node id is not a string),
+  `strings` (their count), `name_buckets` (the rows of `node_names`; only with text node ids),
   `snapshot_codec` / `report_codec` (fingerprints of the model classes, when stored), `snapshot_codec.<field>`
   (an optional snapshot part's fingerprint, only when that part is stored: Identity Center data), `inputs` (JSON list,
   when given), `products` (JSON list of the analysis products stored, when some are: `marks`),
   `snapshot_sizes` (JSON: each snapshot part's size uncompressed), `data_digest` (SHA-256 over the
-  contents of every other table, see `_data_digest`), `meta_digest` (SHA-256 over every other meta row) and
-  whatever else the writer adds (the build cache records its key).
+  contents of the tables a full load reads, see `_data_digest`), `meta_digest` (SHA-256 over every other meta row)
+  and whatever else the writer adds (the build cache records its key).
+- Every table but `meta`, `nodes` and `edges` is keyed by an integer or a name and has a `digest` column: SHA-256
+  of the row (table name, key and content, `_row_digest`), checked whenever the row is read by key.
 - `graph_attrs(pos, key, value)`: the graph-level attributes, one JSON value each, in order.
-- `strings(chunk, text)`: every distinct string value (evidence reasons, principals, labels, …) once,
-  joined by NUL characters (a string holding a NUL is stored in `vals` instead).
+- `strings(first, text)`: every distinct string value (evidence reasons, principals, labels, node ids, …) once,
+  joined by NUL characters in rows of at most `ROW_BYTES` (one SQLite page), keyed by the number of the row's
+  first string (a string holding a NUL is stored in `vals` instead).
 - `vals(id, value)`: every other distinct value (JSON): numbers, booleans, null, lists, dicts.
 - `shapes(id, keys, containers)`: every distinct list of attribute names (JSON) in the order of the
   attribute dict, and where a node of that shape holds a list or a dict (those are copied per node).
@@ -21,27 +27,36 @@ an even id 2k is the k-th string of `strings`, an odd id 2k+1 the k-th JSON valu
   by NUL, or a JSON list when `node_ids` is `json`) and `count × len(shape)` value ids.
 - `edge_attrs(id, record)`: every distinct edge attribute dict as `[shape, value id, …]` (JSON); the value
   id of an evidence list is -1, a placeholder for the edge's own list (the key keeps its position).
-- `evidence(run, shape, count, ids)`: every distinct evidence dict once, numbered in order across runs.
+- `evidence(first, shape, count, ids)`: every distinct evidence dict once, numbered in order across runs of one
+  shape (of at most `ROW_BYTES` of value ids), each run keyed by the number of its first record.
 - `evidence_lists(id, ids)`: the evidence of edges citing other than exactly one record (`id,id,…`).
 - `edges(name, data)`: integer arrays. Per node in node order: `out_degree`, `in_degree`. Per edge,
   grouped by source in its successor order: `dst` (node number), `attrs` (`edge_attrs` id), `evidence`
   (an evidence number, -1 when the edge has no evidence list, -2-k for `evidence_lists` row k). Per edge,
   grouped by target in its predecessor order: `pred_src` (node number), `pred_edge` (the edge's position
   in the successor order). Both orders come back as saved, so searches break ties as on the saved graph.
+- `node_names(bucket, data)`: node id → node number (a JSON object), the ids spread over `name_buckets` rows by
+  CRC-32 (`name_bucket`, about `NAMES_PER_BUCKET` each): finding a node reads one row, and so does finding
+  that there is no such node.
+- `adjacency(num, data)`: one row per node, by node number: its id's and its shape's value ids and its attribute
+  value ids, then its successors (their count, then per successor in the saved order: node number, the value
+  ids of its id and of its `kind`, `edge_attrs` id, evidence reference as in `edges`), then its predecessors the
+  same way. A neighbour's kind is there so that `--via` can leave out hubs without reading their rows.
 - `snapshot(part, data)`: zlib-compressed JSON (`trustgraph.saved.codec`): one row per Snapshot field (with the
   policy objects it shares), `_report` for the LoadReport, `_<name>` for an analysis product (`_marks`: what
   pictures mark, `trustgraph.analysis.marks`; JSON this module does not read, listed in the `products` meta row).
   A file without a product (written before products were kept, or by a command that did not make it) is read as
-  before: products are an addition within version 2, so files of either kind are read by either trustgraph.
+  before. A part is read by its key (and its row digest), without the rest of the file.
 
 What is read back is checked before it is used: the SQLite schema must be exactly the one written (tables only,
-so that no view or trigger runs; `trusted_schema` off), both digests must match, and a snapshot part is inflated
-only up to its recorded size (a part that would grow beyond it is refused, not inflated). Version 1 files (without
-the digests) are refused with a hint to rebuild them.
+so that no view or trigger runs; `trusted_schema` off) and the meta digest must match; a full load checks the data
+digest over everything it reads, a read by key (a query, a snapshot part) each row's digest; a snapshot part is
+inflated only up to its recorded size (a part that would grow beyond it is refused, not inflated). Files of
+another `store_version` are refused with a hint to rebuild them.
 
 Nothing here knows attribute names: any JSON-ready node, edge or graph attribute is stored, and loads back
-as JSON gives it (tuples as lists). Packed arrays rather than a row per node or edge: reading 600k rows
-one by one costs more than all the rest of a load.
+as JSON gives it (tuples as lists). Packed arrays rather than a row per node or edge for the full load: reading
+600k rows one by one costs more than all the rest of a load; a row per node for the queries, which read few.
 
 Loaded graphs share identical evidence dicts (and the lists inside them) between edges: evidence is
 read-only once the graph is built. Node and edge attribute dicts, and the lists and dicts in them, are
@@ -51,6 +66,7 @@ each node's and edge's own.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import sqlite3
 import sys
@@ -75,11 +91,16 @@ from trustgraph.version import __version__
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 FORMAT = "trustgraph/saved-graph"
-STORE_VERSION = 2  # 2: the digests and the snapshot part sizes (the build cache key includes it)
+# 2: the digests and the snapshot part sizes; 3: row digests, node_names and adjacency (queries read by key).
+# The build cache key includes it.
+STORE_VERSION = 3
 APPLICATION_ID = 0x54477266  # "TGrf" in the SQLite header: `file` and other tools can tell the files apart
 EVIDENCE_SLOT = -1  # value id of the evidence key in an edge_attrs record: the list is the edge's own
 ZLIB_LEVEL = 1  # level 6 saves 20 % of the snapshot's bytes for twice the time
-STRINGS_PER_CHUNK = 1 << 16
+# Rows within one SQLite page (a longer row spills into overflow pages, half empty): a query reads the rows of
+# the strings and evidence records it touches.
+ROW_BYTES = 3900
+NAMES_PER_BUCKET = 64  # node names per node_names row (on average)
 INT32 = next(code for code in "ilh" if array(code).itemsize == 4)
 
 SNAPSHOT_CODEC = Codec(Snapshot)
@@ -201,13 +222,16 @@ class _Interner:
 
 
 class _Runs:
-    """Consecutive records grouped in runs of one shape: (shape, count, packed value ids, names)."""
+    """Consecutive records grouped in runs of one shape (of at most `cap` value ids): (shape, count, packed value
+    ids, names)."""
 
-    def __init__(self) -> None:
+    def __init__(self, cap: int | None = None) -> None:
         self.rows: list[tuple[int, int, list[int], list[Any]]] = []
+        self.cap = cap  # value ids per run, at most (one record more when a record alone holds more)
 
     def add(self, shape: int, ids: list[int], name: Any = None) -> None:
-        if not self.rows or self.rows[-1][0] != shape:
+        if (not self.rows or self.rows[-1][0] != shape
+                or (self.cap is not None and len(self.rows[-1][2]) + len(ids) > self.cap)):
             self.rows.append((shape, 0, [], []))
         run_shape, count, values, names = self.rows[-1]
         values.extend(ids)
@@ -217,19 +241,52 @@ class _Runs:
 
 SCHEMA_SQL = """
     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-    CREATE TABLE graph_attrs (pos INTEGER PRIMARY KEY, key TEXT NOT NULL, value TEXT NOT NULL);
-    CREATE TABLE strings (chunk INTEGER PRIMARY KEY, text TEXT NOT NULL);
-    CREATE TABLE vals (id INTEGER PRIMARY KEY, value TEXT NOT NULL);
-    CREATE TABLE shapes (id INTEGER PRIMARY KEY, keys TEXT NOT NULL, containers TEXT NOT NULL);
+    CREATE TABLE graph_attrs (pos INTEGER PRIMARY KEY, key TEXT NOT NULL, value TEXT NOT NULL, digest BLOB NOT NULL);
+    CREATE TABLE strings (first INTEGER PRIMARY KEY, text TEXT NOT NULL, digest BLOB NOT NULL);
+    CREATE TABLE vals (id INTEGER PRIMARY KEY, value TEXT NOT NULL, digest BLOB NOT NULL);
+    CREATE TABLE shapes (id INTEGER PRIMARY KEY, keys TEXT NOT NULL, containers TEXT NOT NULL, digest BLOB NOT NULL);
     CREATE TABLE nodes (run INTEGER PRIMARY KEY, shape INTEGER NOT NULL, count INTEGER NOT NULL,
                         names TEXT NOT NULL, ids BLOB NOT NULL);
-    CREATE TABLE edge_attrs (id INTEGER PRIMARY KEY, record TEXT NOT NULL);
-    CREATE TABLE evidence (run INTEGER PRIMARY KEY, shape INTEGER NOT NULL, count INTEGER NOT NULL,
-                           ids BLOB NOT NULL);
-    CREATE TABLE evidence_lists (id INTEGER PRIMARY KEY, ids TEXT NOT NULL);
+    CREATE TABLE edge_attrs (id INTEGER PRIMARY KEY, record TEXT NOT NULL, digest BLOB NOT NULL);
+    CREATE TABLE evidence (first INTEGER PRIMARY KEY, shape INTEGER NOT NULL, count INTEGER NOT NULL,
+                           ids BLOB NOT NULL, digest BLOB NOT NULL);
+    CREATE TABLE evidence_lists (id INTEGER PRIMARY KEY, ids TEXT NOT NULL, digest BLOB NOT NULL);
     CREATE TABLE edges (name TEXT PRIMARY KEY, data BLOB NOT NULL);
-    CREATE TABLE snapshot (part TEXT PRIMARY KEY, data BLOB NOT NULL)
+    CREATE TABLE snapshot (part TEXT PRIMARY KEY, data BLOB NOT NULL, digest BLOB NOT NULL);
+    CREATE TABLE node_names (bucket INTEGER PRIMARY KEY, data TEXT NOT NULL, digest BLOB NOT NULL);
+    CREATE TABLE adjacency (num INTEGER PRIMARY KEY, data BLOB NOT NULL, digest BLOB NOT NULL)
 """
+
+# The tables read by key (row by row, each row checked against its own digest): key column, then content columns.
+_KEYED: dict[str, tuple[str, ...]] = {
+    "graph_attrs": ("pos", "key", "value"), "strings": ("first", "text"), "vals": ("id", "value"),
+    "shapes": ("id", "keys", "containers"), "edge_attrs": ("id", "record"),
+    "evidence": ("first", "shape", "count", "ids"), "evidence_lists": ("id", "ids"), "snapshot": ("part", "data"),
+    "node_names": ("bucket", "data"), "adjacency": ("num", "data"),
+}
+
+
+def _row_digest(table: str, cells: Iterable[Any]) -> bytes:
+    """SHA-256 of one row of a keyed table, its key included (a row moved to another key does not match): each
+    cell as the bytes `CAST(cell AS BLOB)` gives (text as UTF-8, integers in decimal), length first."""
+    digest = hashlib.sha256(table.encode() + b"\0")
+    for cell in cells:
+        data = cell if type(cell) is bytes else str(cell).encode("utf-8")
+        digest.update(len(data).to_bytes(8, "little"))
+        digest.update(data)
+    return digest.digest()
+
+
+def _insert(con: sqlite3.Connection, table: str, rows: Iterable[Sequence[Any]]) -> None:
+    """Rows of a keyed table, each with its digest."""
+    marks = ", ".join("?" * (len(_KEYED[table]) + 1))
+    con.executemany(f"INSERT INTO {table} VALUES ({marks})",  # noqa: S608 - names from _KEYED
+                    ((*row, _row_digest(table, row)) for row in rows))
+
+
+def name_bucket(name: str, buckets: int) -> int:
+    """The node_names row holding a node's name (CRC-32: the same in every process, unlike hash())."""
+    return zlib.crc32(name.encode("utf-8", "surrogatepass")) % buckets
 
 
 _Attrs = dict[str, Any]
@@ -275,7 +332,7 @@ def add_products(path: str | Path, products: Mapping[str, Any]) -> None:
             rows = [(_product_part(name), _compress(value, sizes, _product_part(name)))
                     for name, value in products.items()]
             con.executemany("DELETE FROM snapshot WHERE part = ?", [(part,) for part, _ in rows])
-            con.executemany("INSERT INTO snapshot VALUES (?, ?)", rows)
+            _insert(con, "snapshot", rows)
             meta["products"] = _DUMPS(sorted(names | set(products)))
             meta["snapshot_sizes"] = _DUMPS(dict(sorted(sizes.items())))
             meta["data_digest"] = _data_digest(_fetch_tables(con))
@@ -326,9 +383,17 @@ def _write(con: sqlite3.Connection, graph: nx.DiGraph[Any], snapshot: Snapshot |
     text_ids = all(type(n) is str and "\0" not in n for n in graph_nodes)
     index: dict[Any, int] = {}
     nodes = _Runs()
+    # per node, for its adjacency row: [name, shape, value ids…], and the name's and the kind's value ids
+    node_rows: list[list[int]] = []
+    labels: list[tuple[int, int]] = []
     for i, (node, attrs) in enumerate(graph_nodes.items()):
         index[node] = i
-        nodes.add(interner.shape(tuple(attrs)), interner.ids(attrs, track=True), node)
+        shape, node_values = interner.shape(tuple(attrs)), interner.ids(attrs, track=True)
+        nodes.add(shape, node_values, node)
+        if text_ids:
+            name = interner.value(node)
+            labels.append((name, interner.value(attrs["kind"]) if "kind" in attrs else -1))
+            node_rows.append([name, shape, *node_values])
     con.executemany("INSERT INTO nodes VALUES (?, ?, ?, ?, ?)", [
         (run, shape, count, "\0".join(names) if text_ids else _DUMPS(names), _packed(ids))
         for run, (shape, count, ids, names) in enumerate(nodes.rows)])
@@ -339,7 +404,7 @@ def _write(con: sqlite3.Connection, graph: nx.DiGraph[Any], snapshot: Snapshot |
     attr_rows: list[tuple[int, str]] = []
     evidence_ids: dict[tuple[int, ...], int] = {}  # (shape, value id, …) → evidence number
     evidence_by_object: dict[int, int] = {}  # evidence shared by object (a loaded graph): no re-encoding
-    evidence = _Runs()
+    evidence = _Runs(ROW_BYTES // 4)
     list_rows: list[tuple[int, str]] = []
     dst: list[int] = []
     attrs_of: list[int] = []
@@ -407,22 +472,24 @@ def _write(con: sqlite3.Connection, graph: nx.DiGraph[Any], snapshot: Snapshot |
         "pred_src": _packed(pred_src), "pred_edge": _packed(pred_edge),
     }
     con.executemany("INSERT INTO edges VALUES (?, ?)", arrays.items())
-    con.executemany("INSERT INTO edge_attrs VALUES (?, ?)", attr_rows)
-    con.executemany("INSERT INTO evidence VALUES (?, ?, ?, ?)", [
-        (run, shape, count, _packed(ids)) for run, (shape, count, ids, _) in enumerate(evidence.rows)])
-    con.executemany("INSERT INTO evidence_lists VALUES (?, ?)", list_rows)
+    if text_ids:
+        _write_index(con, list(graph_nodes), node_rows, labels, graph_adj, graph_pred, dst, attrs_of, evidence_of,
+                     pred_src, pred_edge)
+    del node_rows, labels
+    _insert(con, "edge_attrs", attr_rows)
+    firsts = itertools.accumulate((count for _, count, _, _ in evidence.rows), initial=0)
+    _insert(con, "evidence", [(first, shape, count, _packed(ids))
+                              for first, (shape, count, ids, _) in zip(firsts, evidence.rows, strict=False)])
+    _insert(con, "evidence_lists", list_rows)
     del evidence, arrays, dst, attrs_of, evidence_of, pred_src, pred_edge
 
     strings = interner.strings
-    con.executemany("INSERT INTO strings VALUES (?, ?)", [
-        (chunk, "\0".join(strings[start:start + STRINGS_PER_CHUNK]))
-        for chunk, start in enumerate(range(0, len(strings), STRINGS_PER_CHUNK))])
-    con.executemany("INSERT INTO vals VALUES (?, ?)", enumerate(interner.others))
-    con.executemany("INSERT INTO shapes VALUES (?, ?, ?)", [
+    _insert(con, "strings", _string_chunks(strings))
+    _insert(con, "vals", enumerate(interner.others))
+    _insert(con, "shapes", [
         (i, keys, _DUMPS(sorted(positions)))
         for i, (keys, positions) in enumerate(zip(interner.shapes, interner.containers, strict=True))])
-    con.executemany("INSERT INTO graph_attrs VALUES (?, ?, ?)",
-                    [(i, str(k), _DUMPS(v)) for i, (k, v) in enumerate(graph.graph.items())])
+    _insert(con, "graph_attrs", [(i, str(k), _DUMPS(v)) for i, (k, v) in enumerate(graph.graph.items())])
 
     meta = {
         "format": FORMAT, "store_version": str(STORE_VERSION), "trustgraph_version": __version__,
@@ -430,10 +497,12 @@ def _write(con: sqlite3.Connection, graph: nx.DiGraph[Any], snapshot: Snapshot |
         "edges": str(graph.number_of_edges()), "node_ids": "text" if text_ids else "json",
         "strings": str(len(strings)),
     }
+    if text_ids:
+        meta["name_buckets"] = str(_buckets(len(graph_nodes)))
     sizes: dict[str, int] = {}
     if snapshot is not None:
         stored = SNAPSHOT_CODEC.stored_fields(snapshot)
-        con.executemany("INSERT INTO snapshot VALUES (?, ?)", [
+        _insert(con, "snapshot", [
             (name, _compress(SNAPSHOT_CODEC.encode_field(name, getattr(snapshot, name)), sizes, name))
             for name in stored])
         meta["snapshot_codec"] = SNAPSHOT_CODEC.fingerprint
@@ -441,11 +510,10 @@ def _write(con: sqlite3.Connection, graph: nx.DiGraph[Any], snapshot: Snapshot |
         meta.update({f"snapshot_codec.{name}": SNAPSHOT_CODEC.part_fingerprints[name]
                      for name in SNAPSHOT_CODEC.optional if name in stored})
     if report is not None:
-        con.execute("INSERT INTO snapshot VALUES ('_report', ?)",
-                    (_compress(REPORT_CODEC.encode(report), sizes, "_report"),))
+        _insert(con, "snapshot", [("_report", _compress(REPORT_CODEC.encode(report), sizes, "_report"))])
         meta["report_codec"] = REPORT_CODEC.fingerprint
     if products:
-        con.executemany("INSERT INTO snapshot VALUES (?, ?)", [
+        _insert(con, "snapshot", [
             (_product_part(name), _compress(value, sizes, _product_part(name))) for name, value in products.items()])
         meta["products"] = _DUMPS(sorted(products))
     meta["snapshot_sizes"] = _DUMPS(dict(sorted(sizes.items())))
@@ -455,6 +523,53 @@ def _write(con: sqlite3.Connection, graph: nx.DiGraph[Any], snapshot: Snapshot |
     meta["meta_digest"] = _meta_digest(meta)
     con.executemany("INSERT INTO meta VALUES (?, ?)", meta.items())
     con.execute("COMMIT")
+
+
+def _string_chunks(strings: list[str]) -> list[tuple[int, str]]:
+    """The strings joined by NUL in rows of at most ROW_BYTES (but a longer string alone), each keyed by the number
+    of its first."""
+    rows: list[tuple[int, str]] = []
+    first = size = 0
+    for i, text in enumerate(strings):
+        length = len(text.encode("utf-8", "surrogatepass")) + 1 if not text.isascii() else len(text) + 1
+        if size and size + length > ROW_BYTES:
+            rows.append((first, "\0".join(strings[first:i])))
+            first, size = i, 0
+        size += length
+    if first < len(strings):
+        rows.append((first, "\0".join(strings[first:])))
+    return rows
+
+
+def _buckets(nodes: int) -> int:
+    return max(1, -(-nodes // NAMES_PER_BUCKET))
+
+
+def _write_index(con: sqlite3.Connection, names: list[str], node_rows: list[list[int]],
+                 labels: list[tuple[int, int]], adj: _Neighbours, pred: _Neighbours, dst: list[int],
+                 attrs_of: list[int], evidence_of: list[int], pred_src: list[int], pred_edge: list[int]) -> None:
+    """node_names and adjacency: what a query reads by key (`trustgraph.saved.lazy`)."""
+    buckets: list[dict[str, int]] = [{} for _ in range(_buckets(len(names)))]
+    for num, name in enumerate(names):
+        buckets[name_bucket(name, len(buckets))][name] = num
+    _insert(con, "node_names", [(bucket, _DUMPS(found)) for bucket, found in enumerate(buckets)])
+
+    def entries(row: list[int], others: Iterable[int], edges: Iterable[int]) -> None:
+        start = len(row)
+        row.append(0)
+        for other, edge in zip(others, edges, strict=True):
+            row.extend((other, *labels[other], attrs_of[edge], evidence_of[edge]))
+        row[start] = (len(row) - start - 1) // 5
+
+    rows: list[tuple[int, bytes]] = []
+    out_at = in_at = 0
+    for num, (row, succ, into) in enumerate(zip(node_rows, adj.values(), pred.values(), strict=True)):
+        entries(row, dst[out_at:out_at + len(succ)], range(out_at, out_at + len(succ)))
+        entries(row, pred_src[in_at:in_at + len(into)], pred_edge[in_at:in_at + len(into)])
+        out_at += len(succ)
+        in_at += len(into)
+        rows.append((num, _packed(row)))
+    _insert(con, "adjacency", rows)
 
 
 def _compress(value: Any, sizes: dict[str, int], part: str) -> bytes:
@@ -469,12 +584,12 @@ def _compress(value: Any, sizes: dict[str, int], part: str) -> bytes:
 # type in a column digests differently, or fails), rows in key order.
 _FETCH: dict[str, str] = {
     "graph_attrs": "SELECT pos, CAST(key AS BLOB), CAST(value AS BLOB) FROM graph_attrs ORDER BY pos",
-    "strings": "SELECT chunk, CAST(text AS BLOB) FROM strings ORDER BY chunk",
+    "strings": "SELECT first, CAST(text AS BLOB) FROM strings ORDER BY first",
     "vals": "SELECT id, CAST(value AS BLOB) FROM vals ORDER BY id",
     "shapes": "SELECT id, CAST(keys AS BLOB), CAST(containers AS BLOB) FROM shapes ORDER BY id",
     "nodes": "SELECT run, shape, count, CAST(names AS BLOB), CAST(ids AS BLOB) FROM nodes ORDER BY run",
     "edge_attrs": "SELECT id, CAST(record AS BLOB) FROM edge_attrs ORDER BY id",
-    "evidence": "SELECT run, shape, count, CAST(ids AS BLOB) FROM evidence ORDER BY run",
+    "evidence": "SELECT first, shape, count, CAST(ids AS BLOB) FROM evidence ORDER BY first",
     "evidence_lists": "SELECT id, CAST(ids AS BLOB) FROM evidence_lists ORDER BY id",
     "edges": "SELECT CAST(name AS BLOB), CAST(data AS BLOB) FROM edges ORDER BY name",
     "snapshot": "SELECT CAST(part AS BLOB), CAST(data AS BLOB) FROM snapshot ORDER BY part",
@@ -646,10 +761,22 @@ class SavedFile:
             self.meta.get(f"snapshot_codec.{name}", fingerprint) == fingerprint
             for name, fingerprint in SNAPSHOT_CODEC.part_fingerprints.items())
 
+    def keyed(self, table: str, where: str, args: Iterable[Any] = ()) -> list[tuple[bytes, ...]]:
+        """Rows of a keyed table (`_KEYED`): key and content cells as bytes (`CAST … AS BLOB`), each row checked
+        against its digest. `where`: the SQL after the table name (a WHERE on the key, an ORDER BY)."""
+        columns = ", ".join(f"CAST({column} AS BLOB)" for column in _KEYED[table])
+        rows = self._query(f"SELECT {columns}, digest FROM {table} {where}", args)  # noqa: S608 - names from _KEYED
+        for *cells, digest in rows:
+            if digest != _row_digest(table, cells):
+                key = cells[0].decode("utf-8", "replace") if type(cells[0]) is bytes else cells[0]
+                raise StoreError(f"damaged saved graph ({table} row {key} does not match its digest)")
+        return [tuple(cells) for *cells, _ in rows]
+
     def _part(self, name: str) -> Any:
-        data = next((data for part, data in self._data()["snapshot"] if part == name.encode()), None)
-        if data is None:
+        rows = self.keyed("snapshot", "WHERE part = ?", (name,))
+        if not rows:
             raise StoreError(f"damaged saved graph (no snapshot part {name!r})")
+        data = rows[0][1]
         try:
             size = json.loads(self.meta.get("snapshot_sizes", "{}")).get(name)
             return json.loads(_inflate(data, size if type(size) is int else 0))
