@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from trustgraph.analysis.findings import Finding, FindingContext, FindingOptions, Severity, find
 from trustgraph.analysis.sensitive_roles import sensitive_in_graph
 from trustgraph.graph.schema import TrustGraph
 from trustgraph.model import ProgressCallback, Snapshot
+
+if TYPE_CHECKING:
+    from trustgraph.analysis.findings import Finding
 
 # Roles with findings of this severity or worse are marked (low and info findings are hygiene).
 MARKED_SEVERITY = "medium"
@@ -84,6 +86,7 @@ NO_MARKS = Marks()
 def findings_marks(sensitive: Mapping[str, str], findings: Iterable[Finding], floor: str = MARKED_SEVERITY,
                    patterns: tuple[str, ...] = ()) -> Marks:
     """Marks from the sensitive roles (ARN → why) and the findings of severity `floor` or worse."""
+    from trustgraph.analysis.findings import Severity  # the rules load only when marks are made (queries skip them)
     least = Severity(floor)
     flagged: dict[str, tuple[int, str]] = {}
     details: dict[str, list[dict[str, str]]] = {}
@@ -112,6 +115,7 @@ def compute_marks(graph: TrustGraph, snapshot: Snapshot | None, patterns: Iterab
     chosen = tuple(patterns)
     if snapshot is None:
         return Marks(sensitive=sensitive_in_graph(graph, chosen), patterns=chosen, complete=False)
+    from trustgraph.analysis.findings import FindingContext, FindingOptions, find
     options = FindingOptions(sensitive_patterns=chosen)
     context = FindingContext(snapshot, graph, options)
     sensitive = {arn: s.label for arn, s in context.sensitive.items()}

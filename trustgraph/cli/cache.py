@@ -28,7 +28,6 @@ from pathlib import Path
 
 from trustgraph.load_report import LoadReport
 from trustgraph.saved.store import STORE_VERSION
-from trustgraph.sources.files import iter_input_files
 from trustgraph.sources.iac import IacOptions
 from trustgraph.version import __version__
 
@@ -71,6 +70,7 @@ def cache_key(inputs: Iterable[str], role_arn: str | None, iac: IacOptions | Non
     """The entry key for these inputs, or None when a file cannot be read (the load will say why)."""
     walk = LoadReport()
     try:
+        from trustgraph.sources.files import iter_input_files  # the readers load only when inputs are read
         files = [[str(path), file_digest(path)] for path in iter_input_files(inputs, walk)]
     except OSError:
         return None
@@ -89,6 +89,7 @@ def inputs_digest(inputs: Iterable[str], role_arn: str | None, iac: IacOptions |
     files = []
     for given in inputs:
         root = Path(given)
+        from trustgraph.sources.files import iter_input_files
         for path in iter_input_files([given], walk):
             files.append([path.relative_to(root).as_posix() if path != root else path.name, file_digest(path)])
     key = {"parts": 1, "trustgraph": __version__, "code": code_fingerprint(), "role_arn": role_arn, "files": files,

@@ -42,7 +42,6 @@ from trustgraph.graph.schema import NodeKind, is_kind
 from trustgraph.graph.usage import has_usage
 from trustgraph.model import Snapshot
 from trustgraph.render.engine import FORMATS
-from trustgraph.render.views import reachers_view
 
 
 @main.command("who-can-reach", epilog=examples(
@@ -117,6 +116,7 @@ def who_can_reach_command(role_arn: str, spec: InputSpec, max_hops: int | None, 
         # A picture of the target alone would say nothing: say it in words, draw nothing.
         stderr.print(f"nobody in the data reaches {safe(short(answer.target))}: no picture written")
     elif output:
+        from trustgraph.render.views import reachers_view  # pictures only: a query's answer never loads the views
         dot = reachers_view(graph, answer.target, answer.reachers, marks, usage)
         with phase("render", quiet=spec.quiet):
             written = write_picture(dot, output, fmt)
