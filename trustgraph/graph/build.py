@@ -422,6 +422,15 @@ class GraphBuilder:
                 self.graph.add_edge(arn, hub, kind=EdgeKind.MEMBER.value, scope="member", conditional=False,
                                     conditions=[], evidence=[evidence])
 
+    def _trust_edges_drawn(self) -> None:
+        """Free what only the trust edges use before the indirect edges start: their peak comes later, and these
+        (equal-record keys, trust classes, per-account grant indexes) would be alive at it for nothing."""
+        self._evidence = {}
+        self._parts = {}
+        if self.classes is not None:
+            self.classes.release()
+        self.directory.forget_grant_indexes()
+
     def build(self, progress: ProgressCallback | None = None) -> TrustGraph:
         self._principal_nodes()
         roles = sorted(self.snapshot.roles.values(), key=lambda r: r.arn)
@@ -445,6 +454,7 @@ class GraphBuilder:
                 progress(i + 1, len(roles))
         self._member_edges()
         self._class_members()
+        self._trust_edges_drawn()
         indirect = IndirectEdges(self.graph, self.snapshot, self.directory, self.org, self.data_time) \
             if self.indirect else None
         if indirect is not None:
@@ -454,6 +464,9 @@ class GraphBuilder:
         if indirect is not None:
             # after the people: administrators of Identity Center reach its groups and users
             add_identity_center_admins(indirect)
+            # The indirect edges' working state (permission answers, organization verdicts) is not needed by
+            # what follows: freed before annotate adds to the graph, not after.
+            indirect = None
         g = self.graph
         g.graph["schema"] = GRAPH_SCHEMA
         g.graph["collected_accounts"] = sorted(self.snapshot.collected_accounts)

@@ -161,6 +161,10 @@ class CallerDirectory:
             self._indexes[account] = index
         return index
 
+    def forget_grant_indexes(self) -> None:
+        """Drop the per-account sts:AssumeRole indexes: only the trust edges use them."""
+        self._indexes = {}
+
     def matching_arn(self, pattern: str) -> list[str]:
         """Principals whose ARN an ArnLike pattern matches."""
         segments = pattern.split(":", 5)
