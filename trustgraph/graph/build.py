@@ -22,7 +22,16 @@ from trustgraph.graph.classification import annotate
 from trustgraph.graph.identity_center import add_identity_center
 from trustgraph.graph.identity_center_admins import add_identity_center_admins
 from trustgraph.graph.indirect import IndirectEdges
-from trustgraph.graph.schema import GRAPH_SCHEMA, EdgeKind, NodeKind, TrustGraph, caller_edge_kind, caller_node_kind
+from trustgraph.graph.schema import (
+    GRAPH_SCHEMA,
+    TRUST_RECORD_KEYS,
+    EdgeKind,
+    NodeKind,
+    TrustGraph,
+    caller_edge_kind,
+    caller_node_kind,
+    record_maker,
+)
 from trustgraph.graph.usage import add_usage
 from trustgraph.model import ProgressCallback, Role, Snapshot, Statement
 from trustgraph.policy.caller import Caller, OrgFacts
@@ -38,6 +47,8 @@ from trustgraph.policy.trust import (
     forced_companions,
 )
 
+# Evidence records of trust and member edges: plain dicts sharing one key table (schema.record_maker).
+record = record_maker(TRUST_RECORD_KEYS)
 # Caller kinds that are their node's kind whatever principal form named them.
 _SELF_NAMED = frozenset({NodeKind.ACCOUNT, NodeKind.PUBLIC, NodeKind.SERVICE, NodeKind.FEDERATED, NodeKind.UNKNOWN})
 
@@ -315,7 +326,7 @@ class GraphBuilder:
         parts = self._parts
         conditions = _condition_dicts(verdict)
         chosen = sorted({c.key for c in verdict.chosen})
-        return self._shared({
+        return self._shared(record({
             "role": sys.intern(role.arn),
             "statement": st.index,
             "sid": st.sid,
@@ -327,7 +338,7 @@ class GraphBuilder:
             "caller_chosen": parts.setdefault(("caller_chosen", *chosen), chosen),
             "notes": parts.setdefault(("notes", *verdict.notes), verdict.notes),
             "reason": parts.setdefault(reason, reason),
-        })
+        }))
 
     def _attach(self, src: str, role: Role, verdict: AssumeVerdict, evidence: dict[str, object], kind: str,
                 scope: str) -> None:
@@ -398,10 +409,10 @@ class GraphBuilder:
                     reason = f"matches {cls.label}" + (
                         "; only if " + ", ".join(sorted({c.key for c in unresolved})) + " hold at run time"
                         if unresolved else "")
-                    evidence = self._shared({"role": None, "statement": None, "sid": None, "principal": arn,
-                                             "principal_form": "member", "action": cls.action, "effect": "Allow",
-                                             "conditions": conditions, "caller_chosen": [], "notes": [],
-                                             "reason": reason})
+                    evidence = self._shared(record({
+                        "role": None, "statement": None, "sid": None, "principal": arn, "principal_form": "member",
+                        "action": cls.action, "effect": "Allow", "conditions": conditions, "caller_chosen": [],
+                        "notes": [], "reason": reason}))
                     self.graph.add_edge(arn, group.node_id, kind=EdgeKind.MEMBER.value, scope="member",
                                         conditional=bool(unresolved),
                                         conditions=sorted({c.key for c in unresolved}), evidence=[evidence])
@@ -413,12 +424,11 @@ class GraphBuilder:
                 profile = self.directory.profile(arn)
                 source = next((s.source for s in profile.allows if not s.statement.conditions), "") \
                     if profile else ""
-                evidence: dict[str, object]
-                evidence = {"role": None, "statement": None, "sid": None, "principal": arn,
-                            "principal_form": "member", "action": "sts:AssumeRole", "effect": "Allow",
-                            "conditions": [], "caller_chosen": [], "notes": [],
-                            "reason": f"its own policies allow sts:AssumeRole on every role ({source}), so it can "
-                                      f"use every trust that delegates to account {account}"}
+                evidence = record({
+                    "role": None, "statement": None, "sid": None, "principal": arn, "principal_form": "member",
+                    "action": "sts:AssumeRole", "effect": "Allow", "conditions": [], "caller_chosen": [], "notes": [],
+                    "reason": f"its own policies allow sts:AssumeRole on every role ({source}), so it can "
+                              f"use every trust that delegates to account {account}"})
                 self.graph.add_edge(arn, hub, kind=EdgeKind.MEMBER.value, scope="member", conditional=False,
                                     conditions=[], evidence=[evidence])
 
