@@ -18,6 +18,14 @@ Snapshot its policy documents (trust, inline and managed) and the rest.
 
 Peak memory is tracemalloc's peak and the process's VmHWM (ru_maxrss); tracemalloc itself costs memory
 and time, so use `run.py` for times and peak RSS without it.
+
+`--phases` answers when the peak happens and what is alive then: it marks the build's phase boundaries (after
+the trust edges, the indirect edges' set-up and escalation pass, each account change inside `IndirectEdges.add`,
+its end, Identity Center, its administrators, `annotate`, `build_graph`'s return) by wrapping those functions
+from here (the build's code is untouched), and reports per phase the memory traced at its end, the highest
+point inside it, and, at the phase where that highest point is reached (and a few others), the largest holders
+by file, compared with the Snapshot alone. Account changes are many: for them only the traced figures are kept,
+with a full breakdown at the one in the middle.
 """
 
 from __future__ import annotations
@@ -127,6 +135,133 @@ def grouped(diff: list[tracemalloc.StatisticDiff], top: int) -> list[dict[str, A
             for s in diff[:top]]
 
 
+class Phases:
+    """Marks taken at the build's phase boundaries: traced memory at the mark, the peak since the previous one."""
+
+    def __init__(self, base: tracemalloc.Snapshot, top: int) -> None:
+        self.base = base
+        self.top = top
+        self.rows: list[dict[str, Any]] = []
+        self.breakdowns: dict[str, list[dict[str, Any]]] = {}
+        self.lines: dict[str, list[dict[str, Any]]] = {}
+
+    def mark(self, name: str, breakdown: bool = False) -> None:
+        current, peak = tracemalloc.get_traced_memory()
+        tracemalloc.reset_peak()
+        self.rows.append({"phase": name, "current": current, "peak": peak})
+        if breakdown:
+            snap = tracemalloc.take_snapshot()
+            self.breakdowns[name] = grouped(snap.compare_to(self.base, "filename"), self.top)
+            self.lines[name] = grouped(snap.compare_to(self.base, "lineno"), self.top)
+            tracemalloc.reset_peak()  # the snapshot's own bookkeeping is not the build's
+
+    def install(self, accounts: int) -> list[tuple[Any, str, Any]]:
+        """Wrap the phase functions; returns what to put back."""
+        from trustgraph.graph import build, indirect
+        saved: list[tuple[Any, str, Any]] = []
+
+        def wrap(owner: Any, attr: str, before: str | None, after: str | None, breakdown: bool = True) -> None:
+            original = getattr(owner, attr)
+            saved.append((owner, attr, original))
+
+            def wrapper(*a: Any, **k: Any) -> Any:
+                if before:
+                    self.mark(before, breakdown)
+                result = original(*a, **k)
+                if after:
+                    self.mark(after, breakdown)
+                return result
+            setattr(owner, attr, wrapper)
+
+        wrap(build.GraphBuilder, "_member_edges", "trust edges (role loop)", None)
+        wrap(build.GraphBuilder, "_class_members", None, "member and class-member edges", False)
+        wrap(indirect.IndirectEdges, "_escalation", "indirect: set-up and caller list", "indirect: escalation pass")
+        wrap(indirect.IndirectEdges, "_assume_root", "indirect: per-account links (last account)", None)
+        wrap(indirect.IndirectEdges, "add", None, "indirect: AssumeRoot, StackSets, writes, admin edges")
+        wrap(build, "add_identity_center", None, "Identity Center")
+        wrap(build, "add_identity_center_admins", None, "Identity Center administrators")
+        wrap(build, "annotate", None, "annotate")
+        # account changes inside IndirectEdges.add: the checker forgets its answers there
+        from trustgraph.policy.permissions import PermissionChecker
+        original_forget = PermissionChecker.forget_answers
+        saved.append((PermissionChecker, "forget_answers", original_forget))
+        seen = [0]
+
+        def forget(checker: Any) -> None:
+            seen[0] += 1
+            self.mark(f"indirect: account {seen[0]} begins", breakdown=seen[0] == accounts // 2)
+            original_forget(checker)
+        PermissionChecker.forget_answers = forget  # type: ignore[method-assign]
+        return saved
+
+    def report(self, scale: int) -> list[dict[str, Any]]:
+        """Rows with the account changes folded into one (the highest of them)."""
+        out: list[dict[str, Any]] = []
+        accounts = [r for r in self.rows if r["phase"].startswith("indirect: account ")]
+        for r in self.rows:
+            if r["phase"].startswith("indirect: account "):
+                if r is accounts[0]:
+                    out.append({"phase": f"indirect: per-account links ({len(accounts)} account changes; "
+                                         "highest of them)",
+                                "current": max(a["current"] for a in accounts),
+                                "peak": max(a["peak"] for a in accounts)})
+                continue
+            out.append(dict(r))
+        for r in out:
+            r["current_per_account"] = round(r["current"] / scale)
+            r["peak_per_account"] = round(r["peak"] / scale)
+        return out
+
+
+def run_phases(directory: Path, accounts: int, top: int, json_out: Path | None) -> int:
+    from trustgraph import build_graph, load_inputs
+    tracemalloc.start(1)
+    base = tracemalloc.take_snapshot()
+    t0 = time.process_time()
+    snapshot, _ = load_inputs([directory])
+    gc.collect()
+    phases = Phases(base, top)
+    phases.mark("load (Snapshot kept)", breakdown=True)
+    saved = phases.install(accounts)
+    try:
+        graph = build_graph(snapshot)
+        phases.mark("build_graph returned (builder freed)", breakdown=True)
+        gc.collect()
+        phases.mark("after gc.collect()")
+    finally:
+        for owner, attr, original in reversed(saved):
+            setattr(owner, attr, original)
+    cpu = time.process_time() - t0
+    rows = phases.report(accounts)
+    # the phase whose highest point is the build's (the earliest, on a tie: the memory was reached there)
+    top_row = max(reversed(rows), key=lambda r: r["peak"])
+    report = {"accounts": accounts, "edges": graph.number_of_edges(), "cpu_s_with_tracemalloc": round(cpu, 1),
+              "phases": rows, "highest_peak_in": top_row["phase"], "by_file_at": phases.breakdowns,
+              "by_line_at": phases.lines,
+              "vmhwm_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}
+    tracemalloc.stop()
+    if json_out:
+        json_out.parent.mkdir(parents=True, exist_ok=True)
+        json_out.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"{accounts} accounts, {report['edges']:,} edges: traced MiB at each phase's end and the highest inside "
+          f"it (per account, kB); VmHWM {report['vmhwm_kb'] / 1024:,.0f} MiB with tracemalloc on")
+    for r in rows:
+        star = "  <- peak" if r is top_row else ""
+        print(f"  {r['phase']:62} {r['current'] / 2**20:8.1f} {r['peak'] / 2**20:8.1f}   "
+              f"{r['current_per_account'] / 1000:7.0f} {r['peak_per_account'] / 1000:7.0f}{star}")
+    for name, rows_by_file in phases.breakdowns.items():
+        print(f"\nalive at '{name}', by file (MiB, kB per account):")
+        for row in rows_by_file:
+            print(f"  {row['bytes'] / 2**20:9.1f} {row['bytes'] / accounts / 1000:7.0f}  {row['where']}")
+    fullest = max((r for r in rows if r["phase"] in phases.lines), key=lambda r: r["current"])["phase"]
+    peak_lines = phases.lines[fullest]
+    if peak_lines:
+        print(f"\nalive at '{fullest}' (the most of the marks broken down), by line (MiB, kB per account):")
+        for row in peak_lines:
+            print(f"  {row['bytes'] / 2**20:9.1f} {row['bytes'] / accounts / 1000:7.0f}  {row['where']}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--accounts", type=int, default=100)
@@ -138,9 +273,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-walk", action="store_true", help="skip the per-part walk (tracemalloc only)")
     ap.add_argument("--plain", action="store_true",
                     help="no tracemalloc and no walk: CPU times of load and build and the process's VmHWM only")
+    ap.add_argument("--phases", action="store_true",
+                    help="traced memory at each phase boundary of the build and what is alive at the peak")
+    ap.add_argument("--dir", type=Path, help="an organization already generated (instead of --data-dir's)")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args(argv)
-    directory = ensure_org(args.data_dir, args.accounts, args.roles_per_account, args.users_per_account, args.seed)
+    directory = args.dir or ensure_org(args.data_dir, args.accounts, args.roles_per_account, args.users_per_account,
+                                       args.seed)
+    if args.phases:
+        return run_phases(directory, args.accounts, args.top, args.json)
 
     from trustgraph import build_graph, load_inputs
 

@@ -10,6 +10,7 @@ import networkx as nx
 from tests.builders import Account, Org, allow, deny, doc, edge, identity, load, no_edge, trust
 from trustgraph.analysis.reachability import who_can_reach
 from trustgraph.graph.build import GraphBuilder, build_graph
+from trustgraph.graph.classes import Group
 from trustgraph.policy.organization import OrganizationPolicies
 from trustgraph.sources.files import load_inputs
 
@@ -160,9 +161,17 @@ def test_class_groups_split_by_ou_only_when_a_policy_tests_org_paths() -> None:
     snapshot, _ = load(*pieces, org)
     policies = OrganizationPolicies(snapshot.organization)
     builder = GraphBuilder(snapshot, policies, policies.account_facts())
+    # the classes are released once the trust edges are drawn: their groups are read just before
+    groups: list[Group] = []
+    release = builder._trust_edges_drawn
+
+    def keep_groups() -> None:
+        assert builder.classes is not None
+        groups.extend(g for c in builder.classes.classes.values() for g in c.groups)
+        release()
+    builder._trust_edges_drawn = keep_groups  # type: ignore[method-assign]
     graph = builder.build()
-    admin_groups = [g for c in builder.classes.classes.values() for g in c.groups
-                    if any(m.endswith(":role/Admin") for m in g.members)]
+    admin_groups = [g for g in groups if any(m.endswith(":role/Admin") for m in g.members)]
     assert len(admin_groups) == 2  # one group per OU now
     no_edge(graph, f"arn:aws:iam::{ACCOUNTS[0]}:role/Admin", f"arn:aws:iam::{ACCOUNTS[1]}:role/DataPerimeter")
     edge(graph, f"arn:aws:iam::{ACCOUNTS[1]}:role/Admin", f"arn:aws:iam::{ACCOUNTS[0]}:role/DataPerimeter")

@@ -22,7 +22,16 @@ from trustgraph.graph.classification import annotate
 from trustgraph.graph.identity_center import add_identity_center
 from trustgraph.graph.identity_center_admins import add_identity_center_admins
 from trustgraph.graph.indirect import IndirectEdges
-from trustgraph.graph.schema import GRAPH_SCHEMA, EdgeKind, NodeKind, TrustGraph, caller_edge_kind, caller_node_kind
+from trustgraph.graph.schema import (
+    GRAPH_SCHEMA,
+    TRUST_RECORD_KEYS,
+    EdgeKind,
+    NodeKind,
+    TrustGraph,
+    caller_edge_kind,
+    caller_node_kind,
+    record_maker,
+)
 from trustgraph.graph.usage import add_usage
 from trustgraph.model import ProgressCallback, Role, Snapshot, Statement
 from trustgraph.policy.caller import Caller, OrgFacts
@@ -38,6 +47,8 @@ from trustgraph.policy.trust import (
     forced_companions,
 )
 
+# Evidence records of trust and member edges: plain dicts sharing one key table (schema.record_maker).
+record = record_maker(TRUST_RECORD_KEYS)
 # Caller kinds that are their node's kind whatever principal form named them.
 _SELF_NAMED = frozenset({NodeKind.ACCOUNT, NodeKind.PUBLIC, NodeKind.SERVICE, NodeKind.FEDERATED, NodeKind.UNKNOWN})
 
@@ -318,7 +329,7 @@ class GraphBuilder:
         parts = self._parts
         conditions = _condition_dicts(verdict)
         chosen = sorted({c.key for c in verdict.chosen})
-        return self._shared({
+        return self._shared(record({
             "role": sys.intern(role.arn),
             "statement": st.index,
             "sid": st.sid,
@@ -330,7 +341,7 @@ class GraphBuilder:
             "caller_chosen": parts.setdefault(("caller_chosen", *chosen), chosen),
             "notes": parts.setdefault(("notes", *verdict.notes), verdict.notes),
             "reason": parts.setdefault(reason, reason),
-        })
+        }))
 
     def _attach(self, src: str, role: Role, verdict: AssumeVerdict, evidence: dict[str, object], kind: str,
                 scope: str) -> None:
@@ -401,10 +412,10 @@ class GraphBuilder:
                     reason = f"matches {cls.label}" + (
                         "; only if " + ", ".join(sorted({c.key for c in unresolved})) + " hold at run time"
                         if unresolved else "")
-                    evidence = self._shared({"role": None, "statement": None, "sid": None, "principal": arn,
-                                             "principal_form": "member", "action": cls.action, "effect": "Allow",
-                                             "conditions": conditions, "caller_chosen": [], "notes": [],
-                                             "reason": reason})
+                    evidence = self._shared(record({
+                        "role": None, "statement": None, "sid": None, "principal": arn, "principal_form": "member",
+                        "action": cls.action, "effect": "Allow", "conditions": conditions, "caller_chosen": [],
+                        "notes": [], "reason": reason}))
                     self.graph.add_edge(arn, group.node_id, kind=EdgeKind.MEMBER.value, scope="member",
                                         conditional=bool(unresolved),
                                         conditions=sorted({c.key for c in unresolved}), evidence=[evidence])
@@ -416,14 +427,22 @@ class GraphBuilder:
                 profile = self.directory.profile(arn)
                 source = next((s.source for s in profile.allows if not s.statement.conditions), "") \
                     if profile else ""
-                evidence: dict[str, object]
-                evidence = {"role": None, "statement": None, "sid": None, "principal": arn,
-                            "principal_form": "member", "action": "sts:AssumeRole", "effect": "Allow",
-                            "conditions": [], "caller_chosen": [], "notes": [],
-                            "reason": f"its own policies allow sts:AssumeRole on every role ({source}), so it can "
-                                      f"use every trust that delegates to account {account}"}
+                evidence = record({
+                    "role": None, "statement": None, "sid": None, "principal": arn, "principal_form": "member",
+                    "action": "sts:AssumeRole", "effect": "Allow", "conditions": [], "caller_chosen": [], "notes": [],
+                    "reason": f"its own policies allow sts:AssumeRole on every role ({source}), so it can "
+                              f"use every trust that delegates to account {account}"})
                 self.graph.add_edge(arn, hub, kind=EdgeKind.MEMBER.value, scope="member", conditional=False,
                                     conditions=[], evidence=[evidence])
+
+    def _trust_edges_drawn(self) -> None:
+        """Free what only the trust edges use before the indirect edges start: their peak comes later, and these
+        (equal-record keys, trust classes, per-account grant indexes) would be alive at it for nothing."""
+        self._evidence = {}
+        self._parts = {}
+        if self.classes is not None:
+            self.classes.release()
+        self.directory.forget_grant_indexes()
 
     def build(self, progress: ProgressCallback | None = None) -> TrustGraph:
         self._principal_nodes()
@@ -449,6 +468,7 @@ class GraphBuilder:
                 progress(i + 1, len(roles))
         self._member_edges()
         self._class_members()
+        self._trust_edges_drawn()
         indirect = IndirectEdges(self.graph, self.snapshot, self.directory, self.org, self.data_time,
                                  part=self.part) if self.indirect else None
         if indirect is not None:
@@ -464,6 +484,9 @@ class GraphBuilder:
             # else needs edges of other parts (the policy writes this part could not decide).
             self.graph.graph["part"] = {"accounts": sorted(self.part),
                                         **(indirect.pending() if indirect is not None else {})}
+        # The indirect edges' working state (permission answers, organization verdicts) is not needed by what
+        # follows: freed before annotate adds to the graph, not after.
+        indirect = None
         g = self.graph
         g.graph["schema"] = GRAPH_SCHEMA
         g.graph["collected_accounts"] = sorted(self.snapshot.collected_accounts)

@@ -11,7 +11,7 @@ from trustgraph.graph.schema import NodeKind
 from trustgraph.model import Role, Snapshot, User
 from trustgraph.policy.caller import Caller, OrgFacts
 from trustgraph.policy.globs import ArnPatternSet, arn_matches
-from trustgraph.policy.identity import IdentityProfile, build_profile
+from trustgraph.policy.identity import IdentityProfile, SharedStatements, build_profile
 from trustgraph.policy.session_tags import TAG_SESSION, SessionTagging, session_tagging
 from trustgraph.policy.statements import covers_action
 from trustgraph.policy.trust import compile_trust
@@ -102,6 +102,7 @@ class CallerDirectory:
         self._account_resources: dict[str, tuple[list[str], list[tuple[str, str]]]] = {}
         self._callers: dict[str, Caller] = {}
         self._profiles: dict[str, IdentityProfile | None] = {}
+        self._statements: SharedStatements = {}  # one SourcedStatement per statement and source, not per principal
         self._indexes: dict[str, AccountGrantIndex] = {}
 
     def org_of(self, account: str | None) -> OrgFacts | None:
@@ -125,7 +126,8 @@ class CallerDirectory:
         if arn not in self._profiles:
             p = self.principals[arn]
             has_data = not isinstance(p, Role) or p.has_identity_data
-            self._profiles[arn] = build_profile(p, self.snapshot) if has_data else None
+            self._profiles[arn] = build_profile(p, self.snapshot, shared=self._statements) if has_data \
+                else None
         return self._profiles[arn]
 
     def abstract_account(self, account: str, partition: str = "aws") -> Caller:
@@ -161,6 +163,10 @@ class CallerDirectory:
             self._indexes[account] = index
         return index
 
+    def forget_grant_indexes(self) -> None:
+        """Drop the per-account sts:AssumeRole indexes: only the trust edges use them."""
+        self._indexes = {}
+
     def matching_arn(self, pattern: str) -> list[str]:
         """Principals whose ARN an ArnLike pattern matches."""
         segments = pattern.split(":", 5)
@@ -184,11 +190,14 @@ class CallerDirectory:
         return found
 
     def _resources_of(self, account: str) -> tuple[list[str], list[tuple[str, str]]]:
-        cached = self._account_resources.get(account)
-        if cached is None:
-            pairs = sorted((arn.split(":", 5)[5], arn) for arn in self.by_account.get(account, ()))
-            cached = self._account_resources[account] = ([r for r, _ in pairs], pairs)
-        return cached
+        if not self._account_resources:
+            # Every account's at once, in one pass over the organization's sorted pairs: each account's stays sorted,
+            # and holds the same (resource, ARN) tuples rather than a copy of each.
+            by_account: dict[str, list[tuple[str, str]]] = defaultdict(list)
+            for pair in self._by_resource:
+                by_account[self.principals[pair[1]].account].append(pair)
+            self._account_resources = {a: ([r for r, _ in pairs], pairs) for a, pairs in by_account.items()}
+        return self._account_resources.get(account) or ([], [])
 
     def callers_in(self, account: str) -> list[str]:
         return self.by_account.get(account, [])

@@ -212,6 +212,11 @@ class TrustClasses:
         self._specific = MEMBER_SPECIFIC_KEYS if self._by_ou else (*MEMBER_SPECIFIC_KEYS, ORG_PATHS)
         self._profile_keys: dict[tuple[str, bool], tuple[object, ...] | None] = {}
 
+    def release(self) -> None:
+        """Drop the classes (members, coverage) once the trust edges are drawn: the graph holds what they made."""
+        self.classes = {}
+        self._profile_keys = {}
+
     def _class_for(self, grant: TrustGrant, role: Role) -> TrustClass:
         statement = grant.statement
         caller_conditions = tuple(c for c in statement.conditions if caller_side(c))

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from trustgraph.graph.callers import CallerDirectory
 from trustgraph.graph.iam_writes import WrittenObjects
-from trustgraph.graph.schema import EdgeKind, NodeKind, TrustGraph, graph_dicts
+from trustgraph.graph.schema import INDIRECT_RECORD_KEYS, EdgeKind, NodeKind, TrustGraph, graph_dicts, record_maker
 from trustgraph.model import ComputeResource, Condition, Role, Snapshot, Statement, User
 from trustgraph.policy.caller import Caller
 from trustgraph.policy.grant_targets import GrantTargets
@@ -31,6 +31,8 @@ from trustgraph.policy.permissions import Permission, PermissionChecker
 from trustgraph.policy.statements import covers_action
 from trustgraph.policy.trust import OrgGate
 
+# Evidence records of indirect edges: plain dicts sharing one key table (schema.record_maker).
+_record = record_maker(INDIRECT_RECORD_KEYS)
 WRITE = "policy-write"  # a Link kind that is never drawn: see _writes_on_reached
 # The write's target is reached only through conditional edges: the takeover depends on their conditions.
 REACHES_KEY = "trustgraph:ReachesWriteTarget"
@@ -289,12 +291,12 @@ class IndirectBase:
         shared = self._shared_values
         src, dst = sys.intern(src), sys.intern(dst)  # one string per id, however many records name it
         conditions = shared.setdefault(("conditions", *unresolved), _dicts(unresolved))
-        evidence: dict[str, object] = {
+        evidence = _record({
             "role": dst, "statement": None, "sid": None, "principal": src, "principal_form": kind,
             "action": technique, "effect": "Allow", "conditions": conditions,
             "caller_chosen": shared.setdefault(("caller_chosen",), []),
             "notes": shared.setdefault(("notes", *(notes or ())), list(notes or [])),
-            "reason": shared.setdefault(reason, reason), "kind": kind, "technique": technique}
+            "reason": shared.setdefault(reason, reason), "kind": kind, "technique": technique})
         if service:
             evidence["service"] = service
         if identity:

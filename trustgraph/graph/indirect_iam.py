@@ -285,6 +285,8 @@ class IamEdges(IndirectBase):
 
     def _admin_edges(self, account: str) -> None:
         """admin:A → every role (rewrite its trust) and user (new credentials) of A, as SCPs let A's principals."""
+        if self.org is not None:
+            self.org.forget_verdicts()  # the verdicts kept name other accounts' principals: never asked again
         node = admin_node(account)
         caller = self._abstract_admin(account)
         for arn in self.directory.callers_in(account):

@@ -85,10 +85,25 @@ def _resource_variables(s: SourcedStatement) -> list[Condition]:
     return [Condition("ResourceVariable", key, tuple(p for p in patterns if key in p)) for key in keys]
 
 
-def _document_statements(document: PolicyDocument | None, source: str) -> list[SourcedStatement]:
+# (id of a document, source) → the document and its sourced statements: shared between the principals the same
+# policy is attached to (SourcedStatement is frozen), instead of one copy each.
+SharedStatements = dict[tuple[int, str], tuple[PolicyDocument, list[SourcedStatement]]]
+
+
+def _document_statements(document: PolicyDocument | None, source: str,
+                         shared: SharedStatements | None = None) -> list[SourcedStatement]:
+    """The statements of `document` as coming from `source`; with `shared`, the same objects (a list not to
+    change) for every principal asking about the same document and source."""
     if document is None:
         return []
-    return [SourcedStatement(s, source, document.supports_variables) for s in document.statements]
+    if shared is None:
+        return [SourcedStatement(s, source, document.supports_variables) for s in document.statements]
+    key = (id(document), source)
+    found = shared.get(key)
+    if found is None or found[0] is not document:
+        found = shared[key] = (document, [SourcedStatement(s, source, document.supports_variables)
+                                          for s in document.statements])
+    return found[1]
 
 
 @dataclass(slots=True)
@@ -120,7 +135,10 @@ class IdentityProfile:
                                self.statements, self.boundary_statements, self.boundary_missing)
 
 
-def build_profile(principal: object, snapshot: Snapshot, action: str = ASSUME) -> IdentityProfile:
+def build_profile(principal: object, snapshot: Snapshot, action: str = ASSUME,
+                  shared: SharedStatements | None = None) -> IdentityProfile:
+    """The principal's profile for `action`; `shared`: statements already drawn for other principals (a build
+    keeps one table for all of them)."""
     statements: list[SourcedStatement] = []
     missing: list[str] = []
 
@@ -130,10 +148,10 @@ def build_profile(principal: object, snapshot: Snapshot, action: str = ASSUME) -
             if policy is None:
                 missing.append(arn)
                 continue
-            statements.extend(_document_statements(policy.document, f"{prefix}managed policy {policy.name}"))
+            statements.extend(_document_statements(policy.document, f"{prefix}managed policy {policy.name}", shared))
 
     for inline in principal.inline_policies:  # type: ignore[attr-defined]
-        statements.extend(_document_statements(inline.document, f"inline policy {inline.name}"))
+        statements.extend(_document_statements(inline.document, f"inline policy {inline.name}", shared))
     managed(principal.attached_policy_arns, "")  # type: ignore[attr-defined]
     if isinstance(principal, User):
         for group_name in principal.group_names:
@@ -143,7 +161,7 @@ def build_profile(principal: object, snapshot: Snapshot, action: str = ASSUME) -
                 continue
             for inline in group.inline_policies:
                 statements.extend(_document_statements(inline.document,
-                                                       f"group {group.name}: inline policy {inline.name}"))
+                                                       f"group {group.name}: inline policy {inline.name}", shared))
             managed(group.attached_policy_arns, f"group {group.name}: ")
     allows, denies = relevant(statements, action)
     boundary_allows: list[SourcedStatement] | None = None
@@ -157,7 +175,8 @@ def build_profile(principal: object, snapshot: Snapshot, action: str = ASSUME) -
             missing.append(boundary_arn)
             boundary_missing = boundary_arn
         else:
-            boundary_statements = _document_statements(policy.document, f"permissions boundary {policy.name}")
+            boundary_statements = list(_document_statements(policy.document, f"permissions boundary {policy.name}",
+                                                            shared))
             boundary_allows, boundary_denies = relevant(boundary_statements, action)
     return IdentityProfile(allows, denies, boundary_allows, boundary_denies, missing, statements,
                            boundary_statements, boundary_missing)

@@ -63,6 +63,11 @@ class OrganizationPolicies:
                 for level in self.levels.get(account or "", [account]))
         return found
 
+    def forget_verdicts(self) -> None:
+        """Drop the verdicts kept so far: their keys name the accounts asked about, so a build going account by
+        account need not keep an organization's worth (the shapes and relevant statements, per level, stay)."""
+        self._verdicts.clear()
+
     def account_facts(self) -> dict[str, OrgFacts]:
         return {a.id: OrgFacts(self.org.id, a.ou_path or None) for a in self.org.accounts.values()}
 

@@ -87,6 +87,7 @@ class PermissionChecker:
     _action_ids: dict[tuple[int, str], int] = field(default_factory=dict)  # (policy id, action) → its action id
     _action_contents: dict[tuple[object, ...], int] = field(default_factory=dict)
     _per_principal_actions: set[int] = field(default_factory=set)  # action ids whose answers read such facts
+    _action_ids_dropped: int = 0  # action ids drawn before the last forget_answers: new ones come after them
     _concerns: dict[tuple[int, bool], tuple[Statement, bool]] = field(default_factory=dict)
     _keys: dict[int, frozenset[str]] = field(default_factory=dict)  # action id → the condition keys it can read
 
@@ -117,9 +118,24 @@ class PermissionChecker:
         return found
 
     def forget_answers(self) -> None:
-        """Drop the answers kept so far (what was learnt about which policies read per-principal facts stays)."""
+        """Drop the answers kept so far (what was learnt about which policies read per-principal facts stays).
+
+        With them go the other tables whose keys name the account asked about (a policy id is one account's):
+        the per-action profiles, the action ids and the contents they were drawn from, the condition keys an
+        action id reads, and the organization's verdicts. Called at each account change of the indirect edges,
+        they held every account's worth at the build's peak (docs/performance.md, "Where the memory goes").
+        An action id asked again afterwards is a new one, with no answers yet: answered again, the same. The
+        policy ids and their per-principal marks stay, as they must (policy groups are formed before the
+        questions, and read the marks after)."""
         self._memo.clear()
         self._own.clear()
+        self._for_action.clear()
+        self._action_ids.clear()
+        self._action_ids_dropped += len(self._action_contents)
+        self._action_contents.clear()
+        self._keys.clear()
+        if self.org is not None:
+            self.org.forget_verdicts()
 
     def per_principal(self, policy_id: int) -> bool:
         return policy_id in self._per_principal
@@ -146,7 +162,7 @@ class PermissionChecker:
                 tuple(profile.missing_policies), profile.boundary_missing,
                 self.org.caller_levels(caller.account) if self.org is not None else None)
             found = self._action_ids[(policy, action)] = self._action_contents.setdefault(
-                content, len(self._action_contents))
+                content, self._action_ids_dropped + len(self._action_contents))
         return found
 
     def per_principal_action(self, action_id: int) -> bool:

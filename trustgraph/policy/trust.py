@@ -230,6 +230,10 @@ class OrgGate(Protocol):
 
     def caller_levels(self, account: str | None) -> tuple[object, ...]: ...
 
+    def forget_verdicts(self) -> None:
+        """Drop the verdicts kept so far (a memo: asked again, they are decided again, the same)."""
+        ...
+
     @property
     def condition_keys(self) -> frozenset[str]:
         """Every condition key (lower case) a policy of the organization tests."""
