@@ -139,8 +139,9 @@ def _reason(caller: Caller, role: Role, grant: TrustGrant, verdict: AssumeVerdic
 class GraphBuilder:
     def __init__(self, snapshot: Snapshot, org: OrgGate | None = None,
                  org_facts: dict[str, OrgFacts] | None = None, classes: bool = True,
-                 data_time: float | None = None, indirect: bool = True) -> None:
+                 data_time: float | None = None, indirect: bool = True, jobs: int = 1) -> None:
         self.snapshot = snapshot
+        self.jobs = jobs  # processes the build may use (graph/parallel.py); the graph is the same for any
         self.indirect = indirect  # PassRole, code, IAM and AssumeRoot edges (graph/indirect.py)
         self.org = org
         self.data_time = data_time  # seconds since the epoch: time conditions are decided as of then
@@ -445,7 +446,7 @@ class GraphBuilder:
                 progress(i + 1, len(roles))
         self._member_edges()
         self._class_members()
-        indirect = IndirectEdges(self.graph, self.snapshot, self.directory, self.org, self.data_time) \
+        indirect = IndirectEdges(self.graph, self.snapshot, self.directory, self.org, self.data_time, self.jobs) \
             if self.indirect else None
         if indirect is not None:
             indirect.add()
@@ -487,13 +488,14 @@ def data_time_of(snapshot: Snapshot, given: datetime | None = None) -> tuple[dat
 
 
 def build_graph(snapshot: Snapshot, progress: ProgressCallback | None = None, classes: bool = True,
-                data_time: datetime | None = None) -> TrustGraph:
+                data_time: datetime | None = None, jobs: int = 1) -> TrustGraph:
     """The trust graph of a snapshot (organization data, when present, gates it with SCPs and RCPs).
 
     classes=False expands org-wide `*` trusts caller by caller instead of through trust classes (same
     answers, quadratic size; kept as the reference for equivalence checks). Time conditions (aws:CurrentTime,
     aws:EpochTime, aws:TokenIssueTime) are decided as of `data_time`, else the collection time in the
-    snapshot's manifest, else the build time; the graph records which (`data_time`, `data_time_source`)."""
+    snapshot's manifest, else the build time; the graph records which (`data_time`, `data_time_source`).
+    `jobs`: processes to use (forked, graph/parallel.py), the same graph for any number; large inputs only."""
     moment, source = data_time_of(snapshot, data_time)
     org_gate = None
     org_facts = None
@@ -503,7 +505,7 @@ def build_graph(snapshot: Snapshot, progress: ProgressCallback | None = None, cl
         org_gate = policies
         org_facts = policies.account_facts()
     with collector_paused():
-        builder = GraphBuilder(snapshot, org_gate, org_facts, classes, moment.timestamp())
+        builder = GraphBuilder(snapshot, org_gate, org_facts, classes, moment.timestamp(), jobs=jobs)
         graph = builder.build(progress)
         # The trust classes call back into the builder (a reference cycle). Broken here, the builder and its
         # caches (callers, identity profiles, organization verdicts) are freed now; left as a cycle, the

@@ -24,17 +24,49 @@ queries restricted to some kinds see exactly the alternatives they allow.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from itertools import chain
 
 from trustgraph.graph.indirect_base import Link, admin_node
 from trustgraph.graph.indirect_compute import ComputeEdges
 from trustgraph.graph.indirect_iam import IamEdges
 from trustgraph.graph.indirect_org import OrganizationEdges
+from trustgraph.graph.parallel import in_order
 from trustgraph.graph.schema import EdgeKind, NodeKind
 from trustgraph.model import Role, User
 from trustgraph.policy.caller import Caller
 from trustgraph.policy.identity import IdentityProfile
 
 __all__ = ["IndirectEdges", "Link", "admin_node"]
+
+Member = tuple[Caller, IdentityProfile, User | Role]
+# Forking pays once a worker has this many groups of principals to decide (a few seconds' work in all): smaller
+# inputs (tests, samples) are built in one process whatever --jobs says.
+GROUPS_PER_TASK = 100
+
+
+@dataclass(slots=True)
+class GroupPlan:
+    """The links found for a group of principals with the same policies: the group's, and, when a decision read
+    who the caller is, each member's own (`own`, in member order)."""
+
+    links: list[Link]
+    own: list[list[Link]] | None = None
+
+
+def _tasks(groups: list[tuple[int, list[Member]]], jobs: int) -> list[int]:
+    """Bounds of the tasks the groups are decided in: runs of whole accounts (the checker's answers are kept per
+    account), about GROUPS_PER_TASK groups or more each, a few per worker to even out their lengths."""
+    if jobs < 2 or len(groups) < 2 * GROUPS_PER_TASK:
+        return [0, len(groups)]
+    size = max(GROUPS_PER_TASK, len(groups) // (4 * jobs))
+    bounds = [0]
+    for i in range(1, len(groups)):
+        if i - bounds[-1] >= size and groups[i][1][0][0].account != groups[i - 1][1][0][0].account:
+            bounds.append(i)
+    bounds.append(len(groups))
+    return bounds
 
 
 class IndirectEdges(ComputeEdges, IamEdges, OrganizationEdges):
@@ -53,31 +85,14 @@ class IndirectEdges(ComputeEdges, IamEdges, OrganizationEdges):
         groups: dict[int, list[tuple[Caller, IdentityProfile, User | Role]]] = defaultdict(list)
         for item in callers:
             groups[self.checker.policy_id(item[0], item[1])].append(item)
-        account = None
-        for pid, members in groups.items():
-            if members[0][0].account != account:
-                # Groups come account by account and their questions name their account's resources: the answers
-                # kept for the last account are never asked again (an organization's worth would not fit).
-                account = members[0][0].account
-                self.checker.forget_answers()
-                self._best.clear()
-            links = self._links(members[0][0], members[0][1], alone=len(members) == 1)
-            if len(members) == 1:
-                self._draw([members[0]], links)
-            elif not self.checker.per_principal(pid):
-                self._draw(members, links)
-            else:
-                # A decision read who the caller is (an SCP exempting some ARNs, a condition on tags): decide
-                # each member, then share a node among the members whose edges came out the same.
-                alike: dict[tuple[object, ...], list[tuple[Caller, IdentityProfile, User | Role]]] = defaultdict(list)
-                found: dict[tuple[object, ...], list[Link]] = {}
-                for member in members:
-                    own = self._links(member[0], member[1], alone=True)
-                    key = tuple((x.dst, x.kind, x.technique, tuple(x.unresolved), x.service) for x in own)
-                    alike[key].append(member)
-                    found.setdefault(key, own)
-                for shared, sharing in alike.items():
-                    self._draw(sharing, found[shared])
+        ordered = list(groups.items())
+        tasks = _tasks(ordered, self.jobs)
+        plans: Iterable[GroupPlan] = self._plans(ordered)  # one process: each group drawn once decided
+        if len(tasks) > 2:
+            plans = chain.from_iterable(in_order(lambda task: list(self._plans(ordered[tasks[task]:tasks[task + 1]])),
+                                                 len(tasks) - 1, self.jobs))
+        for (_, members), plan in zip(ordered, plans, strict=True):
+            self._draw_plan(members, plan)
         self._assume_root(callers)
         self._stacksets_org(callers)
         self._writes_on_reached()
@@ -85,6 +100,50 @@ class IndirectEdges(ComputeEdges, IamEdges, OrganizationEdges):
         for account in sorted(self.snapshot.collected_accounts):
             if admin_node(account) in self.graph:
                 self._admin_edges(account)
+
+    def _plans(self, groups: list[tuple[int, list[Member]]]) -> Iterator[GroupPlan]:
+        """The links of each group of principals with the same policies (of whole accounts, in their order): a
+        pure computation, which a forked worker can make (graph/parallel.py)."""
+        account = None
+        for pid, members in groups:
+            if members[0][0].account != account:
+                # Groups come account by account and their questions name their account's resources: the answers
+                # kept for the last account are never asked again (an organization's worth would not fit).
+                account = members[0][0].account
+                self.checker.forget_answers()
+                self._best.clear()
+            links = self._links(members[0][0], members[0][1], alone=len(members) == 1)
+            if len(members) == 1 or not self.checker.per_principal(pid):
+                yield GroupPlan(links)
+            else:
+                # A decision read who the caller is (an SCP exempting some ARNs, a condition on tags): each member
+                # is decided on its own.
+                yield GroupPlan(links, [self._links(m[0], m[1], alone=True) for m in members])
+
+    def _draw_plan(self, members: list[Member], plan: GroupPlan) -> None:
+        """Draw a group's links: from its node (or the principal alone), or, when its members were decided each on
+        its own, from a node shared by the members whose edges came out the same."""
+        links = self._resolve(plan.links)
+        if plan.own is None:
+            self._draw(members, links)
+            return
+        alike: dict[tuple[object, ...], list[Member]] = defaultdict(list)
+        found: dict[tuple[object, ...], list[Link]] = {}
+        for member, own in zip(members, plan.own, strict=True):
+            own = self._resolve(own)
+            key = tuple((x.dst, x.kind, x.technique, tuple(x.unresolved), x.service) for x in own)
+            alike[key].append(member)
+            found.setdefault(key, own)
+        for shared, sharing in alike.items():
+            self._draw(sharing, found[shared])
+
+    def _resolve(self, links: list[Link]) -> list[Link]:
+        """Name the hub nodes the links enter, drawing those not drawn yet, in the order of the links (the order
+        in which they were found: a PassRole runner's id counts those drawn before it)."""
+        for x in links:
+            if x.hub is not None:
+                x.dst = self._hub_node(x.hub)
+        return links
 
     def _links(self, caller: Caller, profile: IdentityProfile, alone: bool) -> list[Link]:
         """The PassRole, code and targeted IAM edges out of `caller`; `alone`: the caller's own (it does not

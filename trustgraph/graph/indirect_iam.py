@@ -11,7 +11,16 @@ from dataclasses import replace
 
 from trustgraph.arns import partition_of
 from trustgraph.graph.iam_writes import of_kind
-from trustgraph.graph.indirect_base import REACHES_KEY, WRITE, IndirectBase, Link, admin_node, names_arn, reachable
+from trustgraph.graph.indirect_base import (
+    REACHES_KEY,
+    WRITE,
+    Hub,
+    IndirectBase,
+    Link,
+    admin_node,
+    names_arn,
+    reachable,
+)
 from trustgraph.graph.schema import EdgeKind
 from trustgraph.model import Condition, Role, User
 from trustgraph.policy.caller import Caller, RequestFacts
@@ -151,10 +160,11 @@ class IamEdges(IndirectBase):
             admin = takeover(joined, self.snapshot, self.admin_memo, self.data_time)
             if admin is None:
                 continue
-            self._out.append(Link(self._admin(account), EdgeKind.IAM.value, ADD_TO_GROUP,
+            self._out.append(Link("", EdgeKind.IAM.value, ADD_TO_GROUP,
                                   [*found.unresolved, *admin.conditions],
                                   f"its own policies allow {ADD_TO_GROUP} on {arn} ({found.source}); in that group "
-                                  f"it is {admin.reason}", list(found.notes), hub_entry=True))
+                                  f"it is {admin.reason}", list(found.notes), hub_entry=True,
+                                  hub=Hub("admin", account)))
             if not found.conditional and not admin.conditions:
                 return
 
@@ -205,11 +215,11 @@ class IamEdges(IndirectBase):
                 return None  # the boundary it must carry keeps it below an administrator
             bounded = capped
         write = steps[1].action
-        return Link(self._admin(account), EdgeKind.IAM.value, new.technique(write),
+        return Link("", EdgeKind.IAM.value, new.technique(write),
                     list(dict.fromkeys((*unresolved, *bounded))),
                     f"its own policies allow {new.create}, {write} and {steps[2].action} on a new {new.kind} {arn} "
                     f"({created.source}): it makes the {new.kind} an administrator of account {account} and uses it",
-                    [n for step in steps for n in step.notes], hub_entry=True)
+                    [n for step in steps for n in step.notes], hub_entry=True, hub=Hub("admin", account))
 
     def _made_admin(self, arn: str) -> tuple[Condition, ...] | None:
         """Under which conditions of its boundary a policy written onto the principal makes it an administrator."""
