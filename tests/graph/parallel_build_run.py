@@ -3,7 +3,8 @@ a digest of every node and edge with its attributes and of each node's successor
 forks made, and the warnings. Run in a fresh interpreter: a fork of a pytest process inherits whatever threads
 earlier tests left running (moto servers), which can crash the child.
 
-`--fail raise|exit` makes every worker process fail (an exception; a process that dies) when it decides links.
+`--fail raise|exit` makes every worker process fail (an exception; a process that dies) when it decides links;
+`--small-tasks` makes the tasks small, so that every pass forks, on inputs that take seconds to build.
 """
 
 from __future__ import annotations
@@ -60,7 +61,11 @@ def main() -> None:
     parser.add_argument("inputs")
     parser.add_argument("--jobs", type=int, action="append", required=True)
     parser.add_argument("--fail", choices=("raise", "exit"))
+    parser.add_argument("--small-tasks", action="store_true",
+                        help="tasks of a few accounts: every pass forks, with many task bounds")
     args = parser.parse_args()
+    if args.small_tasks:
+        indirect.CALLERS_PER_TASK, indirect.GROUPS_PER_TASK, indirect.ADMINS_PER_TASK = 200, 20, 4
     forks = [0]
     fork = os.fork
 

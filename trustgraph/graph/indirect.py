@@ -32,11 +32,12 @@ from trustgraph.graph.indirect_base import Link, admin_node
 from trustgraph.graph.indirect_compute import ComputeEdges
 from trustgraph.graph.indirect_iam import IamEdges
 from trustgraph.graph.indirect_org import OrganizationEdges
-from trustgraph.graph.parallel import in_order
+from trustgraph.graph.parallel import in_order, spans
 from trustgraph.graph.schema import EdgeKind, NodeKind
 from trustgraph.model import Role, User
 from trustgraph.policy.caller import Caller
 from trustgraph.policy.identity import IdentityProfile
+from trustgraph.policy.sensitivity import Takeover, takeover
 
 __all__ = ["IndirectEdges", "Link", "admin_node"]
 
@@ -44,6 +45,8 @@ Member = tuple[Caller, IdentityProfile, User | Role]
 # Forking pays once a worker has this many groups of principals to decide (a few seconds' work in all): smaller
 # inputs (tests, samples) are built in one process whatever --jobs says.
 GROUPS_PER_TASK = 100
+CALLERS_PER_TASK = 2000  # principals whose policy group and takeover a task decides
+ADMINS_PER_TASK = 50  # accounts whose admin node's edges a task decides (their SCPs on each principal)
 
 
 @dataclass(slots=True)
@@ -55,18 +58,10 @@ class GroupPlan:
     own: list[list[Link]] | None = None
 
 
-def _tasks(groups: list[tuple[int, list[Member]]], jobs: int) -> list[int]:
+def _tasks(groups: list[list[Member]], jobs: int) -> list[int]:
     """Bounds of the tasks the groups are decided in: runs of whole accounts (the checker's answers are kept per
-    account), about GROUPS_PER_TASK groups or more each, a few per worker to even out their lengths."""
-    if jobs < 2 or len(groups) < 2 * GROUPS_PER_TASK:
-        return [0, len(groups)]
-    size = max(GROUPS_PER_TASK, len(groups) // (4 * jobs))
-    bounds = [0]
-    for i in range(1, len(groups)):
-        if i - bounds[-1] >= size and groups[i][1][0][0].account != groups[i - 1][1][0][0].account:
-            bounds.append(i)
-    bounds.append(len(groups))
-    return bounds
+    account)."""
+    return spans(len(groups), GROUPS_PER_TASK, jobs, lambda i: groups[i][0][0].account != groups[i - 1][0][0].account)
 
 
 class IndirectEdges(ComputeEdges, IamEdges, OrganizationEdges):
@@ -81,31 +76,48 @@ class IndirectEdges(ComputeEdges, IamEdges, OrganizationEdges):
                 if account and dst in self.snapshot.roles and not self.snapshot.roles[dst].service_linked:
                     self.trusting[(src, account)].append(dst)
         callers = list(self._callers())
-        self._escalation(callers)
-        groups: dict[int, list[tuple[Caller, IdentityProfile, User | Role]]] = defaultdict(list)
-        for item in callers:
-            groups[self.checker.policy_id(item[0], item[1])].append(item)
-        ordered = list(groups.items())
+        # Who takes its account over, and whose policies are the same (a policy id is a worker's own: the groups
+        # are told apart by task too), decided for runs of whole accounts.
+        bounds = spans(len(callers), CALLERS_PER_TASK, self.jobs,
+                       lambda i: callers[i][0].account != callers[i - 1][0].account)
+        sorted_out = list(chain.from_iterable(in_order(
+            lambda task: self._sort(callers[bounds[task]:bounds[task + 1]], task), len(bounds) - 1, self.jobs)))
+        self._escalation(callers, [found for _, found in sorted_out])
+        groups: dict[tuple[int, int], list[Member]] = defaultdict(list)
+        for item, (key, _) in zip(callers, sorted_out, strict=True):
+            groups[key].append(item)
+        ordered = list(groups.values())
         tasks = _tasks(ordered, self.jobs)
         plans: Iterable[GroupPlan] = self._plans(ordered)  # one process: each group drawn once decided
         if len(tasks) > 2:
             plans = chain.from_iterable(in_order(lambda task: list(self._plans(ordered[tasks[task]:tasks[task + 1]])),
                                                  len(tasks) - 1, self.jobs))
-        for (_, members), plan in zip(ordered, plans, strict=True):
+        for members, plan in zip(ordered, plans, strict=True):
             self._draw_plan(members, plan)
         self._assume_root(callers)
         self._stacksets_org(callers)
         self._writes_on_reached()
         self._keep_identity_off_write_paths()
-        for account in sorted(self.snapshot.collected_accounts):
-            if admin_node(account) in self.graph:
-                self._admin_edges(account)
+        admins = [a for a in sorted(self.snapshot.collected_accounts) if admin_node(a) in self.graph]
+        bounds = spans(len(admins), ADMINS_PER_TASK, self.jobs)
+        found = in_order(lambda task: [self._admin_targets(a) for a in admins[bounds[task]:bounds[task + 1]]],
+                         len(bounds) - 1, self.jobs)
+        for account, targets in zip(admins, chain.from_iterable(found), strict=True):
+            self._admin_edges(account, targets)
 
-    def _plans(self, groups: list[tuple[int, list[Member]]]) -> Iterator[GroupPlan]:
+    def _sort(self, callers: list[Member], task: int) -> list[tuple[tuple[int, int], Takeover | None]]:
+        """For each caller (of whole accounts): the key of its group, principals with the same policies, and
+        whether it takes its account over. A pure computation, which a forked worker can make."""
+        return [((task, self.checker.policy_id(caller, profile)),
+                 takeover(principal, self.snapshot, self.admin_memo, self.data_time))
+                for caller, profile, principal in callers]
+
+    def _plans(self, groups: list[list[Member]]) -> Iterator[GroupPlan]:
         """The links of each group of principals with the same policies (of whole accounts, in their order): a
         pure computation, which a forked worker can make (graph/parallel.py)."""
         account = None
-        for pid, members in groups:
+        for members in groups:
+            pid = self.checker.policy_id(members[0][0], members[0][1])
             if members[0][0].account != account:
                 # Groups come account by account and their questions name their account's resources: the answers
                 # kept for the last account are never asked again (an organization's worth would not fit).

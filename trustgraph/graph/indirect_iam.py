@@ -52,10 +52,11 @@ from trustgraph.policy.trust import AssumeVerdict, apply_policy_set
 
 
 class IamEdges(IndirectBase):
-    def _escalation(self, callers: list[tuple[Caller, IdentityProfile, User | Role]]) -> None:
+    def _escalation(self, callers: list[tuple[Caller, IdentityProfile, User | Role]],
+                    takeovers: list[Takeover | None]) -> None:
+        """Callers that take their account over (`takeovers`: sensitivity.takeover of each) enter its admin node."""
         admins: dict[str, list[tuple[str, Takeover]]] = defaultdict(list)
-        for caller, _, principal in callers:
-            found = takeover(principal, self.snapshot, self.admin_memo, self.data_time)
+        for (caller, _, _), found in zip(callers, takeovers, strict=True):
             if found is not None:
                 admins[caller.account or ""].append((caller.node_id, found))
                 self._admins.add(caller.node_id)
@@ -265,10 +266,20 @@ class IamEdges(IndirectBase):
         principals = self.directory.callers_in(account)
         return self.directory.abstract_account(account, partition_of(principals[0]) if principals else "aws")
 
-    def _admin_edges(self, account: str) -> None:
-        """admin:A → every role (rewrite its trust) and user (new credentials) of A, as SCPs let A's principals."""
+    def _admin_edges(self, account: str, targets: list[tuple[str, str, list[Condition]]] | None = None) -> None:
+        """admin:A → every role (rewrite its trust) and user (new credentials) of A, as SCPs let A's principals;
+        `targets`: `_admin_targets(account)`, when decided already."""
         node = admin_node(account)
+        for arn, action, unresolved in self._admin_targets(account) if targets is None else targets:
+            what = "rewrites its trust policy" if action == ROLE_TECHNIQUE else "creates credentials for it"
+            self.link(node, arn, EdgeKind.IAM.value, action, unresolved,
+                      f"an administrator of account {account} {what} ({action})")
+
+    def _admin_targets(self, account: str) -> list[tuple[str, str, list[Condition]]]:
+        """(principal, technique, conditions) of the admin node's edges: a pure computation, which a forked
+        worker can make (graph/parallel.py)."""
         caller = self._abstract_admin(account)
+        out = []
         for arn in self.directory.callers_in(account):
             target = self.directory.principals[arn]
             if isinstance(target, Role):
@@ -281,11 +292,10 @@ class IamEdges(IndirectBase):
                 unresolved = self._scp(caller, target, action)
                 if unresolved is None:
                     continue
-                what = "rewrites its trust policy" if action == ROLE_TECHNIQUE else "creates credentials for it"
-                self.link(node, arn, EdgeKind.IAM.value, action, unresolved,
-                          f"an administrator of account {account} {what} ({action})")
+                out.append((arn, action, unresolved))
                 if not unresolved:
                     break
+        return out
 
     def _scp(self, caller: Caller, target: Role | User, action: str) -> list[Condition] | None:
         """What SCPs leave of `action` on `target` for principals of the target's account (None: denied)."""

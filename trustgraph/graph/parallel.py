@@ -37,6 +37,21 @@ def can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods()
 
 
+def spans(count: int, least: int, jobs: int, cut: Callable[[int], bool] = lambda i: True) -> list[int]:
+    """Bounds of tasks over `count` items: one task when fewer than two of `least` items each would do (or for
+    one job), else tasks of `least` items or more, about four per job so that their lengths even out. A task
+    starts only at an item where `cut` allows it (the first of an account)."""
+    if jobs < 2 or count < 2 * least:
+        return [0, count]
+    size = max(least, count // (4 * jobs))
+    bounds = [0]
+    for i in range(1, count):
+        if i - bounds[-1] >= size and cut(i):
+            bounds.append(i)
+    bounds.append(count)
+    return bounds
+
+
 def in_order(work: Callable[[int], R], tasks: int, jobs: int) -> Iterator[R]:
     """work(0), work(1) … work(tasks - 1), in that order, computed by up to `jobs` forked processes (in this one
     when jobs or tasks are fewer than 2, or the platform cannot fork)."""
