@@ -24,7 +24,7 @@ import networkx as nx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from trustgraph.graph import indirect  # noqa: E402  (the repository first on the path)
+from trustgraph.graph import build, indirect  # noqa: E402  (the repository first on the path)
 from trustgraph.graph.build import build_graph  # noqa: E402
 from trustgraph.graph.parallel import WorkerFailed  # noqa: E402
 from trustgraph.sources.files import load_inputs  # noqa: E402
@@ -65,6 +65,7 @@ def main() -> None:
                         help="tasks of a few accounts: every pass forks, with many task bounds")
     args = parser.parse_args()
     if args.small_tasks:
+        build.ROLES_PER_TASK = 100
         indirect.CALLERS_PER_TASK, indirect.GROUPS_PER_TASK, indirect.ADMINS_PER_TASK = 200, 20, 4
     forks = [0]
     fork = os.fork

@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from itertools import chain, repeat
 
 import networkx as nx
 
@@ -22,6 +23,7 @@ from trustgraph.graph.classification import annotate
 from trustgraph.graph.identity_center import add_identity_center
 from trustgraph.graph.identity_center_admins import add_identity_center_admins
 from trustgraph.graph.indirect import IndirectEdges
+from trustgraph.graph.parallel import in_order, spans
 from trustgraph.graph.schema import GRAPH_SCHEMA, EdgeKind, NodeKind, TrustGraph, caller_edge_kind, caller_node_kind
 from trustgraph.graph.usage import add_usage
 from trustgraph.model import ProgressCallback, Role, Snapshot, Statement
@@ -37,6 +39,9 @@ from trustgraph.policy.trust import (
     evaluate_assume,
     forced_companions,
 )
+
+# Roles whose trust a forked worker decides per task (graph/parallel.py): smaller inputs are built in one process.
+ROLES_PER_TASK = 2000
 
 # Caller kinds that are their node's kind whatever principal form named them.
 _SELF_NAMED = frozenset({NodeKind.ACCOUNT, NodeKind.PUBLIC, NodeKind.SERVICE, NodeKind.FEDERATED, NodeKind.UNKNOWN})
@@ -423,23 +428,56 @@ class GraphBuilder:
                 self.graph.add_edge(arn, hub, kind=EdgeKind.MEMBER.value, scope="member", conditional=False,
                                     conditions=[], evidence=[evidence])
 
+    def _verdicts(self, role: Role, grant: TrustGrant, compiled: CompiledTrust
+                  ) -> Iterator[tuple[Caller, AssumeVerdict]]:
+        """The callers a grant lets in, one by one (those of a trust class aside), with their verdicts."""
+        by_class = self.classes is not None and shareable(grant, compiled)
+        for caller in self._callers(role, grant, compiled, same_account_only=by_class):
+            profile = self.directory.profile(caller.node_id) if caller.concrete else None
+            verdict = evaluate_assume(caller, compiled, grant, profile, self.org)
+            if verdict is not None:
+                yield caller, verdict
+
+    def _role_verdicts(self, role: Role) -> list[list[tuple[Caller | str, AssumeVerdict]]]:
+        """`_verdicts` of each grant of the role's trust, a principal of the data by its ARN: a pure computation,
+        which a forked worker can make."""
+        compiled = compile_trust(role, self.data_time)
+        return [[] if role.service_linked and grant.principal.kind != "service"
+                else [(c.node_id if c.concrete else c, v) for c, v in self._verdicts(role, grant, compiled)]
+                for grant in compiled.grants]
+
+    def _decided(self, roles: list[Role]) -> Iterator[list[list[tuple[Caller, AssumeVerdict]]] | None]:
+        """For each role, its grants' verdicts decided by forked workers; None (decided while drawing) in one
+        process."""
+        bounds = spans(len(roles), ROLES_PER_TASK, self.jobs)
+        if len(bounds) == 2:
+            return repeat(None)
+        d = self.directory
+        for account in sorted(self.snapshot.collected_accounts):  # built once here, not again by each worker
+            for arn in d.callers_in(account):
+                d.profile(arn)
+        found = chain.from_iterable(in_order(
+            lambda task: [self._role_verdicts(r) for r in roles[bounds[task]:bounds[task + 1]]], len(bounds) - 1,
+            self.jobs))
+        return ([[(d.concrete(c) if isinstance(c, str) else c, v) for c, v in grant] for grant in role]
+                for role in found)
+
     def build(self, progress: ProgressCallback | None = None) -> TrustGraph:
         self._principal_nodes()
         roles = sorted(self.snapshot.roles.values(), key=lambda r: r.arn)
+        decided = self._decided(roles)
         for i, role in enumerate(roles):
             compiled: CompiledTrust = compile_trust(role, self.data_time)
+            found = next(decided)
             for problem in compiled.problems:
                 self.problems.append({"role": role.arn, "statement": problem.statement,
                                       "principal": problem.principal, "message": problem.message})
-            for grant in compiled.grants:
+            for at, grant in enumerate(compiled.grants):
                 if role.service_linked and grant.principal.kind != "service":
                     continue  # only the service can assume a service-linked role (§7.3)
                 by_class = self.classes is not None and shareable(grant, compiled)
-                for caller in self._callers(role, grant, compiled, same_account_only=by_class):
-                    profile = self.directory.profile(caller.node_id) if caller.concrete else None
-                    verdict = evaluate_assume(caller, compiled, grant, profile, self.org)
-                    if verdict is not None:
-                        self._edge(caller, role, grant, verdict)
+                for caller, verdict in self._verdicts(role, grant, compiled) if found is None else found[at]:
+                    self._edge(caller, role, grant, verdict)
                 if by_class:
                     self._class_edges(role, grant, compiled)
             if progress and (i % 500 == 0 or i == len(roles) - 1):

@@ -62,15 +62,22 @@ def in_order(work: Callable[[int], R], tasks: int, jobs: int) -> Iterator[R]:
         gc.freeze()
         _work = work
         pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+        last: object = None
         try:
             for answer in pool.map(_run, range(tasks)):
-                yield answer  # type: ignore[misc]  # _run returns what work returns
                 done += 1
+                if done == tasks:
+                    last = answer  # yielded once the pool is gone: a caller need not run this to its end
+                    break
+                yield answer  # type: ignore[misc]  # _run returns what work returns
         except Exception as exc:  # noqa: BLE001 — any failure of a worker: its tasks are done here instead
             warnings.warn(f"a build worker process failed ({type(exc).__name__}: {exc}); building the rest in one "
                           "process", WorkerFailed, stacklevel=2)
         finally:
             _work = None
             pool.shutdown(wait=True, cancel_futures=True)
+        if done == tasks:
+            yield last  # type: ignore[misc]
+            return
     for task in range(done, tasks):
         yield work(task)
