@@ -4,7 +4,7 @@ forks made, and the warnings. Run in a fresh interpreter: a fork of a pytest pro
 earlier tests left running (moto servers), which can crash the child.
 
 `--fail raise|exit` makes every worker process fail (an exception; a process that dies) when it decides links;
-`--small-tasks` makes the tasks small, so that every pass forks, on inputs that take seconds to build.
+`--task-size K` makes the tasks small, so that every pass forks on inputs that take seconds to build.
 """
 
 from __future__ import annotations
@@ -61,12 +61,12 @@ def main() -> None:
     parser.add_argument("inputs")
     parser.add_argument("--jobs", type=int, action="append", required=True)
     parser.add_argument("--fail", choices=("raise", "exit"))
-    parser.add_argument("--small-tasks", action="store_true",
-                        help="tasks of a few accounts: every pass forks, with many task bounds")
+    parser.add_argument("--task-size", type=int,
+                        help="the least roles, principals, groups or accounts of a task: small, every pass forks")
     args = parser.parse_args()
-    if args.small_tasks:
-        build.ROLES_PER_TASK = 100
-        indirect.CALLERS_PER_TASK, indirect.GROUPS_PER_TASK, indirect.ADMINS_PER_TASK = 200, 20, 4
+    if args.task_size:
+        build.ROLES_PER_TASK = indirect.CALLERS_PER_TASK = indirect.GROUPS_PER_TASK = indirect.ADMINS_PER_TASK = \
+            args.task_size
     forks = [0]
     fork = os.fork
 

@@ -1,9 +1,9 @@
 """Work of many accounts spread over forked processes (`--jobs`, docs/performance.md "Every core").
 
 The workers are forked: they inherit the build as it stands (snapshot, caches, graph so far) without pickling it,
-compute a pure function of it for one task (a run of whole accounts) and send back a small picklable answer. The
-caller takes the answers in task order, so that what it draws with them comes out exactly as in one process. The
-collector is frozen first, or its passes would write to every page the workers share with this process.
+compute a pure function of it for one task (a run of roles, or of whole accounts) and send back a small picklable
+answer. The caller takes the answers in task order, so that what it draws with them comes out exactly as in one
+process. The collector is frozen first, or its passes would write to every page the workers share with this one.
 
 A failed worker (an exception, a process killed) does not hang the build nor lose its work: the tasks from the
 first one not answered on are computed in this process, with a warning (the answers are the same).
@@ -19,6 +19,7 @@ from concurrent.futures import ProcessPoolExecutor
 from typing import TypeVar
 
 R = TypeVar("R")
+
 
 class WorkerFailed(RuntimeWarning):
     """A worker process failed; its tasks were computed in this process."""
