@@ -5,11 +5,16 @@ stay in this process (acme is too small to fork for); tests/graph/test_parallel_
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
+import pytest
 from click.testing import CliRunner
 
+import trustgraph.cli.inputs as inputs_module
 from trustgraph.cli import main
+from trustgraph.graph.parallel import cores
+from trustgraph.model import Snapshot
 
 ROOT = Path(__file__).resolve().parents[2]
 ACME = str(ROOT / "samples" / "acme")
@@ -45,9 +50,25 @@ def test_jobs_below_one_is_a_usage_error() -> None:
     assert run("who-can-reach", BREAK_GLASS, "-i", ACME, "--jobs", "1", "--no-cache")[0] == 0  # control
 
 
-def test_jobs_default_is_the_machines_cores() -> None:
+def test_jobs_default_is_the_machines_cores(monkeypatch: pytest.MonkeyPatch) -> None:
     _, out, _ = run("build", "--help")
     assert "--jobs N" in out and "the machine's cores" in out
+    seen: list[int] = []
+    real = inputs_module.build_graph
+
+    def spy(snapshot: Snapshot, progress: Any = None, jobs: int = 1) -> Any:
+        seen.append(jobs)
+        return real(snapshot, progress=progress)  # in this process: a fork of a test process is unsafe
+
+    monkeypatch.setattr(inputs_module, "build_graph", spy)
+    monkeypatch.delenv("TRUSTGRAPH_JOBS")
+    assert run("who-can-reach", BREAK_GLASS, "-i", ACME, "--no-cache")[0] == 0
+    assert seen == [cores()] and cores() >= 1
+    # controls: TRUSTGRAPH_JOBS sets it, and --jobs wins over it
+    monkeypatch.setenv("TRUSTGRAPH_JOBS", "3")
+    run("who-can-reach", BREAK_GLASS, "-i", ACME, "--no-cache")
+    run("who-can-reach", BREAK_GLASS, "-i", ACME, "--no-cache", "--jobs", "2")
+    assert seen[1:] == [3, 2]
 
 
 def test_jobs_is_not_in_the_build_cache_key() -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 import sqlite3
 import sys
 import warnings
@@ -29,7 +28,7 @@ from trustgraph.cli.progress import phase
 from trustgraph.cli.terminal import safe
 from trustgraph.graph.build import build_graph
 from trustgraph.graph.classification import annotate
-from trustgraph.graph.parallel import WorkerFailed
+from trustgraph.graph.parallel import WorkerFailed, cores
 from trustgraph.graph.schema import VIA_ALL, via_groups, via_kinds
 from trustgraph.load_report import LoadReport
 from trustgraph.model import Organization, Snapshot
@@ -77,7 +76,7 @@ def reading_options(both_sides: bool = False) -> Callable[[Callable[..., Any]], 
         click.option("--quiet", "-q", is_flag=True, help="Only errors on stderr: no load summary, no progress."),
         click.option("--no-cache", is_flag=True,
                      help="Neither read nor write the build cache (see TRUSTGRAPH_CACHE_DIR); always rebuild."),
-        click.option("--jobs", type=click.IntRange(min=1), default=lambda: os.cpu_count() or 1,
+        click.option("--jobs", type=click.IntRange(min=1), default=cores,
                      show_default="the machine's cores", envvar="TRUSTGRAPH_JOBS", metavar="N",
                      help="Processes the build may use (also TRUSTGRAPH_JOBS); 1 builds in one process. The graph "
                           "is the same for any N; inputs too small to pay for more are built in one."),
