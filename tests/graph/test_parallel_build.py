@@ -25,8 +25,9 @@ ACME = ROOT / "samples" / "acme"
 @pytest.fixture(scope="module")
 def org40(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("jobs") / "org"
-    # generate_org.py --accounts 40 --roles-per-account 40 --users-per-account 8: about 500 policy groups
-    benchmark_generator().generate(out, 40, 40, 8, 7)
+    # generate_org.py --accounts 40 --roles-per-account 40 --users-per-account 8 --style org-wide
+    # --identity-center 60,8,6,80: about 500 policy groups, trust classes, Identity Center administrators
+    benchmark_generator().generate(out, 40, 40, 8, 7, style="org-wide", identity_center="60,8,6,80")
     return out
 
 
