@@ -14,6 +14,9 @@ def _session_build_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[P
     directory = tmp_path_factory.mktemp("trustgraph-cache-session")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("TRUSTGRAPH_CACHE_DIR", str(directory))
+        # Builds stay in this process (--jobs defaults to the machine's cores): a fork of it inherits the threads
+        # earlier tests left running. tests/graph/test_parallel_build.py forks in fresh interpreters.
+        patch.setenv("TRUSTGRAPH_JOBS", "1")
         yield directory
 
 

@@ -265,7 +265,7 @@ def gate_failures(diff: GraphDiff, split: Triage | None, fail_on: Severity | Non
 def diff_command(paths: tuple[str, ...], old_paths: tuple[str, ...], new_paths: tuple[str, ...],
                  plan_file: str | None, iac_account: str | None, iac_parameters: tuple[str, ...],
                  policy_role_arn: str | None, known_accounts: str | None, accounts_file: str | None, quiet: bool,
-                 no_cache: bool, fmt: str, as_json: bool, output: str | None, fail_on: Severity | None,
+                 no_cache: bool, jobs: int, fmt: str, as_json: bool, output: str | None, fail_on: Severity | None,
                  fail_on_outside: bool, fail_on_reachers: bool, baseline_file: str | None,
                  suppressions_file: str | None, allow_incomplete: bool, sensitive: tuple[str, ...],
                  many_reachers: int, chain_hops: int, no_marks: bool) -> None:
@@ -298,6 +298,7 @@ def diff_command(paths: tuple[str, ...], old_paths: tuple[str, ...], new_paths: 
             raise click.UsageError("give OLD and NEW (two paths), --old/--new, or --plan PLAN")
         old_spec = side_spec("old", paths[:1] + old_paths, **common)
         new_spec = side_spec("new", paths[1:] + new_paths, **common)
+    old_spec, new_spec = replace(old_spec, jobs=jobs), replace(new_spec, jobs=jobs)
     options = FindingOptions(sensitive_patterns=tuple(sensitive), many_reachers=many_reachers,
                              long_chain_hops=chain_hops)
     old, new = load_side(old_spec, options, "old"), load_side(new_spec, options, "new")

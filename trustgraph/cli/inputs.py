@@ -1,4 +1,4 @@
-"""Shared input options (--input, --role-arn, --graph, --no-cache, --account-id, --parameter) and loading with
+"""Shared input options (--input, --role-arn, --graph, --no-cache, --jobs, --account-id, --parameter) and loading with
 diagnostics on stderr.
 
 Commands get their data through `obtain_graph`, `obtain_snapshot_and_graph` or
@@ -12,6 +12,7 @@ import functools
 import json
 import sqlite3
 import sys
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,7 @@ from trustgraph.cli import cache
 from trustgraph.cli.progress import phase
 from trustgraph.cli.terminal import safe
 from trustgraph.graph.classification import annotate
+from trustgraph.graph.parallel import WorkerFailed, cores
 from trustgraph.graph.schema import VIA_ALL, via_groups, via_kinds
 from trustgraph.load_report import LoadReport
 from trustgraph.model import Organization, Snapshot
@@ -70,6 +72,7 @@ class InputSpec:
     empty_ok: bool = False
     # A saved graph whose snapshot the inputs are read over, as one more export (diff: a saved live graph and a plan).
     over_graph: str | None = None
+    jobs: int = 1  # processes the build may use (--jobs): not in the cache key, the graph is the same for any
 
 
 def reading_options(both_sides: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -85,6 +88,10 @@ def reading_options(both_sides: bool = False) -> Callable[[Callable[..., Any]], 
         click.option("--quiet", "-q", is_flag=True, help="Only errors on stderr: no load summary, no progress."),
         click.option("--no-cache", is_flag=True,
                      help="Neither read nor write the build cache (see TRUSTGRAPH_CACHE_DIR); always rebuild."),
+        click.option("--jobs", type=click.IntRange(min=1), default=cores,
+                     show_default="the machine's cores", envvar="TRUSTGRAPH_JOBS", metavar="N",
+                     help="Processes the build may use (also TRUSTGRAPH_JOBS); 1 builds in one process. The graph "
+                          "is the same for any N; inputs too small to pay for more are built in one."),
         click.option("--account-id", "iac_account", metavar="ID",
                      help="Account the Terraform plans and CloudFormation templates deploy to (their unknown ARNs)."
                           + sides),
@@ -119,10 +126,10 @@ def input_options(func: Callable[..., Any]) -> Callable[..., Any]:
     @reading_options()
     @functools.wraps(func)
     def wrapper(*args: Any, inputs: tuple[str, ...], graph_file: str | None, policy_role_arn: str | None,
-                known_accounts: str | None, accounts_file: str | None, quiet: bool, no_cache: bool,
+                known_accounts: str | None, accounts_file: str | None, quiet: bool, no_cache: bool, jobs: int,
                 iac_account: str | None, iac_parameters: tuple[str, ...], **kwargs: Any) -> Any:
         spec = InputSpec(inputs, graph_file, policy_role_arn, known_accounts, accounts_file, quiet, no_cache,
-                         iac_options(iac_account, iac_parameters))
+                         iac_options(iac_account, iac_parameters), jobs=jobs)
         return func(*args, spec=spec, **kwargs)
 
     return wrapper
@@ -371,7 +378,7 @@ def _from_inputs(spec: InputSpec, snapshot: bool | tuple[str, ...],
                 return Loaded(saved.graph, saved.snapshot, saved.report, list(hashed), entry), \
                     saved.products.get("marks")
     built, report = load_snapshot(spec.inputs, spec.role_arn, spec.quiet, spec.iac, spec.empty_ok, spec.over_graph)
-    graph = build_with_progress(built, spec.quiet)
+    graph = build_with_progress(built, spec.quiet, spec.jobs)
     made = None
     if marks == () and not (spec.known_accounts or spec.accounts_file):
         made = make_marks(graph, built, (), spec.quiet).to_json()
@@ -446,9 +453,16 @@ def apply_account_files(graph: nx.DiGraph, spec: InputSpec) -> None:
         annotate(graph, vendors=vendors, names=names)
 
 
-def build_with_progress(snapshot: Snapshot, quiet: bool) -> nx.DiGraph:
-    with phase("build graph", total=len(snapshot.roles), quiet=quiet, unit="roles") as tick:
-        return build_graph(snapshot, progress=tick)
+def build_with_progress(snapshot: Snapshot, quiet: bool, jobs: int = 1) -> nx.DiGraph:
+    with phase("build graph", total=len(snapshot.roles), quiet=quiet, unit="roles") as tick, \
+            warnings.catch_warnings(record=True, action="always", category=WorkerFailed) as noted:
+        graph = build_graph(snapshot, progress=tick, jobs=jobs)
+    for note in noted:
+        if issubclass(note.category, WorkerFailed):  # its work was done in this process: the same graph
+            stderr.print(f"warning: {safe(str(note.message))}")
+        else:
+            warnings.showwarning(note.message, note.category, note.filename, note.lineno)
+    return graph
 
 
 def checked_via(via: tuple[str, ...]) -> tuple[str, ...] | None:

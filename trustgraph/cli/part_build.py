@@ -83,7 +83,7 @@ def build_part(spec: InputSpec, selection: PartSelection, output: str) -> nx.DiG
         digest = cache.inputs_digest(spec.inputs, spec.role_arn, spec.iac)
     owned = sum(1 for r in snapshot.roles.values() if r.account in accounts)
     with phase("build part", total=owned, quiet=spec.quiet, unit="roles") as tick:
-        graph = build_graph(snapshot, progress=tick, data_time=selection.data_time, part=accounts)
+        graph = build_graph(snapshot, progress=tick, data_time=selection.data_time, part=accounts, jobs=spec.jobs)
     info = graph.graph[PART]
     info.update(index=selection.part[0] if selection.part else None,
                 count=selection.part[1] if selection.part else None,

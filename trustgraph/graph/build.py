@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from itertools import chain, repeat
 
 import networkx as nx
 
@@ -22,6 +23,7 @@ from trustgraph.graph.classification import annotate
 from trustgraph.graph.identity_center import add_identity_center
 from trustgraph.graph.identity_center_admins import add_identity_center_admins
 from trustgraph.graph.indirect import IndirectEdges
+from trustgraph.graph.parallel import in_order, spans
 from trustgraph.graph.schema import (
     GRAPH_SCHEMA,
     TRUST_RECORD_KEYS,
@@ -49,6 +51,10 @@ from trustgraph.policy.trust import (
 
 # Evidence records of trust and member edges: plain dicts sharing one key table (schema.record_maker).
 record = record_maker(TRUST_RECORD_KEYS)
+
+# Roles whose trust a forked worker decides per task (graph/parallel.py): smaller inputs are built in one process.
+ROLES_PER_TASK = 2000
+
 # Caller kinds that are their node's kind whatever principal form named them.
 _SELF_NAMED = frozenset({NodeKind.ACCOUNT, NodeKind.PUBLIC, NodeKind.SERVICE, NodeKind.FEDERATED, NodeKind.UNKNOWN})
 
@@ -150,11 +156,13 @@ def _reason(caller: Caller, role: Role, grant: TrustGrant, verdict: AssumeVerdic
 class GraphBuilder:
     def __init__(self, snapshot: Snapshot, org: OrgGate | None = None,
                  org_facts: dict[str, OrgFacts] | None = None, classes: bool = True,
-                 data_time: float | None = None, indirect: bool = True, part: frozenset[str] | None = None) -> None:
+                 data_time: float | None = None, indirect: bool = True, part: frozenset[str] | None = None,
+                 jobs: int = 1) -> None:
         self.snapshot = snapshot
         # The accounts a part build owns (`build --part`, graph/parts.py): the trust edges into their roles and the
         # indirect edges of their callers; the rest of the organization is read, not evaluated.
         self.part = part
+        self.jobs = jobs  # processes the build may use (graph/parallel.py); the graph is the same for any
         self.indirect = indirect  # PassRole, code, IAM and AssumeRoot edges (graph/indirect.py)
         self.org = org
         self.data_time = data_time  # seconds since the epoch: time conditions are decided as of then
@@ -444,24 +452,57 @@ class GraphBuilder:
             self.classes.release()
         self.directory.forget_grant_indexes()
 
+    def _verdicts(self, role: Role, grant: TrustGrant, compiled: CompiledTrust
+                  ) -> Iterator[tuple[Caller, AssumeVerdict]]:
+        """The callers a grant lets in, one by one (those of a trust class aside), with their verdicts."""
+        by_class = self.classes is not None and shareable(grant, compiled)
+        for caller in self._callers(role, grant, compiled, same_account_only=by_class):
+            profile = self.directory.profile(caller.node_id) if caller.concrete else None
+            verdict = evaluate_assume(caller, compiled, grant, profile, self.org)
+            if verdict is not None:
+                yield caller, verdict
+
+    def _role_verdicts(self, role: Role) -> list[list[tuple[Caller | str, AssumeVerdict]]]:
+        """`_verdicts` of each grant of the role's trust, a principal of the data by its ARN: a pure computation,
+        which a forked worker can make."""
+        compiled = compile_trust(role, self.data_time)
+        return [[] if role.service_linked and grant.principal.kind != "service"
+                else [(c.node_id if c.concrete else c, v) for c, v in self._verdicts(role, grant, compiled)]
+                for grant in compiled.grants]
+
+    def _decided(self, roles: list[Role]) -> Iterator[list[list[tuple[Caller, AssumeVerdict]]] | None]:
+        """For each role, its grants' verdicts decided by forked workers; None (decided while drawing) in one
+        process."""
+        bounds = spans(len(roles), ROLES_PER_TASK, self.jobs)
+        if len(bounds) == 2:
+            return repeat(None)
+        d = self.directory
+        for account in sorted(self.snapshot.collected_accounts):  # built once here, not again by each worker
+            for arn in d.callers_in(account):
+                d.profile(arn)
+        found = chain.from_iterable(in_order(
+            lambda task: [self._role_verdicts(r) for r in roles[bounds[task]:bounds[task + 1]]], len(bounds) - 1,
+            self.jobs))
+        return ([[(d.concrete(c) if isinstance(c, str) else c, v) for c, v in grant] for grant in role]
+                for role in found)
+
     def build(self, progress: ProgressCallback | None = None) -> TrustGraph:
         self._principal_nodes()
         roles = sorted((r for r in self.snapshot.roles.values() if self.part is None or r.account in self.part),
                        key=lambda r: r.arn)
+        decided = self._decided(roles)
         for i, role in enumerate(roles):
             compiled: CompiledTrust = compile_trust(role, self.data_time)
+            found = next(decided)
             for problem in compiled.problems:
                 self.problems.append({"role": role.arn, "statement": problem.statement,
                                       "principal": problem.principal, "message": problem.message})
-            for grant in compiled.grants:
+            for at, grant in enumerate(compiled.grants):
                 if role.service_linked and grant.principal.kind != "service":
                     continue  # only the service can assume a service-linked role (§7.3)
                 by_class = self.classes is not None and shareable(grant, compiled)
-                for caller in self._callers(role, grant, compiled, same_account_only=by_class):
-                    profile = self.directory.profile(caller.node_id) if caller.concrete else None
-                    verdict = evaluate_assume(caller, compiled, grant, profile, self.org)
-                    if verdict is not None:
-                        self._edge(caller, role, grant, verdict)
+                for caller, verdict in self._verdicts(role, grant, compiled) if found is None else found[at]:
+                    self._edge(caller, role, grant, verdict)
                 if by_class:
                     self._class_edges(role, grant, compiled)
             if progress and (i % 500 == 0 or i == len(roles) - 1):
@@ -470,7 +511,7 @@ class GraphBuilder:
         self._class_members()
         self._trust_edges_drawn()
         indirect = IndirectEdges(self.graph, self.snapshot, self.directory, self.org, self.data_time,
-                                 part=self.part) if self.indirect else None
+                                 part=self.part, jobs=self.jobs) if self.indirect else None
         if indirect is not None:
             indirect.add()
         if self.part is None:
@@ -529,18 +570,21 @@ def organization_gate(snapshot: Snapshot) -> tuple[OrgGate | None, dict[str, Org
 
 
 def build_graph(snapshot: Snapshot, progress: ProgressCallback | None = None, classes: bool = True,
-                data_time: datetime | None = None, part: frozenset[str] | None = None) -> TrustGraph:
+                data_time: datetime | None = None, part: frozenset[str] | None = None,
+                jobs: int = 1) -> TrustGraph:
     """The trust graph of a snapshot (organization data, when present, gates it with SCPs and RCPs).
 
     classes=False expands org-wide `*` trusts caller by caller instead of through trust classes (same
     answers, quadratic size; kept as the reference for equivalence checks). Time conditions (aws:CurrentTime,
     aws:EpochTime, aws:TokenIssueTime) are decided as of `data_time`, else the collection time in the
     snapshot's manifest, else the build time; the graph records which (`data_time`, `data_time_source`).
-    `part`: the accounts of one part of the organization (graph/parts.py merges the parts' graphs)."""
+    `part`: the accounts of one part of the organization (graph/parts.py merges the parts' graphs).
+
+    `jobs`: processes to use (forked, graph/parallel.py), the same graph for any number; large inputs only."""
     moment, source = data_time_of(snapshot, data_time)
     org_gate, org_facts = organization_gate(snapshot)
     with collector_paused():
-        builder = GraphBuilder(snapshot, org_gate, org_facts, classes, moment.timestamp(), part=part)
+        builder = GraphBuilder(snapshot, org_gate, org_facts, classes, moment.timestamp(), part=part, jobs=jobs)
         graph = builder.build(progress)
         # The trust classes call back into the builder (a reference cycle). Broken here, the builder and its
         # caches (callers, identity profiles, organization verdicts) are freed now; left as a cycle, the

@@ -38,11 +38,22 @@ WRITE = "policy-write"  # a Link kind that is never drawn: see _writes_on_reache
 REACHES_KEY = "trustgraph:ReachesWriteTarget"
 
 
+@dataclass(frozen=True, slots=True)
+class Hub:
+    """A hub node a link enters, named when the link is drawn (`IndirectBase._resolve`): a PassRole runner's id
+    counts the runners drawn before it, and finding links draws nothing (they may be found in another process)."""
+
+    kind: str  # "passrole" (roles of `roles` passed to the technique's service), "code" or "admin" (the account's)
+    account: str
+    technique: Technique | None = None
+    roles: tuple[str, ...] = ()
+
+
 @dataclass(slots=True)
 class Link:
     """An indirect edge found for a caller, before it is drawn from the caller or from its group node."""
 
-    dst: str
+    dst: str  # "" while `hub` names it
     kind: str
     technique: str
     unresolved: list[Condition]
@@ -54,6 +65,7 @@ class Link:
     actions: tuple[str, ...] = ()
     # A policy write (WRITE): the principals it changes, when they are not `dst` itself (a policy, a group).
     targets: tuple[str, ...] = ()
+    hub: Hub | None = None  # the hub node it enters, named when drawn
 
 
 def admin_node(account: str) -> str:
@@ -96,12 +108,14 @@ def _dicts(conditions: Iterable[Condition]) -> list[dict[str, object]]:
 
 class IndirectBase:
     def __init__(self, graph: TrustGraph, snapshot: Snapshot, directory: CallerDirectory, org: OrgGate | None,
-                 data_time: float | None, part: frozenset[str] | None = None) -> None:
+                 data_time: float | None, part: frozenset[str] | None = None,
+                 jobs: int = 1) -> None:
         self.graph = graph
         # A part build's accounts (graph/parts.py): only their principals are callers here.
         self.part = part
         # Policy writes a part could not decide (their targets are reached only through other parts' edges).
         self.deferred: list[tuple[str, Link]] = []
+        self.jobs = jobs  # processes deciding the links of the policy groups (graph/parallel.py)
         self.snapshot = snapshot
         self.directory = directory
         self.org = org

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from trustgraph.graph.indirect_base import IndirectBase, Link, names_arn
+from trustgraph.graph.indirect_base import Hub, IndirectBase, Link, names_arn
 from trustgraph.graph.schema import EdgeKind, NodeKind
 from trustgraph.model import INVENTORY_KINDS, ComputeResource, Condition
 from trustgraph.policy.caller import Caller
@@ -142,10 +142,11 @@ class ComputeEdges(IndirectBase):
             assert passing is not None
             reason = (f"its own policies allow iam:PassRole on {len(passed)} roles trusting {technique.service} "
                       f"({passing.source}) and {' + '.join(technique.actions)}")
-            self._out.append(Link(self._passrole_hub(account, technique, passed), EdgeKind.PASSROLE.value,
+            self._out.append(Link("", EdgeKind.PASSROLE.value,
                                   technique.technique, [*passing.unresolved, *own], reason,
                                   [*passing.notes, *notes], technique.service, hub_entry=True,
-                                  actions=("iam:PassRole", *technique.actions)))
+                                  actions=("iam:PassRole", *technique.actions),
+                                  hub=Hub("passrole", account, technique, tuple(passed))))
             return
         for arn, passing in passes.items():
             if arn == self._self:
@@ -213,10 +214,19 @@ class ComputeEdges(IndirectBase):
             # technique, callers + roles edges instead of callers × roles.
             reason = (f"its own policies allow {' + '.join(technique.actions)} on a {technique.resource_kind} "
                       f"({steps[0].source}); no inventory of account {account}")
-            self._out.append(Link(self._code_hub(account, technique, roles), EdgeKind.CODE.value,
-                                  technique.technique,
+            self._out.append(Link("", EdgeKind.CODE.value, technique.technique,
                                   [*(c for s in steps for c in s.unresolved), *extra], reason, notes,
-                                  technique.service, hub_entry=True, actions=technique.actions))
+                                  technique.service, hub_entry=True, actions=technique.actions,
+                                  hub=Hub("code", account, technique)))
+
+    def _hub_node(self, hub: Hub) -> str:
+        """The node of `hub`, drawn if it is not yet."""
+        if hub.kind == "admin":
+            return self._admin(hub.account)
+        assert hub.technique is not None
+        if hub.kind == "passrole":
+            return self._passrole_hub(hub.account, hub.technique, list(hub.roles))
+        return self._code_hub(hub.account, hub.technique, self.trusting[(hub.technique.service, hub.account)])
 
     def _code_hub(self, account: str, technique: Technique, roles: list[str]) -> str:
         """The node standing for "code of any resource of this kind in the account", with its edges to the roles

@@ -12,7 +12,16 @@ from typing import Any
 
 from trustgraph.arns import partition_of
 from trustgraph.graph.iam_writes import of_kind
-from trustgraph.graph.indirect_base import REACHES_KEY, WRITE, IndirectBase, Link, admin_node, names_arn, reachable
+from trustgraph.graph.indirect_base import (
+    REACHES_KEY,
+    WRITE,
+    Hub,
+    IndirectBase,
+    Link,
+    admin_node,
+    names_arn,
+    reachable,
+)
 from trustgraph.graph.schema import EdgeKind
 from trustgraph.model import Condition, Role, User
 from trustgraph.policy.caller import Caller, RequestFacts
@@ -44,10 +53,11 @@ from trustgraph.policy.trust import AssumeVerdict, apply_policy_set
 
 
 class IamEdges(IndirectBase):
-    def _escalation(self, callers: list[tuple[Caller, IdentityProfile, User | Role]]) -> None:
+    def _escalation(self, callers: list[tuple[Caller, IdentityProfile, User | Role]],
+                    takeovers: list[Takeover | None]) -> None:
+        """Callers that take their account over (`takeovers`: sensitivity.takeover of each) enter its admin node."""
         admins: dict[str, list[tuple[str, Takeover]]] = defaultdict(list)
-        for caller, _, principal in callers:
-            found = takeover(principal, self.snapshot, self.admin_memo, self.data_time)
+        for (caller, _, _), found in zip(callers, takeovers, strict=True):
             if found is not None:
                 admins[caller.account or ""].append((caller.node_id, found))
                 self._admins.add(caller.node_id)
@@ -152,10 +162,11 @@ class IamEdges(IndirectBase):
             admin = takeover(joined, self.snapshot, self.admin_memo, self.data_time)
             if admin is None:
                 continue
-            self._out.append(Link(self._admin(account), EdgeKind.IAM.value, ADD_TO_GROUP,
+            self._out.append(Link("", EdgeKind.IAM.value, ADD_TO_GROUP,
                                   [*found.unresolved, *admin.conditions],
                                   f"its own policies allow {ADD_TO_GROUP} on {arn} ({found.source}); in that group "
-                                  f"it is {admin.reason}", list(found.notes), hub_entry=True))
+                                  f"it is {admin.reason}", list(found.notes), hub_entry=True,
+                                  hub=Hub("admin", account)))
             if not found.conditional and not admin.conditions:
                 return
 
@@ -206,11 +217,11 @@ class IamEdges(IndirectBase):
                 return None  # the boundary it must carry keeps it below an administrator
             bounded = capped
         write = steps[1].action
-        return Link(self._admin(account), EdgeKind.IAM.value, new.technique(write),
+        return Link("", EdgeKind.IAM.value, new.technique(write),
                     list(dict.fromkeys((*unresolved, *bounded))),
                     f"its own policies allow {new.create}, {write} and {steps[2].action} on a new {new.kind} {arn} "
                     f"({created.source}): it makes the {new.kind} an administrator of account {account} and uses it",
-                    [n for step in steps for n in step.notes], hub_entry=True)
+                    [n for step in steps for n in step.notes], hub_entry=True, hub=Hub("admin", account))
 
     def _made_admin(self, arn: str) -> tuple[Condition, ...] | None:
         """Under which conditions of its boundary a policy written onto the principal makes it an administrator."""
@@ -283,12 +294,22 @@ class IamEdges(IndirectBase):
         principals = self.directory.callers_in(account)
         return self.directory.abstract_account(account, partition_of(principals[0]) if principals else "aws")
 
-    def _admin_edges(self, account: str) -> None:
-        """admin:A → every role (rewrite its trust) and user (new credentials) of A, as SCPs let A's principals."""
+    def _admin_edges(self, account: str, targets: list[tuple[str, str, list[Condition]]] | None = None) -> None:
+        """admin:A → every role (rewrite its trust) and user (new credentials) of A, as SCPs let A's principals;
+        `targets`: `_admin_targets(account)`, when decided already."""
+        node = admin_node(account)
+        for arn, action, unresolved in self._admin_targets(account) if targets is None else targets:
+            what = "rewrites its trust policy" if action == ROLE_TECHNIQUE else "creates credentials for it"
+            self.link(node, arn, EdgeKind.IAM.value, action, unresolved,
+                      f"an administrator of account {account} {what} ({action})")
+
+    def _admin_targets(self, account: str) -> list[tuple[str, str, list[Condition]]]:
+        """(principal, technique, conditions) of the admin node's edges: a pure computation, which a forked
+        worker can make (graph/parallel.py)."""
         if self.org is not None:
             self.org.forget_verdicts()  # the verdicts kept name other accounts' principals: never asked again
-        node = admin_node(account)
         caller = self._abstract_admin(account)
+        out = []
         for arn in self.directory.callers_in(account):
             target = self.directory.principals[arn]
             if isinstance(target, Role):
@@ -301,11 +322,10 @@ class IamEdges(IndirectBase):
                 unresolved = self._scp(caller, target, action)
                 if unresolved is None:
                     continue
-                what = "rewrites its trust policy" if action == ROLE_TECHNIQUE else "creates credentials for it"
-                self.link(node, arn, EdgeKind.IAM.value, action, unresolved,
-                          f"an administrator of account {account} {what} ({action})")
+                out.append((arn, action, unresolved))
                 if not unresolved:
                     break
+        return out
 
     def _scp(self, caller: Caller, target: Role | User, action: str) -> list[Condition] | None:
         """What SCPs leave of `action` on `target` for principals of the target's account (None: denied)."""
