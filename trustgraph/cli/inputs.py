@@ -13,7 +13,8 @@ import json
 import sqlite3
 import sys
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -26,8 +27,9 @@ from trustgraph.analysis.marks import Marks, MarksFormatError, compute_marks
 from trustgraph.cli import cache
 from trustgraph.cli.progress import phase
 from trustgraph.cli.terminal import safe
+from trustgraph.graph import parallel
 from trustgraph.graph.classification import annotate
-from trustgraph.graph.parallel import WorkerFailed, cores
+from trustgraph.graph.parallel import ParallelNote, cores, memory_bound
 from trustgraph.graph.schema import VIA_ALL, via_groups, via_kinds
 from trustgraph.load_report import LoadReport
 from trustgraph.model import Organization, Snapshot
@@ -453,16 +455,42 @@ def apply_account_files(graph: nx.DiGraph, spec: InputSpec) -> None:
         annotate(graph, vendors=vendors, names=names)
 
 
-def build_with_progress(snapshot: Snapshot, quiet: bool, jobs: int = 1) -> nx.DiGraph:
-    with phase("build graph", total=len(snapshot.roles), quiet=quiet, unit="roles") as tick, \
-            warnings.catch_warnings(record=True, action="always", category=WorkerFailed) as noted:
-        graph = build_graph(snapshot, progress=tick, jobs=jobs)
+def _kilobytes(path: str, key: str) -> int:
+    with open(path) as lines:
+        return next(int(line.split()[1]) for line in lines if line.startswith(key)) * 1024
+
+
+def workers_that_fit(jobs: int) -> int:
+    """The build processes this machine's available memory holds now (`parallel.memory_bound`; Linux's figures,
+    elsewhere `jobs`)."""
+    try:
+        resident = _kilobytes("/proc/self/status", "VmRSS:")
+        return memory_bound(jobs, resident, _kilobytes("/proc/meminfo", "MemAvailable:"))
+    except (OSError, StopIteration, ValueError, IndexError):
+        return jobs
+
+
+parallel.workers_that_fit = workers_that_fit
+
+
+@contextmanager
+def parallel_notes() -> Iterator[None]:
+    """What a parallel build noted (a worker failed, fewer workers than asked), said once each as a warning."""
+    with warnings.catch_warnings(record=True, action="always", category=ParallelNote) as noted:
+        yield
+    said: set[str] = set()
     for note in noted:
-        if issubclass(note.category, WorkerFailed):  # its work was done in this process: the same graph
-            stderr.print(f"warning: {safe(str(note.message))}")
+        if issubclass(note.category, ParallelNote):  # the work was done all the same: the same graph
+            if str(note.message) not in said:  # each pass of the build would say it again
+                said.add(str(note.message))
+                stderr.print(f"warning: {safe(str(note.message))}")
         else:
             warnings.showwarning(note.message, note.category, note.filename, note.lineno)
-    return graph
+
+
+def build_with_progress(snapshot: Snapshot, quiet: bool, jobs: int = 1) -> nx.DiGraph:
+    with phase("build graph", total=len(snapshot.roles), quiet=quiet, unit="roles") as tick, parallel_notes():
+        return build_graph(snapshot, progress=tick, jobs=jobs)
 
 
 def checked_via(via: tuple[str, ...]) -> tuple[str, ...] | None:

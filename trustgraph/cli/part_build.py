@@ -11,7 +11,7 @@ import click
 import networkx as nx
 
 from trustgraph.cli import cache
-from trustgraph.cli.inputs import InputSpec, apply_account_files, load_snapshot, stderr
+from trustgraph.cli.inputs import InputSpec, apply_account_files, load_snapshot, parallel_notes, stderr
 from trustgraph.cli.progress import phase
 from trustgraph.cli.terminal import safe
 from trustgraph.graph.build import build_graph
@@ -82,7 +82,7 @@ def build_part(spec: InputSpec, selection: PartSelection, output: str) -> nx.DiG
     with phase("digest inputs", quiet=spec.quiet):
         digest = cache.inputs_digest(spec.inputs, spec.role_arn, spec.iac)
     owned = sum(1 for r in snapshot.roles.values() if r.account in accounts)
-    with phase("build part", total=owned, quiet=spec.quiet, unit="roles") as tick:
+    with phase("build part", total=owned, quiet=spec.quiet, unit="roles") as tick, parallel_notes():
         graph = build_graph(snapshot, progress=tick, data_time=selection.data_time, part=accounts, jobs=spec.jobs)
     info = graph.graph[PART]
     info.update(index=selection.part[0] if selection.part else None,

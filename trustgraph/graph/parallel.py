@@ -22,8 +22,16 @@ from typing import TypeVar
 R = TypeVar("R")
 
 
-class WorkerFailed(RuntimeWarning):
+class ParallelNote(RuntimeWarning):
+    """What a parallel build tells its user: the graph is the same, the way it was made is not what was asked."""
+
+
+class WorkerFailed(ParallelNote):
     """A worker process failed; its tasks were computed in this process."""
+
+
+class FewerWorkers(ParallelNote):
+    """Fewer workers than --jobs asked for: the memory available would not hold them."""
 
 
 # The work of the pool running now: set before the workers are forked, so that they hold it without pickling.
@@ -62,11 +70,30 @@ def spans(count: int, least: int, jobs: int, cut: Callable[[int], bool] = lambda
     return bounds
 
 
+def memory_bound(jobs: int, resident: int, available: int) -> int:
+    """Workers that fit in `available` bytes: each comes to hold about what this process holds (`resident`; a
+    worker's private memory was 0.9× the building process's at 1,000 accounts, docs/performance.md), so that
+    --jobs on a machine of many cores and little memory slows the build down instead of exhausting it."""
+    return max(1, min(jobs, available // max(resident, 1)))
+
+
+# How many workers the memory holds now, given how many are asked for: the command line sets it (the operating
+# system's figures are read at the edge, `cli/inputs.py`); None: as many as asked.
+workers_that_fit: Callable[[int], int] | None = None
+
+
 def in_order(work: Callable[[int], R], tasks: int, jobs: int) -> Iterator[R]:
     """work(0), work(1) … work(tasks - 1), in that order, computed by up to `jobs` forked processes (in this one
     when jobs or tasks are fewer than 2, or the platform cannot fork)."""
     global _work
     workers = min(jobs, tasks)
+    if workers >= 2 and workers_that_fit is not None:
+        fit = workers_that_fit(workers)
+        if fit < workers:
+            warnings.warn(f"{fit} build process{'es' if fit > 1 else ''} instead of {workers}: the memory available "
+                          "would not hold more (each holds about what the build holds; see --jobs)", FewerWorkers,
+                          stacklevel=2)
+            workers = fit
     done = 0
     if workers >= 2 and can_fork() and _work is None:
         gc.freeze()
