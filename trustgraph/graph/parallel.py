@@ -71,9 +71,10 @@ def spans(count: int, least: int, jobs: int, cut: Callable[[int], bool] = lambda
 
 
 def memory_bound(jobs: int, resident: int, available: int) -> int:
-    """Workers that fit in `available` bytes: each comes to hold about what this process holds (`resident`; a
-    worker's private memory was 0.9× the building process's at 1,000 accounts, docs/performance.md), so that
-    --jobs on a machine of many cores and little memory slows the build down instead of exhausting it."""
+    """Workers that fit in `available` bytes, counting each as what this process holds (`resident`; at 1,000
+    accounts a worker's RSS was 0.9× the building process's, about half of it its own pages, docs/performance.md:
+    counted whole, the bound errs on the safe side), so that --jobs on a machine of many cores and little memory
+    slows the build down instead of exhausting it."""
     return max(1, min(jobs, available // max(resident, 1)))
 
 
